@@ -1,0 +1,170 @@
+package se
+
+import "math"
+
+// Generic returns the plain-Go kernel for s: clear, idiomatic code that works
+// for any valid shape. It defines the semantics every specialised kernel is
+// tested against, and is what Lookup returns when nothing better is linked.
+func Generic(s Shape) Kernel {
+	if err := s.Validate(); err != nil {
+		panic(err)
+	}
+	return generic{s}
+}
+
+type generic struct{ s Shape }
+
+func (g generic) Shape() Shape { return g.s }
+func (g generic) Impl() string { return "generic" }
+
+func (g generic) Squeeze(z, x []float32) {
+	n := g.s.CheckSqueeze(z, x)
+	size, c := g.s.Size(), g.s.C
+	for i := range n {
+		SqueezeSample(g.s, z[i*c:(i+1)*c], x[i*size:(i+1)*size])
+	}
+}
+
+func (g generic) Excite(sc, z []float32, p *Params) {
+	g.s.CheckExcite(sc, z, p)
+	hidden := make([]float32, g.s.Hidden)
+	for i := 0; i < len(z); i += g.s.C {
+		ExciteSample(g.s, sc[i:i+g.s.C], z[i:i+g.s.C], hidden, p)
+	}
+}
+
+func (g generic) Scale(dst, x, sc []float32) {
+	n := g.s.CheckScale(dst, x, sc)
+	size, c := g.s.Size(), g.s.C
+	for i := range n {
+		ScaleSample(g.s, dst[i*size:(i+1)*size], x[i*size:(i+1)*size], sc[i*c:(i+1)*c], nil)
+	}
+}
+
+func (g generic) ScaleAddReLU(dst, x, sc, res []float32) {
+	n := g.s.CheckScaleAddReLU(dst, x, sc, res)
+	size, c := g.s.Size(), g.s.C
+	for i := range n {
+		ScaleSample(g.s, dst[i*size:(i+1)*size], x[i*size:(i+1)*size], sc[i*c:(i+1)*c], res[i*size:(i+1)*size])
+	}
+}
+
+func (g generic) Forward(dst, x []float32, p *Params) {
+	n := g.s.CheckForward(dst, x, p)
+	g.forward(dst, x, nil, p, n)
+}
+
+func (g generic) ForwardAddReLU(dst, x, res []float32, p *Params) {
+	n := g.s.CheckForwardAddReLU(dst, x, res, p)
+	g.forward(dst, x, res, p, n)
+}
+
+func (g generic) forward(dst, x, res []float32, p *Params, n int) {
+	size, c := g.s.Size(), g.s.C
+	buf := make([]float32, 2*c+g.s.Hidden)
+	z, sc, hidden := buf[:c], buf[c:2*c], buf[2*c:]
+	for i := range n {
+		xi, di := x[i*size:(i+1)*size], dst[i*size:(i+1)*size]
+		SqueezeSample(g.s, z, xi)
+		ExciteSample(g.s, sc, z, hidden, p)
+		var ri []float32
+		if res != nil {
+			ri = res[i*size : (i+1)*size]
+		}
+		ScaleSample(g.s, di, xi, sc, ri)
+	}
+}
+
+// SqueezeSample pools one sample x (C×H×W values in s.Layout) into z (C values).
+func SqueezeSample(s Shape, z, x []float32) {
+	plane := s.Plane()
+	init := float32(0)
+	if s.Squeeze == Max {
+		init = float32(math.Inf(-1))
+	}
+	for c := range z {
+		z[c] = init
+	}
+	pool := func(c int, v float32) {
+		if s.Squeeze == Max {
+			z[c] = max(z[c], v)
+		} else {
+			z[c] += v
+		}
+	}
+	if s.Layout == NCHW {
+		for c := range s.C {
+			for _, v := range x[c*plane : (c+1)*plane] {
+				pool(c, v)
+			}
+		}
+	} else {
+		for i := range plane {
+			for c, v := range x[i*s.C : (i+1)*s.C] {
+				pool(c, v)
+			}
+		}
+	}
+	if s.Squeeze == Avg {
+		for c := range z {
+			z[c] /= float32(plane)
+		}
+	}
+}
+
+// ExciteSample computes the gate of one sample: sc = sigmoid(W2·relu(W1·z +
+// b1) + b2). hidden is scratch of s.Hidden values.
+func ExciteSample(s Shape, sc, z, hidden []float32, p *Params) {
+	for j := range s.Hidden {
+		var sum float32
+		if s.Bias {
+			sum = p.B1[j]
+		}
+		for c, v := range z {
+			sum += p.W1[j*s.C+c] * v
+		}
+		hidden[j] = max(sum, 0)
+	}
+	for c := range s.C {
+		var sum float32
+		if s.Bias {
+			sum = p.B2[c]
+		}
+		for j, v := range hidden {
+			sum += p.W2[c*s.Hidden+j] * v
+		}
+		sc[c] = Sigmoid(sum)
+	}
+}
+
+// ScaleSample sets dst = x × s per channel for one sample; with res it sets
+// dst = max(x×s + res, 0), propagating NaN as PyTorch's ReLU does.
+func ScaleSample(s Shape, dst, x, sc, res []float32) {
+	out := func(i int, v float32) {
+		if res != nil {
+			v = max(v+res[i], 0)
+		}
+		dst[i] = v
+	}
+	plane := s.Plane()
+	if s.Layout == NCHW {
+		for c, g := range sc {
+			for i := c * plane; i < (c+1)*plane; i++ {
+				out(i, x[i]*g)
+			}
+		}
+	} else {
+		for p := range plane {
+			for c, g := range sc {
+				i := p*s.C + c
+				out(i, x[i]*g)
+			}
+		}
+	}
+}
+
+// Sigmoid returns 1/(1+e^-x), computed in float64 so it is exact to float32
+// rounding for every input, ±Inf included.
+func Sigmoid(x float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(x))))
+}
