@@ -78,36 +78,41 @@ func (g generic) forward(dst, x, res []float32, p *Params, n int) {
 // SqueezeSample pools one sample x (C×H×W values in s.Layout) into z (C values).
 func SqueezeSample(s Shape, z, x []float32) {
 	plane := s.Plane()
-	init := float32(0)
-	if s.Squeeze == Max {
-		init = float32(math.Inf(-1))
-	}
-	for c := range z {
-		z[c] = init
-	}
-	pool := func(c int, v float32) {
-		if s.Squeeze == Max {
-			z[c] = max(z[c], v)
-		} else {
-			z[c] += v
-		}
-	}
-	if s.Layout == NCHW {
-		for c := range s.C {
+	switch {
+	case s.Layout == NCHW && s.Squeeze == Avg:
+		for c := range z {
+			var sum float32
 			for _, v := range x[c*plane : (c+1)*plane] {
-				pool(c, v)
+				sum += v
+			}
+			z[c] = sum / float32(plane)
+		}
+	case s.Layout == NCHW:
+		for c := range z {
+			m := float32(math.Inf(-1))
+			for _, v := range x[c*plane : (c+1)*plane] {
+				m = max(m, v)
+			}
+			z[c] = m
+		}
+	case s.Squeeze == Avg:
+		clear(z)
+		for p := range plane {
+			for c, v := range x[p*s.C : (p+1)*s.C] {
+				z[c] += v
 			}
 		}
-	} else {
-		for i := range plane {
-			for c, v := range x[i*s.C : (i+1)*s.C] {
-				pool(c, v)
-			}
-		}
-	}
-	if s.Squeeze == Avg {
 		for c := range z {
 			z[c] /= float32(plane)
+		}
+	default:
+		for c := range z {
+			z[c] = float32(math.Inf(-1))
+		}
+		for p := range plane {
+			for c, v := range x[p*s.C : (p+1)*s.C] {
+				z[c] = max(z[c], v)
+			}
 		}
 	}
 }
@@ -140,27 +145,29 @@ func ExciteSample(s Shape, sc, z, hidden []float32, p *Params) {
 // ScaleSample sets dst = x × s per channel for one sample; with res it sets
 // dst = max(x×s + res, 0), propagating NaN as PyTorch's ReLU does.
 func ScaleSample(s Shape, dst, x, sc, res []float32) {
-	out := func(i int, v float32) {
-		if res != nil {
-			v = max(v+res[i], 0)
-		}
-		dst[i] = v
-	}
 	plane := s.Plane()
 	if s.Layout == NCHW {
 		for c, g := range sc {
 			for i := c * plane; i < (c+1)*plane; i++ {
-				out(i, x[i]*g)
+				dst[i] = scaled(x[i], g, res, i)
 			}
 		}
-	} else {
-		for p := range plane {
-			for c, g := range sc {
-				i := p*s.C + c
-				out(i, x[i]*g)
-			}
+		return
+	}
+	for p := range plane {
+		for c, g := range sc {
+			i := p*s.C + c
+			dst[i] = scaled(x[i], g, res, i)
 		}
 	}
+}
+
+// scaled returns v×g, or max(v×g + res[i], 0) when there is a residual.
+func scaled(v, g float32, res []float32, i int) float32 {
+	if res == nil {
+		return v * g
+	}
+	return max(v*g+res[i], 0)
 }
 
 // Sigmoid returns 1/(1+e^-x), computed in float64 so it is exact to float32

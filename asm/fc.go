@@ -1,0 +1,174 @@
+package asm
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// Activation is the function applied to a fully connected layer's output.
+type Activation uint8
+
+const (
+	ReLU Activation = iota
+	Sigmoid
+)
+
+func (a Activation) String() string {
+	if a == ReLU {
+		return "ReLU"
+	}
+	return "Sigmoid"
+}
+
+// FC describes a fully connected layer of fixed size on one sample:
+// dst = act(W·x + b), W Rows×K row-major as PyTorch stores it.
+type FC struct {
+	Rows, K int
+	Bias    bool
+	Act     Activation
+}
+
+func (k FC) signature() string {
+	sig := fmt.Sprintf("func(dst *[%d]float32, w *[%d]float32, x *[%d]float32", k.Rows, k.Rows*k.K, k.K)
+	if k.Bias {
+		sig += fmt.Sprintf(", b *[%d]float32", k.Rows)
+	}
+	return sig + ")"
+}
+
+// FC emits name with k's signature. The layer is a matrix-vector product:
+// it streams W once, so it is bound by memory bandwidth like the other
+// kernels. Rows are taken four at a time so each load of x feeds four FMAs,
+// and two accumulators per row keep eight FMAs in flight.
+func (f *File) FC(name string, isa ISA, k FC) {
+	bias := ""
+	if k.Bias {
+		bias = " + b"
+	}
+	e := f.function(name, k.signature(), isa,
+		fmt.Sprintf("%s sets dst = %s(W·x%s) for a %d×%d row-major W.", name, k.Act, bias, k.Rows, k.K))
+	dst, w, x := e.pointer("dst"), e.pointer("w"), e.pointer("x")
+	e.gemv(dst, w, x, k)
+	e.Commentf("dst = %s(dst%s)", k.Act, bias)
+	var b reg.GPVirtual
+	if k.Bias {
+		b = e.pointer("b")
+	}
+	e.activate(dst, b, k.Rows, k.Act)
+	e.ret()
+}
+
+// gemv sets dst[i] = W[i]·x.
+func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
+	L := e.isa.Lanes
+	chunks, t := k.K/L, e.newTail(k.K%L)
+	rowBytes := 4 * k.K
+	const unrollMax = 16 // chunks per row written out without a loop
+
+	rows := func(r int) {
+		sets := 1
+		if chunks >= 2 {
+			sets = 2
+		}
+		acc := make([][]reg.VecVirtual, r)
+		for i := range acc {
+			acc[i] = make([]reg.VecVirtual, sets)
+			for s := range acc[i] {
+				acc[i][s] = e.zero()
+			}
+		}
+		step := func(pw, px reg.GPVirtual, chunk, set int) {
+			xv := e.vec()
+			e.load(mem(px, chunk*4*L), xv)
+			for i := range r {
+				e.VFMADD231PS(mem(pw, i*rowBytes+chunk*4*L), xv, acc[i][set])
+			}
+		}
+		pw, px, done := w, x, 0
+		if chunks > unrollMax {
+			pw, px = e.copyPointer(w), e.copyPointer(x)
+			e.repeat(chunks/2, func() {
+				step(pw, px, 0, 0)
+				step(pw, px, 1, 1)
+				e.advance(pw, 2*4*L)
+				e.advance(px, 2*4*L)
+			})
+			done = chunks / 2 * 2
+		}
+		for j := range chunks - done {
+			step(pw, px, j, j%sets)
+		}
+		if t != nil {
+			off := (chunks - done) * 4 * L
+			xv := e.vec()
+			e.loadTail(mem(px, off), t, xv, nil)
+			for i := range r {
+				wv := e.vec()
+				e.loadTail(mem(pw, i*rowBytes+off), t, wv, nil)
+				e.VFMADD231PS(wv, xv, acc[i][0])
+			}
+		}
+		var vs [4]reg.VecVirtual
+		for i := range vs {
+			a := acc[min(i, r-1)]
+			if i < r && sets == 2 {
+				e.VADDPS(a[1], a[0], a[0])
+			}
+			vs[i] = a[0]
+		}
+		e.storeXTail(e.reduce4(false, vs), r, mem(dst, 0))
+	}
+
+	e.Commentf("dst = W·x for %d rows of %d, four rows at a time.", k.Rows, k.K)
+	e.repeat(k.Rows/4, func() {
+		rows(4)
+		e.advance(w, 4*rowBytes)
+		e.advance(dst, 16)
+	})
+	if r := k.Rows % 4; r > 0 {
+		e.Commentf("The last %d rows.", r)
+		rows(r)
+	}
+	if walked := 4 * (k.Rows / 4 * 4); walked > 0 {
+		e.SUBQ(operand.U32(walked), dst) // rewind for the activation pass
+	}
+}
+
+// activate applies act(v + b) to the n values at dst in place; b may be nil.
+func (e *emitter) activate(dst, b reg.GPVirtual, n int, act Activation) {
+	L := e.isa.Lanes
+	t := e.newTail(n % L)
+	var zero reg.VecVirtual
+	if act == ReLU {
+		zero = e.zero()
+	}
+	one := func(v reg.VecVirtual, load func(m operand.Mem, v reg.VecVirtual), off int) {
+		load(mem(dst, off), v)
+		if b != nil {
+			bv := e.vec()
+			load(mem(b, off), bv)
+			e.VADDPS(bv, v, v)
+		}
+		if act == ReLU {
+			e.relu(v, zero)
+		} else {
+			e.sigmoid(v)
+		}
+	}
+	e.repeat(n/L, func() {
+		v := e.vec()
+		one(v, e.load, 0)
+		e.store(v, mem(dst, 0))
+		e.advance(dst, 4*L)
+		if b != nil {
+			e.advance(b, 4*L)
+		}
+	})
+	if t != nil {
+		v := e.vec()
+		one(v, func(m operand.Mem, v reg.VecVirtual) { e.loadTail(m, t, v, nil) }, 0)
+		e.storeTail(v, t, mem(dst, 0))
+	}
+}

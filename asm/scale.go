@@ -1,0 +1,177 @@
+package asm
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/segen/segen/se"
+)
+
+// Scale describes the scaling of one sample of a fixed shape: dst = x × s
+// per channel, or with AddReLU the SE-ResNet tail dst = max(x×s + res, 0).
+type Scale struct {
+	Layout   se.Layout
+	C, Plane int
+	AddReLU  bool
+}
+
+// signature returns the Go signature of the kernel.
+func (k Scale) signature() string {
+	n := k.C * k.Plane
+	if k.AddReLU {
+		return fmt.Sprintf("func(dst, x *[%d]float32, s *[%d]float32, res *[%d]float32)", n, k.C, n)
+	}
+	return fmt.Sprintf("func(dst, x *[%d]float32, s *[%d]float32)", n, k.C)
+}
+
+// Scale emits name with k's signature. dst may be x, or res with AddReLU:
+// every vector is read before it is written.
+func (f *File) Scale(name string, isa ISA, k Scale) {
+	what := "x[c] × s[c]"
+	if k.AddReLU {
+		what = "max(x[c]×s[c] + res[c], 0)"
+	}
+	e := f.function(name, k.signature(), isa,
+		fmt.Sprintf("%s sets dst[c] = %s for each channel c of a %s sample of %d channels × %d positions.",
+			name, what, k.Layout, k.C, k.Plane))
+	op := &scaleOp{emitter: e, k: k}
+	op.dst, op.x, op.s = e.pointer("dst"), e.pointer("x"), e.pointer("s")
+	if k.AddReLU {
+		op.res = e.pointer("res")
+		op.zero = e.zero()
+	}
+	if k.Layout == se.NCHW {
+		op.nchw()
+	} else {
+		op.nhwc()
+	}
+	e.ret()
+}
+
+// scaleOp holds the registers of one scale kernel.
+type scaleOp struct {
+	*emitter
+	k              Scale
+	dst, x, s, res reg.GPVirtual // cursors: they advance as the kernel walks
+	zero           reg.VecVirtual
+}
+
+// vector scales one vector at byte offset off of x, dst and res by g.
+func (o *scaleOp) vector(off int, g reg.VecVirtual) {
+	v := o.vec()
+	o.load(mem(o.x, off), v)
+	if o.k.AddReLU {
+		o.VFMADD213PS(mem(o.res, off), g, v) // v = g×v + res
+		o.relu(v, o.zero)
+	} else {
+		o.VMULPS(g, v, v)
+	}
+	o.store(v, mem(o.dst, off))
+}
+
+// partial scales the t.n lanes at byte offset off.
+func (o *scaleOp) partial(off int, g reg.VecVirtual, t *tail) {
+	v := o.vec()
+	o.loadTail(mem(o.x, off), t, v, nil)
+	if o.k.AddReLU {
+		r := o.vec()
+		o.loadTail(mem(o.res, off), t, r, nil)
+		o.VFMADD213PS(r, g, v)
+		o.relu(v, o.zero)
+	} else {
+		o.VMULPS(g, v, v)
+	}
+	o.storeTail(v, t, mem(o.dst, off))
+}
+
+// advanceAll moves the x, dst and res cursors by bytes.
+func (o *scaleOp) advanceAll(bytes int) {
+	o.advance(o.x, bytes)
+	o.advance(o.dst, bytes)
+	if o.k.AddReLU {
+		o.advance(o.res, bytes)
+	}
+}
+
+// nchw broadcasts each channel's scale across its contiguous plane.
+func (o *scaleOp) nchw() {
+	L := o.isa.Lanes
+	full, t := o.k.Plane/L, o.newTail(o.k.Plane%L)
+	const unroll = 8 // vectors per loop step for large planes
+	o.Commentf("Scale %d channels of %d positions.", o.k.C, o.k.Plane)
+	o.repeat(o.k.C, func() {
+		g := o.vec()
+		o.VBROADCASTSS(mem(o.s, 0), g)
+		done := 0
+		if full > 2*unroll {
+			o.repeat(full/unroll, func() {
+				for j := range unroll {
+					o.vector(j*4*L, g)
+				}
+				o.advanceAll(unroll * 4 * L)
+			})
+			done = full / unroll * unroll
+		}
+		for j := range full - done {
+			o.vector(j*4*L, g)
+		}
+		if t != nil {
+			o.partial((full-done)*4*L, g, t)
+		}
+		o.advanceAll(4 * (o.k.Plane - done*L))
+		o.advance(o.s, 4)
+	})
+}
+
+// nhwc multiplies each row of C values by the same scale vector, held in
+// registers when it fits; narrow rows are processed several per step.
+func (o *scaleOp) nhwc() {
+	L := o.isa.Lanes
+	vectors, t := (o.k.C+L-1)/L, o.newTail(o.k.C%L)
+	held := vectors <= o.isa.Regs-8
+	scales := make([]reg.VecVirtual, vectors)
+	if held {
+		for j := range scales {
+			scales[j] = o.vec()
+			if t != nil && j == vectors-1 {
+				o.loadTail(mem(o.s, j*4*L), t, scales[j], nil)
+			} else {
+				o.load(mem(o.s, j*4*L), scales[j])
+			}
+		}
+	}
+	scale := func(j int) reg.VecVirtual {
+		if held {
+			return scales[j]
+		}
+		g := o.vec()
+		if t != nil && j == vectors-1 {
+			o.loadTail(mem(o.s, j*4*L), t, g, nil)
+		} else {
+			o.load(mem(o.s, j*4*L), g)
+		}
+		return g
+	}
+	row := func(r int) {
+		for j := range vectors {
+			off := 4 * (r*o.k.C + j*L)
+			if t != nil && j == vectors-1 {
+				o.partial(off, scale(j), t)
+			} else {
+				o.vector(off, scale(j))
+			}
+		}
+	}
+	rows := min(max(8/vectors, 1), 4)
+	o.Commentf("Scale %d rows of %d channels, %d row(s) per step.", o.k.Plane, o.k.C, rows)
+	o.repeat(o.k.Plane/rows, func() {
+		for r := range rows {
+			row(r)
+		}
+		o.advanceAll(4 * rows * o.k.C)
+	})
+	for r := range o.k.Plane % rows {
+		row(r)
+	}
+}

@@ -1,0 +1,210 @@
+package asm
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/segen/segen/se"
+)
+
+// Squeeze describes the squeeze of one sample of a fixed shape: z[c] is the
+// average (or NaN-propagating maximum) of channel c's Plane values.
+type Squeeze struct {
+	Layout   se.Layout
+	C, Plane int
+	Max      bool
+}
+
+// Squeeze emits name(z *[C]float32, x *[C×Plane]float32).
+func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
+	pool := "average"
+	if k.Max {
+		pool = "maximum"
+	}
+	e := f.function(name,
+		fmt.Sprintf("func(z *[%d]float32, x *[%d]float32)", k.C, k.C*k.Plane), isa,
+		fmt.Sprintf("%s sets z[c] to the %s of channel c of x, a %s sample of %d channels × %d positions.",
+			name, pool, k.Layout, k.C, k.Plane))
+	z, x := e.pointer("z"), e.pointer("x")
+	if k.Layout == se.NCHW {
+		e.squeezeNCHW(z, x, k)
+	} else {
+		e.squeezeNHWC(z, x, k)
+	}
+	e.ret()
+}
+
+// identity returns the pooling's starting value: 0 for a sum, −Inf for a max.
+func (e *emitter) identity(max bool) reg.VecVirtual {
+	if max {
+		return e.broadcast(float32(math.Inf(-1)))
+	}
+	return e.zero()
+}
+
+// accumulate folds the vector at m into acc.
+func (e *emitter) accumulate(max bool, acc reg.VecVirtual, m operand.Mem) {
+	if !max {
+		e.VADDPS(m, acc, acc)
+		return
+	}
+	v := e.vec()
+	e.load(m, v)
+	e.maxNaN(acc, v, acc)
+}
+
+// squeezeNCHW reduces each contiguous channel plane. Four channels are
+// reduced together so their horizontal sums share one transpose; inside a
+// channel two accumulators alternate so the adds overlap.
+func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
+	L := e.isa.Lanes
+	full, t := k.Plane/L, e.newTail(k.Plane%L)
+	var fill reg.VecVirtual
+	if k.Max && t != nil {
+		fill = e.broadcast(float32(math.Inf(-1)))
+	}
+	var div reg.VecVirtual
+	if !k.Max {
+		div = e.broadcast(float32(k.Plane))
+	}
+	planeBytes := 4 * k.Plane
+	const unrollMax = 8 // chunks per channel written out without a loop
+
+	channels := func(r int) {
+		acc := make([][2]reg.VecVirtual, r)
+		for i := range acc {
+			acc[i] = [2]reg.VecVirtual{e.identity(k.Max), e.identity(k.Max)}
+		}
+		p := x
+		chunk := 0 // chunks of every channel already folded, relative to p
+		if full > unrollMax {
+			p = e.copyPointer(x)
+			e.repeat(full/2, func() {
+				for j := range 2 {
+					for i := range r {
+						e.accumulate(k.Max, acc[i][j], mem(p, i*planeBytes+j*4*L))
+					}
+				}
+				e.advance(p, 2*4*L)
+			})
+			full2 := full % 2
+			for i := range r {
+				for j := range full2 {
+					e.accumulate(k.Max, acc[i][j], mem(p, i*planeBytes+j*4*L))
+				}
+			}
+			chunk = full2
+		} else {
+			for j := range full {
+				for i := range r {
+					e.accumulate(k.Max, acc[i][j%2], mem(p, i*planeBytes+j*4*L))
+				}
+			}
+			chunk = full
+		}
+		if t != nil {
+			for i := range r {
+				v := e.vec()
+				e.loadTail(mem(p, i*planeBytes+chunk*4*L), t, v, fill)
+				e.combine(k.Max, acc[i][1], v)
+			}
+		}
+		var vs [4]reg.VecVirtual
+		for i := range vs {
+			a := acc[min(i, r-1)]
+			if i < r {
+				e.combine(k.Max, a[0], a[1])
+			}
+			vs[i] = a[0]
+		}
+		res := e.reduce4(k.Max, vs)
+		if !k.Max {
+			e.VDIVPS(div.AsX(), res, res)
+		}
+		e.storeXTail(res, r, mem(z, 0))
+	}
+
+	e.Commentf("Reduce %d channels of %d positions, four at a time.", k.C, k.Plane)
+	e.repeat(k.C/4, func() {
+		channels(4)
+		e.advance(x, 4*planeBytes)
+		e.advance(z, 16)
+	})
+	if r := k.C % 4; r > 0 {
+		e.Commentf("The last %d channels.", r)
+		channels(r)
+	}
+}
+
+// squeezeNHWC sums rows of C values: every channel is a column, so the
+// reduction is vertical and needs no shuffles. Columns are taken in blocks
+// that fit the registers; narrow blocks take several rows per step so enough
+// independent adds are in flight.
+func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
+	L := e.isa.Lanes
+	vectors, t := (k.C+L-1)/L, e.newTail(k.C%L)
+	var fill reg.VecVirtual
+	if k.Max && t != nil {
+		fill = e.broadcast(float32(math.Inf(-1)))
+	}
+	var div reg.VecVirtual
+	if !k.Max {
+		div = e.broadcast(float32(k.Plane))
+	}
+	rowBytes := 4 * k.C
+	block := e.isa.Regs/2 - 2
+
+	for b0 := 0; b0 < vectors; b0 += block {
+		width := min(block, vectors-b0)
+		rows := min(max(8/width, 1), 4)
+		e.Commentf("Columns %d to %d, %d row(s) per step.", b0*L, min((b0+width)*L, k.C)-1, rows)
+		partial := func(j int) bool { return t != nil && b0+j == vectors-1 }
+		acc := make([][]reg.VecVirtual, rows)
+		for r := range acc {
+			acc[r] = make([]reg.VecVirtual, width)
+			for j := range acc[r] {
+				acc[r][j] = e.identity(k.Max)
+			}
+		}
+		fold := func(p reg.GPVirtual, r, set int) {
+			for j := range width {
+				m := mem(p, r*rowBytes+(b0+j)*4*L)
+				if partial(j) {
+					v := e.vec()
+					e.loadTail(m, t, v, fill)
+					e.combine(k.Max, acc[set][j], v)
+				} else {
+					e.accumulate(k.Max, acc[set][j], m)
+				}
+			}
+		}
+		p := e.copyPointer(x)
+		e.repeat(k.Plane/rows, func() {
+			for r := range rows {
+				fold(p, r, r)
+			}
+			e.advance(p, rows*rowBytes)
+		})
+		for r := range k.Plane % rows {
+			fold(p, r, r)
+		}
+		for j := range width {
+			for r := 1; r < rows; r++ {
+				e.combine(k.Max, acc[0][j], acc[r][j])
+			}
+			v := acc[0][j]
+			if !k.Max {
+				e.VDIVPS(div, v, v)
+			}
+			m := mem(z, (b0+j)*4*L)
+			if partial(j) {
+				e.storeTail(v, t, m)
+			} else {
+				e.store(v, m)
+			}
+		}
+	}
+}
