@@ -45,13 +45,15 @@ func (p *Plan) renderTests() *jen.File {
 		)
 	}
 	f.Comment("benchmark runs op on every block: \"specialised\" is the kernel se.Lookup returns,")
-	f.Comment("\"generic\" se's plain Go, and \"specialised-<isa>\" each instruction set the CPU runs.")
+	f.Comment("\"generic\" se's plain Go, \"generic-simd\" se/simd's runtime-sized assembly, and")
+	f.Comment("\"specialised-<isa>\" each instruction set the CPU runs.")
 	f.Func().Id("benchmark").Params(jen.Id("b").Op("*").Qual("testing", "B"), jen.Id("op").Qual(setestPath, "Op")).Block(
 		jen.Type().Id("impl").Struct(jen.Id("name").String(), jen.Id("k").Qual(sePath, "Kernel")),
 		jen.For(jen.List(jen.Id("_"), jen.Id("blk")).Op(":=").Range().Id("blocks")).Block(
 			jen.Id("impls").Op(":=").Index().Id("impl").Values(
 				jen.Values(jen.Lit("specialised"), jen.Qual(sePath, "Lookup").Call(jen.Id("blk").Dot("shape"))),
 				jen.Values(jen.Lit("generic"), jen.Qual(sePath, "Generic").Call(jen.Id("blk").Dot("shape"))),
+				jen.Values(jen.Lit("generic-simd"), jen.Qual(simdPath, "New").Call(jen.Id("blk").Dot("shape"))),
 			),
 			jen.For(jen.List(jen.Id("_"), jen.Id("i")).Op(":=").Range().Id("supported").Call()).Block(
 				jen.Id("impls").Op("=").Append(jen.Id("impls"), jen.Id("impl").Values(

@@ -4,9 +4,13 @@
 //
 // Importing it registers each block's best kernel for this CPU with se, so se.Lookup returns it;
 // the environment variable SEGEN_ISA (go, avx2 or avx512) overrides the choice.
+// It also links se/simd, so shapes it does not specialise run on runtime-sized SIMD kernels.
 package awkward
 
-import "github.com/segen/segen/se"
+import (
+	"github.com/segen/segen/se"
+	_ "github.com/segen/segen/se/simd"
+)
 
 //go:generate go run github.com/segen/segen/cmd/segen generate -spec ../../spec/awkward.yaml -out .
 

@@ -5,6 +5,7 @@ package sekernels
 import (
 	"github.com/segen/segen/se"
 	"github.com/segen/segen/se/setest"
+	"github.com/segen/segen/se/simd"
 	"os"
 	"testing"
 )
@@ -58,14 +59,15 @@ func BenchmarkForwardAddReLU(b *testing.B) {
 }
 
 // benchmark runs op on every block: "specialised" is the kernel se.Lookup returns,
-// "generic" se's plain Go, and "specialised-<isa>" each instruction set the CPU runs.
+// "generic" se's plain Go, "generic-simd" se/simd's runtime-sized assembly, and
+// "specialised-<isa>" each instruction set the CPU runs.
 func benchmark(b *testing.B, op setest.Op) {
 	type impl struct {
 		name string
 		k    se.Kernel
 	}
 	for _, blk := range blocks {
-		impls := []impl{{"specialised", se.Lookup(blk.shape)}, {"generic", se.Generic(blk.shape)}}
+		impls := []impl{{"specialised", se.Lookup(blk.shape)}, {"generic", se.Generic(blk.shape)}, {"generic-simd", simd.New(blk.shape)}}
 		for _, i := range supported() {
 			impls = append(impls, impl{"specialised-" + i.String(), blk.new(i)})
 		}

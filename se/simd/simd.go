@@ -1,0 +1,149 @@
+// Package simd provides SE kernels for any shape, in AVX2 and AVX-512
+// assembly with sizes known only at run time ("generic-simd"). Importing it
+// makes se.Lookup return them for shapes that no generated package
+// specialises; generated packages import it, so linking any of them makes
+// every shape fast. Beside the specialised kernels, these show what
+// specialisation itself buys.
+package simd
+
+import (
+	"github.com/segen/segen/se"
+)
+
+//go:generate go run asm.go
+
+func init() {
+	if supported()[0] != isaGo {
+		se.RegisterFallback(New)
+	}
+}
+
+// isa is an instruction set the kernels run on.
+type isa uint8
+
+const (
+	isaGo isa = iota // no SIMD kernels: New returns se's generic kernel
+	isaAVX2
+	isaAVX512
+)
+
+func (i isa) String() string {
+	switch i {
+	case isaAVX2:
+		return "avx2"
+	case isaAVX512:
+		return "avx512"
+	}
+	return "go"
+}
+
+// New returns the runtime-sized kernel for s on the best instruction set
+// this CPU runs, or se's generic kernel if it runs none of them.
+func New(s se.Shape) se.Kernel { return newKernel(s, supported()[0]) }
+
+// newKernel returns the runtime-sized kernel for s on instruction set i, or
+// se's generic kernel when i is isaGo.
+func newKernel(s se.Shape, i isa) se.Kernel {
+	if err := s.Validate(); err != nil {
+		panic(err)
+	}
+	if i == isaGo {
+		return se.Generic(s)
+	}
+	return kernel{s: s, isa: i}
+}
+
+// kernel runs shape s with the runtime-sized kernels of one instruction set.
+type kernel struct {
+	s   se.Shape
+	isa isa
+}
+
+func (k kernel) Shape() se.Shape { return k.s }
+
+// Impl returns "generic-simd"; ISA tells which instruction set runs.
+func (k kernel) Impl() string { return "generic-simd" }
+
+// ISA names the instruction set the kernel runs on.
+func (k kernel) ISA() string { return k.isa.String() }
+
+func (k kernel) Squeeze(z, x []float32) {
+	n := k.s.CheckSqueeze(z, x)
+	size, c := k.s.Size(), k.s.C
+	for i := range n {
+		k.squeeze(z[i*c:(i+1)*c], x[i*size:(i+1)*size])
+	}
+}
+
+func (k kernel) Excite(sc, z []float32, p *se.Params) {
+	k.s.CheckExcite(sc, z, p)
+	var buf [maxStackHidden]float32
+	h := scratch(buf[:], k.s.Hidden)
+	for i := 0; i < len(z); i += k.s.C {
+		k.excite(sc[i:i+k.s.C], z[i:i+k.s.C], h, p)
+	}
+}
+
+func (k kernel) Scale(dst, x, sc []float32) {
+	n := k.s.CheckScale(dst, x, sc)
+	size, c := k.s.Size(), k.s.C
+	for i := range n {
+		k.scale(dst[i*size:(i+1)*size], x[i*size:(i+1)*size], sc[i*c:(i+1)*c], nil)
+	}
+}
+
+func (k kernel) ScaleAddReLU(dst, x, sc, res []float32) {
+	n := k.s.CheckScaleAddReLU(dst, x, sc, res)
+	size, c := k.s.Size(), k.s.C
+	for i := range n {
+		k.scale(dst[i*size:(i+1)*size], x[i*size:(i+1)*size], sc[i*c:(i+1)*c], res[i*size:(i+1)*size])
+	}
+}
+
+func (k kernel) Forward(dst, x []float32, p *se.Params) {
+	n := k.s.CheckForward(dst, x, p)
+	k.forward(dst, x, nil, p, n)
+}
+
+func (k kernel) ForwardAddReLU(dst, x, res []float32, p *se.Params) {
+	n := k.s.CheckForwardAddReLU(dst, x, res, p)
+	k.forward(dst, x, res, p, n)
+}
+
+// Scratch of up to these sizes lives on the stack, so blocks of the usual
+// sizes allocate nothing per call; larger ones allocate.
+const (
+	maxStackChannels = 4096
+	maxStackHidden   = 1024
+)
+
+// scratch returns n values of buf, or a new slice if buf is too short.
+func scratch(buf []float32, n int) []float32 {
+	if n <= len(buf) {
+		return buf[:n]
+	}
+	return make([]float32, n)
+}
+
+func (k kernel) forward(dst, x, res []float32, p *se.Params, n int) {
+	var zbuf, sbuf [maxStackChannels]float32
+	var hbuf [maxStackHidden]float32
+	z, sc, h := scratch(zbuf[:], k.s.C), scratch(sbuf[:], k.s.C), scratch(hbuf[:], k.s.Hidden)
+	size := k.s.Size()
+	for i := range n {
+		xi, di := x[i*size:(i+1)*size], dst[i*size:(i+1)*size]
+		var ri []float32
+		if res != nil {
+			ri = res[i*size : (i+1)*size]
+		}
+		k.squeeze(z, xi)
+		k.excite(sc, z, h, p)
+		k.scale(di, xi, sc, ri)
+	}
+}
+
+// excite computes one sample's gate with the two FC kernels.
+func (k kernel) excite(sc, z, h []float32, p *se.Params) {
+	k.fc(false, h, p.W1, z, p.B1)
+	k.fc(true, sc, p.W2, h, p.B2)
+}
