@@ -145,8 +145,8 @@ func TestPlanSharesFC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	X
-	// 64/8, 128/8, 256/16, 512/32, 1024/64, 2048/128 → 12 kernels.
+	// 16 blocks have 6 distinct (C, hidden) pairs, 64/8, 128/8, 256/16,
+	// 512/32, 1024/64 and 2048/128, each with two layers: 12 kernels.
 	if len(p.FCs) != 12 {
 		t.Errorf("%d FC kernels, want 12:\n%v", len(p.FCs), p)
 	}
