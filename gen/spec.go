@@ -94,22 +94,22 @@ func (l ErrorList) Unwrap() []error {
 	return errs
 }
 
-// maxErrors caps the report: past that, later errors are mostly consequences
-// of earlier ones (or the file is not a spec at all).
-const maxErrors = 20
+// maxSpecErrors caps the report: past that, later errors are mostly
+// consequences of earlier ones (or the file is not a spec at all).
+const maxSpecErrors = 20
 
 // Allowed values, in the order messages list them.
 var (
-	topFields   = []string{"package", "targets", "blocks"}
-	blockFields = []string{"name", "channels", "reduction", "hidden", "height", "width", "layout", "squeeze", "bias"}
-	allTargets  = []string{"avx2", "avx512"}
-	layouts     = map[string]se.Layout{"nchw": se.NCHW, "nhwc": se.NHWC}
-	pools       = map[string]se.Pool{"avg": se.Avg, "max": se.Max}
+	specTopFields   = []string{"package", "targets", "blocks"}
+	specBlockFields = []string{"name", "channels", "reduction", "hidden", "height", "width", "layout", "squeeze", "bias"}
+	specTargets     = []string{"avx2", "avx512"}
+	specLayouts     = map[string]se.Layout{"nchw": se.NCHW, "nhwc": se.NHWC}
+	specPools       = map[string]se.Pool{"avg": se.Avg, "max": se.Max}
 )
 
-// blockName is the form of block names: they become parts of Go identifiers
-// and file names, so keep them to one predictable spelling.
-var blockName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+// specBlockName is the form of block names: they become parts of Go
+// identifiers and file names, so keep them to one predictable spelling.
+var specBlockName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // LoadSpec reads and validates the spec file at path.
 func LoadSpec(path string) (*Spec, error) {
@@ -131,7 +131,7 @@ func LoadSpec(path string) (*Spec, error) {
 // error carries a line and column, unknown and duplicate keys are caught, and
 // types are checked strictly (no silent "1.5" → 1 or "0256" → octal).
 func ParseSpec(name string, data []byte) (*Spec, error) {
-	p := &parser{file: name}
+	p := &specParser{file: name}
 	root := p.document(data)
 	var spec *Spec
 	if root != nil {
@@ -143,8 +143,8 @@ func ParseSpec(name string, data []byte) (*Spec, error) {
 	return spec, nil
 }
 
-// parser collects the errors of one spec.
-type parser struct {
+// specParser walks one spec and collects its errors.
+type specParser struct {
 	file string
 	errs ErrorList
 }
@@ -152,7 +152,7 @@ type parser struct {
 // errorf records a problem at node n (n may be nil for file-level problems).
 // Callers pass the node as written, not its alias target, so the position is
 // where the value is used.
-func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) {
+func (p *specParser) errorf(n *yaml.Node, field, format string, args ...any) {
 	e := &SpecError{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Col = n.Line, n.Column
@@ -161,7 +161,7 @@ func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) {
 }
 
 // errorList sorts the errors by position and caps their number.
-func (p *parser) errorList() ErrorList {
+func (p *specParser) errorList() ErrorList {
 	errs := slices.Clone(p.errs)
 	sort.SliceStable(errs, func(i, j int) bool {
 		if errs[i].Line != errs[j].Line {
@@ -169,21 +169,21 @@ func (p *parser) errorList() ErrorList {
 		}
 		return errs[i].Col < errs[j].Col
 	})
-	if len(errs) > maxErrors {
-		more := len(errs) - maxErrors
-		errs = append(errs[:maxErrors:maxErrors], &SpecError{File: p.file,
+	if len(errs) > maxSpecErrors {
+		more := len(errs) - maxSpecErrors
+		errs = append(errs[:maxSpecErrors:maxSpecErrors], &SpecError{File: p.file,
 			Msg: fmt.Sprintf("too many errors (%d more not shown)", more)})
 	}
 	return errs
 }
 
-// syntaxLine picks the line number out of the YAML parser's messages, which
-// look like "yaml: line 3: did not find expected key".
-var syntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// yamlSyntaxLine picks the line number out of the YAML parser's messages,
+// which look like "yaml: line 3: did not find expected key".
+var yamlSyntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // document parses data as exactly one YAML document and returns its root
 // node, or nil after recording why there is none.
-func (p *parser) document(data []byte) (root *yaml.Node) {
+func (p *specParser) document(data []byte) (root *yaml.Node) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	switch err := p.decode(dec, &doc); {
@@ -216,7 +216,7 @@ func (p *parser) document(data []byte) (root *yaml.Node) {
 
 // decode runs the YAML decoder, turning any panic in it into an error: a
 // spec loader must not crash on odd bytes, whatever the parser's state.
-func (p *parser) decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+func (p *specParser) decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("yaml: cannot parse: %v", r)
@@ -225,7 +225,7 @@ func (p *parser) decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 	return dec.Decode(n)
 }
 
-func (p *parser) syntaxError(err error) {
+func (p *specParser) syntaxError(err error) {
 	// Keep the report one line per error even if the parser quotes input.
 	msg := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -234,7 +234,7 @@ func (p *parser) syntaxError(err error) {
 		return r
 	}, err.Error())
 	line := 0
-	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlSyntaxLine.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
@@ -243,18 +243,18 @@ func (p *parser) syntaxError(err error) {
 }
 
 // spec validates the top-level mapping.
-func (p *parser) spec(root *yaml.Node) *Spec {
-	root = resolve(root)
+func (p *specParser) spec(root *yaml.Node) *Spec {
+	root = resolveAlias(root)
 	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
 		p.errorf(root, "", "spec is empty; it needs at least package and blocks")
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, "", "the spec must be a mapping with keys %s; got %s", strings.Join(topFields, ", "), describe(root))
+		p.errorf(root, "", "the spec must be a mapping with keys %s; got %s", strings.Join(specTopFields, ", "), describeNode(root))
 		return nil
 	}
 	s := &Spec{File: p.file}
-	fields := p.fields(root, "", topFields)
+	fields := p.fields(root, "", specTopFields)
 
 	if f, ok := fields["package"]; !ok {
 		p.errorf(root, "", `missing required field "package" (the Go package name of the output)`)
@@ -262,7 +262,7 @@ func (p *parser) spec(root *yaml.Node) *Spec {
 		s.Package = p.packageName(f.val)
 	}
 
-	s.Targets = allTargets
+	s.Targets = slices.Clone(specTargets) // callers may modify their Spec
 	if f, ok := fields["targets"]; ok {
 		s.Targets = p.targets(f.val)
 	}
@@ -275,30 +275,30 @@ func (p *parser) spec(root *yaml.Node) *Spec {
 	return s
 }
 
-// field is one key of a mapping and its value, as written (aliases not
+// specField is one key of a mapping and its value, as written (aliases not
 // resolved, so that messages point where the alias is used).
-type field struct{ key, val *yaml.Node }
+type specField struct{ key, val *yaml.Node }
 
 // fields checks mapping m's keys (strings, known, each at most once) and
 // returns the known ones. where names the mapping in messages.
-func (p *parser) fields(m *yaml.Node, where string, known []string) map[string]field {
-	out := make(map[string]field)
+func (p *specParser) fields(m *yaml.Node, where string, known []string) map[string]specField {
+	out := make(map[string]specField)
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		kn, v := m.Content[i], m.Content[i+1]
-		k := resolve(kn)
+		k := resolveAlias(kn)
 		switch {
 		case k.Kind != yaml.ScalarNode:
-			p.errorf(kn, where, "keys must be plain names; got %s", describe(k))
+			p.errorf(kn, where, "keys must be plain names; got %s", describeNode(k))
 		case k.ShortTag() == "!!merge":
 			p.errorf(kn, where, "merge keys (<<) are not supported; write the fields out")
 		case !slices.Contains(known, k.Value):
-			p.errorf(kn, where, "unknown field %s; known fields: %s", quote(k.Value), strings.Join(known, ", "))
+			p.errorf(kn, where, "unknown field %s; known fields: %s", quoteValue(k.Value), strings.Join(known, ", "))
 		default:
 			if first, dup := out[k.Value]; dup {
-				p.errorf(kn, where, "duplicate field %s; first given at line %d", quote(k.Value), first.key.Line)
+				p.errorf(kn, where, "duplicate field %s; first given at line %d", quoteValue(k.Value), first.key.Line)
 				continue
 			}
-			out[k.Value] = field{key: kn, val: v}
+			out[k.Value] = specField{key: kn, val: v}
 		}
 	}
 	return out
@@ -307,19 +307,19 @@ func (p *parser) fields(m *yaml.Node, where string, known []string) map[string]f
 // packageName checks the output package name. It must be a Go identifier,
 // not a keyword, lower case by Go convention, and importable (so neither
 // "_" nor "main").
-func (p *parser) packageName(n *yaml.Node) string {
+func (p *specParser) packageName(n *yaml.Node) string {
 	const want = "a lower-case Go package name such as sekernels"
 	name, ok := p.str(n, "package", want)
 	switch {
 	case !ok:
 	case token.IsKeyword(name): // before IsIdentifier, which is false for keywords
-		p.errorf(n, "package", "must be %s, got %s: a Go keyword", want, quote(name))
+		p.errorf(n, "package", "must be %s, got %s: a Go keyword", want, quoteValue(name))
 	case !token.IsIdentifier(name):
-		p.errorf(n, "package", "must be %s, got %s: not a Go identifier", want, quote(name))
+		p.errorf(n, "package", "must be %s, got %s: not a Go identifier", want, quoteValue(name))
 	case strings.ToLower(name) != name:
-		p.errorf(n, "package", "must be %s, got %s: not lower case", want, quote(name))
+		p.errorf(n, "package", "must be %s, got %s: not lower case", want, quoteValue(name))
 	case name == "_" || name == "main":
-		p.errorf(n, "package", "must be %s, got %s: the generated package must be importable", want, quote(name))
+		p.errorf(n, "package", "must be %s, got %s: the generated package must be importable", want, quoteValue(name))
 	default:
 		return name
 	}
@@ -328,11 +328,11 @@ func (p *parser) packageName(n *yaml.Node) string {
 
 // targets checks the SIMD levels and returns them deduplicated in canonical
 // order.
-func (p *parser) targets(n *yaml.Node) []string {
-	allowed := strings.Join(allTargets, ", ")
-	v := resolve(n)
+func (p *specParser) targets(n *yaml.Node) []string {
+	allowed := strings.Join(specTargets, ", ")
+	v := resolveAlias(n)
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(n, "targets", "must be a list of SIMD levels (%s), got %s", allowed, describe(v))
+		p.errorf(n, "targets", "must be a list of SIMD levels (%s), got %s", allowed, describeNode(v))
 		return nil
 	}
 	if len(v.Content) == 0 {
@@ -346,14 +346,14 @@ func (p *parser) targets(n *yaml.Node) []string {
 		if !ok {
 			continue
 		}
-		if !slices.Contains(allTargets, t) {
-			p.errorf(item, field, "unknown target %s; allowed: %s", quote(t), allowed)
+		if !slices.Contains(specTargets, t) {
+			p.errorf(item, field, "unknown target %s; allowed: %s", quoteValue(t), allowed)
 			continue
 		}
 		seen[t] = true
 	}
 	var out []string
-	for _, t := range allTargets {
+	for _, t := range specTargets {
 		if seen[t] {
 			out = append(out, t)
 		}
@@ -362,10 +362,10 @@ func (p *parser) targets(n *yaml.Node) []string {
 }
 
 // blocks checks the list of blocks, then the names and shapes across blocks.
-func (p *parser) blocks(n *yaml.Node) []Block {
-	v := resolve(n)
+func (p *specParser) blocks(n *yaml.Node) []Block {
+	v := resolveAlias(n)
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(n, "blocks", "must be a list of blocks (mappings with %s), got %s", strings.Join(blockFields, ", "), describe(v))
+		p.errorf(n, "blocks", "must be a list of blocks (mappings with %s), got %s", strings.Join(specBlockFields, ", "), describeNode(v))
 		return nil
 	}
 	if len(v.Content) == 0 {
@@ -383,7 +383,7 @@ func (p *parser) blocks(n *yaml.Node) []Block {
 		if first, dup := shapes[b.Shape]; dup {
 			p.errorf(item, fmt.Sprintf("blocks[%d]", i),
 				"block %s has the same shape (%v) as block %s at line %d; each shape may appear once, since each registers one kernel",
-				quote(b.Name), b.Shape, quote(first.Name), first.Line)
+				quoteValue(b.Name), b.Shape, quoteValue(first.Name), first.Line)
 			continue
 		}
 		out = append(out, b)
@@ -395,19 +395,19 @@ func (p *parser) blocks(n *yaml.Node) []Block {
 // block checks one block and builds its shape. names records the line where
 // each name was first used, to report duplicates. ok is false if anything
 // was wrong (and reported).
-func (p *parser) block(n *yaml.Node, where string, names map[string]int) (b Block, ok bool) {
-	m := resolve(n)
+func (p *specParser) block(n *yaml.Node, where string, names map[string]int) (b Block, ok bool) {
+	m := resolveAlias(n)
 	if m.Kind != yaml.MappingNode {
-		p.errorf(n, where, "must be a mapping with fields %s; got %s", strings.Join(blockFields, ", "), describe(m))
+		p.errorf(n, where, "must be a mapping with fields %s; got %s", strings.Join(specBlockFields, ", "), describeNode(m))
 		return b, false
 	}
 	b.Line = n.Line
 	before := len(p.errs)
-	fields := p.fields(m, where, blockFields)
+	fields := p.fields(m, where, specBlockFields)
 	required := func(key string) (*yaml.Node, bool) {
 		f, ok := fields[key]
 		if !ok {
-			p.errorf(n, where, "missing required field %s", quote(key))
+			p.errorf(n, where, "missing required field %s", quoteValue(key))
 		}
 		return f.val, ok
 	}
@@ -416,10 +416,10 @@ func (p *parser) block(n *yaml.Node, where string, names map[string]int) (b Bloc
 	if v, ok := required("name"); ok {
 		if name, ok := p.str(v, "name", "a lower_snake_case name"); ok {
 			switch line, dup := names[name]; {
-			case !blockName.MatchString(name):
-				p.errorf(v, "name", "must be lower_snake_case (a-z first, then a-z, 0-9, _), got %s", quote(name))
+			case !specBlockName.MatchString(name):
+				p.errorf(v, "name", "must be lower_snake_case (a-z first, then a-z, 0-9, _), got %s", quoteValue(name))
 			case dup:
-				p.errorf(v, "name", "duplicate name %s; first used at line %d", quote(name), line)
+				p.errorf(v, "name", "duplicate name %s; first used at line %d", quoteValue(name), line)
 			default:
 				names[name] = v.Line
 				b.Name = name
@@ -488,10 +488,10 @@ func (p *parser) block(n *yaml.Node, where string, names map[string]int) (b Bloc
 	// layout, squeeze, bias: optional, with the documented defaults.
 	s.Layout, s.Squeeze, s.Bias = se.NCHW, se.Avg, true
 	if f, ok := fields["layout"]; ok {
-		s.Layout, _ = enum(p, f.val, "layout", layouts, "nchw, nhwc")
+		s.Layout, _ = specEnum(p, f.val, "layout", specLayouts, "nchw, nhwc")
 	}
 	if f, ok := fields["squeeze"]; ok {
-		s.Squeeze, _ = enum(p, f.val, "squeeze", pools, "avg, max")
+		s.Squeeze, _ = specEnum(p, f.val, "squeeze", specPools, "avg, max")
 	}
 	if f, ok := fields["bias"]; ok {
 		s.Bias, _ = p.bool(f.val, "bias")
@@ -511,41 +511,41 @@ func (p *parser) block(n *yaml.Node, where string, names map[string]int) (b Bloc
 
 // str returns the string value of n, reporting other types. want describes
 // what is expected, for the message.
-func (p *parser) str(n *yaml.Node, field, want string) (string, bool) {
-	v := resolve(n)
+func (p *specParser) str(n *yaml.Node, field, want string) (string, bool) {
+	v := resolveAlias(n)
 	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
-		p.errorf(n, field, "must be %s, got %s", want, describe(v))
+		p.errorf(n, field, "must be %s, got %s", want, describeNode(v))
 		return "", false
 	}
 	return v.Value, true
 }
 
-// decimal is the integer syntax specs accept. YAML also reads 0x10, 0o20,
+// decimalInt is the integer syntax specs accept. YAML also reads 0x10, 0o20,
 // 1_000 and (YAML 1.1) 020 as integers; the last silently means 16, so
 // accept plain decimal only.
-var decimal = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
+var decimalInt = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
 
 // int returns the integer value of n, reporting other types and syntax.
-func (p *parser) int(n *yaml.Node, field, want string) (int, bool) {
-	v := resolve(n)
+func (p *specParser) int(n *yaml.Node, field, want string) (int, bool) {
+	v := resolveAlias(n)
 	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
-		p.errorf(n, field, "must be %s, got %s", want, describe(v))
+		p.errorf(n, field, "must be %s, got %s", want, describeNode(v))
 		return 0, false
 	}
-	if !decimal.MatchString(v.Value) {
-		p.errorf(n, field, "must be %s written in decimal without leading zeros, got %s", want, quote(v.Value))
+	if !decimalInt.MatchString(v.Value) {
+		p.errorf(n, field, "must be %s written in decimal without leading zeros, got %s", want, quoteValue(v.Value))
 		return 0, false
 	}
 	i, err := strconv.Atoi(v.Value)
 	if err != nil { // out of range for int: report it as such
-		p.errorf(n, field, "must be %s, got %s (too large)", want, v.Value)
+		p.errorf(n, field, "must be %s, got %s (too large)", want, literalValue(v.Value))
 		return 0, false
 	}
 	return i, true
 }
 
 // intIn returns the integer value of n, which must lie in [lo, hi].
-func (p *parser) intIn(n *yaml.Node, field string, lo, hi int) (int, bool) {
+func (p *specParser) intIn(n *yaml.Node, field string, lo, hi int) (int, bool) {
 	i, ok := p.int(n, field, fmt.Sprintf("an integer between %d and %d", lo, hi))
 	if ok && (i < lo || i > hi) {
 		p.errorf(n, field, "must be between %d and %d, got %d", lo, hi, i)
@@ -555,8 +555,8 @@ func (p *parser) intIn(n *yaml.Node, field string, lo, hi int) (int, bool) {
 }
 
 // bool returns the boolean value of n (true or false, any case).
-func (p *parser) bool(n *yaml.Node, field string) (bool, bool) {
-	v := resolve(n)
+func (p *specParser) bool(n *yaml.Node, field string) (bool, bool) {
+	v := resolveAlias(n)
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
 		switch strings.ToLower(v.Value) {
 		case "true":
@@ -565,12 +565,12 @@ func (p *parser) bool(n *yaml.Node, field string) (bool, bool) {
 			return false, true
 		}
 	}
-	p.errorf(n, field, "must be true or false, got %s", describe(v))
+	p.errorf(n, field, "must be true or false, got %s", describeNode(v))
 	return false, false
 }
 
-// enum returns the value of string n in values; allowed lists the keys.
-func enum[T any](p *parser, n *yaml.Node, field string, values map[string]T, allowed string) (T, bool) {
+// specEnum returns the value of string n in values; allowed lists the keys.
+func specEnum[T any](p *specParser, n *yaml.Node, field string, values map[string]T, allowed string) (T, bool) {
 	var zero T
 	s, ok := p.str(n, field, "one of "+allowed)
 	if !ok {
@@ -578,22 +578,22 @@ func enum[T any](p *parser, n *yaml.Node, field string, values map[string]T, all
 	}
 	t, ok := values[s]
 	if !ok {
-		p.errorf(n, field, "must be one of %s, got %s", allowed, quote(s))
+		p.errorf(n, field, "must be one of %s, got %s", allowed, quoteValue(s))
 	}
 	return t, ok
 }
 
-// resolve follows aliases (*name) to the anchored node. The walk over a spec
-// has a fixed depth, so even cyclic anchors cannot make it loop.
-func resolve(n *yaml.Node) *yaml.Node {
+// resolveAlias follows aliases (*name) to the anchored node. The walk over a
+// spec has a fixed depth, so even cyclic anchors cannot make it loop.
+func resolveAlias(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
 	}
 	return n
 }
 
-// describe says what a node is, for "got …" in messages.
-func describe(n *yaml.Node) string {
+// describeNode says what a node is, for "got …" in messages.
+func describeNode(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -607,40 +607,40 @@ func describe(n *yaml.Node) string {
 			}
 			return "null"
 		case "!!str":
-			return "string " + quote(n.Value)
+			return "string " + quoteValue(n.Value)
 		case "!!int":
-			return "integer " + literal(n.Value)
+			return "integer " + literalValue(n.Value)
 		case "!!float":
-			return "number " + literal(n.Value)
+			return "number " + literalValue(n.Value)
 		case "!!bool":
-			return "boolean " + literal(n.Value)
+			return "boolean " + literalValue(n.Value)
 		}
 		tag := n.ShortTag() // user-written (!foo, !<...>): quote it unless plain
-		if !plainTag.MatchString(tag) {
-			tag = quote(tag)
+		if !plainYAMLTag.MatchString(tag) {
+			tag = quoteValue(tag)
 		}
-		return tag + " " + quote(n.Value)
+		return tag + " " + quoteValue(n.Value)
 	}
 	return "an unsupported YAML node"
 }
 
-// plainTag matches YAML tags that read well without quotes.
-var plainTag = regexp.MustCompile(`^!!?[-+.0-9A-Za-z_:/]{0,40}$`)
+// plainYAMLTag matches YAML tags that read well without quotes.
+var plainYAMLTag = regexp.MustCompile(`^!!?[-+.0-9A-Za-z_:/]{0,40}$`)
 
-// plainLiteral matches values that read well without quotes.
-var plainLiteral = regexp.MustCompile(`^[-+.0-9A-Za-z_]{1,40}$`)
+// plainYAMLLiteral matches values that read well without quotes.
+var plainYAMLLiteral = regexp.MustCompile(`^[-+.0-9A-Za-z_]{1,40}$`)
 
-// literal shows a number or boolean as written, quoting it only if it is
-// long or odd (an explicit tag such as !!float can hold any text).
-func literal(s string) string {
-	if plainLiteral.MatchString(s) {
+// literalValue shows a number or boolean as written, quoting it only if it
+// is long or odd (an explicit tag such as !!float can hold any text).
+func literalValue(s string) string {
+	if plainYAMLLiteral.MatchString(s) {
 		return s
 	}
-	return quote(s)
+	return quoteValue(s)
 }
 
-// quote quotes s for a one-line message, shortening long values.
-func quote(s string) string {
+// quoteValue quotes s for a one-line message, shortening long values.
+func quoteValue(s string) string {
 	if r := []rune(s); len(r) > 40 {
 		s = string(r[:37]) + "..."
 	}

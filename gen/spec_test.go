@@ -16,16 +16,16 @@ import (
 	"github.com/segen/segen/se"
 )
 
-const defaultSpec = "../spec/se.yaml"
+const defaultSpecPath = "../spec/se.yaml"
 
 // TestSpecDefault checks that the committed default spec holds exactly the
 // SE shapes of timm's SE-ResNet-18/34/50/101/152 at 224×224, in both layouts.
 func TestSpecDefault(t *testing.T) {
-	s, err := LoadSpec(defaultSpec)
+	s, err := LoadSpec(defaultSpecPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.File != defaultSpec || s.Package != "sekernels" || !slices.Equal(s.Targets, []string{"avx2", "avx512"}) {
+	if s.File != defaultSpecPath || s.Package != "sekernels" || !slices.Equal(s.Targets, []string{"avx2", "avx512"}) {
 		t.Errorf("got File %q, Package %q, Targets %q", s.File, s.Package, s.Targets)
 	}
 	// timm's hidden sizes, written out rather than computed with
@@ -148,19 +148,20 @@ blocks:
 	}
 }
 
-// block returns a spec with one block made of the given lines (indented
+// specBlock returns a spec with one block made of the given lines (indented
 // four spaces, starting on line 4 after "  - name: a" on line 3).
-func block(lines ...string) string {
+func specBlock(lines ...string) string {
 	return "package: p\nblocks:\n  - name: a\n    " + strings.Join(lines, "\n    ") + "\n"
 }
 
-// okBlock are the lines of a valid block for block(); cases replace one.
-var okBlock = []string{"channels: 64", "hidden: 8", "height: 7", "width: 7"}
+// specOKBlock are the lines of a valid block for specBlock(); cases replace one.
+var specOKBlock = []string{"channels: 64", "hidden: 8", "height: 7", "width: 7"}
 
-// with returns okBlock with field key's line replaced by line ("" drops it).
-func with(key, line string) string {
+// specWith returns a spec whose block is specOKBlock with the line of field
+// key replaced by line (appended if specOKBlock has no such field; "" drops it).
+func specWith(key, line string) string {
 	var out []string
-	for _, l := range okBlock {
+	for _, l := range specOKBlock {
 		if strings.HasPrefix(l, key+":") {
 			l = line
 		}
@@ -168,13 +169,13 @@ func with(key, line string) string {
 			out = append(out, l)
 		}
 	}
-	if !slices.ContainsFunc(okBlock, func(l string) bool { return strings.HasPrefix(l, key+":") }) && line != "" {
+	if !slices.ContainsFunc(specOKBlock, func(l string) bool { return strings.HasPrefix(l, key+":") }) && line != "" {
 		out = append(out, line)
 	}
-	return block(out...)
+	return specBlock(out...)
 }
 
-const known = "known fields: name, channels, reduction, hidden, height, width, layout, squeeze, bias"
+const knownBlockFields = "known fields: name, channels, reduction, hidden, height, width, layout, squeeze, bias"
 
 // TestSpecErrors checks that each kind of mistake gives exactly the expected
 // messages, positions included, and no knock-on errors.
@@ -194,14 +195,14 @@ func TestSpecErrors(t *testing.T) {
 		{"top level list", "- package: p\n", []string{"t.yaml:1:1: the spec must be a mapping with keys package, targets, blocks; got a list"}},
 		{"top level scalar", "sekernels\n", []string{`t.yaml:1:1: the spec must be a mapping with keys package, targets, blocks; got string "sekernels"`}},
 		{"odd tag (found by fuzzing)", "!%0A", []string{`t.yaml:1:1: the spec must be a mapping with keys package, targets, blocks; got "!\n" ""`}},
-		{"two documents", block(okBlock...) + "---\npackage: q\n", []string{"t.yaml:8:1: a spec is a single YAML document, but a second one starts here"}},
+		{"two documents", specBlock(specOKBlock...) + "---\npackage: q\n", []string{"t.yaml:8:1: a spec is a single YAML document, but a second one starts here"}},
 
 		// Top-level fields.
 		{"unknown top field", "package: p\nblock: []\n", []string{
 			"t.yaml:1:1: missing required field \"blocks\" (the list of SE blocks to generate)",
 			`t.yaml:2:1: unknown field "block"; known fields: package, targets, blocks`,
 		}},
-		{"duplicate top field", strings.Replace(block(okBlock...), "blocks:", "package: q\nblocks:", 1), []string{
+		{"duplicate top field", strings.Replace(specBlock(specOKBlock...), "blocks:", "package: q\nblocks:", 1), []string{
 			`t.yaml:2:1: duplicate field "package"; first given at line 1`,
 		}},
 		{"missing package", "blocks:\n  - {name: a, channels: 64, hidden: 8, height: 7, width: 7}\n", []string{
@@ -215,31 +216,31 @@ func TestSpecErrors(t *testing.T) {
 		{"blocks null", "package: p\nblocks:\n", []string{
 			"t.yaml:2:8: blocks: must be a list of blocks (mappings with name, channels, reduction, hidden, height, width, layout, squeeze, bias), got an empty value",
 		}},
-		{"package not identifier", strings.Replace(block(okBlock...), "package: p", "package: se-kernels", 1), []string{
+		{"package not identifier", strings.Replace(specBlock(specOKBlock...), "package: p", "package: se-kernels", 1), []string{
 			`t.yaml:1:10: package: must be a lower-case Go package name such as sekernels, got "se-kernels": not a Go identifier`,
 		}},
-		{"package keyword", strings.Replace(block(okBlock...), "package: p", "package: func", 1), []string{
+		{"package keyword", strings.Replace(specBlock(specOKBlock...), "package: p", "package: func", 1), []string{
 			`t.yaml:1:10: package: must be a lower-case Go package name such as sekernels, got "func": a Go keyword`,
 		}},
-		{"package upper case", strings.Replace(block(okBlock...), "package: p", "package: SeKernels", 1), []string{
+		{"package upper case", strings.Replace(specBlock(specOKBlock...), "package: p", "package: SeKernels", 1), []string{
 			`t.yaml:1:10: package: must be a lower-case Go package name such as sekernels, got "SeKernels": not lower case`,
 		}},
-		{"package main", strings.Replace(block(okBlock...), "package: p", "package: main", 1), []string{
+		{"package main", strings.Replace(specBlock(specOKBlock...), "package: p", "package: main", 1), []string{
 			`t.yaml:1:10: package: must be a lower-case Go package name such as sekernels, got "main": the generated package must be importable`,
 		}},
-		{"package integer", strings.Replace(block(okBlock...), "package: p", "package: 7", 1), []string{
+		{"package integer", strings.Replace(specBlock(specOKBlock...), "package: p", "package: 7", 1), []string{
 			`t.yaml:1:10: package: must be a lower-case Go package name such as sekernels, got integer 7`,
 		}},
-		{"unknown target", strings.Replace(block(okBlock...), "blocks:", "targets: [avx2, sse4, avx512]\nblocks:", 1), []string{
+		{"unknown target", strings.Replace(specBlock(specOKBlock...), "blocks:", "targets: [avx2, sse4, avx512]\nblocks:", 1), []string{
 			`t.yaml:2:17: targets[1]: unknown target "sse4"; allowed: avx2, avx512`,
 		}},
-		{"empty targets", strings.Replace(block(okBlock...), "blocks:", "targets: []\nblocks:", 1), []string{
+		{"empty targets", strings.Replace(specBlock(specOKBlock...), "blocks:", "targets: []\nblocks:", 1), []string{
 			"t.yaml:2:10: targets: must not be empty: list at least one of avx2, avx512 (pure Go is always emitted; leave targets out for both)",
 		}},
-		{"targets not a list", strings.Replace(block(okBlock...), "blocks:", "targets: avx2\nblocks:", 1), []string{
+		{"targets not a list", strings.Replace(specBlock(specOKBlock...), "blocks:", "targets: avx2\nblocks:", 1), []string{
 			`t.yaml:2:10: targets: must be a list of SIMD levels (avx2, avx512), got string "avx2"`,
 		}},
-		{"target not a string", strings.Replace(block(okBlock...), "blocks:", "targets:\n  - {avx2: true}\nblocks:", 1), []string{
+		{"target not a string", strings.Replace(specBlock(specOKBlock...), "blocks:", "targets:\n  - {avx2: true}\nblocks:", 1), []string{
 			"t.yaml:3:5: targets[0]: must be one of avx2, avx512, got a mapping",
 		}},
 
@@ -247,11 +248,11 @@ func TestSpecErrors(t *testing.T) {
 		{"block not a mapping", "package: p\nblocks:\n  - stage1\n", []string{
 			`t.yaml:3:5: blocks[0]: must be a mapping with fields name, channels, reduction, hidden, height, width, layout, squeeze, bias; got string "stage1"`,
 		}},
-		{"unknown block field", with("channels", "chanels: 64"), []string{
+		{"unknown block field", specWith("channels", "chanels: 64"), []string{
 			`t.yaml:3:5: blocks[0]: missing required field "channels"`,
-			`t.yaml:4:5: blocks[0]: unknown field "chanels"; ` + known,
+			`t.yaml:4:5: blocks[0]: unknown field "chanels"; ` + knownBlockFields,
 		}},
-		{"duplicate block field", block(append(okBlock, "height: 8")...), []string{
+		{"duplicate block field", specBlock(append(specOKBlock, "height: 8")...), []string{
 			`t.yaml:8:5: blocks[0]: duplicate field "height"; first given at line 6`,
 		}},
 		{"missing fields", "package: p\nblocks:\n  - name: a\n    channels: 64\n", []string{
@@ -271,98 +272,101 @@ func TestSpecErrors(t *testing.T) {
 		}},
 
 		// Names.
-		{"name not snake case", strings.Replace(block(okBlock...), "name: a", "name: Stage-1", 1), []string{
+		{"name not snake case", strings.Replace(specBlock(specOKBlock...), "name: a", "name: Stage-1", 1), []string{
 			`t.yaml:3:11: name: must be lower_snake_case (a-z first, then a-z, 0-9, _), got "Stage-1"`,
 		}},
-		{"name starts with digit", strings.Replace(block(okBlock...), "name: a", "name: 1st", 1), []string{
+		{"name starts with digit", strings.Replace(specBlock(specOKBlock...), "name: a", "name: 1st", 1), []string{
 			`t.yaml:3:11: name: must be lower_snake_case (a-z first, then a-z, 0-9, _), got "1st"`,
 		}},
-		{"name not a string", strings.Replace(block(okBlock...), "name: a", "name: [a]", 1), []string{
+		{"name not a string", strings.Replace(specBlock(specOKBlock...), "name: a", "name: [a]", 1), []string{
 			`t.yaml:3:11: name: must be a lower_snake_case name, got a list`,
 		}},
-		{"duplicate name", block(okBlock...) + "  - {name: a, channels: 64, hidden: 8, height: 7, width: 7, layout: nhwc}\n", []string{
+		{"duplicate name", specBlock(specOKBlock...) + "  - {name: a, channels: 64, hidden: 8, height: 7, width: 7, layout: nhwc}\n", []string{
 			`t.yaml:8:12: name: duplicate name "a"; first used at line 3`,
 		}},
 
 		// Sizes.
-		{"channels zero", with("channels", "channels: 0"), []string{
+		{"channels zero", specWith("channels", "channels: 0"), []string{
 			"t.yaml:4:15: channels: must be between 1 and 16384, got 0",
 		}},
-		{"channels too large", with("channels", "channels: 16385"), []string{
+		{"channels too large", specWith("channels", "channels: 16385"), []string{
 			"t.yaml:4:15: channels: must be between 1 and 16384, got 16385",
 		}},
-		{"channels negative", with("channels", "channels: -64"), []string{
+		{"channels negative", specWith("channels", "channels: -64"), []string{
 			"t.yaml:4:15: channels: must be between 1 and 16384, got -64",
 		}},
-		{"channels string", with("channels", `channels: "64"`), []string{
+		{"channels string", specWith("channels", `channels: "64"`), []string{
 			`t.yaml:4:15: channels: must be an integer between 1 and 16384, got string "64"`,
 		}},
-		{"channels float", with("channels", "channels: 1.5"), []string{
+		{"channels float", specWith("channels", "channels: 1.5"), []string{
 			"t.yaml:4:15: channels: must be an integer between 1 and 16384, got number 1.5",
 		}},
-		{"channels list", with("channels", "channels: [64]"), []string{
+		{"channels list", specWith("channels", "channels: [64]"), []string{
 			"t.yaml:4:15: channels: must be an integer between 1 and 16384, got a list",
 		}},
-		{"channels empty", with("channels", "channels:"), []string{
+		{"channels empty", specWith("channels", "channels:"), []string{
 			"t.yaml:4:14: channels: must be an integer between 1 and 16384, got an empty value",
 		}},
-		{"channels hex", with("channels", "channels: 0x40"), []string{
+		{"channels hex", specWith("channels", "channels: 0x40"), []string{
 			`t.yaml:4:15: channels: must be an integer between 1 and 16384 written in decimal without leading zeros, got "0x40"`,
 		}},
-		{"channels old octal", with("channels", "channels: 064"), []string{
+		{"channels old octal", specWith("channels", "channels: 064"), []string{
 			`t.yaml:4:15: channels: must be an integer between 1 and 16384 written in decimal without leading zeros, got "064"`,
 		}},
-		{"channels huge", with("channels", "channels: 99999999999999999999"), []string{
+		{"channels huge", specWith("channels", "channels: 99999999999999999999"), []string{
 			"t.yaml:4:15: channels: must be an integer between 1 and 16384, got number 99999999999999999999",
 		}},
-		{"height zero", with("height", "height: 0"), []string{
+		{"channels beyond int64", specWith("channels", "channels: 18446744073709551615"), []string{
+			"t.yaml:4:15: channels: must be an integer between 1 and 16384, got 18446744073709551615 (too large)",
+		}},
+		{"height zero", specWith("height", "height: 0"), []string{
 			"t.yaml:6:13: height: must be between 1 and 4096, got 0",
 		}},
-		{"width too large", with("width", "width: 4097"), []string{
+		{"width too large", specWith("width", "width: 4097"), []string{
 			"t.yaml:7:12: width: must be between 1 and 4096, got 4097",
 		}},
-		{"plane too large", block("channels: 64", "hidden: 8", "height: 2048", "width: 1024"), []string{
+		{"plane too large", specBlock("channels: 64", "hidden: 8", "height: 2048", "width: 1024"), []string{
 			"t.yaml:7:12: height×width: must be at most 1048576, got 2048×1024 = 2097152",
 		}},
-		{"hidden zero", with("hidden", "hidden: 0"), []string{
+		{"hidden zero", specWith("hidden", "hidden: 0"), []string{
 			"t.yaml:5:13: hidden: must be between 1 and channels (64), got 0",
 		}},
-		{"hidden above channels", with("hidden", "hidden: 65"), []string{
+		{"hidden above channels", specWith("hidden", "hidden: 65"), []string{
 			"t.yaml:5:13: hidden: must be between 1 and channels (64), got 65",
 		}},
-		{"hidden with bad channels", block("channels: 0", "hidden: 0", "height: 7", "width: 7"), []string{
+		{"hidden with bad channels", specBlock("channels: 0", "hidden: 0", "height: 7", "width: 7"), []string{
 			"t.yaml:4:15: channels: must be between 1 and 16384, got 0",
 			"t.yaml:5:13: hidden: must be between 1 and channels, got 0",
 		}},
-		{"reduction zero", with("hidden", "reduction: 0"), []string{
+		{"reduction zero", specWith("hidden", "reduction: 0"), []string{
 			"t.yaml:5:16: reduction: must be at least 1, got 0",
 		}},
-		{"reduction does not divide", with("hidden", "reduction: 7"), []string{
+		{"reduction does not divide", specWith("hidden", "reduction: 7"), []string{
 			"t.yaml:5:16: reduction: must divide channels (64), got 7; give hidden instead for a rounded size",
 		}},
-		{"hidden and reduction disagree", block(append(okBlock, "reduction: 16")...), []string{
+		{"hidden and reduction disagree", specBlock(append(specOKBlock, "reduction: 16")...), []string{
 			"t.yaml:5:13: hidden: 8 disagrees with reduction 16: channels / reduction = 64 / 16 = 4; give one of them, or make them agree",
 		}},
 
 		// Enumerations and booleans.
-		{"bad layout", with("layout", "layout: NHWC"), []string{
+		{"bad layout", specWith("layout", "layout: NHWC"), []string{
 			`t.yaml:8:13: layout: must be one of nchw, nhwc, got "NHWC"`,
 		}},
-		{"layout not a string", with("layout", "layout: 1"), []string{
+		{"layout not a string", specWith("layout", "layout: 1"), []string{
 			`t.yaml:8:13: layout: must be one of nchw, nhwc, got integer 1`,
 		}},
-		{"bad squeeze", with("squeeze", "squeeze: mean"), []string{
+		{"bad squeeze", specWith("squeeze", "squeeze: mean"), []string{
 			`t.yaml:8:14: squeeze: must be one of avg, max, got "mean"`,
 		}},
-		{"bias yes", with("bias", "bias: yes"), []string{
+		{"bias yes", specWith("bias", "bias: yes"), []string{
 			`t.yaml:8:11: bias: must be true or false, got string "yes"`,
 		}},
-		{"bias number", with("bias", "bias: 1"), []string{
+		{"bias number", specWith("bias", "bias: 1"), []string{
 			`t.yaml:8:11: bias: must be true or false, got integer 1`,
 		}},
 
 		// Across blocks.
-		{"duplicate shape", block(okBlock...) + "  - {name: b, channels: 64, height: 7, width: 7, reduction: 8, layout: nchw, bias: true}\n", []string{
+		{"duplicate shape", specBlock(specOKBlock...) + "  - {name: b, channels: 64, height: 7, width: 7, reduction: 8, layout: nchw, bias: true}\n", []string{
 			`t.yaml:8:5: blocks[1]: block "b" has the same shape (nchw 64×7×7 hidden 8 avg bias) as block "a" at line 3; each shape may appear once, since each registers one kernel`,
 		}},
 		{"errors in several blocks", "package: p\nblocks:\n" +
@@ -394,7 +398,7 @@ func TestSpecErrors(t *testing.T) {
 
 // TestSpecErrorFields checks that callers can inspect the errors.
 func TestSpecErrorFields(t *testing.T) {
-	_, err := ParseSpec("spec/se.yaml", []byte(with("channels", "channels: 0")))
+	_, err := ParseSpec("spec/se.yaml", []byte(specWith("channels", "channels: 0")))
 	var e *SpecError
 	if !errors.As(err, &e) {
 		t.Fatalf("errors.As(%v, *SpecError) failed", err)
@@ -420,7 +424,7 @@ func TestSpecLoad(t *testing.T) {
 		t.Errorf("LoadSpec(directory) = %v; want an error naming the path", err)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte(with("width", "width: 0")), 0o666); err != nil {
+	if err := os.WriteFile(bad, []byte(specWith("width", "width: 0")), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := LoadSpec(bad); err == nil || err.Error() != bad+":7:12: width: must be between 1 and 4096, got 0" {
@@ -436,7 +440,7 @@ func TestSpecTooManyErrors(t *testing.T) {
 	}
 	_, err := ParseSpec("t.yaml", []byte(in))
 	lines := strings.Split(fmt.Sprint(err), "\n")
-	if len(lines) != maxErrors+1 || lines[maxErrors] != "t.yaml: too many errors (10 more not shown)" {
+	if len(lines) != maxSpecErrors+1 || lines[maxSpecErrors] != "t.yaml: too many errors (10 more not shown)" {
 		t.Errorf("got %d lines, last %q", len(lines), lines[len(lines)-1])
 	}
 }
@@ -447,7 +451,7 @@ func FuzzParseSpec(f *testing.F) {
 	// Only a prefix of the default spec (its first blocks, without the
 	// header comment): the fuzzer minimises each new interesting input,
 	// which takes long on big ones and leaves little time to explore.
-	if data, err := os.ReadFile(defaultSpec); err == nil {
+	if data, err := os.ReadFile(defaultSpecPath); err == nil {
 		if i := bytes.Index(data, []byte("package:")); i >= 0 {
 			data = data[i:]
 		}
@@ -455,8 +459,8 @@ func FuzzParseSpec(f *testing.F) {
 	}
 	for _, s := range []string{
 		"", "---\n", "!%0A", "&a [*a]", "&a {package: *a, blocks: [*a]}", "{[a]: 1}",
-		block(okBlock...), with("layout", "layout: nhwc"), with("hidden", "reduction: 16"),
-		block(okBlock...) + "  - {name: b, channels: 64, reduction: 8, height: 7, width: 7}\n",
+		specBlock(specOKBlock...), specWith("layout", "layout: nhwc"), specWith("hidden", "reduction: 16"),
+		specBlock(specOKBlock...) + "  - {name: b, channels: 64, reduction: 8, height: 7, width: 7}\n",
 		"package: p\ntargets: [avx512, avx2]\nblocks:\n  - {name: a, channels: 1, hidden: 1, height: 1, width: 1, squeeze: max, bias: false}\n",
 	} {
 		f.Add([]byte(s))
@@ -466,7 +470,7 @@ func FuzzParseSpec(f *testing.F) {
 		s, err := ParseSpec("f.yaml", data)
 		if err != nil {
 			var list ErrorList
-			if s != nil || !errors.As(err, &list) || len(list) == 0 || len(list) > maxErrors+1 {
+			if s != nil || !errors.As(err, &list) || len(list) == 0 || len(list) > maxSpecErrors+1 {
 				t.Fatalf("bad error result: spec %v, error %T %v", s, err, err)
 			}
 			for _, e := range list {
@@ -476,12 +480,12 @@ func FuzzParseSpec(f *testing.F) {
 			}
 			return
 		}
-		checkValid(t, s)
+		checkValidSpec(t, s)
 	})
 }
 
-// checkValid fails t unless s satisfies everything ParseSpec promises.
-func checkValid(t *testing.T, s *Spec) {
+// checkValidSpec fails t unless s satisfies everything ParseSpec promises.
+func checkValidSpec(t *testing.T, s *Spec) {
 	t.Helper()
 	if s == nil {
 		t.Fatal("nil spec without error")
@@ -501,7 +505,7 @@ func checkValid(t *testing.T, s *Spec) {
 		if err := b.Shape.Validate(); err != nil {
 			t.Fatalf("block %q: %v", b.Name, err)
 		}
-		if !blockName.MatchString(b.Name) || names[b.Name] || shapes[b.Shape] || b.Line < 1 {
+		if !specBlockName.MatchString(b.Name) || names[b.Name] || shapes[b.Shape] || b.Line < 1 {
 			t.Fatalf("bad or repeated block %+v", b)
 		}
 		names[b.Name], shapes[b.Shape] = true, true
