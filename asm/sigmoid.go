@@ -20,12 +20,14 @@ var expCoeff = [expPoly]float32{
 	4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1,
 }
 
-// The clamp keeps 2^n a normal float: e^-87.3 is just above the smallest
-// normal and e^88.3 just below the largest float. sigmoid is 0 or 1 to
-// float32 precision well inside these bounds.
+// The clamp bounds the exponent n. Below, e^-87.3 is just above the smallest
+// normal float, and 1/(1+e^x) is already 1 there. Above, 88.8 gives n = 128,
+// whose 2^n is +Inf, so 1/(1+e^x) is exactly 0 as in PyTorch (a gate of 0
+// times an infinite input must give NaN, not Inf); inputs from 88.37 up
+// round to n = 128 too, giving 0 where the true value is below 3e-39.
 const (
 	expMin = -87.3
-	expMax = 88.3
+	expMax = 88.8
 )
 
 // sigmoid sets v = 1/(1 + e^−v) in place. NaN stays NaN: the clamps take v

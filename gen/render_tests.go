@@ -39,6 +39,21 @@ func (p *Plan) renderTests() *jen.File {
 			),
 		),
 	)
+	f.Comment("TestForwardNoAllocs checks that the block drivers keep their scratch on the")
+	f.Comment("stack: a forward pass allocates nothing.")
+	f.Func().Id("TestForwardNoAllocs").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("b")).Op(":=").Range().Id("blocks")).Block(
+			jen.List(jen.Id("k"), jen.Id("s")).Op(":=").List(jen.Id("b").Dot("new").Call(jen.Id("selected").Call()), jen.Id("b").Dot("shape")),
+			jen.Id("p").Op(":=").Qual(setestPath, "RandomParams").Call(jen.Id("s"), jen.Lit(1)),
+			jen.Id("x").Op(":=").Qual(setestPath, "RandomData").Call(jen.Id("s").Dot("Size").Call(), jen.Lit(2)),
+			jen.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Len(jen.Id("x"))),
+			jen.If(jen.Id("n").Op(":=").Qual("testing", "AllocsPerRun").Call(jen.Lit(2), jen.Func().Params().Block(
+				jen.Id("k").Dot("ForwardAddReLU").Call(jen.Id("dst"), jen.Id("x"), jen.Id("x"), jen.Id("p")),
+			)), jen.Id("n").Op("!=").Lit(0)).Block(
+				jen.Id("t").Dot("Errorf").Call(jen.Lit("%s: ForwardAddReLU allocates %v times per call"), jen.Id("b").Dot("name"), jen.Id("n")),
+			),
+		),
+	)
 	for _, op := range []string{"Squeeze", "Excite", "Scale", "ScaleAddReLU", "Forward", "ForwardAddReLU"} {
 		f.Func().Id("Benchmark" + op).Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(
 			jen.Id("benchmark").Call(jen.Id("b"), jen.Qual(setestPath, op)),

@@ -15865,7 +15865,7 @@ DATA consts<>+20(SB)/4, $0x40c00000
 DATA consts<>+24(SB)/4, $0x437f0000
 DATA consts<>+28(SB)/4, $0x41100000
 DATA consts<>+32(SB)/4, $0xc2ae999a
-DATA consts<>+36(SB)/4, $0x42b0999a
+DATA consts<>+36(SB)/4, $0x42b1999a
 DATA consts<>+40(SB)/4, $0x3fb8aa3b
 DATA consts<>+44(SB)/4, $0x3f318000
 DATA consts<>+48(SB)/4, $0xb95e8083

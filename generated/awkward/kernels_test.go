@@ -39,6 +39,22 @@ func TestRegistered(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardNoAllocs checks that the block drivers keep their scratch on the
+// stack: a forward pass allocates nothing.
+func TestForwardNoAllocs(t *testing.T) {
+	for _, b := range blocks {
+		k, s := b.new(selected()), b.shape
+		p := setest.RandomParams(s, 1)
+		x := setest.RandomData(s.Size(), 2)
+		dst := make([]float32, len(x))
+		if n := testing.AllocsPerRun(2, func() {
+			k.ForwardAddReLU(dst, x, x, p)
+		}); n != 0 {
+			t.Errorf("%s: ForwardAddReLU allocates %v times per call", b.name, n)
+		}
+	}
+}
 func BenchmarkSqueeze(b *testing.B) {
 	benchmark(b, setest.Squeeze)
 }

@@ -19599,7 +19599,7 @@ DATA consts<>+4(SB)/4, $0x44440000
 DATA consts<>+8(SB)/4, $0x43440000
 DATA consts<>+12(SB)/4, $0x42440000
 DATA consts<>+16(SB)/4, $0xc2ae999a
-DATA consts<>+20(SB)/4, $0x42b0999a
+DATA consts<>+20(SB)/4, $0x42b1999a
 DATA consts<>+24(SB)/4, $0x3fb8aa3b
 DATA consts<>+28(SB)/4, $0x3f318000
 DATA consts<>+32(SB)/4, $0xb95e8083

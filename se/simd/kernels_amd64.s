@@ -1692,7 +1692,7 @@ GLOBL lanemasks<>(SB), RODATA|NOPTR, $64
 
 DATA consts<>+0(SB)/4, $0xff800000
 DATA consts<>+4(SB)/4, $0xc2ae999a
-DATA consts<>+8(SB)/4, $0x42b0999a
+DATA consts<>+8(SB)/4, $0x42b1999a
 DATA consts<>+12(SB)/4, $0x3fb8aa3b
 DATA consts<>+16(SB)/4, $0x3f318000
 DATA consts<>+20(SB)/4, $0xb95e8083

@@ -1,0 +1,78 @@
+package setest
+
+import (
+	"math"
+
+	"github.com/segen/segen/se"
+)
+
+// rng is SplitMix64: tiny, fast and fully specified, so the data (and with it
+// every reference result and benchmark input) is the same on every Go
+// version and platform.
+type rng uint64
+
+func (r *rng) next() uint64 {
+	*r += 0x9e3779b97f4a7c15
+	z := uint64(*r)
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// uniform returns a value uniform in [-1, 1): a multiple of 2⁻²³, so never
+// denormal and, except with probability 2⁻²⁴, never zero.
+func (r *rng) uniform() float32 {
+	return float32(r.next()>>40)*(1.0/(1<<23)) - 1
+}
+
+// fill sets v to values uniform in [-scale, scale). It is not instrumented
+// under -race (see compare.go): it only writes fresh, unshared memory.
+//
+//go:norace
+func (r *rng) fill(v []float32, scale float32) {
+	for i := range v {
+		v[i] = r.uniform() * scale
+	}
+}
+
+// RandomData returns n deterministic values uniform in [-1, 1): order-1
+// activations, far from the denormal range where x86 slows down 10–100×.
+func RandomData(n int, seed uint64) []float32 {
+	v := make([]float32, n)
+	r := rng(seed)
+	r.fill(v, 1)
+	return v
+}
+
+// RandomParams returns deterministic params for s, scaled as He (Kaiming)
+// uniform initialisation scales trained weights: W1 ~ U(±√(6/C)) and
+// W2 ~ U(±√(6/Hidden)), so each FC keeps its input's magnitude and the gates
+// of order-1 inputs spread over (0, 1) instead of saturating at 0 or 1 (where
+// a wrong gate would hide) or sitting at exactly ½. Biases, present iff
+// s.Bias, follow PyTorch's default U(±1/√fan_in).
+func RandomParams(s se.Shape, seed uint64) *se.Params {
+	r := rng(seed)
+	p := &se.Params{
+		W1: make([]float32, s.Hidden*s.C),
+		W2: make([]float32, s.C*s.Hidden),
+	}
+	r.fill(p.W1, float32(math.Sqrt(6/float64(s.C))))
+	r.fill(p.W2, float32(math.Sqrt(6/float64(s.Hidden))))
+	if s.Bias {
+		p.B1 = make([]float32, s.Hidden)
+		p.B2 = make([]float32, s.C)
+		r.fill(p.B1, float32(1/math.Sqrt(float64(s.C))))
+		r.fill(p.B2, float32(1/math.Sqrt(float64(s.Hidden))))
+	}
+	return p
+}
+
+// randomGates returns n deterministic gates uniform in [0, 1), the range of
+// the sigmoid, for testing and benchmarking Scale on its own.
+func randomGates(n int, seed uint64) []float32 {
+	v := RandomData(n, seed)
+	for i := range v {
+		v[i] = v[i]/2 + 0.5
+	}
+	return v
+}
