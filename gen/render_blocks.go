@@ -117,6 +117,8 @@ func (p *Plan) renderBlock(f *jen.File, b BlockPlan) {
 
 	f.Commentf("Shape returns %v.", s)
 	recv().Id("Shape").Params().Qual(sePath, "Shape").Block(jen.Return(shapeLit(s)))
+	f.Comment("Name returns the block's name in the spec.")
+	recv().Id("Name").Params().String().Block(jen.Return(jen.Lit(b.Name)))
 	f.Comment("Impl names the instruction set the kernel runs on.")
 	recv().Id("Impl").Params().String().Block(jen.Return(jen.Id("k").Dot("isa").Dot("String").Call()))
 

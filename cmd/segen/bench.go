@@ -4,15 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/segen/segen/gen"
-	_ "github.com/segen/segen/generated/sekernels" // registers the default spec's kernels
 	"github.com/segen/segen/internal/membw"
 	"github.com/segen/segen/se"
 	"github.com/segen/segen/se/setest"
@@ -300,26 +297,11 @@ func specBlocks(path string) ([]benchBlock, error) {
 	return blocks, nil
 }
 
-// kernelName names a registered kernel. se.Kernel has no name, so this uses
-// a Name method if the kernel has one, else the Go type the generator gives
-// block "basic1_nchw" ("blockBasic1Nchw", see gen.BlockPlan.Type) turned back
-// into snake case, else the shape.
+// kernelName names a registered kernel: generated kernels have a Name
+// method returning their spec name; anything else is named by its shape.
 func kernelName(k se.Kernel) string {
 	if n, ok := k.(interface{ Name() string }); ok {
 		return n.Name()
-	}
-	if camel, ok := strings.CutPrefix(reflect.TypeOf(k).Name(), "block"); ok && camel != "" {
-		var b strings.Builder
-		for i, r := range camel {
-			if unicode.IsUpper(r) {
-				if i > 0 {
-					b.WriteByte('_')
-				}
-				r = unicode.ToLower(r)
-			}
-			b.WriteRune(r)
-		}
-		return b.String()
 	}
 	s := k.Shape()
 	return fmt.Sprintf("%s_%dx%dx%d_h%d", s.Layout, s.C, s.H, s.W, s.Hidden)

@@ -72,6 +72,11 @@ func (k blockOddNchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockOddNchw) Name() string {
+	return "odd_nchw"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockOddNchw) Impl() string {
 	return k.isa.String()
@@ -148,6 +153,11 @@ type blockOddNhwcMax struct {
 // Shape returns nhwc 96×13×11 hidden 8 max nobias.
 func (k blockOddNhwcMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Max, Bias: false}
+}
+
+// Name returns the block's name in the spec.
+func (k blockOddNhwcMax) Name() string {
+	return "odd_nhwc_max"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -228,6 +238,11 @@ func (k blockC13Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockC13Nhwc) Name() string {
+	return "c13_nhwc"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockC13Nhwc) Impl() string {
 	return k.isa.String()
@@ -304,6 +319,11 @@ type blockC13NchwMax struct {
 // Shape returns nchw 13×7×7 hidden 3 max bias.
 func (k blockC13NchwMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Max, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockC13NchwMax) Name() string {
+	return "c13_nchw_max"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -384,6 +404,11 @@ func (k blockPixel) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 1, Hidden: 17, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockPixel) Name() string {
+	return "pixel"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockPixel) Impl() string {
 	return k.isa.String()
@@ -460,6 +485,11 @@ type blockOneChannel struct {
 // Shape returns nhwc 1×9×15 hidden 1 avg nobias.
 func (k blockOneChannel) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 1, H: 9, W: 15, Hidden: 1, Squeeze: se.Avg, Bias: false}
+}
+
+// Name returns the block's name in the spec.
+func (k blockOneChannel) Name() string {
+	return "one_channel"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -540,6 +570,11 @@ func (k blockC300NhwcMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 300, H: 5, W: 3, Hidden: 15, Squeeze: se.Max, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockC300NhwcMax) Name() string {
+	return "c300_nhwc_max"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockC300NhwcMax) Impl() string {
 	return k.isa.String()
@@ -616,6 +651,11 @@ type blockC7NchwMax struct {
 // Shape returns nchw 7×60×61 hidden 2 max nobias.
 func (k blockC7NchwMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 7, H: 60, W: 61, Hidden: 2, Squeeze: se.Max, Bias: false}
+}
+
+// Name returns the block's name in the spec.
+func (k blockC7NchwMax) Name() string {
+	return "c7_nchw_max"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -696,6 +736,11 @@ func (k blockWideHidden) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 1000, H: 2, W: 3, Hidden: 250, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockWideHidden) Name() string {
+	return "wide_hidden"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockWideHidden) Impl() string {
 	return k.isa.String()
@@ -774,6 +819,11 @@ func (k blockC9Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 15, W: 17, Hidden: 9, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockC9Nchw) Name() string {
+	return "c9_nchw"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockC9Nchw) Impl() string {
 	return k.isa.String()
@@ -850,6 +900,11 @@ type blockC2047Nhwc struct {
 // Shape returns nhwc 2047×3×3 hidden 129 avg nobias.
 func (k blockC2047Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 2047, H: 3, W: 3, Hidden: 129, Squeeze: se.Avg, Bias: false}
+}
+
+// Name returns the block's name in the spec.
+func (k blockC2047Nhwc) Name() string {
+	return "c2047_nhwc"
 }
 
 // Impl names the instruction set the kernel runs on.

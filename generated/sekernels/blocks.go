@@ -87,6 +87,11 @@ func (k blockBasic1Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBasic1Nchw) Name() string {
+	return "basic1_nchw"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic1Nchw) Impl() string {
 	return k.isa.String()
@@ -163,6 +168,11 @@ type blockBasic2Nchw struct {
 // Shape returns nchw 128×28×28 hidden 8 avg bias.
 func (k blockBasic2Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBasic2Nchw) Name() string {
+	return "basic2_nchw"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -243,6 +253,11 @@ func (k blockBasic3Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBasic3Nchw) Name() string {
+	return "basic3_nchw"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic3Nchw) Impl() string {
 	return k.isa.String()
@@ -319,6 +334,11 @@ type blockBasic4Nchw struct {
 // Shape returns nchw 512×7×7 hidden 32 avg bias.
 func (k blockBasic4Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBasic4Nchw) Name() string {
+	return "basic4_nchw"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -399,6 +419,11 @@ func (k blockBottleneck1Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBottleneck1Nchw) Name() string {
+	return "bottleneck1_nchw"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck1Nchw) Impl() string {
 	return k.isa.String()
@@ -475,6 +500,11 @@ type blockBottleneck2Nchw struct {
 // Shape returns nchw 512×28×28 hidden 32 avg bias.
 func (k blockBottleneck2Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBottleneck2Nchw) Name() string {
+	return "bottleneck2_nchw"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -555,6 +585,11 @@ func (k blockBottleneck3Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBottleneck3Nchw) Name() string {
+	return "bottleneck3_nchw"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck3Nchw) Impl() string {
 	return k.isa.String()
@@ -631,6 +666,11 @@ type blockBottleneck4Nchw struct {
 // Shape returns nchw 2048×7×7 hidden 128 avg bias.
 func (k blockBottleneck4Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBottleneck4Nchw) Name() string {
+	return "bottleneck4_nchw"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -711,6 +751,11 @@ func (k blockBasic1Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBasic1Nhwc) Name() string {
+	return "basic1_nhwc"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic1Nhwc) Impl() string {
 	return k.isa.String()
@@ -787,6 +832,11 @@ type blockBasic2Nhwc struct {
 // Shape returns nhwc 128×28×28 hidden 8 avg bias.
 func (k blockBasic2Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBasic2Nhwc) Name() string {
+	return "basic2_nhwc"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -867,6 +917,11 @@ func (k blockBasic3Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBasic3Nhwc) Name() string {
+	return "basic3_nhwc"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic3Nhwc) Impl() string {
 	return k.isa.String()
@@ -943,6 +998,11 @@ type blockBasic4Nhwc struct {
 // Shape returns nhwc 512×7×7 hidden 32 avg bias.
 func (k blockBasic4Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBasic4Nhwc) Name() string {
+	return "basic4_nhwc"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -1023,6 +1083,11 @@ func (k blockBottleneck1Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBottleneck1Nhwc) Name() string {
+	return "bottleneck1_nhwc"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck1Nhwc) Impl() string {
 	return k.isa.String()
@@ -1099,6 +1164,11 @@ type blockBottleneck2Nhwc struct {
 // Shape returns nhwc 512×28×28 hidden 32 avg bias.
 func (k blockBottleneck2Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBottleneck2Nhwc) Name() string {
+	return "bottleneck2_nhwc"
 }
 
 // Impl names the instruction set the kernel runs on.
@@ -1179,6 +1249,11 @@ func (k blockBottleneck3Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}
 }
 
+// Name returns the block's name in the spec.
+func (k blockBottleneck3Nhwc) Name() string {
+	return "bottleneck3_nhwc"
+}
+
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck3Nhwc) Impl() string {
 	return k.isa.String()
@@ -1255,6 +1330,11 @@ type blockBottleneck4Nhwc struct {
 // Shape returns nhwc 2048×7×7 hidden 128 avg bias.
 func (k blockBottleneck4Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}
+}
+
+// Name returns the block's name in the spec.
+func (k blockBottleneck4Nhwc) Name() string {
+	return "bottleneck4_nhwc"
 }
 
 // Impl names the instruction set the kernel runs on.

@@ -7,15 +7,32 @@
 package simd
 
 import (
+	"os"
+
 	"github.com/segen/segen/se"
 )
 
 //go:generate go run asm.go
 
 func init() {
-	if supported()[0] != isaGo {
+	if chosen != isaGo {
 		se.RegisterFallback(New)
 	}
+}
+
+// chosen is the instruction set New uses: the one the environment variable
+// SEGEN_ISA names (go, avx2 or avx512) if this CPU runs it, else the best,
+// as in generated packages, so one variable forces every kernel.
+var chosen = choose(os.Getenv("SEGEN_ISA"))
+
+func choose(want string) isa {
+	isas := supported()
+	for _, i := range isas {
+		if i.String() == want {
+			return i
+		}
+	}
+	return isas[0]
 }
 
 // isa is an instruction set the kernels run on.
@@ -38,8 +55,8 @@ func (i isa) String() string {
 }
 
 // New returns the runtime-sized kernel for s on the best instruction set
-// this CPU runs, or se's generic kernel if it runs none of them.
-func New(s se.Shape) se.Kernel { return newKernel(s, supported()[0]) }
+// this CPU runs (or SEGEN_ISA's choice), or se's generic kernel if none.
+func New(s se.Shape) se.Kernel { return newKernel(s, chosen) }
 
 // newKernel returns the runtime-sized kernel for s on instruction set i, or
 // se's generic kernel when i is isaGo.
