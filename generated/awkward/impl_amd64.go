@@ -399,6 +399,114 @@ func (k blockC2047Nhwc) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, r
 	}
 }
 
+// squeeze runs squeezeC21NchwMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwMax) squeeze(z *[21]float32, x *[2100]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC21NchwMaxAVX512(z, x)
+	case isaAVX2:
+		squeezeC21NchwMaxAVX2(z, x)
+	default:
+		squeezeC21NchwMaxGo(z, x)
+	}
+}
+
+// scale runs scaleC21NchwMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwMax) scale(dst, x *[2100]float32, s *[21]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC21NchwMaxAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC21NchwMaxAVX2(dst, x, s)
+	default:
+		scaleC21NchwMaxGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC21NchwMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwMax) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC21NchwMaxAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC21NchwMaxAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC21NchwMaxGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC1000NhwcMax) squeeze(z *[1000]float32, x *[15000]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC1000NhwcMaxAVX512(z, x)
+	case isaAVX2:
+		squeezeC1000NhwcMaxAVX2(z, x)
+	default:
+		squeezeC1000NhwcMaxGo(z, x)
+	}
+}
+
+// scale runs scaleC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC1000NhwcMax) scale(dst, x *[15000]float32, s *[1000]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC1000NhwcMaxAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC1000NhwcMaxAVX2(dst, x, s)
+	default:
+		scaleC1000NhwcMaxGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC1000NhwcMax) scaleAddReLU(dst, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC1000NhwcMaxAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC1000NhwcMaxAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC1000NhwcMaxGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC777Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockC777Nhwc) squeeze(z *[777]float32, x *[4662]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC777NhwcAVX512(z, x)
+	case isaAVX2:
+		squeezeC777NhwcAVX2(z, x)
+	default:
+		squeezeC777NhwcGo(z, x)
+	}
+}
+
+// scale runs scaleC777Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockC777Nhwc) scale(dst, x *[4662]float32, s *[777]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC777NhwcAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC777NhwcAVX2(dst, x, s)
+	default:
+		scaleC777NhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC777Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res *[4662]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC777NhwcAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC777NhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC777NhwcGo(dst, x, s, res)
+	}
+}
+
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
 func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	switch i {
@@ -636,5 +744,77 @@ func fc2047x129Sigmoid(i isa, dst *[2047]float32, w *[264063]float32, x *[129]fl
 		fc2047x129SigmoidAVX2(dst, w, x)
 	default:
 		fc2047x129SigmoidGo(dst, w, x)
+	}
+}
+
+// fc5x21ReLUBias runs fc5x21ReLUBias<ISA> with the instruction set i.
+func fc5x21ReLUBias(i isa, dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32) {
+	switch i {
+	case isaAVX512:
+		fc5x21ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc5x21ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc5x21ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc21x5SigmoidBias runs fc21x5SigmoidBias<ISA> with the instruction set i.
+func fc21x5SigmoidBias(i isa, dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32) {
+	switch i {
+	case isaAVX512:
+		fc21x5SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc21x5SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc21x5SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc16x1000ReLUBias runs fc16x1000ReLUBias<ISA> with the instruction set i.
+func fc16x1000ReLUBias(i isa, dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32) {
+	switch i {
+	case isaAVX512:
+		fc16x1000ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc16x1000ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc16x1000ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc1000x16SigmoidBias runs fc1000x16SigmoidBias<ISA> with the instruction set i.
+func fc1000x16SigmoidBias(i isa, dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32) {
+	switch i {
+	case isaAVX512:
+		fc1000x16SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc1000x16SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc1000x16SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc7x777ReLUBias runs fc7x777ReLUBias<ISA> with the instruction set i.
+func fc7x777ReLUBias(i isa, dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32) {
+	switch i {
+	case isaAVX512:
+		fc7x777ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc7x777ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc7x777ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc777x7SigmoidBias runs fc777x7SigmoidBias<ISA> with the instruction set i.
+func fc777x7SigmoidBias(i isa, dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
+	switch i {
+	case isaAVX512:
+		fc777x7SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc777x7SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc777x7SigmoidBiasGo(dst, w, x, b)
 	}
 }

@@ -168,6 +168,51 @@ func (k blockC2047Nhwc) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, r
 	scaleAddReLUC2047NhwcGo(dst, x, s, res)
 }
 
+// squeeze runs squeezeC21NchwMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwMax) squeeze(z *[21]float32, x *[2100]float32) {
+	squeezeC21NchwMaxGo(z, x)
+}
+
+// scale runs scaleC21NchwMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwMax) scale(dst, x *[2100]float32, s *[21]float32) {
+	scaleC21NchwMaxGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC21NchwMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwMax) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+	scaleAddReLUC21NchwMaxGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC1000NhwcMax) squeeze(z *[1000]float32, x *[15000]float32) {
+	squeezeC1000NhwcMaxGo(z, x)
+}
+
+// scale runs scaleC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC1000NhwcMax) scale(dst, x *[15000]float32, s *[1000]float32) {
+	scaleC1000NhwcMaxGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
+func (k blockC1000NhwcMax) scaleAddReLU(dst, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
+	scaleAddReLUC1000NhwcMaxGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC777Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockC777Nhwc) squeeze(z *[777]float32, x *[4662]float32) {
+	squeezeC777NhwcGo(z, x)
+}
+
+// scale runs scaleC777Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockC777Nhwc) scale(dst, x *[4662]float32, s *[777]float32) {
+	scaleC777NhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC777Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res *[4662]float32) {
+	scaleAddReLUC777NhwcGo(dst, x, s, res)
+}
+
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
 func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	fc8x96ReLUBiasGo(dst, w, x, b)
@@ -266,4 +311,34 @@ func fc129x2047ReLU(i isa, dst *[129]float32, w *[264063]float32, x *[2047]float
 // fc2047x129Sigmoid runs fc2047x129Sigmoid<ISA> with the instruction set i.
 func fc2047x129Sigmoid(i isa, dst *[2047]float32, w *[264063]float32, x *[129]float32) {
 	fc2047x129SigmoidGo(dst, w, x)
+}
+
+// fc5x21ReLUBias runs fc5x21ReLUBias<ISA> with the instruction set i.
+func fc5x21ReLUBias(i isa, dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32) {
+	fc5x21ReLUBiasGo(dst, w, x, b)
+}
+
+// fc21x5SigmoidBias runs fc21x5SigmoidBias<ISA> with the instruction set i.
+func fc21x5SigmoidBias(i isa, dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32) {
+	fc21x5SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc16x1000ReLUBias runs fc16x1000ReLUBias<ISA> with the instruction set i.
+func fc16x1000ReLUBias(i isa, dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32) {
+	fc16x1000ReLUBiasGo(dst, w, x, b)
+}
+
+// fc1000x16SigmoidBias runs fc1000x16SigmoidBias<ISA> with the instruction set i.
+func fc1000x16SigmoidBias(i isa, dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32) {
+	fc1000x16SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc7x777ReLUBias runs fc7x777ReLUBias<ISA> with the instruction set i.
+func fc7x777ReLUBias(i isa, dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32) {
+	fc7x777ReLUBiasGo(dst, w, x, b)
+}
+
+// fc777x7SigmoidBias runs fc777x7SigmoidBias<ISA> with the instruction set i.
+func fc777x7SigmoidBias(i isa, dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
+	fc777x7SigmoidBiasGo(dst, w, x, b)
 }

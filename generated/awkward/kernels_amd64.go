@@ -169,6 +169,51 @@ func scaleC2047NhwcAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32
 //go:noescape
 func scaleAddReLUC2047NhwcAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
 
+// squeezeC21NchwMaxAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func squeezeC21NchwMaxAVX2(z *[21]float32, x *[2100]float32)
+
+// scaleC21NchwMaxAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleC21NchwMaxAVX2(dst *[2100]float32, x *[2100]float32, s *[21]float32)
+
+// scaleAddReLUC21NchwMaxAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleAddReLUC21NchwMaxAVX2(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32)
+
+// squeezeC1000NhwcMaxAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 1000 channels × 15 positions.
+//
+//go:noescape
+func squeezeC1000NhwcMaxAVX2(z *[1000]float32, x *[15000]float32)
+
+// scaleC1000NhwcMaxAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 1000 channels × 15 positions.
+//
+//go:noescape
+func scaleC1000NhwcMaxAVX2(dst *[15000]float32, x *[15000]float32, s *[1000]float32)
+
+// scaleAddReLUC1000NhwcMaxAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 1000 channels × 15 positions.
+//
+//go:noescape
+func scaleAddReLUC1000NhwcMaxAVX2(dst *[15000]float32, x *[15000]float32, s *[1000]float32, res *[15000]float32)
+
+// squeezeC777NhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 777 channels × 6 positions.
+//
+//go:noescape
+func squeezeC777NhwcAVX2(z *[777]float32, x *[4662]float32)
+
+// scaleC777NhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 777 channels × 6 positions.
+//
+//go:noescape
+func scaleC777NhwcAVX2(dst *[4662]float32, x *[4662]float32, s *[777]float32)
+
+// scaleAddReLUC777NhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 777 channels × 6 positions.
+//
+//go:noescape
+func scaleAddReLUC777NhwcAVX2(dst *[4662]float32, x *[4662]float32, s *[777]float32, res *[4662]float32)
+
 // fc8x96ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
 //go:noescape
@@ -268,6 +313,36 @@ func fc129x2047ReLUAVX2(dst *[129]float32, w *[264063]float32, x *[2047]float32)
 //
 //go:noescape
 func fc2047x129SigmoidAVX2(dst *[2047]float32, w *[264063]float32, x *[129]float32)
+
+// fc5x21ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 5×21 row-major W.
+//
+//go:noescape
+func fc5x21ReLUBiasAVX2(dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32)
+
+// fc21x5SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 21×5 row-major W.
+//
+//go:noescape
+func fc21x5SigmoidBiasAVX2(dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32)
+
+// fc16x1000ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 16×1000 row-major W.
+//
+//go:noescape
+func fc16x1000ReLUBiasAVX2(dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32)
+
+// fc1000x16SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 1000×16 row-major W.
+//
+//go:noescape
+func fc1000x16SigmoidBiasAVX2(dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32)
+
+// fc7x777ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 7×777 row-major W.
+//
+//go:noescape
+func fc7x777ReLUBiasAVX2(dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32)
+
+// fc777x7SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 777×7 row-major W.
+//
+//go:noescape
+func fc777x7SigmoidBiasAVX2(dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32)
 
 // squeezeOddNchwAVX512 sets z[c] to the average of channel c of x, a nchw sample of 96 channels × 143 positions.
 //
@@ -434,6 +509,51 @@ func scaleC2047NhwcAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float
 //go:noescape
 func scaleAddReLUC2047NhwcAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
 
+// squeezeC21NchwMaxAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func squeezeC21NchwMaxAVX512(z *[21]float32, x *[2100]float32)
+
+// scaleC21NchwMaxAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleC21NchwMaxAVX512(dst *[2100]float32, x *[2100]float32, s *[21]float32)
+
+// scaleAddReLUC21NchwMaxAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleAddReLUC21NchwMaxAVX512(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32)
+
+// squeezeC1000NhwcMaxAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 1000 channels × 15 positions.
+//
+//go:noescape
+func squeezeC1000NhwcMaxAVX512(z *[1000]float32, x *[15000]float32)
+
+// scaleC1000NhwcMaxAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 1000 channels × 15 positions.
+//
+//go:noescape
+func scaleC1000NhwcMaxAVX512(dst *[15000]float32, x *[15000]float32, s *[1000]float32)
+
+// scaleAddReLUC1000NhwcMaxAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 1000 channels × 15 positions.
+//
+//go:noescape
+func scaleAddReLUC1000NhwcMaxAVX512(dst *[15000]float32, x *[15000]float32, s *[1000]float32, res *[15000]float32)
+
+// squeezeC777NhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 777 channels × 6 positions.
+//
+//go:noescape
+func squeezeC777NhwcAVX512(z *[777]float32, x *[4662]float32)
+
+// scaleC777NhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 777 channels × 6 positions.
+//
+//go:noescape
+func scaleC777NhwcAVX512(dst *[4662]float32, x *[4662]float32, s *[777]float32)
+
+// scaleAddReLUC777NhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 777 channels × 6 positions.
+//
+//go:noescape
+func scaleAddReLUC777NhwcAVX512(dst *[4662]float32, x *[4662]float32, s *[777]float32, res *[4662]float32)
+
 // fc8x96ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
 //go:noescape
@@ -533,3 +653,33 @@ func fc129x2047ReLUAVX512(dst *[129]float32, w *[264063]float32, x *[2047]float3
 //
 //go:noescape
 func fc2047x129SigmoidAVX512(dst *[2047]float32, w *[264063]float32, x *[129]float32)
+
+// fc5x21ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 5×21 row-major W.
+//
+//go:noescape
+func fc5x21ReLUBiasAVX512(dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32)
+
+// fc21x5SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 21×5 row-major W.
+//
+//go:noescape
+func fc21x5SigmoidBiasAVX512(dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32)
+
+// fc16x1000ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 16×1000 row-major W.
+//
+//go:noescape
+func fc16x1000ReLUBiasAVX512(dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32)
+
+// fc1000x16SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 1000×16 row-major W.
+//
+//go:noescape
+func fc1000x16SigmoidBiasAVX512(dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32)
+
+// fc7x777ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 7×777 row-major W.
+//
+//go:noescape
+func fc7x777ReLUBiasAVX512(dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32)
+
+// fc777x7SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 777×7 row-major W.
+//
+//go:noescape
+func fc777x7SigmoidBiasAVX512(dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32)

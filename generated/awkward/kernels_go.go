@@ -370,6 +370,101 @@ func scaleAddReLUC2047NhwcGo(dst, x *[18423]float32, s *[2047]float32, res *[184
 	}
 }
 
+// squeezeC21NchwMaxGo sets z[c] to the maximum of channel c.
+func squeezeC21NchwMaxGo(z *[21]float32, x *[2100]float32) {
+	for c := range z {
+		plane := (*[100]float32)(x[c*100:])
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
+		}
+		z[c] = m
+	}
+}
+
+// scaleC21NchwMaxGo sets dst = x × s per channel.
+func scaleC21NchwMaxGo(dst, x *[2100]float32, s *[21]float32) {
+	for c, g := range s {
+		xs, ds := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC21NchwMaxGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC21NchwMaxGo(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:]), (*[100]float32)(res[c*100:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
+// squeezeC1000NhwcMaxGo sets z[c] to the maximum of channel c.
+func squeezeC1000NhwcMaxGo(z *[1000]float32, x *[15000]float32) {
+	*z = *(*[1000]float32)(x[0*1000:])
+	for r := 1; r < 15; r++ {
+		for c, v := range (*[1000]float32)(x[r*1000:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleC1000NhwcMaxGo sets dst = x × s per channel.
+func scaleC1000NhwcMaxGo(dst, x *[15000]float32, s *[1000]float32) {
+	for r := range 15 {
+		xs, ds := (*[1000]float32)(x[r*1000:]), (*[1000]float32)(dst[r*1000:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUC1000NhwcMaxGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC1000NhwcMaxGo(dst, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
+	for r := range 15 {
+		xs, ds, rs := (*[1000]float32)(x[r*1000:]), (*[1000]float32)(dst[r*1000:]), (*[1000]float32)(res[r*1000:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeC777NhwcGo sets z[c] to the average of channel c.
+func squeezeC777NhwcGo(z *[777]float32, x *[4662]float32) {
+	*z = [777]float32{}
+	for r := 0; r < 6; r++ {
+		for c, v := range (*[777]float32)(x[r*777:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 6
+	}
+}
+
+// scaleC777NhwcGo sets dst = x × s per channel.
+func scaleC777NhwcGo(dst, x *[4662]float32, s *[777]float32) {
+	for r := range 6 {
+		xs, ds := (*[777]float32)(x[r*777:]), (*[777]float32)(dst[r*777:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUC777NhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC777NhwcGo(dst, x *[4662]float32, s *[777]float32, res *[4662]float32) {
+	for r := range 6 {
+		xs, ds, rs := (*[777]float32)(x[r*777:]), (*[777]float32)(dst[r*777:]), (*[777]float32)(res[r*777:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
 // fc8x96ReLUBiasGo sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 func fc8x96ReLUBiasGo(dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	for i := range dst {
@@ -686,6 +781,108 @@ func fc2047x129SigmoidGo(dst *[2047]float32, w *[264063]float32, x *[129]float32
 		}
 		s0 += row[128] * x[128]
 		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc5x21ReLUBiasGo sets dst = ReLU(W·x + b) for a 5×21 row-major W.
+func fc5x21ReLUBiasGo(dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32) {
+	for i := range dst {
+		row := (*[21]float32)(w[i*21:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 18; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[20] * x[20]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc21x5SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 21×5 row-major W.
+func fc21x5SigmoidBiasGo(dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32) {
+	for i := range dst {
+		row := (*[5]float32)(w[i*5:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 2; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[4] * x[4]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc16x1000ReLUBiasGo sets dst = ReLU(W·x + b) for a 16×1000 row-major W.
+func fc16x1000ReLUBiasGo(dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32) {
+	for i := range dst {
+		row := (*[1000]float32)(w[i*1000:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 997; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc1000x16SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 1000×16 row-major W.
+func fc1000x16SigmoidBiasGo(dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32) {
+	for i := range dst {
+		row := (*[16]float32)(w[i*16:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 13; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc7x777ReLUBiasGo sets dst = ReLU(W·x + b) for a 7×777 row-major W.
+func fc7x777ReLUBiasGo(dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32) {
+	for i := range dst {
+		row := (*[777]float32)(w[i*777:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 774; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[776] * x[776]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc777x7SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 777×7 row-major W.
+func fc777x7SigmoidBiasGo(dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
+	for i := range dst {
+		row := (*[7]float32)(w[i*7:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 4; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[4] * x[4]
+		s1 += row[5] * x[5]
+		s2 += row[6] * x[6]
+		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
 }
