@@ -2,10 +2,274 @@ package main
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"math"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/segen/segen/runtime/imagenet"
+	"github.com/segen/segen/runtime/resnet"
+	"github.com/segen/segen/runtime/safetensors"
+	"github.com/segen/segen/runtime/tensor"
 )
 
-// cmdRun is being written in the runtime change.
+// cmdRun implements "segen run": SE-ResNet inference on image files or on
+// a tensor file.
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	fs := newFlagSet("run", "-arch NAME (-weights FILE | -seed N) [flags] (-input FILE | IMAGE...)",
+		"Run classifies images with a ResNet or SE-ResNet, in pure Go, with timm weights.\n\n"+
+			"With image files (JPEG or PNG) it applies the ImageNet evaluation transform\n"+
+			"(resize the shorter side to floor(size/crop-pct), centre crop, normalise) and\n"+
+			"prints each image's top classes with their probabilities. With -input it reads\n"+
+			"the tensor named \"input\" ([N, 3, H, W], NCHW, already normalised; any H and W)\n"+
+			"from a safetensors file instead. -output writes the logits ([N, classes], F32,\n"+
+			"named \"logits\") to a safetensors file; without it the top classes are printed.\n\n"+
+			"Architectures: "+strings.Join(resnet.Archs(), ", ")+".", stderr)
+	arch := fs.String("arch", "", "the architecture `name`, e.g. seresnet50 (required)")
+	weights := fs.String("weights", "", "safetensors `file` with timm's state dict (F32, F16 or BF16)")
+	seed := fs.Uint64("seed", 0, "use deterministic random weights from this `seed` instead of -weights\n(tools/resnet_fixtures.py's generator; for benchmarks and the parity fixtures)")
+	classes := fs.Int("classes", 1000, "number of classes with -seed")
+	input := fs.String("input", "", "safetensors `file` whose tensor \"input\" [N, 3, H, W] to run")
+	output := fs.String("output", "", "write the logits [N, classes] as tensor \"logits\" to this safetensors `file`")
+	labels := fs.String("labels", "", "`file` of class names, one a line, to print with the top classes")
+	top := fs.Int("top", 5, "print the top `k` classes of each sample")
+	size := fs.Int("size", 224, "side of the centre crop fed to the network, in `pixels`")
+	cropPct := fs.Float64("crop-pct", 0.875, "crop `fraction`: the shorter side is resized to floor(size/crop-pct)")
+	interp := fs.String("interp", "bilinear", "resize `filter`: bilinear or bicubic")
+	antialias := fs.Bool("antialias", true, "widen the resize filter when downscaling, as torchvision's Resize\nand PIL do (false: plain interpolation, as F.interpolate(antialias=False))")
+	threads := fs.Int("threads", 0, fmt.Sprintf("goroutines per layer, `N`; 0 means all cores (%d here)", runtime.GOMAXPROCS(0)))
+	batch := fs.Int("batch", 8, "images per forward pass")
+	generic := fs.Bool("generic", false, "run the generic SE kernels instead of the specialised ones")
+	verbose := fs.Bool("v", false, "report the SE kernels used and the time taken on stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	seedSet := set["seed"]
+
+	// Check the command line before loading anything.
+	switch {
+	case *arch == "":
+		return fmt.Errorf("-arch is required (one of %s)", strings.Join(resnet.Archs(), ", "))
+	case *weights == "" && !seedSet:
+		return errors.New("-weights FILE is required (or -seed N for random weights)")
+	case *weights != "" && seedSet:
+		return errors.New("-weights and -seed are exclusive")
+	case set["classes"] && !seedSet:
+		return errors.New("-classes goes with -seed; a weights file sets the classes itself")
+	case *classes < 1:
+		return fmt.Errorf("-classes %d must be at least 1", *classes)
+	case *input != "" && fs.NArg() > 0:
+		return errors.New("give either -input FILE or image files, not both")
+	case *input == "" && fs.NArg() == 0:
+		return errors.New("nothing to run: give -input FILE or image files")
+	case *top < 1:
+		return fmt.Errorf("-top %d must be at least 1", *top)
+	case *batch < 1:
+		return fmt.Errorf("-batch %d must be at least 1", *batch)
+	case *threads < 0:
+		return fmt.Errorf("-threads %d must not be negative", *threads)
+	}
+	if _, err := resnet.LookupArch(*arch); err != nil {
+		return err
+	}
+	cfg := imagenet.Default()
+	cfg.Size, cfg.CropPct, cfg.Antialias = *size, *cropPct, *antialias
+	var err error
+	if cfg.Interp, err = imagenet.ParseInterp(*interp); err != nil {
+		return err
+	}
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+
+	// Check the inputs before loading the weights, which takes longer.
+	var x *tensor.Tensor
+	if *input != "" {
+		if x, err = readInput(*input); err != nil {
+			return err
+		}
+	}
+	for _, path := range fs.Args() {
+		if strings.HasPrefix(path, "-") {
+			return fmt.Errorf("flag %s after the image files: flags go first", path)
+		}
+	}
+	for _, path := range fs.Args() {
+		if err := imagenet.Check(path); err != nil {
+			return err
+		}
+	}
+
+	opts := resnet.Options{Threads: *threads, UseGeneric: *generic}
+	start := time.Now()
+	var m *resnet.Model
+	if seedSet {
+		m, err = resnet.NewRandom(*arch, *classes, *seed, opts)
+	} else {
+		m, err = resnet.Load(*arch, *weights, opts)
+	}
+	if err != nil {
+		return err
+	}
+	var names []string
+	if *labels != "" {
+		if names, err = imagenet.LoadLabels(*labels); err != nil {
+			return err
+		}
+		if len(names) != m.Classes() {
+			return fmt.Errorf("%s: %d names for a model of %d classes", *labels, len(names), m.Classes())
+		}
+	}
+	if *verbose {
+		fmt.Fprintf(stderr, "loaded %s (%d classes) in %v\n", *arch, m.Classes(), time.Since(start).Round(time.Millisecond))
+	}
+
+	var logits *tensor.Tensor
+	var samples []string // what each row of logits is, for printing
+	if x != nil {
+		if logits, err = forward(m, x, *verbose, stderr); err != nil {
+			return err
+		}
+		for i := range x.Shape[0] {
+			samples = append(samples, fmt.Sprintf("%s[%d]", *input, i))
+		}
+	} else {
+		if logits, err = classifyImages(m, fs.Args(), cfg, *batch, *verbose, stderr); err != nil {
+			return err
+		}
+		samples = fs.Args()
+	}
+
+	if *output != "" {
+		t := safetensors.F32("logits", logits.Shape, logits.Data)
+		if err := safetensors.WriteFile(*output, []safetensors.Tensor{t}, map[string]string{"arch": *arch}); err != nil {
+			return err
+		}
+		return nil
+	}
+	printTop(stdout, logits, samples, names, *top)
+	return nil
+}
+
+// readInput reads the tensor "input" of a safetensors file and checks its
+// shape.
+func readInput(path string) (*tensor.Tensor, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := f.Lookup("input")
+	if !ok {
+		return nil, fmt.Errorf("%s: no tensor named \"input\"", path)
+	}
+	if len(t.Shape) != 4 || t.Shape[1] != 3 || t.NumElements() == 0 {
+		return nil, fmt.Errorf("%s: tensor \"input\" has shape %v, want [N 3 H W]", path, t.Shape)
+	}
+	v, err := t.Float32s()
+	if err != nil {
+		return nil, err
+	}
+	return &tensor.Tensor{Shape: t.Shape, Data: v}, nil
+}
+
+// forward runs one batch, reporting on stderr when verbose.
+func forward(m *resnet.Model, x *tensor.Tensor, verbose bool, stderr io.Writer) (*tensor.Tensor, error) {
+	start := time.Now()
+	y, err := m.Forward(x)
+	if err != nil {
+		return nil, err
+	}
+	if verbose {
+		n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
+		fmt.Fprintf(stderr, "forward %d×3×%d×%d in %v; SE kernels: %s\n", n, h, w, time.Since(start).Round(time.Millisecond), kernels(m, n, h, w))
+	}
+	return y, nil
+}
+
+// kernels summarises which SE implementations a plan runs, e.g.
+// "avx512 ×16" or "none".
+func kernels(m *resnet.Model, n, h, w int) string {
+	p, err := m.NewPlan(n, h, w)
+	if err != nil {
+		return err.Error()
+	}
+	count := map[string]int{}
+	for _, k := range p.Kernels() {
+		if k != nil {
+			count[k.Impl()]++
+		}
+	}
+	if len(count) == 0 {
+		return "none"
+	}
+	var parts []string
+	for impl, c := range count {
+		parts = append(parts, fmt.Sprintf("%s ×%d", impl, c))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// classifyImages decodes and preprocesses the images and runs them in
+// batches, returning the logits of all of them.
+func classifyImages(m *resnet.Model, paths []string, cfg imagenet.Config, batch int, verbose bool, stderr io.Writer) (*tensor.Tensor, error) {
+	per := 3 * cfg.Size * cfg.Size
+	all := tensor.New(len(paths), m.Classes())
+	for b0 := 0; b0 < len(paths); b0 += batch {
+		b1 := min(len(paths), b0+batch)
+		x := tensor.New(b1-b0, 3, cfg.Size, cfg.Size)
+		for i, path := range paths[b0:b1] {
+			img, err := imagenet.Decode(path)
+			if err != nil {
+				return nil, err
+			}
+			if err := imagenet.Preprocess(x.Data[i*per:(i+1)*per], img, cfg); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		y, err := forward(m, x, verbose, stderr)
+		if err != nil {
+			return nil, err
+		}
+		copy(all.Data[b0*m.Classes():], y.Data)
+	}
+	return all, nil
+}
+
+// printTop prints, for each sample, its k most probable classes (softmax of
+// the logits) with their probabilities, and names when given.
+func printTop(w io.Writer, logits *tensor.Tensor, samples, names []string, k int) {
+	classes := logits.Shape[1]
+	k = min(k, classes)
+	for i, sample := range samples {
+		row := logits.Data[i*classes : (i+1)*classes]
+		peak := math.Inf(-1)
+		for _, v := range row {
+			peak = max(peak, float64(v))
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - peak)
+		}
+		idx := make([]int, classes)
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
+		fmt.Fprintf(w, "%s:\n", sample)
+		for _, c := range idx[:k] {
+			p := math.Exp(float64(row[c])-peak) / sum
+			if names != nil {
+				fmt.Fprintf(w, "  %5d  %.4f  %s\n", c, p, names[c])
+			} else {
+				fmt.Fprintf(w, "  %5d  %.4f\n", c, p)
+			}
+		}
+	}
 }

@@ -1,0 +1,134 @@
+package imagenet
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"testing"
+
+	"github.com/segen/segen/runtime/safetensors"
+)
+
+// synthetic is tools/resnet_fixtures.py's image_pixels as an image.
+func synthetic(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			v := func(c int) uint8 { return uint8((x*7 + y*13 + c*50 + x*y*3) % 256) }
+			img.SetNRGBA(x, y, color.NRGBA{v(0), v(1), v(2), 255})
+		}
+	}
+	return img
+}
+
+// TestPreprocessMatchesPyTorch compares every recipe on every synthetic
+// image with torchvision's transform computed by PyTorch.
+func TestPreprocessMatchesPyTorch(t *testing.T) {
+	f, err := safetensors.ReadFile("../../testdata/resnet/preprocess.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipes := []struct {
+		size    int
+		cropPct float64
+		interp  Interp
+		aa      bool
+	}{
+		{24, 0.875, Bilinear, true},
+		{24, 0.875, Bilinear, false},
+		{24, 0.875, Bicubic, true},
+		{24, 0.875, Bicubic, false},
+		{24, 0.95, Bicubic, true},
+	}
+	n := 0
+	for _, wh := range [][2]int{{53, 41}, {29, 47}, {13, 17}} {
+		img := synthetic(wh[0], wh[1])
+		for _, r := range recipes {
+			name := fmt.Sprintf("%dx%d_s%d_c%g_%s_aa%d", wh[0], wh[1], r.size, r.cropPct, r.interp, map[bool]int{false: 0, true: 1}[r.aa])
+			t.Run(name, func(t *testing.T) {
+				ref, ok := f.Lookup(name)
+				if !ok {
+					t.Fatalf("no tensor %q in the fixture", name)
+				}
+				want, err := ref.Float32s()
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := Default()
+				c.Size, c.CropPct, c.Interp, c.Antialias = r.size, r.cropPct, r.interp, r.aa
+				got := make([]float32, 3*r.size*r.size)
+				if err := Preprocess(got, img, c); err != nil {
+					t.Fatal(err)
+				}
+				var diff float64
+				for i := range want {
+					diff = max(diff, math.Abs(float64(got[i]-want[i])))
+				}
+				// Normalised values span about ±2.6; PyTorch computes the
+				// filter weights in float32.
+				t.Logf("max |Δ| = %.3g", diff)
+				if diff > 1e-4 {
+					t.Errorf("max |Δ| = %.3g", diff)
+				}
+			})
+			n++
+		}
+	}
+	if n != len(f.Tensors) {
+		t.Errorf("tested %d recipes, the fixture has %d", n, len(f.Tensors))
+	}
+}
+
+func TestResizeIdentity(t *testing.T) {
+	src := make([]float32, 2*5*7)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	for _, interp := range []Interp{Bilinear, Bicubic} {
+		for _, aa := range []bool{false, true} {
+			got := Resize(src, 2, 5, 7, 5, 7, interp, aa)
+			for i := range src {
+				if math.Abs(float64(got[i]-src[i])) > 1e-5 {
+					t.Fatalf("%v aa=%v: same-size resize changed [%d] %v → %v", interp, aa, i, src[i], got[i])
+				}
+			}
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	if got := Default().ResizeSide(); got != 256 {
+		t.Errorf("default resize side %d, want 256", got)
+	}
+	c := Default()
+	c.CropPct = 0.95
+	if got := c.ResizeSide(); got != 235 {
+		t.Errorf("224 at crop 0.95: resize side %d, want 235 (timm)", got)
+	}
+	for _, bad := range []Config{{Size: 0, CropPct: 0.9}, {Size: 224, CropPct: 1.2}, {Size: 224, CropPct: 0}} {
+		bad.Std = Std
+		if err := bad.Check(); err == nil {
+			t.Errorf("Check accepted %+v", bad)
+		}
+	}
+	if _, err := ParseInterp("nearest"); err == nil {
+		t.Error("ParseInterp accepted nearest")
+	}
+	if rh, rw := resizedSize(375, 500, 256); rh != 256 || rw != 341 {
+		t.Errorf("500×375 → %d×%d, want 341×256", rw, rh)
+	}
+}
+
+// TestAlphaDropped checks that transparent pixels keep their colour, as
+// PIL's convert("RGB") does.
+func TestAlphaDropped(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 4, 4))
+	for i := range 16 {
+		img.SetNRGBA(i%4, i/4, color.NRGBA{255, 0, 0, 0})
+	}
+	pix, _, _ := planes(img)
+	if pix[0] != 1 || pix[16] != 0 {
+		t.Errorf("transparent red became r=%v g=%v", pix[0], pix[16])
+	}
+}

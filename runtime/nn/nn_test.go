@@ -1,0 +1,227 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// refConv is the textbook convolution in float64 on NHWC input with PyTorch
+// (OIHW) weights.
+func refConv(s ConvSpec, weight, bias, src []float32, n, h, w int, ep Epilogue) []float64 {
+	oh, ow := s.Out(h, w)
+	out := make([]float64, n*oh*ow*s.OutC)
+	for i := range n {
+		for oy := range oh {
+			for ox := range ow {
+				for o := range s.OutC {
+					sum := float64(bias[o])
+					for ky := range s.KH {
+						for kx := range s.KW {
+							iy, ix := oy*s.Stride-s.Pad+ky, ox*s.Stride-s.Pad+kx
+							if iy < 0 || iy >= h || ix < 0 || ix >= w {
+								continue
+							}
+							for c := range s.InC {
+								sum += float64(weight[((o*s.InC+c)*s.KH+ky)*s.KW+kx]) * float64(src[((i*h+iy)*w+ix)*s.InC+c])
+							}
+						}
+					}
+					idx := ((i*oh+oy)*ow+ox)*s.OutC + o
+					if ep.Residual != nil {
+						sum += float64(ep.Residual[idx])
+					}
+					if ep.ReLU {
+						sum = math.Max(sum, 0)
+					}
+					out[idx] = sum
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestConv(t *testing.T) {
+	cases := []struct {
+		spec    ConvSpec
+		n, h, w int
+	}{
+		{ConvSpec{InC: 3, OutC: 8, KH: 7, KW: 7, Stride: 2, Pad: 3}, 2, 17, 13},    // stem-like, odd sizes
+		{ConvSpec{InC: 16, OutC: 12, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 9, 7},    // 3×3 same
+		{ConvSpec{InC: 8, OutC: 20, KH: 3, KW: 3, Stride: 2, Pad: 1}, 3, 8, 11},    // 3×3 stride 2
+		{ConvSpec{InC: 300, OutC: 9, KH: 1, KW: 1, Stride: 1, Pad: 0}, 1, 5, 7},    // K > kc, OutC not a multiple of nr
+		{ConvSpec{InC: 40, OutC: 64, KH: 1, KW: 1, Stride: 2, Pad: 0}, 2, 15, 15},  // downsample
+		{ConvSpec{InC: 64, OutC: 5, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 1, 1},     // 1×1 image, window all padding but centre
+		{ConvSpec{InC: 30, OutC: 130, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 12, 12}, // many row blocks, K = 270 > kc
+		{ConvSpec{InC: 2, OutC: 3, KH: 2, KW: 5, Stride: 3, Pad: 2}, 1, 10, 14},    // non-square kernel
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range cases {
+		s := tc.spec
+		weight := randSlice(r, s.OutC*s.Depth())
+		bias := randSlice(r, s.OutC)
+		src := randSlice(r, tc.n*tc.h*tc.w*s.InC)
+		conv, err := NewConv2d(s, weight, bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oh, ow := s.Out(tc.h, tc.w)
+		size := tc.n * oh * ow * s.OutC
+		res := randSlice(r, size)
+		for _, ep := range []Epilogue{{}, {ReLU: true}, {Residual: res, ReLU: true}} {
+			want := refConv(s, weight, bias, src, tc.n, tc.h, tc.w, ep)
+			for _, threads := range []int{1, 3} {
+				name := fmt.Sprintf("%v/n%d_%dx%d/res%v_relu%v/threads%d", s, tc.n, tc.h, tc.w, ep.Residual != nil, ep.ReLU, threads)
+				t.Run(name, func(t *testing.T) {
+					dst := make([]float32, size)
+					for i := range dst {
+						dst[i] = float32(math.NaN()) // every value must be written
+					}
+					conv.Forward(dst, src, tc.n, tc.h, tc.w, ep, NewWorkspace(threads))
+					tol := 1e-5 * math.Sqrt(float64(s.Depth()))
+					for i, v := range dst {
+						if d := math.Abs(float64(v) - want[i]); !(d <= tol*math.Max(1, math.Abs(want[i]))) {
+							t.Fatalf("dst[%d] = %v, want %v", i, v, want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestConvErrors(t *testing.T) {
+	s := ConvSpec{InC: 2, OutC: 3, KH: 3, KW: 3, Stride: 1, Pad: 1}
+	if _, err := NewConv2d(s, make([]float32, 5), nil); err == nil {
+		t.Error("NewConv2d accepted 5 weights")
+	}
+	if _, err := NewConv2d(ConvSpec{InC: 2, OutC: 3, KH: 3, KW: 3}, make([]float32, 54), nil); err == nil {
+		t.Error("NewConv2d accepted stride 0")
+	}
+	conv, err := NewConv2d(s, make([]float32, 54), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Forward with a short dst did not panic")
+		}
+	}()
+	conv.Forward(make([]float32, 3), make([]float32, 2*4*4), 1, 4, 4, Epilogue{}, NewWorkspace(1))
+}
+
+func TestMaxPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	p := MaxPool2d{K: 3, Stride: 2, Pad: 1}
+	for _, sz := range [][4]int{{2, 9, 8, 5}, {1, 1, 1, 3}, {1, 112, 112, 4}, {3, 7, 10, 2}} {
+		n, h, w, c := sz[0], sz[1], sz[2], sz[3]
+		src := randSlice(r, n*h*w*c)
+		src[0] = float32(math.NaN())
+		oh, ow := p.Out(h, w)
+		dst := make([]float32, n*oh*ow*c)
+		p.Forward(dst, src, n, h, w, c, NewWorkspace(2))
+		for i := range n {
+			for oy := range oh {
+				for ox := range ow {
+					for ch := range c {
+						want := math.Inf(-1)
+						nan := false
+						for ky := range 3 {
+							for kx := range 3 {
+								y, x := oy*2-1+ky, ox*2-1+kx
+								if y >= 0 && y < h && x >= 0 && x < w {
+									v := float64(src[((i*h+y)*w+x)*c+ch])
+									nan = nan || math.IsNaN(v)
+									want = math.Max(want, v)
+								}
+							}
+						}
+						got := float64(dst[((i*oh+oy)*ow+ox)*c+ch])
+						if got != want && !(nan && math.IsNaN(got)) {
+							t.Fatalf("%v: maxpool[%d,%d,%d,%d] = %v, want %v", sz, i, oy, ox, ch, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGlobalAvgPool(t *testing.T) {
+	n, h, w, c := 2, 3, 5, 4
+	src := make([]float32, n*h*w*c)
+	for i := range src {
+		src[i] = float32(i % 7)
+	}
+	dst := make([]float32, n*c)
+	GlobalAvgPool(dst, src, n, h, w, c)
+	for i := range n {
+		for ch := range c {
+			var sum float64
+			for p := range h * w {
+				sum += float64(src[(i*h*w+p)*c+ch])
+			}
+			if got, want := float64(dst[i*c+ch]), sum/float64(h*w); math.Abs(got-want) > 1e-6 {
+				t.Fatalf("avg[%d][%d] = %v, want %v", i, ch, got, want)
+			}
+		}
+	}
+}
+
+func TestLinear(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	in, out, n := 37, 130, 3
+	weight, bias, src := randSlice(r, in*out), randSlice(r, out), randSlice(r, n*in)
+	l, err := NewLinear(in, out, weight, bias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, n*out)
+	l.Forward(dst, src, n, NewWorkspace(2))
+	for i := range n {
+		for o := range out {
+			sum := float64(bias[o])
+			for k := range in {
+				sum += float64(weight[o*in+k]) * float64(src[i*in+k])
+			}
+			if got := float64(dst[i*out+o]); math.Abs(got-sum) > 1e-4 {
+				t.Fatalf("linear[%d][%d] = %v, want %v", i, o, got, sum)
+			}
+		}
+	}
+	if _, err := NewLinear(in, out, weight[1:], bias); err == nil {
+		t.Error("NewLinear accepted a short weight")
+	}
+}
+
+func TestFold(t *testing.T) {
+	// One output channel, two weights: y = (w·x − mean)/sqrt(var+eps)·γ + β.
+	bn := BatchNorm{Weight: []float32{2}, Bias: []float32{0.5}, Mean: []float32{1}, Var: []float32{3}, Eps: 1e-5}
+	w := []float32{1, -4}
+	b, err := bn.Fold(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := 2 / math.Sqrt(3+1e-5)
+	for i, want := range []float64{scale, -4 * scale} {
+		if math.Abs(float64(w[i])-want) > 1e-6 {
+			t.Errorf("w[%d] = %v, want %v", i, w[i], want)
+		}
+	}
+	if want := 0.5 - scale; math.Abs(float64(b[0])-want) > 1e-6 {
+		t.Errorf("bias = %v, want %v", b[0], want)
+	}
+	if _, err := (BatchNorm{Weight: []float32{1}, Bias: []float32{1}, Mean: []float32{1}}).Fold(w); err == nil {
+		t.Error("Fold accepted a batch norm without variances")
+	}
+}

@@ -1,0 +1,76 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Workspace carries what one forward pass needs besides its activations:
+// the number of goroutines layers may use and one packing buffer per
+// goroutine. A Workspace is not safe for concurrent use; give each
+// concurrent forward pass its own.
+type Workspace struct {
+	threads int
+	pack    [][]float32 // per worker: the packed A block of the GEMM, mc×kc values
+
+	// The arguments of the layer call in progress. They live here rather
+	// than in a closure so a forward pass allocates nothing: a closure
+	// handed to goroutines escapes to the heap on every call.
+	conv   convJob
+	pool   poolJob
+	linear linearJob
+}
+
+// A Job is work split into numbered tasks that may run in parallel.
+type Job interface {
+	// Run performs task on behalf of worker, a number in [0, threads)
+	// that tells which per-worker scratch the task may use.
+	Run(worker, task int)
+}
+
+// NewWorkspace returns a workspace for threads goroutines; threads ≤ 0 means
+// runtime.GOMAXPROCS(0).
+func NewWorkspace(threads int) *Workspace {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	ws := &Workspace{threads: threads, pack: make([][]float32, threads)}
+	for i := range ws.pack {
+		ws.pack[i] = make([]float32, mc*kc)
+	}
+	return ws
+}
+
+// Threads returns the number of goroutines layers run on.
+func (ws *Workspace) Threads() int { return ws.threads }
+
+// Parallel runs j.Run(worker, task) for every task in [0, tasks), spreading
+// tasks over min(threads, tasks) goroutines that take them in order from a
+// shared counter, and returns when all are done. The calling goroutine is
+// worker 0, so a one-thread workspace runs everything inline.
+func (ws *Workspace) Parallel(tasks int, j Job) {
+	workers := min(ws.threads, tasks)
+	if workers <= 1 {
+		for t := range tasks {
+			j.Run(0, t)
+		}
+		return
+	}
+	var next atomic.Int64
+	work := func(worker int) {
+		for {
+			t := int(next.Add(1) - 1)
+			if t >= tasks {
+				return
+			}
+			j.Run(worker, t)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { work(w) })
+	}
+	work(0)
+	wg.Wait()
+}

@@ -1,0 +1,63 @@
+package resnet
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/segen/segen/runtime/tensor"
+)
+
+// BenchmarkForward times a whole forward pass at 224×224 with well-scaled
+// random weights (see random.go) on all cores, after one warm-up pass that
+// builds the plan.
+func BenchmarkForward(b *testing.B) {
+	for _, arch := range []string{"seresnet50", "resnet50"} {
+		m, err := NewRandom(arch, 1000, 1, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, n := range []int{1} {
+			b.Run(fmt.Sprintf("%s/batch%d", arch, n), func(b *testing.B) {
+				x := randomInput(n, 224, 224)
+				if _, err := m.Forward(x); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := m.Forward(x); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+			})
+		}
+	}
+}
+
+// randomInput returns n standard-normal NCHW images, like normalised
+// ImageNet inputs.
+func randomInput(n, h, w int) *tensor.Tensor {
+	r := rand.New(rand.NewPCG(uint64(n), uint64(h*w)))
+	x := tensor.New(n, 3, h, w)
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// TestNoAllocs checks that a forward pass through a warm plan allocates
+// nothing on one thread (plain ResNet: the SE kernels' allocations are
+// theirs to avoid).
+func TestNoAllocs(t *testing.T) {
+	m := randomModel(t, "resnet18", 10, 1, Options{Threads: 1})
+	p, err := m.NewPlan(1, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomInput(1, 32, 32)
+	logits := make([]float32, 10)
+	if allocs := testing.AllocsPerRun(3, func() { p.Forward(logits, x.Data) }); allocs != 0 {
+		t.Errorf("Plan.Forward allocates %v times per pass", allocs)
+	}
+}

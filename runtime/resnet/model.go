@@ -1,0 +1,161 @@
+package resnet
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/segen/segen/runtime/nn"
+	"github.com/segen/segen/runtime/tensor"
+	"github.com/segen/segen/se"
+)
+
+// Options tune how a model runs; the zero value is the default.
+type Options struct {
+	// Threads is the number of goroutines each layer may use; ≤ 0 means
+	// runtime.GOMAXPROCS(0).
+	Threads int
+	// UseGeneric makes every SE module run se.Generic's plain-Go kernel
+	// instead of what se.Lookup returns (the specialised kernel registered
+	// for the shape, if any), so tests can check both paths.
+	UseGeneric bool
+}
+
+// Model is a ResNet or SE-ResNet with loaded weights. It is safe for
+// concurrent use: its layers are immutable, and each forward pass takes a
+// Plan (buffers for one input shape) from a pool, so after the first call
+// for a shape a forward pass allocates only its result.
+type Model struct {
+	arch    Arch
+	classes int
+	opts    Options
+	stem    *nn.Conv2d // conv1 with bn1 folded in
+	pool    nn.MaxPool2d
+	blocks  []block
+	fc      *nn.Linear
+
+	mu    sync.Mutex
+	plans map[[3]int][]*Plan // idle plans by (n, h, w)
+}
+
+// block is one residual block with its layers built.
+type block struct {
+	blockSpec
+	convs []*nn.Conv2d // the residual branch, batch norms folded in
+	down  *nn.Conv2d   // the shortcut's 1×1 convolution, nil for identity
+	se    *se.Params   // nil without SE
+}
+
+// build makes the model from float values keyed by state-dict name, all
+// present with the right lengths (check has run).
+func build(a Arch, classes int, values map[string][]float32, opts Options) (*Model, error) {
+	m := &Model{arch: a, classes: classes, opts: opts, pool: nn.MaxPool2d{K: 3, Stride: 2, Pad: 1}}
+	convBN := func(c convSpec) (*nn.Conv2d, error) {
+		w := values[c.conv+".weight"] // a fresh copy: folding scales it in place
+		bn := nn.BatchNorm{
+			Weight: values[c.bn+".weight"], Bias: values[c.bn+".bias"],
+			Mean: values[c.bn+".running_mean"], Var: values[c.bn+".running_var"],
+			Eps: 1e-5,
+		}
+		bias, err := bn.Fold(w)
+		if err != nil {
+			return nil, fmt.Errorf("resnet: %s: %w", c.bn, err)
+		}
+		spec := nn.ConvSpec{InC: c.inC, OutC: c.outC, KH: c.k, KW: c.k, Stride: c.stride, Pad: c.k / 2}
+		return nn.NewConv2d(spec, w, bias)
+	}
+	var err error
+	if m.stem, err = convBN(stem); err != nil {
+		return nil, err
+	}
+	for _, bs := range a.blocks() {
+		b := block{blockSpec: bs}
+		for _, c := range a.convs(bs) {
+			conv, err := convBN(c)
+			if err != nil {
+				return nil, err
+			}
+			b.convs = append(b.convs, conv)
+		}
+		if bs.downsample {
+			if b.down, err = convBN(a.downsample(bs)); err != nil {
+				return nil, err
+			}
+		}
+		if bs.se {
+			p := bs.prefix + "se."
+			b.se = &se.Params{
+				W1: values[p+"fc1.weight"], B1: values[p+"fc1.bias"],
+				W2: values[p+"fc2.weight"], B2: values[p+"fc2.bias"],
+			}
+		}
+		m.blocks = append(m.blocks, b)
+	}
+	if m.fc, err = nn.NewLinear(a.Features(), classes, values["fc.weight"], values["fc.bias"]); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// WithOptions returns a model that shares m's weights (nothing is copied)
+// but runs with opts: another thread count, or the generic SE kernels.
+func (m *Model) WithOptions(opts Options) *Model {
+	return &Model{arch: m.arch, classes: m.classes, opts: opts, stem: m.stem, pool: m.pool, blocks: m.blocks, fc: m.fc}
+}
+
+// Arch returns the model's architecture.
+func (m *Model) Arch() Arch { return m.arch }
+
+// Classes returns the number of logits per sample.
+func (m *Model) Classes() int { return m.classes }
+
+// Forward runs the model on x, an NCHW batch [N, 3, H, W] of normalised
+// images, and returns the logits [N, classes]. Any H, W ≥ 1 works (the
+// network downsamples by 32, so below 32 the last stages see 1×1 maps).
+func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
+	if len(x.Shape) != 4 || x.Shape[1] != 3 || x.Shape[0] < 1 || x.Shape[2] < 1 || x.Shape[3] < 1 {
+		return nil, fmt.Errorf("resnet: input shape %v, want [N 3 H W]", x.Shape)
+	}
+	if len(x.Data) != x.Len() {
+		return nil, fmt.Errorf("resnet: input of shape %v has %d values, want %d", x.Shape, len(x.Data), x.Len())
+	}
+	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
+	p, err := m.getPlan(n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(n, m.classes)
+	p.Forward(out.Data, x.Data)
+	m.putPlan(p)
+	return out, nil
+}
+
+// maxIdle bounds the pool of idle plans: per shape, and shapes in all.
+const (
+	maxIdlePerShape = 4
+	maxShapes       = 8
+)
+
+func (m *Model) getPlan(n, h, w int) (*Plan, error) {
+	key := [3]int{n, h, w}
+	m.mu.Lock()
+	if ps := m.plans[key]; len(ps) > 0 {
+		p := ps[len(ps)-1]
+		m.plans[key] = ps[:len(ps)-1]
+		m.mu.Unlock()
+		return p, nil
+	}
+	m.mu.Unlock()
+	return m.NewPlan(n, h, w)
+}
+
+func (m *Model) putPlan(p *Plan) {
+	key := [3]int{p.n, p.h, p.w}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.plans == nil || (len(m.plans) >= maxShapes && m.plans[key] == nil) {
+		m.plans = make(map[[3]int][]*Plan)
+	}
+	if len(m.plans[key]) < maxIdlePerShape {
+		m.plans[key] = append(m.plans[key], p)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package resnet
+
+const raceEnabled = false

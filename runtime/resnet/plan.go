@@ -1,0 +1,179 @@
+package resnet
+
+import (
+	"fmt"
+
+	"github.com/segen/segen/runtime/nn"
+	"github.com/segen/segen/runtime/tensor"
+	"github.com/segen/segen/se"
+)
+
+// Plan is a model applied to one input shape: every activation buffer
+// allocated once, sized for the largest activation that uses it, and the SE
+// kernel of every block looked up for its activation's shape. A forward
+// pass through a plan allocates nothing (with one thread; goroutines for
+// more threads cost a few small allocations). A Plan is not safe for
+// concurrent use; Model.Forward keeps a pool of them.
+type Plan struct {
+	m       *Model
+	n, h, w int
+	ws      *nn.Workspace
+
+	// Buffers by role. tmp[1] first holds the NHWC input and tmp[0] the
+	// stem's output; io alternate as block input and output; tmp hold the
+	// residual branch's intermediates; short the downsampled shortcut.
+	io, tmp [2][]float32
+	short   []float32
+	pooled  []float32 // n × features
+
+	stemH, stemW int    // stem output size
+	steps        []step // one per block
+	se           seJob  // the SE call in progress, see seAddReLU
+}
+
+// step is one block at the plan's input size.
+type step struct {
+	h, w   int       // block input size
+	oh, ow int       // block output size
+	kernel se.Kernel // nil without SE
+}
+
+// NewPlan prepares a forward pass for batches of n images of h×w pixels.
+// It fails if a block's activation is beyond the SE kernels' limits
+// (se.MaxSide, se.MaxPlane).
+func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
+	if n < 1 || h < 1 || w < 1 {
+		return nil, fmt.Errorf("resnet: no plan for %d images of %d×%d", n, h, w)
+	}
+	p := &Plan{m: m, n: n, h: h, w: w, ws: nn.NewWorkspace(m.opts.Threads)}
+	var size struct {
+		io, tmp [2]int
+		short   int
+	}
+	need := func(s *int, v int) { *s = max(*s, v) }
+
+	need(&size.tmp[1], n*h*w*3)
+	p.stemH, p.stemW = m.stem.Spec().Out(h, w)
+	need(&size.tmp[0], n*p.stemH*p.stemW*64)
+	bh, bw := m.pool.Out(p.stemH, p.stemW)
+	need(&size.io[0], n*bh*bw*64)
+
+	for i, b := range m.blocks {
+		st := step{h: bh, w: bw}
+		ch, cw := bh, bw
+		for j, c := range b.convs {
+			ch, cw = c.Spec().Out(ch, cw)
+			out := n * ch * cw * c.Spec().OutC
+			if j < len(b.convs)-1 || b.se != nil {
+				need(&size.tmp[j%2], out)
+			} else {
+				need(&size.io[(i+1)%2], out)
+			}
+		}
+		st.oh, st.ow = ch, cw
+		if b.down != nil {
+			need(&size.short, n*ch*cw*b.outC)
+		}
+		if b.se != nil {
+			shape := se.Shape{Layout: se.NHWC, C: b.outC, H: ch, W: cw, Hidden: b.hidden, Squeeze: se.Avg, Bias: true}
+			if err := shape.Validate(); err != nil {
+				return nil, fmt.Errorf("resnet: %s on %d×%d input: %w", m.arch.Name, h, w, err)
+			}
+			if m.opts.UseGeneric {
+				st.kernel = se.Generic(shape)
+			} else {
+				st.kernel = se.Lookup(shape)
+			}
+			need(&size.io[(i+1)%2], n*ch*cw*b.outC)
+		}
+		p.steps = append(p.steps, st)
+		bh, bw = ch, cw
+	}
+	for i := range 2 {
+		p.io[i] = make([]float32, size.io[i])
+		p.tmp[i] = make([]float32, size.tmp[i])
+	}
+	p.short = make([]float32, size.short)
+	p.pooled = make([]float32, n*m.arch.Features())
+	return p, nil
+}
+
+// Kernels returns the SE kernel each block runs (nil for blocks without SE),
+// so callers can see which implementation a shape got.
+func (p *Plan) Kernels() []se.Kernel {
+	ks := make([]se.Kernel, len(p.steps))
+	for i, s := range p.steps {
+		ks[i] = s.kernel
+	}
+	return ks
+}
+
+// Forward sets logits (n × classes) from x, the plan's n NCHW images of
+// 3×h×w normalised values. It panics if the lengths do not match the plan.
+func (p *Plan) Forward(logits, x []float32) {
+	m, n := p.m, p.n
+	if len(x) != n*3*p.h*p.w || len(logits) != n*m.classes {
+		panic(fmt.Sprintf("resnet: plan for %d×3×%d×%d: len(x) = %d, len(logits) = %d", n, p.h, p.w, len(x), len(logits)))
+	}
+	ws := p.ws
+	input := p.tmp[1][:n*p.h*p.w*3]
+	tensor.NCHWToNHWC(input, x, n, 3, p.h, p.w)
+	stemOut := p.tmp[0][:n*p.stemH*p.stemW*64]
+	m.stem.Forward(stemOut, input, n, p.h, p.w, nn.Epilogue{ReLU: true}, ws)
+	st0 := p.steps[0]
+	m.pool.Forward(p.io[0][:n*st0.h*st0.w*64], stemOut, n, p.stemH, p.stemW, 64, ws)
+
+	var out []float32
+	for i, b := range m.blocks {
+		st := p.steps[i]
+		in := p.io[i%2][:n*st.h*st.w*b.inC]
+		out = p.io[(i+1)%2][:n*st.oh*st.ow*b.outC]
+		shortcut := in
+		if b.down != nil {
+			shortcut = p.short[:len(out)]
+			b.down.Forward(shortcut, in, n, st.h, st.w, nn.Epilogue{}, ws)
+		}
+		cur, ch, cw := in, st.h, st.w
+		for j, c := range b.convs {
+			oh, ow := c.Spec().Out(ch, cw)
+			if j == len(b.convs)-1 && b.se == nil {
+				c.Forward(out, cur, n, ch, cw, nn.Epilogue{Residual: shortcut, ReLU: true}, ws)
+				break
+			}
+			dst := p.tmp[j%2][:n*oh*ow*c.Spec().OutC]
+			c.Forward(dst, cur, n, ch, cw, nn.Epilogue{ReLU: j < len(b.convs)-1}, ws)
+			cur, ch, cw = dst, oh, ow
+		}
+		if b.se != nil {
+			p.seAddReLU(st.kernel, b.se, out, cur, shortcut)
+		}
+	}
+	last := p.steps[len(p.steps)-1]
+	nn.GlobalAvgPool(p.pooled, out, n, last.oh, last.ow, m.arch.Features())
+	m.fc.Forward(logits, p.pooled, n, ws)
+}
+
+// seAddReLU sets out = relu(SE(x) + shortcut) with kernel k, one sample per
+// task so a batch spreads over the workspace's goroutines.
+func (p *Plan) seAddReLU(k se.Kernel, params *se.Params, out, x, shortcut []float32) {
+	if p.n == 1 || p.ws.Threads() == 1 {
+		k.ForwardAddReLU(out, x, shortcut, params)
+		return
+	}
+	p.se = seJob{k: k, params: params, out: out, x: x, shortcut: shortcut, size: len(out) / p.n}
+	p.ws.Parallel(p.n, &p.se)
+	p.se = seJob{}
+}
+
+// seJob is one SE tail over a batch; a task is one sample.
+type seJob struct {
+	k                se.Kernel
+	params           *se.Params
+	out, x, shortcut []float32
+	size             int
+}
+
+func (j *seJob) Run(_, i int) {
+	s, e := i*j.size, (i+1)*j.size
+	j.k.ForwardAddReLU(j.out[s:e], j.x[s:e], j.shortcut[s:e], j.params)
+}

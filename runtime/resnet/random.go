@@ -1,0 +1,122 @@
+package resnet
+
+import (
+	"encoding/binary"
+	"math"
+	"strings"
+
+	"github.com/segen/segen/runtime/safetensors"
+)
+
+// Deterministic random weights, for benchmarks, tests and demos. The
+// generator is tools/resnet_fixtures.py's, implemented identically, so the
+// parity tests regenerate the exact weights PyTorch ran with instead of
+// committing hundreds of megabytes: each value is splitmix64 of the seed,
+// the tensor's name (FNV-1a) and the element index, turned into a uniform
+// float64 in [lo, hi) (24 random bits) and rounded once to float32.
+//
+// The ranges keep activations of order 1 through the deepest network and
+// logits of order 1–10: He-uniform convolutions, batch norms with gain near
+// 1 and statistics that do not match the activations (so folding is really
+// exercised), except the last batch norm of each residual branch, whose
+// small weight keeps the residual stream from growing geometrically.
+// Careless random weights let activations shrink into denormals, which x86
+// processes 10–100× slower and would make benchmarks meaningless.
+
+const golden = 0x9E3779B97F4A7C15
+
+// fnv1a64 is the 64-bit FNV-1a hash of s.
+func fnv1a64(s string) uint64 {
+	h := uint64(0xCBF29CE484222325)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 0x100000001B3
+	}
+	return h
+}
+
+// fillUniform sets dst[i] to the i-th value of the stream for (seed, name),
+// uniform in [lo, hi).
+func fillUniform(dst []float32, seed uint64, name string, lo, hi float64) {
+	key := fnv1a64(name) ^ seed*golden
+	for i := range dst {
+		x := key + uint64(i+1)*golden
+		z := (x ^ x>>30) * 0xBF58476D1CE4E5B9
+		z = (z ^ z>>27) * 0x94D049BB133111EB
+		z ^= z >> 31
+		u := float64(z>>40) / (1 << 24)
+		// The conversion keeps the compiler from fusing this into an FMA
+		// (Go may on arm64), which would round differently from NumPy.
+		dst[i] = float32(lo + float64((hi-lo)*u))
+	}
+}
+
+// initRange returns the range tensor name of the given shape is drawn from.
+// lastBN names the last batch norm of a residual branch ("bn2" or "bn3").
+func initRange(name string, shape []int, lastBN string) (lo, hi float64) {
+	parts := strings.Split(name, ".")
+	last := parts[len(parts)-1]
+	switch {
+	case name == "fc.weight":
+		a := math.Sqrt(3.0 / float64(shape[1]))
+		return -a, a
+	case len(shape) == 4: // convolutions and SE's 1×1 fc1/fc2: He uniform
+		a := math.Sqrt(6.0 / float64(shape[1]*shape[2]*shape[3]))
+		return -a, a
+	case name == "fc.bias" || strings.Contains(name, ".se."):
+		return -0.1, 0.1
+	case last == "weight" && strings.HasPrefix(parts[0], "layer") && len(parts) > 2 && parts[2] == lastBN:
+		return 0.1, 0.4
+	case last == "weight":
+		return 0.6, 1.2
+	case last == "bias", last == "running_mean":
+		return -0.2, 0.2
+	case last == "running_var":
+		return 0.6, 1.6
+	}
+	panic("resnet: no initial range for " + name)
+}
+
+// RandomWeights returns a timm state dict for arch with classes outputs,
+// filled deterministically from seed (see the generator above), as F32
+// tensors plus an I64 num_batches_tracked per batch norm as timm
+// checkpoints carry. New loads it like any checkpoint.
+func RandomWeights(arch string, classes int, seed uint64) ([]safetensors.Tensor, error) {
+	a, err := LookupArch(arch)
+	if err != nil {
+		return nil, err
+	}
+	lastBN := "bn2"
+	if a.Block == Bottleneck {
+		lastBN = "bn3"
+	}
+	var out []safetensors.Tensor
+	for _, p := range a.Params(classes) {
+		v := make([]float32, count(p.Shape))
+		lo, hi := initRange(p.Name, p.Shape, lastBN)
+		fillUniform(v, seed, p.Name, lo, hi)
+		out = append(out, safetensors.F32(p.Name, p.Shape, v))
+		if strings.HasSuffix(p.Name, ".running_var") {
+			name := strings.TrimSuffix(p.Name, "running_var") + "num_batches_tracked"
+			out = append(out, safetensors.Tensor{Name: name, DType: "I64", Shape: []int{}, Data: binary.LittleEndian.AppendUint64(nil, 0)})
+		}
+	}
+	return out, nil
+}
+
+// NewRandom returns arch with classes outputs and deterministic random
+// weights from seed: the model RandomWeights describes.
+func NewRandom(arch string, classes int, seed uint64, opts Options) (*Model, error) {
+	ts, err := RandomWeights(arch, classes, seed)
+	if err != nil {
+		return nil, err
+	}
+	return New(arch, &safetensors.File{Tensors: sortTensors(ts)}, opts)
+}
+
+func count(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
