@@ -1,79 +1,24 @@
 package nn
 
+//go:generate go run asm.go
+
 // The GEMM behind every convolution: dst[M×N] = A[M×K] · B[K×N] + bias, with
-// A the im2col view of the input (never materialised: packA copies a block
-// of it straight from the NHWC activation) and B the weights, packed once at
-// load. It is blocked the classic way (Goto/BLIS): a task owns mc output rows
-// and a range of nr-wide column panels; for each kc-deep slice of K it packs
-// its rows of A into mr-row micro-panels, then runs the mr×nr micro-kernel
-// over every (micro-panel, column panel) pair, keeping the mr×nr accumulators
-// in registers for the whole kc loop.
-const (
-	mr = 2   // micro-tile rows (output pixels)
-	nr = 4   // micro-tile columns (output channels)
-	mc = 64  // rows of A per task and packed block; a multiple of mr
-	kc = 256 // depth of a packed block: mc×kc floats (64 KiB) stay in L1/L2
-)
-
-// The micro-tile is 2×4 because scalar Go on amd64 has 16 float registers:
-// 8 accumulators, 2 values of A and 4 of B fit without spills, and two
-// k-steps per iteration hide the loop overhead. Measured on this machine's
-// 2 cores: ~13 GFLOP/s per core for the kernel alone, against ~9 for the
-// same tile without unrolling and ~5 for 3×4 or 4×4 tiles, which spill.
-
-// kernel2x4 sets t (row-major 2×4) to the product of a packed A micro-panel
-// (kb pairs: a[2k], a[2k+1] are rows 0 and 1 at depth k) and a packed B
-// micro-panel (kb quads: b[4k:4k+4] are columns 0–3 at depth k).
-func kernel2x4(t *[mr * nr]float32, a, b []float32) {
-	var c00, c01, c02, c03, c10, c11, c12, c13 float32
-	for len(a) >= 4 && len(b) >= 8 {
-		aa, bb := a[:4:4], b[:8:8]
-		a0, a1 := aa[0], aa[1]
-		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a0, a1 = aa[2], aa[3]
-		b0, b1, b2, b3 = bb[4], bb[5], bb[6], bb[7]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a, b = a[4:], b[8:]
-	}
-	if len(a) >= 2 && len(b) >= 4 {
-		aa, bb := a[:2:2], b[:4:4]
-		a0, a1 := aa[0], aa[1]
-		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-	}
-	t[0], t[1], t[2], t[3] = c00, c01, c02, c03
-	t[4], t[5], t[6], t[7] = c10, c11, c12, c13
-}
+// A the im2col view of the input and B the weights, packed once at load. It
+// is blocked the classic way (Goto/BLIS): a task owns mc output rows and a
+// range of nr-wide column panels; for each kc-deep slice of K it gets its
+// rows of A as a row-major block (see blockA), then runs the engine's
+// mr×nr micro-kernel over every (row tile, column panel) pair, keeping the
+// mr×nr accumulators in registers for the whole kc loop and applying bias,
+// residual and ReLU as it writes the tile back.
 
 // packWeights arranges PyTorch-layout weights ([OutC][InC][KH][KW]) as the
 // GEMM's B: ceil(OutC/nr) column panels of Depth×nr values, where row k of
 // a panel is window position (ky, kx) and input channel c, k = (ky·KW +
-// kx)·InC + c (the order packA walks an NHWC window in), and column j is
-// output channel panel·nr + j; the last panel is zero-padded. It reads the
-// weights in order, in one pass.
-func packWeights(s ConvSpec, weight []float32) []float32 {
+// kx)·InC + c (the order an NHWC window is laid out in), and column j is
+// output channel panel·nr + j; the last panel is zero-padded. A kc-deep
+// slice of a panel is then one contiguous micro-panel. It reads the weights
+// in order, in one pass.
+func packWeights(s ConvSpec, weight []float32, nr int) []float32 {
 	k := s.Depth()
 	panels := (s.OutC + nr - 1) / nr
 	out := make([]float32, panels*k*nr)
@@ -91,4 +36,86 @@ func packWeights(s ConvSpec, weight []float32) []float32 {
 		}
 	}
 	return out
+}
+
+// geometry is a convolution applied to one input size.
+type geometry struct {
+	ConvSpec
+	h, w, oh, ow int
+}
+
+// inPlace reports whether the im2col matrix is the input itself: a 1×1,
+// stride-1, unpadded convolution reads row m of A as pixel m of the NHWC
+// activation.
+func (g *geometry) inPlace() bool {
+	return g.KH == 1 && g.KW == 1 && g.Stride == 1 && g.Pad == 0
+}
+
+// blockA returns rows m0…m1-1, depths k0…k0+kb-1 of the im2col matrix of
+// src as a row-major matrix a with row stride lda, readable for whole
+// mr-row tiles: a holds (padded-1)·lda + kb values, padded = m1-m0 rounded
+// up to mr. A 1×1 stride-1 convolution returns a view of src (no copy) when
+// the padding rows exist in it; anything else is copied into pack with
+// zeros for the window's padding and for the padding rows.
+func (g *geometry) blockA(pack, src []float32, m0, m1, k0, kb, mr int) (a []float32, lda int) {
+	rows := m1 - m0
+	padded := (rows + mr - 1) / mr * mr
+	if g.inPlace() {
+		if start := m0*g.InC + k0; start+(padded-1)*g.InC+kb <= len(src) {
+			return src[start:], g.InC
+		}
+	}
+	pack = pack[:padded*kb]
+	for r := range rows {
+		g.packRow(pack[r*kb:(r+1)*kb], src, m0+r, k0)
+	}
+	clear(pack[rows*kb:])
+	return pack, kb
+}
+
+// packRow copies depths k0…k0+len(dst)-1 of row m of the im2col matrix of
+// src to dst. Row m is output pixel (image, oy, ox); depth k is window
+// position (ky, kx) and input channel c, k = (ky·KW + kx)·InC + c. For one
+// ky the window's KW positions are KW·InC contiguous values of the NHWC
+// input, so each kernel row is one copy, with zeros where the window hangs
+// over the padding.
+func (g *geometry) packRow(dst, src []float32, m, k0 int) {
+	img, rem := m/(g.oh*g.ow), m%(g.oh*g.ow)
+	oy, ox := rem/g.ow, rem%g.ow
+	k1 := k0 + len(dst)
+	seg := g.KW * g.InC
+	ix0 := ox*g.Stride - g.Pad                     // input column of kx = 0
+	kxLo, kxHi := max(0, -ix0), min(g.KW, g.w-ix0) // kernel columns inside the image
+	for ky := k0 / seg; ky*seg < k1; ky++ {
+		s := ky * seg
+		lo, hi := max(s, k0), min(s+seg, k1) // depths of this kernel row to fill
+		iy := oy*g.Stride - g.Pad + ky
+		if iy < 0 || iy >= g.h || kxLo >= kxHi {
+			clear(dst[lo-k0 : hi-k0])
+			continue
+		}
+		vlo, vhi := max(lo, s+kxLo*g.InC), min(hi, s+kxHi*g.InC) // depths inside the image
+		if vlo >= vhi {
+			clear(dst[lo-k0 : hi-k0])
+			continue
+		}
+		clear(dst[lo-k0 : vlo-k0])
+		base := ((img*g.h+iy)*g.w+ix0)*g.InC - s // src index of depth d is base + d
+		copyShort(dst[vlo-k0:vhi-k0], src[base+vlo:base+vhi])
+		clear(dst[vhi-k0 : hi-k0])
+	}
+}
+
+// copyShort copies src to dst (equal lengths): runs of a few values, such
+// as the stem's 3 channels × 7 columns, are copied in a loop, cheaper than
+// a call to memmove.
+func copyShort(dst, src []float32) {
+	if len(src) > 32 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = v
+	}
 }

@@ -64,6 +64,9 @@ func TestConv(t *testing.T) {
 		{ConvSpec{InC: 64, OutC: 5, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 1, 1},     // 1×1 image, window all padding but centre
 		{ConvSpec{InC: 30, OutC: 130, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 12, 12}, // many row blocks, K = 270 > kc
 		{ConvSpec{InC: 2, OutC: 3, KH: 2, KW: 5, Stride: 3, Pad: 2}, 1, 10, 14},    // non-square kernel
+		{ConvSpec{InC: 600, OutC: 64, KH: 1, KW: 1, Stride: 1, Pad: 0}, 1, 7, 7},   // in place, 49 rows: a partial last tile
+		{ConvSpec{InC: 24, OutC: 96, KH: 1, KW: 1, Stride: 1, Pad: 0}, 2, 17, 19},  // in place, many row blocks
+		{ConvSpec{InC: 7, OutC: 33, KH: 5, KW: 5, Stride: 1, Pad: 4}, 1, 3, 4},     // window wider than the image
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range cases {
@@ -71,30 +74,32 @@ func TestConv(t *testing.T) {
 		weight := randSlice(r, s.OutC*s.Depth())
 		bias := randSlice(r, s.OutC)
 		src := randSlice(r, tc.n*tc.h*tc.w*s.InC)
-		conv, err := NewConv2d(s, weight, bias)
-		if err != nil {
-			t.Fatal(err)
-		}
 		oh, ow := s.Out(tc.h, tc.w)
 		size := tc.n * oh * ow * s.OutC
 		res := randSlice(r, size)
 		for _, ep := range []Epilogue{{}, {ReLU: true}, {Residual: res, ReLU: true}} {
 			want := refConv(s, weight, bias, src, tc.n, tc.h, tc.w, ep)
-			for _, threads := range []int{1, 3} {
-				name := fmt.Sprintf("%v/n%d_%dx%d/res%v_relu%v/threads%d", s, tc.n, tc.h, tc.w, ep.Residual != nil, ep.ReLU, threads)
-				t.Run(name, func(t *testing.T) {
-					dst := make([]float32, size)
-					for i := range dst {
-						dst[i] = float32(math.NaN()) // every value must be written
-					}
-					conv.Forward(dst, src, tc.n, tc.h, tc.w, ep, NewWorkspace(threads))
-					tol := 1e-5 * math.Sqrt(float64(s.Depth()))
-					for i, v := range dst {
-						if d := math.Abs(float64(v) - want[i]); !(d <= tol*math.Max(1, math.Abs(want[i]))) {
-							t.Fatalf("dst[%d] = %v, want %v", i, v, want[i])
+			for _, e := range engines() {
+				conv, err := newConv2d(s, weight, bias, e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, threads := range []int{1, 3} {
+					name := fmt.Sprintf("%s/%v/n%d_%dx%d/res%v_relu%v/threads%d", e.isa, s, tc.n, tc.h, tc.w, ep.Residual != nil, ep.ReLU, threads)
+					t.Run(name, func(t *testing.T) {
+						dst := make([]float32, size)
+						for i := range dst {
+							dst[i] = float32(math.NaN()) // every value must be written
 						}
-					}
-				})
+						conv.Forward(dst, src, tc.n, tc.h, tc.w, ep, NewWorkspace(threads))
+						tol := 1e-5 * math.Sqrt(float64(s.Depth()))
+						for i, v := range dst {
+							if d := math.Abs(float64(v) - want[i]); !(d <= tol*math.Max(1, math.Abs(want[i]))) {
+								t.Fatalf("dst[%d] = %v, want %v", i, v, want[i])
+							}
+						}
+					})
+				}
 			}
 		}
 	}

@@ -12,7 +12,7 @@ import (
 // concurrent forward pass its own.
 type Workspace struct {
 	threads int
-	pack    [][]float32 // per worker: the packed A block of the GEMM, mc×kc values
+	scratch []scratch // per worker
 
 	// The arguments of the layer call in progress. They live here rather
 	// than in a closure so a forward pass allocates nothing: a closure
@@ -35,11 +35,28 @@ func NewWorkspace(threads int) *Workspace {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	ws := &Workspace{threads: threads, pack: make([][]float32, threads)}
-	for i := range ws.pack {
-		ws.pack[i] = make([]float32, mc*kc)
+	return &Workspace{threads: threads, scratch: make([]scratch, threads)}
+}
+
+// scratch is one worker's buffers for the GEMM.
+type scratch struct {
+	pack []float32 // a block of A: mc×kc values
+	tile []float32 // an edge tile: mr×nr values
+}
+
+// reserve makes every worker's pack and tile buffers hold at least pack
+// and tile values. Buffers grow on the first layers of the first forward
+// pass and are reused after that.
+func (ws *Workspace) reserve(pack, tile int) {
+	for i := range ws.scratch {
+		s := &ws.scratch[i]
+		if len(s.pack) < pack {
+			s.pack = make([]float32, pack)
+		}
+		if len(s.tile) < tile {
+			s.tile = make([]float32, tile)
+		}
 	}
-	return ws
 }
 
 // Threads returns the number of goroutines layers run on.

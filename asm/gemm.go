@@ -1,0 +1,280 @@
+package asm
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// GEMMTile is the register tile of a GEMM micro-kernel: Rows rows of C
+// (output pixels) by Vecs vectors of columns (output channels). Every
+// accumulator is a register for the whole depth loop, so a tile costs
+// Rows×Vecs accumulators plus Vecs registers of B and one broadcast of A.
+type GEMMTile struct{ Rows, Vecs int }
+
+// Cols returns the tile's width in float32 columns on isa.
+func (t GEMMTile) Cols(isa ISA) int { return t.Vecs * isa.Lanes }
+
+// Flags of a GEMM micro-kernel's write-back, in the order applied.
+const (
+	GEMMBias       = 1 << iota // add bias[0:cols] to every row (the first depth block)
+	GEMMAccumulate             // add what C holds (every later depth block)
+	GEMMResidual               // add res, laid out like C (the last depth block)
+	GEMMReLU                   // max(v, 0), NaN kept (the last depth block)
+)
+
+// GEMMSignature is the Go signature of every GEMM micro-kernel. Strides are
+// in float32 elements.
+const GEMMSignature = "func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)"
+
+// gemmUnroll is the number of depth steps per iteration of the main loop.
+const gemmUnroll = 4
+
+// GEMM emits a micro-kernel that computes a t.Rows × t.Cols(isa) tile
+//
+//	acc[i][j] = Σ_k a[i·lda + k] · b[k·cols + j],  k < kc
+//
+// from A read in place, row-major with stride lda (the NHWC activation of a
+// 1×1 convolution, or a packed im2col block), and one packed B micro-panel
+// (kc rows of cols contiguous values). It then writes rows 0…rows-1 of the
+// tile to C (stride ldc): c = acc, plus bias when GEMMBias, plus C when
+// GEMMAccumulate, plus res when GEMMResidual, then ReLU when GEMMReLU. The
+// flags are tested once per row after the depth loop, never inside it.
+//
+// A is broadcast one value at a time (VBROADCASTSS) into a single register
+// that feeds the row's Vecs FMAs: one load per row and depth step, and the
+// register file left to the accumulators. Rows are addressed as base + a
+// multiple of lda through SIB scales (1, 2, 4 and the registers 3·lda and
+// 5·lda), seven rows per base pointer, so reading A in place costs no
+// packing and only two pointer increments per step.
+//
+// The caller guarantees that a holds (Rows-1)·lda + kc values, b kc·cols,
+// c and res (rows-1)·ldc + cols, bias cols when used, and rows ≤ Rows.
+func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
+	cols := t.Cols(isa)
+	if t.Rows < 1 || t.Vecs < 1 || t.Rows*t.Vecs+t.Vecs+1 > isa.Regs {
+		panic(fmt.Sprintf("asm: GEMM tile %d×%d does not fit %s's %d registers", t.Rows, t.Vecs, isa.Name, isa.Regs))
+	}
+	e := f.function(name, GEMMSignature, isa,
+		fmt.Sprintf("%s computes a %d×%d GEMM tile over kc depth steps and writes it to C with the flagged epilogue.", name, t.Rows, cols))
+
+	acc := make([][]reg.VecVirtual, t.Rows)
+	for i := range acc {
+		acc[i] = e.vecs(t.Vecs)
+		for _, v := range acc[i] {
+			e.zeroVec(v)
+		}
+	}
+	rowsA := e.rowAddressing("a", "lda", t.Rows)
+	b := e.pointer("b")
+	n := e.GP64()
+	e.Load(e.Param("kc"), n)
+
+	// step multiplies depth step k (relative to the pointers) into acc.
+	step := func(k int) {
+		bv := e.vecs(t.Vecs)
+		for j, v := range bv {
+			e.load(mem(b, 4*(k*cols+j*isa.Lanes)), v)
+		}
+		for i := range t.Rows {
+			av := e.vec()
+			e.VBROADCASTSS(rowsA.at(i, 4*k), av)
+			for j := range t.Vecs {
+				e.VFMADD231PS(bv[j], av, acc[i][j])
+			}
+		}
+	}
+	advance := func(steps int) {
+		for _, p := range rowsA.bases {
+			e.advance(p, 4*steps)
+		}
+		e.advance(b, 4*steps*cols)
+	}
+
+	e.Commentf("acc = A·B, %d depth steps per iteration, then one at a time.", gemmUnroll)
+	main, rest, tail, done := e.label(), e.label(), e.label(), e.label()
+	e.CMPQ(n, operand.U8(gemmUnroll))
+	e.JL(operand.LabelRef(rest))
+	e.Label(main)
+	for k := range gemmUnroll {
+		step(k)
+	}
+	advance(gemmUnroll)
+	e.SUBQ(operand.U8(gemmUnroll), n)
+	e.CMPQ(n, operand.U8(gemmUnroll))
+	e.JGE(operand.LabelRef(main))
+	e.Label(rest)
+	e.TESTQ(n, n)
+	e.JZ(operand.LabelRef(done))
+	e.Label(tail)
+	step(0)
+	advance(1)
+	e.DECQ(n)
+	e.JNZ(operand.LabelRef(tail))
+	e.Label(done)
+
+	e.gemmWriteBack(t, acc)
+	e.ret()
+}
+
+// gemmWriteBack stores the accumulators to C row by row with the epilogue
+// the flags ask for, stopping after the parameter rows.
+func (e *emitter) gemmWriteBack(t GEMMTile, acc [][]reg.VecVirtual) {
+	L := e.isa.Lanes
+	c, res, bias := e.pointer("c"), e.pointer("res"), e.pointer("bias")
+	ldc := e.GP64()
+	e.Load(e.Param("ldc"), ldc)
+	e.SHLQ(operand.U8(2), ldc)
+	rows, flags := e.GP64(), e.GP64()
+	e.Load(e.Param("rows"), rows)
+	e.Load(e.Param("flags"), flags)
+	zero := e.vec()
+	e.zeroVec(zero)
+
+	end := e.label()
+	// whenFlag emits body guarded by a test of flag.
+	whenFlag := func(flag int, body func()) {
+		skip := e.label()
+		e.TESTQ(operand.U32(flag), flags)
+		e.JZ(operand.LabelRef(skip))
+		body()
+		e.Label(skip)
+	}
+	e.Comment("C = acc (+ bias | + C) (+ res) (ReLU), row by row.")
+	for i, row := range acc {
+		if i > 0 {
+			e.CMPQ(rows, operand.U32(i))
+			e.JLE(operand.LabelRef(end))
+			e.ADDQ(ldc, c)
+			e.ADDQ(ldc, res)
+		}
+		whenFlag(GEMMBias, func() {
+			for j, v := range row {
+				e.VADDPS(mem(bias, 4*L*j), v, v)
+			}
+		})
+		whenFlag(GEMMAccumulate, func() {
+			for j, v := range row {
+				e.VADDPS(mem(c, 4*L*j), v, v)
+			}
+		})
+		whenFlag(GEMMResidual, func() {
+			for j, v := range row {
+				e.VADDPS(mem(res, 4*L*j), v, v)
+			}
+		})
+		whenFlag(GEMMReLU, func() {
+			for _, v := range row {
+				e.relu(v, zero)
+			}
+		})
+		for j, v := range row {
+			e.store(v, mem(c, 4*L*j))
+		}
+	}
+	e.Label(end)
+}
+
+// zeroVec clears v with an instruction every ISA level has (VXORPS on a
+// ZMM register would need AVX512DQ).
+func (e *emitter) zeroVec(v reg.VecVirtual) {
+	if e.isa.Lanes == 16 {
+		e.VPXORD(v, v, v)
+	} else {
+		e.VXORPS(v, v, v)
+	}
+}
+
+// rowAddressing addresses rows of a matrix with a row stride held in a
+// register: row i is bases[i/7] + (i%7)·stride, the multiple taken from an
+// SIB scale of stride, 3·stride or 5·stride.
+type rowAddressing struct {
+	bases                 []reg.GPVirtual
+	stride, stride3, str5 reg.GPVirtual
+}
+
+// rowAddressing loads the pointer parameter ptr and the element stride
+// parameter stride and prepares the registers to address rows rows.
+func (e *emitter) rowAddressing(ptr, stride string, rows int) *rowAddressing {
+	r := &rowAddressing{bases: []reg.GPVirtual{e.pointer(ptr)}}
+	r.stride = e.GP64()
+	e.Load(e.Param(stride), r.stride)
+	e.SHLQ(operand.U8(2), r.stride)
+	if rows > 3 {
+		r.stride3 = e.GP64()
+		e.LEAQ(operand.Mem{Base: r.stride, Index: r.stride, Scale: 2}, r.stride3)
+	}
+	if rows > 5 {
+		r.str5 = e.GP64()
+		e.LEAQ(operand.Mem{Base: r.stride, Index: r.stride, Scale: 4}, r.str5)
+	}
+	for len(r.bases)*7 < rows {
+		prev := r.bases[len(r.bases)-1]
+		p := e.GP64()
+		e.LEAQ(operand.Mem{Base: prev, Index: r.stride3, Scale: 2}, p) // prev + 6·stride
+		e.ADDQ(r.stride, p)
+		r.bases = append(r.bases, p)
+	}
+	return r
+}
+
+// at returns the address of row i plus disp bytes.
+func (r *rowAddressing) at(i, disp int) operand.Mem {
+	base := r.bases[i/7]
+	switch i % 7 {
+	case 0:
+		return operand.Mem{Base: base, Disp: disp}
+	case 1:
+		return operand.Mem{Base: base, Index: r.stride, Scale: 1, Disp: disp}
+	case 2:
+		return operand.Mem{Base: base, Index: r.stride, Scale: 2, Disp: disp}
+	case 3:
+		return operand.Mem{Base: base, Index: r.stride3, Scale: 1, Disp: disp}
+	case 4:
+		return operand.Mem{Base: base, Index: r.stride, Scale: 4, Disp: disp}
+	case 5:
+		return operand.Mem{Base: base, Index: r.str5, Scale: 1, Disp: disp}
+	}
+	return operand.Mem{Base: base, Index: r.stride3, Scale: 2, Disp: disp}
+}
+
+// FMAPeakSignature is the Go signature of the FMA throughput loop.
+const FMAPeakSignature = "func(n int) float32"
+
+// fmaPeakAccs is the number of independent FMA chains: enough to cover the
+// FMA latency (4–5 cycles) on two pipes three times over (12 chains ran
+// ~8 % below the GEMM kernels here), so the loop is bound by FMA
+// throughput alone; AVX2 has room for 14.
+func fmaPeakAccs(isa ISA) int { return min(24, isa.Regs-2) }
+
+// FMAPeak emits a loop of n iterations of fmaPeakAccs(isa) independent
+// register-only FMAs (2·Lanes·fmaPeakAccs flops per iteration): the machine's
+// FMA peak, the yardstick of the GEMM. It returns one lane of the sum so the
+// work has a result.
+func (f *File) FMAPeak(name string, isa ISA) {
+	e := f.function(name, FMAPeakSignature, isa,
+		fmt.Sprintf("%s runs n iterations of %d independent FMAs of %d lanes (%d flops each).", name, fmaPeakAccs(isa), isa.Lanes, 2*isa.Lanes*fmaPeakAccs(isa)))
+	n := e.GP64()
+	e.Load(e.Param("n"), n)
+	acc := e.vecs(fmaPeakAccs(isa))
+	for _, v := range acc {
+		e.zeroVec(v)
+	}
+	x, y := e.broadcast(0.5), e.broadcast(1e-3)
+	loop, done := e.label(), e.label()
+	e.TESTQ(n, n)
+	e.JZ(operand.LabelRef(done))
+	e.Label(loop)
+	for _, v := range acc {
+		e.VFMADD231PS(x, y, v)
+	}
+	e.DECQ(n)
+	e.JNZ(operand.LabelRef(loop))
+	e.Label(done)
+	for _, v := range acc[1:] {
+		e.VADDPS(v, acc[0], acc[0])
+	}
+	e.Store(acc[0].AsX(), e.ReturnIndex(0))
+	e.ret()
+}

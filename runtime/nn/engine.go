@@ -1,0 +1,74 @@
+package nn
+
+import (
+	"fmt"
+	"os"
+)
+
+// An engine is one implementation of the GEMM micro-kernel together with
+// the blocking that suits it. Every Conv2d is built for one engine (its
+// weights are packed in the engine's nr-wide panels); NewConv2d uses the
+// best engine this CPU runs, or the one the environment variable SEGEN_ISA
+// names (go, avx2 or avx512), so tests and benchmarks can force each path
+// as they do for the SE kernels.
+type engine struct {
+	isa    string // "go", "avx2" or "avx512"
+	mr, nr int    // micro-tile: rows (output pixels) × columns (output channels)
+	mc     int    // rows per task; a multiple of mr
+	kc     int    // depth of a block of A
+	kernel microKernel
+}
+
+// microKernel computes the mr×nr tile A·B over kc depth steps, A read as
+// mr rows of stride lda starting at a[0] and B as one packed micro-panel (kc
+// rows of nr values), and writes rows 0…rows-1 of it to c (stride ldc) with
+// the write-back the flags select (tileBias, …). It checks every length and
+// panics on a mismatch; the assembly behind it never reads or writes
+// outside the slices it is given.
+type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int)
+
+// The write-back flags of a micro-kernel, applied in this order (the
+// values are asm.GEMMBias, …; a test checks).
+const (
+	tileBias       = 1 << iota // c = acc + bias: the first depth block
+	tileAccumulate             // c = acc + c: every later depth block
+	tileResidual               // + res (laid out like c): the last depth block
+	tileReLU                   // then max(v, 0), NaN kept: the last depth block
+)
+
+// checkTile panics unless the slices passed to a micro-kernel of e are long
+// enough for what it reads and writes.
+func (e *engine) checkTile(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int) {
+	ok := kc >= 0 && lda >= 0 && ldc >= e.nr && rows >= 1 && rows <= e.mr &&
+		len(a) >= (e.mr-1)*lda+kc && len(a) > 0 && len(b) >= kc*e.nr &&
+		len(c) >= (rows-1)*ldc+e.nr &&
+		(flags&tileBias == 0 || len(bias) >= e.nr) &&
+		(flags&tileResidual == 0 || len(res) >= (rows-1)*ldc+e.nr)
+	if !ok {
+		panic(fmt.Sprintf("nn: %s %d×%d micro-kernel: kc %d, lda %d, ldc %d, rows %d, flags %#x; len(a) %d, len(b) %d, len(c) %d, len(bias) %d, len(res) %d",
+			e.isa, e.mr, e.nr, kc, lda, ldc, rows, flags, len(a), len(b), len(c), len(bias), len(res)))
+	}
+}
+
+// defaultEngine is what NewConv2d uses.
+var defaultEngine = chooseEngine(os.Getenv("SEGEN_ISA"))
+
+// chooseEngine returns the engine named want if this CPU and build run it,
+// else the best one they do.
+func chooseEngine(want string) *engine {
+	es := engines()
+	for _, e := range es {
+		if e.isa == want {
+			return e
+		}
+	}
+	return es[0]
+}
+
+// engines returns the engines this CPU and build run, best first; the
+// plain-Go one is always last.
+func engines() []*engine { return append(simdEngines(), goEngine) }
+
+// ISA returns the instruction set of the convolution engine NewConv2d uses:
+// "avx512", "avx2" or "go".
+func ISA() string { return defaultEngine.isa }

@@ -1,0 +1,148 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/segen/segen/asm"
+)
+
+// TestTileFlags checks that the write-back flags mean the same to Go and to
+// the emitter of the assembly kernels.
+func TestTileFlags(t *testing.T) {
+	if tileBias != asm.GEMMBias || tileAccumulate != asm.GEMMAccumulate || tileResidual != asm.GEMMResidual || tileReLU != asm.GEMMReLU {
+		t.Fatal("nn's tile flags differ from asm's GEMM flags")
+	}
+}
+
+// refTile is the micro-kernel's contract in float64: rows×nr values of
+// c as they must be after the kernel (columns past nr in a row untouched).
+func refTile(e *engine, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int) []float64 {
+	out := make([]float64, len(c))
+	for i, v := range c {
+		out[i] = float64(v)
+	}
+	for i := range rows {
+		for j := range e.nr {
+			var s float64
+			for k := range kc {
+				s += float64(a[i*lda+k]) * float64(b[k*e.nr+j])
+			}
+			idx := i*ldc + j
+			if flags&tileBias != 0 {
+				s += float64(bias[j])
+			}
+			if flags&tileAccumulate != 0 {
+				s += float64(c[idx])
+			}
+			if flags&tileResidual != 0 {
+				s += float64(res[idx])
+			}
+			if flags&tileReLU != 0 && s < 0 {
+				s = 0
+			}
+			out[idx] = s
+		}
+	}
+	return out
+}
+
+// TestMicroKernels runs every engine's micro-kernel against refTile on
+// every row count, depths around the unrolling, every flag combination and
+// sub-slices that start at odd offsets, with exactly the lengths the
+// kernel may touch, so a stray read or write past them panics or shows.
+func TestMicroKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, e := range engines() {
+		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
+			for rows := 1; rows <= e.mr; rows++ {
+				for flags := range 16 {
+					lda, ldc := kc+3, e.nr+5
+					name := fmt.Sprintf("%s/kc%d/rows%d/flags%d", e.isa, kc, rows, flags)
+					// Each buffer starts one value into a larger one and
+					// ends where the kernel's reach ends.
+					a := randSlice(r, 1+(e.mr-1)*lda+kc+1)[1 : 1+(e.mr-1)*lda+kc]
+					if len(a) == 0 {
+						a = randSlice(r, 1)
+					}
+					b := randSlice(r, 1+kc*e.nr)[1:]
+					cLen := (rows-1)*ldc + e.nr
+					c := randSlice(r, cLen+2)[1 : 1+cLen]
+					guard := c[:cLen+1][cLen]
+					bias := randSlice(r, e.nr+1)[1:]
+					res := randSlice(r, cLen+1)[1:]
+					if rows > 1 {
+						c[ldc-1] = float32(math.NaN()) // a gap between rows: must stay as it is
+					}
+					if flags&tileReLU != 0 {
+						res[0] = float32(math.NaN()) // ReLU keeps NaN
+					}
+					want := refTile(e, kc, a, lda, b, c, ldc, rows, bias, res, flags)
+					e.kernel(kc, a, lda, b, c, ldc, rows, bias, res, flags)
+					for i, v := range c {
+						w := want[i]
+						if math.IsNaN(w) {
+							if !math.IsNaN(float64(v)) {
+								t.Fatalf("%s: c[%d] = %v, want NaN", name, i, v)
+							}
+							continue
+						}
+						if d := math.Abs(float64(v) - w); !(d <= 1e-5*math.Sqrt(float64(kc)+1)*math.Max(1, math.Abs(w))) {
+							t.Fatalf("%s: c[%d] = %v, want %v", name, i, v, w)
+						}
+					}
+					if got := c[:cLen+1][cLen]; got != guard {
+						t.Fatalf("%s: the value after c changed", name)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMicroKernelChecks checks that a micro-kernel refuses short slices
+// instead of reading past them.
+func TestMicroKernelChecks(t *testing.T) {
+	for _, e := range engines() {
+		kc, lda, ldc := 8, 8, e.nr
+		ok := func() (a, b, c []float32) {
+			return make([]float32, (e.mr-1)*lda+kc), make([]float32, kc*e.nr), make([]float32, (e.mr-1)*ldc+e.nr)
+		}
+		for name, call := range map[string]func(){
+			"short a": func() { a, b, c := ok(); e.kernel(kc, a[1:], lda, b, c, ldc, e.mr, nil, nil, 0) },
+			"short b": func() { a, b, c := ok(); e.kernel(kc, a, lda, b[1:], c, ldc, e.mr, nil, nil, 0) },
+			"short c": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c[1:], ldc, e.mr, nil, nil, 0) },
+			"no bias": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, tileBias) },
+			"no res":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, c[1:], tileResidual) },
+			"rows":    func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr+1, nil, nil, 0) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s: %s did not panic", e.isa, name)
+					}
+				}()
+				call()
+			}()
+		}
+	}
+}
+
+// TestEngineChoice checks that SEGEN_ISA's names pick their engine where
+// the CPU runs it and the best engine otherwise.
+func TestEngineChoice(t *testing.T) {
+	es := engines()
+	if chooseEngine("") != es[0] || chooseEngine("nonsense") != es[0] {
+		t.Error("no SEGEN_ISA did not choose the best engine")
+	}
+	for _, e := range es {
+		if got := chooseEngine(e.isa); got != e {
+			t.Errorf("SEGEN_ISA=%s chose %s", e.isa, got.isa)
+		}
+	}
+	if es[len(es)-1] != goEngine {
+		t.Error("the Go engine is not the last resort")
+	}
+}
