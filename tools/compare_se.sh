@@ -18,5 +18,5 @@ echo "== segen (go test -bench, -count $count, benchstat)"
 out=$(mktemp)
 go test -run '^$' -bench 'Benchmark(Forward|Excite)/bottleneck[1-4]_nchw/(specialised|generic-simd|generic)$' \
 	-count "$count" ./generated/sekernels >"$out"
-go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /impl "$out"
+go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da "$out"
 rm -f "$out"
