@@ -17,6 +17,11 @@ type engine struct {
 	mc     int    // rows per task; a multiple of mr
 	kc     int    // depth of a block of A
 	kernel microKernel
+
+	// maxPool, if not nil, sets chunks vectors of lanes floats at dst to
+	// the maximum over a kh×kw window of src (MaxPool2d's inner loop).
+	maxPool func(dst, src *float32, chunks, pix, row, kh, kw int)
+	lanes   int
 }
 
 // microKernel computes the mr×nr tile A·B over kc depth steps, A read as

@@ -26,7 +26,9 @@ var (
 
 func init() {
 	avx512Engine.kernel = avx512Engine.asmKernel(gemm14x32AVX512)
+	avx512Engine.maxPool, avx512Engine.lanes = maxPoolAVX512, 16
 	avx2Engine.kernel = avx2Engine.asmKernel(gemm6x16AVX2)
+	avx2Engine.maxPool, avx2Engine.lanes = maxPoolAVX2, 8
 }
 
 func hasAVX2() bool   { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }

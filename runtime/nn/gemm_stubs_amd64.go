@@ -9,21 +9,6 @@ package nn
 //go:noescape
 func gemm14x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
 
-// gemm12x32AVX512 computes a 12×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
-//
-//go:noescape
-func gemm12x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
-
-// gemm8x32AVX512 computes a 8×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
-//
-//go:noescape
-func gemm8x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
-
-// gemm6x64AVX512 computes a 6×64 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
-//
-//go:noescape
-func gemm6x64AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
-
 // gemm6x16AVX2 computes a 6×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
 //
 //go:noescape

@@ -5,15 +5,21 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/segen/segen/asm"
 )
 
-// TestTileFlags checks that the write-back flags mean the same to Go and to
-// the emitter of the assembly kernels.
+// TestTileFlags checks that the write-back flags and the FMA loop's flop
+// count mean the same to Go and to the emitter of the assembly kernels.
 func TestTileFlags(t *testing.T) {
 	if tileBias != asm.GEMMBias || tileAccumulate != asm.GEMMAccumulate || tileResidual != asm.GEMMResidual || tileReLU != asm.GEMMReLU {
 		t.Fatal("nn's tile flags differ from asm's GEMM flags")
+	}
+	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
+		if got, want := fmaPeakFlops[isa.Name], asm.FMAPeakFlops(isa); got != want {
+			t.Errorf("%s FMA loop: nn counts %d flops per iteration, asm emits %d", isa.Name, got, want)
+		}
 	}
 }
 
@@ -144,5 +150,17 @@ func TestEngineChoice(t *testing.T) {
 	}
 	if es[len(es)-1] != goEngine {
 		t.Error("the Go engine is not the last resort")
+	}
+}
+
+// TestFMAPeak checks that the FMA loop runs and gives a plausible figure:
+// every engine's GEMM does at least 2 flops per cycle at 1 GHz.
+func TestFMAPeak(t *testing.T) {
+	gflops, isa := FMAPeak(time.Millisecond)
+	if isa != ISA() {
+		t.Errorf("FMAPeak measured %s, the engine is %s", isa, ISA())
+	}
+	if isa != "go" && !(gflops > 2) {
+		t.Errorf("FMAPeak = %v GFLOP/s on %s", gflops, isa)
 	}
 }

@@ -128,38 +128,47 @@ func TestConvErrors(t *testing.T) {
 func TestMaxPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	p := MaxPool2d{K: 3, Stride: 2, Pad: 1}
-	for _, sz := range [][4]int{{2, 9, 8, 5}, {1, 1, 1, 3}, {1, 112, 112, 4}, {3, 7, 10, 2}} {
-		n, h, w, c := sz[0], sz[1], sz[2], sz[3]
-		src := randSlice(r, n*h*w*c)
-		src[0] = float32(math.NaN())
-		oh, ow := p.Out(h, w)
-		dst := make([]float32, n*oh*ow*c)
-		p.Forward(dst, src, n, h, w, c, NewWorkspace(2))
-		for i := range n {
-			for oy := range oh {
-				for ox := range ow {
-					for ch := range c {
-						want := math.Inf(-1)
-						nan := false
-						for ky := range 3 {
-							for kx := range 3 {
-								y, x := oy*2-1+ky, ox*2-1+kx
-								if y >= 0 && y < h && x >= 0 && x < w {
-									v := float64(src[((i*h+y)*w+x)*c+ch])
-									nan = nan || math.IsNaN(v)
-									want = math.Max(want, v)
+	for _, sz := range [][4]int{{2, 9, 8, 5}, {1, 1, 1, 3}, {1, 112, 112, 4}, {3, 7, 10, 2}, {2, 9, 11, 64}, {1, 5, 6, 24}} {
+		for _, e := range engines() {
+			n, h, w, c := sz[0], sz[1], sz[2], sz[3]
+			src := randSlice(r, n*h*w*c)
+			src[0] = float32(math.NaN())
+			src[len(src)/2+1] = float32(math.NaN())
+			oh, ow := p.Out(h, w)
+			dst := make([]float32, n*oh*ow*c)
+			ws := NewWorkspace(2)
+			ws.pool = poolJob{p: p, dst: dst, src: src, h: h, w: w, c: c, oh: oh, ow: ow, eng: e}
+			ws.Parallel(n*oh, &ws.pool)
+			for i := range n {
+				for oy := range oh {
+					for ox := range ow {
+						for ch := range c {
+							want := math.Inf(-1)
+							nan := false
+							for ky := range 3 {
+								for kx := range 3 {
+									y, x := oy*2-1+ky, ox*2-1+kx
+									if y >= 0 && y < h && x >= 0 && x < w {
+										v := float64(src[((i*h+y)*w+x)*c+ch])
+										nan = nan || math.IsNaN(v)
+										want = math.Max(want, v)
+									}
 								}
 							}
-						}
-						got := float64(dst[((i*oh+oy)*ow+ox)*c+ch])
-						if got != want && !(nan && math.IsNaN(got)) {
-							t.Fatalf("%v: maxpool[%d,%d,%d,%d] = %v, want %v", sz, i, oy, ox, ch, got, want)
+							got := float64(dst[((i*oh+oy)*ow+ox)*c+ch])
+							if got != want && !(nan && math.IsNaN(got)) {
+								t.Fatalf("%s: %v: maxpool[%d,%d,%d,%d] = %v, want %v", e.isa, sz, i, oy, ox, ch, got, want)
+							}
 						}
 					}
 				}
 			}
 		}
 	}
+	// The exported entry point on the default engine.
+	src := randSlice(r, 2*8*8*16)
+	dst := make([]float32, 2*4*4*16)
+	p.Forward(dst, src, 2, 8, 8, 16, NewWorkspace(1))
 }
 
 func TestGlobalAvgPool(t *testing.T) {

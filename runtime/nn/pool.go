@@ -25,7 +25,7 @@ func (p MaxPool2d) Forward(dst, src []float32, n, h, w, c int, ws *Workspace) {
 		panic(fmt.Sprintf("nn: maxpool on %d×%d×%d×%d: len(src) = %d, len(dst) = %d", n, h, w, c, len(src), len(dst)))
 	}
 	// One task per output row of one image.
-	ws.pool = poolJob{p: p, dst: dst, src: src, h: h, w: w, c: c, oh: oh, ow: ow}
+	ws.pool = poolJob{p: p, dst: dst, src: src, h: h, w: w, c: c, oh: oh, ow: ow, eng: defaultEngine}
 	ws.Parallel(n*oh, &ws.pool)
 	ws.pool = poolJob{}
 }
@@ -35,6 +35,7 @@ type poolJob struct {
 	p               MaxPool2d
 	dst, src        []float32
 	h, w, c, oh, ow int
+	eng             *engine // its maxPool kernel, if any, serves c a multiple of its lanes
 }
 
 func (j *poolJob) Run(_, task int) {
@@ -44,6 +45,12 @@ func (j *poolJob) Run(_, task int) {
 	for ox := range ow {
 		x0, x1 := max(0, ox*p.Stride-p.Pad), min(w, ox*p.Stride-p.Pad+p.K)
 		d := j.dst[((img*oh+oy)*ow+ox)*c:][:c]
+		if e := j.eng; e.maxPool != nil && c%e.lanes == 0 && y1 > y0 && x1 > x0 {
+			// The window's last value read is its last pixel's last channel.
+			s := j.src[((img*h+y0)*w+x0)*c:][:((y1-y0-1)*w+(x1-x0-1))*c+c]
+			e.maxPool(&d[0], &s[0], c/e.lanes, c, w*c, y1-y0, x1-x0)
+			continue
+		}
 		for i := range d {
 			d[i] = float32(math.Inf(-1))
 		}
