@@ -278,3 +278,6 @@ func (f *File) FMAPeak(name string, isa ISA) {
 	e.Store(acc[0].AsX(), e.ReturnIndex(0))
 	e.ret()
 }
+
+// FMAPeakFlops returns the flops of one iteration of FMAPeak's loop on isa.
+func FMAPeakFlops(isa ISA) int { return 2 * isa.Lanes * fmaPeakAccs(isa) }
