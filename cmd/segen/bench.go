@@ -86,7 +86,9 @@ median of 5 timed loops of about 10 ms each (1 ms with -quick), the
 implementations of an op taking turns loop by loop so that load from other
 programs hits them alike; with -count N the table shows the median of N runs.
 The bandwidth figures are the best of measurements before and after the
-kernels. Progress goes to stderr.`
+kernels. Progress goes to stderr.
+
+With -arch NAMES, bench times whole networks instead (see segen bench -arch x -h).`
 
 const jsonHelp = `write every measurement to ` + "`file`" + ` as JSON:
 {"schema": "segen-bench/1",
@@ -101,6 +103,9 @@ with one record per block × op × implementation × run; GB/s are 1e9 bytes/s`
 
 // cmdBench implements "segen bench".
 func cmdBench(args []string, stdout, stderr io.Writer) error {
+	if isArchBench(args) {
+		return cmdBenchArch(args, stdout, stderr) // whole networks: bench_arch.go
+	}
 	cfg, err := parseBenchFlags(args, stderr)
 	if err != nil {
 		return err

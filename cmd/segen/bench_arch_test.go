@@ -1,0 +1,59 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchArch runs "segen bench -arch" end to end on a small network and
+// image: the table, the GEMM report and the JSON records.
+func TestBenchArch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two networks")
+	}
+	jsonFile := filepath.Join(t.TempDir(), "arch.json")
+	stdout, _ := benchRun(t, "-arch", "seresnet18,resnet18", "-batch", "1,2", "-threads", "1", "-size", "32", "-runs", "2", "-quick", "-json", jsonFile)
+	for _, want := range []string{"convolution engine", "median ms", "min ms", "seresnet18       1     32×32", "resnet18         2     32×32",
+		"seresnet18 / resnet18, batch 2, 1 thread(s): median", "GEMM (1×1 convolution", "3136    64   256", "49   512  2048"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	data, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []archRecord
+	if err := json.Unmarshal(data, &recs); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 2 archs × 2 batches", len(recs))
+	}
+	for _, r := range recs {
+		if r.Height != 32 || r.Width != 32 || r.Threads != 1 || r.Runs != 2 || len(r.RunsMS) != 2 || !(r.MinMS > 0) || r.MedianMS < r.MinMS || r.ISA == "" {
+			t.Errorf("bad record %+v", r)
+		}
+	}
+}
+
+// TestBenchArchErrors checks the command line's complaints.
+func TestBenchArchErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-arch", "resnet7"},
+		{"-arch", "resnet18", "-batch", "0"},
+		{"-arch", "resnet18", "-threads", "x"},
+		{"-arch=resnet18", "extra"},
+	} {
+		cfg, err := parseArchFlags(args, new(strings.Builder))
+		if err == nil {
+			t.Errorf("%q: parsed as %+v", args, cfg)
+		}
+	}
+	if !isArchBench([]string{"-quick", "--arch=resnet18"}) || isArchBench([]string{"-blocks", "arch"}) {
+		t.Error("isArchBench misreads the arguments")
+	}
+}
