@@ -17,9 +17,8 @@ type Workspace struct {
 	// The arguments of the layer call in progress. They live here rather
 	// than in a closure so a forward pass allocates nothing: a closure
 	// handed to goroutines escapes to the heap on every call.
-	conv   convJob
-	pool   poolJob
-	linear linearJob
+	conv convJob
+	pool poolJob
 }
 
 // A Job is work split into numbered tasks that may run in parallel.
