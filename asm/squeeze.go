@@ -32,6 +32,8 @@ func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
 	switch {
 	case k.Layout == se.NCHW && k.Plane/isa.Lanes >= smallPlaneMin && k.Plane/isa.Lanes <= smallPlaneMax:
 		e.squeezeSmallPlanes(z, x, k)
+	case k.Layout == se.NCHW && k.Plane/isa.Lanes >= longPlane:
+		e.squeezeLongPlanes(z, x, k)
 	case k.Layout == se.NCHW:
 		e.squeezeNCHW(z, x, k)
 	case (k.C+isa.Lanes-1)/isa.Lanes > wideRow:
@@ -125,6 +127,61 @@ func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 		e.Commentf("The last %d channels.", r)
 		channels(r, e.newTail(r))
 	}
+}
+
+// longPlane is the plane, in vectors, from which squeezeLongPlanes takes
+// over: the horizontal sum per channel is then noise.
+const longPlane = 32
+
+// squeezeLongPlanes reduces one channel at a time, reading its plane as a
+// single sequential stream into eight accumulators, the access pattern the
+// hardware prefetchers serve best.
+func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
+	L := e.isa.Lanes
+	const unroll = 8
+	full, t := k.Plane/L, e.newTail(k.Plane%L)
+	var fill, div reg.VecVirtual
+	if k.Max && t != nil {
+		fill = e.broadcast(float32(math.Inf(-1)))
+	}
+	if !k.Max {
+		div = e.broadcast(float32(k.Plane))
+	}
+	e.Commentf("Reduce %d channels of %d positions, one at a time.", k.C, k.Plane)
+	e.repeat(k.C, func() {
+		acc := e.vecs(unroll)
+		for i, a := range acc {
+			e.load(mem(x, i*4*L), a)
+		}
+		e.advance(x, unroll*4*L)
+		e.repeat(full/unroll-1, func() {
+			for i, a := range acc {
+				e.accumulate(k.Max, a, mem(x, i*4*L))
+			}
+			e.advance(x, unroll*4*L)
+		})
+		rest := full % unroll
+		for i := range rest {
+			e.accumulate(k.Max, acc[i], mem(x, i*4*L))
+		}
+		if t != nil {
+			v := e.vec()
+			e.loadTail(mem(x, rest*4*L), t, v, fill)
+			e.combine(k.Max, acc[unroll-1], v)
+		}
+		for n := unroll / 2; n >= 1; n /= 2 {
+			for i := range n {
+				e.combine(k.Max, acc[i], acc[i+n])
+			}
+		}
+		r := e.reduce1(k.Max, acc[0])
+		if !k.Max {
+			e.VDIVSS(div.AsX(), r, r)
+		}
+		e.VMOVSS(r, mem(z, 0))
+		e.advance(x, 4*(k.Plane-full/unroll*unroll*L))
+		e.advance(z, 4)
+	})
 }
 
 // squeezeNCHW reduces each contiguous channel plane. Four channels are

@@ -3601,243 +3601,104 @@ TEXT ·squeezeC7NchwMaxAVX2(SB), NOSPLIT, $0-16
 	VMOVUPS      lanemasks<>+16(SB), Y0
 	VBROADCASTSS consts<>+4(SB), Y1
 
-	// Reduce 7 channels of 3660 positions, four at a time.
-	VBROADCASTSS consts<>+4(SB), Y2
-	VBROADCASTSS consts<>+4(SB), Y3
-	VBROADCASTSS consts<>+4(SB), Y4
-	VBROADCASTSS consts<>+4(SB), Y5
-	VBROADCASTSS consts<>+4(SB), Y6
-	VBROADCASTSS consts<>+4(SB), Y7
-	VBROADCASTSS consts<>+4(SB), Y8
-	VBROADCASTSS consts<>+4(SB), Y9
-	MOVQ         CX, DX
-	MOVQ         $0x00000000000000e4, BX
+	// Reduce 7 channels of 3660 positions, one at a time.
+	MOVQ $0x0000000000000007, DX
 
 loop25:
-	VMOVUPS      (DX), Y10
+	VMOVUPS (CX), Y2
+	VMOVUPS 32(CX), Y3
+	VMOVUPS 64(CX), Y4
+	VMOVUPS 96(CX), Y5
+	VMOVUPS 128(CX), Y6
+	VMOVUPS 160(CX), Y7
+	VMOVUPS 192(CX), Y8
+	VMOVUPS 224(CX), Y9
+	ADDQ    $0x00000100, CX
+	MOVQ    $0x0000000000000038, BX
+
+loop26:
+	VMOVUPS      (CX), Y10
 	VMAXPS       Y10, Y2, Y11
 	VMAXPS       Y2, Y10, Y2
 	VORPS        Y11, Y2, Y2
-	VMOVUPS      14640(DX), Y10
-	VMAXPS       Y10, Y4, Y11
-	VMAXPS       Y4, Y10, Y4
-	VORPS        Y11, Y4, Y4
-	VMOVUPS      29280(DX), Y10
-	VMAXPS       Y10, Y6, Y11
-	VMAXPS       Y6, Y10, Y6
-	VORPS        Y11, Y6, Y6
-	VMOVUPS      43920(DX), Y10
-	VMAXPS       Y10, Y8, Y11
-	VMAXPS       Y8, Y10, Y8
-	VORPS        Y11, Y8, Y8
-	VMOVUPS      32(DX), Y10
+	VMOVUPS      32(CX), Y10
 	VMAXPS       Y10, Y3, Y11
 	VMAXPS       Y3, Y10, Y3
 	VORPS        Y11, Y3, Y3
-	VMOVUPS      14672(DX), Y10
+	VMOVUPS      64(CX), Y10
+	VMAXPS       Y10, Y4, Y11
+	VMAXPS       Y4, Y10, Y4
+	VORPS        Y11, Y4, Y4
+	VMOVUPS      96(CX), Y10
 	VMAXPS       Y10, Y5, Y11
 	VMAXPS       Y5, Y10, Y5
 	VORPS        Y11, Y5, Y5
-	VMOVUPS      29312(DX), Y10
+	VMOVUPS      128(CX), Y10
+	VMAXPS       Y10, Y6, Y11
+	VMAXPS       Y6, Y10, Y6
+	VORPS        Y11, Y6, Y6
+	VMOVUPS      160(CX), Y10
 	VMAXPS       Y10, Y7, Y11
 	VMAXPS       Y7, Y10, Y7
 	VORPS        Y11, Y7, Y7
-	VMOVUPS      43952(DX), Y10
+	VMOVUPS      192(CX), Y10
+	VMAXPS       Y10, Y8, Y11
+	VMAXPS       Y8, Y10, Y8
+	VORPS        Y11, Y8, Y8
+	VMOVUPS      224(CX), Y10
 	VMAXPS       Y10, Y9, Y11
 	VMAXPS       Y9, Y10, Y9
 	VORPS        Y11, Y9, Y9
-	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000100, CX
 	DECQ         BX
-	JNZ          loop25
-	VMOVUPS      (DX), Y10
+	JNZ          loop26
+	VMOVUPS      (CX), Y10
 	VMAXPS       Y10, Y2, Y11
 	VMAXPS       Y2, Y10, Y2
 	VORPS        Y11, Y2, Y2
-	VMOVUPS      14640(DX), Y10
-	VMAXPS       Y10, Y4, Y11
-	VMAXPS       Y4, Y10, Y4
-	VORPS        Y11, Y4, Y4
-	VMOVUPS      29280(DX), Y10
-	VMAXPS       Y10, Y6, Y11
-	VMAXPS       Y6, Y10, Y6
-	VORPS        Y11, Y6, Y6
-	VMOVUPS      43920(DX), Y10
-	VMAXPS       Y10, Y8, Y11
-	VMAXPS       Y8, Y10, Y8
-	VORPS        Y11, Y8, Y8
-	VMASKMOVPS   32(DX), Y0, Y10
-	VBLENDVPS    Y0, Y10, Y1, Y10
-	VMAXPS       Y10, Y3, Y11
-	VMAXPS       Y3, Y10, Y3
-	VORPS        Y11, Y3, Y3
-	VMASKMOVPS   14672(DX), Y0, Y10
-	VBLENDVPS    Y0, Y10, Y1, Y10
-	VMAXPS       Y10, Y5, Y11
-	VMAXPS       Y5, Y10, Y5
-	VORPS        Y11, Y5, Y5
-	VMASKMOVPS   29312(DX), Y0, Y10
-	VBLENDVPS    Y0, Y10, Y1, Y10
-	VMAXPS       Y10, Y7, Y11
-	VMAXPS       Y7, Y10, Y7
-	VORPS        Y11, Y7, Y7
-	VMASKMOVPS   43952(DX), Y0, Y10
+	VMASKMOVPS   32(CX), Y0, Y10
 	VBLENDVPS    Y0, Y10, Y1, Y10
 	VMAXPS       Y10, Y9, Y11
 	VMAXPS       Y9, Y10, Y9
 	VORPS        Y11, Y9, Y9
-	VMAXPS       Y3, Y2, Y10
-	VMAXPS       Y2, Y3, Y2
+	VMAXPS       Y6, Y2, Y10
+	VMAXPS       Y2, Y6, Y2
 	VORPS        Y10, Y2, Y2
-	VMAXPS       Y5, Y4, Y3
-	VMAXPS       Y4, Y5, Y4
-	VORPS        Y3, Y4, Y4
-	VMAXPS       Y7, Y6, Y3
-	VMAXPS       Y6, Y7, Y5
-	VORPS        Y3, Y5, Y6
-	VMAXPS       Y9, Y8, Y3
-	VMAXPS       Y8, Y9, Y5
-	VORPS        Y3, Y5, Y8
+	VMAXPS       Y7, Y3, Y6
+	VMAXPS       Y3, Y7, Y3
+	VORPS        Y6, Y3, Y3
+	VMAXPS       Y8, Y4, Y6
+	VMAXPS       Y4, Y8, Y4
+	VORPS        Y6, Y4, Y4
+	VMAXPS       Y9, Y5, Y6
+	VMAXPS       Y5, Y9, Y5
+	VORPS        Y6, Y5, Y5
+	VMAXPS       Y4, Y2, Y6
+	VMAXPS       Y2, Y4, Y2
+	VORPS        Y6, Y2, Y2
+	VMAXPS       Y5, Y3, Y4
+	VMAXPS       Y3, Y5, Y3
+	VORPS        Y4, Y3, Y3
+	VMAXPS       Y3, Y2, Y4
+	VMAXPS       Y2, Y3, Y2
+	VORPS        Y4, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
-	VMAXPS       X2, X3, X5
-	VMAXPS       X3, X2, X2
-	VORPS        X5, X2, X3
-	VEXTRACTF128 $0x01, Y4, X2
-	VMAXPS       X4, X2, X5
-	VMAXPS       X2, X4, X2
-	VORPS        X5, X2, X2
-	VEXTRACTF128 $0x01, Y6, X4
-	VMAXPS       X6, X4, X5
-	VMAXPS       X4, X6, X4
-	VORPS        X5, X4, X4
-	VEXTRACTF128 $0x01, Y8, X5
-	VMAXPS       X8, X5, X6
-	VMAXPS       X5, X8, X5
-	VORPS        X6, X5, X5
-	VUNPCKLPS    X2, X3, X6
-	VUNPCKHPS    X2, X3, X2
-	VMAXPS       X2, X6, X3
-	VMAXPS       X6, X2, X2
-	VORPS        X3, X2, X6
-	VUNPCKLPS    X5, X4, X2
-	VUNPCKHPS    X5, X4, X3
-	VMAXPS       X3, X2, X4
-	VMAXPS       X2, X3, X2
-	VORPS        X4, X2, X2
-	VMOVLHPS     X2, X6, X3
-	VMOVHLPS     X6, X2, X2
 	VMAXPS       X2, X3, X4
 	VMAXPS       X3, X2, X2
 	VORPS        X4, X2, X3
-	VMOVUPS      X3, (AX)
-	ADDQ         $0x0000e4c0, CX
-	ADDQ         $0x00000010, AX
-
-	// The last 3 channels.
-	VBROADCASTSS consts<>+4(SB), Y2
-	VBROADCASTSS consts<>+4(SB), Y3
-	VBROADCASTSS consts<>+4(SB), Y4
-	VBROADCASTSS consts<>+4(SB), Y5
-	VBROADCASTSS consts<>+4(SB), Y6
-	VBROADCASTSS consts<>+4(SB), Y7
-	MOVQ         $0x00000000000000e4, DX
-
-loop26:
-	VMOVUPS      (CX), Y8
-	VMAXPS       Y8, Y2, Y9
-	VMAXPS       Y2, Y8, Y2
-	VORPS        Y9, Y2, Y2
-	VMOVUPS      14640(CX), Y8
-	VMAXPS       Y8, Y4, Y9
-	VMAXPS       Y4, Y8, Y4
-	VORPS        Y9, Y4, Y4
-	VMOVUPS      29280(CX), Y8
-	VMAXPS       Y8, Y6, Y9
-	VMAXPS       Y6, Y8, Y6
-	VORPS        Y9, Y6, Y6
-	VMOVUPS      32(CX), Y8
-	VMAXPS       Y8, Y3, Y9
-	VMAXPS       Y3, Y8, Y3
-	VORPS        Y9, Y3, Y3
-	VMOVUPS      14672(CX), Y8
-	VMAXPS       Y8, Y5, Y9
-	VMAXPS       Y5, Y8, Y5
-	VORPS        Y9, Y5, Y5
-	VMOVUPS      29312(CX), Y8
-	VMAXPS       Y8, Y7, Y9
-	VMAXPS       Y7, Y8, Y7
-	VORPS        Y9, Y7, Y7
-	ADDQ         $0x00000040, CX
+	VMOVHLPS     X3, X3, X2
+	VMAXPS       X2, X3, X4
+	VMAXPS       X3, X2, X2
+	VORPS        X4, X2, X3
+	VMOVSHDUP    X3, X2
+	VMAXPS       X2, X3, X4
+	VMAXPS       X3, X2, X2
+	VORPS        X4, X2, X3
+	VMOVSS       X3, (AX)
+	ADDQ         $0x00000030, CX
+	ADDQ         $0x00000004, AX
 	DECQ         DX
-	JNZ          loop26
-	VMOVUPS      (CX), Y8
-	VMAXPS       Y8, Y2, Y9
-	VMAXPS       Y2, Y8, Y2
-	VORPS        Y9, Y2, Y2
-	VMOVUPS      14640(CX), Y8
-	VMAXPS       Y8, Y4, Y9
-	VMAXPS       Y4, Y8, Y4
-	VORPS        Y9, Y4, Y4
-	VMOVUPS      29280(CX), Y8
-	VMAXPS       Y8, Y6, Y9
-	VMAXPS       Y6, Y8, Y6
-	VORPS        Y9, Y6, Y6
-	VMASKMOVPS   32(CX), Y0, Y8
-	VBLENDVPS    Y0, Y8, Y1, Y8
-	VMAXPS       Y8, Y3, Y9
-	VMAXPS       Y3, Y8, Y3
-	VORPS        Y9, Y3, Y3
-	VMASKMOVPS   14672(CX), Y0, Y8
-	VBLENDVPS    Y0, Y8, Y1, Y8
-	VMAXPS       Y8, Y5, Y9
-	VMAXPS       Y5, Y8, Y5
-	VORPS        Y9, Y5, Y5
-	VMASKMOVPS   29312(CX), Y0, Y8
-	VBLENDVPS    Y0, Y8, Y1, Y8
-	VMAXPS       Y8, Y7, Y0
-	VMAXPS       Y7, Y8, Y1
-	VORPS        Y0, Y1, Y7
-	VMAXPS       Y3, Y2, Y0
-	VMAXPS       Y2, Y3, Y1
-	VORPS        Y0, Y1, Y2
-	VMAXPS       Y5, Y4, Y0
-	VMAXPS       Y4, Y5, Y1
-	VORPS        Y0, Y1, Y4
-	VMAXPS       Y7, Y6, Y0
-	VMAXPS       Y6, Y7, Y1
-	VORPS        Y0, Y1, Y6
-	VEXTRACTF128 $0x01, Y2, X0
-	VMAXPS       X2, X0, X1
-	VMAXPS       X0, X2, X0
-	VORPS        X1, X0, X0
-	VEXTRACTF128 $0x01, Y4, X1
-	VMAXPS       X4, X1, X2
-	VMAXPS       X1, X4, X1
-	VORPS        X2, X1, X1
-	VEXTRACTF128 $0x01, Y6, X2
-	VMAXPS       X6, X2, X3
-	VMAXPS       X2, X6, X2
-	VORPS        X3, X2, X2
-	VEXTRACTF128 $0x01, Y6, X3
-	VMAXPS       X6, X3, X4
-	VMAXPS       X3, X6, X3
-	VORPS        X4, X3, X3
-	VUNPCKLPS    X1, X0, X4
-	VUNPCKHPS    X1, X0, X0
-	VMAXPS       X0, X4, X1
-	VMAXPS       X4, X0, X0
-	VORPS        X1, X0, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VMAXPS       X1, X0, X2
-	VMAXPS       X0, X1, X0
-	VORPS        X2, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
-	VMAXPS       X0, X1, X2
-	VMAXPS       X1, X0, X0
-	VORPS        X2, X0, X1
-	VMOVUPS      lanemasks<>+20(SB), X0
-	VMASKMOVPS   X1, X0, (AX)
+	JNZ          loop25
 	VZEROUPPER
 	RET
 
@@ -28441,248 +28302,120 @@ TEXT ·squeezeC7NchwMaxAVX512(SB), NOSPLIT, $0-16
 	KMOVW        DX, K1
 	VBROADCASTSS consts<>+4(SB), Z0
 
-	// Reduce 7 channels of 3660 positions, four at a time.
-	VBROADCASTSS consts<>+4(SB), Z1
-	VBROADCASTSS consts<>+4(SB), Z2
-	VBROADCASTSS consts<>+4(SB), Z3
-	VBROADCASTSS consts<>+4(SB), Z4
-	VBROADCASTSS consts<>+4(SB), Z5
-	VBROADCASTSS consts<>+4(SB), Z6
-	VBROADCASTSS consts<>+4(SB), Z7
-	VBROADCASTSS consts<>+4(SB), Z8
-	MOVQ         CX, DX
-	MOVQ         $0x0000000000000072, BX
+	// Reduce 7 channels of 3660 positions, one at a time.
+	MOVQ $0x0000000000000007, DX
 
 loop115:
-	VMOVUPS       (DX), Z9
+	VMOVUPS (CX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	VMOVUPS 256(CX), Z5
+	VMOVUPS 320(CX), Z6
+	VMOVUPS 384(CX), Z7
+	VMOVUPS 448(CX), Z8
+	ADDQ    $0x00000200, CX
+	MOVQ    $0x000000000000001b, BX
+
+loop116:
+	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
 	VORPS         Z10, Z1, Z1
-	VMOVUPS       14640(DX), Z9
+	VMOVUPS       64(CX), Z9
+	VMAXPS        Z9, Z2, Z10
+	VMAXPS        Z2, Z9, Z2
+	VORPS         Z10, Z2, Z2
+	VMOVUPS       128(CX), Z9
 	VMAXPS        Z9, Z3, Z10
 	VMAXPS        Z3, Z9, Z3
 	VORPS         Z10, Z3, Z3
-	VMOVUPS       29280(DX), Z9
+	VMOVUPS       192(CX), Z9
+	VMAXPS        Z9, Z4, Z10
+	VMAXPS        Z4, Z9, Z4
+	VORPS         Z10, Z4, Z4
+	VMOVUPS       256(CX), Z9
 	VMAXPS        Z9, Z5, Z10
 	VMAXPS        Z5, Z9, Z5
 	VORPS         Z10, Z5, Z5
-	VMOVUPS       43920(DX), Z9
+	VMOVUPS       320(CX), Z9
+	VMAXPS        Z9, Z6, Z10
+	VMAXPS        Z6, Z9, Z6
+	VORPS         Z10, Z6, Z6
+	VMOVUPS       384(CX), Z9
 	VMAXPS        Z9, Z7, Z10
 	VMAXPS        Z7, Z9, Z7
 	VORPS         Z10, Z7, Z7
-	VMOVUPS       64(DX), Z9
-	VMAXPS        Z9, Z2, Z10
-	VMAXPS        Z2, Z9, Z2
-	VORPS         Z10, Z2, Z2
-	VMOVUPS       14704(DX), Z9
-	VMAXPS        Z9, Z4, Z10
-	VMAXPS        Z4, Z9, Z4
-	VORPS         Z10, Z4, Z4
-	VMOVUPS       29344(DX), Z9
-	VMAXPS        Z9, Z6, Z10
-	VMAXPS        Z6, Z9, Z6
-	VORPS         Z10, Z6, Z6
-	VMOVUPS       43984(DX), Z9
+	VMOVUPS       448(CX), Z9
 	VMAXPS        Z9, Z8, Z10
 	VMAXPS        Z8, Z9, Z8
 	VORPS         Z10, Z8, Z8
-	ADDQ          $0x00000080, DX
+	ADDQ          $0x00000200, CX
 	DECQ          BX
-	JNZ           loop115
-	VMOVAPS       Z0, Z9
-	VMOVUPS       (DX), K1, Z9
+	JNZ           loop116
+	VMOVUPS       (CX), Z9
+	VMAXPS        Z9, Z1, Z10
+	VMAXPS        Z1, Z9, Z1
+	VORPS         Z10, Z1, Z1
+	VMOVUPS       64(CX), Z9
 	VMAXPS        Z9, Z2, Z10
 	VMAXPS        Z2, Z9, Z2
 	VORPS         Z10, Z2, Z2
-	VMOVAPS       Z0, Z9
-	VMOVUPS       14640(DX), K1, Z9
+	VMOVUPS       128(CX), Z9
+	VMAXPS        Z9, Z3, Z10
+	VMAXPS        Z3, Z9, Z3
+	VORPS         Z10, Z3, Z3
+	VMOVUPS       192(CX), Z9
 	VMAXPS        Z9, Z4, Z10
 	VMAXPS        Z4, Z9, Z4
 	VORPS         Z10, Z4, Z4
 	VMOVAPS       Z0, Z9
-	VMOVUPS       29280(DX), K1, Z9
-	VMAXPS        Z9, Z6, Z10
-	VMAXPS        Z6, Z9, Z6
-	VORPS         Z10, Z6, Z6
-	VMOVAPS       Z0, Z9
-	VMOVUPS       43920(DX), K1, Z9
+	VMOVUPS       256(CX), K1, Z9
 	VMAXPS        Z9, Z8, Z10
 	VMAXPS        Z8, Z9, Z8
 	VORPS         Z10, Z8, Z8
-	VMAXPS        Z2, Z1, Z9
-	VMAXPS        Z1, Z2, Z1
+	VMAXPS        Z5, Z1, Z9
+	VMAXPS        Z1, Z5, Z1
 	VORPS         Z9, Z1, Z1
-	VMAXPS        Z4, Z3, Z2
-	VMAXPS        Z3, Z4, Z3
-	VORPS         Z2, Z3, Z3
-	VMAXPS        Z6, Z5, Z2
-	VMAXPS        Z5, Z6, Z4
-	VORPS         Z2, Z4, Z5
-	VMAXPS        Z8, Z7, Z2
-	VMAXPS        Z7, Z8, Z4
-	VORPS         Z2, Z4, Z7
-	VEXTRACTF64X4 $0x01, Z1, Y2
-	VMAXPS        Y1, Y2, Y4
-	VMAXPS        Y2, Y1, Y1
-	VORPS         Y4, Y1, Y2
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VMAXPS        X2, X1, X4
-	VMAXPS        X1, X2, X1
-	VORPS         X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z3, Y2
-	VMAXPS        Y3, Y2, Y4
-	VMAXPS        Y2, Y3, Y2
-	VORPS         Y4, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X3
-	VMAXPS        X2, X3, X4
-	VMAXPS        X3, X2, X2
-	VORPS         X4, X2, X3
-	VEXTRACTF64X4 $0x01, Z5, Y2
-	VMAXPS        Y5, Y2, Y4
-	VMAXPS        Y2, Y5, Y2
-	VORPS         Y4, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X4
-	VMAXPS        X2, X4, X5
-	VMAXPS        X4, X2, X2
-	VORPS         X5, X2, X4
-	VEXTRACTF64X4 $0x01, Z7, Y2
-	VMAXPS        Y7, Y2, Y5
-	VMAXPS        Y2, Y7, Y2
-	VORPS         Y5, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X5
-	VMAXPS        X2, X5, X6
-	VMAXPS        X5, X2, X2
-	VORPS         X6, X2, X5
-	VUNPCKLPS     X3, X1, X2
-	VUNPCKHPS     X3, X1, X1
-	VMAXPS        X1, X2, X3
-	VMAXPS        X2, X1, X1
-	VORPS         X3, X1, X2
-	VUNPCKLPS     X5, X4, X1
-	VUNPCKHPS     X5, X4, X3
-	VMAXPS        X3, X1, X4
-	VMAXPS        X1, X3, X1
-	VORPS         X4, X1, X1
-	VMOVLHPS      X1, X2, X3
-	VMOVHLPS      X2, X1, X1
-	VMAXPS        X1, X3, X2
-	VMAXPS        X3, X1, X1
-	VORPS         X2, X1, X3
-	VMOVUPS       X3, (AX)
-	ADDQ          $0x0000e4c0, CX
-	ADDQ          $0x00000010, AX
-
-	// The last 3 channels.
-	VBROADCASTSS consts<>+4(SB), Z1
-	VBROADCASTSS consts<>+4(SB), Z2
-	VBROADCASTSS consts<>+4(SB), Z3
-	VBROADCASTSS consts<>+4(SB), Z4
-	VBROADCASTSS consts<>+4(SB), Z5
-	VBROADCASTSS consts<>+4(SB), Z6
-	MOVQ         $0x0000000000000072, DX
-
-loop116:
-	VMOVUPS       (CX), Z7
-	VMAXPS        Z7, Z1, Z8
-	VMAXPS        Z1, Z7, Z1
-	VORPS         Z8, Z1, Z1
-	VMOVUPS       14640(CX), Z7
-	VMAXPS        Z7, Z3, Z8
+	VMAXPS        Z6, Z2, Z5
+	VMAXPS        Z2, Z6, Z2
+	VORPS         Z5, Z2, Z2
+	VMAXPS        Z7, Z3, Z5
 	VMAXPS        Z3, Z7, Z3
-	VORPS         Z8, Z3, Z3
-	VMOVUPS       29280(CX), Z7
-	VMAXPS        Z7, Z5, Z8
-	VMAXPS        Z5, Z7, Z5
-	VORPS         Z8, Z5, Z5
-	VMOVUPS       64(CX), Z7
-	VMAXPS        Z7, Z2, Z8
-	VMAXPS        Z2, Z7, Z2
-	VORPS         Z8, Z2, Z2
-	VMOVUPS       14704(CX), Z7
-	VMAXPS        Z7, Z4, Z8
-	VMAXPS        Z4, Z7, Z4
-	VORPS         Z8, Z4, Z4
-	VMOVUPS       29344(CX), Z7
-	VMAXPS        Z7, Z6, Z8
-	VMAXPS        Z6, Z7, Z6
-	VORPS         Z8, Z6, Z6
-	ADDQ          $0x00000080, CX
-	DECQ          DX
-	JNZ           loop116
-	VMOVAPS       Z0, Z7
-	VMOVUPS       (CX), K1, Z7
-	VMAXPS        Z7, Z2, Z8
-	VMAXPS        Z2, Z7, Z2
-	VORPS         Z8, Z2, Z2
-	VMOVAPS       Z0, Z7
-	VMOVUPS       14640(CX), K1, Z7
-	VMAXPS        Z7, Z4, Z8
-	VMAXPS        Z4, Z7, Z4
-	VORPS         Z8, Z4, Z4
-	VMOVAPS       Z0, Z0
-	VMOVUPS       29280(CX), K1, Z0
-	VMAXPS        Z0, Z6, Z7
-	VMAXPS        Z6, Z0, Z0
-	VORPS         Z7, Z0, Z6
-	VMAXPS        Z2, Z1, Z0
+	VORPS         Z5, Z3, Z3
+	VMAXPS        Z8, Z4, Z5
+	VMAXPS        Z4, Z8, Z4
+	VORPS         Z5, Z4, Z4
+	VMAXPS        Z3, Z1, Z5
+	VMAXPS        Z1, Z3, Z1
+	VORPS         Z5, Z1, Z1
+	VMAXPS        Z4, Z2, Z3
+	VMAXPS        Z2, Z4, Z2
+	VORPS         Z3, Z2, Z2
+	VMAXPS        Z2, Z1, Z3
 	VMAXPS        Z1, Z2, Z1
-	VORPS         Z0, Z1, Z1
-	VMAXPS        Z4, Z3, Z0
-	VMAXPS        Z3, Z4, Z2
-	VORPS         Z0, Z2, Z3
-	VMAXPS        Z6, Z5, Z0
-	VMAXPS        Z5, Z6, Z2
-	VORPS         Z0, Z2, Z5
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y1, Y0, Y2
-	VMAXPS        Y0, Y1, Y0
-	VORPS         Y2, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X1
-	VMAXPS        X0, X1, X2
-	VMAXPS        X1, X0, X0
-	VORPS         X2, X0, X1
-	VEXTRACTF64X4 $0x01, Z3, Y0
-	VMAXPS        Y3, Y0, Y2
-	VMAXPS        Y0, Y3, Y0
-	VORPS         Y2, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X2
-	VMAXPS        X0, X2, X3
-	VMAXPS        X2, X0, X0
-	VORPS         X3, X0, X2
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VMAXPS        Y5, Y0, Y3
-	VMAXPS        Y0, Y5, Y0
-	VORPS         Y3, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X3
-	VMAXPS        X0, X3, X4
-	VMAXPS        X3, X0, X0
-	VORPS         X4, X0, X3
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VMAXPS        Y5, Y0, Y4
-	VMAXPS        Y0, Y5, Y0
-	VORPS         Y4, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X4
-	VMAXPS        X0, X4, X5
-	VMAXPS        X4, X0, X0
-	VORPS         X5, X0, X4
-	VUNPCKLPS     X2, X1, X0
-	VUNPCKHPS     X2, X1, X1
-	VMAXPS        X1, X0, X2
-	VMAXPS        X0, X1, X0
-	VORPS         X2, X0, X0
-	VUNPCKLPS     X4, X3, X1
-	VUNPCKHPS     X4, X3, X2
+	VORPS         Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VMAXPS        Y1, Y2, Y3
+	VMAXPS        Y2, Y1, Y1
+	VORPS         Y3, Y1, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
 	VMAXPS        X2, X1, X3
 	VMAXPS        X1, X2, X1
 	VORPS         X3, X1, X1
-	VMOVLHPS      X1, X0, X2
-	VMOVHLPS      X0, X1, X0
-	VMAXPS        X0, X2, X1
-	VMAXPS        X2, X0, X0
-	VORPS         X1, X0, X2
-	MOVL          $0x00000007, CX
-	KMOVW         CX, K1
-	VMOVUPS       X2, K1, (AX)
+	VMOVHLPS      X1, X1, X2
+	VMAXPS        X2, X1, X3
+	VMAXPS        X1, X2, X1
+	VORPS         X3, X1, X1
+	VMOVSHDUP     X1, X2
+	VMAXPS        X2, X1, X3
+	VMAXPS        X1, X2, X1
+	VORPS         X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000130, CX
+	ADDQ          $0x00000004, AX
+	DECQ          DX
+	JNZ           loop115
 	VZEROUPPER
 	RET
 

@@ -11,58 +11,49 @@ TEXT ·squeezeBasic1NchwAVX2(SB), NOSPLIT, $0-16
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+0(SB), Y0
 
-	// Reduce 64 channels of 3136 positions, four at a time.
-	MOVQ $0x0000000000000010, DX
+	// Reduce 64 channels of 3136 positions, one at a time.
+	MOVQ $0x0000000000000040, DX
 
 loop1:
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	MOVQ   CX, BX
-	MOVQ   $0x00000000000000c4, SI
+	VMOVUPS (CX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 64(CX), Y3
+	VMOVUPS 96(CX), Y4
+	VMOVUPS 128(CX), Y5
+	VMOVUPS 160(CX), Y6
+	VMOVUPS 192(CX), Y7
+	VMOVUPS 224(CX), Y8
+	ADDQ    $0x00000100, CX
+	MOVQ    $0x0000000000000030, BX
 
 loop2:
-	VADDPS       (BX), Y1, Y1
-	VADDPS       12544(BX), Y3, Y3
-	VADDPS       25088(BX), Y5, Y5
-	VADDPS       37632(BX), Y7, Y7
-	VADDPS       32(BX), Y2, Y2
-	VADDPS       12576(BX), Y4, Y4
-	VADDPS       25120(BX), Y6, Y6
-	VADDPS       37664(BX), Y8, Y8
-	ADDQ         $0x00000040, BX
-	DECQ         SI
+	VADDPS       (CX), Y1, Y1
+	VADDPS       32(CX), Y2, Y2
+	VADDPS       64(CX), Y3, Y3
+	VADDPS       96(CX), Y4, Y4
+	VADDPS       128(CX), Y5, Y5
+	VADDPS       160(CX), Y6, Y6
+	VADDPS       192(CX), Y7, Y7
+	VADDPS       224(CX), Y8, Y8
+	ADDQ         $0x00000100, CX
+	DECQ         BX
 	JNZ          loop2
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VDIVPS       X0, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x0000c400, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VDIVSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x00000004, AX
 	DECQ         DX
 	JNZ          loop1
 	VZEROUPPER
@@ -184,58 +175,52 @@ TEXT ·squeezeBasic2NchwAVX2(SB), NOSPLIT, $0-16
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+4(SB), Y0
 
-	// Reduce 128 channels of 784 positions, four at a time.
-	MOVQ $0x0000000000000020, DX
+	// Reduce 128 channels of 784 positions, one at a time.
+	MOVQ $0x0000000000000080, DX
 
 loop7:
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	MOVQ   CX, BX
-	MOVQ   $0x0000000000000031, SI
+	VMOVUPS (CX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 64(CX), Y3
+	VMOVUPS 96(CX), Y4
+	VMOVUPS 128(CX), Y5
+	VMOVUPS 160(CX), Y6
+	VMOVUPS 192(CX), Y7
+	VMOVUPS 224(CX), Y8
+	ADDQ    $0x00000100, CX
+	MOVQ    $0x000000000000000b, BX
 
 loop8:
-	VADDPS       (BX), Y1, Y1
-	VADDPS       3136(BX), Y3, Y3
-	VADDPS       6272(BX), Y5, Y5
-	VADDPS       9408(BX), Y7, Y7
-	VADDPS       32(BX), Y2, Y2
-	VADDPS       3168(BX), Y4, Y4
-	VADDPS       6304(BX), Y6, Y6
-	VADDPS       9440(BX), Y8, Y8
-	ADDQ         $0x00000040, BX
-	DECQ         SI
+	VADDPS       (CX), Y1, Y1
+	VADDPS       32(CX), Y2, Y2
+	VADDPS       64(CX), Y3, Y3
+	VADDPS       96(CX), Y4, Y4
+	VADDPS       128(CX), Y5, Y5
+	VADDPS       160(CX), Y6, Y6
+	VADDPS       192(CX), Y7, Y7
+	VADDPS       224(CX), Y8, Y8
+	ADDQ         $0x00000100, CX
+	DECQ         BX
 	JNZ          loop8
+	VADDPS       (CX), Y1, Y1
+	VADDPS       32(CX), Y2, Y2
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VDIVPS       X0, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00003100, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VDIVSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000004, AX
 	DECQ         DX
 	JNZ          loop7
 	VZEROUPPER
@@ -774,58 +759,49 @@ TEXT ·squeezeBottleneck1NchwAVX2(SB), NOSPLIT, $0-16
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+0(SB), Y0
 
-	// Reduce 256 channels of 3136 positions, four at a time.
-	MOVQ $0x0000000000000040, DX
+	// Reduce 256 channels of 3136 positions, one at a time.
+	MOVQ $0x0000000000000100, DX
 
 loop22:
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	MOVQ   CX, BX
-	MOVQ   $0x00000000000000c4, SI
+	VMOVUPS (CX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 64(CX), Y3
+	VMOVUPS 96(CX), Y4
+	VMOVUPS 128(CX), Y5
+	VMOVUPS 160(CX), Y6
+	VMOVUPS 192(CX), Y7
+	VMOVUPS 224(CX), Y8
+	ADDQ    $0x00000100, CX
+	MOVQ    $0x0000000000000030, BX
 
 loop23:
-	VADDPS       (BX), Y1, Y1
-	VADDPS       12544(BX), Y3, Y3
-	VADDPS       25088(BX), Y5, Y5
-	VADDPS       37632(BX), Y7, Y7
-	VADDPS       32(BX), Y2, Y2
-	VADDPS       12576(BX), Y4, Y4
-	VADDPS       25120(BX), Y6, Y6
-	VADDPS       37664(BX), Y8, Y8
-	ADDQ         $0x00000040, BX
-	DECQ         SI
+	VADDPS       (CX), Y1, Y1
+	VADDPS       32(CX), Y2, Y2
+	VADDPS       64(CX), Y3, Y3
+	VADDPS       96(CX), Y4, Y4
+	VADDPS       128(CX), Y5, Y5
+	VADDPS       160(CX), Y6, Y6
+	VADDPS       192(CX), Y7, Y7
+	VADDPS       224(CX), Y8, Y8
+	ADDQ         $0x00000100, CX
+	DECQ         BX
 	JNZ          loop23
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VDIVPS       X0, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x0000c400, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VDIVSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x00000004, AX
 	DECQ         DX
 	JNZ          loop22
 	VZEROUPPER
@@ -947,58 +923,52 @@ TEXT ·squeezeBottleneck2NchwAVX2(SB), NOSPLIT, $0-16
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+4(SB), Y0
 
-	// Reduce 512 channels of 784 positions, four at a time.
-	MOVQ $0x0000000000000080, DX
+	// Reduce 512 channels of 784 positions, one at a time.
+	MOVQ $0x0000000000000200, DX
 
 loop28:
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	MOVQ   CX, BX
-	MOVQ   $0x0000000000000031, SI
+	VMOVUPS (CX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 64(CX), Y3
+	VMOVUPS 96(CX), Y4
+	VMOVUPS 128(CX), Y5
+	VMOVUPS 160(CX), Y6
+	VMOVUPS 192(CX), Y7
+	VMOVUPS 224(CX), Y8
+	ADDQ    $0x00000100, CX
+	MOVQ    $0x000000000000000b, BX
 
 loop29:
-	VADDPS       (BX), Y1, Y1
-	VADDPS       3136(BX), Y3, Y3
-	VADDPS       6272(BX), Y5, Y5
-	VADDPS       9408(BX), Y7, Y7
-	VADDPS       32(BX), Y2, Y2
-	VADDPS       3168(BX), Y4, Y4
-	VADDPS       6304(BX), Y6, Y6
-	VADDPS       9440(BX), Y8, Y8
-	ADDQ         $0x00000040, BX
-	DECQ         SI
+	VADDPS       (CX), Y1, Y1
+	VADDPS       32(CX), Y2, Y2
+	VADDPS       64(CX), Y3, Y3
+	VADDPS       96(CX), Y4, Y4
+	VADDPS       128(CX), Y5, Y5
+	VADDPS       160(CX), Y6, Y6
+	VADDPS       192(CX), Y7, Y7
+	VADDPS       224(CX), Y8, Y8
+	ADDQ         $0x00000100, CX
+	DECQ         BX
 	JNZ          loop29
+	VADDPS       (CX), Y1, Y1
+	VADDPS       32(CX), Y2, Y2
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VDIVPS       X0, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00003100, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VDIVSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000004, AX
 	DECQ         DX
 	JNZ          loop28
 	VZEROUPPER
@@ -22234,72 +22204,62 @@ loop95:
 	RET
 
 // func squeezeBasic1NchwAVX512(z *[64]float32, x *[200704]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·squeezeBasic1NchwAVX512(SB), NOSPLIT, $0-16
 	MOVQ         z+0(FP), AX
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+0(SB), Z0
 
-	// Reduce 64 channels of 3136 positions, four at a time.
-	MOVQ $0x0000000000000010, DX
+	// Reduce 64 channels of 3136 positions, one at a time.
+	MOVQ $0x0000000000000040, DX
 
 loop96:
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	MOVQ   CX, BX
-	MOVQ   $0x0000000000000062, SI
+	VMOVUPS (CX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	VMOVUPS 256(CX), Z5
+	VMOVUPS 320(CX), Z6
+	VMOVUPS 384(CX), Z7
+	VMOVUPS 448(CX), Z8
+	ADDQ    $0x00000200, CX
+	MOVQ    $0x0000000000000017, BX
 
 loop97:
-	VADDPS        (BX), Z1, Z1
-	VADDPS        12544(BX), Z3, Z3
-	VADDPS        25088(BX), Z5, Z5
-	VADDPS        37632(BX), Z7, Z7
-	VADDPS        64(BX), Z2, Z2
-	VADDPS        12608(BX), Z4, Z4
-	VADDPS        25152(BX), Z6, Z6
-	VADDPS        37696(BX), Z8, Z8
-	ADDQ          $0x00000080, BX
-	DECQ          SI
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        256(CX), Z5, Z5
+	VADDPS        320(CX), Z6, Z6
+	VADDPS        384(CX), Z7, Z7
+	VADDPS        448(CX), Z8, Z8
+	ADDQ          $0x00000200, CX
+	DECQ          BX
 	JNZ           loop97
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z8, Z4, Z4
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z4, Z2, Z2
 	VADDPS        Z2, Z1, Z1
-	VADDPS        Z4, Z3, Z3
-	VADDPS        Z6, Z5, Z5
-	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z1, Y2
 	VADDPS        Y1, Y2, Y2
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X2, X1, X1
-	VEXTRACTF64X4 $0x01, Z3, Y2
-	VADDPS        Y3, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X3
-	VADDPS        X2, X3, X3
-	VEXTRACTF64X4 $0x01, Z5, Y2
-	VADDPS        Y5, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X4
-	VADDPS        X2, X4, X4
-	VEXTRACTF64X4 $0x01, Z7, Y2
-	VADDPS        Y7, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X5
-	VADDPS        X2, X5, X5
-	VUNPCKLPS     X3, X1, X2
-	VUNPCKHPS     X3, X1, X1
-	VADDPS        X1, X2, X2
-	VUNPCKLPS     X5, X4, X1
-	VUNPCKHPS     X5, X4, X3
-	VADDPS        X3, X1, X1
-	VMOVLHPS      X1, X2, X3
-	VMOVHLPS      X2, X1, X1
-	VADDPS        X1, X3, X3
-	VDIVPS        X0, X3, X3
-	VMOVUPS       X3, (AX)
-	ADDQ          $0x0000c400, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDPS        X2, X1, X1
+	VDIVSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000100, CX
+	ADDQ          $0x00000004, AX
 	DECQ          DX
 	JNZ           loop96
 	VZEROUPPER
@@ -22448,76 +22408,59 @@ loop101:
 	RET
 
 // func squeezeBasic2NchwAVX512(z *[128]float32, x *[100352]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·squeezeBasic2NchwAVX512(SB), NOSPLIT, $0-16
 	MOVQ         z+0(FP), AX
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+4(SB), Z0
 
-	// Reduce 128 channels of 784 positions, four at a time.
-	MOVQ $0x0000000000000020, DX
+	// Reduce 128 channels of 784 positions, one at a time.
+	MOVQ $0x0000000000000080, DX
 
 loop102:
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	MOVQ   CX, BX
-	MOVQ   $0x0000000000000018, SI
+	VMOVUPS (CX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	VMOVUPS 256(CX), Z5
+	VMOVUPS 320(CX), Z6
+	VMOVUPS 384(CX), Z7
+	VMOVUPS 448(CX), Z8
+	ADDQ    $0x00000200, CX
+	MOVQ    $0x0000000000000005, BX
 
 loop103:
-	VADDPS        (BX), Z1, Z1
-	VADDPS        3136(BX), Z3, Z3
-	VADDPS        6272(BX), Z5, Z5
-	VADDPS        9408(BX), Z7, Z7
-	VADDPS        64(BX), Z2, Z2
-	VADDPS        3200(BX), Z4, Z4
-	VADDPS        6336(BX), Z6, Z6
-	VADDPS        9472(BX), Z8, Z8
-	ADDQ          $0x00000080, BX
-	DECQ          SI
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        256(CX), Z5, Z5
+	VADDPS        320(CX), Z6, Z6
+	VADDPS        384(CX), Z7, Z7
+	VADDPS        448(CX), Z8, Z8
+	ADDQ          $0x00000200, CX
+	DECQ          BX
 	JNZ           loop103
-	VADDPS        (BX), Z1, Z1
-	VADDPS        3136(BX), Z3, Z3
-	VADDPS        6272(BX), Z5, Z5
-	VADDPS        9408(BX), Z7, Z7
+	VADDPS        (CX), Z1, Z1
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z8, Z4, Z4
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z4, Z2, Z2
 	VADDPS        Z2, Z1, Z1
-	VADDPS        Z4, Z3, Z3
-	VADDPS        Z6, Z5, Z5
-	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z1, Y2
 	VADDPS        Y1, Y2, Y2
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X2, X1, X1
-	VEXTRACTF64X4 $0x01, Z3, Y2
-	VADDPS        Y3, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X3
-	VADDPS        X2, X3, X3
-	VEXTRACTF64X4 $0x01, Z5, Y2
-	VADDPS        Y5, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X4
-	VADDPS        X2, X4, X4
-	VEXTRACTF64X4 $0x01, Z7, Y2
-	VADDPS        Y7, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X5
-	VADDPS        X2, X5, X5
-	VUNPCKLPS     X3, X1, X2
-	VUNPCKHPS     X3, X1, X1
-	VADDPS        X1, X2, X2
-	VUNPCKLPS     X5, X4, X1
-	VUNPCKHPS     X5, X4, X3
-	VADDPS        X3, X1, X1
-	VMOVLHPS      X1, X2, X3
-	VMOVHLPS      X2, X1, X1
-	VADDPS        X1, X3, X3
-	VDIVPS        X0, X3, X3
-	VMOVUPS       X3, (AX)
-	ADDQ          $0x00003100, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDPS        X2, X1, X1
+	VDIVSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000004, AX
 	DECQ          DX
 	JNZ           loop102
 	VZEROUPPER
@@ -23230,72 +23173,62 @@ loop113:
 	RET
 
 // func squeezeBottleneck1NchwAVX512(z *[256]float32, x *[802816]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·squeezeBottleneck1NchwAVX512(SB), NOSPLIT, $0-16
 	MOVQ         z+0(FP), AX
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+0(SB), Z0
 
-	// Reduce 256 channels of 3136 positions, four at a time.
-	MOVQ $0x0000000000000040, DX
+	// Reduce 256 channels of 3136 positions, one at a time.
+	MOVQ $0x0000000000000100, DX
 
 loop114:
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	MOVQ   CX, BX
-	MOVQ   $0x0000000000000062, SI
+	VMOVUPS (CX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	VMOVUPS 256(CX), Z5
+	VMOVUPS 320(CX), Z6
+	VMOVUPS 384(CX), Z7
+	VMOVUPS 448(CX), Z8
+	ADDQ    $0x00000200, CX
+	MOVQ    $0x0000000000000017, BX
 
 loop115:
-	VADDPS        (BX), Z1, Z1
-	VADDPS        12544(BX), Z3, Z3
-	VADDPS        25088(BX), Z5, Z5
-	VADDPS        37632(BX), Z7, Z7
-	VADDPS        64(BX), Z2, Z2
-	VADDPS        12608(BX), Z4, Z4
-	VADDPS        25152(BX), Z6, Z6
-	VADDPS        37696(BX), Z8, Z8
-	ADDQ          $0x00000080, BX
-	DECQ          SI
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        256(CX), Z5, Z5
+	VADDPS        320(CX), Z6, Z6
+	VADDPS        384(CX), Z7, Z7
+	VADDPS        448(CX), Z8, Z8
+	ADDQ          $0x00000200, CX
+	DECQ          BX
 	JNZ           loop115
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z8, Z4, Z4
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z4, Z2, Z2
 	VADDPS        Z2, Z1, Z1
-	VADDPS        Z4, Z3, Z3
-	VADDPS        Z6, Z5, Z5
-	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z1, Y2
 	VADDPS        Y1, Y2, Y2
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X2, X1, X1
-	VEXTRACTF64X4 $0x01, Z3, Y2
-	VADDPS        Y3, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X3
-	VADDPS        X2, X3, X3
-	VEXTRACTF64X4 $0x01, Z5, Y2
-	VADDPS        Y5, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X4
-	VADDPS        X2, X4, X4
-	VEXTRACTF64X4 $0x01, Z7, Y2
-	VADDPS        Y7, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X5
-	VADDPS        X2, X5, X5
-	VUNPCKLPS     X3, X1, X2
-	VUNPCKHPS     X3, X1, X1
-	VADDPS        X1, X2, X2
-	VUNPCKLPS     X5, X4, X1
-	VUNPCKHPS     X5, X4, X3
-	VADDPS        X3, X1, X1
-	VMOVLHPS      X1, X2, X3
-	VMOVHLPS      X2, X1, X1
-	VADDPS        X1, X3, X3
-	VDIVPS        X0, X3, X3
-	VMOVUPS       X3, (AX)
-	ADDQ          $0x0000c400, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDPS        X2, X1, X1
+	VDIVSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000100, CX
+	ADDQ          $0x00000004, AX
 	DECQ          DX
 	JNZ           loop114
 	VZEROUPPER
@@ -23444,76 +23377,59 @@ loop119:
 	RET
 
 // func squeezeBottleneck2NchwAVX512(z *[512]float32, x *[401408]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·squeezeBottleneck2NchwAVX512(SB), NOSPLIT, $0-16
 	MOVQ         z+0(FP), AX
 	MOVQ         x+8(FP), CX
 	VBROADCASTSS consts<>+4(SB), Z0
 
-	// Reduce 512 channels of 784 positions, four at a time.
-	MOVQ $0x0000000000000080, DX
+	// Reduce 512 channels of 784 positions, one at a time.
+	MOVQ $0x0000000000000200, DX
 
 loop120:
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	MOVQ   CX, BX
-	MOVQ   $0x0000000000000018, SI
+	VMOVUPS (CX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	VMOVUPS 256(CX), Z5
+	VMOVUPS 320(CX), Z6
+	VMOVUPS 384(CX), Z7
+	VMOVUPS 448(CX), Z8
+	ADDQ    $0x00000200, CX
+	MOVQ    $0x0000000000000005, BX
 
 loop121:
-	VADDPS        (BX), Z1, Z1
-	VADDPS        3136(BX), Z3, Z3
-	VADDPS        6272(BX), Z5, Z5
-	VADDPS        9408(BX), Z7, Z7
-	VADDPS        64(BX), Z2, Z2
-	VADDPS        3200(BX), Z4, Z4
-	VADDPS        6336(BX), Z6, Z6
-	VADDPS        9472(BX), Z8, Z8
-	ADDQ          $0x00000080, BX
-	DECQ          SI
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        256(CX), Z5, Z5
+	VADDPS        320(CX), Z6, Z6
+	VADDPS        384(CX), Z7, Z7
+	VADDPS        448(CX), Z8, Z8
+	ADDQ          $0x00000200, CX
+	DECQ          BX
 	JNZ           loop121
-	VADDPS        (BX), Z1, Z1
-	VADDPS        3136(BX), Z3, Z3
-	VADDPS        6272(BX), Z5, Z5
-	VADDPS        9408(BX), Z7, Z7
+	VADDPS        (CX), Z1, Z1
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z8, Z4, Z4
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z4, Z2, Z2
 	VADDPS        Z2, Z1, Z1
-	VADDPS        Z4, Z3, Z3
-	VADDPS        Z6, Z5, Z5
-	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z1, Y2
 	VADDPS        Y1, Y2, Y2
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X2, X1, X1
-	VEXTRACTF64X4 $0x01, Z3, Y2
-	VADDPS        Y3, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X3
-	VADDPS        X2, X3, X3
-	VEXTRACTF64X4 $0x01, Z5, Y2
-	VADDPS        Y5, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X4
-	VADDPS        X2, X4, X4
-	VEXTRACTF64X4 $0x01, Z7, Y2
-	VADDPS        Y7, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X5
-	VADDPS        X2, X5, X5
-	VUNPCKLPS     X3, X1, X2
-	VUNPCKHPS     X3, X1, X1
-	VADDPS        X1, X2, X2
-	VUNPCKLPS     X5, X4, X1
-	VUNPCKHPS     X5, X4, X3
-	VADDPS        X3, X1, X1
-	VMOVLHPS      X1, X2, X3
-	VMOVHLPS      X2, X1, X1
-	VADDPS        X1, X3, X3
-	VDIVPS        X0, X3, X3
-	VMOVUPS       X3, (AX)
-	ADDQ          $0x00003100, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDPS        X2, X1, X1
+	VDIVSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000004, AX
 	DECQ          DX
 	JNZ           loop120
 	VZEROUPPER
