@@ -52,6 +52,19 @@ func (e *emitter) identity(max bool) reg.VecVirtual {
 	return e.zero()
 }
 
+// poolConstants returns the registers a squeeze needs besides its
+// accumulators: for a max with a tail, −Inf to fill the lanes past it (nil
+// otherwise); for an average, the divisor Plane in every lane (nil for max).
+func (e *emitter) poolConstants(k Squeeze, t *tail) (fill, div reg.VecVirtual) {
+	if k.Max && t != nil {
+		fill = e.broadcast(float32(math.Inf(-1)))
+	}
+	if !k.Max {
+		div = e.broadcast(float32(k.Plane))
+	}
+	return fill, div
+}
+
 // accumulate folds the vector at m into acc.
 func (e *emitter) accumulate(max bool, acc reg.VecVirtual, m operand.Mem) {
 	if !max {
@@ -78,13 +91,7 @@ const (
 func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 	L := e.isa.Lanes
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
-	var fill, div reg.VecVirtual
-	if k.Max && t != nil {
-		fill = e.broadcast(float32(math.Inf(-1)))
-	}
-	if !k.Max {
-		div = e.broadcast(float32(k.Plane))
-	}
+	fill, div := e.poolConstants(k, t)
 	planeBytes := 4 * k.Plane
 	channels := func(r int, out *tail) {
 		acc := e.vecs(r)
@@ -140,13 +147,7 @@ func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
 	L := e.isa.Lanes
 	const unroll = 8
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
-	var fill, div reg.VecVirtual
-	if k.Max && t != nil {
-		fill = e.broadcast(float32(math.Inf(-1)))
-	}
-	if !k.Max {
-		div = e.broadcast(float32(k.Plane))
-	}
+	fill, div := e.poolConstants(k, t)
 	e.Commentf("Reduce %d channels of %d positions, one at a time.", k.C, k.Plane)
 	e.repeat(k.C, func() {
 		acc := e.vecs(unroll)
@@ -190,14 +191,7 @@ func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
 func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 	L := e.isa.Lanes
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
-	var fill reg.VecVirtual
-	if k.Max && t != nil {
-		fill = e.broadcast(float32(math.Inf(-1)))
-	}
-	var div reg.VecVirtual
-	if !k.Max {
-		div = e.broadcast(float32(k.Plane))
-	}
+	fill, div := e.poolConstants(k, t)
 	planeBytes := 4 * k.Plane
 	const unrollMax = 8 // chunks per channel written out without a loop
 
@@ -358,14 +352,7 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
 	L := e.isa.Lanes
 	vectors, t := (k.C+L-1)/L, e.newTail(k.C%L)
-	var fill reg.VecVirtual
-	if k.Max && t != nil {
-		fill = e.broadcast(float32(math.Inf(-1)))
-	}
-	var div reg.VecVirtual
-	if !k.Max {
-		div = e.broadcast(float32(k.Plane))
-	}
+	fill, div := e.poolConstants(k, t)
 	rowBytes := 4 * k.C
 	block := e.isa.Regs/2 - 2
 
