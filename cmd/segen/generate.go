@@ -22,7 +22,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q; flags go before nothing else", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q: generate takes only flags", fs.Arg(0))
 	}
 	if *spec == "" || (*out == "" && !*plan) {
 		fs.Usage()
