@@ -122,8 +122,12 @@ func (j *convJob) Run(worker, task int) {
 	p0 := task % j.colBlocks * j.perBlock
 	p1 := min(j.panels, p0+j.perBlock)
 	sc := &j.scratch[worker]
-	for k0 := 0; k0 < k; k0 += e.kc {
-		kb := min(e.kc, k-k0)
+	// Depth blocks of equal size: K = 576 (3×3×64) runs as 2×288, not
+	// 256 + 256 + 64, whose short last block pays a C pass for little work.
+	blocks := (k + e.kc - 1) / e.kc
+	step := (k + blocks - 1) / blocks
+	for k0 := 0; k0 < k; k0 += step {
+		kb := min(step, k-k0)
 		a, lda := j.g.blockA(sc.pack, j.src, m0, m1, k0, kb, mr)
 		flags := tileAccumulate
 		if k0 == 0 {
