@@ -281,23 +281,43 @@ func (f *File) FCAny(name string, isa ISA, act Activation) {
 	rowBytes := e.bytesOf(k)
 	d := e.copyPointer(dst)
 	r := e.copyPointer(rows)
-	e.Comment("dst = W·x, one row at a time.")
+	e.Comment("dst = W·x, one row at a time, four accumulators in flight.")
+	const unroll = 4
 	e.loop(r, func() {
-		acc := e.zero()
+		acc := make([]reg.VecVirtual, unroll)
+		for i := range acc {
+			acc[i] = e.zero()
+		}
 		pw, px := e.copyPointer(w), e.copyPointer(x)
-		n := e.vectorsOf(k)
-		e.loop(n, func() {
+		step := func(a reg.VecVirtual, off int) {
 			xv := e.vec()
-			e.load(mem(px, 0), xv)
-			e.VFMADD231PS(mem(pw, 0), xv, acc)
+			e.load(mem(px, off), xv)
+			e.VFMADD231PS(mem(pw, off), xv, a)
+		}
+		n := e.vectorsOf(k)
+		steps := e.copyPointer(n)
+		e.SHRQ(operand.U8(2), steps)
+		e.loop(steps, func() {
+			for i, a := range acc {
+				step(a, i*4*L)
+			}
+			e.advance(pw, unroll*4*L)
+			e.advance(px, unroll*4*L)
+		})
+		e.ANDQ(operand.U32(unroll-1), n)
+		e.loop(n, func() {
+			step(acc[0], 0)
 			e.advance(pw, 4*L)
 			e.advance(px, 4*L)
 		})
 		xv, wv := e.vec(), e.vec()
 		e.loadTail(mem(px, 0), t, xv, nil)
 		e.loadTail(mem(pw, 0), t, wv, nil)
-		e.VFMADD231PS(wv, xv, acc)
-		e.VMOVSS(e.reduce1(false, acc), mem(d, 0))
+		e.VFMADD231PS(wv, xv, acc[1])
+		e.VADDPS(acc[1], acc[0], acc[0])
+		e.VADDPS(acc[3], acc[2], acc[2])
+		e.VADDPS(acc[2], acc[0], acc[0])
+		e.VMOVSS(e.reduce1(false, acc[0]), mem(d, 0))
 		e.ADDQ(rowBytes, w)
 		e.advance(d, 4)
 	})

@@ -479,30 +479,57 @@ TEXT ·fcReLUAVX2(SB), NOSPLIT, $0-96
 	MOVQ    AX, R8
 	MOVQ    BX, R9
 
-	// dst = W·x, one row at a time.
+	// dst = W·x, one row at a time, four accumulators in flight.
 loop37:
 	TESTQ  R9, R9
 	JZ     loop38
 	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
 	MOVQ   CX, R10
 	MOVQ   DX, R11
 	MOVQ   SI, R12
 	SHRQ   $0x03, R12
+	MOVQ   R12, R13
+	SHRQ   $0x02, R13
 
 loop39:
-	TESTQ       R12, R12
+	TESTQ       R13, R13
 	JZ          loop40
-	VMOVUPS     (R11), Y2
-	VFMADD231PS (R10), Y2, Y1
-	ADDQ        $0x00000020, R10
-	ADDQ        $0x00000020, R11
-	DECQ        R12
+	VMOVUPS     (R11), Y5
+	VFMADD231PS (R10), Y5, Y1
+	VMOVUPS     32(R11), Y5
+	VFMADD231PS 32(R10), Y5, Y2
+	VMOVUPS     64(R11), Y5
+	VFMADD231PS 64(R10), Y5, Y3
+	VMOVUPS     96(R11), Y5
+	VFMADD231PS 96(R10), Y5, Y4
+	ADDQ        $0x00000080, R10
+	ADDQ        $0x00000080, R11
+	DECQ        R13
 	JMP         loop39
 
 loop40:
-	VMASKMOVPS   (R11), Y0, Y2
-	VMASKMOVPS   (R10), Y0, Y3
-	VFMADD231PS  Y3, Y2, Y1
+	ANDQ $0x00000003, R12
+
+loop41:
+	TESTQ       R12, R12
+	JZ          loop42
+	VMOVUPS     (R11), Y5
+	VFMADD231PS (R10), Y5, Y1
+	ADDQ        $0x00000020, R10
+	ADDQ        $0x00000020, R11
+	DECQ        R12
+	JMP         loop41
+
+loop42:
+	VMASKMOVPS   (R11), Y0, Y5
+	VMASKMOVPS   (R10), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y3, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
 	VMOVHLPS     X2, X2, X1
@@ -520,7 +547,7 @@ loop38:
 	MOVQ    b_base+72(FP), CX
 	MOVQ    b_len+80(FP), DX
 	TESTQ   DX, DX
-	JZ      loop41
+	JZ      loop43
 	MOVQ    BX, DX
 	ANDQ    $0x00000007, DX
 	MOVQ    $0x00000008, SI
@@ -532,9 +559,9 @@ loop38:
 	MOVQ    BX, DX
 	SHRQ    $0x03, DX
 
-loop43:
+loop45:
 	TESTQ   DX, DX
-	JZ      loop44
+	JZ      loop46
 	VMOVUPS (AX), Y2
 	VMOVUPS (CX), Y3
 	VADDPS  Y3, Y2, Y2
@@ -543,17 +570,17 @@ loop43:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JMP     loop43
+	JMP     loop45
 
-loop44:
+loop46:
 	VMASKMOVPS (AX), Y0, Y2
 	VMASKMOVPS (CX), Y0, Y3
 	VADDPS     Y3, Y2, Y2
 	VMAXPS     Y2, Y1, Y2
 	VMASKMOVPS Y2, Y0, (AX)
-	JMP        loop42
+	JMP        loop44
 
-loop41:
+loop43:
 	MOVQ    BX, CX
 	ANDQ    $0x00000007, CX
 	MOVQ    $0x00000008, DX
@@ -564,22 +591,22 @@ loop41:
 	MOVQ    BX, CX
 	SHRQ    $0x03, CX
 
-loop45:
+loop47:
 	TESTQ   CX, CX
-	JZ      loop46
+	JZ      loop48
 	VMOVUPS (AX), Y2
 	VMAXPS  Y2, Y1, Y2
 	VMOVUPS Y2, (AX)
 	ADDQ    $0x00000020, AX
 	DECQ    CX
-	JMP     loop45
+	JMP     loop47
 
-loop46:
+loop48:
 	VMASKMOVPS (AX), Y0, Y2
 	VMAXPS     Y2, Y1, Y2
 	VMASKMOVPS Y2, Y0, (AX)
 
-loop42:
+loop44:
 	VZEROUPPER
 	RET
 
@@ -602,30 +629,57 @@ TEXT ·fcSigmoidAVX2(SB), NOSPLIT, $0-96
 	MOVQ    AX, R8
 	MOVQ    BX, R9
 
-	// dst = W·x, one row at a time.
-loop47:
+	// dst = W·x, one row at a time, four accumulators in flight.
+loop49:
 	TESTQ  R9, R9
-	JZ     loop48
+	JZ     loop50
 	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
 	MOVQ   CX, R10
 	MOVQ   DX, R11
 	MOVQ   SI, R12
 	SHRQ   $0x03, R12
+	MOVQ   R12, R13
+	SHRQ   $0x02, R13
 
-loop49:
+loop51:
+	TESTQ       R13, R13
+	JZ          loop52
+	VMOVUPS     (R11), Y5
+	VFMADD231PS (R10), Y5, Y1
+	VMOVUPS     32(R11), Y5
+	VFMADD231PS 32(R10), Y5, Y2
+	VMOVUPS     64(R11), Y5
+	VFMADD231PS 64(R10), Y5, Y3
+	VMOVUPS     96(R11), Y5
+	VFMADD231PS 96(R10), Y5, Y4
+	ADDQ        $0x00000080, R10
+	ADDQ        $0x00000080, R11
+	DECQ        R13
+	JMP         loop51
+
+loop52:
+	ANDQ $0x00000003, R12
+
+loop53:
 	TESTQ       R12, R12
-	JZ          loop50
-	VMOVUPS     (R11), Y2
-	VFMADD231PS (R10), Y2, Y1
+	JZ          loop54
+	VMOVUPS     (R11), Y5
+	VFMADD231PS (R10), Y5, Y1
 	ADDQ        $0x00000020, R10
 	ADDQ        $0x00000020, R11
 	DECQ        R12
-	JMP         loop49
+	JMP         loop53
 
-loop50:
-	VMASKMOVPS   (R11), Y0, Y2
-	VMASKMOVPS   (R10), Y0, Y3
-	VFMADD231PS  Y3, Y2, Y1
+loop54:
+	VMASKMOVPS   (R11), Y0, Y5
+	VMASKMOVPS   (R10), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y3, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
 	VMOVHLPS     X2, X2, X1
@@ -636,14 +690,14 @@ loop50:
 	ADDQ         DI, CX
 	ADDQ         $0x00000004, R8
 	DECQ         R9
-	JMP          loop47
+	JMP          loop49
 
-loop48:
+loop50:
 	// dst = Sigmoid(dst + b)
 	MOVQ    b_base+72(FP), CX
 	MOVQ    b_len+80(FP), DX
 	TESTQ   DX, DX
-	JZ      loop51
+	JZ      loop55
 	MOVQ    BX, DX
 	ANDQ    $0x00000007, DX
 	MOVQ    $0x00000008, SI
@@ -654,9 +708,9 @@ loop48:
 	MOVQ    BX, DX
 	SHRQ    $0x03, DX
 
-loop53:
+loop57:
 	TESTQ        DX, DX
-	JZ           loop54
+	JZ           loop58
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -699,9 +753,9 @@ loop53:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JMP          loop53
+	JMP          loop57
 
-loop54:
+loop58:
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -741,9 +795,9 @@ loop54:
 	VADDPS       Y1, Y2, Y2
 	VDIVPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (AX)
-	JMP          loop52
+	JMP          loop56
 
-loop51:
+loop55:
 	MOVQ    BX, CX
 	ANDQ    $0x00000007, CX
 	MOVQ    $0x00000008, DX
@@ -753,9 +807,9 @@ loop51:
 	MOVQ    BX, CX
 	SHRQ    $0x03, CX
 
-loop55:
+loop59:
 	TESTQ        CX, CX
-	JZ           loop56
+	JZ           loop60
 	VMOVUPS      (AX), Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -795,9 +849,9 @@ loop55:
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JMP          loop55
+	JMP          loop59
 
-loop56:
+loop60:
 	VMASKMOVPS   (AX), Y0, Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -836,7 +890,7 @@ loop56:
 	VDIVPS       Y2, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (AX)
 
-loop52:
+loop56:
 	VZEROUPPER
 	RET
 
@@ -855,22 +909,22 @@ TEXT ·squeezeAvgNCHWAVX512(SB), NOSPLIT, $0-56
 	VXORPS     X0, X0, X0
 	VCVTSI2SSQ BX, X0, X0
 
-loop57:
+loop61:
 	TESTQ  DX, DX
-	JZ     loop58
+	JZ     loop62
 	VXORPS Z1, Z1, Z1
 	MOVQ   BX, SI
 	SHRQ   $0x04, SI
 
-loop59:
+loop63:
 	TESTQ  SI, SI
-	JZ     loop60
+	JZ     loop64
 	VADDPS (CX), Z1, Z1
 	ADDQ   $0x00000040, CX
 	DECQ   SI
-	JMP    loop59
+	JMP    loop63
 
-loop60:
+loop64:
 	VMOVUPS.Z     (CX), K1, Z2
 	VADDPS        Z2, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y2
@@ -888,9 +942,9 @@ loop60:
 	LEAQ          (CX)(SI*4), CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JMP           loop57
+	JMP           loop61
 
-loop58:
+loop62:
 	VZEROUPPER
 	RET
 
@@ -908,25 +962,25 @@ TEXT ·squeezeMaxNCHWAVX512(SB), NOSPLIT, $0-56
 	BZHIL        SI, DI, SI
 	KMOVW        SI, K1
 
-loop61:
+loop65:
 	TESTQ        DX, DX
-	JZ           loop62
+	JZ           loop66
 	VBROADCASTSS consts<>+0(SB), Z1
 	MOVQ         BX, SI
 	SHRQ         $0x04, SI
 
-loop63:
+loop67:
 	TESTQ   SI, SI
-	JZ      loop64
+	JZ      loop68
 	VMOVUPS (CX), Z2
 	VMAXPS  Z2, Z1, Z3
 	VMAXPS  Z1, Z2, Z1
 	VORPS   Z3, Z1, Z1
 	ADDQ    $0x00000040, CX
 	DECQ    SI
-	JMP     loop63
+	JMP     loop67
 
-loop64:
+loop68:
 	VMOVAPS       Z0, Z2
 	VMOVUPS       (CX), K1, Z2
 	VMAXPS        Z2, Z1, Z3
@@ -954,9 +1008,9 @@ loop64:
 	LEAQ          (CX)(SI*4), CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JMP           loop61
+	JMP           loop65
 
-loop62:
+loop66:
 	VZEROUPPER
 	RET
 
@@ -976,25 +1030,25 @@ TEXT ·scaleNCHWAVX512(SB), NOSPLIT, $0-80
 	MOVQ  SI, DI
 	ANDQ  $0x0000000f, DI
 
-loop65:
+loop69:
 	TESTQ        BX, BX
-	JZ           loop66
+	JZ           loop70
 	VBROADCASTSS (DX), Z0
 	MOVQ         SI, R8
 	SHRQ         $0x04, R8
 
-loop67:
+loop71:
 	TESTQ   R8, R8
-	JZ      loop68
+	JZ      loop72
 	VMOVUPS (CX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, AX
 	DECQ    R8
-	JMP     loop67
+	JMP     loop71
 
-loop68:
+loop72:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -1002,9 +1056,9 @@ loop68:
 	LEAQ      (AX)(DI*4), AX
 	ADDQ      $0x00000004, DX
 	DECQ      BX
-	JMP       loop65
+	JMP       loop69
 
-loop66:
+loop70:
 	VZEROUPPER
 	RET
 
@@ -1026,16 +1080,16 @@ TEXT ·scaleAddReLUNCHWAVX512(SB), NOSPLIT, $0-104
 	MOVQ   DI, R8
 	ANDQ   $0x0000000f, R8
 
-loop69:
+loop73:
 	TESTQ        SI, SI
-	JZ           loop70
+	JZ           loop74
 	VBROADCASTSS (DX), Z1
 	MOVQ         DI, R9
 	SHRQ         $0x04, R9
 
-loop71:
+loop75:
 	TESTQ       R9, R9
-	JZ          loop72
+	JZ          loop76
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -1044,9 +1098,9 @@ loop71:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, BX
 	DECQ        R9
-	JMP         loop71
+	JMP         loop75
 
-loop72:
+loop76:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -1057,9 +1111,9 @@ loop72:
 	LEAQ        (BX)(R8*4), BX
 	ADDQ        $0x00000004, DX
 	DECQ        SI
-	JMP         loop69
+	JMP         loop73
 
-loop70:
+loop74:
 	VZEROUPPER
 	RET
 
@@ -1082,43 +1136,43 @@ TEXT ·squeezeAvgNHWCAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS X0, Z0
 	SHRQ         $0x04, DX
 
-loop73:
+loop77:
 	TESTQ  DX, DX
-	JZ     loop74
+	JZ     loop78
 	VXORPS Z1, Z1, Z1
 	MOVQ   CX, DI
 	MOVQ   BX, R8
 
-loop75:
+loop79:
 	TESTQ  R8, R8
-	JZ     loop76
+	JZ     loop80
 	VADDPS (DI), Z1, Z1
 	ADDQ   SI, DI
 	DECQ   R8
-	JMP    loop75
+	JMP    loop79
 
-loop76:
+loop80:
 	VDIVPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, AX
 	DECQ    DX
-	JMP     loop73
+	JMP     loop77
 
-loop74:
+loop78:
 	VXORPS Z1, Z1, Z1
 	MOVQ   BX, DX
 
-loop77:
+loop81:
 	TESTQ     DX, DX
-	JZ        loop78
+	JZ        loop82
 	VMOVUPS.Z (CX), K1, Z2
 	VADDPS    Z2, Z1, Z1
 	ADDQ      SI, CX
 	DECQ      DX
-	JMP       loop77
+	JMP       loop81
 
-loop78:
+loop82:
 	VDIVPS  Z0, Z1, Z1
 	VMOVUPS Z1, K1, (AX)
 	VZEROUPPER
@@ -1141,38 +1195,38 @@ TEXT ·squeezeMaxNHWCAVX512(SB), NOSPLIT, $0-56
 	SHLQ         $0x02, SI
 	SHRQ         $0x04, DX
 
-loop79:
+loop83:
 	TESTQ        DX, DX
-	JZ           loop80
+	JZ           loop84
 	VBROADCASTSS consts<>+0(SB), Z1
 	MOVQ         CX, DI
 	MOVQ         BX, R8
 
-loop81:
+loop85:
 	TESTQ   R8, R8
-	JZ      loop82
+	JZ      loop86
 	VMOVUPS (DI), Z2
 	VMAXPS  Z2, Z1, Z3
 	VMAXPS  Z1, Z2, Z1
 	VORPS   Z3, Z1, Z1
 	ADDQ    SI, DI
 	DECQ    R8
-	JMP     loop81
+	JMP     loop85
 
-loop82:
+loop86:
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, AX
 	DECQ    DX
-	JMP     loop79
+	JMP     loop83
 
-loop80:
+loop84:
 	VBROADCASTSS consts<>+0(SB), Z1
 	MOVQ         BX, DX
 
-loop83:
+loop87:
 	TESTQ   DX, DX
-	JZ      loop84
+	JZ      loop88
 	VMOVAPS Z0, Z2
 	VMOVUPS (CX), K1, Z2
 	VMAXPS  Z2, Z1, Z3
@@ -1180,9 +1234,9 @@ loop83:
 	VORPS   Z3, Z1, Z1
 	ADDQ    SI, CX
 	DECQ    DX
-	JMP     loop83
+	JMP     loop87
 
-loop84:
+loop88:
 	VMOVUPS Z1, K1, (AX)
 	VZEROUPPER
 	RET
@@ -1203,16 +1257,16 @@ TEXT ·scaleNHWCAVX512(SB), NOSPLIT, $0-80
 	MOVQ  BX, DI
 	ANDQ  $0x0000000f, DI
 
-loop85:
+loop89:
 	TESTQ SI, SI
-	JZ    loop86
+	JZ    loop90
 	MOVQ  DX, R8
 	MOVQ  BX, R9
 	SHRQ  $0x04, R9
 
-loop87:
+loop91:
 	TESTQ   R9, R9
-	JZ      loop88
+	JZ      loop92
 	VMOVUPS (R8), Z0
 	VMOVUPS (CX), Z1
 	VMULPS  Z0, Z1, Z1
@@ -1221,9 +1275,9 @@ loop87:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, R8
 	DECQ    R9
-	JMP     loop87
+	JMP     loop91
 
-loop88:
+loop92:
 	VMOVUPS.Z (R8), K1, Z0
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
@@ -1231,9 +1285,9 @@ loop88:
 	LEAQ      (CX)(DI*4), CX
 	LEAQ      (AX)(DI*4), AX
 	DECQ      SI
-	JMP       loop85
+	JMP       loop89
 
-loop86:
+loop90:
 	VZEROUPPER
 	RET
 
@@ -1255,16 +1309,16 @@ TEXT ·scaleAddReLUNHWCAVX512(SB), NOSPLIT, $0-104
 	MOVQ   SI, R8
 	ANDQ   $0x0000000f, R8
 
-loop89:
+loop93:
 	TESTQ DI, DI
-	JZ    loop90
+	JZ    loop94
 	MOVQ  DX, R9
 	MOVQ  SI, R10
 	SHRQ  $0x04, R10
 
-loop91:
+loop95:
 	TESTQ       R10, R10
-	JZ          loop92
+	JZ          loop96
 	VMOVUPS     (R9), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -1275,9 +1329,9 @@ loop91:
 	ADDQ        $0x00000040, BX
 	ADDQ        $0x00000040, R9
 	DECQ        R10
-	JMP         loop91
+	JMP         loop95
 
-loop92:
+loop96:
 	VMOVUPS.Z   (R9), K1, Z1
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
@@ -1288,9 +1342,9 @@ loop92:
 	LEAQ        (AX)(R8*4), AX
 	LEAQ        (BX)(R8*4), BX
 	DECQ        DI
-	JMP         loop89
+	JMP         loop93
 
-loop90:
+loop94:
 	VZEROUPPER
 	RET
 
@@ -1312,30 +1366,57 @@ TEXT ·fcReLUAVX512(SB), NOSPLIT, $0-96
 	MOVQ  AX, R8
 	MOVQ  BX, R9
 
-	// dst = W·x, one row at a time.
-loop93:
+	// dst = W·x, one row at a time, four accumulators in flight.
+loop97:
 	TESTQ  R9, R9
-	JZ     loop94
+	JZ     loop98
 	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
 	MOVQ   CX, R10
 	MOVQ   DX, R11
 	MOVQ   SI, R12
 	SHRQ   $0x04, R12
+	MOVQ   R12, R13
+	SHRQ   $0x02, R13
 
-loop95:
+loop99:
+	TESTQ       R13, R13
+	JZ          loop100
+	VMOVUPS     (R11), Z4
+	VFMADD231PS (R10), Z4, Z0
+	VMOVUPS     64(R11), Z4
+	VFMADD231PS 64(R10), Z4, Z1
+	VMOVUPS     128(R11), Z4
+	VFMADD231PS 128(R10), Z4, Z2
+	VMOVUPS     192(R11), Z4
+	VFMADD231PS 192(R10), Z4, Z3
+	ADDQ        $0x00000100, R10
+	ADDQ        $0x00000100, R11
+	DECQ        R13
+	JMP         loop99
+
+loop100:
+	ANDQ $0x00000003, R12
+
+loop101:
 	TESTQ       R12, R12
-	JZ          loop96
-	VMOVUPS     (R11), Z1
-	VFMADD231PS (R10), Z1, Z0
+	JZ          loop102
+	VMOVUPS     (R11), Z4
+	VFMADD231PS (R10), Z4, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         loop95
+	JMP         loop101
 
-loop96:
-	VMOVUPS.Z     (R11), K1, Z1
-	VMOVUPS.Z     (R10), K1, Z2
-	VFMADD231PS   Z2, Z1, Z0
+loop102:
+	VMOVUPS.Z     (R11), K1, Z4
+	VMOVUPS.Z     (R10), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
@@ -1348,14 +1429,14 @@ loop96:
 	ADDQ          DI, CX
 	ADDQ          $0x00000004, R8
 	DECQ          R9
-	JMP           loop93
+	JMP           loop97
 
-loop94:
+loop98:
 	// dst = ReLU(dst + b)
 	MOVQ   b_base+72(FP), CX
 	MOVQ   b_len+80(FP), DX
 	TESTQ  DX, DX
-	JZ     loop97
+	JZ     loop103
 	MOVQ   BX, DX
 	ANDQ   $0x0000000f, DX
 	MOVL   $0xffffffff, SI
@@ -1366,9 +1447,9 @@ loop94:
 	MOVQ   BX, DX
 	SHRQ   $0x04, DX
 
-loop99:
+loop105:
 	TESTQ   DX, DX
-	JZ      loop100
+	JZ      loop106
 	VMOVUPS (AX), Z1
 	VMOVUPS (CX), Z2
 	VADDPS  Z2, Z1, Z1
@@ -1377,17 +1458,17 @@ loop99:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	DECQ    DX
-	JMP     loop99
+	JMP     loop105
 
-loop100:
+loop106:
 	VMOVUPS.Z (AX), K1, Z1
 	VMOVUPS.Z (CX), K1, Z2
 	VADDPS    Z2, Z1, Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, K1, (AX)
-	JMP       loop98
+	JMP       loop104
 
-loop97:
+loop103:
 	MOVQ   BX, CX
 	ANDQ   $0x0000000f, CX
 	MOVL   $0xffffffff, DX
@@ -1397,22 +1478,22 @@ loop97:
 	MOVQ   BX, CX
 	SHRQ   $0x04, CX
 
-loop101:
+loop107:
 	TESTQ   CX, CX
-	JZ      loop102
+	JZ      loop108
 	VMOVUPS (AX), Z1
 	VMAXPS  Z1, Z0, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	DECQ    CX
-	JMP     loop101
+	JMP     loop107
 
-loop102:
+loop108:
 	VMOVUPS.Z (AX), K1, Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, K1, (AX)
 
-loop98:
+loop104:
 	VZEROUPPER
 	RET
 
@@ -1434,30 +1515,57 @@ TEXT ·fcSigmoidAVX512(SB), NOSPLIT, $0-96
 	MOVQ  AX, R8
 	MOVQ  BX, R9
 
-	// dst = W·x, one row at a time.
-loop103:
+	// dst = W·x, one row at a time, four accumulators in flight.
+loop109:
 	TESTQ  R9, R9
-	JZ     loop104
+	JZ     loop110
 	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
 	MOVQ   CX, R10
 	MOVQ   DX, R11
 	MOVQ   SI, R12
 	SHRQ   $0x04, R12
+	MOVQ   R12, R13
+	SHRQ   $0x02, R13
 
-loop105:
+loop111:
+	TESTQ       R13, R13
+	JZ          loop112
+	VMOVUPS     (R11), Z4
+	VFMADD231PS (R10), Z4, Z0
+	VMOVUPS     64(R11), Z4
+	VFMADD231PS 64(R10), Z4, Z1
+	VMOVUPS     128(R11), Z4
+	VFMADD231PS 128(R10), Z4, Z2
+	VMOVUPS     192(R11), Z4
+	VFMADD231PS 192(R10), Z4, Z3
+	ADDQ        $0x00000100, R10
+	ADDQ        $0x00000100, R11
+	DECQ        R13
+	JMP         loop111
+
+loop112:
+	ANDQ $0x00000003, R12
+
+loop113:
 	TESTQ       R12, R12
-	JZ          loop106
-	VMOVUPS     (R11), Z1
-	VFMADD231PS (R10), Z1, Z0
+	JZ          loop114
+	VMOVUPS     (R11), Z4
+	VFMADD231PS (R10), Z4, Z0
 	ADDQ        $0x00000040, R10
 	ADDQ        $0x00000040, R11
 	DECQ        R12
-	JMP         loop105
+	JMP         loop113
 
-loop106:
-	VMOVUPS.Z     (R11), K1, Z1
-	VMOVUPS.Z     (R10), K1, Z2
-	VFMADD231PS   Z2, Z1, Z0
+loop114:
+	VMOVUPS.Z     (R11), K1, Z4
+	VMOVUPS.Z     (R10), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
@@ -1470,14 +1578,14 @@ loop106:
 	ADDQ          DI, CX
 	ADDQ          $0x00000004, R8
 	DECQ          R9
-	JMP           loop103
+	JMP           loop109
 
-loop104:
+loop110:
 	// dst = Sigmoid(dst + b)
 	MOVQ  b_base+72(FP), CX
 	MOVQ  b_len+80(FP), DX
 	TESTQ DX, DX
-	JZ    loop107
+	JZ    loop115
 	MOVQ  BX, DX
 	ANDQ  $0x0000000f, DX
 	MOVL  $0xffffffff, SI
@@ -1487,9 +1595,9 @@ loop104:
 	MOVQ  BX, DX
 	SHRQ  $0x04, DX
 
-loop109:
+loop117:
 	TESTQ        DX, DX
-	JZ           loop110
+	JZ           loop118
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -1532,9 +1640,9 @@ loop109:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JMP          loop109
+	JMP          loop117
 
-loop110:
+loop118:
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -1574,9 +1682,9 @@ loop110:
 	VADDPS       Z0, Z1, Z1
 	VDIVPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (AX)
-	JMP          loop108
+	JMP          loop116
 
-loop107:
+loop115:
 	MOVQ  BX, CX
 	ANDQ  $0x0000000f, CX
 	MOVL  $0xffffffff, DX
@@ -1585,9 +1693,9 @@ loop107:
 	MOVQ  BX, CX
 	SHRQ  $0x04, CX
 
-loop111:
+loop119:
 	TESTQ        CX, CX
-	JZ           loop112
+	JZ           loop120
 	VMOVUPS      (AX), Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -1627,9 +1735,9 @@ loop111:
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x00000040, AX
 	DECQ         CX
-	JMP          loop111
+	JMP          loop119
 
-loop112:
+loop120:
 	VMOVUPS.Z    (AX), K1, Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -1668,7 +1776,7 @@ loop112:
 	VDIVPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (AX)
 
-loop108:
+loop116:
 	VZEROUPPER
 	RET
 
