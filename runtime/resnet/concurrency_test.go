@@ -57,4 +57,19 @@ func TestThreadsAgree(t *testing.T) {
 	if !slices.Equal(one.Data, three.Data) {
 		t.Errorf("1 thread: %v\n3 threads: %v", one.Data, three.Data)
 	}
+	// With fewer images than threads, the SE tails split by pixels.
+	for _, n := range []int{1, 2} {
+		x := randomInput(n, 40, 36)
+		one, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		three, err := m.WithOptions(Options{Threads: 3}).Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(one.Data, three.Data) {
+			t.Errorf("batch %d, 1 thread: %v\n3 threads: %v", n, one.Data, three.Data)
+		}
+	}
 }

@@ -29,6 +29,8 @@ type Plan struct {
 	stemH, stemW int    // stem output size
 	steps        []step // one per block
 	se           seJob  // the SE call in progress, see seAddReLU
+	rows         rowsJob
+	z, gate      []float32 // one sample's squeeze and gate, for split SE tails
 }
 
 // step is one block at the plan's input size.
@@ -36,6 +38,18 @@ type step struct {
 	h, w   int       // block input size
 	oh, ow int       // block output size
 	kernel se.Kernel // nil without SE
+	parts  []rowPart // the SE tail split by rows, when there are fewer images than threads
+}
+
+// rowPart is a range of one image's pixels whose scale + residual add + ReLU
+// one task runs. With fewer images than threads, splitting each image's tail
+// by pixels keeps every thread busy (at batch 1 on two threads the tail on
+// one goroutine made SE cost 3–6 % instead of about 1 %). An NHWC run of
+// pixels is itself an NHWC activation, so each part has a kernel of its own
+// shape, looked up like any other.
+type rowPart struct {
+	start, rows int
+	kernel      se.Kernel
 }
 
 // NewPlan prepares a forward pass for batches of n images of h×w pixels.
@@ -49,6 +63,7 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 	var size struct {
 		io, tmp [2]int
 		short   int
+		se      int
 	}
 	need := func(s *int, v int) { *s = max(*s, v) }
 
@@ -79,10 +94,10 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 			if err := shape.Validate(); err != nil {
 				return nil, fmt.Errorf("resnet: %s on %d×%d input: %w", m.arch.Name, h, w, err)
 			}
-			if m.opts.UseGeneric {
-				st.kernel = se.Generic(shape)
-			} else {
-				st.kernel = se.Lookup(shape)
+			st.kernel = m.seKernel(shape)
+			if threads := p.ws.Threads(); n < threads {
+				st.parts = m.splitRows(shape, threads)
+				need(&size.se, b.outC)
 			}
 			need(&size.io[(i+1)%2], n*ch*cw*b.outC)
 		}
@@ -95,7 +110,31 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 	}
 	p.short = make([]float32, size.short)
 	p.pooled = make([]float32, n*m.arch.Features())
+	p.z, p.gate = make([]float32, size.se), make([]float32, size.se)
 	return p, nil
+}
+
+// seKernel returns the SE kernel of shape s: se.Lookup's, or the generic
+// one when the model's options ask for it.
+func (m *Model) seKernel(s se.Shape) se.Kernel {
+	if m.opts.UseGeneric {
+		return se.Generic(s)
+	}
+	return se.Lookup(s)
+}
+
+// splitRows divides the pixels of an activation of shape s into one part
+// per thread.
+func (m *Model) splitRows(s se.Shape, threads int) []rowPart {
+	pixels := s.H * s.W
+	per := (pixels + threads - 1) / threads
+	var parts []rowPart
+	for start := 0; start < pixels; start += per {
+		rows := min(per, pixels-start)
+		sub := se.Shape{Layout: se.NHWC, C: s.C, H: rows, W: 1, Hidden: s.Hidden, Squeeze: s.Squeeze, Bias: s.Bias}
+		parts = append(parts, rowPart{start: start, rows: rows, kernel: m.seKernel(sub)})
+	}
+	return parts
 }
 
 // Kernels returns the SE kernel each block runs (nil for blocks without SE),
@@ -145,7 +184,7 @@ func (p *Plan) Forward(logits, x []float32) {
 			cur, ch, cw = dst, oh, ow
 		}
 		if b.se != nil {
-			p.seAddReLU(st.kernel, b.se, out, cur, shortcut)
+			p.seAddReLU(st, b.se, out, cur, shortcut)
 		}
 	}
 	last := p.steps[len(p.steps)-1]
@@ -153,16 +192,45 @@ func (p *Plan) Forward(logits, x []float32) {
 	m.fc.Forward(logits, p.pooled, n, ws)
 }
 
-// seAddReLU sets out = relu(SE(x) + shortcut) with kernel k, one sample per
-// task so a batch spreads over the workspace's goroutines.
-func (p *Plan) seAddReLU(k se.Kernel, params *se.Params, out, x, shortcut []float32) {
-	if p.n == 1 || p.ws.Threads() == 1 {
+// seAddReLU sets out = relu(SE(x) + shortcut) with the step's kernel: one
+// sample per task when the batch has a sample for every thread, else each
+// sample's squeeze and excitation in turn, with its scale + add + ReLU
+// split by pixels across the threads.
+func (p *Plan) seAddReLU(st step, params *se.Params, out, x, shortcut []float32) {
+	k := st.kernel
+	size := len(out) / p.n
+	switch {
+	case p.ws.Threads() == 1:
 		k.ForwardAddReLU(out, x, shortcut, params)
-		return
+	case st.parts == nil:
+		p.se = seJob{k: k, params: params, out: out, x: x, shortcut: shortcut, size: size}
+		p.ws.Parallel(p.n, &p.se)
+		p.se = seJob{}
+	default:
+		c := k.Shape().C
+		z, gate := p.z[:c], p.gate[:c]
+		for i := range p.n {
+			s, e := i*size, (i+1)*size
+			k.Squeeze(z, x[s:e])
+			k.Excite(gate, z, params)
+			p.rows = rowsJob{parts: st.parts, c: c, gate: gate, out: out[s:e], x: x[s:e], shortcut: shortcut[s:e]}
+			p.ws.Parallel(len(st.parts), &p.rows)
+		}
+		p.rows = rowsJob{}
 	}
-	p.se = seJob{k: k, params: params, out: out, x: x, shortcut: shortcut, size: len(out) / p.n}
-	p.ws.Parallel(p.n, &p.se)
-	p.se = seJob{}
+}
+
+// rowsJob is one sample's SE tail split by pixels; a task is one rowPart.
+type rowsJob struct {
+	parts                  []rowPart
+	c                      int
+	gate, out, x, shortcut []float32
+}
+
+func (j *rowsJob) Run(_, i int) {
+	part := j.parts[i]
+	s, e := part.start*j.c, (part.start+part.rows)*j.c
+	part.kernel.ScaleAddReLU(j.out[s:e], j.x[s:e], j.gate, j.shortcut[s:e])
 }
 
 // seJob is one SE tail over a batch; a task is one sample.
