@@ -30,6 +30,8 @@ func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
 			name, pool, k.Layout, k.C, k.Plane))
 	z, x := e.pointer("z"), e.pointer("x")
 	switch {
+	case k.Layout == se.NCHW && !k.Max && isa.opmask && k.Plane/isa.Lanes >= smallPlaneMin && k.Plane/isa.Lanes <= smallPlaneMax:
+		e.squeezeFlat(z, x, k)
 	case k.Layout == se.NCHW && k.Plane/isa.Lanes >= smallPlaneMin && k.Plane/isa.Lanes <= smallPlaneMax:
 		e.squeezeSmallPlanes(z, x, k)
 	case k.Layout == se.NCHW && k.Plane/isa.Lanes >= longPlane:
@@ -84,6 +86,64 @@ const (
 	smallPlaneMin = 4
 	smallPlaneMax = 12
 )
+
+// squeezeFlat averages small planes by reading the sample as one flat run
+// of vectors, Lanes channels (exactly Plane vectors) at a time. A plane
+// that is not a whole number of vectors makes every per-plane load straddle
+// two cache lines, which halves what L1 delivers; here every load is whole
+// (and aligned when x is), and a vector that holds the end of one plane and
+// the start of the next is added to both channels' accumulators under the
+// two halves of an opmask. reduceLanes then sums each accumulator.
+func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
+	L, P := e.isa.Lanes, k.Plane
+	div := e.broadcast(float32(P))
+	all := uint32(1)<<L - 1
+	group := func(r int, out *tail) {
+		acc := e.vecs(L)
+		for _, a := range acc {
+			e.zeroVec(a)
+		}
+		total := r * P
+		t := e.newTail(total % L)
+		for v := 0; v*L < total; v++ {
+			lo, hi := v*L, min(v*L+L, total)
+			c0, c1 := lo/P, (hi-1)/P
+			val := e.vec()
+			if hi-lo < L {
+				e.loadTail(mem(x, 4*lo), t, val, nil)
+			} else {
+				e.load(mem(x, 4*lo), val)
+			}
+			if c0 == c1 {
+				e.VADDPS(val, acc[c0], acc[c0])
+				continue
+			}
+			split := uint32(c1*P - lo) // lanes below go to c0, the rest to c1
+			k0, k1 := e.K(), e.K()
+			e.KMOVW(e.file.constant(1<<split-1), k0)
+			e.KMOVW(e.file.constant(all&^(1<<split-1)), k1)
+			e.VADDPS(val, acc[c0], k0, acc[c0])
+			e.VADDPS(val, acc[c1], k1, acc[c1])
+		}
+		res := e.reduceLanes(false, acc)
+		e.VDIVPS(div, res, res)
+		if out != nil {
+			e.storeTail(res, out, mem(z, 0))
+		} else {
+			e.store(res, mem(z, 0))
+		}
+	}
+	e.Commentf("Average %d channels of %d positions, %d channels (%d whole vectors) at a time.", k.C, P, L, P)
+	e.repeat(k.C/L, func() {
+		group(L, nil)
+		e.advance(x, 4*L*P)
+		e.advance(z, 4*L)
+	})
+	if r := k.C % L; r > 0 {
+		e.Commentf("The last %d channels.", r)
+		group(r, e.newTail(r))
+	}
+}
 
 // squeezeSmallPlanes reduces planes of a few vectors, Lanes channels at a
 // time: one accumulator per channel, then reduceLanes turns the Lanes
