@@ -86,7 +86,8 @@ func (e *emitter) broadcastInt(i int32) reg.VecVirtual {
 	return v
 }
 
-// zero returns a zeroed vector register.
+// zero returns a zeroed vector register. On ZMM registers VXORPS needs
+// AVX512DQ, as VORPS in maxNaN does: the AVX-512 kernels require F, VL and DQ.
 func (e *emitter) zero() reg.VecVirtual {
 	v := e.vec()
 	e.VXORPS(v, v, v)

@@ -99,9 +99,9 @@ func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
 	div := e.broadcast(float32(P))
 	all := uint32(1)<<L - 1
 	group := func(r int, out *tail) {
-		acc := e.vecs(L)
-		for _, a := range acc {
-			e.zeroVec(a)
+		acc := make([]reg.VecVirtual, L)
+		for i := range acc {
+			acc[i] = e.zero() // VXORPS: avo knows it reads nothing, unlike VPXORD
 		}
 		total := r * P
 		t := e.newTail(total % L)

@@ -55,8 +55,9 @@ func (p *Plan) renderSupported(constraint string, isas []asm.ISA) *jen.File {
 			var cond *jen.Statement
 			switch isa.Name {
 			case "avx512":
-				// The kernels use AVX-512F instructions on 128- and 256-bit registers too.
-				cond = jen.Qual(cpuPath, "X86").Dot("HasAVX512F").Op("&&").Qual(cpuPath, "X86").Dot("HasAVX512VL")
+				// The kernels use AVX-512F instructions on 128- and 256-bit
+				// registers too (VL), and VXORPS and VORPS on ZMM (DQ).
+				cond = jen.Qual(cpuPath, "X86").Dot("HasAVX512F").Op("&&").Qual(cpuPath, "X86").Dot("HasAVX512VL").Op("&&").Qual(cpuPath, "X86").Dot("HasAVX512DQ")
 			case "avx2":
 				cond = jen.Qual(cpuPath, "X86").Dot("HasAVX2").Op("&&").Qual(cpuPath, "X86").Dot("HasFMA")
 			}

@@ -8,7 +8,7 @@ import "golang.org/x/sys/cpu"
 // supported lists the instruction sets this CPU runs, best first.
 func supported() []isa {
 	s := []isa{}
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ {
 		s = append(s, isaAVX512)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

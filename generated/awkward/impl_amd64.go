@@ -507,6 +507,78 @@ func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res 
 	}
 }
 
+// squeeze runs squeezeC21Nchw<ISA> on one sample with the kernel's instruction set.
+func (k blockC21Nchw) squeeze(z *[21]float32, x *[2100]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC21NchwAVX512(z, x)
+	case isaAVX2:
+		squeezeC21NchwAVX2(z, x)
+	default:
+		squeezeC21NchwGo(z, x)
+	}
+}
+
+// scale runs scaleC21Nchw<ISA> on one sample with the kernel's instruction set.
+func (k blockC21Nchw) scale(dst, x *[2100]float32, s *[21]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC21NchwAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC21NchwAVX2(dst, x, s)
+	default:
+		scaleC21NchwGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC21Nchw<ISA> on one sample with the kernel's instruction set.
+func (k blockC21Nchw) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC21NchwAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC21NchwAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC21NchwGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
+func (k blockC18Nchw8x8) squeeze(z *[18]float32, x *[1152]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC18Nchw8x8AVX512(z, x)
+	case isaAVX2:
+		squeezeC18Nchw8x8AVX2(z, x)
+	default:
+		squeezeC18Nchw8x8Go(z, x)
+	}
+}
+
+// scale runs scaleC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
+func (k blockC18Nchw8x8) scale(dst, x *[1152]float32, s *[18]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC18Nchw8x8AVX512(dst, x, s)
+	case isaAVX2:
+		scaleC18Nchw8x8AVX2(dst, x, s)
+	default:
+		scaleC18Nchw8x8Go(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
+func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res *[1152]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC18Nchw8x8AVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC18Nchw8x8AVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC18Nchw8x8Go(dst, x, s, res)
+	}
+}
+
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
 func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	switch i {
@@ -816,5 +888,53 @@ func fc777x7SigmoidBias(i isa, dst *[777]float32, w *[5439]float32, x *[7]float3
 		fc777x7SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc777x7SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc4x21ReLUBias runs fc4x21ReLUBias<ISA> with the instruction set i.
+func fc4x21ReLUBias(i isa, dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32) {
+	switch i {
+	case isaAVX512:
+		fc4x21ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc4x21ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc4x21ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc21x4SigmoidBias runs fc21x4SigmoidBias<ISA> with the instruction set i.
+func fc21x4SigmoidBias(i isa, dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32) {
+	switch i {
+	case isaAVX512:
+		fc21x4SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc21x4SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc21x4SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc6x18ReLU runs fc6x18ReLU<ISA> with the instruction set i.
+func fc6x18ReLU(i isa, dst *[6]float32, w *[108]float32, x *[18]float32) {
+	switch i {
+	case isaAVX512:
+		fc6x18ReLUAVX512(dst, w, x)
+	case isaAVX2:
+		fc6x18ReLUAVX2(dst, w, x)
+	default:
+		fc6x18ReLUGo(dst, w, x)
+	}
+}
+
+// fc18x6Sigmoid runs fc18x6Sigmoid<ISA> with the instruction set i.
+func fc18x6Sigmoid(i isa, dst *[18]float32, w *[108]float32, x *[6]float32) {
+	switch i {
+	case isaAVX512:
+		fc18x6SigmoidAVX512(dst, w, x)
+	case isaAVX2:
+		fc18x6SigmoidAVX2(dst, w, x)
+	default:
+		fc18x6SigmoidGo(dst, w, x)
 	}
 }

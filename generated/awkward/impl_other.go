@@ -213,6 +213,36 @@ func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res 
 	scaleAddReLUC777NhwcGo(dst, x, s, res)
 }
 
+// squeeze runs squeezeC21Nchw<ISA> on one sample with the kernel's instruction set.
+func (k blockC21Nchw) squeeze(z *[21]float32, x *[2100]float32) {
+	squeezeC21NchwGo(z, x)
+}
+
+// scale runs scaleC21Nchw<ISA> on one sample with the kernel's instruction set.
+func (k blockC21Nchw) scale(dst, x *[2100]float32, s *[21]float32) {
+	scaleC21NchwGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC21Nchw<ISA> on one sample with the kernel's instruction set.
+func (k blockC21Nchw) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+	scaleAddReLUC21NchwGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
+func (k blockC18Nchw8x8) squeeze(z *[18]float32, x *[1152]float32) {
+	squeezeC18Nchw8x8Go(z, x)
+}
+
+// scale runs scaleC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
+func (k blockC18Nchw8x8) scale(dst, x *[1152]float32, s *[18]float32) {
+	scaleC18Nchw8x8Go(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
+func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res *[1152]float32) {
+	scaleAddReLUC18Nchw8x8Go(dst, x, s, res)
+}
+
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
 func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	fc8x96ReLUBiasGo(dst, w, x, b)
@@ -341,4 +371,24 @@ func fc7x777ReLUBias(i isa, dst *[7]float32, w *[5439]float32, x *[777]float32, 
 // fc777x7SigmoidBias runs fc777x7SigmoidBias<ISA> with the instruction set i.
 func fc777x7SigmoidBias(i isa, dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
 	fc777x7SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc4x21ReLUBias runs fc4x21ReLUBias<ISA> with the instruction set i.
+func fc4x21ReLUBias(i isa, dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32) {
+	fc4x21ReLUBiasGo(dst, w, x, b)
+}
+
+// fc21x4SigmoidBias runs fc21x4SigmoidBias<ISA> with the instruction set i.
+func fc21x4SigmoidBias(i isa, dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32) {
+	fc21x4SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc6x18ReLU runs fc6x18ReLU<ISA> with the instruction set i.
+func fc6x18ReLU(i isa, dst *[6]float32, w *[108]float32, x *[18]float32) {
+	fc6x18ReLUGo(dst, w, x)
+}
+
+// fc18x6Sigmoid runs fc18x6Sigmoid<ISA> with the instruction set i.
+func fc18x6Sigmoid(i isa, dst *[18]float32, w *[108]float32, x *[6]float32) {
+	fc18x6SigmoidGo(dst, w, x)
 }

@@ -214,6 +214,36 @@ func scaleC777NhwcAVX2(dst *[4662]float32, x *[4662]float32, s *[777]float32)
 //go:noescape
 func scaleAddReLUC777NhwcAVX2(dst *[4662]float32, x *[4662]float32, s *[777]float32, res *[4662]float32)
 
+// squeezeC21NchwAVX2 sets z[c] to the average of channel c of x, a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func squeezeC21NchwAVX2(z *[21]float32, x *[2100]float32)
+
+// scaleC21NchwAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleC21NchwAVX2(dst *[2100]float32, x *[2100]float32, s *[21]float32)
+
+// scaleAddReLUC21NchwAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleAddReLUC21NchwAVX2(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32)
+
+// squeezeC18Nchw8x8AVX2 sets z[c] to the average of channel c of x, a nchw sample of 18 channels × 64 positions.
+//
+//go:noescape
+func squeezeC18Nchw8x8AVX2(z *[18]float32, x *[1152]float32)
+
+// scaleC18Nchw8x8AVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 18 channels × 64 positions.
+//
+//go:noescape
+func scaleC18Nchw8x8AVX2(dst *[1152]float32, x *[1152]float32, s *[18]float32)
+
+// scaleAddReLUC18Nchw8x8AVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 18 channels × 64 positions.
+//
+//go:noescape
+func scaleAddReLUC18Nchw8x8AVX2(dst *[1152]float32, x *[1152]float32, s *[18]float32, res *[1152]float32)
+
 // fc8x96ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
 //go:noescape
@@ -343,6 +373,26 @@ func fc7x777ReLUBiasAVX2(dst *[7]float32, w *[5439]float32, x *[777]float32, b *
 //
 //go:noescape
 func fc777x7SigmoidBiasAVX2(dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32)
+
+// fc4x21ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 4×21 row-major W.
+//
+//go:noescape
+func fc4x21ReLUBiasAVX2(dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32)
+
+// fc21x4SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 21×4 row-major W.
+//
+//go:noescape
+func fc21x4SigmoidBiasAVX2(dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32)
+
+// fc6x18ReLUAVX2 sets dst = ReLU(W·x) for a 6×18 row-major W.
+//
+//go:noescape
+func fc6x18ReLUAVX2(dst *[6]float32, w *[108]float32, x *[18]float32)
+
+// fc18x6SigmoidAVX2 sets dst = Sigmoid(W·x) for a 18×6 row-major W.
+//
+//go:noescape
+func fc18x6SigmoidAVX2(dst *[18]float32, w *[108]float32, x *[6]float32)
 
 // squeezeOddNchwAVX512 sets z[c] to the average of channel c of x, a nchw sample of 96 channels × 143 positions.
 //
@@ -554,6 +604,36 @@ func scaleC777NhwcAVX512(dst *[4662]float32, x *[4662]float32, s *[777]float32)
 //go:noescape
 func scaleAddReLUC777NhwcAVX512(dst *[4662]float32, x *[4662]float32, s *[777]float32, res *[4662]float32)
 
+// squeezeC21NchwAVX512 sets z[c] to the average of channel c of x, a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func squeezeC21NchwAVX512(z *[21]float32, x *[2100]float32)
+
+// scaleC21NchwAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleC21NchwAVX512(dst *[2100]float32, x *[2100]float32, s *[21]float32)
+
+// scaleAddReLUC21NchwAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 21 channels × 100 positions.
+//
+//go:noescape
+func scaleAddReLUC21NchwAVX512(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32)
+
+// squeezeC18Nchw8x8AVX512 sets z[c] to the average of channel c of x, a nchw sample of 18 channels × 64 positions.
+//
+//go:noescape
+func squeezeC18Nchw8x8AVX512(z *[18]float32, x *[1152]float32)
+
+// scaleC18Nchw8x8AVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 18 channels × 64 positions.
+//
+//go:noescape
+func scaleC18Nchw8x8AVX512(dst *[1152]float32, x *[1152]float32, s *[18]float32)
+
+// scaleAddReLUC18Nchw8x8AVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 18 channels × 64 positions.
+//
+//go:noescape
+func scaleAddReLUC18Nchw8x8AVX512(dst *[1152]float32, x *[1152]float32, s *[18]float32, res *[1152]float32)
+
 // fc8x96ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
 //go:noescape
@@ -683,3 +763,23 @@ func fc7x777ReLUBiasAVX512(dst *[7]float32, w *[5439]float32, x *[777]float32, b
 //
 //go:noescape
 func fc777x7SigmoidBiasAVX512(dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32)
+
+// fc4x21ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 4×21 row-major W.
+//
+//go:noescape
+func fc4x21ReLUBiasAVX512(dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32)
+
+// fc21x4SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 21×4 row-major W.
+//
+//go:noescape
+func fc21x4SigmoidBiasAVX512(dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32)
+
+// fc6x18ReLUAVX512 sets dst = ReLU(W·x) for a 6×18 row-major W.
+//
+//go:noescape
+func fc6x18ReLUAVX512(dst *[6]float32, w *[108]float32, x *[18]float32)
+
+// fc18x6SigmoidAVX512 sets dst = Sigmoid(W·x) for a 18×6 row-major W.
+//
+//go:noescape
+func fc18x6SigmoidAVX512(dst *[18]float32, w *[108]float32, x *[6]float32)

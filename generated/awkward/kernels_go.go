@@ -465,6 +465,76 @@ func scaleAddReLUC777NhwcGo(dst, x *[4662]float32, s *[777]float32, res *[4662]f
 	}
 }
 
+// squeezeC21NchwGo sets z[c] to the average of channel c.
+func squeezeC21NchwGo(z *[21]float32, x *[2100]float32) {
+	for c := range z {
+		plane := (*[100]float32)(x[c*100:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 97; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
+		}
+		z[c] = ((s0 + s1) + (s2 + s3)) / 100
+	}
+}
+
+// scaleC21NchwGo sets dst = x × s per channel.
+func scaleC21NchwGo(dst, x *[2100]float32, s *[21]float32) {
+	for c, g := range s {
+		xs, ds := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC21NchwGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC21NchwGo(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:]), (*[100]float32)(res[c*100:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
+// squeezeC18Nchw8x8Go sets z[c] to the average of channel c.
+func squeezeC18Nchw8x8Go(z *[18]float32, x *[1152]float32) {
+	for c := range z {
+		plane := (*[64]float32)(x[c*64:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 61; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
+		}
+		z[c] = ((s0 + s1) + (s2 + s3)) / 64
+	}
+}
+
+// scaleC18Nchw8x8Go sets dst = x × s per channel.
+func scaleC18Nchw8x8Go(dst, x *[1152]float32, s *[18]float32) {
+	for c, g := range s {
+		xs, ds := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC18Nchw8x8Go sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC18Nchw8x8Go(dst, x *[1152]float32, s *[18]float32, res *[1152]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:]), (*[64]float32)(res[c*64:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
 // fc8x96ReLUBiasGo sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 func fc8x96ReLUBiasGo(dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	for i := range dst {
@@ -883,6 +953,75 @@ func fc777x7SigmoidBiasGo(dst *[777]float32, w *[5439]float32, x *[7]float32, b 
 		s1 += row[5] * x[5]
 		s2 += row[6] * x[6]
 		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc4x21ReLUBiasGo sets dst = ReLU(W·x + b) for a 4×21 row-major W.
+func fc4x21ReLUBiasGo(dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32) {
+	for i := range dst {
+		row := (*[21]float32)(w[i*21:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 18; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[20] * x[20]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc21x4SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 21×4 row-major W.
+func fc21x4SigmoidBiasGo(dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32) {
+	for i := range dst {
+		row := (*[4]float32)(w[i*4:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc6x18ReLUGo sets dst = ReLU(W·x) for a 6×18 row-major W.
+func fc6x18ReLUGo(dst *[6]float32, w *[108]float32, x *[18]float32) {
+	for i := range dst {
+		row := (*[18]float32)(w[i*18:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 15; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[16] * x[16]
+		s1 += row[17] * x[17]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc18x6SigmoidGo sets dst = Sigmoid(W·x) for a 18×6 row-major W.
+func fc18x6SigmoidGo(dst *[18]float32, w *[108]float32, x *[6]float32) {
+	for i := range dst {
+		row := (*[6]float32)(w[i*6:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 3; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[4] * x[4]
+		s1 += row[5] * x[5]
+		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
 }

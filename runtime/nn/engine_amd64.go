@@ -31,8 +31,10 @@ func init() {
 	avx2Engine.maxPool, avx2Engine.lanes = maxPoolAVX2, 8
 }
 
-func hasAVX2() bool   { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
-func hasAVX512() bool { return hasAVX2() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL }
+func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+func hasAVX512() bool {
+	return hasAVX2() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ // DQ: VORPS on ZMM in max pooling
+}
 
 // simdEngines returns the assembly engines this CPU runs, best first.
 func simdEngines() []*engine {

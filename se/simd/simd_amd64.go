@@ -9,10 +9,11 @@ import (
 )
 
 // supported lists the instruction sets this CPU runs, best first. The
-// runtime-sized tails use BZHI (BMI2) on AVX-512.
+// AVX-512 kernels need F, VL and DQ (VXORPS and VORPS on ZMM), and their
+// runtime-sized tails BZHI (BMI2).
 func supported() []isa {
 	var s []isa
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasBMI2 {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ && cpu.X86.HasBMI2 {
 		s = append(s, isaAVX512)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
