@@ -22,11 +22,12 @@ const (
 	GEMMAccumulate             // add what C holds (every later depth block)
 	GEMMResidual               // add res, laid out like C (the last depth block)
 	GEMMReLU                   // max(v, 0), NaN kept (the last depth block)
+	GEMMSum                    // add each column's sum over the rows written to sum[0:cols]
 )
 
 // GEMMSignature is the Go signature of every GEMM micro-kernel. Strides are
 // in float32 elements.
-const GEMMSignature = "func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)"
+const GEMMSignature = "func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)"
 
 // gemmUnroll is the number of depth steps per iteration of the main loop.
 const gemmUnroll = 4
@@ -39,8 +40,11 @@ const gemmUnroll = 4
 // 1×1 convolution, or a packed im2col block), and one packed B micro-panel
 // (kc rows of cols contiguous values). It then writes rows 0…rows-1 of the
 // tile to C (stride ldc): c = acc, plus bias when GEMMBias, plus C when
-// GEMMAccumulate, plus res when GEMMResidual, then ReLU when GEMMReLU. The
-// flags are tested once per row after the depth loop, never inside it.
+// GEMMAccumulate, plus res when GEMMResidual, then ReLU when GEMMReLU; with
+// GEMMSum it also adds the columns' sums of the rows written to sum — the
+// SE squeeze of the convolution's output, taken while the tile is in
+// registers instead of in another pass over memory. The flags are tested
+// once per row after the depth loop, never inside it.
 //
 // A is broadcast one value at a time (VBROADCASTSS) into a single register
 // that feeds the row's Vecs FMAs: one load per row and depth step, and the
@@ -50,7 +54,7 @@ const gemmUnroll = 4
 // packing and only two pointer increments per step.
 //
 // The caller guarantees that a holds (Rows-1)·lda + kc values, b kc·cols,
-// c and res (rows-1)·ldc + cols, bias cols when used, and rows ≤ Rows.
+// c and res (rows-1)·ldc + cols, bias and sum cols when used, and rows ≤ Rows.
 func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	cols := t.Cols(isa)
 	if t.Rows < 1 || t.Vecs < 1 || t.Rows*t.Vecs+t.Vecs+1 > isa.Regs {
@@ -131,6 +135,11 @@ func (e *emitter) gemmWriteBack(t GEMMTile, acc [][]reg.VecVirtual) {
 	e.Load(e.Param("flags"), flags)
 	zero := e.vec()
 	e.zeroVec(zero)
+	// The column sums take the registers B held in the depth loop.
+	sums := make([]reg.VecVirtual, t.Vecs)
+	for j := range sums {
+		sums[j] = e.zero()
+	}
 
 	end := e.label()
 	// whenFlag emits body guarded by a test of flag.
@@ -171,9 +180,17 @@ func (e *emitter) gemmWriteBack(t GEMMTile, acc [][]reg.VecVirtual) {
 		})
 		for j, v := range row {
 			e.store(v, mem(c, 4*L*j))
+			e.VADDPS(v, sums[j], sums[j])
 		}
 	}
 	e.Label(end)
+	whenFlag(GEMMSum, func() {
+		sum := e.pointer("sum")
+		for j, v := range sums {
+			e.VADDPS(mem(sum, 4*L*j), v, v)
+			e.store(v, mem(sum, 4*L*j))
+		}
+	})
 }
 
 // zeroVec clears v with an instruction every ISA level has (VXORPS on a

@@ -25,10 +25,14 @@ func (s ConvSpec) String() string {
 // Epilogue is what a convolution applies to each output value after adding
 // its bias, in this order: add Residual (same layout and length as the
 // output) when it is not nil, then ReLU when set. ReLU propagates NaN as
-// PyTorch's does.
+// PyTorch's does. When Sums is not nil (n×OutC values) it is set to each
+// image's per-channel sum of the output, summed in the write-back while the
+// tiles are still in registers: the squeeze of an SE block that follows,
+// without another pass over the output.
 type Epilogue struct {
 	Residual []float32
 	ReLU     bool
+	Sums     []float32
 }
 
 // Conv2d is a convolution with its weights packed once for the GEMM and a
@@ -79,9 +83,10 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 		panic(fmt.Sprintf("nn: %v: no output for %d×%d×%d input", s, n, h, w))
 	}
 	m, cols := n*oh*ow, s.OutC
-	if len(src) != n*h*w*s.InC || len(dst) != m*cols || (ep.Residual != nil && len(ep.Residual) != m*cols) {
-		panic(fmt.Sprintf("nn: %v on %d×%d×%d: len(src) = %d, len(dst) = %d, len(residual) = %d; want %d, %d",
-			s, n, h, w, len(src), len(dst), len(ep.Residual), n*h*w*s.InC, m*cols))
+	if len(src) != n*h*w*s.InC || len(dst) != m*cols || (ep.Residual != nil && len(ep.Residual) != m*cols) ||
+		(ep.Sums != nil && len(ep.Sums) != n*cols) {
+		panic(fmt.Sprintf("nn: %v on %d×%d×%d: len(src) = %d, len(dst) = %d, len(residual) = %d, len(sums) = %d; want %d, %d, %d",
+			s, n, h, w, len(src), len(dst), len(ep.Residual), len(ep.Sums), n*h*w*s.InC, m*cols, n*cols))
 	}
 	g := geometry{ConvSpec: s, h: h, w: w, oh: oh, ow: ow}
 
@@ -97,11 +102,44 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 	perBlock := (panels + colBlocks - 1) / colBlocks
 	colBlocks = (panels + perBlock - 1) / perBlock
 
-	ws.reserve(e.mc*e.kc, e.mr*e.nr)
-	ws.conv = convJob{c: c, g: g, dst: dst, src: src, ep: ep, scratch: ws.scratch,
+	ws.reserve((e.mc+e.mr)*e.kc, e.mr*e.nr)
+	job := convJob{c: c, g: g, dst: dst, src: src, ep: ep, scratch: ws.scratch,
 		m: m, colBlocks: colBlocks, perBlock: perBlock, panels: panels}
+	if ep.Sums != nil {
+		// Each row block sums into its own rows of partial, one per image
+		// it touches, so tasks never add to the same values; the rows are
+		// then added up in a fixed order, the same for any thread count.
+		job.pixels = oh * ow
+		job.span = min(n, e.mc/job.pixels+2)
+		ws.partial = grow(ws.partial, rowBlocks*job.span*cols)
+		job.partial = ws.partial[:rowBlocks*job.span*cols]
+		clear(job.partial)
+	}
+	ws.conv = job
 	ws.Parallel(rowBlocks*colBlocks, &ws.conv)
 	ws.conv = convJob{} // drop references to the caller's buffers
+	if ep.Sums != nil {
+		clear(ep.Sums)
+		for rb := range rowBlocks {
+			m0 := rb * e.mc
+			img0, img1 := m0/job.pixels, (min(m, m0+e.mc)-1)/job.pixels
+			for img := img0; img <= img1; img++ {
+				part := job.partial[(rb*job.span+img-img0)*cols:][:cols]
+				sum := ep.Sums[img*cols:][:cols]
+				for i, v := range part {
+					sum[i] += v
+				}
+			}
+		}
+	}
+}
+
+// grow returns buf if it holds n values, else a new slice of n.
+func grow(buf []float32, n int) []float32 {
+	if len(buf) >= n {
+		return buf
+	}
+	return make([]float32, n)
 }
 
 // convJob is one Conv2d.Forward call; a task is a (row block, column block).
@@ -112,6 +150,11 @@ type convJob struct {
 	ep                             Epilogue
 	scratch                        []scratch
 	m, colBlocks, perBlock, panels int
+
+	// With ep.Sums: the row blocks' per-image column sums, span images
+	// per row block, and the pixels of one image.
+	partial      []float32
+	span, pixels int
 }
 
 func (j *convJob) Run(worker, task int) {
@@ -128,7 +171,7 @@ func (j *convJob) Run(worker, task int) {
 	step := (k + blocks - 1) / blocks
 	for k0 := 0; k0 < k; k0 += step {
 		kb := min(step, k-k0)
-		a, lda := j.g.blockA(sc.pack, j.src, m0, m1, k0, kb, mr)
+		a, lda := j.g.blockA(sc.pack, j.src, m0, m1, k0, kb, mr, j.partial != nil)
 		flags := tileAccumulate
 		if k0 == 0 {
 			flags = tileBias
@@ -140,28 +183,38 @@ func (j *convJob) Run(worker, task int) {
 			if j.ep.ReLU {
 				flags |= tileReLU
 			}
+			if j.partial != nil {
+				flags |= tileSum
+			}
 		}
 		for p := p0; p < p1; p++ {
 			b := c.panels[(p*k+k0)*nr : (p*k+k0+kb)*nr]
 			col0 := p * nr
 			ncol := min(nr, cols-col0)
 			bias := c.bias[col0:]
-			for r := m0; r < m1; r += mr {
+			for r := m0; r < m1; {
 				ar := a[(r-m0)*lda:]
 				rows := min(mr, m1-r)
-				var res []float32
+				var res, sum []float32
 				if flags&tileResidual != 0 {
 					res = j.ep.Residual[r*cols+col0:]
 				}
+				if j.partial != nil {
+					// A tile's sums belong to one image: end it there.
+					img := r / j.pixels
+					rows = min(rows, (img+1)*j.pixels-r)
+					sum = j.partial[(task/j.colBlocks*j.span+img-m0/j.pixels)*cols+col0:]
+				}
 				out := j.dst[r*cols+col0:]
 				if ncol == nr {
-					e.kernel(kb, ar, lda, b, out, cols, rows, bias, res, flags)
-					continue
+					e.kernel(kb, ar, lda, b, out, cols, rows, bias, res, sum, flags)
+				} else {
+					// The last panel is narrower than the tile: compute the
+					// whole tile aside, write the valid columns.
+					e.kernel(kb, ar, lda, b, sc.tile, nr, mr, nil, nil, nil, 0)
+					writeTile(sc.tile, nr, out, cols, rows, ncol, bias, res, sum, flags)
 				}
-				// The last panel is narrower than the tile: compute the
-				// whole tile aside, write the valid columns.
-				e.kernel(kb, ar, lda, b, sc.tile, nr, mr, nil, nil, 0)
-				writeTile(sc.tile, nr, out, cols, rows, ncol, bias, res, flags)
+				r += rows
 			}
 		}
 	}

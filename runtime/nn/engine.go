@@ -30,7 +30,7 @@ type engine struct {
 // the write-back the flags select (tileBias, …). It checks every length and
 // panics on a mismatch; the assembly behind it never reads or writes
 // outside the slices it is given.
-type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int)
+type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int)
 
 // The write-back flags of a micro-kernel, applied in this order (the
 // values are asm.GEMMBias, …; a test checks).
@@ -39,19 +39,21 @@ const (
 	tileAccumulate             // c = acc + c: every later depth block
 	tileResidual               // + res (laid out like c): the last depth block
 	tileReLU                   // then max(v, 0), NaN kept: the last depth block
+	tileSum                    // add each column's sum over the rows written to sum
 )
 
 // checkTile panics unless the slices passed to a micro-kernel of e are long
 // enough for what it reads and writes.
-func (e *engine) checkTile(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int) {
+func (e *engine) checkTile(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
 	ok := kc >= 0 && lda >= 0 && ldc >= e.nr && rows >= 1 && rows <= e.mr &&
 		len(a) >= (e.mr-1)*lda+kc && len(a) > 0 && len(b) >= kc*e.nr &&
 		len(c) >= (rows-1)*ldc+e.nr &&
 		(flags&tileBias == 0 || len(bias) >= e.nr) &&
-		(flags&tileResidual == 0 || len(res) >= (rows-1)*ldc+e.nr)
+		(flags&tileResidual == 0 || len(res) >= (rows-1)*ldc+e.nr) &&
+		(flags&tileSum == 0 || len(sum) >= e.nr)
 	if !ok {
-		panic(fmt.Sprintf("nn: %s %d×%d micro-kernel: kc %d, lda %d, ldc %d, rows %d, flags %#x; len(a) %d, len(b) %d, len(c) %d, len(bias) %d, len(res) %d",
-			e.isa, e.mr, e.nr, kc, lda, ldc, rows, flags, len(a), len(b), len(c), len(bias), len(res)))
+		panic(fmt.Sprintf("nn: %s %d×%d micro-kernel: kc %d, lda %d, ldc %d, rows %d, flags %#x; len(a) %d, len(b) %d, len(c) %d, len(bias) %d, len(res) %d, len(sum) %d",
+			e.isa, e.mr, e.nr, kc, lda, ldc, rows, flags, len(a), len(b), len(c), len(bias), len(res), len(sum)))
 	}
 }
 

@@ -50,24 +50,27 @@ func simdEngines() []*engine {
 
 // asmKernelFunc is the signature of the generated micro-kernels
 // (asm.GEMMSignature).
-type asmKernelFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
+type asmKernelFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
 
 // asmKernel wraps an assembly micro-kernel with the length checks.
 func (e *engine) asmKernel(k asmKernelFunc) microKernel {
-	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int) {
-		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, flags)
-		var pb, pr *float32
+	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
+		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+		var pb, pr, ps *float32
 		if flags&tileBias != 0 {
 			pb = &bias[0]
 		}
 		if flags&tileResidual != 0 {
 			pr = &res[0]
 		}
+		if flags&tileSum != 0 {
+			ps = &sum[0]
+		}
 		pbk := (*float32)(nil)
 		if kc > 0 {
 			pbk = &b[0]
 		}
-		k(kc, &a[0], lda, pbk, &c[0], ldc, rows, pb, pr, flags)
+		k(kc, &a[0], lda, pbk, &c[0], ldc, rows, pb, pr, ps, flags)
 	}
 }
 

@@ -54,12 +54,16 @@ func (g *geometry) inPlace() bool {
 // blockA returns rows m0…m1-1, depths k0…k0+kb-1 of the im2col matrix of
 // src as a row-major matrix a with row stride lda, readable for whole
 // mr-row tiles: a holds (padded-1)·lda + kb values, padded = m1-m0 rounded
-// up to mr. A 1×1 stride-1 convolution returns a view of src (no copy) when
-// the padding rows exist in it; anything else is copied into pack with
-// zeros for the window's padding and for the padding rows.
-func (g *geometry) blockA(pack, src []float32, m0, m1, k0, kb, mr int) (a []float32, lda int) {
+// up to mr, or with anyStart m1-m0+mr-1, for tiles that may start on any
+// row (at image boundaries). A 1×1 stride-1 convolution returns a view of
+// src (no copy) when the padding rows exist in it; anything else is copied
+// into pack with zeros for the window's padding and for the padding rows.
+func (g *geometry) blockA(pack, src []float32, m0, m1, k0, kb, mr int, anyStart bool) (a []float32, lda int) {
 	rows := m1 - m0
 	padded := (rows + mr - 1) / mr * mr
+	if anyStart {
+		padded = rows + mr - 1
+	}
 	if g.inPlace() {
 		if start := m0*g.InC + k0; start+(padded-1)*g.InC+kb <= len(src) {
 			return src[start:], g.InC

@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func gemm14x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
-// Requires: AVX, AVX512F
-TEXT ·gemm14x32AVX512(SB), NOSPLIT, $0-80
+// func gemm14x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm14x32AVX512(SB), NOSPLIT, $0-88
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -295,8 +295,10 @@ loop4:
 	MOVQ   ldc+40(FP), BX
 	SHLQ   $0x02, BX
 	MOVQ   rows+48(FP), SI
-	MOVQ   flags+72(FP), DI
+	MOVQ   flags+80(FP), DI
 	VPXORD Z31, Z31, Z31
+	VXORPS Z28, Z28, Z28
+	VXORPS Z29, Z29, Z29
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
@@ -324,7 +326,9 @@ loop8:
 
 loop9:
 	VMOVUPS Z0, (AX)
+	VADDPS  Z0, Z28, Z28
 	VMOVUPS Z1, 64(AX)
+	VADDPS  Z1, Z29, Z29
 	CMPQ    SI, $0x00000001
 	JLE     loop5
 	ADDQ    BX, AX
@@ -354,7 +358,9 @@ loop12:
 
 loop13:
 	VMOVUPS Z2, (AX)
+	VADDPS  Z2, Z28, Z28
 	VMOVUPS Z3, 64(AX)
+	VADDPS  Z3, Z29, Z29
 	CMPQ    SI, $0x00000002
 	JLE     loop5
 	ADDQ    BX, AX
@@ -384,7 +390,9 @@ loop16:
 
 loop17:
 	VMOVUPS Z4, (AX)
+	VADDPS  Z4, Z28, Z28
 	VMOVUPS Z5, 64(AX)
+	VADDPS  Z5, Z29, Z29
 	CMPQ    SI, $0x00000003
 	JLE     loop5
 	ADDQ    BX, AX
@@ -414,7 +422,9 @@ loop20:
 
 loop21:
 	VMOVUPS Z6, (AX)
+	VADDPS  Z6, Z28, Z28
 	VMOVUPS Z7, 64(AX)
+	VADDPS  Z7, Z29, Z29
 	CMPQ    SI, $0x00000004
 	JLE     loop5
 	ADDQ    BX, AX
@@ -444,7 +454,9 @@ loop24:
 
 loop25:
 	VMOVUPS Z8, (AX)
+	VADDPS  Z8, Z28, Z28
 	VMOVUPS Z9, 64(AX)
+	VADDPS  Z9, Z29, Z29
 	CMPQ    SI, $0x00000005
 	JLE     loop5
 	ADDQ    BX, AX
@@ -474,7 +486,9 @@ loop28:
 
 loop29:
 	VMOVUPS Z10, (AX)
+	VADDPS  Z10, Z28, Z28
 	VMOVUPS Z11, 64(AX)
+	VADDPS  Z11, Z29, Z29
 	CMPQ    SI, $0x00000006
 	JLE     loop5
 	ADDQ    BX, AX
@@ -504,7 +518,9 @@ loop32:
 
 loop33:
 	VMOVUPS Z12, (AX)
+	VADDPS  Z12, Z28, Z28
 	VMOVUPS Z13, 64(AX)
+	VADDPS  Z13, Z29, Z29
 	CMPQ    SI, $0x00000007
 	JLE     loop5
 	ADDQ    BX, AX
@@ -534,7 +550,9 @@ loop36:
 
 loop37:
 	VMOVUPS Z14, (AX)
+	VADDPS  Z14, Z28, Z28
 	VMOVUPS Z15, 64(AX)
+	VADDPS  Z15, Z29, Z29
 	CMPQ    SI, $0x00000008
 	JLE     loop5
 	ADDQ    BX, AX
@@ -564,7 +582,9 @@ loop40:
 
 loop41:
 	VMOVUPS Z16, (AX)
+	VADDPS  Z16, Z28, Z28
 	VMOVUPS Z17, 64(AX)
+	VADDPS  Z17, Z29, Z29
 	CMPQ    SI, $0x00000009
 	JLE     loop5
 	ADDQ    BX, AX
@@ -594,7 +614,9 @@ loop44:
 
 loop45:
 	VMOVUPS Z18, (AX)
+	VADDPS  Z18, Z28, Z28
 	VMOVUPS Z19, 64(AX)
+	VADDPS  Z19, Z29, Z29
 	CMPQ    SI, $0x0000000a
 	JLE     loop5
 	ADDQ    BX, AX
@@ -624,7 +646,9 @@ loop48:
 
 loop49:
 	VMOVUPS Z20, (AX)
+	VADDPS  Z20, Z28, Z28
 	VMOVUPS Z21, 64(AX)
+	VADDPS  Z21, Z29, Z29
 	CMPQ    SI, $0x0000000b
 	JLE     loop5
 	ADDQ    BX, AX
@@ -654,7 +678,9 @@ loop52:
 
 loop53:
 	VMOVUPS Z22, (AX)
+	VADDPS  Z22, Z28, Z28
 	VMOVUPS Z23, 64(AX)
+	VADDPS  Z23, Z29, Z29
 	CMPQ    SI, $0x0000000c
 	JLE     loop5
 	ADDQ    BX, AX
@@ -684,7 +710,9 @@ loop56:
 
 loop57:
 	VMOVUPS Z24, (AX)
+	VADDPS  Z24, Z28, Z28
 	VMOVUPS Z25, 64(AX)
+	VADDPS  Z25, Z29, Z29
 	CMPQ    SI, $0x0000000d
 	JLE     loop5
 	ADDQ    BX, AX
@@ -714,15 +742,26 @@ loop60:
 
 loop61:
 	VMOVUPS Z26, (AX)
+	VADDPS  Z26, Z28, Z28
 	VMOVUPS Z27, 64(AX)
+	VADDPS  Z27, Z29, Z29
 
 loop5:
+	TESTQ   $0x00000010, DI
+	JZ      loop62
+	MOVQ    sum+72(FP), AX
+	VADDPS  (AX), Z28, Z28
+	VMOVUPS Z28, (AX)
+	VADDPS  64(AX), Z29, Z29
+	VMOVUPS Z29, 64(AX)
+
+loop62:
 	VZEROUPPER
 	RET
 
-// func gemm6x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
+// func gemm6x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
 // Requires: AVX, FMA3
-TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-80
+TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-88
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -745,9 +784,9 @@ TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-80
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ DI, $0x04
-	JL   loop63
+	JL   loop64
 
-loop62:
+loop63:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VBROADCASTSS (AX), Y14
@@ -832,13 +871,13 @@ loop62:
 	ADDQ         $0x00000100, SI
 	SUBQ         $0x04, DI
 	CMPQ         DI, $0x04
-	JGE          loop62
-
-loop63:
-	TESTQ DI, DI
-	JZ    loop65
+	JGE          loop63
 
 loop64:
+	TESTQ DI, DI
+	JZ    loop66
+
+loop65:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VBROADCASTSS (AX), Y14
@@ -862,197 +901,220 @@ loop64:
 	ADDQ         $0x00000004, AX
 	ADDQ         $0x00000040, SI
 	DECQ         DI
-	JNZ          loop64
+	JNZ          loop65
 
-loop65:
+loop66:
 	MOVQ   c+32(FP), AX
 	MOVQ   res+64(FP), CX
 	MOVQ   bias+56(FP), DX
 	MOVQ   ldc+40(FP), BX
 	SHLQ   $0x02, BX
 	MOVQ   rows+48(FP), SI
-	MOVQ   flags+72(FP), DI
+	MOVQ   flags+80(FP), DI
 	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop67
+	JZ     loop68
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 
-loop67:
+loop68:
 	TESTQ  $0x00000002, DI
-	JZ     loop68
+	JZ     loop69
 	VADDPS (AX), Y0, Y0
 	VADDPS 32(AX), Y1, Y1
 
-loop68:
+loop69:
 	TESTQ  $0x00000004, DI
-	JZ     loop69
+	JZ     loop70
 	VADDPS (CX), Y0, Y0
 	VADDPS 32(CX), Y1, Y1
 
-loop69:
+loop70:
 	TESTQ  $0x00000008, DI
-	JZ     loop70
+	JZ     loop71
 	VMAXPS Y0, Y12, Y0
 	VMAXPS Y1, Y12, Y1
 
-loop70:
+loop71:
 	VMOVUPS Y0, (AX)
+	VADDPS  Y0, Y13, Y13
 	VMOVUPS Y1, 32(AX)
+	VADDPS  Y1, Y14, Y14
 	CMPQ    SI, $0x00000001
-	JLE     loop66
+	JLE     loop67
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop71
+	JZ      loop72
 	VADDPS  (DX), Y2, Y2
 	VADDPS  32(DX), Y3, Y3
 
-loop71:
+loop72:
 	TESTQ  $0x00000002, DI
-	JZ     loop72
+	JZ     loop73
 	VADDPS (AX), Y2, Y2
 	VADDPS 32(AX), Y3, Y3
 
-loop72:
+loop73:
 	TESTQ  $0x00000004, DI
-	JZ     loop73
+	JZ     loop74
 	VADDPS (CX), Y2, Y2
 	VADDPS 32(CX), Y3, Y3
 
-loop73:
+loop74:
 	TESTQ  $0x00000008, DI
-	JZ     loop74
+	JZ     loop75
 	VMAXPS Y2, Y12, Y2
 	VMAXPS Y3, Y12, Y3
 
-loop74:
+loop75:
 	VMOVUPS Y2, (AX)
+	VADDPS  Y2, Y13, Y13
 	VMOVUPS Y3, 32(AX)
+	VADDPS  Y3, Y14, Y14
 	CMPQ    SI, $0x00000002
-	JLE     loop66
+	JLE     loop67
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop75
+	JZ      loop76
 	VADDPS  (DX), Y4, Y4
 	VADDPS  32(DX), Y5, Y5
 
-loop75:
+loop76:
 	TESTQ  $0x00000002, DI
-	JZ     loop76
+	JZ     loop77
 	VADDPS (AX), Y4, Y4
 	VADDPS 32(AX), Y5, Y5
 
-loop76:
+loop77:
 	TESTQ  $0x00000004, DI
-	JZ     loop77
+	JZ     loop78
 	VADDPS (CX), Y4, Y4
 	VADDPS 32(CX), Y5, Y5
 
-loop77:
+loop78:
 	TESTQ  $0x00000008, DI
-	JZ     loop78
+	JZ     loop79
 	VMAXPS Y4, Y12, Y4
 	VMAXPS Y5, Y12, Y5
 
-loop78:
+loop79:
 	VMOVUPS Y4, (AX)
+	VADDPS  Y4, Y13, Y13
 	VMOVUPS Y5, 32(AX)
+	VADDPS  Y5, Y14, Y14
 	CMPQ    SI, $0x00000003
-	JLE     loop66
+	JLE     loop67
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop79
+	JZ      loop80
 	VADDPS  (DX), Y6, Y6
 	VADDPS  32(DX), Y7, Y7
 
-loop79:
+loop80:
 	TESTQ  $0x00000002, DI
-	JZ     loop80
+	JZ     loop81
 	VADDPS (AX), Y6, Y6
 	VADDPS 32(AX), Y7, Y7
 
-loop80:
+loop81:
 	TESTQ  $0x00000004, DI
-	JZ     loop81
+	JZ     loop82
 	VADDPS (CX), Y6, Y6
 	VADDPS 32(CX), Y7, Y7
 
-loop81:
+loop82:
 	TESTQ  $0x00000008, DI
-	JZ     loop82
+	JZ     loop83
 	VMAXPS Y6, Y12, Y6
 	VMAXPS Y7, Y12, Y7
 
-loop82:
+loop83:
 	VMOVUPS Y6, (AX)
+	VADDPS  Y6, Y13, Y13
 	VMOVUPS Y7, 32(AX)
+	VADDPS  Y7, Y14, Y14
 	CMPQ    SI, $0x00000004
-	JLE     loop66
+	JLE     loop67
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop83
+	JZ      loop84
 	VADDPS  (DX), Y8, Y8
 	VADDPS  32(DX), Y9, Y9
 
-loop83:
+loop84:
 	TESTQ  $0x00000002, DI
-	JZ     loop84
+	JZ     loop85
 	VADDPS (AX), Y8, Y8
 	VADDPS 32(AX), Y9, Y9
 
-loop84:
+loop85:
 	TESTQ  $0x00000004, DI
-	JZ     loop85
+	JZ     loop86
 	VADDPS (CX), Y8, Y8
 	VADDPS 32(CX), Y9, Y9
 
-loop85:
+loop86:
 	TESTQ  $0x00000008, DI
-	JZ     loop86
+	JZ     loop87
 	VMAXPS Y8, Y12, Y8
 	VMAXPS Y9, Y12, Y9
 
-loop86:
+loop87:
 	VMOVUPS Y8, (AX)
+	VADDPS  Y8, Y13, Y13
 	VMOVUPS Y9, 32(AX)
+	VADDPS  Y9, Y14, Y14
 	CMPQ    SI, $0x00000005
-	JLE     loop66
+	JLE     loop67
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop87
+	JZ      loop88
 	VADDPS  (DX), Y10, Y10
 	VADDPS  32(DX), Y11, Y11
 
-loop87:
+loop88:
 	TESTQ  $0x00000002, DI
-	JZ     loop88
+	JZ     loop89
 	VADDPS (AX), Y10, Y10
 	VADDPS 32(AX), Y11, Y11
 
-loop88:
+loop89:
 	TESTQ  $0x00000004, DI
-	JZ     loop89
+	JZ     loop90
 	VADDPS (CX), Y10, Y10
 	VADDPS 32(CX), Y11, Y11
 
-loop89:
+loop90:
 	TESTQ  $0x00000008, DI
-	JZ     loop90
+	JZ     loop91
 	VMAXPS Y10, Y12, Y10
 	VMAXPS Y11, Y12, Y11
 
-loop90:
+loop91:
 	VMOVUPS Y10, (AX)
+	VADDPS  Y10, Y13, Y13
 	VMOVUPS Y11, 32(AX)
+	VADDPS  Y11, Y14, Y14
 
-loop66:
+loop67:
+	TESTQ   $0x00000010, DI
+	JZ      loop92
+	MOVQ    sum+72(FP), AX
+	VADDPS  (AX), Y13, Y13
+	VMOVUPS Y13, (AX)
+	VADDPS  32(AX), Y14, Y14
+	VMOVUPS Y14, 32(AX)
+
+loop92:
 	VZEROUPPER
 	RET
 
@@ -1087,9 +1149,9 @@ TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-12
 	VBROADCASTSS consts<>+0(SB), Z24
 	VBROADCASTSS consts<>+4(SB), Z25
 	TESTQ        AX, AX
-	JZ           loop92
+	JZ           loop94
 
-loop91:
+loop93:
 	VFMADD231PS Z24, Z25, Z0
 	VFMADD231PS Z24, Z25, Z1
 	VFMADD231PS Z24, Z25, Z2
@@ -1115,9 +1177,9 @@ loop91:
 	VFMADD231PS Z24, Z25, Z22
 	VFMADD231PS Z24, Z25, Z23
 	DECQ        AX
-	JNZ         loop91
+	JNZ         loop93
 
-loop92:
+loop94:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z2, Z0, Z0
 	VADDPS Z3, Z0, Z0
@@ -1166,9 +1228,9 @@ TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-12
 	VBROADCASTSS consts<>+0(SB), Y14
 	VBROADCASTSS consts<>+4(SB), Y15
 	TESTQ        AX, AX
-	JZ           loop94
+	JZ           loop96
 
-loop93:
+loop95:
 	VFMADD231PS Y14, Y15, Y0
 	VFMADD231PS Y14, Y15, Y1
 	VFMADD231PS Y14, Y15, Y2
@@ -1184,9 +1246,9 @@ loop93:
 	VFMADD231PS Y14, Y15, Y12
 	VFMADD231PS Y14, Y15, Y13
 	DECQ        AX
-	JNZ         loop93
+	JNZ         loop95
 
-loop94:
+loop96:
 	VADDPS Y1, Y0, Y0
 	VADDPS Y2, Y0, Y0
 	VADDPS Y3, Y0, Y0

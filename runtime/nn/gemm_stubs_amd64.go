@@ -7,12 +7,12 @@ package nn
 // gemm14x32AVX512 computes a 14×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
 //
 //go:noescape
-func gemm14x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
+func gemm14x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
 
 // gemm6x16AVX2 computes a 6×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
 //
 //go:noescape
-func gemm6x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, flags int)
+func gemm6x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
 
 // fmaPeakAVX512 runs n iterations of 24 independent FMAs of 16 lanes (768 flops each).
 //

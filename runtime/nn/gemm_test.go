@@ -13,7 +13,7 @@ import (
 // TestTileFlags checks that the write-back flags and the FMA loop's flop
 // count mean the same to Go and to the emitter of the assembly kernels.
 func TestTileFlags(t *testing.T) {
-	if tileBias != asm.GEMMBias || tileAccumulate != asm.GEMMAccumulate || tileResidual != asm.GEMMResidual || tileReLU != asm.GEMMReLU {
+	if tileBias != asm.GEMMBias || tileAccumulate != asm.GEMMAccumulate || tileResidual != asm.GEMMResidual || tileReLU != asm.GEMMReLU || tileSum != asm.GEMMSum {
 		t.Fatal("nn's tile flags differ from asm's GEMM flags")
 	}
 	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
@@ -24,11 +24,16 @@ func TestTileFlags(t *testing.T) {
 }
 
 // refTile is the micro-kernel's contract in float64: rows×nr values of
-// c as they must be after the kernel (columns past nr in a row untouched).
-func refTile(e *engine, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int) []float64 {
+// c as they must be after the kernel (columns past nr in a row untouched),
+// and the nr values of sum.
+func refTile(e *engine, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) (cOut, sumOut []float64) {
 	out := make([]float64, len(c))
 	for i, v := range c {
 		out[i] = float64(v)
+	}
+	sums := make([]float64, len(sum))
+	for i, v := range sum {
+		sums[i] = float64(v)
 	}
 	for i := range rows {
 		for j := range e.nr {
@@ -50,9 +55,12 @@ func refTile(e *engine, kc int, a []float32, lda int, b, c []float32, ldc, rows 
 				s = 0
 			}
 			out[idx] = s
+			if flags&tileSum != 0 {
+				sums[j] += float64(float32(s))
+			}
 		}
 	}
-	return out
+	return out, sums
 }
 
 // TestMicroKernels runs every engine's micro-kernel against refTile on
@@ -64,7 +72,7 @@ func TestMicroKernels(t *testing.T) {
 	for _, e := range engines() {
 		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
 			for rows := 1; rows <= e.mr; rows++ {
-				for flags := range 16 {
+				for flags := range 32 {
 					lda, ldc := kc+3, e.nr+5
 					name := fmt.Sprintf("%s/kc%d/rows%d/flags%d", e.isa, kc, rows, flags)
 					// Each buffer starts one value into a larger one and
@@ -85,8 +93,19 @@ func TestMicroKernels(t *testing.T) {
 					if flags&tileReLU != 0 {
 						res[0] = float32(math.NaN()) // ReLU keeps NaN
 					}
-					want := refTile(e, kc, a, lda, b, c, ldc, rows, bias, res, flags)
-					e.kernel(kc, a, lda, b, c, ldc, rows, bias, res, flags)
+					sum := randSlice(r, e.nr+2)[1 : 1+e.nr]
+					sumGuard := sum[:e.nr+1][e.nr]
+					want, wantSum := refTile(e, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+					e.kernel(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+					for j, v := range sum {
+						w := wantSum[j]
+						if math.IsNaN(w) != math.IsNaN(float64(v)) || math.Abs(float64(v)-w) > 1e-5*math.Sqrt(float64(kc)+1)*float64(rows)*math.Max(1, math.Abs(w)) {
+							t.Fatalf("%s: sum[%d] = %v, want %v", name, j, v, w)
+						}
+					}
+					if sum[:e.nr+1][e.nr] != sumGuard {
+						t.Fatalf("%s: the value after sum changed", name)
+					}
 					for i, v := range c {
 						w := want[i]
 						if math.IsNaN(w) {
@@ -117,12 +136,13 @@ func TestMicroKernelChecks(t *testing.T) {
 			return make([]float32, (e.mr-1)*lda+kc), make([]float32, kc*e.nr), make([]float32, (e.mr-1)*ldc+e.nr)
 		}
 		for name, call := range map[string]func(){
-			"short a": func() { a, b, c := ok(); e.kernel(kc, a[1:], lda, b, c, ldc, e.mr, nil, nil, 0) },
-			"short b": func() { a, b, c := ok(); e.kernel(kc, a, lda, b[1:], c, ldc, e.mr, nil, nil, 0) },
-			"short c": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c[1:], ldc, e.mr, nil, nil, 0) },
-			"no bias": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, tileBias) },
-			"no res":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, c[1:], tileResidual) },
-			"rows":    func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr+1, nil, nil, 0) },
+			"short a": func() { a, b, c := ok(); e.kernel(kc, a[1:], lda, b, c, ldc, e.mr, nil, nil, nil, 0) },
+			"short b": func() { a, b, c := ok(); e.kernel(kc, a, lda, b[1:], c, ldc, e.mr, nil, nil, nil, 0) },
+			"short c": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c[1:], ldc, e.mr, nil, nil, nil, 0) },
+			"no bias": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, nil, tileBias) },
+			"no res":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, c[1:], nil, tileResidual) },
+			"no sum":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, c[:e.nr-1], tileSum) },
+			"rows":    func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr+1, nil, nil, nil, 0) },
 		} {
 			func() {
 				defer func() {

@@ -11,11 +11,11 @@ var goEngine = &engine{isa: "go", mr: 2, nr: 4, mc: 64, kc: 256}
 func init() { goEngine.kernel = goEngine.goKernel }
 
 // goKernel is the micro-kernel of goEngine.
-func (e *engine) goKernel(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res []float32, flags int) {
-	e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, flags)
+func (e *engine) goKernel(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
+	e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
 	var t [2 * 4]float32
 	kernel2x4(&t, a[:kc], a[lda:lda+kc], b[:4*kc])
-	writeTile(t[:], 4, c, ldc, rows, 4, bias, res, flags)
+	writeTile(t[:], 4, c, ldc, rows, 4, bias, res, sum, flags)
 }
 
 // kernel2x4 sets t (row-major 2×4) to the product of rows a0 and a1 of A
@@ -68,7 +68,7 @@ func kernel2x4(t *[8]float32, a0, a1, b []float32) {
 // assembly micro-kernels do. It is the portable kernel's write-back and
 // merges the edge tiles of the others, which they compute into a scratch
 // tile because a tile past the last output channel has nowhere to go.
-func writeTile(t []float32, nr int, c []float32, ldc, rows, ncol int, bias, res []float32, flags int) {
+func writeTile(t []float32, nr int, c []float32, ldc, rows, ncol int, bias, res, sum []float32, flags int) {
 	for i := range rows {
 		d := c[i*ldc : i*ldc+ncol]
 		tt := t[i*nr : i*nr+ncol]
@@ -90,6 +90,9 @@ func writeTile(t []float32, nr int, c []float32, ldc, rows, ncol int, bias, res 
 				v = relu(v)
 			}
 			d[j] = v
+			if flags&tileSum != 0 {
+				sum[j] += v
+			}
 		}
 	}
 }

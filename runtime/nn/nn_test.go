@@ -67,6 +67,7 @@ func TestConv(t *testing.T) {
 		{ConvSpec{InC: 600, OutC: 64, KH: 1, KW: 1, Stride: 1, Pad: 0}, 1, 7, 7},   // in place, 49 rows: a partial last tile
 		{ConvSpec{InC: 24, OutC: 96, KH: 1, KW: 1, Stride: 1, Pad: 0}, 2, 17, 19},  // in place, many row blocks
 		{ConvSpec{InC: 7, OutC: 33, KH: 5, KW: 5, Stride: 1, Pad: 4}, 1, 3, 4},     // window wider than the image
+		{ConvSpec{InC: 32, OutC: 48, KH: 1, KW: 1, Stride: 1, Pad: 0}, 5, 7, 7},    // images of 49 rows: tiles end at image boundaries for the sums
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range cases {
@@ -77,21 +78,39 @@ func TestConv(t *testing.T) {
 		oh, ow := s.Out(tc.h, tc.w)
 		size := tc.n * oh * ow * s.OutC
 		res := randSlice(r, size)
-		for _, ep := range []Epilogue{{}, {ReLU: true}, {Residual: res, ReLU: true}} {
+		for _, ep := range []Epilogue{{}, {ReLU: true}, {Residual: res, ReLU: true}, {Sums: []float32{}}} {
 			want := refConv(s, weight, bias, src, tc.n, tc.h, tc.w, ep)
+			// The per-image channel sums of the output, for Epilogue.Sums.
+			wantSums := make([]float64, tc.n*s.OutC)
+			for i, v := range want {
+				wantSums[i/(oh*ow*s.OutC)*s.OutC+i%s.OutC] += v
+			}
 			for _, e := range engines() {
 				conv, err := newConv2d(s, weight, bias, e)
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, threads := range []int{1, 3} {
-					name := fmt.Sprintf("%s/%v/n%d_%dx%d/res%v_relu%v/threads%d", e.isa, s, tc.n, tc.h, tc.w, ep.Residual != nil, ep.ReLU, threads)
+					name := fmt.Sprintf("%s/%v/n%d_%dx%d/res%v_relu%v_sums%v/threads%d", e.isa, s, tc.n, tc.h, tc.w, ep.Residual != nil, ep.ReLU, ep.Sums != nil, threads)
 					t.Run(name, func(t *testing.T) {
 						dst := make([]float32, size)
 						for i := range dst {
 							dst[i] = float32(math.NaN()) // every value must be written
 						}
+						ep := ep
+						if ep.Sums != nil {
+							ep.Sums = make([]float32, tc.n*s.OutC)
+							for i := range ep.Sums {
+								ep.Sums[i] = float32(math.NaN()) // every sum must be set
+							}
+						}
 						conv.Forward(dst, src, tc.n, tc.h, tc.w, ep, NewWorkspace(threads))
+						for i, v := range ep.Sums {
+							tol := 1e-5 * math.Sqrt(float64(s.Depth())) * float64(oh*ow)
+							if d := math.Abs(float64(v) - wantSums[i]); !(d <= tol*math.Max(1, math.Abs(wantSums[i]))) {
+								t.Fatalf("sums[%d] = %v, want %v", i, v, wantSums[i])
+							}
+						}
 						tol := 1e-5 * math.Sqrt(float64(s.Depth()))
 						for i, v := range dst {
 							if d := math.Abs(float64(v) - want[i]); !(d <= tol*math.Max(1, math.Abs(want[i]))) {

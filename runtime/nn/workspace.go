@@ -13,6 +13,7 @@ import (
 type Workspace struct {
 	threads int
 	scratch []scratch // per worker
+	partial []float32 // per row block column sums, see Epilogue.Sums
 
 	// The arguments of the layer call in progress. They live here rather
 	// than in a closure so a forward pass allocates nothing: a closure

@@ -30,7 +30,8 @@ type Plan struct {
 	steps        []step // one per block
 	se           seJob  // the SE call in progress, see seAddReLU
 	rows         rowsJob
-	z, gate      []float32 // one sample's squeeze and gate, for split SE tails
+	sums         []float32 // n × C: the SE input's channel sums, from its convolution
+	z, gate      []float32 // n × C: the squeeze and the gate of each sample
 }
 
 // step is one block at the plan's input size.
@@ -97,8 +98,8 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 			st.kernel = m.seKernel(shape)
 			if threads := p.ws.Threads(); n < threads {
 				st.parts = m.splitRows(shape, threads)
-				need(&size.se, b.outC)
 			}
+			need(&size.se, n*b.outC)
 			need(&size.io[(i+1)%2], n*ch*cw*b.outC)
 		}
 		p.steps = append(p.steps, st)
@@ -110,7 +111,7 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 	}
 	p.short = make([]float32, size.short)
 	p.pooled = make([]float32, n*m.arch.Features())
-	p.z, p.gate = make([]float32, size.se), make([]float32, size.se)
+	p.sums, p.z, p.gate = make([]float32, size.se), make([]float32, size.se), make([]float32, size.se)
 	return p, nil
 }
 
@@ -175,12 +176,18 @@ func (p *Plan) Forward(logits, x []float32) {
 		cur, ch, cw := in, st.h, st.w
 		for j, c := range b.convs {
 			oh, ow := c.Spec().Out(ch, cw)
-			if j == len(b.convs)-1 && b.se == nil {
+			last := j == len(b.convs)-1
+			if last && b.se == nil {
 				c.Forward(out, cur, n, ch, cw, nn.Epilogue{Residual: shortcut, ReLU: true}, ws)
 				break
 			}
+			ep := nn.Epilogue{ReLU: !last}
+			if last {
+				// The SE squeeze: channel sums taken in the write-back.
+				ep.Sums = p.sums[:n*c.Spec().OutC]
+			}
 			dst := p.tmp[j%2][:n*oh*ow*c.Spec().OutC]
-			c.Forward(dst, cur, n, ch, cw, nn.Epilogue{ReLU: j < len(b.convs)-1}, ws)
+			c.Forward(dst, cur, n, ch, cw, ep, ws)
 			cur, ch, cw = dst, oh, ow
 		}
 		if b.se != nil {
@@ -192,32 +199,53 @@ func (p *Plan) Forward(logits, x []float32) {
 	m.fc.Forward(logits, p.pooled, n, ws)
 }
 
-// seAddReLU sets out = relu(SE(x) + shortcut) with the step's kernel: one
-// sample per task when the batch has a sample for every thread, else each
-// sample's squeeze and excitation in turn, with its scale + add + ReLU
-// split by pixels across the threads.
+// seAddReLU sets out = relu(SE(x) + shortcut) with the step's kernel, the
+// squeeze being p.sums (taken by the convolution that wrote x) over the
+// pixel count: one sample per task when the batch has a sample for every
+// thread, else the excitation of the batch and then each sample's scale +
+// add + ReLU split by pixels across the threads.
 func (p *Plan) seAddReLU(st step, params *se.Params, out, x, shortcut []float32) {
 	k := st.kernel
+	c := k.Shape().C
 	size := len(out) / p.n
+	pixels := float32(size / c)
+	z, gate := p.z[:p.n*c], p.gate[:p.n*c]
+	for i, v := range p.sums[:p.n*c] {
+		z[i] = v / pixels
+	}
 	switch {
 	case p.ws.Threads() == 1:
-		k.ForwardAddReLU(out, x, shortcut, params)
+		k.Excite(gate, z, params)
+		k.ScaleAddReLU(out, x, gate, shortcut)
 	case st.parts == nil:
-		p.se = seJob{k: k, params: params, out: out, x: x, shortcut: shortcut, size: size}
+		p.se = seJob{k: k, params: params, z: z, gate: gate, out: out, x: x, shortcut: shortcut, c: c, size: size}
 		p.ws.Parallel(p.n, &p.se)
 		p.se = seJob{}
 	default:
-		c := k.Shape().C
-		z, gate := p.z[:c], p.gate[:c]
+		k.Excite(gate, z, params)
 		for i := range p.n {
 			s, e := i*size, (i+1)*size
-			k.Squeeze(z, x[s:e])
-			k.Excite(gate, z, params)
-			p.rows = rowsJob{parts: st.parts, c: c, gate: gate, out: out[s:e], x: x[s:e], shortcut: shortcut[s:e]}
+			p.rows = rowsJob{parts: st.parts, c: c, gate: gate[i*c : (i+1)*c], out: out[s:e], x: x[s:e], shortcut: shortcut[s:e]}
 			p.ws.Parallel(len(st.parts), &p.rows)
 		}
 		p.rows = rowsJob{}
 	}
+}
+
+// seJob is one SE tail over a batch; a task is one sample's excitation and
+// scale + add + ReLU.
+type seJob struct {
+	k                         se.Kernel
+	params                    *se.Params
+	z, gate, out, x, shortcut []float32
+	c, size                   int
+}
+
+func (j *seJob) Run(_, i int) {
+	s, e := i*j.size, (i+1)*j.size
+	g := j.gate[i*j.c : (i+1)*j.c]
+	j.k.Excite(g, j.z[i*j.c:(i+1)*j.c], j.params)
+	j.k.ScaleAddReLU(j.out[s:e], j.x[s:e], g, j.shortcut[s:e])
 }
 
 // rowsJob is one sample's SE tail split by pixels; a task is one rowPart.
@@ -231,17 +259,4 @@ func (j *rowsJob) Run(_, i int) {
 	part := j.parts[i]
 	s, e := part.start*j.c, (part.start+part.rows)*j.c
 	part.kernel.ScaleAddReLU(j.out[s:e], j.x[s:e], j.gate, j.shortcut[s:e])
-}
-
-// seJob is one SE tail over a batch; a task is one sample.
-type seJob struct {
-	k                se.Kernel
-	params           *se.Params
-	out, x, shortcut []float32
-	size             int
-}
-
-func (j *seJob) Run(_, i int) {
-	s, e := i*j.size, (i+1)*j.size
-	j.k.ForwardAddReLU(j.out[s:e], j.x[s:e], j.shortcut[s:e], j.params)
 }
