@@ -121,6 +121,14 @@ func (p *Plan) renderBlock(f *jen.File, b BlockPlan) {
 	recv().Id("Name").Params().String().Block(jen.Return(jen.Lit(b.Name)))
 	f.Comment("Impl names the instruction set the kernel runs on.")
 	recv().Id("Impl").Params().String().Block(jen.Return(jen.Id("k").Dot("isa").Dot("String").Call()))
+	f.Comment("ForISA returns the block's kernel on the instruction set called name (go, avx2")
+	f.Comment("or avx512), or nil if this CPU or build does not run it. se.Lookup returns the")
+	f.Comment("best; benchmarks compare the others.")
+	recv().Id("ForISA").Params(jen.Id("name").String()).Qual(sePath, "Kernel").Block(
+		jen.Return(jen.Id("forISA").Call(jen.Id("name"), jen.Func().Params(jen.Id("i").Id("isa")).Qual(sePath, "Kernel").Block(
+			jen.Return(jen.Id(b.Type).Values(jen.Id("i"))),
+		))),
+	)
 
 	batch := func(check string, args ...jen.Code) *jen.Statement {
 		return jen.Id("n").Op(":=").Add(shape).Dot(check).Call(args...)

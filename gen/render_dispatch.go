@@ -39,6 +39,13 @@ func (p *Plan) renderDispatch() *jen.File {
 		),
 		jen.Return(jen.Id("isas").Index(jen.Lit(0))),
 	)
+	f.Comment("forISA returns new(i) for the supported instruction set i named name, else nil.")
+	f.Func().Id("forISA").Params(jen.Id("name").String(), jen.Id("new").Func().Params(jen.Id("isa")).Qual(sePath, "Kernel")).Qual(sePath, "Kernel").Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("i")).Op(":=").Range().Id("supported").Call()).Block(
+			jen.If(jen.Id("i").Dot("String").Call().Op("==").Id("name")).Block(jen.Return(jen.Id("new").Call(jen.Id("i")))),
+		),
+		jen.Return(jen.Nil()),
+	)
 	return f
 }
 

@@ -34,8 +34,18 @@ func (p *Plan) renderTests() *jen.File {
 			jen.Id("t").Dot("Fatalf").Call(jen.Lit("SEGEN_ISA=%s, but this build and CPU run only %v"), jen.Id("env"), jen.Id("supported").Call()),
 		),
 		jen.For(jen.List(jen.Id("_"), jen.Id("b")).Op(":=").Range().Id("blocks")).Block(
-			jen.If(jen.Id("got").Op(":=").Qual(sePath, "Lookup").Call(jen.Id("b").Dot("shape")).Dot("Impl").Call(), jen.Id("got").Op("!=").Id("want")).Block(
+			jen.Id("k").Op(":=").Qual(sePath, "Lookup").Call(jen.Id("b").Dot("shape")),
+			jen.If(jen.Id("got").Op(":=").Id("k").Dot("Impl").Call(), jen.Id("got").Op("!=").Id("want")).Block(
 				jen.Id("t").Dot("Errorf").Call(jen.Lit("%s: se.Lookup runs %s, want %s"), jen.Id("b").Dot("name"), jen.Id("got"), jen.Id("want")),
+			),
+			jen.Id("v").Op(":=").Id("k").Assert(jen.Interface(jen.Id("ForISA").Params(jen.String()).Qual(sePath, "Kernel"))),
+			jen.For(jen.List(jen.Id("_"), jen.Id("i")).Op(":=").Range().Id("supported").Call()).Block(
+				jen.If(jen.Id("got").Op(":=").Id("v").Dot("ForISA").Call(jen.Id("i").Dot("String").Call()), jen.Id("got").Op("==").Nil().Op("||").Id("got").Dot("Impl").Call().Op("!=").Id("i").Dot("String").Call()).Block(
+					jen.Id("t").Dot("Errorf").Call(jen.Lit("%s: ForISA(%s) = %v"), jen.Id("b").Dot("name"), jen.Id("i"), jen.Id("got")),
+				),
+			),
+			jen.If(jen.Id("v").Dot("ForISA").Call(jen.Lit("sse")).Op("!=").Nil()).Block(
+				jen.Id("t").Dot("Errorf").Call(jen.Lit("%s: ForISA(sse) is not nil"), jen.Id("b").Dot("name")),
 			),
 		),
 	)

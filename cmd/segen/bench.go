@@ -35,6 +35,8 @@ type benchImpl struct {
 // adding a line; speedups are always against baselineImpl.
 var benchImpls = []benchImpl{
 	{"specialised", func(k se.Kernel) se.Kernel { return k }},
+	{"specialised-avx2", otherISA("avx2")},
+	{"specialised-go", otherISA("go")},
 	{"generic-simd", func(k se.Kernel) se.Kernel {
 		if g := simd.New(k.Shape()); g.Impl() == "generic-simd" {
 			return g
@@ -42,6 +44,19 @@ var benchImpls = []benchImpl{
 		return nil // no SIMD on this CPU or build: simd.New fell back to generic
 	}},
 	{"generic", func(k se.Kernel) se.Kernel { return se.Generic(k.Shape()) }},
+}
+
+// otherISA returns the implementation "the block's specialised kernel on
+// instruction set isa", when that is not the ISA the registered kernel
+// already runs (that row is "specialised") and the CPU runs it.
+func otherISA(isa string) func(se.Kernel) se.Kernel {
+	return func(k se.Kernel) se.Kernel {
+		v, ok := k.(interface{ ForISA(string) se.Kernel })
+		if !ok || k.Impl() == isa {
+			return nil
+		}
+		return v.ForISA(isa)
+	}
 }
 
 // baselineImpl is what speedups are measured against.

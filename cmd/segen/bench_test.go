@@ -135,7 +135,7 @@ func TestBenchTableJSONPlot(t *testing.T) {
 // one per measurement and run.
 func TestBenchFormat(t *testing.T) {
 	stdout, _ := benchRun(t, "-quick", "-bench-format", "-count", "2", "-ops", "squeeze,Forward", "-blocks", "^basic4_nchw$")
-	line := regexp.MustCompile(`^Benchmark(Squeeze|Forward)/basic4_nchw/([a-z-]+)-\d+\t *\d+\t *[\d.]+ ns/op\t *[\d.]+ MB/s$`)
+	line := regexp.MustCompile(`^Benchmark(Squeeze|Forward)/basic4_nchw/([a-z0-9-]+)-\d+\t *\d+\t *[\d.]+ ns/op\t *[\d.]+ MB/s$`)
 	config := regexp.MustCompile(`^(goos|goarch|pkg|cpu): .+$`)
 	n := map[string]int{}
 	for _, l := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {

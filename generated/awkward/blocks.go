@@ -97,6 +97,15 @@ func (k blockOddNchw) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockOddNchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockOddNchw{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockOddNchw) Squeeze(z, x []float32) {
 	n := blockOddNchw{}.Shape().CheckSqueeze(z, x)
@@ -178,6 +187,15 @@ func (k blockOddNhwcMax) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockOddNhwcMax) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockOddNhwcMax) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockOddNhwcMax{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -263,6 +281,15 @@ func (k blockC13Nhwc) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC13Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC13Nhwc{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockC13Nhwc) Squeeze(z, x []float32) {
 	n := blockC13Nhwc{}.Shape().CheckSqueeze(z, x)
@@ -344,6 +371,15 @@ func (k blockC13NchwMax) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockC13NchwMax) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC13NchwMax) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC13NchwMax{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -429,6 +465,15 @@ func (k blockPixel) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockPixel) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockPixel{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockPixel) Squeeze(z, x []float32) {
 	n := blockPixel{}.Shape().CheckSqueeze(z, x)
@@ -510,6 +555,15 @@ func (k blockOneChannel) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockOneChannel) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockOneChannel) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockOneChannel{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -595,6 +649,15 @@ func (k blockC300NhwcMax) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC300NhwcMax) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC300NhwcMax{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockC300NhwcMax) Squeeze(z, x []float32) {
 	n := blockC300NhwcMax{}.Shape().CheckSqueeze(z, x)
@@ -676,6 +739,15 @@ func (k blockC7NchwMax) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockC7NchwMax) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC7NchwMax) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC7NchwMax{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -761,6 +833,15 @@ func (k blockWideHidden) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockWideHidden) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockWideHidden{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockWideHidden) Squeeze(z, x []float32) {
 	n := blockWideHidden{}.Shape().CheckSqueeze(z, x)
@@ -842,6 +923,15 @@ func (k blockC9Nchw) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockC9Nchw) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC9Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC9Nchw{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -927,6 +1017,15 @@ func (k blockC2047Nhwc) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC2047Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC2047Nhwc{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockC2047Nhwc) Squeeze(z, x []float32) {
 	n := blockC2047Nhwc{}.Shape().CheckSqueeze(z, x)
@@ -1008,6 +1107,15 @@ func (k blockC21NchwMax) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockC21NchwMax) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC21NchwMax) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC21NchwMax{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1093,6 +1201,15 @@ func (k blockC1000NhwcMax) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC1000NhwcMax) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC1000NhwcMax{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockC1000NhwcMax) Squeeze(z, x []float32) {
 	n := blockC1000NhwcMax{}.Shape().CheckSqueeze(z, x)
@@ -1174,6 +1291,15 @@ func (k blockC777Nhwc) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockC777Nhwc) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC777Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC777Nhwc{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1259,6 +1385,15 @@ func (k blockC21Nchw) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC21Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC21Nchw{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockC21Nchw) Squeeze(z, x []float32) {
 	n := blockC21Nchw{}.Shape().CheckSqueeze(z, x)
@@ -1340,6 +1475,15 @@ func (k blockC18Nchw8x8) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockC18Nchw8x8) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockC18Nchw8x8) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockC18Nchw8x8{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.

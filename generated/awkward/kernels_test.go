@@ -34,8 +34,20 @@ func TestRegistered(t *testing.T) {
 		t.Fatalf("SEGEN_ISA=%s, but this build and CPU run only %v", env, supported())
 	}
 	for _, b := range blocks {
-		if got := se.Lookup(b.shape).Impl(); got != want {
+		k := se.Lookup(b.shape)
+		if got := k.Impl(); got != want {
 			t.Errorf("%s: se.Lookup runs %s, want %s", b.name, got, want)
+		}
+		v := k.(interface {
+			ForISA(string) se.Kernel
+		})
+		for _, i := range supported() {
+			if got := v.ForISA(i.String()); got == nil || got.Impl() != i.String() {
+				t.Errorf("%s: ForISA(%s) = %v", b.name, i, got)
+			}
+		}
+		if v.ForISA("sse") != nil {
+			t.Errorf("%s: ForISA(sse) is not nil", b.name)
 		}
 	}
 }

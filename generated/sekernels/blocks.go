@@ -97,6 +97,15 @@ func (k blockBasic1Nchw) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic1Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic1Nchw{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBasic1Nchw) Squeeze(z, x []float32) {
 	n := blockBasic1Nchw{}.Shape().CheckSqueeze(z, x)
@@ -178,6 +187,15 @@ func (k blockBasic2Nchw) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic2Nchw) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic2Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic2Nchw{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -263,6 +281,15 @@ func (k blockBasic3Nchw) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic3Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic3Nchw{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBasic3Nchw) Squeeze(z, x []float32) {
 	n := blockBasic3Nchw{}.Shape().CheckSqueeze(z, x)
@@ -344,6 +371,15 @@ func (k blockBasic4Nchw) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic4Nchw) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic4Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic4Nchw{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -429,6 +465,15 @@ func (k blockBottleneck1Nchw) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck1Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck1Nchw{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBottleneck1Nchw) Squeeze(z, x []float32) {
 	n := blockBottleneck1Nchw{}.Shape().CheckSqueeze(z, x)
@@ -510,6 +555,15 @@ func (k blockBottleneck2Nchw) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck2Nchw) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck2Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck2Nchw{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -595,6 +649,15 @@ func (k blockBottleneck3Nchw) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck3Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck3Nchw{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBottleneck3Nchw) Squeeze(z, x []float32) {
 	n := blockBottleneck3Nchw{}.Shape().CheckSqueeze(z, x)
@@ -676,6 +739,15 @@ func (k blockBottleneck4Nchw) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck4Nchw) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck4Nchw) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck4Nchw{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -761,6 +833,15 @@ func (k blockBasic1Nhwc) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic1Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic1Nhwc{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBasic1Nhwc) Squeeze(z, x []float32) {
 	n := blockBasic1Nhwc{}.Shape().CheckSqueeze(z, x)
@@ -842,6 +923,15 @@ func (k blockBasic2Nhwc) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic2Nhwc) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic2Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic2Nhwc{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -927,6 +1017,15 @@ func (k blockBasic3Nhwc) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic3Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic3Nhwc{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBasic3Nhwc) Squeeze(z, x []float32) {
 	n := blockBasic3Nhwc{}.Shape().CheckSqueeze(z, x)
@@ -1008,6 +1107,15 @@ func (k blockBasic4Nhwc) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic4Nhwc) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBasic4Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBasic4Nhwc{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1093,6 +1201,15 @@ func (k blockBottleneck1Nhwc) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck1Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck1Nhwc{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBottleneck1Nhwc) Squeeze(z, x []float32) {
 	n := blockBottleneck1Nhwc{}.Shape().CheckSqueeze(z, x)
@@ -1174,6 +1291,15 @@ func (k blockBottleneck2Nhwc) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck2Nhwc) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck2Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck2Nhwc{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1259,6 +1385,15 @@ func (k blockBottleneck3Nhwc) Impl() string {
 	return k.isa.String()
 }
 
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck3Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck3Nhwc{i}
+	})
+}
+
 // Squeeze pools each channel of each sample of x into z.
 func (k blockBottleneck3Nhwc) Squeeze(z, x []float32) {
 	n := blockBottleneck3Nhwc{}.Shape().CheckSqueeze(z, x)
@@ -1340,6 +1475,15 @@ func (k blockBottleneck4Nhwc) Name() string {
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck4Nhwc) Impl() string {
 	return k.isa.String()
+}
+
+// ForISA returns the block's kernel on the instruction set called name (go, avx2
+// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
+// best; benchmarks compare the others.
+func (k blockBottleneck4Nhwc) ForISA(name string) se.Kernel {
+	return forISA(name, func(i isa) se.Kernel {
+		return blockBottleneck4Nhwc{i}
+	})
 }
 
 // Squeeze pools each channel of each sample of x into z.

@@ -2,7 +2,10 @@
 
 package sekernels
 
-import "os"
+import (
+	"github.com/segen/segen/se"
+	"os"
+)
 
 // isa is an instruction set a kernel runs on.
 type isa uint8
@@ -39,4 +42,14 @@ func selected() isa {
 		}
 	}
 	return isas[0]
+}
+
+// forISA returns new(i) for the supported instruction set i named name, else nil.
+func forISA(name string, new func(isa) se.Kernel) se.Kernel {
+	for _, i := range supported() {
+		if i.String() == name {
+			return new(i)
+		}
+	}
+	return nil
 }
