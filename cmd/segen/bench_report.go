@@ -276,7 +276,7 @@ func writeSummary(w io.Writer, r *benchResult, cells []cell) {
 		if impl == baselineImpl || len(byImpl[impl]) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "  %-12s  %6.2f×%s\n", impl, geomean(byImpl[impl]), forward(fwd[impl]))
+		fmt.Fprintf(w, "  %-18s  %6.2f×%s\n", impl, geomean(byImpl[impl]), forward(fwd[impl]))
 	}
 	if simd, spec := ns["generic-simd"], ns["specialised"]; simd != nil && spec != nil {
 		var all, fw []float64
