@@ -124,11 +124,12 @@ func (m *Model) seKernel(s se.Shape) se.Kernel {
 	return se.Lookup(s)
 }
 
-// splitRows divides the pixels of an activation of shape s into one part
-// per thread.
+// splitRows divides the pixels of an activation of shape s into four parts
+// per thread: threads take parts as they finish, so a core slowed by other
+// work takes fewer, where one part per thread would wait for the slowest.
 func (m *Model) splitRows(s se.Shape, threads int) []rowPart {
 	pixels := s.H * s.W
-	per := (pixels + threads - 1) / threads
+	per := max((pixels+4*threads-1)/(4*threads), 8)
 	var parts []rowPart
 	for start := 0; start < pixels; start += per {
 		rows := min(per, pixels-start)
