@@ -3,7 +3,6 @@ package gen
 import (
 	"bytes"
 	"fmt"
-	"go/token"
 	"os"
 	"path/filepath"
 	"sort"
@@ -80,8 +79,8 @@ func (p *Plan) renderAsm() (src, stubs []byte, err error) {
 // paths relative to dir. A non-empty pkg replaces the spec's package name.
 func Generate(s *Spec, dir, pkg string) error {
 	if pkg != "" {
-		if err := checkPackageName(pkg); err != nil {
-			return err
+		if problem := packageNameProblem(pkg); problem != "" {
+			return fmt.Errorf("gen: -pkg %q: must be %s: %s", pkg, packageNameRule, problem)
 		}
 		copied := *s
 		copied.Package = pkg
@@ -129,14 +128,6 @@ func generateCommand(s *Spec, dir, pkg string) (string, error) {
 		cmd += " -pkg " + pkg
 	}
 	return cmd, nil
-}
-
-// checkPackageName reports whether name can name the generated package.
-func checkPackageName(name string) error {
-	if !token.IsIdentifier(name) || token.IsKeyword(name) || strings.ToLower(name) != name {
-		return fmt.Errorf("gen: package name %q is not a lower-case Go identifier", name)
-	}
-	return nil
 }
 
 func writeAtomic(path string, data []byte) error {

@@ -115,7 +115,7 @@ func TestGeneratePackageOverride(t *testing.T) {
 	if !strings.Contains(string(src), "package renamed") || !strings.Contains(string(src), "-pkg renamed") {
 		t.Errorf("blocks.go does not use the package override:\n%s", src[:min(len(src), 600)])
 	}
-	for _, bad := range []string{"Upper", "func", "1abc", "a-b"} {
+	for _, bad := range []string{"Upper", "func", "1abc", "a-b", "main", "_"} {
 		if err := Generate(s, t.TempDir(), bad); err == nil {
 			t.Errorf("package name %q accepted", bad)
 		}

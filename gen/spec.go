@@ -304,24 +304,36 @@ func (p *specParser) fields(m *yaml.Node, where string, known []string) map[stri
 	return out
 }
 
-// packageName checks the output package name. It must be a Go identifier,
-// not a keyword, lower case by Go convention, and importable (so neither
-// "_" nor "main").
+// packageName checks the output package name.
 func (p *specParser) packageName(n *yaml.Node) string {
-	const want = "a lower-case Go package name such as sekernels"
-	name, ok := p.str(n, "package", want)
+	name, ok := p.str(n, "package", packageNameRule)
+	if !ok {
+		return ""
+	}
+	if problem := packageNameProblem(name); problem != "" {
+		p.errorf(n, "package", "must be %s, got %s: %s", packageNameRule, quoteValue(name), problem)
+		return ""
+	}
+	return name
+}
+
+// packageNameRule says what a generated package may be called.
+const packageNameRule = "a lower-case Go package name such as sekernels"
+
+// packageNameProblem returns what is wrong with name as the name of a
+// generated package, or "" if nothing is. It must be a Go identifier, not
+// a keyword, lower case by Go convention, and importable (so neither "_"
+// nor "main"). The spec's package field and segen generate -pkg both use it.
+func packageNameProblem(name string) string {
 	switch {
-	case !ok:
 	case token.IsKeyword(name): // before IsIdentifier, which is false for keywords
-		p.errorf(n, "package", "must be %s, got %s: a Go keyword", want, quoteValue(name))
+		return "a Go keyword"
 	case !token.IsIdentifier(name):
-		p.errorf(n, "package", "must be %s, got %s: not a Go identifier", want, quoteValue(name))
+		return "not a Go identifier"
 	case strings.ToLower(name) != name:
-		p.errorf(n, "package", "must be %s, got %s: not lower case", want, quoteValue(name))
+		return "not lower case"
 	case name == "_" || name == "main":
-		p.errorf(n, "package", "must be %s, got %s: the generated package must be importable", want, quoteValue(name))
-	default:
-		return name
+		return "the generated package must be importable"
 	}
 	return ""
 }
