@@ -129,9 +129,11 @@ func (e *emitter) store(v reg.VecVirtual, m operand.Mem) { e.VMOVUPS(v, m) }
 
 // loadTail loads t.n lanes from m into v and sets the other lanes to fill
 // (nil means zero). Lanes past t.n are never read, so a tail at the very end
-// of a slice cannot fault.
+// of a slice cannot fault. A nil t loads a whole vector.
 func (e *emitter) loadTail(m operand.Mem, t *tail, v reg.VecVirtual, fill reg.VecVirtual) {
 	switch {
+	case t == nil:
+		e.load(m, v)
 	case e.isa.opmask && fill == nil:
 		e.VMOVUPS_Z(m, t.k, v)
 	case e.isa.opmask:
@@ -145,13 +147,26 @@ func (e *emitter) loadTail(m operand.Mem, t *tail, v reg.VecVirtual, fill reg.Ve
 	}
 }
 
-// storeTail stores the first t.n lanes of v to m and nothing else.
+// storeTail stores the first t.n lanes of v to m and nothing else. A nil t
+// stores a whole vector.
 func (e *emitter) storeTail(v reg.VecVirtual, t *tail, m operand.Mem) {
-	if e.isa.opmask {
+	switch {
+	case t == nil:
+		e.store(v, m)
+	case e.isa.opmask:
 		e.VMOVUPS(v, t.k, m)
-	} else {
+	default:
 		e.VMASKMOVPS(v, t.mask, m)
 	}
+}
+
+// tailAt returns t for vector j of a row of n vectors whose last one may be
+// partial, and nil (a whole vector) for the others.
+func tailAt(t *tail, j, n int) *tail {
+	if j == n-1 {
+		return t
+	}
+	return nil
 }
 
 // storeXTail stores the first n lanes of the 4-lane register x to m.

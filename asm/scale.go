@@ -131,33 +131,27 @@ func (o *scaleOp) nhwc() {
 	vectors, t := (o.k.C+L-1)/L, o.newTail(o.k.C%L)
 	held := vectors <= o.isa.Regs-8
 	scales := make([]reg.VecVirtual, vectors)
+	load := func(j int) reg.VecVirtual {
+		g := o.vec()
+		o.loadTail(mem(o.s, j*4*L), tailAt(t, j, vectors), g, nil)
+		return g
+	}
 	if held {
 		for j := range scales {
-			scales[j] = o.vec()
-			if t != nil && j == vectors-1 {
-				o.loadTail(mem(o.s, j*4*L), t, scales[j], nil)
-			} else {
-				o.load(mem(o.s, j*4*L), scales[j])
-			}
+			scales[j] = load(j)
 		}
 	}
 	scale := func(j int) reg.VecVirtual {
 		if held {
 			return scales[j]
 		}
-		g := o.vec()
-		if t != nil && j == vectors-1 {
-			o.loadTail(mem(o.s, j*4*L), t, g, nil)
-		} else {
-			o.load(mem(o.s, j*4*L), g)
-		}
-		return g
+		return load(j)
 	}
 	row := func(r int) {
 		for j := range vectors {
 			off := 4 * (r*o.k.C + j*L)
-			if t != nil && j == vectors-1 {
-				o.partial(off, scale(j), t)
+			if tj := tailAt(t, j, vectors); tj != nil {
+				o.partial(off, scale(j), tj)
 			} else {
 				o.vector(off, scale(j))
 			}

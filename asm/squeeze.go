@@ -109,11 +109,7 @@ func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
 			lo, hi := v*L, min(v*L+L, total)
 			c0, c1 := lo/P, (hi-1)/P
 			val := e.vec()
-			if hi-lo < L {
-				e.loadTail(mem(x, 4*lo), t, val, nil)
-			} else {
-				e.load(mem(x, 4*lo), val)
-			}
+			e.loadTail(mem(x, 4*lo), tailAt(t, v, (total+L-1)/L), val, nil)
 			if c0 == c1 {
 				e.VADDPS(val, acc[c0], acc[c0])
 				continue
@@ -127,11 +123,7 @@ func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
 		}
 		res := e.reduceLanes(false, acc)
 		e.VDIVPS(div, res, res)
-		if out != nil {
-			e.storeTail(res, out, mem(z, 0))
-		} else {
-			e.store(res, mem(z, 0))
-		}
+		e.storeTail(res, out, mem(z, 0))
 	}
 	e.Commentf("Average %d channels of %d positions, %d channels (%d whole vectors) at a time.", k.C, P, L, P)
 	e.repeat(k.C/L, func() {
@@ -178,11 +170,7 @@ func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 		if !k.Max {
 			e.VDIVPS(div, v, v)
 		}
-		if out != nil {
-			e.storeTail(v, out, mem(z, 0))
-		} else {
-			e.store(v, mem(z, 0))
-		}
+		e.storeTail(v, out, mem(z, 0))
 	}
 	e.Commentf("Reduce %d channels of %d positions, %d at a time.", k.C, k.Plane, L)
 	e.repeat(k.C/L, func() {
@@ -337,19 +325,14 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 		fill = e.broadcast(float32(math.Inf(-1)))
 	}
 	rowBytes := 4 * k.C
-	partial := func(j int) bool { return t != nil && j == vectors-1 }
 	// fold folds rows [0, rows) at x into z, or sets z to them when first.
 	fold := func(rows int, first bool) {
 		for j := range vectors {
+			tj := tailAt(t, j, vectors)
 			var acc reg.VecVirtual
 			for r := range rows {
-				m := mem(x, r*rowBytes+j*4*L)
 				v := e.vec()
-				if partial(j) {
-					e.loadTail(m, t, v, fill)
-				} else {
-					e.load(m, v)
-				}
+				e.loadTail(mem(x, r*rowBytes+j*4*L), tj, v, fill)
 				if acc == nil {
 					acc = v
 				} else {
@@ -359,18 +342,10 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 			zm := mem(z, j*4*L)
 			if !first {
 				v := e.vec()
-				if partial(j) {
-					e.loadTail(zm, t, v, fill)
-				} else {
-					e.load(zm, v)
-				}
+				e.loadTail(zm, tj, v, fill)
 				e.combine(k.Max, acc, v)
 			}
-			if partial(j) {
-				e.storeTail(acc, t, zm)
-			} else {
-				e.store(acc, zm)
-			}
+			e.storeTail(acc, tj, zm)
 		}
 	}
 	const step = 4
@@ -390,17 +365,10 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 	if !k.Max {
 		div := e.broadcast(float32(k.Plane))
 		for j := range vectors {
-			v := e.vec()
-			zm := mem(z, j*4*L)
-			if partial(j) {
-				e.loadTail(zm, t, v, nil)
-				e.VDIVPS(div, v, v)
-				e.storeTail(v, t, zm)
-			} else {
-				e.load(zm, v)
-				e.VDIVPS(div, v, v)
-				e.store(v, zm)
-			}
+			v, tj, zm := e.vec(), tailAt(t, j, vectors), mem(z, j*4*L)
+			e.loadTail(zm, tj, v, nil)
+			e.VDIVPS(div, v, v)
+			e.storeTail(v, tj, zm)
 		}
 	}
 }
@@ -420,7 +388,6 @@ func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
 		width := min(block, vectors-b0)
 		rows := min(max(8/width, 1), 4)
 		e.Commentf("Columns %d to %d, %d row(s) per step.", b0*L, min((b0+width)*L, k.C)-1, rows)
-		partial := func(j int) bool { return t != nil && b0+j == vectors-1 }
 		acc := make([][]reg.VecVirtual, rows)
 		for r := range acc {
 			acc[r] = make([]reg.VecVirtual, width)
@@ -431,9 +398,9 @@ func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
 		fold := func(p reg.GPVirtual, r, set int) {
 			for j := range width {
 				m := mem(p, r*rowBytes+(b0+j)*4*L)
-				if partial(j) {
+				if tj := tailAt(t, b0+j, vectors); tj != nil {
 					v := e.vec()
-					e.loadTail(m, t, v, fill)
+					e.loadTail(m, tj, v, fill)
 					e.combine(k.Max, acc[set][j], v)
 				} else {
 					e.accumulate(k.Max, acc[set][j], m)
@@ -458,12 +425,7 @@ func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
 			if !k.Max {
 				e.VDIVPS(div, v, v)
 			}
-			m := mem(z, (b0+j)*4*L)
-			if partial(j) {
-				e.storeTail(v, t, m)
-			} else {
-				e.store(v, m)
-			}
+			e.storeTail(v, tailAt(t, b0+j, vectors), mem(z, (b0+j)*4*L))
 		}
 	}
 }
