@@ -65,9 +65,9 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 
 	acc := make([][]reg.VecVirtual, t.Rows)
 	for i := range acc {
-		acc[i] = e.vecs(t.Vecs)
-		for _, v := range acc[i] {
-			e.zeroVec(v)
+		acc[i] = make([]reg.VecVirtual, t.Vecs)
+		for j := range acc[i] {
+			acc[i][j] = e.zero()
 		}
 	}
 	rowsA := e.rowAddressing("a", "lda", t.Rows)
@@ -133,8 +133,7 @@ func (e *emitter) gemmWriteBack(t GEMMTile, acc [][]reg.VecVirtual) {
 	rows, flags := e.GP64(), e.GP64()
 	e.Load(e.Param("rows"), rows)
 	e.Load(e.Param("flags"), flags)
-	zero := e.vec()
-	e.zeroVec(zero)
+	zero := e.zero()
 	// The column sums take the registers B held in the depth loop.
 	sums := make([]reg.VecVirtual, t.Vecs)
 	for j := range sums {
@@ -191,16 +190,6 @@ func (e *emitter) gemmWriteBack(t GEMMTile, acc [][]reg.VecVirtual) {
 			e.store(v, mem(sum, 4*L*j))
 		}
 	})
-}
-
-// zeroVec clears v with an instruction every ISA level has (VXORPS on a
-// ZMM register would need AVX512DQ).
-func (e *emitter) zeroVec(v reg.VecVirtual) {
-	if e.isa.Lanes == 16 {
-		e.VPXORD(v, v, v)
-	} else {
-		e.VXORPS(v, v, v)
-	}
 }
 
 // rowAddressing addresses rows of a matrix with a row stride held in a
@@ -274,9 +263,9 @@ func (f *File) FMAPeak(name string, isa ISA) {
 		fmt.Sprintf("%s runs n iterations of %d independent FMAs of %d lanes (%d flops each).", name, fmaPeakAccs(isa), isa.Lanes, 2*isa.Lanes*fmaPeakAccs(isa)))
 	n := e.GP64()
 	e.Load(e.Param("n"), n)
-	acc := e.vecs(fmaPeakAccs(isa))
-	for _, v := range acc {
-		e.zeroVec(v)
+	acc := make([]reg.VecVirtual, fmaPeakAccs(isa))
+	for i := range acc {
+		acc[i] = e.zero()
 	}
 	x, y := e.broadcast(0.5), e.broadcast(1e-3)
 	loop, done := e.label(), e.label()

@@ -86,7 +86,9 @@ func (e *emitter) broadcastInt(i int32) reg.VecVirtual {
 	return v
 }
 
-// zero returns a zeroed vector register. On ZMM registers VXORPS needs
+// zero returns a zeroed vector register. VXORPS x, x, x is the zeroing idiom
+// avo knows reads nothing (VPXORD would make x look live since function
+// entry and can exhaust the registers). On ZMM registers VXORPS needs
 // AVX512DQ, as VORPS in maxNaN does: the AVX-512 kernels require F, VL and DQ.
 func (e *emitter) zero() reg.VecVirtual {
 	v := e.vec()

@@ -101,7 +101,7 @@ func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
 	group := func(r int, out *tail) {
 		acc := make([]reg.VecVirtual, L)
 		for i := range acc {
-			acc[i] = e.zero() // VXORPS: avo knows it reads nothing, unlike VPXORD
+			acc[i] = e.zero()
 		}
 		total := r * P
 		t := e.newTail(total % L)

@@ -33,7 +33,7 @@ func init() {
 
 func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 func hasAVX512() bool {
-	return hasAVX2() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ // DQ: VORPS on ZMM in max pooling
+	return hasAVX2() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ // DQ: VXORPS and VORPS on ZMM
 }
 
 // simdEngines returns the assembly engines this CPU runs, best first.
