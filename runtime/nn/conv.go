@@ -134,14 +134,6 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 	}
 }
 
-// grow returns buf if it holds n values, else a new slice of n.
-func grow(buf []float32, n int) []float32 {
-	if len(buf) >= n {
-		return buf
-	}
-	return make([]float32, n)
-}
-
 // convJob is one Conv2d.Forward call; a task is a (row block, column block).
 type convJob struct {
 	c                              *Conv2d

@@ -50,12 +50,7 @@ type scratch struct {
 func (ws *Workspace) reserve(pack, tile int) {
 	for i := range ws.scratch {
 		s := &ws.scratch[i]
-		if len(s.pack) < pack {
-			s.pack = make([]float32, pack)
-		}
-		if len(s.tile) < tile {
-			s.tile = make([]float32, tile)
-		}
+		s.pack, s.tile = grow(s.pack, pack), grow(s.tile, tile)
 	}
 }
 
@@ -90,4 +85,12 @@ func (ws *Workspace) Parallel(tasks int, j Job) {
 	}
 	work(0)
 	wg.Wait()
+}
+
+// grow returns buf if it holds n values, else a new slice of n.
+func grow(buf []float32, n int) []float32 {
+	if len(buf) >= n {
+		return buf
+	}
+	return make([]float32, n)
 }
