@@ -100,8 +100,8 @@ func TestGenerateKeepsHandWrittenFiles(t *testing.T) {
 	}
 }
 
-// TestGeneratePackageOverride checks -pkg: the package clause and the
-// go:generate directive both carry the new name.
+// TestGeneratePackageOverride checks -pkg: both the package clause and
+// the package's go:generate directive carry the new name.
 func TestGeneratePackageOverride(t *testing.T) {
 	s, err := ParseSpec("tiny.yaml", []byte("package: tiny\nblocks:\n  - {name: a, channels: 8, hidden: 2, height: 3, width: 3}\n"))
 	if err != nil {
