@@ -24572,232 +24572,429 @@ loop119:
 	RET
 
 // func squeezeC13NchwMaxAVX512(z *[13]float32, x *[637]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX
 TEXT ·squeezeC13NchwMaxAVX512(SB), NOSPLIT, $0-16
 	MOVQ         z+0(FP), AX
 	MOVQ         x+8(FP), CX
-	MOVL         $0x00000001, DX
-	KMOVW        DX, K1
-	VBROADCASTSS consts<>+4(SB), Z0
+	VMOVUPS      lanemasks<>+28(SB), Y0
+	VBROADCASTSS consts<>+4(SB), Y1
 
-	// Reduce 13 channels of 49 positions, four at a time.
-	MOVQ $0x0000000000000003, DX
+	// Reduce 13 channels of 49 positions, 8 at a time.
+	VMOVUPS    (CX), Y2
+	VMOVUPS    32(CX), Y3
+	VMAXPS     Y3, Y2, Y4
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y4, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMAXPS     Y3, Y2, Y4
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y4, Y2, Y2
+	VMOVUPS    96(CX), Y3
+	VMAXPS     Y3, Y2, Y4
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y4, Y2, Y2
+	VMOVUPS    128(CX), Y3
+	VMAXPS     Y3, Y2, Y4
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y4, Y2, Y2
+	VMOVUPS    160(CX), Y3
+	VMAXPS     Y3, Y2, Y4
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y4, Y2, Y2
+	VMASKMOVPS 192(CX), Y0, Y3
+	VBLENDVPS  Y0, Y3, Y1, Y3
+	VMAXPS     Y3, Y2, Y4
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y4, Y2, Y2
+	VMOVUPS    196(CX), Y3
+	VMOVUPS    228(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    260(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    292(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    324(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    356(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMASKMOVPS 388(CX), Y0, Y4
+	VBLENDVPS  Y0, Y4, Y1, Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    392(CX), Y4
+	VMOVUPS    424(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    456(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    488(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    520(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    552(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMASKMOVPS 584(CX), Y0, Y5
+	VBLENDVPS  Y0, Y5, Y1, Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    588(CX), Y5
+	VMOVUPS    620(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    652(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    684(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    716(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    748(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMASKMOVPS 780(CX), Y0, Y6
+	VBLENDVPS  Y0, Y6, Y1, Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    784(CX), Y6
+	VMOVUPS    816(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    848(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    880(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    912(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    944(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMASKMOVPS 976(CX), Y0, Y7
+	VBLENDVPS  Y0, Y7, Y1, Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    980(CX), Y7
+	VMOVUPS    1012(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    1044(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    1076(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    1108(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    1140(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMASKMOVPS 1172(CX), Y0, Y8
+	VBLENDVPS  Y0, Y8, Y1, Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    1176(CX), Y8
+	VMOVUPS    1208(CX), Y9
+	VMAXPS     Y9, Y8, Y10
+	VMAXPS     Y8, Y9, Y8
+	VORPS      Y10, Y8, Y8
+	VMOVUPS    1240(CX), Y9
+	VMAXPS     Y9, Y8, Y10
+	VMAXPS     Y8, Y9, Y8
+	VORPS      Y10, Y8, Y8
+	VMOVUPS    1272(CX), Y9
+	VMAXPS     Y9, Y8, Y10
+	VMAXPS     Y8, Y9, Y8
+	VORPS      Y10, Y8, Y8
+	VMOVUPS    1304(CX), Y9
+	VMAXPS     Y9, Y8, Y10
+	VMAXPS     Y8, Y9, Y8
+	VORPS      Y10, Y8, Y8
+	VMOVUPS    1336(CX), Y9
+	VMAXPS     Y9, Y8, Y10
+	VMAXPS     Y8, Y9, Y8
+	VORPS      Y10, Y8, Y8
+	VMASKMOVPS 1368(CX), Y0, Y9
+	VBLENDVPS  Y0, Y9, Y1, Y9
+	VMAXPS     Y9, Y8, Y10
+	VMAXPS     Y8, Y9, Y8
+	VORPS      Y10, Y8, Y8
+	VMOVUPS    1372(CX), Y9
+	VMOVUPS    1404(CX), Y10
+	VMAXPS     Y10, Y9, Y11
+	VMAXPS     Y9, Y10, Y9
+	VORPS      Y11, Y9, Y9
+	VMOVUPS    1436(CX), Y10
+	VMAXPS     Y10, Y9, Y11
+	VMAXPS     Y9, Y10, Y9
+	VORPS      Y11, Y9, Y9
+	VMOVUPS    1468(CX), Y10
+	VMAXPS     Y10, Y9, Y11
+	VMAXPS     Y9, Y10, Y9
+	VORPS      Y11, Y9, Y9
+	VMOVUPS    1500(CX), Y10
+	VMAXPS     Y10, Y9, Y11
+	VMAXPS     Y9, Y10, Y9
+	VORPS      Y11, Y9, Y9
+	VMOVUPS    1532(CX), Y10
+	VMAXPS     Y10, Y9, Y11
+	VMAXPS     Y9, Y10, Y9
+	VORPS      Y11, Y9, Y9
+	VMASKMOVPS 1564(CX), Y0, Y10
+	VBLENDVPS  Y0, Y10, Y1, Y10
+	VMAXPS     Y10, Y9, Y11
+	VMAXPS     Y9, Y10, Y9
+	VORPS      Y11, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VMAXPS     Y2, Y10, Y6
+	VMAXPS     Y10, Y2, Y2
+	VORPS      Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMAXPS     Y3, Y2, Y6
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y6, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VMAXPS     Y4, Y3, Y6
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y6, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y10, Y5
+	VSHUFPS    $0xee, Y2, Y10, Y2
+	VMAXPS     Y2, Y5, Y6
+	VMAXPS     Y5, Y2, Y2
+	VORPS      Y6, Y2, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y2
+	VSHUFPS    $0xee, Y4, Y3, Y3
+	VMAXPS     Y3, Y2, Y4
+	VMAXPS     Y2, Y3, Y2
+	VORPS      Y4, Y2, Y2
+	VSHUFPS    $0x88, Y2, Y5, Y3
+	VSHUFPS    $0xdd, Y2, Y5, Y2
+	VMAXPS     Y2, Y3, Y4
+	VMAXPS     Y3, Y2, Y2
+	VORPS      Y4, Y2, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       $0x00000620, CX
+	ADDQ       $0x00000020, AX
 
-loop120:
-	VBROADCASTSS  consts<>+4(SB), Z1
-	VBROADCASTSS  consts<>+4(SB), Z2
-	VBROADCASTSS  consts<>+4(SB), Z3
-	VBROADCASTSS  consts<>+4(SB), Z4
-	VBROADCASTSS  consts<>+4(SB), Z5
-	VBROADCASTSS  consts<>+4(SB), Z6
-	VBROADCASTSS  consts<>+4(SB), Z7
-	VBROADCASTSS  consts<>+4(SB), Z8
-	VMOVUPS       (CX), Z9
-	VMAXPS        Z9, Z1, Z10
-	VMAXPS        Z1, Z9, Z1
-	VORPS         Z10, Z1, Z1
-	VMOVUPS       196(CX), Z9
-	VMAXPS        Z9, Z3, Z10
-	VMAXPS        Z3, Z9, Z3
-	VORPS         Z10, Z3, Z3
-	VMOVUPS       392(CX), Z9
-	VMAXPS        Z9, Z5, Z10
-	VMAXPS        Z5, Z9, Z5
-	VORPS         Z10, Z5, Z5
-	VMOVUPS       588(CX), Z9
-	VMAXPS        Z9, Z7, Z10
-	VMAXPS        Z7, Z9, Z7
-	VORPS         Z10, Z7, Z7
-	VMOVUPS       64(CX), Z9
-	VMAXPS        Z9, Z2, Z10
-	VMAXPS        Z2, Z9, Z2
-	VORPS         Z10, Z2, Z2
-	VMOVUPS       260(CX), Z9
-	VMAXPS        Z9, Z4, Z10
-	VMAXPS        Z4, Z9, Z4
-	VORPS         Z10, Z4, Z4
-	VMOVUPS       456(CX), Z9
-	VMAXPS        Z9, Z6, Z10
-	VMAXPS        Z6, Z9, Z6
-	VORPS         Z10, Z6, Z6
-	VMOVUPS       652(CX), Z9
-	VMAXPS        Z9, Z8, Z10
-	VMAXPS        Z8, Z9, Z8
-	VORPS         Z10, Z8, Z8
-	VMOVUPS       128(CX), Z9
-	VMAXPS        Z9, Z1, Z10
-	VMAXPS        Z1, Z9, Z1
-	VORPS         Z10, Z1, Z1
-	VMOVUPS       324(CX), Z9
-	VMAXPS        Z9, Z3, Z10
-	VMAXPS        Z3, Z9, Z3
-	VORPS         Z10, Z3, Z3
-	VMOVUPS       520(CX), Z9
-	VMAXPS        Z9, Z5, Z10
-	VMAXPS        Z5, Z9, Z5
-	VORPS         Z10, Z5, Z5
-	VMOVUPS       716(CX), Z9
-	VMAXPS        Z9, Z7, Z10
-	VMAXPS        Z7, Z9, Z7
-	VORPS         Z10, Z7, Z7
-	VMOVAPS       Z0, Z9
-	VMOVUPS       192(CX), K1, Z9
-	VMAXPS        Z9, Z2, Z10
-	VMAXPS        Z2, Z9, Z2
-	VORPS         Z10, Z2, Z2
-	VMOVAPS       Z0, Z9
-	VMOVUPS       388(CX), K1, Z9
-	VMAXPS        Z9, Z4, Z10
-	VMAXPS        Z4, Z9, Z4
-	VORPS         Z10, Z4, Z4
-	VMOVAPS       Z0, Z9
-	VMOVUPS       584(CX), K1, Z9
-	VMAXPS        Z9, Z6, Z10
-	VMAXPS        Z6, Z9, Z6
-	VORPS         Z10, Z6, Z6
-	VMOVAPS       Z0, Z9
-	VMOVUPS       780(CX), K1, Z9
-	VMAXPS        Z9, Z8, Z10
-	VMAXPS        Z8, Z9, Z8
-	VORPS         Z10, Z8, Z8
-	VMAXPS        Z2, Z1, Z9
-	VMAXPS        Z1, Z2, Z1
-	VORPS         Z9, Z1, Z1
-	VMAXPS        Z4, Z3, Z2
-	VMAXPS        Z3, Z4, Z3
-	VORPS         Z2, Z3, Z3
-	VMAXPS        Z6, Z5, Z2
-	VMAXPS        Z5, Z6, Z4
-	VORPS         Z2, Z4, Z5
-	VMAXPS        Z8, Z7, Z2
-	VMAXPS        Z7, Z8, Z4
-	VORPS         Z2, Z4, Z7
-	VEXTRACTF64X4 $0x01, Z1, Y2
-	VMAXPS        Y1, Y2, Y4
-	VMAXPS        Y2, Y1, Y1
-	VORPS         Y4, Y1, Y2
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VMAXPS        X2, X1, X4
-	VMAXPS        X1, X2, X1
-	VORPS         X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z3, Y2
-	VMAXPS        Y3, Y2, Y4
-	VMAXPS        Y2, Y3, Y2
-	VORPS         Y4, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X3
-	VMAXPS        X2, X3, X4
-	VMAXPS        X3, X2, X2
-	VORPS         X4, X2, X3
-	VEXTRACTF64X4 $0x01, Z5, Y2
-	VMAXPS        Y5, Y2, Y4
-	VMAXPS        Y2, Y5, Y2
-	VORPS         Y4, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X4
-	VMAXPS        X2, X4, X5
-	VMAXPS        X4, X2, X2
-	VORPS         X5, X2, X4
-	VEXTRACTF64X4 $0x01, Z7, Y2
-	VMAXPS        Y7, Y2, Y5
-	VMAXPS        Y2, Y7, Y2
-	VORPS         Y5, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X5
-	VMAXPS        X2, X5, X6
-	VMAXPS        X5, X2, X2
-	VORPS         X6, X2, X5
-	VUNPCKLPS     X3, X1, X2
-	VUNPCKHPS     X3, X1, X1
-	VMAXPS        X1, X2, X3
-	VMAXPS        X2, X1, X1
-	VORPS         X3, X1, X2
-	VUNPCKLPS     X5, X4, X1
-	VUNPCKHPS     X5, X4, X3
-	VMAXPS        X3, X1, X4
-	VMAXPS        X1, X3, X1
-	VORPS         X4, X1, X1
-	VMOVLHPS      X1, X2, X3
-	VMOVHLPS      X2, X1, X1
-	VMAXPS        X1, X3, X2
-	VMAXPS        X3, X1, X1
-	VORPS         X2, X1, X3
-	VMOVUPS       X3, (AX)
-	ADDQ          $0x00000310, CX
-	ADDQ          $0x00000010, AX
-	DECQ          DX
-	JNZ           loop120
-
-	// The last 1 channels.
-	VBROADCASTSS  consts<>+4(SB), Z1
-	VBROADCASTSS  consts<>+4(SB), Z2
-	VMOVUPS       (CX), Z3
-	VMAXPS        Z3, Z1, Z4
-	VMAXPS        Z1, Z3, Z1
-	VORPS         Z4, Z1, Z1
-	VMOVUPS       64(CX), Z3
-	VMAXPS        Z3, Z2, Z4
-	VMAXPS        Z2, Z3, Z2
-	VORPS         Z4, Z2, Z2
-	VMOVUPS       128(CX), Z3
-	VMAXPS        Z3, Z1, Z4
-	VMAXPS        Z1, Z3, Z1
-	VORPS         Z4, Z1, Z1
-	VMOVAPS       Z0, Z0
-	VMOVUPS       192(CX), K1, Z0
-	VMAXPS        Z0, Z2, Z3
-	VMAXPS        Z2, Z0, Z0
-	VORPS         Z3, Z0, Z2
-	VMAXPS        Z2, Z1, Z0
-	VMAXPS        Z1, Z2, Z1
-	VORPS         Z0, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y1, Y0, Y2
-	VMAXPS        Y0, Y1, Y0
-	VORPS         Y2, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X2
-	VMAXPS        X0, X2, X3
-	VMAXPS        X2, X0, X0
-	VORPS         X3, X0, X2
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y1, Y0, Y3
-	VMAXPS        Y0, Y1, Y0
-	VORPS         Y3, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X3
-	VMAXPS        X0, X3, X4
-	VMAXPS        X3, X0, X0
-	VORPS         X4, X0, X3
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y1, Y0, Y4
-	VMAXPS        Y0, Y1, Y0
-	VORPS         Y4, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X4
-	VMAXPS        X0, X4, X5
-	VMAXPS        X4, X0, X0
-	VORPS         X5, X0, X4
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y1, Y0, Y5
-	VMAXPS        Y0, Y1, Y0
-	VORPS         Y5, Y0, Y0
-	VEXTRACTF32X4 $0x01, Y0, X1
-	VMAXPS        X0, X1, X5
-	VMAXPS        X1, X0, X0
-	VORPS         X5, X0, X1
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X2
-	VMAXPS        X2, X0, X3
-	VMAXPS        X0, X2, X0
-	VORPS         X3, X0, X0
-	VUNPCKLPS     X1, X4, X2
-	VUNPCKHPS     X1, X4, X1
-	VMAXPS        X1, X2, X3
-	VMAXPS        X2, X1, X1
-	VORPS         X3, X1, X2
-	VMOVLHPS      X2, X0, X1
-	VMOVHLPS      X0, X2, X0
-	VMAXPS        X0, X1, X2
-	VMAXPS        X1, X0, X0
-	VORPS         X2, X0, X1
-	MOVL          $0x00000001, CX
-	KMOVW         CX, K1
-	VMOVUPS       X1, K1, (AX)
+	// The last 5 channels.
+	VMOVUPS    lanemasks<>+12(SB), Y2
+	VMOVUPS    (CX), Y3
+	VMOVUPS    32(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    64(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    128(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    160(CX), Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMASKMOVPS 192(CX), Y0, Y4
+	VBLENDVPS  Y0, Y4, Y1, Y4
+	VMAXPS     Y4, Y3, Y5
+	VMAXPS     Y3, Y4, Y3
+	VORPS      Y5, Y3, Y3
+	VMOVUPS    196(CX), Y4
+	VMOVUPS    228(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    260(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    292(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    324(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    356(CX), Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMASKMOVPS 388(CX), Y0, Y5
+	VBLENDVPS  Y0, Y5, Y1, Y5
+	VMAXPS     Y5, Y4, Y6
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y6, Y4, Y4
+	VMOVUPS    392(CX), Y5
+	VMOVUPS    424(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    456(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    488(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    520(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    552(CX), Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMASKMOVPS 584(CX), Y0, Y6
+	VBLENDVPS  Y0, Y6, Y1, Y6
+	VMAXPS     Y6, Y5, Y7
+	VMAXPS     Y5, Y6, Y5
+	VORPS      Y7, Y5, Y5
+	VMOVUPS    588(CX), Y6
+	VMOVUPS    620(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    652(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    684(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    716(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    748(CX), Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMASKMOVPS 780(CX), Y0, Y7
+	VBLENDVPS  Y0, Y7, Y1, Y7
+	VMAXPS     Y7, Y6, Y8
+	VMAXPS     Y6, Y7, Y6
+	VORPS      Y8, Y6, Y6
+	VMOVUPS    784(CX), Y7
+	VMOVUPS    816(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    848(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    880(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    912(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMOVUPS    944(CX), Y8
+	VMAXPS     Y8, Y7, Y9
+	VMAXPS     Y7, Y8, Y7
+	VORPS      Y9, Y7, Y7
+	VMASKMOVPS 976(CX), Y0, Y8
+	VBLENDVPS  Y0, Y8, Y1, Y8
+	VMAXPS     Y8, Y7, Y0
+	VMAXPS     Y7, Y8, Y1
+	VORPS      Y0, Y1, Y7
+	VPERM2F128 $0x20, Y7, Y3, Y0
+	VPERM2F128 $0x31, Y7, Y3, Y1
+	VMAXPS     Y1, Y0, Y7
+	VMAXPS     Y0, Y1, Y0
+	VORPS      Y7, Y0, Y0
+	VPERM2F128 $0x20, Y3, Y4, Y1
+	VPERM2F128 $0x31, Y3, Y4, Y4
+	VMAXPS     Y4, Y1, Y7
+	VMAXPS     Y1, Y4, Y1
+	VORPS      Y7, Y1, Y1
+	VPERM2F128 $0x20, Y3, Y5, Y4
+	VPERM2F128 $0x31, Y3, Y5, Y5
+	VMAXPS     Y5, Y4, Y7
+	VMAXPS     Y4, Y5, Y4
+	VORPS      Y7, Y4, Y4
+	VPERM2F128 $0x20, Y3, Y6, Y5
+	VPERM2F128 $0x31, Y3, Y6, Y3
+	VMAXPS     Y3, Y5, Y6
+	VMAXPS     Y5, Y3, Y3
+	VORPS      Y6, Y3, Y5
+	VSHUFPS    $0x44, Y1, Y0, Y3
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMAXPS     Y0, Y3, Y1
+	VMAXPS     Y3, Y0, Y0
+	VORPS      Y1, Y0, Y3
+	VSHUFPS    $0x44, Y5, Y4, Y0
+	VSHUFPS    $0xee, Y5, Y4, Y1
+	VMAXPS     Y1, Y0, Y4
+	VMAXPS     Y0, Y1, Y0
+	VORPS      Y4, Y0, Y0
+	VSHUFPS    $0x88, Y0, Y3, Y1
+	VSHUFPS    $0xdd, Y0, Y3, Y0
+	VMAXPS     Y0, Y1, Y3
+	VMAXPS     Y1, Y0, Y0
+	VORPS      Y3, Y0, Y1
+	VMASKMOVPS Y1, Y2, (AX)
 	VZEROUPPER
 	RET
 
@@ -24813,7 +25010,7 @@ TEXT ·scaleC13NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, BX
 
-loop121:
+loop120:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -24831,7 +25028,7 @@ loop121:
 	ADDQ         $0x000000c4, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop121
+	JNZ          loop120
 	VZEROUPPER
 	RET
 
@@ -24849,7 +25046,7 @@ TEXT ·scaleAddReLUC13NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, SI
 
-loop122:
+loop121:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -24873,7 +25070,7 @@ loop122:
 	ADDQ         $0x000000c4, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop122
+	JNZ          loop121
 	VZEROUPPER
 	RET
 
@@ -24889,7 +25086,7 @@ TEXT ·squeezePixelAVX512(SB), NOSPLIT, $0-16
 	// Reduce 17 channels of 1 positions, four at a time.
 	MOVQ $0x0000000000000004, DX
 
-loop123:
+loop122:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -24940,7 +25137,7 @@ loop123:
 	ADDQ          $0x00000010, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop123
+	JNZ           loop122
 
 	// The last 1 channels.
 	VXORPS        Z1, Z1, Z1
@@ -24992,7 +25189,7 @@ TEXT ·scalePixelAVX512(SB), NOSPLIT, $0-24
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, BX
 
-loop124:
+loop123:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -25001,7 +25198,7 @@ loop124:
 	ADDQ         $0x00000004, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop124
+	JNZ          loop123
 	VZEROUPPER
 	RET
 
@@ -25019,7 +25216,7 @@ TEXT ·scaleAddReLUPixelAVX512(SB), NOSPLIT, $0-32
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, SI
 
-loop125:
+loop124:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -25031,7 +25228,7 @@ loop125:
 	ADDQ         $0x00000004, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop125
+	JNZ          loop124
 	VZEROUPPER
 	RET
 
@@ -25051,7 +25248,7 @@ TEXT ·squeezeOneChannelAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z4, Z4, Z4
 	MOVQ   $0x0000000000000021, DX
 
-loop126:
+loop125:
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -25062,7 +25259,7 @@ loop126:
 	VADDPS    Z5, Z4, Z4
 	ADDQ      $0x00000010, CX
 	DECQ      DX
-	JNZ       loop126
+	JNZ       loop125
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -25090,7 +25287,7 @@ TEXT ·scaleOneChannelAVX512(SB), NOSPLIT, $0-24
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop127:
+loop126:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -25106,7 +25303,7 @@ loop127:
 	ADDQ      $0x00000010, CX
 	ADDQ      $0x00000010, AX
 	DECQ      DX
-	JNZ       loop127
+	JNZ       loop126
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -25134,7 +25331,7 @@ TEXT ·scaleAddReLUOneChannelAVX512(SB), NOSPLIT, $0-32
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop128:
+loop127:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25159,7 +25356,7 @@ loop128:
 	ADDQ        $0x00000010, AX
 	ADDQ        $0x00000010, BX
 	DECQ        DX
-	JNZ         loop128
+	JNZ         loop127
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25205,7 +25402,7 @@ TEXT ·squeezeC300NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	MOVQ         CX, DX
 	MOVQ         $0x000000000000000f, BX
 
-loop129:
+loop128:
 	VMOVUPS (DX), Z15
 	VMAXPS  Z15, Z1, Z16
 	VMAXPS  Z1, Z15, Z1
@@ -25264,7 +25461,7 @@ loop129:
 	VORPS   Z16, Z14, Z14
 	ADDQ    $0x000004b0, DX
 	DECQ    BX
-	JNZ     loop129
+	JNZ     loop128
 	VMOVUPS Z1, (AX)
 	VMOVUPS Z2, 64(AX)
 	VMOVUPS Z3, 128(AX)
@@ -25288,7 +25485,7 @@ loop129:
 	VBROADCASTSS consts<>+4(SB), Z5
 	MOVQ         $0x000000000000000f, DX
 
-loop130:
+loop129:
 	VMOVUPS 896(CX), Z6
 	VMAXPS  Z6, Z1, Z7
 	VMAXPS  Z1, Z6, Z1
@@ -25312,7 +25509,7 @@ loop130:
 	VORPS   Z7, Z5, Z5
 	ADDQ    $0x000004b0, CX
 	DECQ    DX
-	JNZ     loop130
+	JNZ     loop129
 	VMOVUPS Z1, 896(AX)
 	VMOVUPS Z2, 960(AX)
 	VMOVUPS Z3, 1024(AX)
@@ -25352,7 +25549,7 @@ TEXT ·scaleC300NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop131:
+loop130:
 	VMOVUPS   (CX), Z19
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, (AX)
@@ -25413,7 +25610,7 @@ loop131:
 	ADDQ      $0x000004b0, CX
 	ADDQ      $0x000004b0, AX
 	DECQ      DX
-	JNZ       loop131
+	JNZ       loop130
 	VZEROUPPER
 	RET
 
@@ -25450,7 +25647,7 @@ TEXT ·scaleAddReLUC300NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop132:
+loop131:
 	VMOVUPS     (CX), Z20
 	VFMADD213PS (BX), Z1, Z20
 	VMAXPS      Z20, Z0, Z20
@@ -25532,7 +25729,7 @@ loop132:
 	ADDQ        $0x000004b0, AX
 	ADDQ        $0x000004b0, BX
 	DECQ        DX
-	JNZ         loop132
+	JNZ         loop131
 	VZEROUPPER
 	RET
 
@@ -25548,7 +25745,7 @@ TEXT ·squeezeC7NchwMaxAVX512(SB), NOSPLIT, $0-16
 	// Reduce 7 channels of 3660 positions, one at a time.
 	MOVQ $0x0000000000000007, DX
 
-loop133:
+loop132:
 	VMOVUPS (CX), Z1
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z3
@@ -25560,7 +25757,7 @@ loop133:
 	ADDQ    $0x00000200, CX
 	MOVQ    $0x000000000000001b, BX
 
-loop134:
+loop133:
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25595,7 +25792,7 @@ loop134:
 	VORPS         Z10, Z8, Z8
 	ADDQ          $0x00000200, CX
 	DECQ          BX
-	JNZ           loop134
+	JNZ           loop133
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25658,7 +25855,7 @@ loop134:
 	ADDQ          $0x00000130, CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JNZ           loop133
+	JNZ           loop132
 	VZEROUPPER
 	RET
 
@@ -25674,11 +25871,11 @@ TEXT ·scaleC7NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, BX
 
-loop135:
+loop134:
 	VBROADCASTSS (DX), Z0
 	MOVQ         $0x000000000000001c, SI
 
-loop136:
+loop135:
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25706,7 +25903,7 @@ loop136:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, AX
 	DECQ      SI
-	JNZ       loop136
+	JNZ       loop135
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25726,7 +25923,7 @@ loop136:
 	ADDQ      $0x00000130, AX
 	ADDQ      $0x00000004, DX
 	DECQ      BX
-	JNZ       loop135
+	JNZ       loop134
 	VZEROUPPER
 	RET
 
@@ -25744,11 +25941,11 @@ TEXT ·scaleAddReLUC7NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, SI
 
-loop137:
+loop136:
 	VBROADCASTSS (DX), Z1
 	MOVQ         $0x000000000000001c, DI
 
-loop138:
+loop137:
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -25785,7 +25982,7 @@ loop138:
 	ADDQ        $0x00000200, AX
 	ADDQ        $0x00000200, BX
 	DECQ        DI
-	JNZ         loop138
+	JNZ         loop137
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -25812,7 +26009,7 @@ loop138:
 	ADDQ        $0x00000130, BX
 	ADDQ        $0x00000004, DX
 	DECQ        SI
-	JNZ         loop137
+	JNZ         loop136
 	VZEROUPPER
 	RET
 
@@ -25828,7 +26025,7 @@ TEXT ·squeezeWideHiddenAVX512(SB), NOSPLIT, $0-16
 	// Reduce 1000 channels of 6 positions, four at a time.
 	MOVQ $0x00000000000000fa, DX
 
-loop139:
+loop138:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -25879,7 +26076,7 @@ loop139:
 	ADDQ          $0x00000060, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop139
+	JNZ           loop138
 	VZEROUPPER
 	RET
 
@@ -25895,7 +26092,7 @@ TEXT ·scaleWideHiddenAVX512(SB), NOSPLIT, $0-24
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, BX
 
-loop140:
+loop139:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -25904,7 +26101,7 @@ loop140:
 	ADDQ         $0x00000018, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop140
+	JNZ          loop139
 	VZEROUPPER
 	RET
 
@@ -25922,7 +26119,7 @@ TEXT ·scaleAddReLUWideHiddenAVX512(SB), NOSPLIT, $0-32
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, SI
 
-loop141:
+loop140:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -25934,7 +26131,7 @@ loop141:
 	ADDQ         $0x00000018, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop141
+	JNZ          loop140
 	VZEROUPPER
 	RET
 
@@ -25950,7 +26147,7 @@ TEXT ·squeezeC9NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 9 channels of 255 positions, four at a time.
 	MOVQ $0x0000000000000002, DX
 
-loop142:
+loop141:
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
@@ -25962,7 +26159,7 @@ loop142:
 	MOVQ   CX, BX
 	MOVQ   $0x0000000000000007, SI
 
-loop143:
+loop142:
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -25973,7 +26170,7 @@ loop143:
 	VADDPS        3124(BX), Z8, Z8
 	ADDQ          $0x00000080, BX
 	DECQ          SI
-	JNZ           loop143
+	JNZ           loop142
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -26020,19 +26217,19 @@ loop143:
 	ADDQ          $0x00000ff0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop142
+	JNZ           loop141
 
 	// The last 1 channels.
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	MOVQ   $0x0000000000000007, DX
 
-loop144:
+loop143:
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	ADDQ          $0x00000080, CX
 	DECQ          DX
-	JNZ           loop144
+	JNZ           loop143
 	VADDPS        (CX), Z1, Z1
 	VMOVUPS.Z     64(CX), K1, Z3
 	VADDPS        Z3, Z2, Z2
@@ -26081,7 +26278,7 @@ TEXT ·scaleC9NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, BX
 
-loop145:
+loop144:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -26135,7 +26332,7 @@ loop145:
 	ADDQ         $0x000003fc, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop145
+	JNZ          loop144
 	VZEROUPPER
 	RET
 
@@ -26153,7 +26350,7 @@ TEXT ·scaleAddReLUC9NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, SI
 
-loop146:
+loop145:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -26225,7 +26422,7 @@ loop146:
 	ADDQ         $0x000003fc, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop146
+	JNZ          loop145
 	VZEROUPPER
 	RET
 
@@ -29460,11 +29657,11 @@ TEXT ·scaleC2047NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, BX
 
-loop147:
+loop146:
 	MOVQ DX, SI
 	MOVQ $0x000000000000000f, DI
 
-loop148:
+loop147:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29501,7 +29698,7 @@ loop148:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop148
+	JNZ       loop147
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29537,7 +29734,7 @@ loop148:
 	ADDQ      $0x000001fc, CX
 	ADDQ      $0x000001fc, AX
 	DECQ      BX
-	JNZ       loop147
+	JNZ       loop146
 	VZEROUPPER
 	RET
 
@@ -29557,11 +29754,11 @@ TEXT ·scaleAddReLUC2047NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, SI
 
-loop149:
+loop148:
 	MOVQ DX, DI
 	MOVQ $0x000000000000000f, R8
 
-loop150:
+loop149:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29607,7 +29804,7 @@ loop150:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop150
+	JNZ         loop149
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29653,7 +29850,7 @@ loop150:
 	ADDQ        $0x000001fc, AX
 	ADDQ        $0x000001fc, BX
 	DECQ        SI
-	JNZ         loop149
+	JNZ         loop148
 	VZEROUPPER
 	RET
 
@@ -30386,7 +30583,7 @@ TEXT ·scaleC21NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop151:
+loop150:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -30413,7 +30610,7 @@ loop151:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop151
+	JNZ          loop150
 	VZEROUPPER
 	RET
 
@@ -30431,7 +30628,7 @@ TEXT ·scaleAddReLUC21NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop152:
+loop151:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -30467,7 +30664,7 @@ loop152:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop152
+	JNZ          loop151
 	VZEROUPPER
 	RET
 
@@ -31372,7 +31569,7 @@ TEXT ·squeezeC1000NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	// Fold in the other 11 rows, 4 per step.
 	MOVQ $0x0000000000000002, DX
 
-loop153:
+loop152:
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -32514,7 +32711,7 @@ loop153:
 	VMOVUPS Z1, K1, 3968(AX)
 	ADDQ    $0x00003e80, CX
 	DECQ    DX
-	JNZ     loop153
+	JNZ     loop152
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -33418,11 +33615,11 @@ TEXT ·scaleC1000NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, BX
 
-loop154:
+loop153:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000007, DI
 
-loop155:
+loop154:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33459,7 +33656,7 @@ loop155:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop155
+	JNZ       loop154
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33491,7 +33688,7 @@ loop155:
 	ADDQ      $0x000001a0, CX
 	ADDQ      $0x000001a0, AX
 	DECQ      BX
-	JNZ       loop154
+	JNZ       loop153
 	VZEROUPPER
 	RET
 
@@ -33511,11 +33708,11 @@ TEXT ·scaleAddReLUC1000NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, SI
 
-loop156:
+loop155:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000007, R8
 
-loop157:
+loop156:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33561,7 +33758,7 @@ loop157:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop157
+	JNZ         loop156
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33602,7 +33799,7 @@ loop157:
 	ADDQ        $0x000001a0, AX
 	ADDQ        $0x000001a0, BX
 	DECQ        SI
-	JNZ         loop156
+	JNZ         loop155
 	VZEROUPPER
 	RET
 
@@ -34469,11 +34666,11 @@ TEXT ·scaleC777NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, BX
 
-loop158:
+loop157:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000006, DI
 
-loop159:
+loop158:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -34510,7 +34707,7 @@ loop159:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop159
+	JNZ       loop158
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
@@ -34518,7 +34715,7 @@ loop159:
 	ADDQ      $0x00000024, CX
 	ADDQ      $0x00000024, AX
 	DECQ      BX
-	JNZ       loop158
+	JNZ       loop157
 	VZEROUPPER
 	RET
 
@@ -34538,11 +34735,11 @@ TEXT ·scaleAddReLUC777NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, SI
 
-loop160:
+loop159:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000006, R8
 
-loop161:
+loop160:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -34588,7 +34785,7 @@ loop161:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop161
+	JNZ         loop160
 	VMOVUPS.Z   (DI), K1, Z1
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
@@ -34599,7 +34796,7 @@ loop161:
 	ADDQ        $0x00000024, AX
 	ADDQ        $0x00000024, BX
 	DECQ        SI
-	JNZ         loop160
+	JNZ         loop159
 	VZEROUPPER
 	RET
 
@@ -35069,7 +35266,7 @@ TEXT ·scaleC21NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop162:
+loop161:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -35096,7 +35293,7 @@ loop162:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop162
+	JNZ          loop161
 	VZEROUPPER
 	RET
 
@@ -35114,7 +35311,7 @@ TEXT ·scaleAddReLUC21NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop163:
+loop162:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35150,7 +35347,7 @@ loop163:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop163
+	JNZ          loop162
 	VZEROUPPER
 	RET
 
@@ -35451,7 +35648,7 @@ TEXT ·scaleC18Nchw8x8AVX512(SB), NOSPLIT, $0-24
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, BX
 
-loop164:
+loop163:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -35469,7 +35666,7 @@ loop164:
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop164
+	JNZ          loop163
 	VZEROUPPER
 	RET
 
@@ -35485,7 +35682,7 @@ TEXT ·scaleAddReLUC18Nchw8x8AVX512(SB), NOSPLIT, $0-32
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, SI
 
-loop165:
+loop164:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35508,7 +35705,7 @@ loop165:
 	ADDQ         $0x00000100, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop165
+	JNZ          loop164
 	VZEROUPPER
 	RET
 
@@ -35522,7 +35719,7 @@ TEXT ·fc8x96ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 96, four rows at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop166:
+loop165:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35594,7 +35791,7 @@ loop166:
 	ADDQ          $0x00000600, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop166
+	JNZ           loop165
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -35622,7 +35819,7 @@ TEXT ·fc96x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 96 rows of 8, four rows at a time.
 	MOVQ $0x0000000000000018, BX
 
-loop167:
+loop166:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35665,14 +35862,14 @@ loop167:
 	ADDQ          $0x00000080, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop167
+	JNZ           loop166
 	SUBQ          $0x00000180, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000006, DX
 
-loop168:
+loop167:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -35715,7 +35912,7 @@ loop168:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop168
+	JNZ          loop167
 	VZEROUPPER
 	RET
 
@@ -35729,7 +35926,7 @@ TEXT ·fc8x96ReLUAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 8 rows of 96, four rows at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop169:
+loop168:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35801,7 +35998,7 @@ loop169:
 	ADDQ          $0x00000600, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop169
+	JNZ           loop168
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst)
@@ -35826,7 +36023,7 @@ TEXT ·fc96x8SigmoidAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 96 rows of 8, four rows at a time.
 	MOVQ $0x0000000000000018, BX
 
-loop170:
+loop169:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35869,13 +36066,13 @@ loop170:
 	ADDQ          $0x00000080, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop170
+	JNZ           loop169
 	SUBQ          $0x00000180, AX
 
 	// dst = Sigmoid(dst)
 	MOVQ $0x0000000000000006, CX
 
-loop171:
+loop170:
 	VMOVUPS      (AX), Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -35915,7 +36112,7 @@ loop171:
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x00000040, AX
 	DECQ         CX
-	JNZ          loop171
+	JNZ          loop170
 	VZEROUPPER
 	RET
 
@@ -35994,7 +36191,7 @@ TEXT ·fc13x3SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 13 rows of 3, four rows at a time.
 	MOVQ $0x0000000000000003, BX
 
-loop172:
+loop171:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36037,7 +36234,7 @@ loop172:
 	ADDQ          $0x00000030, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop172
+	JNZ           loop171
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36132,7 +36329,7 @@ TEXT ·fc17x17ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, four rows at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop173:
+loop172:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36180,7 +36377,7 @@ loop173:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop173
+	JNZ           loop172
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36251,7 +36448,7 @@ TEXT ·fc17x17SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, four rows at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop174:
+loop173:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36299,7 +36496,7 @@ loop174:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop174
+	JNZ           loop173
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36578,7 +36775,7 @@ TEXT ·fc15x300ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 15 rows of 300, four rows at a time.
 	MOVQ $0x0000000000000003, BX
 
-loop175:
+loop174:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -36591,7 +36788,7 @@ loop175:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000009, R8
 
-loop176:
+loop175:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VFMADD231PS   1200(SI), Z8, Z2
@@ -36605,7 +36802,7 @@ loop176:
 	ADDQ          $0x00000080, SI
 	ADDQ          $0x00000080, DI
 	DECQ          R8
-	JNZ           loop176
+	JNZ           loop175
 	VMOVUPS.Z     (DI), K1, Z8
 	VMOVUPS.Z     (SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
@@ -36648,7 +36845,7 @@ loop176:
 	ADDQ          $0x000012c0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop175
+	JNZ           loop174
 
 	// The last 3 rows.
 	VXORPS Z0, Z0, Z0
@@ -36660,7 +36857,7 @@ loop176:
 	MOVQ   DX, DX
 	MOVQ   $0x0000000000000009, BX
 
-loop177:
+loop176:
 	VMOVUPS       (DX), Z6
 	VFMADD231PS   (CX), Z6, Z0
 	VFMADD231PS   1200(CX), Z6, Z2
@@ -36672,7 +36869,7 @@ loop177:
 	ADDQ          $0x00000080, CX
 	ADDQ          $0x00000080, DX
 	DECQ          BX
-	JNZ           loop177
+	JNZ           loop176
 	VMOVUPS.Z     (DX), K1, Z6
 	VMOVUPS.Z     (CX), K1, Z7
 	VFMADD231PS   Z7, Z6, Z0
@@ -36738,7 +36935,7 @@ TEXT ·fc300x15SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 300 rows of 15, four rows at a time.
 	MOVQ $0x000000000000004b, BX
 
-loop178:
+loop177:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36781,7 +36978,7 @@ loop178:
 	ADDQ          $0x000000f0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop178
+	JNZ           loop177
 	SUBQ          $0x000004b0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -36790,7 +36987,7 @@ loop178:
 	KMOVW DX, K1
 	MOVQ  $0x0000000000000012, DX
 
-loop179:
+loop178:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -36833,7 +37030,7 @@ loop179:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop179
+	JNZ          loop178
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -37081,7 +37278,7 @@ TEXT ·fc250x1000ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 250 rows of 1000, four rows at a time.
 	MOVQ $0x000000000000003e, BX
 
-loop180:
+loop179:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -37094,7 +37291,7 @@ loop180:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000001f, R8
 
-loop181:
+loop180:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VFMADD231PS   4000(SI), Z8, Z2
@@ -37108,7 +37305,7 @@ loop181:
 	ADDQ          $0x00000080, SI
 	ADDQ          $0x00000080, DI
 	DECQ          R8
-	JNZ           loop181
+	JNZ           loop180
 	VMOVUPS.Z     (DI), K1, Z8
 	VMOVUPS.Z     (SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
@@ -37151,7 +37348,7 @@ loop181:
 	ADDQ          $0x00003e80, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop180
+	JNZ           loop179
 
 	// The last 2 rows.
 	VXORPS Z0, Z0, Z0
@@ -37161,7 +37358,7 @@ loop181:
 	MOVQ   DX, DX
 	MOVQ   $0x000000000000001f, BX
 
-loop182:
+loop181:
 	VMOVUPS       (DX), Z4
 	VFMADD231PS   (CX), Z4, Z0
 	VFMADD231PS   4000(CX), Z4, Z2
@@ -37171,7 +37368,7 @@ loop182:
 	ADDQ          $0x00000080, CX
 	ADDQ          $0x00000080, DX
 	DECQ          BX
-	JNZ           loop182
+	JNZ           loop181
 	VMOVUPS.Z     (DX), K1, Z4
 	VMOVUPS.Z     (CX), K1, Z5
 	VFMADD231PS   Z5, Z4, Z0
@@ -37216,7 +37413,7 @@ loop182:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x000000000000000f, DX
 
-loop183:
+loop182:
 	VMOVUPS   (AX), Z1
 	VMOVUPS   (CX), Z2
 	VADDPS    Z2, Z1, Z1
@@ -37225,7 +37422,7 @@ loop183:
 	ADDQ      $0x00000040, AX
 	ADDQ      $0x00000040, CX
 	DECQ      DX
-	JNZ       loop183
+	JNZ       loop182
 	VMOVUPS.Z (AX), K1, Z1
 	VMOVUPS.Z (CX), K1, Z2
 	VADDPS    Z2, Z1, Z1
@@ -37246,7 +37443,7 @@ TEXT ·fc1000x250SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 1000 rows of 250, four rows at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop184:
+loop183:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37372,7 +37569,7 @@ loop184:
 	ADDQ          $0x00000fa0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop184
+	JNZ           loop183
 	SUBQ          $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -37381,7 +37578,7 @@ loop184:
 	KMOVW DX, K1
 	MOVQ  $0x000000000000003e, DX
 
-loop185:
+loop184:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -37424,7 +37621,7 @@ loop185:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop185
+	JNZ          loop184
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -37479,7 +37676,7 @@ TEXT ·fc9x9ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 9 rows of 9, four rows at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop186:
+loop185:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37522,7 +37719,7 @@ loop186:
 	ADDQ          $0x00000090, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop186
+	JNZ           loop185
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37584,7 +37781,7 @@ TEXT ·fc9x9SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 9 rows of 9, four rows at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop187:
+loop186:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37627,7 +37824,7 @@ loop187:
 	ADDQ          $0x00000090, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop187
+	JNZ           loop186
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37722,7 +37919,7 @@ TEXT ·fc129x2047ReLUAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 129 rows of 2047, four rows at a time.
 	MOVQ $0x0000000000000020, BX
 
-loop188:
+loop187:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -37735,7 +37932,7 @@ loop188:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000003f, R8
 
-loop189:
+loop188:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VFMADD231PS   8188(SI), Z8, Z2
@@ -37749,7 +37946,7 @@ loop189:
 	ADDQ          $0x00000080, SI
 	ADDQ          $0x00000080, DI
 	DECQ          R8
-	JNZ           loop189
+	JNZ           loop188
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VFMADD231PS   8188(SI), Z8, Z2
@@ -37797,7 +37994,7 @@ loop189:
 	ADDQ          $0x00007ff0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop188
+	JNZ           loop187
 
 	// The last 1 rows.
 	VXORPS Z0, Z0, Z0
@@ -37805,7 +38002,7 @@ loop189:
 	MOVQ   DX, DX
 	MOVQ   $0x000000000000003f, BX
 
-loop190:
+loop189:
 	VMOVUPS       (DX), Z2
 	VFMADD231PS   (CX), Z2, Z0
 	VMOVUPS       64(DX), Z2
@@ -37813,7 +38010,7 @@ loop190:
 	ADDQ          $0x00000080, CX
 	ADDQ          $0x00000080, DX
 	DECQ          BX
-	JNZ           loop190
+	JNZ           loop189
 	VMOVUPS       (DX), Z2
 	VFMADD231PS   (CX), Z2, Z0
 	VMOVUPS.Z     64(DX), K1, Z2
@@ -37856,13 +38053,13 @@ loop190:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x0000000000000008, CX
 
-loop191:
+loop190:
 	VMOVUPS   (AX), Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, (AX)
 	ADDQ      $0x00000040, AX
 	DECQ      CX
-	JNZ       loop191
+	JNZ       loop190
 	VMOVUPS.Z (AX), K1, Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -37881,7 +38078,7 @@ TEXT ·fc2047x129SigmoidAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 2047 rows of 129, four rows at a time.
 	MOVQ $0x00000000000001ff, BX
 
-loop192:
+loop191:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37972,7 +38169,7 @@ loop192:
 	ADDQ          $0x00000810, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop192
+	JNZ           loop191
 
 	// The last 3 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38058,7 +38255,7 @@ loop192:
 	KMOVW CX, K1
 	MOVQ  $0x000000000000007f, CX
 
-loop193:
+loop192:
 	VMOVUPS      (AX), Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -38098,7 +38295,7 @@ loop193:
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x00000040, AX
 	DECQ         CX
-	JNZ          loop193
+	JNZ          loop192
 	VMOVUPS.Z    (AX), K1, Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -38258,7 +38455,7 @@ TEXT ·fc21x5SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 21 rows of 5, four rows at a time.
 	MOVQ $0x0000000000000005, BX
 
-loop194:
+loop193:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38301,7 +38498,7 @@ loop194:
 	ADDQ          $0x00000050, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop194
+	JNZ           loop193
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38437,7 +38634,7 @@ TEXT ·fc16x1000ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 16 rows of 1000, four rows at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop195:
+loop194:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -38450,7 +38647,7 @@ loop195:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000001f, R8
 
-loop196:
+loop195:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VFMADD231PS   4000(SI), Z8, Z2
@@ -38464,7 +38661,7 @@ loop196:
 	ADDQ          $0x00000080, SI
 	ADDQ          $0x00000080, DI
 	DECQ          R8
-	JNZ           loop196
+	JNZ           loop195
 	VMOVUPS.Z     (DI), K1, Z8
 	VMOVUPS.Z     (SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
@@ -38507,7 +38704,7 @@ loop196:
 	ADDQ          $0x00003e80, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop195
+	JNZ           loop194
 	SUBQ          $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -38533,7 +38730,7 @@ TEXT ·fc1000x16SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 1000 rows of 16, four rows at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop197:
+loop196:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38572,7 +38769,7 @@ loop197:
 	ADDQ          $0x00000100, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop197
+	JNZ           loop196
 	SUBQ          $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -38581,7 +38778,7 @@ loop197:
 	KMOVW DX, K1
 	MOVQ  $0x000000000000003e, DX
 
-loop198:
+loop197:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -38624,7 +38821,7 @@ loop198:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop198
+	JNZ          loop197
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -38689,7 +38886,7 @@ TEXT ·fc7x777ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ   DX, SI
 	MOVQ   $0x0000000000000018, DI
 
-loop199:
+loop198:
 	VMOVUPS       (SI), Z8
 	VFMADD231PS   (BX), Z8, Z0
 	VFMADD231PS   3108(BX), Z8, Z2
@@ -38703,7 +38900,7 @@ loop199:
 	ADDQ          $0x00000080, BX
 	ADDQ          $0x00000080, SI
 	DECQ          DI
-	JNZ           loop199
+	JNZ           loop198
 	VMOVUPS.Z     (SI), K1, Z8
 	VMOVUPS.Z     (BX), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
@@ -38756,7 +38953,7 @@ loop199:
 	MOVQ   DX, DX
 	MOVQ   $0x0000000000000018, BX
 
-loop200:
+loop199:
 	VMOVUPS       (DX), Z6
 	VFMADD231PS   (CX), Z6, Z0
 	VFMADD231PS   3108(CX), Z6, Z2
@@ -38768,7 +38965,7 @@ loop200:
 	ADDQ          $0x00000080, CX
 	ADDQ          $0x00000080, DX
 	DECQ          BX
-	JNZ           loop200
+	JNZ           loop199
 	VMOVUPS.Z     (DX), K1, Z6
 	VMOVUPS.Z     (CX), K1, Z7
 	VFMADD231PS   Z7, Z6, Z0
@@ -38834,7 +39031,7 @@ TEXT ·fc777x7SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 777 rows of 7, four rows at a time.
 	MOVQ $0x00000000000000c2, BX
 
-loop201:
+loop200:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38877,7 +39074,7 @@ loop201:
 	ADDQ          $0x00000070, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop201
+	JNZ           loop200
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38920,7 +39117,7 @@ loop201:
 	KMOVW DX, K1
 	MOVQ  $0x0000000000000030, DX
 
-loop202:
+loop201:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -38963,7 +39160,7 @@ loop202:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop202
+	JNZ          loop201
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -39089,7 +39286,7 @@ TEXT ·fc21x4SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 21 rows of 4, four rows at a time.
 	MOVQ $0x0000000000000005, BX
 
-loop203:
+loop202:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -39132,7 +39329,7 @@ loop203:
 	ADDQ          $0x00000040, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop203
+	JNZ           loop202
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -39376,7 +39573,7 @@ TEXT ·fc18x6SigmoidAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 18 rows of 6, four rows at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop204:
+loop203:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -39419,7 +39616,7 @@ loop204:
 	ADDQ          $0x00000060, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop204
+	JNZ           loop203
 
 	// The last 2 rows.
 	VXORPS        Z0, Z0, Z0
