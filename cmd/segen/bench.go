@@ -100,20 +100,23 @@ working set, speedup over generic) and geometric-mean speedups. ns/op is the
 median of 5 timed loops of about 10 ms each (1 ms with -quick), the
 implementations of an op taking turns loop by loop so that load from other
 programs hits them alike; with -count N the table shows the median of N runs.
-The bandwidth figures are the best of measurements before and after the
-kernels. Progress goes to stderr.
+The % of bandwidth compares an op with a read or copy loop over the same
+number of bytes that takes its turn with the implementations and is timed the
+same way. The table of bandwidth by cache level above it is the best of
+measurements before and after the kernels. Progress goes to stderr.
 
 With -arch NAMES, bench times whole networks instead (see segen bench -arch x -h).`
 
 const jsonHelp = `write every measurement to ` + "`file`" + ` as JSON:
-{"schema": "segen-bench/1",
+{"schema": "segen-bench/2",
  "machine": {goos, goarch, cpu, cpus, go_version, segen_isa},
  "quick": bool, "count": N, "target_ns": time budget of one measurement,
  "bandwidth": {isa, levels: [{level, bytes, limit_bytes, read_gb_per_s, copy_gb_per_s}]},
  "records": [{block, layout, c, h, w, hidden, op, impl, isa, run,
    iterations (calls per loop), chunk_ns_per_op (each loop), ns_per_op (the median loop),
-   bytes_per_op, gb_per_s, working_set_bytes, bw_level, bw_kind (read or copy),
-   bw_gb_per_s, pct_of_bw, speedup_vs_generic (0 if generic was not measured)}]}
+   bytes_per_op, gb_per_s, working_set_bytes, bw_level (the level the working set fits),
+   bw_kind (read or copy), bw_gb_per_s (that loop over working_set_bytes, median of its loops in
+   the same turns), pct_of_bw, speedup_vs_generic (0 if generic was not measured)}]}
 with one record per block × op × implementation × run; GB/s are 1e9 bytes/s`
 
 // cmdBench implements "segen bench".
@@ -134,7 +137,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	prog.note("measuring memory bandwidth again…")
 	bws = bestOf(bws, membw.Measure(levels, cfg.target))
 	for _, m := range recs {
-		m.bw = membw.For(bws, m.workingSet)
+		m.bwLevel = membw.For(bws, m.workingSet).Name
 	}
 	prog.done()
 	res := &benchResult{cfg: cfg, bws: bws, records: recs, machine: thisMachine(), elapsed: time.Since(start)}

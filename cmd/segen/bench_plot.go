@@ -35,7 +35,7 @@ func writePlot(file string, r *benchResult) error {
 			names = append(names, c.block.name)
 			x, bw := float64(len(names)-1), c.bwGBPerS()
 			roof = append(roof, plotter.XY{X: x - 0.5, Y: bw}, plotter.XY{X: x + 0.5, Y: bw})
-			ticks = append(ticks, fmt.Sprintf("%s (%s)", c.block.name, c.bw.Name))
+			ticks = append(ticks, fmt.Sprintf("%s (%s)", c.block.name, c.bwLevel))
 			ymax = max(ymax, bw)
 		}
 		if _, ok := gbs[c.impl]; !ok {
@@ -97,7 +97,7 @@ func writePlot(file string, r *benchResult) error {
 	if op == "Squeeze" || op == "Excite" {
 		kind = "read"
 	}
-	p.Legend.Add(fmt.Sprintf("measured %s bandwidth of the working set's level (%s loops)", kind, membw.ISA()), line)
+	p.Legend.Add(fmt.Sprintf("measured %s bandwidth over the same working set (%s loop)", kind, membw.ISA()), line)
 
 	if len(speedups.Labels) > 0 {
 		if err := addLabels(p, speedups, specialisedOffset, 2); err != nil {

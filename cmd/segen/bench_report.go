@@ -155,14 +155,14 @@ func writeTable(w io.Writer, r *benchResult) {
 		if c.speedup > 0 {
 			speedup = fmt.Sprintf("%.2f×", c.speedup)
 		}
-		ref := fmt.Sprintf("%s %s %.0f", c.bw.Name, c.bwKind, c.bwGBPerS())
+		ref := fmt.Sprintf("%s %s %.0f", c.bwLevel, c.bwKind, c.bwGBPerS())
 		row(op, c.impl, formatNs(c.nsPerOp()), fmt.Sprintf("%.1f", c.gbPerS()), fmt.Sprintf("%.0f%%", c.pctOfBW()), ref, speedup)
 	}
 	tw.Flush()
 	for _, c := range cells {
 		if c.pctOfBW() > 100 {
-			fmt.Fprintln(w, "Above 100 %: the working set straddles two levels and part of it stays in the faster one, or\n"+
-				"the bandwidth was measured while other programs loaded the machine.")
+			fmt.Fprintln(w, "Above 100 %: the op keeps part of its working set in a faster level between its passes\n"+
+				"(Forward reads x twice), or other programs loaded the machine while the reference loop ran.")
 			break
 		}
 	}
@@ -172,7 +172,7 @@ func writeTable(w io.Writer, r *benchResult) {
 
 // writeBandwidth prints the reference figures and how they are used.
 func writeBandwidth(w io.Writer, bws []membw.Bandwidth) {
-	fmt.Fprintf(w, "memory bandwidth, one core, %s loops, best of many short loops before and after the kernels (GB/s):\n", membw.ISA())
+	fmt.Fprintf(w, "memory bandwidth by level, one core, %s loops, best of many short loops before and after the kernels (GB/s):\n", membw.ISA())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "\t")
 	for _, b := range bws {
@@ -196,8 +196,9 @@ func writeBandwidth(w io.Writer, bws []membw.Bandwidth) {
 			limits = append(limits, fmt.Sprintf("else %s", b.Name))
 		}
 	}
-	fmt.Fprintf(w, "GB/s counts the bytes an op reads and writes. %% of BW compares it with the figure for the\n"+
-		"op's working set (%s): Squeeze and Excite with read, the others with copy.\n", strings.Join(limits, ", "))
+	fmt.Fprintf(w, "GB/s counts the bytes an op reads and writes. %% of BW compares it with a reference loop over\n"+
+		"the op's own working set, timed in the same turns as the kernels: a read (sum) for Squeeze and\n"+
+		"Excite, a copy for the others. BW ref names the level that working set fits (%s).\n", strings.Join(limits, ", "))
 }
 
 // isaSummary says which instruction set each implementation ran.
@@ -382,7 +383,7 @@ func (m *measurement) chunkNs() []float64 {
 // writeJSON writes every measurement to file.
 func writeJSON(file string, r *benchResult) error {
 	out := jsonOut{
-		Schema:    "segen-bench/1",
+		Schema:    "segen-bench/2",
 		Machine:   r.machine,
 		Quick:     r.cfg.quick,
 		Count:     r.cfg.count,
@@ -399,7 +400,7 @@ func writeJSON(file string, r *benchResult) error {
 			Block: m.block.name, Layout: s.Layout.String(), C: s.C, H: s.H, W: s.W, Hidden: s.Hidden,
 			Op: string(m.op), Impl: m.impl, ISA: m.isa, Run: m.run, Iterations: m.iterations, ChunkNs: m.chunkNs(),
 			NsPerOp: m.nsPerOp(), BytesPerOp: m.bytes, GBPerS: m.gbPerS(), WorkingSet: m.workingSet,
-			BWLevel: m.bw.Name, BWKind: m.bwKind, BWGBPerS: m.bwGBPerS(), PctOfBW: m.pctOfBW(), Speedup: m.speedup,
+			BWLevel: m.bwLevel, BWKind: m.bwKind, BWGBPerS: m.bwGBPerS(), PctOfBW: m.pctOfBW(), Speedup: m.speedup,
 		})
 	}
 	data, err := json.MarshalIndent(out, "", "  ")

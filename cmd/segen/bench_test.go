@@ -93,7 +93,7 @@ func TestBenchTableJSONPlot(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("decoding %s: %v", jsonFile, err)
 	}
-	if doc.Schema != "segen-bench/1" || doc.Machine.GOARCH == "" || doc.Machine.CPU == "" || doc.Bandwidth.ISA == "" {
+	if doc.Schema != "segen-bench/2" || doc.Machine.GOARCH == "" || doc.Machine.CPU == "" || doc.Bandwidth.ISA == "" {
 		t.Errorf("JSON header: schema %q, goarch %q, cpu %q, bandwidth isa %q", doc.Schema, doc.Machine.GOARCH, doc.Machine.CPU, doc.Bandwidth.ISA)
 	}
 	if len(doc.Bandwidth.Levels) < 3 {
@@ -224,7 +224,7 @@ func TestBenchHelp(t *testing.T) {
 	if code := run([]string{"help", "bench"}, &out, &errOut); code != 0 {
 		t.Fatalf("help bench: status %d", code)
 	}
-	for _, flag := range []string{"-quick", "-count", "-bench-format", "-json", "-plot", "-plot-op", "-spec", "-ops", "-blocks", `"schema": "segen-bench/1"`} {
+	for _, flag := range []string{"-quick", "-count", "-bench-format", "-json", "-plot", "-plot-op", "-spec", "-ops", "-blocks", `"schema": "segen-bench/2"`} {
 		if !strings.Contains(errOut.String(), flag) {
 			t.Errorf("help lacks %s:\n%s", flag, errOut.String())
 		}
