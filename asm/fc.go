@@ -40,8 +40,10 @@ func (k FC) signature() string {
 
 // FC emits name with k's signature. The layer is a matrix-vector product:
 // it streams W once, so it is bound by memory bandwidth like the other
-// kernels. Rows are taken four at a time so each load of x feeds four FMAs,
-// and two accumulators per row keep eight FMAs in flight.
+// kernels. Short rows are taken four at a time so each load of x feeds four
+// FMAs and one transpose reduces four rows; long rows one at a time, a
+// single sequential stream (at 64×1024, 2.0 → 1.4 µs). Either way eight FMAs
+// are in flight.
 func (f *File) FC(name string, isa ISA, k FC) {
 	bias := ""
 	if k.Bias {
@@ -66,12 +68,14 @@ func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
 	chunks, t := k.K/L, e.newTail(k.K%L)
 	rowBytes := 4 * k.K
 	const unrollMax = 16 // chunks per row written out without a loop
+	group := 4
+	if chunks > unrollMax {
+		group = 1
+	}
 
+	// rows computes r rows with sets accumulators per row.
 	rows := func(r int) {
-		sets := 1
-		if chunks >= 2 {
-			sets = 2
-		}
+		sets := max(1, min(chunks, 8/r))
 		acc := make([][]reg.VecVirtual, r)
 		for i := range acc {
 			acc[i] = make([]reg.VecVirtual, sets)
@@ -89,13 +93,14 @@ func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
 		pw, px, done := w, x, 0
 		if chunks > unrollMax {
 			pw, px = e.copyPointer(w), e.copyPointer(x)
-			e.repeat(chunks/2, func() {
-				step(pw, px, 0, 0)
-				step(pw, px, 1, 1)
-				e.advance(pw, 2*4*L)
-				e.advance(px, 2*4*L)
+			e.repeat(chunks/sets, func() {
+				for j := range sets {
+					step(pw, px, j, j)
+				}
+				e.advance(pw, sets*4*L)
+				e.advance(px, sets*4*L)
 			})
-			done = chunks / 2 * 2
+			done = chunks / sets * sets
 		}
 		for j := range chunks - done {
 			step(pw, px, j, j%sets)
@@ -110,28 +115,35 @@ func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
 				e.VFMADD231PS(wv, xv, acc[i][0])
 			}
 		}
+		for _, a := range acc {
+			for n := sets / 2; n >= 1; n /= 2 {
+				for j := range n {
+					e.VADDPS(a[j+n], a[j], a[j])
+				}
+			}
+		}
+		if r == 1 && group == 1 {
+			e.VMOVSS(e.reduce1(false, acc[0][0]), mem(dst, 0))
+			return
+		}
 		var vs [4]reg.VecVirtual
 		for i := range vs {
-			a := acc[min(i, r-1)]
-			if i < r && sets == 2 {
-				e.VADDPS(a[1], a[0], a[0])
-			}
-			vs[i] = a[0]
+			vs[i] = acc[min(i, r-1)][0]
 		}
 		e.storeXTail(e.reduce4(false, vs), r, mem(dst, 0))
 	}
 
-	e.Commentf("dst = W·x for %d rows of %d, four rows at a time.", k.Rows, k.K)
-	e.repeat(k.Rows/4, func() {
-		rows(4)
-		e.advance(w, 4*rowBytes)
-		e.advance(dst, 16)
+	e.Commentf("dst = W·x for %d rows of %d, %d row(s) at a time.", k.Rows, k.K, group)
+	e.repeat(k.Rows/group, func() {
+		rows(group)
+		e.advance(w, group*rowBytes)
+		e.advance(dst, 4*group)
 	})
-	if r := k.Rows % 4; r > 0 {
+	if r := k.Rows % group; r > 0 {
 		e.Commentf("The last %d rows.", r)
 		rows(r)
 	}
-	if walked := 4 * (k.Rows / 4 * 4); walked > 0 {
+	if walked := 4 * (k.Rows / group * group); walked > 0 {
 		e.SUBQ(operand.U32(walked), dst) // rewind for the activation pass
 	}
 }

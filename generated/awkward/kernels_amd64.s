@@ -19966,7 +19966,7 @@ TEXT ·fc8x96ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 8 rows of 96, four rows at a time.
+	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
 loop65:
@@ -20086,7 +20086,7 @@ TEXT ·fc96x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 96 rows of 8, four rows at a time.
+	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
 	MOVQ $0x0000000000000018, BX
 
 loop66:
@@ -20181,7 +20181,7 @@ TEXT ·fc8x96ReLUAVX2(SB), NOSPLIT, $0-24
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 8 rows of 96, four rows at a time.
+	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
 loop68:
@@ -20297,7 +20297,7 @@ TEXT ·fc96x8SigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 96 rows of 8, four rows at a time.
+	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
 	MOVQ $0x0000000000000018, BX
 
 loop69:
@@ -20389,7 +20389,7 @@ TEXT ·fc3x13ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+12(SB), Y0
 
-	// dst = W·x for 3 rows of 13, four rows at a time.
+	// dst = W·x for 3 rows of 13, 4 row(s) at a time.
 	// The last 3 rows.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -20445,7 +20445,7 @@ TEXT ·fc13x3SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+20(SB), Y0
 
-	// dst = W·x for 13 rows of 3, four rows at a time.
+	// dst = W·x for 13 rows of 3, 4 row(s) at a time.
 	MOVQ $0x0000000000000003, BX
 
 loop71:
@@ -20605,7 +20605,7 @@ TEXT ·fc17x17ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 17 rows of 17, four rows at a time.
+	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
 loop72:
@@ -20727,7 +20727,7 @@ TEXT ·fc17x17SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 17 rows of 17, four rows at a time.
+	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
 loop74:
@@ -20916,7 +20916,7 @@ TEXT ·fc1x1ReLUAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 1 rows of 1, four rows at a time.
+	// dst = W·x for 1 rows of 1, 4 row(s) at a time.
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
 	VMASKMOVPS   (DX), Y0, Y2
@@ -20959,7 +20959,7 @@ TEXT ·fc1x1SigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 1 rows of 1, four rows at a time.
+	// dst = W·x for 1 rows of 1, 4 row(s) at a time.
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
 	VMASKMOVPS   (DX), Y0, Y2
@@ -21035,8 +21035,8 @@ TEXT ·fc15x300ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+16(SB), Y0
 
-	// dst = W·x for 15 rows of 300, four rows at a time.
-	MOVQ $0x0000000000000003, BX
+	// dst = W·x for 15 rows of 300, 1 row(s) at a time.
+	MOVQ $0x000000000000000f, BX
 
 loop76:
 	VXORPS Y1, Y1, Y1
@@ -21049,121 +21049,61 @@ loop76:
 	VXORPS Y8, Y8, Y8
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000012, R8
+	MOVQ   $0x0000000000000004, R8
 
 loop77:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
-	VFMADD231PS  1200(SI), Y9, Y3
-	VFMADD231PS  2400(SI), Y9, Y5
-	VFMADD231PS  3600(SI), Y9, Y7
 	VMOVUPS      32(DI), Y9
 	VFMADD231PS  32(SI), Y9, Y2
-	VFMADD231PS  1232(SI), Y9, Y4
-	VFMADD231PS  2432(SI), Y9, Y6
-	VFMADD231PS  3632(SI), Y9, Y8
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMOVUPS      224(DI), Y9
+	VFMADD231PS  224(SI), Y9, Y8
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          loop77
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
-	VFMADD231PS  1200(SI), Y9, Y3
-	VFMADD231PS  2400(SI), Y9, Y5
-	VFMADD231PS  3600(SI), Y9, Y7
-	VMASKMOVPS   32(DI), Y0, Y9
-	VMASKMOVPS   32(SI), Y0, Y10
+	VMOVUPS      32(DI), Y9
+	VFMADD231PS  32(SI), Y9, Y2
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMASKMOVPS   160(DI), Y0, Y9
+	VMASKMOVPS   160(SI), Y0, Y10
 	VFMADD231PS  Y10, Y9, Y1
-	VMASKMOVPS   1232(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y3
-	VMASKMOVPS   2432(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y5
-	VMASKMOVPS   3632(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y7
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x000012c0, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x000004b0, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
 	JNZ          loop76
-
-	// The last 3 rows.
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	MOVQ   DX, DX
-	MOVQ   $0x0000000000000012, BX
-
-loop78:
-	VMOVUPS      (DX), Y7
-	VFMADD231PS  (CX), Y7, Y1
-	VFMADD231PS  1200(CX), Y7, Y3
-	VFMADD231PS  2400(CX), Y7, Y5
-	VMOVUPS      32(DX), Y7
-	VFMADD231PS  32(CX), Y7, Y2
-	VFMADD231PS  1232(CX), Y7, Y4
-	VFMADD231PS  2432(CX), Y7, Y6
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	DECQ         BX
-	JNZ          loop78
-	VMOVUPS      (DX), Y7
-	VFMADD231PS  (CX), Y7, Y1
-	VFMADD231PS  1200(CX), Y7, Y3
-	VFMADD231PS  2400(CX), Y7, Y5
-	VMASKMOVPS   32(DX), Y0, Y7
-	VMASKMOVPS   32(CX), Y0, Y8
-	VFMADD231PS  Y8, Y7, Y1
-	VMASKMOVPS   1232(CX), Y0, Y8
-	VFMADD231PS  Y8, Y7, Y3
-	VMASKMOVPS   2432(CX), Y0, Y0
-	VFMADD231PS  Y0, Y7, Y5
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X2
-	VADDPS       X5, X2, X2
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VUNPCKLPS    X1, X0, X4
-	VUNPCKHPS    X1, X0, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
-	VADDPS       X0, X1, X1
-	VMOVUPS      lanemasks<>+20(SB), X0
-	VMASKMOVPS   X1, X0, (AX)
-	SUBQ         $0x00000030, AX
+	SUBQ         $0x0000003c, AX
 
 	// dst = ReLU(dst + b)
 	MOVQ       b+24(FP), CX
@@ -21192,10 +21132,10 @@ TEXT ·fc300x15SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+4(SB), Y0
 
-	// dst = W·x for 300 rows of 15, four rows at a time.
+	// dst = W·x for 300 rows of 15, 4 row(s) at a time.
 	MOVQ $0x000000000000004b, BX
 
-loop79:
+loop78:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21235,7 +21175,7 @@ loop79:
 	ADDQ         $0x000000f0, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop79
+	JNZ          loop78
 	SUBQ         $0x000004b0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -21243,7 +21183,7 @@ loop79:
 	VMOVUPS lanemasks<>+16(SB), Y0
 	MOVQ    $0x0000000000000025, DX
 
-loop80:
+loop79:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -21286,7 +21226,7 @@ loop80:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop80
+	JNZ          loop79
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -21337,7 +21277,7 @@ TEXT ·fc2x7ReLUAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+4(SB), Y0
 
-	// dst = W·x for 2 rows of 7, four rows at a time.
+	// dst = W·x for 2 rows of 7, 4 row(s) at a time.
 	// The last 2 rows.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -21383,7 +21323,7 @@ TEXT ·fc7x2SigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+24(SB), Y0
 
-	// dst = W·x for 7 rows of 2, four rows at a time.
+	// dst = W·x for 7 rows of 2, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21499,10 +21439,10 @@ TEXT ·fc250x1000ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 250 rows of 1000, four rows at a time.
-	MOVQ $0x000000000000003e, BX
+	// dst = W·x for 250 rows of 1000, 1 row(s) at a time.
+	MOVQ $0x00000000000000fa, BX
 
-loop81:
+loop80:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21513,99 +21453,58 @@ loop81:
 	VXORPS Y7, Y7, Y7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x000000000000003e, R8
+	MOVQ   $0x000000000000000f, R8
 
-loop82:
+loop81:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  4000(SI), Y8, Y2
-	VFMADD231PS  8000(SI), Y8, Y4
-	VFMADD231PS  12000(SI), Y8, Y6
 	VMOVUPS      32(DI), Y8
 	VFMADD231PS  32(SI), Y8, Y1
-	VFMADD231PS  4032(SI), Y8, Y3
-	VFMADD231PS  8032(SI), Y8, Y5
-	VFMADD231PS  12032(SI), Y8, Y7
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VMOVUPS      160(DI), Y8
+	VFMADD231PS  160(SI), Y8, Y5
+	VMOVUPS      192(DI), Y8
+	VFMADD231PS  192(SI), Y8, Y6
+	VMOVUPS      224(DI), Y8
+	VFMADD231PS  224(SI), Y8, Y7
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop82
+	JNZ          loop81
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  4000(SI), Y8, Y2
-	VFMADD231PS  8000(SI), Y8, Y4
-	VFMADD231PS  12000(SI), Y8, Y6
+	VMOVUPS      32(DI), Y8
+	VFMADD231PS  32(SI), Y8, Y1
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
 	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X0, X1, X1
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X2, X0, X0
-	VEXTRACTF128 $0x01, Y4, X2
-	VADDPS       X4, X2, X2
-	VEXTRACTF128 $0x01, Y6, X3
-	VADDPS       X6, X3, X3
-	VUNPCKLPS    X0, X1, X4
-	VUNPCKHPS    X0, X1, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
+	VMOVHLPS     X1, X1, X0
 	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00003e80, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         $0x00000fa0, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop81
-
-	// The last 2 rows.
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   DX, DX
-	MOVQ   $0x000000000000003e, BX
-
-loop83:
-	VMOVUPS      (DX), Y4
-	VFMADD231PS  (CX), Y4, Y0
-	VFMADD231PS  4000(CX), Y4, Y2
-	VMOVUPS      32(DX), Y4
-	VFMADD231PS  32(CX), Y4, Y1
-	VFMADD231PS  4032(CX), Y4, Y3
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	DECQ         BX
-	JNZ          loop83
-	VMOVUPS      (DX), Y4
-	VFMADD231PS  (CX), Y4, Y0
-	VFMADD231PS  4000(CX), Y4, Y2
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VEXTRACTF128 $0x01, Y0, X1
-	VADDPS       X0, X1, X1
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X2, X0, X0
-	VEXTRACTF128 $0x01, Y2, X3
-	VADDPS       X2, X3, X3
-	VEXTRACTF128 $0x01, Y2, X4
-	VADDPS       X2, X4, X4
-	VUNPCKLPS    X0, X1, X2
-	VUNPCKHPS    X0, X1, X0
-	VADDPS       X0, X2, X2
-	VUNPCKLPS    X4, X3, X0
-	VUNPCKHPS    X4, X3, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X2, X1
-	VMOVHLPS     X2, X0, X0
-	VADDPS       X0, X1, X1
-	VMOVUPS      lanemasks<>+24(SB), X0
-	VMASKMOVPS   X1, X0, (AX)
-	SUBQ         $0x000003e0, AX
+	JNZ          loop80
+	SUBQ         $0x000003e8, AX
 
 	// dst = ReLU(dst + b)
 	MOVQ    b+24(FP), CX
@@ -21613,7 +21512,7 @@ loop83:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x000000000000001f, DX
 
-loop84:
+loop82:
 	VMOVUPS    (AX), Y2
 	VMOVUPS    (CX), Y3
 	VADDPS     Y3, Y2, Y2
@@ -21622,7 +21521,7 @@ loop84:
 	ADDQ       $0x00000020, AX
 	ADDQ       $0x00000020, CX
 	DECQ       DX
-	JNZ        loop84
+	JNZ        loop82
 	VMASKMOVPS (AX), Y0, Y2
 	VMASKMOVPS (CX), Y0, Y3
 	VADDPS     Y3, Y2, Y2
@@ -21639,10 +21538,10 @@ TEXT ·fc1000x250SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+24(SB), Y0
 
-	// dst = W·x for 1000 rows of 250, four rows at a time.
-	MOVQ $0x00000000000000fa, BX
+	// dst = W·x for 1000 rows of 250, 1 row(s) at a time.
+	MOVQ $0x00000000000003e8, BX
 
-loop85:
+loop83:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -21653,70 +21552,71 @@ loop85:
 	VXORPS Y8, Y8, Y8
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x000000000000000f, R8
+	MOVQ   $0x0000000000000003, R8
 
-loop86:
+loop84:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
-	VFMADD231PS  1000(SI), Y9, Y3
-	VFMADD231PS  2000(SI), Y9, Y5
-	VFMADD231PS  3000(SI), Y9, Y7
 	VMOVUPS      32(DI), Y9
 	VFMADD231PS  32(SI), Y9, Y2
-	VFMADD231PS  1032(SI), Y9, Y4
-	VFMADD231PS  2032(SI), Y9, Y6
-	VFMADD231PS  3032(SI), Y9, Y8
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMOVUPS      224(DI), Y9
+	VFMADD231PS  224(SI), Y9, Y8
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop86
+	JNZ          loop84
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
-	VFMADD231PS  1000(SI), Y9, Y3
-	VFMADD231PS  2000(SI), Y9, Y5
-	VFMADD231PS  3000(SI), Y9, Y7
-	VMASKMOVPS   32(DI), Y0, Y9
-	VMASKMOVPS   32(SI), Y0, Y10
+	VMOVUPS      32(DI), Y9
+	VFMADD231PS  32(SI), Y9, Y2
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMASKMOVPS   224(DI), Y0, Y9
+	VMASKMOVPS   224(SI), Y0, Y10
 	VFMADD231PS  Y10, Y9, Y1
-	VMASKMOVPS   1032(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y3
-	VMASKMOVPS   2032(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y5
-	VMASKMOVPS   3032(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y7
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00000fa0, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x000003e8, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop85
+	JNZ          loop83
 	SUBQ         $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000007d, DX
 
-loop87:
+loop85:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -21759,7 +21659,7 @@ loop87:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop87
+	JNZ          loop85
 	VZEROUPPER
 	RET
 
@@ -21771,10 +21671,10 @@ TEXT ·fc9x9ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 9 rows of 9, four rows at a time.
+	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop88:
+loop86:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21814,7 +21714,7 @@ loop88:
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop88
+	JNZ          loop86
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -21871,10 +21771,10 @@ TEXT ·fc9x9SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 9 rows of 9, four rows at a time.
+	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop89:
+loop87:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21914,7 +21814,7 @@ loop89:
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop89
+	JNZ          loop87
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -22038,10 +21938,10 @@ TEXT ·fc129x2047ReLUAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+4(SB), Y0
 
-	// dst = W·x for 129 rows of 2047, four rows at a time.
-	MOVQ $0x0000000000000020, BX
+	// dst = W·x for 129 rows of 2047, 1 row(s) at a time.
+	MOVQ $0x0000000000000081, BX
 
-loop90:
+loop88:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -22052,118 +21952,78 @@ loop90:
 	VXORPS Y8, Y8, Y8
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x000000000000007f, R8
+	MOVQ   $0x000000000000001f, R8
 
-loop91:
+loop89:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
-	VFMADD231PS  8188(SI), Y9, Y3
-	VFMADD231PS  16376(SI), Y9, Y5
-	VFMADD231PS  24564(SI), Y9, Y7
 	VMOVUPS      32(DI), Y9
 	VFMADD231PS  32(SI), Y9, Y2
-	VFMADD231PS  8220(SI), Y9, Y4
-	VFMADD231PS  16408(SI), Y9, Y6
-	VFMADD231PS  24596(SI), Y9, Y8
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMOVUPS      224(DI), Y9
+	VFMADD231PS  224(SI), Y9, Y8
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop91
+	JNZ          loop89
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
-	VFMADD231PS  8188(SI), Y9, Y3
-	VFMADD231PS  16376(SI), Y9, Y5
-	VFMADD231PS  24564(SI), Y9, Y7
-	VMASKMOVPS   32(DI), Y0, Y9
-	VMASKMOVPS   32(SI), Y0, Y10
+	VMOVUPS      32(DI), Y9
+	VFMADD231PS  32(SI), Y9, Y2
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMASKMOVPS   224(DI), Y0, Y9
+	VMASKMOVPS   224(SI), Y0, Y10
 	VFMADD231PS  Y10, Y9, Y1
-	VMASKMOVPS   8220(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y3
-	VMASKMOVPS   16408(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y5
-	VMASKMOVPS   24596(SI), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y7
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00007ff0, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop90
-
-	// The last 1 rows.
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	MOVQ   DX, DX
-	MOVQ   $0x000000000000007f, BX
-
-loop92:
-	VMOVUPS      (DX), Y3
-	VFMADD231PS  (CX), Y3, Y1
-	VMOVUPS      32(DX), Y3
-	VFMADD231PS  32(CX), Y3, Y2
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	DECQ         BX
-	JNZ          loop92
-	VMOVUPS      (DX), Y3
-	VFMADD231PS  (CX), Y3, Y1
-	VMASKMOVPS   32(DX), Y0, Y3
-	VMASKMOVPS   32(CX), Y0, Y0
-	VFMADD231PS  Y0, Y3, Y1
-	VADDPS       Y2, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VEXTRACTF128 $0x01, Y1, X2
+	VMOVSHDUP    X2, X1
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y1, X3
-	VADDPS       X1, X3, X3
-	VEXTRACTF128 $0x01, Y1, X4
-	VADDPS       X1, X4, X4
-	VUNPCKLPS    X2, X0, X1
-	VUNPCKHPS    X2, X0, X0
-	VADDPS       X0, X1, X1
-	VUNPCKLPS    X4, X3, X0
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X0, X0
-	VMOVLHPS     X0, X1, X2
-	VMOVHLPS     X1, X0, X0
-	VADDPS       X0, X2, X2
-	VMOVUPS      lanemasks<>+28(SB), X0
-	VMASKMOVPS   X2, X0, (AX)
-	SUBQ         $0x00000200, AX
+	VMOVSS       X2, (AX)
+	ADDQ         $0x00001ffc, CX
+	ADDQ         $0x00000004, AX
+	DECQ         BX
+	JNZ          loop88
+	SUBQ         $0x00000204, AX
 
 	// dst = ReLU(dst)
 	VMOVUPS lanemasks<>+28(SB), Y0
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x0000000000000010, CX
 
-loop93:
+loop90:
 	VMOVUPS    (AX), Y2
 	VMAXPS     Y2, Y1, Y2
 	VMOVUPS    Y2, (AX)
 	ADDQ       $0x00000020, AX
 	DECQ       CX
-	JNZ        loop93
+	JNZ        loop90
 	VMASKMOVPS (AX), Y0, Y2
 	VMAXPS     Y2, Y1, Y2
 	VMASKMOVPS Y2, Y0, (AX)
@@ -22178,10 +22038,10 @@ TEXT ·fc2047x129SigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 2047 rows of 129, four rows at a time.
+	// dst = W·x for 2047 rows of 129, 4 row(s) at a time.
 	MOVQ $0x00000000000001ff, BX
 
-loop94:
+loop91:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -22304,7 +22164,7 @@ loop94:
 	ADDQ         $0x00000810, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop94
+	JNZ          loop91
 
 	// The last 3 rows.
 	VXORPS       Y1, Y1, Y1
@@ -22412,7 +22272,7 @@ loop94:
 	VMOVUPS lanemasks<>+4(SB), Y0
 	MOVQ    $0x00000000000000ff, CX
 
-loop95:
+loop92:
 	VMOVUPS      (AX), Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -22452,7 +22312,7 @@ loop95:
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop95
+	JNZ          loop92
 	VMASKMOVPS   (AX), Y0, Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -22501,7 +22361,7 @@ TEXT ·fc5x21ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+12(SB), Y0
 
-	// dst = W·x for 5 rows of 21, four rows at a time.
+	// dst = W·x for 5 rows of 21, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -22606,10 +22466,10 @@ TEXT ·fc21x5SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+12(SB), Y0
 
-	// dst = W·x for 21 rows of 5, four rows at a time.
+	// dst = W·x for 21 rows of 5, 4 row(s) at a time.
 	MOVQ $0x0000000000000005, BX
 
-loop96:
+loop93:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -22644,7 +22504,7 @@ loop96:
 	ADDQ         $0x00000050, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop96
+	JNZ          loop93
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -22677,7 +22537,7 @@ loop96:
 	VMOVUPS lanemasks<>+12(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop97:
+loop94:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -22720,7 +22580,7 @@ loop97:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop97
+	JNZ          loop94
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -22770,10 +22630,10 @@ TEXT ·fc16x1000ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 16 rows of 1000, four rows at a time.
-	MOVQ $0x0000000000000004, BX
+	// dst = W·x for 16 rows of 1000, 1 row(s) at a time.
+	MOVQ $0x0000000000000010, BX
 
-loop98:
+loop95:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22784,54 +22644,57 @@ loop98:
 	VXORPS Y7, Y7, Y7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x000000000000003e, R8
+	MOVQ   $0x000000000000000f, R8
 
-loop99:
+loop96:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  4000(SI), Y8, Y2
-	VFMADD231PS  8000(SI), Y8, Y4
-	VFMADD231PS  12000(SI), Y8, Y6
 	VMOVUPS      32(DI), Y8
 	VFMADD231PS  32(SI), Y8, Y1
-	VFMADD231PS  4032(SI), Y8, Y3
-	VFMADD231PS  8032(SI), Y8, Y5
-	VFMADD231PS  12032(SI), Y8, Y7
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VMOVUPS      160(DI), Y8
+	VFMADD231PS  160(SI), Y8, Y5
+	VMOVUPS      192(DI), Y8
+	VFMADD231PS  192(SI), Y8, Y6
+	VMOVUPS      224(DI), Y8
+	VFMADD231PS  224(SI), Y8, Y7
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop99
+	JNZ          loop96
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  4000(SI), Y8, Y2
-	VFMADD231PS  8000(SI), Y8, Y4
-	VFMADD231PS  12000(SI), Y8, Y6
+	VMOVUPS      32(DI), Y8
+	VFMADD231PS  32(SI), Y8, Y1
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
 	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X0, X1, X1
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X2, X0, X0
-	VEXTRACTF128 $0x01, Y4, X2
-	VADDPS       X4, X2, X2
-	VEXTRACTF128 $0x01, Y6, X3
-	VADDPS       X6, X3, X3
-	VUNPCKLPS    X0, X1, X4
-	VUNPCKHPS    X0, X1, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
+	VMOVHLPS     X1, X1, X0
 	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00003e80, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         $0x00000fa0, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop98
+	JNZ          loop95
 	SUBQ         $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -22839,7 +22702,7 @@ loop99:
 	VXORPS Y0, Y0, Y0
 	MOVQ   $0x0000000000000002, DX
 
-loop100:
+loop97:
 	VMOVUPS (AX), Y1
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
@@ -22848,7 +22711,7 @@ loop100:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JNZ     loop100
+	JNZ     loop97
 	VZEROUPPER
 	RET
 
@@ -22859,10 +22722,10 @@ TEXT ·fc1000x16SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 1000 rows of 16, four rows at a time.
+	// dst = W·x for 1000 rows of 16, 4 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop101:
+loop98:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -22906,14 +22769,14 @@ loop101:
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop101
+	JNZ          loop98
 	SUBQ         $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000007d, DX
 
-loop102:
+loop99:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -22956,7 +22819,7 @@ loop102:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop102
+	JNZ          loop99
 	VZEROUPPER
 	RET
 
@@ -22968,7 +22831,10 @@ TEXT ·fc7x777ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+28(SB), Y0
 
-	// dst = W·x for 7 rows of 777, four rows at a time.
+	// dst = W·x for 7 rows of 777, 1 row(s) at a time.
+	MOVQ $0x0000000000000007, BX
+
+loop100:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -22977,121 +22843,55 @@ TEXT ·fc7x777ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
-	MOVQ   CX, BX
-	MOVQ   DX, SI
-	MOVQ   $0x0000000000000030, DI
+	MOVQ   CX, SI
+	MOVQ   DX, DI
+	MOVQ   $0x000000000000000c, R8
 
-loop103:
-	VMOVUPS      (SI), Y9
-	VFMADD231PS  (BX), Y9, Y1
-	VFMADD231PS  3108(BX), Y9, Y3
-	VFMADD231PS  6216(BX), Y9, Y5
-	VFMADD231PS  9324(BX), Y9, Y7
-	VMOVUPS      32(SI), Y9
-	VFMADD231PS  32(BX), Y9, Y2
-	VFMADD231PS  3140(BX), Y9, Y4
-	VFMADD231PS  6248(BX), Y9, Y6
-	VFMADD231PS  9356(BX), Y9, Y8
-	ADDQ         $0x00000040, BX
-	ADDQ         $0x00000040, SI
-	DECQ         DI
-	JNZ          loop103
-	VMOVUPS      (SI), Y9
-	VFMADD231PS  (BX), Y9, Y1
-	VFMADD231PS  3108(BX), Y9, Y3
-	VFMADD231PS  6216(BX), Y9, Y5
-	VFMADD231PS  9324(BX), Y9, Y7
-	VMASKMOVPS   32(SI), Y0, Y9
-	VMASKMOVPS   32(BX), Y0, Y10
+loop101:
+	VMOVUPS      (DI), Y9
+	VFMADD231PS  (SI), Y9, Y1
+	VMOVUPS      32(DI), Y9
+	VFMADD231PS  32(SI), Y9, Y2
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMOVUPS      224(DI), Y9
+	VFMADD231PS  224(SI), Y9, Y8
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
+	DECQ         R8
+	JNZ          loop101
+	VMOVUPS      (DI), Y9
+	VFMADD231PS  (SI), Y9, Y1
+	VMASKMOVPS   32(DI), Y0, Y9
+	VMASKMOVPS   32(SI), Y0, Y10
 	VFMADD231PS  Y10, Y9, Y1
-	VMASKMOVPS   3140(BX), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y3
-	VMASKMOVPS   6248(BX), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y5
-	VMASKMOVPS   9356(BX), Y0, Y10
-	VFMADD231PS  Y10, Y9, Y7
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
 	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X1, X2, X2
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X7, X4, X4
-	VUNPCKLPS    X1, X2, X5
-	VUNPCKHPS    X1, X2, X1
-	VADDPS       X1, X5, X5
-	VUNPCKLPS    X4, X3, X1
-	VUNPCKHPS    X4, X3, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X5, X2
-	VMOVHLPS     X5, X1, X1
+	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00003090, CX
-	ADDQ         $0x00000010, AX
-
-	// The last 3 rows.
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	MOVQ   DX, DX
-	MOVQ   $0x0000000000000030, BX
-
-loop104:
-	VMOVUPS      (DX), Y7
-	VFMADD231PS  (CX), Y7, Y1
-	VFMADD231PS  3108(CX), Y7, Y3
-	VFMADD231PS  6216(CX), Y7, Y5
-	VMOVUPS      32(DX), Y7
-	VFMADD231PS  32(CX), Y7, Y2
-	VFMADD231PS  3140(CX), Y7, Y4
-	VFMADD231PS  6248(CX), Y7, Y6
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x00000c24, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop104
-	VMOVUPS      (DX), Y7
-	VFMADD231PS  (CX), Y7, Y1
-	VFMADD231PS  3108(CX), Y7, Y3
-	VFMADD231PS  6216(CX), Y7, Y5
-	VMASKMOVPS   32(DX), Y0, Y7
-	VMASKMOVPS   32(CX), Y0, Y8
-	VFMADD231PS  Y8, Y7, Y1
-	VMASKMOVPS   3140(CX), Y0, Y8
-	VFMADD231PS  Y8, Y7, Y3
-	VMASKMOVPS   6248(CX), Y0, Y0
-	VFMADD231PS  Y0, Y7, Y5
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X3, X1, X1
-	VEXTRACTF128 $0x01, Y5, X2
-	VADDPS       X5, X2, X2
-	VEXTRACTF128 $0x01, Y5, X3
-	VADDPS       X5, X3, X3
-	VUNPCKLPS    X1, X0, X4
-	VUNPCKHPS    X1, X0, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
-	VADDPS       X0, X1, X1
-	VMOVUPS      lanemasks<>+20(SB), X0
-	VMASKMOVPS   X1, X0, (AX)
-	SUBQ         $0x00000010, AX
+	JNZ          loop100
+	SUBQ         $0x0000001c, AX
 
 	// dst = ReLU(dst + b)
 	MOVQ       b+24(FP), CX
@@ -23113,10 +22913,10 @@ TEXT ·fc777x7SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+4(SB), Y0
 
-	// dst = W·x for 777 rows of 7, four rows at a time.
+	// dst = W·x for 777 rows of 7, 4 row(s) at a time.
 	MOVQ $0x00000000000000c2, BX
 
-loop105:
+loop102:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -23151,7 +22951,7 @@ loop105:
 	ADDQ         $0x00000070, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop105
+	JNZ          loop102
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -23184,7 +22984,7 @@ loop105:
 	VMOVUPS lanemasks<>+28(SB), Y0
 	MOVQ    $0x0000000000000061, DX
 
-loop106:
+loop103:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -23227,7 +23027,7 @@ loop106:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop106
+	JNZ          loop103
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -23278,7 +23078,7 @@ TEXT ·fc4x21ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+12(SB), Y0
 
-	// dst = W·x for 4 rows of 21, four rows at a time.
+	// dst = W·x for 4 rows of 21, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -23352,10 +23152,10 @@ TEXT ·fc21x4SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+16(SB), Y0
 
-	// dst = W·x for 21 rows of 4, four rows at a time.
+	// dst = W·x for 21 rows of 4, 4 row(s) at a time.
 	MOVQ $0x0000000000000005, BX
 
-loop107:
+loop104:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -23390,7 +23190,7 @@ loop107:
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop107
+	JNZ          loop104
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -23423,7 +23223,7 @@ loop107:
 	VMOVUPS lanemasks<>+12(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop108:
+loop105:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -23466,7 +23266,7 @@ loop108:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop108
+	JNZ          loop105
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -23517,7 +23317,7 @@ TEXT ·fc6x18ReLUAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+24(SB), Y0
 
-	// dst = W·x for 6 rows of 18, four rows at a time.
+	// dst = W·x for 6 rows of 18, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -23626,10 +23426,10 @@ TEXT ·fc18x6SigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+8(SB), Y0
 
-	// dst = W·x for 18 rows of 6, four rows at a time.
+	// dst = W·x for 18 rows of 6, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop109:
+loop106:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -23664,7 +23464,7 @@ loop109:
 	ADDQ         $0x00000060, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop109
+	JNZ          loop106
 
 	// The last 2 rows.
 	VXORPS       Y1, Y1, Y1
@@ -23699,7 +23499,7 @@ loop109:
 	VMOVUPS lanemasks<>+24(SB), Y0
 	MOVQ    $0x0000000000000002, CX
 
-loop110:
+loop107:
 	VMOVUPS      (AX), Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -23739,7 +23539,7 @@ loop110:
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop110
+	JNZ          loop107
 	VMASKMOVPS   (AX), Y0, Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -23790,7 +23590,7 @@ TEXT ·squeezeOddNchwAVX512(SB), NOSPLIT, $0-16
 	// Average 96 channels of 143 positions, 16 channels (143 whole vectors) at a time.
 	MOVQ $0x0000000000000006, DX
 
-loop111:
+loop108:
 	VXORPS     Z1, Z1, Z1
 	VXORPS     Z2, Z2, Z2
 	VXORPS     Z3, Z3, Z3
@@ -24188,7 +23988,7 @@ loop111:
 	ADDQ       $0x000023c0, CX
 	ADDQ       $0x00000040, AX
 	DECQ       DX
-	JNZ        loop111
+	JNZ        loop108
 	VZEROUPPER
 	RET
 
@@ -24204,7 +24004,7 @@ TEXT ·scaleOddNchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 96 channels of 143 positions.
 	MOVQ $0x0000000000000060, BX
 
-loop112:
+loop109:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -24237,7 +24037,7 @@ loop112:
 	ADDQ         $0x0000023c, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop112
+	JNZ          loop109
 	VZEROUPPER
 	RET
 
@@ -24255,7 +24055,7 @@ TEXT ·scaleAddReLUOddNchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 96 channels of 143 positions.
 	MOVQ $0x0000000000000060, SI
 
-loop113:
+loop110:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -24299,7 +24099,7 @@ loop113:
 	ADDQ         $0x0000023c, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop113
+	JNZ          loop110
 	VZEROUPPER
 	RET
 
@@ -24318,7 +24118,7 @@ TEXT ·squeezeOddNhwcMaxAVX512(SB), NOSPLIT, $0-16
 	VBROADCASTSS consts<>+4(SB), Z5
 	MOVQ         $0x000000000000008f, DX
 
-loop114:
+loop111:
 	VMOVUPS (CX), Z6
 	VMAXPS  Z6, Z0, Z7
 	VMAXPS  Z0, Z6, Z0
@@ -24345,7 +24145,7 @@ loop114:
 	VORPS   Z7, Z5, Z5
 	ADDQ    $0x00000180, CX
 	DECQ    DX
-	JNZ     loop114
+	JNZ     loop111
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, 128(AX)
@@ -24371,7 +24171,7 @@ TEXT ·scaleOddNhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 143 rows of 96 channels, 1 row(s) per step.
 	MOVQ $0x000000000000008f, DX
 
-loop115:
+loop112:
 	VMOVUPS (CX), Z6
 	VMULPS  Z0, Z6, Z6
 	VMOVUPS Z6, (AX)
@@ -24393,7 +24193,7 @@ loop115:
 	ADDQ    $0x00000180, CX
 	ADDQ    $0x00000180, AX
 	DECQ    DX
-	JNZ     loop115
+	JNZ     loop112
 	VZEROUPPER
 	RET
 
@@ -24415,7 +24215,7 @@ TEXT ·scaleAddReLUOddNhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 143 rows of 96 channels, 1 row(s) per step.
 	MOVQ $0x000000000000008f, DX
 
-loop116:
+loop113:
 	VMOVUPS     (CX), Z7
 	VFMADD213PS (BX), Z1, Z7
 	VMAXPS      Z7, Z0, Z7
@@ -24444,7 +24244,7 @@ loop116:
 	ADDQ        $0x00000180, AX
 	ADDQ        $0x00000180, BX
 	DECQ        DX
-	JNZ         loop116
+	JNZ         loop113
 	VZEROUPPER
 	RET
 
@@ -24464,7 +24264,7 @@ TEXT ·squeezeC13NhwcAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z4, Z4, Z4
 	MOVQ   $0x000000000000000c, DX
 
-loop117:
+loop114:
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 52(CX), K1, Z5
@@ -24475,7 +24275,7 @@ loop117:
 	VADDPS    Z5, Z4, Z4
 	ADDQ      $0x000000d0, CX
 	DECQ      DX
-	JNZ       loop117
+	JNZ       loop114
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VADDPS    Z2, Z1, Z1
@@ -24499,7 +24299,7 @@ TEXT ·scaleC13NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 49 rows of 13 channels, 4 row(s) per step.
 	MOVQ $0x000000000000000c, DX
 
-loop118:
+loop115:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24515,7 +24315,7 @@ loop118:
 	ADDQ      $0x000000d0, CX
 	ADDQ      $0x000000d0, AX
 	DECQ      DX
-	JNZ       loop118
+	JNZ       loop115
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24537,7 +24337,7 @@ TEXT ·scaleAddReLUC13NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 49 rows of 13 channels, 4 row(s) per step.
 	MOVQ $0x000000000000000c, DX
 
-loop119:
+loop116:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -24562,7 +24362,7 @@ loop119:
 	ADDQ        $0x000000d0, AX
 	ADDQ        $0x000000d0, BX
 	DECQ        DX
-	JNZ         loop119
+	JNZ         loop116
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25010,7 +24810,7 @@ TEXT ·scaleC13NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, BX
 
-loop120:
+loop117:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -25028,7 +24828,7 @@ loop120:
 	ADDQ         $0x000000c4, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop120
+	JNZ          loop117
 	VZEROUPPER
 	RET
 
@@ -25046,7 +24846,7 @@ TEXT ·scaleAddReLUC13NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, SI
 
-loop121:
+loop118:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -25070,7 +24870,7 @@ loop121:
 	ADDQ         $0x000000c4, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop121
+	JNZ          loop118
 	VZEROUPPER
 	RET
 
@@ -25086,7 +24886,7 @@ TEXT ·squeezePixelAVX512(SB), NOSPLIT, $0-16
 	// Reduce 17 channels of 1 positions, four at a time.
 	MOVQ $0x0000000000000004, DX
 
-loop122:
+loop119:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -25137,7 +24937,7 @@ loop122:
 	ADDQ          $0x00000010, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop122
+	JNZ           loop119
 
 	// The last 1 channels.
 	VXORPS        Z1, Z1, Z1
@@ -25189,7 +24989,7 @@ TEXT ·scalePixelAVX512(SB), NOSPLIT, $0-24
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, BX
 
-loop123:
+loop120:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -25198,7 +24998,7 @@ loop123:
 	ADDQ         $0x00000004, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop123
+	JNZ          loop120
 	VZEROUPPER
 	RET
 
@@ -25216,7 +25016,7 @@ TEXT ·scaleAddReLUPixelAVX512(SB), NOSPLIT, $0-32
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, SI
 
-loop124:
+loop121:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -25228,7 +25028,7 @@ loop124:
 	ADDQ         $0x00000004, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop124
+	JNZ          loop121
 	VZEROUPPER
 	RET
 
@@ -25248,7 +25048,7 @@ TEXT ·squeezeOneChannelAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z4, Z4, Z4
 	MOVQ   $0x0000000000000021, DX
 
-loop125:
+loop122:
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -25259,7 +25059,7 @@ loop125:
 	VADDPS    Z5, Z4, Z4
 	ADDQ      $0x00000010, CX
 	DECQ      DX
-	JNZ       loop125
+	JNZ       loop122
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -25287,7 +25087,7 @@ TEXT ·scaleOneChannelAVX512(SB), NOSPLIT, $0-24
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop126:
+loop123:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -25303,7 +25103,7 @@ loop126:
 	ADDQ      $0x00000010, CX
 	ADDQ      $0x00000010, AX
 	DECQ      DX
-	JNZ       loop126
+	JNZ       loop123
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -25331,7 +25131,7 @@ TEXT ·scaleAddReLUOneChannelAVX512(SB), NOSPLIT, $0-32
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop127:
+loop124:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25356,7 +25156,7 @@ loop127:
 	ADDQ        $0x00000010, AX
 	ADDQ        $0x00000010, BX
 	DECQ        DX
-	JNZ         loop127
+	JNZ         loop124
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25402,7 +25202,7 @@ TEXT ·squeezeC300NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	MOVQ         CX, DX
 	MOVQ         $0x000000000000000f, BX
 
-loop128:
+loop125:
 	VMOVUPS (DX), Z15
 	VMAXPS  Z15, Z1, Z16
 	VMAXPS  Z1, Z15, Z1
@@ -25461,7 +25261,7 @@ loop128:
 	VORPS   Z16, Z14, Z14
 	ADDQ    $0x000004b0, DX
 	DECQ    BX
-	JNZ     loop128
+	JNZ     loop125
 	VMOVUPS Z1, (AX)
 	VMOVUPS Z2, 64(AX)
 	VMOVUPS Z3, 128(AX)
@@ -25485,7 +25285,7 @@ loop128:
 	VBROADCASTSS consts<>+4(SB), Z5
 	MOVQ         $0x000000000000000f, DX
 
-loop129:
+loop126:
 	VMOVUPS 896(CX), Z6
 	VMAXPS  Z6, Z1, Z7
 	VMAXPS  Z1, Z6, Z1
@@ -25509,7 +25309,7 @@ loop129:
 	VORPS   Z7, Z5, Z5
 	ADDQ    $0x000004b0, CX
 	DECQ    DX
-	JNZ     loop129
+	JNZ     loop126
 	VMOVUPS Z1, 896(AX)
 	VMOVUPS Z2, 960(AX)
 	VMOVUPS Z3, 1024(AX)
@@ -25549,7 +25349,7 @@ TEXT ·scaleC300NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop130:
+loop127:
 	VMOVUPS   (CX), Z19
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, (AX)
@@ -25610,7 +25410,7 @@ loop130:
 	ADDQ      $0x000004b0, CX
 	ADDQ      $0x000004b0, AX
 	DECQ      DX
-	JNZ       loop130
+	JNZ       loop127
 	VZEROUPPER
 	RET
 
@@ -25647,7 +25447,7 @@ TEXT ·scaleAddReLUC300NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop131:
+loop128:
 	VMOVUPS     (CX), Z20
 	VFMADD213PS (BX), Z1, Z20
 	VMAXPS      Z20, Z0, Z20
@@ -25729,7 +25529,7 @@ loop131:
 	ADDQ        $0x000004b0, AX
 	ADDQ        $0x000004b0, BX
 	DECQ        DX
-	JNZ         loop131
+	JNZ         loop128
 	VZEROUPPER
 	RET
 
@@ -25745,7 +25545,7 @@ TEXT ·squeezeC7NchwMaxAVX512(SB), NOSPLIT, $0-16
 	// Reduce 7 channels of 3660 positions, one at a time.
 	MOVQ $0x0000000000000007, DX
 
-loop132:
+loop129:
 	VMOVUPS (CX), Z1
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z3
@@ -25757,7 +25557,7 @@ loop132:
 	ADDQ    $0x00000200, CX
 	MOVQ    $0x000000000000001b, BX
 
-loop133:
+loop130:
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25792,7 +25592,7 @@ loop133:
 	VORPS         Z10, Z8, Z8
 	ADDQ          $0x00000200, CX
 	DECQ          BX
-	JNZ           loop133
+	JNZ           loop130
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25855,7 +25655,7 @@ loop133:
 	ADDQ          $0x00000130, CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JNZ           loop132
+	JNZ           loop129
 	VZEROUPPER
 	RET
 
@@ -25871,11 +25671,11 @@ TEXT ·scaleC7NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, BX
 
-loop134:
+loop131:
 	VBROADCASTSS (DX), Z0
 	MOVQ         $0x000000000000001c, SI
 
-loop135:
+loop132:
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25903,7 +25703,7 @@ loop135:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, AX
 	DECQ      SI
-	JNZ       loop135
+	JNZ       loop132
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25923,7 +25723,7 @@ loop135:
 	ADDQ      $0x00000130, AX
 	ADDQ      $0x00000004, DX
 	DECQ      BX
-	JNZ       loop134
+	JNZ       loop131
 	VZEROUPPER
 	RET
 
@@ -25941,11 +25741,11 @@ TEXT ·scaleAddReLUC7NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, SI
 
-loop136:
+loop133:
 	VBROADCASTSS (DX), Z1
 	MOVQ         $0x000000000000001c, DI
 
-loop137:
+loop134:
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -25982,7 +25782,7 @@ loop137:
 	ADDQ        $0x00000200, AX
 	ADDQ        $0x00000200, BX
 	DECQ        DI
-	JNZ         loop137
+	JNZ         loop134
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -26009,7 +25809,7 @@ loop137:
 	ADDQ        $0x00000130, BX
 	ADDQ        $0x00000004, DX
 	DECQ        SI
-	JNZ         loop136
+	JNZ         loop133
 	VZEROUPPER
 	RET
 
@@ -26025,7 +25825,7 @@ TEXT ·squeezeWideHiddenAVX512(SB), NOSPLIT, $0-16
 	// Reduce 1000 channels of 6 positions, four at a time.
 	MOVQ $0x00000000000000fa, DX
 
-loop138:
+loop135:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -26076,7 +25876,7 @@ loop138:
 	ADDQ          $0x00000060, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop138
+	JNZ           loop135
 	VZEROUPPER
 	RET
 
@@ -26092,7 +25892,7 @@ TEXT ·scaleWideHiddenAVX512(SB), NOSPLIT, $0-24
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, BX
 
-loop139:
+loop136:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -26101,7 +25901,7 @@ loop139:
 	ADDQ         $0x00000018, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop139
+	JNZ          loop136
 	VZEROUPPER
 	RET
 
@@ -26119,7 +25919,7 @@ TEXT ·scaleAddReLUWideHiddenAVX512(SB), NOSPLIT, $0-32
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, SI
 
-loop140:
+loop137:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -26131,7 +25931,7 @@ loop140:
 	ADDQ         $0x00000018, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop140
+	JNZ          loop137
 	VZEROUPPER
 	RET
 
@@ -26147,7 +25947,7 @@ TEXT ·squeezeC9NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 9 channels of 255 positions, four at a time.
 	MOVQ $0x0000000000000002, DX
 
-loop141:
+loop138:
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
@@ -26159,7 +25959,7 @@ loop141:
 	MOVQ   CX, BX
 	MOVQ   $0x0000000000000007, SI
 
-loop142:
+loop139:
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -26170,7 +25970,7 @@ loop142:
 	VADDPS        3124(BX), Z8, Z8
 	ADDQ          $0x00000080, BX
 	DECQ          SI
-	JNZ           loop142
+	JNZ           loop139
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -26217,19 +26017,19 @@ loop142:
 	ADDQ          $0x00000ff0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop141
+	JNZ           loop138
 
 	// The last 1 channels.
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	MOVQ   $0x0000000000000007, DX
 
-loop143:
+loop140:
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	ADDQ          $0x00000080, CX
 	DECQ          DX
-	JNZ           loop143
+	JNZ           loop140
 	VADDPS        (CX), Z1, Z1
 	VMOVUPS.Z     64(CX), K1, Z3
 	VADDPS        Z3, Z2, Z2
@@ -26278,7 +26078,7 @@ TEXT ·scaleC9NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, BX
 
-loop144:
+loop141:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -26332,7 +26132,7 @@ loop144:
 	ADDQ         $0x000003fc, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop144
+	JNZ          loop141
 	VZEROUPPER
 	RET
 
@@ -26350,7 +26150,7 @@ TEXT ·scaleAddReLUC9NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, SI
 
-loop145:
+loop142:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -26422,7 +26222,7 @@ loop145:
 	ADDQ         $0x000003fc, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop145
+	JNZ          loop142
 	VZEROUPPER
 	RET
 
@@ -29657,11 +29457,11 @@ TEXT ·scaleC2047NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, BX
 
-loop146:
+loop143:
 	MOVQ DX, SI
 	MOVQ $0x000000000000000f, DI
 
-loop147:
+loop144:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29698,7 +29498,7 @@ loop147:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop147
+	JNZ       loop144
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29734,7 +29534,7 @@ loop147:
 	ADDQ      $0x000001fc, CX
 	ADDQ      $0x000001fc, AX
 	DECQ      BX
-	JNZ       loop146
+	JNZ       loop143
 	VZEROUPPER
 	RET
 
@@ -29754,11 +29554,11 @@ TEXT ·scaleAddReLUC2047NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, SI
 
-loop148:
+loop145:
 	MOVQ DX, DI
 	MOVQ $0x000000000000000f, R8
 
-loop149:
+loop146:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29804,7 +29604,7 @@ loop149:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop149
+	JNZ         loop146
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29850,7 +29650,7 @@ loop149:
 	ADDQ        $0x000001fc, AX
 	ADDQ        $0x000001fc, BX
 	DECQ        SI
-	JNZ         loop148
+	JNZ         loop145
 	VZEROUPPER
 	RET
 
@@ -30583,7 +30383,7 @@ TEXT ·scaleC21NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop150:
+loop147:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -30610,7 +30410,7 @@ loop150:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop150
+	JNZ          loop147
 	VZEROUPPER
 	RET
 
@@ -30628,7 +30428,7 @@ TEXT ·scaleAddReLUC21NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop151:
+loop148:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -30664,7 +30464,7 @@ loop151:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop151
+	JNZ          loop148
 	VZEROUPPER
 	RET
 
@@ -31569,7 +31369,7 @@ TEXT ·squeezeC1000NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	// Fold in the other 11 rows, 4 per step.
 	MOVQ $0x0000000000000002, DX
 
-loop152:
+loop149:
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -32711,7 +32511,7 @@ loop152:
 	VMOVUPS Z1, K1, 3968(AX)
 	ADDQ    $0x00003e80, CX
 	DECQ    DX
-	JNZ     loop152
+	JNZ     loop149
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -33615,11 +33415,11 @@ TEXT ·scaleC1000NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, BX
 
-loop153:
+loop150:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000007, DI
 
-loop154:
+loop151:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33656,7 +33456,7 @@ loop154:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop154
+	JNZ       loop151
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33688,7 +33488,7 @@ loop154:
 	ADDQ      $0x000001a0, CX
 	ADDQ      $0x000001a0, AX
 	DECQ      BX
-	JNZ       loop153
+	JNZ       loop150
 	VZEROUPPER
 	RET
 
@@ -33708,11 +33508,11 @@ TEXT ·scaleAddReLUC1000NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, SI
 
-loop155:
+loop152:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000007, R8
 
-loop156:
+loop153:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33758,7 +33558,7 @@ loop156:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop156
+	JNZ         loop153
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33799,7 +33599,7 @@ loop156:
 	ADDQ        $0x000001a0, AX
 	ADDQ        $0x000001a0, BX
 	DECQ        SI
-	JNZ         loop155
+	JNZ         loop152
 	VZEROUPPER
 	RET
 
@@ -34666,11 +34466,11 @@ TEXT ·scaleC777NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, BX
 
-loop157:
+loop154:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000006, DI
 
-loop158:
+loop155:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -34707,7 +34507,7 @@ loop158:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop158
+	JNZ       loop155
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
@@ -34715,7 +34515,7 @@ loop158:
 	ADDQ      $0x00000024, CX
 	ADDQ      $0x00000024, AX
 	DECQ      BX
-	JNZ       loop157
+	JNZ       loop154
 	VZEROUPPER
 	RET
 
@@ -34735,11 +34535,11 @@ TEXT ·scaleAddReLUC777NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, SI
 
-loop159:
+loop156:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000006, R8
 
-loop160:
+loop157:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -34785,7 +34585,7 @@ loop160:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop160
+	JNZ         loop157
 	VMOVUPS.Z   (DI), K1, Z1
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
@@ -34796,7 +34596,7 @@ loop160:
 	ADDQ        $0x00000024, AX
 	ADDQ        $0x00000024, BX
 	DECQ        SI
-	JNZ         loop159
+	JNZ         loop156
 	VZEROUPPER
 	RET
 
@@ -35266,7 +35066,7 @@ TEXT ·scaleC21NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop161:
+loop158:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -35293,7 +35093,7 @@ loop161:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop161
+	JNZ          loop158
 	VZEROUPPER
 	RET
 
@@ -35311,7 +35111,7 @@ TEXT ·scaleAddReLUC21NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop162:
+loop159:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35347,7 +35147,7 @@ loop162:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop162
+	JNZ          loop159
 	VZEROUPPER
 	RET
 
@@ -35648,7 +35448,7 @@ TEXT ·scaleC18Nchw8x8AVX512(SB), NOSPLIT, $0-24
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, BX
 
-loop163:
+loop160:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -35666,7 +35466,7 @@ loop163:
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop163
+	JNZ          loop160
 	VZEROUPPER
 	RET
 
@@ -35682,7 +35482,7 @@ TEXT ·scaleAddReLUC18Nchw8x8AVX512(SB), NOSPLIT, $0-32
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, SI
 
-loop164:
+loop161:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35705,7 +35505,7 @@ loop164:
 	ADDQ         $0x00000100, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop164
+	JNZ          loop161
 	VZEROUPPER
 	RET
 
@@ -35716,7 +35516,214 @@ TEXT ·fc8x96ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 8 rows of 96, four rows at a time.
+	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
+
+loop162:
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VXORPS        Z4, Z4, Z4
+	VXORPS        Z5, Z5, Z5
+	VXORPS        Z6, Z6, Z6
+	VXORPS        Z7, Z7, Z7
+	VMOVUPS       (DX), Z8
+	VFMADD231PS   (CX), Z8, Z0
+	VFMADD231PS   384(CX), Z8, Z2
+	VFMADD231PS   768(CX), Z8, Z4
+	VFMADD231PS   1152(CX), Z8, Z6
+	VMOVUPS       64(DX), Z8
+	VFMADD231PS   64(CX), Z8, Z1
+	VFMADD231PS   448(CX), Z8, Z3
+	VFMADD231PS   832(CX), Z8, Z5
+	VFMADD231PS   1216(CX), Z8, Z7
+	VMOVUPS       128(DX), Z8
+	VFMADD231PS   128(CX), Z8, Z0
+	VFMADD231PS   512(CX), Z8, Z2
+	VFMADD231PS   896(CX), Z8, Z4
+	VFMADD231PS   1280(CX), Z8, Z6
+	VMOVUPS       192(DX), Z8
+	VFMADD231PS   192(CX), Z8, Z1
+	VFMADD231PS   576(CX), Z8, Z3
+	VFMADD231PS   960(CX), Z8, Z5
+	VFMADD231PS   1344(CX), Z8, Z7
+	VMOVUPS       256(DX), Z8
+	VFMADD231PS   256(CX), Z8, Z0
+	VFMADD231PS   640(CX), Z8, Z2
+	VFMADD231PS   1024(CX), Z8, Z4
+	VFMADD231PS   1408(CX), Z8, Z6
+	VMOVUPS       320(DX), Z8
+	VFMADD231PS   320(CX), Z8, Z1
+	VFMADD231PS   704(CX), Z8, Z3
+	VFMADD231PS   1088(CX), Z8, Z5
+	VFMADD231PS   1472(CX), Z8, Z7
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z5, Z4, Z4
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPS        Y6, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X2, X0, X1
+	VUNPCKHPS     X2, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X3, X0
+	VUNPCKHPS     X4, X3, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVUPS       X2, (AX)
+	ADDQ          $0x00000600, CX
+	ADDQ          $0x00000010, AX
+	DECQ          BX
+	JNZ           loop162
+	SUBQ          $0x00000020, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ      b+24(FP), CX
+	MOVL      $0x000000ff, DX
+	KMOVW     DX, K1
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc96x8SigmoidBiasAVX512(dst *[96]float32, w *[768]float32, x *[8]float32, b *[96]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc96x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x000000ff, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
+	MOVQ $0x0000000000000018, BX
+
+loop163:
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     32(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     64(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     96(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x00000080, CX
+	ADDQ          $0x00000010, AX
+	DECQ          BX
+	JNZ           loop163
+	SUBQ          $0x00000180, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ b+24(FP), CX
+	MOVQ $0x0000000000000006, DX
+
+loop164:
+	VMOVUPS      (AX), Z0
+	VMOVUPS      (CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          loop164
+	VZEROUPPER
+	RET
+
+// func fc8x96ReLUAVX512(dst *[8]float32, w *[768]float32, x *[96]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc8x96ReLUAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ x+16(FP), DX
+
+	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
 loop165:
@@ -35794,29 +35801,26 @@ loop165:
 	JNZ           loop165
 	SUBQ          $0x00000020, AX
 
-	// dst = ReLU(dst + b)
-	MOVQ      b+24(FP), CX
-	MOVL      $0x000000ff, DX
-	KMOVW     DX, K1
+	// dst = ReLU(dst)
+	MOVL      $0x000000ff, CX
+	KMOVW     CX, K1
 	VXORPS    Z0, Z0, Z0
 	VMOVUPS.Z (AX), K1, Z1
-	VMOVUPS.Z (CX), K1, Z2
-	VADDPS    Z2, Z1, Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, K1, (AX)
 	VZEROUPPER
 	RET
 
-// func fc96x8SigmoidBiasAVX512(dst *[96]float32, w *[768]float32, x *[8]float32, b *[96]float32)
+// func fc96x8SigmoidAVX512(dst *[96]float32, w *[768]float32, x *[8]float32)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL
-TEXT ·fc96x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
+TEXT ·fc96x8SigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ  dst+0(FP), AX
 	MOVQ  w+8(FP), CX
 	MOVQ  x+16(FP), DX
 	MOVL  $0x000000ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 96 rows of 8, four rows at a time.
+	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
 	MOVQ $0x0000000000000018, BX
 
 loop166:
@@ -35865,214 +35869,10 @@ loop166:
 	JNZ           loop166
 	SUBQ          $0x00000180, AX
 
-	// dst = Sigmoid(dst + b)
-	MOVQ b+24(FP), CX
-	MOVQ $0x0000000000000006, DX
-
-loop167:
-	VMOVUPS      (AX), Z0
-	VMOVUPS      (CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VSUBPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+40(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+44(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+48(SB), Z1
-	VMULPS       Z1, Z0, Z1
-	VCVTPS2DQ    Z1, Z2
-	VCVTDQ2PS    Z2, Z1
-	VBROADCASTSS consts<>+52(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+56(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+60(SB), Z1
-	VBROADCASTSS consts<>+64(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+68(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+72(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+76(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+80(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VMULPS       Z0, Z0, Z3
-	VFMADD213PS  Z0, Z3, Z1
-	VBROADCASTSS consts<>+12(SB), Z0
-	VADDPS       Z0, Z1, Z1
-	VBROADCASTSS consts<>+84(SB), Z3
-	VPADDD       Z3, Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VADDPS       Z0, Z1, Z1
-	VDIVPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	DECQ         DX
-	JNZ          loop167
-	VZEROUPPER
-	RET
-
-// func fc8x96ReLUAVX512(dst *[8]float32, w *[768]float32, x *[96]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
-TEXT ·fc8x96ReLUAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ x+16(FP), DX
-
-	// dst = W·x for 8 rows of 96, four rows at a time.
-	MOVQ $0x0000000000000002, BX
-
-loop168:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VXORPS        Z4, Z4, Z4
-	VXORPS        Z5, Z5, Z5
-	VXORPS        Z6, Z6, Z6
-	VXORPS        Z7, Z7, Z7
-	VMOVUPS       (DX), Z8
-	VFMADD231PS   (CX), Z8, Z0
-	VFMADD231PS   384(CX), Z8, Z2
-	VFMADD231PS   768(CX), Z8, Z4
-	VFMADD231PS   1152(CX), Z8, Z6
-	VMOVUPS       64(DX), Z8
-	VFMADD231PS   64(CX), Z8, Z1
-	VFMADD231PS   448(CX), Z8, Z3
-	VFMADD231PS   832(CX), Z8, Z5
-	VFMADD231PS   1216(CX), Z8, Z7
-	VMOVUPS       128(DX), Z8
-	VFMADD231PS   128(CX), Z8, Z0
-	VFMADD231PS   512(CX), Z8, Z2
-	VFMADD231PS   896(CX), Z8, Z4
-	VFMADD231PS   1280(CX), Z8, Z6
-	VMOVUPS       192(DX), Z8
-	VFMADD231PS   192(CX), Z8, Z1
-	VFMADD231PS   576(CX), Z8, Z3
-	VFMADD231PS   960(CX), Z8, Z5
-	VFMADD231PS   1344(CX), Z8, Z7
-	VMOVUPS       256(DX), Z8
-	VFMADD231PS   256(CX), Z8, Z0
-	VFMADD231PS   640(CX), Z8, Z2
-	VFMADD231PS   1024(CX), Z8, Z4
-	VFMADD231PS   1408(CX), Z8, Z6
-	VMOVUPS       320(DX), Z8
-	VFMADD231PS   320(CX), Z8, Z1
-	VFMADD231PS   704(CX), Z8, Z3
-	VFMADD231PS   1088(CX), Z8, Z5
-	VFMADD231PS   1472(CX), Z8, Z7
-	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00000600, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop168
-	SUBQ          $0x00000020, AX
-
-	// dst = ReLU(dst)
-	MOVL      $0x000000ff, CX
-	KMOVW     CX, K1
-	VXORPS    Z0, Z0, Z0
-	VMOVUPS.Z (AX), K1, Z1
-	VMAXPS    Z1, Z0, Z1
-	VMOVUPS   Z1, K1, (AX)
-	VZEROUPPER
-	RET
-
-// func fc96x8SigmoidAVX512(dst *[96]float32, w *[768]float32, x *[8]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
-TEXT ·fc96x8SigmoidAVX512(SB), NOSPLIT, $0-24
-	MOVQ  dst+0(FP), AX
-	MOVQ  w+8(FP), CX
-	MOVQ  x+16(FP), DX
-	MOVL  $0x000000ff, BX
-	KMOVW BX, K1
-
-	// dst = W·x for 96 rows of 8, four rows at a time.
-	MOVQ $0x0000000000000018, BX
-
-loop169:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VMOVUPS.Z     (DX), K1, Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VMOVUPS.Z     32(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z1
-	VMOVUPS.Z     64(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VMOVUPS.Z     96(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z3
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y0, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X4, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y1, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y4
-	VADDPS        Y2, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X4, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y4
-	VADDPS        Y3, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X4, X3, X3
-	VUNPCKLPS     X1, X0, X4
-	VUNPCKHPS     X1, X0, X0
-	VADDPS        X0, X4, X4
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X1
-	VADDPS        X1, X0, X0
-	VMOVLHPS      X0, X4, X1
-	VMOVHLPS      X4, X0, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (AX)
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop169
-	SUBQ          $0x00000180, AX
-
 	// dst = Sigmoid(dst)
 	MOVQ $0x0000000000000006, CX
 
-loop170:
+loop167:
 	VMOVUPS      (AX), Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -36112,7 +35912,7 @@ loop170:
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x00000040, AX
 	DECQ         CX
-	JNZ          loop170
+	JNZ          loop167
 	VZEROUPPER
 	RET
 
@@ -36125,7 +35925,7 @@ TEXT ·fc3x13ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x00001fff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 3 rows of 13, four rows at a time.
+	// dst = W·x for 3 rows of 13, 4 row(s) at a time.
 	// The last 3 rows.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -36188,10 +35988,10 @@ TEXT ·fc13x3SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x00000007, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 13 rows of 3, four rows at a time.
+	// dst = W·x for 13 rows of 3, 4 row(s) at a time.
 	MOVQ $0x0000000000000003, BX
 
-loop171:
+loop168:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36234,7 +36034,7 @@ loop171:
 	ADDQ          $0x00000030, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop171
+	JNZ           loop168
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36326,10 +36126,10 @@ TEXT ·fc17x17ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x00000001, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 17 rows of 17, four rows at a time.
+	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop172:
+loop169:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36377,7 +36177,7 @@ loop172:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop172
+	JNZ           loop169
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36445,10 +36245,10 @@ TEXT ·fc17x17SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x00000001, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 17 rows of 17, four rows at a time.
+	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop173:
+loop170:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36496,7 +36296,7 @@ loop173:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop173
+	JNZ           loop170
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36631,7 +36431,7 @@ TEXT ·fc1x1ReLUAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x00000001, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 1 rows of 1, four rows at a time.
+	// dst = W·x for 1 rows of 1, 4 row(s) at a time.
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
 	VMOVUPS.Z     (DX), K1, Z1
@@ -36685,7 +36485,7 @@ TEXT ·fc1x1SigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x00000001, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 1 rows of 1, four rows at a time.
+	// dst = W·x for 1 rows of 1, 4 row(s) at a time.
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
 	VMOVUPS.Z     (DX), K1, Z1
@@ -36772,10 +36572,10 @@ TEXT ·fc15x300ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x00000fff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 15 rows of 300, four rows at a time.
-	MOVQ $0x0000000000000003, BX
+	// dst = W·x for 15 rows of 300, 1 row(s) at a time.
+	MOVQ $0x000000000000000f, BX
 
-loop174:
+loop171:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -36786,129 +36586,57 @@ loop174:
 	VXORPS Z7, Z7, Z7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000009, R8
+	MOVQ   $0x0000000000000002, R8
 
-loop175:
+loop172:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   1200(SI), Z8, Z2
-	VFMADD231PS   2400(SI), Z8, Z4
-	VFMADD231PS   3600(SI), Z8, Z6
 	VMOVUPS       64(DI), Z8
 	VFMADD231PS   64(SI), Z8, Z1
-	VFMADD231PS   1264(SI), Z8, Z3
-	VFMADD231PS   2464(SI), Z8, Z5
-	VFMADD231PS   3664(SI), Z8, Z7
-	ADDQ          $0x00000080, SI
-	ADDQ          $0x00000080, DI
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop175
-	VMOVUPS.Z     (DI), K1, Z8
-	VMOVUPS.Z     (SI), K1, Z9
+	JNZ           loop172
+	VMOVUPS       (DI), Z8
+	VFMADD231PS   (SI), Z8, Z0
+	VMOVUPS       64(DI), Z8
+	VFMADD231PS   64(SI), Z8, Z1
+	VMOVUPS.Z     128(DI), K1, Z8
+	VMOVUPS.Z     128(SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
-	VMOVUPS.Z     1200(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z2
-	VMOVUPS.Z     2400(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z4
-	VMOVUPS.Z     3600(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z6
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x000012c0, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop174
-
-	// The last 3 rows.
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	MOVQ   DX, DX
-	MOVQ   $0x0000000000000009, BX
-
-loop176:
-	VMOVUPS       (DX), Z6
-	VFMADD231PS   (CX), Z6, Z0
-	VFMADD231PS   1200(CX), Z6, Z2
-	VFMADD231PS   2400(CX), Z6, Z4
-	VMOVUPS       64(DX), Z6
-	VFMADD231PS   64(CX), Z6, Z1
-	VFMADD231PS   1264(CX), Z6, Z3
-	VFMADD231PS   2464(CX), Z6, Z5
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000080, DX
-	DECQ          BX
-	JNZ           loop176
-	VMOVUPS.Z     (DX), K1, Z6
-	VMOVUPS.Z     (CX), K1, Z7
-	VFMADD231PS   Z7, Z6, Z0
-	VMOVUPS.Z     1200(CX), K1, Z7
-	VFMADD231PS   Z7, Z6, Z2
-	VMOVUPS.Z     2400(CX), K1, Z7
-	VFMADD231PS   Z7, Z6, Z4
-	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X0
+	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	MOVL          $0x00000007, CX
-	KMOVW         CX, K1
-	VMOVUPS       X2, K1, (AX)
-	SUBQ          $0x00000030, AX
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x000004b0, CX
+	ADDQ          $0x00000004, AX
+	DECQ          BX
+	JNZ           loop171
+	SUBQ          $0x0000003c, AX
 
 	// dst = ReLU(dst + b)
 	MOVQ      b+24(FP), CX
@@ -36932,10 +36660,10 @@ TEXT ·fc300x15SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x00007fff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 300 rows of 15, four rows at a time.
+	// dst = W·x for 300 rows of 15, 4 row(s) at a time.
 	MOVQ $0x000000000000004b, BX
 
-loop177:
+loop173:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36978,7 +36706,7 @@ loop177:
 	ADDQ          $0x000000f0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop177
+	JNZ           loop173
 	SUBQ          $0x000004b0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -36987,7 +36715,7 @@ loop177:
 	KMOVW DX, K1
 	MOVQ  $0x0000000000000012, DX
 
-loop178:
+loop174:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -37030,7 +36758,7 @@ loop178:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop178
+	JNZ          loop174
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -37082,7 +36810,7 @@ TEXT ·fc2x7ReLUAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x0000007f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 2 rows of 7, four rows at a time.
+	// dst = W·x for 2 rows of 7, 4 row(s) at a time.
 	// The last 2 rows.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -37139,7 +36867,7 @@ TEXT ·fc7x2SigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x00000003, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 7 rows of 2, four rows at a time.
+	// dst = W·x for 7 rows of 2, 4 row(s) at a time.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37275,10 +37003,10 @@ TEXT ·fc250x1000ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000000ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 250 rows of 1000, four rows at a time.
-	MOVQ $0x000000000000003e, BX
+	// dst = W·x for 250 rows of 1000, 1 row(s) at a time.
+	MOVQ $0x00000000000000fa, BX
 
-loop179:
+loop175:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -37289,122 +37017,65 @@ loop179:
 	VXORPS Z7, Z7, Z7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x000000000000001f, R8
+	MOVQ   $0x0000000000000007, R8
 
-loop180:
+loop176:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   4000(SI), Z8, Z2
-	VFMADD231PS   8000(SI), Z8, Z4
-	VFMADD231PS   12000(SI), Z8, Z6
 	VMOVUPS       64(DI), Z8
 	VFMADD231PS   64(SI), Z8, Z1
-	VFMADD231PS   4064(SI), Z8, Z3
-	VFMADD231PS   8064(SI), Z8, Z5
-	VFMADD231PS   12064(SI), Z8, Z7
-	ADDQ          $0x00000080, SI
-	ADDQ          $0x00000080, DI
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop180
-	VMOVUPS.Z     (DI), K1, Z8
-	VMOVUPS.Z     (SI), K1, Z9
+	JNZ           loop176
+	VMOVUPS       (DI), Z8
+	VFMADD231PS   (SI), Z8, Z0
+	VMOVUPS       64(DI), Z8
+	VFMADD231PS   64(SI), Z8, Z1
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS.Z     384(DI), K1, Z8
+	VMOVUPS.Z     384(SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
-	VMOVUPS.Z     4000(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z2
-	VMOVUPS.Z     8000(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z4
-	VMOVUPS.Z     12000(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z6
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00003e80, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop179
-
-	// The last 2 rows.
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	MOVQ   DX, DX
-	MOVQ   $0x000000000000001f, BX
-
-loop181:
-	VMOVUPS       (DX), Z4
-	VFMADD231PS   (CX), Z4, Z0
-	VFMADD231PS   4000(CX), Z4, Z2
-	VMOVUPS       64(DX), Z4
-	VFMADD231PS   64(CX), Z4, Z1
-	VFMADD231PS   4064(CX), Z4, Z3
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000080, DX
-	DECQ          BX
-	JNZ           loop181
-	VMOVUPS.Z     (DX), K1, Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VMOVUPS.Z     4000(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X0
+	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VUNPCKLPS     X3, X0, X1
-	VUNPCKHPS     X3, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X2, X4, X0
-	VUNPCKHPS     X2, X4, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	MOVL          $0x00000003, CX
-	KMOVW         CX, K1
-	VMOVUPS       X2, K1, (AX)
-	SUBQ          $0x000003e0, AX
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00000fa0, CX
+	ADDQ          $0x00000004, AX
+	DECQ          BX
+	JNZ           loop175
+	SUBQ          $0x000003e8, AX
 
 	// dst = ReLU(dst + b)
 	MOVQ   b+24(FP), CX
@@ -37413,7 +37084,7 @@ loop181:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x000000000000000f, DX
 
-loop182:
+loop177:
 	VMOVUPS   (AX), Z1
 	VMOVUPS   (CX), Z2
 	VADDPS    Z2, Z1, Z1
@@ -37422,7 +37093,7 @@ loop182:
 	ADDQ      $0x00000040, AX
 	ADDQ      $0x00000040, CX
 	DECQ      DX
-	JNZ       loop182
+	JNZ       loop177
 	VMOVUPS.Z (AX), K1, Z1
 	VMOVUPS.Z (CX), K1, Z2
 	VADDPS    Z2, Z1, Z1
@@ -37440,10 +37111,10 @@ TEXT ·fc1000x250SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000003ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 1000 rows of 250, four rows at a time.
+	// dst = W·x for 1000 rows of 250, 4 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop183:
+loop178:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37569,7 +37240,7 @@ loop183:
 	ADDQ          $0x00000fa0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop183
+	JNZ           loop178
 	SUBQ          $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -37578,7 +37249,7 @@ loop183:
 	KMOVW DX, K1
 	MOVQ  $0x000000000000003e, DX
 
-loop184:
+loop179:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -37621,7 +37292,7 @@ loop184:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop184
+	JNZ          loop179
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -37673,10 +37344,10 @@ TEXT ·fc9x9ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000001ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 9 rows of 9, four rows at a time.
+	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop185:
+loop180:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37719,7 +37390,7 @@ loop185:
 	ADDQ          $0x00000090, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop185
+	JNZ           loop180
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37778,10 +37449,10 @@ TEXT ·fc9x9SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000001ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 9 rows of 9, four rows at a time.
+	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop186:
+loop181:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37824,7 +37495,7 @@ loop186:
 	ADDQ          $0x00000090, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop186
+	JNZ           loop181
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37916,10 +37587,10 @@ TEXT ·fc129x2047ReLUAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x00007fff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 129 rows of 2047, four rows at a time.
-	MOVQ $0x0000000000000020, BX
+	// dst = W·x for 129 rows of 2047, 1 row(s) at a time.
+	MOVQ $0x0000000000000081, BX
 
-loop187:
+loop182:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -37930,122 +37601,67 @@ loop187:
 	VXORPS Z7, Z7, Z7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x000000000000003f, R8
+	MOVQ   $0x000000000000000f, R8
 
-loop188:
+loop183:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   8188(SI), Z8, Z2
-	VFMADD231PS   16376(SI), Z8, Z4
-	VFMADD231PS   24564(SI), Z8, Z6
 	VMOVUPS       64(DI), Z8
 	VFMADD231PS   64(SI), Z8, Z1
-	VFMADD231PS   8252(SI), Z8, Z3
-	VFMADD231PS   16440(SI), Z8, Z5
-	VFMADD231PS   24628(SI), Z8, Z7
-	ADDQ          $0x00000080, SI
-	ADDQ          $0x00000080, DI
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop188
+	JNZ           loop183
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   8188(SI), Z8, Z2
-	VFMADD231PS   16376(SI), Z8, Z4
-	VFMADD231PS   24564(SI), Z8, Z6
-	VMOVUPS.Z     64(DI), K1, Z8
-	VMOVUPS.Z     64(SI), K1, Z9
+	VMOVUPS       64(DI), Z8
+	VFMADD231PS   64(SI), Z8, Z1
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS.Z     448(DI), K1, Z8
+	VMOVUPS.Z     448(SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
-	VMOVUPS.Z     8252(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z2
-	VMOVUPS.Z     16440(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z4
-	VMOVUPS.Z     24628(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z6
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00007ff0, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop187
-
-	// The last 1 rows.
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	MOVQ   DX, DX
-	MOVQ   $0x000000000000003f, BX
-
-loop189:
-	VMOVUPS       (DX), Z2
-	VFMADD231PS   (CX), Z2, Z0
-	VMOVUPS       64(DX), Z2
-	VFMADD231PS   64(CX), Z2, Z1
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000080, DX
-	DECQ          BX
-	JNZ           loop189
-	VMOVUPS       (DX), Z2
-	VFMADD231PS   (CX), Z2, Z0
-	VMOVUPS.Z     64(DX), K1, Z2
-	VMOVUPS.Z     64(CX), K1, Z3
-	VFMADD231PS   Z3, Z2, Z0
-	VADDPS        Z1, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X0
+	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
-	VUNPCKLPS     X3, X2, X1
-	VUNPCKHPS     X3, X2, X2
-	VADDPS        X2, X1, X1
-	VUNPCKLPS     X0, X4, X2
-	VUNPCKHPS     X0, X4, X0
-	VADDPS        X0, X2, X2
-	VMOVLHPS      X2, X1, X0
-	VMOVHLPS      X1, X2, X1
+	VMOVSHDUP     X0, X1
 	VADDPS        X1, X0, X0
-	MOVL          $0x00000001, CX
-	KMOVW         CX, K1
-	VMOVUPS       X0, K1, (AX)
-	SUBQ          $0x00000200, AX
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00001ffc, CX
+	ADDQ          $0x00000004, AX
+	DECQ          BX
+	JNZ           loop182
+	SUBQ          $0x00000204, AX
 
 	// dst = ReLU(dst)
 	MOVL   $0x00000001, CX
@@ -38053,13 +37669,13 @@ loop189:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x0000000000000008, CX
 
-loop190:
+loop184:
 	VMOVUPS   (AX), Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, (AX)
 	ADDQ      $0x00000040, AX
 	DECQ      CX
-	JNZ       loop190
+	JNZ       loop184
 	VMOVUPS.Z (AX), K1, Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -38075,10 +37691,10 @@ TEXT ·fc2047x129SigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x00000001, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 2047 rows of 129, four rows at a time.
+	// dst = W·x for 2047 rows of 129, 4 row(s) at a time.
 	MOVQ $0x00000000000001ff, BX
 
-loop191:
+loop185:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38169,7 +37785,7 @@ loop191:
 	ADDQ          $0x00000810, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop191
+	JNZ           loop185
 
 	// The last 3 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38255,7 +37871,7 @@ loop191:
 	KMOVW CX, K1
 	MOVQ  $0x000000000000007f, CX
 
-loop192:
+loop186:
 	VMOVUPS      (AX), Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -38295,7 +37911,7 @@ loop192:
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x00000040, AX
 	DECQ         CX
-	JNZ          loop192
+	JNZ          loop186
 	VMOVUPS.Z    (AX), K1, Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -38345,7 +37961,7 @@ TEXT ·fc5x21ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000001f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 5 rows of 21, four rows at a time.
+	// dst = W·x for 5 rows of 21, 4 row(s) at a time.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38452,10 +38068,10 @@ TEXT ·fc21x5SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000001f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 21 rows of 5, four rows at a time.
+	// dst = W·x for 21 rows of 5, 4 row(s) at a time.
 	MOVQ $0x0000000000000005, BX
 
-loop193:
+loop187:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38498,7 +38114,7 @@ loop193:
 	ADDQ          $0x00000050, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop193
+	JNZ           loop187
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38631,10 +38247,10 @@ TEXT ·fc16x1000ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000000ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 16 rows of 1000, four rows at a time.
-	MOVQ $0x0000000000000004, BX
+	// dst = W·x for 16 rows of 1000, 1 row(s) at a time.
+	MOVQ $0x0000000000000010, BX
 
-loop194:
+loop188:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -38645,66 +38261,64 @@ loop194:
 	VXORPS Z7, Z7, Z7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x000000000000001f, R8
+	MOVQ   $0x0000000000000007, R8
 
-loop195:
+loop189:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   4000(SI), Z8, Z2
-	VFMADD231PS   8000(SI), Z8, Z4
-	VFMADD231PS   12000(SI), Z8, Z6
 	VMOVUPS       64(DI), Z8
 	VFMADD231PS   64(SI), Z8, Z1
-	VFMADD231PS   4064(SI), Z8, Z3
-	VFMADD231PS   8064(SI), Z8, Z5
-	VFMADD231PS   12064(SI), Z8, Z7
-	ADDQ          $0x00000080, SI
-	ADDQ          $0x00000080, DI
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop195
-	VMOVUPS.Z     (DI), K1, Z8
-	VMOVUPS.Z     (SI), K1, Z9
+	JNZ           loop189
+	VMOVUPS       (DI), Z8
+	VFMADD231PS   (SI), Z8, Z0
+	VMOVUPS       64(DI), Z8
+	VFMADD231PS   64(SI), Z8, Z1
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS.Z     384(DI), K1, Z8
+	VMOVUPS.Z     384(SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
-	VMOVUPS.Z     4000(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z2
-	VMOVUPS.Z     8000(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z4
-	VMOVUPS.Z     12000(SI), K1, Z9
-	VFMADD231PS   Z9, Z8, Z6
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00003e80, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00000fa0, CX
+	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop194
+	JNZ           loop188
 	SUBQ          $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -38727,10 +38341,10 @@ TEXT ·fc1000x16SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 1000 rows of 16, four rows at a time.
+	// dst = W·x for 1000 rows of 16, 4 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop196:
+loop190:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38769,7 +38383,7 @@ loop196:
 	ADDQ          $0x00000100, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop196
+	JNZ           loop190
 	SUBQ          $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -38778,7 +38392,7 @@ loop196:
 	KMOVW DX, K1
 	MOVQ  $0x000000000000003e, DX
 
-loop197:
+loop191:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -38821,7 +38435,7 @@ loop197:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop197
+	JNZ          loop191
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -38873,7 +38487,10 @@ TEXT ·fc7x777ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000001ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 7 rows of 777, four rows at a time.
+	// dst = W·x for 7 rows of 777, 1 row(s) at a time.
+	MOVQ $0x0000000000000007, BX
+
+loop192:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -38882,129 +38499,55 @@ TEXT ·fc7x777ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	VXORPS Z5, Z5, Z5
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
-	MOVQ   CX, BX
-	MOVQ   DX, SI
-	MOVQ   $0x0000000000000018, DI
+	MOVQ   CX, SI
+	MOVQ   DX, DI
+	MOVQ   $0x0000000000000006, R8
 
-loop198:
-	VMOVUPS       (SI), Z8
-	VFMADD231PS   (BX), Z8, Z0
-	VFMADD231PS   3108(BX), Z8, Z2
-	VFMADD231PS   6216(BX), Z8, Z4
-	VFMADD231PS   9324(BX), Z8, Z6
-	VMOVUPS       64(SI), Z8
-	VFMADD231PS   64(BX), Z8, Z1
-	VFMADD231PS   3172(BX), Z8, Z3
-	VFMADD231PS   6280(BX), Z8, Z5
-	VFMADD231PS   9388(BX), Z8, Z7
-	ADDQ          $0x00000080, BX
-	ADDQ          $0x00000080, SI
-	DECQ          DI
-	JNZ           loop198
-	VMOVUPS.Z     (SI), K1, Z8
-	VMOVUPS.Z     (BX), K1, Z9
+loop193:
+	VMOVUPS       (DI), Z8
+	VFMADD231PS   (SI), Z8, Z0
+	VMOVUPS       64(DI), Z8
+	VFMADD231PS   64(SI), Z8, Z1
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
+	DECQ          R8
+	JNZ           loop193
+	VMOVUPS.Z     (DI), K1, Z8
+	VMOVUPS.Z     (SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
-	VMOVUPS.Z     3108(BX), K1, Z9
-	VFMADD231PS   Z9, Z8, Z2
-	VMOVUPS.Z     6216(BX), K1, Z9
-	VFMADD231PS   Z9, Z8, Z4
-	VMOVUPS.Z     9324(BX), K1, Z9
-	VFMADD231PS   Z9, Z8, Z6
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00003090, CX
-	ADDQ          $0x00000010, AX
-
-	// The last 3 rows.
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	MOVQ   DX, DX
-	MOVQ   $0x0000000000000018, BX
-
-loop199:
-	VMOVUPS       (DX), Z6
-	VFMADD231PS   (CX), Z6, Z0
-	VFMADD231PS   3108(CX), Z6, Z2
-	VFMADD231PS   6216(CX), Z6, Z4
-	VMOVUPS       64(DX), Z6
-	VFMADD231PS   64(CX), Z6, Z1
-	VFMADD231PS   3172(CX), Z6, Z3
-	VFMADD231PS   6280(CX), Z6, Z5
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000080, DX
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00000c24, CX
+	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop199
-	VMOVUPS.Z     (DX), K1, Z6
-	VMOVUPS.Z     (CX), K1, Z7
-	VFMADD231PS   Z7, Z6, Z0
-	VMOVUPS.Z     3108(CX), K1, Z7
-	VFMADD231PS   Z7, Z6, Z2
-	VMOVUPS.Z     6216(CX), K1, Z7
-	VFMADD231PS   Z7, Z6, Z4
-	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	MOVL          $0x00000007, CX
-	KMOVW         CX, K1
-	VMOVUPS       X2, K1, (AX)
-	SUBQ          $0x00000010, AX
+	JNZ           loop192
+	SUBQ          $0x0000001c, AX
 
 	// dst = ReLU(dst + b)
 	MOVQ      b+24(FP), CX
@@ -39028,10 +38571,10 @@ TEXT ·fc777x7SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000007f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 777 rows of 7, four rows at a time.
+	// dst = W·x for 777 rows of 7, 4 row(s) at a time.
 	MOVQ $0x00000000000000c2, BX
 
-loop200:
+loop194:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -39074,7 +38617,7 @@ loop200:
 	ADDQ          $0x00000070, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop200
+	JNZ           loop194
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -39117,7 +38660,7 @@ loop200:
 	KMOVW DX, K1
 	MOVQ  $0x0000000000000030, DX
 
-loop201:
+loop195:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -39160,7 +38703,7 @@ loop201:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop201
+	JNZ          loop195
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -39212,7 +38755,7 @@ TEXT ·fc4x21ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000001f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 4 rows of 21, four rows at a time.
+	// dst = W·x for 4 rows of 21, 4 row(s) at a time.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -39283,10 +38826,10 @@ TEXT ·fc21x4SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000000f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 21 rows of 4, four rows at a time.
+	// dst = W·x for 21 rows of 4, 4 row(s) at a time.
 	MOVQ $0x0000000000000005, BX
 
-loop202:
+loop196:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -39329,7 +38872,7 @@ loop202:
 	ADDQ          $0x00000040, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop202
+	JNZ           loop196
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -39462,7 +39005,7 @@ TEXT ·fc6x18ReLUAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x00000003, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 6 rows of 18, four rows at a time.
+	// dst = W·x for 6 rows of 18, 4 row(s) at a time.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -39570,10 +39113,10 @@ TEXT ·fc18x6SigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x0000003f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 18 rows of 6, four rows at a time.
+	// dst = W·x for 18 rows of 6, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop203:
+loop197:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -39616,7 +39159,7 @@ loop203:
 	ADDQ          $0x00000060, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop203
+	JNZ           loop197
 
 	// The last 2 rows.
 	VXORPS        Z0, Z0, Z0

@@ -16176,7 +16176,7 @@ TEXT ·fc8x64ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 8 rows of 64, four rows at a time.
+	// dst = W·x for 8 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
 loop84:
@@ -16276,7 +16276,7 @@ TEXT ·fc64x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 64 rows of 8, four rows at a time.
+	// dst = W·x for 64 rows of 8, 4 row(s) at a time.
 	MOVQ $0x0000000000000010, BX
 
 loop85:
@@ -16371,7 +16371,7 @@ TEXT ·fc8x128ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 8 rows of 128, four rows at a time.
+	// dst = W·x for 8 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
 loop87:
@@ -16511,7 +16511,7 @@ TEXT ·fc128x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 128 rows of 8, four rows at a time.
+	// dst = W·x for 128 rows of 8, 4 row(s) at a time.
 	MOVQ $0x0000000000000020, BX
 
 loop88:
@@ -16606,8 +16606,8 @@ TEXT ·fc16x256ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 16 rows of 256, four rows at a time.
-	MOVQ $0x0000000000000004, BX
+	// dst = W·x for 16 rows of 256, 1 row(s) at a time.
+	MOVQ $0x0000000000000010, BX
 
 loop90:
 	VXORPS Y0, Y0, Y0
@@ -16620,47 +16620,45 @@ loop90:
 	VXORPS Y7, Y7, Y7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000010, R8
+	MOVQ   $0x0000000000000004, R8
 
 loop91:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  1024(SI), Y8, Y2
-	VFMADD231PS  2048(SI), Y8, Y4
-	VFMADD231PS  3072(SI), Y8, Y6
 	VMOVUPS      32(DI), Y8
 	VFMADD231PS  32(SI), Y8, Y1
-	VFMADD231PS  1056(SI), Y8, Y3
-	VFMADD231PS  2080(SI), Y8, Y5
-	VFMADD231PS  3104(SI), Y8, Y7
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VMOVUPS      160(DI), Y8
+	VFMADD231PS  160(SI), Y8, Y5
+	VMOVUPS      192(DI), Y8
+	VFMADD231PS  192(SI), Y8, Y6
+	VMOVUPS      224(DI), Y8
+	VFMADD231PS  224(SI), Y8, Y7
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          loop91
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
 	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X0, X1, X1
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X2, X0, X0
-	VEXTRACTF128 $0x01, Y4, X2
-	VADDPS       X4, X2, X2
-	VEXTRACTF128 $0x01, Y6, X3
-	VADDPS       X6, X3, X3
-	VUNPCKLPS    X0, X1, X4
-	VUNPCKHPS    X0, X1, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
+	VMOVHLPS     X1, X1, X0
 	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00001000, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         $0x00000400, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
 	JNZ          loop90
 	SUBQ         $0x00000040, AX
@@ -16690,7 +16688,7 @@ TEXT ·fc256x16SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 256 rows of 16, four rows at a time.
+	// dst = W·x for 256 rows of 16, 4 row(s) at a time.
 	MOVQ $0x0000000000000040, BX
 
 loop93:
@@ -16798,8 +16796,8 @@ TEXT ·fc32x512ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 32 rows of 512, four rows at a time.
-	MOVQ $0x0000000000000008, BX
+	// dst = W·x for 32 rows of 512, 1 row(s) at a time.
+	MOVQ $0x0000000000000020, BX
 
 loop95:
 	VXORPS Y0, Y0, Y0
@@ -16812,47 +16810,45 @@ loop95:
 	VXORPS Y7, Y7, Y7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000020, R8
+	MOVQ   $0x0000000000000008, R8
 
 loop96:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  2048(SI), Y8, Y2
-	VFMADD231PS  4096(SI), Y8, Y4
-	VFMADD231PS  6144(SI), Y8, Y6
 	VMOVUPS      32(DI), Y8
 	VFMADD231PS  32(SI), Y8, Y1
-	VFMADD231PS  2080(SI), Y8, Y3
-	VFMADD231PS  4128(SI), Y8, Y5
-	VFMADD231PS  6176(SI), Y8, Y7
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VMOVUPS      160(DI), Y8
+	VFMADD231PS  160(SI), Y8, Y5
+	VMOVUPS      192(DI), Y8
+	VFMADD231PS  192(SI), Y8, Y6
+	VMOVUPS      224(DI), Y8
+	VFMADD231PS  224(SI), Y8, Y7
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          loop96
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
 	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X0, X1, X1
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X2, X0, X0
-	VEXTRACTF128 $0x01, Y4, X2
-	VADDPS       X4, X2, X2
-	VEXTRACTF128 $0x01, Y6, X3
-	VADDPS       X6, X3, X3
-	VUNPCKLPS    X0, X1, X4
-	VUNPCKHPS    X0, X1, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
+	VMOVHLPS     X1, X1, X0
 	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00002000, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         $0x00000800, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
 	JNZ          loop95
 	SUBQ         $0x00000080, AX
@@ -16882,7 +16878,7 @@ TEXT ·fc512x32SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 512 rows of 32, four rows at a time.
+	// dst = W·x for 512 rows of 32, 4 row(s) at a time.
 	MOVQ $0x0000000000000080, BX
 
 loop98:
@@ -17000,8 +16996,8 @@ TEXT ·fc64x1024ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 64 rows of 1024, four rows at a time.
-	MOVQ $0x0000000000000010, BX
+	// dst = W·x for 64 rows of 1024, 1 row(s) at a time.
+	MOVQ $0x0000000000000040, BX
 
 loop100:
 	VXORPS Y0, Y0, Y0
@@ -17014,47 +17010,45 @@ loop100:
 	VXORPS Y7, Y7, Y7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000040, R8
+	MOVQ   $0x0000000000000010, R8
 
 loop101:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  4096(SI), Y8, Y2
-	VFMADD231PS  8192(SI), Y8, Y4
-	VFMADD231PS  12288(SI), Y8, Y6
 	VMOVUPS      32(DI), Y8
 	VFMADD231PS  32(SI), Y8, Y1
-	VFMADD231PS  4128(SI), Y8, Y3
-	VFMADD231PS  8224(SI), Y8, Y5
-	VFMADD231PS  12320(SI), Y8, Y7
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VMOVUPS      160(DI), Y8
+	VFMADD231PS  160(SI), Y8, Y5
+	VMOVUPS      192(DI), Y8
+	VFMADD231PS  192(SI), Y8, Y6
+	VMOVUPS      224(DI), Y8
+	VFMADD231PS  224(SI), Y8, Y7
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          loop101
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
 	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X0, X1, X1
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X2, X0, X0
-	VEXTRACTF128 $0x01, Y4, X2
-	VADDPS       X4, X2, X2
-	VEXTRACTF128 $0x01, Y6, X3
-	VADDPS       X6, X3, X3
-	VUNPCKLPS    X0, X1, X4
-	VUNPCKHPS    X0, X1, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
+	VMOVHLPS     X1, X1, X0
 	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00004000, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         $0x00001000, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
 	JNZ          loop100
 	SUBQ         $0x00000100, AX
@@ -17084,7 +17078,7 @@ TEXT ·fc1024x64SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 1024 rows of 64, four rows at a time.
+	// dst = W·x for 1024 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000100, BX
 
 loop103:
@@ -17222,8 +17216,8 @@ TEXT ·fc128x2048ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 128 rows of 2048, four rows at a time.
-	MOVQ $0x0000000000000020, BX
+	// dst = W·x for 128 rows of 2048, 1 row(s) at a time.
+	MOVQ $0x0000000000000080, BX
 
 loop105:
 	VXORPS Y0, Y0, Y0
@@ -17236,47 +17230,45 @@ loop105:
 	VXORPS Y7, Y7, Y7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000080, R8
+	MOVQ   $0x0000000000000020, R8
 
 loop106:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
-	VFMADD231PS  8192(SI), Y8, Y2
-	VFMADD231PS  16384(SI), Y8, Y4
-	VFMADD231PS  24576(SI), Y8, Y6
 	VMOVUPS      32(DI), Y8
 	VFMADD231PS  32(SI), Y8, Y1
-	VFMADD231PS  8224(SI), Y8, Y3
-	VFMADD231PS  16416(SI), Y8, Y5
-	VFMADD231PS  24608(SI), Y8, Y7
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
+	VMOVUPS      64(DI), Y8
+	VFMADD231PS  64(SI), Y8, Y2
+	VMOVUPS      96(DI), Y8
+	VFMADD231PS  96(SI), Y8, Y3
+	VMOVUPS      128(DI), Y8
+	VFMADD231PS  128(SI), Y8, Y4
+	VMOVUPS      160(DI), Y8
+	VFMADD231PS  160(SI), Y8, Y5
+	VMOVUPS      192(DI), Y8
+	VFMADD231PS  192(SI), Y8, Y6
+	VMOVUPS      224(DI), Y8
+	VFMADD231PS  224(SI), Y8, Y7
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          loop106
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
 	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X0, X1, X1
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X2, X0, X0
-	VEXTRACTF128 $0x01, Y4, X2
-	VADDPS       X4, X2, X2
-	VEXTRACTF128 $0x01, Y6, X3
-	VADDPS       X6, X3, X3
-	VUNPCKLPS    X0, X1, X4
-	VUNPCKHPS    X0, X1, X0
-	VADDPS       X0, X4, X4
-	VUNPCKLPS    X3, X2, X0
-	VUNPCKHPS    X3, X2, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X4, X1
-	VMOVHLPS     X4, X0, X0
+	VMOVHLPS     X1, X1, X0
 	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00008000, CX
-	ADDQ         $0x00000010, AX
+	VMOVSHDUP    X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         $0x00002000, CX
+	ADDQ         $0x00000004, AX
 	DECQ         BX
 	JNZ          loop105
 	SUBQ         $0x00000200, AX
@@ -17306,7 +17298,7 @@ TEXT ·fc2048x128SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 2048 rows of 128, four rows at a time.
+	// dst = W·x for 2048 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000200, BX
 
 loop108:
@@ -27398,7 +27390,7 @@ TEXT ·fc8x64ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 8 rows of 64, four rows at a time.
+	// dst = W·x for 8 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
 loop180:
@@ -27488,7 +27480,7 @@ TEXT ·fc64x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000000ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 64 rows of 8, four rows at a time.
+	// dst = W·x for 64 rows of 8, 4 row(s) at a time.
 	MOVQ $0x0000000000000010, BX
 
 loop181:
@@ -27595,7 +27587,7 @@ TEXT ·fc8x128ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 8 rows of 128, four rows at a time.
+	// dst = W·x for 8 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
 loop183:
@@ -27705,7 +27697,7 @@ TEXT ·fc128x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x000000ff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 128 rows of 8, four rows at a time.
+	// dst = W·x for 128 rows of 8, 4 row(s) at a time.
 	MOVQ $0x0000000000000020, BX
 
 loop184:
@@ -27812,7 +27804,7 @@ TEXT ·fc16x256ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 16 rows of 256, four rows at a time.
+	// dst = W·x for 16 rows of 256, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
 loop186:
@@ -27960,7 +27952,7 @@ TEXT ·fc256x16SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 256 rows of 16, four rows at a time.
+	// dst = W·x for 256 rows of 16, 4 row(s) at a time.
 	MOVQ $0x0000000000000040, BX
 
 loop187:
@@ -28063,8 +28055,8 @@ TEXT ·fc32x512ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 32 rows of 512, four rows at a time.
-	MOVQ $0x0000000000000008, BX
+	// dst = W·x for 32 rows of 512, 1 row(s) at a time.
+	MOVQ $0x0000000000000020, BX
 
 loop189:
 	VXORPS Z0, Z0, Z0
@@ -28077,55 +28069,47 @@ loop189:
 	VXORPS Z7, Z7, Z7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000010, R8
+	MOVQ   $0x0000000000000004, R8
 
 loop190:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   2048(SI), Z8, Z2
-	VFMADD231PS   4096(SI), Z8, Z4
-	VFMADD231PS   6144(SI), Z8, Z6
 	VMOVUPS       64(DI), Z8
 	VFMADD231PS   64(SI), Z8, Z1
-	VFMADD231PS   2112(SI), Z8, Z3
-	VFMADD231PS   4160(SI), Z8, Z5
-	VFMADD231PS   6208(SI), Z8, Z7
-	ADDQ          $0x00000080, SI
-	ADDQ          $0x00000080, DI
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
 	DECQ          R8
 	JNZ           loop190
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00002000, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00000800, CX
+	ADDQ          $0x00000004, AX
 	DECQ          BX
 	JNZ           loop189
 	SUBQ          $0x00000080, AX
@@ -28155,7 +28139,7 @@ TEXT ·fc512x32SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 512 rows of 32, four rows at a time.
+	// dst = W·x for 512 rows of 32, 4 row(s) at a time.
 	MOVQ $0x0000000000000080, BX
 
 loop192:
@@ -28271,8 +28255,8 @@ TEXT ·fc64x1024ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 64 rows of 1024, four rows at a time.
-	MOVQ $0x0000000000000010, BX
+	// dst = W·x for 64 rows of 1024, 1 row(s) at a time.
+	MOVQ $0x0000000000000040, BX
 
 loop194:
 	VXORPS Z0, Z0, Z0
@@ -28285,55 +28269,47 @@ loop194:
 	VXORPS Z7, Z7, Z7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000020, R8
+	MOVQ   $0x0000000000000008, R8
 
 loop195:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   4096(SI), Z8, Z2
-	VFMADD231PS   8192(SI), Z8, Z4
-	VFMADD231PS   12288(SI), Z8, Z6
 	VMOVUPS       64(DI), Z8
 	VFMADD231PS   64(SI), Z8, Z1
-	VFMADD231PS   4160(SI), Z8, Z3
-	VFMADD231PS   8256(SI), Z8, Z5
-	VFMADD231PS   12352(SI), Z8, Z7
-	ADDQ          $0x00000080, SI
-	ADDQ          $0x00000080, DI
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
 	DECQ          R8
 	JNZ           loop195
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00004000, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00001000, CX
+	ADDQ          $0x00000004, AX
 	DECQ          BX
 	JNZ           loop194
 	SUBQ          $0x00000100, AX
@@ -28363,7 +28339,7 @@ TEXT ·fc1024x64SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 1024 rows of 64, four rows at a time.
+	// dst = W·x for 1024 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000100, BX
 
 loop197:
@@ -28489,8 +28465,8 @@ TEXT ·fc128x2048ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 128 rows of 2048, four rows at a time.
-	MOVQ $0x0000000000000020, BX
+	// dst = W·x for 128 rows of 2048, 1 row(s) at a time.
+	MOVQ $0x0000000000000080, BX
 
 loop199:
 	VXORPS Z0, Z0, Z0
@@ -28503,55 +28479,47 @@ loop199:
 	VXORPS Z7, Z7, Z7
 	MOVQ   CX, SI
 	MOVQ   DX, DI
-	MOVQ   $0x0000000000000040, R8
+	MOVQ   $0x0000000000000010, R8
 
 loop200:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
-	VFMADD231PS   8192(SI), Z8, Z2
-	VFMADD231PS   16384(SI), Z8, Z4
-	VFMADD231PS   24576(SI), Z8, Z6
 	VMOVUPS       64(DI), Z8
 	VFMADD231PS   64(SI), Z8, Z1
-	VFMADD231PS   8256(SI), Z8, Z3
-	VFMADD231PS   16448(SI), Z8, Z5
-	VFMADD231PS   24640(SI), Z8, Z7
-	ADDQ          $0x00000080, SI
-	ADDQ          $0x00000080, DI
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
 	DECQ          R8
 	JNZ           loop200
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
 	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z5, Z4, Z4
-	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y0, Y1, Y1
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X1, X0, X0
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VADDPS        Y2, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X2
-	VADDPS        X1, X2, X2
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VADDPS        Y4, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X3
-	VADDPS        X1, X3, X3
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VADDPS        Y6, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X4
-	VADDPS        X1, X4, X4
-	VUNPCKLPS     X2, X0, X1
-	VUNPCKHPS     X2, X0, X0
-	VADDPS        X0, X1, X1
-	VUNPCKLPS     X4, X3, X0
-	VUNPCKHPS     X4, X3, X2
-	VADDPS        X2, X0, X0
-	VMOVLHPS      X0, X1, X2
-	VMOVHLPS      X1, X0, X0
-	VADDPS        X0, X2, X2
-	VMOVUPS       X2, (AX)
-	ADDQ          $0x00008000, CX
-	ADDQ          $0x00000010, AX
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00002000, CX
+	ADDQ          $0x00000004, AX
 	DECQ          BX
 	JNZ           loop199
 	SUBQ          $0x00000200, AX
@@ -28581,7 +28549,7 @@ TEXT ·fc2048x128SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 2048 rows of 128, four rows at a time.
+	// dst = W·x for 2048 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000200, BX
 
 loop202:
