@@ -86,7 +86,10 @@ func TestBenchTableJSONPlot(t *testing.T) {
 			BytesPerOp int64     `json:"bytes_per_op"`
 			GBPerS     float64   `json:"gb_per_s"`
 			PctOfBW    float64   `json:"pct_of_bw"`
+			WorkingSet int64     `json:"working_set_bytes"`
 			BWLevel    string    `json:"bw_level"`
+			BWKind     string    `json:"bw_kind"`
+			BWGBPerS   float64   `json:"bw_gb_per_s"`
 			Speedup    float64   `json:"speedup_vs_generic"`
 		} `json:"records"`
 	}
@@ -105,11 +108,28 @@ func TestBenchTableJSONPlot(t *testing.T) {
 		}
 	}
 	impls := map[string]int{}
+	refs := map[string]float64{} // op → its reference loop's GB/s
 	for _, r := range doc.Records {
 		impls[r.Impl]++
 		if r.Block != "basic4_nchw" || r.Layout != "nchw" || r.Op == "" || r.ISA == "" || r.BWLevel == "" ||
-			r.NsPerOp <= 0 || r.BytesPerOp <= 0 || r.GBPerS <= 0 || r.PctOfBW <= 0 || r.Speedup <= 0 || len(r.ChunkNs) == 0 {
+			r.NsPerOp <= 0 || r.BytesPerOp <= 0 || r.GBPerS <= 0 || r.PctOfBW <= 0 || r.Speedup <= 0 || len(r.ChunkNs) == 0 ||
+			r.WorkingSet <= 0 || r.BWGBPerS <= 0 {
 			t.Errorf("JSON record %+v", r)
+		}
+		// Each op is compared with one reference loop, of the kind its traffic calls for.
+		wantKind := "copy"
+		if r.Op == "Squeeze" || r.Op == "Excite" {
+			wantKind = "read"
+		}
+		if r.BWKind != wantKind {
+			t.Errorf("%s/%s: bw_kind %q, want %q", r.Op, r.Impl, r.BWKind, wantKind)
+		}
+		if ref, ok := refs[r.Op]; ok && ref != r.BWGBPerS {
+			t.Errorf("%s/%s: bw_gb_per_s %v, but another implementation of the op has %v", r.Op, r.Impl, r.BWGBPerS, ref)
+		}
+		refs[r.Op] = r.BWGBPerS
+		if pct := 100 * r.GBPerS / r.BWGBPerS; pct < r.PctOfBW*0.999 || pct > r.PctOfBW*1.001 {
+			t.Errorf("%s/%s: pct_of_bw %v, but gb_per_s / bw_gb_per_s = %v %%", r.Op, r.Impl, r.PctOfBW, pct)
 		}
 	}
 	if impls["specialised"] != 6 || impls["generic"] != 6 {
