@@ -122,7 +122,7 @@ func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
 				}
 			}
 		}
-		if r == 1 && group == 1 {
+		if r == 1 {
 			e.VMOVSS(e.reduce1(false, acc[0][0]), mem(dst, 0))
 			return
 		}
