@@ -20086,42 +20086,56 @@ TEXT ·fc96x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000018, BX
+	// dst = W·x for 96 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x000000000000000c, DX
 
 loop66:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VMOVUPS      (DX), Y4
-	VFMADD231PS  (CX), Y4, Y0
-	VFMADD231PS  32(CX), Y4, Y1
-	VFMADD231PS  64(CX), Y4, Y2
-	VFMADD231PS  96(CX), Y4, Y3
-	VEXTRACTF128 $0x01, Y0, X4
-	VADDPS       X0, X4, X4
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X2, X1, X1
-	VEXTRACTF128 $0x01, Y3, X2
-	VADDPS       X3, X2, X2
-	VUNPCKLPS    X0, X4, X3
-	VUNPCKHPS    X0, X4, X0
-	VADDPS       X0, X3, X3
-	VUNPCKLPS    X2, X1, X0
-	VUNPCKHPS    X2, X1, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X3, X1
-	VMOVHLPS     X3, X0, X0
-	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop66
-	SUBQ         $0x00000180, AX
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop66
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000180, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
@@ -20297,42 +20311,56 @@ TEXT ·fc96x8SigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000018, BX
+	// dst = W·x for 96 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x000000000000000c, DX
 
 loop69:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VMOVUPS      (DX), Y4
-	VFMADD231PS  (CX), Y4, Y0
-	VFMADD231PS  32(CX), Y4, Y1
-	VFMADD231PS  64(CX), Y4, Y2
-	VFMADD231PS  96(CX), Y4, Y3
-	VEXTRACTF128 $0x01, Y0, X4
-	VADDPS       X0, X4, X4
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X2, X1, X1
-	VEXTRACTF128 $0x01, Y3, X2
-	VADDPS       X3, X2, X2
-	VUNPCKLPS    X0, X4, X3
-	VUNPCKHPS    X0, X4, X0
-	VADDPS       X0, X3, X3
-	VUNPCKLPS    X2, X1, X0
-	VUNPCKHPS    X2, X1, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X3, X1
-	VMOVHLPS     X3, X0, X0
-	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop69
-	SUBQ         $0x00000180, AX
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop69
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000180, AX
 
 	// dst = Sigmoid(dst)
 	MOVQ $0x000000000000000c, CX
@@ -20445,10 +20473,50 @@ TEXT ·fc13x3SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+20(SB), Y0
 
-	// dst = W·x for 13 rows of 3, 4 row(s) at a time.
-	MOVQ $0x0000000000000003, BX
+	// dst = W·x for 13 rows of 3, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 12(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 24(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 36(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 48(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 60(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 72(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 84(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y1, Y5
+	VSHUFPS    $0xee, Y2, Y1, Y1
+	VADDPS     Y1, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y1
+	VSHUFPS    $0xee, Y4, Y3, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y5, Y2
+	VSHUFPS    $0xdd, Y1, Y5, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000060, CX
+	ADDQ       $0x00000020, AX
 
-loop71:
+	// dst = W·x for 5 rows of 3, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -20482,8 +20550,6 @@ loop71:
 	VMOVUPS      X2, (AX)
 	ADDQ         $0x00000030, CX
 	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop71
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -20596,7 +20662,7 @@ TEXT ·fc17x17ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop72:
+loop71:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -20649,7 +20715,7 @@ loop72:
 	ADDQ         $0x00000110, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop72
+	JNZ          loop71
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -20677,7 +20743,7 @@ loop72:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x0000000000000002, DX
 
-loop73:
+loop72:
 	VMOVUPS    (AX), Y2
 	VMOVUPS    (CX), Y3
 	VADDPS     Y3, Y2, Y2
@@ -20686,7 +20752,7 @@ loop73:
 	ADDQ       $0x00000020, AX
 	ADDQ       $0x00000020, CX
 	DECQ       DX
-	JNZ        loop73
+	JNZ        loop72
 	VMASKMOVPS (AX), Y0, Y2
 	VMASKMOVPS (CX), Y0, Y3
 	VADDPS     Y3, Y2, Y2
@@ -20706,7 +20772,7 @@ TEXT ·fc17x17SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop74:
+loop73:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -20759,7 +20825,7 @@ loop74:
 	ADDQ         $0x00000110, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop74
+	JNZ          loop73
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -20786,7 +20852,7 @@ loop74:
 	VMOVUPS lanemasks<>+28(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop75:
+loop74:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -20829,7 +20895,7 @@ loop75:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop75
+	JNZ          loop74
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -20978,7 +21044,7 @@ TEXT ·fc15x300ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 15 rows of 300, 1 row(s) at a time.
 	MOVQ $0x000000000000000f, BX
 
-loop76:
+loop75:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -20991,7 +21057,7 @@ loop76:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000004, R8
 
-loop77:
+loop76:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21011,7 +21077,7 @@ loop77:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop77
+	JNZ          loop76
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21042,7 +21108,7 @@ loop77:
 	ADDQ         $0x000004b0, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop76
+	JNZ          loop75
 	SUBQ         $0x0000003c, AX
 
 	// dst = ReLU(dst + b)
@@ -21075,7 +21141,7 @@ TEXT ·fc300x15SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 300 rows of 15, 4 row(s) at a time.
 	MOVQ $0x000000000000004b, BX
 
-loop78:
+loop77:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21115,7 +21181,7 @@ loop78:
 	ADDQ         $0x000000f0, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop78
+	JNZ          loop77
 	SUBQ         $0x000004b0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -21123,7 +21189,7 @@ loop78:
 	VMOVUPS lanemasks<>+16(SB), Y0
 	MOVQ    $0x0000000000000025, DX
 
-loop79:
+loop78:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -21166,7 +21232,7 @@ loop79:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop79
+	JNZ          loop78
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -21382,7 +21448,7 @@ TEXT ·fc250x1000ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 250 rows of 1000, 1 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop80:
+loop79:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21395,7 +21461,7 @@ loop80:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000000f, R8
 
-loop81:
+loop80:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -21415,7 +21481,7 @@ loop81:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop81
+	JNZ          loop80
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -21443,7 +21509,7 @@ loop81:
 	ADDQ         $0x00000fa0, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop80
+	JNZ          loop79
 	SUBQ         $0x000003e8, AX
 
 	// dst = ReLU(dst + b)
@@ -21452,7 +21518,7 @@ loop81:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x000000000000001f, DX
 
-loop82:
+loop81:
 	VMOVUPS    (AX), Y2
 	VMOVUPS    (CX), Y3
 	VADDPS     Y3, Y2, Y2
@@ -21461,7 +21527,7 @@ loop82:
 	ADDQ       $0x00000020, AX
 	ADDQ       $0x00000020, CX
 	DECQ       DX
-	JNZ        loop82
+	JNZ        loop81
 	VMASKMOVPS (AX), Y0, Y2
 	VMASKMOVPS (CX), Y0, Y3
 	VADDPS     Y3, Y2, Y2
@@ -21481,7 +21547,7 @@ TEXT ·fc1000x250SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 1000 rows of 250, 1 row(s) at a time.
 	MOVQ $0x00000000000003e8, BX
 
-loop83:
+loop82:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -21494,7 +21560,7 @@ loop83:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000003, R8
 
-loop84:
+loop83:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21514,7 +21580,7 @@ loop84:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop84
+	JNZ          loop83
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21549,14 +21615,14 @@ loop84:
 	ADDQ         $0x000003e8, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop83
+	JNZ          loop82
 	SUBQ         $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000007d, DX
 
-loop85:
+loop84:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -21599,13 +21665,101 @@ loop85:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop85
+	JNZ          loop84
 	VZEROUPPER
 	RET
 
 // func fc9x9ReLUBiasAVX2(dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32)
 // Requires: AVX, FMA3
 TEXT ·fc9x9ReLUBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
+
+loop85:
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  (CX), Y5, Y1
+	VFMADD231PS  36(CX), Y5, Y2
+	VFMADD231PS  72(CX), Y5, Y3
+	VFMADD231PS  108(CX), Y5, Y4
+	VMASKMOVPS   32(DX), Y0, Y5
+	VMASKMOVPS   32(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VMASKMOVPS   68(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VMASKMOVPS   104(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y3
+	VMASKMOVPS   140(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y4
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X1, X5, X5
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y3, X2
+	VADDPS       X3, X2, X2
+	VEXTRACTF128 $0x01, Y4, X3
+	VADDPS       X4, X3, X3
+	VUNPCKLPS    X1, X5, X4
+	VUNPCKHPS    X1, X5, X1
+	VADDPS       X1, X4, X4
+	VUNPCKLPS    X3, X2, X1
+	VUNPCKHPS    X3, X2, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X4, X2
+	VMOVHLPS     X4, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000010, AX
+	DECQ         BX
+	JNZ          loop85
+
+	// The last 1 rows.
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      (DX), Y2
+	VFMADD231PS  (CX), Y2, Y1
+	VMASKMOVPS   32(DX), Y0, Y2
+	VMASKMOVPS   32(CX), Y0, Y0
+	VFMADD231PS  Y0, Y2, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	SUBQ         $0x00000020, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ       b+24(FP), CX
+	VMOVUPS    lanemasks<>+28(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VMOVUPS    (AX), Y2
+	VMOVUPS    (CX), Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000020, AX
+	ADDQ       $0x00000020, CX
+	VMASKMOVPS (AX), Y0, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc9x9SigmoidBiasAVX2(dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc9x9SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    dst+0(FP), AX
 	MOVQ    w+8(FP), CX
 	MOVQ    x+16(FP), DX
@@ -21655,94 +21809,6 @@ loop86:
 	ADDQ         $0x00000010, AX
 	DECQ         BX
 	JNZ          loop86
-
-	// The last 1 rows.
-	VXORPS       Y1, Y1, Y1
-	VMOVUPS      (DX), Y2
-	VFMADD231PS  (CX), Y2, Y1
-	VMASKMOVPS   32(DX), Y0, Y2
-	VMASKMOVPS   32(CX), Y0, Y0
-	VFMADD231PS  Y0, Y2, Y1
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VMOVHLPS     X0, X0, X1
-	VADDPS       X1, X0, X0
-	VMOVSHDUP    X0, X1
-	VADDPS       X1, X0, X0
-	VMOVSS       X0, (AX)
-	SUBQ         $0x00000020, AX
-
-	// dst = ReLU(dst + b)
-	MOVQ       b+24(FP), CX
-	VMOVUPS    lanemasks<>+28(SB), Y0
-	VXORPS     Y1, Y1, Y1
-	VMOVUPS    (AX), Y2
-	VMOVUPS    (CX), Y3
-	VADDPS     Y3, Y2, Y2
-	VMAXPS     Y2, Y1, Y2
-	VMOVUPS    Y2, (AX)
-	ADDQ       $0x00000020, AX
-	ADDQ       $0x00000020, CX
-	VMASKMOVPS (AX), Y0, Y2
-	VMASKMOVPS (CX), Y0, Y3
-	VADDPS     Y3, Y2, Y2
-	VMAXPS     Y2, Y1, Y2
-	VMASKMOVPS Y2, Y0, (AX)
-	VZEROUPPER
-	RET
-
-// func fc9x9SigmoidBiasAVX2(dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·fc9x9SigmoidBiasAVX2(SB), NOSPLIT, $0-32
-	MOVQ    dst+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    x+16(FP), DX
-	VMOVUPS lanemasks<>+28(SB), Y0
-
-	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
-	MOVQ $0x0000000000000002, BX
-
-loop87:
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VMOVUPS      (DX), Y5
-	VFMADD231PS  (CX), Y5, Y1
-	VFMADD231PS  36(CX), Y5, Y2
-	VFMADD231PS  72(CX), Y5, Y3
-	VFMADD231PS  108(CX), Y5, Y4
-	VMASKMOVPS   32(DX), Y0, Y5
-	VMASKMOVPS   32(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y1
-	VMASKMOVPS   68(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y2
-	VMASKMOVPS   104(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y3
-	VMASKMOVPS   140(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y4
-	VEXTRACTF128 $0x01, Y1, X5
-	VADDPS       X1, X5, X5
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X2, X1, X1
-	VEXTRACTF128 $0x01, Y3, X2
-	VADDPS       X3, X2, X2
-	VEXTRACTF128 $0x01, Y4, X3
-	VADDPS       X4, X3, X3
-	VUNPCKLPS    X1, X5, X4
-	VUNPCKHPS    X1, X5, X1
-	VADDPS       X1, X4, X4
-	VUNPCKLPS    X3, X2, X1
-	VUNPCKHPS    X3, X2, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X4, X2
-	VMOVHLPS     X4, X1, X1
-	VADDPS       X1, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00000090, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop87
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -21857,7 +21923,7 @@ TEXT ·fc129x2047ReLUAVX2(SB), NOSPLIT, $0-24
 	// dst = W·x for 129 rows of 2047, 1 row(s) at a time.
 	MOVQ $0x0000000000000081, BX
 
-loop88:
+loop87:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -21870,7 +21936,7 @@ loop88:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000001f, R8
 
-loop89:
+loop88:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21890,7 +21956,7 @@ loop89:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop89
+	JNZ          loop88
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21925,7 +21991,7 @@ loop89:
 	ADDQ         $0x00001ffc, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop88
+	JNZ          loop87
 	SUBQ         $0x00000204, AX
 
 	// dst = ReLU(dst)
@@ -21933,13 +21999,13 @@ loop89:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x0000000000000010, CX
 
-loop90:
+loop89:
 	VMOVUPS    (AX), Y2
 	VMAXPS     Y2, Y1, Y2
 	VMOVUPS    Y2, (AX)
 	ADDQ       $0x00000020, AX
 	DECQ       CX
-	JNZ        loop90
+	JNZ        loop89
 	VMASKMOVPS (AX), Y0, Y2
 	VMAXPS     Y2, Y1, Y2
 	VMASKMOVPS Y2, Y0, (AX)
@@ -21957,7 +22023,7 @@ TEXT ·fc2047x129SigmoidAVX2(SB), NOSPLIT, $0-24
 	// dst = W·x for 2047 rows of 129, 4 row(s) at a time.
 	MOVQ $0x00000000000001ff, BX
 
-loop91:
+loop90:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -22080,7 +22146,7 @@ loop91:
 	ADDQ         $0x00000810, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop91
+	JNZ          loop90
 
 	// The last 3 rows.
 	VXORPS       Y1, Y1, Y1
@@ -22188,7 +22254,7 @@ loop91:
 	VMOVUPS lanemasks<>+4(SB), Y0
 	MOVQ    $0x00000000000000ff, CX
 
-loop92:
+loop91:
 	VMOVUPS      (AX), Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -22228,7 +22294,7 @@ loop92:
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop92
+	JNZ          loop91
 	VMASKMOVPS   (AX), Y0, Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -22370,10 +22436,55 @@ TEXT ·fc21x5SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+12(SB), Y0
 
-	// dst = W·x for 21 rows of 5, 4 row(s) at a time.
-	MOVQ $0x0000000000000005, BX
+	// dst = W·x for 21 rows of 5, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	MOVQ       $0x0000000000000002, BX
 
-loop93:
+loop92:
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 20(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 40(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 60(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 80(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 100(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 120(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 140(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y10, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y10, Y5
+	VSHUFPS    $0xee, Y2, Y10, Y2
+	VADDPS     Y2, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y2
+	VSHUFPS    $0xee, Y4, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VSHUFPS    $0x88, Y2, Y5, Y3
+	VSHUFPS    $0xdd, Y2, Y5, Y2
+	VADDPS     Y2, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       $0x000000a0, CX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        loop92
+
+	// dst = W·x for 5 rows of 5, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -22407,8 +22518,6 @@ loop93:
 	VMOVUPS      X2, (AX)
 	ADDQ         $0x00000050, CX
 	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop93
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -22429,7 +22538,7 @@ loop93:
 	VMOVUPS lanemasks<>+12(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop94:
+loop93:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -22472,7 +22581,7 @@ loop94:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop94
+	JNZ          loop93
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -22525,7 +22634,7 @@ TEXT ·fc16x1000ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 16 rows of 1000, 1 row(s) at a time.
 	MOVQ $0x0000000000000010, BX
 
-loop95:
+loop94:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22538,7 +22647,7 @@ loop95:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000000f, R8
 
-loop96:
+loop95:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -22558,7 +22667,7 @@ loop96:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop96
+	JNZ          loop95
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -22586,7 +22695,7 @@ loop96:
 	ADDQ         $0x00000fa0, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop95
+	JNZ          loop94
 	SUBQ         $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -22594,7 +22703,7 @@ loop96:
 	VXORPS Y0, Y0, Y0
 	MOVQ   $0x0000000000000002, DX
 
-loop97:
+loop96:
 	VMOVUPS (AX), Y1
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
@@ -22603,7 +22712,7 @@ loop97:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JNZ     loop97
+	JNZ     loop96
 	VZEROUPPER
 	RET
 
@@ -22617,7 +22726,7 @@ TEXT ·fc1000x16SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 1000 rows of 16, 4 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop98:
+loop97:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -22661,14 +22770,14 @@ loop98:
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop98
+	JNZ          loop97
 	SUBQ         $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000007d, DX
 
-loop99:
+loop98:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -22711,7 +22820,7 @@ loop99:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop99
+	JNZ          loop98
 	VZEROUPPER
 	RET
 
@@ -22726,7 +22835,7 @@ TEXT ·fc7x777ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 7 rows of 777, 1 row(s) at a time.
 	MOVQ $0x0000000000000007, BX
 
-loop100:
+loop99:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -22739,7 +22848,7 @@ loop100:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000000c, R8
 
-loop101:
+loop100:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -22759,7 +22868,7 @@ loop101:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop101
+	JNZ          loop100
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMASKMOVPS   32(DI), Y0, Y9
@@ -22782,7 +22891,7 @@ loop101:
 	ADDQ         $0x00000c24, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop100
+	JNZ          loop99
 	SUBQ         $0x0000001c, AX
 
 	// dst = ReLU(dst + b)
@@ -22805,46 +22914,55 @@ TEXT ·fc777x7SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+4(SB), Y0
 
-	// dst = W·x for 777 rows of 7, 4 row(s) at a time.
-	MOVQ $0x00000000000000c2, BX
+	// dst = W·x for 777 rows of 7, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	MOVQ       $0x0000000000000061, BX
 
-loop102:
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VMASKMOVPS   (DX), Y0, Y5
-	VMASKMOVPS   (CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y1
-	VMASKMOVPS   28(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y2
-	VMASKMOVPS   56(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y3
-	VMASKMOVPS   84(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y4
-	VEXTRACTF128 $0x01, Y1, X5
-	VADDPS       X1, X5, X5
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X2, X1, X1
-	VEXTRACTF128 $0x01, Y3, X2
-	VADDPS       X3, X2, X2
-	VEXTRACTF128 $0x01, Y4, X3
-	VADDPS       X4, X3, X3
-	VUNPCKLPS    X1, X5, X4
-	VUNPCKHPS    X1, X5, X1
-	VADDPS       X1, X4, X4
-	VUNPCKLPS    X3, X2, X1
-	VUNPCKHPS    X3, X2, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X4, X2
-	VMOVHLPS     X4, X1, X1
-	VADDPS       X1, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00000070, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop102
+loop101:
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 28(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 56(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 84(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 112(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 140(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 168(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 196(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y10, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y10, Y5
+	VSHUFPS    $0xee, Y2, Y10, Y2
+	VADDPS     Y2, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y2
+	VSHUFPS    $0xee, Y4, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VSHUFPS    $0x88, Y2, Y5, Y3
+	VSHUFPS    $0xdd, Y2, Y5, Y2
+	VADDPS     Y2, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       $0x000000e0, CX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        loop101
 
+	// dst = W·x for 1 rows of 7, 4 row(s) at a time.
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
 	VMASKMOVPS   (DX), Y0, Y2
@@ -22864,7 +22982,7 @@ loop102:
 	VMOVUPS lanemasks<>+28(SB), Y0
 	MOVQ    $0x0000000000000061, DX
 
-loop103:
+loop102:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -22907,7 +23025,7 @@ loop103:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop103
+	JNZ          loop102
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -23032,10 +23150,55 @@ TEXT ·fc21x4SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+16(SB), Y0
 
-	// dst = W·x for 21 rows of 4, 4 row(s) at a time.
-	MOVQ $0x0000000000000005, BX
+	// dst = W·x for 21 rows of 4, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	MOVQ       $0x0000000000000002, BX
 
-loop104:
+loop103:
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 16(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 32(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 48(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 64(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 80(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 96(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 112(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y10, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y10, Y5
+	VSHUFPS    $0xee, Y2, Y10, Y2
+	VADDPS     Y2, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y2
+	VSHUFPS    $0xee, Y4, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VSHUFPS    $0x88, Y2, Y5, Y3
+	VSHUFPS    $0xdd, Y2, Y5, Y2
+	VADDPS     Y2, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       $0x00000080, CX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        loop103
+
+	// dst = W·x for 5 rows of 4, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -23069,8 +23232,6 @@ loop104:
 	VMOVUPS      X2, (AX)
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop104
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -23091,7 +23252,7 @@ loop104:
 	VMOVUPS lanemasks<>+12(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop105:
+loop104:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -23134,7 +23295,7 @@ loop105:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop105
+	JNZ          loop104
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -23294,46 +23455,55 @@ TEXT ·fc18x6SigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+16(FP), DX
 	VMOVUPS lanemasks<>+8(SB), Y0
 
-	// dst = W·x for 18 rows of 6, 4 row(s) at a time.
-	MOVQ $0x0000000000000004, BX
+	// dst = W·x for 18 rows of 6, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	MOVQ       $0x0000000000000002, BX
 
-loop106:
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VMASKMOVPS   (DX), Y0, Y5
-	VMASKMOVPS   (CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y1
-	VMASKMOVPS   24(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y2
-	VMASKMOVPS   48(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y3
-	VMASKMOVPS   72(CX), Y0, Y6
-	VFMADD231PS  Y6, Y5, Y4
-	VEXTRACTF128 $0x01, Y1, X5
-	VADDPS       X1, X5, X5
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X2, X1, X1
-	VEXTRACTF128 $0x01, Y3, X2
-	VADDPS       X3, X2, X2
-	VEXTRACTF128 $0x01, Y4, X3
-	VADDPS       X4, X3, X3
-	VUNPCKLPS    X1, X5, X4
-	VUNPCKHPS    X1, X5, X1
-	VADDPS       X1, X4, X4
-	VUNPCKLPS    X3, X2, X1
-	VUNPCKHPS    X3, X2, X2
-	VADDPS       X2, X1, X1
-	VMOVLHPS     X1, X4, X2
-	VMOVHLPS     X4, X1, X1
-	VADDPS       X1, X2, X2
-	VMOVUPS      X2, (AX)
-	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop106
+loop105:
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 24(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 48(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 72(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 96(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 120(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 144(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 168(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y10, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y10, Y5
+	VSHUFPS    $0xee, Y2, Y10, Y2
+	VADDPS     Y2, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y2
+	VSHUFPS    $0xee, Y4, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VSHUFPS    $0x88, Y2, Y5, Y3
+	VSHUFPS    $0xdd, Y2, Y5, Y2
+	VADDPS     Y2, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       $0x000000c0, CX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        loop105
 
+	// dst = W·x for 2 rows of 6, 4 row(s) at a time.
 	// The last 2 rows.
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -23367,7 +23537,7 @@ loop106:
 	VMOVUPS lanemasks<>+24(SB), Y0
 	MOVQ    $0x0000000000000002, CX
 
-loop107:
+loop106:
 	VMOVUPS      (AX), Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -23407,7 +23577,7 @@ loop107:
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop107
+	JNZ          loop106
 	VMASKMOVPS   (AX), Y0, Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -23458,7 +23628,7 @@ TEXT ·squeezeOddNchwAVX512(SB), NOSPLIT, $0-16
 	// Average 96 channels of 143 positions, 16 channels (143 whole vectors) at a time.
 	MOVQ $0x0000000000000006, DX
 
-loop108:
+loop107:
 	VXORPS     Z1, Z1, Z1
 	VXORPS     Z2, Z2, Z2
 	VXORPS     Z3, Z3, Z3
@@ -23856,7 +24026,7 @@ loop108:
 	ADDQ       $0x000023c0, CX
 	ADDQ       $0x00000040, AX
 	DECQ       DX
-	JNZ        loop108
+	JNZ        loop107
 	VZEROUPPER
 	RET
 
@@ -23872,7 +24042,7 @@ TEXT ·scaleOddNchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 96 channels of 143 positions.
 	MOVQ $0x0000000000000060, BX
 
-loop109:
+loop108:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -23905,7 +24075,7 @@ loop109:
 	ADDQ         $0x0000023c, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop109
+	JNZ          loop108
 	VZEROUPPER
 	RET
 
@@ -23923,7 +24093,7 @@ TEXT ·scaleAddReLUOddNchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 96 channels of 143 positions.
 	MOVQ $0x0000000000000060, SI
 
-loop110:
+loop109:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -23967,7 +24137,7 @@ loop110:
 	ADDQ         $0x0000023c, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop110
+	JNZ          loop109
 	VZEROUPPER
 	RET
 
@@ -23986,7 +24156,7 @@ TEXT ·squeezeOddNhwcMaxAVX512(SB), NOSPLIT, $0-16
 	VBROADCASTSS consts<>+4(SB), Z5
 	MOVQ         $0x000000000000008f, DX
 
-loop111:
+loop110:
 	VMOVUPS (CX), Z6
 	VMAXPS  Z6, Z0, Z7
 	VMAXPS  Z0, Z6, Z0
@@ -24013,7 +24183,7 @@ loop111:
 	VORPS   Z7, Z5, Z5
 	ADDQ    $0x00000180, CX
 	DECQ    DX
-	JNZ     loop111
+	JNZ     loop110
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, 128(AX)
@@ -24039,7 +24209,7 @@ TEXT ·scaleOddNhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 143 rows of 96 channels, 1 row(s) per step.
 	MOVQ $0x000000000000008f, DX
 
-loop112:
+loop111:
 	VMOVUPS (CX), Z6
 	VMULPS  Z0, Z6, Z6
 	VMOVUPS Z6, (AX)
@@ -24061,7 +24231,7 @@ loop112:
 	ADDQ    $0x00000180, CX
 	ADDQ    $0x00000180, AX
 	DECQ    DX
-	JNZ     loop112
+	JNZ     loop111
 	VZEROUPPER
 	RET
 
@@ -24083,7 +24253,7 @@ TEXT ·scaleAddReLUOddNhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 143 rows of 96 channels, 1 row(s) per step.
 	MOVQ $0x000000000000008f, DX
 
-loop113:
+loop112:
 	VMOVUPS     (CX), Z7
 	VFMADD213PS (BX), Z1, Z7
 	VMAXPS      Z7, Z0, Z7
@@ -24112,7 +24282,7 @@ loop113:
 	ADDQ        $0x00000180, AX
 	ADDQ        $0x00000180, BX
 	DECQ        DX
-	JNZ         loop113
+	JNZ         loop112
 	VZEROUPPER
 	RET
 
@@ -24132,7 +24302,7 @@ TEXT ·squeezeC13NhwcAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z4, Z4, Z4
 	MOVQ   $0x000000000000000c, DX
 
-loop114:
+loop113:
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 52(CX), K1, Z5
@@ -24143,7 +24313,7 @@ loop114:
 	VADDPS    Z5, Z4, Z4
 	ADDQ      $0x000000d0, CX
 	DECQ      DX
-	JNZ       loop114
+	JNZ       loop113
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VADDPS    Z2, Z1, Z1
@@ -24167,7 +24337,7 @@ TEXT ·scaleC13NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 49 rows of 13 channels, 4 row(s) per step.
 	MOVQ $0x000000000000000c, DX
 
-loop115:
+loop114:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24183,7 +24353,7 @@ loop115:
 	ADDQ      $0x000000d0, CX
 	ADDQ      $0x000000d0, AX
 	DECQ      DX
-	JNZ       loop115
+	JNZ       loop114
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24205,7 +24375,7 @@ TEXT ·scaleAddReLUC13NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 49 rows of 13 channels, 4 row(s) per step.
 	MOVQ $0x000000000000000c, DX
 
-loop116:
+loop115:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -24230,7 +24400,7 @@ loop116:
 	ADDQ        $0x000000d0, AX
 	ADDQ        $0x000000d0, BX
 	DECQ        DX
-	JNZ         loop116
+	JNZ         loop115
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -24678,7 +24848,7 @@ TEXT ·scaleC13NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, BX
 
-loop117:
+loop116:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -24696,7 +24866,7 @@ loop117:
 	ADDQ         $0x000000c4, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop117
+	JNZ          loop116
 	VZEROUPPER
 	RET
 
@@ -24714,7 +24884,7 @@ TEXT ·scaleAddReLUC13NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, SI
 
-loop118:
+loop117:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -24738,7 +24908,7 @@ loop118:
 	ADDQ         $0x000000c4, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop118
+	JNZ          loop117
 	VZEROUPPER
 	RET
 
@@ -24754,7 +24924,7 @@ TEXT ·squeezePixelAVX512(SB), NOSPLIT, $0-16
 	// Reduce 17 channels of 1 positions, four at a time.
 	MOVQ $0x0000000000000004, DX
 
-loop119:
+loop118:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -24805,7 +24975,7 @@ loop119:
 	ADDQ          $0x00000010, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop119
+	JNZ           loop118
 
 	// The last 1 channels.
 	VXORPS        Z1, Z1, Z1
@@ -24857,7 +25027,7 @@ TEXT ·scalePixelAVX512(SB), NOSPLIT, $0-24
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, BX
 
-loop120:
+loop119:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -24866,7 +25036,7 @@ loop120:
 	ADDQ         $0x00000004, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop120
+	JNZ          loop119
 	VZEROUPPER
 	RET
 
@@ -24884,7 +25054,7 @@ TEXT ·scaleAddReLUPixelAVX512(SB), NOSPLIT, $0-32
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, SI
 
-loop121:
+loop120:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -24896,7 +25066,7 @@ loop121:
 	ADDQ         $0x00000004, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop121
+	JNZ          loop120
 	VZEROUPPER
 	RET
 
@@ -24916,7 +25086,7 @@ TEXT ·squeezeOneChannelAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z4, Z4, Z4
 	MOVQ   $0x0000000000000021, DX
 
-loop122:
+loop121:
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -24927,7 +25097,7 @@ loop122:
 	VADDPS    Z5, Z4, Z4
 	ADDQ      $0x00000010, CX
 	DECQ      DX
-	JNZ       loop122
+	JNZ       loop121
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -24955,7 +25125,7 @@ TEXT ·scaleOneChannelAVX512(SB), NOSPLIT, $0-24
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop123:
+loop122:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24971,7 +25141,7 @@ loop123:
 	ADDQ      $0x00000010, CX
 	ADDQ      $0x00000010, AX
 	DECQ      DX
-	JNZ       loop123
+	JNZ       loop122
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24999,7 +25169,7 @@ TEXT ·scaleAddReLUOneChannelAVX512(SB), NOSPLIT, $0-32
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop124:
+loop123:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25024,7 +25194,7 @@ loop124:
 	ADDQ        $0x00000010, AX
 	ADDQ        $0x00000010, BX
 	DECQ        DX
-	JNZ         loop124
+	JNZ         loop123
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25070,7 +25240,7 @@ TEXT ·squeezeC300NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	MOVQ         CX, DX
 	MOVQ         $0x000000000000000f, BX
 
-loop125:
+loop124:
 	VMOVUPS (DX), Z15
 	VMAXPS  Z15, Z1, Z16
 	VMAXPS  Z1, Z15, Z1
@@ -25129,7 +25299,7 @@ loop125:
 	VORPS   Z16, Z14, Z14
 	ADDQ    $0x000004b0, DX
 	DECQ    BX
-	JNZ     loop125
+	JNZ     loop124
 	VMOVUPS Z1, (AX)
 	VMOVUPS Z2, 64(AX)
 	VMOVUPS Z3, 128(AX)
@@ -25153,7 +25323,7 @@ loop125:
 	VBROADCASTSS consts<>+4(SB), Z5
 	MOVQ         $0x000000000000000f, DX
 
-loop126:
+loop125:
 	VMOVUPS 896(CX), Z6
 	VMAXPS  Z6, Z1, Z7
 	VMAXPS  Z1, Z6, Z1
@@ -25177,7 +25347,7 @@ loop126:
 	VORPS   Z7, Z5, Z5
 	ADDQ    $0x000004b0, CX
 	DECQ    DX
-	JNZ     loop126
+	JNZ     loop125
 	VMOVUPS Z1, 896(AX)
 	VMOVUPS Z2, 960(AX)
 	VMOVUPS Z3, 1024(AX)
@@ -25217,7 +25387,7 @@ TEXT ·scaleC300NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop127:
+loop126:
 	VMOVUPS   (CX), Z19
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, (AX)
@@ -25278,7 +25448,7 @@ loop127:
 	ADDQ      $0x000004b0, CX
 	ADDQ      $0x000004b0, AX
 	DECQ      DX
-	JNZ       loop127
+	JNZ       loop126
 	VZEROUPPER
 	RET
 
@@ -25315,7 +25485,7 @@ TEXT ·scaleAddReLUC300NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop128:
+loop127:
 	VMOVUPS     (CX), Z20
 	VFMADD213PS (BX), Z1, Z20
 	VMAXPS      Z20, Z0, Z20
@@ -25397,7 +25567,7 @@ loop128:
 	ADDQ        $0x000004b0, AX
 	ADDQ        $0x000004b0, BX
 	DECQ        DX
-	JNZ         loop128
+	JNZ         loop127
 	VZEROUPPER
 	RET
 
@@ -25413,7 +25583,7 @@ TEXT ·squeezeC7NchwMaxAVX512(SB), NOSPLIT, $0-16
 	// Reduce 7 channels of 3660 positions, one at a time.
 	MOVQ $0x0000000000000007, DX
 
-loop129:
+loop128:
 	VMOVUPS (CX), Z1
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z3
@@ -25425,7 +25595,7 @@ loop129:
 	ADDQ    $0x00000200, CX
 	MOVQ    $0x000000000000001b, BX
 
-loop130:
+loop129:
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25460,7 +25630,7 @@ loop130:
 	VORPS         Z10, Z8, Z8
 	ADDQ          $0x00000200, CX
 	DECQ          BX
-	JNZ           loop130
+	JNZ           loop129
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25523,7 +25693,7 @@ loop130:
 	ADDQ          $0x00000130, CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JNZ           loop129
+	JNZ           loop128
 	VZEROUPPER
 	RET
 
@@ -25539,11 +25709,11 @@ TEXT ·scaleC7NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, BX
 
-loop131:
+loop130:
 	VBROADCASTSS (DX), Z0
 	MOVQ         $0x000000000000001c, SI
 
-loop132:
+loop131:
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25571,7 +25741,7 @@ loop132:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, AX
 	DECQ      SI
-	JNZ       loop132
+	JNZ       loop131
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25591,7 +25761,7 @@ loop132:
 	ADDQ      $0x00000130, AX
 	ADDQ      $0x00000004, DX
 	DECQ      BX
-	JNZ       loop131
+	JNZ       loop130
 	VZEROUPPER
 	RET
 
@@ -25609,11 +25779,11 @@ TEXT ·scaleAddReLUC7NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, SI
 
-loop133:
+loop132:
 	VBROADCASTSS (DX), Z1
 	MOVQ         $0x000000000000001c, DI
 
-loop134:
+loop133:
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -25650,7 +25820,7 @@ loop134:
 	ADDQ        $0x00000200, AX
 	ADDQ        $0x00000200, BX
 	DECQ        DI
-	JNZ         loop134
+	JNZ         loop133
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -25677,7 +25847,7 @@ loop134:
 	ADDQ        $0x00000130, BX
 	ADDQ        $0x00000004, DX
 	DECQ        SI
-	JNZ         loop133
+	JNZ         loop132
 	VZEROUPPER
 	RET
 
@@ -25693,7 +25863,7 @@ TEXT ·squeezeWideHiddenAVX512(SB), NOSPLIT, $0-16
 	// Reduce 1000 channels of 6 positions, four at a time.
 	MOVQ $0x00000000000000fa, DX
 
-loop135:
+loop134:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -25744,7 +25914,7 @@ loop135:
 	ADDQ          $0x00000060, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop135
+	JNZ           loop134
 	VZEROUPPER
 	RET
 
@@ -25760,7 +25930,7 @@ TEXT ·scaleWideHiddenAVX512(SB), NOSPLIT, $0-24
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, BX
 
-loop136:
+loop135:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -25769,7 +25939,7 @@ loop136:
 	ADDQ         $0x00000018, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop136
+	JNZ          loop135
 	VZEROUPPER
 	RET
 
@@ -25787,7 +25957,7 @@ TEXT ·scaleAddReLUWideHiddenAVX512(SB), NOSPLIT, $0-32
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, SI
 
-loop137:
+loop136:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -25799,7 +25969,7 @@ loop137:
 	ADDQ         $0x00000018, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop137
+	JNZ          loop136
 	VZEROUPPER
 	RET
 
@@ -25815,7 +25985,7 @@ TEXT ·squeezeC9NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 9 channels of 255 positions, four at a time.
 	MOVQ $0x0000000000000002, DX
 
-loop138:
+loop137:
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
@@ -25827,7 +25997,7 @@ loop138:
 	MOVQ   CX, BX
 	MOVQ   $0x0000000000000007, SI
 
-loop139:
+loop138:
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -25838,7 +26008,7 @@ loop139:
 	VADDPS        3124(BX), Z8, Z8
 	ADDQ          $0x00000080, BX
 	DECQ          SI
-	JNZ           loop139
+	JNZ           loop138
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -25885,19 +26055,19 @@ loop139:
 	ADDQ          $0x00000ff0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop138
+	JNZ           loop137
 
 	// The last 1 channels.
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	MOVQ   $0x0000000000000007, DX
 
-loop140:
+loop139:
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	ADDQ          $0x00000080, CX
 	DECQ          DX
-	JNZ           loop140
+	JNZ           loop139
 	VADDPS        (CX), Z1, Z1
 	VMOVUPS.Z     64(CX), K1, Z3
 	VADDPS        Z3, Z2, Z2
@@ -25946,7 +26116,7 @@ TEXT ·scaleC9NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, BX
 
-loop141:
+loop140:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -26000,7 +26170,7 @@ loop141:
 	ADDQ         $0x000003fc, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop141
+	JNZ          loop140
 	VZEROUPPER
 	RET
 
@@ -26018,7 +26188,7 @@ TEXT ·scaleAddReLUC9NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, SI
 
-loop142:
+loop141:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -26090,7 +26260,7 @@ loop142:
 	ADDQ         $0x000003fc, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop142
+	JNZ          loop141
 	VZEROUPPER
 	RET
 
@@ -29325,11 +29495,11 @@ TEXT ·scaleC2047NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, BX
 
-loop143:
+loop142:
 	MOVQ DX, SI
 	MOVQ $0x000000000000000f, DI
 
-loop144:
+loop143:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29366,7 +29536,7 @@ loop144:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop144
+	JNZ       loop143
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29402,7 +29572,7 @@ loop144:
 	ADDQ      $0x000001fc, CX
 	ADDQ      $0x000001fc, AX
 	DECQ      BX
-	JNZ       loop143
+	JNZ       loop142
 	VZEROUPPER
 	RET
 
@@ -29422,11 +29592,11 @@ TEXT ·scaleAddReLUC2047NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, SI
 
-loop145:
+loop144:
 	MOVQ DX, DI
 	MOVQ $0x000000000000000f, R8
 
-loop146:
+loop145:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29472,7 +29642,7 @@ loop146:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop146
+	JNZ         loop145
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29518,7 +29688,7 @@ loop146:
 	ADDQ        $0x000001fc, AX
 	ADDQ        $0x000001fc, BX
 	DECQ        SI
-	JNZ         loop145
+	JNZ         loop144
 	VZEROUPPER
 	RET
 
@@ -30251,7 +30421,7 @@ TEXT ·scaleC21NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop147:
+loop146:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -30278,7 +30448,7 @@ loop147:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop147
+	JNZ          loop146
 	VZEROUPPER
 	RET
 
@@ -30296,7 +30466,7 @@ TEXT ·scaleAddReLUC21NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop148:
+loop147:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -30332,7 +30502,7 @@ loop148:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop148
+	JNZ          loop147
 	VZEROUPPER
 	RET
 
@@ -31237,7 +31407,7 @@ TEXT ·squeezeC1000NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	// Fold in the other 11 rows, 4 per step.
 	MOVQ $0x0000000000000002, DX
 
-loop149:
+loop148:
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -32379,7 +32549,7 @@ loop149:
 	VMOVUPS Z1, K1, 3968(AX)
 	ADDQ    $0x00003e80, CX
 	DECQ    DX
-	JNZ     loop149
+	JNZ     loop148
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -33283,11 +33453,11 @@ TEXT ·scaleC1000NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, BX
 
-loop150:
+loop149:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000007, DI
 
-loop151:
+loop150:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33324,7 +33494,7 @@ loop151:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop151
+	JNZ       loop150
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33356,7 +33526,7 @@ loop151:
 	ADDQ      $0x000001a0, CX
 	ADDQ      $0x000001a0, AX
 	DECQ      BX
-	JNZ       loop150
+	JNZ       loop149
 	VZEROUPPER
 	RET
 
@@ -33376,11 +33546,11 @@ TEXT ·scaleAddReLUC1000NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, SI
 
-loop152:
+loop151:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000007, R8
 
-loop153:
+loop152:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33426,7 +33596,7 @@ loop153:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop153
+	JNZ         loop152
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33467,7 +33637,7 @@ loop153:
 	ADDQ        $0x000001a0, AX
 	ADDQ        $0x000001a0, BX
 	DECQ        SI
-	JNZ         loop152
+	JNZ         loop151
 	VZEROUPPER
 	RET
 
@@ -34334,11 +34504,11 @@ TEXT ·scaleC777NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, BX
 
-loop154:
+loop153:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000006, DI
 
-loop155:
+loop154:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -34375,7 +34545,7 @@ loop155:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop155
+	JNZ       loop154
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
@@ -34383,7 +34553,7 @@ loop155:
 	ADDQ      $0x00000024, CX
 	ADDQ      $0x00000024, AX
 	DECQ      BX
-	JNZ       loop154
+	JNZ       loop153
 	VZEROUPPER
 	RET
 
@@ -34403,11 +34573,11 @@ TEXT ·scaleAddReLUC777NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, SI
 
-loop156:
+loop155:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000006, R8
 
-loop157:
+loop156:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -34453,7 +34623,7 @@ loop157:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop157
+	JNZ         loop156
 	VMOVUPS.Z   (DI), K1, Z1
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
@@ -34464,7 +34634,7 @@ loop157:
 	ADDQ        $0x00000024, AX
 	ADDQ        $0x00000024, BX
 	DECQ        SI
-	JNZ         loop156
+	JNZ         loop155
 	VZEROUPPER
 	RET
 
@@ -34934,7 +35104,7 @@ TEXT ·scaleC21NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop158:
+loop157:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -34961,7 +35131,7 @@ loop158:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop158
+	JNZ          loop157
 	VZEROUPPER
 	RET
 
@@ -34979,7 +35149,7 @@ TEXT ·scaleAddReLUC21NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop159:
+loop158:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35015,7 +35185,7 @@ loop159:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop159
+	JNZ          loop158
 	VZEROUPPER
 	RET
 
@@ -35316,7 +35486,7 @@ TEXT ·scaleC18Nchw8x8AVX512(SB), NOSPLIT, $0-24
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, BX
 
-loop160:
+loop159:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -35334,7 +35504,7 @@ loop160:
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop160
+	JNZ          loop159
 	VZEROUPPER
 	RET
 
@@ -35350,7 +35520,7 @@ TEXT ·scaleAddReLUC18Nchw8x8AVX512(SB), NOSPLIT, $0-32
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, SI
 
-loop161:
+loop160:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35373,7 +35543,7 @@ loop161:
 	ADDQ         $0x00000100, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop161
+	JNZ          loop160
 	VZEROUPPER
 	RET
 
@@ -35387,7 +35557,7 @@ TEXT ·fc8x96ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop162:
+loop161:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35459,7 +35629,7 @@ loop162:
 	ADDQ          $0x00000600, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop162
+	JNZ           loop161
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -35476,111 +35646,111 @@ loop162:
 	RET
 
 // func fc96x8SigmoidBiasAVX512(dst *[96]float32, w *[768]float32, x *[8]float32, b *[96]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX2, FMA3
 TEXT ·fc96x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
-	MOVQ  dst+0(FP), AX
-	MOVQ  w+8(FP), CX
-	MOVQ  x+16(FP), DX
-	MOVL  $0x000000ff, BX
-	KMOVW BX, K1
+	MOVQ dst+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ x+16(FP), DX
 
-	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000018, BX
+	// dst = W·x for 96 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x000000000000000c, DX
 
-loop163:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VMOVUPS.Z     (DX), K1, Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VMOVUPS.Z     32(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z1
-	VMOVUPS.Z     64(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VMOVUPS.Z     96(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z3
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y0, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X4, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y1, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y4
-	VADDPS        Y2, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X4, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y4
-	VADDPS        Y3, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X4, X3, X3
-	VUNPCKLPS     X1, X0, X4
-	VUNPCKHPS     X1, X0, X0
-	VADDPS        X0, X4, X4
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X1
-	VADDPS        X1, X0, X0
-	VMOVLHPS      X0, X4, X1
-	VMOVHLPS      X4, X0, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (AX)
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop163
-	SUBQ          $0x00000180, AX
+loop162:
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop162
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000180, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
-	MOVQ $0x0000000000000006, DX
+	MOVQ $0x000000000000000c, DX
 
-loop164:
-	VMOVUPS      (AX), Z0
-	VMOVUPS      (CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VSUBPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+40(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+44(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+48(SB), Z1
-	VMULPS       Z1, Z0, Z1
-	VCVTPS2DQ    Z1, Z2
-	VCVTDQ2PS    Z2, Z1
-	VBROADCASTSS consts<>+52(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+56(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+60(SB), Z1
-	VBROADCASTSS consts<>+64(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+68(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+72(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+76(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+80(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VMULPS       Z0, Z0, Z3
-	VFMADD213PS  Z0, Z3, Z1
-	VBROADCASTSS consts<>+12(SB), Z0
-	VADDPS       Z0, Z1, Z1
-	VBROADCASTSS consts<>+84(SB), Z3
-	VPADDD       Z3, Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VADDPS       Z0, Z1, Z1
-	VDIVPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
+loop163:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VADDPS       Y1, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+40(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+44(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+48(SB), Y1
+	VMULPS       Y1, Y0, Y1
+	VCVTPS2DQ    Y1, Y2
+	VCVTDQ2PS    Y2, Y1
+	VBROADCASTSS consts<>+52(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+56(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+60(SB), Y1
+	VBROADCASTSS consts<>+64(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+68(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+72(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+76(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+80(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y1
+	VBROADCASTSS consts<>+12(SB), Y0
+	VADDPS       Y0, Y1, Y1
+	VBROADCASTSS consts<>+84(SB), Y3
+	VPADDD       Y3, Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop164
+	JNZ          loop163
 	VZEROUPPER
 	RET
 
@@ -35594,7 +35764,7 @@ TEXT ·fc8x96ReLUAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop165:
+loop164:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35666,7 +35836,7 @@ loop165:
 	ADDQ          $0x00000600, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop165
+	JNZ           loop164
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst)
@@ -35680,107 +35850,107 @@ loop165:
 	RET
 
 // func fc96x8SigmoidAVX512(dst *[96]float32, w *[768]float32, x *[8]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX2, FMA3
 TEXT ·fc96x8SigmoidAVX512(SB), NOSPLIT, $0-24
-	MOVQ  dst+0(FP), AX
-	MOVQ  w+8(FP), CX
-	MOVQ  x+16(FP), DX
-	MOVL  $0x000000ff, BX
-	KMOVW BX, K1
+	MOVQ dst+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ x+16(FP), DX
 
-	// dst = W·x for 96 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000018, BX
+	// dst = W·x for 96 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x000000000000000c, DX
 
-loop166:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VMOVUPS.Z     (DX), K1, Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VMOVUPS.Z     32(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z1
-	VMOVUPS.Z     64(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VMOVUPS.Z     96(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z3
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y0, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X4, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y1, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y4
-	VADDPS        Y2, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X4, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y4
-	VADDPS        Y3, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X4, X3, X3
-	VUNPCKLPS     X1, X0, X4
-	VUNPCKHPS     X1, X0, X0
-	VADDPS        X0, X4, X4
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X1
-	VADDPS        X1, X0, X0
-	VMOVLHPS      X0, X4, X1
-	VMOVHLPS      X4, X0, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (AX)
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop166
-	SUBQ          $0x00000180, AX
+loop165:
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop165
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000180, AX
 
 	// dst = Sigmoid(dst)
-	MOVQ $0x0000000000000006, CX
+	MOVQ $0x000000000000000c, CX
 
-loop167:
-	VMOVUPS      (AX), Z0
-	VXORPS       Z1, Z1, Z1
-	VSUBPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+40(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+44(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+48(SB), Z1
-	VMULPS       Z1, Z0, Z1
-	VCVTPS2DQ    Z1, Z2
-	VCVTDQ2PS    Z2, Z1
-	VBROADCASTSS consts<>+52(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+56(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+60(SB), Z1
-	VBROADCASTSS consts<>+64(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+68(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+72(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+76(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+80(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VMULPS       Z0, Z0, Z3
-	VFMADD213PS  Z0, Z3, Z1
-	VBROADCASTSS consts<>+12(SB), Z0
-	VADDPS       Z0, Z1, Z1
-	VBROADCASTSS consts<>+84(SB), Z3
-	VPADDD       Z3, Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VADDPS       Z0, Z1, Z1
-	VDIVPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	ADDQ         $0x00000040, AX
+loop166:
+	VMOVUPS      (AX), Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+40(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+44(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+48(SB), Y1
+	VMULPS       Y1, Y0, Y1
+	VCVTPS2DQ    Y1, Y2
+	VCVTDQ2PS    Y2, Y1
+	VBROADCASTSS consts<>+52(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+56(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+60(SB), Y1
+	VBROADCASTSS consts<>+64(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+68(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+72(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+76(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+80(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y1
+	VBROADCASTSS consts<>+12(SB), Y0
+	VADDPS       Y0, Y1, Y1
+	VBROADCASTSS consts<>+84(SB), Y3
+	VPADDD       Y3, Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop167
+	JNZ          loop166
 	VZEROUPPER
 	RET
 
@@ -35859,7 +36029,7 @@ TEXT ·fc13x3SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 13 rows of 3, 4 row(s) at a time.
 	MOVQ $0x0000000000000003, BX
 
-loop168:
+loop167:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35902,7 +36072,7 @@ loop168:
 	ADDQ          $0x00000030, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop168
+	JNZ           loop167
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -35978,7 +36148,7 @@ TEXT ·fc17x17ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop169:
+loop168:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36026,7 +36196,7 @@ loop169:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop169
+	JNZ           loop168
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36078,7 +36248,7 @@ TEXT ·fc17x17SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop170:
+loop169:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36126,7 +36296,7 @@ loop170:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop170
+	JNZ           loop169
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36348,7 +36518,7 @@ TEXT ·fc15x300ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 15 rows of 300, 1 row(s) at a time.
 	MOVQ $0x000000000000000f, BX
 
-loop171:
+loop170:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -36361,7 +36531,7 @@ loop171:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000002, R8
 
-loop172:
+loop171:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -36381,7 +36551,7 @@ loop172:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop172
+	JNZ           loop171
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -36408,7 +36578,7 @@ loop172:
 	ADDQ          $0x000004b0, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop171
+	JNZ           loop170
 	SUBQ          $0x0000003c, AX
 
 	// dst = ReLU(dst + b)
@@ -36433,8 +36603,96 @@ TEXT ·fc300x15SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x00007fff, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 300 rows of 15, 4 row(s) at a time.
-	MOVQ $0x000000000000004b, BX
+	// dst = W·x for 300 rows of 15, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z (DX), K1, Z0
+	MOVQ      $0x0000000000000012, BX
+
+loop172:
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  60(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  120(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  180(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  240(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  300(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  360(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  420(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  480(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  540(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  600(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  660(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  720(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  780(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  840(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  900(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z17
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z17, Z17
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z17, Z8
+	VSHUFF32X4 $0xdd, Z1, Z17, Z1
+	VADDPS     Z1, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z6, Z2
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z7, Z3
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z8, Z4
+	VSHUFPS    $0xee, Z1, Z8, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VMOVUPS    Z2, (AX)
+	ADDQ       $0x000003c0, CX
+	ADDQ       $0x00000040, AX
+	DECQ       BX
+	JNZ        loop172
+
+	// dst = W·x for 12 rows of 15, 4 row(s) at a time.
+	MOVQ $0x0000000000000003, BX
 
 loop173:
 	VXORPS        Z0, Z0, Z0
@@ -37784,10 +38042,90 @@ TEXT ·fc21x5SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000001f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 21 rows of 5, 4 row(s) at a time.
-	MOVQ $0x0000000000000005, BX
+	// dst = W·x for 21 rows of 5, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z  (DX), K1, Z0
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  20(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  40(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  60(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  80(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  100(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  120(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  140(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  160(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  180(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  200(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  220(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  240(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  260(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  280(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  300(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z0
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z0, Z8
+	VSHUFF32X4 $0xdd, Z1, Z0, Z0
+	VADDPS     Z0, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z0
+	VSHUFF32X4 $0xdd, Z2, Z5, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z3, Z6, Z1
+	VSHUFF32X4 $0xdd, Z3, Z6, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z7, Z2
+	VSHUFF32X4 $0xdd, Z4, Z7, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z0, Z8, Z3
+	VSHUFPS    $0xee, Z0, Z8, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x44, Z2, Z1, Z0
+	VSHUFPS    $0xee, Z2, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z3, Z1
+	VSHUFPS    $0xdd, Z0, Z3, Z0
+	VADDPS     Z0, Z1, Z1
+	VMOVUPS    Z1, (AX)
+	ADDQ       $0x00000140, CX
+	ADDQ       $0x00000040, AX
 
-loop187:
+	// dst = W·x for 5 rows of 5, 4 row(s) at a time.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37829,8 +38167,6 @@ loop187:
 	VMOVUPS       X1, (AX)
 	ADDQ          $0x00000050, CX
 	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop187
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37947,7 +38283,7 @@ TEXT ·fc16x1000ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 16 rows of 1000, 1 row(s) at a time.
 	MOVQ $0x0000000000000010, BX
 
-loop188:
+loop187:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -37960,7 +38296,7 @@ loop188:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000007, R8
 
-loop189:
+loop188:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -37980,7 +38316,7 @@ loop189:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop189
+	JNZ           loop188
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -38015,7 +38351,7 @@ loop189:
 	ADDQ          $0x00000fa0, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop188
+	JNZ           loop187
 	SUBQ          $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -38038,8 +38374,96 @@ TEXT ·fc1000x16SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 1000 rows of 16, 4 row(s) at a time.
-	MOVQ $0x00000000000000fa, BX
+	// dst = W·x for 1000 rows of 16, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS (DX), Z0
+	MOVQ    $0x000000000000003e, BX
+
+loop189:
+	VMOVUPS    (CX), Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS    64(CX), Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS    128(CX), Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS    192(CX), Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS    256(CX), Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS    320(CX), Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS    384(CX), Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS    448(CX), Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS    512(CX), Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS    576(CX), Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS    640(CX), Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS    704(CX), Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS    768(CX), Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS    832(CX), Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS    896(CX), Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS    960(CX), Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z17
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z17, Z17
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z17, Z8
+	VSHUFF32X4 $0xdd, Z1, Z17, Z1
+	VADDPS     Z1, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z6, Z2
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z7, Z3
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z8, Z4
+	VSHUFPS    $0xee, Z1, Z8, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VMOVUPS    Z2, (AX)
+	ADDQ       $0x00000400, CX
+	ADDQ       $0x00000040, AX
+	DECQ       BX
+	JNZ        loop189
+
+	// dst = W·x for 8 rows of 16, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
 
 loop190:
 	VXORPS        Z0, Z0, Z0
@@ -38268,10 +38692,98 @@ TEXT ·fc777x7SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000007f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 777 rows of 7, 4 row(s) at a time.
-	MOVQ $0x00000000000000c2, BX
+	// dst = W·x for 777 rows of 7, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z (DX), K1, Z0
+	MOVQ      $0x0000000000000030, BX
 
 loop194:
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  28(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  56(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  84(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  112(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  140(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  168(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  196(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  224(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  252(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  280(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  308(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  336(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  364(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  392(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  420(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z17
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z17, Z17
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z17, Z8
+	VSHUFF32X4 $0xdd, Z1, Z17, Z1
+	VADDPS     Z1, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z6, Z2
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z7, Z3
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z8, Z4
+	VSHUFPS    $0xee, Z1, Z8, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VMOVUPS    Z2, (AX)
+	ADDQ       $0x000001c0, CX
+	ADDQ       $0x00000040, AX
+	DECQ       BX
+	JNZ        loop194
+
+	// dst = W·x for 9 rows of 7, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
+
+loop195:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38314,7 +38826,7 @@ loop194:
 	ADDQ          $0x00000070, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop194
+	JNZ           loop195
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38338,7 +38850,7 @@ loop194:
 	KMOVW DX, K1
 	MOVQ  $0x0000000000000030, DX
 
-loop195:
+loop196:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -38381,7 +38893,7 @@ loop195:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop195
+	JNZ          loop196
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -38504,10 +39016,90 @@ TEXT ·fc21x4SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVL  $0x0000000f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 21 rows of 4, 4 row(s) at a time.
-	MOVQ $0x0000000000000005, BX
+	// dst = W·x for 21 rows of 4, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z  (DX), K1, Z0
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  16(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  32(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  48(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  64(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  80(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  96(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  112(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  128(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  144(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  160(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  176(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  192(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  208(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  224(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  240(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z0
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z0, Z8
+	VSHUFF32X4 $0xdd, Z1, Z0, Z0
+	VADDPS     Z0, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z0
+	VSHUFF32X4 $0xdd, Z2, Z5, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z3, Z6, Z1
+	VSHUFF32X4 $0xdd, Z3, Z6, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z7, Z2
+	VSHUFF32X4 $0xdd, Z4, Z7, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z0, Z8, Z3
+	VSHUFPS    $0xee, Z0, Z8, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x44, Z2, Z1, Z0
+	VSHUFPS    $0xee, Z2, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z3, Z1
+	VSHUFPS    $0xdd, Z0, Z3, Z0
+	VADDPS     Z0, Z1, Z1
+	VMOVUPS    Z1, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000040, AX
 
-loop196:
+	// dst = W·x for 5 rows of 4, 4 row(s) at a time.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38549,8 +39141,6 @@ loop196:
 	VMOVUPS       X1, (AX)
 	ADDQ          $0x00000040, CX
 	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop196
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38772,54 +39362,90 @@ TEXT ·fc18x6SigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVL  $0x0000003f, BX
 	KMOVW BX, K1
 
-	// dst = W·x for 18 rows of 6, 4 row(s) at a time.
-	MOVQ $0x0000000000000004, BX
+	// dst = W·x for 18 rows of 6, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z  (DX), K1, Z0
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  24(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  48(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  72(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  96(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  120(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  144(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  168(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  192(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  216(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  240(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  264(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  288(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  312(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  336(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  360(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z0
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z0, Z8
+	VSHUFF32X4 $0xdd, Z1, Z0, Z0
+	VADDPS     Z0, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z0
+	VSHUFF32X4 $0xdd, Z2, Z5, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z3, Z6, Z1
+	VSHUFF32X4 $0xdd, Z3, Z6, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z7, Z2
+	VSHUFF32X4 $0xdd, Z4, Z7, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z0, Z8, Z3
+	VSHUFPS    $0xee, Z0, Z8, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x44, Z2, Z1, Z0
+	VSHUFPS    $0xee, Z2, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z3, Z1
+	VSHUFPS    $0xdd, Z0, Z3, Z0
+	VADDPS     Z0, Z1, Z1
+	VMOVUPS    Z1, (AX)
+	ADDQ       $0x00000180, CX
+	ADDQ       $0x00000040, AX
 
-loop197:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VMOVUPS.Z     (DX), K1, Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VMOVUPS.Z     24(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z1
-	VMOVUPS.Z     48(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VMOVUPS.Z     72(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z3
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y0, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X4, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y1, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y4
-	VADDPS        Y2, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X4, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y4
-	VADDPS        Y3, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X4, X3, X3
-	VUNPCKLPS     X1, X0, X4
-	VUNPCKHPS     X1, X0, X0
-	VADDPS        X0, X4, X4
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X1
-	VADDPS        X1, X0, X0
-	VMOVLHPS      X0, X4, X1
-	VMOVHLPS      X4, X0, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (AX)
-	ADDQ          $0x00000060, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop197
-
+	// dst = W·x for 2 rows of 6, 4 row(s) at a time.
 	// The last 2 rows.
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1

@@ -16276,42 +16276,56 @@ TEXT ·fc64x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 64 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000010, BX
+	// dst = W·x for 64 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x0000000000000008, DX
 
 loop85:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VMOVUPS      (DX), Y4
-	VFMADD231PS  (CX), Y4, Y0
-	VFMADD231PS  32(CX), Y4, Y1
-	VFMADD231PS  64(CX), Y4, Y2
-	VFMADD231PS  96(CX), Y4, Y3
-	VEXTRACTF128 $0x01, Y0, X4
-	VADDPS       X0, X4, X4
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X2, X1, X1
-	VEXTRACTF128 $0x01, Y3, X2
-	VADDPS       X3, X2, X2
-	VUNPCKLPS    X0, X4, X3
-	VUNPCKHPS    X0, X4, X0
-	VADDPS       X0, X3, X3
-	VUNPCKLPS    X2, X1, X0
-	VUNPCKHPS    X2, X1, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X3, X1
-	VMOVHLPS     X3, X0, X0
-	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop85
-	SUBQ         $0x00000100, AX
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop85
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000100, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
@@ -16511,42 +16525,56 @@ TEXT ·fc128x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 128 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000020, BX
+	// dst = W·x for 128 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x0000000000000010, DX
 
 loop88:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VMOVUPS      (DX), Y4
-	VFMADD231PS  (CX), Y4, Y0
-	VFMADD231PS  32(CX), Y4, Y1
-	VFMADD231PS  64(CX), Y4, Y2
-	VFMADD231PS  96(CX), Y4, Y3
-	VEXTRACTF128 $0x01, Y0, X4
-	VADDPS       X0, X4, X4
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X1, X0, X0
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X2, X1, X1
-	VEXTRACTF128 $0x01, Y3, X2
-	VADDPS       X3, X2, X2
-	VUNPCKLPS    X0, X4, X3
-	VUNPCKHPS    X0, X4, X0
-	VADDPS       X0, X3, X3
-	VUNPCKLPS    X2, X1, X0
-	VUNPCKHPS    X2, X1, X1
-	VADDPS       X1, X0, X0
-	VMOVLHPS     X0, X3, X1
-	VMOVHLPS     X3, X0, X0
-	VADDPS       X0, X1, X1
-	VMOVUPS      X1, (AX)
-	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000010, AX
-	DECQ         BX
-	JNZ          loop88
-	SUBQ         $0x00000200, AX
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop88
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000200, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
@@ -27472,109 +27500,109 @@ loop180:
 	RET
 
 // func fc64x8SigmoidBiasAVX512(dst *[64]float32, w *[512]float32, x *[8]float32, b *[64]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX2, FMA3
 TEXT ·fc64x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
-	MOVQ  dst+0(FP), AX
-	MOVQ  w+8(FP), CX
-	MOVQ  x+16(FP), DX
-	MOVL  $0x000000ff, BX
-	KMOVW BX, K1
+	MOVQ dst+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ x+16(FP), DX
 
-	// dst = W·x for 64 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000010, BX
+	// dst = W·x for 64 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x0000000000000008, DX
 
 loop181:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VMOVUPS.Z     (DX), K1, Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VMOVUPS.Z     32(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z1
-	VMOVUPS.Z     64(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VMOVUPS.Z     96(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z3
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y0, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X4, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y1, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y4
-	VADDPS        Y2, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X4, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y4
-	VADDPS        Y3, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X4, X3, X3
-	VUNPCKLPS     X1, X0, X4
-	VUNPCKHPS     X1, X0, X0
-	VADDPS        X0, X4, X4
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X1
-	VADDPS        X1, X0, X0
-	VMOVLHPS      X0, X4, X1
-	VMOVHLPS      X4, X0, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (AX)
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop181
-	SUBQ          $0x00000100, AX
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop181
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000100, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
-	MOVQ $0x0000000000000004, DX
+	MOVQ $0x0000000000000008, DX
 
 loop182:
-	VMOVUPS      (AX), Z0
-	VMOVUPS      (CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VSUBPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+16(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+20(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+24(SB), Z1
-	VMULPS       Z1, Z0, Z1
-	VCVTPS2DQ    Z1, Z2
-	VCVTDQ2PS    Z2, Z1
-	VBROADCASTSS consts<>+28(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+32(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+36(SB), Z1
-	VBROADCASTSS consts<>+40(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+44(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+48(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+52(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+56(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VMULPS       Z0, Z0, Z3
-	VFMADD213PS  Z0, Z3, Z1
-	VBROADCASTSS consts<>+60(SB), Z0
-	VADDPS       Z0, Z1, Z1
-	VBROADCASTSS consts<>+64(SB), Z3
-	VPADDD       Z3, Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VADDPS       Z0, Z1, Z1
-	VDIVPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VADDPS       Y1, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+16(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+20(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+24(SB), Y1
+	VMULPS       Y1, Y0, Y1
+	VCVTPS2DQ    Y1, Y2
+	VCVTDQ2PS    Y2, Y1
+	VBROADCASTSS consts<>+28(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+32(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+36(SB), Y1
+	VBROADCASTSS consts<>+40(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+44(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+48(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+52(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+56(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y1
+	VBROADCASTSS consts<>+60(SB), Y0
+	VADDPS       Y0, Y1, Y1
+	VBROADCASTSS consts<>+64(SB), Y3
+	VPADDD       Y3, Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
 	DECQ         DX
 	JNZ          loop182
 	VZEROUPPER
@@ -27689,109 +27717,109 @@ loop183:
 	RET
 
 // func fc128x8SigmoidBiasAVX512(dst *[128]float32, w *[1024]float32, x *[8]float32, b *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX2, FMA3
 TEXT ·fc128x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
-	MOVQ  dst+0(FP), AX
-	MOVQ  w+8(FP), CX
-	MOVQ  x+16(FP), DX
-	MOVL  $0x000000ff, BX
-	KMOVW BX, K1
+	MOVQ dst+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ x+16(FP), DX
 
-	// dst = W·x for 128 rows of 8, 4 row(s) at a time.
-	MOVQ $0x0000000000000020, BX
+	// dst = W·x for 128 rows of 8, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMOVUPS (DX), Y0
+	MOVQ    $0x0000000000000010, DX
 
 loop184:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VMOVUPS.Z     (DX), K1, Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VMOVUPS.Z     32(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z1
-	VMOVUPS.Z     64(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VMOVUPS.Z     96(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z3
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y0, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X4, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y1, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y4
-	VADDPS        Y2, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X4, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y4
-	VADDPS        Y3, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X4, X3, X3
-	VUNPCKLPS     X1, X0, X4
-	VUNPCKHPS     X1, X0, X0
-	VADDPS        X0, X4, X4
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X1
-	VADDPS        X1, X0, X0
-	VMOVLHPS      X0, X4, X1
-	VMOVHLPS      X4, X0, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (AX)
-	ADDQ          $0x00000080, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop184
-	SUBQ          $0x00000200, AX
+	VMOVUPS    (CX), Y1
+	VMULPS     Y0, Y1, Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y0, Y2, Y2
+	VMOVUPS    64(CX), Y3
+	VMULPS     Y0, Y3, Y3
+	VMOVUPS    96(CX), Y4
+	VMULPS     Y0, Y4, Y4
+	VMOVUPS    128(CX), Y5
+	VMULPS     Y0, Y5, Y5
+	VMOVUPS    160(CX), Y6
+	VMULPS     Y0, Y6, Y6
+	VMOVUPS    192(CX), Y7
+	VMULPS     Y0, Y7, Y7
+	VMOVUPS    224(CX), Y8
+	VMULPS     Y0, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VADDPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VSHUFPS    $0x44, Y1, Y9, Y4
+	VSHUFPS    $0xee, Y1, Y9, Y1
+	VADDPS     Y1, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y2, Y1
+	VSHUFPS    $0xee, Y3, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y4, Y2
+	VSHUFPS    $0xdd, Y1, Y4, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop184
+
+	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
+	SUBQ $0x00000200, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
-	MOVQ $0x0000000000000008, DX
+	MOVQ $0x0000000000000010, DX
 
 loop185:
-	VMOVUPS      (AX), Z0
-	VMOVUPS      (CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VSUBPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+16(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+20(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VBROADCASTSS consts<>+24(SB), Z1
-	VMULPS       Z1, Z0, Z1
-	VCVTPS2DQ    Z1, Z2
-	VCVTDQ2PS    Z2, Z1
-	VBROADCASTSS consts<>+28(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+32(SB), Z3
-	VFNMADD231PS Z3, Z1, Z0
-	VBROADCASTSS consts<>+36(SB), Z1
-	VBROADCASTSS consts<>+40(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+44(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+48(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+52(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VBROADCASTSS consts<>+56(SB), Z3
-	VFMADD213PS  Z3, Z0, Z1
-	VMULPS       Z0, Z0, Z3
-	VFMADD213PS  Z0, Z3, Z1
-	VBROADCASTSS consts<>+60(SB), Z0
-	VADDPS       Z0, Z1, Z1
-	VBROADCASTSS consts<>+64(SB), Z3
-	VPADDD       Z3, Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VADDPS       Z0, Z1, Z1
-	VDIVPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VADDPS       Y1, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+16(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+20(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+24(SB), Y1
+	VMULPS       Y1, Y0, Y1
+	VCVTPS2DQ    Y1, Y2
+	VCVTDQ2PS    Y2, Y1
+	VBROADCASTSS consts<>+28(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+32(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+36(SB), Y1
+	VBROADCASTSS consts<>+40(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+44(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+48(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+52(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+56(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y1
+	VBROADCASTSS consts<>+60(SB), Y0
+	VADDPS       Y0, Y1, Y1
+	VBROADCASTSS consts<>+64(SB), Y3
+	VPADDD       Y3, Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
 	DECQ         DX
 	JNZ          loop185
 	VZEROUPPER
@@ -27946,56 +27974,102 @@ loop186:
 	RET
 
 // func fc256x16SigmoidBiasAVX512(dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512DQ, AVX512F
 TEXT ·fc256x16SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ x+16(FP), DX
 
-	// dst = W·x for 256 rows of 16, 4 row(s) at a time.
-	MOVQ $0x0000000000000040, BX
+	// dst = W·x for 256 rows of 16, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS (DX), Z0
+	MOVQ    $0x0000000000000010, DX
 
 loop187:
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VMOVUPS       (DX), Z4
-	VFMADD231PS   (CX), Z4, Z0
-	VFMADD231PS   64(CX), Z4, Z1
-	VFMADD231PS   128(CX), Z4, Z2
-	VFMADD231PS   192(CX), Z4, Z3
-	VEXTRACTF64X4 $0x01, Z0, Y4
-	VADDPS        Y0, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X4, X0, X0
-	VEXTRACTF64X4 $0x01, Z1, Y4
-	VADDPS        Y1, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X4, X1, X1
-	VEXTRACTF64X4 $0x01, Z2, Y4
-	VADDPS        Y2, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X4, X2, X2
-	VEXTRACTF64X4 $0x01, Z3, Y4
-	VADDPS        Y3, Y4, Y4
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X4, X3, X3
-	VUNPCKLPS     X1, X0, X4
-	VUNPCKHPS     X1, X0, X0
-	VADDPS        X0, X4, X4
-	VUNPCKLPS     X3, X2, X0
-	VUNPCKHPS     X3, X2, X1
-	VADDPS        X1, X0, X0
-	VMOVLHPS      X0, X4, X1
-	VMOVHLPS      X4, X0, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (AX)
-	ADDQ          $0x00000100, CX
-	ADDQ          $0x00000010, AX
-	DECQ          BX
-	JNZ           loop187
-	SUBQ          $0x00000400, AX
+	VMOVUPS    (CX), Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS    64(CX), Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS    128(CX), Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS    192(CX), Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS    256(CX), Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS    320(CX), Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS    384(CX), Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS    448(CX), Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS    512(CX), Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS    576(CX), Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS    640(CX), Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS    704(CX), Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS    768(CX), Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS    832(CX), Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS    896(CX), Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS    960(CX), Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z17
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z17, Z17
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z17, Z8
+	VSHUFF32X4 $0xdd, Z1, Z17, Z1
+	VADDPS     Z1, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z6, Z2
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z7, Z3
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z8, Z4
+	VSHUFPS    $0xee, Z1, Z8, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VMOVUPS    Z2, (AX)
+	ADDQ       $0x00000400, CX
+	ADDQ       $0x00000040, AX
+	DECQ       DX
+	JNZ        loop187
+
+	// dst = W·x for 0 rows of 16, 4 row(s) at a time.
+	SUBQ $0x00000400, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
