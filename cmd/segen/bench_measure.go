@@ -61,10 +61,11 @@ func runBench(cfg *benchConfig, prog *progress) []*measurement {
 		}
 		runtime.GC() // start each block with no garbage from the previous one
 		for _, op := range cfg.ops {
+			ref := referenceLoop(workingSet(b.kernel.Shape(), op), bwKind(op))
 			iters := make([]int, len(impls)+1) // calibrated in run 1, reused after; the last is the reference loop's
 			for run := 1; run <= cfg.count; run++ {
 				prog.step(fmt.Sprintf("%s %s: %s", b.name, op, strings.Join(names, ", ")))
-				ms := measureOp(b, op, impls, data, cfg.target/chunks, iters)
+				ms := measureOp(b, op, impls, ref, data, cfg.target/chunks, iters)
 				for _, m := range ms {
 					m.run = run
 				}
@@ -76,17 +77,17 @@ func runBench(cfg *benchConfig, prog *progress) []*measurement {
 	return out
 }
 
-// measureOp times op of block b on each implementation, and the reference
-// loop over the op's working set: chunks loops of iters[i] calls each
-// (found first if 0, so that a loop lasts chunk), taking turns.
-func measureOp(b benchBlock, op setest.Op, impls []implKernel, data *benchData, chunk time.Duration, iters []int) []*measurement {
+// measureOp times op of block b on each implementation, and ref, the
+// reference loop over the op's working set: chunks loops of iters[i] calls
+// each (found first if 0, so that a loop lasts chunk), taking turns.
+func measureOp(b benchBlock, op setest.Op, impls []implKernel, ref func(int), data *benchData, chunk time.Duration, iters []int) []*measurement {
 	s := b.kernel.Shape()
 	ws, kind := workingSet(s, op), bwKind(op)
 	runs := make([]func(int), len(impls)+1)
 	for i, im := range impls {
 		runs[i] = data.runner(im.k, op)
 	}
-	runs[len(impls)] = referenceLoop(ws, kind)
+	runs[len(impls)] = ref
 	for i, run := range runs {
 		if iters[i] == 0 {
 			iters[i] = calibrate(run, chunk)
@@ -103,7 +104,7 @@ func measureOp(b benchBlock, op setest.Op, impls []implKernel, data *benchData, 
 		slices.Sort(sorted)
 		return float64(sorted[len(sorted)/2].Nanoseconds()) / float64(iters[i])
 	}
-	ref := float64(ws) / median(len(impls))
+	refGBPerS := float64(ws) / median(len(impls))
 	ms := make([]*measurement, len(impls))
 	for i, im := range impls {
 		ms[i] = &measurement{
@@ -117,7 +118,7 @@ func measureOp(b benchBlock, op setest.Op, impls []implKernel, data *benchData, 
 			bytes:      setest.BytesPerOp(s, op, 1),
 			workingSet: ws,
 			bwKind:     kind,
-			bw:         ref,
+			bw:         refGBPerS,
 		}
 	}
 	return ms

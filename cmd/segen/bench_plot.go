@@ -93,9 +93,9 @@ func writePlot(file string, r *benchResult) error {
 	line.Width = vg.Points(2)
 	line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 	p.Add(line)
-	kind := "copy (read+write)"
-	if op == "Squeeze" || op == "Excite" {
-		kind = "read"
+	kind := bwKind(op)
+	if kind == "copy" {
+		kind = "copy (read+write)"
 	}
 	p.Legend.Add(fmt.Sprintf("measured %s bandwidth over the same working set (%s loop)", kind, membw.ISA()), line)
 
