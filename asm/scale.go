@@ -175,25 +175,29 @@ func (o *scaleOp) nhwcWide() {
 	o.Commentf("Scale %d rows of %d channels, %d vectors per step.", o.k.Plane, o.k.C, rowChunk)
 	o.repeat(o.k.Plane, func() {
 		s := o.copyPointer(o.s)
+		// scaleAt scales the j-th vector from the cursors by the scales beside it.
+		scaleAt := func(j int, t *tail) {
+			g := o.vec()
+			o.loadTail(mem(s, j*4*L), t, g, nil)
+			if t != nil {
+				o.partial(j*4*L, g, t)
+			} else {
+				o.vector(j*4*L, g)
+			}
+		}
 		o.repeat(chunks, func() {
 			for j := range rowChunk {
-				g := o.vec()
-				o.load(mem(s, j*4*L), g)
-				o.vector(j*4*L, g)
+				scaleAt(j, nil)
 			}
 			o.advanceAll(rowChunk * 4 * L)
 			o.advance(s, rowChunk*4*L)
 		})
 		rest := full % rowChunk
 		for j := range rest {
-			g := o.vec()
-			o.load(mem(s, j*4*L), g)
-			o.vector(j*4*L, g)
+			scaleAt(j, nil)
 		}
 		if t != nil {
-			g := o.vec()
-			o.loadTail(mem(s, rest*4*L), t, g, nil)
-			o.partial(rest*4*L, g, t)
+			scaleAt(rest, t)
 		}
 		o.advanceAll(4 * (o.k.C - chunks*rowChunk*L))
 	})

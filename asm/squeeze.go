@@ -29,8 +29,7 @@ func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
 		fmt.Sprintf("%s sets z[c] to the %s of channel c of x, a %s sample of %d channels × %d positions.",
 			name, pool, k.Layout, k.C, k.Plane))
 	z, x := e.pointer("z"), e.pointer("x")
-	vectors := func(isa ISA) int { return k.Plane / isa.Lanes }
-	if k.Layout == se.NCHW && isa.Lanes > AVX2.Lanes && vectors(isa) < smallPlaneMin && vectors(AVX2) >= smallPlaneMin {
+	if k.Layout == se.NCHW && isa.Lanes > AVX2.Lanes && k.Plane/isa.Lanes < smallPlaneMin && k.Plane/AVX2.Lanes >= smallPlaneMin {
 		// Planes of two or three ZMM vectors (49 values at 7×7) are
 		// squeezed fastest as YMM vectors, eight channels at a time: at
 		// 512×7×7, 675 ns against 790 for the flat ZMM squeeze and 800
