@@ -122,11 +122,7 @@ func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
 			}
 		}
 		for _, a := range acc {
-			for n := sets / 2; n >= 1; n /= 2 {
-				for j := range n {
-					e.VADDPS(a[j+n], a[j], a[j])
-				}
-			}
+			e.fold(false, a)
 		}
 		if r == 1 {
 			e.VMOVSS(e.reduce1(false, acc[0][0]), mem(dst, 0))

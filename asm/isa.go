@@ -226,6 +226,18 @@ func (e *emitter) combine(max bool, a, b reg.Register) {
 	}
 }
 
+// fold combines accumulators into acc[0] with the pooling operation, as a
+// pairwise tree over any number of them: each round folds the upper half
+// onto the lower, the middle one of an odd count waiting for the next round.
+func (e *emitter) fold(max bool, acc []reg.VecVirtual) reg.VecVirtual {
+	for n := len(acc); n > 1; n = (n + 1) / 2 {
+		for j := range n / 2 {
+			e.combine(max, acc[j], acc[j+(n+1)/2])
+		}
+	}
+	return acc[0]
+}
+
 // toXMM folds a full vector into its low 128 bits with the pooling operation
 // and returns the 4-lane register.
 func (e *emitter) toXMM(max bool, v reg.VecVirtual) reg.VecVirtual {

@@ -226,12 +226,7 @@ func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
 			e.loadTail(mem(x, rest*4*L), t, v, fill)
 			e.combine(k.Max, acc[unroll-1], v)
 		}
-		for n := unroll / 2; n >= 1; n /= 2 {
-			for i := range n {
-				e.combine(k.Max, acc[i], acc[i+n])
-			}
-		}
-		r := e.reduce1(k.Max, acc[0])
+		r := e.reduce1(k.Max, e.fold(k.Max, acc))
 		if !k.Max {
 			e.VDIVSS(div.AsX(), r, r)
 		}
