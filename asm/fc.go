@@ -68,20 +68,28 @@ func (f *File) FC(name string, isa ISA, k FC) {
 	e.ret()
 }
 
+// The row grouping of gemv: rows of up to fcUnrollMax vectors are written
+// out straight and taken fcGroup at a time, longer ones loop one at a time;
+// either way about fcAccs accumulators are in flight.
+const (
+	fcUnrollMax = 16
+	fcGroup     = 4
+	fcAccs      = 8
+)
+
 // gemv sets dst[i] = W[i]·x.
 func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
 	L := e.isa.Lanes
 	chunks, t := k.K/L, e.newTail(k.K%L)
 	rowBytes := 4 * k.K
-	const unrollMax = 16 // chunks per row written out without a loop
-	group := 4
-	if chunks > unrollMax {
+	group := fcGroup
+	if chunks > fcUnrollMax {
 		group = 1
 	}
 
 	// rows computes r rows with sets accumulators per row.
 	rows := func(r int) {
-		sets := max(1, min(chunks, 8/r))
+		sets := max(1, min(chunks, fcAccs/r))
 		acc := make([][]reg.VecVirtual, r)
 		for i := range acc {
 			acc[i] = make([]reg.VecVirtual, sets)
@@ -97,7 +105,7 @@ func (e *emitter) gemv(dst, w, x reg.GPVirtual, k FC) {
 			}
 		}
 		pw, px, done := w, x, 0
-		if chunks > unrollMax {
+		if chunks > fcUnrollMax {
 			pw, px = e.copyPointer(w), e.copyPointer(x)
 			e.repeat(chunks/sets, func() {
 				for j := range sets {

@@ -39,9 +39,6 @@ func ISAByName(name string) (ISA, error) {
 	return ISA{}, fmt.Errorf("asm: unknown ISA %q (known: avx2, avx512)", name)
 }
 
-// Bytes returns the width of a vector in bytes.
-func (isa ISA) Bytes() int { return 4 * isa.Lanes }
-
 // emitter builds one function for one ISA. It wraps the file's build context
 // with the vector operations the kernels share, so kernel emitters read like
 // the algorithm and never mention register widths or mask styles.

@@ -94,11 +94,15 @@ func (o *scaleOp) advanceAll(bytes int) {
 	}
 }
 
+// scaleUnroll is the vectors per loop step of an NCHW plane; planes of up
+// to twice as many are written out straight.
+const scaleUnroll = 8
+
 // nchw broadcasts each channel's scale across its contiguous plane.
 func (o *scaleOp) nchw() {
 	L := o.isa.Lanes
 	full, t := o.k.Plane/L, o.newTail(o.k.Plane%L)
-	const unroll = 8 // vectors per loop step for large planes
+	const unroll = scaleUnroll
 	o.Commentf("Scale %d channels of %d positions.", o.k.C, o.k.Plane)
 	o.repeat(o.k.C, func() {
 		g := o.vec()
@@ -130,7 +134,7 @@ func (o *scaleOp) nchw() {
 func (o *scaleOp) nhwc() {
 	L := o.isa.Lanes
 	vectors, t := (o.k.C+L-1)/L, o.newTail(o.k.C%L)
-	if vectors > o.isa.Regs-8 {
+	if vectors > o.isa.scaleRegsMax() {
 		o.nhwcWide()
 		return
 	}
@@ -149,7 +153,7 @@ func (o *scaleOp) nhwc() {
 			}
 		}
 	}
-	rows := min(max(8/vectors, 1), 4)
+	rows := rowsPerStep(vectors)
 	o.Commentf("Scale %d rows of %d channels, %d row(s) per step.", o.k.Plane, o.k.C, rows)
 	o.repeat(o.k.Plane/rows, func() {
 		for r := range rows {
@@ -161,6 +165,10 @@ func (o *scaleOp) nhwc() {
 		row(r)
 	}
 }
+
+// scaleRegsMax returns the widest NHWC row, in vectors, whose scales nhwc
+// holds in registers, keeping eight for the data.
+func (isa ISA) scaleRegsMax() int { return isa.Regs - 8 }
 
 // rowChunk is the vectors per step of nhwcWide. Writing a whole wide row
 // out straight (32 vectors at 512 channels) measured 15–20 % slower than a

@@ -156,16 +156,12 @@ func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 	channels := func(r int, out *tail) {
 		acc := e.vecs(r)
 		for i, a := range acc {
-			base := i * planeBytes
-			if full > 0 {
-				e.load(mem(x, base), a)
-			} else {
-				e.loadTail(mem(x, base), t, a, fill)
-			}
+			base := i * planeBytes // full ≥ smallPlaneMin: a whole vector first
+			e.load(mem(x, base), a)
 			for j := 1; j < full; j++ {
 				e.accumulate(k.Max, a, mem(x, base+j*4*L))
 			}
-			if full > 0 && t != nil {
+			if t != nil {
 				v := e.vec()
 				e.loadTail(mem(x, base+full*4*L), t, v, fill)
 				e.combine(k.Max, a, v)
@@ -196,12 +192,16 @@ func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 // over: the horizontal sum per channel is then noise.
 const longPlane = 32
 
+// longPlaneAccs is the accumulators, and vectors per loop step, of
+// squeezeLongPlanes.
+const longPlaneAccs = 8
+
 // squeezeLongPlanes reduces one channel at a time, reading its plane as a
 // single sequential stream into eight accumulators, the access pattern the
 // hardware prefetchers serve best.
 func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
 	L := e.isa.Lanes
-	const unroll = 8
+	const unroll = longPlaneAccs
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
 	fill, div := e.poolConstants(k, t)
 	e.Commentf("Reduce %d channels of %d positions, one at a time.", k.C, k.Plane)
@@ -236,6 +236,10 @@ func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
 	})
 }
 
+// nchwUnrollMax is the chunks per channel that squeezeNCHW writes out
+// without a loop.
+const nchwUnrollMax = 8
+
 // squeezeNCHW reduces each contiguous channel plane. Four channels are
 // reduced together so their horizontal sums share one transpose; inside a
 // channel two accumulators alternate so the adds overlap.
@@ -244,7 +248,7 @@ func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
 	fill, div := e.poolConstants(k, t)
 	planeBytes := 4 * k.Plane
-	const unrollMax = 8 // chunks per channel written out without a loop
+	const unrollMax = nchwUnrollMax
 
 	channels := func(r int) {
 		acc := make([][2]reg.VecVirtual, r)
@@ -316,6 +320,9 @@ func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 // rows through z instead of holding columns in registers.
 const wideRow = 24
 
+// wideRowsStep is the rows squeezeWideRows folds into z per step.
+const wideRowsStep = 4
+
 // squeezeWideRows pools NHWC rows too wide for the registers. Taking blocks
 // of columns down all rows would stride through memory a page at a time, so
 // instead rows stream in order, four per step, folded into z, which stays
@@ -351,7 +358,7 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 			e.storeTail(acc, tj, zm)
 		}
 	}
-	const step = 4
+	const step = wideRowsStep
 	first := min(step, k.Plane)
 	e.Commentf("z = the first %d rows of %d channels.", first, k.C)
 	fold(first, true)
@@ -376,6 +383,17 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 	}
 }
 
+// rowsPerStep returns how many NHWC rows of the given width, in vectors, a
+// loop step takes: enough for about eight independent vectors, at most
+// maxRowsPerStep rows.
+func rowsPerStep(width int) int { return min(max(8/width, 1), maxRowsPerStep) }
+
+const maxRowsPerStep = 4
+
+// squeezeColumns returns the column block, in vectors, of squeezeNHWC: half
+// the registers, less two for the divisor and a loaded tail.
+func (isa ISA) squeezeColumns() int { return isa.Regs/2 - 2 }
+
 // squeezeNHWC sums rows of C values: every channel is a column, so the
 // reduction is vertical and needs no shuffles. Columns are taken in blocks
 // that fit the registers; narrow blocks take several rows per step so enough
@@ -385,11 +403,11 @@ func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
 	vectors, t := (k.C+L-1)/L, e.newTail(k.C%L)
 	fill, div := e.poolConstants(k, t)
 	rowBytes := 4 * k.C
-	block := e.isa.Regs/2 - 2
+	block := e.isa.squeezeColumns()
 
 	for b0 := 0; b0 < vectors; b0 += block {
 		width := min(block, vectors-b0)
-		rows := min(max(8/width, 1), 4)
+		rows := rowsPerStep(width)
 		e.Commentf("Columns %d to %d, %d row(s) per step.", b0*L, min((b0+width)*L, k.C)-1, rows)
 		acc := make([][]reg.VecVirtual, rows)
 		for r := range acc {
