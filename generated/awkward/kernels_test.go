@@ -7,6 +7,7 @@ import (
 	"github.com/segen/segen/se/setest"
 	"github.com/segen/segen/se/simd"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -27,10 +28,12 @@ func TestKernels(t *testing.T) {
 }
 
 // TestRegistered checks that se.Lookup returns this package's kernels on the
-// selected instruction set, and that SEGEN_ISA, when set, is what was selected.
+// selected instruction set, and that SEGEN_ISA, when set to one the package
+// was generated for, is what was selected.
 func TestRegistered(t *testing.T) {
 	want := selected().String()
-	if env := os.Getenv("SEGEN_ISA"); env != "" && env != want {
+	env := os.Getenv("SEGEN_ISA")
+	if env != "" && env != want && slices.Contains([]string{"go", "avx2", "avx512"}, env) {
 		t.Fatalf("SEGEN_ISA=%s, but this build and CPU run only %v", env, supported())
 	}
 	for _, b := range blocks {
