@@ -28,6 +28,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			"the tensor named \"input\" ([N, 3, H, W], NCHW, already normalised; any H and W)\n"+
 			"from a safetensors file instead. -output writes the logits ([N, classes], F32,\n"+
 			"named \"logits\") to a safetensors file; without it the top classes are printed.\n\n"+
+			"An image that cannot be classified (missing, not a JPEG or PNG, truncated,\n"+
+			"corrupt, or above -max-pixels) is reported on stderr, one line with the file\n"+
+			"and why, and the others are still classified; the exit status is then 1.\n"+
+			"The logits of -output are those of the images classified, in order.\n\n"+
 			"Architectures: "+strings.Join(resnet.Archs(), ", ")+".", stderr)
 	arch := fs.String("arch", "", "the architecture `name`, e.g. seresnet50 (required)")
 	weights := fs.String("weights", "", "safetensors `file` with timm's state dict (F32, F16 or BF16)")
@@ -40,6 +44,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	size := fs.Int("size", 224, "side of the centre crop fed to the network, in `pixels`")
 	cropPct := fs.Float64("crop-pct", 0.875, "crop `fraction`: the shorter side is resized to floor(size/crop-pct)")
 	interp := fs.String("interp", "bilinear", "resize `filter`: bilinear or bicubic")
+	maxPixels := fs.Int("max-pixels", imagenet.DefaultMaxPixels, "refuse images of more than `N` pixels (width × height) from their header,\n"+
+		"before decoding them: decoding takes 1.5–24 bytes a pixel, so a file that\n"+
+		"declares huge dimensions in a few bytes (a decompression bomb) costs nothing")
 	antialias := fs.Bool("antialias", true, "widen the resize filter when downscaling, as torchvision's Resize\nand PIL do (false: plain interpolation, as F.interpolate(antialias=False))")
 	threads := fs.Int("threads", 0, fmt.Sprintf("goroutines per layer, `N`; 0 means all cores (%d here)", runtime.GOMAXPROCS(0)))
 	batch := fs.Int("batch", 8, "images per forward pass")
@@ -74,6 +81,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-batch %d must be at least 1", *batch)
 	case *threads < 0:
 		return fmt.Errorf("-threads %d must not be negative", *threads)
+	case *maxPixels < 1:
+		return fmt.Errorf("-max-pixels %d must be at least 1", *maxPixels)
 	}
 	if _, err := resnet.LookupArch(*arch); err != nil {
 		return err
@@ -100,10 +109,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("flag %s after the image files: flags go first", path)
 		}
 	}
+	// An image that fails is reported and left out; the others still run.
+	dec := imagenet.Decoder{MaxPixels: *maxPixels}
+	bad := &badImages{w: stderr, total: fs.NArg()}
+	var images []string
 	for _, path := range fs.Args() {
-		if err := imagenet.Check(path); err != nil {
-			return err
+		if err := dec.Check(path); err != nil {
+			bad.report(err)
+			continue
 		}
+		images = append(images, path)
+	}
+	if fs.NArg() > 0 && len(images) == 0 {
+		return bad.err()
 	}
 
 	opts := resnet.Options{Threads: *threads, UseGeneric: *generic}
@@ -140,10 +158,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			samples = append(samples, fmt.Sprintf("%s[%d]", *input, i))
 		}
 	} else {
-		if logits, err = classifyImages(m, fs.Args(), cfg, *batch, *verbose, stderr); err != nil {
+		if logits, samples, err = classifyImages(m, images, dec, cfg, *batch, *verbose, stderr, bad); err != nil {
 			return err
 		}
-		samples = fs.Args()
+		if len(samples) == 0 {
+			return bad.err()
+		}
 	}
 
 	if *output != "" {
@@ -151,10 +171,33 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if err := safetensors.WriteFile(*output, []safetensors.Tensor{t}, map[string]string{"arch": *arch}); err != nil {
 			return err
 		}
-		return nil
+		return bad.err()
 	}
 	printTop(stdout, logits, samples, names, *top)
-	return nil
+	return bad.err()
+}
+
+// badImages reports the images that cannot be classified, one line each
+// on w, and counts them.
+type badImages struct {
+	w        io.Writer
+	n, total int
+}
+
+func (b *badImages) report(err error) {
+	if errors.Is(err, imagenet.ErrTooLarge) {
+		err = fmt.Errorf("%w (-max-pixels sets the budget)", err)
+	}
+	fmt.Fprintf(b.w, "segen run: %v\n", err)
+	b.n++
+}
+
+// err is the command's error when any image failed.
+func (b *badImages) err() error {
+	if b.n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d images failed", b.n, b.total)
 }
 
 // readInput reads the tensor "input" of a safetensors file and checks its
@@ -217,29 +260,53 @@ func kernels(m *resnet.Model, n, h, w int) string {
 }
 
 // classifyImages decodes and preprocesses the images and runs them in
-// batches, returning the logits of all of them.
-func classifyImages(m *resnet.Model, paths []string, cfg imagenet.Config, batch int, verbose bool, stderr io.Writer) (*tensor.Tensor, error) {
+// batches. An image that fails is reported to bad and left out: the logits
+// returned are those of the images named in done, in order.
+func classifyImages(m *resnet.Model, paths []string, dec imagenet.Decoder, cfg imagenet.Config, batch int, verbose bool, stderr io.Writer, bad *badImages) (logits *tensor.Tensor, done []string, err error) {
 	per := 3 * cfg.Size * cfg.Size
-	all := tensor.New(len(paths), m.Classes())
-	for b0 := 0; b0 < len(paths); b0 += batch {
-		b1 := min(len(paths), b0+batch)
-		x := tensor.New(b1-b0, 3, cfg.Size, cfg.Size)
-		for i, path := range paths[b0:b1] {
-			img, err := imagenet.Decode(path)
-			if err != nil {
-				return nil, err
-			}
-			if err := imagenet.Preprocess(x.Data[i*per:(i+1)*per], img, cfg); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
+	batch = min(batch, len(paths))
+	x := tensor.New(batch, 3, cfg.Size, cfg.Size)
+	var all []float32
+	n := 0 // images in x
+	run := func() error {
+		if n == 0 {
+			return nil
 		}
-		y, err := forward(m, x, verbose, stderr)
+		y, err := forward(m, &tensor.Tensor{Shape: []int{n, 3, cfg.Size, cfg.Size}, Data: x.Data[:n*per]}, verbose, stderr)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		copy(all.Data[b0*m.Classes():], y.Data)
+		all, n = append(all, y.Data...), 0
+		return nil
 	}
-	return all, nil
+	for _, path := range paths {
+		if err := preprocessFile(x.Data[n*per:(n+1)*per], path, dec, cfg); err != nil {
+			bad.report(err)
+			continue
+		}
+		done = append(done, path)
+		if n++; n == batch {
+			if err := run(); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if err := run(); err != nil {
+		return nil, nil, err
+	}
+	return &tensor.Tensor{Shape: []int{len(done), m.Classes()}, Data: all}, done, nil
+}
+
+// preprocessFile decodes the image at path into dst.
+func preprocessFile(dst []float32, path string, dec imagenet.Decoder, cfg imagenet.Config) error {
+	img, err := dec.Decode(path)
+	if err != nil {
+		return err
+	}
+	if err := imagenet.Preprocess(dst, img, cfg); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // printTop prints, for each sample, its k most probable classes (softmax of

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -10,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -288,11 +292,10 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-arch", "resnet18", "-seed", "1", "-classes", "10", "-labels", labels, "-input", fixture}, "2 names for a model of 10 classes"},
 		{[]string{"-arch", "resnet18", "-seed", "1", "-interp", "nearest", "x.png"}, `unknown interpolation "nearest"`},
 		{[]string{"-arch", "resnet18", "-seed", "1", "-crop-pct", "1.5", "x.png"}, "crop fraction 1.5"},
-		{[]string{"-arch", "resnet18", "-seed", "1", "-classes", "10", notImage}, "notes.png: image: unknown format"},
-		{[]string{"-arch", "resnet18", "-seed", "1", "-classes", "10", filepath.Join(dir, "absent.jpg")}, "absent.jpg: no such file"},
 		{[]string{"-arch", "resnet18", "-seed", "1", notImage, "-top", "3"}, "flag -top after the image files"},
 		{[]string{"-arch", "resnet18", "-weights", fixture, "-classes", "10", "-input", fixture}, "-classes goes with -seed"},
 		{[]string{"-arch", "resnet18", "-seed", "1", "-classes", "0", "-input", fixture}, "-classes 0 must be at least 1"},
+		{[]string{"-arch", "resnet18", "-seed", "1", "-max-pixels", "0", notImage}, "-max-pixels 0 must be at least 1"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -318,9 +321,154 @@ func TestRunHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, flag := range []string{"-arch", "-weights", "-seed", "-classes", "-input", "-output", "-labels", "-top",
-		"-size", "-crop-pct", "-interp", "-antialias", "-threads", "-batch", "-generic", "-v"} {
+		"-size", "-crop-pct", "-interp", "-max-pixels", "-antialias", "-threads", "-batch", "-generic", "-v"} {
 		if !strings.Contains(stderr, "\n  "+flag+" ") && !strings.Contains(stderr, "\n  "+flag+"\n") && !strings.Contains(stderr, "\n  "+flag+"\t") {
 			t.Errorf("help does not describe %s:\n%s", flag, stderr)
 		}
+	}
+}
+
+// bombPNG is an 8-bit gray PNG header declaring w×h pixels over the
+// compressed pixels of one row: a decompression bomb of a few dozen bytes.
+func bombPNG(w, h int) []byte {
+	chunk := func(kind string, data []byte) []byte {
+		out := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+		out = append(append(out, kind...), data...)
+		return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(append([]byte(kind), data...)))
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(make([]byte, min(w+1, 1<<16)))
+	zw.Close()
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(w)), uint32(h))
+	out := append([]byte("\x89PNG\r\n\x1a\n"), chunk("IHDR", append(ihdr, 8, 0, 0, 0, 0))...)
+	out = append(out, chunk("IDAT", z.Bytes())...)
+	return append(out, chunk("IEND", nil)...)
+}
+
+// encoded returns img as PNG and as JPEG.
+func encoded(t *testing.T, img image.Image) (pngData, jpgData []byte) {
+	var p, j bytes.Buffer
+	if err := png.Encode(&p, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(&j, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	return p.Bytes(), j.Bytes()
+}
+
+// TestRunBadImages classifies a batch in which most files are bad —
+// decompression bombs (40000×40000 and 1000000×64 PNGs of a few dozen
+// bytes), a truncated JPEG, a text file, a missing file: each is reported
+// on one line naming it, the two good images are still classified, with
+// the logits they get on their own, and the exit status is 1.
+func TestRunBadImages(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	pngData, jpgData := encoded(t, testImage(50, 38))
+	good1, good2 := write("good.png", pngData), write("good.jpg", jpgData)
+	bomb := write("bomb.png", bombPNG(40000, 40000))
+	wide := write("wide.png", bombPNG(1000000, 64))
+	cut := write("cut.jpg", jpgData[:len(jpgData)/2])
+	notes := write("notes.png", []byte("not a picture"))
+	absent := filepath.Join(dir, "absent.jpg")
+	bad := []struct{ path, why string }{
+		{bomb, "40000×40000 pixels is above the pixel budget of 50000000 pixels (-max-pixels sets the budget)"},
+		{wide, "1000000×64 pixels is above the pixel budget of 50000000 pixels"},
+		{cut, "truncated JPEG file"},
+		{notes, "not a JPEG or PNG file"},
+		{absent, "no such file"},
+	}
+	model := []string{"run", "-arch", "seresnet18", "-seed", "3", "-classes", "10", "-size", "32", "-batch", "2"}
+
+	alone := filepath.Join(dir, "alone.safetensors")
+	if code, _, stderr := runCmd(append(model, "-output", alone, good1, good2)...); code != 0 {
+		t.Fatalf("good images alone: exit %d: %s", code, stderr)
+	}
+	mixed := filepath.Join(dir, "mixed.safetensors")
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	code, stdout, stderr := runCmd(append(model, "-output", mixed, good1, bomb, wide, cut, notes, absent, good2)...)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if stdout != "" {
+		t.Errorf("stdout with -output: %q", stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if len(lines) != len(bad)+1 || lines[len(bad)] != "segen run: 5 of 7 images failed" {
+		t.Errorf("stderr is not one line per bad image and a count:\n%s", stderr)
+	}
+	for _, b := range bad {
+		n := 0
+		for _, line := range lines {
+			if strings.Contains(line, b.path+":") {
+				n++
+				if !strings.Contains(line, b.why) {
+					t.Errorf("%s: %q does not say %q", filepath.Base(b.path), line, b.why)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s named on %d lines of stderr:\n%s", filepath.Base(b.path), n, stderr)
+		}
+	}
+	// The bombs were refused from their headers, not decoded.
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 512<<20 {
+		t.Errorf("the run allocated %d MiB", grown>>20)
+	}
+	wshape, want := readTensor(t, alone, "logits")
+	gshape, got := readTensor(t, mixed, "logits")
+	if fmt.Sprint(gshape) != fmt.Sprint(wshape) || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("logits %v %v, the good images alone %v %v", gshape, got, wshape, want)
+	}
+
+	// Printed, the top classes are those of the good images only.
+	code, stdout, _ = runCmd(append(model, "-top", "1", good1, notes, good2)...)
+	if code != 1 || stdout != fmt.Sprintf("%s:\n%s%s:\n%s", good1, topLine(want[:10]), good2, topLine(want[10:])) {
+		t.Errorf("exit %d, stdout:\n%s", code, stdout)
+	}
+
+	// When no image is left, the weights are not even read.
+	code, stdout, stderr = runCmd("run", "-arch", "seresnet18", "-weights", filepath.Join(dir, "missing.safetensors"), notes, absent)
+	if code != 1 || stdout != "" || !strings.HasSuffix(stderr, "\nsegen run: 2 of 2 images failed\n") || strings.Contains(stderr, "missing") {
+		t.Errorf("all bad: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+// topLine is how printTop shows the most probable class of logits.
+func topLine(logits []float32) string {
+	var b bytes.Buffer
+	printTop(&b, &tensor.Tensor{Shape: []int{1, len(logits)}, Data: logits}, []string{"x"}, nil, 1)
+	return strings.TrimPrefix(b.String(), "x:\n")
+}
+
+// TestRunMaxPixels checks -max-pixels at its edge: an image of exactly the
+// budget is classified, one a column wider is refused.
+func TestRunMaxPixels(t *testing.T) {
+	dir := t.TempDir()
+	at, over := filepath.Join(dir, "at.png"), filepath.Join(dir, "over.png")
+	for path, w := range map[string]int{at: 50, over: 51} {
+		data, _ := encoded(t, testImage(w, 38))
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCmd("run", "-arch", "resnet18", "-seed", "1", "-classes", "10", "-size", "32", "-max-pixels", "1900", "-top", "1", at, over)
+	if code != 1 || !strings.HasPrefix(stdout, at+":\n") || strings.Contains(stdout, over) {
+		t.Errorf("exit %d, stdout:\n%s", code, stdout)
+	}
+	want := "segen run: imagenet: " + over + ": 51×38 pixels is above the pixel budget of 1900 pixels (-max-pixels sets the budget)\nsegen run: 1 of 2 images failed\n"
+	if stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
 	}
 }

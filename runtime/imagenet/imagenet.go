@@ -15,12 +15,8 @@
 package imagenet
 
 import (
-	"bufio"
 	"fmt"
 	"image"
-	"image/color"
-	_ "image/jpeg" // register the decoders Decode uses
-	_ "image/png"
 	"math"
 	"os"
 	"strings"
@@ -98,36 +94,15 @@ func (c Config) Check() error {
 	return nil
 }
 
-// Decode reads a JPEG or PNG image file.
-func Decode(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(bufio.NewReader(f))
-	if err != nil {
-		return nil, fmt.Errorf("imagenet: %s: %w", path, err)
-	}
-	return img, nil
-}
-
-// Check reports whether path is an image Decode can read, from its header
-// alone.
-func Check(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, _, err := image.DecodeConfig(bufio.NewReader(f)); err != nil {
-		return fmt.Errorf("imagenet: %s: %w", path, err)
-	}
-	return nil
-}
-
 // Preprocess applies c to img and writes the result, 3×Size×Size values
-// in CHW order (one sample of an NCHW batch), to dst.
+// in CHW order (one sample of an NCHW batch), to dst. The pixels are first
+// read as 8-bit RGB the way PIL's Image.convert("RGB") does (see rgbRows),
+// which is what torchvision's transform receives.
+//
+// Only the part of the resized image that the crop keeps is computed, from
+// the source rows and columns it reads: the same values as resizing
+// everything and cropping, in memory that does not grow with the image's
+// length, so a 64×1000000 image costs no more than a 64×300 one.
 func Preprocess(dst []float32, img image.Image, c Config) error {
 	if err := c.Check(); err != nil {
 		return err
@@ -135,27 +110,66 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 	if len(dst) != 3*c.Size*c.Size {
 		return fmt.Errorf("imagenet: output of %d values for a 3×%d×%d crop", len(dst), c.Size, c.Size)
 	}
-	pix, h, w := planes(img)
+	b := img.Bounds()
+	h, w := b.Dy(), b.Dx()
 	if h == 0 || w == 0 {
 		return fmt.Errorf("imagenet: empty image")
 	}
 	rh, rw := resizedSize(h, w, c.ResizeSide())
-	resized := Resize(pix, 3, h, w, rh, rw, c.Interp, c.Antialias)
 	// torchvision's CenterCrop: offsets int(round((side − crop) / 2)),
 	// Python rounding half to even. CropPct ≤ 1 keeps the crop inside.
 	top := int(math.RoundToEven(float64(rh-c.Size) / 2))
 	left := int(math.RoundToEven(float64(rw-c.Size) / 2))
+	cols := taps(w, rw, left, left+c.Size, c.Interp, c.Antialias)
+	rows := taps(h, rh, top, top+c.Size, c.Interp, c.Antialias)
+	x0, x1 := span(cols)
+	y0, y1 := span(rows)
+
+	// Horizontal pass over the source rows the crop reads: 3 planes of
+	// (y1−y0) rows × Size.
+	nr, s := y1-y0, c.Size
+	tmp := make([]float32, 3*nr*s)
+	row := make([]uint8, 3*(x1-x0))
+	read := rgbRows(img)
+	for y := y0; y < y1; y++ {
+		read(row, b.Min.Y+y, b.Min.X+x0, b.Min.X+x1)
+		for ch := range 3 {
+			out := tmp[(ch*nr+y-y0)*s:][:s]
+			for x, t := range cols {
+				var sum float64
+				for k, wt := range t.weights {
+					sum += wt * float64(unit[row[3*(t.start-x0+k)+ch]])
+				}
+				out[x] = float32(sum)
+			}
+		}
+	}
+	// Vertical pass, a weighted sum of whole rows, then normalisation.
+	acc := make([]float64, s)
 	for ch := range 3 {
-		for y := range c.Size {
-			src := resized[(ch*rh+top+y)*rw+left:][:c.Size]
-			out := dst[(ch*c.Size+y)*c.Size:][:c.Size]
-			for x, v := range src {
-				out[x] = (v - c.Mean[ch]) / c.Std[ch]
+		for y, t := range rows {
+			clear(acc)
+			for k, wt := range t.weights {
+				for x, v := range tmp[(ch*nr+t.start-y0+k)*s:][:s] {
+					acc[x] += wt * float64(v)
+				}
+			}
+			out := dst[(ch*s+y)*s:][:s]
+			for x, v := range acc {
+				out[x] = (float32(v) - c.Mean[ch]) / c.Std[ch]
 			}
 		}
 	}
 	return nil
 }
+
+// unit maps 8-bit values onto [0, 1] as torchvision's ToTensor does.
+var unit = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
 
 // resizedSize returns the size torchvision's Resize(side) gives an h×w
 // image: the shorter side becomes side, the longer int(side·long/short).
@@ -164,36 +178,6 @@ func resizedSize(h, w, side int) (rh, rw int) {
 		return int(float64(side*h) / float64(w)), side
 	}
 	return side, int(float64(side*w) / float64(h))
-}
-
-// planes returns img's RGB values scaled to [0, 1] as three h×w planes.
-// Alpha is dropped, not composited, as PIL's convert("RGB") does.
-func planes(img image.Image) (pix []float32, h, w int) {
-	b := img.Bounds()
-	h, w = b.Dy(), b.Dx()
-	pix = make([]float32, 3*h*w)
-	r, g, bl := pix[:h*w], pix[h*w:2*h*w], pix[2*h*w:]
-	set := func(i int, cr, cg, cb uint8) {
-		r[i], g[i], bl[i] = float32(cr)/255, float32(cg)/255, float32(cb)/255
-	}
-	switch im := img.(type) {
-	case *image.YCbCr: // JPEG's usual decoding: skip the interface per pixel
-		for y := range h {
-			for x := range w {
-				yi, ci := im.YOffset(b.Min.X+x, b.Min.Y+y), im.COffset(b.Min.X+x, b.Min.Y+y)
-				cr, cg, cb := color.YCbCrToRGB(im.Y[yi], im.Cb[ci], im.Cr[ci])
-				set(y*w+x, cr, cg, cb)
-			}
-		}
-	default:
-		for y := range h {
-			for x := range w {
-				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-				set(y*w+x, c.R, c.G, c.B)
-			}
-		}
-	}
-	return pix, h, w
 }
 
 // LoadLabels reads class names, one a line (a trailing empty line is

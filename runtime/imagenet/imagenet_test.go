@@ -120,15 +120,75 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-// TestAlphaDropped checks that transparent pixels keep their colour, as
-// PIL's convert("RGB") does.
-func TestAlphaDropped(t *testing.T) {
-	img := image.NewNRGBA(image.Rect(0, 0, 4, 4))
-	for i := range 16 {
-		img.SetNRGBA(i%4, i/4, color.NRGBA{255, 0, 0, 0})
+// preprocessWhole is Preprocess done the plain way: the whole image to
+// float planes, resized whole, then cropped.
+func preprocessWhole(img image.Image, c Config) []float32 {
+	b := img.Bounds()
+	h, w := b.Dy(), b.Dx()
+	rgb := rgbBytes(img)
+	pix := make([]float32, 3*h*w)
+	for i := range h * w {
+		for ch := range 3 {
+			pix[ch*h*w+i] = float32(rgb[3*i+ch]) / 255
+		}
 	}
-	pix, _, _ := planes(img)
-	if pix[0] != 1 || pix[16] != 0 {
-		t.Errorf("transparent red became r=%v g=%v", pix[0], pix[16])
+	rh, rw := resizedSize(h, w, c.ResizeSide())
+	resized := Resize(pix, 3, h, w, rh, rw, c.Interp, c.Antialias)
+	top := int(math.RoundToEven(float64(rh-c.Size) / 2))
+	left := int(math.RoundToEven(float64(rw-c.Size) / 2))
+	out := make([]float32, 3*c.Size*c.Size)
+	for ch := range 3 {
+		for y := range c.Size {
+			for x := range c.Size {
+				out[(ch*c.Size+y)*c.Size+x] = (resized[(ch*rh+top+y)*rw+left+x] - c.Mean[ch]) / c.Std[ch]
+			}
+		}
+	}
+	return out
+}
+
+// TestPreprocessCropOnly checks that resizing only what the crop keeps
+// gives the same values, bit for bit, as resizing everything, on shapes
+// from a pixel to extreme aspect ratios, up- and downscaling.
+func TestPreprocessCropOnly(t *testing.T) {
+	shapes := [][2]int{{1, 1}, {1, 40}, {40, 1}, {3, 700}, {700, 3}, {13, 17}, {53, 41}, {9, 9}, {300, 220}}
+	for _, wh := range shapes {
+		img := synthetic(wh[0], wh[1])
+		for _, interp := range []Interp{Bilinear, Bicubic} {
+			for _, aa := range []bool{false, true} {
+				for _, crop := range []float64{0.875, 1} {
+					c := Default()
+					c.Size, c.CropPct, c.Interp, c.Antialias = 12, crop, interp, aa
+					got := make([]float32, 3*c.Size*c.Size)
+					if err := Preprocess(got, img, c); err != nil {
+						t.Fatal(err)
+					}
+					want := preprocessWhole(img, c)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%dx%d %v aa=%v crop %g: [%d] = %v, resizing everything gives %v", wh[0], wh[1], interp, aa, crop, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPreprocessMemory checks that a very long image costs memory for the
+// crop, not for its length: 8×1000000 pixels resize to 224×28000000, of
+// which the 224×224 crop reads a few source columns.
+func TestPreprocessMemory(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 1000000, 8))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	dst := make([]float32, 3*224*224)
+	before := allocated()
+	if err := Preprocess(dst, img, Default()); err != nil {
+		t.Fatal(err)
+	}
+	if grown := allocated() - before; grown > 1<<20 {
+		t.Errorf("Preprocess allocated %d bytes", grown)
 	}
 }

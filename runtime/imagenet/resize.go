@@ -6,8 +6,8 @@ import "math"
 // as torch.nn.functional.interpolate(mode=interp, align_corners=False,
 // antialias=antialias) does, one axis after the other.
 func Resize(src []float32, channels, h, w, oh, ow int, interp Interp, antialias bool) []float32 {
-	cols := taps(w, ow, interp, antialias)
-	rows := taps(h, oh, interp, antialias)
+	cols := taps(w, ow, 0, ow, interp, antialias)
+	rows := taps(h, oh, 0, oh, interp, antialias)
 	// Horizontal pass: channels×h rows of w → ow.
 	tmp := make([]float32, channels*h*ow)
 	for r := range channels * h {
@@ -48,11 +48,21 @@ type tap struct {
 	weights []float64
 }
 
-// taps computes, for an axis of n inputs resized to m outputs, every output
-// position's taps, following PyTorch's CPU kernels (aten UpSample.h).
-func taps(n, m int, interp Interp, antialias bool) []tap {
+// span returns the input positions ts read: lo…hi−1.
+func span(ts []tap) (lo, hi int) {
+	lo = ts[0].start
+	for _, t := range ts {
+		lo, hi = min(lo, t.start), max(hi, t.start+len(t.weights))
+	}
+	return lo, hi
+}
+
+// taps computes, for an axis of n inputs resized to m outputs, the taps of
+// the output positions lo…hi−1, following PyTorch's CPU kernels (aten
+// UpSample.h).
+func taps(n, m, lo, hi int, interp Interp, antialias bool) []tap {
 	scale := float64(n) / float64(m)
-	out := make([]tap, m)
+	out := make([]tap, 0, hi-lo)
 	if antialias {
 		// _compute_indices_min_size_weights_aa: the filter is stretched by
 		// the downscaling factor and the weights normalised to sum to 1.
@@ -66,14 +76,14 @@ func taps(n, m int, interp Interp, antialias bool) []tap {
 			support *= scale
 			invscale = 1 / scale
 		}
-		for i := range m {
+		for i := lo; i < hi; i++ {
 			center := scale * (float64(i) + 0.5)
-			lo := max(int(center-support+0.5), 0)
-			hi := min(int(center+support+0.5), n)
-			ws := make([]float64, hi-lo)
+			first := max(int(center-support+0.5), 0)
+			end := min(int(center+support+0.5), n)
+			ws := make([]float64, end-first)
 			var total float64
 			for j := range ws {
-				ws[j] = filter((float64(j+lo) - center + 0.5) * invscale)
+				ws[j] = filter((float64(j+first) - center + 0.5) * invscale)
 				total += ws[j]
 			}
 			if total != 0 {
@@ -81,11 +91,11 @@ func taps(n, m int, interp Interp, antialias bool) []tap {
 					ws[j] /= total
 				}
 			}
-			out[i] = tap{lo, ws}
+			out = append(out, tap{first, ws})
 		}
 		return out
 	}
-	for i := range m {
+	for i := lo; i < hi; i++ {
 		src := scale*(float64(i)+0.5) - 0.5
 		if interp == Bilinear {
 			// upsample_bilinear2d: source clamped at 0, the right neighbour
@@ -94,10 +104,10 @@ func taps(n, m int, interp Interp, antialias bool) []tap {
 			i0 := int(src)
 			l1 := src - float64(i0)
 			if i0 >= n-1 {
-				out[i] = tap{n - 1, []float64{1}}
+				out = append(out, tap{n - 1, []float64{1}})
 				continue
 			}
-			out[i] = tap{i0, []float64{1 - l1, l1}}
+			out = append(out, tap{i0, []float64{1 - l1, l1}})
 			continue
 		}
 		// upsample_bicubic2d: Keys' cubic with A = −0.75 on the four
@@ -105,12 +115,12 @@ func taps(n, m int, interp Interp, antialias bool) []tap {
 		i0 := int(math.Floor(src))
 		t := src - float64(i0)
 		w := [4]float64{cubic2(t + 1), cubic1(t), cubic1(1 - t), cubic2(2 - t)}
-		lo, hi := clamp(i0-1, n), clamp(i0+2, n)
-		ws := make([]float64, hi-lo+1)
+		first, last := clamp(i0-1, n), clamp(i0+2, n)
+		ws := make([]float64, last-first+1)
 		for k := range 4 {
-			ws[clamp(i0-1+k, n)-lo] += w[k]
+			ws[clamp(i0-1+k, n)-first] += w[k]
 		}
-		out[i] = tap{lo, ws}
+		out = append(out, tap{first, ws})
 	}
 	return out
 }
