@@ -15,9 +15,12 @@ import (
 
 // DefaultMaxPixels is the pixel budget of a Decoder whose MaxPixels is 0:
 // 50 megapixels, which holds every phone's photos (48–50 MP sensors
-// included) and most cameras'. Decoding needs 1.5–8 bytes a pixel for
-// baseline JPEG and PNG (75–400 MB at the budget) and at most about 24 for
-// a progressive CMYK JPEG, which keeps its coefficients too (1.2 GB).
+// included) and most cameras'. Go's decoders take, in bytes a pixel: 1.5
+// for a baseline 4:2:0 JPEG, 4 for an 8-bit PNG, 8 for a 16-bit RGBA PNG or
+// a baseline CMYK JPEG, 15 for a progressive 4:4:4 JPEG and 24, the most,
+// for a progressive CMYK JPEG, which keeps its coefficients besides the
+// image. At the budget that is 75 MB for a phone's JPEG, 200 MB for a PNG
+// and 1.2 GB at worst; a server short of memory sets a smaller budget.
 const DefaultMaxPixels = 50_000_000
 
 // ErrTooLarge is wrapped by the error for an image above the pixel budget.
@@ -73,11 +76,11 @@ func (d Decoder) Check(path string) error {
 }
 
 // DecodeReader reads a JPEG or PNG image from r; name is what errors call
-// it. The image is what PIL's Image.open would see in the same file, up to
-// JPEG decoding (see Preprocess): a 16-bit gray PNG with a transparent
-// value comes back as *image.Gray16 (PIL drops the transparency when
-// converting it), and palette indices beyond a PNG's palette read as gray
-// (i, i, i), as in PIL's default palette, not as Go's opaque black.
+// it. The image holds what PIL's Image.open finds in the same file (JPEG
+// samples up to the decoders' inverse DCTs, see rgbRows): a 16-bit gray PNG
+// with a transparent value comes back as *image.Gray16, as PIL drops the
+// transparency converting it, and palette indices beyond a PNG's palette
+// read as gray (i, i, i), PIL's default palette, not as Go's opaque black.
 func (d Decoder) DecodeReader(name string, r io.Reader) (image.Image, error) {
 	in := d.limit(r)
 	br := bufio.NewReader(in)
@@ -130,7 +133,7 @@ func (d Decoder) overread(name string, in *io.LimitedReader) error {
 	if in.N > 0 {
 		return nil
 	}
-	return fmt.Errorf("imagenet: %s: %w: more than %d bytes read (8 a pixel) before the image ended", name, ErrTooLarge, d.maxBytes())
+	return fmt.Errorf("imagenet: %s: more than %d bytes before the image ends, %w of %d pixels (8 bytes a pixel and 1 MiB)", name, d.maxBytes(), ErrTooLarge, d.maxPixels())
 }
 
 // header identifies the format from the first bytes of r, reads the

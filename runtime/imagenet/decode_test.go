@@ -142,7 +142,7 @@ func TestReadLimit(t *testing.T) {
 	ihdrEnd := 8 + 25
 	big := append(append(append([]byte{}, png[:ihdrEnd]...), pngChunk("zzZz", make([]byte, 2<<20))...), png[ihdrEnd:]...)
 	_, err := Decoder{MaxPixels: 1000}.DecodeReader("padded.png", bytes.NewReader(big))
-	checkOneLine(t, err, "padded.png", "more than 1056576 bytes read")
+	checkOneLine(t, err, "padded.png", "more than 1056576 bytes before the image ends, above the pixel budget of 1000 pixels")
 	if !errors.Is(err, ErrTooLarge) {
 		t.Errorf("error %q is not ErrTooLarge", err)
 	}

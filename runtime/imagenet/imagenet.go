@@ -12,6 +12,13 @@
 // interpolation between the nearest source pixels). It works on float
 // pixels; PIL additionally rounds to 8 bits between its horizontal and
 // vertical passes, a difference of at most about 1/255 per pixel.
+//
+// Decoding assumes a file may be hostile: a Decoder refuses, from the header,
+// an image above its pixel budget (a decompression bomb), bounds what it
+// reads and allocates, and gives one-line errors for truncated and corrupt
+// files. What it decodes is turned into RGB as PIL's Image.convert("RGB")
+// does, for every mode a PNG or JPEG opens as, since that is what
+// torchvision's transform receives.
 package imagenet
 
 import (
