@@ -22,6 +22,8 @@ both decoders read the same stream another way:
 
     jpeg_440    a 4:2:2 JPEG whose luma sampling factors are swapped
                 (2×1 → 1×2): 4:4:0, same number of blocks
+    jpeg_411    a 20×9 4:2:0 JPEG whose luma factors are 4×1 instead
+                of 2×2: 4:1:1, same number of blocks
     jpeg_ycck   a CMYK JPEG whose Adobe marker says YCCK (transform 2)
     jpeg_rgb    a 4:4:4 JPEG whose JFIF marker is replaced by an Adobe
                 marker of transform 0: the three components are R, G, B
@@ -214,6 +216,9 @@ def fixtures():
     # Two chroma columns: libjpeg repeats samples instead of filtering.
     yield "jpeg_420_narrow.jpg", pil_jpeg(im.crop((0, 0, 4, H)), quality=90, subsampling=2)
     yield "jpeg_440.jpg", with_sampling(pil_jpeg(im, quality=90, subsampling=1), 0x12)
+    # 20×9: one 32×8 block row of 4:1:1 holds as many blocks as 4:2:0's 16×16.
+    wide = Image.fromarray(np.concatenate([rgb, rgb[:, ::-1]], 1)[:, :20].copy(), "RGB")
+    yield "jpeg_411.jpg", with_sampling(pil_jpeg(wide, quality=90, subsampling=2), 0x41)
     y, x = np.mgrid[0:H, 0:W]
     cmyk = np.stack([rgb[..., 0], rgb[..., 1], rgb[..., 2], (x * 23 + y * 41) % 256], -1).astype(np.uint8)
     cmyk_jpeg = pil_jpeg(Image.fromarray(cmyk, "CMYK"), quality=90)
