@@ -55,6 +55,45 @@ func ParseInterp(s string) (Interp, error) {
 	return 0, fmt.Errorf("imagenet: unknown interpolation %q; want bilinear or bicubic", s)
 }
 
+// CropMode is how the image is brought to the network's square input,
+// as timm's eval transform's crop_mode names it.
+type CropMode int
+
+const (
+	// Center resizes the shorter side to ResizeSide and crops the centre
+	// square: the aspect ratio is kept and the edges of the longer side
+	// are lost.
+	Center CropMode = iota
+	// Squash resizes both sides to ResizeSide, changing the aspect ratio,
+	// and crops the centre square.
+	Squash
+	// Border resizes the longer side to ResizeSide, keeping the aspect
+	// ratio, and pads the shorter side with the mean colour (rounded to
+	// 8 bits, as timm fills it) before cropping the centre square: no part
+	// of the image is lost when CropPct is 1.
+	Border
+)
+
+func (m CropMode) String() string {
+	switch m {
+	case Squash:
+		return "squash"
+	case Border:
+		return "border"
+	}
+	return "center"
+}
+
+// ParseCropMode parses "center", "squash" or "border".
+func ParseCropMode(s string) (CropMode, error) {
+	for _, m := range []CropMode{Center, Squash, Border} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("imagenet: unknown crop mode %q; want center, squash or border", s)
+}
+
 // The ImageNet channel statistics (RGB) every torchvision and most timm
 // models are trained with.
 var (
@@ -69,6 +108,7 @@ type Config struct {
 	Interp    Interp
 	Antialias bool // widen the filter when downscaling (see the package doc)
 	Mean, Std [3]float32
+	Crop      CropMode // Center unless set
 }
 
 // Default returns torchvision's classic recipe: shorter side to 256 with
@@ -92,6 +132,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("imagenet: crop fraction %g must be in (0, 1]", c.CropPct)
 	case c.Interp != Bilinear && c.Interp != Bicubic:
 		return fmt.Errorf("imagenet: unknown interpolation %d", int(c.Interp))
+	case c.Crop != Center && c.Crop != Squash && c.Crop != Border:
+		return fmt.Errorf("imagenet: unknown crop mode %d", int(c.Crop))
 	}
 	for _, s := range c.Std {
 		if s == 0 {
@@ -122,26 +164,46 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 	if h == 0 || w == 0 {
 		return fmt.Errorf("imagenet: empty image")
 	}
-	rh, rw := resizedSize(h, w, c.ResizeSide())
-	// torchvision's CenterCrop: offsets int(round((side − crop) / 2)),
-	// Python rounding half to even. CropPct ≤ 1 keeps the crop inside.
-	top := int(math.RoundToEven(float64(rh-c.Size) / 2))
-	left := int(math.RoundToEven(float64(rw-c.Size) / 2))
-	cols := taps(w, rw, left, left+c.Size, c.Interp, c.Antialias)
-	rows := taps(h, rh, top, top+c.Size, c.Interp, c.Antialias)
+	side := c.ResizeSide()
+	var rh, rw int
+	switch c.Crop {
+	case Center:
+		rh, rw = resizedSize(h, w, side)
+	case Squash:
+		rh, rw = side, side
+	case Border:
+		rh, rw = fittedSize(h, w, side)
+	}
+	// The crop's rows and columns that lie inside the resized image: all
+	// of them except where Border pads.
+	s := c.Size
+	top, left := cropOffset(rh, s), cropOffset(rw, s)
+	cy0, cy1 := max(top, 0), min(top+s, rh)
+	cx0, cx1 := max(left, 0), min(left+s, rw)
+	cols := taps(w, rw, cx0, cx1, c.Interp, c.Antialias)
+	rows := taps(h, rh, cy0, cy1, c.Interp, c.Antialias)
 	x0, x1 := span(cols)
 	y0, y1 := span(rows)
+	if cy1-cy0 < s || cx1-cx0 < s {
+		for ch := range 3 {
+			// timm pads with round(255·mean) in 8-bit pixels, before ToTensor.
+			fill := (unit[int(min(max(math.RoundToEven(255*float64(c.Mean[ch])), 0), 255))] - c.Mean[ch]) / c.Std[ch]
+			for i := range dst[ch*s*s : (ch+1)*s*s] {
+				dst[ch*s*s+i] = fill
+			}
+		}
+	}
 
 	// Horizontal pass over the source rows the crop reads: 3 planes of
-	// (y1−y0) rows × Size.
-	nr, s := y1-y0, c.Size
-	tmp := make([]float32, 3*nr*s)
+	// (y1−y0) rows × (cx1−cx0).
+	nr, nc := y1-y0, cx1-cx0
+	tmp := make([]float32, 3*nr*nc)
 	row := make([]uint8, 3*(x1-x0))
 	read := rgbRows(img)
 	for y := y0; y < y1; y++ {
 		read(row, b.Min.Y+y, b.Min.X+x0, b.Min.X+x1)
 		for ch := range 3 {
-			out := tmp[(ch*nr+y-y0)*s:][:s]
+			out := tmp[(ch*nr+y-y0)*nc:][:nc]
 			for x, t := range cols {
 				var sum float64
 				for k, wt := range t.weights {
@@ -152,16 +214,16 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 		}
 	}
 	// Vertical pass, a weighted sum of whole rows, then normalisation.
-	acc := make([]float64, s)
+	acc := make([]float64, nc)
 	for ch := range 3 {
 		for y, t := range rows {
 			clear(acc)
 			for k, wt := range t.weights {
-				for x, v := range tmp[(ch*nr+t.start-y0+k)*s:][:s] {
+				for x, v := range tmp[(ch*nr+t.start-y0+k)*nc:][:nc] {
 					acc[x] += wt * float64(v)
 				}
 			}
-			out := dst[(ch*s+y)*s:][:s]
+			out := dst[(ch*s+cy0-top+y)*s+cx0-left:][:nc]
 			for x, v := range acc {
 				out[x] = (float32(v) - c.Mean[ch]) / c.Std[ch]
 			}
@@ -177,6 +239,27 @@ var unit = func() (t [256]float32) {
 	}
 	return t
 }()
+
+// cropOffset returns where, along an axis of n resized pixels, the centre
+// crop of size pixels starts: torchvision's CenterCrop offset
+// int(round((n − size) / 2)) with Python's rounding half to even, or, when
+// the axis is shorter than the crop, minus the padding timm's
+// CenterCropOrPad puts before it, (size − n) // 2.
+func cropOffset(n, size int) int {
+	if n < size {
+		return -((size - n) / 2)
+	}
+	return int(math.RoundToEven(float64(n-size) / 2))
+}
+
+// fittedSize returns the size timm's ResizeKeepRatio(side, longest=1)
+// gives an h×w image: the longer side becomes side, the other keeps the
+// aspect ratio, both rounded half to even as Python's round does.
+// A side that would round to nothing keeps one pixel.
+func fittedSize(h, w, side int) (rh, rw int) {
+	ratio := max(float64(h)/float64(side), float64(w)/float64(side))
+	return max(int(math.RoundToEven(float64(h)/ratio)), 1), max(int(math.RoundToEven(float64(w)/ratio)), 1)
+}
 
 // resizedSize returns the size torchvision's Resize(side) gives an h×w
 // image: the shorter side becomes side, the longer int(side·long/short).
