@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/segen/segen/runtime/hub"
 	"github.com/segen/segen/runtime/imagenet"
 	"github.com/segen/segen/runtime/resnet"
 	"github.com/segen/segen/runtime/safetensors"
@@ -20,7 +22,7 @@ import (
 // cmdRun implements "segen run": SE-ResNet inference on image files or on
 // a tensor file.
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", "-arch NAME (-weights FILE | -seed N) [flags] (-input FILE | IMAGE...)",
+	fs := newFlagSet("run", "(-model DIR|timm/NAME | -weights FILE | -arch NAME -seed N) [flags] (-input FILE | IMAGE...)",
 		"Run classifies images with a ResNet or SE-ResNet, in pure Go, with timm weights.\n\n"+
 			"With image files (JPEG or PNG) it applies the ImageNet evaluation transform\n"+
 			"(resize the shorter side to floor(size/crop-pct), centre crop, normalise) and\n"+
@@ -32,9 +34,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			"corrupt, or above -max-pixels) is reported on stderr, one line with the file\n"+
 			"and why, and the others are still classified; the exit status is then 1.\n"+
 			"The logits of -output are those of the images classified, in order.\n\n"+
+			"-model takes a timm model folder (model.safetensors and config.json, as\n"+
+			"`huggingface-cli download timm/NAME` fetches it) or the repository id timm/NAME,\n"+
+			"looked up in the local Hugging Face cache; its config.json gives the architecture,\n"+
+			"the evaluation recipe and the class names. Without -arch or config.json the\n"+
+			"architecture is inferred from the weights. Flags given override config.json.\n\n"+
 			"Architectures: "+strings.Join(resnet.Archs(), ", ")+".", stderr)
-	arch := fs.String("arch", "", "the architecture `name`, e.g. seresnet50 (required)")
-	weights := fs.String("weights", "", "safetensors `file` with timm's state dict (F32, F16 or BF16)")
+	arch := fs.String("arch", "", "the architecture `name`, e.g. seresnet50 (default: config.json's with -model, else\ninferred from the weights; required with -seed)")
+	model := fs.String("model", "", "timm model `folder` (model.safetensors + config.json) or Hub id timm/NAME[@REVISION]\nin the local Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub)")
+	weights := fs.String("weights", "", "safetensors `file` with timm's state dict (F32, F16 or BF16); with -model, the folder's model.safetensors")
 	seed := fs.Uint64("seed", 0, "use deterministic random weights from this `seed` instead of -weights\n(tools/resnet_fixtures.py's generator; for benchmarks and the parity fixtures)")
 	classes := fs.Int("classes", 1000, "number of classes with -seed")
 	input := fs.String("input", "", "safetensors `file` whose tensor \"input\" [N, 3, H, W] to run")
@@ -47,6 +55,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	maxPixels := fs.Int("max-pixels", imagenet.DefaultMaxPixels, "refuse images of more than `N` pixels (width × height) from their header,\n"+
 		"before decoding them: decoding takes 1.5–24 bytes a pixel, so a file that\n"+
 		"declares huge dimensions in a few bytes (a decompression bomb) costs nothing")
+	cropMode := fs.String("crop-mode", "center", "crop `mode`, as timm's crop_mode: center (resize the shorter side, crop), squash (resize\nboth sides, crop) or border (resize the longer side, pad with the mean colour, crop)")
 	antialias := fs.Bool("antialias", true, "widen the resize filter when downscaling, as torchvision's Resize\nand PIL do (false: plain interpolation, as F.interpolate(antialias=False))")
 	threads := fs.Int("threads", 0, fmt.Sprintf("goroutines per layer, `N`; 0 means all cores (%d here)", runtime.GOMAXPROCS(0)))
 	batch := fs.Int("batch", 8, "images per forward pass")
@@ -61,12 +70,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 
 	// Check the command line before loading anything.
 	switch {
-	case *arch == "":
-		return fmt.Errorf("-arch is required (one of %s)", strings.Join(resnet.Archs(), ", "))
-	case *weights == "" && !seedSet:
-		return errors.New("-weights FILE is required (or -seed N for random weights)")
+	case *weights == "" && *model == "" && !seedSet:
+		return errors.New("-model DIR or -weights FILE is required (or -arch NAME -seed N for random weights)")
 	case *weights != "" && seedSet:
 		return errors.New("-weights and -seed are exclusive")
+	case *model != "" && seedSet:
+		return errors.New("-model and -seed are exclusive")
+	case *arch == "" && seedSet:
+		return fmt.Errorf("-seed needs -arch (one of %s)", strings.Join(resnet.Archs(), ", "))
 	case set["classes"] && !seedSet:
 		return errors.New("-classes goes with -seed; a weights file sets the classes itself")
 	case *classes < 1:
@@ -84,16 +95,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	case *maxPixels < 1:
 		return fmt.Errorf("-max-pixels %d must be at least 1", *maxPixels)
 	}
-	if _, err := resnet.LookupArch(*arch); err != nil {
-		return err
+	if *arch != "" {
+		if _, err := resnet.LookupArch(*arch); err != nil {
+			return err
+		}
 	}
-	cfg := imagenet.Default()
-	cfg.Size, cfg.CropPct, cfg.Antialias = *size, *cropPct, *antialias
+	var folder *hub.Model
 	var err error
-	if cfg.Interp, err = imagenet.ParseInterp(*interp); err != nil {
-		return err
+	if *model != "" {
+		if folder, err = hub.Open(*model); err != nil {
+			return err
+		}
+		if *weights == "" {
+			*weights = folder.Weights
+		}
 	}
-	if err := cfg.Check(); err != nil {
+	cfg, err := recipe(folder, recipeFlags{*size, *cropPct, *interp, *cropMode, *antialias, set})
+	if err != nil {
 		return err
 	}
 
@@ -130,7 +148,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if seedSet {
 		m, err = resnet.NewRandom(*arch, *classes, *seed, opts)
 	} else {
-		m, err = resnet.Load(*arch, *weights, opts)
+		m, *arch, err = loadWeights(*weights, *arch, folder, opts, *verbose, stderr)
 	}
 	if err != nil {
 		return err
@@ -143,8 +161,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if len(names) != m.Classes() {
 			return fmt.Errorf("%s: %d names for a model of %d classes", *labels, len(names), m.Classes())
 		}
+	} else if folder != nil {
+		if names = folder.Config.Labels(); names != nil && len(names) != m.Classes() {
+			return fmt.Errorf("%s: %d label names for a model of %d classes", filepath.Join(folder.Dir, hub.ConfigFile), len(names), m.Classes())
+		}
 	}
 	if *verbose {
+		if folder != nil {
+			fmt.Fprintln(stderr, describeModel(folder, cfg))
+		}
 		fmt.Fprintf(stderr, "loaded %s (%d classes) in %v\n", *arch, m.Classes(), time.Since(start).Round(time.Millisecond))
 	}
 

@@ -281,7 +281,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-arch", "resnet42", "-seed", "1", "-input", fixture}, `unknown architecture "resnet42"; known: resnet18, resnet34`},
-		{[]string{"-seed", "1", "-input", fixture}, "-arch is required"},
+		{[]string{"-seed", "1", "-input", fixture}, "-seed needs -arch"},
 		{[]string{"-arch", "resnet18", "-input", fixture}, "-weights FILE is required"},
 		{[]string{"-arch", "resnet18", "-seed", "1"}, "nothing to run"},
 		{[]string{"-arch", "resnet18", "-seed", "1", "-input", fixture, "x.png"}, "either -input FILE or image files"},
