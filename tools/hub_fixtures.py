@@ -12,10 +12,27 @@ and its config is written by timm's own save_config_for_hf - the function
 save_for_hf and push_to_hf_hub call - so the files are byte for byte what
 `huggingface-cli download timm/<model>` fetches for a model timm pushed.
 Only config.json is written: the Go tests generate the weights.
+
+crop_modes.safetensors holds timm's eval crop modes 'squash' and 'border'
+applied to tools/resnet_fixtures.py's synthetic images, named
+<width>x<height>_s<size>_c<crop_pct>_<interp>_<mode>: the sizes come from
+timm's own code (floor(size / crop_pct); ResizeKeepRatio.get_params with
+longest=1 for 'border'), the padding and crop from timm's
+center_crop_or_pad with its fill round(255 * mean), the resize from
+F.interpolate(antialias=True) as in resnet_fixtures.py's preprocess
+fixture (timm pads PIL images, whose 8-bit rounding would blur the
+comparison; the fill is applied per channel because torchvision pads a
+tensor with one value only).
 """
+import math
 import pathlib
 
 import timm
+import torch
+from timm.data.transforms import ResizeKeepRatio, center_crop_or_pad
+from torchvision.transforms import functional as TF
+
+from resnet_fixtures import MEAN, STD, IMAGES, image_pixels, write_safetensors
 from timm.models._hub import save_config_for_hf
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / 'testdata' / 'hub'
@@ -50,7 +67,41 @@ MODELS = [
 ]
 
 
+# (size, crop_pct, interpolation, crop_mode)
+CROPS = [
+    (24, 0.875, 'bilinear', 'squash'),
+    (24, 1.0, 'bicubic', 'squash'),
+    (24, 0.875, 'bilinear', 'border'),
+    (24, 1.0, 'bicubic', 'border'),
+]
+
+
+def crop(pixels, size, crop_pct, interp, mode):
+    x = torch.from_numpy(pixels).float()  # [3, h, w], 0..255 as timm's fill is
+    side = math.floor(size / crop_pct)
+    if mode == 'squash':
+        shape = [side, side]
+    else:
+        shape = ResizeKeepRatio.get_params(x, (side, side), longest=1.0)
+    x = torch.nn.functional.interpolate(x[None], size=shape, mode=interp, align_corners=False, antialias=True)[0]
+    if mode == 'squash':
+        x = TF.center_crop(x, [size, size])
+    else:
+        fill = [round(255 * v) for v in MEAN]
+        x = torch.stack([center_crop_or_pad(x[c:c + 1], [size, size], fill=fill[c])[0] for c in range(3)])
+    mean = torch.tensor(MEAN).view(3, 1, 1)
+    std = torch.tensor(STD).view(3, 1, 1)
+    return (x / 255 - mean) / std
+
+
 def main():
+    tensors = []
+    for w, h in IMAGES:
+        pixels = image_pixels(w, h)
+        for size, crop_pct, interp, mode in CROPS:
+            name = '%dx%d_s%d_c%g_%s_%s' % (w, h, size, crop_pct, interp, mode)
+            tensors.append((name, crop(pixels, size, crop_pct, interp, mode)))
+    write_safetensors(str(OUT / 'crop_modes.safetensors'), tensors, {'torch': torch.__version__, 'timm': timm.__version__})
     for directory, name, kwargs, model_config in MODELS:
         model = timm.create_model(name, pretrained=False, **kwargs)
         path = OUT / directory

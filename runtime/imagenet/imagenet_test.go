@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/segen/segen/runtime/safetensors"
@@ -190,5 +191,75 @@ func TestPreprocessMemory(t *testing.T) {
 	}
 	if grown := allocated() - before; grown > 1<<20 {
 		t.Errorf("Preprocess allocated %d bytes", grown)
+	}
+}
+
+// TestCropModesMatchTimm compares timm's squash and border crop modes
+// (tools/hub_fixtures.py) on every synthetic image with Preprocess.
+func TestCropModesMatchTimm(t *testing.T) {
+	f, err := safetensors.ReadFile("../../testdata/hub/crop_modes.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipes := []struct {
+		size    int
+		cropPct float64
+		interp  Interp
+		mode    CropMode
+	}{
+		{24, 0.875, Bilinear, Squash},
+		{24, 1.0, Bicubic, Squash},
+		{24, 0.875, Bilinear, Border},
+		{24, 1.0, Bicubic, Border},
+	}
+	n := 0
+	for _, wh := range [][2]int{{53, 41}, {29, 47}, {13, 17}} {
+		img := synthetic(wh[0], wh[1])
+		for _, r := range recipes {
+			name := fmt.Sprintf("%dx%d_s%d_c%g_%s_%s", wh[0], wh[1], r.size, r.cropPct, r.interp, r.mode)
+			n++
+			t.Run(name, func(t *testing.T) {
+				ref, ok := f.Lookup(name)
+				if !ok {
+					t.Fatalf("no tensor %q in the fixture", name)
+				}
+				want, err := ref.Float32s()
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := Default()
+				c.Size, c.CropPct, c.Interp, c.Crop = r.size, r.cropPct, r.interp, r.mode
+				got := make([]float32, 3*r.size*r.size)
+				if err := Preprocess(got, img, c); err != nil {
+					t.Fatal(err)
+				}
+				var diff float64
+				for i := range want {
+					diff = max(diff, math.Abs(float64(got[i]-want[i])))
+				}
+				if diff > 1e-4 {
+					t.Errorf("max |Δ| = %.3g", diff)
+				}
+			})
+		}
+	}
+	if n != len(f.Tensors) {
+		t.Errorf("tested %d recipes, the fixture has %d", n, len(f.Tensors))
+	}
+}
+
+func TestParseCropMode(t *testing.T) {
+	for _, m := range []CropMode{Center, Squash, Border} {
+		if got, err := ParseCropMode(m.String()); err != nil || got != m {
+			t.Errorf("%v: got %v, %v", m, got, err)
+		}
+	}
+	if _, err := ParseCropMode("random"); err == nil || !strings.Contains(err.Error(), "want center, squash or border") {
+		t.Errorf("got %v", err)
+	}
+	c := Default()
+	c.Crop = 7
+	if err := c.Check(); err == nil {
+		t.Error("crop mode 7 accepted")
 	}
 }
