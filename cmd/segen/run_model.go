@@ -88,7 +88,7 @@ func loadWeights(path, arch string, model *hub.Model, opts resnet.Options, verbo
 		var amb *resnet.AmbiguousError
 		switch {
 		case errors.As(err, &amb):
-			return nil, "", fmt.Errorf("%s: %w: give -arch NAME, or -model DIR with the model's %s", path, err, hub.ConfigFile)
+			return nil, "", fmt.Errorf("%s: %w; give -arch NAME, or -model DIR with the model's %s", path, err, hub.ConfigFile)
 		case err != nil:
 			return nil, "", fmt.Errorf("%s: %w", path, err)
 		}

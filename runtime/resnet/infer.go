@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/segen/segen/runtime/safetensors"
 )
@@ -31,7 +32,7 @@ type AmbiguousError struct {
 }
 
 func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("resnet: the weights fit %d architectures, %s, which differ only in layers without parameters; name the architecture",
+	return fmt.Sprintf("resnet: the weights fit %d architectures, %s, which differ only in layers without parameters",
 		len(e.Archs), strings.Join(e.Archs, " and "))
 }
 
@@ -88,22 +89,20 @@ func inferAmong(f *safetensors.File, known []Arch) (Arch, error) {
 		}
 	}
 	type miss struct {
-		arch Arch
-		want []Param
-		d    difference
+		arch     Arch
+		distance int
 	}
 	var fits []Arch
 	var near []miss
 	shared := false // whether any architecture has a name of the file
 	n := classes(file, known)
 	for _, a := range known {
-		want := a.Params(n)
-		d := differ(file, want)
-		shared = shared || len(d.unexpected) < len(file)
-		if d.distance() == 0 {
+		d, found := templateOf(a).distance(file, n)
+		shared = shared || found > 0
+		if d == 0 {
 			fits = append(fits, a)
 		} else {
-			near = append(near, miss{a, want, d})
+			near = append(near, miss{a, d})
 		}
 	}
 	switch {
@@ -119,9 +118,11 @@ func inferAmong(f *safetensors.File, known []Arch) (Arch, error) {
 		return Arch{}, &NoMatchError{Tensors: len(file), Foreign: foreign(file, known)}
 	}
 	e := &NoMatchError{Tensors: len(file)}
-	slices.SortStableFunc(near, func(x, y miss) int { return cmp.Compare(x.d.distance(), y.d.distance()) })
+	slices.SortStableFunc(near, func(x, y miss) int { return cmp.Compare(x.distance, y.distance) })
 	for _, m := range near[:min(3, len(near))] {
-		e.Nearest = append(e.Nearest, Candidate{m.arch.Name, m.d.distance(), m.d.summary(m.arch.Name, file, m.want)})
+		want := templateOf(m.arch).with(n)
+		d := differ(file, want)
+		e.Nearest = append(e.Nearest, Candidate{m.arch.Name, d.distance(), d.summary(m.arch.Name, file, want)})
 	}
 	return Arch{}, e
 }
@@ -135,7 +136,7 @@ func foreign(file map[string][]int, known []Arch) string {
 		return "the file holds no tensors"
 	}
 	for _, a := range known {
-		first := a.Params(1)[0].Name // the stem's weight
+		first := templateOf(a).params[0].Name // the stem's weight
 		for _, n := range names {
 			if prefix, ok := strings.CutSuffix(n, first); ok && strings.HasSuffix(prefix, ".") {
 				return fmt.Sprintf("the names carry the prefix %q (%s); save the state dict without it", prefix, n)
@@ -152,21 +153,88 @@ func foreign(file map[string][]int, known []Arch) string {
 	return "the file holds no parameter of any known architecture (" + what + ")"
 }
 
+// template is an architecture's parameters with the class count left
+// open: Params(1), and where in it the class count goes.
+type template struct {
+	params []Param
+	class  [][2]int // {index in params, dimension} of each class-count dimension
+}
+
+// templates caches each architecture's template by name: Params of the
+// deepest networks takes milliseconds, and Infer needs every architecture's.
+var templates sync.Map // string → *template
+
+func templateOf(a Arch) *template {
+	if t, ok := templates.Load(a.Name); ok {
+		return t.(*template)
+	}
+	one, two := a.Params(1), a.Params(2)
+	t := &template{params: one}
+	for i, p := range one {
+		for d := range p.Shape {
+			if p.Shape[d] != two[i].Shape[d] {
+				t.class = append(t.class, [2]int{i, d})
+			}
+		}
+	}
+	templates.Store(a.Name, t)
+	return t
+}
+
+// with returns the parameters for the given number of classes.
+func (t *template) with(classes int) []Param {
+	ps := slices.Clone(t.params)
+	for _, c := range t.class {
+		p := &ps[c[0]]
+		p.Shape = slices.Clone(p.Shape)
+		p.Shape[c[1]] = classes
+	}
+	return ps
+}
+
+// distance returns how many tensors differ between the file and the
+// parameters for the given number of classes (missing, unexpected or of
+// another shape: the size of differ's answer, without building it), and
+// how many of the file's names the architecture has.
+func (t *template) distance(file map[string][]int, classes int) (d, found int) {
+	class := 0
+	for i, p := range t.params {
+		s, ok := file[p.Name]
+		if !ok {
+			d++
+			continue
+		}
+		found++
+		same := len(s) == len(p.Shape)
+		for j := 0; same && j < len(s); j++ {
+			want := p.Shape[j]
+			if class < len(t.class) && t.class[class] == [2]int{i, j} {
+				want = classes
+				class++
+			}
+			same = s[j] == want
+		}
+		for class < len(t.class) && t.class[class][0] == i { // dimensions skipped above
+			class++
+		}
+		if !same {
+			d++
+		}
+	}
+	return d + len(file) - found, found
+}
+
 // classes returns the number of classes of the file's classifier: the
-// dimension, in the first of the known architectures whose classifier the
-// file holds, of the parameter whose shape changes with the class count
-// (fc.weight's first; last_linear.weight's in the legacy layout). 1 when
-// the file holds no classifier any architecture knows.
+// class-count dimension, in the first of the known architectures whose
+// classifier the file holds (fc.weight's first; last_linear.weight's in the
+// legacy layout). 1 when the file holds no classifier any architecture knows.
 func classes(file map[string][]int, known []Arch) int {
 	for _, a := range known {
-		one, two := a.Params(1), a.Params(2)
-		for i, p := range one {
-			for d := range p.Shape {
-				if p.Shape[d] == 1 && two[i].Shape[d] == 2 {
-					if s, ok := file[p.Name]; ok && len(s) == len(p.Shape) && s[d] > 0 {
-						return s[d]
-					}
-				}
+		t := templateOf(a)
+		for _, c := range t.class {
+			p := t.params[c[0]]
+			if s, ok := file[p.Name]; ok && len(s) == len(p.Shape) && s[c[1]] > 0 {
+				return s[c[1]]
 			}
 		}
 	}

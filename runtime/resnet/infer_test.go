@@ -35,16 +35,22 @@ func shapes(t *testing.T, arch string, classes int) []safetensors.Tensor {
 // dicts are identical (they differ only in layers without parameters) must
 // come back as an *AmbiguousError naming exactly the set of them.
 func TestInferEveryArch(t *testing.T) {
+	params := map[string][]Param{}
 	for _, name := range Archs() {
 		a, _ := LookupArch(name)
-		twins := []string{} // architectures with a's state dict, a included
+		params[name] = a.Params(1000)
+	}
+	for _, name := range Archs() {
+		twins := []string{} // architectures with name's state dict, name included
 		for _, other := range Archs() {
-			b, _ := LookupArch(other)
-			if slices.EqualFunc(a.Params(1000), b.Params(1000), func(p, q Param) bool {
+			if slices.EqualFunc(params[name], params[other], func(p, q Param) bool {
 				return p.Name == q.Name && slices.Equal(p.Shape, q.Shape)
 			}) {
 				twins = append(twins, other)
 			}
+		}
+		if len(twins) > 1 {
+			t.Logf("%s: the same state dict as %v", name, twins)
 		}
 		for _, classes := range []int{1000, 7, 11821} {
 			got, err := Infer(&safetensors.File{Tensors: sortTensors(shapes(t, name, classes))})
@@ -123,16 +129,16 @@ func TestInferNoMatch(t *testing.T) {
 		wants   []string
 	}{
 		{"block missing", "seresnet101", drop("layer3.22."), "seresnet101",
-			[]string{"nearest seresnet101 (", "layer3 has 22 blocks, seresnet101 has 23", "then seresnet50 (", "layer3 has 22 blocks, seresnet50 has 6"}},
+			[]string{"nearest seresnet101 (19 tensors differ: layer3 has 22 blocks, seresnet101 has 23)", "then resnet101 (143 tensors differ: layer3 has 22 blocks, resnet101 has 23; 128 SE tensors unexpected"}},
 		{"one SE missing", "seresnet50", drop("layer1.0.se."), "seresnet50",
 			[]string{"nearest seresnet50 (4 tensors differ: 4 SE tensors missing (layer1.0.se.fc1.weight [16 256 1 1], …))"}},
 		{"SE hidden size", "seresnet18", reshape("se.fc1.weight", func(s []int) []int { s[0] = s[1] / 16; return s }), "seresnet18",
 			[]string{"nearest seresnet18 (2 tensors differ: 2 SE tensors of another shape (layer1.0.se.fc1.weight is [4 64 1 1], seresnet18 has [8 64 1 1], …))"}},
 		{"grouped conv2", "seresnet50", reshape("conv2.weight", func(s []int) []int { s[1] /= 32; return s }), "seresnet50",
 			[]string{"16 conv2 tensors of another shape (layer1.0.conv2.weight is [64 2 3 3], seresnet50 has [64 64 3 3], …)"}},
-		{"legacy SE names", "seresnet34", rename(".se.", ".se_module."), "resnet34",
-			[]string{"nearest resnet34 (64 tensors differ: 64 SE tensors unexpected (layer1.0.se_module.fc1.bias [8], …))",
-				"then seresnet34 (128 tensors differ: 64 SE tensors missing (layer1.0.se.fc1.weight [8 64 1 1], …); 64 SE tensors unexpected"}},
+		{"renamed SE", "seresnet34", rename(".se.", ".attn."), "resnet34",
+			[]string{"nearest resnet34 (64 tensors differ: 64 attn tensors unexpected (layer1.0.attn.fc1.bias [8], …))",
+				"then seresnet34 (128 tensors differ: 64 SE tensors missing (layer1.0.se.fc1.weight [8 64 1 1], …); 64 attn tensors unexpected"}},
 		{"legacy classifier", "resnet18", rename("fc.", "last_linear."), "resnet18",
 			[]string{"nearest resnet18 (4 tensors differ: 2 fc tensors missing (fc.weight [", "2 last_linear tensors unexpected (last_linear.bias [1000], …))"}},
 		{"wrapper prefix", "resnet50", func(ts []safetensors.Tensor) []safetensors.Tensor {
@@ -163,5 +169,39 @@ func TestInferNoMatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDistance checks the counting distance Infer ranks by against the
+// differences it reports, for every architecture on edited files.
+func TestDistance(t *testing.T) {
+	files := []map[string][]int{}
+	for _, edit := range []func([]safetensors.Tensor) []safetensors.Tensor{
+		func(ts []safetensors.Tensor) []safetensors.Tensor { return ts },
+		func(ts []safetensors.Tensor) []safetensors.Tensor { return ts[5:] },
+		func(ts []safetensors.Tensor) []safetensors.Tensor {
+			ts[3].Shape = []int{1, 2, 3}
+			ts[len(ts)-2].Shape = []int{5, 512} // the classifier, 5 classes
+			return append(ts, safetensors.Tensor{Name: "extra", Shape: []int{1}})
+		},
+	} {
+		f := map[string][]int{}
+		for _, ts := range edit(shapes(t, "seresnet18", 10)) {
+			if !ignored(ts.Name) {
+				f[ts.Name] = ts.Shape
+			}
+		}
+		files = append(files, f)
+	}
+	for _, name := range Archs() {
+		a, _ := LookupArch(name)
+		for i, f := range files {
+			for _, n := range []int{1, 5, 10} {
+				got, _ := templateOf(a).distance(f, n)
+				if want := differ(f, a.Params(n)).distance(); got != want {
+					t.Errorf("%s, file %d, %d classes: distance %d, differ %d", name, i, n, got, want)
+				}
+			}
+		}
 	}
 }
