@@ -57,7 +57,7 @@ MODELS = [
     ('legacy_seresnet18.in1k', 'legacy_seresnet18.in1k', {}, None),
     ('legacy_senet154.in1k', 'legacy_senet154.in1k', {}, None),
     # Small heads the Go tests run with generated weights.
-    ('resnet18.labels', 'resnet18.a1_in1k', {'num_classes': 3},
+    ('resnet18.labels', 'resnet18.a1_in1k', {'num_classes': 3, 'pretrained_cfg_overlay': {'input_size': (3, 64, 64)}},
      {'label_names': LABELS, 'label_descriptions': DESCRIPTIONS}),
     ('seresnet18.squash', 'seresnet18', {'num_classes': 3,
      'pretrained_cfg_overlay': {'crop_mode': 'squash', 'crop_pct': 1.0, 'input_size': (3, 64, 64),

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/segen/segen/runtime/resnet"
@@ -15,14 +17,28 @@ import (
 
 const hubConfigs = "../../testdata/hub"
 
-// writeWeights writes RandomWeights(arch, classes, seed) to path.
-func writeWeights(t *testing.T, path, arch string, classes int, seed uint64) {
+var weightCache sync.Map // "arch/classes/seed" → []safetensors.Tensor
+
+// randomWeights is RandomWeights, generated once per test binary for each
+// (arch, classes, seed): under the race detector generating takes seconds.
+func randomWeights(t *testing.T, arch string, classes int, seed uint64) []safetensors.Tensor {
 	t.Helper()
+	key := fmt.Sprintf("%s/%d/%d", arch, classes, seed)
+	if ts, ok := weightCache.Load(key); ok {
+		return slices.Clone(ts.([]safetensors.Tensor))
+	}
 	ts, err := resnet.RandomWeights(arch, classes, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := safetensors.WriteFile(path, ts, nil); err != nil {
+	weightCache.Store(key, ts)
+	return slices.Clone(ts)
+}
+
+// writeWeights writes RandomWeights(arch, classes, seed) to path.
+func writeWeights(t *testing.T, path, arch string, classes int, seed uint64) {
+	t.Helper()
+	if err := safetensors.WriteFile(path, randomWeights(t, arch, classes, seed), nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -56,9 +72,20 @@ func writePNG(t *testing.T, path string, w, h int) {
 	}
 }
 
+// skipUnderRace skips t under the race detector, where generating and
+// loading each network's weights takes seconds: these tests run whole
+// networks for what the command does with them, which has no goroutines
+// of its own; TestRunModelErrors still runs the same paths there.
+func skipUnderRace(t *testing.T) {
+	if raceDetector() {
+		t.Skip("whole networks through the command: skipped under the race detector")
+	}
+}
+
 // TestRunInfersArch runs a weights file without -arch and checks PyTorch's
 // logits: the architecture came from the file's names and shapes.
 func TestRunInfersArch(t *testing.T) {
+	skipUnderRace(t)
 	fixture := filepath.Join(fixtures, "seresnet18_2x64x80.safetensors")
 	weights := filepath.Join(t.TempDir(), "w.safetensors")
 	writeWeights(t, weights, "seresnet18", 10, 118) // the fixture's weights
@@ -75,8 +102,10 @@ func TestRunInfersArch(t *testing.T) {
 
 // TestRunModel runs a model folder and checks that its config.json is
 // applied: the same logits as the flags that spell its recipe out, the
-// label descriptions printed, and flags given winning over the file.
+// label descriptions printed, and flags given winning over the file; then
+// the same folder found in a Hugging Face cache as timm/NAME.
 func TestRunModel(t *testing.T) {
+	skipUnderRace(t)
 	dir := t.TempDir()
 	model := modelFolder(t, filepath.Join(dir, "resnet18.labels"), "resnet18.labels", "resnet18", 3, 5)
 	img := filepath.Join(dir, "pic.png")
@@ -92,18 +121,36 @@ func TestRunModel(t *testing.T) {
 		return v
 	}
 	weights := filepath.Join(model, "model.safetensors")
-	// config.json: resnet18, 3 classes, 224, bicubic, crop_pct 0.95.
-	if got, want := logits("-model", model), logits("-weights", weights, "-arch", "resnet18", "-interp", "bicubic", "-crop-pct", "0.95"); !slices.Equal(got, want) {
+	// config.json: resnet18, 3 classes, 64, bicubic, crop_pct 0.95.
+	got := logits("-model", model)
+	if want := logits("-weights", weights, "-arch", "resnet18", "-size", "64", "-interp", "bicubic", "-crop-pct", "0.95"); !slices.Equal(got, want) {
 		t.Errorf("-model %v, the recipe spelt out %v", got, want)
 	}
-	if got, want := logits("-model", model), logits("-weights", weights); slices.Equal(got, want) {
-		t.Error("config.json's recipe changed nothing: the test does not tell")
+	if plain := logits("-weights", weights, "-size", "64"); slices.Equal(got, plain) {
+		t.Error("config.json's interpolation and crop changed nothing: the test does not tell")
 	}
-	if got, want := logits("-model", model, "-size", "96", "-crop-pct", "1", "-interp", "bilinear"), logits("-weights", weights, "-size", "96", "-crop-pct", "1"); !slices.Equal(got, want) {
+	if got, want := logits("-model", model, "-size", "48", "-crop-pct", "1", "-interp", "bilinear"), logits("-weights", weights, "-size", "48", "-crop-pct", "1"); !slices.Equal(got, want) {
 		t.Errorf("flags over config.json %v, the flags alone %v", got, want)
 	}
+	// -labels wins over config.json's names.
+	labels := filepath.Join(dir, "labels.txt")
+	os.WriteFile(labels, []byte("x\ny\nz\n"), 0o644)
+	if _, stdout, _ := runCmd("run", "-model", model, "-size", "32", "-labels", labels, img); strings.Contains(stdout, "tench") || !strings.Contains(stdout, "  y\n") {
+		t.Errorf("-labels did not replace config.json's names:\n%s", stdout)
+	}
 
-	code, stdout, stderr := runCmd("run", "-v", "-model", model, img)
+	// The same folder in a Hugging Face cache, as timm/NAME.
+	cache := filepath.Join(dir, "cache")
+	repo := filepath.Join(cache, "models--timm--resnet18.labels")
+	snap := filepath.Join(repo, "snapshots", "abc123")
+	os.MkdirAll(filepath.Dir(snap), 0o755)
+	if err := os.Rename(model, snap); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(repo, "refs"), 0o755)
+	os.WriteFile(filepath.Join(repo, "refs", "main"), []byte("abc123"), 0o644)
+	t.Setenv("HF_HUB_CACHE", cache)
+	code, stdout, stderr := runCmd("run", "-v", "-model", "timm/resnet18.labels", img)
 	if code != 0 {
 		t.Fatal(stderr)
 	}
@@ -112,36 +159,19 @@ func TestRunModel(t *testing.T) {
 			t.Errorf("stdout does not name %q:\n%s", want, stdout)
 		}
 	}
-	for _, want := range []string{"model " + model + ": resnet18, 3 classes; input 224, bicubic, crop 0.95 (center)", "architecture resnet18 (" + filepath.Join(model, "config.json") + ")"} {
+	for _, want := range []string{
+		"model timm/resnet18.labels at " + snap + ": resnet18, 3 classes; input 64, bicubic, crop 0.95 (center)",
+		"architecture resnet18 (" + filepath.Join(snap, "config.json") + ")",
+	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("-v does not say %q:\n%s", want, stderr)
 		}
-	}
-	// -labels wins over config.json's names.
-	labels := filepath.Join(dir, "labels.txt")
-	os.WriteFile(labels, []byte("x\ny\nz\n"), 0o644)
-	if _, stdout, _ := runCmd("run", "-model", model, "-labels", labels, img); strings.Contains(stdout, "tench") || !strings.Contains(stdout, "  y\n") {
-		t.Errorf("-labels did not replace config.json's names:\n%s", stdout)
-	}
-
-	// The same folder in a Hugging Face cache, as timm/NAME.
-	cache := filepath.Join(dir, "cache")
-	snap := filepath.Join(cache, "models--timm--resnet18.labels", "snapshots", "abc123")
-	os.MkdirAll(filepath.Dir(snap), 0o755)
-	if err := os.Rename(model, snap); err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(cache, "models--timm--resnet18.labels", "refs"), 0o755)
-	os.WriteFile(filepath.Join(cache, "models--timm--resnet18.labels", "refs", "main"), []byte("abc123"), 0o644)
-	t.Setenv("HF_HUB_CACHE", cache)
-	code, stdout, stderr = runCmd("run", "-v", "-model", "timm/resnet18.labels", img)
-	if code != 0 || !strings.Contains(stdout, "tench") || !strings.Contains(stderr, "model timm/resnet18.labels at "+snap) {
-		t.Errorf("from the cache: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
 
 // TestRunModelCropModes runs the configs with timm's other crop modes.
 func TestRunModelCropModes(t *testing.T) {
+	skipUnderRace(t)
 	dir := t.TempDir()
 	img := filepath.Join(dir, "pic.png")
 	writePNG(t, img, 40, 70)
@@ -161,13 +191,15 @@ func TestRunModelErrors(t *testing.T) {
 	dir := t.TempDir()
 	img := filepath.Join(dir, "pic.png")
 	writePNG(t, img, 20, 20)
-	wrongArch := modelFolder(t, filepath.Join(dir, "a"), "seresnet50.a1_in1k", "resnet18", 1000, 1)
-	wrongClasses := modelFolder(t, filepath.Join(dir, "b"), "resnet18.labels", "resnet18", 5, 1)
-	unknown := modelFolder(t, filepath.Join(dir, "c"), "resnet18.labels", "resnet18", 3, 1)
+	// The weights of TestRunModel's folder throughout, under other configs.
+	wrongArch := modelFolder(t, filepath.Join(dir, "a"), "seresnet50.a1_in1k", "resnet18", 3, 5)
+	wrongClasses := modelFolder(t, filepath.Join(dir, "b"), "resnet18.labels", "resnet18", 3, 5)
+	cfg, _ := os.ReadFile(filepath.Join(wrongClasses, "config.json"))
+	os.WriteFile(filepath.Join(wrongClasses, "config.json"), []byte(strings.Replace(string(cfg), `"num_classes": 3`, `"num_classes": 4`, 1)), 0o644)
+	unknown := modelFolder(t, filepath.Join(dir, "c"), "resnet18.labels", "resnet18", 3, 5)
 	os.WriteFile(filepath.Join(unknown, "config.json"), []byte(`{"architecture": "convnext_tiny", "pretrained_cfg": {}}`), 0o644)
 	noMatch := filepath.Join(dir, "nomatch.safetensors")
-	ts, _ := resnet.RandomWeights("seresnet34", 3, 1)
-	ts = slices.DeleteFunc(ts, func(t safetensors.Tensor) bool { return strings.HasPrefix(t.Name, "layer3.5.") })
+	ts := slices.DeleteFunc(randomWeights(t, "resnet18", 3, 5), func(t safetensors.Tensor) bool { return strings.HasPrefix(t.Name, "layer2.1.") })
 	safetensors.WriteFile(noMatch, ts, nil)
 	t.Setenv("HF_HUB_CACHE", filepath.Join(dir, "cache"))
 	cases := []struct {
@@ -176,9 +208,9 @@ func TestRunModelErrors(t *testing.T) {
 	}{
 		{[]string{"-model", wrongArch, img}, "resnet: weights for seresnet50: key"},
 		{[]string{"-model", wrongArch, img}, "the file's keys are those of resnet18"},
-		{[]string{"-model", wrongClasses, img}, "config.json says 3 classes, but " + filepath.Join(wrongClasses, "model.safetensors") + " has a classifier of 5"},
+		{[]string{"-model", wrongClasses, img}, "config.json says 4 classes, but " + filepath.Join(wrongClasses, "model.safetensors") + " has a classifier of 3"},
 		{[]string{"-model", unknown, img}, `config.json: resnet: unknown architecture "convnext_tiny"`},
-		{[]string{"-weights", noMatch, img}, "nomatch.safetensors: resnet: no architecture matches the weights: nearest seresnet34 (14 tensors differ: layer3 has 5 blocks, seresnet34 has 6)"},
+		{[]string{"-weights", noMatch, img}, "nomatch.safetensors: resnet: no architecture matches the weights: nearest resnet18 (10 tensors differ: layer2 has 1 block, resnet18 has 2)"},
 		{[]string{"-model", "timm/seresnet50.a1_in1k", img}, "timm/seresnet50.a1_in1k is not in the Hugging Face cache: no " +
 			filepath.Join(dir, "cache", "models--timm--seresnet50.a1_in1k") + " (the cache is " + filepath.Join(dir, "cache") +
 			", from HF_HUB_CACHE); download it with: huggingface-cli download timm/seresnet50.a1_in1k"},

@@ -30,7 +30,7 @@ func TestReadConfig(t *testing.T) {
 		{"legacy_seresnet18.in1k", "legacy_seresnet18", "in1k", 1000, 224, "bicubic", 0.875, "center", 0.485},
 		{"legacy_senet154.in1k", "legacy_senet154", "in1k", 1000, 224, "bilinear", 0.875, "center", 0.485},
 		// The top level's num_classes wins over pretrained_cfg's (1000 here).
-		{"resnet18.labels", "resnet18", "a1_in1k", 3, 224, "bicubic", 0.95, "center", 0.485},
+		{"resnet18.labels", "resnet18", "a1_in1k", 3, 64, "bicubic", 0.95, "center", 0.485},
 		{"seresnet18.squash", "seresnet18", "untrained", 3, 64, "bilinear", 1.0, "squash", 0.5},
 		{"resnet18.border", "resnet18", "a1_in1k", 3, 32, "bicubic", 0.9, "border", 0.485},
 	}

@@ -330,7 +330,11 @@ func (d difference) summary(arch string, file map[string][]int, want []Param) []
 	slices.Sort(stageNames)
 	for _, s := range stageNames {
 		if haveN[s] != needN[s] {
-			lines = append(lines, fmt.Sprintf("%s has %d blocks, %s has %d", s, haveN[s], arch, needN[s]))
+			noun := "blocks"
+			if haveN[s] == 1 {
+				noun = "block"
+			}
+			lines = append(lines, fmt.Sprintf("%s has %d %s, %s has %d", s, haveN[s], noun, arch, needN[s]))
 		}
 	}
 	oneSided := func(name string) bool {
