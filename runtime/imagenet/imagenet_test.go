@@ -263,3 +263,24 @@ func TestParseCropMode(t *testing.T) {
 		t.Error("crop mode 7 accepted")
 	}
 }
+
+// TestCropModesExtremeShapes runs every crop mode on images far from
+// square, where border pads almost everything and its shorter side rounds
+// to under a pixel.
+func TestCropModesExtremeShapes(t *testing.T) {
+	for _, wh := range [][2]int{{1, 1}, {1, 900}, {900, 1}, {3, 2}} {
+		for _, mode := range []CropMode{Center, Squash, Border} {
+			c := Default()
+			c.Size, c.CropPct, c.Crop = 16, 1, mode
+			dst := make([]float32, 3*16*16)
+			if err := Preprocess(dst, synthetic(wh[0], wh[1]), c); err != nil {
+				t.Fatalf("%v %v: %v", wh, mode, err)
+			}
+			for i, v := range dst {
+				if math.IsNaN(float64(v)) || math.Abs(float64(v)) > 3 {
+					t.Fatalf("%v %v: [%d] = %v", wh, mode, i, v)
+				}
+			}
+		}
+	}
+}
