@@ -87,13 +87,22 @@ func SqueezeSample(s Shape, z, x []float32) {
 			}
 			z[c] = sum / float32(plane)
 		}
-	case s.Layout == NCHW:
+	case s.Layout == NCHW && s.Squeeze == Max:
 		for c := range z {
 			m := float32(math.Inf(-1))
 			for _, v := range x[c*plane : (c+1)*plane] {
 				m = max(m, v)
 			}
 			z[c] = m
+		}
+	case s.Layout == NCHW:
+		for c := range z {
+			var sum, squares float32
+			for _, v := range x[c*plane : (c+1)*plane] {
+				sum += v
+				squares += v * v
+			}
+			z[c] = ProbabilityWeighted(sum, squares)
 		}
 	case s.Squeeze == Avg:
 		clear(z)
@@ -105,7 +114,7 @@ func SqueezeSample(s Shape, z, x []float32) {
 		for c := range z {
 			z[c] /= float32(plane)
 		}
-	default:
+	case s.Squeeze == Max:
 		for c := range z {
 			z[c] = float32(math.Inf(-1))
 		}
@@ -114,7 +123,35 @@ func SqueezeSample(s Shape, z, x []float32) {
 				z[c] = max(z[c], v)
 			}
 		}
+	default:
+		// Each channel is a column with a stride of C: walking it keeps the
+		// two sums in registers and needs no scratch.
+		for c := range z {
+			var sum, squares float32
+			for p := range plane {
+				v := x[p*s.C+c]
+				sum += v
+				squares += v * v
+			}
+			z[c] = ProbabilityWeighted(sum, squares)
+		}
 	}
+}
+
+// ProbabilityWeighted returns the stochastic squeeze of values whose sum is
+// sum and whose sum of squares is squares: their average weighted by the
+// probabilities x/Σx, Σx²/Σx, or 0 where Σx ≤ 0. That is the test phase of
+// Zeiler and Fergus' stochastic pooling, exactly as Caffe computes it for
+// every input without NaN. With IEEE arithmetic the special values follow:
+// a NaN in the plane makes both sums NaN, which is not ≤ 0, so z is NaN, as
+// the average and the maximum propagate it (Caffe's test, sum > 0, would
+// return 0); +Inf gives Inf/Inf = NaN; −Inf (without +Inf or NaN) makes
+// Σx = −Inf ≤ 0, so z is 0. Where Σx ≤ 0 the result is +0.
+func ProbabilityWeighted(sum, squares float32) float32 {
+	if sum <= 0 {
+		return 0
+	}
+	return squares / sum
 }
 
 // ExciteSample computes the gate of one sample: sc = sigmoid(W2·relu(W1·z +

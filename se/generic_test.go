@@ -225,6 +225,7 @@ func TestValidate(t *testing.T) {
 	for _, s := range []Shape{
 		ok,
 		with(func(s *Shape) { s.Layout, s.Squeeze, s.Bias = NHWC, Max, true }),
+		with(func(s *Shape) { s.Squeeze = Stochastic }),
 		with(func(s *Shape) { s.C, s.Hidden = 1, 1 }),
 		with(func(s *Shape) { s.C, s.Hidden = MaxChannels, MaxChannels }),
 		with(func(s *Shape) { s.H, s.W = 1, 1 }),
@@ -241,7 +242,7 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{with(func(s *Shape) { s.Layout = 2 }), "layout Layout(2) is not nchw or nhwc"},
-		{with(func(s *Shape) { s.Squeeze = 2 }), "squeeze Pool(2) is not avg or max"},
+		{with(func(s *Shape) { s.Squeeze = 3 }), "squeeze Pool(3) is not avg, max or stochastic"},
 		{with(func(s *Shape) { s.C = 0 }), "channels must be between 1 and 16384, got 0"},
 		{with(func(s *Shape) { s.C = -8 }), "channels must be between 1 and 16384, got -8"},
 		{with(func(s *Shape) { s.C = MaxChannels + 1 }), "got 16385"},

@@ -19,7 +19,8 @@ type Kernel interface {
 	// specialised kernels, "generic-simd" and "generic" for the fallbacks.
 	Impl() string
 
-	// Squeeze sets z[n][c] to the average (or maximum) of channel c of sample n.
+	// Squeeze sets z[n][c] to the pool (average, maximum or stochastic) of
+	// channel c of sample n.
 	// len(z) = n×C, len(x) = n×C×H×W.
 	Squeeze(z, x []float32)
 	// Excite sets s = sigmoid(W2·relu(W1·z + b1) + b2) for each sample.

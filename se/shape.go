@@ -36,6 +36,10 @@ const (
 	Avg Pool = iota
 	// Max is global max pooling, the paper's ablation variant; NaN propagates.
 	Max
+	// Stochastic is the test-phase stochastic pooling of Zeiler and Fergus
+	// (2013) over the whole plane: each value weighted by its probability
+	// x/Σx, so z = Σx²/Σx, and 0 where Σx ≤ 0 (see ProbabilityWeighted).
+	Stochastic
 )
 
 func (p Pool) String() string {
@@ -44,6 +48,8 @@ func (p Pool) String() string {
 		return "avg"
 	case Max:
 		return "max"
+	case Stochastic:
+		return "stochastic"
 	}
 	return fmt.Sprintf("Pool(%d)", uint8(p))
 }
@@ -85,8 +91,8 @@ func (s Shape) Validate() error {
 	switch {
 	case s.Layout != NCHW && s.Layout != NHWC:
 		return fmt.Errorf("se: layout %v is not nchw or nhwc", s.Layout)
-	case s.Squeeze != Avg && s.Squeeze != Max:
-		return fmt.Errorf("se: squeeze %v is not avg or max", s.Squeeze)
+	case s.Squeeze != Avg && s.Squeeze != Max && s.Squeeze != Stochastic:
+		return fmt.Errorf("se: squeeze %v is not avg, max or stochastic", s.Squeeze)
 	case s.C < 1 || s.C > MaxChannels:
 		return fmt.Errorf("se: channels must be between 1 and %d, got %d", MaxChannels, s.C)
 	case s.H < 1 || s.H > MaxSide:

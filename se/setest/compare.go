@@ -21,18 +21,46 @@ func (c *checker) compare(op Op, got, want []float32, atol float64) string {
 	if count == 0 {
 		return ""
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d values differ", count, len(got))
-	if atol < 0 {
-		b.WriteString(" (must be exact)")
-	} else {
-		fmt.Fprintf(&b, " (tolerance %.3g + %g·|want|)", atol, rtol)
+	rule := " (must be exact)"
+	if atol >= 0 {
+		rule = fmt.Sprintf(" (tolerance %.3g + %g·|want|)", atol, rtol)
 	}
+	return c.describe(op, got, want, bad, count, rule, nil)
+}
+
+// compareSpans is compare for a stochastic Squeeze: got[i] must be in
+// spans[i] (see stochastic.go).
+func (c *checker) compareSpans(got, want []float32, spans []span) string {
+	var bad []int
+	count := 0
+	for i, g := range got {
+		if !spans[i].admits(g, want[i]) {
+			if count < 3 {
+				bad = append(bad, i)
+			}
+			count++
+		}
+	}
+	if count == 0 {
+		return ""
+	}
+	return c.describe(Squeeze, got, want, bad, count, " (bounds from the condition of each channel's Σx)", spans)
+}
+
+// describe reports count mismatches of op under rule, naming the first ones
+// (bad) with the value got, the reference's want and, for a stochastic
+// Squeeze, the span allowed.
+func (c *checker) describe(op Op, got, want []float32, bad []int, count int, rule string, spans []span) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d values differ%s", count, len(got), rule)
 	for i, j := range bad {
 		if i > 0 {
 			b.WriteString(";")
 		}
 		fmt.Fprintf(&b, " [%d] (%s) = %v, want %v", j, c.coords(op, j), got[j], want[j])
+		if spans != nil {
+			b.WriteString(spans[j].String())
+		}
 		if math.IsNaN(float64(want[j])) && math.IsInf(float64(got[j]), 0) && (op == Forward || op == ForwardAddReLU) {
 			b.WriteString(" (Inf × gate 0: is sigmoid(−Inf) exactly 0?)")
 		}

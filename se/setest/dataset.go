@@ -19,6 +19,7 @@ type dataset struct {
 	p       *se.Params
 	want    map[Op][]float32 // se.Generic's output of each op
 	atol    map[Op]float64   // absolute tolerance of each op; exact if negative
+	spans   []span           // for a stochastic Squeeze, what each output may be, instead of atol
 }
 
 // cache keeps the datasets of the last shape checked: a generated package
@@ -71,9 +72,16 @@ func newDataset(s se.Shape, n int, special bool) *dataset {
 	// have: the squeezed z, and with it the gates, then spread over a range
 	// instead of all sitting near 0 and ½, so a kernel that mixes up
 	// channels or samples is off by far more than the tolerance.
-	addMeans(s, d.x, RandomData(n*C, 6))
+	means := RandomData(n*C, 6)
+	if s.Squeeze == se.Stochastic {
+		stochasticMeans(means)
+	}
+	addMeans(s, d.x, means)
 	if special {
 		d.poke(s)
+	}
+	if s.Squeeze == se.Stochastic {
+		d.spans = stochasticSpans(s, d.x, n)
 	}
 
 	g := se.Generic(s)

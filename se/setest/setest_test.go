@@ -14,7 +14,7 @@ import (
 
 // awkward returns shapes that stress the edges of vector loops: C and H×W
 // of 1, 7, 8, 9, 15, 17, 49 (below, at and around 8- and 16-lane
-// multiples), hidden from 1 to C, in both layouts, with both pools, with and
+// multiples), hidden from 1 to C, in both layouts, with every pool, with and
 // without biases; plus one shape of each larger tier of Check's plan.
 func awkward() []se.Shape {
 	dims := []struct{ c, h, w, hidden int }{
@@ -25,9 +25,9 @@ func awkward() []se.Shape {
 	}
 	var shapes []se.Shape
 	for _, d := range dims {
-		for v := range 8 { // every layout × pool × bias
+		for v := range 12 { // every layout × pool × bias
 			shapes = append(shapes, se.Shape{
-				Layout: se.Layout(v & 1), Squeeze: se.Pool(v >> 1 & 1), Bias: v&4 != 0,
+				Layout: se.Layout(v % 2), Squeeze: se.Pool(v / 2 % 3), Bias: v >= 6,
 				C: d.c, H: d.h, W: d.w, Hidden: d.hidden,
 			})
 		}
@@ -35,6 +35,7 @@ func awkward() []se.Shape {
 	return append(shapes,
 		se.Shape{Layout: se.NHWC, C: 72, H: 25, W: 25, Hidden: 8, Squeeze: se.Avg, Bias: true},   // 45000 floats: medium tier
 		se.Shape{Layout: se.NCHW, C: 40, H: 81, W: 81, Hidden: 16, Squeeze: se.Max, Bias: false}, // 262440 floats: large tier
+		se.Shape{Layout: se.NHWC, C: 40, H: 81, W: 81, Hidden: 16, Squeeze: se.Stochastic, Bias: true},
 	)
 }
 
@@ -130,6 +131,16 @@ func at(v []float32, i int) *float32 {
 func TestCheckCatches(t *testing.T) {
 	avg := se.Shape{Layout: se.NCHW, C: 9, H: 3, W: 5, Hidden: 3, Squeeze: se.Avg, Bias: true}
 	maxNHWC := se.Shape{Layout: se.NHWC, C: 9, H: 3, W: 5, Hidden: 3, Squeeze: se.Max, Bias: false}
+	sto := se.Shape{Layout: se.NCHW, C: 9, H: 7, W: 5, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
+	// zeroNaN is Caffe's rule, sum > 0 ? Σx²/Σx : 0, which turns NaN into 0.
+	zeroNaN := func(z, x []float32) {
+		se.Generic(sto).Squeeze(z, x)
+		for i, v := range z {
+			if v != v {
+				z[i] = 0
+			}
+		}
+	}
 	for _, c := range []struct {
 		name  string
 		shape se.Shape
@@ -151,6 +162,40 @@ func TestCheckCatches(t *testing.T) {
 				forwardAddReLU: func(dst, x, res []float32, p *se.Params) { g.ForwardAddReLU(dst, x, res, p); nudge(dst) },
 			}
 		}, nil},
+		{"stochastic Squeeze within its bounds", sto, func(g se.Kernel) mutant {
+			return mutant{Kernel: g, squeeze: func(z, x []float32) {
+				g.Squeeze(z, x)
+				for i := range z {
+					z[i] *= 1 + 3e-5
+				}
+			}}
+		}, nil},
+		{"stochastic Squeeze as an average", sto, func(g se.Kernel) mutant {
+			wrong := sto
+			wrong.Squeeze = se.Avg
+			return mutant{Kernel: g, squeeze: se.Generic(wrong).Squeeze}
+		}, []string{"Squeeze", "bounds from the condition", "(in ["}},
+		{"stochastic Squeeze off by 1e-3", sto, func(g se.Kernel) mutant {
+			return mutant{Kernel: g, squeeze: func(z, x []float32) {
+				g.Squeeze(z, x)
+				for i := range z {
+					z[i] *= 1 + 1e-3
+				}
+			}}
+		}, []string{"Squeeze", "values differ", "(in ["}},
+		{"stochastic Squeeze not 0 where Σx < 0", sto, func(g se.Kernel) mutant {
+			return mutant{Kernel: g, squeeze: func(z, x []float32) {
+				g.Squeeze(z, x)
+				for i := range z {
+					if z[i] == 0 {
+						z[i] = math.SmallestNonzeroFloat32
+					}
+				}
+			}}
+		}, []string{"Squeeze", "(0 exactly)"}},
+		{"stochastic Squeeze with Caffe's NaN → 0", sto, func(g se.Kernel) mutant {
+			return mutant{Kernel: g, squeeze: zeroNaN}
+		}, []string{"Squeeze", "NaN/Inf inputs", "= 0, want NaN exactly"}},
 		{"Scale off by 1e-3 in one value", avg, func(g se.Kernel) mutant {
 			return mutant{Kernel: g, scale: func(dst, x, s []float32) {
 				g.Scale(dst, x, s)
