@@ -99,14 +99,12 @@ func (e *emitter) floatOf(n reg.GPVirtual) reg.VecVirtual {
 }
 
 // SqueezeAny emits name(z, x []float32, plane int): the squeeze of one
-// sample of len(z) channels × plane positions.
-func (f *File) SqueezeAny(name string, isa ISA, layout se.Layout, max bool) {
-	pool := "average"
-	if max {
-		pool = "maximum"
-	}
+// sample of len(z) channels × plane positions with the pool.
+func (f *File) SqueezeAny(name string, isa ISA, layout se.Layout, pool se.Pool) {
+	what := map[se.Pool]string{se.Avg: "average", se.Max: "maximum", se.Stochastic: "stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0)"}[pool]
 	e := f.function(name, "func(z, x []float32, plane int)", isa,
-		fmt.Sprintf("%s sets z[c] to the %s of channel c of x, a %s sample of len(z) channels × plane positions.", name, pool, layout))
+		fmt.Sprintf("%s sets z[c] to the %s of channel c of x, a %s sample of len(z) channels × plane positions.", name, what, layout))
+	max, sto := pool == se.Max, pool == se.Stochastic
 	z, x := e.GP64(), e.GP64()
 	e.Load(e.Param("z").Base(), z)
 	e.Load(e.Param("x").Base(), x)
@@ -121,21 +119,36 @@ func (f *File) SqueezeAny(name string, isa ISA, layout se.Layout, max bool) {
 	if layout == se.NCHW {
 		t := e.runtimeTail(plane)
 		var div reg.VecVirtual
-		if !max {
+		if pool == se.Avg {
 			div = e.floatOf(plane)
 		}
 		e.loop(channels, func() {
 			acc := e.identity(max)
+			var sq reg.VecVirtual
+			if sto {
+				sq = e.zero()
+			}
 			n := e.vectorsOf(plane)
 			e.loop(n, func() {
-				e.accumulate(max, acc, mem(x, 0))
+				if sto {
+					e.accumulateSquares(acc, sq, mem(x, 0))
+				} else {
+					e.accumulate(max, acc, mem(x, 0))
+				}
 				e.advance(x, 4*L)
 			})
 			v := e.vec()
 			e.loadTail(mem(x, 0), t, v, fill)
-			e.combine(max, acc, v)
-			r := e.reduce1(max, acc)
-			if !max {
+			var r reg.VecVirtual
+			if sto {
+				e.combineSquares(acc, sq, v)
+				r = e.reduce1(false, sq)
+				e.probabilityWeighted(e.reduce1(false, acc), r)
+			} else {
+				e.combine(max, acc, v)
+				r = e.reduce1(max, acc)
+			}
+			if pool == se.Avg {
 				e.VDIVSS(div, r, r)
 			}
 			e.VMOVSS(r, mem(z, 0))
@@ -153,26 +166,39 @@ func (f *File) SqueezeAny(name string, isa ISA, layout se.Layout, max bool) {
 	t := e.runtimeTail(channels)
 	rowBytes := e.bytesOf(channels)
 	var div reg.VecVirtual
-	if !max {
+	if pool == se.Avg {
 		div = e.vec()
 		e.VBROADCASTSS(e.floatOf(plane), div)
 	}
 	column := func(partial bool) {
 		acc := e.identity(max)
+		var sq reg.VecVirtual
+		if sto {
+			sq = e.zero()
+		}
 		p := e.copyPointer(x)
 		rows := e.copyPointer(plane)
 		e.loop(rows, func() {
-			if partial {
+			switch {
+			case sto:
+				v := e.vec()
+				e.loadTail(mem(p, 0), tailIf(partial, t), v, nil)
+				e.combineSquares(acc, sq, v)
+			case partial:
 				v := e.vec()
 				e.loadTail(mem(p, 0), t, v, fill)
 				e.combine(max, acc, v)
-			} else {
+			default:
 				e.accumulate(max, acc, mem(p, 0))
 			}
 			e.ADDQ(rowBytes, p)
 		})
-		if !max {
+		switch pool {
+		case se.Avg:
 			e.VDIVPS(div, acc, acc)
+		case se.Stochastic:
+			e.probabilityWeighted(acc, sq)
+			acc = sq
 		}
 		if partial {
 			e.storeTail(acc, t, mem(z, 0))
@@ -188,6 +214,14 @@ func (f *File) SqueezeAny(name string, isa ISA, layout se.Layout, max bool) {
 	})
 	column(true)
 	e.ret()
+}
+
+// tailIf returns t for a partial vector and nil (a whole one) otherwise.
+func tailIf(partial bool, t *tail) *tail {
+	if partial {
+		return t
+	}
+	return nil
 }
 
 // ScaleAny emits name(dst, x, s []float32, plane int) or, with addReLU,

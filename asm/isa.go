@@ -147,13 +147,16 @@ func (e *emitter) loadTail(m operand.Mem, t *tail, v reg.VecVirtual, fill reg.Ve
 }
 
 // storeTail stores the first t.n lanes of v to m and nothing else. A nil t
-// stores a whole vector.
+// stores a whole vector. v may be narrower than the ISA's vectors (t.n
+// then fits in it).
 func (e *emitter) storeTail(v reg.VecVirtual, t *tail, m operand.Mem) {
 	switch {
 	case t == nil:
 		e.store(v, m)
 	case e.isa.opmask:
 		e.VMOVUPS(v, t.k, m)
+	case v.Size() == 16:
+		e.VMASKMOVPS(v, t.mask.AsX(), m)
 	default:
 		e.VMASKMOVPS(v, t.mask, m)
 	}

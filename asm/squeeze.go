@@ -11,19 +11,21 @@ import (
 )
 
 // Squeeze describes the squeeze of one sample of a fixed shape: z[c] is the
-// average (or NaN-propagating maximum) of channel c's Plane values.
+// average, the NaN-propagating maximum or the stochastic pool (Σx²/Σx, or 0
+// where Σx ≤ 0) of channel c's Plane values.
 type Squeeze struct {
 	Layout   se.Layout
 	C, Plane int
-	Max      bool
+	Pool     se.Pool
 }
+
+// max reports whether the pool is a maximum; the average and the stochastic
+// pool are sums.
+func (k Squeeze) max() bool { return k.Pool == se.Max }
 
 // Squeeze emits name(z *[C]float32, x *[C×Plane]float32).
 func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
-	pool := "average"
-	if k.Max {
-		pool = "maximum"
-	}
+	pool := map[se.Pool]string{se.Avg: "average", se.Max: "maximum", se.Stochastic: "stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0)"}[k.Pool]
 	e := f.function(name,
 		fmt.Sprintf("func(z *[%d]float32, x *[%d]float32)", k.C, k.C*k.Plane), isa,
 		fmt.Sprintf("%s sets z[c] to the %s of channel c of x, a %s sample of %d channels × %d positions.",
@@ -37,7 +39,7 @@ func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
 		e.isa = AVX2
 	}
 	switch L := e.isa.Lanes; {
-	case k.Layout == se.NCHW && !k.Max && e.isa.opmask && k.Plane/L >= smallPlaneMin && k.Plane/L <= smallPlaneMax:
+	case k.Layout == se.NCHW && k.Pool == se.Avg && e.isa.opmask && k.Plane/L >= smallPlaneMin && k.Plane/L <= smallPlaneMax:
 		e.squeezeFlat(z, x, k)
 	case k.Layout == se.NCHW && k.Plane/L >= smallPlaneMin && k.Plane/L <= smallPlaneMax:
 		e.squeezeSmallPlanes(z, x, k)
@@ -63,15 +65,75 @@ func (e *emitter) identity(max bool) reg.VecVirtual {
 
 // poolConstants returns the registers a squeeze needs besides its
 // accumulators: for a max with a tail, −Inf to fill the lanes past it (nil
-// otherwise); for an average, the divisor Plane in every lane (nil for max).
+// otherwise: sums fill with zeros); for an average, the divisor Plane in
+// every lane (nil for the others).
 func (e *emitter) poolConstants(k Squeeze, t *tail) (fill, div reg.VecVirtual) {
-	if k.Max && t != nil {
+	if k.max() && t != nil {
 		fill = e.broadcast(float32(math.Inf(-1)))
 	}
-	if !k.Max {
+	if k.Pool == se.Avg {
 		div = e.broadcast(float32(k.Plane))
 	}
 	return fill, div
+}
+
+// squares is the second accumulator of a stochastic squeeze: beside the sum
+// Σx it keeps Σx², in the same pass over x.
+
+// startSquares loads the vector at m into sum and sets sq to its square.
+func (e *emitter) startSquares(sum, sq reg.VecVirtual, m operand.Mem) {
+	e.load(m, sum)
+	e.VMULPS(sum, sum, sq)
+}
+
+// accumulateSquares adds the vector at m to sum and its square to sq.
+func (e *emitter) accumulateSquares(sum, sq reg.VecVirtual, m operand.Mem) {
+	v := e.vecLike(sum)
+	e.load(m, v)
+	e.combineSquares(sum, sq, v)
+}
+
+// combineSquares adds v to sum and v² to sq (one FMA).
+func (e *emitter) combineSquares(sum, sq, v reg.Register) {
+	e.VADDPS(v, sum, sum)
+	e.VFMADD231PS(v, v, sq)
+}
+
+// cmpNLEUQ is VCMPPS's predicate "not less than or equal, unordered true":
+// true where a > b or either is NaN.
+const cmpNLEUQ = 0x16
+
+// probabilityWeighted sets sq to the stochastic pool of the lanes whose
+// sums are sum = Σx and sq = Σx²: Σx²/Σx where !(Σx ≤ 0) and +0 elsewhere,
+// so NaN stays NaN and −Inf gives 0, as se.ProbabilityWeighted. One compare
+// makes the mask; the quotient of a lane with Σx ≤ 0 (0/0 included) is
+// computed and discarded. sum and sq may be of any width.
+func (e *emitter) probabilityWeighted(sum, sq reg.Register) {
+	zero := e.vecLike(sum)
+	e.VXORPS(zero, zero, zero)
+	if e.isa.opmask {
+		k := e.K()
+		e.VCMPPS(operand.U8(cmpNLEUQ), zero, sum, k)
+		e.VDIVPS_Z(sum, sq, k, sq)
+		return
+	}
+	mask := e.vecLike(sum)
+	e.VCMPPS(operand.U8(cmpNLEUQ), zero, sum, mask)
+	e.VDIVPS(sum, sq, sq)
+	e.VANDPS(mask, sq, sq)
+}
+
+// halves splits v into its low and high halves (YMM of a ZMM, XMM of a
+// YMM); the low half is v itself, narrower.
+func (e *emitter) halves(v reg.VecVirtual) (lo reg.Register, hi reg.VecVirtual) {
+	if e.isa.Lanes == 16 {
+		hi = e.YMM()
+		e.VEXTRACTF64X4(operand.U8(1), v, hi)
+		return v.AsY(), hi
+	}
+	hi = e.XMM()
+	e.VEXTRACTF128(operand.U8(1), v, hi)
+	return v.AsX(), hi
 }
 
 // accumulate folds the vector at m into acc.
@@ -149,6 +211,10 @@ func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
 // time: one accumulator per channel, then reduceLanes turns the Lanes
 // accumulators into one vector of Lanes results, stored at once.
 func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
+	if k.Pool == se.Stochastic {
+		e.squeezeSmallPlanesStochastic(z, x, k)
+		return
+	}
 	L := e.isa.Lanes
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
 	fill, div := e.poolConstants(k, t)
@@ -159,19 +225,19 @@ func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 			base := i * planeBytes // full ≥ smallPlaneMin: a whole vector first
 			e.load(mem(x, base), a)
 			for j := 1; j < full; j++ {
-				e.accumulate(k.Max, a, mem(x, base+j*4*L))
+				e.accumulate(k.max(), a, mem(x, base+j*4*L))
 			}
 			if t != nil {
 				v := e.vec()
 				e.loadTail(mem(x, base+full*4*L), t, v, fill)
-				e.combine(k.Max, a, v)
+				e.combine(k.max(), a, v)
 			}
 		}
 		for len(acc) < L {
 			acc = append(acc, acc[0]) // lanes past r are computed and not stored
 		}
-		v := e.reduceLanes(k.Max, acc)
-		if !k.Max {
+		v := e.reduceLanes(k.max(), acc)
+		if !k.max() {
 			e.VDIVPS(div, v, v)
 		}
 		e.storeTail(v, out, mem(z, 0))
@@ -183,6 +249,48 @@ func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 		e.advance(z, 4*L)
 	})
 	if r := k.C % L; r > 0 {
+		e.Commentf("The last %d channels.", r)
+		channels(r, e.newTail(r))
+	}
+}
+
+// squeezeSmallPlanesStochastic is squeezeSmallPlanes for the stochastic
+// pool: Lanes/2 channels at a time, each with a sum and a sum of squares, so
+// the same single reduceLanes yields [Σx of the Lanes/2 channels | Σx² of
+// the same] in one vector, whose halves give the Lanes/2 results at once.
+func (e *emitter) squeezeSmallPlanesStochastic(z, x reg.GPVirtual, k Squeeze) {
+	L := e.isa.Lanes
+	group := L / 2
+	full, t := k.Plane/L, e.newTail(k.Plane%L)
+	planeBytes := 4 * k.Plane
+	channels := func(r int, out *tail) {
+		sums, sqs := e.vecs(r), e.vecs(r)
+		for i := range sums {
+			base := i * planeBytes // full ≥ smallPlaneMin: a whole vector first
+			e.startSquares(sums[i], sqs[i], mem(x, base))
+			for j := 1; j < full; j++ {
+				e.accumulateSquares(sums[i], sqs[i], mem(x, base+j*4*L))
+			}
+			if t != nil {
+				v := e.vec()
+				e.loadTail(mem(x, base+full*4*L), t, v, nil)
+				e.combineSquares(sums[i], sqs[i], v)
+			}
+		}
+		for len(sums) < group {
+			sums, sqs = append(sums, sums[0]), append(sqs, sqs[0]) // lanes past r are computed and not stored
+		}
+		sum, sq := e.halves(e.reduceLanes(false, append(sums, sqs...)))
+		e.probabilityWeighted(sum, sq)
+		e.storeTail(sq, out, mem(z, 0))
+	}
+	e.Commentf("Reduce %d channels of %d positions to Σx and Σx², %d at a time.", k.C, k.Plane, group)
+	e.repeat(k.C/group, func() {
+		channels(group, nil)
+		e.advance(x, group*planeBytes)
+		e.advance(z, 4*group)
+	})
+	if r := k.C % group; r > 0 {
 		e.Commentf("The last %d channels.", r)
 		channels(r, e.newTail(r))
 	}
@@ -200,6 +308,10 @@ const longPlaneAccs = 8
 // single sequential stream into eight accumulators, the access pattern the
 // hardware prefetchers serve best.
 func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
+	if k.Pool == se.Stochastic {
+		e.squeezeLongPlanesStochastic(z, x, k)
+		return
+	}
 	L := e.isa.Lanes
 	const unroll = longPlaneAccs
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
@@ -213,24 +325,71 @@ func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
 		e.advance(x, unroll*4*L)
 		e.repeat(full/unroll-1, func() {
 			for i, a := range acc {
-				e.accumulate(k.Max, a, mem(x, i*4*L))
+				e.accumulate(k.max(), a, mem(x, i*4*L))
 			}
 			e.advance(x, unroll*4*L)
 		})
 		rest := full % unroll
 		for i := range rest {
-			e.accumulate(k.Max, acc[i], mem(x, i*4*L))
+			e.accumulate(k.max(), acc[i], mem(x, i*4*L))
 		}
 		if t != nil {
 			v := e.vec()
 			e.loadTail(mem(x, rest*4*L), t, v, fill)
-			e.combine(k.Max, acc[unroll-1], v)
+			e.combine(k.max(), acc[unroll-1], v)
 		}
-		r := e.reduce1(k.Max, e.fold(k.Max, acc))
-		if !k.Max {
+		r := e.reduce1(k.max(), e.fold(k.max(), acc))
+		if !k.max() {
 			e.VDIVSS(div.AsX(), r, r)
 		}
 		e.VMOVSS(r, mem(z, 0))
+		e.advance(x, 4*(k.Plane-full/unroll*unroll*L))
+		e.advance(z, 4)
+	})
+}
+
+// squeezeLongPlanesStochastic is squeezeLongPlanes for the stochastic
+// pool: the same eight vectors per step, each added to a sum and its square
+// to a sum of squares. Eight pairs of accumulators need 16 registers, more
+// than AVX2 has besides the loads, so there vector i of a step goes to pair
+// i mod 4 and each pair takes two per step.
+func (e *emitter) squeezeLongPlanesStochastic(z, x reg.GPVirtual, k Squeeze) {
+	L := e.isa.Lanes
+	const unroll = longPlaneAccs
+	pairs := unroll
+	if 2*pairs+2 > e.isa.Regs {
+		pairs /= 2
+	}
+	full, t := k.Plane/L, e.newTail(k.Plane%L)
+	e.Commentf("Reduce %d channels of %d positions to Σx and Σx², one at a time, in %d pairs of accumulators.", k.C, k.Plane, pairs)
+	e.repeat(k.C, func() {
+		sums, sqs := e.vecs(pairs), e.vecs(pairs)
+		for i := range unroll {
+			if i < pairs {
+				e.startSquares(sums[i], sqs[i], mem(x, i*4*L))
+			} else {
+				e.accumulateSquares(sums[i%pairs], sqs[i%pairs], mem(x, i*4*L))
+			}
+		}
+		e.advance(x, unroll*4*L)
+		e.repeat(full/unroll-1, func() {
+			for i := range unroll {
+				e.accumulateSquares(sums[i%pairs], sqs[i%pairs], mem(x, i*4*L))
+			}
+			e.advance(x, unroll*4*L)
+		})
+		rest := full % unroll
+		for i := range rest {
+			e.accumulateSquares(sums[i%pairs], sqs[i%pairs], mem(x, i*4*L))
+		}
+		if t != nil {
+			v := e.vec()
+			e.loadTail(mem(x, rest*4*L), t, v, nil)
+			e.combineSquares(sums[pairs-1], sqs[pairs-1], v)
+		}
+		sum, sq := e.reduce1(false, e.fold(false, sums)), e.reduce1(false, e.fold(false, sqs))
+		e.probabilityWeighted(sum, sq)
+		e.VMOVSS(sq, mem(z, 0))
 		e.advance(x, 4*(k.Plane-full/unroll*unroll*L))
 		e.advance(z, 4)
 	})
@@ -242,18 +401,36 @@ const nchwUnrollMax = 8
 
 // squeezeNCHW reduces each contiguous channel plane. Four channels are
 // reduced together so their horizontal sums share one transpose; inside a
-// channel two accumulators alternate so the adds overlap.
+// channel two accumulators alternate so the adds overlap. The stochastic
+// pool takes two channels, each with two alternating pairs of a sum and a
+// sum of squares, so the transpose gives [Σx Σx | Σx² Σx²] of both.
 func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 	L := e.isa.Lanes
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
 	fill, div := e.poolConstants(k, t)
 	planeBytes := 4 * k.Plane
 	const unrollMax = nchwUnrollMax
+	sto := k.Pool == se.Stochastic
+	group, word := 4, "four"
+	if sto {
+		group, word = 2, "two"
+	}
 
 	channels := func(r int) {
 		acc := make([][2]reg.VecVirtual, r)
+		var sq [][2]reg.VecVirtual
 		for i := range acc {
-			acc[i] = [2]reg.VecVirtual{e.identity(k.Max), e.identity(k.Max)}
+			acc[i] = [2]reg.VecVirtual{e.identity(k.max()), e.identity(k.max())}
+			if sto {
+				sq = append(sq, [2]reg.VecVirtual{e.zero(), e.zero()})
+			}
+		}
+		add := func(i, j int, m operand.Mem) {
+			if sto {
+				e.accumulateSquares(acc[i][j], sq[i][j], m)
+			} else {
+				e.accumulate(k.max(), acc[i][j], m)
+			}
 		}
 		p := x
 		chunk := 0 // chunks of every channel already folded, relative to p
@@ -262,7 +439,7 @@ func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 			e.repeat(full/2, func() {
 				for j := range 2 {
 					for i := range r {
-						e.accumulate(k.Max, acc[i][j], mem(p, i*planeBytes+j*4*L))
+						add(i, j, mem(p, i*planeBytes+j*4*L))
 					}
 				}
 				e.advance(p, 2*4*L)
@@ -270,14 +447,14 @@ func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 			full2 := full % 2
 			for i := range r {
 				for j := range full2 {
-					e.accumulate(k.Max, acc[i][j], mem(p, i*planeBytes+j*4*L))
+					add(i, j, mem(p, i*planeBytes+j*4*L))
 				}
 			}
 			chunk = full2
 		} else {
 			for j := range full {
 				for i := range r {
-					e.accumulate(k.Max, acc[i][j%2], mem(p, i*planeBytes+j*4*L))
+					add(i, j%2, mem(p, i*planeBytes+j*4*L))
 				}
 			}
 			chunk = full
@@ -286,31 +463,48 @@ func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 			for i := range r {
 				v := e.vec()
 				e.loadTail(mem(p, i*planeBytes+chunk*4*L), t, v, fill)
-				e.combine(k.Max, acc[i][1], v)
+				if sto {
+					e.combineSquares(acc[i][1], sq[i][1], v)
+				} else {
+					e.combine(k.max(), acc[i][1], v)
+				}
 			}
+		}
+		if sto {
+			for i := range r {
+				e.combine(false, acc[i][0], acc[i][1])
+				e.combine(false, sq[i][0], sq[i][1])
+			}
+			last := r - 1
+			res := e.reduce4(false, [4]reg.VecVirtual{acc[0][0], acc[last][0], sq[0][0], sq[last][0]})
+			sqs := e.XMM()
+			e.VMOVHLPS(res, res, sqs) // Σx² of both channels in lanes 0 and 1
+			e.probabilityWeighted(res, sqs)
+			e.storeXTail(sqs, r, mem(z, 0))
+			return
 		}
 		var vs [4]reg.VecVirtual
 		for i := range vs {
 			a := acc[min(i, r-1)]
 			if i < r {
-				e.combine(k.Max, a[0], a[1])
+				e.combine(k.max(), a[0], a[1])
 			}
 			vs[i] = a[0]
 		}
-		res := e.reduce4(k.Max, vs)
-		if !k.Max {
+		res := e.reduce4(k.max(), vs)
+		if !k.max() {
 			e.VDIVPS(div.AsX(), res, res)
 		}
 		e.storeXTail(res, r, mem(z, 0))
 	}
 
-	e.Commentf("Reduce %d channels of %d positions, four at a time.", k.C, k.Plane)
-	e.repeat(k.C/4, func() {
-		channels(4)
-		e.advance(x, 4*planeBytes)
-		e.advance(z, 16)
+	e.Commentf("Reduce %d channels of %d positions, %s at a time.", k.C, k.Plane, word)
+	e.repeat(k.C/group, func() {
+		channels(group)
+		e.advance(x, group*planeBytes)
+		e.advance(z, 4*group)
 	})
-	if r := k.C % 4; r > 0 {
+	if r := k.C % group; r > 0 {
 		e.Commentf("The last %d channels.", r)
 		channels(r)
 	}
@@ -328,10 +522,14 @@ const wideRowsStep = 4
 // instead rows stream in order, four per step, folded into z, which stays
 // in L1: per four input vectors, one load and one store of z.
 func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
+	if k.Pool == se.Stochastic {
+		e.squeezeWideRowsStochastic(z, x, k)
+		return
+	}
 	L := e.isa.Lanes
 	vectors, t := (k.C+L-1)/L, e.newTail(k.C%L)
 	var fill reg.VecVirtual
-	if k.Max && t != nil {
+	if k.max() && t != nil {
 		fill = e.broadcast(float32(math.Inf(-1)))
 	}
 	rowBytes := 4 * k.C
@@ -346,14 +544,14 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 				if acc == nil {
 					acc = v
 				} else {
-					e.combine(k.Max, acc, v)
+					e.combine(k.max(), acc, v)
 				}
 			}
 			zm := mem(z, j*4*L)
 			if !first {
 				v := e.vec()
 				e.loadTail(zm, tj, v, fill)
-				e.combine(k.Max, acc, v)
+				e.combine(k.max(), acc, v)
 			}
 			e.storeTail(acc, tj, zm)
 		}
@@ -372,7 +570,7 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 	if r := rest % step; r > 0 {
 		fold(r, false)
 	}
-	if !k.Max {
+	if !k.max() {
 		div := e.broadcast(float32(k.Plane))
 		for j := range vectors {
 			v, tj, zm := e.vec(), tailAt(t, j, vectors), mem(z, j*4*L)
@@ -380,6 +578,72 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 			e.VDIVPS(div, v, v)
 			e.storeTail(v, tj, zm)
 		}
+	}
+}
+
+// squeezeWideRowsStochastic is squeezeWideRows for the stochastic pool:
+// rows stream in order as there, folded into z (Σx) and into Σx² on the
+// stack, the two running rows staying in L1 side by side; a last pass turns
+// them into z. The frame of 4·C bytes is too large for a NOSPLIT function,
+// so this one lets the Go assembler insert its stack check.
+func (e *emitter) squeezeWideRowsStochastic(z, x reg.GPVirtual, k Squeeze) {
+	e.Attributes(0)
+	L := e.isa.Lanes
+	vectors, t := (k.C+L-1)/L, e.newTail(k.C%L)
+	squares := e.AllocLocal(4 * L * vectors)
+	rowBytes := 4 * k.C
+	// fold folds rows [0, rows) at x into z and squares, or sets them when
+	// first.
+	fold := func(rows int, first bool) {
+		for j := range vectors {
+			tj := tailAt(t, j, vectors)
+			sum, sq := e.vec(), e.vec()
+			for r := range rows {
+				m := mem(x, r*rowBytes+j*4*L)
+				switch {
+				case r > 0:
+					v := e.vec()
+					e.loadTail(m, tj, v, nil)
+					e.combineSquares(sum, sq, v)
+				case tj != nil:
+					e.loadTail(m, tj, sum, nil)
+					e.VMULPS(sum, sum, sq)
+				default:
+					e.startSquares(sum, sq, m)
+				}
+			}
+			zm, qm := mem(z, j*4*L), squares.Offset(j*4*L)
+			if !first {
+				v := e.vec()
+				e.loadTail(zm, tj, v, nil)
+				e.VADDPS(v, sum, sum)
+				e.VADDPS(qm, sq, sq) // the stack row is whole: C rounded up to vectors
+			}
+			e.storeTail(sum, tj, zm)
+			e.store(sq, qm)
+		}
+	}
+	const step = wideRowsStep
+	first := min(step, k.Plane)
+	e.Commentf("z, squares = Σx, Σx² of the first %d rows of %d channels.", first, k.C)
+	fold(first, true)
+	e.advance(x, first*rowBytes)
+	rest := k.Plane - first
+	e.Commentf("Fold in the other %d rows, %d per step.", rest, step)
+	e.repeat(rest/step, func() {
+		fold(step, false)
+		e.advance(x, step*rowBytes)
+	})
+	if r := rest % step; r > 0 {
+		fold(r, false)
+	}
+	e.Comment("z = squares/z where z > 0 (or NaN), else 0.")
+	for j := range vectors {
+		sum, sq, tj, zm := e.vec(), e.vec(), tailAt(t, j, vectors), mem(z, j*4*L)
+		e.loadTail(zm, tj, sum, nil)
+		e.load(squares.Offset(j*4*L), sq)
+		e.probabilityWeighted(sum, sq)
+		e.storeTail(sq, tj, zm)
 	}
 }
 
@@ -391,8 +655,23 @@ func rowsPerStep(width int) int { return min(max(8/width, 1), maxRowsPerStep) }
 const maxRowsPerStep = 4
 
 // squeezeColumns returns the column block, in vectors, of squeezeNHWC: half
-// the registers, less two for the divisor and a loaded tail.
-func (isa ISA) squeezeColumns() int { return isa.Regs/2 - 2 }
+// the registers, less two for the divisor and a loaded tail; half that for
+// the stochastic pool, whose columns have two accumulators each.
+func (isa ISA) squeezeColumns(pool se.Pool) int {
+	if pool == se.Stochastic {
+		return (isa.Regs/2 - 2) / 2
+	}
+	return isa.Regs/2 - 2
+}
+
+// rowsPerStepOf is rowsPerStep for a block of width vectors of the pool:
+// the stochastic pool counts two accumulators per column.
+func rowsPerStepOf(pool se.Pool, width int) int {
+	if pool == se.Stochastic {
+		return rowsPerStep(2 * width)
+	}
+	return rowsPerStep(width)
+}
 
 // squeezeNHWC sums rows of C values: every channel is a column, so the
 // reduction is vertical and needs no shuffles. Columns are taken in blocks
@@ -403,28 +682,42 @@ func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
 	vectors, t := (k.C+L-1)/L, e.newTail(k.C%L)
 	fill, div := e.poolConstants(k, t)
 	rowBytes := 4 * k.C
-	block := e.isa.squeezeColumns()
+	block := e.isa.squeezeColumns(k.Pool)
+	sto := k.Pool == se.Stochastic
 
 	for b0 := 0; b0 < vectors; b0 += block {
 		width := min(block, vectors-b0)
-		rows := rowsPerStep(width)
+		rows := rowsPerStepOf(k.Pool, width)
 		e.Commentf("Columns %d to %d, %d row(s) per step.", b0*L, min((b0+width)*L, k.C)-1, rows)
 		acc := make([][]reg.VecVirtual, rows)
+		sq := make([][]reg.VecVirtual, rows)
 		for r := range acc {
 			acc[r] = make([]reg.VecVirtual, width)
 			for j := range acc[r] {
-				acc[r][j] = e.identity(k.Max)
+				acc[r][j] = e.identity(k.max())
+			}
+			if sto {
+				sq[r] = make([]reg.VecVirtual, width)
+				for j := range sq[r] {
+					sq[r][j] = e.zero()
+				}
 			}
 		}
 		fold := func(p reg.GPVirtual, r, set int) {
 			for j := range width {
 				m := mem(p, r*rowBytes+(b0+j)*4*L)
-				if tj := tailAt(t, b0+j, vectors); tj != nil {
+				tj := tailAt(t, b0+j, vectors)
+				switch {
+				case sto:
+					v := e.vec()
+					e.loadTail(m, tj, v, nil)
+					e.combineSquares(acc[set][j], sq[set][j], v)
+				case tj != nil:
 					v := e.vec()
 					e.loadTail(m, tj, v, fill)
-					e.combine(k.Max, acc[set][j], v)
-				} else {
-					e.accumulate(k.Max, acc[set][j], m)
+					e.combine(k.max(), acc[set][j], v)
+				default:
+					e.accumulate(k.max(), acc[set][j], m)
 				}
 			}
 		}
@@ -440,10 +733,17 @@ func (e *emitter) squeezeNHWC(z, x reg.GPVirtual, k Squeeze) {
 		}
 		for j := range width {
 			for r := 1; r < rows; r++ {
-				e.combine(k.Max, acc[0][j], acc[r][j])
+				e.combine(k.max(), acc[0][j], acc[r][j])
+				if sto {
+					e.combine(false, sq[0][j], sq[r][j])
+				}
 			}
 			v := acc[0][j]
-			if !k.Max {
+			switch {
+			case sto:
+				e.probabilityWeighted(v, sq[0][j])
+				v = sq[0][j]
+			case !k.max():
 				e.VDIVPS(div, v, v)
 			}
 			e.storeTail(v, tailAt(t, b0+j, vectors), mem(z, (b0+j)*4*L))

@@ -89,7 +89,7 @@ func (w *sweep) nchw(isa ISA) {
 func (w *sweep) nhwc(isa ISA) {
 	L := isa.Lanes
 	widths := around(3, 5, // where rowsPerStep changes
-		isa.squeezeColumns()+1, 2*isa.squeezeColumns()+1, wideRow+1,
+		isa.squeezeColumns(se.Avg)+1, 2*isa.squeezeColumns(se.Avg)+1, wideRow+1,
 		isa.scaleRegsMax()+1, max(isa.scaleRegsMax()+1, 2*rowChunk+1))
 	planes := []int{1, 2, 3, maxRowsPerStep + 1, 2*wideRowsStep + 3, 7}
 	for i, v := range widths {

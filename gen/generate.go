@@ -61,7 +61,7 @@ func (p *Plan) renderAsm() (src, stubs []byte, err error) {
 	for _, isa := range p.ISAs {
 		for _, b := range p.Blocks {
 			s := b.Shape
-			f.Squeeze(b.Func("squeeze", isa.Suffix), isa, asm.Squeeze{Layout: s.Layout, C: s.C, Plane: s.Plane(), Max: s.Squeeze == 1})
+			f.Squeeze(b.Func("squeeze", isa.Suffix), isa, asm.Squeeze{Layout: s.Layout, C: s.C, Plane: s.Plane(), Pool: s.Squeeze})
 			f.Scale(b.Func("scale", isa.Suffix), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane()})
 			f.Scale(b.Func("scaleAddReLU", isa.Suffix), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane(), AddReLU: true})
 		}

@@ -85,13 +85,11 @@ func (p *Plan) renderBlocks(generate string) *jen.File {
 
 // shapeLit is the se.Shape literal of s.
 func shapeLit(s se.Shape) *jen.Statement {
-	layout, pool := "NCHW", "Avg"
+	layout := "NCHW"
 	if s.Layout == se.NHWC {
 		layout = "NHWC"
 	}
-	if s.Squeeze == se.Max {
-		pool = "Max"
-	}
+	pool := map[se.Pool]string{se.Avg: "Avg", se.Max: "Max", se.Stochastic: "Stochastic"}[s.Squeeze]
 	field := func(name string, v jen.Code) jen.Code { return jen.Id(name).Op(":").Add(v) }
 	return jen.Qual(sePath, "Shape").Values(
 		field("Layout", jen.Qual(sePath, layout)),

@@ -33,8 +33,11 @@ func (p *Plan) renderGoKernels() *jen.File {
 }
 
 func poolWord(s se.Shape) string {
-	if s.Squeeze == se.Max {
+	switch s.Squeeze {
+	case se.Max:
 		return "maximum"
+	case se.Stochastic:
+		return "stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0)"
 	}
 	return "average"
 }
@@ -90,11 +93,36 @@ func squeezeGo(s se.Shape) []jen.Code {
 				),
 				jen.Id("z").Index(jen.Id("c")).Op("=").Id("m"),
 			)
+		} else if s.Squeeze == se.Stochastic {
+			body = append(body,
+				jen.Var().List(jen.Id("sum"), jen.Id("squares")).Float32(),
+				jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("plane")).Block(
+					jen.Id("sum").Op("+=").Id("v"),
+					jen.Id("squares").Op("+=").Id("v").Op("*").Id("v"),
+				),
+				jen.Id("z").Index(jen.Id("c")).Op("=").Qual(sePath, "ProbabilityWeighted").Call(jen.Id("sum"), jen.Id("squares")),
+			)
 		} else {
 			body = append(body, sum4(plane, func(j jen.Code) *jen.Statement { return jen.Id("plane").Index(j) })...)
 			body = append(body, jen.Id("z").Index(jen.Id("c")).Op("=").Parens(total4()).Op("/").Lit(plane))
 		}
 		return []jen.Code{jen.For(jen.Id("c").Op(":=").Range().Id("z")).Block(body...)}
+	}
+	if s.Squeeze == se.Stochastic {
+		// NHWC: fold rows into z (the sums) and squares, then divide.
+		return []jen.Code{
+			jen.Var().Id("squares").Index(jen.Lit(c)).Float32(),
+			jen.Op("*").Id("z").Op("=").Index(jen.Lit(c)).Float32().Values(),
+			jen.For(jen.Id("r").Op(":=").Range().Lit(plane)).Block(
+				jen.For(jen.List(jen.Id("c"), jen.Id("v")).Op(":=").Range().Add(view("x", jen.Id("r"), c))).Block(
+					jen.Id("z").Index(jen.Id("c")).Op("+=").Id("v"),
+					jen.Id("squares").Index(jen.Id("c")).Op("+=").Id("v").Op("*").Id("v"),
+				),
+			),
+			jen.For(jen.List(jen.Id("c"), jen.Id("q")).Op(":=").Range().Id("squares")).Block(
+				jen.Id("z").Index(jen.Id("c")).Op("=").Qual(sePath, "ProbabilityWeighted").Call(jen.Id("z").Index(jen.Id("c")), jen.Id("q")),
+			),
+		}
 	}
 	// NHWC: each row holds one value per channel; fold rows into z.
 	combine := jen.Id("z").Index(jen.Id("c")).Op("+=").Id("v")

@@ -104,7 +104,7 @@ var (
 	specBlockFields = []string{"name", "channels", "reduction", "hidden", "height", "width", "layout", "squeeze", "bias"}
 	specTargets     = []string{"avx2", "avx512"}
 	specLayouts     = map[string]se.Layout{"nchw": se.NCHW, "nhwc": se.NHWC}
-	specPools       = map[string]se.Pool{"avg": se.Avg, "max": se.Max}
+	specPools       = map[string]se.Pool{"avg": se.Avg, "max": se.Max, "stochastic": se.Stochastic}
 )
 
 // specBlockName is the form of block names: they become parts of Go
@@ -503,7 +503,7 @@ func (p *specParser) block(n *yaml.Node, where string, names map[string]int) (b 
 		s.Layout, _ = specEnum(p, f.val, "layout", specLayouts, "nchw, nhwc")
 	}
 	if f, ok := fields["squeeze"]; ok {
-		s.Squeeze, _ = specEnum(p, f.val, "squeeze", specPools, "avg, max")
+		s.Squeeze, _ = specEnum(p, f.val, "squeeze", specPools, "avg, max, stochastic")
 	}
 	if f, ok := fields["bias"]; ok {
 		s.Bias, _ = p.bool(f.val, "bias")

@@ -106,11 +106,13 @@ blocks:
     squeeze: max
     bias: false
   - {name: s2, channels: 3, hidden: 3, height: 4096, width: 256, layout: nchw, squeeze: avg, bias: True}
+  - {name: s3, channels: 5, hidden: 1, height: 2, width: 3, squeeze: stochastic}
 `,
 		targets: []string{"avx2", "avx512"},
 		blocks: []Block{
 			{Name: "stage_1", Line: 5, Shape: se.Shape{Layout: se.NHWC, C: 64, H: 1, W: 1, Hidden: 8, Squeeze: se.Max, Bias: false}},
 			{Name: "s2", Line: 14, Shape: se.Shape{Layout: se.NCHW, C: 3, H: 4096, W: 256, Hidden: 3, Squeeze: se.Avg, Bias: true}},
+			{Name: "s3", Line: 15, Shape: se.Shape{Layout: se.NCHW, C: 5, H: 2, W: 3, Hidden: 1, Squeeze: se.Stochastic, Bias: true}},
 		},
 	}, {
 		name: "one target, anchors, same sizes in two layouts",
@@ -356,7 +358,7 @@ func TestSpecErrors(t *testing.T) {
 			`t.yaml:8:13: layout: must be one of nchw, nhwc, got integer 1`,
 		}},
 		{"bad squeeze", specWith("squeeze", "squeeze: mean"), []string{
-			`t.yaml:8:14: squeeze: must be one of avg, max, got "mean"`,
+			`t.yaml:8:14: squeeze: must be one of avg, max, stochastic, got "mean"`,
 		}},
 		{"bias yes", specWith("bias", "bias: yes"), []string{
 			`t.yaml:8:11: bias: must be true or false, got string "yes"`,
@@ -373,7 +375,7 @@ func TestSpecErrors(t *testing.T) {
 			"  - {name: a, channels: 0, hidden: 8, height: 7, width: 7}\n" +
 			"  - {name: b, channels: 64, hidden: 8, height: 7, width: 7, squeeze: min}\n", []string{
 			"t.yaml:3:25: channels: must be between 1 and 16384, got 0",
-			`t.yaml:4:70: squeeze: must be one of avg, max, got "min"`,
+			`t.yaml:4:70: squeeze: must be one of avg, max, stochastic, got "min"`,
 		}},
 	}
 	for _, tt := range tests {

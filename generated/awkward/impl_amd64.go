@@ -579,6 +579,294 @@ func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res
 	}
 }
 
+// squeeze runs squeezeC13NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NchwSto) squeeze(z *[13]float32, x *[637]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC13NchwStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC13NchwStoAVX2(z, x)
+	default:
+		squeezeC13NchwStoGo(z, x)
+	}
+}
+
+// scale runs scaleC13NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NchwSto) scale(dst, x *[637]float32, s *[13]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC13NchwStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC13NchwStoAVX2(dst, x, s)
+	default:
+		scaleC13NchwStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC13NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NchwSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC13NchwStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC13NchwStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC13NchwStoGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC9NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC9NchwSto) squeeze(z *[9]float32, x *[135]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC9NchwStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC9NchwStoAVX2(z, x)
+	default:
+		squeezeC9NchwStoGo(z, x)
+	}
+}
+
+// scale runs scaleC9NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC9NchwSto) scale(dst, x *[135]float32, s *[9]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC9NchwStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC9NchwStoAVX2(dst, x, s)
+	default:
+		scaleC9NchwStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC9NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC9NchwSto) scaleAddReLU(dst, x *[135]float32, s *[9]float32, res *[135]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC9NchwStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC9NchwStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC9NchwStoGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC11NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC11NchwSto) squeeze(z *[11]float32, x *[1320]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC11NchwStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC11NchwStoAVX2(z, x)
+	default:
+		squeezeC11NchwStoGo(z, x)
+	}
+}
+
+// scale runs scaleC11NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC11NchwSto) scale(dst, x *[1320]float32, s *[11]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC11NchwStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC11NchwStoAVX2(dst, x, s)
+	default:
+		scaleC11NchwStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC11NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC11NchwSto) scaleAddReLU(dst, x *[1320]float32, s *[11]float32, res *[1320]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC11NchwStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC11NchwStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC11NchwStoGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC5NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC5NchwSto) squeeze(z *[5]float32, x *[1445]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC5NchwStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC5NchwStoAVX2(z, x)
+	default:
+		squeezeC5NchwStoGo(z, x)
+	}
+}
+
+// scale runs scaleC5NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC5NchwSto) scale(dst, x *[1445]float32, s *[5]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC5NchwStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC5NchwStoAVX2(dst, x, s)
+	default:
+		scaleC5NchwStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC5NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC5NchwSto) scaleAddReLU(dst, x *[1445]float32, s *[5]float32, res *[1445]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC5NchwStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC5NchwStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC5NchwStoGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC21NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwSto) squeeze(z *[21]float32, x *[4116]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC21NchwStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC21NchwStoAVX2(z, x)
+	default:
+		squeezeC21NchwStoGo(z, x)
+	}
+}
+
+// scale runs scaleC21NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwSto) scale(dst, x *[4116]float32, s *[21]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC21NchwStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC21NchwStoAVX2(dst, x, s)
+	default:
+		scaleC21NchwStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC21NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwSto) scaleAddReLU(dst, x *[4116]float32, s *[21]float32, res *[4116]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC21NchwStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC21NchwStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC21NchwStoGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC13NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NhwcSto) squeeze(z *[13]float32, x *[637]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC13NhwcStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC13NhwcStoAVX2(z, x)
+	default:
+		squeezeC13NhwcStoGo(z, x)
+	}
+}
+
+// scale runs scaleC13NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NhwcSto) scale(dst, x *[637]float32, s *[13]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC13NhwcStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC13NhwcStoAVX2(dst, x, s)
+	default:
+		scaleC13NhwcStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC13NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NhwcSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC13NhwcStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC13NhwcStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC13NhwcStoGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC100NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC100NhwcSto) squeeze(z *[100]float32, x *[1500]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC100NhwcStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC100NhwcStoAVX2(z, x)
+	default:
+		squeezeC100NhwcStoGo(z, x)
+	}
+}
+
+// scale runs scaleC100NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC100NhwcSto) scale(dst, x *[1500]float32, s *[100]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC100NhwcStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC100NhwcStoAVX2(dst, x, s)
+	default:
+		scaleC100NhwcStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC100NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, res *[1500]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC100NhwcStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC100NhwcStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC100NhwcStoGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC2047NhwcSto) squeeze(z *[2047]float32, x *[18423]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeC2047NhwcStoAVX512(z, x)
+	case isaAVX2:
+		squeezeC2047NhwcStoAVX2(z, x)
+	default:
+		squeezeC2047NhwcStoGo(z, x)
+	}
+}
+
+// scale runs scaleC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC2047NhwcSto) scale(dst, x *[18423]float32, s *[2047]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleC2047NhwcStoAVX512(dst, x, s)
+	case isaAVX2:
+		scaleC2047NhwcStoAVX2(dst, x, s)
+	default:
+		scaleC2047NhwcStoGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC2047NhwcSto) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUC2047NhwcStoAVX512(dst, x, s, res)
+	case isaAVX2:
+		scaleAddReLUC2047NhwcStoAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUC2047NhwcStoGo(dst, x, s, res)
+	}
+}
+
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
 func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	switch i {
@@ -936,5 +1224,149 @@ func fc18x6Sigmoid(i isa, dst *[18]float32, w *[108]float32, x *[6]float32) {
 		fc18x6SigmoidAVX2(dst, w, x)
 	default:
 		fc18x6SigmoidGo(dst, w, x)
+	}
+}
+
+// fc2x9ReLU runs fc2x9ReLU<ISA> with the instruction set i.
+func fc2x9ReLU(i isa, dst *[2]float32, w *[18]float32, x *[9]float32) {
+	switch i {
+	case isaAVX512:
+		fc2x9ReLUAVX512(dst, w, x)
+	case isaAVX2:
+		fc2x9ReLUAVX2(dst, w, x)
+	default:
+		fc2x9ReLUGo(dst, w, x)
+	}
+}
+
+// fc9x2Sigmoid runs fc9x2Sigmoid<ISA> with the instruction set i.
+func fc9x2Sigmoid(i isa, dst *[9]float32, w *[18]float32, x *[2]float32) {
+	switch i {
+	case isaAVX512:
+		fc9x2SigmoidAVX512(dst, w, x)
+	case isaAVX2:
+		fc9x2SigmoidAVX2(dst, w, x)
+	default:
+		fc9x2SigmoidGo(dst, w, x)
+	}
+}
+
+// fc4x11ReLUBias runs fc4x11ReLUBias<ISA> with the instruction set i.
+func fc4x11ReLUBias(i isa, dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32) {
+	switch i {
+	case isaAVX512:
+		fc4x11ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc4x11ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc4x11ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc11x4SigmoidBias runs fc11x4SigmoidBias<ISA> with the instruction set i.
+func fc11x4SigmoidBias(i isa, dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32) {
+	switch i {
+	case isaAVX512:
+		fc11x4SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc11x4SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc11x4SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc5x5ReLUBias runs fc5x5ReLUBias<ISA> with the instruction set i.
+func fc5x5ReLUBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+	switch i {
+	case isaAVX512:
+		fc5x5ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc5x5ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc5x5ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc5x5SigmoidBias runs fc5x5SigmoidBias<ISA> with the instruction set i.
+func fc5x5SigmoidBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+	switch i {
+	case isaAVX512:
+		fc5x5SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc5x5SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc5x5SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc7x21ReLUBias runs fc7x21ReLUBias<ISA> with the instruction set i.
+func fc7x21ReLUBias(i isa, dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32) {
+	switch i {
+	case isaAVX512:
+		fc7x21ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc7x21ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc7x21ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc21x7SigmoidBias runs fc21x7SigmoidBias<ISA> with the instruction set i.
+func fc21x7SigmoidBias(i isa, dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32) {
+	switch i {
+	case isaAVX512:
+		fc21x7SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc21x7SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc21x7SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc10x100ReLU runs fc10x100ReLU<ISA> with the instruction set i.
+func fc10x100ReLU(i isa, dst *[10]float32, w *[1000]float32, x *[100]float32) {
+	switch i {
+	case isaAVX512:
+		fc10x100ReLUAVX512(dst, w, x)
+	case isaAVX2:
+		fc10x100ReLUAVX2(dst, w, x)
+	default:
+		fc10x100ReLUGo(dst, w, x)
+	}
+}
+
+// fc100x10Sigmoid runs fc100x10Sigmoid<ISA> with the instruction set i.
+func fc100x10Sigmoid(i isa, dst *[100]float32, w *[1000]float32, x *[10]float32) {
+	switch i {
+	case isaAVX512:
+		fc100x10SigmoidAVX512(dst, w, x)
+	case isaAVX2:
+		fc100x10SigmoidAVX2(dst, w, x)
+	default:
+		fc100x10SigmoidGo(dst, w, x)
+	}
+}
+
+// fc33x2047ReLUBias runs fc33x2047ReLUBias<ISA> with the instruction set i.
+func fc33x2047ReLUBias(i isa, dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32) {
+	switch i {
+	case isaAVX512:
+		fc33x2047ReLUBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc33x2047ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc33x2047ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc2047x33SigmoidBias runs fc2047x33SigmoidBias<ISA> with the instruction set i.
+func fc2047x33SigmoidBias(i isa, dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32) {
+	switch i {
+	case isaAVX512:
+		fc2047x33SigmoidBiasAVX512(dst, w, x, b)
+	case isaAVX2:
+		fc2047x33SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc2047x33SigmoidBiasGo(dst, w, x, b)
 	}
 }

@@ -243,6 +243,126 @@ func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res
 	scaleAddReLUC18Nchw8x8Go(dst, x, s, res)
 }
 
+// squeeze runs squeezeC13NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NchwSto) squeeze(z *[13]float32, x *[637]float32) {
+	squeezeC13NchwStoGo(z, x)
+}
+
+// scale runs scaleC13NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NchwSto) scale(dst, x *[637]float32, s *[13]float32) {
+	scaleC13NchwStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC13NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NchwSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+	scaleAddReLUC13NchwStoGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC9NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC9NchwSto) squeeze(z *[9]float32, x *[135]float32) {
+	squeezeC9NchwStoGo(z, x)
+}
+
+// scale runs scaleC9NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC9NchwSto) scale(dst, x *[135]float32, s *[9]float32) {
+	scaleC9NchwStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC9NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC9NchwSto) scaleAddReLU(dst, x *[135]float32, s *[9]float32, res *[135]float32) {
+	scaleAddReLUC9NchwStoGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC11NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC11NchwSto) squeeze(z *[11]float32, x *[1320]float32) {
+	squeezeC11NchwStoGo(z, x)
+}
+
+// scale runs scaleC11NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC11NchwSto) scale(dst, x *[1320]float32, s *[11]float32) {
+	scaleC11NchwStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC11NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC11NchwSto) scaleAddReLU(dst, x *[1320]float32, s *[11]float32, res *[1320]float32) {
+	scaleAddReLUC11NchwStoGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC5NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC5NchwSto) squeeze(z *[5]float32, x *[1445]float32) {
+	squeezeC5NchwStoGo(z, x)
+}
+
+// scale runs scaleC5NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC5NchwSto) scale(dst, x *[1445]float32, s *[5]float32) {
+	scaleC5NchwStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC5NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC5NchwSto) scaleAddReLU(dst, x *[1445]float32, s *[5]float32, res *[1445]float32) {
+	scaleAddReLUC5NchwStoGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC21NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwSto) squeeze(z *[21]float32, x *[4116]float32) {
+	squeezeC21NchwStoGo(z, x)
+}
+
+// scale runs scaleC21NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwSto) scale(dst, x *[4116]float32, s *[21]float32) {
+	scaleC21NchwStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC21NchwSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC21NchwSto) scaleAddReLU(dst, x *[4116]float32, s *[21]float32, res *[4116]float32) {
+	scaleAddReLUC21NchwStoGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC13NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NhwcSto) squeeze(z *[13]float32, x *[637]float32) {
+	squeezeC13NhwcStoGo(z, x)
+}
+
+// scale runs scaleC13NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NhwcSto) scale(dst, x *[637]float32, s *[13]float32) {
+	scaleC13NhwcStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC13NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC13NhwcSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+	scaleAddReLUC13NhwcStoGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC100NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC100NhwcSto) squeeze(z *[100]float32, x *[1500]float32) {
+	squeezeC100NhwcStoGo(z, x)
+}
+
+// scale runs scaleC100NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC100NhwcSto) scale(dst, x *[1500]float32, s *[100]float32) {
+	scaleC100NhwcStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC100NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, res *[1500]float32) {
+	scaleAddReLUC100NhwcStoGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC2047NhwcSto) squeeze(z *[2047]float32, x *[18423]float32) {
+	squeezeC2047NhwcStoGo(z, x)
+}
+
+// scale runs scaleC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC2047NhwcSto) scale(dst, x *[18423]float32, s *[2047]float32) {
+	scaleC2047NhwcStoGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC2047NhwcSto) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
+	scaleAddReLUC2047NhwcStoGo(dst, x, s, res)
+}
+
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
 func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	fc8x96ReLUBiasGo(dst, w, x, b)
@@ -391,4 +511,64 @@ func fc6x18ReLU(i isa, dst *[6]float32, w *[108]float32, x *[18]float32) {
 // fc18x6Sigmoid runs fc18x6Sigmoid<ISA> with the instruction set i.
 func fc18x6Sigmoid(i isa, dst *[18]float32, w *[108]float32, x *[6]float32) {
 	fc18x6SigmoidGo(dst, w, x)
+}
+
+// fc2x9ReLU runs fc2x9ReLU<ISA> with the instruction set i.
+func fc2x9ReLU(i isa, dst *[2]float32, w *[18]float32, x *[9]float32) {
+	fc2x9ReLUGo(dst, w, x)
+}
+
+// fc9x2Sigmoid runs fc9x2Sigmoid<ISA> with the instruction set i.
+func fc9x2Sigmoid(i isa, dst *[9]float32, w *[18]float32, x *[2]float32) {
+	fc9x2SigmoidGo(dst, w, x)
+}
+
+// fc4x11ReLUBias runs fc4x11ReLUBias<ISA> with the instruction set i.
+func fc4x11ReLUBias(i isa, dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32) {
+	fc4x11ReLUBiasGo(dst, w, x, b)
+}
+
+// fc11x4SigmoidBias runs fc11x4SigmoidBias<ISA> with the instruction set i.
+func fc11x4SigmoidBias(i isa, dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32) {
+	fc11x4SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc5x5ReLUBias runs fc5x5ReLUBias<ISA> with the instruction set i.
+func fc5x5ReLUBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+	fc5x5ReLUBiasGo(dst, w, x, b)
+}
+
+// fc5x5SigmoidBias runs fc5x5SigmoidBias<ISA> with the instruction set i.
+func fc5x5SigmoidBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+	fc5x5SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc7x21ReLUBias runs fc7x21ReLUBias<ISA> with the instruction set i.
+func fc7x21ReLUBias(i isa, dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32) {
+	fc7x21ReLUBiasGo(dst, w, x, b)
+}
+
+// fc21x7SigmoidBias runs fc21x7SigmoidBias<ISA> with the instruction set i.
+func fc21x7SigmoidBias(i isa, dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32) {
+	fc21x7SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc10x100ReLU runs fc10x100ReLU<ISA> with the instruction set i.
+func fc10x100ReLU(i isa, dst *[10]float32, w *[1000]float32, x *[100]float32) {
+	fc10x100ReLUGo(dst, w, x)
+}
+
+// fc100x10Sigmoid runs fc100x10Sigmoid<ISA> with the instruction set i.
+func fc100x10Sigmoid(i isa, dst *[100]float32, w *[1000]float32, x *[10]float32) {
+	fc100x10SigmoidGo(dst, w, x)
+}
+
+// fc33x2047ReLUBias runs fc33x2047ReLUBias<ISA> with the instruction set i.
+func fc33x2047ReLUBias(i isa, dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32) {
+	fc33x2047ReLUBiasGo(dst, w, x, b)
+}
+
+// fc2047x33SigmoidBias runs fc2047x33SigmoidBias<ISA> with the instruction set i.
+func fc2047x33SigmoidBias(i isa, dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32) {
+	fc2047x33SigmoidBiasGo(dst, w, x, b)
 }

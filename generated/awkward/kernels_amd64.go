@@ -244,6 +244,126 @@ func scaleC18Nchw8x8AVX2(dst *[1152]float32, x *[1152]float32, s *[18]float32)
 //go:noescape
 func scaleAddReLUC18Nchw8x8AVX2(dst *[1152]float32, x *[1152]float32, s *[18]float32, res *[1152]float32)
 
+// squeezeC13NchwStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 49 positions.
+//
+//go:noescape
+func squeezeC13NchwStoAVX2(z *[13]float32, x *[637]float32)
+
+// scaleC13NchwStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleC13NchwStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32)
+
+// scaleAddReLUC13NchwStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUC13NchwStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+
+// squeezeC9NchwStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 9 channels × 15 positions.
+//
+//go:noescape
+func squeezeC9NchwStoAVX2(z *[9]float32, x *[135]float32)
+
+// scaleC9NchwStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 15 positions.
+//
+//go:noescape
+func scaleC9NchwStoAVX2(dst *[135]float32, x *[135]float32, s *[9]float32)
+
+// scaleAddReLUC9NchwStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 15 positions.
+//
+//go:noescape
+func scaleAddReLUC9NchwStoAVX2(dst *[135]float32, x *[135]float32, s *[9]float32, res *[135]float32)
+
+// squeezeC11NchwStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 11 channels × 120 positions.
+//
+//go:noescape
+func squeezeC11NchwStoAVX2(z *[11]float32, x *[1320]float32)
+
+// scaleC11NchwStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 11 channels × 120 positions.
+//
+//go:noescape
+func scaleC11NchwStoAVX2(dst *[1320]float32, x *[1320]float32, s *[11]float32)
+
+// scaleAddReLUC11NchwStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 11 channels × 120 positions.
+//
+//go:noescape
+func scaleAddReLUC11NchwStoAVX2(dst *[1320]float32, x *[1320]float32, s *[11]float32, res *[1320]float32)
+
+// squeezeC5NchwStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 5 channels × 289 positions.
+//
+//go:noescape
+func squeezeC5NchwStoAVX2(z *[5]float32, x *[1445]float32)
+
+// scaleC5NchwStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 5 channels × 289 positions.
+//
+//go:noescape
+func scaleC5NchwStoAVX2(dst *[1445]float32, x *[1445]float32, s *[5]float32)
+
+// scaleAddReLUC5NchwStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 5 channels × 289 positions.
+//
+//go:noescape
+func scaleAddReLUC5NchwStoAVX2(dst *[1445]float32, x *[1445]float32, s *[5]float32, res *[1445]float32)
+
+// squeezeC21NchwStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 21 channels × 196 positions.
+//
+//go:noescape
+func squeezeC21NchwStoAVX2(z *[21]float32, x *[4116]float32)
+
+// scaleC21NchwStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 21 channels × 196 positions.
+//
+//go:noescape
+func scaleC21NchwStoAVX2(dst *[4116]float32, x *[4116]float32, s *[21]float32)
+
+// scaleAddReLUC21NchwStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 21 channels × 196 positions.
+//
+//go:noescape
+func scaleAddReLUC21NchwStoAVX2(dst *[4116]float32, x *[4116]float32, s *[21]float32, res *[4116]float32)
+
+// squeezeC13NhwcStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 13 channels × 49 positions.
+//
+//go:noescape
+func squeezeC13NhwcStoAVX2(z *[13]float32, x *[637]float32)
+
+// scaleC13NhwcStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleC13NhwcStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32)
+
+// scaleAddReLUC13NhwcStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUC13NhwcStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+
+// squeezeC100NhwcStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 100 channels × 15 positions.
+//
+//go:noescape
+func squeezeC100NhwcStoAVX2(z *[100]float32, x *[1500]float32)
+
+// scaleC100NhwcStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 100 channels × 15 positions.
+//
+//go:noescape
+func scaleC100NhwcStoAVX2(dst *[1500]float32, x *[1500]float32, s *[100]float32)
+
+// scaleAddReLUC100NhwcStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 100 channels × 15 positions.
+//
+//go:noescape
+func scaleAddReLUC100NhwcStoAVX2(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32)
+
+// squeezeC2047NhwcStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 2047 channels × 9 positions.
+//
+//go:noescape
+func squeezeC2047NhwcStoAVX2(z *[2047]float32, x *[18423]float32)
+
+// scaleC2047NhwcStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 2047 channels × 9 positions.
+//
+//go:noescape
+func scaleC2047NhwcStoAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32)
+
+// scaleAddReLUC2047NhwcStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 2047 channels × 9 positions.
+//
+//go:noescape
+func scaleAddReLUC2047NhwcStoAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
+
 // fc8x96ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
 //go:noescape
@@ -393,6 +513,66 @@ func fc6x18ReLUAVX2(dst *[6]float32, w *[108]float32, x *[18]float32)
 //
 //go:noescape
 func fc18x6SigmoidAVX2(dst *[18]float32, w *[108]float32, x *[6]float32)
+
+// fc2x9ReLUAVX2 sets dst = ReLU(W·x) for a 2×9 row-major W.
+//
+//go:noescape
+func fc2x9ReLUAVX2(dst *[2]float32, w *[18]float32, x *[9]float32)
+
+// fc9x2SigmoidAVX2 sets dst = Sigmoid(W·x) for a 9×2 row-major W.
+//
+//go:noescape
+func fc9x2SigmoidAVX2(dst *[9]float32, w *[18]float32, x *[2]float32)
+
+// fc4x11ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 4×11 row-major W.
+//
+//go:noescape
+func fc4x11ReLUBiasAVX2(dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32)
+
+// fc11x4SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 11×4 row-major W.
+//
+//go:noescape
+func fc11x4SigmoidBiasAVX2(dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32)
+
+// fc5x5ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 5×5 row-major W.
+//
+//go:noescape
+func fc5x5ReLUBiasAVX2(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+
+// fc5x5SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 5×5 row-major W.
+//
+//go:noescape
+func fc5x5SigmoidBiasAVX2(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+
+// fc7x21ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 7×21 row-major W.
+//
+//go:noescape
+func fc7x21ReLUBiasAVX2(dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32)
+
+// fc21x7SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 21×7 row-major W.
+//
+//go:noescape
+func fc21x7SigmoidBiasAVX2(dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32)
+
+// fc10x100ReLUAVX2 sets dst = ReLU(W·x) for a 10×100 row-major W.
+//
+//go:noescape
+func fc10x100ReLUAVX2(dst *[10]float32, w *[1000]float32, x *[100]float32)
+
+// fc100x10SigmoidAVX2 sets dst = Sigmoid(W·x) for a 100×10 row-major W.
+//
+//go:noescape
+func fc100x10SigmoidAVX2(dst *[100]float32, w *[1000]float32, x *[10]float32)
+
+// fc33x2047ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 33×2047 row-major W.
+//
+//go:noescape
+func fc33x2047ReLUBiasAVX2(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32)
+
+// fc2047x33SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 2047×33 row-major W.
+//
+//go:noescape
+func fc2047x33SigmoidBiasAVX2(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32)
 
 // squeezeOddNchwAVX512 sets z[c] to the average of channel c of x, a nchw sample of 96 channels × 143 positions.
 //
@@ -634,6 +814,126 @@ func scaleC18Nchw8x8AVX512(dst *[1152]float32, x *[1152]float32, s *[18]float32)
 //go:noescape
 func scaleAddReLUC18Nchw8x8AVX512(dst *[1152]float32, x *[1152]float32, s *[18]float32, res *[1152]float32)
 
+// squeezeC13NchwStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 49 positions.
+//
+//go:noescape
+func squeezeC13NchwStoAVX512(z *[13]float32, x *[637]float32)
+
+// scaleC13NchwStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleC13NchwStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32)
+
+// scaleAddReLUC13NchwStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUC13NchwStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+
+// squeezeC9NchwStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 9 channels × 15 positions.
+//
+//go:noescape
+func squeezeC9NchwStoAVX512(z *[9]float32, x *[135]float32)
+
+// scaleC9NchwStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 15 positions.
+//
+//go:noescape
+func scaleC9NchwStoAVX512(dst *[135]float32, x *[135]float32, s *[9]float32)
+
+// scaleAddReLUC9NchwStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 15 positions.
+//
+//go:noescape
+func scaleAddReLUC9NchwStoAVX512(dst *[135]float32, x *[135]float32, s *[9]float32, res *[135]float32)
+
+// squeezeC11NchwStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 11 channels × 120 positions.
+//
+//go:noescape
+func squeezeC11NchwStoAVX512(z *[11]float32, x *[1320]float32)
+
+// scaleC11NchwStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 11 channels × 120 positions.
+//
+//go:noescape
+func scaleC11NchwStoAVX512(dst *[1320]float32, x *[1320]float32, s *[11]float32)
+
+// scaleAddReLUC11NchwStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 11 channels × 120 positions.
+//
+//go:noescape
+func scaleAddReLUC11NchwStoAVX512(dst *[1320]float32, x *[1320]float32, s *[11]float32, res *[1320]float32)
+
+// squeezeC5NchwStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 5 channels × 289 positions.
+//
+//go:noescape
+func squeezeC5NchwStoAVX512(z *[5]float32, x *[1445]float32)
+
+// scaleC5NchwStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 5 channels × 289 positions.
+//
+//go:noescape
+func scaleC5NchwStoAVX512(dst *[1445]float32, x *[1445]float32, s *[5]float32)
+
+// scaleAddReLUC5NchwStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 5 channels × 289 positions.
+//
+//go:noescape
+func scaleAddReLUC5NchwStoAVX512(dst *[1445]float32, x *[1445]float32, s *[5]float32, res *[1445]float32)
+
+// squeezeC21NchwStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 21 channels × 196 positions.
+//
+//go:noescape
+func squeezeC21NchwStoAVX512(z *[21]float32, x *[4116]float32)
+
+// scaleC21NchwStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 21 channels × 196 positions.
+//
+//go:noescape
+func scaleC21NchwStoAVX512(dst *[4116]float32, x *[4116]float32, s *[21]float32)
+
+// scaleAddReLUC21NchwStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 21 channels × 196 positions.
+//
+//go:noescape
+func scaleAddReLUC21NchwStoAVX512(dst *[4116]float32, x *[4116]float32, s *[21]float32, res *[4116]float32)
+
+// squeezeC13NhwcStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 13 channels × 49 positions.
+//
+//go:noescape
+func squeezeC13NhwcStoAVX512(z *[13]float32, x *[637]float32)
+
+// scaleC13NhwcStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleC13NhwcStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32)
+
+// scaleAddReLUC13NhwcStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 13 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUC13NhwcStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+
+// squeezeC100NhwcStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 100 channels × 15 positions.
+//
+//go:noescape
+func squeezeC100NhwcStoAVX512(z *[100]float32, x *[1500]float32)
+
+// scaleC100NhwcStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 100 channels × 15 positions.
+//
+//go:noescape
+func scaleC100NhwcStoAVX512(dst *[1500]float32, x *[1500]float32, s *[100]float32)
+
+// scaleAddReLUC100NhwcStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 100 channels × 15 positions.
+//
+//go:noescape
+func scaleAddReLUC100NhwcStoAVX512(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32)
+
+// squeezeC2047NhwcStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 2047 channels × 9 positions.
+//
+//go:noescape
+func squeezeC2047NhwcStoAVX512(z *[2047]float32, x *[18423]float32)
+
+// scaleC2047NhwcStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 2047 channels × 9 positions.
+//
+//go:noescape
+func scaleC2047NhwcStoAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float32)
+
+// scaleAddReLUC2047NhwcStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 2047 channels × 9 positions.
+//
+//go:noescape
+func scaleAddReLUC2047NhwcStoAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
+
 // fc8x96ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
 //go:noescape
@@ -783,3 +1083,63 @@ func fc6x18ReLUAVX512(dst *[6]float32, w *[108]float32, x *[18]float32)
 //
 //go:noescape
 func fc18x6SigmoidAVX512(dst *[18]float32, w *[108]float32, x *[6]float32)
+
+// fc2x9ReLUAVX512 sets dst = ReLU(W·x) for a 2×9 row-major W.
+//
+//go:noescape
+func fc2x9ReLUAVX512(dst *[2]float32, w *[18]float32, x *[9]float32)
+
+// fc9x2SigmoidAVX512 sets dst = Sigmoid(W·x) for a 9×2 row-major W.
+//
+//go:noescape
+func fc9x2SigmoidAVX512(dst *[9]float32, w *[18]float32, x *[2]float32)
+
+// fc4x11ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 4×11 row-major W.
+//
+//go:noescape
+func fc4x11ReLUBiasAVX512(dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32)
+
+// fc11x4SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 11×4 row-major W.
+//
+//go:noescape
+func fc11x4SigmoidBiasAVX512(dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32)
+
+// fc5x5ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 5×5 row-major W.
+//
+//go:noescape
+func fc5x5ReLUBiasAVX512(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+
+// fc5x5SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 5×5 row-major W.
+//
+//go:noescape
+func fc5x5SigmoidBiasAVX512(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+
+// fc7x21ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 7×21 row-major W.
+//
+//go:noescape
+func fc7x21ReLUBiasAVX512(dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32)
+
+// fc21x7SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 21×7 row-major W.
+//
+//go:noescape
+func fc21x7SigmoidBiasAVX512(dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32)
+
+// fc10x100ReLUAVX512 sets dst = ReLU(W·x) for a 10×100 row-major W.
+//
+//go:noescape
+func fc10x100ReLUAVX512(dst *[10]float32, w *[1000]float32, x *[100]float32)
+
+// fc100x10SigmoidAVX512 sets dst = Sigmoid(W·x) for a 100×10 row-major W.
+//
+//go:noescape
+func fc100x10SigmoidAVX512(dst *[100]float32, w *[1000]float32, x *[10]float32)
+
+// fc33x2047ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 33×2047 row-major W.
+//
+//go:noescape
+func fc33x2047ReLUBiasAVX512(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32)
+
+// fc2047x33SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 2047×33 row-major W.
+//
+//go:noescape
+func fc2047x33SigmoidBiasAVX512(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32)

@@ -19959,6 +19959,13014 @@ loop64:
 	VZEROUPPER
 	RET
 
+// func squeezeC13NchwStoAVX2(z *[13]float32, x *[637]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC13NchwStoAVX2(SB), NOSPLIT, $0-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// Reduce 13 channels of 49 positions to Σx and Σx², 4 at a time.
+	MOVQ $0x0000000000000003, DX
+
+loop65:
+	VMOVUPS      (CX), Y1
+	VMULPS       Y1, Y1, Y5
+	VMOVUPS      32(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      64(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      96(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      128(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      160(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMASKMOVPS   192(CX), Y0, Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      196(CX), Y2
+	VMULPS       Y2, Y2, Y6
+	VMOVUPS      228(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      260(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      292(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      324(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      356(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMASKMOVPS   388(CX), Y0, Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      392(CX), Y3
+	VMULPS       Y3, Y3, Y7
+	VMOVUPS      424(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      456(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      488(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      520(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      552(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMASKMOVPS   584(CX), Y0, Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      588(CX), Y4
+	VMULPS       Y4, Y4, Y8
+	VMOVUPS      620(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      652(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      684(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      716(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      748(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMASKMOVPS   780(CX), Y0, Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VPERM2F128   $0x20, Y5, Y1, Y9
+	VPERM2F128   $0x31, Y5, Y1, Y1
+	VADDPS       Y1, Y9, Y9
+	VPERM2F128   $0x20, Y6, Y2, Y1
+	VPERM2F128   $0x31, Y6, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VPERM2F128   $0x20, Y7, Y3, Y2
+	VPERM2F128   $0x31, Y7, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VPERM2F128   $0x20, Y8, Y4, Y3
+	VPERM2F128   $0x31, Y8, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VSHUFPS      $0x44, Y1, Y9, Y4
+	VSHUFPS      $0xee, Y1, Y9, Y1
+	VADDPS       Y1, Y4, Y4
+	VSHUFPS      $0x44, Y3, Y2, Y1
+	VSHUFPS      $0xee, Y3, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VSHUFPS      $0x88, Y1, Y4, Y2
+	VSHUFPS      $0xdd, Y1, Y4, Y1
+	VADDPS       Y1, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VXORPS       X3, X3, X3
+	VCMPPS       $0x16, X3, X2, X3
+	VDIVPS       X2, X1, X1
+	VANDPS       X3, X1, X1
+	VMOVUPS      X1, (AX)
+	ADDQ         $0x00000310, CX
+	ADDQ         $0x00000010, AX
+	DECQ         DX
+	JNZ          loop65
+
+	// The last 1 channels.
+	VMOVUPS      lanemasks<>+28(SB), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y2, Y2, Y3
+	VMOVUPS      32(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      64(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      96(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      128(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      160(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMASKMOVPS   192(CX), Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VFMADD231PS  Y0, Y0, Y3
+	VPERM2F128   $0x20, Y3, Y2, Y0
+	VPERM2F128   $0x31, Y3, Y2, Y4
+	VADDPS       Y4, Y0, Y0
+	VPERM2F128   $0x20, Y3, Y2, Y4
+	VPERM2F128   $0x31, Y3, Y2, Y5
+	VADDPS       Y5, Y4, Y4
+	VPERM2F128   $0x20, Y3, Y2, Y5
+	VPERM2F128   $0x31, Y3, Y2, Y6
+	VADDPS       Y6, Y5, Y5
+	VPERM2F128   $0x20, Y3, Y2, Y6
+	VPERM2F128   $0x31, Y3, Y2, Y2
+	VADDPS       Y2, Y6, Y6
+	VSHUFPS      $0x44, Y4, Y0, Y2
+	VSHUFPS      $0xee, Y4, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSHUFPS      $0x44, Y6, Y5, Y0
+	VSHUFPS      $0xee, Y6, Y5, Y3
+	VADDPS       Y3, Y0, Y0
+	VSHUFPS      $0x88, Y0, Y2, Y3
+	VSHUFPS      $0xdd, Y0, Y2, Y0
+	VADDPS       Y0, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X0
+	VXORPS       X2, X2, X2
+	VCMPPS       $0x16, X2, X3, X2
+	VDIVPS       X3, X0, X0
+	VANDPS       X2, X0, X0
+	VMASKMOVPS   X0, X1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC13NchwStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32)
+// Requires: AVX
+TEXT ·scaleC13NchwStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// Scale 13 channels of 49 positions.
+	MOVQ $0x000000000000000d, BX
+
+loop66:
+	VBROADCASTSS (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      32(CX), Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, 32(AX)
+	VMOVUPS      64(CX), Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      96(CX), Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, 96(AX)
+	VMOVUPS      128(CX), Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, 128(AX)
+	VMOVUPS      160(CX), Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, 160(AX)
+	VMASKMOVPS   192(CX), Y0, Y2
+	VMULPS       Y1, Y2, Y2
+	VMASKMOVPS   Y2, Y0, 192(AX)
+	ADDQ         $0x000000c4, CX
+	ADDQ         $0x000000c4, AX
+	ADDQ         $0x00000004, DX
+	DECQ         BX
+	JNZ          loop66
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC13NchwStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC13NchwStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS lanemasks<>+28(SB), Y1
+
+	// Scale 13 channels of 49 positions.
+	MOVQ $0x000000000000000d, SI
+
+loop67:
+	VBROADCASTSS (DX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD213PS  (BX), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	VMOVUPS      32(CX), Y3
+	VFMADD213PS  32(BX), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, 32(AX)
+	VMOVUPS      64(CX), Y3
+	VFMADD213PS  64(BX), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, 64(AX)
+	VMOVUPS      96(CX), Y3
+	VFMADD213PS  96(BX), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, 96(AX)
+	VMOVUPS      128(CX), Y3
+	VFMADD213PS  128(BX), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, 128(AX)
+	VMOVUPS      160(CX), Y3
+	VFMADD213PS  160(BX), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, 160(AX)
+	VMASKMOVPS   192(CX), Y1, Y3
+	VMASKMOVPS   192(BX), Y1, Y4
+	VFMADD213PS  Y4, Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMASKMOVPS   Y3, Y1, 192(AX)
+	ADDQ         $0x000000c4, CX
+	ADDQ         $0x000000c4, AX
+	ADDQ         $0x000000c4, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          loop67
+	VZEROUPPER
+	RET
+
+// func squeezeC9NchwStoAVX2(z *[9]float32, x *[135]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC9NchwStoAVX2(SB), NOSPLIT, $0-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+4(SB), Y0
+
+	// Reduce 9 channels of 15 positions, two at a time.
+	MOVQ $0x0000000000000004, DX
+
+loop68:
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VMOVUPS      (CX), Y9
+	VADDPS       Y9, Y1, Y1
+	VFMADD231PS  Y9, Y9, Y3
+	VMOVUPS      60(CX), Y9
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y9, Y9, Y7
+	VMASKMOVPS   32(CX), Y0, Y9
+	VADDPS       Y9, Y2, Y2
+	VFMADD231PS  Y9, Y9, Y4
+	VMASKMOVPS   92(CX), Y0, Y9
+	VADDPS       Y9, Y6, Y6
+	VFMADD231PS  Y9, Y9, Y8
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y5, X1
+	VADDPS       X5, X1, X1
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X3, X4, X4
+	VEXTRACTF128 $0x01, Y7, X3
+	VADDPS       X7, X3, X3
+	VUNPCKLPS    X1, X2, X5
+	VUNPCKHPS    X1, X2, X1
+	VADDPS       X1, X5, X5
+	VUNPCKLPS    X3, X4, X1
+	VUNPCKHPS    X3, X4, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X5, X2
+	VMOVHLPS     X5, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VXORPS       X3, X3, X3
+	VCMPPS       $0x16, X3, X2, X3
+	VDIVPS       X2, X1, X1
+	VANDPS       X3, X1, X1
+	VMOVUPS      lanemasks<>+24(SB), X2
+	VMASKMOVPS   X1, X2, (AX)
+	ADDQ         $0x00000078, CX
+	ADDQ         $0x00000008, AX
+	DECQ         DX
+	JNZ          loop68
+
+	// The last 1 channels.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      (CX), Y5
+	VADDPS       Y5, Y1, Y1
+	VFMADD231PS  Y5, Y5, Y3
+	VMASKMOVPS   32(CX), Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VFMADD231PS  Y0, Y0, Y4
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X3, X1, X1
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X3, X4, X4
+	VUNPCKLPS    X2, X0, X3
+	VUNPCKHPS    X2, X0, X0
+	VADDPS       X0, X3, X3
+	VUNPCKLPS    X4, X1, X0
+	VUNPCKHPS    X4, X1, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X3, X1
+	VMOVHLPS     X3, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VXORPS       X2, X2, X2
+	VCMPPS       $0x16, X2, X1, X2
+	VDIVPS       X1, X0, X0
+	VANDPS       X2, X0, X0
+	VMOVUPS      lanemasks<>+28(SB), X1
+	VMASKMOVPS   X0, X1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC9NchwStoAVX2(dst *[135]float32, x *[135]float32, s *[9]float32)
+// Requires: AVX
+TEXT ·scaleC9NchwStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS lanemasks<>+4(SB), Y0
+
+	// Scale 9 channels of 15 positions.
+	MOVQ $0x0000000000000009, BX
+
+loop69:
+	VBROADCASTSS (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (AX)
+	VMASKMOVPS   32(CX), Y0, Y2
+	VMULPS       Y1, Y2, Y2
+	VMASKMOVPS   Y2, Y0, 32(AX)
+	ADDQ         $0x0000003c, CX
+	ADDQ         $0x0000003c, AX
+	ADDQ         $0x00000004, DX
+	DECQ         BX
+	JNZ          loop69
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC9NchwStoAVX2(dst *[135]float32, x *[135]float32, s *[9]float32, res *[135]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC9NchwStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS lanemasks<>+4(SB), Y1
+
+	// Scale 9 channels of 15 positions.
+	MOVQ $0x0000000000000009, SI
+
+loop70:
+	VBROADCASTSS (DX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD213PS  (BX), Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	VMASKMOVPS   32(CX), Y1, Y3
+	VMASKMOVPS   32(BX), Y1, Y4
+	VFMADD213PS  Y4, Y2, Y3
+	VMAXPS       Y3, Y0, Y3
+	VMASKMOVPS   Y3, Y1, 32(AX)
+	ADDQ         $0x0000003c, CX
+	ADDQ         $0x0000003c, AX
+	ADDQ         $0x0000003c, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          loop70
+	VZEROUPPER
+	RET
+
+// func squeezeC11NchwStoAVX2(z *[11]float32, x *[1320]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC11NchwStoAVX2(SB), NOSPLIT, $0-16
+	MOVQ z+0(FP), AX
+	MOVQ x+8(FP), CX
+
+	// Reduce 11 channels of 120 positions, two at a time.
+	MOVQ $0x0000000000000005, DX
+
+loop71:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   CX, BX
+	MOVQ   $0x0000000000000007, SI
+
+loop72:
+	VMOVUPS      (BX), Y8
+	VADDPS       Y8, Y0, Y0
+	VFMADD231PS  Y8, Y8, Y2
+	VMOVUPS      480(BX), Y8
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y8, Y8, Y6
+	VMOVUPS      32(BX), Y8
+	VADDPS       Y8, Y1, Y1
+	VFMADD231PS  Y8, Y8, Y3
+	VMOVUPS      512(BX), Y8
+	VADDPS       Y8, Y5, Y5
+	VFMADD231PS  Y8, Y8, Y7
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          loop72
+	VMOVUPS      (BX), Y8
+	VADDPS       Y8, Y0, Y0
+	VFMADD231PS  Y8, Y8, Y2
+	VMOVUPS      480(BX), Y8
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y8, Y8, Y6
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X0, X1, X1
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X4, X0, X0
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X2, X3, X3
+	VEXTRACTF128 $0x01, Y6, X2
+	VADDPS       X6, X2, X2
+	VUNPCKLPS    X0, X1, X4
+	VUNPCKHPS    X0, X1, X0
+	VADDPS       X0, X4, X4
+	VUNPCKLPS    X2, X3, X0
+	VUNPCKHPS    X2, X3, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X4, X1
+	VMOVHLPS     X4, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VXORPS       X2, X2, X2
+	VCMPPS       $0x16, X2, X1, X2
+	VDIVPS       X1, X0, X0
+	VANDPS       X2, X0, X0
+	VMOVUPS      lanemasks<>+24(SB), X1
+	VMASKMOVPS   X0, X1, (AX)
+	ADDQ         $0x000003c0, CX
+	ADDQ         $0x00000008, AX
+	DECQ         DX
+	JNZ          loop71
+
+	// The last 1 channels.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   $0x0000000000000007, DX
+
+loop73:
+	VMOVUPS      (CX), Y4
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  Y4, Y4, Y2
+	VMOVUPS      32(CX), Y4
+	VADDPS       Y4, Y1, Y1
+	VFMADD231PS  Y4, Y4, Y3
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          loop73
+	VMOVUPS      (CX), Y4
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  Y4, Y4, Y2
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X0, X1, X1
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X0, X3, X3
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X2, X0, X0
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X2, X4, X4
+	VUNPCKLPS    X3, X1, X2
+	VUNPCKHPS    X3, X1, X1
+	VADDPS       X1, X2, X2
+	VUNPCKLPS    X4, X0, X1
+	VUNPCKHPS    X4, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVLHPS     X1, X2, X0
+	VMOVHLPS     X2, X1, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VXORPS       X2, X2, X2
+	VCMPPS       $0x16, X2, X0, X2
+	VDIVPS       X0, X1, X1
+	VANDPS       X2, X1, X1
+	VMOVUPS      lanemasks<>+28(SB), X0
+	VMASKMOVPS   X1, X0, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC11NchwStoAVX2(dst *[1320]float32, x *[1320]float32, s *[11]float32)
+// Requires: AVX
+TEXT ·scaleC11NchwStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+
+	// Scale 11 channels of 120 positions.
+	MOVQ $0x000000000000000b, BX
+
+loop74:
+	VBROADCASTSS (DX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMOVUPS      32(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      64(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 64(AX)
+	VMOVUPS      96(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 96(AX)
+	VMOVUPS      128(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 128(AX)
+	VMOVUPS      160(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 160(AX)
+	VMOVUPS      192(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 192(AX)
+	VMOVUPS      224(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 224(AX)
+	VMOVUPS      256(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 256(AX)
+	VMOVUPS      288(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 288(AX)
+	VMOVUPS      320(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 320(AX)
+	VMOVUPS      352(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 352(AX)
+	VMOVUPS      384(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 384(AX)
+	VMOVUPS      416(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 416(AX)
+	VMOVUPS      448(CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 448(AX)
+	ADDQ         $0x000001e0, CX
+	ADDQ         $0x000001e0, AX
+	ADDQ         $0x00000004, DX
+	DECQ         BX
+	JNZ          loop74
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC11NchwStoAVX2(dst *[1320]float32, x *[1320]float32, s *[11]float32, res *[1320]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC11NchwStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Y0, Y0, Y0
+
+	// Scale 11 channels of 120 positions.
+	MOVQ $0x000000000000000b, SI
+
+loop75:
+	VBROADCASTSS (DX), Y1
+	VMOVUPS      (CX), Y2
+	VFMADD213PS  (BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      32(CX), Y2
+	VFMADD213PS  32(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 32(AX)
+	VMOVUPS      64(CX), Y2
+	VFMADD213PS  64(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      96(CX), Y2
+	VFMADD213PS  96(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 96(AX)
+	VMOVUPS      128(CX), Y2
+	VFMADD213PS  128(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 128(AX)
+	VMOVUPS      160(CX), Y2
+	VFMADD213PS  160(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 160(AX)
+	VMOVUPS      192(CX), Y2
+	VFMADD213PS  192(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 192(AX)
+	VMOVUPS      224(CX), Y2
+	VFMADD213PS  224(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 224(AX)
+	VMOVUPS      256(CX), Y2
+	VFMADD213PS  256(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 256(AX)
+	VMOVUPS      288(CX), Y2
+	VFMADD213PS  288(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 288(AX)
+	VMOVUPS      320(CX), Y2
+	VFMADD213PS  320(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 320(AX)
+	VMOVUPS      352(CX), Y2
+	VFMADD213PS  352(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 352(AX)
+	VMOVUPS      384(CX), Y2
+	VFMADD213PS  384(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 384(AX)
+	VMOVUPS      416(CX), Y2
+	VFMADD213PS  416(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 416(AX)
+	VMOVUPS      448(CX), Y2
+	VFMADD213PS  448(BX), Y1, Y2
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, 448(AX)
+	ADDQ         $0x000001e0, CX
+	ADDQ         $0x000001e0, AX
+	ADDQ         $0x000001e0, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          loop75
+	VZEROUPPER
+	RET
+
+// func squeezeC5NchwStoAVX2(z *[5]float32, x *[1445]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC5NchwStoAVX2(SB), NOSPLIT, $0-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// Reduce 5 channels of 289 positions to Σx and Σx², one at a time, in 4 pairs of accumulators.
+	MOVQ $0x0000000000000005, DX
+
+loop76:
+	VMOVUPS     (CX), Y1
+	VMULPS      Y1, Y1, Y5
+	VMOVUPS     32(CX), Y2
+	VMULPS      Y2, Y2, Y6
+	VMOVUPS     64(CX), Y3
+	VMULPS      Y3, Y3, Y7
+	VMOVUPS     96(CX), Y4
+	VMULPS      Y4, Y4, Y8
+	VMOVUPS     128(CX), Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y5
+	VMOVUPS     160(CX), Y9
+	VADDPS      Y9, Y2, Y2
+	VFMADD231PS Y9, Y9, Y6
+	VMOVUPS     192(CX), Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS Y9, Y9, Y7
+	VMOVUPS     224(CX), Y9
+	VADDPS      Y9, Y4, Y4
+	VFMADD231PS Y9, Y9, Y8
+	ADDQ        $0x00000100, CX
+	MOVQ        $0x0000000000000003, BX
+
+loop77:
+	VMOVUPS      (CX), Y9
+	VADDPS       Y9, Y1, Y1
+	VFMADD231PS  Y9, Y9, Y5
+	VMOVUPS      32(CX), Y9
+	VADDPS       Y9, Y2, Y2
+	VFMADD231PS  Y9, Y9, Y6
+	VMOVUPS      64(CX), Y9
+	VADDPS       Y9, Y3, Y3
+	VFMADD231PS  Y9, Y9, Y7
+	VMOVUPS      96(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      128(CX), Y9
+	VADDPS       Y9, Y1, Y1
+	VFMADD231PS  Y9, Y9, Y5
+	VMOVUPS      160(CX), Y9
+	VADDPS       Y9, Y2, Y2
+	VFMADD231PS  Y9, Y9, Y6
+	VMOVUPS      192(CX), Y9
+	VADDPS       Y9, Y3, Y3
+	VFMADD231PS  Y9, Y9, Y7
+	VMOVUPS      224(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	ADDQ         $0x00000100, CX
+	DECQ         BX
+	JNZ          loop77
+	VMOVUPS      (CX), Y9
+	VADDPS       Y9, Y1, Y1
+	VFMADD231PS  Y9, Y9, Y5
+	VMOVUPS      32(CX), Y9
+	VADDPS       Y9, Y2, Y2
+	VFMADD231PS  Y9, Y9, Y6
+	VMOVUPS      64(CX), Y9
+	VADDPS       Y9, Y3, Y3
+	VFMADD231PS  Y9, Y9, Y7
+	VMOVUPS      96(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMASKMOVPS   128(CX), Y0, Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X1
+	VADDPS       X5, X1, X1
+	VMOVHLPS     X1, X1, X3
+	VADDPS       X3, X1, X1
+	VMOVSHDUP    X1, X3
+	VADDPS       X3, X1, X1
+	VXORPS       X3, X3, X3
+	VCMPPS       $0x16, X3, X2, X3
+	VDIVPS       X2, X1, X1
+	VANDPS       X3, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         $0x00000084, CX
+	ADDQ         $0x00000004, AX
+	DECQ         DX
+	JNZ          loop76
+	VZEROUPPER
+	RET
+
+// func scaleC5NchwStoAVX2(dst *[1445]float32, x *[1445]float32, s *[5]float32)
+// Requires: AVX
+TEXT ·scaleC5NchwStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// Scale 5 channels of 289 positions.
+	MOVQ $0x0000000000000005, BX
+
+loop78:
+	VBROADCASTSS (DX), Y1
+	MOVQ         $0x0000000000000004, SI
+
+loop79:
+	VMOVUPS    (CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMOVUPS    128(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 128(AX)
+	VMOVUPS    160(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 160(AX)
+	VMOVUPS    192(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 192(AX)
+	VMOVUPS    224(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 224(AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000100, AX
+	DECQ       SI
+	JNZ        loop79
+	VMOVUPS    (CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMASKMOVPS 128(CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, 128(AX)
+	ADDQ       $0x00000084, CX
+	ADDQ       $0x00000084, AX
+	ADDQ       $0x00000004, DX
+	DECQ       BX
+	JNZ        loop78
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC5NchwStoAVX2(dst *[1445]float32, x *[1445]float32, s *[5]float32, res *[1445]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC5NchwStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS lanemasks<>+28(SB), Y1
+
+	// Scale 5 channels of 289 positions.
+	MOVQ $0x0000000000000005, SI
+
+loop80:
+	VBROADCASTSS (DX), Y2
+	MOVQ         $0x0000000000000004, DI
+
+loop81:
+	VMOVUPS     (CX), Y3
+	VFMADD213PS (BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, (AX)
+	VMOVUPS     32(CX), Y3
+	VFMADD213PS 32(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMOVUPS     64(CX), Y3
+	VFMADD213PS 64(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     96(CX), Y3
+	VFMADD213PS 96(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 96(AX)
+	VMOVUPS     128(CX), Y3
+	VFMADD213PS 128(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 128(AX)
+	VMOVUPS     160(CX), Y3
+	VFMADD213PS 160(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 160(AX)
+	VMOVUPS     192(CX), Y3
+	VFMADD213PS 192(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 192(AX)
+	VMOVUPS     224(CX), Y3
+	VFMADD213PS 224(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 224(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, BX
+	DECQ        DI
+	JNZ         loop81
+	VMOVUPS     (CX), Y3
+	VFMADD213PS (BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, (AX)
+	VMOVUPS     32(CX), Y3
+	VFMADD213PS 32(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMOVUPS     64(CX), Y3
+	VFMADD213PS 64(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     96(CX), Y3
+	VFMADD213PS 96(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 96(AX)
+	VMASKMOVPS  128(CX), Y1, Y3
+	VMASKMOVPS  128(BX), Y1, Y4
+	VFMADD213PS Y4, Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMASKMOVPS  Y3, Y1, 128(AX)
+	ADDQ        $0x00000084, CX
+	ADDQ        $0x00000084, AX
+	ADDQ        $0x00000084, BX
+	ADDQ        $0x00000004, DX
+	DECQ        SI
+	JNZ         loop80
+	VZEROUPPER
+	RET
+
+// func squeezeC21NchwStoAVX2(z *[21]float32, x *[4116]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC21NchwStoAVX2(SB), NOSPLIT, $0-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+16(SB), Y0
+
+	// Reduce 21 channels of 196 positions, two at a time.
+	MOVQ $0x000000000000000a, DX
+
+loop82:
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   CX, BX
+	MOVQ   $0x000000000000000c, SI
+
+loop83:
+	VMOVUPS      (BX), Y9
+	VADDPS       Y9, Y1, Y1
+	VFMADD231PS  Y9, Y9, Y3
+	VMOVUPS      784(BX), Y9
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y9, Y9, Y7
+	VMOVUPS      32(BX), Y9
+	VADDPS       Y9, Y2, Y2
+	VFMADD231PS  Y9, Y9, Y4
+	VMOVUPS      816(BX), Y9
+	VADDPS       Y9, Y6, Y6
+	VFMADD231PS  Y9, Y9, Y8
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          loop83
+	VMASKMOVPS   (BX), Y0, Y9
+	VADDPS       Y9, Y2, Y2
+	VFMADD231PS  Y9, Y9, Y4
+	VMASKMOVPS   784(BX), Y0, Y9
+	VADDPS       Y9, Y6, Y6
+	VFMADD231PS  Y9, Y9, Y8
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y5, X1
+	VADDPS       X5, X1, X1
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X3, X4, X4
+	VEXTRACTF128 $0x01, Y7, X3
+	VADDPS       X7, X3, X3
+	VUNPCKLPS    X1, X2, X5
+	VUNPCKHPS    X1, X2, X1
+	VADDPS       X1, X5, X5
+	VUNPCKLPS    X3, X4, X1
+	VUNPCKHPS    X3, X4, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X5, X2
+	VMOVHLPS     X5, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VXORPS       X3, X3, X3
+	VCMPPS       $0x16, X3, X2, X3
+	VDIVPS       X2, X1, X1
+	VANDPS       X3, X1, X1
+	VMOVUPS      lanemasks<>+24(SB), X2
+	VMASKMOVPS   X1, X2, (AX)
+	ADDQ         $0x00000620, CX
+	ADDQ         $0x00000008, AX
+	DECQ         DX
+	JNZ          loop82
+
+	// The last 1 channels.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	MOVQ   $0x000000000000000c, DX
+
+loop84:
+	VMOVUPS      (CX), Y5
+	VADDPS       Y5, Y1, Y1
+	VFMADD231PS  Y5, Y5, Y3
+	VMOVUPS      32(CX), Y5
+	VADDPS       Y5, Y2, Y2
+	VFMADD231PS  Y5, Y5, Y4
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          loop84
+	VMASKMOVPS   (CX), Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VFMADD231PS  Y0, Y0, Y4
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X3, X1, X1
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X3, X4, X4
+	VUNPCKLPS    X2, X0, X3
+	VUNPCKHPS    X2, X0, X0
+	VADDPS       X0, X3, X3
+	VUNPCKLPS    X4, X1, X0
+	VUNPCKHPS    X4, X1, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X3, X1
+	VMOVHLPS     X3, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VXORPS       X2, X2, X2
+	VCMPPS       $0x16, X2, X1, X2
+	VDIVPS       X1, X0, X0
+	VANDPS       X2, X0, X0
+	VMOVUPS      lanemasks<>+28(SB), X1
+	VMASKMOVPS   X0, X1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC21NchwStoAVX2(dst *[4116]float32, x *[4116]float32, s *[21]float32)
+// Requires: AVX
+TEXT ·scaleC21NchwStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS lanemasks<>+16(SB), Y0
+
+	// Scale 21 channels of 196 positions.
+	MOVQ $0x0000000000000015, BX
+
+loop85:
+	VBROADCASTSS (DX), Y1
+	MOVQ         $0x0000000000000003, SI
+
+loop86:
+	VMOVUPS    (CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMOVUPS    128(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 128(AX)
+	VMOVUPS    160(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 160(AX)
+	VMOVUPS    192(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 192(AX)
+	VMOVUPS    224(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 224(AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000100, AX
+	DECQ       SI
+	JNZ        loop86
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	ADDQ       $0x00000010, CX
+	ADDQ       $0x00000010, AX
+	ADDQ       $0x00000004, DX
+	DECQ       BX
+	JNZ        loop85
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC21NchwStoAVX2(dst *[4116]float32, x *[4116]float32, s *[21]float32, res *[4116]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC21NchwStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS lanemasks<>+16(SB), Y1
+
+	// Scale 21 channels of 196 positions.
+	MOVQ $0x0000000000000015, SI
+
+loop87:
+	VBROADCASTSS (DX), Y2
+	MOVQ         $0x0000000000000003, DI
+
+loop88:
+	VMOVUPS     (CX), Y3
+	VFMADD213PS (BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, (AX)
+	VMOVUPS     32(CX), Y3
+	VFMADD213PS 32(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMOVUPS     64(CX), Y3
+	VFMADD213PS 64(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     96(CX), Y3
+	VFMADD213PS 96(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 96(AX)
+	VMOVUPS     128(CX), Y3
+	VFMADD213PS 128(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 128(AX)
+	VMOVUPS     160(CX), Y3
+	VFMADD213PS 160(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 160(AX)
+	VMOVUPS     192(CX), Y3
+	VFMADD213PS 192(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 192(AX)
+	VMOVUPS     224(CX), Y3
+	VFMADD213PS 224(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 224(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, BX
+	DECQ        DI
+	JNZ         loop88
+	VMASKMOVPS  (CX), Y1, Y3
+	VMASKMOVPS  (BX), Y1, Y4
+	VFMADD213PS Y4, Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMASKMOVPS  Y3, Y1, (AX)
+	ADDQ        $0x00000010, CX
+	ADDQ        $0x00000010, AX
+	ADDQ        $0x00000010, BX
+	ADDQ        $0x00000004, DX
+	DECQ        SI
+	JNZ         loop87
+	VZEROUPPER
+	RET
+
+// func squeezeC13NhwcStoAVX2(z *[13]float32, x *[637]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC13NhwcStoAVX2(SB), NOSPLIT, $0-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+12(SB), Y0
+
+	// Columns 0 to 12, 2 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   $0x0000000000000018, DX
+
+loop89:
+	VMOVUPS     (CX), Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y3
+	VMASKMOVPS  32(CX), Y0, Y9
+	VADDPS      Y9, Y2, Y2
+	VFMADD231PS Y9, Y9, Y4
+	VMOVUPS     52(CX), Y9
+	VADDPS      Y9, Y5, Y5
+	VFMADD231PS Y9, Y9, Y7
+	VMASKMOVPS  84(CX), Y0, Y9
+	VADDPS      Y9, Y6, Y6
+	VFMADD231PS Y9, Y9, Y8
+	ADDQ        $0x00000068, CX
+	DECQ        DX
+	JNZ         loop89
+	VMOVUPS     (CX), Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y3
+	VMASKMOVPS  32(CX), Y0, Y9
+	VADDPS      Y9, Y2, Y2
+	VFMADD231PS Y9, Y9, Y4
+	VADDPS      Y5, Y1, Y1
+	VADDPS      Y7, Y3, Y3
+	VXORPS      Y5, Y5, Y5
+	VCMPPS      $0x16, Y5, Y1, Y5
+	VDIVPS      Y1, Y3, Y3
+	VANDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y8, Y4, Y4
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y2, Y1
+	VDIVPS      Y2, Y4, Y4
+	VANDPS      Y1, Y4, Y4
+	VMASKMOVPS  Y4, Y0, 32(AX)
+	VZEROUPPER
+	RET
+
+// func scaleC13NhwcStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32)
+// Requires: AVX
+TEXT ·scaleC13NhwcStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ       dst+0(FP), AX
+	MOVQ       x+8(FP), CX
+	MOVQ       s+16(FP), DX
+	VMOVUPS    lanemasks<>+12(SB), Y0
+	VMOVUPS    (DX), Y1
+	VMASKMOVPS 32(DX), Y0, Y2
+
+	// Scale 49 rows of 13 channels, 4 row(s) per step.
+	MOVQ $0x000000000000000c, DX
+
+loop90:
+	VMOVUPS    (CX), Y3
+	VMULPS     Y1, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	VMASKMOVPS 32(CX), Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS Y3, Y0, 32(AX)
+	VMOVUPS    52(CX), Y3
+	VMULPS     Y1, Y3, Y3
+	VMOVUPS    Y3, 52(AX)
+	VMASKMOVPS 84(CX), Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS Y3, Y0, 84(AX)
+	VMOVUPS    104(CX), Y3
+	VMULPS     Y1, Y3, Y3
+	VMOVUPS    Y3, 104(AX)
+	VMASKMOVPS 136(CX), Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS Y3, Y0, 136(AX)
+	VMOVUPS    156(CX), Y3
+	VMULPS     Y1, Y3, Y3
+	VMOVUPS    Y3, 156(AX)
+	VMASKMOVPS 188(CX), Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS Y3, Y0, 188(AX)
+	ADDQ       $0x000000d0, CX
+	ADDQ       $0x000000d0, AX
+	DECQ       DX
+	JNZ        loop90
+	VMOVUPS    (CX), Y3
+	VMULPS     Y1, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	VMASKMOVPS 32(CX), Y0, Y1
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, 32(AX)
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC13NhwcStoAVX2(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC13NhwcStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ       dst+0(FP), AX
+	MOVQ       x+8(FP), CX
+	MOVQ       s+16(FP), DX
+	MOVQ       res+24(FP), BX
+	VXORPS     Y0, Y0, Y0
+	VMOVUPS    lanemasks<>+12(SB), Y1
+	VMOVUPS    (DX), Y2
+	VMASKMOVPS 32(DX), Y1, Y3
+
+	// Scale 49 rows of 13 channels, 4 row(s) per step.
+	MOVQ $0x000000000000000c, DX
+
+loop91:
+	VMOVUPS     (CX), Y4
+	VFMADD213PS (BX), Y2, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMOVUPS     Y4, (AX)
+	VMASKMOVPS  32(CX), Y1, Y4
+	VMASKMOVPS  32(BX), Y1, Y5
+	VFMADD213PS Y5, Y3, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMASKMOVPS  Y4, Y1, 32(AX)
+	VMOVUPS     52(CX), Y4
+	VFMADD213PS 52(BX), Y2, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMOVUPS     Y4, 52(AX)
+	VMASKMOVPS  84(CX), Y1, Y4
+	VMASKMOVPS  84(BX), Y1, Y5
+	VFMADD213PS Y5, Y3, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMASKMOVPS  Y4, Y1, 84(AX)
+	VMOVUPS     104(CX), Y4
+	VFMADD213PS 104(BX), Y2, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMOVUPS     Y4, 104(AX)
+	VMASKMOVPS  136(CX), Y1, Y4
+	VMASKMOVPS  136(BX), Y1, Y5
+	VFMADD213PS Y5, Y3, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMASKMOVPS  Y4, Y1, 136(AX)
+	VMOVUPS     156(CX), Y4
+	VFMADD213PS 156(BX), Y2, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMOVUPS     Y4, 156(AX)
+	VMASKMOVPS  188(CX), Y1, Y4
+	VMASKMOVPS  188(BX), Y1, Y5
+	VFMADD213PS Y5, Y3, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMASKMOVPS  Y4, Y1, 188(AX)
+	ADDQ        $0x000000d0, CX
+	ADDQ        $0x000000d0, AX
+	ADDQ        $0x000000d0, BX
+	DECQ        DX
+	JNZ         loop91
+	VMOVUPS     (CX), Y4
+	VFMADD213PS (BX), Y2, Y4
+	VMAXPS      Y4, Y0, Y4
+	VMOVUPS     Y4, (AX)
+	VMASKMOVPS  32(CX), Y1, Y2
+	VMASKMOVPS  32(BX), Y1, Y4
+	VFMADD213PS Y4, Y3, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMASKMOVPS  Y2, Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func squeezeC100NhwcStoAVX2(z *[100]float32, x *[1500]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC100NhwcStoAVX2(SB), NOSPLIT, $0-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+16(SB), Y0
+
+	// Columns 0 to 23, 1 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	MOVQ   CX, DX
+	MOVQ   $0x000000000000000f, BX
+
+loop92:
+	VMOVUPS     (DX), Y7
+	VADDPS      Y7, Y1, Y1
+	VFMADD231PS Y7, Y7, Y4
+	VMOVUPS     32(DX), Y7
+	VADDPS      Y7, Y2, Y2
+	VFMADD231PS Y7, Y7, Y5
+	VMOVUPS     64(DX), Y7
+	VADDPS      Y7, Y3, Y3
+	VFMADD231PS Y7, Y7, Y6
+	ADDQ        $0x00000190, DX
+	DECQ        BX
+	JNZ         loop92
+	VXORPS      Y7, Y7, Y7
+	VCMPPS      $0x16, Y7, Y1, Y7
+	VDIVPS      Y1, Y4, Y4
+	VANDPS      Y7, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y2, Y1
+	VDIVPS      Y2, Y5, Y5
+	VANDPS      Y1, Y5, Y5
+	VMOVUPS     Y5, 32(AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y3, Y1
+	VDIVPS      Y3, Y6, Y6
+	VANDPS      Y1, Y6, Y6
+	VMOVUPS     Y6, 64(AX)
+
+	// Columns 24 to 47, 1 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	MOVQ   CX, DX
+	MOVQ   $0x000000000000000f, BX
+
+loop93:
+	VMOVUPS     96(DX), Y7
+	VADDPS      Y7, Y1, Y1
+	VFMADD231PS Y7, Y7, Y4
+	VMOVUPS     128(DX), Y7
+	VADDPS      Y7, Y2, Y2
+	VFMADD231PS Y7, Y7, Y5
+	VMOVUPS     160(DX), Y7
+	VADDPS      Y7, Y3, Y3
+	VFMADD231PS Y7, Y7, Y6
+	ADDQ        $0x00000190, DX
+	DECQ        BX
+	JNZ         loop93
+	VXORPS      Y7, Y7, Y7
+	VCMPPS      $0x16, Y7, Y1, Y7
+	VDIVPS      Y1, Y4, Y4
+	VANDPS      Y7, Y4, Y4
+	VMOVUPS     Y4, 96(AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y2, Y1
+	VDIVPS      Y2, Y5, Y5
+	VANDPS      Y1, Y5, Y5
+	VMOVUPS     Y5, 128(AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y3, Y1
+	VDIVPS      Y3, Y6, Y6
+	VANDPS      Y1, Y6, Y6
+	VMOVUPS     Y6, 160(AX)
+
+	// Columns 48 to 71, 1 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	MOVQ   CX, DX
+	MOVQ   $0x000000000000000f, BX
+
+loop94:
+	VMOVUPS     192(DX), Y7
+	VADDPS      Y7, Y1, Y1
+	VFMADD231PS Y7, Y7, Y4
+	VMOVUPS     224(DX), Y7
+	VADDPS      Y7, Y2, Y2
+	VFMADD231PS Y7, Y7, Y5
+	VMOVUPS     256(DX), Y7
+	VADDPS      Y7, Y3, Y3
+	VFMADD231PS Y7, Y7, Y6
+	ADDQ        $0x00000190, DX
+	DECQ        BX
+	JNZ         loop94
+	VXORPS      Y7, Y7, Y7
+	VCMPPS      $0x16, Y7, Y1, Y7
+	VDIVPS      Y1, Y4, Y4
+	VANDPS      Y7, Y4, Y4
+	VMOVUPS     Y4, 192(AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y2, Y1
+	VDIVPS      Y2, Y5, Y5
+	VANDPS      Y1, Y5, Y5
+	VMOVUPS     Y5, 224(AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y3, Y1
+	VDIVPS      Y3, Y6, Y6
+	VANDPS      Y1, Y6, Y6
+	VMOVUPS     Y6, 256(AX)
+
+	// Columns 72 to 95, 1 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	MOVQ   CX, DX
+	MOVQ   $0x000000000000000f, BX
+
+loop95:
+	VMOVUPS     288(DX), Y7
+	VADDPS      Y7, Y1, Y1
+	VFMADD231PS Y7, Y7, Y4
+	VMOVUPS     320(DX), Y7
+	VADDPS      Y7, Y2, Y2
+	VFMADD231PS Y7, Y7, Y5
+	VMOVUPS     352(DX), Y7
+	VADDPS      Y7, Y3, Y3
+	VFMADD231PS Y7, Y7, Y6
+	ADDQ        $0x00000190, DX
+	DECQ        BX
+	JNZ         loop95
+	VXORPS      Y7, Y7, Y7
+	VCMPPS      $0x16, Y7, Y1, Y7
+	VDIVPS      Y1, Y4, Y4
+	VANDPS      Y7, Y4, Y4
+	VMOVUPS     Y4, 288(AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y2, Y1
+	VDIVPS      Y2, Y5, Y5
+	VANDPS      Y1, Y5, Y5
+	VMOVUPS     Y5, 320(AX)
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x16, Y1, Y3, Y1
+	VDIVPS      Y3, Y6, Y6
+	VANDPS      Y1, Y6, Y6
+	VMOVUPS     Y6, 352(AX)
+
+	// Columns 96 to 99, 4 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   $0x0000000000000003, DX
+
+loop96:
+	VMASKMOVPS  384(CX), Y0, Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y2
+	VMASKMOVPS  784(CX), Y0, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS Y9, Y9, Y4
+	VMASKMOVPS  1184(CX), Y0, Y9
+	VADDPS      Y9, Y5, Y5
+	VFMADD231PS Y9, Y9, Y6
+	VMASKMOVPS  1584(CX), Y0, Y9
+	VADDPS      Y9, Y7, Y7
+	VFMADD231PS Y9, Y9, Y8
+	ADDQ        $0x00000640, CX
+	DECQ        DX
+	JNZ         loop96
+	VMASKMOVPS  384(CX), Y0, Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y2
+	VMASKMOVPS  784(CX), Y0, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS Y9, Y9, Y4
+	VMASKMOVPS  1184(CX), Y0, Y9
+	VADDPS      Y9, Y5, Y5
+	VFMADD231PS Y9, Y9, Y6
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y2, Y2
+	VADDPS      Y5, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y8, Y2, Y2
+	VXORPS      Y3, Y3, Y3
+	VCMPPS      $0x16, Y3, Y1, Y3
+	VDIVPS      Y1, Y2, Y2
+	VANDPS      Y3, Y2, Y2
+	VMASKMOVPS  Y2, Y0, 384(AX)
+	VZEROUPPER
+	RET
+
+// func scaleC100NhwcStoAVX2(dst *[1500]float32, x *[1500]float32, s *[100]float32)
+// Requires: AVX
+TEXT ·scaleC100NhwcStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS lanemasks<>+16(SB), Y0
+	VMOVUPS lanemasks<>+16(SB), Y0
+
+	// Scale 15 rows of 100 channels, 8 vectors per step.
+	MOVQ $0x000000000000000f, BX
+
+loop97:
+	MOVQ       DX, SI
+	VMOVUPS    (SI), Y1
+	VMOVUPS    (CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(SI), Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(SI), Y1
+	VMOVUPS    64(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(SI), Y1
+	VMOVUPS    96(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMOVUPS    128(SI), Y1
+	VMOVUPS    128(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 128(AX)
+	VMOVUPS    160(SI), Y1
+	VMOVUPS    160(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 160(AX)
+	VMOVUPS    192(SI), Y1
+	VMOVUPS    192(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 192(AX)
+	VMOVUPS    224(SI), Y1
+	VMOVUPS    224(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 224(AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000100, AX
+	ADDQ       $0x00000100, SI
+	VMOVUPS    (SI), Y1
+	VMOVUPS    (CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(SI), Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(SI), Y1
+	VMOVUPS    64(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(SI), Y1
+	VMOVUPS    96(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMASKMOVPS 128(SI), Y0, Y1
+	VMASKMOVPS 128(CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, 128(AX)
+	ADDQ       $0x00000090, CX
+	ADDQ       $0x00000090, AX
+	DECQ       BX
+	JNZ        loop97
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC100NhwcStoAVX2(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC100NhwcStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS lanemasks<>+16(SB), Y1
+	VMOVUPS lanemasks<>+16(SB), Y1
+
+	// Scale 15 rows of 100 channels, 8 vectors per step.
+	MOVQ $0x000000000000000f, SI
+
+loop98:
+	MOVQ        DX, DI
+	VMOVUPS     (DI), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD213PS (BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, (AX)
+	VMOVUPS     32(DI), Y2
+	VMOVUPS     32(CX), Y3
+	VFMADD213PS 32(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMOVUPS     64(DI), Y2
+	VMOVUPS     64(CX), Y3
+	VFMADD213PS 64(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     96(DI), Y2
+	VMOVUPS     96(CX), Y3
+	VFMADD213PS 96(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 96(AX)
+	VMOVUPS     128(DI), Y2
+	VMOVUPS     128(CX), Y3
+	VFMADD213PS 128(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 128(AX)
+	VMOVUPS     160(DI), Y2
+	VMOVUPS     160(CX), Y3
+	VFMADD213PS 160(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 160(AX)
+	VMOVUPS     192(DI), Y2
+	VMOVUPS     192(CX), Y3
+	VFMADD213PS 192(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 192(AX)
+	VMOVUPS     224(DI), Y2
+	VMOVUPS     224(CX), Y3
+	VFMADD213PS 224(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 224(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, BX
+	ADDQ        $0x00000100, DI
+	VMOVUPS     (DI), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD213PS (BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, (AX)
+	VMOVUPS     32(DI), Y2
+	VMOVUPS     32(CX), Y3
+	VFMADD213PS 32(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMOVUPS     64(DI), Y2
+	VMOVUPS     64(CX), Y3
+	VFMADD213PS 64(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     96(DI), Y2
+	VMOVUPS     96(CX), Y3
+	VFMADD213PS 96(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 96(AX)
+	VMASKMOVPS  128(DI), Y1, Y2
+	VMASKMOVPS  128(CX), Y1, Y3
+	VMASKMOVPS  128(BX), Y1, Y4
+	VFMADD213PS Y4, Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMASKMOVPS  Y3, Y1, 128(AX)
+	ADDQ        $0x00000090, CX
+	ADDQ        $0x00000090, AX
+	ADDQ        $0x00000090, BX
+	DECQ        SI
+	JNZ         loop98
+	VZEROUPPER
+	RET
+
+// func squeezeC2047NhwcStoAVX2(z *[2047]float32, x *[18423]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC2047NhwcStoAVX2(SB), $8192-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+4(SB), Y0
+
+	// z, squares = Σx, Σx² of the first 4 rows of 2047 channels.
+	VMOVUPS     (CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16376(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     Y2, (SP)
+	VMOVUPS     32(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16408(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     Y2, 32(SP)
+	VMOVUPS     64(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16440(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     96(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16472(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 96(AX)
+	VMOVUPS     Y2, 96(SP)
+	VMOVUPS     128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16504(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 128(AX)
+	VMOVUPS     Y2, 128(SP)
+	VMOVUPS     160(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16536(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 160(AX)
+	VMOVUPS     Y2, 160(SP)
+	VMOVUPS     192(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16568(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 192(AX)
+	VMOVUPS     Y2, 192(SP)
+	VMOVUPS     224(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16600(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 224(AX)
+	VMOVUPS     Y2, 224(SP)
+	VMOVUPS     256(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16632(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 256(AX)
+	VMOVUPS     Y2, 256(SP)
+	VMOVUPS     288(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16664(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 288(AX)
+	VMOVUPS     Y2, 288(SP)
+	VMOVUPS     320(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16696(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 320(AX)
+	VMOVUPS     Y2, 320(SP)
+	VMOVUPS     352(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16728(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 352(AX)
+	VMOVUPS     Y2, 352(SP)
+	VMOVUPS     384(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16760(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 384(AX)
+	VMOVUPS     Y2, 384(SP)
+	VMOVUPS     416(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16792(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 416(AX)
+	VMOVUPS     Y2, 416(SP)
+	VMOVUPS     448(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16824(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 448(AX)
+	VMOVUPS     Y2, 448(SP)
+	VMOVUPS     480(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16856(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 480(AX)
+	VMOVUPS     Y2, 480(SP)
+	VMOVUPS     512(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16888(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 512(AX)
+	VMOVUPS     Y2, 512(SP)
+	VMOVUPS     544(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16920(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 544(AX)
+	VMOVUPS     Y2, 544(SP)
+	VMOVUPS     576(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16952(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 576(AX)
+	VMOVUPS     Y2, 576(SP)
+	VMOVUPS     608(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16984(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 608(AX)
+	VMOVUPS     Y2, 608(SP)
+	VMOVUPS     640(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17016(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 640(AX)
+	VMOVUPS     Y2, 640(SP)
+	VMOVUPS     672(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17048(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 672(AX)
+	VMOVUPS     Y2, 672(SP)
+	VMOVUPS     704(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17080(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 704(AX)
+	VMOVUPS     Y2, 704(SP)
+	VMOVUPS     736(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17112(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 736(AX)
+	VMOVUPS     Y2, 736(SP)
+	VMOVUPS     768(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17144(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 768(AX)
+	VMOVUPS     Y2, 768(SP)
+	VMOVUPS     800(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17176(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 800(AX)
+	VMOVUPS     Y2, 800(SP)
+	VMOVUPS     832(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17208(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 832(AX)
+	VMOVUPS     Y2, 832(SP)
+	VMOVUPS     864(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17240(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 864(AX)
+	VMOVUPS     Y2, 864(SP)
+	VMOVUPS     896(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17272(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 896(AX)
+	VMOVUPS     Y2, 896(SP)
+	VMOVUPS     928(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17304(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 928(AX)
+	VMOVUPS     Y2, 928(SP)
+	VMOVUPS     960(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17336(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 960(AX)
+	VMOVUPS     Y2, 960(SP)
+	VMOVUPS     992(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17368(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 992(AX)
+	VMOVUPS     Y2, 992(SP)
+	VMOVUPS     1024(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17400(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1024(AX)
+	VMOVUPS     Y2, 1024(SP)
+	VMOVUPS     1056(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17432(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1056(AX)
+	VMOVUPS     Y2, 1056(SP)
+	VMOVUPS     1088(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17464(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1088(AX)
+	VMOVUPS     Y2, 1088(SP)
+	VMOVUPS     1120(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17496(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1120(AX)
+	VMOVUPS     Y2, 1120(SP)
+	VMOVUPS     1152(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17528(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1152(AX)
+	VMOVUPS     Y2, 1152(SP)
+	VMOVUPS     1184(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17560(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1184(AX)
+	VMOVUPS     Y2, 1184(SP)
+	VMOVUPS     1216(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17592(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1216(AX)
+	VMOVUPS     Y2, 1216(SP)
+	VMOVUPS     1248(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17624(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1248(AX)
+	VMOVUPS     Y2, 1248(SP)
+	VMOVUPS     1280(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17656(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1280(AX)
+	VMOVUPS     Y2, 1280(SP)
+	VMOVUPS     1312(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17688(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1312(AX)
+	VMOVUPS     Y2, 1312(SP)
+	VMOVUPS     1344(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17720(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1344(AX)
+	VMOVUPS     Y2, 1344(SP)
+	VMOVUPS     1376(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17752(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1376(AX)
+	VMOVUPS     Y2, 1376(SP)
+	VMOVUPS     1408(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17784(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1408(AX)
+	VMOVUPS     Y2, 1408(SP)
+	VMOVUPS     1440(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17816(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1440(AX)
+	VMOVUPS     Y2, 1440(SP)
+	VMOVUPS     1472(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17848(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1472(AX)
+	VMOVUPS     Y2, 1472(SP)
+	VMOVUPS     1504(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17880(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1504(AX)
+	VMOVUPS     Y2, 1504(SP)
+	VMOVUPS     1536(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17912(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1536(AX)
+	VMOVUPS     Y2, 1536(SP)
+	VMOVUPS     1568(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17944(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1568(AX)
+	VMOVUPS     Y2, 1568(SP)
+	VMOVUPS     1600(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17976(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1600(AX)
+	VMOVUPS     Y2, 1600(SP)
+	VMOVUPS     1632(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18008(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1632(AX)
+	VMOVUPS     Y2, 1632(SP)
+	VMOVUPS     1664(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18040(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1664(AX)
+	VMOVUPS     Y2, 1664(SP)
+	VMOVUPS     1696(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18072(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1696(AX)
+	VMOVUPS     Y2, 1696(SP)
+	VMOVUPS     1728(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18104(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1728(AX)
+	VMOVUPS     Y2, 1728(SP)
+	VMOVUPS     1760(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18136(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1760(AX)
+	VMOVUPS     Y2, 1760(SP)
+	VMOVUPS     1792(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18168(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1792(AX)
+	VMOVUPS     Y2, 1792(SP)
+	VMOVUPS     1824(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18200(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1824(AX)
+	VMOVUPS     Y2, 1824(SP)
+	VMOVUPS     1856(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18232(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1856(AX)
+	VMOVUPS     Y2, 1856(SP)
+	VMOVUPS     1888(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18264(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1888(AX)
+	VMOVUPS     Y2, 1888(SP)
+	VMOVUPS     1920(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18296(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1920(AX)
+	VMOVUPS     Y2, 1920(SP)
+	VMOVUPS     1952(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18328(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1952(AX)
+	VMOVUPS     Y2, 1952(SP)
+	VMOVUPS     1984(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18360(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 1984(AX)
+	VMOVUPS     Y2, 1984(SP)
+	VMOVUPS     2016(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18392(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2016(AX)
+	VMOVUPS     Y2, 2016(SP)
+	VMOVUPS     2048(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18424(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2048(AX)
+	VMOVUPS     Y2, 2048(SP)
+	VMOVUPS     2080(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18456(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2080(AX)
+	VMOVUPS     Y2, 2080(SP)
+	VMOVUPS     2112(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18488(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2112(AX)
+	VMOVUPS     Y2, 2112(SP)
+	VMOVUPS     2144(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18520(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2144(AX)
+	VMOVUPS     Y2, 2144(SP)
+	VMOVUPS     2176(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18552(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2176(AX)
+	VMOVUPS     Y2, 2176(SP)
+	VMOVUPS     2208(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18584(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2208(AX)
+	VMOVUPS     Y2, 2208(SP)
+	VMOVUPS     2240(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18616(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2240(AX)
+	VMOVUPS     Y2, 2240(SP)
+	VMOVUPS     2272(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18648(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2272(AX)
+	VMOVUPS     Y2, 2272(SP)
+	VMOVUPS     2304(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18680(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2304(AX)
+	VMOVUPS     Y2, 2304(SP)
+	VMOVUPS     2336(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18712(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2336(AX)
+	VMOVUPS     Y2, 2336(SP)
+	VMOVUPS     2368(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18744(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2368(AX)
+	VMOVUPS     Y2, 2368(SP)
+	VMOVUPS     2400(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18776(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2400(AX)
+	VMOVUPS     Y2, 2400(SP)
+	VMOVUPS     2432(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18808(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2432(AX)
+	VMOVUPS     Y2, 2432(SP)
+	VMOVUPS     2464(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18840(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2464(AX)
+	VMOVUPS     Y2, 2464(SP)
+	VMOVUPS     2496(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18872(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2496(AX)
+	VMOVUPS     Y2, 2496(SP)
+	VMOVUPS     2528(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18904(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2528(AX)
+	VMOVUPS     Y2, 2528(SP)
+	VMOVUPS     2560(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18936(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2560(AX)
+	VMOVUPS     Y2, 2560(SP)
+	VMOVUPS     2592(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18968(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2592(AX)
+	VMOVUPS     Y2, 2592(SP)
+	VMOVUPS     2624(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19000(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2624(AX)
+	VMOVUPS     Y2, 2624(SP)
+	VMOVUPS     2656(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19032(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2656(AX)
+	VMOVUPS     Y2, 2656(SP)
+	VMOVUPS     2688(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19064(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2688(AX)
+	VMOVUPS     Y2, 2688(SP)
+	VMOVUPS     2720(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19096(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2720(AX)
+	VMOVUPS     Y2, 2720(SP)
+	VMOVUPS     2752(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19128(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2752(AX)
+	VMOVUPS     Y2, 2752(SP)
+	VMOVUPS     2784(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19160(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2784(AX)
+	VMOVUPS     Y2, 2784(SP)
+	VMOVUPS     2816(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19192(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2816(AX)
+	VMOVUPS     Y2, 2816(SP)
+	VMOVUPS     2848(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19224(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2848(AX)
+	VMOVUPS     Y2, 2848(SP)
+	VMOVUPS     2880(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19256(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2880(AX)
+	VMOVUPS     Y2, 2880(SP)
+	VMOVUPS     2912(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19288(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2912(AX)
+	VMOVUPS     Y2, 2912(SP)
+	VMOVUPS     2944(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19320(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2944(AX)
+	VMOVUPS     Y2, 2944(SP)
+	VMOVUPS     2976(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19352(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 2976(AX)
+	VMOVUPS     Y2, 2976(SP)
+	VMOVUPS     3008(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19384(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3008(AX)
+	VMOVUPS     Y2, 3008(SP)
+	VMOVUPS     3040(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19416(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3040(AX)
+	VMOVUPS     Y2, 3040(SP)
+	VMOVUPS     3072(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19448(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3072(AX)
+	VMOVUPS     Y2, 3072(SP)
+	VMOVUPS     3104(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19480(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3104(AX)
+	VMOVUPS     Y2, 3104(SP)
+	VMOVUPS     3136(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19512(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3136(AX)
+	VMOVUPS     Y2, 3136(SP)
+	VMOVUPS     3168(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19544(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3168(AX)
+	VMOVUPS     Y2, 3168(SP)
+	VMOVUPS     3200(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19576(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3200(AX)
+	VMOVUPS     Y2, 3200(SP)
+	VMOVUPS     3232(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19608(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3232(AX)
+	VMOVUPS     Y2, 3232(SP)
+	VMOVUPS     3264(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19640(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3264(AX)
+	VMOVUPS     Y2, 3264(SP)
+	VMOVUPS     3296(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19672(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3296(AX)
+	VMOVUPS     Y2, 3296(SP)
+	VMOVUPS     3328(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19704(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3328(AX)
+	VMOVUPS     Y2, 3328(SP)
+	VMOVUPS     3360(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19736(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3360(AX)
+	VMOVUPS     Y2, 3360(SP)
+	VMOVUPS     3392(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19768(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3392(AX)
+	VMOVUPS     Y2, 3392(SP)
+	VMOVUPS     3424(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19800(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3424(AX)
+	VMOVUPS     Y2, 3424(SP)
+	VMOVUPS     3456(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19832(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3456(AX)
+	VMOVUPS     Y2, 3456(SP)
+	VMOVUPS     3488(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19864(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3488(AX)
+	VMOVUPS     Y2, 3488(SP)
+	VMOVUPS     3520(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19896(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3520(AX)
+	VMOVUPS     Y2, 3520(SP)
+	VMOVUPS     3552(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19928(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3552(AX)
+	VMOVUPS     Y2, 3552(SP)
+	VMOVUPS     3584(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19960(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3584(AX)
+	VMOVUPS     Y2, 3584(SP)
+	VMOVUPS     3616(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19992(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3616(AX)
+	VMOVUPS     Y2, 3616(SP)
+	VMOVUPS     3648(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20024(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3648(AX)
+	VMOVUPS     Y2, 3648(SP)
+	VMOVUPS     3680(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20056(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3680(AX)
+	VMOVUPS     Y2, 3680(SP)
+	VMOVUPS     3712(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20088(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3712(AX)
+	VMOVUPS     Y2, 3712(SP)
+	VMOVUPS     3744(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20120(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3744(AX)
+	VMOVUPS     Y2, 3744(SP)
+	VMOVUPS     3776(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20152(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3776(AX)
+	VMOVUPS     Y2, 3776(SP)
+	VMOVUPS     3808(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20184(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3808(AX)
+	VMOVUPS     Y2, 3808(SP)
+	VMOVUPS     3840(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20216(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3840(AX)
+	VMOVUPS     Y2, 3840(SP)
+	VMOVUPS     3872(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20248(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3872(AX)
+	VMOVUPS     Y2, 3872(SP)
+	VMOVUPS     3904(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20280(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3904(AX)
+	VMOVUPS     Y2, 3904(SP)
+	VMOVUPS     3936(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20312(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3936(AX)
+	VMOVUPS     Y2, 3936(SP)
+	VMOVUPS     3968(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20344(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 3968(AX)
+	VMOVUPS     Y2, 3968(SP)
+	VMOVUPS     4000(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20376(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4000(AX)
+	VMOVUPS     Y2, 4000(SP)
+	VMOVUPS     4032(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20408(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4032(AX)
+	VMOVUPS     Y2, 4032(SP)
+	VMOVUPS     4064(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20440(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4064(AX)
+	VMOVUPS     Y2, 4064(SP)
+	VMOVUPS     4096(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20472(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4096(AX)
+	VMOVUPS     Y2, 4096(SP)
+	VMOVUPS     4128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20504(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4128(AX)
+	VMOVUPS     Y2, 4128(SP)
+	VMOVUPS     4160(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20536(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4160(AX)
+	VMOVUPS     Y2, 4160(SP)
+	VMOVUPS     4192(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20568(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4192(AX)
+	VMOVUPS     Y2, 4192(SP)
+	VMOVUPS     4224(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20600(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4224(AX)
+	VMOVUPS     Y2, 4224(SP)
+	VMOVUPS     4256(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20632(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4256(AX)
+	VMOVUPS     Y2, 4256(SP)
+	VMOVUPS     4288(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20664(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4288(AX)
+	VMOVUPS     Y2, 4288(SP)
+	VMOVUPS     4320(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20696(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4320(AX)
+	VMOVUPS     Y2, 4320(SP)
+	VMOVUPS     4352(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20728(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4352(AX)
+	VMOVUPS     Y2, 4352(SP)
+	VMOVUPS     4384(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20760(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4384(AX)
+	VMOVUPS     Y2, 4384(SP)
+	VMOVUPS     4416(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20792(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4416(AX)
+	VMOVUPS     Y2, 4416(SP)
+	VMOVUPS     4448(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20824(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4448(AX)
+	VMOVUPS     Y2, 4448(SP)
+	VMOVUPS     4480(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20856(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4480(AX)
+	VMOVUPS     Y2, 4480(SP)
+	VMOVUPS     4512(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20888(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4512(AX)
+	VMOVUPS     Y2, 4512(SP)
+	VMOVUPS     4544(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20920(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4544(AX)
+	VMOVUPS     Y2, 4544(SP)
+	VMOVUPS     4576(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20952(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4576(AX)
+	VMOVUPS     Y2, 4576(SP)
+	VMOVUPS     4608(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20984(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4608(AX)
+	VMOVUPS     Y2, 4608(SP)
+	VMOVUPS     4640(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21016(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4640(AX)
+	VMOVUPS     Y2, 4640(SP)
+	VMOVUPS     4672(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21048(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4672(AX)
+	VMOVUPS     Y2, 4672(SP)
+	VMOVUPS     4704(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21080(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4704(AX)
+	VMOVUPS     Y2, 4704(SP)
+	VMOVUPS     4736(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21112(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4736(AX)
+	VMOVUPS     Y2, 4736(SP)
+	VMOVUPS     4768(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21144(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4768(AX)
+	VMOVUPS     Y2, 4768(SP)
+	VMOVUPS     4800(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21176(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4800(AX)
+	VMOVUPS     Y2, 4800(SP)
+	VMOVUPS     4832(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21208(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4832(AX)
+	VMOVUPS     Y2, 4832(SP)
+	VMOVUPS     4864(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21240(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4864(AX)
+	VMOVUPS     Y2, 4864(SP)
+	VMOVUPS     4896(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21272(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4896(AX)
+	VMOVUPS     Y2, 4896(SP)
+	VMOVUPS     4928(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21304(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4928(AX)
+	VMOVUPS     Y2, 4928(SP)
+	VMOVUPS     4960(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21336(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4960(AX)
+	VMOVUPS     Y2, 4960(SP)
+	VMOVUPS     4992(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21368(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 4992(AX)
+	VMOVUPS     Y2, 4992(SP)
+	VMOVUPS     5024(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21400(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5024(AX)
+	VMOVUPS     Y2, 5024(SP)
+	VMOVUPS     5056(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21432(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5056(AX)
+	VMOVUPS     Y2, 5056(SP)
+	VMOVUPS     5088(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21464(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5088(AX)
+	VMOVUPS     Y2, 5088(SP)
+	VMOVUPS     5120(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21496(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5120(AX)
+	VMOVUPS     Y2, 5120(SP)
+	VMOVUPS     5152(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21528(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5152(AX)
+	VMOVUPS     Y2, 5152(SP)
+	VMOVUPS     5184(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21560(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5184(AX)
+	VMOVUPS     Y2, 5184(SP)
+	VMOVUPS     5216(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21592(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5216(AX)
+	VMOVUPS     Y2, 5216(SP)
+	VMOVUPS     5248(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21624(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5248(AX)
+	VMOVUPS     Y2, 5248(SP)
+	VMOVUPS     5280(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21656(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5280(AX)
+	VMOVUPS     Y2, 5280(SP)
+	VMOVUPS     5312(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21688(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5312(AX)
+	VMOVUPS     Y2, 5312(SP)
+	VMOVUPS     5344(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21720(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5344(AX)
+	VMOVUPS     Y2, 5344(SP)
+	VMOVUPS     5376(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21752(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5376(AX)
+	VMOVUPS     Y2, 5376(SP)
+	VMOVUPS     5408(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21784(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5408(AX)
+	VMOVUPS     Y2, 5408(SP)
+	VMOVUPS     5440(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21816(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5440(AX)
+	VMOVUPS     Y2, 5440(SP)
+	VMOVUPS     5472(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21848(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5472(AX)
+	VMOVUPS     Y2, 5472(SP)
+	VMOVUPS     5504(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21880(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5504(AX)
+	VMOVUPS     Y2, 5504(SP)
+	VMOVUPS     5536(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21912(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5536(AX)
+	VMOVUPS     Y2, 5536(SP)
+	VMOVUPS     5568(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21944(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5568(AX)
+	VMOVUPS     Y2, 5568(SP)
+	VMOVUPS     5600(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21976(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5600(AX)
+	VMOVUPS     Y2, 5600(SP)
+	VMOVUPS     5632(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22008(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5632(AX)
+	VMOVUPS     Y2, 5632(SP)
+	VMOVUPS     5664(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22040(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5664(AX)
+	VMOVUPS     Y2, 5664(SP)
+	VMOVUPS     5696(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22072(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5696(AX)
+	VMOVUPS     Y2, 5696(SP)
+	VMOVUPS     5728(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22104(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5728(AX)
+	VMOVUPS     Y2, 5728(SP)
+	VMOVUPS     5760(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22136(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5760(AX)
+	VMOVUPS     Y2, 5760(SP)
+	VMOVUPS     5792(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22168(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5792(AX)
+	VMOVUPS     Y2, 5792(SP)
+	VMOVUPS     5824(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22200(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5824(AX)
+	VMOVUPS     Y2, 5824(SP)
+	VMOVUPS     5856(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22232(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5856(AX)
+	VMOVUPS     Y2, 5856(SP)
+	VMOVUPS     5888(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22264(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5888(AX)
+	VMOVUPS     Y2, 5888(SP)
+	VMOVUPS     5920(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22296(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5920(AX)
+	VMOVUPS     Y2, 5920(SP)
+	VMOVUPS     5952(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22328(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5952(AX)
+	VMOVUPS     Y2, 5952(SP)
+	VMOVUPS     5984(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22360(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 5984(AX)
+	VMOVUPS     Y2, 5984(SP)
+	VMOVUPS     6016(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22392(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6016(AX)
+	VMOVUPS     Y2, 6016(SP)
+	VMOVUPS     6048(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22424(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6048(AX)
+	VMOVUPS     Y2, 6048(SP)
+	VMOVUPS     6080(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22456(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6080(AX)
+	VMOVUPS     Y2, 6080(SP)
+	VMOVUPS     6112(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22488(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6112(AX)
+	VMOVUPS     Y2, 6112(SP)
+	VMOVUPS     6144(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22520(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6144(AX)
+	VMOVUPS     Y2, 6144(SP)
+	VMOVUPS     6176(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22552(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6176(AX)
+	VMOVUPS     Y2, 6176(SP)
+	VMOVUPS     6208(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22584(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6208(AX)
+	VMOVUPS     Y2, 6208(SP)
+	VMOVUPS     6240(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22616(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6240(AX)
+	VMOVUPS     Y2, 6240(SP)
+	VMOVUPS     6272(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22648(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6272(AX)
+	VMOVUPS     Y2, 6272(SP)
+	VMOVUPS     6304(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22680(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6304(AX)
+	VMOVUPS     Y2, 6304(SP)
+	VMOVUPS     6336(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22712(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6336(AX)
+	VMOVUPS     Y2, 6336(SP)
+	VMOVUPS     6368(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22744(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6368(AX)
+	VMOVUPS     Y2, 6368(SP)
+	VMOVUPS     6400(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22776(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6400(AX)
+	VMOVUPS     Y2, 6400(SP)
+	VMOVUPS     6432(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22808(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6432(AX)
+	VMOVUPS     Y2, 6432(SP)
+	VMOVUPS     6464(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22840(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6464(AX)
+	VMOVUPS     Y2, 6464(SP)
+	VMOVUPS     6496(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22872(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6496(AX)
+	VMOVUPS     Y2, 6496(SP)
+	VMOVUPS     6528(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22904(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6528(AX)
+	VMOVUPS     Y2, 6528(SP)
+	VMOVUPS     6560(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22936(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6560(AX)
+	VMOVUPS     Y2, 6560(SP)
+	VMOVUPS     6592(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22968(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6592(AX)
+	VMOVUPS     Y2, 6592(SP)
+	VMOVUPS     6624(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23000(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6624(AX)
+	VMOVUPS     Y2, 6624(SP)
+	VMOVUPS     6656(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23032(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6656(AX)
+	VMOVUPS     Y2, 6656(SP)
+	VMOVUPS     6688(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23064(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6688(AX)
+	VMOVUPS     Y2, 6688(SP)
+	VMOVUPS     6720(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23096(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6720(AX)
+	VMOVUPS     Y2, 6720(SP)
+	VMOVUPS     6752(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23128(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6752(AX)
+	VMOVUPS     Y2, 6752(SP)
+	VMOVUPS     6784(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23160(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6784(AX)
+	VMOVUPS     Y2, 6784(SP)
+	VMOVUPS     6816(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23192(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6816(AX)
+	VMOVUPS     Y2, 6816(SP)
+	VMOVUPS     6848(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23224(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6848(AX)
+	VMOVUPS     Y2, 6848(SP)
+	VMOVUPS     6880(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23256(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6880(AX)
+	VMOVUPS     Y2, 6880(SP)
+	VMOVUPS     6912(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23288(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6912(AX)
+	VMOVUPS     Y2, 6912(SP)
+	VMOVUPS     6944(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23320(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6944(AX)
+	VMOVUPS     Y2, 6944(SP)
+	VMOVUPS     6976(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23352(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 6976(AX)
+	VMOVUPS     Y2, 6976(SP)
+	VMOVUPS     7008(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23384(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7008(AX)
+	VMOVUPS     Y2, 7008(SP)
+	VMOVUPS     7040(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23416(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7040(AX)
+	VMOVUPS     Y2, 7040(SP)
+	VMOVUPS     7072(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23448(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7072(AX)
+	VMOVUPS     Y2, 7072(SP)
+	VMOVUPS     7104(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23480(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7104(AX)
+	VMOVUPS     Y2, 7104(SP)
+	VMOVUPS     7136(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23512(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7136(AX)
+	VMOVUPS     Y2, 7136(SP)
+	VMOVUPS     7168(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23544(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7168(AX)
+	VMOVUPS     Y2, 7168(SP)
+	VMOVUPS     7200(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23576(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7200(AX)
+	VMOVUPS     Y2, 7200(SP)
+	VMOVUPS     7232(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23608(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7232(AX)
+	VMOVUPS     Y2, 7232(SP)
+	VMOVUPS     7264(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23640(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7264(AX)
+	VMOVUPS     Y2, 7264(SP)
+	VMOVUPS     7296(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23672(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7296(AX)
+	VMOVUPS     Y2, 7296(SP)
+	VMOVUPS     7328(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23704(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7328(AX)
+	VMOVUPS     Y2, 7328(SP)
+	VMOVUPS     7360(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23736(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7360(AX)
+	VMOVUPS     Y2, 7360(SP)
+	VMOVUPS     7392(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23768(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7392(AX)
+	VMOVUPS     Y2, 7392(SP)
+	VMOVUPS     7424(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23800(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7424(AX)
+	VMOVUPS     Y2, 7424(SP)
+	VMOVUPS     7456(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23832(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7456(AX)
+	VMOVUPS     Y2, 7456(SP)
+	VMOVUPS     7488(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23864(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7488(AX)
+	VMOVUPS     Y2, 7488(SP)
+	VMOVUPS     7520(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23896(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7520(AX)
+	VMOVUPS     Y2, 7520(SP)
+	VMOVUPS     7552(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23928(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7552(AX)
+	VMOVUPS     Y2, 7552(SP)
+	VMOVUPS     7584(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23960(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7584(AX)
+	VMOVUPS     Y2, 7584(SP)
+	VMOVUPS     7616(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23992(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7616(AX)
+	VMOVUPS     Y2, 7616(SP)
+	VMOVUPS     7648(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24024(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7648(AX)
+	VMOVUPS     Y2, 7648(SP)
+	VMOVUPS     7680(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24056(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7680(AX)
+	VMOVUPS     Y2, 7680(SP)
+	VMOVUPS     7712(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24088(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7712(AX)
+	VMOVUPS     Y2, 7712(SP)
+	VMOVUPS     7744(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24120(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7744(AX)
+	VMOVUPS     Y2, 7744(SP)
+	VMOVUPS     7776(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24152(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7776(AX)
+	VMOVUPS     Y2, 7776(SP)
+	VMOVUPS     7808(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24184(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7808(AX)
+	VMOVUPS     Y2, 7808(SP)
+	VMOVUPS     7840(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24216(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7840(AX)
+	VMOVUPS     Y2, 7840(SP)
+	VMOVUPS     7872(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24248(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7872(AX)
+	VMOVUPS     Y2, 7872(SP)
+	VMOVUPS     7904(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24280(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7904(AX)
+	VMOVUPS     Y2, 7904(SP)
+	VMOVUPS     7936(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24312(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7936(AX)
+	VMOVUPS     Y2, 7936(SP)
+	VMOVUPS     7968(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24344(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 7968(AX)
+	VMOVUPS     Y2, 7968(SP)
+	VMOVUPS     8000(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24376(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 8000(AX)
+	VMOVUPS     Y2, 8000(SP)
+	VMOVUPS     8032(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24408(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 8032(AX)
+	VMOVUPS     Y2, 8032(SP)
+	VMOVUPS     8064(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24440(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 8064(AX)
+	VMOVUPS     Y2, 8064(SP)
+	VMOVUPS     8096(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24472(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 8096(AX)
+	VMOVUPS     Y2, 8096(SP)
+	VMOVUPS     8128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24504(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     Y1, 8128(AX)
+	VMOVUPS     Y2, 8128(SP)
+	VMASKMOVPS  8160(CX), Y0, Y1
+	VMULPS      Y1, Y1, Y2
+	VMASKMOVPS  16348(CX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMASKMOVPS  24536(CX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMASKMOVPS  32724(CX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMASKMOVPS  Y1, Y0, 8160(AX)
+	VMOVUPS     Y2, 8160(SP)
+	ADDQ        $0x00007ff0, CX
+
+	// Fold in the other 5 rows, 4 per step.
+	VMOVUPS     (CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16376(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     (AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      (SP), Y2, Y2
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     Y2, (SP)
+	VMOVUPS     32(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16408(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      32(SP), Y2, Y2
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     Y2, 32(SP)
+	VMOVUPS     64(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16440(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     64(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      64(SP), Y2, Y2
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     96(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16472(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     96(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      96(SP), Y2, Y2
+	VMOVUPS     Y1, 96(AX)
+	VMOVUPS     Y2, 96(SP)
+	VMOVUPS     128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16504(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     128(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      128(SP), Y2, Y2
+	VMOVUPS     Y1, 128(AX)
+	VMOVUPS     Y2, 128(SP)
+	VMOVUPS     160(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16536(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     160(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      160(SP), Y2, Y2
+	VMOVUPS     Y1, 160(AX)
+	VMOVUPS     Y2, 160(SP)
+	VMOVUPS     192(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16568(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     192(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      192(SP), Y2, Y2
+	VMOVUPS     Y1, 192(AX)
+	VMOVUPS     Y2, 192(SP)
+	VMOVUPS     224(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16600(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     224(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      224(SP), Y2, Y2
+	VMOVUPS     Y1, 224(AX)
+	VMOVUPS     Y2, 224(SP)
+	VMOVUPS     256(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16632(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     256(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      256(SP), Y2, Y2
+	VMOVUPS     Y1, 256(AX)
+	VMOVUPS     Y2, 256(SP)
+	VMOVUPS     288(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16664(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     288(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      288(SP), Y2, Y2
+	VMOVUPS     Y1, 288(AX)
+	VMOVUPS     Y2, 288(SP)
+	VMOVUPS     320(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16696(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     320(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      320(SP), Y2, Y2
+	VMOVUPS     Y1, 320(AX)
+	VMOVUPS     Y2, 320(SP)
+	VMOVUPS     352(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16728(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     352(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      352(SP), Y2, Y2
+	VMOVUPS     Y1, 352(AX)
+	VMOVUPS     Y2, 352(SP)
+	VMOVUPS     384(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16760(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     384(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      384(SP), Y2, Y2
+	VMOVUPS     Y1, 384(AX)
+	VMOVUPS     Y2, 384(SP)
+	VMOVUPS     416(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16792(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     416(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      416(SP), Y2, Y2
+	VMOVUPS     Y1, 416(AX)
+	VMOVUPS     Y2, 416(SP)
+	VMOVUPS     448(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16824(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     448(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      448(SP), Y2, Y2
+	VMOVUPS     Y1, 448(AX)
+	VMOVUPS     Y2, 448(SP)
+	VMOVUPS     480(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16856(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     480(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      480(SP), Y2, Y2
+	VMOVUPS     Y1, 480(AX)
+	VMOVUPS     Y2, 480(SP)
+	VMOVUPS     512(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16888(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     512(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      512(SP), Y2, Y2
+	VMOVUPS     Y1, 512(AX)
+	VMOVUPS     Y2, 512(SP)
+	VMOVUPS     544(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16920(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     544(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      544(SP), Y2, Y2
+	VMOVUPS     Y1, 544(AX)
+	VMOVUPS     Y2, 544(SP)
+	VMOVUPS     576(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16952(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     576(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      576(SP), Y2, Y2
+	VMOVUPS     Y1, 576(AX)
+	VMOVUPS     Y2, 576(SP)
+	VMOVUPS     608(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     16984(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     608(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      608(SP), Y2, Y2
+	VMOVUPS     Y1, 608(AX)
+	VMOVUPS     Y2, 608(SP)
+	VMOVUPS     640(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17016(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     640(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      640(SP), Y2, Y2
+	VMOVUPS     Y1, 640(AX)
+	VMOVUPS     Y2, 640(SP)
+	VMOVUPS     672(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17048(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     672(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      672(SP), Y2, Y2
+	VMOVUPS     Y1, 672(AX)
+	VMOVUPS     Y2, 672(SP)
+	VMOVUPS     704(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17080(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     704(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      704(SP), Y2, Y2
+	VMOVUPS     Y1, 704(AX)
+	VMOVUPS     Y2, 704(SP)
+	VMOVUPS     736(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17112(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     736(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      736(SP), Y2, Y2
+	VMOVUPS     Y1, 736(AX)
+	VMOVUPS     Y2, 736(SP)
+	VMOVUPS     768(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17144(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     768(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      768(SP), Y2, Y2
+	VMOVUPS     Y1, 768(AX)
+	VMOVUPS     Y2, 768(SP)
+	VMOVUPS     800(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17176(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     800(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      800(SP), Y2, Y2
+	VMOVUPS     Y1, 800(AX)
+	VMOVUPS     Y2, 800(SP)
+	VMOVUPS     832(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17208(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     832(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      832(SP), Y2, Y2
+	VMOVUPS     Y1, 832(AX)
+	VMOVUPS     Y2, 832(SP)
+	VMOVUPS     864(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17240(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     864(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      864(SP), Y2, Y2
+	VMOVUPS     Y1, 864(AX)
+	VMOVUPS     Y2, 864(SP)
+	VMOVUPS     896(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17272(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     896(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      896(SP), Y2, Y2
+	VMOVUPS     Y1, 896(AX)
+	VMOVUPS     Y2, 896(SP)
+	VMOVUPS     928(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17304(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     928(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      928(SP), Y2, Y2
+	VMOVUPS     Y1, 928(AX)
+	VMOVUPS     Y2, 928(SP)
+	VMOVUPS     960(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17336(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     960(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      960(SP), Y2, Y2
+	VMOVUPS     Y1, 960(AX)
+	VMOVUPS     Y2, 960(SP)
+	VMOVUPS     992(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17368(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     992(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      992(SP), Y2, Y2
+	VMOVUPS     Y1, 992(AX)
+	VMOVUPS     Y2, 992(SP)
+	VMOVUPS     1024(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17400(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1024(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1024(SP), Y2, Y2
+	VMOVUPS     Y1, 1024(AX)
+	VMOVUPS     Y2, 1024(SP)
+	VMOVUPS     1056(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17432(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1056(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1056(SP), Y2, Y2
+	VMOVUPS     Y1, 1056(AX)
+	VMOVUPS     Y2, 1056(SP)
+	VMOVUPS     1088(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17464(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1088(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1088(SP), Y2, Y2
+	VMOVUPS     Y1, 1088(AX)
+	VMOVUPS     Y2, 1088(SP)
+	VMOVUPS     1120(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17496(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1120(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1120(SP), Y2, Y2
+	VMOVUPS     Y1, 1120(AX)
+	VMOVUPS     Y2, 1120(SP)
+	VMOVUPS     1152(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17528(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1152(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1152(SP), Y2, Y2
+	VMOVUPS     Y1, 1152(AX)
+	VMOVUPS     Y2, 1152(SP)
+	VMOVUPS     1184(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17560(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1184(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1184(SP), Y2, Y2
+	VMOVUPS     Y1, 1184(AX)
+	VMOVUPS     Y2, 1184(SP)
+	VMOVUPS     1216(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17592(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1216(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1216(SP), Y2, Y2
+	VMOVUPS     Y1, 1216(AX)
+	VMOVUPS     Y2, 1216(SP)
+	VMOVUPS     1248(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17624(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1248(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1248(SP), Y2, Y2
+	VMOVUPS     Y1, 1248(AX)
+	VMOVUPS     Y2, 1248(SP)
+	VMOVUPS     1280(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17656(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1280(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1280(SP), Y2, Y2
+	VMOVUPS     Y1, 1280(AX)
+	VMOVUPS     Y2, 1280(SP)
+	VMOVUPS     1312(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17688(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1312(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1312(SP), Y2, Y2
+	VMOVUPS     Y1, 1312(AX)
+	VMOVUPS     Y2, 1312(SP)
+	VMOVUPS     1344(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17720(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1344(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1344(SP), Y2, Y2
+	VMOVUPS     Y1, 1344(AX)
+	VMOVUPS     Y2, 1344(SP)
+	VMOVUPS     1376(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17752(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1376(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1376(SP), Y2, Y2
+	VMOVUPS     Y1, 1376(AX)
+	VMOVUPS     Y2, 1376(SP)
+	VMOVUPS     1408(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17784(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     25972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1408(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1408(SP), Y2, Y2
+	VMOVUPS     Y1, 1408(AX)
+	VMOVUPS     Y2, 1408(SP)
+	VMOVUPS     1440(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17816(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1440(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1440(SP), Y2, Y2
+	VMOVUPS     Y1, 1440(AX)
+	VMOVUPS     Y2, 1440(SP)
+	VMOVUPS     1472(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17848(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1472(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1472(SP), Y2, Y2
+	VMOVUPS     Y1, 1472(AX)
+	VMOVUPS     Y2, 1472(SP)
+	VMOVUPS     1504(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17880(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1504(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1504(SP), Y2, Y2
+	VMOVUPS     Y1, 1504(AX)
+	VMOVUPS     Y2, 1504(SP)
+	VMOVUPS     1536(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17912(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1536(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1536(SP), Y2, Y2
+	VMOVUPS     Y1, 1536(AX)
+	VMOVUPS     Y2, 1536(SP)
+	VMOVUPS     1568(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17944(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1568(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1568(SP), Y2, Y2
+	VMOVUPS     Y1, 1568(AX)
+	VMOVUPS     Y2, 1568(SP)
+	VMOVUPS     1600(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     17976(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1600(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1600(SP), Y2, Y2
+	VMOVUPS     Y1, 1600(AX)
+	VMOVUPS     Y2, 1600(SP)
+	VMOVUPS     1632(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18008(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1632(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1632(SP), Y2, Y2
+	VMOVUPS     Y1, 1632(AX)
+	VMOVUPS     Y2, 1632(SP)
+	VMOVUPS     1664(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18040(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1664(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1664(SP), Y2, Y2
+	VMOVUPS     Y1, 1664(AX)
+	VMOVUPS     Y2, 1664(SP)
+	VMOVUPS     1696(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18072(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1696(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1696(SP), Y2, Y2
+	VMOVUPS     Y1, 1696(AX)
+	VMOVUPS     Y2, 1696(SP)
+	VMOVUPS     1728(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18104(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1728(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1728(SP), Y2, Y2
+	VMOVUPS     Y1, 1728(AX)
+	VMOVUPS     Y2, 1728(SP)
+	VMOVUPS     1760(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18136(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1760(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1760(SP), Y2, Y2
+	VMOVUPS     Y1, 1760(AX)
+	VMOVUPS     Y2, 1760(SP)
+	VMOVUPS     1792(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     9980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18168(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1792(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1792(SP), Y2, Y2
+	VMOVUPS     Y1, 1792(AX)
+	VMOVUPS     Y2, 1792(SP)
+	VMOVUPS     1824(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18200(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1824(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1824(SP), Y2, Y2
+	VMOVUPS     Y1, 1824(AX)
+	VMOVUPS     Y2, 1824(SP)
+	VMOVUPS     1856(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18232(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1856(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1856(SP), Y2, Y2
+	VMOVUPS     Y1, 1856(AX)
+	VMOVUPS     Y2, 1856(SP)
+	VMOVUPS     1888(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18264(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1888(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1888(SP), Y2, Y2
+	VMOVUPS     Y1, 1888(AX)
+	VMOVUPS     Y2, 1888(SP)
+	VMOVUPS     1920(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18296(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1920(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1920(SP), Y2, Y2
+	VMOVUPS     Y1, 1920(AX)
+	VMOVUPS     Y2, 1920(SP)
+	VMOVUPS     1952(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18328(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1952(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1952(SP), Y2, Y2
+	VMOVUPS     Y1, 1952(AX)
+	VMOVUPS     Y2, 1952(SP)
+	VMOVUPS     1984(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18360(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     1984(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1984(SP), Y2, Y2
+	VMOVUPS     Y1, 1984(AX)
+	VMOVUPS     Y2, 1984(SP)
+	VMOVUPS     2016(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18392(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2016(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2016(SP), Y2, Y2
+	VMOVUPS     Y1, 2016(AX)
+	VMOVUPS     Y2, 2016(SP)
+	VMOVUPS     2048(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18424(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2048(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2048(SP), Y2, Y2
+	VMOVUPS     Y1, 2048(AX)
+	VMOVUPS     Y2, 2048(SP)
+	VMOVUPS     2080(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18456(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2080(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2080(SP), Y2, Y2
+	VMOVUPS     Y1, 2080(AX)
+	VMOVUPS     Y2, 2080(SP)
+	VMOVUPS     2112(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18488(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2112(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2112(SP), Y2, Y2
+	VMOVUPS     Y1, 2112(AX)
+	VMOVUPS     Y2, 2112(SP)
+	VMOVUPS     2144(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18520(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2144(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2144(SP), Y2, Y2
+	VMOVUPS     Y1, 2144(AX)
+	VMOVUPS     Y2, 2144(SP)
+	VMOVUPS     2176(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18552(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2176(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2176(SP), Y2, Y2
+	VMOVUPS     Y1, 2176(AX)
+	VMOVUPS     Y2, 2176(SP)
+	VMOVUPS     2208(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18584(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2208(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2208(SP), Y2, Y2
+	VMOVUPS     Y1, 2208(AX)
+	VMOVUPS     Y2, 2208(SP)
+	VMOVUPS     2240(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18616(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2240(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2240(SP), Y2, Y2
+	VMOVUPS     Y1, 2240(AX)
+	VMOVUPS     Y2, 2240(SP)
+	VMOVUPS     2272(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18648(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2272(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2272(SP), Y2, Y2
+	VMOVUPS     Y1, 2272(AX)
+	VMOVUPS     Y2, 2272(SP)
+	VMOVUPS     2304(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18680(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2304(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2304(SP), Y2, Y2
+	VMOVUPS     Y1, 2304(AX)
+	VMOVUPS     Y2, 2304(SP)
+	VMOVUPS     2336(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18712(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2336(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2336(SP), Y2, Y2
+	VMOVUPS     Y1, 2336(AX)
+	VMOVUPS     Y2, 2336(SP)
+	VMOVUPS     2368(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18744(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2368(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2368(SP), Y2, Y2
+	VMOVUPS     Y1, 2368(AX)
+	VMOVUPS     Y2, 2368(SP)
+	VMOVUPS     2400(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18776(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2400(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2400(SP), Y2, Y2
+	VMOVUPS     Y1, 2400(AX)
+	VMOVUPS     Y2, 2400(SP)
+	VMOVUPS     2432(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18808(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     26996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2432(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2432(SP), Y2, Y2
+	VMOVUPS     Y1, 2432(AX)
+	VMOVUPS     Y2, 2432(SP)
+	VMOVUPS     2464(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18840(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2464(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2464(SP), Y2, Y2
+	VMOVUPS     Y1, 2464(AX)
+	VMOVUPS     Y2, 2464(SP)
+	VMOVUPS     2496(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18872(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2496(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2496(SP), Y2, Y2
+	VMOVUPS     Y1, 2496(AX)
+	VMOVUPS     Y2, 2496(SP)
+	VMOVUPS     2528(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18904(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2528(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2528(SP), Y2, Y2
+	VMOVUPS     Y1, 2528(AX)
+	VMOVUPS     Y2, 2528(SP)
+	VMOVUPS     2560(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18936(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2560(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2560(SP), Y2, Y2
+	VMOVUPS     Y1, 2560(AX)
+	VMOVUPS     Y2, 2560(SP)
+	VMOVUPS     2592(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     18968(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2592(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2592(SP), Y2, Y2
+	VMOVUPS     Y1, 2592(AX)
+	VMOVUPS     Y2, 2592(SP)
+	VMOVUPS     2624(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19000(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2624(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2624(SP), Y2, Y2
+	VMOVUPS     Y1, 2624(AX)
+	VMOVUPS     Y2, 2624(SP)
+	VMOVUPS     2656(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19032(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2656(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2656(SP), Y2, Y2
+	VMOVUPS     Y1, 2656(AX)
+	VMOVUPS     Y2, 2656(SP)
+	VMOVUPS     2688(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19064(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2688(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2688(SP), Y2, Y2
+	VMOVUPS     Y1, 2688(AX)
+	VMOVUPS     Y2, 2688(SP)
+	VMOVUPS     2720(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19096(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2720(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2720(SP), Y2, Y2
+	VMOVUPS     Y1, 2720(AX)
+	VMOVUPS     Y2, 2720(SP)
+	VMOVUPS     2752(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19128(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2752(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2752(SP), Y2, Y2
+	VMOVUPS     Y1, 2752(AX)
+	VMOVUPS     Y2, 2752(SP)
+	VMOVUPS     2784(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     10972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19160(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2784(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2784(SP), Y2, Y2
+	VMOVUPS     Y1, 2784(AX)
+	VMOVUPS     Y2, 2784(SP)
+	VMOVUPS     2816(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19192(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2816(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2816(SP), Y2, Y2
+	VMOVUPS     Y1, 2816(AX)
+	VMOVUPS     Y2, 2816(SP)
+	VMOVUPS     2848(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19224(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2848(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2848(SP), Y2, Y2
+	VMOVUPS     Y1, 2848(AX)
+	VMOVUPS     Y2, 2848(SP)
+	VMOVUPS     2880(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19256(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2880(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2880(SP), Y2, Y2
+	VMOVUPS     Y1, 2880(AX)
+	VMOVUPS     Y2, 2880(SP)
+	VMOVUPS     2912(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19288(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2912(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2912(SP), Y2, Y2
+	VMOVUPS     Y1, 2912(AX)
+	VMOVUPS     Y2, 2912(SP)
+	VMOVUPS     2944(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19320(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2944(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2944(SP), Y2, Y2
+	VMOVUPS     Y1, 2944(AX)
+	VMOVUPS     Y2, 2944(SP)
+	VMOVUPS     2976(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19352(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     2976(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2976(SP), Y2, Y2
+	VMOVUPS     Y1, 2976(AX)
+	VMOVUPS     Y2, 2976(SP)
+	VMOVUPS     3008(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19384(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3008(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3008(SP), Y2, Y2
+	VMOVUPS     Y1, 3008(AX)
+	VMOVUPS     Y2, 3008(SP)
+	VMOVUPS     3040(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19416(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3040(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3040(SP), Y2, Y2
+	VMOVUPS     Y1, 3040(AX)
+	VMOVUPS     Y2, 3040(SP)
+	VMOVUPS     3072(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19448(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3072(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3072(SP), Y2, Y2
+	VMOVUPS     Y1, 3072(AX)
+	VMOVUPS     Y2, 3072(SP)
+	VMOVUPS     3104(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19480(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3104(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3104(SP), Y2, Y2
+	VMOVUPS     Y1, 3104(AX)
+	VMOVUPS     Y2, 3104(SP)
+	VMOVUPS     3136(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19512(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3136(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3136(SP), Y2, Y2
+	VMOVUPS     Y1, 3136(AX)
+	VMOVUPS     Y2, 3136(SP)
+	VMOVUPS     3168(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19544(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3168(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3168(SP), Y2, Y2
+	VMOVUPS     Y1, 3168(AX)
+	VMOVUPS     Y2, 3168(SP)
+	VMOVUPS     3200(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19576(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3200(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3200(SP), Y2, Y2
+	VMOVUPS     Y1, 3200(AX)
+	VMOVUPS     Y2, 3200(SP)
+	VMOVUPS     3232(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19608(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3232(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3232(SP), Y2, Y2
+	VMOVUPS     Y1, 3232(AX)
+	VMOVUPS     Y2, 3232(SP)
+	VMOVUPS     3264(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19640(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3264(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3264(SP), Y2, Y2
+	VMOVUPS     Y1, 3264(AX)
+	VMOVUPS     Y2, 3264(SP)
+	VMOVUPS     3296(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19672(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3296(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3296(SP), Y2, Y2
+	VMOVUPS     Y1, 3296(AX)
+	VMOVUPS     Y2, 3296(SP)
+	VMOVUPS     3328(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19704(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3328(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3328(SP), Y2, Y2
+	VMOVUPS     Y1, 3328(AX)
+	VMOVUPS     Y2, 3328(SP)
+	VMOVUPS     3360(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19736(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3360(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3360(SP), Y2, Y2
+	VMOVUPS     Y1, 3360(AX)
+	VMOVUPS     Y2, 3360(SP)
+	VMOVUPS     3392(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19768(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3392(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3392(SP), Y2, Y2
+	VMOVUPS     Y1, 3392(AX)
+	VMOVUPS     Y2, 3392(SP)
+	VMOVUPS     3424(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19800(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     27988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3424(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3424(SP), Y2, Y2
+	VMOVUPS     Y1, 3424(AX)
+	VMOVUPS     Y2, 3424(SP)
+	VMOVUPS     3456(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19832(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3456(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3456(SP), Y2, Y2
+	VMOVUPS     Y1, 3456(AX)
+	VMOVUPS     Y2, 3456(SP)
+	VMOVUPS     3488(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19864(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3488(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3488(SP), Y2, Y2
+	VMOVUPS     Y1, 3488(AX)
+	VMOVUPS     Y2, 3488(SP)
+	VMOVUPS     3520(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19896(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3520(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3520(SP), Y2, Y2
+	VMOVUPS     Y1, 3520(AX)
+	VMOVUPS     Y2, 3520(SP)
+	VMOVUPS     3552(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19928(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3552(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3552(SP), Y2, Y2
+	VMOVUPS     Y1, 3552(AX)
+	VMOVUPS     Y2, 3552(SP)
+	VMOVUPS     3584(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19960(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3584(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3584(SP), Y2, Y2
+	VMOVUPS     Y1, 3584(AX)
+	VMOVUPS     Y2, 3584(SP)
+	VMOVUPS     3616(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     19992(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3616(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3616(SP), Y2, Y2
+	VMOVUPS     Y1, 3616(AX)
+	VMOVUPS     Y2, 3616(SP)
+	VMOVUPS     3648(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20024(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3648(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3648(SP), Y2, Y2
+	VMOVUPS     Y1, 3648(AX)
+	VMOVUPS     Y2, 3648(SP)
+	VMOVUPS     3680(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20056(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3680(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3680(SP), Y2, Y2
+	VMOVUPS     Y1, 3680(AX)
+	VMOVUPS     Y2, 3680(SP)
+	VMOVUPS     3712(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20088(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3712(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3712(SP), Y2, Y2
+	VMOVUPS     Y1, 3712(AX)
+	VMOVUPS     Y2, 3712(SP)
+	VMOVUPS     3744(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20120(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3744(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3744(SP), Y2, Y2
+	VMOVUPS     Y1, 3744(AX)
+	VMOVUPS     Y2, 3744(SP)
+	VMOVUPS     3776(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20152(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3776(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3776(SP), Y2, Y2
+	VMOVUPS     Y1, 3776(AX)
+	VMOVUPS     Y2, 3776(SP)
+	VMOVUPS     3808(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     11996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20184(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3808(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3808(SP), Y2, Y2
+	VMOVUPS     Y1, 3808(AX)
+	VMOVUPS     Y2, 3808(SP)
+	VMOVUPS     3840(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20216(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3840(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3840(SP), Y2, Y2
+	VMOVUPS     Y1, 3840(AX)
+	VMOVUPS     Y2, 3840(SP)
+	VMOVUPS     3872(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20248(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3872(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3872(SP), Y2, Y2
+	VMOVUPS     Y1, 3872(AX)
+	VMOVUPS     Y2, 3872(SP)
+	VMOVUPS     3904(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20280(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3904(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3904(SP), Y2, Y2
+	VMOVUPS     Y1, 3904(AX)
+	VMOVUPS     Y2, 3904(SP)
+	VMOVUPS     3936(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20312(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3936(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3936(SP), Y2, Y2
+	VMOVUPS     Y1, 3936(AX)
+	VMOVUPS     Y2, 3936(SP)
+	VMOVUPS     3968(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20344(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     3968(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3968(SP), Y2, Y2
+	VMOVUPS     Y1, 3968(AX)
+	VMOVUPS     Y2, 3968(SP)
+	VMOVUPS     4000(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20376(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4000(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4000(SP), Y2, Y2
+	VMOVUPS     Y1, 4000(AX)
+	VMOVUPS     Y2, 4000(SP)
+	VMOVUPS     4032(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20408(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4032(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4032(SP), Y2, Y2
+	VMOVUPS     Y1, 4032(AX)
+	VMOVUPS     Y2, 4032(SP)
+	VMOVUPS     4064(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20440(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4064(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4064(SP), Y2, Y2
+	VMOVUPS     Y1, 4064(AX)
+	VMOVUPS     Y2, 4064(SP)
+	VMOVUPS     4096(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20472(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4096(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4096(SP), Y2, Y2
+	VMOVUPS     Y1, 4096(AX)
+	VMOVUPS     Y2, 4096(SP)
+	VMOVUPS     4128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20504(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4128(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4128(SP), Y2, Y2
+	VMOVUPS     Y1, 4128(AX)
+	VMOVUPS     Y2, 4128(SP)
+	VMOVUPS     4160(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20536(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4160(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4160(SP), Y2, Y2
+	VMOVUPS     Y1, 4160(AX)
+	VMOVUPS     Y2, 4160(SP)
+	VMOVUPS     4192(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20568(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4192(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4192(SP), Y2, Y2
+	VMOVUPS     Y1, 4192(AX)
+	VMOVUPS     Y2, 4192(SP)
+	VMOVUPS     4224(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20600(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4224(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4224(SP), Y2, Y2
+	VMOVUPS     Y1, 4224(AX)
+	VMOVUPS     Y2, 4224(SP)
+	VMOVUPS     4256(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20632(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4256(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4256(SP), Y2, Y2
+	VMOVUPS     Y1, 4256(AX)
+	VMOVUPS     Y2, 4256(SP)
+	VMOVUPS     4288(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20664(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4288(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4288(SP), Y2, Y2
+	VMOVUPS     Y1, 4288(AX)
+	VMOVUPS     Y2, 4288(SP)
+	VMOVUPS     4320(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20696(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4320(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4320(SP), Y2, Y2
+	VMOVUPS     Y1, 4320(AX)
+	VMOVUPS     Y2, 4320(SP)
+	VMOVUPS     4352(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20728(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4352(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4352(SP), Y2, Y2
+	VMOVUPS     Y1, 4352(AX)
+	VMOVUPS     Y2, 4352(SP)
+	VMOVUPS     4384(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20760(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4384(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4384(SP), Y2, Y2
+	VMOVUPS     Y1, 4384(AX)
+	VMOVUPS     Y2, 4384(SP)
+	VMOVUPS     4416(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20792(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     28980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4416(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4416(SP), Y2, Y2
+	VMOVUPS     Y1, 4416(AX)
+	VMOVUPS     Y2, 4416(SP)
+	VMOVUPS     4448(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20824(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4448(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4448(SP), Y2, Y2
+	VMOVUPS     Y1, 4448(AX)
+	VMOVUPS     Y2, 4448(SP)
+	VMOVUPS     4480(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20856(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4480(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4480(SP), Y2, Y2
+	VMOVUPS     Y1, 4480(AX)
+	VMOVUPS     Y2, 4480(SP)
+	VMOVUPS     4512(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20888(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4512(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4512(SP), Y2, Y2
+	VMOVUPS     Y1, 4512(AX)
+	VMOVUPS     Y2, 4512(SP)
+	VMOVUPS     4544(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20920(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4544(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4544(SP), Y2, Y2
+	VMOVUPS     Y1, 4544(AX)
+	VMOVUPS     Y2, 4544(SP)
+	VMOVUPS     4576(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20952(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4576(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4576(SP), Y2, Y2
+	VMOVUPS     Y1, 4576(AX)
+	VMOVUPS     Y2, 4576(SP)
+	VMOVUPS     4608(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     20984(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4608(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4608(SP), Y2, Y2
+	VMOVUPS     Y1, 4608(AX)
+	VMOVUPS     Y2, 4608(SP)
+	VMOVUPS     4640(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21016(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4640(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4640(SP), Y2, Y2
+	VMOVUPS     Y1, 4640(AX)
+	VMOVUPS     Y2, 4640(SP)
+	VMOVUPS     4672(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21048(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4672(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4672(SP), Y2, Y2
+	VMOVUPS     Y1, 4672(AX)
+	VMOVUPS     Y2, 4672(SP)
+	VMOVUPS     4704(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21080(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4704(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4704(SP), Y2, Y2
+	VMOVUPS     Y1, 4704(AX)
+	VMOVUPS     Y2, 4704(SP)
+	VMOVUPS     4736(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21112(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4736(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4736(SP), Y2, Y2
+	VMOVUPS     Y1, 4736(AX)
+	VMOVUPS     Y2, 4736(SP)
+	VMOVUPS     4768(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21144(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4768(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4768(SP), Y2, Y2
+	VMOVUPS     Y1, 4768(AX)
+	VMOVUPS     Y2, 4768(SP)
+	VMOVUPS     4800(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     12988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21176(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4800(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4800(SP), Y2, Y2
+	VMOVUPS     Y1, 4800(AX)
+	VMOVUPS     Y2, 4800(SP)
+	VMOVUPS     4832(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21208(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4832(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4832(SP), Y2, Y2
+	VMOVUPS     Y1, 4832(AX)
+	VMOVUPS     Y2, 4832(SP)
+	VMOVUPS     4864(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21240(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4864(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4864(SP), Y2, Y2
+	VMOVUPS     Y1, 4864(AX)
+	VMOVUPS     Y2, 4864(SP)
+	VMOVUPS     4896(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21272(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4896(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4896(SP), Y2, Y2
+	VMOVUPS     Y1, 4896(AX)
+	VMOVUPS     Y2, 4896(SP)
+	VMOVUPS     4928(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21304(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4928(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4928(SP), Y2, Y2
+	VMOVUPS     Y1, 4928(AX)
+	VMOVUPS     Y2, 4928(SP)
+	VMOVUPS     4960(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21336(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4960(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4960(SP), Y2, Y2
+	VMOVUPS     Y1, 4960(AX)
+	VMOVUPS     Y2, 4960(SP)
+	VMOVUPS     4992(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21368(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     4992(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4992(SP), Y2, Y2
+	VMOVUPS     Y1, 4992(AX)
+	VMOVUPS     Y2, 4992(SP)
+	VMOVUPS     5024(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21400(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5024(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5024(SP), Y2, Y2
+	VMOVUPS     Y1, 5024(AX)
+	VMOVUPS     Y2, 5024(SP)
+	VMOVUPS     5056(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21432(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5056(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5056(SP), Y2, Y2
+	VMOVUPS     Y1, 5056(AX)
+	VMOVUPS     Y2, 5056(SP)
+	VMOVUPS     5088(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21464(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5088(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5088(SP), Y2, Y2
+	VMOVUPS     Y1, 5088(AX)
+	VMOVUPS     Y2, 5088(SP)
+	VMOVUPS     5120(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21496(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5120(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5120(SP), Y2, Y2
+	VMOVUPS     Y1, 5120(AX)
+	VMOVUPS     Y2, 5120(SP)
+	VMOVUPS     5152(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21528(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5152(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5152(SP), Y2, Y2
+	VMOVUPS     Y1, 5152(AX)
+	VMOVUPS     Y2, 5152(SP)
+	VMOVUPS     5184(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21560(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5184(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5184(SP), Y2, Y2
+	VMOVUPS     Y1, 5184(AX)
+	VMOVUPS     Y2, 5184(SP)
+	VMOVUPS     5216(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21592(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5216(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5216(SP), Y2, Y2
+	VMOVUPS     Y1, 5216(AX)
+	VMOVUPS     Y2, 5216(SP)
+	VMOVUPS     5248(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21624(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5248(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5248(SP), Y2, Y2
+	VMOVUPS     Y1, 5248(AX)
+	VMOVUPS     Y2, 5248(SP)
+	VMOVUPS     5280(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21656(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5280(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5280(SP), Y2, Y2
+	VMOVUPS     Y1, 5280(AX)
+	VMOVUPS     Y2, 5280(SP)
+	VMOVUPS     5312(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21688(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5312(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5312(SP), Y2, Y2
+	VMOVUPS     Y1, 5312(AX)
+	VMOVUPS     Y2, 5312(SP)
+	VMOVUPS     5344(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21720(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5344(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5344(SP), Y2, Y2
+	VMOVUPS     Y1, 5344(AX)
+	VMOVUPS     Y2, 5344(SP)
+	VMOVUPS     5376(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21752(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5376(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5376(SP), Y2, Y2
+	VMOVUPS     Y1, 5376(AX)
+	VMOVUPS     Y2, 5376(SP)
+	VMOVUPS     5408(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21784(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     29972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5408(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5408(SP), Y2, Y2
+	VMOVUPS     Y1, 5408(AX)
+	VMOVUPS     Y2, 5408(SP)
+	VMOVUPS     5440(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21816(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5440(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5440(SP), Y2, Y2
+	VMOVUPS     Y1, 5440(AX)
+	VMOVUPS     Y2, 5440(SP)
+	VMOVUPS     5472(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21848(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5472(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5472(SP), Y2, Y2
+	VMOVUPS     Y1, 5472(AX)
+	VMOVUPS     Y2, 5472(SP)
+	VMOVUPS     5504(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21880(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5504(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5504(SP), Y2, Y2
+	VMOVUPS     Y1, 5504(AX)
+	VMOVUPS     Y2, 5504(SP)
+	VMOVUPS     5536(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13724(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21912(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5536(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5536(SP), Y2, Y2
+	VMOVUPS     Y1, 5536(AX)
+	VMOVUPS     Y2, 5536(SP)
+	VMOVUPS     5568(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13756(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21944(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5568(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5568(SP), Y2, Y2
+	VMOVUPS     Y1, 5568(AX)
+	VMOVUPS     Y2, 5568(SP)
+	VMOVUPS     5600(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13788(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     21976(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5600(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5600(SP), Y2, Y2
+	VMOVUPS     Y1, 5600(AX)
+	VMOVUPS     Y2, 5600(SP)
+	VMOVUPS     5632(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13820(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22008(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5632(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5632(SP), Y2, Y2
+	VMOVUPS     Y1, 5632(AX)
+	VMOVUPS     Y2, 5632(SP)
+	VMOVUPS     5664(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13852(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22040(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5664(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5664(SP), Y2, Y2
+	VMOVUPS     Y1, 5664(AX)
+	VMOVUPS     Y2, 5664(SP)
+	VMOVUPS     5696(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13884(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22072(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5696(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5696(SP), Y2, Y2
+	VMOVUPS     Y1, 5696(AX)
+	VMOVUPS     Y2, 5696(SP)
+	VMOVUPS     5728(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13916(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22104(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5728(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5728(SP), Y2, Y2
+	VMOVUPS     Y1, 5728(AX)
+	VMOVUPS     Y2, 5728(SP)
+	VMOVUPS     5760(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13948(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22136(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5760(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5760(SP), Y2, Y2
+	VMOVUPS     Y1, 5760(AX)
+	VMOVUPS     Y2, 5760(SP)
+	VMOVUPS     5792(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     13980(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22168(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5792(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5792(SP), Y2, Y2
+	VMOVUPS     Y1, 5792(AX)
+	VMOVUPS     Y2, 5792(SP)
+	VMOVUPS     5824(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14012(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22200(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5824(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5824(SP), Y2, Y2
+	VMOVUPS     Y1, 5824(AX)
+	VMOVUPS     Y2, 5824(SP)
+	VMOVUPS     5856(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14044(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22232(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5856(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5856(SP), Y2, Y2
+	VMOVUPS     Y1, 5856(AX)
+	VMOVUPS     Y2, 5856(SP)
+	VMOVUPS     5888(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14076(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22264(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5888(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5888(SP), Y2, Y2
+	VMOVUPS     Y1, 5888(AX)
+	VMOVUPS     Y2, 5888(SP)
+	VMOVUPS     5920(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14108(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22296(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5920(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5920(SP), Y2, Y2
+	VMOVUPS     Y1, 5920(AX)
+	VMOVUPS     Y2, 5920(SP)
+	VMOVUPS     5952(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14140(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22328(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5952(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5952(SP), Y2, Y2
+	VMOVUPS     Y1, 5952(AX)
+	VMOVUPS     Y2, 5952(SP)
+	VMOVUPS     5984(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14172(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22360(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     5984(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5984(SP), Y2, Y2
+	VMOVUPS     Y1, 5984(AX)
+	VMOVUPS     Y2, 5984(SP)
+	VMOVUPS     6016(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14204(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22392(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6016(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6016(SP), Y2, Y2
+	VMOVUPS     Y1, 6016(AX)
+	VMOVUPS     Y2, 6016(SP)
+	VMOVUPS     6048(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14236(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22424(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6048(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6048(SP), Y2, Y2
+	VMOVUPS     Y1, 6048(AX)
+	VMOVUPS     Y2, 6048(SP)
+	VMOVUPS     6080(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14268(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22456(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6080(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6080(SP), Y2, Y2
+	VMOVUPS     Y1, 6080(AX)
+	VMOVUPS     Y2, 6080(SP)
+	VMOVUPS     6112(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14300(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22488(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6112(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6112(SP), Y2, Y2
+	VMOVUPS     Y1, 6112(AX)
+	VMOVUPS     Y2, 6112(SP)
+	VMOVUPS     6144(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14332(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22520(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6144(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6144(SP), Y2, Y2
+	VMOVUPS     Y1, 6144(AX)
+	VMOVUPS     Y2, 6144(SP)
+	VMOVUPS     6176(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14364(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22552(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6176(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6176(SP), Y2, Y2
+	VMOVUPS     Y1, 6176(AX)
+	VMOVUPS     Y2, 6176(SP)
+	VMOVUPS     6208(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14396(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22584(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6208(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6208(SP), Y2, Y2
+	VMOVUPS     Y1, 6208(AX)
+	VMOVUPS     Y2, 6208(SP)
+	VMOVUPS     6240(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14428(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22616(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6240(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6240(SP), Y2, Y2
+	VMOVUPS     Y1, 6240(AX)
+	VMOVUPS     Y2, 6240(SP)
+	VMOVUPS     6272(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14460(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22648(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6272(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6272(SP), Y2, Y2
+	VMOVUPS     Y1, 6272(AX)
+	VMOVUPS     Y2, 6272(SP)
+	VMOVUPS     6304(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14492(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22680(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6304(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6304(SP), Y2, Y2
+	VMOVUPS     Y1, 6304(AX)
+	VMOVUPS     Y2, 6304(SP)
+	VMOVUPS     6336(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14524(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22712(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6336(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6336(SP), Y2, Y2
+	VMOVUPS     Y1, 6336(AX)
+	VMOVUPS     Y2, 6336(SP)
+	VMOVUPS     6368(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14556(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22744(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6368(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6368(SP), Y2, Y2
+	VMOVUPS     Y1, 6368(AX)
+	VMOVUPS     Y2, 6368(SP)
+	VMOVUPS     6400(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14588(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22776(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6400(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6400(SP), Y2, Y2
+	VMOVUPS     Y1, 6400(AX)
+	VMOVUPS     Y2, 6400(SP)
+	VMOVUPS     6432(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14620(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22808(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     30996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6432(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6432(SP), Y2, Y2
+	VMOVUPS     Y1, 6432(AX)
+	VMOVUPS     Y2, 6432(SP)
+	VMOVUPS     6464(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14652(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22840(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6464(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6464(SP), Y2, Y2
+	VMOVUPS     Y1, 6464(AX)
+	VMOVUPS     Y2, 6464(SP)
+	VMOVUPS     6496(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14684(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22872(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6496(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6496(SP), Y2, Y2
+	VMOVUPS     Y1, 6496(AX)
+	VMOVUPS     Y2, 6496(SP)
+	VMOVUPS     6528(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14716(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22904(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6528(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6528(SP), Y2, Y2
+	VMOVUPS     Y1, 6528(AX)
+	VMOVUPS     Y2, 6528(SP)
+	VMOVUPS     6560(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14748(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22936(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6560(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6560(SP), Y2, Y2
+	VMOVUPS     Y1, 6560(AX)
+	VMOVUPS     Y2, 6560(SP)
+	VMOVUPS     6592(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14780(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     22968(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6592(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6592(SP), Y2, Y2
+	VMOVUPS     Y1, 6592(AX)
+	VMOVUPS     Y2, 6592(SP)
+	VMOVUPS     6624(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14812(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23000(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6624(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6624(SP), Y2, Y2
+	VMOVUPS     Y1, 6624(AX)
+	VMOVUPS     Y2, 6624(SP)
+	VMOVUPS     6656(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14844(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23032(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6656(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6656(SP), Y2, Y2
+	VMOVUPS     Y1, 6656(AX)
+	VMOVUPS     Y2, 6656(SP)
+	VMOVUPS     6688(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14876(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23064(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6688(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6688(SP), Y2, Y2
+	VMOVUPS     Y1, 6688(AX)
+	VMOVUPS     Y2, 6688(SP)
+	VMOVUPS     6720(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14908(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23096(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6720(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6720(SP), Y2, Y2
+	VMOVUPS     Y1, 6720(AX)
+	VMOVUPS     Y2, 6720(SP)
+	VMOVUPS     6752(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14940(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23128(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6752(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6752(SP), Y2, Y2
+	VMOVUPS     Y1, 6752(AX)
+	VMOVUPS     Y2, 6752(SP)
+	VMOVUPS     6784(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     14972(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23160(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31348(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6784(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6784(SP), Y2, Y2
+	VMOVUPS     Y1, 6784(AX)
+	VMOVUPS     Y2, 6784(SP)
+	VMOVUPS     6816(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15004(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23192(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31380(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6816(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6816(SP), Y2, Y2
+	VMOVUPS     Y1, 6816(AX)
+	VMOVUPS     Y2, 6816(SP)
+	VMOVUPS     6848(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15036(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23224(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31412(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6848(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6848(SP), Y2, Y2
+	VMOVUPS     Y1, 6848(AX)
+	VMOVUPS     Y2, 6848(SP)
+	VMOVUPS     6880(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15068(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23256(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31444(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6880(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6880(SP), Y2, Y2
+	VMOVUPS     Y1, 6880(AX)
+	VMOVUPS     Y2, 6880(SP)
+	VMOVUPS     6912(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15100(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23288(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31476(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6912(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6912(SP), Y2, Y2
+	VMOVUPS     Y1, 6912(AX)
+	VMOVUPS     Y2, 6912(SP)
+	VMOVUPS     6944(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15132(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23320(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31508(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6944(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6944(SP), Y2, Y2
+	VMOVUPS     Y1, 6944(AX)
+	VMOVUPS     Y2, 6944(SP)
+	VMOVUPS     6976(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15164(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23352(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31540(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     6976(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6976(SP), Y2, Y2
+	VMOVUPS     Y1, 6976(AX)
+	VMOVUPS     Y2, 6976(SP)
+	VMOVUPS     7008(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15196(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23384(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31572(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7008(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7008(SP), Y2, Y2
+	VMOVUPS     Y1, 7008(AX)
+	VMOVUPS     Y2, 7008(SP)
+	VMOVUPS     7040(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15228(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23416(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31604(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7040(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7040(SP), Y2, Y2
+	VMOVUPS     Y1, 7040(AX)
+	VMOVUPS     Y2, 7040(SP)
+	VMOVUPS     7072(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15260(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23448(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31636(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7072(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7072(SP), Y2, Y2
+	VMOVUPS     Y1, 7072(AX)
+	VMOVUPS     Y2, 7072(SP)
+	VMOVUPS     7104(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15292(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23480(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31668(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7104(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7104(SP), Y2, Y2
+	VMOVUPS     Y1, 7104(AX)
+	VMOVUPS     Y2, 7104(SP)
+	VMOVUPS     7136(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15324(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23512(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31700(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7136(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7136(SP), Y2, Y2
+	VMOVUPS     Y1, 7136(AX)
+	VMOVUPS     Y2, 7136(SP)
+	VMOVUPS     7168(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15356(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23544(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31732(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7168(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7168(SP), Y2, Y2
+	VMOVUPS     Y1, 7168(AX)
+	VMOVUPS     Y2, 7168(SP)
+	VMOVUPS     7200(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15388(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23576(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31764(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7200(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7200(SP), Y2, Y2
+	VMOVUPS     Y1, 7200(AX)
+	VMOVUPS     Y2, 7200(SP)
+	VMOVUPS     7232(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15420(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23608(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31796(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7232(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7232(SP), Y2, Y2
+	VMOVUPS     Y1, 7232(AX)
+	VMOVUPS     Y2, 7232(SP)
+	VMOVUPS     7264(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15452(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23640(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31828(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7264(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7264(SP), Y2, Y2
+	VMOVUPS     Y1, 7264(AX)
+	VMOVUPS     Y2, 7264(SP)
+	VMOVUPS     7296(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15484(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23672(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31860(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7296(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7296(SP), Y2, Y2
+	VMOVUPS     Y1, 7296(AX)
+	VMOVUPS     Y2, 7296(SP)
+	VMOVUPS     7328(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15516(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23704(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31892(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7328(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7328(SP), Y2, Y2
+	VMOVUPS     Y1, 7328(AX)
+	VMOVUPS     Y2, 7328(SP)
+	VMOVUPS     7360(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15548(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23736(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31924(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7360(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7360(SP), Y2, Y2
+	VMOVUPS     Y1, 7360(AX)
+	VMOVUPS     Y2, 7360(SP)
+	VMOVUPS     7392(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15580(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23768(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31956(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7392(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7392(SP), Y2, Y2
+	VMOVUPS     Y1, 7392(AX)
+	VMOVUPS     Y2, 7392(SP)
+	VMOVUPS     7424(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15612(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23800(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     31988(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7424(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7424(SP), Y2, Y2
+	VMOVUPS     Y1, 7424(AX)
+	VMOVUPS     Y2, 7424(SP)
+	VMOVUPS     7456(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15644(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23832(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32020(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7456(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7456(SP), Y2, Y2
+	VMOVUPS     Y1, 7456(AX)
+	VMOVUPS     Y2, 7456(SP)
+	VMOVUPS     7488(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15676(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23864(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32052(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7488(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7488(SP), Y2, Y2
+	VMOVUPS     Y1, 7488(AX)
+	VMOVUPS     Y2, 7488(SP)
+	VMOVUPS     7520(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15708(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23896(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32084(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7520(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7520(SP), Y2, Y2
+	VMOVUPS     Y1, 7520(AX)
+	VMOVUPS     Y2, 7520(SP)
+	VMOVUPS     7552(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15740(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23928(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32116(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7552(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7552(SP), Y2, Y2
+	VMOVUPS     Y1, 7552(AX)
+	VMOVUPS     Y2, 7552(SP)
+	VMOVUPS     7584(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15772(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23960(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32148(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7584(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7584(SP), Y2, Y2
+	VMOVUPS     Y1, 7584(AX)
+	VMOVUPS     Y2, 7584(SP)
+	VMOVUPS     7616(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15804(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     23992(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32180(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7616(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7616(SP), Y2, Y2
+	VMOVUPS     Y1, 7616(AX)
+	VMOVUPS     Y2, 7616(SP)
+	VMOVUPS     7648(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15836(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24024(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32212(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7648(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7648(SP), Y2, Y2
+	VMOVUPS     Y1, 7648(AX)
+	VMOVUPS     Y2, 7648(SP)
+	VMOVUPS     7680(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15868(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24056(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32244(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7680(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7680(SP), Y2, Y2
+	VMOVUPS     Y1, 7680(AX)
+	VMOVUPS     Y2, 7680(SP)
+	VMOVUPS     7712(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15900(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24088(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32276(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7712(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7712(SP), Y2, Y2
+	VMOVUPS     Y1, 7712(AX)
+	VMOVUPS     Y2, 7712(SP)
+	VMOVUPS     7744(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15932(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24120(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32308(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7744(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7744(SP), Y2, Y2
+	VMOVUPS     Y1, 7744(AX)
+	VMOVUPS     Y2, 7744(SP)
+	VMOVUPS     7776(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15964(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24152(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32340(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7776(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7776(SP), Y2, Y2
+	VMOVUPS     Y1, 7776(AX)
+	VMOVUPS     Y2, 7776(SP)
+	VMOVUPS     7808(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     15996(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24184(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32372(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7808(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7808(SP), Y2, Y2
+	VMOVUPS     Y1, 7808(AX)
+	VMOVUPS     Y2, 7808(SP)
+	VMOVUPS     7840(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16028(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24216(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32404(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7840(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7840(SP), Y2, Y2
+	VMOVUPS     Y1, 7840(AX)
+	VMOVUPS     Y2, 7840(SP)
+	VMOVUPS     7872(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16060(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24248(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32436(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7872(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7872(SP), Y2, Y2
+	VMOVUPS     Y1, 7872(AX)
+	VMOVUPS     Y2, 7872(SP)
+	VMOVUPS     7904(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16092(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24280(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32468(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7904(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7904(SP), Y2, Y2
+	VMOVUPS     Y1, 7904(AX)
+	VMOVUPS     Y2, 7904(SP)
+	VMOVUPS     7936(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16124(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24312(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32500(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7936(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7936(SP), Y2, Y2
+	VMOVUPS     Y1, 7936(AX)
+	VMOVUPS     Y2, 7936(SP)
+	VMOVUPS     7968(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16156(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24344(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32532(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     7968(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7968(SP), Y2, Y2
+	VMOVUPS     Y1, 7968(AX)
+	VMOVUPS     Y2, 7968(SP)
+	VMOVUPS     8000(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16188(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24376(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32564(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     8000(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8000(SP), Y2, Y2
+	VMOVUPS     Y1, 8000(AX)
+	VMOVUPS     Y2, 8000(SP)
+	VMOVUPS     8032(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16220(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24408(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32596(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     8032(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8032(SP), Y2, Y2
+	VMOVUPS     Y1, 8032(AX)
+	VMOVUPS     Y2, 8032(SP)
+	VMOVUPS     8064(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16252(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24440(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32628(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     8064(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8064(SP), Y2, Y2
+	VMOVUPS     Y1, 8064(AX)
+	VMOVUPS     Y2, 8064(SP)
+	VMOVUPS     8096(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16284(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24472(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32660(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     8096(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8096(SP), Y2, Y2
+	VMOVUPS     Y1, 8096(AX)
+	VMOVUPS     Y2, 8096(SP)
+	VMOVUPS     8128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     16316(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     24504(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     32692(CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMOVUPS     8128(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8128(SP), Y2, Y2
+	VMOVUPS     Y1, 8128(AX)
+	VMOVUPS     Y2, 8128(SP)
+	VMASKMOVPS  8160(CX), Y0, Y1
+	VMULPS      Y1, Y1, Y2
+	VMASKMOVPS  16348(CX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMASKMOVPS  24536(CX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMASKMOVPS  32724(CX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	VMASKMOVPS  8160(AX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8160(SP), Y2, Y2
+	VMASKMOVPS  Y1, Y0, 8160(AX)
+	VMOVUPS     Y2, 8160(SP)
+	ADDQ        $0x00007ff0, CX
+	VMOVUPS     (CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     (AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      (SP), Y2, Y2
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     Y2, (SP)
+	VMOVUPS     32(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     32(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      32(SP), Y2, Y2
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     Y2, 32(SP)
+	VMOVUPS     64(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     64(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      64(SP), Y2, Y2
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     96(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     96(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      96(SP), Y2, Y2
+	VMOVUPS     Y1, 96(AX)
+	VMOVUPS     Y2, 96(SP)
+	VMOVUPS     128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     128(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      128(SP), Y2, Y2
+	VMOVUPS     Y1, 128(AX)
+	VMOVUPS     Y2, 128(SP)
+	VMOVUPS     160(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     160(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      160(SP), Y2, Y2
+	VMOVUPS     Y1, 160(AX)
+	VMOVUPS     Y2, 160(SP)
+	VMOVUPS     192(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     192(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      192(SP), Y2, Y2
+	VMOVUPS     Y1, 192(AX)
+	VMOVUPS     Y2, 192(SP)
+	VMOVUPS     224(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     224(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      224(SP), Y2, Y2
+	VMOVUPS     Y1, 224(AX)
+	VMOVUPS     Y2, 224(SP)
+	VMOVUPS     256(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     256(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      256(SP), Y2, Y2
+	VMOVUPS     Y1, 256(AX)
+	VMOVUPS     Y2, 256(SP)
+	VMOVUPS     288(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     288(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      288(SP), Y2, Y2
+	VMOVUPS     Y1, 288(AX)
+	VMOVUPS     Y2, 288(SP)
+	VMOVUPS     320(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     320(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      320(SP), Y2, Y2
+	VMOVUPS     Y1, 320(AX)
+	VMOVUPS     Y2, 320(SP)
+	VMOVUPS     352(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     352(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      352(SP), Y2, Y2
+	VMOVUPS     Y1, 352(AX)
+	VMOVUPS     Y2, 352(SP)
+	VMOVUPS     384(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     384(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      384(SP), Y2, Y2
+	VMOVUPS     Y1, 384(AX)
+	VMOVUPS     Y2, 384(SP)
+	VMOVUPS     416(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     416(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      416(SP), Y2, Y2
+	VMOVUPS     Y1, 416(AX)
+	VMOVUPS     Y2, 416(SP)
+	VMOVUPS     448(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     448(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      448(SP), Y2, Y2
+	VMOVUPS     Y1, 448(AX)
+	VMOVUPS     Y2, 448(SP)
+	VMOVUPS     480(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     480(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      480(SP), Y2, Y2
+	VMOVUPS     Y1, 480(AX)
+	VMOVUPS     Y2, 480(SP)
+	VMOVUPS     512(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     512(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      512(SP), Y2, Y2
+	VMOVUPS     Y1, 512(AX)
+	VMOVUPS     Y2, 512(SP)
+	VMOVUPS     544(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     544(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      544(SP), Y2, Y2
+	VMOVUPS     Y1, 544(AX)
+	VMOVUPS     Y2, 544(SP)
+	VMOVUPS     576(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     576(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      576(SP), Y2, Y2
+	VMOVUPS     Y1, 576(AX)
+	VMOVUPS     Y2, 576(SP)
+	VMOVUPS     608(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     608(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      608(SP), Y2, Y2
+	VMOVUPS     Y1, 608(AX)
+	VMOVUPS     Y2, 608(SP)
+	VMOVUPS     640(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     640(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      640(SP), Y2, Y2
+	VMOVUPS     Y1, 640(AX)
+	VMOVUPS     Y2, 640(SP)
+	VMOVUPS     672(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     672(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      672(SP), Y2, Y2
+	VMOVUPS     Y1, 672(AX)
+	VMOVUPS     Y2, 672(SP)
+	VMOVUPS     704(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     704(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      704(SP), Y2, Y2
+	VMOVUPS     Y1, 704(AX)
+	VMOVUPS     Y2, 704(SP)
+	VMOVUPS     736(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     736(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      736(SP), Y2, Y2
+	VMOVUPS     Y1, 736(AX)
+	VMOVUPS     Y2, 736(SP)
+	VMOVUPS     768(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     768(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      768(SP), Y2, Y2
+	VMOVUPS     Y1, 768(AX)
+	VMOVUPS     Y2, 768(SP)
+	VMOVUPS     800(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     800(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      800(SP), Y2, Y2
+	VMOVUPS     Y1, 800(AX)
+	VMOVUPS     Y2, 800(SP)
+	VMOVUPS     832(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     832(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      832(SP), Y2, Y2
+	VMOVUPS     Y1, 832(AX)
+	VMOVUPS     Y2, 832(SP)
+	VMOVUPS     864(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     864(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      864(SP), Y2, Y2
+	VMOVUPS     Y1, 864(AX)
+	VMOVUPS     Y2, 864(SP)
+	VMOVUPS     896(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     896(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      896(SP), Y2, Y2
+	VMOVUPS     Y1, 896(AX)
+	VMOVUPS     Y2, 896(SP)
+	VMOVUPS     928(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     928(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      928(SP), Y2, Y2
+	VMOVUPS     Y1, 928(AX)
+	VMOVUPS     Y2, 928(SP)
+	VMOVUPS     960(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     960(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      960(SP), Y2, Y2
+	VMOVUPS     Y1, 960(AX)
+	VMOVUPS     Y2, 960(SP)
+	VMOVUPS     992(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     992(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      992(SP), Y2, Y2
+	VMOVUPS     Y1, 992(AX)
+	VMOVUPS     Y2, 992(SP)
+	VMOVUPS     1024(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1024(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1024(SP), Y2, Y2
+	VMOVUPS     Y1, 1024(AX)
+	VMOVUPS     Y2, 1024(SP)
+	VMOVUPS     1056(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1056(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1056(SP), Y2, Y2
+	VMOVUPS     Y1, 1056(AX)
+	VMOVUPS     Y2, 1056(SP)
+	VMOVUPS     1088(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1088(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1088(SP), Y2, Y2
+	VMOVUPS     Y1, 1088(AX)
+	VMOVUPS     Y2, 1088(SP)
+	VMOVUPS     1120(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1120(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1120(SP), Y2, Y2
+	VMOVUPS     Y1, 1120(AX)
+	VMOVUPS     Y2, 1120(SP)
+	VMOVUPS     1152(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1152(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1152(SP), Y2, Y2
+	VMOVUPS     Y1, 1152(AX)
+	VMOVUPS     Y2, 1152(SP)
+	VMOVUPS     1184(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1184(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1184(SP), Y2, Y2
+	VMOVUPS     Y1, 1184(AX)
+	VMOVUPS     Y2, 1184(SP)
+	VMOVUPS     1216(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1216(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1216(SP), Y2, Y2
+	VMOVUPS     Y1, 1216(AX)
+	VMOVUPS     Y2, 1216(SP)
+	VMOVUPS     1248(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1248(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1248(SP), Y2, Y2
+	VMOVUPS     Y1, 1248(AX)
+	VMOVUPS     Y2, 1248(SP)
+	VMOVUPS     1280(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1280(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1280(SP), Y2, Y2
+	VMOVUPS     Y1, 1280(AX)
+	VMOVUPS     Y2, 1280(SP)
+	VMOVUPS     1312(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1312(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1312(SP), Y2, Y2
+	VMOVUPS     Y1, 1312(AX)
+	VMOVUPS     Y2, 1312(SP)
+	VMOVUPS     1344(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1344(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1344(SP), Y2, Y2
+	VMOVUPS     Y1, 1344(AX)
+	VMOVUPS     Y2, 1344(SP)
+	VMOVUPS     1376(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1376(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1376(SP), Y2, Y2
+	VMOVUPS     Y1, 1376(AX)
+	VMOVUPS     Y2, 1376(SP)
+	VMOVUPS     1408(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1408(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1408(SP), Y2, Y2
+	VMOVUPS     Y1, 1408(AX)
+	VMOVUPS     Y2, 1408(SP)
+	VMOVUPS     1440(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1440(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1440(SP), Y2, Y2
+	VMOVUPS     Y1, 1440(AX)
+	VMOVUPS     Y2, 1440(SP)
+	VMOVUPS     1472(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1472(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1472(SP), Y2, Y2
+	VMOVUPS     Y1, 1472(AX)
+	VMOVUPS     Y2, 1472(SP)
+	VMOVUPS     1504(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1504(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1504(SP), Y2, Y2
+	VMOVUPS     Y1, 1504(AX)
+	VMOVUPS     Y2, 1504(SP)
+	VMOVUPS     1536(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1536(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1536(SP), Y2, Y2
+	VMOVUPS     Y1, 1536(AX)
+	VMOVUPS     Y2, 1536(SP)
+	VMOVUPS     1568(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1568(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1568(SP), Y2, Y2
+	VMOVUPS     Y1, 1568(AX)
+	VMOVUPS     Y2, 1568(SP)
+	VMOVUPS     1600(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1600(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1600(SP), Y2, Y2
+	VMOVUPS     Y1, 1600(AX)
+	VMOVUPS     Y2, 1600(SP)
+	VMOVUPS     1632(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1632(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1632(SP), Y2, Y2
+	VMOVUPS     Y1, 1632(AX)
+	VMOVUPS     Y2, 1632(SP)
+	VMOVUPS     1664(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1664(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1664(SP), Y2, Y2
+	VMOVUPS     Y1, 1664(AX)
+	VMOVUPS     Y2, 1664(SP)
+	VMOVUPS     1696(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1696(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1696(SP), Y2, Y2
+	VMOVUPS     Y1, 1696(AX)
+	VMOVUPS     Y2, 1696(SP)
+	VMOVUPS     1728(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1728(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1728(SP), Y2, Y2
+	VMOVUPS     Y1, 1728(AX)
+	VMOVUPS     Y2, 1728(SP)
+	VMOVUPS     1760(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1760(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1760(SP), Y2, Y2
+	VMOVUPS     Y1, 1760(AX)
+	VMOVUPS     Y2, 1760(SP)
+	VMOVUPS     1792(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1792(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1792(SP), Y2, Y2
+	VMOVUPS     Y1, 1792(AX)
+	VMOVUPS     Y2, 1792(SP)
+	VMOVUPS     1824(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1824(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1824(SP), Y2, Y2
+	VMOVUPS     Y1, 1824(AX)
+	VMOVUPS     Y2, 1824(SP)
+	VMOVUPS     1856(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1856(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1856(SP), Y2, Y2
+	VMOVUPS     Y1, 1856(AX)
+	VMOVUPS     Y2, 1856(SP)
+	VMOVUPS     1888(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1888(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1888(SP), Y2, Y2
+	VMOVUPS     Y1, 1888(AX)
+	VMOVUPS     Y2, 1888(SP)
+	VMOVUPS     1920(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1920(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1920(SP), Y2, Y2
+	VMOVUPS     Y1, 1920(AX)
+	VMOVUPS     Y2, 1920(SP)
+	VMOVUPS     1952(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1952(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1952(SP), Y2, Y2
+	VMOVUPS     Y1, 1952(AX)
+	VMOVUPS     Y2, 1952(SP)
+	VMOVUPS     1984(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     1984(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      1984(SP), Y2, Y2
+	VMOVUPS     Y1, 1984(AX)
+	VMOVUPS     Y2, 1984(SP)
+	VMOVUPS     2016(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2016(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2016(SP), Y2, Y2
+	VMOVUPS     Y1, 2016(AX)
+	VMOVUPS     Y2, 2016(SP)
+	VMOVUPS     2048(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2048(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2048(SP), Y2, Y2
+	VMOVUPS     Y1, 2048(AX)
+	VMOVUPS     Y2, 2048(SP)
+	VMOVUPS     2080(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2080(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2080(SP), Y2, Y2
+	VMOVUPS     Y1, 2080(AX)
+	VMOVUPS     Y2, 2080(SP)
+	VMOVUPS     2112(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2112(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2112(SP), Y2, Y2
+	VMOVUPS     Y1, 2112(AX)
+	VMOVUPS     Y2, 2112(SP)
+	VMOVUPS     2144(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2144(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2144(SP), Y2, Y2
+	VMOVUPS     Y1, 2144(AX)
+	VMOVUPS     Y2, 2144(SP)
+	VMOVUPS     2176(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2176(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2176(SP), Y2, Y2
+	VMOVUPS     Y1, 2176(AX)
+	VMOVUPS     Y2, 2176(SP)
+	VMOVUPS     2208(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2208(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2208(SP), Y2, Y2
+	VMOVUPS     Y1, 2208(AX)
+	VMOVUPS     Y2, 2208(SP)
+	VMOVUPS     2240(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2240(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2240(SP), Y2, Y2
+	VMOVUPS     Y1, 2240(AX)
+	VMOVUPS     Y2, 2240(SP)
+	VMOVUPS     2272(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2272(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2272(SP), Y2, Y2
+	VMOVUPS     Y1, 2272(AX)
+	VMOVUPS     Y2, 2272(SP)
+	VMOVUPS     2304(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2304(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2304(SP), Y2, Y2
+	VMOVUPS     Y1, 2304(AX)
+	VMOVUPS     Y2, 2304(SP)
+	VMOVUPS     2336(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2336(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2336(SP), Y2, Y2
+	VMOVUPS     Y1, 2336(AX)
+	VMOVUPS     Y2, 2336(SP)
+	VMOVUPS     2368(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2368(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2368(SP), Y2, Y2
+	VMOVUPS     Y1, 2368(AX)
+	VMOVUPS     Y2, 2368(SP)
+	VMOVUPS     2400(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2400(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2400(SP), Y2, Y2
+	VMOVUPS     Y1, 2400(AX)
+	VMOVUPS     Y2, 2400(SP)
+	VMOVUPS     2432(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2432(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2432(SP), Y2, Y2
+	VMOVUPS     Y1, 2432(AX)
+	VMOVUPS     Y2, 2432(SP)
+	VMOVUPS     2464(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2464(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2464(SP), Y2, Y2
+	VMOVUPS     Y1, 2464(AX)
+	VMOVUPS     Y2, 2464(SP)
+	VMOVUPS     2496(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2496(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2496(SP), Y2, Y2
+	VMOVUPS     Y1, 2496(AX)
+	VMOVUPS     Y2, 2496(SP)
+	VMOVUPS     2528(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2528(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2528(SP), Y2, Y2
+	VMOVUPS     Y1, 2528(AX)
+	VMOVUPS     Y2, 2528(SP)
+	VMOVUPS     2560(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2560(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2560(SP), Y2, Y2
+	VMOVUPS     Y1, 2560(AX)
+	VMOVUPS     Y2, 2560(SP)
+	VMOVUPS     2592(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2592(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2592(SP), Y2, Y2
+	VMOVUPS     Y1, 2592(AX)
+	VMOVUPS     Y2, 2592(SP)
+	VMOVUPS     2624(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2624(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2624(SP), Y2, Y2
+	VMOVUPS     Y1, 2624(AX)
+	VMOVUPS     Y2, 2624(SP)
+	VMOVUPS     2656(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2656(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2656(SP), Y2, Y2
+	VMOVUPS     Y1, 2656(AX)
+	VMOVUPS     Y2, 2656(SP)
+	VMOVUPS     2688(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2688(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2688(SP), Y2, Y2
+	VMOVUPS     Y1, 2688(AX)
+	VMOVUPS     Y2, 2688(SP)
+	VMOVUPS     2720(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2720(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2720(SP), Y2, Y2
+	VMOVUPS     Y1, 2720(AX)
+	VMOVUPS     Y2, 2720(SP)
+	VMOVUPS     2752(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2752(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2752(SP), Y2, Y2
+	VMOVUPS     Y1, 2752(AX)
+	VMOVUPS     Y2, 2752(SP)
+	VMOVUPS     2784(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2784(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2784(SP), Y2, Y2
+	VMOVUPS     Y1, 2784(AX)
+	VMOVUPS     Y2, 2784(SP)
+	VMOVUPS     2816(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2816(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2816(SP), Y2, Y2
+	VMOVUPS     Y1, 2816(AX)
+	VMOVUPS     Y2, 2816(SP)
+	VMOVUPS     2848(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2848(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2848(SP), Y2, Y2
+	VMOVUPS     Y1, 2848(AX)
+	VMOVUPS     Y2, 2848(SP)
+	VMOVUPS     2880(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2880(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2880(SP), Y2, Y2
+	VMOVUPS     Y1, 2880(AX)
+	VMOVUPS     Y2, 2880(SP)
+	VMOVUPS     2912(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2912(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2912(SP), Y2, Y2
+	VMOVUPS     Y1, 2912(AX)
+	VMOVUPS     Y2, 2912(SP)
+	VMOVUPS     2944(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2944(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2944(SP), Y2, Y2
+	VMOVUPS     Y1, 2944(AX)
+	VMOVUPS     Y2, 2944(SP)
+	VMOVUPS     2976(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     2976(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      2976(SP), Y2, Y2
+	VMOVUPS     Y1, 2976(AX)
+	VMOVUPS     Y2, 2976(SP)
+	VMOVUPS     3008(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3008(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3008(SP), Y2, Y2
+	VMOVUPS     Y1, 3008(AX)
+	VMOVUPS     Y2, 3008(SP)
+	VMOVUPS     3040(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3040(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3040(SP), Y2, Y2
+	VMOVUPS     Y1, 3040(AX)
+	VMOVUPS     Y2, 3040(SP)
+	VMOVUPS     3072(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3072(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3072(SP), Y2, Y2
+	VMOVUPS     Y1, 3072(AX)
+	VMOVUPS     Y2, 3072(SP)
+	VMOVUPS     3104(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3104(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3104(SP), Y2, Y2
+	VMOVUPS     Y1, 3104(AX)
+	VMOVUPS     Y2, 3104(SP)
+	VMOVUPS     3136(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3136(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3136(SP), Y2, Y2
+	VMOVUPS     Y1, 3136(AX)
+	VMOVUPS     Y2, 3136(SP)
+	VMOVUPS     3168(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3168(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3168(SP), Y2, Y2
+	VMOVUPS     Y1, 3168(AX)
+	VMOVUPS     Y2, 3168(SP)
+	VMOVUPS     3200(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3200(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3200(SP), Y2, Y2
+	VMOVUPS     Y1, 3200(AX)
+	VMOVUPS     Y2, 3200(SP)
+	VMOVUPS     3232(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3232(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3232(SP), Y2, Y2
+	VMOVUPS     Y1, 3232(AX)
+	VMOVUPS     Y2, 3232(SP)
+	VMOVUPS     3264(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3264(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3264(SP), Y2, Y2
+	VMOVUPS     Y1, 3264(AX)
+	VMOVUPS     Y2, 3264(SP)
+	VMOVUPS     3296(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3296(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3296(SP), Y2, Y2
+	VMOVUPS     Y1, 3296(AX)
+	VMOVUPS     Y2, 3296(SP)
+	VMOVUPS     3328(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3328(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3328(SP), Y2, Y2
+	VMOVUPS     Y1, 3328(AX)
+	VMOVUPS     Y2, 3328(SP)
+	VMOVUPS     3360(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3360(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3360(SP), Y2, Y2
+	VMOVUPS     Y1, 3360(AX)
+	VMOVUPS     Y2, 3360(SP)
+	VMOVUPS     3392(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3392(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3392(SP), Y2, Y2
+	VMOVUPS     Y1, 3392(AX)
+	VMOVUPS     Y2, 3392(SP)
+	VMOVUPS     3424(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3424(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3424(SP), Y2, Y2
+	VMOVUPS     Y1, 3424(AX)
+	VMOVUPS     Y2, 3424(SP)
+	VMOVUPS     3456(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3456(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3456(SP), Y2, Y2
+	VMOVUPS     Y1, 3456(AX)
+	VMOVUPS     Y2, 3456(SP)
+	VMOVUPS     3488(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3488(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3488(SP), Y2, Y2
+	VMOVUPS     Y1, 3488(AX)
+	VMOVUPS     Y2, 3488(SP)
+	VMOVUPS     3520(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3520(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3520(SP), Y2, Y2
+	VMOVUPS     Y1, 3520(AX)
+	VMOVUPS     Y2, 3520(SP)
+	VMOVUPS     3552(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3552(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3552(SP), Y2, Y2
+	VMOVUPS     Y1, 3552(AX)
+	VMOVUPS     Y2, 3552(SP)
+	VMOVUPS     3584(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3584(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3584(SP), Y2, Y2
+	VMOVUPS     Y1, 3584(AX)
+	VMOVUPS     Y2, 3584(SP)
+	VMOVUPS     3616(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3616(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3616(SP), Y2, Y2
+	VMOVUPS     Y1, 3616(AX)
+	VMOVUPS     Y2, 3616(SP)
+	VMOVUPS     3648(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3648(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3648(SP), Y2, Y2
+	VMOVUPS     Y1, 3648(AX)
+	VMOVUPS     Y2, 3648(SP)
+	VMOVUPS     3680(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3680(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3680(SP), Y2, Y2
+	VMOVUPS     Y1, 3680(AX)
+	VMOVUPS     Y2, 3680(SP)
+	VMOVUPS     3712(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3712(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3712(SP), Y2, Y2
+	VMOVUPS     Y1, 3712(AX)
+	VMOVUPS     Y2, 3712(SP)
+	VMOVUPS     3744(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3744(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3744(SP), Y2, Y2
+	VMOVUPS     Y1, 3744(AX)
+	VMOVUPS     Y2, 3744(SP)
+	VMOVUPS     3776(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3776(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3776(SP), Y2, Y2
+	VMOVUPS     Y1, 3776(AX)
+	VMOVUPS     Y2, 3776(SP)
+	VMOVUPS     3808(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3808(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3808(SP), Y2, Y2
+	VMOVUPS     Y1, 3808(AX)
+	VMOVUPS     Y2, 3808(SP)
+	VMOVUPS     3840(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3840(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3840(SP), Y2, Y2
+	VMOVUPS     Y1, 3840(AX)
+	VMOVUPS     Y2, 3840(SP)
+	VMOVUPS     3872(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3872(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3872(SP), Y2, Y2
+	VMOVUPS     Y1, 3872(AX)
+	VMOVUPS     Y2, 3872(SP)
+	VMOVUPS     3904(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3904(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3904(SP), Y2, Y2
+	VMOVUPS     Y1, 3904(AX)
+	VMOVUPS     Y2, 3904(SP)
+	VMOVUPS     3936(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3936(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3936(SP), Y2, Y2
+	VMOVUPS     Y1, 3936(AX)
+	VMOVUPS     Y2, 3936(SP)
+	VMOVUPS     3968(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     3968(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      3968(SP), Y2, Y2
+	VMOVUPS     Y1, 3968(AX)
+	VMOVUPS     Y2, 3968(SP)
+	VMOVUPS     4000(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4000(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4000(SP), Y2, Y2
+	VMOVUPS     Y1, 4000(AX)
+	VMOVUPS     Y2, 4000(SP)
+	VMOVUPS     4032(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4032(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4032(SP), Y2, Y2
+	VMOVUPS     Y1, 4032(AX)
+	VMOVUPS     Y2, 4032(SP)
+	VMOVUPS     4064(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4064(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4064(SP), Y2, Y2
+	VMOVUPS     Y1, 4064(AX)
+	VMOVUPS     Y2, 4064(SP)
+	VMOVUPS     4096(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4096(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4096(SP), Y2, Y2
+	VMOVUPS     Y1, 4096(AX)
+	VMOVUPS     Y2, 4096(SP)
+	VMOVUPS     4128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4128(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4128(SP), Y2, Y2
+	VMOVUPS     Y1, 4128(AX)
+	VMOVUPS     Y2, 4128(SP)
+	VMOVUPS     4160(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4160(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4160(SP), Y2, Y2
+	VMOVUPS     Y1, 4160(AX)
+	VMOVUPS     Y2, 4160(SP)
+	VMOVUPS     4192(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4192(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4192(SP), Y2, Y2
+	VMOVUPS     Y1, 4192(AX)
+	VMOVUPS     Y2, 4192(SP)
+	VMOVUPS     4224(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4224(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4224(SP), Y2, Y2
+	VMOVUPS     Y1, 4224(AX)
+	VMOVUPS     Y2, 4224(SP)
+	VMOVUPS     4256(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4256(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4256(SP), Y2, Y2
+	VMOVUPS     Y1, 4256(AX)
+	VMOVUPS     Y2, 4256(SP)
+	VMOVUPS     4288(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4288(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4288(SP), Y2, Y2
+	VMOVUPS     Y1, 4288(AX)
+	VMOVUPS     Y2, 4288(SP)
+	VMOVUPS     4320(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4320(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4320(SP), Y2, Y2
+	VMOVUPS     Y1, 4320(AX)
+	VMOVUPS     Y2, 4320(SP)
+	VMOVUPS     4352(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4352(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4352(SP), Y2, Y2
+	VMOVUPS     Y1, 4352(AX)
+	VMOVUPS     Y2, 4352(SP)
+	VMOVUPS     4384(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4384(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4384(SP), Y2, Y2
+	VMOVUPS     Y1, 4384(AX)
+	VMOVUPS     Y2, 4384(SP)
+	VMOVUPS     4416(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4416(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4416(SP), Y2, Y2
+	VMOVUPS     Y1, 4416(AX)
+	VMOVUPS     Y2, 4416(SP)
+	VMOVUPS     4448(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4448(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4448(SP), Y2, Y2
+	VMOVUPS     Y1, 4448(AX)
+	VMOVUPS     Y2, 4448(SP)
+	VMOVUPS     4480(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4480(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4480(SP), Y2, Y2
+	VMOVUPS     Y1, 4480(AX)
+	VMOVUPS     Y2, 4480(SP)
+	VMOVUPS     4512(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4512(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4512(SP), Y2, Y2
+	VMOVUPS     Y1, 4512(AX)
+	VMOVUPS     Y2, 4512(SP)
+	VMOVUPS     4544(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4544(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4544(SP), Y2, Y2
+	VMOVUPS     Y1, 4544(AX)
+	VMOVUPS     Y2, 4544(SP)
+	VMOVUPS     4576(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4576(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4576(SP), Y2, Y2
+	VMOVUPS     Y1, 4576(AX)
+	VMOVUPS     Y2, 4576(SP)
+	VMOVUPS     4608(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4608(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4608(SP), Y2, Y2
+	VMOVUPS     Y1, 4608(AX)
+	VMOVUPS     Y2, 4608(SP)
+	VMOVUPS     4640(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4640(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4640(SP), Y2, Y2
+	VMOVUPS     Y1, 4640(AX)
+	VMOVUPS     Y2, 4640(SP)
+	VMOVUPS     4672(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4672(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4672(SP), Y2, Y2
+	VMOVUPS     Y1, 4672(AX)
+	VMOVUPS     Y2, 4672(SP)
+	VMOVUPS     4704(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4704(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4704(SP), Y2, Y2
+	VMOVUPS     Y1, 4704(AX)
+	VMOVUPS     Y2, 4704(SP)
+	VMOVUPS     4736(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4736(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4736(SP), Y2, Y2
+	VMOVUPS     Y1, 4736(AX)
+	VMOVUPS     Y2, 4736(SP)
+	VMOVUPS     4768(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4768(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4768(SP), Y2, Y2
+	VMOVUPS     Y1, 4768(AX)
+	VMOVUPS     Y2, 4768(SP)
+	VMOVUPS     4800(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4800(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4800(SP), Y2, Y2
+	VMOVUPS     Y1, 4800(AX)
+	VMOVUPS     Y2, 4800(SP)
+	VMOVUPS     4832(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4832(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4832(SP), Y2, Y2
+	VMOVUPS     Y1, 4832(AX)
+	VMOVUPS     Y2, 4832(SP)
+	VMOVUPS     4864(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4864(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4864(SP), Y2, Y2
+	VMOVUPS     Y1, 4864(AX)
+	VMOVUPS     Y2, 4864(SP)
+	VMOVUPS     4896(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4896(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4896(SP), Y2, Y2
+	VMOVUPS     Y1, 4896(AX)
+	VMOVUPS     Y2, 4896(SP)
+	VMOVUPS     4928(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4928(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4928(SP), Y2, Y2
+	VMOVUPS     Y1, 4928(AX)
+	VMOVUPS     Y2, 4928(SP)
+	VMOVUPS     4960(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4960(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4960(SP), Y2, Y2
+	VMOVUPS     Y1, 4960(AX)
+	VMOVUPS     Y2, 4960(SP)
+	VMOVUPS     4992(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     4992(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      4992(SP), Y2, Y2
+	VMOVUPS     Y1, 4992(AX)
+	VMOVUPS     Y2, 4992(SP)
+	VMOVUPS     5024(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5024(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5024(SP), Y2, Y2
+	VMOVUPS     Y1, 5024(AX)
+	VMOVUPS     Y2, 5024(SP)
+	VMOVUPS     5056(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5056(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5056(SP), Y2, Y2
+	VMOVUPS     Y1, 5056(AX)
+	VMOVUPS     Y2, 5056(SP)
+	VMOVUPS     5088(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5088(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5088(SP), Y2, Y2
+	VMOVUPS     Y1, 5088(AX)
+	VMOVUPS     Y2, 5088(SP)
+	VMOVUPS     5120(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5120(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5120(SP), Y2, Y2
+	VMOVUPS     Y1, 5120(AX)
+	VMOVUPS     Y2, 5120(SP)
+	VMOVUPS     5152(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5152(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5152(SP), Y2, Y2
+	VMOVUPS     Y1, 5152(AX)
+	VMOVUPS     Y2, 5152(SP)
+	VMOVUPS     5184(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5184(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5184(SP), Y2, Y2
+	VMOVUPS     Y1, 5184(AX)
+	VMOVUPS     Y2, 5184(SP)
+	VMOVUPS     5216(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5216(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5216(SP), Y2, Y2
+	VMOVUPS     Y1, 5216(AX)
+	VMOVUPS     Y2, 5216(SP)
+	VMOVUPS     5248(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5248(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5248(SP), Y2, Y2
+	VMOVUPS     Y1, 5248(AX)
+	VMOVUPS     Y2, 5248(SP)
+	VMOVUPS     5280(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5280(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5280(SP), Y2, Y2
+	VMOVUPS     Y1, 5280(AX)
+	VMOVUPS     Y2, 5280(SP)
+	VMOVUPS     5312(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5312(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5312(SP), Y2, Y2
+	VMOVUPS     Y1, 5312(AX)
+	VMOVUPS     Y2, 5312(SP)
+	VMOVUPS     5344(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5344(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5344(SP), Y2, Y2
+	VMOVUPS     Y1, 5344(AX)
+	VMOVUPS     Y2, 5344(SP)
+	VMOVUPS     5376(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5376(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5376(SP), Y2, Y2
+	VMOVUPS     Y1, 5376(AX)
+	VMOVUPS     Y2, 5376(SP)
+	VMOVUPS     5408(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5408(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5408(SP), Y2, Y2
+	VMOVUPS     Y1, 5408(AX)
+	VMOVUPS     Y2, 5408(SP)
+	VMOVUPS     5440(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5440(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5440(SP), Y2, Y2
+	VMOVUPS     Y1, 5440(AX)
+	VMOVUPS     Y2, 5440(SP)
+	VMOVUPS     5472(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5472(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5472(SP), Y2, Y2
+	VMOVUPS     Y1, 5472(AX)
+	VMOVUPS     Y2, 5472(SP)
+	VMOVUPS     5504(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5504(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5504(SP), Y2, Y2
+	VMOVUPS     Y1, 5504(AX)
+	VMOVUPS     Y2, 5504(SP)
+	VMOVUPS     5536(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5536(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5536(SP), Y2, Y2
+	VMOVUPS     Y1, 5536(AX)
+	VMOVUPS     Y2, 5536(SP)
+	VMOVUPS     5568(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5568(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5568(SP), Y2, Y2
+	VMOVUPS     Y1, 5568(AX)
+	VMOVUPS     Y2, 5568(SP)
+	VMOVUPS     5600(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5600(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5600(SP), Y2, Y2
+	VMOVUPS     Y1, 5600(AX)
+	VMOVUPS     Y2, 5600(SP)
+	VMOVUPS     5632(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5632(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5632(SP), Y2, Y2
+	VMOVUPS     Y1, 5632(AX)
+	VMOVUPS     Y2, 5632(SP)
+	VMOVUPS     5664(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5664(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5664(SP), Y2, Y2
+	VMOVUPS     Y1, 5664(AX)
+	VMOVUPS     Y2, 5664(SP)
+	VMOVUPS     5696(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5696(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5696(SP), Y2, Y2
+	VMOVUPS     Y1, 5696(AX)
+	VMOVUPS     Y2, 5696(SP)
+	VMOVUPS     5728(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5728(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5728(SP), Y2, Y2
+	VMOVUPS     Y1, 5728(AX)
+	VMOVUPS     Y2, 5728(SP)
+	VMOVUPS     5760(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5760(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5760(SP), Y2, Y2
+	VMOVUPS     Y1, 5760(AX)
+	VMOVUPS     Y2, 5760(SP)
+	VMOVUPS     5792(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5792(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5792(SP), Y2, Y2
+	VMOVUPS     Y1, 5792(AX)
+	VMOVUPS     Y2, 5792(SP)
+	VMOVUPS     5824(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5824(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5824(SP), Y2, Y2
+	VMOVUPS     Y1, 5824(AX)
+	VMOVUPS     Y2, 5824(SP)
+	VMOVUPS     5856(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5856(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5856(SP), Y2, Y2
+	VMOVUPS     Y1, 5856(AX)
+	VMOVUPS     Y2, 5856(SP)
+	VMOVUPS     5888(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5888(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5888(SP), Y2, Y2
+	VMOVUPS     Y1, 5888(AX)
+	VMOVUPS     Y2, 5888(SP)
+	VMOVUPS     5920(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5920(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5920(SP), Y2, Y2
+	VMOVUPS     Y1, 5920(AX)
+	VMOVUPS     Y2, 5920(SP)
+	VMOVUPS     5952(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5952(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5952(SP), Y2, Y2
+	VMOVUPS     Y1, 5952(AX)
+	VMOVUPS     Y2, 5952(SP)
+	VMOVUPS     5984(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     5984(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      5984(SP), Y2, Y2
+	VMOVUPS     Y1, 5984(AX)
+	VMOVUPS     Y2, 5984(SP)
+	VMOVUPS     6016(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6016(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6016(SP), Y2, Y2
+	VMOVUPS     Y1, 6016(AX)
+	VMOVUPS     Y2, 6016(SP)
+	VMOVUPS     6048(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6048(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6048(SP), Y2, Y2
+	VMOVUPS     Y1, 6048(AX)
+	VMOVUPS     Y2, 6048(SP)
+	VMOVUPS     6080(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6080(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6080(SP), Y2, Y2
+	VMOVUPS     Y1, 6080(AX)
+	VMOVUPS     Y2, 6080(SP)
+	VMOVUPS     6112(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6112(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6112(SP), Y2, Y2
+	VMOVUPS     Y1, 6112(AX)
+	VMOVUPS     Y2, 6112(SP)
+	VMOVUPS     6144(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6144(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6144(SP), Y2, Y2
+	VMOVUPS     Y1, 6144(AX)
+	VMOVUPS     Y2, 6144(SP)
+	VMOVUPS     6176(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6176(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6176(SP), Y2, Y2
+	VMOVUPS     Y1, 6176(AX)
+	VMOVUPS     Y2, 6176(SP)
+	VMOVUPS     6208(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6208(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6208(SP), Y2, Y2
+	VMOVUPS     Y1, 6208(AX)
+	VMOVUPS     Y2, 6208(SP)
+	VMOVUPS     6240(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6240(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6240(SP), Y2, Y2
+	VMOVUPS     Y1, 6240(AX)
+	VMOVUPS     Y2, 6240(SP)
+	VMOVUPS     6272(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6272(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6272(SP), Y2, Y2
+	VMOVUPS     Y1, 6272(AX)
+	VMOVUPS     Y2, 6272(SP)
+	VMOVUPS     6304(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6304(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6304(SP), Y2, Y2
+	VMOVUPS     Y1, 6304(AX)
+	VMOVUPS     Y2, 6304(SP)
+	VMOVUPS     6336(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6336(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6336(SP), Y2, Y2
+	VMOVUPS     Y1, 6336(AX)
+	VMOVUPS     Y2, 6336(SP)
+	VMOVUPS     6368(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6368(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6368(SP), Y2, Y2
+	VMOVUPS     Y1, 6368(AX)
+	VMOVUPS     Y2, 6368(SP)
+	VMOVUPS     6400(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6400(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6400(SP), Y2, Y2
+	VMOVUPS     Y1, 6400(AX)
+	VMOVUPS     Y2, 6400(SP)
+	VMOVUPS     6432(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6432(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6432(SP), Y2, Y2
+	VMOVUPS     Y1, 6432(AX)
+	VMOVUPS     Y2, 6432(SP)
+	VMOVUPS     6464(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6464(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6464(SP), Y2, Y2
+	VMOVUPS     Y1, 6464(AX)
+	VMOVUPS     Y2, 6464(SP)
+	VMOVUPS     6496(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6496(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6496(SP), Y2, Y2
+	VMOVUPS     Y1, 6496(AX)
+	VMOVUPS     Y2, 6496(SP)
+	VMOVUPS     6528(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6528(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6528(SP), Y2, Y2
+	VMOVUPS     Y1, 6528(AX)
+	VMOVUPS     Y2, 6528(SP)
+	VMOVUPS     6560(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6560(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6560(SP), Y2, Y2
+	VMOVUPS     Y1, 6560(AX)
+	VMOVUPS     Y2, 6560(SP)
+	VMOVUPS     6592(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6592(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6592(SP), Y2, Y2
+	VMOVUPS     Y1, 6592(AX)
+	VMOVUPS     Y2, 6592(SP)
+	VMOVUPS     6624(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6624(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6624(SP), Y2, Y2
+	VMOVUPS     Y1, 6624(AX)
+	VMOVUPS     Y2, 6624(SP)
+	VMOVUPS     6656(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6656(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6656(SP), Y2, Y2
+	VMOVUPS     Y1, 6656(AX)
+	VMOVUPS     Y2, 6656(SP)
+	VMOVUPS     6688(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6688(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6688(SP), Y2, Y2
+	VMOVUPS     Y1, 6688(AX)
+	VMOVUPS     Y2, 6688(SP)
+	VMOVUPS     6720(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6720(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6720(SP), Y2, Y2
+	VMOVUPS     Y1, 6720(AX)
+	VMOVUPS     Y2, 6720(SP)
+	VMOVUPS     6752(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6752(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6752(SP), Y2, Y2
+	VMOVUPS     Y1, 6752(AX)
+	VMOVUPS     Y2, 6752(SP)
+	VMOVUPS     6784(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6784(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6784(SP), Y2, Y2
+	VMOVUPS     Y1, 6784(AX)
+	VMOVUPS     Y2, 6784(SP)
+	VMOVUPS     6816(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6816(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6816(SP), Y2, Y2
+	VMOVUPS     Y1, 6816(AX)
+	VMOVUPS     Y2, 6816(SP)
+	VMOVUPS     6848(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6848(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6848(SP), Y2, Y2
+	VMOVUPS     Y1, 6848(AX)
+	VMOVUPS     Y2, 6848(SP)
+	VMOVUPS     6880(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6880(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6880(SP), Y2, Y2
+	VMOVUPS     Y1, 6880(AX)
+	VMOVUPS     Y2, 6880(SP)
+	VMOVUPS     6912(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6912(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6912(SP), Y2, Y2
+	VMOVUPS     Y1, 6912(AX)
+	VMOVUPS     Y2, 6912(SP)
+	VMOVUPS     6944(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6944(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6944(SP), Y2, Y2
+	VMOVUPS     Y1, 6944(AX)
+	VMOVUPS     Y2, 6944(SP)
+	VMOVUPS     6976(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     6976(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      6976(SP), Y2, Y2
+	VMOVUPS     Y1, 6976(AX)
+	VMOVUPS     Y2, 6976(SP)
+	VMOVUPS     7008(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7008(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7008(SP), Y2, Y2
+	VMOVUPS     Y1, 7008(AX)
+	VMOVUPS     Y2, 7008(SP)
+	VMOVUPS     7040(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7040(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7040(SP), Y2, Y2
+	VMOVUPS     Y1, 7040(AX)
+	VMOVUPS     Y2, 7040(SP)
+	VMOVUPS     7072(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7072(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7072(SP), Y2, Y2
+	VMOVUPS     Y1, 7072(AX)
+	VMOVUPS     Y2, 7072(SP)
+	VMOVUPS     7104(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7104(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7104(SP), Y2, Y2
+	VMOVUPS     Y1, 7104(AX)
+	VMOVUPS     Y2, 7104(SP)
+	VMOVUPS     7136(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7136(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7136(SP), Y2, Y2
+	VMOVUPS     Y1, 7136(AX)
+	VMOVUPS     Y2, 7136(SP)
+	VMOVUPS     7168(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7168(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7168(SP), Y2, Y2
+	VMOVUPS     Y1, 7168(AX)
+	VMOVUPS     Y2, 7168(SP)
+	VMOVUPS     7200(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7200(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7200(SP), Y2, Y2
+	VMOVUPS     Y1, 7200(AX)
+	VMOVUPS     Y2, 7200(SP)
+	VMOVUPS     7232(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7232(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7232(SP), Y2, Y2
+	VMOVUPS     Y1, 7232(AX)
+	VMOVUPS     Y2, 7232(SP)
+	VMOVUPS     7264(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7264(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7264(SP), Y2, Y2
+	VMOVUPS     Y1, 7264(AX)
+	VMOVUPS     Y2, 7264(SP)
+	VMOVUPS     7296(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7296(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7296(SP), Y2, Y2
+	VMOVUPS     Y1, 7296(AX)
+	VMOVUPS     Y2, 7296(SP)
+	VMOVUPS     7328(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7328(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7328(SP), Y2, Y2
+	VMOVUPS     Y1, 7328(AX)
+	VMOVUPS     Y2, 7328(SP)
+	VMOVUPS     7360(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7360(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7360(SP), Y2, Y2
+	VMOVUPS     Y1, 7360(AX)
+	VMOVUPS     Y2, 7360(SP)
+	VMOVUPS     7392(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7392(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7392(SP), Y2, Y2
+	VMOVUPS     Y1, 7392(AX)
+	VMOVUPS     Y2, 7392(SP)
+	VMOVUPS     7424(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7424(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7424(SP), Y2, Y2
+	VMOVUPS     Y1, 7424(AX)
+	VMOVUPS     Y2, 7424(SP)
+	VMOVUPS     7456(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7456(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7456(SP), Y2, Y2
+	VMOVUPS     Y1, 7456(AX)
+	VMOVUPS     Y2, 7456(SP)
+	VMOVUPS     7488(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7488(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7488(SP), Y2, Y2
+	VMOVUPS     Y1, 7488(AX)
+	VMOVUPS     Y2, 7488(SP)
+	VMOVUPS     7520(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7520(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7520(SP), Y2, Y2
+	VMOVUPS     Y1, 7520(AX)
+	VMOVUPS     Y2, 7520(SP)
+	VMOVUPS     7552(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7552(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7552(SP), Y2, Y2
+	VMOVUPS     Y1, 7552(AX)
+	VMOVUPS     Y2, 7552(SP)
+	VMOVUPS     7584(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7584(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7584(SP), Y2, Y2
+	VMOVUPS     Y1, 7584(AX)
+	VMOVUPS     Y2, 7584(SP)
+	VMOVUPS     7616(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7616(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7616(SP), Y2, Y2
+	VMOVUPS     Y1, 7616(AX)
+	VMOVUPS     Y2, 7616(SP)
+	VMOVUPS     7648(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7648(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7648(SP), Y2, Y2
+	VMOVUPS     Y1, 7648(AX)
+	VMOVUPS     Y2, 7648(SP)
+	VMOVUPS     7680(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7680(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7680(SP), Y2, Y2
+	VMOVUPS     Y1, 7680(AX)
+	VMOVUPS     Y2, 7680(SP)
+	VMOVUPS     7712(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7712(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7712(SP), Y2, Y2
+	VMOVUPS     Y1, 7712(AX)
+	VMOVUPS     Y2, 7712(SP)
+	VMOVUPS     7744(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7744(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7744(SP), Y2, Y2
+	VMOVUPS     Y1, 7744(AX)
+	VMOVUPS     Y2, 7744(SP)
+	VMOVUPS     7776(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7776(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7776(SP), Y2, Y2
+	VMOVUPS     Y1, 7776(AX)
+	VMOVUPS     Y2, 7776(SP)
+	VMOVUPS     7808(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7808(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7808(SP), Y2, Y2
+	VMOVUPS     Y1, 7808(AX)
+	VMOVUPS     Y2, 7808(SP)
+	VMOVUPS     7840(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7840(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7840(SP), Y2, Y2
+	VMOVUPS     Y1, 7840(AX)
+	VMOVUPS     Y2, 7840(SP)
+	VMOVUPS     7872(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7872(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7872(SP), Y2, Y2
+	VMOVUPS     Y1, 7872(AX)
+	VMOVUPS     Y2, 7872(SP)
+	VMOVUPS     7904(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7904(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7904(SP), Y2, Y2
+	VMOVUPS     Y1, 7904(AX)
+	VMOVUPS     Y2, 7904(SP)
+	VMOVUPS     7936(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7936(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7936(SP), Y2, Y2
+	VMOVUPS     Y1, 7936(AX)
+	VMOVUPS     Y2, 7936(SP)
+	VMOVUPS     7968(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     7968(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      7968(SP), Y2, Y2
+	VMOVUPS     Y1, 7968(AX)
+	VMOVUPS     Y2, 7968(SP)
+	VMOVUPS     8000(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8000(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8000(SP), Y2, Y2
+	VMOVUPS     Y1, 8000(AX)
+	VMOVUPS     Y2, 8000(SP)
+	VMOVUPS     8032(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8032(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8032(SP), Y2, Y2
+	VMOVUPS     Y1, 8032(AX)
+	VMOVUPS     Y2, 8032(SP)
+	VMOVUPS     8064(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8064(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8064(SP), Y2, Y2
+	VMOVUPS     Y1, 8064(AX)
+	VMOVUPS     Y2, 8064(SP)
+	VMOVUPS     8096(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8096(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8096(SP), Y2, Y2
+	VMOVUPS     Y1, 8096(AX)
+	VMOVUPS     Y2, 8096(SP)
+	VMOVUPS     8128(CX), Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     8128(AX), Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8128(SP), Y2, Y2
+	VMOVUPS     Y1, 8128(AX)
+	VMOVUPS     Y2, 8128(SP)
+	VMASKMOVPS  8160(CX), Y0, Y1
+	VMULPS      Y1, Y1, Y2
+	VMASKMOVPS  8160(AX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VADDPS      8160(SP), Y2, Y2
+	VMASKMOVPS  Y1, Y0, 8160(AX)
+	VMOVUPS     Y2, 8160(SP)
+
+	// z = squares/z where z > 0 (or NaN), else 0.
+	VMOVUPS    (AX), Y1
+	VMOVUPS    (SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(AX), Y1
+	VMOVUPS    32(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(AX), Y1
+	VMOVUPS    64(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(AX), Y1
+	VMOVUPS    96(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMOVUPS    128(AX), Y1
+	VMOVUPS    128(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 128(AX)
+	VMOVUPS    160(AX), Y1
+	VMOVUPS    160(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 160(AX)
+	VMOVUPS    192(AX), Y1
+	VMOVUPS    192(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 192(AX)
+	VMOVUPS    224(AX), Y1
+	VMOVUPS    224(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 224(AX)
+	VMOVUPS    256(AX), Y1
+	VMOVUPS    256(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 256(AX)
+	VMOVUPS    288(AX), Y1
+	VMOVUPS    288(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 288(AX)
+	VMOVUPS    320(AX), Y1
+	VMOVUPS    320(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 320(AX)
+	VMOVUPS    352(AX), Y1
+	VMOVUPS    352(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 352(AX)
+	VMOVUPS    384(AX), Y1
+	VMOVUPS    384(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 384(AX)
+	VMOVUPS    416(AX), Y1
+	VMOVUPS    416(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 416(AX)
+	VMOVUPS    448(AX), Y1
+	VMOVUPS    448(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 448(AX)
+	VMOVUPS    480(AX), Y1
+	VMOVUPS    480(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 480(AX)
+	VMOVUPS    512(AX), Y1
+	VMOVUPS    512(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 512(AX)
+	VMOVUPS    544(AX), Y1
+	VMOVUPS    544(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 544(AX)
+	VMOVUPS    576(AX), Y1
+	VMOVUPS    576(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 576(AX)
+	VMOVUPS    608(AX), Y1
+	VMOVUPS    608(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 608(AX)
+	VMOVUPS    640(AX), Y1
+	VMOVUPS    640(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 640(AX)
+	VMOVUPS    672(AX), Y1
+	VMOVUPS    672(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 672(AX)
+	VMOVUPS    704(AX), Y1
+	VMOVUPS    704(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 704(AX)
+	VMOVUPS    736(AX), Y1
+	VMOVUPS    736(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 736(AX)
+	VMOVUPS    768(AX), Y1
+	VMOVUPS    768(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 768(AX)
+	VMOVUPS    800(AX), Y1
+	VMOVUPS    800(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 800(AX)
+	VMOVUPS    832(AX), Y1
+	VMOVUPS    832(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 832(AX)
+	VMOVUPS    864(AX), Y1
+	VMOVUPS    864(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 864(AX)
+	VMOVUPS    896(AX), Y1
+	VMOVUPS    896(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 896(AX)
+	VMOVUPS    928(AX), Y1
+	VMOVUPS    928(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 928(AX)
+	VMOVUPS    960(AX), Y1
+	VMOVUPS    960(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 960(AX)
+	VMOVUPS    992(AX), Y1
+	VMOVUPS    992(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 992(AX)
+	VMOVUPS    1024(AX), Y1
+	VMOVUPS    1024(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1024(AX)
+	VMOVUPS    1056(AX), Y1
+	VMOVUPS    1056(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1056(AX)
+	VMOVUPS    1088(AX), Y1
+	VMOVUPS    1088(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1088(AX)
+	VMOVUPS    1120(AX), Y1
+	VMOVUPS    1120(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1120(AX)
+	VMOVUPS    1152(AX), Y1
+	VMOVUPS    1152(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1152(AX)
+	VMOVUPS    1184(AX), Y1
+	VMOVUPS    1184(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1184(AX)
+	VMOVUPS    1216(AX), Y1
+	VMOVUPS    1216(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1216(AX)
+	VMOVUPS    1248(AX), Y1
+	VMOVUPS    1248(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1248(AX)
+	VMOVUPS    1280(AX), Y1
+	VMOVUPS    1280(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1280(AX)
+	VMOVUPS    1312(AX), Y1
+	VMOVUPS    1312(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1312(AX)
+	VMOVUPS    1344(AX), Y1
+	VMOVUPS    1344(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1344(AX)
+	VMOVUPS    1376(AX), Y1
+	VMOVUPS    1376(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1376(AX)
+	VMOVUPS    1408(AX), Y1
+	VMOVUPS    1408(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1408(AX)
+	VMOVUPS    1440(AX), Y1
+	VMOVUPS    1440(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1440(AX)
+	VMOVUPS    1472(AX), Y1
+	VMOVUPS    1472(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1472(AX)
+	VMOVUPS    1504(AX), Y1
+	VMOVUPS    1504(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1504(AX)
+	VMOVUPS    1536(AX), Y1
+	VMOVUPS    1536(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1536(AX)
+	VMOVUPS    1568(AX), Y1
+	VMOVUPS    1568(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1568(AX)
+	VMOVUPS    1600(AX), Y1
+	VMOVUPS    1600(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1600(AX)
+	VMOVUPS    1632(AX), Y1
+	VMOVUPS    1632(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1632(AX)
+	VMOVUPS    1664(AX), Y1
+	VMOVUPS    1664(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1664(AX)
+	VMOVUPS    1696(AX), Y1
+	VMOVUPS    1696(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1696(AX)
+	VMOVUPS    1728(AX), Y1
+	VMOVUPS    1728(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1728(AX)
+	VMOVUPS    1760(AX), Y1
+	VMOVUPS    1760(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1760(AX)
+	VMOVUPS    1792(AX), Y1
+	VMOVUPS    1792(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1792(AX)
+	VMOVUPS    1824(AX), Y1
+	VMOVUPS    1824(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1824(AX)
+	VMOVUPS    1856(AX), Y1
+	VMOVUPS    1856(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1856(AX)
+	VMOVUPS    1888(AX), Y1
+	VMOVUPS    1888(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1888(AX)
+	VMOVUPS    1920(AX), Y1
+	VMOVUPS    1920(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1920(AX)
+	VMOVUPS    1952(AX), Y1
+	VMOVUPS    1952(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1952(AX)
+	VMOVUPS    1984(AX), Y1
+	VMOVUPS    1984(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 1984(AX)
+	VMOVUPS    2016(AX), Y1
+	VMOVUPS    2016(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2016(AX)
+	VMOVUPS    2048(AX), Y1
+	VMOVUPS    2048(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2048(AX)
+	VMOVUPS    2080(AX), Y1
+	VMOVUPS    2080(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2080(AX)
+	VMOVUPS    2112(AX), Y1
+	VMOVUPS    2112(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2112(AX)
+	VMOVUPS    2144(AX), Y1
+	VMOVUPS    2144(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2144(AX)
+	VMOVUPS    2176(AX), Y1
+	VMOVUPS    2176(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2176(AX)
+	VMOVUPS    2208(AX), Y1
+	VMOVUPS    2208(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2208(AX)
+	VMOVUPS    2240(AX), Y1
+	VMOVUPS    2240(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2240(AX)
+	VMOVUPS    2272(AX), Y1
+	VMOVUPS    2272(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2272(AX)
+	VMOVUPS    2304(AX), Y1
+	VMOVUPS    2304(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2304(AX)
+	VMOVUPS    2336(AX), Y1
+	VMOVUPS    2336(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2336(AX)
+	VMOVUPS    2368(AX), Y1
+	VMOVUPS    2368(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2368(AX)
+	VMOVUPS    2400(AX), Y1
+	VMOVUPS    2400(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2400(AX)
+	VMOVUPS    2432(AX), Y1
+	VMOVUPS    2432(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2432(AX)
+	VMOVUPS    2464(AX), Y1
+	VMOVUPS    2464(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2464(AX)
+	VMOVUPS    2496(AX), Y1
+	VMOVUPS    2496(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2496(AX)
+	VMOVUPS    2528(AX), Y1
+	VMOVUPS    2528(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2528(AX)
+	VMOVUPS    2560(AX), Y1
+	VMOVUPS    2560(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2560(AX)
+	VMOVUPS    2592(AX), Y1
+	VMOVUPS    2592(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2592(AX)
+	VMOVUPS    2624(AX), Y1
+	VMOVUPS    2624(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2624(AX)
+	VMOVUPS    2656(AX), Y1
+	VMOVUPS    2656(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2656(AX)
+	VMOVUPS    2688(AX), Y1
+	VMOVUPS    2688(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2688(AX)
+	VMOVUPS    2720(AX), Y1
+	VMOVUPS    2720(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2720(AX)
+	VMOVUPS    2752(AX), Y1
+	VMOVUPS    2752(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2752(AX)
+	VMOVUPS    2784(AX), Y1
+	VMOVUPS    2784(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2784(AX)
+	VMOVUPS    2816(AX), Y1
+	VMOVUPS    2816(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2816(AX)
+	VMOVUPS    2848(AX), Y1
+	VMOVUPS    2848(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2848(AX)
+	VMOVUPS    2880(AX), Y1
+	VMOVUPS    2880(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2880(AX)
+	VMOVUPS    2912(AX), Y1
+	VMOVUPS    2912(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2912(AX)
+	VMOVUPS    2944(AX), Y1
+	VMOVUPS    2944(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2944(AX)
+	VMOVUPS    2976(AX), Y1
+	VMOVUPS    2976(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 2976(AX)
+	VMOVUPS    3008(AX), Y1
+	VMOVUPS    3008(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3008(AX)
+	VMOVUPS    3040(AX), Y1
+	VMOVUPS    3040(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3040(AX)
+	VMOVUPS    3072(AX), Y1
+	VMOVUPS    3072(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3072(AX)
+	VMOVUPS    3104(AX), Y1
+	VMOVUPS    3104(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3104(AX)
+	VMOVUPS    3136(AX), Y1
+	VMOVUPS    3136(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3136(AX)
+	VMOVUPS    3168(AX), Y1
+	VMOVUPS    3168(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3168(AX)
+	VMOVUPS    3200(AX), Y1
+	VMOVUPS    3200(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3200(AX)
+	VMOVUPS    3232(AX), Y1
+	VMOVUPS    3232(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3232(AX)
+	VMOVUPS    3264(AX), Y1
+	VMOVUPS    3264(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3264(AX)
+	VMOVUPS    3296(AX), Y1
+	VMOVUPS    3296(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3296(AX)
+	VMOVUPS    3328(AX), Y1
+	VMOVUPS    3328(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3328(AX)
+	VMOVUPS    3360(AX), Y1
+	VMOVUPS    3360(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3360(AX)
+	VMOVUPS    3392(AX), Y1
+	VMOVUPS    3392(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3392(AX)
+	VMOVUPS    3424(AX), Y1
+	VMOVUPS    3424(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3424(AX)
+	VMOVUPS    3456(AX), Y1
+	VMOVUPS    3456(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3456(AX)
+	VMOVUPS    3488(AX), Y1
+	VMOVUPS    3488(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3488(AX)
+	VMOVUPS    3520(AX), Y1
+	VMOVUPS    3520(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3520(AX)
+	VMOVUPS    3552(AX), Y1
+	VMOVUPS    3552(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3552(AX)
+	VMOVUPS    3584(AX), Y1
+	VMOVUPS    3584(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3584(AX)
+	VMOVUPS    3616(AX), Y1
+	VMOVUPS    3616(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3616(AX)
+	VMOVUPS    3648(AX), Y1
+	VMOVUPS    3648(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3648(AX)
+	VMOVUPS    3680(AX), Y1
+	VMOVUPS    3680(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3680(AX)
+	VMOVUPS    3712(AX), Y1
+	VMOVUPS    3712(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3712(AX)
+	VMOVUPS    3744(AX), Y1
+	VMOVUPS    3744(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3744(AX)
+	VMOVUPS    3776(AX), Y1
+	VMOVUPS    3776(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3776(AX)
+	VMOVUPS    3808(AX), Y1
+	VMOVUPS    3808(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3808(AX)
+	VMOVUPS    3840(AX), Y1
+	VMOVUPS    3840(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3840(AX)
+	VMOVUPS    3872(AX), Y1
+	VMOVUPS    3872(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3872(AX)
+	VMOVUPS    3904(AX), Y1
+	VMOVUPS    3904(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3904(AX)
+	VMOVUPS    3936(AX), Y1
+	VMOVUPS    3936(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3936(AX)
+	VMOVUPS    3968(AX), Y1
+	VMOVUPS    3968(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 3968(AX)
+	VMOVUPS    4000(AX), Y1
+	VMOVUPS    4000(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4000(AX)
+	VMOVUPS    4032(AX), Y1
+	VMOVUPS    4032(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4032(AX)
+	VMOVUPS    4064(AX), Y1
+	VMOVUPS    4064(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4064(AX)
+	VMOVUPS    4096(AX), Y1
+	VMOVUPS    4096(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4096(AX)
+	VMOVUPS    4128(AX), Y1
+	VMOVUPS    4128(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4128(AX)
+	VMOVUPS    4160(AX), Y1
+	VMOVUPS    4160(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4160(AX)
+	VMOVUPS    4192(AX), Y1
+	VMOVUPS    4192(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4192(AX)
+	VMOVUPS    4224(AX), Y1
+	VMOVUPS    4224(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4224(AX)
+	VMOVUPS    4256(AX), Y1
+	VMOVUPS    4256(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4256(AX)
+	VMOVUPS    4288(AX), Y1
+	VMOVUPS    4288(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4288(AX)
+	VMOVUPS    4320(AX), Y1
+	VMOVUPS    4320(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4320(AX)
+	VMOVUPS    4352(AX), Y1
+	VMOVUPS    4352(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4352(AX)
+	VMOVUPS    4384(AX), Y1
+	VMOVUPS    4384(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4384(AX)
+	VMOVUPS    4416(AX), Y1
+	VMOVUPS    4416(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4416(AX)
+	VMOVUPS    4448(AX), Y1
+	VMOVUPS    4448(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4448(AX)
+	VMOVUPS    4480(AX), Y1
+	VMOVUPS    4480(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4480(AX)
+	VMOVUPS    4512(AX), Y1
+	VMOVUPS    4512(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4512(AX)
+	VMOVUPS    4544(AX), Y1
+	VMOVUPS    4544(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4544(AX)
+	VMOVUPS    4576(AX), Y1
+	VMOVUPS    4576(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4576(AX)
+	VMOVUPS    4608(AX), Y1
+	VMOVUPS    4608(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4608(AX)
+	VMOVUPS    4640(AX), Y1
+	VMOVUPS    4640(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4640(AX)
+	VMOVUPS    4672(AX), Y1
+	VMOVUPS    4672(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4672(AX)
+	VMOVUPS    4704(AX), Y1
+	VMOVUPS    4704(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4704(AX)
+	VMOVUPS    4736(AX), Y1
+	VMOVUPS    4736(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4736(AX)
+	VMOVUPS    4768(AX), Y1
+	VMOVUPS    4768(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4768(AX)
+	VMOVUPS    4800(AX), Y1
+	VMOVUPS    4800(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4800(AX)
+	VMOVUPS    4832(AX), Y1
+	VMOVUPS    4832(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4832(AX)
+	VMOVUPS    4864(AX), Y1
+	VMOVUPS    4864(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4864(AX)
+	VMOVUPS    4896(AX), Y1
+	VMOVUPS    4896(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4896(AX)
+	VMOVUPS    4928(AX), Y1
+	VMOVUPS    4928(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4928(AX)
+	VMOVUPS    4960(AX), Y1
+	VMOVUPS    4960(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4960(AX)
+	VMOVUPS    4992(AX), Y1
+	VMOVUPS    4992(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 4992(AX)
+	VMOVUPS    5024(AX), Y1
+	VMOVUPS    5024(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5024(AX)
+	VMOVUPS    5056(AX), Y1
+	VMOVUPS    5056(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5056(AX)
+	VMOVUPS    5088(AX), Y1
+	VMOVUPS    5088(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5088(AX)
+	VMOVUPS    5120(AX), Y1
+	VMOVUPS    5120(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5120(AX)
+	VMOVUPS    5152(AX), Y1
+	VMOVUPS    5152(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5152(AX)
+	VMOVUPS    5184(AX), Y1
+	VMOVUPS    5184(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5184(AX)
+	VMOVUPS    5216(AX), Y1
+	VMOVUPS    5216(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5216(AX)
+	VMOVUPS    5248(AX), Y1
+	VMOVUPS    5248(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5248(AX)
+	VMOVUPS    5280(AX), Y1
+	VMOVUPS    5280(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5280(AX)
+	VMOVUPS    5312(AX), Y1
+	VMOVUPS    5312(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5312(AX)
+	VMOVUPS    5344(AX), Y1
+	VMOVUPS    5344(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5344(AX)
+	VMOVUPS    5376(AX), Y1
+	VMOVUPS    5376(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5376(AX)
+	VMOVUPS    5408(AX), Y1
+	VMOVUPS    5408(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5408(AX)
+	VMOVUPS    5440(AX), Y1
+	VMOVUPS    5440(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5440(AX)
+	VMOVUPS    5472(AX), Y1
+	VMOVUPS    5472(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5472(AX)
+	VMOVUPS    5504(AX), Y1
+	VMOVUPS    5504(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5504(AX)
+	VMOVUPS    5536(AX), Y1
+	VMOVUPS    5536(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5536(AX)
+	VMOVUPS    5568(AX), Y1
+	VMOVUPS    5568(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5568(AX)
+	VMOVUPS    5600(AX), Y1
+	VMOVUPS    5600(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5600(AX)
+	VMOVUPS    5632(AX), Y1
+	VMOVUPS    5632(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5632(AX)
+	VMOVUPS    5664(AX), Y1
+	VMOVUPS    5664(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5664(AX)
+	VMOVUPS    5696(AX), Y1
+	VMOVUPS    5696(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5696(AX)
+	VMOVUPS    5728(AX), Y1
+	VMOVUPS    5728(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5728(AX)
+	VMOVUPS    5760(AX), Y1
+	VMOVUPS    5760(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5760(AX)
+	VMOVUPS    5792(AX), Y1
+	VMOVUPS    5792(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5792(AX)
+	VMOVUPS    5824(AX), Y1
+	VMOVUPS    5824(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5824(AX)
+	VMOVUPS    5856(AX), Y1
+	VMOVUPS    5856(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5856(AX)
+	VMOVUPS    5888(AX), Y1
+	VMOVUPS    5888(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5888(AX)
+	VMOVUPS    5920(AX), Y1
+	VMOVUPS    5920(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5920(AX)
+	VMOVUPS    5952(AX), Y1
+	VMOVUPS    5952(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5952(AX)
+	VMOVUPS    5984(AX), Y1
+	VMOVUPS    5984(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 5984(AX)
+	VMOVUPS    6016(AX), Y1
+	VMOVUPS    6016(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6016(AX)
+	VMOVUPS    6048(AX), Y1
+	VMOVUPS    6048(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6048(AX)
+	VMOVUPS    6080(AX), Y1
+	VMOVUPS    6080(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6080(AX)
+	VMOVUPS    6112(AX), Y1
+	VMOVUPS    6112(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6112(AX)
+	VMOVUPS    6144(AX), Y1
+	VMOVUPS    6144(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6144(AX)
+	VMOVUPS    6176(AX), Y1
+	VMOVUPS    6176(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6176(AX)
+	VMOVUPS    6208(AX), Y1
+	VMOVUPS    6208(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6208(AX)
+	VMOVUPS    6240(AX), Y1
+	VMOVUPS    6240(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6240(AX)
+	VMOVUPS    6272(AX), Y1
+	VMOVUPS    6272(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6272(AX)
+	VMOVUPS    6304(AX), Y1
+	VMOVUPS    6304(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6304(AX)
+	VMOVUPS    6336(AX), Y1
+	VMOVUPS    6336(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6336(AX)
+	VMOVUPS    6368(AX), Y1
+	VMOVUPS    6368(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6368(AX)
+	VMOVUPS    6400(AX), Y1
+	VMOVUPS    6400(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6400(AX)
+	VMOVUPS    6432(AX), Y1
+	VMOVUPS    6432(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6432(AX)
+	VMOVUPS    6464(AX), Y1
+	VMOVUPS    6464(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6464(AX)
+	VMOVUPS    6496(AX), Y1
+	VMOVUPS    6496(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6496(AX)
+	VMOVUPS    6528(AX), Y1
+	VMOVUPS    6528(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6528(AX)
+	VMOVUPS    6560(AX), Y1
+	VMOVUPS    6560(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6560(AX)
+	VMOVUPS    6592(AX), Y1
+	VMOVUPS    6592(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6592(AX)
+	VMOVUPS    6624(AX), Y1
+	VMOVUPS    6624(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6624(AX)
+	VMOVUPS    6656(AX), Y1
+	VMOVUPS    6656(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6656(AX)
+	VMOVUPS    6688(AX), Y1
+	VMOVUPS    6688(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6688(AX)
+	VMOVUPS    6720(AX), Y1
+	VMOVUPS    6720(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6720(AX)
+	VMOVUPS    6752(AX), Y1
+	VMOVUPS    6752(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6752(AX)
+	VMOVUPS    6784(AX), Y1
+	VMOVUPS    6784(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6784(AX)
+	VMOVUPS    6816(AX), Y1
+	VMOVUPS    6816(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6816(AX)
+	VMOVUPS    6848(AX), Y1
+	VMOVUPS    6848(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6848(AX)
+	VMOVUPS    6880(AX), Y1
+	VMOVUPS    6880(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6880(AX)
+	VMOVUPS    6912(AX), Y1
+	VMOVUPS    6912(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6912(AX)
+	VMOVUPS    6944(AX), Y1
+	VMOVUPS    6944(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6944(AX)
+	VMOVUPS    6976(AX), Y1
+	VMOVUPS    6976(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 6976(AX)
+	VMOVUPS    7008(AX), Y1
+	VMOVUPS    7008(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7008(AX)
+	VMOVUPS    7040(AX), Y1
+	VMOVUPS    7040(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7040(AX)
+	VMOVUPS    7072(AX), Y1
+	VMOVUPS    7072(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7072(AX)
+	VMOVUPS    7104(AX), Y1
+	VMOVUPS    7104(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7104(AX)
+	VMOVUPS    7136(AX), Y1
+	VMOVUPS    7136(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7136(AX)
+	VMOVUPS    7168(AX), Y1
+	VMOVUPS    7168(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7168(AX)
+	VMOVUPS    7200(AX), Y1
+	VMOVUPS    7200(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7200(AX)
+	VMOVUPS    7232(AX), Y1
+	VMOVUPS    7232(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7232(AX)
+	VMOVUPS    7264(AX), Y1
+	VMOVUPS    7264(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7264(AX)
+	VMOVUPS    7296(AX), Y1
+	VMOVUPS    7296(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7296(AX)
+	VMOVUPS    7328(AX), Y1
+	VMOVUPS    7328(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7328(AX)
+	VMOVUPS    7360(AX), Y1
+	VMOVUPS    7360(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7360(AX)
+	VMOVUPS    7392(AX), Y1
+	VMOVUPS    7392(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7392(AX)
+	VMOVUPS    7424(AX), Y1
+	VMOVUPS    7424(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7424(AX)
+	VMOVUPS    7456(AX), Y1
+	VMOVUPS    7456(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7456(AX)
+	VMOVUPS    7488(AX), Y1
+	VMOVUPS    7488(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7488(AX)
+	VMOVUPS    7520(AX), Y1
+	VMOVUPS    7520(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7520(AX)
+	VMOVUPS    7552(AX), Y1
+	VMOVUPS    7552(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7552(AX)
+	VMOVUPS    7584(AX), Y1
+	VMOVUPS    7584(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7584(AX)
+	VMOVUPS    7616(AX), Y1
+	VMOVUPS    7616(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7616(AX)
+	VMOVUPS    7648(AX), Y1
+	VMOVUPS    7648(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7648(AX)
+	VMOVUPS    7680(AX), Y1
+	VMOVUPS    7680(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7680(AX)
+	VMOVUPS    7712(AX), Y1
+	VMOVUPS    7712(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7712(AX)
+	VMOVUPS    7744(AX), Y1
+	VMOVUPS    7744(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7744(AX)
+	VMOVUPS    7776(AX), Y1
+	VMOVUPS    7776(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7776(AX)
+	VMOVUPS    7808(AX), Y1
+	VMOVUPS    7808(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7808(AX)
+	VMOVUPS    7840(AX), Y1
+	VMOVUPS    7840(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7840(AX)
+	VMOVUPS    7872(AX), Y1
+	VMOVUPS    7872(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7872(AX)
+	VMOVUPS    7904(AX), Y1
+	VMOVUPS    7904(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7904(AX)
+	VMOVUPS    7936(AX), Y1
+	VMOVUPS    7936(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7936(AX)
+	VMOVUPS    7968(AX), Y1
+	VMOVUPS    7968(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 7968(AX)
+	VMOVUPS    8000(AX), Y1
+	VMOVUPS    8000(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 8000(AX)
+	VMOVUPS    8032(AX), Y1
+	VMOVUPS    8032(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 8032(AX)
+	VMOVUPS    8064(AX), Y1
+	VMOVUPS    8064(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 8064(AX)
+	VMOVUPS    8096(AX), Y1
+	VMOVUPS    8096(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 8096(AX)
+	VMOVUPS    8128(AX), Y1
+	VMOVUPS    8128(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMOVUPS    Y2, 8128(AX)
+	VMASKMOVPS 8160(AX), Y0, Y1
+	VMOVUPS    8160(SP), Y2
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y0, 8160(AX)
+	VZEROUPPER
+	RET
+
+// func scaleC2047NhwcStoAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32)
+// Requires: AVX
+TEXT ·scaleC2047NhwcStoAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS lanemasks<>+4(SB), Y0
+	VMOVUPS lanemasks<>+4(SB), Y0
+
+	// Scale 9 rows of 2047 channels, 8 vectors per step.
+	MOVQ $0x0000000000000009, BX
+
+loop99:
+	MOVQ DX, SI
+	MOVQ $0x000000000000001f, DI
+
+loop100:
+	VMOVUPS    (SI), Y1
+	VMOVUPS    (CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(SI), Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(SI), Y1
+	VMOVUPS    64(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(SI), Y1
+	VMOVUPS    96(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMOVUPS    128(SI), Y1
+	VMOVUPS    128(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 128(AX)
+	VMOVUPS    160(SI), Y1
+	VMOVUPS    160(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 160(AX)
+	VMOVUPS    192(SI), Y1
+	VMOVUPS    192(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 192(AX)
+	VMOVUPS    224(SI), Y1
+	VMOVUPS    224(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 224(AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000100, AX
+	ADDQ       $0x00000100, SI
+	DECQ       DI
+	JNZ        loop100
+	VMOVUPS    (SI), Y1
+	VMOVUPS    (CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    32(SI), Y1
+	VMOVUPS    32(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    64(SI), Y1
+	VMOVUPS    64(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 64(AX)
+	VMOVUPS    96(SI), Y1
+	VMOVUPS    96(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 96(AX)
+	VMOVUPS    128(SI), Y1
+	VMOVUPS    128(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 128(AX)
+	VMOVUPS    160(SI), Y1
+	VMOVUPS    160(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 160(AX)
+	VMOVUPS    192(SI), Y1
+	VMOVUPS    192(CX), Y2
+	VMULPS     Y1, Y2, Y2
+	VMOVUPS    Y2, 192(AX)
+	VMASKMOVPS 224(SI), Y0, Y1
+	VMASKMOVPS 224(CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS Y2, Y0, 224(AX)
+	ADDQ       $0x000000fc, CX
+	ADDQ       $0x000000fc, AX
+	DECQ       BX
+	JNZ        loop99
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC2047NhwcStoAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLUC2047NhwcStoAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS lanemasks<>+4(SB), Y1
+	VMOVUPS lanemasks<>+4(SB), Y1
+
+	// Scale 9 rows of 2047 channels, 8 vectors per step.
+	MOVQ $0x0000000000000009, SI
+
+loop101:
+	MOVQ DX, DI
+	MOVQ $0x000000000000001f, R8
+
+loop102:
+	VMOVUPS     (DI), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD213PS (BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, (AX)
+	VMOVUPS     32(DI), Y2
+	VMOVUPS     32(CX), Y3
+	VFMADD213PS 32(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMOVUPS     64(DI), Y2
+	VMOVUPS     64(CX), Y3
+	VFMADD213PS 64(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     96(DI), Y2
+	VMOVUPS     96(CX), Y3
+	VFMADD213PS 96(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 96(AX)
+	VMOVUPS     128(DI), Y2
+	VMOVUPS     128(CX), Y3
+	VFMADD213PS 128(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 128(AX)
+	VMOVUPS     160(DI), Y2
+	VMOVUPS     160(CX), Y3
+	VFMADD213PS 160(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 160(AX)
+	VMOVUPS     192(DI), Y2
+	VMOVUPS     192(CX), Y3
+	VFMADD213PS 192(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 192(AX)
+	VMOVUPS     224(DI), Y2
+	VMOVUPS     224(CX), Y3
+	VFMADD213PS 224(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 224(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, BX
+	ADDQ        $0x00000100, DI
+	DECQ        R8
+	JNZ         loop102
+	VMOVUPS     (DI), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD213PS (BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, (AX)
+	VMOVUPS     32(DI), Y2
+	VMOVUPS     32(CX), Y3
+	VFMADD213PS 32(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMOVUPS     64(DI), Y2
+	VMOVUPS     64(CX), Y3
+	VFMADD213PS 64(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 64(AX)
+	VMOVUPS     96(DI), Y2
+	VMOVUPS     96(CX), Y3
+	VFMADD213PS 96(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 96(AX)
+	VMOVUPS     128(DI), Y2
+	VMOVUPS     128(CX), Y3
+	VFMADD213PS 128(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 128(AX)
+	VMOVUPS     160(DI), Y2
+	VMOVUPS     160(CX), Y3
+	VFMADD213PS 160(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 160(AX)
+	VMOVUPS     192(DI), Y2
+	VMOVUPS     192(CX), Y3
+	VFMADD213PS 192(BX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMOVUPS     Y3, 192(AX)
+	VMASKMOVPS  224(DI), Y1, Y2
+	VMASKMOVPS  224(CX), Y1, Y3
+	VMASKMOVPS  224(BX), Y1, Y4
+	VFMADD213PS Y4, Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMASKMOVPS  Y3, Y1, 224(AX)
+	ADDQ        $0x000000fc, CX
+	ADDQ        $0x000000fc, AX
+	ADDQ        $0x000000fc, BX
+	DECQ        SI
+	JNZ         loop101
+	VZEROUPPER
+	RET
+
 // func fc8x96ReLUBiasAVX2(dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32)
 // Requires: AVX, FMA3
 TEXT ·fc8x96ReLUBiasAVX2(SB), NOSPLIT, $0-32
@@ -19969,7 +32977,7 @@ TEXT ·fc8x96ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop65:
+loop103:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -20063,7 +33071,7 @@ loop65:
 	ADDQ         $0x00000600, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop65
+	JNZ          loop103
 	SUBQ         $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -20090,7 +33098,7 @@ TEXT ·fc96x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Y0
 	MOVQ    $0x000000000000000c, DX
 
-loop66:
+loop104:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -20132,7 +33140,7 @@ loop66:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop66
+	JNZ        loop104
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000180, AX
@@ -20141,7 +33149,7 @@ loop66:
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000000c, DX
 
-loop67:
+loop105:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -20184,7 +33192,7 @@ loop67:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop67
+	JNZ          loop105
 	VZEROUPPER
 	RET
 
@@ -20198,7 +33206,7 @@ TEXT ·fc8x96ReLUAVX2(SB), NOSPLIT, $0-24
 	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop68:
+loop106:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -20292,7 +33300,7 @@ loop68:
 	ADDQ         $0x00000600, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop68
+	JNZ          loop106
 	SUBQ         $0x00000020, AX
 
 	// dst = ReLU(dst)
@@ -20315,7 +33323,7 @@ TEXT ·fc96x8SigmoidAVX2(SB), NOSPLIT, $0-24
 	VMOVUPS (DX), Y0
 	MOVQ    $0x000000000000000c, DX
 
-loop69:
+loop107:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -20357,7 +33365,7 @@ loop69:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop69
+	JNZ        loop107
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000180, AX
@@ -20365,7 +33373,7 @@ loop69:
 	// dst = Sigmoid(dst)
 	MOVQ $0x000000000000000c, CX
 
-loop70:
+loop108:
 	VMOVUPS      (AX), Y0
 	VXORPS       Y1, Y1, Y1
 	VSUBPS       Y0, Y1, Y0
@@ -20405,7 +33413,7 @@ loop70:
 	VMOVUPS      Y0, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop70
+	JNZ          loop108
 	VZEROUPPER
 	RET
 
@@ -20662,7 +33670,7 @@ TEXT ·fc17x17ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop71:
+loop109:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -20715,7 +33723,7 @@ loop71:
 	ADDQ         $0x00000110, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop71
+	JNZ          loop109
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -20743,7 +33751,7 @@ loop71:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x0000000000000002, DX
 
-loop72:
+loop110:
 	VMOVUPS    (AX), Y2
 	VMOVUPS    (CX), Y3
 	VADDPS     Y3, Y2, Y2
@@ -20752,7 +33760,7 @@ loop72:
 	ADDQ       $0x00000020, AX
 	ADDQ       $0x00000020, CX
 	DECQ       DX
-	JNZ        loop72
+	JNZ        loop110
 	VMASKMOVPS (AX), Y0, Y2
 	VMASKMOVPS (CX), Y0, Y3
 	VADDPS     Y3, Y2, Y2
@@ -20772,7 +33780,7 @@ TEXT ·fc17x17SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop73:
+loop111:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -20825,7 +33833,7 @@ loop73:
 	ADDQ         $0x00000110, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop73
+	JNZ          loop111
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -20852,7 +33860,7 @@ loop73:
 	VMOVUPS lanemasks<>+28(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop74:
+loop112:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -20895,7 +33903,7 @@ loop74:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop74
+	JNZ          loop112
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -21044,7 +34052,7 @@ TEXT ·fc15x300ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 15 rows of 300, 1 row(s) at a time.
 	MOVQ $0x000000000000000f, BX
 
-loop75:
+loop113:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -21057,7 +34065,7 @@ loop75:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000004, R8
 
-loop76:
+loop114:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21077,7 +34085,7 @@ loop76:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop76
+	JNZ          loop114
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21108,7 +34116,7 @@ loop76:
 	ADDQ         $0x000004b0, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop75
+	JNZ          loop113
 	SUBQ         $0x0000003c, AX
 
 	// dst = ReLU(dst + b)
@@ -21141,7 +34149,7 @@ TEXT ·fc300x15SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 300 rows of 15, 4 row(s) at a time.
 	MOVQ $0x000000000000004b, BX
 
-loop77:
+loop115:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21181,7 +34189,7 @@ loop77:
 	ADDQ         $0x000000f0, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop77
+	JNZ          loop115
 	SUBQ         $0x000004b0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -21189,7 +34197,7 @@ loop77:
 	VMOVUPS lanemasks<>+16(SB), Y0
 	MOVQ    $0x0000000000000025, DX
 
-loop78:
+loop116:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -21232,7 +34240,7 @@ loop78:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop78
+	JNZ          loop116
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -21448,7 +34456,7 @@ TEXT ·fc250x1000ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 250 rows of 1000, 1 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop79:
+loop117:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -21461,7 +34469,7 @@ loop79:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000000f, R8
 
-loop80:
+loop118:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -21481,7 +34489,7 @@ loop80:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop80
+	JNZ          loop118
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -21509,7 +34517,7 @@ loop80:
 	ADDQ         $0x00000fa0, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop79
+	JNZ          loop117
 	SUBQ         $0x000003e8, AX
 
 	// dst = ReLU(dst + b)
@@ -21518,7 +34526,7 @@ loop80:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x000000000000001f, DX
 
-loop81:
+loop119:
 	VMOVUPS    (AX), Y2
 	VMOVUPS    (CX), Y3
 	VADDPS     Y3, Y2, Y2
@@ -21527,7 +34535,7 @@ loop81:
 	ADDQ       $0x00000020, AX
 	ADDQ       $0x00000020, CX
 	DECQ       DX
-	JNZ        loop81
+	JNZ        loop119
 	VMASKMOVPS (AX), Y0, Y2
 	VMASKMOVPS (CX), Y0, Y3
 	VADDPS     Y3, Y2, Y2
@@ -21547,7 +34555,7 @@ TEXT ·fc1000x250SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 1000 rows of 250, 1 row(s) at a time.
 	MOVQ $0x00000000000003e8, BX
 
-loop82:
+loop120:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -21560,7 +34568,7 @@ loop82:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000003, R8
 
-loop83:
+loop121:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21580,7 +34588,7 @@ loop83:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop83
+	JNZ          loop121
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21615,14 +34623,14 @@ loop83:
 	ADDQ         $0x000003e8, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop82
+	JNZ          loop120
 	SUBQ         $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000007d, DX
 
-loop84:
+loop122:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -21665,7 +34673,7 @@ loop84:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop84
+	JNZ          loop122
 	VZEROUPPER
 	RET
 
@@ -21680,7 +34688,7 @@ TEXT ·fc9x9ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop85:
+loop123:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21720,7 +34728,7 @@ loop85:
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop85
+	JNZ          loop123
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -21768,7 +34776,7 @@ TEXT ·fc9x9SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop86:
+loop124:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -21808,7 +34816,7 @@ loop86:
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop86
+	JNZ          loop124
 
 	// The last 1 rows.
 	VXORPS       Y1, Y1, Y1
@@ -21923,7 +34931,7 @@ TEXT ·fc129x2047ReLUAVX2(SB), NOSPLIT, $0-24
 	// dst = W·x for 129 rows of 2047, 1 row(s) at a time.
 	MOVQ $0x0000000000000081, BX
 
-loop87:
+loop125:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -21936,7 +34944,7 @@ loop87:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000001f, R8
 
-loop88:
+loop126:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21956,7 +34964,7 @@ loop88:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop88
+	JNZ          loop126
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -21991,7 +34999,7 @@ loop88:
 	ADDQ         $0x00001ffc, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop87
+	JNZ          loop125
 	SUBQ         $0x00000204, AX
 
 	// dst = ReLU(dst)
@@ -21999,13 +35007,13 @@ loop88:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x0000000000000010, CX
 
-loop89:
+loop127:
 	VMOVUPS    (AX), Y2
 	VMAXPS     Y2, Y1, Y2
 	VMOVUPS    Y2, (AX)
 	ADDQ       $0x00000020, AX
 	DECQ       CX
-	JNZ        loop89
+	JNZ        loop127
 	VMASKMOVPS (AX), Y0, Y2
 	VMAXPS     Y2, Y1, Y2
 	VMASKMOVPS Y2, Y0, (AX)
@@ -22023,7 +35031,7 @@ TEXT ·fc2047x129SigmoidAVX2(SB), NOSPLIT, $0-24
 	// dst = W·x for 2047 rows of 129, 4 row(s) at a time.
 	MOVQ $0x00000000000001ff, BX
 
-loop90:
+loop128:
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -22146,7 +35154,7 @@ loop90:
 	ADDQ         $0x00000810, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop90
+	JNZ          loop128
 
 	// The last 3 rows.
 	VXORPS       Y1, Y1, Y1
@@ -22254,7 +35262,7 @@ loop90:
 	VMOVUPS lanemasks<>+4(SB), Y0
 	MOVQ    $0x00000000000000ff, CX
 
-loop91:
+loop129:
 	VMOVUPS      (AX), Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -22294,7 +35302,7 @@ loop91:
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop91
+	JNZ          loop129
 	VMASKMOVPS   (AX), Y0, Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -22440,7 +35448,7 @@ TEXT ·fc21x5SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	VMASKMOVPS (DX), Y0, Y1
 	MOVQ       $0x0000000000000002, BX
 
-loop92:
+loop130:
 	VMASKMOVPS (CX), Y0, Y2
 	VMULPS     Y1, Y2, Y2
 	VMASKMOVPS 20(CX), Y0, Y3
@@ -22482,7 +35490,7 @@ loop92:
 	ADDQ       $0x000000a0, CX
 	ADDQ       $0x00000020, AX
 	DECQ       BX
-	JNZ        loop92
+	JNZ        loop130
 
 	// dst = W·x for 5 rows of 5, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
@@ -22538,7 +35546,7 @@ loop92:
 	VMOVUPS lanemasks<>+12(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop93:
+loop131:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -22581,7 +35589,7 @@ loop93:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop93
+	JNZ          loop131
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -22634,7 +35642,7 @@ TEXT ·fc16x1000ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 16 rows of 1000, 1 row(s) at a time.
 	MOVQ $0x0000000000000010, BX
 
-loop94:
+loop132:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22647,7 +35655,7 @@ loop94:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000000f, R8
 
-loop95:
+loop133:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -22667,7 +35675,7 @@ loop95:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop95
+	JNZ          loop133
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -22695,7 +35703,7 @@ loop95:
 	ADDQ         $0x00000fa0, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop94
+	JNZ          loop132
 	SUBQ         $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -22703,7 +35711,7 @@ loop95:
 	VXORPS Y0, Y0, Y0
 	MOVQ   $0x0000000000000002, DX
 
-loop96:
+loop134:
 	VMOVUPS (AX), Y1
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
@@ -22712,7 +35720,7 @@ loop96:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JNZ     loop96
+	JNZ     loop134
 	VZEROUPPER
 	RET
 
@@ -22726,7 +35734,7 @@ TEXT ·fc1000x16SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 1000 rows of 16, 4 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop97:
+loop135:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -22770,14 +35778,14 @@ loop97:
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop97
+	JNZ          loop135
 	SUBQ         $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000007d, DX
 
-loop98:
+loop136:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -22820,7 +35828,7 @@ loop98:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop98
+	JNZ          loop136
 	VZEROUPPER
 	RET
 
@@ -22835,7 +35843,7 @@ TEXT ·fc7x777ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 7 rows of 777, 1 row(s) at a time.
 	MOVQ $0x0000000000000007, BX
 
-loop99:
+loop137:
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -22848,7 +35856,7 @@ loop99:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000000c, R8
 
-loop100:
+loop138:
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMOVUPS      32(DI), Y9
@@ -22868,7 +35876,7 @@ loop100:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop100
+	JNZ          loop138
 	VMOVUPS      (DI), Y9
 	VFMADD231PS  (SI), Y9, Y1
 	VMASKMOVPS   32(DI), Y0, Y9
@@ -22891,7 +35899,7 @@ loop100:
 	ADDQ         $0x00000c24, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop99
+	JNZ          loop137
 	SUBQ         $0x0000001c, AX
 
 	// dst = ReLU(dst + b)
@@ -22918,7 +35926,7 @@ TEXT ·fc777x7SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	VMASKMOVPS (DX), Y0, Y1
 	MOVQ       $0x0000000000000061, BX
 
-loop101:
+loop139:
 	VMASKMOVPS (CX), Y0, Y2
 	VMULPS     Y1, Y2, Y2
 	VMASKMOVPS 28(CX), Y0, Y3
@@ -22960,7 +35968,7 @@ loop101:
 	ADDQ       $0x000000e0, CX
 	ADDQ       $0x00000020, AX
 	DECQ       BX
-	JNZ        loop101
+	JNZ        loop139
 
 	// dst = W·x for 1 rows of 7, 4 row(s) at a time.
 	// The last 1 rows.
@@ -22982,7 +35990,7 @@ loop101:
 	VMOVUPS lanemasks<>+28(SB), Y0
 	MOVQ    $0x0000000000000061, DX
 
-loop102:
+loop140:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -23025,7 +36033,7 @@ loop102:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop102
+	JNZ          loop140
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -23154,7 +36162,7 @@ TEXT ·fc21x4SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	VMASKMOVPS (DX), Y0, Y1
 	MOVQ       $0x0000000000000002, BX
 
-loop103:
+loop141:
 	VMASKMOVPS (CX), Y0, Y2
 	VMULPS     Y1, Y2, Y2
 	VMASKMOVPS 16(CX), Y0, Y3
@@ -23196,7 +36204,7 @@ loop103:
 	ADDQ       $0x00000080, CX
 	ADDQ       $0x00000020, AX
 	DECQ       BX
-	JNZ        loop103
+	JNZ        loop141
 
 	// dst = W·x for 5 rows of 4, 4 row(s) at a time.
 	VXORPS       Y1, Y1, Y1
@@ -23252,7 +36260,7 @@ loop103:
 	VMOVUPS lanemasks<>+12(SB), Y0
 	MOVQ    $0x0000000000000002, DX
 
-loop104:
+loop142:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VADDPS       Y2, Y1, Y1
@@ -23295,7 +36303,7 @@ loop104:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop104
+	JNZ          loop142
 	VMASKMOVPS   (AX), Y0, Y1
 	VMASKMOVPS   (CX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
@@ -23459,7 +36467,7 @@ TEXT ·fc18x6SigmoidAVX2(SB), NOSPLIT, $0-24
 	VMASKMOVPS (DX), Y0, Y1
 	MOVQ       $0x0000000000000002, BX
 
-loop105:
+loop143:
 	VMASKMOVPS (CX), Y0, Y2
 	VMULPS     Y1, Y2, Y2
 	VMASKMOVPS 24(CX), Y0, Y3
@@ -23501,7 +36509,7 @@ loop105:
 	ADDQ       $0x000000c0, CX
 	ADDQ       $0x00000020, AX
 	DECQ       BX
-	JNZ        loop105
+	JNZ        loop143
 
 	// dst = W·x for 2 rows of 6, 4 row(s) at a time.
 	// The last 2 rows.
@@ -23537,7 +36545,7 @@ loop105:
 	VMOVUPS lanemasks<>+24(SB), Y0
 	MOVQ    $0x0000000000000002, CX
 
-loop106:
+loop144:
 	VMOVUPS      (AX), Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
@@ -23577,8 +36585,1592 @@ loop106:
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop106
+	JNZ          loop144
 	VMASKMOVPS   (AX), Y0, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc2x9ReLUAVX2(dst *[2]float32, w *[18]float32, x *[9]float32)
+// Requires: AVX, FMA3
+TEXT ·fc2x9ReLUAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// dst = W·x for 2 rows of 9, 4 row(s) at a time.
+	// The last 2 rows.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      (DX), Y3
+	VFMADD231PS  (CX), Y3, Y1
+	VFMADD231PS  36(CX), Y3, Y2
+	VMASKMOVPS   32(DX), Y0, Y3
+	VMASKMOVPS   32(CX), Y0, Y4
+	VFMADD231PS  Y4, Y3, Y1
+	VMASKMOVPS   68(CX), Y0, Y0
+	VFMADD231PS  Y0, Y3, Y2
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X2, X3, X3
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X2, X4, X4
+	VUNPCKLPS    X1, X0, X2
+	VUNPCKHPS    X1, X0, X0
+	VADDPS       X0, X2, X2
+	VUNPCKLPS    X4, X3, X0
+	VUNPCKHPS    X4, X3, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X2, X1
+	VMOVHLPS     X2, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVUPS      lanemasks<>+24(SB), X0
+	VMASKMOVPS   X1, X0, (AX)
+
+	// dst = ReLU(dst)
+	VMOVUPS    lanemasks<>+24(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc9x2SigmoidAVX2(dst *[9]float32, w *[18]float32, x *[2]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc9x2SigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+24(SB), Y0
+
+	// dst = W·x for 9 rows of 2, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 8(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 16(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 24(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 32(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 40(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 48(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 56(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y1, Y5
+	VSHUFPS    $0xee, Y2, Y1, Y1
+	VADDPS     Y1, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y1
+	VSHUFPS    $0xee, Y4, Y3, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y5, Y2
+	VSHUFPS    $0xdd, Y1, Y5, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000020, AX
+
+	// dst = W·x for 1 rows of 2, 4 row(s) at a time.
+	// The last 1 rows.
+	VXORPS       Y1, Y1, Y1
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (CX), Y0, Y0
+	VFMADD231PS  Y0, Y2, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	SUBQ         $0x00000020, AX
+
+	// dst = Sigmoid(dst)
+	VMOVUPS      lanemasks<>+28(SB), Y0
+	VMOVUPS      (AX), Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x00000020, AX
+	VMASKMOVPS   (AX), Y0, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc4x11ReLUBiasAVX2(dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32)
+// Requires: AVX, FMA3
+TEXT ·fc4x11ReLUBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+20(SB), Y0
+
+	// dst = W·x for 4 rows of 11, 4 row(s) at a time.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  (CX), Y5, Y1
+	VFMADD231PS  44(CX), Y5, Y2
+	VFMADD231PS  88(CX), Y5, Y3
+	VFMADD231PS  132(CX), Y5, Y4
+	VMASKMOVPS   32(DX), Y0, Y5
+	VMASKMOVPS   32(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VMASKMOVPS   76(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VMASKMOVPS   120(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y3
+	VMASKMOVPS   164(CX), Y0, Y0
+	VFMADD231PS  Y0, Y5, Y4
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y3, X2
+	VADDPS       X3, X2, X2
+	VEXTRACTF128 $0x01, Y4, X3
+	VADDPS       X4, X3, X3
+	VUNPCKLPS    X1, X0, X4
+	VUNPCKHPS    X1, X0, X0
+	VADDPS       X0, X4, X4
+	VUNPCKLPS    X3, X2, X0
+	VUNPCKHPS    X3, X2, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X4, X1
+	VMOVHLPS     X4, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVUPS      X1, (AX)
+	ADDQ         $0x000000b0, CX
+	ADDQ         $0x00000010, AX
+	SUBQ         $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ       b+24(FP), CX
+	VMOVUPS    lanemasks<>+16(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc11x4SigmoidBiasAVX2(dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc11x4SigmoidBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+16(SB), Y0
+
+	// dst = W·x for 11 rows of 4, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 16(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 32(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 48(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 64(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 80(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 96(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 112(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y1
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y1, Y1
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y1, Y5
+	VSHUFPS    $0xee, Y2, Y1, Y1
+	VADDPS     Y1, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y1
+	VSHUFPS    $0xee, Y4, Y3, Y2
+	VADDPS     Y2, Y1, Y1
+	VSHUFPS    $0x88, Y1, Y5, Y2
+	VSHUFPS    $0xdd, Y1, Y5, Y1
+	VADDPS     Y1, Y2, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000080, CX
+	ADDQ       $0x00000020, AX
+
+	// dst = W·x for 3 rows of 4, 4 row(s) at a time.
+	// The last 3 rows.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VMASKMOVPS   (DX), Y0, Y4
+	VMASKMOVPS   (CX), Y0, Y5
+	VFMADD231PS  Y5, Y4, Y1
+	VMASKMOVPS   16(CX), Y0, Y5
+	VFMADD231PS  Y5, Y4, Y2
+	VMASKMOVPS   32(CX), Y0, Y0
+	VFMADD231PS  Y0, Y4, Y3
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y3, X2
+	VADDPS       X3, X2, X2
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X3, X4, X4
+	VUNPCKLPS    X1, X0, X3
+	VUNPCKHPS    X1, X0, X0
+	VADDPS       X0, X3, X3
+	VUNPCKLPS    X4, X2, X0
+	VUNPCKHPS    X4, X2, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X3, X1
+	VMOVHLPS     X3, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVUPS      lanemasks<>+20(SB), X0
+	VMASKMOVPS   X1, X0, (AX)
+	SUBQ         $0x00000020, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ         b+24(FP), CX
+	VMOVUPS      lanemasks<>+20(SB), Y0
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y2
+	VADDPS       Y2, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc5x5ReLUBiasAVX2(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+// Requires: AVX, FMA3
+TEXT ·fc5x5ReLUBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+12(SB), Y0
+
+	// dst = W·x for 5 rows of 5, 4 row(s) at a time.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VMASKMOVPS   (DX), Y0, Y5
+	VMASKMOVPS   (CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VMASKMOVPS   20(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VMASKMOVPS   40(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y3
+	VMASKMOVPS   60(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y4
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X1, X5, X5
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y3, X2
+	VADDPS       X3, X2, X2
+	VEXTRACTF128 $0x01, Y4, X3
+	VADDPS       X4, X3, X3
+	VUNPCKLPS    X1, X5, X4
+	VUNPCKHPS    X1, X5, X1
+	VADDPS       X1, X4, X4
+	VUNPCKLPS    X3, X2, X1
+	VUNPCKHPS    X3, X2, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X4, X2
+	VMOVHLPS     X4, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x00000050, CX
+	ADDQ         $0x00000010, AX
+
+	// The last 1 rows.
+	VXORPS       Y1, Y1, Y1
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (CX), Y0, Y0
+	VFMADD231PS  Y0, Y2, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	SUBQ         $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ       b+24(FP), CX
+	VMOVUPS    lanemasks<>+12(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc5x5SigmoidBiasAVX2(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc5x5SigmoidBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+12(SB), Y0
+
+	// dst = W·x for 5 rows of 5, 4 row(s) at a time.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VMASKMOVPS   (DX), Y0, Y5
+	VMASKMOVPS   (CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VMASKMOVPS   20(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VMASKMOVPS   40(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y3
+	VMASKMOVPS   60(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y4
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X1, X5, X5
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y3, X2
+	VADDPS       X3, X2, X2
+	VEXTRACTF128 $0x01, Y4, X3
+	VADDPS       X4, X3, X3
+	VUNPCKLPS    X1, X5, X4
+	VUNPCKHPS    X1, X5, X1
+	VADDPS       X1, X4, X4
+	VUNPCKLPS    X3, X2, X1
+	VUNPCKHPS    X3, X2, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X4, X2
+	VMOVHLPS     X4, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x00000050, CX
+	ADDQ         $0x00000010, AX
+
+	// The last 1 rows.
+	VXORPS       Y1, Y1, Y1
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (CX), Y0, Y0
+	VFMADD231PS  Y0, Y2, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	SUBQ         $0x00000010, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ         b+24(FP), CX
+	VMOVUPS      lanemasks<>+12(SB), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y2
+	VADDPS       Y2, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc7x21ReLUBiasAVX2(dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32)
+// Requires: AVX, FMA3
+TEXT ·fc7x21ReLUBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+12(SB), Y0
+
+	// dst = W·x for 7 rows of 21, 4 row(s) at a time.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VMOVUPS      (DX), Y9
+	VFMADD231PS  (CX), Y9, Y1
+	VFMADD231PS  84(CX), Y9, Y3
+	VFMADD231PS  168(CX), Y9, Y5
+	VFMADD231PS  252(CX), Y9, Y7
+	VMOVUPS      32(DX), Y9
+	VFMADD231PS  32(CX), Y9, Y2
+	VFMADD231PS  116(CX), Y9, Y4
+	VFMADD231PS  200(CX), Y9, Y6
+	VFMADD231PS  284(CX), Y9, Y8
+	VMASKMOVPS   64(DX), Y0, Y9
+	VMASKMOVPS   64(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y1
+	VMASKMOVPS   148(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y3
+	VMASKMOVPS   232(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y5
+	VMASKMOVPS   316(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y7
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X3, X1, X1
+	VEXTRACTF128 $0x01, Y5, X3
+	VADDPS       X5, X3, X3
+	VEXTRACTF128 $0x01, Y7, X4
+	VADDPS       X7, X4, X4
+	VUNPCKLPS    X1, X2, X5
+	VUNPCKHPS    X1, X2, X1
+	VADDPS       X1, X5, X5
+	VUNPCKLPS    X4, X3, X1
+	VUNPCKHPS    X4, X3, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X5, X2
+	VMOVHLPS     X5, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x00000150, CX
+	ADDQ         $0x00000010, AX
+
+	// The last 3 rows.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VMOVUPS      (DX), Y7
+	VFMADD231PS  (CX), Y7, Y1
+	VFMADD231PS  84(CX), Y7, Y3
+	VFMADD231PS  168(CX), Y7, Y5
+	VMOVUPS      32(DX), Y7
+	VFMADD231PS  32(CX), Y7, Y2
+	VFMADD231PS  116(CX), Y7, Y4
+	VFMADD231PS  200(CX), Y7, Y6
+	VMASKMOVPS   64(DX), Y0, Y7
+	VMASKMOVPS   64(CX), Y0, Y8
+	VFMADD231PS  Y8, Y7, Y1
+	VMASKMOVPS   148(CX), Y0, Y8
+	VFMADD231PS  Y8, Y7, Y3
+	VMASKMOVPS   232(CX), Y0, Y0
+	VFMADD231PS  Y0, Y7, Y5
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X3, X1, X1
+	VEXTRACTF128 $0x01, Y5, X2
+	VADDPS       X5, X2, X2
+	VEXTRACTF128 $0x01, Y5, X3
+	VADDPS       X5, X3, X3
+	VUNPCKLPS    X1, X0, X4
+	VUNPCKHPS    X1, X0, X0
+	VADDPS       X0, X4, X4
+	VUNPCKLPS    X3, X2, X0
+	VUNPCKHPS    X3, X2, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X4, X1
+	VMOVHLPS     X4, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVUPS      lanemasks<>+20(SB), X0
+	VMASKMOVPS   X1, X0, (AX)
+	SUBQ         $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ       b+24(FP), CX
+	VMOVUPS    lanemasks<>+4(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc21x7SigmoidBiasAVX2(dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc21x7SigmoidBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+4(SB), Y0
+
+	// dst = W·x for 21 rows of 7, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	MOVQ       $0x0000000000000002, BX
+
+loop145:
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 28(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 56(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 84(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 112(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 140(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 168(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 196(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y10, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y10, Y5
+	VSHUFPS    $0xee, Y2, Y10, Y2
+	VADDPS     Y2, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y2
+	VSHUFPS    $0xee, Y4, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VSHUFPS    $0x88, Y2, Y5, Y3
+	VSHUFPS    $0xdd, Y2, Y5, Y2
+	VADDPS     Y2, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       $0x000000e0, CX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        loop145
+
+	// dst = W·x for 5 rows of 7, 4 row(s) at a time.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VMASKMOVPS   (DX), Y0, Y5
+	VMASKMOVPS   (CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VMASKMOVPS   28(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VMASKMOVPS   56(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y3
+	VMASKMOVPS   84(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y4
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X1, X5, X5
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y3, X2
+	VADDPS       X3, X2, X2
+	VEXTRACTF128 $0x01, Y4, X3
+	VADDPS       X4, X3, X3
+	VUNPCKLPS    X1, X5, X4
+	VUNPCKHPS    X1, X5, X1
+	VADDPS       X1, X4, X4
+	VUNPCKLPS    X3, X2, X1
+	VUNPCKHPS    X3, X2, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X4, X2
+	VMOVHLPS     X4, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x00000070, CX
+	ADDQ         $0x00000010, AX
+
+	// The last 1 rows.
+	VXORPS       Y1, Y1, Y1
+	VMASKMOVPS   (DX), Y0, Y2
+	VMASKMOVPS   (CX), Y0, Y0
+	VFMADD231PS  Y0, Y2, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	SUBQ         $0x00000050, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ    b+24(FP), CX
+	VMOVUPS lanemasks<>+12(SB), Y0
+	MOVQ    $0x0000000000000002, DX
+
+loop146:
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	DECQ         DX
+	JNZ          loop146
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y2
+	VADDPS       Y2, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc10x100ReLUAVX2(dst *[10]float32, w *[1000]float32, x *[100]float32)
+// Requires: AVX, FMA3
+TEXT ·fc10x100ReLUAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+16(SB), Y0
+
+	// dst = W·x for 10 rows of 100, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
+
+loop147:
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VMOVUPS      (DX), Y9
+	VFMADD231PS  (CX), Y9, Y1
+	VFMADD231PS  400(CX), Y9, Y3
+	VFMADD231PS  800(CX), Y9, Y5
+	VFMADD231PS  1200(CX), Y9, Y7
+	VMOVUPS      32(DX), Y9
+	VFMADD231PS  32(CX), Y9, Y2
+	VFMADD231PS  432(CX), Y9, Y4
+	VFMADD231PS  832(CX), Y9, Y6
+	VFMADD231PS  1232(CX), Y9, Y8
+	VMOVUPS      64(DX), Y9
+	VFMADD231PS  64(CX), Y9, Y1
+	VFMADD231PS  464(CX), Y9, Y3
+	VFMADD231PS  864(CX), Y9, Y5
+	VFMADD231PS  1264(CX), Y9, Y7
+	VMOVUPS      96(DX), Y9
+	VFMADD231PS  96(CX), Y9, Y2
+	VFMADD231PS  496(CX), Y9, Y4
+	VFMADD231PS  896(CX), Y9, Y6
+	VFMADD231PS  1296(CX), Y9, Y8
+	VMOVUPS      128(DX), Y9
+	VFMADD231PS  128(CX), Y9, Y1
+	VFMADD231PS  528(CX), Y9, Y3
+	VFMADD231PS  928(CX), Y9, Y5
+	VFMADD231PS  1328(CX), Y9, Y7
+	VMOVUPS      160(DX), Y9
+	VFMADD231PS  160(CX), Y9, Y2
+	VFMADD231PS  560(CX), Y9, Y4
+	VFMADD231PS  960(CX), Y9, Y6
+	VFMADD231PS  1360(CX), Y9, Y8
+	VMOVUPS      192(DX), Y9
+	VFMADD231PS  192(CX), Y9, Y1
+	VFMADD231PS  592(CX), Y9, Y3
+	VFMADD231PS  992(CX), Y9, Y5
+	VFMADD231PS  1392(CX), Y9, Y7
+	VMOVUPS      224(DX), Y9
+	VFMADD231PS  224(CX), Y9, Y2
+	VFMADD231PS  624(CX), Y9, Y4
+	VFMADD231PS  1024(CX), Y9, Y6
+	VFMADD231PS  1424(CX), Y9, Y8
+	VMOVUPS      256(DX), Y9
+	VFMADD231PS  256(CX), Y9, Y1
+	VFMADD231PS  656(CX), Y9, Y3
+	VFMADD231PS  1056(CX), Y9, Y5
+	VFMADD231PS  1456(CX), Y9, Y7
+	VMOVUPS      288(DX), Y9
+	VFMADD231PS  288(CX), Y9, Y2
+	VFMADD231PS  688(CX), Y9, Y4
+	VFMADD231PS  1088(CX), Y9, Y6
+	VFMADD231PS  1488(CX), Y9, Y8
+	VMOVUPS      320(DX), Y9
+	VFMADD231PS  320(CX), Y9, Y1
+	VFMADD231PS  720(CX), Y9, Y3
+	VFMADD231PS  1120(CX), Y9, Y5
+	VFMADD231PS  1520(CX), Y9, Y7
+	VMOVUPS      352(DX), Y9
+	VFMADD231PS  352(CX), Y9, Y2
+	VFMADD231PS  752(CX), Y9, Y4
+	VFMADD231PS  1152(CX), Y9, Y6
+	VFMADD231PS  1552(CX), Y9, Y8
+	VMASKMOVPS   384(DX), Y0, Y9
+	VMASKMOVPS   384(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y1
+	VMASKMOVPS   784(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y3
+	VMASKMOVPS   1184(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y5
+	VMASKMOVPS   1584(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y7
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X3, X1, X1
+	VEXTRACTF128 $0x01, Y5, X3
+	VADDPS       X5, X3, X3
+	VEXTRACTF128 $0x01, Y7, X4
+	VADDPS       X7, X4, X4
+	VUNPCKLPS    X1, X2, X5
+	VUNPCKHPS    X1, X2, X1
+	VADDPS       X1, X5, X5
+	VUNPCKLPS    X4, X3, X1
+	VUNPCKHPS    X4, X3, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X5, X2
+	VMOVHLPS     X5, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x00000640, CX
+	ADDQ         $0x00000010, AX
+	DECQ         BX
+	JNZ          loop147
+
+	// The last 2 rows.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VMOVUPS      (DX), Y9
+	VFMADD231PS  (CX), Y9, Y1
+	VFMADD231PS  400(CX), Y9, Y5
+	VMOVUPS      32(DX), Y9
+	VFMADD231PS  32(CX), Y9, Y2
+	VFMADD231PS  432(CX), Y9, Y6
+	VMOVUPS      64(DX), Y9
+	VFMADD231PS  64(CX), Y9, Y3
+	VFMADD231PS  464(CX), Y9, Y7
+	VMOVUPS      96(DX), Y9
+	VFMADD231PS  96(CX), Y9, Y4
+	VFMADD231PS  496(CX), Y9, Y8
+	VMOVUPS      128(DX), Y9
+	VFMADD231PS  128(CX), Y9, Y1
+	VFMADD231PS  528(CX), Y9, Y5
+	VMOVUPS      160(DX), Y9
+	VFMADD231PS  160(CX), Y9, Y2
+	VFMADD231PS  560(CX), Y9, Y6
+	VMOVUPS      192(DX), Y9
+	VFMADD231PS  192(CX), Y9, Y3
+	VFMADD231PS  592(CX), Y9, Y7
+	VMOVUPS      224(DX), Y9
+	VFMADD231PS  224(CX), Y9, Y4
+	VFMADD231PS  624(CX), Y9, Y8
+	VMOVUPS      256(DX), Y9
+	VFMADD231PS  256(CX), Y9, Y1
+	VFMADD231PS  656(CX), Y9, Y5
+	VMOVUPS      288(DX), Y9
+	VFMADD231PS  288(CX), Y9, Y2
+	VFMADD231PS  688(CX), Y9, Y6
+	VMOVUPS      320(DX), Y9
+	VFMADD231PS  320(CX), Y9, Y3
+	VFMADD231PS  720(CX), Y9, Y7
+	VMOVUPS      352(DX), Y9
+	VFMADD231PS  352(CX), Y9, Y4
+	VFMADD231PS  752(CX), Y9, Y8
+	VMASKMOVPS   384(DX), Y0, Y9
+	VMASKMOVPS   384(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y1
+	VMASKMOVPS   784(CX), Y0, Y0
+	VFMADD231PS  Y0, Y9, Y5
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y5, X1
+	VADDPS       X5, X1, X1
+	VEXTRACTF128 $0x01, Y5, X2
+	VADDPS       X5, X2, X2
+	VEXTRACTF128 $0x01, Y5, X3
+	VADDPS       X5, X3, X3
+	VUNPCKLPS    X1, X0, X4
+	VUNPCKHPS    X1, X0, X0
+	VADDPS       X0, X4, X4
+	VUNPCKLPS    X3, X2, X0
+	VUNPCKHPS    X3, X2, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X4, X1
+	VMOVHLPS     X4, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVUPS      lanemasks<>+24(SB), X0
+	VMASKMOVPS   X1, X0, (AX)
+	SUBQ         $0x00000020, AX
+
+	// dst = ReLU(dst)
+	VMOVUPS    lanemasks<>+24(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VMOVUPS    (AX), Y2
+	VMAXPS     Y2, Y1, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000020, AX
+	VMASKMOVPS (AX), Y0, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc100x10SigmoidAVX2(dst *[100]float32, w *[1000]float32, x *[10]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc100x10SigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+24(SB), Y0
+
+	// dst = W·x for 100 rows of 10, 4 row(s) at a time.
+	MOVQ $0x0000000000000019, BX
+
+loop148:
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  (CX), Y5, Y1
+	VFMADD231PS  40(CX), Y5, Y2
+	VFMADD231PS  80(CX), Y5, Y3
+	VFMADD231PS  120(CX), Y5, Y4
+	VMASKMOVPS   32(DX), Y0, Y5
+	VMASKMOVPS   32(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VMASKMOVPS   72(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VMASKMOVPS   112(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y3
+	VMASKMOVPS   152(CX), Y0, Y6
+	VFMADD231PS  Y6, Y5, Y4
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X1, X5, X5
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y3, X2
+	VADDPS       X3, X2, X2
+	VEXTRACTF128 $0x01, Y4, X3
+	VADDPS       X4, X3, X3
+	VUNPCKLPS    X1, X5, X4
+	VUNPCKHPS    X1, X5, X1
+	VADDPS       X1, X4, X4
+	VUNPCKLPS    X3, X2, X1
+	VUNPCKHPS    X3, X2, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X4, X2
+	VMOVHLPS     X4, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x000000a0, CX
+	ADDQ         $0x00000010, AX
+	DECQ         BX
+	JNZ          loop148
+	SUBQ         $0x00000190, AX
+
+	// dst = Sigmoid(dst)
+	VMOVUPS lanemasks<>+16(SB), Y0
+	MOVQ    $0x000000000000000c, CX
+
+loop149:
+	VMOVUPS      (AX), Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x00000020, AX
+	DECQ         CX
+	JNZ          loop149
+	VMASKMOVPS   (AX), Y0, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc33x2047ReLUBiasAVX2(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32)
+// Requires: AVX, FMA3
+TEXT ·fc33x2047ReLUBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+4(SB), Y0
+
+	// dst = W·x for 33 rows of 2047, 1 row(s) at a time.
+	MOVQ $0x0000000000000021, BX
+
+loop150:
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   CX, SI
+	MOVQ   DX, DI
+	MOVQ   $0x000000000000001f, R8
+
+loop151:
+	VMOVUPS      (DI), Y9
+	VFMADD231PS  (SI), Y9, Y1
+	VMOVUPS      32(DI), Y9
+	VFMADD231PS  32(SI), Y9, Y2
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMOVUPS      224(DI), Y9
+	VFMADD231PS  224(SI), Y9, Y8
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
+	DECQ         R8
+	JNZ          loop151
+	VMOVUPS      (DI), Y9
+	VFMADD231PS  (SI), Y9, Y1
+	VMOVUPS      32(DI), Y9
+	VFMADD231PS  32(SI), Y9, Y2
+	VMOVUPS      64(DI), Y9
+	VFMADD231PS  64(SI), Y9, Y3
+	VMOVUPS      96(DI), Y9
+	VFMADD231PS  96(SI), Y9, Y4
+	VMOVUPS      128(DI), Y9
+	VFMADD231PS  128(SI), Y9, Y5
+	VMOVUPS      160(DI), Y9
+	VFMADD231PS  160(SI), Y9, Y6
+	VMOVUPS      192(DI), Y9
+	VFMADD231PS  192(SI), Y9, Y7
+	VMASKMOVPS   224(DI), Y0, Y9
+	VMASKMOVPS   224(SI), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x00001ffc, CX
+	ADDQ         $0x00000004, AX
+	DECQ         BX
+	JNZ          loop150
+	SUBQ         $0x00000084, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ    b+24(FP), CX
+	VMOVUPS lanemasks<>+28(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	MOVQ    $0x0000000000000004, DX
+
+loop152:
+	VMOVUPS    (AX), Y2
+	VMOVUPS    (CX), Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMOVUPS    Y2, (AX)
+	ADDQ       $0x00000020, AX
+	ADDQ       $0x00000020, CX
+	DECQ       DX
+	JNZ        loop152
+	VMASKMOVPS (AX), Y0, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc2047x33SigmoidBiasAVX2(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc2047x33SigmoidBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// dst = W·x for 2047 rows of 33, 4 row(s) at a time.
+	MOVQ $0x00000000000001ff, BX
+
+loop153:
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VMOVUPS      (DX), Y9
+	VFMADD231PS  (CX), Y9, Y1
+	VFMADD231PS  132(CX), Y9, Y3
+	VFMADD231PS  264(CX), Y9, Y5
+	VFMADD231PS  396(CX), Y9, Y7
+	VMOVUPS      32(DX), Y9
+	VFMADD231PS  32(CX), Y9, Y2
+	VFMADD231PS  164(CX), Y9, Y4
+	VFMADD231PS  296(CX), Y9, Y6
+	VFMADD231PS  428(CX), Y9, Y8
+	VMOVUPS      64(DX), Y9
+	VFMADD231PS  64(CX), Y9, Y1
+	VFMADD231PS  196(CX), Y9, Y3
+	VFMADD231PS  328(CX), Y9, Y5
+	VFMADD231PS  460(CX), Y9, Y7
+	VMOVUPS      96(DX), Y9
+	VFMADD231PS  96(CX), Y9, Y2
+	VFMADD231PS  228(CX), Y9, Y4
+	VFMADD231PS  360(CX), Y9, Y6
+	VFMADD231PS  492(CX), Y9, Y8
+	VMASKMOVPS   128(DX), Y0, Y9
+	VMASKMOVPS   128(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y1
+	VMASKMOVPS   260(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y3
+	VMASKMOVPS   392(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y5
+	VMASKMOVPS   524(CX), Y0, Y10
+	VFMADD231PS  Y10, Y9, Y7
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X3, X1, X1
+	VEXTRACTF128 $0x01, Y5, X3
+	VADDPS       X5, X3, X3
+	VEXTRACTF128 $0x01, Y7, X4
+	VADDPS       X7, X4, X4
+	VUNPCKLPS    X1, X2, X5
+	VUNPCKHPS    X1, X2, X1
+	VADDPS       X1, X5, X5
+	VUNPCKLPS    X4, X3, X1
+	VUNPCKHPS    X4, X3, X2
+	VADDPS       X2, X1, X1
+	VMOVLHPS     X1, X5, X2
+	VMOVHLPS     X5, X1, X1
+	VADDPS       X1, X2, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x00000210, CX
+	ADDQ         $0x00000010, AX
+	DECQ         BX
+	JNZ          loop153
+
+	// The last 3 rows.
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VMOVUPS      (DX), Y7
+	VFMADD231PS  (CX), Y7, Y1
+	VFMADD231PS  132(CX), Y7, Y3
+	VFMADD231PS  264(CX), Y7, Y5
+	VMOVUPS      32(DX), Y7
+	VFMADD231PS  32(CX), Y7, Y2
+	VFMADD231PS  164(CX), Y7, Y4
+	VFMADD231PS  296(CX), Y7, Y6
+	VMOVUPS      64(DX), Y7
+	VFMADD231PS  64(CX), Y7, Y1
+	VFMADD231PS  196(CX), Y7, Y3
+	VFMADD231PS  328(CX), Y7, Y5
+	VMOVUPS      96(DX), Y7
+	VFMADD231PS  96(CX), Y7, Y2
+	VFMADD231PS  228(CX), Y7, Y4
+	VFMADD231PS  360(CX), Y7, Y6
+	VMASKMOVPS   128(DX), Y0, Y7
+	VMASKMOVPS   128(CX), Y0, Y8
+	VFMADD231PS  Y8, Y7, Y1
+	VMASKMOVPS   260(CX), Y0, Y8
+	VFMADD231PS  Y8, Y7, Y3
+	VMASKMOVPS   392(CX), Y0, Y0
+	VFMADD231PS  Y0, Y7, Y5
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X3, X1, X1
+	VEXTRACTF128 $0x01, Y5, X2
+	VADDPS       X5, X2, X2
+	VEXTRACTF128 $0x01, Y5, X3
+	VADDPS       X5, X3, X3
+	VUNPCKLPS    X1, X0, X4
+	VUNPCKHPS    X1, X0, X0
+	VADDPS       X0, X4, X4
+	VUNPCKLPS    X3, X2, X0
+	VUNPCKHPS    X3, X2, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X4, X1
+	VMOVHLPS     X4, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVUPS      lanemasks<>+20(SB), X0
+	VMASKMOVPS   X1, X0, (AX)
+	SUBQ         $0x00001ff0, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ    b+24(FP), CX
+	VMOVUPS lanemasks<>+4(SB), Y0
+	MOVQ    $0x00000000000000ff, DX
+
+loop154:
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+40(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+44(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VBROADCASTSS consts<>+48(SB), Y2
+	VMULPS       Y2, Y1, Y2
+	VCVTPS2DQ    Y2, Y3
+	VCVTDQ2PS    Y3, Y2
+	VBROADCASTSS consts<>+52(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+56(SB), Y4
+	VFNMADD231PS Y4, Y2, Y1
+	VBROADCASTSS consts<>+60(SB), Y2
+	VBROADCASTSS consts<>+64(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+68(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+72(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+76(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VBROADCASTSS consts<>+80(SB), Y4
+	VFMADD213PS  Y4, Y1, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y2
+	VBROADCASTSS consts<>+12(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS consts<>+84(SB), Y4
+	VPADDD       Y4, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	DECQ         DX
+	JNZ          loop154
+	VMASKMOVPS   (AX), Y0, Y1
+	VMASKMOVPS   (CX), Y0, Y2
+	VADDPS       Y2, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VSUBPS       Y1, Y2, Y1
 	VBROADCASTSS consts<>+40(SB), Y2
@@ -23628,7 +38220,7 @@ TEXT ·squeezeOddNchwAVX512(SB), NOSPLIT, $0-16
 	// Average 96 channels of 143 positions, 16 channels (143 whole vectors) at a time.
 	MOVQ $0x0000000000000006, DX
 
-loop107:
+loop155:
 	VXORPS     Z1, Z1, Z1
 	VXORPS     Z2, Z2, Z2
 	VXORPS     Z3, Z3, Z3
@@ -24026,7 +38618,7 @@ loop107:
 	ADDQ       $0x000023c0, CX
 	ADDQ       $0x00000040, AX
 	DECQ       DX
-	JNZ        loop107
+	JNZ        loop155
 	VZEROUPPER
 	RET
 
@@ -24042,7 +38634,7 @@ TEXT ·scaleOddNchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 96 channels of 143 positions.
 	MOVQ $0x0000000000000060, BX
 
-loop108:
+loop156:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -24075,7 +38667,7 @@ loop108:
 	ADDQ         $0x0000023c, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop108
+	JNZ          loop156
 	VZEROUPPER
 	RET
 
@@ -24093,7 +38685,7 @@ TEXT ·scaleAddReLUOddNchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 96 channels of 143 positions.
 	MOVQ $0x0000000000000060, SI
 
-loop109:
+loop157:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -24137,7 +38729,7 @@ loop109:
 	ADDQ         $0x0000023c, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop109
+	JNZ          loop157
 	VZEROUPPER
 	RET
 
@@ -24156,7 +38748,7 @@ TEXT ·squeezeOddNhwcMaxAVX512(SB), NOSPLIT, $0-16
 	VBROADCASTSS consts<>+4(SB), Z5
 	MOVQ         $0x000000000000008f, DX
 
-loop110:
+loop158:
 	VMOVUPS (CX), Z6
 	VMAXPS  Z6, Z0, Z7
 	VMAXPS  Z0, Z6, Z0
@@ -24183,7 +38775,7 @@ loop110:
 	VORPS   Z7, Z5, Z5
 	ADDQ    $0x00000180, CX
 	DECQ    DX
-	JNZ     loop110
+	JNZ     loop158
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, 128(AX)
@@ -24209,7 +38801,7 @@ TEXT ·scaleOddNhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 143 rows of 96 channels, 1 row(s) per step.
 	MOVQ $0x000000000000008f, DX
 
-loop111:
+loop159:
 	VMOVUPS (CX), Z6
 	VMULPS  Z0, Z6, Z6
 	VMOVUPS Z6, (AX)
@@ -24231,7 +38823,7 @@ loop111:
 	ADDQ    $0x00000180, CX
 	ADDQ    $0x00000180, AX
 	DECQ    DX
-	JNZ     loop111
+	JNZ     loop159
 	VZEROUPPER
 	RET
 
@@ -24253,7 +38845,7 @@ TEXT ·scaleAddReLUOddNhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 143 rows of 96 channels, 1 row(s) per step.
 	MOVQ $0x000000000000008f, DX
 
-loop112:
+loop160:
 	VMOVUPS     (CX), Z7
 	VFMADD213PS (BX), Z1, Z7
 	VMAXPS      Z7, Z0, Z7
@@ -24282,7 +38874,7 @@ loop112:
 	ADDQ        $0x00000180, AX
 	ADDQ        $0x00000180, BX
 	DECQ        DX
-	JNZ         loop112
+	JNZ         loop160
 	VZEROUPPER
 	RET
 
@@ -24302,7 +38894,7 @@ TEXT ·squeezeC13NhwcAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z4, Z4, Z4
 	MOVQ   $0x000000000000000c, DX
 
-loop113:
+loop161:
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 52(CX), K1, Z5
@@ -24313,7 +38905,7 @@ loop113:
 	VADDPS    Z5, Z4, Z4
 	ADDQ      $0x000000d0, CX
 	DECQ      DX
-	JNZ       loop113
+	JNZ       loop161
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VADDPS    Z2, Z1, Z1
@@ -24337,7 +38929,7 @@ TEXT ·scaleC13NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 49 rows of 13 channels, 4 row(s) per step.
 	MOVQ $0x000000000000000c, DX
 
-loop114:
+loop162:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24353,7 +38945,7 @@ loop114:
 	ADDQ      $0x000000d0, CX
 	ADDQ      $0x000000d0, AX
 	DECQ      DX
-	JNZ       loop114
+	JNZ       loop162
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -24375,7 +38967,7 @@ TEXT ·scaleAddReLUC13NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 49 rows of 13 channels, 4 row(s) per step.
 	MOVQ $0x000000000000000c, DX
 
-loop115:
+loop163:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -24400,7 +38992,7 @@ loop115:
 	ADDQ        $0x000000d0, AX
 	ADDQ        $0x000000d0, BX
 	DECQ        DX
-	JNZ         loop115
+	JNZ         loop163
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -24848,7 +39440,7 @@ TEXT ·scaleC13NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, BX
 
-loop116:
+loop164:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -24866,7 +39458,7 @@ loop116:
 	ADDQ         $0x000000c4, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop116
+	JNZ          loop164
 	VZEROUPPER
 	RET
 
@@ -24884,7 +39476,7 @@ TEXT ·scaleAddReLUC13NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 13 channels of 49 positions.
 	MOVQ $0x000000000000000d, SI
 
-loop117:
+loop165:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -24908,7 +39500,7 @@ loop117:
 	ADDQ         $0x000000c4, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop117
+	JNZ          loop165
 	VZEROUPPER
 	RET
 
@@ -24924,7 +39516,7 @@ TEXT ·squeezePixelAVX512(SB), NOSPLIT, $0-16
 	// Reduce 17 channels of 1 positions, four at a time.
 	MOVQ $0x0000000000000004, DX
 
-loop118:
+loop166:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -24975,7 +39567,7 @@ loop118:
 	ADDQ          $0x00000010, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop118
+	JNZ           loop166
 
 	// The last 1 channels.
 	VXORPS        Z1, Z1, Z1
@@ -25027,7 +39619,7 @@ TEXT ·scalePixelAVX512(SB), NOSPLIT, $0-24
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, BX
 
-loop119:
+loop167:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -25036,7 +39628,7 @@ loop119:
 	ADDQ         $0x00000004, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop119
+	JNZ          loop167
 	VZEROUPPER
 	RET
 
@@ -25054,7 +39646,7 @@ TEXT ·scaleAddReLUPixelAVX512(SB), NOSPLIT, $0-32
 	// Scale 17 channels of 1 positions.
 	MOVQ $0x0000000000000011, SI
 
-loop120:
+loop168:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -25066,7 +39658,7 @@ loop120:
 	ADDQ         $0x00000004, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop120
+	JNZ          loop168
 	VZEROUPPER
 	RET
 
@@ -25086,7 +39678,7 @@ TEXT ·squeezeOneChannelAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z4, Z4, Z4
 	MOVQ   $0x0000000000000021, DX
 
-loop121:
+loop169:
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -25097,7 +39689,7 @@ loop121:
 	VADDPS    Z5, Z4, Z4
 	ADDQ      $0x00000010, CX
 	DECQ      DX
-	JNZ       loop121
+	JNZ       loop169
 	VMOVUPS.Z (CX), K1, Z5
 	VADDPS    Z5, Z1, Z1
 	VMOVUPS.Z 4(CX), K1, Z5
@@ -25125,7 +39717,7 @@ TEXT ·scaleOneChannelAVX512(SB), NOSPLIT, $0-24
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop122:
+loop170:
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -25141,7 +39733,7 @@ loop122:
 	ADDQ      $0x00000010, CX
 	ADDQ      $0x00000010, AX
 	DECQ      DX
-	JNZ       loop122
+	JNZ       loop170
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -25169,7 +39761,7 @@ TEXT ·scaleAddReLUOneChannelAVX512(SB), NOSPLIT, $0-32
 	// Scale 135 rows of 1 channels, 4 row(s) per step.
 	MOVQ $0x0000000000000021, DX
 
-loop123:
+loop171:
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25194,7 +39786,7 @@ loop123:
 	ADDQ        $0x00000010, AX
 	ADDQ        $0x00000010, BX
 	DECQ        DX
-	JNZ         loop123
+	JNZ         loop171
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
 	VFMADD213PS Z3, Z1, Z2
@@ -25240,7 +39832,7 @@ TEXT ·squeezeC300NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	MOVQ         CX, DX
 	MOVQ         $0x000000000000000f, BX
 
-loop124:
+loop172:
 	VMOVUPS (DX), Z15
 	VMAXPS  Z15, Z1, Z16
 	VMAXPS  Z1, Z15, Z1
@@ -25299,7 +39891,7 @@ loop124:
 	VORPS   Z16, Z14, Z14
 	ADDQ    $0x000004b0, DX
 	DECQ    BX
-	JNZ     loop124
+	JNZ     loop172
 	VMOVUPS Z1, (AX)
 	VMOVUPS Z2, 64(AX)
 	VMOVUPS Z3, 128(AX)
@@ -25323,7 +39915,7 @@ loop124:
 	VBROADCASTSS consts<>+4(SB), Z5
 	MOVQ         $0x000000000000000f, DX
 
-loop125:
+loop173:
 	VMOVUPS 896(CX), Z6
 	VMAXPS  Z6, Z1, Z7
 	VMAXPS  Z1, Z6, Z1
@@ -25347,7 +39939,7 @@ loop125:
 	VORPS   Z7, Z5, Z5
 	ADDQ    $0x000004b0, CX
 	DECQ    DX
-	JNZ     loop125
+	JNZ     loop173
 	VMOVUPS Z1, 896(AX)
 	VMOVUPS Z2, 960(AX)
 	VMOVUPS Z3, 1024(AX)
@@ -25387,7 +39979,7 @@ TEXT ·scaleC300NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop126:
+loop174:
 	VMOVUPS   (CX), Z19
 	VMULPS    Z0, Z19, Z19
 	VMOVUPS   Z19, (AX)
@@ -25448,7 +40040,7 @@ loop126:
 	ADDQ      $0x000004b0, CX
 	ADDQ      $0x000004b0, AX
 	DECQ      DX
-	JNZ       loop126
+	JNZ       loop174
 	VZEROUPPER
 	RET
 
@@ -25485,7 +40077,7 @@ TEXT ·scaleAddReLUC300NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 300 channels, 1 row(s) per step.
 	MOVQ $0x000000000000000f, DX
 
-loop127:
+loop175:
 	VMOVUPS     (CX), Z20
 	VFMADD213PS (BX), Z1, Z20
 	VMAXPS      Z20, Z0, Z20
@@ -25567,7 +40159,7 @@ loop127:
 	ADDQ        $0x000004b0, AX
 	ADDQ        $0x000004b0, BX
 	DECQ        DX
-	JNZ         loop127
+	JNZ         loop175
 	VZEROUPPER
 	RET
 
@@ -25583,7 +40175,7 @@ TEXT ·squeezeC7NchwMaxAVX512(SB), NOSPLIT, $0-16
 	// Reduce 7 channels of 3660 positions, one at a time.
 	MOVQ $0x0000000000000007, DX
 
-loop128:
+loop176:
 	VMOVUPS (CX), Z1
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z3
@@ -25595,7 +40187,7 @@ loop128:
 	ADDQ    $0x00000200, CX
 	MOVQ    $0x000000000000001b, BX
 
-loop129:
+loop177:
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25630,7 +40222,7 @@ loop129:
 	VORPS         Z10, Z8, Z8
 	ADDQ          $0x00000200, CX
 	DECQ          BX
-	JNZ           loop129
+	JNZ           loop177
 	VMOVUPS       (CX), Z9
 	VMAXPS        Z9, Z1, Z10
 	VMAXPS        Z1, Z9, Z1
@@ -25693,7 +40285,7 @@ loop129:
 	ADDQ          $0x00000130, CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JNZ           loop128
+	JNZ           loop176
 	VZEROUPPER
 	RET
 
@@ -25709,11 +40301,11 @@ TEXT ·scaleC7NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, BX
 
-loop130:
+loop178:
 	VBROADCASTSS (DX), Z0
 	MOVQ         $0x000000000000001c, SI
 
-loop131:
+loop179:
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25741,7 +40333,7 @@ loop131:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, AX
 	DECQ      SI
-	JNZ       loop131
+	JNZ       loop179
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, (AX)
@@ -25761,7 +40353,7 @@ loop131:
 	ADDQ      $0x00000130, AX
 	ADDQ      $0x00000004, DX
 	DECQ      BX
-	JNZ       loop130
+	JNZ       loop178
 	VZEROUPPER
 	RET
 
@@ -25779,11 +40371,11 @@ TEXT ·scaleAddReLUC7NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 7 channels of 3660 positions.
 	MOVQ $0x0000000000000007, SI
 
-loop132:
+loop180:
 	VBROADCASTSS (DX), Z1
 	MOVQ         $0x000000000000001c, DI
 
-loop133:
+loop181:
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -25820,7 +40412,7 @@ loop133:
 	ADDQ        $0x00000200, AX
 	ADDQ        $0x00000200, BX
 	DECQ        DI
-	JNZ         loop133
+	JNZ         loop181
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
@@ -25847,7 +40439,7 @@ loop133:
 	ADDQ        $0x00000130, BX
 	ADDQ        $0x00000004, DX
 	DECQ        SI
-	JNZ         loop132
+	JNZ         loop180
 	VZEROUPPER
 	RET
 
@@ -25863,7 +40455,7 @@ TEXT ·squeezeWideHiddenAVX512(SB), NOSPLIT, $0-16
 	// Reduce 1000 channels of 6 positions, four at a time.
 	MOVQ $0x00000000000000fa, DX
 
-loop134:
+loop182:
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z3, Z3, Z3
@@ -25914,7 +40506,7 @@ loop134:
 	ADDQ          $0x00000060, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop134
+	JNZ           loop182
 	VZEROUPPER
 	RET
 
@@ -25930,7 +40522,7 @@ TEXT ·scaleWideHiddenAVX512(SB), NOSPLIT, $0-24
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, BX
 
-loop135:
+loop183:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VMULPS       Z0, Z1, Z1
@@ -25939,7 +40531,7 @@ loop135:
 	ADDQ         $0x00000018, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop135
+	JNZ          loop183
 	VZEROUPPER
 	RET
 
@@ -25957,7 +40549,7 @@ TEXT ·scaleAddReLUWideHiddenAVX512(SB), NOSPLIT, $0-32
 	// Scale 1000 channels of 6 positions.
 	MOVQ $0x00000000000003e8, SI
 
-loop136:
+loop184:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VMOVUPS.Z    (BX), K1, Z3
@@ -25969,7 +40561,7 @@ loop136:
 	ADDQ         $0x00000018, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop136
+	JNZ          loop184
 	VZEROUPPER
 	RET
 
@@ -25985,7 +40577,7 @@ TEXT ·squeezeC9NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 9 channels of 255 positions, four at a time.
 	MOVQ $0x0000000000000002, DX
 
-loop137:
+loop185:
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
@@ -25997,7 +40589,7 @@ loop137:
 	MOVQ   CX, BX
 	MOVQ   $0x0000000000000007, SI
 
-loop138:
+loop186:
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -26008,7 +40600,7 @@ loop138:
 	VADDPS        3124(BX), Z8, Z8
 	ADDQ          $0x00000080, BX
 	DECQ          SI
-	JNZ           loop138
+	JNZ           loop186
 	VADDPS        (BX), Z1, Z1
 	VADDPS        1020(BX), Z3, Z3
 	VADDPS        2040(BX), Z5, Z5
@@ -26055,19 +40647,19 @@ loop138:
 	ADDQ          $0x00000ff0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          DX
-	JNZ           loop137
+	JNZ           loop185
 
 	// The last 1 channels.
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	MOVQ   $0x0000000000000007, DX
 
-loop139:
+loop187:
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	ADDQ          $0x00000080, CX
 	DECQ          DX
-	JNZ           loop139
+	JNZ           loop187
 	VADDPS        (CX), Z1, Z1
 	VMOVUPS.Z     64(CX), K1, Z3
 	VADDPS        Z3, Z2, Z2
@@ -26116,7 +40708,7 @@ TEXT ·scaleC9NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, BX
 
-loop140:
+loop188:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -26170,7 +40762,7 @@ loop140:
 	ADDQ         $0x000003fc, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop140
+	JNZ          loop188
 	VZEROUPPER
 	RET
 
@@ -26188,7 +40780,7 @@ TEXT ·scaleAddReLUC9NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 channels of 255 positions.
 	MOVQ $0x0000000000000009, SI
 
-loop141:
+loop189:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -26260,7 +40852,7 @@ loop141:
 	ADDQ         $0x000003fc, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop141
+	JNZ          loop189
 	VZEROUPPER
 	RET
 
@@ -29495,11 +44087,11 @@ TEXT ·scaleC2047NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, BX
 
-loop142:
+loop190:
 	MOVQ DX, SI
 	MOVQ $0x000000000000000f, DI
 
-loop143:
+loop191:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29536,7 +44128,7 @@ loop143:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop143
+	JNZ       loop191
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -29572,7 +44164,7 @@ loop143:
 	ADDQ      $0x000001fc, CX
 	ADDQ      $0x000001fc, AX
 	DECQ      BX
-	JNZ       loop142
+	JNZ       loop190
 	VZEROUPPER
 	RET
 
@@ -29592,11 +44184,11 @@ TEXT ·scaleAddReLUC2047NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 9 rows of 2047 channels, 8 vectors per step.
 	MOVQ $0x0000000000000009, SI
 
-loop144:
+loop192:
 	MOVQ DX, DI
 	MOVQ $0x000000000000000f, R8
 
-loop145:
+loop193:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29642,7 +44234,7 @@ loop145:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop145
+	JNZ         loop193
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -29688,7 +44280,7 @@ loop145:
 	ADDQ        $0x000001fc, AX
 	ADDQ        $0x000001fc, BX
 	DECQ        SI
-	JNZ         loop144
+	JNZ         loop192
 	VZEROUPPER
 	RET
 
@@ -30421,7 +45013,7 @@ TEXT ·scaleC21NchwMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop146:
+loop194:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -30448,7 +45040,7 @@ loop146:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop146
+	JNZ          loop194
 	VZEROUPPER
 	RET
 
@@ -30466,7 +45058,7 @@ TEXT ·scaleAddReLUC21NchwMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop147:
+loop195:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -30502,7 +45094,7 @@ loop147:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop147
+	JNZ          loop195
 	VZEROUPPER
 	RET
 
@@ -31407,7 +45999,7 @@ TEXT ·squeezeC1000NhwcMaxAVX512(SB), NOSPLIT, $0-16
 	// Fold in the other 11 rows, 4 per step.
 	MOVQ $0x0000000000000002, DX
 
-loop148:
+loop196:
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -32549,7 +47141,7 @@ loop148:
 	VMOVUPS Z1, K1, 3968(AX)
 	ADDQ    $0x00003e80, CX
 	DECQ    DX
-	JNZ     loop148
+	JNZ     loop196
 	VMOVUPS (CX), Z1
 	VMOVUPS 4000(CX), Z2
 	VMAXPS  Z2, Z1, Z3
@@ -33453,11 +48045,11 @@ TEXT ·scaleC1000NhwcMaxAVX512(SB), NOSPLIT, $0-24
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, BX
 
-loop149:
+loop197:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000007, DI
 
-loop150:
+loop198:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33494,7 +48086,7 @@ loop150:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop150
+	JNZ       loop198
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -33526,7 +48118,7 @@ loop150:
 	ADDQ      $0x000001a0, CX
 	ADDQ      $0x000001a0, AX
 	DECQ      BX
-	JNZ       loop149
+	JNZ       loop197
 	VZEROUPPER
 	RET
 
@@ -33546,11 +48138,11 @@ TEXT ·scaleAddReLUC1000NhwcMaxAVX512(SB), NOSPLIT, $0-32
 	// Scale 15 rows of 1000 channels, 8 vectors per step.
 	MOVQ $0x000000000000000f, SI
 
-loop151:
+loop199:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000007, R8
 
-loop152:
+loop200:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33596,7 +48188,7 @@ loop152:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop152
+	JNZ         loop200
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -33637,7 +48229,7 @@ loop152:
 	ADDQ        $0x000001a0, AX
 	ADDQ        $0x000001a0, BX
 	DECQ        SI
-	JNZ         loop151
+	JNZ         loop199
 	VZEROUPPER
 	RET
 
@@ -34504,11 +49096,11 @@ TEXT ·scaleC777NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, BX
 
-loop153:
+loop201:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000006, DI
 
-loop154:
+loop202:
 	VMOVUPS   (SI), Z0
 	VMOVUPS   (CX), Z1
 	VMULPS    Z0, Z1, Z1
@@ -34545,7 +49137,7 @@ loop154:
 	ADDQ      $0x00000200, AX
 	ADDQ      $0x00000200, SI
 	DECQ      DI
-	JNZ       loop154
+	JNZ       loop202
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (CX), K1, Z1
 	VMULPS    Z0, Z1, Z1
@@ -34553,7 +49145,7 @@ loop154:
 	ADDQ      $0x00000024, CX
 	ADDQ      $0x00000024, AX
 	DECQ      BX
-	JNZ       loop153
+	JNZ       loop201
 	VZEROUPPER
 	RET
 
@@ -34573,11 +49165,11 @@ TEXT ·scaleAddReLUC777NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 6 rows of 777 channels, 8 vectors per step.
 	MOVQ $0x0000000000000006, SI
 
-loop155:
+loop203:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000006, R8
 
-loop156:
+loop204:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -34623,7 +49215,7 @@ loop156:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop156
+	JNZ         loop204
 	VMOVUPS.Z   (DI), K1, Z1
 	VMOVUPS.Z   (CX), K1, Z2
 	VMOVUPS.Z   (BX), K1, Z3
@@ -34634,7 +49226,7 @@ loop156:
 	ADDQ        $0x00000024, AX
 	ADDQ        $0x00000024, BX
 	DECQ        SI
-	JNZ         loop155
+	JNZ         loop203
 	VZEROUPPER
 	RET
 
@@ -35104,7 +49696,7 @@ TEXT ·scaleC21NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, BX
 
-loop157:
+loop205:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -35131,7 +49723,7 @@ loop157:
 	ADDQ         $0x00000190, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop157
+	JNZ          loop205
 	VZEROUPPER
 	RET
 
@@ -35149,7 +49741,7 @@ TEXT ·scaleAddReLUC21NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 21 channels of 100 positions.
 	MOVQ $0x0000000000000015, SI
 
-loop158:
+loop206:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35185,7 +49777,7 @@ loop158:
 	ADDQ         $0x00000190, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop158
+	JNZ          loop206
 	VZEROUPPER
 	RET
 
@@ -35486,7 +50078,7 @@ TEXT ·scaleC18Nchw8x8AVX512(SB), NOSPLIT, $0-24
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, BX
 
-loop159:
+loop207:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -35504,7 +50096,7 @@ loop159:
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop159
+	JNZ          loop207
 	VZEROUPPER
 	RET
 
@@ -35520,7 +50112,7 @@ TEXT ·scaleAddReLUC18Nchw8x8AVX512(SB), NOSPLIT, $0-32
 	// Scale 18 channels of 64 positions.
 	MOVQ $0x0000000000000012, SI
 
-loop160:
+loop208:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -35543,7 +50135,7868 @@ loop160:
 	ADDQ         $0x00000100, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop160
+	JNZ          loop208
+	VZEROUPPER
+	RET
+
+// func squeezeC13NchwStoAVX512(z *[13]float32, x *[637]float32)
+// Requires: AVX, FMA3
+TEXT ·squeezeC13NchwStoAVX512(SB), NOSPLIT, $0-16
+	MOVQ    z+0(FP), AX
+	MOVQ    x+8(FP), CX
+	VMOVUPS lanemasks<>+28(SB), Y0
+
+	// Reduce 13 channels of 49 positions to Σx and Σx², 4 at a time.
+	MOVQ $0x0000000000000003, DX
+
+loop209:
+	VMOVUPS      (CX), Y1
+	VMULPS       Y1, Y1, Y5
+	VMOVUPS      32(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      64(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      96(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      128(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      160(CX), Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMASKMOVPS   192(CX), Y0, Y2
+	VADDPS       Y2, Y1, Y1
+	VFMADD231PS  Y2, Y2, Y5
+	VMOVUPS      196(CX), Y2
+	VMULPS       Y2, Y2, Y6
+	VMOVUPS      228(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      260(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      292(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      324(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      356(CX), Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMASKMOVPS   388(CX), Y0, Y3
+	VADDPS       Y3, Y2, Y2
+	VFMADD231PS  Y3, Y3, Y6
+	VMOVUPS      392(CX), Y3
+	VMULPS       Y3, Y3, Y7
+	VMOVUPS      424(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      456(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      488(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      520(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      552(CX), Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMASKMOVPS   584(CX), Y0, Y4
+	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  Y4, Y4, Y7
+	VMOVUPS      588(CX), Y4
+	VMULPS       Y4, Y4, Y8
+	VMOVUPS      620(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      652(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      684(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      716(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      748(CX), Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VMASKMOVPS   780(CX), Y0, Y9
+	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  Y9, Y9, Y8
+	VPERM2F128   $0x20, Y5, Y1, Y9
+	VPERM2F128   $0x31, Y5, Y1, Y1
+	VADDPS       Y1, Y9, Y9
+	VPERM2F128   $0x20, Y6, Y2, Y1
+	VPERM2F128   $0x31, Y6, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VPERM2F128   $0x20, Y7, Y3, Y2
+	VPERM2F128   $0x31, Y7, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VPERM2F128   $0x20, Y8, Y4, Y3
+	VPERM2F128   $0x31, Y8, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VSHUFPS      $0x44, Y1, Y9, Y4
+	VSHUFPS      $0xee, Y1, Y9, Y1
+	VADDPS       Y1, Y4, Y4
+	VSHUFPS      $0x44, Y3, Y2, Y1
+	VSHUFPS      $0xee, Y3, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VSHUFPS      $0x88, Y1, Y4, Y2
+	VSHUFPS      $0xdd, Y1, Y4, Y1
+	VADDPS       Y1, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VXORPS       X3, X3, X3
+	VCMPPS       $0x16, X3, X2, X3
+	VDIVPS       X2, X1, X1
+	VANDPS       X3, X1, X1
+	VMOVUPS      X1, (AX)
+	ADDQ         $0x00000310, CX
+	ADDQ         $0x00000010, AX
+	DECQ         DX
+	JNZ          loop209
+
+	// The last 1 channels.
+	VMOVUPS      lanemasks<>+28(SB), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y2, Y2, Y3
+	VMOVUPS      32(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      64(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      96(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      128(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      160(CX), Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  Y4, Y4, Y3
+	VMASKMOVPS   192(CX), Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VFMADD231PS  Y0, Y0, Y3
+	VPERM2F128   $0x20, Y3, Y2, Y0
+	VPERM2F128   $0x31, Y3, Y2, Y4
+	VADDPS       Y4, Y0, Y0
+	VPERM2F128   $0x20, Y3, Y2, Y4
+	VPERM2F128   $0x31, Y3, Y2, Y5
+	VADDPS       Y5, Y4, Y4
+	VPERM2F128   $0x20, Y3, Y2, Y5
+	VPERM2F128   $0x31, Y3, Y2, Y6
+	VADDPS       Y6, Y5, Y5
+	VPERM2F128   $0x20, Y3, Y2, Y6
+	VPERM2F128   $0x31, Y3, Y2, Y2
+	VADDPS       Y2, Y6, Y6
+	VSHUFPS      $0x44, Y4, Y0, Y2
+	VSHUFPS      $0xee, Y4, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSHUFPS      $0x44, Y6, Y5, Y0
+	VSHUFPS      $0xee, Y6, Y5, Y3
+	VADDPS       Y3, Y0, Y0
+	VSHUFPS      $0x88, Y0, Y2, Y3
+	VSHUFPS      $0xdd, Y0, Y2, Y0
+	VADDPS       Y0, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X0
+	VXORPS       X2, X2, X2
+	VCMPPS       $0x16, X2, X3, X2
+	VDIVPS       X3, X0, X0
+	VANDPS       X2, X0, X0
+	VMASKMOVPS   X0, X1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC13NchwStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC13NchwStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVL  $0x00000001, BX
+	KMOVW BX, K1
+
+	// Scale 13 channels of 49 positions.
+	MOVQ $0x000000000000000d, BX
+
+loop210:
+	VBROADCASTSS (DX), Z0
+	VMOVUPS      (CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      64(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 64(AX)
+	VMOVUPS      128(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 128(AX)
+	VMOVUPS.Z    192(CX), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, 192(AX)
+	ADDQ         $0x000000c4, CX
+	ADDQ         $0x000000c4, AX
+	ADDQ         $0x00000004, DX
+	DECQ         BX
+	JNZ          loop210
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC13NchwStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC13NchwStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVL   $0x00000001, SI
+	KMOVW  SI, K1
+
+	// Scale 13 channels of 49 positions.
+	MOVQ $0x000000000000000d, SI
+
+loop211:
+	VBROADCASTSS (DX), Z1
+	VMOVUPS      (CX), Z2
+	VFMADD213PS  (BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      64(CX), Z2
+	VFMADD213PS  64(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 64(AX)
+	VMOVUPS      128(CX), Z2
+	VFMADD213PS  128(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 128(AX)
+	VMOVUPS.Z    192(CX), K1, Z2
+	VMOVUPS.Z    192(BX), K1, Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, K1, 192(AX)
+	ADDQ         $0x000000c4, CX
+	ADDQ         $0x000000c4, AX
+	ADDQ         $0x000000c4, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          loop211
+	VZEROUPPER
+	RET
+
+// func squeezeC9NchwStoAVX512(z *[9]float32, x *[135]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·squeezeC9NchwStoAVX512(SB), NOSPLIT, $0-16
+	MOVQ  z+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVL  $0x00007fff, DX
+	KMOVW DX, K1
+
+	// Reduce 9 channels of 15 positions, two at a time.
+	MOVQ $0x0000000000000004, DX
+
+loop212:
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VXORPS        Z4, Z4, Z4
+	VXORPS        Z5, Z5, Z5
+	VXORPS        Z6, Z6, Z6
+	VXORPS        Z7, Z7, Z7
+	VMOVUPS.Z     (CX), K1, Z8
+	VADDPS        Z8, Z1, Z1
+	VFMADD231PS   Z8, Z8, Z3
+	VMOVUPS.Z     60(CX), K1, Z8
+	VADDPS        Z8, Z5, Z5
+	VFMADD231PS   Z8, Z8, Z7
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z5, Z4, Z4
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPS        Y6, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X3, X0, X1
+	VUNPCKHPS     X3, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X2, X0
+	VUNPCKHPS     X4, X2, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VXORPS        X1, X1, X1
+	VCMPPS        $0x16, X1, X2, K2
+	VDIVPS.Z      X2, X0, K2, X0
+	MOVL          $0x00000003, BX
+	KMOVW         BX, K2
+	VMOVUPS       X0, K2, (AX)
+	ADDQ          $0x00000078, CX
+	ADDQ          $0x00000008, AX
+	DECQ          DX
+	JNZ           loop212
+
+	// The last 1 channels.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (CX), K1, Z4
+	VADDPS        Z4, Z1, Z1
+	VFMADD231PS   Z4, Z4, Z3
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VUNPCKLPS     X0, X3, X1
+	VUNPCKHPS     X0, X3, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X2, X4, X0
+	VUNPCKHPS     X2, X4, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VXORPS        X1, X1, X1
+	VCMPPS        $0x16, X1, X2, K1
+	VDIVPS.Z      X2, X0, K1, X0
+	MOVL          $0x00000001, CX
+	KMOVW         CX, K1
+	VMOVUPS       X0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC9NchwStoAVX512(dst *[135]float32, x *[135]float32, s *[9]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC9NchwStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVL  $0x00007fff, BX
+	KMOVW BX, K1
+
+	// Scale 9 channels of 15 positions.
+	MOVQ $0x0000000000000009, BX
+
+loop213:
+	VBROADCASTSS (DX), Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         $0x0000003c, CX
+	ADDQ         $0x0000003c, AX
+	ADDQ         $0x00000004, DX
+	DECQ         BX
+	JNZ          loop213
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC9NchwStoAVX512(dst *[135]float32, x *[135]float32, s *[9]float32, res *[135]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC9NchwStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVL   $0x00007fff, SI
+	KMOVW  SI, K1
+
+	// Scale 9 channels of 15 positions.
+	MOVQ $0x0000000000000009, SI
+
+loop214:
+	VBROADCASTSS (DX), Z1
+	VMOVUPS.Z    (CX), K1, Z2
+	VMOVUPS.Z    (BX), K1, Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         $0x0000003c, CX
+	ADDQ         $0x0000003c, AX
+	ADDQ         $0x0000003c, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          loop214
+	VZEROUPPER
+	RET
+
+// func squeezeC11NchwStoAVX512(z *[11]float32, x *[1320]float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·squeezeC11NchwStoAVX512(SB), NOSPLIT, $0-16
+	MOVQ  z+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVL  $0x000000ff, DX
+	KMOVW DX, K1
+
+	// Reduce 11 channels of 120 positions to Σx and Σx², 8 at a time.
+	VMOVUPS       (CX), Z0
+	VMULPS        Z0, Z0, Z8
+	VMOVUPS       64(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       128(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       192(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       256(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       320(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       384(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS.Z     448(CX), K1, Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       480(CX), Z1
+	VMULPS        Z1, Z1, Z9
+	VMOVUPS       544(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       608(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       672(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       736(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       800(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       864(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS.Z     928(CX), K1, Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       960(CX), Z2
+	VMULPS        Z2, Z2, Z10
+	VMOVUPS       1024(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1088(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1152(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1216(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1280(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1344(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS.Z     1408(CX), K1, Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1440(CX), Z3
+	VMULPS        Z3, Z3, Z11
+	VMOVUPS       1504(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       1568(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       1632(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       1696(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       1760(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       1824(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS.Z     1888(CX), K1, Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       1920(CX), Z4
+	VMULPS        Z4, Z4, Z12
+	VMOVUPS       1984(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       2048(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       2112(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       2176(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       2240(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       2304(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS.Z     2368(CX), K1, Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       2400(CX), Z5
+	VMULPS        Z5, Z5, Z13
+	VMOVUPS       2464(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       2528(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       2592(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       2656(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       2720(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       2784(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS.Z     2848(CX), K1, Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       2880(CX), Z6
+	VMULPS        Z6, Z6, Z14
+	VMOVUPS       2944(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       3008(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       3072(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       3136(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       3200(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       3264(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS.Z     3328(CX), K1, Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       3360(CX), Z7
+	VMULPS        Z7, Z7, Z15
+	VMOVUPS       3424(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       3488(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       3552(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       3616(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       3680(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       3744(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS.Z     3808(CX), K1, Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VSHUFF32X4    $0x44, Z4, Z0, Z16
+	VSHUFF32X4    $0xee, Z4, Z0, Z0
+	VADDPS        Z0, Z16, Z16
+	VSHUFF32X4    $0x44, Z12, Z8, Z0
+	VSHUFF32X4    $0xee, Z12, Z8, Z4
+	VADDPS        Z4, Z0, Z0
+	VSHUFF32X4    $0x44, Z5, Z1, Z4
+	VSHUFF32X4    $0xee, Z5, Z1, Z1
+	VADDPS        Z1, Z4, Z4
+	VSHUFF32X4    $0x44, Z13, Z9, Z1
+	VSHUFF32X4    $0xee, Z13, Z9, Z5
+	VADDPS        Z5, Z1, Z1
+	VSHUFF32X4    $0x44, Z6, Z2, Z5
+	VSHUFF32X4    $0xee, Z6, Z2, Z2
+	VADDPS        Z2, Z5, Z5
+	VSHUFF32X4    $0x44, Z14, Z10, Z2
+	VSHUFF32X4    $0xee, Z14, Z10, Z6
+	VADDPS        Z6, Z2, Z2
+	VSHUFF32X4    $0x44, Z7, Z3, Z6
+	VSHUFF32X4    $0xee, Z7, Z3, Z3
+	VADDPS        Z3, Z6, Z6
+	VSHUFF32X4    $0x44, Z15, Z11, Z3
+	VSHUFF32X4    $0xee, Z15, Z11, Z7
+	VADDPS        Z7, Z3, Z3
+	VSHUFF32X4    $0x88, Z0, Z16, Z7
+	VSHUFF32X4    $0xdd, Z0, Z16, Z0
+	VADDPS        Z0, Z7, Z7
+	VSHUFF32X4    $0x88, Z1, Z4, Z0
+	VSHUFF32X4    $0xdd, Z1, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFF32X4    $0x88, Z2, Z5, Z1
+	VSHUFF32X4    $0xdd, Z2, Z5, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFF32X4    $0x88, Z3, Z6, Z2
+	VSHUFF32X4    $0xdd, Z3, Z6, Z3
+	VADDPS        Z3, Z2, Z2
+	VSHUFPS       $0x44, Z0, Z7, Z3
+	VSHUFPS       $0xee, Z0, Z7, Z0
+	VADDPS        Z0, Z3, Z3
+	VSHUFPS       $0x44, Z2, Z1, Z0
+	VSHUFPS       $0xee, Z2, Z1, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z3, Z1
+	VSHUFPS       $0xdd, Z0, Z3, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VXORPS        Y2, Y2, Y2
+	VCMPPS        $0x16, Y2, Y1, K2
+	VDIVPS.Z      Y1, Y0, K2, Y0
+	VMOVUPS       Y0, (AX)
+	ADDQ          $0x00000f00, CX
+	ADDQ          $0x00000020, AX
+
+	// The last 3 channels.
+	MOVL          $0x00000007, DX
+	KMOVW         DX, K2
+	VMOVUPS       (CX), Z0
+	VMULPS        Z0, Z0, Z3
+	VMOVUPS       64(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z3
+	VMOVUPS       128(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z3
+	VMOVUPS       192(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z3
+	VMOVUPS       256(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z3
+	VMOVUPS       320(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z3
+	VMOVUPS       384(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z3
+	VMOVUPS.Z     448(CX), K1, Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z3
+	VMOVUPS       480(CX), Z1
+	VMULPS        Z1, Z1, Z4
+	VMOVUPS       544(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z4
+	VMOVUPS       608(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z4
+	VMOVUPS       672(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z4
+	VMOVUPS       736(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z4
+	VMOVUPS       800(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z4
+	VMOVUPS       864(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z4
+	VMOVUPS.Z     928(CX), K1, Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z4
+	VMOVUPS       960(CX), Z2
+	VMULPS        Z2, Z2, Z5
+	VMOVUPS       1024(CX), Z6
+	VADDPS        Z6, Z2, Z2
+	VFMADD231PS   Z6, Z6, Z5
+	VMOVUPS       1088(CX), Z6
+	VADDPS        Z6, Z2, Z2
+	VFMADD231PS   Z6, Z6, Z5
+	VMOVUPS       1152(CX), Z6
+	VADDPS        Z6, Z2, Z2
+	VFMADD231PS   Z6, Z6, Z5
+	VMOVUPS       1216(CX), Z6
+	VADDPS        Z6, Z2, Z2
+	VFMADD231PS   Z6, Z6, Z5
+	VMOVUPS       1280(CX), Z6
+	VADDPS        Z6, Z2, Z2
+	VFMADD231PS   Z6, Z6, Z5
+	VMOVUPS       1344(CX), Z6
+	VADDPS        Z6, Z2, Z2
+	VFMADD231PS   Z6, Z6, Z5
+	VMOVUPS.Z     1408(CX), K1, Z6
+	VADDPS        Z6, Z2, Z2
+	VFMADD231PS   Z6, Z6, Z5
+	VSHUFF32X4    $0x44, Z0, Z0, Z6
+	VSHUFF32X4    $0xee, Z0, Z0, Z7
+	VADDPS        Z7, Z6, Z6
+	VSHUFF32X4    $0x44, Z3, Z3, Z7
+	VSHUFF32X4    $0xee, Z3, Z3, Z8
+	VADDPS        Z8, Z7, Z7
+	VSHUFF32X4    $0x44, Z0, Z1, Z8
+	VSHUFF32X4    $0xee, Z0, Z1, Z1
+	VADDPS        Z1, Z8, Z8
+	VSHUFF32X4    $0x44, Z3, Z4, Z1
+	VSHUFF32X4    $0xee, Z3, Z4, Z4
+	VADDPS        Z4, Z1, Z1
+	VSHUFF32X4    $0x44, Z0, Z2, Z4
+	VSHUFF32X4    $0xee, Z0, Z2, Z2
+	VADDPS        Z2, Z4, Z4
+	VSHUFF32X4    $0x44, Z3, Z5, Z2
+	VSHUFF32X4    $0xee, Z3, Z5, Z5
+	VADDPS        Z5, Z2, Z2
+	VSHUFF32X4    $0x44, Z0, Z0, Z5
+	VSHUFF32X4    $0xee, Z0, Z0, Z0
+	VADDPS        Z0, Z5, Z5
+	VSHUFF32X4    $0x44, Z3, Z3, Z0
+	VSHUFF32X4    $0xee, Z3, Z3, Z3
+	VADDPS        Z3, Z0, Z0
+	VSHUFF32X4    $0x88, Z7, Z6, Z3
+	VSHUFF32X4    $0xdd, Z7, Z6, Z6
+	VADDPS        Z6, Z3, Z3
+	VSHUFF32X4    $0x88, Z1, Z8, Z6
+	VSHUFF32X4    $0xdd, Z1, Z8, Z1
+	VADDPS        Z1, Z6, Z6
+	VSHUFF32X4    $0x88, Z2, Z4, Z1
+	VSHUFF32X4    $0xdd, Z2, Z4, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFF32X4    $0x88, Z0, Z5, Z2
+	VSHUFF32X4    $0xdd, Z0, Z5, Z0
+	VADDPS        Z0, Z2, Z2
+	VSHUFPS       $0x44, Z6, Z3, Z0
+	VSHUFPS       $0xee, Z6, Z3, Z3
+	VADDPS        Z3, Z0, Z0
+	VSHUFPS       $0x44, Z2, Z1, Z3
+	VSHUFPS       $0xee, Z2, Z1, Z1
+	VADDPS        Z1, Z3, Z3
+	VSHUFPS       $0x88, Z3, Z0, Z1
+	VSHUFPS       $0xdd, Z3, Z0, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VXORPS        Y2, Y2, Y2
+	VCMPPS        $0x16, Y2, Y1, K1
+	VDIVPS.Z      Y1, Y0, K1, Y0
+	VMOVUPS       Y0, K2, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC11NchwStoAVX512(dst *[1320]float32, x *[1320]float32, s *[11]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC11NchwStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVL  $0x000000ff, BX
+	KMOVW BX, K1
+
+	// Scale 11 channels of 120 positions.
+	MOVQ $0x000000000000000b, BX
+
+loop215:
+	VBROADCASTSS (DX), Z0
+	VMOVUPS      (CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      64(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 64(AX)
+	VMOVUPS      128(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 128(AX)
+	VMOVUPS      192(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 192(AX)
+	VMOVUPS      256(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 256(AX)
+	VMOVUPS      320(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 320(AX)
+	VMOVUPS      384(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 384(AX)
+	VMOVUPS.Z    448(CX), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, 448(AX)
+	ADDQ         $0x000001e0, CX
+	ADDQ         $0x000001e0, AX
+	ADDQ         $0x00000004, DX
+	DECQ         BX
+	JNZ          loop215
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC11NchwStoAVX512(dst *[1320]float32, x *[1320]float32, s *[11]float32, res *[1320]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC11NchwStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVL   $0x000000ff, SI
+	KMOVW  SI, K1
+
+	// Scale 11 channels of 120 positions.
+	MOVQ $0x000000000000000b, SI
+
+loop216:
+	VBROADCASTSS (DX), Z1
+	VMOVUPS      (CX), Z2
+	VFMADD213PS  (BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      64(CX), Z2
+	VFMADD213PS  64(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 64(AX)
+	VMOVUPS      128(CX), Z2
+	VFMADD213PS  128(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 128(AX)
+	VMOVUPS      192(CX), Z2
+	VFMADD213PS  192(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 192(AX)
+	VMOVUPS      256(CX), Z2
+	VFMADD213PS  256(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 256(AX)
+	VMOVUPS      320(CX), Z2
+	VFMADD213PS  320(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 320(AX)
+	VMOVUPS      384(CX), Z2
+	VFMADD213PS  384(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 384(AX)
+	VMOVUPS.Z    448(CX), K1, Z2
+	VMOVUPS.Z    448(BX), K1, Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, K1, 448(AX)
+	ADDQ         $0x000001e0, CX
+	ADDQ         $0x000001e0, AX
+	ADDQ         $0x000001e0, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          loop216
+	VZEROUPPER
+	RET
+
+// func squeezeC5NchwStoAVX512(z *[5]float32, x *[1445]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·squeezeC5NchwStoAVX512(SB), NOSPLIT, $0-16
+	MOVQ  z+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVL  $0x00000001, DX
+	KMOVW DX, K1
+
+	// Reduce 5 channels of 289 positions, two at a time.
+	MOVQ $0x0000000000000002, DX
+
+loop217:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   CX, BX
+	MOVQ   $0x0000000000000009, SI
+
+loop218:
+	VMOVUPS       (BX), Z8
+	VADDPS        Z8, Z0, Z0
+	VFMADD231PS   Z8, Z8, Z2
+	VMOVUPS       1156(BX), Z8
+	VADDPS        Z8, Z4, Z4
+	VFMADD231PS   Z8, Z8, Z6
+	VMOVUPS       64(BX), Z8
+	VADDPS        Z8, Z1, Z1
+	VFMADD231PS   Z8, Z8, Z3
+	VMOVUPS       1220(BX), Z8
+	VADDPS        Z8, Z5, Z5
+	VFMADD231PS   Z8, Z8, Z7
+	ADDQ          $0x00000080, BX
+	DECQ          SI
+	JNZ           loop218
+	VMOVUPS.Z     (BX), K1, Z8
+	VADDPS        Z8, Z1, Z1
+	VFMADD231PS   Z8, Z8, Z3
+	VMOVUPS.Z     1156(BX), K1, Z8
+	VADDPS        Z8, Z5, Z5
+	VFMADD231PS   Z8, Z8, Z7
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z5, Z4, Z4
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPS        Y6, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X3, X0, X1
+	VUNPCKHPS     X3, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X2, X0
+	VUNPCKHPS     X4, X2, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VXORPS        X1, X1, X1
+	VCMPPS        $0x16, X1, X2, K2
+	VDIVPS.Z      X2, X0, K2, X0
+	MOVL          $0x00000003, BX
+	KMOVW         BX, K2
+	VMOVUPS       X0, K2, (AX)
+	ADDQ          $0x00000908, CX
+	ADDQ          $0x00000008, AX
+	DECQ          DX
+	JNZ           loop217
+
+	// The last 1 channels.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   $0x0000000000000009, DX
+
+loop219:
+	VMOVUPS       (CX), Z4
+	VADDPS        Z4, Z0, Z0
+	VFMADD231PS   Z4, Z4, Z2
+	VMOVUPS       64(CX), Z4
+	VADDPS        Z4, Z1, Z1
+	VFMADD231PS   Z4, Z4, Z3
+	ADDQ          $0x00000080, CX
+	DECQ          DX
+	JNZ           loop219
+	VMOVUPS.Z     (CX), K1, Z4
+	VADDPS        Z4, Z1, Z1
+	VFMADD231PS   Z4, Z4, Z3
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VUNPCKLPS     X0, X3, X1
+	VUNPCKHPS     X0, X3, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X2, X4, X0
+	VUNPCKHPS     X2, X4, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VXORPS        X1, X1, X1
+	VCMPPS        $0x16, X1, X2, K1
+	VDIVPS.Z      X2, X0, K1, X0
+	MOVL          $0x00000001, CX
+	KMOVW         CX, K1
+	VMOVUPS       X0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC5NchwStoAVX512(dst *[1445]float32, x *[1445]float32, s *[5]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC5NchwStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVL  $0x00000001, BX
+	KMOVW BX, K1
+
+	// Scale 5 channels of 289 positions.
+	MOVQ $0x0000000000000005, BX
+
+loop220:
+	VBROADCASTSS (DX), Z0
+	MOVQ         $0x0000000000000002, SI
+
+loop221:
+	VMOVUPS   (CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, (AX)
+	VMOVUPS   64(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 64(AX)
+	VMOVUPS   128(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 128(AX)
+	VMOVUPS   192(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 192(AX)
+	VMOVUPS   256(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 256(AX)
+	VMOVUPS   320(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 320(AX)
+	VMOVUPS   384(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 384(AX)
+	VMOVUPS   448(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 448(AX)
+	ADDQ      $0x00000200, CX
+	ADDQ      $0x00000200, AX
+	DECQ      SI
+	JNZ       loop221
+	VMOVUPS   (CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, (AX)
+	VMOVUPS   64(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 64(AX)
+	VMOVUPS.Z 128(CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 128(AX)
+	ADDQ      $0x00000084, CX
+	ADDQ      $0x00000084, AX
+	ADDQ      $0x00000004, DX
+	DECQ      BX
+	JNZ       loop220
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC5NchwStoAVX512(dst *[1445]float32, x *[1445]float32, s *[5]float32, res *[1445]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC5NchwStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVL   $0x00000001, SI
+	KMOVW  SI, K1
+
+	// Scale 5 channels of 289 positions.
+	MOVQ $0x0000000000000005, SI
+
+loop222:
+	VBROADCASTSS (DX), Z1
+	MOVQ         $0x0000000000000002, DI
+
+loop223:
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	VMOVUPS     256(CX), Z2
+	VFMADD213PS 256(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 256(AX)
+	VMOVUPS     320(CX), Z2
+	VFMADD213PS 320(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 320(AX)
+	VMOVUPS     384(CX), Z2
+	VFMADD213PS 384(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 384(AX)
+	VMOVUPS     448(CX), Z2
+	VFMADD213PS 448(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 448(AX)
+	ADDQ        $0x00000200, CX
+	ADDQ        $0x00000200, AX
+	ADDQ        $0x00000200, BX
+	DECQ        DI
+	JNZ         loop223
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS.Z   128(CX), K1, Z2
+	VMOVUPS.Z   128(BX), K1, Z3
+	VFMADD213PS Z3, Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, K1, 128(AX)
+	ADDQ        $0x00000084, CX
+	ADDQ        $0x00000084, AX
+	ADDQ        $0x00000084, BX
+	ADDQ        $0x00000004, DX
+	DECQ        SI
+	JNZ         loop222
+	VZEROUPPER
+	RET
+
+// func squeezeC21NchwStoAVX512(z *[21]float32, x *[4116]float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·squeezeC21NchwStoAVX512(SB), NOSPLIT, $0-16
+	MOVQ  z+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVL  $0x0000000f, DX
+	KMOVW DX, K1
+
+	// Reduce 21 channels of 196 positions to Σx and Σx², 8 at a time.
+	MOVQ $0x0000000000000002, DX
+
+loop224:
+	VMOVUPS       (CX), Z0
+	VMULPS        Z0, Z0, Z8
+	VMOVUPS       64(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       128(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       192(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       256(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       320(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       384(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       448(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       512(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       576(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       640(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       704(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS.Z     768(CX), K1, Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z8
+	VMOVUPS       784(CX), Z1
+	VMULPS        Z1, Z1, Z9
+	VMOVUPS       848(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       912(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       976(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1040(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1104(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1168(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1232(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1296(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1360(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1424(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1488(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS.Z     1552(CX), K1, Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z9
+	VMOVUPS       1568(CX), Z2
+	VMULPS        Z2, Z2, Z10
+	VMOVUPS       1632(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1696(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1760(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1824(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1888(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       1952(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       2016(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       2080(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       2144(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       2208(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       2272(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS.Z     2336(CX), K1, Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z10
+	VMOVUPS       2352(CX), Z3
+	VMULPS        Z3, Z3, Z11
+	VMOVUPS       2416(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2480(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2544(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2608(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2672(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2736(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2800(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2864(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2928(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       2992(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       3056(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS.Z     3120(CX), K1, Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z11
+	VMOVUPS       3136(CX), Z4
+	VMULPS        Z4, Z4, Z12
+	VMOVUPS       3200(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3264(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3328(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3392(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3456(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3520(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3584(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3648(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3712(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3776(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3840(CX), Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS.Z     3904(CX), K1, Z5
+	VADDPS        Z5, Z4, Z4
+	VFMADD231PS   Z5, Z5, Z12
+	VMOVUPS       3920(CX), Z5
+	VMULPS        Z5, Z5, Z13
+	VMOVUPS       3984(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4048(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4112(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4176(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4240(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4304(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4368(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4432(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4496(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4560(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4624(CX), Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS.Z     4688(CX), K1, Z6
+	VADDPS        Z6, Z5, Z5
+	VFMADD231PS   Z6, Z6, Z13
+	VMOVUPS       4704(CX), Z6
+	VMULPS        Z6, Z6, Z14
+	VMOVUPS       4768(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       4832(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       4896(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       4960(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5024(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5088(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5152(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5216(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5280(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5344(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5408(CX), Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS.Z     5472(CX), K1, Z7
+	VADDPS        Z7, Z6, Z6
+	VFMADD231PS   Z7, Z7, Z14
+	VMOVUPS       5488(CX), Z7
+	VMULPS        Z7, Z7, Z15
+	VMOVUPS       5552(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       5616(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       5680(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       5744(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       5808(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       5872(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       5936(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       6000(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       6064(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       6128(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS       6192(CX), Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VMOVUPS.Z     6256(CX), K1, Z16
+	VADDPS        Z16, Z7, Z7
+	VFMADD231PS   Z16, Z16, Z15
+	VSHUFF32X4    $0x44, Z4, Z0, Z16
+	VSHUFF32X4    $0xee, Z4, Z0, Z0
+	VADDPS        Z0, Z16, Z16
+	VSHUFF32X4    $0x44, Z12, Z8, Z0
+	VSHUFF32X4    $0xee, Z12, Z8, Z4
+	VADDPS        Z4, Z0, Z0
+	VSHUFF32X4    $0x44, Z5, Z1, Z4
+	VSHUFF32X4    $0xee, Z5, Z1, Z1
+	VADDPS        Z1, Z4, Z4
+	VSHUFF32X4    $0x44, Z13, Z9, Z1
+	VSHUFF32X4    $0xee, Z13, Z9, Z5
+	VADDPS        Z5, Z1, Z1
+	VSHUFF32X4    $0x44, Z6, Z2, Z5
+	VSHUFF32X4    $0xee, Z6, Z2, Z2
+	VADDPS        Z2, Z5, Z5
+	VSHUFF32X4    $0x44, Z14, Z10, Z2
+	VSHUFF32X4    $0xee, Z14, Z10, Z6
+	VADDPS        Z6, Z2, Z2
+	VSHUFF32X4    $0x44, Z7, Z3, Z6
+	VSHUFF32X4    $0xee, Z7, Z3, Z3
+	VADDPS        Z3, Z6, Z6
+	VSHUFF32X4    $0x44, Z15, Z11, Z3
+	VSHUFF32X4    $0xee, Z15, Z11, Z7
+	VADDPS        Z7, Z3, Z3
+	VSHUFF32X4    $0x88, Z0, Z16, Z7
+	VSHUFF32X4    $0xdd, Z0, Z16, Z0
+	VADDPS        Z0, Z7, Z7
+	VSHUFF32X4    $0x88, Z1, Z4, Z0
+	VSHUFF32X4    $0xdd, Z1, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFF32X4    $0x88, Z2, Z5, Z1
+	VSHUFF32X4    $0xdd, Z2, Z5, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFF32X4    $0x88, Z3, Z6, Z2
+	VSHUFF32X4    $0xdd, Z3, Z6, Z3
+	VADDPS        Z3, Z2, Z2
+	VSHUFPS       $0x44, Z0, Z7, Z3
+	VSHUFPS       $0xee, Z0, Z7, Z0
+	VADDPS        Z0, Z3, Z3
+	VSHUFPS       $0x44, Z2, Z1, Z0
+	VSHUFPS       $0xee, Z2, Z1, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z3, Z1
+	VSHUFPS       $0xdd, Z0, Z3, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VXORPS        Y2, Y2, Y2
+	VCMPPS        $0x16, Y2, Y1, K2
+	VDIVPS.Z      Y1, Y0, K2, Y0
+	VMOVUPS       Y0, (AX)
+	ADDQ          $0x00001880, CX
+	ADDQ          $0x00000020, AX
+	DECQ          DX
+	JNZ           loop224
+
+	// The last 5 channels.
+	MOVL          $0x0000001f, DX
+	KMOVW         DX, K2
+	VMOVUPS       (CX), Z0
+	VMULPS        Z0, Z0, Z5
+	VMOVUPS       64(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       128(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       192(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       256(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       320(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       384(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       448(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       512(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       576(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       640(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       704(CX), Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS.Z     768(CX), K1, Z1
+	VADDPS        Z1, Z0, Z0
+	VFMADD231PS   Z1, Z1, Z5
+	VMOVUPS       784(CX), Z1
+	VMULPS        Z1, Z1, Z6
+	VMOVUPS       848(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       912(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       976(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1040(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1104(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1168(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1232(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1296(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1360(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1424(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1488(CX), Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS.Z     1552(CX), K1, Z2
+	VADDPS        Z2, Z1, Z1
+	VFMADD231PS   Z2, Z2, Z6
+	VMOVUPS       1568(CX), Z2
+	VMULPS        Z2, Z2, Z7
+	VMOVUPS       1632(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       1696(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       1760(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       1824(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       1888(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       1952(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       2016(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       2080(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       2144(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       2208(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       2272(CX), Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS.Z     2336(CX), K1, Z3
+	VADDPS        Z3, Z2, Z2
+	VFMADD231PS   Z3, Z3, Z7
+	VMOVUPS       2352(CX), Z3
+	VMULPS        Z3, Z3, Z8
+	VMOVUPS       2416(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2480(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2544(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2608(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2672(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2736(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2800(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2864(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2928(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       2992(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       3056(CX), Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS.Z     3120(CX), K1, Z4
+	VADDPS        Z4, Z3, Z3
+	VFMADD231PS   Z4, Z4, Z8
+	VMOVUPS       3136(CX), Z4
+	VMULPS        Z4, Z4, Z9
+	VMOVUPS       3200(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3264(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3328(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3392(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3456(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3520(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3584(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3648(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3712(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3776(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS       3840(CX), Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VMOVUPS.Z     3904(CX), K1, Z10
+	VADDPS        Z10, Z4, Z4
+	VFMADD231PS   Z10, Z10, Z9
+	VSHUFF32X4    $0x44, Z4, Z0, Z10
+	VSHUFF32X4    $0xee, Z4, Z0, Z4
+	VADDPS        Z4, Z10, Z10
+	VSHUFF32X4    $0x44, Z9, Z5, Z4
+	VSHUFF32X4    $0xee, Z9, Z5, Z9
+	VADDPS        Z9, Z4, Z4
+	VSHUFF32X4    $0x44, Z0, Z1, Z9
+	VSHUFF32X4    $0xee, Z0, Z1, Z1
+	VADDPS        Z1, Z9, Z9
+	VSHUFF32X4    $0x44, Z5, Z6, Z1
+	VSHUFF32X4    $0xee, Z5, Z6, Z6
+	VADDPS        Z6, Z1, Z1
+	VSHUFF32X4    $0x44, Z0, Z2, Z6
+	VSHUFF32X4    $0xee, Z0, Z2, Z2
+	VADDPS        Z2, Z6, Z6
+	VSHUFF32X4    $0x44, Z5, Z7, Z2
+	VSHUFF32X4    $0xee, Z5, Z7, Z7
+	VADDPS        Z7, Z2, Z2
+	VSHUFF32X4    $0x44, Z0, Z3, Z7
+	VSHUFF32X4    $0xee, Z0, Z3, Z0
+	VADDPS        Z0, Z7, Z7
+	VSHUFF32X4    $0x44, Z5, Z8, Z0
+	VSHUFF32X4    $0xee, Z5, Z8, Z3
+	VADDPS        Z3, Z0, Z0
+	VSHUFF32X4    $0x88, Z4, Z10, Z3
+	VSHUFF32X4    $0xdd, Z4, Z10, Z4
+	VADDPS        Z4, Z3, Z3
+	VSHUFF32X4    $0x88, Z1, Z9, Z4
+	VSHUFF32X4    $0xdd, Z1, Z9, Z1
+	VADDPS        Z1, Z4, Z4
+	VSHUFF32X4    $0x88, Z2, Z6, Z1
+	VSHUFF32X4    $0xdd, Z2, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFF32X4    $0x88, Z0, Z7, Z2
+	VSHUFF32X4    $0xdd, Z0, Z7, Z0
+	VADDPS        Z0, Z2, Z2
+	VSHUFPS       $0x44, Z4, Z3, Z0
+	VSHUFPS       $0xee, Z4, Z3, Z3
+	VADDPS        Z3, Z0, Z0
+	VSHUFPS       $0x44, Z2, Z1, Z3
+	VSHUFPS       $0xee, Z2, Z1, Z1
+	VADDPS        Z1, Z3, Z3
+	VSHUFPS       $0x88, Z3, Z0, Z1
+	VSHUFPS       $0xdd, Z3, Z0, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VXORPS        Y2, Y2, Y2
+	VCMPPS        $0x16, Y2, Y1, K1
+	VDIVPS.Z      Y1, Y0, K1, Y0
+	VMOVUPS       Y0, K2, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC21NchwStoAVX512(dst *[4116]float32, x *[4116]float32, s *[21]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC21NchwStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVL  $0x0000000f, BX
+	KMOVW BX, K1
+
+	// Scale 21 channels of 196 positions.
+	MOVQ $0x0000000000000015, BX
+
+loop225:
+	VBROADCASTSS (DX), Z0
+	VMOVUPS      (CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      64(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 64(AX)
+	VMOVUPS      128(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 128(AX)
+	VMOVUPS      192(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 192(AX)
+	VMOVUPS      256(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 256(AX)
+	VMOVUPS      320(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 320(AX)
+	VMOVUPS      384(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 384(AX)
+	VMOVUPS      448(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 448(AX)
+	VMOVUPS      512(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 512(AX)
+	VMOVUPS      576(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 576(AX)
+	VMOVUPS      640(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 640(AX)
+	VMOVUPS      704(CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 704(AX)
+	VMOVUPS.Z    768(CX), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, 768(AX)
+	ADDQ         $0x00000310, CX
+	ADDQ         $0x00000310, AX
+	ADDQ         $0x00000004, DX
+	DECQ         BX
+	JNZ          loop225
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC21NchwStoAVX512(dst *[4116]float32, x *[4116]float32, s *[21]float32, res *[4116]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC21NchwStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVL   $0x0000000f, SI
+	KMOVW  SI, K1
+
+	// Scale 21 channels of 196 positions.
+	MOVQ $0x0000000000000015, SI
+
+loop226:
+	VBROADCASTSS (DX), Z1
+	VMOVUPS      (CX), Z2
+	VFMADD213PS  (BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      64(CX), Z2
+	VFMADD213PS  64(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 64(AX)
+	VMOVUPS      128(CX), Z2
+	VFMADD213PS  128(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 128(AX)
+	VMOVUPS      192(CX), Z2
+	VFMADD213PS  192(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 192(AX)
+	VMOVUPS      256(CX), Z2
+	VFMADD213PS  256(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 256(AX)
+	VMOVUPS      320(CX), Z2
+	VFMADD213PS  320(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 320(AX)
+	VMOVUPS      384(CX), Z2
+	VFMADD213PS  384(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 384(AX)
+	VMOVUPS      448(CX), Z2
+	VFMADD213PS  448(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 448(AX)
+	VMOVUPS      512(CX), Z2
+	VFMADD213PS  512(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 512(AX)
+	VMOVUPS      576(CX), Z2
+	VFMADD213PS  576(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 576(AX)
+	VMOVUPS      640(CX), Z2
+	VFMADD213PS  640(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 640(AX)
+	VMOVUPS      704(CX), Z2
+	VFMADD213PS  704(BX), Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, 704(AX)
+	VMOVUPS.Z    768(CX), K1, Z2
+	VMOVUPS.Z    768(BX), K1, Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, K1, 768(AX)
+	ADDQ         $0x00000310, CX
+	ADDQ         $0x00000310, AX
+	ADDQ         $0x00000310, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          loop226
+	VZEROUPPER
+	RET
+
+// func squeezeC13NhwcStoAVX512(z *[13]float32, x *[637]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·squeezeC13NhwcStoAVX512(SB), NOSPLIT, $0-16
+	MOVQ  z+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVL  $0x00001fff, DX
+	KMOVW DX, K1
+
+	// Columns 0 to 12, 4 row(s) per step.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   $0x000000000000000c, DX
+
+loop227:
+	VMOVUPS.Z   (CX), K1, Z8
+	VADDPS      Z8, Z0, Z0
+	VFMADD231PS Z8, Z8, Z1
+	VMOVUPS.Z   52(CX), K1, Z8
+	VADDPS      Z8, Z2, Z2
+	VFMADD231PS Z8, Z8, Z3
+	VMOVUPS.Z   104(CX), K1, Z8
+	VADDPS      Z8, Z4, Z4
+	VFMADD231PS Z8, Z8, Z5
+	VMOVUPS.Z   156(CX), K1, Z8
+	VADDPS      Z8, Z6, Z6
+	VFMADD231PS Z8, Z8, Z7
+	ADDQ        $0x000000d0, CX
+	DECQ        DX
+	JNZ         loop227
+	VMOVUPS.Z   (CX), K1, Z8
+	VADDPS      Z8, Z0, Z0
+	VFMADD231PS Z8, Z8, Z1
+	VADDPS      Z2, Z0, Z0
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z0, Z0
+	VADDPS      Z5, Z1, Z1
+	VADDPS      Z6, Z0, Z0
+	VADDPS      Z7, Z1, Z1
+	VXORPS      Z2, Z2, Z2
+	VCMPPS      $0x16, Z2, Z0, K2
+	VDIVPS.Z    Z0, Z1, K2, Z1
+	VMOVUPS     Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleC13NhwcStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC13NhwcStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      s+16(FP), DX
+	MOVL      $0x00001fff, BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (DX), K1, Z0
+
+	// Scale 49 rows of 13 channels, 4 row(s) per step.
+	MOVQ $0x000000000000000c, DX
+
+loop228:
+	VMOVUPS.Z (CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VMOVUPS.Z 52(CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 52(AX)
+	VMOVUPS.Z 104(CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 104(AX)
+	VMOVUPS.Z 156(CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 156(AX)
+	ADDQ      $0x000000d0, CX
+	ADDQ      $0x000000d0, AX
+	DECQ      DX
+	JNZ       loop228
+	VMOVUPS.Z (CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC13NhwcStoAVX512(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC13NhwcStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      s+16(FP), DX
+	MOVQ      res+24(FP), BX
+	VXORPS    Z0, Z0, Z0
+	MOVL      $0x00001fff, SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (DX), K1, Z1
+
+	// Scale 49 rows of 13 channels, 4 row(s) per step.
+	MOVQ $0x000000000000000c, DX
+
+loop229:
+	VMOVUPS.Z   (CX), K1, Z2
+	VMOVUPS.Z   (BX), K1, Z3
+	VFMADD213PS Z3, Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, K1, (AX)
+	VMOVUPS.Z   52(CX), K1, Z2
+	VMOVUPS.Z   52(BX), K1, Z3
+	VFMADD213PS Z3, Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, K1, 52(AX)
+	VMOVUPS.Z   104(CX), K1, Z2
+	VMOVUPS.Z   104(BX), K1, Z3
+	VFMADD213PS Z3, Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, K1, 104(AX)
+	VMOVUPS.Z   156(CX), K1, Z2
+	VMOVUPS.Z   156(BX), K1, Z3
+	VFMADD213PS Z3, Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, K1, 156(AX)
+	ADDQ        $0x000000d0, CX
+	ADDQ        $0x000000d0, AX
+	ADDQ        $0x000000d0, BX
+	DECQ        DX
+	JNZ         loop229
+	VMOVUPS.Z   (CX), K1, Z2
+	VMOVUPS.Z   (BX), K1, Z3
+	VFMADD213PS Z3, Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func squeezeC100NhwcStoAVX512(z *[100]float32, x *[1500]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·squeezeC100NhwcStoAVX512(SB), NOSPLIT, $0-16
+	MOVQ  z+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVL  $0x0000000f, DX
+	KMOVW DX, K1
+
+	// Columns 0 to 99, 1 row(s) per step.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	MOVQ   $0x000000000000000f, DX
+
+loop230:
+	VMOVUPS     (CX), Z14
+	VADDPS      Z14, Z0, Z0
+	VFMADD231PS Z14, Z14, Z7
+	VMOVUPS     64(CX), Z14
+	VADDPS      Z14, Z1, Z1
+	VFMADD231PS Z14, Z14, Z8
+	VMOVUPS     128(CX), Z14
+	VADDPS      Z14, Z2, Z2
+	VFMADD231PS Z14, Z14, Z9
+	VMOVUPS     192(CX), Z14
+	VADDPS      Z14, Z3, Z3
+	VFMADD231PS Z14, Z14, Z10
+	VMOVUPS     256(CX), Z14
+	VADDPS      Z14, Z4, Z4
+	VFMADD231PS Z14, Z14, Z11
+	VMOVUPS     320(CX), Z14
+	VADDPS      Z14, Z5, Z5
+	VFMADD231PS Z14, Z14, Z12
+	VMOVUPS.Z   384(CX), K1, Z14
+	VADDPS      Z14, Z6, Z6
+	VFMADD231PS Z14, Z14, Z13
+	ADDQ        $0x00000190, CX
+	DECQ        DX
+	JNZ         loop230
+	VXORPS      Z14, Z14, Z14
+	VCMPPS      $0x16, Z14, Z0, K2
+	VDIVPS.Z    Z0, Z7, K2, Z7
+	VMOVUPS     Z7, (AX)
+	VXORPS      Z0, Z0, Z0
+	VCMPPS      $0x16, Z0, Z1, K2
+	VDIVPS.Z    Z1, Z8, K2, Z8
+	VMOVUPS     Z8, 64(AX)
+	VXORPS      Z0, Z0, Z0
+	VCMPPS      $0x16, Z0, Z2, K2
+	VDIVPS.Z    Z2, Z9, K2, Z9
+	VMOVUPS     Z9, 128(AX)
+	VXORPS      Z0, Z0, Z0
+	VCMPPS      $0x16, Z0, Z3, K2
+	VDIVPS.Z    Z3, Z10, K2, Z10
+	VMOVUPS     Z10, 192(AX)
+	VXORPS      Z0, Z0, Z0
+	VCMPPS      $0x16, Z0, Z4, K2
+	VDIVPS.Z    Z4, Z11, K2, Z11
+	VMOVUPS     Z11, 256(AX)
+	VXORPS      Z0, Z0, Z0
+	VCMPPS      $0x16, Z0, Z5, K2
+	VDIVPS.Z    Z5, Z12, K2, Z12
+	VMOVUPS     Z12, 320(AX)
+	VXORPS      Z0, Z0, Z0
+	VCMPPS      $0x16, Z0, Z6, K2
+	VDIVPS.Z    Z6, Z13, K2, Z13
+	VMOVUPS     Z13, K1, 384(AX)
+	VZEROUPPER
+	RET
+
+// func scaleC100NhwcStoAVX512(dst *[1500]float32, x *[1500]float32, s *[100]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC100NhwcStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      s+16(FP), DX
+	MOVL      $0x0000000f, BX
+	KMOVW     BX, K1
+	VMOVUPS   (DX), Z0
+	VMOVUPS   64(DX), Z1
+	VMOVUPS   128(DX), Z2
+	VMOVUPS   192(DX), Z3
+	VMOVUPS   256(DX), Z4
+	VMOVUPS   320(DX), Z5
+	VMOVUPS.Z 384(DX), K1, Z6
+
+	// Scale 15 rows of 100 channels, 1 row(s) per step.
+	MOVQ $0x000000000000000f, DX
+
+loop231:
+	VMOVUPS   (CX), Z7
+	VMULPS    Z0, Z7, Z7
+	VMOVUPS   Z7, (AX)
+	VMOVUPS   64(CX), Z7
+	VMULPS    Z1, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VMOVUPS   128(CX), Z7
+	VMULPS    Z2, Z7, Z7
+	VMOVUPS   Z7, 128(AX)
+	VMOVUPS   192(CX), Z7
+	VMULPS    Z3, Z7, Z7
+	VMOVUPS   Z7, 192(AX)
+	VMOVUPS   256(CX), Z7
+	VMULPS    Z4, Z7, Z7
+	VMOVUPS   Z7, 256(AX)
+	VMOVUPS   320(CX), Z7
+	VMULPS    Z5, Z7, Z7
+	VMOVUPS   Z7, 320(AX)
+	VMOVUPS.Z 384(CX), K1, Z7
+	VMULPS    Z6, Z7, Z7
+	VMOVUPS   Z7, K1, 384(AX)
+	ADDQ      $0x00000190, CX
+	ADDQ      $0x00000190, AX
+	DECQ      DX
+	JNZ       loop231
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC100NhwcStoAVX512(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC100NhwcStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      s+16(FP), DX
+	MOVQ      res+24(FP), BX
+	VXORPS    Z0, Z0, Z0
+	MOVL      $0x0000000f, SI
+	KMOVW     SI, K1
+	VMOVUPS   (DX), Z1
+	VMOVUPS   64(DX), Z2
+	VMOVUPS   128(DX), Z3
+	VMOVUPS   192(DX), Z4
+	VMOVUPS   256(DX), Z5
+	VMOVUPS   320(DX), Z6
+	VMOVUPS.Z 384(DX), K1, Z7
+
+	// Scale 15 rows of 100 channels, 1 row(s) per step.
+	MOVQ $0x000000000000000f, DX
+
+loop232:
+	VMOVUPS     (CX), Z8
+	VFMADD213PS (BX), Z1, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (AX)
+	VMOVUPS     64(CX), Z8
+	VFMADD213PS 64(BX), Z2, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, 64(AX)
+	VMOVUPS     128(CX), Z8
+	VFMADD213PS 128(BX), Z3, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, 128(AX)
+	VMOVUPS     192(CX), Z8
+	VFMADD213PS 192(BX), Z4, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, 192(AX)
+	VMOVUPS     256(CX), Z8
+	VFMADD213PS 256(BX), Z5, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, 256(AX)
+	VMOVUPS     320(CX), Z8
+	VFMADD213PS 320(BX), Z6, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, 320(AX)
+	VMOVUPS.Z   384(CX), K1, Z8
+	VMOVUPS.Z   384(BX), K1, Z9
+	VFMADD213PS Z9, Z7, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, K1, 384(AX)
+	ADDQ        $0x00000190, CX
+	ADDQ        $0x00000190, AX
+	ADDQ        $0x00000190, BX
+	DECQ        DX
+	JNZ         loop232
+	VZEROUPPER
+	RET
+
+// func squeezeC2047NhwcStoAVX512(z *[2047]float32, x *[18423]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·squeezeC2047NhwcStoAVX512(SB), $8192-16
+	MOVQ  z+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVL  $0x00007fff, DX
+	KMOVW DX, K1
+
+	// z, squares = Σx, Σx² of the first 4 rows of 2047 channels.
+	VMOVUPS     (CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8188(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16376(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24564(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, (AX)
+	VMOVUPS     Z1, (SP)
+	VMOVUPS     64(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8252(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16440(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24628(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 64(AX)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     128(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8316(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16504(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24692(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 128(AX)
+	VMOVUPS     Z1, 128(SP)
+	VMOVUPS     192(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8380(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16568(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24756(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 192(AX)
+	VMOVUPS     Z1, 192(SP)
+	VMOVUPS     256(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8444(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16632(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24820(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 256(AX)
+	VMOVUPS     Z1, 256(SP)
+	VMOVUPS     320(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8508(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16696(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24884(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 320(AX)
+	VMOVUPS     Z1, 320(SP)
+	VMOVUPS     384(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8572(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16760(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24948(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 384(AX)
+	VMOVUPS     Z1, 384(SP)
+	VMOVUPS     448(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8636(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16824(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25012(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 448(AX)
+	VMOVUPS     Z1, 448(SP)
+	VMOVUPS     512(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8700(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16888(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25076(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 512(AX)
+	VMOVUPS     Z1, 512(SP)
+	VMOVUPS     576(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8764(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16952(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25140(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 576(AX)
+	VMOVUPS     Z1, 576(SP)
+	VMOVUPS     640(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8828(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17016(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25204(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 640(AX)
+	VMOVUPS     Z1, 640(SP)
+	VMOVUPS     704(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8892(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17080(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25268(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 704(AX)
+	VMOVUPS     Z1, 704(SP)
+	VMOVUPS     768(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8956(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17144(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25332(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 768(AX)
+	VMOVUPS     Z1, 768(SP)
+	VMOVUPS     832(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9020(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17208(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25396(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 832(AX)
+	VMOVUPS     Z1, 832(SP)
+	VMOVUPS     896(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9084(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17272(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25460(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 896(AX)
+	VMOVUPS     Z1, 896(SP)
+	VMOVUPS     960(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9148(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17336(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25524(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 960(AX)
+	VMOVUPS     Z1, 960(SP)
+	VMOVUPS     1024(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9212(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17400(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25588(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1024(AX)
+	VMOVUPS     Z1, 1024(SP)
+	VMOVUPS     1088(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9276(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17464(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25652(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1088(AX)
+	VMOVUPS     Z1, 1088(SP)
+	VMOVUPS     1152(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9340(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17528(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25716(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1152(AX)
+	VMOVUPS     Z1, 1152(SP)
+	VMOVUPS     1216(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9404(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17592(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25780(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1216(AX)
+	VMOVUPS     Z1, 1216(SP)
+	VMOVUPS     1280(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9468(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17656(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25844(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1280(AX)
+	VMOVUPS     Z1, 1280(SP)
+	VMOVUPS     1344(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9532(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17720(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25908(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1344(AX)
+	VMOVUPS     Z1, 1344(SP)
+	VMOVUPS     1408(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9596(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17784(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25972(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1408(AX)
+	VMOVUPS     Z1, 1408(SP)
+	VMOVUPS     1472(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9660(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17848(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26036(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1472(AX)
+	VMOVUPS     Z1, 1472(SP)
+	VMOVUPS     1536(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9724(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17912(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26100(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1536(AX)
+	VMOVUPS     Z1, 1536(SP)
+	VMOVUPS     1600(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9788(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17976(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26164(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1600(AX)
+	VMOVUPS     Z1, 1600(SP)
+	VMOVUPS     1664(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9852(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18040(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26228(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1664(AX)
+	VMOVUPS     Z1, 1664(SP)
+	VMOVUPS     1728(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9916(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18104(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26292(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1728(AX)
+	VMOVUPS     Z1, 1728(SP)
+	VMOVUPS     1792(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9980(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18168(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26356(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1792(AX)
+	VMOVUPS     Z1, 1792(SP)
+	VMOVUPS     1856(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10044(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18232(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26420(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1856(AX)
+	VMOVUPS     Z1, 1856(SP)
+	VMOVUPS     1920(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10108(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18296(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26484(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1920(AX)
+	VMOVUPS     Z1, 1920(SP)
+	VMOVUPS     1984(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10172(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18360(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26548(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 1984(AX)
+	VMOVUPS     Z1, 1984(SP)
+	VMOVUPS     2048(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10236(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18424(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26612(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2048(AX)
+	VMOVUPS     Z1, 2048(SP)
+	VMOVUPS     2112(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10300(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18488(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26676(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2112(AX)
+	VMOVUPS     Z1, 2112(SP)
+	VMOVUPS     2176(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10364(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18552(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26740(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2176(AX)
+	VMOVUPS     Z1, 2176(SP)
+	VMOVUPS     2240(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10428(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18616(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26804(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2240(AX)
+	VMOVUPS     Z1, 2240(SP)
+	VMOVUPS     2304(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10492(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18680(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26868(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2304(AX)
+	VMOVUPS     Z1, 2304(SP)
+	VMOVUPS     2368(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10556(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18744(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26932(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2368(AX)
+	VMOVUPS     Z1, 2368(SP)
+	VMOVUPS     2432(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10620(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18808(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26996(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2432(AX)
+	VMOVUPS     Z1, 2432(SP)
+	VMOVUPS     2496(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10684(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18872(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27060(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2496(AX)
+	VMOVUPS     Z1, 2496(SP)
+	VMOVUPS     2560(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10748(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18936(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27124(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2560(AX)
+	VMOVUPS     Z1, 2560(SP)
+	VMOVUPS     2624(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10812(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19000(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27188(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2624(AX)
+	VMOVUPS     Z1, 2624(SP)
+	VMOVUPS     2688(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10876(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19064(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27252(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2688(AX)
+	VMOVUPS     Z1, 2688(SP)
+	VMOVUPS     2752(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10940(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19128(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27316(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2752(AX)
+	VMOVUPS     Z1, 2752(SP)
+	VMOVUPS     2816(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11004(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19192(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27380(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2816(AX)
+	VMOVUPS     Z1, 2816(SP)
+	VMOVUPS     2880(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11068(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19256(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27444(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2880(AX)
+	VMOVUPS     Z1, 2880(SP)
+	VMOVUPS     2944(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11132(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19320(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27508(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 2944(AX)
+	VMOVUPS     Z1, 2944(SP)
+	VMOVUPS     3008(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11196(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19384(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27572(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3008(AX)
+	VMOVUPS     Z1, 3008(SP)
+	VMOVUPS     3072(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11260(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19448(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27636(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3072(AX)
+	VMOVUPS     Z1, 3072(SP)
+	VMOVUPS     3136(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11324(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19512(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27700(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3136(AX)
+	VMOVUPS     Z1, 3136(SP)
+	VMOVUPS     3200(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11388(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19576(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27764(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3200(AX)
+	VMOVUPS     Z1, 3200(SP)
+	VMOVUPS     3264(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11452(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19640(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27828(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3264(AX)
+	VMOVUPS     Z1, 3264(SP)
+	VMOVUPS     3328(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11516(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19704(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27892(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3328(AX)
+	VMOVUPS     Z1, 3328(SP)
+	VMOVUPS     3392(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11580(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19768(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27956(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3392(AX)
+	VMOVUPS     Z1, 3392(SP)
+	VMOVUPS     3456(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11644(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19832(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28020(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3456(AX)
+	VMOVUPS     Z1, 3456(SP)
+	VMOVUPS     3520(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11708(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19896(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28084(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3520(AX)
+	VMOVUPS     Z1, 3520(SP)
+	VMOVUPS     3584(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11772(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19960(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28148(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3584(AX)
+	VMOVUPS     Z1, 3584(SP)
+	VMOVUPS     3648(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11836(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20024(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28212(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3648(AX)
+	VMOVUPS     Z1, 3648(SP)
+	VMOVUPS     3712(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11900(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20088(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28276(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3712(AX)
+	VMOVUPS     Z1, 3712(SP)
+	VMOVUPS     3776(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11964(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20152(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28340(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3776(AX)
+	VMOVUPS     Z1, 3776(SP)
+	VMOVUPS     3840(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12028(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20216(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28404(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3840(AX)
+	VMOVUPS     Z1, 3840(SP)
+	VMOVUPS     3904(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12092(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20280(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28468(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3904(AX)
+	VMOVUPS     Z1, 3904(SP)
+	VMOVUPS     3968(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12156(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20344(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28532(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 3968(AX)
+	VMOVUPS     Z1, 3968(SP)
+	VMOVUPS     4032(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12220(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20408(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28596(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4032(AX)
+	VMOVUPS     Z1, 4032(SP)
+	VMOVUPS     4096(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12284(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20472(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28660(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4096(AX)
+	VMOVUPS     Z1, 4096(SP)
+	VMOVUPS     4160(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12348(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20536(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28724(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4160(AX)
+	VMOVUPS     Z1, 4160(SP)
+	VMOVUPS     4224(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12412(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20600(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28788(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4224(AX)
+	VMOVUPS     Z1, 4224(SP)
+	VMOVUPS     4288(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12476(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20664(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28852(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4288(AX)
+	VMOVUPS     Z1, 4288(SP)
+	VMOVUPS     4352(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12540(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20728(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28916(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4352(AX)
+	VMOVUPS     Z1, 4352(SP)
+	VMOVUPS     4416(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12604(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20792(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28980(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4416(AX)
+	VMOVUPS     Z1, 4416(SP)
+	VMOVUPS     4480(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12668(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20856(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29044(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4480(AX)
+	VMOVUPS     Z1, 4480(SP)
+	VMOVUPS     4544(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12732(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20920(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29108(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4544(AX)
+	VMOVUPS     Z1, 4544(SP)
+	VMOVUPS     4608(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12796(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20984(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29172(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4608(AX)
+	VMOVUPS     Z1, 4608(SP)
+	VMOVUPS     4672(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12860(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21048(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29236(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4672(AX)
+	VMOVUPS     Z1, 4672(SP)
+	VMOVUPS     4736(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12924(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21112(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29300(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4736(AX)
+	VMOVUPS     Z1, 4736(SP)
+	VMOVUPS     4800(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12988(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21176(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29364(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4800(AX)
+	VMOVUPS     Z1, 4800(SP)
+	VMOVUPS     4864(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13052(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21240(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29428(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4864(AX)
+	VMOVUPS     Z1, 4864(SP)
+	VMOVUPS     4928(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13116(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21304(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29492(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4928(AX)
+	VMOVUPS     Z1, 4928(SP)
+	VMOVUPS     4992(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13180(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21368(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29556(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 4992(AX)
+	VMOVUPS     Z1, 4992(SP)
+	VMOVUPS     5056(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13244(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21432(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29620(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5056(AX)
+	VMOVUPS     Z1, 5056(SP)
+	VMOVUPS     5120(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13308(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21496(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29684(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5120(AX)
+	VMOVUPS     Z1, 5120(SP)
+	VMOVUPS     5184(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13372(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21560(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29748(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5184(AX)
+	VMOVUPS     Z1, 5184(SP)
+	VMOVUPS     5248(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13436(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21624(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29812(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5248(AX)
+	VMOVUPS     Z1, 5248(SP)
+	VMOVUPS     5312(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13500(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21688(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29876(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5312(AX)
+	VMOVUPS     Z1, 5312(SP)
+	VMOVUPS     5376(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13564(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21752(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29940(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5376(AX)
+	VMOVUPS     Z1, 5376(SP)
+	VMOVUPS     5440(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13628(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21816(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30004(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5440(AX)
+	VMOVUPS     Z1, 5440(SP)
+	VMOVUPS     5504(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13692(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21880(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30068(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5504(AX)
+	VMOVUPS     Z1, 5504(SP)
+	VMOVUPS     5568(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13756(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21944(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30132(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5568(AX)
+	VMOVUPS     Z1, 5568(SP)
+	VMOVUPS     5632(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13820(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22008(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30196(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5632(AX)
+	VMOVUPS     Z1, 5632(SP)
+	VMOVUPS     5696(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13884(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22072(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30260(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5696(AX)
+	VMOVUPS     Z1, 5696(SP)
+	VMOVUPS     5760(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13948(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22136(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30324(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5760(AX)
+	VMOVUPS     Z1, 5760(SP)
+	VMOVUPS     5824(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14012(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22200(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30388(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5824(AX)
+	VMOVUPS     Z1, 5824(SP)
+	VMOVUPS     5888(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14076(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22264(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30452(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5888(AX)
+	VMOVUPS     Z1, 5888(SP)
+	VMOVUPS     5952(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14140(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22328(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30516(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 5952(AX)
+	VMOVUPS     Z1, 5952(SP)
+	VMOVUPS     6016(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14204(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22392(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30580(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6016(AX)
+	VMOVUPS     Z1, 6016(SP)
+	VMOVUPS     6080(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14268(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22456(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30644(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6080(AX)
+	VMOVUPS     Z1, 6080(SP)
+	VMOVUPS     6144(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14332(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22520(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30708(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6144(AX)
+	VMOVUPS     Z1, 6144(SP)
+	VMOVUPS     6208(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14396(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22584(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30772(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6208(AX)
+	VMOVUPS     Z1, 6208(SP)
+	VMOVUPS     6272(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14460(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22648(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30836(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6272(AX)
+	VMOVUPS     Z1, 6272(SP)
+	VMOVUPS     6336(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14524(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22712(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30900(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6336(AX)
+	VMOVUPS     Z1, 6336(SP)
+	VMOVUPS     6400(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14588(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22776(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30964(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6400(AX)
+	VMOVUPS     Z1, 6400(SP)
+	VMOVUPS     6464(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14652(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22840(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31028(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6464(AX)
+	VMOVUPS     Z1, 6464(SP)
+	VMOVUPS     6528(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14716(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22904(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31092(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6528(AX)
+	VMOVUPS     Z1, 6528(SP)
+	VMOVUPS     6592(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14780(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22968(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31156(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6592(AX)
+	VMOVUPS     Z1, 6592(SP)
+	VMOVUPS     6656(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14844(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23032(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31220(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6656(AX)
+	VMOVUPS     Z1, 6656(SP)
+	VMOVUPS     6720(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14908(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23096(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31284(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6720(AX)
+	VMOVUPS     Z1, 6720(SP)
+	VMOVUPS     6784(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14972(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23160(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31348(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6784(AX)
+	VMOVUPS     Z1, 6784(SP)
+	VMOVUPS     6848(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15036(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23224(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31412(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6848(AX)
+	VMOVUPS     Z1, 6848(SP)
+	VMOVUPS     6912(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15100(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23288(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31476(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6912(AX)
+	VMOVUPS     Z1, 6912(SP)
+	VMOVUPS     6976(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15164(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23352(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31540(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 6976(AX)
+	VMOVUPS     Z1, 6976(SP)
+	VMOVUPS     7040(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15228(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23416(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31604(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7040(AX)
+	VMOVUPS     Z1, 7040(SP)
+	VMOVUPS     7104(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15292(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23480(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31668(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7104(AX)
+	VMOVUPS     Z1, 7104(SP)
+	VMOVUPS     7168(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15356(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23544(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31732(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7168(AX)
+	VMOVUPS     Z1, 7168(SP)
+	VMOVUPS     7232(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15420(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23608(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31796(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7232(AX)
+	VMOVUPS     Z1, 7232(SP)
+	VMOVUPS     7296(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15484(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23672(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31860(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7296(AX)
+	VMOVUPS     Z1, 7296(SP)
+	VMOVUPS     7360(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15548(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23736(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31924(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7360(AX)
+	VMOVUPS     Z1, 7360(SP)
+	VMOVUPS     7424(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15612(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23800(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31988(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7424(AX)
+	VMOVUPS     Z1, 7424(SP)
+	VMOVUPS     7488(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15676(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23864(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32052(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7488(AX)
+	VMOVUPS     Z1, 7488(SP)
+	VMOVUPS     7552(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15740(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23928(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32116(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7552(AX)
+	VMOVUPS     Z1, 7552(SP)
+	VMOVUPS     7616(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15804(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23992(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32180(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7616(AX)
+	VMOVUPS     Z1, 7616(SP)
+	VMOVUPS     7680(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15868(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24056(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32244(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7680(AX)
+	VMOVUPS     Z1, 7680(SP)
+	VMOVUPS     7744(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15932(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24120(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32308(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7744(AX)
+	VMOVUPS     Z1, 7744(SP)
+	VMOVUPS     7808(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15996(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24184(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32372(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7808(AX)
+	VMOVUPS     Z1, 7808(SP)
+	VMOVUPS     7872(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16060(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24248(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32436(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7872(AX)
+	VMOVUPS     Z1, 7872(SP)
+	VMOVUPS     7936(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16124(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24312(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32500(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 7936(AX)
+	VMOVUPS     Z1, 7936(SP)
+	VMOVUPS     8000(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16188(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24376(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32564(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 8000(AX)
+	VMOVUPS     Z1, 8000(SP)
+	VMOVUPS     8064(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16252(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24440(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32628(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, 8064(AX)
+	VMOVUPS     Z1, 8064(SP)
+	VMOVUPS.Z   8128(CX), K1, Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS.Z   16316(CX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS.Z   24504(CX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS.Z   32692(CX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     Z0, K1, 8128(AX)
+	VMOVUPS     Z1, 8128(SP)
+	ADDQ        $0x00007ff0, CX
+
+	// Fold in the other 5 rows, 4 per step.
+	VMOVUPS     (CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8188(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16376(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24564(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     (AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      (SP), Z1, Z1
+	VMOVUPS     Z0, (AX)
+	VMOVUPS     Z1, (SP)
+	VMOVUPS     64(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8252(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16440(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24628(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     64(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      64(SP), Z1, Z1
+	VMOVUPS     Z0, 64(AX)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     128(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8316(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16504(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24692(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     128(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      128(SP), Z1, Z1
+	VMOVUPS     Z0, 128(AX)
+	VMOVUPS     Z1, 128(SP)
+	VMOVUPS     192(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8380(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16568(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24756(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     192(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      192(SP), Z1, Z1
+	VMOVUPS     Z0, 192(AX)
+	VMOVUPS     Z1, 192(SP)
+	VMOVUPS     256(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8444(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16632(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24820(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     256(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      256(SP), Z1, Z1
+	VMOVUPS     Z0, 256(AX)
+	VMOVUPS     Z1, 256(SP)
+	VMOVUPS     320(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8508(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16696(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24884(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     320(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      320(SP), Z1, Z1
+	VMOVUPS     Z0, 320(AX)
+	VMOVUPS     Z1, 320(SP)
+	VMOVUPS     384(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8572(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16760(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24948(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     384(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      384(SP), Z1, Z1
+	VMOVUPS     Z0, 384(AX)
+	VMOVUPS     Z1, 384(SP)
+	VMOVUPS     448(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8636(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16824(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25012(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     448(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      448(SP), Z1, Z1
+	VMOVUPS     Z0, 448(AX)
+	VMOVUPS     Z1, 448(SP)
+	VMOVUPS     512(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8700(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16888(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25076(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     512(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      512(SP), Z1, Z1
+	VMOVUPS     Z0, 512(AX)
+	VMOVUPS     Z1, 512(SP)
+	VMOVUPS     576(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8764(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     16952(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25140(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     576(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      576(SP), Z1, Z1
+	VMOVUPS     Z0, 576(AX)
+	VMOVUPS     Z1, 576(SP)
+	VMOVUPS     640(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8828(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17016(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25204(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     640(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      640(SP), Z1, Z1
+	VMOVUPS     Z0, 640(AX)
+	VMOVUPS     Z1, 640(SP)
+	VMOVUPS     704(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8892(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17080(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25268(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     704(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      704(SP), Z1, Z1
+	VMOVUPS     Z0, 704(AX)
+	VMOVUPS     Z1, 704(SP)
+	VMOVUPS     768(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8956(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17144(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25332(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     768(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      768(SP), Z1, Z1
+	VMOVUPS     Z0, 768(AX)
+	VMOVUPS     Z1, 768(SP)
+	VMOVUPS     832(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9020(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17208(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25396(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     832(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      832(SP), Z1, Z1
+	VMOVUPS     Z0, 832(AX)
+	VMOVUPS     Z1, 832(SP)
+	VMOVUPS     896(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9084(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17272(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25460(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     896(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      896(SP), Z1, Z1
+	VMOVUPS     Z0, 896(AX)
+	VMOVUPS     Z1, 896(SP)
+	VMOVUPS     960(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9148(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17336(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25524(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     960(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      960(SP), Z1, Z1
+	VMOVUPS     Z0, 960(AX)
+	VMOVUPS     Z1, 960(SP)
+	VMOVUPS     1024(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9212(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17400(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25588(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1024(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1024(SP), Z1, Z1
+	VMOVUPS     Z0, 1024(AX)
+	VMOVUPS     Z1, 1024(SP)
+	VMOVUPS     1088(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9276(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17464(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25652(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1088(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1088(SP), Z1, Z1
+	VMOVUPS     Z0, 1088(AX)
+	VMOVUPS     Z1, 1088(SP)
+	VMOVUPS     1152(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9340(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17528(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25716(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1152(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1152(SP), Z1, Z1
+	VMOVUPS     Z0, 1152(AX)
+	VMOVUPS     Z1, 1152(SP)
+	VMOVUPS     1216(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9404(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17592(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25780(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1216(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1216(SP), Z1, Z1
+	VMOVUPS     Z0, 1216(AX)
+	VMOVUPS     Z1, 1216(SP)
+	VMOVUPS     1280(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9468(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17656(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25844(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1280(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1280(SP), Z1, Z1
+	VMOVUPS     Z0, 1280(AX)
+	VMOVUPS     Z1, 1280(SP)
+	VMOVUPS     1344(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9532(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17720(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25908(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1344(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1344(SP), Z1, Z1
+	VMOVUPS     Z0, 1344(AX)
+	VMOVUPS     Z1, 1344(SP)
+	VMOVUPS     1408(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9596(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17784(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     25972(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1408(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1408(SP), Z1, Z1
+	VMOVUPS     Z0, 1408(AX)
+	VMOVUPS     Z1, 1408(SP)
+	VMOVUPS     1472(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9660(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17848(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26036(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1472(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1472(SP), Z1, Z1
+	VMOVUPS     Z0, 1472(AX)
+	VMOVUPS     Z1, 1472(SP)
+	VMOVUPS     1536(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9724(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17912(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26100(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1536(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1536(SP), Z1, Z1
+	VMOVUPS     Z0, 1536(AX)
+	VMOVUPS     Z1, 1536(SP)
+	VMOVUPS     1600(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9788(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     17976(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26164(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1600(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1600(SP), Z1, Z1
+	VMOVUPS     Z0, 1600(AX)
+	VMOVUPS     Z1, 1600(SP)
+	VMOVUPS     1664(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9852(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18040(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26228(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1664(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1664(SP), Z1, Z1
+	VMOVUPS     Z0, 1664(AX)
+	VMOVUPS     Z1, 1664(SP)
+	VMOVUPS     1728(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9916(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18104(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26292(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1728(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1728(SP), Z1, Z1
+	VMOVUPS     Z0, 1728(AX)
+	VMOVUPS     Z1, 1728(SP)
+	VMOVUPS     1792(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     9980(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18168(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26356(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1792(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1792(SP), Z1, Z1
+	VMOVUPS     Z0, 1792(AX)
+	VMOVUPS     Z1, 1792(SP)
+	VMOVUPS     1856(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10044(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18232(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26420(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1856(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1856(SP), Z1, Z1
+	VMOVUPS     Z0, 1856(AX)
+	VMOVUPS     Z1, 1856(SP)
+	VMOVUPS     1920(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10108(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18296(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26484(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1920(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1920(SP), Z1, Z1
+	VMOVUPS     Z0, 1920(AX)
+	VMOVUPS     Z1, 1920(SP)
+	VMOVUPS     1984(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10172(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18360(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26548(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     1984(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1984(SP), Z1, Z1
+	VMOVUPS     Z0, 1984(AX)
+	VMOVUPS     Z1, 1984(SP)
+	VMOVUPS     2048(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10236(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18424(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26612(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2048(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2048(SP), Z1, Z1
+	VMOVUPS     Z0, 2048(AX)
+	VMOVUPS     Z1, 2048(SP)
+	VMOVUPS     2112(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10300(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18488(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26676(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2112(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2112(SP), Z1, Z1
+	VMOVUPS     Z0, 2112(AX)
+	VMOVUPS     Z1, 2112(SP)
+	VMOVUPS     2176(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10364(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18552(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26740(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2176(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2176(SP), Z1, Z1
+	VMOVUPS     Z0, 2176(AX)
+	VMOVUPS     Z1, 2176(SP)
+	VMOVUPS     2240(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10428(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18616(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26804(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2240(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2240(SP), Z1, Z1
+	VMOVUPS     Z0, 2240(AX)
+	VMOVUPS     Z1, 2240(SP)
+	VMOVUPS     2304(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10492(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18680(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26868(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2304(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2304(SP), Z1, Z1
+	VMOVUPS     Z0, 2304(AX)
+	VMOVUPS     Z1, 2304(SP)
+	VMOVUPS     2368(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10556(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18744(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26932(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2368(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2368(SP), Z1, Z1
+	VMOVUPS     Z0, 2368(AX)
+	VMOVUPS     Z1, 2368(SP)
+	VMOVUPS     2432(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10620(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18808(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     26996(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2432(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2432(SP), Z1, Z1
+	VMOVUPS     Z0, 2432(AX)
+	VMOVUPS     Z1, 2432(SP)
+	VMOVUPS     2496(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10684(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18872(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27060(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2496(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2496(SP), Z1, Z1
+	VMOVUPS     Z0, 2496(AX)
+	VMOVUPS     Z1, 2496(SP)
+	VMOVUPS     2560(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10748(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     18936(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27124(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2560(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2560(SP), Z1, Z1
+	VMOVUPS     Z0, 2560(AX)
+	VMOVUPS     Z1, 2560(SP)
+	VMOVUPS     2624(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10812(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19000(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27188(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2624(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2624(SP), Z1, Z1
+	VMOVUPS     Z0, 2624(AX)
+	VMOVUPS     Z1, 2624(SP)
+	VMOVUPS     2688(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10876(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19064(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27252(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2688(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2688(SP), Z1, Z1
+	VMOVUPS     Z0, 2688(AX)
+	VMOVUPS     Z1, 2688(SP)
+	VMOVUPS     2752(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     10940(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19128(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27316(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2752(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2752(SP), Z1, Z1
+	VMOVUPS     Z0, 2752(AX)
+	VMOVUPS     Z1, 2752(SP)
+	VMOVUPS     2816(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11004(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19192(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27380(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2816(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2816(SP), Z1, Z1
+	VMOVUPS     Z0, 2816(AX)
+	VMOVUPS     Z1, 2816(SP)
+	VMOVUPS     2880(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11068(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19256(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27444(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2880(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2880(SP), Z1, Z1
+	VMOVUPS     Z0, 2880(AX)
+	VMOVUPS     Z1, 2880(SP)
+	VMOVUPS     2944(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11132(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19320(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27508(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     2944(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2944(SP), Z1, Z1
+	VMOVUPS     Z0, 2944(AX)
+	VMOVUPS     Z1, 2944(SP)
+	VMOVUPS     3008(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11196(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19384(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27572(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3008(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3008(SP), Z1, Z1
+	VMOVUPS     Z0, 3008(AX)
+	VMOVUPS     Z1, 3008(SP)
+	VMOVUPS     3072(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11260(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19448(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27636(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3072(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3072(SP), Z1, Z1
+	VMOVUPS     Z0, 3072(AX)
+	VMOVUPS     Z1, 3072(SP)
+	VMOVUPS     3136(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11324(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19512(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27700(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3136(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3136(SP), Z1, Z1
+	VMOVUPS     Z0, 3136(AX)
+	VMOVUPS     Z1, 3136(SP)
+	VMOVUPS     3200(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11388(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19576(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27764(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3200(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3200(SP), Z1, Z1
+	VMOVUPS     Z0, 3200(AX)
+	VMOVUPS     Z1, 3200(SP)
+	VMOVUPS     3264(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11452(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19640(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27828(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3264(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3264(SP), Z1, Z1
+	VMOVUPS     Z0, 3264(AX)
+	VMOVUPS     Z1, 3264(SP)
+	VMOVUPS     3328(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11516(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19704(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27892(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3328(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3328(SP), Z1, Z1
+	VMOVUPS     Z0, 3328(AX)
+	VMOVUPS     Z1, 3328(SP)
+	VMOVUPS     3392(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11580(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19768(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     27956(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3392(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3392(SP), Z1, Z1
+	VMOVUPS     Z0, 3392(AX)
+	VMOVUPS     Z1, 3392(SP)
+	VMOVUPS     3456(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11644(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19832(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28020(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3456(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3456(SP), Z1, Z1
+	VMOVUPS     Z0, 3456(AX)
+	VMOVUPS     Z1, 3456(SP)
+	VMOVUPS     3520(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11708(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19896(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28084(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3520(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3520(SP), Z1, Z1
+	VMOVUPS     Z0, 3520(AX)
+	VMOVUPS     Z1, 3520(SP)
+	VMOVUPS     3584(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11772(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     19960(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28148(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3584(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3584(SP), Z1, Z1
+	VMOVUPS     Z0, 3584(AX)
+	VMOVUPS     Z1, 3584(SP)
+	VMOVUPS     3648(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11836(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20024(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28212(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3648(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3648(SP), Z1, Z1
+	VMOVUPS     Z0, 3648(AX)
+	VMOVUPS     Z1, 3648(SP)
+	VMOVUPS     3712(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11900(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20088(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28276(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3712(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3712(SP), Z1, Z1
+	VMOVUPS     Z0, 3712(AX)
+	VMOVUPS     Z1, 3712(SP)
+	VMOVUPS     3776(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     11964(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20152(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28340(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3776(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3776(SP), Z1, Z1
+	VMOVUPS     Z0, 3776(AX)
+	VMOVUPS     Z1, 3776(SP)
+	VMOVUPS     3840(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12028(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20216(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28404(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3840(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3840(SP), Z1, Z1
+	VMOVUPS     Z0, 3840(AX)
+	VMOVUPS     Z1, 3840(SP)
+	VMOVUPS     3904(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12092(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20280(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28468(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3904(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3904(SP), Z1, Z1
+	VMOVUPS     Z0, 3904(AX)
+	VMOVUPS     Z1, 3904(SP)
+	VMOVUPS     3968(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12156(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20344(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28532(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     3968(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3968(SP), Z1, Z1
+	VMOVUPS     Z0, 3968(AX)
+	VMOVUPS     Z1, 3968(SP)
+	VMOVUPS     4032(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12220(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20408(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28596(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4032(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4032(SP), Z1, Z1
+	VMOVUPS     Z0, 4032(AX)
+	VMOVUPS     Z1, 4032(SP)
+	VMOVUPS     4096(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12284(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20472(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28660(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4096(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4096(SP), Z1, Z1
+	VMOVUPS     Z0, 4096(AX)
+	VMOVUPS     Z1, 4096(SP)
+	VMOVUPS     4160(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12348(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20536(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28724(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4160(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4160(SP), Z1, Z1
+	VMOVUPS     Z0, 4160(AX)
+	VMOVUPS     Z1, 4160(SP)
+	VMOVUPS     4224(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12412(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20600(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28788(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4224(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4224(SP), Z1, Z1
+	VMOVUPS     Z0, 4224(AX)
+	VMOVUPS     Z1, 4224(SP)
+	VMOVUPS     4288(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12476(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20664(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28852(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4288(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4288(SP), Z1, Z1
+	VMOVUPS     Z0, 4288(AX)
+	VMOVUPS     Z1, 4288(SP)
+	VMOVUPS     4352(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12540(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20728(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28916(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4352(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4352(SP), Z1, Z1
+	VMOVUPS     Z0, 4352(AX)
+	VMOVUPS     Z1, 4352(SP)
+	VMOVUPS     4416(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12604(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20792(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     28980(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4416(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4416(SP), Z1, Z1
+	VMOVUPS     Z0, 4416(AX)
+	VMOVUPS     Z1, 4416(SP)
+	VMOVUPS     4480(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12668(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20856(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29044(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4480(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4480(SP), Z1, Z1
+	VMOVUPS     Z0, 4480(AX)
+	VMOVUPS     Z1, 4480(SP)
+	VMOVUPS     4544(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12732(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20920(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29108(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4544(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4544(SP), Z1, Z1
+	VMOVUPS     Z0, 4544(AX)
+	VMOVUPS     Z1, 4544(SP)
+	VMOVUPS     4608(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12796(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     20984(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29172(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4608(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4608(SP), Z1, Z1
+	VMOVUPS     Z0, 4608(AX)
+	VMOVUPS     Z1, 4608(SP)
+	VMOVUPS     4672(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12860(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21048(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29236(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4672(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4672(SP), Z1, Z1
+	VMOVUPS     Z0, 4672(AX)
+	VMOVUPS     Z1, 4672(SP)
+	VMOVUPS     4736(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12924(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21112(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29300(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4736(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4736(SP), Z1, Z1
+	VMOVUPS     Z0, 4736(AX)
+	VMOVUPS     Z1, 4736(SP)
+	VMOVUPS     4800(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     12988(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21176(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29364(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4800(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4800(SP), Z1, Z1
+	VMOVUPS     Z0, 4800(AX)
+	VMOVUPS     Z1, 4800(SP)
+	VMOVUPS     4864(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13052(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21240(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29428(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4864(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4864(SP), Z1, Z1
+	VMOVUPS     Z0, 4864(AX)
+	VMOVUPS     Z1, 4864(SP)
+	VMOVUPS     4928(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13116(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21304(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29492(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4928(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4928(SP), Z1, Z1
+	VMOVUPS     Z0, 4928(AX)
+	VMOVUPS     Z1, 4928(SP)
+	VMOVUPS     4992(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13180(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21368(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29556(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     4992(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4992(SP), Z1, Z1
+	VMOVUPS     Z0, 4992(AX)
+	VMOVUPS     Z1, 4992(SP)
+	VMOVUPS     5056(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13244(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21432(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29620(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5056(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5056(SP), Z1, Z1
+	VMOVUPS     Z0, 5056(AX)
+	VMOVUPS     Z1, 5056(SP)
+	VMOVUPS     5120(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13308(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21496(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29684(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5120(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5120(SP), Z1, Z1
+	VMOVUPS     Z0, 5120(AX)
+	VMOVUPS     Z1, 5120(SP)
+	VMOVUPS     5184(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13372(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21560(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29748(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5184(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5184(SP), Z1, Z1
+	VMOVUPS     Z0, 5184(AX)
+	VMOVUPS     Z1, 5184(SP)
+	VMOVUPS     5248(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13436(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21624(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29812(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5248(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5248(SP), Z1, Z1
+	VMOVUPS     Z0, 5248(AX)
+	VMOVUPS     Z1, 5248(SP)
+	VMOVUPS     5312(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13500(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21688(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29876(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5312(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5312(SP), Z1, Z1
+	VMOVUPS     Z0, 5312(AX)
+	VMOVUPS     Z1, 5312(SP)
+	VMOVUPS     5376(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13564(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21752(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     29940(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5376(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5376(SP), Z1, Z1
+	VMOVUPS     Z0, 5376(AX)
+	VMOVUPS     Z1, 5376(SP)
+	VMOVUPS     5440(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13628(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21816(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30004(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5440(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5440(SP), Z1, Z1
+	VMOVUPS     Z0, 5440(AX)
+	VMOVUPS     Z1, 5440(SP)
+	VMOVUPS     5504(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13692(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21880(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30068(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5504(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5504(SP), Z1, Z1
+	VMOVUPS     Z0, 5504(AX)
+	VMOVUPS     Z1, 5504(SP)
+	VMOVUPS     5568(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13756(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     21944(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30132(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5568(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5568(SP), Z1, Z1
+	VMOVUPS     Z0, 5568(AX)
+	VMOVUPS     Z1, 5568(SP)
+	VMOVUPS     5632(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13820(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22008(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30196(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5632(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5632(SP), Z1, Z1
+	VMOVUPS     Z0, 5632(AX)
+	VMOVUPS     Z1, 5632(SP)
+	VMOVUPS     5696(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13884(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22072(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30260(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5696(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5696(SP), Z1, Z1
+	VMOVUPS     Z0, 5696(AX)
+	VMOVUPS     Z1, 5696(SP)
+	VMOVUPS     5760(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     13948(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22136(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30324(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5760(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5760(SP), Z1, Z1
+	VMOVUPS     Z0, 5760(AX)
+	VMOVUPS     Z1, 5760(SP)
+	VMOVUPS     5824(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14012(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22200(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30388(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5824(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5824(SP), Z1, Z1
+	VMOVUPS     Z0, 5824(AX)
+	VMOVUPS     Z1, 5824(SP)
+	VMOVUPS     5888(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14076(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22264(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30452(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5888(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5888(SP), Z1, Z1
+	VMOVUPS     Z0, 5888(AX)
+	VMOVUPS     Z1, 5888(SP)
+	VMOVUPS     5952(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14140(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22328(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30516(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     5952(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5952(SP), Z1, Z1
+	VMOVUPS     Z0, 5952(AX)
+	VMOVUPS     Z1, 5952(SP)
+	VMOVUPS     6016(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14204(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22392(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30580(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6016(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6016(SP), Z1, Z1
+	VMOVUPS     Z0, 6016(AX)
+	VMOVUPS     Z1, 6016(SP)
+	VMOVUPS     6080(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14268(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22456(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30644(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6080(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6080(SP), Z1, Z1
+	VMOVUPS     Z0, 6080(AX)
+	VMOVUPS     Z1, 6080(SP)
+	VMOVUPS     6144(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14332(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22520(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30708(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6144(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6144(SP), Z1, Z1
+	VMOVUPS     Z0, 6144(AX)
+	VMOVUPS     Z1, 6144(SP)
+	VMOVUPS     6208(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14396(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22584(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30772(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6208(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6208(SP), Z1, Z1
+	VMOVUPS     Z0, 6208(AX)
+	VMOVUPS     Z1, 6208(SP)
+	VMOVUPS     6272(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14460(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22648(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30836(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6272(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6272(SP), Z1, Z1
+	VMOVUPS     Z0, 6272(AX)
+	VMOVUPS     Z1, 6272(SP)
+	VMOVUPS     6336(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14524(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22712(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30900(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6336(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6336(SP), Z1, Z1
+	VMOVUPS     Z0, 6336(AX)
+	VMOVUPS     Z1, 6336(SP)
+	VMOVUPS     6400(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14588(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22776(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     30964(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6400(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6400(SP), Z1, Z1
+	VMOVUPS     Z0, 6400(AX)
+	VMOVUPS     Z1, 6400(SP)
+	VMOVUPS     6464(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14652(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22840(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31028(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6464(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6464(SP), Z1, Z1
+	VMOVUPS     Z0, 6464(AX)
+	VMOVUPS     Z1, 6464(SP)
+	VMOVUPS     6528(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14716(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22904(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31092(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6528(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6528(SP), Z1, Z1
+	VMOVUPS     Z0, 6528(AX)
+	VMOVUPS     Z1, 6528(SP)
+	VMOVUPS     6592(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14780(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     22968(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31156(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6592(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6592(SP), Z1, Z1
+	VMOVUPS     Z0, 6592(AX)
+	VMOVUPS     Z1, 6592(SP)
+	VMOVUPS     6656(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14844(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23032(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31220(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6656(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6656(SP), Z1, Z1
+	VMOVUPS     Z0, 6656(AX)
+	VMOVUPS     Z1, 6656(SP)
+	VMOVUPS     6720(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14908(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23096(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31284(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6720(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6720(SP), Z1, Z1
+	VMOVUPS     Z0, 6720(AX)
+	VMOVUPS     Z1, 6720(SP)
+	VMOVUPS     6784(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     14972(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23160(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31348(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6784(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6784(SP), Z1, Z1
+	VMOVUPS     Z0, 6784(AX)
+	VMOVUPS     Z1, 6784(SP)
+	VMOVUPS     6848(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15036(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23224(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31412(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6848(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6848(SP), Z1, Z1
+	VMOVUPS     Z0, 6848(AX)
+	VMOVUPS     Z1, 6848(SP)
+	VMOVUPS     6912(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15100(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23288(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31476(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6912(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6912(SP), Z1, Z1
+	VMOVUPS     Z0, 6912(AX)
+	VMOVUPS     Z1, 6912(SP)
+	VMOVUPS     6976(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15164(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23352(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31540(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     6976(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6976(SP), Z1, Z1
+	VMOVUPS     Z0, 6976(AX)
+	VMOVUPS     Z1, 6976(SP)
+	VMOVUPS     7040(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15228(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23416(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31604(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7040(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7040(SP), Z1, Z1
+	VMOVUPS     Z0, 7040(AX)
+	VMOVUPS     Z1, 7040(SP)
+	VMOVUPS     7104(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15292(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23480(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31668(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7104(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7104(SP), Z1, Z1
+	VMOVUPS     Z0, 7104(AX)
+	VMOVUPS     Z1, 7104(SP)
+	VMOVUPS     7168(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15356(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23544(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31732(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7168(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7168(SP), Z1, Z1
+	VMOVUPS     Z0, 7168(AX)
+	VMOVUPS     Z1, 7168(SP)
+	VMOVUPS     7232(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15420(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23608(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31796(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7232(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7232(SP), Z1, Z1
+	VMOVUPS     Z0, 7232(AX)
+	VMOVUPS     Z1, 7232(SP)
+	VMOVUPS     7296(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15484(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23672(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31860(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7296(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7296(SP), Z1, Z1
+	VMOVUPS     Z0, 7296(AX)
+	VMOVUPS     Z1, 7296(SP)
+	VMOVUPS     7360(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15548(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23736(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31924(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7360(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7360(SP), Z1, Z1
+	VMOVUPS     Z0, 7360(AX)
+	VMOVUPS     Z1, 7360(SP)
+	VMOVUPS     7424(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15612(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23800(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     31988(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7424(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7424(SP), Z1, Z1
+	VMOVUPS     Z0, 7424(AX)
+	VMOVUPS     Z1, 7424(SP)
+	VMOVUPS     7488(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15676(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23864(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32052(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7488(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7488(SP), Z1, Z1
+	VMOVUPS     Z0, 7488(AX)
+	VMOVUPS     Z1, 7488(SP)
+	VMOVUPS     7552(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15740(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23928(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32116(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7552(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7552(SP), Z1, Z1
+	VMOVUPS     Z0, 7552(AX)
+	VMOVUPS     Z1, 7552(SP)
+	VMOVUPS     7616(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15804(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     23992(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32180(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7616(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7616(SP), Z1, Z1
+	VMOVUPS     Z0, 7616(AX)
+	VMOVUPS     Z1, 7616(SP)
+	VMOVUPS     7680(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15868(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24056(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32244(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7680(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7680(SP), Z1, Z1
+	VMOVUPS     Z0, 7680(AX)
+	VMOVUPS     Z1, 7680(SP)
+	VMOVUPS     7744(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15932(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24120(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32308(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7744(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7744(SP), Z1, Z1
+	VMOVUPS     Z0, 7744(AX)
+	VMOVUPS     Z1, 7744(SP)
+	VMOVUPS     7808(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     15996(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24184(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32372(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7808(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7808(SP), Z1, Z1
+	VMOVUPS     Z0, 7808(AX)
+	VMOVUPS     Z1, 7808(SP)
+	VMOVUPS     7872(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16060(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24248(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32436(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7872(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7872(SP), Z1, Z1
+	VMOVUPS     Z0, 7872(AX)
+	VMOVUPS     Z1, 7872(SP)
+	VMOVUPS     7936(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16124(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24312(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32500(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     7936(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7936(SP), Z1, Z1
+	VMOVUPS     Z0, 7936(AX)
+	VMOVUPS     Z1, 7936(SP)
+	VMOVUPS     8000(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16188(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24376(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32564(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     8000(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      8000(SP), Z1, Z1
+	VMOVUPS     Z0, 8000(AX)
+	VMOVUPS     Z1, 8000(SP)
+	VMOVUPS     8064(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     16252(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     24440(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     32628(CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS     8064(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      8064(SP), Z1, Z1
+	VMOVUPS     Z0, 8064(AX)
+	VMOVUPS     Z1, 8064(SP)
+	VMOVUPS.Z   8128(CX), K1, Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS.Z   16316(CX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS.Z   24504(CX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS.Z   32692(CX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	VMOVUPS.Z   8128(AX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      8128(SP), Z1, Z1
+	VMOVUPS     Z0, K1, 8128(AX)
+	VMOVUPS     Z1, 8128(SP)
+	ADDQ        $0x00007ff0, CX
+	VMOVUPS     (CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     (AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      (SP), Z1, Z1
+	VMOVUPS     Z0, (AX)
+	VMOVUPS     Z1, (SP)
+	VMOVUPS     64(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     64(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      64(SP), Z1, Z1
+	VMOVUPS     Z0, 64(AX)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     128(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     128(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      128(SP), Z1, Z1
+	VMOVUPS     Z0, 128(AX)
+	VMOVUPS     Z1, 128(SP)
+	VMOVUPS     192(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     192(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      192(SP), Z1, Z1
+	VMOVUPS     Z0, 192(AX)
+	VMOVUPS     Z1, 192(SP)
+	VMOVUPS     256(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     256(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      256(SP), Z1, Z1
+	VMOVUPS     Z0, 256(AX)
+	VMOVUPS     Z1, 256(SP)
+	VMOVUPS     320(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     320(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      320(SP), Z1, Z1
+	VMOVUPS     Z0, 320(AX)
+	VMOVUPS     Z1, 320(SP)
+	VMOVUPS     384(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     384(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      384(SP), Z1, Z1
+	VMOVUPS     Z0, 384(AX)
+	VMOVUPS     Z1, 384(SP)
+	VMOVUPS     448(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     448(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      448(SP), Z1, Z1
+	VMOVUPS     Z0, 448(AX)
+	VMOVUPS     Z1, 448(SP)
+	VMOVUPS     512(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     512(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      512(SP), Z1, Z1
+	VMOVUPS     Z0, 512(AX)
+	VMOVUPS     Z1, 512(SP)
+	VMOVUPS     576(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     576(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      576(SP), Z1, Z1
+	VMOVUPS     Z0, 576(AX)
+	VMOVUPS     Z1, 576(SP)
+	VMOVUPS     640(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     640(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      640(SP), Z1, Z1
+	VMOVUPS     Z0, 640(AX)
+	VMOVUPS     Z1, 640(SP)
+	VMOVUPS     704(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     704(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      704(SP), Z1, Z1
+	VMOVUPS     Z0, 704(AX)
+	VMOVUPS     Z1, 704(SP)
+	VMOVUPS     768(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     768(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      768(SP), Z1, Z1
+	VMOVUPS     Z0, 768(AX)
+	VMOVUPS     Z1, 768(SP)
+	VMOVUPS     832(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     832(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      832(SP), Z1, Z1
+	VMOVUPS     Z0, 832(AX)
+	VMOVUPS     Z1, 832(SP)
+	VMOVUPS     896(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     896(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      896(SP), Z1, Z1
+	VMOVUPS     Z0, 896(AX)
+	VMOVUPS     Z1, 896(SP)
+	VMOVUPS     960(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     960(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      960(SP), Z1, Z1
+	VMOVUPS     Z0, 960(AX)
+	VMOVUPS     Z1, 960(SP)
+	VMOVUPS     1024(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1024(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1024(SP), Z1, Z1
+	VMOVUPS     Z0, 1024(AX)
+	VMOVUPS     Z1, 1024(SP)
+	VMOVUPS     1088(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1088(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1088(SP), Z1, Z1
+	VMOVUPS     Z0, 1088(AX)
+	VMOVUPS     Z1, 1088(SP)
+	VMOVUPS     1152(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1152(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1152(SP), Z1, Z1
+	VMOVUPS     Z0, 1152(AX)
+	VMOVUPS     Z1, 1152(SP)
+	VMOVUPS     1216(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1216(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1216(SP), Z1, Z1
+	VMOVUPS     Z0, 1216(AX)
+	VMOVUPS     Z1, 1216(SP)
+	VMOVUPS     1280(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1280(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1280(SP), Z1, Z1
+	VMOVUPS     Z0, 1280(AX)
+	VMOVUPS     Z1, 1280(SP)
+	VMOVUPS     1344(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1344(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1344(SP), Z1, Z1
+	VMOVUPS     Z0, 1344(AX)
+	VMOVUPS     Z1, 1344(SP)
+	VMOVUPS     1408(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1408(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1408(SP), Z1, Z1
+	VMOVUPS     Z0, 1408(AX)
+	VMOVUPS     Z1, 1408(SP)
+	VMOVUPS     1472(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1472(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1472(SP), Z1, Z1
+	VMOVUPS     Z0, 1472(AX)
+	VMOVUPS     Z1, 1472(SP)
+	VMOVUPS     1536(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1536(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1536(SP), Z1, Z1
+	VMOVUPS     Z0, 1536(AX)
+	VMOVUPS     Z1, 1536(SP)
+	VMOVUPS     1600(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1600(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1600(SP), Z1, Z1
+	VMOVUPS     Z0, 1600(AX)
+	VMOVUPS     Z1, 1600(SP)
+	VMOVUPS     1664(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1664(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1664(SP), Z1, Z1
+	VMOVUPS     Z0, 1664(AX)
+	VMOVUPS     Z1, 1664(SP)
+	VMOVUPS     1728(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1728(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1728(SP), Z1, Z1
+	VMOVUPS     Z0, 1728(AX)
+	VMOVUPS     Z1, 1728(SP)
+	VMOVUPS     1792(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1792(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1792(SP), Z1, Z1
+	VMOVUPS     Z0, 1792(AX)
+	VMOVUPS     Z1, 1792(SP)
+	VMOVUPS     1856(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1856(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1856(SP), Z1, Z1
+	VMOVUPS     Z0, 1856(AX)
+	VMOVUPS     Z1, 1856(SP)
+	VMOVUPS     1920(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1920(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1920(SP), Z1, Z1
+	VMOVUPS     Z0, 1920(AX)
+	VMOVUPS     Z1, 1920(SP)
+	VMOVUPS     1984(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     1984(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      1984(SP), Z1, Z1
+	VMOVUPS     Z0, 1984(AX)
+	VMOVUPS     Z1, 1984(SP)
+	VMOVUPS     2048(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2048(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2048(SP), Z1, Z1
+	VMOVUPS     Z0, 2048(AX)
+	VMOVUPS     Z1, 2048(SP)
+	VMOVUPS     2112(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2112(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2112(SP), Z1, Z1
+	VMOVUPS     Z0, 2112(AX)
+	VMOVUPS     Z1, 2112(SP)
+	VMOVUPS     2176(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2176(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2176(SP), Z1, Z1
+	VMOVUPS     Z0, 2176(AX)
+	VMOVUPS     Z1, 2176(SP)
+	VMOVUPS     2240(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2240(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2240(SP), Z1, Z1
+	VMOVUPS     Z0, 2240(AX)
+	VMOVUPS     Z1, 2240(SP)
+	VMOVUPS     2304(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2304(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2304(SP), Z1, Z1
+	VMOVUPS     Z0, 2304(AX)
+	VMOVUPS     Z1, 2304(SP)
+	VMOVUPS     2368(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2368(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2368(SP), Z1, Z1
+	VMOVUPS     Z0, 2368(AX)
+	VMOVUPS     Z1, 2368(SP)
+	VMOVUPS     2432(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2432(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2432(SP), Z1, Z1
+	VMOVUPS     Z0, 2432(AX)
+	VMOVUPS     Z1, 2432(SP)
+	VMOVUPS     2496(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2496(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2496(SP), Z1, Z1
+	VMOVUPS     Z0, 2496(AX)
+	VMOVUPS     Z1, 2496(SP)
+	VMOVUPS     2560(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2560(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2560(SP), Z1, Z1
+	VMOVUPS     Z0, 2560(AX)
+	VMOVUPS     Z1, 2560(SP)
+	VMOVUPS     2624(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2624(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2624(SP), Z1, Z1
+	VMOVUPS     Z0, 2624(AX)
+	VMOVUPS     Z1, 2624(SP)
+	VMOVUPS     2688(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2688(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2688(SP), Z1, Z1
+	VMOVUPS     Z0, 2688(AX)
+	VMOVUPS     Z1, 2688(SP)
+	VMOVUPS     2752(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2752(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2752(SP), Z1, Z1
+	VMOVUPS     Z0, 2752(AX)
+	VMOVUPS     Z1, 2752(SP)
+	VMOVUPS     2816(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2816(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2816(SP), Z1, Z1
+	VMOVUPS     Z0, 2816(AX)
+	VMOVUPS     Z1, 2816(SP)
+	VMOVUPS     2880(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2880(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2880(SP), Z1, Z1
+	VMOVUPS     Z0, 2880(AX)
+	VMOVUPS     Z1, 2880(SP)
+	VMOVUPS     2944(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     2944(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      2944(SP), Z1, Z1
+	VMOVUPS     Z0, 2944(AX)
+	VMOVUPS     Z1, 2944(SP)
+	VMOVUPS     3008(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3008(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3008(SP), Z1, Z1
+	VMOVUPS     Z0, 3008(AX)
+	VMOVUPS     Z1, 3008(SP)
+	VMOVUPS     3072(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3072(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3072(SP), Z1, Z1
+	VMOVUPS     Z0, 3072(AX)
+	VMOVUPS     Z1, 3072(SP)
+	VMOVUPS     3136(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3136(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3136(SP), Z1, Z1
+	VMOVUPS     Z0, 3136(AX)
+	VMOVUPS     Z1, 3136(SP)
+	VMOVUPS     3200(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3200(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3200(SP), Z1, Z1
+	VMOVUPS     Z0, 3200(AX)
+	VMOVUPS     Z1, 3200(SP)
+	VMOVUPS     3264(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3264(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3264(SP), Z1, Z1
+	VMOVUPS     Z0, 3264(AX)
+	VMOVUPS     Z1, 3264(SP)
+	VMOVUPS     3328(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3328(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3328(SP), Z1, Z1
+	VMOVUPS     Z0, 3328(AX)
+	VMOVUPS     Z1, 3328(SP)
+	VMOVUPS     3392(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3392(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3392(SP), Z1, Z1
+	VMOVUPS     Z0, 3392(AX)
+	VMOVUPS     Z1, 3392(SP)
+	VMOVUPS     3456(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3456(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3456(SP), Z1, Z1
+	VMOVUPS     Z0, 3456(AX)
+	VMOVUPS     Z1, 3456(SP)
+	VMOVUPS     3520(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3520(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3520(SP), Z1, Z1
+	VMOVUPS     Z0, 3520(AX)
+	VMOVUPS     Z1, 3520(SP)
+	VMOVUPS     3584(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3584(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3584(SP), Z1, Z1
+	VMOVUPS     Z0, 3584(AX)
+	VMOVUPS     Z1, 3584(SP)
+	VMOVUPS     3648(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3648(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3648(SP), Z1, Z1
+	VMOVUPS     Z0, 3648(AX)
+	VMOVUPS     Z1, 3648(SP)
+	VMOVUPS     3712(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3712(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3712(SP), Z1, Z1
+	VMOVUPS     Z0, 3712(AX)
+	VMOVUPS     Z1, 3712(SP)
+	VMOVUPS     3776(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3776(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3776(SP), Z1, Z1
+	VMOVUPS     Z0, 3776(AX)
+	VMOVUPS     Z1, 3776(SP)
+	VMOVUPS     3840(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3840(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3840(SP), Z1, Z1
+	VMOVUPS     Z0, 3840(AX)
+	VMOVUPS     Z1, 3840(SP)
+	VMOVUPS     3904(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3904(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3904(SP), Z1, Z1
+	VMOVUPS     Z0, 3904(AX)
+	VMOVUPS     Z1, 3904(SP)
+	VMOVUPS     3968(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     3968(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      3968(SP), Z1, Z1
+	VMOVUPS     Z0, 3968(AX)
+	VMOVUPS     Z1, 3968(SP)
+	VMOVUPS     4032(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4032(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4032(SP), Z1, Z1
+	VMOVUPS     Z0, 4032(AX)
+	VMOVUPS     Z1, 4032(SP)
+	VMOVUPS     4096(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4096(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4096(SP), Z1, Z1
+	VMOVUPS     Z0, 4096(AX)
+	VMOVUPS     Z1, 4096(SP)
+	VMOVUPS     4160(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4160(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4160(SP), Z1, Z1
+	VMOVUPS     Z0, 4160(AX)
+	VMOVUPS     Z1, 4160(SP)
+	VMOVUPS     4224(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4224(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4224(SP), Z1, Z1
+	VMOVUPS     Z0, 4224(AX)
+	VMOVUPS     Z1, 4224(SP)
+	VMOVUPS     4288(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4288(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4288(SP), Z1, Z1
+	VMOVUPS     Z0, 4288(AX)
+	VMOVUPS     Z1, 4288(SP)
+	VMOVUPS     4352(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4352(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4352(SP), Z1, Z1
+	VMOVUPS     Z0, 4352(AX)
+	VMOVUPS     Z1, 4352(SP)
+	VMOVUPS     4416(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4416(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4416(SP), Z1, Z1
+	VMOVUPS     Z0, 4416(AX)
+	VMOVUPS     Z1, 4416(SP)
+	VMOVUPS     4480(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4480(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4480(SP), Z1, Z1
+	VMOVUPS     Z0, 4480(AX)
+	VMOVUPS     Z1, 4480(SP)
+	VMOVUPS     4544(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4544(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4544(SP), Z1, Z1
+	VMOVUPS     Z0, 4544(AX)
+	VMOVUPS     Z1, 4544(SP)
+	VMOVUPS     4608(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4608(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4608(SP), Z1, Z1
+	VMOVUPS     Z0, 4608(AX)
+	VMOVUPS     Z1, 4608(SP)
+	VMOVUPS     4672(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4672(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4672(SP), Z1, Z1
+	VMOVUPS     Z0, 4672(AX)
+	VMOVUPS     Z1, 4672(SP)
+	VMOVUPS     4736(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4736(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4736(SP), Z1, Z1
+	VMOVUPS     Z0, 4736(AX)
+	VMOVUPS     Z1, 4736(SP)
+	VMOVUPS     4800(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4800(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4800(SP), Z1, Z1
+	VMOVUPS     Z0, 4800(AX)
+	VMOVUPS     Z1, 4800(SP)
+	VMOVUPS     4864(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4864(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4864(SP), Z1, Z1
+	VMOVUPS     Z0, 4864(AX)
+	VMOVUPS     Z1, 4864(SP)
+	VMOVUPS     4928(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4928(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4928(SP), Z1, Z1
+	VMOVUPS     Z0, 4928(AX)
+	VMOVUPS     Z1, 4928(SP)
+	VMOVUPS     4992(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     4992(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      4992(SP), Z1, Z1
+	VMOVUPS     Z0, 4992(AX)
+	VMOVUPS     Z1, 4992(SP)
+	VMOVUPS     5056(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5056(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5056(SP), Z1, Z1
+	VMOVUPS     Z0, 5056(AX)
+	VMOVUPS     Z1, 5056(SP)
+	VMOVUPS     5120(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5120(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5120(SP), Z1, Z1
+	VMOVUPS     Z0, 5120(AX)
+	VMOVUPS     Z1, 5120(SP)
+	VMOVUPS     5184(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5184(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5184(SP), Z1, Z1
+	VMOVUPS     Z0, 5184(AX)
+	VMOVUPS     Z1, 5184(SP)
+	VMOVUPS     5248(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5248(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5248(SP), Z1, Z1
+	VMOVUPS     Z0, 5248(AX)
+	VMOVUPS     Z1, 5248(SP)
+	VMOVUPS     5312(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5312(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5312(SP), Z1, Z1
+	VMOVUPS     Z0, 5312(AX)
+	VMOVUPS     Z1, 5312(SP)
+	VMOVUPS     5376(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5376(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5376(SP), Z1, Z1
+	VMOVUPS     Z0, 5376(AX)
+	VMOVUPS     Z1, 5376(SP)
+	VMOVUPS     5440(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5440(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5440(SP), Z1, Z1
+	VMOVUPS     Z0, 5440(AX)
+	VMOVUPS     Z1, 5440(SP)
+	VMOVUPS     5504(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5504(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5504(SP), Z1, Z1
+	VMOVUPS     Z0, 5504(AX)
+	VMOVUPS     Z1, 5504(SP)
+	VMOVUPS     5568(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5568(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5568(SP), Z1, Z1
+	VMOVUPS     Z0, 5568(AX)
+	VMOVUPS     Z1, 5568(SP)
+	VMOVUPS     5632(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5632(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5632(SP), Z1, Z1
+	VMOVUPS     Z0, 5632(AX)
+	VMOVUPS     Z1, 5632(SP)
+	VMOVUPS     5696(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5696(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5696(SP), Z1, Z1
+	VMOVUPS     Z0, 5696(AX)
+	VMOVUPS     Z1, 5696(SP)
+	VMOVUPS     5760(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5760(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5760(SP), Z1, Z1
+	VMOVUPS     Z0, 5760(AX)
+	VMOVUPS     Z1, 5760(SP)
+	VMOVUPS     5824(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5824(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5824(SP), Z1, Z1
+	VMOVUPS     Z0, 5824(AX)
+	VMOVUPS     Z1, 5824(SP)
+	VMOVUPS     5888(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5888(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5888(SP), Z1, Z1
+	VMOVUPS     Z0, 5888(AX)
+	VMOVUPS     Z1, 5888(SP)
+	VMOVUPS     5952(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     5952(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      5952(SP), Z1, Z1
+	VMOVUPS     Z0, 5952(AX)
+	VMOVUPS     Z1, 5952(SP)
+	VMOVUPS     6016(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6016(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6016(SP), Z1, Z1
+	VMOVUPS     Z0, 6016(AX)
+	VMOVUPS     Z1, 6016(SP)
+	VMOVUPS     6080(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6080(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6080(SP), Z1, Z1
+	VMOVUPS     Z0, 6080(AX)
+	VMOVUPS     Z1, 6080(SP)
+	VMOVUPS     6144(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6144(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6144(SP), Z1, Z1
+	VMOVUPS     Z0, 6144(AX)
+	VMOVUPS     Z1, 6144(SP)
+	VMOVUPS     6208(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6208(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6208(SP), Z1, Z1
+	VMOVUPS     Z0, 6208(AX)
+	VMOVUPS     Z1, 6208(SP)
+	VMOVUPS     6272(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6272(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6272(SP), Z1, Z1
+	VMOVUPS     Z0, 6272(AX)
+	VMOVUPS     Z1, 6272(SP)
+	VMOVUPS     6336(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6336(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6336(SP), Z1, Z1
+	VMOVUPS     Z0, 6336(AX)
+	VMOVUPS     Z1, 6336(SP)
+	VMOVUPS     6400(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6400(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6400(SP), Z1, Z1
+	VMOVUPS     Z0, 6400(AX)
+	VMOVUPS     Z1, 6400(SP)
+	VMOVUPS     6464(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6464(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6464(SP), Z1, Z1
+	VMOVUPS     Z0, 6464(AX)
+	VMOVUPS     Z1, 6464(SP)
+	VMOVUPS     6528(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6528(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6528(SP), Z1, Z1
+	VMOVUPS     Z0, 6528(AX)
+	VMOVUPS     Z1, 6528(SP)
+	VMOVUPS     6592(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6592(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6592(SP), Z1, Z1
+	VMOVUPS     Z0, 6592(AX)
+	VMOVUPS     Z1, 6592(SP)
+	VMOVUPS     6656(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6656(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6656(SP), Z1, Z1
+	VMOVUPS     Z0, 6656(AX)
+	VMOVUPS     Z1, 6656(SP)
+	VMOVUPS     6720(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6720(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6720(SP), Z1, Z1
+	VMOVUPS     Z0, 6720(AX)
+	VMOVUPS     Z1, 6720(SP)
+	VMOVUPS     6784(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6784(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6784(SP), Z1, Z1
+	VMOVUPS     Z0, 6784(AX)
+	VMOVUPS     Z1, 6784(SP)
+	VMOVUPS     6848(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6848(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6848(SP), Z1, Z1
+	VMOVUPS     Z0, 6848(AX)
+	VMOVUPS     Z1, 6848(SP)
+	VMOVUPS     6912(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6912(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6912(SP), Z1, Z1
+	VMOVUPS     Z0, 6912(AX)
+	VMOVUPS     Z1, 6912(SP)
+	VMOVUPS     6976(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     6976(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      6976(SP), Z1, Z1
+	VMOVUPS     Z0, 6976(AX)
+	VMOVUPS     Z1, 6976(SP)
+	VMOVUPS     7040(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7040(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7040(SP), Z1, Z1
+	VMOVUPS     Z0, 7040(AX)
+	VMOVUPS     Z1, 7040(SP)
+	VMOVUPS     7104(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7104(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7104(SP), Z1, Z1
+	VMOVUPS     Z0, 7104(AX)
+	VMOVUPS     Z1, 7104(SP)
+	VMOVUPS     7168(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7168(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7168(SP), Z1, Z1
+	VMOVUPS     Z0, 7168(AX)
+	VMOVUPS     Z1, 7168(SP)
+	VMOVUPS     7232(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7232(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7232(SP), Z1, Z1
+	VMOVUPS     Z0, 7232(AX)
+	VMOVUPS     Z1, 7232(SP)
+	VMOVUPS     7296(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7296(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7296(SP), Z1, Z1
+	VMOVUPS     Z0, 7296(AX)
+	VMOVUPS     Z1, 7296(SP)
+	VMOVUPS     7360(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7360(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7360(SP), Z1, Z1
+	VMOVUPS     Z0, 7360(AX)
+	VMOVUPS     Z1, 7360(SP)
+	VMOVUPS     7424(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7424(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7424(SP), Z1, Z1
+	VMOVUPS     Z0, 7424(AX)
+	VMOVUPS     Z1, 7424(SP)
+	VMOVUPS     7488(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7488(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7488(SP), Z1, Z1
+	VMOVUPS     Z0, 7488(AX)
+	VMOVUPS     Z1, 7488(SP)
+	VMOVUPS     7552(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7552(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7552(SP), Z1, Z1
+	VMOVUPS     Z0, 7552(AX)
+	VMOVUPS     Z1, 7552(SP)
+	VMOVUPS     7616(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7616(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7616(SP), Z1, Z1
+	VMOVUPS     Z0, 7616(AX)
+	VMOVUPS     Z1, 7616(SP)
+	VMOVUPS     7680(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7680(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7680(SP), Z1, Z1
+	VMOVUPS     Z0, 7680(AX)
+	VMOVUPS     Z1, 7680(SP)
+	VMOVUPS     7744(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7744(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7744(SP), Z1, Z1
+	VMOVUPS     Z0, 7744(AX)
+	VMOVUPS     Z1, 7744(SP)
+	VMOVUPS     7808(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7808(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7808(SP), Z1, Z1
+	VMOVUPS     Z0, 7808(AX)
+	VMOVUPS     Z1, 7808(SP)
+	VMOVUPS     7872(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7872(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7872(SP), Z1, Z1
+	VMOVUPS     Z0, 7872(AX)
+	VMOVUPS     Z1, 7872(SP)
+	VMOVUPS     7936(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     7936(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      7936(SP), Z1, Z1
+	VMOVUPS     Z0, 7936(AX)
+	VMOVUPS     Z1, 7936(SP)
+	VMOVUPS     8000(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8000(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      8000(SP), Z1, Z1
+	VMOVUPS     Z0, 8000(AX)
+	VMOVUPS     Z1, 8000(SP)
+	VMOVUPS     8064(CX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS     8064(AX), Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      8064(SP), Z1, Z1
+	VMOVUPS     Z0, 8064(AX)
+	VMOVUPS     Z1, 8064(SP)
+	VMOVUPS.Z   8128(CX), K1, Z0
+	VMULPS      Z0, Z0, Z1
+	VMOVUPS.Z   8128(AX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VADDPS      8128(SP), Z1, Z1
+	VMOVUPS     Z0, K1, 8128(AX)
+	VMOVUPS     Z1, 8128(SP)
+
+	// z = squares/z where z > 0 (or NaN), else 0.
+	VMOVUPS   (AX), Z0
+	VMOVUPS   (SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, (AX)
+	VMOVUPS   64(AX), Z0
+	VMOVUPS   64(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 64(AX)
+	VMOVUPS   128(AX), Z0
+	VMOVUPS   128(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 128(AX)
+	VMOVUPS   192(AX), Z0
+	VMOVUPS   192(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 192(AX)
+	VMOVUPS   256(AX), Z0
+	VMOVUPS   256(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 256(AX)
+	VMOVUPS   320(AX), Z0
+	VMOVUPS   320(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 320(AX)
+	VMOVUPS   384(AX), Z0
+	VMOVUPS   384(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 384(AX)
+	VMOVUPS   448(AX), Z0
+	VMOVUPS   448(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 448(AX)
+	VMOVUPS   512(AX), Z0
+	VMOVUPS   512(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 512(AX)
+	VMOVUPS   576(AX), Z0
+	VMOVUPS   576(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 576(AX)
+	VMOVUPS   640(AX), Z0
+	VMOVUPS   640(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 640(AX)
+	VMOVUPS   704(AX), Z0
+	VMOVUPS   704(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 704(AX)
+	VMOVUPS   768(AX), Z0
+	VMOVUPS   768(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 768(AX)
+	VMOVUPS   832(AX), Z0
+	VMOVUPS   832(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 832(AX)
+	VMOVUPS   896(AX), Z0
+	VMOVUPS   896(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 896(AX)
+	VMOVUPS   960(AX), Z0
+	VMOVUPS   960(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 960(AX)
+	VMOVUPS   1024(AX), Z0
+	VMOVUPS   1024(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1024(AX)
+	VMOVUPS   1088(AX), Z0
+	VMOVUPS   1088(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1088(AX)
+	VMOVUPS   1152(AX), Z0
+	VMOVUPS   1152(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1152(AX)
+	VMOVUPS   1216(AX), Z0
+	VMOVUPS   1216(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1216(AX)
+	VMOVUPS   1280(AX), Z0
+	VMOVUPS   1280(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1280(AX)
+	VMOVUPS   1344(AX), Z0
+	VMOVUPS   1344(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1344(AX)
+	VMOVUPS   1408(AX), Z0
+	VMOVUPS   1408(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1408(AX)
+	VMOVUPS   1472(AX), Z0
+	VMOVUPS   1472(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1472(AX)
+	VMOVUPS   1536(AX), Z0
+	VMOVUPS   1536(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1536(AX)
+	VMOVUPS   1600(AX), Z0
+	VMOVUPS   1600(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1600(AX)
+	VMOVUPS   1664(AX), Z0
+	VMOVUPS   1664(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1664(AX)
+	VMOVUPS   1728(AX), Z0
+	VMOVUPS   1728(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1728(AX)
+	VMOVUPS   1792(AX), Z0
+	VMOVUPS   1792(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1792(AX)
+	VMOVUPS   1856(AX), Z0
+	VMOVUPS   1856(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1856(AX)
+	VMOVUPS   1920(AX), Z0
+	VMOVUPS   1920(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1920(AX)
+	VMOVUPS   1984(AX), Z0
+	VMOVUPS   1984(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 1984(AX)
+	VMOVUPS   2048(AX), Z0
+	VMOVUPS   2048(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2048(AX)
+	VMOVUPS   2112(AX), Z0
+	VMOVUPS   2112(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2112(AX)
+	VMOVUPS   2176(AX), Z0
+	VMOVUPS   2176(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2176(AX)
+	VMOVUPS   2240(AX), Z0
+	VMOVUPS   2240(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2240(AX)
+	VMOVUPS   2304(AX), Z0
+	VMOVUPS   2304(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2304(AX)
+	VMOVUPS   2368(AX), Z0
+	VMOVUPS   2368(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2368(AX)
+	VMOVUPS   2432(AX), Z0
+	VMOVUPS   2432(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2432(AX)
+	VMOVUPS   2496(AX), Z0
+	VMOVUPS   2496(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2496(AX)
+	VMOVUPS   2560(AX), Z0
+	VMOVUPS   2560(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2560(AX)
+	VMOVUPS   2624(AX), Z0
+	VMOVUPS   2624(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2624(AX)
+	VMOVUPS   2688(AX), Z0
+	VMOVUPS   2688(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2688(AX)
+	VMOVUPS   2752(AX), Z0
+	VMOVUPS   2752(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2752(AX)
+	VMOVUPS   2816(AX), Z0
+	VMOVUPS   2816(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2816(AX)
+	VMOVUPS   2880(AX), Z0
+	VMOVUPS   2880(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2880(AX)
+	VMOVUPS   2944(AX), Z0
+	VMOVUPS   2944(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 2944(AX)
+	VMOVUPS   3008(AX), Z0
+	VMOVUPS   3008(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3008(AX)
+	VMOVUPS   3072(AX), Z0
+	VMOVUPS   3072(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3072(AX)
+	VMOVUPS   3136(AX), Z0
+	VMOVUPS   3136(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3136(AX)
+	VMOVUPS   3200(AX), Z0
+	VMOVUPS   3200(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3200(AX)
+	VMOVUPS   3264(AX), Z0
+	VMOVUPS   3264(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3264(AX)
+	VMOVUPS   3328(AX), Z0
+	VMOVUPS   3328(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3328(AX)
+	VMOVUPS   3392(AX), Z0
+	VMOVUPS   3392(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3392(AX)
+	VMOVUPS   3456(AX), Z0
+	VMOVUPS   3456(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3456(AX)
+	VMOVUPS   3520(AX), Z0
+	VMOVUPS   3520(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3520(AX)
+	VMOVUPS   3584(AX), Z0
+	VMOVUPS   3584(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3584(AX)
+	VMOVUPS   3648(AX), Z0
+	VMOVUPS   3648(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3648(AX)
+	VMOVUPS   3712(AX), Z0
+	VMOVUPS   3712(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3712(AX)
+	VMOVUPS   3776(AX), Z0
+	VMOVUPS   3776(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3776(AX)
+	VMOVUPS   3840(AX), Z0
+	VMOVUPS   3840(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3840(AX)
+	VMOVUPS   3904(AX), Z0
+	VMOVUPS   3904(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3904(AX)
+	VMOVUPS   3968(AX), Z0
+	VMOVUPS   3968(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 3968(AX)
+	VMOVUPS   4032(AX), Z0
+	VMOVUPS   4032(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4032(AX)
+	VMOVUPS   4096(AX), Z0
+	VMOVUPS   4096(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4096(AX)
+	VMOVUPS   4160(AX), Z0
+	VMOVUPS   4160(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4160(AX)
+	VMOVUPS   4224(AX), Z0
+	VMOVUPS   4224(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4224(AX)
+	VMOVUPS   4288(AX), Z0
+	VMOVUPS   4288(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4288(AX)
+	VMOVUPS   4352(AX), Z0
+	VMOVUPS   4352(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4352(AX)
+	VMOVUPS   4416(AX), Z0
+	VMOVUPS   4416(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4416(AX)
+	VMOVUPS   4480(AX), Z0
+	VMOVUPS   4480(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4480(AX)
+	VMOVUPS   4544(AX), Z0
+	VMOVUPS   4544(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4544(AX)
+	VMOVUPS   4608(AX), Z0
+	VMOVUPS   4608(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4608(AX)
+	VMOVUPS   4672(AX), Z0
+	VMOVUPS   4672(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4672(AX)
+	VMOVUPS   4736(AX), Z0
+	VMOVUPS   4736(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4736(AX)
+	VMOVUPS   4800(AX), Z0
+	VMOVUPS   4800(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4800(AX)
+	VMOVUPS   4864(AX), Z0
+	VMOVUPS   4864(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4864(AX)
+	VMOVUPS   4928(AX), Z0
+	VMOVUPS   4928(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4928(AX)
+	VMOVUPS   4992(AX), Z0
+	VMOVUPS   4992(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 4992(AX)
+	VMOVUPS   5056(AX), Z0
+	VMOVUPS   5056(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5056(AX)
+	VMOVUPS   5120(AX), Z0
+	VMOVUPS   5120(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5120(AX)
+	VMOVUPS   5184(AX), Z0
+	VMOVUPS   5184(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5184(AX)
+	VMOVUPS   5248(AX), Z0
+	VMOVUPS   5248(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5248(AX)
+	VMOVUPS   5312(AX), Z0
+	VMOVUPS   5312(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5312(AX)
+	VMOVUPS   5376(AX), Z0
+	VMOVUPS   5376(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5376(AX)
+	VMOVUPS   5440(AX), Z0
+	VMOVUPS   5440(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5440(AX)
+	VMOVUPS   5504(AX), Z0
+	VMOVUPS   5504(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5504(AX)
+	VMOVUPS   5568(AX), Z0
+	VMOVUPS   5568(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5568(AX)
+	VMOVUPS   5632(AX), Z0
+	VMOVUPS   5632(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5632(AX)
+	VMOVUPS   5696(AX), Z0
+	VMOVUPS   5696(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5696(AX)
+	VMOVUPS   5760(AX), Z0
+	VMOVUPS   5760(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5760(AX)
+	VMOVUPS   5824(AX), Z0
+	VMOVUPS   5824(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5824(AX)
+	VMOVUPS   5888(AX), Z0
+	VMOVUPS   5888(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5888(AX)
+	VMOVUPS   5952(AX), Z0
+	VMOVUPS   5952(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 5952(AX)
+	VMOVUPS   6016(AX), Z0
+	VMOVUPS   6016(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6016(AX)
+	VMOVUPS   6080(AX), Z0
+	VMOVUPS   6080(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6080(AX)
+	VMOVUPS   6144(AX), Z0
+	VMOVUPS   6144(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6144(AX)
+	VMOVUPS   6208(AX), Z0
+	VMOVUPS   6208(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6208(AX)
+	VMOVUPS   6272(AX), Z0
+	VMOVUPS   6272(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6272(AX)
+	VMOVUPS   6336(AX), Z0
+	VMOVUPS   6336(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6336(AX)
+	VMOVUPS   6400(AX), Z0
+	VMOVUPS   6400(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6400(AX)
+	VMOVUPS   6464(AX), Z0
+	VMOVUPS   6464(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6464(AX)
+	VMOVUPS   6528(AX), Z0
+	VMOVUPS   6528(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6528(AX)
+	VMOVUPS   6592(AX), Z0
+	VMOVUPS   6592(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6592(AX)
+	VMOVUPS   6656(AX), Z0
+	VMOVUPS   6656(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6656(AX)
+	VMOVUPS   6720(AX), Z0
+	VMOVUPS   6720(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6720(AX)
+	VMOVUPS   6784(AX), Z0
+	VMOVUPS   6784(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6784(AX)
+	VMOVUPS   6848(AX), Z0
+	VMOVUPS   6848(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6848(AX)
+	VMOVUPS   6912(AX), Z0
+	VMOVUPS   6912(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6912(AX)
+	VMOVUPS   6976(AX), Z0
+	VMOVUPS   6976(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 6976(AX)
+	VMOVUPS   7040(AX), Z0
+	VMOVUPS   7040(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7040(AX)
+	VMOVUPS   7104(AX), Z0
+	VMOVUPS   7104(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7104(AX)
+	VMOVUPS   7168(AX), Z0
+	VMOVUPS   7168(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7168(AX)
+	VMOVUPS   7232(AX), Z0
+	VMOVUPS   7232(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7232(AX)
+	VMOVUPS   7296(AX), Z0
+	VMOVUPS   7296(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7296(AX)
+	VMOVUPS   7360(AX), Z0
+	VMOVUPS   7360(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7360(AX)
+	VMOVUPS   7424(AX), Z0
+	VMOVUPS   7424(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7424(AX)
+	VMOVUPS   7488(AX), Z0
+	VMOVUPS   7488(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7488(AX)
+	VMOVUPS   7552(AX), Z0
+	VMOVUPS   7552(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7552(AX)
+	VMOVUPS   7616(AX), Z0
+	VMOVUPS   7616(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7616(AX)
+	VMOVUPS   7680(AX), Z0
+	VMOVUPS   7680(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7680(AX)
+	VMOVUPS   7744(AX), Z0
+	VMOVUPS   7744(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7744(AX)
+	VMOVUPS   7808(AX), Z0
+	VMOVUPS   7808(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7808(AX)
+	VMOVUPS   7872(AX), Z0
+	VMOVUPS   7872(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7872(AX)
+	VMOVUPS   7936(AX), Z0
+	VMOVUPS   7936(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 7936(AX)
+	VMOVUPS   8000(AX), Z0
+	VMOVUPS   8000(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 8000(AX)
+	VMOVUPS   8064(AX), Z0
+	VMOVUPS   8064(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, 8064(AX)
+	VMOVUPS.Z 8128(AX), K1, Z0
+	VMOVUPS   8128(SP), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x16, Z2, Z0, K2
+	VDIVPS.Z  Z0, Z1, K2, Z1
+	VMOVUPS   Z1, K1, 8128(AX)
+	VZEROUPPER
+	RET
+
+// func scaleC2047NhwcStoAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleC2047NhwcStoAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  s+16(FP), DX
+	MOVL  $0x00007fff, BX
+	KMOVW BX, K1
+	MOVL  $0x00007fff, BX
+	KMOVW BX, K1
+
+	// Scale 9 rows of 2047 channels, 8 vectors per step.
+	MOVQ $0x0000000000000009, BX
+
+loop233:
+	MOVQ DX, SI
+	MOVQ $0x000000000000000f, DI
+
+loop234:
+	VMOVUPS   (SI), Z0
+	VMOVUPS   (CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, (AX)
+	VMOVUPS   64(SI), Z0
+	VMOVUPS   64(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 64(AX)
+	VMOVUPS   128(SI), Z0
+	VMOVUPS   128(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 128(AX)
+	VMOVUPS   192(SI), Z0
+	VMOVUPS   192(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 192(AX)
+	VMOVUPS   256(SI), Z0
+	VMOVUPS   256(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 256(AX)
+	VMOVUPS   320(SI), Z0
+	VMOVUPS   320(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 320(AX)
+	VMOVUPS   384(SI), Z0
+	VMOVUPS   384(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 384(AX)
+	VMOVUPS   448(SI), Z0
+	VMOVUPS   448(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 448(AX)
+	ADDQ      $0x00000200, CX
+	ADDQ      $0x00000200, AX
+	ADDQ      $0x00000200, SI
+	DECQ      DI
+	JNZ       loop234
+	VMOVUPS   (SI), Z0
+	VMOVUPS   (CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, (AX)
+	VMOVUPS   64(SI), Z0
+	VMOVUPS   64(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 64(AX)
+	VMOVUPS   128(SI), Z0
+	VMOVUPS   128(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 128(AX)
+	VMOVUPS   192(SI), Z0
+	VMOVUPS   192(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 192(AX)
+	VMOVUPS   256(SI), Z0
+	VMOVUPS   256(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 256(AX)
+	VMOVUPS   320(SI), Z0
+	VMOVUPS   320(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 320(AX)
+	VMOVUPS   384(SI), Z0
+	VMOVUPS   384(CX), Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, 384(AX)
+	VMOVUPS.Z 448(SI), K1, Z0
+	VMOVUPS.Z 448(CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 448(AX)
+	ADDQ      $0x000001fc, CX
+	ADDQ      $0x000001fc, AX
+	DECQ      BX
+	JNZ       loop233
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUC2047NhwcStoAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUC2047NhwcStoAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVL   $0x00007fff, SI
+	KMOVW  SI, K1
+	MOVL   $0x00007fff, SI
+	KMOVW  SI, K1
+
+	// Scale 9 rows of 2047 channels, 8 vectors per step.
+	MOVQ $0x0000000000000009, SI
+
+loop235:
+	MOVQ DX, DI
+	MOVQ $0x000000000000000f, R8
+
+loop236:
+	VMOVUPS     (DI), Z1
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(DI), Z1
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(DI), Z1
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(DI), Z1
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	VMOVUPS     256(DI), Z1
+	VMOVUPS     256(CX), Z2
+	VFMADD213PS 256(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 256(AX)
+	VMOVUPS     320(DI), Z1
+	VMOVUPS     320(CX), Z2
+	VFMADD213PS 320(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 320(AX)
+	VMOVUPS     384(DI), Z1
+	VMOVUPS     384(CX), Z2
+	VFMADD213PS 384(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 384(AX)
+	VMOVUPS     448(DI), Z1
+	VMOVUPS     448(CX), Z2
+	VFMADD213PS 448(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 448(AX)
+	ADDQ        $0x00000200, CX
+	ADDQ        $0x00000200, AX
+	ADDQ        $0x00000200, BX
+	ADDQ        $0x00000200, DI
+	DECQ        R8
+	JNZ         loop236
+	VMOVUPS     (DI), Z1
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(DI), Z1
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(DI), Z1
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(DI), Z1
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	VMOVUPS     256(DI), Z1
+	VMOVUPS     256(CX), Z2
+	VFMADD213PS 256(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 256(AX)
+	VMOVUPS     320(DI), Z1
+	VMOVUPS     320(CX), Z2
+	VFMADD213PS 320(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 320(AX)
+	VMOVUPS     384(DI), Z1
+	VMOVUPS     384(CX), Z2
+	VFMADD213PS 384(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 384(AX)
+	VMOVUPS.Z   448(DI), K1, Z1
+	VMOVUPS.Z   448(CX), K1, Z2
+	VMOVUPS.Z   448(BX), K1, Z3
+	VFMADD213PS Z3, Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, K1, 448(AX)
+	ADDQ        $0x000001fc, CX
+	ADDQ        $0x000001fc, AX
+	ADDQ        $0x000001fc, BX
+	DECQ        SI
+	JNZ         loop235
 	VZEROUPPER
 	RET
 
@@ -35557,7 +58010,7 @@ TEXT ·fc8x96ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop161:
+loop237:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35629,7 +58082,7 @@ loop161:
 	ADDQ          $0x00000600, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop161
+	JNZ           loop237
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -35656,7 +58109,7 @@ TEXT ·fc96x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Y0
 	MOVQ    $0x000000000000000c, DX
 
-loop162:
+loop238:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -35698,7 +58151,7 @@ loop162:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop162
+	JNZ        loop238
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000180, AX
@@ -35707,7 +58160,7 @@ loop162:
 	MOVQ b+24(FP), CX
 	MOVQ $0x000000000000000c, DX
 
-loop163:
+loop239:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -35750,7 +58203,7 @@ loop163:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop163
+	JNZ          loop239
 	VZEROUPPER
 	RET
 
@@ -35764,7 +58217,7 @@ TEXT ·fc8x96ReLUAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 8 rows of 96, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop164:
+loop240:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -35836,7 +58289,7 @@ loop164:
 	ADDQ          $0x00000600, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop164
+	JNZ           loop240
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst)
@@ -35860,7 +58313,7 @@ TEXT ·fc96x8SigmoidAVX512(SB), NOSPLIT, $0-24
 	VMOVUPS (DX), Y0
 	MOVQ    $0x000000000000000c, DX
 
-loop165:
+loop241:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -35902,7 +58355,7 @@ loop165:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop165
+	JNZ        loop241
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000180, AX
@@ -35910,7 +58363,7 @@ loop165:
 	// dst = Sigmoid(dst)
 	MOVQ $0x000000000000000c, CX
 
-loop166:
+loop242:
 	VMOVUPS      (AX), Y0
 	VXORPS       Y1, Y1, Y1
 	VSUBPS       Y0, Y1, Y0
@@ -35950,7 +58403,7 @@ loop166:
 	VMOVUPS      Y0, (AX)
 	ADDQ         $0x00000020, AX
 	DECQ         CX
-	JNZ          loop166
+	JNZ          loop242
 	VZEROUPPER
 	RET
 
@@ -36029,7 +58482,7 @@ TEXT ·fc13x3SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 13 rows of 3, 4 row(s) at a time.
 	MOVQ $0x0000000000000003, BX
 
-loop167:
+loop243:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36072,7 +58525,7 @@ loop167:
 	ADDQ          $0x00000030, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop167
+	JNZ           loop243
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36148,7 +58601,7 @@ TEXT ·fc17x17ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop168:
+loop244:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36196,7 +58649,7 @@ loop168:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop168
+	JNZ           loop244
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36248,7 +58701,7 @@ TEXT ·fc17x17SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 17 rows of 17, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop169:
+loop245:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36296,7 +58749,7 @@ loop169:
 	ADDQ          $0x00000110, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop169
+	JNZ           loop245
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -36518,7 +58971,7 @@ TEXT ·fc15x300ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 15 rows of 300, 1 row(s) at a time.
 	MOVQ $0x000000000000000f, BX
 
-loop170:
+loop246:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -36531,7 +58984,7 @@ loop170:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000002, R8
 
-loop171:
+loop247:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -36551,7 +59004,7 @@ loop171:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop171
+	JNZ           loop247
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -36578,7 +59031,7 @@ loop171:
 	ADDQ          $0x000004b0, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop170
+	JNZ           loop246
 	SUBQ          $0x0000003c, AX
 
 	// dst = ReLU(dst + b)
@@ -36607,7 +59060,7 @@ TEXT ·fc300x15SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	VMOVUPS.Z (DX), K1, Z0
 	MOVQ      $0x0000000000000012, BX
 
-loop172:
+loop248:
 	VMOVUPS.Z  (CX), K1, Z1
 	VMULPS     Z0, Z1, Z1
 	VMOVUPS.Z  60(CX), K1, Z2
@@ -36689,12 +59142,12 @@ loop172:
 	ADDQ       $0x000003c0, CX
 	ADDQ       $0x00000040, AX
 	DECQ       BX
-	JNZ        loop172
+	JNZ        loop248
 
 	// dst = W·x for 12 rows of 15, 4 row(s) at a time.
 	MOVQ $0x0000000000000003, BX
 
-loop173:
+loop249:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -36737,7 +59190,7 @@ loop173:
 	ADDQ          $0x000000f0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop173
+	JNZ           loop249
 	SUBQ          $0x000004b0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -36746,7 +59199,7 @@ loop173:
 	KMOVW DX, K1
 	MOVQ  $0x0000000000000012, DX
 
-loop174:
+loop250:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -36789,7 +59242,7 @@ loop174:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop174
+	JNZ          loop250
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -37037,7 +59490,7 @@ TEXT ·fc250x1000ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 250 rows of 1000, 1 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop175:
+loop251:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -37050,7 +59503,7 @@ loop175:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000007, R8
 
-loop176:
+loop252:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -37070,7 +59523,7 @@ loop176:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop176
+	JNZ           loop252
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -37105,7 +59558,7 @@ loop176:
 	ADDQ          $0x00000fa0, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop175
+	JNZ           loop251
 	SUBQ          $0x000003e8, AX
 
 	// dst = ReLU(dst + b)
@@ -37115,7 +59568,7 @@ loop176:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x000000000000000f, DX
 
-loop177:
+loop253:
 	VMOVUPS   (AX), Z1
 	VMOVUPS   (CX), Z2
 	VADDPS    Z2, Z1, Z1
@@ -37124,7 +59577,7 @@ loop177:
 	ADDQ      $0x00000040, AX
 	ADDQ      $0x00000040, CX
 	DECQ      DX
-	JNZ       loop177
+	JNZ       loop253
 	VMOVUPS.Z (AX), K1, Z1
 	VMOVUPS.Z (CX), K1, Z2
 	VADDPS    Z2, Z1, Z1
@@ -37145,7 +59598,7 @@ TEXT ·fc1000x250SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 1000 rows of 250, 4 row(s) at a time.
 	MOVQ $0x00000000000000fa, BX
 
-loop178:
+loop254:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37271,7 +59724,7 @@ loop178:
 	ADDQ          $0x00000fa0, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop178
+	JNZ           loop254
 	SUBQ          $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -37280,7 +59733,7 @@ loop178:
 	KMOVW DX, K1
 	MOVQ  $0x000000000000003e, DX
 
-loop179:
+loop255:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -37323,7 +59776,7 @@ loop179:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop179
+	JNZ          loop255
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -37378,7 +59831,7 @@ TEXT ·fc9x9ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop180:
+loop256:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37421,7 +59874,7 @@ loop180:
 	ADDQ          $0x00000090, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop180
+	JNZ           loop256
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37464,7 +59917,7 @@ TEXT ·fc9x9SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 9 rows of 9, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop181:
+loop257:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37507,7 +59960,7 @@ loop181:
 	ADDQ          $0x00000090, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop181
+	JNZ           loop257
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37583,7 +60036,7 @@ TEXT ·fc129x2047ReLUAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 129 rows of 2047, 1 row(s) at a time.
 	MOVQ $0x0000000000000081, BX
 
-loop182:
+loop258:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -37596,7 +60049,7 @@ loop182:
 	MOVQ   DX, DI
 	MOVQ   $0x000000000000000f, R8
 
-loop183:
+loop259:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -37616,7 +60069,7 @@ loop183:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop183
+	JNZ           loop259
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -37653,7 +60106,7 @@ loop183:
 	ADDQ          $0x00001ffc, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop182
+	JNZ           loop258
 	SUBQ          $0x00000204, AX
 
 	// dst = ReLU(dst)
@@ -37662,13 +60115,13 @@ loop183:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x0000000000000008, CX
 
-loop184:
+loop260:
 	VMOVUPS   (AX), Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, (AX)
 	ADDQ      $0x00000040, AX
 	DECQ      CX
-	JNZ       loop184
+	JNZ       loop260
 	VMOVUPS.Z (AX), K1, Z1
 	VMAXPS    Z1, Z0, Z1
 	VMOVUPS   Z1, K1, (AX)
@@ -37687,7 +60140,7 @@ TEXT ·fc2047x129SigmoidAVX512(SB), NOSPLIT, $0-24
 	// dst = W·x for 2047 rows of 129, 4 row(s) at a time.
 	MOVQ $0x00000000000001ff, BX
 
-loop185:
+loop261:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -37778,7 +60231,7 @@ loop185:
 	ADDQ          $0x00000810, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop185
+	JNZ           loop261
 
 	// The last 3 rows.
 	VXORPS        Z0, Z0, Z0
@@ -37864,7 +60317,7 @@ loop185:
 	KMOVW CX, K1
 	MOVQ  $0x000000000000007f, CX
 
-loop186:
+loop262:
 	VMOVUPS      (AX), Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -37904,7 +60357,7 @@ loop186:
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x00000040, AX
 	DECQ         CX
-	JNZ          loop186
+	JNZ          loop262
 	VMOVUPS.Z    (AX), K1, Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
@@ -38283,7 +60736,7 @@ TEXT ·fc16x1000ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 16 rows of 1000, 1 row(s) at a time.
 	MOVQ $0x0000000000000010, BX
 
-loop187:
+loop263:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -38296,7 +60749,7 @@ loop187:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000007, R8
 
-loop188:
+loop264:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -38316,7 +60769,7 @@ loop188:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop188
+	JNZ           loop264
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -38351,7 +60804,7 @@ loop188:
 	ADDQ          $0x00000fa0, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop187
+	JNZ           loop263
 	SUBQ          $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -38378,7 +60831,7 @@ TEXT ·fc1000x16SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Z0
 	MOVQ    $0x000000000000003e, BX
 
-loop189:
+loop265:
 	VMOVUPS    (CX), Z1
 	VMULPS     Z0, Z1, Z1
 	VMOVUPS    64(CX), Z2
@@ -38460,12 +60913,12 @@ loop189:
 	ADDQ       $0x00000400, CX
 	ADDQ       $0x00000040, AX
 	DECQ       BX
-	JNZ        loop189
+	JNZ        loop265
 
 	// dst = W·x for 8 rows of 16, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop190:
+loop266:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38504,7 +60957,7 @@ loop190:
 	ADDQ          $0x00000100, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop190
+	JNZ           loop266
 	SUBQ          $0x00000fa0, AX
 
 	// dst = Sigmoid(dst + b)
@@ -38513,7 +60966,7 @@ loop190:
 	KMOVW DX, K1
 	MOVQ  $0x000000000000003e, DX
 
-loop191:
+loop267:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -38556,7 +61009,7 @@ loop191:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop191
+	JNZ          loop267
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -38611,7 +61064,7 @@ TEXT ·fc7x777ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 7 rows of 777, 1 row(s) at a time.
 	MOVQ $0x0000000000000007, BX
 
-loop192:
+loop268:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -38624,7 +61077,7 @@ loop192:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000006, R8
 
-loop193:
+loop269:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -38644,7 +61097,7 @@ loop193:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop193
+	JNZ           loop269
 	VMOVUPS.Z     (DI), K1, Z8
 	VMOVUPS.Z     (SI), K1, Z9
 	VFMADD231PS   Z9, Z8, Z0
@@ -38667,7 +61120,7 @@ loop193:
 	ADDQ          $0x00000c24, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop192
+	JNZ           loop268
 	SUBQ          $0x0000001c, AX
 
 	// dst = ReLU(dst + b)
@@ -38696,7 +61149,7 @@ TEXT ·fc777x7SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	VMOVUPS.Z (DX), K1, Z0
 	MOVQ      $0x0000000000000030, BX
 
-loop194:
+loop270:
 	VMOVUPS.Z  (CX), K1, Z1
 	VMULPS     Z0, Z1, Z1
 	VMOVUPS.Z  28(CX), K1, Z2
@@ -38778,12 +61231,12 @@ loop194:
 	ADDQ       $0x000001c0, CX
 	ADDQ       $0x00000040, AX
 	DECQ       BX
-	JNZ        loop194
+	JNZ        loop270
 
 	// dst = W·x for 9 rows of 7, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop195:
+loop271:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -38826,7 +61279,7 @@ loop195:
 	ADDQ          $0x00000070, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop195
+	JNZ           loop271
 
 	// The last 1 rows.
 	VXORPS        Z0, Z0, Z0
@@ -38850,7 +61303,7 @@ loop195:
 	KMOVW DX, K1
 	MOVQ  $0x0000000000000030, DX
 
-loop196:
+loop272:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -38893,7 +61346,7 @@ loop196:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop196
+	JNZ          loop272
 	VMOVUPS.Z    (AX), K1, Z0
 	VMOVUPS.Z    (CX), K1, Z1
 	VADDPS       Z1, Z0, Z0
@@ -39526,6 +61979,1669 @@ TEXT ·fc18x6SigmoidAVX512(SB), NOSPLIT, $0-24
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x00000040, AX
 	VMOVUPS.Z    (AX), K1, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc2x9ReLUAVX512(dst *[2]float32, w *[18]float32, x *[9]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc2x9ReLUAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x000001ff, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 2 rows of 9, 4 row(s) at a time.
+	// The last 2 rows.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VMOVUPS.Z     (DX), K1, Z2
+	VMOVUPS.Z     (CX), K1, Z3
+	VFMADD231PS   Z3, Z2, Z0
+	VMOVUPS.Z     36(CX), K1, Z3
+	VFMADD231PS   Z3, Z2, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X2, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X2, X3, X3
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X4
+	VADDPS        X2, X4, X4
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X2, X1, X1
+	VUNPCKLPS     X3, X0, X2
+	VUNPCKHPS     X3, X0, X0
+	VADDPS        X0, X2, X2
+	VUNPCKLPS     X1, X4, X0
+	VUNPCKHPS     X1, X4, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X2, X1
+	VMOVHLPS      X2, X0, X0
+	VADDPS        X0, X1, X1
+	MOVL          $0x00000003, CX
+	KMOVW         CX, K1
+	VMOVUPS       X1, K1, (AX)
+
+	// dst = ReLU(dst)
+	MOVL      $0x00000003, CX
+	KMOVW     CX, K1
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc9x2SigmoidAVX512(dst *[9]float32, w *[18]float32, x *[2]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc9x2SigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x00000003, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 9 rows of 2, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
+
+loop273:
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     8(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     16(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     24(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x00000020, CX
+	ADDQ          $0x00000010, AX
+	DECQ          BX
+	JNZ           loop273
+
+	// The last 1 rows.
+	VXORPS        Z0, Z0, Z0
+	VMOVUPS.Z     (DX), K1, Z1
+	VMOVUPS.Z     (CX), K1, Z2
+	VFMADD231PS   Z2, Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	SUBQ          $0x00000020, AX
+
+	// dst = Sigmoid(dst)
+	MOVL         $0x000001ff, CX
+	KMOVW        CX, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc4x11ReLUBiasAVX512(dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc4x11ReLUBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x000007ff, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 4 rows of 11, 4 row(s) at a time.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     44(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     88(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     132(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x000000b0, CX
+	ADDQ          $0x00000010, AX
+	SUBQ          $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ      b+24(FP), CX
+	MOVL      $0x0000000f, DX
+	KMOVW     DX, K1
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc11x4SigmoidBiasAVX512(dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc11x4SigmoidBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x0000000f, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 11 rows of 4, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
+
+loop274:
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     16(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     32(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     48(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000010, AX
+	DECQ          BX
+	JNZ           loop274
+
+	// The last 3 rows.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VMOVUPS.Z     (DX), K1, Z3
+	VMOVUPS.Z     (CX), K1, Z4
+	VFMADD231PS   Z4, Z3, Z0
+	VMOVUPS.Z     16(CX), K1, Z4
+	VFMADD231PS   Z4, Z3, Z1
+	VMOVUPS.Z     32(CX), K1, Z4
+	VFMADD231PS   Z4, Z3, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X3, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VADDPS        Y1, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X3, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPS        Y2, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X4
+	VADDPS        X3, X4, X4
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPS        Y2, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X2
+	VADDPS        X3, X2, X2
+	VUNPCKLPS     X1, X0, X3
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X3, X3
+	VUNPCKLPS     X2, X4, X0
+	VUNPCKHPS     X2, X4, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X3, X1
+	VMOVHLPS      X3, X0, X0
+	VADDPS        X0, X1, X1
+	MOVL          $0x00000007, CX
+	KMOVW         CX, K1
+	VMOVUPS       X1, K1, (AX)
+	SUBQ          $0x00000020, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ         b+24(FP), CX
+	MOVL         $0x000007ff, DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc5x5ReLUBiasAVX512(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc5x5ReLUBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x0000001f, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 5 rows of 5, 4 row(s) at a time.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     20(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     40(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     60(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x00000050, CX
+	ADDQ          $0x00000010, AX
+
+	// The last 1 rows.
+	VXORPS        Z0, Z0, Z0
+	VMOVUPS.Z     (DX), K1, Z1
+	VMOVUPS.Z     (CX), K1, Z2
+	VFMADD231PS   Z2, Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	SUBQ          $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ      b+24(FP), CX
+	MOVL      $0x0000001f, DX
+	KMOVW     DX, K1
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc5x5SigmoidBiasAVX512(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc5x5SigmoidBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x0000001f, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 5 rows of 5, 4 row(s) at a time.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     20(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     40(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     60(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x00000050, CX
+	ADDQ          $0x00000010, AX
+
+	// The last 1 rows.
+	VXORPS        Z0, Z0, Z0
+	VMOVUPS.Z     (DX), K1, Z1
+	VMOVUPS.Z     (CX), K1, Z2
+	VFMADD231PS   Z2, Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	SUBQ          $0x00000010, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ         b+24(FP), CX
+	MOVL         $0x0000001f, DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc7x21ReLUBiasAVX512(dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc7x21ReLUBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x0000001f, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 7 rows of 21, 4 row(s) at a time.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS       (DX), Z4
+	VFMADD231PS   (CX), Z4, Z0
+	VFMADD231PS   84(CX), Z4, Z1
+	VFMADD231PS   168(CX), Z4, Z2
+	VFMADD231PS   252(CX), Z4, Z3
+	VMOVUPS.Z     64(DX), K1, Z4
+	VMOVUPS.Z     64(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     148(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     232(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     316(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x00000150, CX
+	ADDQ          $0x00000010, AX
+
+	// The last 3 rows.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VMOVUPS       (DX), Z3
+	VFMADD231PS   (CX), Z3, Z0
+	VFMADD231PS   84(CX), Z3, Z1
+	VFMADD231PS   168(CX), Z3, Z2
+	VMOVUPS.Z     64(DX), K1, Z3
+	VMOVUPS.Z     64(CX), K1, Z4
+	VFMADD231PS   Z4, Z3, Z0
+	VMOVUPS.Z     148(CX), K1, Z4
+	VFMADD231PS   Z4, Z3, Z1
+	VMOVUPS.Z     232(CX), K1, Z4
+	VFMADD231PS   Z4, Z3, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X3, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VADDPS        Y1, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X3, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPS        Y2, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X4
+	VADDPS        X3, X4, X4
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPS        Y2, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X2
+	VADDPS        X3, X2, X2
+	VUNPCKLPS     X1, X0, X3
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X3, X3
+	VUNPCKLPS     X2, X4, X0
+	VUNPCKHPS     X2, X4, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X3, X1
+	VMOVHLPS      X3, X0, X0
+	VADDPS        X0, X1, X1
+	MOVL          $0x00000007, CX
+	KMOVW         CX, K1
+	VMOVUPS       X1, K1, (AX)
+	SUBQ          $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ      b+24(FP), CX
+	MOVL      $0x0000007f, DX
+	KMOVW     DX, K1
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc21x7SigmoidBiasAVX512(dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc21x7SigmoidBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x0000007f, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 21 rows of 7, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z  (DX), K1, Z0
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  28(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  56(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  84(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  112(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  140(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  168(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  196(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  224(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  252(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  280(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  308(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  336(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  364(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  392(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  420(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z0
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z0, Z8
+	VSHUFF32X4 $0xdd, Z1, Z0, Z0
+	VADDPS     Z0, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z0
+	VSHUFF32X4 $0xdd, Z2, Z5, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFF32X4 $0x88, Z3, Z6, Z1
+	VSHUFF32X4 $0xdd, Z3, Z6, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z4, Z7, Z2
+	VSHUFF32X4 $0xdd, Z4, Z7, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFPS    $0x44, Z0, Z8, Z3
+	VSHUFPS    $0xee, Z0, Z8, Z0
+	VADDPS     Z0, Z3, Z3
+	VSHUFPS    $0x44, Z2, Z1, Z0
+	VSHUFPS    $0xee, Z2, Z1, Z1
+	VADDPS     Z1, Z0, Z0
+	VSHUFPS    $0x88, Z0, Z3, Z1
+	VSHUFPS    $0xdd, Z0, Z3, Z0
+	VADDPS     Z0, Z1, Z1
+	VMOVUPS    Z1, (AX)
+	ADDQ       $0x000001c0, CX
+	ADDQ       $0x00000040, AX
+
+	// dst = W·x for 5 rows of 7, 4 row(s) at a time.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     28(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     56(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     84(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x00000070, CX
+	ADDQ          $0x00000010, AX
+
+	// The last 1 rows.
+	VXORPS        Z0, Z0, Z0
+	VMOVUPS.Z     (DX), K1, Z1
+	VMOVUPS.Z     (CX), K1, Z2
+	VFMADD231PS   Z2, Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	SUBQ          $0x00000050, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ         b+24(FP), CX
+	MOVL         $0x0000001f, DX
+	KMOVW        DX, K1
+	VMOVUPS      (AX), Z0
+	VMOVUPS      (CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc10x100ReLUAVX512(dst *[10]float32, w *[1000]float32, x *[100]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc10x100ReLUAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x0000000f, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 10 rows of 100, 4 row(s) at a time.
+	MOVQ $0x0000000000000002, BX
+
+loop275:
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VXORPS        Z4, Z4, Z4
+	VXORPS        Z5, Z5, Z5
+	VXORPS        Z6, Z6, Z6
+	VXORPS        Z7, Z7, Z7
+	VMOVUPS       (DX), Z8
+	VFMADD231PS   (CX), Z8, Z0
+	VFMADD231PS   400(CX), Z8, Z2
+	VFMADD231PS   800(CX), Z8, Z4
+	VFMADD231PS   1200(CX), Z8, Z6
+	VMOVUPS       64(DX), Z8
+	VFMADD231PS   64(CX), Z8, Z1
+	VFMADD231PS   464(CX), Z8, Z3
+	VFMADD231PS   864(CX), Z8, Z5
+	VFMADD231PS   1264(CX), Z8, Z7
+	VMOVUPS       128(DX), Z8
+	VFMADD231PS   128(CX), Z8, Z0
+	VFMADD231PS   528(CX), Z8, Z2
+	VFMADD231PS   928(CX), Z8, Z4
+	VFMADD231PS   1328(CX), Z8, Z6
+	VMOVUPS       192(DX), Z8
+	VFMADD231PS   192(CX), Z8, Z1
+	VFMADD231PS   592(CX), Z8, Z3
+	VFMADD231PS   992(CX), Z8, Z5
+	VFMADD231PS   1392(CX), Z8, Z7
+	VMOVUPS       256(DX), Z8
+	VFMADD231PS   256(CX), Z8, Z0
+	VFMADD231PS   656(CX), Z8, Z2
+	VFMADD231PS   1056(CX), Z8, Z4
+	VFMADD231PS   1456(CX), Z8, Z6
+	VMOVUPS       320(DX), Z8
+	VFMADD231PS   320(CX), Z8, Z1
+	VFMADD231PS   720(CX), Z8, Z3
+	VFMADD231PS   1120(CX), Z8, Z5
+	VFMADD231PS   1520(CX), Z8, Z7
+	VMOVUPS.Z     384(DX), K1, Z8
+	VMOVUPS.Z     384(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z0
+	VMOVUPS.Z     784(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z2
+	VMOVUPS.Z     1184(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z4
+	VMOVUPS.Z     1584(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z6
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z5, Z4, Z4
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPS        Y6, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X2, X0, X1
+	VUNPCKHPS     X2, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X3, X0
+	VUNPCKHPS     X4, X3, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVUPS       X2, (AX)
+	ADDQ          $0x00000640, CX
+	ADDQ          $0x00000010, AX
+	DECQ          BX
+	JNZ           loop275
+
+	// The last 2 rows.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VXORPS        Z4, Z4, Z4
+	VXORPS        Z5, Z5, Z5
+	VXORPS        Z6, Z6, Z6
+	VXORPS        Z7, Z7, Z7
+	VMOVUPS       (DX), Z8
+	VFMADD231PS   (CX), Z8, Z0
+	VFMADD231PS   400(CX), Z8, Z4
+	VMOVUPS       64(DX), Z8
+	VFMADD231PS   64(CX), Z8, Z1
+	VFMADD231PS   464(CX), Z8, Z5
+	VMOVUPS       128(DX), Z8
+	VFMADD231PS   128(CX), Z8, Z2
+	VFMADD231PS   528(CX), Z8, Z6
+	VMOVUPS       192(DX), Z8
+	VFMADD231PS   192(CX), Z8, Z3
+	VFMADD231PS   592(CX), Z8, Z7
+	VMOVUPS       256(DX), Z8
+	VFMADD231PS   256(CX), Z8, Z0
+	VFMADD231PS   656(CX), Z8, Z4
+	VMOVUPS       320(DX), Z8
+	VFMADD231PS   320(CX), Z8, Z1
+	VFMADD231PS   720(CX), Z8, Z5
+	VMOVUPS.Z     384(DX), K1, Z8
+	VMOVUPS.Z     384(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z0
+	VMOVUPS.Z     784(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z4
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z6, Z4, Z4
+	VADDPS        Z7, Z5, Z5
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X2, X0, X1
+	VUNPCKHPS     X2, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X3, X0
+	VUNPCKHPS     X4, X3, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	MOVL          $0x00000003, CX
+	KMOVW         CX, K1
+	VMOVUPS       X2, K1, (AX)
+	SUBQ          $0x00000020, AX
+
+	// dst = ReLU(dst)
+	MOVL      $0x000003ff, CX
+	KMOVW     CX, K1
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc100x10SigmoidAVX512(dst *[100]float32, w *[1000]float32, x *[10]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc100x10SigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x000003ff, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 100 rows of 10, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z (DX), K1, Z0
+	MOVQ      $0x0000000000000006, BX
+
+loop276:
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  40(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  80(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  120(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  160(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  200(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  240(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  280(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  320(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  360(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  400(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  440(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  480(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  520(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  560(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  600(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z17
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z17, Z17
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z17, Z8
+	VSHUFF32X4 $0xdd, Z1, Z17, Z1
+	VADDPS     Z1, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z6, Z2
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z7, Z3
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z8, Z4
+	VSHUFPS    $0xee, Z1, Z8, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VMOVUPS    Z2, (AX)
+	ADDQ       $0x00000280, CX
+	ADDQ       $0x00000040, AX
+	DECQ       BX
+	JNZ        loop276
+
+	// dst = W·x for 4 rows of 10, 4 row(s) at a time.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VMOVUPS.Z     (DX), K1, Z4
+	VMOVUPS.Z     (CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z0
+	VMOVUPS.Z     40(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z1
+	VMOVUPS.Z     80(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VMOVUPS.Z     120(CX), K1, Z5
+	VFMADD231PS   Z5, Z4, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y4
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X4, X0, X0
+	VEXTRACTF64X4 $0x01, Z1, Y4
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X1
+	VADDPS        X4, X1, X1
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VADDPS        Y2, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X4, X2, X2
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VADDPS        Y3, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X4, X3, X3
+	VUNPCKLPS     X1, X0, X4
+	VUNPCKHPS     X1, X0, X0
+	VADDPS        X0, X4, X4
+	VUNPCKLPS     X3, X2, X0
+	VUNPCKHPS     X3, X2, X1
+	VADDPS        X1, X0, X0
+	VMOVLHPS      X0, X4, X1
+	VMOVHLPS      X4, X0, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (AX)
+	ADDQ          $0x000000a0, CX
+	ADDQ          $0x00000010, AX
+	SUBQ          $0x00000190, AX
+
+	// dst = Sigmoid(dst)
+	MOVL  $0x0000000f, CX
+	KMOVW CX, K1
+	MOVQ  $0x0000000000000006, CX
+
+loop277:
+	VMOVUPS      (AX), Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, AX
+	DECQ         CX
+	JNZ          loop277
+	VMOVUPS.Z    (AX), K1, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc33x2047ReLUBiasAVX512(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc33x2047ReLUBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x00007fff, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 33 rows of 2047, 1 row(s) at a time.
+	MOVQ $0x0000000000000021, BX
+
+loop278:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   CX, SI
+	MOVQ   DX, DI
+	MOVQ   $0x000000000000000f, R8
+
+loop279:
+	VMOVUPS       (DI), Z8
+	VFMADD231PS   (SI), Z8, Z0
+	VMOVUPS       64(DI), Z8
+	VFMADD231PS   64(SI), Z8, Z1
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS       448(DI), Z8
+	VFMADD231PS   448(SI), Z8, Z7
+	ADDQ          $0x00000200, SI
+	ADDQ          $0x00000200, DI
+	DECQ          R8
+	JNZ           loop279
+	VMOVUPS       (DI), Z8
+	VFMADD231PS   (SI), Z8, Z0
+	VMOVUPS       64(DI), Z8
+	VFMADD231PS   64(SI), Z8, Z1
+	VMOVUPS       128(DI), Z8
+	VFMADD231PS   128(SI), Z8, Z2
+	VMOVUPS       192(DI), Z8
+	VFMADD231PS   192(SI), Z8, Z3
+	VMOVUPS       256(DI), Z8
+	VFMADD231PS   256(SI), Z8, Z4
+	VMOVUPS       320(DI), Z8
+	VFMADD231PS   320(SI), Z8, Z5
+	VMOVUPS       384(DI), Z8
+	VFMADD231PS   384(SI), Z8, Z6
+	VMOVUPS.Z     448(DI), K1, Z8
+	VMOVUPS.Z     448(SI), K1, Z9
+	VFMADD231PS   Z9, Z8, Z0
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z2, Z0, Z0
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          $0x00001ffc, CX
+	ADDQ          $0x00000004, AX
+	DECQ          BX
+	JNZ           loop278
+	SUBQ          $0x00000084, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ   b+24(FP), CX
+	MOVL   $0x00000001, DX
+	KMOVW  DX, K1
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x0000000000000002, DX
+
+loop280:
+	VMOVUPS   (AX), Z1
+	VMOVUPS   (CX), Z2
+	VADDPS    Z2, Z1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	DECQ      DX
+	JNZ       loop280
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc2047x33SigmoidBiasAVX512(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc2047x33SigmoidBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x00000001, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 2047 rows of 33, 4 row(s) at a time.
+	MOVQ $0x00000000000001ff, BX
+
+loop281:
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VXORPS        Z4, Z4, Z4
+	VXORPS        Z5, Z5, Z5
+	VXORPS        Z6, Z6, Z6
+	VXORPS        Z7, Z7, Z7
+	VMOVUPS       (DX), Z8
+	VFMADD231PS   (CX), Z8, Z0
+	VFMADD231PS   132(CX), Z8, Z2
+	VFMADD231PS   264(CX), Z8, Z4
+	VFMADD231PS   396(CX), Z8, Z6
+	VMOVUPS       64(DX), Z8
+	VFMADD231PS   64(CX), Z8, Z1
+	VFMADD231PS   196(CX), Z8, Z3
+	VFMADD231PS   328(CX), Z8, Z5
+	VFMADD231PS   460(CX), Z8, Z7
+	VMOVUPS.Z     128(DX), K1, Z8
+	VMOVUPS.Z     128(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z0
+	VMOVUPS.Z     260(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z2
+	VMOVUPS.Z     392(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z4
+	VMOVUPS.Z     524(CX), K1, Z9
+	VFMADD231PS   Z9, Z8, Z6
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z5, Z4, Z4
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPS        Y6, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X2, X0, X1
+	VUNPCKHPS     X2, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X3, X0
+	VUNPCKHPS     X4, X3, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVUPS       X2, (AX)
+	ADDQ          $0x00000210, CX
+	ADDQ          $0x00000010, AX
+	DECQ          BX
+	JNZ           loop281
+
+	// The last 3 rows.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VXORPS        Z4, Z4, Z4
+	VXORPS        Z5, Z5, Z5
+	VMOVUPS       (DX), Z6
+	VFMADD231PS   (CX), Z6, Z0
+	VFMADD231PS   132(CX), Z6, Z2
+	VFMADD231PS   264(CX), Z6, Z4
+	VMOVUPS       64(DX), Z6
+	VFMADD231PS   64(CX), Z6, Z1
+	VFMADD231PS   196(CX), Z6, Z3
+	VFMADD231PS   328(CX), Z6, Z5
+	VMOVUPS.Z     128(DX), K1, Z6
+	VMOVUPS.Z     128(CX), K1, Z7
+	VFMADD231PS   Z7, Z6, Z0
+	VMOVUPS.Z     260(CX), K1, Z7
+	VFMADD231PS   Z7, Z6, Z2
+	VMOVUPS.Z     392(CX), K1, Z7
+	VFMADD231PS   Z7, Z6, Z4
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X2, X0, X1
+	VUNPCKHPS     X2, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X3, X0
+	VUNPCKHPS     X4, X3, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	MOVL          $0x00000007, CX
+	KMOVW         CX, K1
+	VMOVUPS       X2, K1, (AX)
+	SUBQ          $0x00001ff0, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ  b+24(FP), CX
+	MOVL  $0x00007fff, DX
+	KMOVW DX, K1
+	MOVQ  $0x000000000000007f, DX
+
+loop282:
+	VMOVUPS      (AX), Z0
+	VMOVUPS      (CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+40(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+44(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+48(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+60(SB), Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+68(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+72(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+76(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+80(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+12(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+84(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          loop282
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
 	VXORPS       Z1, Z1, Z1
 	VSUBPS       Z0, Z1, Z0
 	VBROADCASTSS consts<>+40(SB), Z1

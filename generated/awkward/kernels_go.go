@@ -535,6 +535,276 @@ func scaleAddReLUC18Nchw8x8Go(dst, x *[1152]float32, s *[18]float32, res *[1152]
 	}
 }
 
+// squeezeC13NchwStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC13NchwStoGo(z *[13]float32, x *[637]float32) {
+	for c := range z {
+		plane := (*[49]float32)(x[c*49:])
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
+		}
+		z[c] = se.ProbabilityWeighted(sum, squares)
+	}
+}
+
+// scaleC13NchwStoGo sets dst = x × s per channel.
+func scaleC13NchwStoGo(dst, x *[637]float32, s *[13]float32) {
+	for c, g := range s {
+		xs, ds := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC13NchwStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC13NchwStoGo(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:]), (*[49]float32)(res[c*49:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
+// squeezeC9NchwStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC9NchwStoGo(z *[9]float32, x *[135]float32) {
+	for c := range z {
+		plane := (*[15]float32)(x[c*15:])
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
+		}
+		z[c] = se.ProbabilityWeighted(sum, squares)
+	}
+}
+
+// scaleC9NchwStoGo sets dst = x × s per channel.
+func scaleC9NchwStoGo(dst, x *[135]float32, s *[9]float32) {
+	for c, g := range s {
+		xs, ds := (*[15]float32)(x[c*15:]), (*[15]float32)(dst[c*15:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC9NchwStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC9NchwStoGo(dst, x *[135]float32, s *[9]float32, res *[135]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[15]float32)(x[c*15:]), (*[15]float32)(dst[c*15:]), (*[15]float32)(res[c*15:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
+// squeezeC11NchwStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC11NchwStoGo(z *[11]float32, x *[1320]float32) {
+	for c := range z {
+		plane := (*[120]float32)(x[c*120:])
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
+		}
+		z[c] = se.ProbabilityWeighted(sum, squares)
+	}
+}
+
+// scaleC11NchwStoGo sets dst = x × s per channel.
+func scaleC11NchwStoGo(dst, x *[1320]float32, s *[11]float32) {
+	for c, g := range s {
+		xs, ds := (*[120]float32)(x[c*120:]), (*[120]float32)(dst[c*120:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC11NchwStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC11NchwStoGo(dst, x *[1320]float32, s *[11]float32, res *[1320]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[120]float32)(x[c*120:]), (*[120]float32)(dst[c*120:]), (*[120]float32)(res[c*120:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
+// squeezeC5NchwStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC5NchwStoGo(z *[5]float32, x *[1445]float32) {
+	for c := range z {
+		plane := (*[289]float32)(x[c*289:])
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
+		}
+		z[c] = se.ProbabilityWeighted(sum, squares)
+	}
+}
+
+// scaleC5NchwStoGo sets dst = x × s per channel.
+func scaleC5NchwStoGo(dst, x *[1445]float32, s *[5]float32) {
+	for c, g := range s {
+		xs, ds := (*[289]float32)(x[c*289:]), (*[289]float32)(dst[c*289:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC5NchwStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC5NchwStoGo(dst, x *[1445]float32, s *[5]float32, res *[1445]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[289]float32)(x[c*289:]), (*[289]float32)(dst[c*289:]), (*[289]float32)(res[c*289:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
+// squeezeC21NchwStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC21NchwStoGo(z *[21]float32, x *[4116]float32) {
+	for c := range z {
+		plane := (*[196]float32)(x[c*196:])
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
+		}
+		z[c] = se.ProbabilityWeighted(sum, squares)
+	}
+}
+
+// scaleC21NchwStoGo sets dst = x × s per channel.
+func scaleC21NchwStoGo(dst, x *[4116]float32, s *[21]float32) {
+	for c, g := range s {
+		xs, ds := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:])
+		for i := range xs {
+			ds[i] = xs[i] * g
+		}
+	}
+}
+
+// scaleAddReLUC21NchwStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC21NchwStoGo(dst, x *[4116]float32, s *[21]float32, res *[4116]float32) {
+	for c, g := range s {
+		xs, ds, rs := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:]), (*[196]float32)(res[c*196:])
+		for i := range xs {
+			ds[i] = max(xs[i]*g+rs[i], 0)
+		}
+	}
+}
+
+// squeezeC13NhwcStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC13NhwcStoGo(z *[13]float32, x *[637]float32) {
+	var squares [13]float32
+	*z = [13]float32{}
+	for r := range 49 {
+		for c, v := range (*[13]float32)(x[r*13:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleC13NhwcStoGo sets dst = x × s per channel.
+func scaleC13NhwcStoGo(dst, x *[637]float32, s *[13]float32) {
+	for r := range 49 {
+		xs, ds := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUC13NhwcStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC13NhwcStoGo(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+	for r := range 49 {
+		xs, ds, rs := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:]), (*[13]float32)(res[r*13:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeC100NhwcStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC100NhwcStoGo(z *[100]float32, x *[1500]float32) {
+	var squares [100]float32
+	*z = [100]float32{}
+	for r := range 15 {
+		for c, v := range (*[100]float32)(x[r*100:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleC100NhwcStoGo sets dst = x × s per channel.
+func scaleC100NhwcStoGo(dst, x *[1500]float32, s *[100]float32) {
+	for r := range 15 {
+		xs, ds := (*[100]float32)(x[r*100:]), (*[100]float32)(dst[r*100:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUC100NhwcStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC100NhwcStoGo(dst, x *[1500]float32, s *[100]float32, res *[1500]float32) {
+	for r := range 15 {
+		xs, ds, rs := (*[100]float32)(x[r*100:]), (*[100]float32)(dst[r*100:]), (*[100]float32)(res[r*100:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeC2047NhwcStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC2047NhwcStoGo(z *[2047]float32, x *[18423]float32) {
+	var squares [2047]float32
+	*z = [2047]float32{}
+	for r := range 9 {
+		for c, v := range (*[2047]float32)(x[r*2047:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleC2047NhwcStoGo sets dst = x × s per channel.
+func scaleC2047NhwcStoGo(dst, x *[18423]float32, s *[2047]float32) {
+	for r := range 9 {
+		xs, ds := (*[2047]float32)(x[r*2047:]), (*[2047]float32)(dst[r*2047:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUC2047NhwcStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC2047NhwcStoGo(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
+	for r := range 9 {
+		xs, ds, rs := (*[2047]float32)(x[r*2047:]), (*[2047]float32)(dst[r*2047:]), (*[2047]float32)(res[r*2047:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
 // fc8x96ReLUBiasGo sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 func fc8x96ReLUBiasGo(dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	for i := range dst {
@@ -1022,6 +1292,210 @@ func fc18x6SigmoidGo(dst *[18]float32, w *[108]float32, x *[6]float32) {
 		s0 += row[4] * x[4]
 		s1 += row[5] * x[5]
 		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc2x9ReLUGo sets dst = ReLU(W·x) for a 2×9 row-major W.
+func fc2x9ReLUGo(dst *[2]float32, w *[18]float32, x *[9]float32) {
+	for i := range dst {
+		row := (*[9]float32)(w[i*9:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 6; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[8] * x[8]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc9x2SigmoidGo sets dst = Sigmoid(W·x) for a 9×2 row-major W.
+func fc9x2SigmoidGo(dst *[9]float32, w *[18]float32, x *[2]float32) {
+	for i := range dst {
+		row := (*[2]float32)(w[i*2:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc4x11ReLUBiasGo sets dst = ReLU(W·x + b) for a 4×11 row-major W.
+func fc4x11ReLUBiasGo(dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32) {
+	for i := range dst {
+		row := (*[11]float32)(w[i*11:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 8; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[8] * x[8]
+		s1 += row[9] * x[9]
+		s2 += row[10] * x[10]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc11x4SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 11×4 row-major W.
+func fc11x4SigmoidBiasGo(dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32) {
+	for i := range dst {
+		row := (*[4]float32)(w[i*4:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc5x5ReLUBiasGo sets dst = ReLU(W·x + b) for a 5×5 row-major W.
+func fc5x5ReLUBiasGo(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+	for i := range dst {
+		row := (*[5]float32)(w[i*5:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 2; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[4] * x[4]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc5x5SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 5×5 row-major W.
+func fc5x5SigmoidBiasGo(dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+	for i := range dst {
+		row := (*[5]float32)(w[i*5:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 2; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[4] * x[4]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc7x21ReLUBiasGo sets dst = ReLU(W·x + b) for a 7×21 row-major W.
+func fc7x21ReLUBiasGo(dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32) {
+	for i := range dst {
+		row := (*[21]float32)(w[i*21:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 18; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[20] * x[20]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc21x7SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 21×7 row-major W.
+func fc21x7SigmoidBiasGo(dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32) {
+	for i := range dst {
+		row := (*[7]float32)(w[i*7:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 4; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[4] * x[4]
+		s1 += row[5] * x[5]
+		s2 += row[6] * x[6]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc10x100ReLUGo sets dst = ReLU(W·x) for a 10×100 row-major W.
+func fc10x100ReLUGo(dst *[10]float32, w *[1000]float32, x *[100]float32) {
+	for i := range dst {
+		row := (*[100]float32)(w[i*100:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 97; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc100x10SigmoidGo sets dst = Sigmoid(W·x) for a 100×10 row-major W.
+func fc100x10SigmoidGo(dst *[100]float32, w *[1000]float32, x *[10]float32) {
+	for i := range dst {
+		row := (*[10]float32)(w[i*10:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 7; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[8] * x[8]
+		s1 += row[9] * x[9]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc33x2047ReLUBiasGo sets dst = ReLU(W·x + b) for a 33×2047 row-major W.
+func fc33x2047ReLUBiasGo(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32) {
+	for i := range dst {
+		row := (*[2047]float32)(w[i*2047:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 2044; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[2044] * x[2044]
+		s1 += row[2045] * x[2045]
+		s2 += row[2046] * x[2046]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc2047x33SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 2047×33 row-major W.
+func fc2047x33SigmoidBiasGo(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32) {
+	for i := range dst {
+		row := (*[33]float32)(w[i*33:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 30; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[32] * x[32]
+		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // FuzzKernels runs the conformance suite, which compares with se's generic
 // kernels, on the runtime-sized kernels of every instruction set this CPU
 // runs, for shapes drawn from the fuzzer's input: C 1–300, hidden 1–C,
-// H and W 1–20 (H×W 1–400), either layout and pool, with or without biases.
+// H and W 1–20 (H×W 1–400), either layout, any pool, with or without biases.
 // testdata/fuzz/FuzzKernels holds the seed corpus that every go test runs.
 func FuzzKernels(f *testing.F) {
 	f.Add(uint16(0), uint16(0), uint8(0), uint8(0), uint8(0))
@@ -39,6 +39,9 @@ func shapeFrom(c, hidden uint16, h, w, flags uint8) se.Shape {
 		W:       1 + int(w)%20,
 		Squeeze: se.Pool(flags >> 1 & 1),
 		Bias:    flags&4 != 0,
+	}
+	if flags&8 != 0 {
+		s.Squeeze = se.Stochastic
 	}
 	s.Hidden = 1 + int(hidden)%s.C
 	return s

@@ -103,3 +103,23 @@ func fcReLUAVX512(dst []float32, w []float32, x []float32, b []float32)
 //
 //go:noescape
 func fcSigmoidAVX512(dst []float32, w []float32, x []float32, b []float32)
+
+// squeezeStochasticNCHWAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of len(z) channels × plane positions.
+//
+//go:noescape
+func squeezeStochasticNCHWAVX2(z []float32, x []float32, plane int)
+
+// squeezeStochasticNHWCAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of len(z) channels × plane positions.
+//
+//go:noescape
+func squeezeStochasticNHWCAVX2(z []float32, x []float32, plane int)
+
+// squeezeStochasticNCHWAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of len(z) channels × plane positions.
+//
+//go:noescape
+func squeezeStochasticNCHWAVX512(z []float32, x []float32, plane int)
+
+// squeezeStochasticNHWCAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of len(z) channels × plane positions.
+//
+//go:noescape
+func squeezeStochasticNHWCAVX512(z []float32, x []float32, plane int)

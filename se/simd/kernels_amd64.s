@@ -1780,6 +1780,273 @@ loop116:
 	VZEROUPPER
 	RET
 
+// func squeezeStochasticNCHWAVX2(z []float32, x []float32, plane int)
+// Requires: AVX, FMA3
+TEXT ·squeezeStochasticNCHWAVX2(SB), NOSPLIT, $0-56
+	MOVQ    z_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    z_len+8(FP), DX
+	MOVQ    plane+48(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x00000007, SI
+	MOVQ    $0x00000008, DI
+	SUBQ    SI, DI
+	LEAQ    lanemasks<>+0(SB), SI
+	VMOVUPS (SI)(DI*4), Y0
+
+loop121:
+	TESTQ  DX, DX
+	JZ     loop122
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   BX, SI
+	SHRQ   $0x03, SI
+
+loop123:
+	TESTQ       SI, SI
+	JZ          loop124
+	VMOVUPS     (CX), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	ADDQ        $0x00000020, CX
+	DECQ        SI
+	JMP         loop123
+
+loop124:
+	VMASKMOVPS   (CX), Y0, Y3
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  Y3, Y3, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X2, X3, X3
+	VMOVHLPS     X3, X3, X2
+	VADDPS       X2, X3, X3
+	VMOVSHDUP    X3, X2
+	VADDPS       X2, X3, X3
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDPS       X1, X2, X2
+	VXORPS       X1, X1, X1
+	VCMPPS       $0x16, X1, X2, X1
+	VDIVPS       X2, X3, X3
+	VANDPS       X1, X3, X3
+	VMOVSS       X3, (AX)
+	MOVQ         BX, SI
+	ANDQ         $0x00000007, SI
+	LEAQ         (CX)(SI*4), CX
+	ADDQ         $0x00000004, AX
+	DECQ         DX
+	JMP          loop121
+
+loop122:
+	VZEROUPPER
+	RET
+
+// func squeezeStochasticNHWCAVX2(z []float32, x []float32, plane int)
+// Requires: AVX, FMA3
+TEXT ·squeezeStochasticNHWCAVX2(SB), NOSPLIT, $0-56
+	MOVQ    z_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    z_len+8(FP), DX
+	MOVQ    plane+48(FP), BX
+	MOVQ    DX, SI
+	ANDQ    $0x00000007, SI
+	MOVQ    $0x00000008, DI
+	SUBQ    SI, DI
+	LEAQ    lanemasks<>+0(SB), SI
+	VMOVUPS (SI)(DI*4), Y0
+	MOVQ    DX, SI
+	SHLQ    $0x02, SI
+	SHRQ    $0x03, DX
+
+loop125:
+	TESTQ  DX, DX
+	JZ     loop126
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   CX, DI
+	MOVQ   BX, R8
+
+loop127:
+	TESTQ       R8, R8
+	JZ          loop128
+	VMOVUPS     (DI), Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	ADDQ        SI, DI
+	DECQ        R8
+	JMP         loop127
+
+loop128:
+	VXORPS  Y3, Y3, Y3
+	VCMPPS  $0x16, Y3, Y1, Y3
+	VDIVPS  Y1, Y2, Y2
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JMP     loop125
+
+loop126:
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   BX, DX
+
+loop129:
+	TESTQ       DX, DX
+	JZ          loop130
+	VMASKMOVPS  (CX), Y0, Y3
+	VADDPS      Y3, Y1, Y1
+	VFMADD231PS Y3, Y3, Y2
+	ADDQ        SI, CX
+	DECQ        DX
+	JMP         loop129
+
+loop130:
+	VXORPS     Y3, Y3, Y3
+	VCMPPS     $0x16, Y3, Y1, Y3
+	VDIVPS     Y1, Y2, Y2
+	VANDPS     Y3, Y2, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func squeezeStochasticNCHWAVX512(z []float32, x []float32, plane int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·squeezeStochasticNCHWAVX512(SB), NOSPLIT, $0-56
+	MOVQ  z_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  z_len+8(FP), DX
+	MOVQ  plane+48(FP), BX
+	MOVQ  BX, SI
+	ANDQ  $0x0000000f, SI
+	MOVL  $0xffffffff, DI
+	BZHIL SI, DI, SI
+	KMOVW SI, K1
+
+loop131:
+	TESTQ  DX, DX
+	JZ     loop132
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   BX, SI
+	SHRQ   $0x04, SI
+
+loop133:
+	TESTQ       SI, SI
+	JZ          loop134
+	VMOVUPS     (CX), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	ADDQ        $0x00000040, CX
+	DECQ        SI
+	JMP         loop133
+
+loop134:
+	VMOVUPS.Z     (CX), K1, Z2
+	VADDPS        Z2, Z0, Z0
+	VFMADD231PS   Z2, Z2, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDPS        X2, X1, X1
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDPS        X2, X0, X0
+	VXORPS        X2, X2, X2
+	VCMPPS        $0x16, X2, X0, K2
+	VDIVPS.Z      X0, X1, K2, X1
+	VMOVSS        X1, (AX)
+	MOVQ          BX, SI
+	ANDQ          $0x0000000f, SI
+	LEAQ          (CX)(SI*4), CX
+	ADDQ          $0x00000004, AX
+	DECQ          DX
+	JMP           loop131
+
+loop132:
+	VZEROUPPER
+	RET
+
+// func squeezeStochasticNHWCAVX512(z []float32, x []float32, plane int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·squeezeStochasticNHWCAVX512(SB), NOSPLIT, $0-56
+	MOVQ  z_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  z_len+8(FP), DX
+	MOVQ  plane+48(FP), BX
+	MOVQ  DX, SI
+	ANDQ  $0x0000000f, SI
+	MOVL  $0xffffffff, DI
+	BZHIL SI, DI, SI
+	KMOVW SI, K1
+	MOVQ  DX, SI
+	SHLQ  $0x02, SI
+	SHRQ  $0x04, DX
+
+loop135:
+	TESTQ  DX, DX
+	JZ     loop136
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   CX, DI
+	MOVQ   BX, R8
+
+loop137:
+	TESTQ       R8, R8
+	JZ          loop138
+	VMOVUPS     (DI), Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	ADDQ        SI, DI
+	DECQ        R8
+	JMP         loop137
+
+loop138:
+	VXORPS   Z2, Z2, Z2
+	VCMPPS   $0x16, Z2, Z0, K2
+	VDIVPS.Z Z0, Z1, K2, Z1
+	VMOVUPS  Z1, (AX)
+	ADDQ     $0x00000040, CX
+	ADDQ     $0x00000040, AX
+	DECQ     DX
+	JMP      loop135
+
+loop136:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   BX, DX
+
+loop139:
+	TESTQ       DX, DX
+	JZ          loop140
+	VMOVUPS.Z   (CX), K1, Z2
+	VADDPS      Z2, Z0, Z0
+	VFMADD231PS Z2, Z2, Z1
+	ADDQ        SI, CX
+	DECQ        DX
+	JMP         loop139
+
+loop140:
+	VXORPS   Z2, Z2, Z2
+	VCMPPS   $0x16, Z2, Z0, K2
+	VDIVPS.Z Z0, Z1, K2, Z1
+	VMOVUPS  Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
 DATA lanemasks<>+0(SB)/4, $0xffffffff
 DATA lanemasks<>+4(SB)/4, $0xffffffff
 DATA lanemasks<>+8(SB)/4, $0xffffffff

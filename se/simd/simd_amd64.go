@@ -33,18 +33,26 @@ func (k kernel) squeeze(z, x []float32) {
 		squeezeAvgNCHWAVX512(z, x, plane)
 	case k.s.Layout == se.NCHW && k.s.Squeeze == se.Avg:
 		squeezeAvgNCHWAVX2(z, x, plane)
-	case k.s.Layout == se.NCHW && avx512:
+	case k.s.Layout == se.NCHW && k.s.Squeeze == se.Max && avx512:
 		squeezeMaxNCHWAVX512(z, x, plane)
-	case k.s.Layout == se.NCHW:
+	case k.s.Layout == se.NCHW && k.s.Squeeze == se.Max:
 		squeezeMaxNCHWAVX2(z, x, plane)
+	case k.s.Layout == se.NCHW && avx512:
+		squeezeStochasticNCHWAVX512(z, x, plane)
+	case k.s.Layout == se.NCHW:
+		squeezeStochasticNCHWAVX2(z, x, plane)
 	case k.s.Squeeze == se.Avg && avx512:
 		squeezeAvgNHWCAVX512(z, x, plane)
 	case k.s.Squeeze == se.Avg:
 		squeezeAvgNHWCAVX2(z, x, plane)
-	case avx512:
+	case k.s.Squeeze == se.Max && avx512:
 		squeezeMaxNHWCAVX512(z, x, plane)
-	default:
+	case k.s.Squeeze == se.Max:
 		squeezeMaxNHWCAVX2(z, x, plane)
+	case avx512:
+		squeezeStochasticNHWCAVX512(z, x, plane)
+	default:
+		squeezeStochasticNHWCAVX2(z, x, plane)
 	}
 }
 

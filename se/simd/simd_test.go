@@ -22,7 +22,7 @@ func TestKernels(t *testing.T) {
 		}
 		for _, d := range dims {
 			for _, layout := range []se.Layout{se.NCHW, se.NHWC} {
-				for _, pool := range []se.Pool{se.Avg, se.Max} {
+				for _, pool := range []se.Pool{se.Avg, se.Max, se.Stochastic} {
 					s := se.Shape{Layout: layout, C: d[0], H: d[1], W: d[2], Hidden: d[3], Squeeze: pool, Bias: d[0]%2 == 0}
 					k := newKernel(s, i)
 					t.Run(fmt.Sprintf("%s/%v", i, s), func(t *testing.T) {
