@@ -64,7 +64,7 @@ func around(thresholds ...int) []int {
 }
 
 // pools is every squeeze reduction.
-var pools = []se.Pool{se.Avg, se.Max}
+var pools = []se.Pool{se.Avg, se.Max, se.Stochastic}
 
 // nchw adds planes around every threshold of the NCHW squeeze and scale.
 // The channels cover one and several groups of Lanes (and of four) with a
@@ -99,6 +99,12 @@ func (w *sweep) nhwc(isa ISA) {
 		if v > 0 {
 			w.add(se.Shape{Layout: se.NHWC, C: v * L, H: 1, W: plane, Hidden: min(v*L, 5), Squeeze: pools[(i+1)%len(pools)]})
 		}
+	}
+	// The stochastic pool's column blocks are half as wide, and its rows
+	// per step change at other widths (two accumulators per column).
+	for i, v := range around(2, 3, isa.squeezeColumns(se.Stochastic)+1, 2*isa.squeezeColumns(se.Stochastic)+1) {
+		c := v*L + w.nextTail(isa)
+		w.add(se.Shape{Layout: se.NHWC, C: c, H: planes[(i+1)%len(planes)], W: 1, Hidden: min(c, 1+i%4), Squeeze: se.Stochastic})
 	}
 }
 

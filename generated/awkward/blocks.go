@@ -89,8 +89,8 @@ var blocks = []struct {
 	{"c100_nhwc_sto", se.Shape{Layout: se.NHWC, C: 100, H: 3, W: 5, Hidden: 10, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
 		return blockC100NhwcSto{i}
 	}},
-	{"c2047_nhwc_sto", se.Shape{Layout: se.NHWC, C: 2047, H: 3, W: 3, Hidden: 33, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockC2047NhwcSto{i}
+	{"c401_nhwc_sto", se.Shape{Layout: se.NHWC, C: 401, H: 2, W: 5, Hidden: 33, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
+		return blockC401NhwcSto{i}
 	}},
 }
 
@@ -2217,73 +2217,73 @@ func (k blockC100NhwcSto) excite(s, z *[100]float32, p *se.Params) {
 	fc100x10Sigmoid(k.isa, s, (*[1000]float32)(p.W2), &h)
 }
 
-// blockC2047NhwcSto is the kernel of block "c2047_nhwc_sto": nhwc 2047×3×3 hidden 33 stochastic bias.
-type blockC2047NhwcSto struct {
+// blockC401NhwcSto is the kernel of block "c401_nhwc_sto": nhwc 401×2×5 hidden 33 stochastic bias.
+type blockC401NhwcSto struct {
 	isa isa
 }
 
-// Shape returns nhwc 2047×3×3 hidden 33 stochastic bias.
-func (k blockC2047NhwcSto) Shape() se.Shape {
-	return se.Shape{Layout: se.NHWC, C: 2047, H: 3, W: 3, Hidden: 33, Squeeze: se.Stochastic, Bias: true}
+// Shape returns nhwc 401×2×5 hidden 33 stochastic bias.
+func (k blockC401NhwcSto) Shape() se.Shape {
+	return se.Shape{Layout: se.NHWC, C: 401, H: 2, W: 5, Hidden: 33, Squeeze: se.Stochastic, Bias: true}
 }
 
 // Name returns the block's name in the spec.
-func (k blockC2047NhwcSto) Name() string {
-	return "c2047_nhwc_sto"
+func (k blockC401NhwcSto) Name() string {
+	return "c401_nhwc_sto"
 }
 
 // Impl names the instruction set the kernel runs on.
-func (k blockC2047NhwcSto) Impl() string {
+func (k blockC401NhwcSto) Impl() string {
 	return k.isa.String()
 }
 
 // ForISA returns the block's kernel on the instruction set called name (go, avx2
 // or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
 // best; benchmarks compare the others.
-func (k blockC2047NhwcSto) ForISA(name string) se.Kernel {
+func (k blockC401NhwcSto) ForISA(name string) se.Kernel {
 	return forISA(name, func(i isa) se.Kernel {
-		return blockC2047NhwcSto{i}
+		return blockC401NhwcSto{i}
 	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
-func (k blockC2047NhwcSto) Squeeze(z, x []float32) {
-	n := blockC2047NhwcSto{}.Shape().CheckSqueeze(z, x)
+func (k blockC401NhwcSto) Squeeze(z, x []float32) {
+	n := blockC401NhwcSto{}.Shape().CheckSqueeze(z, x)
 	for i := range n {
-		k.squeeze((*[2047]float32)(z[i*2047:]), (*[18423]float32)(x[i*18423:]))
+		k.squeeze((*[401]float32)(z[i*401:]), (*[4010]float32)(x[i*4010:]))
 	}
 }
 
 // Excite computes the gate s of each sample from its squeezed z.
-func (k blockC2047NhwcSto) Excite(s, z []float32, p *se.Params) {
-	n := blockC2047NhwcSto{}.Shape().CheckExcite(s, z, p)
+func (k blockC401NhwcSto) Excite(s, z []float32, p *se.Params) {
+	n := blockC401NhwcSto{}.Shape().CheckExcite(s, z, p)
 	for i := range n {
-		k.excite((*[2047]float32)(s[i*2047:]), (*[2047]float32)(z[i*2047:]), p)
+		k.excite((*[401]float32)(s[i*401:]), (*[401]float32)(z[i*401:]), p)
 	}
 }
 
 // Scale multiplies each channel of x by its gate.
-func (k blockC2047NhwcSto) Scale(dst, x, s []float32) {
-	n := blockC2047NhwcSto{}.Shape().CheckScale(dst, x, s)
+func (k blockC401NhwcSto) Scale(dst, x, s []float32) {
+	n := blockC401NhwcSto{}.Shape().CheckScale(dst, x, s)
 	for i := range n {
-		k.scale((*[18423]float32)(dst[i*18423:]), (*[18423]float32)(x[i*18423:]), (*[2047]float32)(s[i*2047:]))
+		k.scale((*[4010]float32)(dst[i*4010:]), (*[4010]float32)(x[i*4010:]), (*[401]float32)(s[i*401:]))
 	}
 }
 
 // ScaleAddReLU sets dst = max(x×s + res, 0).
-func (k blockC2047NhwcSto) ScaleAddReLU(dst, x, s, res []float32) {
-	n := blockC2047NhwcSto{}.Shape().CheckScaleAddReLU(dst, x, s, res)
+func (k blockC401NhwcSto) ScaleAddReLU(dst, x, s, res []float32) {
+	n := blockC401NhwcSto{}.Shape().CheckScaleAddReLU(dst, x, s, res)
 	for i := range n {
-		k.scaleAddReLU((*[18423]float32)(dst[i*18423:]), (*[18423]float32)(x[i*18423:]), (*[2047]float32)(s[i*2047:]), (*[18423]float32)(res[i*18423:]))
+		k.scaleAddReLU((*[4010]float32)(dst[i*4010:]), (*[4010]float32)(x[i*4010:]), (*[401]float32)(s[i*401:]), (*[4010]float32)(res[i*4010:]))
 	}
 }
 
 // Forward runs squeeze, excite and scale on each sample.
-func (k blockC2047NhwcSto) Forward(dst, x []float32, p *se.Params) {
-	n := blockC2047NhwcSto{}.Shape().CheckForward(dst, x, p)
+func (k blockC401NhwcSto) Forward(dst, x []float32, p *se.Params) {
+	n := blockC401NhwcSto{}.Shape().CheckForward(dst, x, p)
 	for i := range n {
-		xi, di := (*[18423]float32)(x[i*18423:]), (*[18423]float32)(dst[i*18423:])
-		var z, s [2047]float32
+		xi, di := (*[4010]float32)(x[i*4010:]), (*[4010]float32)(dst[i*4010:])
+		var z, s [401]float32
 		k.squeeze(&z, xi)
 		k.excite(&s, &z, p)
 		k.scale(di, xi, &s)
@@ -2291,20 +2291,20 @@ func (k blockC2047NhwcSto) Forward(dst, x []float32, p *se.Params) {
 }
 
 // ForwardAddReLU runs the SE-ResNet block tail: dst = max(x×excite(squeeze(x)) + res, 0).
-func (k blockC2047NhwcSto) ForwardAddReLU(dst, x, res []float32, p *se.Params) {
-	n := blockC2047NhwcSto{}.Shape().CheckForwardAddReLU(dst, x, res, p)
+func (k blockC401NhwcSto) ForwardAddReLU(dst, x, res []float32, p *se.Params) {
+	n := blockC401NhwcSto{}.Shape().CheckForwardAddReLU(dst, x, res, p)
 	for i := range n {
-		xi, di := (*[18423]float32)(x[i*18423:]), (*[18423]float32)(dst[i*18423:])
-		var z, s [2047]float32
+		xi, di := (*[4010]float32)(x[i*4010:]), (*[4010]float32)(dst[i*4010:])
+		var z, s [401]float32
 		k.squeeze(&z, xi)
 		k.excite(&s, &z, p)
-		k.scaleAddReLU(di, xi, &s, (*[18423]float32)(res[i*18423:]))
+		k.scaleAddReLU(di, xi, &s, (*[4010]float32)(res[i*4010:]))
 	}
 }
 
 // excite computes one sample's gate: s = sigmoid(W2·relu(W1·z + b1) + b2).
-func (k blockC2047NhwcSto) excite(s, z *[2047]float32, p *se.Params) {
+func (k blockC401NhwcSto) excite(s, z *[401]float32, p *se.Params) {
 	var h [33]float32
-	fc33x2047ReLUBias(k.isa, &h, (*[67551]float32)(p.W1), z, (*[33]float32)(p.B1))
-	fc2047x33SigmoidBias(k.isa, s, (*[67551]float32)(p.W2), &h, (*[2047]float32)(p.B2))
+	fc33x401ReLUBias(k.isa, &h, (*[13233]float32)(p.W1), z, (*[33]float32)(p.B1))
+	fc401x33SigmoidBias(k.isa, s, (*[13233]float32)(p.W2), &h, (*[401]float32)(p.B2))
 }

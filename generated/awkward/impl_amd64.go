@@ -831,39 +831,39 @@ func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, r
 	}
 }
 
-// squeeze runs squeezeC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047NhwcSto) squeeze(z *[2047]float32, x *[18423]float32) {
+// squeeze runs squeezeC401NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC401NhwcSto) squeeze(z *[401]float32, x *[4010]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeC2047NhwcStoAVX512(z, x)
+		squeezeC401NhwcStoAVX512(z, x)
 	case isaAVX2:
-		squeezeC2047NhwcStoAVX2(z, x)
+		squeezeC401NhwcStoAVX2(z, x)
 	default:
-		squeezeC2047NhwcStoGo(z, x)
+		squeezeC401NhwcStoGo(z, x)
 	}
 }
 
-// scale runs scaleC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047NhwcSto) scale(dst, x *[18423]float32, s *[2047]float32) {
+// scale runs scaleC401NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC401NhwcSto) scale(dst, x *[4010]float32, s *[401]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleC2047NhwcStoAVX512(dst, x, s)
+		scaleC401NhwcStoAVX512(dst, x, s)
 	case isaAVX2:
-		scaleC2047NhwcStoAVX2(dst, x, s)
+		scaleC401NhwcStoAVX2(dst, x, s)
 	default:
-		scaleC2047NhwcStoGo(dst, x, s)
+		scaleC401NhwcStoGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047NhwcSto) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
+// scaleAddReLU runs scaleAddReLUC401NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC401NhwcSto) scaleAddReLU(dst, x *[4010]float32, s *[401]float32, res *[4010]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUC2047NhwcStoAVX512(dst, x, s, res)
+		scaleAddReLUC401NhwcStoAVX512(dst, x, s, res)
 	case isaAVX2:
-		scaleAddReLUC2047NhwcStoAVX2(dst, x, s, res)
+		scaleAddReLUC401NhwcStoAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUC2047NhwcStoGo(dst, x, s, res)
+		scaleAddReLUC401NhwcStoGo(dst, x, s, res)
 	}
 }
 
@@ -1347,26 +1347,26 @@ func fc100x10Sigmoid(i isa, dst *[100]float32, w *[1000]float32, x *[10]float32)
 	}
 }
 
-// fc33x2047ReLUBias runs fc33x2047ReLUBias<ISA> with the instruction set i.
-func fc33x2047ReLUBias(i isa, dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32) {
+// fc33x401ReLUBias runs fc33x401ReLUBias<ISA> with the instruction set i.
+func fc33x401ReLUBias(i isa, dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32) {
 	switch i {
 	case isaAVX512:
-		fc33x2047ReLUBiasAVX512(dst, w, x, b)
+		fc33x401ReLUBiasAVX512(dst, w, x, b)
 	case isaAVX2:
-		fc33x2047ReLUBiasAVX2(dst, w, x, b)
+		fc33x401ReLUBiasAVX2(dst, w, x, b)
 	default:
-		fc33x2047ReLUBiasGo(dst, w, x, b)
+		fc33x401ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc2047x33SigmoidBias runs fc2047x33SigmoidBias<ISA> with the instruction set i.
-func fc2047x33SigmoidBias(i isa, dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32) {
+// fc401x33SigmoidBias runs fc401x33SigmoidBias<ISA> with the instruction set i.
+func fc401x33SigmoidBias(i isa, dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32) {
 	switch i {
 	case isaAVX512:
-		fc2047x33SigmoidBiasAVX512(dst, w, x, b)
+		fc401x33SigmoidBiasAVX512(dst, w, x, b)
 	case isaAVX2:
-		fc2047x33SigmoidBiasAVX2(dst, w, x, b)
+		fc401x33SigmoidBiasAVX2(dst, w, x, b)
 	default:
-		fc2047x33SigmoidBiasGo(dst, w, x, b)
+		fc401x33SigmoidBiasGo(dst, w, x, b)
 	}
 }

@@ -348,19 +348,19 @@ func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, r
 	scaleAddReLUC100NhwcStoGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047NhwcSto) squeeze(z *[2047]float32, x *[18423]float32) {
-	squeezeC2047NhwcStoGo(z, x)
+// squeeze runs squeezeC401NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC401NhwcSto) squeeze(z *[401]float32, x *[4010]float32) {
+	squeezeC401NhwcStoGo(z, x)
 }
 
-// scale runs scaleC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047NhwcSto) scale(dst, x *[18423]float32, s *[2047]float32) {
-	scaleC2047NhwcStoGo(dst, x, s)
+// scale runs scaleC401NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC401NhwcSto) scale(dst, x *[4010]float32, s *[401]float32) {
+	scaleC401NhwcStoGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUC2047NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047NhwcSto) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
-	scaleAddReLUC2047NhwcStoGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUC401NhwcSto<ISA> on one sample with the kernel's instruction set.
+func (k blockC401NhwcSto) scaleAddReLU(dst, x *[4010]float32, s *[401]float32, res *[4010]float32) {
+	scaleAddReLUC401NhwcStoGo(dst, x, s, res)
 }
 
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
@@ -563,12 +563,12 @@ func fc100x10Sigmoid(i isa, dst *[100]float32, w *[1000]float32, x *[10]float32)
 	fc100x10SigmoidGo(dst, w, x)
 }
 
-// fc33x2047ReLUBias runs fc33x2047ReLUBias<ISA> with the instruction set i.
-func fc33x2047ReLUBias(i isa, dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32) {
-	fc33x2047ReLUBiasGo(dst, w, x, b)
+// fc33x401ReLUBias runs fc33x401ReLUBias<ISA> with the instruction set i.
+func fc33x401ReLUBias(i isa, dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32) {
+	fc33x401ReLUBiasGo(dst, w, x, b)
 }
 
-// fc2047x33SigmoidBias runs fc2047x33SigmoidBias<ISA> with the instruction set i.
-func fc2047x33SigmoidBias(i isa, dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32) {
-	fc2047x33SigmoidBiasGo(dst, w, x, b)
+// fc401x33SigmoidBias runs fc401x33SigmoidBias<ISA> with the instruction set i.
+func fc401x33SigmoidBias(i isa, dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32) {
+	fc401x33SigmoidBiasGo(dst, w, x, b)
 }

@@ -349,20 +349,20 @@ func scaleC100NhwcStoAVX2(dst *[1500]float32, x *[1500]float32, s *[100]float32)
 //go:noescape
 func scaleAddReLUC100NhwcStoAVX2(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32)
 
-// squeezeC2047NhwcStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 2047 channels × 9 positions.
+// squeezeC401NhwcStoAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 401 channels × 10 positions.
 //
 //go:noescape
-func squeezeC2047NhwcStoAVX2(z *[2047]float32, x *[18423]float32)
+func squeezeC401NhwcStoAVX2(z *[401]float32, x *[4010]float32)
 
-// scaleC2047NhwcStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 2047 channels × 9 positions.
+// scaleC401NhwcStoAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 401 channels × 10 positions.
 //
 //go:noescape
-func scaleC2047NhwcStoAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32)
+func scaleC401NhwcStoAVX2(dst *[4010]float32, x *[4010]float32, s *[401]float32)
 
-// scaleAddReLUC2047NhwcStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 2047 channels × 9 positions.
+// scaleAddReLUC401NhwcStoAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 401 channels × 10 positions.
 //
 //go:noescape
-func scaleAddReLUC2047NhwcStoAVX2(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
+func scaleAddReLUC401NhwcStoAVX2(dst *[4010]float32, x *[4010]float32, s *[401]float32, res *[4010]float32)
 
 // fc8x96ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
@@ -564,15 +564,15 @@ func fc10x100ReLUAVX2(dst *[10]float32, w *[1000]float32, x *[100]float32)
 //go:noescape
 func fc100x10SigmoidAVX2(dst *[100]float32, w *[1000]float32, x *[10]float32)
 
-// fc33x2047ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 33×2047 row-major W.
+// fc33x401ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 33×401 row-major W.
 //
 //go:noescape
-func fc33x2047ReLUBiasAVX2(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32)
+func fc33x401ReLUBiasAVX2(dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32)
 
-// fc2047x33SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 2047×33 row-major W.
+// fc401x33SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 401×33 row-major W.
 //
 //go:noescape
-func fc2047x33SigmoidBiasAVX2(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32)
+func fc401x33SigmoidBiasAVX2(dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32)
 
 // squeezeOddNchwAVX512 sets z[c] to the average of channel c of x, a nchw sample of 96 channels × 143 positions.
 //
@@ -919,20 +919,20 @@ func scaleC100NhwcStoAVX512(dst *[1500]float32, x *[1500]float32, s *[100]float3
 //go:noescape
 func scaleAddReLUC100NhwcStoAVX512(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32)
 
-// squeezeC2047NhwcStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 2047 channels × 9 positions.
+// squeezeC401NhwcStoAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 401 channels × 10 positions.
 //
 //go:noescape
-func squeezeC2047NhwcStoAVX512(z *[2047]float32, x *[18423]float32)
+func squeezeC401NhwcStoAVX512(z *[401]float32, x *[4010]float32)
 
-// scaleC2047NhwcStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 2047 channels × 9 positions.
+// scaleC401NhwcStoAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 401 channels × 10 positions.
 //
 //go:noescape
-func scaleC2047NhwcStoAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float32)
+func scaleC401NhwcStoAVX512(dst *[4010]float32, x *[4010]float32, s *[401]float32)
 
-// scaleAddReLUC2047NhwcStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 2047 channels × 9 positions.
+// scaleAddReLUC401NhwcStoAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 401 channels × 10 positions.
 //
 //go:noescape
-func scaleAddReLUC2047NhwcStoAVX512(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32)
+func scaleAddReLUC401NhwcStoAVX512(dst *[4010]float32, x *[4010]float32, s *[401]float32, res *[4010]float32)
 
 // fc8x96ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 8×96 row-major W.
 //
@@ -1134,12 +1134,12 @@ func fc10x100ReLUAVX512(dst *[10]float32, w *[1000]float32, x *[100]float32)
 //go:noescape
 func fc100x10SigmoidAVX512(dst *[100]float32, w *[1000]float32, x *[10]float32)
 
-// fc33x2047ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 33×2047 row-major W.
+// fc33x401ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 33×401 row-major W.
 //
 //go:noescape
-func fc33x2047ReLUBiasAVX512(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32)
+func fc33x401ReLUBiasAVX512(dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32)
 
-// fc2047x33SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 2047×33 row-major W.
+// fc401x33SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 401×33 row-major W.
 //
 //go:noescape
-func fc2047x33SigmoidBiasAVX512(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32)
+func fc401x33SigmoidBiasAVX512(dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32)

@@ -770,12 +770,12 @@ func scaleAddReLUC100NhwcStoGo(dst, x *[1500]float32, s *[100]float32, res *[150
 	}
 }
 
-// squeezeC2047NhwcStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
-func squeezeC2047NhwcStoGo(z *[2047]float32, x *[18423]float32) {
-	var squares [2047]float32
-	*z = [2047]float32{}
-	for r := range 9 {
-		for c, v := range (*[2047]float32)(x[r*2047:]) {
+// squeezeC401NhwcStoGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeC401NhwcStoGo(z *[401]float32, x *[4010]float32) {
+	var squares [401]float32
+	*z = [401]float32{}
+	for r := range 10 {
+		for c, v := range (*[401]float32)(x[r*401:]) {
 			z[c] += v
 			squares[c] += v * v
 		}
@@ -785,20 +785,20 @@ func squeezeC2047NhwcStoGo(z *[2047]float32, x *[18423]float32) {
 	}
 }
 
-// scaleC2047NhwcStoGo sets dst = x × s per channel.
-func scaleC2047NhwcStoGo(dst, x *[18423]float32, s *[2047]float32) {
-	for r := range 9 {
-		xs, ds := (*[2047]float32)(x[r*2047:]), (*[2047]float32)(dst[r*2047:])
+// scaleC401NhwcStoGo sets dst = x × s per channel.
+func scaleC401NhwcStoGo(dst, x *[4010]float32, s *[401]float32) {
+	for r := range 10 {
+		xs, ds := (*[401]float32)(x[r*401:]), (*[401]float32)(dst[r*401:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUC2047NhwcStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC2047NhwcStoGo(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
-	for r := range 9 {
-		xs, ds, rs := (*[2047]float32)(x[r*2047:]), (*[2047]float32)(dst[r*2047:]), (*[2047]float32)(res[r*2047:])
+// scaleAddReLUC401NhwcStoGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUC401NhwcStoGo(dst, x *[4010]float32, s *[401]float32, res *[4010]float32) {
+	for r := range 10 {
+		xs, ds, rs := (*[401]float32)(x[r*401:]), (*[401]float32)(dst[r*401:]), (*[401]float32)(res[r*401:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
@@ -1464,27 +1464,25 @@ func fc100x10SigmoidGo(dst *[100]float32, w *[1000]float32, x *[10]float32) {
 	}
 }
 
-// fc33x2047ReLUBiasGo sets dst = ReLU(W·x + b) for a 33×2047 row-major W.
-func fc33x2047ReLUBiasGo(dst *[33]float32, w *[67551]float32, x *[2047]float32, b *[33]float32) {
+// fc33x401ReLUBiasGo sets dst = ReLU(W·x + b) for a 33×401 row-major W.
+func fc33x401ReLUBiasGo(dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32) {
 	for i := range dst {
-		row := (*[2047]float32)(w[i*2047:])
+		row := (*[401]float32)(w[i*401:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 2044; j += 4 {
+		for j := 0; j < 398; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[2044] * x[2044]
-		s1 += row[2045] * x[2045]
-		s2 += row[2046] * x[2046]
+		s0 += row[400] * x[400]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc2047x33SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 2047×33 row-major W.
-func fc2047x33SigmoidBiasGo(dst *[2047]float32, w *[67551]float32, x *[33]float32, b *[2047]float32) {
+// fc401x33SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 401×33 row-major W.
+func fc401x33SigmoidBiasGo(dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32) {
 	for i := range dst {
 		row := (*[33]float32)(w[i*33:])
 		var s0, s1, s2, s3 float32

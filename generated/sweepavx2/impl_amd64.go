@@ -63,243 +63,243 @@ func (k blockNchw9x1x10H2MaxBias) scaleAddReLU(dst, x *[90]float32, s *[9]float3
 	}
 }
 
-// squeeze runs squeezeNchw9x1x8H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3AvgNobias) squeeze(z *[9]float32, x *[72]float32) {
+// squeeze runs squeezeNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x8H3StochasticNobias) squeeze(z *[9]float32, x *[72]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw9x1x8H3AvgNobiasAVX2(z, x)
+		squeezeNchw9x1x8H3StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNchw9x1x8H3AvgNobiasGo(z, x)
+		squeezeNchw9x1x8H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw9x1x8H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3AvgNobias) scale(dst, x *[72]float32, s *[9]float32) {
+// scale runs scaleNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x8H3StochasticNobias) scale(dst, x *[72]float32, s *[9]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw9x1x8H3AvgNobiasAVX2(dst, x, s)
+		scaleNchw9x1x8H3StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw9x1x8H3AvgNobiasGo(dst, x, s)
+		scaleNchw9x1x8H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw9x1x8H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3AvgNobias) scaleAddReLU(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
+// scaleAddReLU runs scaleAddReLUNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x8H3StochasticNobias) scaleAddReLU(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw9x1x8H3AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw9x1x8H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw9x1x8H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw9x1x8H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x19H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3AvgBias) squeeze(z *[13]float32, x *[247]float32) {
+// squeeze runs squeezeNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x19H3StochasticBias) squeeze(z *[13]float32, x *[247]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw13x1x19H3AvgBiasAVX2(z, x)
+		squeezeNchw13x1x19H3StochasticBiasAVX2(z, x)
 	default:
-		squeezeNchw13x1x19H3AvgBiasGo(z, x)
+		squeezeNchw13x1x19H3StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x19H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3AvgBias) scale(dst, x *[247]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x19H3StochasticBias) scale(dst, x *[247]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw13x1x19H3AvgBiasAVX2(dst, x, s)
+		scaleNchw13x1x19H3StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNchw13x1x19H3AvgBiasGo(dst, x, s)
+		scaleNchw13x1x19H3StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x19H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3AvgBias) scaleAddReLU(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x19H3StochasticBias) scaleAddReLU(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw13x1x19H3AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw13x1x19H3StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x19H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x19H3StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x16H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3MaxNobias) squeeze(z *[13]float32, x *[208]float32) {
+// squeeze runs squeezeNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x16H3AvgNobias) squeeze(z *[13]float32, x *[208]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw13x1x16H3MaxNobiasAVX2(z, x)
+		squeezeNchw13x1x16H3AvgNobiasAVX2(z, x)
 	default:
-		squeezeNchw13x1x16H3MaxNobiasGo(z, x)
+		squeezeNchw13x1x16H3AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x16H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3MaxNobias) scale(dst, x *[208]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x16H3AvgNobias) scale(dst, x *[208]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw13x1x16H3MaxNobiasAVX2(dst, x, s)
+		scaleNchw13x1x16H3AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw13x1x16H3MaxNobiasGo(dst, x, s)
+		scaleNchw13x1x16H3AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x16H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3MaxNobias) scaleAddReLU(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x16H3AvgNobias) scaleAddReLU(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw13x1x16H3MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw13x1x16H3AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x16H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x16H3AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw16x1x28H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4MaxBias) squeeze(z *[16]float32, x *[448]float32) {
+// squeeze runs squeezeNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x28H4AvgBias) squeeze(z *[16]float32, x *[448]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw16x1x28H4MaxBiasAVX2(z, x)
+		squeezeNchw16x1x28H4AvgBiasAVX2(z, x)
 	default:
-		squeezeNchw16x1x28H4MaxBiasGo(z, x)
+		squeezeNchw16x1x28H4AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw16x1x28H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4MaxBias) scale(dst, x *[448]float32, s *[16]float32) {
+// scale runs scaleNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x28H4AvgBias) scale(dst, x *[448]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw16x1x28H4MaxBiasAVX2(dst, x, s)
+		scaleNchw16x1x28H4AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNchw16x1x28H4MaxBiasGo(dst, x, s)
+		scaleNchw16x1x28H4AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x28H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4MaxBias) scaleAddReLU(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
+// scaleAddReLU runs scaleAddReLUNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x28H4AvgBias) scaleAddReLU(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw16x1x28H4MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw16x1x28H4AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw16x1x28H4MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw16x1x28H4AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw16x1x24H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3AvgNobias) squeeze(z *[16]float32, x *[384]float32) {
+// squeeze runs squeezeNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x24H3MaxNobias) squeeze(z *[16]float32, x *[384]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw16x1x24H3AvgNobiasAVX2(z, x)
+		squeezeNchw16x1x24H3MaxNobiasAVX2(z, x)
 	default:
-		squeezeNchw16x1x24H3AvgNobiasGo(z, x)
+		squeezeNchw16x1x24H3MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw16x1x24H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3AvgNobias) scale(dst, x *[384]float32, s *[16]float32) {
+// scale runs scaleNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x24H3MaxNobias) scale(dst, x *[384]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw16x1x24H3AvgNobiasAVX2(dst, x, s)
+		scaleNchw16x1x24H3MaxNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw16x1x24H3AvgNobiasGo(dst, x, s)
+		scaleNchw16x1x24H3MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x24H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3AvgNobias) scaleAddReLU(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
+// scaleAddReLU runs scaleAddReLUNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x24H3MaxNobias) scaleAddReLU(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw16x1x24H3AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw16x1x24H3MaxNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw16x1x24H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw16x1x24H3MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x37H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2AvgBias) squeeze(z *[3]float32, x *[111]float32) {
+// squeeze runs squeezeNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x37H2MaxBias) squeeze(z *[3]float32, x *[111]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw3x1x37H2AvgBiasAVX2(z, x)
+		squeezeNchw3x1x37H2MaxBiasAVX2(z, x)
 	default:
-		squeezeNchw3x1x37H2AvgBiasGo(z, x)
+		squeezeNchw3x1x37H2MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x37H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2AvgBias) scale(dst, x *[111]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x37H2MaxBias) scale(dst, x *[111]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw3x1x37H2AvgBiasAVX2(dst, x, s)
+		scaleNchw3x1x37H2MaxBiasAVX2(dst, x, s)
 	default:
-		scaleNchw3x1x37H2AvgBiasGo(dst, x, s)
+		scaleNchw3x1x37H2MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x37H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2AvgBias) scaleAddReLU(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x37H2MaxBias) scaleAddReLU(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw3x1x37H2AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw3x1x37H2MaxBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x37H2AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x37H2MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3MaxNobias) squeeze(z *[3]float32, x *[96]float32) {
+// squeeze runs squeezeNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x32H3StochasticNobias) squeeze(z *[3]float32, x *[96]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw3x1x32H3MaxNobiasAVX2(z, x)
+		squeezeNchw3x1x32H3StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNchw3x1x32H3MaxNobiasGo(z, x)
+		squeezeNchw3x1x32H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3MaxNobias) scale(dst, x *[96]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x32H3StochasticNobias) scale(dst, x *[96]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw3x1x32H3MaxNobiasAVX2(dst, x, s)
+		scaleNchw3x1x32H3StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw3x1x32H3MaxNobiasGo(dst, x, s)
+		scaleNchw3x1x32H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3MaxNobias) scaleAddReLU(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x32H3StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw3x1x32H3MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw3x1x32H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x32H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x32H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw7x1x46H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6MaxBias) squeeze(z *[7]float32, x *[322]float32) {
+// squeeze runs squeezeNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x46H6StochasticBias) squeeze(z *[7]float32, x *[322]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw7x1x46H6MaxBiasAVX2(z, x)
+		squeezeNchw7x1x46H6StochasticBiasAVX2(z, x)
 	default:
-		squeezeNchw7x1x46H6MaxBiasGo(z, x)
+		squeezeNchw7x1x46H6StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw7x1x46H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6MaxBias) scale(dst, x *[322]float32, s *[7]float32) {
+// scale runs scaleNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x46H6StochasticBias) scale(dst, x *[322]float32, s *[7]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw7x1x46H6MaxBiasAVX2(dst, x, s)
+		scaleNchw7x1x46H6StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNchw7x1x46H6MaxBiasGo(dst, x, s)
+		scaleNchw7x1x46H6StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw7x1x46H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6MaxBias) scaleAddReLU(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
+// scaleAddReLU runs scaleAddReLUNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x46H6StochasticBias) scaleAddReLU(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw7x1x46H6MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw7x1x46H6StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw7x1x46H6MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw7x1x46H6StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -423,243 +423,243 @@ func (k blockNchw9x1x105H8MaxBias) scaleAddReLU(dst, x *[945]float32, s *[9]floa
 	}
 }
 
-// squeeze runs squeezeNchw9x1x104H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3AvgNobias) squeeze(z *[9]float32, x *[936]float32) {
+// squeeze runs squeezeNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x104H3StochasticNobias) squeeze(z *[9]float32, x *[936]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw9x1x104H3AvgNobiasAVX2(z, x)
+		squeezeNchw9x1x104H3StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNchw9x1x104H3AvgNobiasGo(z, x)
+		squeezeNchw9x1x104H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw9x1x104H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3AvgNobias) scale(dst, x *[936]float32, s *[9]float32) {
+// scale runs scaleNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x104H3StochasticNobias) scale(dst, x *[936]float32, s *[9]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw9x1x104H3AvgNobiasAVX2(dst, x, s)
+		scaleNchw9x1x104H3StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw9x1x104H3AvgNobiasGo(dst, x, s)
+		scaleNchw9x1x104H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw9x1x104H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3AvgNobias) scaleAddReLU(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
+// scaleAddReLU runs scaleAddReLUNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x104H3StochasticNobias) scaleAddReLU(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw9x1x104H3AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw9x1x104H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw9x1x104H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw9x1x104H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x114H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9AvgBias) squeeze(z *[13]float32, x *[1482]float32) {
+// squeeze runs squeezeNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x114H9StochasticBias) squeeze(z *[13]float32, x *[1482]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw13x1x114H9AvgBiasAVX2(z, x)
+		squeezeNchw13x1x114H9StochasticBiasAVX2(z, x)
 	default:
-		squeezeNchw13x1x114H9AvgBiasGo(z, x)
+		squeezeNchw13x1x114H9StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x114H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9AvgBias) scale(dst, x *[1482]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x114H9StochasticBias) scale(dst, x *[1482]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw13x1x114H9AvgBiasAVX2(dst, x, s)
+		scaleNchw13x1x114H9StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNchw13x1x114H9AvgBiasGo(dst, x, s)
+		scaleNchw13x1x114H9StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x114H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9AvgBias) scaleAddReLU(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x114H9StochasticBias) scaleAddReLU(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw13x1x114H9AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw13x1x114H9StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x114H9AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x114H9StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x112H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3MaxNobias) squeeze(z *[13]float32, x *[1456]float32) {
+// squeeze runs squeezeNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x112H3AvgNobias) squeeze(z *[13]float32, x *[1456]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw13x1x112H3MaxNobiasAVX2(z, x)
+		squeezeNchw13x1x112H3AvgNobiasAVX2(z, x)
 	default:
-		squeezeNchw13x1x112H3MaxNobiasGo(z, x)
+		squeezeNchw13x1x112H3AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x112H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3MaxNobias) scale(dst, x *[1456]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x112H3AvgNobias) scale(dst, x *[1456]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw13x1x112H3MaxNobiasAVX2(dst, x, s)
+		scaleNchw13x1x112H3AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw13x1x112H3MaxNobiasGo(dst, x, s)
+		scaleNchw13x1x112H3AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x112H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3MaxNobias) scaleAddReLU(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x112H3AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw13x1x112H3MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw13x1x112H3AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x112H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x112H3AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw16x1x131H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10MaxBias) squeeze(z *[16]float32, x *[2096]float32) {
+// squeeze runs squeezeNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x131H10AvgBias) squeeze(z *[16]float32, x *[2096]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw16x1x131H10MaxBiasAVX2(z, x)
+		squeezeNchw16x1x131H10AvgBiasAVX2(z, x)
 	default:
-		squeezeNchw16x1x131H10MaxBiasGo(z, x)
+		squeezeNchw16x1x131H10AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw16x1x131H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10MaxBias) scale(dst, x *[2096]float32, s *[16]float32) {
+// scale runs scaleNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x131H10AvgBias) scale(dst, x *[2096]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw16x1x131H10MaxBiasAVX2(dst, x, s)
+		scaleNchw16x1x131H10AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNchw16x1x131H10MaxBiasGo(dst, x, s)
+		scaleNchw16x1x131H10AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x131H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10MaxBias) scaleAddReLU(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
+// scaleAddReLU runs scaleAddReLUNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x131H10AvgBias) scaleAddReLU(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw16x1x131H10MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw16x1x131H10AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw16x1x131H10MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw16x1x131H10AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw16x1x128H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3AvgNobias) squeeze(z *[16]float32, x *[2048]float32) {
+// squeeze runs squeezeNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x128H3MaxNobias) squeeze(z *[16]float32, x *[2048]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw16x1x128H3AvgNobiasAVX2(z, x)
+		squeezeNchw16x1x128H3MaxNobiasAVX2(z, x)
 	default:
-		squeezeNchw16x1x128H3AvgNobiasGo(z, x)
+		squeezeNchw16x1x128H3MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw16x1x128H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3AvgNobias) scale(dst, x *[2048]float32, s *[16]float32) {
+// scale runs scaleNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x128H3MaxNobias) scale(dst, x *[2048]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw16x1x128H3AvgNobiasAVX2(dst, x, s)
+		scaleNchw16x1x128H3MaxNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw16x1x128H3AvgNobiasGo(dst, x, s)
+		scaleNchw16x1x128H3MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x128H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3AvgNobias) scaleAddReLU(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
+// scaleAddReLU runs scaleAddReLUNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x128H3MaxNobias) scaleAddReLU(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw16x1x128H3AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw16x1x128H3MaxNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw16x1x128H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw16x1x128H3MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x140H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2AvgBias) squeeze(z *[3]float32, x *[420]float32) {
+// squeeze runs squeezeNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x140H2MaxBias) squeeze(z *[3]float32, x *[420]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw3x1x140H2AvgBiasAVX2(z, x)
+		squeezeNchw3x1x140H2MaxBiasAVX2(z, x)
 	default:
-		squeezeNchw3x1x140H2AvgBiasGo(z, x)
+		squeezeNchw3x1x140H2MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x140H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2AvgBias) scale(dst, x *[420]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x140H2MaxBias) scale(dst, x *[420]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw3x1x140H2AvgBiasAVX2(dst, x, s)
+		scaleNchw3x1x140H2MaxBiasAVX2(dst, x, s)
 	default:
-		scaleNchw3x1x140H2AvgBiasGo(dst, x, s)
+		scaleNchw3x1x140H2MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x140H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2AvgBias) scaleAddReLU(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x140H2MaxBias) scaleAddReLU(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw3x1x140H2AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw3x1x140H2MaxBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x140H2AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x140H2MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x136H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3MaxNobias) squeeze(z *[3]float32, x *[408]float32) {
+// squeeze runs squeezeNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x136H3StochasticNobias) squeeze(z *[3]float32, x *[408]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw3x1x136H3MaxNobiasAVX2(z, x)
+		squeezeNchw3x1x136H3StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNchw3x1x136H3MaxNobiasGo(z, x)
+		squeezeNchw3x1x136H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x136H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3MaxNobias) scale(dst, x *[408]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x136H3StochasticNobias) scale(dst, x *[408]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw3x1x136H3MaxNobiasAVX2(dst, x, s)
+		scaleNchw3x1x136H3StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw3x1x136H3MaxNobiasGo(dst, x, s)
+		scaleNchw3x1x136H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x136H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3MaxNobias) scaleAddReLU(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x136H3StochasticNobias) scaleAddReLU(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw3x1x136H3MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw3x1x136H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x136H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x136H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw7x1x149H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5MaxBias) squeeze(z *[7]float32, x *[1043]float32) {
+// squeeze runs squeezeNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x149H5StochasticBias) squeeze(z *[7]float32, x *[1043]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw7x1x149H5MaxBiasAVX2(z, x)
+		squeezeNchw7x1x149H5StochasticBiasAVX2(z, x)
 	default:
-		squeezeNchw7x1x149H5MaxBiasGo(z, x)
+		squeezeNchw7x1x149H5StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw7x1x149H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5MaxBias) scale(dst, x *[1043]float32, s *[7]float32) {
+// scale runs scaleNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x149H5StochasticBias) scale(dst, x *[1043]float32, s *[7]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw7x1x149H5MaxBiasAVX2(dst, x, s)
+		scaleNchw7x1x149H5StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNchw7x1x149H5MaxBiasGo(dst, x, s)
+		scaleNchw7x1x149H5StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw7x1x149H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5MaxBias) scaleAddReLU(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
+// scaleAddReLU runs scaleAddReLUNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x149H5StochasticBias) scaleAddReLU(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw7x1x149H5MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw7x1x149H5StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw7x1x149H5MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw7x1x149H5StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -783,153 +783,153 @@ func (k blockNchw9x1x263H5MaxBias) scaleAddReLU(dst, x *[2367]float32, s *[9]flo
 	}
 }
 
-// squeeze runs squeezeNchw9x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3AvgNobias) squeeze(z *[9]float32, x *[2304]float32) {
+// squeeze runs squeezeNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x256H3StochasticNobias) squeeze(z *[9]float32, x *[2304]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw9x1x256H3AvgNobiasAVX2(z, x)
+		squeezeNchw9x1x256H3StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNchw9x1x256H3AvgNobiasGo(z, x)
+		squeezeNchw9x1x256H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw9x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3AvgNobias) scale(dst, x *[2304]float32, s *[9]float32) {
+// scale runs scaleNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x256H3StochasticNobias) scale(dst, x *[2304]float32, s *[9]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw9x1x256H3AvgNobiasAVX2(dst, x, s)
+		scaleNchw9x1x256H3StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw9x1x256H3AvgNobiasGo(dst, x, s)
+		scaleNchw9x1x256H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw9x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3AvgNobias) scaleAddReLU(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
+// scaleAddReLU runs scaleAddReLUNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x256H3StochasticNobias) scaleAddReLU(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw9x1x256H3AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw9x1x256H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw9x1x256H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw9x1x256H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x265H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2AvgBias) squeeze(z *[13]float32, x *[3445]float32) {
+// squeeze runs squeezeNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x265H2StochasticBias) squeeze(z *[13]float32, x *[3445]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw13x1x265H2AvgBiasAVX2(z, x)
+		squeezeNchw13x1x265H2StochasticBiasAVX2(z, x)
 	default:
-		squeezeNchw13x1x265H2AvgBiasGo(z, x)
+		squeezeNchw13x1x265H2StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x265H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2AvgBias) scale(dst, x *[3445]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x265H2StochasticBias) scale(dst, x *[3445]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw13x1x265H2AvgBiasAVX2(dst, x, s)
+		scaleNchw13x1x265H2StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNchw13x1x265H2AvgBiasGo(dst, x, s)
+		scaleNchw13x1x265H2StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x265H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2AvgBias) scaleAddReLU(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x265H2StochasticBias) scaleAddReLU(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw13x1x265H2AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw13x1x265H2StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x265H2AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x265H2StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x264H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3MaxNobias) squeeze(z *[13]float32, x *[3432]float32) {
+// squeeze runs squeezeNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x264H3AvgNobias) squeeze(z *[13]float32, x *[3432]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw13x1x264H3MaxNobiasAVX2(z, x)
+		squeezeNchw13x1x264H3AvgNobiasAVX2(z, x)
 	default:
-		squeezeNchw13x1x264H3MaxNobiasGo(z, x)
+		squeezeNchw13x1x264H3AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x264H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3MaxNobias) scale(dst, x *[3432]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x264H3AvgNobias) scale(dst, x *[3432]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw13x1x264H3MaxNobiasAVX2(dst, x, s)
+		scaleNchw13x1x264H3AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw13x1x264H3MaxNobiasGo(dst, x, s)
+		scaleNchw13x1x264H3AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x264H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3MaxNobias) scaleAddReLU(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x264H3AvgNobias) scaleAddReLU(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw13x1x264H3MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw13x1x264H3AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x264H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x264H3AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw16x1x330H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16MaxBias) squeeze(z *[16]float32, x *[5280]float32) {
+// squeeze runs squeezeNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x330H16AvgBias) squeeze(z *[16]float32, x *[5280]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw16x1x330H16MaxBiasAVX2(z, x)
+		squeezeNchw16x1x330H16AvgBiasAVX2(z, x)
 	default:
-		squeezeNchw16x1x330H16MaxBiasGo(z, x)
+		squeezeNchw16x1x330H16AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw16x1x330H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16MaxBias) scale(dst, x *[5280]float32, s *[16]float32) {
+// scale runs scaleNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x330H16AvgBias) scale(dst, x *[5280]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw16x1x330H16MaxBiasAVX2(dst, x, s)
+		scaleNchw16x1x330H16AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNchw16x1x330H16MaxBiasGo(dst, x, s)
+		scaleNchw16x1x330H16AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x330H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16MaxBias) scaleAddReLU(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
+// scaleAddReLU runs scaleAddReLUNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x330H16AvgBias) scaleAddReLU(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw16x1x330H16MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw16x1x330H16AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw16x1x330H16MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw16x1x330H16AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw16x1x328H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3AvgNobias) squeeze(z *[16]float32, x *[5248]float32) {
+// squeeze runs squeezeNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x328H3MaxNobias) squeeze(z *[16]float32, x *[5248]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNchw16x1x328H3AvgNobiasAVX2(z, x)
+		squeezeNchw16x1x328H3MaxNobiasAVX2(z, x)
 	default:
-		squeezeNchw16x1x328H3AvgNobiasGo(z, x)
+		squeezeNchw16x1x328H3MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw16x1x328H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3AvgNobias) scale(dst, x *[5248]float32, s *[16]float32) {
+// scale runs scaleNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x328H3MaxNobias) scale(dst, x *[5248]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNchw16x1x328H3AvgNobiasAVX2(dst, x, s)
+		scaleNchw16x1x328H3MaxNobiasAVX2(dst, x, s)
 	default:
-		scaleNchw16x1x328H3AvgNobiasGo(dst, x, s)
+		scaleNchw16x1x328H3MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x328H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3AvgNobias) scaleAddReLU(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
+// scaleAddReLU runs scaleAddReLUNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x328H3MaxNobias) scaleAddReLU(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNchw16x1x328H3AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNchw16x1x328H3MaxNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNchw16x1x328H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw16x1x328H3MaxNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -1023,243 +1023,243 @@ func (k blockNhwc28x2x1H3MaxBias) scaleAddReLU(dst, x *[56]float32, s *[28]float
 	}
 }
 
-// squeeze runs squeezeNhwc24x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5AvgNobias) squeeze(z *[24]float32, x *[48]float32) {
+// squeeze runs squeezeNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc24x1x2H5StochasticNobias) squeeze(z *[24]float32, x *[48]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc24x1x2H5AvgNobiasAVX2(z, x)
+		squeezeNhwc24x1x2H5StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc24x1x2H5AvgNobiasGo(z, x)
+		squeezeNhwc24x1x2H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc24x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5AvgNobias) scale(dst, x *[48]float32, s *[24]float32) {
+// scale runs scaleNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc24x1x2H5StochasticNobias) scale(dst, x *[48]float32, s *[24]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc24x1x2H5AvgNobiasAVX2(dst, x, s)
+		scaleNhwc24x1x2H5StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc24x1x2H5AvgNobiasGo(dst, x, s)
+		scaleNhwc24x1x2H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc24x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5AvgNobias) scaleAddReLU(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc24x1x2H5StochasticNobias) scaleAddReLU(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc24x1x2H5AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc24x1x2H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc24x1x2H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc24x1x2H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc37x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4AvgBias) squeeze(z *[37]float32, x *[111]float32) {
+// squeeze runs squeezeNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x3x1H4StochasticBias) squeeze(z *[37]float32, x *[111]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc37x3x1H4AvgBiasAVX2(z, x)
+		squeezeNhwc37x3x1H4StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc37x3x1H4AvgBiasGo(z, x)
+		squeezeNhwc37x3x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc37x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4AvgBias) scale(dst, x *[111]float32, s *[37]float32) {
+// scale runs scaleNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x3x1H4StochasticBias) scale(dst, x *[111]float32, s *[37]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc37x3x1H4AvgBiasAVX2(dst, x, s)
+		scaleNhwc37x3x1H4StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc37x3x1H4AvgBiasGo(dst, x, s)
+		scaleNhwc37x3x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc37x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4AvgBias) scaleAddReLU(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x3x1H4StochasticBias) scaleAddReLU(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc37x3x1H4AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc37x3x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc37x3x1H4AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc37x3x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc32x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5MaxNobias) squeeze(z *[32]float32, x *[96]float32) {
+// squeeze runs squeezeNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x3H5AvgNobias) squeeze(z *[32]float32, x *[96]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc32x1x3H5MaxNobiasAVX2(z, x)
+		squeezeNhwc32x1x3H5AvgNobiasAVX2(z, x)
 	default:
-		squeezeNhwc32x1x3H5MaxNobiasGo(z, x)
+		squeezeNhwc32x1x3H5AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc32x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5MaxNobias) scale(dst, x *[96]float32, s *[32]float32) {
+// scale runs scaleNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x3H5AvgNobias) scale(dst, x *[96]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc32x1x3H5MaxNobiasAVX2(dst, x, s)
+		scaleNhwc32x1x3H5AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc32x1x3H5MaxNobiasGo(dst, x, s)
+		scaleNhwc32x1x3H5AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc32x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5MaxNobias) scaleAddReLU(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x3H5AvgNobias) scaleAddReLU(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc32x1x3H5MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc32x1x3H5AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc32x1x3H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc32x1x3H5AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc46x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2MaxBias) squeeze(z *[46]float32, x *[230]float32) {
+// squeeze runs squeezeNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc46x5x1H2AvgBias) squeeze(z *[46]float32, x *[230]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc46x5x1H2MaxBiasAVX2(z, x)
+		squeezeNhwc46x5x1H2AvgBiasAVX2(z, x)
 	default:
-		squeezeNhwc46x5x1H2MaxBiasGo(z, x)
+		squeezeNhwc46x5x1H2AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc46x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2MaxBias) scale(dst, x *[230]float32, s *[46]float32) {
+// scale runs scaleNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc46x5x1H2AvgBias) scale(dst, x *[230]float32, s *[46]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc46x5x1H2MaxBiasAVX2(dst, x, s)
+		scaleNhwc46x5x1H2AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc46x5x1H2MaxBiasGo(dst, x, s)
+		scaleNhwc46x5x1H2AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc46x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2MaxBias) scaleAddReLU(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc46x5x1H2AvgBias) scaleAddReLU(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc46x5x1H2MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc46x5x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc46x5x1H2MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc46x5x1H2AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc40x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5AvgNobias) squeeze(z *[40]float32, x *[200]float32) {
+// squeeze runs squeezeNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc40x1x5H5MaxNobias) squeeze(z *[40]float32, x *[200]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc40x1x5H5AvgNobiasAVX2(z, x)
+		squeezeNhwc40x1x5H5MaxNobiasAVX2(z, x)
 	default:
-		squeezeNhwc40x1x5H5AvgNobiasGo(z, x)
+		squeezeNhwc40x1x5H5MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc40x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5AvgNobias) scale(dst, x *[200]float32, s *[40]float32) {
+// scale runs scaleNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc40x1x5H5MaxNobias) scale(dst, x *[200]float32, s *[40]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc40x1x5H5AvgNobiasAVX2(dst, x, s)
+		scaleNhwc40x1x5H5MaxNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc40x1x5H5AvgNobiasGo(dst, x, s)
+		scaleNhwc40x1x5H5MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc40x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5AvgNobias) scaleAddReLU(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc40x1x5H5MaxNobias) scaleAddReLU(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc40x1x5H5AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc40x1x5H5MaxNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc40x1x5H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc40x1x5H5MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc55x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3AvgBias) squeeze(z *[55]float32, x *[605]float32) {
+// squeeze runs squeezeNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc55x11x1H3MaxBias) squeeze(z *[55]float32, x *[605]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc55x11x1H3AvgBiasAVX2(z, x)
+		squeezeNhwc55x11x1H3MaxBiasAVX2(z, x)
 	default:
-		squeezeNhwc55x11x1H3AvgBiasGo(z, x)
+		squeezeNhwc55x11x1H3MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc55x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3AvgBias) scale(dst, x *[605]float32, s *[55]float32) {
+// scale runs scaleNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc55x11x1H3MaxBias) scale(dst, x *[605]float32, s *[55]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc55x11x1H3AvgBiasAVX2(dst, x, s)
+		scaleNhwc55x11x1H3MaxBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc55x11x1H3AvgBiasGo(dst, x, s)
+		scaleNhwc55x11x1H3MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc55x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3AvgBias) scaleAddReLU(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc55x11x1H3MaxBias) scaleAddReLU(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc55x11x1H3AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc55x11x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc55x11x1H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc55x11x1H3MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc48x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5MaxNobias) squeeze(z *[48]float32, x *[528]float32) {
+// squeeze runs squeezeNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x11H5StochasticNobias) squeeze(z *[48]float32, x *[528]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc48x1x11H5MaxNobiasAVX2(z, x)
+		squeezeNhwc48x1x11H5StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc48x1x11H5MaxNobiasGo(z, x)
+		squeezeNhwc48x1x11H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc48x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5MaxNobias) scale(dst, x *[528]float32, s *[48]float32) {
+// scale runs scaleNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x11H5StochasticNobias) scale(dst, x *[528]float32, s *[48]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc48x1x11H5MaxNobiasAVX2(dst, x, s)
+		scaleNhwc48x1x11H5StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc48x1x11H5MaxNobiasGo(dst, x, s)
+		scaleNhwc48x1x11H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc48x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5MaxNobias) scaleAddReLU(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x11H5StochasticNobias) scaleAddReLU(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc48x1x11H5MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc48x1x11H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc48x1x11H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc48x1x11H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc57x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4MaxBias) squeeze(z *[57]float32, x *[399]float32) {
+// squeeze runs squeezeNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc57x7x1H4StochasticBias) squeeze(z *[57]float32, x *[399]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc57x7x1H4MaxBiasAVX2(z, x)
+		squeezeNhwc57x7x1H4StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc57x7x1H4MaxBiasGo(z, x)
+		squeezeNhwc57x7x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc57x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4MaxBias) scale(dst, x *[399]float32, s *[57]float32) {
+// scale runs scaleNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc57x7x1H4StochasticBias) scale(dst, x *[399]float32, s *[57]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc57x7x1H4MaxBiasAVX2(dst, x, s)
+		scaleNhwc57x7x1H4StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc57x7x1H4MaxBiasGo(dst, x, s)
+		scaleNhwc57x7x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc57x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4MaxBias) scaleAddReLU(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc57x7x1H4StochasticBias) scaleAddReLU(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc57x7x1H4MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc57x7x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc57x7x1H4MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc57x7x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -1383,243 +1383,243 @@ func (k blockNhwc75x2x1H3MaxBias) scaleAddReLU(dst, x *[150]float32, s *[75]floa
 	}
 }
 
-// squeeze runs squeezeNhwc72x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5AvgNobias) squeeze(z *[72]float32, x *[144]float32) {
+// squeeze runs squeezeNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc72x1x2H5StochasticNobias) squeeze(z *[72]float32, x *[144]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc72x1x2H5AvgNobiasAVX2(z, x)
+		squeezeNhwc72x1x2H5StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc72x1x2H5AvgNobiasGo(z, x)
+		squeezeNhwc72x1x2H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc72x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5AvgNobias) scale(dst, x *[144]float32, s *[72]float32) {
+// scale runs scaleNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc72x1x2H5StochasticNobias) scale(dst, x *[144]float32, s *[72]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc72x1x2H5AvgNobiasAVX2(dst, x, s)
+		scaleNhwc72x1x2H5StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc72x1x2H5AvgNobiasGo(dst, x, s)
+		scaleNhwc72x1x2H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc72x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5AvgNobias) scaleAddReLU(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc72x1x2H5StochasticNobias) scaleAddReLU(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc72x1x2H5AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc72x1x2H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc72x1x2H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc72x1x2H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc84x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4AvgBias) squeeze(z *[84]float32, x *[252]float32) {
+// squeeze runs squeezeNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc84x3x1H4StochasticBias) squeeze(z *[84]float32, x *[252]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc84x3x1H4AvgBiasAVX2(z, x)
+		squeezeNhwc84x3x1H4StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc84x3x1H4AvgBiasGo(z, x)
+		squeezeNhwc84x3x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc84x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4AvgBias) scale(dst, x *[252]float32, s *[84]float32) {
+// scale runs scaleNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc84x3x1H4StochasticBias) scale(dst, x *[252]float32, s *[84]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc84x3x1H4AvgBiasAVX2(dst, x, s)
+		scaleNhwc84x3x1H4StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc84x3x1H4AvgBiasGo(dst, x, s)
+		scaleNhwc84x3x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc84x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4AvgBias) scaleAddReLU(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc84x3x1H4StochasticBias) scaleAddReLU(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc84x3x1H4AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc84x3x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc84x3x1H4AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc84x3x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc80x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5MaxNobias) squeeze(z *[80]float32, x *[240]float32) {
+// squeeze runs squeezeNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x3H5AvgNobias) squeeze(z *[80]float32, x *[240]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc80x1x3H5MaxNobiasAVX2(z, x)
+		squeezeNhwc80x1x3H5AvgNobiasAVX2(z, x)
 	default:
-		squeezeNhwc80x1x3H5MaxNobiasGo(z, x)
+		squeezeNhwc80x1x3H5AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc80x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5MaxNobias) scale(dst, x *[240]float32, s *[80]float32) {
+// scale runs scaleNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x3H5AvgNobias) scale(dst, x *[240]float32, s *[80]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc80x1x3H5MaxNobiasAVX2(dst, x, s)
+		scaleNhwc80x1x3H5AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc80x1x3H5MaxNobiasGo(dst, x, s)
+		scaleNhwc80x1x3H5AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc80x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5MaxNobias) scaleAddReLU(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x3H5AvgNobias) scaleAddReLU(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc80x1x3H5MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc80x1x3H5AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc80x1x3H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc80x1x3H5AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc101x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2MaxBias) squeeze(z *[101]float32, x *[505]float32) {
+// squeeze runs squeezeNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x5x1H2AvgBias) squeeze(z *[101]float32, x *[505]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc101x5x1H2MaxBiasAVX2(z, x)
+		squeezeNhwc101x5x1H2AvgBiasAVX2(z, x)
 	default:
-		squeezeNhwc101x5x1H2MaxBiasGo(z, x)
+		squeezeNhwc101x5x1H2AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc101x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2MaxBias) scale(dst, x *[505]float32, s *[101]float32) {
+// scale runs scaleNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x5x1H2AvgBias) scale(dst, x *[505]float32, s *[101]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc101x5x1H2MaxBiasAVX2(dst, x, s)
+		scaleNhwc101x5x1H2AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc101x5x1H2MaxBiasGo(dst, x, s)
+		scaleNhwc101x5x1H2AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc101x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2MaxBias) scaleAddReLU(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x5x1H2AvgBias) scaleAddReLU(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc101x5x1H2MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc101x5x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc101x5x1H2MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc101x5x1H2AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc96x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5AvgNobias) squeeze(z *[96]float32, x *[480]float32) {
+// squeeze runs squeezeNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x5H5MaxNobias) squeeze(z *[96]float32, x *[480]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc96x1x5H5AvgNobiasAVX2(z, x)
+		squeezeNhwc96x1x5H5MaxNobiasAVX2(z, x)
 	default:
-		squeezeNhwc96x1x5H5AvgNobiasGo(z, x)
+		squeezeNhwc96x1x5H5MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc96x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5AvgNobias) scale(dst, x *[480]float32, s *[96]float32) {
+// scale runs scaleNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x5H5MaxNobias) scale(dst, x *[480]float32, s *[96]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc96x1x5H5AvgNobiasAVX2(dst, x, s)
+		scaleNhwc96x1x5H5MaxNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc96x1x5H5AvgNobiasGo(dst, x, s)
+		scaleNhwc96x1x5H5MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc96x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5AvgNobias) scaleAddReLU(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x5H5MaxNobias) scaleAddReLU(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc96x1x5H5AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc96x1x5H5MaxNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc96x1x5H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc96x1x5H5MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc110x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3AvgBias) squeeze(z *[110]float32, x *[1210]float32) {
+// squeeze runs squeezeNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc110x11x1H3MaxBias) squeeze(z *[110]float32, x *[1210]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc110x11x1H3AvgBiasAVX2(z, x)
+		squeezeNhwc110x11x1H3MaxBiasAVX2(z, x)
 	default:
-		squeezeNhwc110x11x1H3AvgBiasGo(z, x)
+		squeezeNhwc110x11x1H3MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc110x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3AvgBias) scale(dst, x *[1210]float32, s *[110]float32) {
+// scale runs scaleNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc110x11x1H3MaxBias) scale(dst, x *[1210]float32, s *[110]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc110x11x1H3AvgBiasAVX2(dst, x, s)
+		scaleNhwc110x11x1H3MaxBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc110x11x1H3AvgBiasGo(dst, x, s)
+		scaleNhwc110x11x1H3MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc110x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3AvgBias) scaleAddReLU(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc110x11x1H3MaxBias) scaleAddReLU(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc110x11x1H3AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc110x11x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc110x11x1H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc110x11x1H3MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc104x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5MaxNobias) squeeze(z *[104]float32, x *[1144]float32) {
+// squeeze runs squeezeNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc104x1x11H5StochasticNobias) squeeze(z *[104]float32, x *[1144]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc104x1x11H5MaxNobiasAVX2(z, x)
+		squeezeNhwc104x1x11H5StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc104x1x11H5MaxNobiasGo(z, x)
+		squeezeNhwc104x1x11H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc104x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5MaxNobias) scale(dst, x *[1144]float32, s *[104]float32) {
+// scale runs scaleNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc104x1x11H5StochasticNobias) scale(dst, x *[1144]float32, s *[104]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc104x1x11H5MaxNobiasAVX2(dst, x, s)
+		scaleNhwc104x1x11H5StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc104x1x11H5MaxNobiasGo(dst, x, s)
+		scaleNhwc104x1x11H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc104x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5MaxNobias) scaleAddReLU(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc104x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc104x1x11H5MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc104x1x11H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc104x1x11H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc104x1x11H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc119x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4MaxBias) squeeze(z *[119]float32, x *[833]float32) {
+// squeeze runs squeezeNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc119x7x1H4StochasticBias) squeeze(z *[119]float32, x *[833]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc119x7x1H4MaxBiasAVX2(z, x)
+		squeezeNhwc119x7x1H4StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc119x7x1H4MaxBiasGo(z, x)
+		squeezeNhwc119x7x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc119x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4MaxBias) scale(dst, x *[833]float32, s *[119]float32) {
+// scale runs scaleNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc119x7x1H4StochasticBias) scale(dst, x *[833]float32, s *[119]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc119x7x1H4MaxBiasAVX2(dst, x, s)
+		scaleNhwc119x7x1H4StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc119x7x1H4MaxBiasGo(dst, x, s)
+		scaleNhwc119x7x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc119x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4MaxBias) scaleAddReLU(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc119x7x1H4StochasticBias) scaleAddReLU(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc119x7x1H4MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc119x7x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc119x7x1H4MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc119x7x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -1743,243 +1743,243 @@ func (k blockNhwc138x2x1H3MaxBias) scaleAddReLU(dst, x *[276]float32, s *[138]fl
 	}
 }
 
-// squeeze runs squeezeNhwc136x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5AvgNobias) squeeze(z *[136]float32, x *[272]float32) {
+// squeeze runs squeezeNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc136x1x2H5StochasticNobias) squeeze(z *[136]float32, x *[272]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc136x1x2H5AvgNobiasAVX2(z, x)
+		squeezeNhwc136x1x2H5StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc136x1x2H5AvgNobiasGo(z, x)
+		squeezeNhwc136x1x2H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc136x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5AvgNobias) scale(dst, x *[272]float32, s *[136]float32) {
+// scale runs scaleNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc136x1x2H5StochasticNobias) scale(dst, x *[272]float32, s *[136]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc136x1x2H5AvgNobiasAVX2(dst, x, s)
+		scaleNhwc136x1x2H5StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc136x1x2H5AvgNobiasGo(dst, x, s)
+		scaleNhwc136x1x2H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc136x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5AvgNobias) scaleAddReLU(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc136x1x2H5StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc136x1x2H5AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc136x1x2H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc136x1x2H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc136x1x2H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc147x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4AvgBias) squeeze(z *[147]float32, x *[441]float32) {
+// squeeze runs squeezeNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc147x3x1H4StochasticBias) squeeze(z *[147]float32, x *[441]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc147x3x1H4AvgBiasAVX2(z, x)
+		squeezeNhwc147x3x1H4StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc147x3x1H4AvgBiasGo(z, x)
+		squeezeNhwc147x3x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc147x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4AvgBias) scale(dst, x *[441]float32, s *[147]float32) {
+// scale runs scaleNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc147x3x1H4StochasticBias) scale(dst, x *[441]float32, s *[147]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc147x3x1H4AvgBiasAVX2(dst, x, s)
+		scaleNhwc147x3x1H4StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc147x3x1H4AvgBiasGo(dst, x, s)
+		scaleNhwc147x3x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc147x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4AvgBias) scaleAddReLU(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc147x3x1H4StochasticBias) scaleAddReLU(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc147x3x1H4AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc147x3x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc147x3x1H4AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc147x3x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc144x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5MaxNobias) squeeze(z *[144]float32, x *[432]float32) {
+// squeeze runs squeezeNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc144x1x3H5AvgNobias) squeeze(z *[144]float32, x *[432]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc144x1x3H5MaxNobiasAVX2(z, x)
+		squeezeNhwc144x1x3H5AvgNobiasAVX2(z, x)
 	default:
-		squeezeNhwc144x1x3H5MaxNobiasGo(z, x)
+		squeezeNhwc144x1x3H5AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc144x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5MaxNobias) scale(dst, x *[432]float32, s *[144]float32) {
+// scale runs scaleNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc144x1x3H5AvgNobias) scale(dst, x *[432]float32, s *[144]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc144x1x3H5MaxNobiasAVX2(dst, x, s)
+		scaleNhwc144x1x3H5AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc144x1x3H5MaxNobiasGo(dst, x, s)
+		scaleNhwc144x1x3H5AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc144x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5MaxNobias) scaleAddReLU(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc144x1x3H5AvgNobias) scaleAddReLU(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc144x1x3H5MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc144x1x3H5AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc144x1x3H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc144x1x3H5AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc196x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2MaxBias) squeeze(z *[196]float32, x *[980]float32) {
+// squeeze runs squeezeNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc196x5x1H2AvgBias) squeeze(z *[196]float32, x *[980]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc196x5x1H2MaxBiasAVX2(z, x)
+		squeezeNhwc196x5x1H2AvgBiasAVX2(z, x)
 	default:
-		squeezeNhwc196x5x1H2MaxBiasGo(z, x)
+		squeezeNhwc196x5x1H2AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc196x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2MaxBias) scale(dst, x *[980]float32, s *[196]float32) {
+// scale runs scaleNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc196x5x1H2AvgBias) scale(dst, x *[980]float32, s *[196]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc196x5x1H2MaxBiasAVX2(dst, x, s)
+		scaleNhwc196x5x1H2AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc196x5x1H2MaxBiasGo(dst, x, s)
+		scaleNhwc196x5x1H2AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc196x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2MaxBias) scaleAddReLU(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc196x5x1H2AvgBias) scaleAddReLU(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc196x5x1H2MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc196x5x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc196x5x1H2MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc196x5x1H2AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc192x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5AvgNobias) squeeze(z *[192]float32, x *[960]float32) {
+// squeeze runs squeezeNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc192x1x5H5MaxNobias) squeeze(z *[192]float32, x *[960]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc192x1x5H5AvgNobiasAVX2(z, x)
+		squeezeNhwc192x1x5H5MaxNobiasAVX2(z, x)
 	default:
-		squeezeNhwc192x1x5H5AvgNobiasGo(z, x)
+		squeezeNhwc192x1x5H5MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc192x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5AvgNobias) scale(dst, x *[960]float32, s *[192]float32) {
+// scale runs scaleNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc192x1x5H5MaxNobias) scale(dst, x *[960]float32, s *[192]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc192x1x5H5AvgNobiasAVX2(dst, x, s)
+		scaleNhwc192x1x5H5MaxNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc192x1x5H5AvgNobiasGo(dst, x, s)
+		scaleNhwc192x1x5H5MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc192x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5AvgNobias) scaleAddReLU(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc192x1x5H5MaxNobias) scaleAddReLU(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc192x1x5H5AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc192x1x5H5MaxNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc192x1x5H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc192x1x5H5MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc205x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3AvgBias) squeeze(z *[205]float32, x *[2255]float32) {
+// squeeze runs squeezeNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc205x11x1H3MaxBias) squeeze(z *[205]float32, x *[2255]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc205x11x1H3AvgBiasAVX2(z, x)
+		squeezeNhwc205x11x1H3MaxBiasAVX2(z, x)
 	default:
-		squeezeNhwc205x11x1H3AvgBiasGo(z, x)
+		squeezeNhwc205x11x1H3MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc205x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3AvgBias) scale(dst, x *[2255]float32, s *[205]float32) {
+// scale runs scaleNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc205x11x1H3MaxBias) scale(dst, x *[2255]float32, s *[205]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc205x11x1H3AvgBiasAVX2(dst, x, s)
+		scaleNhwc205x11x1H3MaxBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc205x11x1H3AvgBiasGo(dst, x, s)
+		scaleNhwc205x11x1H3MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc205x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3AvgBias) scaleAddReLU(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc205x11x1H3MaxBias) scaleAddReLU(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc205x11x1H3AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc205x11x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc205x11x1H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc205x11x1H3MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc200x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5MaxNobias) squeeze(z *[200]float32, x *[2200]float32) {
+// squeeze runs squeezeNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc200x1x11H5StochasticNobias) squeeze(z *[200]float32, x *[2200]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc200x1x11H5MaxNobiasAVX2(z, x)
+		squeezeNhwc200x1x11H5StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc200x1x11H5MaxNobiasGo(z, x)
+		squeezeNhwc200x1x11H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc200x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5MaxNobias) scale(dst, x *[2200]float32, s *[200]float32) {
+// scale runs scaleNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc200x1x11H5StochasticNobias) scale(dst, x *[2200]float32, s *[200]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc200x1x11H5MaxNobiasAVX2(dst, x, s)
+		scaleNhwc200x1x11H5StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc200x1x11H5MaxNobiasGo(dst, x, s)
+		scaleNhwc200x1x11H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc200x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5MaxNobias) scaleAddReLU(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc200x1x11H5StochasticNobias) scaleAddReLU(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc200x1x11H5MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc200x1x11H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc200x1x11H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc200x1x11H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc214x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4MaxBias) squeeze(z *[214]float32, x *[1498]float32) {
+// squeeze runs squeezeNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc214x7x1H4StochasticBias) squeeze(z *[214]float32, x *[1498]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc214x7x1H4MaxBiasAVX2(z, x)
+		squeezeNhwc214x7x1H4StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc214x7x1H4MaxBiasGo(z, x)
+		squeezeNhwc214x7x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc214x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4MaxBias) scale(dst, x *[1498]float32, s *[214]float32) {
+// scale runs scaleNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc214x7x1H4StochasticBias) scale(dst, x *[1498]float32, s *[214]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc214x7x1H4MaxBiasAVX2(dst, x, s)
+		scaleNhwc214x7x1H4StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc214x7x1H4MaxBiasGo(dst, x, s)
+		scaleNhwc214x7x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc214x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4MaxBias) scaleAddReLU(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc214x7x1H4StochasticBias) scaleAddReLU(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc214x7x1H4MaxBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc214x7x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc214x7x1H4MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc214x7x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -2013,183 +2013,423 @@ func (k blockNhwc208x1x7H5AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[208
 	}
 }
 
-// squeeze runs squeezeNhwc13x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc13x1x1H7AvgBias) squeeze(z *[13]float32, x *[13]float32) {
+// squeeze runs squeezeNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x2x1H1StochasticBias) squeeze(z *[15]float32, x *[30]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc13x1x1H7AvgBiasAVX2(z, x)
+		squeezeNhwc15x2x1H1StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc13x1x1H7AvgBiasGo(z, x)
+		squeezeNhwc15x2x1H1StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc13x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc13x1x1H7AvgBias) scale(dst, x *[13]float32, s *[13]float32) {
+// scale runs scaleNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x2x1H1StochasticBias) scale(dst, x *[30]float32, s *[15]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc13x1x1H7AvgBiasAVX2(dst, x, s)
+		scaleNhwc15x2x1H1StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc13x1x1H7AvgBiasGo(dst, x, s)
+		scaleNhwc15x2x1H1StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc13x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc13x1x1H7AvgBias) scaleAddReLU(dst, x *[13]float32, s *[13]float32, res *[13]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x2x1H1StochasticBias) scaleAddReLU(dst, x *[30]float32, s *[15]float32, res *[30]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc13x1x1H7AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc15x2x1H1StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc13x1x1H7AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc15x2x1H1StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc17x1x1H9MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H9MaxNobias) squeeze(z *[17]float32, x *[17]float32) {
+// squeeze runs squeezeNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x3x1H2StochasticNobias) squeeze(z *[17]float32, x *[51]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc17x1x1H9MaxNobiasAVX2(z, x)
+		squeezeNhwc17x3x1H2StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc17x1x1H9MaxNobiasGo(z, x)
+		squeezeNhwc17x3x1H2StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc17x1x1H9MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H9MaxNobias) scale(dst, x *[17]float32, s *[17]float32) {
+// scale runs scaleNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x3x1H2StochasticNobias) scale(dst, x *[51]float32, s *[17]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc17x1x1H9MaxNobiasAVX2(dst, x, s)
+		scaleNhwc17x3x1H2StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc17x1x1H9MaxNobiasGo(dst, x, s)
+		scaleNhwc17x3x1H2StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc17x1x1H9MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H9MaxNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x3x1H2StochasticNobias) scaleAddReLU(dst, x *[51]float32, s *[17]float32, res *[51]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc17x1x1H9MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc17x3x1H2StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc17x1x1H9MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc17x3x1H2StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc21x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16AvgBias) squeeze(z *[21]float32, x *[21]float32) {
+// squeeze runs squeezeNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc26x5x1H3StochasticBias) squeeze(z *[26]float32, x *[130]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc21x1x1H16AvgBiasAVX2(z, x)
+		squeezeNhwc26x5x1H3StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc21x1x1H16AvgBiasGo(z, x)
+		squeezeNhwc26x5x1H3StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc21x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16AvgBias) scale(dst, x *[21]float32, s *[21]float32) {
+// scale runs scaleNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc26x5x1H3StochasticBias) scale(dst, x *[130]float32, s *[26]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc21x1x1H16AvgBiasAVX2(dst, x, s)
+		scaleNhwc26x5x1H3StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc21x1x1H16AvgBiasGo(dst, x, s)
+		scaleNhwc26x5x1H3StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc21x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16AvgBias) scaleAddReLU(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc26x5x1H3StochasticBias) scaleAddReLU(dst, x *[130]float32, s *[26]float32, res *[130]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc21x1x1H16AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc26x5x1H3StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc21x1x1H16AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc26x5x1H3StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc33x1x1H26MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H26MaxNobias) squeeze(z *[33]float32, x *[33]float32) {
+// squeeze runs squeezeNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc35x11x1H4StochasticNobias) squeeze(z *[35]float32, x *[385]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc33x1x1H26MaxNobiasAVX2(z, x)
+		squeezeNhwc35x11x1H4StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc33x1x1H26MaxNobiasGo(z, x)
+		squeezeNhwc35x11x1H4StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc33x1x1H26MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H26MaxNobias) scale(dst, x *[33]float32, s *[33]float32) {
+// scale runs scaleNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc35x11x1H4StochasticNobias) scale(dst, x *[385]float32, s *[35]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc33x1x1H26MaxNobiasAVX2(dst, x, s)
+		scaleNhwc35x11x1H4StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc33x1x1H26MaxNobiasGo(dst, x, s)
+		scaleNhwc35x11x1H4StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc33x1x1H26MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H26MaxNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc35x11x1H4StochasticNobias) scaleAddReLU(dst, x *[385]float32, s *[35]float32, res *[385]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc33x1x1H26MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc35x11x1H4StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc33x1x1H26MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc35x11x1H4StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) squeeze(z *[37]float32, x *[37]float32) {
+// squeeze runs squeezeNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc44x7x1H1StochasticBias) squeeze(z *[44]float32, x *[308]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc37x1x1H32AvgBiasAVX2(z, x)
+		squeezeNhwc44x7x1H1StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc37x1x1H32AvgBiasGo(z, x)
+		squeezeNhwc44x7x1H1StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) scale(dst, x *[37]float32, s *[37]float32) {
+// scale runs scaleNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc44x7x1H1StochasticBias) scale(dst, x *[308]float32, s *[44]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc37x1x1H32AvgBiasAVX2(dst, x, s)
+		scaleNhwc44x7x1H1StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc37x1x1H32AvgBiasGo(dst, x, s)
+		scaleNhwc44x7x1H1StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc44x7x1H1StochasticBias) scaleAddReLU(dst, x *[308]float32, s *[44]float32, res *[308]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc37x1x1H32AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc44x7x1H1StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc37x1x1H32AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc44x7x1H1StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc49x1x1H43MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H43MaxNobias) squeeze(z *[49]float32, x *[49]float32) {
+// squeeze runs squeezeNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc53x1x1H2StochasticNobias) squeeze(z *[53]float32, x *[53]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc49x1x1H43MaxNobiasAVX2(z, x)
+		squeezeNhwc53x1x1H2StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc49x1x1H43MaxNobiasGo(z, x)
+		squeezeNhwc53x1x1H2StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc49x1x1H43MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H43MaxNobias) scale(dst, x *[49]float32, s *[49]float32) {
+// scale runs scaleNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc53x1x1H2StochasticNobias) scale(dst, x *[53]float32, s *[53]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc49x1x1H43MaxNobiasAVX2(dst, x, s)
+		scaleNhwc53x1x1H2StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc49x1x1H43MaxNobiasGo(dst, x, s)
+		scaleNhwc53x1x1H2StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc49x1x1H43MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H43MaxNobias) scaleAddReLU(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc53x1x1H2StochasticNobias) scaleAddReLU(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc49x1x1H43MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc53x1x1H2StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc49x1x1H43MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc53x1x1H2StochasticNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc62x2x1H3StochasticBias) squeeze(z *[62]float32, x *[124]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc62x2x1H3StochasticBiasAVX2(z, x)
+	default:
+		squeezeNhwc62x2x1H3StochasticBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc62x2x1H3StochasticBias) scale(dst, x *[124]float32, s *[62]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc62x2x1H3StochasticBiasAVX2(dst, x, s)
+	default:
+		scaleNhwc62x2x1H3StochasticBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc62x2x1H3StochasticBias) scaleAddReLU(dst, x *[124]float32, s *[62]float32, res *[124]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc62x2x1H3StochasticBiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc62x2x1H3StochasticBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc71x3x1H4StochasticNobias) squeeze(z *[71]float32, x *[213]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc71x3x1H4StochasticNobiasAVX2(z, x)
+	default:
+		squeezeNhwc71x3x1H4StochasticNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc71x3x1H4StochasticNobias) scale(dst, x *[213]float32, s *[71]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc71x3x1H4StochasticNobiasAVX2(dst, x, s)
+	default:
+		scaleNhwc71x3x1H4StochasticNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc71x3x1H4StochasticNobias) scaleAddReLU(dst, x *[213]float32, s *[71]float32, res *[213]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc71x3x1H4StochasticNobiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc71x3x1H4StochasticNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H1AvgBias) squeeze(z *[9]float32, x *[9]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc9x1x1H1AvgBiasAVX2(z, x)
+	default:
+		squeezeNhwc9x1x1H1AvgBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H1AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc9x1x1H1AvgBiasAVX2(dst, x, s)
+	default:
+		scaleNhwc9x1x1H1AvgBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H1AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc9x1x1H1AvgBiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H10MaxNobias) squeeze(z *[17]float32, x *[17]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc17x1x1H10MaxNobiasAVX2(z, x)
+	default:
+		squeezeNhwc17x1x1H10MaxNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H10MaxNobias) scale(dst, x *[17]float32, s *[17]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc17x1x1H10MaxNobiasAVX2(dst, x, s)
+	default:
+		scaleNhwc17x1x1H10MaxNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H10MaxNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc17x1x1H10MaxNobiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc17x1x1H10MaxNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc21x1x1H16StochasticBias) squeeze(z *[21]float32, x *[21]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc21x1x1H16StochasticBiasAVX2(z, x)
+	default:
+		squeezeNhwc21x1x1H16StochasticBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc21x1x1H16StochasticBias) scale(dst, x *[21]float32, s *[21]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc21x1x1H16StochasticBiasAVX2(dst, x, s)
+	default:
+		scaleNhwc21x1x1H16StochasticBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc21x1x1H16StochasticBias) scaleAddReLU(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc21x1x1H16StochasticBiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc21x1x1H16StochasticBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H27AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc33x1x1H27AvgNobiasAVX2(z, x)
+	default:
+		squeezeNhwc33x1x1H27AvgNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H27AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc33x1x1H27AvgNobiasAVX2(dst, x, s)
+	default:
+		scaleNhwc33x1x1H27AvgNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H27AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc33x1x1H27AvgNobiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc33x1x1H27AvgNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32MaxBias) squeeze(z *[37]float32, x *[37]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc37x1x1H32MaxBiasAVX2(z, x)
+	default:
+		squeezeNhwc37x1x1H32MaxBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32MaxBias) scale(dst, x *[37]float32, s *[37]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc37x1x1H32MaxBiasAVX2(dst, x, s)
+	default:
+		scaleNhwc37x1x1H32MaxBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32MaxBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc37x1x1H32MaxBiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc37x1x1H32MaxBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc49x1x1H44StochasticNobias) squeeze(z *[49]float32, x *[49]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc49x1x1H44StochasticNobiasAVX2(z, x)
+	default:
+		squeezeNhwc49x1x1H44StochasticNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc49x1x1H44StochasticNobias) scale(dst, x *[49]float32, s *[49]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc49x1x1H44StochasticNobiasAVX2(dst, x, s)
+	default:
+		scaleNhwc49x1x1H44StochasticNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc49x1x1H44StochasticNobias) scaleAddReLU(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc49x1x1H44StochasticNobiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc49x1x1H44StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -2223,153 +2463,153 @@ func (k blockNhwc53x1x1H48AvgBias) scaleAddReLU(dst, x *[53]float32, s *[53]floa
 	}
 }
 
-// squeeze runs squeezeNhwc65x1x1H60MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc65x1x1H60MaxNobias) squeeze(z *[65]float32, x *[65]float32) {
+// squeeze runs squeezeNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61MaxNobias) squeeze(z *[69]float32, x *[69]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc65x1x1H60MaxNobiasAVX2(z, x)
+		squeezeNhwc69x1x1H61MaxNobiasAVX2(z, x)
 	default:
-		squeezeNhwc65x1x1H60MaxNobiasGo(z, x)
+		squeezeNhwc69x1x1H61MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc65x1x1H60MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc65x1x1H60MaxNobias) scale(dst, x *[65]float32, s *[65]float32) {
+// scale runs scaleNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61MaxNobias) scale(dst, x *[69]float32, s *[69]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc65x1x1H60MaxNobiasAVX2(dst, x, s)
+		scaleNhwc69x1x1H61MaxNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc65x1x1H60MaxNobiasGo(dst, x, s)
+		scaleNhwc69x1x1H61MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc65x1x1H60MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc65x1x1H60MaxNobias) scaleAddReLU(dst, x *[65]float32, s *[65]float32, res *[65]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61MaxNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc65x1x1H60MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc69x1x1H61MaxNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc65x1x1H60MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc69x1x1H61MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) squeeze(z *[69]float32, x *[69]float32) {
+// squeeze runs squeezeNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64StochasticBias) squeeze(z *[69]float32, x *[69]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc69x1x1H64AvgBiasAVX2(z, x)
+		squeezeNhwc69x1x1H64StochasticBiasAVX2(z, x)
 	default:
-		squeezeNhwc69x1x1H64AvgBiasGo(z, x)
+		squeezeNhwc69x1x1H64StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) scale(dst, x *[69]float32, s *[69]float32) {
+// scale runs scaleNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64StochasticBias) scale(dst, x *[69]float32, s *[69]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc69x1x1H64AvgBiasAVX2(dst, x, s)
+		scaleNhwc69x1x1H64StochasticBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc69x1x1H64AvgBiasGo(dst, x, s)
+		scaleNhwc69x1x1H64StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64StochasticBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc69x1x1H64AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc69x1x1H64StochasticBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc69x1x1H64AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc69x1x1H64StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc141x1x1H133MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H133MaxNobias) squeeze(z *[141]float32, x *[141]float32) {
+// squeeze runs squeezeNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc141x1x1H134AvgNobias) squeeze(z *[141]float32, x *[141]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc141x1x1H133MaxNobiasAVX2(z, x)
+		squeezeNhwc141x1x1H134AvgNobiasAVX2(z, x)
 	default:
-		squeezeNhwc141x1x1H133MaxNobiasGo(z, x)
+		squeezeNhwc141x1x1H134AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc141x1x1H133MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H133MaxNobias) scale(dst, x *[141]float32, s *[141]float32) {
+// scale runs scaleNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc141x1x1H134AvgNobias) scale(dst, x *[141]float32, s *[141]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc141x1x1H133MaxNobiasAVX2(dst, x, s)
+		scaleNhwc141x1x1H134AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc141x1x1H133MaxNobiasGo(dst, x, s)
+		scaleNhwc141x1x1H134AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc141x1x1H133MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H133MaxNobias) scaleAddReLU(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc141x1x1H134AvgNobias) scaleAddReLU(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc141x1x1H133MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc141x1x1H134AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc141x1x1H133MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc141x1x1H134AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc142x1x1H136AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136AvgBias) squeeze(z *[142]float32, x *[142]float32) {
+// squeeze runs squeezeNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc142x1x1H136MaxBias) squeeze(z *[142]float32, x *[142]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc142x1x1H136AvgBiasAVX2(z, x)
+		squeezeNhwc142x1x1H136MaxBiasAVX2(z, x)
 	default:
-		squeezeNhwc142x1x1H136AvgBiasGo(z, x)
+		squeezeNhwc142x1x1H136MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc142x1x1H136AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136AvgBias) scale(dst, x *[142]float32, s *[142]float32) {
+// scale runs scaleNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc142x1x1H136MaxBias) scale(dst, x *[142]float32, s *[142]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc142x1x1H136AvgBiasAVX2(dst, x, s)
+		scaleNhwc142x1x1H136MaxBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc142x1x1H136AvgBiasGo(dst, x, s)
+		scaleNhwc142x1x1H136MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc142x1x1H136AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136AvgBias) scaleAddReLU(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc142x1x1H136MaxBias) scaleAddReLU(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc142x1x1H136AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc142x1x1H136MaxBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc142x1x1H136AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc142x1x1H136MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc223x1x1H214MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H214MaxNobias) squeeze(z *[223]float32, x *[223]float32) {
+// squeeze runs squeezeNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc223x1x1H215StochasticNobias) squeeze(z *[223]float32, x *[223]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc223x1x1H214MaxNobiasAVX2(z, x)
+		squeezeNhwc223x1x1H215StochasticNobiasAVX2(z, x)
 	default:
-		squeezeNhwc223x1x1H214MaxNobiasGo(z, x)
+		squeezeNhwc223x1x1H215StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc223x1x1H214MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H214MaxNobias) scale(dst, x *[223]float32, s *[223]float32) {
+// scale runs scaleNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc223x1x1H215StochasticNobias) scale(dst, x *[223]float32, s *[223]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc223x1x1H214MaxNobiasAVX2(dst, x, s)
+		scaleNhwc223x1x1H215StochasticNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc223x1x1H214MaxNobiasGo(dst, x, s)
+		scaleNhwc223x1x1H215StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc223x1x1H214MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H214MaxNobias) scaleAddReLU(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc223x1x1H215StochasticNobias) scaleAddReLU(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc223x1x1H214MaxNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc223x1x1H215StochasticNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc223x1x1H214MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc223x1x1H215StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -2433,6 +2673,36 @@ func (k blockNhwc7x1x1H7AvgNobias) scaleAddReLU(dst, x *[7]float32, s *[7]float3
 	}
 }
 
+// squeeze runs squeezeNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc7x1x1H2AvgBias) squeeze(z *[7]float32, x *[7]float32) {
+	switch k.isa {
+	case isaAVX2:
+		squeezeNhwc7x1x1H2AvgBiasAVX2(z, x)
+	default:
+		squeezeNhwc7x1x1H2AvgBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc7x1x1H2AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleNhwc7x1x1H2AvgBiasAVX2(dst, x, s)
+	default:
+		scaleNhwc7x1x1H2AvgBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc7x1x1H2AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+	switch k.isa {
+	case isaAVX2:
+		scaleAddReLUNhwc7x1x1H2AvgBiasAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc7x1x1H2AvgBiasGo(dst, x, s, res)
+	}
+}
+
 // squeeze runs squeezeNhwc8x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 	switch k.isa {
@@ -2493,33 +2763,33 @@ func (k blockNhwc8x1x1H8AvgBias) scaleAddReLU(dst, x *[8]float32, s *[8]float32,
 	}
 }
 
-// squeeze runs squeezeNhwc8x1x1H2AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H2AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
+// squeeze runs squeezeNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc8x1x1H3AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc8x1x1H2AvgNobiasAVX2(z, x)
+		squeezeNhwc8x1x1H3AvgNobiasAVX2(z, x)
 	default:
-		squeezeNhwc8x1x1H2AvgNobiasGo(z, x)
+		squeezeNhwc8x1x1H3AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc8x1x1H2AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H2AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
+// scale runs scaleNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc8x1x1H3AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc8x1x1H2AvgNobiasAVX2(dst, x, s)
+		scaleNhwc8x1x1H3AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc8x1x1H2AvgNobiasGo(dst, x, s)
+		scaleNhwc8x1x1H3AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc8x1x1H2AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H2AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc8x1x1H3AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc8x1x1H2AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc8x1x1H3AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc8x1x1H2AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc8x1x1H3AvgNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -2583,33 +2853,33 @@ func (k blockNhwc9x1x1H8AvgNobias) scaleAddReLU(dst, x *[9]float32, s *[9]float3
 	}
 }
 
-// squeeze runs squeezeNhwc9x1x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H3AvgBias) squeeze(z *[9]float32, x *[9]float32) {
+// squeeze runs squeezeNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H4AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc9x1x1H3AvgBiasAVX2(z, x)
+		squeezeNhwc9x1x1H4AvgBiasAVX2(z, x)
 	default:
-		squeezeNhwc9x1x1H3AvgBiasGo(z, x)
+		squeezeNhwc9x1x1H4AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc9x1x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H3AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+// scale runs scaleNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H4AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc9x1x1H3AvgBiasAVX2(dst, x, s)
+		scaleNhwc9x1x1H4AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc9x1x1H3AvgBiasGo(dst, x, s)
+		scaleNhwc9x1x1H4AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc9x1x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H3AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H4AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc9x1x1H3AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc9x1x1H4AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc9x1x1H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc9x1x1H4AvgBiasGo(dst, x, s, res)
 	}
 }
 
@@ -2673,33 +2943,33 @@ func (k blockNhwc15x1x1H8AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float
 	}
 }
 
-// squeeze runs squeezeNhwc15x1x1H4AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
+// squeeze runs squeezeNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H5AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc15x1x1H4AvgNobiasAVX2(z, x)
+		squeezeNhwc15x1x1H5AvgNobiasAVX2(z, x)
 	default:
-		squeezeNhwc15x1x1H4AvgNobiasGo(z, x)
+		squeezeNhwc15x1x1H5AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc15x1x1H4AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
+// scale runs scaleNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H5AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc15x1x1H4AvgNobiasAVX2(dst, x, s)
+		scaleNhwc15x1x1H5AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc15x1x1H4AvgNobiasGo(dst, x, s)
+		scaleNhwc15x1x1H5AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc15x1x1H4AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H5AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc15x1x1H4AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc15x1x1H5AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc15x1x1H4AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc15x1x1H5AvgNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -2763,33 +3033,33 @@ func (k blockNhwc16x1x1H8AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]flo
 	}
 }
 
-// squeeze runs squeezeNhwc16x1x1H5AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgBias) squeeze(z *[16]float32, x *[16]float32) {
+// squeeze runs squeezeNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H6AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc16x1x1H5AvgBiasAVX2(z, x)
+		squeezeNhwc16x1x1H6AvgBiasAVX2(z, x)
 	default:
-		squeezeNhwc16x1x1H5AvgBiasGo(z, x)
+		squeezeNhwc16x1x1H6AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc16x1x1H5AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
+// scale runs scaleNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H6AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc16x1x1H5AvgBiasAVX2(dst, x, s)
+		scaleNhwc16x1x1H6AvgBiasAVX2(dst, x, s)
 	default:
-		scaleNhwc16x1x1H5AvgBiasGo(dst, x, s)
+		scaleNhwc16x1x1H6AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc16x1x1H5AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H6AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc16x1x1H5AvgBiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc16x1x1H6AvgBiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc16x1x1H5AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc16x1x1H6AvgBiasGo(dst, x, s, res)
 	}
 }
 
@@ -2853,33 +3123,33 @@ func (k blockNhwc17x1x1H8AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float
 	}
 }
 
-// squeeze runs squeezeNhwc17x1x1H6AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
+// squeeze runs squeezeNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H7AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
 	case isaAVX2:
-		squeezeNhwc17x1x1H6AvgNobiasAVX2(z, x)
+		squeezeNhwc17x1x1H7AvgNobiasAVX2(z, x)
 	default:
-		squeezeNhwc17x1x1H6AvgNobiasGo(z, x)
+		squeezeNhwc17x1x1H7AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc17x1x1H6AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
+// scale runs scaleNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H7AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleNhwc17x1x1H6AvgNobiasAVX2(dst, x, s)
+		scaleNhwc17x1x1H7AvgNobiasAVX2(dst, x, s)
 	default:
-		scaleNhwc17x1x1H6AvgNobiasGo(dst, x, s)
+		scaleNhwc17x1x1H7AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc17x1x1H6AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H7AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
 	case isaAVX2:
-		scaleAddReLUNhwc17x1x1H6AvgNobiasAVX2(dst, x, s, res)
+		scaleAddReLUNhwc17x1x1H7AvgNobiasAVX2(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc17x1x1H6AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc17x1x1H7AvgNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -4023,43 +4293,203 @@ func fc208x5Sigmoid(i isa, dst *[208]float32, w *[1040]float32, x *[5]float32) {
 	}
 }
 
-// fc7x13ReLUBias runs fc7x13ReLUBias<ISA> with the instruction set i.
-func fc7x13ReLUBias(i isa, dst *[7]float32, w *[91]float32, x *[13]float32, b *[7]float32) {
+// fc1x15ReLUBias runs fc1x15ReLUBias<ISA> with the instruction set i.
+func fc1x15ReLUBias(i isa, dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32) {
 	switch i {
 	case isaAVX2:
-		fc7x13ReLUBiasAVX2(dst, w, x, b)
+		fc1x15ReLUBiasAVX2(dst, w, x, b)
 	default:
-		fc7x13ReLUBiasGo(dst, w, x, b)
+		fc1x15ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc13x7SigmoidBias runs fc13x7SigmoidBias<ISA> with the instruction set i.
-func fc13x7SigmoidBias(i isa, dst *[13]float32, w *[91]float32, x *[7]float32, b *[13]float32) {
+// fc15x1SigmoidBias runs fc15x1SigmoidBias<ISA> with the instruction set i.
+func fc15x1SigmoidBias(i isa, dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32) {
 	switch i {
 	case isaAVX2:
-		fc13x7SigmoidBiasAVX2(dst, w, x, b)
+		fc15x1SigmoidBiasAVX2(dst, w, x, b)
 	default:
-		fc13x7SigmoidBiasGo(dst, w, x, b)
+		fc15x1SigmoidBiasGo(dst, w, x, b)
 	}
 }
 
-// fc9x17ReLU runs fc9x17ReLU<ISA> with the instruction set i.
-func fc9x17ReLU(i isa, dst *[9]float32, w *[153]float32, x *[17]float32) {
+// fc2x17ReLU runs fc2x17ReLU<ISA> with the instruction set i.
+func fc2x17ReLU(i isa, dst *[2]float32, w *[34]float32, x *[17]float32) {
 	switch i {
 	case isaAVX2:
-		fc9x17ReLUAVX2(dst, w, x)
+		fc2x17ReLUAVX2(dst, w, x)
 	default:
-		fc9x17ReLUGo(dst, w, x)
+		fc2x17ReLUGo(dst, w, x)
 	}
 }
 
-// fc17x9Sigmoid runs fc17x9Sigmoid<ISA> with the instruction set i.
-func fc17x9Sigmoid(i isa, dst *[17]float32, w *[153]float32, x *[9]float32) {
+// fc17x2Sigmoid runs fc17x2Sigmoid<ISA> with the instruction set i.
+func fc17x2Sigmoid(i isa, dst *[17]float32, w *[34]float32, x *[2]float32) {
 	switch i {
 	case isaAVX2:
-		fc17x9SigmoidAVX2(dst, w, x)
+		fc17x2SigmoidAVX2(dst, w, x)
 	default:
-		fc17x9SigmoidGo(dst, w, x)
+		fc17x2SigmoidGo(dst, w, x)
+	}
+}
+
+// fc3x26ReLUBias runs fc3x26ReLUBias<ISA> with the instruction set i.
+func fc3x26ReLUBias(i isa, dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32) {
+	switch i {
+	case isaAVX2:
+		fc3x26ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc3x26ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc26x3SigmoidBias runs fc26x3SigmoidBias<ISA> with the instruction set i.
+func fc26x3SigmoidBias(i isa, dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32) {
+	switch i {
+	case isaAVX2:
+		fc26x3SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc26x3SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc4x35ReLU runs fc4x35ReLU<ISA> with the instruction set i.
+func fc4x35ReLU(i isa, dst *[4]float32, w *[140]float32, x *[35]float32) {
+	switch i {
+	case isaAVX2:
+		fc4x35ReLUAVX2(dst, w, x)
+	default:
+		fc4x35ReLUGo(dst, w, x)
+	}
+}
+
+// fc35x4Sigmoid runs fc35x4Sigmoid<ISA> with the instruction set i.
+func fc35x4Sigmoid(i isa, dst *[35]float32, w *[140]float32, x *[4]float32) {
+	switch i {
+	case isaAVX2:
+		fc35x4SigmoidAVX2(dst, w, x)
+	default:
+		fc35x4SigmoidGo(dst, w, x)
+	}
+}
+
+// fc1x44ReLUBias runs fc1x44ReLUBias<ISA> with the instruction set i.
+func fc1x44ReLUBias(i isa, dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32) {
+	switch i {
+	case isaAVX2:
+		fc1x44ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc1x44ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc44x1SigmoidBias runs fc44x1SigmoidBias<ISA> with the instruction set i.
+func fc44x1SigmoidBias(i isa, dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32) {
+	switch i {
+	case isaAVX2:
+		fc44x1SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc44x1SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc2x53ReLU runs fc2x53ReLU<ISA> with the instruction set i.
+func fc2x53ReLU(i isa, dst *[2]float32, w *[106]float32, x *[53]float32) {
+	switch i {
+	case isaAVX2:
+		fc2x53ReLUAVX2(dst, w, x)
+	default:
+		fc2x53ReLUGo(dst, w, x)
+	}
+}
+
+// fc53x2Sigmoid runs fc53x2Sigmoid<ISA> with the instruction set i.
+func fc53x2Sigmoid(i isa, dst *[53]float32, w *[106]float32, x *[2]float32) {
+	switch i {
+	case isaAVX2:
+		fc53x2SigmoidAVX2(dst, w, x)
+	default:
+		fc53x2SigmoidGo(dst, w, x)
+	}
+}
+
+// fc3x62ReLUBias runs fc3x62ReLUBias<ISA> with the instruction set i.
+func fc3x62ReLUBias(i isa, dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32) {
+	switch i {
+	case isaAVX2:
+		fc3x62ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc3x62ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc62x3SigmoidBias runs fc62x3SigmoidBias<ISA> with the instruction set i.
+func fc62x3SigmoidBias(i isa, dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32) {
+	switch i {
+	case isaAVX2:
+		fc62x3SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc62x3SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc4x71ReLU runs fc4x71ReLU<ISA> with the instruction set i.
+func fc4x71ReLU(i isa, dst *[4]float32, w *[284]float32, x *[71]float32) {
+	switch i {
+	case isaAVX2:
+		fc4x71ReLUAVX2(dst, w, x)
+	default:
+		fc4x71ReLUGo(dst, w, x)
+	}
+}
+
+// fc71x4Sigmoid runs fc71x4Sigmoid<ISA> with the instruction set i.
+func fc71x4Sigmoid(i isa, dst *[71]float32, w *[284]float32, x *[4]float32) {
+	switch i {
+	case isaAVX2:
+		fc71x4SigmoidAVX2(dst, w, x)
+	default:
+		fc71x4SigmoidGo(dst, w, x)
+	}
+}
+
+// fc1x9ReLUBias runs fc1x9ReLUBias<ISA> with the instruction set i.
+func fc1x9ReLUBias(i isa, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
+	switch i {
+	case isaAVX2:
+		fc1x9ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc1x9ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc9x1SigmoidBias runs fc9x1SigmoidBias<ISA> with the instruction set i.
+func fc9x1SigmoidBias(i isa, dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
+	switch i {
+	case isaAVX2:
+		fc9x1SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc9x1SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc10x17ReLU runs fc10x17ReLU<ISA> with the instruction set i.
+func fc10x17ReLU(i isa, dst *[10]float32, w *[170]float32, x *[17]float32) {
+	switch i {
+	case isaAVX2:
+		fc10x17ReLUAVX2(dst, w, x)
+	default:
+		fc10x17ReLUGo(dst, w, x)
+	}
+}
+
+// fc17x10Sigmoid runs fc17x10Sigmoid<ISA> with the instruction set i.
+func fc17x10Sigmoid(i isa, dst *[17]float32, w *[170]float32, x *[10]float32) {
+	switch i {
+	case isaAVX2:
+		fc17x10SigmoidAVX2(dst, w, x)
+	default:
+		fc17x10SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4083,23 +4513,23 @@ func fc21x16SigmoidBias(i isa, dst *[21]float32, w *[336]float32, x *[16]float32
 	}
 }
 
-// fc26x33ReLU runs fc26x33ReLU<ISA> with the instruction set i.
-func fc26x33ReLU(i isa, dst *[26]float32, w *[858]float32, x *[33]float32) {
+// fc27x33ReLU runs fc27x33ReLU<ISA> with the instruction set i.
+func fc27x33ReLU(i isa, dst *[27]float32, w *[891]float32, x *[33]float32) {
 	switch i {
 	case isaAVX2:
-		fc26x33ReLUAVX2(dst, w, x)
+		fc27x33ReLUAVX2(dst, w, x)
 	default:
-		fc26x33ReLUGo(dst, w, x)
+		fc27x33ReLUGo(dst, w, x)
 	}
 }
 
-// fc33x26Sigmoid runs fc33x26Sigmoid<ISA> with the instruction set i.
-func fc33x26Sigmoid(i isa, dst *[33]float32, w *[858]float32, x *[26]float32) {
+// fc33x27Sigmoid runs fc33x27Sigmoid<ISA> with the instruction set i.
+func fc33x27Sigmoid(i isa, dst *[33]float32, w *[891]float32, x *[27]float32) {
 	switch i {
 	case isaAVX2:
-		fc33x26SigmoidAVX2(dst, w, x)
+		fc33x27SigmoidAVX2(dst, w, x)
 	default:
-		fc33x26SigmoidGo(dst, w, x)
+		fc33x27SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4123,23 +4553,23 @@ func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float3
 	}
 }
 
-// fc43x49ReLU runs fc43x49ReLU<ISA> with the instruction set i.
-func fc43x49ReLU(i isa, dst *[43]float32, w *[2107]float32, x *[49]float32) {
+// fc44x49ReLU runs fc44x49ReLU<ISA> with the instruction set i.
+func fc44x49ReLU(i isa, dst *[44]float32, w *[2156]float32, x *[49]float32) {
 	switch i {
 	case isaAVX2:
-		fc43x49ReLUAVX2(dst, w, x)
+		fc44x49ReLUAVX2(dst, w, x)
 	default:
-		fc43x49ReLUGo(dst, w, x)
+		fc44x49ReLUGo(dst, w, x)
 	}
 }
 
-// fc49x43Sigmoid runs fc49x43Sigmoid<ISA> with the instruction set i.
-func fc49x43Sigmoid(i isa, dst *[49]float32, w *[2107]float32, x *[43]float32) {
+// fc49x44Sigmoid runs fc49x44Sigmoid<ISA> with the instruction set i.
+func fc49x44Sigmoid(i isa, dst *[49]float32, w *[2156]float32, x *[44]float32) {
 	switch i {
 	case isaAVX2:
-		fc49x43SigmoidAVX2(dst, w, x)
+		fc49x44SigmoidAVX2(dst, w, x)
 	default:
-		fc49x43SigmoidGo(dst, w, x)
+		fc49x44SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4163,23 +4593,23 @@ func fc53x48SigmoidBias(i isa, dst *[53]float32, w *[2544]float32, x *[48]float3
 	}
 }
 
-// fc60x65ReLU runs fc60x65ReLU<ISA> with the instruction set i.
-func fc60x65ReLU(i isa, dst *[60]float32, w *[3900]float32, x *[65]float32) {
+// fc61x69ReLU runs fc61x69ReLU<ISA> with the instruction set i.
+func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	switch i {
 	case isaAVX2:
-		fc60x65ReLUAVX2(dst, w, x)
+		fc61x69ReLUAVX2(dst, w, x)
 	default:
-		fc60x65ReLUGo(dst, w, x)
+		fc61x69ReLUGo(dst, w, x)
 	}
 }
 
-// fc65x60Sigmoid runs fc65x60Sigmoid<ISA> with the instruction set i.
-func fc65x60Sigmoid(i isa, dst *[65]float32, w *[3900]float32, x *[60]float32) {
+// fc69x61Sigmoid runs fc69x61Sigmoid<ISA> with the instruction set i.
+func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	switch i {
 	case isaAVX2:
-		fc65x60SigmoidAVX2(dst, w, x)
+		fc69x61SigmoidAVX2(dst, w, x)
 	default:
-		fc65x60SigmoidGo(dst, w, x)
+		fc69x61SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4203,23 +4633,23 @@ func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float3
 	}
 }
 
-// fc133x141ReLU runs fc133x141ReLU<ISA> with the instruction set i.
-func fc133x141ReLU(i isa, dst *[133]float32, w *[18753]float32, x *[141]float32) {
+// fc134x141ReLU runs fc134x141ReLU<ISA> with the instruction set i.
+func fc134x141ReLU(i isa, dst *[134]float32, w *[18894]float32, x *[141]float32) {
 	switch i {
 	case isaAVX2:
-		fc133x141ReLUAVX2(dst, w, x)
+		fc134x141ReLUAVX2(dst, w, x)
 	default:
-		fc133x141ReLUGo(dst, w, x)
+		fc134x141ReLUGo(dst, w, x)
 	}
 }
 
-// fc141x133Sigmoid runs fc141x133Sigmoid<ISA> with the instruction set i.
-func fc141x133Sigmoid(i isa, dst *[141]float32, w *[18753]float32, x *[133]float32) {
+// fc141x134Sigmoid runs fc141x134Sigmoid<ISA> with the instruction set i.
+func fc141x134Sigmoid(i isa, dst *[141]float32, w *[18894]float32, x *[134]float32) {
 	switch i {
 	case isaAVX2:
-		fc141x133SigmoidAVX2(dst, w, x)
+		fc141x134SigmoidAVX2(dst, w, x)
 	default:
-		fc141x133SigmoidGo(dst, w, x)
+		fc141x134SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4243,23 +4673,23 @@ func fc142x136SigmoidBias(i isa, dst *[142]float32, w *[19312]float32, x *[136]f
 	}
 }
 
-// fc214x223ReLU runs fc214x223ReLU<ISA> with the instruction set i.
-func fc214x223ReLU(i isa, dst *[214]float32, w *[47722]float32, x *[223]float32) {
+// fc215x223ReLU runs fc215x223ReLU<ISA> with the instruction set i.
+func fc215x223ReLU(i isa, dst *[215]float32, w *[47945]float32, x *[223]float32) {
 	switch i {
 	case isaAVX2:
-		fc214x223ReLUAVX2(dst, w, x)
+		fc215x223ReLUAVX2(dst, w, x)
 	default:
-		fc214x223ReLUGo(dst, w, x)
+		fc215x223ReLUGo(dst, w, x)
 	}
 }
 
-// fc223x214Sigmoid runs fc223x214Sigmoid<ISA> with the instruction set i.
-func fc223x214Sigmoid(i isa, dst *[223]float32, w *[47722]float32, x *[214]float32) {
+// fc223x215Sigmoid runs fc223x215Sigmoid<ISA> with the instruction set i.
+func fc223x215Sigmoid(i isa, dst *[223]float32, w *[47945]float32, x *[215]float32) {
 	switch i {
 	case isaAVX2:
-		fc223x214SigmoidAVX2(dst, w, x)
+		fc223x215SigmoidAVX2(dst, w, x)
 	default:
-		fc223x214SigmoidGo(dst, w, x)
+		fc223x215SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4303,6 +4733,26 @@ func fc7x7Sigmoid(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
 	}
 }
 
+// fc2x7ReLUBias runs fc2x7ReLUBias<ISA> with the instruction set i.
+func fc2x7ReLUBias(i isa, dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32) {
+	switch i {
+	case isaAVX2:
+		fc2x7ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc2x7ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc7x2SigmoidBias runs fc7x2SigmoidBias<ISA> with the instruction set i.
+func fc7x2SigmoidBias(i isa, dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32) {
+	switch i {
+	case isaAVX2:
+		fc7x2SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc7x2SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
 // fc8x8ReLU runs fc8x8ReLU<ISA> with the instruction set i.
 func fc8x8ReLU(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
 	switch i {
@@ -4343,23 +4793,23 @@ func fc8x8SigmoidBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *
 	}
 }
 
-// fc2x8ReLU runs fc2x8ReLU<ISA> with the instruction set i.
-func fc2x8ReLU(i isa, dst *[2]float32, w *[16]float32, x *[8]float32) {
+// fc3x8ReLU runs fc3x8ReLU<ISA> with the instruction set i.
+func fc3x8ReLU(i isa, dst *[3]float32, w *[24]float32, x *[8]float32) {
 	switch i {
 	case isaAVX2:
-		fc2x8ReLUAVX2(dst, w, x)
+		fc3x8ReLUAVX2(dst, w, x)
 	default:
-		fc2x8ReLUGo(dst, w, x)
+		fc3x8ReLUGo(dst, w, x)
 	}
 }
 
-// fc8x2Sigmoid runs fc8x2Sigmoid<ISA> with the instruction set i.
-func fc8x2Sigmoid(i isa, dst *[8]float32, w *[16]float32, x *[2]float32) {
+// fc8x3Sigmoid runs fc8x3Sigmoid<ISA> with the instruction set i.
+func fc8x3Sigmoid(i isa, dst *[8]float32, w *[24]float32, x *[3]float32) {
 	switch i {
 	case isaAVX2:
-		fc8x2SigmoidAVX2(dst, w, x)
+		fc8x3SigmoidAVX2(dst, w, x)
 	default:
-		fc8x2SigmoidGo(dst, w, x)
+		fc8x3SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4383,23 +4833,23 @@ func fc9x8Sigmoid(i isa, dst *[9]float32, w *[72]float32, x *[8]float32) {
 	}
 }
 
-// fc3x9ReLUBias runs fc3x9ReLUBias<ISA> with the instruction set i.
-func fc3x9ReLUBias(i isa, dst *[3]float32, w *[27]float32, x *[9]float32, b *[3]float32) {
+// fc4x9ReLUBias runs fc4x9ReLUBias<ISA> with the instruction set i.
+func fc4x9ReLUBias(i isa, dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32) {
 	switch i {
 	case isaAVX2:
-		fc3x9ReLUBiasAVX2(dst, w, x, b)
+		fc4x9ReLUBiasAVX2(dst, w, x, b)
 	default:
-		fc3x9ReLUBiasGo(dst, w, x, b)
+		fc4x9ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc9x3SigmoidBias runs fc9x3SigmoidBias<ISA> with the instruction set i.
-func fc9x3SigmoidBias(i isa, dst *[9]float32, w *[27]float32, x *[3]float32, b *[9]float32) {
+// fc9x4SigmoidBias runs fc9x4SigmoidBias<ISA> with the instruction set i.
+func fc9x4SigmoidBias(i isa, dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32) {
 	switch i {
 	case isaAVX2:
-		fc9x3SigmoidBiasAVX2(dst, w, x, b)
+		fc9x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
-		fc9x3SigmoidBiasGo(dst, w, x, b)
+		fc9x4SigmoidBiasGo(dst, w, x, b)
 	}
 }
 
@@ -4443,23 +4893,23 @@ func fc15x8SigmoidBias(i isa, dst *[15]float32, w *[120]float32, x *[8]float32, 
 	}
 }
 
-// fc4x15ReLU runs fc4x15ReLU<ISA> with the instruction set i.
-func fc4x15ReLU(i isa, dst *[4]float32, w *[60]float32, x *[15]float32) {
+// fc5x15ReLU runs fc5x15ReLU<ISA> with the instruction set i.
+func fc5x15ReLU(i isa, dst *[5]float32, w *[75]float32, x *[15]float32) {
 	switch i {
 	case isaAVX2:
-		fc4x15ReLUAVX2(dst, w, x)
+		fc5x15ReLUAVX2(dst, w, x)
 	default:
-		fc4x15ReLUGo(dst, w, x)
+		fc5x15ReLUGo(dst, w, x)
 	}
 }
 
-// fc15x4Sigmoid runs fc15x4Sigmoid<ISA> with the instruction set i.
-func fc15x4Sigmoid(i isa, dst *[15]float32, w *[60]float32, x *[4]float32) {
+// fc15x5Sigmoid runs fc15x5Sigmoid<ISA> with the instruction set i.
+func fc15x5Sigmoid(i isa, dst *[15]float32, w *[75]float32, x *[5]float32) {
 	switch i {
 	case isaAVX2:
-		fc15x4SigmoidAVX2(dst, w, x)
+		fc15x5SigmoidAVX2(dst, w, x)
 	default:
-		fc15x4SigmoidGo(dst, w, x)
+		fc15x5SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4503,23 +4953,23 @@ func fc16x8Sigmoid(i isa, dst *[16]float32, w *[128]float32, x *[8]float32) {
 	}
 }
 
-// fc5x16ReLUBias runs fc5x16ReLUBias<ISA> with the instruction set i.
-func fc5x16ReLUBias(i isa, dst *[5]float32, w *[80]float32, x *[16]float32, b *[5]float32) {
+// fc6x16ReLUBias runs fc6x16ReLUBias<ISA> with the instruction set i.
+func fc6x16ReLUBias(i isa, dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32) {
 	switch i {
 	case isaAVX2:
-		fc5x16ReLUBiasAVX2(dst, w, x, b)
+		fc6x16ReLUBiasAVX2(dst, w, x, b)
 	default:
-		fc5x16ReLUBiasGo(dst, w, x, b)
+		fc6x16ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc16x5SigmoidBias runs fc16x5SigmoidBias<ISA> with the instruction set i.
-func fc16x5SigmoidBias(i isa, dst *[16]float32, w *[80]float32, x *[5]float32, b *[16]float32) {
+// fc16x6SigmoidBias runs fc16x6SigmoidBias<ISA> with the instruction set i.
+func fc16x6SigmoidBias(i isa, dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32) {
 	switch i {
 	case isaAVX2:
-		fc16x5SigmoidBiasAVX2(dst, w, x, b)
+		fc16x6SigmoidBiasAVX2(dst, w, x, b)
 	default:
-		fc16x5SigmoidBiasGo(dst, w, x, b)
+		fc16x6SigmoidBiasGo(dst, w, x, b)
 	}
 }
 
@@ -4563,22 +5013,22 @@ func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, 
 	}
 }
 
-// fc6x17ReLU runs fc6x17ReLU<ISA> with the instruction set i.
-func fc6x17ReLU(i isa, dst *[6]float32, w *[102]float32, x *[17]float32) {
+// fc7x17ReLU runs fc7x17ReLU<ISA> with the instruction set i.
+func fc7x17ReLU(i isa, dst *[7]float32, w *[119]float32, x *[17]float32) {
 	switch i {
 	case isaAVX2:
-		fc6x17ReLUAVX2(dst, w, x)
+		fc7x17ReLUAVX2(dst, w, x)
 	default:
-		fc6x17ReLUGo(dst, w, x)
+		fc7x17ReLUGo(dst, w, x)
 	}
 }
 
-// fc17x6Sigmoid runs fc17x6Sigmoid<ISA> with the instruction set i.
-func fc17x6Sigmoid(i isa, dst *[17]float32, w *[102]float32, x *[6]float32) {
+// fc17x7Sigmoid runs fc17x7Sigmoid<ISA> with the instruction set i.
+func fc17x7Sigmoid(i isa, dst *[17]float32, w *[119]float32, x *[7]float32) {
 	switch i {
 	case isaAVX2:
-		fc17x6SigmoidAVX2(dst, w, x)
+		fc17x7SigmoidAVX2(dst, w, x)
 	default:
-		fc17x6SigmoidGo(dst, w, x)
+		fc17x7SigmoidGo(dst, w, x)
 	}
 }

@@ -33,124 +33,124 @@ func (k blockNchw9x1x10H2MaxBias) scaleAddReLU(dst, x *[90]float32, s *[9]float3
 	scaleAddReLUNchw9x1x10H2MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw9x1x8H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3AvgNobias) squeeze(z *[9]float32, x *[72]float32) {
-	squeezeNchw9x1x8H3AvgNobiasGo(z, x)
+// squeeze runs squeezeNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x8H3StochasticNobias) squeeze(z *[9]float32, x *[72]float32) {
+	squeezeNchw9x1x8H3StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNchw9x1x8H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3AvgNobias) scale(dst, x *[72]float32, s *[9]float32) {
-	scaleNchw9x1x8H3AvgNobiasGo(dst, x, s)
+// scale runs scaleNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x8H3StochasticNobias) scale(dst, x *[72]float32, s *[9]float32) {
+	scaleNchw9x1x8H3StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw9x1x8H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3AvgNobias) scaleAddReLU(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
-	scaleAddReLUNchw9x1x8H3AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x8H3StochasticNobias) scaleAddReLU(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
+	scaleAddReLUNchw9x1x8H3StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw13x1x19H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3AvgBias) squeeze(z *[13]float32, x *[247]float32) {
-	squeezeNchw13x1x19H3AvgBiasGo(z, x)
+// squeeze runs squeezeNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x19H3StochasticBias) squeeze(z *[13]float32, x *[247]float32) {
+	squeezeNchw13x1x19H3StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNchw13x1x19H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3AvgBias) scale(dst, x *[247]float32, s *[13]float32) {
-	scaleNchw13x1x19H3AvgBiasGo(dst, x, s)
+// scale runs scaleNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x19H3StochasticBias) scale(dst, x *[247]float32, s *[13]float32) {
+	scaleNchw13x1x19H3StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x19H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3AvgBias) scaleAddReLU(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
-	scaleAddReLUNchw13x1x19H3AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x19H3StochasticBias) scaleAddReLU(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
+	scaleAddReLUNchw13x1x19H3StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw13x1x16H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3MaxNobias) squeeze(z *[13]float32, x *[208]float32) {
-	squeezeNchw13x1x16H3MaxNobiasGo(z, x)
+// squeeze runs squeezeNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x16H3AvgNobias) squeeze(z *[13]float32, x *[208]float32) {
+	squeezeNchw13x1x16H3AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNchw13x1x16H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3MaxNobias) scale(dst, x *[208]float32, s *[13]float32) {
-	scaleNchw13x1x16H3MaxNobiasGo(dst, x, s)
+// scale runs scaleNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x16H3AvgNobias) scale(dst, x *[208]float32, s *[13]float32) {
+	scaleNchw13x1x16H3AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x16H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3MaxNobias) scaleAddReLU(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
-	scaleAddReLUNchw13x1x16H3MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x16H3AvgNobias) scaleAddReLU(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
+	scaleAddReLUNchw13x1x16H3AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw16x1x28H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4MaxBias) squeeze(z *[16]float32, x *[448]float32) {
-	squeezeNchw16x1x28H4MaxBiasGo(z, x)
+// squeeze runs squeezeNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x28H4AvgBias) squeeze(z *[16]float32, x *[448]float32) {
+	squeezeNchw16x1x28H4AvgBiasGo(z, x)
 }
 
-// scale runs scaleNchw16x1x28H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4MaxBias) scale(dst, x *[448]float32, s *[16]float32) {
-	scaleNchw16x1x28H4MaxBiasGo(dst, x, s)
+// scale runs scaleNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x28H4AvgBias) scale(dst, x *[448]float32, s *[16]float32) {
+	scaleNchw16x1x28H4AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x28H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4MaxBias) scaleAddReLU(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
-	scaleAddReLUNchw16x1x28H4MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x28H4AvgBias) scaleAddReLU(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
+	scaleAddReLUNchw16x1x28H4AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw16x1x24H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3AvgNobias) squeeze(z *[16]float32, x *[384]float32) {
-	squeezeNchw16x1x24H3AvgNobiasGo(z, x)
+// squeeze runs squeezeNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x24H3MaxNobias) squeeze(z *[16]float32, x *[384]float32) {
+	squeezeNchw16x1x24H3MaxNobiasGo(z, x)
 }
 
-// scale runs scaleNchw16x1x24H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3AvgNobias) scale(dst, x *[384]float32, s *[16]float32) {
-	scaleNchw16x1x24H3AvgNobiasGo(dst, x, s)
+// scale runs scaleNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x24H3MaxNobias) scale(dst, x *[384]float32, s *[16]float32) {
+	scaleNchw16x1x24H3MaxNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x24H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3AvgNobias) scaleAddReLU(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
-	scaleAddReLUNchw16x1x24H3AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x24H3MaxNobias) scaleAddReLU(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
+	scaleAddReLUNchw16x1x24H3MaxNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw3x1x37H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2AvgBias) squeeze(z *[3]float32, x *[111]float32) {
-	squeezeNchw3x1x37H2AvgBiasGo(z, x)
+// squeeze runs squeezeNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x37H2MaxBias) squeeze(z *[3]float32, x *[111]float32) {
+	squeezeNchw3x1x37H2MaxBiasGo(z, x)
 }
 
-// scale runs scaleNchw3x1x37H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2AvgBias) scale(dst, x *[111]float32, s *[3]float32) {
-	scaleNchw3x1x37H2AvgBiasGo(dst, x, s)
+// scale runs scaleNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x37H2MaxBias) scale(dst, x *[111]float32, s *[3]float32) {
+	scaleNchw3x1x37H2MaxBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x37H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2AvgBias) scaleAddReLU(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
-	scaleAddReLUNchw3x1x37H2AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x37H2MaxBias) scaleAddReLU(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
+	scaleAddReLUNchw3x1x37H2MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw3x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3MaxNobias) squeeze(z *[3]float32, x *[96]float32) {
-	squeezeNchw3x1x32H3MaxNobiasGo(z, x)
+// squeeze runs squeezeNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x32H3StochasticNobias) squeeze(z *[3]float32, x *[96]float32) {
+	squeezeNchw3x1x32H3StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNchw3x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3MaxNobias) scale(dst, x *[96]float32, s *[3]float32) {
-	scaleNchw3x1x32H3MaxNobiasGo(dst, x, s)
+// scale runs scaleNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x32H3StochasticNobias) scale(dst, x *[96]float32, s *[3]float32) {
+	scaleNchw3x1x32H3StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3MaxNobias) scaleAddReLU(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
-	scaleAddReLUNchw3x1x32H3MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x32H3StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
+	scaleAddReLUNchw3x1x32H3StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw7x1x46H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6MaxBias) squeeze(z *[7]float32, x *[322]float32) {
-	squeezeNchw7x1x46H6MaxBiasGo(z, x)
+// squeeze runs squeezeNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x46H6StochasticBias) squeeze(z *[7]float32, x *[322]float32) {
+	squeezeNchw7x1x46H6StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNchw7x1x46H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6MaxBias) scale(dst, x *[322]float32, s *[7]float32) {
-	scaleNchw7x1x46H6MaxBiasGo(dst, x, s)
+// scale runs scaleNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x46H6StochasticBias) scale(dst, x *[322]float32, s *[7]float32) {
+	scaleNchw7x1x46H6StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw7x1x46H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6MaxBias) scaleAddReLU(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
-	scaleAddReLUNchw7x1x46H6MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x46H6StochasticBias) scaleAddReLU(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
+	scaleAddReLUNchw7x1x46H6StochasticBiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNchw7x1x40H3AvgNobias<ISA> on one sample with the kernel's instruction set.
@@ -213,124 +213,124 @@ func (k blockNchw9x1x105H8MaxBias) scaleAddReLU(dst, x *[945]float32, s *[9]floa
 	scaleAddReLUNchw9x1x105H8MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw9x1x104H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3AvgNobias) squeeze(z *[9]float32, x *[936]float32) {
-	squeezeNchw9x1x104H3AvgNobiasGo(z, x)
+// squeeze runs squeezeNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x104H3StochasticNobias) squeeze(z *[9]float32, x *[936]float32) {
+	squeezeNchw9x1x104H3StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNchw9x1x104H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3AvgNobias) scale(dst, x *[936]float32, s *[9]float32) {
-	scaleNchw9x1x104H3AvgNobiasGo(dst, x, s)
+// scale runs scaleNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x104H3StochasticNobias) scale(dst, x *[936]float32, s *[9]float32) {
+	scaleNchw9x1x104H3StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw9x1x104H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3AvgNobias) scaleAddReLU(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
-	scaleAddReLUNchw9x1x104H3AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x104H3StochasticNobias) scaleAddReLU(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
+	scaleAddReLUNchw9x1x104H3StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw13x1x114H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9AvgBias) squeeze(z *[13]float32, x *[1482]float32) {
-	squeezeNchw13x1x114H9AvgBiasGo(z, x)
+// squeeze runs squeezeNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x114H9StochasticBias) squeeze(z *[13]float32, x *[1482]float32) {
+	squeezeNchw13x1x114H9StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNchw13x1x114H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9AvgBias) scale(dst, x *[1482]float32, s *[13]float32) {
-	scaleNchw13x1x114H9AvgBiasGo(dst, x, s)
+// scale runs scaleNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x114H9StochasticBias) scale(dst, x *[1482]float32, s *[13]float32) {
+	scaleNchw13x1x114H9StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x114H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9AvgBias) scaleAddReLU(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
-	scaleAddReLUNchw13x1x114H9AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x114H9StochasticBias) scaleAddReLU(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
+	scaleAddReLUNchw13x1x114H9StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw13x1x112H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3MaxNobias) squeeze(z *[13]float32, x *[1456]float32) {
-	squeezeNchw13x1x112H3MaxNobiasGo(z, x)
+// squeeze runs squeezeNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x112H3AvgNobias) squeeze(z *[13]float32, x *[1456]float32) {
+	squeezeNchw13x1x112H3AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNchw13x1x112H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3MaxNobias) scale(dst, x *[1456]float32, s *[13]float32) {
-	scaleNchw13x1x112H3MaxNobiasGo(dst, x, s)
+// scale runs scaleNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x112H3AvgNobias) scale(dst, x *[1456]float32, s *[13]float32) {
+	scaleNchw13x1x112H3AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x112H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3MaxNobias) scaleAddReLU(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
-	scaleAddReLUNchw13x1x112H3MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x112H3AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
+	scaleAddReLUNchw13x1x112H3AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw16x1x131H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10MaxBias) squeeze(z *[16]float32, x *[2096]float32) {
-	squeezeNchw16x1x131H10MaxBiasGo(z, x)
+// squeeze runs squeezeNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x131H10AvgBias) squeeze(z *[16]float32, x *[2096]float32) {
+	squeezeNchw16x1x131H10AvgBiasGo(z, x)
 }
 
-// scale runs scaleNchw16x1x131H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10MaxBias) scale(dst, x *[2096]float32, s *[16]float32) {
-	scaleNchw16x1x131H10MaxBiasGo(dst, x, s)
+// scale runs scaleNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x131H10AvgBias) scale(dst, x *[2096]float32, s *[16]float32) {
+	scaleNchw16x1x131H10AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x131H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10MaxBias) scaleAddReLU(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
-	scaleAddReLUNchw16x1x131H10MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x131H10AvgBias) scaleAddReLU(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
+	scaleAddReLUNchw16x1x131H10AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw16x1x128H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3AvgNobias) squeeze(z *[16]float32, x *[2048]float32) {
-	squeezeNchw16x1x128H3AvgNobiasGo(z, x)
+// squeeze runs squeezeNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x128H3MaxNobias) squeeze(z *[16]float32, x *[2048]float32) {
+	squeezeNchw16x1x128H3MaxNobiasGo(z, x)
 }
 
-// scale runs scaleNchw16x1x128H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3AvgNobias) scale(dst, x *[2048]float32, s *[16]float32) {
-	scaleNchw16x1x128H3AvgNobiasGo(dst, x, s)
+// scale runs scaleNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x128H3MaxNobias) scale(dst, x *[2048]float32, s *[16]float32) {
+	scaleNchw16x1x128H3MaxNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x128H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3AvgNobias) scaleAddReLU(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
-	scaleAddReLUNchw16x1x128H3AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x128H3MaxNobias) scaleAddReLU(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
+	scaleAddReLUNchw16x1x128H3MaxNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw3x1x140H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2AvgBias) squeeze(z *[3]float32, x *[420]float32) {
-	squeezeNchw3x1x140H2AvgBiasGo(z, x)
+// squeeze runs squeezeNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x140H2MaxBias) squeeze(z *[3]float32, x *[420]float32) {
+	squeezeNchw3x1x140H2MaxBiasGo(z, x)
 }
 
-// scale runs scaleNchw3x1x140H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2AvgBias) scale(dst, x *[420]float32, s *[3]float32) {
-	scaleNchw3x1x140H2AvgBiasGo(dst, x, s)
+// scale runs scaleNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x140H2MaxBias) scale(dst, x *[420]float32, s *[3]float32) {
+	scaleNchw3x1x140H2MaxBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x140H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2AvgBias) scaleAddReLU(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
-	scaleAddReLUNchw3x1x140H2AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x140H2MaxBias) scaleAddReLU(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
+	scaleAddReLUNchw3x1x140H2MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw3x1x136H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3MaxNobias) squeeze(z *[3]float32, x *[408]float32) {
-	squeezeNchw3x1x136H3MaxNobiasGo(z, x)
+// squeeze runs squeezeNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x136H3StochasticNobias) squeeze(z *[3]float32, x *[408]float32) {
+	squeezeNchw3x1x136H3StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNchw3x1x136H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3MaxNobias) scale(dst, x *[408]float32, s *[3]float32) {
-	scaleNchw3x1x136H3MaxNobiasGo(dst, x, s)
+// scale runs scaleNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x136H3StochasticNobias) scale(dst, x *[408]float32, s *[3]float32) {
+	scaleNchw3x1x136H3StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x136H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3MaxNobias) scaleAddReLU(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
-	scaleAddReLUNchw3x1x136H3MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x136H3StochasticNobias) scaleAddReLU(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
+	scaleAddReLUNchw3x1x136H3StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw7x1x149H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5MaxBias) squeeze(z *[7]float32, x *[1043]float32) {
-	squeezeNchw7x1x149H5MaxBiasGo(z, x)
+// squeeze runs squeezeNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x149H5StochasticBias) squeeze(z *[7]float32, x *[1043]float32) {
+	squeezeNchw7x1x149H5StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNchw7x1x149H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5MaxBias) scale(dst, x *[1043]float32, s *[7]float32) {
-	scaleNchw7x1x149H5MaxBiasGo(dst, x, s)
+// scale runs scaleNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x149H5StochasticBias) scale(dst, x *[1043]float32, s *[7]float32) {
+	scaleNchw7x1x149H5StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw7x1x149H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5MaxBias) scaleAddReLU(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
-	scaleAddReLUNchw7x1x149H5MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw7x1x149H5StochasticBias) scaleAddReLU(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
+	scaleAddReLUNchw7x1x149H5StochasticBiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNchw7x1x144H3AvgNobias<ISA> on one sample with the kernel's instruction set.
@@ -393,79 +393,79 @@ func (k blockNchw9x1x263H5MaxBias) scaleAddReLU(dst, x *[2367]float32, s *[9]flo
 	scaleAddReLUNchw9x1x263H5MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw9x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3AvgNobias) squeeze(z *[9]float32, x *[2304]float32) {
-	squeezeNchw9x1x256H3AvgNobiasGo(z, x)
+// squeeze runs squeezeNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x256H3StochasticNobias) squeeze(z *[9]float32, x *[2304]float32) {
+	squeezeNchw9x1x256H3StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNchw9x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3AvgNobias) scale(dst, x *[2304]float32, s *[9]float32) {
-	scaleNchw9x1x256H3AvgNobiasGo(dst, x, s)
+// scale runs scaleNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x256H3StochasticNobias) scale(dst, x *[2304]float32, s *[9]float32) {
+	scaleNchw9x1x256H3StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw9x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3AvgNobias) scaleAddReLU(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
-	scaleAddReLUNchw9x1x256H3AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw9x1x256H3StochasticNobias) scaleAddReLU(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
+	scaleAddReLUNchw9x1x256H3StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw13x1x265H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2AvgBias) squeeze(z *[13]float32, x *[3445]float32) {
-	squeezeNchw13x1x265H2AvgBiasGo(z, x)
+// squeeze runs squeezeNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x265H2StochasticBias) squeeze(z *[13]float32, x *[3445]float32) {
+	squeezeNchw13x1x265H2StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNchw13x1x265H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2AvgBias) scale(dst, x *[3445]float32, s *[13]float32) {
-	scaleNchw13x1x265H2AvgBiasGo(dst, x, s)
+// scale runs scaleNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x265H2StochasticBias) scale(dst, x *[3445]float32, s *[13]float32) {
+	scaleNchw13x1x265H2StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x265H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2AvgBias) scaleAddReLU(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
-	scaleAddReLUNchw13x1x265H2AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x265H2StochasticBias) scaleAddReLU(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
+	scaleAddReLUNchw13x1x265H2StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw13x1x264H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3MaxNobias) squeeze(z *[13]float32, x *[3432]float32) {
-	squeezeNchw13x1x264H3MaxNobiasGo(z, x)
+// squeeze runs squeezeNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x264H3AvgNobias) squeeze(z *[13]float32, x *[3432]float32) {
+	squeezeNchw13x1x264H3AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNchw13x1x264H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3MaxNobias) scale(dst, x *[3432]float32, s *[13]float32) {
-	scaleNchw13x1x264H3MaxNobiasGo(dst, x, s)
+// scale runs scaleNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x264H3AvgNobias) scale(dst, x *[3432]float32, s *[13]float32) {
+	scaleNchw13x1x264H3AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x264H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3MaxNobias) scaleAddReLU(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
-	scaleAddReLUNchw13x1x264H3MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x264H3AvgNobias) scaleAddReLU(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
+	scaleAddReLUNchw13x1x264H3AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw16x1x330H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16MaxBias) squeeze(z *[16]float32, x *[5280]float32) {
-	squeezeNchw16x1x330H16MaxBiasGo(z, x)
+// squeeze runs squeezeNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x330H16AvgBias) squeeze(z *[16]float32, x *[5280]float32) {
+	squeezeNchw16x1x330H16AvgBiasGo(z, x)
 }
 
-// scale runs scaleNchw16x1x330H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16MaxBias) scale(dst, x *[5280]float32, s *[16]float32) {
-	scaleNchw16x1x330H16MaxBiasGo(dst, x, s)
+// scale runs scaleNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x330H16AvgBias) scale(dst, x *[5280]float32, s *[16]float32) {
+	scaleNchw16x1x330H16AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x330H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16MaxBias) scaleAddReLU(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
-	scaleAddReLUNchw16x1x330H16MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x330H16AvgBias) scaleAddReLU(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
+	scaleAddReLUNchw16x1x330H16AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNchw16x1x328H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3AvgNobias) squeeze(z *[16]float32, x *[5248]float32) {
-	squeezeNchw16x1x328H3AvgNobiasGo(z, x)
+// squeeze runs squeezeNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x328H3MaxNobias) squeeze(z *[16]float32, x *[5248]float32) {
+	squeezeNchw16x1x328H3MaxNobiasGo(z, x)
 }
 
-// scale runs scaleNchw16x1x328H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3AvgNobias) scale(dst, x *[5248]float32, s *[16]float32) {
-	scaleNchw16x1x328H3AvgNobiasGo(dst, x, s)
+// scale runs scaleNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x328H3MaxNobias) scale(dst, x *[5248]float32, s *[16]float32) {
+	scaleNchw16x1x328H3MaxNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNchw16x1x328H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3AvgNobias) scaleAddReLU(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
-	scaleAddReLUNchw16x1x328H3AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw16x1x328H3MaxNobias) scaleAddReLU(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
+	scaleAddReLUNchw16x1x328H3MaxNobiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc19x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
@@ -513,124 +513,124 @@ func (k blockNhwc28x2x1H3MaxBias) scaleAddReLU(dst, x *[56]float32, s *[28]float
 	scaleAddReLUNhwc28x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc24x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5AvgNobias) squeeze(z *[24]float32, x *[48]float32) {
-	squeezeNhwc24x1x2H5AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc24x1x2H5StochasticNobias) squeeze(z *[24]float32, x *[48]float32) {
+	squeezeNhwc24x1x2H5StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc24x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5AvgNobias) scale(dst, x *[48]float32, s *[24]float32) {
-	scaleNhwc24x1x2H5AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc24x1x2H5StochasticNobias) scale(dst, x *[48]float32, s *[24]float32) {
+	scaleNhwc24x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc24x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5AvgNobias) scaleAddReLU(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
-	scaleAddReLUNhwc24x1x2H5AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc24x1x2H5StochasticNobias) scaleAddReLU(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
+	scaleAddReLUNhwc24x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc37x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4AvgBias) squeeze(z *[37]float32, x *[111]float32) {
-	squeezeNhwc37x3x1H4AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x3x1H4StochasticBias) squeeze(z *[37]float32, x *[111]float32) {
+	squeezeNhwc37x3x1H4StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc37x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4AvgBias) scale(dst, x *[111]float32, s *[37]float32) {
-	scaleNhwc37x3x1H4AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x3x1H4StochasticBias) scale(dst, x *[111]float32, s *[37]float32) {
+	scaleNhwc37x3x1H4StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc37x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4AvgBias) scaleAddReLU(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
-	scaleAddReLUNhwc37x3x1H4AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x3x1H4StochasticBias) scaleAddReLU(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
+	scaleAddReLUNhwc37x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc32x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5MaxNobias) squeeze(z *[32]float32, x *[96]float32) {
-	squeezeNhwc32x1x3H5MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x3H5AvgNobias) squeeze(z *[32]float32, x *[96]float32) {
+	squeezeNhwc32x1x3H5AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc32x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5MaxNobias) scale(dst, x *[96]float32, s *[32]float32) {
-	scaleNhwc32x1x3H5MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x3H5AvgNobias) scale(dst, x *[96]float32, s *[32]float32) {
+	scaleNhwc32x1x3H5AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc32x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5MaxNobias) scaleAddReLU(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
-	scaleAddReLUNhwc32x1x3H5MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x3H5AvgNobias) scaleAddReLU(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
+	scaleAddReLUNhwc32x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc46x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2MaxBias) squeeze(z *[46]float32, x *[230]float32) {
-	squeezeNhwc46x5x1H2MaxBiasGo(z, x)
+// squeeze runs squeezeNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc46x5x1H2AvgBias) squeeze(z *[46]float32, x *[230]float32) {
+	squeezeNhwc46x5x1H2AvgBiasGo(z, x)
 }
 
-// scale runs scaleNhwc46x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2MaxBias) scale(dst, x *[230]float32, s *[46]float32) {
-	scaleNhwc46x5x1H2MaxBiasGo(dst, x, s)
+// scale runs scaleNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc46x5x1H2AvgBias) scale(dst, x *[230]float32, s *[46]float32) {
+	scaleNhwc46x5x1H2AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc46x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2MaxBias) scaleAddReLU(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
-	scaleAddReLUNhwc46x5x1H2MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc46x5x1H2AvgBias) scaleAddReLU(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
+	scaleAddReLUNhwc46x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc40x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5AvgNobias) squeeze(z *[40]float32, x *[200]float32) {
-	squeezeNhwc40x1x5H5AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc40x1x5H5MaxNobias) squeeze(z *[40]float32, x *[200]float32) {
+	squeezeNhwc40x1x5H5MaxNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc40x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5AvgNobias) scale(dst, x *[200]float32, s *[40]float32) {
-	scaleNhwc40x1x5H5AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc40x1x5H5MaxNobias) scale(dst, x *[200]float32, s *[40]float32) {
+	scaleNhwc40x1x5H5MaxNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc40x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5AvgNobias) scaleAddReLU(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
-	scaleAddReLUNhwc40x1x5H5AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc40x1x5H5MaxNobias) scaleAddReLU(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
+	scaleAddReLUNhwc40x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc55x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3AvgBias) squeeze(z *[55]float32, x *[605]float32) {
-	squeezeNhwc55x11x1H3AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc55x11x1H3MaxBias) squeeze(z *[55]float32, x *[605]float32) {
+	squeezeNhwc55x11x1H3MaxBiasGo(z, x)
 }
 
-// scale runs scaleNhwc55x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3AvgBias) scale(dst, x *[605]float32, s *[55]float32) {
-	scaleNhwc55x11x1H3AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc55x11x1H3MaxBias) scale(dst, x *[605]float32, s *[55]float32) {
+	scaleNhwc55x11x1H3MaxBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc55x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3AvgBias) scaleAddReLU(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
-	scaleAddReLUNhwc55x11x1H3AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc55x11x1H3MaxBias) scaleAddReLU(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
+	scaleAddReLUNhwc55x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc48x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5MaxNobias) squeeze(z *[48]float32, x *[528]float32) {
-	squeezeNhwc48x1x11H5MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x11H5StochasticNobias) squeeze(z *[48]float32, x *[528]float32) {
+	squeezeNhwc48x1x11H5StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc48x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5MaxNobias) scale(dst, x *[528]float32, s *[48]float32) {
-	scaleNhwc48x1x11H5MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x11H5StochasticNobias) scale(dst, x *[528]float32, s *[48]float32) {
+	scaleNhwc48x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc48x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5MaxNobias) scaleAddReLU(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
-	scaleAddReLUNhwc48x1x11H5MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x11H5StochasticNobias) scaleAddReLU(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
+	scaleAddReLUNhwc48x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc57x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4MaxBias) squeeze(z *[57]float32, x *[399]float32) {
-	squeezeNhwc57x7x1H4MaxBiasGo(z, x)
+// squeeze runs squeezeNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc57x7x1H4StochasticBias) squeeze(z *[57]float32, x *[399]float32) {
+	squeezeNhwc57x7x1H4StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc57x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4MaxBias) scale(dst, x *[399]float32, s *[57]float32) {
-	scaleNhwc57x7x1H4MaxBiasGo(dst, x, s)
+// scale runs scaleNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc57x7x1H4StochasticBias) scale(dst, x *[399]float32, s *[57]float32) {
+	scaleNhwc57x7x1H4StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc57x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4MaxBias) scaleAddReLU(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
-	scaleAddReLUNhwc57x7x1H4MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc57x7x1H4StochasticBias) scaleAddReLU(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
+	scaleAddReLUNhwc57x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc56x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
@@ -693,124 +693,124 @@ func (k blockNhwc75x2x1H3MaxBias) scaleAddReLU(dst, x *[150]float32, s *[75]floa
 	scaleAddReLUNhwc75x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc72x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5AvgNobias) squeeze(z *[72]float32, x *[144]float32) {
-	squeezeNhwc72x1x2H5AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc72x1x2H5StochasticNobias) squeeze(z *[72]float32, x *[144]float32) {
+	squeezeNhwc72x1x2H5StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc72x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5AvgNobias) scale(dst, x *[144]float32, s *[72]float32) {
-	scaleNhwc72x1x2H5AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc72x1x2H5StochasticNobias) scale(dst, x *[144]float32, s *[72]float32) {
+	scaleNhwc72x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc72x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5AvgNobias) scaleAddReLU(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
-	scaleAddReLUNhwc72x1x2H5AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc72x1x2H5StochasticNobias) scaleAddReLU(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
+	scaleAddReLUNhwc72x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc84x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4AvgBias) squeeze(z *[84]float32, x *[252]float32) {
-	squeezeNhwc84x3x1H4AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc84x3x1H4StochasticBias) squeeze(z *[84]float32, x *[252]float32) {
+	squeezeNhwc84x3x1H4StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc84x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4AvgBias) scale(dst, x *[252]float32, s *[84]float32) {
-	scaleNhwc84x3x1H4AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc84x3x1H4StochasticBias) scale(dst, x *[252]float32, s *[84]float32) {
+	scaleNhwc84x3x1H4StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc84x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4AvgBias) scaleAddReLU(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
-	scaleAddReLUNhwc84x3x1H4AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc84x3x1H4StochasticBias) scaleAddReLU(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
+	scaleAddReLUNhwc84x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc80x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5MaxNobias) squeeze(z *[80]float32, x *[240]float32) {
-	squeezeNhwc80x1x3H5MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x3H5AvgNobias) squeeze(z *[80]float32, x *[240]float32) {
+	squeezeNhwc80x1x3H5AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc80x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5MaxNobias) scale(dst, x *[240]float32, s *[80]float32) {
-	scaleNhwc80x1x3H5MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x3H5AvgNobias) scale(dst, x *[240]float32, s *[80]float32) {
+	scaleNhwc80x1x3H5AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc80x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5MaxNobias) scaleAddReLU(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
-	scaleAddReLUNhwc80x1x3H5MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x3H5AvgNobias) scaleAddReLU(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
+	scaleAddReLUNhwc80x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc101x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2MaxBias) squeeze(z *[101]float32, x *[505]float32) {
-	squeezeNhwc101x5x1H2MaxBiasGo(z, x)
+// squeeze runs squeezeNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x5x1H2AvgBias) squeeze(z *[101]float32, x *[505]float32) {
+	squeezeNhwc101x5x1H2AvgBiasGo(z, x)
 }
 
-// scale runs scaleNhwc101x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2MaxBias) scale(dst, x *[505]float32, s *[101]float32) {
-	scaleNhwc101x5x1H2MaxBiasGo(dst, x, s)
+// scale runs scaleNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x5x1H2AvgBias) scale(dst, x *[505]float32, s *[101]float32) {
+	scaleNhwc101x5x1H2AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc101x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2MaxBias) scaleAddReLU(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
-	scaleAddReLUNhwc101x5x1H2MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x5x1H2AvgBias) scaleAddReLU(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
+	scaleAddReLUNhwc101x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc96x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5AvgNobias) squeeze(z *[96]float32, x *[480]float32) {
-	squeezeNhwc96x1x5H5AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x5H5MaxNobias) squeeze(z *[96]float32, x *[480]float32) {
+	squeezeNhwc96x1x5H5MaxNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc96x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5AvgNobias) scale(dst, x *[480]float32, s *[96]float32) {
-	scaleNhwc96x1x5H5AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x5H5MaxNobias) scale(dst, x *[480]float32, s *[96]float32) {
+	scaleNhwc96x1x5H5MaxNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc96x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5AvgNobias) scaleAddReLU(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
-	scaleAddReLUNhwc96x1x5H5AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x5H5MaxNobias) scaleAddReLU(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
+	scaleAddReLUNhwc96x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc110x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3AvgBias) squeeze(z *[110]float32, x *[1210]float32) {
-	squeezeNhwc110x11x1H3AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc110x11x1H3MaxBias) squeeze(z *[110]float32, x *[1210]float32) {
+	squeezeNhwc110x11x1H3MaxBiasGo(z, x)
 }
 
-// scale runs scaleNhwc110x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3AvgBias) scale(dst, x *[1210]float32, s *[110]float32) {
-	scaleNhwc110x11x1H3AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc110x11x1H3MaxBias) scale(dst, x *[1210]float32, s *[110]float32) {
+	scaleNhwc110x11x1H3MaxBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc110x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3AvgBias) scaleAddReLU(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
-	scaleAddReLUNhwc110x11x1H3AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc110x11x1H3MaxBias) scaleAddReLU(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
+	scaleAddReLUNhwc110x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc104x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5MaxNobias) squeeze(z *[104]float32, x *[1144]float32) {
-	squeezeNhwc104x1x11H5MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc104x1x11H5StochasticNobias) squeeze(z *[104]float32, x *[1144]float32) {
+	squeezeNhwc104x1x11H5StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc104x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5MaxNobias) scale(dst, x *[1144]float32, s *[104]float32) {
-	scaleNhwc104x1x11H5MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc104x1x11H5StochasticNobias) scale(dst, x *[1144]float32, s *[104]float32) {
+	scaleNhwc104x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc104x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5MaxNobias) scaleAddReLU(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
-	scaleAddReLUNhwc104x1x11H5MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc104x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
+	scaleAddReLUNhwc104x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc119x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4MaxBias) squeeze(z *[119]float32, x *[833]float32) {
-	squeezeNhwc119x7x1H4MaxBiasGo(z, x)
+// squeeze runs squeezeNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc119x7x1H4StochasticBias) squeeze(z *[119]float32, x *[833]float32) {
+	squeezeNhwc119x7x1H4StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc119x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4MaxBias) scale(dst, x *[833]float32, s *[119]float32) {
-	scaleNhwc119x7x1H4MaxBiasGo(dst, x, s)
+// scale runs scaleNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc119x7x1H4StochasticBias) scale(dst, x *[833]float32, s *[119]float32) {
+	scaleNhwc119x7x1H4StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc119x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4MaxBias) scaleAddReLU(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
-	scaleAddReLUNhwc119x7x1H4MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc119x7x1H4StochasticBias) scaleAddReLU(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
+	scaleAddReLUNhwc119x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc112x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
@@ -873,124 +873,124 @@ func (k blockNhwc138x2x1H3MaxBias) scaleAddReLU(dst, x *[276]float32, s *[138]fl
 	scaleAddReLUNhwc138x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc136x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5AvgNobias) squeeze(z *[136]float32, x *[272]float32) {
-	squeezeNhwc136x1x2H5AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc136x1x2H5StochasticNobias) squeeze(z *[136]float32, x *[272]float32) {
+	squeezeNhwc136x1x2H5StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc136x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5AvgNobias) scale(dst, x *[272]float32, s *[136]float32) {
-	scaleNhwc136x1x2H5AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc136x1x2H5StochasticNobias) scale(dst, x *[272]float32, s *[136]float32) {
+	scaleNhwc136x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc136x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5AvgNobias) scaleAddReLU(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
-	scaleAddReLUNhwc136x1x2H5AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc136x1x2H5StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
+	scaleAddReLUNhwc136x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc147x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4AvgBias) squeeze(z *[147]float32, x *[441]float32) {
-	squeezeNhwc147x3x1H4AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc147x3x1H4StochasticBias) squeeze(z *[147]float32, x *[441]float32) {
+	squeezeNhwc147x3x1H4StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc147x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4AvgBias) scale(dst, x *[441]float32, s *[147]float32) {
-	scaleNhwc147x3x1H4AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc147x3x1H4StochasticBias) scale(dst, x *[441]float32, s *[147]float32) {
+	scaleNhwc147x3x1H4StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc147x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4AvgBias) scaleAddReLU(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
-	scaleAddReLUNhwc147x3x1H4AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc147x3x1H4StochasticBias) scaleAddReLU(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
+	scaleAddReLUNhwc147x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc144x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5MaxNobias) squeeze(z *[144]float32, x *[432]float32) {
-	squeezeNhwc144x1x3H5MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc144x1x3H5AvgNobias) squeeze(z *[144]float32, x *[432]float32) {
+	squeezeNhwc144x1x3H5AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc144x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5MaxNobias) scale(dst, x *[432]float32, s *[144]float32) {
-	scaleNhwc144x1x3H5MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc144x1x3H5AvgNobias) scale(dst, x *[432]float32, s *[144]float32) {
+	scaleNhwc144x1x3H5AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc144x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5MaxNobias) scaleAddReLU(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
-	scaleAddReLUNhwc144x1x3H5MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc144x1x3H5AvgNobias) scaleAddReLU(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
+	scaleAddReLUNhwc144x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc196x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2MaxBias) squeeze(z *[196]float32, x *[980]float32) {
-	squeezeNhwc196x5x1H2MaxBiasGo(z, x)
+// squeeze runs squeezeNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc196x5x1H2AvgBias) squeeze(z *[196]float32, x *[980]float32) {
+	squeezeNhwc196x5x1H2AvgBiasGo(z, x)
 }
 
-// scale runs scaleNhwc196x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2MaxBias) scale(dst, x *[980]float32, s *[196]float32) {
-	scaleNhwc196x5x1H2MaxBiasGo(dst, x, s)
+// scale runs scaleNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc196x5x1H2AvgBias) scale(dst, x *[980]float32, s *[196]float32) {
+	scaleNhwc196x5x1H2AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc196x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2MaxBias) scaleAddReLU(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
-	scaleAddReLUNhwc196x5x1H2MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc196x5x1H2AvgBias) scaleAddReLU(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
+	scaleAddReLUNhwc196x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc192x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5AvgNobias) squeeze(z *[192]float32, x *[960]float32) {
-	squeezeNhwc192x1x5H5AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc192x1x5H5MaxNobias) squeeze(z *[192]float32, x *[960]float32) {
+	squeezeNhwc192x1x5H5MaxNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc192x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5AvgNobias) scale(dst, x *[960]float32, s *[192]float32) {
-	scaleNhwc192x1x5H5AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc192x1x5H5MaxNobias) scale(dst, x *[960]float32, s *[192]float32) {
+	scaleNhwc192x1x5H5MaxNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc192x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5AvgNobias) scaleAddReLU(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
-	scaleAddReLUNhwc192x1x5H5AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc192x1x5H5MaxNobias) scaleAddReLU(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
+	scaleAddReLUNhwc192x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc205x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3AvgBias) squeeze(z *[205]float32, x *[2255]float32) {
-	squeezeNhwc205x11x1H3AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc205x11x1H3MaxBias) squeeze(z *[205]float32, x *[2255]float32) {
+	squeezeNhwc205x11x1H3MaxBiasGo(z, x)
 }
 
-// scale runs scaleNhwc205x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3AvgBias) scale(dst, x *[2255]float32, s *[205]float32) {
-	scaleNhwc205x11x1H3AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc205x11x1H3MaxBias) scale(dst, x *[2255]float32, s *[205]float32) {
+	scaleNhwc205x11x1H3MaxBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc205x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3AvgBias) scaleAddReLU(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
-	scaleAddReLUNhwc205x11x1H3AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc205x11x1H3MaxBias) scaleAddReLU(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
+	scaleAddReLUNhwc205x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc200x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5MaxNobias) squeeze(z *[200]float32, x *[2200]float32) {
-	squeezeNhwc200x1x11H5MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc200x1x11H5StochasticNobias) squeeze(z *[200]float32, x *[2200]float32) {
+	squeezeNhwc200x1x11H5StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc200x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5MaxNobias) scale(dst, x *[2200]float32, s *[200]float32) {
-	scaleNhwc200x1x11H5MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc200x1x11H5StochasticNobias) scale(dst, x *[2200]float32, s *[200]float32) {
+	scaleNhwc200x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc200x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5MaxNobias) scaleAddReLU(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
-	scaleAddReLUNhwc200x1x11H5MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc200x1x11H5StochasticNobias) scaleAddReLU(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
+	scaleAddReLUNhwc200x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc214x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4MaxBias) squeeze(z *[214]float32, x *[1498]float32) {
-	squeezeNhwc214x7x1H4MaxBiasGo(z, x)
+// squeeze runs squeezeNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc214x7x1H4StochasticBias) squeeze(z *[214]float32, x *[1498]float32) {
+	squeezeNhwc214x7x1H4StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc214x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4MaxBias) scale(dst, x *[1498]float32, s *[214]float32) {
-	scaleNhwc214x7x1H4MaxBiasGo(dst, x, s)
+// scale runs scaleNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc214x7x1H4StochasticBias) scale(dst, x *[1498]float32, s *[214]float32) {
+	scaleNhwc214x7x1H4StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc214x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4MaxBias) scaleAddReLU(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
-	scaleAddReLUNhwc214x7x1H4MaxBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc214x7x1H4StochasticBias) scaleAddReLU(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
+	scaleAddReLUNhwc214x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc208x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
@@ -1008,94 +1008,214 @@ func (k blockNhwc208x1x7H5AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[208
 	scaleAddReLUNhwc208x1x7H5AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc13x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc13x1x1H7AvgBias) squeeze(z *[13]float32, x *[13]float32) {
-	squeezeNhwc13x1x1H7AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x2x1H1StochasticBias) squeeze(z *[15]float32, x *[30]float32) {
+	squeezeNhwc15x2x1H1StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc13x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc13x1x1H7AvgBias) scale(dst, x *[13]float32, s *[13]float32) {
-	scaleNhwc13x1x1H7AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x2x1H1StochasticBias) scale(dst, x *[30]float32, s *[15]float32) {
+	scaleNhwc15x2x1H1StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc13x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc13x1x1H7AvgBias) scaleAddReLU(dst, x *[13]float32, s *[13]float32, res *[13]float32) {
-	scaleAddReLUNhwc13x1x1H7AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x2x1H1StochasticBias) scaleAddReLU(dst, x *[30]float32, s *[15]float32, res *[30]float32) {
+	scaleAddReLUNhwc15x2x1H1StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc17x1x1H9MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H9MaxNobias) squeeze(z *[17]float32, x *[17]float32) {
-	squeezeNhwc17x1x1H9MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x3x1H2StochasticNobias) squeeze(z *[17]float32, x *[51]float32) {
+	squeezeNhwc17x3x1H2StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc17x1x1H9MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H9MaxNobias) scale(dst, x *[17]float32, s *[17]float32) {
-	scaleNhwc17x1x1H9MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x3x1H2StochasticNobias) scale(dst, x *[51]float32, s *[17]float32) {
+	scaleNhwc17x3x1H2StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc17x1x1H9MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H9MaxNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
-	scaleAddReLUNhwc17x1x1H9MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x3x1H2StochasticNobias) scaleAddReLU(dst, x *[51]float32, s *[17]float32, res *[51]float32) {
+	scaleAddReLUNhwc17x3x1H2StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc21x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16AvgBias) squeeze(z *[21]float32, x *[21]float32) {
-	squeezeNhwc21x1x1H16AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc26x5x1H3StochasticBias) squeeze(z *[26]float32, x *[130]float32) {
+	squeezeNhwc26x5x1H3StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc21x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16AvgBias) scale(dst, x *[21]float32, s *[21]float32) {
-	scaleNhwc21x1x1H16AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc26x5x1H3StochasticBias) scale(dst, x *[130]float32, s *[26]float32) {
+	scaleNhwc26x5x1H3StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc21x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16AvgBias) scaleAddReLU(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
-	scaleAddReLUNhwc21x1x1H16AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc26x5x1H3StochasticBias) scaleAddReLU(dst, x *[130]float32, s *[26]float32, res *[130]float32) {
+	scaleAddReLUNhwc26x5x1H3StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc33x1x1H26MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H26MaxNobias) squeeze(z *[33]float32, x *[33]float32) {
-	squeezeNhwc33x1x1H26MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc35x11x1H4StochasticNobias) squeeze(z *[35]float32, x *[385]float32) {
+	squeezeNhwc35x11x1H4StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc33x1x1H26MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H26MaxNobias) scale(dst, x *[33]float32, s *[33]float32) {
-	scaleNhwc33x1x1H26MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc35x11x1H4StochasticNobias) scale(dst, x *[385]float32, s *[35]float32) {
+	scaleNhwc35x11x1H4StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc33x1x1H26MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H26MaxNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
-	scaleAddReLUNhwc33x1x1H26MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc35x11x1H4StochasticNobias) scaleAddReLU(dst, x *[385]float32, s *[35]float32, res *[385]float32) {
+	scaleAddReLUNhwc35x11x1H4StochasticNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) squeeze(z *[37]float32, x *[37]float32) {
-	squeezeNhwc37x1x1H32AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc44x7x1H1StochasticBias) squeeze(z *[44]float32, x *[308]float32) {
+	squeezeNhwc44x7x1H1StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) scale(dst, x *[37]float32, s *[37]float32) {
-	scaleNhwc37x1x1H32AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc44x7x1H1StochasticBias) scale(dst, x *[308]float32, s *[44]float32) {
+	scaleNhwc44x7x1H1StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
-	scaleAddReLUNhwc37x1x1H32AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc44x7x1H1StochasticBias) scaleAddReLU(dst, x *[308]float32, s *[44]float32, res *[308]float32) {
+	scaleAddReLUNhwc44x7x1H1StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc49x1x1H43MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H43MaxNobias) squeeze(z *[49]float32, x *[49]float32) {
-	squeezeNhwc49x1x1H43MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc53x1x1H2StochasticNobias) squeeze(z *[53]float32, x *[53]float32) {
+	squeezeNhwc53x1x1H2StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc49x1x1H43MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H43MaxNobias) scale(dst, x *[49]float32, s *[49]float32) {
-	scaleNhwc49x1x1H43MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc53x1x1H2StochasticNobias) scale(dst, x *[53]float32, s *[53]float32) {
+	scaleNhwc53x1x1H2StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc49x1x1H43MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H43MaxNobias) scaleAddReLU(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
-	scaleAddReLUNhwc49x1x1H43MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc53x1x1H2StochasticNobias) scaleAddReLU(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
+	scaleAddReLUNhwc53x1x1H2StochasticNobiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc62x2x1H3StochasticBias) squeeze(z *[62]float32, x *[124]float32) {
+	squeezeNhwc62x2x1H3StochasticBiasGo(z, x)
+}
+
+// scale runs scaleNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc62x2x1H3StochasticBias) scale(dst, x *[124]float32, s *[62]float32) {
+	scaleNhwc62x2x1H3StochasticBiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc62x2x1H3StochasticBias) scaleAddReLU(dst, x *[124]float32, s *[62]float32, res *[124]float32) {
+	scaleAddReLUNhwc62x2x1H3StochasticBiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc71x3x1H4StochasticNobias) squeeze(z *[71]float32, x *[213]float32) {
+	squeezeNhwc71x3x1H4StochasticNobiasGo(z, x)
+}
+
+// scale runs scaleNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc71x3x1H4StochasticNobias) scale(dst, x *[213]float32, s *[71]float32) {
+	scaleNhwc71x3x1H4StochasticNobiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc71x3x1H4StochasticNobias) scaleAddReLU(dst, x *[213]float32, s *[71]float32, res *[213]float32) {
+	scaleAddReLUNhwc71x3x1H4StochasticNobiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H1AvgBias) squeeze(z *[9]float32, x *[9]float32) {
+	squeezeNhwc9x1x1H1AvgBiasGo(z, x)
+}
+
+// scale runs scaleNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H1AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+	scaleNhwc9x1x1H1AvgBiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H1AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+	scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H10MaxNobias) squeeze(z *[17]float32, x *[17]float32) {
+	squeezeNhwc17x1x1H10MaxNobiasGo(z, x)
+}
+
+// scale runs scaleNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H10MaxNobias) scale(dst, x *[17]float32, s *[17]float32) {
+	scaleNhwc17x1x1H10MaxNobiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H10MaxNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+	scaleAddReLUNhwc17x1x1H10MaxNobiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc21x1x1H16StochasticBias) squeeze(z *[21]float32, x *[21]float32) {
+	squeezeNhwc21x1x1H16StochasticBiasGo(z, x)
+}
+
+// scale runs scaleNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc21x1x1H16StochasticBias) scale(dst, x *[21]float32, s *[21]float32) {
+	scaleNhwc21x1x1H16StochasticBiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc21x1x1H16StochasticBias) scaleAddReLU(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
+	scaleAddReLUNhwc21x1x1H16StochasticBiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H27AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
+	squeezeNhwc33x1x1H27AvgNobiasGo(z, x)
+}
+
+// scale runs scaleNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H27AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+	scaleNhwc33x1x1H27AvgNobiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H27AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+	scaleAddReLUNhwc33x1x1H27AvgNobiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32MaxBias) squeeze(z *[37]float32, x *[37]float32) {
+	squeezeNhwc37x1x1H32MaxBiasGo(z, x)
+}
+
+// scale runs scaleNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32MaxBias) scale(dst, x *[37]float32, s *[37]float32) {
+	scaleNhwc37x1x1H32MaxBiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32MaxBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+	scaleAddReLUNhwc37x1x1H32MaxBiasGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc49x1x1H44StochasticNobias) squeeze(z *[49]float32, x *[49]float32) {
+	squeezeNhwc49x1x1H44StochasticNobiasGo(z, x)
+}
+
+// scale runs scaleNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc49x1x1H44StochasticNobias) scale(dst, x *[49]float32, s *[49]float32) {
+	scaleNhwc49x1x1H44StochasticNobiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc49x1x1H44StochasticNobias) scaleAddReLU(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
+	scaleAddReLUNhwc49x1x1H44StochasticNobiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc53x1x1H48AvgBias<ISA> on one sample with the kernel's instruction set.
@@ -1113,79 +1233,79 @@ func (k blockNhwc53x1x1H48AvgBias) scaleAddReLU(dst, x *[53]float32, s *[53]floa
 	scaleAddReLUNhwc53x1x1H48AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc65x1x1H60MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc65x1x1H60MaxNobias) squeeze(z *[65]float32, x *[65]float32) {
-	squeezeNhwc65x1x1H60MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61MaxNobias) squeeze(z *[69]float32, x *[69]float32) {
+	squeezeNhwc69x1x1H61MaxNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc65x1x1H60MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc65x1x1H60MaxNobias) scale(dst, x *[65]float32, s *[65]float32) {
-	scaleNhwc65x1x1H60MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61MaxNobias) scale(dst, x *[69]float32, s *[69]float32) {
+	scaleNhwc69x1x1H61MaxNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc65x1x1H60MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc65x1x1H60MaxNobias) scaleAddReLU(dst, x *[65]float32, s *[65]float32, res *[65]float32) {
-	scaleAddReLUNhwc65x1x1H60MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61MaxNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+	scaleAddReLUNhwc69x1x1H61MaxNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) squeeze(z *[69]float32, x *[69]float32) {
-	squeezeNhwc69x1x1H64AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64StochasticBias) squeeze(z *[69]float32, x *[69]float32) {
+	squeezeNhwc69x1x1H64StochasticBiasGo(z, x)
 }
 
-// scale runs scaleNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) scale(dst, x *[69]float32, s *[69]float32) {
-	scaleNhwc69x1x1H64AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64StochasticBias) scale(dst, x *[69]float32, s *[69]float32) {
+	scaleNhwc69x1x1H64StochasticBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
-	scaleAddReLUNhwc69x1x1H64AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64StochasticBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+	scaleAddReLUNhwc69x1x1H64StochasticBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc141x1x1H133MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H133MaxNobias) squeeze(z *[141]float32, x *[141]float32) {
-	squeezeNhwc141x1x1H133MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc141x1x1H134AvgNobias) squeeze(z *[141]float32, x *[141]float32) {
+	squeezeNhwc141x1x1H134AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc141x1x1H133MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H133MaxNobias) scale(dst, x *[141]float32, s *[141]float32) {
-	scaleNhwc141x1x1H133MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc141x1x1H134AvgNobias) scale(dst, x *[141]float32, s *[141]float32) {
+	scaleNhwc141x1x1H134AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc141x1x1H133MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H133MaxNobias) scaleAddReLU(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
-	scaleAddReLUNhwc141x1x1H133MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc141x1x1H134AvgNobias) scaleAddReLU(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
+	scaleAddReLUNhwc141x1x1H134AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc142x1x1H136AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136AvgBias) squeeze(z *[142]float32, x *[142]float32) {
-	squeezeNhwc142x1x1H136AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc142x1x1H136MaxBias) squeeze(z *[142]float32, x *[142]float32) {
+	squeezeNhwc142x1x1H136MaxBiasGo(z, x)
 }
 
-// scale runs scaleNhwc142x1x1H136AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136AvgBias) scale(dst, x *[142]float32, s *[142]float32) {
-	scaleNhwc142x1x1H136AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc142x1x1H136MaxBias) scale(dst, x *[142]float32, s *[142]float32) {
+	scaleNhwc142x1x1H136MaxBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc142x1x1H136AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136AvgBias) scaleAddReLU(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
-	scaleAddReLUNhwc142x1x1H136AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc142x1x1H136MaxBias) scaleAddReLU(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
+	scaleAddReLUNhwc142x1x1H136MaxBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc223x1x1H214MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H214MaxNobias) squeeze(z *[223]float32, x *[223]float32) {
-	squeezeNhwc223x1x1H214MaxNobiasGo(z, x)
+// squeeze runs squeezeNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc223x1x1H215StochasticNobias) squeeze(z *[223]float32, x *[223]float32) {
+	squeezeNhwc223x1x1H215StochasticNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc223x1x1H214MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H214MaxNobias) scale(dst, x *[223]float32, s *[223]float32) {
-	scaleNhwc223x1x1H214MaxNobiasGo(dst, x, s)
+// scale runs scaleNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc223x1x1H215StochasticNobias) scale(dst, x *[223]float32, s *[223]float32) {
+	scaleNhwc223x1x1H215StochasticNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc223x1x1H214MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H214MaxNobias) scaleAddReLU(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
-	scaleAddReLUNhwc223x1x1H214MaxNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc223x1x1H215StochasticNobias) scaleAddReLU(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
+	scaleAddReLUNhwc223x1x1H215StochasticNobiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc7x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
@@ -1218,6 +1338,21 @@ func (k blockNhwc7x1x1H7AvgNobias) scaleAddReLU(dst, x *[7]float32, s *[7]float3
 	scaleAddReLUNhwc7x1x1H7AvgNobiasGo(dst, x, s, res)
 }
 
+// squeeze runs squeezeNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc7x1x1H2AvgBias) squeeze(z *[7]float32, x *[7]float32) {
+	squeezeNhwc7x1x1H2AvgBiasGo(z, x)
+}
+
+// scale runs scaleNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc7x1x1H2AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
+	scaleNhwc7x1x1H2AvgBiasGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc7x1x1H2AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+	scaleAddReLUNhwc7x1x1H2AvgBiasGo(dst, x, s, res)
+}
+
 // squeeze runs squeezeNhwc8x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 	squeezeNhwc8x1x1H8AvgNobiasGo(z, x)
@@ -1248,19 +1383,19 @@ func (k blockNhwc8x1x1H8AvgBias) scaleAddReLU(dst, x *[8]float32, s *[8]float32,
 	scaleAddReLUNhwc8x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc8x1x1H2AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H2AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
-	squeezeNhwc8x1x1H2AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc8x1x1H3AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
+	squeezeNhwc8x1x1H3AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc8x1x1H2AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H2AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
-	scaleNhwc8x1x1H2AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc8x1x1H3AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
+	scaleNhwc8x1x1H3AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc8x1x1H2AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H2AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
-	scaleAddReLUNhwc8x1x1H2AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc8x1x1H3AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+	scaleAddReLUNhwc8x1x1H3AvgNobiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc9x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
@@ -1293,19 +1428,19 @@ func (k blockNhwc9x1x1H8AvgNobias) scaleAddReLU(dst, x *[9]float32, s *[9]float3
 	scaleAddReLUNhwc9x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc9x1x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H3AvgBias) squeeze(z *[9]float32, x *[9]float32) {
-	squeezeNhwc9x1x1H3AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H4AvgBias) squeeze(z *[9]float32, x *[9]float32) {
+	squeezeNhwc9x1x1H4AvgBiasGo(z, x)
 }
 
-// scale runs scaleNhwc9x1x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H3AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
-	scaleNhwc9x1x1H3AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H4AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+	scaleNhwc9x1x1H4AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc9x1x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H3AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
-	scaleAddReLUNhwc9x1x1H3AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc9x1x1H4AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+	scaleAddReLUNhwc9x1x1H4AvgBiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
@@ -1338,19 +1473,19 @@ func (k blockNhwc15x1x1H8AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float
 	scaleAddReLUNhwc15x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc15x1x1H4AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
-	squeezeNhwc15x1x1H4AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H5AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
+	squeezeNhwc15x1x1H5AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc15x1x1H4AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
-	scaleNhwc15x1x1H4AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H5AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
+	scaleNhwc15x1x1H5AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc15x1x1H4AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
-	scaleAddReLUNhwc15x1x1H4AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H5AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+	scaleAddReLUNhwc15x1x1H5AvgNobiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
@@ -1383,19 +1518,19 @@ func (k blockNhwc16x1x1H8AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]flo
 	scaleAddReLUNhwc16x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc16x1x1H5AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgBias) squeeze(z *[16]float32, x *[16]float32) {
-	squeezeNhwc16x1x1H5AvgBiasGo(z, x)
+// squeeze runs squeezeNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H6AvgBias) squeeze(z *[16]float32, x *[16]float32) {
+	squeezeNhwc16x1x1H6AvgBiasGo(z, x)
 }
 
-// scale runs scaleNhwc16x1x1H5AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
-	scaleNhwc16x1x1H5AvgBiasGo(dst, x, s)
+// scale runs scaleNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H6AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
+	scaleNhwc16x1x1H6AvgBiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc16x1x1H5AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
-	scaleAddReLUNhwc16x1x1H5AvgBiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H6AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+	scaleAddReLUNhwc16x1x1H6AvgBiasGo(dst, x, s, res)
 }
 
 // squeeze runs squeezeNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
@@ -1428,19 +1563,19 @@ func (k blockNhwc17x1x1H8AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float
 	scaleAddReLUNhwc17x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
-// squeeze runs squeezeNhwc17x1x1H6AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
-	squeezeNhwc17x1x1H6AvgNobiasGo(z, x)
+// squeeze runs squeezeNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H7AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
+	squeezeNhwc17x1x1H7AvgNobiasGo(z, x)
 }
 
-// scale runs scaleNhwc17x1x1H6AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
-	scaleNhwc17x1x1H6AvgNobiasGo(dst, x, s)
+// scale runs scaleNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H7AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
+	scaleNhwc17x1x1H7AvgNobiasGo(dst, x, s)
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc17x1x1H6AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
-	scaleAddReLUNhwc17x1x1H6AvgNobiasGo(dst, x, s, res)
+// scaleAddReLU runs scaleAddReLUNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H7AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+	scaleAddReLUNhwc17x1x1H7AvgNobiasGo(dst, x, s, res)
 }
 
 // fc1x19ReLU runs fc1x19ReLU<ISA> with the instruction set i.
@@ -2013,24 +2148,104 @@ func fc208x5Sigmoid(i isa, dst *[208]float32, w *[1040]float32, x *[5]float32) {
 	fc208x5SigmoidGo(dst, w, x)
 }
 
-// fc7x13ReLUBias runs fc7x13ReLUBias<ISA> with the instruction set i.
-func fc7x13ReLUBias(i isa, dst *[7]float32, w *[91]float32, x *[13]float32, b *[7]float32) {
-	fc7x13ReLUBiasGo(dst, w, x, b)
+// fc1x15ReLUBias runs fc1x15ReLUBias<ISA> with the instruction set i.
+func fc1x15ReLUBias(i isa, dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32) {
+	fc1x15ReLUBiasGo(dst, w, x, b)
 }
 
-// fc13x7SigmoidBias runs fc13x7SigmoidBias<ISA> with the instruction set i.
-func fc13x7SigmoidBias(i isa, dst *[13]float32, w *[91]float32, x *[7]float32, b *[13]float32) {
-	fc13x7SigmoidBiasGo(dst, w, x, b)
+// fc15x1SigmoidBias runs fc15x1SigmoidBias<ISA> with the instruction set i.
+func fc15x1SigmoidBias(i isa, dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32) {
+	fc15x1SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc9x17ReLU runs fc9x17ReLU<ISA> with the instruction set i.
-func fc9x17ReLU(i isa, dst *[9]float32, w *[153]float32, x *[17]float32) {
-	fc9x17ReLUGo(dst, w, x)
+// fc2x17ReLU runs fc2x17ReLU<ISA> with the instruction set i.
+func fc2x17ReLU(i isa, dst *[2]float32, w *[34]float32, x *[17]float32) {
+	fc2x17ReLUGo(dst, w, x)
 }
 
-// fc17x9Sigmoid runs fc17x9Sigmoid<ISA> with the instruction set i.
-func fc17x9Sigmoid(i isa, dst *[17]float32, w *[153]float32, x *[9]float32) {
-	fc17x9SigmoidGo(dst, w, x)
+// fc17x2Sigmoid runs fc17x2Sigmoid<ISA> with the instruction set i.
+func fc17x2Sigmoid(i isa, dst *[17]float32, w *[34]float32, x *[2]float32) {
+	fc17x2SigmoidGo(dst, w, x)
+}
+
+// fc3x26ReLUBias runs fc3x26ReLUBias<ISA> with the instruction set i.
+func fc3x26ReLUBias(i isa, dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32) {
+	fc3x26ReLUBiasGo(dst, w, x, b)
+}
+
+// fc26x3SigmoidBias runs fc26x3SigmoidBias<ISA> with the instruction set i.
+func fc26x3SigmoidBias(i isa, dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32) {
+	fc26x3SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc4x35ReLU runs fc4x35ReLU<ISA> with the instruction set i.
+func fc4x35ReLU(i isa, dst *[4]float32, w *[140]float32, x *[35]float32) {
+	fc4x35ReLUGo(dst, w, x)
+}
+
+// fc35x4Sigmoid runs fc35x4Sigmoid<ISA> with the instruction set i.
+func fc35x4Sigmoid(i isa, dst *[35]float32, w *[140]float32, x *[4]float32) {
+	fc35x4SigmoidGo(dst, w, x)
+}
+
+// fc1x44ReLUBias runs fc1x44ReLUBias<ISA> with the instruction set i.
+func fc1x44ReLUBias(i isa, dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32) {
+	fc1x44ReLUBiasGo(dst, w, x, b)
+}
+
+// fc44x1SigmoidBias runs fc44x1SigmoidBias<ISA> with the instruction set i.
+func fc44x1SigmoidBias(i isa, dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32) {
+	fc44x1SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc2x53ReLU runs fc2x53ReLU<ISA> with the instruction set i.
+func fc2x53ReLU(i isa, dst *[2]float32, w *[106]float32, x *[53]float32) {
+	fc2x53ReLUGo(dst, w, x)
+}
+
+// fc53x2Sigmoid runs fc53x2Sigmoid<ISA> with the instruction set i.
+func fc53x2Sigmoid(i isa, dst *[53]float32, w *[106]float32, x *[2]float32) {
+	fc53x2SigmoidGo(dst, w, x)
+}
+
+// fc3x62ReLUBias runs fc3x62ReLUBias<ISA> with the instruction set i.
+func fc3x62ReLUBias(i isa, dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32) {
+	fc3x62ReLUBiasGo(dst, w, x, b)
+}
+
+// fc62x3SigmoidBias runs fc62x3SigmoidBias<ISA> with the instruction set i.
+func fc62x3SigmoidBias(i isa, dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32) {
+	fc62x3SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc4x71ReLU runs fc4x71ReLU<ISA> with the instruction set i.
+func fc4x71ReLU(i isa, dst *[4]float32, w *[284]float32, x *[71]float32) {
+	fc4x71ReLUGo(dst, w, x)
+}
+
+// fc71x4Sigmoid runs fc71x4Sigmoid<ISA> with the instruction set i.
+func fc71x4Sigmoid(i isa, dst *[71]float32, w *[284]float32, x *[4]float32) {
+	fc71x4SigmoidGo(dst, w, x)
+}
+
+// fc1x9ReLUBias runs fc1x9ReLUBias<ISA> with the instruction set i.
+func fc1x9ReLUBias(i isa, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
+	fc1x9ReLUBiasGo(dst, w, x, b)
+}
+
+// fc9x1SigmoidBias runs fc9x1SigmoidBias<ISA> with the instruction set i.
+func fc9x1SigmoidBias(i isa, dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
+	fc9x1SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc10x17ReLU runs fc10x17ReLU<ISA> with the instruction set i.
+func fc10x17ReLU(i isa, dst *[10]float32, w *[170]float32, x *[17]float32) {
+	fc10x17ReLUGo(dst, w, x)
+}
+
+// fc17x10Sigmoid runs fc17x10Sigmoid<ISA> with the instruction set i.
+func fc17x10Sigmoid(i isa, dst *[17]float32, w *[170]float32, x *[10]float32) {
+	fc17x10SigmoidGo(dst, w, x)
 }
 
 // fc16x21ReLUBias runs fc16x21ReLUBias<ISA> with the instruction set i.
@@ -2043,14 +2258,14 @@ func fc21x16SigmoidBias(i isa, dst *[21]float32, w *[336]float32, x *[16]float32
 	fc21x16SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc26x33ReLU runs fc26x33ReLU<ISA> with the instruction set i.
-func fc26x33ReLU(i isa, dst *[26]float32, w *[858]float32, x *[33]float32) {
-	fc26x33ReLUGo(dst, w, x)
+// fc27x33ReLU runs fc27x33ReLU<ISA> with the instruction set i.
+func fc27x33ReLU(i isa, dst *[27]float32, w *[891]float32, x *[33]float32) {
+	fc27x33ReLUGo(dst, w, x)
 }
 
-// fc33x26Sigmoid runs fc33x26Sigmoid<ISA> with the instruction set i.
-func fc33x26Sigmoid(i isa, dst *[33]float32, w *[858]float32, x *[26]float32) {
-	fc33x26SigmoidGo(dst, w, x)
+// fc33x27Sigmoid runs fc33x27Sigmoid<ISA> with the instruction set i.
+func fc33x27Sigmoid(i isa, dst *[33]float32, w *[891]float32, x *[27]float32) {
+	fc33x27SigmoidGo(dst, w, x)
 }
 
 // fc32x37ReLUBias runs fc32x37ReLUBias<ISA> with the instruction set i.
@@ -2063,14 +2278,14 @@ func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float3
 	fc37x32SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc43x49ReLU runs fc43x49ReLU<ISA> with the instruction set i.
-func fc43x49ReLU(i isa, dst *[43]float32, w *[2107]float32, x *[49]float32) {
-	fc43x49ReLUGo(dst, w, x)
+// fc44x49ReLU runs fc44x49ReLU<ISA> with the instruction set i.
+func fc44x49ReLU(i isa, dst *[44]float32, w *[2156]float32, x *[49]float32) {
+	fc44x49ReLUGo(dst, w, x)
 }
 
-// fc49x43Sigmoid runs fc49x43Sigmoid<ISA> with the instruction set i.
-func fc49x43Sigmoid(i isa, dst *[49]float32, w *[2107]float32, x *[43]float32) {
-	fc49x43SigmoidGo(dst, w, x)
+// fc49x44Sigmoid runs fc49x44Sigmoid<ISA> with the instruction set i.
+func fc49x44Sigmoid(i isa, dst *[49]float32, w *[2156]float32, x *[44]float32) {
+	fc49x44SigmoidGo(dst, w, x)
 }
 
 // fc48x53ReLUBias runs fc48x53ReLUBias<ISA> with the instruction set i.
@@ -2083,14 +2298,14 @@ func fc53x48SigmoidBias(i isa, dst *[53]float32, w *[2544]float32, x *[48]float3
 	fc53x48SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc60x65ReLU runs fc60x65ReLU<ISA> with the instruction set i.
-func fc60x65ReLU(i isa, dst *[60]float32, w *[3900]float32, x *[65]float32) {
-	fc60x65ReLUGo(dst, w, x)
+// fc61x69ReLU runs fc61x69ReLU<ISA> with the instruction set i.
+func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
+	fc61x69ReLUGo(dst, w, x)
 }
 
-// fc65x60Sigmoid runs fc65x60Sigmoid<ISA> with the instruction set i.
-func fc65x60Sigmoid(i isa, dst *[65]float32, w *[3900]float32, x *[60]float32) {
-	fc65x60SigmoidGo(dst, w, x)
+// fc69x61Sigmoid runs fc69x61Sigmoid<ISA> with the instruction set i.
+func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
+	fc69x61SigmoidGo(dst, w, x)
 }
 
 // fc64x69ReLUBias runs fc64x69ReLUBias<ISA> with the instruction set i.
@@ -2103,14 +2318,14 @@ func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float3
 	fc69x64SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc133x141ReLU runs fc133x141ReLU<ISA> with the instruction set i.
-func fc133x141ReLU(i isa, dst *[133]float32, w *[18753]float32, x *[141]float32) {
-	fc133x141ReLUGo(dst, w, x)
+// fc134x141ReLU runs fc134x141ReLU<ISA> with the instruction set i.
+func fc134x141ReLU(i isa, dst *[134]float32, w *[18894]float32, x *[141]float32) {
+	fc134x141ReLUGo(dst, w, x)
 }
 
-// fc141x133Sigmoid runs fc141x133Sigmoid<ISA> with the instruction set i.
-func fc141x133Sigmoid(i isa, dst *[141]float32, w *[18753]float32, x *[133]float32) {
-	fc141x133SigmoidGo(dst, w, x)
+// fc141x134Sigmoid runs fc141x134Sigmoid<ISA> with the instruction set i.
+func fc141x134Sigmoid(i isa, dst *[141]float32, w *[18894]float32, x *[134]float32) {
+	fc141x134SigmoidGo(dst, w, x)
 }
 
 // fc136x142ReLUBias runs fc136x142ReLUBias<ISA> with the instruction set i.
@@ -2123,14 +2338,14 @@ func fc142x136SigmoidBias(i isa, dst *[142]float32, w *[19312]float32, x *[136]f
 	fc142x136SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc214x223ReLU runs fc214x223ReLU<ISA> with the instruction set i.
-func fc214x223ReLU(i isa, dst *[214]float32, w *[47722]float32, x *[223]float32) {
-	fc214x223ReLUGo(dst, w, x)
+// fc215x223ReLU runs fc215x223ReLU<ISA> with the instruction set i.
+func fc215x223ReLU(i isa, dst *[215]float32, w *[47945]float32, x *[223]float32) {
+	fc215x223ReLUGo(dst, w, x)
 }
 
-// fc223x214Sigmoid runs fc223x214Sigmoid<ISA> with the instruction set i.
-func fc223x214Sigmoid(i isa, dst *[223]float32, w *[47722]float32, x *[214]float32) {
-	fc223x214SigmoidGo(dst, w, x)
+// fc223x215Sigmoid runs fc223x215Sigmoid<ISA> with the instruction set i.
+func fc223x215Sigmoid(i isa, dst *[223]float32, w *[47945]float32, x *[215]float32) {
+	fc223x215SigmoidGo(dst, w, x)
 }
 
 // fc7x7ReLUBias runs fc7x7ReLUBias<ISA> with the instruction set i.
@@ -2153,6 +2368,16 @@ func fc7x7Sigmoid(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
 	fc7x7SigmoidGo(dst, w, x)
 }
 
+// fc2x7ReLUBias runs fc2x7ReLUBias<ISA> with the instruction set i.
+func fc2x7ReLUBias(i isa, dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32) {
+	fc2x7ReLUBiasGo(dst, w, x, b)
+}
+
+// fc7x2SigmoidBias runs fc7x2SigmoidBias<ISA> with the instruction set i.
+func fc7x2SigmoidBias(i isa, dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32) {
+	fc7x2SigmoidBiasGo(dst, w, x, b)
+}
+
 // fc8x8ReLU runs fc8x8ReLU<ISA> with the instruction set i.
 func fc8x8ReLU(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
 	fc8x8ReLUGo(dst, w, x)
@@ -2173,14 +2398,14 @@ func fc8x8SigmoidBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *
 	fc8x8SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc2x8ReLU runs fc2x8ReLU<ISA> with the instruction set i.
-func fc2x8ReLU(i isa, dst *[2]float32, w *[16]float32, x *[8]float32) {
-	fc2x8ReLUGo(dst, w, x)
+// fc3x8ReLU runs fc3x8ReLU<ISA> with the instruction set i.
+func fc3x8ReLU(i isa, dst *[3]float32, w *[24]float32, x *[8]float32) {
+	fc3x8ReLUGo(dst, w, x)
 }
 
-// fc8x2Sigmoid runs fc8x2Sigmoid<ISA> with the instruction set i.
-func fc8x2Sigmoid(i isa, dst *[8]float32, w *[16]float32, x *[2]float32) {
-	fc8x2SigmoidGo(dst, w, x)
+// fc8x3Sigmoid runs fc8x3Sigmoid<ISA> with the instruction set i.
+func fc8x3Sigmoid(i isa, dst *[8]float32, w *[24]float32, x *[3]float32) {
+	fc8x3SigmoidGo(dst, w, x)
 }
 
 // fc8x9ReLU runs fc8x9ReLU<ISA> with the instruction set i.
@@ -2193,14 +2418,14 @@ func fc9x8Sigmoid(i isa, dst *[9]float32, w *[72]float32, x *[8]float32) {
 	fc9x8SigmoidGo(dst, w, x)
 }
 
-// fc3x9ReLUBias runs fc3x9ReLUBias<ISA> with the instruction set i.
-func fc3x9ReLUBias(i isa, dst *[3]float32, w *[27]float32, x *[9]float32, b *[3]float32) {
-	fc3x9ReLUBiasGo(dst, w, x, b)
+// fc4x9ReLUBias runs fc4x9ReLUBias<ISA> with the instruction set i.
+func fc4x9ReLUBias(i isa, dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32) {
+	fc4x9ReLUBiasGo(dst, w, x, b)
 }
 
-// fc9x3SigmoidBias runs fc9x3SigmoidBias<ISA> with the instruction set i.
-func fc9x3SigmoidBias(i isa, dst *[9]float32, w *[27]float32, x *[3]float32, b *[9]float32) {
-	fc9x3SigmoidBiasGo(dst, w, x, b)
+// fc9x4SigmoidBias runs fc9x4SigmoidBias<ISA> with the instruction set i.
+func fc9x4SigmoidBias(i isa, dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32) {
+	fc9x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x15ReLU runs fc8x15ReLU<ISA> with the instruction set i.
@@ -2223,14 +2448,14 @@ func fc15x8SigmoidBias(i isa, dst *[15]float32, w *[120]float32, x *[8]float32, 
 	fc15x8SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc4x15ReLU runs fc4x15ReLU<ISA> with the instruction set i.
-func fc4x15ReLU(i isa, dst *[4]float32, w *[60]float32, x *[15]float32) {
-	fc4x15ReLUGo(dst, w, x)
+// fc5x15ReLU runs fc5x15ReLU<ISA> with the instruction set i.
+func fc5x15ReLU(i isa, dst *[5]float32, w *[75]float32, x *[15]float32) {
+	fc5x15ReLUGo(dst, w, x)
 }
 
-// fc15x4Sigmoid runs fc15x4Sigmoid<ISA> with the instruction set i.
-func fc15x4Sigmoid(i isa, dst *[15]float32, w *[60]float32, x *[4]float32) {
-	fc15x4SigmoidGo(dst, w, x)
+// fc15x5Sigmoid runs fc15x5Sigmoid<ISA> with the instruction set i.
+func fc15x5Sigmoid(i isa, dst *[15]float32, w *[75]float32, x *[5]float32) {
+	fc15x5SigmoidGo(dst, w, x)
 }
 
 // fc8x16ReLUBias runs fc8x16ReLUBias<ISA> with the instruction set i.
@@ -2253,14 +2478,14 @@ func fc16x8Sigmoid(i isa, dst *[16]float32, w *[128]float32, x *[8]float32) {
 	fc16x8SigmoidGo(dst, w, x)
 }
 
-// fc5x16ReLUBias runs fc5x16ReLUBias<ISA> with the instruction set i.
-func fc5x16ReLUBias(i isa, dst *[5]float32, w *[80]float32, x *[16]float32, b *[5]float32) {
-	fc5x16ReLUBiasGo(dst, w, x, b)
+// fc6x16ReLUBias runs fc6x16ReLUBias<ISA> with the instruction set i.
+func fc6x16ReLUBias(i isa, dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32) {
+	fc6x16ReLUBiasGo(dst, w, x, b)
 }
 
-// fc16x5SigmoidBias runs fc16x5SigmoidBias<ISA> with the instruction set i.
-func fc16x5SigmoidBias(i isa, dst *[16]float32, w *[80]float32, x *[5]float32, b *[16]float32) {
-	fc16x5SigmoidBiasGo(dst, w, x, b)
+// fc16x6SigmoidBias runs fc16x6SigmoidBias<ISA> with the instruction set i.
+func fc16x6SigmoidBias(i isa, dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32) {
+	fc16x6SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x17ReLU runs fc8x17ReLU<ISA> with the instruction set i.
@@ -2283,12 +2508,12 @@ func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, 
 	fc17x8SigmoidBiasGo(dst, w, x, b)
 }
 
-// fc6x17ReLU runs fc6x17ReLU<ISA> with the instruction set i.
-func fc6x17ReLU(i isa, dst *[6]float32, w *[102]float32, x *[17]float32) {
-	fc6x17ReLUGo(dst, w, x)
+// fc7x17ReLU runs fc7x17ReLU<ISA> with the instruction set i.
+func fc7x17ReLU(i isa, dst *[7]float32, w *[119]float32, x *[17]float32) {
+	fc7x17ReLUGo(dst, w, x)
 }
 
-// fc17x6Sigmoid runs fc17x6Sigmoid<ISA> with the instruction set i.
-func fc17x6Sigmoid(i isa, dst *[17]float32, w *[102]float32, x *[6]float32) {
-	fc17x6SigmoidGo(dst, w, x)
+// fc17x7Sigmoid runs fc17x7Sigmoid<ISA> with the instruction set i.
+func fc17x7Sigmoid(i isa, dst *[17]float32, w *[119]float32, x *[7]float32) {
+	fc17x7SigmoidGo(dst, w, x)
 }

@@ -34,125 +34,125 @@ func scaleNchw9x1x10H2MaxBiasAVX2(dst *[90]float32, x *[90]float32, s *[9]float3
 //go:noescape
 func scaleAddReLUNchw9x1x10H2MaxBiasAVX2(dst *[90]float32, x *[90]float32, s *[9]float32, res *[90]float32)
 
-// squeezeNchw9x1x8H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 9 channels × 8 positions.
+// squeezeNchw9x1x8H3StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 9 channels × 8 positions.
 //
 //go:noescape
-func squeezeNchw9x1x8H3AvgNobiasAVX2(z *[9]float32, x *[72]float32)
+func squeezeNchw9x1x8H3StochasticNobiasAVX2(z *[9]float32, x *[72]float32)
 
-// scaleNchw9x1x8H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 8 positions.
+// scaleNchw9x1x8H3StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 8 positions.
 //
 //go:noescape
-func scaleNchw9x1x8H3AvgNobiasAVX2(dst *[72]float32, x *[72]float32, s *[9]float32)
+func scaleNchw9x1x8H3StochasticNobiasAVX2(dst *[72]float32, x *[72]float32, s *[9]float32)
 
-// scaleAddReLUNchw9x1x8H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 8 positions.
+// scaleAddReLUNchw9x1x8H3StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 8 positions.
 //
 //go:noescape
-func scaleAddReLUNchw9x1x8H3AvgNobiasAVX2(dst *[72]float32, x *[72]float32, s *[9]float32, res *[72]float32)
+func scaleAddReLUNchw9x1x8H3StochasticNobiasAVX2(dst *[72]float32, x *[72]float32, s *[9]float32, res *[72]float32)
 
-// squeezeNchw13x1x19H3AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 19 positions.
+// squeezeNchw13x1x19H3StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 19 positions.
 //
 //go:noescape
-func squeezeNchw13x1x19H3AvgBiasAVX2(z *[13]float32, x *[247]float32)
+func squeezeNchw13x1x19H3StochasticBiasAVX2(z *[13]float32, x *[247]float32)
 
-// scaleNchw13x1x19H3AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 19 positions.
+// scaleNchw13x1x19H3StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 19 positions.
 //
 //go:noescape
-func scaleNchw13x1x19H3AvgBiasAVX2(dst *[247]float32, x *[247]float32, s *[13]float32)
+func scaleNchw13x1x19H3StochasticBiasAVX2(dst *[247]float32, x *[247]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x19H3AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 19 positions.
+// scaleAddReLUNchw13x1x19H3StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 19 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x19H3AvgBiasAVX2(dst *[247]float32, x *[247]float32, s *[13]float32, res *[247]float32)
+func scaleAddReLUNchw13x1x19H3StochasticBiasAVX2(dst *[247]float32, x *[247]float32, s *[13]float32, res *[247]float32)
 
-// squeezeNchw13x1x16H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 13 channels × 16 positions.
+// squeezeNchw13x1x16H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 16 positions.
 //
 //go:noescape
-func squeezeNchw13x1x16H3MaxNobiasAVX2(z *[13]float32, x *[208]float32)
+func squeezeNchw13x1x16H3AvgNobiasAVX2(z *[13]float32, x *[208]float32)
 
-// scaleNchw13x1x16H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 16 positions.
+// scaleNchw13x1x16H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 16 positions.
 //
 //go:noescape
-func scaleNchw13x1x16H3MaxNobiasAVX2(dst *[208]float32, x *[208]float32, s *[13]float32)
+func scaleNchw13x1x16H3AvgNobiasAVX2(dst *[208]float32, x *[208]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x16H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 16 positions.
+// scaleAddReLUNchw13x1x16H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 16 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x16H3MaxNobiasAVX2(dst *[208]float32, x *[208]float32, s *[13]float32, res *[208]float32)
+func scaleAddReLUNchw13x1x16H3AvgNobiasAVX2(dst *[208]float32, x *[208]float32, s *[13]float32, res *[208]float32)
 
-// squeezeNchw16x1x28H4MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 16 channels × 28 positions.
+// squeezeNchw16x1x28H4AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 16 channels × 28 positions.
 //
 //go:noescape
-func squeezeNchw16x1x28H4MaxBiasAVX2(z *[16]float32, x *[448]float32)
+func squeezeNchw16x1x28H4AvgBiasAVX2(z *[16]float32, x *[448]float32)
 
-// scaleNchw16x1x28H4MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 28 positions.
+// scaleNchw16x1x28H4AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 28 positions.
 //
 //go:noescape
-func scaleNchw16x1x28H4MaxBiasAVX2(dst *[448]float32, x *[448]float32, s *[16]float32)
+func scaleNchw16x1x28H4AvgBiasAVX2(dst *[448]float32, x *[448]float32, s *[16]float32)
 
-// scaleAddReLUNchw16x1x28H4MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 28 positions.
+// scaleAddReLUNchw16x1x28H4AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 28 positions.
 //
 //go:noescape
-func scaleAddReLUNchw16x1x28H4MaxBiasAVX2(dst *[448]float32, x *[448]float32, s *[16]float32, res *[448]float32)
+func scaleAddReLUNchw16x1x28H4AvgBiasAVX2(dst *[448]float32, x *[448]float32, s *[16]float32, res *[448]float32)
 
-// squeezeNchw16x1x24H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 16 channels × 24 positions.
+// squeezeNchw16x1x24H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 16 channels × 24 positions.
 //
 //go:noescape
-func squeezeNchw16x1x24H3AvgNobiasAVX2(z *[16]float32, x *[384]float32)
+func squeezeNchw16x1x24H3MaxNobiasAVX2(z *[16]float32, x *[384]float32)
 
-// scaleNchw16x1x24H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 24 positions.
+// scaleNchw16x1x24H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 24 positions.
 //
 //go:noescape
-func scaleNchw16x1x24H3AvgNobiasAVX2(dst *[384]float32, x *[384]float32, s *[16]float32)
+func scaleNchw16x1x24H3MaxNobiasAVX2(dst *[384]float32, x *[384]float32, s *[16]float32)
 
-// scaleAddReLUNchw16x1x24H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 24 positions.
+// scaleAddReLUNchw16x1x24H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 24 positions.
 //
 //go:noescape
-func scaleAddReLUNchw16x1x24H3AvgNobiasAVX2(dst *[384]float32, x *[384]float32, s *[16]float32, res *[384]float32)
+func scaleAddReLUNchw16x1x24H3MaxNobiasAVX2(dst *[384]float32, x *[384]float32, s *[16]float32, res *[384]float32)
 
-// squeezeNchw3x1x37H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 3 channels × 37 positions.
+// squeezeNchw3x1x37H2MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 37 positions.
 //
 //go:noescape
-func squeezeNchw3x1x37H2AvgBiasAVX2(z *[3]float32, x *[111]float32)
+func squeezeNchw3x1x37H2MaxBiasAVX2(z *[3]float32, x *[111]float32)
 
-// scaleNchw3x1x37H2AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 37 positions.
+// scaleNchw3x1x37H2MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 37 positions.
 //
 //go:noescape
-func scaleNchw3x1x37H2AvgBiasAVX2(dst *[111]float32, x *[111]float32, s *[3]float32)
+func scaleNchw3x1x37H2MaxBiasAVX2(dst *[111]float32, x *[111]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x37H2AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 37 positions.
+// scaleAddReLUNchw3x1x37H2MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 37 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x37H2AvgBiasAVX2(dst *[111]float32, x *[111]float32, s *[3]float32, res *[111]float32)
+func scaleAddReLUNchw3x1x37H2MaxBiasAVX2(dst *[111]float32, x *[111]float32, s *[3]float32, res *[111]float32)
 
-// squeezeNchw3x1x32H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 32 positions.
+// squeezeNchw3x1x32H3StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 3 channels × 32 positions.
 //
 //go:noescape
-func squeezeNchw3x1x32H3MaxNobiasAVX2(z *[3]float32, x *[96]float32)
+func squeezeNchw3x1x32H3StochasticNobiasAVX2(z *[3]float32, x *[96]float32)
 
-// scaleNchw3x1x32H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 32 positions.
+// scaleNchw3x1x32H3StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 32 positions.
 //
 //go:noescape
-func scaleNchw3x1x32H3MaxNobiasAVX2(dst *[96]float32, x *[96]float32, s *[3]float32)
+func scaleNchw3x1x32H3StochasticNobiasAVX2(dst *[96]float32, x *[96]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x32H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 32 positions.
+// scaleAddReLUNchw3x1x32H3StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 32 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x32H3MaxNobiasAVX2(dst *[96]float32, x *[96]float32, s *[3]float32, res *[96]float32)
+func scaleAddReLUNchw3x1x32H3StochasticNobiasAVX2(dst *[96]float32, x *[96]float32, s *[3]float32, res *[96]float32)
 
-// squeezeNchw7x1x46H6MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 7 channels × 46 positions.
+// squeezeNchw7x1x46H6StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 7 channels × 46 positions.
 //
 //go:noescape
-func squeezeNchw7x1x46H6MaxBiasAVX2(z *[7]float32, x *[322]float32)
+func squeezeNchw7x1x46H6StochasticBiasAVX2(z *[7]float32, x *[322]float32)
 
-// scaleNchw7x1x46H6MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 7 channels × 46 positions.
+// scaleNchw7x1x46H6StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 7 channels × 46 positions.
 //
 //go:noescape
-func scaleNchw7x1x46H6MaxBiasAVX2(dst *[322]float32, x *[322]float32, s *[7]float32)
+func scaleNchw7x1x46H6StochasticBiasAVX2(dst *[322]float32, x *[322]float32, s *[7]float32)
 
-// scaleAddReLUNchw7x1x46H6MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 7 channels × 46 positions.
+// scaleAddReLUNchw7x1x46H6StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 7 channels × 46 positions.
 //
 //go:noescape
-func scaleAddReLUNchw7x1x46H6MaxBiasAVX2(dst *[322]float32, x *[322]float32, s *[7]float32, res *[322]float32)
+func scaleAddReLUNchw7x1x46H6StochasticBiasAVX2(dst *[322]float32, x *[322]float32, s *[7]float32, res *[322]float32)
 
 // squeezeNchw7x1x40H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 7 channels × 40 positions.
 //
@@ -214,125 +214,125 @@ func scaleNchw9x1x105H8MaxBiasAVX2(dst *[945]float32, x *[945]float32, s *[9]flo
 //go:noescape
 func scaleAddReLUNchw9x1x105H8MaxBiasAVX2(dst *[945]float32, x *[945]float32, s *[9]float32, res *[945]float32)
 
-// squeezeNchw9x1x104H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 9 channels × 104 positions.
+// squeezeNchw9x1x104H3StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 9 channels × 104 positions.
 //
 //go:noescape
-func squeezeNchw9x1x104H3AvgNobiasAVX2(z *[9]float32, x *[936]float32)
+func squeezeNchw9x1x104H3StochasticNobiasAVX2(z *[9]float32, x *[936]float32)
 
-// scaleNchw9x1x104H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 104 positions.
+// scaleNchw9x1x104H3StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 104 positions.
 //
 //go:noescape
-func scaleNchw9x1x104H3AvgNobiasAVX2(dst *[936]float32, x *[936]float32, s *[9]float32)
+func scaleNchw9x1x104H3StochasticNobiasAVX2(dst *[936]float32, x *[936]float32, s *[9]float32)
 
-// scaleAddReLUNchw9x1x104H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 104 positions.
+// scaleAddReLUNchw9x1x104H3StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 104 positions.
 //
 //go:noescape
-func scaleAddReLUNchw9x1x104H3AvgNobiasAVX2(dst *[936]float32, x *[936]float32, s *[9]float32, res *[936]float32)
+func scaleAddReLUNchw9x1x104H3StochasticNobiasAVX2(dst *[936]float32, x *[936]float32, s *[9]float32, res *[936]float32)
 
-// squeezeNchw13x1x114H9AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 114 positions.
+// squeezeNchw13x1x114H9StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 114 positions.
 //
 //go:noescape
-func squeezeNchw13x1x114H9AvgBiasAVX2(z *[13]float32, x *[1482]float32)
+func squeezeNchw13x1x114H9StochasticBiasAVX2(z *[13]float32, x *[1482]float32)
 
-// scaleNchw13x1x114H9AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 114 positions.
+// scaleNchw13x1x114H9StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 114 positions.
 //
 //go:noescape
-func scaleNchw13x1x114H9AvgBiasAVX2(dst *[1482]float32, x *[1482]float32, s *[13]float32)
+func scaleNchw13x1x114H9StochasticBiasAVX2(dst *[1482]float32, x *[1482]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x114H9AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 114 positions.
+// scaleAddReLUNchw13x1x114H9StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 114 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x114H9AvgBiasAVX2(dst *[1482]float32, x *[1482]float32, s *[13]float32, res *[1482]float32)
+func scaleAddReLUNchw13x1x114H9StochasticBiasAVX2(dst *[1482]float32, x *[1482]float32, s *[13]float32, res *[1482]float32)
 
-// squeezeNchw13x1x112H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 13 channels × 112 positions.
+// squeezeNchw13x1x112H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 112 positions.
 //
 //go:noescape
-func squeezeNchw13x1x112H3MaxNobiasAVX2(z *[13]float32, x *[1456]float32)
+func squeezeNchw13x1x112H3AvgNobiasAVX2(z *[13]float32, x *[1456]float32)
 
-// scaleNchw13x1x112H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 112 positions.
+// scaleNchw13x1x112H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 112 positions.
 //
 //go:noescape
-func scaleNchw13x1x112H3MaxNobiasAVX2(dst *[1456]float32, x *[1456]float32, s *[13]float32)
+func scaleNchw13x1x112H3AvgNobiasAVX2(dst *[1456]float32, x *[1456]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x112H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 112 positions.
+// scaleAddReLUNchw13x1x112H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 112 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x112H3MaxNobiasAVX2(dst *[1456]float32, x *[1456]float32, s *[13]float32, res *[1456]float32)
+func scaleAddReLUNchw13x1x112H3AvgNobiasAVX2(dst *[1456]float32, x *[1456]float32, s *[13]float32, res *[1456]float32)
 
-// squeezeNchw16x1x131H10MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 16 channels × 131 positions.
+// squeezeNchw16x1x131H10AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 16 channels × 131 positions.
 //
 //go:noescape
-func squeezeNchw16x1x131H10MaxBiasAVX2(z *[16]float32, x *[2096]float32)
+func squeezeNchw16x1x131H10AvgBiasAVX2(z *[16]float32, x *[2096]float32)
 
-// scaleNchw16x1x131H10MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 131 positions.
+// scaleNchw16x1x131H10AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 131 positions.
 //
 //go:noescape
-func scaleNchw16x1x131H10MaxBiasAVX2(dst *[2096]float32, x *[2096]float32, s *[16]float32)
+func scaleNchw16x1x131H10AvgBiasAVX2(dst *[2096]float32, x *[2096]float32, s *[16]float32)
 
-// scaleAddReLUNchw16x1x131H10MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 131 positions.
+// scaleAddReLUNchw16x1x131H10AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 131 positions.
 //
 //go:noescape
-func scaleAddReLUNchw16x1x131H10MaxBiasAVX2(dst *[2096]float32, x *[2096]float32, s *[16]float32, res *[2096]float32)
+func scaleAddReLUNchw16x1x131H10AvgBiasAVX2(dst *[2096]float32, x *[2096]float32, s *[16]float32, res *[2096]float32)
 
-// squeezeNchw16x1x128H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 16 channels × 128 positions.
+// squeezeNchw16x1x128H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 16 channels × 128 positions.
 //
 //go:noescape
-func squeezeNchw16x1x128H3AvgNobiasAVX2(z *[16]float32, x *[2048]float32)
+func squeezeNchw16x1x128H3MaxNobiasAVX2(z *[16]float32, x *[2048]float32)
 
-// scaleNchw16x1x128H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 128 positions.
+// scaleNchw16x1x128H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 128 positions.
 //
 //go:noescape
-func scaleNchw16x1x128H3AvgNobiasAVX2(dst *[2048]float32, x *[2048]float32, s *[16]float32)
+func scaleNchw16x1x128H3MaxNobiasAVX2(dst *[2048]float32, x *[2048]float32, s *[16]float32)
 
-// scaleAddReLUNchw16x1x128H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 128 positions.
+// scaleAddReLUNchw16x1x128H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 128 positions.
 //
 //go:noescape
-func scaleAddReLUNchw16x1x128H3AvgNobiasAVX2(dst *[2048]float32, x *[2048]float32, s *[16]float32, res *[2048]float32)
+func scaleAddReLUNchw16x1x128H3MaxNobiasAVX2(dst *[2048]float32, x *[2048]float32, s *[16]float32, res *[2048]float32)
 
-// squeezeNchw3x1x140H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 3 channels × 140 positions.
+// squeezeNchw3x1x140H2MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 140 positions.
 //
 //go:noescape
-func squeezeNchw3x1x140H2AvgBiasAVX2(z *[3]float32, x *[420]float32)
+func squeezeNchw3x1x140H2MaxBiasAVX2(z *[3]float32, x *[420]float32)
 
-// scaleNchw3x1x140H2AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 140 positions.
+// scaleNchw3x1x140H2MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 140 positions.
 //
 //go:noescape
-func scaleNchw3x1x140H2AvgBiasAVX2(dst *[420]float32, x *[420]float32, s *[3]float32)
+func scaleNchw3x1x140H2MaxBiasAVX2(dst *[420]float32, x *[420]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x140H2AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 140 positions.
+// scaleAddReLUNchw3x1x140H2MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 140 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x140H2AvgBiasAVX2(dst *[420]float32, x *[420]float32, s *[3]float32, res *[420]float32)
+func scaleAddReLUNchw3x1x140H2MaxBiasAVX2(dst *[420]float32, x *[420]float32, s *[3]float32, res *[420]float32)
 
-// squeezeNchw3x1x136H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 136 positions.
+// squeezeNchw3x1x136H3StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 3 channels × 136 positions.
 //
 //go:noescape
-func squeezeNchw3x1x136H3MaxNobiasAVX2(z *[3]float32, x *[408]float32)
+func squeezeNchw3x1x136H3StochasticNobiasAVX2(z *[3]float32, x *[408]float32)
 
-// scaleNchw3x1x136H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 136 positions.
+// scaleNchw3x1x136H3StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 136 positions.
 //
 //go:noescape
-func scaleNchw3x1x136H3MaxNobiasAVX2(dst *[408]float32, x *[408]float32, s *[3]float32)
+func scaleNchw3x1x136H3StochasticNobiasAVX2(dst *[408]float32, x *[408]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x136H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 136 positions.
+// scaleAddReLUNchw3x1x136H3StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 136 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x136H3MaxNobiasAVX2(dst *[408]float32, x *[408]float32, s *[3]float32, res *[408]float32)
+func scaleAddReLUNchw3x1x136H3StochasticNobiasAVX2(dst *[408]float32, x *[408]float32, s *[3]float32, res *[408]float32)
 
-// squeezeNchw7x1x149H5MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 7 channels × 149 positions.
+// squeezeNchw7x1x149H5StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 7 channels × 149 positions.
 //
 //go:noescape
-func squeezeNchw7x1x149H5MaxBiasAVX2(z *[7]float32, x *[1043]float32)
+func squeezeNchw7x1x149H5StochasticBiasAVX2(z *[7]float32, x *[1043]float32)
 
-// scaleNchw7x1x149H5MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 7 channels × 149 positions.
+// scaleNchw7x1x149H5StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 7 channels × 149 positions.
 //
 //go:noescape
-func scaleNchw7x1x149H5MaxBiasAVX2(dst *[1043]float32, x *[1043]float32, s *[7]float32)
+func scaleNchw7x1x149H5StochasticBiasAVX2(dst *[1043]float32, x *[1043]float32, s *[7]float32)
 
-// scaleAddReLUNchw7x1x149H5MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 7 channels × 149 positions.
+// scaleAddReLUNchw7x1x149H5StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 7 channels × 149 positions.
 //
 //go:noescape
-func scaleAddReLUNchw7x1x149H5MaxBiasAVX2(dst *[1043]float32, x *[1043]float32, s *[7]float32, res *[1043]float32)
+func scaleAddReLUNchw7x1x149H5StochasticBiasAVX2(dst *[1043]float32, x *[1043]float32, s *[7]float32, res *[1043]float32)
 
 // squeezeNchw7x1x144H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 7 channels × 144 positions.
 //
@@ -394,80 +394,80 @@ func scaleNchw9x1x263H5MaxBiasAVX2(dst *[2367]float32, x *[2367]float32, s *[9]f
 //go:noescape
 func scaleAddReLUNchw9x1x263H5MaxBiasAVX2(dst *[2367]float32, x *[2367]float32, s *[9]float32, res *[2367]float32)
 
-// squeezeNchw9x1x256H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 9 channels × 256 positions.
+// squeezeNchw9x1x256H3StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 9 channels × 256 positions.
 //
 //go:noescape
-func squeezeNchw9x1x256H3AvgNobiasAVX2(z *[9]float32, x *[2304]float32)
+func squeezeNchw9x1x256H3StochasticNobiasAVX2(z *[9]float32, x *[2304]float32)
 
-// scaleNchw9x1x256H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 256 positions.
+// scaleNchw9x1x256H3StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 9 channels × 256 positions.
 //
 //go:noescape
-func scaleNchw9x1x256H3AvgNobiasAVX2(dst *[2304]float32, x *[2304]float32, s *[9]float32)
+func scaleNchw9x1x256H3StochasticNobiasAVX2(dst *[2304]float32, x *[2304]float32, s *[9]float32)
 
-// scaleAddReLUNchw9x1x256H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 256 positions.
+// scaleAddReLUNchw9x1x256H3StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 9 channels × 256 positions.
 //
 //go:noescape
-func scaleAddReLUNchw9x1x256H3AvgNobiasAVX2(dst *[2304]float32, x *[2304]float32, s *[9]float32, res *[2304]float32)
+func scaleAddReLUNchw9x1x256H3StochasticNobiasAVX2(dst *[2304]float32, x *[2304]float32, s *[9]float32, res *[2304]float32)
 
-// squeezeNchw13x1x265H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 265 positions.
+// squeezeNchw13x1x265H2StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 265 positions.
 //
 //go:noescape
-func squeezeNchw13x1x265H2AvgBiasAVX2(z *[13]float32, x *[3445]float32)
+func squeezeNchw13x1x265H2StochasticBiasAVX2(z *[13]float32, x *[3445]float32)
 
-// scaleNchw13x1x265H2AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 265 positions.
+// scaleNchw13x1x265H2StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 265 positions.
 //
 //go:noescape
-func scaleNchw13x1x265H2AvgBiasAVX2(dst *[3445]float32, x *[3445]float32, s *[13]float32)
+func scaleNchw13x1x265H2StochasticBiasAVX2(dst *[3445]float32, x *[3445]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x265H2AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 265 positions.
+// scaleAddReLUNchw13x1x265H2StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 265 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x265H2AvgBiasAVX2(dst *[3445]float32, x *[3445]float32, s *[13]float32, res *[3445]float32)
+func scaleAddReLUNchw13x1x265H2StochasticBiasAVX2(dst *[3445]float32, x *[3445]float32, s *[13]float32, res *[3445]float32)
 
-// squeezeNchw13x1x264H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 13 channels × 264 positions.
+// squeezeNchw13x1x264H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 264 positions.
 //
 //go:noescape
-func squeezeNchw13x1x264H3MaxNobiasAVX2(z *[13]float32, x *[3432]float32)
+func squeezeNchw13x1x264H3AvgNobiasAVX2(z *[13]float32, x *[3432]float32)
 
-// scaleNchw13x1x264H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 264 positions.
+// scaleNchw13x1x264H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 264 positions.
 //
 //go:noescape
-func scaleNchw13x1x264H3MaxNobiasAVX2(dst *[3432]float32, x *[3432]float32, s *[13]float32)
+func scaleNchw13x1x264H3AvgNobiasAVX2(dst *[3432]float32, x *[3432]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x264H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 264 positions.
+// scaleAddReLUNchw13x1x264H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 264 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x264H3MaxNobiasAVX2(dst *[3432]float32, x *[3432]float32, s *[13]float32, res *[3432]float32)
+func scaleAddReLUNchw13x1x264H3AvgNobiasAVX2(dst *[3432]float32, x *[3432]float32, s *[13]float32, res *[3432]float32)
 
-// squeezeNchw16x1x330H16MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 16 channels × 330 positions.
+// squeezeNchw16x1x330H16AvgBiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 16 channels × 330 positions.
 //
 //go:noescape
-func squeezeNchw16x1x330H16MaxBiasAVX2(z *[16]float32, x *[5280]float32)
+func squeezeNchw16x1x330H16AvgBiasAVX2(z *[16]float32, x *[5280]float32)
 
-// scaleNchw16x1x330H16MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 330 positions.
+// scaleNchw16x1x330H16AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 330 positions.
 //
 //go:noescape
-func scaleNchw16x1x330H16MaxBiasAVX2(dst *[5280]float32, x *[5280]float32, s *[16]float32)
+func scaleNchw16x1x330H16AvgBiasAVX2(dst *[5280]float32, x *[5280]float32, s *[16]float32)
 
-// scaleAddReLUNchw16x1x330H16MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 330 positions.
+// scaleAddReLUNchw16x1x330H16AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 330 positions.
 //
 //go:noescape
-func scaleAddReLUNchw16x1x330H16MaxBiasAVX2(dst *[5280]float32, x *[5280]float32, s *[16]float32, res *[5280]float32)
+func scaleAddReLUNchw16x1x330H16AvgBiasAVX2(dst *[5280]float32, x *[5280]float32, s *[16]float32, res *[5280]float32)
 
-// squeezeNchw16x1x328H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nchw sample of 16 channels × 328 positions.
+// squeezeNchw16x1x328H3MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nchw sample of 16 channels × 328 positions.
 //
 //go:noescape
-func squeezeNchw16x1x328H3AvgNobiasAVX2(z *[16]float32, x *[5248]float32)
+func squeezeNchw16x1x328H3MaxNobiasAVX2(z *[16]float32, x *[5248]float32)
 
-// scaleNchw16x1x328H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 328 positions.
+// scaleNchw16x1x328H3MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 16 channels × 328 positions.
 //
 //go:noescape
-func scaleNchw16x1x328H3AvgNobiasAVX2(dst *[5248]float32, x *[5248]float32, s *[16]float32)
+func scaleNchw16x1x328H3MaxNobiasAVX2(dst *[5248]float32, x *[5248]float32, s *[16]float32)
 
-// scaleAddReLUNchw16x1x328H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 328 positions.
+// scaleAddReLUNchw16x1x328H3MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 16 channels × 328 positions.
 //
 //go:noescape
-func scaleAddReLUNchw16x1x328H3AvgNobiasAVX2(dst *[5248]float32, x *[5248]float32, s *[16]float32, res *[5248]float32)
+func scaleAddReLUNchw16x1x328H3MaxNobiasAVX2(dst *[5248]float32, x *[5248]float32, s *[16]float32, res *[5248]float32)
 
 // squeezeNhwc19x1x1H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 19 channels × 1 positions.
 //
@@ -514,125 +514,125 @@ func scaleNhwc28x2x1H3MaxBiasAVX2(dst *[56]float32, x *[56]float32, s *[28]float
 //go:noescape
 func scaleAddReLUNhwc28x2x1H3MaxBiasAVX2(dst *[56]float32, x *[56]float32, s *[28]float32, res *[56]float32)
 
-// squeezeNhwc24x1x2H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 24 channels × 2 positions.
+// squeezeNhwc24x1x2H5StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 24 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc24x1x2H5AvgNobiasAVX2(z *[24]float32, x *[48]float32)
+func squeezeNhwc24x1x2H5StochasticNobiasAVX2(z *[24]float32, x *[48]float32)
 
-// scaleNhwc24x1x2H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 24 channels × 2 positions.
+// scaleNhwc24x1x2H5StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 24 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc24x1x2H5AvgNobiasAVX2(dst *[48]float32, x *[48]float32, s *[24]float32)
+func scaleNhwc24x1x2H5StochasticNobiasAVX2(dst *[48]float32, x *[48]float32, s *[24]float32)
 
-// scaleAddReLUNhwc24x1x2H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 24 channels × 2 positions.
+// scaleAddReLUNhwc24x1x2H5StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 24 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc24x1x2H5AvgNobiasAVX2(dst *[48]float32, x *[48]float32, s *[24]float32, res *[48]float32)
+func scaleAddReLUNhwc24x1x2H5StochasticNobiasAVX2(dst *[48]float32, x *[48]float32, s *[24]float32, res *[48]float32)
 
-// squeezeNhwc37x3x1H4AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 37 channels × 3 positions.
+// squeezeNhwc37x3x1H4StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 37 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc37x3x1H4AvgBiasAVX2(z *[37]float32, x *[111]float32)
+func squeezeNhwc37x3x1H4StochasticBiasAVX2(z *[37]float32, x *[111]float32)
 
-// scaleNhwc37x3x1H4AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 37 channels × 3 positions.
+// scaleNhwc37x3x1H4StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 37 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc37x3x1H4AvgBiasAVX2(dst *[111]float32, x *[111]float32, s *[37]float32)
+func scaleNhwc37x3x1H4StochasticBiasAVX2(dst *[111]float32, x *[111]float32, s *[37]float32)
 
-// scaleAddReLUNhwc37x3x1H4AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 37 channels × 3 positions.
+// scaleAddReLUNhwc37x3x1H4StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 37 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc37x3x1H4AvgBiasAVX2(dst *[111]float32, x *[111]float32, s *[37]float32, res *[111]float32)
+func scaleAddReLUNhwc37x3x1H4StochasticBiasAVX2(dst *[111]float32, x *[111]float32, s *[37]float32, res *[111]float32)
 
-// squeezeNhwc32x1x3H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 32 channels × 3 positions.
+// squeezeNhwc32x1x3H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 32 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc32x1x3H5MaxNobiasAVX2(z *[32]float32, x *[96]float32)
+func squeezeNhwc32x1x3H5AvgNobiasAVX2(z *[32]float32, x *[96]float32)
 
-// scaleNhwc32x1x3H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 32 channels × 3 positions.
+// scaleNhwc32x1x3H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 32 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc32x1x3H5MaxNobiasAVX2(dst *[96]float32, x *[96]float32, s *[32]float32)
+func scaleNhwc32x1x3H5AvgNobiasAVX2(dst *[96]float32, x *[96]float32, s *[32]float32)
 
-// scaleAddReLUNhwc32x1x3H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 32 channels × 3 positions.
+// scaleAddReLUNhwc32x1x3H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 32 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc32x1x3H5MaxNobiasAVX2(dst *[96]float32, x *[96]float32, s *[32]float32, res *[96]float32)
+func scaleAddReLUNhwc32x1x3H5AvgNobiasAVX2(dst *[96]float32, x *[96]float32, s *[32]float32, res *[96]float32)
 
-// squeezeNhwc46x5x1H2MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 46 channels × 5 positions.
+// squeezeNhwc46x5x1H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 46 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc46x5x1H2MaxBiasAVX2(z *[46]float32, x *[230]float32)
+func squeezeNhwc46x5x1H2AvgBiasAVX2(z *[46]float32, x *[230]float32)
 
-// scaleNhwc46x5x1H2MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 46 channels × 5 positions.
+// scaleNhwc46x5x1H2AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 46 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc46x5x1H2MaxBiasAVX2(dst *[230]float32, x *[230]float32, s *[46]float32)
+func scaleNhwc46x5x1H2AvgBiasAVX2(dst *[230]float32, x *[230]float32, s *[46]float32)
 
-// scaleAddReLUNhwc46x5x1H2MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 46 channels × 5 positions.
+// scaleAddReLUNhwc46x5x1H2AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 46 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc46x5x1H2MaxBiasAVX2(dst *[230]float32, x *[230]float32, s *[46]float32, res *[230]float32)
+func scaleAddReLUNhwc46x5x1H2AvgBiasAVX2(dst *[230]float32, x *[230]float32, s *[46]float32, res *[230]float32)
 
-// squeezeNhwc40x1x5H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 40 channels × 5 positions.
+// squeezeNhwc40x1x5H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 40 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc40x1x5H5AvgNobiasAVX2(z *[40]float32, x *[200]float32)
+func squeezeNhwc40x1x5H5MaxNobiasAVX2(z *[40]float32, x *[200]float32)
 
-// scaleNhwc40x1x5H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 40 channels × 5 positions.
+// scaleNhwc40x1x5H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 40 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc40x1x5H5AvgNobiasAVX2(dst *[200]float32, x *[200]float32, s *[40]float32)
+func scaleNhwc40x1x5H5MaxNobiasAVX2(dst *[200]float32, x *[200]float32, s *[40]float32)
 
-// scaleAddReLUNhwc40x1x5H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 40 channels × 5 positions.
+// scaleAddReLUNhwc40x1x5H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 40 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc40x1x5H5AvgNobiasAVX2(dst *[200]float32, x *[200]float32, s *[40]float32, res *[200]float32)
+func scaleAddReLUNhwc40x1x5H5MaxNobiasAVX2(dst *[200]float32, x *[200]float32, s *[40]float32, res *[200]float32)
 
-// squeezeNhwc55x11x1H3AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 55 channels × 11 positions.
+// squeezeNhwc55x11x1H3MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 55 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc55x11x1H3AvgBiasAVX2(z *[55]float32, x *[605]float32)
+func squeezeNhwc55x11x1H3MaxBiasAVX2(z *[55]float32, x *[605]float32)
 
-// scaleNhwc55x11x1H3AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 55 channels × 11 positions.
+// scaleNhwc55x11x1H3MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 55 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc55x11x1H3AvgBiasAVX2(dst *[605]float32, x *[605]float32, s *[55]float32)
+func scaleNhwc55x11x1H3MaxBiasAVX2(dst *[605]float32, x *[605]float32, s *[55]float32)
 
-// scaleAddReLUNhwc55x11x1H3AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 55 channels × 11 positions.
+// scaleAddReLUNhwc55x11x1H3MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 55 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc55x11x1H3AvgBiasAVX2(dst *[605]float32, x *[605]float32, s *[55]float32, res *[605]float32)
+func scaleAddReLUNhwc55x11x1H3MaxBiasAVX2(dst *[605]float32, x *[605]float32, s *[55]float32, res *[605]float32)
 
-// squeezeNhwc48x1x11H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 48 channels × 11 positions.
+// squeezeNhwc48x1x11H5StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 48 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc48x1x11H5MaxNobiasAVX2(z *[48]float32, x *[528]float32)
+func squeezeNhwc48x1x11H5StochasticNobiasAVX2(z *[48]float32, x *[528]float32)
 
-// scaleNhwc48x1x11H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 48 channels × 11 positions.
+// scaleNhwc48x1x11H5StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 48 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc48x1x11H5MaxNobiasAVX2(dst *[528]float32, x *[528]float32, s *[48]float32)
+func scaleNhwc48x1x11H5StochasticNobiasAVX2(dst *[528]float32, x *[528]float32, s *[48]float32)
 
-// scaleAddReLUNhwc48x1x11H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 48 channels × 11 positions.
+// scaleAddReLUNhwc48x1x11H5StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 48 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc48x1x11H5MaxNobiasAVX2(dst *[528]float32, x *[528]float32, s *[48]float32, res *[528]float32)
+func scaleAddReLUNhwc48x1x11H5StochasticNobiasAVX2(dst *[528]float32, x *[528]float32, s *[48]float32, res *[528]float32)
 
-// squeezeNhwc57x7x1H4MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 57 channels × 7 positions.
+// squeezeNhwc57x7x1H4StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 57 channels × 7 positions.
 //
 //go:noescape
-func squeezeNhwc57x7x1H4MaxBiasAVX2(z *[57]float32, x *[399]float32)
+func squeezeNhwc57x7x1H4StochasticBiasAVX2(z *[57]float32, x *[399]float32)
 
-// scaleNhwc57x7x1H4MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 57 channels × 7 positions.
+// scaleNhwc57x7x1H4StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 57 channels × 7 positions.
 //
 //go:noescape
-func scaleNhwc57x7x1H4MaxBiasAVX2(dst *[399]float32, x *[399]float32, s *[57]float32)
+func scaleNhwc57x7x1H4StochasticBiasAVX2(dst *[399]float32, x *[399]float32, s *[57]float32)
 
-// scaleAddReLUNhwc57x7x1H4MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 57 channels × 7 positions.
+// scaleAddReLUNhwc57x7x1H4StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 57 channels × 7 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc57x7x1H4MaxBiasAVX2(dst *[399]float32, x *[399]float32, s *[57]float32, res *[399]float32)
+func scaleAddReLUNhwc57x7x1H4StochasticBiasAVX2(dst *[399]float32, x *[399]float32, s *[57]float32, res *[399]float32)
 
 // squeezeNhwc56x1x7H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 56 channels × 7 positions.
 //
@@ -694,125 +694,125 @@ func scaleNhwc75x2x1H3MaxBiasAVX2(dst *[150]float32, x *[150]float32, s *[75]flo
 //go:noescape
 func scaleAddReLUNhwc75x2x1H3MaxBiasAVX2(dst *[150]float32, x *[150]float32, s *[75]float32, res *[150]float32)
 
-// squeezeNhwc72x1x2H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 72 channels × 2 positions.
+// squeezeNhwc72x1x2H5StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 72 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc72x1x2H5AvgNobiasAVX2(z *[72]float32, x *[144]float32)
+func squeezeNhwc72x1x2H5StochasticNobiasAVX2(z *[72]float32, x *[144]float32)
 
-// scaleNhwc72x1x2H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 72 channels × 2 positions.
+// scaleNhwc72x1x2H5StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 72 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc72x1x2H5AvgNobiasAVX2(dst *[144]float32, x *[144]float32, s *[72]float32)
+func scaleNhwc72x1x2H5StochasticNobiasAVX2(dst *[144]float32, x *[144]float32, s *[72]float32)
 
-// scaleAddReLUNhwc72x1x2H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 72 channels × 2 positions.
+// scaleAddReLUNhwc72x1x2H5StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 72 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc72x1x2H5AvgNobiasAVX2(dst *[144]float32, x *[144]float32, s *[72]float32, res *[144]float32)
+func scaleAddReLUNhwc72x1x2H5StochasticNobiasAVX2(dst *[144]float32, x *[144]float32, s *[72]float32, res *[144]float32)
 
-// squeezeNhwc84x3x1H4AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 84 channels × 3 positions.
+// squeezeNhwc84x3x1H4StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 84 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc84x3x1H4AvgBiasAVX2(z *[84]float32, x *[252]float32)
+func squeezeNhwc84x3x1H4StochasticBiasAVX2(z *[84]float32, x *[252]float32)
 
-// scaleNhwc84x3x1H4AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 84 channels × 3 positions.
+// scaleNhwc84x3x1H4StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 84 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc84x3x1H4AvgBiasAVX2(dst *[252]float32, x *[252]float32, s *[84]float32)
+func scaleNhwc84x3x1H4StochasticBiasAVX2(dst *[252]float32, x *[252]float32, s *[84]float32)
 
-// scaleAddReLUNhwc84x3x1H4AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 84 channels × 3 positions.
+// scaleAddReLUNhwc84x3x1H4StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 84 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc84x3x1H4AvgBiasAVX2(dst *[252]float32, x *[252]float32, s *[84]float32, res *[252]float32)
+func scaleAddReLUNhwc84x3x1H4StochasticBiasAVX2(dst *[252]float32, x *[252]float32, s *[84]float32, res *[252]float32)
 
-// squeezeNhwc80x1x3H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 80 channels × 3 positions.
+// squeezeNhwc80x1x3H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 80 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc80x1x3H5MaxNobiasAVX2(z *[80]float32, x *[240]float32)
+func squeezeNhwc80x1x3H5AvgNobiasAVX2(z *[80]float32, x *[240]float32)
 
-// scaleNhwc80x1x3H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 80 channels × 3 positions.
+// scaleNhwc80x1x3H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 80 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc80x1x3H5MaxNobiasAVX2(dst *[240]float32, x *[240]float32, s *[80]float32)
+func scaleNhwc80x1x3H5AvgNobiasAVX2(dst *[240]float32, x *[240]float32, s *[80]float32)
 
-// scaleAddReLUNhwc80x1x3H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 80 channels × 3 positions.
+// scaleAddReLUNhwc80x1x3H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 80 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc80x1x3H5MaxNobiasAVX2(dst *[240]float32, x *[240]float32, s *[80]float32, res *[240]float32)
+func scaleAddReLUNhwc80x1x3H5AvgNobiasAVX2(dst *[240]float32, x *[240]float32, s *[80]float32, res *[240]float32)
 
-// squeezeNhwc101x5x1H2MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 101 channels × 5 positions.
+// squeezeNhwc101x5x1H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 101 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc101x5x1H2MaxBiasAVX2(z *[101]float32, x *[505]float32)
+func squeezeNhwc101x5x1H2AvgBiasAVX2(z *[101]float32, x *[505]float32)
 
-// scaleNhwc101x5x1H2MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 101 channels × 5 positions.
+// scaleNhwc101x5x1H2AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 101 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc101x5x1H2MaxBiasAVX2(dst *[505]float32, x *[505]float32, s *[101]float32)
+func scaleNhwc101x5x1H2AvgBiasAVX2(dst *[505]float32, x *[505]float32, s *[101]float32)
 
-// scaleAddReLUNhwc101x5x1H2MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 101 channels × 5 positions.
+// scaleAddReLUNhwc101x5x1H2AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 101 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc101x5x1H2MaxBiasAVX2(dst *[505]float32, x *[505]float32, s *[101]float32, res *[505]float32)
+func scaleAddReLUNhwc101x5x1H2AvgBiasAVX2(dst *[505]float32, x *[505]float32, s *[101]float32, res *[505]float32)
 
-// squeezeNhwc96x1x5H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 96 channels × 5 positions.
+// squeezeNhwc96x1x5H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 96 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc96x1x5H5AvgNobiasAVX2(z *[96]float32, x *[480]float32)
+func squeezeNhwc96x1x5H5MaxNobiasAVX2(z *[96]float32, x *[480]float32)
 
-// scaleNhwc96x1x5H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 96 channels × 5 positions.
+// scaleNhwc96x1x5H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 96 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc96x1x5H5AvgNobiasAVX2(dst *[480]float32, x *[480]float32, s *[96]float32)
+func scaleNhwc96x1x5H5MaxNobiasAVX2(dst *[480]float32, x *[480]float32, s *[96]float32)
 
-// scaleAddReLUNhwc96x1x5H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 96 channels × 5 positions.
+// scaleAddReLUNhwc96x1x5H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 96 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc96x1x5H5AvgNobiasAVX2(dst *[480]float32, x *[480]float32, s *[96]float32, res *[480]float32)
+func scaleAddReLUNhwc96x1x5H5MaxNobiasAVX2(dst *[480]float32, x *[480]float32, s *[96]float32, res *[480]float32)
 
-// squeezeNhwc110x11x1H3AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 110 channels × 11 positions.
+// squeezeNhwc110x11x1H3MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 110 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc110x11x1H3AvgBiasAVX2(z *[110]float32, x *[1210]float32)
+func squeezeNhwc110x11x1H3MaxBiasAVX2(z *[110]float32, x *[1210]float32)
 
-// scaleNhwc110x11x1H3AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 110 channels × 11 positions.
+// scaleNhwc110x11x1H3MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 110 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc110x11x1H3AvgBiasAVX2(dst *[1210]float32, x *[1210]float32, s *[110]float32)
+func scaleNhwc110x11x1H3MaxBiasAVX2(dst *[1210]float32, x *[1210]float32, s *[110]float32)
 
-// scaleAddReLUNhwc110x11x1H3AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 110 channels × 11 positions.
+// scaleAddReLUNhwc110x11x1H3MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 110 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc110x11x1H3AvgBiasAVX2(dst *[1210]float32, x *[1210]float32, s *[110]float32, res *[1210]float32)
+func scaleAddReLUNhwc110x11x1H3MaxBiasAVX2(dst *[1210]float32, x *[1210]float32, s *[110]float32, res *[1210]float32)
 
-// squeezeNhwc104x1x11H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 104 channels × 11 positions.
+// squeezeNhwc104x1x11H5StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 104 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc104x1x11H5MaxNobiasAVX2(z *[104]float32, x *[1144]float32)
+func squeezeNhwc104x1x11H5StochasticNobiasAVX2(z *[104]float32, x *[1144]float32)
 
-// scaleNhwc104x1x11H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 104 channels × 11 positions.
+// scaleNhwc104x1x11H5StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 104 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc104x1x11H5MaxNobiasAVX2(dst *[1144]float32, x *[1144]float32, s *[104]float32)
+func scaleNhwc104x1x11H5StochasticNobiasAVX2(dst *[1144]float32, x *[1144]float32, s *[104]float32)
 
-// scaleAddReLUNhwc104x1x11H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 104 channels × 11 positions.
+// scaleAddReLUNhwc104x1x11H5StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 104 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc104x1x11H5MaxNobiasAVX2(dst *[1144]float32, x *[1144]float32, s *[104]float32, res *[1144]float32)
+func scaleAddReLUNhwc104x1x11H5StochasticNobiasAVX2(dst *[1144]float32, x *[1144]float32, s *[104]float32, res *[1144]float32)
 
-// squeezeNhwc119x7x1H4MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 119 channels × 7 positions.
+// squeezeNhwc119x7x1H4StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 119 channels × 7 positions.
 //
 //go:noescape
-func squeezeNhwc119x7x1H4MaxBiasAVX2(z *[119]float32, x *[833]float32)
+func squeezeNhwc119x7x1H4StochasticBiasAVX2(z *[119]float32, x *[833]float32)
 
-// scaleNhwc119x7x1H4MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 119 channels × 7 positions.
+// scaleNhwc119x7x1H4StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 119 channels × 7 positions.
 //
 //go:noescape
-func scaleNhwc119x7x1H4MaxBiasAVX2(dst *[833]float32, x *[833]float32, s *[119]float32)
+func scaleNhwc119x7x1H4StochasticBiasAVX2(dst *[833]float32, x *[833]float32, s *[119]float32)
 
-// scaleAddReLUNhwc119x7x1H4MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 119 channels × 7 positions.
+// scaleAddReLUNhwc119x7x1H4StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 119 channels × 7 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc119x7x1H4MaxBiasAVX2(dst *[833]float32, x *[833]float32, s *[119]float32, res *[833]float32)
+func scaleAddReLUNhwc119x7x1H4StochasticBiasAVX2(dst *[833]float32, x *[833]float32, s *[119]float32, res *[833]float32)
 
 // squeezeNhwc112x1x7H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 112 channels × 7 positions.
 //
@@ -874,125 +874,125 @@ func scaleNhwc138x2x1H3MaxBiasAVX2(dst *[276]float32, x *[276]float32, s *[138]f
 //go:noescape
 func scaleAddReLUNhwc138x2x1H3MaxBiasAVX2(dst *[276]float32, x *[276]float32, s *[138]float32, res *[276]float32)
 
-// squeezeNhwc136x1x2H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 136 channels × 2 positions.
+// squeezeNhwc136x1x2H5StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 136 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc136x1x2H5AvgNobiasAVX2(z *[136]float32, x *[272]float32)
+func squeezeNhwc136x1x2H5StochasticNobiasAVX2(z *[136]float32, x *[272]float32)
 
-// scaleNhwc136x1x2H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 136 channels × 2 positions.
+// scaleNhwc136x1x2H5StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 136 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc136x1x2H5AvgNobiasAVX2(dst *[272]float32, x *[272]float32, s *[136]float32)
+func scaleNhwc136x1x2H5StochasticNobiasAVX2(dst *[272]float32, x *[272]float32, s *[136]float32)
 
-// scaleAddReLUNhwc136x1x2H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 136 channels × 2 positions.
+// scaleAddReLUNhwc136x1x2H5StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 136 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc136x1x2H5AvgNobiasAVX2(dst *[272]float32, x *[272]float32, s *[136]float32, res *[272]float32)
+func scaleAddReLUNhwc136x1x2H5StochasticNobiasAVX2(dst *[272]float32, x *[272]float32, s *[136]float32, res *[272]float32)
 
-// squeezeNhwc147x3x1H4AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 147 channels × 3 positions.
+// squeezeNhwc147x3x1H4StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 147 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc147x3x1H4AvgBiasAVX2(z *[147]float32, x *[441]float32)
+func squeezeNhwc147x3x1H4StochasticBiasAVX2(z *[147]float32, x *[441]float32)
 
-// scaleNhwc147x3x1H4AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 147 channels × 3 positions.
+// scaleNhwc147x3x1H4StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 147 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc147x3x1H4AvgBiasAVX2(dst *[441]float32, x *[441]float32, s *[147]float32)
+func scaleNhwc147x3x1H4StochasticBiasAVX2(dst *[441]float32, x *[441]float32, s *[147]float32)
 
-// scaleAddReLUNhwc147x3x1H4AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 147 channels × 3 positions.
+// scaleAddReLUNhwc147x3x1H4StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 147 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc147x3x1H4AvgBiasAVX2(dst *[441]float32, x *[441]float32, s *[147]float32, res *[441]float32)
+func scaleAddReLUNhwc147x3x1H4StochasticBiasAVX2(dst *[441]float32, x *[441]float32, s *[147]float32, res *[441]float32)
 
-// squeezeNhwc144x1x3H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 144 channels × 3 positions.
+// squeezeNhwc144x1x3H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 144 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc144x1x3H5MaxNobiasAVX2(z *[144]float32, x *[432]float32)
+func squeezeNhwc144x1x3H5AvgNobiasAVX2(z *[144]float32, x *[432]float32)
 
-// scaleNhwc144x1x3H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 144 channels × 3 positions.
+// scaleNhwc144x1x3H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 144 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc144x1x3H5MaxNobiasAVX2(dst *[432]float32, x *[432]float32, s *[144]float32)
+func scaleNhwc144x1x3H5AvgNobiasAVX2(dst *[432]float32, x *[432]float32, s *[144]float32)
 
-// scaleAddReLUNhwc144x1x3H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 144 channels × 3 positions.
+// scaleAddReLUNhwc144x1x3H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 144 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc144x1x3H5MaxNobiasAVX2(dst *[432]float32, x *[432]float32, s *[144]float32, res *[432]float32)
+func scaleAddReLUNhwc144x1x3H5AvgNobiasAVX2(dst *[432]float32, x *[432]float32, s *[144]float32, res *[432]float32)
 
-// squeezeNhwc196x5x1H2MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 196 channels × 5 positions.
+// squeezeNhwc196x5x1H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 196 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc196x5x1H2MaxBiasAVX2(z *[196]float32, x *[980]float32)
+func squeezeNhwc196x5x1H2AvgBiasAVX2(z *[196]float32, x *[980]float32)
 
-// scaleNhwc196x5x1H2MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 196 channels × 5 positions.
+// scaleNhwc196x5x1H2AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 196 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc196x5x1H2MaxBiasAVX2(dst *[980]float32, x *[980]float32, s *[196]float32)
+func scaleNhwc196x5x1H2AvgBiasAVX2(dst *[980]float32, x *[980]float32, s *[196]float32)
 
-// scaleAddReLUNhwc196x5x1H2MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 196 channels × 5 positions.
+// scaleAddReLUNhwc196x5x1H2AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 196 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc196x5x1H2MaxBiasAVX2(dst *[980]float32, x *[980]float32, s *[196]float32, res *[980]float32)
+func scaleAddReLUNhwc196x5x1H2AvgBiasAVX2(dst *[980]float32, x *[980]float32, s *[196]float32, res *[980]float32)
 
-// squeezeNhwc192x1x5H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 192 channels × 5 positions.
+// squeezeNhwc192x1x5H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 192 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc192x1x5H5AvgNobiasAVX2(z *[192]float32, x *[960]float32)
+func squeezeNhwc192x1x5H5MaxNobiasAVX2(z *[192]float32, x *[960]float32)
 
-// scaleNhwc192x1x5H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 192 channels × 5 positions.
+// scaleNhwc192x1x5H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 192 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc192x1x5H5AvgNobiasAVX2(dst *[960]float32, x *[960]float32, s *[192]float32)
+func scaleNhwc192x1x5H5MaxNobiasAVX2(dst *[960]float32, x *[960]float32, s *[192]float32)
 
-// scaleAddReLUNhwc192x1x5H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 192 channels × 5 positions.
+// scaleAddReLUNhwc192x1x5H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 192 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc192x1x5H5AvgNobiasAVX2(dst *[960]float32, x *[960]float32, s *[192]float32, res *[960]float32)
+func scaleAddReLUNhwc192x1x5H5MaxNobiasAVX2(dst *[960]float32, x *[960]float32, s *[192]float32, res *[960]float32)
 
-// squeezeNhwc205x11x1H3AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 205 channels × 11 positions.
+// squeezeNhwc205x11x1H3MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 205 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc205x11x1H3AvgBiasAVX2(z *[205]float32, x *[2255]float32)
+func squeezeNhwc205x11x1H3MaxBiasAVX2(z *[205]float32, x *[2255]float32)
 
-// scaleNhwc205x11x1H3AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 205 channels × 11 positions.
+// scaleNhwc205x11x1H3MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 205 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc205x11x1H3AvgBiasAVX2(dst *[2255]float32, x *[2255]float32, s *[205]float32)
+func scaleNhwc205x11x1H3MaxBiasAVX2(dst *[2255]float32, x *[2255]float32, s *[205]float32)
 
-// scaleAddReLUNhwc205x11x1H3AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 205 channels × 11 positions.
+// scaleAddReLUNhwc205x11x1H3MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 205 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc205x11x1H3AvgBiasAVX2(dst *[2255]float32, x *[2255]float32, s *[205]float32, res *[2255]float32)
+func scaleAddReLUNhwc205x11x1H3MaxBiasAVX2(dst *[2255]float32, x *[2255]float32, s *[205]float32, res *[2255]float32)
 
-// squeezeNhwc200x1x11H5MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 200 channels × 11 positions.
+// squeezeNhwc200x1x11H5StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 200 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc200x1x11H5MaxNobiasAVX2(z *[200]float32, x *[2200]float32)
+func squeezeNhwc200x1x11H5StochasticNobiasAVX2(z *[200]float32, x *[2200]float32)
 
-// scaleNhwc200x1x11H5MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 200 channels × 11 positions.
+// scaleNhwc200x1x11H5StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 200 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc200x1x11H5MaxNobiasAVX2(dst *[2200]float32, x *[2200]float32, s *[200]float32)
+func scaleNhwc200x1x11H5StochasticNobiasAVX2(dst *[2200]float32, x *[2200]float32, s *[200]float32)
 
-// scaleAddReLUNhwc200x1x11H5MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 200 channels × 11 positions.
+// scaleAddReLUNhwc200x1x11H5StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 200 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc200x1x11H5MaxNobiasAVX2(dst *[2200]float32, x *[2200]float32, s *[200]float32, res *[2200]float32)
+func scaleAddReLUNhwc200x1x11H5StochasticNobiasAVX2(dst *[2200]float32, x *[2200]float32, s *[200]float32, res *[2200]float32)
 
-// squeezeNhwc214x7x1H4MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 214 channels × 7 positions.
+// squeezeNhwc214x7x1H4StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 214 channels × 7 positions.
 //
 //go:noescape
-func squeezeNhwc214x7x1H4MaxBiasAVX2(z *[214]float32, x *[1498]float32)
+func squeezeNhwc214x7x1H4StochasticBiasAVX2(z *[214]float32, x *[1498]float32)
 
-// scaleNhwc214x7x1H4MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 214 channels × 7 positions.
+// scaleNhwc214x7x1H4StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 214 channels × 7 positions.
 //
 //go:noescape
-func scaleNhwc214x7x1H4MaxBiasAVX2(dst *[1498]float32, x *[1498]float32, s *[214]float32)
+func scaleNhwc214x7x1H4StochasticBiasAVX2(dst *[1498]float32, x *[1498]float32, s *[214]float32)
 
-// scaleAddReLUNhwc214x7x1H4MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 214 channels × 7 positions.
+// scaleAddReLUNhwc214x7x1H4StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 214 channels × 7 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc214x7x1H4MaxBiasAVX2(dst *[1498]float32, x *[1498]float32, s *[214]float32, res *[1498]float32)
+func scaleAddReLUNhwc214x7x1H4StochasticBiasAVX2(dst *[1498]float32, x *[1498]float32, s *[214]float32, res *[1498]float32)
 
 // squeezeNhwc208x1x7H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 208 channels × 7 positions.
 //
@@ -1009,95 +1009,215 @@ func scaleNhwc208x1x7H5AvgNobiasAVX2(dst *[1456]float32, x *[1456]float32, s *[2
 //go:noescape
 func scaleAddReLUNhwc208x1x7H5AvgNobiasAVX2(dst *[1456]float32, x *[1456]float32, s *[208]float32, res *[1456]float32)
 
-// squeezeNhwc13x1x1H7AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 13 channels × 1 positions.
+// squeezeNhwc15x2x1H1StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 15 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc13x1x1H7AvgBiasAVX2(z *[13]float32, x *[13]float32)
+func squeezeNhwc15x2x1H1StochasticBiasAVX2(z *[15]float32, x *[30]float32)
 
-// scaleNhwc13x1x1H7AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 13 channels × 1 positions.
+// scaleNhwc15x2x1H1StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 15 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc13x1x1H7AvgBiasAVX2(dst *[13]float32, x *[13]float32, s *[13]float32)
+func scaleNhwc15x2x1H1StochasticBiasAVX2(dst *[30]float32, x *[30]float32, s *[15]float32)
 
-// scaleAddReLUNhwc13x1x1H7AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 13 channels × 1 positions.
+// scaleAddReLUNhwc15x2x1H1StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 15 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc13x1x1H7AvgBiasAVX2(dst *[13]float32, x *[13]float32, s *[13]float32, res *[13]float32)
+func scaleAddReLUNhwc15x2x1H1StochasticBiasAVX2(dst *[30]float32, x *[30]float32, s *[15]float32, res *[30]float32)
 
-// squeezeNhwc17x1x1H9MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 17 channels × 1 positions.
+// squeezeNhwc17x3x1H2StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 17 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc17x1x1H9MaxNobiasAVX2(z *[17]float32, x *[17]float32)
+func squeezeNhwc17x3x1H2StochasticNobiasAVX2(z *[17]float32, x *[51]float32)
 
-// scaleNhwc17x1x1H9MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 1 positions.
+// scaleNhwc17x3x1H2StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc17x1x1H9MaxNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32)
+func scaleNhwc17x3x1H2StochasticNobiasAVX2(dst *[51]float32, x *[51]float32, s *[17]float32)
 
-// scaleAddReLUNhwc17x1x1H9MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 1 positions.
+// scaleAddReLUNhwc17x3x1H2StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc17x1x1H9MaxNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
+func scaleAddReLUNhwc17x3x1H2StochasticNobiasAVX2(dst *[51]float32, x *[51]float32, s *[17]float32, res *[51]float32)
 
-// squeezeNhwc21x1x1H16AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 21 channels × 1 positions.
+// squeezeNhwc26x5x1H3StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 26 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc21x1x1H16AvgBiasAVX2(z *[21]float32, x *[21]float32)
+func squeezeNhwc26x5x1H3StochasticBiasAVX2(z *[26]float32, x *[130]float32)
 
-// scaleNhwc21x1x1H16AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 21 channels × 1 positions.
+// scaleNhwc26x5x1H3StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 26 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc21x1x1H16AvgBiasAVX2(dst *[21]float32, x *[21]float32, s *[21]float32)
+func scaleNhwc26x5x1H3StochasticBiasAVX2(dst *[130]float32, x *[130]float32, s *[26]float32)
 
-// scaleAddReLUNhwc21x1x1H16AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 21 channels × 1 positions.
+// scaleAddReLUNhwc26x5x1H3StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 26 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc21x1x1H16AvgBiasAVX2(dst *[21]float32, x *[21]float32, s *[21]float32, res *[21]float32)
+func scaleAddReLUNhwc26x5x1H3StochasticBiasAVX2(dst *[130]float32, x *[130]float32, s *[26]float32, res *[130]float32)
 
-// squeezeNhwc33x1x1H26MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 33 channels × 1 positions.
+// squeezeNhwc35x11x1H4StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 35 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc33x1x1H26MaxNobiasAVX2(z *[33]float32, x *[33]float32)
+func squeezeNhwc35x11x1H4StochasticNobiasAVX2(z *[35]float32, x *[385]float32)
 
-// scaleNhwc33x1x1H26MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 33 channels × 1 positions.
+// scaleNhwc35x11x1H4StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 35 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc33x1x1H26MaxNobiasAVX2(dst *[33]float32, x *[33]float32, s *[33]float32)
+func scaleNhwc35x11x1H4StochasticNobiasAVX2(dst *[385]float32, x *[385]float32, s *[35]float32)
 
-// scaleAddReLUNhwc33x1x1H26MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 33 channels × 1 positions.
+// scaleAddReLUNhwc35x11x1H4StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 35 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc33x1x1H26MaxNobiasAVX2(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32)
+func scaleAddReLUNhwc35x11x1H4StochasticNobiasAVX2(dst *[385]float32, x *[385]float32, s *[35]float32, res *[385]float32)
 
-// squeezeNhwc37x1x1H32AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 37 channels × 1 positions.
+// squeezeNhwc44x7x1H1StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 44 channels × 7 positions.
 //
 //go:noescape
-func squeezeNhwc37x1x1H32AvgBiasAVX2(z *[37]float32, x *[37]float32)
+func squeezeNhwc44x7x1H1StochasticBiasAVX2(z *[44]float32, x *[308]float32)
 
-// scaleNhwc37x1x1H32AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 37 channels × 1 positions.
+// scaleNhwc44x7x1H1StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 44 channels × 7 positions.
 //
 //go:noescape
-func scaleNhwc37x1x1H32AvgBiasAVX2(dst *[37]float32, x *[37]float32, s *[37]float32)
+func scaleNhwc44x7x1H1StochasticBiasAVX2(dst *[308]float32, x *[308]float32, s *[44]float32)
 
-// scaleAddReLUNhwc37x1x1H32AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 37 channels × 1 positions.
+// scaleAddReLUNhwc44x7x1H1StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 44 channels × 7 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc37x1x1H32AvgBiasAVX2(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32)
+func scaleAddReLUNhwc44x7x1H1StochasticBiasAVX2(dst *[308]float32, x *[308]float32, s *[44]float32, res *[308]float32)
 
-// squeezeNhwc49x1x1H43MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 49 channels × 1 positions.
+// squeezeNhwc53x1x1H2StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 53 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc49x1x1H43MaxNobiasAVX2(z *[49]float32, x *[49]float32)
+func squeezeNhwc53x1x1H2StochasticNobiasAVX2(z *[53]float32, x *[53]float32)
 
-// scaleNhwc49x1x1H43MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 49 channels × 1 positions.
+// scaleNhwc53x1x1H2StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 53 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc49x1x1H43MaxNobiasAVX2(dst *[49]float32, x *[49]float32, s *[49]float32)
+func scaleNhwc53x1x1H2StochasticNobiasAVX2(dst *[53]float32, x *[53]float32, s *[53]float32)
 
-// scaleAddReLUNhwc49x1x1H43MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 49 channels × 1 positions.
+// scaleAddReLUNhwc53x1x1H2StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 53 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc49x1x1H43MaxNobiasAVX2(dst *[49]float32, x *[49]float32, s *[49]float32, res *[49]float32)
+func scaleAddReLUNhwc53x1x1H2StochasticNobiasAVX2(dst *[53]float32, x *[53]float32, s *[53]float32, res *[53]float32)
+
+// squeezeNhwc62x2x1H3StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 62 channels × 2 positions.
+//
+//go:noescape
+func squeezeNhwc62x2x1H3StochasticBiasAVX2(z *[62]float32, x *[124]float32)
+
+// scaleNhwc62x2x1H3StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 62 channels × 2 positions.
+//
+//go:noescape
+func scaleNhwc62x2x1H3StochasticBiasAVX2(dst *[124]float32, x *[124]float32, s *[62]float32)
+
+// scaleAddReLUNhwc62x2x1H3StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 62 channels × 2 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc62x2x1H3StochasticBiasAVX2(dst *[124]float32, x *[124]float32, s *[62]float32, res *[124]float32)
+
+// squeezeNhwc71x3x1H4StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 71 channels × 3 positions.
+//
+//go:noescape
+func squeezeNhwc71x3x1H4StochasticNobiasAVX2(z *[71]float32, x *[213]float32)
+
+// scaleNhwc71x3x1H4StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 71 channels × 3 positions.
+//
+//go:noescape
+func scaleNhwc71x3x1H4StochasticNobiasAVX2(dst *[213]float32, x *[213]float32, s *[71]float32)
+
+// scaleAddReLUNhwc71x3x1H4StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 71 channels × 3 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc71x3x1H4StochasticNobiasAVX2(dst *[213]float32, x *[213]float32, s *[71]float32, res *[213]float32)
+
+// squeezeNhwc9x1x1H1AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 9 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc9x1x1H1AvgBiasAVX2(z *[9]float32, x *[9]float32)
+
+// scaleNhwc9x1x1H1AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 9 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc9x1x1H1AvgBiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32)
+
+// scaleAddReLUNhwc9x1x1H1AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 9 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc9x1x1H1AvgBiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32)
+
+// squeezeNhwc17x1x1H10MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 17 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc17x1x1H10MaxNobiasAVX2(z *[17]float32, x *[17]float32)
+
+// scaleNhwc17x1x1H10MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc17x1x1H10MaxNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32)
+
+// scaleAddReLUNhwc17x1x1H10MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc17x1x1H10MaxNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
+
+// squeezeNhwc21x1x1H16StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 21 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc21x1x1H16StochasticBiasAVX2(z *[21]float32, x *[21]float32)
+
+// scaleNhwc21x1x1H16StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 21 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc21x1x1H16StochasticBiasAVX2(dst *[21]float32, x *[21]float32, s *[21]float32)
+
+// scaleAddReLUNhwc21x1x1H16StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 21 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc21x1x1H16StochasticBiasAVX2(dst *[21]float32, x *[21]float32, s *[21]float32, res *[21]float32)
+
+// squeezeNhwc33x1x1H27AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 33 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc33x1x1H27AvgNobiasAVX2(z *[33]float32, x *[33]float32)
+
+// scaleNhwc33x1x1H27AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 33 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc33x1x1H27AvgNobiasAVX2(dst *[33]float32, x *[33]float32, s *[33]float32)
+
+// scaleAddReLUNhwc33x1x1H27AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 33 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc33x1x1H27AvgNobiasAVX2(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32)
+
+// squeezeNhwc37x1x1H32MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 37 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc37x1x1H32MaxBiasAVX2(z *[37]float32, x *[37]float32)
+
+// scaleNhwc37x1x1H32MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 37 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc37x1x1H32MaxBiasAVX2(dst *[37]float32, x *[37]float32, s *[37]float32)
+
+// scaleAddReLUNhwc37x1x1H32MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 37 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc37x1x1H32MaxBiasAVX2(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32)
+
+// squeezeNhwc49x1x1H44StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 49 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc49x1x1H44StochasticNobiasAVX2(z *[49]float32, x *[49]float32)
+
+// scaleNhwc49x1x1H44StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 49 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc49x1x1H44StochasticNobiasAVX2(dst *[49]float32, x *[49]float32, s *[49]float32)
+
+// scaleAddReLUNhwc49x1x1H44StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 49 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc49x1x1H44StochasticNobiasAVX2(dst *[49]float32, x *[49]float32, s *[49]float32, res *[49]float32)
 
 // squeezeNhwc53x1x1H48AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 53 channels × 1 positions.
 //
@@ -1114,80 +1234,80 @@ func scaleNhwc53x1x1H48AvgBiasAVX2(dst *[53]float32, x *[53]float32, s *[53]floa
 //go:noescape
 func scaleAddReLUNhwc53x1x1H48AvgBiasAVX2(dst *[53]float32, x *[53]float32, s *[53]float32, res *[53]float32)
 
-// squeezeNhwc65x1x1H60MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 65 channels × 1 positions.
+// squeezeNhwc69x1x1H61MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 69 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc65x1x1H60MaxNobiasAVX2(z *[65]float32, x *[65]float32)
+func squeezeNhwc69x1x1H61MaxNobiasAVX2(z *[69]float32, x *[69]float32)
 
-// scaleNhwc65x1x1H60MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 65 channels × 1 positions.
+// scaleNhwc69x1x1H61MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 69 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc65x1x1H60MaxNobiasAVX2(dst *[65]float32, x *[65]float32, s *[65]float32)
+func scaleNhwc69x1x1H61MaxNobiasAVX2(dst *[69]float32, x *[69]float32, s *[69]float32)
 
-// scaleAddReLUNhwc65x1x1H60MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 65 channels × 1 positions.
+// scaleAddReLUNhwc69x1x1H61MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 69 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc65x1x1H60MaxNobiasAVX2(dst *[65]float32, x *[65]float32, s *[65]float32, res *[65]float32)
+func scaleAddReLUNhwc69x1x1H61MaxNobiasAVX2(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32)
 
-// squeezeNhwc69x1x1H64AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 69 channels × 1 positions.
+// squeezeNhwc69x1x1H64StochasticBiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 69 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc69x1x1H64AvgBiasAVX2(z *[69]float32, x *[69]float32)
+func squeezeNhwc69x1x1H64StochasticBiasAVX2(z *[69]float32, x *[69]float32)
 
-// scaleNhwc69x1x1H64AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 69 channels × 1 positions.
+// scaleNhwc69x1x1H64StochasticBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 69 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc69x1x1H64AvgBiasAVX2(dst *[69]float32, x *[69]float32, s *[69]float32)
+func scaleNhwc69x1x1H64StochasticBiasAVX2(dst *[69]float32, x *[69]float32, s *[69]float32)
 
-// scaleAddReLUNhwc69x1x1H64AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 69 channels × 1 positions.
+// scaleAddReLUNhwc69x1x1H64StochasticBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 69 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc69x1x1H64AvgBiasAVX2(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32)
+func scaleAddReLUNhwc69x1x1H64StochasticBiasAVX2(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32)
 
-// squeezeNhwc141x1x1H133MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 141 channels × 1 positions.
+// squeezeNhwc141x1x1H134AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 141 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc141x1x1H133MaxNobiasAVX2(z *[141]float32, x *[141]float32)
+func squeezeNhwc141x1x1H134AvgNobiasAVX2(z *[141]float32, x *[141]float32)
 
-// scaleNhwc141x1x1H133MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 141 channels × 1 positions.
+// scaleNhwc141x1x1H134AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 141 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc141x1x1H133MaxNobiasAVX2(dst *[141]float32, x *[141]float32, s *[141]float32)
+func scaleNhwc141x1x1H134AvgNobiasAVX2(dst *[141]float32, x *[141]float32, s *[141]float32)
 
-// scaleAddReLUNhwc141x1x1H133MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 141 channels × 1 positions.
+// scaleAddReLUNhwc141x1x1H134AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 141 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc141x1x1H133MaxNobiasAVX2(dst *[141]float32, x *[141]float32, s *[141]float32, res *[141]float32)
+func scaleAddReLUNhwc141x1x1H134AvgNobiasAVX2(dst *[141]float32, x *[141]float32, s *[141]float32, res *[141]float32)
 
-// squeezeNhwc142x1x1H136AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 142 channels × 1 positions.
+// squeezeNhwc142x1x1H136MaxBiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 142 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc142x1x1H136AvgBiasAVX2(z *[142]float32, x *[142]float32)
+func squeezeNhwc142x1x1H136MaxBiasAVX2(z *[142]float32, x *[142]float32)
 
-// scaleNhwc142x1x1H136AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 142 channels × 1 positions.
+// scaleNhwc142x1x1H136MaxBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 142 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc142x1x1H136AvgBiasAVX2(dst *[142]float32, x *[142]float32, s *[142]float32)
+func scaleNhwc142x1x1H136MaxBiasAVX2(dst *[142]float32, x *[142]float32, s *[142]float32)
 
-// scaleAddReLUNhwc142x1x1H136AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 142 channels × 1 positions.
+// scaleAddReLUNhwc142x1x1H136MaxBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 142 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc142x1x1H136AvgBiasAVX2(dst *[142]float32, x *[142]float32, s *[142]float32, res *[142]float32)
+func scaleAddReLUNhwc142x1x1H136MaxBiasAVX2(dst *[142]float32, x *[142]float32, s *[142]float32, res *[142]float32)
 
-// squeezeNhwc223x1x1H214MaxNobiasAVX2 sets z[c] to the maximum of channel c of x, a nhwc sample of 223 channels × 1 positions.
+// squeezeNhwc223x1x1H215StochasticNobiasAVX2 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 223 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc223x1x1H214MaxNobiasAVX2(z *[223]float32, x *[223]float32)
+func squeezeNhwc223x1x1H215StochasticNobiasAVX2(z *[223]float32, x *[223]float32)
 
-// scaleNhwc223x1x1H214MaxNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 223 channels × 1 positions.
+// scaleNhwc223x1x1H215StochasticNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 223 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc223x1x1H214MaxNobiasAVX2(dst *[223]float32, x *[223]float32, s *[223]float32)
+func scaleNhwc223x1x1H215StochasticNobiasAVX2(dst *[223]float32, x *[223]float32, s *[223]float32)
 
-// scaleAddReLUNhwc223x1x1H214MaxNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 223 channels × 1 positions.
+// scaleAddReLUNhwc223x1x1H215StochasticNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 223 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc223x1x1H214MaxNobiasAVX2(dst *[223]float32, x *[223]float32, s *[223]float32, res *[223]float32)
+func scaleAddReLUNhwc223x1x1H215StochasticNobiasAVX2(dst *[223]float32, x *[223]float32, s *[223]float32, res *[223]float32)
 
 // squeezeNhwc7x1x1H7AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 7 channels × 1 positions.
 //
@@ -1219,6 +1339,21 @@ func scaleNhwc7x1x1H7AvgNobiasAVX2(dst *[7]float32, x *[7]float32, s *[7]float32
 //go:noescape
 func scaleAddReLUNhwc7x1x1H7AvgNobiasAVX2(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32)
 
+// squeezeNhwc7x1x1H2AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 7 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc7x1x1H2AvgBiasAVX2(z *[7]float32, x *[7]float32)
+
+// scaleNhwc7x1x1H2AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 7 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc7x1x1H2AvgBiasAVX2(dst *[7]float32, x *[7]float32, s *[7]float32)
+
+// scaleAddReLUNhwc7x1x1H2AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 7 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc7x1x1H2AvgBiasAVX2(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32)
+
 // squeezeNhwc8x1x1H8AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 8 channels × 1 positions.
 //
 //go:noescape
@@ -1249,20 +1384,20 @@ func scaleNhwc8x1x1H8AvgBiasAVX2(dst *[8]float32, x *[8]float32, s *[8]float32)
 //go:noescape
 func scaleAddReLUNhwc8x1x1H8AvgBiasAVX2(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32)
 
-// squeezeNhwc8x1x1H2AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 8 channels × 1 positions.
+// squeezeNhwc8x1x1H3AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 8 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc8x1x1H2AvgNobiasAVX2(z *[8]float32, x *[8]float32)
+func squeezeNhwc8x1x1H3AvgNobiasAVX2(z *[8]float32, x *[8]float32)
 
-// scaleNhwc8x1x1H2AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 8 channels × 1 positions.
+// scaleNhwc8x1x1H3AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 8 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc8x1x1H2AvgNobiasAVX2(dst *[8]float32, x *[8]float32, s *[8]float32)
+func scaleNhwc8x1x1H3AvgNobiasAVX2(dst *[8]float32, x *[8]float32, s *[8]float32)
 
-// scaleAddReLUNhwc8x1x1H2AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 8 channels × 1 positions.
+// scaleAddReLUNhwc8x1x1H3AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 8 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc8x1x1H2AvgNobiasAVX2(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32)
+func scaleAddReLUNhwc8x1x1H3AvgNobiasAVX2(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32)
 
 // squeezeNhwc9x1x1H8AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 9 channels × 1 positions.
 //
@@ -1294,20 +1429,20 @@ func scaleNhwc9x1x1H8AvgNobiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32
 //go:noescape
 func scaleAddReLUNhwc9x1x1H8AvgNobiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32)
 
-// squeezeNhwc9x1x1H3AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 9 channels × 1 positions.
+// squeezeNhwc9x1x1H4AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 9 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc9x1x1H3AvgBiasAVX2(z *[9]float32, x *[9]float32)
+func squeezeNhwc9x1x1H4AvgBiasAVX2(z *[9]float32, x *[9]float32)
 
-// scaleNhwc9x1x1H3AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 9 channels × 1 positions.
+// scaleNhwc9x1x1H4AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 9 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc9x1x1H3AvgBiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32)
+func scaleNhwc9x1x1H4AvgBiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32)
 
-// scaleAddReLUNhwc9x1x1H3AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 9 channels × 1 positions.
+// scaleAddReLUNhwc9x1x1H4AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 9 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc9x1x1H3AvgBiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32)
+func scaleAddReLUNhwc9x1x1H4AvgBiasAVX2(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32)
 
 // squeezeNhwc15x1x1H8AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 15 channels × 1 positions.
 //
@@ -1339,20 +1474,20 @@ func scaleNhwc15x1x1H8AvgBiasAVX2(dst *[15]float32, x *[15]float32, s *[15]float
 //go:noescape
 func scaleAddReLUNhwc15x1x1H8AvgBiasAVX2(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32)
 
-// squeezeNhwc15x1x1H4AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 15 channels × 1 positions.
+// squeezeNhwc15x1x1H5AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 15 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc15x1x1H4AvgNobiasAVX2(z *[15]float32, x *[15]float32)
+func squeezeNhwc15x1x1H5AvgNobiasAVX2(z *[15]float32, x *[15]float32)
 
-// scaleNhwc15x1x1H4AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 15 channels × 1 positions.
+// scaleNhwc15x1x1H5AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 15 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc15x1x1H4AvgNobiasAVX2(dst *[15]float32, x *[15]float32, s *[15]float32)
+func scaleNhwc15x1x1H5AvgNobiasAVX2(dst *[15]float32, x *[15]float32, s *[15]float32)
 
-// scaleAddReLUNhwc15x1x1H4AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 15 channels × 1 positions.
+// scaleAddReLUNhwc15x1x1H5AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 15 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc15x1x1H4AvgNobiasAVX2(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32)
+func scaleAddReLUNhwc15x1x1H5AvgNobiasAVX2(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32)
 
 // squeezeNhwc16x1x1H8AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 16 channels × 1 positions.
 //
@@ -1384,20 +1519,20 @@ func scaleNhwc16x1x1H8AvgNobiasAVX2(dst *[16]float32, x *[16]float32, s *[16]flo
 //go:noescape
 func scaleAddReLUNhwc16x1x1H8AvgNobiasAVX2(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32)
 
-// squeezeNhwc16x1x1H5AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 16 channels × 1 positions.
+// squeezeNhwc16x1x1H6AvgBiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 16 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc16x1x1H5AvgBiasAVX2(z *[16]float32, x *[16]float32)
+func squeezeNhwc16x1x1H6AvgBiasAVX2(z *[16]float32, x *[16]float32)
 
-// scaleNhwc16x1x1H5AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 16 channels × 1 positions.
+// scaleNhwc16x1x1H6AvgBiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 16 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc16x1x1H5AvgBiasAVX2(dst *[16]float32, x *[16]float32, s *[16]float32)
+func scaleNhwc16x1x1H6AvgBiasAVX2(dst *[16]float32, x *[16]float32, s *[16]float32)
 
-// scaleAddReLUNhwc16x1x1H5AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 16 channels × 1 positions.
+// scaleAddReLUNhwc16x1x1H6AvgBiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 16 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc16x1x1H5AvgBiasAVX2(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32)
+func scaleAddReLUNhwc16x1x1H6AvgBiasAVX2(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32)
 
 // squeezeNhwc17x1x1H8AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 17 channels × 1 positions.
 //
@@ -1429,20 +1564,20 @@ func scaleNhwc17x1x1H8AvgBiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float
 //go:noescape
 func scaleAddReLUNhwc17x1x1H8AvgBiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
 
-// squeezeNhwc17x1x1H6AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 17 channels × 1 positions.
+// squeezeNhwc17x1x1H7AvgNobiasAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 17 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc17x1x1H6AvgNobiasAVX2(z *[17]float32, x *[17]float32)
+func squeezeNhwc17x1x1H7AvgNobiasAVX2(z *[17]float32, x *[17]float32)
 
-// scaleNhwc17x1x1H6AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 1 positions.
+// scaleNhwc17x1x1H7AvgNobiasAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc17x1x1H6AvgNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32)
+func scaleNhwc17x1x1H7AvgNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32)
 
-// scaleAddReLUNhwc17x1x1H6AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 1 positions.
+// scaleAddReLUNhwc17x1x1H7AvgNobiasAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc17x1x1H6AvgNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
+func scaleAddReLUNhwc17x1x1H7AvgNobiasAVX2(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
 
 // fc1x19ReLUAVX2 sets dst = ReLU(W·x) for a 1×19 row-major W.
 //
@@ -2014,25 +2149,105 @@ func fc5x208ReLUAVX2(dst *[5]float32, w *[1040]float32, x *[208]float32)
 //go:noescape
 func fc208x5SigmoidAVX2(dst *[208]float32, w *[1040]float32, x *[5]float32)
 
-// fc7x13ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 7×13 row-major W.
+// fc1x15ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 1×15 row-major W.
 //
 //go:noescape
-func fc7x13ReLUBiasAVX2(dst *[7]float32, w *[91]float32, x *[13]float32, b *[7]float32)
+func fc1x15ReLUBiasAVX2(dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32)
 
-// fc13x7SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 13×7 row-major W.
+// fc15x1SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 15×1 row-major W.
 //
 //go:noescape
-func fc13x7SigmoidBiasAVX2(dst *[13]float32, w *[91]float32, x *[7]float32, b *[13]float32)
+func fc15x1SigmoidBiasAVX2(dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32)
 
-// fc9x17ReLUAVX2 sets dst = ReLU(W·x) for a 9×17 row-major W.
+// fc2x17ReLUAVX2 sets dst = ReLU(W·x) for a 2×17 row-major W.
 //
 //go:noescape
-func fc9x17ReLUAVX2(dst *[9]float32, w *[153]float32, x *[17]float32)
+func fc2x17ReLUAVX2(dst *[2]float32, w *[34]float32, x *[17]float32)
 
-// fc17x9SigmoidAVX2 sets dst = Sigmoid(W·x) for a 17×9 row-major W.
+// fc17x2SigmoidAVX2 sets dst = Sigmoid(W·x) for a 17×2 row-major W.
 //
 //go:noescape
-func fc17x9SigmoidAVX2(dst *[17]float32, w *[153]float32, x *[9]float32)
+func fc17x2SigmoidAVX2(dst *[17]float32, w *[34]float32, x *[2]float32)
+
+// fc3x26ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 3×26 row-major W.
+//
+//go:noescape
+func fc3x26ReLUBiasAVX2(dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32)
+
+// fc26x3SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 26×3 row-major W.
+//
+//go:noescape
+func fc26x3SigmoidBiasAVX2(dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32)
+
+// fc4x35ReLUAVX2 sets dst = ReLU(W·x) for a 4×35 row-major W.
+//
+//go:noescape
+func fc4x35ReLUAVX2(dst *[4]float32, w *[140]float32, x *[35]float32)
+
+// fc35x4SigmoidAVX2 sets dst = Sigmoid(W·x) for a 35×4 row-major W.
+//
+//go:noescape
+func fc35x4SigmoidAVX2(dst *[35]float32, w *[140]float32, x *[4]float32)
+
+// fc1x44ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 1×44 row-major W.
+//
+//go:noescape
+func fc1x44ReLUBiasAVX2(dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32)
+
+// fc44x1SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 44×1 row-major W.
+//
+//go:noescape
+func fc44x1SigmoidBiasAVX2(dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32)
+
+// fc2x53ReLUAVX2 sets dst = ReLU(W·x) for a 2×53 row-major W.
+//
+//go:noescape
+func fc2x53ReLUAVX2(dst *[2]float32, w *[106]float32, x *[53]float32)
+
+// fc53x2SigmoidAVX2 sets dst = Sigmoid(W·x) for a 53×2 row-major W.
+//
+//go:noescape
+func fc53x2SigmoidAVX2(dst *[53]float32, w *[106]float32, x *[2]float32)
+
+// fc3x62ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 3×62 row-major W.
+//
+//go:noescape
+func fc3x62ReLUBiasAVX2(dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32)
+
+// fc62x3SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 62×3 row-major W.
+//
+//go:noescape
+func fc62x3SigmoidBiasAVX2(dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32)
+
+// fc4x71ReLUAVX2 sets dst = ReLU(W·x) for a 4×71 row-major W.
+//
+//go:noescape
+func fc4x71ReLUAVX2(dst *[4]float32, w *[284]float32, x *[71]float32)
+
+// fc71x4SigmoidAVX2 sets dst = Sigmoid(W·x) for a 71×4 row-major W.
+//
+//go:noescape
+func fc71x4SigmoidAVX2(dst *[71]float32, w *[284]float32, x *[4]float32)
+
+// fc1x9ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 1×9 row-major W.
+//
+//go:noescape
+func fc1x9ReLUBiasAVX2(dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32)
+
+// fc9x1SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 9×1 row-major W.
+//
+//go:noescape
+func fc9x1SigmoidBiasAVX2(dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32)
+
+// fc10x17ReLUAVX2 sets dst = ReLU(W·x) for a 10×17 row-major W.
+//
+//go:noescape
+func fc10x17ReLUAVX2(dst *[10]float32, w *[170]float32, x *[17]float32)
+
+// fc17x10SigmoidAVX2 sets dst = Sigmoid(W·x) for a 17×10 row-major W.
+//
+//go:noescape
+func fc17x10SigmoidAVX2(dst *[17]float32, w *[170]float32, x *[10]float32)
 
 // fc16x21ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 16×21 row-major W.
 //
@@ -2044,15 +2259,15 @@ func fc16x21ReLUBiasAVX2(dst *[16]float32, w *[336]float32, x *[21]float32, b *[
 //go:noescape
 func fc21x16SigmoidBiasAVX2(dst *[21]float32, w *[336]float32, x *[16]float32, b *[21]float32)
 
-// fc26x33ReLUAVX2 sets dst = ReLU(W·x) for a 26×33 row-major W.
+// fc27x33ReLUAVX2 sets dst = ReLU(W·x) for a 27×33 row-major W.
 //
 //go:noescape
-func fc26x33ReLUAVX2(dst *[26]float32, w *[858]float32, x *[33]float32)
+func fc27x33ReLUAVX2(dst *[27]float32, w *[891]float32, x *[33]float32)
 
-// fc33x26SigmoidAVX2 sets dst = Sigmoid(W·x) for a 33×26 row-major W.
+// fc33x27SigmoidAVX2 sets dst = Sigmoid(W·x) for a 33×27 row-major W.
 //
 //go:noescape
-func fc33x26SigmoidAVX2(dst *[33]float32, w *[858]float32, x *[26]float32)
+func fc33x27SigmoidAVX2(dst *[33]float32, w *[891]float32, x *[27]float32)
 
 // fc32x37ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 32×37 row-major W.
 //
@@ -2064,15 +2279,15 @@ func fc32x37ReLUBiasAVX2(dst *[32]float32, w *[1184]float32, x *[37]float32, b *
 //go:noescape
 func fc37x32SigmoidBiasAVX2(dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32)
 
-// fc43x49ReLUAVX2 sets dst = ReLU(W·x) for a 43×49 row-major W.
+// fc44x49ReLUAVX2 sets dst = ReLU(W·x) for a 44×49 row-major W.
 //
 //go:noescape
-func fc43x49ReLUAVX2(dst *[43]float32, w *[2107]float32, x *[49]float32)
+func fc44x49ReLUAVX2(dst *[44]float32, w *[2156]float32, x *[49]float32)
 
-// fc49x43SigmoidAVX2 sets dst = Sigmoid(W·x) for a 49×43 row-major W.
+// fc49x44SigmoidAVX2 sets dst = Sigmoid(W·x) for a 49×44 row-major W.
 //
 //go:noescape
-func fc49x43SigmoidAVX2(dst *[49]float32, w *[2107]float32, x *[43]float32)
+func fc49x44SigmoidAVX2(dst *[49]float32, w *[2156]float32, x *[44]float32)
 
 // fc48x53ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 48×53 row-major W.
 //
@@ -2084,15 +2299,15 @@ func fc48x53ReLUBiasAVX2(dst *[48]float32, w *[2544]float32, x *[53]float32, b *
 //go:noescape
 func fc53x48SigmoidBiasAVX2(dst *[53]float32, w *[2544]float32, x *[48]float32, b *[53]float32)
 
-// fc60x65ReLUAVX2 sets dst = ReLU(W·x) for a 60×65 row-major W.
+// fc61x69ReLUAVX2 sets dst = ReLU(W·x) for a 61×69 row-major W.
 //
 //go:noescape
-func fc60x65ReLUAVX2(dst *[60]float32, w *[3900]float32, x *[65]float32)
+func fc61x69ReLUAVX2(dst *[61]float32, w *[4209]float32, x *[69]float32)
 
-// fc65x60SigmoidAVX2 sets dst = Sigmoid(W·x) for a 65×60 row-major W.
+// fc69x61SigmoidAVX2 sets dst = Sigmoid(W·x) for a 69×61 row-major W.
 //
 //go:noescape
-func fc65x60SigmoidAVX2(dst *[65]float32, w *[3900]float32, x *[60]float32)
+func fc69x61SigmoidAVX2(dst *[69]float32, w *[4209]float32, x *[61]float32)
 
 // fc64x69ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 64×69 row-major W.
 //
@@ -2104,15 +2319,15 @@ func fc64x69ReLUBiasAVX2(dst *[64]float32, w *[4416]float32, x *[69]float32, b *
 //go:noescape
 func fc69x64SigmoidBiasAVX2(dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32)
 
-// fc133x141ReLUAVX2 sets dst = ReLU(W·x) for a 133×141 row-major W.
+// fc134x141ReLUAVX2 sets dst = ReLU(W·x) for a 134×141 row-major W.
 //
 //go:noescape
-func fc133x141ReLUAVX2(dst *[133]float32, w *[18753]float32, x *[141]float32)
+func fc134x141ReLUAVX2(dst *[134]float32, w *[18894]float32, x *[141]float32)
 
-// fc141x133SigmoidAVX2 sets dst = Sigmoid(W·x) for a 141×133 row-major W.
+// fc141x134SigmoidAVX2 sets dst = Sigmoid(W·x) for a 141×134 row-major W.
 //
 //go:noescape
-func fc141x133SigmoidAVX2(dst *[141]float32, w *[18753]float32, x *[133]float32)
+func fc141x134SigmoidAVX2(dst *[141]float32, w *[18894]float32, x *[134]float32)
 
 // fc136x142ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 136×142 row-major W.
 //
@@ -2124,15 +2339,15 @@ func fc136x142ReLUBiasAVX2(dst *[136]float32, w *[19312]float32, x *[142]float32
 //go:noescape
 func fc142x136SigmoidBiasAVX2(dst *[142]float32, w *[19312]float32, x *[136]float32, b *[142]float32)
 
-// fc214x223ReLUAVX2 sets dst = ReLU(W·x) for a 214×223 row-major W.
+// fc215x223ReLUAVX2 sets dst = ReLU(W·x) for a 215×223 row-major W.
 //
 //go:noescape
-func fc214x223ReLUAVX2(dst *[214]float32, w *[47722]float32, x *[223]float32)
+func fc215x223ReLUAVX2(dst *[215]float32, w *[47945]float32, x *[223]float32)
 
-// fc223x214SigmoidAVX2 sets dst = Sigmoid(W·x) for a 223×214 row-major W.
+// fc223x215SigmoidAVX2 sets dst = Sigmoid(W·x) for a 223×215 row-major W.
 //
 //go:noescape
-func fc223x214SigmoidAVX2(dst *[223]float32, w *[47722]float32, x *[214]float32)
+func fc223x215SigmoidAVX2(dst *[223]float32, w *[47945]float32, x *[215]float32)
 
 // fc7x7ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 7×7 row-major W.
 //
@@ -2154,6 +2369,16 @@ func fc7x7ReLUAVX2(dst *[7]float32, w *[49]float32, x *[7]float32)
 //go:noescape
 func fc7x7SigmoidAVX2(dst *[7]float32, w *[49]float32, x *[7]float32)
 
+// fc2x7ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 2×7 row-major W.
+//
+//go:noescape
+func fc2x7ReLUBiasAVX2(dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32)
+
+// fc7x2SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 7×2 row-major W.
+//
+//go:noescape
+func fc7x2SigmoidBiasAVX2(dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32)
+
 // fc8x8ReLUAVX2 sets dst = ReLU(W·x) for a 8×8 row-major W.
 //
 //go:noescape
@@ -2174,15 +2399,15 @@ func fc8x8ReLUBiasAVX2(dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]flo
 //go:noescape
 func fc8x8SigmoidBiasAVX2(dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32)
 
-// fc2x8ReLUAVX2 sets dst = ReLU(W·x) for a 2×8 row-major W.
+// fc3x8ReLUAVX2 sets dst = ReLU(W·x) for a 3×8 row-major W.
 //
 //go:noescape
-func fc2x8ReLUAVX2(dst *[2]float32, w *[16]float32, x *[8]float32)
+func fc3x8ReLUAVX2(dst *[3]float32, w *[24]float32, x *[8]float32)
 
-// fc8x2SigmoidAVX2 sets dst = Sigmoid(W·x) for a 8×2 row-major W.
+// fc8x3SigmoidAVX2 sets dst = Sigmoid(W·x) for a 8×3 row-major W.
 //
 //go:noescape
-func fc8x2SigmoidAVX2(dst *[8]float32, w *[16]float32, x *[2]float32)
+func fc8x3SigmoidAVX2(dst *[8]float32, w *[24]float32, x *[3]float32)
 
 // fc8x9ReLUAVX2 sets dst = ReLU(W·x) for a 8×9 row-major W.
 //
@@ -2194,15 +2419,15 @@ func fc8x9ReLUAVX2(dst *[8]float32, w *[72]float32, x *[9]float32)
 //go:noescape
 func fc9x8SigmoidAVX2(dst *[9]float32, w *[72]float32, x *[8]float32)
 
-// fc3x9ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 3×9 row-major W.
+// fc4x9ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 4×9 row-major W.
 //
 //go:noescape
-func fc3x9ReLUBiasAVX2(dst *[3]float32, w *[27]float32, x *[9]float32, b *[3]float32)
+func fc4x9ReLUBiasAVX2(dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32)
 
-// fc9x3SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 9×3 row-major W.
+// fc9x4SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 9×4 row-major W.
 //
 //go:noescape
-func fc9x3SigmoidBiasAVX2(dst *[9]float32, w *[27]float32, x *[3]float32, b *[9]float32)
+func fc9x4SigmoidBiasAVX2(dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32)
 
 // fc8x15ReLUAVX2 sets dst = ReLU(W·x) for a 8×15 row-major W.
 //
@@ -2224,15 +2449,15 @@ func fc8x15ReLUBiasAVX2(dst *[8]float32, w *[120]float32, x *[15]float32, b *[8]
 //go:noescape
 func fc15x8SigmoidBiasAVX2(dst *[15]float32, w *[120]float32, x *[8]float32, b *[15]float32)
 
-// fc4x15ReLUAVX2 sets dst = ReLU(W·x) for a 4×15 row-major W.
+// fc5x15ReLUAVX2 sets dst = ReLU(W·x) for a 5×15 row-major W.
 //
 //go:noescape
-func fc4x15ReLUAVX2(dst *[4]float32, w *[60]float32, x *[15]float32)
+func fc5x15ReLUAVX2(dst *[5]float32, w *[75]float32, x *[15]float32)
 
-// fc15x4SigmoidAVX2 sets dst = Sigmoid(W·x) for a 15×4 row-major W.
+// fc15x5SigmoidAVX2 sets dst = Sigmoid(W·x) for a 15×5 row-major W.
 //
 //go:noescape
-func fc15x4SigmoidAVX2(dst *[15]float32, w *[60]float32, x *[4]float32)
+func fc15x5SigmoidAVX2(dst *[15]float32, w *[75]float32, x *[5]float32)
 
 // fc8x16ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 8×16 row-major W.
 //
@@ -2254,15 +2479,15 @@ func fc8x16ReLUAVX2(dst *[8]float32, w *[128]float32, x *[16]float32)
 //go:noescape
 func fc16x8SigmoidAVX2(dst *[16]float32, w *[128]float32, x *[8]float32)
 
-// fc5x16ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 5×16 row-major W.
+// fc6x16ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 6×16 row-major W.
 //
 //go:noescape
-func fc5x16ReLUBiasAVX2(dst *[5]float32, w *[80]float32, x *[16]float32, b *[5]float32)
+func fc6x16ReLUBiasAVX2(dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32)
 
-// fc16x5SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 16×5 row-major W.
+// fc16x6SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 16×6 row-major W.
 //
 //go:noescape
-func fc16x5SigmoidBiasAVX2(dst *[16]float32, w *[80]float32, x *[5]float32, b *[16]float32)
+func fc16x6SigmoidBiasAVX2(dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32)
 
 // fc8x17ReLUAVX2 sets dst = ReLU(W·x) for a 8×17 row-major W.
 //
@@ -2284,12 +2509,12 @@ func fc8x17ReLUBiasAVX2(dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]
 //go:noescape
 func fc17x8SigmoidBiasAVX2(dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32)
 
-// fc6x17ReLUAVX2 sets dst = ReLU(W·x) for a 6×17 row-major W.
+// fc7x17ReLUAVX2 sets dst = ReLU(W·x) for a 7×17 row-major W.
 //
 //go:noescape
-func fc6x17ReLUAVX2(dst *[6]float32, w *[102]float32, x *[17]float32)
+func fc7x17ReLUAVX2(dst *[7]float32, w *[119]float32, x *[17]float32)
 
-// fc17x6SigmoidAVX2 sets dst = Sigmoid(W·x) for a 17×6 row-major W.
+// fc17x7SigmoidAVX2 sets dst = Sigmoid(W·x) for a 17×7 row-major W.
 //
 //go:noescape
-func fc17x6SigmoidAVX2(dst *[17]float32, w *[102]float32, x *[6]float32)
+func fc17x7SigmoidAVX2(dst *[17]float32, w *[119]float32, x *[7]float32)

@@ -66,23 +66,21 @@ func scaleAddReLUNchw9x1x10H2MaxBiasGo(dst, x *[90]float32, s *[9]float32, res *
 	}
 }
 
-// squeezeNchw9x1x8H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw9x1x8H3AvgNobiasGo(z *[9]float32, x *[72]float32) {
+// squeezeNchw9x1x8H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw9x1x8H3StochasticNobiasGo(z *[9]float32, x *[72]float32) {
 	for c := range z {
 		plane := (*[8]float32)(x[c*8:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 5; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 8
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw9x1x8H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw9x1x8H3AvgNobiasGo(dst, x *[72]float32, s *[9]float32) {
+// scaleNchw9x1x8H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw9x1x8H3StochasticNobiasGo(dst, x *[72]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[8]float32)(x[c*8:]), (*[8]float32)(dst[c*8:])
 		for i := range xs {
@@ -91,8 +89,8 @@ func scaleNchw9x1x8H3AvgNobiasGo(dst, x *[72]float32, s *[9]float32) {
 	}
 }
 
-// scaleAddReLUNchw9x1x8H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x8H3AvgNobiasGo(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
+// scaleAddReLUNchw9x1x8H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw9x1x8H3StochasticNobiasGo(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[8]float32)(x[c*8:]), (*[8]float32)(dst[c*8:]), (*[8]float32)(res[c*8:])
 		for i := range xs {
@@ -101,26 +99,21 @@ func scaleAddReLUNchw9x1x8H3AvgNobiasGo(dst, x *[72]float32, s *[9]float32, res 
 	}
 }
 
-// squeezeNchw13x1x19H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw13x1x19H3AvgBiasGo(z *[13]float32, x *[247]float32) {
+// squeezeNchw13x1x19H3StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw13x1x19H3StochasticBiasGo(z *[13]float32, x *[247]float32) {
 	for c := range z {
 		plane := (*[19]float32)(x[c*19:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 16; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		s0 += plane[16]
-		s1 += plane[17]
-		s2 += plane[18]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 19
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw13x1x19H3AvgBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x19H3AvgBiasGo(dst, x *[247]float32, s *[13]float32) {
+// scaleNchw13x1x19H3StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw13x1x19H3StochasticBiasGo(dst, x *[247]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[19]float32)(x[c*19:]), (*[19]float32)(dst[c*19:])
 		for i := range xs {
@@ -129,8 +122,8 @@ func scaleNchw13x1x19H3AvgBiasGo(dst, x *[247]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x19H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x19H3AvgBiasGo(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
+// scaleAddReLUNchw13x1x19H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x19H3StochasticBiasGo(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[19]float32)(x[c*19:]), (*[19]float32)(dst[c*19:]), (*[19]float32)(res[c*19:])
 		for i := range xs {
@@ -139,20 +132,23 @@ func scaleAddReLUNchw13x1x19H3AvgBiasGo(dst, x *[247]float32, s *[13]float32, re
 	}
 }
 
-// squeezeNchw13x1x16H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw13x1x16H3MaxNobiasGo(z *[13]float32, x *[208]float32) {
+// squeezeNchw13x1x16H3AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNchw13x1x16H3AvgNobiasGo(z *[13]float32, x *[208]float32) {
 	for c := range z {
 		plane := (*[16]float32)(x[c*16:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 13; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 16
 	}
 }
 
-// scaleNchw13x1x16H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x16H3MaxNobiasGo(dst, x *[208]float32, s *[13]float32) {
+// scaleNchw13x1x16H3AvgNobiasGo sets dst = x × s per channel.
+func scaleNchw13x1x16H3AvgNobiasGo(dst, x *[208]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:])
 		for i := range xs {
@@ -161,8 +157,8 @@ func scaleNchw13x1x16H3MaxNobiasGo(dst, x *[208]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x16H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x16H3MaxNobiasGo(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
+// scaleAddReLUNchw13x1x16H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x16H3AvgNobiasGo(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:]), (*[16]float32)(res[c*16:])
 		for i := range xs {
@@ -171,20 +167,23 @@ func scaleAddReLUNchw13x1x16H3MaxNobiasGo(dst, x *[208]float32, s *[13]float32, 
 	}
 }
 
-// squeezeNchw16x1x28H4MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw16x1x28H4MaxBiasGo(z *[16]float32, x *[448]float32) {
+// squeezeNchw16x1x28H4AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNchw16x1x28H4AvgBiasGo(z *[16]float32, x *[448]float32) {
 	for c := range z {
 		plane := (*[28]float32)(x[c*28:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 25; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 28
 	}
 }
 
-// scaleNchw16x1x28H4MaxBiasGo sets dst = x × s per channel.
-func scaleNchw16x1x28H4MaxBiasGo(dst, x *[448]float32, s *[16]float32) {
+// scaleNchw16x1x28H4AvgBiasGo sets dst = x × s per channel.
+func scaleNchw16x1x28H4AvgBiasGo(dst, x *[448]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[28]float32)(x[c*28:]), (*[28]float32)(dst[c*28:])
 		for i := range xs {
@@ -193,8 +192,8 @@ func scaleNchw16x1x28H4MaxBiasGo(dst, x *[448]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNchw16x1x28H4MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x28H4MaxBiasGo(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
+// scaleAddReLUNchw16x1x28H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw16x1x28H4AvgBiasGo(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[28]float32)(x[c*28:]), (*[28]float32)(dst[c*28:]), (*[28]float32)(res[c*28:])
 		for i := range xs {
@@ -203,23 +202,20 @@ func scaleAddReLUNchw16x1x28H4MaxBiasGo(dst, x *[448]float32, s *[16]float32, re
 	}
 }
 
-// squeezeNchw16x1x24H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw16x1x24H3AvgNobiasGo(z *[16]float32, x *[384]float32) {
+// squeezeNchw16x1x24H3MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw16x1x24H3MaxNobiasGo(z *[16]float32, x *[384]float32) {
 	for c := range z {
 		plane := (*[24]float32)(x[c*24:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 21; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 24
+		z[c] = m
 	}
 }
 
-// scaleNchw16x1x24H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw16x1x24H3AvgNobiasGo(dst, x *[384]float32, s *[16]float32) {
+// scaleNchw16x1x24H3MaxNobiasGo sets dst = x × s per channel.
+func scaleNchw16x1x24H3MaxNobiasGo(dst, x *[384]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[24]float32)(x[c*24:]), (*[24]float32)(dst[c*24:])
 		for i := range xs {
@@ -228,8 +224,8 @@ func scaleNchw16x1x24H3AvgNobiasGo(dst, x *[384]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNchw16x1x24H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x24H3AvgNobiasGo(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
+// scaleAddReLUNchw16x1x24H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw16x1x24H3MaxNobiasGo(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[24]float32)(x[c*24:]), (*[24]float32)(dst[c*24:]), (*[24]float32)(res[c*24:])
 		for i := range xs {
@@ -238,24 +234,20 @@ func scaleAddReLUNchw16x1x24H3AvgNobiasGo(dst, x *[384]float32, s *[16]float32, 
 	}
 }
 
-// squeezeNchw3x1x37H2AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw3x1x37H2AvgBiasGo(z *[3]float32, x *[111]float32) {
+// squeezeNchw3x1x37H2MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw3x1x37H2MaxBiasGo(z *[3]float32, x *[111]float32) {
 	for c := range z {
 		plane := (*[37]float32)(x[c*37:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 34; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		s0 += plane[36]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 37
+		z[c] = m
 	}
 }
 
-// scaleNchw3x1x37H2AvgBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x37H2AvgBiasGo(dst, x *[111]float32, s *[3]float32) {
+// scaleNchw3x1x37H2MaxBiasGo sets dst = x × s per channel.
+func scaleNchw3x1x37H2MaxBiasGo(dst, x *[111]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[37]float32)(x[c*37:]), (*[37]float32)(dst[c*37:])
 		for i := range xs {
@@ -264,8 +256,8 @@ func scaleNchw3x1x37H2AvgBiasGo(dst, x *[111]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x37H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x37H2AvgBiasGo(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
+// scaleAddReLUNchw3x1x37H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x37H2MaxBiasGo(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[37]float32)(x[c*37:]), (*[37]float32)(dst[c*37:]), (*[37]float32)(res[c*37:])
 		for i := range xs {
@@ -274,20 +266,21 @@ func scaleAddReLUNchw3x1x37H2AvgBiasGo(dst, x *[111]float32, s *[3]float32, res 
 	}
 }
 
-// squeezeNchw3x1x32H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw3x1x32H3MaxNobiasGo(z *[3]float32, x *[96]float32) {
+// squeezeNchw3x1x32H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw3x1x32H3StochasticNobiasGo(z *[3]float32, x *[96]float32) {
 	for c := range z {
 		plane := (*[32]float32)(x[c*32:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw3x1x32H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x32H3MaxNobiasGo(dst, x *[96]float32, s *[3]float32) {
+// scaleNchw3x1x32H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw3x1x32H3StochasticNobiasGo(dst, x *[96]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:])
 		for i := range xs {
@@ -296,8 +289,8 @@ func scaleNchw3x1x32H3MaxNobiasGo(dst, x *[96]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x32H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x32H3MaxNobiasGo(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
+// scaleAddReLUNchw3x1x32H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x32H3StochasticNobiasGo(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:]), (*[32]float32)(res[c*32:])
 		for i := range xs {
@@ -306,20 +299,21 @@ func scaleAddReLUNchw3x1x32H3MaxNobiasGo(dst, x *[96]float32, s *[3]float32, res
 	}
 }
 
-// squeezeNchw7x1x46H6MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw7x1x46H6MaxBiasGo(z *[7]float32, x *[322]float32) {
+// squeezeNchw7x1x46H6StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw7x1x46H6StochasticBiasGo(z *[7]float32, x *[322]float32) {
 	for c := range z {
 		plane := (*[46]float32)(x[c*46:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw7x1x46H6MaxBiasGo sets dst = x × s per channel.
-func scaleNchw7x1x46H6MaxBiasGo(dst, x *[322]float32, s *[7]float32) {
+// scaleNchw7x1x46H6StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw7x1x46H6StochasticBiasGo(dst, x *[322]float32, s *[7]float32) {
 	for c, g := range s {
 		xs, ds := (*[46]float32)(x[c*46:]), (*[46]float32)(dst[c*46:])
 		for i := range xs {
@@ -328,8 +322,8 @@ func scaleNchw7x1x46H6MaxBiasGo(dst, x *[322]float32, s *[7]float32) {
 	}
 }
 
-// scaleAddReLUNchw7x1x46H6MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw7x1x46H6MaxBiasGo(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
+// scaleAddReLUNchw7x1x46H6StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw7x1x46H6StochasticBiasGo(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[46]float32)(x[c*46:]), (*[46]float32)(dst[c*46:]), (*[46]float32)(res[c*46:])
 		for i := range xs {
@@ -475,23 +469,21 @@ func scaleAddReLUNchw9x1x105H8MaxBiasGo(dst, x *[945]float32, s *[9]float32, res
 	}
 }
 
-// squeezeNchw9x1x104H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw9x1x104H3AvgNobiasGo(z *[9]float32, x *[936]float32) {
+// squeezeNchw9x1x104H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw9x1x104H3StochasticNobiasGo(z *[9]float32, x *[936]float32) {
 	for c := range z {
 		plane := (*[104]float32)(x[c*104:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 101; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 104
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw9x1x104H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw9x1x104H3AvgNobiasGo(dst, x *[936]float32, s *[9]float32) {
+// scaleNchw9x1x104H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw9x1x104H3StochasticNobiasGo(dst, x *[936]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[104]float32)(x[c*104:]), (*[104]float32)(dst[c*104:])
 		for i := range xs {
@@ -500,8 +492,8 @@ func scaleNchw9x1x104H3AvgNobiasGo(dst, x *[936]float32, s *[9]float32) {
 	}
 }
 
-// scaleAddReLUNchw9x1x104H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x104H3AvgNobiasGo(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
+// scaleAddReLUNchw9x1x104H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw9x1x104H3StochasticNobiasGo(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[104]float32)(x[c*104:]), (*[104]float32)(dst[c*104:]), (*[104]float32)(res[c*104:])
 		for i := range xs {
@@ -510,25 +502,21 @@ func scaleAddReLUNchw9x1x104H3AvgNobiasGo(dst, x *[936]float32, s *[9]float32, r
 	}
 }
 
-// squeezeNchw13x1x114H9AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw13x1x114H9AvgBiasGo(z *[13]float32, x *[1482]float32) {
+// squeezeNchw13x1x114H9StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw13x1x114H9StochasticBiasGo(z *[13]float32, x *[1482]float32) {
 	for c := range z {
 		plane := (*[114]float32)(x[c*114:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 111; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		s0 += plane[112]
-		s1 += plane[113]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 114
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw13x1x114H9AvgBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x114H9AvgBiasGo(dst, x *[1482]float32, s *[13]float32) {
+// scaleNchw13x1x114H9StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw13x1x114H9StochasticBiasGo(dst, x *[1482]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[114]float32)(x[c*114:]), (*[114]float32)(dst[c*114:])
 		for i := range xs {
@@ -537,8 +525,8 @@ func scaleNchw13x1x114H9AvgBiasGo(dst, x *[1482]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x114H9AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x114H9AvgBiasGo(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
+// scaleAddReLUNchw13x1x114H9StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x114H9StochasticBiasGo(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[114]float32)(x[c*114:]), (*[114]float32)(dst[c*114:]), (*[114]float32)(res[c*114:])
 		for i := range xs {
@@ -547,20 +535,23 @@ func scaleAddReLUNchw13x1x114H9AvgBiasGo(dst, x *[1482]float32, s *[13]float32, 
 	}
 }
 
-// squeezeNchw13x1x112H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw13x1x112H3MaxNobiasGo(z *[13]float32, x *[1456]float32) {
+// squeezeNchw13x1x112H3AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNchw13x1x112H3AvgNobiasGo(z *[13]float32, x *[1456]float32) {
 	for c := range z {
 		plane := (*[112]float32)(x[c*112:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 109; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 112
 	}
 }
 
-// scaleNchw13x1x112H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x112H3MaxNobiasGo(dst, x *[1456]float32, s *[13]float32) {
+// scaleNchw13x1x112H3AvgNobiasGo sets dst = x × s per channel.
+func scaleNchw13x1x112H3AvgNobiasGo(dst, x *[1456]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[112]float32)(x[c*112:]), (*[112]float32)(dst[c*112:])
 		for i := range xs {
@@ -569,8 +560,8 @@ func scaleNchw13x1x112H3MaxNobiasGo(dst, x *[1456]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x112H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x112H3MaxNobiasGo(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
+// scaleAddReLUNchw13x1x112H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x112H3AvgNobiasGo(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[112]float32)(x[c*112:]), (*[112]float32)(dst[c*112:]), (*[112]float32)(res[c*112:])
 		for i := range xs {
@@ -579,20 +570,26 @@ func scaleAddReLUNchw13x1x112H3MaxNobiasGo(dst, x *[1456]float32, s *[13]float32
 	}
 }
 
-// squeezeNchw16x1x131H10MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw16x1x131H10MaxBiasGo(z *[16]float32, x *[2096]float32) {
+// squeezeNchw16x1x131H10AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNchw16x1x131H10AvgBiasGo(z *[16]float32, x *[2096]float32) {
 	for c := range z {
 		plane := (*[131]float32)(x[c*131:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 128; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		s0 += plane[128]
+		s1 += plane[129]
+		s2 += plane[130]
+		z[c] = ((s0 + s1) + (s2 + s3)) / 131
 	}
 }
 
-// scaleNchw16x1x131H10MaxBiasGo sets dst = x × s per channel.
-func scaleNchw16x1x131H10MaxBiasGo(dst, x *[2096]float32, s *[16]float32) {
+// scaleNchw16x1x131H10AvgBiasGo sets dst = x × s per channel.
+func scaleNchw16x1x131H10AvgBiasGo(dst, x *[2096]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[131]float32)(x[c*131:]), (*[131]float32)(dst[c*131:])
 		for i := range xs {
@@ -601,8 +598,8 @@ func scaleNchw16x1x131H10MaxBiasGo(dst, x *[2096]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNchw16x1x131H10MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x131H10MaxBiasGo(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
+// scaleAddReLUNchw16x1x131H10AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw16x1x131H10AvgBiasGo(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[131]float32)(x[c*131:]), (*[131]float32)(dst[c*131:]), (*[131]float32)(res[c*131:])
 		for i := range xs {
@@ -611,23 +608,20 @@ func scaleAddReLUNchw16x1x131H10MaxBiasGo(dst, x *[2096]float32, s *[16]float32,
 	}
 }
 
-// squeezeNchw16x1x128H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw16x1x128H3AvgNobiasGo(z *[16]float32, x *[2048]float32) {
+// squeezeNchw16x1x128H3MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw16x1x128H3MaxNobiasGo(z *[16]float32, x *[2048]float32) {
 	for c := range z {
 		plane := (*[128]float32)(x[c*128:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 125; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 128
+		z[c] = m
 	}
 }
 
-// scaleNchw16x1x128H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw16x1x128H3AvgNobiasGo(dst, x *[2048]float32, s *[16]float32) {
+// scaleNchw16x1x128H3MaxNobiasGo sets dst = x × s per channel.
+func scaleNchw16x1x128H3MaxNobiasGo(dst, x *[2048]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[128]float32)(x[c*128:]), (*[128]float32)(dst[c*128:])
 		for i := range xs {
@@ -636,8 +630,8 @@ func scaleNchw16x1x128H3AvgNobiasGo(dst, x *[2048]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNchw16x1x128H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x128H3AvgNobiasGo(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
+// scaleAddReLUNchw16x1x128H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw16x1x128H3MaxNobiasGo(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[128]float32)(x[c*128:]), (*[128]float32)(dst[c*128:]), (*[128]float32)(res[c*128:])
 		for i := range xs {
@@ -646,23 +640,20 @@ func scaleAddReLUNchw16x1x128H3AvgNobiasGo(dst, x *[2048]float32, s *[16]float32
 	}
 }
 
-// squeezeNchw3x1x140H2AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw3x1x140H2AvgBiasGo(z *[3]float32, x *[420]float32) {
+// squeezeNchw3x1x140H2MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw3x1x140H2MaxBiasGo(z *[3]float32, x *[420]float32) {
 	for c := range z {
 		plane := (*[140]float32)(x[c*140:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 137; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 140
+		z[c] = m
 	}
 }
 
-// scaleNchw3x1x140H2AvgBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x140H2AvgBiasGo(dst, x *[420]float32, s *[3]float32) {
+// scaleNchw3x1x140H2MaxBiasGo sets dst = x × s per channel.
+func scaleNchw3x1x140H2MaxBiasGo(dst, x *[420]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[140]float32)(x[c*140:]), (*[140]float32)(dst[c*140:])
 		for i := range xs {
@@ -671,8 +662,8 @@ func scaleNchw3x1x140H2AvgBiasGo(dst, x *[420]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x140H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x140H2AvgBiasGo(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
+// scaleAddReLUNchw3x1x140H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x140H2MaxBiasGo(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[140]float32)(x[c*140:]), (*[140]float32)(dst[c*140:]), (*[140]float32)(res[c*140:])
 		for i := range xs {
@@ -681,20 +672,21 @@ func scaleAddReLUNchw3x1x140H2AvgBiasGo(dst, x *[420]float32, s *[3]float32, res
 	}
 }
 
-// squeezeNchw3x1x136H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw3x1x136H3MaxNobiasGo(z *[3]float32, x *[408]float32) {
+// squeezeNchw3x1x136H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw3x1x136H3StochasticNobiasGo(z *[3]float32, x *[408]float32) {
 	for c := range z {
 		plane := (*[136]float32)(x[c*136:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw3x1x136H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x136H3MaxNobiasGo(dst, x *[408]float32, s *[3]float32) {
+// scaleNchw3x1x136H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw3x1x136H3StochasticNobiasGo(dst, x *[408]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[136]float32)(x[c*136:]), (*[136]float32)(dst[c*136:])
 		for i := range xs {
@@ -703,8 +695,8 @@ func scaleNchw3x1x136H3MaxNobiasGo(dst, x *[408]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x136H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x136H3MaxNobiasGo(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
+// scaleAddReLUNchw3x1x136H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x136H3StochasticNobiasGo(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[136]float32)(x[c*136:]), (*[136]float32)(dst[c*136:]), (*[136]float32)(res[c*136:])
 		for i := range xs {
@@ -713,20 +705,21 @@ func scaleAddReLUNchw3x1x136H3MaxNobiasGo(dst, x *[408]float32, s *[3]float32, r
 	}
 }
 
-// squeezeNchw7x1x149H5MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw7x1x149H5MaxBiasGo(z *[7]float32, x *[1043]float32) {
+// squeezeNchw7x1x149H5StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw7x1x149H5StochasticBiasGo(z *[7]float32, x *[1043]float32) {
 	for c := range z {
 		plane := (*[149]float32)(x[c*149:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw7x1x149H5MaxBiasGo sets dst = x × s per channel.
-func scaleNchw7x1x149H5MaxBiasGo(dst, x *[1043]float32, s *[7]float32) {
+// scaleNchw7x1x149H5StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw7x1x149H5StochasticBiasGo(dst, x *[1043]float32, s *[7]float32) {
 	for c, g := range s {
 		xs, ds := (*[149]float32)(x[c*149:]), (*[149]float32)(dst[c*149:])
 		for i := range xs {
@@ -735,8 +728,8 @@ func scaleNchw7x1x149H5MaxBiasGo(dst, x *[1043]float32, s *[7]float32) {
 	}
 }
 
-// scaleAddReLUNchw7x1x149H5MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw7x1x149H5MaxBiasGo(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
+// scaleAddReLUNchw7x1x149H5StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw7x1x149H5StochasticBiasGo(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[149]float32)(x[c*149:]), (*[149]float32)(dst[c*149:]), (*[149]float32)(res[c*149:])
 		for i := range xs {
@@ -881,23 +874,21 @@ func scaleAddReLUNchw9x1x263H5MaxBiasGo(dst, x *[2367]float32, s *[9]float32, re
 	}
 }
 
-// squeezeNchw9x1x256H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw9x1x256H3AvgNobiasGo(z *[9]float32, x *[2304]float32) {
+// squeezeNchw9x1x256H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw9x1x256H3StochasticNobiasGo(z *[9]float32, x *[2304]float32) {
 	for c := range z {
 		plane := (*[256]float32)(x[c*256:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 253; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 256
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw9x1x256H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw9x1x256H3AvgNobiasGo(dst, x *[2304]float32, s *[9]float32) {
+// scaleNchw9x1x256H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw9x1x256H3StochasticNobiasGo(dst, x *[2304]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:])
 		for i := range xs {
@@ -906,8 +897,8 @@ func scaleNchw9x1x256H3AvgNobiasGo(dst, x *[2304]float32, s *[9]float32) {
 	}
 }
 
-// scaleAddReLUNchw9x1x256H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x256H3AvgNobiasGo(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
+// scaleAddReLUNchw9x1x256H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw9x1x256H3StochasticNobiasGo(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:]), (*[256]float32)(res[c*256:])
 		for i := range xs {
@@ -916,24 +907,21 @@ func scaleAddReLUNchw9x1x256H3AvgNobiasGo(dst, x *[2304]float32, s *[9]float32, 
 	}
 }
 
-// squeezeNchw13x1x265H2AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw13x1x265H2AvgBiasGo(z *[13]float32, x *[3445]float32) {
+// squeezeNchw13x1x265H2StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw13x1x265H2StochasticBiasGo(z *[13]float32, x *[3445]float32) {
 	for c := range z {
 		plane := (*[265]float32)(x[c*265:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 262; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		s0 += plane[264]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 265
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw13x1x265H2AvgBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x265H2AvgBiasGo(dst, x *[3445]float32, s *[13]float32) {
+// scaleNchw13x1x265H2StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw13x1x265H2StochasticBiasGo(dst, x *[3445]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[265]float32)(x[c*265:]), (*[265]float32)(dst[c*265:])
 		for i := range xs {
@@ -942,8 +930,8 @@ func scaleNchw13x1x265H2AvgBiasGo(dst, x *[3445]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x265H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x265H2AvgBiasGo(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
+// scaleAddReLUNchw13x1x265H2StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x265H2StochasticBiasGo(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[265]float32)(x[c*265:]), (*[265]float32)(dst[c*265:]), (*[265]float32)(res[c*265:])
 		for i := range xs {
@@ -952,20 +940,23 @@ func scaleAddReLUNchw13x1x265H2AvgBiasGo(dst, x *[3445]float32, s *[13]float32, 
 	}
 }
 
-// squeezeNchw13x1x264H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw13x1x264H3MaxNobiasGo(z *[13]float32, x *[3432]float32) {
+// squeezeNchw13x1x264H3AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNchw13x1x264H3AvgNobiasGo(z *[13]float32, x *[3432]float32) {
 	for c := range z {
 		plane := (*[264]float32)(x[c*264:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 261; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 264
 	}
 }
 
-// scaleNchw13x1x264H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x264H3MaxNobiasGo(dst, x *[3432]float32, s *[13]float32) {
+// scaleNchw13x1x264H3AvgNobiasGo sets dst = x × s per channel.
+func scaleNchw13x1x264H3AvgNobiasGo(dst, x *[3432]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[264]float32)(x[c*264:]), (*[264]float32)(dst[c*264:])
 		for i := range xs {
@@ -974,8 +965,8 @@ func scaleNchw13x1x264H3MaxNobiasGo(dst, x *[3432]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x264H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x264H3MaxNobiasGo(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
+// scaleAddReLUNchw13x1x264H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x264H3AvgNobiasGo(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[264]float32)(x[c*264:]), (*[264]float32)(dst[c*264:]), (*[264]float32)(res[c*264:])
 		for i := range xs {
@@ -984,20 +975,25 @@ func scaleAddReLUNchw13x1x264H3MaxNobiasGo(dst, x *[3432]float32, s *[13]float32
 	}
 }
 
-// squeezeNchw16x1x330H16MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw16x1x330H16MaxBiasGo(z *[16]float32, x *[5280]float32) {
+// squeezeNchw16x1x330H16AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNchw16x1x330H16AvgBiasGo(z *[16]float32, x *[5280]float32) {
 	for c := range z {
 		plane := (*[330]float32)(x[c*330:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 327; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		s0 += plane[328]
+		s1 += plane[329]
+		z[c] = ((s0 + s1) + (s2 + s3)) / 330
 	}
 }
 
-// scaleNchw16x1x330H16MaxBiasGo sets dst = x × s per channel.
-func scaleNchw16x1x330H16MaxBiasGo(dst, x *[5280]float32, s *[16]float32) {
+// scaleNchw16x1x330H16AvgBiasGo sets dst = x × s per channel.
+func scaleNchw16x1x330H16AvgBiasGo(dst, x *[5280]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[330]float32)(x[c*330:]), (*[330]float32)(dst[c*330:])
 		for i := range xs {
@@ -1006,8 +1002,8 @@ func scaleNchw16x1x330H16MaxBiasGo(dst, x *[5280]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNchw16x1x330H16MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x330H16MaxBiasGo(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
+// scaleAddReLUNchw16x1x330H16AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw16x1x330H16AvgBiasGo(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[330]float32)(x[c*330:]), (*[330]float32)(dst[c*330:]), (*[330]float32)(res[c*330:])
 		for i := range xs {
@@ -1016,23 +1012,20 @@ func scaleAddReLUNchw16x1x330H16MaxBiasGo(dst, x *[5280]float32, s *[16]float32,
 	}
 }
 
-// squeezeNchw16x1x328H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw16x1x328H3AvgNobiasGo(z *[16]float32, x *[5248]float32) {
+// squeezeNchw16x1x328H3MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw16x1x328H3MaxNobiasGo(z *[16]float32, x *[5248]float32) {
 	for c := range z {
 		plane := (*[328]float32)(x[c*328:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 325; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 328
+		z[c] = m
 	}
 }
 
-// scaleNchw16x1x328H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw16x1x328H3AvgNobiasGo(dst, x *[5248]float32, s *[16]float32) {
+// scaleNchw16x1x328H3MaxNobiasGo sets dst = x × s per channel.
+func scaleNchw16x1x328H3MaxNobiasGo(dst, x *[5248]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[328]float32)(x[c*328:]), (*[328]float32)(dst[c*328:])
 		for i := range xs {
@@ -1041,8 +1034,8 @@ func scaleNchw16x1x328H3AvgNobiasGo(dst, x *[5248]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNchw16x1x328H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x328H3AvgNobiasGo(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
+// scaleAddReLUNchw16x1x328H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw16x1x328H3MaxNobiasGo(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[328]float32)(x[c*328:]), (*[328]float32)(dst[c*328:]), (*[328]float32)(res[c*328:])
 		for i := range xs {
@@ -1144,21 +1137,23 @@ func scaleAddReLUNhwc28x2x1H3MaxBiasGo(dst, x *[56]float32, s *[28]float32, res 
 	}
 }
 
-// squeezeNhwc24x1x2H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc24x1x2H5AvgNobiasGo(z *[24]float32, x *[48]float32) {
+// squeezeNhwc24x1x2H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc24x1x2H5StochasticNobiasGo(z *[24]float32, x *[48]float32) {
+	var squares [24]float32
 	*z = [24]float32{}
-	for r := 0; r < 2; r++ {
+	for r := range 2 {
 		for c, v := range (*[24]float32)(x[r*24:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 2
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc24x1x2H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc24x1x2H5AvgNobiasGo(dst, x *[48]float32, s *[24]float32) {
+// scaleNhwc24x1x2H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc24x1x2H5StochasticNobiasGo(dst, x *[48]float32, s *[24]float32) {
 	for r := range 2 {
 		xs, ds := (*[24]float32)(x[r*24:]), (*[24]float32)(dst[r*24:])
 		for c, g := range s {
@@ -1167,8 +1162,8 @@ func scaleNhwc24x1x2H5AvgNobiasGo(dst, x *[48]float32, s *[24]float32) {
 	}
 }
 
-// scaleAddReLUNhwc24x1x2H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc24x1x2H5AvgNobiasGo(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
+// scaleAddReLUNhwc24x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc24x1x2H5StochasticNobiasGo(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[24]float32)(x[r*24:]), (*[24]float32)(dst[r*24:]), (*[24]float32)(res[r*24:])
 		for c, g := range s {
@@ -1177,21 +1172,23 @@ func scaleAddReLUNhwc24x1x2H5AvgNobiasGo(dst, x *[48]float32, s *[24]float32, re
 	}
 }
 
-// squeezeNhwc37x3x1H4AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc37x3x1H4AvgBiasGo(z *[37]float32, x *[111]float32) {
+// squeezeNhwc37x3x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc37x3x1H4StochasticBiasGo(z *[37]float32, x *[111]float32) {
+	var squares [37]float32
 	*z = [37]float32{}
-	for r := 0; r < 3; r++ {
+	for r := range 3 {
 		for c, v := range (*[37]float32)(x[r*37:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 3
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc37x3x1H4AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc37x3x1H4AvgBiasGo(dst, x *[111]float32, s *[37]float32) {
+// scaleNhwc37x3x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc37x3x1H4StochasticBiasGo(dst, x *[111]float32, s *[37]float32) {
 	for r := range 3 {
 		xs, ds := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:])
 		for c, g := range s {
@@ -1200,8 +1197,8 @@ func scaleNhwc37x3x1H4AvgBiasGo(dst, x *[111]float32, s *[37]float32) {
 	}
 }
 
-// scaleAddReLUNhwc37x3x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc37x3x1H4AvgBiasGo(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
+// scaleAddReLUNhwc37x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc37x3x1H4StochasticBiasGo(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:]), (*[37]float32)(res[r*37:])
 		for c, g := range s {
@@ -1210,18 +1207,21 @@ func scaleAddReLUNhwc37x3x1H4AvgBiasGo(dst, x *[111]float32, s *[37]float32, res
 	}
 }
 
-// squeezeNhwc32x1x3H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc32x1x3H5MaxNobiasGo(z *[32]float32, x *[96]float32) {
-	*z = *(*[32]float32)(x[0*32:])
-	for r := 1; r < 3; r++ {
+// squeezeNhwc32x1x3H5AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc32x1x3H5AvgNobiasGo(z *[32]float32, x *[96]float32) {
+	*z = [32]float32{}
+	for r := 0; r < 3; r++ {
 		for c, v := range (*[32]float32)(x[r*32:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
 		}
+	}
+	for c := range z {
+		z[c] /= 3
 	}
 }
 
-// scaleNhwc32x1x3H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc32x1x3H5MaxNobiasGo(dst, x *[96]float32, s *[32]float32) {
+// scaleNhwc32x1x3H5AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc32x1x3H5AvgNobiasGo(dst, x *[96]float32, s *[32]float32) {
 	for r := range 3 {
 		xs, ds := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:])
 		for c, g := range s {
@@ -1230,8 +1230,8 @@ func scaleNhwc32x1x3H5MaxNobiasGo(dst, x *[96]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNhwc32x1x3H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc32x1x3H5MaxNobiasGo(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
+// scaleAddReLUNhwc32x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc32x1x3H5AvgNobiasGo(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:]), (*[32]float32)(res[r*32:])
 		for c, g := range s {
@@ -1240,41 +1240,11 @@ func scaleAddReLUNhwc32x1x3H5MaxNobiasGo(dst, x *[96]float32, s *[32]float32, re
 	}
 }
 
-// squeezeNhwc46x5x1H2MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc46x5x1H2MaxBiasGo(z *[46]float32, x *[230]float32) {
-	*z = *(*[46]float32)(x[0*46:])
-	for r := 1; r < 5; r++ {
-		for c, v := range (*[46]float32)(x[r*46:]) {
-			z[c] = max(z[c], v)
-		}
-	}
-}
-
-// scaleNhwc46x5x1H2MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc46x5x1H2MaxBiasGo(dst, x *[230]float32, s *[46]float32) {
-	for r := range 5 {
-		xs, ds := (*[46]float32)(x[r*46:]), (*[46]float32)(dst[r*46:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc46x5x1H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc46x5x1H2MaxBiasGo(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
-	for r := range 5 {
-		xs, ds, rs := (*[46]float32)(x[r*46:]), (*[46]float32)(dst[r*46:]), (*[46]float32)(res[r*46:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc40x1x5H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc40x1x5H5AvgNobiasGo(z *[40]float32, x *[200]float32) {
-	*z = [40]float32{}
+// squeezeNhwc46x5x1H2AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc46x5x1H2AvgBiasGo(z *[46]float32, x *[230]float32) {
+	*z = [46]float32{}
 	for r := 0; r < 5; r++ {
-		for c, v := range (*[40]float32)(x[r*40:]) {
+		for c, v := range (*[46]float32)(x[r*46:]) {
 			z[c] += v
 		}
 	}
@@ -1283,8 +1253,38 @@ func squeezeNhwc40x1x5H5AvgNobiasGo(z *[40]float32, x *[200]float32) {
 	}
 }
 
-// scaleNhwc40x1x5H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc40x1x5H5AvgNobiasGo(dst, x *[200]float32, s *[40]float32) {
+// scaleNhwc46x5x1H2AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc46x5x1H2AvgBiasGo(dst, x *[230]float32, s *[46]float32) {
+	for r := range 5 {
+		xs, ds := (*[46]float32)(x[r*46:]), (*[46]float32)(dst[r*46:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc46x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc46x5x1H2AvgBiasGo(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[46]float32)(x[r*46:]), (*[46]float32)(dst[r*46:]), (*[46]float32)(res[r*46:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc40x1x5H5MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc40x1x5H5MaxNobiasGo(z *[40]float32, x *[200]float32) {
+	*z = *(*[40]float32)(x[0*40:])
+	for r := 1; r < 5; r++ {
+		for c, v := range (*[40]float32)(x[r*40:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc40x1x5H5MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc40x1x5H5MaxNobiasGo(dst, x *[200]float32, s *[40]float32) {
 	for r := range 5 {
 		xs, ds := (*[40]float32)(x[r*40:]), (*[40]float32)(dst[r*40:])
 		for c, g := range s {
@@ -1293,8 +1293,8 @@ func scaleNhwc40x1x5H5AvgNobiasGo(dst, x *[200]float32, s *[40]float32) {
 	}
 }
 
-// scaleAddReLUNhwc40x1x5H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc40x1x5H5AvgNobiasGo(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
+// scaleAddReLUNhwc40x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc40x1x5H5MaxNobiasGo(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[40]float32)(x[r*40:]), (*[40]float32)(dst[r*40:]), (*[40]float32)(res[r*40:])
 		for c, g := range s {
@@ -1303,21 +1303,18 @@ func scaleAddReLUNhwc40x1x5H5AvgNobiasGo(dst, x *[200]float32, s *[40]float32, r
 	}
 }
 
-// squeezeNhwc55x11x1H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc55x11x1H3AvgBiasGo(z *[55]float32, x *[605]float32) {
-	*z = [55]float32{}
-	for r := 0; r < 11; r++ {
+// squeezeNhwc55x11x1H3MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc55x11x1H3MaxBiasGo(z *[55]float32, x *[605]float32) {
+	*z = *(*[55]float32)(x[0*55:])
+	for r := 1; r < 11; r++ {
 		for c, v := range (*[55]float32)(x[r*55:]) {
-			z[c] += v
+			z[c] = max(z[c], v)
 		}
-	}
-	for c := range z {
-		z[c] /= 11
 	}
 }
 
-// scaleNhwc55x11x1H3AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc55x11x1H3AvgBiasGo(dst, x *[605]float32, s *[55]float32) {
+// scaleNhwc55x11x1H3MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc55x11x1H3MaxBiasGo(dst, x *[605]float32, s *[55]float32) {
 	for r := range 11 {
 		xs, ds := (*[55]float32)(x[r*55:]), (*[55]float32)(dst[r*55:])
 		for c, g := range s {
@@ -1326,8 +1323,8 @@ func scaleNhwc55x11x1H3AvgBiasGo(dst, x *[605]float32, s *[55]float32) {
 	}
 }
 
-// scaleAddReLUNhwc55x11x1H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc55x11x1H3AvgBiasGo(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
+// scaleAddReLUNhwc55x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc55x11x1H3MaxBiasGo(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[55]float32)(x[r*55:]), (*[55]float32)(dst[r*55:]), (*[55]float32)(res[r*55:])
 		for c, g := range s {
@@ -1336,18 +1333,23 @@ func scaleAddReLUNhwc55x11x1H3AvgBiasGo(dst, x *[605]float32, s *[55]float32, re
 	}
 }
 
-// squeezeNhwc48x1x11H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc48x1x11H5MaxNobiasGo(z *[48]float32, x *[528]float32) {
-	*z = *(*[48]float32)(x[0*48:])
-	for r := 1; r < 11; r++ {
+// squeezeNhwc48x1x11H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc48x1x11H5StochasticNobiasGo(z *[48]float32, x *[528]float32) {
+	var squares [48]float32
+	*z = [48]float32{}
+	for r := range 11 {
 		for c, v := range (*[48]float32)(x[r*48:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc48x1x11H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc48x1x11H5MaxNobiasGo(dst, x *[528]float32, s *[48]float32) {
+// scaleNhwc48x1x11H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc48x1x11H5StochasticNobiasGo(dst, x *[528]float32, s *[48]float32) {
 	for r := range 11 {
 		xs, ds := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:])
 		for c, g := range s {
@@ -1356,8 +1358,8 @@ func scaleNhwc48x1x11H5MaxNobiasGo(dst, x *[528]float32, s *[48]float32) {
 	}
 }
 
-// scaleAddReLUNhwc48x1x11H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc48x1x11H5MaxNobiasGo(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
+// scaleAddReLUNhwc48x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc48x1x11H5StochasticNobiasGo(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:]), (*[48]float32)(res[r*48:])
 		for c, g := range s {
@@ -1366,18 +1368,23 @@ func scaleAddReLUNhwc48x1x11H5MaxNobiasGo(dst, x *[528]float32, s *[48]float32, 
 	}
 }
 
-// squeezeNhwc57x7x1H4MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc57x7x1H4MaxBiasGo(z *[57]float32, x *[399]float32) {
-	*z = *(*[57]float32)(x[0*57:])
-	for r := 1; r < 7; r++ {
+// squeezeNhwc57x7x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc57x7x1H4StochasticBiasGo(z *[57]float32, x *[399]float32) {
+	var squares [57]float32
+	*z = [57]float32{}
+	for r := range 7 {
 		for c, v := range (*[57]float32)(x[r*57:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc57x7x1H4MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc57x7x1H4MaxBiasGo(dst, x *[399]float32, s *[57]float32) {
+// scaleNhwc57x7x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc57x7x1H4StochasticBiasGo(dst, x *[399]float32, s *[57]float32) {
 	for r := range 7 {
 		xs, ds := (*[57]float32)(x[r*57:]), (*[57]float32)(dst[r*57:])
 		for c, g := range s {
@@ -1386,8 +1393,8 @@ func scaleNhwc57x7x1H4MaxBiasGo(dst, x *[399]float32, s *[57]float32) {
 	}
 }
 
-// scaleAddReLUNhwc57x7x1H4MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc57x7x1H4MaxBiasGo(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
+// scaleAddReLUNhwc57x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc57x7x1H4StochasticBiasGo(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[57]float32)(x[r*57:]), (*[57]float32)(dst[r*57:]), (*[57]float32)(res[r*57:])
 		for c, g := range s {
@@ -1522,21 +1529,23 @@ func scaleAddReLUNhwc75x2x1H3MaxBiasGo(dst, x *[150]float32, s *[75]float32, res
 	}
 }
 
-// squeezeNhwc72x1x2H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc72x1x2H5AvgNobiasGo(z *[72]float32, x *[144]float32) {
+// squeezeNhwc72x1x2H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc72x1x2H5StochasticNobiasGo(z *[72]float32, x *[144]float32) {
+	var squares [72]float32
 	*z = [72]float32{}
-	for r := 0; r < 2; r++ {
+	for r := range 2 {
 		for c, v := range (*[72]float32)(x[r*72:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 2
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc72x1x2H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc72x1x2H5AvgNobiasGo(dst, x *[144]float32, s *[72]float32) {
+// scaleNhwc72x1x2H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc72x1x2H5StochasticNobiasGo(dst, x *[144]float32, s *[72]float32) {
 	for r := range 2 {
 		xs, ds := (*[72]float32)(x[r*72:]), (*[72]float32)(dst[r*72:])
 		for c, g := range s {
@@ -1545,8 +1554,8 @@ func scaleNhwc72x1x2H5AvgNobiasGo(dst, x *[144]float32, s *[72]float32) {
 	}
 }
 
-// scaleAddReLUNhwc72x1x2H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc72x1x2H5AvgNobiasGo(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
+// scaleAddReLUNhwc72x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc72x1x2H5StochasticNobiasGo(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[72]float32)(x[r*72:]), (*[72]float32)(dst[r*72:]), (*[72]float32)(res[r*72:])
 		for c, g := range s {
@@ -1555,21 +1564,23 @@ func scaleAddReLUNhwc72x1x2H5AvgNobiasGo(dst, x *[144]float32, s *[72]float32, r
 	}
 }
 
-// squeezeNhwc84x3x1H4AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc84x3x1H4AvgBiasGo(z *[84]float32, x *[252]float32) {
+// squeezeNhwc84x3x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc84x3x1H4StochasticBiasGo(z *[84]float32, x *[252]float32) {
+	var squares [84]float32
 	*z = [84]float32{}
-	for r := 0; r < 3; r++ {
+	for r := range 3 {
 		for c, v := range (*[84]float32)(x[r*84:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 3
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc84x3x1H4AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc84x3x1H4AvgBiasGo(dst, x *[252]float32, s *[84]float32) {
+// scaleNhwc84x3x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc84x3x1H4StochasticBiasGo(dst, x *[252]float32, s *[84]float32) {
 	for r := range 3 {
 		xs, ds := (*[84]float32)(x[r*84:]), (*[84]float32)(dst[r*84:])
 		for c, g := range s {
@@ -1578,8 +1589,8 @@ func scaleNhwc84x3x1H4AvgBiasGo(dst, x *[252]float32, s *[84]float32) {
 	}
 }
 
-// scaleAddReLUNhwc84x3x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc84x3x1H4AvgBiasGo(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
+// scaleAddReLUNhwc84x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc84x3x1H4StochasticBiasGo(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[84]float32)(x[r*84:]), (*[84]float32)(dst[r*84:]), (*[84]float32)(res[r*84:])
 		for c, g := range s {
@@ -1588,18 +1599,21 @@ func scaleAddReLUNhwc84x3x1H4AvgBiasGo(dst, x *[252]float32, s *[84]float32, res
 	}
 }
 
-// squeezeNhwc80x1x3H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc80x1x3H5MaxNobiasGo(z *[80]float32, x *[240]float32) {
-	*z = *(*[80]float32)(x[0*80:])
-	for r := 1; r < 3; r++ {
+// squeezeNhwc80x1x3H5AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc80x1x3H5AvgNobiasGo(z *[80]float32, x *[240]float32) {
+	*z = [80]float32{}
+	for r := 0; r < 3; r++ {
 		for c, v := range (*[80]float32)(x[r*80:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
 		}
+	}
+	for c := range z {
+		z[c] /= 3
 	}
 }
 
-// scaleNhwc80x1x3H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc80x1x3H5MaxNobiasGo(dst, x *[240]float32, s *[80]float32) {
+// scaleNhwc80x1x3H5AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc80x1x3H5AvgNobiasGo(dst, x *[240]float32, s *[80]float32) {
 	for r := range 3 {
 		xs, ds := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:])
 		for c, g := range s {
@@ -1608,8 +1622,8 @@ func scaleNhwc80x1x3H5MaxNobiasGo(dst, x *[240]float32, s *[80]float32) {
 	}
 }
 
-// scaleAddReLUNhwc80x1x3H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc80x1x3H5MaxNobiasGo(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
+// scaleAddReLUNhwc80x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc80x1x3H5AvgNobiasGo(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:]), (*[80]float32)(res[r*80:])
 		for c, g := range s {
@@ -1618,41 +1632,11 @@ func scaleAddReLUNhwc80x1x3H5MaxNobiasGo(dst, x *[240]float32, s *[80]float32, r
 	}
 }
 
-// squeezeNhwc101x5x1H2MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc101x5x1H2MaxBiasGo(z *[101]float32, x *[505]float32) {
-	*z = *(*[101]float32)(x[0*101:])
-	for r := 1; r < 5; r++ {
-		for c, v := range (*[101]float32)(x[r*101:]) {
-			z[c] = max(z[c], v)
-		}
-	}
-}
-
-// scaleNhwc101x5x1H2MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc101x5x1H2MaxBiasGo(dst, x *[505]float32, s *[101]float32) {
-	for r := range 5 {
-		xs, ds := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc101x5x1H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc101x5x1H2MaxBiasGo(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
-	for r := range 5 {
-		xs, ds, rs := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:]), (*[101]float32)(res[r*101:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc96x1x5H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc96x1x5H5AvgNobiasGo(z *[96]float32, x *[480]float32) {
-	*z = [96]float32{}
+// squeezeNhwc101x5x1H2AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc101x5x1H2AvgBiasGo(z *[101]float32, x *[505]float32) {
+	*z = [101]float32{}
 	for r := 0; r < 5; r++ {
-		for c, v := range (*[96]float32)(x[r*96:]) {
+		for c, v := range (*[101]float32)(x[r*101:]) {
 			z[c] += v
 		}
 	}
@@ -1661,8 +1645,38 @@ func squeezeNhwc96x1x5H5AvgNobiasGo(z *[96]float32, x *[480]float32) {
 	}
 }
 
-// scaleNhwc96x1x5H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc96x1x5H5AvgNobiasGo(dst, x *[480]float32, s *[96]float32) {
+// scaleNhwc101x5x1H2AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc101x5x1H2AvgBiasGo(dst, x *[505]float32, s *[101]float32) {
+	for r := range 5 {
+		xs, ds := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc101x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc101x5x1H2AvgBiasGo(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:]), (*[101]float32)(res[r*101:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc96x1x5H5MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc96x1x5H5MaxNobiasGo(z *[96]float32, x *[480]float32) {
+	*z = *(*[96]float32)(x[0*96:])
+	for r := 1; r < 5; r++ {
+		for c, v := range (*[96]float32)(x[r*96:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc96x1x5H5MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc96x1x5H5MaxNobiasGo(dst, x *[480]float32, s *[96]float32) {
 	for r := range 5 {
 		xs, ds := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:])
 		for c, g := range s {
@@ -1671,8 +1685,8 @@ func scaleNhwc96x1x5H5AvgNobiasGo(dst, x *[480]float32, s *[96]float32) {
 	}
 }
 
-// scaleAddReLUNhwc96x1x5H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc96x1x5H5AvgNobiasGo(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
+// scaleAddReLUNhwc96x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc96x1x5H5MaxNobiasGo(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:]), (*[96]float32)(res[r*96:])
 		for c, g := range s {
@@ -1681,21 +1695,18 @@ func scaleAddReLUNhwc96x1x5H5AvgNobiasGo(dst, x *[480]float32, s *[96]float32, r
 	}
 }
 
-// squeezeNhwc110x11x1H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc110x11x1H3AvgBiasGo(z *[110]float32, x *[1210]float32) {
-	*z = [110]float32{}
-	for r := 0; r < 11; r++ {
+// squeezeNhwc110x11x1H3MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc110x11x1H3MaxBiasGo(z *[110]float32, x *[1210]float32) {
+	*z = *(*[110]float32)(x[0*110:])
+	for r := 1; r < 11; r++ {
 		for c, v := range (*[110]float32)(x[r*110:]) {
-			z[c] += v
+			z[c] = max(z[c], v)
 		}
-	}
-	for c := range z {
-		z[c] /= 11
 	}
 }
 
-// scaleNhwc110x11x1H3AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc110x11x1H3AvgBiasGo(dst, x *[1210]float32, s *[110]float32) {
+// scaleNhwc110x11x1H3MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc110x11x1H3MaxBiasGo(dst, x *[1210]float32, s *[110]float32) {
 	for r := range 11 {
 		xs, ds := (*[110]float32)(x[r*110:]), (*[110]float32)(dst[r*110:])
 		for c, g := range s {
@@ -1704,8 +1715,8 @@ func scaleNhwc110x11x1H3AvgBiasGo(dst, x *[1210]float32, s *[110]float32) {
 	}
 }
 
-// scaleAddReLUNhwc110x11x1H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc110x11x1H3AvgBiasGo(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
+// scaleAddReLUNhwc110x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc110x11x1H3MaxBiasGo(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[110]float32)(x[r*110:]), (*[110]float32)(dst[r*110:]), (*[110]float32)(res[r*110:])
 		for c, g := range s {
@@ -1714,18 +1725,23 @@ func scaleAddReLUNhwc110x11x1H3AvgBiasGo(dst, x *[1210]float32, s *[110]float32,
 	}
 }
 
-// squeezeNhwc104x1x11H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc104x1x11H5MaxNobiasGo(z *[104]float32, x *[1144]float32) {
-	*z = *(*[104]float32)(x[0*104:])
-	for r := 1; r < 11; r++ {
+// squeezeNhwc104x1x11H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc104x1x11H5StochasticNobiasGo(z *[104]float32, x *[1144]float32) {
+	var squares [104]float32
+	*z = [104]float32{}
+	for r := range 11 {
 		for c, v := range (*[104]float32)(x[r*104:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc104x1x11H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc104x1x11H5MaxNobiasGo(dst, x *[1144]float32, s *[104]float32) {
+// scaleNhwc104x1x11H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc104x1x11H5StochasticNobiasGo(dst, x *[1144]float32, s *[104]float32) {
 	for r := range 11 {
 		xs, ds := (*[104]float32)(x[r*104:]), (*[104]float32)(dst[r*104:])
 		for c, g := range s {
@@ -1734,8 +1750,8 @@ func scaleNhwc104x1x11H5MaxNobiasGo(dst, x *[1144]float32, s *[104]float32) {
 	}
 }
 
-// scaleAddReLUNhwc104x1x11H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc104x1x11H5MaxNobiasGo(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
+// scaleAddReLUNhwc104x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc104x1x11H5StochasticNobiasGo(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[104]float32)(x[r*104:]), (*[104]float32)(dst[r*104:]), (*[104]float32)(res[r*104:])
 		for c, g := range s {
@@ -1744,18 +1760,23 @@ func scaleAddReLUNhwc104x1x11H5MaxNobiasGo(dst, x *[1144]float32, s *[104]float3
 	}
 }
 
-// squeezeNhwc119x7x1H4MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc119x7x1H4MaxBiasGo(z *[119]float32, x *[833]float32) {
-	*z = *(*[119]float32)(x[0*119:])
-	for r := 1; r < 7; r++ {
+// squeezeNhwc119x7x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc119x7x1H4StochasticBiasGo(z *[119]float32, x *[833]float32) {
+	var squares [119]float32
+	*z = [119]float32{}
+	for r := range 7 {
 		for c, v := range (*[119]float32)(x[r*119:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc119x7x1H4MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc119x7x1H4MaxBiasGo(dst, x *[833]float32, s *[119]float32) {
+// scaleNhwc119x7x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc119x7x1H4StochasticBiasGo(dst, x *[833]float32, s *[119]float32) {
 	for r := range 7 {
 		xs, ds := (*[119]float32)(x[r*119:]), (*[119]float32)(dst[r*119:])
 		for c, g := range s {
@@ -1764,8 +1785,8 @@ func scaleNhwc119x7x1H4MaxBiasGo(dst, x *[833]float32, s *[119]float32) {
 	}
 }
 
-// scaleAddReLUNhwc119x7x1H4MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc119x7x1H4MaxBiasGo(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
+// scaleAddReLUNhwc119x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc119x7x1H4StochasticBiasGo(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[119]float32)(x[r*119:]), (*[119]float32)(dst[r*119:]), (*[119]float32)(res[r*119:])
 		for c, g := range s {
@@ -1900,21 +1921,23 @@ func scaleAddReLUNhwc138x2x1H3MaxBiasGo(dst, x *[276]float32, s *[138]float32, r
 	}
 }
 
-// squeezeNhwc136x1x2H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc136x1x2H5AvgNobiasGo(z *[136]float32, x *[272]float32) {
+// squeezeNhwc136x1x2H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc136x1x2H5StochasticNobiasGo(z *[136]float32, x *[272]float32) {
+	var squares [136]float32
 	*z = [136]float32{}
-	for r := 0; r < 2; r++ {
+	for r := range 2 {
 		for c, v := range (*[136]float32)(x[r*136:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 2
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc136x1x2H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc136x1x2H5AvgNobiasGo(dst, x *[272]float32, s *[136]float32) {
+// scaleNhwc136x1x2H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc136x1x2H5StochasticNobiasGo(dst, x *[272]float32, s *[136]float32) {
 	for r := range 2 {
 		xs, ds := (*[136]float32)(x[r*136:]), (*[136]float32)(dst[r*136:])
 		for c, g := range s {
@@ -1923,8 +1946,8 @@ func scaleNhwc136x1x2H5AvgNobiasGo(dst, x *[272]float32, s *[136]float32) {
 	}
 }
 
-// scaleAddReLUNhwc136x1x2H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc136x1x2H5AvgNobiasGo(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
+// scaleAddReLUNhwc136x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc136x1x2H5StochasticNobiasGo(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[136]float32)(x[r*136:]), (*[136]float32)(dst[r*136:]), (*[136]float32)(res[r*136:])
 		for c, g := range s {
@@ -1933,21 +1956,23 @@ func scaleAddReLUNhwc136x1x2H5AvgNobiasGo(dst, x *[272]float32, s *[136]float32,
 	}
 }
 
-// squeezeNhwc147x3x1H4AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc147x3x1H4AvgBiasGo(z *[147]float32, x *[441]float32) {
+// squeezeNhwc147x3x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc147x3x1H4StochasticBiasGo(z *[147]float32, x *[441]float32) {
+	var squares [147]float32
 	*z = [147]float32{}
-	for r := 0; r < 3; r++ {
+	for r := range 3 {
 		for c, v := range (*[147]float32)(x[r*147:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 3
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc147x3x1H4AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc147x3x1H4AvgBiasGo(dst, x *[441]float32, s *[147]float32) {
+// scaleNhwc147x3x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc147x3x1H4StochasticBiasGo(dst, x *[441]float32, s *[147]float32) {
 	for r := range 3 {
 		xs, ds := (*[147]float32)(x[r*147:]), (*[147]float32)(dst[r*147:])
 		for c, g := range s {
@@ -1956,8 +1981,8 @@ func scaleNhwc147x3x1H4AvgBiasGo(dst, x *[441]float32, s *[147]float32) {
 	}
 }
 
-// scaleAddReLUNhwc147x3x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc147x3x1H4AvgBiasGo(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
+// scaleAddReLUNhwc147x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc147x3x1H4StochasticBiasGo(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[147]float32)(x[r*147:]), (*[147]float32)(dst[r*147:]), (*[147]float32)(res[r*147:])
 		for c, g := range s {
@@ -1966,18 +1991,21 @@ func scaleAddReLUNhwc147x3x1H4AvgBiasGo(dst, x *[441]float32, s *[147]float32, r
 	}
 }
 
-// squeezeNhwc144x1x3H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc144x1x3H5MaxNobiasGo(z *[144]float32, x *[432]float32) {
-	*z = *(*[144]float32)(x[0*144:])
-	for r := 1; r < 3; r++ {
+// squeezeNhwc144x1x3H5AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc144x1x3H5AvgNobiasGo(z *[144]float32, x *[432]float32) {
+	*z = [144]float32{}
+	for r := 0; r < 3; r++ {
 		for c, v := range (*[144]float32)(x[r*144:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
 		}
+	}
+	for c := range z {
+		z[c] /= 3
 	}
 }
 
-// scaleNhwc144x1x3H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc144x1x3H5MaxNobiasGo(dst, x *[432]float32, s *[144]float32) {
+// scaleNhwc144x1x3H5AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc144x1x3H5AvgNobiasGo(dst, x *[432]float32, s *[144]float32) {
 	for r := range 3 {
 		xs, ds := (*[144]float32)(x[r*144:]), (*[144]float32)(dst[r*144:])
 		for c, g := range s {
@@ -1986,8 +2014,8 @@ func scaleNhwc144x1x3H5MaxNobiasGo(dst, x *[432]float32, s *[144]float32) {
 	}
 }
 
-// scaleAddReLUNhwc144x1x3H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc144x1x3H5MaxNobiasGo(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
+// scaleAddReLUNhwc144x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc144x1x3H5AvgNobiasGo(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[144]float32)(x[r*144:]), (*[144]float32)(dst[r*144:]), (*[144]float32)(res[r*144:])
 		for c, g := range s {
@@ -1996,41 +2024,11 @@ func scaleAddReLUNhwc144x1x3H5MaxNobiasGo(dst, x *[432]float32, s *[144]float32,
 	}
 }
 
-// squeezeNhwc196x5x1H2MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc196x5x1H2MaxBiasGo(z *[196]float32, x *[980]float32) {
-	*z = *(*[196]float32)(x[0*196:])
-	for r := 1; r < 5; r++ {
-		for c, v := range (*[196]float32)(x[r*196:]) {
-			z[c] = max(z[c], v)
-		}
-	}
-}
-
-// scaleNhwc196x5x1H2MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc196x5x1H2MaxBiasGo(dst, x *[980]float32, s *[196]float32) {
-	for r := range 5 {
-		xs, ds := (*[196]float32)(x[r*196:]), (*[196]float32)(dst[r*196:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc196x5x1H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc196x5x1H2MaxBiasGo(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
-	for r := range 5 {
-		xs, ds, rs := (*[196]float32)(x[r*196:]), (*[196]float32)(dst[r*196:]), (*[196]float32)(res[r*196:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc192x1x5H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc192x1x5H5AvgNobiasGo(z *[192]float32, x *[960]float32) {
-	*z = [192]float32{}
+// squeezeNhwc196x5x1H2AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc196x5x1H2AvgBiasGo(z *[196]float32, x *[980]float32) {
+	*z = [196]float32{}
 	for r := 0; r < 5; r++ {
-		for c, v := range (*[192]float32)(x[r*192:]) {
+		for c, v := range (*[196]float32)(x[r*196:]) {
 			z[c] += v
 		}
 	}
@@ -2039,8 +2037,38 @@ func squeezeNhwc192x1x5H5AvgNobiasGo(z *[192]float32, x *[960]float32) {
 	}
 }
 
-// scaleNhwc192x1x5H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc192x1x5H5AvgNobiasGo(dst, x *[960]float32, s *[192]float32) {
+// scaleNhwc196x5x1H2AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc196x5x1H2AvgBiasGo(dst, x *[980]float32, s *[196]float32) {
+	for r := range 5 {
+		xs, ds := (*[196]float32)(x[r*196:]), (*[196]float32)(dst[r*196:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc196x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc196x5x1H2AvgBiasGo(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[196]float32)(x[r*196:]), (*[196]float32)(dst[r*196:]), (*[196]float32)(res[r*196:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc192x1x5H5MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc192x1x5H5MaxNobiasGo(z *[192]float32, x *[960]float32) {
+	*z = *(*[192]float32)(x[0*192:])
+	for r := 1; r < 5; r++ {
+		for c, v := range (*[192]float32)(x[r*192:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc192x1x5H5MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc192x1x5H5MaxNobiasGo(dst, x *[960]float32, s *[192]float32) {
 	for r := range 5 {
 		xs, ds := (*[192]float32)(x[r*192:]), (*[192]float32)(dst[r*192:])
 		for c, g := range s {
@@ -2049,8 +2077,8 @@ func scaleNhwc192x1x5H5AvgNobiasGo(dst, x *[960]float32, s *[192]float32) {
 	}
 }
 
-// scaleAddReLUNhwc192x1x5H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc192x1x5H5AvgNobiasGo(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
+// scaleAddReLUNhwc192x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc192x1x5H5MaxNobiasGo(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[192]float32)(x[r*192:]), (*[192]float32)(dst[r*192:]), (*[192]float32)(res[r*192:])
 		for c, g := range s {
@@ -2059,21 +2087,18 @@ func scaleAddReLUNhwc192x1x5H5AvgNobiasGo(dst, x *[960]float32, s *[192]float32,
 	}
 }
 
-// squeezeNhwc205x11x1H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc205x11x1H3AvgBiasGo(z *[205]float32, x *[2255]float32) {
-	*z = [205]float32{}
-	for r := 0; r < 11; r++ {
+// squeezeNhwc205x11x1H3MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc205x11x1H3MaxBiasGo(z *[205]float32, x *[2255]float32) {
+	*z = *(*[205]float32)(x[0*205:])
+	for r := 1; r < 11; r++ {
 		for c, v := range (*[205]float32)(x[r*205:]) {
-			z[c] += v
+			z[c] = max(z[c], v)
 		}
-	}
-	for c := range z {
-		z[c] /= 11
 	}
 }
 
-// scaleNhwc205x11x1H3AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc205x11x1H3AvgBiasGo(dst, x *[2255]float32, s *[205]float32) {
+// scaleNhwc205x11x1H3MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc205x11x1H3MaxBiasGo(dst, x *[2255]float32, s *[205]float32) {
 	for r := range 11 {
 		xs, ds := (*[205]float32)(x[r*205:]), (*[205]float32)(dst[r*205:])
 		for c, g := range s {
@@ -2082,8 +2107,8 @@ func scaleNhwc205x11x1H3AvgBiasGo(dst, x *[2255]float32, s *[205]float32) {
 	}
 }
 
-// scaleAddReLUNhwc205x11x1H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc205x11x1H3AvgBiasGo(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
+// scaleAddReLUNhwc205x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc205x11x1H3MaxBiasGo(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[205]float32)(x[r*205:]), (*[205]float32)(dst[r*205:]), (*[205]float32)(res[r*205:])
 		for c, g := range s {
@@ -2092,18 +2117,23 @@ func scaleAddReLUNhwc205x11x1H3AvgBiasGo(dst, x *[2255]float32, s *[205]float32,
 	}
 }
 
-// squeezeNhwc200x1x11H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc200x1x11H5MaxNobiasGo(z *[200]float32, x *[2200]float32) {
-	*z = *(*[200]float32)(x[0*200:])
-	for r := 1; r < 11; r++ {
+// squeezeNhwc200x1x11H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc200x1x11H5StochasticNobiasGo(z *[200]float32, x *[2200]float32) {
+	var squares [200]float32
+	*z = [200]float32{}
+	for r := range 11 {
 		for c, v := range (*[200]float32)(x[r*200:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc200x1x11H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc200x1x11H5MaxNobiasGo(dst, x *[2200]float32, s *[200]float32) {
+// scaleNhwc200x1x11H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc200x1x11H5StochasticNobiasGo(dst, x *[2200]float32, s *[200]float32) {
 	for r := range 11 {
 		xs, ds := (*[200]float32)(x[r*200:]), (*[200]float32)(dst[r*200:])
 		for c, g := range s {
@@ -2112,8 +2142,8 @@ func scaleNhwc200x1x11H5MaxNobiasGo(dst, x *[2200]float32, s *[200]float32) {
 	}
 }
 
-// scaleAddReLUNhwc200x1x11H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc200x1x11H5MaxNobiasGo(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
+// scaleAddReLUNhwc200x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc200x1x11H5StochasticNobiasGo(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[200]float32)(x[r*200:]), (*[200]float32)(dst[r*200:]), (*[200]float32)(res[r*200:])
 		for c, g := range s {
@@ -2122,18 +2152,23 @@ func scaleAddReLUNhwc200x1x11H5MaxNobiasGo(dst, x *[2200]float32, s *[200]float3
 	}
 }
 
-// squeezeNhwc214x7x1H4MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc214x7x1H4MaxBiasGo(z *[214]float32, x *[1498]float32) {
-	*z = *(*[214]float32)(x[0*214:])
-	for r := 1; r < 7; r++ {
+// squeezeNhwc214x7x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc214x7x1H4StochasticBiasGo(z *[214]float32, x *[1498]float32) {
+	var squares [214]float32
+	*z = [214]float32{}
+	for r := range 7 {
 		for c, v := range (*[214]float32)(x[r*214:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc214x7x1H4MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc214x7x1H4MaxBiasGo(dst, x *[1498]float32, s *[214]float32) {
+// scaleNhwc214x7x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc214x7x1H4StochasticBiasGo(dst, x *[1498]float32, s *[214]float32) {
 	for r := range 7 {
 		xs, ds := (*[214]float32)(x[r*214:]), (*[214]float32)(dst[r*214:])
 		for c, g := range s {
@@ -2142,8 +2177,8 @@ func scaleNhwc214x7x1H4MaxBiasGo(dst, x *[1498]float32, s *[214]float32) {
 	}
 }
 
-// scaleAddReLUNhwc214x7x1H4MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc214x7x1H4MaxBiasGo(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
+// scaleAddReLUNhwc214x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc214x7x1H4StochasticBiasGo(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[214]float32)(x[r*214:]), (*[214]float32)(dst[r*214:]), (*[214]float32)(res[r*214:])
 		for c, g := range s {
@@ -2185,11 +2220,291 @@ func scaleAddReLUNhwc208x1x7H5AvgNobiasGo(dst, x *[1456]float32, s *[208]float32
 	}
 }
 
-// squeezeNhwc13x1x1H7AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc13x1x1H7AvgBiasGo(z *[13]float32, x *[13]float32) {
-	*z = [13]float32{}
+// squeezeNhwc15x2x1H1StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc15x2x1H1StochasticBiasGo(z *[15]float32, x *[30]float32) {
+	var squares [15]float32
+	*z = [15]float32{}
+	for r := range 2 {
+		for c, v := range (*[15]float32)(x[r*15:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc15x2x1H1StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc15x2x1H1StochasticBiasGo(dst, x *[30]float32, s *[15]float32) {
+	for r := range 2 {
+		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc15x2x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc15x2x1H1StochasticBiasGo(dst, x *[30]float32, s *[15]float32, res *[30]float32) {
+	for r := range 2 {
+		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc17x3x1H2StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc17x3x1H2StochasticNobiasGo(z *[17]float32, x *[51]float32) {
+	var squares [17]float32
+	*z = [17]float32{}
+	for r := range 3 {
+		for c, v := range (*[17]float32)(x[r*17:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc17x3x1H2StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc17x3x1H2StochasticNobiasGo(dst, x *[51]float32, s *[17]float32) {
+	for r := range 3 {
+		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc17x3x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc17x3x1H2StochasticNobiasGo(dst, x *[51]float32, s *[17]float32, res *[51]float32) {
+	for r := range 3 {
+		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc26x5x1H3StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc26x5x1H3StochasticBiasGo(z *[26]float32, x *[130]float32) {
+	var squares [26]float32
+	*z = [26]float32{}
+	for r := range 5 {
+		for c, v := range (*[26]float32)(x[r*26:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc26x5x1H3StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc26x5x1H3StochasticBiasGo(dst, x *[130]float32, s *[26]float32) {
+	for r := range 5 {
+		xs, ds := (*[26]float32)(x[r*26:]), (*[26]float32)(dst[r*26:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc26x5x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc26x5x1H3StochasticBiasGo(dst, x *[130]float32, s *[26]float32, res *[130]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[26]float32)(x[r*26:]), (*[26]float32)(dst[r*26:]), (*[26]float32)(res[r*26:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc35x11x1H4StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc35x11x1H4StochasticNobiasGo(z *[35]float32, x *[385]float32) {
+	var squares [35]float32
+	*z = [35]float32{}
+	for r := range 11 {
+		for c, v := range (*[35]float32)(x[r*35:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc35x11x1H4StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc35x11x1H4StochasticNobiasGo(dst, x *[385]float32, s *[35]float32) {
+	for r := range 11 {
+		xs, ds := (*[35]float32)(x[r*35:]), (*[35]float32)(dst[r*35:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc35x11x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc35x11x1H4StochasticNobiasGo(dst, x *[385]float32, s *[35]float32, res *[385]float32) {
+	for r := range 11 {
+		xs, ds, rs := (*[35]float32)(x[r*35:]), (*[35]float32)(dst[r*35:]), (*[35]float32)(res[r*35:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc44x7x1H1StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc44x7x1H1StochasticBiasGo(z *[44]float32, x *[308]float32) {
+	var squares [44]float32
+	*z = [44]float32{}
+	for r := range 7 {
+		for c, v := range (*[44]float32)(x[r*44:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc44x7x1H1StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc44x7x1H1StochasticBiasGo(dst, x *[308]float32, s *[44]float32) {
+	for r := range 7 {
+		xs, ds := (*[44]float32)(x[r*44:]), (*[44]float32)(dst[r*44:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc44x7x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc44x7x1H1StochasticBiasGo(dst, x *[308]float32, s *[44]float32, res *[308]float32) {
+	for r := range 7 {
+		xs, ds, rs := (*[44]float32)(x[r*44:]), (*[44]float32)(dst[r*44:]), (*[44]float32)(res[r*44:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc53x1x1H2StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc53x1x1H2StochasticNobiasGo(z *[53]float32, x *[53]float32) {
+	var squares [53]float32
+	*z = [53]float32{}
+	for r := range 1 {
+		for c, v := range (*[53]float32)(x[r*53:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc53x1x1H2StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc53x1x1H2StochasticNobiasGo(dst, x *[53]float32, s *[53]float32) {
+	for r := range 1 {
+		xs, ds := (*[53]float32)(x[r*53:]), (*[53]float32)(dst[r*53:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc53x1x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc53x1x1H2StochasticNobiasGo(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
+	for r := range 1 {
+		xs, ds, rs := (*[53]float32)(x[r*53:]), (*[53]float32)(dst[r*53:]), (*[53]float32)(res[r*53:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc62x2x1H3StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc62x2x1H3StochasticBiasGo(z *[62]float32, x *[124]float32) {
+	var squares [62]float32
+	*z = [62]float32{}
+	for r := range 2 {
+		for c, v := range (*[62]float32)(x[r*62:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc62x2x1H3StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc62x2x1H3StochasticBiasGo(dst, x *[124]float32, s *[62]float32) {
+	for r := range 2 {
+		xs, ds := (*[62]float32)(x[r*62:]), (*[62]float32)(dst[r*62:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc62x2x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc62x2x1H3StochasticBiasGo(dst, x *[124]float32, s *[62]float32, res *[124]float32) {
+	for r := range 2 {
+		xs, ds, rs := (*[62]float32)(x[r*62:]), (*[62]float32)(dst[r*62:]), (*[62]float32)(res[r*62:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc71x3x1H4StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc71x3x1H4StochasticNobiasGo(z *[71]float32, x *[213]float32) {
+	var squares [71]float32
+	*z = [71]float32{}
+	for r := range 3 {
+		for c, v := range (*[71]float32)(x[r*71:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc71x3x1H4StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc71x3x1H4StochasticNobiasGo(dst, x *[213]float32, s *[71]float32) {
+	for r := range 3 {
+		xs, ds := (*[71]float32)(x[r*71:]), (*[71]float32)(dst[r*71:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc71x3x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc71x3x1H4StochasticNobiasGo(dst, x *[213]float32, s *[71]float32, res *[213]float32) {
+	for r := range 3 {
+		xs, ds, rs := (*[71]float32)(x[r*71:]), (*[71]float32)(dst[r*71:]), (*[71]float32)(res[r*71:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc9x1x1H1AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc9x1x1H1AvgBiasGo(z *[9]float32, x *[9]float32) {
+	*z = [9]float32{}
 	for r := 0; r < 1; r++ {
-		for c, v := range (*[13]float32)(x[r*13:]) {
+		for c, v := range (*[9]float32)(x[r*9:]) {
 			z[c] += v
 		}
 	}
@@ -2198,28 +2513,28 @@ func squeezeNhwc13x1x1H7AvgBiasGo(z *[13]float32, x *[13]float32) {
 	}
 }
 
-// scaleNhwc13x1x1H7AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc13x1x1H7AvgBiasGo(dst, x *[13]float32, s *[13]float32) {
+// scaleNhwc9x1x1H1AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc9x1x1H1AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
 	for r := range 1 {
-		xs, ds := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:])
+		xs, ds := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUNhwc13x1x1H7AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc13x1x1H7AvgBiasGo(dst, x *[13]float32, s *[13]float32, res *[13]float32) {
+// scaleAddReLUNhwc9x1x1H1AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
 	for r := range 1 {
-		xs, ds, rs := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:]), (*[13]float32)(res[r*13:])
+		xs, ds, rs := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:]), (*[9]float32)(res[r*9:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
 	}
 }
 
-// squeezeNhwc17x1x1H9MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc17x1x1H9MaxNobiasGo(z *[17]float32, x *[17]float32) {
+// squeezeNhwc17x1x1H10MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc17x1x1H10MaxNobiasGo(z *[17]float32, x *[17]float32) {
 	*z = *(*[17]float32)(x[0*17:])
 	for r := 1; r < 1; r++ {
 		for c, v := range (*[17]float32)(x[r*17:]) {
@@ -2228,8 +2543,8 @@ func squeezeNhwc17x1x1H9MaxNobiasGo(z *[17]float32, x *[17]float32) {
 	}
 }
 
-// scaleNhwc17x1x1H9MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H9MaxNobiasGo(dst, x *[17]float32, s *[17]float32) {
+// scaleNhwc17x1x1H10MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc17x1x1H10MaxNobiasGo(dst, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2238,8 +2553,8 @@ func scaleNhwc17x1x1H9MaxNobiasGo(dst, x *[17]float32, s *[17]float32) {
 	}
 }
 
-// scaleAddReLUNhwc17x1x1H9MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H9MaxNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+// scaleAddReLUNhwc17x1x1H10MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc17x1x1H10MaxNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2248,21 +2563,23 @@ func scaleAddReLUNhwc17x1x1H9MaxNobiasGo(dst, x *[17]float32, s *[17]float32, re
 	}
 }
 
-// squeezeNhwc21x1x1H16AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc21x1x1H16AvgBiasGo(z *[21]float32, x *[21]float32) {
+// squeezeNhwc21x1x1H16StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc21x1x1H16StochasticBiasGo(z *[21]float32, x *[21]float32) {
+	var squares [21]float32
 	*z = [21]float32{}
-	for r := 0; r < 1; r++ {
+	for r := range 1 {
 		for c, v := range (*[21]float32)(x[r*21:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 1
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc21x1x1H16AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc21x1x1H16AvgBiasGo(dst, x *[21]float32, s *[21]float32) {
+// scaleNhwc21x1x1H16StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc21x1x1H16StochasticBiasGo(dst, x *[21]float32, s *[21]float32) {
 	for r := range 1 {
 		xs, ds := (*[21]float32)(x[r*21:]), (*[21]float32)(dst[r*21:])
 		for c, g := range s {
@@ -2271,8 +2588,8 @@ func scaleNhwc21x1x1H16AvgBiasGo(dst, x *[21]float32, s *[21]float32) {
 	}
 }
 
-// scaleAddReLUNhwc21x1x1H16AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc21x1x1H16AvgBiasGo(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
+// scaleAddReLUNhwc21x1x1H16StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc21x1x1H16StochasticBiasGo(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[21]float32)(x[r*21:]), (*[21]float32)(dst[r*21:]), (*[21]float32)(res[r*21:])
 		for c, g := range s {
@@ -2281,41 +2598,11 @@ func scaleAddReLUNhwc21x1x1H16AvgBiasGo(dst, x *[21]float32, s *[21]float32, res
 	}
 }
 
-// squeezeNhwc33x1x1H26MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc33x1x1H26MaxNobiasGo(z *[33]float32, x *[33]float32) {
-	*z = *(*[33]float32)(x[0*33:])
-	for r := 1; r < 1; r++ {
-		for c, v := range (*[33]float32)(x[r*33:]) {
-			z[c] = max(z[c], v)
-		}
-	}
-}
-
-// scaleNhwc33x1x1H26MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc33x1x1H26MaxNobiasGo(dst, x *[33]float32, s *[33]float32) {
-	for r := range 1 {
-		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc33x1x1H26MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc33x1x1H26MaxNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
-	for r := range 1 {
-		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc37x1x1H32AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc37x1x1H32AvgBiasGo(z *[37]float32, x *[37]float32) {
-	*z = [37]float32{}
+// squeezeNhwc33x1x1H27AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc33x1x1H27AvgNobiasGo(z *[33]float32, x *[33]float32) {
+	*z = [33]float32{}
 	for r := 0; r < 1; r++ {
-		for c, v := range (*[37]float32)(x[r*37:]) {
+		for c, v := range (*[33]float32)(x[r*33:]) {
 			z[c] += v
 		}
 	}
@@ -2324,8 +2611,38 @@ func squeezeNhwc37x1x1H32AvgBiasGo(z *[37]float32, x *[37]float32) {
 	}
 }
 
-// scaleNhwc37x1x1H32AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32) {
+// scaleNhwc33x1x1H27AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc33x1x1H27AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
+	for r := range 1 {
+		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc33x1x1H27AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc33x1x1H27AvgNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+	for r := range 1 {
+		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc37x1x1H32MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc37x1x1H32MaxBiasGo(z *[37]float32, x *[37]float32) {
+	*z = *(*[37]float32)(x[0*37:])
+	for r := 1; r < 1; r++ {
+		for c, v := range (*[37]float32)(x[r*37:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc37x1x1H32MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc37x1x1H32MaxBiasGo(dst, x *[37]float32, s *[37]float32) {
 	for r := range 1 {
 		xs, ds := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:])
 		for c, g := range s {
@@ -2334,8 +2651,8 @@ func scaleNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32) {
 	}
 }
 
-// scaleAddReLUNhwc37x1x1H32AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+// scaleAddReLUNhwc37x1x1H32MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc37x1x1H32MaxBiasGo(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:]), (*[37]float32)(res[r*37:])
 		for c, g := range s {
@@ -2344,18 +2661,23 @@ func scaleAddReLUNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32, res
 	}
 }
 
-// squeezeNhwc49x1x1H43MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc49x1x1H43MaxNobiasGo(z *[49]float32, x *[49]float32) {
-	*z = *(*[49]float32)(x[0*49:])
-	for r := 1; r < 1; r++ {
+// squeezeNhwc49x1x1H44StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc49x1x1H44StochasticNobiasGo(z *[49]float32, x *[49]float32) {
+	var squares [49]float32
+	*z = [49]float32{}
+	for r := range 1 {
 		for c, v := range (*[49]float32)(x[r*49:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc49x1x1H43MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc49x1x1H43MaxNobiasGo(dst, x *[49]float32, s *[49]float32) {
+// scaleNhwc49x1x1H44StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc49x1x1H44StochasticNobiasGo(dst, x *[49]float32, s *[49]float32) {
 	for r := range 1 {
 		xs, ds := (*[49]float32)(x[r*49:]), (*[49]float32)(dst[r*49:])
 		for c, g := range s {
@@ -2364,8 +2686,8 @@ func scaleNhwc49x1x1H43MaxNobiasGo(dst, x *[49]float32, s *[49]float32) {
 	}
 }
 
-// scaleAddReLUNhwc49x1x1H43MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc49x1x1H43MaxNobiasGo(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
+// scaleAddReLUNhwc49x1x1H44StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc49x1x1H44StochasticNobiasGo(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[49]float32)(x[r*49:]), (*[49]float32)(dst[r*49:]), (*[49]float32)(res[r*49:])
 		for c, g := range s {
@@ -2407,51 +2729,18 @@ func scaleAddReLUNhwc53x1x1H48AvgBiasGo(dst, x *[53]float32, s *[53]float32, res
 	}
 }
 
-// squeezeNhwc65x1x1H60MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc65x1x1H60MaxNobiasGo(z *[65]float32, x *[65]float32) {
-	*z = *(*[65]float32)(x[0*65:])
+// squeezeNhwc69x1x1H61MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc69x1x1H61MaxNobiasGo(z *[69]float32, x *[69]float32) {
+	*z = *(*[69]float32)(x[0*69:])
 	for r := 1; r < 1; r++ {
-		for c, v := range (*[65]float32)(x[r*65:]) {
+		for c, v := range (*[69]float32)(x[r*69:]) {
 			z[c] = max(z[c], v)
 		}
 	}
 }
 
-// scaleNhwc65x1x1H60MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc65x1x1H60MaxNobiasGo(dst, x *[65]float32, s *[65]float32) {
-	for r := range 1 {
-		xs, ds := (*[65]float32)(x[r*65:]), (*[65]float32)(dst[r*65:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc65x1x1H60MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc65x1x1H60MaxNobiasGo(dst, x *[65]float32, s *[65]float32, res *[65]float32) {
-	for r := range 1 {
-		xs, ds, rs := (*[65]float32)(x[r*65:]), (*[65]float32)(dst[r*65:]), (*[65]float32)(res[r*65:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc69x1x1H64AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc69x1x1H64AvgBiasGo(z *[69]float32, x *[69]float32) {
-	*z = [69]float32{}
-	for r := 0; r < 1; r++ {
-		for c, v := range (*[69]float32)(x[r*69:]) {
-			z[c] += v
-		}
-	}
-	for c := range z {
-		z[c] /= 1
-	}
-}
-
-// scaleNhwc69x1x1H64AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32) {
+// scaleNhwc69x1x1H61MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc69x1x1H61MaxNobiasGo(dst, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
 		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
@@ -2460,8 +2749,8 @@ func scaleNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32) {
 	}
 }
 
-// scaleAddReLUNhwc69x1x1H64AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+// scaleAddReLUNhwc69x1x1H61MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc69x1x1H61MaxNobiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
 		for c, g := range s {
@@ -2470,41 +2759,46 @@ func scaleAddReLUNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32, res
 	}
 }
 
-// squeezeNhwc141x1x1H133MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc141x1x1H133MaxNobiasGo(z *[141]float32, x *[141]float32) {
-	*z = *(*[141]float32)(x[0*141:])
-	for r := 1; r < 1; r++ {
-		for c, v := range (*[141]float32)(x[r*141:]) {
-			z[c] = max(z[c], v)
+// squeezeNhwc69x1x1H64StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc69x1x1H64StochasticBiasGo(z *[69]float32, x *[69]float32) {
+	var squares [69]float32
+	*z = [69]float32{}
+	for r := range 1 {
+		for c, v := range (*[69]float32)(x[r*69:]) {
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc141x1x1H133MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc141x1x1H133MaxNobiasGo(dst, x *[141]float32, s *[141]float32) {
+// scaleNhwc69x1x1H64StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc69x1x1H64StochasticBiasGo(dst, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
-		xs, ds := (*[141]float32)(x[r*141:]), (*[141]float32)(dst[r*141:])
+		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUNhwc141x1x1H133MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc141x1x1H133MaxNobiasGo(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
+// scaleAddReLUNhwc69x1x1H64StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc69x1x1H64StochasticBiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
-		xs, ds, rs := (*[141]float32)(x[r*141:]), (*[141]float32)(dst[r*141:]), (*[141]float32)(res[r*141:])
+		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
 	}
 }
 
-// squeezeNhwc142x1x1H136AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc142x1x1H136AvgBiasGo(z *[142]float32, x *[142]float32) {
-	*z = [142]float32{}
+// squeezeNhwc141x1x1H134AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc141x1x1H134AvgNobiasGo(z *[141]float32, x *[141]float32) {
+	*z = [141]float32{}
 	for r := 0; r < 1; r++ {
-		for c, v := range (*[142]float32)(x[r*142:]) {
+		for c, v := range (*[141]float32)(x[r*141:]) {
 			z[c] += v
 		}
 	}
@@ -2513,8 +2807,38 @@ func squeezeNhwc142x1x1H136AvgBiasGo(z *[142]float32, x *[142]float32) {
 	}
 }
 
-// scaleNhwc142x1x1H136AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc142x1x1H136AvgBiasGo(dst, x *[142]float32, s *[142]float32) {
+// scaleNhwc141x1x1H134AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc141x1x1H134AvgNobiasGo(dst, x *[141]float32, s *[141]float32) {
+	for r := range 1 {
+		xs, ds := (*[141]float32)(x[r*141:]), (*[141]float32)(dst[r*141:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc141x1x1H134AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc141x1x1H134AvgNobiasGo(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
+	for r := range 1 {
+		xs, ds, rs := (*[141]float32)(x[r*141:]), (*[141]float32)(dst[r*141:]), (*[141]float32)(res[r*141:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc142x1x1H136MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc142x1x1H136MaxBiasGo(z *[142]float32, x *[142]float32) {
+	*z = *(*[142]float32)(x[0*142:])
+	for r := 1; r < 1; r++ {
+		for c, v := range (*[142]float32)(x[r*142:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc142x1x1H136MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc142x1x1H136MaxBiasGo(dst, x *[142]float32, s *[142]float32) {
 	for r := range 1 {
 		xs, ds := (*[142]float32)(x[r*142:]), (*[142]float32)(dst[r*142:])
 		for c, g := range s {
@@ -2523,8 +2847,8 @@ func scaleNhwc142x1x1H136AvgBiasGo(dst, x *[142]float32, s *[142]float32) {
 	}
 }
 
-// scaleAddReLUNhwc142x1x1H136AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc142x1x1H136AvgBiasGo(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
+// scaleAddReLUNhwc142x1x1H136MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc142x1x1H136MaxBiasGo(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[142]float32)(x[r*142:]), (*[142]float32)(dst[r*142:]), (*[142]float32)(res[r*142:])
 		for c, g := range s {
@@ -2533,18 +2857,23 @@ func scaleAddReLUNhwc142x1x1H136AvgBiasGo(dst, x *[142]float32, s *[142]float32,
 	}
 }
 
-// squeezeNhwc223x1x1H214MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc223x1x1H214MaxNobiasGo(z *[223]float32, x *[223]float32) {
-	*z = *(*[223]float32)(x[0*223:])
-	for r := 1; r < 1; r++ {
+// squeezeNhwc223x1x1H215StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc223x1x1H215StochasticNobiasGo(z *[223]float32, x *[223]float32) {
+	var squares [223]float32
+	*z = [223]float32{}
+	for r := range 1 {
 		for c, v := range (*[223]float32)(x[r*223:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc223x1x1H214MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc223x1x1H214MaxNobiasGo(dst, x *[223]float32, s *[223]float32) {
+// scaleNhwc223x1x1H215StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc223x1x1H215StochasticNobiasGo(dst, x *[223]float32, s *[223]float32) {
 	for r := range 1 {
 		xs, ds := (*[223]float32)(x[r*223:]), (*[223]float32)(dst[r*223:])
 		for c, g := range s {
@@ -2553,8 +2882,8 @@ func scaleNhwc223x1x1H214MaxNobiasGo(dst, x *[223]float32, s *[223]float32) {
 	}
 }
 
-// scaleAddReLUNhwc223x1x1H214MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc223x1x1H214MaxNobiasGo(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
+// scaleAddReLUNhwc223x1x1H215StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc223x1x1H215StochasticNobiasGo(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[223]float32)(x[r*223:]), (*[223]float32)(dst[r*223:]), (*[223]float32)(res[r*223:])
 		for c, g := range s {
@@ -2629,6 +2958,39 @@ func scaleAddReLUNhwc7x1x1H7AvgNobiasGo(dst, x *[7]float32, s *[7]float32, res *
 	}
 }
 
+// squeezeNhwc7x1x1H2AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc7x1x1H2AvgBiasGo(z *[7]float32, x *[7]float32) {
+	*z = [7]float32{}
+	for r := 0; r < 1; r++ {
+		for c, v := range (*[7]float32)(x[r*7:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 1
+	}
+}
+
+// scaleNhwc7x1x1H2AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc7x1x1H2AvgBiasGo(dst, x *[7]float32, s *[7]float32) {
+	for r := range 1 {
+		xs, ds := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc7x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc7x1x1H2AvgBiasGo(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+	for r := range 1 {
+		xs, ds, rs := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:]), (*[7]float32)(res[r*7:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
 // squeezeNhwc8x1x1H8AvgNobiasGo sets z[c] to the average of channel c.
 func squeezeNhwc8x1x1H8AvgNobiasGo(z *[8]float32, x *[8]float32) {
 	*z = [8]float32{}
@@ -2695,8 +3057,8 @@ func scaleAddReLUNhwc8x1x1H8AvgBiasGo(dst, x *[8]float32, s *[8]float32, res *[8
 	}
 }
 
-// squeezeNhwc8x1x1H2AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc8x1x1H2AvgNobiasGo(z *[8]float32, x *[8]float32) {
+// squeezeNhwc8x1x1H3AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc8x1x1H3AvgNobiasGo(z *[8]float32, x *[8]float32) {
 	*z = [8]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[8]float32)(x[r*8:]) {
@@ -2708,8 +3070,8 @@ func squeezeNhwc8x1x1H2AvgNobiasGo(z *[8]float32, x *[8]float32) {
 	}
 }
 
-// scaleNhwc8x1x1H2AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc8x1x1H2AvgNobiasGo(dst, x *[8]float32, s *[8]float32) {
+// scaleNhwc8x1x1H3AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc8x1x1H3AvgNobiasGo(dst, x *[8]float32, s *[8]float32) {
 	for r := range 1 {
 		xs, ds := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:])
 		for c, g := range s {
@@ -2718,8 +3080,8 @@ func scaleNhwc8x1x1H2AvgNobiasGo(dst, x *[8]float32, s *[8]float32) {
 	}
 }
 
-// scaleAddReLUNhwc8x1x1H2AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc8x1x1H2AvgNobiasGo(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+// scaleAddReLUNhwc8x1x1H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc8x1x1H3AvgNobiasGo(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:]), (*[8]float32)(res[r*8:])
 		for c, g := range s {
@@ -2794,8 +3156,8 @@ func scaleAddReLUNhwc9x1x1H8AvgNobiasGo(dst, x *[9]float32, s *[9]float32, res *
 	}
 }
 
-// squeezeNhwc9x1x1H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc9x1x1H3AvgBiasGo(z *[9]float32, x *[9]float32) {
+// squeezeNhwc9x1x1H4AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc9x1x1H4AvgBiasGo(z *[9]float32, x *[9]float32) {
 	*z = [9]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[9]float32)(x[r*9:]) {
@@ -2807,8 +3169,8 @@ func squeezeNhwc9x1x1H3AvgBiasGo(z *[9]float32, x *[9]float32) {
 	}
 }
 
-// scaleNhwc9x1x1H3AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc9x1x1H3AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
+// scaleNhwc9x1x1H4AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc9x1x1H4AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
 	for r := range 1 {
 		xs, ds := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:])
 		for c, g := range s {
@@ -2817,8 +3179,8 @@ func scaleNhwc9x1x1H3AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
 	}
 }
 
-// scaleAddReLUNhwc9x1x1H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc9x1x1H3AvgBiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+// scaleAddReLUNhwc9x1x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc9x1x1H4AvgBiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:]), (*[9]float32)(res[r*9:])
 		for c, g := range s {
@@ -2893,8 +3255,8 @@ func scaleAddReLUNhwc15x1x1H8AvgBiasGo(dst, x *[15]float32, s *[15]float32, res 
 	}
 }
 
-// squeezeNhwc15x1x1H4AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc15x1x1H4AvgNobiasGo(z *[15]float32, x *[15]float32) {
+// squeezeNhwc15x1x1H5AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc15x1x1H5AvgNobiasGo(z *[15]float32, x *[15]float32) {
 	*z = [15]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[15]float32)(x[r*15:]) {
@@ -2906,8 +3268,8 @@ func squeezeNhwc15x1x1H4AvgNobiasGo(z *[15]float32, x *[15]float32) {
 	}
 }
 
-// scaleNhwc15x1x1H4AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H4AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
+// scaleNhwc15x1x1H5AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc15x1x1H5AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -2916,8 +3278,8 @@ func scaleNhwc15x1x1H4AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
 	}
 }
 
-// scaleAddReLUNhwc15x1x1H4AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H4AvgNobiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+// scaleAddReLUNhwc15x1x1H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc15x1x1H5AvgNobiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -2992,8 +3354,8 @@ func scaleAddReLUNhwc16x1x1H8AvgNobiasGo(dst, x *[16]float32, s *[16]float32, re
 	}
 }
 
-// squeezeNhwc16x1x1H5AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc16x1x1H5AvgBiasGo(z *[16]float32, x *[16]float32) {
+// squeezeNhwc16x1x1H6AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc16x1x1H6AvgBiasGo(z *[16]float32, x *[16]float32) {
 	*z = [16]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[16]float32)(x[r*16:]) {
@@ -3005,8 +3367,8 @@ func squeezeNhwc16x1x1H5AvgBiasGo(z *[16]float32, x *[16]float32) {
 	}
 }
 
-// scaleNhwc16x1x1H5AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H5AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
+// scaleNhwc16x1x1H6AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc16x1x1H6AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -3015,8 +3377,8 @@ func scaleNhwc16x1x1H5AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNhwc16x1x1H5AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H5AvgBiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+// scaleAddReLUNhwc16x1x1H6AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc16x1x1H6AvgBiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -3091,8 +3453,8 @@ func scaleAddReLUNhwc17x1x1H8AvgBiasGo(dst, x *[17]float32, s *[17]float32, res 
 	}
 }
 
-// squeezeNhwc17x1x1H6AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc17x1x1H6AvgNobiasGo(z *[17]float32, x *[17]float32) {
+// squeezeNhwc17x1x1H7AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc17x1x1H7AvgNobiasGo(z *[17]float32, x *[17]float32) {
 	*z = [17]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[17]float32)(x[r*17:]) {
@@ -3104,8 +3466,8 @@ func squeezeNhwc17x1x1H6AvgNobiasGo(z *[17]float32, x *[17]float32) {
 	}
 }
 
-// scaleNhwc17x1x1H6AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H6AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
+// scaleNhwc17x1x1H7AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc17x1x1H7AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -3114,8 +3476,8 @@ func scaleNhwc17x1x1H6AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
 	}
 }
 
-// scaleAddReLUNhwc17x1x1H6AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H6AvgNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+// scaleAddReLUNhwc17x1x1H7AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc17x1x1H7AvgNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -4950,44 +5312,38 @@ func fc208x5SigmoidGo(dst *[208]float32, w *[1040]float32, x *[5]float32) {
 	}
 }
 
-// fc7x13ReLUBiasGo sets dst = ReLU(W·x + b) for a 7×13 row-major W.
-func fc7x13ReLUBiasGo(dst *[7]float32, w *[91]float32, x *[13]float32, b *[7]float32) {
+// fc1x15ReLUBiasGo sets dst = ReLU(W·x + b) for a 1×15 row-major W.
+func fc1x15ReLUBiasGo(dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32) {
 	for i := range dst {
-		row := (*[13]float32)(w[i*13:])
+		row := (*[15]float32)(w[i*15:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 10; j += 4 {
+		for j := 0; j < 12; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
 		s0 += row[12] * x[12]
+		s1 += row[13] * x[13]
+		s2 += row[14] * x[14]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc13x7SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 13×7 row-major W.
-func fc13x7SigmoidBiasGo(dst *[13]float32, w *[91]float32, x *[7]float32, b *[13]float32) {
+// fc15x1SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 15×1 row-major W.
+func fc15x1SigmoidBiasGo(dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32) {
 	for i := range dst {
-		row := (*[7]float32)(w[i*7:])
+		row := (*[1]float32)(w[i*1:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 4; j += 4 {
-			s0 += row[j] * x[j]
-			s1 += row[j+1] * x[j+1]
-			s2 += row[j+2] * x[j+2]
-			s3 += row[j+3] * x[j+3]
-		}
-		s0 += row[4] * x[4]
-		s1 += row[5] * x[5]
-		s2 += row[6] * x[6]
+		s0 += row[0] * x[0]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
 }
 
-// fc9x17ReLUGo sets dst = ReLU(W·x) for a 9×17 row-major W.
-func fc9x17ReLUGo(dst *[9]float32, w *[153]float32, x *[17]float32) {
+// fc2x17ReLUGo sets dst = ReLU(W·x) for a 2×17 row-major W.
+func fc2x17ReLUGo(dst *[2]float32, w *[34]float32, x *[17]float32) {
 	for i := range dst {
 		row := (*[17]float32)(w[i*17:])
 		var s0, s1, s2, s3 float32
@@ -5003,8 +5359,208 @@ func fc9x17ReLUGo(dst *[9]float32, w *[153]float32, x *[17]float32) {
 	}
 }
 
-// fc17x9SigmoidGo sets dst = Sigmoid(W·x) for a 17×9 row-major W.
-func fc17x9SigmoidGo(dst *[17]float32, w *[153]float32, x *[9]float32) {
+// fc17x2SigmoidGo sets dst = Sigmoid(W·x) for a 17×2 row-major W.
+func fc17x2SigmoidGo(dst *[17]float32, w *[34]float32, x *[2]float32) {
+	for i := range dst {
+		row := (*[2]float32)(w[i*2:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc3x26ReLUBiasGo sets dst = ReLU(W·x + b) for a 3×26 row-major W.
+func fc3x26ReLUBiasGo(dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32) {
+	for i := range dst {
+		row := (*[26]float32)(w[i*26:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 23; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[24] * x[24]
+		s1 += row[25] * x[25]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc26x3SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 26×3 row-major W.
+func fc26x3SigmoidBiasGo(dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32) {
+	for i := range dst {
+		row := (*[3]float32)(w[i*3:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		s2 += row[2] * x[2]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc4x35ReLUGo sets dst = ReLU(W·x) for a 4×35 row-major W.
+func fc4x35ReLUGo(dst *[4]float32, w *[140]float32, x *[35]float32) {
+	for i := range dst {
+		row := (*[35]float32)(w[i*35:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 32; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[32] * x[32]
+		s1 += row[33] * x[33]
+		s2 += row[34] * x[34]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc35x4SigmoidGo sets dst = Sigmoid(W·x) for a 35×4 row-major W.
+func fc35x4SigmoidGo(dst *[35]float32, w *[140]float32, x *[4]float32) {
+	for i := range dst {
+		row := (*[4]float32)(w[i*4:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc1x44ReLUBiasGo sets dst = ReLU(W·x + b) for a 1×44 row-major W.
+func fc1x44ReLUBiasGo(dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32) {
+	for i := range dst {
+		row := (*[44]float32)(w[i*44:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 41; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc44x1SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 44×1 row-major W.
+func fc44x1SigmoidBiasGo(dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32) {
+	for i := range dst {
+		row := (*[1]float32)(w[i*1:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc2x53ReLUGo sets dst = ReLU(W·x) for a 2×53 row-major W.
+func fc2x53ReLUGo(dst *[2]float32, w *[106]float32, x *[53]float32) {
+	for i := range dst {
+		row := (*[53]float32)(w[i*53:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 50; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[52] * x[52]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc53x2SigmoidGo sets dst = Sigmoid(W·x) for a 53×2 row-major W.
+func fc53x2SigmoidGo(dst *[53]float32, w *[106]float32, x *[2]float32) {
+	for i := range dst {
+		row := (*[2]float32)(w[i*2:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc3x62ReLUBiasGo sets dst = ReLU(W·x + b) for a 3×62 row-major W.
+func fc3x62ReLUBiasGo(dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32) {
+	for i := range dst {
+		row := (*[62]float32)(w[i*62:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 59; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[60] * x[60]
+		s1 += row[61] * x[61]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc62x3SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 62×3 row-major W.
+func fc62x3SigmoidBiasGo(dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32) {
+	for i := range dst {
+		row := (*[3]float32)(w[i*3:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		s2 += row[2] * x[2]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc4x71ReLUGo sets dst = ReLU(W·x) for a 4×71 row-major W.
+func fc4x71ReLUGo(dst *[4]float32, w *[284]float32, x *[71]float32) {
+	for i := range dst {
+		row := (*[71]float32)(w[i*71:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 68; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[68] * x[68]
+		s1 += row[69] * x[69]
+		s2 += row[70] * x[70]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc71x4SigmoidGo sets dst = Sigmoid(W·x) for a 71×4 row-major W.
+func fc71x4SigmoidGo(dst *[71]float32, w *[284]float32, x *[4]float32) {
+	for i := range dst {
+		row := (*[4]float32)(w[i*4:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc1x9ReLUBiasGo sets dst = ReLU(W·x + b) for a 1×9 row-major W.
+func fc1x9ReLUBiasGo(dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
 	for i := range dst {
 		row := (*[9]float32)(w[i*9:])
 		var s0, s1, s2, s3 float32
@@ -5015,6 +5571,52 @@ func fc17x9SigmoidGo(dst *[17]float32, w *[153]float32, x *[9]float32) {
 			s3 += row[j+3] * x[j+3]
 		}
 		s0 += row[8] * x[8]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc9x1SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 9×1 row-major W.
+func fc9x1SigmoidBiasGo(dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
+	for i := range dst {
+		row := (*[1]float32)(w[i*1:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc10x17ReLUGo sets dst = ReLU(W·x) for a 10×17 row-major W.
+func fc10x17ReLUGo(dst *[10]float32, w *[170]float32, x *[17]float32) {
+	for i := range dst {
+		row := (*[17]float32)(w[i*17:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 14; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[16] * x[16]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc17x10SigmoidGo sets dst = Sigmoid(W·x) for a 17×10 row-major W.
+func fc17x10SigmoidGo(dst *[17]float32, w *[170]float32, x *[10]float32) {
+	for i := range dst {
+		row := (*[10]float32)(w[i*10:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 7; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[8] * x[8]
+		s1 += row[9] * x[9]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5053,8 +5655,8 @@ func fc21x16SigmoidBiasGo(dst *[21]float32, w *[336]float32, x *[16]float32, b *
 	}
 }
 
-// fc26x33ReLUGo sets dst = ReLU(W·x) for a 26×33 row-major W.
-func fc26x33ReLUGo(dst *[26]float32, w *[858]float32, x *[33]float32) {
+// fc27x33ReLUGo sets dst = ReLU(W·x) for a 27×33 row-major W.
+func fc27x33ReLUGo(dst *[27]float32, w *[891]float32, x *[33]float32) {
 	for i := range dst {
 		row := (*[33]float32)(w[i*33:])
 		var s0, s1, s2, s3 float32
@@ -5070,12 +5672,12 @@ func fc26x33ReLUGo(dst *[26]float32, w *[858]float32, x *[33]float32) {
 	}
 }
 
-// fc33x26SigmoidGo sets dst = Sigmoid(W·x) for a 33×26 row-major W.
-func fc33x26SigmoidGo(dst *[33]float32, w *[858]float32, x *[26]float32) {
+// fc33x27SigmoidGo sets dst = Sigmoid(W·x) for a 33×27 row-major W.
+func fc33x27SigmoidGo(dst *[33]float32, w *[891]float32, x *[27]float32) {
 	for i := range dst {
-		row := (*[26]float32)(w[i*26:])
+		row := (*[27]float32)(w[i*27:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 23; j += 4 {
+		for j := 0; j < 24; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
@@ -5083,6 +5685,7 @@ func fc33x26SigmoidGo(dst *[33]float32, w *[858]float32, x *[26]float32) {
 		}
 		s0 += row[24] * x[24]
 		s1 += row[25] * x[25]
+		s2 += row[26] * x[26]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5121,8 +5724,8 @@ func fc37x32SigmoidBiasGo(dst *[37]float32, w *[1184]float32, x *[32]float32, b 
 	}
 }
 
-// fc43x49ReLUGo sets dst = ReLU(W·x) for a 43×49 row-major W.
-func fc43x49ReLUGo(dst *[43]float32, w *[2107]float32, x *[49]float32) {
+// fc44x49ReLUGo sets dst = ReLU(W·x) for a 44×49 row-major W.
+func fc44x49ReLUGo(dst *[44]float32, w *[2156]float32, x *[49]float32) {
 	for i := range dst {
 		row := (*[49]float32)(w[i*49:])
 		var s0, s1, s2, s3 float32
@@ -5138,20 +5741,17 @@ func fc43x49ReLUGo(dst *[43]float32, w *[2107]float32, x *[49]float32) {
 	}
 }
 
-// fc49x43SigmoidGo sets dst = Sigmoid(W·x) for a 49×43 row-major W.
-func fc49x43SigmoidGo(dst *[49]float32, w *[2107]float32, x *[43]float32) {
+// fc49x44SigmoidGo sets dst = Sigmoid(W·x) for a 49×44 row-major W.
+func fc49x44SigmoidGo(dst *[49]float32, w *[2156]float32, x *[44]float32) {
 	for i := range dst {
-		row := (*[43]float32)(w[i*43:])
+		row := (*[44]float32)(w[i*44:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 40; j += 4 {
+		for j := 0; j < 41; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[40] * x[40]
-		s1 += row[41] * x[41]
-		s2 += row[42] * x[42]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5190,34 +5790,35 @@ func fc53x48SigmoidBiasGo(dst *[53]float32, w *[2544]float32, x *[48]float32, b 
 	}
 }
 
-// fc60x65ReLUGo sets dst = ReLU(W·x) for a 60×65 row-major W.
-func fc60x65ReLUGo(dst *[60]float32, w *[3900]float32, x *[65]float32) {
+// fc61x69ReLUGo sets dst = ReLU(W·x) for a 61×69 row-major W.
+func fc61x69ReLUGo(dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	for i := range dst {
-		row := (*[65]float32)(w[i*65:])
+		row := (*[69]float32)(w[i*69:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 62; j += 4 {
+		for j := 0; j < 66; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[64] * x[64]
+		s0 += row[68] * x[68]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc65x60SigmoidGo sets dst = Sigmoid(W·x) for a 65×60 row-major W.
-func fc65x60SigmoidGo(dst *[65]float32, w *[3900]float32, x *[60]float32) {
+// fc69x61SigmoidGo sets dst = Sigmoid(W·x) for a 69×61 row-major W.
+func fc69x61SigmoidGo(dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	for i := range dst {
-		row := (*[60]float32)(w[i*60:])
+		row := (*[61]float32)(w[i*61:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 57; j += 4 {
+		for j := 0; j < 58; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
+		s0 += row[60] * x[60]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5256,8 +5857,8 @@ func fc69x64SigmoidBiasGo(dst *[69]float32, w *[4416]float32, x *[64]float32, b 
 	}
 }
 
-// fc133x141ReLUGo sets dst = ReLU(W·x) for a 133×141 row-major W.
-func fc133x141ReLUGo(dst *[133]float32, w *[18753]float32, x *[141]float32) {
+// fc134x141ReLUGo sets dst = ReLU(W·x) for a 134×141 row-major W.
+func fc134x141ReLUGo(dst *[134]float32, w *[18894]float32, x *[141]float32) {
 	for i := range dst {
 		row := (*[141]float32)(w[i*141:])
 		var s0, s1, s2, s3 float32
@@ -5273,18 +5874,19 @@ func fc133x141ReLUGo(dst *[133]float32, w *[18753]float32, x *[141]float32) {
 	}
 }
 
-// fc141x133SigmoidGo sets dst = Sigmoid(W·x) for a 141×133 row-major W.
-func fc141x133SigmoidGo(dst *[141]float32, w *[18753]float32, x *[133]float32) {
+// fc141x134SigmoidGo sets dst = Sigmoid(W·x) for a 141×134 row-major W.
+func fc141x134SigmoidGo(dst *[141]float32, w *[18894]float32, x *[134]float32) {
 	for i := range dst {
-		row := (*[133]float32)(w[i*133:])
+		row := (*[134]float32)(w[i*134:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 130; j += 4 {
+		for j := 0; j < 131; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
 		s0 += row[132] * x[132]
+		s1 += row[133] * x[133]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5324,8 +5926,8 @@ func fc142x136SigmoidBiasGo(dst *[142]float32, w *[19312]float32, x *[136]float3
 	}
 }
 
-// fc214x223ReLUGo sets dst = ReLU(W·x) for a 214×223 row-major W.
-func fc214x223ReLUGo(dst *[214]float32, w *[47722]float32, x *[223]float32) {
+// fc215x223ReLUGo sets dst = ReLU(W·x) for a 215×223 row-major W.
+func fc215x223ReLUGo(dst *[215]float32, w *[47945]float32, x *[223]float32) {
 	for i := range dst {
 		row := (*[223]float32)(w[i*223:])
 		var s0, s1, s2, s3 float32
@@ -5343,12 +5945,12 @@ func fc214x223ReLUGo(dst *[214]float32, w *[47722]float32, x *[223]float32) {
 	}
 }
 
-// fc223x214SigmoidGo sets dst = Sigmoid(W·x) for a 223×214 row-major W.
-func fc223x214SigmoidGo(dst *[223]float32, w *[47722]float32, x *[214]float32) {
+// fc223x215SigmoidGo sets dst = Sigmoid(W·x) for a 223×215 row-major W.
+func fc223x215SigmoidGo(dst *[223]float32, w *[47945]float32, x *[215]float32) {
 	for i := range dst {
-		row := (*[214]float32)(w[i*214:])
+		row := (*[215]float32)(w[i*215:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 211; j += 4 {
+		for j := 0; j < 212; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
@@ -5356,6 +5958,7 @@ func fc223x214SigmoidGo(dst *[223]float32, w *[47722]float32, x *[214]float32) {
 		}
 		s0 += row[212] * x[212]
 		s1 += row[213] * x[213]
+		s2 += row[214] * x[214]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5437,6 +6040,37 @@ func fc7x7SigmoidGo(dst *[7]float32, w *[49]float32, x *[7]float32) {
 	}
 }
 
+// fc2x7ReLUBiasGo sets dst = ReLU(W·x + b) for a 2×7 row-major W.
+func fc2x7ReLUBiasGo(dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32) {
+	for i := range dst {
+		row := (*[7]float32)(w[i*7:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 4; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[4] * x[4]
+		s1 += row[5] * x[5]
+		s2 += row[6] * x[6]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc7x2SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 7×2 row-major W.
+func fc7x2SigmoidBiasGo(dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32) {
+	for i := range dst {
+		row := (*[2]float32)(w[i*2:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
 // fc8x8ReLUGo sets dst = ReLU(W·x) for a 8×8 row-major W.
 func fc8x8ReLUGo(dst *[8]float32, w *[64]float32, x *[8]float32) {
 	for i := range dst {
@@ -5501,8 +6135,8 @@ func fc8x8SigmoidBiasGo(dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]fl
 	}
 }
 
-// fc2x8ReLUGo sets dst = ReLU(W·x) for a 2×8 row-major W.
-func fc2x8ReLUGo(dst *[2]float32, w *[16]float32, x *[8]float32) {
+// fc3x8ReLUGo sets dst = ReLU(W·x) for a 3×8 row-major W.
+func fc3x8ReLUGo(dst *[3]float32, w *[24]float32, x *[8]float32) {
 	for i := range dst {
 		row := (*[8]float32)(w[i*8:])
 		var s0, s1, s2, s3 float32
@@ -5517,13 +6151,14 @@ func fc2x8ReLUGo(dst *[2]float32, w *[16]float32, x *[8]float32) {
 	}
 }
 
-// fc8x2SigmoidGo sets dst = Sigmoid(W·x) for a 8×2 row-major W.
-func fc8x2SigmoidGo(dst *[8]float32, w *[16]float32, x *[2]float32) {
+// fc8x3SigmoidGo sets dst = Sigmoid(W·x) for a 8×3 row-major W.
+func fc8x3SigmoidGo(dst *[8]float32, w *[24]float32, x *[3]float32) {
 	for i := range dst {
-		row := (*[2]float32)(w[i*2:])
+		row := (*[3]float32)(w[i*3:])
 		var s0, s1, s2, s3 float32
 		s0 += row[0] * x[0]
 		s1 += row[1] * x[1]
+		s2 += row[2] * x[2]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5562,8 +6197,8 @@ func fc9x8SigmoidGo(dst *[9]float32, w *[72]float32, x *[8]float32) {
 	}
 }
 
-// fc3x9ReLUBiasGo sets dst = ReLU(W·x + b) for a 3×9 row-major W.
-func fc3x9ReLUBiasGo(dst *[3]float32, w *[27]float32, x *[9]float32, b *[3]float32) {
+// fc4x9ReLUBiasGo sets dst = ReLU(W·x + b) for a 4×9 row-major W.
+func fc4x9ReLUBiasGo(dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32) {
 	for i := range dst {
 		row := (*[9]float32)(w[i*9:])
 		var s0, s1, s2, s3 float32
@@ -5579,14 +6214,17 @@ func fc3x9ReLUBiasGo(dst *[3]float32, w *[27]float32, x *[9]float32, b *[3]float
 	}
 }
 
-// fc9x3SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 9×3 row-major W.
-func fc9x3SigmoidBiasGo(dst *[9]float32, w *[27]float32, x *[3]float32, b *[9]float32) {
+// fc9x4SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 9×4 row-major W.
+func fc9x4SigmoidBiasGo(dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32) {
 	for i := range dst {
-		row := (*[3]float32)(w[i*3:])
+		row := (*[4]float32)(w[i*4:])
 		var s0, s1, s2, s3 float32
-		s0 += row[0] * x[0]
-		s1 += row[1] * x[1]
-		s2 += row[2] * x[2]
+		for j := 0; j < 1; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5662,8 +6300,8 @@ func fc15x8SigmoidBiasGo(dst *[15]float32, w *[120]float32, x *[8]float32, b *[1
 	}
 }
 
-// fc4x15ReLUGo sets dst = ReLU(W·x) for a 4×15 row-major W.
-func fc4x15ReLUGo(dst *[4]float32, w *[60]float32, x *[15]float32) {
+// fc5x15ReLUGo sets dst = ReLU(W·x) for a 5×15 row-major W.
+func fc5x15ReLUGo(dst *[5]float32, w *[75]float32, x *[15]float32) {
 	for i := range dst {
 		row := (*[15]float32)(w[i*15:])
 		var s0, s1, s2, s3 float32
@@ -5681,17 +6319,18 @@ func fc4x15ReLUGo(dst *[4]float32, w *[60]float32, x *[15]float32) {
 	}
 }
 
-// fc15x4SigmoidGo sets dst = Sigmoid(W·x) for a 15×4 row-major W.
-func fc15x4SigmoidGo(dst *[15]float32, w *[60]float32, x *[4]float32) {
+// fc15x5SigmoidGo sets dst = Sigmoid(W·x) for a 15×5 row-major W.
+func fc15x5SigmoidGo(dst *[15]float32, w *[75]float32, x *[5]float32) {
 	for i := range dst {
-		row := (*[4]float32)(w[i*4:])
+		row := (*[5]float32)(w[i*5:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 1; j += 4 {
+		for j := 0; j < 2; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
+		s0 += row[4] * x[4]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5761,8 +6400,8 @@ func fc16x8SigmoidGo(dst *[16]float32, w *[128]float32, x *[8]float32) {
 	}
 }
 
-// fc5x16ReLUBiasGo sets dst = ReLU(W·x + b) for a 5×16 row-major W.
-func fc5x16ReLUBiasGo(dst *[5]float32, w *[80]float32, x *[16]float32, b *[5]float32) {
+// fc6x16ReLUBiasGo sets dst = ReLU(W·x + b) for a 6×16 row-major W.
+func fc6x16ReLUBiasGo(dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32) {
 	for i := range dst {
 		row := (*[16]float32)(w[i*16:])
 		var s0, s1, s2, s3 float32
@@ -5777,18 +6416,19 @@ func fc5x16ReLUBiasGo(dst *[5]float32, w *[80]float32, x *[16]float32, b *[5]flo
 	}
 }
 
-// fc16x5SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 16×5 row-major W.
-func fc16x5SigmoidBiasGo(dst *[16]float32, w *[80]float32, x *[5]float32, b *[16]float32) {
+// fc16x6SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 16×6 row-major W.
+func fc16x6SigmoidBiasGo(dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32) {
 	for i := range dst {
-		row := (*[5]float32)(w[i*5:])
+		row := (*[6]float32)(w[i*6:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 2; j += 4 {
+		for j := 0; j < 3; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
 		s0 += row[4] * x[4]
+		s1 += row[5] * x[5]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5860,8 +6500,8 @@ func fc17x8SigmoidBiasGo(dst *[17]float32, w *[136]float32, x *[8]float32, b *[1
 	}
 }
 
-// fc6x17ReLUGo sets dst = ReLU(W·x) for a 6×17 row-major W.
-func fc6x17ReLUGo(dst *[6]float32, w *[102]float32, x *[17]float32) {
+// fc7x17ReLUGo sets dst = ReLU(W·x) for a 7×17 row-major W.
+func fc7x17ReLUGo(dst *[7]float32, w *[119]float32, x *[17]float32) {
 	for i := range dst {
 		row := (*[17]float32)(w[i*17:])
 		var s0, s1, s2, s3 float32
@@ -5877,12 +6517,12 @@ func fc6x17ReLUGo(dst *[6]float32, w *[102]float32, x *[17]float32) {
 	}
 }
 
-// fc17x6SigmoidGo sets dst = Sigmoid(W·x) for a 17×6 row-major W.
-func fc17x6SigmoidGo(dst *[17]float32, w *[102]float32, x *[6]float32) {
+// fc17x7SigmoidGo sets dst = Sigmoid(W·x) for a 17×7 row-major W.
+func fc17x7SigmoidGo(dst *[17]float32, w *[119]float32, x *[7]float32) {
 	for i := range dst {
-		row := (*[6]float32)(w[i*6:])
+		row := (*[7]float32)(w[i*7:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 3; j += 4 {
+		for j := 0; j < 4; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
@@ -5890,6 +6530,7 @@ func fc17x6SigmoidGo(dst *[17]float32, w *[102]float32, x *[6]float32) {
 		}
 		s0 += row[4] * x[4]
 		s1 += row[5] * x[5]
+		s2 += row[6] * x[6]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}

@@ -63,243 +63,243 @@ func (k blockNchw17x1x18H2MaxBias) scaleAddReLU(dst, x *[306]float32, s *[17]flo
 	}
 }
 
-// squeeze runs squeezeNchw17x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x16H3AvgNobias) squeeze(z *[17]float32, x *[272]float32) {
+// squeeze runs squeezeNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x16H3StochasticNobias) squeeze(z *[17]float32, x *[272]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw17x1x16H3AvgNobiasAVX512(z, x)
+		squeezeNchw17x1x16H3StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNchw17x1x16H3AvgNobiasGo(z, x)
+		squeezeNchw17x1x16H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw17x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x16H3AvgNobias) scale(dst, x *[272]float32, s *[17]float32) {
+// scale runs scaleNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x16H3StochasticNobias) scale(dst, x *[272]float32, s *[17]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw17x1x16H3AvgNobiasAVX512(dst, x, s)
+		scaleNchw17x1x16H3StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw17x1x16H3AvgNobiasGo(dst, x, s)
+		scaleNchw17x1x16H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw17x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x16H3AvgNobias) scaleAddReLU(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
+// scaleAddReLU runs scaleAddReLUNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x16H3StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw17x1x16H3AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw17x1x16H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw17x1x16H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw17x1x16H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x35H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x35H3AvgBias) squeeze(z *[13]float32, x *[455]float32) {
+// squeeze runs squeezeNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x35H3StochasticBias) squeeze(z *[13]float32, x *[455]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw13x1x35H3AvgBiasAVX512(z, x)
+		squeezeNchw13x1x35H3StochasticBiasAVX512(z, x)
 	default:
-		squeezeNchw13x1x35H3AvgBiasGo(z, x)
+		squeezeNchw13x1x35H3StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x35H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x35H3AvgBias) scale(dst, x *[455]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x35H3StochasticBias) scale(dst, x *[455]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw13x1x35H3AvgBiasAVX512(dst, x, s)
+		scaleNchw13x1x35H3StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNchw13x1x35H3AvgBiasGo(dst, x, s)
+		scaleNchw13x1x35H3StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x35H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x35H3AvgBias) scaleAddReLU(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x35H3StochasticBias) scaleAddReLU(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw13x1x35H3AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw13x1x35H3StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x35H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x35H3StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x32H3MaxNobias) squeeze(z *[13]float32, x *[416]float32) {
+// squeeze runs squeezeNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x32H3AvgNobias) squeeze(z *[13]float32, x *[416]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw13x1x32H3MaxNobiasAVX512(z, x)
+		squeezeNchw13x1x32H3AvgNobiasAVX512(z, x)
 	default:
-		squeezeNchw13x1x32H3MaxNobiasGo(z, x)
+		squeezeNchw13x1x32H3AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x32H3MaxNobias) scale(dst, x *[416]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x32H3AvgNobias) scale(dst, x *[416]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw13x1x32H3MaxNobiasAVX512(dst, x, s)
+		scaleNchw13x1x32H3AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw13x1x32H3MaxNobiasGo(dst, x, s)
+		scaleNchw13x1x32H3AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x32H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x32H3MaxNobias) scaleAddReLU(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x32H3AvgNobias) scaleAddReLU(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw13x1x32H3MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw13x1x32H3AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x32H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x32H3AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw32x1x52H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x52H4MaxBias) squeeze(z *[32]float32, x *[1664]float32) {
+// squeeze runs squeezeNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x52H4AvgBias) squeeze(z *[32]float32, x *[1664]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw32x1x52H4MaxBiasAVX512(z, x)
+		squeezeNchw32x1x52H4AvgBiasAVX512(z, x)
 	default:
-		squeezeNchw32x1x52H4MaxBiasGo(z, x)
+		squeezeNchw32x1x52H4AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw32x1x52H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x52H4MaxBias) scale(dst, x *[1664]float32, s *[32]float32) {
+// scale runs scaleNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x52H4AvgBias) scale(dst, x *[1664]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw32x1x52H4MaxBiasAVX512(dst, x, s)
+		scaleNchw32x1x52H4AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNchw32x1x52H4MaxBiasGo(dst, x, s)
+		scaleNchw32x1x52H4AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw32x1x52H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x52H4MaxBias) scaleAddReLU(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
+// scaleAddReLU runs scaleAddReLUNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x52H4AvgBias) scaleAddReLU(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw32x1x52H4MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw32x1x52H4AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw32x1x52H4MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw32x1x52H4AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw32x1x48H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x48H3AvgNobias) squeeze(z *[32]float32, x *[1536]float32) {
+// squeeze runs squeezeNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x48H3MaxNobias) squeeze(z *[32]float32, x *[1536]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw32x1x48H3AvgNobiasAVX512(z, x)
+		squeezeNchw32x1x48H3MaxNobiasAVX512(z, x)
 	default:
-		squeezeNchw32x1x48H3AvgNobiasGo(z, x)
+		squeezeNchw32x1x48H3MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw32x1x48H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x48H3AvgNobias) scale(dst, x *[1536]float32, s *[32]float32) {
+// scale runs scaleNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x48H3MaxNobias) scale(dst, x *[1536]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw32x1x48H3AvgNobiasAVX512(dst, x, s)
+		scaleNchw32x1x48H3MaxNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw32x1x48H3AvgNobiasGo(dst, x, s)
+		scaleNchw32x1x48H3MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw32x1x48H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x48H3AvgNobias) scaleAddReLU(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
+// scaleAddReLU runs scaleAddReLUNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x48H3MaxNobias) scaleAddReLU(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw32x1x48H3AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw32x1x48H3MaxNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw32x1x48H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw32x1x48H3MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x69H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x69H2AvgBias) squeeze(z *[3]float32, x *[207]float32) {
+// squeeze runs squeezeNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x69H2MaxBias) squeeze(z *[3]float32, x *[207]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw3x1x69H2AvgBiasAVX512(z, x)
+		squeezeNchw3x1x69H2MaxBiasAVX512(z, x)
 	default:
-		squeezeNchw3x1x69H2AvgBiasGo(z, x)
+		squeezeNchw3x1x69H2MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x69H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x69H2AvgBias) scale(dst, x *[207]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x69H2MaxBias) scale(dst, x *[207]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw3x1x69H2AvgBiasAVX512(dst, x, s)
+		scaleNchw3x1x69H2MaxBiasAVX512(dst, x, s)
 	default:
-		scaleNchw3x1x69H2AvgBiasGo(dst, x, s)
+		scaleNchw3x1x69H2MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x69H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x69H2AvgBias) scaleAddReLU(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x69H2MaxBias) scaleAddReLU(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw3x1x69H2AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw3x1x69H2MaxBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x69H2AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x69H2MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x64H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x64H3MaxNobias) squeeze(z *[3]float32, x *[192]float32) {
+// squeeze runs squeezeNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x64H3StochasticNobias) squeeze(z *[3]float32, x *[192]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw3x1x64H3MaxNobiasAVX512(z, x)
+		squeezeNchw3x1x64H3StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNchw3x1x64H3MaxNobiasGo(z, x)
+		squeezeNchw3x1x64H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x64H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x64H3MaxNobias) scale(dst, x *[192]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x64H3StochasticNobias) scale(dst, x *[192]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw3x1x64H3MaxNobiasAVX512(dst, x, s)
+		scaleNchw3x1x64H3StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw3x1x64H3MaxNobiasGo(dst, x, s)
+		scaleNchw3x1x64H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x64H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x64H3MaxNobias) scaleAddReLU(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x64H3StochasticNobias) scaleAddReLU(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw3x1x64H3MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw3x1x64H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x64H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x64H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw15x1x86H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x86H6MaxBias) squeeze(z *[15]float32, x *[1290]float32) {
+// squeeze runs squeezeNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw15x1x86H6StochasticBias) squeeze(z *[15]float32, x *[1290]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw15x1x86H6MaxBiasAVX512(z, x)
+		squeezeNchw15x1x86H6StochasticBiasAVX512(z, x)
 	default:
-		squeezeNchw15x1x86H6MaxBiasGo(z, x)
+		squeezeNchw15x1x86H6StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw15x1x86H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x86H6MaxBias) scale(dst, x *[1290]float32, s *[15]float32) {
+// scale runs scaleNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw15x1x86H6StochasticBias) scale(dst, x *[1290]float32, s *[15]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw15x1x86H6MaxBiasAVX512(dst, x, s)
+		scaleNchw15x1x86H6StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNchw15x1x86H6MaxBiasGo(dst, x, s)
+		scaleNchw15x1x86H6StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw15x1x86H6MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x86H6MaxBias) scaleAddReLU(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
+// scaleAddReLU runs scaleAddReLUNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw15x1x86H6StochasticBias) scaleAddReLU(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw15x1x86H6MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw15x1x86H6StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw15x1x86H6MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw15x1x86H6StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -423,243 +423,243 @@ func (k blockNchw17x1x216H8MaxBias) scaleAddReLU(dst, x *[3672]float32, s *[17]f
 	}
 }
 
-// squeeze runs squeezeNchw17x1x208H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x208H3AvgNobias) squeeze(z *[17]float32, x *[3536]float32) {
+// squeeze runs squeezeNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x208H3StochasticNobias) squeeze(z *[17]float32, x *[3536]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw17x1x208H3AvgNobiasAVX512(z, x)
+		squeezeNchw17x1x208H3StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNchw17x1x208H3AvgNobiasGo(z, x)
+		squeezeNchw17x1x208H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw17x1x208H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x208H3AvgNobias) scale(dst, x *[3536]float32, s *[17]float32) {
+// scale runs scaleNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x208H3StochasticNobias) scale(dst, x *[3536]float32, s *[17]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw17x1x208H3AvgNobiasAVX512(dst, x, s)
+		scaleNchw17x1x208H3StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw17x1x208H3AvgNobiasGo(dst, x, s)
+		scaleNchw17x1x208H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw17x1x208H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x208H3AvgNobias) scaleAddReLU(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
+// scaleAddReLU runs scaleAddReLUNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x208H3StochasticNobias) scaleAddReLU(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw17x1x208H3AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw17x1x208H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw17x1x208H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw17x1x208H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x233H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x233H9AvgBias) squeeze(z *[13]float32, x *[3029]float32) {
+// squeeze runs squeezeNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x233H9StochasticBias) squeeze(z *[13]float32, x *[3029]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw13x1x233H9AvgBiasAVX512(z, x)
+		squeezeNchw13x1x233H9StochasticBiasAVX512(z, x)
 	default:
-		squeezeNchw13x1x233H9AvgBiasGo(z, x)
+		squeezeNchw13x1x233H9StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x233H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x233H9AvgBias) scale(dst, x *[3029]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x233H9StochasticBias) scale(dst, x *[3029]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw13x1x233H9AvgBiasAVX512(dst, x, s)
+		scaleNchw13x1x233H9StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNchw13x1x233H9AvgBiasGo(dst, x, s)
+		scaleNchw13x1x233H9StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x233H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x233H9AvgBias) scaleAddReLU(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x233H9StochasticBias) scaleAddReLU(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw13x1x233H9AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw13x1x233H9StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x233H9AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x233H9StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x224H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x224H3MaxNobias) squeeze(z *[13]float32, x *[2912]float32) {
+// squeeze runs squeezeNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x224H3AvgNobias) squeeze(z *[13]float32, x *[2912]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw13x1x224H3MaxNobiasAVX512(z, x)
+		squeezeNchw13x1x224H3AvgNobiasAVX512(z, x)
 	default:
-		squeezeNchw13x1x224H3MaxNobiasGo(z, x)
+		squeezeNchw13x1x224H3AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x224H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x224H3MaxNobias) scale(dst, x *[2912]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x224H3AvgNobias) scale(dst, x *[2912]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw13x1x224H3MaxNobiasAVX512(dst, x, s)
+		scaleNchw13x1x224H3AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw13x1x224H3MaxNobiasGo(dst, x, s)
+		scaleNchw13x1x224H3AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x224H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x224H3MaxNobias) scaleAddReLU(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x224H3AvgNobias) scaleAddReLU(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw13x1x224H3MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw13x1x224H3AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x224H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x224H3AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw32x1x266H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x266H10MaxBias) squeeze(z *[32]float32, x *[8512]float32) {
+// squeeze runs squeezeNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x266H10AvgBias) squeeze(z *[32]float32, x *[8512]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw32x1x266H10MaxBiasAVX512(z, x)
+		squeezeNchw32x1x266H10AvgBiasAVX512(z, x)
 	default:
-		squeezeNchw32x1x266H10MaxBiasGo(z, x)
+		squeezeNchw32x1x266H10AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw32x1x266H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x266H10MaxBias) scale(dst, x *[8512]float32, s *[32]float32) {
+// scale runs scaleNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x266H10AvgBias) scale(dst, x *[8512]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw32x1x266H10MaxBiasAVX512(dst, x, s)
+		scaleNchw32x1x266H10AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNchw32x1x266H10MaxBiasGo(dst, x, s)
+		scaleNchw32x1x266H10AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw32x1x266H10MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x266H10MaxBias) scaleAddReLU(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
+// scaleAddReLU runs scaleAddReLUNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x266H10AvgBias) scaleAddReLU(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw32x1x266H10MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw32x1x266H10AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw32x1x266H10MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw32x1x266H10AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw32x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x256H3AvgNobias) squeeze(z *[32]float32, x *[8192]float32) {
+// squeeze runs squeezeNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x256H3MaxNobias) squeeze(z *[32]float32, x *[8192]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw32x1x256H3AvgNobiasAVX512(z, x)
+		squeezeNchw32x1x256H3MaxNobiasAVX512(z, x)
 	default:
-		squeezeNchw32x1x256H3AvgNobiasGo(z, x)
+		squeezeNchw32x1x256H3MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw32x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x256H3AvgNobias) scale(dst, x *[8192]float32, s *[32]float32) {
+// scale runs scaleNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x256H3MaxNobias) scale(dst, x *[8192]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw32x1x256H3AvgNobiasAVX512(dst, x, s)
+		scaleNchw32x1x256H3MaxNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw32x1x256H3AvgNobiasGo(dst, x, s)
+		scaleNchw32x1x256H3MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw32x1x256H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x256H3AvgNobias) scaleAddReLU(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
+// scaleAddReLU runs scaleAddReLUNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x256H3MaxNobias) scaleAddReLU(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw32x1x256H3AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw32x1x256H3MaxNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw32x1x256H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw32x1x256H3MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x283H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x283H2AvgBias) squeeze(z *[3]float32, x *[849]float32) {
+// squeeze runs squeezeNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x283H2MaxBias) squeeze(z *[3]float32, x *[849]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw3x1x283H2AvgBiasAVX512(z, x)
+		squeezeNchw3x1x283H2MaxBiasAVX512(z, x)
 	default:
-		squeezeNchw3x1x283H2AvgBiasGo(z, x)
+		squeezeNchw3x1x283H2MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x283H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x283H2AvgBias) scale(dst, x *[849]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x283H2MaxBias) scale(dst, x *[849]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw3x1x283H2AvgBiasAVX512(dst, x, s)
+		scaleNchw3x1x283H2MaxBiasAVX512(dst, x, s)
 	default:
-		scaleNchw3x1x283H2AvgBiasGo(dst, x, s)
+		scaleNchw3x1x283H2MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x283H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x283H2AvgBias) scaleAddReLU(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x283H2MaxBias) scaleAddReLU(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw3x1x283H2AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw3x1x283H2MaxBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x283H2AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x283H2MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw3x1x272H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x272H3MaxNobias) squeeze(z *[3]float32, x *[816]float32) {
+// squeeze runs squeezeNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x272H3StochasticNobias) squeeze(z *[3]float32, x *[816]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw3x1x272H3MaxNobiasAVX512(z, x)
+		squeezeNchw3x1x272H3StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNchw3x1x272H3MaxNobiasGo(z, x)
+		squeezeNchw3x1x272H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw3x1x272H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x272H3MaxNobias) scale(dst, x *[816]float32, s *[3]float32) {
+// scale runs scaleNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x272H3StochasticNobias) scale(dst, x *[816]float32, s *[3]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw3x1x272H3MaxNobiasAVX512(dst, x, s)
+		scaleNchw3x1x272H3StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw3x1x272H3MaxNobiasGo(dst, x, s)
+		scaleNchw3x1x272H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw3x1x272H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x272H3MaxNobias) scaleAddReLU(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
+// scaleAddReLU runs scaleAddReLUNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw3x1x272H3StochasticNobias) scaleAddReLU(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw3x1x272H3MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw3x1x272H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw3x1x272H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw3x1x272H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw15x1x300H12MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x300H12MaxBias) squeeze(z *[15]float32, x *[4500]float32) {
+// squeeze runs squeezeNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw15x1x300H12StochasticBias) squeeze(z *[15]float32, x *[4500]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw15x1x300H12MaxBiasAVX512(z, x)
+		squeezeNchw15x1x300H12StochasticBiasAVX512(z, x)
 	default:
-		squeezeNchw15x1x300H12MaxBiasGo(z, x)
+		squeezeNchw15x1x300H12StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw15x1x300H12MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x300H12MaxBias) scale(dst, x *[4500]float32, s *[15]float32) {
+// scale runs scaleNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw15x1x300H12StochasticBias) scale(dst, x *[4500]float32, s *[15]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw15x1x300H12MaxBiasAVX512(dst, x, s)
+		scaleNchw15x1x300H12StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNchw15x1x300H12MaxBiasGo(dst, x, s)
+		scaleNchw15x1x300H12StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw15x1x300H12MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x300H12MaxBias) scaleAddReLU(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
+// scaleAddReLU runs scaleAddReLUNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw15x1x300H12StochasticBias) scaleAddReLU(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw15x1x300H12MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw15x1x300H12StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw15x1x300H12MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw15x1x300H12StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -783,153 +783,153 @@ func (k blockNchw17x1x526H14MaxBias) scaleAddReLU(dst, x *[8942]float32, s *[17]
 	}
 }
 
-// squeeze runs squeezeNchw17x1x512H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x512H3AvgNobias) squeeze(z *[17]float32, x *[8704]float32) {
+// squeeze runs squeezeNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x512H3StochasticNobias) squeeze(z *[17]float32, x *[8704]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw17x1x512H3AvgNobiasAVX512(z, x)
+		squeezeNchw17x1x512H3StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNchw17x1x512H3AvgNobiasGo(z, x)
+		squeezeNchw17x1x512H3StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw17x1x512H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x512H3AvgNobias) scale(dst, x *[8704]float32, s *[17]float32) {
+// scale runs scaleNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x512H3StochasticNobias) scale(dst, x *[8704]float32, s *[17]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw17x1x512H3AvgNobiasAVX512(dst, x, s)
+		scaleNchw17x1x512H3StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw17x1x512H3AvgNobiasGo(dst, x, s)
+		scaleNchw17x1x512H3StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw17x1x512H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x512H3AvgNobias) scaleAddReLU(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
+// scaleAddReLU runs scaleAddReLUNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw17x1x512H3StochasticNobias) scaleAddReLU(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw17x1x512H3AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw17x1x512H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw17x1x512H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw17x1x512H3StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x543H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x543H2AvgBias) squeeze(z *[13]float32, x *[7059]float32) {
+// squeeze runs squeezeNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x543H2StochasticBias) squeeze(z *[13]float32, x *[7059]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw13x1x543H2AvgBiasAVX512(z, x)
+		squeezeNchw13x1x543H2StochasticBiasAVX512(z, x)
 	default:
-		squeezeNchw13x1x543H2AvgBiasGo(z, x)
+		squeezeNchw13x1x543H2StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x543H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x543H2AvgBias) scale(dst, x *[7059]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x543H2StochasticBias) scale(dst, x *[7059]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw13x1x543H2AvgBiasAVX512(dst, x, s)
+		scaleNchw13x1x543H2StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNchw13x1x543H2AvgBiasGo(dst, x, s)
+		scaleNchw13x1x543H2StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x543H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x543H2AvgBias) scaleAddReLU(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x543H2StochasticBias) scaleAddReLU(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw13x1x543H2AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw13x1x543H2StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x543H2AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x543H2StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw13x1x528H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x528H3MaxNobias) squeeze(z *[13]float32, x *[6864]float32) {
+// squeeze runs squeezeNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x528H3AvgNobias) squeeze(z *[13]float32, x *[6864]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw13x1x528H3MaxNobiasAVX512(z, x)
+		squeezeNchw13x1x528H3AvgNobiasAVX512(z, x)
 	default:
-		squeezeNchw13x1x528H3MaxNobiasGo(z, x)
+		squeezeNchw13x1x528H3AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw13x1x528H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x528H3MaxNobias) scale(dst, x *[6864]float32, s *[13]float32) {
+// scale runs scaleNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x528H3AvgNobias) scale(dst, x *[6864]float32, s *[13]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw13x1x528H3MaxNobiasAVX512(dst, x, s)
+		scaleNchw13x1x528H3AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw13x1x528H3MaxNobiasGo(dst, x, s)
+		scaleNchw13x1x528H3AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw13x1x528H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x528H3MaxNobias) scaleAddReLU(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
+// scaleAddReLU runs scaleAddReLUNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw13x1x528H3AvgNobias) scaleAddReLU(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw13x1x528H3MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw13x1x528H3AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw13x1x528H3MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw13x1x528H3AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw32x1x657H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x657H16MaxBias) squeeze(z *[32]float32, x *[21024]float32) {
+// squeeze runs squeezeNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x657H16AvgBias) squeeze(z *[32]float32, x *[21024]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw32x1x657H16MaxBiasAVX512(z, x)
+		squeezeNchw32x1x657H16AvgBiasAVX512(z, x)
 	default:
-		squeezeNchw32x1x657H16MaxBiasGo(z, x)
+		squeezeNchw32x1x657H16AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw32x1x657H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x657H16MaxBias) scale(dst, x *[21024]float32, s *[32]float32) {
+// scale runs scaleNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x657H16AvgBias) scale(dst, x *[21024]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw32x1x657H16MaxBiasAVX512(dst, x, s)
+		scaleNchw32x1x657H16AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNchw32x1x657H16MaxBiasGo(dst, x, s)
+		scaleNchw32x1x657H16AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw32x1x657H16MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x657H16MaxBias) scaleAddReLU(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
+// scaleAddReLU runs scaleAddReLUNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x657H16AvgBias) scaleAddReLU(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw32x1x657H16MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw32x1x657H16AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw32x1x657H16MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNchw32x1x657H16AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNchw32x1x656H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x656H3AvgNobias) squeeze(z *[32]float32, x *[20992]float32) {
+// squeeze runs squeezeNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x656H3MaxNobias) squeeze(z *[32]float32, x *[20992]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNchw32x1x656H3AvgNobiasAVX512(z, x)
+		squeezeNchw32x1x656H3MaxNobiasAVX512(z, x)
 	default:
-		squeezeNchw32x1x656H3AvgNobiasGo(z, x)
+		squeezeNchw32x1x656H3MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNchw32x1x656H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x656H3AvgNobias) scale(dst, x *[20992]float32, s *[32]float32) {
+// scale runs scaleNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x656H3MaxNobias) scale(dst, x *[20992]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNchw32x1x656H3AvgNobiasAVX512(dst, x, s)
+		scaleNchw32x1x656H3MaxNobiasAVX512(dst, x, s)
 	default:
-		scaleNchw32x1x656H3AvgNobiasGo(dst, x, s)
+		scaleNchw32x1x656H3MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNchw32x1x656H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x656H3AvgNobias) scaleAddReLU(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
+// scaleAddReLU runs scaleAddReLUNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNchw32x1x656H3MaxNobias) scaleAddReLU(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNchw32x1x656H3AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNchw32x1x656H3MaxNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNchw32x1x656H3AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNchw32x1x656H3MaxNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -1023,243 +1023,243 @@ func (k blockNhwc51x2x1H3MaxBias) scaleAddReLU(dst, x *[102]float32, s *[51]floa
 	}
 }
 
-// squeeze runs squeezeNhwc48x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x2H5AvgNobias) squeeze(z *[48]float32, x *[96]float32) {
+// squeeze runs squeezeNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x2H5StochasticNobias) squeeze(z *[48]float32, x *[96]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc48x1x2H5AvgNobiasAVX512(z, x)
+		squeezeNhwc48x1x2H5StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc48x1x2H5AvgNobiasGo(z, x)
+		squeezeNhwc48x1x2H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc48x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x2H5AvgNobias) scale(dst, x *[96]float32, s *[48]float32) {
+// scale runs scaleNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x2H5StochasticNobias) scale(dst, x *[96]float32, s *[48]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc48x1x2H5AvgNobiasAVX512(dst, x, s)
+		scaleNhwc48x1x2H5StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc48x1x2H5AvgNobiasGo(dst, x, s)
+		scaleNhwc48x1x2H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc48x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x2H5AvgNobias) scaleAddReLU(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc48x1x2H5StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc48x1x2H5AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc48x1x2H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc48x1x2H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc48x1x2H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc68x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x3x1H4AvgBias) squeeze(z *[68]float32, x *[204]float32) {
+// squeeze runs squeezeNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc68x3x1H4StochasticBias) squeeze(z *[68]float32, x *[204]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc68x3x1H4AvgBiasAVX512(z, x)
+		squeezeNhwc68x3x1H4StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc68x3x1H4AvgBiasGo(z, x)
+		squeezeNhwc68x3x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc68x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x3x1H4AvgBias) scale(dst, x *[204]float32, s *[68]float32) {
+// scale runs scaleNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc68x3x1H4StochasticBias) scale(dst, x *[204]float32, s *[68]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc68x3x1H4AvgBiasAVX512(dst, x, s)
+		scaleNhwc68x3x1H4StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc68x3x1H4AvgBiasGo(dst, x, s)
+		scaleNhwc68x3x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc68x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x3x1H4AvgBias) scaleAddReLU(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc68x3x1H4StochasticBias) scaleAddReLU(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc68x3x1H4AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc68x3x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc68x3x1H4AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc68x3x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc64x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x3H5MaxNobias) squeeze(z *[64]float32, x *[192]float32) {
+// squeeze runs squeezeNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc64x1x3H5AvgNobias) squeeze(z *[64]float32, x *[192]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc64x1x3H5MaxNobiasAVX512(z, x)
+		squeezeNhwc64x1x3H5AvgNobiasAVX512(z, x)
 	default:
-		squeezeNhwc64x1x3H5MaxNobiasGo(z, x)
+		squeezeNhwc64x1x3H5AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc64x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x3H5MaxNobias) scale(dst, x *[192]float32, s *[64]float32) {
+// scale runs scaleNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc64x1x3H5AvgNobias) scale(dst, x *[192]float32, s *[64]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc64x1x3H5MaxNobiasAVX512(dst, x, s)
+		scaleNhwc64x1x3H5AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc64x1x3H5MaxNobiasGo(dst, x, s)
+		scaleNhwc64x1x3H5AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc64x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x3H5MaxNobias) scaleAddReLU(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc64x1x3H5AvgNobias) scaleAddReLU(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc64x1x3H5MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc64x1x3H5AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc64x1x3H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc64x1x3H5AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc85x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc85x5x1H2MaxBias) squeeze(z *[85]float32, x *[425]float32) {
+// squeeze runs squeezeNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc85x5x1H2AvgBias) squeeze(z *[85]float32, x *[425]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc85x5x1H2MaxBiasAVX512(z, x)
+		squeezeNhwc85x5x1H2AvgBiasAVX512(z, x)
 	default:
-		squeezeNhwc85x5x1H2MaxBiasGo(z, x)
+		squeezeNhwc85x5x1H2AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc85x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc85x5x1H2MaxBias) scale(dst, x *[425]float32, s *[85]float32) {
+// scale runs scaleNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc85x5x1H2AvgBias) scale(dst, x *[425]float32, s *[85]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc85x5x1H2MaxBiasAVX512(dst, x, s)
+		scaleNhwc85x5x1H2AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc85x5x1H2MaxBiasGo(dst, x, s)
+		scaleNhwc85x5x1H2AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc85x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc85x5x1H2MaxBias) scaleAddReLU(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc85x5x1H2AvgBias) scaleAddReLU(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc85x5x1H2MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc85x5x1H2AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc85x5x1H2MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc85x5x1H2AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc80x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x5H5AvgNobias) squeeze(z *[80]float32, x *[400]float32) {
+// squeeze runs squeezeNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x5H5MaxNobias) squeeze(z *[80]float32, x *[400]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc80x1x5H5AvgNobiasAVX512(z, x)
+		squeezeNhwc80x1x5H5MaxNobiasAVX512(z, x)
 	default:
-		squeezeNhwc80x1x5H5AvgNobiasGo(z, x)
+		squeezeNhwc80x1x5H5MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc80x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x5H5AvgNobias) scale(dst, x *[400]float32, s *[80]float32) {
+// scale runs scaleNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x5H5MaxNobias) scale(dst, x *[400]float32, s *[80]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc80x1x5H5AvgNobiasAVX512(dst, x, s)
+		scaleNhwc80x1x5H5MaxNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc80x1x5H5AvgNobiasGo(dst, x, s)
+		scaleNhwc80x1x5H5MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc80x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x5H5AvgNobias) scaleAddReLU(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc80x1x5H5MaxNobias) scaleAddReLU(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc80x1x5H5AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc80x1x5H5MaxNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc80x1x5H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc80x1x5H5MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc102x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc102x11x1H3AvgBias) squeeze(z *[102]float32, x *[1122]float32) {
+// squeeze runs squeezeNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc102x11x1H3MaxBias) squeeze(z *[102]float32, x *[1122]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc102x11x1H3AvgBiasAVX512(z, x)
+		squeezeNhwc102x11x1H3MaxBiasAVX512(z, x)
 	default:
-		squeezeNhwc102x11x1H3AvgBiasGo(z, x)
+		squeezeNhwc102x11x1H3MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc102x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc102x11x1H3AvgBias) scale(dst, x *[1122]float32, s *[102]float32) {
+// scale runs scaleNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc102x11x1H3MaxBias) scale(dst, x *[1122]float32, s *[102]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc102x11x1H3AvgBiasAVX512(dst, x, s)
+		scaleNhwc102x11x1H3MaxBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc102x11x1H3AvgBiasGo(dst, x, s)
+		scaleNhwc102x11x1H3MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc102x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc102x11x1H3AvgBias) scaleAddReLU(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc102x11x1H3MaxBias) scaleAddReLU(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc102x11x1H3AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc102x11x1H3MaxBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc102x11x1H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc102x11x1H3MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc96x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x11H5MaxNobias) squeeze(z *[96]float32, x *[1056]float32) {
+// squeeze runs squeezeNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x11H5StochasticNobias) squeeze(z *[96]float32, x *[1056]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc96x1x11H5MaxNobiasAVX512(z, x)
+		squeezeNhwc96x1x11H5StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc96x1x11H5MaxNobiasGo(z, x)
+		squeezeNhwc96x1x11H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc96x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x11H5MaxNobias) scale(dst, x *[1056]float32, s *[96]float32) {
+// scale runs scaleNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x11H5StochasticNobias) scale(dst, x *[1056]float32, s *[96]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc96x1x11H5MaxNobiasAVX512(dst, x, s)
+		scaleNhwc96x1x11H5StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc96x1x11H5MaxNobiasGo(dst, x, s)
+		scaleNhwc96x1x11H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc96x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x11H5MaxNobias) scaleAddReLU(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc96x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc96x1x11H5MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc96x1x11H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc96x1x11H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc96x1x11H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc231x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc231x7x1H4MaxBias) squeeze(z *[231]float32, x *[1617]float32) {
+// squeeze runs squeezeNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc231x7x1H4StochasticBias) squeeze(z *[231]float32, x *[1617]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc231x7x1H4MaxBiasAVX512(z, x)
+		squeezeNhwc231x7x1H4StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc231x7x1H4MaxBiasGo(z, x)
+		squeezeNhwc231x7x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc231x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc231x7x1H4MaxBias) scale(dst, x *[1617]float32, s *[231]float32) {
+// scale runs scaleNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc231x7x1H4StochasticBias) scale(dst, x *[1617]float32, s *[231]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc231x7x1H4MaxBiasAVX512(dst, x, s)
+		scaleNhwc231x7x1H4StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc231x7x1H4MaxBiasGo(dst, x, s)
+		scaleNhwc231x7x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc231x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc231x7x1H4MaxBias) scaleAddReLU(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc231x7x1H4StochasticBias) scaleAddReLU(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc231x7x1H4MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc231x7x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc231x7x1H4MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc231x7x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -1383,243 +1383,243 @@ func (k blockNhwc265x2x1H3MaxBias) scaleAddReLU(dst, x *[530]float32, s *[265]fl
 	}
 }
 
-// squeeze runs squeezeNhwc256x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc256x1x2H5AvgNobias) squeeze(z *[256]float32, x *[512]float32) {
+// squeeze runs squeezeNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc256x1x2H5StochasticNobias) squeeze(z *[256]float32, x *[512]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc256x1x2H5AvgNobiasAVX512(z, x)
+		squeezeNhwc256x1x2H5StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc256x1x2H5AvgNobiasGo(z, x)
+		squeezeNhwc256x1x2H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc256x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc256x1x2H5AvgNobias) scale(dst, x *[512]float32, s *[256]float32) {
+// scale runs scaleNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc256x1x2H5StochasticNobias) scale(dst, x *[512]float32, s *[256]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc256x1x2H5AvgNobiasAVX512(dst, x, s)
+		scaleNhwc256x1x2H5StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc256x1x2H5AvgNobiasGo(dst, x, s)
+		scaleNhwc256x1x2H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc256x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc256x1x2H5AvgNobias) scaleAddReLU(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc256x1x2H5StochasticNobias) scaleAddReLU(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc256x1x2H5AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc256x1x2H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc256x1x2H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc256x1x2H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc394x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc394x3x1H4AvgBias) squeeze(z *[394]float32, x *[1182]float32) {
+// squeeze runs squeezeNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc394x3x1H4StochasticBias) squeeze(z *[394]float32, x *[1182]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc394x3x1H4AvgBiasAVX512(z, x)
+		squeezeNhwc394x3x1H4StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc394x3x1H4AvgBiasGo(z, x)
+		squeezeNhwc394x3x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc394x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc394x3x1H4AvgBias) scale(dst, x *[1182]float32, s *[394]float32) {
+// scale runs scaleNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc394x3x1H4StochasticBias) scale(dst, x *[1182]float32, s *[394]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc394x3x1H4AvgBiasAVX512(dst, x, s)
+		scaleNhwc394x3x1H4StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc394x3x1H4AvgBiasGo(dst, x, s)
+		scaleNhwc394x3x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc394x3x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc394x3x1H4AvgBias) scaleAddReLU(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc394x3x1H4StochasticBias) scaleAddReLU(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc394x3x1H4AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc394x3x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc394x3x1H4AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc394x3x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc384x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc384x1x3H5MaxNobias) squeeze(z *[384]float32, x *[1152]float32) {
+// squeeze runs squeezeNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc384x1x3H5AvgNobias) squeeze(z *[384]float32, x *[1152]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc384x1x3H5MaxNobiasAVX512(z, x)
+		squeezeNhwc384x1x3H5AvgNobiasAVX512(z, x)
 	default:
-		squeezeNhwc384x1x3H5MaxNobiasGo(z, x)
+		squeezeNhwc384x1x3H5AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc384x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc384x1x3H5MaxNobias) scale(dst, x *[1152]float32, s *[384]float32) {
+// scale runs scaleNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc384x1x3H5AvgNobias) scale(dst, x *[1152]float32, s *[384]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc384x1x3H5MaxNobiasAVX512(dst, x, s)
+		scaleNhwc384x1x3H5AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc384x1x3H5MaxNobiasGo(dst, x, s)
+		scaleNhwc384x1x3H5AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc384x1x3H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc384x1x3H5MaxNobias) scaleAddReLU(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc384x1x3H5AvgNobias) scaleAddReLU(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc384x1x3H5MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc384x1x3H5AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc384x1x3H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc384x1x3H5AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc411x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc411x5x1H2MaxBias) squeeze(z *[411]float32, x *[2055]float32) {
+// squeeze runs squeezeNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc411x5x1H2AvgBias) squeeze(z *[411]float32, x *[2055]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc411x5x1H2MaxBiasAVX512(z, x)
+		squeezeNhwc411x5x1H2AvgBiasAVX512(z, x)
 	default:
-		squeezeNhwc411x5x1H2MaxBiasGo(z, x)
+		squeezeNhwc411x5x1H2AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc411x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc411x5x1H2MaxBias) scale(dst, x *[2055]float32, s *[411]float32) {
+// scale runs scaleNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc411x5x1H2AvgBias) scale(dst, x *[2055]float32, s *[411]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc411x5x1H2MaxBiasAVX512(dst, x, s)
+		scaleNhwc411x5x1H2AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc411x5x1H2MaxBiasGo(dst, x, s)
+		scaleNhwc411x5x1H2AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc411x5x1H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc411x5x1H2MaxBias) scaleAddReLU(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc411x5x1H2AvgBias) scaleAddReLU(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc411x5x1H2MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc411x5x1H2AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc411x5x1H2MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc411x5x1H2AvgBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc400x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc400x1x5H5AvgNobias) squeeze(z *[400]float32, x *[2000]float32) {
+// squeeze runs squeezeNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc400x1x5H5MaxNobias) squeeze(z *[400]float32, x *[2000]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc400x1x5H5AvgNobiasAVX512(z, x)
+		squeezeNhwc400x1x5H5MaxNobiasAVX512(z, x)
 	default:
-		squeezeNhwc400x1x5H5AvgNobiasGo(z, x)
+		squeezeNhwc400x1x5H5MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc400x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc400x1x5H5AvgNobias) scale(dst, x *[2000]float32, s *[400]float32) {
+// scale runs scaleNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc400x1x5H5MaxNobias) scale(dst, x *[2000]float32, s *[400]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc400x1x5H5AvgNobiasAVX512(dst, x, s)
+		scaleNhwc400x1x5H5MaxNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc400x1x5H5AvgNobiasGo(dst, x, s)
+		scaleNhwc400x1x5H5MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc400x1x5H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc400x1x5H5AvgNobias) scaleAddReLU(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc400x1x5H5MaxNobias) scaleAddReLU(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc400x1x5H5AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc400x1x5H5MaxNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc400x1x5H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc400x1x5H5MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc428x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc428x11x1H3AvgBias) squeeze(z *[428]float32, x *[4708]float32) {
+// squeeze runs squeezeNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc428x11x1H3MaxBias) squeeze(z *[428]float32, x *[4708]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc428x11x1H3AvgBiasAVX512(z, x)
+		squeezeNhwc428x11x1H3MaxBiasAVX512(z, x)
 	default:
-		squeezeNhwc428x11x1H3AvgBiasGo(z, x)
+		squeezeNhwc428x11x1H3MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc428x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc428x11x1H3AvgBias) scale(dst, x *[4708]float32, s *[428]float32) {
+// scale runs scaleNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc428x11x1H3MaxBias) scale(dst, x *[4708]float32, s *[428]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc428x11x1H3AvgBiasAVX512(dst, x, s)
+		scaleNhwc428x11x1H3MaxBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc428x11x1H3AvgBiasGo(dst, x, s)
+		scaleNhwc428x11x1H3MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc428x11x1H3AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc428x11x1H3AvgBias) scaleAddReLU(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc428x11x1H3MaxBias) scaleAddReLU(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc428x11x1H3AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc428x11x1H3MaxBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc428x11x1H3AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc428x11x1H3MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc416x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc416x1x11H5MaxNobias) squeeze(z *[416]float32, x *[4576]float32) {
+// squeeze runs squeezeNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc416x1x11H5StochasticNobias) squeeze(z *[416]float32, x *[4576]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc416x1x11H5MaxNobiasAVX512(z, x)
+		squeezeNhwc416x1x11H5StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc416x1x11H5MaxNobiasGo(z, x)
+		squeezeNhwc416x1x11H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc416x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc416x1x11H5MaxNobias) scale(dst, x *[4576]float32, s *[416]float32) {
+// scale runs scaleNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc416x1x11H5StochasticNobias) scale(dst, x *[4576]float32, s *[416]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc416x1x11H5MaxNobiasAVX512(dst, x, s)
+		scaleNhwc416x1x11H5StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc416x1x11H5MaxNobiasGo(dst, x, s)
+		scaleNhwc416x1x11H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc416x1x11H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc416x1x11H5MaxNobias) scaleAddReLU(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc416x1x11H5StochasticNobias) scaleAddReLU(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc416x1x11H5MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc416x1x11H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc416x1x11H5MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc416x1x11H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc461x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc461x7x1H4MaxBias) squeeze(z *[461]float32, x *[3227]float32) {
+// squeeze runs squeezeNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc461x7x1H4StochasticBias) squeeze(z *[461]float32, x *[3227]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc461x7x1H4MaxBiasAVX512(z, x)
+		squeezeNhwc461x7x1H4StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc461x7x1H4MaxBiasGo(z, x)
+		squeezeNhwc461x7x1H4StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc461x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc461x7x1H4MaxBias) scale(dst, x *[3227]float32, s *[461]float32) {
+// scale runs scaleNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc461x7x1H4StochasticBias) scale(dst, x *[3227]float32, s *[461]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc461x7x1H4MaxBiasAVX512(dst, x, s)
+		scaleNhwc461x7x1H4StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc461x7x1H4MaxBiasGo(dst, x, s)
+		scaleNhwc461x7x1H4StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc461x7x1H4MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc461x7x1H4MaxBias) scaleAddReLU(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc461x7x1H4StochasticBias) scaleAddReLU(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc461x7x1H4MaxBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc461x7x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc461x7x1H4MaxBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc461x7x1H4StochasticBiasGo(dst, x, s, res)
 	}
 }
 
@@ -1743,213 +1743,513 @@ func (k blockNhwc495x2x1H3MaxBias) scaleAddReLU(dst, x *[990]float32, s *[495]fl
 	}
 }
 
-// squeeze runs squeezeNhwc480x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc480x1x2H5AvgNobias) squeeze(z *[480]float32, x *[960]float32) {
+// squeeze runs squeezeNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc480x1x2H5StochasticNobias) squeeze(z *[480]float32, x *[960]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc480x1x2H5AvgNobiasAVX512(z, x)
+		squeezeNhwc480x1x2H5StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc480x1x2H5AvgNobiasGo(z, x)
+		squeezeNhwc480x1x2H5StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc480x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc480x1x2H5AvgNobias) scale(dst, x *[960]float32, s *[480]float32) {
+// scale runs scaleNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc480x1x2H5StochasticNobias) scale(dst, x *[960]float32, s *[480]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc480x1x2H5AvgNobiasAVX512(dst, x, s)
+		scaleNhwc480x1x2H5StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc480x1x2H5AvgNobiasGo(dst, x, s)
+		scaleNhwc480x1x2H5StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc480x1x2H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc480x1x2H5AvgNobias) scaleAddReLU(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc480x1x2H5StochasticNobias) scaleAddReLU(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc480x1x2H5AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc480x1x2H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc480x1x2H5AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc480x1x2H5StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H1AvgBias) squeeze(z *[9]float32, x *[9]float32) {
+// squeeze runs squeezeNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x2x1H1StochasticBias) squeeze(z *[17]float32, x *[34]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc9x1x1H1AvgBiasAVX512(z, x)
+		squeezeNhwc17x2x1H1StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc9x1x1H1AvgBiasGo(z, x)
+		squeezeNhwc17x2x1H1StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H1AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+// scale runs scaleNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x2x1H1StochasticBias) scale(dst, x *[34]float32, s *[17]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc9x1x1H1AvgBiasAVX512(dst, x, s)
+		scaleNhwc17x2x1H1StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc9x1x1H1AvgBiasGo(dst, x, s)
+		scaleNhwc17x2x1H1StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H1AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x2x1H1StochasticBias) scaleAddReLU(dst, x *[34]float32, s *[17]float32, res *[34]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc9x1x1H1AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc17x2x1H1StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc17x2x1H1StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc25x1x1H18MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc25x1x1H18MaxNobias) squeeze(z *[25]float32, x *[25]float32) {
+// squeeze runs squeezeNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc34x3x1H2StochasticNobias) squeeze(z *[34]float32, x *[102]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc25x1x1H18MaxNobiasAVX512(z, x)
+		squeezeNhwc34x3x1H2StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc25x1x1H18MaxNobiasGo(z, x)
+		squeezeNhwc34x3x1H2StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc25x1x1H18MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc25x1x1H18MaxNobias) scale(dst, x *[25]float32, s *[25]float32) {
+// scale runs scaleNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc34x3x1H2StochasticNobias) scale(dst, x *[102]float32, s *[34]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc25x1x1H18MaxNobiasAVX512(dst, x, s)
+		scaleNhwc34x3x1H2StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc25x1x1H18MaxNobiasGo(dst, x, s)
+		scaleNhwc34x3x1H2StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc25x1x1H18MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc25x1x1H18MaxNobias) scaleAddReLU(dst, x *[25]float32, s *[25]float32, res *[25]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc34x3x1H2StochasticNobias) scaleAddReLU(dst, x *[102]float32, s *[34]float32, res *[102]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc25x1x1H18MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc34x3x1H2StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc25x1x1H18MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc34x3x1H2StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) squeeze(z *[37]float32, x *[37]float32) {
+// squeeze runs squeezeNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc51x5x1H3StochasticBias) squeeze(z *[51]float32, x *[255]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc37x1x1H32AvgBiasAVX512(z, x)
+		squeezeNhwc51x5x1H3StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc37x1x1H32AvgBiasGo(z, x)
+		squeezeNhwc51x5x1H3StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) scale(dst, x *[37]float32, s *[37]float32) {
+// scale runs scaleNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc51x5x1H3StochasticBias) scale(dst, x *[255]float32, s *[51]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc37x1x1H32AvgBiasAVX512(dst, x, s)
+		scaleNhwc51x5x1H3StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc37x1x1H32AvgBiasGo(dst, x, s)
+		scaleNhwc51x5x1H3StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc37x1x1H32AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32AvgBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc51x5x1H3StochasticBias) scaleAddReLU(dst, x *[255]float32, s *[51]float32, res *[255]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc37x1x1H32AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc51x5x1H3StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc37x1x1H32AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc51x5x1H3StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc57x1x1H51MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x1x1H51MaxNobias) squeeze(z *[57]float32, x *[57]float32) {
+// squeeze runs squeezeNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc68x11x1H4StochasticNobias) squeeze(z *[68]float32, x *[748]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc57x1x1H51MaxNobiasAVX512(z, x)
+		squeezeNhwc68x11x1H4StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc57x1x1H51MaxNobiasGo(z, x)
+		squeezeNhwc68x11x1H4StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc57x1x1H51MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x1x1H51MaxNobias) scale(dst, x *[57]float32, s *[57]float32) {
+// scale runs scaleNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc68x11x1H4StochasticNobias) scale(dst, x *[748]float32, s *[68]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc57x1x1H51MaxNobiasAVX512(dst, x, s)
+		scaleNhwc68x11x1H4StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc57x1x1H51MaxNobiasGo(dst, x, s)
+		scaleNhwc68x11x1H4StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc57x1x1H51MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x1x1H51MaxNobias) scaleAddReLU(dst, x *[57]float32, s *[57]float32, res *[57]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc68x11x1H4StochasticNobias) scaleAddReLU(dst, x *[748]float32, s *[68]float32, res *[748]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc57x1x1H51MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc68x11x1H4StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc57x1x1H51MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc68x11x1H4StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) squeeze(z *[69]float32, x *[69]float32) {
+// squeeze runs squeezeNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc117x7x1H1StochasticBias) squeeze(z *[117]float32, x *[819]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc69x1x1H64AvgBiasAVX512(z, x)
+		squeezeNhwc117x7x1H1StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc69x1x1H64AvgBiasGo(z, x)
+		squeezeNhwc117x7x1H1StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) scale(dst, x *[69]float32, s *[69]float32) {
+// scale runs scaleNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc117x7x1H1StochasticBias) scale(dst, x *[819]float32, s *[117]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc69x1x1H64AvgBiasAVX512(dst, x, s)
+		scaleNhwc117x7x1H1StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc69x1x1H64AvgBiasGo(dst, x, s)
+		scaleNhwc117x7x1H1StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc69x1x1H64AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64AvgBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc117x7x1H1StochasticBias) scaleAddReLU(dst, x *[819]float32, s *[117]float32, res *[819]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc69x1x1H64AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc117x7x1H1StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc69x1x1H64AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc117x7x1H1StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc89x1x1H84MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc89x1x1H84MaxNobias) squeeze(z *[89]float32, x *[89]float32) {
+// squeeze runs squeezeNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc134x1x1H2StochasticNobias) squeeze(z *[134]float32, x *[134]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc89x1x1H84MaxNobiasAVX512(z, x)
+		squeezeNhwc134x1x1H2StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc89x1x1H84MaxNobiasGo(z, x)
+		squeezeNhwc134x1x1H2StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc89x1x1H84MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc89x1x1H84MaxNobias) scale(dst, x *[89]float32, s *[89]float32) {
+// scale runs scaleNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc134x1x1H2StochasticNobias) scale(dst, x *[134]float32, s *[134]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc89x1x1H84MaxNobiasAVX512(dst, x, s)
+		scaleNhwc134x1x1H2StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc89x1x1H84MaxNobiasGo(dst, x, s)
+		scaleNhwc134x1x1H2StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc89x1x1H84MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc89x1x1H84MaxNobias) scaleAddReLU(dst, x *[89]float32, s *[89]float32, res *[89]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc134x1x1H2StochasticNobias) scaleAddReLU(dst, x *[134]float32, s *[134]float32, res *[134]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc89x1x1H84MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc134x1x1H2StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc89x1x1H84MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc134x1x1H2StochasticNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc151x2x1H3StochasticBias) squeeze(z *[151]float32, x *[302]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc151x2x1H3StochasticBiasAVX512(z, x)
+	default:
+		squeezeNhwc151x2x1H3StochasticBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc151x2x1H3StochasticBias) scale(dst, x *[302]float32, s *[151]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc151x2x1H3StochasticBiasAVX512(dst, x, s)
+	default:
+		scaleNhwc151x2x1H3StochasticBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc151x2x1H3StochasticBias) scaleAddReLU(dst, x *[302]float32, s *[151]float32, res *[302]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc151x2x1H3StochasticBiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc151x2x1H3StochasticBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc232x3x1H4StochasticNobias) squeeze(z *[232]float32, x *[696]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc232x3x1H4StochasticNobiasAVX512(z, x)
+	default:
+		squeezeNhwc232x3x1H4StochasticNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc232x3x1H4StochasticNobias) scale(dst, x *[696]float32, s *[232]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc232x3x1H4StochasticNobiasAVX512(dst, x, s)
+	default:
+		scaleNhwc232x3x1H4StochasticNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc232x3x1H4StochasticNobias) scaleAddReLU(dst, x *[696]float32, s *[232]float32, res *[696]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc232x3x1H4StochasticNobiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc232x3x1H4StochasticNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc249x5x1H1StochasticBias) squeeze(z *[249]float32, x *[1245]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc249x5x1H1StochasticBiasAVX512(z, x)
+	default:
+		squeezeNhwc249x5x1H1StochasticBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc249x5x1H1StochasticBias) scale(dst, x *[1245]float32, s *[249]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc249x5x1H1StochasticBiasAVX512(dst, x, s)
+	default:
+		scaleNhwc249x5x1H1StochasticBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc249x5x1H1StochasticBias) scaleAddReLU(dst, x *[1245]float32, s *[249]float32, res *[1245]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc249x5x1H1StochasticBiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc249x5x1H1StochasticBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc266x11x1H2StochasticNobias) squeeze(z *[266]float32, x *[2926]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc266x11x1H2StochasticNobiasAVX512(z, x)
+	default:
+		squeezeNhwc266x11x1H2StochasticNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc266x11x1H2StochasticNobias) scale(dst, x *[2926]float32, s *[266]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc266x11x1H2StochasticNobiasAVX512(dst, x, s)
+	default:
+		scaleNhwc266x11x1H2StochasticNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc266x11x1H2StochasticNobias) scaleAddReLU(dst, x *[2926]float32, s *[266]float32, res *[2926]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc266x11x1H2StochasticNobiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc266x11x1H2StochasticNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H11AvgBias) squeeze(z *[17]float32, x *[17]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc17x1x1H11AvgBiasAVX512(z, x)
+	default:
+		squeezeNhwc17x1x1H11AvgBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H11AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc17x1x1H11AvgBiasAVX512(dst, x, s)
+	default:
+		scaleNhwc17x1x1H11AvgBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc17x1x1H11AvgBiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H28MaxNobias) squeeze(z *[33]float32, x *[33]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc33x1x1H28MaxNobiasAVX512(z, x)
+	default:
+		squeezeNhwc33x1x1H28MaxNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H28MaxNobias) scale(dst, x *[33]float32, s *[33]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc33x1x1H28MaxNobiasAVX512(dst, x, s)
+	default:
+		scaleNhwc33x1x1H28MaxNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H28MaxNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc33x1x1H28MaxNobiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc33x1x1H28MaxNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32StochasticBias) squeeze(z *[37]float32, x *[37]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc37x1x1H32StochasticBiasAVX512(z, x)
+	default:
+		squeezeNhwc37x1x1H32StochasticBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32StochasticBias) scale(dst, x *[37]float32, s *[37]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc37x1x1H32StochasticBiasAVX512(dst, x, s)
+	default:
+		scaleNhwc37x1x1H32StochasticBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc37x1x1H32StochasticBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc37x1x1H32StochasticBiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc37x1x1H32StochasticBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61AvgNobias) squeeze(z *[69]float32, x *[69]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc69x1x1H61AvgNobiasAVX512(z, x)
+	default:
+		squeezeNhwc69x1x1H61AvgNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61AvgNobias) scale(dst, x *[69]float32, s *[69]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc69x1x1H61AvgNobiasAVX512(dst, x, s)
+	default:
+		scaleNhwc69x1x1H61AvgNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H61AvgNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc69x1x1H61AvgNobiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc69x1x1H61AvgNobiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64MaxBias) squeeze(z *[69]float32, x *[69]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc69x1x1H64MaxBiasAVX512(z, x)
+	default:
+		squeezeNhwc69x1x1H64MaxBiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64MaxBias) scale(dst, x *[69]float32, s *[69]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc69x1x1H64MaxBiasAVX512(dst, x, s)
+	default:
+		scaleNhwc69x1x1H64MaxBiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc69x1x1H64MaxBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc69x1x1H64MaxBiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc69x1x1H64MaxBiasGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x1x1H94StochasticNobias) squeeze(z *[101]float32, x *[101]float32) {
+	switch k.isa {
+	case isaAVX512:
+		squeezeNhwc101x1x1H94StochasticNobiasAVX512(z, x)
+	default:
+		squeezeNhwc101x1x1H94StochasticNobiasGo(z, x)
+	}
+}
+
+// scale runs scaleNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x1x1H94StochasticNobias) scale(dst, x *[101]float32, s *[101]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleNhwc101x1x1H94StochasticNobiasAVX512(dst, x, s)
+	default:
+		scaleNhwc101x1x1H94StochasticNobiasGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc101x1x1H94StochasticNobias) scaleAddReLU(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+	switch k.isa {
+	case isaAVX512:
+		scaleAddReLUNhwc101x1x1H94StochasticNobiasAVX512(dst, x, s, res)
+	default:
+		scaleAddReLUNhwc101x1x1H94StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -1983,153 +2283,153 @@ func (k blockNhwc101x1x1H96AvgBias) scaleAddReLU(dst, x *[101]float32, s *[101]f
 	}
 }
 
-// squeeze runs squeezeNhwc125x1x1H117MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc125x1x1H117MaxNobias) squeeze(z *[125]float32, x *[125]float32) {
+// squeeze runs squeezeNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc133x1x1H127MaxNobias) squeeze(z *[133]float32, x *[133]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc125x1x1H117MaxNobiasAVX512(z, x)
+		squeezeNhwc133x1x1H127MaxNobiasAVX512(z, x)
 	default:
-		squeezeNhwc125x1x1H117MaxNobiasGo(z, x)
+		squeezeNhwc133x1x1H127MaxNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc125x1x1H117MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc125x1x1H117MaxNobias) scale(dst, x *[125]float32, s *[125]float32) {
+// scale runs scaleNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc133x1x1H127MaxNobias) scale(dst, x *[133]float32, s *[133]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc125x1x1H117MaxNobiasAVX512(dst, x, s)
+		scaleNhwc133x1x1H127MaxNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc125x1x1H117MaxNobiasGo(dst, x, s)
+		scaleNhwc133x1x1H127MaxNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc125x1x1H117MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc125x1x1H117MaxNobias) scaleAddReLU(dst, x *[125]float32, s *[125]float32, res *[125]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc133x1x1H127MaxNobias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc125x1x1H117MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc133x1x1H127MaxNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc125x1x1H117MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc133x1x1H127MaxNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc133x1x1H128AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H128AvgBias) squeeze(z *[133]float32, x *[133]float32) {
+// squeeze runs squeezeNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc133x1x1H128StochasticBias) squeeze(z *[133]float32, x *[133]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc133x1x1H128AvgBiasAVX512(z, x)
+		squeezeNhwc133x1x1H128StochasticBiasAVX512(z, x)
 	default:
-		squeezeNhwc133x1x1H128AvgBiasGo(z, x)
+		squeezeNhwc133x1x1H128StochasticBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc133x1x1H128AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H128AvgBias) scale(dst, x *[133]float32, s *[133]float32) {
+// scale runs scaleNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc133x1x1H128StochasticBias) scale(dst, x *[133]float32, s *[133]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc133x1x1H128AvgBiasAVX512(dst, x, s)
+		scaleNhwc133x1x1H128StochasticBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc133x1x1H128AvgBiasGo(dst, x, s)
+		scaleNhwc133x1x1H128StochasticBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc133x1x1H128AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H128AvgBias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc133x1x1H128StochasticBias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc133x1x1H128AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc133x1x1H128StochasticBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc133x1x1H128AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc133x1x1H128StochasticBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc269x1x1H262MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc269x1x1H262MaxNobias) squeeze(z *[269]float32, x *[269]float32) {
+// squeeze runs squeezeNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc265x1x1H257AvgNobias) squeeze(z *[265]float32, x *[265]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc269x1x1H262MaxNobiasAVX512(z, x)
+		squeezeNhwc265x1x1H257AvgNobiasAVX512(z, x)
 	default:
-		squeezeNhwc269x1x1H262MaxNobiasGo(z, x)
+		squeezeNhwc265x1x1H257AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc269x1x1H262MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc269x1x1H262MaxNobias) scale(dst, x *[269]float32, s *[269]float32) {
+// scale runs scaleNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc265x1x1H257AvgNobias) scale(dst, x *[265]float32, s *[265]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc269x1x1H262MaxNobiasAVX512(dst, x, s)
+		scaleNhwc265x1x1H257AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc269x1x1H262MaxNobiasGo(dst, x, s)
+		scaleNhwc265x1x1H257AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc269x1x1H262MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc269x1x1H262MaxNobias) scaleAddReLU(dst, x *[269]float32, s *[269]float32, res *[269]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc265x1x1H257AvgNobias) scaleAddReLU(dst, x *[265]float32, s *[265]float32, res *[265]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc269x1x1H262MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc265x1x1H257AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc269x1x1H262MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc265x1x1H257AvgNobiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc278x1x1H272AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc278x1x1H272AvgBias) squeeze(z *[278]float32, x *[278]float32) {
+// squeeze runs squeezeNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc278x1x1H272MaxBias) squeeze(z *[278]float32, x *[278]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc278x1x1H272AvgBiasAVX512(z, x)
+		squeezeNhwc278x1x1H272MaxBiasAVX512(z, x)
 	default:
-		squeezeNhwc278x1x1H272AvgBiasGo(z, x)
+		squeezeNhwc278x1x1H272MaxBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc278x1x1H272AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc278x1x1H272AvgBias) scale(dst, x *[278]float32, s *[278]float32) {
+// scale runs scaleNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc278x1x1H272MaxBias) scale(dst, x *[278]float32, s *[278]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc278x1x1H272AvgBiasAVX512(dst, x, s)
+		scaleNhwc278x1x1H272MaxBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc278x1x1H272AvgBiasGo(dst, x, s)
+		scaleNhwc278x1x1H272MaxBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc278x1x1H272AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc278x1x1H272AvgBias) scaleAddReLU(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc278x1x1H272MaxBias) scaleAddReLU(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc278x1x1H272AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc278x1x1H272MaxBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc278x1x1H272AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc278x1x1H272MaxBiasGo(dst, x, s, res)
 	}
 }
 
-// squeeze runs squeezeNhwc431x1x1H423MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc431x1x1H423MaxNobias) squeeze(z *[431]float32, x *[431]float32) {
+// squeeze runs squeezeNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc427x1x1H418StochasticNobias) squeeze(z *[427]float32, x *[427]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc431x1x1H423MaxNobiasAVX512(z, x)
+		squeezeNhwc427x1x1H418StochasticNobiasAVX512(z, x)
 	default:
-		squeezeNhwc431x1x1H423MaxNobiasGo(z, x)
+		squeezeNhwc427x1x1H418StochasticNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc431x1x1H423MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc431x1x1H423MaxNobias) scale(dst, x *[431]float32, s *[431]float32) {
+// scale runs scaleNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc427x1x1H418StochasticNobias) scale(dst, x *[427]float32, s *[427]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc431x1x1H423MaxNobiasAVX512(dst, x, s)
+		scaleNhwc427x1x1H418StochasticNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc431x1x1H423MaxNobiasGo(dst, x, s)
+		scaleNhwc427x1x1H418StochasticNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc431x1x1H423MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc431x1x1H423MaxNobias) scaleAddReLU(dst, x *[431]float32, s *[431]float32, res *[431]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc427x1x1H418StochasticNobias) scaleAddReLU(dst, x *[427]float32, s *[427]float32, res *[427]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc431x1x1H423MaxNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc427x1x1H418StochasticNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc431x1x1H423MaxNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc427x1x1H418StochasticNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -2193,33 +2493,33 @@ func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]flo
 	}
 }
 
-// squeeze runs squeezeNhwc15x1x1H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H9AvgBias) squeeze(z *[15]float32, x *[15]float32) {
+// squeeze runs squeezeNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H4AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc15x1x1H9AvgBiasAVX512(z, x)
+		squeezeNhwc15x1x1H4AvgBiasAVX512(z, x)
 	default:
-		squeezeNhwc15x1x1H9AvgBiasGo(z, x)
+		squeezeNhwc15x1x1H4AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc15x1x1H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H9AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
+// scale runs scaleNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H4AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc15x1x1H9AvgBiasAVX512(dst, x, s)
+		scaleNhwc15x1x1H4AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc15x1x1H9AvgBiasGo(dst, x, s)
+		scaleNhwc15x1x1H4AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc15x1x1H9AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H9AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc15x1x1H4AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc15x1x1H9AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc15x1x1H4AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc15x1x1H9AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc15x1x1H4AvgBiasGo(dst, x, s, res)
 	}
 }
 
@@ -2283,33 +2583,33 @@ func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float
 	}
 }
 
-// squeeze runs squeezeNhwc16x1x1H10AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H10AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
+// squeeze runs squeezeNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H5AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc16x1x1H10AvgNobiasAVX512(z, x)
+		squeezeNhwc16x1x1H5AvgNobiasAVX512(z, x)
 	default:
-		squeezeNhwc16x1x1H10AvgNobiasGo(z, x)
+		squeezeNhwc16x1x1H5AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc16x1x1H10AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H10AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
+// scale runs scaleNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H5AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc16x1x1H10AvgNobiasAVX512(dst, x, s)
+		scaleNhwc16x1x1H5AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc16x1x1H10AvgNobiasGo(dst, x, s)
+		scaleNhwc16x1x1H5AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc16x1x1H10AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H10AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc16x1x1H5AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc16x1x1H10AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc16x1x1H5AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc16x1x1H10AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc16x1x1H5AvgNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -2373,33 +2673,33 @@ func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]flo
 	}
 }
 
-// squeeze runs squeezeNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H11AvgBias) squeeze(z *[17]float32, x *[17]float32) {
+// squeeze runs squeezeNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H6AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc17x1x1H11AvgBiasAVX512(z, x)
+		squeezeNhwc17x1x1H6AvgBiasAVX512(z, x)
 	default:
-		squeezeNhwc17x1x1H11AvgBiasGo(z, x)
+		squeezeNhwc17x1x1H6AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H11AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+// scale runs scaleNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H6AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc17x1x1H11AvgBiasAVX512(dst, x, s)
+		scaleNhwc17x1x1H6AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc17x1x1H11AvgBiasGo(dst, x, s)
+		scaleNhwc17x1x1H6AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc17x1x1H6AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc17x1x1H11AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc17x1x1H6AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc17x1x1H6AvgBiasGo(dst, x, s, res)
 	}
 }
 
@@ -2463,33 +2763,33 @@ func (k blockNhwc31x1x1H8AvgBias) scaleAddReLU(dst, x *[31]float32, s *[31]float
 	}
 }
 
-// squeeze runs squeezeNhwc31x1x1H12AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H12AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
+// squeeze runs squeezeNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc31x1x1H7AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc31x1x1H12AvgNobiasAVX512(z, x)
+		squeezeNhwc31x1x1H7AvgNobiasAVX512(z, x)
 	default:
-		squeezeNhwc31x1x1H12AvgNobiasGo(z, x)
+		squeezeNhwc31x1x1H7AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc31x1x1H12AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H12AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
+// scale runs scaleNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc31x1x1H7AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc31x1x1H12AvgNobiasAVX512(dst, x, s)
+		scaleNhwc31x1x1H7AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc31x1x1H12AvgNobiasGo(dst, x, s)
+		scaleNhwc31x1x1H7AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc31x1x1H12AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H12AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc31x1x1H7AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc31x1x1H12AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc31x1x1H7AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc31x1x1H12AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc31x1x1H7AvgNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -2553,33 +2853,33 @@ func (k blockNhwc32x1x1H8AvgNobias) scaleAddReLU(dst, x *[32]float32, s *[32]flo
 	}
 }
 
-// squeeze runs squeezeNhwc32x1x1H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H13AvgBias) squeeze(z *[32]float32, x *[32]float32) {
+// squeeze runs squeezeNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x1H8AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc32x1x1H13AvgBiasAVX512(z, x)
+		squeezeNhwc32x1x1H8AvgBiasAVX512(z, x)
 	default:
-		squeezeNhwc32x1x1H13AvgBiasGo(z, x)
+		squeezeNhwc32x1x1H8AvgBiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc32x1x1H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H13AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
+// scale runs scaleNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x1H8AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc32x1x1H13AvgBiasAVX512(dst, x, s)
+		scaleNhwc32x1x1H8AvgBiasAVX512(dst, x, s)
 	default:
-		scaleNhwc32x1x1H13AvgBiasGo(dst, x, s)
+		scaleNhwc32x1x1H8AvgBiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc32x1x1H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H13AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc32x1x1H8AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc32x1x1H13AvgBiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc32x1x1H8AvgBiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc32x1x1H13AvgBiasGo(dst, x, s, res)
+		scaleAddReLUNhwc32x1x1H8AvgBiasGo(dst, x, s, res)
 	}
 }
 
@@ -2643,33 +2943,33 @@ func (k blockNhwc33x1x1H8AvgBias) scaleAddReLU(dst, x *[33]float32, s *[33]float
 	}
 }
 
-// squeeze runs squeezeNhwc33x1x1H14AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H14AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
+// squeeze runs squeezeNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H9AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 	switch k.isa {
 	case isaAVX512:
-		squeezeNhwc33x1x1H14AvgNobiasAVX512(z, x)
+		squeezeNhwc33x1x1H9AvgNobiasAVX512(z, x)
 	default:
-		squeezeNhwc33x1x1H14AvgNobiasGo(z, x)
+		squeezeNhwc33x1x1H9AvgNobiasGo(z, x)
 	}
 }
 
-// scale runs scaleNhwc33x1x1H14AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H14AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+// scale runs scaleNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H9AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleNhwc33x1x1H14AvgNobiasAVX512(dst, x, s)
+		scaleNhwc33x1x1H9AvgNobiasAVX512(dst, x, s)
 	default:
-		scaleNhwc33x1x1H14AvgNobiasGo(dst, x, s)
+		scaleNhwc33x1x1H9AvgNobiasGo(dst, x, s)
 	}
 }
 
-// scaleAddReLU runs scaleAddReLUNhwc33x1x1H14AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H14AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+// scaleAddReLU runs scaleAddReLUNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
+func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
 	case isaAVX512:
-		scaleAddReLUNhwc33x1x1H14AvgNobiasAVX512(dst, x, s, res)
+		scaleAddReLUNhwc33x1x1H9AvgNobiasAVX512(dst, x, s, res)
 	default:
-		scaleAddReLUNhwc33x1x1H14AvgNobiasGo(dst, x, s, res)
+		scaleAddReLUNhwc33x1x1H9AvgNobiasGo(dst, x, s, res)
 	}
 }
 
@@ -3653,43 +3953,223 @@ func fc480x5Sigmoid(i isa, dst *[480]float32, w *[2400]float32, x *[5]float32) {
 	}
 }
 
-// fc1x9ReLUBias runs fc1x9ReLUBias<ISA> with the instruction set i.
-func fc1x9ReLUBias(i isa, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
+// fc1x17ReLUBias runs fc1x17ReLUBias<ISA> with the instruction set i.
+func fc1x17ReLUBias(i isa, dst *[1]float32, w *[17]float32, x *[17]float32, b *[1]float32) {
 	switch i {
 	case isaAVX512:
-		fc1x9ReLUBiasAVX512(dst, w, x, b)
+		fc1x17ReLUBiasAVX512(dst, w, x, b)
 	default:
-		fc1x9ReLUBiasGo(dst, w, x, b)
+		fc1x17ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc9x1SigmoidBias runs fc9x1SigmoidBias<ISA> with the instruction set i.
-func fc9x1SigmoidBias(i isa, dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
+// fc17x1SigmoidBias runs fc17x1SigmoidBias<ISA> with the instruction set i.
+func fc17x1SigmoidBias(i isa, dst *[17]float32, w *[17]float32, x *[1]float32, b *[17]float32) {
 	switch i {
 	case isaAVX512:
-		fc9x1SigmoidBiasAVX512(dst, w, x, b)
+		fc17x1SigmoidBiasAVX512(dst, w, x, b)
 	default:
-		fc9x1SigmoidBiasGo(dst, w, x, b)
+		fc17x1SigmoidBiasGo(dst, w, x, b)
 	}
 }
 
-// fc18x25ReLU runs fc18x25ReLU<ISA> with the instruction set i.
-func fc18x25ReLU(i isa, dst *[18]float32, w *[450]float32, x *[25]float32) {
+// fc2x34ReLU runs fc2x34ReLU<ISA> with the instruction set i.
+func fc2x34ReLU(i isa, dst *[2]float32, w *[68]float32, x *[34]float32) {
 	switch i {
 	case isaAVX512:
-		fc18x25ReLUAVX512(dst, w, x)
+		fc2x34ReLUAVX512(dst, w, x)
 	default:
-		fc18x25ReLUGo(dst, w, x)
+		fc2x34ReLUGo(dst, w, x)
 	}
 }
 
-// fc25x18Sigmoid runs fc25x18Sigmoid<ISA> with the instruction set i.
-func fc25x18Sigmoid(i isa, dst *[25]float32, w *[450]float32, x *[18]float32) {
+// fc34x2Sigmoid runs fc34x2Sigmoid<ISA> with the instruction set i.
+func fc34x2Sigmoid(i isa, dst *[34]float32, w *[68]float32, x *[2]float32) {
 	switch i {
 	case isaAVX512:
-		fc25x18SigmoidAVX512(dst, w, x)
+		fc34x2SigmoidAVX512(dst, w, x)
 	default:
-		fc25x18SigmoidGo(dst, w, x)
+		fc34x2SigmoidGo(dst, w, x)
+	}
+}
+
+// fc4x68ReLU runs fc4x68ReLU<ISA> with the instruction set i.
+func fc4x68ReLU(i isa, dst *[4]float32, w *[272]float32, x *[68]float32) {
+	switch i {
+	case isaAVX512:
+		fc4x68ReLUAVX512(dst, w, x)
+	default:
+		fc4x68ReLUGo(dst, w, x)
+	}
+}
+
+// fc68x4Sigmoid runs fc68x4Sigmoid<ISA> with the instruction set i.
+func fc68x4Sigmoid(i isa, dst *[68]float32, w *[272]float32, x *[4]float32) {
+	switch i {
+	case isaAVX512:
+		fc68x4SigmoidAVX512(dst, w, x)
+	default:
+		fc68x4SigmoidGo(dst, w, x)
+	}
+}
+
+// fc1x117ReLUBias runs fc1x117ReLUBias<ISA> with the instruction set i.
+func fc1x117ReLUBias(i isa, dst *[1]float32, w *[117]float32, x *[117]float32, b *[1]float32) {
+	switch i {
+	case isaAVX512:
+		fc1x117ReLUBiasAVX512(dst, w, x, b)
+	default:
+		fc1x117ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc117x1SigmoidBias runs fc117x1SigmoidBias<ISA> with the instruction set i.
+func fc117x1SigmoidBias(i isa, dst *[117]float32, w *[117]float32, x *[1]float32, b *[117]float32) {
+	switch i {
+	case isaAVX512:
+		fc117x1SigmoidBiasAVX512(dst, w, x, b)
+	default:
+		fc117x1SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc2x134ReLU runs fc2x134ReLU<ISA> with the instruction set i.
+func fc2x134ReLU(i isa, dst *[2]float32, w *[268]float32, x *[134]float32) {
+	switch i {
+	case isaAVX512:
+		fc2x134ReLUAVX512(dst, w, x)
+	default:
+		fc2x134ReLUGo(dst, w, x)
+	}
+}
+
+// fc134x2Sigmoid runs fc134x2Sigmoid<ISA> with the instruction set i.
+func fc134x2Sigmoid(i isa, dst *[134]float32, w *[268]float32, x *[2]float32) {
+	switch i {
+	case isaAVX512:
+		fc134x2SigmoidAVX512(dst, w, x)
+	default:
+		fc134x2SigmoidGo(dst, w, x)
+	}
+}
+
+// fc3x151ReLUBias runs fc3x151ReLUBias<ISA> with the instruction set i.
+func fc3x151ReLUBias(i isa, dst *[3]float32, w *[453]float32, x *[151]float32, b *[3]float32) {
+	switch i {
+	case isaAVX512:
+		fc3x151ReLUBiasAVX512(dst, w, x, b)
+	default:
+		fc3x151ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc151x3SigmoidBias runs fc151x3SigmoidBias<ISA> with the instruction set i.
+func fc151x3SigmoidBias(i isa, dst *[151]float32, w *[453]float32, x *[3]float32, b *[151]float32) {
+	switch i {
+	case isaAVX512:
+		fc151x3SigmoidBiasAVX512(dst, w, x, b)
+	default:
+		fc151x3SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc4x232ReLU runs fc4x232ReLU<ISA> with the instruction set i.
+func fc4x232ReLU(i isa, dst *[4]float32, w *[928]float32, x *[232]float32) {
+	switch i {
+	case isaAVX512:
+		fc4x232ReLUAVX512(dst, w, x)
+	default:
+		fc4x232ReLUGo(dst, w, x)
+	}
+}
+
+// fc232x4Sigmoid runs fc232x4Sigmoid<ISA> with the instruction set i.
+func fc232x4Sigmoid(i isa, dst *[232]float32, w *[928]float32, x *[4]float32) {
+	switch i {
+	case isaAVX512:
+		fc232x4SigmoidAVX512(dst, w, x)
+	default:
+		fc232x4SigmoidGo(dst, w, x)
+	}
+}
+
+// fc1x249ReLUBias runs fc1x249ReLUBias<ISA> with the instruction set i.
+func fc1x249ReLUBias(i isa, dst *[1]float32, w *[249]float32, x *[249]float32, b *[1]float32) {
+	switch i {
+	case isaAVX512:
+		fc1x249ReLUBiasAVX512(dst, w, x, b)
+	default:
+		fc1x249ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc249x1SigmoidBias runs fc249x1SigmoidBias<ISA> with the instruction set i.
+func fc249x1SigmoidBias(i isa, dst *[249]float32, w *[249]float32, x *[1]float32, b *[249]float32) {
+	switch i {
+	case isaAVX512:
+		fc249x1SigmoidBiasAVX512(dst, w, x, b)
+	default:
+		fc249x1SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc2x266ReLU runs fc2x266ReLU<ISA> with the instruction set i.
+func fc2x266ReLU(i isa, dst *[2]float32, w *[532]float32, x *[266]float32) {
+	switch i {
+	case isaAVX512:
+		fc2x266ReLUAVX512(dst, w, x)
+	default:
+		fc2x266ReLUGo(dst, w, x)
+	}
+}
+
+// fc266x2Sigmoid runs fc266x2Sigmoid<ISA> with the instruction set i.
+func fc266x2Sigmoid(i isa, dst *[266]float32, w *[532]float32, x *[2]float32) {
+	switch i {
+	case isaAVX512:
+		fc266x2SigmoidAVX512(dst, w, x)
+	default:
+		fc266x2SigmoidGo(dst, w, x)
+	}
+}
+
+// fc11x17ReLUBias runs fc11x17ReLUBias<ISA> with the instruction set i.
+func fc11x17ReLUBias(i isa, dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
+	switch i {
+	case isaAVX512:
+		fc11x17ReLUBiasAVX512(dst, w, x, b)
+	default:
+		fc11x17ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc17x11SigmoidBias runs fc17x11SigmoidBias<ISA> with the instruction set i.
+func fc17x11SigmoidBias(i isa, dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
+	switch i {
+	case isaAVX512:
+		fc17x11SigmoidBiasAVX512(dst, w, x, b)
+	default:
+		fc17x11SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc28x33ReLU runs fc28x33ReLU<ISA> with the instruction set i.
+func fc28x33ReLU(i isa, dst *[28]float32, w *[924]float32, x *[33]float32) {
+	switch i {
+	case isaAVX512:
+		fc28x33ReLUAVX512(dst, w, x)
+	default:
+		fc28x33ReLUGo(dst, w, x)
+	}
+}
+
+// fc33x28Sigmoid runs fc33x28Sigmoid<ISA> with the instruction set i.
+func fc33x28Sigmoid(i isa, dst *[33]float32, w *[924]float32, x *[28]float32) {
+	switch i {
+	case isaAVX512:
+		fc33x28SigmoidAVX512(dst, w, x)
+	default:
+		fc33x28SigmoidGo(dst, w, x)
 	}
 }
 
@@ -3713,23 +4193,23 @@ func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float3
 	}
 }
 
-// fc51x57ReLU runs fc51x57ReLU<ISA> with the instruction set i.
-func fc51x57ReLU(i isa, dst *[51]float32, w *[2907]float32, x *[57]float32) {
+// fc61x69ReLU runs fc61x69ReLU<ISA> with the instruction set i.
+func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	switch i {
 	case isaAVX512:
-		fc51x57ReLUAVX512(dst, w, x)
+		fc61x69ReLUAVX512(dst, w, x)
 	default:
-		fc51x57ReLUGo(dst, w, x)
+		fc61x69ReLUGo(dst, w, x)
 	}
 }
 
-// fc57x51Sigmoid runs fc57x51Sigmoid<ISA> with the instruction set i.
-func fc57x51Sigmoid(i isa, dst *[57]float32, w *[2907]float32, x *[51]float32) {
+// fc69x61Sigmoid runs fc69x61Sigmoid<ISA> with the instruction set i.
+func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	switch i {
 	case isaAVX512:
-		fc57x51SigmoidAVX512(dst, w, x)
+		fc69x61SigmoidAVX512(dst, w, x)
 	default:
-		fc57x51SigmoidGo(dst, w, x)
+		fc69x61SigmoidGo(dst, w, x)
 	}
 }
 
@@ -3753,23 +4233,23 @@ func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float3
 	}
 }
 
-// fc84x89ReLU runs fc84x89ReLU<ISA> with the instruction set i.
-func fc84x89ReLU(i isa, dst *[84]float32, w *[7476]float32, x *[89]float32) {
+// fc94x101ReLU runs fc94x101ReLU<ISA> with the instruction set i.
+func fc94x101ReLU(i isa, dst *[94]float32, w *[9494]float32, x *[101]float32) {
 	switch i {
 	case isaAVX512:
-		fc84x89ReLUAVX512(dst, w, x)
+		fc94x101ReLUAVX512(dst, w, x)
 	default:
-		fc84x89ReLUGo(dst, w, x)
+		fc94x101ReLUGo(dst, w, x)
 	}
 }
 
-// fc89x84Sigmoid runs fc89x84Sigmoid<ISA> with the instruction set i.
-func fc89x84Sigmoid(i isa, dst *[89]float32, w *[7476]float32, x *[84]float32) {
+// fc101x94Sigmoid runs fc101x94Sigmoid<ISA> with the instruction set i.
+func fc101x94Sigmoid(i isa, dst *[101]float32, w *[9494]float32, x *[94]float32) {
 	switch i {
 	case isaAVX512:
-		fc89x84SigmoidAVX512(dst, w, x)
+		fc101x94SigmoidAVX512(dst, w, x)
 	default:
-		fc89x84SigmoidGo(dst, w, x)
+		fc101x94SigmoidGo(dst, w, x)
 	}
 }
 
@@ -3793,23 +4273,23 @@ func fc101x96SigmoidBias(i isa, dst *[101]float32, w *[9696]float32, x *[96]floa
 	}
 }
 
-// fc117x125ReLU runs fc117x125ReLU<ISA> with the instruction set i.
-func fc117x125ReLU(i isa, dst *[117]float32, w *[14625]float32, x *[125]float32) {
+// fc127x133ReLU runs fc127x133ReLU<ISA> with the instruction set i.
+func fc127x133ReLU(i isa, dst *[127]float32, w *[16891]float32, x *[133]float32) {
 	switch i {
 	case isaAVX512:
-		fc117x125ReLUAVX512(dst, w, x)
+		fc127x133ReLUAVX512(dst, w, x)
 	default:
-		fc117x125ReLUGo(dst, w, x)
+		fc127x133ReLUGo(dst, w, x)
 	}
 }
 
-// fc125x117Sigmoid runs fc125x117Sigmoid<ISA> with the instruction set i.
-func fc125x117Sigmoid(i isa, dst *[125]float32, w *[14625]float32, x *[117]float32) {
+// fc133x127Sigmoid runs fc133x127Sigmoid<ISA> with the instruction set i.
+func fc133x127Sigmoid(i isa, dst *[133]float32, w *[16891]float32, x *[127]float32) {
 	switch i {
 	case isaAVX512:
-		fc125x117SigmoidAVX512(dst, w, x)
+		fc133x127SigmoidAVX512(dst, w, x)
 	default:
-		fc125x117SigmoidGo(dst, w, x)
+		fc133x127SigmoidGo(dst, w, x)
 	}
 }
 
@@ -3833,23 +4313,23 @@ func fc133x128SigmoidBias(i isa, dst *[133]float32, w *[17024]float32, x *[128]f
 	}
 }
 
-// fc262x269ReLU runs fc262x269ReLU<ISA> with the instruction set i.
-func fc262x269ReLU(i isa, dst *[262]float32, w *[70478]float32, x *[269]float32) {
+// fc257x265ReLU runs fc257x265ReLU<ISA> with the instruction set i.
+func fc257x265ReLU(i isa, dst *[257]float32, w *[68105]float32, x *[265]float32) {
 	switch i {
 	case isaAVX512:
-		fc262x269ReLUAVX512(dst, w, x)
+		fc257x265ReLUAVX512(dst, w, x)
 	default:
-		fc262x269ReLUGo(dst, w, x)
+		fc257x265ReLUGo(dst, w, x)
 	}
 }
 
-// fc269x262Sigmoid runs fc269x262Sigmoid<ISA> with the instruction set i.
-func fc269x262Sigmoid(i isa, dst *[269]float32, w *[70478]float32, x *[262]float32) {
+// fc265x257Sigmoid runs fc265x257Sigmoid<ISA> with the instruction set i.
+func fc265x257Sigmoid(i isa, dst *[265]float32, w *[68105]float32, x *[257]float32) {
 	switch i {
 	case isaAVX512:
-		fc269x262SigmoidAVX512(dst, w, x)
+		fc265x257SigmoidAVX512(dst, w, x)
 	default:
-		fc269x262SigmoidGo(dst, w, x)
+		fc265x257SigmoidGo(dst, w, x)
 	}
 }
 
@@ -3873,23 +4353,23 @@ func fc278x272SigmoidBias(i isa, dst *[278]float32, w *[75616]float32, x *[272]f
 	}
 }
 
-// fc423x431ReLU runs fc423x431ReLU<ISA> with the instruction set i.
-func fc423x431ReLU(i isa, dst *[423]float32, w *[182313]float32, x *[431]float32) {
+// fc418x427ReLU runs fc418x427ReLU<ISA> with the instruction set i.
+func fc418x427ReLU(i isa, dst *[418]float32, w *[178486]float32, x *[427]float32) {
 	switch i {
 	case isaAVX512:
-		fc423x431ReLUAVX512(dst, w, x)
+		fc418x427ReLUAVX512(dst, w, x)
 	default:
-		fc423x431ReLUGo(dst, w, x)
+		fc418x427ReLUGo(dst, w, x)
 	}
 }
 
-// fc431x423Sigmoid runs fc431x423Sigmoid<ISA> with the instruction set i.
-func fc431x423Sigmoid(i isa, dst *[431]float32, w *[182313]float32, x *[423]float32) {
+// fc427x418Sigmoid runs fc427x418Sigmoid<ISA> with the instruction set i.
+func fc427x418Sigmoid(i isa, dst *[427]float32, w *[178486]float32, x *[418]float32) {
 	switch i {
 	case isaAVX512:
-		fc431x423SigmoidAVX512(dst, w, x)
+		fc427x418SigmoidAVX512(dst, w, x)
 	default:
-		fc431x423SigmoidGo(dst, w, x)
+		fc427x418SigmoidGo(dst, w, x)
 	}
 }
 
@@ -3933,23 +4413,23 @@ func fc15x8Sigmoid(i isa, dst *[15]float32, w *[120]float32, x *[8]float32) {
 	}
 }
 
-// fc9x15ReLUBias runs fc9x15ReLUBias<ISA> with the instruction set i.
-func fc9x15ReLUBias(i isa, dst *[9]float32, w *[135]float32, x *[15]float32, b *[9]float32) {
+// fc4x15ReLUBias runs fc4x15ReLUBias<ISA> with the instruction set i.
+func fc4x15ReLUBias(i isa, dst *[4]float32, w *[60]float32, x *[15]float32, b *[4]float32) {
 	switch i {
 	case isaAVX512:
-		fc9x15ReLUBiasAVX512(dst, w, x, b)
+		fc4x15ReLUBiasAVX512(dst, w, x, b)
 	default:
-		fc9x15ReLUBiasGo(dst, w, x, b)
+		fc4x15ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc15x9SigmoidBias runs fc15x9SigmoidBias<ISA> with the instruction set i.
-func fc15x9SigmoidBias(i isa, dst *[15]float32, w *[135]float32, x *[9]float32, b *[15]float32) {
+// fc15x4SigmoidBias runs fc15x4SigmoidBias<ISA> with the instruction set i.
+func fc15x4SigmoidBias(i isa, dst *[15]float32, w *[60]float32, x *[4]float32, b *[15]float32) {
 	switch i {
 	case isaAVX512:
-		fc15x9SigmoidBiasAVX512(dst, w, x, b)
+		fc15x4SigmoidBiasAVX512(dst, w, x, b)
 	default:
-		fc15x9SigmoidBiasGo(dst, w, x, b)
+		fc15x4SigmoidBiasGo(dst, w, x, b)
 	}
 }
 
@@ -3993,23 +4473,23 @@ func fc16x8SigmoidBias(i isa, dst *[16]float32, w *[128]float32, x *[8]float32, 
 	}
 }
 
-// fc10x16ReLU runs fc10x16ReLU<ISA> with the instruction set i.
-func fc10x16ReLU(i isa, dst *[10]float32, w *[160]float32, x *[16]float32) {
+// fc5x16ReLU runs fc5x16ReLU<ISA> with the instruction set i.
+func fc5x16ReLU(i isa, dst *[5]float32, w *[80]float32, x *[16]float32) {
 	switch i {
 	case isaAVX512:
-		fc10x16ReLUAVX512(dst, w, x)
+		fc5x16ReLUAVX512(dst, w, x)
 	default:
-		fc10x16ReLUGo(dst, w, x)
+		fc5x16ReLUGo(dst, w, x)
 	}
 }
 
-// fc16x10Sigmoid runs fc16x10Sigmoid<ISA> with the instruction set i.
-func fc16x10Sigmoid(i isa, dst *[16]float32, w *[160]float32, x *[10]float32) {
+// fc16x5Sigmoid runs fc16x5Sigmoid<ISA> with the instruction set i.
+func fc16x5Sigmoid(i isa, dst *[16]float32, w *[80]float32, x *[5]float32) {
 	switch i {
 	case isaAVX512:
-		fc16x10SigmoidAVX512(dst, w, x)
+		fc16x5SigmoidAVX512(dst, w, x)
 	default:
-		fc16x10SigmoidGo(dst, w, x)
+		fc16x5SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4053,23 +4533,23 @@ func fc17x8Sigmoid(i isa, dst *[17]float32, w *[136]float32, x *[8]float32) {
 	}
 }
 
-// fc11x17ReLUBias runs fc11x17ReLUBias<ISA> with the instruction set i.
-func fc11x17ReLUBias(i isa, dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
+// fc6x17ReLUBias runs fc6x17ReLUBias<ISA> with the instruction set i.
+func fc6x17ReLUBias(i isa, dst *[6]float32, w *[102]float32, x *[17]float32, b *[6]float32) {
 	switch i {
 	case isaAVX512:
-		fc11x17ReLUBiasAVX512(dst, w, x, b)
+		fc6x17ReLUBiasAVX512(dst, w, x, b)
 	default:
-		fc11x17ReLUBiasGo(dst, w, x, b)
+		fc6x17ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc17x11SigmoidBias runs fc17x11SigmoidBias<ISA> with the instruction set i.
-func fc17x11SigmoidBias(i isa, dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
+// fc17x6SigmoidBias runs fc17x6SigmoidBias<ISA> with the instruction set i.
+func fc17x6SigmoidBias(i isa, dst *[17]float32, w *[102]float32, x *[6]float32, b *[17]float32) {
 	switch i {
 	case isaAVX512:
-		fc17x11SigmoidBiasAVX512(dst, w, x, b)
+		fc17x6SigmoidBiasAVX512(dst, w, x, b)
 	default:
-		fc17x11SigmoidBiasGo(dst, w, x, b)
+		fc17x6SigmoidBiasGo(dst, w, x, b)
 	}
 }
 
@@ -4113,23 +4593,23 @@ func fc31x8SigmoidBias(i isa, dst *[31]float32, w *[248]float32, x *[8]float32, 
 	}
 }
 
-// fc12x31ReLU runs fc12x31ReLU<ISA> with the instruction set i.
-func fc12x31ReLU(i isa, dst *[12]float32, w *[372]float32, x *[31]float32) {
+// fc7x31ReLU runs fc7x31ReLU<ISA> with the instruction set i.
+func fc7x31ReLU(i isa, dst *[7]float32, w *[217]float32, x *[31]float32) {
 	switch i {
 	case isaAVX512:
-		fc12x31ReLUAVX512(dst, w, x)
+		fc7x31ReLUAVX512(dst, w, x)
 	default:
-		fc12x31ReLUGo(dst, w, x)
+		fc7x31ReLUGo(dst, w, x)
 	}
 }
 
-// fc31x12Sigmoid runs fc31x12Sigmoid<ISA> with the instruction set i.
-func fc31x12Sigmoid(i isa, dst *[31]float32, w *[372]float32, x *[12]float32) {
+// fc31x7Sigmoid runs fc31x7Sigmoid<ISA> with the instruction set i.
+func fc31x7Sigmoid(i isa, dst *[31]float32, w *[217]float32, x *[7]float32) {
 	switch i {
 	case isaAVX512:
-		fc31x12SigmoidAVX512(dst, w, x)
+		fc31x7SigmoidAVX512(dst, w, x)
 	default:
-		fc31x12SigmoidGo(dst, w, x)
+		fc31x7SigmoidGo(dst, w, x)
 	}
 }
 
@@ -4153,23 +4633,23 @@ func fc32x8Sigmoid(i isa, dst *[32]float32, w *[256]float32, x *[8]float32) {
 	}
 }
 
-// fc13x32ReLUBias runs fc13x32ReLUBias<ISA> with the instruction set i.
-func fc13x32ReLUBias(i isa, dst *[13]float32, w *[416]float32, x *[32]float32, b *[13]float32) {
+// fc8x32ReLUBias runs fc8x32ReLUBias<ISA> with the instruction set i.
+func fc8x32ReLUBias(i isa, dst *[8]float32, w *[256]float32, x *[32]float32, b *[8]float32) {
 	switch i {
 	case isaAVX512:
-		fc13x32ReLUBiasAVX512(dst, w, x, b)
+		fc8x32ReLUBiasAVX512(dst, w, x, b)
 	default:
-		fc13x32ReLUBiasGo(dst, w, x, b)
+		fc8x32ReLUBiasGo(dst, w, x, b)
 	}
 }
 
-// fc32x13SigmoidBias runs fc32x13SigmoidBias<ISA> with the instruction set i.
-func fc32x13SigmoidBias(i isa, dst *[32]float32, w *[416]float32, x *[13]float32, b *[32]float32) {
+// fc32x8SigmoidBias runs fc32x8SigmoidBias<ISA> with the instruction set i.
+func fc32x8SigmoidBias(i isa, dst *[32]float32, w *[256]float32, x *[8]float32, b *[32]float32) {
 	switch i {
 	case isaAVX512:
-		fc32x13SigmoidBiasAVX512(dst, w, x, b)
+		fc32x8SigmoidBiasAVX512(dst, w, x, b)
 	default:
-		fc32x13SigmoidBiasGo(dst, w, x, b)
+		fc32x8SigmoidBiasGo(dst, w, x, b)
 	}
 }
 
@@ -4213,22 +4693,22 @@ func fc33x8SigmoidBias(i isa, dst *[33]float32, w *[264]float32, x *[8]float32, 
 	}
 }
 
-// fc14x33ReLU runs fc14x33ReLU<ISA> with the instruction set i.
-func fc14x33ReLU(i isa, dst *[14]float32, w *[462]float32, x *[33]float32) {
+// fc9x33ReLU runs fc9x33ReLU<ISA> with the instruction set i.
+func fc9x33ReLU(i isa, dst *[9]float32, w *[297]float32, x *[33]float32) {
 	switch i {
 	case isaAVX512:
-		fc14x33ReLUAVX512(dst, w, x)
+		fc9x33ReLUAVX512(dst, w, x)
 	default:
-		fc14x33ReLUGo(dst, w, x)
+		fc9x33ReLUGo(dst, w, x)
 	}
 }
 
-// fc33x14Sigmoid runs fc33x14Sigmoid<ISA> with the instruction set i.
-func fc33x14Sigmoid(i isa, dst *[33]float32, w *[462]float32, x *[14]float32) {
+// fc33x9Sigmoid runs fc33x9Sigmoid<ISA> with the instruction set i.
+func fc33x9Sigmoid(i isa, dst *[33]float32, w *[297]float32, x *[9]float32) {
 	switch i {
 	case isaAVX512:
-		fc33x14SigmoidAVX512(dst, w, x)
+		fc33x9SigmoidAVX512(dst, w, x)
 	default:
-		fc33x14SigmoidGo(dst, w, x)
+		fc33x9SigmoidGo(dst, w, x)
 	}
 }

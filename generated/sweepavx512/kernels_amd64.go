@@ -34,125 +34,125 @@ func scaleNchw17x1x18H2MaxBiasAVX512(dst *[306]float32, x *[306]float32, s *[17]
 //go:noescape
 func scaleAddReLUNchw17x1x18H2MaxBiasAVX512(dst *[306]float32, x *[306]float32, s *[17]float32, res *[306]float32)
 
-// squeezeNchw17x1x16H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 17 channels × 16 positions.
+// squeezeNchw17x1x16H3StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 17 channels × 16 positions.
 //
 //go:noescape
-func squeezeNchw17x1x16H3AvgNobiasAVX512(z *[17]float32, x *[272]float32)
+func squeezeNchw17x1x16H3StochasticNobiasAVX512(z *[17]float32, x *[272]float32)
 
-// scaleNchw17x1x16H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 17 channels × 16 positions.
+// scaleNchw17x1x16H3StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 17 channels × 16 positions.
 //
 //go:noescape
-func scaleNchw17x1x16H3AvgNobiasAVX512(dst *[272]float32, x *[272]float32, s *[17]float32)
+func scaleNchw17x1x16H3StochasticNobiasAVX512(dst *[272]float32, x *[272]float32, s *[17]float32)
 
-// scaleAddReLUNchw17x1x16H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 17 channels × 16 positions.
+// scaleAddReLUNchw17x1x16H3StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 17 channels × 16 positions.
 //
 //go:noescape
-func scaleAddReLUNchw17x1x16H3AvgNobiasAVX512(dst *[272]float32, x *[272]float32, s *[17]float32, res *[272]float32)
+func scaleAddReLUNchw17x1x16H3StochasticNobiasAVX512(dst *[272]float32, x *[272]float32, s *[17]float32, res *[272]float32)
 
-// squeezeNchw13x1x35H3AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 35 positions.
+// squeezeNchw13x1x35H3StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 35 positions.
 //
 //go:noescape
-func squeezeNchw13x1x35H3AvgBiasAVX512(z *[13]float32, x *[455]float32)
+func squeezeNchw13x1x35H3StochasticBiasAVX512(z *[13]float32, x *[455]float32)
 
-// scaleNchw13x1x35H3AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 35 positions.
+// scaleNchw13x1x35H3StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 35 positions.
 //
 //go:noescape
-func scaleNchw13x1x35H3AvgBiasAVX512(dst *[455]float32, x *[455]float32, s *[13]float32)
+func scaleNchw13x1x35H3StochasticBiasAVX512(dst *[455]float32, x *[455]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x35H3AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 35 positions.
+// scaleAddReLUNchw13x1x35H3StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 35 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x35H3AvgBiasAVX512(dst *[455]float32, x *[455]float32, s *[13]float32, res *[455]float32)
+func scaleAddReLUNchw13x1x35H3StochasticBiasAVX512(dst *[455]float32, x *[455]float32, s *[13]float32, res *[455]float32)
 
-// squeezeNchw13x1x32H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 13 channels × 32 positions.
+// squeezeNchw13x1x32H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 32 positions.
 //
 //go:noescape
-func squeezeNchw13x1x32H3MaxNobiasAVX512(z *[13]float32, x *[416]float32)
+func squeezeNchw13x1x32H3AvgNobiasAVX512(z *[13]float32, x *[416]float32)
 
-// scaleNchw13x1x32H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 32 positions.
+// scaleNchw13x1x32H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 32 positions.
 //
 //go:noescape
-func scaleNchw13x1x32H3MaxNobiasAVX512(dst *[416]float32, x *[416]float32, s *[13]float32)
+func scaleNchw13x1x32H3AvgNobiasAVX512(dst *[416]float32, x *[416]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x32H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 32 positions.
+// scaleAddReLUNchw13x1x32H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 32 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x32H3MaxNobiasAVX512(dst *[416]float32, x *[416]float32, s *[13]float32, res *[416]float32)
+func scaleAddReLUNchw13x1x32H3AvgNobiasAVX512(dst *[416]float32, x *[416]float32, s *[13]float32, res *[416]float32)
 
-// squeezeNchw32x1x52H4MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 32 channels × 52 positions.
+// squeezeNchw32x1x52H4AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 32 channels × 52 positions.
 //
 //go:noescape
-func squeezeNchw32x1x52H4MaxBiasAVX512(z *[32]float32, x *[1664]float32)
+func squeezeNchw32x1x52H4AvgBiasAVX512(z *[32]float32, x *[1664]float32)
 
-// scaleNchw32x1x52H4MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 52 positions.
+// scaleNchw32x1x52H4AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 52 positions.
 //
 //go:noescape
-func scaleNchw32x1x52H4MaxBiasAVX512(dst *[1664]float32, x *[1664]float32, s *[32]float32)
+func scaleNchw32x1x52H4AvgBiasAVX512(dst *[1664]float32, x *[1664]float32, s *[32]float32)
 
-// scaleAddReLUNchw32x1x52H4MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 52 positions.
+// scaleAddReLUNchw32x1x52H4AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 52 positions.
 //
 //go:noescape
-func scaleAddReLUNchw32x1x52H4MaxBiasAVX512(dst *[1664]float32, x *[1664]float32, s *[32]float32, res *[1664]float32)
+func scaleAddReLUNchw32x1x52H4AvgBiasAVX512(dst *[1664]float32, x *[1664]float32, s *[32]float32, res *[1664]float32)
 
-// squeezeNchw32x1x48H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 32 channels × 48 positions.
+// squeezeNchw32x1x48H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 32 channels × 48 positions.
 //
 //go:noescape
-func squeezeNchw32x1x48H3AvgNobiasAVX512(z *[32]float32, x *[1536]float32)
+func squeezeNchw32x1x48H3MaxNobiasAVX512(z *[32]float32, x *[1536]float32)
 
-// scaleNchw32x1x48H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 48 positions.
+// scaleNchw32x1x48H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 48 positions.
 //
 //go:noescape
-func scaleNchw32x1x48H3AvgNobiasAVX512(dst *[1536]float32, x *[1536]float32, s *[32]float32)
+func scaleNchw32x1x48H3MaxNobiasAVX512(dst *[1536]float32, x *[1536]float32, s *[32]float32)
 
-// scaleAddReLUNchw32x1x48H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 48 positions.
+// scaleAddReLUNchw32x1x48H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 48 positions.
 //
 //go:noescape
-func scaleAddReLUNchw32x1x48H3AvgNobiasAVX512(dst *[1536]float32, x *[1536]float32, s *[32]float32, res *[1536]float32)
+func scaleAddReLUNchw32x1x48H3MaxNobiasAVX512(dst *[1536]float32, x *[1536]float32, s *[32]float32, res *[1536]float32)
 
-// squeezeNchw3x1x69H2AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 3 channels × 69 positions.
+// squeezeNchw3x1x69H2MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 69 positions.
 //
 //go:noescape
-func squeezeNchw3x1x69H2AvgBiasAVX512(z *[3]float32, x *[207]float32)
+func squeezeNchw3x1x69H2MaxBiasAVX512(z *[3]float32, x *[207]float32)
 
-// scaleNchw3x1x69H2AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 69 positions.
+// scaleNchw3x1x69H2MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 69 positions.
 //
 //go:noescape
-func scaleNchw3x1x69H2AvgBiasAVX512(dst *[207]float32, x *[207]float32, s *[3]float32)
+func scaleNchw3x1x69H2MaxBiasAVX512(dst *[207]float32, x *[207]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x69H2AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 69 positions.
+// scaleAddReLUNchw3x1x69H2MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 69 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x69H2AvgBiasAVX512(dst *[207]float32, x *[207]float32, s *[3]float32, res *[207]float32)
+func scaleAddReLUNchw3x1x69H2MaxBiasAVX512(dst *[207]float32, x *[207]float32, s *[3]float32, res *[207]float32)
 
-// squeezeNchw3x1x64H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 64 positions.
+// squeezeNchw3x1x64H3StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 3 channels × 64 positions.
 //
 //go:noescape
-func squeezeNchw3x1x64H3MaxNobiasAVX512(z *[3]float32, x *[192]float32)
+func squeezeNchw3x1x64H3StochasticNobiasAVX512(z *[3]float32, x *[192]float32)
 
-// scaleNchw3x1x64H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 64 positions.
+// scaleNchw3x1x64H3StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 64 positions.
 //
 //go:noescape
-func scaleNchw3x1x64H3MaxNobiasAVX512(dst *[192]float32, x *[192]float32, s *[3]float32)
+func scaleNchw3x1x64H3StochasticNobiasAVX512(dst *[192]float32, x *[192]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x64H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 64 positions.
+// scaleAddReLUNchw3x1x64H3StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 64 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x64H3MaxNobiasAVX512(dst *[192]float32, x *[192]float32, s *[3]float32, res *[192]float32)
+func scaleAddReLUNchw3x1x64H3StochasticNobiasAVX512(dst *[192]float32, x *[192]float32, s *[3]float32, res *[192]float32)
 
-// squeezeNchw15x1x86H6MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 15 channels × 86 positions.
+// squeezeNchw15x1x86H6StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 15 channels × 86 positions.
 //
 //go:noescape
-func squeezeNchw15x1x86H6MaxBiasAVX512(z *[15]float32, x *[1290]float32)
+func squeezeNchw15x1x86H6StochasticBiasAVX512(z *[15]float32, x *[1290]float32)
 
-// scaleNchw15x1x86H6MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 15 channels × 86 positions.
+// scaleNchw15x1x86H6StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 15 channels × 86 positions.
 //
 //go:noescape
-func scaleNchw15x1x86H6MaxBiasAVX512(dst *[1290]float32, x *[1290]float32, s *[15]float32)
+func scaleNchw15x1x86H6StochasticBiasAVX512(dst *[1290]float32, x *[1290]float32, s *[15]float32)
 
-// scaleAddReLUNchw15x1x86H6MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 15 channels × 86 positions.
+// scaleAddReLUNchw15x1x86H6StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 15 channels × 86 positions.
 //
 //go:noescape
-func scaleAddReLUNchw15x1x86H6MaxBiasAVX512(dst *[1290]float32, x *[1290]float32, s *[15]float32, res *[1290]float32)
+func scaleAddReLUNchw15x1x86H6StochasticBiasAVX512(dst *[1290]float32, x *[1290]float32, s *[15]float32, res *[1290]float32)
 
 // squeezeNchw15x1x80H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 15 channels × 80 positions.
 //
@@ -214,125 +214,125 @@ func scaleNchw17x1x216H8MaxBiasAVX512(dst *[3672]float32, x *[3672]float32, s *[
 //go:noescape
 func scaleAddReLUNchw17x1x216H8MaxBiasAVX512(dst *[3672]float32, x *[3672]float32, s *[17]float32, res *[3672]float32)
 
-// squeezeNchw17x1x208H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 17 channels × 208 positions.
+// squeezeNchw17x1x208H3StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 17 channels × 208 positions.
 //
 //go:noescape
-func squeezeNchw17x1x208H3AvgNobiasAVX512(z *[17]float32, x *[3536]float32)
+func squeezeNchw17x1x208H3StochasticNobiasAVX512(z *[17]float32, x *[3536]float32)
 
-// scaleNchw17x1x208H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 17 channels × 208 positions.
+// scaleNchw17x1x208H3StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 17 channels × 208 positions.
 //
 //go:noescape
-func scaleNchw17x1x208H3AvgNobiasAVX512(dst *[3536]float32, x *[3536]float32, s *[17]float32)
+func scaleNchw17x1x208H3StochasticNobiasAVX512(dst *[3536]float32, x *[3536]float32, s *[17]float32)
 
-// scaleAddReLUNchw17x1x208H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 17 channels × 208 positions.
+// scaleAddReLUNchw17x1x208H3StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 17 channels × 208 positions.
 //
 //go:noescape
-func scaleAddReLUNchw17x1x208H3AvgNobiasAVX512(dst *[3536]float32, x *[3536]float32, s *[17]float32, res *[3536]float32)
+func scaleAddReLUNchw17x1x208H3StochasticNobiasAVX512(dst *[3536]float32, x *[3536]float32, s *[17]float32, res *[3536]float32)
 
-// squeezeNchw13x1x233H9AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 233 positions.
+// squeezeNchw13x1x233H9StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 233 positions.
 //
 //go:noescape
-func squeezeNchw13x1x233H9AvgBiasAVX512(z *[13]float32, x *[3029]float32)
+func squeezeNchw13x1x233H9StochasticBiasAVX512(z *[13]float32, x *[3029]float32)
 
-// scaleNchw13x1x233H9AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 233 positions.
+// scaleNchw13x1x233H9StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 233 positions.
 //
 //go:noescape
-func scaleNchw13x1x233H9AvgBiasAVX512(dst *[3029]float32, x *[3029]float32, s *[13]float32)
+func scaleNchw13x1x233H9StochasticBiasAVX512(dst *[3029]float32, x *[3029]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x233H9AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 233 positions.
+// scaleAddReLUNchw13x1x233H9StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 233 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x233H9AvgBiasAVX512(dst *[3029]float32, x *[3029]float32, s *[13]float32, res *[3029]float32)
+func scaleAddReLUNchw13x1x233H9StochasticBiasAVX512(dst *[3029]float32, x *[3029]float32, s *[13]float32, res *[3029]float32)
 
-// squeezeNchw13x1x224H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 13 channels × 224 positions.
+// squeezeNchw13x1x224H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 224 positions.
 //
 //go:noescape
-func squeezeNchw13x1x224H3MaxNobiasAVX512(z *[13]float32, x *[2912]float32)
+func squeezeNchw13x1x224H3AvgNobiasAVX512(z *[13]float32, x *[2912]float32)
 
-// scaleNchw13x1x224H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 224 positions.
+// scaleNchw13x1x224H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 224 positions.
 //
 //go:noescape
-func scaleNchw13x1x224H3MaxNobiasAVX512(dst *[2912]float32, x *[2912]float32, s *[13]float32)
+func scaleNchw13x1x224H3AvgNobiasAVX512(dst *[2912]float32, x *[2912]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x224H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 224 positions.
+// scaleAddReLUNchw13x1x224H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 224 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x224H3MaxNobiasAVX512(dst *[2912]float32, x *[2912]float32, s *[13]float32, res *[2912]float32)
+func scaleAddReLUNchw13x1x224H3AvgNobiasAVX512(dst *[2912]float32, x *[2912]float32, s *[13]float32, res *[2912]float32)
 
-// squeezeNchw32x1x266H10MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 32 channels × 266 positions.
+// squeezeNchw32x1x266H10AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 32 channels × 266 positions.
 //
 //go:noescape
-func squeezeNchw32x1x266H10MaxBiasAVX512(z *[32]float32, x *[8512]float32)
+func squeezeNchw32x1x266H10AvgBiasAVX512(z *[32]float32, x *[8512]float32)
 
-// scaleNchw32x1x266H10MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 266 positions.
+// scaleNchw32x1x266H10AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 266 positions.
 //
 //go:noescape
-func scaleNchw32x1x266H10MaxBiasAVX512(dst *[8512]float32, x *[8512]float32, s *[32]float32)
+func scaleNchw32x1x266H10AvgBiasAVX512(dst *[8512]float32, x *[8512]float32, s *[32]float32)
 
-// scaleAddReLUNchw32x1x266H10MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 266 positions.
+// scaleAddReLUNchw32x1x266H10AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 266 positions.
 //
 //go:noescape
-func scaleAddReLUNchw32x1x266H10MaxBiasAVX512(dst *[8512]float32, x *[8512]float32, s *[32]float32, res *[8512]float32)
+func scaleAddReLUNchw32x1x266H10AvgBiasAVX512(dst *[8512]float32, x *[8512]float32, s *[32]float32, res *[8512]float32)
 
-// squeezeNchw32x1x256H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 32 channels × 256 positions.
+// squeezeNchw32x1x256H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 32 channels × 256 positions.
 //
 //go:noescape
-func squeezeNchw32x1x256H3AvgNobiasAVX512(z *[32]float32, x *[8192]float32)
+func squeezeNchw32x1x256H3MaxNobiasAVX512(z *[32]float32, x *[8192]float32)
 
-// scaleNchw32x1x256H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 256 positions.
+// scaleNchw32x1x256H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 256 positions.
 //
 //go:noescape
-func scaleNchw32x1x256H3AvgNobiasAVX512(dst *[8192]float32, x *[8192]float32, s *[32]float32)
+func scaleNchw32x1x256H3MaxNobiasAVX512(dst *[8192]float32, x *[8192]float32, s *[32]float32)
 
-// scaleAddReLUNchw32x1x256H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 256 positions.
+// scaleAddReLUNchw32x1x256H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 256 positions.
 //
 //go:noescape
-func scaleAddReLUNchw32x1x256H3AvgNobiasAVX512(dst *[8192]float32, x *[8192]float32, s *[32]float32, res *[8192]float32)
+func scaleAddReLUNchw32x1x256H3MaxNobiasAVX512(dst *[8192]float32, x *[8192]float32, s *[32]float32, res *[8192]float32)
 
-// squeezeNchw3x1x283H2AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 3 channels × 283 positions.
+// squeezeNchw3x1x283H2MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 283 positions.
 //
 //go:noescape
-func squeezeNchw3x1x283H2AvgBiasAVX512(z *[3]float32, x *[849]float32)
+func squeezeNchw3x1x283H2MaxBiasAVX512(z *[3]float32, x *[849]float32)
 
-// scaleNchw3x1x283H2AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 283 positions.
+// scaleNchw3x1x283H2MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 283 positions.
 //
 //go:noescape
-func scaleNchw3x1x283H2AvgBiasAVX512(dst *[849]float32, x *[849]float32, s *[3]float32)
+func scaleNchw3x1x283H2MaxBiasAVX512(dst *[849]float32, x *[849]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x283H2AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 283 positions.
+// scaleAddReLUNchw3x1x283H2MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 283 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x283H2AvgBiasAVX512(dst *[849]float32, x *[849]float32, s *[3]float32, res *[849]float32)
+func scaleAddReLUNchw3x1x283H2MaxBiasAVX512(dst *[849]float32, x *[849]float32, s *[3]float32, res *[849]float32)
 
-// squeezeNchw3x1x272H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 3 channels × 272 positions.
+// squeezeNchw3x1x272H3StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 3 channels × 272 positions.
 //
 //go:noescape
-func squeezeNchw3x1x272H3MaxNobiasAVX512(z *[3]float32, x *[816]float32)
+func squeezeNchw3x1x272H3StochasticNobiasAVX512(z *[3]float32, x *[816]float32)
 
-// scaleNchw3x1x272H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 272 positions.
+// scaleNchw3x1x272H3StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 3 channels × 272 positions.
 //
 //go:noescape
-func scaleNchw3x1x272H3MaxNobiasAVX512(dst *[816]float32, x *[816]float32, s *[3]float32)
+func scaleNchw3x1x272H3StochasticNobiasAVX512(dst *[816]float32, x *[816]float32, s *[3]float32)
 
-// scaleAddReLUNchw3x1x272H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 272 positions.
+// scaleAddReLUNchw3x1x272H3StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 3 channels × 272 positions.
 //
 //go:noescape
-func scaleAddReLUNchw3x1x272H3MaxNobiasAVX512(dst *[816]float32, x *[816]float32, s *[3]float32, res *[816]float32)
+func scaleAddReLUNchw3x1x272H3StochasticNobiasAVX512(dst *[816]float32, x *[816]float32, s *[3]float32, res *[816]float32)
 
-// squeezeNchw15x1x300H12MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 15 channels × 300 positions.
+// squeezeNchw15x1x300H12StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 15 channels × 300 positions.
 //
 //go:noescape
-func squeezeNchw15x1x300H12MaxBiasAVX512(z *[15]float32, x *[4500]float32)
+func squeezeNchw15x1x300H12StochasticBiasAVX512(z *[15]float32, x *[4500]float32)
 
-// scaleNchw15x1x300H12MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 15 channels × 300 positions.
+// scaleNchw15x1x300H12StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 15 channels × 300 positions.
 //
 //go:noescape
-func scaleNchw15x1x300H12MaxBiasAVX512(dst *[4500]float32, x *[4500]float32, s *[15]float32)
+func scaleNchw15x1x300H12StochasticBiasAVX512(dst *[4500]float32, x *[4500]float32, s *[15]float32)
 
-// scaleAddReLUNchw15x1x300H12MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 15 channels × 300 positions.
+// scaleAddReLUNchw15x1x300H12StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 15 channels × 300 positions.
 //
 //go:noescape
-func scaleAddReLUNchw15x1x300H12MaxBiasAVX512(dst *[4500]float32, x *[4500]float32, s *[15]float32, res *[4500]float32)
+func scaleAddReLUNchw15x1x300H12StochasticBiasAVX512(dst *[4500]float32, x *[4500]float32, s *[15]float32, res *[4500]float32)
 
 // squeezeNchw15x1x288H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 15 channels × 288 positions.
 //
@@ -394,80 +394,80 @@ func scaleNchw17x1x526H14MaxBiasAVX512(dst *[8942]float32, x *[8942]float32, s *
 //go:noescape
 func scaleAddReLUNchw17x1x526H14MaxBiasAVX512(dst *[8942]float32, x *[8942]float32, s *[17]float32, res *[8942]float32)
 
-// squeezeNchw17x1x512H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 17 channels × 512 positions.
+// squeezeNchw17x1x512H3StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 17 channels × 512 positions.
 //
 //go:noescape
-func squeezeNchw17x1x512H3AvgNobiasAVX512(z *[17]float32, x *[8704]float32)
+func squeezeNchw17x1x512H3StochasticNobiasAVX512(z *[17]float32, x *[8704]float32)
 
-// scaleNchw17x1x512H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 17 channels × 512 positions.
+// scaleNchw17x1x512H3StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 17 channels × 512 positions.
 //
 //go:noescape
-func scaleNchw17x1x512H3AvgNobiasAVX512(dst *[8704]float32, x *[8704]float32, s *[17]float32)
+func scaleNchw17x1x512H3StochasticNobiasAVX512(dst *[8704]float32, x *[8704]float32, s *[17]float32)
 
-// scaleAddReLUNchw17x1x512H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 17 channels × 512 positions.
+// scaleAddReLUNchw17x1x512H3StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 17 channels × 512 positions.
 //
 //go:noescape
-func scaleAddReLUNchw17x1x512H3AvgNobiasAVX512(dst *[8704]float32, x *[8704]float32, s *[17]float32, res *[8704]float32)
+func scaleAddReLUNchw17x1x512H3StochasticNobiasAVX512(dst *[8704]float32, x *[8704]float32, s *[17]float32, res *[8704]float32)
 
-// squeezeNchw13x1x543H2AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 543 positions.
+// squeezeNchw13x1x543H2StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nchw sample of 13 channels × 543 positions.
 //
 //go:noescape
-func squeezeNchw13x1x543H2AvgBiasAVX512(z *[13]float32, x *[7059]float32)
+func squeezeNchw13x1x543H2StochasticBiasAVX512(z *[13]float32, x *[7059]float32)
 
-// scaleNchw13x1x543H2AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 543 positions.
+// scaleNchw13x1x543H2StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 543 positions.
 //
 //go:noescape
-func scaleNchw13x1x543H2AvgBiasAVX512(dst *[7059]float32, x *[7059]float32, s *[13]float32)
+func scaleNchw13x1x543H2StochasticBiasAVX512(dst *[7059]float32, x *[7059]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x543H2AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 543 positions.
+// scaleAddReLUNchw13x1x543H2StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 543 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x543H2AvgBiasAVX512(dst *[7059]float32, x *[7059]float32, s *[13]float32, res *[7059]float32)
+func scaleAddReLUNchw13x1x543H2StochasticBiasAVX512(dst *[7059]float32, x *[7059]float32, s *[13]float32, res *[7059]float32)
 
-// squeezeNchw13x1x528H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 13 channels × 528 positions.
+// squeezeNchw13x1x528H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 13 channels × 528 positions.
 //
 //go:noescape
-func squeezeNchw13x1x528H3MaxNobiasAVX512(z *[13]float32, x *[6864]float32)
+func squeezeNchw13x1x528H3AvgNobiasAVX512(z *[13]float32, x *[6864]float32)
 
-// scaleNchw13x1x528H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 528 positions.
+// scaleNchw13x1x528H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 13 channels × 528 positions.
 //
 //go:noescape
-func scaleNchw13x1x528H3MaxNobiasAVX512(dst *[6864]float32, x *[6864]float32, s *[13]float32)
+func scaleNchw13x1x528H3AvgNobiasAVX512(dst *[6864]float32, x *[6864]float32, s *[13]float32)
 
-// scaleAddReLUNchw13x1x528H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 528 positions.
+// scaleAddReLUNchw13x1x528H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 13 channels × 528 positions.
 //
 //go:noescape
-func scaleAddReLUNchw13x1x528H3MaxNobiasAVX512(dst *[6864]float32, x *[6864]float32, s *[13]float32, res *[6864]float32)
+func scaleAddReLUNchw13x1x528H3AvgNobiasAVX512(dst *[6864]float32, x *[6864]float32, s *[13]float32, res *[6864]float32)
 
-// squeezeNchw32x1x657H16MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 32 channels × 657 positions.
+// squeezeNchw32x1x657H16AvgBiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 32 channels × 657 positions.
 //
 //go:noescape
-func squeezeNchw32x1x657H16MaxBiasAVX512(z *[32]float32, x *[21024]float32)
+func squeezeNchw32x1x657H16AvgBiasAVX512(z *[32]float32, x *[21024]float32)
 
-// scaleNchw32x1x657H16MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 657 positions.
+// scaleNchw32x1x657H16AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 657 positions.
 //
 //go:noescape
-func scaleNchw32x1x657H16MaxBiasAVX512(dst *[21024]float32, x *[21024]float32, s *[32]float32)
+func scaleNchw32x1x657H16AvgBiasAVX512(dst *[21024]float32, x *[21024]float32, s *[32]float32)
 
-// scaleAddReLUNchw32x1x657H16MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 657 positions.
+// scaleAddReLUNchw32x1x657H16AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 657 positions.
 //
 //go:noescape
-func scaleAddReLUNchw32x1x657H16MaxBiasAVX512(dst *[21024]float32, x *[21024]float32, s *[32]float32, res *[21024]float32)
+func scaleAddReLUNchw32x1x657H16AvgBiasAVX512(dst *[21024]float32, x *[21024]float32, s *[32]float32, res *[21024]float32)
 
-// squeezeNchw32x1x656H3AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nchw sample of 32 channels × 656 positions.
+// squeezeNchw32x1x656H3MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nchw sample of 32 channels × 656 positions.
 //
 //go:noescape
-func squeezeNchw32x1x656H3AvgNobiasAVX512(z *[32]float32, x *[20992]float32)
+func squeezeNchw32x1x656H3MaxNobiasAVX512(z *[32]float32, x *[20992]float32)
 
-// scaleNchw32x1x656H3AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 656 positions.
+// scaleNchw32x1x656H3MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nchw sample of 32 channels × 656 positions.
 //
 //go:noescape
-func scaleNchw32x1x656H3AvgNobiasAVX512(dst *[20992]float32, x *[20992]float32, s *[32]float32)
+func scaleNchw32x1x656H3MaxNobiasAVX512(dst *[20992]float32, x *[20992]float32, s *[32]float32)
 
-// scaleAddReLUNchw32x1x656H3AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 656 positions.
+// scaleAddReLUNchw32x1x656H3MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nchw sample of 32 channels × 656 positions.
 //
 //go:noescape
-func scaleAddReLUNchw32x1x656H3AvgNobiasAVX512(dst *[20992]float32, x *[20992]float32, s *[32]float32, res *[20992]float32)
+func scaleAddReLUNchw32x1x656H3MaxNobiasAVX512(dst *[20992]float32, x *[20992]float32, s *[32]float32, res *[20992]float32)
 
 // squeezeNhwc34x1x1H2AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 34 channels × 1 positions.
 //
@@ -514,125 +514,125 @@ func scaleNhwc51x2x1H3MaxBiasAVX512(dst *[102]float32, x *[102]float32, s *[51]f
 //go:noescape
 func scaleAddReLUNhwc51x2x1H3MaxBiasAVX512(dst *[102]float32, x *[102]float32, s *[51]float32, res *[102]float32)
 
-// squeezeNhwc48x1x2H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 48 channels × 2 positions.
+// squeezeNhwc48x1x2H5StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 48 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc48x1x2H5AvgNobiasAVX512(z *[48]float32, x *[96]float32)
+func squeezeNhwc48x1x2H5StochasticNobiasAVX512(z *[48]float32, x *[96]float32)
 
-// scaleNhwc48x1x2H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 48 channels × 2 positions.
+// scaleNhwc48x1x2H5StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 48 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc48x1x2H5AvgNobiasAVX512(dst *[96]float32, x *[96]float32, s *[48]float32)
+func scaleNhwc48x1x2H5StochasticNobiasAVX512(dst *[96]float32, x *[96]float32, s *[48]float32)
 
-// scaleAddReLUNhwc48x1x2H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 48 channels × 2 positions.
+// scaleAddReLUNhwc48x1x2H5StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 48 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc48x1x2H5AvgNobiasAVX512(dst *[96]float32, x *[96]float32, s *[48]float32, res *[96]float32)
+func scaleAddReLUNhwc48x1x2H5StochasticNobiasAVX512(dst *[96]float32, x *[96]float32, s *[48]float32, res *[96]float32)
 
-// squeezeNhwc68x3x1H4AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 68 channels × 3 positions.
+// squeezeNhwc68x3x1H4StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 68 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc68x3x1H4AvgBiasAVX512(z *[68]float32, x *[204]float32)
+func squeezeNhwc68x3x1H4StochasticBiasAVX512(z *[68]float32, x *[204]float32)
 
-// scaleNhwc68x3x1H4AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 68 channels × 3 positions.
+// scaleNhwc68x3x1H4StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 68 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc68x3x1H4AvgBiasAVX512(dst *[204]float32, x *[204]float32, s *[68]float32)
+func scaleNhwc68x3x1H4StochasticBiasAVX512(dst *[204]float32, x *[204]float32, s *[68]float32)
 
-// scaleAddReLUNhwc68x3x1H4AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 68 channels × 3 positions.
+// scaleAddReLUNhwc68x3x1H4StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 68 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc68x3x1H4AvgBiasAVX512(dst *[204]float32, x *[204]float32, s *[68]float32, res *[204]float32)
+func scaleAddReLUNhwc68x3x1H4StochasticBiasAVX512(dst *[204]float32, x *[204]float32, s *[68]float32, res *[204]float32)
 
-// squeezeNhwc64x1x3H5MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 64 channels × 3 positions.
+// squeezeNhwc64x1x3H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 64 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc64x1x3H5MaxNobiasAVX512(z *[64]float32, x *[192]float32)
+func squeezeNhwc64x1x3H5AvgNobiasAVX512(z *[64]float32, x *[192]float32)
 
-// scaleNhwc64x1x3H5MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 64 channels × 3 positions.
+// scaleNhwc64x1x3H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 64 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc64x1x3H5MaxNobiasAVX512(dst *[192]float32, x *[192]float32, s *[64]float32)
+func scaleNhwc64x1x3H5AvgNobiasAVX512(dst *[192]float32, x *[192]float32, s *[64]float32)
 
-// scaleAddReLUNhwc64x1x3H5MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 64 channels × 3 positions.
+// scaleAddReLUNhwc64x1x3H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 64 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc64x1x3H5MaxNobiasAVX512(dst *[192]float32, x *[192]float32, s *[64]float32, res *[192]float32)
+func scaleAddReLUNhwc64x1x3H5AvgNobiasAVX512(dst *[192]float32, x *[192]float32, s *[64]float32, res *[192]float32)
 
-// squeezeNhwc85x5x1H2MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 85 channels × 5 positions.
+// squeezeNhwc85x5x1H2AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 85 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc85x5x1H2MaxBiasAVX512(z *[85]float32, x *[425]float32)
+func squeezeNhwc85x5x1H2AvgBiasAVX512(z *[85]float32, x *[425]float32)
 
-// scaleNhwc85x5x1H2MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 85 channels × 5 positions.
+// scaleNhwc85x5x1H2AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 85 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc85x5x1H2MaxBiasAVX512(dst *[425]float32, x *[425]float32, s *[85]float32)
+func scaleNhwc85x5x1H2AvgBiasAVX512(dst *[425]float32, x *[425]float32, s *[85]float32)
 
-// scaleAddReLUNhwc85x5x1H2MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 85 channels × 5 positions.
+// scaleAddReLUNhwc85x5x1H2AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 85 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc85x5x1H2MaxBiasAVX512(dst *[425]float32, x *[425]float32, s *[85]float32, res *[425]float32)
+func scaleAddReLUNhwc85x5x1H2AvgBiasAVX512(dst *[425]float32, x *[425]float32, s *[85]float32, res *[425]float32)
 
-// squeezeNhwc80x1x5H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 80 channels × 5 positions.
+// squeezeNhwc80x1x5H5MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 80 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc80x1x5H5AvgNobiasAVX512(z *[80]float32, x *[400]float32)
+func squeezeNhwc80x1x5H5MaxNobiasAVX512(z *[80]float32, x *[400]float32)
 
-// scaleNhwc80x1x5H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 80 channels × 5 positions.
+// scaleNhwc80x1x5H5MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 80 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc80x1x5H5AvgNobiasAVX512(dst *[400]float32, x *[400]float32, s *[80]float32)
+func scaleNhwc80x1x5H5MaxNobiasAVX512(dst *[400]float32, x *[400]float32, s *[80]float32)
 
-// scaleAddReLUNhwc80x1x5H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 80 channels × 5 positions.
+// scaleAddReLUNhwc80x1x5H5MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 80 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc80x1x5H5AvgNobiasAVX512(dst *[400]float32, x *[400]float32, s *[80]float32, res *[400]float32)
+func scaleAddReLUNhwc80x1x5H5MaxNobiasAVX512(dst *[400]float32, x *[400]float32, s *[80]float32, res *[400]float32)
 
-// squeezeNhwc102x11x1H3AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 102 channels × 11 positions.
+// squeezeNhwc102x11x1H3MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 102 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc102x11x1H3AvgBiasAVX512(z *[102]float32, x *[1122]float32)
+func squeezeNhwc102x11x1H3MaxBiasAVX512(z *[102]float32, x *[1122]float32)
 
-// scaleNhwc102x11x1H3AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 102 channels × 11 positions.
+// scaleNhwc102x11x1H3MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 102 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc102x11x1H3AvgBiasAVX512(dst *[1122]float32, x *[1122]float32, s *[102]float32)
+func scaleNhwc102x11x1H3MaxBiasAVX512(dst *[1122]float32, x *[1122]float32, s *[102]float32)
 
-// scaleAddReLUNhwc102x11x1H3AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 102 channels × 11 positions.
+// scaleAddReLUNhwc102x11x1H3MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 102 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc102x11x1H3AvgBiasAVX512(dst *[1122]float32, x *[1122]float32, s *[102]float32, res *[1122]float32)
+func scaleAddReLUNhwc102x11x1H3MaxBiasAVX512(dst *[1122]float32, x *[1122]float32, s *[102]float32, res *[1122]float32)
 
-// squeezeNhwc96x1x11H5MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 96 channels × 11 positions.
+// squeezeNhwc96x1x11H5StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 96 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc96x1x11H5MaxNobiasAVX512(z *[96]float32, x *[1056]float32)
+func squeezeNhwc96x1x11H5StochasticNobiasAVX512(z *[96]float32, x *[1056]float32)
 
-// scaleNhwc96x1x11H5MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 96 channels × 11 positions.
+// scaleNhwc96x1x11H5StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 96 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc96x1x11H5MaxNobiasAVX512(dst *[1056]float32, x *[1056]float32, s *[96]float32)
+func scaleNhwc96x1x11H5StochasticNobiasAVX512(dst *[1056]float32, x *[1056]float32, s *[96]float32)
 
-// scaleAddReLUNhwc96x1x11H5MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 96 channels × 11 positions.
+// scaleAddReLUNhwc96x1x11H5StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 96 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc96x1x11H5MaxNobiasAVX512(dst *[1056]float32, x *[1056]float32, s *[96]float32, res *[1056]float32)
+func scaleAddReLUNhwc96x1x11H5StochasticNobiasAVX512(dst *[1056]float32, x *[1056]float32, s *[96]float32, res *[1056]float32)
 
-// squeezeNhwc231x7x1H4MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 231 channels × 7 positions.
+// squeezeNhwc231x7x1H4StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 231 channels × 7 positions.
 //
 //go:noescape
-func squeezeNhwc231x7x1H4MaxBiasAVX512(z *[231]float32, x *[1617]float32)
+func squeezeNhwc231x7x1H4StochasticBiasAVX512(z *[231]float32, x *[1617]float32)
 
-// scaleNhwc231x7x1H4MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 231 channels × 7 positions.
+// scaleNhwc231x7x1H4StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 231 channels × 7 positions.
 //
 //go:noescape
-func scaleNhwc231x7x1H4MaxBiasAVX512(dst *[1617]float32, x *[1617]float32, s *[231]float32)
+func scaleNhwc231x7x1H4StochasticBiasAVX512(dst *[1617]float32, x *[1617]float32, s *[231]float32)
 
-// scaleAddReLUNhwc231x7x1H4MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 231 channels × 7 positions.
+// scaleAddReLUNhwc231x7x1H4StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 231 channels × 7 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc231x7x1H4MaxBiasAVX512(dst *[1617]float32, x *[1617]float32, s *[231]float32, res *[1617]float32)
+func scaleAddReLUNhwc231x7x1H4StochasticBiasAVX512(dst *[1617]float32, x *[1617]float32, s *[231]float32, res *[1617]float32)
 
 // squeezeNhwc224x1x7H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 224 channels × 7 positions.
 //
@@ -694,125 +694,125 @@ func scaleNhwc265x2x1H3MaxBiasAVX512(dst *[530]float32, x *[530]float32, s *[265
 //go:noescape
 func scaleAddReLUNhwc265x2x1H3MaxBiasAVX512(dst *[530]float32, x *[530]float32, s *[265]float32, res *[530]float32)
 
-// squeezeNhwc256x1x2H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 256 channels × 2 positions.
+// squeezeNhwc256x1x2H5StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 256 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc256x1x2H5AvgNobiasAVX512(z *[256]float32, x *[512]float32)
+func squeezeNhwc256x1x2H5StochasticNobiasAVX512(z *[256]float32, x *[512]float32)
 
-// scaleNhwc256x1x2H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 256 channels × 2 positions.
+// scaleNhwc256x1x2H5StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 256 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc256x1x2H5AvgNobiasAVX512(dst *[512]float32, x *[512]float32, s *[256]float32)
+func scaleNhwc256x1x2H5StochasticNobiasAVX512(dst *[512]float32, x *[512]float32, s *[256]float32)
 
-// scaleAddReLUNhwc256x1x2H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 256 channels × 2 positions.
+// scaleAddReLUNhwc256x1x2H5StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 256 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc256x1x2H5AvgNobiasAVX512(dst *[512]float32, x *[512]float32, s *[256]float32, res *[512]float32)
+func scaleAddReLUNhwc256x1x2H5StochasticNobiasAVX512(dst *[512]float32, x *[512]float32, s *[256]float32, res *[512]float32)
 
-// squeezeNhwc394x3x1H4AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 394 channels × 3 positions.
+// squeezeNhwc394x3x1H4StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 394 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc394x3x1H4AvgBiasAVX512(z *[394]float32, x *[1182]float32)
+func squeezeNhwc394x3x1H4StochasticBiasAVX512(z *[394]float32, x *[1182]float32)
 
-// scaleNhwc394x3x1H4AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 394 channels × 3 positions.
+// scaleNhwc394x3x1H4StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 394 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc394x3x1H4AvgBiasAVX512(dst *[1182]float32, x *[1182]float32, s *[394]float32)
+func scaleNhwc394x3x1H4StochasticBiasAVX512(dst *[1182]float32, x *[1182]float32, s *[394]float32)
 
-// scaleAddReLUNhwc394x3x1H4AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 394 channels × 3 positions.
+// scaleAddReLUNhwc394x3x1H4StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 394 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc394x3x1H4AvgBiasAVX512(dst *[1182]float32, x *[1182]float32, s *[394]float32, res *[1182]float32)
+func scaleAddReLUNhwc394x3x1H4StochasticBiasAVX512(dst *[1182]float32, x *[1182]float32, s *[394]float32, res *[1182]float32)
 
-// squeezeNhwc384x1x3H5MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 384 channels × 3 positions.
+// squeezeNhwc384x1x3H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 384 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc384x1x3H5MaxNobiasAVX512(z *[384]float32, x *[1152]float32)
+func squeezeNhwc384x1x3H5AvgNobiasAVX512(z *[384]float32, x *[1152]float32)
 
-// scaleNhwc384x1x3H5MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 384 channels × 3 positions.
+// scaleNhwc384x1x3H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 384 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc384x1x3H5MaxNobiasAVX512(dst *[1152]float32, x *[1152]float32, s *[384]float32)
+func scaleNhwc384x1x3H5AvgNobiasAVX512(dst *[1152]float32, x *[1152]float32, s *[384]float32)
 
-// scaleAddReLUNhwc384x1x3H5MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 384 channels × 3 positions.
+// scaleAddReLUNhwc384x1x3H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 384 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc384x1x3H5MaxNobiasAVX512(dst *[1152]float32, x *[1152]float32, s *[384]float32, res *[1152]float32)
+func scaleAddReLUNhwc384x1x3H5AvgNobiasAVX512(dst *[1152]float32, x *[1152]float32, s *[384]float32, res *[1152]float32)
 
-// squeezeNhwc411x5x1H2MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 411 channels × 5 positions.
+// squeezeNhwc411x5x1H2AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 411 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc411x5x1H2MaxBiasAVX512(z *[411]float32, x *[2055]float32)
+func squeezeNhwc411x5x1H2AvgBiasAVX512(z *[411]float32, x *[2055]float32)
 
-// scaleNhwc411x5x1H2MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 411 channels × 5 positions.
+// scaleNhwc411x5x1H2AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 411 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc411x5x1H2MaxBiasAVX512(dst *[2055]float32, x *[2055]float32, s *[411]float32)
+func scaleNhwc411x5x1H2AvgBiasAVX512(dst *[2055]float32, x *[2055]float32, s *[411]float32)
 
-// scaleAddReLUNhwc411x5x1H2MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 411 channels × 5 positions.
+// scaleAddReLUNhwc411x5x1H2AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 411 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc411x5x1H2MaxBiasAVX512(dst *[2055]float32, x *[2055]float32, s *[411]float32, res *[2055]float32)
+func scaleAddReLUNhwc411x5x1H2AvgBiasAVX512(dst *[2055]float32, x *[2055]float32, s *[411]float32, res *[2055]float32)
 
-// squeezeNhwc400x1x5H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 400 channels × 5 positions.
+// squeezeNhwc400x1x5H5MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 400 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc400x1x5H5AvgNobiasAVX512(z *[400]float32, x *[2000]float32)
+func squeezeNhwc400x1x5H5MaxNobiasAVX512(z *[400]float32, x *[2000]float32)
 
-// scaleNhwc400x1x5H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 400 channels × 5 positions.
+// scaleNhwc400x1x5H5MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 400 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc400x1x5H5AvgNobiasAVX512(dst *[2000]float32, x *[2000]float32, s *[400]float32)
+func scaleNhwc400x1x5H5MaxNobiasAVX512(dst *[2000]float32, x *[2000]float32, s *[400]float32)
 
-// scaleAddReLUNhwc400x1x5H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 400 channels × 5 positions.
+// scaleAddReLUNhwc400x1x5H5MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 400 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc400x1x5H5AvgNobiasAVX512(dst *[2000]float32, x *[2000]float32, s *[400]float32, res *[2000]float32)
+func scaleAddReLUNhwc400x1x5H5MaxNobiasAVX512(dst *[2000]float32, x *[2000]float32, s *[400]float32, res *[2000]float32)
 
-// squeezeNhwc428x11x1H3AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 428 channels × 11 positions.
+// squeezeNhwc428x11x1H3MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 428 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc428x11x1H3AvgBiasAVX512(z *[428]float32, x *[4708]float32)
+func squeezeNhwc428x11x1H3MaxBiasAVX512(z *[428]float32, x *[4708]float32)
 
-// scaleNhwc428x11x1H3AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 428 channels × 11 positions.
+// scaleNhwc428x11x1H3MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 428 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc428x11x1H3AvgBiasAVX512(dst *[4708]float32, x *[4708]float32, s *[428]float32)
+func scaleNhwc428x11x1H3MaxBiasAVX512(dst *[4708]float32, x *[4708]float32, s *[428]float32)
 
-// scaleAddReLUNhwc428x11x1H3AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 428 channels × 11 positions.
+// scaleAddReLUNhwc428x11x1H3MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 428 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc428x11x1H3AvgBiasAVX512(dst *[4708]float32, x *[4708]float32, s *[428]float32, res *[4708]float32)
+func scaleAddReLUNhwc428x11x1H3MaxBiasAVX512(dst *[4708]float32, x *[4708]float32, s *[428]float32, res *[4708]float32)
 
-// squeezeNhwc416x1x11H5MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 416 channels × 11 positions.
+// squeezeNhwc416x1x11H5StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 416 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc416x1x11H5MaxNobiasAVX512(z *[416]float32, x *[4576]float32)
+func squeezeNhwc416x1x11H5StochasticNobiasAVX512(z *[416]float32, x *[4576]float32)
 
-// scaleNhwc416x1x11H5MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 416 channels × 11 positions.
+// scaleNhwc416x1x11H5StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 416 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc416x1x11H5MaxNobiasAVX512(dst *[4576]float32, x *[4576]float32, s *[416]float32)
+func scaleNhwc416x1x11H5StochasticNobiasAVX512(dst *[4576]float32, x *[4576]float32, s *[416]float32)
 
-// scaleAddReLUNhwc416x1x11H5MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 416 channels × 11 positions.
+// scaleAddReLUNhwc416x1x11H5StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 416 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc416x1x11H5MaxNobiasAVX512(dst *[4576]float32, x *[4576]float32, s *[416]float32, res *[4576]float32)
+func scaleAddReLUNhwc416x1x11H5StochasticNobiasAVX512(dst *[4576]float32, x *[4576]float32, s *[416]float32, res *[4576]float32)
 
-// squeezeNhwc461x7x1H4MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 461 channels × 7 positions.
+// squeezeNhwc461x7x1H4StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 461 channels × 7 positions.
 //
 //go:noescape
-func squeezeNhwc461x7x1H4MaxBiasAVX512(z *[461]float32, x *[3227]float32)
+func squeezeNhwc461x7x1H4StochasticBiasAVX512(z *[461]float32, x *[3227]float32)
 
-// scaleNhwc461x7x1H4MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 461 channels × 7 positions.
+// scaleNhwc461x7x1H4StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 461 channels × 7 positions.
 //
 //go:noescape
-func scaleNhwc461x7x1H4MaxBiasAVX512(dst *[3227]float32, x *[3227]float32, s *[461]float32)
+func scaleNhwc461x7x1H4StochasticBiasAVX512(dst *[3227]float32, x *[3227]float32, s *[461]float32)
 
-// scaleAddReLUNhwc461x7x1H4MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 461 channels × 7 positions.
+// scaleAddReLUNhwc461x7x1H4StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 461 channels × 7 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc461x7x1H4MaxBiasAVX512(dst *[3227]float32, x *[3227]float32, s *[461]float32, res *[3227]float32)
+func scaleAddReLUNhwc461x7x1H4StochasticBiasAVX512(dst *[3227]float32, x *[3227]float32, s *[461]float32, res *[3227]float32)
 
 // squeezeNhwc448x1x7H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 448 channels × 7 positions.
 //
@@ -874,110 +874,260 @@ func scaleNhwc495x2x1H3MaxBiasAVX512(dst *[990]float32, x *[990]float32, s *[495
 //go:noescape
 func scaleAddReLUNhwc495x2x1H3MaxBiasAVX512(dst *[990]float32, x *[990]float32, s *[495]float32, res *[990]float32)
 
-// squeezeNhwc480x1x2H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 480 channels × 2 positions.
+// squeezeNhwc480x1x2H5StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 480 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc480x1x2H5AvgNobiasAVX512(z *[480]float32, x *[960]float32)
+func squeezeNhwc480x1x2H5StochasticNobiasAVX512(z *[480]float32, x *[960]float32)
 
-// scaleNhwc480x1x2H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 480 channels × 2 positions.
+// scaleNhwc480x1x2H5StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 480 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc480x1x2H5AvgNobiasAVX512(dst *[960]float32, x *[960]float32, s *[480]float32)
+func scaleNhwc480x1x2H5StochasticNobiasAVX512(dst *[960]float32, x *[960]float32, s *[480]float32)
 
-// scaleAddReLUNhwc480x1x2H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 480 channels × 2 positions.
+// scaleAddReLUNhwc480x1x2H5StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 480 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc480x1x2H5AvgNobiasAVX512(dst *[960]float32, x *[960]float32, s *[480]float32, res *[960]float32)
+func scaleAddReLUNhwc480x1x2H5StochasticNobiasAVX512(dst *[960]float32, x *[960]float32, s *[480]float32, res *[960]float32)
 
-// squeezeNhwc9x1x1H1AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 9 channels × 1 positions.
+// squeezeNhwc17x2x1H1StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 17 channels × 2 positions.
 //
 //go:noescape
-func squeezeNhwc9x1x1H1AvgBiasAVX512(z *[9]float32, x *[9]float32)
+func squeezeNhwc17x2x1H1StochasticBiasAVX512(z *[17]float32, x *[34]float32)
 
-// scaleNhwc9x1x1H1AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 9 channels × 1 positions.
+// scaleNhwc17x2x1H1StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 2 positions.
 //
 //go:noescape
-func scaleNhwc9x1x1H1AvgBiasAVX512(dst *[9]float32, x *[9]float32, s *[9]float32)
+func scaleNhwc17x2x1H1StochasticBiasAVX512(dst *[34]float32, x *[34]float32, s *[17]float32)
 
-// scaleAddReLUNhwc9x1x1H1AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 9 channels × 1 positions.
+// scaleAddReLUNhwc17x2x1H1StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 2 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc9x1x1H1AvgBiasAVX512(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32)
+func scaleAddReLUNhwc17x2x1H1StochasticBiasAVX512(dst *[34]float32, x *[34]float32, s *[17]float32, res *[34]float32)
 
-// squeezeNhwc25x1x1H18MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 25 channels × 1 positions.
+// squeezeNhwc34x3x1H2StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 34 channels × 3 positions.
 //
 //go:noescape
-func squeezeNhwc25x1x1H18MaxNobiasAVX512(z *[25]float32, x *[25]float32)
+func squeezeNhwc34x3x1H2StochasticNobiasAVX512(z *[34]float32, x *[102]float32)
 
-// scaleNhwc25x1x1H18MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 25 channels × 1 positions.
+// scaleNhwc34x3x1H2StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 34 channels × 3 positions.
 //
 //go:noescape
-func scaleNhwc25x1x1H18MaxNobiasAVX512(dst *[25]float32, x *[25]float32, s *[25]float32)
+func scaleNhwc34x3x1H2StochasticNobiasAVX512(dst *[102]float32, x *[102]float32, s *[34]float32)
 
-// scaleAddReLUNhwc25x1x1H18MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 25 channels × 1 positions.
+// scaleAddReLUNhwc34x3x1H2StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 34 channels × 3 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc25x1x1H18MaxNobiasAVX512(dst *[25]float32, x *[25]float32, s *[25]float32, res *[25]float32)
+func scaleAddReLUNhwc34x3x1H2StochasticNobiasAVX512(dst *[102]float32, x *[102]float32, s *[34]float32, res *[102]float32)
 
-// squeezeNhwc37x1x1H32AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 37 channels × 1 positions.
+// squeezeNhwc51x5x1H3StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 51 channels × 5 positions.
 //
 //go:noescape
-func squeezeNhwc37x1x1H32AvgBiasAVX512(z *[37]float32, x *[37]float32)
+func squeezeNhwc51x5x1H3StochasticBiasAVX512(z *[51]float32, x *[255]float32)
 
-// scaleNhwc37x1x1H32AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 37 channels × 1 positions.
+// scaleNhwc51x5x1H3StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 51 channels × 5 positions.
 //
 //go:noescape
-func scaleNhwc37x1x1H32AvgBiasAVX512(dst *[37]float32, x *[37]float32, s *[37]float32)
+func scaleNhwc51x5x1H3StochasticBiasAVX512(dst *[255]float32, x *[255]float32, s *[51]float32)
 
-// scaleAddReLUNhwc37x1x1H32AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 37 channels × 1 positions.
+// scaleAddReLUNhwc51x5x1H3StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 51 channels × 5 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc37x1x1H32AvgBiasAVX512(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32)
+func scaleAddReLUNhwc51x5x1H3StochasticBiasAVX512(dst *[255]float32, x *[255]float32, s *[51]float32, res *[255]float32)
 
-// squeezeNhwc57x1x1H51MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 57 channels × 1 positions.
+// squeezeNhwc68x11x1H4StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 68 channels × 11 positions.
 //
 //go:noescape
-func squeezeNhwc57x1x1H51MaxNobiasAVX512(z *[57]float32, x *[57]float32)
+func squeezeNhwc68x11x1H4StochasticNobiasAVX512(z *[68]float32, x *[748]float32)
 
-// scaleNhwc57x1x1H51MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 57 channels × 1 positions.
+// scaleNhwc68x11x1H4StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 68 channels × 11 positions.
 //
 //go:noescape
-func scaleNhwc57x1x1H51MaxNobiasAVX512(dst *[57]float32, x *[57]float32, s *[57]float32)
+func scaleNhwc68x11x1H4StochasticNobiasAVX512(dst *[748]float32, x *[748]float32, s *[68]float32)
 
-// scaleAddReLUNhwc57x1x1H51MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 57 channels × 1 positions.
+// scaleAddReLUNhwc68x11x1H4StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 68 channels × 11 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc57x1x1H51MaxNobiasAVX512(dst *[57]float32, x *[57]float32, s *[57]float32, res *[57]float32)
+func scaleAddReLUNhwc68x11x1H4StochasticNobiasAVX512(dst *[748]float32, x *[748]float32, s *[68]float32, res *[748]float32)
 
-// squeezeNhwc69x1x1H64AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 69 channels × 1 positions.
+// squeezeNhwc117x7x1H1StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 117 channels × 7 positions.
 //
 //go:noescape
-func squeezeNhwc69x1x1H64AvgBiasAVX512(z *[69]float32, x *[69]float32)
+func squeezeNhwc117x7x1H1StochasticBiasAVX512(z *[117]float32, x *[819]float32)
 
-// scaleNhwc69x1x1H64AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 69 channels × 1 positions.
+// scaleNhwc117x7x1H1StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 117 channels × 7 positions.
 //
 //go:noescape
-func scaleNhwc69x1x1H64AvgBiasAVX512(dst *[69]float32, x *[69]float32, s *[69]float32)
+func scaleNhwc117x7x1H1StochasticBiasAVX512(dst *[819]float32, x *[819]float32, s *[117]float32)
 
-// scaleAddReLUNhwc69x1x1H64AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 69 channels × 1 positions.
+// scaleAddReLUNhwc117x7x1H1StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 117 channels × 7 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc69x1x1H64AvgBiasAVX512(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32)
+func scaleAddReLUNhwc117x7x1H1StochasticBiasAVX512(dst *[819]float32, x *[819]float32, s *[117]float32, res *[819]float32)
 
-// squeezeNhwc89x1x1H84MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 89 channels × 1 positions.
+// squeezeNhwc134x1x1H2StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 134 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc89x1x1H84MaxNobiasAVX512(z *[89]float32, x *[89]float32)
+func squeezeNhwc134x1x1H2StochasticNobiasAVX512(z *[134]float32, x *[134]float32)
 
-// scaleNhwc89x1x1H84MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 89 channels × 1 positions.
+// scaleNhwc134x1x1H2StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 134 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc89x1x1H84MaxNobiasAVX512(dst *[89]float32, x *[89]float32, s *[89]float32)
+func scaleNhwc134x1x1H2StochasticNobiasAVX512(dst *[134]float32, x *[134]float32, s *[134]float32)
 
-// scaleAddReLUNhwc89x1x1H84MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 89 channels × 1 positions.
+// scaleAddReLUNhwc134x1x1H2StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 134 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc89x1x1H84MaxNobiasAVX512(dst *[89]float32, x *[89]float32, s *[89]float32, res *[89]float32)
+func scaleAddReLUNhwc134x1x1H2StochasticNobiasAVX512(dst *[134]float32, x *[134]float32, s *[134]float32, res *[134]float32)
+
+// squeezeNhwc151x2x1H3StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 151 channels × 2 positions.
+//
+//go:noescape
+func squeezeNhwc151x2x1H3StochasticBiasAVX512(z *[151]float32, x *[302]float32)
+
+// scaleNhwc151x2x1H3StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 151 channels × 2 positions.
+//
+//go:noescape
+func scaleNhwc151x2x1H3StochasticBiasAVX512(dst *[302]float32, x *[302]float32, s *[151]float32)
+
+// scaleAddReLUNhwc151x2x1H3StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 151 channels × 2 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc151x2x1H3StochasticBiasAVX512(dst *[302]float32, x *[302]float32, s *[151]float32, res *[302]float32)
+
+// squeezeNhwc232x3x1H4StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 232 channels × 3 positions.
+//
+//go:noescape
+func squeezeNhwc232x3x1H4StochasticNobiasAVX512(z *[232]float32, x *[696]float32)
+
+// scaleNhwc232x3x1H4StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 232 channels × 3 positions.
+//
+//go:noescape
+func scaleNhwc232x3x1H4StochasticNobiasAVX512(dst *[696]float32, x *[696]float32, s *[232]float32)
+
+// scaleAddReLUNhwc232x3x1H4StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 232 channels × 3 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc232x3x1H4StochasticNobiasAVX512(dst *[696]float32, x *[696]float32, s *[232]float32, res *[696]float32)
+
+// squeezeNhwc249x5x1H1StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 249 channels × 5 positions.
+//
+//go:noescape
+func squeezeNhwc249x5x1H1StochasticBiasAVX512(z *[249]float32, x *[1245]float32)
+
+// scaleNhwc249x5x1H1StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 249 channels × 5 positions.
+//
+//go:noescape
+func scaleNhwc249x5x1H1StochasticBiasAVX512(dst *[1245]float32, x *[1245]float32, s *[249]float32)
+
+// scaleAddReLUNhwc249x5x1H1StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 249 channels × 5 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc249x5x1H1StochasticBiasAVX512(dst *[1245]float32, x *[1245]float32, s *[249]float32, res *[1245]float32)
+
+// squeezeNhwc266x11x1H2StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 266 channels × 11 positions.
+//
+//go:noescape
+func squeezeNhwc266x11x1H2StochasticNobiasAVX512(z *[266]float32, x *[2926]float32)
+
+// scaleNhwc266x11x1H2StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 266 channels × 11 positions.
+//
+//go:noescape
+func scaleNhwc266x11x1H2StochasticNobiasAVX512(dst *[2926]float32, x *[2926]float32, s *[266]float32)
+
+// scaleAddReLUNhwc266x11x1H2StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 266 channels × 11 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc266x11x1H2StochasticNobiasAVX512(dst *[2926]float32, x *[2926]float32, s *[266]float32, res *[2926]float32)
+
+// squeezeNhwc17x1x1H11AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 17 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc17x1x1H11AvgBiasAVX512(z *[17]float32, x *[17]float32)
+
+// scaleNhwc17x1x1H11AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc17x1x1H11AvgBiasAVX512(dst *[17]float32, x *[17]float32, s *[17]float32)
+
+// scaleAddReLUNhwc17x1x1H11AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc17x1x1H11AvgBiasAVX512(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
+
+// squeezeNhwc33x1x1H28MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 33 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc33x1x1H28MaxNobiasAVX512(z *[33]float32, x *[33]float32)
+
+// scaleNhwc33x1x1H28MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 33 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc33x1x1H28MaxNobiasAVX512(dst *[33]float32, x *[33]float32, s *[33]float32)
+
+// scaleAddReLUNhwc33x1x1H28MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 33 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc33x1x1H28MaxNobiasAVX512(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32)
+
+// squeezeNhwc37x1x1H32StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 37 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc37x1x1H32StochasticBiasAVX512(z *[37]float32, x *[37]float32)
+
+// scaleNhwc37x1x1H32StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 37 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc37x1x1H32StochasticBiasAVX512(dst *[37]float32, x *[37]float32, s *[37]float32)
+
+// scaleAddReLUNhwc37x1x1H32StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 37 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc37x1x1H32StochasticBiasAVX512(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32)
+
+// squeezeNhwc69x1x1H61AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 69 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc69x1x1H61AvgNobiasAVX512(z *[69]float32, x *[69]float32)
+
+// scaleNhwc69x1x1H61AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 69 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc69x1x1H61AvgNobiasAVX512(dst *[69]float32, x *[69]float32, s *[69]float32)
+
+// scaleAddReLUNhwc69x1x1H61AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 69 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc69x1x1H61AvgNobiasAVX512(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32)
+
+// squeezeNhwc69x1x1H64MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 69 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc69x1x1H64MaxBiasAVX512(z *[69]float32, x *[69]float32)
+
+// scaleNhwc69x1x1H64MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 69 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc69x1x1H64MaxBiasAVX512(dst *[69]float32, x *[69]float32, s *[69]float32)
+
+// scaleAddReLUNhwc69x1x1H64MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 69 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc69x1x1H64MaxBiasAVX512(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32)
+
+// squeezeNhwc101x1x1H94StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 101 channels × 1 positions.
+//
+//go:noescape
+func squeezeNhwc101x1x1H94StochasticNobiasAVX512(z *[101]float32, x *[101]float32)
+
+// scaleNhwc101x1x1H94StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 101 channels × 1 positions.
+//
+//go:noescape
+func scaleNhwc101x1x1H94StochasticNobiasAVX512(dst *[101]float32, x *[101]float32, s *[101]float32)
+
+// scaleAddReLUNhwc101x1x1H94StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 101 channels × 1 positions.
+//
+//go:noescape
+func scaleAddReLUNhwc101x1x1H94StochasticNobiasAVX512(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32)
 
 // squeezeNhwc101x1x1H96AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 101 channels × 1 positions.
 //
@@ -994,80 +1144,80 @@ func scaleNhwc101x1x1H96AvgBiasAVX512(dst *[101]float32, x *[101]float32, s *[10
 //go:noescape
 func scaleAddReLUNhwc101x1x1H96AvgBiasAVX512(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32)
 
-// squeezeNhwc125x1x1H117MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 125 channels × 1 positions.
+// squeezeNhwc133x1x1H127MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 133 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc125x1x1H117MaxNobiasAVX512(z *[125]float32, x *[125]float32)
+func squeezeNhwc133x1x1H127MaxNobiasAVX512(z *[133]float32, x *[133]float32)
 
-// scaleNhwc125x1x1H117MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 125 channels × 1 positions.
+// scaleNhwc133x1x1H127MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 133 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc125x1x1H117MaxNobiasAVX512(dst *[125]float32, x *[125]float32, s *[125]float32)
+func scaleNhwc133x1x1H127MaxNobiasAVX512(dst *[133]float32, x *[133]float32, s *[133]float32)
 
-// scaleAddReLUNhwc125x1x1H117MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 125 channels × 1 positions.
+// scaleAddReLUNhwc133x1x1H127MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 133 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc125x1x1H117MaxNobiasAVX512(dst *[125]float32, x *[125]float32, s *[125]float32, res *[125]float32)
+func scaleAddReLUNhwc133x1x1H127MaxNobiasAVX512(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32)
 
-// squeezeNhwc133x1x1H128AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 133 channels × 1 positions.
+// squeezeNhwc133x1x1H128StochasticBiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 133 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc133x1x1H128AvgBiasAVX512(z *[133]float32, x *[133]float32)
+func squeezeNhwc133x1x1H128StochasticBiasAVX512(z *[133]float32, x *[133]float32)
 
-// scaleNhwc133x1x1H128AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 133 channels × 1 positions.
+// scaleNhwc133x1x1H128StochasticBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 133 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc133x1x1H128AvgBiasAVX512(dst *[133]float32, x *[133]float32, s *[133]float32)
+func scaleNhwc133x1x1H128StochasticBiasAVX512(dst *[133]float32, x *[133]float32, s *[133]float32)
 
-// scaleAddReLUNhwc133x1x1H128AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 133 channels × 1 positions.
+// scaleAddReLUNhwc133x1x1H128StochasticBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 133 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc133x1x1H128AvgBiasAVX512(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32)
+func scaleAddReLUNhwc133x1x1H128StochasticBiasAVX512(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32)
 
-// squeezeNhwc269x1x1H262MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 269 channels × 1 positions.
+// squeezeNhwc265x1x1H257AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 265 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc269x1x1H262MaxNobiasAVX512(z *[269]float32, x *[269]float32)
+func squeezeNhwc265x1x1H257AvgNobiasAVX512(z *[265]float32, x *[265]float32)
 
-// scaleNhwc269x1x1H262MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 269 channels × 1 positions.
+// scaleNhwc265x1x1H257AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 265 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc269x1x1H262MaxNobiasAVX512(dst *[269]float32, x *[269]float32, s *[269]float32)
+func scaleNhwc265x1x1H257AvgNobiasAVX512(dst *[265]float32, x *[265]float32, s *[265]float32)
 
-// scaleAddReLUNhwc269x1x1H262MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 269 channels × 1 positions.
+// scaleAddReLUNhwc265x1x1H257AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 265 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc269x1x1H262MaxNobiasAVX512(dst *[269]float32, x *[269]float32, s *[269]float32, res *[269]float32)
+func scaleAddReLUNhwc265x1x1H257AvgNobiasAVX512(dst *[265]float32, x *[265]float32, s *[265]float32, res *[265]float32)
 
-// squeezeNhwc278x1x1H272AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 278 channels × 1 positions.
+// squeezeNhwc278x1x1H272MaxBiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 278 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc278x1x1H272AvgBiasAVX512(z *[278]float32, x *[278]float32)
+func squeezeNhwc278x1x1H272MaxBiasAVX512(z *[278]float32, x *[278]float32)
 
-// scaleNhwc278x1x1H272AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 278 channels × 1 positions.
+// scaleNhwc278x1x1H272MaxBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 278 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc278x1x1H272AvgBiasAVX512(dst *[278]float32, x *[278]float32, s *[278]float32)
+func scaleNhwc278x1x1H272MaxBiasAVX512(dst *[278]float32, x *[278]float32, s *[278]float32)
 
-// scaleAddReLUNhwc278x1x1H272AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 278 channels × 1 positions.
+// scaleAddReLUNhwc278x1x1H272MaxBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 278 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc278x1x1H272AvgBiasAVX512(dst *[278]float32, x *[278]float32, s *[278]float32, res *[278]float32)
+func scaleAddReLUNhwc278x1x1H272MaxBiasAVX512(dst *[278]float32, x *[278]float32, s *[278]float32, res *[278]float32)
 
-// squeezeNhwc431x1x1H423MaxNobiasAVX512 sets z[c] to the maximum of channel c of x, a nhwc sample of 431 channels × 1 positions.
+// squeezeNhwc427x1x1H418StochasticNobiasAVX512 sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c of x, a nhwc sample of 427 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc431x1x1H423MaxNobiasAVX512(z *[431]float32, x *[431]float32)
+func squeezeNhwc427x1x1H418StochasticNobiasAVX512(z *[427]float32, x *[427]float32)
 
-// scaleNhwc431x1x1H423MaxNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 431 channels × 1 positions.
+// scaleNhwc427x1x1H418StochasticNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 427 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc431x1x1H423MaxNobiasAVX512(dst *[431]float32, x *[431]float32, s *[431]float32)
+func scaleNhwc427x1x1H418StochasticNobiasAVX512(dst *[427]float32, x *[427]float32, s *[427]float32)
 
-// scaleAddReLUNhwc431x1x1H423MaxNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 431 channels × 1 positions.
+// scaleAddReLUNhwc427x1x1H418StochasticNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 427 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc431x1x1H423MaxNobiasAVX512(dst *[431]float32, x *[431]float32, s *[431]float32, res *[431]float32)
+func scaleAddReLUNhwc427x1x1H418StochasticNobiasAVX512(dst *[427]float32, x *[427]float32, s *[427]float32, res *[427]float32)
 
 // squeezeNhwc15x1x1H15AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 15 channels × 1 positions.
 //
@@ -1099,20 +1249,20 @@ func scaleNhwc15x1x1H8AvgNobiasAVX512(dst *[15]float32, x *[15]float32, s *[15]f
 //go:noescape
 func scaleAddReLUNhwc15x1x1H8AvgNobiasAVX512(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32)
 
-// squeezeNhwc15x1x1H9AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 15 channels × 1 positions.
+// squeezeNhwc15x1x1H4AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 15 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc15x1x1H9AvgBiasAVX512(z *[15]float32, x *[15]float32)
+func squeezeNhwc15x1x1H4AvgBiasAVX512(z *[15]float32, x *[15]float32)
 
-// scaleNhwc15x1x1H9AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 15 channels × 1 positions.
+// scaleNhwc15x1x1H4AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 15 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc15x1x1H9AvgBiasAVX512(dst *[15]float32, x *[15]float32, s *[15]float32)
+func scaleNhwc15x1x1H4AvgBiasAVX512(dst *[15]float32, x *[15]float32, s *[15]float32)
 
-// scaleAddReLUNhwc15x1x1H9AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 15 channels × 1 positions.
+// scaleAddReLUNhwc15x1x1H4AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 15 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc15x1x1H9AvgBiasAVX512(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32)
+func scaleAddReLUNhwc15x1x1H4AvgBiasAVX512(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32)
 
 // squeezeNhwc16x1x1H16AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 16 channels × 1 positions.
 //
@@ -1144,20 +1294,20 @@ func scaleNhwc16x1x1H8AvgBiasAVX512(dst *[16]float32, x *[16]float32, s *[16]flo
 //go:noescape
 func scaleAddReLUNhwc16x1x1H8AvgBiasAVX512(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32)
 
-// squeezeNhwc16x1x1H10AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 16 channels × 1 positions.
+// squeezeNhwc16x1x1H5AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 16 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc16x1x1H10AvgNobiasAVX512(z *[16]float32, x *[16]float32)
+func squeezeNhwc16x1x1H5AvgNobiasAVX512(z *[16]float32, x *[16]float32)
 
-// scaleNhwc16x1x1H10AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 16 channels × 1 positions.
+// scaleNhwc16x1x1H5AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 16 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc16x1x1H10AvgNobiasAVX512(dst *[16]float32, x *[16]float32, s *[16]float32)
+func scaleNhwc16x1x1H5AvgNobiasAVX512(dst *[16]float32, x *[16]float32, s *[16]float32)
 
-// scaleAddReLUNhwc16x1x1H10AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 16 channels × 1 positions.
+// scaleAddReLUNhwc16x1x1H5AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 16 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc16x1x1H10AvgNobiasAVX512(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32)
+func scaleAddReLUNhwc16x1x1H5AvgNobiasAVX512(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32)
 
 // squeezeNhwc17x1x1H16AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 17 channels × 1 positions.
 //
@@ -1189,20 +1339,20 @@ func scaleNhwc17x1x1H8AvgNobiasAVX512(dst *[17]float32, x *[17]float32, s *[17]f
 //go:noescape
 func scaleAddReLUNhwc17x1x1H8AvgNobiasAVX512(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
 
-// squeezeNhwc17x1x1H11AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 17 channels × 1 positions.
+// squeezeNhwc17x1x1H6AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 17 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc17x1x1H11AvgBiasAVX512(z *[17]float32, x *[17]float32)
+func squeezeNhwc17x1x1H6AvgBiasAVX512(z *[17]float32, x *[17]float32)
 
-// scaleNhwc17x1x1H11AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 1 positions.
+// scaleNhwc17x1x1H6AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 17 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc17x1x1H11AvgBiasAVX512(dst *[17]float32, x *[17]float32, s *[17]float32)
+func scaleNhwc17x1x1H6AvgBiasAVX512(dst *[17]float32, x *[17]float32, s *[17]float32)
 
-// scaleAddReLUNhwc17x1x1H11AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 1 positions.
+// scaleAddReLUNhwc17x1x1H6AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 17 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc17x1x1H11AvgBiasAVX512(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
+func scaleAddReLUNhwc17x1x1H6AvgBiasAVX512(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32)
 
 // squeezeNhwc31x1x1H16AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 31 channels × 1 positions.
 //
@@ -1234,20 +1384,20 @@ func scaleNhwc31x1x1H8AvgBiasAVX512(dst *[31]float32, x *[31]float32, s *[31]flo
 //go:noescape
 func scaleAddReLUNhwc31x1x1H8AvgBiasAVX512(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32)
 
-// squeezeNhwc31x1x1H12AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 31 channels × 1 positions.
+// squeezeNhwc31x1x1H7AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 31 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc31x1x1H12AvgNobiasAVX512(z *[31]float32, x *[31]float32)
+func squeezeNhwc31x1x1H7AvgNobiasAVX512(z *[31]float32, x *[31]float32)
 
-// scaleNhwc31x1x1H12AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 31 channels × 1 positions.
+// scaleNhwc31x1x1H7AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 31 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc31x1x1H12AvgNobiasAVX512(dst *[31]float32, x *[31]float32, s *[31]float32)
+func scaleNhwc31x1x1H7AvgNobiasAVX512(dst *[31]float32, x *[31]float32, s *[31]float32)
 
-// scaleAddReLUNhwc31x1x1H12AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 31 channels × 1 positions.
+// scaleAddReLUNhwc31x1x1H7AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 31 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc31x1x1H12AvgNobiasAVX512(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32)
+func scaleAddReLUNhwc31x1x1H7AvgNobiasAVX512(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32)
 
 // squeezeNhwc32x1x1H16AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 32 channels × 1 positions.
 //
@@ -1279,20 +1429,20 @@ func scaleNhwc32x1x1H8AvgNobiasAVX512(dst *[32]float32, x *[32]float32, s *[32]f
 //go:noescape
 func scaleAddReLUNhwc32x1x1H8AvgNobiasAVX512(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32)
 
-// squeezeNhwc32x1x1H13AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 32 channels × 1 positions.
+// squeezeNhwc32x1x1H8AvgBiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 32 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc32x1x1H13AvgBiasAVX512(z *[32]float32, x *[32]float32)
+func squeezeNhwc32x1x1H8AvgBiasAVX512(z *[32]float32, x *[32]float32)
 
-// scaleNhwc32x1x1H13AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 32 channels × 1 positions.
+// scaleNhwc32x1x1H8AvgBiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 32 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc32x1x1H13AvgBiasAVX512(dst *[32]float32, x *[32]float32, s *[32]float32)
+func scaleNhwc32x1x1H8AvgBiasAVX512(dst *[32]float32, x *[32]float32, s *[32]float32)
 
-// scaleAddReLUNhwc32x1x1H13AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 32 channels × 1 positions.
+// scaleAddReLUNhwc32x1x1H8AvgBiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 32 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc32x1x1H13AvgBiasAVX512(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32)
+func scaleAddReLUNhwc32x1x1H8AvgBiasAVX512(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32)
 
 // squeezeNhwc33x1x1H16AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 33 channels × 1 positions.
 //
@@ -1324,20 +1474,20 @@ func scaleNhwc33x1x1H8AvgBiasAVX512(dst *[33]float32, x *[33]float32, s *[33]flo
 //go:noescape
 func scaleAddReLUNhwc33x1x1H8AvgBiasAVX512(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32)
 
-// squeezeNhwc33x1x1H14AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 33 channels × 1 positions.
+// squeezeNhwc33x1x1H9AvgNobiasAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 33 channels × 1 positions.
 //
 //go:noescape
-func squeezeNhwc33x1x1H14AvgNobiasAVX512(z *[33]float32, x *[33]float32)
+func squeezeNhwc33x1x1H9AvgNobiasAVX512(z *[33]float32, x *[33]float32)
 
-// scaleNhwc33x1x1H14AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 33 channels × 1 positions.
+// scaleNhwc33x1x1H9AvgNobiasAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 33 channels × 1 positions.
 //
 //go:noescape
-func scaleNhwc33x1x1H14AvgNobiasAVX512(dst *[33]float32, x *[33]float32, s *[33]float32)
+func scaleNhwc33x1x1H9AvgNobiasAVX512(dst *[33]float32, x *[33]float32, s *[33]float32)
 
-// scaleAddReLUNhwc33x1x1H14AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 33 channels × 1 positions.
+// scaleAddReLUNhwc33x1x1H9AvgNobiasAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 33 channels × 1 positions.
 //
 //go:noescape
-func scaleAddReLUNhwc33x1x1H14AvgNobiasAVX512(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32)
+func scaleAddReLUNhwc33x1x1H9AvgNobiasAVX512(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32)
 
 // fc1x35ReLUAVX512 sets dst = ReLU(W·x) for a 1×35 row-major W.
 //
@@ -1829,25 +1979,115 @@ func fc5x480ReLUAVX512(dst *[5]float32, w *[2400]float32, x *[480]float32)
 //go:noescape
 func fc480x5SigmoidAVX512(dst *[480]float32, w *[2400]float32, x *[5]float32)
 
-// fc1x9ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 1×9 row-major W.
+// fc1x17ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 1×17 row-major W.
 //
 //go:noescape
-func fc1x9ReLUBiasAVX512(dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32)
+func fc1x17ReLUBiasAVX512(dst *[1]float32, w *[17]float32, x *[17]float32, b *[1]float32)
 
-// fc9x1SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 9×1 row-major W.
+// fc17x1SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 17×1 row-major W.
 //
 //go:noescape
-func fc9x1SigmoidBiasAVX512(dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32)
+func fc17x1SigmoidBiasAVX512(dst *[17]float32, w *[17]float32, x *[1]float32, b *[17]float32)
 
-// fc18x25ReLUAVX512 sets dst = ReLU(W·x) for a 18×25 row-major W.
+// fc2x34ReLUAVX512 sets dst = ReLU(W·x) for a 2×34 row-major W.
 //
 //go:noescape
-func fc18x25ReLUAVX512(dst *[18]float32, w *[450]float32, x *[25]float32)
+func fc2x34ReLUAVX512(dst *[2]float32, w *[68]float32, x *[34]float32)
 
-// fc25x18SigmoidAVX512 sets dst = Sigmoid(W·x) for a 25×18 row-major W.
+// fc34x2SigmoidAVX512 sets dst = Sigmoid(W·x) for a 34×2 row-major W.
 //
 //go:noescape
-func fc25x18SigmoidAVX512(dst *[25]float32, w *[450]float32, x *[18]float32)
+func fc34x2SigmoidAVX512(dst *[34]float32, w *[68]float32, x *[2]float32)
+
+// fc4x68ReLUAVX512 sets dst = ReLU(W·x) for a 4×68 row-major W.
+//
+//go:noescape
+func fc4x68ReLUAVX512(dst *[4]float32, w *[272]float32, x *[68]float32)
+
+// fc68x4SigmoidAVX512 sets dst = Sigmoid(W·x) for a 68×4 row-major W.
+//
+//go:noescape
+func fc68x4SigmoidAVX512(dst *[68]float32, w *[272]float32, x *[4]float32)
+
+// fc1x117ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 1×117 row-major W.
+//
+//go:noescape
+func fc1x117ReLUBiasAVX512(dst *[1]float32, w *[117]float32, x *[117]float32, b *[1]float32)
+
+// fc117x1SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 117×1 row-major W.
+//
+//go:noescape
+func fc117x1SigmoidBiasAVX512(dst *[117]float32, w *[117]float32, x *[1]float32, b *[117]float32)
+
+// fc2x134ReLUAVX512 sets dst = ReLU(W·x) for a 2×134 row-major W.
+//
+//go:noescape
+func fc2x134ReLUAVX512(dst *[2]float32, w *[268]float32, x *[134]float32)
+
+// fc134x2SigmoidAVX512 sets dst = Sigmoid(W·x) for a 134×2 row-major W.
+//
+//go:noescape
+func fc134x2SigmoidAVX512(dst *[134]float32, w *[268]float32, x *[2]float32)
+
+// fc3x151ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 3×151 row-major W.
+//
+//go:noescape
+func fc3x151ReLUBiasAVX512(dst *[3]float32, w *[453]float32, x *[151]float32, b *[3]float32)
+
+// fc151x3SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 151×3 row-major W.
+//
+//go:noescape
+func fc151x3SigmoidBiasAVX512(dst *[151]float32, w *[453]float32, x *[3]float32, b *[151]float32)
+
+// fc4x232ReLUAVX512 sets dst = ReLU(W·x) for a 4×232 row-major W.
+//
+//go:noescape
+func fc4x232ReLUAVX512(dst *[4]float32, w *[928]float32, x *[232]float32)
+
+// fc232x4SigmoidAVX512 sets dst = Sigmoid(W·x) for a 232×4 row-major W.
+//
+//go:noescape
+func fc232x4SigmoidAVX512(dst *[232]float32, w *[928]float32, x *[4]float32)
+
+// fc1x249ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 1×249 row-major W.
+//
+//go:noescape
+func fc1x249ReLUBiasAVX512(dst *[1]float32, w *[249]float32, x *[249]float32, b *[1]float32)
+
+// fc249x1SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 249×1 row-major W.
+//
+//go:noescape
+func fc249x1SigmoidBiasAVX512(dst *[249]float32, w *[249]float32, x *[1]float32, b *[249]float32)
+
+// fc2x266ReLUAVX512 sets dst = ReLU(W·x) for a 2×266 row-major W.
+//
+//go:noescape
+func fc2x266ReLUAVX512(dst *[2]float32, w *[532]float32, x *[266]float32)
+
+// fc266x2SigmoidAVX512 sets dst = Sigmoid(W·x) for a 266×2 row-major W.
+//
+//go:noescape
+func fc266x2SigmoidAVX512(dst *[266]float32, w *[532]float32, x *[2]float32)
+
+// fc11x17ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 11×17 row-major W.
+//
+//go:noescape
+func fc11x17ReLUBiasAVX512(dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32)
+
+// fc17x11SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 17×11 row-major W.
+//
+//go:noescape
+func fc17x11SigmoidBiasAVX512(dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32)
+
+// fc28x33ReLUAVX512 sets dst = ReLU(W·x) for a 28×33 row-major W.
+//
+//go:noescape
+func fc28x33ReLUAVX512(dst *[28]float32, w *[924]float32, x *[33]float32)
+
+// fc33x28SigmoidAVX512 sets dst = Sigmoid(W·x) for a 33×28 row-major W.
+//
+//go:noescape
+func fc33x28SigmoidAVX512(dst *[33]float32, w *[924]float32, x *[28]float32)
 
 // fc32x37ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 32×37 row-major W.
 //
@@ -1859,15 +2099,15 @@ func fc32x37ReLUBiasAVX512(dst *[32]float32, w *[1184]float32, x *[37]float32, b
 //go:noescape
 func fc37x32SigmoidBiasAVX512(dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32)
 
-// fc51x57ReLUAVX512 sets dst = ReLU(W·x) for a 51×57 row-major W.
+// fc61x69ReLUAVX512 sets dst = ReLU(W·x) for a 61×69 row-major W.
 //
 //go:noescape
-func fc51x57ReLUAVX512(dst *[51]float32, w *[2907]float32, x *[57]float32)
+func fc61x69ReLUAVX512(dst *[61]float32, w *[4209]float32, x *[69]float32)
 
-// fc57x51SigmoidAVX512 sets dst = Sigmoid(W·x) for a 57×51 row-major W.
+// fc69x61SigmoidAVX512 sets dst = Sigmoid(W·x) for a 69×61 row-major W.
 //
 //go:noescape
-func fc57x51SigmoidAVX512(dst *[57]float32, w *[2907]float32, x *[51]float32)
+func fc69x61SigmoidAVX512(dst *[69]float32, w *[4209]float32, x *[61]float32)
 
 // fc64x69ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 64×69 row-major W.
 //
@@ -1879,15 +2119,15 @@ func fc64x69ReLUBiasAVX512(dst *[64]float32, w *[4416]float32, x *[69]float32, b
 //go:noescape
 func fc69x64SigmoidBiasAVX512(dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32)
 
-// fc84x89ReLUAVX512 sets dst = ReLU(W·x) for a 84×89 row-major W.
+// fc94x101ReLUAVX512 sets dst = ReLU(W·x) for a 94×101 row-major W.
 //
 //go:noescape
-func fc84x89ReLUAVX512(dst *[84]float32, w *[7476]float32, x *[89]float32)
+func fc94x101ReLUAVX512(dst *[94]float32, w *[9494]float32, x *[101]float32)
 
-// fc89x84SigmoidAVX512 sets dst = Sigmoid(W·x) for a 89×84 row-major W.
+// fc101x94SigmoidAVX512 sets dst = Sigmoid(W·x) for a 101×94 row-major W.
 //
 //go:noescape
-func fc89x84SigmoidAVX512(dst *[89]float32, w *[7476]float32, x *[84]float32)
+func fc101x94SigmoidAVX512(dst *[101]float32, w *[9494]float32, x *[94]float32)
 
 // fc96x101ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 96×101 row-major W.
 //
@@ -1899,15 +2139,15 @@ func fc96x101ReLUBiasAVX512(dst *[96]float32, w *[9696]float32, x *[101]float32,
 //go:noescape
 func fc101x96SigmoidBiasAVX512(dst *[101]float32, w *[9696]float32, x *[96]float32, b *[101]float32)
 
-// fc117x125ReLUAVX512 sets dst = ReLU(W·x) for a 117×125 row-major W.
+// fc127x133ReLUAVX512 sets dst = ReLU(W·x) for a 127×133 row-major W.
 //
 //go:noescape
-func fc117x125ReLUAVX512(dst *[117]float32, w *[14625]float32, x *[125]float32)
+func fc127x133ReLUAVX512(dst *[127]float32, w *[16891]float32, x *[133]float32)
 
-// fc125x117SigmoidAVX512 sets dst = Sigmoid(W·x) for a 125×117 row-major W.
+// fc133x127SigmoidAVX512 sets dst = Sigmoid(W·x) for a 133×127 row-major W.
 //
 //go:noescape
-func fc125x117SigmoidAVX512(dst *[125]float32, w *[14625]float32, x *[117]float32)
+func fc133x127SigmoidAVX512(dst *[133]float32, w *[16891]float32, x *[127]float32)
 
 // fc128x133ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 128×133 row-major W.
 //
@@ -1919,15 +2159,15 @@ func fc128x133ReLUBiasAVX512(dst *[128]float32, w *[17024]float32, x *[133]float
 //go:noescape
 func fc133x128SigmoidBiasAVX512(dst *[133]float32, w *[17024]float32, x *[128]float32, b *[133]float32)
 
-// fc262x269ReLUAVX512 sets dst = ReLU(W·x) for a 262×269 row-major W.
+// fc257x265ReLUAVX512 sets dst = ReLU(W·x) for a 257×265 row-major W.
 //
 //go:noescape
-func fc262x269ReLUAVX512(dst *[262]float32, w *[70478]float32, x *[269]float32)
+func fc257x265ReLUAVX512(dst *[257]float32, w *[68105]float32, x *[265]float32)
 
-// fc269x262SigmoidAVX512 sets dst = Sigmoid(W·x) for a 269×262 row-major W.
+// fc265x257SigmoidAVX512 sets dst = Sigmoid(W·x) for a 265×257 row-major W.
 //
 //go:noescape
-func fc269x262SigmoidAVX512(dst *[269]float32, w *[70478]float32, x *[262]float32)
+func fc265x257SigmoidAVX512(dst *[265]float32, w *[68105]float32, x *[257]float32)
 
 // fc272x278ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 272×278 row-major W.
 //
@@ -1939,15 +2179,15 @@ func fc272x278ReLUBiasAVX512(dst *[272]float32, w *[75616]float32, x *[278]float
 //go:noescape
 func fc278x272SigmoidBiasAVX512(dst *[278]float32, w *[75616]float32, x *[272]float32, b *[278]float32)
 
-// fc423x431ReLUAVX512 sets dst = ReLU(W·x) for a 423×431 row-major W.
+// fc418x427ReLUAVX512 sets dst = ReLU(W·x) for a 418×427 row-major W.
 //
 //go:noescape
-func fc423x431ReLUAVX512(dst *[423]float32, w *[182313]float32, x *[431]float32)
+func fc418x427ReLUAVX512(dst *[418]float32, w *[178486]float32, x *[427]float32)
 
-// fc431x423SigmoidAVX512 sets dst = Sigmoid(W·x) for a 431×423 row-major W.
+// fc427x418SigmoidAVX512 sets dst = Sigmoid(W·x) for a 427×418 row-major W.
 //
 //go:noescape
-func fc431x423SigmoidAVX512(dst *[431]float32, w *[182313]float32, x *[423]float32)
+func fc427x418SigmoidAVX512(dst *[427]float32, w *[178486]float32, x *[418]float32)
 
 // fc15x15ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 15×15 row-major W.
 //
@@ -1969,15 +2209,15 @@ func fc8x15ReLUAVX512(dst *[8]float32, w *[120]float32, x *[15]float32)
 //go:noescape
 func fc15x8SigmoidAVX512(dst *[15]float32, w *[120]float32, x *[8]float32)
 
-// fc9x15ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 9×15 row-major W.
+// fc4x15ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 4×15 row-major W.
 //
 //go:noescape
-func fc9x15ReLUBiasAVX512(dst *[9]float32, w *[135]float32, x *[15]float32, b *[9]float32)
+func fc4x15ReLUBiasAVX512(dst *[4]float32, w *[60]float32, x *[15]float32, b *[4]float32)
 
-// fc15x9SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 15×9 row-major W.
+// fc15x4SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 15×4 row-major W.
 //
 //go:noescape
-func fc15x9SigmoidBiasAVX512(dst *[15]float32, w *[135]float32, x *[9]float32, b *[15]float32)
+func fc15x4SigmoidBiasAVX512(dst *[15]float32, w *[60]float32, x *[4]float32, b *[15]float32)
 
 // fc16x16ReLUAVX512 sets dst = ReLU(W·x) for a 16×16 row-major W.
 //
@@ -1999,15 +2239,15 @@ func fc8x16ReLUBiasAVX512(dst *[8]float32, w *[128]float32, x *[16]float32, b *[
 //go:noescape
 func fc16x8SigmoidBiasAVX512(dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32)
 
-// fc10x16ReLUAVX512 sets dst = ReLU(W·x) for a 10×16 row-major W.
+// fc5x16ReLUAVX512 sets dst = ReLU(W·x) for a 5×16 row-major W.
 //
 //go:noescape
-func fc10x16ReLUAVX512(dst *[10]float32, w *[160]float32, x *[16]float32)
+func fc5x16ReLUAVX512(dst *[5]float32, w *[80]float32, x *[16]float32)
 
-// fc16x10SigmoidAVX512 sets dst = Sigmoid(W·x) for a 16×10 row-major W.
+// fc16x5SigmoidAVX512 sets dst = Sigmoid(W·x) for a 16×5 row-major W.
 //
 //go:noescape
-func fc16x10SigmoidAVX512(dst *[16]float32, w *[160]float32, x *[10]float32)
+func fc16x5SigmoidAVX512(dst *[16]float32, w *[80]float32, x *[5]float32)
 
 // fc16x17ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 16×17 row-major W.
 //
@@ -2029,15 +2269,15 @@ func fc8x17ReLUAVX512(dst *[8]float32, w *[136]float32, x *[17]float32)
 //go:noescape
 func fc17x8SigmoidAVX512(dst *[17]float32, w *[136]float32, x *[8]float32)
 
-// fc11x17ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 11×17 row-major W.
+// fc6x17ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 6×17 row-major W.
 //
 //go:noescape
-func fc11x17ReLUBiasAVX512(dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32)
+func fc6x17ReLUBiasAVX512(dst *[6]float32, w *[102]float32, x *[17]float32, b *[6]float32)
 
-// fc17x11SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 17×11 row-major W.
+// fc17x6SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 17×6 row-major W.
 //
 //go:noescape
-func fc17x11SigmoidBiasAVX512(dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32)
+func fc17x6SigmoidBiasAVX512(dst *[17]float32, w *[102]float32, x *[6]float32, b *[17]float32)
 
 // fc16x31ReLUAVX512 sets dst = ReLU(W·x) for a 16×31 row-major W.
 //
@@ -2059,15 +2299,15 @@ func fc8x31ReLUBiasAVX512(dst *[8]float32, w *[248]float32, x *[31]float32, b *[
 //go:noescape
 func fc31x8SigmoidBiasAVX512(dst *[31]float32, w *[248]float32, x *[8]float32, b *[31]float32)
 
-// fc12x31ReLUAVX512 sets dst = ReLU(W·x) for a 12×31 row-major W.
+// fc7x31ReLUAVX512 sets dst = ReLU(W·x) for a 7×31 row-major W.
 //
 //go:noescape
-func fc12x31ReLUAVX512(dst *[12]float32, w *[372]float32, x *[31]float32)
+func fc7x31ReLUAVX512(dst *[7]float32, w *[217]float32, x *[31]float32)
 
-// fc31x12SigmoidAVX512 sets dst = Sigmoid(W·x) for a 31×12 row-major W.
+// fc31x7SigmoidAVX512 sets dst = Sigmoid(W·x) for a 31×7 row-major W.
 //
 //go:noescape
-func fc31x12SigmoidAVX512(dst *[31]float32, w *[372]float32, x *[12]float32)
+func fc31x7SigmoidAVX512(dst *[31]float32, w *[217]float32, x *[7]float32)
 
 // fc8x32ReLUAVX512 sets dst = ReLU(W·x) for a 8×32 row-major W.
 //
@@ -2079,15 +2319,15 @@ func fc8x32ReLUAVX512(dst *[8]float32, w *[256]float32, x *[32]float32)
 //go:noescape
 func fc32x8SigmoidAVX512(dst *[32]float32, w *[256]float32, x *[8]float32)
 
-// fc13x32ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 13×32 row-major W.
+// fc8x32ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 8×32 row-major W.
 //
 //go:noescape
-func fc13x32ReLUBiasAVX512(dst *[13]float32, w *[416]float32, x *[32]float32, b *[13]float32)
+func fc8x32ReLUBiasAVX512(dst *[8]float32, w *[256]float32, x *[32]float32, b *[8]float32)
 
-// fc32x13SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 32×13 row-major W.
+// fc32x8SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 32×8 row-major W.
 //
 //go:noescape
-func fc32x13SigmoidBiasAVX512(dst *[32]float32, w *[416]float32, x *[13]float32, b *[32]float32)
+func fc32x8SigmoidBiasAVX512(dst *[32]float32, w *[256]float32, x *[8]float32, b *[32]float32)
 
 // fc16x33ReLUAVX512 sets dst = ReLU(W·x) for a 16×33 row-major W.
 //
@@ -2109,12 +2349,12 @@ func fc8x33ReLUBiasAVX512(dst *[8]float32, w *[264]float32, x *[33]float32, b *[
 //go:noescape
 func fc33x8SigmoidBiasAVX512(dst *[33]float32, w *[264]float32, x *[8]float32, b *[33]float32)
 
-// fc14x33ReLUAVX512 sets dst = ReLU(W·x) for a 14×33 row-major W.
+// fc9x33ReLUAVX512 sets dst = ReLU(W·x) for a 9×33 row-major W.
 //
 //go:noescape
-func fc14x33ReLUAVX512(dst *[14]float32, w *[462]float32, x *[33]float32)
+func fc9x33ReLUAVX512(dst *[9]float32, w *[297]float32, x *[33]float32)
 
-// fc33x14SigmoidAVX512 sets dst = Sigmoid(W·x) for a 33×14 row-major W.
+// fc33x9SigmoidAVX512 sets dst = Sigmoid(W·x) for a 33×9 row-major W.
 //
 //go:noescape
-func fc33x14SigmoidAVX512(dst *[33]float32, w *[462]float32, x *[14]float32)
+func fc33x9SigmoidAVX512(dst *[33]float32, w *[297]float32, x *[9]float32)

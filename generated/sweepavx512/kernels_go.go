@@ -66,23 +66,21 @@ func scaleAddReLUNchw17x1x18H2MaxBiasGo(dst, x *[306]float32, s *[17]float32, re
 	}
 }
 
-// squeezeNchw17x1x16H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw17x1x16H3AvgNobiasGo(z *[17]float32, x *[272]float32) {
+// squeezeNchw17x1x16H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw17x1x16H3StochasticNobiasGo(z *[17]float32, x *[272]float32) {
 	for c := range z {
 		plane := (*[16]float32)(x[c*16:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 13; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 16
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw17x1x16H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw17x1x16H3AvgNobiasGo(dst, x *[272]float32, s *[17]float32) {
+// scaleNchw17x1x16H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw17x1x16H3StochasticNobiasGo(dst, x *[272]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:])
 		for i := range xs {
@@ -91,8 +89,8 @@ func scaleNchw17x1x16H3AvgNobiasGo(dst, x *[272]float32, s *[17]float32) {
 	}
 }
 
-// scaleAddReLUNchw17x1x16H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x16H3AvgNobiasGo(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
+// scaleAddReLUNchw17x1x16H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw17x1x16H3StochasticNobiasGo(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:]), (*[16]float32)(res[c*16:])
 		for i := range xs {
@@ -101,26 +99,21 @@ func scaleAddReLUNchw17x1x16H3AvgNobiasGo(dst, x *[272]float32, s *[17]float32, 
 	}
 }
 
-// squeezeNchw13x1x35H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw13x1x35H3AvgBiasGo(z *[13]float32, x *[455]float32) {
+// squeezeNchw13x1x35H3StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw13x1x35H3StochasticBiasGo(z *[13]float32, x *[455]float32) {
 	for c := range z {
 		plane := (*[35]float32)(x[c*35:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 32; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		s0 += plane[32]
-		s1 += plane[33]
-		s2 += plane[34]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 35
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw13x1x35H3AvgBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x35H3AvgBiasGo(dst, x *[455]float32, s *[13]float32) {
+// scaleNchw13x1x35H3StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw13x1x35H3StochasticBiasGo(dst, x *[455]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[35]float32)(x[c*35:]), (*[35]float32)(dst[c*35:])
 		for i := range xs {
@@ -129,8 +122,8 @@ func scaleNchw13x1x35H3AvgBiasGo(dst, x *[455]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x35H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x35H3AvgBiasGo(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
+// scaleAddReLUNchw13x1x35H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x35H3StochasticBiasGo(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[35]float32)(x[c*35:]), (*[35]float32)(dst[c*35:]), (*[35]float32)(res[c*35:])
 		for i := range xs {
@@ -139,20 +132,23 @@ func scaleAddReLUNchw13x1x35H3AvgBiasGo(dst, x *[455]float32, s *[13]float32, re
 	}
 }
 
-// squeezeNchw13x1x32H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw13x1x32H3MaxNobiasGo(z *[13]float32, x *[416]float32) {
+// squeezeNchw13x1x32H3AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNchw13x1x32H3AvgNobiasGo(z *[13]float32, x *[416]float32) {
 	for c := range z {
 		plane := (*[32]float32)(x[c*32:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 29; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 32
 	}
 }
 
-// scaleNchw13x1x32H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x32H3MaxNobiasGo(dst, x *[416]float32, s *[13]float32) {
+// scaleNchw13x1x32H3AvgNobiasGo sets dst = x × s per channel.
+func scaleNchw13x1x32H3AvgNobiasGo(dst, x *[416]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:])
 		for i := range xs {
@@ -161,8 +157,8 @@ func scaleNchw13x1x32H3MaxNobiasGo(dst, x *[416]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x32H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x32H3MaxNobiasGo(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
+// scaleAddReLUNchw13x1x32H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x32H3AvgNobiasGo(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:]), (*[32]float32)(res[c*32:])
 		for i := range xs {
@@ -171,20 +167,23 @@ func scaleAddReLUNchw13x1x32H3MaxNobiasGo(dst, x *[416]float32, s *[13]float32, 
 	}
 }
 
-// squeezeNchw32x1x52H4MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw32x1x52H4MaxBiasGo(z *[32]float32, x *[1664]float32) {
+// squeezeNchw32x1x52H4AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNchw32x1x52H4AvgBiasGo(z *[32]float32, x *[1664]float32) {
 	for c := range z {
 		plane := (*[52]float32)(x[c*52:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 49; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 52
 	}
 }
 
-// scaleNchw32x1x52H4MaxBiasGo sets dst = x × s per channel.
-func scaleNchw32x1x52H4MaxBiasGo(dst, x *[1664]float32, s *[32]float32) {
+// scaleNchw32x1x52H4AvgBiasGo sets dst = x × s per channel.
+func scaleNchw32x1x52H4AvgBiasGo(dst, x *[1664]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[52]float32)(x[c*52:]), (*[52]float32)(dst[c*52:])
 		for i := range xs {
@@ -193,8 +192,8 @@ func scaleNchw32x1x52H4MaxBiasGo(dst, x *[1664]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNchw32x1x52H4MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x52H4MaxBiasGo(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
+// scaleAddReLUNchw32x1x52H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw32x1x52H4AvgBiasGo(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[52]float32)(x[c*52:]), (*[52]float32)(dst[c*52:]), (*[52]float32)(res[c*52:])
 		for i := range xs {
@@ -203,23 +202,20 @@ func scaleAddReLUNchw32x1x52H4MaxBiasGo(dst, x *[1664]float32, s *[32]float32, r
 	}
 }
 
-// squeezeNchw32x1x48H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw32x1x48H3AvgNobiasGo(z *[32]float32, x *[1536]float32) {
+// squeezeNchw32x1x48H3MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw32x1x48H3MaxNobiasGo(z *[32]float32, x *[1536]float32) {
 	for c := range z {
 		plane := (*[48]float32)(x[c*48:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 45; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 48
+		z[c] = m
 	}
 }
 
-// scaleNchw32x1x48H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw32x1x48H3AvgNobiasGo(dst, x *[1536]float32, s *[32]float32) {
+// scaleNchw32x1x48H3MaxNobiasGo sets dst = x × s per channel.
+func scaleNchw32x1x48H3MaxNobiasGo(dst, x *[1536]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[48]float32)(x[c*48:]), (*[48]float32)(dst[c*48:])
 		for i := range xs {
@@ -228,8 +224,8 @@ func scaleNchw32x1x48H3AvgNobiasGo(dst, x *[1536]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNchw32x1x48H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x48H3AvgNobiasGo(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
+// scaleAddReLUNchw32x1x48H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw32x1x48H3MaxNobiasGo(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[48]float32)(x[c*48:]), (*[48]float32)(dst[c*48:]), (*[48]float32)(res[c*48:])
 		for i := range xs {
@@ -238,24 +234,20 @@ func scaleAddReLUNchw32x1x48H3AvgNobiasGo(dst, x *[1536]float32, s *[32]float32,
 	}
 }
 
-// squeezeNchw3x1x69H2AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw3x1x69H2AvgBiasGo(z *[3]float32, x *[207]float32) {
+// squeezeNchw3x1x69H2MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw3x1x69H2MaxBiasGo(z *[3]float32, x *[207]float32) {
 	for c := range z {
 		plane := (*[69]float32)(x[c*69:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 66; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		s0 += plane[68]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 69
+		z[c] = m
 	}
 }
 
-// scaleNchw3x1x69H2AvgBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x69H2AvgBiasGo(dst, x *[207]float32, s *[3]float32) {
+// scaleNchw3x1x69H2MaxBiasGo sets dst = x × s per channel.
+func scaleNchw3x1x69H2MaxBiasGo(dst, x *[207]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[69]float32)(x[c*69:]), (*[69]float32)(dst[c*69:])
 		for i := range xs {
@@ -264,8 +256,8 @@ func scaleNchw3x1x69H2AvgBiasGo(dst, x *[207]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x69H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x69H2AvgBiasGo(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
+// scaleAddReLUNchw3x1x69H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x69H2MaxBiasGo(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[69]float32)(x[c*69:]), (*[69]float32)(dst[c*69:]), (*[69]float32)(res[c*69:])
 		for i := range xs {
@@ -274,20 +266,21 @@ func scaleAddReLUNchw3x1x69H2AvgBiasGo(dst, x *[207]float32, s *[3]float32, res 
 	}
 }
 
-// squeezeNchw3x1x64H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw3x1x64H3MaxNobiasGo(z *[3]float32, x *[192]float32) {
+// squeezeNchw3x1x64H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw3x1x64H3StochasticNobiasGo(z *[3]float32, x *[192]float32) {
 	for c := range z {
 		plane := (*[64]float32)(x[c*64:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw3x1x64H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x64H3MaxNobiasGo(dst, x *[192]float32, s *[3]float32) {
+// scaleNchw3x1x64H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw3x1x64H3StochasticNobiasGo(dst, x *[192]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:])
 		for i := range xs {
@@ -296,8 +289,8 @@ func scaleNchw3x1x64H3MaxNobiasGo(dst, x *[192]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x64H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x64H3MaxNobiasGo(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
+// scaleAddReLUNchw3x1x64H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x64H3StochasticNobiasGo(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:]), (*[64]float32)(res[c*64:])
 		for i := range xs {
@@ -306,20 +299,21 @@ func scaleAddReLUNchw3x1x64H3MaxNobiasGo(dst, x *[192]float32, s *[3]float32, re
 	}
 }
 
-// squeezeNchw15x1x86H6MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw15x1x86H6MaxBiasGo(z *[15]float32, x *[1290]float32) {
+// squeezeNchw15x1x86H6StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw15x1x86H6StochasticBiasGo(z *[15]float32, x *[1290]float32) {
 	for c := range z {
 		plane := (*[86]float32)(x[c*86:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw15x1x86H6MaxBiasGo sets dst = x × s per channel.
-func scaleNchw15x1x86H6MaxBiasGo(dst, x *[1290]float32, s *[15]float32) {
+// scaleNchw15x1x86H6StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw15x1x86H6StochasticBiasGo(dst, x *[1290]float32, s *[15]float32) {
 	for c, g := range s {
 		xs, ds := (*[86]float32)(x[c*86:]), (*[86]float32)(dst[c*86:])
 		for i := range xs {
@@ -328,8 +322,8 @@ func scaleNchw15x1x86H6MaxBiasGo(dst, x *[1290]float32, s *[15]float32) {
 	}
 }
 
-// scaleAddReLUNchw15x1x86H6MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw15x1x86H6MaxBiasGo(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
+// scaleAddReLUNchw15x1x86H6StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw15x1x86H6StochasticBiasGo(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[86]float32)(x[c*86:]), (*[86]float32)(dst[c*86:]), (*[86]float32)(res[c*86:])
 		for i := range xs {
@@ -475,23 +469,21 @@ func scaleAddReLUNchw17x1x216H8MaxBiasGo(dst, x *[3672]float32, s *[17]float32, 
 	}
 }
 
-// squeezeNchw17x1x208H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw17x1x208H3AvgNobiasGo(z *[17]float32, x *[3536]float32) {
+// squeezeNchw17x1x208H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw17x1x208H3StochasticNobiasGo(z *[17]float32, x *[3536]float32) {
 	for c := range z {
 		plane := (*[208]float32)(x[c*208:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 205; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 208
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw17x1x208H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw17x1x208H3AvgNobiasGo(dst, x *[3536]float32, s *[17]float32) {
+// scaleNchw17x1x208H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw17x1x208H3StochasticNobiasGo(dst, x *[3536]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[208]float32)(x[c*208:]), (*[208]float32)(dst[c*208:])
 		for i := range xs {
@@ -500,8 +492,8 @@ func scaleNchw17x1x208H3AvgNobiasGo(dst, x *[3536]float32, s *[17]float32) {
 	}
 }
 
-// scaleAddReLUNchw17x1x208H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x208H3AvgNobiasGo(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
+// scaleAddReLUNchw17x1x208H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw17x1x208H3StochasticNobiasGo(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[208]float32)(x[c*208:]), (*[208]float32)(dst[c*208:]), (*[208]float32)(res[c*208:])
 		for i := range xs {
@@ -510,24 +502,21 @@ func scaleAddReLUNchw17x1x208H3AvgNobiasGo(dst, x *[3536]float32, s *[17]float32
 	}
 }
 
-// squeezeNchw13x1x233H9AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw13x1x233H9AvgBiasGo(z *[13]float32, x *[3029]float32) {
+// squeezeNchw13x1x233H9StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw13x1x233H9StochasticBiasGo(z *[13]float32, x *[3029]float32) {
 	for c := range z {
 		plane := (*[233]float32)(x[c*233:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 230; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		s0 += plane[232]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 233
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw13x1x233H9AvgBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x233H9AvgBiasGo(dst, x *[3029]float32, s *[13]float32) {
+// scaleNchw13x1x233H9StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw13x1x233H9StochasticBiasGo(dst, x *[3029]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[233]float32)(x[c*233:]), (*[233]float32)(dst[c*233:])
 		for i := range xs {
@@ -536,8 +525,8 @@ func scaleNchw13x1x233H9AvgBiasGo(dst, x *[3029]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x233H9AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x233H9AvgBiasGo(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
+// scaleAddReLUNchw13x1x233H9StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x233H9StochasticBiasGo(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[233]float32)(x[c*233:]), (*[233]float32)(dst[c*233:]), (*[233]float32)(res[c*233:])
 		for i := range xs {
@@ -546,20 +535,23 @@ func scaleAddReLUNchw13x1x233H9AvgBiasGo(dst, x *[3029]float32, s *[13]float32, 
 	}
 }
 
-// squeezeNchw13x1x224H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw13x1x224H3MaxNobiasGo(z *[13]float32, x *[2912]float32) {
+// squeezeNchw13x1x224H3AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNchw13x1x224H3AvgNobiasGo(z *[13]float32, x *[2912]float32) {
 	for c := range z {
 		plane := (*[224]float32)(x[c*224:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 221; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 224
 	}
 }
 
-// scaleNchw13x1x224H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x224H3MaxNobiasGo(dst, x *[2912]float32, s *[13]float32) {
+// scaleNchw13x1x224H3AvgNobiasGo sets dst = x × s per channel.
+func scaleNchw13x1x224H3AvgNobiasGo(dst, x *[2912]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[224]float32)(x[c*224:]), (*[224]float32)(dst[c*224:])
 		for i := range xs {
@@ -568,8 +560,8 @@ func scaleNchw13x1x224H3MaxNobiasGo(dst, x *[2912]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x224H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x224H3MaxNobiasGo(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
+// scaleAddReLUNchw13x1x224H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x224H3AvgNobiasGo(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[224]float32)(x[c*224:]), (*[224]float32)(dst[c*224:]), (*[224]float32)(res[c*224:])
 		for i := range xs {
@@ -578,20 +570,25 @@ func scaleAddReLUNchw13x1x224H3MaxNobiasGo(dst, x *[2912]float32, s *[13]float32
 	}
 }
 
-// squeezeNchw32x1x266H10MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw32x1x266H10MaxBiasGo(z *[32]float32, x *[8512]float32) {
+// squeezeNchw32x1x266H10AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNchw32x1x266H10AvgBiasGo(z *[32]float32, x *[8512]float32) {
 	for c := range z {
 		plane := (*[266]float32)(x[c*266:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 263; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		s0 += plane[264]
+		s1 += plane[265]
+		z[c] = ((s0 + s1) + (s2 + s3)) / 266
 	}
 }
 
-// scaleNchw32x1x266H10MaxBiasGo sets dst = x × s per channel.
-func scaleNchw32x1x266H10MaxBiasGo(dst, x *[8512]float32, s *[32]float32) {
+// scaleNchw32x1x266H10AvgBiasGo sets dst = x × s per channel.
+func scaleNchw32x1x266H10AvgBiasGo(dst, x *[8512]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[266]float32)(x[c*266:]), (*[266]float32)(dst[c*266:])
 		for i := range xs {
@@ -600,8 +597,8 @@ func scaleNchw32x1x266H10MaxBiasGo(dst, x *[8512]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNchw32x1x266H10MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x266H10MaxBiasGo(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
+// scaleAddReLUNchw32x1x266H10AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw32x1x266H10AvgBiasGo(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[266]float32)(x[c*266:]), (*[266]float32)(dst[c*266:]), (*[266]float32)(res[c*266:])
 		for i := range xs {
@@ -610,23 +607,20 @@ func scaleAddReLUNchw32x1x266H10MaxBiasGo(dst, x *[8512]float32, s *[32]float32,
 	}
 }
 
-// squeezeNchw32x1x256H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw32x1x256H3AvgNobiasGo(z *[32]float32, x *[8192]float32) {
+// squeezeNchw32x1x256H3MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw32x1x256H3MaxNobiasGo(z *[32]float32, x *[8192]float32) {
 	for c := range z {
 		plane := (*[256]float32)(x[c*256:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 253; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 256
+		z[c] = m
 	}
 }
 
-// scaleNchw32x1x256H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw32x1x256H3AvgNobiasGo(dst, x *[8192]float32, s *[32]float32) {
+// scaleNchw32x1x256H3MaxNobiasGo sets dst = x × s per channel.
+func scaleNchw32x1x256H3MaxNobiasGo(dst, x *[8192]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:])
 		for i := range xs {
@@ -635,8 +629,8 @@ func scaleNchw32x1x256H3AvgNobiasGo(dst, x *[8192]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNchw32x1x256H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x256H3AvgNobiasGo(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
+// scaleAddReLUNchw32x1x256H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw32x1x256H3MaxNobiasGo(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:]), (*[256]float32)(res[c*256:])
 		for i := range xs {
@@ -645,26 +639,20 @@ func scaleAddReLUNchw32x1x256H3AvgNobiasGo(dst, x *[8192]float32, s *[32]float32
 	}
 }
 
-// squeezeNchw3x1x283H2AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw3x1x283H2AvgBiasGo(z *[3]float32, x *[849]float32) {
+// squeezeNchw3x1x283H2MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw3x1x283H2MaxBiasGo(z *[3]float32, x *[849]float32) {
 	for c := range z {
 		plane := (*[283]float32)(x[c*283:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 280; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		s0 += plane[280]
-		s1 += plane[281]
-		s2 += plane[282]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 283
+		z[c] = m
 	}
 }
 
-// scaleNchw3x1x283H2AvgBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x283H2AvgBiasGo(dst, x *[849]float32, s *[3]float32) {
+// scaleNchw3x1x283H2MaxBiasGo sets dst = x × s per channel.
+func scaleNchw3x1x283H2MaxBiasGo(dst, x *[849]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[283]float32)(x[c*283:]), (*[283]float32)(dst[c*283:])
 		for i := range xs {
@@ -673,8 +661,8 @@ func scaleNchw3x1x283H2AvgBiasGo(dst, x *[849]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x283H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x283H2AvgBiasGo(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
+// scaleAddReLUNchw3x1x283H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x283H2MaxBiasGo(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[283]float32)(x[c*283:]), (*[283]float32)(dst[c*283:]), (*[283]float32)(res[c*283:])
 		for i := range xs {
@@ -683,20 +671,21 @@ func scaleAddReLUNchw3x1x283H2AvgBiasGo(dst, x *[849]float32, s *[3]float32, res
 	}
 }
 
-// squeezeNchw3x1x272H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw3x1x272H3MaxNobiasGo(z *[3]float32, x *[816]float32) {
+// squeezeNchw3x1x272H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw3x1x272H3StochasticNobiasGo(z *[3]float32, x *[816]float32) {
 	for c := range z {
 		plane := (*[272]float32)(x[c*272:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw3x1x272H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x272H3MaxNobiasGo(dst, x *[816]float32, s *[3]float32) {
+// scaleNchw3x1x272H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw3x1x272H3StochasticNobiasGo(dst, x *[816]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[272]float32)(x[c*272:]), (*[272]float32)(dst[c*272:])
 		for i := range xs {
@@ -705,8 +694,8 @@ func scaleNchw3x1x272H3MaxNobiasGo(dst, x *[816]float32, s *[3]float32) {
 	}
 }
 
-// scaleAddReLUNchw3x1x272H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x272H3MaxNobiasGo(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
+// scaleAddReLUNchw3x1x272H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw3x1x272H3StochasticNobiasGo(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[272]float32)(x[c*272:]), (*[272]float32)(dst[c*272:]), (*[272]float32)(res[c*272:])
 		for i := range xs {
@@ -715,20 +704,21 @@ func scaleAddReLUNchw3x1x272H3MaxNobiasGo(dst, x *[816]float32, s *[3]float32, r
 	}
 }
 
-// squeezeNchw15x1x300H12MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw15x1x300H12MaxBiasGo(z *[15]float32, x *[4500]float32) {
+// squeezeNchw15x1x300H12StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw15x1x300H12StochasticBiasGo(z *[15]float32, x *[4500]float32) {
 	for c := range z {
 		plane := (*[300]float32)(x[c*300:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = m
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw15x1x300H12MaxBiasGo sets dst = x × s per channel.
-func scaleNchw15x1x300H12MaxBiasGo(dst, x *[4500]float32, s *[15]float32) {
+// scaleNchw15x1x300H12StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw15x1x300H12StochasticBiasGo(dst, x *[4500]float32, s *[15]float32) {
 	for c, g := range s {
 		xs, ds := (*[300]float32)(x[c*300:]), (*[300]float32)(dst[c*300:])
 		for i := range xs {
@@ -737,8 +727,8 @@ func scaleNchw15x1x300H12MaxBiasGo(dst, x *[4500]float32, s *[15]float32) {
 	}
 }
 
-// scaleAddReLUNchw15x1x300H12MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw15x1x300H12MaxBiasGo(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
+// scaleAddReLUNchw15x1x300H12StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw15x1x300H12StochasticBiasGo(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[300]float32)(x[c*300:]), (*[300]float32)(dst[c*300:]), (*[300]float32)(res[c*300:])
 		for i := range xs {
@@ -882,23 +872,21 @@ func scaleAddReLUNchw17x1x526H14MaxBiasGo(dst, x *[8942]float32, s *[17]float32,
 	}
 }
 
-// squeezeNchw17x1x512H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw17x1x512H3AvgNobiasGo(z *[17]float32, x *[8704]float32) {
+// squeezeNchw17x1x512H3StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw17x1x512H3StochasticNobiasGo(z *[17]float32, x *[8704]float32) {
 	for c := range z {
 		plane := (*[512]float32)(x[c*512:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 509; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 512
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw17x1x512H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw17x1x512H3AvgNobiasGo(dst, x *[8704]float32, s *[17]float32) {
+// scaleNchw17x1x512H3StochasticNobiasGo sets dst = x × s per channel.
+func scaleNchw17x1x512H3StochasticNobiasGo(dst, x *[8704]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[512]float32)(x[c*512:]), (*[512]float32)(dst[c*512:])
 		for i := range xs {
@@ -907,8 +895,8 @@ func scaleNchw17x1x512H3AvgNobiasGo(dst, x *[8704]float32, s *[17]float32) {
 	}
 }
 
-// scaleAddReLUNchw17x1x512H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x512H3AvgNobiasGo(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
+// scaleAddReLUNchw17x1x512H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw17x1x512H3StochasticNobiasGo(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[512]float32)(x[c*512:]), (*[512]float32)(dst[c*512:]), (*[512]float32)(res[c*512:])
 		for i := range xs {
@@ -917,26 +905,21 @@ func scaleAddReLUNchw17x1x512H3AvgNobiasGo(dst, x *[8704]float32, s *[17]float32
 	}
 }
 
-// squeezeNchw13x1x543H2AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNchw13x1x543H2AvgBiasGo(z *[13]float32, x *[7059]float32) {
+// squeezeNchw13x1x543H2StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNchw13x1x543H2StochasticBiasGo(z *[13]float32, x *[7059]float32) {
 	for c := range z {
 		plane := (*[543]float32)(x[c*543:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 540; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		var sum, squares float32
+		for _, v := range plane {
+			sum += v
+			squares += v * v
 		}
-		s0 += plane[540]
-		s1 += plane[541]
-		s2 += plane[542]
-		z[c] = ((s0 + s1) + (s2 + s3)) / 543
+		z[c] = se.ProbabilityWeighted(sum, squares)
 	}
 }
 
-// scaleNchw13x1x543H2AvgBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x543H2AvgBiasGo(dst, x *[7059]float32, s *[13]float32) {
+// scaleNchw13x1x543H2StochasticBiasGo sets dst = x × s per channel.
+func scaleNchw13x1x543H2StochasticBiasGo(dst, x *[7059]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[543]float32)(x[c*543:]), (*[543]float32)(dst[c*543:])
 		for i := range xs {
@@ -945,8 +928,8 @@ func scaleNchw13x1x543H2AvgBiasGo(dst, x *[7059]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x543H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x543H2AvgBiasGo(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
+// scaleAddReLUNchw13x1x543H2StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x543H2StochasticBiasGo(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[543]float32)(x[c*543:]), (*[543]float32)(dst[c*543:]), (*[543]float32)(res[c*543:])
 		for i := range xs {
@@ -955,20 +938,23 @@ func scaleAddReLUNchw13x1x543H2AvgBiasGo(dst, x *[7059]float32, s *[13]float32, 
 	}
 }
 
-// squeezeNchw13x1x528H3MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw13x1x528H3MaxNobiasGo(z *[13]float32, x *[6864]float32) {
+// squeezeNchw13x1x528H3AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNchw13x1x528H3AvgNobiasGo(z *[13]float32, x *[6864]float32) {
 	for c := range z {
 		plane := (*[528]float32)(x[c*528:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 525; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		z[c] = ((s0 + s1) + (s2 + s3)) / 528
 	}
 }
 
-// scaleNchw13x1x528H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x528H3MaxNobiasGo(dst, x *[6864]float32, s *[13]float32) {
+// scaleNchw13x1x528H3AvgNobiasGo sets dst = x × s per channel.
+func scaleNchw13x1x528H3AvgNobiasGo(dst, x *[6864]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[528]float32)(x[c*528:]), (*[528]float32)(dst[c*528:])
 		for i := range xs {
@@ -977,8 +963,8 @@ func scaleNchw13x1x528H3MaxNobiasGo(dst, x *[6864]float32, s *[13]float32) {
 	}
 }
 
-// scaleAddReLUNchw13x1x528H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x528H3MaxNobiasGo(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
+// scaleAddReLUNchw13x1x528H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw13x1x528H3AvgNobiasGo(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[528]float32)(x[c*528:]), (*[528]float32)(dst[c*528:]), (*[528]float32)(res[c*528:])
 		for i := range xs {
@@ -987,20 +973,24 @@ func scaleAddReLUNchw13x1x528H3MaxNobiasGo(dst, x *[6864]float32, s *[13]float32
 	}
 }
 
-// squeezeNchw32x1x657H16MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNchw32x1x657H16MaxBiasGo(z *[32]float32, x *[21024]float32) {
+// squeezeNchw32x1x657H16AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNchw32x1x657H16AvgBiasGo(z *[32]float32, x *[21024]float32) {
 	for c := range z {
 		plane := (*[657]float32)(x[c*657:])
-		m := plane[0]
-		for _, v := range plane[1:] {
-			m = max(m, v)
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 654; j += 4 {
+			s0 += plane[j]
+			s1 += plane[j+1]
+			s2 += plane[j+2]
+			s3 += plane[j+3]
 		}
-		z[c] = m
+		s0 += plane[656]
+		z[c] = ((s0 + s1) + (s2 + s3)) / 657
 	}
 }
 
-// scaleNchw32x1x657H16MaxBiasGo sets dst = x × s per channel.
-func scaleNchw32x1x657H16MaxBiasGo(dst, x *[21024]float32, s *[32]float32) {
+// scaleNchw32x1x657H16AvgBiasGo sets dst = x × s per channel.
+func scaleNchw32x1x657H16AvgBiasGo(dst, x *[21024]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[657]float32)(x[c*657:]), (*[657]float32)(dst[c*657:])
 		for i := range xs {
@@ -1009,8 +999,8 @@ func scaleNchw32x1x657H16MaxBiasGo(dst, x *[21024]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNchw32x1x657H16MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x657H16MaxBiasGo(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
+// scaleAddReLUNchw32x1x657H16AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw32x1x657H16AvgBiasGo(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[657]float32)(x[c*657:]), (*[657]float32)(dst[c*657:]), (*[657]float32)(res[c*657:])
 		for i := range xs {
@@ -1019,23 +1009,20 @@ func scaleAddReLUNchw32x1x657H16MaxBiasGo(dst, x *[21024]float32, s *[32]float32
 	}
 }
 
-// squeezeNchw32x1x656H3AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNchw32x1x656H3AvgNobiasGo(z *[32]float32, x *[20992]float32) {
+// squeezeNchw32x1x656H3MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNchw32x1x656H3MaxNobiasGo(z *[32]float32, x *[20992]float32) {
 	for c := range z {
 		plane := (*[656]float32)(x[c*656:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 653; j += 4 {
-			s0 += plane[j]
-			s1 += plane[j+1]
-			s2 += plane[j+2]
-			s3 += plane[j+3]
+		m := plane[0]
+		for _, v := range plane[1:] {
+			m = max(m, v)
 		}
-		z[c] = ((s0 + s1) + (s2 + s3)) / 656
+		z[c] = m
 	}
 }
 
-// scaleNchw32x1x656H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw32x1x656H3AvgNobiasGo(dst, x *[20992]float32, s *[32]float32) {
+// scaleNchw32x1x656H3MaxNobiasGo sets dst = x × s per channel.
+func scaleNchw32x1x656H3MaxNobiasGo(dst, x *[20992]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[656]float32)(x[c*656:]), (*[656]float32)(dst[c*656:])
 		for i := range xs {
@@ -1044,8 +1031,8 @@ func scaleNchw32x1x656H3AvgNobiasGo(dst, x *[20992]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNchw32x1x656H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x656H3AvgNobiasGo(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
+// scaleAddReLUNchw32x1x656H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNchw32x1x656H3MaxNobiasGo(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[656]float32)(x[c*656:]), (*[656]float32)(dst[c*656:]), (*[656]float32)(res[c*656:])
 		for i := range xs {
@@ -1147,21 +1134,23 @@ func scaleAddReLUNhwc51x2x1H3MaxBiasGo(dst, x *[102]float32, s *[51]float32, res
 	}
 }
 
-// squeezeNhwc48x1x2H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc48x1x2H5AvgNobiasGo(z *[48]float32, x *[96]float32) {
+// squeezeNhwc48x1x2H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc48x1x2H5StochasticNobiasGo(z *[48]float32, x *[96]float32) {
+	var squares [48]float32
 	*z = [48]float32{}
-	for r := 0; r < 2; r++ {
+	for r := range 2 {
 		for c, v := range (*[48]float32)(x[r*48:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 2
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc48x1x2H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc48x1x2H5AvgNobiasGo(dst, x *[96]float32, s *[48]float32) {
+// scaleNhwc48x1x2H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc48x1x2H5StochasticNobiasGo(dst, x *[96]float32, s *[48]float32) {
 	for r := range 2 {
 		xs, ds := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:])
 		for c, g := range s {
@@ -1170,8 +1159,8 @@ func scaleNhwc48x1x2H5AvgNobiasGo(dst, x *[96]float32, s *[48]float32) {
 	}
 }
 
-// scaleAddReLUNhwc48x1x2H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc48x1x2H5AvgNobiasGo(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
+// scaleAddReLUNhwc48x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc48x1x2H5StochasticNobiasGo(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:]), (*[48]float32)(res[r*48:])
 		for c, g := range s {
@@ -1180,21 +1169,23 @@ func scaleAddReLUNhwc48x1x2H5AvgNobiasGo(dst, x *[96]float32, s *[48]float32, re
 	}
 }
 
-// squeezeNhwc68x3x1H4AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc68x3x1H4AvgBiasGo(z *[68]float32, x *[204]float32) {
+// squeezeNhwc68x3x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc68x3x1H4StochasticBiasGo(z *[68]float32, x *[204]float32) {
+	var squares [68]float32
 	*z = [68]float32{}
-	for r := 0; r < 3; r++ {
+	for r := range 3 {
 		for c, v := range (*[68]float32)(x[r*68:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 3
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc68x3x1H4AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc68x3x1H4AvgBiasGo(dst, x *[204]float32, s *[68]float32) {
+// scaleNhwc68x3x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc68x3x1H4StochasticBiasGo(dst, x *[204]float32, s *[68]float32) {
 	for r := range 3 {
 		xs, ds := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:])
 		for c, g := range s {
@@ -1203,8 +1194,8 @@ func scaleNhwc68x3x1H4AvgBiasGo(dst, x *[204]float32, s *[68]float32) {
 	}
 }
 
-// scaleAddReLUNhwc68x3x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc68x3x1H4AvgBiasGo(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
+// scaleAddReLUNhwc68x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc68x3x1H4StochasticBiasGo(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:]), (*[68]float32)(res[r*68:])
 		for c, g := range s {
@@ -1213,18 +1204,21 @@ func scaleAddReLUNhwc68x3x1H4AvgBiasGo(dst, x *[204]float32, s *[68]float32, res
 	}
 }
 
-// squeezeNhwc64x1x3H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc64x1x3H5MaxNobiasGo(z *[64]float32, x *[192]float32) {
-	*z = *(*[64]float32)(x[0*64:])
-	for r := 1; r < 3; r++ {
+// squeezeNhwc64x1x3H5AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc64x1x3H5AvgNobiasGo(z *[64]float32, x *[192]float32) {
+	*z = [64]float32{}
+	for r := 0; r < 3; r++ {
 		for c, v := range (*[64]float32)(x[r*64:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
 		}
+	}
+	for c := range z {
+		z[c] /= 3
 	}
 }
 
-// scaleNhwc64x1x3H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc64x1x3H5MaxNobiasGo(dst, x *[192]float32, s *[64]float32) {
+// scaleNhwc64x1x3H5AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc64x1x3H5AvgNobiasGo(dst, x *[192]float32, s *[64]float32) {
 	for r := range 3 {
 		xs, ds := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:])
 		for c, g := range s {
@@ -1233,8 +1227,8 @@ func scaleNhwc64x1x3H5MaxNobiasGo(dst, x *[192]float32, s *[64]float32) {
 	}
 }
 
-// scaleAddReLUNhwc64x1x3H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc64x1x3H5MaxNobiasGo(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
+// scaleAddReLUNhwc64x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc64x1x3H5AvgNobiasGo(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:]), (*[64]float32)(res[r*64:])
 		for c, g := range s {
@@ -1243,41 +1237,11 @@ func scaleAddReLUNhwc64x1x3H5MaxNobiasGo(dst, x *[192]float32, s *[64]float32, r
 	}
 }
 
-// squeezeNhwc85x5x1H2MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc85x5x1H2MaxBiasGo(z *[85]float32, x *[425]float32) {
-	*z = *(*[85]float32)(x[0*85:])
-	for r := 1; r < 5; r++ {
-		for c, v := range (*[85]float32)(x[r*85:]) {
-			z[c] = max(z[c], v)
-		}
-	}
-}
-
-// scaleNhwc85x5x1H2MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc85x5x1H2MaxBiasGo(dst, x *[425]float32, s *[85]float32) {
-	for r := range 5 {
-		xs, ds := (*[85]float32)(x[r*85:]), (*[85]float32)(dst[r*85:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc85x5x1H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc85x5x1H2MaxBiasGo(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
-	for r := range 5 {
-		xs, ds, rs := (*[85]float32)(x[r*85:]), (*[85]float32)(dst[r*85:]), (*[85]float32)(res[r*85:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc80x1x5H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc80x1x5H5AvgNobiasGo(z *[80]float32, x *[400]float32) {
-	*z = [80]float32{}
+// squeezeNhwc85x5x1H2AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc85x5x1H2AvgBiasGo(z *[85]float32, x *[425]float32) {
+	*z = [85]float32{}
 	for r := 0; r < 5; r++ {
-		for c, v := range (*[80]float32)(x[r*80:]) {
+		for c, v := range (*[85]float32)(x[r*85:]) {
 			z[c] += v
 		}
 	}
@@ -1286,8 +1250,38 @@ func squeezeNhwc80x1x5H5AvgNobiasGo(z *[80]float32, x *[400]float32) {
 	}
 }
 
-// scaleNhwc80x1x5H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc80x1x5H5AvgNobiasGo(dst, x *[400]float32, s *[80]float32) {
+// scaleNhwc85x5x1H2AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc85x5x1H2AvgBiasGo(dst, x *[425]float32, s *[85]float32) {
+	for r := range 5 {
+		xs, ds := (*[85]float32)(x[r*85:]), (*[85]float32)(dst[r*85:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc85x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc85x5x1H2AvgBiasGo(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[85]float32)(x[r*85:]), (*[85]float32)(dst[r*85:]), (*[85]float32)(res[r*85:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc80x1x5H5MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc80x1x5H5MaxNobiasGo(z *[80]float32, x *[400]float32) {
+	*z = *(*[80]float32)(x[0*80:])
+	for r := 1; r < 5; r++ {
+		for c, v := range (*[80]float32)(x[r*80:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc80x1x5H5MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc80x1x5H5MaxNobiasGo(dst, x *[400]float32, s *[80]float32) {
 	for r := range 5 {
 		xs, ds := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:])
 		for c, g := range s {
@@ -1296,8 +1290,8 @@ func scaleNhwc80x1x5H5AvgNobiasGo(dst, x *[400]float32, s *[80]float32) {
 	}
 }
 
-// scaleAddReLUNhwc80x1x5H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc80x1x5H5AvgNobiasGo(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
+// scaleAddReLUNhwc80x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc80x1x5H5MaxNobiasGo(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:]), (*[80]float32)(res[r*80:])
 		for c, g := range s {
@@ -1306,21 +1300,18 @@ func scaleAddReLUNhwc80x1x5H5AvgNobiasGo(dst, x *[400]float32, s *[80]float32, r
 	}
 }
 
-// squeezeNhwc102x11x1H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc102x11x1H3AvgBiasGo(z *[102]float32, x *[1122]float32) {
-	*z = [102]float32{}
-	for r := 0; r < 11; r++ {
+// squeezeNhwc102x11x1H3MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc102x11x1H3MaxBiasGo(z *[102]float32, x *[1122]float32) {
+	*z = *(*[102]float32)(x[0*102:])
+	for r := 1; r < 11; r++ {
 		for c, v := range (*[102]float32)(x[r*102:]) {
-			z[c] += v
+			z[c] = max(z[c], v)
 		}
-	}
-	for c := range z {
-		z[c] /= 11
 	}
 }
 
-// scaleNhwc102x11x1H3AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc102x11x1H3AvgBiasGo(dst, x *[1122]float32, s *[102]float32) {
+// scaleNhwc102x11x1H3MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc102x11x1H3MaxBiasGo(dst, x *[1122]float32, s *[102]float32) {
 	for r := range 11 {
 		xs, ds := (*[102]float32)(x[r*102:]), (*[102]float32)(dst[r*102:])
 		for c, g := range s {
@@ -1329,8 +1320,8 @@ func scaleNhwc102x11x1H3AvgBiasGo(dst, x *[1122]float32, s *[102]float32) {
 	}
 }
 
-// scaleAddReLUNhwc102x11x1H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc102x11x1H3AvgBiasGo(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
+// scaleAddReLUNhwc102x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc102x11x1H3MaxBiasGo(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[102]float32)(x[r*102:]), (*[102]float32)(dst[r*102:]), (*[102]float32)(res[r*102:])
 		for c, g := range s {
@@ -1339,18 +1330,23 @@ func scaleAddReLUNhwc102x11x1H3AvgBiasGo(dst, x *[1122]float32, s *[102]float32,
 	}
 }
 
-// squeezeNhwc96x1x11H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc96x1x11H5MaxNobiasGo(z *[96]float32, x *[1056]float32) {
-	*z = *(*[96]float32)(x[0*96:])
-	for r := 1; r < 11; r++ {
+// squeezeNhwc96x1x11H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc96x1x11H5StochasticNobiasGo(z *[96]float32, x *[1056]float32) {
+	var squares [96]float32
+	*z = [96]float32{}
+	for r := range 11 {
 		for c, v := range (*[96]float32)(x[r*96:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc96x1x11H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc96x1x11H5MaxNobiasGo(dst, x *[1056]float32, s *[96]float32) {
+// scaleNhwc96x1x11H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc96x1x11H5StochasticNobiasGo(dst, x *[1056]float32, s *[96]float32) {
 	for r := range 11 {
 		xs, ds := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:])
 		for c, g := range s {
@@ -1359,8 +1355,8 @@ func scaleNhwc96x1x11H5MaxNobiasGo(dst, x *[1056]float32, s *[96]float32) {
 	}
 }
 
-// scaleAddReLUNhwc96x1x11H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc96x1x11H5MaxNobiasGo(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
+// scaleAddReLUNhwc96x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc96x1x11H5StochasticNobiasGo(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:]), (*[96]float32)(res[r*96:])
 		for c, g := range s {
@@ -1369,18 +1365,23 @@ func scaleAddReLUNhwc96x1x11H5MaxNobiasGo(dst, x *[1056]float32, s *[96]float32,
 	}
 }
 
-// squeezeNhwc231x7x1H4MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc231x7x1H4MaxBiasGo(z *[231]float32, x *[1617]float32) {
-	*z = *(*[231]float32)(x[0*231:])
-	for r := 1; r < 7; r++ {
+// squeezeNhwc231x7x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc231x7x1H4StochasticBiasGo(z *[231]float32, x *[1617]float32) {
+	var squares [231]float32
+	*z = [231]float32{}
+	for r := range 7 {
 		for c, v := range (*[231]float32)(x[r*231:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc231x7x1H4MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc231x7x1H4MaxBiasGo(dst, x *[1617]float32, s *[231]float32) {
+// scaleNhwc231x7x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc231x7x1H4StochasticBiasGo(dst, x *[1617]float32, s *[231]float32) {
 	for r := range 7 {
 		xs, ds := (*[231]float32)(x[r*231:]), (*[231]float32)(dst[r*231:])
 		for c, g := range s {
@@ -1389,8 +1390,8 @@ func scaleNhwc231x7x1H4MaxBiasGo(dst, x *[1617]float32, s *[231]float32) {
 	}
 }
 
-// scaleAddReLUNhwc231x7x1H4MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc231x7x1H4MaxBiasGo(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
+// scaleAddReLUNhwc231x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc231x7x1H4StochasticBiasGo(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[231]float32)(x[r*231:]), (*[231]float32)(dst[r*231:]), (*[231]float32)(res[r*231:])
 		for c, g := range s {
@@ -1525,21 +1526,23 @@ func scaleAddReLUNhwc265x2x1H3MaxBiasGo(dst, x *[530]float32, s *[265]float32, r
 	}
 }
 
-// squeezeNhwc256x1x2H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc256x1x2H5AvgNobiasGo(z *[256]float32, x *[512]float32) {
+// squeezeNhwc256x1x2H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc256x1x2H5StochasticNobiasGo(z *[256]float32, x *[512]float32) {
+	var squares [256]float32
 	*z = [256]float32{}
-	for r := 0; r < 2; r++ {
+	for r := range 2 {
 		for c, v := range (*[256]float32)(x[r*256:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 2
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc256x1x2H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc256x1x2H5AvgNobiasGo(dst, x *[512]float32, s *[256]float32) {
+// scaleNhwc256x1x2H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc256x1x2H5StochasticNobiasGo(dst, x *[512]float32, s *[256]float32) {
 	for r := range 2 {
 		xs, ds := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:])
 		for c, g := range s {
@@ -1548,8 +1551,8 @@ func scaleNhwc256x1x2H5AvgNobiasGo(dst, x *[512]float32, s *[256]float32) {
 	}
 }
 
-// scaleAddReLUNhwc256x1x2H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc256x1x2H5AvgNobiasGo(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
+// scaleAddReLUNhwc256x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc256x1x2H5StochasticNobiasGo(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:]), (*[256]float32)(res[r*256:])
 		for c, g := range s {
@@ -1558,21 +1561,23 @@ func scaleAddReLUNhwc256x1x2H5AvgNobiasGo(dst, x *[512]float32, s *[256]float32,
 	}
 }
 
-// squeezeNhwc394x3x1H4AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc394x3x1H4AvgBiasGo(z *[394]float32, x *[1182]float32) {
+// squeezeNhwc394x3x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc394x3x1H4StochasticBiasGo(z *[394]float32, x *[1182]float32) {
+	var squares [394]float32
 	*z = [394]float32{}
-	for r := 0; r < 3; r++ {
+	for r := range 3 {
 		for c, v := range (*[394]float32)(x[r*394:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 3
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc394x3x1H4AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc394x3x1H4AvgBiasGo(dst, x *[1182]float32, s *[394]float32) {
+// scaleNhwc394x3x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc394x3x1H4StochasticBiasGo(dst, x *[1182]float32, s *[394]float32) {
 	for r := range 3 {
 		xs, ds := (*[394]float32)(x[r*394:]), (*[394]float32)(dst[r*394:])
 		for c, g := range s {
@@ -1581,8 +1586,8 @@ func scaleNhwc394x3x1H4AvgBiasGo(dst, x *[1182]float32, s *[394]float32) {
 	}
 }
 
-// scaleAddReLUNhwc394x3x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc394x3x1H4AvgBiasGo(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
+// scaleAddReLUNhwc394x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc394x3x1H4StochasticBiasGo(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[394]float32)(x[r*394:]), (*[394]float32)(dst[r*394:]), (*[394]float32)(res[r*394:])
 		for c, g := range s {
@@ -1591,18 +1596,21 @@ func scaleAddReLUNhwc394x3x1H4AvgBiasGo(dst, x *[1182]float32, s *[394]float32, 
 	}
 }
 
-// squeezeNhwc384x1x3H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc384x1x3H5MaxNobiasGo(z *[384]float32, x *[1152]float32) {
-	*z = *(*[384]float32)(x[0*384:])
-	for r := 1; r < 3; r++ {
+// squeezeNhwc384x1x3H5AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc384x1x3H5AvgNobiasGo(z *[384]float32, x *[1152]float32) {
+	*z = [384]float32{}
+	for r := 0; r < 3; r++ {
 		for c, v := range (*[384]float32)(x[r*384:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
 		}
+	}
+	for c := range z {
+		z[c] /= 3
 	}
 }
 
-// scaleNhwc384x1x3H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc384x1x3H5MaxNobiasGo(dst, x *[1152]float32, s *[384]float32) {
+// scaleNhwc384x1x3H5AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc384x1x3H5AvgNobiasGo(dst, x *[1152]float32, s *[384]float32) {
 	for r := range 3 {
 		xs, ds := (*[384]float32)(x[r*384:]), (*[384]float32)(dst[r*384:])
 		for c, g := range s {
@@ -1611,8 +1619,8 @@ func scaleNhwc384x1x3H5MaxNobiasGo(dst, x *[1152]float32, s *[384]float32) {
 	}
 }
 
-// scaleAddReLUNhwc384x1x3H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc384x1x3H5MaxNobiasGo(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
+// scaleAddReLUNhwc384x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc384x1x3H5AvgNobiasGo(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[384]float32)(x[r*384:]), (*[384]float32)(dst[r*384:]), (*[384]float32)(res[r*384:])
 		for c, g := range s {
@@ -1621,41 +1629,11 @@ func scaleAddReLUNhwc384x1x3H5MaxNobiasGo(dst, x *[1152]float32, s *[384]float32
 	}
 }
 
-// squeezeNhwc411x5x1H2MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc411x5x1H2MaxBiasGo(z *[411]float32, x *[2055]float32) {
-	*z = *(*[411]float32)(x[0*411:])
-	for r := 1; r < 5; r++ {
-		for c, v := range (*[411]float32)(x[r*411:]) {
-			z[c] = max(z[c], v)
-		}
-	}
-}
-
-// scaleNhwc411x5x1H2MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc411x5x1H2MaxBiasGo(dst, x *[2055]float32, s *[411]float32) {
-	for r := range 5 {
-		xs, ds := (*[411]float32)(x[r*411:]), (*[411]float32)(dst[r*411:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc411x5x1H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc411x5x1H2MaxBiasGo(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
-	for r := range 5 {
-		xs, ds, rs := (*[411]float32)(x[r*411:]), (*[411]float32)(dst[r*411:]), (*[411]float32)(res[r*411:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc400x1x5H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc400x1x5H5AvgNobiasGo(z *[400]float32, x *[2000]float32) {
-	*z = [400]float32{}
+// squeezeNhwc411x5x1H2AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc411x5x1H2AvgBiasGo(z *[411]float32, x *[2055]float32) {
+	*z = [411]float32{}
 	for r := 0; r < 5; r++ {
-		for c, v := range (*[400]float32)(x[r*400:]) {
+		for c, v := range (*[411]float32)(x[r*411:]) {
 			z[c] += v
 		}
 	}
@@ -1664,8 +1642,38 @@ func squeezeNhwc400x1x5H5AvgNobiasGo(z *[400]float32, x *[2000]float32) {
 	}
 }
 
-// scaleNhwc400x1x5H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc400x1x5H5AvgNobiasGo(dst, x *[2000]float32, s *[400]float32) {
+// scaleNhwc411x5x1H2AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc411x5x1H2AvgBiasGo(dst, x *[2055]float32, s *[411]float32) {
+	for r := range 5 {
+		xs, ds := (*[411]float32)(x[r*411:]), (*[411]float32)(dst[r*411:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc411x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc411x5x1H2AvgBiasGo(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[411]float32)(x[r*411:]), (*[411]float32)(dst[r*411:]), (*[411]float32)(res[r*411:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc400x1x5H5MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc400x1x5H5MaxNobiasGo(z *[400]float32, x *[2000]float32) {
+	*z = *(*[400]float32)(x[0*400:])
+	for r := 1; r < 5; r++ {
+		for c, v := range (*[400]float32)(x[r*400:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc400x1x5H5MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc400x1x5H5MaxNobiasGo(dst, x *[2000]float32, s *[400]float32) {
 	for r := range 5 {
 		xs, ds := (*[400]float32)(x[r*400:]), (*[400]float32)(dst[r*400:])
 		for c, g := range s {
@@ -1674,8 +1682,8 @@ func scaleNhwc400x1x5H5AvgNobiasGo(dst, x *[2000]float32, s *[400]float32) {
 	}
 }
 
-// scaleAddReLUNhwc400x1x5H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc400x1x5H5AvgNobiasGo(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
+// scaleAddReLUNhwc400x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc400x1x5H5MaxNobiasGo(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[400]float32)(x[r*400:]), (*[400]float32)(dst[r*400:]), (*[400]float32)(res[r*400:])
 		for c, g := range s {
@@ -1684,21 +1692,18 @@ func scaleAddReLUNhwc400x1x5H5AvgNobiasGo(dst, x *[2000]float32, s *[400]float32
 	}
 }
 
-// squeezeNhwc428x11x1H3AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc428x11x1H3AvgBiasGo(z *[428]float32, x *[4708]float32) {
-	*z = [428]float32{}
-	for r := 0; r < 11; r++ {
+// squeezeNhwc428x11x1H3MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc428x11x1H3MaxBiasGo(z *[428]float32, x *[4708]float32) {
+	*z = *(*[428]float32)(x[0*428:])
+	for r := 1; r < 11; r++ {
 		for c, v := range (*[428]float32)(x[r*428:]) {
-			z[c] += v
+			z[c] = max(z[c], v)
 		}
-	}
-	for c := range z {
-		z[c] /= 11
 	}
 }
 
-// scaleNhwc428x11x1H3AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc428x11x1H3AvgBiasGo(dst, x *[4708]float32, s *[428]float32) {
+// scaleNhwc428x11x1H3MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc428x11x1H3MaxBiasGo(dst, x *[4708]float32, s *[428]float32) {
 	for r := range 11 {
 		xs, ds := (*[428]float32)(x[r*428:]), (*[428]float32)(dst[r*428:])
 		for c, g := range s {
@@ -1707,8 +1712,8 @@ func scaleNhwc428x11x1H3AvgBiasGo(dst, x *[4708]float32, s *[428]float32) {
 	}
 }
 
-// scaleAddReLUNhwc428x11x1H3AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc428x11x1H3AvgBiasGo(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
+// scaleAddReLUNhwc428x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc428x11x1H3MaxBiasGo(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[428]float32)(x[r*428:]), (*[428]float32)(dst[r*428:]), (*[428]float32)(res[r*428:])
 		for c, g := range s {
@@ -1717,18 +1722,23 @@ func scaleAddReLUNhwc428x11x1H3AvgBiasGo(dst, x *[4708]float32, s *[428]float32,
 	}
 }
 
-// squeezeNhwc416x1x11H5MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc416x1x11H5MaxNobiasGo(z *[416]float32, x *[4576]float32) {
-	*z = *(*[416]float32)(x[0*416:])
-	for r := 1; r < 11; r++ {
+// squeezeNhwc416x1x11H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc416x1x11H5StochasticNobiasGo(z *[416]float32, x *[4576]float32) {
+	var squares [416]float32
+	*z = [416]float32{}
+	for r := range 11 {
 		for c, v := range (*[416]float32)(x[r*416:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc416x1x11H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc416x1x11H5MaxNobiasGo(dst, x *[4576]float32, s *[416]float32) {
+// scaleNhwc416x1x11H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc416x1x11H5StochasticNobiasGo(dst, x *[4576]float32, s *[416]float32) {
 	for r := range 11 {
 		xs, ds := (*[416]float32)(x[r*416:]), (*[416]float32)(dst[r*416:])
 		for c, g := range s {
@@ -1737,8 +1747,8 @@ func scaleNhwc416x1x11H5MaxNobiasGo(dst, x *[4576]float32, s *[416]float32) {
 	}
 }
 
-// scaleAddReLUNhwc416x1x11H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc416x1x11H5MaxNobiasGo(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
+// scaleAddReLUNhwc416x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc416x1x11H5StochasticNobiasGo(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[416]float32)(x[r*416:]), (*[416]float32)(dst[r*416:]), (*[416]float32)(res[r*416:])
 		for c, g := range s {
@@ -1747,18 +1757,23 @@ func scaleAddReLUNhwc416x1x11H5MaxNobiasGo(dst, x *[4576]float32, s *[416]float3
 	}
 }
 
-// squeezeNhwc461x7x1H4MaxBiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc461x7x1H4MaxBiasGo(z *[461]float32, x *[3227]float32) {
-	*z = *(*[461]float32)(x[0*461:])
-	for r := 1; r < 7; r++ {
+// squeezeNhwc461x7x1H4StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc461x7x1H4StochasticBiasGo(z *[461]float32, x *[3227]float32) {
+	var squares [461]float32
+	*z = [461]float32{}
+	for r := range 7 {
 		for c, v := range (*[461]float32)(x[r*461:]) {
-			z[c] = max(z[c], v)
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc461x7x1H4MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc461x7x1H4MaxBiasGo(dst, x *[3227]float32, s *[461]float32) {
+// scaleNhwc461x7x1H4StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc461x7x1H4StochasticBiasGo(dst, x *[3227]float32, s *[461]float32) {
 	for r := range 7 {
 		xs, ds := (*[461]float32)(x[r*461:]), (*[461]float32)(dst[r*461:])
 		for c, g := range s {
@@ -1767,8 +1782,8 @@ func scaleNhwc461x7x1H4MaxBiasGo(dst, x *[3227]float32, s *[461]float32) {
 	}
 }
 
-// scaleAddReLUNhwc461x7x1H4MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc461x7x1H4MaxBiasGo(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
+// scaleAddReLUNhwc461x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc461x7x1H4StochasticBiasGo(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[461]float32)(x[r*461:]), (*[461]float32)(dst[r*461:]), (*[461]float32)(res[r*461:])
 		for c, g := range s {
@@ -1903,21 +1918,23 @@ func scaleAddReLUNhwc495x2x1H3MaxBiasGo(dst, x *[990]float32, s *[495]float32, r
 	}
 }
 
-// squeezeNhwc480x1x2H5AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc480x1x2H5AvgNobiasGo(z *[480]float32, x *[960]float32) {
+// squeezeNhwc480x1x2H5StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc480x1x2H5StochasticNobiasGo(z *[480]float32, x *[960]float32) {
+	var squares [480]float32
 	*z = [480]float32{}
-	for r := 0; r < 2; r++ {
+	for r := range 2 {
 		for c, v := range (*[480]float32)(x[r*480:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 2
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc480x1x2H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc480x1x2H5AvgNobiasGo(dst, x *[960]float32, s *[480]float32) {
+// scaleNhwc480x1x2H5StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc480x1x2H5StochasticNobiasGo(dst, x *[960]float32, s *[480]float32) {
 	for r := range 2 {
 		xs, ds := (*[480]float32)(x[r*480:]), (*[480]float32)(dst[r*480:])
 		for c, g := range s {
@@ -1926,8 +1943,8 @@ func scaleNhwc480x1x2H5AvgNobiasGo(dst, x *[960]float32, s *[480]float32) {
 	}
 }
 
-// scaleAddReLUNhwc480x1x2H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc480x1x2H5AvgNobiasGo(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
+// scaleAddReLUNhwc480x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc480x1x2H5StochasticNobiasGo(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[480]float32)(x[r*480:]), (*[480]float32)(dst[r*480:]), (*[480]float32)(res[r*480:])
 		for c, g := range s {
@@ -1936,11 +1953,361 @@ func scaleAddReLUNhwc480x1x2H5AvgNobiasGo(dst, x *[960]float32, s *[480]float32,
 	}
 }
 
-// squeezeNhwc9x1x1H1AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc9x1x1H1AvgBiasGo(z *[9]float32, x *[9]float32) {
-	*z = [9]float32{}
+// squeezeNhwc17x2x1H1StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc17x2x1H1StochasticBiasGo(z *[17]float32, x *[34]float32) {
+	var squares [17]float32
+	*z = [17]float32{}
+	for r := range 2 {
+		for c, v := range (*[17]float32)(x[r*17:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc17x2x1H1StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc17x2x1H1StochasticBiasGo(dst, x *[34]float32, s *[17]float32) {
+	for r := range 2 {
+		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc17x2x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc17x2x1H1StochasticBiasGo(dst, x *[34]float32, s *[17]float32, res *[34]float32) {
+	for r := range 2 {
+		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc34x3x1H2StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc34x3x1H2StochasticNobiasGo(z *[34]float32, x *[102]float32) {
+	var squares [34]float32
+	*z = [34]float32{}
+	for r := range 3 {
+		for c, v := range (*[34]float32)(x[r*34:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc34x3x1H2StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc34x3x1H2StochasticNobiasGo(dst, x *[102]float32, s *[34]float32) {
+	for r := range 3 {
+		xs, ds := (*[34]float32)(x[r*34:]), (*[34]float32)(dst[r*34:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc34x3x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc34x3x1H2StochasticNobiasGo(dst, x *[102]float32, s *[34]float32, res *[102]float32) {
+	for r := range 3 {
+		xs, ds, rs := (*[34]float32)(x[r*34:]), (*[34]float32)(dst[r*34:]), (*[34]float32)(res[r*34:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc51x5x1H3StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc51x5x1H3StochasticBiasGo(z *[51]float32, x *[255]float32) {
+	var squares [51]float32
+	*z = [51]float32{}
+	for r := range 5 {
+		for c, v := range (*[51]float32)(x[r*51:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc51x5x1H3StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc51x5x1H3StochasticBiasGo(dst, x *[255]float32, s *[51]float32) {
+	for r := range 5 {
+		xs, ds := (*[51]float32)(x[r*51:]), (*[51]float32)(dst[r*51:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc51x5x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc51x5x1H3StochasticBiasGo(dst, x *[255]float32, s *[51]float32, res *[255]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[51]float32)(x[r*51:]), (*[51]float32)(dst[r*51:]), (*[51]float32)(res[r*51:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc68x11x1H4StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc68x11x1H4StochasticNobiasGo(z *[68]float32, x *[748]float32) {
+	var squares [68]float32
+	*z = [68]float32{}
+	for r := range 11 {
+		for c, v := range (*[68]float32)(x[r*68:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc68x11x1H4StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc68x11x1H4StochasticNobiasGo(dst, x *[748]float32, s *[68]float32) {
+	for r := range 11 {
+		xs, ds := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc68x11x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc68x11x1H4StochasticNobiasGo(dst, x *[748]float32, s *[68]float32, res *[748]float32) {
+	for r := range 11 {
+		xs, ds, rs := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:]), (*[68]float32)(res[r*68:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc117x7x1H1StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc117x7x1H1StochasticBiasGo(z *[117]float32, x *[819]float32) {
+	var squares [117]float32
+	*z = [117]float32{}
+	for r := range 7 {
+		for c, v := range (*[117]float32)(x[r*117:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc117x7x1H1StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc117x7x1H1StochasticBiasGo(dst, x *[819]float32, s *[117]float32) {
+	for r := range 7 {
+		xs, ds := (*[117]float32)(x[r*117:]), (*[117]float32)(dst[r*117:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc117x7x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc117x7x1H1StochasticBiasGo(dst, x *[819]float32, s *[117]float32, res *[819]float32) {
+	for r := range 7 {
+		xs, ds, rs := (*[117]float32)(x[r*117:]), (*[117]float32)(dst[r*117:]), (*[117]float32)(res[r*117:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc134x1x1H2StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc134x1x1H2StochasticNobiasGo(z *[134]float32, x *[134]float32) {
+	var squares [134]float32
+	*z = [134]float32{}
+	for r := range 1 {
+		for c, v := range (*[134]float32)(x[r*134:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc134x1x1H2StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc134x1x1H2StochasticNobiasGo(dst, x *[134]float32, s *[134]float32) {
+	for r := range 1 {
+		xs, ds := (*[134]float32)(x[r*134:]), (*[134]float32)(dst[r*134:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc134x1x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc134x1x1H2StochasticNobiasGo(dst, x *[134]float32, s *[134]float32, res *[134]float32) {
+	for r := range 1 {
+		xs, ds, rs := (*[134]float32)(x[r*134:]), (*[134]float32)(dst[r*134:]), (*[134]float32)(res[r*134:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc151x2x1H3StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc151x2x1H3StochasticBiasGo(z *[151]float32, x *[302]float32) {
+	var squares [151]float32
+	*z = [151]float32{}
+	for r := range 2 {
+		for c, v := range (*[151]float32)(x[r*151:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc151x2x1H3StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc151x2x1H3StochasticBiasGo(dst, x *[302]float32, s *[151]float32) {
+	for r := range 2 {
+		xs, ds := (*[151]float32)(x[r*151:]), (*[151]float32)(dst[r*151:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc151x2x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc151x2x1H3StochasticBiasGo(dst, x *[302]float32, s *[151]float32, res *[302]float32) {
+	for r := range 2 {
+		xs, ds, rs := (*[151]float32)(x[r*151:]), (*[151]float32)(dst[r*151:]), (*[151]float32)(res[r*151:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc232x3x1H4StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc232x3x1H4StochasticNobiasGo(z *[232]float32, x *[696]float32) {
+	var squares [232]float32
+	*z = [232]float32{}
+	for r := range 3 {
+		for c, v := range (*[232]float32)(x[r*232:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc232x3x1H4StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc232x3x1H4StochasticNobiasGo(dst, x *[696]float32, s *[232]float32) {
+	for r := range 3 {
+		xs, ds := (*[232]float32)(x[r*232:]), (*[232]float32)(dst[r*232:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc232x3x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc232x3x1H4StochasticNobiasGo(dst, x *[696]float32, s *[232]float32, res *[696]float32) {
+	for r := range 3 {
+		xs, ds, rs := (*[232]float32)(x[r*232:]), (*[232]float32)(dst[r*232:]), (*[232]float32)(res[r*232:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc249x5x1H1StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc249x5x1H1StochasticBiasGo(z *[249]float32, x *[1245]float32) {
+	var squares [249]float32
+	*z = [249]float32{}
+	for r := range 5 {
+		for c, v := range (*[249]float32)(x[r*249:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc249x5x1H1StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc249x5x1H1StochasticBiasGo(dst, x *[1245]float32, s *[249]float32) {
+	for r := range 5 {
+		xs, ds := (*[249]float32)(x[r*249:]), (*[249]float32)(dst[r*249:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc249x5x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc249x5x1H1StochasticBiasGo(dst, x *[1245]float32, s *[249]float32, res *[1245]float32) {
+	for r := range 5 {
+		xs, ds, rs := (*[249]float32)(x[r*249:]), (*[249]float32)(dst[r*249:]), (*[249]float32)(res[r*249:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc266x11x1H2StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc266x11x1H2StochasticNobiasGo(z *[266]float32, x *[2926]float32) {
+	var squares [266]float32
+	*z = [266]float32{}
+	for r := range 11 {
+		for c, v := range (*[266]float32)(x[r*266:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc266x11x1H2StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc266x11x1H2StochasticNobiasGo(dst, x *[2926]float32, s *[266]float32) {
+	for r := range 11 {
+		xs, ds := (*[266]float32)(x[r*266:]), (*[266]float32)(dst[r*266:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc266x11x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc266x11x1H2StochasticNobiasGo(dst, x *[2926]float32, s *[266]float32, res *[2926]float32) {
+	for r := range 11 {
+		xs, ds, rs := (*[266]float32)(x[r*266:]), (*[266]float32)(dst[r*266:]), (*[266]float32)(res[r*266:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc17x1x1H11AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc17x1x1H11AvgBiasGo(z *[17]float32, x *[17]float32) {
+	*z = [17]float32{}
 	for r := 0; r < 1; r++ {
-		for c, v := range (*[9]float32)(x[r*9:]) {
+		for c, v := range (*[17]float32)(x[r*17:]) {
 			z[c] += v
 		}
 	}
@@ -1949,71 +2316,73 @@ func squeezeNhwc9x1x1H1AvgBiasGo(z *[9]float32, x *[9]float32) {
 	}
 }
 
-// scaleNhwc9x1x1H1AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc9x1x1H1AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
+// scaleNhwc17x1x1H11AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
-		xs, ds := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:])
+		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUNhwc9x1x1H1AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+// scaleAddReLUNhwc17x1x1H11AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
-		xs, ds, rs := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:]), (*[9]float32)(res[r*9:])
+		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
 	}
 }
 
-// squeezeNhwc25x1x1H18MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc25x1x1H18MaxNobiasGo(z *[25]float32, x *[25]float32) {
-	*z = *(*[25]float32)(x[0*25:])
+// squeezeNhwc33x1x1H28MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc33x1x1H28MaxNobiasGo(z *[33]float32, x *[33]float32) {
+	*z = *(*[33]float32)(x[0*33:])
 	for r := 1; r < 1; r++ {
-		for c, v := range (*[25]float32)(x[r*25:]) {
+		for c, v := range (*[33]float32)(x[r*33:]) {
 			z[c] = max(z[c], v)
 		}
 	}
 }
 
-// scaleNhwc25x1x1H18MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc25x1x1H18MaxNobiasGo(dst, x *[25]float32, s *[25]float32) {
+// scaleNhwc33x1x1H28MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc33x1x1H28MaxNobiasGo(dst, x *[33]float32, s *[33]float32) {
 	for r := range 1 {
-		xs, ds := (*[25]float32)(x[r*25:]), (*[25]float32)(dst[r*25:])
+		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUNhwc25x1x1H18MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc25x1x1H18MaxNobiasGo(dst, x *[25]float32, s *[25]float32, res *[25]float32) {
+// scaleAddReLUNhwc33x1x1H28MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc33x1x1H28MaxNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	for r := range 1 {
-		xs, ds, rs := (*[25]float32)(x[r*25:]), (*[25]float32)(dst[r*25:]), (*[25]float32)(res[r*25:])
+		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
 	}
 }
 
-// squeezeNhwc37x1x1H32AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc37x1x1H32AvgBiasGo(z *[37]float32, x *[37]float32) {
+// squeezeNhwc37x1x1H32StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc37x1x1H32StochasticBiasGo(z *[37]float32, x *[37]float32) {
+	var squares [37]float32
 	*z = [37]float32{}
-	for r := 0; r < 1; r++ {
+	for r := range 1 {
 		for c, v := range (*[37]float32)(x[r*37:]) {
 			z[c] += v
+			squares[c] += v * v
 		}
 	}
-	for c := range z {
-		z[c] /= 1
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc37x1x1H32AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32) {
+// scaleNhwc37x1x1H32StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc37x1x1H32StochasticBiasGo(dst, x *[37]float32, s *[37]float32) {
 	for r := range 1 {
 		xs, ds := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:])
 		for c, g := range s {
@@ -2022,8 +2391,8 @@ func scaleNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32) {
 	}
 }
 
-// scaleAddReLUNhwc37x1x1H32AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+// scaleAddReLUNhwc37x1x1H32StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc37x1x1H32StochasticBiasGo(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:]), (*[37]float32)(res[r*37:])
 		for c, g := range s {
@@ -2032,38 +2401,8 @@ func scaleAddReLUNhwc37x1x1H32AvgBiasGo(dst, x *[37]float32, s *[37]float32, res
 	}
 }
 
-// squeezeNhwc57x1x1H51MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc57x1x1H51MaxNobiasGo(z *[57]float32, x *[57]float32) {
-	*z = *(*[57]float32)(x[0*57:])
-	for r := 1; r < 1; r++ {
-		for c, v := range (*[57]float32)(x[r*57:]) {
-			z[c] = max(z[c], v)
-		}
-	}
-}
-
-// scaleNhwc57x1x1H51MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc57x1x1H51MaxNobiasGo(dst, x *[57]float32, s *[57]float32) {
-	for r := range 1 {
-		xs, ds := (*[57]float32)(x[r*57:]), (*[57]float32)(dst[r*57:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc57x1x1H51MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc57x1x1H51MaxNobiasGo(dst, x *[57]float32, s *[57]float32, res *[57]float32) {
-	for r := range 1 {
-		xs, ds, rs := (*[57]float32)(x[r*57:]), (*[57]float32)(dst[r*57:]), (*[57]float32)(res[r*57:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc69x1x1H64AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc69x1x1H64AvgBiasGo(z *[69]float32, x *[69]float32) {
+// squeezeNhwc69x1x1H61AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc69x1x1H61AvgNobiasGo(z *[69]float32, x *[69]float32) {
 	*z = [69]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[69]float32)(x[r*69:]) {
@@ -2075,8 +2414,8 @@ func squeezeNhwc69x1x1H64AvgBiasGo(z *[69]float32, x *[69]float32) {
 	}
 }
 
-// scaleNhwc69x1x1H64AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32) {
+// scaleNhwc69x1x1H61AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc69x1x1H61AvgNobiasGo(dst, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
 		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
@@ -2085,8 +2424,8 @@ func scaleNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32) {
 	}
 }
 
-// scaleAddReLUNhwc69x1x1H64AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+// scaleAddReLUNhwc69x1x1H61AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc69x1x1H61AvgNobiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
 		for c, g := range s {
@@ -2095,30 +2434,65 @@ func scaleAddReLUNhwc69x1x1H64AvgBiasGo(dst, x *[69]float32, s *[69]float32, res
 	}
 }
 
-// squeezeNhwc89x1x1H84MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc89x1x1H84MaxNobiasGo(z *[89]float32, x *[89]float32) {
-	*z = *(*[89]float32)(x[0*89:])
+// squeezeNhwc69x1x1H64MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc69x1x1H64MaxBiasGo(z *[69]float32, x *[69]float32) {
+	*z = *(*[69]float32)(x[0*69:])
 	for r := 1; r < 1; r++ {
-		for c, v := range (*[89]float32)(x[r*89:]) {
+		for c, v := range (*[69]float32)(x[r*69:]) {
 			z[c] = max(z[c], v)
 		}
 	}
 }
 
-// scaleNhwc89x1x1H84MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc89x1x1H84MaxNobiasGo(dst, x *[89]float32, s *[89]float32) {
+// scaleNhwc69x1x1H64MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc69x1x1H64MaxBiasGo(dst, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
-		xs, ds := (*[89]float32)(x[r*89:]), (*[89]float32)(dst[r*89:])
+		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUNhwc89x1x1H84MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc89x1x1H84MaxNobiasGo(dst, x *[89]float32, s *[89]float32, res *[89]float32) {
+// scaleAddReLUNhwc69x1x1H64MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc69x1x1H64MaxBiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
-		xs, ds, rs := (*[89]float32)(x[r*89:]), (*[89]float32)(dst[r*89:]), (*[89]float32)(res[r*89:])
+		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc101x1x1H94StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc101x1x1H94StochasticNobiasGo(z *[101]float32, x *[101]float32) {
+	var squares [101]float32
+	*z = [101]float32{}
+	for r := range 1 {
+		for c, v := range (*[101]float32)(x[r*101:]) {
+			z[c] += v
+			squares[c] += v * v
+		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
+	}
+}
+
+// scaleNhwc101x1x1H94StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc101x1x1H94StochasticNobiasGo(dst, x *[101]float32, s *[101]float32) {
+	for r := range 1 {
+		xs, ds := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc101x1x1H94StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc101x1x1H94StochasticNobiasGo(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+	for r := range 1 {
+		xs, ds, rs := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:]), (*[101]float32)(res[r*101:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
@@ -2158,51 +2532,18 @@ func scaleAddReLUNhwc101x1x1H96AvgBiasGo(dst, x *[101]float32, s *[101]float32, 
 	}
 }
 
-// squeezeNhwc125x1x1H117MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc125x1x1H117MaxNobiasGo(z *[125]float32, x *[125]float32) {
-	*z = *(*[125]float32)(x[0*125:])
+// squeezeNhwc133x1x1H127MaxNobiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc133x1x1H127MaxNobiasGo(z *[133]float32, x *[133]float32) {
+	*z = *(*[133]float32)(x[0*133:])
 	for r := 1; r < 1; r++ {
-		for c, v := range (*[125]float32)(x[r*125:]) {
+		for c, v := range (*[133]float32)(x[r*133:]) {
 			z[c] = max(z[c], v)
 		}
 	}
 }
 
-// scaleNhwc125x1x1H117MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc125x1x1H117MaxNobiasGo(dst, x *[125]float32, s *[125]float32) {
-	for r := range 1 {
-		xs, ds := (*[125]float32)(x[r*125:]), (*[125]float32)(dst[r*125:])
-		for c, g := range s {
-			ds[c] = xs[c] * g
-		}
-	}
-}
-
-// scaleAddReLUNhwc125x1x1H117MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc125x1x1H117MaxNobiasGo(dst, x *[125]float32, s *[125]float32, res *[125]float32) {
-	for r := range 1 {
-		xs, ds, rs := (*[125]float32)(x[r*125:]), (*[125]float32)(dst[r*125:]), (*[125]float32)(res[r*125:])
-		for c, g := range s {
-			ds[c] = max(xs[c]*g+rs[c], 0)
-		}
-	}
-}
-
-// squeezeNhwc133x1x1H128AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc133x1x1H128AvgBiasGo(z *[133]float32, x *[133]float32) {
-	*z = [133]float32{}
-	for r := 0; r < 1; r++ {
-		for c, v := range (*[133]float32)(x[r*133:]) {
-			z[c] += v
-		}
-	}
-	for c := range z {
-		z[c] /= 1
-	}
-}
-
-// scaleNhwc133x1x1H128AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc133x1x1H128AvgBiasGo(dst, x *[133]float32, s *[133]float32) {
+// scaleNhwc133x1x1H127MaxNobiasGo sets dst = x × s per channel.
+func scaleNhwc133x1x1H127MaxNobiasGo(dst, x *[133]float32, s *[133]float32) {
 	for r := range 1 {
 		xs, ds := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:])
 		for c, g := range s {
@@ -2211,8 +2552,8 @@ func scaleNhwc133x1x1H128AvgBiasGo(dst, x *[133]float32, s *[133]float32) {
 	}
 }
 
-// scaleAddReLUNhwc133x1x1H128AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc133x1x1H128AvgBiasGo(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+// scaleAddReLUNhwc133x1x1H127MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc133x1x1H127MaxNobiasGo(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:]), (*[133]float32)(res[r*133:])
 		for c, g := range s {
@@ -2221,41 +2562,46 @@ func scaleAddReLUNhwc133x1x1H128AvgBiasGo(dst, x *[133]float32, s *[133]float32,
 	}
 }
 
-// squeezeNhwc269x1x1H262MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc269x1x1H262MaxNobiasGo(z *[269]float32, x *[269]float32) {
-	*z = *(*[269]float32)(x[0*269:])
-	for r := 1; r < 1; r++ {
-		for c, v := range (*[269]float32)(x[r*269:]) {
-			z[c] = max(z[c], v)
+// squeezeNhwc133x1x1H128StochasticBiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc133x1x1H128StochasticBiasGo(z *[133]float32, x *[133]float32) {
+	var squares [133]float32
+	*z = [133]float32{}
+	for r := range 1 {
+		for c, v := range (*[133]float32)(x[r*133:]) {
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc269x1x1H262MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc269x1x1H262MaxNobiasGo(dst, x *[269]float32, s *[269]float32) {
+// scaleNhwc133x1x1H128StochasticBiasGo sets dst = x × s per channel.
+func scaleNhwc133x1x1H128StochasticBiasGo(dst, x *[133]float32, s *[133]float32) {
 	for r := range 1 {
-		xs, ds := (*[269]float32)(x[r*269:]), (*[269]float32)(dst[r*269:])
+		xs, ds := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUNhwc269x1x1H262MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc269x1x1H262MaxNobiasGo(dst, x *[269]float32, s *[269]float32, res *[269]float32) {
+// scaleAddReLUNhwc133x1x1H128StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc133x1x1H128StochasticBiasGo(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
 	for r := range 1 {
-		xs, ds, rs := (*[269]float32)(x[r*269:]), (*[269]float32)(dst[r*269:]), (*[269]float32)(res[r*269:])
+		xs, ds, rs := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:]), (*[133]float32)(res[r*133:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
 	}
 }
 
-// squeezeNhwc278x1x1H272AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc278x1x1H272AvgBiasGo(z *[278]float32, x *[278]float32) {
-	*z = [278]float32{}
+// squeezeNhwc265x1x1H257AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc265x1x1H257AvgNobiasGo(z *[265]float32, x *[265]float32) {
+	*z = [265]float32{}
 	for r := 0; r < 1; r++ {
-		for c, v := range (*[278]float32)(x[r*278:]) {
+		for c, v := range (*[265]float32)(x[r*265:]) {
 			z[c] += v
 		}
 	}
@@ -2264,8 +2610,38 @@ func squeezeNhwc278x1x1H272AvgBiasGo(z *[278]float32, x *[278]float32) {
 	}
 }
 
-// scaleNhwc278x1x1H272AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc278x1x1H272AvgBiasGo(dst, x *[278]float32, s *[278]float32) {
+// scaleNhwc265x1x1H257AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc265x1x1H257AvgNobiasGo(dst, x *[265]float32, s *[265]float32) {
+	for r := range 1 {
+		xs, ds := (*[265]float32)(x[r*265:]), (*[265]float32)(dst[r*265:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUNhwc265x1x1H257AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc265x1x1H257AvgNobiasGo(dst, x *[265]float32, s *[265]float32, res *[265]float32) {
+	for r := range 1 {
+		xs, ds, rs := (*[265]float32)(x[r*265:]), (*[265]float32)(dst[r*265:]), (*[265]float32)(res[r*265:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeNhwc278x1x1H272MaxBiasGo sets z[c] to the maximum of channel c.
+func squeezeNhwc278x1x1H272MaxBiasGo(z *[278]float32, x *[278]float32) {
+	*z = *(*[278]float32)(x[0*278:])
+	for r := 1; r < 1; r++ {
+		for c, v := range (*[278]float32)(x[r*278:]) {
+			z[c] = max(z[c], v)
+		}
+	}
+}
+
+// scaleNhwc278x1x1H272MaxBiasGo sets dst = x × s per channel.
+func scaleNhwc278x1x1H272MaxBiasGo(dst, x *[278]float32, s *[278]float32) {
 	for r := range 1 {
 		xs, ds := (*[278]float32)(x[r*278:]), (*[278]float32)(dst[r*278:])
 		for c, g := range s {
@@ -2274,8 +2650,8 @@ func scaleNhwc278x1x1H272AvgBiasGo(dst, x *[278]float32, s *[278]float32) {
 	}
 }
 
-// scaleAddReLUNhwc278x1x1H272AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc278x1x1H272AvgBiasGo(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
+// scaleAddReLUNhwc278x1x1H272MaxBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc278x1x1H272MaxBiasGo(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[278]float32)(x[r*278:]), (*[278]float32)(dst[r*278:]), (*[278]float32)(res[r*278:])
 		for c, g := range s {
@@ -2284,30 +2660,35 @@ func scaleAddReLUNhwc278x1x1H272AvgBiasGo(dst, x *[278]float32, s *[278]float32,
 	}
 }
 
-// squeezeNhwc431x1x1H423MaxNobiasGo sets z[c] to the maximum of channel c.
-func squeezeNhwc431x1x1H423MaxNobiasGo(z *[431]float32, x *[431]float32) {
-	*z = *(*[431]float32)(x[0*431:])
-	for r := 1; r < 1; r++ {
-		for c, v := range (*[431]float32)(x[r*431:]) {
-			z[c] = max(z[c], v)
+// squeezeNhwc427x1x1H418StochasticNobiasGo sets z[c] to the stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0) of channel c.
+func squeezeNhwc427x1x1H418StochasticNobiasGo(z *[427]float32, x *[427]float32) {
+	var squares [427]float32
+	*z = [427]float32{}
+	for r := range 1 {
+		for c, v := range (*[427]float32)(x[r*427:]) {
+			z[c] += v
+			squares[c] += v * v
 		}
+	}
+	for c, q := range squares {
+		z[c] = se.ProbabilityWeighted(z[c], q)
 	}
 }
 
-// scaleNhwc431x1x1H423MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc431x1x1H423MaxNobiasGo(dst, x *[431]float32, s *[431]float32) {
+// scaleNhwc427x1x1H418StochasticNobiasGo sets dst = x × s per channel.
+func scaleNhwc427x1x1H418StochasticNobiasGo(dst, x *[427]float32, s *[427]float32) {
 	for r := range 1 {
-		xs, ds := (*[431]float32)(x[r*431:]), (*[431]float32)(dst[r*431:])
+		xs, ds := (*[427]float32)(x[r*427:]), (*[427]float32)(dst[r*427:])
 		for c, g := range s {
 			ds[c] = xs[c] * g
 		}
 	}
 }
 
-// scaleAddReLUNhwc431x1x1H423MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc431x1x1H423MaxNobiasGo(dst, x *[431]float32, s *[431]float32, res *[431]float32) {
+// scaleAddReLUNhwc427x1x1H418StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc427x1x1H418StochasticNobiasGo(dst, x *[427]float32, s *[427]float32, res *[427]float32) {
 	for r := range 1 {
-		xs, ds, rs := (*[431]float32)(x[r*431:]), (*[431]float32)(dst[r*431:]), (*[431]float32)(res[r*431:])
+		xs, ds, rs := (*[427]float32)(x[r*427:]), (*[427]float32)(dst[r*427:]), (*[427]float32)(res[r*427:])
 		for c, g := range s {
 			ds[c] = max(xs[c]*g+rs[c], 0)
 		}
@@ -2380,8 +2761,8 @@ func scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst, x *[15]float32, s *[15]float32, re
 	}
 }
 
-// squeezeNhwc15x1x1H9AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc15x1x1H9AvgBiasGo(z *[15]float32, x *[15]float32) {
+// squeezeNhwc15x1x1H4AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc15x1x1H4AvgBiasGo(z *[15]float32, x *[15]float32) {
 	*z = [15]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[15]float32)(x[r*15:]) {
@@ -2393,8 +2774,8 @@ func squeezeNhwc15x1x1H9AvgBiasGo(z *[15]float32, x *[15]float32) {
 	}
 }
 
-// scaleNhwc15x1x1H9AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H9AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
+// scaleNhwc15x1x1H4AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc15x1x1H4AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -2403,8 +2784,8 @@ func scaleNhwc15x1x1H9AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
 	}
 }
 
-// scaleAddReLUNhwc15x1x1H9AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H9AvgBiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+// scaleAddReLUNhwc15x1x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc15x1x1H4AvgBiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -2479,8 +2860,8 @@ func scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst, x *[16]float32, s *[16]float32, res 
 	}
 }
 
-// squeezeNhwc16x1x1H10AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc16x1x1H10AvgNobiasGo(z *[16]float32, x *[16]float32) {
+// squeezeNhwc16x1x1H5AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc16x1x1H5AvgNobiasGo(z *[16]float32, x *[16]float32) {
 	*z = [16]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[16]float32)(x[r*16:]) {
@@ -2492,8 +2873,8 @@ func squeezeNhwc16x1x1H10AvgNobiasGo(z *[16]float32, x *[16]float32) {
 	}
 }
 
-// scaleNhwc16x1x1H10AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H10AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
+// scaleNhwc16x1x1H5AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc16x1x1H5AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -2502,8 +2883,8 @@ func scaleNhwc16x1x1H10AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
 	}
 }
 
-// scaleAddReLUNhwc16x1x1H10AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H10AvgNobiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+// scaleAddReLUNhwc16x1x1H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc16x1x1H5AvgNobiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -2578,8 +2959,8 @@ func scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst, x *[17]float32, s *[17]float32, re
 	}
 }
 
-// squeezeNhwc17x1x1H11AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc17x1x1H11AvgBiasGo(z *[17]float32, x *[17]float32) {
+// squeezeNhwc17x1x1H6AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc17x1x1H6AvgBiasGo(z *[17]float32, x *[17]float32) {
 	*z = [17]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[17]float32)(x[r*17:]) {
@@ -2591,8 +2972,8 @@ func squeezeNhwc17x1x1H11AvgBiasGo(z *[17]float32, x *[17]float32) {
 	}
 }
 
-// scaleNhwc17x1x1H11AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
+// scaleNhwc17x1x1H6AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc17x1x1H6AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2601,8 +2982,8 @@ func scaleNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
 	}
 }
 
-// scaleAddReLUNhwc17x1x1H11AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+// scaleAddReLUNhwc17x1x1H6AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc17x1x1H6AvgBiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2677,8 +3058,8 @@ func scaleAddReLUNhwc31x1x1H8AvgBiasGo(dst, x *[31]float32, s *[31]float32, res 
 	}
 }
 
-// squeezeNhwc31x1x1H12AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc31x1x1H12AvgNobiasGo(z *[31]float32, x *[31]float32) {
+// squeezeNhwc31x1x1H7AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc31x1x1H7AvgNobiasGo(z *[31]float32, x *[31]float32) {
 	*z = [31]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[31]float32)(x[r*31:]) {
@@ -2690,8 +3071,8 @@ func squeezeNhwc31x1x1H12AvgNobiasGo(z *[31]float32, x *[31]float32) {
 	}
 }
 
-// scaleNhwc31x1x1H12AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc31x1x1H12AvgNobiasGo(dst, x *[31]float32, s *[31]float32) {
+// scaleNhwc31x1x1H7AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc31x1x1H7AvgNobiasGo(dst, x *[31]float32, s *[31]float32) {
 	for r := range 1 {
 		xs, ds := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:])
 		for c, g := range s {
@@ -2700,8 +3081,8 @@ func scaleNhwc31x1x1H12AvgNobiasGo(dst, x *[31]float32, s *[31]float32) {
 	}
 }
 
-// scaleAddReLUNhwc31x1x1H12AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc31x1x1H12AvgNobiasGo(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+// scaleAddReLUNhwc31x1x1H7AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc31x1x1H7AvgNobiasGo(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:]), (*[31]float32)(res[r*31:])
 		for c, g := range s {
@@ -2776,8 +3157,8 @@ func scaleAddReLUNhwc32x1x1H8AvgNobiasGo(dst, x *[32]float32, s *[32]float32, re
 	}
 }
 
-// squeezeNhwc32x1x1H13AvgBiasGo sets z[c] to the average of channel c.
-func squeezeNhwc32x1x1H13AvgBiasGo(z *[32]float32, x *[32]float32) {
+// squeezeNhwc32x1x1H8AvgBiasGo sets z[c] to the average of channel c.
+func squeezeNhwc32x1x1H8AvgBiasGo(z *[32]float32, x *[32]float32) {
 	*z = [32]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[32]float32)(x[r*32:]) {
@@ -2789,8 +3170,8 @@ func squeezeNhwc32x1x1H13AvgBiasGo(z *[32]float32, x *[32]float32) {
 	}
 }
 
-// scaleNhwc32x1x1H13AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc32x1x1H13AvgBiasGo(dst, x *[32]float32, s *[32]float32) {
+// scaleNhwc32x1x1H8AvgBiasGo sets dst = x × s per channel.
+func scaleNhwc32x1x1H8AvgBiasGo(dst, x *[32]float32, s *[32]float32) {
 	for r := range 1 {
 		xs, ds := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:])
 		for c, g := range s {
@@ -2799,8 +3180,8 @@ func scaleNhwc32x1x1H13AvgBiasGo(dst, x *[32]float32, s *[32]float32) {
 	}
 }
 
-// scaleAddReLUNhwc32x1x1H13AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc32x1x1H13AvgBiasGo(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+// scaleAddReLUNhwc32x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc32x1x1H8AvgBiasGo(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:]), (*[32]float32)(res[r*32:])
 		for c, g := range s {
@@ -2875,8 +3256,8 @@ func scaleAddReLUNhwc33x1x1H8AvgBiasGo(dst, x *[33]float32, s *[33]float32, res 
 	}
 }
 
-// squeezeNhwc33x1x1H14AvgNobiasGo sets z[c] to the average of channel c.
-func squeezeNhwc33x1x1H14AvgNobiasGo(z *[33]float32, x *[33]float32) {
+// squeezeNhwc33x1x1H9AvgNobiasGo sets z[c] to the average of channel c.
+func squeezeNhwc33x1x1H9AvgNobiasGo(z *[33]float32, x *[33]float32) {
 	*z = [33]float32{}
 	for r := 0; r < 1; r++ {
 		for c, v := range (*[33]float32)(x[r*33:]) {
@@ -2888,8 +3269,8 @@ func squeezeNhwc33x1x1H14AvgNobiasGo(z *[33]float32, x *[33]float32) {
 	}
 }
 
-// scaleNhwc33x1x1H14AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc33x1x1H14AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
+// scaleNhwc33x1x1H9AvgNobiasGo sets dst = x × s per channel.
+func scaleNhwc33x1x1H9AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
 	for r := range 1 {
 		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
 		for c, g := range s {
@@ -2898,8 +3279,8 @@ func scaleNhwc33x1x1H14AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
 	}
 }
 
-// scaleAddReLUNhwc33x1x1H14AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc33x1x1H14AvgNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+// scaleAddReLUNhwc33x1x1H9AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUNhwc33x1x1H9AvgNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
 		for c, g := range s {
@@ -4474,25 +4855,25 @@ func fc480x5SigmoidGo(dst *[480]float32, w *[2400]float32, x *[5]float32) {
 	}
 }
 
-// fc1x9ReLUBiasGo sets dst = ReLU(W·x + b) for a 1×9 row-major W.
-func fc1x9ReLUBiasGo(dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
+// fc1x17ReLUBiasGo sets dst = ReLU(W·x + b) for a 1×17 row-major W.
+func fc1x17ReLUBiasGo(dst *[1]float32, w *[17]float32, x *[17]float32, b *[1]float32) {
 	for i := range dst {
-		row := (*[9]float32)(w[i*9:])
+		row := (*[17]float32)(w[i*17:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 6; j += 4 {
+		for j := 0; j < 14; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[8] * x[8]
+		s0 += row[16] * x[16]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc9x1SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 9×1 row-major W.
-func fc9x1SigmoidBiasGo(dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
+// fc17x1SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 17×1 row-major W.
+func fc17x1SigmoidBiasGo(dst *[17]float32, w *[17]float32, x *[1]float32, b *[17]float32) {
 	for i := range dst {
 		row := (*[1]float32)(w[i*1:])
 		var s0, s1, s2, s3 float32
@@ -4502,36 +4883,312 @@ func fc9x1SigmoidBiasGo(dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]flo
 	}
 }
 
-// fc18x25ReLUGo sets dst = ReLU(W·x) for a 18×25 row-major W.
-func fc18x25ReLUGo(dst *[18]float32, w *[450]float32, x *[25]float32) {
+// fc2x34ReLUGo sets dst = ReLU(W·x) for a 2×34 row-major W.
+func fc2x34ReLUGo(dst *[2]float32, w *[68]float32, x *[34]float32) {
 	for i := range dst {
-		row := (*[25]float32)(w[i*25:])
+		row := (*[34]float32)(w[i*34:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 22; j += 4 {
+		for j := 0; j < 31; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[24] * x[24]
+		s0 += row[32] * x[32]
+		s1 += row[33] * x[33]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc25x18SigmoidGo sets dst = Sigmoid(W·x) for a 25×18 row-major W.
-func fc25x18SigmoidGo(dst *[25]float32, w *[450]float32, x *[18]float32) {
+// fc34x2SigmoidGo sets dst = Sigmoid(W·x) for a 34×2 row-major W.
+func fc34x2SigmoidGo(dst *[34]float32, w *[68]float32, x *[2]float32) {
 	for i := range dst {
-		row := (*[18]float32)(w[i*18:])
+		row := (*[2]float32)(w[i*2:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 15; j += 4 {
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc4x68ReLUGo sets dst = ReLU(W·x) for a 4×68 row-major W.
+func fc4x68ReLUGo(dst *[4]float32, w *[272]float32, x *[68]float32) {
+	for i := range dst {
+		row := (*[68]float32)(w[i*68:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 65; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc68x4SigmoidGo sets dst = Sigmoid(W·x) for a 68×4 row-major W.
+func fc68x4SigmoidGo(dst *[68]float32, w *[272]float32, x *[4]float32) {
+	for i := range dst {
+		row := (*[4]float32)(w[i*4:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc1x117ReLUBiasGo sets dst = ReLU(W·x + b) for a 1×117 row-major W.
+func fc1x117ReLUBiasGo(dst *[1]float32, w *[117]float32, x *[117]float32, b *[1]float32) {
+	for i := range dst {
+		row := (*[117]float32)(w[i*117:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 114; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[116] * x[116]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc117x1SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 117×1 row-major W.
+func fc117x1SigmoidBiasGo(dst *[117]float32, w *[117]float32, x *[1]float32, b *[117]float32) {
+	for i := range dst {
+		row := (*[1]float32)(w[i*1:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc2x134ReLUGo sets dst = ReLU(W·x) for a 2×134 row-major W.
+func fc2x134ReLUGo(dst *[2]float32, w *[268]float32, x *[134]float32) {
+	for i := range dst {
+		row := (*[134]float32)(w[i*134:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 131; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[132] * x[132]
+		s1 += row[133] * x[133]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc134x2SigmoidGo sets dst = Sigmoid(W·x) for a 134×2 row-major W.
+func fc134x2SigmoidGo(dst *[134]float32, w *[268]float32, x *[2]float32) {
+	for i := range dst {
+		row := (*[2]float32)(w[i*2:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc3x151ReLUBiasGo sets dst = ReLU(W·x + b) for a 3×151 row-major W.
+func fc3x151ReLUBiasGo(dst *[3]float32, w *[453]float32, x *[151]float32, b *[3]float32) {
+	for i := range dst {
+		row := (*[151]float32)(w[i*151:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 148; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[148] * x[148]
+		s1 += row[149] * x[149]
+		s2 += row[150] * x[150]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc151x3SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 151×3 row-major W.
+func fc151x3SigmoidBiasGo(dst *[151]float32, w *[453]float32, x *[3]float32, b *[151]float32) {
+	for i := range dst {
+		row := (*[3]float32)(w[i*3:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		s2 += row[2] * x[2]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc4x232ReLUGo sets dst = ReLU(W·x) for a 4×232 row-major W.
+func fc4x232ReLUGo(dst *[4]float32, w *[928]float32, x *[232]float32) {
+	for i := range dst {
+		row := (*[232]float32)(w[i*232:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 229; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc232x4SigmoidGo sets dst = Sigmoid(W·x) for a 232×4 row-major W.
+func fc232x4SigmoidGo(dst *[232]float32, w *[928]float32, x *[4]float32) {
+	for i := range dst {
+		row := (*[4]float32)(w[i*4:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc1x249ReLUBiasGo sets dst = ReLU(W·x + b) for a 1×249 row-major W.
+func fc1x249ReLUBiasGo(dst *[1]float32, w *[249]float32, x *[249]float32, b *[1]float32) {
+	for i := range dst {
+		row := (*[249]float32)(w[i*249:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 246; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[248] * x[248]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc249x1SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 249×1 row-major W.
+func fc249x1SigmoidBiasGo(dst *[249]float32, w *[249]float32, x *[1]float32, b *[249]float32) {
+	for i := range dst {
+		row := (*[1]float32)(w[i*1:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc2x266ReLUGo sets dst = ReLU(W·x) for a 2×266 row-major W.
+func fc2x266ReLUGo(dst *[2]float32, w *[532]float32, x *[266]float32) {
+	for i := range dst {
+		row := (*[266]float32)(w[i*266:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 263; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[264] * x[264]
+		s1 += row[265] * x[265]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc266x2SigmoidGo sets dst = Sigmoid(W·x) for a 266×2 row-major W.
+func fc266x2SigmoidGo(dst *[266]float32, w *[532]float32, x *[2]float32) {
+	for i := range dst {
+		row := (*[2]float32)(w[i*2:])
+		var s0, s1, s2, s3 float32
+		s0 += row[0] * x[0]
+		s1 += row[1] * x[1]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc11x17ReLUBiasGo sets dst = ReLU(W·x + b) for a 11×17 row-major W.
+func fc11x17ReLUBiasGo(dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
+	for i := range dst {
+		row := (*[17]float32)(w[i*17:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 14; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
 		s0 += row[16] * x[16]
-		s1 += row[17] * x[17]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc17x11SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 17×11 row-major W.
+func fc17x11SigmoidBiasGo(dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
+	for i := range dst {
+		row := (*[11]float32)(w[i*11:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 8; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[8] * x[8]
+		s1 += row[9] * x[9]
+		s2 += row[10] * x[10]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc28x33ReLUGo sets dst = ReLU(W·x) for a 28×33 row-major W.
+func fc28x33ReLUGo(dst *[28]float32, w *[924]float32, x *[33]float32) {
+	for i := range dst {
+		row := (*[33]float32)(w[i*33:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 30; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[32] * x[32]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc33x28SigmoidGo sets dst = Sigmoid(W·x) for a 33×28 row-major W.
+func fc33x28SigmoidGo(dst *[33]float32, w *[924]float32, x *[28]float32) {
+	for i := range dst {
+		row := (*[28]float32)(w[i*28:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 25; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -4570,37 +5227,35 @@ func fc37x32SigmoidBiasGo(dst *[37]float32, w *[1184]float32, x *[32]float32, b 
 	}
 }
 
-// fc51x57ReLUGo sets dst = ReLU(W·x) for a 51×57 row-major W.
-func fc51x57ReLUGo(dst *[51]float32, w *[2907]float32, x *[57]float32) {
+// fc61x69ReLUGo sets dst = ReLU(W·x) for a 61×69 row-major W.
+func fc61x69ReLUGo(dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	for i := range dst {
-		row := (*[57]float32)(w[i*57:])
+		row := (*[69]float32)(w[i*69:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 54; j += 4 {
+		for j := 0; j < 66; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[56] * x[56]
+		s0 += row[68] * x[68]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc57x51SigmoidGo sets dst = Sigmoid(W·x) for a 57×51 row-major W.
-func fc57x51SigmoidGo(dst *[57]float32, w *[2907]float32, x *[51]float32) {
+// fc69x61SigmoidGo sets dst = Sigmoid(W·x) for a 69×61 row-major W.
+func fc69x61SigmoidGo(dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	for i := range dst {
-		row := (*[51]float32)(w[i*51:])
+		row := (*[61]float32)(w[i*61:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 48; j += 4 {
+		for j := 0; j < 58; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[48] * x[48]
-		s1 += row[49] * x[49]
-		s2 += row[50] * x[50]
+		s0 += row[60] * x[60]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -4639,34 +5294,36 @@ func fc69x64SigmoidBiasGo(dst *[69]float32, w *[4416]float32, x *[64]float32, b 
 	}
 }
 
-// fc84x89ReLUGo sets dst = ReLU(W·x) for a 84×89 row-major W.
-func fc84x89ReLUGo(dst *[84]float32, w *[7476]float32, x *[89]float32) {
+// fc94x101ReLUGo sets dst = ReLU(W·x) for a 94×101 row-major W.
+func fc94x101ReLUGo(dst *[94]float32, w *[9494]float32, x *[101]float32) {
 	for i := range dst {
-		row := (*[89]float32)(w[i*89:])
+		row := (*[101]float32)(w[i*101:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 86; j += 4 {
+		for j := 0; j < 98; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[88] * x[88]
+		s0 += row[100] * x[100]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc89x84SigmoidGo sets dst = Sigmoid(W·x) for a 89×84 row-major W.
-func fc89x84SigmoidGo(dst *[89]float32, w *[7476]float32, x *[84]float32) {
+// fc101x94SigmoidGo sets dst = Sigmoid(W·x) for a 101×94 row-major W.
+func fc101x94SigmoidGo(dst *[101]float32, w *[9494]float32, x *[94]float32) {
 	for i := range dst {
-		row := (*[84]float32)(w[i*84:])
+		row := (*[94]float32)(w[i*94:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 81; j += 4 {
+		for j := 0; j < 91; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
+		s0 += row[92] * x[92]
+		s1 += row[93] * x[93]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -4705,35 +5362,37 @@ func fc101x96SigmoidBiasGo(dst *[101]float32, w *[9696]float32, x *[96]float32, 
 	}
 }
 
-// fc117x125ReLUGo sets dst = ReLU(W·x) for a 117×125 row-major W.
-func fc117x125ReLUGo(dst *[117]float32, w *[14625]float32, x *[125]float32) {
+// fc127x133ReLUGo sets dst = ReLU(W·x) for a 127×133 row-major W.
+func fc127x133ReLUGo(dst *[127]float32, w *[16891]float32, x *[133]float32) {
 	for i := range dst {
-		row := (*[125]float32)(w[i*125:])
+		row := (*[133]float32)(w[i*133:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 122; j += 4 {
+		for j := 0; j < 130; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[132] * x[132]
+		v := (s0 + s1) + (s2 + s3)
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc133x127SigmoidGo sets dst = Sigmoid(W·x) for a 133×127 row-major W.
+func fc133x127SigmoidGo(dst *[133]float32, w *[16891]float32, x *[127]float32) {
+	for i := range dst {
+		row := (*[127]float32)(w[i*127:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 124; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
 		s0 += row[124] * x[124]
-		v := (s0 + s1) + (s2 + s3)
-		dst[i] = max(v, 0)
-	}
-}
-
-// fc125x117SigmoidGo sets dst = Sigmoid(W·x) for a 125×117 row-major W.
-func fc125x117SigmoidGo(dst *[125]float32, w *[14625]float32, x *[117]float32) {
-	for i := range dst {
-		row := (*[117]float32)(w[i*117:])
-		var s0, s1, s2, s3 float32
-		for j := 0; j < 114; j += 4 {
-			s0 += row[j] * x[j]
-			s1 += row[j+1] * x[j+1]
-			s2 += row[j+2] * x[j+2]
-			s3 += row[j+3] * x[j+3]
-		}
-		s0 += row[116] * x[116]
+		s1 += row[125] * x[125]
+		s2 += row[126] * x[126]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -4772,36 +5431,35 @@ func fc133x128SigmoidBiasGo(dst *[133]float32, w *[17024]float32, x *[128]float3
 	}
 }
 
-// fc262x269ReLUGo sets dst = ReLU(W·x) for a 262×269 row-major W.
-func fc262x269ReLUGo(dst *[262]float32, w *[70478]float32, x *[269]float32) {
+// fc257x265ReLUGo sets dst = ReLU(W·x) for a 257×265 row-major W.
+func fc257x265ReLUGo(dst *[257]float32, w *[68105]float32, x *[265]float32) {
 	for i := range dst {
-		row := (*[269]float32)(w[i*269:])
+		row := (*[265]float32)(w[i*265:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 266; j += 4 {
+		for j := 0; j < 262; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[268] * x[268]
+		s0 += row[264] * x[264]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc269x262SigmoidGo sets dst = Sigmoid(W·x) for a 269×262 row-major W.
-func fc269x262SigmoidGo(dst *[269]float32, w *[70478]float32, x *[262]float32) {
+// fc265x257SigmoidGo sets dst = Sigmoid(W·x) for a 265×257 row-major W.
+func fc265x257SigmoidGo(dst *[265]float32, w *[68105]float32, x *[257]float32) {
 	for i := range dst {
-		row := (*[262]float32)(w[i*262:])
+		row := (*[257]float32)(w[i*257:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 259; j += 4 {
+		for j := 0; j < 254; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[260] * x[260]
-		s1 += row[261] * x[261]
+		s0 += row[256] * x[256]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -4841,39 +5499,38 @@ func fc278x272SigmoidBiasGo(dst *[278]float32, w *[75616]float32, x *[272]float3
 	}
 }
 
-// fc423x431ReLUGo sets dst = ReLU(W·x) for a 423×431 row-major W.
-func fc423x431ReLUGo(dst *[423]float32, w *[182313]float32, x *[431]float32) {
+// fc418x427ReLUGo sets dst = ReLU(W·x) for a 418×427 row-major W.
+func fc418x427ReLUGo(dst *[418]float32, w *[178486]float32, x *[427]float32) {
 	for i := range dst {
-		row := (*[431]float32)(w[i*431:])
+		row := (*[427]float32)(w[i*427:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 428; j += 4 {
+		for j := 0; j < 424; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[428] * x[428]
-		s1 += row[429] * x[429]
-		s2 += row[430] * x[430]
+		s0 += row[424] * x[424]
+		s1 += row[425] * x[425]
+		s2 += row[426] * x[426]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = max(v, 0)
 	}
 }
 
-// fc431x423SigmoidGo sets dst = Sigmoid(W·x) for a 431×423 row-major W.
-func fc431x423SigmoidGo(dst *[431]float32, w *[182313]float32, x *[423]float32) {
+// fc427x418SigmoidGo sets dst = Sigmoid(W·x) for a 427×418 row-major W.
+func fc427x418SigmoidGo(dst *[427]float32, w *[178486]float32, x *[418]float32) {
 	for i := range dst {
-		row := (*[423]float32)(w[i*423:])
+		row := (*[418]float32)(w[i*418:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 420; j += 4 {
+		for j := 0; j < 415; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[420] * x[420]
-		s1 += row[421] * x[421]
-		s2 += row[422] * x[422]
+		s0 += row[416] * x[416]
+		s1 += row[417] * x[417]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -4952,8 +5609,8 @@ func fc15x8SigmoidGo(dst *[15]float32, w *[120]float32, x *[8]float32) {
 	}
 }
 
-// fc9x15ReLUBiasGo sets dst = ReLU(W·x + b) for a 9×15 row-major W.
-func fc9x15ReLUBiasGo(dst *[9]float32, w *[135]float32, x *[15]float32, b *[9]float32) {
+// fc4x15ReLUBiasGo sets dst = ReLU(W·x + b) for a 4×15 row-major W.
+func fc4x15ReLUBiasGo(dst *[4]float32, w *[60]float32, x *[15]float32, b *[4]float32) {
 	for i := range dst {
 		row := (*[15]float32)(w[i*15:])
 		var s0, s1, s2, s3 float32
@@ -4971,18 +5628,17 @@ func fc9x15ReLUBiasGo(dst *[9]float32, w *[135]float32, x *[15]float32, b *[9]fl
 	}
 }
 
-// fc15x9SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 15×9 row-major W.
-func fc15x9SigmoidBiasGo(dst *[15]float32, w *[135]float32, x *[9]float32, b *[15]float32) {
+// fc15x4SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 15×4 row-major W.
+func fc15x4SigmoidBiasGo(dst *[15]float32, w *[60]float32, x *[4]float32, b *[15]float32) {
 	for i := range dst {
-		row := (*[9]float32)(w[i*9:])
+		row := (*[4]float32)(w[i*4:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 6; j += 4 {
+		for j := 0; j < 1; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[8] * x[8]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5052,8 +5708,8 @@ func fc16x8SigmoidBiasGo(dst *[16]float32, w *[128]float32, x *[8]float32, b *[1
 	}
 }
 
-// fc10x16ReLUGo sets dst = ReLU(W·x) for a 10×16 row-major W.
-func fc10x16ReLUGo(dst *[10]float32, w *[160]float32, x *[16]float32) {
+// fc5x16ReLUGo sets dst = ReLU(W·x) for a 5×16 row-major W.
+func fc5x16ReLUGo(dst *[5]float32, w *[80]float32, x *[16]float32) {
 	for i := range dst {
 		row := (*[16]float32)(w[i*16:])
 		var s0, s1, s2, s3 float32
@@ -5068,19 +5724,18 @@ func fc10x16ReLUGo(dst *[10]float32, w *[160]float32, x *[16]float32) {
 	}
 }
 
-// fc16x10SigmoidGo sets dst = Sigmoid(W·x) for a 16×10 row-major W.
-func fc16x10SigmoidGo(dst *[16]float32, w *[160]float32, x *[10]float32) {
+// fc16x5SigmoidGo sets dst = Sigmoid(W·x) for a 16×5 row-major W.
+func fc16x5SigmoidGo(dst *[16]float32, w *[80]float32, x *[5]float32) {
 	for i := range dst {
-		row := (*[10]float32)(w[i*10:])
+		row := (*[5]float32)(w[i*5:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 7; j += 4 {
+		for j := 0; j < 2; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[8] * x[8]
-		s1 += row[9] * x[9]
+		s0 += row[4] * x[4]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5152,8 +5807,8 @@ func fc17x8SigmoidGo(dst *[17]float32, w *[136]float32, x *[8]float32) {
 	}
 }
 
-// fc11x17ReLUBiasGo sets dst = ReLU(W·x + b) for a 11×17 row-major W.
-func fc11x17ReLUBiasGo(dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
+// fc6x17ReLUBiasGo sets dst = ReLU(W·x + b) for a 6×17 row-major W.
+func fc6x17ReLUBiasGo(dst *[6]float32, w *[102]float32, x *[17]float32, b *[6]float32) {
 	for i := range dst {
 		row := (*[17]float32)(w[i*17:])
 		var s0, s1, s2, s3 float32
@@ -5169,20 +5824,19 @@ func fc11x17ReLUBiasGo(dst *[11]float32, w *[187]float32, x *[17]float32, b *[11
 	}
 }
 
-// fc17x11SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 17×11 row-major W.
-func fc17x11SigmoidBiasGo(dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
+// fc17x6SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 17×6 row-major W.
+func fc17x6SigmoidBiasGo(dst *[17]float32, w *[102]float32, x *[6]float32, b *[17]float32) {
 	for i := range dst {
-		row := (*[11]float32)(w[i*11:])
+		row := (*[6]float32)(w[i*6:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 8; j += 4 {
+		for j := 0; j < 3; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[8] * x[8]
-		s1 += row[9] * x[9]
-		s2 += row[10] * x[10]
+		s0 += row[4] * x[4]
+		s1 += row[5] * x[5]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5258,8 +5912,8 @@ func fc31x8SigmoidBiasGo(dst *[31]float32, w *[248]float32, x *[8]float32, b *[3
 	}
 }
 
-// fc12x31ReLUGo sets dst = ReLU(W·x) for a 12×31 row-major W.
-func fc12x31ReLUGo(dst *[12]float32, w *[372]float32, x *[31]float32) {
+// fc7x31ReLUGo sets dst = ReLU(W·x) for a 7×31 row-major W.
+func fc7x31ReLUGo(dst *[7]float32, w *[217]float32, x *[31]float32) {
 	for i := range dst {
 		row := (*[31]float32)(w[i*31:])
 		var s0, s1, s2, s3 float32
@@ -5277,17 +5931,20 @@ func fc12x31ReLUGo(dst *[12]float32, w *[372]float32, x *[31]float32) {
 	}
 }
 
-// fc31x12SigmoidGo sets dst = Sigmoid(W·x) for a 31×12 row-major W.
-func fc31x12SigmoidGo(dst *[31]float32, w *[372]float32, x *[12]float32) {
+// fc31x7SigmoidGo sets dst = Sigmoid(W·x) for a 31×7 row-major W.
+func fc31x7SigmoidGo(dst *[31]float32, w *[217]float32, x *[7]float32) {
 	for i := range dst {
-		row := (*[12]float32)(w[i*12:])
+		row := (*[7]float32)(w[i*7:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 9; j += 4 {
+		for j := 0; j < 4; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
+		s0 += row[4] * x[4]
+		s1 += row[5] * x[5]
+		s2 += row[6] * x[6]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5325,8 +5982,8 @@ func fc32x8SigmoidGo(dst *[32]float32, w *[256]float32, x *[8]float32) {
 	}
 }
 
-// fc13x32ReLUBiasGo sets dst = ReLU(W·x + b) for a 13×32 row-major W.
-func fc13x32ReLUBiasGo(dst *[13]float32, w *[416]float32, x *[32]float32, b *[13]float32) {
+// fc8x32ReLUBiasGo sets dst = ReLU(W·x + b) for a 8×32 row-major W.
+func fc8x32ReLUBiasGo(dst *[8]float32, w *[256]float32, x *[32]float32, b *[8]float32) {
 	for i := range dst {
 		row := (*[32]float32)(w[i*32:])
 		var s0, s1, s2, s3 float32
@@ -5341,18 +5998,17 @@ func fc13x32ReLUBiasGo(dst *[13]float32, w *[416]float32, x *[32]float32, b *[13
 	}
 }
 
-// fc32x13SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 32×13 row-major W.
-func fc32x13SigmoidBiasGo(dst *[32]float32, w *[416]float32, x *[13]float32, b *[32]float32) {
+// fc32x8SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 32×8 row-major W.
+func fc32x8SigmoidBiasGo(dst *[32]float32, w *[256]float32, x *[8]float32, b *[32]float32) {
 	for i := range dst {
-		row := (*[13]float32)(w[i*13:])
+		row := (*[8]float32)(w[i*8:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 10; j += 4 {
+		for j := 0; j < 5; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[12] * x[12]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
@@ -5424,8 +6080,8 @@ func fc33x8SigmoidBiasGo(dst *[33]float32, w *[264]float32, x *[8]float32, b *[3
 	}
 }
 
-// fc14x33ReLUGo sets dst = ReLU(W·x) for a 14×33 row-major W.
-func fc14x33ReLUGo(dst *[14]float32, w *[462]float32, x *[33]float32) {
+// fc9x33ReLUGo sets dst = ReLU(W·x) for a 9×33 row-major W.
+func fc9x33ReLUGo(dst *[9]float32, w *[297]float32, x *[33]float32) {
 	for i := range dst {
 		row := (*[33]float32)(w[i*33:])
 		var s0, s1, s2, s3 float32
@@ -5441,19 +6097,18 @@ func fc14x33ReLUGo(dst *[14]float32, w *[462]float32, x *[33]float32) {
 	}
 }
 
-// fc33x14SigmoidGo sets dst = Sigmoid(W·x) for a 33×14 row-major W.
-func fc33x14SigmoidGo(dst *[33]float32, w *[462]float32, x *[14]float32) {
+// fc33x9SigmoidGo sets dst = Sigmoid(W·x) for a 33×9 row-major W.
+func fc33x9SigmoidGo(dst *[33]float32, w *[297]float32, x *[9]float32) {
 	for i := range dst {
-		row := (*[14]float32)(w[i*14:])
+		row := (*[9]float32)(w[i*9:])
 		var s0, s1, s2, s3 float32
-		for j := 0; j < 11; j += 4 {
+		for j := 0; j < 6; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
-		s0 += row[12] * x[12]
-		s1 += row[13] * x[13]
+		s0 += row[8] * x[8]
 		v := (s0 + s1) + (s2 + s3)
 		dst[i] = se.Sigmoid(v)
 	}
