@@ -10,8 +10,9 @@ import (
 
 // committed maps each spec of the repository to the package generated from it.
 var committed = map[string]string{
-	"../spec/se.yaml":      "../generated/sekernels",
-	"../spec/awkward.yaml": "../generated/awkward",
+	"../spec/se.yaml":         "../generated/sekernels",
+	"../spec/awkward.yaml":    "../generated/awkward",
+	"../spec/stochastic.yaml": "../generated/stochastic",
 }
 
 // TestCommittedPackagesFresh renders every spec of the repository and
