@@ -4,18 +4,20 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
+
+	"github.com/segen/segen/runtime/safetensors"
 )
 
 // TestStochasticSqueeze checks the generic stochastic squeeze against the
 // definition evaluated in float64, z = Σx²/Σx or 0 where Σx ≤ 0, on
 // non-negative data (post-ReLU activations, where z lies between the mean
 // and the maximum) and on data of both signs whose channel means are
-// positive, negative or near 0, in both layouts. The float32 sums may be off
-// by at most γₙ·Σ|x| and γₙ·Σx² (n values, one rounding each, and one per
-// square), so z by at most (e₂ + z·e₁)/(Σx − e₁) plus the division's
-// rounding: a bound, not an estimate, so the test cannot fail by chance.
-// Channels whose Σx is within e₁ of 0 may come out 0 or as a quotient.
+// positive, negative or near 0, in both layouts, within checkStochastic's
+// bound.
 func TestStochasticSqueeze(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, layout := range []Layout{NCHW, NHWC} {
@@ -42,34 +44,14 @@ func TestStochasticSqueeze(t *testing.T) {
 			Generic(s).Squeeze(z, x)
 			quotients := 0
 			for c := range s.C {
-				var sum, abs, squares float64
-				for p := range s.Plane() {
-					v := float64(x[index(s, c, p)])
-					sum, abs, squares = sum+v, abs+math.Abs(v), squares+v*v
-				}
-				u, n := 0x1p-24, float64(s.Plane())
-				gamma := (n + 1) * u / (1 - (n+1)*u)
-				e1, e2 := gamma*abs, gamma*squares
-				got := float64(z[c])
-				where := fmt.Sprintf("%v, %s data, channel %d (Σx = %g, Σ|x| = %g, Σx² = %g)", s, data, c, sum, abs, squares)
-				switch {
-				case math.Abs(sum) <= e1:
-					if got != 0 && got < squares/(math.Abs(sum)+e1) {
-						t.Errorf("%s: z = %g, want 0 or at least %g", where, got, squares/(math.Abs(sum)+e1))
-					}
-				case sum < 0:
-					if got != 0 {
-						t.Errorf("%s: z = %g, want 0", where, got)
-					}
-				default:
+				plane := channelOf(s, x, c)
+				where := fmt.Sprintf("%v, %s data, channel %d", s, data, c)
+				if msg, quotient := checkStochastic(float64(z[c]), plane); msg != "" {
+					t.Errorf("%s: %s", where, msg)
+				} else if quotient {
 					quotients++
-					want := squares / sum
-					tol := (e2+want*e1)/(sum-e1) + 2*u*want
-					if math.Abs(got-want) > tol {
-						t.Errorf("%s: z = %g, want %g ± %.3g", where, got, want, tol)
-					}
-					if data == "non-negative" && (got < sum/n*(1-1e-6) || got > maxOf(x, s, c)) {
-						t.Errorf("%s: z = %g is not between the mean %g and the maximum", where, got, sum/n)
+					if data == "non-negative" && (z[c] < mean(plane)*(1-1e-6) || z[c] > slices.Max(plane)) {
+						t.Errorf("%s: z = %g is not between the mean %g and the maximum", where, z[c], mean(plane))
 					}
 				}
 			}
@@ -80,12 +62,115 @@ func TestStochasticSqueeze(t *testing.T) {
 	}
 }
 
-func maxOf(x []float32, s Shape, c int) float64 {
-	m := math.Inf(-1)
-	for p := range s.Plane() {
-		m = max(m, float64(x[index(s, c, p)]))
+// checkStochastic returns "" if got is a float32 evaluation of the
+// stochastic squeeze of plane: the float32 sums may be off by at most
+// γ·Σ|x| and γ·Σx² (n values, one rounding each and one per square, γ =
+// (n+1)u/(1−(n+1)u)), so z by at most (e₂ + z·e₁)/(Σx − e₁) plus the
+// division's rounding — a bound, not an estimate. Where |Σx| ≤ e₁, z may be
+// 0 or a quotient. quotient reports whether z must be one.
+func checkStochastic(got float64, plane []float32) (msg string, quotient bool) {
+	var sum, abs, squares float64
+	for _, v := range plane {
+		f := float64(v)
+		sum, abs, squares = sum+f, abs+math.Abs(f), squares+f*f
 	}
-	return m
+	u, n := 0x1p-24, float64(len(plane))
+	gamma := (n + 1) * u / (1 - (n+1)*u)
+	e1, e2 := gamma*abs, gamma*squares
+	sums := fmt.Sprintf("Σx = %g, Σ|x| = %g, Σx² = %g", sum, abs, squares)
+	switch {
+	case abs > 0 && math.Abs(sum) <= e1:
+		if lo := squares / (math.Abs(sum) + e1); got != 0 && got < lo {
+			return fmt.Sprintf("z = %g, want 0 or at least %g (%s)", got, lo, sums), false
+		}
+	case sum <= 0:
+		if got != 0 {
+			return fmt.Sprintf("z = %g, want 0 (%s)", got, sums), false
+		}
+	default:
+		want := squares / sum
+		if tol := (e2+want*e1)/(sum-e1) + 2*u*want; math.Abs(got-want) > tol {
+			return fmt.Sprintf("z = %g, want %g ± %.3g (%s)", got, want, tol, sums), true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+// channelOf returns the values of channel c of the sample x.
+func channelOf(s Shape, x []float32, c int) []float32 {
+	v := make([]float32, s.Plane())
+	for p := range v {
+		v[p] = x[index(s, c, p)]
+	}
+	return v
+}
+
+func mean(v []float32) float32 {
+	var sum float64
+	for _, f := range v {
+		sum += float64(f)
+	}
+	return float32(sum / float64(len(v)))
+}
+
+// TestTorchStochastic checks the generic stochastic squeeze against the
+// definition evaluated in float64 by PyTorch (tools/stochastic_fixtures.py),
+// within the bound of checkStochastic, and checks that the fixtures' data
+// reach both results, 0 and the quotient.
+func TestTorchStochastic(t *testing.T) {
+	paths, err := filepath.Glob("../testdata/se/stochastic/*.safetensors")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no fixtures in testdata/se/stochastic (run /usr/bin/python3 tools/stochastic_fixtures.py): %v", err)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			f, err := safetensors.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta := func(key string) int {
+				v, err := strconv.Atoi(f.Metadata[key])
+				if err != nil {
+					t.Fatalf("metadata %q: %v", key, err)
+				}
+				return v
+			}
+			s := Shape{C: meta("channels"), H: meta("height"), W: meta("width"), Hidden: 1, Squeeze: Stochastic}
+			if f.Metadata["layout"] == "nhwc" {
+				s.Layout = NHWC
+			}
+			n := meta("batch")
+			get := func(name string, size int) []float32 {
+				tt, ok := f.Lookup(name)
+				if !ok {
+					t.Fatalf("no tensor %q", name)
+				}
+				v, err := tt.Float32s()
+				if err != nil || len(v) != size {
+					t.Fatalf("tensor %q: %d values (%v), want %d", name, len(v), err, size)
+				}
+				return v
+			}
+			x, want := get("x", n*s.Size()), get("z", n*s.C)
+			got := make([]float32, n*s.C)
+			Generic(s).Squeeze(got, x)
+			results := map[bool]int{}
+			for i := range got {
+				plane := channelOf(s, x[i/s.C*s.Size():], i%s.C)
+				if msg, _ := checkStochastic(float64(want[i]), plane); msg != "" {
+					t.Fatalf("sample %d, channel %d: the fixture's %s", i/s.C, i%s.C, msg)
+				}
+				if msg, _ := checkStochastic(float64(got[i]), plane); msg != "" {
+					t.Errorf("sample %d, channel %d: %s; PyTorch in float64: %v", i/s.C, i%s.C, msg, want[i])
+				}
+				results[want[i] == 0]++
+			}
+			if results[true] == 0 || results[false] == 0 {
+				t.Errorf("%d zeros and %d quotients: the fixture does not reach both results", results[true], results[false])
+			}
+		})
+	}
 }
 
 // TestStochasticSpecialValues pins down the stochastic squeeze of NaN and
