@@ -1,7 +1,7 @@
 // Package asm emits the AVX2 and AVX-512 assembly of segen's memory-bound SE
-// kernels with avo: squeeze (average or max pooling), channel scaling, the
-// fused scale + residual add + ReLU, and the excitation's fully connected
-// layers. Every kernel is written once against an ISA description; AVX2 and
+// kernels with avo: squeeze (average, max or stochastic pooling), channel
+// scaling, the fused scale + residual add + ReLU, and the excitation's fully
+// connected layers. Every kernel is written once against an ISA description; AVX2 and
 // AVX-512 differ only in that value.
 package asm
 

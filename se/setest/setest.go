@@ -35,7 +35,9 @@ import (
 // polynomial sigmoid: a value passes if |got−want| ≤ atol + 1e-4·|want|, where
 // atol is 1e-5 times the largest magnitude the op's result can have (max|x|
 // for Squeeze, 1 for the gates, max|x|·max|s| + max|res| for ScaleAddReLU…).
-// A max squeeze has no rounding, so it must be exact.
+// A max squeeze has no rounding, so it must be exact. A stochastic squeeze
+// (Σx²/Σx) is held to the interval its definition, evaluated in float64 from
+// the input, allows each channel given that condition number (stochastic.go).
 //
 // A failure names the kernel's Impl and Shape, the op, the batch, the
 // placement, and the first few mismatching indices with got and want; each
