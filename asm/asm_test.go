@@ -16,7 +16,7 @@ func TestReduceOrder(t *testing.T) {
 		sorted := slices.Sorted(slices.Values(order))
 		for i, v := range sorted {
 			if v != i {
-				t.Fatalf("%s: reduceOrder = %v is not a permutation of 0..%d", isa.Name, order, isa.Lanes-1)
+				t.Fatalf("%s: reduceOrder = %v is not a permutation of 0..%d", isa, order, isa.Lanes-1)
 			}
 		}
 	}
@@ -52,13 +52,13 @@ func TestLaneShuffles(t *testing.T) {
 func TestRender(t *testing.T) {
 	f := NewFile("k")
 	for _, isa := range []ISA{AVX2, AVX512} {
-		f.Squeeze("squeeze"+isa.Suffix, isa, Squeeze{Layout: se.NCHW, C: 13, Plane: 49, Pool: se.Max})
-		f.Squeeze("squeezeNHWC"+isa.Suffix, isa, Squeeze{Layout: se.NHWC, C: 1000, Plane: 7})
-		f.Scale("scale"+isa.Suffix, isa, Scale{Layout: se.NHWC, C: 100, Plane: 9, AddReLU: true})
-		f.FC("fc"+isa.Suffix, isa, FC{Rows: 7, K: 2048, Bias: true, Act: Sigmoid})
-		f.SqueezeAny("squeezeAny"+isa.Suffix, isa, se.NHWC, se.Max)
-		f.ScaleAny("scaleAny"+isa.Suffix, isa, se.NCHW, false)
-		f.FCAny("fcAny"+isa.Suffix, isa, ReLU)
+		f.Squeeze("squeeze"+isa.Suffix(), isa, Squeeze{Layout: se.NCHW, C: 13, Plane: 49, Pool: se.Max})
+		f.Squeeze("squeezeNHWC"+isa.Suffix(), isa, Squeeze{Layout: se.NHWC, C: 1000, Plane: 7})
+		f.Scale("scale"+isa.Suffix(), isa, Scale{Layout: se.NHWC, C: 100, Plane: 9, AddReLU: true})
+		f.FC("fc"+isa.Suffix(), isa, FC{Rows: 7, K: 2048, Bias: true, Act: Sigmoid})
+		f.SqueezeAny("squeezeAny"+isa.Suffix(), isa, se.NHWC, se.Max)
+		f.ScaleAny("scaleAny"+isa.Suffix(), isa, se.NCHW, false)
+		f.FCAny("fcAny"+isa.Suffix(), isa, ReLU)
 	}
 	src, stubs, err := f.Render()
 	if err != nil {

@@ -3,6 +3,7 @@ package asm
 import (
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
@@ -113,4 +114,18 @@ func (f *File) Render() (asmSrc, stubs []byte, err error) {
 		return nil, nil, err
 	}
 	return asmSrc, stubs, nil
+}
+
+// Write renders the file and writes the assembly to asmPath and the Go
+// declarations to stubsPath: what every go:generate program of the tree
+// ends with.
+func (f *File) Write(asmPath, stubsPath string) error {
+	src, stubs, err := f.Render()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(asmPath, src, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(stubsPath, stubs, 0o644)
 }

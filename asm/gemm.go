@@ -58,7 +58,7 @@ const gemmUnroll = 4
 func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	cols := t.Cols(isa)
 	if t.Rows < 1 || t.Vecs < 1 || t.Rows*t.Vecs+t.Vecs+1 > isa.Regs {
-		panic(fmt.Sprintf("asm: GEMM tile %d×%d does not fit %s's %d registers", t.Rows, t.Vecs, isa.Name, isa.Regs))
+		panic(fmt.Sprintf("asm: GEMM tile %d×%d does not fit %s's %d registers", t.Rows, t.Vecs, isa, isa.Regs))
 	}
 	e := f.function(name, GEMMSignature, isa,
 		fmt.Sprintf("%s computes a %d×%d GEMM tile over kc depth steps and writes it to C with the flagged epilogue.", name, t.Rows, cols))

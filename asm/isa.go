@@ -12,28 +12,36 @@ import (
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/segen/segen/isa"
 )
 
-// ISA describes one SIMD instruction set as the emitters need it.
+// ISA describes one SIMD instruction set of package isa as the emitters
+// need it; String and Suffix name it and its functions.
 type ISA struct {
-	Name   string // "avx2" or "avx512", as in specs and Kernel.Impl
-	Suffix string // appended to function names: "AVX2", "AVX512"
-	Lanes  int    // float32 lanes per vector
-	Regs   int    // vector registers available
-	opmask bool   // tails use AVX-512 opmask registers, else VMASKMOVPS masks
+	isa.ISA
+	Lanes  int  // float32 lanes per vector
+	Regs   int  // vector registers available
+	opmask bool // tails use AVX-512 opmask registers, else VMASKMOVPS masks
 }
 
 // The instruction sets segen emits. AVX2 kernels also use FMA.
 var (
-	AVX2   = ISA{Name: "avx2", Suffix: "AVX2", Lanes: 8, Regs: 16}
-	AVX512 = ISA{Name: "avx512", Suffix: "AVX512", Lanes: 16, Regs: 32, opmask: true}
+	AVX2   = ISA{ISA: isa.AVX2, Lanes: 8, Regs: 16}
+	AVX512 = ISA{ISA: isa.AVX512, Lanes: 16, Regs: 32, opmask: true}
 )
+
+// Bytes returns the width of a vector in bytes.
+func (isa ISA) Bytes() int { return 4 * isa.Lanes }
+
+// ISAs lists the instruction sets segen emits, in the order specs name them.
+var ISAs = []ISA{AVX2, AVX512}
 
 // ISAByName returns the ISA called name ("avx2" or "avx512").
 func ISAByName(name string) (ISA, error) {
-	for _, isa := range []ISA{AVX2, AVX512} {
-		if isa.Name == name {
-			return isa, nil
+	for _, i := range ISAs {
+		if i.String() == name {
+			return i, nil
 		}
 	}
 	return ISA{}, fmt.Errorf("asm: unknown ISA %q (known: avx2, avx512)", name)

@@ -32,14 +32,11 @@ func (p *Plan) Files(generate string) (map[string][]byte, error) {
 		return nil
 	}
 	for name, f := range map[string]*jen.File{
-		"blocks.go":         p.renderBlocks(generate),
-		"dispatch.go":       p.renderDispatch(),
-		"dispatch_amd64.go": p.renderSupported(asmConstraint, p.ISAs),
-		"dispatch_other.go": p.renderSupported(portConstraint, nil),
-		"impl_amd64.go":     p.renderImpl(asmConstraint, p.ISAs),
-		"impl_other.go":     p.renderImpl(portConstraint, nil),
-		"kernels_go.go":     p.renderGoKernels(),
-		"kernels_test.go":   p.renderTests(),
+		"blocks.go":       p.renderBlocks(generate),
+		"impl_amd64.go":   p.renderImpl(asmConstraint, p.ISAs),
+		"impl_other.go":   p.renderImpl(portConstraint, nil),
+		"kernels_go.go":   p.renderGoKernels(),
+		"kernels_test.go": p.renderTests(),
 	} {
 		if err := add(name, f); err != nil {
 			return nil, err
@@ -61,12 +58,12 @@ func (p *Plan) renderAsm() (src, stubs []byte, err error) {
 	for _, isa := range p.ISAs {
 		for _, b := range p.Blocks {
 			s := b.Shape
-			f.Squeeze(b.Func("squeeze", isa.Suffix), isa, asm.Squeeze{Layout: s.Layout, C: s.C, Plane: s.Plane(), Pool: s.Squeeze})
-			f.Scale(b.Func("scale", isa.Suffix), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane()})
-			f.Scale(b.Func("scaleAddReLU", isa.Suffix), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane(), AddReLU: true})
+			f.Squeeze(b.Func("squeeze", isa.Suffix()), isa, asm.Squeeze{Layout: s.Layout, C: s.C, Plane: s.Plane(), Pool: s.Squeeze})
+			f.Scale(b.Func("scale", isa.Suffix()), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane()})
+			f.Scale(b.Func("scaleAddReLU", isa.Suffix()), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane(), AddReLU: true})
 		}
 		for _, fc := range p.FCs {
-			f.FC(fc.Name+isa.Suffix, isa, fc.FC)
+			f.FC(fc.Name+isa.Suffix(), isa, fc.FC)
 		}
 	}
 	return f.Render()

@@ -66,7 +66,7 @@ func TestGenerateDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) < 8 {
+	if len(entries) < 7 {
 		t.Fatalf("only %d files generated", len(entries))
 	}
 	for _, e := range entries {

@@ -90,7 +90,7 @@ func (p *Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "package %s, ISAs", p.Package)
 	for _, isa := range p.ISAs {
-		fmt.Fprintf(&b, " %s", isa.Name)
+		fmt.Fprintf(&b, " %s", isa)
 	}
 	b.WriteString(" + go\n")
 	for _, blk := range p.Blocks {

@@ -6,78 +6,6 @@ import (
 	"github.com/segen/segen/asm"
 )
 
-// isaConst is the Go constant naming an ISA in generated code.
-func isaConst(suffix string) string { return "isa" + suffix }
-
-// renderDispatch writes dispatch.go: the isa type and the choice of the ISA
-// init registers, shared by every build.
-func (p *Plan) renderDispatch() *jen.File {
-	f := p.newFile("")
-	f.Comment("isa is an instruction set a kernel runs on.")
-	f.Type().Id("isa").Uint8()
-	consts := []jen.Code{jen.Id(isaConst("Go")).Id("isa").Op("=").Iota().Comment("portable Go, the fallback")}
-	cases := []jen.Code{jen.Case(jen.Id(isaConst("Go"))).Block(jen.Return(jen.Lit("go")))}
-	for _, isa := range p.ISAs {
-		consts = append(consts, jen.Id(isaConst(isa.Suffix)))
-		cases = append(cases, jen.Case(jen.Id(isaConst(isa.Suffix))).Block(jen.Return(jen.Lit(isa.Name))))
-	}
-	f.Const().Defs(consts...)
-	f.Comment("String returns the name SEGEN_ISA and Kernel.Impl use.")
-	f.Func().Params(jen.Id("i").Id("isa")).Id("String").Params().String().Block(
-		jen.Switch(jen.Id("i")).Block(cases...),
-		jen.Return(jen.Lit("unknown")),
-	)
-	f.Comment("selected returns the ISA whose kernels init registers: the one SEGEN_ISA names")
-	f.Comment("if this CPU supports it, else the best the CPU supports. Tests assert the")
-	f.Comment("registered kernels ran on SEGEN_ISA's choice, so a silent fallback cannot pass.")
-	f.Func().Id("selected").Params().Id("isa").Block(
-		jen.Id("isas").Op(":=").Id("supported").Call(),
-		jen.If(jen.Id("want").Op(":=").Qual("os", "Getenv").Call(jen.Lit("SEGEN_ISA")), jen.Id("want").Op("!=").Lit("")).Block(
-			jen.For(jen.List(jen.Id("_"), jen.Id("i")).Op(":=").Range().Id("isas")).Block(
-				jen.If(jen.Id("i").Dot("String").Call().Op("==").Id("want")).Block(jen.Return(jen.Id("i"))),
-			),
-		),
-		jen.Return(jen.Id("isas").Index(jen.Lit(0))),
-	)
-	f.Comment("forISA returns new(i) for the supported instruction set i named name, else nil.")
-	f.Func().Id("forISA").Params(jen.Id("name").String(), jen.Id("new").Func().Params(jen.Id("isa")).Qual(sePath, "Kernel")).Qual(sePath, "Kernel").Block(
-		jen.For(jen.List(jen.Id("_"), jen.Id("i")).Op(":=").Range().Id("supported").Call()).Block(
-			jen.If(jen.Id("i").Dot("String").Call().Op("==").Id("name")).Block(jen.Return(jen.Id("new").Call(jen.Id("i")))),
-		),
-		jen.Return(jen.Nil()),
-	)
-	return f
-}
-
-// renderSupported writes the file listing the ISAs this CPU runs, best
-// first: every emitted target the CPU has on amd64, only Go elsewhere.
-func (p *Plan) renderSupported(constraint string, isas []asm.ISA) *jen.File {
-	f := p.newFile(constraint)
-	f.Comment("supported lists the instruction sets this CPU runs, best first.")
-	var body []jen.Code
-	if len(isas) > 0 {
-		body = append(body, jen.Id("s").Op(":=").Index().Id("isa").Values())
-		for i := len(isas) - 1; i >= 0; i-- { // best first
-			isa := isas[i]
-			var cond *jen.Statement
-			switch isa.Name {
-			case "avx512":
-				// The kernels use AVX-512F instructions on 128- and 256-bit
-				// registers too (VL), and VXORPS and VORPS on ZMM (DQ).
-				cond = jen.Qual(cpuPath, "X86").Dot("HasAVX512F").Op("&&").Qual(cpuPath, "X86").Dot("HasAVX512VL").Op("&&").Qual(cpuPath, "X86").Dot("HasAVX512DQ")
-			case "avx2":
-				cond = jen.Qual(cpuPath, "X86").Dot("HasAVX2").Op("&&").Qual(cpuPath, "X86").Dot("HasFMA")
-			}
-			body = append(body, jen.If(cond).Block(jen.Id("s").Op("=").Append(jen.Id("s"), jen.Id(isaConst(isa.Suffix)))))
-		}
-		body = append(body, jen.Return(jen.Append(jen.Id("s"), jen.Id(isaConst("Go")))))
-	} else {
-		body = append(body, jen.Return(jen.Index().Id("isa").Values(jen.Id(isaConst("Go")))))
-	}
-	f.Func().Id("supported").Params().Index().Id("isa").Block(body...)
-	return f
-}
-
 // kernelOp is one per-sample kernel of a block, as the dispatch sees it.
 type kernelOp struct {
 	name   string // method and function stem: squeeze, scale, scaleAddReLU
@@ -124,7 +52,7 @@ func (p *Plan) renderImpl(constraint string, isas []asm.ISA) *jen.File {
 		}
 		var cases []jen.Code
 		for i := len(isas) - 1; i >= 0; i-- {
-			cases = append(cases, jen.Case(jen.Id(isaConst(isas[i].Suffix))).Block(call(isas[i].Suffix)))
+			cases = append(cases, jen.Case(jen.Qual(isaPath, isas[i].Suffix())).Block(call(isas[i].Suffix())))
 		}
 		cases = append(cases, jen.Default().Block(call("Go")))
 		return []jen.Code{jen.Switch(sel).Block(cases...)}
@@ -142,7 +70,7 @@ func (p *Plan) renderImpl(constraint string, isas []asm.ISA) *jen.File {
 	for _, fc := range p.FCs {
 		params, args := fcParams(fc)
 		f.Commentf("%s runs %s<ISA> with the instruction set i.", fc.Name, fc.Name)
-		f.Func().Id(fc.Name).Params(append([]jen.Code{jen.Id("i").Id("isa")}, params...)...).Block(
+		f.Func().Id(fc.Name).Params(append([]jen.Code{jen.Id("i").Qual(isaPath, "ISA")}, params...)...).Block(
 			route(jen.Id("i"), func(suffix string) jen.Code {
 				return jen.Id(fc.Name + suffix).Call(args...)
 			})...,

@@ -14,7 +14,7 @@ import (
 
 func main() {
 	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
-		if err := os.WriteFile("../spec/sweep_"+isa.Name+".yaml", gen.SweepSpec(isa), 0o644); err != nil {
+		if err := os.WriteFile("../spec/sweep_"+isa.String()+".yaml", gen.SweepSpec(isa), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

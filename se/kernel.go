@@ -10,8 +10,8 @@ import (
 // which must be exact) and panics on lengths that do not fit the shape. An
 // output may be the very same slice as an input of the same length (in-place
 // operation) but must not partially overlap one. Kernels are safe for
-// concurrent use. Kernels of generated packages also have a method
-// Name() string returning the block's name in their spec.
+// concurrent use. se.BlockName names the block of a generated package's
+// kernel.
 type Kernel interface {
 	// Shape returns the block shape the kernel was built for.
 	Shape() Shape

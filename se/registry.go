@@ -13,6 +13,7 @@ import (
 var registry struct {
 	sync.RWMutex
 	kernels  map[Shape]Kernel
+	blocks   map[Shape]*specialised // the packages' blocks, for Specialised
 	fallback func(Shape) Kernel
 }
 
@@ -20,7 +21,10 @@ var registry struct {
 // packages call it from init with the best implementation the CPU runs. It
 // panics if the shape is invalid or already registered: two packages
 // specialising the same shape are a build mistake worth hearing about.
-func Register(k Kernel) {
+func Register(k Kernel) { register(k, nil) }
+
+// register adds k, and b when it is not nil.
+func register(k Kernel, b *specialised) {
 	s := k.Shape()
 	if err := s.Validate(); err != nil {
 		panic(err)
@@ -34,6 +38,12 @@ func Register(k Kernel) {
 		panic(fmt.Sprintf("se: Register: shape %v already has a %s kernel", s, old.Impl()))
 	}
 	registry.kernels[s] = k
+	if b != nil {
+		if registry.blocks == nil {
+			registry.blocks = make(map[Shape]*specialised)
+		}
+		registry.blocks[s] = b
+	}
 }
 
 // RegisterFallback sets the constructor Lookup uses for shapes that have no
@@ -45,6 +55,22 @@ func RegisterFallback(f func(Shape) Kernel) {
 	registry.fallback = f
 }
 
+// Fallback returns the kernel Lookup returns for s when no package
+// specialises it: the registered fallback's (runtime-sized SIMD), else the
+// generic plain-Go kernel.
+func Fallback(s Shape) Kernel {
+	if err := s.Validate(); err != nil {
+		panic(err)
+	}
+	registry.RLock()
+	f := registry.fallback
+	registry.RUnlock()
+	if f != nil {
+		return f(s)
+	}
+	return Generic(s)
+}
+
 // Lookup returns the specialised kernel registered for s, else the
 // registered fallback (runtime-sized SIMD), else the generic plain-Go
 // kernel. It panics if s is invalid; call s.Validate first for untrusted shapes.
@@ -54,15 +80,11 @@ func Lookup(s Shape) Kernel {
 	}
 	registry.RLock()
 	k, ok := registry.kernels[s]
-	f := registry.fallback
 	registry.RUnlock()
-	switch {
-	case ok:
+	if ok {
 		return k
-	case f != nil:
-		return f(s)
 	}
-	return Generic(s)
+	return Fallback(s)
 }
 
 // Registered returns every registered specialised kernel, ordered by shape.

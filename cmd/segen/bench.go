@@ -11,8 +11,8 @@ import (
 
 	"github.com/segen/segen/gen"
 	"github.com/segen/segen/internal/membw"
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
-	"github.com/segen/segen/se/setest"
 	"github.com/segen/segen/se/simd"
 )
 
@@ -35,8 +35,8 @@ type benchImpl struct {
 // adding a line; speedups are always against baselineImpl.
 var benchImpls = []benchImpl{
 	{"specialised", func(k se.Kernel) se.Kernel { return k }},
-	{"specialised-avx2", otherISA("avx2")},
-	{"specialised-go", otherISA("go")},
+	{"specialised-avx2", otherISA(isa.AVX2)},
+	{"specialised-go", otherISA(isa.Go)},
 	{"generic-simd", func(k se.Kernel) se.Kernel {
 		if g := simd.New(k.Shape()); g.Impl() == "generic-simd" {
 			return g
@@ -49,13 +49,12 @@ var benchImpls = []benchImpl{
 // otherISA returns the implementation "the block's specialised kernel on
 // instruction set isa", when that is not the ISA the registered kernel
 // already runs (that row is "specialised") and the CPU runs it.
-func otherISA(isa string) func(se.Kernel) se.Kernel {
+func otherISA(i isa.ISA) func(se.Kernel) se.Kernel {
 	return func(k se.Kernel) se.Kernel {
-		v, ok := k.(interface{ ForISA(string) se.Kernel })
-		if !ok || k.Impl() == isa {
+		if k.Impl() == i.String() {
 			return nil
 		}
-		return v.ForISA(isa)
+		return se.Specialised(k.Shape(), i)
 	}
 }
 
@@ -75,8 +74,8 @@ type benchConfig struct {
 	benchFormat bool
 	jsonFile    string
 	plotFile    string
-	plotOp      setest.Op
-	ops         []setest.Op
+	plotOp      se.Op
+	ops         []se.Op
 	blocks      []benchBlock
 	target      time.Duration // time budget of one measurement: chunks loops of target/chunks
 }
@@ -181,9 +180,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	benchFormat := fs.Bool("bench-format", false, "print Go benchmark lines (BenchmarkOp/block/impl-P  N  ns/op  MB/s) instead of the table, for benchstat; one line per run")
 	jsonFile := fs.String("json", "", jsonHelp)
 	plotFile := fs.String("plot", "", "draw a PNG chart to `file`: GB/s per block for each implementation, with the measured bandwidth as a roofline")
-	plotOp := fs.String("plot-op", string(setest.Forward), "the `op` -plot draws")
+	plotOp := fs.String("plot-op", string(se.Forward), "the `op` -plot draws")
 	specFile := fs.String("spec", "", "measure only the blocks of this spec `file` (they must be compiled in; names come from the spec)")
-	opsList := fs.String("ops", "", "comma-separated `ops` to measure (default all: "+opNames(setest.Ops())+")")
+	opsList := fs.String("ops", "", "comma-separated `ops` to measure (default all: "+opNames(se.Ops())+")")
 	blocksRE := fs.String("blocks", "", "measure only blocks whose name matches this `regexp`")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
@@ -218,25 +217,25 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 
 // parseOps parses a comma-separated list of op names, in any case; empty
 // means all ops.
-func parseOps(list string) ([]setest.Op, error) {
+func parseOps(list string) ([]se.Op, error) {
 	if strings.TrimSpace(list) == "" {
-		return setest.Ops(), nil
+		return se.Ops(), nil
 	}
-	var ops []setest.Op
+	var ops []se.Op
 	for name := range strings.SplitSeq(list, ",") {
 		name = strings.TrimSpace(name)
-		i := slices.IndexFunc(setest.Ops(), func(op setest.Op) bool { return strings.EqualFold(string(op), name) })
+		i := slices.IndexFunc(se.Ops(), func(op se.Op) bool { return strings.EqualFold(string(op), name) })
 		if i < 0 {
-			return nil, fmt.Errorf("unknown op %q; the ops are %s", name, opNames(setest.Ops()))
+			return nil, fmt.Errorf("unknown op %q; the ops are %s", name, opNames(se.Ops()))
 		}
-		if op := setest.Ops()[i]; !slices.Contains(ops, op) {
+		if op := se.Ops()[i]; !slices.Contains(ops, op) {
 			ops = append(ops, op)
 		}
 	}
 	return ops, nil
 }
 
-func opNames(ops []setest.Op) string {
+func opNames(ops []se.Op) string {
 	names := make([]string, len(ops))
 	for i, op := range ops {
 		names[i] = string(op)
@@ -320,12 +319,5 @@ func specBlocks(path string) ([]benchBlock, error) {
 	return blocks, nil
 }
 
-// kernelName names a registered kernel: generated kernels have a Name
-// method returning their spec name; anything else is named by its shape.
-func kernelName(k se.Kernel) string {
-	if n, ok := k.(interface{ Name() string }); ok {
-		return n.Name()
-	}
-	s := k.Shape()
-	return fmt.Sprintf("%s_%dx%dx%d_h%d", s.Layout, s.C, s.H, s.W, s.Hidden)
-}
+// kernelName names a registered kernel: its block's spec name.
+func kernelName(k se.Kernel) string { return se.BlockName(k.Shape()) }

@@ -9,20 +9,20 @@ import (
 
 	"github.com/segen/segen/internal/membw"
 	"github.com/segen/segen/se"
-	"github.com/segen/segen/se/setest"
+	"github.com/segen/segen/se/random"
 )
 
 // measurement is the timing of one op of one block on one implementation.
 type measurement struct {
 	block      benchBlock
-	op         setest.Op
+	op         se.Op
 	impl       string // benchImpl name
 	isa        string // instruction set the kernel ran
 	run        int    // 1…count
 	iterations int    // calls per chunk
 	chunks     []time.Duration
 	ns         float64 // ns per call: the median chunk
-	bytes      int64   // setest.BytesPerOp: bytes read and written per call
+	bytes      int64   // se.BytesPerOp: bytes read and written per call
 	workingSet int64   // distinct bytes touched per call
 	bwKind     string  // "read" or "copy": which reference loop applies
 	bwLevel    string  // the cache level the working set fits: "L1", "L2", …
@@ -80,7 +80,7 @@ func runBench(cfg *benchConfig, prog *progress) []*measurement {
 // measureOp times op of block b on each implementation, and ref, the
 // reference loop over the op's working set: chunks loops of iters[i] calls
 // each (found first if 0, so that a loop lasts chunk), taking turns.
-func measureOp(b benchBlock, op setest.Op, impls []implKernel, ref func(int), data *benchData, chunk time.Duration, iters []int) []*measurement {
+func measureOp(b benchBlock, op se.Op, impls []implKernel, ref func(int), data *benchData, chunk time.Duration, iters []int) []*measurement {
 	s := b.kernel.Shape()
 	ws, kind := workingSet(s, op), bwKind(op)
 	runs := make([]func(int), len(impls)+1)
@@ -115,7 +115,7 @@ func measureOp(b benchBlock, op setest.Op, impls []implKernel, ref func(int), da
 			iterations: iters[i],
 			chunks:     times[i],
 			ns:         median(i),
-			bytes:      setest.BytesPerOp(s, op, 1),
+			bytes:      se.BytesPerOp(s, op, 1),
 			workingSet: ws,
 			bwKind:     kind,
 			bw:         refGBPerS,
@@ -127,8 +127,8 @@ func measureOp(b benchBlock, op setest.Op, impls []implKernel, ref func(int), da
 // bwKind names the reference loop an op is compared with: Squeeze and
 // Excite read their working set (they write only C values), the others read
 // and write theirs.
-func bwKind(op setest.Op) string {
-	if op == setest.Squeeze || op == setest.Excite {
+func bwKind(op se.Op) string {
+	if op == se.Squeeze || op == se.Excite {
 		return "read"
 	}
 	return "copy"
@@ -224,9 +224,9 @@ func nextIters(n int, t, target time.Duration) int {
 // workingSet is the number of distinct bytes one call touches, which decides
 // the cache level it runs from. It is BytesPerOp except for the Forward ops,
 // which read x twice (squeeze, then scale) but hold it in cache once.
-func workingSet(s se.Shape, op setest.Op) int64 {
-	ws := setest.BytesPerOp(s, op, 1)
-	if op == setest.Forward || op == setest.ForwardAddReLU {
+func workingSet(s se.Shape, op se.Op) int64 {
+	ws := se.BytesPerOp(s, op, 1)
+	if op == se.Forward || op == se.ForwardAddReLU {
 		ws -= 4 * int64(s.Size())
 	}
 	return ws
@@ -257,55 +257,52 @@ type benchData struct {
 
 func newBenchData(s se.Shape) *benchData {
 	d := &benchData{
-		p:     setest.RandomParams(s, 1),
-		x:     setest.RandomData(s.Size(), 2),
-		res:   setest.RandomData(s.Size(), 3),
-		z:     setest.RandomData(s.C, 4),
-		gates: setest.RandomData(s.C, 5),
+		p:     random.Params(s, 1),
+		x:     random.Data(s.Size(), 2),
+		res:   random.Data(s.Size(), 3),
+		z:     random.Data(s.C, 4),
+		gates: random.Gates(s.C, 5),
 		dst:   make([]float32, s.Size()),
 		out:   make([]float32, s.C),
-	}
-	for i, g := range d.gates {
-		d.gates[i] = g/2 + 0.5 // sigmoid outputs lie in (0, 1)
 	}
 	return d
 }
 
 // runner returns a function that calls op on k n times. The loop sits inside
 // each case, so nothing but the kernel call is timed and nothing allocates.
-func (d *benchData) runner(k se.Kernel, op setest.Op) func(n int) {
+func (d *benchData) runner(k se.Kernel, op se.Op) func(n int) {
 	switch op {
-	case setest.Squeeze:
+	case se.Squeeze:
 		return func(n int) {
 			for range n {
 				k.Squeeze(d.out, d.x)
 			}
 		}
-	case setest.Excite:
+	case se.Excite:
 		return func(n int) {
 			for range n {
 				k.Excite(d.out, d.z, d.p)
 			}
 		}
-	case setest.Scale:
+	case se.Scale:
 		return func(n int) {
 			for range n {
 				k.Scale(d.dst, d.x, d.gates)
 			}
 		}
-	case setest.ScaleAddReLU:
+	case se.ScaleAddReLU:
 		return func(n int) {
 			for range n {
 				k.ScaleAddReLU(d.dst, d.x, d.gates, d.res)
 			}
 		}
-	case setest.Forward:
+	case se.Forward:
 		return func(n int) {
 			for range n {
 				k.Forward(d.dst, d.x, d.p)
 			}
 		}
-	case setest.ForwardAddReLU:
+	case se.ForwardAddReLU:
 		return func(n int) {
 			for range n {
 				k.ForwardAddReLU(d.dst, d.x, d.res, d.p)

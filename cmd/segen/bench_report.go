@@ -16,7 +16,6 @@ import (
 
 	"github.com/segen/segen/internal/membw"
 	"github.com/segen/segen/se"
-	"github.com/segen/segen/se/setest"
 )
 
 // benchResult is everything a run produced, for the writers of this file and
@@ -77,7 +76,7 @@ type cell struct {
 func (r *benchResult) cells() []cell {
 	type key struct {
 		block string
-		op    setest.Op
+		op    se.Op
 		impl  string
 	}
 	runs := map[key][]*measurement{}
@@ -141,7 +140,7 @@ func writeTable(w io.Writer, r *benchResult) {
 	}
 	row("block / op", "impl", "ns/op", "GB/s", "% of BW", "BW ref (GB/s)", "vs "+baselineImpl)
 	var block string
-	var lastOp setest.Op
+	var lastOp se.Op
 	for _, c := range cells {
 		if c.block.name != block {
 			block, lastOp = c.block.name, ""
@@ -261,7 +260,7 @@ func writeSummary(w io.Writer, r *benchResult, cells []cell) {
 		ns[c.impl][c.block.name+"/"+string(c.op)] = c.nsPerOp()
 		if c.speedup > 0 {
 			byImpl[c.impl] = append(byImpl[c.impl], c.speedup)
-			if c.op == setest.Forward {
+			if c.op == se.Forward {
 				fwd[c.impl] = append(fwd[c.impl], c.speedup)
 			}
 		}
@@ -284,7 +283,7 @@ func writeSummary(w io.Writer, r *benchResult, cells []cell) {
 		for k, t := range spec {
 			if u, ok := simd[k]; ok {
 				all = append(all, u/t)
-				if strings.HasSuffix(k, "/"+string(setest.Forward)) {
+				if strings.HasSuffix(k, "/"+string(se.Forward)) {
 					fw = append(fw, u/t)
 				}
 			}

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/segen/segen/se"
-	"github.com/segen/segen/se/setest"
 )
 
 // The bench tests run the real command with -quick on one or two small
@@ -48,7 +47,7 @@ func TestBenchTableJSONPlot(t *testing.T) {
 	for _, m := range row.FindAllStringSubmatch(stdout, -1) {
 		ops = append(ops, m[1])
 	}
-	if want := opNames(setest.Ops()); strings.Join(ops, ",") != want {
+	if want := opNames(se.Ops()); strings.Join(ops, ",") != want {
 		t.Errorf("specialised rows for ops %v, want %s:\n%s", ops, want, stdout)
 	}
 	if !strings.Contains(stderr, "[6/6] basic4_nchw ForwardAddReLU") {

@@ -19,7 +19,7 @@ func TestGenerateCommand(t *testing.T) {
 	if code := run([]string{"generate", "-spec", spec, "-out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	for _, name := range []string{"blocks.go", "kernels_amd64.s", "kernels_amd64.go", "kernels_go.go", "kernels_test.go", "dispatch.go"} {
+	for _, name := range []string{"blocks.go", "kernels_amd64.s", "kernels_amd64.go", "kernels_go.go", "kernels_test.go", "impl_amd64.go", "impl_other.go"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Errorf("missing %s: %v", name, err)
 		}

@@ -7,6 +7,7 @@
 //	segen generate -spec FILE -out DIR [-pkg NAME]
 //	segen bench [flags]
 //	segen run -arch NAME -weights FILE [flags] [IMAGE...]
+//	segen isa
 //
 // Run "segen help COMMAND" for a command's flags.
 package main
@@ -31,6 +32,7 @@ var commands = []command{
 	{"generate", "generate a kernel package from a spec", cmdGenerate},
 	{"bench", "benchmark specialised against generic kernels", cmdBench},
 	{"run", "run SE-ResNet inference on images or a tensor file", cmdRun},
+	{"isa", "print the instruction sets this CPU runs", cmdIsa},
 }
 
 func main() {

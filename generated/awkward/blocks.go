@@ -2,108 +2,105 @@
 
 // Package awkward holds Squeeze-and-Excitation kernels specialised for the 24 block shapes of its spec.
 //
-// Importing it registers each block's best kernel for this CPU with se, so se.Lookup returns it;
-// the environment variable SEGEN_ISA (go, avx2 or avx512) overrides the choice.
+// Importing it registers each block's kernel on the instruction set package isa chooses
+// (the best this CPU runs, or SEGEN_ISA's) with se, so se.Lookup returns it.
 // It also links se/simd, so shapes it does not specialise run on runtime-sized SIMD kernels.
 package awkward
 
 import (
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 	_ "github.com/segen/segen/se/simd"
 )
 
 //go:generate go run github.com/segen/segen/cmd/segen generate -spec ../../spec/awkward.yaml -out .
 
-// blocks lists the package's kernels, in spec order.
-var blocks = []struct {
-	name  string
-	shape se.Shape
-	new   func(isa) se.Kernel
-}{
-	{"odd_nchw", se.Shape{Layout: se.NCHW, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockOddNchw{i}
-	}},
-	{"odd_nhwc_max", se.Shape{Layout: se.NHWC, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockOddNhwcMax{i}
-	}},
-	{"c13_nhwc", se.Shape{Layout: se.NHWC, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockC13Nhwc{i}
-	}},
-	{"c13_nchw_max", se.Shape{Layout: se.NCHW, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockC13NchwMax{i}
-	}},
-	{"pixel", se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 1, Hidden: 17, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockPixel{i}
-	}},
-	{"one_channel", se.Shape{Layout: se.NHWC, C: 1, H: 9, W: 15, Hidden: 1, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockOneChannel{i}
-	}},
-	{"c300_nhwc_max", se.Shape{Layout: se.NHWC, C: 300, H: 5, W: 3, Hidden: 15, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockC300NhwcMax{i}
-	}},
-	{"c7_nchw_max", se.Shape{Layout: se.NCHW, C: 7, H: 60, W: 61, Hidden: 2, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockC7NchwMax{i}
-	}},
-	{"wide_hidden", se.Shape{Layout: se.NCHW, C: 1000, H: 2, W: 3, Hidden: 250, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockWideHidden{i}
-	}},
-	{"c9_nchw", se.Shape{Layout: se.NCHW, C: 9, H: 15, W: 17, Hidden: 9, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockC9Nchw{i}
-	}},
-	{"c2047_nhwc", se.Shape{Layout: se.NHWC, C: 2047, H: 3, W: 3, Hidden: 129, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockC2047Nhwc{i}
-	}},
-	{"c21_nchw_max", se.Shape{Layout: se.NCHW, C: 21, H: 10, W: 10, Hidden: 5, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockC21NchwMax{i}
-	}},
-	{"c1000_nhwc_max", se.Shape{Layout: se.NHWC, C: 1000, H: 3, W: 5, Hidden: 16, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockC1000NhwcMax{i}
-	}},
-	{"c777_nhwc", se.Shape{Layout: se.NHWC, C: 777, H: 1, W: 6, Hidden: 7, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockC777Nhwc{i}
-	}},
-	{"c21_nchw", se.Shape{Layout: se.NCHW, C: 21, H: 10, W: 10, Hidden: 4, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockC21Nchw{i}
-	}},
-	{"c18_nchw_8x8", se.Shape{Layout: se.NCHW, C: 18, H: 8, W: 8, Hidden: 6, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockC18Nchw8x8{i}
-	}},
-	{"c13_nchw_sto", se.Shape{Layout: se.NCHW, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockC13NchwSto{i}
-	}},
-	{"c9_nchw_sto", se.Shape{Layout: se.NCHW, C: 9, H: 3, W: 5, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockC9NchwSto{i}
-	}},
-	{"c11_nchw_sto", se.Shape{Layout: se.NCHW, C: 11, H: 10, W: 12, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockC11NchwSto{i}
-	}},
-	{"c5_nchw_sto", se.Shape{Layout: se.NCHW, C: 5, H: 17, W: 17, Hidden: 5, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockC5NchwSto{i}
-	}},
-	{"c21_nchw_sto", se.Shape{Layout: se.NCHW, C: 21, H: 14, W: 14, Hidden: 7, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockC21NchwSto{i}
-	}},
-	{"c13_nhwc_sto", se.Shape{Layout: se.NHWC, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockC13NhwcSto{i}
-	}},
-	{"c100_nhwc_sto", se.Shape{Layout: se.NHWC, C: 100, H: 3, W: 5, Hidden: 10, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockC100NhwcSto{i}
-	}},
-	{"c401_nhwc_sto", se.Shape{Layout: se.NHWC, C: 401, H: 2, W: 5, Hidden: 33, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockC401NhwcSto{i}
-	}},
+// pkg lists the package's instruction sets and blocks, in spec order.
+var pkg = se.Package{
+	Targets: []isa.ISA{isa.AVX2, isa.AVX512},
+	Blocks: []se.Block{
+		{Name: "odd_nchw", Shape: se.Shape{Layout: se.NCHW, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockOddNchw{i}
+		}},
+		{Name: "odd_nhwc_max", Shape: se.Shape{Layout: se.NHWC, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockOddNhwcMax{i}
+		}},
+		{Name: "c13_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC13Nhwc{i}
+		}},
+		{Name: "c13_nchw_max", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC13NchwMax{i}
+		}},
+		{Name: "pixel", Shape: se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 1, Hidden: 17, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockPixel{i}
+		}},
+		{Name: "one_channel", Shape: se.Shape{Layout: se.NHWC, C: 1, H: 9, W: 15, Hidden: 1, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockOneChannel{i}
+		}},
+		{Name: "c300_nhwc_max", Shape: se.Shape{Layout: se.NHWC, C: 300, H: 5, W: 3, Hidden: 15, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC300NhwcMax{i}
+		}},
+		{Name: "c7_nchw_max", Shape: se.Shape{Layout: se.NCHW, C: 7, H: 60, W: 61, Hidden: 2, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockC7NchwMax{i}
+		}},
+		{Name: "wide_hidden", Shape: se.Shape{Layout: se.NCHW, C: 1000, H: 2, W: 3, Hidden: 250, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockWideHidden{i}
+		}},
+		{Name: "c9_nchw", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 15, W: 17, Hidden: 9, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC9Nchw{i}
+		}},
+		{Name: "c2047_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 2047, H: 3, W: 3, Hidden: 129, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockC2047Nhwc{i}
+		}},
+		{Name: "c21_nchw_max", Shape: se.Shape{Layout: se.NCHW, C: 21, H: 10, W: 10, Hidden: 5, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC21NchwMax{i}
+		}},
+		{Name: "c1000_nhwc_max", Shape: se.Shape{Layout: se.NHWC, C: 1000, H: 3, W: 5, Hidden: 16, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC1000NhwcMax{i}
+		}},
+		{Name: "c777_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 777, H: 1, W: 6, Hidden: 7, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC777Nhwc{i}
+		}},
+		{Name: "c21_nchw", Shape: se.Shape{Layout: se.NCHW, C: 21, H: 10, W: 10, Hidden: 4, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC21Nchw{i}
+		}},
+		{Name: "c18_nchw_8x8", Shape: se.Shape{Layout: se.NCHW, C: 18, H: 8, W: 8, Hidden: 6, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockC18Nchw8x8{i}
+		}},
+		{Name: "c13_nchw_sto", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC13NchwSto{i}
+		}},
+		{Name: "c9_nchw_sto", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 3, W: 5, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockC9NchwSto{i}
+		}},
+		{Name: "c11_nchw_sto", Shape: se.Shape{Layout: se.NCHW, C: 11, H: 10, W: 12, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC11NchwSto{i}
+		}},
+		{Name: "c5_nchw_sto", Shape: se.Shape{Layout: se.NCHW, C: 5, H: 17, W: 17, Hidden: 5, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC5NchwSto{i}
+		}},
+		{Name: "c21_nchw_sto", Shape: se.Shape{Layout: se.NCHW, C: 21, H: 14, W: 14, Hidden: 7, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC21NchwSto{i}
+		}},
+		{Name: "c13_nhwc_sto", Shape: se.Shape{Layout: se.NHWC, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC13NhwcSto{i}
+		}},
+		{Name: "c100_nhwc_sto", Shape: se.Shape{Layout: se.NHWC, C: 100, H: 3, W: 5, Hidden: 10, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockC100NhwcSto{i}
+		}},
+		{Name: "c401_nhwc_sto", Shape: se.Shape{Layout: se.NHWC, C: 401, H: 2, W: 5, Hidden: 33, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockC401NhwcSto{i}
+		}},
+	},
 }
 
 func init() {
-	best := selected()
-	for _, b := range blocks {
-		se.Register(b.new(best))
-	}
+	pkg.Register()
 }
 
 // blockOddNchw is the kernel of block "odd_nchw": nchw 96×13×11 hidden 8 avg bias.
 type blockOddNchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 96×13×11 hidden 8 avg bias.
@@ -111,23 +108,9 @@ func (k blockOddNchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockOddNchw) Name() string {
-	return "odd_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockOddNchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockOddNchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockOddNchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -195,7 +178,7 @@ func (k blockOddNchw) excite(s, z *[96]float32, p *se.Params) {
 
 // blockOddNhwcMax is the kernel of block "odd_nhwc_max": nhwc 96×13×11 hidden 8 max nobias.
 type blockOddNhwcMax struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 96×13×11 hidden 8 max nobias.
@@ -203,23 +186,9 @@ func (k blockOddNhwcMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 96, H: 13, W: 11, Hidden: 8, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockOddNhwcMax) Name() string {
-	return "odd_nhwc_max"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockOddNhwcMax) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockOddNhwcMax) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockOddNhwcMax{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -287,7 +256,7 @@ func (k blockOddNhwcMax) excite(s, z *[96]float32, p *se.Params) {
 
 // blockC13Nhwc is the kernel of block "c13_nhwc": nhwc 13×7×7 hidden 3 avg bias.
 type blockC13Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 13×7×7 hidden 3 avg bias.
@@ -295,23 +264,9 @@ func (k blockC13Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC13Nhwc) Name() string {
-	return "c13_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC13Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC13Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC13Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -379,7 +334,7 @@ func (k blockC13Nhwc) excite(s, z *[13]float32, p *se.Params) {
 
 // blockC13NchwMax is the kernel of block "c13_nchw_max": nchw 13×7×7 hidden 3 max bias.
 type blockC13NchwMax struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×7×7 hidden 3 max bias.
@@ -387,23 +342,9 @@ func (k blockC13NchwMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC13NchwMax) Name() string {
-	return "c13_nchw_max"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC13NchwMax) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC13NchwMax) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC13NchwMax{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -471,7 +412,7 @@ func (k blockC13NchwMax) excite(s, z *[13]float32, p *se.Params) {
 
 // blockPixel is the kernel of block "pixel": nchw 17×1×1 hidden 17 avg bias.
 type blockPixel struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 17×1×1 hidden 17 avg bias.
@@ -479,23 +420,9 @@ func (k blockPixel) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 1, Hidden: 17, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockPixel) Name() string {
-	return "pixel"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockPixel) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockPixel) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockPixel{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -563,7 +490,7 @@ func (k blockPixel) excite(s, z *[17]float32, p *se.Params) {
 
 // blockOneChannel is the kernel of block "one_channel": nhwc 1×9×15 hidden 1 avg nobias.
 type blockOneChannel struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 1×9×15 hidden 1 avg nobias.
@@ -571,23 +498,9 @@ func (k blockOneChannel) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 1, H: 9, W: 15, Hidden: 1, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockOneChannel) Name() string {
-	return "one_channel"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockOneChannel) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockOneChannel) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockOneChannel{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -655,7 +568,7 @@ func (k blockOneChannel) excite(s, z *[1]float32, p *se.Params) {
 
 // blockC300NhwcMax is the kernel of block "c300_nhwc_max": nhwc 300×5×3 hidden 15 max bias.
 type blockC300NhwcMax struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 300×5×3 hidden 15 max bias.
@@ -663,23 +576,9 @@ func (k blockC300NhwcMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 300, H: 5, W: 3, Hidden: 15, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC300NhwcMax) Name() string {
-	return "c300_nhwc_max"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC300NhwcMax) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC300NhwcMax) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC300NhwcMax{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -747,7 +646,7 @@ func (k blockC300NhwcMax) excite(s, z *[300]float32, p *se.Params) {
 
 // blockC7NchwMax is the kernel of block "c7_nchw_max": nchw 7×60×61 hidden 2 max nobias.
 type blockC7NchwMax struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 7×60×61 hidden 2 max nobias.
@@ -755,23 +654,9 @@ func (k blockC7NchwMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 7, H: 60, W: 61, Hidden: 2, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC7NchwMax) Name() string {
-	return "c7_nchw_max"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC7NchwMax) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC7NchwMax) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC7NchwMax{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -839,7 +724,7 @@ func (k blockC7NchwMax) excite(s, z *[7]float32, p *se.Params) {
 
 // blockWideHidden is the kernel of block "wide_hidden": nchw 1000×2×3 hidden 250 avg bias.
 type blockWideHidden struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 1000×2×3 hidden 250 avg bias.
@@ -847,23 +732,9 @@ func (k blockWideHidden) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 1000, H: 2, W: 3, Hidden: 250, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockWideHidden) Name() string {
-	return "wide_hidden"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockWideHidden) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockWideHidden) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockWideHidden{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -931,7 +802,7 @@ func (k blockWideHidden) excite(s, z *[1000]float32, p *se.Params) {
 
 // blockC9Nchw is the kernel of block "c9_nchw": nchw 9×15×17 hidden 9 avg bias.
 type blockC9Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×15×17 hidden 9 avg bias.
@@ -939,23 +810,9 @@ func (k blockC9Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 15, W: 17, Hidden: 9, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC9Nchw) Name() string {
-	return "c9_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC9Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC9Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC9Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1023,7 +880,7 @@ func (k blockC9Nchw) excite(s, z *[9]float32, p *se.Params) {
 
 // blockC2047Nhwc is the kernel of block "c2047_nhwc": nhwc 2047×3×3 hidden 129 avg nobias.
 type blockC2047Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 2047×3×3 hidden 129 avg nobias.
@@ -1031,23 +888,9 @@ func (k blockC2047Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 2047, H: 3, W: 3, Hidden: 129, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC2047Nhwc) Name() string {
-	return "c2047_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC2047Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC2047Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC2047Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1115,7 +958,7 @@ func (k blockC2047Nhwc) excite(s, z *[2047]float32, p *se.Params) {
 
 // blockC21NchwMax is the kernel of block "c21_nchw_max": nchw 21×10×10 hidden 5 max bias.
 type blockC21NchwMax struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 21×10×10 hidden 5 max bias.
@@ -1123,23 +966,9 @@ func (k blockC21NchwMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 21, H: 10, W: 10, Hidden: 5, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC21NchwMax) Name() string {
-	return "c21_nchw_max"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC21NchwMax) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC21NchwMax) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC21NchwMax{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1207,7 +1036,7 @@ func (k blockC21NchwMax) excite(s, z *[21]float32, p *se.Params) {
 
 // blockC1000NhwcMax is the kernel of block "c1000_nhwc_max": nhwc 1000×3×5 hidden 16 max bias.
 type blockC1000NhwcMax struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 1000×3×5 hidden 16 max bias.
@@ -1215,23 +1044,9 @@ func (k blockC1000NhwcMax) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 1000, H: 3, W: 5, Hidden: 16, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC1000NhwcMax) Name() string {
-	return "c1000_nhwc_max"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC1000NhwcMax) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC1000NhwcMax) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC1000NhwcMax{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1299,7 +1114,7 @@ func (k blockC1000NhwcMax) excite(s, z *[1000]float32, p *se.Params) {
 
 // blockC777Nhwc is the kernel of block "c777_nhwc": nhwc 777×1×6 hidden 7 avg bias.
 type blockC777Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 777×1×6 hidden 7 avg bias.
@@ -1307,23 +1122,9 @@ func (k blockC777Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 777, H: 1, W: 6, Hidden: 7, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC777Nhwc) Name() string {
-	return "c777_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC777Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC777Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC777Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1391,7 +1192,7 @@ func (k blockC777Nhwc) excite(s, z *[777]float32, p *se.Params) {
 
 // blockC21Nchw is the kernel of block "c21_nchw": nchw 21×10×10 hidden 4 avg bias.
 type blockC21Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 21×10×10 hidden 4 avg bias.
@@ -1399,23 +1200,9 @@ func (k blockC21Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 21, H: 10, W: 10, Hidden: 4, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC21Nchw) Name() string {
-	return "c21_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC21Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC21Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC21Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1483,7 +1270,7 @@ func (k blockC21Nchw) excite(s, z *[21]float32, p *se.Params) {
 
 // blockC18Nchw8x8 is the kernel of block "c18_nchw_8x8": nchw 18×8×8 hidden 6 avg nobias.
 type blockC18Nchw8x8 struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 18×8×8 hidden 6 avg nobias.
@@ -1491,23 +1278,9 @@ func (k blockC18Nchw8x8) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 18, H: 8, W: 8, Hidden: 6, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC18Nchw8x8) Name() string {
-	return "c18_nchw_8x8"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC18Nchw8x8) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC18Nchw8x8) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC18Nchw8x8{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1575,7 +1348,7 @@ func (k blockC18Nchw8x8) excite(s, z *[18]float32, p *se.Params) {
 
 // blockC13NchwSto is the kernel of block "c13_nchw_sto": nchw 13×7×7 hidden 3 stochastic bias.
 type blockC13NchwSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×7×7 hidden 3 stochastic bias.
@@ -1583,23 +1356,9 @@ func (k blockC13NchwSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC13NchwSto) Name() string {
-	return "c13_nchw_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC13NchwSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC13NchwSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC13NchwSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1667,7 +1426,7 @@ func (k blockC13NchwSto) excite(s, z *[13]float32, p *se.Params) {
 
 // blockC9NchwSto is the kernel of block "c9_nchw_sto": nchw 9×3×5 hidden 2 stochastic nobias.
 type blockC9NchwSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×3×5 hidden 2 stochastic nobias.
@@ -1675,23 +1434,9 @@ func (k blockC9NchwSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 3, W: 5, Hidden: 2, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC9NchwSto) Name() string {
-	return "c9_nchw_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC9NchwSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC9NchwSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC9NchwSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1759,7 +1504,7 @@ func (k blockC9NchwSto) excite(s, z *[9]float32, p *se.Params) {
 
 // blockC11NchwSto is the kernel of block "c11_nchw_sto": nchw 11×10×12 hidden 4 stochastic bias.
 type blockC11NchwSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 11×10×12 hidden 4 stochastic bias.
@@ -1767,23 +1512,9 @@ func (k blockC11NchwSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 11, H: 10, W: 12, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC11NchwSto) Name() string {
-	return "c11_nchw_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC11NchwSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC11NchwSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC11NchwSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1851,7 +1582,7 @@ func (k blockC11NchwSto) excite(s, z *[11]float32, p *se.Params) {
 
 // blockC5NchwSto is the kernel of block "c5_nchw_sto": nchw 5×17×17 hidden 5 stochastic bias.
 type blockC5NchwSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 5×17×17 hidden 5 stochastic bias.
@@ -1859,23 +1590,9 @@ func (k blockC5NchwSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 5, H: 17, W: 17, Hidden: 5, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC5NchwSto) Name() string {
-	return "c5_nchw_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC5NchwSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC5NchwSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC5NchwSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1943,7 +1660,7 @@ func (k blockC5NchwSto) excite(s, z *[5]float32, p *se.Params) {
 
 // blockC21NchwSto is the kernel of block "c21_nchw_sto": nchw 21×14×14 hidden 7 stochastic bias.
 type blockC21NchwSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 21×14×14 hidden 7 stochastic bias.
@@ -1951,23 +1668,9 @@ func (k blockC21NchwSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 21, H: 14, W: 14, Hidden: 7, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC21NchwSto) Name() string {
-	return "c21_nchw_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC21NchwSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC21NchwSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC21NchwSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2035,7 +1738,7 @@ func (k blockC21NchwSto) excite(s, z *[21]float32, p *se.Params) {
 
 // blockC13NhwcSto is the kernel of block "c13_nhwc_sto": nhwc 13×7×7 hidden 3 stochastic bias.
 type blockC13NhwcSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 13×7×7 hidden 3 stochastic bias.
@@ -2043,23 +1746,9 @@ func (k blockC13NhwcSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 13, H: 7, W: 7, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC13NhwcSto) Name() string {
-	return "c13_nhwc_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC13NhwcSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC13NhwcSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC13NhwcSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2127,7 +1816,7 @@ func (k blockC13NhwcSto) excite(s, z *[13]float32, p *se.Params) {
 
 // blockC100NhwcSto is the kernel of block "c100_nhwc_sto": nhwc 100×3×5 hidden 10 stochastic nobias.
 type blockC100NhwcSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 100×3×5 hidden 10 stochastic nobias.
@@ -2135,23 +1824,9 @@ func (k blockC100NhwcSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 100, H: 3, W: 5, Hidden: 10, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC100NhwcSto) Name() string {
-	return "c100_nhwc_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC100NhwcSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC100NhwcSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC100NhwcSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2219,7 +1894,7 @@ func (k blockC100NhwcSto) excite(s, z *[100]float32, p *se.Params) {
 
 // blockC401NhwcSto is the kernel of block "c401_nhwc_sto": nhwc 401×2×5 hidden 33 stochastic bias.
 type blockC401NhwcSto struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 401×2×5 hidden 33 stochastic bias.
@@ -2227,23 +1902,9 @@ func (k blockC401NhwcSto) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 401, H: 2, W: 5, Hidden: 33, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockC401NhwcSto) Name() string {
-	return "c401_nhwc_sto"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockC401NhwcSto) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockC401NhwcSto) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockC401NhwcSto{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.

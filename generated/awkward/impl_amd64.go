@@ -3,12 +3,14 @@
 
 package awkward
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeOddNchw<ISA> on one sample with the kernel's instruction set.
 func (k blockOddNchw) squeeze(z *[96]float32, x *[13728]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeOddNchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeOddNchwAVX2(z, x)
 	default:
 		squeezeOddNchwGo(z, x)
@@ -18,9 +20,9 @@ func (k blockOddNchw) squeeze(z *[96]float32, x *[13728]float32) {
 // scale runs scaleOddNchw<ISA> on one sample with the kernel's instruction set.
 func (k blockOddNchw) scale(dst, x *[13728]float32, s *[96]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleOddNchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleOddNchwAVX2(dst, x, s)
 	default:
 		scaleOddNchwGo(dst, x, s)
@@ -30,9 +32,9 @@ func (k blockOddNchw) scale(dst, x *[13728]float32, s *[96]float32) {
 // scaleAddReLU runs scaleAddReLUOddNchw<ISA> on one sample with the kernel's instruction set.
 func (k blockOddNchw) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUOddNchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUOddNchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUOddNchwGo(dst, x, s, res)
@@ -42,9 +44,9 @@ func (k blockOddNchw) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, res *
 // squeeze runs squeezeOddNhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockOddNhwcMax) squeeze(z *[96]float32, x *[13728]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeOddNhwcMaxAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeOddNhwcMaxAVX2(z, x)
 	default:
 		squeezeOddNhwcMaxGo(z, x)
@@ -54,9 +56,9 @@ func (k blockOddNhwcMax) squeeze(z *[96]float32, x *[13728]float32) {
 // scale runs scaleOddNhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockOddNhwcMax) scale(dst, x *[13728]float32, s *[96]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleOddNhwcMaxAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleOddNhwcMaxAVX2(dst, x, s)
 	default:
 		scaleOddNhwcMaxGo(dst, x, s)
@@ -66,9 +68,9 @@ func (k blockOddNhwcMax) scale(dst, x *[13728]float32, s *[96]float32) {
 // scaleAddReLU runs scaleAddReLUOddNhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockOddNhwcMax) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUOddNhwcMaxAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUOddNhwcMaxAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUOddNhwcMaxGo(dst, x, s, res)
@@ -78,9 +80,9 @@ func (k blockOddNhwcMax) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, re
 // squeeze runs squeezeC13Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC13Nhwc) squeeze(z *[13]float32, x *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC13NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC13NhwcAVX2(z, x)
 	default:
 		squeezeC13NhwcGo(z, x)
@@ -90,9 +92,9 @@ func (k blockC13Nhwc) squeeze(z *[13]float32, x *[637]float32) {
 // scale runs scaleC13Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC13Nhwc) scale(dst, x *[637]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC13NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC13NhwcAVX2(dst, x, s)
 	default:
 		scaleC13NhwcGo(dst, x, s)
@@ -102,9 +104,9 @@ func (k blockC13Nhwc) scale(dst, x *[637]float32, s *[13]float32) {
 // scaleAddReLU runs scaleAddReLUC13Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC13Nhwc) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC13NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC13NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC13NhwcGo(dst, x, s, res)
@@ -114,9 +116,9 @@ func (k blockC13Nhwc) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[6
 // squeeze runs squeezeC13NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NchwMax) squeeze(z *[13]float32, x *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC13NchwMaxAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC13NchwMaxAVX2(z, x)
 	default:
 		squeezeC13NchwMaxGo(z, x)
@@ -126,9 +128,9 @@ func (k blockC13NchwMax) squeeze(z *[13]float32, x *[637]float32) {
 // scale runs scaleC13NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NchwMax) scale(dst, x *[637]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC13NchwMaxAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC13NchwMaxAVX2(dst, x, s)
 	default:
 		scaleC13NchwMaxGo(dst, x, s)
@@ -138,9 +140,9 @@ func (k blockC13NchwMax) scale(dst, x *[637]float32, s *[13]float32) {
 // scaleAddReLU runs scaleAddReLUC13NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NchwMax) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC13NchwMaxAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC13NchwMaxAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC13NchwMaxGo(dst, x, s, res)
@@ -150,9 +152,9 @@ func (k blockC13NchwMax) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res 
 // squeeze runs squeezePixel<ISA> on one sample with the kernel's instruction set.
 func (k blockPixel) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezePixelAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezePixelAVX2(z, x)
 	default:
 		squeezePixelGo(z, x)
@@ -162,9 +164,9 @@ func (k blockPixel) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scalePixel<ISA> on one sample with the kernel's instruction set.
 func (k blockPixel) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scalePixelAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scalePixelAVX2(dst, x, s)
 	default:
 		scalePixelGo(dst, x, s)
@@ -174,9 +176,9 @@ func (k blockPixel) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUPixel<ISA> on one sample with the kernel's instruction set.
 func (k blockPixel) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUPixelAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUPixelAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUPixelGo(dst, x, s, res)
@@ -186,9 +188,9 @@ func (k blockPixel) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]f
 // squeeze runs squeezeOneChannel<ISA> on one sample with the kernel's instruction set.
 func (k blockOneChannel) squeeze(z *[1]float32, x *[135]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeOneChannelAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeOneChannelAVX2(z, x)
 	default:
 		squeezeOneChannelGo(z, x)
@@ -198,9 +200,9 @@ func (k blockOneChannel) squeeze(z *[1]float32, x *[135]float32) {
 // scale runs scaleOneChannel<ISA> on one sample with the kernel's instruction set.
 func (k blockOneChannel) scale(dst, x *[135]float32, s *[1]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleOneChannelAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleOneChannelAVX2(dst, x, s)
 	default:
 		scaleOneChannelGo(dst, x, s)
@@ -210,9 +212,9 @@ func (k blockOneChannel) scale(dst, x *[135]float32, s *[1]float32) {
 // scaleAddReLU runs scaleAddReLUOneChannel<ISA> on one sample with the kernel's instruction set.
 func (k blockOneChannel) scaleAddReLU(dst, x *[135]float32, s *[1]float32, res *[135]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUOneChannelAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUOneChannelAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUOneChannelGo(dst, x, s, res)
@@ -222,9 +224,9 @@ func (k blockOneChannel) scaleAddReLU(dst, x *[135]float32, s *[1]float32, res *
 // squeeze runs squeezeC300NhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC300NhwcMax) squeeze(z *[300]float32, x *[4500]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC300NhwcMaxAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC300NhwcMaxAVX2(z, x)
 	default:
 		squeezeC300NhwcMaxGo(z, x)
@@ -234,9 +236,9 @@ func (k blockC300NhwcMax) squeeze(z *[300]float32, x *[4500]float32) {
 // scale runs scaleC300NhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC300NhwcMax) scale(dst, x *[4500]float32, s *[300]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC300NhwcMaxAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC300NhwcMaxAVX2(dst, x, s)
 	default:
 		scaleC300NhwcMaxGo(dst, x, s)
@@ -246,9 +248,9 @@ func (k blockC300NhwcMax) scale(dst, x *[4500]float32, s *[300]float32) {
 // scaleAddReLU runs scaleAddReLUC300NhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC300NhwcMax) scaleAddReLU(dst, x *[4500]float32, s *[300]float32, res *[4500]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC300NhwcMaxAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC300NhwcMaxAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC300NhwcMaxGo(dst, x, s, res)
@@ -258,9 +260,9 @@ func (k blockC300NhwcMax) scaleAddReLU(dst, x *[4500]float32, s *[300]float32, r
 // squeeze runs squeezeC7NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC7NchwMax) squeeze(z *[7]float32, x *[25620]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC7NchwMaxAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC7NchwMaxAVX2(z, x)
 	default:
 		squeezeC7NchwMaxGo(z, x)
@@ -270,9 +272,9 @@ func (k blockC7NchwMax) squeeze(z *[7]float32, x *[25620]float32) {
 // scale runs scaleC7NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC7NchwMax) scale(dst, x *[25620]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC7NchwMaxAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC7NchwMaxAVX2(dst, x, s)
 	default:
 		scaleC7NchwMaxGo(dst, x, s)
@@ -282,9 +284,9 @@ func (k blockC7NchwMax) scale(dst, x *[25620]float32, s *[7]float32) {
 // scaleAddReLU runs scaleAddReLUC7NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC7NchwMax) scaleAddReLU(dst, x *[25620]float32, s *[7]float32, res *[25620]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC7NchwMaxAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC7NchwMaxAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC7NchwMaxGo(dst, x, s, res)
@@ -294,9 +296,9 @@ func (k blockC7NchwMax) scaleAddReLU(dst, x *[25620]float32, s *[7]float32, res 
 // squeeze runs squeezeWideHidden<ISA> on one sample with the kernel's instruction set.
 func (k blockWideHidden) squeeze(z *[1000]float32, x *[6000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeWideHiddenAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeWideHiddenAVX2(z, x)
 	default:
 		squeezeWideHiddenGo(z, x)
@@ -306,9 +308,9 @@ func (k blockWideHidden) squeeze(z *[1000]float32, x *[6000]float32) {
 // scale runs scaleWideHidden<ISA> on one sample with the kernel's instruction set.
 func (k blockWideHidden) scale(dst, x *[6000]float32, s *[1000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleWideHiddenAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleWideHiddenAVX2(dst, x, s)
 	default:
 		scaleWideHiddenGo(dst, x, s)
@@ -318,9 +320,9 @@ func (k blockWideHidden) scale(dst, x *[6000]float32, s *[1000]float32) {
 // scaleAddReLU runs scaleAddReLUWideHidden<ISA> on one sample with the kernel's instruction set.
 func (k blockWideHidden) scaleAddReLU(dst, x *[6000]float32, s *[1000]float32, res *[6000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUWideHiddenAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUWideHiddenAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUWideHiddenGo(dst, x, s, res)
@@ -330,9 +332,9 @@ func (k blockWideHidden) scaleAddReLU(dst, x *[6000]float32, s *[1000]float32, r
 // squeeze runs squeezeC9Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockC9Nchw) squeeze(z *[9]float32, x *[2295]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC9NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC9NchwAVX2(z, x)
 	default:
 		squeezeC9NchwGo(z, x)
@@ -342,9 +344,9 @@ func (k blockC9Nchw) squeeze(z *[9]float32, x *[2295]float32) {
 // scale runs scaleC9Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockC9Nchw) scale(dst, x *[2295]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC9NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC9NchwAVX2(dst, x, s)
 	default:
 		scaleC9NchwGo(dst, x, s)
@@ -354,9 +356,9 @@ func (k blockC9Nchw) scale(dst, x *[2295]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUC9Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockC9Nchw) scaleAddReLU(dst, x *[2295]float32, s *[9]float32, res *[2295]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC9NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC9NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC9NchwGo(dst, x, s, res)
@@ -366,9 +368,9 @@ func (k blockC9Nchw) scaleAddReLU(dst, x *[2295]float32, s *[9]float32, res *[22
 // squeeze runs squeezeC2047Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC2047Nhwc) squeeze(z *[2047]float32, x *[18423]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC2047NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC2047NhwcAVX2(z, x)
 	default:
 		squeezeC2047NhwcGo(z, x)
@@ -378,9 +380,9 @@ func (k blockC2047Nhwc) squeeze(z *[2047]float32, x *[18423]float32) {
 // scale runs scaleC2047Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC2047Nhwc) scale(dst, x *[18423]float32, s *[2047]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC2047NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC2047NhwcAVX2(dst, x, s)
 	default:
 		scaleC2047NhwcGo(dst, x, s)
@@ -390,9 +392,9 @@ func (k blockC2047Nhwc) scale(dst, x *[18423]float32, s *[2047]float32) {
 // scaleAddReLU runs scaleAddReLUC2047Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC2047Nhwc) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC2047NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC2047NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC2047NhwcGo(dst, x, s, res)
@@ -402,9 +404,9 @@ func (k blockC2047Nhwc) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, r
 // squeeze runs squeezeC21NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC21NchwMax) squeeze(z *[21]float32, x *[2100]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC21NchwMaxAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC21NchwMaxAVX2(z, x)
 	default:
 		squeezeC21NchwMaxGo(z, x)
@@ -414,9 +416,9 @@ func (k blockC21NchwMax) squeeze(z *[21]float32, x *[2100]float32) {
 // scale runs scaleC21NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC21NchwMax) scale(dst, x *[2100]float32, s *[21]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC21NchwMaxAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC21NchwMaxAVX2(dst, x, s)
 	default:
 		scaleC21NchwMaxGo(dst, x, s)
@@ -426,9 +428,9 @@ func (k blockC21NchwMax) scale(dst, x *[2100]float32, s *[21]float32) {
 // scaleAddReLU runs scaleAddReLUC21NchwMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC21NchwMax) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC21NchwMaxAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC21NchwMaxAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC21NchwMaxGo(dst, x, s, res)
@@ -438,9 +440,9 @@ func (k blockC21NchwMax) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res
 // squeeze runs squeezeC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC1000NhwcMax) squeeze(z *[1000]float32, x *[15000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC1000NhwcMaxAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC1000NhwcMaxAVX2(z, x)
 	default:
 		squeezeC1000NhwcMaxGo(z, x)
@@ -450,9 +452,9 @@ func (k blockC1000NhwcMax) squeeze(z *[1000]float32, x *[15000]float32) {
 // scale runs scaleC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC1000NhwcMax) scale(dst, x *[15000]float32, s *[1000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC1000NhwcMaxAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC1000NhwcMaxAVX2(dst, x, s)
 	default:
 		scaleC1000NhwcMaxGo(dst, x, s)
@@ -462,9 +464,9 @@ func (k blockC1000NhwcMax) scale(dst, x *[15000]float32, s *[1000]float32) {
 // scaleAddReLU runs scaleAddReLUC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
 func (k blockC1000NhwcMax) scaleAddReLU(dst, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC1000NhwcMaxAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC1000NhwcMaxAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC1000NhwcMaxGo(dst, x, s, res)
@@ -474,9 +476,9 @@ func (k blockC1000NhwcMax) scaleAddReLU(dst, x *[15000]float32, s *[1000]float32
 // squeeze runs squeezeC777Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC777Nhwc) squeeze(z *[777]float32, x *[4662]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC777NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC777NhwcAVX2(z, x)
 	default:
 		squeezeC777NhwcGo(z, x)
@@ -486,9 +488,9 @@ func (k blockC777Nhwc) squeeze(z *[777]float32, x *[4662]float32) {
 // scale runs scaleC777Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC777Nhwc) scale(dst, x *[4662]float32, s *[777]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC777NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC777NhwcAVX2(dst, x, s)
 	default:
 		scaleC777NhwcGo(dst, x, s)
@@ -498,9 +500,9 @@ func (k blockC777Nhwc) scale(dst, x *[4662]float32, s *[777]float32) {
 // scaleAddReLU runs scaleAddReLUC777Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res *[4662]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC777NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC777NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC777NhwcGo(dst, x, s, res)
@@ -510,9 +512,9 @@ func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res 
 // squeeze runs squeezeC21Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockC21Nchw) squeeze(z *[21]float32, x *[2100]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC21NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC21NchwAVX2(z, x)
 	default:
 		squeezeC21NchwGo(z, x)
@@ -522,9 +524,9 @@ func (k blockC21Nchw) squeeze(z *[21]float32, x *[2100]float32) {
 // scale runs scaleC21Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockC21Nchw) scale(dst, x *[2100]float32, s *[21]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC21NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC21NchwAVX2(dst, x, s)
 	default:
 		scaleC21NchwGo(dst, x, s)
@@ -534,9 +536,9 @@ func (k blockC21Nchw) scale(dst, x *[2100]float32, s *[21]float32) {
 // scaleAddReLU runs scaleAddReLUC21Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockC21Nchw) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC21NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC21NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC21NchwGo(dst, x, s, res)
@@ -546,9 +548,9 @@ func (k blockC21Nchw) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[
 // squeeze runs squeezeC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
 func (k blockC18Nchw8x8) squeeze(z *[18]float32, x *[1152]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC18Nchw8x8AVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC18Nchw8x8AVX2(z, x)
 	default:
 		squeezeC18Nchw8x8Go(z, x)
@@ -558,9 +560,9 @@ func (k blockC18Nchw8x8) squeeze(z *[18]float32, x *[1152]float32) {
 // scale runs scaleC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
 func (k blockC18Nchw8x8) scale(dst, x *[1152]float32, s *[18]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC18Nchw8x8AVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC18Nchw8x8AVX2(dst, x, s)
 	default:
 		scaleC18Nchw8x8Go(dst, x, s)
@@ -570,9 +572,9 @@ func (k blockC18Nchw8x8) scale(dst, x *[1152]float32, s *[18]float32) {
 // scaleAddReLU runs scaleAddReLUC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
 func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res *[1152]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC18Nchw8x8AVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC18Nchw8x8AVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC18Nchw8x8Go(dst, x, s, res)
@@ -582,9 +584,9 @@ func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res
 // squeeze runs squeezeC13NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NchwSto) squeeze(z *[13]float32, x *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC13NchwStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC13NchwStoAVX2(z, x)
 	default:
 		squeezeC13NchwStoGo(z, x)
@@ -594,9 +596,9 @@ func (k blockC13NchwSto) squeeze(z *[13]float32, x *[637]float32) {
 // scale runs scaleC13NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NchwSto) scale(dst, x *[637]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC13NchwStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC13NchwStoAVX2(dst, x, s)
 	default:
 		scaleC13NchwStoGo(dst, x, s)
@@ -606,9 +608,9 @@ func (k blockC13NchwSto) scale(dst, x *[637]float32, s *[13]float32) {
 // scaleAddReLU runs scaleAddReLUC13NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NchwSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC13NchwStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC13NchwStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC13NchwStoGo(dst, x, s, res)
@@ -618,9 +620,9 @@ func (k blockC13NchwSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res 
 // squeeze runs squeezeC9NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC9NchwSto) squeeze(z *[9]float32, x *[135]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC9NchwStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC9NchwStoAVX2(z, x)
 	default:
 		squeezeC9NchwStoGo(z, x)
@@ -630,9 +632,9 @@ func (k blockC9NchwSto) squeeze(z *[9]float32, x *[135]float32) {
 // scale runs scaleC9NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC9NchwSto) scale(dst, x *[135]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC9NchwStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC9NchwStoAVX2(dst, x, s)
 	default:
 		scaleC9NchwStoGo(dst, x, s)
@@ -642,9 +644,9 @@ func (k blockC9NchwSto) scale(dst, x *[135]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUC9NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC9NchwSto) scaleAddReLU(dst, x *[135]float32, s *[9]float32, res *[135]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC9NchwStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC9NchwStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC9NchwStoGo(dst, x, s, res)
@@ -654,9 +656,9 @@ func (k blockC9NchwSto) scaleAddReLU(dst, x *[135]float32, s *[9]float32, res *[
 // squeeze runs squeezeC11NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC11NchwSto) squeeze(z *[11]float32, x *[1320]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC11NchwStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC11NchwStoAVX2(z, x)
 	default:
 		squeezeC11NchwStoGo(z, x)
@@ -666,9 +668,9 @@ func (k blockC11NchwSto) squeeze(z *[11]float32, x *[1320]float32) {
 // scale runs scaleC11NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC11NchwSto) scale(dst, x *[1320]float32, s *[11]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC11NchwStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC11NchwStoAVX2(dst, x, s)
 	default:
 		scaleC11NchwStoGo(dst, x, s)
@@ -678,9 +680,9 @@ func (k blockC11NchwSto) scale(dst, x *[1320]float32, s *[11]float32) {
 // scaleAddReLU runs scaleAddReLUC11NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC11NchwSto) scaleAddReLU(dst, x *[1320]float32, s *[11]float32, res *[1320]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC11NchwStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC11NchwStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC11NchwStoGo(dst, x, s, res)
@@ -690,9 +692,9 @@ func (k blockC11NchwSto) scaleAddReLU(dst, x *[1320]float32, s *[11]float32, res
 // squeeze runs squeezeC5NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC5NchwSto) squeeze(z *[5]float32, x *[1445]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC5NchwStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC5NchwStoAVX2(z, x)
 	default:
 		squeezeC5NchwStoGo(z, x)
@@ -702,9 +704,9 @@ func (k blockC5NchwSto) squeeze(z *[5]float32, x *[1445]float32) {
 // scale runs scaleC5NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC5NchwSto) scale(dst, x *[1445]float32, s *[5]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC5NchwStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC5NchwStoAVX2(dst, x, s)
 	default:
 		scaleC5NchwStoGo(dst, x, s)
@@ -714,9 +716,9 @@ func (k blockC5NchwSto) scale(dst, x *[1445]float32, s *[5]float32) {
 // scaleAddReLU runs scaleAddReLUC5NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC5NchwSto) scaleAddReLU(dst, x *[1445]float32, s *[5]float32, res *[1445]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC5NchwStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC5NchwStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC5NchwStoGo(dst, x, s, res)
@@ -726,9 +728,9 @@ func (k blockC5NchwSto) scaleAddReLU(dst, x *[1445]float32, s *[5]float32, res *
 // squeeze runs squeezeC21NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC21NchwSto) squeeze(z *[21]float32, x *[4116]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC21NchwStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC21NchwStoAVX2(z, x)
 	default:
 		squeezeC21NchwStoGo(z, x)
@@ -738,9 +740,9 @@ func (k blockC21NchwSto) squeeze(z *[21]float32, x *[4116]float32) {
 // scale runs scaleC21NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC21NchwSto) scale(dst, x *[4116]float32, s *[21]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC21NchwStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC21NchwStoAVX2(dst, x, s)
 	default:
 		scaleC21NchwStoGo(dst, x, s)
@@ -750,9 +752,9 @@ func (k blockC21NchwSto) scale(dst, x *[4116]float32, s *[21]float32) {
 // scaleAddReLU runs scaleAddReLUC21NchwSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC21NchwSto) scaleAddReLU(dst, x *[4116]float32, s *[21]float32, res *[4116]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC21NchwStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC21NchwStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC21NchwStoGo(dst, x, s, res)
@@ -762,9 +764,9 @@ func (k blockC21NchwSto) scaleAddReLU(dst, x *[4116]float32, s *[21]float32, res
 // squeeze runs squeezeC13NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NhwcSto) squeeze(z *[13]float32, x *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC13NhwcStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC13NhwcStoAVX2(z, x)
 	default:
 		squeezeC13NhwcStoGo(z, x)
@@ -774,9 +776,9 @@ func (k blockC13NhwcSto) squeeze(z *[13]float32, x *[637]float32) {
 // scale runs scaleC13NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NhwcSto) scale(dst, x *[637]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC13NhwcStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC13NhwcStoAVX2(dst, x, s)
 	default:
 		scaleC13NhwcStoGo(dst, x, s)
@@ -786,9 +788,9 @@ func (k blockC13NhwcSto) scale(dst, x *[637]float32, s *[13]float32) {
 // scaleAddReLU runs scaleAddReLUC13NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC13NhwcSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC13NhwcStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC13NhwcStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC13NhwcStoGo(dst, x, s, res)
@@ -798,9 +800,9 @@ func (k blockC13NhwcSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res 
 // squeeze runs squeezeC100NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC100NhwcSto) squeeze(z *[100]float32, x *[1500]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC100NhwcStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC100NhwcStoAVX2(z, x)
 	default:
 		squeezeC100NhwcStoGo(z, x)
@@ -810,9 +812,9 @@ func (k blockC100NhwcSto) squeeze(z *[100]float32, x *[1500]float32) {
 // scale runs scaleC100NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC100NhwcSto) scale(dst, x *[1500]float32, s *[100]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC100NhwcStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC100NhwcStoAVX2(dst, x, s)
 	default:
 		scaleC100NhwcStoGo(dst, x, s)
@@ -822,9 +824,9 @@ func (k blockC100NhwcSto) scale(dst, x *[1500]float32, s *[100]float32) {
 // scaleAddReLU runs scaleAddReLUC100NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, res *[1500]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC100NhwcStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC100NhwcStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC100NhwcStoGo(dst, x, s, res)
@@ -834,9 +836,9 @@ func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, r
 // squeeze runs squeezeC401NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC401NhwcSto) squeeze(z *[401]float32, x *[4010]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeC401NhwcStoAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeC401NhwcStoAVX2(z, x)
 	default:
 		squeezeC401NhwcStoGo(z, x)
@@ -846,9 +848,9 @@ func (k blockC401NhwcSto) squeeze(z *[401]float32, x *[4010]float32) {
 // scale runs scaleC401NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC401NhwcSto) scale(dst, x *[4010]float32, s *[401]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleC401NhwcStoAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleC401NhwcStoAVX2(dst, x, s)
 	default:
 		scaleC401NhwcStoGo(dst, x, s)
@@ -858,9 +860,9 @@ func (k blockC401NhwcSto) scale(dst, x *[4010]float32, s *[401]float32) {
 // scaleAddReLU runs scaleAddReLUC401NhwcSto<ISA> on one sample with the kernel's instruction set.
 func (k blockC401NhwcSto) scaleAddReLU(dst, x *[4010]float32, s *[401]float32, res *[4010]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUC401NhwcStoAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUC401NhwcStoAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUC401NhwcStoGo(dst, x, s, res)
@@ -868,11 +870,11 @@ func (k blockC401NhwcSto) scaleAddReLU(dst, x *[4010]float32, s *[401]float32, r
 }
 
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
-func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
+func fc8x96ReLUBias(i isa.ISA, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x96ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x96ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x96ReLUBiasGo(dst, w, x, b)
@@ -880,11 +882,11 @@ func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *
 }
 
 // fc96x8SigmoidBias runs fc96x8SigmoidBias<ISA> with the instruction set i.
-func fc96x8SigmoidBias(i isa, dst *[96]float32, w *[768]float32, x *[8]float32, b *[96]float32) {
+func fc96x8SigmoidBias(i isa.ISA, dst *[96]float32, w *[768]float32, x *[8]float32, b *[96]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc96x8SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc96x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc96x8SigmoidBiasGo(dst, w, x, b)
@@ -892,11 +894,11 @@ func fc96x8SigmoidBias(i isa, dst *[96]float32, w *[768]float32, x *[8]float32, 
 }
 
 // fc8x96ReLU runs fc8x96ReLU<ISA> with the instruction set i.
-func fc8x96ReLU(i isa, dst *[8]float32, w *[768]float32, x *[96]float32) {
+func fc8x96ReLU(i isa.ISA, dst *[8]float32, w *[768]float32, x *[96]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x96ReLUAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x96ReLUAVX2(dst, w, x)
 	default:
 		fc8x96ReLUGo(dst, w, x)
@@ -904,11 +906,11 @@ func fc8x96ReLU(i isa, dst *[8]float32, w *[768]float32, x *[96]float32) {
 }
 
 // fc96x8Sigmoid runs fc96x8Sigmoid<ISA> with the instruction set i.
-func fc96x8Sigmoid(i isa, dst *[96]float32, w *[768]float32, x *[8]float32) {
+func fc96x8Sigmoid(i isa.ISA, dst *[96]float32, w *[768]float32, x *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc96x8SigmoidAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc96x8SigmoidAVX2(dst, w, x)
 	default:
 		fc96x8SigmoidGo(dst, w, x)
@@ -916,11 +918,11 @@ func fc96x8Sigmoid(i isa, dst *[96]float32, w *[768]float32, x *[8]float32) {
 }
 
 // fc3x13ReLUBias runs fc3x13ReLUBias<ISA> with the instruction set i.
-func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
+func fc3x13ReLUBias(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x13ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x13ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x13ReLUBiasGo(dst, w, x, b)
@@ -928,11 +930,11 @@ func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[
 }
 
 // fc13x3SigmoidBias runs fc13x3SigmoidBias<ISA> with the instruction set i.
-func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
+func fc13x3SigmoidBias(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc13x3SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc13x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc13x3SigmoidBiasGo(dst, w, x, b)
@@ -940,11 +942,11 @@ func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b
 }
 
 // fc17x17ReLUBias runs fc17x17ReLUBias<ISA> with the instruction set i.
-func fc17x17ReLUBias(i isa, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
+func fc17x17ReLUBias(i isa.ISA, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x17ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc17x17ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc17x17ReLUBiasGo(dst, w, x, b)
@@ -952,11 +954,11 @@ func fc17x17ReLUBias(i isa, dst *[17]float32, w *[289]float32, x *[17]float32, b
 }
 
 // fc17x17SigmoidBias runs fc17x17SigmoidBias<ISA> with the instruction set i.
-func fc17x17SigmoidBias(i isa, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
+func fc17x17SigmoidBias(i isa.ISA, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x17SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc17x17SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc17x17SigmoidBiasGo(dst, w, x, b)
@@ -964,11 +966,11 @@ func fc17x17SigmoidBias(i isa, dst *[17]float32, w *[289]float32, x *[17]float32
 }
 
 // fc1x1ReLU runs fc1x1ReLU<ISA> with the instruction set i.
-func fc1x1ReLU(i isa, dst *[1]float32, w *[1]float32, x *[1]float32) {
+func fc1x1ReLU(i isa.ISA, dst *[1]float32, w *[1]float32, x *[1]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1x1ReLUAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc1x1ReLUAVX2(dst, w, x)
 	default:
 		fc1x1ReLUGo(dst, w, x)
@@ -976,11 +978,11 @@ func fc1x1ReLU(i isa, dst *[1]float32, w *[1]float32, x *[1]float32) {
 }
 
 // fc1x1Sigmoid runs fc1x1Sigmoid<ISA> with the instruction set i.
-func fc1x1Sigmoid(i isa, dst *[1]float32, w *[1]float32, x *[1]float32) {
+func fc1x1Sigmoid(i isa.ISA, dst *[1]float32, w *[1]float32, x *[1]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1x1SigmoidAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc1x1SigmoidAVX2(dst, w, x)
 	default:
 		fc1x1SigmoidGo(dst, w, x)
@@ -988,11 +990,11 @@ func fc1x1Sigmoid(i isa, dst *[1]float32, w *[1]float32, x *[1]float32) {
 }
 
 // fc15x300ReLUBias runs fc15x300ReLUBias<ISA> with the instruction set i.
-func fc15x300ReLUBias(i isa, dst *[15]float32, w *[4500]float32, x *[300]float32, b *[15]float32) {
+func fc15x300ReLUBias(i isa.ISA, dst *[15]float32, w *[4500]float32, x *[300]float32, b *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x300ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc15x300ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc15x300ReLUBiasGo(dst, w, x, b)
@@ -1000,11 +1002,11 @@ func fc15x300ReLUBias(i isa, dst *[15]float32, w *[4500]float32, x *[300]float32
 }
 
 // fc300x15SigmoidBias runs fc300x15SigmoidBias<ISA> with the instruction set i.
-func fc300x15SigmoidBias(i isa, dst *[300]float32, w *[4500]float32, x *[15]float32, b *[300]float32) {
+func fc300x15SigmoidBias(i isa.ISA, dst *[300]float32, w *[4500]float32, x *[15]float32, b *[300]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc300x15SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc300x15SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc300x15SigmoidBiasGo(dst, w, x, b)
@@ -1012,11 +1014,11 @@ func fc300x15SigmoidBias(i isa, dst *[300]float32, w *[4500]float32, x *[15]floa
 }
 
 // fc2x7ReLU runs fc2x7ReLU<ISA> with the instruction set i.
-func fc2x7ReLU(i isa, dst *[2]float32, w *[14]float32, x *[7]float32) {
+func fc2x7ReLU(i isa.ISA, dst *[2]float32, w *[14]float32, x *[7]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x7ReLUAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x7ReLUAVX2(dst, w, x)
 	default:
 		fc2x7ReLUGo(dst, w, x)
@@ -1024,11 +1026,11 @@ func fc2x7ReLU(i isa, dst *[2]float32, w *[14]float32, x *[7]float32) {
 }
 
 // fc7x2Sigmoid runs fc7x2Sigmoid<ISA> with the instruction set i.
-func fc7x2Sigmoid(i isa, dst *[7]float32, w *[14]float32, x *[2]float32) {
+func fc7x2Sigmoid(i isa.ISA, dst *[7]float32, w *[14]float32, x *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc7x2SigmoidAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x2SigmoidAVX2(dst, w, x)
 	default:
 		fc7x2SigmoidGo(dst, w, x)
@@ -1036,11 +1038,11 @@ func fc7x2Sigmoid(i isa, dst *[7]float32, w *[14]float32, x *[2]float32) {
 }
 
 // fc250x1000ReLUBias runs fc250x1000ReLUBias<ISA> with the instruction set i.
-func fc250x1000ReLUBias(i isa, dst *[250]float32, w *[250000]float32, x *[1000]float32, b *[250]float32) {
+func fc250x1000ReLUBias(i isa.ISA, dst *[250]float32, w *[250000]float32, x *[1000]float32, b *[250]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc250x1000ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc250x1000ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc250x1000ReLUBiasGo(dst, w, x, b)
@@ -1048,11 +1050,11 @@ func fc250x1000ReLUBias(i isa, dst *[250]float32, w *[250000]float32, x *[1000]f
 }
 
 // fc1000x250SigmoidBias runs fc1000x250SigmoidBias<ISA> with the instruction set i.
-func fc1000x250SigmoidBias(i isa, dst *[1000]float32, w *[250000]float32, x *[250]float32, b *[1000]float32) {
+func fc1000x250SigmoidBias(i isa.ISA, dst *[1000]float32, w *[250000]float32, x *[250]float32, b *[1000]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1000x250SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc1000x250SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc1000x250SigmoidBiasGo(dst, w, x, b)
@@ -1060,11 +1062,11 @@ func fc1000x250SigmoidBias(i isa, dst *[1000]float32, w *[250000]float32, x *[25
 }
 
 // fc9x9ReLUBias runs fc9x9ReLUBias<ISA> with the instruction set i.
-func fc9x9ReLUBias(i isa, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
+func fc9x9ReLUBias(i isa.ISA, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc9x9ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x9ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc9x9ReLUBiasGo(dst, w, x, b)
@@ -1072,11 +1074,11 @@ func fc9x9ReLUBias(i isa, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]
 }
 
 // fc9x9SigmoidBias runs fc9x9SigmoidBias<ISA> with the instruction set i.
-func fc9x9SigmoidBias(i isa, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
+func fc9x9SigmoidBias(i isa.ISA, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc9x9SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x9SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc9x9SigmoidBiasGo(dst, w, x, b)
@@ -1084,11 +1086,11 @@ func fc9x9SigmoidBias(i isa, dst *[9]float32, w *[81]float32, x *[9]float32, b *
 }
 
 // fc129x2047ReLU runs fc129x2047ReLU<ISA> with the instruction set i.
-func fc129x2047ReLU(i isa, dst *[129]float32, w *[264063]float32, x *[2047]float32) {
+func fc129x2047ReLU(i isa.ISA, dst *[129]float32, w *[264063]float32, x *[2047]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc129x2047ReLUAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc129x2047ReLUAVX2(dst, w, x)
 	default:
 		fc129x2047ReLUGo(dst, w, x)
@@ -1096,11 +1098,11 @@ func fc129x2047ReLU(i isa, dst *[129]float32, w *[264063]float32, x *[2047]float
 }
 
 // fc2047x129Sigmoid runs fc2047x129Sigmoid<ISA> with the instruction set i.
-func fc2047x129Sigmoid(i isa, dst *[2047]float32, w *[264063]float32, x *[129]float32) {
+func fc2047x129Sigmoid(i isa.ISA, dst *[2047]float32, w *[264063]float32, x *[129]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2047x129SigmoidAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc2047x129SigmoidAVX2(dst, w, x)
 	default:
 		fc2047x129SigmoidGo(dst, w, x)
@@ -1108,11 +1110,11 @@ func fc2047x129Sigmoid(i isa, dst *[2047]float32, w *[264063]float32, x *[129]fl
 }
 
 // fc5x21ReLUBias runs fc5x21ReLUBias<ISA> with the instruction set i.
-func fc5x21ReLUBias(i isa, dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32) {
+func fc5x21ReLUBias(i isa.ISA, dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x21ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x21ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc5x21ReLUBiasGo(dst, w, x, b)
@@ -1120,11 +1122,11 @@ func fc5x21ReLUBias(i isa, dst *[5]float32, w *[105]float32, x *[21]float32, b *
 }
 
 // fc21x5SigmoidBias runs fc21x5SigmoidBias<ISA> with the instruction set i.
-func fc21x5SigmoidBias(i isa, dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32) {
+func fc21x5SigmoidBias(i isa.ISA, dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc21x5SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc21x5SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc21x5SigmoidBiasGo(dst, w, x, b)
@@ -1132,11 +1134,11 @@ func fc21x5SigmoidBias(i isa, dst *[21]float32, w *[105]float32, x *[5]float32, 
 }
 
 // fc16x1000ReLUBias runs fc16x1000ReLUBias<ISA> with the instruction set i.
-func fc16x1000ReLUBias(i isa, dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32) {
+func fc16x1000ReLUBias(i isa.ISA, dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x1000ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x1000ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc16x1000ReLUBiasGo(dst, w, x, b)
@@ -1144,11 +1146,11 @@ func fc16x1000ReLUBias(i isa, dst *[16]float32, w *[16000]float32, x *[1000]floa
 }
 
 // fc1000x16SigmoidBias runs fc1000x16SigmoidBias<ISA> with the instruction set i.
-func fc1000x16SigmoidBias(i isa, dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32) {
+func fc1000x16SigmoidBias(i isa.ISA, dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1000x16SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc1000x16SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc1000x16SigmoidBiasGo(dst, w, x, b)
@@ -1156,11 +1158,11 @@ func fc1000x16SigmoidBias(i isa, dst *[1000]float32, w *[16000]float32, x *[16]f
 }
 
 // fc7x777ReLUBias runs fc7x777ReLUBias<ISA> with the instruction set i.
-func fc7x777ReLUBias(i isa, dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32) {
+func fc7x777ReLUBias(i isa.ISA, dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc7x777ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x777ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc7x777ReLUBiasGo(dst, w, x, b)
@@ -1168,11 +1170,11 @@ func fc7x777ReLUBias(i isa, dst *[7]float32, w *[5439]float32, x *[777]float32, 
 }
 
 // fc777x7SigmoidBias runs fc777x7SigmoidBias<ISA> with the instruction set i.
-func fc777x7SigmoidBias(i isa, dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
+func fc777x7SigmoidBias(i isa.ISA, dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc777x7SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc777x7SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc777x7SigmoidBiasGo(dst, w, x, b)
@@ -1180,11 +1182,11 @@ func fc777x7SigmoidBias(i isa, dst *[777]float32, w *[5439]float32, x *[7]float3
 }
 
 // fc4x21ReLUBias runs fc4x21ReLUBias<ISA> with the instruction set i.
-func fc4x21ReLUBias(i isa, dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32) {
+func fc4x21ReLUBias(i isa.ISA, dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x21ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x21ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x21ReLUBiasGo(dst, w, x, b)
@@ -1192,11 +1194,11 @@ func fc4x21ReLUBias(i isa, dst *[4]float32, w *[84]float32, x *[21]float32, b *[
 }
 
 // fc21x4SigmoidBias runs fc21x4SigmoidBias<ISA> with the instruction set i.
-func fc21x4SigmoidBias(i isa, dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32) {
+func fc21x4SigmoidBias(i isa.ISA, dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc21x4SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc21x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc21x4SigmoidBiasGo(dst, w, x, b)
@@ -1204,11 +1206,11 @@ func fc21x4SigmoidBias(i isa, dst *[21]float32, w *[84]float32, x *[4]float32, b
 }
 
 // fc6x18ReLU runs fc6x18ReLU<ISA> with the instruction set i.
-func fc6x18ReLU(i isa, dst *[6]float32, w *[108]float32, x *[18]float32) {
+func fc6x18ReLU(i isa.ISA, dst *[6]float32, w *[108]float32, x *[18]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc6x18ReLUAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc6x18ReLUAVX2(dst, w, x)
 	default:
 		fc6x18ReLUGo(dst, w, x)
@@ -1216,11 +1218,11 @@ func fc6x18ReLU(i isa, dst *[6]float32, w *[108]float32, x *[18]float32) {
 }
 
 // fc18x6Sigmoid runs fc18x6Sigmoid<ISA> with the instruction set i.
-func fc18x6Sigmoid(i isa, dst *[18]float32, w *[108]float32, x *[6]float32) {
+func fc18x6Sigmoid(i isa.ISA, dst *[18]float32, w *[108]float32, x *[6]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc18x6SigmoidAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc18x6SigmoidAVX2(dst, w, x)
 	default:
 		fc18x6SigmoidGo(dst, w, x)
@@ -1228,11 +1230,11 @@ func fc18x6Sigmoid(i isa, dst *[18]float32, w *[108]float32, x *[6]float32) {
 }
 
 // fc2x9ReLU runs fc2x9ReLU<ISA> with the instruction set i.
-func fc2x9ReLU(i isa, dst *[2]float32, w *[18]float32, x *[9]float32) {
+func fc2x9ReLU(i isa.ISA, dst *[2]float32, w *[18]float32, x *[9]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x9ReLUAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x9ReLUAVX2(dst, w, x)
 	default:
 		fc2x9ReLUGo(dst, w, x)
@@ -1240,11 +1242,11 @@ func fc2x9ReLU(i isa, dst *[2]float32, w *[18]float32, x *[9]float32) {
 }
 
 // fc9x2Sigmoid runs fc9x2Sigmoid<ISA> with the instruction set i.
-func fc9x2Sigmoid(i isa, dst *[9]float32, w *[18]float32, x *[2]float32) {
+func fc9x2Sigmoid(i isa.ISA, dst *[9]float32, w *[18]float32, x *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc9x2SigmoidAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x2SigmoidAVX2(dst, w, x)
 	default:
 		fc9x2SigmoidGo(dst, w, x)
@@ -1252,11 +1254,11 @@ func fc9x2Sigmoid(i isa, dst *[9]float32, w *[18]float32, x *[2]float32) {
 }
 
 // fc4x11ReLUBias runs fc4x11ReLUBias<ISA> with the instruction set i.
-func fc4x11ReLUBias(i isa, dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32) {
+func fc4x11ReLUBias(i isa.ISA, dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x11ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x11ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x11ReLUBiasGo(dst, w, x, b)
@@ -1264,11 +1266,11 @@ func fc4x11ReLUBias(i isa, dst *[4]float32, w *[44]float32, x *[11]float32, b *[
 }
 
 // fc11x4SigmoidBias runs fc11x4SigmoidBias<ISA> with the instruction set i.
-func fc11x4SigmoidBias(i isa, dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32) {
+func fc11x4SigmoidBias(i isa.ISA, dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc11x4SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc11x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc11x4SigmoidBiasGo(dst, w, x, b)
@@ -1276,11 +1278,11 @@ func fc11x4SigmoidBias(i isa, dst *[11]float32, w *[44]float32, x *[4]float32, b
 }
 
 // fc5x5ReLUBias runs fc5x5ReLUBias<ISA> with the instruction set i.
-func fc5x5ReLUBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+func fc5x5ReLUBias(i isa.ISA, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x5ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x5ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc5x5ReLUBiasGo(dst, w, x, b)
@@ -1288,11 +1290,11 @@ func fc5x5ReLUBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]
 }
 
 // fc5x5SigmoidBias runs fc5x5SigmoidBias<ISA> with the instruction set i.
-func fc5x5SigmoidBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+func fc5x5SigmoidBias(i isa.ISA, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x5SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x5SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc5x5SigmoidBiasGo(dst, w, x, b)
@@ -1300,11 +1302,11 @@ func fc5x5SigmoidBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *
 }
 
 // fc7x21ReLUBias runs fc7x21ReLUBias<ISA> with the instruction set i.
-func fc7x21ReLUBias(i isa, dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32) {
+func fc7x21ReLUBias(i isa.ISA, dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc7x21ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x21ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc7x21ReLUBiasGo(dst, w, x, b)
@@ -1312,11 +1314,11 @@ func fc7x21ReLUBias(i isa, dst *[7]float32, w *[147]float32, x *[21]float32, b *
 }
 
 // fc21x7SigmoidBias runs fc21x7SigmoidBias<ISA> with the instruction set i.
-func fc21x7SigmoidBias(i isa, dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32) {
+func fc21x7SigmoidBias(i isa.ISA, dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc21x7SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc21x7SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc21x7SigmoidBiasGo(dst, w, x, b)
@@ -1324,11 +1326,11 @@ func fc21x7SigmoidBias(i isa, dst *[21]float32, w *[147]float32, x *[7]float32, 
 }
 
 // fc10x100ReLU runs fc10x100ReLU<ISA> with the instruction set i.
-func fc10x100ReLU(i isa, dst *[10]float32, w *[1000]float32, x *[100]float32) {
+func fc10x100ReLU(i isa.ISA, dst *[10]float32, w *[1000]float32, x *[100]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc10x100ReLUAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc10x100ReLUAVX2(dst, w, x)
 	default:
 		fc10x100ReLUGo(dst, w, x)
@@ -1336,11 +1338,11 @@ func fc10x100ReLU(i isa, dst *[10]float32, w *[1000]float32, x *[100]float32) {
 }
 
 // fc100x10Sigmoid runs fc100x10Sigmoid<ISA> with the instruction set i.
-func fc100x10Sigmoid(i isa, dst *[100]float32, w *[1000]float32, x *[10]float32) {
+func fc100x10Sigmoid(i isa.ISA, dst *[100]float32, w *[1000]float32, x *[10]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc100x10SigmoidAVX512(dst, w, x)
-	case isaAVX2:
+	case isa.AVX2:
 		fc100x10SigmoidAVX2(dst, w, x)
 	default:
 		fc100x10SigmoidGo(dst, w, x)
@@ -1348,11 +1350,11 @@ func fc100x10Sigmoid(i isa, dst *[100]float32, w *[1000]float32, x *[10]float32)
 }
 
 // fc33x401ReLUBias runs fc33x401ReLUBias<ISA> with the instruction set i.
-func fc33x401ReLUBias(i isa, dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32) {
+func fc33x401ReLUBias(i isa.ISA, dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc33x401ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc33x401ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc33x401ReLUBiasGo(dst, w, x, b)
@@ -1360,11 +1362,11 @@ func fc33x401ReLUBias(i isa, dst *[33]float32, w *[13233]float32, x *[401]float3
 }
 
 // fc401x33SigmoidBias runs fc401x33SigmoidBias<ISA> with the instruction set i.
-func fc401x33SigmoidBias(i isa, dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32) {
+func fc401x33SigmoidBias(i isa.ISA, dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc401x33SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc401x33SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc401x33SigmoidBiasGo(dst, w, x, b)

@@ -3,6 +3,8 @@
 
 package awkward
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeOddNchw<ISA> on one sample with the kernel's instruction set.
 func (k blockOddNchw) squeeze(z *[96]float32, x *[13728]float32) {
 	squeezeOddNchwGo(z, x)
@@ -364,211 +366,211 @@ func (k blockC401NhwcSto) scaleAddReLU(dst, x *[4010]float32, s *[401]float32, r
 }
 
 // fc8x96ReLUBias runs fc8x96ReLUBias<ISA> with the instruction set i.
-func fc8x96ReLUBias(i isa, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
+func fc8x96ReLUBias(i isa.ISA, dst *[8]float32, w *[768]float32, x *[96]float32, b *[8]float32) {
 	fc8x96ReLUBiasGo(dst, w, x, b)
 }
 
 // fc96x8SigmoidBias runs fc96x8SigmoidBias<ISA> with the instruction set i.
-func fc96x8SigmoidBias(i isa, dst *[96]float32, w *[768]float32, x *[8]float32, b *[96]float32) {
+func fc96x8SigmoidBias(i isa.ISA, dst *[96]float32, w *[768]float32, x *[8]float32, b *[96]float32) {
 	fc96x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x96ReLU runs fc8x96ReLU<ISA> with the instruction set i.
-func fc8x96ReLU(i isa, dst *[8]float32, w *[768]float32, x *[96]float32) {
+func fc8x96ReLU(i isa.ISA, dst *[8]float32, w *[768]float32, x *[96]float32) {
 	fc8x96ReLUGo(dst, w, x)
 }
 
 // fc96x8Sigmoid runs fc96x8Sigmoid<ISA> with the instruction set i.
-func fc96x8Sigmoid(i isa, dst *[96]float32, w *[768]float32, x *[8]float32) {
+func fc96x8Sigmoid(i isa.ISA, dst *[96]float32, w *[768]float32, x *[8]float32) {
 	fc96x8SigmoidGo(dst, w, x)
 }
 
 // fc3x13ReLUBias runs fc3x13ReLUBias<ISA> with the instruction set i.
-func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
+func fc3x13ReLUBias(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
 	fc3x13ReLUBiasGo(dst, w, x, b)
 }
 
 // fc13x3SigmoidBias runs fc13x3SigmoidBias<ISA> with the instruction set i.
-func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
+func fc13x3SigmoidBias(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
 	fc13x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc17x17ReLUBias runs fc17x17ReLUBias<ISA> with the instruction set i.
-func fc17x17ReLUBias(i isa, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
+func fc17x17ReLUBias(i isa.ISA, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
 	fc17x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x17SigmoidBias runs fc17x17SigmoidBias<ISA> with the instruction set i.
-func fc17x17SigmoidBias(i isa, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
+func fc17x17SigmoidBias(i isa.ISA, dst *[17]float32, w *[289]float32, x *[17]float32, b *[17]float32) {
 	fc17x17SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc1x1ReLU runs fc1x1ReLU<ISA> with the instruction set i.
-func fc1x1ReLU(i isa, dst *[1]float32, w *[1]float32, x *[1]float32) {
+func fc1x1ReLU(i isa.ISA, dst *[1]float32, w *[1]float32, x *[1]float32) {
 	fc1x1ReLUGo(dst, w, x)
 }
 
 // fc1x1Sigmoid runs fc1x1Sigmoid<ISA> with the instruction set i.
-func fc1x1Sigmoid(i isa, dst *[1]float32, w *[1]float32, x *[1]float32) {
+func fc1x1Sigmoid(i isa.ISA, dst *[1]float32, w *[1]float32, x *[1]float32) {
 	fc1x1SigmoidGo(dst, w, x)
 }
 
 // fc15x300ReLUBias runs fc15x300ReLUBias<ISA> with the instruction set i.
-func fc15x300ReLUBias(i isa, dst *[15]float32, w *[4500]float32, x *[300]float32, b *[15]float32) {
+func fc15x300ReLUBias(i isa.ISA, dst *[15]float32, w *[4500]float32, x *[300]float32, b *[15]float32) {
 	fc15x300ReLUBiasGo(dst, w, x, b)
 }
 
 // fc300x15SigmoidBias runs fc300x15SigmoidBias<ISA> with the instruction set i.
-func fc300x15SigmoidBias(i isa, dst *[300]float32, w *[4500]float32, x *[15]float32, b *[300]float32) {
+func fc300x15SigmoidBias(i isa.ISA, dst *[300]float32, w *[4500]float32, x *[15]float32, b *[300]float32) {
 	fc300x15SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x7ReLU runs fc2x7ReLU<ISA> with the instruction set i.
-func fc2x7ReLU(i isa, dst *[2]float32, w *[14]float32, x *[7]float32) {
+func fc2x7ReLU(i isa.ISA, dst *[2]float32, w *[14]float32, x *[7]float32) {
 	fc2x7ReLUGo(dst, w, x)
 }
 
 // fc7x2Sigmoid runs fc7x2Sigmoid<ISA> with the instruction set i.
-func fc7x2Sigmoid(i isa, dst *[7]float32, w *[14]float32, x *[2]float32) {
+func fc7x2Sigmoid(i isa.ISA, dst *[7]float32, w *[14]float32, x *[2]float32) {
 	fc7x2SigmoidGo(dst, w, x)
 }
 
 // fc250x1000ReLUBias runs fc250x1000ReLUBias<ISA> with the instruction set i.
-func fc250x1000ReLUBias(i isa, dst *[250]float32, w *[250000]float32, x *[1000]float32, b *[250]float32) {
+func fc250x1000ReLUBias(i isa.ISA, dst *[250]float32, w *[250000]float32, x *[1000]float32, b *[250]float32) {
 	fc250x1000ReLUBiasGo(dst, w, x, b)
 }
 
 // fc1000x250SigmoidBias runs fc1000x250SigmoidBias<ISA> with the instruction set i.
-func fc1000x250SigmoidBias(i isa, dst *[1000]float32, w *[250000]float32, x *[250]float32, b *[1000]float32) {
+func fc1000x250SigmoidBias(i isa.ISA, dst *[1000]float32, w *[250000]float32, x *[250]float32, b *[1000]float32) {
 	fc1000x250SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc9x9ReLUBias runs fc9x9ReLUBias<ISA> with the instruction set i.
-func fc9x9ReLUBias(i isa, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
+func fc9x9ReLUBias(i isa.ISA, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
 	fc9x9ReLUBiasGo(dst, w, x, b)
 }
 
 // fc9x9SigmoidBias runs fc9x9SigmoidBias<ISA> with the instruction set i.
-func fc9x9SigmoidBias(i isa, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
+func fc9x9SigmoidBias(i isa.ISA, dst *[9]float32, w *[81]float32, x *[9]float32, b *[9]float32) {
 	fc9x9SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc129x2047ReLU runs fc129x2047ReLU<ISA> with the instruction set i.
-func fc129x2047ReLU(i isa, dst *[129]float32, w *[264063]float32, x *[2047]float32) {
+func fc129x2047ReLU(i isa.ISA, dst *[129]float32, w *[264063]float32, x *[2047]float32) {
 	fc129x2047ReLUGo(dst, w, x)
 }
 
 // fc2047x129Sigmoid runs fc2047x129Sigmoid<ISA> with the instruction set i.
-func fc2047x129Sigmoid(i isa, dst *[2047]float32, w *[264063]float32, x *[129]float32) {
+func fc2047x129Sigmoid(i isa.ISA, dst *[2047]float32, w *[264063]float32, x *[129]float32) {
 	fc2047x129SigmoidGo(dst, w, x)
 }
 
 // fc5x21ReLUBias runs fc5x21ReLUBias<ISA> with the instruction set i.
-func fc5x21ReLUBias(i isa, dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32) {
+func fc5x21ReLUBias(i isa.ISA, dst *[5]float32, w *[105]float32, x *[21]float32, b *[5]float32) {
 	fc5x21ReLUBiasGo(dst, w, x, b)
 }
 
 // fc21x5SigmoidBias runs fc21x5SigmoidBias<ISA> with the instruction set i.
-func fc21x5SigmoidBias(i isa, dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32) {
+func fc21x5SigmoidBias(i isa.ISA, dst *[21]float32, w *[105]float32, x *[5]float32, b *[21]float32) {
 	fc21x5SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc16x1000ReLUBias runs fc16x1000ReLUBias<ISA> with the instruction set i.
-func fc16x1000ReLUBias(i isa, dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32) {
+func fc16x1000ReLUBias(i isa.ISA, dst *[16]float32, w *[16000]float32, x *[1000]float32, b *[16]float32) {
 	fc16x1000ReLUBiasGo(dst, w, x, b)
 }
 
 // fc1000x16SigmoidBias runs fc1000x16SigmoidBias<ISA> with the instruction set i.
-func fc1000x16SigmoidBias(i isa, dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32) {
+func fc1000x16SigmoidBias(i isa.ISA, dst *[1000]float32, w *[16000]float32, x *[16]float32, b *[1000]float32) {
 	fc1000x16SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc7x777ReLUBias runs fc7x777ReLUBias<ISA> with the instruction set i.
-func fc7x777ReLUBias(i isa, dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32) {
+func fc7x777ReLUBias(i isa.ISA, dst *[7]float32, w *[5439]float32, x *[777]float32, b *[7]float32) {
 	fc7x777ReLUBiasGo(dst, w, x, b)
 }
 
 // fc777x7SigmoidBias runs fc777x7SigmoidBias<ISA> with the instruction set i.
-func fc777x7SigmoidBias(i isa, dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
+func fc777x7SigmoidBias(i isa.ISA, dst *[777]float32, w *[5439]float32, x *[7]float32, b *[777]float32) {
 	fc777x7SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc4x21ReLUBias runs fc4x21ReLUBias<ISA> with the instruction set i.
-func fc4x21ReLUBias(i isa, dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32) {
+func fc4x21ReLUBias(i isa.ISA, dst *[4]float32, w *[84]float32, x *[21]float32, b *[4]float32) {
 	fc4x21ReLUBiasGo(dst, w, x, b)
 }
 
 // fc21x4SigmoidBias runs fc21x4SigmoidBias<ISA> with the instruction set i.
-func fc21x4SigmoidBias(i isa, dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32) {
+func fc21x4SigmoidBias(i isa.ISA, dst *[21]float32, w *[84]float32, x *[4]float32, b *[21]float32) {
 	fc21x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc6x18ReLU runs fc6x18ReLU<ISA> with the instruction set i.
-func fc6x18ReLU(i isa, dst *[6]float32, w *[108]float32, x *[18]float32) {
+func fc6x18ReLU(i isa.ISA, dst *[6]float32, w *[108]float32, x *[18]float32) {
 	fc6x18ReLUGo(dst, w, x)
 }
 
 // fc18x6Sigmoid runs fc18x6Sigmoid<ISA> with the instruction set i.
-func fc18x6Sigmoid(i isa, dst *[18]float32, w *[108]float32, x *[6]float32) {
+func fc18x6Sigmoid(i isa.ISA, dst *[18]float32, w *[108]float32, x *[6]float32) {
 	fc18x6SigmoidGo(dst, w, x)
 }
 
 // fc2x9ReLU runs fc2x9ReLU<ISA> with the instruction set i.
-func fc2x9ReLU(i isa, dst *[2]float32, w *[18]float32, x *[9]float32) {
+func fc2x9ReLU(i isa.ISA, dst *[2]float32, w *[18]float32, x *[9]float32) {
 	fc2x9ReLUGo(dst, w, x)
 }
 
 // fc9x2Sigmoid runs fc9x2Sigmoid<ISA> with the instruction set i.
-func fc9x2Sigmoid(i isa, dst *[9]float32, w *[18]float32, x *[2]float32) {
+func fc9x2Sigmoid(i isa.ISA, dst *[9]float32, w *[18]float32, x *[2]float32) {
 	fc9x2SigmoidGo(dst, w, x)
 }
 
 // fc4x11ReLUBias runs fc4x11ReLUBias<ISA> with the instruction set i.
-func fc4x11ReLUBias(i isa, dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32) {
+func fc4x11ReLUBias(i isa.ISA, dst *[4]float32, w *[44]float32, x *[11]float32, b *[4]float32) {
 	fc4x11ReLUBiasGo(dst, w, x, b)
 }
 
 // fc11x4SigmoidBias runs fc11x4SigmoidBias<ISA> with the instruction set i.
-func fc11x4SigmoidBias(i isa, dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32) {
+func fc11x4SigmoidBias(i isa.ISA, dst *[11]float32, w *[44]float32, x *[4]float32, b *[11]float32) {
 	fc11x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x5ReLUBias runs fc5x5ReLUBias<ISA> with the instruction set i.
-func fc5x5ReLUBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+func fc5x5ReLUBias(i isa.ISA, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
 	fc5x5ReLUBiasGo(dst, w, x, b)
 }
 
 // fc5x5SigmoidBias runs fc5x5SigmoidBias<ISA> with the instruction set i.
-func fc5x5SigmoidBias(i isa, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
+func fc5x5SigmoidBias(i isa.ISA, dst *[5]float32, w *[25]float32, x *[5]float32, b *[5]float32) {
 	fc5x5SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc7x21ReLUBias runs fc7x21ReLUBias<ISA> with the instruction set i.
-func fc7x21ReLUBias(i isa, dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32) {
+func fc7x21ReLUBias(i isa.ISA, dst *[7]float32, w *[147]float32, x *[21]float32, b *[7]float32) {
 	fc7x21ReLUBiasGo(dst, w, x, b)
 }
 
 // fc21x7SigmoidBias runs fc21x7SigmoidBias<ISA> with the instruction set i.
-func fc21x7SigmoidBias(i isa, dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32) {
+func fc21x7SigmoidBias(i isa.ISA, dst *[21]float32, w *[147]float32, x *[7]float32, b *[21]float32) {
 	fc21x7SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc10x100ReLU runs fc10x100ReLU<ISA> with the instruction set i.
-func fc10x100ReLU(i isa, dst *[10]float32, w *[1000]float32, x *[100]float32) {
+func fc10x100ReLU(i isa.ISA, dst *[10]float32, w *[1000]float32, x *[100]float32) {
 	fc10x100ReLUGo(dst, w, x)
 }
 
 // fc100x10Sigmoid runs fc100x10Sigmoid<ISA> with the instruction set i.
-func fc100x10Sigmoid(i isa, dst *[100]float32, w *[1000]float32, x *[10]float32) {
+func fc100x10Sigmoid(i isa.ISA, dst *[100]float32, w *[1000]float32, x *[10]float32) {
 	fc100x10SigmoidGo(dst, w, x)
 }
 
 // fc33x401ReLUBias runs fc33x401ReLUBias<ISA> with the instruction set i.
-func fc33x401ReLUBias(i isa, dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32) {
+func fc33x401ReLUBias(i isa.ISA, dst *[33]float32, w *[13233]float32, x *[401]float32, b *[33]float32) {
 	fc33x401ReLUBiasGo(dst, w, x, b)
 }
 
 // fc401x33SigmoidBias runs fc401x33SigmoidBias<ISA> with the instruction set i.
-func fc401x33SigmoidBias(i isa, dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32) {
+func fc401x33SigmoidBias(i isa.ISA, dst *[401]float32, w *[13233]float32, x *[33]float32, b *[401]float32) {
 	fc401x33SigmoidBiasGo(dst, w, x, b)
 }

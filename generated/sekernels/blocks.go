@@ -2,84 +2,81 @@
 
 // Package sekernels holds Squeeze-and-Excitation kernels specialised for the 16 block shapes of its spec.
 //
-// Importing it registers each block's best kernel for this CPU with se, so se.Lookup returns it;
-// the environment variable SEGEN_ISA (go, avx2 or avx512) overrides the choice.
+// Importing it registers each block's kernel on the instruction set package isa chooses
+// (the best this CPU runs, or SEGEN_ISA's) with se, so se.Lookup returns it.
 // It also links se/simd, so shapes it does not specialise run on runtime-sized SIMD kernels.
 package sekernels
 
 import (
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 	_ "github.com/segen/segen/se/simd"
 )
 
 //go:generate go run github.com/segen/segen/cmd/segen generate -spec ../../spec/se.yaml -out .
 
-// blocks lists the package's kernels, in spec order.
-var blocks = []struct {
-	name  string
-	shape se.Shape
-	new   func(isa) se.Kernel
-}{
-	{"basic1_nchw", se.Shape{Layout: se.NCHW, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic1Nchw{i}
-	}},
-	{"basic2_nchw", se.Shape{Layout: se.NCHW, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic2Nchw{i}
-	}},
-	{"basic3_nchw", se.Shape{Layout: se.NCHW, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic3Nchw{i}
-	}},
-	{"basic4_nchw", se.Shape{Layout: se.NCHW, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic4Nchw{i}
-	}},
-	{"bottleneck1_nchw", se.Shape{Layout: se.NCHW, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck1Nchw{i}
-	}},
-	{"bottleneck2_nchw", se.Shape{Layout: se.NCHW, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck2Nchw{i}
-	}},
-	{"bottleneck3_nchw", se.Shape{Layout: se.NCHW, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck3Nchw{i}
-	}},
-	{"bottleneck4_nchw", se.Shape{Layout: se.NCHW, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck4Nchw{i}
-	}},
-	{"basic1_nhwc", se.Shape{Layout: se.NHWC, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic1Nhwc{i}
-	}},
-	{"basic2_nhwc", se.Shape{Layout: se.NHWC, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic2Nhwc{i}
-	}},
-	{"basic3_nhwc", se.Shape{Layout: se.NHWC, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic3Nhwc{i}
-	}},
-	{"basic4_nhwc", se.Shape{Layout: se.NHWC, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBasic4Nhwc{i}
-	}},
-	{"bottleneck1_nhwc", se.Shape{Layout: se.NHWC, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck1Nhwc{i}
-	}},
-	{"bottleneck2_nhwc", se.Shape{Layout: se.NHWC, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck2Nhwc{i}
-	}},
-	{"bottleneck3_nhwc", se.Shape{Layout: se.NHWC, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck3Nhwc{i}
-	}},
-	{"bottleneck4_nhwc", se.Shape{Layout: se.NHWC, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck4Nhwc{i}
-	}},
+// pkg lists the package's instruction sets and blocks, in spec order.
+var pkg = se.Package{
+	Targets: []isa.ISA{isa.AVX2, isa.AVX512},
+	Blocks: []se.Block{
+		{Name: "basic1_nchw", Shape: se.Shape{Layout: se.NCHW, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic1Nchw{i}
+		}},
+		{Name: "basic2_nchw", Shape: se.Shape{Layout: se.NCHW, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic2Nchw{i}
+		}},
+		{Name: "basic3_nchw", Shape: se.Shape{Layout: se.NCHW, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic3Nchw{i}
+		}},
+		{Name: "basic4_nchw", Shape: se.Shape{Layout: se.NCHW, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic4Nchw{i}
+		}},
+		{Name: "bottleneck1_nchw", Shape: se.Shape{Layout: se.NCHW, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck1Nchw{i}
+		}},
+		{Name: "bottleneck2_nchw", Shape: se.Shape{Layout: se.NCHW, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck2Nchw{i}
+		}},
+		{Name: "bottleneck3_nchw", Shape: se.Shape{Layout: se.NCHW, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck3Nchw{i}
+		}},
+		{Name: "bottleneck4_nchw", Shape: se.Shape{Layout: se.NCHW, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck4Nchw{i}
+		}},
+		{Name: "basic1_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic1Nhwc{i}
+		}},
+		{Name: "basic2_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic2Nhwc{i}
+		}},
+		{Name: "basic3_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic3Nhwc{i}
+		}},
+		{Name: "basic4_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBasic4Nhwc{i}
+		}},
+		{Name: "bottleneck1_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck1Nhwc{i}
+		}},
+		{Name: "bottleneck2_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck2Nhwc{i}
+		}},
+		{Name: "bottleneck3_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck3Nhwc{i}
+		}},
+		{Name: "bottleneck4_nhwc", Shape: se.Shape{Layout: se.NHWC, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck4Nhwc{i}
+		}},
+	},
 }
 
 func init() {
-	best := selected()
-	for _, b := range blocks {
-		se.Register(b.new(best))
-	}
+	pkg.Register()
 }
 
 // blockBasic1Nchw is the kernel of block "basic1_nchw": nchw 64×56×56 hidden 8 avg bias.
 type blockBasic1Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 64×56×56 hidden 8 avg bias.
@@ -87,23 +84,9 @@ func (k blockBasic1Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic1Nchw) Name() string {
-	return "basic1_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic1Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic1Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic1Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -171,7 +154,7 @@ func (k blockBasic1Nchw) excite(s, z *[64]float32, p *se.Params) {
 
 // blockBasic2Nchw is the kernel of block "basic2_nchw": nchw 128×28×28 hidden 8 avg bias.
 type blockBasic2Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 128×28×28 hidden 8 avg bias.
@@ -179,23 +162,9 @@ func (k blockBasic2Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic2Nchw) Name() string {
-	return "basic2_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic2Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic2Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic2Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -263,7 +232,7 @@ func (k blockBasic2Nchw) excite(s, z *[128]float32, p *se.Params) {
 
 // blockBasic3Nchw is the kernel of block "basic3_nchw": nchw 256×14×14 hidden 16 avg bias.
 type blockBasic3Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 256×14×14 hidden 16 avg bias.
@@ -271,23 +240,9 @@ func (k blockBasic3Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic3Nchw) Name() string {
-	return "basic3_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic3Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic3Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic3Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -355,7 +310,7 @@ func (k blockBasic3Nchw) excite(s, z *[256]float32, p *se.Params) {
 
 // blockBasic4Nchw is the kernel of block "basic4_nchw": nchw 512×7×7 hidden 32 avg bias.
 type blockBasic4Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 512×7×7 hidden 32 avg bias.
@@ -363,23 +318,9 @@ func (k blockBasic4Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic4Nchw) Name() string {
-	return "basic4_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic4Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic4Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic4Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -447,7 +388,7 @@ func (k blockBasic4Nchw) excite(s, z *[512]float32, p *se.Params) {
 
 // blockBottleneck1Nchw is the kernel of block "bottleneck1_nchw": nchw 256×56×56 hidden 16 avg bias.
 type blockBottleneck1Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 256×56×56 hidden 16 avg bias.
@@ -455,23 +396,9 @@ func (k blockBottleneck1Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck1Nchw) Name() string {
-	return "bottleneck1_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck1Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck1Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck1Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -539,7 +466,7 @@ func (k blockBottleneck1Nchw) excite(s, z *[256]float32, p *se.Params) {
 
 // blockBottleneck2Nchw is the kernel of block "bottleneck2_nchw": nchw 512×28×28 hidden 32 avg bias.
 type blockBottleneck2Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 512×28×28 hidden 32 avg bias.
@@ -547,23 +474,9 @@ func (k blockBottleneck2Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck2Nchw) Name() string {
-	return "bottleneck2_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck2Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck2Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck2Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -631,7 +544,7 @@ func (k blockBottleneck2Nchw) excite(s, z *[512]float32, p *se.Params) {
 
 // blockBottleneck3Nchw is the kernel of block "bottleneck3_nchw": nchw 1024×14×14 hidden 64 avg bias.
 type blockBottleneck3Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 1024×14×14 hidden 64 avg bias.
@@ -639,23 +552,9 @@ func (k blockBottleneck3Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck3Nchw) Name() string {
-	return "bottleneck3_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck3Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck3Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck3Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -723,7 +622,7 @@ func (k blockBottleneck3Nchw) excite(s, z *[1024]float32, p *se.Params) {
 
 // blockBottleneck4Nchw is the kernel of block "bottleneck4_nchw": nchw 2048×7×7 hidden 128 avg bias.
 type blockBottleneck4Nchw struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 2048×7×7 hidden 128 avg bias.
@@ -731,23 +630,9 @@ func (k blockBottleneck4Nchw) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck4Nchw) Name() string {
-	return "bottleneck4_nchw"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck4Nchw) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck4Nchw) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck4Nchw{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -815,7 +700,7 @@ func (k blockBottleneck4Nchw) excite(s, z *[2048]float32, p *se.Params) {
 
 // blockBasic1Nhwc is the kernel of block "basic1_nhwc": nhwc 64×56×56 hidden 8 avg bias.
 type blockBasic1Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 64×56×56 hidden 8 avg bias.
@@ -823,23 +708,9 @@ func (k blockBasic1Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 64, H: 56, W: 56, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic1Nhwc) Name() string {
-	return "basic1_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic1Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic1Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic1Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -907,7 +778,7 @@ func (k blockBasic1Nhwc) excite(s, z *[64]float32, p *se.Params) {
 
 // blockBasic2Nhwc is the kernel of block "basic2_nhwc": nhwc 128×28×28 hidden 8 avg bias.
 type blockBasic2Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 128×28×28 hidden 8 avg bias.
@@ -915,23 +786,9 @@ func (k blockBasic2Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 128, H: 28, W: 28, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic2Nhwc) Name() string {
-	return "basic2_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic2Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic2Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic2Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -999,7 +856,7 @@ func (k blockBasic2Nhwc) excite(s, z *[128]float32, p *se.Params) {
 
 // blockBasic3Nhwc is the kernel of block "basic3_nhwc": nhwc 256×14×14 hidden 16 avg bias.
 type blockBasic3Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 256×14×14 hidden 16 avg bias.
@@ -1007,23 +864,9 @@ func (k blockBasic3Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic3Nhwc) Name() string {
-	return "basic3_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic3Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic3Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic3Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1091,7 +934,7 @@ func (k blockBasic3Nhwc) excite(s, z *[256]float32, p *se.Params) {
 
 // blockBasic4Nhwc is the kernel of block "basic4_nhwc": nhwc 512×7×7 hidden 32 avg bias.
 type blockBasic4Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 512×7×7 hidden 32 avg bias.
@@ -1099,23 +942,9 @@ func (k blockBasic4Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 512, H: 7, W: 7, Hidden: 32, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBasic4Nhwc) Name() string {
-	return "basic4_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBasic4Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBasic4Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBasic4Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1183,7 +1012,7 @@ func (k blockBasic4Nhwc) excite(s, z *[512]float32, p *se.Params) {
 
 // blockBottleneck1Nhwc is the kernel of block "bottleneck1_nhwc": nhwc 256×56×56 hidden 16 avg bias.
 type blockBottleneck1Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 256×56×56 hidden 16 avg bias.
@@ -1191,23 +1020,9 @@ func (k blockBottleneck1Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck1Nhwc) Name() string {
-	return "bottleneck1_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck1Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck1Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck1Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1275,7 +1090,7 @@ func (k blockBottleneck1Nhwc) excite(s, z *[256]float32, p *se.Params) {
 
 // blockBottleneck2Nhwc is the kernel of block "bottleneck2_nhwc": nhwc 512×28×28 hidden 32 avg bias.
 type blockBottleneck2Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 512×28×28 hidden 32 avg bias.
@@ -1283,23 +1098,9 @@ func (k blockBottleneck2Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 512, H: 28, W: 28, Hidden: 32, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck2Nhwc) Name() string {
-	return "bottleneck2_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck2Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck2Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck2Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1367,7 +1168,7 @@ func (k blockBottleneck2Nhwc) excite(s, z *[512]float32, p *se.Params) {
 
 // blockBottleneck3Nhwc is the kernel of block "bottleneck3_nhwc": nhwc 1024×14×14 hidden 64 avg bias.
 type blockBottleneck3Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 1024×14×14 hidden 64 avg bias.
@@ -1375,23 +1176,9 @@ func (k blockBottleneck3Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck3Nhwc) Name() string {
-	return "bottleneck3_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck3Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck3Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck3Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1459,7 +1246,7 @@ func (k blockBottleneck3Nhwc) excite(s, z *[1024]float32, p *se.Params) {
 
 // blockBottleneck4Nhwc is the kernel of block "bottleneck4_nhwc": nhwc 2048×7×7 hidden 128 avg bias.
 type blockBottleneck4Nhwc struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 2048×7×7 hidden 128 avg bias.
@@ -1467,23 +1254,9 @@ func (k blockBottleneck4Nhwc) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck4Nhwc) Name() string {
-	return "bottleneck4_nhwc"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck4Nhwc) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck4Nhwc) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck4Nhwc{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.

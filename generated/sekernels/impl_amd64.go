@@ -3,12 +3,14 @@
 
 package sekernels
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeBasic1Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic1Nchw) squeeze(z *[64]float32, x *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic1NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic1NchwAVX2(z, x)
 	default:
 		squeezeBasic1NchwGo(z, x)
@@ -18,9 +20,9 @@ func (k blockBasic1Nchw) squeeze(z *[64]float32, x *[200704]float32) {
 // scale runs scaleBasic1Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic1Nchw) scale(dst, x *[200704]float32, s *[64]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic1NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic1NchwAVX2(dst, x, s)
 	default:
 		scaleBasic1NchwGo(dst, x, s)
@@ -30,9 +32,9 @@ func (k blockBasic1Nchw) scale(dst, x *[200704]float32, s *[64]float32) {
 // scaleAddReLU runs scaleAddReLUBasic1Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic1Nchw) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic1NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic1NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic1NchwGo(dst, x, s, res)
@@ -42,9 +44,9 @@ func (k blockBasic1Nchw) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, r
 // squeeze runs squeezeBasic2Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nchw) squeeze(z *[128]float32, x *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic2NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic2NchwAVX2(z, x)
 	default:
 		squeezeBasic2NchwGo(z, x)
@@ -54,9 +56,9 @@ func (k blockBasic2Nchw) squeeze(z *[128]float32, x *[100352]float32) {
 // scale runs scaleBasic2Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nchw) scale(dst, x *[100352]float32, s *[128]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic2NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic2NchwAVX2(dst, x, s)
 	default:
 		scaleBasic2NchwGo(dst, x, s)
@@ -66,9 +68,9 @@ func (k blockBasic2Nchw) scale(dst, x *[100352]float32, s *[128]float32) {
 // scaleAddReLU runs scaleAddReLUBasic2Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nchw) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic2NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic2NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic2NchwGo(dst, x, s, res)
@@ -78,9 +80,9 @@ func (k blockBasic2Nchw) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, 
 // squeeze runs squeezeBasic3Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic3Nchw) squeeze(z *[256]float32, x *[50176]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic3NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic3NchwAVX2(z, x)
 	default:
 		squeezeBasic3NchwGo(z, x)
@@ -90,9 +92,9 @@ func (k blockBasic3Nchw) squeeze(z *[256]float32, x *[50176]float32) {
 // scale runs scaleBasic3Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic3Nchw) scale(dst, x *[50176]float32, s *[256]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic3NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic3NchwAVX2(dst, x, s)
 	default:
 		scaleBasic3NchwGo(dst, x, s)
@@ -102,9 +104,9 @@ func (k blockBasic3Nchw) scale(dst, x *[50176]float32, s *[256]float32) {
 // scaleAddReLU runs scaleAddReLUBasic3Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic3Nchw) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic3NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic3NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic3NchwGo(dst, x, s, res)
@@ -114,9 +116,9 @@ func (k blockBasic3Nchw) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, r
 // squeeze runs squeezeBasic4Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic4Nchw) squeeze(z *[512]float32, x *[25088]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic4NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic4NchwAVX2(z, x)
 	default:
 		squeezeBasic4NchwGo(z, x)
@@ -126,9 +128,9 @@ func (k blockBasic4Nchw) squeeze(z *[512]float32, x *[25088]float32) {
 // scale runs scaleBasic4Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic4Nchw) scale(dst, x *[25088]float32, s *[512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic4NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic4NchwAVX2(dst, x, s)
 	default:
 		scaleBasic4NchwGo(dst, x, s)
@@ -138,9 +140,9 @@ func (k blockBasic4Nchw) scale(dst, x *[25088]float32, s *[512]float32) {
 // scaleAddReLU runs scaleAddReLUBasic4Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic4Nchw) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic4NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic4NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic4NchwGo(dst, x, s, res)
@@ -150,9 +152,9 @@ func (k blockBasic4Nchw) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, r
 // squeeze runs squeezeBottleneck1Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1Nchw) squeeze(z *[256]float32, x *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck1NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck1NchwAVX2(z, x)
 	default:
 		squeezeBottleneck1NchwGo(z, x)
@@ -162,9 +164,9 @@ func (k blockBottleneck1Nchw) squeeze(z *[256]float32, x *[802816]float32) {
 // scale runs scaleBottleneck1Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1Nchw) scale(dst, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck1NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck1NchwAVX2(dst, x, s)
 	default:
 		scaleBottleneck1NchwGo(dst, x, s)
@@ -174,9 +176,9 @@ func (k blockBottleneck1Nchw) scale(dst, x *[802816]float32, s *[256]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck1Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1Nchw) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck1NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck1NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck1NchwGo(dst, x, s, res)
@@ -186,9 +188,9 @@ func (k blockBottleneck1Nchw) scaleAddReLU(dst, x *[802816]float32, s *[256]floa
 // squeeze runs squeezeBottleneck2Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck2Nchw) squeeze(z *[512]float32, x *[401408]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck2NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck2NchwAVX2(z, x)
 	default:
 		squeezeBottleneck2NchwGo(z, x)
@@ -198,9 +200,9 @@ func (k blockBottleneck2Nchw) squeeze(z *[512]float32, x *[401408]float32) {
 // scale runs scaleBottleneck2Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck2Nchw) scale(dst, x *[401408]float32, s *[512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck2NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck2NchwAVX2(dst, x, s)
 	default:
 		scaleBottleneck2NchwGo(dst, x, s)
@@ -210,9 +212,9 @@ func (k blockBottleneck2Nchw) scale(dst, x *[401408]float32, s *[512]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck2Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck2Nchw) scaleAddReLU(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck2NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck2NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck2NchwGo(dst, x, s, res)
@@ -222,9 +224,9 @@ func (k blockBottleneck2Nchw) scaleAddReLU(dst, x *[401408]float32, s *[512]floa
 // squeeze runs squeezeBottleneck3Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck3Nchw) squeeze(z *[1024]float32, x *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck3NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck3NchwAVX2(z, x)
 	default:
 		squeezeBottleneck3NchwGo(z, x)
@@ -234,9 +236,9 @@ func (k blockBottleneck3Nchw) squeeze(z *[1024]float32, x *[200704]float32) {
 // scale runs scaleBottleneck3Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck3Nchw) scale(dst, x *[200704]float32, s *[1024]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck3NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck3NchwAVX2(dst, x, s)
 	default:
 		scaleBottleneck3NchwGo(dst, x, s)
@@ -246,9 +248,9 @@ func (k blockBottleneck3Nchw) scale(dst, x *[200704]float32, s *[1024]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck3Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck3Nchw) scaleAddReLU(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck3NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck3NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck3NchwGo(dst, x, s, res)
@@ -258,9 +260,9 @@ func (k blockBottleneck3Nchw) scaleAddReLU(dst, x *[200704]float32, s *[1024]flo
 // squeeze runs squeezeBottleneck4Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4Nchw) squeeze(z *[2048]float32, x *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck4NchwAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck4NchwAVX2(z, x)
 	default:
 		squeezeBottleneck4NchwGo(z, x)
@@ -270,9 +272,9 @@ func (k blockBottleneck4Nchw) squeeze(z *[2048]float32, x *[100352]float32) {
 // scale runs scaleBottleneck4Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4Nchw) scale(dst, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck4NchwAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck4NchwAVX2(dst, x, s)
 	default:
 		scaleBottleneck4NchwGo(dst, x, s)
@@ -282,9 +284,9 @@ func (k blockBottleneck4Nchw) scale(dst, x *[100352]float32, s *[2048]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck4Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4Nchw) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck4NchwAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck4NchwAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck4NchwGo(dst, x, s, res)
@@ -294,9 +296,9 @@ func (k blockBottleneck4Nchw) scaleAddReLU(dst, x *[100352]float32, s *[2048]flo
 // squeeze runs squeezeBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic1NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic1NhwcAVX2(z, x)
 	default:
 		squeezeBasic1NhwcGo(z, x)
@@ -306,9 +308,9 @@ func (k blockBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
 // scale runs scaleBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic1NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic1NhwcAVX2(dst, x, s)
 	default:
 		scaleBasic1NhwcGo(dst, x, s)
@@ -318,9 +320,9 @@ func (k blockBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
 // scaleAddReLU runs scaleAddReLUBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic1NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic1NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic1NhwcGo(dst, x, s, res)
@@ -330,9 +332,9 @@ func (k blockBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, r
 // squeeze runs squeezeBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nhwc) squeeze(z *[128]float32, x *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic2NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic2NhwcAVX2(z, x)
 	default:
 		squeezeBasic2NhwcGo(z, x)
@@ -342,9 +344,9 @@ func (k blockBasic2Nhwc) squeeze(z *[128]float32, x *[100352]float32) {
 // scale runs scaleBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nhwc) scale(dst, x *[100352]float32, s *[128]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic2NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic2NhwcAVX2(dst, x, s)
 	default:
 		scaleBasic2NhwcGo(dst, x, s)
@@ -354,9 +356,9 @@ func (k blockBasic2Nhwc) scale(dst, x *[100352]float32, s *[128]float32) {
 // scaleAddReLU runs scaleAddReLUBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic2NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic2NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic2NhwcGo(dst, x, s, res)
@@ -366,9 +368,9 @@ func (k blockBasic2Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, 
 // squeeze runs squeezeBasic3Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic3Nhwc) squeeze(z *[256]float32, x *[50176]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic3NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic3NhwcAVX2(z, x)
 	default:
 		squeezeBasic3NhwcGo(z, x)
@@ -378,9 +380,9 @@ func (k blockBasic3Nhwc) squeeze(z *[256]float32, x *[50176]float32) {
 // scale runs scaleBasic3Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic3Nhwc) scale(dst, x *[50176]float32, s *[256]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic3NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic3NhwcAVX2(dst, x, s)
 	default:
 		scaleBasic3NhwcGo(dst, x, s)
@@ -390,9 +392,9 @@ func (k blockBasic3Nhwc) scale(dst, x *[50176]float32, s *[256]float32) {
 // scaleAddReLU runs scaleAddReLUBasic3Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic3Nhwc) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic3NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic3NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic3NhwcGo(dst, x, s, res)
@@ -402,9 +404,9 @@ func (k blockBasic3Nhwc) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, r
 // squeeze runs squeezeBasic4Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic4Nhwc) squeeze(z *[512]float32, x *[25088]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBasic4NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBasic4NhwcAVX2(z, x)
 	default:
 		squeezeBasic4NhwcGo(z, x)
@@ -414,9 +416,9 @@ func (k blockBasic4Nhwc) squeeze(z *[512]float32, x *[25088]float32) {
 // scale runs scaleBasic4Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic4Nhwc) scale(dst, x *[25088]float32, s *[512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBasic4NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBasic4NhwcAVX2(dst, x, s)
 	default:
 		scaleBasic4NhwcGo(dst, x, s)
@@ -426,9 +428,9 @@ func (k blockBasic4Nhwc) scale(dst, x *[25088]float32, s *[512]float32) {
 // scaleAddReLU runs scaleAddReLUBasic4Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic4Nhwc) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBasic4NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBasic4NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBasic4NhwcGo(dst, x, s, res)
@@ -438,9 +440,9 @@ func (k blockBasic4Nhwc) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, r
 // squeeze runs squeezeBottleneck1Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1Nhwc) squeeze(z *[256]float32, x *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck1NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck1NhwcAVX2(z, x)
 	default:
 		squeezeBottleneck1NhwcGo(z, x)
@@ -450,9 +452,9 @@ func (k blockBottleneck1Nhwc) squeeze(z *[256]float32, x *[802816]float32) {
 // scale runs scaleBottleneck1Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1Nhwc) scale(dst, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck1NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck1NhwcAVX2(dst, x, s)
 	default:
 		scaleBottleneck1NhwcGo(dst, x, s)
@@ -462,9 +464,9 @@ func (k blockBottleneck1Nhwc) scale(dst, x *[802816]float32, s *[256]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck1Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1Nhwc) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck1NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck1NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck1NhwcGo(dst, x, s, res)
@@ -474,9 +476,9 @@ func (k blockBottleneck1Nhwc) scaleAddReLU(dst, x *[802816]float32, s *[256]floa
 // squeeze runs squeezeBottleneck2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck2Nhwc) squeeze(z *[512]float32, x *[401408]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck2NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck2NhwcAVX2(z, x)
 	default:
 		squeezeBottleneck2NhwcGo(z, x)
@@ -486,9 +488,9 @@ func (k blockBottleneck2Nhwc) squeeze(z *[512]float32, x *[401408]float32) {
 // scale runs scaleBottleneck2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck2Nhwc) scale(dst, x *[401408]float32, s *[512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck2NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck2NhwcAVX2(dst, x, s)
 	default:
 		scaleBottleneck2NhwcGo(dst, x, s)
@@ -498,9 +500,9 @@ func (k blockBottleneck2Nhwc) scale(dst, x *[401408]float32, s *[512]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck2Nhwc) scaleAddReLU(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck2NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck2NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck2NhwcGo(dst, x, s, res)
@@ -510,9 +512,9 @@ func (k blockBottleneck2Nhwc) scaleAddReLU(dst, x *[401408]float32, s *[512]floa
 // squeeze runs squeezeBottleneck3Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck3Nhwc) squeeze(z *[1024]float32, x *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck3NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck3NhwcAVX2(z, x)
 	default:
 		squeezeBottleneck3NhwcGo(z, x)
@@ -522,9 +524,9 @@ func (k blockBottleneck3Nhwc) squeeze(z *[1024]float32, x *[200704]float32) {
 // scale runs scaleBottleneck3Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck3Nhwc) scale(dst, x *[200704]float32, s *[1024]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck3NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck3NhwcAVX2(dst, x, s)
 	default:
 		scaleBottleneck3NhwcGo(dst, x, s)
@@ -534,9 +536,9 @@ func (k blockBottleneck3Nhwc) scale(dst, x *[200704]float32, s *[1024]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck3Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck3Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck3NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck3NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck3NhwcGo(dst, x, s, res)
@@ -546,9 +548,9 @@ func (k blockBottleneck3Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[1024]flo
 // squeeze runs squeezeBottleneck4Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4Nhwc) squeeze(z *[2048]float32, x *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck4NhwcAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck4NhwcAVX2(z, x)
 	default:
 		squeezeBottleneck4NhwcGo(z, x)
@@ -558,9 +560,9 @@ func (k blockBottleneck4Nhwc) squeeze(z *[2048]float32, x *[100352]float32) {
 // scale runs scaleBottleneck4Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4Nhwc) scale(dst, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck4NhwcAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck4NhwcAVX2(dst, x, s)
 	default:
 		scaleBottleneck4NhwcGo(dst, x, s)
@@ -570,9 +572,9 @@ func (k blockBottleneck4Nhwc) scale(dst, x *[100352]float32, s *[2048]float32) {
 // scaleAddReLU runs scaleAddReLUBottleneck4Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck4NhwcAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck4NhwcAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck4NhwcGo(dst, x, s, res)
@@ -580,11 +582,11 @@ func (k blockBottleneck4Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[2048]flo
 }
 
 // fc8x64ReLUBias runs fc8x64ReLUBias<ISA> with the instruction set i.
-func fc8x64ReLUBias(i isa, dst *[8]float32, w *[512]float32, x *[64]float32, b *[8]float32) {
+func fc8x64ReLUBias(i isa.ISA, dst *[8]float32, w *[512]float32, x *[64]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x64ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x64ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x64ReLUBiasGo(dst, w, x, b)
@@ -592,11 +594,11 @@ func fc8x64ReLUBias(i isa, dst *[8]float32, w *[512]float32, x *[64]float32, b *
 }
 
 // fc64x8SigmoidBias runs fc64x8SigmoidBias<ISA> with the instruction set i.
-func fc64x8SigmoidBias(i isa, dst *[64]float32, w *[512]float32, x *[8]float32, b *[64]float32) {
+func fc64x8SigmoidBias(i isa.ISA, dst *[64]float32, w *[512]float32, x *[8]float32, b *[64]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc64x8SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc64x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc64x8SigmoidBiasGo(dst, w, x, b)
@@ -604,11 +606,11 @@ func fc64x8SigmoidBias(i isa, dst *[64]float32, w *[512]float32, x *[8]float32, 
 }
 
 // fc8x128ReLUBias runs fc8x128ReLUBias<ISA> with the instruction set i.
-func fc8x128ReLUBias(i isa, dst *[8]float32, w *[1024]float32, x *[128]float32, b *[8]float32) {
+func fc8x128ReLUBias(i isa.ISA, dst *[8]float32, w *[1024]float32, x *[128]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x128ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x128ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x128ReLUBiasGo(dst, w, x, b)
@@ -616,11 +618,11 @@ func fc8x128ReLUBias(i isa, dst *[8]float32, w *[1024]float32, x *[128]float32, 
 }
 
 // fc128x8SigmoidBias runs fc128x8SigmoidBias<ISA> with the instruction set i.
-func fc128x8SigmoidBias(i isa, dst *[128]float32, w *[1024]float32, x *[8]float32, b *[128]float32) {
+func fc128x8SigmoidBias(i isa.ISA, dst *[128]float32, w *[1024]float32, x *[8]float32, b *[128]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc128x8SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc128x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc128x8SigmoidBiasGo(dst, w, x, b)
@@ -628,11 +630,11 @@ func fc128x8SigmoidBias(i isa, dst *[128]float32, w *[1024]float32, x *[8]float3
 }
 
 // fc16x256ReLUBias runs fc16x256ReLUBias<ISA> with the instruction set i.
-func fc16x256ReLUBias(i isa, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
+func fc16x256ReLUBias(i isa.ISA, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x256ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x256ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc16x256ReLUBiasGo(dst, w, x, b)
@@ -640,11 +642,11 @@ func fc16x256ReLUBias(i isa, dst *[16]float32, w *[4096]float32, x *[256]float32
 }
 
 // fc256x16SigmoidBias runs fc256x16SigmoidBias<ISA> with the instruction set i.
-func fc256x16SigmoidBias(i isa, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
+func fc256x16SigmoidBias(i isa.ISA, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc256x16SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc256x16SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc256x16SigmoidBiasGo(dst, w, x, b)
@@ -652,11 +654,11 @@ func fc256x16SigmoidBias(i isa, dst *[256]float32, w *[4096]float32, x *[16]floa
 }
 
 // fc32x512ReLUBias runs fc32x512ReLUBias<ISA> with the instruction set i.
-func fc32x512ReLUBias(i isa, dst *[32]float32, w *[16384]float32, x *[512]float32, b *[32]float32) {
+func fc32x512ReLUBias(i isa.ISA, dst *[32]float32, w *[16384]float32, x *[512]float32, b *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x512ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc32x512ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc32x512ReLUBiasGo(dst, w, x, b)
@@ -664,11 +666,11 @@ func fc32x512ReLUBias(i isa, dst *[32]float32, w *[16384]float32, x *[512]float3
 }
 
 // fc512x32SigmoidBias runs fc512x32SigmoidBias<ISA> with the instruction set i.
-func fc512x32SigmoidBias(i isa, dst *[512]float32, w *[16384]float32, x *[32]float32, b *[512]float32) {
+func fc512x32SigmoidBias(i isa.ISA, dst *[512]float32, w *[16384]float32, x *[32]float32, b *[512]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc512x32SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc512x32SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc512x32SigmoidBiasGo(dst, w, x, b)
@@ -676,11 +678,11 @@ func fc512x32SigmoidBias(i isa, dst *[512]float32, w *[16384]float32, x *[32]flo
 }
 
 // fc64x1024ReLUBias runs fc64x1024ReLUBias<ISA> with the instruction set i.
-func fc64x1024ReLUBias(i isa, dst *[64]float32, w *[65536]float32, x *[1024]float32, b *[64]float32) {
+func fc64x1024ReLUBias(i isa.ISA, dst *[64]float32, w *[65536]float32, x *[1024]float32, b *[64]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc64x1024ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc64x1024ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc64x1024ReLUBiasGo(dst, w, x, b)
@@ -688,11 +690,11 @@ func fc64x1024ReLUBias(i isa, dst *[64]float32, w *[65536]float32, x *[1024]floa
 }
 
 // fc1024x64SigmoidBias runs fc1024x64SigmoidBias<ISA> with the instruction set i.
-func fc1024x64SigmoidBias(i isa, dst *[1024]float32, w *[65536]float32, x *[64]float32, b *[1024]float32) {
+func fc1024x64SigmoidBias(i isa.ISA, dst *[1024]float32, w *[65536]float32, x *[64]float32, b *[1024]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1024x64SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc1024x64SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc1024x64SigmoidBiasGo(dst, w, x, b)
@@ -700,11 +702,11 @@ func fc1024x64SigmoidBias(i isa, dst *[1024]float32, w *[65536]float32, x *[64]f
 }
 
 // fc128x2048ReLUBias runs fc128x2048ReLUBias<ISA> with the instruction set i.
-func fc128x2048ReLUBias(i isa, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
+func fc128x2048ReLUBias(i isa.ISA, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc128x2048ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc128x2048ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc128x2048ReLUBiasGo(dst, w, x, b)
@@ -712,11 +714,11 @@ func fc128x2048ReLUBias(i isa, dst *[128]float32, w *[262144]float32, x *[2048]f
 }
 
 // fc2048x128SigmoidBias runs fc2048x128SigmoidBias<ISA> with the instruction set i.
-func fc2048x128SigmoidBias(i isa, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
+func fc2048x128SigmoidBias(i isa.ISA, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2048x128SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc2048x128SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc2048x128SigmoidBiasGo(dst, w, x, b)

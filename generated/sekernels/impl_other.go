@@ -3,6 +3,8 @@
 
 package sekernels
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeBasic1Nchw<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic1Nchw) squeeze(z *[64]float32, x *[200704]float32) {
 	squeezeBasic1NchwGo(z, x)
@@ -244,61 +246,61 @@ func (k blockBottleneck4Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[2048]flo
 }
 
 // fc8x64ReLUBias runs fc8x64ReLUBias<ISA> with the instruction set i.
-func fc8x64ReLUBias(i isa, dst *[8]float32, w *[512]float32, x *[64]float32, b *[8]float32) {
+func fc8x64ReLUBias(i isa.ISA, dst *[8]float32, w *[512]float32, x *[64]float32, b *[8]float32) {
 	fc8x64ReLUBiasGo(dst, w, x, b)
 }
 
 // fc64x8SigmoidBias runs fc64x8SigmoidBias<ISA> with the instruction set i.
-func fc64x8SigmoidBias(i isa, dst *[64]float32, w *[512]float32, x *[8]float32, b *[64]float32) {
+func fc64x8SigmoidBias(i isa.ISA, dst *[64]float32, w *[512]float32, x *[8]float32, b *[64]float32) {
 	fc64x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x128ReLUBias runs fc8x128ReLUBias<ISA> with the instruction set i.
-func fc8x128ReLUBias(i isa, dst *[8]float32, w *[1024]float32, x *[128]float32, b *[8]float32) {
+func fc8x128ReLUBias(i isa.ISA, dst *[8]float32, w *[1024]float32, x *[128]float32, b *[8]float32) {
 	fc8x128ReLUBiasGo(dst, w, x, b)
 }
 
 // fc128x8SigmoidBias runs fc128x8SigmoidBias<ISA> with the instruction set i.
-func fc128x8SigmoidBias(i isa, dst *[128]float32, w *[1024]float32, x *[8]float32, b *[128]float32) {
+func fc128x8SigmoidBias(i isa.ISA, dst *[128]float32, w *[1024]float32, x *[8]float32, b *[128]float32) {
 	fc128x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc16x256ReLUBias runs fc16x256ReLUBias<ISA> with the instruction set i.
-func fc16x256ReLUBias(i isa, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
+func fc16x256ReLUBias(i isa.ISA, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
 	fc16x256ReLUBiasGo(dst, w, x, b)
 }
 
 // fc256x16SigmoidBias runs fc256x16SigmoidBias<ISA> with the instruction set i.
-func fc256x16SigmoidBias(i isa, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
+func fc256x16SigmoidBias(i isa.ISA, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
 	fc256x16SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc32x512ReLUBias runs fc32x512ReLUBias<ISA> with the instruction set i.
-func fc32x512ReLUBias(i isa, dst *[32]float32, w *[16384]float32, x *[512]float32, b *[32]float32) {
+func fc32x512ReLUBias(i isa.ISA, dst *[32]float32, w *[16384]float32, x *[512]float32, b *[32]float32) {
 	fc32x512ReLUBiasGo(dst, w, x, b)
 }
 
 // fc512x32SigmoidBias runs fc512x32SigmoidBias<ISA> with the instruction set i.
-func fc512x32SigmoidBias(i isa, dst *[512]float32, w *[16384]float32, x *[32]float32, b *[512]float32) {
+func fc512x32SigmoidBias(i isa.ISA, dst *[512]float32, w *[16384]float32, x *[32]float32, b *[512]float32) {
 	fc512x32SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc64x1024ReLUBias runs fc64x1024ReLUBias<ISA> with the instruction set i.
-func fc64x1024ReLUBias(i isa, dst *[64]float32, w *[65536]float32, x *[1024]float32, b *[64]float32) {
+func fc64x1024ReLUBias(i isa.ISA, dst *[64]float32, w *[65536]float32, x *[1024]float32, b *[64]float32) {
 	fc64x1024ReLUBiasGo(dst, w, x, b)
 }
 
 // fc1024x64SigmoidBias runs fc1024x64SigmoidBias<ISA> with the instruction set i.
-func fc1024x64SigmoidBias(i isa, dst *[1024]float32, w *[65536]float32, x *[64]float32, b *[1024]float32) {
+func fc1024x64SigmoidBias(i isa.ISA, dst *[1024]float32, w *[65536]float32, x *[64]float32, b *[1024]float32) {
 	fc1024x64SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc128x2048ReLUBias runs fc128x2048ReLUBias<ISA> with the instruction set i.
-func fc128x2048ReLUBias(i isa, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
+func fc128x2048ReLUBias(i isa.ISA, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
 	fc128x2048ReLUBiasGo(dst, w, x, b)
 }
 
 // fc2048x128SigmoidBias runs fc2048x128SigmoidBias<ISA> with the instruction set i.
-func fc2048x128SigmoidBias(i isa, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
+func fc2048x128SigmoidBias(i isa.ISA, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
 	fc2048x128SigmoidBiasGo(dst, w, x, b)
 }

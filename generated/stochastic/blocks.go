@@ -2,48 +2,45 @@
 
 // Package stochastic holds Squeeze-and-Excitation kernels specialised for the 4 block shapes of its spec.
 //
-// Importing it registers each block's best kernel for this CPU with se, so se.Lookup returns it;
-// the environment variable SEGEN_ISA (go, avx2 or avx512) overrides the choice.
+// Importing it registers each block's kernel on the instruction set package isa chooses
+// (the best this CPU runs, or SEGEN_ISA's) with se, so se.Lookup returns it.
 // It also links se/simd, so shapes it does not specialise run on runtime-sized SIMD kernels.
 package stochastic
 
 import (
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 	_ "github.com/segen/segen/se/simd"
 )
 
 //go:generate go run github.com/segen/segen/cmd/segen generate -spec ../../spec/stochastic.yaml -out .
 
-// blocks lists the package's kernels, in spec order.
-var blocks = []struct {
-	name  string
-	shape se.Shape
-	new   func(isa) se.Kernel
-}{
-	{"bottleneck1_nchw_stochastic", se.Shape{Layout: se.NCHW, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck1NchwStochastic{i}
-	}},
-	{"bottleneck4_nchw_stochastic", se.Shape{Layout: se.NCHW, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck4NchwStochastic{i}
-	}},
-	{"bottleneck1_nhwc_stochastic", se.Shape{Layout: se.NHWC, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck1NhwcStochastic{i}
-	}},
-	{"bottleneck4_nhwc_stochastic", se.Shape{Layout: se.NHWC, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockBottleneck4NhwcStochastic{i}
-	}},
+// pkg lists the package's instruction sets and blocks, in spec order.
+var pkg = se.Package{
+	Targets: []isa.ISA{isa.AVX2, isa.AVX512},
+	Blocks: []se.Block{
+		{Name: "bottleneck1_nchw_stochastic", Shape: se.Shape{Layout: se.NCHW, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck1NchwStochastic{i}
+		}},
+		{Name: "bottleneck4_nchw_stochastic", Shape: se.Shape{Layout: se.NCHW, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck4NchwStochastic{i}
+		}},
+		{Name: "bottleneck1_nhwc_stochastic", Shape: se.Shape{Layout: se.NHWC, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck1NhwcStochastic{i}
+		}},
+		{Name: "bottleneck4_nhwc_stochastic", Shape: se.Shape{Layout: se.NHWC, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockBottleneck4NhwcStochastic{i}
+		}},
+	},
 }
 
 func init() {
-	best := selected()
-	for _, b := range blocks {
-		se.Register(b.new(best))
-	}
+	pkg.Register()
 }
 
 // blockBottleneck1NchwStochastic is the kernel of block "bottleneck1_nchw_stochastic": nchw 256×56×56 hidden 16 stochastic bias.
 type blockBottleneck1NchwStochastic struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 256×56×56 hidden 16 stochastic bias.
@@ -51,23 +48,9 @@ func (k blockBottleneck1NchwStochastic) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck1NchwStochastic) Name() string {
-	return "bottleneck1_nchw_stochastic"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck1NchwStochastic) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck1NchwStochastic) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck1NchwStochastic{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -135,7 +118,7 @@ func (k blockBottleneck1NchwStochastic) excite(s, z *[256]float32, p *se.Params)
 
 // blockBottleneck4NchwStochastic is the kernel of block "bottleneck4_nchw_stochastic": nchw 2048×7×7 hidden 128 stochastic bias.
 type blockBottleneck4NchwStochastic struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 2048×7×7 hidden 128 stochastic bias.
@@ -143,23 +126,9 @@ func (k blockBottleneck4NchwStochastic) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck4NchwStochastic) Name() string {
-	return "bottleneck4_nchw_stochastic"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck4NchwStochastic) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck4NchwStochastic) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck4NchwStochastic{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -227,7 +196,7 @@ func (k blockBottleneck4NchwStochastic) excite(s, z *[2048]float32, p *se.Params
 
 // blockBottleneck1NhwcStochastic is the kernel of block "bottleneck1_nhwc_stochastic": nhwc 256×56×56 hidden 16 stochastic bias.
 type blockBottleneck1NhwcStochastic struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 256×56×56 hidden 16 stochastic bias.
@@ -235,23 +204,9 @@ func (k blockBottleneck1NhwcStochastic) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 256, H: 56, W: 56, Hidden: 16, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck1NhwcStochastic) Name() string {
-	return "bottleneck1_nhwc_stochastic"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck1NhwcStochastic) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck1NhwcStochastic) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck1NhwcStochastic{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -319,7 +274,7 @@ func (k blockBottleneck1NhwcStochastic) excite(s, z *[256]float32, p *se.Params)
 
 // blockBottleneck4NhwcStochastic is the kernel of block "bottleneck4_nhwc_stochastic": nhwc 2048×7×7 hidden 128 stochastic bias.
 type blockBottleneck4NhwcStochastic struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 2048×7×7 hidden 128 stochastic bias.
@@ -327,23 +282,9 @@ func (k blockBottleneck4NhwcStochastic) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 2048, H: 7, W: 7, Hidden: 128, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockBottleneck4NhwcStochastic) Name() string {
-	return "bottleneck4_nhwc_stochastic"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockBottleneck4NhwcStochastic) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockBottleneck4NhwcStochastic) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockBottleneck4NhwcStochastic{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.

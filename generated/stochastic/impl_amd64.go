@@ -3,12 +3,14 @@
 
 package stochastic
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1NchwStochastic) squeeze(z *[256]float32, x *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck1NchwStochasticAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck1NchwStochasticAVX2(z, x)
 	default:
 		squeezeBottleneck1NchwStochasticGo(z, x)
@@ -18,9 +20,9 @@ func (k blockBottleneck1NchwStochastic) squeeze(z *[256]float32, x *[802816]floa
 // scale runs scaleBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1NchwStochastic) scale(dst, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck1NchwStochasticAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck1NchwStochasticAVX2(dst, x, s)
 	default:
 		scaleBottleneck1NchwStochasticGo(dst, x, s)
@@ -30,9 +32,9 @@ func (k blockBottleneck1NchwStochastic) scale(dst, x *[802816]float32, s *[256]f
 // scaleAddReLU runs scaleAddReLUBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1NchwStochastic) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck1NchwStochasticAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck1NchwStochasticAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck1NchwStochasticGo(dst, x, s, res)
@@ -42,9 +44,9 @@ func (k blockBottleneck1NchwStochastic) scaleAddReLU(dst, x *[802816]float32, s 
 // squeeze runs squeezeBottleneck4NchwStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4NchwStochastic) squeeze(z *[2048]float32, x *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck4NchwStochasticAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck4NchwStochasticAVX2(z, x)
 	default:
 		squeezeBottleneck4NchwStochasticGo(z, x)
@@ -54,9 +56,9 @@ func (k blockBottleneck4NchwStochastic) squeeze(z *[2048]float32, x *[100352]flo
 // scale runs scaleBottleneck4NchwStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4NchwStochastic) scale(dst, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck4NchwStochasticAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck4NchwStochasticAVX2(dst, x, s)
 	default:
 		scaleBottleneck4NchwStochasticGo(dst, x, s)
@@ -66,9 +68,9 @@ func (k blockBottleneck4NchwStochastic) scale(dst, x *[100352]float32, s *[2048]
 // scaleAddReLU runs scaleAddReLUBottleneck4NchwStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4NchwStochastic) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck4NchwStochasticAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck4NchwStochasticAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck4NchwStochasticGo(dst, x, s, res)
@@ -78,9 +80,9 @@ func (k blockBottleneck4NchwStochastic) scaleAddReLU(dst, x *[100352]float32, s 
 // squeeze runs squeezeBottleneck1NhwcStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1NhwcStochastic) squeeze(z *[256]float32, x *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck1NhwcStochasticAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck1NhwcStochasticAVX2(z, x)
 	default:
 		squeezeBottleneck1NhwcStochasticGo(z, x)
@@ -90,9 +92,9 @@ func (k blockBottleneck1NhwcStochastic) squeeze(z *[256]float32, x *[802816]floa
 // scale runs scaleBottleneck1NhwcStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1NhwcStochastic) scale(dst, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck1NhwcStochasticAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck1NhwcStochasticAVX2(dst, x, s)
 	default:
 		scaleBottleneck1NhwcStochasticGo(dst, x, s)
@@ -102,9 +104,9 @@ func (k blockBottleneck1NhwcStochastic) scale(dst, x *[802816]float32, s *[256]f
 // scaleAddReLU runs scaleAddReLUBottleneck1NhwcStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1NhwcStochastic) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck1NhwcStochasticAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck1NhwcStochasticAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck1NhwcStochasticGo(dst, x, s, res)
@@ -114,9 +116,9 @@ func (k blockBottleneck1NhwcStochastic) scaleAddReLU(dst, x *[802816]float32, s 
 // squeeze runs squeezeBottleneck4NhwcStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4NhwcStochastic) squeeze(z *[2048]float32, x *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeBottleneck4NhwcStochasticAVX512(z, x)
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeBottleneck4NhwcStochasticAVX2(z, x)
 	default:
 		squeezeBottleneck4NhwcStochasticGo(z, x)
@@ -126,9 +128,9 @@ func (k blockBottleneck4NhwcStochastic) squeeze(z *[2048]float32, x *[100352]flo
 // scale runs scaleBottleneck4NhwcStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4NhwcStochastic) scale(dst, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleBottleneck4NhwcStochasticAVX512(dst, x, s)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleBottleneck4NhwcStochasticAVX2(dst, x, s)
 	default:
 		scaleBottleneck4NhwcStochasticGo(dst, x, s)
@@ -138,9 +140,9 @@ func (k blockBottleneck4NhwcStochastic) scale(dst, x *[100352]float32, s *[2048]
 // scaleAddReLU runs scaleAddReLUBottleneck4NhwcStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck4NhwcStochastic) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUBottleneck4NhwcStochasticAVX512(dst, x, s, res)
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUBottleneck4NhwcStochasticAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUBottleneck4NhwcStochasticGo(dst, x, s, res)
@@ -148,11 +150,11 @@ func (k blockBottleneck4NhwcStochastic) scaleAddReLU(dst, x *[100352]float32, s 
 }
 
 // fc16x256ReLUBias runs fc16x256ReLUBias<ISA> with the instruction set i.
-func fc16x256ReLUBias(i isa, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
+func fc16x256ReLUBias(i isa.ISA, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x256ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x256ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc16x256ReLUBiasGo(dst, w, x, b)
@@ -160,11 +162,11 @@ func fc16x256ReLUBias(i isa, dst *[16]float32, w *[4096]float32, x *[256]float32
 }
 
 // fc256x16SigmoidBias runs fc256x16SigmoidBias<ISA> with the instruction set i.
-func fc256x16SigmoidBias(i isa, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
+func fc256x16SigmoidBias(i isa.ISA, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc256x16SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc256x16SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc256x16SigmoidBiasGo(dst, w, x, b)
@@ -172,11 +174,11 @@ func fc256x16SigmoidBias(i isa, dst *[256]float32, w *[4096]float32, x *[16]floa
 }
 
 // fc128x2048ReLUBias runs fc128x2048ReLUBias<ISA> with the instruction set i.
-func fc128x2048ReLUBias(i isa, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
+func fc128x2048ReLUBias(i isa.ISA, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc128x2048ReLUBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc128x2048ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc128x2048ReLUBiasGo(dst, w, x, b)
@@ -184,11 +186,11 @@ func fc128x2048ReLUBias(i isa, dst *[128]float32, w *[262144]float32, x *[2048]f
 }
 
 // fc2048x128SigmoidBias runs fc2048x128SigmoidBias<ISA> with the instruction set i.
-func fc2048x128SigmoidBias(i isa, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
+func fc2048x128SigmoidBias(i isa.ISA, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2048x128SigmoidBiasAVX512(dst, w, x, b)
-	case isaAVX2:
+	case isa.AVX2:
 		fc2048x128SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc2048x128SigmoidBiasGo(dst, w, x, b)

@@ -3,6 +3,8 @@
 
 package stochastic
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
 func (k blockBottleneck1NchwStochastic) squeeze(z *[256]float32, x *[802816]float32) {
 	squeezeBottleneck1NchwStochasticGo(z, x)
@@ -64,21 +66,21 @@ func (k blockBottleneck4NhwcStochastic) scaleAddReLU(dst, x *[100352]float32, s 
 }
 
 // fc16x256ReLUBias runs fc16x256ReLUBias<ISA> with the instruction set i.
-func fc16x256ReLUBias(i isa, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
+func fc16x256ReLUBias(i isa.ISA, dst *[16]float32, w *[4096]float32, x *[256]float32, b *[16]float32) {
 	fc16x256ReLUBiasGo(dst, w, x, b)
 }
 
 // fc256x16SigmoidBias runs fc256x16SigmoidBias<ISA> with the instruction set i.
-func fc256x16SigmoidBias(i isa, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
+func fc256x16SigmoidBias(i isa.ISA, dst *[256]float32, w *[4096]float32, x *[16]float32, b *[256]float32) {
 	fc256x16SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc128x2048ReLUBias runs fc128x2048ReLUBias<ISA> with the instruction set i.
-func fc128x2048ReLUBias(i isa, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
+func fc128x2048ReLUBias(i isa.ISA, dst *[128]float32, w *[262144]float32, x *[2048]float32, b *[128]float32) {
 	fc128x2048ReLUBiasGo(dst, w, x, b)
 }
 
 // fc2048x128SigmoidBias runs fc2048x128SigmoidBias<ISA> with the instruction set i.
-func fc2048x128SigmoidBias(i isa, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
+func fc2048x128SigmoidBias(i isa.ISA, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
 	fc2048x128SigmoidBiasGo(dst, w, x, b)
 }

@@ -2,351 +2,348 @@
 
 // Package sweepavx2 holds Squeeze-and-Excitation kernels specialised for the 105 block shapes of its spec.
 //
-// Importing it registers each block's best kernel for this CPU with se, so se.Lookup returns it;
-// the environment variable SEGEN_ISA (go, avx2 or avx512) overrides the choice.
+// Importing it registers each block's kernel on the instruction set package isa chooses
+// (the best this CPU runs, or SEGEN_ISA's) with se, so se.Lookup returns it.
 // It also links se/simd, so shapes it does not specialise run on runtime-sized SIMD kernels.
 package sweepavx2
 
 import (
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 	_ "github.com/segen/segen/se/simd"
 )
 
 //go:generate go run github.com/segen/segen/cmd/segen generate -spec ../../spec/sweep_avx2.yaml -out .
 
-// blocks lists the package's kernels, in spec order.
-var blocks = []struct {
-	name  string
-	shape se.Shape
-	new   func(isa) se.Kernel
-}{
-	{"nchw_19x1x1_h1_avg_nobias", se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw19x1x1H1AvgNobias{i}
-	}},
-	{"nchw_9x1x10_h2_max_bias", se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 10, Hidden: 2, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw9x1x10H2MaxBias{i}
-	}},
-	{"nchw_9x1x8_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 8, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw9x1x8H3StochasticNobias{i}
-	}},
-	{"nchw_13x1x19_h3_stochastic_bias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 19, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw13x1x19H3StochasticBias{i}
-	}},
-	{"nchw_13x1x16_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 16, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw13x1x16H3AvgNobias{i}
-	}},
-	{"nchw_16x1x28_h4_avg_bias", se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 28, Hidden: 4, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw16x1x28H4AvgBias{i}
-	}},
-	{"nchw_16x1x24_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 24, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw16x1x24H3MaxNobias{i}
-	}},
-	{"nchw_3x1x37_h2_max_bias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 37, Hidden: 2, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw3x1x37H2MaxBias{i}
-	}},
-	{"nchw_3x1x32_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 32, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw3x1x32H3StochasticNobias{i}
-	}},
-	{"nchw_7x1x46_h6_stochastic_bias", se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 46, Hidden: 6, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw7x1x46H6StochasticBias{i}
-	}},
-	{"nchw_7x1x40_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 40, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw7x1x40H3AvgNobias{i}
-	}},
-	{"nchw_19x1x103_h7_avg_bias", se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 103, Hidden: 7, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw19x1x103H7AvgBias{i}
-	}},
-	{"nchw_19x1x96_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 96, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw19x1x96H3MaxNobias{i}
-	}},
-	{"nchw_9x1x105_h8_max_bias", se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 105, Hidden: 8, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw9x1x105H8MaxBias{i}
-	}},
-	{"nchw_9x1x104_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 104, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw9x1x104H3StochasticNobias{i}
-	}},
-	{"nchw_13x1x114_h9_stochastic_bias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 114, Hidden: 9, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw13x1x114H9StochasticBias{i}
-	}},
-	{"nchw_13x1x112_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 112, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw13x1x112H3AvgNobias{i}
-	}},
-	{"nchw_16x1x131_h10_avg_bias", se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 131, Hidden: 10, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw16x1x131H10AvgBias{i}
-	}},
-	{"nchw_16x1x128_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 128, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw16x1x128H3MaxNobias{i}
-	}},
-	{"nchw_3x1x140_h2_max_bias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 140, Hidden: 2, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw3x1x140H2MaxBias{i}
-	}},
-	{"nchw_3x1x136_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 136, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw3x1x136H3StochasticNobias{i}
-	}},
-	{"nchw_7x1x149_h5_stochastic_bias", se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 149, Hidden: 5, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw7x1x149H5StochasticBias{i}
-	}},
-	{"nchw_7x1x144_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 144, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw7x1x144H3AvgNobias{i}
-	}},
-	{"nchw_19x1x254_h13_avg_bias", se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 254, Hidden: 13, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw19x1x254H13AvgBias{i}
-	}},
-	{"nchw_19x1x248_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 248, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw19x1x248H3MaxNobias{i}
-	}},
-	{"nchw_9x1x263_h5_max_bias", se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 263, Hidden: 5, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw9x1x263H5MaxBias{i}
-	}},
-	{"nchw_9x1x256_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 256, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw9x1x256H3StochasticNobias{i}
-	}},
-	{"nchw_13x1x265_h2_stochastic_bias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 265, Hidden: 2, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw13x1x265H2StochasticBias{i}
-	}},
-	{"nchw_13x1x264_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 264, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw13x1x264H3AvgNobias{i}
-	}},
-	{"nchw_16x1x330_h16_avg_bias", se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 330, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw16x1x330H16AvgBias{i}
-	}},
-	{"nchw_16x1x328_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 328, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw16x1x328H3MaxNobias{i}
-	}},
-	{"nhwc_19x1x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 19, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc19x1x1H2AvgBias{i}
-	}},
-	{"nhwc_16x1x1_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H5MaxNobias{i}
-	}},
-	{"nhwc_28x2x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 28, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc28x2x1H3MaxBias{i}
-	}},
-	{"nhwc_24x1x2_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 24, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc24x1x2H5StochasticNobias{i}
-	}},
-	{"nhwc_37x3x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 37, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc37x3x1H4StochasticBias{i}
-	}},
-	{"nhwc_32x1x3_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc32x1x3H5AvgNobias{i}
-	}},
-	{"nhwc_46x5x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 46, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc46x5x1H2AvgBias{i}
-	}},
-	{"nhwc_40x1x5_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 40, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc40x1x5H5MaxNobias{i}
-	}},
-	{"nhwc_55x11x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 55, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc55x11x1H3MaxBias{i}
-	}},
-	{"nhwc_48x1x11_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 48, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc48x1x11H5StochasticNobias{i}
-	}},
-	{"nhwc_57x7x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 57, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc57x7x1H4StochasticBias{i}
-	}},
-	{"nhwc_56x1x7_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 56, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc56x1x7H5AvgNobias{i}
-	}},
-	{"nhwc_66x1x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 66, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc66x1x1H2AvgBias{i}
-	}},
-	{"nhwc_64x1x1_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 64, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc64x1x1H5MaxNobias{i}
-	}},
-	{"nhwc_75x2x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 75, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc75x2x1H3MaxBias{i}
-	}},
-	{"nhwc_72x1x2_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 72, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc72x1x2H5StochasticNobias{i}
-	}},
-	{"nhwc_84x3x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 84, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc84x3x1H4StochasticBias{i}
-	}},
-	{"nhwc_80x1x3_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 80, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc80x1x3H5AvgNobias{i}
-	}},
-	{"nhwc_101x5x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 101, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc101x5x1H2AvgBias{i}
-	}},
-	{"nhwc_96x1x5_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 96, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc96x1x5H5MaxNobias{i}
-	}},
-	{"nhwc_110x11x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 110, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc110x11x1H3MaxBias{i}
-	}},
-	{"nhwc_104x1x11_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 104, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc104x1x11H5StochasticNobias{i}
-	}},
-	{"nhwc_119x7x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 119, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc119x7x1H4StochasticBias{i}
-	}},
-	{"nhwc_112x1x7_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 112, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc112x1x7H5AvgNobias{i}
-	}},
-	{"nhwc_129x1x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 129, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc129x1x1H2AvgBias{i}
-	}},
-	{"nhwc_128x1x1_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 128, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc128x1x1H5MaxNobias{i}
-	}},
-	{"nhwc_138x2x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 138, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc138x2x1H3MaxBias{i}
-	}},
-	{"nhwc_136x1x2_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 136, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc136x1x2H5StochasticNobias{i}
-	}},
-	{"nhwc_147x3x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 147, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc147x3x1H4StochasticBias{i}
-	}},
-	{"nhwc_144x1x3_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 144, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc144x1x3H5AvgNobias{i}
-	}},
-	{"nhwc_196x5x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 196, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc196x5x1H2AvgBias{i}
-	}},
-	{"nhwc_192x1x5_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 192, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc192x1x5H5MaxNobias{i}
-	}},
-	{"nhwc_205x11x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 205, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc205x11x1H3MaxBias{i}
-	}},
-	{"nhwc_200x1x11_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 200, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc200x1x11H5StochasticNobias{i}
-	}},
-	{"nhwc_214x7x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 214, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc214x7x1H4StochasticBias{i}
-	}},
-	{"nhwc_208x1x7_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 208, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc208x1x7H5AvgNobias{i}
-	}},
-	{"nhwc_15x2x1_h1_stochastic_bias", se.Shape{Layout: se.NHWC, C: 15, H: 2, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc15x2x1H1StochasticBias{i}
-	}},
-	{"nhwc_17x3x1_h2_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 17, H: 3, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc17x3x1H2StochasticNobias{i}
-	}},
-	{"nhwc_26x5x1_h3_stochastic_bias", se.Shape{Layout: se.NHWC, C: 26, H: 5, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc26x5x1H3StochasticBias{i}
-	}},
-	{"nhwc_35x11x1_h4_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 35, H: 11, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc35x11x1H4StochasticNobias{i}
-	}},
-	{"nhwc_44x7x1_h1_stochastic_bias", se.Shape{Layout: se.NHWC, C: 44, H: 7, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc44x7x1H1StochasticBias{i}
-	}},
-	{"nhwc_53x1x1_h2_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 53, H: 1, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc53x1x1H2StochasticNobias{i}
-	}},
-	{"nhwc_62x2x1_h3_stochastic_bias", se.Shape{Layout: se.NHWC, C: 62, H: 2, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc62x2x1H3StochasticBias{i}
-	}},
-	{"nhwc_71x3x1_h4_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 71, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc71x3x1H4StochasticNobias{i}
-	}},
-	{"nhwc_9x1x1_h1_avg_bias", se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H1AvgBias{i}
-	}},
-	{"nhwc_17x1x1_h10_max_nobias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 10, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H10MaxNobias{i}
-	}},
-	{"nhwc_21x1x1_h16_stochastic_bias", se.Shape{Layout: se.NHWC, C: 21, H: 1, W: 1, Hidden: 16, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc21x1x1H16StochasticBias{i}
-	}},
-	{"nhwc_33x1x1_h27_avg_nobias", se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 27, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H27AvgNobias{i}
-	}},
-	{"nhwc_37x1x1_h32_max_bias", se.Shape{Layout: se.NHWC, C: 37, H: 1, W: 1, Hidden: 32, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc37x1x1H32MaxBias{i}
-	}},
-	{"nhwc_49x1x1_h44_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 49, H: 1, W: 1, Hidden: 44, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc49x1x1H44StochasticNobias{i}
-	}},
-	{"nhwc_53x1x1_h48_avg_bias", se.Shape{Layout: se.NHWC, C: 53, H: 1, W: 1, Hidden: 48, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc53x1x1H48AvgBias{i}
-	}},
-	{"nhwc_69x1x1_h61_max_nobias", se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 61, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H61MaxNobias{i}
-	}},
-	{"nhwc_69x1x1_h64_stochastic_bias", se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 64, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H64StochasticBias{i}
-	}},
-	{"nhwc_141x1x1_h134_avg_nobias", se.Shape{Layout: se.NHWC, C: 141, H: 1, W: 1, Hidden: 134, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc141x1x1H134AvgNobias{i}
-	}},
-	{"nhwc_142x1x1_h136_max_bias", se.Shape{Layout: se.NHWC, C: 142, H: 1, W: 1, Hidden: 136, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc142x1x1H136MaxBias{i}
-	}},
-	{"nhwc_223x1x1_h215_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 223, H: 1, W: 1, Hidden: 215, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc223x1x1H215StochasticNobias{i}
-	}},
-	{"nhwc_7x1x1_h7_avg_bias", se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc7x1x1H7AvgBias{i}
-	}},
-	{"nhwc_7x1x1_h7_avg_nobias", se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc7x1x1H7AvgNobias{i}
-	}},
-	{"nhwc_7x1x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc7x1x1H2AvgBias{i}
-	}},
-	{"nhwc_8x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc8x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_8x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc8x1x1H8AvgBias{i}
-	}},
-	{"nhwc_8x1x1_h3_avg_nobias", se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc8x1x1H3AvgNobias{i}
-	}},
-	{"nhwc_9x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H8AvgBias{i}
-	}},
-	{"nhwc_9x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_9x1x1_h4_avg_bias", se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 4, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H4AvgBias{i}
-	}},
-	{"nhwc_15x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_15x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H8AvgBias{i}
-	}},
-	{"nhwc_15x1x1_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H5AvgNobias{i}
-	}},
-	{"nhwc_16x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H8AvgBias{i}
-	}},
-	{"nhwc_16x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_16x1x1_h6_avg_bias", se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 6, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H6AvgBias{i}
-	}},
-	{"nhwc_17x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_17x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H8AvgBias{i}
-	}},
-	{"nhwc_17x1x1_h7_avg_nobias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H7AvgNobias{i}
-	}},
+// pkg lists the package's instruction sets and blocks, in spec order.
+var pkg = se.Package{
+	Targets: []isa.ISA{isa.AVX2},
+	Blocks: []se.Block{
+		{Name: "nchw_19x1x1_h1_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw19x1x1H1AvgNobias{i}
+		}},
+		{Name: "nchw_9x1x10_h2_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 10, Hidden: 2, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw9x1x10H2MaxBias{i}
+		}},
+		{Name: "nchw_9x1x8_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 8, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw9x1x8H3StochasticNobias{i}
+		}},
+		{Name: "nchw_13x1x19_h3_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 19, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x19H3StochasticBias{i}
+		}},
+		{Name: "nchw_13x1x16_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 16, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x16H3AvgNobias{i}
+		}},
+		{Name: "nchw_16x1x28_h4_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 28, Hidden: 4, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw16x1x28H4AvgBias{i}
+		}},
+		{Name: "nchw_16x1x24_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 24, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw16x1x24H3MaxNobias{i}
+		}},
+		{Name: "nchw_3x1x37_h2_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 37, Hidden: 2, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x37H2MaxBias{i}
+		}},
+		{Name: "nchw_3x1x32_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 32, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x32H3StochasticNobias{i}
+		}},
+		{Name: "nchw_7x1x46_h6_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 46, Hidden: 6, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw7x1x46H6StochasticBias{i}
+		}},
+		{Name: "nchw_7x1x40_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 40, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw7x1x40H3AvgNobias{i}
+		}},
+		{Name: "nchw_19x1x103_h7_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 103, Hidden: 7, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw19x1x103H7AvgBias{i}
+		}},
+		{Name: "nchw_19x1x96_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 96, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw19x1x96H3MaxNobias{i}
+		}},
+		{Name: "nchw_9x1x105_h8_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 105, Hidden: 8, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw9x1x105H8MaxBias{i}
+		}},
+		{Name: "nchw_9x1x104_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 104, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw9x1x104H3StochasticNobias{i}
+		}},
+		{Name: "nchw_13x1x114_h9_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 114, Hidden: 9, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x114H9StochasticBias{i}
+		}},
+		{Name: "nchw_13x1x112_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 112, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x112H3AvgNobias{i}
+		}},
+		{Name: "nchw_16x1x131_h10_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 131, Hidden: 10, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw16x1x131H10AvgBias{i}
+		}},
+		{Name: "nchw_16x1x128_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 128, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw16x1x128H3MaxNobias{i}
+		}},
+		{Name: "nchw_3x1x140_h2_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 140, Hidden: 2, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x140H2MaxBias{i}
+		}},
+		{Name: "nchw_3x1x136_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 136, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x136H3StochasticNobias{i}
+		}},
+		{Name: "nchw_7x1x149_h5_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 149, Hidden: 5, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw7x1x149H5StochasticBias{i}
+		}},
+		{Name: "nchw_7x1x144_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 144, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw7x1x144H3AvgNobias{i}
+		}},
+		{Name: "nchw_19x1x254_h13_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 254, Hidden: 13, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw19x1x254H13AvgBias{i}
+		}},
+		{Name: "nchw_19x1x248_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 248, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw19x1x248H3MaxNobias{i}
+		}},
+		{Name: "nchw_9x1x263_h5_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 263, Hidden: 5, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw9x1x263H5MaxBias{i}
+		}},
+		{Name: "nchw_9x1x256_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 256, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw9x1x256H3StochasticNobias{i}
+		}},
+		{Name: "nchw_13x1x265_h2_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 265, Hidden: 2, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x265H2StochasticBias{i}
+		}},
+		{Name: "nchw_13x1x264_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 264, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x264H3AvgNobias{i}
+		}},
+		{Name: "nchw_16x1x330_h16_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 330, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw16x1x330H16AvgBias{i}
+		}},
+		{Name: "nchw_16x1x328_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 328, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw16x1x328H3MaxNobias{i}
+		}},
+		{Name: "nhwc_19x1x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 19, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc19x1x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_16x1x1_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc16x1x1H5MaxNobias{i}
+		}},
+		{Name: "nhwc_28x2x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 28, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc28x2x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_24x1x2_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 24, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc24x1x2H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_37x3x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 37, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc37x3x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_32x1x3_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc32x1x3H5AvgNobias{i}
+		}},
+		{Name: "nhwc_46x5x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 46, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc46x5x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_40x1x5_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 40, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc40x1x5H5MaxNobias{i}
+		}},
+		{Name: "nhwc_55x11x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 55, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc55x11x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_48x1x11_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 48, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc48x1x11H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_57x7x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 57, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc57x7x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_56x1x7_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 56, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc56x1x7H5AvgNobias{i}
+		}},
+		{Name: "nhwc_66x1x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 66, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc66x1x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_64x1x1_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 64, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc64x1x1H5MaxNobias{i}
+		}},
+		{Name: "nhwc_75x2x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 75, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc75x2x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_72x1x2_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 72, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc72x1x2H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_84x3x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 84, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc84x3x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_80x1x3_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 80, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc80x1x3H5AvgNobias{i}
+		}},
+		{Name: "nhwc_101x5x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 101, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc101x5x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_96x1x5_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 96, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc96x1x5H5MaxNobias{i}
+		}},
+		{Name: "nhwc_110x11x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 110, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc110x11x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_104x1x11_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 104, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc104x1x11H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_119x7x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 119, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc119x7x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_112x1x7_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 112, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc112x1x7H5AvgNobias{i}
+		}},
+		{Name: "nhwc_129x1x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 129, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc129x1x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_128x1x1_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 128, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc128x1x1H5MaxNobias{i}
+		}},
+		{Name: "nhwc_138x2x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 138, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc138x2x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_136x1x2_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 136, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc136x1x2H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_147x3x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 147, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc147x3x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_144x1x3_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 144, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc144x1x3H5AvgNobias{i}
+		}},
+		{Name: "nhwc_196x5x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 196, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc196x5x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_192x1x5_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 192, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc192x1x5H5MaxNobias{i}
+		}},
+		{Name: "nhwc_205x11x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 205, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc205x11x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_200x1x11_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 200, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc200x1x11H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_214x7x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 214, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc214x7x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_208x1x7_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 208, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc208x1x7H5AvgNobias{i}
+		}},
+		{Name: "nhwc_15x2x1_h1_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 15, H: 2, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc15x2x1H1StochasticBias{i}
+		}},
+		{Name: "nhwc_17x3x1_h2_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 3, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x3x1H2StochasticNobias{i}
+		}},
+		{Name: "nhwc_26x5x1_h3_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 26, H: 5, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc26x5x1H3StochasticBias{i}
+		}},
+		{Name: "nhwc_35x11x1_h4_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 35, H: 11, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc35x11x1H4StochasticNobias{i}
+		}},
+		{Name: "nhwc_44x7x1_h1_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 44, H: 7, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc44x7x1H1StochasticBias{i}
+		}},
+		{Name: "nhwc_53x1x1_h2_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 53, H: 1, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc53x1x1H2StochasticNobias{i}
+		}},
+		{Name: "nhwc_62x2x1_h3_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 62, H: 2, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc62x2x1H3StochasticBias{i}
+		}},
+		{Name: "nhwc_71x3x1_h4_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 71, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc71x3x1H4StochasticNobias{i}
+		}},
+		{Name: "nhwc_9x1x1_h1_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc9x1x1H1AvgBias{i}
+		}},
+		{Name: "nhwc_17x1x1_h10_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 10, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H10MaxNobias{i}
+		}},
+		{Name: "nhwc_21x1x1_h16_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 21, H: 1, W: 1, Hidden: 16, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc21x1x1H16StochasticBias{i}
+		}},
+		{Name: "nhwc_33x1x1_h27_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 27, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc33x1x1H27AvgNobias{i}
+		}},
+		{Name: "nhwc_37x1x1_h32_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 37, H: 1, W: 1, Hidden: 32, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc37x1x1H32MaxBias{i}
+		}},
+		{Name: "nhwc_49x1x1_h44_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 49, H: 1, W: 1, Hidden: 44, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc49x1x1H44StochasticNobias{i}
+		}},
+		{Name: "nhwc_53x1x1_h48_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 53, H: 1, W: 1, Hidden: 48, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc53x1x1H48AvgBias{i}
+		}},
+		{Name: "nhwc_69x1x1_h61_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 61, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc69x1x1H61MaxNobias{i}
+		}},
+		{Name: "nhwc_69x1x1_h64_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 64, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc69x1x1H64StochasticBias{i}
+		}},
+		{Name: "nhwc_141x1x1_h134_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 141, H: 1, W: 1, Hidden: 134, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc141x1x1H134AvgNobias{i}
+		}},
+		{Name: "nhwc_142x1x1_h136_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 142, H: 1, W: 1, Hidden: 136, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc142x1x1H136MaxBias{i}
+		}},
+		{Name: "nhwc_223x1x1_h215_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 223, H: 1, W: 1, Hidden: 215, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc223x1x1H215StochasticNobias{i}
+		}},
+		{Name: "nhwc_7x1x1_h7_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc7x1x1H7AvgBias{i}
+		}},
+		{Name: "nhwc_7x1x1_h7_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc7x1x1H7AvgNobias{i}
+		}},
+		{Name: "nhwc_7x1x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc7x1x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_8x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc8x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_8x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc8x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_8x1x1_h3_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc8x1x1H3AvgNobias{i}
+		}},
+		{Name: "nhwc_9x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc9x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_9x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc9x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_9x1x1_h4_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 4, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc9x1x1H4AvgBias{i}
+		}},
+		{Name: "nhwc_15x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc15x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_15x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc15x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_15x1x1_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc15x1x1H5AvgNobias{i}
+		}},
+		{Name: "nhwc_16x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc16x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_16x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc16x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_16x1x1_h6_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 6, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc16x1x1H6AvgBias{i}
+		}},
+		{Name: "nhwc_17x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_17x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_17x1x1_h7_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H7AvgNobias{i}
+		}},
+	},
 }
 
 func init() {
-	best := selected()
-	for _, b := range blocks {
-		se.Register(b.new(best))
-	}
+	pkg.Register()
 }
 
 // blockNchw19x1x1H1AvgNobias is the kernel of block "nchw_19x1x1_h1_avg_nobias": nchw 19×1×1 hidden 1 avg nobias.
 type blockNchw19x1x1H1AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 19×1×1 hidden 1 avg nobias.
@@ -354,23 +351,9 @@ func (k blockNchw19x1x1H1AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw19x1x1H1AvgNobias) Name() string {
-	return "nchw_19x1x1_h1_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw19x1x1H1AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw19x1x1H1AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw19x1x1H1AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -438,7 +421,7 @@ func (k blockNchw19x1x1H1AvgNobias) excite(s, z *[19]float32, p *se.Params) {
 
 // blockNchw9x1x10H2MaxBias is the kernel of block "nchw_9x1x10_h2_max_bias": nchw 9×1×10 hidden 2 max bias.
 type blockNchw9x1x10H2MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×1×10 hidden 2 max bias.
@@ -446,23 +429,9 @@ func (k blockNchw9x1x10H2MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 10, Hidden: 2, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw9x1x10H2MaxBias) Name() string {
-	return "nchw_9x1x10_h2_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw9x1x10H2MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw9x1x10H2MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw9x1x10H2MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -530,7 +499,7 @@ func (k blockNchw9x1x10H2MaxBias) excite(s, z *[9]float32, p *se.Params) {
 
 // blockNchw9x1x8H3StochasticNobias is the kernel of block "nchw_9x1x8_h3_stochastic_nobias": nchw 9×1×8 hidden 3 stochastic nobias.
 type blockNchw9x1x8H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×1×8 hidden 3 stochastic nobias.
@@ -538,23 +507,9 @@ func (k blockNchw9x1x8H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 8, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw9x1x8H3StochasticNobias) Name() string {
-	return "nchw_9x1x8_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw9x1x8H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw9x1x8H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw9x1x8H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -622,7 +577,7 @@ func (k blockNchw9x1x8H3StochasticNobias) excite(s, z *[9]float32, p *se.Params)
 
 // blockNchw13x1x19H3StochasticBias is the kernel of block "nchw_13x1x19_h3_stochastic_bias": nchw 13×1×19 hidden 3 stochastic bias.
 type blockNchw13x1x19H3StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×19 hidden 3 stochastic bias.
@@ -630,23 +585,9 @@ func (k blockNchw13x1x19H3StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 19, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x19H3StochasticBias) Name() string {
-	return "nchw_13x1x19_h3_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x19H3StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x19H3StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x19H3StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -714,7 +655,7 @@ func (k blockNchw13x1x19H3StochasticBias) excite(s, z *[13]float32, p *se.Params
 
 // blockNchw13x1x16H3AvgNobias is the kernel of block "nchw_13x1x16_h3_avg_nobias": nchw 13×1×16 hidden 3 avg nobias.
 type blockNchw13x1x16H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×16 hidden 3 avg nobias.
@@ -722,23 +663,9 @@ func (k blockNchw13x1x16H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 16, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x16H3AvgNobias) Name() string {
-	return "nchw_13x1x16_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x16H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x16H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x16H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -806,7 +733,7 @@ func (k blockNchw13x1x16H3AvgNobias) excite(s, z *[13]float32, p *se.Params) {
 
 // blockNchw16x1x28H4AvgBias is the kernel of block "nchw_16x1x28_h4_avg_bias": nchw 16×1×28 hidden 4 avg bias.
 type blockNchw16x1x28H4AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 16×1×28 hidden 4 avg bias.
@@ -814,23 +741,9 @@ func (k blockNchw16x1x28H4AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 28, Hidden: 4, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw16x1x28H4AvgBias) Name() string {
-	return "nchw_16x1x28_h4_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw16x1x28H4AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw16x1x28H4AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw16x1x28H4AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -898,7 +811,7 @@ func (k blockNchw16x1x28H4AvgBias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNchw16x1x24H3MaxNobias is the kernel of block "nchw_16x1x24_h3_max_nobias": nchw 16×1×24 hidden 3 max nobias.
 type blockNchw16x1x24H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 16×1×24 hidden 3 max nobias.
@@ -906,23 +819,9 @@ func (k blockNchw16x1x24H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 24, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw16x1x24H3MaxNobias) Name() string {
-	return "nchw_16x1x24_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw16x1x24H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw16x1x24H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw16x1x24H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -990,7 +889,7 @@ func (k blockNchw16x1x24H3MaxNobias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNchw3x1x37H2MaxBias is the kernel of block "nchw_3x1x37_h2_max_bias": nchw 3×1×37 hidden 2 max bias.
 type blockNchw3x1x37H2MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×37 hidden 2 max bias.
@@ -998,23 +897,9 @@ func (k blockNchw3x1x37H2MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 37, Hidden: 2, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x37H2MaxBias) Name() string {
-	return "nchw_3x1x37_h2_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x37H2MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x37H2MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x37H2MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1082,7 +967,7 @@ func (k blockNchw3x1x37H2MaxBias) excite(s, z *[3]float32, p *se.Params) {
 
 // blockNchw3x1x32H3StochasticNobias is the kernel of block "nchw_3x1x32_h3_stochastic_nobias": nchw 3×1×32 hidden 3 stochastic nobias.
 type blockNchw3x1x32H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×32 hidden 3 stochastic nobias.
@@ -1090,23 +975,9 @@ func (k blockNchw3x1x32H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 32, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x32H3StochasticNobias) Name() string {
-	return "nchw_3x1x32_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x32H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x32H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x32H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1174,7 +1045,7 @@ func (k blockNchw3x1x32H3StochasticNobias) excite(s, z *[3]float32, p *se.Params
 
 // blockNchw7x1x46H6StochasticBias is the kernel of block "nchw_7x1x46_h6_stochastic_bias": nchw 7×1×46 hidden 6 stochastic bias.
 type blockNchw7x1x46H6StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 7×1×46 hidden 6 stochastic bias.
@@ -1182,23 +1053,9 @@ func (k blockNchw7x1x46H6StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 46, Hidden: 6, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw7x1x46H6StochasticBias) Name() string {
-	return "nchw_7x1x46_h6_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw7x1x46H6StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw7x1x46H6StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw7x1x46H6StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1266,7 +1123,7 @@ func (k blockNchw7x1x46H6StochasticBias) excite(s, z *[7]float32, p *se.Params) 
 
 // blockNchw7x1x40H3AvgNobias is the kernel of block "nchw_7x1x40_h3_avg_nobias": nchw 7×1×40 hidden 3 avg nobias.
 type blockNchw7x1x40H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 7×1×40 hidden 3 avg nobias.
@@ -1274,23 +1131,9 @@ func (k blockNchw7x1x40H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 40, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw7x1x40H3AvgNobias) Name() string {
-	return "nchw_7x1x40_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw7x1x40H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw7x1x40H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw7x1x40H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1358,7 +1201,7 @@ func (k blockNchw7x1x40H3AvgNobias) excite(s, z *[7]float32, p *se.Params) {
 
 // blockNchw19x1x103H7AvgBias is the kernel of block "nchw_19x1x103_h7_avg_bias": nchw 19×1×103 hidden 7 avg bias.
 type blockNchw19x1x103H7AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 19×1×103 hidden 7 avg bias.
@@ -1366,23 +1209,9 @@ func (k blockNchw19x1x103H7AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 103, Hidden: 7, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw19x1x103H7AvgBias) Name() string {
-	return "nchw_19x1x103_h7_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw19x1x103H7AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw19x1x103H7AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw19x1x103H7AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1450,7 +1279,7 @@ func (k blockNchw19x1x103H7AvgBias) excite(s, z *[19]float32, p *se.Params) {
 
 // blockNchw19x1x96H3MaxNobias is the kernel of block "nchw_19x1x96_h3_max_nobias": nchw 19×1×96 hidden 3 max nobias.
 type blockNchw19x1x96H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 19×1×96 hidden 3 max nobias.
@@ -1458,23 +1287,9 @@ func (k blockNchw19x1x96H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 96, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw19x1x96H3MaxNobias) Name() string {
-	return "nchw_19x1x96_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw19x1x96H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw19x1x96H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw19x1x96H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1542,7 +1357,7 @@ func (k blockNchw19x1x96H3MaxNobias) excite(s, z *[19]float32, p *se.Params) {
 
 // blockNchw9x1x105H8MaxBias is the kernel of block "nchw_9x1x105_h8_max_bias": nchw 9×1×105 hidden 8 max bias.
 type blockNchw9x1x105H8MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×1×105 hidden 8 max bias.
@@ -1550,23 +1365,9 @@ func (k blockNchw9x1x105H8MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 105, Hidden: 8, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw9x1x105H8MaxBias) Name() string {
-	return "nchw_9x1x105_h8_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw9x1x105H8MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw9x1x105H8MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw9x1x105H8MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1634,7 +1435,7 @@ func (k blockNchw9x1x105H8MaxBias) excite(s, z *[9]float32, p *se.Params) {
 
 // blockNchw9x1x104H3StochasticNobias is the kernel of block "nchw_9x1x104_h3_stochastic_nobias": nchw 9×1×104 hidden 3 stochastic nobias.
 type blockNchw9x1x104H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×1×104 hidden 3 stochastic nobias.
@@ -1642,23 +1443,9 @@ func (k blockNchw9x1x104H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 104, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw9x1x104H3StochasticNobias) Name() string {
-	return "nchw_9x1x104_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw9x1x104H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw9x1x104H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw9x1x104H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1726,7 +1513,7 @@ func (k blockNchw9x1x104H3StochasticNobias) excite(s, z *[9]float32, p *se.Param
 
 // blockNchw13x1x114H9StochasticBias is the kernel of block "nchw_13x1x114_h9_stochastic_bias": nchw 13×1×114 hidden 9 stochastic bias.
 type blockNchw13x1x114H9StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×114 hidden 9 stochastic bias.
@@ -1734,23 +1521,9 @@ func (k blockNchw13x1x114H9StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 114, Hidden: 9, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x114H9StochasticBias) Name() string {
-	return "nchw_13x1x114_h9_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x114H9StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x114H9StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x114H9StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1818,7 +1591,7 @@ func (k blockNchw13x1x114H9StochasticBias) excite(s, z *[13]float32, p *se.Param
 
 // blockNchw13x1x112H3AvgNobias is the kernel of block "nchw_13x1x112_h3_avg_nobias": nchw 13×1×112 hidden 3 avg nobias.
 type blockNchw13x1x112H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×112 hidden 3 avg nobias.
@@ -1826,23 +1599,9 @@ func (k blockNchw13x1x112H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 112, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x112H3AvgNobias) Name() string {
-	return "nchw_13x1x112_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x112H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x112H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x112H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1910,7 +1669,7 @@ func (k blockNchw13x1x112H3AvgNobias) excite(s, z *[13]float32, p *se.Params) {
 
 // blockNchw16x1x131H10AvgBias is the kernel of block "nchw_16x1x131_h10_avg_bias": nchw 16×1×131 hidden 10 avg bias.
 type blockNchw16x1x131H10AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 16×1×131 hidden 10 avg bias.
@@ -1918,23 +1677,9 @@ func (k blockNchw16x1x131H10AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 131, Hidden: 10, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw16x1x131H10AvgBias) Name() string {
-	return "nchw_16x1x131_h10_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw16x1x131H10AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw16x1x131H10AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw16x1x131H10AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2002,7 +1747,7 @@ func (k blockNchw16x1x131H10AvgBias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNchw16x1x128H3MaxNobias is the kernel of block "nchw_16x1x128_h3_max_nobias": nchw 16×1×128 hidden 3 max nobias.
 type blockNchw16x1x128H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 16×1×128 hidden 3 max nobias.
@@ -2010,23 +1755,9 @@ func (k blockNchw16x1x128H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 128, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw16x1x128H3MaxNobias) Name() string {
-	return "nchw_16x1x128_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw16x1x128H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw16x1x128H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw16x1x128H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2094,7 +1825,7 @@ func (k blockNchw16x1x128H3MaxNobias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNchw3x1x140H2MaxBias is the kernel of block "nchw_3x1x140_h2_max_bias": nchw 3×1×140 hidden 2 max bias.
 type blockNchw3x1x140H2MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×140 hidden 2 max bias.
@@ -2102,23 +1833,9 @@ func (k blockNchw3x1x140H2MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 140, Hidden: 2, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x140H2MaxBias) Name() string {
-	return "nchw_3x1x140_h2_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x140H2MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x140H2MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x140H2MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2186,7 +1903,7 @@ func (k blockNchw3x1x140H2MaxBias) excite(s, z *[3]float32, p *se.Params) {
 
 // blockNchw3x1x136H3StochasticNobias is the kernel of block "nchw_3x1x136_h3_stochastic_nobias": nchw 3×1×136 hidden 3 stochastic nobias.
 type blockNchw3x1x136H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×136 hidden 3 stochastic nobias.
@@ -2194,23 +1911,9 @@ func (k blockNchw3x1x136H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 136, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x136H3StochasticNobias) Name() string {
-	return "nchw_3x1x136_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x136H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x136H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x136H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2278,7 +1981,7 @@ func (k blockNchw3x1x136H3StochasticNobias) excite(s, z *[3]float32, p *se.Param
 
 // blockNchw7x1x149H5StochasticBias is the kernel of block "nchw_7x1x149_h5_stochastic_bias": nchw 7×1×149 hidden 5 stochastic bias.
 type blockNchw7x1x149H5StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 7×1×149 hidden 5 stochastic bias.
@@ -2286,23 +1989,9 @@ func (k blockNchw7x1x149H5StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 149, Hidden: 5, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw7x1x149H5StochasticBias) Name() string {
-	return "nchw_7x1x149_h5_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw7x1x149H5StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw7x1x149H5StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw7x1x149H5StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2370,7 +2059,7 @@ func (k blockNchw7x1x149H5StochasticBias) excite(s, z *[7]float32, p *se.Params)
 
 // blockNchw7x1x144H3AvgNobias is the kernel of block "nchw_7x1x144_h3_avg_nobias": nchw 7×1×144 hidden 3 avg nobias.
 type blockNchw7x1x144H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 7×1×144 hidden 3 avg nobias.
@@ -2378,23 +2067,9 @@ func (k blockNchw7x1x144H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 7, H: 1, W: 144, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw7x1x144H3AvgNobias) Name() string {
-	return "nchw_7x1x144_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw7x1x144H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw7x1x144H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw7x1x144H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2462,7 +2137,7 @@ func (k blockNchw7x1x144H3AvgNobias) excite(s, z *[7]float32, p *se.Params) {
 
 // blockNchw19x1x254H13AvgBias is the kernel of block "nchw_19x1x254_h13_avg_bias": nchw 19×1×254 hidden 13 avg bias.
 type blockNchw19x1x254H13AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 19×1×254 hidden 13 avg bias.
@@ -2470,23 +2145,9 @@ func (k blockNchw19x1x254H13AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 254, Hidden: 13, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw19x1x254H13AvgBias) Name() string {
-	return "nchw_19x1x254_h13_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw19x1x254H13AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw19x1x254H13AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw19x1x254H13AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2554,7 +2215,7 @@ func (k blockNchw19x1x254H13AvgBias) excite(s, z *[19]float32, p *se.Params) {
 
 // blockNchw19x1x248H3MaxNobias is the kernel of block "nchw_19x1x248_h3_max_nobias": nchw 19×1×248 hidden 3 max nobias.
 type blockNchw19x1x248H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 19×1×248 hidden 3 max nobias.
@@ -2562,23 +2223,9 @@ func (k blockNchw19x1x248H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 19, H: 1, W: 248, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw19x1x248H3MaxNobias) Name() string {
-	return "nchw_19x1x248_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw19x1x248H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw19x1x248H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw19x1x248H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2646,7 +2293,7 @@ func (k blockNchw19x1x248H3MaxNobias) excite(s, z *[19]float32, p *se.Params) {
 
 // blockNchw9x1x263H5MaxBias is the kernel of block "nchw_9x1x263_h5_max_bias": nchw 9×1×263 hidden 5 max bias.
 type blockNchw9x1x263H5MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×1×263 hidden 5 max bias.
@@ -2654,23 +2301,9 @@ func (k blockNchw9x1x263H5MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 263, Hidden: 5, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw9x1x263H5MaxBias) Name() string {
-	return "nchw_9x1x263_h5_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw9x1x263H5MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw9x1x263H5MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw9x1x263H5MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2738,7 +2371,7 @@ func (k blockNchw9x1x263H5MaxBias) excite(s, z *[9]float32, p *se.Params) {
 
 // blockNchw9x1x256H3StochasticNobias is the kernel of block "nchw_9x1x256_h3_stochastic_nobias": nchw 9×1×256 hidden 3 stochastic nobias.
 type blockNchw9x1x256H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 9×1×256 hidden 3 stochastic nobias.
@@ -2746,23 +2379,9 @@ func (k blockNchw9x1x256H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 9, H: 1, W: 256, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw9x1x256H3StochasticNobias) Name() string {
-	return "nchw_9x1x256_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw9x1x256H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw9x1x256H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw9x1x256H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2830,7 +2449,7 @@ func (k blockNchw9x1x256H3StochasticNobias) excite(s, z *[9]float32, p *se.Param
 
 // blockNchw13x1x265H2StochasticBias is the kernel of block "nchw_13x1x265_h2_stochastic_bias": nchw 13×1×265 hidden 2 stochastic bias.
 type blockNchw13x1x265H2StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×265 hidden 2 stochastic bias.
@@ -2838,23 +2457,9 @@ func (k blockNchw13x1x265H2StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 265, Hidden: 2, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x265H2StochasticBias) Name() string {
-	return "nchw_13x1x265_h2_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x265H2StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x265H2StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x265H2StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2922,7 +2527,7 @@ func (k blockNchw13x1x265H2StochasticBias) excite(s, z *[13]float32, p *se.Param
 
 // blockNchw13x1x264H3AvgNobias is the kernel of block "nchw_13x1x264_h3_avg_nobias": nchw 13×1×264 hidden 3 avg nobias.
 type blockNchw13x1x264H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×264 hidden 3 avg nobias.
@@ -2930,23 +2535,9 @@ func (k blockNchw13x1x264H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 264, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x264H3AvgNobias) Name() string {
-	return "nchw_13x1x264_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x264H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x264H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x264H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3014,7 +2605,7 @@ func (k blockNchw13x1x264H3AvgNobias) excite(s, z *[13]float32, p *se.Params) {
 
 // blockNchw16x1x330H16AvgBias is the kernel of block "nchw_16x1x330_h16_avg_bias": nchw 16×1×330 hidden 16 avg bias.
 type blockNchw16x1x330H16AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 16×1×330 hidden 16 avg bias.
@@ -3022,23 +2613,9 @@ func (k blockNchw16x1x330H16AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 330, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw16x1x330H16AvgBias) Name() string {
-	return "nchw_16x1x330_h16_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw16x1x330H16AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw16x1x330H16AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw16x1x330H16AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3106,7 +2683,7 @@ func (k blockNchw16x1x330H16AvgBias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNchw16x1x328H3MaxNobias is the kernel of block "nchw_16x1x328_h3_max_nobias": nchw 16×1×328 hidden 3 max nobias.
 type blockNchw16x1x328H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 16×1×328 hidden 3 max nobias.
@@ -3114,23 +2691,9 @@ func (k blockNchw16x1x328H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 16, H: 1, W: 328, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw16x1x328H3MaxNobias) Name() string {
-	return "nchw_16x1x328_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw16x1x328H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw16x1x328H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw16x1x328H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3198,7 +2761,7 @@ func (k blockNchw16x1x328H3MaxNobias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc19x1x1H2AvgBias is the kernel of block "nhwc_19x1x1_h2_avg_bias": nhwc 19×1×1 hidden 2 avg bias.
 type blockNhwc19x1x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 19×1×1 hidden 2 avg bias.
@@ -3206,23 +2769,9 @@ func (k blockNhwc19x1x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 19, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc19x1x1H2AvgBias) Name() string {
-	return "nhwc_19x1x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc19x1x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc19x1x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc19x1x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3290,7 +2839,7 @@ func (k blockNhwc19x1x1H2AvgBias) excite(s, z *[19]float32, p *se.Params) {
 
 // blockNhwc16x1x1H5MaxNobias is the kernel of block "nhwc_16x1x1_h5_max_nobias": nhwc 16×1×1 hidden 5 max nobias.
 type blockNhwc16x1x1H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 16×1×1 hidden 5 max nobias.
@@ -3298,23 +2847,9 @@ func (k blockNhwc16x1x1H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc16x1x1H5MaxNobias) Name() string {
-	return "nhwc_16x1x1_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc16x1x1H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc16x1x1H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3382,7 +2917,7 @@ func (k blockNhwc16x1x1H5MaxNobias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc28x2x1H3MaxBias is the kernel of block "nhwc_28x2x1_h3_max_bias": nhwc 28×2×1 hidden 3 max bias.
 type blockNhwc28x2x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 28×2×1 hidden 3 max bias.
@@ -3390,23 +2925,9 @@ func (k blockNhwc28x2x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 28, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc28x2x1H3MaxBias) Name() string {
-	return "nhwc_28x2x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc28x2x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc28x2x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc28x2x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3474,7 +2995,7 @@ func (k blockNhwc28x2x1H3MaxBias) excite(s, z *[28]float32, p *se.Params) {
 
 // blockNhwc24x1x2H5StochasticNobias is the kernel of block "nhwc_24x1x2_h5_stochastic_nobias": nhwc 24×1×2 hidden 5 stochastic nobias.
 type blockNhwc24x1x2H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 24×1×2 hidden 5 stochastic nobias.
@@ -3482,23 +3003,9 @@ func (k blockNhwc24x1x2H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 24, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc24x1x2H5StochasticNobias) Name() string {
-	return "nhwc_24x1x2_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc24x1x2H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc24x1x2H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc24x1x2H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3566,7 +3073,7 @@ func (k blockNhwc24x1x2H5StochasticNobias) excite(s, z *[24]float32, p *se.Param
 
 // blockNhwc37x3x1H4StochasticBias is the kernel of block "nhwc_37x3x1_h4_stochastic_bias": nhwc 37×3×1 hidden 4 stochastic bias.
 type blockNhwc37x3x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 37×3×1 hidden 4 stochastic bias.
@@ -3574,23 +3081,9 @@ func (k blockNhwc37x3x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 37, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc37x3x1H4StochasticBias) Name() string {
-	return "nhwc_37x3x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc37x3x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc37x3x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc37x3x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3658,7 +3151,7 @@ func (k blockNhwc37x3x1H4StochasticBias) excite(s, z *[37]float32, p *se.Params)
 
 // blockNhwc32x1x3H5AvgNobias is the kernel of block "nhwc_32x1x3_h5_avg_nobias": nhwc 32×1×3 hidden 5 avg nobias.
 type blockNhwc32x1x3H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 32×1×3 hidden 5 avg nobias.
@@ -3666,23 +3159,9 @@ func (k blockNhwc32x1x3H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc32x1x3H5AvgNobias) Name() string {
-	return "nhwc_32x1x3_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc32x1x3H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc32x1x3H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc32x1x3H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3750,7 +3229,7 @@ func (k blockNhwc32x1x3H5AvgNobias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNhwc46x5x1H2AvgBias is the kernel of block "nhwc_46x5x1_h2_avg_bias": nhwc 46×5×1 hidden 2 avg bias.
 type blockNhwc46x5x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 46×5×1 hidden 2 avg bias.
@@ -3758,23 +3237,9 @@ func (k blockNhwc46x5x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 46, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc46x5x1H2AvgBias) Name() string {
-	return "nhwc_46x5x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc46x5x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc46x5x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc46x5x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3842,7 +3307,7 @@ func (k blockNhwc46x5x1H2AvgBias) excite(s, z *[46]float32, p *se.Params) {
 
 // blockNhwc40x1x5H5MaxNobias is the kernel of block "nhwc_40x1x5_h5_max_nobias": nhwc 40×1×5 hidden 5 max nobias.
 type blockNhwc40x1x5H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 40×1×5 hidden 5 max nobias.
@@ -3850,23 +3315,9 @@ func (k blockNhwc40x1x5H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 40, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc40x1x5H5MaxNobias) Name() string {
-	return "nhwc_40x1x5_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc40x1x5H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc40x1x5H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc40x1x5H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3934,7 +3385,7 @@ func (k blockNhwc40x1x5H5MaxNobias) excite(s, z *[40]float32, p *se.Params) {
 
 // blockNhwc55x11x1H3MaxBias is the kernel of block "nhwc_55x11x1_h3_max_bias": nhwc 55×11×1 hidden 3 max bias.
 type blockNhwc55x11x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 55×11×1 hidden 3 max bias.
@@ -3942,23 +3393,9 @@ func (k blockNhwc55x11x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 55, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc55x11x1H3MaxBias) Name() string {
-	return "nhwc_55x11x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc55x11x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc55x11x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc55x11x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4026,7 +3463,7 @@ func (k blockNhwc55x11x1H3MaxBias) excite(s, z *[55]float32, p *se.Params) {
 
 // blockNhwc48x1x11H5StochasticNobias is the kernel of block "nhwc_48x1x11_h5_stochastic_nobias": nhwc 48×1×11 hidden 5 stochastic nobias.
 type blockNhwc48x1x11H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 48×1×11 hidden 5 stochastic nobias.
@@ -4034,23 +3471,9 @@ func (k blockNhwc48x1x11H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 48, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc48x1x11H5StochasticNobias) Name() string {
-	return "nhwc_48x1x11_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc48x1x11H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc48x1x11H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc48x1x11H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4118,7 +3541,7 @@ func (k blockNhwc48x1x11H5StochasticNobias) excite(s, z *[48]float32, p *se.Para
 
 // blockNhwc57x7x1H4StochasticBias is the kernel of block "nhwc_57x7x1_h4_stochastic_bias": nhwc 57×7×1 hidden 4 stochastic bias.
 type blockNhwc57x7x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 57×7×1 hidden 4 stochastic bias.
@@ -4126,23 +3549,9 @@ func (k blockNhwc57x7x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 57, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc57x7x1H4StochasticBias) Name() string {
-	return "nhwc_57x7x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc57x7x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc57x7x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc57x7x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4210,7 +3619,7 @@ func (k blockNhwc57x7x1H4StochasticBias) excite(s, z *[57]float32, p *se.Params)
 
 // blockNhwc56x1x7H5AvgNobias is the kernel of block "nhwc_56x1x7_h5_avg_nobias": nhwc 56×1×7 hidden 5 avg nobias.
 type blockNhwc56x1x7H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 56×1×7 hidden 5 avg nobias.
@@ -4218,23 +3627,9 @@ func (k blockNhwc56x1x7H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 56, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc56x1x7H5AvgNobias) Name() string {
-	return "nhwc_56x1x7_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc56x1x7H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc56x1x7H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc56x1x7H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4302,7 +3697,7 @@ func (k blockNhwc56x1x7H5AvgNobias) excite(s, z *[56]float32, p *se.Params) {
 
 // blockNhwc66x1x1H2AvgBias is the kernel of block "nhwc_66x1x1_h2_avg_bias": nhwc 66×1×1 hidden 2 avg bias.
 type blockNhwc66x1x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 66×1×1 hidden 2 avg bias.
@@ -4310,23 +3705,9 @@ func (k blockNhwc66x1x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 66, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc66x1x1H2AvgBias) Name() string {
-	return "nhwc_66x1x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc66x1x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc66x1x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc66x1x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4394,7 +3775,7 @@ func (k blockNhwc66x1x1H2AvgBias) excite(s, z *[66]float32, p *se.Params) {
 
 // blockNhwc64x1x1H5MaxNobias is the kernel of block "nhwc_64x1x1_h5_max_nobias": nhwc 64×1×1 hidden 5 max nobias.
 type blockNhwc64x1x1H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 64×1×1 hidden 5 max nobias.
@@ -4402,23 +3783,9 @@ func (k blockNhwc64x1x1H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 64, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc64x1x1H5MaxNobias) Name() string {
-	return "nhwc_64x1x1_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc64x1x1H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc64x1x1H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc64x1x1H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4486,7 +3853,7 @@ func (k blockNhwc64x1x1H5MaxNobias) excite(s, z *[64]float32, p *se.Params) {
 
 // blockNhwc75x2x1H3MaxBias is the kernel of block "nhwc_75x2x1_h3_max_bias": nhwc 75×2×1 hidden 3 max bias.
 type blockNhwc75x2x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 75×2×1 hidden 3 max bias.
@@ -4494,23 +3861,9 @@ func (k blockNhwc75x2x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 75, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc75x2x1H3MaxBias) Name() string {
-	return "nhwc_75x2x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc75x2x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc75x2x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc75x2x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4578,7 +3931,7 @@ func (k blockNhwc75x2x1H3MaxBias) excite(s, z *[75]float32, p *se.Params) {
 
 // blockNhwc72x1x2H5StochasticNobias is the kernel of block "nhwc_72x1x2_h5_stochastic_nobias": nhwc 72×1×2 hidden 5 stochastic nobias.
 type blockNhwc72x1x2H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 72×1×2 hidden 5 stochastic nobias.
@@ -4586,23 +3939,9 @@ func (k blockNhwc72x1x2H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 72, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc72x1x2H5StochasticNobias) Name() string {
-	return "nhwc_72x1x2_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc72x1x2H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc72x1x2H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc72x1x2H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4670,7 +4009,7 @@ func (k blockNhwc72x1x2H5StochasticNobias) excite(s, z *[72]float32, p *se.Param
 
 // blockNhwc84x3x1H4StochasticBias is the kernel of block "nhwc_84x3x1_h4_stochastic_bias": nhwc 84×3×1 hidden 4 stochastic bias.
 type blockNhwc84x3x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 84×3×1 hidden 4 stochastic bias.
@@ -4678,23 +4017,9 @@ func (k blockNhwc84x3x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 84, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc84x3x1H4StochasticBias) Name() string {
-	return "nhwc_84x3x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc84x3x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc84x3x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc84x3x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4762,7 +4087,7 @@ func (k blockNhwc84x3x1H4StochasticBias) excite(s, z *[84]float32, p *se.Params)
 
 // blockNhwc80x1x3H5AvgNobias is the kernel of block "nhwc_80x1x3_h5_avg_nobias": nhwc 80×1×3 hidden 5 avg nobias.
 type blockNhwc80x1x3H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 80×1×3 hidden 5 avg nobias.
@@ -4770,23 +4095,9 @@ func (k blockNhwc80x1x3H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 80, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc80x1x3H5AvgNobias) Name() string {
-	return "nhwc_80x1x3_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc80x1x3H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc80x1x3H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc80x1x3H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4854,7 +4165,7 @@ func (k blockNhwc80x1x3H5AvgNobias) excite(s, z *[80]float32, p *se.Params) {
 
 // blockNhwc101x5x1H2AvgBias is the kernel of block "nhwc_101x5x1_h2_avg_bias": nhwc 101×5×1 hidden 2 avg bias.
 type blockNhwc101x5x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 101×5×1 hidden 2 avg bias.
@@ -4862,23 +4173,9 @@ func (k blockNhwc101x5x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 101, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc101x5x1H2AvgBias) Name() string {
-	return "nhwc_101x5x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc101x5x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc101x5x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc101x5x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4946,7 +4243,7 @@ func (k blockNhwc101x5x1H2AvgBias) excite(s, z *[101]float32, p *se.Params) {
 
 // blockNhwc96x1x5H5MaxNobias is the kernel of block "nhwc_96x1x5_h5_max_nobias": nhwc 96×1×5 hidden 5 max nobias.
 type blockNhwc96x1x5H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 96×1×5 hidden 5 max nobias.
@@ -4954,23 +4251,9 @@ func (k blockNhwc96x1x5H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 96, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc96x1x5H5MaxNobias) Name() string {
-	return "nhwc_96x1x5_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc96x1x5H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc96x1x5H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc96x1x5H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5038,7 +4321,7 @@ func (k blockNhwc96x1x5H5MaxNobias) excite(s, z *[96]float32, p *se.Params) {
 
 // blockNhwc110x11x1H3MaxBias is the kernel of block "nhwc_110x11x1_h3_max_bias": nhwc 110×11×1 hidden 3 max bias.
 type blockNhwc110x11x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 110×11×1 hidden 3 max bias.
@@ -5046,23 +4329,9 @@ func (k blockNhwc110x11x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 110, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc110x11x1H3MaxBias) Name() string {
-	return "nhwc_110x11x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc110x11x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc110x11x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc110x11x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5130,7 +4399,7 @@ func (k blockNhwc110x11x1H3MaxBias) excite(s, z *[110]float32, p *se.Params) {
 
 // blockNhwc104x1x11H5StochasticNobias is the kernel of block "nhwc_104x1x11_h5_stochastic_nobias": nhwc 104×1×11 hidden 5 stochastic nobias.
 type blockNhwc104x1x11H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 104×1×11 hidden 5 stochastic nobias.
@@ -5138,23 +4407,9 @@ func (k blockNhwc104x1x11H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 104, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc104x1x11H5StochasticNobias) Name() string {
-	return "nhwc_104x1x11_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc104x1x11H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc104x1x11H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc104x1x11H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5222,7 +4477,7 @@ func (k blockNhwc104x1x11H5StochasticNobias) excite(s, z *[104]float32, p *se.Pa
 
 // blockNhwc119x7x1H4StochasticBias is the kernel of block "nhwc_119x7x1_h4_stochastic_bias": nhwc 119×7×1 hidden 4 stochastic bias.
 type blockNhwc119x7x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 119×7×1 hidden 4 stochastic bias.
@@ -5230,23 +4485,9 @@ func (k blockNhwc119x7x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 119, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc119x7x1H4StochasticBias) Name() string {
-	return "nhwc_119x7x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc119x7x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc119x7x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc119x7x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5314,7 +4555,7 @@ func (k blockNhwc119x7x1H4StochasticBias) excite(s, z *[119]float32, p *se.Param
 
 // blockNhwc112x1x7H5AvgNobias is the kernel of block "nhwc_112x1x7_h5_avg_nobias": nhwc 112×1×7 hidden 5 avg nobias.
 type blockNhwc112x1x7H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 112×1×7 hidden 5 avg nobias.
@@ -5322,23 +4563,9 @@ func (k blockNhwc112x1x7H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 112, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc112x1x7H5AvgNobias) Name() string {
-	return "nhwc_112x1x7_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc112x1x7H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc112x1x7H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc112x1x7H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5406,7 +4633,7 @@ func (k blockNhwc112x1x7H5AvgNobias) excite(s, z *[112]float32, p *se.Params) {
 
 // blockNhwc129x1x1H2AvgBias is the kernel of block "nhwc_129x1x1_h2_avg_bias": nhwc 129×1×1 hidden 2 avg bias.
 type blockNhwc129x1x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 129×1×1 hidden 2 avg bias.
@@ -5414,23 +4641,9 @@ func (k blockNhwc129x1x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 129, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc129x1x1H2AvgBias) Name() string {
-	return "nhwc_129x1x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc129x1x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc129x1x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc129x1x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5498,7 +4711,7 @@ func (k blockNhwc129x1x1H2AvgBias) excite(s, z *[129]float32, p *se.Params) {
 
 // blockNhwc128x1x1H5MaxNobias is the kernel of block "nhwc_128x1x1_h5_max_nobias": nhwc 128×1×1 hidden 5 max nobias.
 type blockNhwc128x1x1H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 128×1×1 hidden 5 max nobias.
@@ -5506,23 +4719,9 @@ func (k blockNhwc128x1x1H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 128, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc128x1x1H5MaxNobias) Name() string {
-	return "nhwc_128x1x1_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc128x1x1H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc128x1x1H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc128x1x1H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5590,7 +4789,7 @@ func (k blockNhwc128x1x1H5MaxNobias) excite(s, z *[128]float32, p *se.Params) {
 
 // blockNhwc138x2x1H3MaxBias is the kernel of block "nhwc_138x2x1_h3_max_bias": nhwc 138×2×1 hidden 3 max bias.
 type blockNhwc138x2x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 138×2×1 hidden 3 max bias.
@@ -5598,23 +4797,9 @@ func (k blockNhwc138x2x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 138, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc138x2x1H3MaxBias) Name() string {
-	return "nhwc_138x2x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc138x2x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc138x2x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc138x2x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5682,7 +4867,7 @@ func (k blockNhwc138x2x1H3MaxBias) excite(s, z *[138]float32, p *se.Params) {
 
 // blockNhwc136x1x2H5StochasticNobias is the kernel of block "nhwc_136x1x2_h5_stochastic_nobias": nhwc 136×1×2 hidden 5 stochastic nobias.
 type blockNhwc136x1x2H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 136×1×2 hidden 5 stochastic nobias.
@@ -5690,23 +4875,9 @@ func (k blockNhwc136x1x2H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 136, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc136x1x2H5StochasticNobias) Name() string {
-	return "nhwc_136x1x2_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc136x1x2H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc136x1x2H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc136x1x2H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5774,7 +4945,7 @@ func (k blockNhwc136x1x2H5StochasticNobias) excite(s, z *[136]float32, p *se.Par
 
 // blockNhwc147x3x1H4StochasticBias is the kernel of block "nhwc_147x3x1_h4_stochastic_bias": nhwc 147×3×1 hidden 4 stochastic bias.
 type blockNhwc147x3x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 147×3×1 hidden 4 stochastic bias.
@@ -5782,23 +4953,9 @@ func (k blockNhwc147x3x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 147, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc147x3x1H4StochasticBias) Name() string {
-	return "nhwc_147x3x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc147x3x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc147x3x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc147x3x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5866,7 +5023,7 @@ func (k blockNhwc147x3x1H4StochasticBias) excite(s, z *[147]float32, p *se.Param
 
 // blockNhwc144x1x3H5AvgNobias is the kernel of block "nhwc_144x1x3_h5_avg_nobias": nhwc 144×1×3 hidden 5 avg nobias.
 type blockNhwc144x1x3H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 144×1×3 hidden 5 avg nobias.
@@ -5874,23 +5031,9 @@ func (k blockNhwc144x1x3H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 144, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc144x1x3H5AvgNobias) Name() string {
-	return "nhwc_144x1x3_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc144x1x3H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc144x1x3H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc144x1x3H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5958,7 +5101,7 @@ func (k blockNhwc144x1x3H5AvgNobias) excite(s, z *[144]float32, p *se.Params) {
 
 // blockNhwc196x5x1H2AvgBias is the kernel of block "nhwc_196x5x1_h2_avg_bias": nhwc 196×5×1 hidden 2 avg bias.
 type blockNhwc196x5x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 196×5×1 hidden 2 avg bias.
@@ -5966,23 +5109,9 @@ func (k blockNhwc196x5x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 196, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc196x5x1H2AvgBias) Name() string {
-	return "nhwc_196x5x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc196x5x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc196x5x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc196x5x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6050,7 +5179,7 @@ func (k blockNhwc196x5x1H2AvgBias) excite(s, z *[196]float32, p *se.Params) {
 
 // blockNhwc192x1x5H5MaxNobias is the kernel of block "nhwc_192x1x5_h5_max_nobias": nhwc 192×1×5 hidden 5 max nobias.
 type blockNhwc192x1x5H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 192×1×5 hidden 5 max nobias.
@@ -6058,23 +5187,9 @@ func (k blockNhwc192x1x5H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 192, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc192x1x5H5MaxNobias) Name() string {
-	return "nhwc_192x1x5_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc192x1x5H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc192x1x5H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc192x1x5H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6142,7 +5257,7 @@ func (k blockNhwc192x1x5H5MaxNobias) excite(s, z *[192]float32, p *se.Params) {
 
 // blockNhwc205x11x1H3MaxBias is the kernel of block "nhwc_205x11x1_h3_max_bias": nhwc 205×11×1 hidden 3 max bias.
 type blockNhwc205x11x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 205×11×1 hidden 3 max bias.
@@ -6150,23 +5265,9 @@ func (k blockNhwc205x11x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 205, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc205x11x1H3MaxBias) Name() string {
-	return "nhwc_205x11x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc205x11x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc205x11x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc205x11x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6234,7 +5335,7 @@ func (k blockNhwc205x11x1H3MaxBias) excite(s, z *[205]float32, p *se.Params) {
 
 // blockNhwc200x1x11H5StochasticNobias is the kernel of block "nhwc_200x1x11_h5_stochastic_nobias": nhwc 200×1×11 hidden 5 stochastic nobias.
 type blockNhwc200x1x11H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 200×1×11 hidden 5 stochastic nobias.
@@ -6242,23 +5343,9 @@ func (k blockNhwc200x1x11H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 200, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc200x1x11H5StochasticNobias) Name() string {
-	return "nhwc_200x1x11_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc200x1x11H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc200x1x11H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc200x1x11H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6326,7 +5413,7 @@ func (k blockNhwc200x1x11H5StochasticNobias) excite(s, z *[200]float32, p *se.Pa
 
 // blockNhwc214x7x1H4StochasticBias is the kernel of block "nhwc_214x7x1_h4_stochastic_bias": nhwc 214×7×1 hidden 4 stochastic bias.
 type blockNhwc214x7x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 214×7×1 hidden 4 stochastic bias.
@@ -6334,23 +5421,9 @@ func (k blockNhwc214x7x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 214, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc214x7x1H4StochasticBias) Name() string {
-	return "nhwc_214x7x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc214x7x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc214x7x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc214x7x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6418,7 +5491,7 @@ func (k blockNhwc214x7x1H4StochasticBias) excite(s, z *[214]float32, p *se.Param
 
 // blockNhwc208x1x7H5AvgNobias is the kernel of block "nhwc_208x1x7_h5_avg_nobias": nhwc 208×1×7 hidden 5 avg nobias.
 type blockNhwc208x1x7H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 208×1×7 hidden 5 avg nobias.
@@ -6426,23 +5499,9 @@ func (k blockNhwc208x1x7H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 208, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc208x1x7H5AvgNobias) Name() string {
-	return "nhwc_208x1x7_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc208x1x7H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc208x1x7H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc208x1x7H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6510,7 +5569,7 @@ func (k blockNhwc208x1x7H5AvgNobias) excite(s, z *[208]float32, p *se.Params) {
 
 // blockNhwc15x2x1H1StochasticBias is the kernel of block "nhwc_15x2x1_h1_stochastic_bias": nhwc 15×2×1 hidden 1 stochastic bias.
 type blockNhwc15x2x1H1StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 15×2×1 hidden 1 stochastic bias.
@@ -6518,23 +5577,9 @@ func (k blockNhwc15x2x1H1StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 15, H: 2, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc15x2x1H1StochasticBias) Name() string {
-	return "nhwc_15x2x1_h1_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc15x2x1H1StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc15x2x1H1StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc15x2x1H1StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6602,7 +5647,7 @@ func (k blockNhwc15x2x1H1StochasticBias) excite(s, z *[15]float32, p *se.Params)
 
 // blockNhwc17x3x1H2StochasticNobias is the kernel of block "nhwc_17x3x1_h2_stochastic_nobias": nhwc 17×3×1 hidden 2 stochastic nobias.
 type blockNhwc17x3x1H2StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×3×1 hidden 2 stochastic nobias.
@@ -6610,23 +5655,9 @@ func (k blockNhwc17x3x1H2StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 3, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x3x1H2StochasticNobias) Name() string {
-	return "nhwc_17x3x1_h2_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x3x1H2StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x3x1H2StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x3x1H2StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6694,7 +5725,7 @@ func (k blockNhwc17x3x1H2StochasticNobias) excite(s, z *[17]float32, p *se.Param
 
 // blockNhwc26x5x1H3StochasticBias is the kernel of block "nhwc_26x5x1_h3_stochastic_bias": nhwc 26×5×1 hidden 3 stochastic bias.
 type blockNhwc26x5x1H3StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 26×5×1 hidden 3 stochastic bias.
@@ -6702,23 +5733,9 @@ func (k blockNhwc26x5x1H3StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 26, H: 5, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc26x5x1H3StochasticBias) Name() string {
-	return "nhwc_26x5x1_h3_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc26x5x1H3StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc26x5x1H3StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc26x5x1H3StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6786,7 +5803,7 @@ func (k blockNhwc26x5x1H3StochasticBias) excite(s, z *[26]float32, p *se.Params)
 
 // blockNhwc35x11x1H4StochasticNobias is the kernel of block "nhwc_35x11x1_h4_stochastic_nobias": nhwc 35×11×1 hidden 4 stochastic nobias.
 type blockNhwc35x11x1H4StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 35×11×1 hidden 4 stochastic nobias.
@@ -6794,23 +5811,9 @@ func (k blockNhwc35x11x1H4StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 35, H: 11, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc35x11x1H4StochasticNobias) Name() string {
-	return "nhwc_35x11x1_h4_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc35x11x1H4StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc35x11x1H4StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc35x11x1H4StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6878,7 +5881,7 @@ func (k blockNhwc35x11x1H4StochasticNobias) excite(s, z *[35]float32, p *se.Para
 
 // blockNhwc44x7x1H1StochasticBias is the kernel of block "nhwc_44x7x1_h1_stochastic_bias": nhwc 44×7×1 hidden 1 stochastic bias.
 type blockNhwc44x7x1H1StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 44×7×1 hidden 1 stochastic bias.
@@ -6886,23 +5889,9 @@ func (k blockNhwc44x7x1H1StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 44, H: 7, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc44x7x1H1StochasticBias) Name() string {
-	return "nhwc_44x7x1_h1_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc44x7x1H1StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc44x7x1H1StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc44x7x1H1StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6970,7 +5959,7 @@ func (k blockNhwc44x7x1H1StochasticBias) excite(s, z *[44]float32, p *se.Params)
 
 // blockNhwc53x1x1H2StochasticNobias is the kernel of block "nhwc_53x1x1_h2_stochastic_nobias": nhwc 53×1×1 hidden 2 stochastic nobias.
 type blockNhwc53x1x1H2StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 53×1×1 hidden 2 stochastic nobias.
@@ -6978,23 +5967,9 @@ func (k blockNhwc53x1x1H2StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 53, H: 1, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc53x1x1H2StochasticNobias) Name() string {
-	return "nhwc_53x1x1_h2_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc53x1x1H2StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc53x1x1H2StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc53x1x1H2StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7062,7 +6037,7 @@ func (k blockNhwc53x1x1H2StochasticNobias) excite(s, z *[53]float32, p *se.Param
 
 // blockNhwc62x2x1H3StochasticBias is the kernel of block "nhwc_62x2x1_h3_stochastic_bias": nhwc 62×2×1 hidden 3 stochastic bias.
 type blockNhwc62x2x1H3StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 62×2×1 hidden 3 stochastic bias.
@@ -7070,23 +6045,9 @@ func (k blockNhwc62x2x1H3StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 62, H: 2, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc62x2x1H3StochasticBias) Name() string {
-	return "nhwc_62x2x1_h3_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc62x2x1H3StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc62x2x1H3StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc62x2x1H3StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7154,7 +6115,7 @@ func (k blockNhwc62x2x1H3StochasticBias) excite(s, z *[62]float32, p *se.Params)
 
 // blockNhwc71x3x1H4StochasticNobias is the kernel of block "nhwc_71x3x1_h4_stochastic_nobias": nhwc 71×3×1 hidden 4 stochastic nobias.
 type blockNhwc71x3x1H4StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 71×3×1 hidden 4 stochastic nobias.
@@ -7162,23 +6123,9 @@ func (k blockNhwc71x3x1H4StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 71, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc71x3x1H4StochasticNobias) Name() string {
-	return "nhwc_71x3x1_h4_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc71x3x1H4StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc71x3x1H4StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc71x3x1H4StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7246,7 +6193,7 @@ func (k blockNhwc71x3x1H4StochasticNobias) excite(s, z *[71]float32, p *se.Param
 
 // blockNhwc9x1x1H1AvgBias is the kernel of block "nhwc_9x1x1_h1_avg_bias": nhwc 9×1×1 hidden 1 avg bias.
 type blockNhwc9x1x1H1AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 9×1×1 hidden 1 avg bias.
@@ -7254,23 +6201,9 @@ func (k blockNhwc9x1x1H1AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc9x1x1H1AvgBias) Name() string {
-	return "nhwc_9x1x1_h1_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc9x1x1H1AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc9x1x1H1AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H1AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7338,7 +6271,7 @@ func (k blockNhwc9x1x1H1AvgBias) excite(s, z *[9]float32, p *se.Params) {
 
 // blockNhwc17x1x1H10MaxNobias is the kernel of block "nhwc_17x1x1_h10_max_nobias": nhwc 17×1×1 hidden 10 max nobias.
 type blockNhwc17x1x1H10MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 10 max nobias.
@@ -7346,23 +6279,9 @@ func (k blockNhwc17x1x1H10MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 10, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H10MaxNobias) Name() string {
-	return "nhwc_17x1x1_h10_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H10MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H10MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H10MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7430,7 +6349,7 @@ func (k blockNhwc17x1x1H10MaxNobias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNhwc21x1x1H16StochasticBias is the kernel of block "nhwc_21x1x1_h16_stochastic_bias": nhwc 21×1×1 hidden 16 stochastic bias.
 type blockNhwc21x1x1H16StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 21×1×1 hidden 16 stochastic bias.
@@ -7438,23 +6357,9 @@ func (k blockNhwc21x1x1H16StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 21, H: 1, W: 1, Hidden: 16, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc21x1x1H16StochasticBias) Name() string {
-	return "nhwc_21x1x1_h16_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc21x1x1H16StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc21x1x1H16StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc21x1x1H16StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7522,7 +6427,7 @@ func (k blockNhwc21x1x1H16StochasticBias) excite(s, z *[21]float32, p *se.Params
 
 // blockNhwc33x1x1H27AvgNobias is the kernel of block "nhwc_33x1x1_h27_avg_nobias": nhwc 33×1×1 hidden 27 avg nobias.
 type blockNhwc33x1x1H27AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 33×1×1 hidden 27 avg nobias.
@@ -7530,23 +6435,9 @@ func (k blockNhwc33x1x1H27AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 27, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc33x1x1H27AvgNobias) Name() string {
-	return "nhwc_33x1x1_h27_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc33x1x1H27AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc33x1x1H27AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H27AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7614,7 +6505,7 @@ func (k blockNhwc33x1x1H27AvgNobias) excite(s, z *[33]float32, p *se.Params) {
 
 // blockNhwc37x1x1H32MaxBias is the kernel of block "nhwc_37x1x1_h32_max_bias": nhwc 37×1×1 hidden 32 max bias.
 type blockNhwc37x1x1H32MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 37×1×1 hidden 32 max bias.
@@ -7622,23 +6513,9 @@ func (k blockNhwc37x1x1H32MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 37, H: 1, W: 1, Hidden: 32, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc37x1x1H32MaxBias) Name() string {
-	return "nhwc_37x1x1_h32_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc37x1x1H32MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc37x1x1H32MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc37x1x1H32MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7706,7 +6583,7 @@ func (k blockNhwc37x1x1H32MaxBias) excite(s, z *[37]float32, p *se.Params) {
 
 // blockNhwc49x1x1H44StochasticNobias is the kernel of block "nhwc_49x1x1_h44_stochastic_nobias": nhwc 49×1×1 hidden 44 stochastic nobias.
 type blockNhwc49x1x1H44StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 49×1×1 hidden 44 stochastic nobias.
@@ -7714,23 +6591,9 @@ func (k blockNhwc49x1x1H44StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 49, H: 1, W: 1, Hidden: 44, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc49x1x1H44StochasticNobias) Name() string {
-	return "nhwc_49x1x1_h44_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc49x1x1H44StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc49x1x1H44StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc49x1x1H44StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7798,7 +6661,7 @@ func (k blockNhwc49x1x1H44StochasticNobias) excite(s, z *[49]float32, p *se.Para
 
 // blockNhwc53x1x1H48AvgBias is the kernel of block "nhwc_53x1x1_h48_avg_bias": nhwc 53×1×1 hidden 48 avg bias.
 type blockNhwc53x1x1H48AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 53×1×1 hidden 48 avg bias.
@@ -7806,23 +6669,9 @@ func (k blockNhwc53x1x1H48AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 53, H: 1, W: 1, Hidden: 48, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc53x1x1H48AvgBias) Name() string {
-	return "nhwc_53x1x1_h48_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc53x1x1H48AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc53x1x1H48AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc53x1x1H48AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7890,7 +6739,7 @@ func (k blockNhwc53x1x1H48AvgBias) excite(s, z *[53]float32, p *se.Params) {
 
 // blockNhwc69x1x1H61MaxNobias is the kernel of block "nhwc_69x1x1_h61_max_nobias": nhwc 69×1×1 hidden 61 max nobias.
 type blockNhwc69x1x1H61MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 69×1×1 hidden 61 max nobias.
@@ -7898,23 +6747,9 @@ func (k blockNhwc69x1x1H61MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 61, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc69x1x1H61MaxNobias) Name() string {
-	return "nhwc_69x1x1_h61_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc69x1x1H61MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc69x1x1H61MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H61MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7982,7 +6817,7 @@ func (k blockNhwc69x1x1H61MaxNobias) excite(s, z *[69]float32, p *se.Params) {
 
 // blockNhwc69x1x1H64StochasticBias is the kernel of block "nhwc_69x1x1_h64_stochastic_bias": nhwc 69×1×1 hidden 64 stochastic bias.
 type blockNhwc69x1x1H64StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 69×1×1 hidden 64 stochastic bias.
@@ -7990,23 +6825,9 @@ func (k blockNhwc69x1x1H64StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 64, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc69x1x1H64StochasticBias) Name() string {
-	return "nhwc_69x1x1_h64_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc69x1x1H64StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc69x1x1H64StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H64StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8074,7 +6895,7 @@ func (k blockNhwc69x1x1H64StochasticBias) excite(s, z *[69]float32, p *se.Params
 
 // blockNhwc141x1x1H134AvgNobias is the kernel of block "nhwc_141x1x1_h134_avg_nobias": nhwc 141×1×1 hidden 134 avg nobias.
 type blockNhwc141x1x1H134AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 141×1×1 hidden 134 avg nobias.
@@ -8082,23 +6903,9 @@ func (k blockNhwc141x1x1H134AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 141, H: 1, W: 1, Hidden: 134, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc141x1x1H134AvgNobias) Name() string {
-	return "nhwc_141x1x1_h134_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc141x1x1H134AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc141x1x1H134AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc141x1x1H134AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8166,7 +6973,7 @@ func (k blockNhwc141x1x1H134AvgNobias) excite(s, z *[141]float32, p *se.Params) 
 
 // blockNhwc142x1x1H136MaxBias is the kernel of block "nhwc_142x1x1_h136_max_bias": nhwc 142×1×1 hidden 136 max bias.
 type blockNhwc142x1x1H136MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 142×1×1 hidden 136 max bias.
@@ -8174,23 +6981,9 @@ func (k blockNhwc142x1x1H136MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 142, H: 1, W: 1, Hidden: 136, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc142x1x1H136MaxBias) Name() string {
-	return "nhwc_142x1x1_h136_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc142x1x1H136MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc142x1x1H136MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc142x1x1H136MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8258,7 +7051,7 @@ func (k blockNhwc142x1x1H136MaxBias) excite(s, z *[142]float32, p *se.Params) {
 
 // blockNhwc223x1x1H215StochasticNobias is the kernel of block "nhwc_223x1x1_h215_stochastic_nobias": nhwc 223×1×1 hidden 215 stochastic nobias.
 type blockNhwc223x1x1H215StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 223×1×1 hidden 215 stochastic nobias.
@@ -8266,23 +7059,9 @@ func (k blockNhwc223x1x1H215StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 223, H: 1, W: 1, Hidden: 215, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc223x1x1H215StochasticNobias) Name() string {
-	return "nhwc_223x1x1_h215_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc223x1x1H215StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc223x1x1H215StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc223x1x1H215StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8350,7 +7129,7 @@ func (k blockNhwc223x1x1H215StochasticNobias) excite(s, z *[223]float32, p *se.P
 
 // blockNhwc7x1x1H7AvgBias is the kernel of block "nhwc_7x1x1_h7_avg_bias": nhwc 7×1×1 hidden 7 avg bias.
 type blockNhwc7x1x1H7AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 7×1×1 hidden 7 avg bias.
@@ -8358,23 +7137,9 @@ func (k blockNhwc7x1x1H7AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc7x1x1H7AvgBias) Name() string {
-	return "nhwc_7x1x1_h7_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc7x1x1H7AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc7x1x1H7AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc7x1x1H7AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8442,7 +7207,7 @@ func (k blockNhwc7x1x1H7AvgBias) excite(s, z *[7]float32, p *se.Params) {
 
 // blockNhwc7x1x1H7AvgNobias is the kernel of block "nhwc_7x1x1_h7_avg_nobias": nhwc 7×1×1 hidden 7 avg nobias.
 type blockNhwc7x1x1H7AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 7×1×1 hidden 7 avg nobias.
@@ -8450,23 +7215,9 @@ func (k blockNhwc7x1x1H7AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc7x1x1H7AvgNobias) Name() string {
-	return "nhwc_7x1x1_h7_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc7x1x1H7AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc7x1x1H7AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc7x1x1H7AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8534,7 +7285,7 @@ func (k blockNhwc7x1x1H7AvgNobias) excite(s, z *[7]float32, p *se.Params) {
 
 // blockNhwc7x1x1H2AvgBias is the kernel of block "nhwc_7x1x1_h2_avg_bias": nhwc 7×1×1 hidden 2 avg bias.
 type blockNhwc7x1x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 7×1×1 hidden 2 avg bias.
@@ -8542,23 +7293,9 @@ func (k blockNhwc7x1x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 7, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc7x1x1H2AvgBias) Name() string {
-	return "nhwc_7x1x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc7x1x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc7x1x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc7x1x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8626,7 +7363,7 @@ func (k blockNhwc7x1x1H2AvgBias) excite(s, z *[7]float32, p *se.Params) {
 
 // blockNhwc8x1x1H8AvgNobias is the kernel of block "nhwc_8x1x1_h8_avg_nobias": nhwc 8×1×1 hidden 8 avg nobias.
 type blockNhwc8x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 8×1×1 hidden 8 avg nobias.
@@ -8634,23 +7371,9 @@ func (k blockNhwc8x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc8x1x1H8AvgNobias) Name() string {
-	return "nhwc_8x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc8x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc8x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc8x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8718,7 +7441,7 @@ func (k blockNhwc8x1x1H8AvgNobias) excite(s, z *[8]float32, p *se.Params) {
 
 // blockNhwc8x1x1H8AvgBias is the kernel of block "nhwc_8x1x1_h8_avg_bias": nhwc 8×1×1 hidden 8 avg bias.
 type blockNhwc8x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 8×1×1 hidden 8 avg bias.
@@ -8726,23 +7449,9 @@ func (k blockNhwc8x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc8x1x1H8AvgBias) Name() string {
-	return "nhwc_8x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc8x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc8x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc8x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8810,7 +7519,7 @@ func (k blockNhwc8x1x1H8AvgBias) excite(s, z *[8]float32, p *se.Params) {
 
 // blockNhwc8x1x1H3AvgNobias is the kernel of block "nhwc_8x1x1_h3_avg_nobias": nhwc 8×1×1 hidden 3 avg nobias.
 type blockNhwc8x1x1H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 8×1×1 hidden 3 avg nobias.
@@ -8818,23 +7527,9 @@ func (k blockNhwc8x1x1H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 8, H: 1, W: 1, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc8x1x1H3AvgNobias) Name() string {
-	return "nhwc_8x1x1_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc8x1x1H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc8x1x1H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc8x1x1H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8902,7 +7597,7 @@ func (k blockNhwc8x1x1H3AvgNobias) excite(s, z *[8]float32, p *se.Params) {
 
 // blockNhwc9x1x1H8AvgBias is the kernel of block "nhwc_9x1x1_h8_avg_bias": nhwc 9×1×1 hidden 8 avg bias.
 type blockNhwc9x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 9×1×1 hidden 8 avg bias.
@@ -8910,23 +7605,9 @@ func (k blockNhwc9x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc9x1x1H8AvgBias) Name() string {
-	return "nhwc_9x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc9x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc9x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8994,7 +7675,7 @@ func (k blockNhwc9x1x1H8AvgBias) excite(s, z *[9]float32, p *se.Params) {
 
 // blockNhwc9x1x1H8AvgNobias is the kernel of block "nhwc_9x1x1_h8_avg_nobias": nhwc 9×1×1 hidden 8 avg nobias.
 type blockNhwc9x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 9×1×1 hidden 8 avg nobias.
@@ -9002,23 +7683,9 @@ func (k blockNhwc9x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc9x1x1H8AvgNobias) Name() string {
-	return "nhwc_9x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc9x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc9x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9086,7 +7753,7 @@ func (k blockNhwc9x1x1H8AvgNobias) excite(s, z *[9]float32, p *se.Params) {
 
 // blockNhwc9x1x1H4AvgBias is the kernel of block "nhwc_9x1x1_h4_avg_bias": nhwc 9×1×1 hidden 4 avg bias.
 type blockNhwc9x1x1H4AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 9×1×1 hidden 4 avg bias.
@@ -9094,23 +7761,9 @@ func (k blockNhwc9x1x1H4AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 9, H: 1, W: 1, Hidden: 4, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc9x1x1H4AvgBias) Name() string {
-	return "nhwc_9x1x1_h4_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc9x1x1H4AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc9x1x1H4AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc9x1x1H4AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9178,7 +7831,7 @@ func (k blockNhwc9x1x1H4AvgBias) excite(s, z *[9]float32, p *se.Params) {
 
 // blockNhwc15x1x1H8AvgNobias is the kernel of block "nhwc_15x1x1_h8_avg_nobias": nhwc 15×1×1 hidden 8 avg nobias.
 type blockNhwc15x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 15×1×1 hidden 8 avg nobias.
@@ -9186,23 +7839,9 @@ func (k blockNhwc15x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc15x1x1H8AvgNobias) Name() string {
-	return "nhwc_15x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc15x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc15x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9270,7 +7909,7 @@ func (k blockNhwc15x1x1H8AvgNobias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNhwc15x1x1H8AvgBias is the kernel of block "nhwc_15x1x1_h8_avg_bias": nhwc 15×1×1 hidden 8 avg bias.
 type blockNhwc15x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 15×1×1 hidden 8 avg bias.
@@ -9278,23 +7917,9 @@ func (k blockNhwc15x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc15x1x1H8AvgBias) Name() string {
-	return "nhwc_15x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc15x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc15x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9362,7 +7987,7 @@ func (k blockNhwc15x1x1H8AvgBias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNhwc15x1x1H5AvgNobias is the kernel of block "nhwc_15x1x1_h5_avg_nobias": nhwc 15×1×1 hidden 5 avg nobias.
 type blockNhwc15x1x1H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 15×1×1 hidden 5 avg nobias.
@@ -9370,23 +7995,9 @@ func (k blockNhwc15x1x1H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc15x1x1H5AvgNobias) Name() string {
-	return "nhwc_15x1x1_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc15x1x1H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc15x1x1H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9454,7 +8065,7 @@ func (k blockNhwc15x1x1H5AvgNobias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNhwc16x1x1H8AvgBias is the kernel of block "nhwc_16x1x1_h8_avg_bias": nhwc 16×1×1 hidden 8 avg bias.
 type blockNhwc16x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 16×1×1 hidden 8 avg bias.
@@ -9462,23 +8073,9 @@ func (k blockNhwc16x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc16x1x1H8AvgBias) Name() string {
-	return "nhwc_16x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc16x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc16x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9546,7 +8143,7 @@ func (k blockNhwc16x1x1H8AvgBias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc16x1x1H8AvgNobias is the kernel of block "nhwc_16x1x1_h8_avg_nobias": nhwc 16×1×1 hidden 8 avg nobias.
 type blockNhwc16x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 16×1×1 hidden 8 avg nobias.
@@ -9554,23 +8151,9 @@ func (k blockNhwc16x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc16x1x1H8AvgNobias) Name() string {
-	return "nhwc_16x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc16x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc16x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9638,7 +8221,7 @@ func (k blockNhwc16x1x1H8AvgNobias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc16x1x1H6AvgBias is the kernel of block "nhwc_16x1x1_h6_avg_bias": nhwc 16×1×1 hidden 6 avg bias.
 type blockNhwc16x1x1H6AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 16×1×1 hidden 6 avg bias.
@@ -9646,23 +8229,9 @@ func (k blockNhwc16x1x1H6AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 6, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc16x1x1H6AvgBias) Name() string {
-	return "nhwc_16x1x1_h6_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc16x1x1H6AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc16x1x1H6AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H6AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9730,7 +8299,7 @@ func (k blockNhwc16x1x1H6AvgBias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc17x1x1H8AvgNobias is the kernel of block "nhwc_17x1x1_h8_avg_nobias": nhwc 17×1×1 hidden 8 avg nobias.
 type blockNhwc17x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 8 avg nobias.
@@ -9738,23 +8307,9 @@ func (k blockNhwc17x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H8AvgNobias) Name() string {
-	return "nhwc_17x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9822,7 +8377,7 @@ func (k blockNhwc17x1x1H8AvgNobias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNhwc17x1x1H8AvgBias is the kernel of block "nhwc_17x1x1_h8_avg_bias": nhwc 17×1×1 hidden 8 avg bias.
 type blockNhwc17x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 8 avg bias.
@@ -9830,23 +8385,9 @@ func (k blockNhwc17x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H8AvgBias) Name() string {
-	return "nhwc_17x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9914,7 +8455,7 @@ func (k blockNhwc17x1x1H8AvgBias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNhwc17x1x1H7AvgNobias is the kernel of block "nhwc_17x1x1_h7_avg_nobias": nhwc 17×1×1 hidden 7 avg nobias.
 type blockNhwc17x1x1H7AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 7 avg nobias.
@@ -9922,23 +8463,9 @@ func (k blockNhwc17x1x1H7AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H7AvgNobias) Name() string {
-	return "nhwc_17x1x1_h7_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H7AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H7AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H7AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.

@@ -3,10 +3,12 @@
 
 package sweepavx2
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeNchw19x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x1H1AvgNobias) squeeze(z *[19]float32, x *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw19x1x1H1AvgNobiasAVX2(z, x)
 	default:
 		squeezeNchw19x1x1H1AvgNobiasGo(z, x)
@@ -16,7 +18,7 @@ func (k blockNchw19x1x1H1AvgNobias) squeeze(z *[19]float32, x *[19]float32) {
 // scale runs scaleNchw19x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x1H1AvgNobias) scale(dst, x *[19]float32, s *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw19x1x1H1AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw19x1x1H1AvgNobiasGo(dst, x, s)
@@ -26,7 +28,7 @@ func (k blockNchw19x1x1H1AvgNobias) scale(dst, x *[19]float32, s *[19]float32) {
 // scaleAddReLU runs scaleAddReLUNchw19x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x1H1AvgNobias) scaleAddReLU(dst, x *[19]float32, s *[19]float32, res *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw19x1x1H1AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw19x1x1H1AvgNobiasGo(dst, x, s, res)
@@ -36,7 +38,7 @@ func (k blockNchw19x1x1H1AvgNobias) scaleAddReLU(dst, x *[19]float32, s *[19]flo
 // squeeze runs squeezeNchw9x1x10H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x10H2MaxBias) squeeze(z *[9]float32, x *[90]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw9x1x10H2MaxBiasAVX2(z, x)
 	default:
 		squeezeNchw9x1x10H2MaxBiasGo(z, x)
@@ -46,7 +48,7 @@ func (k blockNchw9x1x10H2MaxBias) squeeze(z *[9]float32, x *[90]float32) {
 // scale runs scaleNchw9x1x10H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x10H2MaxBias) scale(dst, x *[90]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw9x1x10H2MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNchw9x1x10H2MaxBiasGo(dst, x, s)
@@ -56,7 +58,7 @@ func (k blockNchw9x1x10H2MaxBias) scale(dst, x *[90]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUNchw9x1x10H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x10H2MaxBias) scaleAddReLU(dst, x *[90]float32, s *[9]float32, res *[90]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw9x1x10H2MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw9x1x10H2MaxBiasGo(dst, x, s, res)
@@ -66,7 +68,7 @@ func (k blockNchw9x1x10H2MaxBias) scaleAddReLU(dst, x *[90]float32, s *[9]float3
 // squeeze runs squeezeNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x8H3StochasticNobias) squeeze(z *[9]float32, x *[72]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw9x1x8H3StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNchw9x1x8H3StochasticNobiasGo(z, x)
@@ -76,7 +78,7 @@ func (k blockNchw9x1x8H3StochasticNobias) squeeze(z *[9]float32, x *[72]float32)
 // scale runs scaleNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x8H3StochasticNobias) scale(dst, x *[72]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw9x1x8H3StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw9x1x8H3StochasticNobiasGo(dst, x, s)
@@ -86,7 +88,7 @@ func (k blockNchw9x1x8H3StochasticNobias) scale(dst, x *[72]float32, s *[9]float
 // scaleAddReLU runs scaleAddReLUNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x8H3StochasticNobias) scaleAddReLU(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw9x1x8H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw9x1x8H3StochasticNobiasGo(dst, x, s, res)
@@ -96,7 +98,7 @@ func (k blockNchw9x1x8H3StochasticNobias) scaleAddReLU(dst, x *[72]float32, s *[
 // squeeze runs squeezeNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x19H3StochasticBias) squeeze(z *[13]float32, x *[247]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw13x1x19H3StochasticBiasAVX2(z, x)
 	default:
 		squeezeNchw13x1x19H3StochasticBiasGo(z, x)
@@ -106,7 +108,7 @@ func (k blockNchw13x1x19H3StochasticBias) squeeze(z *[13]float32, x *[247]float3
 // scale runs scaleNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x19H3StochasticBias) scale(dst, x *[247]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw13x1x19H3StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNchw13x1x19H3StochasticBiasGo(dst, x, s)
@@ -116,7 +118,7 @@ func (k blockNchw13x1x19H3StochasticBias) scale(dst, x *[247]float32, s *[13]flo
 // scaleAddReLU runs scaleAddReLUNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x19H3StochasticBias) scaleAddReLU(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw13x1x19H3StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x19H3StochasticBiasGo(dst, x, s, res)
@@ -126,7 +128,7 @@ func (k blockNchw13x1x19H3StochasticBias) scaleAddReLU(dst, x *[247]float32, s *
 // squeeze runs squeezeNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x16H3AvgNobias) squeeze(z *[13]float32, x *[208]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw13x1x16H3AvgNobiasAVX2(z, x)
 	default:
 		squeezeNchw13x1x16H3AvgNobiasGo(z, x)
@@ -136,7 +138,7 @@ func (k blockNchw13x1x16H3AvgNobias) squeeze(z *[13]float32, x *[208]float32) {
 // scale runs scaleNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x16H3AvgNobias) scale(dst, x *[208]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw13x1x16H3AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw13x1x16H3AvgNobiasGo(dst, x, s)
@@ -146,7 +148,7 @@ func (k blockNchw13x1x16H3AvgNobias) scale(dst, x *[208]float32, s *[13]float32)
 // scaleAddReLU runs scaleAddReLUNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x16H3AvgNobias) scaleAddReLU(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw13x1x16H3AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x16H3AvgNobiasGo(dst, x, s, res)
@@ -156,7 +158,7 @@ func (k blockNchw13x1x16H3AvgNobias) scaleAddReLU(dst, x *[208]float32, s *[13]f
 // squeeze runs squeezeNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x28H4AvgBias) squeeze(z *[16]float32, x *[448]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw16x1x28H4AvgBiasAVX2(z, x)
 	default:
 		squeezeNchw16x1x28H4AvgBiasGo(z, x)
@@ -166,7 +168,7 @@ func (k blockNchw16x1x28H4AvgBias) squeeze(z *[16]float32, x *[448]float32) {
 // scale runs scaleNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x28H4AvgBias) scale(dst, x *[448]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw16x1x28H4AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNchw16x1x28H4AvgBiasGo(dst, x, s)
@@ -176,7 +178,7 @@ func (k blockNchw16x1x28H4AvgBias) scale(dst, x *[448]float32, s *[16]float32) {
 // scaleAddReLU runs scaleAddReLUNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x28H4AvgBias) scaleAddReLU(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw16x1x28H4AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw16x1x28H4AvgBiasGo(dst, x, s, res)
@@ -186,7 +188,7 @@ func (k blockNchw16x1x28H4AvgBias) scaleAddReLU(dst, x *[448]float32, s *[16]flo
 // squeeze runs squeezeNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x24H3MaxNobias) squeeze(z *[16]float32, x *[384]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw16x1x24H3MaxNobiasAVX2(z, x)
 	default:
 		squeezeNchw16x1x24H3MaxNobiasGo(z, x)
@@ -196,7 +198,7 @@ func (k blockNchw16x1x24H3MaxNobias) squeeze(z *[16]float32, x *[384]float32) {
 // scale runs scaleNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x24H3MaxNobias) scale(dst, x *[384]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw16x1x24H3MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw16x1x24H3MaxNobiasGo(dst, x, s)
@@ -206,7 +208,7 @@ func (k blockNchw16x1x24H3MaxNobias) scale(dst, x *[384]float32, s *[16]float32)
 // scaleAddReLU runs scaleAddReLUNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x24H3MaxNobias) scaleAddReLU(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw16x1x24H3MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw16x1x24H3MaxNobiasGo(dst, x, s, res)
@@ -216,7 +218,7 @@ func (k blockNchw16x1x24H3MaxNobias) scaleAddReLU(dst, x *[384]float32, s *[16]f
 // squeeze runs squeezeNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x37H2MaxBias) squeeze(z *[3]float32, x *[111]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw3x1x37H2MaxBiasAVX2(z, x)
 	default:
 		squeezeNchw3x1x37H2MaxBiasGo(z, x)
@@ -226,7 +228,7 @@ func (k blockNchw3x1x37H2MaxBias) squeeze(z *[3]float32, x *[111]float32) {
 // scale runs scaleNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x37H2MaxBias) scale(dst, x *[111]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw3x1x37H2MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNchw3x1x37H2MaxBiasGo(dst, x, s)
@@ -236,7 +238,7 @@ func (k blockNchw3x1x37H2MaxBias) scale(dst, x *[111]float32, s *[3]float32) {
 // scaleAddReLU runs scaleAddReLUNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x37H2MaxBias) scaleAddReLU(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw3x1x37H2MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x37H2MaxBiasGo(dst, x, s, res)
@@ -246,7 +248,7 @@ func (k blockNchw3x1x37H2MaxBias) scaleAddReLU(dst, x *[111]float32, s *[3]float
 // squeeze runs squeezeNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x32H3StochasticNobias) squeeze(z *[3]float32, x *[96]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw3x1x32H3StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNchw3x1x32H3StochasticNobiasGo(z, x)
@@ -256,7 +258,7 @@ func (k blockNchw3x1x32H3StochasticNobias) squeeze(z *[3]float32, x *[96]float32
 // scale runs scaleNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x32H3StochasticNobias) scale(dst, x *[96]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw3x1x32H3StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw3x1x32H3StochasticNobiasGo(dst, x, s)
@@ -266,7 +268,7 @@ func (k blockNchw3x1x32H3StochasticNobias) scale(dst, x *[96]float32, s *[3]floa
 // scaleAddReLU runs scaleAddReLUNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x32H3StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw3x1x32H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x32H3StochasticNobiasGo(dst, x, s, res)
@@ -276,7 +278,7 @@ func (k blockNchw3x1x32H3StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *
 // squeeze runs squeezeNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x46H6StochasticBias) squeeze(z *[7]float32, x *[322]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw7x1x46H6StochasticBiasAVX2(z, x)
 	default:
 		squeezeNchw7x1x46H6StochasticBiasGo(z, x)
@@ -286,7 +288,7 @@ func (k blockNchw7x1x46H6StochasticBias) squeeze(z *[7]float32, x *[322]float32)
 // scale runs scaleNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x46H6StochasticBias) scale(dst, x *[322]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw7x1x46H6StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNchw7x1x46H6StochasticBiasGo(dst, x, s)
@@ -296,7 +298,7 @@ func (k blockNchw7x1x46H6StochasticBias) scale(dst, x *[322]float32, s *[7]float
 // scaleAddReLU runs scaleAddReLUNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x46H6StochasticBias) scaleAddReLU(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw7x1x46H6StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw7x1x46H6StochasticBiasGo(dst, x, s, res)
@@ -306,7 +308,7 @@ func (k blockNchw7x1x46H6StochasticBias) scaleAddReLU(dst, x *[322]float32, s *[
 // squeeze runs squeezeNchw7x1x40H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x40H3AvgNobias) squeeze(z *[7]float32, x *[280]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw7x1x40H3AvgNobiasAVX2(z, x)
 	default:
 		squeezeNchw7x1x40H3AvgNobiasGo(z, x)
@@ -316,7 +318,7 @@ func (k blockNchw7x1x40H3AvgNobias) squeeze(z *[7]float32, x *[280]float32) {
 // scale runs scaleNchw7x1x40H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x40H3AvgNobias) scale(dst, x *[280]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw7x1x40H3AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw7x1x40H3AvgNobiasGo(dst, x, s)
@@ -326,7 +328,7 @@ func (k blockNchw7x1x40H3AvgNobias) scale(dst, x *[280]float32, s *[7]float32) {
 // scaleAddReLU runs scaleAddReLUNchw7x1x40H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x40H3AvgNobias) scaleAddReLU(dst, x *[280]float32, s *[7]float32, res *[280]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw7x1x40H3AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw7x1x40H3AvgNobiasGo(dst, x, s, res)
@@ -336,7 +338,7 @@ func (k blockNchw7x1x40H3AvgNobias) scaleAddReLU(dst, x *[280]float32, s *[7]flo
 // squeeze runs squeezeNchw19x1x103H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x103H7AvgBias) squeeze(z *[19]float32, x *[1957]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw19x1x103H7AvgBiasAVX2(z, x)
 	default:
 		squeezeNchw19x1x103H7AvgBiasGo(z, x)
@@ -346,7 +348,7 @@ func (k blockNchw19x1x103H7AvgBias) squeeze(z *[19]float32, x *[1957]float32) {
 // scale runs scaleNchw19x1x103H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x103H7AvgBias) scale(dst, x *[1957]float32, s *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw19x1x103H7AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNchw19x1x103H7AvgBiasGo(dst, x, s)
@@ -356,7 +358,7 @@ func (k blockNchw19x1x103H7AvgBias) scale(dst, x *[1957]float32, s *[19]float32)
 // scaleAddReLU runs scaleAddReLUNchw19x1x103H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x103H7AvgBias) scaleAddReLU(dst, x *[1957]float32, s *[19]float32, res *[1957]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw19x1x103H7AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw19x1x103H7AvgBiasGo(dst, x, s, res)
@@ -366,7 +368,7 @@ func (k blockNchw19x1x103H7AvgBias) scaleAddReLU(dst, x *[1957]float32, s *[19]f
 // squeeze runs squeezeNchw19x1x96H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x96H3MaxNobias) squeeze(z *[19]float32, x *[1824]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw19x1x96H3MaxNobiasAVX2(z, x)
 	default:
 		squeezeNchw19x1x96H3MaxNobiasGo(z, x)
@@ -376,7 +378,7 @@ func (k blockNchw19x1x96H3MaxNobias) squeeze(z *[19]float32, x *[1824]float32) {
 // scale runs scaleNchw19x1x96H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x96H3MaxNobias) scale(dst, x *[1824]float32, s *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw19x1x96H3MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw19x1x96H3MaxNobiasGo(dst, x, s)
@@ -386,7 +388,7 @@ func (k blockNchw19x1x96H3MaxNobias) scale(dst, x *[1824]float32, s *[19]float32
 // scaleAddReLU runs scaleAddReLUNchw19x1x96H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x96H3MaxNobias) scaleAddReLU(dst, x *[1824]float32, s *[19]float32, res *[1824]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw19x1x96H3MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw19x1x96H3MaxNobiasGo(dst, x, s, res)
@@ -396,7 +398,7 @@ func (k blockNchw19x1x96H3MaxNobias) scaleAddReLU(dst, x *[1824]float32, s *[19]
 // squeeze runs squeezeNchw9x1x105H8MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x105H8MaxBias) squeeze(z *[9]float32, x *[945]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw9x1x105H8MaxBiasAVX2(z, x)
 	default:
 		squeezeNchw9x1x105H8MaxBiasGo(z, x)
@@ -406,7 +408,7 @@ func (k blockNchw9x1x105H8MaxBias) squeeze(z *[9]float32, x *[945]float32) {
 // scale runs scaleNchw9x1x105H8MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x105H8MaxBias) scale(dst, x *[945]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw9x1x105H8MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNchw9x1x105H8MaxBiasGo(dst, x, s)
@@ -416,7 +418,7 @@ func (k blockNchw9x1x105H8MaxBias) scale(dst, x *[945]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUNchw9x1x105H8MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x105H8MaxBias) scaleAddReLU(dst, x *[945]float32, s *[9]float32, res *[945]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw9x1x105H8MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw9x1x105H8MaxBiasGo(dst, x, s, res)
@@ -426,7 +428,7 @@ func (k blockNchw9x1x105H8MaxBias) scaleAddReLU(dst, x *[945]float32, s *[9]floa
 // squeeze runs squeezeNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x104H3StochasticNobias) squeeze(z *[9]float32, x *[936]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw9x1x104H3StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNchw9x1x104H3StochasticNobiasGo(z, x)
@@ -436,7 +438,7 @@ func (k blockNchw9x1x104H3StochasticNobias) squeeze(z *[9]float32, x *[936]float
 // scale runs scaleNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x104H3StochasticNobias) scale(dst, x *[936]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw9x1x104H3StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw9x1x104H3StochasticNobiasGo(dst, x, s)
@@ -446,7 +448,7 @@ func (k blockNchw9x1x104H3StochasticNobias) scale(dst, x *[936]float32, s *[9]fl
 // scaleAddReLU runs scaleAddReLUNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x104H3StochasticNobias) scaleAddReLU(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw9x1x104H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw9x1x104H3StochasticNobiasGo(dst, x, s, res)
@@ -456,7 +458,7 @@ func (k blockNchw9x1x104H3StochasticNobias) scaleAddReLU(dst, x *[936]float32, s
 // squeeze runs squeezeNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x114H9StochasticBias) squeeze(z *[13]float32, x *[1482]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw13x1x114H9StochasticBiasAVX2(z, x)
 	default:
 		squeezeNchw13x1x114H9StochasticBiasGo(z, x)
@@ -466,7 +468,7 @@ func (k blockNchw13x1x114H9StochasticBias) squeeze(z *[13]float32, x *[1482]floa
 // scale runs scaleNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x114H9StochasticBias) scale(dst, x *[1482]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw13x1x114H9StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNchw13x1x114H9StochasticBiasGo(dst, x, s)
@@ -476,7 +478,7 @@ func (k blockNchw13x1x114H9StochasticBias) scale(dst, x *[1482]float32, s *[13]f
 // scaleAddReLU runs scaleAddReLUNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x114H9StochasticBias) scaleAddReLU(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw13x1x114H9StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x114H9StochasticBiasGo(dst, x, s, res)
@@ -486,7 +488,7 @@ func (k blockNchw13x1x114H9StochasticBias) scaleAddReLU(dst, x *[1482]float32, s
 // squeeze runs squeezeNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x112H3AvgNobias) squeeze(z *[13]float32, x *[1456]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw13x1x112H3AvgNobiasAVX2(z, x)
 	default:
 		squeezeNchw13x1x112H3AvgNobiasGo(z, x)
@@ -496,7 +498,7 @@ func (k blockNchw13x1x112H3AvgNobias) squeeze(z *[13]float32, x *[1456]float32) 
 // scale runs scaleNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x112H3AvgNobias) scale(dst, x *[1456]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw13x1x112H3AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw13x1x112H3AvgNobiasGo(dst, x, s)
@@ -506,7 +508,7 @@ func (k blockNchw13x1x112H3AvgNobias) scale(dst, x *[1456]float32, s *[13]float3
 // scaleAddReLU runs scaleAddReLUNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x112H3AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw13x1x112H3AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x112H3AvgNobiasGo(dst, x, s, res)
@@ -516,7 +518,7 @@ func (k blockNchw13x1x112H3AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[13
 // squeeze runs squeezeNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x131H10AvgBias) squeeze(z *[16]float32, x *[2096]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw16x1x131H10AvgBiasAVX2(z, x)
 	default:
 		squeezeNchw16x1x131H10AvgBiasGo(z, x)
@@ -526,7 +528,7 @@ func (k blockNchw16x1x131H10AvgBias) squeeze(z *[16]float32, x *[2096]float32) {
 // scale runs scaleNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x131H10AvgBias) scale(dst, x *[2096]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw16x1x131H10AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNchw16x1x131H10AvgBiasGo(dst, x, s)
@@ -536,7 +538,7 @@ func (k blockNchw16x1x131H10AvgBias) scale(dst, x *[2096]float32, s *[16]float32
 // scaleAddReLU runs scaleAddReLUNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x131H10AvgBias) scaleAddReLU(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw16x1x131H10AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw16x1x131H10AvgBiasGo(dst, x, s, res)
@@ -546,7 +548,7 @@ func (k blockNchw16x1x131H10AvgBias) scaleAddReLU(dst, x *[2096]float32, s *[16]
 // squeeze runs squeezeNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x128H3MaxNobias) squeeze(z *[16]float32, x *[2048]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw16x1x128H3MaxNobiasAVX2(z, x)
 	default:
 		squeezeNchw16x1x128H3MaxNobiasGo(z, x)
@@ -556,7 +558,7 @@ func (k blockNchw16x1x128H3MaxNobias) squeeze(z *[16]float32, x *[2048]float32) 
 // scale runs scaleNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x128H3MaxNobias) scale(dst, x *[2048]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw16x1x128H3MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw16x1x128H3MaxNobiasGo(dst, x, s)
@@ -566,7 +568,7 @@ func (k blockNchw16x1x128H3MaxNobias) scale(dst, x *[2048]float32, s *[16]float3
 // scaleAddReLU runs scaleAddReLUNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x128H3MaxNobias) scaleAddReLU(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw16x1x128H3MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw16x1x128H3MaxNobiasGo(dst, x, s, res)
@@ -576,7 +578,7 @@ func (k blockNchw16x1x128H3MaxNobias) scaleAddReLU(dst, x *[2048]float32, s *[16
 // squeeze runs squeezeNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x140H2MaxBias) squeeze(z *[3]float32, x *[420]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw3x1x140H2MaxBiasAVX2(z, x)
 	default:
 		squeezeNchw3x1x140H2MaxBiasGo(z, x)
@@ -586,7 +588,7 @@ func (k blockNchw3x1x140H2MaxBias) squeeze(z *[3]float32, x *[420]float32) {
 // scale runs scaleNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x140H2MaxBias) scale(dst, x *[420]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw3x1x140H2MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNchw3x1x140H2MaxBiasGo(dst, x, s)
@@ -596,7 +598,7 @@ func (k blockNchw3x1x140H2MaxBias) scale(dst, x *[420]float32, s *[3]float32) {
 // scaleAddReLU runs scaleAddReLUNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x140H2MaxBias) scaleAddReLU(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw3x1x140H2MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x140H2MaxBiasGo(dst, x, s, res)
@@ -606,7 +608,7 @@ func (k blockNchw3x1x140H2MaxBias) scaleAddReLU(dst, x *[420]float32, s *[3]floa
 // squeeze runs squeezeNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x136H3StochasticNobias) squeeze(z *[3]float32, x *[408]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw3x1x136H3StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNchw3x1x136H3StochasticNobiasGo(z, x)
@@ -616,7 +618,7 @@ func (k blockNchw3x1x136H3StochasticNobias) squeeze(z *[3]float32, x *[408]float
 // scale runs scaleNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x136H3StochasticNobias) scale(dst, x *[408]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw3x1x136H3StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw3x1x136H3StochasticNobiasGo(dst, x, s)
@@ -626,7 +628,7 @@ func (k blockNchw3x1x136H3StochasticNobias) scale(dst, x *[408]float32, s *[3]fl
 // scaleAddReLU runs scaleAddReLUNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x136H3StochasticNobias) scaleAddReLU(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw3x1x136H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x136H3StochasticNobiasGo(dst, x, s, res)
@@ -636,7 +638,7 @@ func (k blockNchw3x1x136H3StochasticNobias) scaleAddReLU(dst, x *[408]float32, s
 // squeeze runs squeezeNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x149H5StochasticBias) squeeze(z *[7]float32, x *[1043]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw7x1x149H5StochasticBiasAVX2(z, x)
 	default:
 		squeezeNchw7x1x149H5StochasticBiasGo(z, x)
@@ -646,7 +648,7 @@ func (k blockNchw7x1x149H5StochasticBias) squeeze(z *[7]float32, x *[1043]float3
 // scale runs scaleNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x149H5StochasticBias) scale(dst, x *[1043]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw7x1x149H5StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNchw7x1x149H5StochasticBiasGo(dst, x, s)
@@ -656,7 +658,7 @@ func (k blockNchw7x1x149H5StochasticBias) scale(dst, x *[1043]float32, s *[7]flo
 // scaleAddReLU runs scaleAddReLUNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x149H5StochasticBias) scaleAddReLU(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw7x1x149H5StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw7x1x149H5StochasticBiasGo(dst, x, s, res)
@@ -666,7 +668,7 @@ func (k blockNchw7x1x149H5StochasticBias) scaleAddReLU(dst, x *[1043]float32, s 
 // squeeze runs squeezeNchw7x1x144H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x144H3AvgNobias) squeeze(z *[7]float32, x *[1008]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw7x1x144H3AvgNobiasAVX2(z, x)
 	default:
 		squeezeNchw7x1x144H3AvgNobiasGo(z, x)
@@ -676,7 +678,7 @@ func (k blockNchw7x1x144H3AvgNobias) squeeze(z *[7]float32, x *[1008]float32) {
 // scale runs scaleNchw7x1x144H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x144H3AvgNobias) scale(dst, x *[1008]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw7x1x144H3AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw7x1x144H3AvgNobiasGo(dst, x, s)
@@ -686,7 +688,7 @@ func (k blockNchw7x1x144H3AvgNobias) scale(dst, x *[1008]float32, s *[7]float32)
 // scaleAddReLU runs scaleAddReLUNchw7x1x144H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw7x1x144H3AvgNobias) scaleAddReLU(dst, x *[1008]float32, s *[7]float32, res *[1008]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw7x1x144H3AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw7x1x144H3AvgNobiasGo(dst, x, s, res)
@@ -696,7 +698,7 @@ func (k blockNchw7x1x144H3AvgNobias) scaleAddReLU(dst, x *[1008]float32, s *[7]f
 // squeeze runs squeezeNchw19x1x254H13AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x254H13AvgBias) squeeze(z *[19]float32, x *[4826]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw19x1x254H13AvgBiasAVX2(z, x)
 	default:
 		squeezeNchw19x1x254H13AvgBiasGo(z, x)
@@ -706,7 +708,7 @@ func (k blockNchw19x1x254H13AvgBias) squeeze(z *[19]float32, x *[4826]float32) {
 // scale runs scaleNchw19x1x254H13AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x254H13AvgBias) scale(dst, x *[4826]float32, s *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw19x1x254H13AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNchw19x1x254H13AvgBiasGo(dst, x, s)
@@ -716,7 +718,7 @@ func (k blockNchw19x1x254H13AvgBias) scale(dst, x *[4826]float32, s *[19]float32
 // scaleAddReLU runs scaleAddReLUNchw19x1x254H13AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x254H13AvgBias) scaleAddReLU(dst, x *[4826]float32, s *[19]float32, res *[4826]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw19x1x254H13AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw19x1x254H13AvgBiasGo(dst, x, s, res)
@@ -726,7 +728,7 @@ func (k blockNchw19x1x254H13AvgBias) scaleAddReLU(dst, x *[4826]float32, s *[19]
 // squeeze runs squeezeNchw19x1x248H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x248H3MaxNobias) squeeze(z *[19]float32, x *[4712]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw19x1x248H3MaxNobiasAVX2(z, x)
 	default:
 		squeezeNchw19x1x248H3MaxNobiasGo(z, x)
@@ -736,7 +738,7 @@ func (k blockNchw19x1x248H3MaxNobias) squeeze(z *[19]float32, x *[4712]float32) 
 // scale runs scaleNchw19x1x248H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x248H3MaxNobias) scale(dst, x *[4712]float32, s *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw19x1x248H3MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw19x1x248H3MaxNobiasGo(dst, x, s)
@@ -746,7 +748,7 @@ func (k blockNchw19x1x248H3MaxNobias) scale(dst, x *[4712]float32, s *[19]float3
 // scaleAddReLU runs scaleAddReLUNchw19x1x248H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x248H3MaxNobias) scaleAddReLU(dst, x *[4712]float32, s *[19]float32, res *[4712]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw19x1x248H3MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw19x1x248H3MaxNobiasGo(dst, x, s, res)
@@ -756,7 +758,7 @@ func (k blockNchw19x1x248H3MaxNobias) scaleAddReLU(dst, x *[4712]float32, s *[19
 // squeeze runs squeezeNchw9x1x263H5MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x263H5MaxBias) squeeze(z *[9]float32, x *[2367]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw9x1x263H5MaxBiasAVX2(z, x)
 	default:
 		squeezeNchw9x1x263H5MaxBiasGo(z, x)
@@ -766,7 +768,7 @@ func (k blockNchw9x1x263H5MaxBias) squeeze(z *[9]float32, x *[2367]float32) {
 // scale runs scaleNchw9x1x263H5MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x263H5MaxBias) scale(dst, x *[2367]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw9x1x263H5MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNchw9x1x263H5MaxBiasGo(dst, x, s)
@@ -776,7 +778,7 @@ func (k blockNchw9x1x263H5MaxBias) scale(dst, x *[2367]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUNchw9x1x263H5MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x263H5MaxBias) scaleAddReLU(dst, x *[2367]float32, s *[9]float32, res *[2367]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw9x1x263H5MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw9x1x263H5MaxBiasGo(dst, x, s, res)
@@ -786,7 +788,7 @@ func (k blockNchw9x1x263H5MaxBias) scaleAddReLU(dst, x *[2367]float32, s *[9]flo
 // squeeze runs squeezeNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x256H3StochasticNobias) squeeze(z *[9]float32, x *[2304]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw9x1x256H3StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNchw9x1x256H3StochasticNobiasGo(z, x)
@@ -796,7 +798,7 @@ func (k blockNchw9x1x256H3StochasticNobias) squeeze(z *[9]float32, x *[2304]floa
 // scale runs scaleNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x256H3StochasticNobias) scale(dst, x *[2304]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw9x1x256H3StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw9x1x256H3StochasticNobiasGo(dst, x, s)
@@ -806,7 +808,7 @@ func (k blockNchw9x1x256H3StochasticNobias) scale(dst, x *[2304]float32, s *[9]f
 // scaleAddReLU runs scaleAddReLUNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw9x1x256H3StochasticNobias) scaleAddReLU(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw9x1x256H3StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw9x1x256H3StochasticNobiasGo(dst, x, s, res)
@@ -816,7 +818,7 @@ func (k blockNchw9x1x256H3StochasticNobias) scaleAddReLU(dst, x *[2304]float32, 
 // squeeze runs squeezeNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x265H2StochasticBias) squeeze(z *[13]float32, x *[3445]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw13x1x265H2StochasticBiasAVX2(z, x)
 	default:
 		squeezeNchw13x1x265H2StochasticBiasGo(z, x)
@@ -826,7 +828,7 @@ func (k blockNchw13x1x265H2StochasticBias) squeeze(z *[13]float32, x *[3445]floa
 // scale runs scaleNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x265H2StochasticBias) scale(dst, x *[3445]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw13x1x265H2StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNchw13x1x265H2StochasticBiasGo(dst, x, s)
@@ -836,7 +838,7 @@ func (k blockNchw13x1x265H2StochasticBias) scale(dst, x *[3445]float32, s *[13]f
 // scaleAddReLU runs scaleAddReLUNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x265H2StochasticBias) scaleAddReLU(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw13x1x265H2StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x265H2StochasticBiasGo(dst, x, s, res)
@@ -846,7 +848,7 @@ func (k blockNchw13x1x265H2StochasticBias) scaleAddReLU(dst, x *[3445]float32, s
 // squeeze runs squeezeNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x264H3AvgNobias) squeeze(z *[13]float32, x *[3432]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw13x1x264H3AvgNobiasAVX2(z, x)
 	default:
 		squeezeNchw13x1x264H3AvgNobiasGo(z, x)
@@ -856,7 +858,7 @@ func (k blockNchw13x1x264H3AvgNobias) squeeze(z *[13]float32, x *[3432]float32) 
 // scale runs scaleNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x264H3AvgNobias) scale(dst, x *[3432]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw13x1x264H3AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw13x1x264H3AvgNobiasGo(dst, x, s)
@@ -866,7 +868,7 @@ func (k blockNchw13x1x264H3AvgNobias) scale(dst, x *[3432]float32, s *[13]float3
 // scaleAddReLU runs scaleAddReLUNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x264H3AvgNobias) scaleAddReLU(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw13x1x264H3AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x264H3AvgNobiasGo(dst, x, s, res)
@@ -876,7 +878,7 @@ func (k blockNchw13x1x264H3AvgNobias) scaleAddReLU(dst, x *[3432]float32, s *[13
 // squeeze runs squeezeNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x330H16AvgBias) squeeze(z *[16]float32, x *[5280]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw16x1x330H16AvgBiasAVX2(z, x)
 	default:
 		squeezeNchw16x1x330H16AvgBiasGo(z, x)
@@ -886,7 +888,7 @@ func (k blockNchw16x1x330H16AvgBias) squeeze(z *[16]float32, x *[5280]float32) {
 // scale runs scaleNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x330H16AvgBias) scale(dst, x *[5280]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw16x1x330H16AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNchw16x1x330H16AvgBiasGo(dst, x, s)
@@ -896,7 +898,7 @@ func (k blockNchw16x1x330H16AvgBias) scale(dst, x *[5280]float32, s *[16]float32
 // scaleAddReLU runs scaleAddReLUNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x330H16AvgBias) scaleAddReLU(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw16x1x330H16AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw16x1x330H16AvgBiasGo(dst, x, s, res)
@@ -906,7 +908,7 @@ func (k blockNchw16x1x330H16AvgBias) scaleAddReLU(dst, x *[5280]float32, s *[16]
 // squeeze runs squeezeNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x328H3MaxNobias) squeeze(z *[16]float32, x *[5248]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNchw16x1x328H3MaxNobiasAVX2(z, x)
 	default:
 		squeezeNchw16x1x328H3MaxNobiasGo(z, x)
@@ -916,7 +918,7 @@ func (k blockNchw16x1x328H3MaxNobias) squeeze(z *[16]float32, x *[5248]float32) 
 // scale runs scaleNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x328H3MaxNobias) scale(dst, x *[5248]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNchw16x1x328H3MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNchw16x1x328H3MaxNobiasGo(dst, x, s)
@@ -926,7 +928,7 @@ func (k blockNchw16x1x328H3MaxNobias) scale(dst, x *[5248]float32, s *[16]float3
 // scaleAddReLU runs scaleAddReLUNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw16x1x328H3MaxNobias) scaleAddReLU(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNchw16x1x328H3MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNchw16x1x328H3MaxNobiasGo(dst, x, s, res)
@@ -936,7 +938,7 @@ func (k blockNchw16x1x328H3MaxNobias) scaleAddReLU(dst, x *[5248]float32, s *[16
 // squeeze runs squeezeNhwc19x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc19x1x1H2AvgBias) squeeze(z *[19]float32, x *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc19x1x1H2AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc19x1x1H2AvgBiasGo(z, x)
@@ -946,7 +948,7 @@ func (k blockNhwc19x1x1H2AvgBias) squeeze(z *[19]float32, x *[19]float32) {
 // scale runs scaleNhwc19x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc19x1x1H2AvgBias) scale(dst, x *[19]float32, s *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc19x1x1H2AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc19x1x1H2AvgBiasGo(dst, x, s)
@@ -956,7 +958,7 @@ func (k blockNhwc19x1x1H2AvgBias) scale(dst, x *[19]float32, s *[19]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc19x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc19x1x1H2AvgBias) scaleAddReLU(dst, x *[19]float32, s *[19]float32, res *[19]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc19x1x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc19x1x1H2AvgBiasGo(dst, x, s, res)
@@ -966,7 +968,7 @@ func (k blockNhwc19x1x1H2AvgBias) scaleAddReLU(dst, x *[19]float32, s *[19]float
 // squeeze runs squeezeNhwc16x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H5MaxNobias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc16x1x1H5MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc16x1x1H5MaxNobiasGo(z, x)
@@ -976,7 +978,7 @@ func (k blockNhwc16x1x1H5MaxNobias) squeeze(z *[16]float32, x *[16]float32) {
 // scale runs scaleNhwc16x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H5MaxNobias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc16x1x1H5MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc16x1x1H5MaxNobiasGo(dst, x, s)
@@ -986,7 +988,7 @@ func (k blockNhwc16x1x1H5MaxNobias) scale(dst, x *[16]float32, s *[16]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H5MaxNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc16x1x1H5MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc16x1x1H5MaxNobiasGo(dst, x, s, res)
@@ -996,7 +998,7 @@ func (k blockNhwc16x1x1H5MaxNobias) scaleAddReLU(dst, x *[16]float32, s *[16]flo
 // squeeze runs squeezeNhwc28x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc28x2x1H3MaxBias) squeeze(z *[28]float32, x *[56]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc28x2x1H3MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc28x2x1H3MaxBiasGo(z, x)
@@ -1006,7 +1008,7 @@ func (k blockNhwc28x2x1H3MaxBias) squeeze(z *[28]float32, x *[56]float32) {
 // scale runs scaleNhwc28x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc28x2x1H3MaxBias) scale(dst, x *[56]float32, s *[28]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc28x2x1H3MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc28x2x1H3MaxBiasGo(dst, x, s)
@@ -1016,7 +1018,7 @@ func (k blockNhwc28x2x1H3MaxBias) scale(dst, x *[56]float32, s *[28]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc28x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc28x2x1H3MaxBias) scaleAddReLU(dst, x *[56]float32, s *[28]float32, res *[56]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc28x2x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc28x2x1H3MaxBiasGo(dst, x, s, res)
@@ -1026,7 +1028,7 @@ func (k blockNhwc28x2x1H3MaxBias) scaleAddReLU(dst, x *[56]float32, s *[28]float
 // squeeze runs squeezeNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc24x1x2H5StochasticNobias) squeeze(z *[24]float32, x *[48]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc24x1x2H5StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc24x1x2H5StochasticNobiasGo(z, x)
@@ -1036,7 +1038,7 @@ func (k blockNhwc24x1x2H5StochasticNobias) squeeze(z *[24]float32, x *[48]float3
 // scale runs scaleNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc24x1x2H5StochasticNobias) scale(dst, x *[48]float32, s *[24]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc24x1x2H5StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc24x1x2H5StochasticNobiasGo(dst, x, s)
@@ -1046,7 +1048,7 @@ func (k blockNhwc24x1x2H5StochasticNobias) scale(dst, x *[48]float32, s *[24]flo
 // scaleAddReLU runs scaleAddReLUNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc24x1x2H5StochasticNobias) scaleAddReLU(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc24x1x2H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc24x1x2H5StochasticNobiasGo(dst, x, s, res)
@@ -1056,7 +1058,7 @@ func (k blockNhwc24x1x2H5StochasticNobias) scaleAddReLU(dst, x *[48]float32, s *
 // squeeze runs squeezeNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x3x1H4StochasticBias) squeeze(z *[37]float32, x *[111]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc37x3x1H4StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc37x3x1H4StochasticBiasGo(z, x)
@@ -1066,7 +1068,7 @@ func (k blockNhwc37x3x1H4StochasticBias) squeeze(z *[37]float32, x *[111]float32
 // scale runs scaleNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x3x1H4StochasticBias) scale(dst, x *[111]float32, s *[37]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc37x3x1H4StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc37x3x1H4StochasticBiasGo(dst, x, s)
@@ -1076,7 +1078,7 @@ func (k blockNhwc37x3x1H4StochasticBias) scale(dst, x *[111]float32, s *[37]floa
 // scaleAddReLU runs scaleAddReLUNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x3x1H4StochasticBias) scaleAddReLU(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc37x3x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc37x3x1H4StochasticBiasGo(dst, x, s, res)
@@ -1086,7 +1088,7 @@ func (k blockNhwc37x3x1H4StochasticBias) scaleAddReLU(dst, x *[111]float32, s *[
 // squeeze runs squeezeNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x3H5AvgNobias) squeeze(z *[32]float32, x *[96]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc32x1x3H5AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc32x1x3H5AvgNobiasGo(z, x)
@@ -1096,7 +1098,7 @@ func (k blockNhwc32x1x3H5AvgNobias) squeeze(z *[32]float32, x *[96]float32) {
 // scale runs scaleNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x3H5AvgNobias) scale(dst, x *[96]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc32x1x3H5AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc32x1x3H5AvgNobiasGo(dst, x, s)
@@ -1106,7 +1108,7 @@ func (k blockNhwc32x1x3H5AvgNobias) scale(dst, x *[96]float32, s *[32]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x3H5AvgNobias) scaleAddReLU(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc32x1x3H5AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc32x1x3H5AvgNobiasGo(dst, x, s, res)
@@ -1116,7 +1118,7 @@ func (k blockNhwc32x1x3H5AvgNobias) scaleAddReLU(dst, x *[96]float32, s *[32]flo
 // squeeze runs squeezeNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc46x5x1H2AvgBias) squeeze(z *[46]float32, x *[230]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc46x5x1H2AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc46x5x1H2AvgBiasGo(z, x)
@@ -1126,7 +1128,7 @@ func (k blockNhwc46x5x1H2AvgBias) squeeze(z *[46]float32, x *[230]float32) {
 // scale runs scaleNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc46x5x1H2AvgBias) scale(dst, x *[230]float32, s *[46]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc46x5x1H2AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc46x5x1H2AvgBiasGo(dst, x, s)
@@ -1136,7 +1138,7 @@ func (k blockNhwc46x5x1H2AvgBias) scale(dst, x *[230]float32, s *[46]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc46x5x1H2AvgBias) scaleAddReLU(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc46x5x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc46x5x1H2AvgBiasGo(dst, x, s, res)
@@ -1146,7 +1148,7 @@ func (k blockNhwc46x5x1H2AvgBias) scaleAddReLU(dst, x *[230]float32, s *[46]floa
 // squeeze runs squeezeNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc40x1x5H5MaxNobias) squeeze(z *[40]float32, x *[200]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc40x1x5H5MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc40x1x5H5MaxNobiasGo(z, x)
@@ -1156,7 +1158,7 @@ func (k blockNhwc40x1x5H5MaxNobias) squeeze(z *[40]float32, x *[200]float32) {
 // scale runs scaleNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc40x1x5H5MaxNobias) scale(dst, x *[200]float32, s *[40]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc40x1x5H5MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc40x1x5H5MaxNobiasGo(dst, x, s)
@@ -1166,7 +1168,7 @@ func (k blockNhwc40x1x5H5MaxNobias) scale(dst, x *[200]float32, s *[40]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc40x1x5H5MaxNobias) scaleAddReLU(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc40x1x5H5MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc40x1x5H5MaxNobiasGo(dst, x, s, res)
@@ -1176,7 +1178,7 @@ func (k blockNhwc40x1x5H5MaxNobias) scaleAddReLU(dst, x *[200]float32, s *[40]fl
 // squeeze runs squeezeNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc55x11x1H3MaxBias) squeeze(z *[55]float32, x *[605]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc55x11x1H3MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc55x11x1H3MaxBiasGo(z, x)
@@ -1186,7 +1188,7 @@ func (k blockNhwc55x11x1H3MaxBias) squeeze(z *[55]float32, x *[605]float32) {
 // scale runs scaleNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc55x11x1H3MaxBias) scale(dst, x *[605]float32, s *[55]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc55x11x1H3MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc55x11x1H3MaxBiasGo(dst, x, s)
@@ -1196,7 +1198,7 @@ func (k blockNhwc55x11x1H3MaxBias) scale(dst, x *[605]float32, s *[55]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc55x11x1H3MaxBias) scaleAddReLU(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc55x11x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc55x11x1H3MaxBiasGo(dst, x, s, res)
@@ -1206,7 +1208,7 @@ func (k blockNhwc55x11x1H3MaxBias) scaleAddReLU(dst, x *[605]float32, s *[55]flo
 // squeeze runs squeezeNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc48x1x11H5StochasticNobias) squeeze(z *[48]float32, x *[528]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc48x1x11H5StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc48x1x11H5StochasticNobiasGo(z, x)
@@ -1216,7 +1218,7 @@ func (k blockNhwc48x1x11H5StochasticNobias) squeeze(z *[48]float32, x *[528]floa
 // scale runs scaleNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc48x1x11H5StochasticNobias) scale(dst, x *[528]float32, s *[48]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc48x1x11H5StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc48x1x11H5StochasticNobiasGo(dst, x, s)
@@ -1226,7 +1228,7 @@ func (k blockNhwc48x1x11H5StochasticNobias) scale(dst, x *[528]float32, s *[48]f
 // scaleAddReLU runs scaleAddReLUNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc48x1x11H5StochasticNobias) scaleAddReLU(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc48x1x11H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc48x1x11H5StochasticNobiasGo(dst, x, s, res)
@@ -1236,7 +1238,7 @@ func (k blockNhwc48x1x11H5StochasticNobias) scaleAddReLU(dst, x *[528]float32, s
 // squeeze runs squeezeNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc57x7x1H4StochasticBias) squeeze(z *[57]float32, x *[399]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc57x7x1H4StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc57x7x1H4StochasticBiasGo(z, x)
@@ -1246,7 +1248,7 @@ func (k blockNhwc57x7x1H4StochasticBias) squeeze(z *[57]float32, x *[399]float32
 // scale runs scaleNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc57x7x1H4StochasticBias) scale(dst, x *[399]float32, s *[57]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc57x7x1H4StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc57x7x1H4StochasticBiasGo(dst, x, s)
@@ -1256,7 +1258,7 @@ func (k blockNhwc57x7x1H4StochasticBias) scale(dst, x *[399]float32, s *[57]floa
 // scaleAddReLU runs scaleAddReLUNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc57x7x1H4StochasticBias) scaleAddReLU(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc57x7x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc57x7x1H4StochasticBiasGo(dst, x, s, res)
@@ -1266,7 +1268,7 @@ func (k blockNhwc57x7x1H4StochasticBias) scaleAddReLU(dst, x *[399]float32, s *[
 // squeeze runs squeezeNhwc56x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc56x1x7H5AvgNobias) squeeze(z *[56]float32, x *[392]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc56x1x7H5AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc56x1x7H5AvgNobiasGo(z, x)
@@ -1276,7 +1278,7 @@ func (k blockNhwc56x1x7H5AvgNobias) squeeze(z *[56]float32, x *[392]float32) {
 // scale runs scaleNhwc56x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc56x1x7H5AvgNobias) scale(dst, x *[392]float32, s *[56]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc56x1x7H5AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc56x1x7H5AvgNobiasGo(dst, x, s)
@@ -1286,7 +1288,7 @@ func (k blockNhwc56x1x7H5AvgNobias) scale(dst, x *[392]float32, s *[56]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc56x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc56x1x7H5AvgNobias) scaleAddReLU(dst, x *[392]float32, s *[56]float32, res *[392]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc56x1x7H5AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc56x1x7H5AvgNobiasGo(dst, x, s, res)
@@ -1296,7 +1298,7 @@ func (k blockNhwc56x1x7H5AvgNobias) scaleAddReLU(dst, x *[392]float32, s *[56]fl
 // squeeze runs squeezeNhwc66x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc66x1x1H2AvgBias) squeeze(z *[66]float32, x *[66]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc66x1x1H2AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc66x1x1H2AvgBiasGo(z, x)
@@ -1306,7 +1308,7 @@ func (k blockNhwc66x1x1H2AvgBias) squeeze(z *[66]float32, x *[66]float32) {
 // scale runs scaleNhwc66x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc66x1x1H2AvgBias) scale(dst, x *[66]float32, s *[66]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc66x1x1H2AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc66x1x1H2AvgBiasGo(dst, x, s)
@@ -1316,7 +1318,7 @@ func (k blockNhwc66x1x1H2AvgBias) scale(dst, x *[66]float32, s *[66]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc66x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc66x1x1H2AvgBias) scaleAddReLU(dst, x *[66]float32, s *[66]float32, res *[66]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc66x1x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc66x1x1H2AvgBiasGo(dst, x, s, res)
@@ -1326,7 +1328,7 @@ func (k blockNhwc66x1x1H2AvgBias) scaleAddReLU(dst, x *[66]float32, s *[66]float
 // squeeze runs squeezeNhwc64x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc64x1x1H5MaxNobias) squeeze(z *[64]float32, x *[64]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc64x1x1H5MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc64x1x1H5MaxNobiasGo(z, x)
@@ -1336,7 +1338,7 @@ func (k blockNhwc64x1x1H5MaxNobias) squeeze(z *[64]float32, x *[64]float32) {
 // scale runs scaleNhwc64x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc64x1x1H5MaxNobias) scale(dst, x *[64]float32, s *[64]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc64x1x1H5MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc64x1x1H5MaxNobiasGo(dst, x, s)
@@ -1346,7 +1348,7 @@ func (k blockNhwc64x1x1H5MaxNobias) scale(dst, x *[64]float32, s *[64]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc64x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc64x1x1H5MaxNobias) scaleAddReLU(dst, x *[64]float32, s *[64]float32, res *[64]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc64x1x1H5MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc64x1x1H5MaxNobiasGo(dst, x, s, res)
@@ -1356,7 +1358,7 @@ func (k blockNhwc64x1x1H5MaxNobias) scaleAddReLU(dst, x *[64]float32, s *[64]flo
 // squeeze runs squeezeNhwc75x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc75x2x1H3MaxBias) squeeze(z *[75]float32, x *[150]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc75x2x1H3MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc75x2x1H3MaxBiasGo(z, x)
@@ -1366,7 +1368,7 @@ func (k blockNhwc75x2x1H3MaxBias) squeeze(z *[75]float32, x *[150]float32) {
 // scale runs scaleNhwc75x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc75x2x1H3MaxBias) scale(dst, x *[150]float32, s *[75]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc75x2x1H3MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc75x2x1H3MaxBiasGo(dst, x, s)
@@ -1376,7 +1378,7 @@ func (k blockNhwc75x2x1H3MaxBias) scale(dst, x *[150]float32, s *[75]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc75x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc75x2x1H3MaxBias) scaleAddReLU(dst, x *[150]float32, s *[75]float32, res *[150]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc75x2x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc75x2x1H3MaxBiasGo(dst, x, s, res)
@@ -1386,7 +1388,7 @@ func (k blockNhwc75x2x1H3MaxBias) scaleAddReLU(dst, x *[150]float32, s *[75]floa
 // squeeze runs squeezeNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc72x1x2H5StochasticNobias) squeeze(z *[72]float32, x *[144]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc72x1x2H5StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc72x1x2H5StochasticNobiasGo(z, x)
@@ -1396,7 +1398,7 @@ func (k blockNhwc72x1x2H5StochasticNobias) squeeze(z *[72]float32, x *[144]float
 // scale runs scaleNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc72x1x2H5StochasticNobias) scale(dst, x *[144]float32, s *[72]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc72x1x2H5StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc72x1x2H5StochasticNobiasGo(dst, x, s)
@@ -1406,7 +1408,7 @@ func (k blockNhwc72x1x2H5StochasticNobias) scale(dst, x *[144]float32, s *[72]fl
 // scaleAddReLU runs scaleAddReLUNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc72x1x2H5StochasticNobias) scaleAddReLU(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc72x1x2H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc72x1x2H5StochasticNobiasGo(dst, x, s, res)
@@ -1416,7 +1418,7 @@ func (k blockNhwc72x1x2H5StochasticNobias) scaleAddReLU(dst, x *[144]float32, s 
 // squeeze runs squeezeNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc84x3x1H4StochasticBias) squeeze(z *[84]float32, x *[252]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc84x3x1H4StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc84x3x1H4StochasticBiasGo(z, x)
@@ -1426,7 +1428,7 @@ func (k blockNhwc84x3x1H4StochasticBias) squeeze(z *[84]float32, x *[252]float32
 // scale runs scaleNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc84x3x1H4StochasticBias) scale(dst, x *[252]float32, s *[84]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc84x3x1H4StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc84x3x1H4StochasticBiasGo(dst, x, s)
@@ -1436,7 +1438,7 @@ func (k blockNhwc84x3x1H4StochasticBias) scale(dst, x *[252]float32, s *[84]floa
 // scaleAddReLU runs scaleAddReLUNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc84x3x1H4StochasticBias) scaleAddReLU(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc84x3x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc84x3x1H4StochasticBiasGo(dst, x, s, res)
@@ -1446,7 +1448,7 @@ func (k blockNhwc84x3x1H4StochasticBias) scaleAddReLU(dst, x *[252]float32, s *[
 // squeeze runs squeezeNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc80x1x3H5AvgNobias) squeeze(z *[80]float32, x *[240]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc80x1x3H5AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc80x1x3H5AvgNobiasGo(z, x)
@@ -1456,7 +1458,7 @@ func (k blockNhwc80x1x3H5AvgNobias) squeeze(z *[80]float32, x *[240]float32) {
 // scale runs scaleNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc80x1x3H5AvgNobias) scale(dst, x *[240]float32, s *[80]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc80x1x3H5AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc80x1x3H5AvgNobiasGo(dst, x, s)
@@ -1466,7 +1468,7 @@ func (k blockNhwc80x1x3H5AvgNobias) scale(dst, x *[240]float32, s *[80]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc80x1x3H5AvgNobias) scaleAddReLU(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc80x1x3H5AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc80x1x3H5AvgNobiasGo(dst, x, s, res)
@@ -1476,7 +1478,7 @@ func (k blockNhwc80x1x3H5AvgNobias) scaleAddReLU(dst, x *[240]float32, s *[80]fl
 // squeeze runs squeezeNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x5x1H2AvgBias) squeeze(z *[101]float32, x *[505]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc101x5x1H2AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc101x5x1H2AvgBiasGo(z, x)
@@ -1486,7 +1488,7 @@ func (k blockNhwc101x5x1H2AvgBias) squeeze(z *[101]float32, x *[505]float32) {
 // scale runs scaleNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x5x1H2AvgBias) scale(dst, x *[505]float32, s *[101]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc101x5x1H2AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc101x5x1H2AvgBiasGo(dst, x, s)
@@ -1496,7 +1498,7 @@ func (k blockNhwc101x5x1H2AvgBias) scale(dst, x *[505]float32, s *[101]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x5x1H2AvgBias) scaleAddReLU(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc101x5x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc101x5x1H2AvgBiasGo(dst, x, s, res)
@@ -1506,7 +1508,7 @@ func (k blockNhwc101x5x1H2AvgBias) scaleAddReLU(dst, x *[505]float32, s *[101]fl
 // squeeze runs squeezeNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc96x1x5H5MaxNobias) squeeze(z *[96]float32, x *[480]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc96x1x5H5MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc96x1x5H5MaxNobiasGo(z, x)
@@ -1516,7 +1518,7 @@ func (k blockNhwc96x1x5H5MaxNobias) squeeze(z *[96]float32, x *[480]float32) {
 // scale runs scaleNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc96x1x5H5MaxNobias) scale(dst, x *[480]float32, s *[96]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc96x1x5H5MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc96x1x5H5MaxNobiasGo(dst, x, s)
@@ -1526,7 +1528,7 @@ func (k blockNhwc96x1x5H5MaxNobias) scale(dst, x *[480]float32, s *[96]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc96x1x5H5MaxNobias) scaleAddReLU(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc96x1x5H5MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc96x1x5H5MaxNobiasGo(dst, x, s, res)
@@ -1536,7 +1538,7 @@ func (k blockNhwc96x1x5H5MaxNobias) scaleAddReLU(dst, x *[480]float32, s *[96]fl
 // squeeze runs squeezeNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc110x11x1H3MaxBias) squeeze(z *[110]float32, x *[1210]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc110x11x1H3MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc110x11x1H3MaxBiasGo(z, x)
@@ -1546,7 +1548,7 @@ func (k blockNhwc110x11x1H3MaxBias) squeeze(z *[110]float32, x *[1210]float32) {
 // scale runs scaleNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc110x11x1H3MaxBias) scale(dst, x *[1210]float32, s *[110]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc110x11x1H3MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc110x11x1H3MaxBiasGo(dst, x, s)
@@ -1556,7 +1558,7 @@ func (k blockNhwc110x11x1H3MaxBias) scale(dst, x *[1210]float32, s *[110]float32
 // scaleAddReLU runs scaleAddReLUNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc110x11x1H3MaxBias) scaleAddReLU(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc110x11x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc110x11x1H3MaxBiasGo(dst, x, s, res)
@@ -1566,7 +1568,7 @@ func (k blockNhwc110x11x1H3MaxBias) scaleAddReLU(dst, x *[1210]float32, s *[110]
 // squeeze runs squeezeNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc104x1x11H5StochasticNobias) squeeze(z *[104]float32, x *[1144]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc104x1x11H5StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc104x1x11H5StochasticNobiasGo(z, x)
@@ -1576,7 +1578,7 @@ func (k blockNhwc104x1x11H5StochasticNobias) squeeze(z *[104]float32, x *[1144]f
 // scale runs scaleNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc104x1x11H5StochasticNobias) scale(dst, x *[1144]float32, s *[104]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc104x1x11H5StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc104x1x11H5StochasticNobiasGo(dst, x, s)
@@ -1586,7 +1588,7 @@ func (k blockNhwc104x1x11H5StochasticNobias) scale(dst, x *[1144]float32, s *[10
 // scaleAddReLU runs scaleAddReLUNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc104x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc104x1x11H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc104x1x11H5StochasticNobiasGo(dst, x, s, res)
@@ -1596,7 +1598,7 @@ func (k blockNhwc104x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1144]float32,
 // squeeze runs squeezeNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc119x7x1H4StochasticBias) squeeze(z *[119]float32, x *[833]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc119x7x1H4StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc119x7x1H4StochasticBiasGo(z, x)
@@ -1606,7 +1608,7 @@ func (k blockNhwc119x7x1H4StochasticBias) squeeze(z *[119]float32, x *[833]float
 // scale runs scaleNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc119x7x1H4StochasticBias) scale(dst, x *[833]float32, s *[119]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc119x7x1H4StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc119x7x1H4StochasticBiasGo(dst, x, s)
@@ -1616,7 +1618,7 @@ func (k blockNhwc119x7x1H4StochasticBias) scale(dst, x *[833]float32, s *[119]fl
 // scaleAddReLU runs scaleAddReLUNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc119x7x1H4StochasticBias) scaleAddReLU(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc119x7x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc119x7x1H4StochasticBiasGo(dst, x, s, res)
@@ -1626,7 +1628,7 @@ func (k blockNhwc119x7x1H4StochasticBias) scaleAddReLU(dst, x *[833]float32, s *
 // squeeze runs squeezeNhwc112x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc112x1x7H5AvgNobias) squeeze(z *[112]float32, x *[784]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc112x1x7H5AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc112x1x7H5AvgNobiasGo(z, x)
@@ -1636,7 +1638,7 @@ func (k blockNhwc112x1x7H5AvgNobias) squeeze(z *[112]float32, x *[784]float32) {
 // scale runs scaleNhwc112x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc112x1x7H5AvgNobias) scale(dst, x *[784]float32, s *[112]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc112x1x7H5AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc112x1x7H5AvgNobiasGo(dst, x, s)
@@ -1646,7 +1648,7 @@ func (k blockNhwc112x1x7H5AvgNobias) scale(dst, x *[784]float32, s *[112]float32
 // scaleAddReLU runs scaleAddReLUNhwc112x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc112x1x7H5AvgNobias) scaleAddReLU(dst, x *[784]float32, s *[112]float32, res *[784]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc112x1x7H5AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc112x1x7H5AvgNobiasGo(dst, x, s, res)
@@ -1656,7 +1658,7 @@ func (k blockNhwc112x1x7H5AvgNobias) scaleAddReLU(dst, x *[784]float32, s *[112]
 // squeeze runs squeezeNhwc129x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc129x1x1H2AvgBias) squeeze(z *[129]float32, x *[129]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc129x1x1H2AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc129x1x1H2AvgBiasGo(z, x)
@@ -1666,7 +1668,7 @@ func (k blockNhwc129x1x1H2AvgBias) squeeze(z *[129]float32, x *[129]float32) {
 // scale runs scaleNhwc129x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc129x1x1H2AvgBias) scale(dst, x *[129]float32, s *[129]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc129x1x1H2AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc129x1x1H2AvgBiasGo(dst, x, s)
@@ -1676,7 +1678,7 @@ func (k blockNhwc129x1x1H2AvgBias) scale(dst, x *[129]float32, s *[129]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc129x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc129x1x1H2AvgBias) scaleAddReLU(dst, x *[129]float32, s *[129]float32, res *[129]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc129x1x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc129x1x1H2AvgBiasGo(dst, x, s, res)
@@ -1686,7 +1688,7 @@ func (k blockNhwc129x1x1H2AvgBias) scaleAddReLU(dst, x *[129]float32, s *[129]fl
 // squeeze runs squeezeNhwc128x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc128x1x1H5MaxNobias) squeeze(z *[128]float32, x *[128]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc128x1x1H5MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc128x1x1H5MaxNobiasGo(z, x)
@@ -1696,7 +1698,7 @@ func (k blockNhwc128x1x1H5MaxNobias) squeeze(z *[128]float32, x *[128]float32) {
 // scale runs scaleNhwc128x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc128x1x1H5MaxNobias) scale(dst, x *[128]float32, s *[128]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc128x1x1H5MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc128x1x1H5MaxNobiasGo(dst, x, s)
@@ -1706,7 +1708,7 @@ func (k blockNhwc128x1x1H5MaxNobias) scale(dst, x *[128]float32, s *[128]float32
 // scaleAddReLU runs scaleAddReLUNhwc128x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc128x1x1H5MaxNobias) scaleAddReLU(dst, x *[128]float32, s *[128]float32, res *[128]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc128x1x1H5MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc128x1x1H5MaxNobiasGo(dst, x, s, res)
@@ -1716,7 +1718,7 @@ func (k blockNhwc128x1x1H5MaxNobias) scaleAddReLU(dst, x *[128]float32, s *[128]
 // squeeze runs squeezeNhwc138x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc138x2x1H3MaxBias) squeeze(z *[138]float32, x *[276]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc138x2x1H3MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc138x2x1H3MaxBiasGo(z, x)
@@ -1726,7 +1728,7 @@ func (k blockNhwc138x2x1H3MaxBias) squeeze(z *[138]float32, x *[276]float32) {
 // scale runs scaleNhwc138x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc138x2x1H3MaxBias) scale(dst, x *[276]float32, s *[138]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc138x2x1H3MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc138x2x1H3MaxBiasGo(dst, x, s)
@@ -1736,7 +1738,7 @@ func (k blockNhwc138x2x1H3MaxBias) scale(dst, x *[276]float32, s *[138]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc138x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc138x2x1H3MaxBias) scaleAddReLU(dst, x *[276]float32, s *[138]float32, res *[276]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc138x2x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc138x2x1H3MaxBiasGo(dst, x, s, res)
@@ -1746,7 +1748,7 @@ func (k blockNhwc138x2x1H3MaxBias) scaleAddReLU(dst, x *[276]float32, s *[138]fl
 // squeeze runs squeezeNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc136x1x2H5StochasticNobias) squeeze(z *[136]float32, x *[272]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc136x1x2H5StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc136x1x2H5StochasticNobiasGo(z, x)
@@ -1756,7 +1758,7 @@ func (k blockNhwc136x1x2H5StochasticNobias) squeeze(z *[136]float32, x *[272]flo
 // scale runs scaleNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc136x1x2H5StochasticNobias) scale(dst, x *[272]float32, s *[136]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc136x1x2H5StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc136x1x2H5StochasticNobiasGo(dst, x, s)
@@ -1766,7 +1768,7 @@ func (k blockNhwc136x1x2H5StochasticNobias) scale(dst, x *[272]float32, s *[136]
 // scaleAddReLU runs scaleAddReLUNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc136x1x2H5StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc136x1x2H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc136x1x2H5StochasticNobiasGo(dst, x, s, res)
@@ -1776,7 +1778,7 @@ func (k blockNhwc136x1x2H5StochasticNobias) scaleAddReLU(dst, x *[272]float32, s
 // squeeze runs squeezeNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc147x3x1H4StochasticBias) squeeze(z *[147]float32, x *[441]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc147x3x1H4StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc147x3x1H4StochasticBiasGo(z, x)
@@ -1786,7 +1788,7 @@ func (k blockNhwc147x3x1H4StochasticBias) squeeze(z *[147]float32, x *[441]float
 // scale runs scaleNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc147x3x1H4StochasticBias) scale(dst, x *[441]float32, s *[147]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc147x3x1H4StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc147x3x1H4StochasticBiasGo(dst, x, s)
@@ -1796,7 +1798,7 @@ func (k blockNhwc147x3x1H4StochasticBias) scale(dst, x *[441]float32, s *[147]fl
 // scaleAddReLU runs scaleAddReLUNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc147x3x1H4StochasticBias) scaleAddReLU(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc147x3x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc147x3x1H4StochasticBiasGo(dst, x, s, res)
@@ -1806,7 +1808,7 @@ func (k blockNhwc147x3x1H4StochasticBias) scaleAddReLU(dst, x *[441]float32, s *
 // squeeze runs squeezeNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc144x1x3H5AvgNobias) squeeze(z *[144]float32, x *[432]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc144x1x3H5AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc144x1x3H5AvgNobiasGo(z, x)
@@ -1816,7 +1818,7 @@ func (k blockNhwc144x1x3H5AvgNobias) squeeze(z *[144]float32, x *[432]float32) {
 // scale runs scaleNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc144x1x3H5AvgNobias) scale(dst, x *[432]float32, s *[144]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc144x1x3H5AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc144x1x3H5AvgNobiasGo(dst, x, s)
@@ -1826,7 +1828,7 @@ func (k blockNhwc144x1x3H5AvgNobias) scale(dst, x *[432]float32, s *[144]float32
 // scaleAddReLU runs scaleAddReLUNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc144x1x3H5AvgNobias) scaleAddReLU(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc144x1x3H5AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc144x1x3H5AvgNobiasGo(dst, x, s, res)
@@ -1836,7 +1838,7 @@ func (k blockNhwc144x1x3H5AvgNobias) scaleAddReLU(dst, x *[432]float32, s *[144]
 // squeeze runs squeezeNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc196x5x1H2AvgBias) squeeze(z *[196]float32, x *[980]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc196x5x1H2AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc196x5x1H2AvgBiasGo(z, x)
@@ -1846,7 +1848,7 @@ func (k blockNhwc196x5x1H2AvgBias) squeeze(z *[196]float32, x *[980]float32) {
 // scale runs scaleNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc196x5x1H2AvgBias) scale(dst, x *[980]float32, s *[196]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc196x5x1H2AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc196x5x1H2AvgBiasGo(dst, x, s)
@@ -1856,7 +1858,7 @@ func (k blockNhwc196x5x1H2AvgBias) scale(dst, x *[980]float32, s *[196]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc196x5x1H2AvgBias) scaleAddReLU(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc196x5x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc196x5x1H2AvgBiasGo(dst, x, s, res)
@@ -1866,7 +1868,7 @@ func (k blockNhwc196x5x1H2AvgBias) scaleAddReLU(dst, x *[980]float32, s *[196]fl
 // squeeze runs squeezeNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc192x1x5H5MaxNobias) squeeze(z *[192]float32, x *[960]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc192x1x5H5MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc192x1x5H5MaxNobiasGo(z, x)
@@ -1876,7 +1878,7 @@ func (k blockNhwc192x1x5H5MaxNobias) squeeze(z *[192]float32, x *[960]float32) {
 // scale runs scaleNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc192x1x5H5MaxNobias) scale(dst, x *[960]float32, s *[192]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc192x1x5H5MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc192x1x5H5MaxNobiasGo(dst, x, s)
@@ -1886,7 +1888,7 @@ func (k blockNhwc192x1x5H5MaxNobias) scale(dst, x *[960]float32, s *[192]float32
 // scaleAddReLU runs scaleAddReLUNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc192x1x5H5MaxNobias) scaleAddReLU(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc192x1x5H5MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc192x1x5H5MaxNobiasGo(dst, x, s, res)
@@ -1896,7 +1898,7 @@ func (k blockNhwc192x1x5H5MaxNobias) scaleAddReLU(dst, x *[960]float32, s *[192]
 // squeeze runs squeezeNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc205x11x1H3MaxBias) squeeze(z *[205]float32, x *[2255]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc205x11x1H3MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc205x11x1H3MaxBiasGo(z, x)
@@ -1906,7 +1908,7 @@ func (k blockNhwc205x11x1H3MaxBias) squeeze(z *[205]float32, x *[2255]float32) {
 // scale runs scaleNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc205x11x1H3MaxBias) scale(dst, x *[2255]float32, s *[205]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc205x11x1H3MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc205x11x1H3MaxBiasGo(dst, x, s)
@@ -1916,7 +1918,7 @@ func (k blockNhwc205x11x1H3MaxBias) scale(dst, x *[2255]float32, s *[205]float32
 // scaleAddReLU runs scaleAddReLUNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc205x11x1H3MaxBias) scaleAddReLU(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc205x11x1H3MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc205x11x1H3MaxBiasGo(dst, x, s, res)
@@ -1926,7 +1928,7 @@ func (k blockNhwc205x11x1H3MaxBias) scaleAddReLU(dst, x *[2255]float32, s *[205]
 // squeeze runs squeezeNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc200x1x11H5StochasticNobias) squeeze(z *[200]float32, x *[2200]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc200x1x11H5StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc200x1x11H5StochasticNobiasGo(z, x)
@@ -1936,7 +1938,7 @@ func (k blockNhwc200x1x11H5StochasticNobias) squeeze(z *[200]float32, x *[2200]f
 // scale runs scaleNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc200x1x11H5StochasticNobias) scale(dst, x *[2200]float32, s *[200]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc200x1x11H5StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc200x1x11H5StochasticNobiasGo(dst, x, s)
@@ -1946,7 +1948,7 @@ func (k blockNhwc200x1x11H5StochasticNobias) scale(dst, x *[2200]float32, s *[20
 // scaleAddReLU runs scaleAddReLUNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc200x1x11H5StochasticNobias) scaleAddReLU(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc200x1x11H5StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc200x1x11H5StochasticNobiasGo(dst, x, s, res)
@@ -1956,7 +1958,7 @@ func (k blockNhwc200x1x11H5StochasticNobias) scaleAddReLU(dst, x *[2200]float32,
 // squeeze runs squeezeNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc214x7x1H4StochasticBias) squeeze(z *[214]float32, x *[1498]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc214x7x1H4StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc214x7x1H4StochasticBiasGo(z, x)
@@ -1966,7 +1968,7 @@ func (k blockNhwc214x7x1H4StochasticBias) squeeze(z *[214]float32, x *[1498]floa
 // scale runs scaleNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc214x7x1H4StochasticBias) scale(dst, x *[1498]float32, s *[214]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc214x7x1H4StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc214x7x1H4StochasticBiasGo(dst, x, s)
@@ -1976,7 +1978,7 @@ func (k blockNhwc214x7x1H4StochasticBias) scale(dst, x *[1498]float32, s *[214]f
 // scaleAddReLU runs scaleAddReLUNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc214x7x1H4StochasticBias) scaleAddReLU(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc214x7x1H4StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc214x7x1H4StochasticBiasGo(dst, x, s, res)
@@ -1986,7 +1988,7 @@ func (k blockNhwc214x7x1H4StochasticBias) scaleAddReLU(dst, x *[1498]float32, s 
 // squeeze runs squeezeNhwc208x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc208x1x7H5AvgNobias) squeeze(z *[208]float32, x *[1456]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc208x1x7H5AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc208x1x7H5AvgNobiasGo(z, x)
@@ -1996,7 +1998,7 @@ func (k blockNhwc208x1x7H5AvgNobias) squeeze(z *[208]float32, x *[1456]float32) 
 // scale runs scaleNhwc208x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc208x1x7H5AvgNobias) scale(dst, x *[1456]float32, s *[208]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc208x1x7H5AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc208x1x7H5AvgNobiasGo(dst, x, s)
@@ -2006,7 +2008,7 @@ func (k blockNhwc208x1x7H5AvgNobias) scale(dst, x *[1456]float32, s *[208]float3
 // scaleAddReLU runs scaleAddReLUNhwc208x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc208x1x7H5AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[208]float32, res *[1456]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc208x1x7H5AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc208x1x7H5AvgNobiasGo(dst, x, s, res)
@@ -2016,7 +2018,7 @@ func (k blockNhwc208x1x7H5AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[208
 // squeeze runs squeezeNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x2x1H1StochasticBias) squeeze(z *[15]float32, x *[30]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc15x2x1H1StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc15x2x1H1StochasticBiasGo(z, x)
@@ -2026,7 +2028,7 @@ func (k blockNhwc15x2x1H1StochasticBias) squeeze(z *[15]float32, x *[30]float32)
 // scale runs scaleNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x2x1H1StochasticBias) scale(dst, x *[30]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc15x2x1H1StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc15x2x1H1StochasticBiasGo(dst, x, s)
@@ -2036,7 +2038,7 @@ func (k blockNhwc15x2x1H1StochasticBias) scale(dst, x *[30]float32, s *[15]float
 // scaleAddReLU runs scaleAddReLUNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x2x1H1StochasticBias) scaleAddReLU(dst, x *[30]float32, s *[15]float32, res *[30]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc15x2x1H1StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc15x2x1H1StochasticBiasGo(dst, x, s, res)
@@ -2046,7 +2048,7 @@ func (k blockNhwc15x2x1H1StochasticBias) scaleAddReLU(dst, x *[30]float32, s *[1
 // squeeze runs squeezeNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x3x1H2StochasticNobias) squeeze(z *[17]float32, x *[51]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc17x3x1H2StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc17x3x1H2StochasticNobiasGo(z, x)
@@ -2056,7 +2058,7 @@ func (k blockNhwc17x3x1H2StochasticNobias) squeeze(z *[17]float32, x *[51]float3
 // scale runs scaleNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x3x1H2StochasticNobias) scale(dst, x *[51]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc17x3x1H2StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc17x3x1H2StochasticNobiasGo(dst, x, s)
@@ -2066,7 +2068,7 @@ func (k blockNhwc17x3x1H2StochasticNobias) scale(dst, x *[51]float32, s *[17]flo
 // scaleAddReLU runs scaleAddReLUNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x3x1H2StochasticNobias) scaleAddReLU(dst, x *[51]float32, s *[17]float32, res *[51]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc17x3x1H2StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x3x1H2StochasticNobiasGo(dst, x, s, res)
@@ -2076,7 +2078,7 @@ func (k blockNhwc17x3x1H2StochasticNobias) scaleAddReLU(dst, x *[51]float32, s *
 // squeeze runs squeezeNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc26x5x1H3StochasticBias) squeeze(z *[26]float32, x *[130]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc26x5x1H3StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc26x5x1H3StochasticBiasGo(z, x)
@@ -2086,7 +2088,7 @@ func (k blockNhwc26x5x1H3StochasticBias) squeeze(z *[26]float32, x *[130]float32
 // scale runs scaleNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc26x5x1H3StochasticBias) scale(dst, x *[130]float32, s *[26]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc26x5x1H3StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc26x5x1H3StochasticBiasGo(dst, x, s)
@@ -2096,7 +2098,7 @@ func (k blockNhwc26x5x1H3StochasticBias) scale(dst, x *[130]float32, s *[26]floa
 // scaleAddReLU runs scaleAddReLUNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc26x5x1H3StochasticBias) scaleAddReLU(dst, x *[130]float32, s *[26]float32, res *[130]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc26x5x1H3StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc26x5x1H3StochasticBiasGo(dst, x, s, res)
@@ -2106,7 +2108,7 @@ func (k blockNhwc26x5x1H3StochasticBias) scaleAddReLU(dst, x *[130]float32, s *[
 // squeeze runs squeezeNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc35x11x1H4StochasticNobias) squeeze(z *[35]float32, x *[385]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc35x11x1H4StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc35x11x1H4StochasticNobiasGo(z, x)
@@ -2116,7 +2118,7 @@ func (k blockNhwc35x11x1H4StochasticNobias) squeeze(z *[35]float32, x *[385]floa
 // scale runs scaleNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc35x11x1H4StochasticNobias) scale(dst, x *[385]float32, s *[35]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc35x11x1H4StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc35x11x1H4StochasticNobiasGo(dst, x, s)
@@ -2126,7 +2128,7 @@ func (k blockNhwc35x11x1H4StochasticNobias) scale(dst, x *[385]float32, s *[35]f
 // scaleAddReLU runs scaleAddReLUNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc35x11x1H4StochasticNobias) scaleAddReLU(dst, x *[385]float32, s *[35]float32, res *[385]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc35x11x1H4StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc35x11x1H4StochasticNobiasGo(dst, x, s, res)
@@ -2136,7 +2138,7 @@ func (k blockNhwc35x11x1H4StochasticNobias) scaleAddReLU(dst, x *[385]float32, s
 // squeeze runs squeezeNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc44x7x1H1StochasticBias) squeeze(z *[44]float32, x *[308]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc44x7x1H1StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc44x7x1H1StochasticBiasGo(z, x)
@@ -2146,7 +2148,7 @@ func (k blockNhwc44x7x1H1StochasticBias) squeeze(z *[44]float32, x *[308]float32
 // scale runs scaleNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc44x7x1H1StochasticBias) scale(dst, x *[308]float32, s *[44]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc44x7x1H1StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc44x7x1H1StochasticBiasGo(dst, x, s)
@@ -2156,7 +2158,7 @@ func (k blockNhwc44x7x1H1StochasticBias) scale(dst, x *[308]float32, s *[44]floa
 // scaleAddReLU runs scaleAddReLUNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc44x7x1H1StochasticBias) scaleAddReLU(dst, x *[308]float32, s *[44]float32, res *[308]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc44x7x1H1StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc44x7x1H1StochasticBiasGo(dst, x, s, res)
@@ -2166,7 +2168,7 @@ func (k blockNhwc44x7x1H1StochasticBias) scaleAddReLU(dst, x *[308]float32, s *[
 // squeeze runs squeezeNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc53x1x1H2StochasticNobias) squeeze(z *[53]float32, x *[53]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc53x1x1H2StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc53x1x1H2StochasticNobiasGo(z, x)
@@ -2176,7 +2178,7 @@ func (k blockNhwc53x1x1H2StochasticNobias) squeeze(z *[53]float32, x *[53]float3
 // scale runs scaleNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc53x1x1H2StochasticNobias) scale(dst, x *[53]float32, s *[53]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc53x1x1H2StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc53x1x1H2StochasticNobiasGo(dst, x, s)
@@ -2186,7 +2188,7 @@ func (k blockNhwc53x1x1H2StochasticNobias) scale(dst, x *[53]float32, s *[53]flo
 // scaleAddReLU runs scaleAddReLUNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc53x1x1H2StochasticNobias) scaleAddReLU(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc53x1x1H2StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc53x1x1H2StochasticNobiasGo(dst, x, s, res)
@@ -2196,7 +2198,7 @@ func (k blockNhwc53x1x1H2StochasticNobias) scaleAddReLU(dst, x *[53]float32, s *
 // squeeze runs squeezeNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc62x2x1H3StochasticBias) squeeze(z *[62]float32, x *[124]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc62x2x1H3StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc62x2x1H3StochasticBiasGo(z, x)
@@ -2206,7 +2208,7 @@ func (k blockNhwc62x2x1H3StochasticBias) squeeze(z *[62]float32, x *[124]float32
 // scale runs scaleNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc62x2x1H3StochasticBias) scale(dst, x *[124]float32, s *[62]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc62x2x1H3StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc62x2x1H3StochasticBiasGo(dst, x, s)
@@ -2216,7 +2218,7 @@ func (k blockNhwc62x2x1H3StochasticBias) scale(dst, x *[124]float32, s *[62]floa
 // scaleAddReLU runs scaleAddReLUNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc62x2x1H3StochasticBias) scaleAddReLU(dst, x *[124]float32, s *[62]float32, res *[124]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc62x2x1H3StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc62x2x1H3StochasticBiasGo(dst, x, s, res)
@@ -2226,7 +2228,7 @@ func (k blockNhwc62x2x1H3StochasticBias) scaleAddReLU(dst, x *[124]float32, s *[
 // squeeze runs squeezeNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc71x3x1H4StochasticNobias) squeeze(z *[71]float32, x *[213]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc71x3x1H4StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc71x3x1H4StochasticNobiasGo(z, x)
@@ -2236,7 +2238,7 @@ func (k blockNhwc71x3x1H4StochasticNobias) squeeze(z *[71]float32, x *[213]float
 // scale runs scaleNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc71x3x1H4StochasticNobias) scale(dst, x *[213]float32, s *[71]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc71x3x1H4StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc71x3x1H4StochasticNobiasGo(dst, x, s)
@@ -2246,7 +2248,7 @@ func (k blockNhwc71x3x1H4StochasticNobias) scale(dst, x *[213]float32, s *[71]fl
 // scaleAddReLU runs scaleAddReLUNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc71x3x1H4StochasticNobias) scaleAddReLU(dst, x *[213]float32, s *[71]float32, res *[213]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc71x3x1H4StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc71x3x1H4StochasticNobiasGo(dst, x, s, res)
@@ -2256,7 +2258,7 @@ func (k blockNhwc71x3x1H4StochasticNobias) scaleAddReLU(dst, x *[213]float32, s 
 // squeeze runs squeezeNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H1AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc9x1x1H1AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc9x1x1H1AvgBiasGo(z, x)
@@ -2266,7 +2268,7 @@ func (k blockNhwc9x1x1H1AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 // scale runs scaleNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H1AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc9x1x1H1AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc9x1x1H1AvgBiasGo(dst, x, s)
@@ -2276,7 +2278,7 @@ func (k blockNhwc9x1x1H1AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H1AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc9x1x1H1AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x, s, res)
@@ -2286,7 +2288,7 @@ func (k blockNhwc9x1x1H1AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32,
 // squeeze runs squeezeNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H10MaxNobias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc17x1x1H10MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc17x1x1H10MaxNobiasGo(z, x)
@@ -2296,7 +2298,7 @@ func (k blockNhwc17x1x1H10MaxNobias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H10MaxNobias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc17x1x1H10MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc17x1x1H10MaxNobiasGo(dst, x, s)
@@ -2306,7 +2308,7 @@ func (k blockNhwc17x1x1H10MaxNobias) scale(dst, x *[17]float32, s *[17]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H10MaxNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc17x1x1H10MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H10MaxNobiasGo(dst, x, s, res)
@@ -2316,7 +2318,7 @@ func (k blockNhwc17x1x1H10MaxNobias) scaleAddReLU(dst, x *[17]float32, s *[17]fl
 // squeeze runs squeezeNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc21x1x1H16StochasticBias) squeeze(z *[21]float32, x *[21]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc21x1x1H16StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc21x1x1H16StochasticBiasGo(z, x)
@@ -2326,7 +2328,7 @@ func (k blockNhwc21x1x1H16StochasticBias) squeeze(z *[21]float32, x *[21]float32
 // scale runs scaleNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc21x1x1H16StochasticBias) scale(dst, x *[21]float32, s *[21]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc21x1x1H16StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc21x1x1H16StochasticBiasGo(dst, x, s)
@@ -2336,7 +2338,7 @@ func (k blockNhwc21x1x1H16StochasticBias) scale(dst, x *[21]float32, s *[21]floa
 // scaleAddReLU runs scaleAddReLUNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc21x1x1H16StochasticBias) scaleAddReLU(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc21x1x1H16StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc21x1x1H16StochasticBiasGo(dst, x, s, res)
@@ -2346,7 +2348,7 @@ func (k blockNhwc21x1x1H16StochasticBias) scaleAddReLU(dst, x *[21]float32, s *[
 // squeeze runs squeezeNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H27AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc33x1x1H27AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc33x1x1H27AvgNobiasGo(z, x)
@@ -2356,7 +2358,7 @@ func (k blockNhwc33x1x1H27AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 // scale runs scaleNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H27AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc33x1x1H27AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc33x1x1H27AvgNobiasGo(dst, x, s)
@@ -2366,7 +2368,7 @@ func (k blockNhwc33x1x1H27AvgNobias) scale(dst, x *[33]float32, s *[33]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H27AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc33x1x1H27AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc33x1x1H27AvgNobiasGo(dst, x, s, res)
@@ -2376,7 +2378,7 @@ func (k blockNhwc33x1x1H27AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]fl
 // squeeze runs squeezeNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x1x1H32MaxBias) squeeze(z *[37]float32, x *[37]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc37x1x1H32MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc37x1x1H32MaxBiasGo(z, x)
@@ -2386,7 +2388,7 @@ func (k blockNhwc37x1x1H32MaxBias) squeeze(z *[37]float32, x *[37]float32) {
 // scale runs scaleNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x1x1H32MaxBias) scale(dst, x *[37]float32, s *[37]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc37x1x1H32MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc37x1x1H32MaxBiasGo(dst, x, s)
@@ -2396,7 +2398,7 @@ func (k blockNhwc37x1x1H32MaxBias) scale(dst, x *[37]float32, s *[37]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x1x1H32MaxBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc37x1x1H32MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc37x1x1H32MaxBiasGo(dst, x, s, res)
@@ -2406,7 +2408,7 @@ func (k blockNhwc37x1x1H32MaxBias) scaleAddReLU(dst, x *[37]float32, s *[37]floa
 // squeeze runs squeezeNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc49x1x1H44StochasticNobias) squeeze(z *[49]float32, x *[49]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc49x1x1H44StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc49x1x1H44StochasticNobiasGo(z, x)
@@ -2416,7 +2418,7 @@ func (k blockNhwc49x1x1H44StochasticNobias) squeeze(z *[49]float32, x *[49]float
 // scale runs scaleNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc49x1x1H44StochasticNobias) scale(dst, x *[49]float32, s *[49]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc49x1x1H44StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc49x1x1H44StochasticNobiasGo(dst, x, s)
@@ -2426,7 +2428,7 @@ func (k blockNhwc49x1x1H44StochasticNobias) scale(dst, x *[49]float32, s *[49]fl
 // scaleAddReLU runs scaleAddReLUNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc49x1x1H44StochasticNobias) scaleAddReLU(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc49x1x1H44StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc49x1x1H44StochasticNobiasGo(dst, x, s, res)
@@ -2436,7 +2438,7 @@ func (k blockNhwc49x1x1H44StochasticNobias) scaleAddReLU(dst, x *[49]float32, s 
 // squeeze runs squeezeNhwc53x1x1H48AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc53x1x1H48AvgBias) squeeze(z *[53]float32, x *[53]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc53x1x1H48AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc53x1x1H48AvgBiasGo(z, x)
@@ -2446,7 +2448,7 @@ func (k blockNhwc53x1x1H48AvgBias) squeeze(z *[53]float32, x *[53]float32) {
 // scale runs scaleNhwc53x1x1H48AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc53x1x1H48AvgBias) scale(dst, x *[53]float32, s *[53]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc53x1x1H48AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc53x1x1H48AvgBiasGo(dst, x, s)
@@ -2456,7 +2458,7 @@ func (k blockNhwc53x1x1H48AvgBias) scale(dst, x *[53]float32, s *[53]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc53x1x1H48AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc53x1x1H48AvgBias) scaleAddReLU(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc53x1x1H48AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc53x1x1H48AvgBiasGo(dst, x, s, res)
@@ -2466,7 +2468,7 @@ func (k blockNhwc53x1x1H48AvgBias) scaleAddReLU(dst, x *[53]float32, s *[53]floa
 // squeeze runs squeezeNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H61MaxNobias) squeeze(z *[69]float32, x *[69]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc69x1x1H61MaxNobiasAVX2(z, x)
 	default:
 		squeezeNhwc69x1x1H61MaxNobiasGo(z, x)
@@ -2476,7 +2478,7 @@ func (k blockNhwc69x1x1H61MaxNobias) squeeze(z *[69]float32, x *[69]float32) {
 // scale runs scaleNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H61MaxNobias) scale(dst, x *[69]float32, s *[69]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc69x1x1H61MaxNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc69x1x1H61MaxNobiasGo(dst, x, s)
@@ -2486,7 +2488,7 @@ func (k blockNhwc69x1x1H61MaxNobias) scale(dst, x *[69]float32, s *[69]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H61MaxNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc69x1x1H61MaxNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc69x1x1H61MaxNobiasGo(dst, x, s, res)
@@ -2496,7 +2498,7 @@ func (k blockNhwc69x1x1H61MaxNobias) scaleAddReLU(dst, x *[69]float32, s *[69]fl
 // squeeze runs squeezeNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H64StochasticBias) squeeze(z *[69]float32, x *[69]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc69x1x1H64StochasticBiasAVX2(z, x)
 	default:
 		squeezeNhwc69x1x1H64StochasticBiasGo(z, x)
@@ -2506,7 +2508,7 @@ func (k blockNhwc69x1x1H64StochasticBias) squeeze(z *[69]float32, x *[69]float32
 // scale runs scaleNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H64StochasticBias) scale(dst, x *[69]float32, s *[69]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc69x1x1H64StochasticBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc69x1x1H64StochasticBiasGo(dst, x, s)
@@ -2516,7 +2518,7 @@ func (k blockNhwc69x1x1H64StochasticBias) scale(dst, x *[69]float32, s *[69]floa
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H64StochasticBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc69x1x1H64StochasticBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc69x1x1H64StochasticBiasGo(dst, x, s, res)
@@ -2526,7 +2528,7 @@ func (k blockNhwc69x1x1H64StochasticBias) scaleAddReLU(dst, x *[69]float32, s *[
 // squeeze runs squeezeNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc141x1x1H134AvgNobias) squeeze(z *[141]float32, x *[141]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc141x1x1H134AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc141x1x1H134AvgNobiasGo(z, x)
@@ -2536,7 +2538,7 @@ func (k blockNhwc141x1x1H134AvgNobias) squeeze(z *[141]float32, x *[141]float32)
 // scale runs scaleNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc141x1x1H134AvgNobias) scale(dst, x *[141]float32, s *[141]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc141x1x1H134AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc141x1x1H134AvgNobiasGo(dst, x, s)
@@ -2546,7 +2548,7 @@ func (k blockNhwc141x1x1H134AvgNobias) scale(dst, x *[141]float32, s *[141]float
 // scaleAddReLU runs scaleAddReLUNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc141x1x1H134AvgNobias) scaleAddReLU(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc141x1x1H134AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc141x1x1H134AvgNobiasGo(dst, x, s, res)
@@ -2556,7 +2558,7 @@ func (k blockNhwc141x1x1H134AvgNobias) scaleAddReLU(dst, x *[141]float32, s *[14
 // squeeze runs squeezeNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc142x1x1H136MaxBias) squeeze(z *[142]float32, x *[142]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc142x1x1H136MaxBiasAVX2(z, x)
 	default:
 		squeezeNhwc142x1x1H136MaxBiasGo(z, x)
@@ -2566,7 +2568,7 @@ func (k blockNhwc142x1x1H136MaxBias) squeeze(z *[142]float32, x *[142]float32) {
 // scale runs scaleNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc142x1x1H136MaxBias) scale(dst, x *[142]float32, s *[142]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc142x1x1H136MaxBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc142x1x1H136MaxBiasGo(dst, x, s)
@@ -2576,7 +2578,7 @@ func (k blockNhwc142x1x1H136MaxBias) scale(dst, x *[142]float32, s *[142]float32
 // scaleAddReLU runs scaleAddReLUNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc142x1x1H136MaxBias) scaleAddReLU(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc142x1x1H136MaxBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc142x1x1H136MaxBiasGo(dst, x, s, res)
@@ -2586,7 +2588,7 @@ func (k blockNhwc142x1x1H136MaxBias) scaleAddReLU(dst, x *[142]float32, s *[142]
 // squeeze runs squeezeNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc223x1x1H215StochasticNobias) squeeze(z *[223]float32, x *[223]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc223x1x1H215StochasticNobiasAVX2(z, x)
 	default:
 		squeezeNhwc223x1x1H215StochasticNobiasGo(z, x)
@@ -2596,7 +2598,7 @@ func (k blockNhwc223x1x1H215StochasticNobias) squeeze(z *[223]float32, x *[223]f
 // scale runs scaleNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc223x1x1H215StochasticNobias) scale(dst, x *[223]float32, s *[223]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc223x1x1H215StochasticNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc223x1x1H215StochasticNobiasGo(dst, x, s)
@@ -2606,7 +2608,7 @@ func (k blockNhwc223x1x1H215StochasticNobias) scale(dst, x *[223]float32, s *[22
 // scaleAddReLU runs scaleAddReLUNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc223x1x1H215StochasticNobias) scaleAddReLU(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc223x1x1H215StochasticNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc223x1x1H215StochasticNobiasGo(dst, x, s, res)
@@ -2616,7 +2618,7 @@ func (k blockNhwc223x1x1H215StochasticNobias) scaleAddReLU(dst, x *[223]float32,
 // squeeze runs squeezeNhwc7x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H7AvgBias) squeeze(z *[7]float32, x *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc7x1x1H7AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc7x1x1H7AvgBiasGo(z, x)
@@ -2626,7 +2628,7 @@ func (k blockNhwc7x1x1H7AvgBias) squeeze(z *[7]float32, x *[7]float32) {
 // scale runs scaleNhwc7x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H7AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc7x1x1H7AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc7x1x1H7AvgBiasGo(dst, x, s)
@@ -2636,7 +2638,7 @@ func (k blockNhwc7x1x1H7AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc7x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H7AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc7x1x1H7AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc7x1x1H7AvgBiasGo(dst, x, s, res)
@@ -2646,7 +2648,7 @@ func (k blockNhwc7x1x1H7AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32,
 // squeeze runs squeezeNhwc7x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H7AvgNobias) squeeze(z *[7]float32, x *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc7x1x1H7AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc7x1x1H7AvgNobiasGo(z, x)
@@ -2656,7 +2658,7 @@ func (k blockNhwc7x1x1H7AvgNobias) squeeze(z *[7]float32, x *[7]float32) {
 // scale runs scaleNhwc7x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H7AvgNobias) scale(dst, x *[7]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc7x1x1H7AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc7x1x1H7AvgNobiasGo(dst, x, s)
@@ -2666,7 +2668,7 @@ func (k blockNhwc7x1x1H7AvgNobias) scale(dst, x *[7]float32, s *[7]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc7x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H7AvgNobias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc7x1x1H7AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc7x1x1H7AvgNobiasGo(dst, x, s, res)
@@ -2676,7 +2678,7 @@ func (k blockNhwc7x1x1H7AvgNobias) scaleAddReLU(dst, x *[7]float32, s *[7]float3
 // squeeze runs squeezeNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H2AvgBias) squeeze(z *[7]float32, x *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc7x1x1H2AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc7x1x1H2AvgBiasGo(z, x)
@@ -2686,7 +2688,7 @@ func (k blockNhwc7x1x1H2AvgBias) squeeze(z *[7]float32, x *[7]float32) {
 // scale runs scaleNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H2AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc7x1x1H2AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc7x1x1H2AvgBiasGo(dst, x, s)
@@ -2696,7 +2698,7 @@ func (k blockNhwc7x1x1H2AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc7x1x1H2AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc7x1x1H2AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc7x1x1H2AvgBiasGo(dst, x, s, res)
@@ -2706,7 +2708,7 @@ func (k blockNhwc7x1x1H2AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32,
 // squeeze runs squeezeNhwc8x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc8x1x1H8AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc8x1x1H8AvgNobiasGo(z, x)
@@ -2716,7 +2718,7 @@ func (k blockNhwc8x1x1H8AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 // scale runs scaleNhwc8x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc8x1x1H8AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc8x1x1H8AvgNobiasGo(dst, x, s)
@@ -2726,7 +2728,7 @@ func (k blockNhwc8x1x1H8AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc8x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc8x1x1H8AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc8x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -2736,7 +2738,7 @@ func (k blockNhwc8x1x1H8AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float3
 // squeeze runs squeezeNhwc8x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgBias) squeeze(z *[8]float32, x *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc8x1x1H8AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc8x1x1H8AvgBiasGo(z, x)
@@ -2746,7 +2748,7 @@ func (k blockNhwc8x1x1H8AvgBias) squeeze(z *[8]float32, x *[8]float32) {
 // scale runs scaleNhwc8x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgBias) scale(dst, x *[8]float32, s *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc8x1x1H8AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc8x1x1H8AvgBiasGo(dst, x, s)
@@ -2756,7 +2758,7 @@ func (k blockNhwc8x1x1H8AvgBias) scale(dst, x *[8]float32, s *[8]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc8x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H8AvgBias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc8x1x1H8AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc8x1x1H8AvgBiasGo(dst, x, s, res)
@@ -2766,7 +2768,7 @@ func (k blockNhwc8x1x1H8AvgBias) scaleAddReLU(dst, x *[8]float32, s *[8]float32,
 // squeeze runs squeezeNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H3AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc8x1x1H3AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc8x1x1H3AvgNobiasGo(z, x)
@@ -2776,7 +2778,7 @@ func (k blockNhwc8x1x1H3AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 // scale runs scaleNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H3AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc8x1x1H3AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc8x1x1H3AvgNobiasGo(dst, x, s)
@@ -2786,7 +2788,7 @@ func (k blockNhwc8x1x1H3AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc8x1x1H3AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc8x1x1H3AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc8x1x1H3AvgNobiasGo(dst, x, s, res)
@@ -2796,7 +2798,7 @@ func (k blockNhwc8x1x1H3AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float3
 // squeeze runs squeezeNhwc9x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H8AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc9x1x1H8AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc9x1x1H8AvgBiasGo(z, x)
@@ -2806,7 +2808,7 @@ func (k blockNhwc9x1x1H8AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 // scale runs scaleNhwc9x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H8AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc9x1x1H8AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc9x1x1H8AvgBiasGo(dst, x, s)
@@ -2816,7 +2818,7 @@ func (k blockNhwc9x1x1H8AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H8AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc9x1x1H8AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc9x1x1H8AvgBiasGo(dst, x, s, res)
@@ -2826,7 +2828,7 @@ func (k blockNhwc9x1x1H8AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32,
 // squeeze runs squeezeNhwc9x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H8AvgNobias) squeeze(z *[9]float32, x *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc9x1x1H8AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc9x1x1H8AvgNobiasGo(z, x)
@@ -2836,7 +2838,7 @@ func (k blockNhwc9x1x1H8AvgNobias) squeeze(z *[9]float32, x *[9]float32) {
 // scale runs scaleNhwc9x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H8AvgNobias) scale(dst, x *[9]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc9x1x1H8AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc9x1x1H8AvgNobiasGo(dst, x, s)
@@ -2846,7 +2848,7 @@ func (k blockNhwc9x1x1H8AvgNobias) scale(dst, x *[9]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H8AvgNobias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc9x1x1H8AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc9x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -2856,7 +2858,7 @@ func (k blockNhwc9x1x1H8AvgNobias) scaleAddReLU(dst, x *[9]float32, s *[9]float3
 // squeeze runs squeezeNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H4AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc9x1x1H4AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc9x1x1H4AvgBiasGo(z, x)
@@ -2866,7 +2868,7 @@ func (k blockNhwc9x1x1H4AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 // scale runs scaleNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H4AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc9x1x1H4AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc9x1x1H4AvgBiasGo(dst, x, s)
@@ -2876,7 +2878,7 @@ func (k blockNhwc9x1x1H4AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc9x1x1H4AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc9x1x1H4AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc9x1x1H4AvgBiasGo(dst, x, s, res)
@@ -2886,7 +2888,7 @@ func (k blockNhwc9x1x1H4AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32,
 // squeeze runs squeezeNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc15x1x1H8AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc15x1x1H8AvgNobiasGo(z, x)
@@ -2896,7 +2898,7 @@ func (k blockNhwc15x1x1H8AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 // scale runs scaleNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc15x1x1H8AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc15x1x1H8AvgNobiasGo(dst, x, s)
@@ -2906,7 +2908,7 @@ func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc15x1x1H8AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -2916,7 +2918,7 @@ func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]flo
 // squeeze runs squeezeNhwc15x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc15x1x1H8AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc15x1x1H8AvgBiasGo(z, x)
@@ -2926,7 +2928,7 @@ func (k blockNhwc15x1x1H8AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 // scale runs scaleNhwc15x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc15x1x1H8AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc15x1x1H8AvgBiasGo(dst, x, s)
@@ -2936,7 +2938,7 @@ func (k blockNhwc15x1x1H8AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc15x1x1H8AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc15x1x1H8AvgBiasGo(dst, x, s, res)
@@ -2946,7 +2948,7 @@ func (k blockNhwc15x1x1H8AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float
 // squeeze runs squeezeNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H5AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc15x1x1H5AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc15x1x1H5AvgNobiasGo(z, x)
@@ -2956,7 +2958,7 @@ func (k blockNhwc15x1x1H5AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 // scale runs scaleNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H5AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc15x1x1H5AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc15x1x1H5AvgNobiasGo(dst, x, s)
@@ -2966,7 +2968,7 @@ func (k blockNhwc15x1x1H5AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H5AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc15x1x1H5AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc15x1x1H5AvgNobiasGo(dst, x, s, res)
@@ -2976,7 +2978,7 @@ func (k blockNhwc15x1x1H5AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]flo
 // squeeze runs squeezeNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc16x1x1H8AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc16x1x1H8AvgBiasGo(z, x)
@@ -2986,7 +2988,7 @@ func (k blockNhwc16x1x1H8AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 // scale runs scaleNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc16x1x1H8AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc16x1x1H8AvgBiasGo(dst, x, s)
@@ -2996,7 +2998,7 @@ func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc16x1x1H8AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst, x, s, res)
@@ -3006,7 +3008,7 @@ func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float
 // squeeze runs squeezeNhwc16x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc16x1x1H8AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc16x1x1H8AvgNobiasGo(z, x)
@@ -3016,7 +3018,7 @@ func (k blockNhwc16x1x1H8AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 // scale runs scaleNhwc16x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc16x1x1H8AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc16x1x1H8AvgNobiasGo(dst, x, s)
@@ -3026,7 +3028,7 @@ func (k blockNhwc16x1x1H8AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc16x1x1H8AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc16x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -3036,7 +3038,7 @@ func (k blockNhwc16x1x1H8AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]flo
 // squeeze runs squeezeNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H6AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc16x1x1H6AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc16x1x1H6AvgBiasGo(z, x)
@@ -3046,7 +3048,7 @@ func (k blockNhwc16x1x1H6AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 // scale runs scaleNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H6AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc16x1x1H6AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc16x1x1H6AvgBiasGo(dst, x, s)
@@ -3056,7 +3058,7 @@ func (k blockNhwc16x1x1H6AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H6AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc16x1x1H6AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc16x1x1H6AvgBiasGo(dst, x, s, res)
@@ -3066,7 +3068,7 @@ func (k blockNhwc16x1x1H6AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float
 // squeeze runs squeezeNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc17x1x1H8AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc17x1x1H8AvgNobiasGo(z, x)
@@ -3076,7 +3078,7 @@ func (k blockNhwc17x1x1H8AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc17x1x1H8AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc17x1x1H8AvgNobiasGo(dst, x, s)
@@ -3086,7 +3088,7 @@ func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc17x1x1H8AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -3096,7 +3098,7 @@ func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]flo
 // squeeze runs squeezeNhwc17x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc17x1x1H8AvgBiasAVX2(z, x)
 	default:
 		squeezeNhwc17x1x1H8AvgBiasGo(z, x)
@@ -3106,7 +3108,7 @@ func (k blockNhwc17x1x1H8AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc17x1x1H8AvgBiasAVX2(dst, x, s)
 	default:
 		scaleNhwc17x1x1H8AvgBiasGo(dst, x, s)
@@ -3116,7 +3118,7 @@ func (k blockNhwc17x1x1H8AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc17x1x1H8AvgBiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H8AvgBiasGo(dst, x, s, res)
@@ -3126,7 +3128,7 @@ func (k blockNhwc17x1x1H8AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float
 // squeeze runs squeezeNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H7AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		squeezeNhwc17x1x1H7AvgNobiasAVX2(z, x)
 	default:
 		squeezeNhwc17x1x1H7AvgNobiasGo(z, x)
@@ -3136,7 +3138,7 @@ func (k blockNhwc17x1x1H7AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H7AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleNhwc17x1x1H7AvgNobiasAVX2(dst, x, s)
 	default:
 		scaleNhwc17x1x1H7AvgNobiasGo(dst, x, s)
@@ -3146,7 +3148,7 @@ func (k blockNhwc17x1x1H7AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H7AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX2:
+	case isa.AVX2:
 		scaleAddReLUNhwc17x1x1H7AvgNobiasAVX2(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H7AvgNobiasGo(dst, x, s, res)
@@ -3154,9 +3156,9 @@ func (k blockNhwc17x1x1H7AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]flo
 }
 
 // fc1x19ReLU runs fc1x19ReLU<ISA> with the instruction set i.
-func fc1x19ReLU(i isa, dst *[1]float32, w *[19]float32, x *[19]float32) {
+func fc1x19ReLU(i isa.ISA, dst *[1]float32, w *[19]float32, x *[19]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc1x19ReLUAVX2(dst, w, x)
 	default:
 		fc1x19ReLUGo(dst, w, x)
@@ -3164,9 +3166,9 @@ func fc1x19ReLU(i isa, dst *[1]float32, w *[19]float32, x *[19]float32) {
 }
 
 // fc19x1Sigmoid runs fc19x1Sigmoid<ISA> with the instruction set i.
-func fc19x1Sigmoid(i isa, dst *[19]float32, w *[19]float32, x *[1]float32) {
+func fc19x1Sigmoid(i isa.ISA, dst *[19]float32, w *[19]float32, x *[1]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc19x1SigmoidAVX2(dst, w, x)
 	default:
 		fc19x1SigmoidGo(dst, w, x)
@@ -3174,9 +3176,9 @@ func fc19x1Sigmoid(i isa, dst *[19]float32, w *[19]float32, x *[1]float32) {
 }
 
 // fc2x9ReLUBias runs fc2x9ReLUBias<ISA> with the instruction set i.
-func fc2x9ReLUBias(i isa, dst *[2]float32, w *[18]float32, x *[9]float32, b *[2]float32) {
+func fc2x9ReLUBias(i isa.ISA, dst *[2]float32, w *[18]float32, x *[9]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x9ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x9ReLUBiasGo(dst, w, x, b)
@@ -3184,9 +3186,9 @@ func fc2x9ReLUBias(i isa, dst *[2]float32, w *[18]float32, x *[9]float32, b *[2]
 }
 
 // fc9x2SigmoidBias runs fc9x2SigmoidBias<ISA> with the instruction set i.
-func fc9x2SigmoidBias(i isa, dst *[9]float32, w *[18]float32, x *[2]float32, b *[9]float32) {
+func fc9x2SigmoidBias(i isa.ISA, dst *[9]float32, w *[18]float32, x *[2]float32, b *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc9x2SigmoidBiasGo(dst, w, x, b)
@@ -3194,9 +3196,9 @@ func fc9x2SigmoidBias(i isa, dst *[9]float32, w *[18]float32, x *[2]float32, b *
 }
 
 // fc3x9ReLU runs fc3x9ReLU<ISA> with the instruction set i.
-func fc3x9ReLU(i isa, dst *[3]float32, w *[27]float32, x *[9]float32) {
+func fc3x9ReLU(i isa.ISA, dst *[3]float32, w *[27]float32, x *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x9ReLUAVX2(dst, w, x)
 	default:
 		fc3x9ReLUGo(dst, w, x)
@@ -3204,9 +3206,9 @@ func fc3x9ReLU(i isa, dst *[3]float32, w *[27]float32, x *[9]float32) {
 }
 
 // fc9x3Sigmoid runs fc9x3Sigmoid<ISA> with the instruction set i.
-func fc9x3Sigmoid(i isa, dst *[9]float32, w *[27]float32, x *[3]float32) {
+func fc9x3Sigmoid(i isa.ISA, dst *[9]float32, w *[27]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x3SigmoidAVX2(dst, w, x)
 	default:
 		fc9x3SigmoidGo(dst, w, x)
@@ -3214,9 +3216,9 @@ func fc9x3Sigmoid(i isa, dst *[9]float32, w *[27]float32, x *[3]float32) {
 }
 
 // fc3x13ReLUBias runs fc3x13ReLUBias<ISA> with the instruction set i.
-func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
+func fc3x13ReLUBias(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x13ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x13ReLUBiasGo(dst, w, x, b)
@@ -3224,9 +3226,9 @@ func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[
 }
 
 // fc13x3SigmoidBias runs fc13x3SigmoidBias<ISA> with the instruction set i.
-func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
+func fc13x3SigmoidBias(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc13x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc13x3SigmoidBiasGo(dst, w, x, b)
@@ -3234,9 +3236,9 @@ func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b
 }
 
 // fc3x13ReLU runs fc3x13ReLU<ISA> with the instruction set i.
-func fc3x13ReLU(i isa, dst *[3]float32, w *[39]float32, x *[13]float32) {
+func fc3x13ReLU(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x13ReLUAVX2(dst, w, x)
 	default:
 		fc3x13ReLUGo(dst, w, x)
@@ -3244,9 +3246,9 @@ func fc3x13ReLU(i isa, dst *[3]float32, w *[39]float32, x *[13]float32) {
 }
 
 // fc13x3Sigmoid runs fc13x3Sigmoid<ISA> with the instruction set i.
-func fc13x3Sigmoid(i isa, dst *[13]float32, w *[39]float32, x *[3]float32) {
+func fc13x3Sigmoid(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc13x3SigmoidAVX2(dst, w, x)
 	default:
 		fc13x3SigmoidGo(dst, w, x)
@@ -3254,9 +3256,9 @@ func fc13x3Sigmoid(i isa, dst *[13]float32, w *[39]float32, x *[3]float32) {
 }
 
 // fc4x16ReLUBias runs fc4x16ReLUBias<ISA> with the instruction set i.
-func fc4x16ReLUBias(i isa, dst *[4]float32, w *[64]float32, x *[16]float32, b *[4]float32) {
+func fc4x16ReLUBias(i isa.ISA, dst *[4]float32, w *[64]float32, x *[16]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x16ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x16ReLUBiasGo(dst, w, x, b)
@@ -3264,9 +3266,9 @@ func fc4x16ReLUBias(i isa, dst *[4]float32, w *[64]float32, x *[16]float32, b *[
 }
 
 // fc16x4SigmoidBias runs fc16x4SigmoidBias<ISA> with the instruction set i.
-func fc16x4SigmoidBias(i isa, dst *[16]float32, w *[64]float32, x *[4]float32, b *[16]float32) {
+func fc16x4SigmoidBias(i isa.ISA, dst *[16]float32, w *[64]float32, x *[4]float32, b *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc16x4SigmoidBiasGo(dst, w, x, b)
@@ -3274,9 +3276,9 @@ func fc16x4SigmoidBias(i isa, dst *[16]float32, w *[64]float32, x *[4]float32, b
 }
 
 // fc3x16ReLU runs fc3x16ReLU<ISA> with the instruction set i.
-func fc3x16ReLU(i isa, dst *[3]float32, w *[48]float32, x *[16]float32) {
+func fc3x16ReLU(i isa.ISA, dst *[3]float32, w *[48]float32, x *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x16ReLUAVX2(dst, w, x)
 	default:
 		fc3x16ReLUGo(dst, w, x)
@@ -3284,9 +3286,9 @@ func fc3x16ReLU(i isa, dst *[3]float32, w *[48]float32, x *[16]float32) {
 }
 
 // fc16x3Sigmoid runs fc16x3Sigmoid<ISA> with the instruction set i.
-func fc16x3Sigmoid(i isa, dst *[16]float32, w *[48]float32, x *[3]float32) {
+func fc16x3Sigmoid(i isa.ISA, dst *[16]float32, w *[48]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x3SigmoidAVX2(dst, w, x)
 	default:
 		fc16x3SigmoidGo(dst, w, x)
@@ -3294,9 +3296,9 @@ func fc16x3Sigmoid(i isa, dst *[16]float32, w *[48]float32, x *[3]float32) {
 }
 
 // fc2x3ReLUBias runs fc2x3ReLUBias<ISA> with the instruction set i.
-func fc2x3ReLUBias(i isa, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
+func fc2x3ReLUBias(i isa.ISA, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x3ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x3ReLUBiasGo(dst, w, x, b)
@@ -3304,9 +3306,9 @@ func fc2x3ReLUBias(i isa, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]f
 }
 
 // fc3x2SigmoidBias runs fc3x2SigmoidBias<ISA> with the instruction set i.
-func fc3x2SigmoidBias(i isa, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
+func fc3x2SigmoidBias(i isa.ISA, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc3x2SigmoidBiasGo(dst, w, x, b)
@@ -3314,9 +3316,9 @@ func fc3x2SigmoidBias(i isa, dst *[3]float32, w *[6]float32, x *[2]float32, b *[
 }
 
 // fc3x3ReLU runs fc3x3ReLU<ISA> with the instruction set i.
-func fc3x3ReLU(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3ReLU(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x3ReLUAVX2(dst, w, x)
 	default:
 		fc3x3ReLUGo(dst, w, x)
@@ -3324,9 +3326,9 @@ func fc3x3ReLU(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
 }
 
 // fc3x3Sigmoid runs fc3x3Sigmoid<ISA> with the instruction set i.
-func fc3x3Sigmoid(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3Sigmoid(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x3SigmoidAVX2(dst, w, x)
 	default:
 		fc3x3SigmoidGo(dst, w, x)
@@ -3334,9 +3336,9 @@ func fc3x3Sigmoid(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
 }
 
 // fc6x7ReLUBias runs fc6x7ReLUBias<ISA> with the instruction set i.
-func fc6x7ReLUBias(i isa, dst *[6]float32, w *[42]float32, x *[7]float32, b *[6]float32) {
+func fc6x7ReLUBias(i isa.ISA, dst *[6]float32, w *[42]float32, x *[7]float32, b *[6]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc6x7ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc6x7ReLUBiasGo(dst, w, x, b)
@@ -3344,9 +3346,9 @@ func fc6x7ReLUBias(i isa, dst *[6]float32, w *[42]float32, x *[7]float32, b *[6]
 }
 
 // fc7x6SigmoidBias runs fc7x6SigmoidBias<ISA> with the instruction set i.
-func fc7x6SigmoidBias(i isa, dst *[7]float32, w *[42]float32, x *[6]float32, b *[7]float32) {
+func fc7x6SigmoidBias(i isa.ISA, dst *[7]float32, w *[42]float32, x *[6]float32, b *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x6SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc7x6SigmoidBiasGo(dst, w, x, b)
@@ -3354,9 +3356,9 @@ func fc7x6SigmoidBias(i isa, dst *[7]float32, w *[42]float32, x *[6]float32, b *
 }
 
 // fc3x7ReLU runs fc3x7ReLU<ISA> with the instruction set i.
-func fc3x7ReLU(i isa, dst *[3]float32, w *[21]float32, x *[7]float32) {
+func fc3x7ReLU(i isa.ISA, dst *[3]float32, w *[21]float32, x *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x7ReLUAVX2(dst, w, x)
 	default:
 		fc3x7ReLUGo(dst, w, x)
@@ -3364,9 +3366,9 @@ func fc3x7ReLU(i isa, dst *[3]float32, w *[21]float32, x *[7]float32) {
 }
 
 // fc7x3Sigmoid runs fc7x3Sigmoid<ISA> with the instruction set i.
-func fc7x3Sigmoid(i isa, dst *[7]float32, w *[21]float32, x *[3]float32) {
+func fc7x3Sigmoid(i isa.ISA, dst *[7]float32, w *[21]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x3SigmoidAVX2(dst, w, x)
 	default:
 		fc7x3SigmoidGo(dst, w, x)
@@ -3374,9 +3376,9 @@ func fc7x3Sigmoid(i isa, dst *[7]float32, w *[21]float32, x *[3]float32) {
 }
 
 // fc7x19ReLUBias runs fc7x19ReLUBias<ISA> with the instruction set i.
-func fc7x19ReLUBias(i isa, dst *[7]float32, w *[133]float32, x *[19]float32, b *[7]float32) {
+func fc7x19ReLUBias(i isa.ISA, dst *[7]float32, w *[133]float32, x *[19]float32, b *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x19ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc7x19ReLUBiasGo(dst, w, x, b)
@@ -3384,9 +3386,9 @@ func fc7x19ReLUBias(i isa, dst *[7]float32, w *[133]float32, x *[19]float32, b *
 }
 
 // fc19x7SigmoidBias runs fc19x7SigmoidBias<ISA> with the instruction set i.
-func fc19x7SigmoidBias(i isa, dst *[19]float32, w *[133]float32, x *[7]float32, b *[19]float32) {
+func fc19x7SigmoidBias(i isa.ISA, dst *[19]float32, w *[133]float32, x *[7]float32, b *[19]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc19x7SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc19x7SigmoidBiasGo(dst, w, x, b)
@@ -3394,9 +3396,9 @@ func fc19x7SigmoidBias(i isa, dst *[19]float32, w *[133]float32, x *[7]float32, 
 }
 
 // fc3x19ReLU runs fc3x19ReLU<ISA> with the instruction set i.
-func fc3x19ReLU(i isa, dst *[3]float32, w *[57]float32, x *[19]float32) {
+func fc3x19ReLU(i isa.ISA, dst *[3]float32, w *[57]float32, x *[19]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x19ReLUAVX2(dst, w, x)
 	default:
 		fc3x19ReLUGo(dst, w, x)
@@ -3404,9 +3406,9 @@ func fc3x19ReLU(i isa, dst *[3]float32, w *[57]float32, x *[19]float32) {
 }
 
 // fc19x3Sigmoid runs fc19x3Sigmoid<ISA> with the instruction set i.
-func fc19x3Sigmoid(i isa, dst *[19]float32, w *[57]float32, x *[3]float32) {
+func fc19x3Sigmoid(i isa.ISA, dst *[19]float32, w *[57]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc19x3SigmoidAVX2(dst, w, x)
 	default:
 		fc19x3SigmoidGo(dst, w, x)
@@ -3414,9 +3416,9 @@ func fc19x3Sigmoid(i isa, dst *[19]float32, w *[57]float32, x *[3]float32) {
 }
 
 // fc8x9ReLUBias runs fc8x9ReLUBias<ISA> with the instruction set i.
-func fc8x9ReLUBias(i isa, dst *[8]float32, w *[72]float32, x *[9]float32, b *[8]float32) {
+func fc8x9ReLUBias(i isa.ISA, dst *[8]float32, w *[72]float32, x *[9]float32, b *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x9ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x9ReLUBiasGo(dst, w, x, b)
@@ -3424,9 +3426,9 @@ func fc8x9ReLUBias(i isa, dst *[8]float32, w *[72]float32, x *[9]float32, b *[8]
 }
 
 // fc9x8SigmoidBias runs fc9x8SigmoidBias<ISA> with the instruction set i.
-func fc9x8SigmoidBias(i isa, dst *[9]float32, w *[72]float32, x *[8]float32, b *[9]float32) {
+func fc9x8SigmoidBias(i isa.ISA, dst *[9]float32, w *[72]float32, x *[8]float32, b *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc9x8SigmoidBiasGo(dst, w, x, b)
@@ -3434,9 +3436,9 @@ func fc9x8SigmoidBias(i isa, dst *[9]float32, w *[72]float32, x *[8]float32, b *
 }
 
 // fc9x13ReLUBias runs fc9x13ReLUBias<ISA> with the instruction set i.
-func fc9x13ReLUBias(i isa, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
+func fc9x13ReLUBias(i isa.ISA, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x13ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc9x13ReLUBiasGo(dst, w, x, b)
@@ -3444,9 +3446,9 @@ func fc9x13ReLUBias(i isa, dst *[9]float32, w *[117]float32, x *[13]float32, b *
 }
 
 // fc13x9SigmoidBias runs fc13x9SigmoidBias<ISA> with the instruction set i.
-func fc13x9SigmoidBias(i isa, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
+func fc13x9SigmoidBias(i isa.ISA, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc13x9SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc13x9SigmoidBiasGo(dst, w, x, b)
@@ -3454,9 +3456,9 @@ func fc13x9SigmoidBias(i isa, dst *[13]float32, w *[117]float32, x *[9]float32, 
 }
 
 // fc10x16ReLUBias runs fc10x16ReLUBias<ISA> with the instruction set i.
-func fc10x16ReLUBias(i isa, dst *[10]float32, w *[160]float32, x *[16]float32, b *[10]float32) {
+func fc10x16ReLUBias(i isa.ISA, dst *[10]float32, w *[160]float32, x *[16]float32, b *[10]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc10x16ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc10x16ReLUBiasGo(dst, w, x, b)
@@ -3464,9 +3466,9 @@ func fc10x16ReLUBias(i isa, dst *[10]float32, w *[160]float32, x *[16]float32, b
 }
 
 // fc16x10SigmoidBias runs fc16x10SigmoidBias<ISA> with the instruction set i.
-func fc16x10SigmoidBias(i isa, dst *[16]float32, w *[160]float32, x *[10]float32, b *[16]float32) {
+func fc16x10SigmoidBias(i isa.ISA, dst *[16]float32, w *[160]float32, x *[10]float32, b *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x10SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc16x10SigmoidBiasGo(dst, w, x, b)
@@ -3474,9 +3476,9 @@ func fc16x10SigmoidBias(i isa, dst *[16]float32, w *[160]float32, x *[10]float32
 }
 
 // fc5x7ReLUBias runs fc5x7ReLUBias<ISA> with the instruction set i.
-func fc5x7ReLUBias(i isa, dst *[5]float32, w *[35]float32, x *[7]float32, b *[5]float32) {
+func fc5x7ReLUBias(i isa.ISA, dst *[5]float32, w *[35]float32, x *[7]float32, b *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x7ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc5x7ReLUBiasGo(dst, w, x, b)
@@ -3484,9 +3486,9 @@ func fc5x7ReLUBias(i isa, dst *[5]float32, w *[35]float32, x *[7]float32, b *[5]
 }
 
 // fc7x5SigmoidBias runs fc7x5SigmoidBias<ISA> with the instruction set i.
-func fc7x5SigmoidBias(i isa, dst *[7]float32, w *[35]float32, x *[5]float32, b *[7]float32) {
+func fc7x5SigmoidBias(i isa.ISA, dst *[7]float32, w *[35]float32, x *[5]float32, b *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x5SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc7x5SigmoidBiasGo(dst, w, x, b)
@@ -3494,9 +3496,9 @@ func fc7x5SigmoidBias(i isa, dst *[7]float32, w *[35]float32, x *[5]float32, b *
 }
 
 // fc13x19ReLUBias runs fc13x19ReLUBias<ISA> with the instruction set i.
-func fc13x19ReLUBias(i isa, dst *[13]float32, w *[247]float32, x *[19]float32, b *[13]float32) {
+func fc13x19ReLUBias(i isa.ISA, dst *[13]float32, w *[247]float32, x *[19]float32, b *[13]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc13x19ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc13x19ReLUBiasGo(dst, w, x, b)
@@ -3504,9 +3506,9 @@ func fc13x19ReLUBias(i isa, dst *[13]float32, w *[247]float32, x *[19]float32, b
 }
 
 // fc19x13SigmoidBias runs fc19x13SigmoidBias<ISA> with the instruction set i.
-func fc19x13SigmoidBias(i isa, dst *[19]float32, w *[247]float32, x *[13]float32, b *[19]float32) {
+func fc19x13SigmoidBias(i isa.ISA, dst *[19]float32, w *[247]float32, x *[13]float32, b *[19]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc19x13SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc19x13SigmoidBiasGo(dst, w, x, b)
@@ -3514,9 +3516,9 @@ func fc19x13SigmoidBias(i isa, dst *[19]float32, w *[247]float32, x *[13]float32
 }
 
 // fc5x9ReLUBias runs fc5x9ReLUBias<ISA> with the instruction set i.
-func fc5x9ReLUBias(i isa, dst *[5]float32, w *[45]float32, x *[9]float32, b *[5]float32) {
+func fc5x9ReLUBias(i isa.ISA, dst *[5]float32, w *[45]float32, x *[9]float32, b *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x9ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc5x9ReLUBiasGo(dst, w, x, b)
@@ -3524,9 +3526,9 @@ func fc5x9ReLUBias(i isa, dst *[5]float32, w *[45]float32, x *[9]float32, b *[5]
 }
 
 // fc9x5SigmoidBias runs fc9x5SigmoidBias<ISA> with the instruction set i.
-func fc9x5SigmoidBias(i isa, dst *[9]float32, w *[45]float32, x *[5]float32, b *[9]float32) {
+func fc9x5SigmoidBias(i isa.ISA, dst *[9]float32, w *[45]float32, x *[5]float32, b *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x5SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc9x5SigmoidBiasGo(dst, w, x, b)
@@ -3534,9 +3536,9 @@ func fc9x5SigmoidBias(i isa, dst *[9]float32, w *[45]float32, x *[5]float32, b *
 }
 
 // fc2x13ReLUBias runs fc2x13ReLUBias<ISA> with the instruction set i.
-func fc2x13ReLUBias(i isa, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
+func fc2x13ReLUBias(i isa.ISA, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x13ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x13ReLUBiasGo(dst, w, x, b)
@@ -3544,9 +3546,9 @@ func fc2x13ReLUBias(i isa, dst *[2]float32, w *[26]float32, x *[13]float32, b *[
 }
 
 // fc13x2SigmoidBias runs fc13x2SigmoidBias<ISA> with the instruction set i.
-func fc13x2SigmoidBias(i isa, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
+func fc13x2SigmoidBias(i isa.ISA, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc13x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc13x2SigmoidBiasGo(dst, w, x, b)
@@ -3554,9 +3556,9 @@ func fc13x2SigmoidBias(i isa, dst *[13]float32, w *[26]float32, x *[2]float32, b
 }
 
 // fc16x16ReLUBias runs fc16x16ReLUBias<ISA> with the instruction set i.
-func fc16x16ReLUBias(i isa, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
+func fc16x16ReLUBias(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x16ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc16x16ReLUBiasGo(dst, w, x, b)
@@ -3564,9 +3566,9 @@ func fc16x16ReLUBias(i isa, dst *[16]float32, w *[256]float32, x *[16]float32, b
 }
 
 // fc16x16SigmoidBias runs fc16x16SigmoidBias<ISA> with the instruction set i.
-func fc16x16SigmoidBias(i isa, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
+func fc16x16SigmoidBias(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x16SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc16x16SigmoidBiasGo(dst, w, x, b)
@@ -3574,9 +3576,9 @@ func fc16x16SigmoidBias(i isa, dst *[16]float32, w *[256]float32, x *[16]float32
 }
 
 // fc2x19ReLUBias runs fc2x19ReLUBias<ISA> with the instruction set i.
-func fc2x19ReLUBias(i isa, dst *[2]float32, w *[38]float32, x *[19]float32, b *[2]float32) {
+func fc2x19ReLUBias(i isa.ISA, dst *[2]float32, w *[38]float32, x *[19]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x19ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x19ReLUBiasGo(dst, w, x, b)
@@ -3584,9 +3586,9 @@ func fc2x19ReLUBias(i isa, dst *[2]float32, w *[38]float32, x *[19]float32, b *[
 }
 
 // fc19x2SigmoidBias runs fc19x2SigmoidBias<ISA> with the instruction set i.
-func fc19x2SigmoidBias(i isa, dst *[19]float32, w *[38]float32, x *[2]float32, b *[19]float32) {
+func fc19x2SigmoidBias(i isa.ISA, dst *[19]float32, w *[38]float32, x *[2]float32, b *[19]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc19x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc19x2SigmoidBiasGo(dst, w, x, b)
@@ -3594,9 +3596,9 @@ func fc19x2SigmoidBias(i isa, dst *[19]float32, w *[38]float32, x *[2]float32, b
 }
 
 // fc5x16ReLU runs fc5x16ReLU<ISA> with the instruction set i.
-func fc5x16ReLU(i isa, dst *[5]float32, w *[80]float32, x *[16]float32) {
+func fc5x16ReLU(i isa.ISA, dst *[5]float32, w *[80]float32, x *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x16ReLUAVX2(dst, w, x)
 	default:
 		fc5x16ReLUGo(dst, w, x)
@@ -3604,9 +3606,9 @@ func fc5x16ReLU(i isa, dst *[5]float32, w *[80]float32, x *[16]float32) {
 }
 
 // fc16x5Sigmoid runs fc16x5Sigmoid<ISA> with the instruction set i.
-func fc16x5Sigmoid(i isa, dst *[16]float32, w *[80]float32, x *[5]float32) {
+func fc16x5Sigmoid(i isa.ISA, dst *[16]float32, w *[80]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x5SigmoidAVX2(dst, w, x)
 	default:
 		fc16x5SigmoidGo(dst, w, x)
@@ -3614,9 +3616,9 @@ func fc16x5Sigmoid(i isa, dst *[16]float32, w *[80]float32, x *[5]float32) {
 }
 
 // fc3x28ReLUBias runs fc3x28ReLUBias<ISA> with the instruction set i.
-func fc3x28ReLUBias(i isa, dst *[3]float32, w *[84]float32, x *[28]float32, b *[3]float32) {
+func fc3x28ReLUBias(i isa.ISA, dst *[3]float32, w *[84]float32, x *[28]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x28ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x28ReLUBiasGo(dst, w, x, b)
@@ -3624,9 +3626,9 @@ func fc3x28ReLUBias(i isa, dst *[3]float32, w *[84]float32, x *[28]float32, b *[
 }
 
 // fc28x3SigmoidBias runs fc28x3SigmoidBias<ISA> with the instruction set i.
-func fc28x3SigmoidBias(i isa, dst *[28]float32, w *[84]float32, x *[3]float32, b *[28]float32) {
+func fc28x3SigmoidBias(i isa.ISA, dst *[28]float32, w *[84]float32, x *[3]float32, b *[28]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc28x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc28x3SigmoidBiasGo(dst, w, x, b)
@@ -3634,9 +3636,9 @@ func fc28x3SigmoidBias(i isa, dst *[28]float32, w *[84]float32, x *[3]float32, b
 }
 
 // fc5x24ReLU runs fc5x24ReLU<ISA> with the instruction set i.
-func fc5x24ReLU(i isa, dst *[5]float32, w *[120]float32, x *[24]float32) {
+func fc5x24ReLU(i isa.ISA, dst *[5]float32, w *[120]float32, x *[24]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x24ReLUAVX2(dst, w, x)
 	default:
 		fc5x24ReLUGo(dst, w, x)
@@ -3644,9 +3646,9 @@ func fc5x24ReLU(i isa, dst *[5]float32, w *[120]float32, x *[24]float32) {
 }
 
 // fc24x5Sigmoid runs fc24x5Sigmoid<ISA> with the instruction set i.
-func fc24x5Sigmoid(i isa, dst *[24]float32, w *[120]float32, x *[5]float32) {
+func fc24x5Sigmoid(i isa.ISA, dst *[24]float32, w *[120]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc24x5SigmoidAVX2(dst, w, x)
 	default:
 		fc24x5SigmoidGo(dst, w, x)
@@ -3654,9 +3656,9 @@ func fc24x5Sigmoid(i isa, dst *[24]float32, w *[120]float32, x *[5]float32) {
 }
 
 // fc4x37ReLUBias runs fc4x37ReLUBias<ISA> with the instruction set i.
-func fc4x37ReLUBias(i isa, dst *[4]float32, w *[148]float32, x *[37]float32, b *[4]float32) {
+func fc4x37ReLUBias(i isa.ISA, dst *[4]float32, w *[148]float32, x *[37]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x37ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x37ReLUBiasGo(dst, w, x, b)
@@ -3664,9 +3666,9 @@ func fc4x37ReLUBias(i isa, dst *[4]float32, w *[148]float32, x *[37]float32, b *
 }
 
 // fc37x4SigmoidBias runs fc37x4SigmoidBias<ISA> with the instruction set i.
-func fc37x4SigmoidBias(i isa, dst *[37]float32, w *[148]float32, x *[4]float32, b *[37]float32) {
+func fc37x4SigmoidBias(i isa.ISA, dst *[37]float32, w *[148]float32, x *[4]float32, b *[37]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc37x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc37x4SigmoidBiasGo(dst, w, x, b)
@@ -3674,9 +3676,9 @@ func fc37x4SigmoidBias(i isa, dst *[37]float32, w *[148]float32, x *[4]float32, 
 }
 
 // fc5x32ReLU runs fc5x32ReLU<ISA> with the instruction set i.
-func fc5x32ReLU(i isa, dst *[5]float32, w *[160]float32, x *[32]float32) {
+func fc5x32ReLU(i isa.ISA, dst *[5]float32, w *[160]float32, x *[32]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x32ReLUAVX2(dst, w, x)
 	default:
 		fc5x32ReLUGo(dst, w, x)
@@ -3684,9 +3686,9 @@ func fc5x32ReLU(i isa, dst *[5]float32, w *[160]float32, x *[32]float32) {
 }
 
 // fc32x5Sigmoid runs fc32x5Sigmoid<ISA> with the instruction set i.
-func fc32x5Sigmoid(i isa, dst *[32]float32, w *[160]float32, x *[5]float32) {
+func fc32x5Sigmoid(i isa.ISA, dst *[32]float32, w *[160]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc32x5SigmoidAVX2(dst, w, x)
 	default:
 		fc32x5SigmoidGo(dst, w, x)
@@ -3694,9 +3696,9 @@ func fc32x5Sigmoid(i isa, dst *[32]float32, w *[160]float32, x *[5]float32) {
 }
 
 // fc2x46ReLUBias runs fc2x46ReLUBias<ISA> with the instruction set i.
-func fc2x46ReLUBias(i isa, dst *[2]float32, w *[92]float32, x *[46]float32, b *[2]float32) {
+func fc2x46ReLUBias(i isa.ISA, dst *[2]float32, w *[92]float32, x *[46]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x46ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x46ReLUBiasGo(dst, w, x, b)
@@ -3704,9 +3706,9 @@ func fc2x46ReLUBias(i isa, dst *[2]float32, w *[92]float32, x *[46]float32, b *[
 }
 
 // fc46x2SigmoidBias runs fc46x2SigmoidBias<ISA> with the instruction set i.
-func fc46x2SigmoidBias(i isa, dst *[46]float32, w *[92]float32, x *[2]float32, b *[46]float32) {
+func fc46x2SigmoidBias(i isa.ISA, dst *[46]float32, w *[92]float32, x *[2]float32, b *[46]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc46x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc46x2SigmoidBiasGo(dst, w, x, b)
@@ -3714,9 +3716,9 @@ func fc46x2SigmoidBias(i isa, dst *[46]float32, w *[92]float32, x *[2]float32, b
 }
 
 // fc5x40ReLU runs fc5x40ReLU<ISA> with the instruction set i.
-func fc5x40ReLU(i isa, dst *[5]float32, w *[200]float32, x *[40]float32) {
+func fc5x40ReLU(i isa.ISA, dst *[5]float32, w *[200]float32, x *[40]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x40ReLUAVX2(dst, w, x)
 	default:
 		fc5x40ReLUGo(dst, w, x)
@@ -3724,9 +3726,9 @@ func fc5x40ReLU(i isa, dst *[5]float32, w *[200]float32, x *[40]float32) {
 }
 
 // fc40x5Sigmoid runs fc40x5Sigmoid<ISA> with the instruction set i.
-func fc40x5Sigmoid(i isa, dst *[40]float32, w *[200]float32, x *[5]float32) {
+func fc40x5Sigmoid(i isa.ISA, dst *[40]float32, w *[200]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc40x5SigmoidAVX2(dst, w, x)
 	default:
 		fc40x5SigmoidGo(dst, w, x)
@@ -3734,9 +3736,9 @@ func fc40x5Sigmoid(i isa, dst *[40]float32, w *[200]float32, x *[5]float32) {
 }
 
 // fc3x55ReLUBias runs fc3x55ReLUBias<ISA> with the instruction set i.
-func fc3x55ReLUBias(i isa, dst *[3]float32, w *[165]float32, x *[55]float32, b *[3]float32) {
+func fc3x55ReLUBias(i isa.ISA, dst *[3]float32, w *[165]float32, x *[55]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x55ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x55ReLUBiasGo(dst, w, x, b)
@@ -3744,9 +3746,9 @@ func fc3x55ReLUBias(i isa, dst *[3]float32, w *[165]float32, x *[55]float32, b *
 }
 
 // fc55x3SigmoidBias runs fc55x3SigmoidBias<ISA> with the instruction set i.
-func fc55x3SigmoidBias(i isa, dst *[55]float32, w *[165]float32, x *[3]float32, b *[55]float32) {
+func fc55x3SigmoidBias(i isa.ISA, dst *[55]float32, w *[165]float32, x *[3]float32, b *[55]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc55x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc55x3SigmoidBiasGo(dst, w, x, b)
@@ -3754,9 +3756,9 @@ func fc55x3SigmoidBias(i isa, dst *[55]float32, w *[165]float32, x *[3]float32, 
 }
 
 // fc5x48ReLU runs fc5x48ReLU<ISA> with the instruction set i.
-func fc5x48ReLU(i isa, dst *[5]float32, w *[240]float32, x *[48]float32) {
+func fc5x48ReLU(i isa.ISA, dst *[5]float32, w *[240]float32, x *[48]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x48ReLUAVX2(dst, w, x)
 	default:
 		fc5x48ReLUGo(dst, w, x)
@@ -3764,9 +3766,9 @@ func fc5x48ReLU(i isa, dst *[5]float32, w *[240]float32, x *[48]float32) {
 }
 
 // fc48x5Sigmoid runs fc48x5Sigmoid<ISA> with the instruction set i.
-func fc48x5Sigmoid(i isa, dst *[48]float32, w *[240]float32, x *[5]float32) {
+func fc48x5Sigmoid(i isa.ISA, dst *[48]float32, w *[240]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc48x5SigmoidAVX2(dst, w, x)
 	default:
 		fc48x5SigmoidGo(dst, w, x)
@@ -3774,9 +3776,9 @@ func fc48x5Sigmoid(i isa, dst *[48]float32, w *[240]float32, x *[5]float32) {
 }
 
 // fc4x57ReLUBias runs fc4x57ReLUBias<ISA> with the instruction set i.
-func fc4x57ReLUBias(i isa, dst *[4]float32, w *[228]float32, x *[57]float32, b *[4]float32) {
+func fc4x57ReLUBias(i isa.ISA, dst *[4]float32, w *[228]float32, x *[57]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x57ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x57ReLUBiasGo(dst, w, x, b)
@@ -3784,9 +3786,9 @@ func fc4x57ReLUBias(i isa, dst *[4]float32, w *[228]float32, x *[57]float32, b *
 }
 
 // fc57x4SigmoidBias runs fc57x4SigmoidBias<ISA> with the instruction set i.
-func fc57x4SigmoidBias(i isa, dst *[57]float32, w *[228]float32, x *[4]float32, b *[57]float32) {
+func fc57x4SigmoidBias(i isa.ISA, dst *[57]float32, w *[228]float32, x *[4]float32, b *[57]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc57x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc57x4SigmoidBiasGo(dst, w, x, b)
@@ -3794,9 +3796,9 @@ func fc57x4SigmoidBias(i isa, dst *[57]float32, w *[228]float32, x *[4]float32, 
 }
 
 // fc5x56ReLU runs fc5x56ReLU<ISA> with the instruction set i.
-func fc5x56ReLU(i isa, dst *[5]float32, w *[280]float32, x *[56]float32) {
+func fc5x56ReLU(i isa.ISA, dst *[5]float32, w *[280]float32, x *[56]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x56ReLUAVX2(dst, w, x)
 	default:
 		fc5x56ReLUGo(dst, w, x)
@@ -3804,9 +3806,9 @@ func fc5x56ReLU(i isa, dst *[5]float32, w *[280]float32, x *[56]float32) {
 }
 
 // fc56x5Sigmoid runs fc56x5Sigmoid<ISA> with the instruction set i.
-func fc56x5Sigmoid(i isa, dst *[56]float32, w *[280]float32, x *[5]float32) {
+func fc56x5Sigmoid(i isa.ISA, dst *[56]float32, w *[280]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc56x5SigmoidAVX2(dst, w, x)
 	default:
 		fc56x5SigmoidGo(dst, w, x)
@@ -3814,9 +3816,9 @@ func fc56x5Sigmoid(i isa, dst *[56]float32, w *[280]float32, x *[5]float32) {
 }
 
 // fc2x66ReLUBias runs fc2x66ReLUBias<ISA> with the instruction set i.
-func fc2x66ReLUBias(i isa, dst *[2]float32, w *[132]float32, x *[66]float32, b *[2]float32) {
+func fc2x66ReLUBias(i isa.ISA, dst *[2]float32, w *[132]float32, x *[66]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x66ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x66ReLUBiasGo(dst, w, x, b)
@@ -3824,9 +3826,9 @@ func fc2x66ReLUBias(i isa, dst *[2]float32, w *[132]float32, x *[66]float32, b *
 }
 
 // fc66x2SigmoidBias runs fc66x2SigmoidBias<ISA> with the instruction set i.
-func fc66x2SigmoidBias(i isa, dst *[66]float32, w *[132]float32, x *[2]float32, b *[66]float32) {
+func fc66x2SigmoidBias(i isa.ISA, dst *[66]float32, w *[132]float32, x *[2]float32, b *[66]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc66x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc66x2SigmoidBiasGo(dst, w, x, b)
@@ -3834,9 +3836,9 @@ func fc66x2SigmoidBias(i isa, dst *[66]float32, w *[132]float32, x *[2]float32, 
 }
 
 // fc5x64ReLU runs fc5x64ReLU<ISA> with the instruction set i.
-func fc5x64ReLU(i isa, dst *[5]float32, w *[320]float32, x *[64]float32) {
+func fc5x64ReLU(i isa.ISA, dst *[5]float32, w *[320]float32, x *[64]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x64ReLUAVX2(dst, w, x)
 	default:
 		fc5x64ReLUGo(dst, w, x)
@@ -3844,9 +3846,9 @@ func fc5x64ReLU(i isa, dst *[5]float32, w *[320]float32, x *[64]float32) {
 }
 
 // fc64x5Sigmoid runs fc64x5Sigmoid<ISA> with the instruction set i.
-func fc64x5Sigmoid(i isa, dst *[64]float32, w *[320]float32, x *[5]float32) {
+func fc64x5Sigmoid(i isa.ISA, dst *[64]float32, w *[320]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc64x5SigmoidAVX2(dst, w, x)
 	default:
 		fc64x5SigmoidGo(dst, w, x)
@@ -3854,9 +3856,9 @@ func fc64x5Sigmoid(i isa, dst *[64]float32, w *[320]float32, x *[5]float32) {
 }
 
 // fc3x75ReLUBias runs fc3x75ReLUBias<ISA> with the instruction set i.
-func fc3x75ReLUBias(i isa, dst *[3]float32, w *[225]float32, x *[75]float32, b *[3]float32) {
+func fc3x75ReLUBias(i isa.ISA, dst *[3]float32, w *[225]float32, x *[75]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x75ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x75ReLUBiasGo(dst, w, x, b)
@@ -3864,9 +3866,9 @@ func fc3x75ReLUBias(i isa, dst *[3]float32, w *[225]float32, x *[75]float32, b *
 }
 
 // fc75x3SigmoidBias runs fc75x3SigmoidBias<ISA> with the instruction set i.
-func fc75x3SigmoidBias(i isa, dst *[75]float32, w *[225]float32, x *[3]float32, b *[75]float32) {
+func fc75x3SigmoidBias(i isa.ISA, dst *[75]float32, w *[225]float32, x *[3]float32, b *[75]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc75x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc75x3SigmoidBiasGo(dst, w, x, b)
@@ -3874,9 +3876,9 @@ func fc75x3SigmoidBias(i isa, dst *[75]float32, w *[225]float32, x *[3]float32, 
 }
 
 // fc5x72ReLU runs fc5x72ReLU<ISA> with the instruction set i.
-func fc5x72ReLU(i isa, dst *[5]float32, w *[360]float32, x *[72]float32) {
+func fc5x72ReLU(i isa.ISA, dst *[5]float32, w *[360]float32, x *[72]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x72ReLUAVX2(dst, w, x)
 	default:
 		fc5x72ReLUGo(dst, w, x)
@@ -3884,9 +3886,9 @@ func fc5x72ReLU(i isa, dst *[5]float32, w *[360]float32, x *[72]float32) {
 }
 
 // fc72x5Sigmoid runs fc72x5Sigmoid<ISA> with the instruction set i.
-func fc72x5Sigmoid(i isa, dst *[72]float32, w *[360]float32, x *[5]float32) {
+func fc72x5Sigmoid(i isa.ISA, dst *[72]float32, w *[360]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc72x5SigmoidAVX2(dst, w, x)
 	default:
 		fc72x5SigmoidGo(dst, w, x)
@@ -3894,9 +3896,9 @@ func fc72x5Sigmoid(i isa, dst *[72]float32, w *[360]float32, x *[5]float32) {
 }
 
 // fc4x84ReLUBias runs fc4x84ReLUBias<ISA> with the instruction set i.
-func fc4x84ReLUBias(i isa, dst *[4]float32, w *[336]float32, x *[84]float32, b *[4]float32) {
+func fc4x84ReLUBias(i isa.ISA, dst *[4]float32, w *[336]float32, x *[84]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x84ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x84ReLUBiasGo(dst, w, x, b)
@@ -3904,9 +3906,9 @@ func fc4x84ReLUBias(i isa, dst *[4]float32, w *[336]float32, x *[84]float32, b *
 }
 
 // fc84x4SigmoidBias runs fc84x4SigmoidBias<ISA> with the instruction set i.
-func fc84x4SigmoidBias(i isa, dst *[84]float32, w *[336]float32, x *[4]float32, b *[84]float32) {
+func fc84x4SigmoidBias(i isa.ISA, dst *[84]float32, w *[336]float32, x *[4]float32, b *[84]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc84x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc84x4SigmoidBiasGo(dst, w, x, b)
@@ -3914,9 +3916,9 @@ func fc84x4SigmoidBias(i isa, dst *[84]float32, w *[336]float32, x *[4]float32, 
 }
 
 // fc5x80ReLU runs fc5x80ReLU<ISA> with the instruction set i.
-func fc5x80ReLU(i isa, dst *[5]float32, w *[400]float32, x *[80]float32) {
+func fc5x80ReLU(i isa.ISA, dst *[5]float32, w *[400]float32, x *[80]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x80ReLUAVX2(dst, w, x)
 	default:
 		fc5x80ReLUGo(dst, w, x)
@@ -3924,9 +3926,9 @@ func fc5x80ReLU(i isa, dst *[5]float32, w *[400]float32, x *[80]float32) {
 }
 
 // fc80x5Sigmoid runs fc80x5Sigmoid<ISA> with the instruction set i.
-func fc80x5Sigmoid(i isa, dst *[80]float32, w *[400]float32, x *[5]float32) {
+func fc80x5Sigmoid(i isa.ISA, dst *[80]float32, w *[400]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc80x5SigmoidAVX2(dst, w, x)
 	default:
 		fc80x5SigmoidGo(dst, w, x)
@@ -3934,9 +3936,9 @@ func fc80x5Sigmoid(i isa, dst *[80]float32, w *[400]float32, x *[5]float32) {
 }
 
 // fc2x101ReLUBias runs fc2x101ReLUBias<ISA> with the instruction set i.
-func fc2x101ReLUBias(i isa, dst *[2]float32, w *[202]float32, x *[101]float32, b *[2]float32) {
+func fc2x101ReLUBias(i isa.ISA, dst *[2]float32, w *[202]float32, x *[101]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x101ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x101ReLUBiasGo(dst, w, x, b)
@@ -3944,9 +3946,9 @@ func fc2x101ReLUBias(i isa, dst *[2]float32, w *[202]float32, x *[101]float32, b
 }
 
 // fc101x2SigmoidBias runs fc101x2SigmoidBias<ISA> with the instruction set i.
-func fc101x2SigmoidBias(i isa, dst *[101]float32, w *[202]float32, x *[2]float32, b *[101]float32) {
+func fc101x2SigmoidBias(i isa.ISA, dst *[101]float32, w *[202]float32, x *[2]float32, b *[101]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc101x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc101x2SigmoidBiasGo(dst, w, x, b)
@@ -3954,9 +3956,9 @@ func fc101x2SigmoidBias(i isa, dst *[101]float32, w *[202]float32, x *[2]float32
 }
 
 // fc5x96ReLU runs fc5x96ReLU<ISA> with the instruction set i.
-func fc5x96ReLU(i isa, dst *[5]float32, w *[480]float32, x *[96]float32) {
+func fc5x96ReLU(i isa.ISA, dst *[5]float32, w *[480]float32, x *[96]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x96ReLUAVX2(dst, w, x)
 	default:
 		fc5x96ReLUGo(dst, w, x)
@@ -3964,9 +3966,9 @@ func fc5x96ReLU(i isa, dst *[5]float32, w *[480]float32, x *[96]float32) {
 }
 
 // fc96x5Sigmoid runs fc96x5Sigmoid<ISA> with the instruction set i.
-func fc96x5Sigmoid(i isa, dst *[96]float32, w *[480]float32, x *[5]float32) {
+func fc96x5Sigmoid(i isa.ISA, dst *[96]float32, w *[480]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc96x5SigmoidAVX2(dst, w, x)
 	default:
 		fc96x5SigmoidGo(dst, w, x)
@@ -3974,9 +3976,9 @@ func fc96x5Sigmoid(i isa, dst *[96]float32, w *[480]float32, x *[5]float32) {
 }
 
 // fc3x110ReLUBias runs fc3x110ReLUBias<ISA> with the instruction set i.
-func fc3x110ReLUBias(i isa, dst *[3]float32, w *[330]float32, x *[110]float32, b *[3]float32) {
+func fc3x110ReLUBias(i isa.ISA, dst *[3]float32, w *[330]float32, x *[110]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x110ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x110ReLUBiasGo(dst, w, x, b)
@@ -3984,9 +3986,9 @@ func fc3x110ReLUBias(i isa, dst *[3]float32, w *[330]float32, x *[110]float32, b
 }
 
 // fc110x3SigmoidBias runs fc110x3SigmoidBias<ISA> with the instruction set i.
-func fc110x3SigmoidBias(i isa, dst *[110]float32, w *[330]float32, x *[3]float32, b *[110]float32) {
+func fc110x3SigmoidBias(i isa.ISA, dst *[110]float32, w *[330]float32, x *[3]float32, b *[110]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc110x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc110x3SigmoidBiasGo(dst, w, x, b)
@@ -3994,9 +3996,9 @@ func fc110x3SigmoidBias(i isa, dst *[110]float32, w *[330]float32, x *[3]float32
 }
 
 // fc5x104ReLU runs fc5x104ReLU<ISA> with the instruction set i.
-func fc5x104ReLU(i isa, dst *[5]float32, w *[520]float32, x *[104]float32) {
+func fc5x104ReLU(i isa.ISA, dst *[5]float32, w *[520]float32, x *[104]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x104ReLUAVX2(dst, w, x)
 	default:
 		fc5x104ReLUGo(dst, w, x)
@@ -4004,9 +4006,9 @@ func fc5x104ReLU(i isa, dst *[5]float32, w *[520]float32, x *[104]float32) {
 }
 
 // fc104x5Sigmoid runs fc104x5Sigmoid<ISA> with the instruction set i.
-func fc104x5Sigmoid(i isa, dst *[104]float32, w *[520]float32, x *[5]float32) {
+func fc104x5Sigmoid(i isa.ISA, dst *[104]float32, w *[520]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc104x5SigmoidAVX2(dst, w, x)
 	default:
 		fc104x5SigmoidGo(dst, w, x)
@@ -4014,9 +4016,9 @@ func fc104x5Sigmoid(i isa, dst *[104]float32, w *[520]float32, x *[5]float32) {
 }
 
 // fc4x119ReLUBias runs fc4x119ReLUBias<ISA> with the instruction set i.
-func fc4x119ReLUBias(i isa, dst *[4]float32, w *[476]float32, x *[119]float32, b *[4]float32) {
+func fc4x119ReLUBias(i isa.ISA, dst *[4]float32, w *[476]float32, x *[119]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x119ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x119ReLUBiasGo(dst, w, x, b)
@@ -4024,9 +4026,9 @@ func fc4x119ReLUBias(i isa, dst *[4]float32, w *[476]float32, x *[119]float32, b
 }
 
 // fc119x4SigmoidBias runs fc119x4SigmoidBias<ISA> with the instruction set i.
-func fc119x4SigmoidBias(i isa, dst *[119]float32, w *[476]float32, x *[4]float32, b *[119]float32) {
+func fc119x4SigmoidBias(i isa.ISA, dst *[119]float32, w *[476]float32, x *[4]float32, b *[119]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc119x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc119x4SigmoidBiasGo(dst, w, x, b)
@@ -4034,9 +4036,9 @@ func fc119x4SigmoidBias(i isa, dst *[119]float32, w *[476]float32, x *[4]float32
 }
 
 // fc5x112ReLU runs fc5x112ReLU<ISA> with the instruction set i.
-func fc5x112ReLU(i isa, dst *[5]float32, w *[560]float32, x *[112]float32) {
+func fc5x112ReLU(i isa.ISA, dst *[5]float32, w *[560]float32, x *[112]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x112ReLUAVX2(dst, w, x)
 	default:
 		fc5x112ReLUGo(dst, w, x)
@@ -4044,9 +4046,9 @@ func fc5x112ReLU(i isa, dst *[5]float32, w *[560]float32, x *[112]float32) {
 }
 
 // fc112x5Sigmoid runs fc112x5Sigmoid<ISA> with the instruction set i.
-func fc112x5Sigmoid(i isa, dst *[112]float32, w *[560]float32, x *[5]float32) {
+func fc112x5Sigmoid(i isa.ISA, dst *[112]float32, w *[560]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc112x5SigmoidAVX2(dst, w, x)
 	default:
 		fc112x5SigmoidGo(dst, w, x)
@@ -4054,9 +4056,9 @@ func fc112x5Sigmoid(i isa, dst *[112]float32, w *[560]float32, x *[5]float32) {
 }
 
 // fc2x129ReLUBias runs fc2x129ReLUBias<ISA> with the instruction set i.
-func fc2x129ReLUBias(i isa, dst *[2]float32, w *[258]float32, x *[129]float32, b *[2]float32) {
+func fc2x129ReLUBias(i isa.ISA, dst *[2]float32, w *[258]float32, x *[129]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x129ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x129ReLUBiasGo(dst, w, x, b)
@@ -4064,9 +4066,9 @@ func fc2x129ReLUBias(i isa, dst *[2]float32, w *[258]float32, x *[129]float32, b
 }
 
 // fc129x2SigmoidBias runs fc129x2SigmoidBias<ISA> with the instruction set i.
-func fc129x2SigmoidBias(i isa, dst *[129]float32, w *[258]float32, x *[2]float32, b *[129]float32) {
+func fc129x2SigmoidBias(i isa.ISA, dst *[129]float32, w *[258]float32, x *[2]float32, b *[129]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc129x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc129x2SigmoidBiasGo(dst, w, x, b)
@@ -4074,9 +4076,9 @@ func fc129x2SigmoidBias(i isa, dst *[129]float32, w *[258]float32, x *[2]float32
 }
 
 // fc5x128ReLU runs fc5x128ReLU<ISA> with the instruction set i.
-func fc5x128ReLU(i isa, dst *[5]float32, w *[640]float32, x *[128]float32) {
+func fc5x128ReLU(i isa.ISA, dst *[5]float32, w *[640]float32, x *[128]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x128ReLUAVX2(dst, w, x)
 	default:
 		fc5x128ReLUGo(dst, w, x)
@@ -4084,9 +4086,9 @@ func fc5x128ReLU(i isa, dst *[5]float32, w *[640]float32, x *[128]float32) {
 }
 
 // fc128x5Sigmoid runs fc128x5Sigmoid<ISA> with the instruction set i.
-func fc128x5Sigmoid(i isa, dst *[128]float32, w *[640]float32, x *[5]float32) {
+func fc128x5Sigmoid(i isa.ISA, dst *[128]float32, w *[640]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc128x5SigmoidAVX2(dst, w, x)
 	default:
 		fc128x5SigmoidGo(dst, w, x)
@@ -4094,9 +4096,9 @@ func fc128x5Sigmoid(i isa, dst *[128]float32, w *[640]float32, x *[5]float32) {
 }
 
 // fc3x138ReLUBias runs fc3x138ReLUBias<ISA> with the instruction set i.
-func fc3x138ReLUBias(i isa, dst *[3]float32, w *[414]float32, x *[138]float32, b *[3]float32) {
+func fc3x138ReLUBias(i isa.ISA, dst *[3]float32, w *[414]float32, x *[138]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x138ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x138ReLUBiasGo(dst, w, x, b)
@@ -4104,9 +4106,9 @@ func fc3x138ReLUBias(i isa, dst *[3]float32, w *[414]float32, x *[138]float32, b
 }
 
 // fc138x3SigmoidBias runs fc138x3SigmoidBias<ISA> with the instruction set i.
-func fc138x3SigmoidBias(i isa, dst *[138]float32, w *[414]float32, x *[3]float32, b *[138]float32) {
+func fc138x3SigmoidBias(i isa.ISA, dst *[138]float32, w *[414]float32, x *[3]float32, b *[138]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc138x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc138x3SigmoidBiasGo(dst, w, x, b)
@@ -4114,9 +4116,9 @@ func fc138x3SigmoidBias(i isa, dst *[138]float32, w *[414]float32, x *[3]float32
 }
 
 // fc5x136ReLU runs fc5x136ReLU<ISA> with the instruction set i.
-func fc5x136ReLU(i isa, dst *[5]float32, w *[680]float32, x *[136]float32) {
+func fc5x136ReLU(i isa.ISA, dst *[5]float32, w *[680]float32, x *[136]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x136ReLUAVX2(dst, w, x)
 	default:
 		fc5x136ReLUGo(dst, w, x)
@@ -4124,9 +4126,9 @@ func fc5x136ReLU(i isa, dst *[5]float32, w *[680]float32, x *[136]float32) {
 }
 
 // fc136x5Sigmoid runs fc136x5Sigmoid<ISA> with the instruction set i.
-func fc136x5Sigmoid(i isa, dst *[136]float32, w *[680]float32, x *[5]float32) {
+func fc136x5Sigmoid(i isa.ISA, dst *[136]float32, w *[680]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc136x5SigmoidAVX2(dst, w, x)
 	default:
 		fc136x5SigmoidGo(dst, w, x)
@@ -4134,9 +4136,9 @@ func fc136x5Sigmoid(i isa, dst *[136]float32, w *[680]float32, x *[5]float32) {
 }
 
 // fc4x147ReLUBias runs fc4x147ReLUBias<ISA> with the instruction set i.
-func fc4x147ReLUBias(i isa, dst *[4]float32, w *[588]float32, x *[147]float32, b *[4]float32) {
+func fc4x147ReLUBias(i isa.ISA, dst *[4]float32, w *[588]float32, x *[147]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x147ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x147ReLUBiasGo(dst, w, x, b)
@@ -4144,9 +4146,9 @@ func fc4x147ReLUBias(i isa, dst *[4]float32, w *[588]float32, x *[147]float32, b
 }
 
 // fc147x4SigmoidBias runs fc147x4SigmoidBias<ISA> with the instruction set i.
-func fc147x4SigmoidBias(i isa, dst *[147]float32, w *[588]float32, x *[4]float32, b *[147]float32) {
+func fc147x4SigmoidBias(i isa.ISA, dst *[147]float32, w *[588]float32, x *[4]float32, b *[147]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc147x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc147x4SigmoidBiasGo(dst, w, x, b)
@@ -4154,9 +4156,9 @@ func fc147x4SigmoidBias(i isa, dst *[147]float32, w *[588]float32, x *[4]float32
 }
 
 // fc5x144ReLU runs fc5x144ReLU<ISA> with the instruction set i.
-func fc5x144ReLU(i isa, dst *[5]float32, w *[720]float32, x *[144]float32) {
+func fc5x144ReLU(i isa.ISA, dst *[5]float32, w *[720]float32, x *[144]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x144ReLUAVX2(dst, w, x)
 	default:
 		fc5x144ReLUGo(dst, w, x)
@@ -4164,9 +4166,9 @@ func fc5x144ReLU(i isa, dst *[5]float32, w *[720]float32, x *[144]float32) {
 }
 
 // fc144x5Sigmoid runs fc144x5Sigmoid<ISA> with the instruction set i.
-func fc144x5Sigmoid(i isa, dst *[144]float32, w *[720]float32, x *[5]float32) {
+func fc144x5Sigmoid(i isa.ISA, dst *[144]float32, w *[720]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc144x5SigmoidAVX2(dst, w, x)
 	default:
 		fc144x5SigmoidGo(dst, w, x)
@@ -4174,9 +4176,9 @@ func fc144x5Sigmoid(i isa, dst *[144]float32, w *[720]float32, x *[5]float32) {
 }
 
 // fc2x196ReLUBias runs fc2x196ReLUBias<ISA> with the instruction set i.
-func fc2x196ReLUBias(i isa, dst *[2]float32, w *[392]float32, x *[196]float32, b *[2]float32) {
+func fc2x196ReLUBias(i isa.ISA, dst *[2]float32, w *[392]float32, x *[196]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x196ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x196ReLUBiasGo(dst, w, x, b)
@@ -4184,9 +4186,9 @@ func fc2x196ReLUBias(i isa, dst *[2]float32, w *[392]float32, x *[196]float32, b
 }
 
 // fc196x2SigmoidBias runs fc196x2SigmoidBias<ISA> with the instruction set i.
-func fc196x2SigmoidBias(i isa, dst *[196]float32, w *[392]float32, x *[2]float32, b *[196]float32) {
+func fc196x2SigmoidBias(i isa.ISA, dst *[196]float32, w *[392]float32, x *[2]float32, b *[196]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc196x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc196x2SigmoidBiasGo(dst, w, x, b)
@@ -4194,9 +4196,9 @@ func fc196x2SigmoidBias(i isa, dst *[196]float32, w *[392]float32, x *[2]float32
 }
 
 // fc5x192ReLU runs fc5x192ReLU<ISA> with the instruction set i.
-func fc5x192ReLU(i isa, dst *[5]float32, w *[960]float32, x *[192]float32) {
+func fc5x192ReLU(i isa.ISA, dst *[5]float32, w *[960]float32, x *[192]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x192ReLUAVX2(dst, w, x)
 	default:
 		fc5x192ReLUGo(dst, w, x)
@@ -4204,9 +4206,9 @@ func fc5x192ReLU(i isa, dst *[5]float32, w *[960]float32, x *[192]float32) {
 }
 
 // fc192x5Sigmoid runs fc192x5Sigmoid<ISA> with the instruction set i.
-func fc192x5Sigmoid(i isa, dst *[192]float32, w *[960]float32, x *[5]float32) {
+func fc192x5Sigmoid(i isa.ISA, dst *[192]float32, w *[960]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc192x5SigmoidAVX2(dst, w, x)
 	default:
 		fc192x5SigmoidGo(dst, w, x)
@@ -4214,9 +4216,9 @@ func fc192x5Sigmoid(i isa, dst *[192]float32, w *[960]float32, x *[5]float32) {
 }
 
 // fc3x205ReLUBias runs fc3x205ReLUBias<ISA> with the instruction set i.
-func fc3x205ReLUBias(i isa, dst *[3]float32, w *[615]float32, x *[205]float32, b *[3]float32) {
+func fc3x205ReLUBias(i isa.ISA, dst *[3]float32, w *[615]float32, x *[205]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x205ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x205ReLUBiasGo(dst, w, x, b)
@@ -4224,9 +4226,9 @@ func fc3x205ReLUBias(i isa, dst *[3]float32, w *[615]float32, x *[205]float32, b
 }
 
 // fc205x3SigmoidBias runs fc205x3SigmoidBias<ISA> with the instruction set i.
-func fc205x3SigmoidBias(i isa, dst *[205]float32, w *[615]float32, x *[3]float32, b *[205]float32) {
+func fc205x3SigmoidBias(i isa.ISA, dst *[205]float32, w *[615]float32, x *[3]float32, b *[205]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc205x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc205x3SigmoidBiasGo(dst, w, x, b)
@@ -4234,9 +4236,9 @@ func fc205x3SigmoidBias(i isa, dst *[205]float32, w *[615]float32, x *[3]float32
 }
 
 // fc5x200ReLU runs fc5x200ReLU<ISA> with the instruction set i.
-func fc5x200ReLU(i isa, dst *[5]float32, w *[1000]float32, x *[200]float32) {
+func fc5x200ReLU(i isa.ISA, dst *[5]float32, w *[1000]float32, x *[200]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x200ReLUAVX2(dst, w, x)
 	default:
 		fc5x200ReLUGo(dst, w, x)
@@ -4244,9 +4246,9 @@ func fc5x200ReLU(i isa, dst *[5]float32, w *[1000]float32, x *[200]float32) {
 }
 
 // fc200x5Sigmoid runs fc200x5Sigmoid<ISA> with the instruction set i.
-func fc200x5Sigmoid(i isa, dst *[200]float32, w *[1000]float32, x *[5]float32) {
+func fc200x5Sigmoid(i isa.ISA, dst *[200]float32, w *[1000]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc200x5SigmoidAVX2(dst, w, x)
 	default:
 		fc200x5SigmoidGo(dst, w, x)
@@ -4254,9 +4256,9 @@ func fc200x5Sigmoid(i isa, dst *[200]float32, w *[1000]float32, x *[5]float32) {
 }
 
 // fc4x214ReLUBias runs fc4x214ReLUBias<ISA> with the instruction set i.
-func fc4x214ReLUBias(i isa, dst *[4]float32, w *[856]float32, x *[214]float32, b *[4]float32) {
+func fc4x214ReLUBias(i isa.ISA, dst *[4]float32, w *[856]float32, x *[214]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x214ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x214ReLUBiasGo(dst, w, x, b)
@@ -4264,9 +4266,9 @@ func fc4x214ReLUBias(i isa, dst *[4]float32, w *[856]float32, x *[214]float32, b
 }
 
 // fc214x4SigmoidBias runs fc214x4SigmoidBias<ISA> with the instruction set i.
-func fc214x4SigmoidBias(i isa, dst *[214]float32, w *[856]float32, x *[4]float32, b *[214]float32) {
+func fc214x4SigmoidBias(i isa.ISA, dst *[214]float32, w *[856]float32, x *[4]float32, b *[214]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc214x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc214x4SigmoidBiasGo(dst, w, x, b)
@@ -4274,9 +4276,9 @@ func fc214x4SigmoidBias(i isa, dst *[214]float32, w *[856]float32, x *[4]float32
 }
 
 // fc5x208ReLU runs fc5x208ReLU<ISA> with the instruction set i.
-func fc5x208ReLU(i isa, dst *[5]float32, w *[1040]float32, x *[208]float32) {
+func fc5x208ReLU(i isa.ISA, dst *[5]float32, w *[1040]float32, x *[208]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x208ReLUAVX2(dst, w, x)
 	default:
 		fc5x208ReLUGo(dst, w, x)
@@ -4284,9 +4286,9 @@ func fc5x208ReLU(i isa, dst *[5]float32, w *[1040]float32, x *[208]float32) {
 }
 
 // fc208x5Sigmoid runs fc208x5Sigmoid<ISA> with the instruction set i.
-func fc208x5Sigmoid(i isa, dst *[208]float32, w *[1040]float32, x *[5]float32) {
+func fc208x5Sigmoid(i isa.ISA, dst *[208]float32, w *[1040]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc208x5SigmoidAVX2(dst, w, x)
 	default:
 		fc208x5SigmoidGo(dst, w, x)
@@ -4294,9 +4296,9 @@ func fc208x5Sigmoid(i isa, dst *[208]float32, w *[1040]float32, x *[5]float32) {
 }
 
 // fc1x15ReLUBias runs fc1x15ReLUBias<ISA> with the instruction set i.
-func fc1x15ReLUBias(i isa, dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32) {
+func fc1x15ReLUBias(i isa.ISA, dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc1x15ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc1x15ReLUBiasGo(dst, w, x, b)
@@ -4304,9 +4306,9 @@ func fc1x15ReLUBias(i isa, dst *[1]float32, w *[15]float32, x *[15]float32, b *[
 }
 
 // fc15x1SigmoidBias runs fc15x1SigmoidBias<ISA> with the instruction set i.
-func fc15x1SigmoidBias(i isa, dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32) {
+func fc15x1SigmoidBias(i isa.ISA, dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc15x1SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc15x1SigmoidBiasGo(dst, w, x, b)
@@ -4314,9 +4316,9 @@ func fc15x1SigmoidBias(i isa, dst *[15]float32, w *[15]float32, x *[1]float32, b
 }
 
 // fc2x17ReLU runs fc2x17ReLU<ISA> with the instruction set i.
-func fc2x17ReLU(i isa, dst *[2]float32, w *[34]float32, x *[17]float32) {
+func fc2x17ReLU(i isa.ISA, dst *[2]float32, w *[34]float32, x *[17]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x17ReLUAVX2(dst, w, x)
 	default:
 		fc2x17ReLUGo(dst, w, x)
@@ -4324,9 +4326,9 @@ func fc2x17ReLU(i isa, dst *[2]float32, w *[34]float32, x *[17]float32) {
 }
 
 // fc17x2Sigmoid runs fc17x2Sigmoid<ISA> with the instruction set i.
-func fc17x2Sigmoid(i isa, dst *[17]float32, w *[34]float32, x *[2]float32) {
+func fc17x2Sigmoid(i isa.ISA, dst *[17]float32, w *[34]float32, x *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc17x2SigmoidAVX2(dst, w, x)
 	default:
 		fc17x2SigmoidGo(dst, w, x)
@@ -4334,9 +4336,9 @@ func fc17x2Sigmoid(i isa, dst *[17]float32, w *[34]float32, x *[2]float32) {
 }
 
 // fc3x26ReLUBias runs fc3x26ReLUBias<ISA> with the instruction set i.
-func fc3x26ReLUBias(i isa, dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32) {
+func fc3x26ReLUBias(i isa.ISA, dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x26ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x26ReLUBiasGo(dst, w, x, b)
@@ -4344,9 +4346,9 @@ func fc3x26ReLUBias(i isa, dst *[3]float32, w *[78]float32, x *[26]float32, b *[
 }
 
 // fc26x3SigmoidBias runs fc26x3SigmoidBias<ISA> with the instruction set i.
-func fc26x3SigmoidBias(i isa, dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32) {
+func fc26x3SigmoidBias(i isa.ISA, dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc26x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc26x3SigmoidBiasGo(dst, w, x, b)
@@ -4354,9 +4356,9 @@ func fc26x3SigmoidBias(i isa, dst *[26]float32, w *[78]float32, x *[3]float32, b
 }
 
 // fc4x35ReLU runs fc4x35ReLU<ISA> with the instruction set i.
-func fc4x35ReLU(i isa, dst *[4]float32, w *[140]float32, x *[35]float32) {
+func fc4x35ReLU(i isa.ISA, dst *[4]float32, w *[140]float32, x *[35]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x35ReLUAVX2(dst, w, x)
 	default:
 		fc4x35ReLUGo(dst, w, x)
@@ -4364,9 +4366,9 @@ func fc4x35ReLU(i isa, dst *[4]float32, w *[140]float32, x *[35]float32) {
 }
 
 // fc35x4Sigmoid runs fc35x4Sigmoid<ISA> with the instruction set i.
-func fc35x4Sigmoid(i isa, dst *[35]float32, w *[140]float32, x *[4]float32) {
+func fc35x4Sigmoid(i isa.ISA, dst *[35]float32, w *[140]float32, x *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc35x4SigmoidAVX2(dst, w, x)
 	default:
 		fc35x4SigmoidGo(dst, w, x)
@@ -4374,9 +4376,9 @@ func fc35x4Sigmoid(i isa, dst *[35]float32, w *[140]float32, x *[4]float32) {
 }
 
 // fc1x44ReLUBias runs fc1x44ReLUBias<ISA> with the instruction set i.
-func fc1x44ReLUBias(i isa, dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32) {
+func fc1x44ReLUBias(i isa.ISA, dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc1x44ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc1x44ReLUBiasGo(dst, w, x, b)
@@ -4384,9 +4386,9 @@ func fc1x44ReLUBias(i isa, dst *[1]float32, w *[44]float32, x *[44]float32, b *[
 }
 
 // fc44x1SigmoidBias runs fc44x1SigmoidBias<ISA> with the instruction set i.
-func fc44x1SigmoidBias(i isa, dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32) {
+func fc44x1SigmoidBias(i isa.ISA, dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc44x1SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc44x1SigmoidBiasGo(dst, w, x, b)
@@ -4394,9 +4396,9 @@ func fc44x1SigmoidBias(i isa, dst *[44]float32, w *[44]float32, x *[1]float32, b
 }
 
 // fc2x53ReLU runs fc2x53ReLU<ISA> with the instruction set i.
-func fc2x53ReLU(i isa, dst *[2]float32, w *[106]float32, x *[53]float32) {
+func fc2x53ReLU(i isa.ISA, dst *[2]float32, w *[106]float32, x *[53]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x53ReLUAVX2(dst, w, x)
 	default:
 		fc2x53ReLUGo(dst, w, x)
@@ -4404,9 +4406,9 @@ func fc2x53ReLU(i isa, dst *[2]float32, w *[106]float32, x *[53]float32) {
 }
 
 // fc53x2Sigmoid runs fc53x2Sigmoid<ISA> with the instruction set i.
-func fc53x2Sigmoid(i isa, dst *[53]float32, w *[106]float32, x *[2]float32) {
+func fc53x2Sigmoid(i isa.ISA, dst *[53]float32, w *[106]float32, x *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc53x2SigmoidAVX2(dst, w, x)
 	default:
 		fc53x2SigmoidGo(dst, w, x)
@@ -4414,9 +4416,9 @@ func fc53x2Sigmoid(i isa, dst *[53]float32, w *[106]float32, x *[2]float32) {
 }
 
 // fc3x62ReLUBias runs fc3x62ReLUBias<ISA> with the instruction set i.
-func fc3x62ReLUBias(i isa, dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32) {
+func fc3x62ReLUBias(i isa.ISA, dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x62ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc3x62ReLUBiasGo(dst, w, x, b)
@@ -4424,9 +4426,9 @@ func fc3x62ReLUBias(i isa, dst *[3]float32, w *[186]float32, x *[62]float32, b *
 }
 
 // fc62x3SigmoidBias runs fc62x3SigmoidBias<ISA> with the instruction set i.
-func fc62x3SigmoidBias(i isa, dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32) {
+func fc62x3SigmoidBias(i isa.ISA, dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc62x3SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc62x3SigmoidBiasGo(dst, w, x, b)
@@ -4434,9 +4436,9 @@ func fc62x3SigmoidBias(i isa, dst *[62]float32, w *[186]float32, x *[3]float32, 
 }
 
 // fc4x71ReLU runs fc4x71ReLU<ISA> with the instruction set i.
-func fc4x71ReLU(i isa, dst *[4]float32, w *[284]float32, x *[71]float32) {
+func fc4x71ReLU(i isa.ISA, dst *[4]float32, w *[284]float32, x *[71]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x71ReLUAVX2(dst, w, x)
 	default:
 		fc4x71ReLUGo(dst, w, x)
@@ -4444,9 +4446,9 @@ func fc4x71ReLU(i isa, dst *[4]float32, w *[284]float32, x *[71]float32) {
 }
 
 // fc71x4Sigmoid runs fc71x4Sigmoid<ISA> with the instruction set i.
-func fc71x4Sigmoid(i isa, dst *[71]float32, w *[284]float32, x *[4]float32) {
+func fc71x4Sigmoid(i isa.ISA, dst *[71]float32, w *[284]float32, x *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc71x4SigmoidAVX2(dst, w, x)
 	default:
 		fc71x4SigmoidGo(dst, w, x)
@@ -4454,9 +4456,9 @@ func fc71x4Sigmoid(i isa, dst *[71]float32, w *[284]float32, x *[4]float32) {
 }
 
 // fc1x9ReLUBias runs fc1x9ReLUBias<ISA> with the instruction set i.
-func fc1x9ReLUBias(i isa, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
+func fc1x9ReLUBias(i isa.ISA, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc1x9ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc1x9ReLUBiasGo(dst, w, x, b)
@@ -4464,9 +4466,9 @@ func fc1x9ReLUBias(i isa, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]f
 }
 
 // fc9x1SigmoidBias runs fc9x1SigmoidBias<ISA> with the instruction set i.
-func fc9x1SigmoidBias(i isa, dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
+func fc9x1SigmoidBias(i isa.ISA, dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x1SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc9x1SigmoidBiasGo(dst, w, x, b)
@@ -4474,9 +4476,9 @@ func fc9x1SigmoidBias(i isa, dst *[9]float32, w *[9]float32, x *[1]float32, b *[
 }
 
 // fc10x17ReLU runs fc10x17ReLU<ISA> with the instruction set i.
-func fc10x17ReLU(i isa, dst *[10]float32, w *[170]float32, x *[17]float32) {
+func fc10x17ReLU(i isa.ISA, dst *[10]float32, w *[170]float32, x *[17]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc10x17ReLUAVX2(dst, w, x)
 	default:
 		fc10x17ReLUGo(dst, w, x)
@@ -4484,9 +4486,9 @@ func fc10x17ReLU(i isa, dst *[10]float32, w *[170]float32, x *[17]float32) {
 }
 
 // fc17x10Sigmoid runs fc17x10Sigmoid<ISA> with the instruction set i.
-func fc17x10Sigmoid(i isa, dst *[17]float32, w *[170]float32, x *[10]float32) {
+func fc17x10Sigmoid(i isa.ISA, dst *[17]float32, w *[170]float32, x *[10]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc17x10SigmoidAVX2(dst, w, x)
 	default:
 		fc17x10SigmoidGo(dst, w, x)
@@ -4494,9 +4496,9 @@ func fc17x10Sigmoid(i isa, dst *[17]float32, w *[170]float32, x *[10]float32) {
 }
 
 // fc16x21ReLUBias runs fc16x21ReLUBias<ISA> with the instruction set i.
-func fc16x21ReLUBias(i isa, dst *[16]float32, w *[336]float32, x *[21]float32, b *[16]float32) {
+func fc16x21ReLUBias(i isa.ISA, dst *[16]float32, w *[336]float32, x *[21]float32, b *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x21ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc16x21ReLUBiasGo(dst, w, x, b)
@@ -4504,9 +4506,9 @@ func fc16x21ReLUBias(i isa, dst *[16]float32, w *[336]float32, x *[21]float32, b
 }
 
 // fc21x16SigmoidBias runs fc21x16SigmoidBias<ISA> with the instruction set i.
-func fc21x16SigmoidBias(i isa, dst *[21]float32, w *[336]float32, x *[16]float32, b *[21]float32) {
+func fc21x16SigmoidBias(i isa.ISA, dst *[21]float32, w *[336]float32, x *[16]float32, b *[21]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc21x16SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc21x16SigmoidBiasGo(dst, w, x, b)
@@ -4514,9 +4516,9 @@ func fc21x16SigmoidBias(i isa, dst *[21]float32, w *[336]float32, x *[16]float32
 }
 
 // fc27x33ReLU runs fc27x33ReLU<ISA> with the instruction set i.
-func fc27x33ReLU(i isa, dst *[27]float32, w *[891]float32, x *[33]float32) {
+func fc27x33ReLU(i isa.ISA, dst *[27]float32, w *[891]float32, x *[33]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc27x33ReLUAVX2(dst, w, x)
 	default:
 		fc27x33ReLUGo(dst, w, x)
@@ -4524,9 +4526,9 @@ func fc27x33ReLU(i isa, dst *[27]float32, w *[891]float32, x *[33]float32) {
 }
 
 // fc33x27Sigmoid runs fc33x27Sigmoid<ISA> with the instruction set i.
-func fc33x27Sigmoid(i isa, dst *[33]float32, w *[891]float32, x *[27]float32) {
+func fc33x27Sigmoid(i isa.ISA, dst *[33]float32, w *[891]float32, x *[27]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc33x27SigmoidAVX2(dst, w, x)
 	default:
 		fc33x27SigmoidGo(dst, w, x)
@@ -4534,9 +4536,9 @@ func fc33x27Sigmoid(i isa, dst *[33]float32, w *[891]float32, x *[27]float32) {
 }
 
 // fc32x37ReLUBias runs fc32x37ReLUBias<ISA> with the instruction set i.
-func fc32x37ReLUBias(i isa, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
+func fc32x37ReLUBias(i isa.ISA, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc32x37ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc32x37ReLUBiasGo(dst, w, x, b)
@@ -4544,9 +4546,9 @@ func fc32x37ReLUBias(i isa, dst *[32]float32, w *[1184]float32, x *[37]float32, 
 }
 
 // fc37x32SigmoidBias runs fc37x32SigmoidBias<ISA> with the instruction set i.
-func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
+func fc37x32SigmoidBias(i isa.ISA, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc37x32SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc37x32SigmoidBiasGo(dst, w, x, b)
@@ -4554,9 +4556,9 @@ func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float3
 }
 
 // fc44x49ReLU runs fc44x49ReLU<ISA> with the instruction set i.
-func fc44x49ReLU(i isa, dst *[44]float32, w *[2156]float32, x *[49]float32) {
+func fc44x49ReLU(i isa.ISA, dst *[44]float32, w *[2156]float32, x *[49]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc44x49ReLUAVX2(dst, w, x)
 	default:
 		fc44x49ReLUGo(dst, w, x)
@@ -4564,9 +4566,9 @@ func fc44x49ReLU(i isa, dst *[44]float32, w *[2156]float32, x *[49]float32) {
 }
 
 // fc49x44Sigmoid runs fc49x44Sigmoid<ISA> with the instruction set i.
-func fc49x44Sigmoid(i isa, dst *[49]float32, w *[2156]float32, x *[44]float32) {
+func fc49x44Sigmoid(i isa.ISA, dst *[49]float32, w *[2156]float32, x *[44]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc49x44SigmoidAVX2(dst, w, x)
 	default:
 		fc49x44SigmoidGo(dst, w, x)
@@ -4574,9 +4576,9 @@ func fc49x44Sigmoid(i isa, dst *[49]float32, w *[2156]float32, x *[44]float32) {
 }
 
 // fc48x53ReLUBias runs fc48x53ReLUBias<ISA> with the instruction set i.
-func fc48x53ReLUBias(i isa, dst *[48]float32, w *[2544]float32, x *[53]float32, b *[48]float32) {
+func fc48x53ReLUBias(i isa.ISA, dst *[48]float32, w *[2544]float32, x *[53]float32, b *[48]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc48x53ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc48x53ReLUBiasGo(dst, w, x, b)
@@ -4584,9 +4586,9 @@ func fc48x53ReLUBias(i isa, dst *[48]float32, w *[2544]float32, x *[53]float32, 
 }
 
 // fc53x48SigmoidBias runs fc53x48SigmoidBias<ISA> with the instruction set i.
-func fc53x48SigmoidBias(i isa, dst *[53]float32, w *[2544]float32, x *[48]float32, b *[53]float32) {
+func fc53x48SigmoidBias(i isa.ISA, dst *[53]float32, w *[2544]float32, x *[48]float32, b *[53]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc53x48SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc53x48SigmoidBiasGo(dst, w, x, b)
@@ -4594,9 +4596,9 @@ func fc53x48SigmoidBias(i isa, dst *[53]float32, w *[2544]float32, x *[48]float3
 }
 
 // fc61x69ReLU runs fc61x69ReLU<ISA> with the instruction set i.
-func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
+func fc61x69ReLU(i isa.ISA, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc61x69ReLUAVX2(dst, w, x)
 	default:
 		fc61x69ReLUGo(dst, w, x)
@@ -4604,9 +4606,9 @@ func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 }
 
 // fc69x61Sigmoid runs fc69x61Sigmoid<ISA> with the instruction set i.
-func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
+func fc69x61Sigmoid(i isa.ISA, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc69x61SigmoidAVX2(dst, w, x)
 	default:
 		fc69x61SigmoidGo(dst, w, x)
@@ -4614,9 +4616,9 @@ func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 }
 
 // fc64x69ReLUBias runs fc64x69ReLUBias<ISA> with the instruction set i.
-func fc64x69ReLUBias(i isa, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
+func fc64x69ReLUBias(i isa.ISA, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc64x69ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc64x69ReLUBiasGo(dst, w, x, b)
@@ -4624,9 +4626,9 @@ func fc64x69ReLUBias(i isa, dst *[64]float32, w *[4416]float32, x *[69]float32, 
 }
 
 // fc69x64SigmoidBias runs fc69x64SigmoidBias<ISA> with the instruction set i.
-func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
+func fc69x64SigmoidBias(i isa.ISA, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc69x64SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc69x64SigmoidBiasGo(dst, w, x, b)
@@ -4634,9 +4636,9 @@ func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float3
 }
 
 // fc134x141ReLU runs fc134x141ReLU<ISA> with the instruction set i.
-func fc134x141ReLU(i isa, dst *[134]float32, w *[18894]float32, x *[141]float32) {
+func fc134x141ReLU(i isa.ISA, dst *[134]float32, w *[18894]float32, x *[141]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc134x141ReLUAVX2(dst, w, x)
 	default:
 		fc134x141ReLUGo(dst, w, x)
@@ -4644,9 +4646,9 @@ func fc134x141ReLU(i isa, dst *[134]float32, w *[18894]float32, x *[141]float32)
 }
 
 // fc141x134Sigmoid runs fc141x134Sigmoid<ISA> with the instruction set i.
-func fc141x134Sigmoid(i isa, dst *[141]float32, w *[18894]float32, x *[134]float32) {
+func fc141x134Sigmoid(i isa.ISA, dst *[141]float32, w *[18894]float32, x *[134]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc141x134SigmoidAVX2(dst, w, x)
 	default:
 		fc141x134SigmoidGo(dst, w, x)
@@ -4654,9 +4656,9 @@ func fc141x134Sigmoid(i isa, dst *[141]float32, w *[18894]float32, x *[134]float
 }
 
 // fc136x142ReLUBias runs fc136x142ReLUBias<ISA> with the instruction set i.
-func fc136x142ReLUBias(i isa, dst *[136]float32, w *[19312]float32, x *[142]float32, b *[136]float32) {
+func fc136x142ReLUBias(i isa.ISA, dst *[136]float32, w *[19312]float32, x *[142]float32, b *[136]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc136x142ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc136x142ReLUBiasGo(dst, w, x, b)
@@ -4664,9 +4666,9 @@ func fc136x142ReLUBias(i isa, dst *[136]float32, w *[19312]float32, x *[142]floa
 }
 
 // fc142x136SigmoidBias runs fc142x136SigmoidBias<ISA> with the instruction set i.
-func fc142x136SigmoidBias(i isa, dst *[142]float32, w *[19312]float32, x *[136]float32, b *[142]float32) {
+func fc142x136SigmoidBias(i isa.ISA, dst *[142]float32, w *[19312]float32, x *[136]float32, b *[142]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc142x136SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc142x136SigmoidBiasGo(dst, w, x, b)
@@ -4674,9 +4676,9 @@ func fc142x136SigmoidBias(i isa, dst *[142]float32, w *[19312]float32, x *[136]f
 }
 
 // fc215x223ReLU runs fc215x223ReLU<ISA> with the instruction set i.
-func fc215x223ReLU(i isa, dst *[215]float32, w *[47945]float32, x *[223]float32) {
+func fc215x223ReLU(i isa.ISA, dst *[215]float32, w *[47945]float32, x *[223]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc215x223ReLUAVX2(dst, w, x)
 	default:
 		fc215x223ReLUGo(dst, w, x)
@@ -4684,9 +4686,9 @@ func fc215x223ReLU(i isa, dst *[215]float32, w *[47945]float32, x *[223]float32)
 }
 
 // fc223x215Sigmoid runs fc223x215Sigmoid<ISA> with the instruction set i.
-func fc223x215Sigmoid(i isa, dst *[223]float32, w *[47945]float32, x *[215]float32) {
+func fc223x215Sigmoid(i isa.ISA, dst *[223]float32, w *[47945]float32, x *[215]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc223x215SigmoidAVX2(dst, w, x)
 	default:
 		fc223x215SigmoidGo(dst, w, x)
@@ -4694,9 +4696,9 @@ func fc223x215Sigmoid(i isa, dst *[223]float32, w *[47945]float32, x *[215]float
 }
 
 // fc7x7ReLUBias runs fc7x7ReLUBias<ISA> with the instruction set i.
-func fc7x7ReLUBias(i isa, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
+func fc7x7ReLUBias(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x7ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc7x7ReLUBiasGo(dst, w, x, b)
@@ -4704,9 +4706,9 @@ func fc7x7ReLUBias(i isa, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]
 }
 
 // fc7x7SigmoidBias runs fc7x7SigmoidBias<ISA> with the instruction set i.
-func fc7x7SigmoidBias(i isa, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
+func fc7x7SigmoidBias(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x7SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc7x7SigmoidBiasGo(dst, w, x, b)
@@ -4714,9 +4716,9 @@ func fc7x7SigmoidBias(i isa, dst *[7]float32, w *[49]float32, x *[7]float32, b *
 }
 
 // fc7x7ReLU runs fc7x7ReLU<ISA> with the instruction set i.
-func fc7x7ReLU(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
+func fc7x7ReLU(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x7ReLUAVX2(dst, w, x)
 	default:
 		fc7x7ReLUGo(dst, w, x)
@@ -4724,9 +4726,9 @@ func fc7x7ReLU(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
 }
 
 // fc7x7Sigmoid runs fc7x7Sigmoid<ISA> with the instruction set i.
-func fc7x7Sigmoid(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
+func fc7x7Sigmoid(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x7SigmoidAVX2(dst, w, x)
 	default:
 		fc7x7SigmoidGo(dst, w, x)
@@ -4734,9 +4736,9 @@ func fc7x7Sigmoid(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
 }
 
 // fc2x7ReLUBias runs fc2x7ReLUBias<ISA> with the instruction set i.
-func fc2x7ReLUBias(i isa, dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32) {
+func fc2x7ReLUBias(i isa.ISA, dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc2x7ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc2x7ReLUBiasGo(dst, w, x, b)
@@ -4744,9 +4746,9 @@ func fc2x7ReLUBias(i isa, dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]
 }
 
 // fc7x2SigmoidBias runs fc7x2SigmoidBias<ISA> with the instruction set i.
-func fc7x2SigmoidBias(i isa, dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32) {
+func fc7x2SigmoidBias(i isa.ISA, dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x2SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc7x2SigmoidBiasGo(dst, w, x, b)
@@ -4754,9 +4756,9 @@ func fc7x2SigmoidBias(i isa, dst *[7]float32, w *[14]float32, x *[2]float32, b *
 }
 
 // fc8x8ReLU runs fc8x8ReLU<ISA> with the instruction set i.
-func fc8x8ReLU(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
+func fc8x8ReLU(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x8ReLUAVX2(dst, w, x)
 	default:
 		fc8x8ReLUGo(dst, w, x)
@@ -4764,9 +4766,9 @@ func fc8x8ReLU(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
 }
 
 // fc8x8Sigmoid runs fc8x8Sigmoid<ISA> with the instruction set i.
-func fc8x8Sigmoid(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
+func fc8x8Sigmoid(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x8SigmoidAVX2(dst, w, x)
 	default:
 		fc8x8SigmoidGo(dst, w, x)
@@ -4774,9 +4776,9 @@ func fc8x8Sigmoid(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
 }
 
 // fc8x8ReLUBias runs fc8x8ReLUBias<ISA> with the instruction set i.
-func fc8x8ReLUBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
+func fc8x8ReLUBias(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x8ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x8ReLUBiasGo(dst, w, x, b)
@@ -4784,9 +4786,9 @@ func fc8x8ReLUBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]
 }
 
 // fc8x8SigmoidBias runs fc8x8SigmoidBias<ISA> with the instruction set i.
-func fc8x8SigmoidBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
+func fc8x8SigmoidBias(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc8x8SigmoidBiasGo(dst, w, x, b)
@@ -4794,9 +4796,9 @@ func fc8x8SigmoidBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *
 }
 
 // fc3x8ReLU runs fc3x8ReLU<ISA> with the instruction set i.
-func fc3x8ReLU(i isa, dst *[3]float32, w *[24]float32, x *[8]float32) {
+func fc3x8ReLU(i isa.ISA, dst *[3]float32, w *[24]float32, x *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc3x8ReLUAVX2(dst, w, x)
 	default:
 		fc3x8ReLUGo(dst, w, x)
@@ -4804,9 +4806,9 @@ func fc3x8ReLU(i isa, dst *[3]float32, w *[24]float32, x *[8]float32) {
 }
 
 // fc8x3Sigmoid runs fc8x3Sigmoid<ISA> with the instruction set i.
-func fc8x3Sigmoid(i isa, dst *[8]float32, w *[24]float32, x *[3]float32) {
+func fc8x3Sigmoid(i isa.ISA, dst *[8]float32, w *[24]float32, x *[3]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x3SigmoidAVX2(dst, w, x)
 	default:
 		fc8x3SigmoidGo(dst, w, x)
@@ -4814,9 +4816,9 @@ func fc8x3Sigmoid(i isa, dst *[8]float32, w *[24]float32, x *[3]float32) {
 }
 
 // fc8x9ReLU runs fc8x9ReLU<ISA> with the instruction set i.
-func fc8x9ReLU(i isa, dst *[8]float32, w *[72]float32, x *[9]float32) {
+func fc8x9ReLU(i isa.ISA, dst *[8]float32, w *[72]float32, x *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x9ReLUAVX2(dst, w, x)
 	default:
 		fc8x9ReLUGo(dst, w, x)
@@ -4824,9 +4826,9 @@ func fc8x9ReLU(i isa, dst *[8]float32, w *[72]float32, x *[9]float32) {
 }
 
 // fc9x8Sigmoid runs fc9x8Sigmoid<ISA> with the instruction set i.
-func fc9x8Sigmoid(i isa, dst *[9]float32, w *[72]float32, x *[8]float32) {
+func fc9x8Sigmoid(i isa.ISA, dst *[9]float32, w *[72]float32, x *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x8SigmoidAVX2(dst, w, x)
 	default:
 		fc9x8SigmoidGo(dst, w, x)
@@ -4834,9 +4836,9 @@ func fc9x8Sigmoid(i isa, dst *[9]float32, w *[72]float32, x *[8]float32) {
 }
 
 // fc4x9ReLUBias runs fc4x9ReLUBias<ISA> with the instruction set i.
-func fc4x9ReLUBias(i isa, dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32) {
+func fc4x9ReLUBias(i isa.ISA, dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc4x9ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc4x9ReLUBiasGo(dst, w, x, b)
@@ -4844,9 +4846,9 @@ func fc4x9ReLUBias(i isa, dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]
 }
 
 // fc9x4SigmoidBias runs fc9x4SigmoidBias<ISA> with the instruction set i.
-func fc9x4SigmoidBias(i isa, dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32) {
+func fc9x4SigmoidBias(i isa.ISA, dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc9x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc9x4SigmoidBiasGo(dst, w, x, b)
@@ -4854,9 +4856,9 @@ func fc9x4SigmoidBias(i isa, dst *[9]float32, w *[36]float32, x *[4]float32, b *
 }
 
 // fc8x15ReLU runs fc8x15ReLU<ISA> with the instruction set i.
-func fc8x15ReLU(i isa, dst *[8]float32, w *[120]float32, x *[15]float32) {
+func fc8x15ReLU(i isa.ISA, dst *[8]float32, w *[120]float32, x *[15]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x15ReLUAVX2(dst, w, x)
 	default:
 		fc8x15ReLUGo(dst, w, x)
@@ -4864,9 +4866,9 @@ func fc8x15ReLU(i isa, dst *[8]float32, w *[120]float32, x *[15]float32) {
 }
 
 // fc15x8Sigmoid runs fc15x8Sigmoid<ISA> with the instruction set i.
-func fc15x8Sigmoid(i isa, dst *[15]float32, w *[120]float32, x *[8]float32) {
+func fc15x8Sigmoid(i isa.ISA, dst *[15]float32, w *[120]float32, x *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc15x8SigmoidAVX2(dst, w, x)
 	default:
 		fc15x8SigmoidGo(dst, w, x)
@@ -4874,9 +4876,9 @@ func fc15x8Sigmoid(i isa, dst *[15]float32, w *[120]float32, x *[8]float32) {
 }
 
 // fc8x15ReLUBias runs fc8x15ReLUBias<ISA> with the instruction set i.
-func fc8x15ReLUBias(i isa, dst *[8]float32, w *[120]float32, x *[15]float32, b *[8]float32) {
+func fc8x15ReLUBias(i isa.ISA, dst *[8]float32, w *[120]float32, x *[15]float32, b *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x15ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x15ReLUBiasGo(dst, w, x, b)
@@ -4884,9 +4886,9 @@ func fc8x15ReLUBias(i isa, dst *[8]float32, w *[120]float32, x *[15]float32, b *
 }
 
 // fc15x8SigmoidBias runs fc15x8SigmoidBias<ISA> with the instruction set i.
-func fc15x8SigmoidBias(i isa, dst *[15]float32, w *[120]float32, x *[8]float32, b *[15]float32) {
+func fc15x8SigmoidBias(i isa.ISA, dst *[15]float32, w *[120]float32, x *[8]float32, b *[15]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc15x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc15x8SigmoidBiasGo(dst, w, x, b)
@@ -4894,9 +4896,9 @@ func fc15x8SigmoidBias(i isa, dst *[15]float32, w *[120]float32, x *[8]float32, 
 }
 
 // fc5x15ReLU runs fc5x15ReLU<ISA> with the instruction set i.
-func fc5x15ReLU(i isa, dst *[5]float32, w *[75]float32, x *[15]float32) {
+func fc5x15ReLU(i isa.ISA, dst *[5]float32, w *[75]float32, x *[15]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc5x15ReLUAVX2(dst, w, x)
 	default:
 		fc5x15ReLUGo(dst, w, x)
@@ -4904,9 +4906,9 @@ func fc5x15ReLU(i isa, dst *[5]float32, w *[75]float32, x *[15]float32) {
 }
 
 // fc15x5Sigmoid runs fc15x5Sigmoid<ISA> with the instruction set i.
-func fc15x5Sigmoid(i isa, dst *[15]float32, w *[75]float32, x *[5]float32) {
+func fc15x5Sigmoid(i isa.ISA, dst *[15]float32, w *[75]float32, x *[5]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc15x5SigmoidAVX2(dst, w, x)
 	default:
 		fc15x5SigmoidGo(dst, w, x)
@@ -4914,9 +4916,9 @@ func fc15x5Sigmoid(i isa, dst *[15]float32, w *[75]float32, x *[5]float32) {
 }
 
 // fc8x16ReLUBias runs fc8x16ReLUBias<ISA> with the instruction set i.
-func fc8x16ReLUBias(i isa, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
+func fc8x16ReLUBias(i isa.ISA, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x16ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x16ReLUBiasGo(dst, w, x, b)
@@ -4924,9 +4926,9 @@ func fc8x16ReLUBias(i isa, dst *[8]float32, w *[128]float32, x *[16]float32, b *
 }
 
 // fc16x8SigmoidBias runs fc16x8SigmoidBias<ISA> with the instruction set i.
-func fc16x8SigmoidBias(i isa, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
+func fc16x8SigmoidBias(i isa.ISA, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc16x8SigmoidBiasGo(dst, w, x, b)
@@ -4934,9 +4936,9 @@ func fc16x8SigmoidBias(i isa, dst *[16]float32, w *[128]float32, x *[8]float32, 
 }
 
 // fc8x16ReLU runs fc8x16ReLU<ISA> with the instruction set i.
-func fc8x16ReLU(i isa, dst *[8]float32, w *[128]float32, x *[16]float32) {
+func fc8x16ReLU(i isa.ISA, dst *[8]float32, w *[128]float32, x *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x16ReLUAVX2(dst, w, x)
 	default:
 		fc8x16ReLUGo(dst, w, x)
@@ -4944,9 +4946,9 @@ func fc8x16ReLU(i isa, dst *[8]float32, w *[128]float32, x *[16]float32) {
 }
 
 // fc16x8Sigmoid runs fc16x8Sigmoid<ISA> with the instruction set i.
-func fc16x8Sigmoid(i isa, dst *[16]float32, w *[128]float32, x *[8]float32) {
+func fc16x8Sigmoid(i isa.ISA, dst *[16]float32, w *[128]float32, x *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x8SigmoidAVX2(dst, w, x)
 	default:
 		fc16x8SigmoidGo(dst, w, x)
@@ -4954,9 +4956,9 @@ func fc16x8Sigmoid(i isa, dst *[16]float32, w *[128]float32, x *[8]float32) {
 }
 
 // fc6x16ReLUBias runs fc6x16ReLUBias<ISA> with the instruction set i.
-func fc6x16ReLUBias(i isa, dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32) {
+func fc6x16ReLUBias(i isa.ISA, dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc6x16ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc6x16ReLUBiasGo(dst, w, x, b)
@@ -4964,9 +4966,9 @@ func fc6x16ReLUBias(i isa, dst *[6]float32, w *[96]float32, x *[16]float32, b *[
 }
 
 // fc16x6SigmoidBias runs fc16x6SigmoidBias<ISA> with the instruction set i.
-func fc16x6SigmoidBias(i isa, dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32) {
+func fc16x6SigmoidBias(i isa.ISA, dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc16x6SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc16x6SigmoidBiasGo(dst, w, x, b)
@@ -4974,9 +4976,9 @@ func fc16x6SigmoidBias(i isa, dst *[16]float32, w *[96]float32, x *[6]float32, b
 }
 
 // fc8x17ReLU runs fc8x17ReLU<ISA> with the instruction set i.
-func fc8x17ReLU(i isa, dst *[8]float32, w *[136]float32, x *[17]float32) {
+func fc8x17ReLU(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x17ReLUAVX2(dst, w, x)
 	default:
 		fc8x17ReLUGo(dst, w, x)
@@ -4984,9 +4986,9 @@ func fc8x17ReLU(i isa, dst *[8]float32, w *[136]float32, x *[17]float32) {
 }
 
 // fc17x8Sigmoid runs fc17x8Sigmoid<ISA> with the instruction set i.
-func fc17x8Sigmoid(i isa, dst *[17]float32, w *[136]float32, x *[8]float32) {
+func fc17x8Sigmoid(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc17x8SigmoidAVX2(dst, w, x)
 	default:
 		fc17x8SigmoidGo(dst, w, x)
@@ -4994,9 +4996,9 @@ func fc17x8Sigmoid(i isa, dst *[17]float32, w *[136]float32, x *[8]float32) {
 }
 
 // fc8x17ReLUBias runs fc8x17ReLUBias<ISA> with the instruction set i.
-func fc8x17ReLUBias(i isa, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
+func fc8x17ReLUBias(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc8x17ReLUBiasAVX2(dst, w, x, b)
 	default:
 		fc8x17ReLUBiasGo(dst, w, x, b)
@@ -5004,9 +5006,9 @@ func fc8x17ReLUBias(i isa, dst *[8]float32, w *[136]float32, x *[17]float32, b *
 }
 
 // fc17x8SigmoidBias runs fc17x8SigmoidBias<ISA> with the instruction set i.
-func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
+func fc17x8SigmoidBias(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc17x8SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc17x8SigmoidBiasGo(dst, w, x, b)
@@ -5014,9 +5016,9 @@ func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, 
 }
 
 // fc7x17ReLU runs fc7x17ReLU<ISA> with the instruction set i.
-func fc7x17ReLU(i isa, dst *[7]float32, w *[119]float32, x *[17]float32) {
+func fc7x17ReLU(i isa.ISA, dst *[7]float32, w *[119]float32, x *[17]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc7x17ReLUAVX2(dst, w, x)
 	default:
 		fc7x17ReLUGo(dst, w, x)
@@ -5024,9 +5026,9 @@ func fc7x17ReLU(i isa, dst *[7]float32, w *[119]float32, x *[17]float32) {
 }
 
 // fc17x7Sigmoid runs fc17x7Sigmoid<ISA> with the instruction set i.
-func fc17x7Sigmoid(i isa, dst *[17]float32, w *[119]float32, x *[7]float32) {
+func fc17x7Sigmoid(i isa.ISA, dst *[17]float32, w *[119]float32, x *[7]float32) {
 	switch i {
-	case isaAVX2:
+	case isa.AVX2:
 		fc17x7SigmoidAVX2(dst, w, x)
 	default:
 		fc17x7SigmoidGo(dst, w, x)

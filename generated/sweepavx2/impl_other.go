@@ -3,6 +3,8 @@
 
 package sweepavx2
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeNchw19x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw19x1x1H1AvgNobias) squeeze(z *[19]float32, x *[19]float32) {
 	squeezeNchw19x1x1H1AvgNobiasGo(z, x)
@@ -1579,941 +1581,941 @@ func (k blockNhwc17x1x1H7AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]flo
 }
 
 // fc1x19ReLU runs fc1x19ReLU<ISA> with the instruction set i.
-func fc1x19ReLU(i isa, dst *[1]float32, w *[19]float32, x *[19]float32) {
+func fc1x19ReLU(i isa.ISA, dst *[1]float32, w *[19]float32, x *[19]float32) {
 	fc1x19ReLUGo(dst, w, x)
 }
 
 // fc19x1Sigmoid runs fc19x1Sigmoid<ISA> with the instruction set i.
-func fc19x1Sigmoid(i isa, dst *[19]float32, w *[19]float32, x *[1]float32) {
+func fc19x1Sigmoid(i isa.ISA, dst *[19]float32, w *[19]float32, x *[1]float32) {
 	fc19x1SigmoidGo(dst, w, x)
 }
 
 // fc2x9ReLUBias runs fc2x9ReLUBias<ISA> with the instruction set i.
-func fc2x9ReLUBias(i isa, dst *[2]float32, w *[18]float32, x *[9]float32, b *[2]float32) {
+func fc2x9ReLUBias(i isa.ISA, dst *[2]float32, w *[18]float32, x *[9]float32, b *[2]float32) {
 	fc2x9ReLUBiasGo(dst, w, x, b)
 }
 
 // fc9x2SigmoidBias runs fc9x2SigmoidBias<ISA> with the instruction set i.
-func fc9x2SigmoidBias(i isa, dst *[9]float32, w *[18]float32, x *[2]float32, b *[9]float32) {
+func fc9x2SigmoidBias(i isa.ISA, dst *[9]float32, w *[18]float32, x *[2]float32, b *[9]float32) {
 	fc9x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x9ReLU runs fc3x9ReLU<ISA> with the instruction set i.
-func fc3x9ReLU(i isa, dst *[3]float32, w *[27]float32, x *[9]float32) {
+func fc3x9ReLU(i isa.ISA, dst *[3]float32, w *[27]float32, x *[9]float32) {
 	fc3x9ReLUGo(dst, w, x)
 }
 
 // fc9x3Sigmoid runs fc9x3Sigmoid<ISA> with the instruction set i.
-func fc9x3Sigmoid(i isa, dst *[9]float32, w *[27]float32, x *[3]float32) {
+func fc9x3Sigmoid(i isa.ISA, dst *[9]float32, w *[27]float32, x *[3]float32) {
 	fc9x3SigmoidGo(dst, w, x)
 }
 
 // fc3x13ReLUBias runs fc3x13ReLUBias<ISA> with the instruction set i.
-func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
+func fc3x13ReLUBias(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
 	fc3x13ReLUBiasGo(dst, w, x, b)
 }
 
 // fc13x3SigmoidBias runs fc13x3SigmoidBias<ISA> with the instruction set i.
-func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
+func fc13x3SigmoidBias(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
 	fc13x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x13ReLU runs fc3x13ReLU<ISA> with the instruction set i.
-func fc3x13ReLU(i isa, dst *[3]float32, w *[39]float32, x *[13]float32) {
+func fc3x13ReLU(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32) {
 	fc3x13ReLUGo(dst, w, x)
 }
 
 // fc13x3Sigmoid runs fc13x3Sigmoid<ISA> with the instruction set i.
-func fc13x3Sigmoid(i isa, dst *[13]float32, w *[39]float32, x *[3]float32) {
+func fc13x3Sigmoid(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32) {
 	fc13x3SigmoidGo(dst, w, x)
 }
 
 // fc4x16ReLUBias runs fc4x16ReLUBias<ISA> with the instruction set i.
-func fc4x16ReLUBias(i isa, dst *[4]float32, w *[64]float32, x *[16]float32, b *[4]float32) {
+func fc4x16ReLUBias(i isa.ISA, dst *[4]float32, w *[64]float32, x *[16]float32, b *[4]float32) {
 	fc4x16ReLUBiasGo(dst, w, x, b)
 }
 
 // fc16x4SigmoidBias runs fc16x4SigmoidBias<ISA> with the instruction set i.
-func fc16x4SigmoidBias(i isa, dst *[16]float32, w *[64]float32, x *[4]float32, b *[16]float32) {
+func fc16x4SigmoidBias(i isa.ISA, dst *[16]float32, w *[64]float32, x *[4]float32, b *[16]float32) {
 	fc16x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x16ReLU runs fc3x16ReLU<ISA> with the instruction set i.
-func fc3x16ReLU(i isa, dst *[3]float32, w *[48]float32, x *[16]float32) {
+func fc3x16ReLU(i isa.ISA, dst *[3]float32, w *[48]float32, x *[16]float32) {
 	fc3x16ReLUGo(dst, w, x)
 }
 
 // fc16x3Sigmoid runs fc16x3Sigmoid<ISA> with the instruction set i.
-func fc16x3Sigmoid(i isa, dst *[16]float32, w *[48]float32, x *[3]float32) {
+func fc16x3Sigmoid(i isa.ISA, dst *[16]float32, w *[48]float32, x *[3]float32) {
 	fc16x3SigmoidGo(dst, w, x)
 }
 
 // fc2x3ReLUBias runs fc2x3ReLUBias<ISA> with the instruction set i.
-func fc2x3ReLUBias(i isa, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
+func fc2x3ReLUBias(i isa.ISA, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
 	fc2x3ReLUBiasGo(dst, w, x, b)
 }
 
 // fc3x2SigmoidBias runs fc3x2SigmoidBias<ISA> with the instruction set i.
-func fc3x2SigmoidBias(i isa, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
+func fc3x2SigmoidBias(i isa.ISA, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
 	fc3x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x3ReLU runs fc3x3ReLU<ISA> with the instruction set i.
-func fc3x3ReLU(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3ReLU(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	fc3x3ReLUGo(dst, w, x)
 }
 
 // fc3x3Sigmoid runs fc3x3Sigmoid<ISA> with the instruction set i.
-func fc3x3Sigmoid(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3Sigmoid(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	fc3x3SigmoidGo(dst, w, x)
 }
 
 // fc6x7ReLUBias runs fc6x7ReLUBias<ISA> with the instruction set i.
-func fc6x7ReLUBias(i isa, dst *[6]float32, w *[42]float32, x *[7]float32, b *[6]float32) {
+func fc6x7ReLUBias(i isa.ISA, dst *[6]float32, w *[42]float32, x *[7]float32, b *[6]float32) {
 	fc6x7ReLUBiasGo(dst, w, x, b)
 }
 
 // fc7x6SigmoidBias runs fc7x6SigmoidBias<ISA> with the instruction set i.
-func fc7x6SigmoidBias(i isa, dst *[7]float32, w *[42]float32, x *[6]float32, b *[7]float32) {
+func fc7x6SigmoidBias(i isa.ISA, dst *[7]float32, w *[42]float32, x *[6]float32, b *[7]float32) {
 	fc7x6SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x7ReLU runs fc3x7ReLU<ISA> with the instruction set i.
-func fc3x7ReLU(i isa, dst *[3]float32, w *[21]float32, x *[7]float32) {
+func fc3x7ReLU(i isa.ISA, dst *[3]float32, w *[21]float32, x *[7]float32) {
 	fc3x7ReLUGo(dst, w, x)
 }
 
 // fc7x3Sigmoid runs fc7x3Sigmoid<ISA> with the instruction set i.
-func fc7x3Sigmoid(i isa, dst *[7]float32, w *[21]float32, x *[3]float32) {
+func fc7x3Sigmoid(i isa.ISA, dst *[7]float32, w *[21]float32, x *[3]float32) {
 	fc7x3SigmoidGo(dst, w, x)
 }
 
 // fc7x19ReLUBias runs fc7x19ReLUBias<ISA> with the instruction set i.
-func fc7x19ReLUBias(i isa, dst *[7]float32, w *[133]float32, x *[19]float32, b *[7]float32) {
+func fc7x19ReLUBias(i isa.ISA, dst *[7]float32, w *[133]float32, x *[19]float32, b *[7]float32) {
 	fc7x19ReLUBiasGo(dst, w, x, b)
 }
 
 // fc19x7SigmoidBias runs fc19x7SigmoidBias<ISA> with the instruction set i.
-func fc19x7SigmoidBias(i isa, dst *[19]float32, w *[133]float32, x *[7]float32, b *[19]float32) {
+func fc19x7SigmoidBias(i isa.ISA, dst *[19]float32, w *[133]float32, x *[7]float32, b *[19]float32) {
 	fc19x7SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x19ReLU runs fc3x19ReLU<ISA> with the instruction set i.
-func fc3x19ReLU(i isa, dst *[3]float32, w *[57]float32, x *[19]float32) {
+func fc3x19ReLU(i isa.ISA, dst *[3]float32, w *[57]float32, x *[19]float32) {
 	fc3x19ReLUGo(dst, w, x)
 }
 
 // fc19x3Sigmoid runs fc19x3Sigmoid<ISA> with the instruction set i.
-func fc19x3Sigmoid(i isa, dst *[19]float32, w *[57]float32, x *[3]float32) {
+func fc19x3Sigmoid(i isa.ISA, dst *[19]float32, w *[57]float32, x *[3]float32) {
 	fc19x3SigmoidGo(dst, w, x)
 }
 
 // fc8x9ReLUBias runs fc8x9ReLUBias<ISA> with the instruction set i.
-func fc8x9ReLUBias(i isa, dst *[8]float32, w *[72]float32, x *[9]float32, b *[8]float32) {
+func fc8x9ReLUBias(i isa.ISA, dst *[8]float32, w *[72]float32, x *[9]float32, b *[8]float32) {
 	fc8x9ReLUBiasGo(dst, w, x, b)
 }
 
 // fc9x8SigmoidBias runs fc9x8SigmoidBias<ISA> with the instruction set i.
-func fc9x8SigmoidBias(i isa, dst *[9]float32, w *[72]float32, x *[8]float32, b *[9]float32) {
+func fc9x8SigmoidBias(i isa.ISA, dst *[9]float32, w *[72]float32, x *[8]float32, b *[9]float32) {
 	fc9x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc9x13ReLUBias runs fc9x13ReLUBias<ISA> with the instruction set i.
-func fc9x13ReLUBias(i isa, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
+func fc9x13ReLUBias(i isa.ISA, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
 	fc9x13ReLUBiasGo(dst, w, x, b)
 }
 
 // fc13x9SigmoidBias runs fc13x9SigmoidBias<ISA> with the instruction set i.
-func fc13x9SigmoidBias(i isa, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
+func fc13x9SigmoidBias(i isa.ISA, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
 	fc13x9SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc10x16ReLUBias runs fc10x16ReLUBias<ISA> with the instruction set i.
-func fc10x16ReLUBias(i isa, dst *[10]float32, w *[160]float32, x *[16]float32, b *[10]float32) {
+func fc10x16ReLUBias(i isa.ISA, dst *[10]float32, w *[160]float32, x *[16]float32, b *[10]float32) {
 	fc10x16ReLUBiasGo(dst, w, x, b)
 }
 
 // fc16x10SigmoidBias runs fc16x10SigmoidBias<ISA> with the instruction set i.
-func fc16x10SigmoidBias(i isa, dst *[16]float32, w *[160]float32, x *[10]float32, b *[16]float32) {
+func fc16x10SigmoidBias(i isa.ISA, dst *[16]float32, w *[160]float32, x *[10]float32, b *[16]float32) {
 	fc16x10SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x7ReLUBias runs fc5x7ReLUBias<ISA> with the instruction set i.
-func fc5x7ReLUBias(i isa, dst *[5]float32, w *[35]float32, x *[7]float32, b *[5]float32) {
+func fc5x7ReLUBias(i isa.ISA, dst *[5]float32, w *[35]float32, x *[7]float32, b *[5]float32) {
 	fc5x7ReLUBiasGo(dst, w, x, b)
 }
 
 // fc7x5SigmoidBias runs fc7x5SigmoidBias<ISA> with the instruction set i.
-func fc7x5SigmoidBias(i isa, dst *[7]float32, w *[35]float32, x *[5]float32, b *[7]float32) {
+func fc7x5SigmoidBias(i isa.ISA, dst *[7]float32, w *[35]float32, x *[5]float32, b *[7]float32) {
 	fc7x5SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc13x19ReLUBias runs fc13x19ReLUBias<ISA> with the instruction set i.
-func fc13x19ReLUBias(i isa, dst *[13]float32, w *[247]float32, x *[19]float32, b *[13]float32) {
+func fc13x19ReLUBias(i isa.ISA, dst *[13]float32, w *[247]float32, x *[19]float32, b *[13]float32) {
 	fc13x19ReLUBiasGo(dst, w, x, b)
 }
 
 // fc19x13SigmoidBias runs fc19x13SigmoidBias<ISA> with the instruction set i.
-func fc19x13SigmoidBias(i isa, dst *[19]float32, w *[247]float32, x *[13]float32, b *[19]float32) {
+func fc19x13SigmoidBias(i isa.ISA, dst *[19]float32, w *[247]float32, x *[13]float32, b *[19]float32) {
 	fc19x13SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x9ReLUBias runs fc5x9ReLUBias<ISA> with the instruction set i.
-func fc5x9ReLUBias(i isa, dst *[5]float32, w *[45]float32, x *[9]float32, b *[5]float32) {
+func fc5x9ReLUBias(i isa.ISA, dst *[5]float32, w *[45]float32, x *[9]float32, b *[5]float32) {
 	fc5x9ReLUBiasGo(dst, w, x, b)
 }
 
 // fc9x5SigmoidBias runs fc9x5SigmoidBias<ISA> with the instruction set i.
-func fc9x5SigmoidBias(i isa, dst *[9]float32, w *[45]float32, x *[5]float32, b *[9]float32) {
+func fc9x5SigmoidBias(i isa.ISA, dst *[9]float32, w *[45]float32, x *[5]float32, b *[9]float32) {
 	fc9x5SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x13ReLUBias runs fc2x13ReLUBias<ISA> with the instruction set i.
-func fc2x13ReLUBias(i isa, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
+func fc2x13ReLUBias(i isa.ISA, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
 	fc2x13ReLUBiasGo(dst, w, x, b)
 }
 
 // fc13x2SigmoidBias runs fc13x2SigmoidBias<ISA> with the instruction set i.
-func fc13x2SigmoidBias(i isa, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
+func fc13x2SigmoidBias(i isa.ISA, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
 	fc13x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc16x16ReLUBias runs fc16x16ReLUBias<ISA> with the instruction set i.
-func fc16x16ReLUBias(i isa, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
+func fc16x16ReLUBias(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
 	fc16x16ReLUBiasGo(dst, w, x, b)
 }
 
 // fc16x16SigmoidBias runs fc16x16SigmoidBias<ISA> with the instruction set i.
-func fc16x16SigmoidBias(i isa, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
+func fc16x16SigmoidBias(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32, b *[16]float32) {
 	fc16x16SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x19ReLUBias runs fc2x19ReLUBias<ISA> with the instruction set i.
-func fc2x19ReLUBias(i isa, dst *[2]float32, w *[38]float32, x *[19]float32, b *[2]float32) {
+func fc2x19ReLUBias(i isa.ISA, dst *[2]float32, w *[38]float32, x *[19]float32, b *[2]float32) {
 	fc2x19ReLUBiasGo(dst, w, x, b)
 }
 
 // fc19x2SigmoidBias runs fc19x2SigmoidBias<ISA> with the instruction set i.
-func fc19x2SigmoidBias(i isa, dst *[19]float32, w *[38]float32, x *[2]float32, b *[19]float32) {
+func fc19x2SigmoidBias(i isa.ISA, dst *[19]float32, w *[38]float32, x *[2]float32, b *[19]float32) {
 	fc19x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x16ReLU runs fc5x16ReLU<ISA> with the instruction set i.
-func fc5x16ReLU(i isa, dst *[5]float32, w *[80]float32, x *[16]float32) {
+func fc5x16ReLU(i isa.ISA, dst *[5]float32, w *[80]float32, x *[16]float32) {
 	fc5x16ReLUGo(dst, w, x)
 }
 
 // fc16x5Sigmoid runs fc16x5Sigmoid<ISA> with the instruction set i.
-func fc16x5Sigmoid(i isa, dst *[16]float32, w *[80]float32, x *[5]float32) {
+func fc16x5Sigmoid(i isa.ISA, dst *[16]float32, w *[80]float32, x *[5]float32) {
 	fc16x5SigmoidGo(dst, w, x)
 }
 
 // fc3x28ReLUBias runs fc3x28ReLUBias<ISA> with the instruction set i.
-func fc3x28ReLUBias(i isa, dst *[3]float32, w *[84]float32, x *[28]float32, b *[3]float32) {
+func fc3x28ReLUBias(i isa.ISA, dst *[3]float32, w *[84]float32, x *[28]float32, b *[3]float32) {
 	fc3x28ReLUBiasGo(dst, w, x, b)
 }
 
 // fc28x3SigmoidBias runs fc28x3SigmoidBias<ISA> with the instruction set i.
-func fc28x3SigmoidBias(i isa, dst *[28]float32, w *[84]float32, x *[3]float32, b *[28]float32) {
+func fc28x3SigmoidBias(i isa.ISA, dst *[28]float32, w *[84]float32, x *[3]float32, b *[28]float32) {
 	fc28x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x24ReLU runs fc5x24ReLU<ISA> with the instruction set i.
-func fc5x24ReLU(i isa, dst *[5]float32, w *[120]float32, x *[24]float32) {
+func fc5x24ReLU(i isa.ISA, dst *[5]float32, w *[120]float32, x *[24]float32) {
 	fc5x24ReLUGo(dst, w, x)
 }
 
 // fc24x5Sigmoid runs fc24x5Sigmoid<ISA> with the instruction set i.
-func fc24x5Sigmoid(i isa, dst *[24]float32, w *[120]float32, x *[5]float32) {
+func fc24x5Sigmoid(i isa.ISA, dst *[24]float32, w *[120]float32, x *[5]float32) {
 	fc24x5SigmoidGo(dst, w, x)
 }
 
 // fc4x37ReLUBias runs fc4x37ReLUBias<ISA> with the instruction set i.
-func fc4x37ReLUBias(i isa, dst *[4]float32, w *[148]float32, x *[37]float32, b *[4]float32) {
+func fc4x37ReLUBias(i isa.ISA, dst *[4]float32, w *[148]float32, x *[37]float32, b *[4]float32) {
 	fc4x37ReLUBiasGo(dst, w, x, b)
 }
 
 // fc37x4SigmoidBias runs fc37x4SigmoidBias<ISA> with the instruction set i.
-func fc37x4SigmoidBias(i isa, dst *[37]float32, w *[148]float32, x *[4]float32, b *[37]float32) {
+func fc37x4SigmoidBias(i isa.ISA, dst *[37]float32, w *[148]float32, x *[4]float32, b *[37]float32) {
 	fc37x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x32ReLU runs fc5x32ReLU<ISA> with the instruction set i.
-func fc5x32ReLU(i isa, dst *[5]float32, w *[160]float32, x *[32]float32) {
+func fc5x32ReLU(i isa.ISA, dst *[5]float32, w *[160]float32, x *[32]float32) {
 	fc5x32ReLUGo(dst, w, x)
 }
 
 // fc32x5Sigmoid runs fc32x5Sigmoid<ISA> with the instruction set i.
-func fc32x5Sigmoid(i isa, dst *[32]float32, w *[160]float32, x *[5]float32) {
+func fc32x5Sigmoid(i isa.ISA, dst *[32]float32, w *[160]float32, x *[5]float32) {
 	fc32x5SigmoidGo(dst, w, x)
 }
 
 // fc2x46ReLUBias runs fc2x46ReLUBias<ISA> with the instruction set i.
-func fc2x46ReLUBias(i isa, dst *[2]float32, w *[92]float32, x *[46]float32, b *[2]float32) {
+func fc2x46ReLUBias(i isa.ISA, dst *[2]float32, w *[92]float32, x *[46]float32, b *[2]float32) {
 	fc2x46ReLUBiasGo(dst, w, x, b)
 }
 
 // fc46x2SigmoidBias runs fc46x2SigmoidBias<ISA> with the instruction set i.
-func fc46x2SigmoidBias(i isa, dst *[46]float32, w *[92]float32, x *[2]float32, b *[46]float32) {
+func fc46x2SigmoidBias(i isa.ISA, dst *[46]float32, w *[92]float32, x *[2]float32, b *[46]float32) {
 	fc46x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x40ReLU runs fc5x40ReLU<ISA> with the instruction set i.
-func fc5x40ReLU(i isa, dst *[5]float32, w *[200]float32, x *[40]float32) {
+func fc5x40ReLU(i isa.ISA, dst *[5]float32, w *[200]float32, x *[40]float32) {
 	fc5x40ReLUGo(dst, w, x)
 }
 
 // fc40x5Sigmoid runs fc40x5Sigmoid<ISA> with the instruction set i.
-func fc40x5Sigmoid(i isa, dst *[40]float32, w *[200]float32, x *[5]float32) {
+func fc40x5Sigmoid(i isa.ISA, dst *[40]float32, w *[200]float32, x *[5]float32) {
 	fc40x5SigmoidGo(dst, w, x)
 }
 
 // fc3x55ReLUBias runs fc3x55ReLUBias<ISA> with the instruction set i.
-func fc3x55ReLUBias(i isa, dst *[3]float32, w *[165]float32, x *[55]float32, b *[3]float32) {
+func fc3x55ReLUBias(i isa.ISA, dst *[3]float32, w *[165]float32, x *[55]float32, b *[3]float32) {
 	fc3x55ReLUBiasGo(dst, w, x, b)
 }
 
 // fc55x3SigmoidBias runs fc55x3SigmoidBias<ISA> with the instruction set i.
-func fc55x3SigmoidBias(i isa, dst *[55]float32, w *[165]float32, x *[3]float32, b *[55]float32) {
+func fc55x3SigmoidBias(i isa.ISA, dst *[55]float32, w *[165]float32, x *[3]float32, b *[55]float32) {
 	fc55x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x48ReLU runs fc5x48ReLU<ISA> with the instruction set i.
-func fc5x48ReLU(i isa, dst *[5]float32, w *[240]float32, x *[48]float32) {
+func fc5x48ReLU(i isa.ISA, dst *[5]float32, w *[240]float32, x *[48]float32) {
 	fc5x48ReLUGo(dst, w, x)
 }
 
 // fc48x5Sigmoid runs fc48x5Sigmoid<ISA> with the instruction set i.
-func fc48x5Sigmoid(i isa, dst *[48]float32, w *[240]float32, x *[5]float32) {
+func fc48x5Sigmoid(i isa.ISA, dst *[48]float32, w *[240]float32, x *[5]float32) {
 	fc48x5SigmoidGo(dst, w, x)
 }
 
 // fc4x57ReLUBias runs fc4x57ReLUBias<ISA> with the instruction set i.
-func fc4x57ReLUBias(i isa, dst *[4]float32, w *[228]float32, x *[57]float32, b *[4]float32) {
+func fc4x57ReLUBias(i isa.ISA, dst *[4]float32, w *[228]float32, x *[57]float32, b *[4]float32) {
 	fc4x57ReLUBiasGo(dst, w, x, b)
 }
 
 // fc57x4SigmoidBias runs fc57x4SigmoidBias<ISA> with the instruction set i.
-func fc57x4SigmoidBias(i isa, dst *[57]float32, w *[228]float32, x *[4]float32, b *[57]float32) {
+func fc57x4SigmoidBias(i isa.ISA, dst *[57]float32, w *[228]float32, x *[4]float32, b *[57]float32) {
 	fc57x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x56ReLU runs fc5x56ReLU<ISA> with the instruction set i.
-func fc5x56ReLU(i isa, dst *[5]float32, w *[280]float32, x *[56]float32) {
+func fc5x56ReLU(i isa.ISA, dst *[5]float32, w *[280]float32, x *[56]float32) {
 	fc5x56ReLUGo(dst, w, x)
 }
 
 // fc56x5Sigmoid runs fc56x5Sigmoid<ISA> with the instruction set i.
-func fc56x5Sigmoid(i isa, dst *[56]float32, w *[280]float32, x *[5]float32) {
+func fc56x5Sigmoid(i isa.ISA, dst *[56]float32, w *[280]float32, x *[5]float32) {
 	fc56x5SigmoidGo(dst, w, x)
 }
 
 // fc2x66ReLUBias runs fc2x66ReLUBias<ISA> with the instruction set i.
-func fc2x66ReLUBias(i isa, dst *[2]float32, w *[132]float32, x *[66]float32, b *[2]float32) {
+func fc2x66ReLUBias(i isa.ISA, dst *[2]float32, w *[132]float32, x *[66]float32, b *[2]float32) {
 	fc2x66ReLUBiasGo(dst, w, x, b)
 }
 
 // fc66x2SigmoidBias runs fc66x2SigmoidBias<ISA> with the instruction set i.
-func fc66x2SigmoidBias(i isa, dst *[66]float32, w *[132]float32, x *[2]float32, b *[66]float32) {
+func fc66x2SigmoidBias(i isa.ISA, dst *[66]float32, w *[132]float32, x *[2]float32, b *[66]float32) {
 	fc66x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x64ReLU runs fc5x64ReLU<ISA> with the instruction set i.
-func fc5x64ReLU(i isa, dst *[5]float32, w *[320]float32, x *[64]float32) {
+func fc5x64ReLU(i isa.ISA, dst *[5]float32, w *[320]float32, x *[64]float32) {
 	fc5x64ReLUGo(dst, w, x)
 }
 
 // fc64x5Sigmoid runs fc64x5Sigmoid<ISA> with the instruction set i.
-func fc64x5Sigmoid(i isa, dst *[64]float32, w *[320]float32, x *[5]float32) {
+func fc64x5Sigmoid(i isa.ISA, dst *[64]float32, w *[320]float32, x *[5]float32) {
 	fc64x5SigmoidGo(dst, w, x)
 }
 
 // fc3x75ReLUBias runs fc3x75ReLUBias<ISA> with the instruction set i.
-func fc3x75ReLUBias(i isa, dst *[3]float32, w *[225]float32, x *[75]float32, b *[3]float32) {
+func fc3x75ReLUBias(i isa.ISA, dst *[3]float32, w *[225]float32, x *[75]float32, b *[3]float32) {
 	fc3x75ReLUBiasGo(dst, w, x, b)
 }
 
 // fc75x3SigmoidBias runs fc75x3SigmoidBias<ISA> with the instruction set i.
-func fc75x3SigmoidBias(i isa, dst *[75]float32, w *[225]float32, x *[3]float32, b *[75]float32) {
+func fc75x3SigmoidBias(i isa.ISA, dst *[75]float32, w *[225]float32, x *[3]float32, b *[75]float32) {
 	fc75x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x72ReLU runs fc5x72ReLU<ISA> with the instruction set i.
-func fc5x72ReLU(i isa, dst *[5]float32, w *[360]float32, x *[72]float32) {
+func fc5x72ReLU(i isa.ISA, dst *[5]float32, w *[360]float32, x *[72]float32) {
 	fc5x72ReLUGo(dst, w, x)
 }
 
 // fc72x5Sigmoid runs fc72x5Sigmoid<ISA> with the instruction set i.
-func fc72x5Sigmoid(i isa, dst *[72]float32, w *[360]float32, x *[5]float32) {
+func fc72x5Sigmoid(i isa.ISA, dst *[72]float32, w *[360]float32, x *[5]float32) {
 	fc72x5SigmoidGo(dst, w, x)
 }
 
 // fc4x84ReLUBias runs fc4x84ReLUBias<ISA> with the instruction set i.
-func fc4x84ReLUBias(i isa, dst *[4]float32, w *[336]float32, x *[84]float32, b *[4]float32) {
+func fc4x84ReLUBias(i isa.ISA, dst *[4]float32, w *[336]float32, x *[84]float32, b *[4]float32) {
 	fc4x84ReLUBiasGo(dst, w, x, b)
 }
 
 // fc84x4SigmoidBias runs fc84x4SigmoidBias<ISA> with the instruction set i.
-func fc84x4SigmoidBias(i isa, dst *[84]float32, w *[336]float32, x *[4]float32, b *[84]float32) {
+func fc84x4SigmoidBias(i isa.ISA, dst *[84]float32, w *[336]float32, x *[4]float32, b *[84]float32) {
 	fc84x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x80ReLU runs fc5x80ReLU<ISA> with the instruction set i.
-func fc5x80ReLU(i isa, dst *[5]float32, w *[400]float32, x *[80]float32) {
+func fc5x80ReLU(i isa.ISA, dst *[5]float32, w *[400]float32, x *[80]float32) {
 	fc5x80ReLUGo(dst, w, x)
 }
 
 // fc80x5Sigmoid runs fc80x5Sigmoid<ISA> with the instruction set i.
-func fc80x5Sigmoid(i isa, dst *[80]float32, w *[400]float32, x *[5]float32) {
+func fc80x5Sigmoid(i isa.ISA, dst *[80]float32, w *[400]float32, x *[5]float32) {
 	fc80x5SigmoidGo(dst, w, x)
 }
 
 // fc2x101ReLUBias runs fc2x101ReLUBias<ISA> with the instruction set i.
-func fc2x101ReLUBias(i isa, dst *[2]float32, w *[202]float32, x *[101]float32, b *[2]float32) {
+func fc2x101ReLUBias(i isa.ISA, dst *[2]float32, w *[202]float32, x *[101]float32, b *[2]float32) {
 	fc2x101ReLUBiasGo(dst, w, x, b)
 }
 
 // fc101x2SigmoidBias runs fc101x2SigmoidBias<ISA> with the instruction set i.
-func fc101x2SigmoidBias(i isa, dst *[101]float32, w *[202]float32, x *[2]float32, b *[101]float32) {
+func fc101x2SigmoidBias(i isa.ISA, dst *[101]float32, w *[202]float32, x *[2]float32, b *[101]float32) {
 	fc101x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x96ReLU runs fc5x96ReLU<ISA> with the instruction set i.
-func fc5x96ReLU(i isa, dst *[5]float32, w *[480]float32, x *[96]float32) {
+func fc5x96ReLU(i isa.ISA, dst *[5]float32, w *[480]float32, x *[96]float32) {
 	fc5x96ReLUGo(dst, w, x)
 }
 
 // fc96x5Sigmoid runs fc96x5Sigmoid<ISA> with the instruction set i.
-func fc96x5Sigmoid(i isa, dst *[96]float32, w *[480]float32, x *[5]float32) {
+func fc96x5Sigmoid(i isa.ISA, dst *[96]float32, w *[480]float32, x *[5]float32) {
 	fc96x5SigmoidGo(dst, w, x)
 }
 
 // fc3x110ReLUBias runs fc3x110ReLUBias<ISA> with the instruction set i.
-func fc3x110ReLUBias(i isa, dst *[3]float32, w *[330]float32, x *[110]float32, b *[3]float32) {
+func fc3x110ReLUBias(i isa.ISA, dst *[3]float32, w *[330]float32, x *[110]float32, b *[3]float32) {
 	fc3x110ReLUBiasGo(dst, w, x, b)
 }
 
 // fc110x3SigmoidBias runs fc110x3SigmoidBias<ISA> with the instruction set i.
-func fc110x3SigmoidBias(i isa, dst *[110]float32, w *[330]float32, x *[3]float32, b *[110]float32) {
+func fc110x3SigmoidBias(i isa.ISA, dst *[110]float32, w *[330]float32, x *[3]float32, b *[110]float32) {
 	fc110x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x104ReLU runs fc5x104ReLU<ISA> with the instruction set i.
-func fc5x104ReLU(i isa, dst *[5]float32, w *[520]float32, x *[104]float32) {
+func fc5x104ReLU(i isa.ISA, dst *[5]float32, w *[520]float32, x *[104]float32) {
 	fc5x104ReLUGo(dst, w, x)
 }
 
 // fc104x5Sigmoid runs fc104x5Sigmoid<ISA> with the instruction set i.
-func fc104x5Sigmoid(i isa, dst *[104]float32, w *[520]float32, x *[5]float32) {
+func fc104x5Sigmoid(i isa.ISA, dst *[104]float32, w *[520]float32, x *[5]float32) {
 	fc104x5SigmoidGo(dst, w, x)
 }
 
 // fc4x119ReLUBias runs fc4x119ReLUBias<ISA> with the instruction set i.
-func fc4x119ReLUBias(i isa, dst *[4]float32, w *[476]float32, x *[119]float32, b *[4]float32) {
+func fc4x119ReLUBias(i isa.ISA, dst *[4]float32, w *[476]float32, x *[119]float32, b *[4]float32) {
 	fc4x119ReLUBiasGo(dst, w, x, b)
 }
 
 // fc119x4SigmoidBias runs fc119x4SigmoidBias<ISA> with the instruction set i.
-func fc119x4SigmoidBias(i isa, dst *[119]float32, w *[476]float32, x *[4]float32, b *[119]float32) {
+func fc119x4SigmoidBias(i isa.ISA, dst *[119]float32, w *[476]float32, x *[4]float32, b *[119]float32) {
 	fc119x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x112ReLU runs fc5x112ReLU<ISA> with the instruction set i.
-func fc5x112ReLU(i isa, dst *[5]float32, w *[560]float32, x *[112]float32) {
+func fc5x112ReLU(i isa.ISA, dst *[5]float32, w *[560]float32, x *[112]float32) {
 	fc5x112ReLUGo(dst, w, x)
 }
 
 // fc112x5Sigmoid runs fc112x5Sigmoid<ISA> with the instruction set i.
-func fc112x5Sigmoid(i isa, dst *[112]float32, w *[560]float32, x *[5]float32) {
+func fc112x5Sigmoid(i isa.ISA, dst *[112]float32, w *[560]float32, x *[5]float32) {
 	fc112x5SigmoidGo(dst, w, x)
 }
 
 // fc2x129ReLUBias runs fc2x129ReLUBias<ISA> with the instruction set i.
-func fc2x129ReLUBias(i isa, dst *[2]float32, w *[258]float32, x *[129]float32, b *[2]float32) {
+func fc2x129ReLUBias(i isa.ISA, dst *[2]float32, w *[258]float32, x *[129]float32, b *[2]float32) {
 	fc2x129ReLUBiasGo(dst, w, x, b)
 }
 
 // fc129x2SigmoidBias runs fc129x2SigmoidBias<ISA> with the instruction set i.
-func fc129x2SigmoidBias(i isa, dst *[129]float32, w *[258]float32, x *[2]float32, b *[129]float32) {
+func fc129x2SigmoidBias(i isa.ISA, dst *[129]float32, w *[258]float32, x *[2]float32, b *[129]float32) {
 	fc129x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x128ReLU runs fc5x128ReLU<ISA> with the instruction set i.
-func fc5x128ReLU(i isa, dst *[5]float32, w *[640]float32, x *[128]float32) {
+func fc5x128ReLU(i isa.ISA, dst *[5]float32, w *[640]float32, x *[128]float32) {
 	fc5x128ReLUGo(dst, w, x)
 }
 
 // fc128x5Sigmoid runs fc128x5Sigmoid<ISA> with the instruction set i.
-func fc128x5Sigmoid(i isa, dst *[128]float32, w *[640]float32, x *[5]float32) {
+func fc128x5Sigmoid(i isa.ISA, dst *[128]float32, w *[640]float32, x *[5]float32) {
 	fc128x5SigmoidGo(dst, w, x)
 }
 
 // fc3x138ReLUBias runs fc3x138ReLUBias<ISA> with the instruction set i.
-func fc3x138ReLUBias(i isa, dst *[3]float32, w *[414]float32, x *[138]float32, b *[3]float32) {
+func fc3x138ReLUBias(i isa.ISA, dst *[3]float32, w *[414]float32, x *[138]float32, b *[3]float32) {
 	fc3x138ReLUBiasGo(dst, w, x, b)
 }
 
 // fc138x3SigmoidBias runs fc138x3SigmoidBias<ISA> with the instruction set i.
-func fc138x3SigmoidBias(i isa, dst *[138]float32, w *[414]float32, x *[3]float32, b *[138]float32) {
+func fc138x3SigmoidBias(i isa.ISA, dst *[138]float32, w *[414]float32, x *[3]float32, b *[138]float32) {
 	fc138x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x136ReLU runs fc5x136ReLU<ISA> with the instruction set i.
-func fc5x136ReLU(i isa, dst *[5]float32, w *[680]float32, x *[136]float32) {
+func fc5x136ReLU(i isa.ISA, dst *[5]float32, w *[680]float32, x *[136]float32) {
 	fc5x136ReLUGo(dst, w, x)
 }
 
 // fc136x5Sigmoid runs fc136x5Sigmoid<ISA> with the instruction set i.
-func fc136x5Sigmoid(i isa, dst *[136]float32, w *[680]float32, x *[5]float32) {
+func fc136x5Sigmoid(i isa.ISA, dst *[136]float32, w *[680]float32, x *[5]float32) {
 	fc136x5SigmoidGo(dst, w, x)
 }
 
 // fc4x147ReLUBias runs fc4x147ReLUBias<ISA> with the instruction set i.
-func fc4x147ReLUBias(i isa, dst *[4]float32, w *[588]float32, x *[147]float32, b *[4]float32) {
+func fc4x147ReLUBias(i isa.ISA, dst *[4]float32, w *[588]float32, x *[147]float32, b *[4]float32) {
 	fc4x147ReLUBiasGo(dst, w, x, b)
 }
 
 // fc147x4SigmoidBias runs fc147x4SigmoidBias<ISA> with the instruction set i.
-func fc147x4SigmoidBias(i isa, dst *[147]float32, w *[588]float32, x *[4]float32, b *[147]float32) {
+func fc147x4SigmoidBias(i isa.ISA, dst *[147]float32, w *[588]float32, x *[4]float32, b *[147]float32) {
 	fc147x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x144ReLU runs fc5x144ReLU<ISA> with the instruction set i.
-func fc5x144ReLU(i isa, dst *[5]float32, w *[720]float32, x *[144]float32) {
+func fc5x144ReLU(i isa.ISA, dst *[5]float32, w *[720]float32, x *[144]float32) {
 	fc5x144ReLUGo(dst, w, x)
 }
 
 // fc144x5Sigmoid runs fc144x5Sigmoid<ISA> with the instruction set i.
-func fc144x5Sigmoid(i isa, dst *[144]float32, w *[720]float32, x *[5]float32) {
+func fc144x5Sigmoid(i isa.ISA, dst *[144]float32, w *[720]float32, x *[5]float32) {
 	fc144x5SigmoidGo(dst, w, x)
 }
 
 // fc2x196ReLUBias runs fc2x196ReLUBias<ISA> with the instruction set i.
-func fc2x196ReLUBias(i isa, dst *[2]float32, w *[392]float32, x *[196]float32, b *[2]float32) {
+func fc2x196ReLUBias(i isa.ISA, dst *[2]float32, w *[392]float32, x *[196]float32, b *[2]float32) {
 	fc2x196ReLUBiasGo(dst, w, x, b)
 }
 
 // fc196x2SigmoidBias runs fc196x2SigmoidBias<ISA> with the instruction set i.
-func fc196x2SigmoidBias(i isa, dst *[196]float32, w *[392]float32, x *[2]float32, b *[196]float32) {
+func fc196x2SigmoidBias(i isa.ISA, dst *[196]float32, w *[392]float32, x *[2]float32, b *[196]float32) {
 	fc196x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x192ReLU runs fc5x192ReLU<ISA> with the instruction set i.
-func fc5x192ReLU(i isa, dst *[5]float32, w *[960]float32, x *[192]float32) {
+func fc5x192ReLU(i isa.ISA, dst *[5]float32, w *[960]float32, x *[192]float32) {
 	fc5x192ReLUGo(dst, w, x)
 }
 
 // fc192x5Sigmoid runs fc192x5Sigmoid<ISA> with the instruction set i.
-func fc192x5Sigmoid(i isa, dst *[192]float32, w *[960]float32, x *[5]float32) {
+func fc192x5Sigmoid(i isa.ISA, dst *[192]float32, w *[960]float32, x *[5]float32) {
 	fc192x5SigmoidGo(dst, w, x)
 }
 
 // fc3x205ReLUBias runs fc3x205ReLUBias<ISA> with the instruction set i.
-func fc3x205ReLUBias(i isa, dst *[3]float32, w *[615]float32, x *[205]float32, b *[3]float32) {
+func fc3x205ReLUBias(i isa.ISA, dst *[3]float32, w *[615]float32, x *[205]float32, b *[3]float32) {
 	fc3x205ReLUBiasGo(dst, w, x, b)
 }
 
 // fc205x3SigmoidBias runs fc205x3SigmoidBias<ISA> with the instruction set i.
-func fc205x3SigmoidBias(i isa, dst *[205]float32, w *[615]float32, x *[3]float32, b *[205]float32) {
+func fc205x3SigmoidBias(i isa.ISA, dst *[205]float32, w *[615]float32, x *[3]float32, b *[205]float32) {
 	fc205x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x200ReLU runs fc5x200ReLU<ISA> with the instruction set i.
-func fc5x200ReLU(i isa, dst *[5]float32, w *[1000]float32, x *[200]float32) {
+func fc5x200ReLU(i isa.ISA, dst *[5]float32, w *[1000]float32, x *[200]float32) {
 	fc5x200ReLUGo(dst, w, x)
 }
 
 // fc200x5Sigmoid runs fc200x5Sigmoid<ISA> with the instruction set i.
-func fc200x5Sigmoid(i isa, dst *[200]float32, w *[1000]float32, x *[5]float32) {
+func fc200x5Sigmoid(i isa.ISA, dst *[200]float32, w *[1000]float32, x *[5]float32) {
 	fc200x5SigmoidGo(dst, w, x)
 }
 
 // fc4x214ReLUBias runs fc4x214ReLUBias<ISA> with the instruction set i.
-func fc4x214ReLUBias(i isa, dst *[4]float32, w *[856]float32, x *[214]float32, b *[4]float32) {
+func fc4x214ReLUBias(i isa.ISA, dst *[4]float32, w *[856]float32, x *[214]float32, b *[4]float32) {
 	fc4x214ReLUBiasGo(dst, w, x, b)
 }
 
 // fc214x4SigmoidBias runs fc214x4SigmoidBias<ISA> with the instruction set i.
-func fc214x4SigmoidBias(i isa, dst *[214]float32, w *[856]float32, x *[4]float32, b *[214]float32) {
+func fc214x4SigmoidBias(i isa.ISA, dst *[214]float32, w *[856]float32, x *[4]float32, b *[214]float32) {
 	fc214x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x208ReLU runs fc5x208ReLU<ISA> with the instruction set i.
-func fc5x208ReLU(i isa, dst *[5]float32, w *[1040]float32, x *[208]float32) {
+func fc5x208ReLU(i isa.ISA, dst *[5]float32, w *[1040]float32, x *[208]float32) {
 	fc5x208ReLUGo(dst, w, x)
 }
 
 // fc208x5Sigmoid runs fc208x5Sigmoid<ISA> with the instruction set i.
-func fc208x5Sigmoid(i isa, dst *[208]float32, w *[1040]float32, x *[5]float32) {
+func fc208x5Sigmoid(i isa.ISA, dst *[208]float32, w *[1040]float32, x *[5]float32) {
 	fc208x5SigmoidGo(dst, w, x)
 }
 
 // fc1x15ReLUBias runs fc1x15ReLUBias<ISA> with the instruction set i.
-func fc1x15ReLUBias(i isa, dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32) {
+func fc1x15ReLUBias(i isa.ISA, dst *[1]float32, w *[15]float32, x *[15]float32, b *[1]float32) {
 	fc1x15ReLUBiasGo(dst, w, x, b)
 }
 
 // fc15x1SigmoidBias runs fc15x1SigmoidBias<ISA> with the instruction set i.
-func fc15x1SigmoidBias(i isa, dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32) {
+func fc15x1SigmoidBias(i isa.ISA, dst *[15]float32, w *[15]float32, x *[1]float32, b *[15]float32) {
 	fc15x1SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x17ReLU runs fc2x17ReLU<ISA> with the instruction set i.
-func fc2x17ReLU(i isa, dst *[2]float32, w *[34]float32, x *[17]float32) {
+func fc2x17ReLU(i isa.ISA, dst *[2]float32, w *[34]float32, x *[17]float32) {
 	fc2x17ReLUGo(dst, w, x)
 }
 
 // fc17x2Sigmoid runs fc17x2Sigmoid<ISA> with the instruction set i.
-func fc17x2Sigmoid(i isa, dst *[17]float32, w *[34]float32, x *[2]float32) {
+func fc17x2Sigmoid(i isa.ISA, dst *[17]float32, w *[34]float32, x *[2]float32) {
 	fc17x2SigmoidGo(dst, w, x)
 }
 
 // fc3x26ReLUBias runs fc3x26ReLUBias<ISA> with the instruction set i.
-func fc3x26ReLUBias(i isa, dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32) {
+func fc3x26ReLUBias(i isa.ISA, dst *[3]float32, w *[78]float32, x *[26]float32, b *[3]float32) {
 	fc3x26ReLUBiasGo(dst, w, x, b)
 }
 
 // fc26x3SigmoidBias runs fc26x3SigmoidBias<ISA> with the instruction set i.
-func fc26x3SigmoidBias(i isa, dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32) {
+func fc26x3SigmoidBias(i isa.ISA, dst *[26]float32, w *[78]float32, x *[3]float32, b *[26]float32) {
 	fc26x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc4x35ReLU runs fc4x35ReLU<ISA> with the instruction set i.
-func fc4x35ReLU(i isa, dst *[4]float32, w *[140]float32, x *[35]float32) {
+func fc4x35ReLU(i isa.ISA, dst *[4]float32, w *[140]float32, x *[35]float32) {
 	fc4x35ReLUGo(dst, w, x)
 }
 
 // fc35x4Sigmoid runs fc35x4Sigmoid<ISA> with the instruction set i.
-func fc35x4Sigmoid(i isa, dst *[35]float32, w *[140]float32, x *[4]float32) {
+func fc35x4Sigmoid(i isa.ISA, dst *[35]float32, w *[140]float32, x *[4]float32) {
 	fc35x4SigmoidGo(dst, w, x)
 }
 
 // fc1x44ReLUBias runs fc1x44ReLUBias<ISA> with the instruction set i.
-func fc1x44ReLUBias(i isa, dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32) {
+func fc1x44ReLUBias(i isa.ISA, dst *[1]float32, w *[44]float32, x *[44]float32, b *[1]float32) {
 	fc1x44ReLUBiasGo(dst, w, x, b)
 }
 
 // fc44x1SigmoidBias runs fc44x1SigmoidBias<ISA> with the instruction set i.
-func fc44x1SigmoidBias(i isa, dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32) {
+func fc44x1SigmoidBias(i isa.ISA, dst *[44]float32, w *[44]float32, x *[1]float32, b *[44]float32) {
 	fc44x1SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x53ReLU runs fc2x53ReLU<ISA> with the instruction set i.
-func fc2x53ReLU(i isa, dst *[2]float32, w *[106]float32, x *[53]float32) {
+func fc2x53ReLU(i isa.ISA, dst *[2]float32, w *[106]float32, x *[53]float32) {
 	fc2x53ReLUGo(dst, w, x)
 }
 
 // fc53x2Sigmoid runs fc53x2Sigmoid<ISA> with the instruction set i.
-func fc53x2Sigmoid(i isa, dst *[53]float32, w *[106]float32, x *[2]float32) {
+func fc53x2Sigmoid(i isa.ISA, dst *[53]float32, w *[106]float32, x *[2]float32) {
 	fc53x2SigmoidGo(dst, w, x)
 }
 
 // fc3x62ReLUBias runs fc3x62ReLUBias<ISA> with the instruction set i.
-func fc3x62ReLUBias(i isa, dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32) {
+func fc3x62ReLUBias(i isa.ISA, dst *[3]float32, w *[186]float32, x *[62]float32, b *[3]float32) {
 	fc3x62ReLUBiasGo(dst, w, x, b)
 }
 
 // fc62x3SigmoidBias runs fc62x3SigmoidBias<ISA> with the instruction set i.
-func fc62x3SigmoidBias(i isa, dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32) {
+func fc62x3SigmoidBias(i isa.ISA, dst *[62]float32, w *[186]float32, x *[3]float32, b *[62]float32) {
 	fc62x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc4x71ReLU runs fc4x71ReLU<ISA> with the instruction set i.
-func fc4x71ReLU(i isa, dst *[4]float32, w *[284]float32, x *[71]float32) {
+func fc4x71ReLU(i isa.ISA, dst *[4]float32, w *[284]float32, x *[71]float32) {
 	fc4x71ReLUGo(dst, w, x)
 }
 
 // fc71x4Sigmoid runs fc71x4Sigmoid<ISA> with the instruction set i.
-func fc71x4Sigmoid(i isa, dst *[71]float32, w *[284]float32, x *[4]float32) {
+func fc71x4Sigmoid(i isa.ISA, dst *[71]float32, w *[284]float32, x *[4]float32) {
 	fc71x4SigmoidGo(dst, w, x)
 }
 
 // fc1x9ReLUBias runs fc1x9ReLUBias<ISA> with the instruction set i.
-func fc1x9ReLUBias(i isa, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
+func fc1x9ReLUBias(i isa.ISA, dst *[1]float32, w *[9]float32, x *[9]float32, b *[1]float32) {
 	fc1x9ReLUBiasGo(dst, w, x, b)
 }
 
 // fc9x1SigmoidBias runs fc9x1SigmoidBias<ISA> with the instruction set i.
-func fc9x1SigmoidBias(i isa, dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
+func fc9x1SigmoidBias(i isa.ISA, dst *[9]float32, w *[9]float32, x *[1]float32, b *[9]float32) {
 	fc9x1SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc10x17ReLU runs fc10x17ReLU<ISA> with the instruction set i.
-func fc10x17ReLU(i isa, dst *[10]float32, w *[170]float32, x *[17]float32) {
+func fc10x17ReLU(i isa.ISA, dst *[10]float32, w *[170]float32, x *[17]float32) {
 	fc10x17ReLUGo(dst, w, x)
 }
 
 // fc17x10Sigmoid runs fc17x10Sigmoid<ISA> with the instruction set i.
-func fc17x10Sigmoid(i isa, dst *[17]float32, w *[170]float32, x *[10]float32) {
+func fc17x10Sigmoid(i isa.ISA, dst *[17]float32, w *[170]float32, x *[10]float32) {
 	fc17x10SigmoidGo(dst, w, x)
 }
 
 // fc16x21ReLUBias runs fc16x21ReLUBias<ISA> with the instruction set i.
-func fc16x21ReLUBias(i isa, dst *[16]float32, w *[336]float32, x *[21]float32, b *[16]float32) {
+func fc16x21ReLUBias(i isa.ISA, dst *[16]float32, w *[336]float32, x *[21]float32, b *[16]float32) {
 	fc16x21ReLUBiasGo(dst, w, x, b)
 }
 
 // fc21x16SigmoidBias runs fc21x16SigmoidBias<ISA> with the instruction set i.
-func fc21x16SigmoidBias(i isa, dst *[21]float32, w *[336]float32, x *[16]float32, b *[21]float32) {
+func fc21x16SigmoidBias(i isa.ISA, dst *[21]float32, w *[336]float32, x *[16]float32, b *[21]float32) {
 	fc21x16SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc27x33ReLU runs fc27x33ReLU<ISA> with the instruction set i.
-func fc27x33ReLU(i isa, dst *[27]float32, w *[891]float32, x *[33]float32) {
+func fc27x33ReLU(i isa.ISA, dst *[27]float32, w *[891]float32, x *[33]float32) {
 	fc27x33ReLUGo(dst, w, x)
 }
 
 // fc33x27Sigmoid runs fc33x27Sigmoid<ISA> with the instruction set i.
-func fc33x27Sigmoid(i isa, dst *[33]float32, w *[891]float32, x *[27]float32) {
+func fc33x27Sigmoid(i isa.ISA, dst *[33]float32, w *[891]float32, x *[27]float32) {
 	fc33x27SigmoidGo(dst, w, x)
 }
 
 // fc32x37ReLUBias runs fc32x37ReLUBias<ISA> with the instruction set i.
-func fc32x37ReLUBias(i isa, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
+func fc32x37ReLUBias(i isa.ISA, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
 	fc32x37ReLUBiasGo(dst, w, x, b)
 }
 
 // fc37x32SigmoidBias runs fc37x32SigmoidBias<ISA> with the instruction set i.
-func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
+func fc37x32SigmoidBias(i isa.ISA, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
 	fc37x32SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc44x49ReLU runs fc44x49ReLU<ISA> with the instruction set i.
-func fc44x49ReLU(i isa, dst *[44]float32, w *[2156]float32, x *[49]float32) {
+func fc44x49ReLU(i isa.ISA, dst *[44]float32, w *[2156]float32, x *[49]float32) {
 	fc44x49ReLUGo(dst, w, x)
 }
 
 // fc49x44Sigmoid runs fc49x44Sigmoid<ISA> with the instruction set i.
-func fc49x44Sigmoid(i isa, dst *[49]float32, w *[2156]float32, x *[44]float32) {
+func fc49x44Sigmoid(i isa.ISA, dst *[49]float32, w *[2156]float32, x *[44]float32) {
 	fc49x44SigmoidGo(dst, w, x)
 }
 
 // fc48x53ReLUBias runs fc48x53ReLUBias<ISA> with the instruction set i.
-func fc48x53ReLUBias(i isa, dst *[48]float32, w *[2544]float32, x *[53]float32, b *[48]float32) {
+func fc48x53ReLUBias(i isa.ISA, dst *[48]float32, w *[2544]float32, x *[53]float32, b *[48]float32) {
 	fc48x53ReLUBiasGo(dst, w, x, b)
 }
 
 // fc53x48SigmoidBias runs fc53x48SigmoidBias<ISA> with the instruction set i.
-func fc53x48SigmoidBias(i isa, dst *[53]float32, w *[2544]float32, x *[48]float32, b *[53]float32) {
+func fc53x48SigmoidBias(i isa.ISA, dst *[53]float32, w *[2544]float32, x *[48]float32, b *[53]float32) {
 	fc53x48SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc61x69ReLU runs fc61x69ReLU<ISA> with the instruction set i.
-func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
+func fc61x69ReLU(i isa.ISA, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	fc61x69ReLUGo(dst, w, x)
 }
 
 // fc69x61Sigmoid runs fc69x61Sigmoid<ISA> with the instruction set i.
-func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
+func fc69x61Sigmoid(i isa.ISA, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	fc69x61SigmoidGo(dst, w, x)
 }
 
 // fc64x69ReLUBias runs fc64x69ReLUBias<ISA> with the instruction set i.
-func fc64x69ReLUBias(i isa, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
+func fc64x69ReLUBias(i isa.ISA, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
 	fc64x69ReLUBiasGo(dst, w, x, b)
 }
 
 // fc69x64SigmoidBias runs fc69x64SigmoidBias<ISA> with the instruction set i.
-func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
+func fc69x64SigmoidBias(i isa.ISA, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
 	fc69x64SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc134x141ReLU runs fc134x141ReLU<ISA> with the instruction set i.
-func fc134x141ReLU(i isa, dst *[134]float32, w *[18894]float32, x *[141]float32) {
+func fc134x141ReLU(i isa.ISA, dst *[134]float32, w *[18894]float32, x *[141]float32) {
 	fc134x141ReLUGo(dst, w, x)
 }
 
 // fc141x134Sigmoid runs fc141x134Sigmoid<ISA> with the instruction set i.
-func fc141x134Sigmoid(i isa, dst *[141]float32, w *[18894]float32, x *[134]float32) {
+func fc141x134Sigmoid(i isa.ISA, dst *[141]float32, w *[18894]float32, x *[134]float32) {
 	fc141x134SigmoidGo(dst, w, x)
 }
 
 // fc136x142ReLUBias runs fc136x142ReLUBias<ISA> with the instruction set i.
-func fc136x142ReLUBias(i isa, dst *[136]float32, w *[19312]float32, x *[142]float32, b *[136]float32) {
+func fc136x142ReLUBias(i isa.ISA, dst *[136]float32, w *[19312]float32, x *[142]float32, b *[136]float32) {
 	fc136x142ReLUBiasGo(dst, w, x, b)
 }
 
 // fc142x136SigmoidBias runs fc142x136SigmoidBias<ISA> with the instruction set i.
-func fc142x136SigmoidBias(i isa, dst *[142]float32, w *[19312]float32, x *[136]float32, b *[142]float32) {
+func fc142x136SigmoidBias(i isa.ISA, dst *[142]float32, w *[19312]float32, x *[136]float32, b *[142]float32) {
 	fc142x136SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc215x223ReLU runs fc215x223ReLU<ISA> with the instruction set i.
-func fc215x223ReLU(i isa, dst *[215]float32, w *[47945]float32, x *[223]float32) {
+func fc215x223ReLU(i isa.ISA, dst *[215]float32, w *[47945]float32, x *[223]float32) {
 	fc215x223ReLUGo(dst, w, x)
 }
 
 // fc223x215Sigmoid runs fc223x215Sigmoid<ISA> with the instruction set i.
-func fc223x215Sigmoid(i isa, dst *[223]float32, w *[47945]float32, x *[215]float32) {
+func fc223x215Sigmoid(i isa.ISA, dst *[223]float32, w *[47945]float32, x *[215]float32) {
 	fc223x215SigmoidGo(dst, w, x)
 }
 
 // fc7x7ReLUBias runs fc7x7ReLUBias<ISA> with the instruction set i.
-func fc7x7ReLUBias(i isa, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
+func fc7x7ReLUBias(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
 	fc7x7ReLUBiasGo(dst, w, x, b)
 }
 
 // fc7x7SigmoidBias runs fc7x7SigmoidBias<ISA> with the instruction set i.
-func fc7x7SigmoidBias(i isa, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
+func fc7x7SigmoidBias(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32, b *[7]float32) {
 	fc7x7SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc7x7ReLU runs fc7x7ReLU<ISA> with the instruction set i.
-func fc7x7ReLU(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
+func fc7x7ReLU(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32) {
 	fc7x7ReLUGo(dst, w, x)
 }
 
 // fc7x7Sigmoid runs fc7x7Sigmoid<ISA> with the instruction set i.
-func fc7x7Sigmoid(i isa, dst *[7]float32, w *[49]float32, x *[7]float32) {
+func fc7x7Sigmoid(i isa.ISA, dst *[7]float32, w *[49]float32, x *[7]float32) {
 	fc7x7SigmoidGo(dst, w, x)
 }
 
 // fc2x7ReLUBias runs fc2x7ReLUBias<ISA> with the instruction set i.
-func fc2x7ReLUBias(i isa, dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32) {
+func fc2x7ReLUBias(i isa.ISA, dst *[2]float32, w *[14]float32, x *[7]float32, b *[2]float32) {
 	fc2x7ReLUBiasGo(dst, w, x, b)
 }
 
 // fc7x2SigmoidBias runs fc7x2SigmoidBias<ISA> with the instruction set i.
-func fc7x2SigmoidBias(i isa, dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32) {
+func fc7x2SigmoidBias(i isa.ISA, dst *[7]float32, w *[14]float32, x *[2]float32, b *[7]float32) {
 	fc7x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x8ReLU runs fc8x8ReLU<ISA> with the instruction set i.
-func fc8x8ReLU(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
+func fc8x8ReLU(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32) {
 	fc8x8ReLUGo(dst, w, x)
 }
 
 // fc8x8Sigmoid runs fc8x8Sigmoid<ISA> with the instruction set i.
-func fc8x8Sigmoid(i isa, dst *[8]float32, w *[64]float32, x *[8]float32) {
+func fc8x8Sigmoid(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32) {
 	fc8x8SigmoidGo(dst, w, x)
 }
 
 // fc8x8ReLUBias runs fc8x8ReLUBias<ISA> with the instruction set i.
-func fc8x8ReLUBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
+func fc8x8ReLUBias(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
 	fc8x8ReLUBiasGo(dst, w, x, b)
 }
 
 // fc8x8SigmoidBias runs fc8x8SigmoidBias<ISA> with the instruction set i.
-func fc8x8SigmoidBias(i isa, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
+func fc8x8SigmoidBias(i isa.ISA, dst *[8]float32, w *[64]float32, x *[8]float32, b *[8]float32) {
 	fc8x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x8ReLU runs fc3x8ReLU<ISA> with the instruction set i.
-func fc3x8ReLU(i isa, dst *[3]float32, w *[24]float32, x *[8]float32) {
+func fc3x8ReLU(i isa.ISA, dst *[3]float32, w *[24]float32, x *[8]float32) {
 	fc3x8ReLUGo(dst, w, x)
 }
 
 // fc8x3Sigmoid runs fc8x3Sigmoid<ISA> with the instruction set i.
-func fc8x3Sigmoid(i isa, dst *[8]float32, w *[24]float32, x *[3]float32) {
+func fc8x3Sigmoid(i isa.ISA, dst *[8]float32, w *[24]float32, x *[3]float32) {
 	fc8x3SigmoidGo(dst, w, x)
 }
 
 // fc8x9ReLU runs fc8x9ReLU<ISA> with the instruction set i.
-func fc8x9ReLU(i isa, dst *[8]float32, w *[72]float32, x *[9]float32) {
+func fc8x9ReLU(i isa.ISA, dst *[8]float32, w *[72]float32, x *[9]float32) {
 	fc8x9ReLUGo(dst, w, x)
 }
 
 // fc9x8Sigmoid runs fc9x8Sigmoid<ISA> with the instruction set i.
-func fc9x8Sigmoid(i isa, dst *[9]float32, w *[72]float32, x *[8]float32) {
+func fc9x8Sigmoid(i isa.ISA, dst *[9]float32, w *[72]float32, x *[8]float32) {
 	fc9x8SigmoidGo(dst, w, x)
 }
 
 // fc4x9ReLUBias runs fc4x9ReLUBias<ISA> with the instruction set i.
-func fc4x9ReLUBias(i isa, dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32) {
+func fc4x9ReLUBias(i isa.ISA, dst *[4]float32, w *[36]float32, x *[9]float32, b *[4]float32) {
 	fc4x9ReLUBiasGo(dst, w, x, b)
 }
 
 // fc9x4SigmoidBias runs fc9x4SigmoidBias<ISA> with the instruction set i.
-func fc9x4SigmoidBias(i isa, dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32) {
+func fc9x4SigmoidBias(i isa.ISA, dst *[9]float32, w *[36]float32, x *[4]float32, b *[9]float32) {
 	fc9x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x15ReLU runs fc8x15ReLU<ISA> with the instruction set i.
-func fc8x15ReLU(i isa, dst *[8]float32, w *[120]float32, x *[15]float32) {
+func fc8x15ReLU(i isa.ISA, dst *[8]float32, w *[120]float32, x *[15]float32) {
 	fc8x15ReLUGo(dst, w, x)
 }
 
 // fc15x8Sigmoid runs fc15x8Sigmoid<ISA> with the instruction set i.
-func fc15x8Sigmoid(i isa, dst *[15]float32, w *[120]float32, x *[8]float32) {
+func fc15x8Sigmoid(i isa.ISA, dst *[15]float32, w *[120]float32, x *[8]float32) {
 	fc15x8SigmoidGo(dst, w, x)
 }
 
 // fc8x15ReLUBias runs fc8x15ReLUBias<ISA> with the instruction set i.
-func fc8x15ReLUBias(i isa, dst *[8]float32, w *[120]float32, x *[15]float32, b *[8]float32) {
+func fc8x15ReLUBias(i isa.ISA, dst *[8]float32, w *[120]float32, x *[15]float32, b *[8]float32) {
 	fc8x15ReLUBiasGo(dst, w, x, b)
 }
 
 // fc15x8SigmoidBias runs fc15x8SigmoidBias<ISA> with the instruction set i.
-func fc15x8SigmoidBias(i isa, dst *[15]float32, w *[120]float32, x *[8]float32, b *[15]float32) {
+func fc15x8SigmoidBias(i isa.ISA, dst *[15]float32, w *[120]float32, x *[8]float32, b *[15]float32) {
 	fc15x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x15ReLU runs fc5x15ReLU<ISA> with the instruction set i.
-func fc5x15ReLU(i isa, dst *[5]float32, w *[75]float32, x *[15]float32) {
+func fc5x15ReLU(i isa.ISA, dst *[5]float32, w *[75]float32, x *[15]float32) {
 	fc5x15ReLUGo(dst, w, x)
 }
 
 // fc15x5Sigmoid runs fc15x5Sigmoid<ISA> with the instruction set i.
-func fc15x5Sigmoid(i isa, dst *[15]float32, w *[75]float32, x *[5]float32) {
+func fc15x5Sigmoid(i isa.ISA, dst *[15]float32, w *[75]float32, x *[5]float32) {
 	fc15x5SigmoidGo(dst, w, x)
 }
 
 // fc8x16ReLUBias runs fc8x16ReLUBias<ISA> with the instruction set i.
-func fc8x16ReLUBias(i isa, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
+func fc8x16ReLUBias(i isa.ISA, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
 	fc8x16ReLUBiasGo(dst, w, x, b)
 }
 
 // fc16x8SigmoidBias runs fc16x8SigmoidBias<ISA> with the instruction set i.
-func fc16x8SigmoidBias(i isa, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
+func fc16x8SigmoidBias(i isa.ISA, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
 	fc16x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x16ReLU runs fc8x16ReLU<ISA> with the instruction set i.
-func fc8x16ReLU(i isa, dst *[8]float32, w *[128]float32, x *[16]float32) {
+func fc8x16ReLU(i isa.ISA, dst *[8]float32, w *[128]float32, x *[16]float32) {
 	fc8x16ReLUGo(dst, w, x)
 }
 
 // fc16x8Sigmoid runs fc16x8Sigmoid<ISA> with the instruction set i.
-func fc16x8Sigmoid(i isa, dst *[16]float32, w *[128]float32, x *[8]float32) {
+func fc16x8Sigmoid(i isa.ISA, dst *[16]float32, w *[128]float32, x *[8]float32) {
 	fc16x8SigmoidGo(dst, w, x)
 }
 
 // fc6x16ReLUBias runs fc6x16ReLUBias<ISA> with the instruction set i.
-func fc6x16ReLUBias(i isa, dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32) {
+func fc6x16ReLUBias(i isa.ISA, dst *[6]float32, w *[96]float32, x *[16]float32, b *[6]float32) {
 	fc6x16ReLUBiasGo(dst, w, x, b)
 }
 
 // fc16x6SigmoidBias runs fc16x6SigmoidBias<ISA> with the instruction set i.
-func fc16x6SigmoidBias(i isa, dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32) {
+func fc16x6SigmoidBias(i isa.ISA, dst *[16]float32, w *[96]float32, x *[6]float32, b *[16]float32) {
 	fc16x6SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x17ReLU runs fc8x17ReLU<ISA> with the instruction set i.
-func fc8x17ReLU(i isa, dst *[8]float32, w *[136]float32, x *[17]float32) {
+func fc8x17ReLU(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32) {
 	fc8x17ReLUGo(dst, w, x)
 }
 
 // fc17x8Sigmoid runs fc17x8Sigmoid<ISA> with the instruction set i.
-func fc17x8Sigmoid(i isa, dst *[17]float32, w *[136]float32, x *[8]float32) {
+func fc17x8Sigmoid(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32) {
 	fc17x8SigmoidGo(dst, w, x)
 }
 
 // fc8x17ReLUBias runs fc8x17ReLUBias<ISA> with the instruction set i.
-func fc8x17ReLUBias(i isa, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
+func fc8x17ReLUBias(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
 	fc8x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x8SigmoidBias runs fc17x8SigmoidBias<ISA> with the instruction set i.
-func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
+func fc17x8SigmoidBias(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
 	fc17x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc7x17ReLU runs fc7x17ReLU<ISA> with the instruction set i.
-func fc7x17ReLU(i isa, dst *[7]float32, w *[119]float32, x *[17]float32) {
+func fc7x17ReLU(i isa.ISA, dst *[7]float32, w *[119]float32, x *[17]float32) {
 	fc7x17ReLUGo(dst, w, x)
 }
 
 // fc17x7Sigmoid runs fc17x7Sigmoid<ISA> with the instruction set i.
-func fc17x7Sigmoid(i isa, dst *[17]float32, w *[119]float32, x *[7]float32) {
+func fc17x7Sigmoid(i isa.ISA, dst *[17]float32, w *[119]float32, x *[7]float32) {
 	fc17x7SigmoidGo(dst, w, x)
 }

@@ -5,107 +5,29 @@ package sweepavx2
 import (
 	"github.com/segen/segen/se"
 	"github.com/segen/segen/se/setest"
-	"github.com/segen/segen/se/simd"
-	"os"
-	"slices"
 	"testing"
 )
 
-// TestKernels checks every block on every instruction set this CPU runs
-// against se's generic kernels.
-func TestKernels(t *testing.T) {
-	for _, b := range blocks {
-		for _, i := range supported() {
-			k := b.new(i)
-			t.Run(b.name+"/"+i.String(), func(t *testing.T) {
-				if got := k.Impl(); got != i.String() {
-					t.Fatalf("Impl() = %q, want %q", got, i)
-				}
-				setest.Check(t, k)
-			})
-		}
-	}
-}
-
-// TestRegistered checks that se.Lookup returns this package's kernels on the
-// selected instruction set, and that SEGEN_ISA, when set to one the package
-// was generated for, is what was selected.
-func TestRegistered(t *testing.T) {
-	want := selected().String()
-	env := os.Getenv("SEGEN_ISA")
-	if env != "" && env != want && slices.Contains([]string{"go", "avx2"}, env) {
-		t.Fatalf("SEGEN_ISA=%s, but this build and CPU run only %v", env, supported())
-	}
-	for _, b := range blocks {
-		k := se.Lookup(b.shape)
-		if got := k.Impl(); got != want {
-			t.Errorf("%s: se.Lookup runs %s, want %s", b.name, got, want)
-		}
-		v := k.(interface {
-			ForISA(string) se.Kernel
-		})
-		for _, i := range supported() {
-			if got := v.ForISA(i.String()); got == nil || got.Impl() != i.String() {
-				t.Errorf("%s: ForISA(%s) = %v", b.name, i, got)
-			}
-		}
-		if v.ForISA("sse") != nil {
-			t.Errorf("%s: ForISA(sse) is not nil", b.name)
-		}
-	}
-}
-
-// TestForwardNoAllocs checks that the block drivers keep their scratch on the
-// stack: a forward pass allocates nothing.
-func TestForwardNoAllocs(t *testing.T) {
-	for _, b := range blocks {
-		k, s := b.new(selected()), b.shape
-		p := setest.RandomParams(s, 1)
-		x := setest.RandomData(s.Size(), 2)
-		dst := make([]float32, len(x))
-		if n := testing.AllocsPerRun(2, func() {
-			k.ForwardAddReLU(dst, x, x, p)
-		}); n != 0 {
-			t.Errorf("%s: ForwardAddReLU allocates %v times per call", b.name, n)
-		}
-	}
+// TestPackage checks the registration and every block on every instruction set
+// this CPU runs against se's generic kernels (setest.Package).
+func TestPackage(t *testing.T) {
+	setest.Package(t, &pkg)
 }
 func BenchmarkSqueeze(b *testing.B) {
-	benchmark(b, setest.Squeeze)
+	setest.BenchmarkPackage(b, &pkg, se.Squeeze)
 }
 func BenchmarkExcite(b *testing.B) {
-	benchmark(b, setest.Excite)
+	setest.BenchmarkPackage(b, &pkg, se.Excite)
 }
 func BenchmarkScale(b *testing.B) {
-	benchmark(b, setest.Scale)
+	setest.BenchmarkPackage(b, &pkg, se.Scale)
 }
 func BenchmarkScaleAddReLU(b *testing.B) {
-	benchmark(b, setest.ScaleAddReLU)
+	setest.BenchmarkPackage(b, &pkg, se.ScaleAddReLU)
 }
 func BenchmarkForward(b *testing.B) {
-	benchmark(b, setest.Forward)
+	setest.BenchmarkPackage(b, &pkg, se.Forward)
 }
 func BenchmarkForwardAddReLU(b *testing.B) {
-	benchmark(b, setest.ForwardAddReLU)
-}
-
-// benchmark runs op on every block: "specialised" is the kernel se.Lookup returns,
-// "generic" se's plain Go, "generic-simd" se/simd's runtime-sized assembly, and
-// "specialised-<isa>" each instruction set the CPU runs.
-func benchmark(b *testing.B, op setest.Op) {
-	type impl struct {
-		name string
-		k    se.Kernel
-	}
-	for _, blk := range blocks {
-		impls := []impl{{"specialised", se.Lookup(blk.shape)}, {"generic", se.Generic(blk.shape)}, {"generic-simd", simd.New(blk.shape)}}
-		for _, i := range supported() {
-			impls = append(impls, impl{"specialised-" + i.String(), blk.new(i)})
-		}
-		for _, im := range impls {
-			b.Run(blk.name+"/"+im.name, func(b *testing.B) {
-				setest.Benchmark(b, im.k, op)
-			})
-		}
-	}
+	setest.BenchmarkPackage(b, &pkg, se.ForwardAddReLU)
 }

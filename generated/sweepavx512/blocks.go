@@ -2,333 +2,330 @@
 
 // Package sweepavx512 holds Squeeze-and-Excitation kernels specialised for the 99 block shapes of its spec.
 //
-// Importing it registers each block's best kernel for this CPU with se, so se.Lookup returns it;
-// the environment variable SEGEN_ISA (go, avx2 or avx512) overrides the choice.
+// Importing it registers each block's kernel on the instruction set package isa chooses
+// (the best this CPU runs, or SEGEN_ISA's) with se, so se.Lookup returns it.
 // It also links se/simd, so shapes it does not specialise run on runtime-sized SIMD kernels.
 package sweepavx512
 
 import (
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 	_ "github.com/segen/segen/se/simd"
 )
 
 //go:generate go run github.com/segen/segen/cmd/segen generate -spec ../../spec/sweep_avx512.yaml -out .
 
-// blocks lists the package's kernels, in spec order.
-var blocks = []struct {
-	name  string
-	shape se.Shape
-	new   func(isa) se.Kernel
-}{
-	{"nchw_35x1x1_h1_avg_nobias", se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw35x1x1H1AvgNobias{i}
-	}},
-	{"nchw_17x1x18_h2_max_bias", se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 18, Hidden: 2, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw17x1x18H2MaxBias{i}
-	}},
-	{"nchw_17x1x16_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 16, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw17x1x16H3StochasticNobias{i}
-	}},
-	{"nchw_13x1x35_h3_stochastic_bias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 35, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw13x1x35H3StochasticBias{i}
-	}},
-	{"nchw_13x1x32_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 32, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw13x1x32H3AvgNobias{i}
-	}},
-	{"nchw_32x1x52_h4_avg_bias", se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 52, Hidden: 4, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw32x1x52H4AvgBias{i}
-	}},
-	{"nchw_32x1x48_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 48, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw32x1x48H3MaxNobias{i}
-	}},
-	{"nchw_3x1x69_h2_max_bias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 69, Hidden: 2, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw3x1x69H2MaxBias{i}
-	}},
-	{"nchw_3x1x64_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 64, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw3x1x64H3StochasticNobias{i}
-	}},
-	{"nchw_15x1x86_h6_stochastic_bias", se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 86, Hidden: 6, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw15x1x86H6StochasticBias{i}
-	}},
-	{"nchw_15x1x80_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 80, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw15x1x80H3AvgNobias{i}
-	}},
-	{"nchw_35x1x199_h7_avg_bias", se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 199, Hidden: 7, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw35x1x199H7AvgBias{i}
-	}},
-	{"nchw_35x1x192_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 192, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw35x1x192H3MaxNobias{i}
-	}},
-	{"nchw_17x1x216_h8_max_bias", se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 216, Hidden: 8, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw17x1x216H8MaxBias{i}
-	}},
-	{"nchw_17x1x208_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 208, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw17x1x208H3StochasticNobias{i}
-	}},
-	{"nchw_13x1x233_h9_stochastic_bias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 233, Hidden: 9, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw13x1x233H9StochasticBias{i}
-	}},
-	{"nchw_13x1x224_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 224, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw13x1x224H3AvgNobias{i}
-	}},
-	{"nchw_32x1x266_h10_avg_bias", se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 266, Hidden: 10, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw32x1x266H10AvgBias{i}
-	}},
-	{"nchw_32x1x256_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 256, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw32x1x256H3MaxNobias{i}
-	}},
-	{"nchw_3x1x283_h2_max_bias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 283, Hidden: 2, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw3x1x283H2MaxBias{i}
-	}},
-	{"nchw_3x1x272_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 272, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw3x1x272H3StochasticNobias{i}
-	}},
-	{"nchw_15x1x300_h12_stochastic_bias", se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 300, Hidden: 12, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw15x1x300H12StochasticBias{i}
-	}},
-	{"nchw_15x1x288_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 288, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw15x1x288H3AvgNobias{i}
-	}},
-	{"nchw_35x1x509_h13_avg_bias", se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 509, Hidden: 13, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw35x1x509H13AvgBias{i}
-	}},
-	{"nchw_35x1x496_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 496, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw35x1x496H3MaxNobias{i}
-	}},
-	{"nchw_17x1x526_h14_max_bias", se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 526, Hidden: 14, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw17x1x526H14MaxBias{i}
-	}},
-	{"nchw_17x1x512_h3_stochastic_nobias", se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 512, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw17x1x512H3StochasticNobias{i}
-	}},
-	{"nchw_13x1x543_h2_stochastic_bias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 543, Hidden: 2, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw13x1x543H2StochasticBias{i}
-	}},
-	{"nchw_13x1x528_h3_avg_nobias", se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 528, Hidden: 3, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw13x1x528H3AvgNobias{i}
-	}},
-	{"nchw_32x1x657_h16_avg_bias", se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 657, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNchw32x1x657H16AvgBias{i}
-	}},
-	{"nchw_32x1x656_h3_max_nobias", se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 656, Hidden: 3, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNchw32x1x656H3MaxNobias{i}
-	}},
-	{"nhwc_34x1x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 34, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc34x1x1H2AvgBias{i}
-	}},
-	{"nhwc_32x1x1_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H5MaxNobias{i}
-	}},
-	{"nhwc_51x2x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 51, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc51x2x1H3MaxBias{i}
-	}},
-	{"nhwc_48x1x2_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 48, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc48x1x2H5StochasticNobias{i}
-	}},
-	{"nhwc_68x3x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 68, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc68x3x1H4StochasticBias{i}
-	}},
-	{"nhwc_64x1x3_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 64, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc64x1x3H5AvgNobias{i}
-	}},
-	{"nhwc_85x5x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 85, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc85x5x1H2AvgBias{i}
-	}},
-	{"nhwc_80x1x5_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 80, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc80x1x5H5MaxNobias{i}
-	}},
-	{"nhwc_102x11x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 102, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc102x11x1H3MaxBias{i}
-	}},
-	{"nhwc_96x1x11_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 96, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc96x1x11H5StochasticNobias{i}
-	}},
-	{"nhwc_231x7x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 231, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc231x7x1H4StochasticBias{i}
-	}},
-	{"nhwc_224x1x7_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 224, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc224x1x7H5AvgNobias{i}
-	}},
-	{"nhwc_248x1x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 248, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc248x1x1H2AvgBias{i}
-	}},
-	{"nhwc_240x1x1_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 240, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc240x1x1H5MaxNobias{i}
-	}},
-	{"nhwc_265x2x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 265, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc265x2x1H3MaxBias{i}
-	}},
-	{"nhwc_256x1x2_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 256, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc256x1x2H5StochasticNobias{i}
-	}},
-	{"nhwc_394x3x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 394, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc394x3x1H4StochasticBias{i}
-	}},
-	{"nhwc_384x1x3_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 384, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc384x1x3H5AvgNobias{i}
-	}},
-	{"nhwc_411x5x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 411, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc411x5x1H2AvgBias{i}
-	}},
-	{"nhwc_400x1x5_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 400, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc400x1x5H5MaxNobias{i}
-	}},
-	{"nhwc_428x11x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 428, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc428x11x1H3MaxBias{i}
-	}},
-	{"nhwc_416x1x11_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 416, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc416x1x11H5StochasticNobias{i}
-	}},
-	{"nhwc_461x7x1_h4_stochastic_bias", se.Shape{Layout: se.NHWC, C: 461, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc461x7x1H4StochasticBias{i}
-	}},
-	{"nhwc_448x1x7_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 448, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc448x1x7H5AvgNobias{i}
-	}},
-	{"nhwc_478x1x1_h2_avg_bias", se.Shape{Layout: se.NHWC, C: 478, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc478x1x1H2AvgBias{i}
-	}},
-	{"nhwc_464x1x1_h5_max_nobias", se.Shape{Layout: se.NHWC, C: 464, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc464x1x1H5MaxNobias{i}
-	}},
-	{"nhwc_495x2x1_h3_max_bias", se.Shape{Layout: se.NHWC, C: 495, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc495x2x1H3MaxBias{i}
-	}},
-	{"nhwc_480x1x2_h5_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 480, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc480x1x2H5StochasticNobias{i}
-	}},
-	{"nhwc_17x2x1_h1_stochastic_bias", se.Shape{Layout: se.NHWC, C: 17, H: 2, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc17x2x1H1StochasticBias{i}
-	}},
-	{"nhwc_34x3x1_h2_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 34, H: 3, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc34x3x1H2StochasticNobias{i}
-	}},
-	{"nhwc_51x5x1_h3_stochastic_bias", se.Shape{Layout: se.NHWC, C: 51, H: 5, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc51x5x1H3StochasticBias{i}
-	}},
-	{"nhwc_68x11x1_h4_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 68, H: 11, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc68x11x1H4StochasticNobias{i}
-	}},
-	{"nhwc_117x7x1_h1_stochastic_bias", se.Shape{Layout: se.NHWC, C: 117, H: 7, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc117x7x1H1StochasticBias{i}
-	}},
-	{"nhwc_134x1x1_h2_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 134, H: 1, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc134x1x1H2StochasticNobias{i}
-	}},
-	{"nhwc_151x2x1_h3_stochastic_bias", se.Shape{Layout: se.NHWC, C: 151, H: 2, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc151x2x1H3StochasticBias{i}
-	}},
-	{"nhwc_232x3x1_h4_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 232, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc232x3x1H4StochasticNobias{i}
-	}},
-	{"nhwc_249x5x1_h1_stochastic_bias", se.Shape{Layout: se.NHWC, C: 249, H: 5, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc249x5x1H1StochasticBias{i}
-	}},
-	{"nhwc_266x11x1_h2_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 266, H: 11, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc266x11x1H2StochasticNobias{i}
-	}},
-	{"nhwc_17x1x1_h11_avg_bias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 11, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H11AvgBias{i}
-	}},
-	{"nhwc_33x1x1_h28_max_nobias", se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 28, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H28MaxNobias{i}
-	}},
-	{"nhwc_37x1x1_h32_stochastic_bias", se.Shape{Layout: se.NHWC, C: 37, H: 1, W: 1, Hidden: 32, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc37x1x1H32StochasticBias{i}
-	}},
-	{"nhwc_69x1x1_h61_avg_nobias", se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 61, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H61AvgNobias{i}
-	}},
-	{"nhwc_69x1x1_h64_max_bias", se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 64, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H64MaxBias{i}
-	}},
-	{"nhwc_101x1x1_h94_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 101, H: 1, W: 1, Hidden: 94, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc101x1x1H94StochasticNobias{i}
-	}},
-	{"nhwc_101x1x1_h96_avg_bias", se.Shape{Layout: se.NHWC, C: 101, H: 1, W: 1, Hidden: 96, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc101x1x1H96AvgBias{i}
-	}},
-	{"nhwc_133x1x1_h127_max_nobias", se.Shape{Layout: se.NHWC, C: 133, H: 1, W: 1, Hidden: 127, Squeeze: se.Max, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc133x1x1H127MaxNobias{i}
-	}},
-	{"nhwc_133x1x1_h128_stochastic_bias", se.Shape{Layout: se.NHWC, C: 133, H: 1, W: 1, Hidden: 128, Squeeze: se.Stochastic, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc133x1x1H128StochasticBias{i}
-	}},
-	{"nhwc_265x1x1_h257_avg_nobias", se.Shape{Layout: se.NHWC, C: 265, H: 1, W: 1, Hidden: 257, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc265x1x1H257AvgNobias{i}
-	}},
-	{"nhwc_278x1x1_h272_max_bias", se.Shape{Layout: se.NHWC, C: 278, H: 1, W: 1, Hidden: 272, Squeeze: se.Max, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc278x1x1H272MaxBias{i}
-	}},
-	{"nhwc_427x1x1_h418_stochastic_nobias", se.Shape{Layout: se.NHWC, C: 427, H: 1, W: 1, Hidden: 418, Squeeze: se.Stochastic, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc427x1x1H418StochasticNobias{i}
-	}},
-	{"nhwc_15x1x1_h15_avg_bias", se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 15, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H15AvgBias{i}
-	}},
-	{"nhwc_15x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_15x1x1_h4_avg_bias", se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 4, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H4AvgBias{i}
-	}},
-	{"nhwc_16x1x1_h16_avg_nobias", se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H16AvgNobias{i}
-	}},
-	{"nhwc_16x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H8AvgBias{i}
-	}},
-	{"nhwc_16x1x1_h5_avg_nobias", se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 5, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H5AvgNobias{i}
-	}},
-	{"nhwc_17x1x1_h16_avg_bias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H16AvgBias{i}
-	}},
-	{"nhwc_17x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_17x1x1_h6_avg_bias", se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 6, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H6AvgBias{i}
-	}},
-	{"nhwc_31x1x1_h16_avg_nobias", se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc31x1x1H16AvgNobias{i}
-	}},
-	{"nhwc_31x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc31x1x1H8AvgBias{i}
-	}},
-	{"nhwc_31x1x1_h7_avg_nobias", se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc31x1x1H7AvgNobias{i}
-	}},
-	{"nhwc_32x1x1_h16_avg_bias", se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H16AvgBias{i}
-	}},
-	{"nhwc_32x1x1_h8_avg_nobias", se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H8AvgNobias{i}
-	}},
-	{"nhwc_32x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H8AvgBias{i}
-	}},
-	{"nhwc_33x1x1_h16_avg_nobias", se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H16AvgNobias{i}
-	}},
-	{"nhwc_33x1x1_h8_avg_bias", se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H8AvgBias{i}
-	}},
-	{"nhwc_33x1x1_h9_avg_nobias", se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 9, Squeeze: se.Avg, Bias: false}, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H9AvgNobias{i}
-	}},
+// pkg lists the package's instruction sets and blocks, in spec order.
+var pkg = se.Package{
+	Targets: []isa.ISA{isa.AVX512},
+	Blocks: []se.Block{
+		{Name: "nchw_35x1x1_h1_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw35x1x1H1AvgNobias{i}
+		}},
+		{Name: "nchw_17x1x18_h2_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 18, Hidden: 2, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw17x1x18H2MaxBias{i}
+		}},
+		{Name: "nchw_17x1x16_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 16, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw17x1x16H3StochasticNobias{i}
+		}},
+		{Name: "nchw_13x1x35_h3_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 35, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x35H3StochasticBias{i}
+		}},
+		{Name: "nchw_13x1x32_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 32, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x32H3AvgNobias{i}
+		}},
+		{Name: "nchw_32x1x52_h4_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 52, Hidden: 4, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw32x1x52H4AvgBias{i}
+		}},
+		{Name: "nchw_32x1x48_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 48, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw32x1x48H3MaxNobias{i}
+		}},
+		{Name: "nchw_3x1x69_h2_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 69, Hidden: 2, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x69H2MaxBias{i}
+		}},
+		{Name: "nchw_3x1x64_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 64, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x64H3StochasticNobias{i}
+		}},
+		{Name: "nchw_15x1x86_h6_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 86, Hidden: 6, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw15x1x86H6StochasticBias{i}
+		}},
+		{Name: "nchw_15x1x80_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 80, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw15x1x80H3AvgNobias{i}
+		}},
+		{Name: "nchw_35x1x199_h7_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 199, Hidden: 7, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw35x1x199H7AvgBias{i}
+		}},
+		{Name: "nchw_35x1x192_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 192, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw35x1x192H3MaxNobias{i}
+		}},
+		{Name: "nchw_17x1x216_h8_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 216, Hidden: 8, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw17x1x216H8MaxBias{i}
+		}},
+		{Name: "nchw_17x1x208_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 208, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw17x1x208H3StochasticNobias{i}
+		}},
+		{Name: "nchw_13x1x233_h9_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 233, Hidden: 9, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x233H9StochasticBias{i}
+		}},
+		{Name: "nchw_13x1x224_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 224, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x224H3AvgNobias{i}
+		}},
+		{Name: "nchw_32x1x266_h10_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 266, Hidden: 10, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw32x1x266H10AvgBias{i}
+		}},
+		{Name: "nchw_32x1x256_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 256, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw32x1x256H3MaxNobias{i}
+		}},
+		{Name: "nchw_3x1x283_h2_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 283, Hidden: 2, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x283H2MaxBias{i}
+		}},
+		{Name: "nchw_3x1x272_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 272, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw3x1x272H3StochasticNobias{i}
+		}},
+		{Name: "nchw_15x1x300_h12_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 300, Hidden: 12, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw15x1x300H12StochasticBias{i}
+		}},
+		{Name: "nchw_15x1x288_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 288, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw15x1x288H3AvgNobias{i}
+		}},
+		{Name: "nchw_35x1x509_h13_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 509, Hidden: 13, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw35x1x509H13AvgBias{i}
+		}},
+		{Name: "nchw_35x1x496_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 496, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw35x1x496H3MaxNobias{i}
+		}},
+		{Name: "nchw_17x1x526_h14_max_bias", Shape: se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 526, Hidden: 14, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw17x1x526H14MaxBias{i}
+		}},
+		{Name: "nchw_17x1x512_h3_stochastic_nobias", Shape: se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 512, Hidden: 3, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw17x1x512H3StochasticNobias{i}
+		}},
+		{Name: "nchw_13x1x543_h2_stochastic_bias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 543, Hidden: 2, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x543H2StochasticBias{i}
+		}},
+		{Name: "nchw_13x1x528_h3_avg_nobias", Shape: se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 528, Hidden: 3, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw13x1x528H3AvgNobias{i}
+		}},
+		{Name: "nchw_32x1x657_h16_avg_bias", Shape: se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 657, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw32x1x657H16AvgBias{i}
+		}},
+		{Name: "nchw_32x1x656_h3_max_nobias", Shape: se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 656, Hidden: 3, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNchw32x1x656H3MaxNobias{i}
+		}},
+		{Name: "nhwc_34x1x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 34, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc34x1x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_32x1x1_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc32x1x1H5MaxNobias{i}
+		}},
+		{Name: "nhwc_51x2x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 51, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc51x2x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_48x1x2_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 48, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc48x1x2H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_68x3x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 68, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc68x3x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_64x1x3_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 64, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc64x1x3H5AvgNobias{i}
+		}},
+		{Name: "nhwc_85x5x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 85, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc85x5x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_80x1x5_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 80, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc80x1x5H5MaxNobias{i}
+		}},
+		{Name: "nhwc_102x11x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 102, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc102x11x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_96x1x11_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 96, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc96x1x11H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_231x7x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 231, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc231x7x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_224x1x7_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 224, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc224x1x7H5AvgNobias{i}
+		}},
+		{Name: "nhwc_248x1x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 248, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc248x1x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_240x1x1_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 240, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc240x1x1H5MaxNobias{i}
+		}},
+		{Name: "nhwc_265x2x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 265, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc265x2x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_256x1x2_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 256, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc256x1x2H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_394x3x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 394, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc394x3x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_384x1x3_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 384, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc384x1x3H5AvgNobias{i}
+		}},
+		{Name: "nhwc_411x5x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 411, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc411x5x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_400x1x5_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 400, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc400x1x5H5MaxNobias{i}
+		}},
+		{Name: "nhwc_428x11x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 428, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc428x11x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_416x1x11_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 416, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc416x1x11H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_461x7x1_h4_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 461, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc461x7x1H4StochasticBias{i}
+		}},
+		{Name: "nhwc_448x1x7_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 448, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc448x1x7H5AvgNobias{i}
+		}},
+		{Name: "nhwc_478x1x1_h2_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 478, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc478x1x1H2AvgBias{i}
+		}},
+		{Name: "nhwc_464x1x1_h5_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 464, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc464x1x1H5MaxNobias{i}
+		}},
+		{Name: "nhwc_495x2x1_h3_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 495, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc495x2x1H3MaxBias{i}
+		}},
+		{Name: "nhwc_480x1x2_h5_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 480, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc480x1x2H5StochasticNobias{i}
+		}},
+		{Name: "nhwc_17x2x1_h1_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 2, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x2x1H1StochasticBias{i}
+		}},
+		{Name: "nhwc_34x3x1_h2_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 34, H: 3, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc34x3x1H2StochasticNobias{i}
+		}},
+		{Name: "nhwc_51x5x1_h3_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 51, H: 5, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc51x5x1H3StochasticBias{i}
+		}},
+		{Name: "nhwc_68x11x1_h4_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 68, H: 11, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc68x11x1H4StochasticNobias{i}
+		}},
+		{Name: "nhwc_117x7x1_h1_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 117, H: 7, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc117x7x1H1StochasticBias{i}
+		}},
+		{Name: "nhwc_134x1x1_h2_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 134, H: 1, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc134x1x1H2StochasticNobias{i}
+		}},
+		{Name: "nhwc_151x2x1_h3_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 151, H: 2, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc151x2x1H3StochasticBias{i}
+		}},
+		{Name: "nhwc_232x3x1_h4_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 232, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc232x3x1H4StochasticNobias{i}
+		}},
+		{Name: "nhwc_249x5x1_h1_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 249, H: 5, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc249x5x1H1StochasticBias{i}
+		}},
+		{Name: "nhwc_266x11x1_h2_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 266, H: 11, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc266x11x1H2StochasticNobias{i}
+		}},
+		{Name: "nhwc_17x1x1_h11_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 11, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H11AvgBias{i}
+		}},
+		{Name: "nhwc_33x1x1_h28_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 28, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc33x1x1H28MaxNobias{i}
+		}},
+		{Name: "nhwc_37x1x1_h32_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 37, H: 1, W: 1, Hidden: 32, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc37x1x1H32StochasticBias{i}
+		}},
+		{Name: "nhwc_69x1x1_h61_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 61, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc69x1x1H61AvgNobias{i}
+		}},
+		{Name: "nhwc_69x1x1_h64_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 64, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc69x1x1H64MaxBias{i}
+		}},
+		{Name: "nhwc_101x1x1_h94_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 101, H: 1, W: 1, Hidden: 94, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc101x1x1H94StochasticNobias{i}
+		}},
+		{Name: "nhwc_101x1x1_h96_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 101, H: 1, W: 1, Hidden: 96, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc101x1x1H96AvgBias{i}
+		}},
+		{Name: "nhwc_133x1x1_h127_max_nobias", Shape: se.Shape{Layout: se.NHWC, C: 133, H: 1, W: 1, Hidden: 127, Squeeze: se.Max, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc133x1x1H127MaxNobias{i}
+		}},
+		{Name: "nhwc_133x1x1_h128_stochastic_bias", Shape: se.Shape{Layout: se.NHWC, C: 133, H: 1, W: 1, Hidden: 128, Squeeze: se.Stochastic, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc133x1x1H128StochasticBias{i}
+		}},
+		{Name: "nhwc_265x1x1_h257_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 265, H: 1, W: 1, Hidden: 257, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc265x1x1H257AvgNobias{i}
+		}},
+		{Name: "nhwc_278x1x1_h272_max_bias", Shape: se.Shape{Layout: se.NHWC, C: 278, H: 1, W: 1, Hidden: 272, Squeeze: se.Max, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc278x1x1H272MaxBias{i}
+		}},
+		{Name: "nhwc_427x1x1_h418_stochastic_nobias", Shape: se.Shape{Layout: se.NHWC, C: 427, H: 1, W: 1, Hidden: 418, Squeeze: se.Stochastic, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc427x1x1H418StochasticNobias{i}
+		}},
+		{Name: "nhwc_15x1x1_h15_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 15, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc15x1x1H15AvgBias{i}
+		}},
+		{Name: "nhwc_15x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc15x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_15x1x1_h4_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 4, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc15x1x1H4AvgBias{i}
+		}},
+		{Name: "nhwc_16x1x1_h16_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc16x1x1H16AvgNobias{i}
+		}},
+		{Name: "nhwc_16x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc16x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_16x1x1_h5_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 5, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc16x1x1H5AvgNobias{i}
+		}},
+		{Name: "nhwc_17x1x1_h16_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H16AvgBias{i}
+		}},
+		{Name: "nhwc_17x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_17x1x1_h6_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 6, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc17x1x1H6AvgBias{i}
+		}},
+		{Name: "nhwc_31x1x1_h16_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc31x1x1H16AvgNobias{i}
+		}},
+		{Name: "nhwc_31x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc31x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_31x1x1_h7_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc31x1x1H7AvgNobias{i}
+		}},
+		{Name: "nhwc_32x1x1_h16_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc32x1x1H16AvgBias{i}
+		}},
+		{Name: "nhwc_32x1x1_h8_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc32x1x1H8AvgNobias{i}
+		}},
+		{Name: "nhwc_32x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc32x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_33x1x1_h16_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc33x1x1H16AvgNobias{i}
+		}},
+		{Name: "nhwc_33x1x1_h8_avg_bias", Shape: se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc33x1x1H8AvgBias{i}
+		}},
+		{Name: "nhwc_33x1x1_h9_avg_nobias", Shape: se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 9, Squeeze: se.Avg, Bias: false}, New: func(i isa.ISA) se.Kernel {
+			return blockNhwc33x1x1H9AvgNobias{i}
+		}},
+	},
 }
 
 func init() {
-	best := selected()
-	for _, b := range blocks {
-		se.Register(b.new(best))
-	}
+	pkg.Register()
 }
 
 // blockNchw35x1x1H1AvgNobias is the kernel of block "nchw_35x1x1_h1_avg_nobias": nchw 35×1×1 hidden 1 avg nobias.
 type blockNchw35x1x1H1AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 35×1×1 hidden 1 avg nobias.
@@ -336,23 +333,9 @@ func (k blockNchw35x1x1H1AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 1, Hidden: 1, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw35x1x1H1AvgNobias) Name() string {
-	return "nchw_35x1x1_h1_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw35x1x1H1AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw35x1x1H1AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw35x1x1H1AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -420,7 +403,7 @@ func (k blockNchw35x1x1H1AvgNobias) excite(s, z *[35]float32, p *se.Params) {
 
 // blockNchw17x1x18H2MaxBias is the kernel of block "nchw_17x1x18_h2_max_bias": nchw 17×1×18 hidden 2 max bias.
 type blockNchw17x1x18H2MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 17×1×18 hidden 2 max bias.
@@ -428,23 +411,9 @@ func (k blockNchw17x1x18H2MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 18, Hidden: 2, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw17x1x18H2MaxBias) Name() string {
-	return "nchw_17x1x18_h2_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw17x1x18H2MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw17x1x18H2MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw17x1x18H2MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -512,7 +481,7 @@ func (k blockNchw17x1x18H2MaxBias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNchw17x1x16H3StochasticNobias is the kernel of block "nchw_17x1x16_h3_stochastic_nobias": nchw 17×1×16 hidden 3 stochastic nobias.
 type blockNchw17x1x16H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 17×1×16 hidden 3 stochastic nobias.
@@ -520,23 +489,9 @@ func (k blockNchw17x1x16H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 16, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw17x1x16H3StochasticNobias) Name() string {
-	return "nchw_17x1x16_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw17x1x16H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw17x1x16H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw17x1x16H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -604,7 +559,7 @@ func (k blockNchw17x1x16H3StochasticNobias) excite(s, z *[17]float32, p *se.Para
 
 // blockNchw13x1x35H3StochasticBias is the kernel of block "nchw_13x1x35_h3_stochastic_bias": nchw 13×1×35 hidden 3 stochastic bias.
 type blockNchw13x1x35H3StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×35 hidden 3 stochastic bias.
@@ -612,23 +567,9 @@ func (k blockNchw13x1x35H3StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 35, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x35H3StochasticBias) Name() string {
-	return "nchw_13x1x35_h3_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x35H3StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x35H3StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x35H3StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -696,7 +637,7 @@ func (k blockNchw13x1x35H3StochasticBias) excite(s, z *[13]float32, p *se.Params
 
 // blockNchw13x1x32H3AvgNobias is the kernel of block "nchw_13x1x32_h3_avg_nobias": nchw 13×1×32 hidden 3 avg nobias.
 type blockNchw13x1x32H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×32 hidden 3 avg nobias.
@@ -704,23 +645,9 @@ func (k blockNchw13x1x32H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 32, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x32H3AvgNobias) Name() string {
-	return "nchw_13x1x32_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x32H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x32H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x32H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -788,7 +715,7 @@ func (k blockNchw13x1x32H3AvgNobias) excite(s, z *[13]float32, p *se.Params) {
 
 // blockNchw32x1x52H4AvgBias is the kernel of block "nchw_32x1x52_h4_avg_bias": nchw 32×1×52 hidden 4 avg bias.
 type blockNchw32x1x52H4AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 32×1×52 hidden 4 avg bias.
@@ -796,23 +723,9 @@ func (k blockNchw32x1x52H4AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 52, Hidden: 4, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw32x1x52H4AvgBias) Name() string {
-	return "nchw_32x1x52_h4_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw32x1x52H4AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw32x1x52H4AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw32x1x52H4AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -880,7 +793,7 @@ func (k blockNchw32x1x52H4AvgBias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNchw32x1x48H3MaxNobias is the kernel of block "nchw_32x1x48_h3_max_nobias": nchw 32×1×48 hidden 3 max nobias.
 type blockNchw32x1x48H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 32×1×48 hidden 3 max nobias.
@@ -888,23 +801,9 @@ func (k blockNchw32x1x48H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 48, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw32x1x48H3MaxNobias) Name() string {
-	return "nchw_32x1x48_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw32x1x48H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw32x1x48H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw32x1x48H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -972,7 +871,7 @@ func (k blockNchw32x1x48H3MaxNobias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNchw3x1x69H2MaxBias is the kernel of block "nchw_3x1x69_h2_max_bias": nchw 3×1×69 hidden 2 max bias.
 type blockNchw3x1x69H2MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×69 hidden 2 max bias.
@@ -980,23 +879,9 @@ func (k blockNchw3x1x69H2MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 69, Hidden: 2, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x69H2MaxBias) Name() string {
-	return "nchw_3x1x69_h2_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x69H2MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x69H2MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x69H2MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1064,7 +949,7 @@ func (k blockNchw3x1x69H2MaxBias) excite(s, z *[3]float32, p *se.Params) {
 
 // blockNchw3x1x64H3StochasticNobias is the kernel of block "nchw_3x1x64_h3_stochastic_nobias": nchw 3×1×64 hidden 3 stochastic nobias.
 type blockNchw3x1x64H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×64 hidden 3 stochastic nobias.
@@ -1072,23 +957,9 @@ func (k blockNchw3x1x64H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 64, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x64H3StochasticNobias) Name() string {
-	return "nchw_3x1x64_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x64H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x64H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x64H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1156,7 +1027,7 @@ func (k blockNchw3x1x64H3StochasticNobias) excite(s, z *[3]float32, p *se.Params
 
 // blockNchw15x1x86H6StochasticBias is the kernel of block "nchw_15x1x86_h6_stochastic_bias": nchw 15×1×86 hidden 6 stochastic bias.
 type blockNchw15x1x86H6StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 15×1×86 hidden 6 stochastic bias.
@@ -1164,23 +1035,9 @@ func (k blockNchw15x1x86H6StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 86, Hidden: 6, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw15x1x86H6StochasticBias) Name() string {
-	return "nchw_15x1x86_h6_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw15x1x86H6StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw15x1x86H6StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw15x1x86H6StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1248,7 +1105,7 @@ func (k blockNchw15x1x86H6StochasticBias) excite(s, z *[15]float32, p *se.Params
 
 // blockNchw15x1x80H3AvgNobias is the kernel of block "nchw_15x1x80_h3_avg_nobias": nchw 15×1×80 hidden 3 avg nobias.
 type blockNchw15x1x80H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 15×1×80 hidden 3 avg nobias.
@@ -1256,23 +1113,9 @@ func (k blockNchw15x1x80H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 80, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw15x1x80H3AvgNobias) Name() string {
-	return "nchw_15x1x80_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw15x1x80H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw15x1x80H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw15x1x80H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1340,7 +1183,7 @@ func (k blockNchw15x1x80H3AvgNobias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNchw35x1x199H7AvgBias is the kernel of block "nchw_35x1x199_h7_avg_bias": nchw 35×1×199 hidden 7 avg bias.
 type blockNchw35x1x199H7AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 35×1×199 hidden 7 avg bias.
@@ -1348,23 +1191,9 @@ func (k blockNchw35x1x199H7AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 199, Hidden: 7, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw35x1x199H7AvgBias) Name() string {
-	return "nchw_35x1x199_h7_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw35x1x199H7AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw35x1x199H7AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw35x1x199H7AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1432,7 +1261,7 @@ func (k blockNchw35x1x199H7AvgBias) excite(s, z *[35]float32, p *se.Params) {
 
 // blockNchw35x1x192H3MaxNobias is the kernel of block "nchw_35x1x192_h3_max_nobias": nchw 35×1×192 hidden 3 max nobias.
 type blockNchw35x1x192H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 35×1×192 hidden 3 max nobias.
@@ -1440,23 +1269,9 @@ func (k blockNchw35x1x192H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 192, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw35x1x192H3MaxNobias) Name() string {
-	return "nchw_35x1x192_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw35x1x192H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw35x1x192H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw35x1x192H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1524,7 +1339,7 @@ func (k blockNchw35x1x192H3MaxNobias) excite(s, z *[35]float32, p *se.Params) {
 
 // blockNchw17x1x216H8MaxBias is the kernel of block "nchw_17x1x216_h8_max_bias": nchw 17×1×216 hidden 8 max bias.
 type blockNchw17x1x216H8MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 17×1×216 hidden 8 max bias.
@@ -1532,23 +1347,9 @@ func (k blockNchw17x1x216H8MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 216, Hidden: 8, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw17x1x216H8MaxBias) Name() string {
-	return "nchw_17x1x216_h8_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw17x1x216H8MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw17x1x216H8MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw17x1x216H8MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1616,7 +1417,7 @@ func (k blockNchw17x1x216H8MaxBias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNchw17x1x208H3StochasticNobias is the kernel of block "nchw_17x1x208_h3_stochastic_nobias": nchw 17×1×208 hidden 3 stochastic nobias.
 type blockNchw17x1x208H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 17×1×208 hidden 3 stochastic nobias.
@@ -1624,23 +1425,9 @@ func (k blockNchw17x1x208H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 208, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw17x1x208H3StochasticNobias) Name() string {
-	return "nchw_17x1x208_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw17x1x208H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw17x1x208H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw17x1x208H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1708,7 +1495,7 @@ func (k blockNchw17x1x208H3StochasticNobias) excite(s, z *[17]float32, p *se.Par
 
 // blockNchw13x1x233H9StochasticBias is the kernel of block "nchw_13x1x233_h9_stochastic_bias": nchw 13×1×233 hidden 9 stochastic bias.
 type blockNchw13x1x233H9StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×233 hidden 9 stochastic bias.
@@ -1716,23 +1503,9 @@ func (k blockNchw13x1x233H9StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 233, Hidden: 9, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x233H9StochasticBias) Name() string {
-	return "nchw_13x1x233_h9_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x233H9StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x233H9StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x233H9StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1800,7 +1573,7 @@ func (k blockNchw13x1x233H9StochasticBias) excite(s, z *[13]float32, p *se.Param
 
 // blockNchw13x1x224H3AvgNobias is the kernel of block "nchw_13x1x224_h3_avg_nobias": nchw 13×1×224 hidden 3 avg nobias.
 type blockNchw13x1x224H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×224 hidden 3 avg nobias.
@@ -1808,23 +1581,9 @@ func (k blockNchw13x1x224H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 224, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x224H3AvgNobias) Name() string {
-	return "nchw_13x1x224_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x224H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x224H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x224H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1892,7 +1651,7 @@ func (k blockNchw13x1x224H3AvgNobias) excite(s, z *[13]float32, p *se.Params) {
 
 // blockNchw32x1x266H10AvgBias is the kernel of block "nchw_32x1x266_h10_avg_bias": nchw 32×1×266 hidden 10 avg bias.
 type blockNchw32x1x266H10AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 32×1×266 hidden 10 avg bias.
@@ -1900,23 +1659,9 @@ func (k blockNchw32x1x266H10AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 266, Hidden: 10, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw32x1x266H10AvgBias) Name() string {
-	return "nchw_32x1x266_h10_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw32x1x266H10AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw32x1x266H10AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw32x1x266H10AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -1984,7 +1729,7 @@ func (k blockNchw32x1x266H10AvgBias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNchw32x1x256H3MaxNobias is the kernel of block "nchw_32x1x256_h3_max_nobias": nchw 32×1×256 hidden 3 max nobias.
 type blockNchw32x1x256H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 32×1×256 hidden 3 max nobias.
@@ -1992,23 +1737,9 @@ func (k blockNchw32x1x256H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 256, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw32x1x256H3MaxNobias) Name() string {
-	return "nchw_32x1x256_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw32x1x256H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw32x1x256H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw32x1x256H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2076,7 +1807,7 @@ func (k blockNchw32x1x256H3MaxNobias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNchw3x1x283H2MaxBias is the kernel of block "nchw_3x1x283_h2_max_bias": nchw 3×1×283 hidden 2 max bias.
 type blockNchw3x1x283H2MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×283 hidden 2 max bias.
@@ -2084,23 +1815,9 @@ func (k blockNchw3x1x283H2MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 283, Hidden: 2, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x283H2MaxBias) Name() string {
-	return "nchw_3x1x283_h2_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x283H2MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x283H2MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x283H2MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2168,7 +1885,7 @@ func (k blockNchw3x1x283H2MaxBias) excite(s, z *[3]float32, p *se.Params) {
 
 // blockNchw3x1x272H3StochasticNobias is the kernel of block "nchw_3x1x272_h3_stochastic_nobias": nchw 3×1×272 hidden 3 stochastic nobias.
 type blockNchw3x1x272H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 3×1×272 hidden 3 stochastic nobias.
@@ -2176,23 +1893,9 @@ func (k blockNchw3x1x272H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 3, H: 1, W: 272, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw3x1x272H3StochasticNobias) Name() string {
-	return "nchw_3x1x272_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw3x1x272H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw3x1x272H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw3x1x272H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2260,7 +1963,7 @@ func (k blockNchw3x1x272H3StochasticNobias) excite(s, z *[3]float32, p *se.Param
 
 // blockNchw15x1x300H12StochasticBias is the kernel of block "nchw_15x1x300_h12_stochastic_bias": nchw 15×1×300 hidden 12 stochastic bias.
 type blockNchw15x1x300H12StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 15×1×300 hidden 12 stochastic bias.
@@ -2268,23 +1971,9 @@ func (k blockNchw15x1x300H12StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 300, Hidden: 12, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw15x1x300H12StochasticBias) Name() string {
-	return "nchw_15x1x300_h12_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw15x1x300H12StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw15x1x300H12StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw15x1x300H12StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2352,7 +2041,7 @@ func (k blockNchw15x1x300H12StochasticBias) excite(s, z *[15]float32, p *se.Para
 
 // blockNchw15x1x288H3AvgNobias is the kernel of block "nchw_15x1x288_h3_avg_nobias": nchw 15×1×288 hidden 3 avg nobias.
 type blockNchw15x1x288H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 15×1×288 hidden 3 avg nobias.
@@ -2360,23 +2049,9 @@ func (k blockNchw15x1x288H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 15, H: 1, W: 288, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw15x1x288H3AvgNobias) Name() string {
-	return "nchw_15x1x288_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw15x1x288H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw15x1x288H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw15x1x288H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2444,7 +2119,7 @@ func (k blockNchw15x1x288H3AvgNobias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNchw35x1x509H13AvgBias is the kernel of block "nchw_35x1x509_h13_avg_bias": nchw 35×1×509 hidden 13 avg bias.
 type blockNchw35x1x509H13AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 35×1×509 hidden 13 avg bias.
@@ -2452,23 +2127,9 @@ func (k blockNchw35x1x509H13AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 509, Hidden: 13, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw35x1x509H13AvgBias) Name() string {
-	return "nchw_35x1x509_h13_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw35x1x509H13AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw35x1x509H13AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw35x1x509H13AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2536,7 +2197,7 @@ func (k blockNchw35x1x509H13AvgBias) excite(s, z *[35]float32, p *se.Params) {
 
 // blockNchw35x1x496H3MaxNobias is the kernel of block "nchw_35x1x496_h3_max_nobias": nchw 35×1×496 hidden 3 max nobias.
 type blockNchw35x1x496H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 35×1×496 hidden 3 max nobias.
@@ -2544,23 +2205,9 @@ func (k blockNchw35x1x496H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 35, H: 1, W: 496, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw35x1x496H3MaxNobias) Name() string {
-	return "nchw_35x1x496_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw35x1x496H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw35x1x496H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw35x1x496H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2628,7 +2275,7 @@ func (k blockNchw35x1x496H3MaxNobias) excite(s, z *[35]float32, p *se.Params) {
 
 // blockNchw17x1x526H14MaxBias is the kernel of block "nchw_17x1x526_h14_max_bias": nchw 17×1×526 hidden 14 max bias.
 type blockNchw17x1x526H14MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 17×1×526 hidden 14 max bias.
@@ -2636,23 +2283,9 @@ func (k blockNchw17x1x526H14MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 526, Hidden: 14, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw17x1x526H14MaxBias) Name() string {
-	return "nchw_17x1x526_h14_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw17x1x526H14MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw17x1x526H14MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw17x1x526H14MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2720,7 +2353,7 @@ func (k blockNchw17x1x526H14MaxBias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNchw17x1x512H3StochasticNobias is the kernel of block "nchw_17x1x512_h3_stochastic_nobias": nchw 17×1×512 hidden 3 stochastic nobias.
 type blockNchw17x1x512H3StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 17×1×512 hidden 3 stochastic nobias.
@@ -2728,23 +2361,9 @@ func (k blockNchw17x1x512H3StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 17, H: 1, W: 512, Hidden: 3, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw17x1x512H3StochasticNobias) Name() string {
-	return "nchw_17x1x512_h3_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw17x1x512H3StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw17x1x512H3StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw17x1x512H3StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2812,7 +2431,7 @@ func (k blockNchw17x1x512H3StochasticNobias) excite(s, z *[17]float32, p *se.Par
 
 // blockNchw13x1x543H2StochasticBias is the kernel of block "nchw_13x1x543_h2_stochastic_bias": nchw 13×1×543 hidden 2 stochastic bias.
 type blockNchw13x1x543H2StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×543 hidden 2 stochastic bias.
@@ -2820,23 +2439,9 @@ func (k blockNchw13x1x543H2StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 543, Hidden: 2, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x543H2StochasticBias) Name() string {
-	return "nchw_13x1x543_h2_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x543H2StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x543H2StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x543H2StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2904,7 +2509,7 @@ func (k blockNchw13x1x543H2StochasticBias) excite(s, z *[13]float32, p *se.Param
 
 // blockNchw13x1x528H3AvgNobias is the kernel of block "nchw_13x1x528_h3_avg_nobias": nchw 13×1×528 hidden 3 avg nobias.
 type blockNchw13x1x528H3AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 13×1×528 hidden 3 avg nobias.
@@ -2912,23 +2517,9 @@ func (k blockNchw13x1x528H3AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 13, H: 1, W: 528, Hidden: 3, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw13x1x528H3AvgNobias) Name() string {
-	return "nchw_13x1x528_h3_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw13x1x528H3AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw13x1x528H3AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw13x1x528H3AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -2996,7 +2587,7 @@ func (k blockNchw13x1x528H3AvgNobias) excite(s, z *[13]float32, p *se.Params) {
 
 // blockNchw32x1x657H16AvgBias is the kernel of block "nchw_32x1x657_h16_avg_bias": nchw 32×1×657 hidden 16 avg bias.
 type blockNchw32x1x657H16AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 32×1×657 hidden 16 avg bias.
@@ -3004,23 +2595,9 @@ func (k blockNchw32x1x657H16AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 657, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw32x1x657H16AvgBias) Name() string {
-	return "nchw_32x1x657_h16_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw32x1x657H16AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw32x1x657H16AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw32x1x657H16AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3088,7 +2665,7 @@ func (k blockNchw32x1x657H16AvgBias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNchw32x1x656H3MaxNobias is the kernel of block "nchw_32x1x656_h3_max_nobias": nchw 32×1×656 hidden 3 max nobias.
 type blockNchw32x1x656H3MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nchw 32×1×656 hidden 3 max nobias.
@@ -3096,23 +2673,9 @@ func (k blockNchw32x1x656H3MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NCHW, C: 32, H: 1, W: 656, Hidden: 3, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNchw32x1x656H3MaxNobias) Name() string {
-	return "nchw_32x1x656_h3_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNchw32x1x656H3MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNchw32x1x656H3MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNchw32x1x656H3MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3180,7 +2743,7 @@ func (k blockNchw32x1x656H3MaxNobias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNhwc34x1x1H2AvgBias is the kernel of block "nhwc_34x1x1_h2_avg_bias": nhwc 34×1×1 hidden 2 avg bias.
 type blockNhwc34x1x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 34×1×1 hidden 2 avg bias.
@@ -3188,23 +2751,9 @@ func (k blockNhwc34x1x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 34, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc34x1x1H2AvgBias) Name() string {
-	return "nhwc_34x1x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc34x1x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc34x1x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc34x1x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3272,7 +2821,7 @@ func (k blockNhwc34x1x1H2AvgBias) excite(s, z *[34]float32, p *se.Params) {
 
 // blockNhwc32x1x1H5MaxNobias is the kernel of block "nhwc_32x1x1_h5_max_nobias": nhwc 32×1×1 hidden 5 max nobias.
 type blockNhwc32x1x1H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 32×1×1 hidden 5 max nobias.
@@ -3280,23 +2829,9 @@ func (k blockNhwc32x1x1H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc32x1x1H5MaxNobias) Name() string {
-	return "nhwc_32x1x1_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc32x1x1H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc32x1x1H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3364,7 +2899,7 @@ func (k blockNhwc32x1x1H5MaxNobias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNhwc51x2x1H3MaxBias is the kernel of block "nhwc_51x2x1_h3_max_bias": nhwc 51×2×1 hidden 3 max bias.
 type blockNhwc51x2x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 51×2×1 hidden 3 max bias.
@@ -3372,23 +2907,9 @@ func (k blockNhwc51x2x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 51, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc51x2x1H3MaxBias) Name() string {
-	return "nhwc_51x2x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc51x2x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc51x2x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc51x2x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3456,7 +2977,7 @@ func (k blockNhwc51x2x1H3MaxBias) excite(s, z *[51]float32, p *se.Params) {
 
 // blockNhwc48x1x2H5StochasticNobias is the kernel of block "nhwc_48x1x2_h5_stochastic_nobias": nhwc 48×1×2 hidden 5 stochastic nobias.
 type blockNhwc48x1x2H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 48×1×2 hidden 5 stochastic nobias.
@@ -3464,23 +2985,9 @@ func (k blockNhwc48x1x2H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 48, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc48x1x2H5StochasticNobias) Name() string {
-	return "nhwc_48x1x2_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc48x1x2H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc48x1x2H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc48x1x2H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3548,7 +3055,7 @@ func (k blockNhwc48x1x2H5StochasticNobias) excite(s, z *[48]float32, p *se.Param
 
 // blockNhwc68x3x1H4StochasticBias is the kernel of block "nhwc_68x3x1_h4_stochastic_bias": nhwc 68×3×1 hidden 4 stochastic bias.
 type blockNhwc68x3x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 68×3×1 hidden 4 stochastic bias.
@@ -3556,23 +3063,9 @@ func (k blockNhwc68x3x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 68, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc68x3x1H4StochasticBias) Name() string {
-	return "nhwc_68x3x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc68x3x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc68x3x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc68x3x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3640,7 +3133,7 @@ func (k blockNhwc68x3x1H4StochasticBias) excite(s, z *[68]float32, p *se.Params)
 
 // blockNhwc64x1x3H5AvgNobias is the kernel of block "nhwc_64x1x3_h5_avg_nobias": nhwc 64×1×3 hidden 5 avg nobias.
 type blockNhwc64x1x3H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 64×1×3 hidden 5 avg nobias.
@@ -3648,23 +3141,9 @@ func (k blockNhwc64x1x3H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 64, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc64x1x3H5AvgNobias) Name() string {
-	return "nhwc_64x1x3_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc64x1x3H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc64x1x3H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc64x1x3H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3732,7 +3211,7 @@ func (k blockNhwc64x1x3H5AvgNobias) excite(s, z *[64]float32, p *se.Params) {
 
 // blockNhwc85x5x1H2AvgBias is the kernel of block "nhwc_85x5x1_h2_avg_bias": nhwc 85×5×1 hidden 2 avg bias.
 type blockNhwc85x5x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 85×5×1 hidden 2 avg bias.
@@ -3740,23 +3219,9 @@ func (k blockNhwc85x5x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 85, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc85x5x1H2AvgBias) Name() string {
-	return "nhwc_85x5x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc85x5x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc85x5x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc85x5x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3824,7 +3289,7 @@ func (k blockNhwc85x5x1H2AvgBias) excite(s, z *[85]float32, p *se.Params) {
 
 // blockNhwc80x1x5H5MaxNobias is the kernel of block "nhwc_80x1x5_h5_max_nobias": nhwc 80×1×5 hidden 5 max nobias.
 type blockNhwc80x1x5H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 80×1×5 hidden 5 max nobias.
@@ -3832,23 +3297,9 @@ func (k blockNhwc80x1x5H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 80, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc80x1x5H5MaxNobias) Name() string {
-	return "nhwc_80x1x5_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc80x1x5H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc80x1x5H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc80x1x5H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -3916,7 +3367,7 @@ func (k blockNhwc80x1x5H5MaxNobias) excite(s, z *[80]float32, p *se.Params) {
 
 // blockNhwc102x11x1H3MaxBias is the kernel of block "nhwc_102x11x1_h3_max_bias": nhwc 102×11×1 hidden 3 max bias.
 type blockNhwc102x11x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 102×11×1 hidden 3 max bias.
@@ -3924,23 +3375,9 @@ func (k blockNhwc102x11x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 102, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc102x11x1H3MaxBias) Name() string {
-	return "nhwc_102x11x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc102x11x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc102x11x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc102x11x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4008,7 +3445,7 @@ func (k blockNhwc102x11x1H3MaxBias) excite(s, z *[102]float32, p *se.Params) {
 
 // blockNhwc96x1x11H5StochasticNobias is the kernel of block "nhwc_96x1x11_h5_stochastic_nobias": nhwc 96×1×11 hidden 5 stochastic nobias.
 type blockNhwc96x1x11H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 96×1×11 hidden 5 stochastic nobias.
@@ -4016,23 +3453,9 @@ func (k blockNhwc96x1x11H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 96, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc96x1x11H5StochasticNobias) Name() string {
-	return "nhwc_96x1x11_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc96x1x11H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc96x1x11H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc96x1x11H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4100,7 +3523,7 @@ func (k blockNhwc96x1x11H5StochasticNobias) excite(s, z *[96]float32, p *se.Para
 
 // blockNhwc231x7x1H4StochasticBias is the kernel of block "nhwc_231x7x1_h4_stochastic_bias": nhwc 231×7×1 hidden 4 stochastic bias.
 type blockNhwc231x7x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 231×7×1 hidden 4 stochastic bias.
@@ -4108,23 +3531,9 @@ func (k blockNhwc231x7x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 231, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc231x7x1H4StochasticBias) Name() string {
-	return "nhwc_231x7x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc231x7x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc231x7x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc231x7x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4192,7 +3601,7 @@ func (k blockNhwc231x7x1H4StochasticBias) excite(s, z *[231]float32, p *se.Param
 
 // blockNhwc224x1x7H5AvgNobias is the kernel of block "nhwc_224x1x7_h5_avg_nobias": nhwc 224×1×7 hidden 5 avg nobias.
 type blockNhwc224x1x7H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 224×1×7 hidden 5 avg nobias.
@@ -4200,23 +3609,9 @@ func (k blockNhwc224x1x7H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 224, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc224x1x7H5AvgNobias) Name() string {
-	return "nhwc_224x1x7_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc224x1x7H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc224x1x7H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc224x1x7H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4284,7 +3679,7 @@ func (k blockNhwc224x1x7H5AvgNobias) excite(s, z *[224]float32, p *se.Params) {
 
 // blockNhwc248x1x1H2AvgBias is the kernel of block "nhwc_248x1x1_h2_avg_bias": nhwc 248×1×1 hidden 2 avg bias.
 type blockNhwc248x1x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 248×1×1 hidden 2 avg bias.
@@ -4292,23 +3687,9 @@ func (k blockNhwc248x1x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 248, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc248x1x1H2AvgBias) Name() string {
-	return "nhwc_248x1x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc248x1x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc248x1x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc248x1x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4376,7 +3757,7 @@ func (k blockNhwc248x1x1H2AvgBias) excite(s, z *[248]float32, p *se.Params) {
 
 // blockNhwc240x1x1H5MaxNobias is the kernel of block "nhwc_240x1x1_h5_max_nobias": nhwc 240×1×1 hidden 5 max nobias.
 type blockNhwc240x1x1H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 240×1×1 hidden 5 max nobias.
@@ -4384,23 +3765,9 @@ func (k blockNhwc240x1x1H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 240, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc240x1x1H5MaxNobias) Name() string {
-	return "nhwc_240x1x1_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc240x1x1H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc240x1x1H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc240x1x1H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4468,7 +3835,7 @@ func (k blockNhwc240x1x1H5MaxNobias) excite(s, z *[240]float32, p *se.Params) {
 
 // blockNhwc265x2x1H3MaxBias is the kernel of block "nhwc_265x2x1_h3_max_bias": nhwc 265×2×1 hidden 3 max bias.
 type blockNhwc265x2x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 265×2×1 hidden 3 max bias.
@@ -4476,23 +3843,9 @@ func (k blockNhwc265x2x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 265, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc265x2x1H3MaxBias) Name() string {
-	return "nhwc_265x2x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc265x2x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc265x2x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc265x2x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4560,7 +3913,7 @@ func (k blockNhwc265x2x1H3MaxBias) excite(s, z *[265]float32, p *se.Params) {
 
 // blockNhwc256x1x2H5StochasticNobias is the kernel of block "nhwc_256x1x2_h5_stochastic_nobias": nhwc 256×1×2 hidden 5 stochastic nobias.
 type blockNhwc256x1x2H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 256×1×2 hidden 5 stochastic nobias.
@@ -4568,23 +3921,9 @@ func (k blockNhwc256x1x2H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 256, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc256x1x2H5StochasticNobias) Name() string {
-	return "nhwc_256x1x2_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc256x1x2H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc256x1x2H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc256x1x2H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4652,7 +3991,7 @@ func (k blockNhwc256x1x2H5StochasticNobias) excite(s, z *[256]float32, p *se.Par
 
 // blockNhwc394x3x1H4StochasticBias is the kernel of block "nhwc_394x3x1_h4_stochastic_bias": nhwc 394×3×1 hidden 4 stochastic bias.
 type blockNhwc394x3x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 394×3×1 hidden 4 stochastic bias.
@@ -4660,23 +3999,9 @@ func (k blockNhwc394x3x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 394, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc394x3x1H4StochasticBias) Name() string {
-	return "nhwc_394x3x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc394x3x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc394x3x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc394x3x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4744,7 +4069,7 @@ func (k blockNhwc394x3x1H4StochasticBias) excite(s, z *[394]float32, p *se.Param
 
 // blockNhwc384x1x3H5AvgNobias is the kernel of block "nhwc_384x1x3_h5_avg_nobias": nhwc 384×1×3 hidden 5 avg nobias.
 type blockNhwc384x1x3H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 384×1×3 hidden 5 avg nobias.
@@ -4752,23 +4077,9 @@ func (k blockNhwc384x1x3H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 384, H: 1, W: 3, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc384x1x3H5AvgNobias) Name() string {
-	return "nhwc_384x1x3_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc384x1x3H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc384x1x3H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc384x1x3H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4836,7 +4147,7 @@ func (k blockNhwc384x1x3H5AvgNobias) excite(s, z *[384]float32, p *se.Params) {
 
 // blockNhwc411x5x1H2AvgBias is the kernel of block "nhwc_411x5x1_h2_avg_bias": nhwc 411×5×1 hidden 2 avg bias.
 type blockNhwc411x5x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 411×5×1 hidden 2 avg bias.
@@ -4844,23 +4155,9 @@ func (k blockNhwc411x5x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 411, H: 5, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc411x5x1H2AvgBias) Name() string {
-	return "nhwc_411x5x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc411x5x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc411x5x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc411x5x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -4928,7 +4225,7 @@ func (k blockNhwc411x5x1H2AvgBias) excite(s, z *[411]float32, p *se.Params) {
 
 // blockNhwc400x1x5H5MaxNobias is the kernel of block "nhwc_400x1x5_h5_max_nobias": nhwc 400×1×5 hidden 5 max nobias.
 type blockNhwc400x1x5H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 400×1×5 hidden 5 max nobias.
@@ -4936,23 +4233,9 @@ func (k blockNhwc400x1x5H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 400, H: 1, W: 5, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc400x1x5H5MaxNobias) Name() string {
-	return "nhwc_400x1x5_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc400x1x5H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc400x1x5H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc400x1x5H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5020,7 +4303,7 @@ func (k blockNhwc400x1x5H5MaxNobias) excite(s, z *[400]float32, p *se.Params) {
 
 // blockNhwc428x11x1H3MaxBias is the kernel of block "nhwc_428x11x1_h3_max_bias": nhwc 428×11×1 hidden 3 max bias.
 type blockNhwc428x11x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 428×11×1 hidden 3 max bias.
@@ -5028,23 +4311,9 @@ func (k blockNhwc428x11x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 428, H: 11, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc428x11x1H3MaxBias) Name() string {
-	return "nhwc_428x11x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc428x11x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc428x11x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc428x11x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5112,7 +4381,7 @@ func (k blockNhwc428x11x1H3MaxBias) excite(s, z *[428]float32, p *se.Params) {
 
 // blockNhwc416x1x11H5StochasticNobias is the kernel of block "nhwc_416x1x11_h5_stochastic_nobias": nhwc 416×1×11 hidden 5 stochastic nobias.
 type blockNhwc416x1x11H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 416×1×11 hidden 5 stochastic nobias.
@@ -5120,23 +4389,9 @@ func (k blockNhwc416x1x11H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 416, H: 1, W: 11, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc416x1x11H5StochasticNobias) Name() string {
-	return "nhwc_416x1x11_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc416x1x11H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc416x1x11H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc416x1x11H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5204,7 +4459,7 @@ func (k blockNhwc416x1x11H5StochasticNobias) excite(s, z *[416]float32, p *se.Pa
 
 // blockNhwc461x7x1H4StochasticBias is the kernel of block "nhwc_461x7x1_h4_stochastic_bias": nhwc 461×7×1 hidden 4 stochastic bias.
 type blockNhwc461x7x1H4StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 461×7×1 hidden 4 stochastic bias.
@@ -5212,23 +4467,9 @@ func (k blockNhwc461x7x1H4StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 461, H: 7, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc461x7x1H4StochasticBias) Name() string {
-	return "nhwc_461x7x1_h4_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc461x7x1H4StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc461x7x1H4StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc461x7x1H4StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5296,7 +4537,7 @@ func (k blockNhwc461x7x1H4StochasticBias) excite(s, z *[461]float32, p *se.Param
 
 // blockNhwc448x1x7H5AvgNobias is the kernel of block "nhwc_448x1x7_h5_avg_nobias": nhwc 448×1×7 hidden 5 avg nobias.
 type blockNhwc448x1x7H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 448×1×7 hidden 5 avg nobias.
@@ -5304,23 +4545,9 @@ func (k blockNhwc448x1x7H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 448, H: 1, W: 7, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc448x1x7H5AvgNobias) Name() string {
-	return "nhwc_448x1x7_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc448x1x7H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc448x1x7H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc448x1x7H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5388,7 +4615,7 @@ func (k blockNhwc448x1x7H5AvgNobias) excite(s, z *[448]float32, p *se.Params) {
 
 // blockNhwc478x1x1H2AvgBias is the kernel of block "nhwc_478x1x1_h2_avg_bias": nhwc 478×1×1 hidden 2 avg bias.
 type blockNhwc478x1x1H2AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 478×1×1 hidden 2 avg bias.
@@ -5396,23 +4623,9 @@ func (k blockNhwc478x1x1H2AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 478, H: 1, W: 1, Hidden: 2, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc478x1x1H2AvgBias) Name() string {
-	return "nhwc_478x1x1_h2_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc478x1x1H2AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc478x1x1H2AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc478x1x1H2AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5480,7 +4693,7 @@ func (k blockNhwc478x1x1H2AvgBias) excite(s, z *[478]float32, p *se.Params) {
 
 // blockNhwc464x1x1H5MaxNobias is the kernel of block "nhwc_464x1x1_h5_max_nobias": nhwc 464×1×1 hidden 5 max nobias.
 type blockNhwc464x1x1H5MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 464×1×1 hidden 5 max nobias.
@@ -5488,23 +4701,9 @@ func (k blockNhwc464x1x1H5MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 464, H: 1, W: 1, Hidden: 5, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc464x1x1H5MaxNobias) Name() string {
-	return "nhwc_464x1x1_h5_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc464x1x1H5MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc464x1x1H5MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc464x1x1H5MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5572,7 +4771,7 @@ func (k blockNhwc464x1x1H5MaxNobias) excite(s, z *[464]float32, p *se.Params) {
 
 // blockNhwc495x2x1H3MaxBias is the kernel of block "nhwc_495x2x1_h3_max_bias": nhwc 495×2×1 hidden 3 max bias.
 type blockNhwc495x2x1H3MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 495×2×1 hidden 3 max bias.
@@ -5580,23 +4779,9 @@ func (k blockNhwc495x2x1H3MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 495, H: 2, W: 1, Hidden: 3, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc495x2x1H3MaxBias) Name() string {
-	return "nhwc_495x2x1_h3_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc495x2x1H3MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc495x2x1H3MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc495x2x1H3MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5664,7 +4849,7 @@ func (k blockNhwc495x2x1H3MaxBias) excite(s, z *[495]float32, p *se.Params) {
 
 // blockNhwc480x1x2H5StochasticNobias is the kernel of block "nhwc_480x1x2_h5_stochastic_nobias": nhwc 480×1×2 hidden 5 stochastic nobias.
 type blockNhwc480x1x2H5StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 480×1×2 hidden 5 stochastic nobias.
@@ -5672,23 +4857,9 @@ func (k blockNhwc480x1x2H5StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 480, H: 1, W: 2, Hidden: 5, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc480x1x2H5StochasticNobias) Name() string {
-	return "nhwc_480x1x2_h5_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc480x1x2H5StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc480x1x2H5StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc480x1x2H5StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5756,7 +4927,7 @@ func (k blockNhwc480x1x2H5StochasticNobias) excite(s, z *[480]float32, p *se.Par
 
 // blockNhwc17x2x1H1StochasticBias is the kernel of block "nhwc_17x2x1_h1_stochastic_bias": nhwc 17×2×1 hidden 1 stochastic bias.
 type blockNhwc17x2x1H1StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×2×1 hidden 1 stochastic bias.
@@ -5764,23 +4935,9 @@ func (k blockNhwc17x2x1H1StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 2, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x2x1H1StochasticBias) Name() string {
-	return "nhwc_17x2x1_h1_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x2x1H1StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x2x1H1StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x2x1H1StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5848,7 +5005,7 @@ func (k blockNhwc17x2x1H1StochasticBias) excite(s, z *[17]float32, p *se.Params)
 
 // blockNhwc34x3x1H2StochasticNobias is the kernel of block "nhwc_34x3x1_h2_stochastic_nobias": nhwc 34×3×1 hidden 2 stochastic nobias.
 type blockNhwc34x3x1H2StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 34×3×1 hidden 2 stochastic nobias.
@@ -5856,23 +5013,9 @@ func (k blockNhwc34x3x1H2StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 34, H: 3, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc34x3x1H2StochasticNobias) Name() string {
-	return "nhwc_34x3x1_h2_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc34x3x1H2StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc34x3x1H2StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc34x3x1H2StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -5940,7 +5083,7 @@ func (k blockNhwc34x3x1H2StochasticNobias) excite(s, z *[34]float32, p *se.Param
 
 // blockNhwc51x5x1H3StochasticBias is the kernel of block "nhwc_51x5x1_h3_stochastic_bias": nhwc 51×5×1 hidden 3 stochastic bias.
 type blockNhwc51x5x1H3StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 51×5×1 hidden 3 stochastic bias.
@@ -5948,23 +5091,9 @@ func (k blockNhwc51x5x1H3StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 51, H: 5, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc51x5x1H3StochasticBias) Name() string {
-	return "nhwc_51x5x1_h3_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc51x5x1H3StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc51x5x1H3StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc51x5x1H3StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6032,7 +5161,7 @@ func (k blockNhwc51x5x1H3StochasticBias) excite(s, z *[51]float32, p *se.Params)
 
 // blockNhwc68x11x1H4StochasticNobias is the kernel of block "nhwc_68x11x1_h4_stochastic_nobias": nhwc 68×11×1 hidden 4 stochastic nobias.
 type blockNhwc68x11x1H4StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 68×11×1 hidden 4 stochastic nobias.
@@ -6040,23 +5169,9 @@ func (k blockNhwc68x11x1H4StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 68, H: 11, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc68x11x1H4StochasticNobias) Name() string {
-	return "nhwc_68x11x1_h4_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc68x11x1H4StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc68x11x1H4StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc68x11x1H4StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6124,7 +5239,7 @@ func (k blockNhwc68x11x1H4StochasticNobias) excite(s, z *[68]float32, p *se.Para
 
 // blockNhwc117x7x1H1StochasticBias is the kernel of block "nhwc_117x7x1_h1_stochastic_bias": nhwc 117×7×1 hidden 1 stochastic bias.
 type blockNhwc117x7x1H1StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 117×7×1 hidden 1 stochastic bias.
@@ -6132,23 +5247,9 @@ func (k blockNhwc117x7x1H1StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 117, H: 7, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc117x7x1H1StochasticBias) Name() string {
-	return "nhwc_117x7x1_h1_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc117x7x1H1StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc117x7x1H1StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc117x7x1H1StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6216,7 +5317,7 @@ func (k blockNhwc117x7x1H1StochasticBias) excite(s, z *[117]float32, p *se.Param
 
 // blockNhwc134x1x1H2StochasticNobias is the kernel of block "nhwc_134x1x1_h2_stochastic_nobias": nhwc 134×1×1 hidden 2 stochastic nobias.
 type blockNhwc134x1x1H2StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 134×1×1 hidden 2 stochastic nobias.
@@ -6224,23 +5325,9 @@ func (k blockNhwc134x1x1H2StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 134, H: 1, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc134x1x1H2StochasticNobias) Name() string {
-	return "nhwc_134x1x1_h2_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc134x1x1H2StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc134x1x1H2StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc134x1x1H2StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6308,7 +5395,7 @@ func (k blockNhwc134x1x1H2StochasticNobias) excite(s, z *[134]float32, p *se.Par
 
 // blockNhwc151x2x1H3StochasticBias is the kernel of block "nhwc_151x2x1_h3_stochastic_bias": nhwc 151×2×1 hidden 3 stochastic bias.
 type blockNhwc151x2x1H3StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 151×2×1 hidden 3 stochastic bias.
@@ -6316,23 +5403,9 @@ func (k blockNhwc151x2x1H3StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 151, H: 2, W: 1, Hidden: 3, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc151x2x1H3StochasticBias) Name() string {
-	return "nhwc_151x2x1_h3_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc151x2x1H3StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc151x2x1H3StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc151x2x1H3StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6400,7 +5473,7 @@ func (k blockNhwc151x2x1H3StochasticBias) excite(s, z *[151]float32, p *se.Param
 
 // blockNhwc232x3x1H4StochasticNobias is the kernel of block "nhwc_232x3x1_h4_stochastic_nobias": nhwc 232×3×1 hidden 4 stochastic nobias.
 type blockNhwc232x3x1H4StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 232×3×1 hidden 4 stochastic nobias.
@@ -6408,23 +5481,9 @@ func (k blockNhwc232x3x1H4StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 232, H: 3, W: 1, Hidden: 4, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc232x3x1H4StochasticNobias) Name() string {
-	return "nhwc_232x3x1_h4_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc232x3x1H4StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc232x3x1H4StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc232x3x1H4StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6492,7 +5551,7 @@ func (k blockNhwc232x3x1H4StochasticNobias) excite(s, z *[232]float32, p *se.Par
 
 // blockNhwc249x5x1H1StochasticBias is the kernel of block "nhwc_249x5x1_h1_stochastic_bias": nhwc 249×5×1 hidden 1 stochastic bias.
 type blockNhwc249x5x1H1StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 249×5×1 hidden 1 stochastic bias.
@@ -6500,23 +5559,9 @@ func (k blockNhwc249x5x1H1StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 249, H: 5, W: 1, Hidden: 1, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc249x5x1H1StochasticBias) Name() string {
-	return "nhwc_249x5x1_h1_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc249x5x1H1StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc249x5x1H1StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc249x5x1H1StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6584,7 +5629,7 @@ func (k blockNhwc249x5x1H1StochasticBias) excite(s, z *[249]float32, p *se.Param
 
 // blockNhwc266x11x1H2StochasticNobias is the kernel of block "nhwc_266x11x1_h2_stochastic_nobias": nhwc 266×11×1 hidden 2 stochastic nobias.
 type blockNhwc266x11x1H2StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 266×11×1 hidden 2 stochastic nobias.
@@ -6592,23 +5637,9 @@ func (k blockNhwc266x11x1H2StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 266, H: 11, W: 1, Hidden: 2, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc266x11x1H2StochasticNobias) Name() string {
-	return "nhwc_266x11x1_h2_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc266x11x1H2StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc266x11x1H2StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc266x11x1H2StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6676,7 +5707,7 @@ func (k blockNhwc266x11x1H2StochasticNobias) excite(s, z *[266]float32, p *se.Pa
 
 // blockNhwc17x1x1H11AvgBias is the kernel of block "nhwc_17x1x1_h11_avg_bias": nhwc 17×1×1 hidden 11 avg bias.
 type blockNhwc17x1x1H11AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 11 avg bias.
@@ -6684,23 +5715,9 @@ func (k blockNhwc17x1x1H11AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 11, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H11AvgBias) Name() string {
-	return "nhwc_17x1x1_h11_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H11AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H11AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H11AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6768,7 +5785,7 @@ func (k blockNhwc17x1x1H11AvgBias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNhwc33x1x1H28MaxNobias is the kernel of block "nhwc_33x1x1_h28_max_nobias": nhwc 33×1×1 hidden 28 max nobias.
 type blockNhwc33x1x1H28MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 33×1×1 hidden 28 max nobias.
@@ -6776,23 +5793,9 @@ func (k blockNhwc33x1x1H28MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 28, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc33x1x1H28MaxNobias) Name() string {
-	return "nhwc_33x1x1_h28_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc33x1x1H28MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc33x1x1H28MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H28MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6860,7 +5863,7 @@ func (k blockNhwc33x1x1H28MaxNobias) excite(s, z *[33]float32, p *se.Params) {
 
 // blockNhwc37x1x1H32StochasticBias is the kernel of block "nhwc_37x1x1_h32_stochastic_bias": nhwc 37×1×1 hidden 32 stochastic bias.
 type blockNhwc37x1x1H32StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 37×1×1 hidden 32 stochastic bias.
@@ -6868,23 +5871,9 @@ func (k blockNhwc37x1x1H32StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 37, H: 1, W: 1, Hidden: 32, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc37x1x1H32StochasticBias) Name() string {
-	return "nhwc_37x1x1_h32_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc37x1x1H32StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc37x1x1H32StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc37x1x1H32StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -6952,7 +5941,7 @@ func (k blockNhwc37x1x1H32StochasticBias) excite(s, z *[37]float32, p *se.Params
 
 // blockNhwc69x1x1H61AvgNobias is the kernel of block "nhwc_69x1x1_h61_avg_nobias": nhwc 69×1×1 hidden 61 avg nobias.
 type blockNhwc69x1x1H61AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 69×1×1 hidden 61 avg nobias.
@@ -6960,23 +5949,9 @@ func (k blockNhwc69x1x1H61AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 61, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc69x1x1H61AvgNobias) Name() string {
-	return "nhwc_69x1x1_h61_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc69x1x1H61AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc69x1x1H61AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H61AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7044,7 +6019,7 @@ func (k blockNhwc69x1x1H61AvgNobias) excite(s, z *[69]float32, p *se.Params) {
 
 // blockNhwc69x1x1H64MaxBias is the kernel of block "nhwc_69x1x1_h64_max_bias": nhwc 69×1×1 hidden 64 max bias.
 type blockNhwc69x1x1H64MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 69×1×1 hidden 64 max bias.
@@ -7052,23 +6027,9 @@ func (k blockNhwc69x1x1H64MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 69, H: 1, W: 1, Hidden: 64, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc69x1x1H64MaxBias) Name() string {
-	return "nhwc_69x1x1_h64_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc69x1x1H64MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc69x1x1H64MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc69x1x1H64MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7136,7 +6097,7 @@ func (k blockNhwc69x1x1H64MaxBias) excite(s, z *[69]float32, p *se.Params) {
 
 // blockNhwc101x1x1H94StochasticNobias is the kernel of block "nhwc_101x1x1_h94_stochastic_nobias": nhwc 101×1×1 hidden 94 stochastic nobias.
 type blockNhwc101x1x1H94StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 101×1×1 hidden 94 stochastic nobias.
@@ -7144,23 +6105,9 @@ func (k blockNhwc101x1x1H94StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 101, H: 1, W: 1, Hidden: 94, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc101x1x1H94StochasticNobias) Name() string {
-	return "nhwc_101x1x1_h94_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc101x1x1H94StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc101x1x1H94StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc101x1x1H94StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7228,7 +6175,7 @@ func (k blockNhwc101x1x1H94StochasticNobias) excite(s, z *[101]float32, p *se.Pa
 
 // blockNhwc101x1x1H96AvgBias is the kernel of block "nhwc_101x1x1_h96_avg_bias": nhwc 101×1×1 hidden 96 avg bias.
 type blockNhwc101x1x1H96AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 101×1×1 hidden 96 avg bias.
@@ -7236,23 +6183,9 @@ func (k blockNhwc101x1x1H96AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 101, H: 1, W: 1, Hidden: 96, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc101x1x1H96AvgBias) Name() string {
-	return "nhwc_101x1x1_h96_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc101x1x1H96AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc101x1x1H96AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc101x1x1H96AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7320,7 +6253,7 @@ func (k blockNhwc101x1x1H96AvgBias) excite(s, z *[101]float32, p *se.Params) {
 
 // blockNhwc133x1x1H127MaxNobias is the kernel of block "nhwc_133x1x1_h127_max_nobias": nhwc 133×1×1 hidden 127 max nobias.
 type blockNhwc133x1x1H127MaxNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 133×1×1 hidden 127 max nobias.
@@ -7328,23 +6261,9 @@ func (k blockNhwc133x1x1H127MaxNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 133, H: 1, W: 1, Hidden: 127, Squeeze: se.Max, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc133x1x1H127MaxNobias) Name() string {
-	return "nhwc_133x1x1_h127_max_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc133x1x1H127MaxNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc133x1x1H127MaxNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc133x1x1H127MaxNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7412,7 +6331,7 @@ func (k blockNhwc133x1x1H127MaxNobias) excite(s, z *[133]float32, p *se.Params) 
 
 // blockNhwc133x1x1H128StochasticBias is the kernel of block "nhwc_133x1x1_h128_stochastic_bias": nhwc 133×1×1 hidden 128 stochastic bias.
 type blockNhwc133x1x1H128StochasticBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 133×1×1 hidden 128 stochastic bias.
@@ -7420,23 +6339,9 @@ func (k blockNhwc133x1x1H128StochasticBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 133, H: 1, W: 1, Hidden: 128, Squeeze: se.Stochastic, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc133x1x1H128StochasticBias) Name() string {
-	return "nhwc_133x1x1_h128_stochastic_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc133x1x1H128StochasticBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc133x1x1H128StochasticBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc133x1x1H128StochasticBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7504,7 +6409,7 @@ func (k blockNhwc133x1x1H128StochasticBias) excite(s, z *[133]float32, p *se.Par
 
 // blockNhwc265x1x1H257AvgNobias is the kernel of block "nhwc_265x1x1_h257_avg_nobias": nhwc 265×1×1 hidden 257 avg nobias.
 type blockNhwc265x1x1H257AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 265×1×1 hidden 257 avg nobias.
@@ -7512,23 +6417,9 @@ func (k blockNhwc265x1x1H257AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 265, H: 1, W: 1, Hidden: 257, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc265x1x1H257AvgNobias) Name() string {
-	return "nhwc_265x1x1_h257_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc265x1x1H257AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc265x1x1H257AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc265x1x1H257AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7596,7 +6487,7 @@ func (k blockNhwc265x1x1H257AvgNobias) excite(s, z *[265]float32, p *se.Params) 
 
 // blockNhwc278x1x1H272MaxBias is the kernel of block "nhwc_278x1x1_h272_max_bias": nhwc 278×1×1 hidden 272 max bias.
 type blockNhwc278x1x1H272MaxBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 278×1×1 hidden 272 max bias.
@@ -7604,23 +6495,9 @@ func (k blockNhwc278x1x1H272MaxBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 278, H: 1, W: 1, Hidden: 272, Squeeze: se.Max, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc278x1x1H272MaxBias) Name() string {
-	return "nhwc_278x1x1_h272_max_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc278x1x1H272MaxBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc278x1x1H272MaxBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc278x1x1H272MaxBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7688,7 +6565,7 @@ func (k blockNhwc278x1x1H272MaxBias) excite(s, z *[278]float32, p *se.Params) {
 
 // blockNhwc427x1x1H418StochasticNobias is the kernel of block "nhwc_427x1x1_h418_stochastic_nobias": nhwc 427×1×1 hidden 418 stochastic nobias.
 type blockNhwc427x1x1H418StochasticNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 427×1×1 hidden 418 stochastic nobias.
@@ -7696,23 +6573,9 @@ func (k blockNhwc427x1x1H418StochasticNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 427, H: 1, W: 1, Hidden: 418, Squeeze: se.Stochastic, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc427x1x1H418StochasticNobias) Name() string {
-	return "nhwc_427x1x1_h418_stochastic_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc427x1x1H418StochasticNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc427x1x1H418StochasticNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc427x1x1H418StochasticNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7780,7 +6643,7 @@ func (k blockNhwc427x1x1H418StochasticNobias) excite(s, z *[427]float32, p *se.P
 
 // blockNhwc15x1x1H15AvgBias is the kernel of block "nhwc_15x1x1_h15_avg_bias": nhwc 15×1×1 hidden 15 avg bias.
 type blockNhwc15x1x1H15AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 15×1×1 hidden 15 avg bias.
@@ -7788,23 +6651,9 @@ func (k blockNhwc15x1x1H15AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 15, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc15x1x1H15AvgBias) Name() string {
-	return "nhwc_15x1x1_h15_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc15x1x1H15AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc15x1x1H15AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H15AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7872,7 +6721,7 @@ func (k blockNhwc15x1x1H15AvgBias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNhwc15x1x1H8AvgNobias is the kernel of block "nhwc_15x1x1_h8_avg_nobias": nhwc 15×1×1 hidden 8 avg nobias.
 type blockNhwc15x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 15×1×1 hidden 8 avg nobias.
@@ -7880,23 +6729,9 @@ func (k blockNhwc15x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc15x1x1H8AvgNobias) Name() string {
-	return "nhwc_15x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc15x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc15x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -7964,7 +6799,7 @@ func (k blockNhwc15x1x1H8AvgNobias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNhwc15x1x1H4AvgBias is the kernel of block "nhwc_15x1x1_h4_avg_bias": nhwc 15×1×1 hidden 4 avg bias.
 type blockNhwc15x1x1H4AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 15×1×1 hidden 4 avg bias.
@@ -7972,23 +6807,9 @@ func (k blockNhwc15x1x1H4AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 15, H: 1, W: 1, Hidden: 4, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc15x1x1H4AvgBias) Name() string {
-	return "nhwc_15x1x1_h4_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc15x1x1H4AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc15x1x1H4AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc15x1x1H4AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8056,7 +6877,7 @@ func (k blockNhwc15x1x1H4AvgBias) excite(s, z *[15]float32, p *se.Params) {
 
 // blockNhwc16x1x1H16AvgNobias is the kernel of block "nhwc_16x1x1_h16_avg_nobias": nhwc 16×1×1 hidden 16 avg nobias.
 type blockNhwc16x1x1H16AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 16×1×1 hidden 16 avg nobias.
@@ -8064,23 +6885,9 @@ func (k blockNhwc16x1x1H16AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc16x1x1H16AvgNobias) Name() string {
-	return "nhwc_16x1x1_h16_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc16x1x1H16AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc16x1x1H16AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H16AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8148,7 +6955,7 @@ func (k blockNhwc16x1x1H16AvgNobias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc16x1x1H8AvgBias is the kernel of block "nhwc_16x1x1_h8_avg_bias": nhwc 16×1×1 hidden 8 avg bias.
 type blockNhwc16x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 16×1×1 hidden 8 avg bias.
@@ -8156,23 +6963,9 @@ func (k blockNhwc16x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc16x1x1H8AvgBias) Name() string {
-	return "nhwc_16x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc16x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc16x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8240,7 +7033,7 @@ func (k blockNhwc16x1x1H8AvgBias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc16x1x1H5AvgNobias is the kernel of block "nhwc_16x1x1_h5_avg_nobias": nhwc 16×1×1 hidden 5 avg nobias.
 type blockNhwc16x1x1H5AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 16×1×1 hidden 5 avg nobias.
@@ -8248,23 +7041,9 @@ func (k blockNhwc16x1x1H5AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 16, H: 1, W: 1, Hidden: 5, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc16x1x1H5AvgNobias) Name() string {
-	return "nhwc_16x1x1_h5_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc16x1x1H5AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc16x1x1H5AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc16x1x1H5AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8332,7 +7111,7 @@ func (k blockNhwc16x1x1H5AvgNobias) excite(s, z *[16]float32, p *se.Params) {
 
 // blockNhwc17x1x1H16AvgBias is the kernel of block "nhwc_17x1x1_h16_avg_bias": nhwc 17×1×1 hidden 16 avg bias.
 type blockNhwc17x1x1H16AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 16 avg bias.
@@ -8340,23 +7119,9 @@ func (k blockNhwc17x1x1H16AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H16AvgBias) Name() string {
-	return "nhwc_17x1x1_h16_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H16AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H16AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H16AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8424,7 +7189,7 @@ func (k blockNhwc17x1x1H16AvgBias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNhwc17x1x1H8AvgNobias is the kernel of block "nhwc_17x1x1_h8_avg_nobias": nhwc 17×1×1 hidden 8 avg nobias.
 type blockNhwc17x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 8 avg nobias.
@@ -8432,23 +7197,9 @@ func (k blockNhwc17x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H8AvgNobias) Name() string {
-	return "nhwc_17x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8516,7 +7267,7 @@ func (k blockNhwc17x1x1H8AvgNobias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNhwc17x1x1H6AvgBias is the kernel of block "nhwc_17x1x1_h6_avg_bias": nhwc 17×1×1 hidden 6 avg bias.
 type blockNhwc17x1x1H6AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 17×1×1 hidden 6 avg bias.
@@ -8524,23 +7275,9 @@ func (k blockNhwc17x1x1H6AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 17, H: 1, W: 1, Hidden: 6, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc17x1x1H6AvgBias) Name() string {
-	return "nhwc_17x1x1_h6_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc17x1x1H6AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc17x1x1H6AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc17x1x1H6AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8608,7 +7345,7 @@ func (k blockNhwc17x1x1H6AvgBias) excite(s, z *[17]float32, p *se.Params) {
 
 // blockNhwc31x1x1H16AvgNobias is the kernel of block "nhwc_31x1x1_h16_avg_nobias": nhwc 31×1×1 hidden 16 avg nobias.
 type blockNhwc31x1x1H16AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 31×1×1 hidden 16 avg nobias.
@@ -8616,23 +7353,9 @@ func (k blockNhwc31x1x1H16AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc31x1x1H16AvgNobias) Name() string {
-	return "nhwc_31x1x1_h16_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc31x1x1H16AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc31x1x1H16AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc31x1x1H16AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8700,7 +7423,7 @@ func (k blockNhwc31x1x1H16AvgNobias) excite(s, z *[31]float32, p *se.Params) {
 
 // blockNhwc31x1x1H8AvgBias is the kernel of block "nhwc_31x1x1_h8_avg_bias": nhwc 31×1×1 hidden 8 avg bias.
 type blockNhwc31x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 31×1×1 hidden 8 avg bias.
@@ -8708,23 +7431,9 @@ func (k blockNhwc31x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc31x1x1H8AvgBias) Name() string {
-	return "nhwc_31x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc31x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc31x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc31x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8792,7 +7501,7 @@ func (k blockNhwc31x1x1H8AvgBias) excite(s, z *[31]float32, p *se.Params) {
 
 // blockNhwc31x1x1H7AvgNobias is the kernel of block "nhwc_31x1x1_h7_avg_nobias": nhwc 31×1×1 hidden 7 avg nobias.
 type blockNhwc31x1x1H7AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 31×1×1 hidden 7 avg nobias.
@@ -8800,23 +7509,9 @@ func (k blockNhwc31x1x1H7AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 31, H: 1, W: 1, Hidden: 7, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc31x1x1H7AvgNobias) Name() string {
-	return "nhwc_31x1x1_h7_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc31x1x1H7AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc31x1x1H7AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc31x1x1H7AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8884,7 +7579,7 @@ func (k blockNhwc31x1x1H7AvgNobias) excite(s, z *[31]float32, p *se.Params) {
 
 // blockNhwc32x1x1H16AvgBias is the kernel of block "nhwc_32x1x1_h16_avg_bias": nhwc 32×1×1 hidden 16 avg bias.
 type blockNhwc32x1x1H16AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 32×1×1 hidden 16 avg bias.
@@ -8892,23 +7587,9 @@ func (k blockNhwc32x1x1H16AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc32x1x1H16AvgBias) Name() string {
-	return "nhwc_32x1x1_h16_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc32x1x1H16AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc32x1x1H16AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H16AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -8976,7 +7657,7 @@ func (k blockNhwc32x1x1H16AvgBias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNhwc32x1x1H8AvgNobias is the kernel of block "nhwc_32x1x1_h8_avg_nobias": nhwc 32×1×1 hidden 8 avg nobias.
 type blockNhwc32x1x1H8AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 32×1×1 hidden 8 avg nobias.
@@ -8984,23 +7665,9 @@ func (k blockNhwc32x1x1H8AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc32x1x1H8AvgNobias) Name() string {
-	return "nhwc_32x1x1_h8_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc32x1x1H8AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc32x1x1H8AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H8AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9068,7 +7735,7 @@ func (k blockNhwc32x1x1H8AvgNobias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNhwc32x1x1H8AvgBias is the kernel of block "nhwc_32x1x1_h8_avg_bias": nhwc 32×1×1 hidden 8 avg bias.
 type blockNhwc32x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 32×1×1 hidden 8 avg bias.
@@ -9076,23 +7743,9 @@ func (k blockNhwc32x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 32, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc32x1x1H8AvgBias) Name() string {
-	return "nhwc_32x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc32x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc32x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc32x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9160,7 +7813,7 @@ func (k blockNhwc32x1x1H8AvgBias) excite(s, z *[32]float32, p *se.Params) {
 
 // blockNhwc33x1x1H16AvgNobias is the kernel of block "nhwc_33x1x1_h16_avg_nobias": nhwc 33×1×1 hidden 16 avg nobias.
 type blockNhwc33x1x1H16AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 33×1×1 hidden 16 avg nobias.
@@ -9168,23 +7821,9 @@ func (k blockNhwc33x1x1H16AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 16, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc33x1x1H16AvgNobias) Name() string {
-	return "nhwc_33x1x1_h16_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc33x1x1H16AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc33x1x1H16AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H16AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9252,7 +7891,7 @@ func (k blockNhwc33x1x1H16AvgNobias) excite(s, z *[33]float32, p *se.Params) {
 
 // blockNhwc33x1x1H8AvgBias is the kernel of block "nhwc_33x1x1_h8_avg_bias": nhwc 33×1×1 hidden 8 avg bias.
 type blockNhwc33x1x1H8AvgBias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 33×1×1 hidden 8 avg bias.
@@ -9260,23 +7899,9 @@ func (k blockNhwc33x1x1H8AvgBias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 8, Squeeze: se.Avg, Bias: true}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc33x1x1H8AvgBias) Name() string {
-	return "nhwc_33x1x1_h8_avg_bias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc33x1x1H8AvgBias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc33x1x1H8AvgBias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H8AvgBias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.
@@ -9344,7 +7969,7 @@ func (k blockNhwc33x1x1H8AvgBias) excite(s, z *[33]float32, p *se.Params) {
 
 // blockNhwc33x1x1H9AvgNobias is the kernel of block "nhwc_33x1x1_h9_avg_nobias": nhwc 33×1×1 hidden 9 avg nobias.
 type blockNhwc33x1x1H9AvgNobias struct {
-	isa isa
+	isa isa.ISA
 }
 
 // Shape returns nhwc 33×1×1 hidden 9 avg nobias.
@@ -9352,23 +7977,9 @@ func (k blockNhwc33x1x1H9AvgNobias) Shape() se.Shape {
 	return se.Shape{Layout: se.NHWC, C: 33, H: 1, W: 1, Hidden: 9, Squeeze: se.Avg, Bias: false}
 }
 
-// Name returns the block's name in the spec.
-func (k blockNhwc33x1x1H9AvgNobias) Name() string {
-	return "nhwc_33x1x1_h9_avg_nobias"
-}
-
 // Impl names the instruction set the kernel runs on.
 func (k blockNhwc33x1x1H9AvgNobias) Impl() string {
 	return k.isa.String()
-}
-
-// ForISA returns the block's kernel on the instruction set called name (go, avx2
-// or avx512), or nil if this CPU or build does not run it. se.Lookup returns the
-// best; benchmarks compare the others.
-func (k blockNhwc33x1x1H9AvgNobias) ForISA(name string) se.Kernel {
-	return forISA(name, func(i isa) se.Kernel {
-		return blockNhwc33x1x1H9AvgNobias{i}
-	})
 }
 
 // Squeeze pools each channel of each sample of x into z.

@@ -3,10 +3,12 @@
 
 package sweepavx512
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x1H1AvgNobias) squeeze(z *[35]float32, x *[35]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw35x1x1H1AvgNobiasAVX512(z, x)
 	default:
 		squeezeNchw35x1x1H1AvgNobiasGo(z, x)
@@ -16,7 +18,7 @@ func (k blockNchw35x1x1H1AvgNobias) squeeze(z *[35]float32, x *[35]float32) {
 // scale runs scaleNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x1H1AvgNobias) scale(dst, x *[35]float32, s *[35]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw35x1x1H1AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw35x1x1H1AvgNobiasGo(dst, x, s)
@@ -26,7 +28,7 @@ func (k blockNchw35x1x1H1AvgNobias) scale(dst, x *[35]float32, s *[35]float32) {
 // scaleAddReLU runs scaleAddReLUNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x1H1AvgNobias) scaleAddReLU(dst, x *[35]float32, s *[35]float32, res *[35]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw35x1x1H1AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw35x1x1H1AvgNobiasGo(dst, x, s, res)
@@ -36,7 +38,7 @@ func (k blockNchw35x1x1H1AvgNobias) scaleAddReLU(dst, x *[35]float32, s *[35]flo
 // squeeze runs squeezeNchw17x1x18H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x18H2MaxBias) squeeze(z *[17]float32, x *[306]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw17x1x18H2MaxBiasAVX512(z, x)
 	default:
 		squeezeNchw17x1x18H2MaxBiasGo(z, x)
@@ -46,7 +48,7 @@ func (k blockNchw17x1x18H2MaxBias) squeeze(z *[17]float32, x *[306]float32) {
 // scale runs scaleNchw17x1x18H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x18H2MaxBias) scale(dst, x *[306]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw17x1x18H2MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNchw17x1x18H2MaxBiasGo(dst, x, s)
@@ -56,7 +58,7 @@ func (k blockNchw17x1x18H2MaxBias) scale(dst, x *[306]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNchw17x1x18H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x18H2MaxBias) scaleAddReLU(dst, x *[306]float32, s *[17]float32, res *[306]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw17x1x18H2MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw17x1x18H2MaxBiasGo(dst, x, s, res)
@@ -66,7 +68,7 @@ func (k blockNchw17x1x18H2MaxBias) scaleAddReLU(dst, x *[306]float32, s *[17]flo
 // squeeze runs squeezeNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x16H3StochasticNobias) squeeze(z *[17]float32, x *[272]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw17x1x16H3StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNchw17x1x16H3StochasticNobiasGo(z, x)
@@ -76,7 +78,7 @@ func (k blockNchw17x1x16H3StochasticNobias) squeeze(z *[17]float32, x *[272]floa
 // scale runs scaleNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x16H3StochasticNobias) scale(dst, x *[272]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw17x1x16H3StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw17x1x16H3StochasticNobiasGo(dst, x, s)
@@ -86,7 +88,7 @@ func (k blockNchw17x1x16H3StochasticNobias) scale(dst, x *[272]float32, s *[17]f
 // scaleAddReLU runs scaleAddReLUNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x16H3StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw17x1x16H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw17x1x16H3StochasticNobiasGo(dst, x, s, res)
@@ -96,7 +98,7 @@ func (k blockNchw17x1x16H3StochasticNobias) scaleAddReLU(dst, x *[272]float32, s
 // squeeze runs squeezeNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x35H3StochasticBias) squeeze(z *[13]float32, x *[455]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw13x1x35H3StochasticBiasAVX512(z, x)
 	default:
 		squeezeNchw13x1x35H3StochasticBiasGo(z, x)
@@ -106,7 +108,7 @@ func (k blockNchw13x1x35H3StochasticBias) squeeze(z *[13]float32, x *[455]float3
 // scale runs scaleNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x35H3StochasticBias) scale(dst, x *[455]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw13x1x35H3StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNchw13x1x35H3StochasticBiasGo(dst, x, s)
@@ -116,7 +118,7 @@ func (k blockNchw13x1x35H3StochasticBias) scale(dst, x *[455]float32, s *[13]flo
 // scaleAddReLU runs scaleAddReLUNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x35H3StochasticBias) scaleAddReLU(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw13x1x35H3StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x35H3StochasticBiasGo(dst, x, s, res)
@@ -126,7 +128,7 @@ func (k blockNchw13x1x35H3StochasticBias) scaleAddReLU(dst, x *[455]float32, s *
 // squeeze runs squeezeNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x32H3AvgNobias) squeeze(z *[13]float32, x *[416]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw13x1x32H3AvgNobiasAVX512(z, x)
 	default:
 		squeezeNchw13x1x32H3AvgNobiasGo(z, x)
@@ -136,7 +138,7 @@ func (k blockNchw13x1x32H3AvgNobias) squeeze(z *[13]float32, x *[416]float32) {
 // scale runs scaleNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x32H3AvgNobias) scale(dst, x *[416]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw13x1x32H3AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw13x1x32H3AvgNobiasGo(dst, x, s)
@@ -146,7 +148,7 @@ func (k blockNchw13x1x32H3AvgNobias) scale(dst, x *[416]float32, s *[13]float32)
 // scaleAddReLU runs scaleAddReLUNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x32H3AvgNobias) scaleAddReLU(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw13x1x32H3AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x32H3AvgNobiasGo(dst, x, s, res)
@@ -156,7 +158,7 @@ func (k blockNchw13x1x32H3AvgNobias) scaleAddReLU(dst, x *[416]float32, s *[13]f
 // squeeze runs squeezeNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x52H4AvgBias) squeeze(z *[32]float32, x *[1664]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw32x1x52H4AvgBiasAVX512(z, x)
 	default:
 		squeezeNchw32x1x52H4AvgBiasGo(z, x)
@@ -166,7 +168,7 @@ func (k blockNchw32x1x52H4AvgBias) squeeze(z *[32]float32, x *[1664]float32) {
 // scale runs scaleNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x52H4AvgBias) scale(dst, x *[1664]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw32x1x52H4AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNchw32x1x52H4AvgBiasGo(dst, x, s)
@@ -176,7 +178,7 @@ func (k blockNchw32x1x52H4AvgBias) scale(dst, x *[1664]float32, s *[32]float32) 
 // scaleAddReLU runs scaleAddReLUNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x52H4AvgBias) scaleAddReLU(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw32x1x52H4AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw32x1x52H4AvgBiasGo(dst, x, s, res)
@@ -186,7 +188,7 @@ func (k blockNchw32x1x52H4AvgBias) scaleAddReLU(dst, x *[1664]float32, s *[32]fl
 // squeeze runs squeezeNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x48H3MaxNobias) squeeze(z *[32]float32, x *[1536]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw32x1x48H3MaxNobiasAVX512(z, x)
 	default:
 		squeezeNchw32x1x48H3MaxNobiasGo(z, x)
@@ -196,7 +198,7 @@ func (k blockNchw32x1x48H3MaxNobias) squeeze(z *[32]float32, x *[1536]float32) {
 // scale runs scaleNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x48H3MaxNobias) scale(dst, x *[1536]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw32x1x48H3MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw32x1x48H3MaxNobiasGo(dst, x, s)
@@ -206,7 +208,7 @@ func (k blockNchw32x1x48H3MaxNobias) scale(dst, x *[1536]float32, s *[32]float32
 // scaleAddReLU runs scaleAddReLUNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x48H3MaxNobias) scaleAddReLU(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw32x1x48H3MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw32x1x48H3MaxNobiasGo(dst, x, s, res)
@@ -216,7 +218,7 @@ func (k blockNchw32x1x48H3MaxNobias) scaleAddReLU(dst, x *[1536]float32, s *[32]
 // squeeze runs squeezeNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x69H2MaxBias) squeeze(z *[3]float32, x *[207]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw3x1x69H2MaxBiasAVX512(z, x)
 	default:
 		squeezeNchw3x1x69H2MaxBiasGo(z, x)
@@ -226,7 +228,7 @@ func (k blockNchw3x1x69H2MaxBias) squeeze(z *[3]float32, x *[207]float32) {
 // scale runs scaleNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x69H2MaxBias) scale(dst, x *[207]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw3x1x69H2MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNchw3x1x69H2MaxBiasGo(dst, x, s)
@@ -236,7 +238,7 @@ func (k blockNchw3x1x69H2MaxBias) scale(dst, x *[207]float32, s *[3]float32) {
 // scaleAddReLU runs scaleAddReLUNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x69H2MaxBias) scaleAddReLU(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw3x1x69H2MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x69H2MaxBiasGo(dst, x, s, res)
@@ -246,7 +248,7 @@ func (k blockNchw3x1x69H2MaxBias) scaleAddReLU(dst, x *[207]float32, s *[3]float
 // squeeze runs squeezeNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x64H3StochasticNobias) squeeze(z *[3]float32, x *[192]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw3x1x64H3StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNchw3x1x64H3StochasticNobiasGo(z, x)
@@ -256,7 +258,7 @@ func (k blockNchw3x1x64H3StochasticNobias) squeeze(z *[3]float32, x *[192]float3
 // scale runs scaleNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x64H3StochasticNobias) scale(dst, x *[192]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw3x1x64H3StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw3x1x64H3StochasticNobiasGo(dst, x, s)
@@ -266,7 +268,7 @@ func (k blockNchw3x1x64H3StochasticNobias) scale(dst, x *[192]float32, s *[3]flo
 // scaleAddReLU runs scaleAddReLUNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x64H3StochasticNobias) scaleAddReLU(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw3x1x64H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x64H3StochasticNobiasGo(dst, x, s, res)
@@ -276,7 +278,7 @@ func (k blockNchw3x1x64H3StochasticNobias) scaleAddReLU(dst, x *[192]float32, s 
 // squeeze runs squeezeNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x86H6StochasticBias) squeeze(z *[15]float32, x *[1290]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw15x1x86H6StochasticBiasAVX512(z, x)
 	default:
 		squeezeNchw15x1x86H6StochasticBiasGo(z, x)
@@ -286,7 +288,7 @@ func (k blockNchw15x1x86H6StochasticBias) squeeze(z *[15]float32, x *[1290]float
 // scale runs scaleNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x86H6StochasticBias) scale(dst, x *[1290]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw15x1x86H6StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNchw15x1x86H6StochasticBiasGo(dst, x, s)
@@ -296,7 +298,7 @@ func (k blockNchw15x1x86H6StochasticBias) scale(dst, x *[1290]float32, s *[15]fl
 // scaleAddReLU runs scaleAddReLUNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x86H6StochasticBias) scaleAddReLU(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw15x1x86H6StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw15x1x86H6StochasticBiasGo(dst, x, s, res)
@@ -306,7 +308,7 @@ func (k blockNchw15x1x86H6StochasticBias) scaleAddReLU(dst, x *[1290]float32, s 
 // squeeze runs squeezeNchw15x1x80H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x80H3AvgNobias) squeeze(z *[15]float32, x *[1200]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw15x1x80H3AvgNobiasAVX512(z, x)
 	default:
 		squeezeNchw15x1x80H3AvgNobiasGo(z, x)
@@ -316,7 +318,7 @@ func (k blockNchw15x1x80H3AvgNobias) squeeze(z *[15]float32, x *[1200]float32) {
 // scale runs scaleNchw15x1x80H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x80H3AvgNobias) scale(dst, x *[1200]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw15x1x80H3AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw15x1x80H3AvgNobiasGo(dst, x, s)
@@ -326,7 +328,7 @@ func (k blockNchw15x1x80H3AvgNobias) scale(dst, x *[1200]float32, s *[15]float32
 // scaleAddReLU runs scaleAddReLUNchw15x1x80H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x80H3AvgNobias) scaleAddReLU(dst, x *[1200]float32, s *[15]float32, res *[1200]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw15x1x80H3AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw15x1x80H3AvgNobiasGo(dst, x, s, res)
@@ -336,7 +338,7 @@ func (k blockNchw15x1x80H3AvgNobias) scaleAddReLU(dst, x *[1200]float32, s *[15]
 // squeeze runs squeezeNchw35x1x199H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x199H7AvgBias) squeeze(z *[35]float32, x *[6965]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw35x1x199H7AvgBiasAVX512(z, x)
 	default:
 		squeezeNchw35x1x199H7AvgBiasGo(z, x)
@@ -346,7 +348,7 @@ func (k blockNchw35x1x199H7AvgBias) squeeze(z *[35]float32, x *[6965]float32) {
 // scale runs scaleNchw35x1x199H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x199H7AvgBias) scale(dst, x *[6965]float32, s *[35]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw35x1x199H7AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNchw35x1x199H7AvgBiasGo(dst, x, s)
@@ -356,7 +358,7 @@ func (k blockNchw35x1x199H7AvgBias) scale(dst, x *[6965]float32, s *[35]float32)
 // scaleAddReLU runs scaleAddReLUNchw35x1x199H7AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x199H7AvgBias) scaleAddReLU(dst, x *[6965]float32, s *[35]float32, res *[6965]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw35x1x199H7AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw35x1x199H7AvgBiasGo(dst, x, s, res)
@@ -366,7 +368,7 @@ func (k blockNchw35x1x199H7AvgBias) scaleAddReLU(dst, x *[6965]float32, s *[35]f
 // squeeze runs squeezeNchw35x1x192H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x192H3MaxNobias) squeeze(z *[35]float32, x *[6720]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw35x1x192H3MaxNobiasAVX512(z, x)
 	default:
 		squeezeNchw35x1x192H3MaxNobiasGo(z, x)
@@ -376,7 +378,7 @@ func (k blockNchw35x1x192H3MaxNobias) squeeze(z *[35]float32, x *[6720]float32) 
 // scale runs scaleNchw35x1x192H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x192H3MaxNobias) scale(dst, x *[6720]float32, s *[35]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw35x1x192H3MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw35x1x192H3MaxNobiasGo(dst, x, s)
@@ -386,7 +388,7 @@ func (k blockNchw35x1x192H3MaxNobias) scale(dst, x *[6720]float32, s *[35]float3
 // scaleAddReLU runs scaleAddReLUNchw35x1x192H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x192H3MaxNobias) scaleAddReLU(dst, x *[6720]float32, s *[35]float32, res *[6720]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw35x1x192H3MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw35x1x192H3MaxNobiasGo(dst, x, s, res)
@@ -396,7 +398,7 @@ func (k blockNchw35x1x192H3MaxNobias) scaleAddReLU(dst, x *[6720]float32, s *[35
 // squeeze runs squeezeNchw17x1x216H8MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x216H8MaxBias) squeeze(z *[17]float32, x *[3672]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw17x1x216H8MaxBiasAVX512(z, x)
 	default:
 		squeezeNchw17x1x216H8MaxBiasGo(z, x)
@@ -406,7 +408,7 @@ func (k blockNchw17x1x216H8MaxBias) squeeze(z *[17]float32, x *[3672]float32) {
 // scale runs scaleNchw17x1x216H8MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x216H8MaxBias) scale(dst, x *[3672]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw17x1x216H8MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNchw17x1x216H8MaxBiasGo(dst, x, s)
@@ -416,7 +418,7 @@ func (k blockNchw17x1x216H8MaxBias) scale(dst, x *[3672]float32, s *[17]float32)
 // scaleAddReLU runs scaleAddReLUNchw17x1x216H8MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x216H8MaxBias) scaleAddReLU(dst, x *[3672]float32, s *[17]float32, res *[3672]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw17x1x216H8MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw17x1x216H8MaxBiasGo(dst, x, s, res)
@@ -426,7 +428,7 @@ func (k blockNchw17x1x216H8MaxBias) scaleAddReLU(dst, x *[3672]float32, s *[17]f
 // squeeze runs squeezeNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x208H3StochasticNobias) squeeze(z *[17]float32, x *[3536]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw17x1x208H3StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNchw17x1x208H3StochasticNobiasGo(z, x)
@@ -436,7 +438,7 @@ func (k blockNchw17x1x208H3StochasticNobias) squeeze(z *[17]float32, x *[3536]fl
 // scale runs scaleNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x208H3StochasticNobias) scale(dst, x *[3536]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw17x1x208H3StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw17x1x208H3StochasticNobiasGo(dst, x, s)
@@ -446,7 +448,7 @@ func (k blockNchw17x1x208H3StochasticNobias) scale(dst, x *[3536]float32, s *[17
 // scaleAddReLU runs scaleAddReLUNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x208H3StochasticNobias) scaleAddReLU(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw17x1x208H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw17x1x208H3StochasticNobiasGo(dst, x, s, res)
@@ -456,7 +458,7 @@ func (k blockNchw17x1x208H3StochasticNobias) scaleAddReLU(dst, x *[3536]float32,
 // squeeze runs squeezeNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x233H9StochasticBias) squeeze(z *[13]float32, x *[3029]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw13x1x233H9StochasticBiasAVX512(z, x)
 	default:
 		squeezeNchw13x1x233H9StochasticBiasGo(z, x)
@@ -466,7 +468,7 @@ func (k blockNchw13x1x233H9StochasticBias) squeeze(z *[13]float32, x *[3029]floa
 // scale runs scaleNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x233H9StochasticBias) scale(dst, x *[3029]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw13x1x233H9StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNchw13x1x233H9StochasticBiasGo(dst, x, s)
@@ -476,7 +478,7 @@ func (k blockNchw13x1x233H9StochasticBias) scale(dst, x *[3029]float32, s *[13]f
 // scaleAddReLU runs scaleAddReLUNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x233H9StochasticBias) scaleAddReLU(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw13x1x233H9StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x233H9StochasticBiasGo(dst, x, s, res)
@@ -486,7 +488,7 @@ func (k blockNchw13x1x233H9StochasticBias) scaleAddReLU(dst, x *[3029]float32, s
 // squeeze runs squeezeNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x224H3AvgNobias) squeeze(z *[13]float32, x *[2912]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw13x1x224H3AvgNobiasAVX512(z, x)
 	default:
 		squeezeNchw13x1x224H3AvgNobiasGo(z, x)
@@ -496,7 +498,7 @@ func (k blockNchw13x1x224H3AvgNobias) squeeze(z *[13]float32, x *[2912]float32) 
 // scale runs scaleNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x224H3AvgNobias) scale(dst, x *[2912]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw13x1x224H3AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw13x1x224H3AvgNobiasGo(dst, x, s)
@@ -506,7 +508,7 @@ func (k blockNchw13x1x224H3AvgNobias) scale(dst, x *[2912]float32, s *[13]float3
 // scaleAddReLU runs scaleAddReLUNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x224H3AvgNobias) scaleAddReLU(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw13x1x224H3AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x224H3AvgNobiasGo(dst, x, s, res)
@@ -516,7 +518,7 @@ func (k blockNchw13x1x224H3AvgNobias) scaleAddReLU(dst, x *[2912]float32, s *[13
 // squeeze runs squeezeNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x266H10AvgBias) squeeze(z *[32]float32, x *[8512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw32x1x266H10AvgBiasAVX512(z, x)
 	default:
 		squeezeNchw32x1x266H10AvgBiasGo(z, x)
@@ -526,7 +528,7 @@ func (k blockNchw32x1x266H10AvgBias) squeeze(z *[32]float32, x *[8512]float32) {
 // scale runs scaleNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x266H10AvgBias) scale(dst, x *[8512]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw32x1x266H10AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNchw32x1x266H10AvgBiasGo(dst, x, s)
@@ -536,7 +538,7 @@ func (k blockNchw32x1x266H10AvgBias) scale(dst, x *[8512]float32, s *[32]float32
 // scaleAddReLU runs scaleAddReLUNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x266H10AvgBias) scaleAddReLU(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw32x1x266H10AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw32x1x266H10AvgBiasGo(dst, x, s, res)
@@ -546,7 +548,7 @@ func (k blockNchw32x1x266H10AvgBias) scaleAddReLU(dst, x *[8512]float32, s *[32]
 // squeeze runs squeezeNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x256H3MaxNobias) squeeze(z *[32]float32, x *[8192]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw32x1x256H3MaxNobiasAVX512(z, x)
 	default:
 		squeezeNchw32x1x256H3MaxNobiasGo(z, x)
@@ -556,7 +558,7 @@ func (k blockNchw32x1x256H3MaxNobias) squeeze(z *[32]float32, x *[8192]float32) 
 // scale runs scaleNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x256H3MaxNobias) scale(dst, x *[8192]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw32x1x256H3MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw32x1x256H3MaxNobiasGo(dst, x, s)
@@ -566,7 +568,7 @@ func (k blockNchw32x1x256H3MaxNobias) scale(dst, x *[8192]float32, s *[32]float3
 // scaleAddReLU runs scaleAddReLUNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x256H3MaxNobias) scaleAddReLU(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw32x1x256H3MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw32x1x256H3MaxNobiasGo(dst, x, s, res)
@@ -576,7 +578,7 @@ func (k blockNchw32x1x256H3MaxNobias) scaleAddReLU(dst, x *[8192]float32, s *[32
 // squeeze runs squeezeNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x283H2MaxBias) squeeze(z *[3]float32, x *[849]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw3x1x283H2MaxBiasAVX512(z, x)
 	default:
 		squeezeNchw3x1x283H2MaxBiasGo(z, x)
@@ -586,7 +588,7 @@ func (k blockNchw3x1x283H2MaxBias) squeeze(z *[3]float32, x *[849]float32) {
 // scale runs scaleNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x283H2MaxBias) scale(dst, x *[849]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw3x1x283H2MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNchw3x1x283H2MaxBiasGo(dst, x, s)
@@ -596,7 +598,7 @@ func (k blockNchw3x1x283H2MaxBias) scale(dst, x *[849]float32, s *[3]float32) {
 // scaleAddReLU runs scaleAddReLUNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x283H2MaxBias) scaleAddReLU(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw3x1x283H2MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x283H2MaxBiasGo(dst, x, s, res)
@@ -606,7 +608,7 @@ func (k blockNchw3x1x283H2MaxBias) scaleAddReLU(dst, x *[849]float32, s *[3]floa
 // squeeze runs squeezeNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x272H3StochasticNobias) squeeze(z *[3]float32, x *[816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw3x1x272H3StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNchw3x1x272H3StochasticNobiasGo(z, x)
@@ -616,7 +618,7 @@ func (k blockNchw3x1x272H3StochasticNobias) squeeze(z *[3]float32, x *[816]float
 // scale runs scaleNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x272H3StochasticNobias) scale(dst, x *[816]float32, s *[3]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw3x1x272H3StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw3x1x272H3StochasticNobiasGo(dst, x, s)
@@ -626,7 +628,7 @@ func (k blockNchw3x1x272H3StochasticNobias) scale(dst, x *[816]float32, s *[3]fl
 // scaleAddReLU runs scaleAddReLUNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw3x1x272H3StochasticNobias) scaleAddReLU(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw3x1x272H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw3x1x272H3StochasticNobiasGo(dst, x, s, res)
@@ -636,7 +638,7 @@ func (k blockNchw3x1x272H3StochasticNobias) scaleAddReLU(dst, x *[816]float32, s
 // squeeze runs squeezeNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x300H12StochasticBias) squeeze(z *[15]float32, x *[4500]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw15x1x300H12StochasticBiasAVX512(z, x)
 	default:
 		squeezeNchw15x1x300H12StochasticBiasGo(z, x)
@@ -646,7 +648,7 @@ func (k blockNchw15x1x300H12StochasticBias) squeeze(z *[15]float32, x *[4500]flo
 // scale runs scaleNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x300H12StochasticBias) scale(dst, x *[4500]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw15x1x300H12StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNchw15x1x300H12StochasticBiasGo(dst, x, s)
@@ -656,7 +658,7 @@ func (k blockNchw15x1x300H12StochasticBias) scale(dst, x *[4500]float32, s *[15]
 // scaleAddReLU runs scaleAddReLUNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x300H12StochasticBias) scaleAddReLU(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw15x1x300H12StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw15x1x300H12StochasticBiasGo(dst, x, s, res)
@@ -666,7 +668,7 @@ func (k blockNchw15x1x300H12StochasticBias) scaleAddReLU(dst, x *[4500]float32, 
 // squeeze runs squeezeNchw15x1x288H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x288H3AvgNobias) squeeze(z *[15]float32, x *[4320]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw15x1x288H3AvgNobiasAVX512(z, x)
 	default:
 		squeezeNchw15x1x288H3AvgNobiasGo(z, x)
@@ -676,7 +678,7 @@ func (k blockNchw15x1x288H3AvgNobias) squeeze(z *[15]float32, x *[4320]float32) 
 // scale runs scaleNchw15x1x288H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x288H3AvgNobias) scale(dst, x *[4320]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw15x1x288H3AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw15x1x288H3AvgNobiasGo(dst, x, s)
@@ -686,7 +688,7 @@ func (k blockNchw15x1x288H3AvgNobias) scale(dst, x *[4320]float32, s *[15]float3
 // scaleAddReLU runs scaleAddReLUNchw15x1x288H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw15x1x288H3AvgNobias) scaleAddReLU(dst, x *[4320]float32, s *[15]float32, res *[4320]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw15x1x288H3AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw15x1x288H3AvgNobiasGo(dst, x, s, res)
@@ -696,7 +698,7 @@ func (k blockNchw15x1x288H3AvgNobias) scaleAddReLU(dst, x *[4320]float32, s *[15
 // squeeze runs squeezeNchw35x1x509H13AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x509H13AvgBias) squeeze(z *[35]float32, x *[17815]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw35x1x509H13AvgBiasAVX512(z, x)
 	default:
 		squeezeNchw35x1x509H13AvgBiasGo(z, x)
@@ -706,7 +708,7 @@ func (k blockNchw35x1x509H13AvgBias) squeeze(z *[35]float32, x *[17815]float32) 
 // scale runs scaleNchw35x1x509H13AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x509H13AvgBias) scale(dst, x *[17815]float32, s *[35]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw35x1x509H13AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNchw35x1x509H13AvgBiasGo(dst, x, s)
@@ -716,7 +718,7 @@ func (k blockNchw35x1x509H13AvgBias) scale(dst, x *[17815]float32, s *[35]float3
 // scaleAddReLU runs scaleAddReLUNchw35x1x509H13AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x509H13AvgBias) scaleAddReLU(dst, x *[17815]float32, s *[35]float32, res *[17815]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw35x1x509H13AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw35x1x509H13AvgBiasGo(dst, x, s, res)
@@ -726,7 +728,7 @@ func (k blockNchw35x1x509H13AvgBias) scaleAddReLU(dst, x *[17815]float32, s *[35
 // squeeze runs squeezeNchw35x1x496H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x496H3MaxNobias) squeeze(z *[35]float32, x *[17360]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw35x1x496H3MaxNobiasAVX512(z, x)
 	default:
 		squeezeNchw35x1x496H3MaxNobiasGo(z, x)
@@ -736,7 +738,7 @@ func (k blockNchw35x1x496H3MaxNobias) squeeze(z *[35]float32, x *[17360]float32)
 // scale runs scaleNchw35x1x496H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x496H3MaxNobias) scale(dst, x *[17360]float32, s *[35]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw35x1x496H3MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw35x1x496H3MaxNobiasGo(dst, x, s)
@@ -746,7 +748,7 @@ func (k blockNchw35x1x496H3MaxNobias) scale(dst, x *[17360]float32, s *[35]float
 // scaleAddReLU runs scaleAddReLUNchw35x1x496H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x496H3MaxNobias) scaleAddReLU(dst, x *[17360]float32, s *[35]float32, res *[17360]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw35x1x496H3MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw35x1x496H3MaxNobiasGo(dst, x, s, res)
@@ -756,7 +758,7 @@ func (k blockNchw35x1x496H3MaxNobias) scaleAddReLU(dst, x *[17360]float32, s *[3
 // squeeze runs squeezeNchw17x1x526H14MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x526H14MaxBias) squeeze(z *[17]float32, x *[8942]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw17x1x526H14MaxBiasAVX512(z, x)
 	default:
 		squeezeNchw17x1x526H14MaxBiasGo(z, x)
@@ -766,7 +768,7 @@ func (k blockNchw17x1x526H14MaxBias) squeeze(z *[17]float32, x *[8942]float32) {
 // scale runs scaleNchw17x1x526H14MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x526H14MaxBias) scale(dst, x *[8942]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw17x1x526H14MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNchw17x1x526H14MaxBiasGo(dst, x, s)
@@ -776,7 +778,7 @@ func (k blockNchw17x1x526H14MaxBias) scale(dst, x *[8942]float32, s *[17]float32
 // scaleAddReLU runs scaleAddReLUNchw17x1x526H14MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x526H14MaxBias) scaleAddReLU(dst, x *[8942]float32, s *[17]float32, res *[8942]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw17x1x526H14MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw17x1x526H14MaxBiasGo(dst, x, s, res)
@@ -786,7 +788,7 @@ func (k blockNchw17x1x526H14MaxBias) scaleAddReLU(dst, x *[8942]float32, s *[17]
 // squeeze runs squeezeNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x512H3StochasticNobias) squeeze(z *[17]float32, x *[8704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw17x1x512H3StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNchw17x1x512H3StochasticNobiasGo(z, x)
@@ -796,7 +798,7 @@ func (k blockNchw17x1x512H3StochasticNobias) squeeze(z *[17]float32, x *[8704]fl
 // scale runs scaleNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x512H3StochasticNobias) scale(dst, x *[8704]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw17x1x512H3StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw17x1x512H3StochasticNobiasGo(dst, x, s)
@@ -806,7 +808,7 @@ func (k blockNchw17x1x512H3StochasticNobias) scale(dst, x *[8704]float32, s *[17
 // scaleAddReLU runs scaleAddReLUNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw17x1x512H3StochasticNobias) scaleAddReLU(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw17x1x512H3StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw17x1x512H3StochasticNobiasGo(dst, x, s, res)
@@ -816,7 +818,7 @@ func (k blockNchw17x1x512H3StochasticNobias) scaleAddReLU(dst, x *[8704]float32,
 // squeeze runs squeezeNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x543H2StochasticBias) squeeze(z *[13]float32, x *[7059]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw13x1x543H2StochasticBiasAVX512(z, x)
 	default:
 		squeezeNchw13x1x543H2StochasticBiasGo(z, x)
@@ -826,7 +828,7 @@ func (k blockNchw13x1x543H2StochasticBias) squeeze(z *[13]float32, x *[7059]floa
 // scale runs scaleNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x543H2StochasticBias) scale(dst, x *[7059]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw13x1x543H2StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNchw13x1x543H2StochasticBiasGo(dst, x, s)
@@ -836,7 +838,7 @@ func (k blockNchw13x1x543H2StochasticBias) scale(dst, x *[7059]float32, s *[13]f
 // scaleAddReLU runs scaleAddReLUNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x543H2StochasticBias) scaleAddReLU(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw13x1x543H2StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x543H2StochasticBiasGo(dst, x, s, res)
@@ -846,7 +848,7 @@ func (k blockNchw13x1x543H2StochasticBias) scaleAddReLU(dst, x *[7059]float32, s
 // squeeze runs squeezeNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x528H3AvgNobias) squeeze(z *[13]float32, x *[6864]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw13x1x528H3AvgNobiasAVX512(z, x)
 	default:
 		squeezeNchw13x1x528H3AvgNobiasGo(z, x)
@@ -856,7 +858,7 @@ func (k blockNchw13x1x528H3AvgNobias) squeeze(z *[13]float32, x *[6864]float32) 
 // scale runs scaleNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x528H3AvgNobias) scale(dst, x *[6864]float32, s *[13]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw13x1x528H3AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw13x1x528H3AvgNobiasGo(dst, x, s)
@@ -866,7 +868,7 @@ func (k blockNchw13x1x528H3AvgNobias) scale(dst, x *[6864]float32, s *[13]float3
 // scaleAddReLU runs scaleAddReLUNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw13x1x528H3AvgNobias) scaleAddReLU(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw13x1x528H3AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw13x1x528H3AvgNobiasGo(dst, x, s, res)
@@ -876,7 +878,7 @@ func (k blockNchw13x1x528H3AvgNobias) scaleAddReLU(dst, x *[6864]float32, s *[13
 // squeeze runs squeezeNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x657H16AvgBias) squeeze(z *[32]float32, x *[21024]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw32x1x657H16AvgBiasAVX512(z, x)
 	default:
 		squeezeNchw32x1x657H16AvgBiasGo(z, x)
@@ -886,7 +888,7 @@ func (k blockNchw32x1x657H16AvgBias) squeeze(z *[32]float32, x *[21024]float32) 
 // scale runs scaleNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x657H16AvgBias) scale(dst, x *[21024]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw32x1x657H16AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNchw32x1x657H16AvgBiasGo(dst, x, s)
@@ -896,7 +898,7 @@ func (k blockNchw32x1x657H16AvgBias) scale(dst, x *[21024]float32, s *[32]float3
 // scaleAddReLU runs scaleAddReLUNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x657H16AvgBias) scaleAddReLU(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw32x1x657H16AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw32x1x657H16AvgBiasGo(dst, x, s, res)
@@ -906,7 +908,7 @@ func (k blockNchw32x1x657H16AvgBias) scaleAddReLU(dst, x *[21024]float32, s *[32
 // squeeze runs squeezeNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x656H3MaxNobias) squeeze(z *[32]float32, x *[20992]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNchw32x1x656H3MaxNobiasAVX512(z, x)
 	default:
 		squeezeNchw32x1x656H3MaxNobiasGo(z, x)
@@ -916,7 +918,7 @@ func (k blockNchw32x1x656H3MaxNobias) squeeze(z *[32]float32, x *[20992]float32)
 // scale runs scaleNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x656H3MaxNobias) scale(dst, x *[20992]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNchw32x1x656H3MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNchw32x1x656H3MaxNobiasGo(dst, x, s)
@@ -926,7 +928,7 @@ func (k blockNchw32x1x656H3MaxNobias) scale(dst, x *[20992]float32, s *[32]float
 // scaleAddReLU runs scaleAddReLUNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw32x1x656H3MaxNobias) scaleAddReLU(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNchw32x1x656H3MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNchw32x1x656H3MaxNobiasGo(dst, x, s, res)
@@ -936,7 +938,7 @@ func (k blockNchw32x1x656H3MaxNobias) scaleAddReLU(dst, x *[20992]float32, s *[3
 // squeeze runs squeezeNhwc34x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc34x1x1H2AvgBias) squeeze(z *[34]float32, x *[34]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc34x1x1H2AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc34x1x1H2AvgBiasGo(z, x)
@@ -946,7 +948,7 @@ func (k blockNhwc34x1x1H2AvgBias) squeeze(z *[34]float32, x *[34]float32) {
 // scale runs scaleNhwc34x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc34x1x1H2AvgBias) scale(dst, x *[34]float32, s *[34]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc34x1x1H2AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc34x1x1H2AvgBiasGo(dst, x, s)
@@ -956,7 +958,7 @@ func (k blockNhwc34x1x1H2AvgBias) scale(dst, x *[34]float32, s *[34]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc34x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc34x1x1H2AvgBias) scaleAddReLU(dst, x *[34]float32, s *[34]float32, res *[34]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc34x1x1H2AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc34x1x1H2AvgBiasGo(dst, x, s, res)
@@ -966,7 +968,7 @@ func (k blockNhwc34x1x1H2AvgBias) scaleAddReLU(dst, x *[34]float32, s *[34]float
 // squeeze runs squeezeNhwc32x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H5MaxNobias) squeeze(z *[32]float32, x *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc32x1x1H5MaxNobiasAVX512(z, x)
 	default:
 		squeezeNhwc32x1x1H5MaxNobiasGo(z, x)
@@ -976,7 +978,7 @@ func (k blockNhwc32x1x1H5MaxNobias) squeeze(z *[32]float32, x *[32]float32) {
 // scale runs scaleNhwc32x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H5MaxNobias) scale(dst, x *[32]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc32x1x1H5MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc32x1x1H5MaxNobiasGo(dst, x, s)
@@ -986,7 +988,7 @@ func (k blockNhwc32x1x1H5MaxNobias) scale(dst, x *[32]float32, s *[32]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H5MaxNobias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H5MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc32x1x1H5MaxNobiasGo(dst, x, s, res)
@@ -996,7 +998,7 @@ func (k blockNhwc32x1x1H5MaxNobias) scaleAddReLU(dst, x *[32]float32, s *[32]flo
 // squeeze runs squeezeNhwc51x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc51x2x1H3MaxBias) squeeze(z *[51]float32, x *[102]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc51x2x1H3MaxBiasAVX512(z, x)
 	default:
 		squeezeNhwc51x2x1H3MaxBiasGo(z, x)
@@ -1006,7 +1008,7 @@ func (k blockNhwc51x2x1H3MaxBias) squeeze(z *[51]float32, x *[102]float32) {
 // scale runs scaleNhwc51x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc51x2x1H3MaxBias) scale(dst, x *[102]float32, s *[51]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc51x2x1H3MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc51x2x1H3MaxBiasGo(dst, x, s)
@@ -1016,7 +1018,7 @@ func (k blockNhwc51x2x1H3MaxBias) scale(dst, x *[102]float32, s *[51]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc51x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc51x2x1H3MaxBias) scaleAddReLU(dst, x *[102]float32, s *[51]float32, res *[102]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc51x2x1H3MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc51x2x1H3MaxBiasGo(dst, x, s, res)
@@ -1026,7 +1028,7 @@ func (k blockNhwc51x2x1H3MaxBias) scaleAddReLU(dst, x *[102]float32, s *[51]floa
 // squeeze runs squeezeNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc48x1x2H5StochasticNobias) squeeze(z *[48]float32, x *[96]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc48x1x2H5StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc48x1x2H5StochasticNobiasGo(z, x)
@@ -1036,7 +1038,7 @@ func (k blockNhwc48x1x2H5StochasticNobias) squeeze(z *[48]float32, x *[96]float3
 // scale runs scaleNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc48x1x2H5StochasticNobias) scale(dst, x *[96]float32, s *[48]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc48x1x2H5StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc48x1x2H5StochasticNobiasGo(dst, x, s)
@@ -1046,7 +1048,7 @@ func (k blockNhwc48x1x2H5StochasticNobias) scale(dst, x *[96]float32, s *[48]flo
 // scaleAddReLU runs scaleAddReLUNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc48x1x2H5StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc48x1x2H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc48x1x2H5StochasticNobiasGo(dst, x, s, res)
@@ -1056,7 +1058,7 @@ func (k blockNhwc48x1x2H5StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *
 // squeeze runs squeezeNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc68x3x1H4StochasticBias) squeeze(z *[68]float32, x *[204]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc68x3x1H4StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc68x3x1H4StochasticBiasGo(z, x)
@@ -1066,7 +1068,7 @@ func (k blockNhwc68x3x1H4StochasticBias) squeeze(z *[68]float32, x *[204]float32
 // scale runs scaleNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc68x3x1H4StochasticBias) scale(dst, x *[204]float32, s *[68]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc68x3x1H4StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc68x3x1H4StochasticBiasGo(dst, x, s)
@@ -1076,7 +1078,7 @@ func (k blockNhwc68x3x1H4StochasticBias) scale(dst, x *[204]float32, s *[68]floa
 // scaleAddReLU runs scaleAddReLUNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc68x3x1H4StochasticBias) scaleAddReLU(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc68x3x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc68x3x1H4StochasticBiasGo(dst, x, s, res)
@@ -1086,7 +1088,7 @@ func (k blockNhwc68x3x1H4StochasticBias) scaleAddReLU(dst, x *[204]float32, s *[
 // squeeze runs squeezeNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc64x1x3H5AvgNobias) squeeze(z *[64]float32, x *[192]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc64x1x3H5AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc64x1x3H5AvgNobiasGo(z, x)
@@ -1096,7 +1098,7 @@ func (k blockNhwc64x1x3H5AvgNobias) squeeze(z *[64]float32, x *[192]float32) {
 // scale runs scaleNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc64x1x3H5AvgNobias) scale(dst, x *[192]float32, s *[64]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc64x1x3H5AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc64x1x3H5AvgNobiasGo(dst, x, s)
@@ -1106,7 +1108,7 @@ func (k blockNhwc64x1x3H5AvgNobias) scale(dst, x *[192]float32, s *[64]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc64x1x3H5AvgNobias) scaleAddReLU(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc64x1x3H5AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc64x1x3H5AvgNobiasGo(dst, x, s, res)
@@ -1116,7 +1118,7 @@ func (k blockNhwc64x1x3H5AvgNobias) scaleAddReLU(dst, x *[192]float32, s *[64]fl
 // squeeze runs squeezeNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc85x5x1H2AvgBias) squeeze(z *[85]float32, x *[425]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc85x5x1H2AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc85x5x1H2AvgBiasGo(z, x)
@@ -1126,7 +1128,7 @@ func (k blockNhwc85x5x1H2AvgBias) squeeze(z *[85]float32, x *[425]float32) {
 // scale runs scaleNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc85x5x1H2AvgBias) scale(dst, x *[425]float32, s *[85]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc85x5x1H2AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc85x5x1H2AvgBiasGo(dst, x, s)
@@ -1136,7 +1138,7 @@ func (k blockNhwc85x5x1H2AvgBias) scale(dst, x *[425]float32, s *[85]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc85x5x1H2AvgBias) scaleAddReLU(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc85x5x1H2AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc85x5x1H2AvgBiasGo(dst, x, s, res)
@@ -1146,7 +1148,7 @@ func (k blockNhwc85x5x1H2AvgBias) scaleAddReLU(dst, x *[425]float32, s *[85]floa
 // squeeze runs squeezeNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc80x1x5H5MaxNobias) squeeze(z *[80]float32, x *[400]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc80x1x5H5MaxNobiasAVX512(z, x)
 	default:
 		squeezeNhwc80x1x5H5MaxNobiasGo(z, x)
@@ -1156,7 +1158,7 @@ func (k blockNhwc80x1x5H5MaxNobias) squeeze(z *[80]float32, x *[400]float32) {
 // scale runs scaleNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc80x1x5H5MaxNobias) scale(dst, x *[400]float32, s *[80]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc80x1x5H5MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc80x1x5H5MaxNobiasGo(dst, x, s)
@@ -1166,7 +1168,7 @@ func (k blockNhwc80x1x5H5MaxNobias) scale(dst, x *[400]float32, s *[80]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc80x1x5H5MaxNobias) scaleAddReLU(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc80x1x5H5MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc80x1x5H5MaxNobiasGo(dst, x, s, res)
@@ -1176,7 +1178,7 @@ func (k blockNhwc80x1x5H5MaxNobias) scaleAddReLU(dst, x *[400]float32, s *[80]fl
 // squeeze runs squeezeNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc102x11x1H3MaxBias) squeeze(z *[102]float32, x *[1122]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc102x11x1H3MaxBiasAVX512(z, x)
 	default:
 		squeezeNhwc102x11x1H3MaxBiasGo(z, x)
@@ -1186,7 +1188,7 @@ func (k blockNhwc102x11x1H3MaxBias) squeeze(z *[102]float32, x *[1122]float32) {
 // scale runs scaleNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc102x11x1H3MaxBias) scale(dst, x *[1122]float32, s *[102]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc102x11x1H3MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc102x11x1H3MaxBiasGo(dst, x, s)
@@ -1196,7 +1198,7 @@ func (k blockNhwc102x11x1H3MaxBias) scale(dst, x *[1122]float32, s *[102]float32
 // scaleAddReLU runs scaleAddReLUNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc102x11x1H3MaxBias) scaleAddReLU(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc102x11x1H3MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc102x11x1H3MaxBiasGo(dst, x, s, res)
@@ -1206,7 +1208,7 @@ func (k blockNhwc102x11x1H3MaxBias) scaleAddReLU(dst, x *[1122]float32, s *[102]
 // squeeze runs squeezeNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc96x1x11H5StochasticNobias) squeeze(z *[96]float32, x *[1056]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc96x1x11H5StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc96x1x11H5StochasticNobiasGo(z, x)
@@ -1216,7 +1218,7 @@ func (k blockNhwc96x1x11H5StochasticNobias) squeeze(z *[96]float32, x *[1056]flo
 // scale runs scaleNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc96x1x11H5StochasticNobias) scale(dst, x *[1056]float32, s *[96]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc96x1x11H5StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc96x1x11H5StochasticNobiasGo(dst, x, s)
@@ -1226,7 +1228,7 @@ func (k blockNhwc96x1x11H5StochasticNobias) scale(dst, x *[1056]float32, s *[96]
 // scaleAddReLU runs scaleAddReLUNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc96x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc96x1x11H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc96x1x11H5StochasticNobiasGo(dst, x, s, res)
@@ -1236,7 +1238,7 @@ func (k blockNhwc96x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1056]float32, 
 // squeeze runs squeezeNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc231x7x1H4StochasticBias) squeeze(z *[231]float32, x *[1617]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc231x7x1H4StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc231x7x1H4StochasticBiasGo(z, x)
@@ -1246,7 +1248,7 @@ func (k blockNhwc231x7x1H4StochasticBias) squeeze(z *[231]float32, x *[1617]floa
 // scale runs scaleNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc231x7x1H4StochasticBias) scale(dst, x *[1617]float32, s *[231]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc231x7x1H4StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc231x7x1H4StochasticBiasGo(dst, x, s)
@@ -1256,7 +1258,7 @@ func (k blockNhwc231x7x1H4StochasticBias) scale(dst, x *[1617]float32, s *[231]f
 // scaleAddReLU runs scaleAddReLUNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc231x7x1H4StochasticBias) scaleAddReLU(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc231x7x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc231x7x1H4StochasticBiasGo(dst, x, s, res)
@@ -1266,7 +1268,7 @@ func (k blockNhwc231x7x1H4StochasticBias) scaleAddReLU(dst, x *[1617]float32, s 
 // squeeze runs squeezeNhwc224x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc224x1x7H5AvgNobias) squeeze(z *[224]float32, x *[1568]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc224x1x7H5AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc224x1x7H5AvgNobiasGo(z, x)
@@ -1276,7 +1278,7 @@ func (k blockNhwc224x1x7H5AvgNobias) squeeze(z *[224]float32, x *[1568]float32) 
 // scale runs scaleNhwc224x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc224x1x7H5AvgNobias) scale(dst, x *[1568]float32, s *[224]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc224x1x7H5AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc224x1x7H5AvgNobiasGo(dst, x, s)
@@ -1286,7 +1288,7 @@ func (k blockNhwc224x1x7H5AvgNobias) scale(dst, x *[1568]float32, s *[224]float3
 // scaleAddReLU runs scaleAddReLUNhwc224x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc224x1x7H5AvgNobias) scaleAddReLU(dst, x *[1568]float32, s *[224]float32, res *[1568]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc224x1x7H5AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc224x1x7H5AvgNobiasGo(dst, x, s, res)
@@ -1296,7 +1298,7 @@ func (k blockNhwc224x1x7H5AvgNobias) scaleAddReLU(dst, x *[1568]float32, s *[224
 // squeeze runs squeezeNhwc248x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc248x1x1H2AvgBias) squeeze(z *[248]float32, x *[248]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc248x1x1H2AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc248x1x1H2AvgBiasGo(z, x)
@@ -1306,7 +1308,7 @@ func (k blockNhwc248x1x1H2AvgBias) squeeze(z *[248]float32, x *[248]float32) {
 // scale runs scaleNhwc248x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc248x1x1H2AvgBias) scale(dst, x *[248]float32, s *[248]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc248x1x1H2AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc248x1x1H2AvgBiasGo(dst, x, s)
@@ -1316,7 +1318,7 @@ func (k blockNhwc248x1x1H2AvgBias) scale(dst, x *[248]float32, s *[248]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc248x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc248x1x1H2AvgBias) scaleAddReLU(dst, x *[248]float32, s *[248]float32, res *[248]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc248x1x1H2AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc248x1x1H2AvgBiasGo(dst, x, s, res)
@@ -1326,7 +1328,7 @@ func (k blockNhwc248x1x1H2AvgBias) scaleAddReLU(dst, x *[248]float32, s *[248]fl
 // squeeze runs squeezeNhwc240x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc240x1x1H5MaxNobias) squeeze(z *[240]float32, x *[240]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc240x1x1H5MaxNobiasAVX512(z, x)
 	default:
 		squeezeNhwc240x1x1H5MaxNobiasGo(z, x)
@@ -1336,7 +1338,7 @@ func (k blockNhwc240x1x1H5MaxNobias) squeeze(z *[240]float32, x *[240]float32) {
 // scale runs scaleNhwc240x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc240x1x1H5MaxNobias) scale(dst, x *[240]float32, s *[240]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc240x1x1H5MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc240x1x1H5MaxNobiasGo(dst, x, s)
@@ -1346,7 +1348,7 @@ func (k blockNhwc240x1x1H5MaxNobias) scale(dst, x *[240]float32, s *[240]float32
 // scaleAddReLU runs scaleAddReLUNhwc240x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc240x1x1H5MaxNobias) scaleAddReLU(dst, x *[240]float32, s *[240]float32, res *[240]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc240x1x1H5MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc240x1x1H5MaxNobiasGo(dst, x, s, res)
@@ -1356,7 +1358,7 @@ func (k blockNhwc240x1x1H5MaxNobias) scaleAddReLU(dst, x *[240]float32, s *[240]
 // squeeze runs squeezeNhwc265x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc265x2x1H3MaxBias) squeeze(z *[265]float32, x *[530]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc265x2x1H3MaxBiasAVX512(z, x)
 	default:
 		squeezeNhwc265x2x1H3MaxBiasGo(z, x)
@@ -1366,7 +1368,7 @@ func (k blockNhwc265x2x1H3MaxBias) squeeze(z *[265]float32, x *[530]float32) {
 // scale runs scaleNhwc265x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc265x2x1H3MaxBias) scale(dst, x *[530]float32, s *[265]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc265x2x1H3MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc265x2x1H3MaxBiasGo(dst, x, s)
@@ -1376,7 +1378,7 @@ func (k blockNhwc265x2x1H3MaxBias) scale(dst, x *[530]float32, s *[265]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc265x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc265x2x1H3MaxBias) scaleAddReLU(dst, x *[530]float32, s *[265]float32, res *[530]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc265x2x1H3MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc265x2x1H3MaxBiasGo(dst, x, s, res)
@@ -1386,7 +1388,7 @@ func (k blockNhwc265x2x1H3MaxBias) scaleAddReLU(dst, x *[530]float32, s *[265]fl
 // squeeze runs squeezeNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc256x1x2H5StochasticNobias) squeeze(z *[256]float32, x *[512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc256x1x2H5StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc256x1x2H5StochasticNobiasGo(z, x)
@@ -1396,7 +1398,7 @@ func (k blockNhwc256x1x2H5StochasticNobias) squeeze(z *[256]float32, x *[512]flo
 // scale runs scaleNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc256x1x2H5StochasticNobias) scale(dst, x *[512]float32, s *[256]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc256x1x2H5StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc256x1x2H5StochasticNobiasGo(dst, x, s)
@@ -1406,7 +1408,7 @@ func (k blockNhwc256x1x2H5StochasticNobias) scale(dst, x *[512]float32, s *[256]
 // scaleAddReLU runs scaleAddReLUNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc256x1x2H5StochasticNobias) scaleAddReLU(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc256x1x2H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc256x1x2H5StochasticNobiasGo(dst, x, s, res)
@@ -1416,7 +1418,7 @@ func (k blockNhwc256x1x2H5StochasticNobias) scaleAddReLU(dst, x *[512]float32, s
 // squeeze runs squeezeNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc394x3x1H4StochasticBias) squeeze(z *[394]float32, x *[1182]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc394x3x1H4StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc394x3x1H4StochasticBiasGo(z, x)
@@ -1426,7 +1428,7 @@ func (k blockNhwc394x3x1H4StochasticBias) squeeze(z *[394]float32, x *[1182]floa
 // scale runs scaleNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc394x3x1H4StochasticBias) scale(dst, x *[1182]float32, s *[394]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc394x3x1H4StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc394x3x1H4StochasticBiasGo(dst, x, s)
@@ -1436,7 +1438,7 @@ func (k blockNhwc394x3x1H4StochasticBias) scale(dst, x *[1182]float32, s *[394]f
 // scaleAddReLU runs scaleAddReLUNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc394x3x1H4StochasticBias) scaleAddReLU(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc394x3x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc394x3x1H4StochasticBiasGo(dst, x, s, res)
@@ -1446,7 +1448,7 @@ func (k blockNhwc394x3x1H4StochasticBias) scaleAddReLU(dst, x *[1182]float32, s 
 // squeeze runs squeezeNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc384x1x3H5AvgNobias) squeeze(z *[384]float32, x *[1152]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc384x1x3H5AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc384x1x3H5AvgNobiasGo(z, x)
@@ -1456,7 +1458,7 @@ func (k blockNhwc384x1x3H5AvgNobias) squeeze(z *[384]float32, x *[1152]float32) 
 // scale runs scaleNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc384x1x3H5AvgNobias) scale(dst, x *[1152]float32, s *[384]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc384x1x3H5AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc384x1x3H5AvgNobiasGo(dst, x, s)
@@ -1466,7 +1468,7 @@ func (k blockNhwc384x1x3H5AvgNobias) scale(dst, x *[1152]float32, s *[384]float3
 // scaleAddReLU runs scaleAddReLUNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc384x1x3H5AvgNobias) scaleAddReLU(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc384x1x3H5AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc384x1x3H5AvgNobiasGo(dst, x, s, res)
@@ -1476,7 +1478,7 @@ func (k blockNhwc384x1x3H5AvgNobias) scaleAddReLU(dst, x *[1152]float32, s *[384
 // squeeze runs squeezeNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc411x5x1H2AvgBias) squeeze(z *[411]float32, x *[2055]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc411x5x1H2AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc411x5x1H2AvgBiasGo(z, x)
@@ -1486,7 +1488,7 @@ func (k blockNhwc411x5x1H2AvgBias) squeeze(z *[411]float32, x *[2055]float32) {
 // scale runs scaleNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc411x5x1H2AvgBias) scale(dst, x *[2055]float32, s *[411]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc411x5x1H2AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc411x5x1H2AvgBiasGo(dst, x, s)
@@ -1496,7 +1498,7 @@ func (k blockNhwc411x5x1H2AvgBias) scale(dst, x *[2055]float32, s *[411]float32)
 // scaleAddReLU runs scaleAddReLUNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc411x5x1H2AvgBias) scaleAddReLU(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc411x5x1H2AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc411x5x1H2AvgBiasGo(dst, x, s, res)
@@ -1506,7 +1508,7 @@ func (k blockNhwc411x5x1H2AvgBias) scaleAddReLU(dst, x *[2055]float32, s *[411]f
 // squeeze runs squeezeNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc400x1x5H5MaxNobias) squeeze(z *[400]float32, x *[2000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc400x1x5H5MaxNobiasAVX512(z, x)
 	default:
 		squeezeNhwc400x1x5H5MaxNobiasGo(z, x)
@@ -1516,7 +1518,7 @@ func (k blockNhwc400x1x5H5MaxNobias) squeeze(z *[400]float32, x *[2000]float32) 
 // scale runs scaleNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc400x1x5H5MaxNobias) scale(dst, x *[2000]float32, s *[400]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc400x1x5H5MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc400x1x5H5MaxNobiasGo(dst, x, s)
@@ -1526,7 +1528,7 @@ func (k blockNhwc400x1x5H5MaxNobias) scale(dst, x *[2000]float32, s *[400]float3
 // scaleAddReLU runs scaleAddReLUNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc400x1x5H5MaxNobias) scaleAddReLU(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc400x1x5H5MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc400x1x5H5MaxNobiasGo(dst, x, s, res)
@@ -1536,7 +1538,7 @@ func (k blockNhwc400x1x5H5MaxNobias) scaleAddReLU(dst, x *[2000]float32, s *[400
 // squeeze runs squeezeNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc428x11x1H3MaxBias) squeeze(z *[428]float32, x *[4708]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc428x11x1H3MaxBiasAVX512(z, x)
 	default:
 		squeezeNhwc428x11x1H3MaxBiasGo(z, x)
@@ -1546,7 +1548,7 @@ func (k blockNhwc428x11x1H3MaxBias) squeeze(z *[428]float32, x *[4708]float32) {
 // scale runs scaleNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc428x11x1H3MaxBias) scale(dst, x *[4708]float32, s *[428]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc428x11x1H3MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc428x11x1H3MaxBiasGo(dst, x, s)
@@ -1556,7 +1558,7 @@ func (k blockNhwc428x11x1H3MaxBias) scale(dst, x *[4708]float32, s *[428]float32
 // scaleAddReLU runs scaleAddReLUNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc428x11x1H3MaxBias) scaleAddReLU(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc428x11x1H3MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc428x11x1H3MaxBiasGo(dst, x, s, res)
@@ -1566,7 +1568,7 @@ func (k blockNhwc428x11x1H3MaxBias) scaleAddReLU(dst, x *[4708]float32, s *[428]
 // squeeze runs squeezeNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc416x1x11H5StochasticNobias) squeeze(z *[416]float32, x *[4576]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc416x1x11H5StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc416x1x11H5StochasticNobiasGo(z, x)
@@ -1576,7 +1578,7 @@ func (k blockNhwc416x1x11H5StochasticNobias) squeeze(z *[416]float32, x *[4576]f
 // scale runs scaleNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc416x1x11H5StochasticNobias) scale(dst, x *[4576]float32, s *[416]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc416x1x11H5StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc416x1x11H5StochasticNobiasGo(dst, x, s)
@@ -1586,7 +1588,7 @@ func (k blockNhwc416x1x11H5StochasticNobias) scale(dst, x *[4576]float32, s *[41
 // scaleAddReLU runs scaleAddReLUNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc416x1x11H5StochasticNobias) scaleAddReLU(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc416x1x11H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc416x1x11H5StochasticNobiasGo(dst, x, s, res)
@@ -1596,7 +1598,7 @@ func (k blockNhwc416x1x11H5StochasticNobias) scaleAddReLU(dst, x *[4576]float32,
 // squeeze runs squeezeNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc461x7x1H4StochasticBias) squeeze(z *[461]float32, x *[3227]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc461x7x1H4StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc461x7x1H4StochasticBiasGo(z, x)
@@ -1606,7 +1608,7 @@ func (k blockNhwc461x7x1H4StochasticBias) squeeze(z *[461]float32, x *[3227]floa
 // scale runs scaleNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc461x7x1H4StochasticBias) scale(dst, x *[3227]float32, s *[461]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc461x7x1H4StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc461x7x1H4StochasticBiasGo(dst, x, s)
@@ -1616,7 +1618,7 @@ func (k blockNhwc461x7x1H4StochasticBias) scale(dst, x *[3227]float32, s *[461]f
 // scaleAddReLU runs scaleAddReLUNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc461x7x1H4StochasticBias) scaleAddReLU(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc461x7x1H4StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc461x7x1H4StochasticBiasGo(dst, x, s, res)
@@ -1626,7 +1628,7 @@ func (k blockNhwc461x7x1H4StochasticBias) scaleAddReLU(dst, x *[3227]float32, s 
 // squeeze runs squeezeNhwc448x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc448x1x7H5AvgNobias) squeeze(z *[448]float32, x *[3136]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc448x1x7H5AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc448x1x7H5AvgNobiasGo(z, x)
@@ -1636,7 +1638,7 @@ func (k blockNhwc448x1x7H5AvgNobias) squeeze(z *[448]float32, x *[3136]float32) 
 // scale runs scaleNhwc448x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc448x1x7H5AvgNobias) scale(dst, x *[3136]float32, s *[448]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc448x1x7H5AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc448x1x7H5AvgNobiasGo(dst, x, s)
@@ -1646,7 +1648,7 @@ func (k blockNhwc448x1x7H5AvgNobias) scale(dst, x *[3136]float32, s *[448]float3
 // scaleAddReLU runs scaleAddReLUNhwc448x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc448x1x7H5AvgNobias) scaleAddReLU(dst, x *[3136]float32, s *[448]float32, res *[3136]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc448x1x7H5AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc448x1x7H5AvgNobiasGo(dst, x, s, res)
@@ -1656,7 +1658,7 @@ func (k blockNhwc448x1x7H5AvgNobias) scaleAddReLU(dst, x *[3136]float32, s *[448
 // squeeze runs squeezeNhwc478x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc478x1x1H2AvgBias) squeeze(z *[478]float32, x *[478]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc478x1x1H2AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc478x1x1H2AvgBiasGo(z, x)
@@ -1666,7 +1668,7 @@ func (k blockNhwc478x1x1H2AvgBias) squeeze(z *[478]float32, x *[478]float32) {
 // scale runs scaleNhwc478x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc478x1x1H2AvgBias) scale(dst, x *[478]float32, s *[478]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc478x1x1H2AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc478x1x1H2AvgBiasGo(dst, x, s)
@@ -1676,7 +1678,7 @@ func (k blockNhwc478x1x1H2AvgBias) scale(dst, x *[478]float32, s *[478]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc478x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc478x1x1H2AvgBias) scaleAddReLU(dst, x *[478]float32, s *[478]float32, res *[478]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc478x1x1H2AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc478x1x1H2AvgBiasGo(dst, x, s, res)
@@ -1686,7 +1688,7 @@ func (k blockNhwc478x1x1H2AvgBias) scaleAddReLU(dst, x *[478]float32, s *[478]fl
 // squeeze runs squeezeNhwc464x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc464x1x1H5MaxNobias) squeeze(z *[464]float32, x *[464]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc464x1x1H5MaxNobiasAVX512(z, x)
 	default:
 		squeezeNhwc464x1x1H5MaxNobiasGo(z, x)
@@ -1696,7 +1698,7 @@ func (k blockNhwc464x1x1H5MaxNobias) squeeze(z *[464]float32, x *[464]float32) {
 // scale runs scaleNhwc464x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc464x1x1H5MaxNobias) scale(dst, x *[464]float32, s *[464]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc464x1x1H5MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc464x1x1H5MaxNobiasGo(dst, x, s)
@@ -1706,7 +1708,7 @@ func (k blockNhwc464x1x1H5MaxNobias) scale(dst, x *[464]float32, s *[464]float32
 // scaleAddReLU runs scaleAddReLUNhwc464x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc464x1x1H5MaxNobias) scaleAddReLU(dst, x *[464]float32, s *[464]float32, res *[464]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc464x1x1H5MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc464x1x1H5MaxNobiasGo(dst, x, s, res)
@@ -1716,7 +1718,7 @@ func (k blockNhwc464x1x1H5MaxNobias) scaleAddReLU(dst, x *[464]float32, s *[464]
 // squeeze runs squeezeNhwc495x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc495x2x1H3MaxBias) squeeze(z *[495]float32, x *[990]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc495x2x1H3MaxBiasAVX512(z, x)
 	default:
 		squeezeNhwc495x2x1H3MaxBiasGo(z, x)
@@ -1726,7 +1728,7 @@ func (k blockNhwc495x2x1H3MaxBias) squeeze(z *[495]float32, x *[990]float32) {
 // scale runs scaleNhwc495x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc495x2x1H3MaxBias) scale(dst, x *[990]float32, s *[495]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc495x2x1H3MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc495x2x1H3MaxBiasGo(dst, x, s)
@@ -1736,7 +1738,7 @@ func (k blockNhwc495x2x1H3MaxBias) scale(dst, x *[990]float32, s *[495]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc495x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc495x2x1H3MaxBias) scaleAddReLU(dst, x *[990]float32, s *[495]float32, res *[990]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc495x2x1H3MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc495x2x1H3MaxBiasGo(dst, x, s, res)
@@ -1746,7 +1748,7 @@ func (k blockNhwc495x2x1H3MaxBias) scaleAddReLU(dst, x *[990]float32, s *[495]fl
 // squeeze runs squeezeNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc480x1x2H5StochasticNobias) squeeze(z *[480]float32, x *[960]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc480x1x2H5StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc480x1x2H5StochasticNobiasGo(z, x)
@@ -1756,7 +1758,7 @@ func (k blockNhwc480x1x2H5StochasticNobias) squeeze(z *[480]float32, x *[960]flo
 // scale runs scaleNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc480x1x2H5StochasticNobias) scale(dst, x *[960]float32, s *[480]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc480x1x2H5StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc480x1x2H5StochasticNobiasGo(dst, x, s)
@@ -1766,7 +1768,7 @@ func (k blockNhwc480x1x2H5StochasticNobias) scale(dst, x *[960]float32, s *[480]
 // scaleAddReLU runs scaleAddReLUNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc480x1x2H5StochasticNobias) scaleAddReLU(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc480x1x2H5StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc480x1x2H5StochasticNobiasGo(dst, x, s, res)
@@ -1776,7 +1778,7 @@ func (k blockNhwc480x1x2H5StochasticNobias) scaleAddReLU(dst, x *[960]float32, s
 // squeeze runs squeezeNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x2x1H1StochasticBias) squeeze(z *[17]float32, x *[34]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc17x2x1H1StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc17x2x1H1StochasticBiasGo(z, x)
@@ -1786,7 +1788,7 @@ func (k blockNhwc17x2x1H1StochasticBias) squeeze(z *[17]float32, x *[34]float32)
 // scale runs scaleNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x2x1H1StochasticBias) scale(dst, x *[34]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc17x2x1H1StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc17x2x1H1StochasticBiasGo(dst, x, s)
@@ -1796,7 +1798,7 @@ func (k blockNhwc17x2x1H1StochasticBias) scale(dst, x *[34]float32, s *[17]float
 // scaleAddReLU runs scaleAddReLUNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x2x1H1StochasticBias) scaleAddReLU(dst, x *[34]float32, s *[17]float32, res *[34]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc17x2x1H1StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x2x1H1StochasticBiasGo(dst, x, s, res)
@@ -1806,7 +1808,7 @@ func (k blockNhwc17x2x1H1StochasticBias) scaleAddReLU(dst, x *[34]float32, s *[1
 // squeeze runs squeezeNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc34x3x1H2StochasticNobias) squeeze(z *[34]float32, x *[102]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc34x3x1H2StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc34x3x1H2StochasticNobiasGo(z, x)
@@ -1816,7 +1818,7 @@ func (k blockNhwc34x3x1H2StochasticNobias) squeeze(z *[34]float32, x *[102]float
 // scale runs scaleNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc34x3x1H2StochasticNobias) scale(dst, x *[102]float32, s *[34]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc34x3x1H2StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc34x3x1H2StochasticNobiasGo(dst, x, s)
@@ -1826,7 +1828,7 @@ func (k blockNhwc34x3x1H2StochasticNobias) scale(dst, x *[102]float32, s *[34]fl
 // scaleAddReLU runs scaleAddReLUNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc34x3x1H2StochasticNobias) scaleAddReLU(dst, x *[102]float32, s *[34]float32, res *[102]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc34x3x1H2StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc34x3x1H2StochasticNobiasGo(dst, x, s, res)
@@ -1836,7 +1838,7 @@ func (k blockNhwc34x3x1H2StochasticNobias) scaleAddReLU(dst, x *[102]float32, s 
 // squeeze runs squeezeNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc51x5x1H3StochasticBias) squeeze(z *[51]float32, x *[255]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc51x5x1H3StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc51x5x1H3StochasticBiasGo(z, x)
@@ -1846,7 +1848,7 @@ func (k blockNhwc51x5x1H3StochasticBias) squeeze(z *[51]float32, x *[255]float32
 // scale runs scaleNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc51x5x1H3StochasticBias) scale(dst, x *[255]float32, s *[51]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc51x5x1H3StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc51x5x1H3StochasticBiasGo(dst, x, s)
@@ -1856,7 +1858,7 @@ func (k blockNhwc51x5x1H3StochasticBias) scale(dst, x *[255]float32, s *[51]floa
 // scaleAddReLU runs scaleAddReLUNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc51x5x1H3StochasticBias) scaleAddReLU(dst, x *[255]float32, s *[51]float32, res *[255]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc51x5x1H3StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc51x5x1H3StochasticBiasGo(dst, x, s, res)
@@ -1866,7 +1868,7 @@ func (k blockNhwc51x5x1H3StochasticBias) scaleAddReLU(dst, x *[255]float32, s *[
 // squeeze runs squeezeNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc68x11x1H4StochasticNobias) squeeze(z *[68]float32, x *[748]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc68x11x1H4StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc68x11x1H4StochasticNobiasGo(z, x)
@@ -1876,7 +1878,7 @@ func (k blockNhwc68x11x1H4StochasticNobias) squeeze(z *[68]float32, x *[748]floa
 // scale runs scaleNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc68x11x1H4StochasticNobias) scale(dst, x *[748]float32, s *[68]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc68x11x1H4StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc68x11x1H4StochasticNobiasGo(dst, x, s)
@@ -1886,7 +1888,7 @@ func (k blockNhwc68x11x1H4StochasticNobias) scale(dst, x *[748]float32, s *[68]f
 // scaleAddReLU runs scaleAddReLUNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc68x11x1H4StochasticNobias) scaleAddReLU(dst, x *[748]float32, s *[68]float32, res *[748]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc68x11x1H4StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc68x11x1H4StochasticNobiasGo(dst, x, s, res)
@@ -1896,7 +1898,7 @@ func (k blockNhwc68x11x1H4StochasticNobias) scaleAddReLU(dst, x *[748]float32, s
 // squeeze runs squeezeNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc117x7x1H1StochasticBias) squeeze(z *[117]float32, x *[819]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc117x7x1H1StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc117x7x1H1StochasticBiasGo(z, x)
@@ -1906,7 +1908,7 @@ func (k blockNhwc117x7x1H1StochasticBias) squeeze(z *[117]float32, x *[819]float
 // scale runs scaleNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc117x7x1H1StochasticBias) scale(dst, x *[819]float32, s *[117]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc117x7x1H1StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc117x7x1H1StochasticBiasGo(dst, x, s)
@@ -1916,7 +1918,7 @@ func (k blockNhwc117x7x1H1StochasticBias) scale(dst, x *[819]float32, s *[117]fl
 // scaleAddReLU runs scaleAddReLUNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc117x7x1H1StochasticBias) scaleAddReLU(dst, x *[819]float32, s *[117]float32, res *[819]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc117x7x1H1StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc117x7x1H1StochasticBiasGo(dst, x, s, res)
@@ -1926,7 +1928,7 @@ func (k blockNhwc117x7x1H1StochasticBias) scaleAddReLU(dst, x *[819]float32, s *
 // squeeze runs squeezeNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc134x1x1H2StochasticNobias) squeeze(z *[134]float32, x *[134]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc134x1x1H2StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc134x1x1H2StochasticNobiasGo(z, x)
@@ -1936,7 +1938,7 @@ func (k blockNhwc134x1x1H2StochasticNobias) squeeze(z *[134]float32, x *[134]flo
 // scale runs scaleNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc134x1x1H2StochasticNobias) scale(dst, x *[134]float32, s *[134]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc134x1x1H2StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc134x1x1H2StochasticNobiasGo(dst, x, s)
@@ -1946,7 +1948,7 @@ func (k blockNhwc134x1x1H2StochasticNobias) scale(dst, x *[134]float32, s *[134]
 // scaleAddReLU runs scaleAddReLUNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc134x1x1H2StochasticNobias) scaleAddReLU(dst, x *[134]float32, s *[134]float32, res *[134]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc134x1x1H2StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc134x1x1H2StochasticNobiasGo(dst, x, s, res)
@@ -1956,7 +1958,7 @@ func (k blockNhwc134x1x1H2StochasticNobias) scaleAddReLU(dst, x *[134]float32, s
 // squeeze runs squeezeNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc151x2x1H3StochasticBias) squeeze(z *[151]float32, x *[302]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc151x2x1H3StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc151x2x1H3StochasticBiasGo(z, x)
@@ -1966,7 +1968,7 @@ func (k blockNhwc151x2x1H3StochasticBias) squeeze(z *[151]float32, x *[302]float
 // scale runs scaleNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc151x2x1H3StochasticBias) scale(dst, x *[302]float32, s *[151]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc151x2x1H3StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc151x2x1H3StochasticBiasGo(dst, x, s)
@@ -1976,7 +1978,7 @@ func (k blockNhwc151x2x1H3StochasticBias) scale(dst, x *[302]float32, s *[151]fl
 // scaleAddReLU runs scaleAddReLUNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc151x2x1H3StochasticBias) scaleAddReLU(dst, x *[302]float32, s *[151]float32, res *[302]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc151x2x1H3StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc151x2x1H3StochasticBiasGo(dst, x, s, res)
@@ -1986,7 +1988,7 @@ func (k blockNhwc151x2x1H3StochasticBias) scaleAddReLU(dst, x *[302]float32, s *
 // squeeze runs squeezeNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc232x3x1H4StochasticNobias) squeeze(z *[232]float32, x *[696]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc232x3x1H4StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc232x3x1H4StochasticNobiasGo(z, x)
@@ -1996,7 +1998,7 @@ func (k blockNhwc232x3x1H4StochasticNobias) squeeze(z *[232]float32, x *[696]flo
 // scale runs scaleNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc232x3x1H4StochasticNobias) scale(dst, x *[696]float32, s *[232]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc232x3x1H4StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc232x3x1H4StochasticNobiasGo(dst, x, s)
@@ -2006,7 +2008,7 @@ func (k blockNhwc232x3x1H4StochasticNobias) scale(dst, x *[696]float32, s *[232]
 // scaleAddReLU runs scaleAddReLUNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc232x3x1H4StochasticNobias) scaleAddReLU(dst, x *[696]float32, s *[232]float32, res *[696]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc232x3x1H4StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc232x3x1H4StochasticNobiasGo(dst, x, s, res)
@@ -2016,7 +2018,7 @@ func (k blockNhwc232x3x1H4StochasticNobias) scaleAddReLU(dst, x *[696]float32, s
 // squeeze runs squeezeNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc249x5x1H1StochasticBias) squeeze(z *[249]float32, x *[1245]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc249x5x1H1StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc249x5x1H1StochasticBiasGo(z, x)
@@ -2026,7 +2028,7 @@ func (k blockNhwc249x5x1H1StochasticBias) squeeze(z *[249]float32, x *[1245]floa
 // scale runs scaleNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc249x5x1H1StochasticBias) scale(dst, x *[1245]float32, s *[249]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc249x5x1H1StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc249x5x1H1StochasticBiasGo(dst, x, s)
@@ -2036,7 +2038,7 @@ func (k blockNhwc249x5x1H1StochasticBias) scale(dst, x *[1245]float32, s *[249]f
 // scaleAddReLU runs scaleAddReLUNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc249x5x1H1StochasticBias) scaleAddReLU(dst, x *[1245]float32, s *[249]float32, res *[1245]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc249x5x1H1StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc249x5x1H1StochasticBiasGo(dst, x, s, res)
@@ -2046,7 +2048,7 @@ func (k blockNhwc249x5x1H1StochasticBias) scaleAddReLU(dst, x *[1245]float32, s 
 // squeeze runs squeezeNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc266x11x1H2StochasticNobias) squeeze(z *[266]float32, x *[2926]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc266x11x1H2StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc266x11x1H2StochasticNobiasGo(z, x)
@@ -2056,7 +2058,7 @@ func (k blockNhwc266x11x1H2StochasticNobias) squeeze(z *[266]float32, x *[2926]f
 // scale runs scaleNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc266x11x1H2StochasticNobias) scale(dst, x *[2926]float32, s *[266]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc266x11x1H2StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc266x11x1H2StochasticNobiasGo(dst, x, s)
@@ -2066,7 +2068,7 @@ func (k blockNhwc266x11x1H2StochasticNobias) scale(dst, x *[2926]float32, s *[26
 // scaleAddReLU runs scaleAddReLUNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc266x11x1H2StochasticNobias) scaleAddReLU(dst, x *[2926]float32, s *[266]float32, res *[2926]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc266x11x1H2StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc266x11x1H2StochasticNobiasGo(dst, x, s, res)
@@ -2076,7 +2078,7 @@ func (k blockNhwc266x11x1H2StochasticNobias) scaleAddReLU(dst, x *[2926]float32,
 // squeeze runs squeezeNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H11AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc17x1x1H11AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc17x1x1H11AvgBiasGo(z, x)
@@ -2086,7 +2088,7 @@ func (k blockNhwc17x1x1H11AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H11AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc17x1x1H11AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc17x1x1H11AvgBiasGo(dst, x, s)
@@ -2096,7 +2098,7 @@ func (k blockNhwc17x1x1H11AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H11AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst, x, s, res)
@@ -2106,7 +2108,7 @@ func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]floa
 // squeeze runs squeezeNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H28MaxNobias) squeeze(z *[33]float32, x *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc33x1x1H28MaxNobiasAVX512(z, x)
 	default:
 		squeezeNhwc33x1x1H28MaxNobiasGo(z, x)
@@ -2116,7 +2118,7 @@ func (k blockNhwc33x1x1H28MaxNobias) squeeze(z *[33]float32, x *[33]float32) {
 // scale runs scaleNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H28MaxNobias) scale(dst, x *[33]float32, s *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc33x1x1H28MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc33x1x1H28MaxNobiasGo(dst, x, s)
@@ -2126,7 +2128,7 @@ func (k blockNhwc33x1x1H28MaxNobias) scale(dst, x *[33]float32, s *[33]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H28MaxNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H28MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc33x1x1H28MaxNobiasGo(dst, x, s, res)
@@ -2136,7 +2138,7 @@ func (k blockNhwc33x1x1H28MaxNobias) scaleAddReLU(dst, x *[33]float32, s *[33]fl
 // squeeze runs squeezeNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x1x1H32StochasticBias) squeeze(z *[37]float32, x *[37]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc37x1x1H32StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc37x1x1H32StochasticBiasGo(z, x)
@@ -2146,7 +2148,7 @@ func (k blockNhwc37x1x1H32StochasticBias) squeeze(z *[37]float32, x *[37]float32
 // scale runs scaleNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x1x1H32StochasticBias) scale(dst, x *[37]float32, s *[37]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc37x1x1H32StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc37x1x1H32StochasticBiasGo(dst, x, s)
@@ -2156,7 +2158,7 @@ func (k blockNhwc37x1x1H32StochasticBias) scale(dst, x *[37]float32, s *[37]floa
 // scaleAddReLU runs scaleAddReLUNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc37x1x1H32StochasticBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc37x1x1H32StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc37x1x1H32StochasticBiasGo(dst, x, s, res)
@@ -2166,7 +2168,7 @@ func (k blockNhwc37x1x1H32StochasticBias) scaleAddReLU(dst, x *[37]float32, s *[
 // squeeze runs squeezeNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H61AvgNobias) squeeze(z *[69]float32, x *[69]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc69x1x1H61AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc69x1x1H61AvgNobiasGo(z, x)
@@ -2176,7 +2178,7 @@ func (k blockNhwc69x1x1H61AvgNobias) squeeze(z *[69]float32, x *[69]float32) {
 // scale runs scaleNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H61AvgNobias) scale(dst, x *[69]float32, s *[69]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc69x1x1H61AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc69x1x1H61AvgNobiasGo(dst, x, s)
@@ -2186,7 +2188,7 @@ func (k blockNhwc69x1x1H61AvgNobias) scale(dst, x *[69]float32, s *[69]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H61AvgNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc69x1x1H61AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc69x1x1H61AvgNobiasGo(dst, x, s, res)
@@ -2196,7 +2198,7 @@ func (k blockNhwc69x1x1H61AvgNobias) scaleAddReLU(dst, x *[69]float32, s *[69]fl
 // squeeze runs squeezeNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H64MaxBias) squeeze(z *[69]float32, x *[69]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc69x1x1H64MaxBiasAVX512(z, x)
 	default:
 		squeezeNhwc69x1x1H64MaxBiasGo(z, x)
@@ -2206,7 +2208,7 @@ func (k blockNhwc69x1x1H64MaxBias) squeeze(z *[69]float32, x *[69]float32) {
 // scale runs scaleNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H64MaxBias) scale(dst, x *[69]float32, s *[69]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc69x1x1H64MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc69x1x1H64MaxBiasGo(dst, x, s)
@@ -2216,7 +2218,7 @@ func (k blockNhwc69x1x1H64MaxBias) scale(dst, x *[69]float32, s *[69]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc69x1x1H64MaxBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc69x1x1H64MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc69x1x1H64MaxBiasGo(dst, x, s, res)
@@ -2226,7 +2228,7 @@ func (k blockNhwc69x1x1H64MaxBias) scaleAddReLU(dst, x *[69]float32, s *[69]floa
 // squeeze runs squeezeNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x1x1H94StochasticNobias) squeeze(z *[101]float32, x *[101]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc101x1x1H94StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc101x1x1H94StochasticNobiasGo(z, x)
@@ -2236,7 +2238,7 @@ func (k blockNhwc101x1x1H94StochasticNobias) squeeze(z *[101]float32, x *[101]fl
 // scale runs scaleNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x1x1H94StochasticNobias) scale(dst, x *[101]float32, s *[101]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc101x1x1H94StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc101x1x1H94StochasticNobiasGo(dst, x, s)
@@ -2246,7 +2248,7 @@ func (k blockNhwc101x1x1H94StochasticNobias) scale(dst, x *[101]float32, s *[101
 // scaleAddReLU runs scaleAddReLUNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x1x1H94StochasticNobias) scaleAddReLU(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc101x1x1H94StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc101x1x1H94StochasticNobiasGo(dst, x, s, res)
@@ -2256,7 +2258,7 @@ func (k blockNhwc101x1x1H94StochasticNobias) scaleAddReLU(dst, x *[101]float32, 
 // squeeze runs squeezeNhwc101x1x1H96AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x1x1H96AvgBias) squeeze(z *[101]float32, x *[101]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc101x1x1H96AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc101x1x1H96AvgBiasGo(z, x)
@@ -2266,7 +2268,7 @@ func (k blockNhwc101x1x1H96AvgBias) squeeze(z *[101]float32, x *[101]float32) {
 // scale runs scaleNhwc101x1x1H96AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x1x1H96AvgBias) scale(dst, x *[101]float32, s *[101]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc101x1x1H96AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc101x1x1H96AvgBiasGo(dst, x, s)
@@ -2276,7 +2278,7 @@ func (k blockNhwc101x1x1H96AvgBias) scale(dst, x *[101]float32, s *[101]float32)
 // scaleAddReLU runs scaleAddReLUNhwc101x1x1H96AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc101x1x1H96AvgBias) scaleAddReLU(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc101x1x1H96AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc101x1x1H96AvgBiasGo(dst, x, s, res)
@@ -2286,7 +2288,7 @@ func (k blockNhwc101x1x1H96AvgBias) scaleAddReLU(dst, x *[101]float32, s *[101]f
 // squeeze runs squeezeNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc133x1x1H127MaxNobias) squeeze(z *[133]float32, x *[133]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc133x1x1H127MaxNobiasAVX512(z, x)
 	default:
 		squeezeNhwc133x1x1H127MaxNobiasGo(z, x)
@@ -2296,7 +2298,7 @@ func (k blockNhwc133x1x1H127MaxNobias) squeeze(z *[133]float32, x *[133]float32)
 // scale runs scaleNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc133x1x1H127MaxNobias) scale(dst, x *[133]float32, s *[133]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc133x1x1H127MaxNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc133x1x1H127MaxNobiasGo(dst, x, s)
@@ -2306,7 +2308,7 @@ func (k blockNhwc133x1x1H127MaxNobias) scale(dst, x *[133]float32, s *[133]float
 // scaleAddReLU runs scaleAddReLUNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc133x1x1H127MaxNobias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc133x1x1H127MaxNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc133x1x1H127MaxNobiasGo(dst, x, s, res)
@@ -2316,7 +2318,7 @@ func (k blockNhwc133x1x1H127MaxNobias) scaleAddReLU(dst, x *[133]float32, s *[13
 // squeeze runs squeezeNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc133x1x1H128StochasticBias) squeeze(z *[133]float32, x *[133]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc133x1x1H128StochasticBiasAVX512(z, x)
 	default:
 		squeezeNhwc133x1x1H128StochasticBiasGo(z, x)
@@ -2326,7 +2328,7 @@ func (k blockNhwc133x1x1H128StochasticBias) squeeze(z *[133]float32, x *[133]flo
 // scale runs scaleNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc133x1x1H128StochasticBias) scale(dst, x *[133]float32, s *[133]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc133x1x1H128StochasticBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc133x1x1H128StochasticBiasGo(dst, x, s)
@@ -2336,7 +2338,7 @@ func (k blockNhwc133x1x1H128StochasticBias) scale(dst, x *[133]float32, s *[133]
 // scaleAddReLU runs scaleAddReLUNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc133x1x1H128StochasticBias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc133x1x1H128StochasticBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc133x1x1H128StochasticBiasGo(dst, x, s, res)
@@ -2346,7 +2348,7 @@ func (k blockNhwc133x1x1H128StochasticBias) scaleAddReLU(dst, x *[133]float32, s
 // squeeze runs squeezeNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc265x1x1H257AvgNobias) squeeze(z *[265]float32, x *[265]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc265x1x1H257AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc265x1x1H257AvgNobiasGo(z, x)
@@ -2356,7 +2358,7 @@ func (k blockNhwc265x1x1H257AvgNobias) squeeze(z *[265]float32, x *[265]float32)
 // scale runs scaleNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc265x1x1H257AvgNobias) scale(dst, x *[265]float32, s *[265]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc265x1x1H257AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc265x1x1H257AvgNobiasGo(dst, x, s)
@@ -2366,7 +2368,7 @@ func (k blockNhwc265x1x1H257AvgNobias) scale(dst, x *[265]float32, s *[265]float
 // scaleAddReLU runs scaleAddReLUNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc265x1x1H257AvgNobias) scaleAddReLU(dst, x *[265]float32, s *[265]float32, res *[265]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc265x1x1H257AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc265x1x1H257AvgNobiasGo(dst, x, s, res)
@@ -2376,7 +2378,7 @@ func (k blockNhwc265x1x1H257AvgNobias) scaleAddReLU(dst, x *[265]float32, s *[26
 // squeeze runs squeezeNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc278x1x1H272MaxBias) squeeze(z *[278]float32, x *[278]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc278x1x1H272MaxBiasAVX512(z, x)
 	default:
 		squeezeNhwc278x1x1H272MaxBiasGo(z, x)
@@ -2386,7 +2388,7 @@ func (k blockNhwc278x1x1H272MaxBias) squeeze(z *[278]float32, x *[278]float32) {
 // scale runs scaleNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc278x1x1H272MaxBias) scale(dst, x *[278]float32, s *[278]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc278x1x1H272MaxBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc278x1x1H272MaxBiasGo(dst, x, s)
@@ -2396,7 +2398,7 @@ func (k blockNhwc278x1x1H272MaxBias) scale(dst, x *[278]float32, s *[278]float32
 // scaleAddReLU runs scaleAddReLUNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc278x1x1H272MaxBias) scaleAddReLU(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc278x1x1H272MaxBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc278x1x1H272MaxBiasGo(dst, x, s, res)
@@ -2406,7 +2408,7 @@ func (k blockNhwc278x1x1H272MaxBias) scaleAddReLU(dst, x *[278]float32, s *[278]
 // squeeze runs squeezeNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc427x1x1H418StochasticNobias) squeeze(z *[427]float32, x *[427]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc427x1x1H418StochasticNobiasAVX512(z, x)
 	default:
 		squeezeNhwc427x1x1H418StochasticNobiasGo(z, x)
@@ -2416,7 +2418,7 @@ func (k blockNhwc427x1x1H418StochasticNobias) squeeze(z *[427]float32, x *[427]f
 // scale runs scaleNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc427x1x1H418StochasticNobias) scale(dst, x *[427]float32, s *[427]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc427x1x1H418StochasticNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc427x1x1H418StochasticNobiasGo(dst, x, s)
@@ -2426,7 +2428,7 @@ func (k blockNhwc427x1x1H418StochasticNobias) scale(dst, x *[427]float32, s *[42
 // scaleAddReLU runs scaleAddReLUNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc427x1x1H418StochasticNobias) scaleAddReLU(dst, x *[427]float32, s *[427]float32, res *[427]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc427x1x1H418StochasticNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc427x1x1H418StochasticNobiasGo(dst, x, s, res)
@@ -2436,7 +2438,7 @@ func (k blockNhwc427x1x1H418StochasticNobias) scaleAddReLU(dst, x *[427]float32,
 // squeeze runs squeezeNhwc15x1x1H15AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H15AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc15x1x1H15AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc15x1x1H15AvgBiasGo(z, x)
@@ -2446,7 +2448,7 @@ func (k blockNhwc15x1x1H15AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 // scale runs scaleNhwc15x1x1H15AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H15AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc15x1x1H15AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc15x1x1H15AvgBiasGo(dst, x, s)
@@ -2456,7 +2458,7 @@ func (k blockNhwc15x1x1H15AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H15AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H15AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc15x1x1H15AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc15x1x1H15AvgBiasGo(dst, x, s, res)
@@ -2466,7 +2468,7 @@ func (k blockNhwc15x1x1H15AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]floa
 // squeeze runs squeezeNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc15x1x1H8AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc15x1x1H8AvgNobiasGo(z, x)
@@ -2476,7 +2478,7 @@ func (k blockNhwc15x1x1H8AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 // scale runs scaleNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc15x1x1H8AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc15x1x1H8AvgNobiasGo(dst, x, s)
@@ -2486,7 +2488,7 @@ func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc15x1x1H8AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -2496,7 +2498,7 @@ func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]flo
 // squeeze runs squeezeNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H4AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc15x1x1H4AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc15x1x1H4AvgBiasGo(z, x)
@@ -2506,7 +2508,7 @@ func (k blockNhwc15x1x1H4AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 // scale runs scaleNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H4AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc15x1x1H4AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc15x1x1H4AvgBiasGo(dst, x, s)
@@ -2516,7 +2518,7 @@ func (k blockNhwc15x1x1H4AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc15x1x1H4AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc15x1x1H4AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc15x1x1H4AvgBiasGo(dst, x, s, res)
@@ -2526,7 +2528,7 @@ func (k blockNhwc15x1x1H4AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float
 // squeeze runs squeezeNhwc16x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H16AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc16x1x1H16AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc16x1x1H16AvgNobiasGo(z, x)
@@ -2536,7 +2538,7 @@ func (k blockNhwc16x1x1H16AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 // scale runs scaleNhwc16x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H16AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc16x1x1H16AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc16x1x1H16AvgNobiasGo(dst, x, s)
@@ -2546,7 +2548,7 @@ func (k blockNhwc16x1x1H16AvgNobias) scale(dst, x *[16]float32, s *[16]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H16AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc16x1x1H16AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc16x1x1H16AvgNobiasGo(dst, x, s, res)
@@ -2556,7 +2558,7 @@ func (k blockNhwc16x1x1H16AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]fl
 // squeeze runs squeezeNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc16x1x1H8AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc16x1x1H8AvgBiasGo(z, x)
@@ -2566,7 +2568,7 @@ func (k blockNhwc16x1x1H8AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 // scale runs scaleNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc16x1x1H8AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc16x1x1H8AvgBiasGo(dst, x, s)
@@ -2576,7 +2578,7 @@ func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc16x1x1H8AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst, x, s, res)
@@ -2586,7 +2588,7 @@ func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float
 // squeeze runs squeezeNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H5AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc16x1x1H5AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc16x1x1H5AvgNobiasGo(z, x)
@@ -2596,7 +2598,7 @@ func (k blockNhwc16x1x1H5AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 // scale runs scaleNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H5AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc16x1x1H5AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc16x1x1H5AvgNobiasGo(dst, x, s)
@@ -2606,7 +2608,7 @@ func (k blockNhwc16x1x1H5AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc16x1x1H5AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc16x1x1H5AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc16x1x1H5AvgNobiasGo(dst, x, s, res)
@@ -2616,7 +2618,7 @@ func (k blockNhwc16x1x1H5AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]flo
 // squeeze runs squeezeNhwc17x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H16AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc17x1x1H16AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc17x1x1H16AvgBiasGo(z, x)
@@ -2626,7 +2628,7 @@ func (k blockNhwc17x1x1H16AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H16AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc17x1x1H16AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc17x1x1H16AvgBiasGo(dst, x, s)
@@ -2636,7 +2638,7 @@ func (k blockNhwc17x1x1H16AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H16AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H16AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H16AvgBiasGo(dst, x, s, res)
@@ -2646,7 +2648,7 @@ func (k blockNhwc17x1x1H16AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]floa
 // squeeze runs squeezeNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc17x1x1H8AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc17x1x1H8AvgNobiasGo(z, x)
@@ -2656,7 +2658,7 @@ func (k blockNhwc17x1x1H8AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc17x1x1H8AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc17x1x1H8AvgNobiasGo(dst, x, s)
@@ -2666,7 +2668,7 @@ func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H8AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -2676,7 +2678,7 @@ func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]flo
 // squeeze runs squeezeNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H6AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc17x1x1H6AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc17x1x1H6AvgBiasGo(z, x)
@@ -2686,7 +2688,7 @@ func (k blockNhwc17x1x1H6AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 // scale runs scaleNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H6AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc17x1x1H6AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc17x1x1H6AvgBiasGo(dst, x, s)
@@ -2696,7 +2698,7 @@ func (k blockNhwc17x1x1H6AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc17x1x1H6AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H6AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc17x1x1H6AvgBiasGo(dst, x, s, res)
@@ -2706,7 +2708,7 @@ func (k blockNhwc17x1x1H6AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float
 // squeeze runs squeezeNhwc31x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H16AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc31x1x1H16AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc31x1x1H16AvgNobiasGo(z, x)
@@ -2716,7 +2718,7 @@ func (k blockNhwc31x1x1H16AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 // scale runs scaleNhwc31x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H16AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc31x1x1H16AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc31x1x1H16AvgNobiasGo(dst, x, s)
@@ -2726,7 +2728,7 @@ func (k blockNhwc31x1x1H16AvgNobias) scale(dst, x *[31]float32, s *[31]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H16AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc31x1x1H16AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc31x1x1H16AvgNobiasGo(dst, x, s, res)
@@ -2736,7 +2738,7 @@ func (k blockNhwc31x1x1H16AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]fl
 // squeeze runs squeezeNhwc31x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H8AvgBias) squeeze(z *[31]float32, x *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc31x1x1H8AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc31x1x1H8AvgBiasGo(z, x)
@@ -2746,7 +2748,7 @@ func (k blockNhwc31x1x1H8AvgBias) squeeze(z *[31]float32, x *[31]float32) {
 // scale runs scaleNhwc31x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H8AvgBias) scale(dst, x *[31]float32, s *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc31x1x1H8AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc31x1x1H8AvgBiasGo(dst, x, s)
@@ -2756,7 +2758,7 @@ func (k blockNhwc31x1x1H8AvgBias) scale(dst, x *[31]float32, s *[31]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H8AvgBias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc31x1x1H8AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc31x1x1H8AvgBiasGo(dst, x, s, res)
@@ -2766,7 +2768,7 @@ func (k blockNhwc31x1x1H8AvgBias) scaleAddReLU(dst, x *[31]float32, s *[31]float
 // squeeze runs squeezeNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H7AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc31x1x1H7AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc31x1x1H7AvgNobiasGo(z, x)
@@ -2776,7 +2778,7 @@ func (k blockNhwc31x1x1H7AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 // scale runs scaleNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H7AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc31x1x1H7AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc31x1x1H7AvgNobiasGo(dst, x, s)
@@ -2786,7 +2788,7 @@ func (k blockNhwc31x1x1H7AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc31x1x1H7AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc31x1x1H7AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc31x1x1H7AvgNobiasGo(dst, x, s, res)
@@ -2796,7 +2798,7 @@ func (k blockNhwc31x1x1H7AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]flo
 // squeeze runs squeezeNhwc32x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H16AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc32x1x1H16AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc32x1x1H16AvgBiasGo(z, x)
@@ -2806,7 +2808,7 @@ func (k blockNhwc32x1x1H16AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 // scale runs scaleNhwc32x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H16AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc32x1x1H16AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc32x1x1H16AvgBiasGo(dst, x, s)
@@ -2816,7 +2818,7 @@ func (k blockNhwc32x1x1H16AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H16AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H16AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc32x1x1H16AvgBiasGo(dst, x, s, res)
@@ -2826,7 +2828,7 @@ func (k blockNhwc32x1x1H16AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]floa
 // squeeze runs squeezeNhwc32x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H8AvgNobias) squeeze(z *[32]float32, x *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc32x1x1H8AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc32x1x1H8AvgNobiasGo(z, x)
@@ -2836,7 +2838,7 @@ func (k blockNhwc32x1x1H8AvgNobias) squeeze(z *[32]float32, x *[32]float32) {
 // scale runs scaleNhwc32x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H8AvgNobias) scale(dst, x *[32]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc32x1x1H8AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc32x1x1H8AvgNobiasGo(dst, x, s)
@@ -2846,7 +2848,7 @@ func (k blockNhwc32x1x1H8AvgNobias) scale(dst, x *[32]float32, s *[32]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H8AvgNobias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H8AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc32x1x1H8AvgNobiasGo(dst, x, s, res)
@@ -2856,7 +2858,7 @@ func (k blockNhwc32x1x1H8AvgNobias) scaleAddReLU(dst, x *[32]float32, s *[32]flo
 // squeeze runs squeezeNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H8AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc32x1x1H8AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc32x1x1H8AvgBiasGo(z, x)
@@ -2866,7 +2868,7 @@ func (k blockNhwc32x1x1H8AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 // scale runs scaleNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H8AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc32x1x1H8AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc32x1x1H8AvgBiasGo(dst, x, s)
@@ -2876,7 +2878,7 @@ func (k blockNhwc32x1x1H8AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc32x1x1H8AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H8AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc32x1x1H8AvgBiasGo(dst, x, s, res)
@@ -2886,7 +2888,7 @@ func (k blockNhwc32x1x1H8AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float
 // squeeze runs squeezeNhwc33x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H16AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc33x1x1H16AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc33x1x1H16AvgNobiasGo(z, x)
@@ -2896,7 +2898,7 @@ func (k blockNhwc33x1x1H16AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 // scale runs scaleNhwc33x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H16AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc33x1x1H16AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc33x1x1H16AvgNobiasGo(dst, x, s)
@@ -2906,7 +2908,7 @@ func (k blockNhwc33x1x1H16AvgNobias) scale(dst, x *[33]float32, s *[33]float32) 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H16AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H16AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc33x1x1H16AvgNobiasGo(dst, x, s, res)
@@ -2916,7 +2918,7 @@ func (k blockNhwc33x1x1H16AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]fl
 // squeeze runs squeezeNhwc33x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H8AvgBias) squeeze(z *[33]float32, x *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc33x1x1H8AvgBiasAVX512(z, x)
 	default:
 		squeezeNhwc33x1x1H8AvgBiasGo(z, x)
@@ -2926,7 +2928,7 @@ func (k blockNhwc33x1x1H8AvgBias) squeeze(z *[33]float32, x *[33]float32) {
 // scale runs scaleNhwc33x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H8AvgBias) scale(dst, x *[33]float32, s *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc33x1x1H8AvgBiasAVX512(dst, x, s)
 	default:
 		scaleNhwc33x1x1H8AvgBiasGo(dst, x, s)
@@ -2936,7 +2938,7 @@ func (k blockNhwc33x1x1H8AvgBias) scale(dst, x *[33]float32, s *[33]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H8AvgBias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H8AvgBiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc33x1x1H8AvgBiasGo(dst, x, s, res)
@@ -2946,7 +2948,7 @@ func (k blockNhwc33x1x1H8AvgBias) scaleAddReLU(dst, x *[33]float32, s *[33]float
 // squeeze runs squeezeNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H9AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		squeezeNhwc33x1x1H9AvgNobiasAVX512(z, x)
 	default:
 		squeezeNhwc33x1x1H9AvgNobiasGo(z, x)
@@ -2956,7 +2958,7 @@ func (k blockNhwc33x1x1H9AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 // scale runs scaleNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H9AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleNhwc33x1x1H9AvgNobiasAVX512(dst, x, s)
 	default:
 		scaleNhwc33x1x1H9AvgNobiasGo(dst, x, s)
@@ -2966,7 +2968,7 @@ func (k blockNhwc33x1x1H9AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
-	case isaAVX512:
+	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H9AvgNobiasAVX512(dst, x, s, res)
 	default:
 		scaleAddReLUNhwc33x1x1H9AvgNobiasGo(dst, x, s, res)
@@ -2974,9 +2976,9 @@ func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]flo
 }
 
 // fc1x35ReLU runs fc1x35ReLU<ISA> with the instruction set i.
-func fc1x35ReLU(i isa, dst *[1]float32, w *[35]float32, x *[35]float32) {
+func fc1x35ReLU(i isa.ISA, dst *[1]float32, w *[35]float32, x *[35]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1x35ReLUAVX512(dst, w, x)
 	default:
 		fc1x35ReLUGo(dst, w, x)
@@ -2984,9 +2986,9 @@ func fc1x35ReLU(i isa, dst *[1]float32, w *[35]float32, x *[35]float32) {
 }
 
 // fc35x1Sigmoid runs fc35x1Sigmoid<ISA> with the instruction set i.
-func fc35x1Sigmoid(i isa, dst *[35]float32, w *[35]float32, x *[1]float32) {
+func fc35x1Sigmoid(i isa.ISA, dst *[35]float32, w *[35]float32, x *[1]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc35x1SigmoidAVX512(dst, w, x)
 	default:
 		fc35x1SigmoidGo(dst, w, x)
@@ -2994,9 +2996,9 @@ func fc35x1Sigmoid(i isa, dst *[35]float32, w *[35]float32, x *[1]float32) {
 }
 
 // fc2x17ReLUBias runs fc2x17ReLUBias<ISA> with the instruction set i.
-func fc2x17ReLUBias(i isa, dst *[2]float32, w *[34]float32, x *[17]float32, b *[2]float32) {
+func fc2x17ReLUBias(i isa.ISA, dst *[2]float32, w *[34]float32, x *[17]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x17ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x17ReLUBiasGo(dst, w, x, b)
@@ -3004,9 +3006,9 @@ func fc2x17ReLUBias(i isa, dst *[2]float32, w *[34]float32, x *[17]float32, b *[
 }
 
 // fc17x2SigmoidBias runs fc17x2SigmoidBias<ISA> with the instruction set i.
-func fc17x2SigmoidBias(i isa, dst *[17]float32, w *[34]float32, x *[2]float32, b *[17]float32) {
+func fc17x2SigmoidBias(i isa.ISA, dst *[17]float32, w *[34]float32, x *[2]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc17x2SigmoidBiasGo(dst, w, x, b)
@@ -3014,9 +3016,9 @@ func fc17x2SigmoidBias(i isa, dst *[17]float32, w *[34]float32, x *[2]float32, b
 }
 
 // fc3x17ReLU runs fc3x17ReLU<ISA> with the instruction set i.
-func fc3x17ReLU(i isa, dst *[3]float32, w *[51]float32, x *[17]float32) {
+func fc3x17ReLU(i isa.ISA, dst *[3]float32, w *[51]float32, x *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x17ReLUAVX512(dst, w, x)
 	default:
 		fc3x17ReLUGo(dst, w, x)
@@ -3024,9 +3026,9 @@ func fc3x17ReLU(i isa, dst *[3]float32, w *[51]float32, x *[17]float32) {
 }
 
 // fc17x3Sigmoid runs fc17x3Sigmoid<ISA> with the instruction set i.
-func fc17x3Sigmoid(i isa, dst *[17]float32, w *[51]float32, x *[3]float32) {
+func fc17x3Sigmoid(i isa.ISA, dst *[17]float32, w *[51]float32, x *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x3SigmoidAVX512(dst, w, x)
 	default:
 		fc17x3SigmoidGo(dst, w, x)
@@ -3034,9 +3036,9 @@ func fc17x3Sigmoid(i isa, dst *[17]float32, w *[51]float32, x *[3]float32) {
 }
 
 // fc3x13ReLUBias runs fc3x13ReLUBias<ISA> with the instruction set i.
-func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
+func fc3x13ReLUBias(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x13ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc3x13ReLUBiasGo(dst, w, x, b)
@@ -3044,9 +3046,9 @@ func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[
 }
 
 // fc13x3SigmoidBias runs fc13x3SigmoidBias<ISA> with the instruction set i.
-func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
+func fc13x3SigmoidBias(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc13x3SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc13x3SigmoidBiasGo(dst, w, x, b)
@@ -3054,9 +3056,9 @@ func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b
 }
 
 // fc3x13ReLU runs fc3x13ReLU<ISA> with the instruction set i.
-func fc3x13ReLU(i isa, dst *[3]float32, w *[39]float32, x *[13]float32) {
+func fc3x13ReLU(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x13ReLUAVX512(dst, w, x)
 	default:
 		fc3x13ReLUGo(dst, w, x)
@@ -3064,9 +3066,9 @@ func fc3x13ReLU(i isa, dst *[3]float32, w *[39]float32, x *[13]float32) {
 }
 
 // fc13x3Sigmoid runs fc13x3Sigmoid<ISA> with the instruction set i.
-func fc13x3Sigmoid(i isa, dst *[13]float32, w *[39]float32, x *[3]float32) {
+func fc13x3Sigmoid(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc13x3SigmoidAVX512(dst, w, x)
 	default:
 		fc13x3SigmoidGo(dst, w, x)
@@ -3074,9 +3076,9 @@ func fc13x3Sigmoid(i isa, dst *[13]float32, w *[39]float32, x *[3]float32) {
 }
 
 // fc4x32ReLUBias runs fc4x32ReLUBias<ISA> with the instruction set i.
-func fc4x32ReLUBias(i isa, dst *[4]float32, w *[128]float32, x *[32]float32, b *[4]float32) {
+func fc4x32ReLUBias(i isa.ISA, dst *[4]float32, w *[128]float32, x *[32]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x32ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc4x32ReLUBiasGo(dst, w, x, b)
@@ -3084,9 +3086,9 @@ func fc4x32ReLUBias(i isa, dst *[4]float32, w *[128]float32, x *[32]float32, b *
 }
 
 // fc32x4SigmoidBias runs fc32x4SigmoidBias<ISA> with the instruction set i.
-func fc32x4SigmoidBias(i isa, dst *[32]float32, w *[128]float32, x *[4]float32, b *[32]float32) {
+func fc32x4SigmoidBias(i isa.ISA, dst *[32]float32, w *[128]float32, x *[4]float32, b *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x4SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc32x4SigmoidBiasGo(dst, w, x, b)
@@ -3094,9 +3096,9 @@ func fc32x4SigmoidBias(i isa, dst *[32]float32, w *[128]float32, x *[4]float32, 
 }
 
 // fc3x32ReLU runs fc3x32ReLU<ISA> with the instruction set i.
-func fc3x32ReLU(i isa, dst *[3]float32, w *[96]float32, x *[32]float32) {
+func fc3x32ReLU(i isa.ISA, dst *[3]float32, w *[96]float32, x *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x32ReLUAVX512(dst, w, x)
 	default:
 		fc3x32ReLUGo(dst, w, x)
@@ -3104,9 +3106,9 @@ func fc3x32ReLU(i isa, dst *[3]float32, w *[96]float32, x *[32]float32) {
 }
 
 // fc32x3Sigmoid runs fc32x3Sigmoid<ISA> with the instruction set i.
-func fc32x3Sigmoid(i isa, dst *[32]float32, w *[96]float32, x *[3]float32) {
+func fc32x3Sigmoid(i isa.ISA, dst *[32]float32, w *[96]float32, x *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x3SigmoidAVX512(dst, w, x)
 	default:
 		fc32x3SigmoidGo(dst, w, x)
@@ -3114,9 +3116,9 @@ func fc32x3Sigmoid(i isa, dst *[32]float32, w *[96]float32, x *[3]float32) {
 }
 
 // fc2x3ReLUBias runs fc2x3ReLUBias<ISA> with the instruction set i.
-func fc2x3ReLUBias(i isa, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
+func fc2x3ReLUBias(i isa.ISA, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x3ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x3ReLUBiasGo(dst, w, x, b)
@@ -3124,9 +3126,9 @@ func fc2x3ReLUBias(i isa, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]f
 }
 
 // fc3x2SigmoidBias runs fc3x2SigmoidBias<ISA> with the instruction set i.
-func fc3x2SigmoidBias(i isa, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
+func fc3x2SigmoidBias(i isa.ISA, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc3x2SigmoidBiasGo(dst, w, x, b)
@@ -3134,9 +3136,9 @@ func fc3x2SigmoidBias(i isa, dst *[3]float32, w *[6]float32, x *[2]float32, b *[
 }
 
 // fc3x3ReLU runs fc3x3ReLU<ISA> with the instruction set i.
-func fc3x3ReLU(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3ReLU(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x3ReLUAVX512(dst, w, x)
 	default:
 		fc3x3ReLUGo(dst, w, x)
@@ -3144,9 +3146,9 @@ func fc3x3ReLU(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
 }
 
 // fc3x3Sigmoid runs fc3x3Sigmoid<ISA> with the instruction set i.
-func fc3x3Sigmoid(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3Sigmoid(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x3SigmoidAVX512(dst, w, x)
 	default:
 		fc3x3SigmoidGo(dst, w, x)
@@ -3154,9 +3156,9 @@ func fc3x3Sigmoid(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
 }
 
 // fc6x15ReLUBias runs fc6x15ReLUBias<ISA> with the instruction set i.
-func fc6x15ReLUBias(i isa, dst *[6]float32, w *[90]float32, x *[15]float32, b *[6]float32) {
+func fc6x15ReLUBias(i isa.ISA, dst *[6]float32, w *[90]float32, x *[15]float32, b *[6]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc6x15ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc6x15ReLUBiasGo(dst, w, x, b)
@@ -3164,9 +3166,9 @@ func fc6x15ReLUBias(i isa, dst *[6]float32, w *[90]float32, x *[15]float32, b *[
 }
 
 // fc15x6SigmoidBias runs fc15x6SigmoidBias<ISA> with the instruction set i.
-func fc15x6SigmoidBias(i isa, dst *[15]float32, w *[90]float32, x *[6]float32, b *[15]float32) {
+func fc15x6SigmoidBias(i isa.ISA, dst *[15]float32, w *[90]float32, x *[6]float32, b *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x6SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc15x6SigmoidBiasGo(dst, w, x, b)
@@ -3174,9 +3176,9 @@ func fc15x6SigmoidBias(i isa, dst *[15]float32, w *[90]float32, x *[6]float32, b
 }
 
 // fc3x15ReLU runs fc3x15ReLU<ISA> with the instruction set i.
-func fc3x15ReLU(i isa, dst *[3]float32, w *[45]float32, x *[15]float32) {
+func fc3x15ReLU(i isa.ISA, dst *[3]float32, w *[45]float32, x *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x15ReLUAVX512(dst, w, x)
 	default:
 		fc3x15ReLUGo(dst, w, x)
@@ -3184,9 +3186,9 @@ func fc3x15ReLU(i isa, dst *[3]float32, w *[45]float32, x *[15]float32) {
 }
 
 // fc15x3Sigmoid runs fc15x3Sigmoid<ISA> with the instruction set i.
-func fc15x3Sigmoid(i isa, dst *[15]float32, w *[45]float32, x *[3]float32) {
+func fc15x3Sigmoid(i isa.ISA, dst *[15]float32, w *[45]float32, x *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x3SigmoidAVX512(dst, w, x)
 	default:
 		fc15x3SigmoidGo(dst, w, x)
@@ -3194,9 +3196,9 @@ func fc15x3Sigmoid(i isa, dst *[15]float32, w *[45]float32, x *[3]float32) {
 }
 
 // fc7x35ReLUBias runs fc7x35ReLUBias<ISA> with the instruction set i.
-func fc7x35ReLUBias(i isa, dst *[7]float32, w *[245]float32, x *[35]float32, b *[7]float32) {
+func fc7x35ReLUBias(i isa.ISA, dst *[7]float32, w *[245]float32, x *[35]float32, b *[7]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc7x35ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc7x35ReLUBiasGo(dst, w, x, b)
@@ -3204,9 +3206,9 @@ func fc7x35ReLUBias(i isa, dst *[7]float32, w *[245]float32, x *[35]float32, b *
 }
 
 // fc35x7SigmoidBias runs fc35x7SigmoidBias<ISA> with the instruction set i.
-func fc35x7SigmoidBias(i isa, dst *[35]float32, w *[245]float32, x *[7]float32, b *[35]float32) {
+func fc35x7SigmoidBias(i isa.ISA, dst *[35]float32, w *[245]float32, x *[7]float32, b *[35]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc35x7SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc35x7SigmoidBiasGo(dst, w, x, b)
@@ -3214,9 +3216,9 @@ func fc35x7SigmoidBias(i isa, dst *[35]float32, w *[245]float32, x *[7]float32, 
 }
 
 // fc3x35ReLU runs fc3x35ReLU<ISA> with the instruction set i.
-func fc3x35ReLU(i isa, dst *[3]float32, w *[105]float32, x *[35]float32) {
+func fc3x35ReLU(i isa.ISA, dst *[3]float32, w *[105]float32, x *[35]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x35ReLUAVX512(dst, w, x)
 	default:
 		fc3x35ReLUGo(dst, w, x)
@@ -3224,9 +3226,9 @@ func fc3x35ReLU(i isa, dst *[3]float32, w *[105]float32, x *[35]float32) {
 }
 
 // fc35x3Sigmoid runs fc35x3Sigmoid<ISA> with the instruction set i.
-func fc35x3Sigmoid(i isa, dst *[35]float32, w *[105]float32, x *[3]float32) {
+func fc35x3Sigmoid(i isa.ISA, dst *[35]float32, w *[105]float32, x *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc35x3SigmoidAVX512(dst, w, x)
 	default:
 		fc35x3SigmoidGo(dst, w, x)
@@ -3234,9 +3236,9 @@ func fc35x3Sigmoid(i isa, dst *[35]float32, w *[105]float32, x *[3]float32) {
 }
 
 // fc8x17ReLUBias runs fc8x17ReLUBias<ISA> with the instruction set i.
-func fc8x17ReLUBias(i isa, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
+func fc8x17ReLUBias(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x17ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc8x17ReLUBiasGo(dst, w, x, b)
@@ -3244,9 +3246,9 @@ func fc8x17ReLUBias(i isa, dst *[8]float32, w *[136]float32, x *[17]float32, b *
 }
 
 // fc17x8SigmoidBias runs fc17x8SigmoidBias<ISA> with the instruction set i.
-func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
+func fc17x8SigmoidBias(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x8SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc17x8SigmoidBiasGo(dst, w, x, b)
@@ -3254,9 +3256,9 @@ func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, 
 }
 
 // fc9x13ReLUBias runs fc9x13ReLUBias<ISA> with the instruction set i.
-func fc9x13ReLUBias(i isa, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
+func fc9x13ReLUBias(i isa.ISA, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc9x13ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc9x13ReLUBiasGo(dst, w, x, b)
@@ -3264,9 +3266,9 @@ func fc9x13ReLUBias(i isa, dst *[9]float32, w *[117]float32, x *[13]float32, b *
 }
 
 // fc13x9SigmoidBias runs fc13x9SigmoidBias<ISA> with the instruction set i.
-func fc13x9SigmoidBias(i isa, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
+func fc13x9SigmoidBias(i isa.ISA, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc13x9SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc13x9SigmoidBiasGo(dst, w, x, b)
@@ -3274,9 +3276,9 @@ func fc13x9SigmoidBias(i isa, dst *[13]float32, w *[117]float32, x *[9]float32, 
 }
 
 // fc10x32ReLUBias runs fc10x32ReLUBias<ISA> with the instruction set i.
-func fc10x32ReLUBias(i isa, dst *[10]float32, w *[320]float32, x *[32]float32, b *[10]float32) {
+func fc10x32ReLUBias(i isa.ISA, dst *[10]float32, w *[320]float32, x *[32]float32, b *[10]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc10x32ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc10x32ReLUBiasGo(dst, w, x, b)
@@ -3284,9 +3286,9 @@ func fc10x32ReLUBias(i isa, dst *[10]float32, w *[320]float32, x *[32]float32, b
 }
 
 // fc32x10SigmoidBias runs fc32x10SigmoidBias<ISA> with the instruction set i.
-func fc32x10SigmoidBias(i isa, dst *[32]float32, w *[320]float32, x *[10]float32, b *[32]float32) {
+func fc32x10SigmoidBias(i isa.ISA, dst *[32]float32, w *[320]float32, x *[10]float32, b *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x10SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc32x10SigmoidBiasGo(dst, w, x, b)
@@ -3294,9 +3296,9 @@ func fc32x10SigmoidBias(i isa, dst *[32]float32, w *[320]float32, x *[10]float32
 }
 
 // fc12x15ReLUBias runs fc12x15ReLUBias<ISA> with the instruction set i.
-func fc12x15ReLUBias(i isa, dst *[12]float32, w *[180]float32, x *[15]float32, b *[12]float32) {
+func fc12x15ReLUBias(i isa.ISA, dst *[12]float32, w *[180]float32, x *[15]float32, b *[12]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc12x15ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc12x15ReLUBiasGo(dst, w, x, b)
@@ -3304,9 +3306,9 @@ func fc12x15ReLUBias(i isa, dst *[12]float32, w *[180]float32, x *[15]float32, b
 }
 
 // fc15x12SigmoidBias runs fc15x12SigmoidBias<ISA> with the instruction set i.
-func fc15x12SigmoidBias(i isa, dst *[15]float32, w *[180]float32, x *[12]float32, b *[15]float32) {
+func fc15x12SigmoidBias(i isa.ISA, dst *[15]float32, w *[180]float32, x *[12]float32, b *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x12SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc15x12SigmoidBiasGo(dst, w, x, b)
@@ -3314,9 +3316,9 @@ func fc15x12SigmoidBias(i isa, dst *[15]float32, w *[180]float32, x *[12]float32
 }
 
 // fc13x35ReLUBias runs fc13x35ReLUBias<ISA> with the instruction set i.
-func fc13x35ReLUBias(i isa, dst *[13]float32, w *[455]float32, x *[35]float32, b *[13]float32) {
+func fc13x35ReLUBias(i isa.ISA, dst *[13]float32, w *[455]float32, x *[35]float32, b *[13]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc13x35ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc13x35ReLUBiasGo(dst, w, x, b)
@@ -3324,9 +3326,9 @@ func fc13x35ReLUBias(i isa, dst *[13]float32, w *[455]float32, x *[35]float32, b
 }
 
 // fc35x13SigmoidBias runs fc35x13SigmoidBias<ISA> with the instruction set i.
-func fc35x13SigmoidBias(i isa, dst *[35]float32, w *[455]float32, x *[13]float32, b *[35]float32) {
+func fc35x13SigmoidBias(i isa.ISA, dst *[35]float32, w *[455]float32, x *[13]float32, b *[35]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc35x13SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc35x13SigmoidBiasGo(dst, w, x, b)
@@ -3334,9 +3336,9 @@ func fc35x13SigmoidBias(i isa, dst *[35]float32, w *[455]float32, x *[13]float32
 }
 
 // fc14x17ReLUBias runs fc14x17ReLUBias<ISA> with the instruction set i.
-func fc14x17ReLUBias(i isa, dst *[14]float32, w *[238]float32, x *[17]float32, b *[14]float32) {
+func fc14x17ReLUBias(i isa.ISA, dst *[14]float32, w *[238]float32, x *[17]float32, b *[14]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc14x17ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc14x17ReLUBiasGo(dst, w, x, b)
@@ -3344,9 +3346,9 @@ func fc14x17ReLUBias(i isa, dst *[14]float32, w *[238]float32, x *[17]float32, b
 }
 
 // fc17x14SigmoidBias runs fc17x14SigmoidBias<ISA> with the instruction set i.
-func fc17x14SigmoidBias(i isa, dst *[17]float32, w *[238]float32, x *[14]float32, b *[17]float32) {
+func fc17x14SigmoidBias(i isa.ISA, dst *[17]float32, w *[238]float32, x *[14]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x14SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc17x14SigmoidBiasGo(dst, w, x, b)
@@ -3354,9 +3356,9 @@ func fc17x14SigmoidBias(i isa, dst *[17]float32, w *[238]float32, x *[14]float32
 }
 
 // fc2x13ReLUBias runs fc2x13ReLUBias<ISA> with the instruction set i.
-func fc2x13ReLUBias(i isa, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
+func fc2x13ReLUBias(i isa.ISA, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x13ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x13ReLUBiasGo(dst, w, x, b)
@@ -3364,9 +3366,9 @@ func fc2x13ReLUBias(i isa, dst *[2]float32, w *[26]float32, x *[13]float32, b *[
 }
 
 // fc13x2SigmoidBias runs fc13x2SigmoidBias<ISA> with the instruction set i.
-func fc13x2SigmoidBias(i isa, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
+func fc13x2SigmoidBias(i isa.ISA, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc13x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc13x2SigmoidBiasGo(dst, w, x, b)
@@ -3374,9 +3376,9 @@ func fc13x2SigmoidBias(i isa, dst *[13]float32, w *[26]float32, x *[2]float32, b
 }
 
 // fc16x32ReLUBias runs fc16x32ReLUBias<ISA> with the instruction set i.
-func fc16x32ReLUBias(i isa, dst *[16]float32, w *[512]float32, x *[32]float32, b *[16]float32) {
+func fc16x32ReLUBias(i isa.ISA, dst *[16]float32, w *[512]float32, x *[32]float32, b *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x32ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc16x32ReLUBiasGo(dst, w, x, b)
@@ -3384,9 +3386,9 @@ func fc16x32ReLUBias(i isa, dst *[16]float32, w *[512]float32, x *[32]float32, b
 }
 
 // fc32x16SigmoidBias runs fc32x16SigmoidBias<ISA> with the instruction set i.
-func fc32x16SigmoidBias(i isa, dst *[32]float32, w *[512]float32, x *[16]float32, b *[32]float32) {
+func fc32x16SigmoidBias(i isa.ISA, dst *[32]float32, w *[512]float32, x *[16]float32, b *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x16SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc32x16SigmoidBiasGo(dst, w, x, b)
@@ -3394,9 +3396,9 @@ func fc32x16SigmoidBias(i isa, dst *[32]float32, w *[512]float32, x *[16]float32
 }
 
 // fc2x34ReLUBias runs fc2x34ReLUBias<ISA> with the instruction set i.
-func fc2x34ReLUBias(i isa, dst *[2]float32, w *[68]float32, x *[34]float32, b *[2]float32) {
+func fc2x34ReLUBias(i isa.ISA, dst *[2]float32, w *[68]float32, x *[34]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x34ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x34ReLUBiasGo(dst, w, x, b)
@@ -3404,9 +3406,9 @@ func fc2x34ReLUBias(i isa, dst *[2]float32, w *[68]float32, x *[34]float32, b *[
 }
 
 // fc34x2SigmoidBias runs fc34x2SigmoidBias<ISA> with the instruction set i.
-func fc34x2SigmoidBias(i isa, dst *[34]float32, w *[68]float32, x *[2]float32, b *[34]float32) {
+func fc34x2SigmoidBias(i isa.ISA, dst *[34]float32, w *[68]float32, x *[2]float32, b *[34]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc34x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc34x2SigmoidBiasGo(dst, w, x, b)
@@ -3414,9 +3416,9 @@ func fc34x2SigmoidBias(i isa, dst *[34]float32, w *[68]float32, x *[2]float32, b
 }
 
 // fc5x32ReLU runs fc5x32ReLU<ISA> with the instruction set i.
-func fc5x32ReLU(i isa, dst *[5]float32, w *[160]float32, x *[32]float32) {
+func fc5x32ReLU(i isa.ISA, dst *[5]float32, w *[160]float32, x *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x32ReLUAVX512(dst, w, x)
 	default:
 		fc5x32ReLUGo(dst, w, x)
@@ -3424,9 +3426,9 @@ func fc5x32ReLU(i isa, dst *[5]float32, w *[160]float32, x *[32]float32) {
 }
 
 // fc32x5Sigmoid runs fc32x5Sigmoid<ISA> with the instruction set i.
-func fc32x5Sigmoid(i isa, dst *[32]float32, w *[160]float32, x *[5]float32) {
+func fc32x5Sigmoid(i isa.ISA, dst *[32]float32, w *[160]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x5SigmoidAVX512(dst, w, x)
 	default:
 		fc32x5SigmoidGo(dst, w, x)
@@ -3434,9 +3436,9 @@ func fc32x5Sigmoid(i isa, dst *[32]float32, w *[160]float32, x *[5]float32) {
 }
 
 // fc3x51ReLUBias runs fc3x51ReLUBias<ISA> with the instruction set i.
-func fc3x51ReLUBias(i isa, dst *[3]float32, w *[153]float32, x *[51]float32, b *[3]float32) {
+func fc3x51ReLUBias(i isa.ISA, dst *[3]float32, w *[153]float32, x *[51]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x51ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc3x51ReLUBiasGo(dst, w, x, b)
@@ -3444,9 +3446,9 @@ func fc3x51ReLUBias(i isa, dst *[3]float32, w *[153]float32, x *[51]float32, b *
 }
 
 // fc51x3SigmoidBias runs fc51x3SigmoidBias<ISA> with the instruction set i.
-func fc51x3SigmoidBias(i isa, dst *[51]float32, w *[153]float32, x *[3]float32, b *[51]float32) {
+func fc51x3SigmoidBias(i isa.ISA, dst *[51]float32, w *[153]float32, x *[3]float32, b *[51]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc51x3SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc51x3SigmoidBiasGo(dst, w, x, b)
@@ -3454,9 +3456,9 @@ func fc51x3SigmoidBias(i isa, dst *[51]float32, w *[153]float32, x *[3]float32, 
 }
 
 // fc5x48ReLU runs fc5x48ReLU<ISA> with the instruction set i.
-func fc5x48ReLU(i isa, dst *[5]float32, w *[240]float32, x *[48]float32) {
+func fc5x48ReLU(i isa.ISA, dst *[5]float32, w *[240]float32, x *[48]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x48ReLUAVX512(dst, w, x)
 	default:
 		fc5x48ReLUGo(dst, w, x)
@@ -3464,9 +3466,9 @@ func fc5x48ReLU(i isa, dst *[5]float32, w *[240]float32, x *[48]float32) {
 }
 
 // fc48x5Sigmoid runs fc48x5Sigmoid<ISA> with the instruction set i.
-func fc48x5Sigmoid(i isa, dst *[48]float32, w *[240]float32, x *[5]float32) {
+func fc48x5Sigmoid(i isa.ISA, dst *[48]float32, w *[240]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc48x5SigmoidAVX512(dst, w, x)
 	default:
 		fc48x5SigmoidGo(dst, w, x)
@@ -3474,9 +3476,9 @@ func fc48x5Sigmoid(i isa, dst *[48]float32, w *[240]float32, x *[5]float32) {
 }
 
 // fc4x68ReLUBias runs fc4x68ReLUBias<ISA> with the instruction set i.
-func fc4x68ReLUBias(i isa, dst *[4]float32, w *[272]float32, x *[68]float32, b *[4]float32) {
+func fc4x68ReLUBias(i isa.ISA, dst *[4]float32, w *[272]float32, x *[68]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x68ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc4x68ReLUBiasGo(dst, w, x, b)
@@ -3484,9 +3486,9 @@ func fc4x68ReLUBias(i isa, dst *[4]float32, w *[272]float32, x *[68]float32, b *
 }
 
 // fc68x4SigmoidBias runs fc68x4SigmoidBias<ISA> with the instruction set i.
-func fc68x4SigmoidBias(i isa, dst *[68]float32, w *[272]float32, x *[4]float32, b *[68]float32) {
+func fc68x4SigmoidBias(i isa.ISA, dst *[68]float32, w *[272]float32, x *[4]float32, b *[68]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc68x4SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc68x4SigmoidBiasGo(dst, w, x, b)
@@ -3494,9 +3496,9 @@ func fc68x4SigmoidBias(i isa, dst *[68]float32, w *[272]float32, x *[4]float32, 
 }
 
 // fc5x64ReLU runs fc5x64ReLU<ISA> with the instruction set i.
-func fc5x64ReLU(i isa, dst *[5]float32, w *[320]float32, x *[64]float32) {
+func fc5x64ReLU(i isa.ISA, dst *[5]float32, w *[320]float32, x *[64]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x64ReLUAVX512(dst, w, x)
 	default:
 		fc5x64ReLUGo(dst, w, x)
@@ -3504,9 +3506,9 @@ func fc5x64ReLU(i isa, dst *[5]float32, w *[320]float32, x *[64]float32) {
 }
 
 // fc64x5Sigmoid runs fc64x5Sigmoid<ISA> with the instruction set i.
-func fc64x5Sigmoid(i isa, dst *[64]float32, w *[320]float32, x *[5]float32) {
+func fc64x5Sigmoid(i isa.ISA, dst *[64]float32, w *[320]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc64x5SigmoidAVX512(dst, w, x)
 	default:
 		fc64x5SigmoidGo(dst, w, x)
@@ -3514,9 +3516,9 @@ func fc64x5Sigmoid(i isa, dst *[64]float32, w *[320]float32, x *[5]float32) {
 }
 
 // fc2x85ReLUBias runs fc2x85ReLUBias<ISA> with the instruction set i.
-func fc2x85ReLUBias(i isa, dst *[2]float32, w *[170]float32, x *[85]float32, b *[2]float32) {
+func fc2x85ReLUBias(i isa.ISA, dst *[2]float32, w *[170]float32, x *[85]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x85ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x85ReLUBiasGo(dst, w, x, b)
@@ -3524,9 +3526,9 @@ func fc2x85ReLUBias(i isa, dst *[2]float32, w *[170]float32, x *[85]float32, b *
 }
 
 // fc85x2SigmoidBias runs fc85x2SigmoidBias<ISA> with the instruction set i.
-func fc85x2SigmoidBias(i isa, dst *[85]float32, w *[170]float32, x *[2]float32, b *[85]float32) {
+func fc85x2SigmoidBias(i isa.ISA, dst *[85]float32, w *[170]float32, x *[2]float32, b *[85]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc85x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc85x2SigmoidBiasGo(dst, w, x, b)
@@ -3534,9 +3536,9 @@ func fc85x2SigmoidBias(i isa, dst *[85]float32, w *[170]float32, x *[2]float32, 
 }
 
 // fc5x80ReLU runs fc5x80ReLU<ISA> with the instruction set i.
-func fc5x80ReLU(i isa, dst *[5]float32, w *[400]float32, x *[80]float32) {
+func fc5x80ReLU(i isa.ISA, dst *[5]float32, w *[400]float32, x *[80]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x80ReLUAVX512(dst, w, x)
 	default:
 		fc5x80ReLUGo(dst, w, x)
@@ -3544,9 +3546,9 @@ func fc5x80ReLU(i isa, dst *[5]float32, w *[400]float32, x *[80]float32) {
 }
 
 // fc80x5Sigmoid runs fc80x5Sigmoid<ISA> with the instruction set i.
-func fc80x5Sigmoid(i isa, dst *[80]float32, w *[400]float32, x *[5]float32) {
+func fc80x5Sigmoid(i isa.ISA, dst *[80]float32, w *[400]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc80x5SigmoidAVX512(dst, w, x)
 	default:
 		fc80x5SigmoidGo(dst, w, x)
@@ -3554,9 +3556,9 @@ func fc80x5Sigmoid(i isa, dst *[80]float32, w *[400]float32, x *[5]float32) {
 }
 
 // fc3x102ReLUBias runs fc3x102ReLUBias<ISA> with the instruction set i.
-func fc3x102ReLUBias(i isa, dst *[3]float32, w *[306]float32, x *[102]float32, b *[3]float32) {
+func fc3x102ReLUBias(i isa.ISA, dst *[3]float32, w *[306]float32, x *[102]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x102ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc3x102ReLUBiasGo(dst, w, x, b)
@@ -3564,9 +3566,9 @@ func fc3x102ReLUBias(i isa, dst *[3]float32, w *[306]float32, x *[102]float32, b
 }
 
 // fc102x3SigmoidBias runs fc102x3SigmoidBias<ISA> with the instruction set i.
-func fc102x3SigmoidBias(i isa, dst *[102]float32, w *[306]float32, x *[3]float32, b *[102]float32) {
+func fc102x3SigmoidBias(i isa.ISA, dst *[102]float32, w *[306]float32, x *[3]float32, b *[102]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc102x3SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc102x3SigmoidBiasGo(dst, w, x, b)
@@ -3574,9 +3576,9 @@ func fc102x3SigmoidBias(i isa, dst *[102]float32, w *[306]float32, x *[3]float32
 }
 
 // fc5x96ReLU runs fc5x96ReLU<ISA> with the instruction set i.
-func fc5x96ReLU(i isa, dst *[5]float32, w *[480]float32, x *[96]float32) {
+func fc5x96ReLU(i isa.ISA, dst *[5]float32, w *[480]float32, x *[96]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x96ReLUAVX512(dst, w, x)
 	default:
 		fc5x96ReLUGo(dst, w, x)
@@ -3584,9 +3586,9 @@ func fc5x96ReLU(i isa, dst *[5]float32, w *[480]float32, x *[96]float32) {
 }
 
 // fc96x5Sigmoid runs fc96x5Sigmoid<ISA> with the instruction set i.
-func fc96x5Sigmoid(i isa, dst *[96]float32, w *[480]float32, x *[5]float32) {
+func fc96x5Sigmoid(i isa.ISA, dst *[96]float32, w *[480]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc96x5SigmoidAVX512(dst, w, x)
 	default:
 		fc96x5SigmoidGo(dst, w, x)
@@ -3594,9 +3596,9 @@ func fc96x5Sigmoid(i isa, dst *[96]float32, w *[480]float32, x *[5]float32) {
 }
 
 // fc4x231ReLUBias runs fc4x231ReLUBias<ISA> with the instruction set i.
-func fc4x231ReLUBias(i isa, dst *[4]float32, w *[924]float32, x *[231]float32, b *[4]float32) {
+func fc4x231ReLUBias(i isa.ISA, dst *[4]float32, w *[924]float32, x *[231]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x231ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc4x231ReLUBiasGo(dst, w, x, b)
@@ -3604,9 +3606,9 @@ func fc4x231ReLUBias(i isa, dst *[4]float32, w *[924]float32, x *[231]float32, b
 }
 
 // fc231x4SigmoidBias runs fc231x4SigmoidBias<ISA> with the instruction set i.
-func fc231x4SigmoidBias(i isa, dst *[231]float32, w *[924]float32, x *[4]float32, b *[231]float32) {
+func fc231x4SigmoidBias(i isa.ISA, dst *[231]float32, w *[924]float32, x *[4]float32, b *[231]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc231x4SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc231x4SigmoidBiasGo(dst, w, x, b)
@@ -3614,9 +3616,9 @@ func fc231x4SigmoidBias(i isa, dst *[231]float32, w *[924]float32, x *[4]float32
 }
 
 // fc5x224ReLU runs fc5x224ReLU<ISA> with the instruction set i.
-func fc5x224ReLU(i isa, dst *[5]float32, w *[1120]float32, x *[224]float32) {
+func fc5x224ReLU(i isa.ISA, dst *[5]float32, w *[1120]float32, x *[224]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x224ReLUAVX512(dst, w, x)
 	default:
 		fc5x224ReLUGo(dst, w, x)
@@ -3624,9 +3626,9 @@ func fc5x224ReLU(i isa, dst *[5]float32, w *[1120]float32, x *[224]float32) {
 }
 
 // fc224x5Sigmoid runs fc224x5Sigmoid<ISA> with the instruction set i.
-func fc224x5Sigmoid(i isa, dst *[224]float32, w *[1120]float32, x *[5]float32) {
+func fc224x5Sigmoid(i isa.ISA, dst *[224]float32, w *[1120]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc224x5SigmoidAVX512(dst, w, x)
 	default:
 		fc224x5SigmoidGo(dst, w, x)
@@ -3634,9 +3636,9 @@ func fc224x5Sigmoid(i isa, dst *[224]float32, w *[1120]float32, x *[5]float32) {
 }
 
 // fc2x248ReLUBias runs fc2x248ReLUBias<ISA> with the instruction set i.
-func fc2x248ReLUBias(i isa, dst *[2]float32, w *[496]float32, x *[248]float32, b *[2]float32) {
+func fc2x248ReLUBias(i isa.ISA, dst *[2]float32, w *[496]float32, x *[248]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x248ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x248ReLUBiasGo(dst, w, x, b)
@@ -3644,9 +3646,9 @@ func fc2x248ReLUBias(i isa, dst *[2]float32, w *[496]float32, x *[248]float32, b
 }
 
 // fc248x2SigmoidBias runs fc248x2SigmoidBias<ISA> with the instruction set i.
-func fc248x2SigmoidBias(i isa, dst *[248]float32, w *[496]float32, x *[2]float32, b *[248]float32) {
+func fc248x2SigmoidBias(i isa.ISA, dst *[248]float32, w *[496]float32, x *[2]float32, b *[248]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc248x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc248x2SigmoidBiasGo(dst, w, x, b)
@@ -3654,9 +3656,9 @@ func fc248x2SigmoidBias(i isa, dst *[248]float32, w *[496]float32, x *[2]float32
 }
 
 // fc5x240ReLU runs fc5x240ReLU<ISA> with the instruction set i.
-func fc5x240ReLU(i isa, dst *[5]float32, w *[1200]float32, x *[240]float32) {
+func fc5x240ReLU(i isa.ISA, dst *[5]float32, w *[1200]float32, x *[240]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x240ReLUAVX512(dst, w, x)
 	default:
 		fc5x240ReLUGo(dst, w, x)
@@ -3664,9 +3666,9 @@ func fc5x240ReLU(i isa, dst *[5]float32, w *[1200]float32, x *[240]float32) {
 }
 
 // fc240x5Sigmoid runs fc240x5Sigmoid<ISA> with the instruction set i.
-func fc240x5Sigmoid(i isa, dst *[240]float32, w *[1200]float32, x *[5]float32) {
+func fc240x5Sigmoid(i isa.ISA, dst *[240]float32, w *[1200]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc240x5SigmoidAVX512(dst, w, x)
 	default:
 		fc240x5SigmoidGo(dst, w, x)
@@ -3674,9 +3676,9 @@ func fc240x5Sigmoid(i isa, dst *[240]float32, w *[1200]float32, x *[5]float32) {
 }
 
 // fc3x265ReLUBias runs fc3x265ReLUBias<ISA> with the instruction set i.
-func fc3x265ReLUBias(i isa, dst *[3]float32, w *[795]float32, x *[265]float32, b *[3]float32) {
+func fc3x265ReLUBias(i isa.ISA, dst *[3]float32, w *[795]float32, x *[265]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x265ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc3x265ReLUBiasGo(dst, w, x, b)
@@ -3684,9 +3686,9 @@ func fc3x265ReLUBias(i isa, dst *[3]float32, w *[795]float32, x *[265]float32, b
 }
 
 // fc265x3SigmoidBias runs fc265x3SigmoidBias<ISA> with the instruction set i.
-func fc265x3SigmoidBias(i isa, dst *[265]float32, w *[795]float32, x *[3]float32, b *[265]float32) {
+func fc265x3SigmoidBias(i isa.ISA, dst *[265]float32, w *[795]float32, x *[3]float32, b *[265]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc265x3SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc265x3SigmoidBiasGo(dst, w, x, b)
@@ -3694,9 +3696,9 @@ func fc265x3SigmoidBias(i isa, dst *[265]float32, w *[795]float32, x *[3]float32
 }
 
 // fc5x256ReLU runs fc5x256ReLU<ISA> with the instruction set i.
-func fc5x256ReLU(i isa, dst *[5]float32, w *[1280]float32, x *[256]float32) {
+func fc5x256ReLU(i isa.ISA, dst *[5]float32, w *[1280]float32, x *[256]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x256ReLUAVX512(dst, w, x)
 	default:
 		fc5x256ReLUGo(dst, w, x)
@@ -3704,9 +3706,9 @@ func fc5x256ReLU(i isa, dst *[5]float32, w *[1280]float32, x *[256]float32) {
 }
 
 // fc256x5Sigmoid runs fc256x5Sigmoid<ISA> with the instruction set i.
-func fc256x5Sigmoid(i isa, dst *[256]float32, w *[1280]float32, x *[5]float32) {
+func fc256x5Sigmoid(i isa.ISA, dst *[256]float32, w *[1280]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc256x5SigmoidAVX512(dst, w, x)
 	default:
 		fc256x5SigmoidGo(dst, w, x)
@@ -3714,9 +3716,9 @@ func fc256x5Sigmoid(i isa, dst *[256]float32, w *[1280]float32, x *[5]float32) {
 }
 
 // fc4x394ReLUBias runs fc4x394ReLUBias<ISA> with the instruction set i.
-func fc4x394ReLUBias(i isa, dst *[4]float32, w *[1576]float32, x *[394]float32, b *[4]float32) {
+func fc4x394ReLUBias(i isa.ISA, dst *[4]float32, w *[1576]float32, x *[394]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x394ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc4x394ReLUBiasGo(dst, w, x, b)
@@ -3724,9 +3726,9 @@ func fc4x394ReLUBias(i isa, dst *[4]float32, w *[1576]float32, x *[394]float32, 
 }
 
 // fc394x4SigmoidBias runs fc394x4SigmoidBias<ISA> with the instruction set i.
-func fc394x4SigmoidBias(i isa, dst *[394]float32, w *[1576]float32, x *[4]float32, b *[394]float32) {
+func fc394x4SigmoidBias(i isa.ISA, dst *[394]float32, w *[1576]float32, x *[4]float32, b *[394]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc394x4SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc394x4SigmoidBiasGo(dst, w, x, b)
@@ -3734,9 +3736,9 @@ func fc394x4SigmoidBias(i isa, dst *[394]float32, w *[1576]float32, x *[4]float3
 }
 
 // fc5x384ReLU runs fc5x384ReLU<ISA> with the instruction set i.
-func fc5x384ReLU(i isa, dst *[5]float32, w *[1920]float32, x *[384]float32) {
+func fc5x384ReLU(i isa.ISA, dst *[5]float32, w *[1920]float32, x *[384]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x384ReLUAVX512(dst, w, x)
 	default:
 		fc5x384ReLUGo(dst, w, x)
@@ -3744,9 +3746,9 @@ func fc5x384ReLU(i isa, dst *[5]float32, w *[1920]float32, x *[384]float32) {
 }
 
 // fc384x5Sigmoid runs fc384x5Sigmoid<ISA> with the instruction set i.
-func fc384x5Sigmoid(i isa, dst *[384]float32, w *[1920]float32, x *[5]float32) {
+func fc384x5Sigmoid(i isa.ISA, dst *[384]float32, w *[1920]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc384x5SigmoidAVX512(dst, w, x)
 	default:
 		fc384x5SigmoidGo(dst, w, x)
@@ -3754,9 +3756,9 @@ func fc384x5Sigmoid(i isa, dst *[384]float32, w *[1920]float32, x *[5]float32) {
 }
 
 // fc2x411ReLUBias runs fc2x411ReLUBias<ISA> with the instruction set i.
-func fc2x411ReLUBias(i isa, dst *[2]float32, w *[822]float32, x *[411]float32, b *[2]float32) {
+func fc2x411ReLUBias(i isa.ISA, dst *[2]float32, w *[822]float32, x *[411]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x411ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x411ReLUBiasGo(dst, w, x, b)
@@ -3764,9 +3766,9 @@ func fc2x411ReLUBias(i isa, dst *[2]float32, w *[822]float32, x *[411]float32, b
 }
 
 // fc411x2SigmoidBias runs fc411x2SigmoidBias<ISA> with the instruction set i.
-func fc411x2SigmoidBias(i isa, dst *[411]float32, w *[822]float32, x *[2]float32, b *[411]float32) {
+func fc411x2SigmoidBias(i isa.ISA, dst *[411]float32, w *[822]float32, x *[2]float32, b *[411]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc411x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc411x2SigmoidBiasGo(dst, w, x, b)
@@ -3774,9 +3776,9 @@ func fc411x2SigmoidBias(i isa, dst *[411]float32, w *[822]float32, x *[2]float32
 }
 
 // fc5x400ReLU runs fc5x400ReLU<ISA> with the instruction set i.
-func fc5x400ReLU(i isa, dst *[5]float32, w *[2000]float32, x *[400]float32) {
+func fc5x400ReLU(i isa.ISA, dst *[5]float32, w *[2000]float32, x *[400]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x400ReLUAVX512(dst, w, x)
 	default:
 		fc5x400ReLUGo(dst, w, x)
@@ -3784,9 +3786,9 @@ func fc5x400ReLU(i isa, dst *[5]float32, w *[2000]float32, x *[400]float32) {
 }
 
 // fc400x5Sigmoid runs fc400x5Sigmoid<ISA> with the instruction set i.
-func fc400x5Sigmoid(i isa, dst *[400]float32, w *[2000]float32, x *[5]float32) {
+func fc400x5Sigmoid(i isa.ISA, dst *[400]float32, w *[2000]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc400x5SigmoidAVX512(dst, w, x)
 	default:
 		fc400x5SigmoidGo(dst, w, x)
@@ -3794,9 +3796,9 @@ func fc400x5Sigmoid(i isa, dst *[400]float32, w *[2000]float32, x *[5]float32) {
 }
 
 // fc3x428ReLUBias runs fc3x428ReLUBias<ISA> with the instruction set i.
-func fc3x428ReLUBias(i isa, dst *[3]float32, w *[1284]float32, x *[428]float32, b *[3]float32) {
+func fc3x428ReLUBias(i isa.ISA, dst *[3]float32, w *[1284]float32, x *[428]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x428ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc3x428ReLUBiasGo(dst, w, x, b)
@@ -3804,9 +3806,9 @@ func fc3x428ReLUBias(i isa, dst *[3]float32, w *[1284]float32, x *[428]float32, 
 }
 
 // fc428x3SigmoidBias runs fc428x3SigmoidBias<ISA> with the instruction set i.
-func fc428x3SigmoidBias(i isa, dst *[428]float32, w *[1284]float32, x *[3]float32, b *[428]float32) {
+func fc428x3SigmoidBias(i isa.ISA, dst *[428]float32, w *[1284]float32, x *[3]float32, b *[428]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc428x3SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc428x3SigmoidBiasGo(dst, w, x, b)
@@ -3814,9 +3816,9 @@ func fc428x3SigmoidBias(i isa, dst *[428]float32, w *[1284]float32, x *[3]float3
 }
 
 // fc5x416ReLU runs fc5x416ReLU<ISA> with the instruction set i.
-func fc5x416ReLU(i isa, dst *[5]float32, w *[2080]float32, x *[416]float32) {
+func fc5x416ReLU(i isa.ISA, dst *[5]float32, w *[2080]float32, x *[416]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x416ReLUAVX512(dst, w, x)
 	default:
 		fc5x416ReLUGo(dst, w, x)
@@ -3824,9 +3826,9 @@ func fc5x416ReLU(i isa, dst *[5]float32, w *[2080]float32, x *[416]float32) {
 }
 
 // fc416x5Sigmoid runs fc416x5Sigmoid<ISA> with the instruction set i.
-func fc416x5Sigmoid(i isa, dst *[416]float32, w *[2080]float32, x *[5]float32) {
+func fc416x5Sigmoid(i isa.ISA, dst *[416]float32, w *[2080]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc416x5SigmoidAVX512(dst, w, x)
 	default:
 		fc416x5SigmoidGo(dst, w, x)
@@ -3834,9 +3836,9 @@ func fc416x5Sigmoid(i isa, dst *[416]float32, w *[2080]float32, x *[5]float32) {
 }
 
 // fc4x461ReLUBias runs fc4x461ReLUBias<ISA> with the instruction set i.
-func fc4x461ReLUBias(i isa, dst *[4]float32, w *[1844]float32, x *[461]float32, b *[4]float32) {
+func fc4x461ReLUBias(i isa.ISA, dst *[4]float32, w *[1844]float32, x *[461]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x461ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc4x461ReLUBiasGo(dst, w, x, b)
@@ -3844,9 +3846,9 @@ func fc4x461ReLUBias(i isa, dst *[4]float32, w *[1844]float32, x *[461]float32, 
 }
 
 // fc461x4SigmoidBias runs fc461x4SigmoidBias<ISA> with the instruction set i.
-func fc461x4SigmoidBias(i isa, dst *[461]float32, w *[1844]float32, x *[4]float32, b *[461]float32) {
+func fc461x4SigmoidBias(i isa.ISA, dst *[461]float32, w *[1844]float32, x *[4]float32, b *[461]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc461x4SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc461x4SigmoidBiasGo(dst, w, x, b)
@@ -3854,9 +3856,9 @@ func fc461x4SigmoidBias(i isa, dst *[461]float32, w *[1844]float32, x *[4]float3
 }
 
 // fc5x448ReLU runs fc5x448ReLU<ISA> with the instruction set i.
-func fc5x448ReLU(i isa, dst *[5]float32, w *[2240]float32, x *[448]float32) {
+func fc5x448ReLU(i isa.ISA, dst *[5]float32, w *[2240]float32, x *[448]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x448ReLUAVX512(dst, w, x)
 	default:
 		fc5x448ReLUGo(dst, w, x)
@@ -3864,9 +3866,9 @@ func fc5x448ReLU(i isa, dst *[5]float32, w *[2240]float32, x *[448]float32) {
 }
 
 // fc448x5Sigmoid runs fc448x5Sigmoid<ISA> with the instruction set i.
-func fc448x5Sigmoid(i isa, dst *[448]float32, w *[2240]float32, x *[5]float32) {
+func fc448x5Sigmoid(i isa.ISA, dst *[448]float32, w *[2240]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc448x5SigmoidAVX512(dst, w, x)
 	default:
 		fc448x5SigmoidGo(dst, w, x)
@@ -3874,9 +3876,9 @@ func fc448x5Sigmoid(i isa, dst *[448]float32, w *[2240]float32, x *[5]float32) {
 }
 
 // fc2x478ReLUBias runs fc2x478ReLUBias<ISA> with the instruction set i.
-func fc2x478ReLUBias(i isa, dst *[2]float32, w *[956]float32, x *[478]float32, b *[2]float32) {
+func fc2x478ReLUBias(i isa.ISA, dst *[2]float32, w *[956]float32, x *[478]float32, b *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x478ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc2x478ReLUBiasGo(dst, w, x, b)
@@ -3884,9 +3886,9 @@ func fc2x478ReLUBias(i isa, dst *[2]float32, w *[956]float32, x *[478]float32, b
 }
 
 // fc478x2SigmoidBias runs fc478x2SigmoidBias<ISA> with the instruction set i.
-func fc478x2SigmoidBias(i isa, dst *[478]float32, w *[956]float32, x *[2]float32, b *[478]float32) {
+func fc478x2SigmoidBias(i isa.ISA, dst *[478]float32, w *[956]float32, x *[2]float32, b *[478]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc478x2SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc478x2SigmoidBiasGo(dst, w, x, b)
@@ -3894,9 +3896,9 @@ func fc478x2SigmoidBias(i isa, dst *[478]float32, w *[956]float32, x *[2]float32
 }
 
 // fc5x464ReLU runs fc5x464ReLU<ISA> with the instruction set i.
-func fc5x464ReLU(i isa, dst *[5]float32, w *[2320]float32, x *[464]float32) {
+func fc5x464ReLU(i isa.ISA, dst *[5]float32, w *[2320]float32, x *[464]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x464ReLUAVX512(dst, w, x)
 	default:
 		fc5x464ReLUGo(dst, w, x)
@@ -3904,9 +3906,9 @@ func fc5x464ReLU(i isa, dst *[5]float32, w *[2320]float32, x *[464]float32) {
 }
 
 // fc464x5Sigmoid runs fc464x5Sigmoid<ISA> with the instruction set i.
-func fc464x5Sigmoid(i isa, dst *[464]float32, w *[2320]float32, x *[5]float32) {
+func fc464x5Sigmoid(i isa.ISA, dst *[464]float32, w *[2320]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc464x5SigmoidAVX512(dst, w, x)
 	default:
 		fc464x5SigmoidGo(dst, w, x)
@@ -3914,9 +3916,9 @@ func fc464x5Sigmoid(i isa, dst *[464]float32, w *[2320]float32, x *[5]float32) {
 }
 
 // fc3x495ReLUBias runs fc3x495ReLUBias<ISA> with the instruction set i.
-func fc3x495ReLUBias(i isa, dst *[3]float32, w *[1485]float32, x *[495]float32, b *[3]float32) {
+func fc3x495ReLUBias(i isa.ISA, dst *[3]float32, w *[1485]float32, x *[495]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x495ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc3x495ReLUBiasGo(dst, w, x, b)
@@ -3924,9 +3926,9 @@ func fc3x495ReLUBias(i isa, dst *[3]float32, w *[1485]float32, x *[495]float32, 
 }
 
 // fc495x3SigmoidBias runs fc495x3SigmoidBias<ISA> with the instruction set i.
-func fc495x3SigmoidBias(i isa, dst *[495]float32, w *[1485]float32, x *[3]float32, b *[495]float32) {
+func fc495x3SigmoidBias(i isa.ISA, dst *[495]float32, w *[1485]float32, x *[3]float32, b *[495]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc495x3SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc495x3SigmoidBiasGo(dst, w, x, b)
@@ -3934,9 +3936,9 @@ func fc495x3SigmoidBias(i isa, dst *[495]float32, w *[1485]float32, x *[3]float3
 }
 
 // fc5x480ReLU runs fc5x480ReLU<ISA> with the instruction set i.
-func fc5x480ReLU(i isa, dst *[5]float32, w *[2400]float32, x *[480]float32) {
+func fc5x480ReLU(i isa.ISA, dst *[5]float32, w *[2400]float32, x *[480]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x480ReLUAVX512(dst, w, x)
 	default:
 		fc5x480ReLUGo(dst, w, x)
@@ -3944,9 +3946,9 @@ func fc5x480ReLU(i isa, dst *[5]float32, w *[2400]float32, x *[480]float32) {
 }
 
 // fc480x5Sigmoid runs fc480x5Sigmoid<ISA> with the instruction set i.
-func fc480x5Sigmoid(i isa, dst *[480]float32, w *[2400]float32, x *[5]float32) {
+func fc480x5Sigmoid(i isa.ISA, dst *[480]float32, w *[2400]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc480x5SigmoidAVX512(dst, w, x)
 	default:
 		fc480x5SigmoidGo(dst, w, x)
@@ -3954,9 +3956,9 @@ func fc480x5Sigmoid(i isa, dst *[480]float32, w *[2400]float32, x *[5]float32) {
 }
 
 // fc1x17ReLUBias runs fc1x17ReLUBias<ISA> with the instruction set i.
-func fc1x17ReLUBias(i isa, dst *[1]float32, w *[17]float32, x *[17]float32, b *[1]float32) {
+func fc1x17ReLUBias(i isa.ISA, dst *[1]float32, w *[17]float32, x *[17]float32, b *[1]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1x17ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc1x17ReLUBiasGo(dst, w, x, b)
@@ -3964,9 +3966,9 @@ func fc1x17ReLUBias(i isa, dst *[1]float32, w *[17]float32, x *[17]float32, b *[
 }
 
 // fc17x1SigmoidBias runs fc17x1SigmoidBias<ISA> with the instruction set i.
-func fc17x1SigmoidBias(i isa, dst *[17]float32, w *[17]float32, x *[1]float32, b *[17]float32) {
+func fc17x1SigmoidBias(i isa.ISA, dst *[17]float32, w *[17]float32, x *[1]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x1SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc17x1SigmoidBiasGo(dst, w, x, b)
@@ -3974,9 +3976,9 @@ func fc17x1SigmoidBias(i isa, dst *[17]float32, w *[17]float32, x *[1]float32, b
 }
 
 // fc2x34ReLU runs fc2x34ReLU<ISA> with the instruction set i.
-func fc2x34ReLU(i isa, dst *[2]float32, w *[68]float32, x *[34]float32) {
+func fc2x34ReLU(i isa.ISA, dst *[2]float32, w *[68]float32, x *[34]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x34ReLUAVX512(dst, w, x)
 	default:
 		fc2x34ReLUGo(dst, w, x)
@@ -3984,9 +3986,9 @@ func fc2x34ReLU(i isa, dst *[2]float32, w *[68]float32, x *[34]float32) {
 }
 
 // fc34x2Sigmoid runs fc34x2Sigmoid<ISA> with the instruction set i.
-func fc34x2Sigmoid(i isa, dst *[34]float32, w *[68]float32, x *[2]float32) {
+func fc34x2Sigmoid(i isa.ISA, dst *[34]float32, w *[68]float32, x *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc34x2SigmoidAVX512(dst, w, x)
 	default:
 		fc34x2SigmoidGo(dst, w, x)
@@ -3994,9 +3996,9 @@ func fc34x2Sigmoid(i isa, dst *[34]float32, w *[68]float32, x *[2]float32) {
 }
 
 // fc4x68ReLU runs fc4x68ReLU<ISA> with the instruction set i.
-func fc4x68ReLU(i isa, dst *[4]float32, w *[272]float32, x *[68]float32) {
+func fc4x68ReLU(i isa.ISA, dst *[4]float32, w *[272]float32, x *[68]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x68ReLUAVX512(dst, w, x)
 	default:
 		fc4x68ReLUGo(dst, w, x)
@@ -4004,9 +4006,9 @@ func fc4x68ReLU(i isa, dst *[4]float32, w *[272]float32, x *[68]float32) {
 }
 
 // fc68x4Sigmoid runs fc68x4Sigmoid<ISA> with the instruction set i.
-func fc68x4Sigmoid(i isa, dst *[68]float32, w *[272]float32, x *[4]float32) {
+func fc68x4Sigmoid(i isa.ISA, dst *[68]float32, w *[272]float32, x *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc68x4SigmoidAVX512(dst, w, x)
 	default:
 		fc68x4SigmoidGo(dst, w, x)
@@ -4014,9 +4016,9 @@ func fc68x4Sigmoid(i isa, dst *[68]float32, w *[272]float32, x *[4]float32) {
 }
 
 // fc1x117ReLUBias runs fc1x117ReLUBias<ISA> with the instruction set i.
-func fc1x117ReLUBias(i isa, dst *[1]float32, w *[117]float32, x *[117]float32, b *[1]float32) {
+func fc1x117ReLUBias(i isa.ISA, dst *[1]float32, w *[117]float32, x *[117]float32, b *[1]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1x117ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc1x117ReLUBiasGo(dst, w, x, b)
@@ -4024,9 +4026,9 @@ func fc1x117ReLUBias(i isa, dst *[1]float32, w *[117]float32, x *[117]float32, b
 }
 
 // fc117x1SigmoidBias runs fc117x1SigmoidBias<ISA> with the instruction set i.
-func fc117x1SigmoidBias(i isa, dst *[117]float32, w *[117]float32, x *[1]float32, b *[117]float32) {
+func fc117x1SigmoidBias(i isa.ISA, dst *[117]float32, w *[117]float32, x *[1]float32, b *[117]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc117x1SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc117x1SigmoidBiasGo(dst, w, x, b)
@@ -4034,9 +4036,9 @@ func fc117x1SigmoidBias(i isa, dst *[117]float32, w *[117]float32, x *[1]float32
 }
 
 // fc2x134ReLU runs fc2x134ReLU<ISA> with the instruction set i.
-func fc2x134ReLU(i isa, dst *[2]float32, w *[268]float32, x *[134]float32) {
+func fc2x134ReLU(i isa.ISA, dst *[2]float32, w *[268]float32, x *[134]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x134ReLUAVX512(dst, w, x)
 	default:
 		fc2x134ReLUGo(dst, w, x)
@@ -4044,9 +4046,9 @@ func fc2x134ReLU(i isa, dst *[2]float32, w *[268]float32, x *[134]float32) {
 }
 
 // fc134x2Sigmoid runs fc134x2Sigmoid<ISA> with the instruction set i.
-func fc134x2Sigmoid(i isa, dst *[134]float32, w *[268]float32, x *[2]float32) {
+func fc134x2Sigmoid(i isa.ISA, dst *[134]float32, w *[268]float32, x *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc134x2SigmoidAVX512(dst, w, x)
 	default:
 		fc134x2SigmoidGo(dst, w, x)
@@ -4054,9 +4056,9 @@ func fc134x2Sigmoid(i isa, dst *[134]float32, w *[268]float32, x *[2]float32) {
 }
 
 // fc3x151ReLUBias runs fc3x151ReLUBias<ISA> with the instruction set i.
-func fc3x151ReLUBias(i isa, dst *[3]float32, w *[453]float32, x *[151]float32, b *[3]float32) {
+func fc3x151ReLUBias(i isa.ISA, dst *[3]float32, w *[453]float32, x *[151]float32, b *[3]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc3x151ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc3x151ReLUBiasGo(dst, w, x, b)
@@ -4064,9 +4066,9 @@ func fc3x151ReLUBias(i isa, dst *[3]float32, w *[453]float32, x *[151]float32, b
 }
 
 // fc151x3SigmoidBias runs fc151x3SigmoidBias<ISA> with the instruction set i.
-func fc151x3SigmoidBias(i isa, dst *[151]float32, w *[453]float32, x *[3]float32, b *[151]float32) {
+func fc151x3SigmoidBias(i isa.ISA, dst *[151]float32, w *[453]float32, x *[3]float32, b *[151]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc151x3SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc151x3SigmoidBiasGo(dst, w, x, b)
@@ -4074,9 +4076,9 @@ func fc151x3SigmoidBias(i isa, dst *[151]float32, w *[453]float32, x *[3]float32
 }
 
 // fc4x232ReLU runs fc4x232ReLU<ISA> with the instruction set i.
-func fc4x232ReLU(i isa, dst *[4]float32, w *[928]float32, x *[232]float32) {
+func fc4x232ReLU(i isa.ISA, dst *[4]float32, w *[928]float32, x *[232]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x232ReLUAVX512(dst, w, x)
 	default:
 		fc4x232ReLUGo(dst, w, x)
@@ -4084,9 +4086,9 @@ func fc4x232ReLU(i isa, dst *[4]float32, w *[928]float32, x *[232]float32) {
 }
 
 // fc232x4Sigmoid runs fc232x4Sigmoid<ISA> with the instruction set i.
-func fc232x4Sigmoid(i isa, dst *[232]float32, w *[928]float32, x *[4]float32) {
+func fc232x4Sigmoid(i isa.ISA, dst *[232]float32, w *[928]float32, x *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc232x4SigmoidAVX512(dst, w, x)
 	default:
 		fc232x4SigmoidGo(dst, w, x)
@@ -4094,9 +4096,9 @@ func fc232x4Sigmoid(i isa, dst *[232]float32, w *[928]float32, x *[4]float32) {
 }
 
 // fc1x249ReLUBias runs fc1x249ReLUBias<ISA> with the instruction set i.
-func fc1x249ReLUBias(i isa, dst *[1]float32, w *[249]float32, x *[249]float32, b *[1]float32) {
+func fc1x249ReLUBias(i isa.ISA, dst *[1]float32, w *[249]float32, x *[249]float32, b *[1]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc1x249ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc1x249ReLUBiasGo(dst, w, x, b)
@@ -4104,9 +4106,9 @@ func fc1x249ReLUBias(i isa, dst *[1]float32, w *[249]float32, x *[249]float32, b
 }
 
 // fc249x1SigmoidBias runs fc249x1SigmoidBias<ISA> with the instruction set i.
-func fc249x1SigmoidBias(i isa, dst *[249]float32, w *[249]float32, x *[1]float32, b *[249]float32) {
+func fc249x1SigmoidBias(i isa.ISA, dst *[249]float32, w *[249]float32, x *[1]float32, b *[249]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc249x1SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc249x1SigmoidBiasGo(dst, w, x, b)
@@ -4114,9 +4116,9 @@ func fc249x1SigmoidBias(i isa, dst *[249]float32, w *[249]float32, x *[1]float32
 }
 
 // fc2x266ReLU runs fc2x266ReLU<ISA> with the instruction set i.
-func fc2x266ReLU(i isa, dst *[2]float32, w *[532]float32, x *[266]float32) {
+func fc2x266ReLU(i isa.ISA, dst *[2]float32, w *[532]float32, x *[266]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc2x266ReLUAVX512(dst, w, x)
 	default:
 		fc2x266ReLUGo(dst, w, x)
@@ -4124,9 +4126,9 @@ func fc2x266ReLU(i isa, dst *[2]float32, w *[532]float32, x *[266]float32) {
 }
 
 // fc266x2Sigmoid runs fc266x2Sigmoid<ISA> with the instruction set i.
-func fc266x2Sigmoid(i isa, dst *[266]float32, w *[532]float32, x *[2]float32) {
+func fc266x2Sigmoid(i isa.ISA, dst *[266]float32, w *[532]float32, x *[2]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc266x2SigmoidAVX512(dst, w, x)
 	default:
 		fc266x2SigmoidGo(dst, w, x)
@@ -4134,9 +4136,9 @@ func fc266x2Sigmoid(i isa, dst *[266]float32, w *[532]float32, x *[2]float32) {
 }
 
 // fc11x17ReLUBias runs fc11x17ReLUBias<ISA> with the instruction set i.
-func fc11x17ReLUBias(i isa, dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
+func fc11x17ReLUBias(i isa.ISA, dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc11x17ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc11x17ReLUBiasGo(dst, w, x, b)
@@ -4144,9 +4146,9 @@ func fc11x17ReLUBias(i isa, dst *[11]float32, w *[187]float32, x *[17]float32, b
 }
 
 // fc17x11SigmoidBias runs fc17x11SigmoidBias<ISA> with the instruction set i.
-func fc17x11SigmoidBias(i isa, dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
+func fc17x11SigmoidBias(i isa.ISA, dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x11SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc17x11SigmoidBiasGo(dst, w, x, b)
@@ -4154,9 +4156,9 @@ func fc17x11SigmoidBias(i isa, dst *[17]float32, w *[187]float32, x *[11]float32
 }
 
 // fc28x33ReLU runs fc28x33ReLU<ISA> with the instruction set i.
-func fc28x33ReLU(i isa, dst *[28]float32, w *[924]float32, x *[33]float32) {
+func fc28x33ReLU(i isa.ISA, dst *[28]float32, w *[924]float32, x *[33]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc28x33ReLUAVX512(dst, w, x)
 	default:
 		fc28x33ReLUGo(dst, w, x)
@@ -4164,9 +4166,9 @@ func fc28x33ReLU(i isa, dst *[28]float32, w *[924]float32, x *[33]float32) {
 }
 
 // fc33x28Sigmoid runs fc33x28Sigmoid<ISA> with the instruction set i.
-func fc33x28Sigmoid(i isa, dst *[33]float32, w *[924]float32, x *[28]float32) {
+func fc33x28Sigmoid(i isa.ISA, dst *[33]float32, w *[924]float32, x *[28]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc33x28SigmoidAVX512(dst, w, x)
 	default:
 		fc33x28SigmoidGo(dst, w, x)
@@ -4174,9 +4176,9 @@ func fc33x28Sigmoid(i isa, dst *[33]float32, w *[924]float32, x *[28]float32) {
 }
 
 // fc32x37ReLUBias runs fc32x37ReLUBias<ISA> with the instruction set i.
-func fc32x37ReLUBias(i isa, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
+func fc32x37ReLUBias(i isa.ISA, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x37ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc32x37ReLUBiasGo(dst, w, x, b)
@@ -4184,9 +4186,9 @@ func fc32x37ReLUBias(i isa, dst *[32]float32, w *[1184]float32, x *[37]float32, 
 }
 
 // fc37x32SigmoidBias runs fc37x32SigmoidBias<ISA> with the instruction set i.
-func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
+func fc37x32SigmoidBias(i isa.ISA, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc37x32SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc37x32SigmoidBiasGo(dst, w, x, b)
@@ -4194,9 +4196,9 @@ func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float3
 }
 
 // fc61x69ReLU runs fc61x69ReLU<ISA> with the instruction set i.
-func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
+func fc61x69ReLU(i isa.ISA, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc61x69ReLUAVX512(dst, w, x)
 	default:
 		fc61x69ReLUGo(dst, w, x)
@@ -4204,9 +4206,9 @@ func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 }
 
 // fc69x61Sigmoid runs fc69x61Sigmoid<ISA> with the instruction set i.
-func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
+func fc69x61Sigmoid(i isa.ISA, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc69x61SigmoidAVX512(dst, w, x)
 	default:
 		fc69x61SigmoidGo(dst, w, x)
@@ -4214,9 +4216,9 @@ func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 }
 
 // fc64x69ReLUBias runs fc64x69ReLUBias<ISA> with the instruction set i.
-func fc64x69ReLUBias(i isa, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
+func fc64x69ReLUBias(i isa.ISA, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc64x69ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc64x69ReLUBiasGo(dst, w, x, b)
@@ -4224,9 +4226,9 @@ func fc64x69ReLUBias(i isa, dst *[64]float32, w *[4416]float32, x *[69]float32, 
 }
 
 // fc69x64SigmoidBias runs fc69x64SigmoidBias<ISA> with the instruction set i.
-func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
+func fc69x64SigmoidBias(i isa.ISA, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc69x64SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc69x64SigmoidBiasGo(dst, w, x, b)
@@ -4234,9 +4236,9 @@ func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float3
 }
 
 // fc94x101ReLU runs fc94x101ReLU<ISA> with the instruction set i.
-func fc94x101ReLU(i isa, dst *[94]float32, w *[9494]float32, x *[101]float32) {
+func fc94x101ReLU(i isa.ISA, dst *[94]float32, w *[9494]float32, x *[101]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc94x101ReLUAVX512(dst, w, x)
 	default:
 		fc94x101ReLUGo(dst, w, x)
@@ -4244,9 +4246,9 @@ func fc94x101ReLU(i isa, dst *[94]float32, w *[9494]float32, x *[101]float32) {
 }
 
 // fc101x94Sigmoid runs fc101x94Sigmoid<ISA> with the instruction set i.
-func fc101x94Sigmoid(i isa, dst *[101]float32, w *[9494]float32, x *[94]float32) {
+func fc101x94Sigmoid(i isa.ISA, dst *[101]float32, w *[9494]float32, x *[94]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc101x94SigmoidAVX512(dst, w, x)
 	default:
 		fc101x94SigmoidGo(dst, w, x)
@@ -4254,9 +4256,9 @@ func fc101x94Sigmoid(i isa, dst *[101]float32, w *[9494]float32, x *[94]float32)
 }
 
 // fc96x101ReLUBias runs fc96x101ReLUBias<ISA> with the instruction set i.
-func fc96x101ReLUBias(i isa, dst *[96]float32, w *[9696]float32, x *[101]float32, b *[96]float32) {
+func fc96x101ReLUBias(i isa.ISA, dst *[96]float32, w *[9696]float32, x *[101]float32, b *[96]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc96x101ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc96x101ReLUBiasGo(dst, w, x, b)
@@ -4264,9 +4266,9 @@ func fc96x101ReLUBias(i isa, dst *[96]float32, w *[9696]float32, x *[101]float32
 }
 
 // fc101x96SigmoidBias runs fc101x96SigmoidBias<ISA> with the instruction set i.
-func fc101x96SigmoidBias(i isa, dst *[101]float32, w *[9696]float32, x *[96]float32, b *[101]float32) {
+func fc101x96SigmoidBias(i isa.ISA, dst *[101]float32, w *[9696]float32, x *[96]float32, b *[101]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc101x96SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc101x96SigmoidBiasGo(dst, w, x, b)
@@ -4274,9 +4276,9 @@ func fc101x96SigmoidBias(i isa, dst *[101]float32, w *[9696]float32, x *[96]floa
 }
 
 // fc127x133ReLU runs fc127x133ReLU<ISA> with the instruction set i.
-func fc127x133ReLU(i isa, dst *[127]float32, w *[16891]float32, x *[133]float32) {
+func fc127x133ReLU(i isa.ISA, dst *[127]float32, w *[16891]float32, x *[133]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc127x133ReLUAVX512(dst, w, x)
 	default:
 		fc127x133ReLUGo(dst, w, x)
@@ -4284,9 +4286,9 @@ func fc127x133ReLU(i isa, dst *[127]float32, w *[16891]float32, x *[133]float32)
 }
 
 // fc133x127Sigmoid runs fc133x127Sigmoid<ISA> with the instruction set i.
-func fc133x127Sigmoid(i isa, dst *[133]float32, w *[16891]float32, x *[127]float32) {
+func fc133x127Sigmoid(i isa.ISA, dst *[133]float32, w *[16891]float32, x *[127]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc133x127SigmoidAVX512(dst, w, x)
 	default:
 		fc133x127SigmoidGo(dst, w, x)
@@ -4294,9 +4296,9 @@ func fc133x127Sigmoid(i isa, dst *[133]float32, w *[16891]float32, x *[127]float
 }
 
 // fc128x133ReLUBias runs fc128x133ReLUBias<ISA> with the instruction set i.
-func fc128x133ReLUBias(i isa, dst *[128]float32, w *[17024]float32, x *[133]float32, b *[128]float32) {
+func fc128x133ReLUBias(i isa.ISA, dst *[128]float32, w *[17024]float32, x *[133]float32, b *[128]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc128x133ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc128x133ReLUBiasGo(dst, w, x, b)
@@ -4304,9 +4306,9 @@ func fc128x133ReLUBias(i isa, dst *[128]float32, w *[17024]float32, x *[133]floa
 }
 
 // fc133x128SigmoidBias runs fc133x128SigmoidBias<ISA> with the instruction set i.
-func fc133x128SigmoidBias(i isa, dst *[133]float32, w *[17024]float32, x *[128]float32, b *[133]float32) {
+func fc133x128SigmoidBias(i isa.ISA, dst *[133]float32, w *[17024]float32, x *[128]float32, b *[133]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc133x128SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc133x128SigmoidBiasGo(dst, w, x, b)
@@ -4314,9 +4316,9 @@ func fc133x128SigmoidBias(i isa, dst *[133]float32, w *[17024]float32, x *[128]f
 }
 
 // fc257x265ReLU runs fc257x265ReLU<ISA> with the instruction set i.
-func fc257x265ReLU(i isa, dst *[257]float32, w *[68105]float32, x *[265]float32) {
+func fc257x265ReLU(i isa.ISA, dst *[257]float32, w *[68105]float32, x *[265]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc257x265ReLUAVX512(dst, w, x)
 	default:
 		fc257x265ReLUGo(dst, w, x)
@@ -4324,9 +4326,9 @@ func fc257x265ReLU(i isa, dst *[257]float32, w *[68105]float32, x *[265]float32)
 }
 
 // fc265x257Sigmoid runs fc265x257Sigmoid<ISA> with the instruction set i.
-func fc265x257Sigmoid(i isa, dst *[265]float32, w *[68105]float32, x *[257]float32) {
+func fc265x257Sigmoid(i isa.ISA, dst *[265]float32, w *[68105]float32, x *[257]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc265x257SigmoidAVX512(dst, w, x)
 	default:
 		fc265x257SigmoidGo(dst, w, x)
@@ -4334,9 +4336,9 @@ func fc265x257Sigmoid(i isa, dst *[265]float32, w *[68105]float32, x *[257]float
 }
 
 // fc272x278ReLUBias runs fc272x278ReLUBias<ISA> with the instruction set i.
-func fc272x278ReLUBias(i isa, dst *[272]float32, w *[75616]float32, x *[278]float32, b *[272]float32) {
+func fc272x278ReLUBias(i isa.ISA, dst *[272]float32, w *[75616]float32, x *[278]float32, b *[272]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc272x278ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc272x278ReLUBiasGo(dst, w, x, b)
@@ -4344,9 +4346,9 @@ func fc272x278ReLUBias(i isa, dst *[272]float32, w *[75616]float32, x *[278]floa
 }
 
 // fc278x272SigmoidBias runs fc278x272SigmoidBias<ISA> with the instruction set i.
-func fc278x272SigmoidBias(i isa, dst *[278]float32, w *[75616]float32, x *[272]float32, b *[278]float32) {
+func fc278x272SigmoidBias(i isa.ISA, dst *[278]float32, w *[75616]float32, x *[272]float32, b *[278]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc278x272SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc278x272SigmoidBiasGo(dst, w, x, b)
@@ -4354,9 +4356,9 @@ func fc278x272SigmoidBias(i isa, dst *[278]float32, w *[75616]float32, x *[272]f
 }
 
 // fc418x427ReLU runs fc418x427ReLU<ISA> with the instruction set i.
-func fc418x427ReLU(i isa, dst *[418]float32, w *[178486]float32, x *[427]float32) {
+func fc418x427ReLU(i isa.ISA, dst *[418]float32, w *[178486]float32, x *[427]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc418x427ReLUAVX512(dst, w, x)
 	default:
 		fc418x427ReLUGo(dst, w, x)
@@ -4364,9 +4366,9 @@ func fc418x427ReLU(i isa, dst *[418]float32, w *[178486]float32, x *[427]float32
 }
 
 // fc427x418Sigmoid runs fc427x418Sigmoid<ISA> with the instruction set i.
-func fc427x418Sigmoid(i isa, dst *[427]float32, w *[178486]float32, x *[418]float32) {
+func fc427x418Sigmoid(i isa.ISA, dst *[427]float32, w *[178486]float32, x *[418]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc427x418SigmoidAVX512(dst, w, x)
 	default:
 		fc427x418SigmoidGo(dst, w, x)
@@ -4374,9 +4376,9 @@ func fc427x418Sigmoid(i isa, dst *[427]float32, w *[178486]float32, x *[418]floa
 }
 
 // fc15x15ReLUBias runs fc15x15ReLUBias<ISA> with the instruction set i.
-func fc15x15ReLUBias(i isa, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
+func fc15x15ReLUBias(i isa.ISA, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x15ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc15x15ReLUBiasGo(dst, w, x, b)
@@ -4384,9 +4386,9 @@ func fc15x15ReLUBias(i isa, dst *[15]float32, w *[225]float32, x *[15]float32, b
 }
 
 // fc15x15SigmoidBias runs fc15x15SigmoidBias<ISA> with the instruction set i.
-func fc15x15SigmoidBias(i isa, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
+func fc15x15SigmoidBias(i isa.ISA, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x15SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc15x15SigmoidBiasGo(dst, w, x, b)
@@ -4394,9 +4396,9 @@ func fc15x15SigmoidBias(i isa, dst *[15]float32, w *[225]float32, x *[15]float32
 }
 
 // fc8x15ReLU runs fc8x15ReLU<ISA> with the instruction set i.
-func fc8x15ReLU(i isa, dst *[8]float32, w *[120]float32, x *[15]float32) {
+func fc8x15ReLU(i isa.ISA, dst *[8]float32, w *[120]float32, x *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x15ReLUAVX512(dst, w, x)
 	default:
 		fc8x15ReLUGo(dst, w, x)
@@ -4404,9 +4406,9 @@ func fc8x15ReLU(i isa, dst *[8]float32, w *[120]float32, x *[15]float32) {
 }
 
 // fc15x8Sigmoid runs fc15x8Sigmoid<ISA> with the instruction set i.
-func fc15x8Sigmoid(i isa, dst *[15]float32, w *[120]float32, x *[8]float32) {
+func fc15x8Sigmoid(i isa.ISA, dst *[15]float32, w *[120]float32, x *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x8SigmoidAVX512(dst, w, x)
 	default:
 		fc15x8SigmoidGo(dst, w, x)
@@ -4414,9 +4416,9 @@ func fc15x8Sigmoid(i isa, dst *[15]float32, w *[120]float32, x *[8]float32) {
 }
 
 // fc4x15ReLUBias runs fc4x15ReLUBias<ISA> with the instruction set i.
-func fc4x15ReLUBias(i isa, dst *[4]float32, w *[60]float32, x *[15]float32, b *[4]float32) {
+func fc4x15ReLUBias(i isa.ISA, dst *[4]float32, w *[60]float32, x *[15]float32, b *[4]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc4x15ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc4x15ReLUBiasGo(dst, w, x, b)
@@ -4424,9 +4426,9 @@ func fc4x15ReLUBias(i isa, dst *[4]float32, w *[60]float32, x *[15]float32, b *[
 }
 
 // fc15x4SigmoidBias runs fc15x4SigmoidBias<ISA> with the instruction set i.
-func fc15x4SigmoidBias(i isa, dst *[15]float32, w *[60]float32, x *[4]float32, b *[15]float32) {
+func fc15x4SigmoidBias(i isa.ISA, dst *[15]float32, w *[60]float32, x *[4]float32, b *[15]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc15x4SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc15x4SigmoidBiasGo(dst, w, x, b)
@@ -4434,9 +4436,9 @@ func fc15x4SigmoidBias(i isa, dst *[15]float32, w *[60]float32, x *[4]float32, b
 }
 
 // fc16x16ReLU runs fc16x16ReLU<ISA> with the instruction set i.
-func fc16x16ReLU(i isa, dst *[16]float32, w *[256]float32, x *[16]float32) {
+func fc16x16ReLU(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x16ReLUAVX512(dst, w, x)
 	default:
 		fc16x16ReLUGo(dst, w, x)
@@ -4444,9 +4446,9 @@ func fc16x16ReLU(i isa, dst *[16]float32, w *[256]float32, x *[16]float32) {
 }
 
 // fc16x16Sigmoid runs fc16x16Sigmoid<ISA> with the instruction set i.
-func fc16x16Sigmoid(i isa, dst *[16]float32, w *[256]float32, x *[16]float32) {
+func fc16x16Sigmoid(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x16SigmoidAVX512(dst, w, x)
 	default:
 		fc16x16SigmoidGo(dst, w, x)
@@ -4454,9 +4456,9 @@ func fc16x16Sigmoid(i isa, dst *[16]float32, w *[256]float32, x *[16]float32) {
 }
 
 // fc8x16ReLUBias runs fc8x16ReLUBias<ISA> with the instruction set i.
-func fc8x16ReLUBias(i isa, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
+func fc8x16ReLUBias(i isa.ISA, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x16ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc8x16ReLUBiasGo(dst, w, x, b)
@@ -4464,9 +4466,9 @@ func fc8x16ReLUBias(i isa, dst *[8]float32, w *[128]float32, x *[16]float32, b *
 }
 
 // fc16x8SigmoidBias runs fc16x8SigmoidBias<ISA> with the instruction set i.
-func fc16x8SigmoidBias(i isa, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
+func fc16x8SigmoidBias(i isa.ISA, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x8SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc16x8SigmoidBiasGo(dst, w, x, b)
@@ -4474,9 +4476,9 @@ func fc16x8SigmoidBias(i isa, dst *[16]float32, w *[128]float32, x *[8]float32, 
 }
 
 // fc5x16ReLU runs fc5x16ReLU<ISA> with the instruction set i.
-func fc5x16ReLU(i isa, dst *[5]float32, w *[80]float32, x *[16]float32) {
+func fc5x16ReLU(i isa.ISA, dst *[5]float32, w *[80]float32, x *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc5x16ReLUAVX512(dst, w, x)
 	default:
 		fc5x16ReLUGo(dst, w, x)
@@ -4484,9 +4486,9 @@ func fc5x16ReLU(i isa, dst *[5]float32, w *[80]float32, x *[16]float32) {
 }
 
 // fc16x5Sigmoid runs fc16x5Sigmoid<ISA> with the instruction set i.
-func fc16x5Sigmoid(i isa, dst *[16]float32, w *[80]float32, x *[5]float32) {
+func fc16x5Sigmoid(i isa.ISA, dst *[16]float32, w *[80]float32, x *[5]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x5SigmoidAVX512(dst, w, x)
 	default:
 		fc16x5SigmoidGo(dst, w, x)
@@ -4494,9 +4496,9 @@ func fc16x5Sigmoid(i isa, dst *[16]float32, w *[80]float32, x *[5]float32) {
 }
 
 // fc16x17ReLUBias runs fc16x17ReLUBias<ISA> with the instruction set i.
-func fc16x17ReLUBias(i isa, dst *[16]float32, w *[272]float32, x *[17]float32, b *[16]float32) {
+func fc16x17ReLUBias(i isa.ISA, dst *[16]float32, w *[272]float32, x *[17]float32, b *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x17ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc16x17ReLUBiasGo(dst, w, x, b)
@@ -4504,9 +4506,9 @@ func fc16x17ReLUBias(i isa, dst *[16]float32, w *[272]float32, x *[17]float32, b
 }
 
 // fc17x16SigmoidBias runs fc17x16SigmoidBias<ISA> with the instruction set i.
-func fc17x16SigmoidBias(i isa, dst *[17]float32, w *[272]float32, x *[16]float32, b *[17]float32) {
+func fc17x16SigmoidBias(i isa.ISA, dst *[17]float32, w *[272]float32, x *[16]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x16SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc17x16SigmoidBiasGo(dst, w, x, b)
@@ -4514,9 +4516,9 @@ func fc17x16SigmoidBias(i isa, dst *[17]float32, w *[272]float32, x *[16]float32
 }
 
 // fc8x17ReLU runs fc8x17ReLU<ISA> with the instruction set i.
-func fc8x17ReLU(i isa, dst *[8]float32, w *[136]float32, x *[17]float32) {
+func fc8x17ReLU(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x17ReLUAVX512(dst, w, x)
 	default:
 		fc8x17ReLUGo(dst, w, x)
@@ -4524,9 +4526,9 @@ func fc8x17ReLU(i isa, dst *[8]float32, w *[136]float32, x *[17]float32) {
 }
 
 // fc17x8Sigmoid runs fc17x8Sigmoid<ISA> with the instruction set i.
-func fc17x8Sigmoid(i isa, dst *[17]float32, w *[136]float32, x *[8]float32) {
+func fc17x8Sigmoid(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x8SigmoidAVX512(dst, w, x)
 	default:
 		fc17x8SigmoidGo(dst, w, x)
@@ -4534,9 +4536,9 @@ func fc17x8Sigmoid(i isa, dst *[17]float32, w *[136]float32, x *[8]float32) {
 }
 
 // fc6x17ReLUBias runs fc6x17ReLUBias<ISA> with the instruction set i.
-func fc6x17ReLUBias(i isa, dst *[6]float32, w *[102]float32, x *[17]float32, b *[6]float32) {
+func fc6x17ReLUBias(i isa.ISA, dst *[6]float32, w *[102]float32, x *[17]float32, b *[6]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc6x17ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc6x17ReLUBiasGo(dst, w, x, b)
@@ -4544,9 +4546,9 @@ func fc6x17ReLUBias(i isa, dst *[6]float32, w *[102]float32, x *[17]float32, b *
 }
 
 // fc17x6SigmoidBias runs fc17x6SigmoidBias<ISA> with the instruction set i.
-func fc17x6SigmoidBias(i isa, dst *[17]float32, w *[102]float32, x *[6]float32, b *[17]float32) {
+func fc17x6SigmoidBias(i isa.ISA, dst *[17]float32, w *[102]float32, x *[6]float32, b *[17]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc17x6SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc17x6SigmoidBiasGo(dst, w, x, b)
@@ -4554,9 +4556,9 @@ func fc17x6SigmoidBias(i isa, dst *[17]float32, w *[102]float32, x *[6]float32, 
 }
 
 // fc16x31ReLU runs fc16x31ReLU<ISA> with the instruction set i.
-func fc16x31ReLU(i isa, dst *[16]float32, w *[496]float32, x *[31]float32) {
+func fc16x31ReLU(i isa.ISA, dst *[16]float32, w *[496]float32, x *[31]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x31ReLUAVX512(dst, w, x)
 	default:
 		fc16x31ReLUGo(dst, w, x)
@@ -4564,9 +4566,9 @@ func fc16x31ReLU(i isa, dst *[16]float32, w *[496]float32, x *[31]float32) {
 }
 
 // fc31x16Sigmoid runs fc31x16Sigmoid<ISA> with the instruction set i.
-func fc31x16Sigmoid(i isa, dst *[31]float32, w *[496]float32, x *[16]float32) {
+func fc31x16Sigmoid(i isa.ISA, dst *[31]float32, w *[496]float32, x *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc31x16SigmoidAVX512(dst, w, x)
 	default:
 		fc31x16SigmoidGo(dst, w, x)
@@ -4574,9 +4576,9 @@ func fc31x16Sigmoid(i isa, dst *[31]float32, w *[496]float32, x *[16]float32) {
 }
 
 // fc8x31ReLUBias runs fc8x31ReLUBias<ISA> with the instruction set i.
-func fc8x31ReLUBias(i isa, dst *[8]float32, w *[248]float32, x *[31]float32, b *[8]float32) {
+func fc8x31ReLUBias(i isa.ISA, dst *[8]float32, w *[248]float32, x *[31]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x31ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc8x31ReLUBiasGo(dst, w, x, b)
@@ -4584,9 +4586,9 @@ func fc8x31ReLUBias(i isa, dst *[8]float32, w *[248]float32, x *[31]float32, b *
 }
 
 // fc31x8SigmoidBias runs fc31x8SigmoidBias<ISA> with the instruction set i.
-func fc31x8SigmoidBias(i isa, dst *[31]float32, w *[248]float32, x *[8]float32, b *[31]float32) {
+func fc31x8SigmoidBias(i isa.ISA, dst *[31]float32, w *[248]float32, x *[8]float32, b *[31]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc31x8SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc31x8SigmoidBiasGo(dst, w, x, b)
@@ -4594,9 +4596,9 @@ func fc31x8SigmoidBias(i isa, dst *[31]float32, w *[248]float32, x *[8]float32, 
 }
 
 // fc7x31ReLU runs fc7x31ReLU<ISA> with the instruction set i.
-func fc7x31ReLU(i isa, dst *[7]float32, w *[217]float32, x *[31]float32) {
+func fc7x31ReLU(i isa.ISA, dst *[7]float32, w *[217]float32, x *[31]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc7x31ReLUAVX512(dst, w, x)
 	default:
 		fc7x31ReLUGo(dst, w, x)
@@ -4604,9 +4606,9 @@ func fc7x31ReLU(i isa, dst *[7]float32, w *[217]float32, x *[31]float32) {
 }
 
 // fc31x7Sigmoid runs fc31x7Sigmoid<ISA> with the instruction set i.
-func fc31x7Sigmoid(i isa, dst *[31]float32, w *[217]float32, x *[7]float32) {
+func fc31x7Sigmoid(i isa.ISA, dst *[31]float32, w *[217]float32, x *[7]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc31x7SigmoidAVX512(dst, w, x)
 	default:
 		fc31x7SigmoidGo(dst, w, x)
@@ -4614,9 +4616,9 @@ func fc31x7Sigmoid(i isa, dst *[31]float32, w *[217]float32, x *[7]float32) {
 }
 
 // fc8x32ReLU runs fc8x32ReLU<ISA> with the instruction set i.
-func fc8x32ReLU(i isa, dst *[8]float32, w *[256]float32, x *[32]float32) {
+func fc8x32ReLU(i isa.ISA, dst *[8]float32, w *[256]float32, x *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x32ReLUAVX512(dst, w, x)
 	default:
 		fc8x32ReLUGo(dst, w, x)
@@ -4624,9 +4626,9 @@ func fc8x32ReLU(i isa, dst *[8]float32, w *[256]float32, x *[32]float32) {
 }
 
 // fc32x8Sigmoid runs fc32x8Sigmoid<ISA> with the instruction set i.
-func fc32x8Sigmoid(i isa, dst *[32]float32, w *[256]float32, x *[8]float32) {
+func fc32x8Sigmoid(i isa.ISA, dst *[32]float32, w *[256]float32, x *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x8SigmoidAVX512(dst, w, x)
 	default:
 		fc32x8SigmoidGo(dst, w, x)
@@ -4634,9 +4636,9 @@ func fc32x8Sigmoid(i isa, dst *[32]float32, w *[256]float32, x *[8]float32) {
 }
 
 // fc8x32ReLUBias runs fc8x32ReLUBias<ISA> with the instruction set i.
-func fc8x32ReLUBias(i isa, dst *[8]float32, w *[256]float32, x *[32]float32, b *[8]float32) {
+func fc8x32ReLUBias(i isa.ISA, dst *[8]float32, w *[256]float32, x *[32]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x32ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc8x32ReLUBiasGo(dst, w, x, b)
@@ -4644,9 +4646,9 @@ func fc8x32ReLUBias(i isa, dst *[8]float32, w *[256]float32, x *[32]float32, b *
 }
 
 // fc32x8SigmoidBias runs fc32x8SigmoidBias<ISA> with the instruction set i.
-func fc32x8SigmoidBias(i isa, dst *[32]float32, w *[256]float32, x *[8]float32, b *[32]float32) {
+func fc32x8SigmoidBias(i isa.ISA, dst *[32]float32, w *[256]float32, x *[8]float32, b *[32]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc32x8SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc32x8SigmoidBiasGo(dst, w, x, b)
@@ -4654,9 +4656,9 @@ func fc32x8SigmoidBias(i isa, dst *[32]float32, w *[256]float32, x *[8]float32, 
 }
 
 // fc16x33ReLU runs fc16x33ReLU<ISA> with the instruction set i.
-func fc16x33ReLU(i isa, dst *[16]float32, w *[528]float32, x *[33]float32) {
+func fc16x33ReLU(i isa.ISA, dst *[16]float32, w *[528]float32, x *[33]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc16x33ReLUAVX512(dst, w, x)
 	default:
 		fc16x33ReLUGo(dst, w, x)
@@ -4664,9 +4666,9 @@ func fc16x33ReLU(i isa, dst *[16]float32, w *[528]float32, x *[33]float32) {
 }
 
 // fc33x16Sigmoid runs fc33x16Sigmoid<ISA> with the instruction set i.
-func fc33x16Sigmoid(i isa, dst *[33]float32, w *[528]float32, x *[16]float32) {
+func fc33x16Sigmoid(i isa.ISA, dst *[33]float32, w *[528]float32, x *[16]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc33x16SigmoidAVX512(dst, w, x)
 	default:
 		fc33x16SigmoidGo(dst, w, x)
@@ -4674,9 +4676,9 @@ func fc33x16Sigmoid(i isa, dst *[33]float32, w *[528]float32, x *[16]float32) {
 }
 
 // fc8x33ReLUBias runs fc8x33ReLUBias<ISA> with the instruction set i.
-func fc8x33ReLUBias(i isa, dst *[8]float32, w *[264]float32, x *[33]float32, b *[8]float32) {
+func fc8x33ReLUBias(i isa.ISA, dst *[8]float32, w *[264]float32, x *[33]float32, b *[8]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc8x33ReLUBiasAVX512(dst, w, x, b)
 	default:
 		fc8x33ReLUBiasGo(dst, w, x, b)
@@ -4684,9 +4686,9 @@ func fc8x33ReLUBias(i isa, dst *[8]float32, w *[264]float32, x *[33]float32, b *
 }
 
 // fc33x8SigmoidBias runs fc33x8SigmoidBias<ISA> with the instruction set i.
-func fc33x8SigmoidBias(i isa, dst *[33]float32, w *[264]float32, x *[8]float32, b *[33]float32) {
+func fc33x8SigmoidBias(i isa.ISA, dst *[33]float32, w *[264]float32, x *[8]float32, b *[33]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc33x8SigmoidBiasAVX512(dst, w, x, b)
 	default:
 		fc33x8SigmoidBiasGo(dst, w, x, b)
@@ -4694,9 +4696,9 @@ func fc33x8SigmoidBias(i isa, dst *[33]float32, w *[264]float32, x *[8]float32, 
 }
 
 // fc9x33ReLU runs fc9x33ReLU<ISA> with the instruction set i.
-func fc9x33ReLU(i isa, dst *[9]float32, w *[297]float32, x *[33]float32) {
+func fc9x33ReLU(i isa.ISA, dst *[9]float32, w *[297]float32, x *[33]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc9x33ReLUAVX512(dst, w, x)
 	default:
 		fc9x33ReLUGo(dst, w, x)
@@ -4704,9 +4706,9 @@ func fc9x33ReLU(i isa, dst *[9]float32, w *[297]float32, x *[33]float32) {
 }
 
 // fc33x9Sigmoid runs fc33x9Sigmoid<ISA> with the instruction set i.
-func fc33x9Sigmoid(i isa, dst *[33]float32, w *[297]float32, x *[9]float32) {
+func fc33x9Sigmoid(i isa.ISA, dst *[33]float32, w *[297]float32, x *[9]float32) {
 	switch i {
-	case isaAVX512:
+	case isa.AVX512:
 		fc33x9SigmoidAVX512(dst, w, x)
 	default:
 		fc33x9SigmoidGo(dst, w, x)

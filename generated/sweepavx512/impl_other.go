@@ -3,6 +3,8 @@
 
 package sweepavx512
 
+import "github.com/segen/segen/isa"
+
 // squeeze runs squeezeNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
 func (k blockNchw35x1x1H1AvgNobias) squeeze(z *[35]float32, x *[35]float32) {
 	squeezeNchw35x1x1H1AvgNobiasGo(z, x)
@@ -1489,871 +1491,871 @@ func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]flo
 }
 
 // fc1x35ReLU runs fc1x35ReLU<ISA> with the instruction set i.
-func fc1x35ReLU(i isa, dst *[1]float32, w *[35]float32, x *[35]float32) {
+func fc1x35ReLU(i isa.ISA, dst *[1]float32, w *[35]float32, x *[35]float32) {
 	fc1x35ReLUGo(dst, w, x)
 }
 
 // fc35x1Sigmoid runs fc35x1Sigmoid<ISA> with the instruction set i.
-func fc35x1Sigmoid(i isa, dst *[35]float32, w *[35]float32, x *[1]float32) {
+func fc35x1Sigmoid(i isa.ISA, dst *[35]float32, w *[35]float32, x *[1]float32) {
 	fc35x1SigmoidGo(dst, w, x)
 }
 
 // fc2x17ReLUBias runs fc2x17ReLUBias<ISA> with the instruction set i.
-func fc2x17ReLUBias(i isa, dst *[2]float32, w *[34]float32, x *[17]float32, b *[2]float32) {
+func fc2x17ReLUBias(i isa.ISA, dst *[2]float32, w *[34]float32, x *[17]float32, b *[2]float32) {
 	fc2x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x2SigmoidBias runs fc17x2SigmoidBias<ISA> with the instruction set i.
-func fc17x2SigmoidBias(i isa, dst *[17]float32, w *[34]float32, x *[2]float32, b *[17]float32) {
+func fc17x2SigmoidBias(i isa.ISA, dst *[17]float32, w *[34]float32, x *[2]float32, b *[17]float32) {
 	fc17x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x17ReLU runs fc3x17ReLU<ISA> with the instruction set i.
-func fc3x17ReLU(i isa, dst *[3]float32, w *[51]float32, x *[17]float32) {
+func fc3x17ReLU(i isa.ISA, dst *[3]float32, w *[51]float32, x *[17]float32) {
 	fc3x17ReLUGo(dst, w, x)
 }
 
 // fc17x3Sigmoid runs fc17x3Sigmoid<ISA> with the instruction set i.
-func fc17x3Sigmoid(i isa, dst *[17]float32, w *[51]float32, x *[3]float32) {
+func fc17x3Sigmoid(i isa.ISA, dst *[17]float32, w *[51]float32, x *[3]float32) {
 	fc17x3SigmoidGo(dst, w, x)
 }
 
 // fc3x13ReLUBias runs fc3x13ReLUBias<ISA> with the instruction set i.
-func fc3x13ReLUBias(i isa, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
+func fc3x13ReLUBias(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32, b *[3]float32) {
 	fc3x13ReLUBiasGo(dst, w, x, b)
 }
 
 // fc13x3SigmoidBias runs fc13x3SigmoidBias<ISA> with the instruction set i.
-func fc13x3SigmoidBias(i isa, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
+func fc13x3SigmoidBias(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32, b *[13]float32) {
 	fc13x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x13ReLU runs fc3x13ReLU<ISA> with the instruction set i.
-func fc3x13ReLU(i isa, dst *[3]float32, w *[39]float32, x *[13]float32) {
+func fc3x13ReLU(i isa.ISA, dst *[3]float32, w *[39]float32, x *[13]float32) {
 	fc3x13ReLUGo(dst, w, x)
 }
 
 // fc13x3Sigmoid runs fc13x3Sigmoid<ISA> with the instruction set i.
-func fc13x3Sigmoid(i isa, dst *[13]float32, w *[39]float32, x *[3]float32) {
+func fc13x3Sigmoid(i isa.ISA, dst *[13]float32, w *[39]float32, x *[3]float32) {
 	fc13x3SigmoidGo(dst, w, x)
 }
 
 // fc4x32ReLUBias runs fc4x32ReLUBias<ISA> with the instruction set i.
-func fc4x32ReLUBias(i isa, dst *[4]float32, w *[128]float32, x *[32]float32, b *[4]float32) {
+func fc4x32ReLUBias(i isa.ISA, dst *[4]float32, w *[128]float32, x *[32]float32, b *[4]float32) {
 	fc4x32ReLUBiasGo(dst, w, x, b)
 }
 
 // fc32x4SigmoidBias runs fc32x4SigmoidBias<ISA> with the instruction set i.
-func fc32x4SigmoidBias(i isa, dst *[32]float32, w *[128]float32, x *[4]float32, b *[32]float32) {
+func fc32x4SigmoidBias(i isa.ISA, dst *[32]float32, w *[128]float32, x *[4]float32, b *[32]float32) {
 	fc32x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x32ReLU runs fc3x32ReLU<ISA> with the instruction set i.
-func fc3x32ReLU(i isa, dst *[3]float32, w *[96]float32, x *[32]float32) {
+func fc3x32ReLU(i isa.ISA, dst *[3]float32, w *[96]float32, x *[32]float32) {
 	fc3x32ReLUGo(dst, w, x)
 }
 
 // fc32x3Sigmoid runs fc32x3Sigmoid<ISA> with the instruction set i.
-func fc32x3Sigmoid(i isa, dst *[32]float32, w *[96]float32, x *[3]float32) {
+func fc32x3Sigmoid(i isa.ISA, dst *[32]float32, w *[96]float32, x *[3]float32) {
 	fc32x3SigmoidGo(dst, w, x)
 }
 
 // fc2x3ReLUBias runs fc2x3ReLUBias<ISA> with the instruction set i.
-func fc2x3ReLUBias(i isa, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
+func fc2x3ReLUBias(i isa.ISA, dst *[2]float32, w *[6]float32, x *[3]float32, b *[2]float32) {
 	fc2x3ReLUBiasGo(dst, w, x, b)
 }
 
 // fc3x2SigmoidBias runs fc3x2SigmoidBias<ISA> with the instruction set i.
-func fc3x2SigmoidBias(i isa, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
+func fc3x2SigmoidBias(i isa.ISA, dst *[3]float32, w *[6]float32, x *[2]float32, b *[3]float32) {
 	fc3x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x3ReLU runs fc3x3ReLU<ISA> with the instruction set i.
-func fc3x3ReLU(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3ReLU(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	fc3x3ReLUGo(dst, w, x)
 }
 
 // fc3x3Sigmoid runs fc3x3Sigmoid<ISA> with the instruction set i.
-func fc3x3Sigmoid(i isa, dst *[3]float32, w *[9]float32, x *[3]float32) {
+func fc3x3Sigmoid(i isa.ISA, dst *[3]float32, w *[9]float32, x *[3]float32) {
 	fc3x3SigmoidGo(dst, w, x)
 }
 
 // fc6x15ReLUBias runs fc6x15ReLUBias<ISA> with the instruction set i.
-func fc6x15ReLUBias(i isa, dst *[6]float32, w *[90]float32, x *[15]float32, b *[6]float32) {
+func fc6x15ReLUBias(i isa.ISA, dst *[6]float32, w *[90]float32, x *[15]float32, b *[6]float32) {
 	fc6x15ReLUBiasGo(dst, w, x, b)
 }
 
 // fc15x6SigmoidBias runs fc15x6SigmoidBias<ISA> with the instruction set i.
-func fc15x6SigmoidBias(i isa, dst *[15]float32, w *[90]float32, x *[6]float32, b *[15]float32) {
+func fc15x6SigmoidBias(i isa.ISA, dst *[15]float32, w *[90]float32, x *[6]float32, b *[15]float32) {
 	fc15x6SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x15ReLU runs fc3x15ReLU<ISA> with the instruction set i.
-func fc3x15ReLU(i isa, dst *[3]float32, w *[45]float32, x *[15]float32) {
+func fc3x15ReLU(i isa.ISA, dst *[3]float32, w *[45]float32, x *[15]float32) {
 	fc3x15ReLUGo(dst, w, x)
 }
 
 // fc15x3Sigmoid runs fc15x3Sigmoid<ISA> with the instruction set i.
-func fc15x3Sigmoid(i isa, dst *[15]float32, w *[45]float32, x *[3]float32) {
+func fc15x3Sigmoid(i isa.ISA, dst *[15]float32, w *[45]float32, x *[3]float32) {
 	fc15x3SigmoidGo(dst, w, x)
 }
 
 // fc7x35ReLUBias runs fc7x35ReLUBias<ISA> with the instruction set i.
-func fc7x35ReLUBias(i isa, dst *[7]float32, w *[245]float32, x *[35]float32, b *[7]float32) {
+func fc7x35ReLUBias(i isa.ISA, dst *[7]float32, w *[245]float32, x *[35]float32, b *[7]float32) {
 	fc7x35ReLUBiasGo(dst, w, x, b)
 }
 
 // fc35x7SigmoidBias runs fc35x7SigmoidBias<ISA> with the instruction set i.
-func fc35x7SigmoidBias(i isa, dst *[35]float32, w *[245]float32, x *[7]float32, b *[35]float32) {
+func fc35x7SigmoidBias(i isa.ISA, dst *[35]float32, w *[245]float32, x *[7]float32, b *[35]float32) {
 	fc35x7SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc3x35ReLU runs fc3x35ReLU<ISA> with the instruction set i.
-func fc3x35ReLU(i isa, dst *[3]float32, w *[105]float32, x *[35]float32) {
+func fc3x35ReLU(i isa.ISA, dst *[3]float32, w *[105]float32, x *[35]float32) {
 	fc3x35ReLUGo(dst, w, x)
 }
 
 // fc35x3Sigmoid runs fc35x3Sigmoid<ISA> with the instruction set i.
-func fc35x3Sigmoid(i isa, dst *[35]float32, w *[105]float32, x *[3]float32) {
+func fc35x3Sigmoid(i isa.ISA, dst *[35]float32, w *[105]float32, x *[3]float32) {
 	fc35x3SigmoidGo(dst, w, x)
 }
 
 // fc8x17ReLUBias runs fc8x17ReLUBias<ISA> with the instruction set i.
-func fc8x17ReLUBias(i isa, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
+func fc8x17ReLUBias(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32, b *[8]float32) {
 	fc8x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x8SigmoidBias runs fc17x8SigmoidBias<ISA> with the instruction set i.
-func fc17x8SigmoidBias(i isa, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
+func fc17x8SigmoidBias(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32, b *[17]float32) {
 	fc17x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc9x13ReLUBias runs fc9x13ReLUBias<ISA> with the instruction set i.
-func fc9x13ReLUBias(i isa, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
+func fc9x13ReLUBias(i isa.ISA, dst *[9]float32, w *[117]float32, x *[13]float32, b *[9]float32) {
 	fc9x13ReLUBiasGo(dst, w, x, b)
 }
 
 // fc13x9SigmoidBias runs fc13x9SigmoidBias<ISA> with the instruction set i.
-func fc13x9SigmoidBias(i isa, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
+func fc13x9SigmoidBias(i isa.ISA, dst *[13]float32, w *[117]float32, x *[9]float32, b *[13]float32) {
 	fc13x9SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc10x32ReLUBias runs fc10x32ReLUBias<ISA> with the instruction set i.
-func fc10x32ReLUBias(i isa, dst *[10]float32, w *[320]float32, x *[32]float32, b *[10]float32) {
+func fc10x32ReLUBias(i isa.ISA, dst *[10]float32, w *[320]float32, x *[32]float32, b *[10]float32) {
 	fc10x32ReLUBiasGo(dst, w, x, b)
 }
 
 // fc32x10SigmoidBias runs fc32x10SigmoidBias<ISA> with the instruction set i.
-func fc32x10SigmoidBias(i isa, dst *[32]float32, w *[320]float32, x *[10]float32, b *[32]float32) {
+func fc32x10SigmoidBias(i isa.ISA, dst *[32]float32, w *[320]float32, x *[10]float32, b *[32]float32) {
 	fc32x10SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc12x15ReLUBias runs fc12x15ReLUBias<ISA> with the instruction set i.
-func fc12x15ReLUBias(i isa, dst *[12]float32, w *[180]float32, x *[15]float32, b *[12]float32) {
+func fc12x15ReLUBias(i isa.ISA, dst *[12]float32, w *[180]float32, x *[15]float32, b *[12]float32) {
 	fc12x15ReLUBiasGo(dst, w, x, b)
 }
 
 // fc15x12SigmoidBias runs fc15x12SigmoidBias<ISA> with the instruction set i.
-func fc15x12SigmoidBias(i isa, dst *[15]float32, w *[180]float32, x *[12]float32, b *[15]float32) {
+func fc15x12SigmoidBias(i isa.ISA, dst *[15]float32, w *[180]float32, x *[12]float32, b *[15]float32) {
 	fc15x12SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc13x35ReLUBias runs fc13x35ReLUBias<ISA> with the instruction set i.
-func fc13x35ReLUBias(i isa, dst *[13]float32, w *[455]float32, x *[35]float32, b *[13]float32) {
+func fc13x35ReLUBias(i isa.ISA, dst *[13]float32, w *[455]float32, x *[35]float32, b *[13]float32) {
 	fc13x35ReLUBiasGo(dst, w, x, b)
 }
 
 // fc35x13SigmoidBias runs fc35x13SigmoidBias<ISA> with the instruction set i.
-func fc35x13SigmoidBias(i isa, dst *[35]float32, w *[455]float32, x *[13]float32, b *[35]float32) {
+func fc35x13SigmoidBias(i isa.ISA, dst *[35]float32, w *[455]float32, x *[13]float32, b *[35]float32) {
 	fc35x13SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc14x17ReLUBias runs fc14x17ReLUBias<ISA> with the instruction set i.
-func fc14x17ReLUBias(i isa, dst *[14]float32, w *[238]float32, x *[17]float32, b *[14]float32) {
+func fc14x17ReLUBias(i isa.ISA, dst *[14]float32, w *[238]float32, x *[17]float32, b *[14]float32) {
 	fc14x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x14SigmoidBias runs fc17x14SigmoidBias<ISA> with the instruction set i.
-func fc17x14SigmoidBias(i isa, dst *[17]float32, w *[238]float32, x *[14]float32, b *[17]float32) {
+func fc17x14SigmoidBias(i isa.ISA, dst *[17]float32, w *[238]float32, x *[14]float32, b *[17]float32) {
 	fc17x14SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x13ReLUBias runs fc2x13ReLUBias<ISA> with the instruction set i.
-func fc2x13ReLUBias(i isa, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
+func fc2x13ReLUBias(i isa.ISA, dst *[2]float32, w *[26]float32, x *[13]float32, b *[2]float32) {
 	fc2x13ReLUBiasGo(dst, w, x, b)
 }
 
 // fc13x2SigmoidBias runs fc13x2SigmoidBias<ISA> with the instruction set i.
-func fc13x2SigmoidBias(i isa, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
+func fc13x2SigmoidBias(i isa.ISA, dst *[13]float32, w *[26]float32, x *[2]float32, b *[13]float32) {
 	fc13x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc16x32ReLUBias runs fc16x32ReLUBias<ISA> with the instruction set i.
-func fc16x32ReLUBias(i isa, dst *[16]float32, w *[512]float32, x *[32]float32, b *[16]float32) {
+func fc16x32ReLUBias(i isa.ISA, dst *[16]float32, w *[512]float32, x *[32]float32, b *[16]float32) {
 	fc16x32ReLUBiasGo(dst, w, x, b)
 }
 
 // fc32x16SigmoidBias runs fc32x16SigmoidBias<ISA> with the instruction set i.
-func fc32x16SigmoidBias(i isa, dst *[32]float32, w *[512]float32, x *[16]float32, b *[32]float32) {
+func fc32x16SigmoidBias(i isa.ISA, dst *[32]float32, w *[512]float32, x *[16]float32, b *[32]float32) {
 	fc32x16SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x34ReLUBias runs fc2x34ReLUBias<ISA> with the instruction set i.
-func fc2x34ReLUBias(i isa, dst *[2]float32, w *[68]float32, x *[34]float32, b *[2]float32) {
+func fc2x34ReLUBias(i isa.ISA, dst *[2]float32, w *[68]float32, x *[34]float32, b *[2]float32) {
 	fc2x34ReLUBiasGo(dst, w, x, b)
 }
 
 // fc34x2SigmoidBias runs fc34x2SigmoidBias<ISA> with the instruction set i.
-func fc34x2SigmoidBias(i isa, dst *[34]float32, w *[68]float32, x *[2]float32, b *[34]float32) {
+func fc34x2SigmoidBias(i isa.ISA, dst *[34]float32, w *[68]float32, x *[2]float32, b *[34]float32) {
 	fc34x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x32ReLU runs fc5x32ReLU<ISA> with the instruction set i.
-func fc5x32ReLU(i isa, dst *[5]float32, w *[160]float32, x *[32]float32) {
+func fc5x32ReLU(i isa.ISA, dst *[5]float32, w *[160]float32, x *[32]float32) {
 	fc5x32ReLUGo(dst, w, x)
 }
 
 // fc32x5Sigmoid runs fc32x5Sigmoid<ISA> with the instruction set i.
-func fc32x5Sigmoid(i isa, dst *[32]float32, w *[160]float32, x *[5]float32) {
+func fc32x5Sigmoid(i isa.ISA, dst *[32]float32, w *[160]float32, x *[5]float32) {
 	fc32x5SigmoidGo(dst, w, x)
 }
 
 // fc3x51ReLUBias runs fc3x51ReLUBias<ISA> with the instruction set i.
-func fc3x51ReLUBias(i isa, dst *[3]float32, w *[153]float32, x *[51]float32, b *[3]float32) {
+func fc3x51ReLUBias(i isa.ISA, dst *[3]float32, w *[153]float32, x *[51]float32, b *[3]float32) {
 	fc3x51ReLUBiasGo(dst, w, x, b)
 }
 
 // fc51x3SigmoidBias runs fc51x3SigmoidBias<ISA> with the instruction set i.
-func fc51x3SigmoidBias(i isa, dst *[51]float32, w *[153]float32, x *[3]float32, b *[51]float32) {
+func fc51x3SigmoidBias(i isa.ISA, dst *[51]float32, w *[153]float32, x *[3]float32, b *[51]float32) {
 	fc51x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x48ReLU runs fc5x48ReLU<ISA> with the instruction set i.
-func fc5x48ReLU(i isa, dst *[5]float32, w *[240]float32, x *[48]float32) {
+func fc5x48ReLU(i isa.ISA, dst *[5]float32, w *[240]float32, x *[48]float32) {
 	fc5x48ReLUGo(dst, w, x)
 }
 
 // fc48x5Sigmoid runs fc48x5Sigmoid<ISA> with the instruction set i.
-func fc48x5Sigmoid(i isa, dst *[48]float32, w *[240]float32, x *[5]float32) {
+func fc48x5Sigmoid(i isa.ISA, dst *[48]float32, w *[240]float32, x *[5]float32) {
 	fc48x5SigmoidGo(dst, w, x)
 }
 
 // fc4x68ReLUBias runs fc4x68ReLUBias<ISA> with the instruction set i.
-func fc4x68ReLUBias(i isa, dst *[4]float32, w *[272]float32, x *[68]float32, b *[4]float32) {
+func fc4x68ReLUBias(i isa.ISA, dst *[4]float32, w *[272]float32, x *[68]float32, b *[4]float32) {
 	fc4x68ReLUBiasGo(dst, w, x, b)
 }
 
 // fc68x4SigmoidBias runs fc68x4SigmoidBias<ISA> with the instruction set i.
-func fc68x4SigmoidBias(i isa, dst *[68]float32, w *[272]float32, x *[4]float32, b *[68]float32) {
+func fc68x4SigmoidBias(i isa.ISA, dst *[68]float32, w *[272]float32, x *[4]float32, b *[68]float32) {
 	fc68x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x64ReLU runs fc5x64ReLU<ISA> with the instruction set i.
-func fc5x64ReLU(i isa, dst *[5]float32, w *[320]float32, x *[64]float32) {
+func fc5x64ReLU(i isa.ISA, dst *[5]float32, w *[320]float32, x *[64]float32) {
 	fc5x64ReLUGo(dst, w, x)
 }
 
 // fc64x5Sigmoid runs fc64x5Sigmoid<ISA> with the instruction set i.
-func fc64x5Sigmoid(i isa, dst *[64]float32, w *[320]float32, x *[5]float32) {
+func fc64x5Sigmoid(i isa.ISA, dst *[64]float32, w *[320]float32, x *[5]float32) {
 	fc64x5SigmoidGo(dst, w, x)
 }
 
 // fc2x85ReLUBias runs fc2x85ReLUBias<ISA> with the instruction set i.
-func fc2x85ReLUBias(i isa, dst *[2]float32, w *[170]float32, x *[85]float32, b *[2]float32) {
+func fc2x85ReLUBias(i isa.ISA, dst *[2]float32, w *[170]float32, x *[85]float32, b *[2]float32) {
 	fc2x85ReLUBiasGo(dst, w, x, b)
 }
 
 // fc85x2SigmoidBias runs fc85x2SigmoidBias<ISA> with the instruction set i.
-func fc85x2SigmoidBias(i isa, dst *[85]float32, w *[170]float32, x *[2]float32, b *[85]float32) {
+func fc85x2SigmoidBias(i isa.ISA, dst *[85]float32, w *[170]float32, x *[2]float32, b *[85]float32) {
 	fc85x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x80ReLU runs fc5x80ReLU<ISA> with the instruction set i.
-func fc5x80ReLU(i isa, dst *[5]float32, w *[400]float32, x *[80]float32) {
+func fc5x80ReLU(i isa.ISA, dst *[5]float32, w *[400]float32, x *[80]float32) {
 	fc5x80ReLUGo(dst, w, x)
 }
 
 // fc80x5Sigmoid runs fc80x5Sigmoid<ISA> with the instruction set i.
-func fc80x5Sigmoid(i isa, dst *[80]float32, w *[400]float32, x *[5]float32) {
+func fc80x5Sigmoid(i isa.ISA, dst *[80]float32, w *[400]float32, x *[5]float32) {
 	fc80x5SigmoidGo(dst, w, x)
 }
 
 // fc3x102ReLUBias runs fc3x102ReLUBias<ISA> with the instruction set i.
-func fc3x102ReLUBias(i isa, dst *[3]float32, w *[306]float32, x *[102]float32, b *[3]float32) {
+func fc3x102ReLUBias(i isa.ISA, dst *[3]float32, w *[306]float32, x *[102]float32, b *[3]float32) {
 	fc3x102ReLUBiasGo(dst, w, x, b)
 }
 
 // fc102x3SigmoidBias runs fc102x3SigmoidBias<ISA> with the instruction set i.
-func fc102x3SigmoidBias(i isa, dst *[102]float32, w *[306]float32, x *[3]float32, b *[102]float32) {
+func fc102x3SigmoidBias(i isa.ISA, dst *[102]float32, w *[306]float32, x *[3]float32, b *[102]float32) {
 	fc102x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x96ReLU runs fc5x96ReLU<ISA> with the instruction set i.
-func fc5x96ReLU(i isa, dst *[5]float32, w *[480]float32, x *[96]float32) {
+func fc5x96ReLU(i isa.ISA, dst *[5]float32, w *[480]float32, x *[96]float32) {
 	fc5x96ReLUGo(dst, w, x)
 }
 
 // fc96x5Sigmoid runs fc96x5Sigmoid<ISA> with the instruction set i.
-func fc96x5Sigmoid(i isa, dst *[96]float32, w *[480]float32, x *[5]float32) {
+func fc96x5Sigmoid(i isa.ISA, dst *[96]float32, w *[480]float32, x *[5]float32) {
 	fc96x5SigmoidGo(dst, w, x)
 }
 
 // fc4x231ReLUBias runs fc4x231ReLUBias<ISA> with the instruction set i.
-func fc4x231ReLUBias(i isa, dst *[4]float32, w *[924]float32, x *[231]float32, b *[4]float32) {
+func fc4x231ReLUBias(i isa.ISA, dst *[4]float32, w *[924]float32, x *[231]float32, b *[4]float32) {
 	fc4x231ReLUBiasGo(dst, w, x, b)
 }
 
 // fc231x4SigmoidBias runs fc231x4SigmoidBias<ISA> with the instruction set i.
-func fc231x4SigmoidBias(i isa, dst *[231]float32, w *[924]float32, x *[4]float32, b *[231]float32) {
+func fc231x4SigmoidBias(i isa.ISA, dst *[231]float32, w *[924]float32, x *[4]float32, b *[231]float32) {
 	fc231x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x224ReLU runs fc5x224ReLU<ISA> with the instruction set i.
-func fc5x224ReLU(i isa, dst *[5]float32, w *[1120]float32, x *[224]float32) {
+func fc5x224ReLU(i isa.ISA, dst *[5]float32, w *[1120]float32, x *[224]float32) {
 	fc5x224ReLUGo(dst, w, x)
 }
 
 // fc224x5Sigmoid runs fc224x5Sigmoid<ISA> with the instruction set i.
-func fc224x5Sigmoid(i isa, dst *[224]float32, w *[1120]float32, x *[5]float32) {
+func fc224x5Sigmoid(i isa.ISA, dst *[224]float32, w *[1120]float32, x *[5]float32) {
 	fc224x5SigmoidGo(dst, w, x)
 }
 
 // fc2x248ReLUBias runs fc2x248ReLUBias<ISA> with the instruction set i.
-func fc2x248ReLUBias(i isa, dst *[2]float32, w *[496]float32, x *[248]float32, b *[2]float32) {
+func fc2x248ReLUBias(i isa.ISA, dst *[2]float32, w *[496]float32, x *[248]float32, b *[2]float32) {
 	fc2x248ReLUBiasGo(dst, w, x, b)
 }
 
 // fc248x2SigmoidBias runs fc248x2SigmoidBias<ISA> with the instruction set i.
-func fc248x2SigmoidBias(i isa, dst *[248]float32, w *[496]float32, x *[2]float32, b *[248]float32) {
+func fc248x2SigmoidBias(i isa.ISA, dst *[248]float32, w *[496]float32, x *[2]float32, b *[248]float32) {
 	fc248x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x240ReLU runs fc5x240ReLU<ISA> with the instruction set i.
-func fc5x240ReLU(i isa, dst *[5]float32, w *[1200]float32, x *[240]float32) {
+func fc5x240ReLU(i isa.ISA, dst *[5]float32, w *[1200]float32, x *[240]float32) {
 	fc5x240ReLUGo(dst, w, x)
 }
 
 // fc240x5Sigmoid runs fc240x5Sigmoid<ISA> with the instruction set i.
-func fc240x5Sigmoid(i isa, dst *[240]float32, w *[1200]float32, x *[5]float32) {
+func fc240x5Sigmoid(i isa.ISA, dst *[240]float32, w *[1200]float32, x *[5]float32) {
 	fc240x5SigmoidGo(dst, w, x)
 }
 
 // fc3x265ReLUBias runs fc3x265ReLUBias<ISA> with the instruction set i.
-func fc3x265ReLUBias(i isa, dst *[3]float32, w *[795]float32, x *[265]float32, b *[3]float32) {
+func fc3x265ReLUBias(i isa.ISA, dst *[3]float32, w *[795]float32, x *[265]float32, b *[3]float32) {
 	fc3x265ReLUBiasGo(dst, w, x, b)
 }
 
 // fc265x3SigmoidBias runs fc265x3SigmoidBias<ISA> with the instruction set i.
-func fc265x3SigmoidBias(i isa, dst *[265]float32, w *[795]float32, x *[3]float32, b *[265]float32) {
+func fc265x3SigmoidBias(i isa.ISA, dst *[265]float32, w *[795]float32, x *[3]float32, b *[265]float32) {
 	fc265x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x256ReLU runs fc5x256ReLU<ISA> with the instruction set i.
-func fc5x256ReLU(i isa, dst *[5]float32, w *[1280]float32, x *[256]float32) {
+func fc5x256ReLU(i isa.ISA, dst *[5]float32, w *[1280]float32, x *[256]float32) {
 	fc5x256ReLUGo(dst, w, x)
 }
 
 // fc256x5Sigmoid runs fc256x5Sigmoid<ISA> with the instruction set i.
-func fc256x5Sigmoid(i isa, dst *[256]float32, w *[1280]float32, x *[5]float32) {
+func fc256x5Sigmoid(i isa.ISA, dst *[256]float32, w *[1280]float32, x *[5]float32) {
 	fc256x5SigmoidGo(dst, w, x)
 }
 
 // fc4x394ReLUBias runs fc4x394ReLUBias<ISA> with the instruction set i.
-func fc4x394ReLUBias(i isa, dst *[4]float32, w *[1576]float32, x *[394]float32, b *[4]float32) {
+func fc4x394ReLUBias(i isa.ISA, dst *[4]float32, w *[1576]float32, x *[394]float32, b *[4]float32) {
 	fc4x394ReLUBiasGo(dst, w, x, b)
 }
 
 // fc394x4SigmoidBias runs fc394x4SigmoidBias<ISA> with the instruction set i.
-func fc394x4SigmoidBias(i isa, dst *[394]float32, w *[1576]float32, x *[4]float32, b *[394]float32) {
+func fc394x4SigmoidBias(i isa.ISA, dst *[394]float32, w *[1576]float32, x *[4]float32, b *[394]float32) {
 	fc394x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x384ReLU runs fc5x384ReLU<ISA> with the instruction set i.
-func fc5x384ReLU(i isa, dst *[5]float32, w *[1920]float32, x *[384]float32) {
+func fc5x384ReLU(i isa.ISA, dst *[5]float32, w *[1920]float32, x *[384]float32) {
 	fc5x384ReLUGo(dst, w, x)
 }
 
 // fc384x5Sigmoid runs fc384x5Sigmoid<ISA> with the instruction set i.
-func fc384x5Sigmoid(i isa, dst *[384]float32, w *[1920]float32, x *[5]float32) {
+func fc384x5Sigmoid(i isa.ISA, dst *[384]float32, w *[1920]float32, x *[5]float32) {
 	fc384x5SigmoidGo(dst, w, x)
 }
 
 // fc2x411ReLUBias runs fc2x411ReLUBias<ISA> with the instruction set i.
-func fc2x411ReLUBias(i isa, dst *[2]float32, w *[822]float32, x *[411]float32, b *[2]float32) {
+func fc2x411ReLUBias(i isa.ISA, dst *[2]float32, w *[822]float32, x *[411]float32, b *[2]float32) {
 	fc2x411ReLUBiasGo(dst, w, x, b)
 }
 
 // fc411x2SigmoidBias runs fc411x2SigmoidBias<ISA> with the instruction set i.
-func fc411x2SigmoidBias(i isa, dst *[411]float32, w *[822]float32, x *[2]float32, b *[411]float32) {
+func fc411x2SigmoidBias(i isa.ISA, dst *[411]float32, w *[822]float32, x *[2]float32, b *[411]float32) {
 	fc411x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x400ReLU runs fc5x400ReLU<ISA> with the instruction set i.
-func fc5x400ReLU(i isa, dst *[5]float32, w *[2000]float32, x *[400]float32) {
+func fc5x400ReLU(i isa.ISA, dst *[5]float32, w *[2000]float32, x *[400]float32) {
 	fc5x400ReLUGo(dst, w, x)
 }
 
 // fc400x5Sigmoid runs fc400x5Sigmoid<ISA> with the instruction set i.
-func fc400x5Sigmoid(i isa, dst *[400]float32, w *[2000]float32, x *[5]float32) {
+func fc400x5Sigmoid(i isa.ISA, dst *[400]float32, w *[2000]float32, x *[5]float32) {
 	fc400x5SigmoidGo(dst, w, x)
 }
 
 // fc3x428ReLUBias runs fc3x428ReLUBias<ISA> with the instruction set i.
-func fc3x428ReLUBias(i isa, dst *[3]float32, w *[1284]float32, x *[428]float32, b *[3]float32) {
+func fc3x428ReLUBias(i isa.ISA, dst *[3]float32, w *[1284]float32, x *[428]float32, b *[3]float32) {
 	fc3x428ReLUBiasGo(dst, w, x, b)
 }
 
 // fc428x3SigmoidBias runs fc428x3SigmoidBias<ISA> with the instruction set i.
-func fc428x3SigmoidBias(i isa, dst *[428]float32, w *[1284]float32, x *[3]float32, b *[428]float32) {
+func fc428x3SigmoidBias(i isa.ISA, dst *[428]float32, w *[1284]float32, x *[3]float32, b *[428]float32) {
 	fc428x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x416ReLU runs fc5x416ReLU<ISA> with the instruction set i.
-func fc5x416ReLU(i isa, dst *[5]float32, w *[2080]float32, x *[416]float32) {
+func fc5x416ReLU(i isa.ISA, dst *[5]float32, w *[2080]float32, x *[416]float32) {
 	fc5x416ReLUGo(dst, w, x)
 }
 
 // fc416x5Sigmoid runs fc416x5Sigmoid<ISA> with the instruction set i.
-func fc416x5Sigmoid(i isa, dst *[416]float32, w *[2080]float32, x *[5]float32) {
+func fc416x5Sigmoid(i isa.ISA, dst *[416]float32, w *[2080]float32, x *[5]float32) {
 	fc416x5SigmoidGo(dst, w, x)
 }
 
 // fc4x461ReLUBias runs fc4x461ReLUBias<ISA> with the instruction set i.
-func fc4x461ReLUBias(i isa, dst *[4]float32, w *[1844]float32, x *[461]float32, b *[4]float32) {
+func fc4x461ReLUBias(i isa.ISA, dst *[4]float32, w *[1844]float32, x *[461]float32, b *[4]float32) {
 	fc4x461ReLUBiasGo(dst, w, x, b)
 }
 
 // fc461x4SigmoidBias runs fc461x4SigmoidBias<ISA> with the instruction set i.
-func fc461x4SigmoidBias(i isa, dst *[461]float32, w *[1844]float32, x *[4]float32, b *[461]float32) {
+func fc461x4SigmoidBias(i isa.ISA, dst *[461]float32, w *[1844]float32, x *[4]float32, b *[461]float32) {
 	fc461x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x448ReLU runs fc5x448ReLU<ISA> with the instruction set i.
-func fc5x448ReLU(i isa, dst *[5]float32, w *[2240]float32, x *[448]float32) {
+func fc5x448ReLU(i isa.ISA, dst *[5]float32, w *[2240]float32, x *[448]float32) {
 	fc5x448ReLUGo(dst, w, x)
 }
 
 // fc448x5Sigmoid runs fc448x5Sigmoid<ISA> with the instruction set i.
-func fc448x5Sigmoid(i isa, dst *[448]float32, w *[2240]float32, x *[5]float32) {
+func fc448x5Sigmoid(i isa.ISA, dst *[448]float32, w *[2240]float32, x *[5]float32) {
 	fc448x5SigmoidGo(dst, w, x)
 }
 
 // fc2x478ReLUBias runs fc2x478ReLUBias<ISA> with the instruction set i.
-func fc2x478ReLUBias(i isa, dst *[2]float32, w *[956]float32, x *[478]float32, b *[2]float32) {
+func fc2x478ReLUBias(i isa.ISA, dst *[2]float32, w *[956]float32, x *[478]float32, b *[2]float32) {
 	fc2x478ReLUBiasGo(dst, w, x, b)
 }
 
 // fc478x2SigmoidBias runs fc478x2SigmoidBias<ISA> with the instruction set i.
-func fc478x2SigmoidBias(i isa, dst *[478]float32, w *[956]float32, x *[2]float32, b *[478]float32) {
+func fc478x2SigmoidBias(i isa.ISA, dst *[478]float32, w *[956]float32, x *[2]float32, b *[478]float32) {
 	fc478x2SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x464ReLU runs fc5x464ReLU<ISA> with the instruction set i.
-func fc5x464ReLU(i isa, dst *[5]float32, w *[2320]float32, x *[464]float32) {
+func fc5x464ReLU(i isa.ISA, dst *[5]float32, w *[2320]float32, x *[464]float32) {
 	fc5x464ReLUGo(dst, w, x)
 }
 
 // fc464x5Sigmoid runs fc464x5Sigmoid<ISA> with the instruction set i.
-func fc464x5Sigmoid(i isa, dst *[464]float32, w *[2320]float32, x *[5]float32) {
+func fc464x5Sigmoid(i isa.ISA, dst *[464]float32, w *[2320]float32, x *[5]float32) {
 	fc464x5SigmoidGo(dst, w, x)
 }
 
 // fc3x495ReLUBias runs fc3x495ReLUBias<ISA> with the instruction set i.
-func fc3x495ReLUBias(i isa, dst *[3]float32, w *[1485]float32, x *[495]float32, b *[3]float32) {
+func fc3x495ReLUBias(i isa.ISA, dst *[3]float32, w *[1485]float32, x *[495]float32, b *[3]float32) {
 	fc3x495ReLUBiasGo(dst, w, x, b)
 }
 
 // fc495x3SigmoidBias runs fc495x3SigmoidBias<ISA> with the instruction set i.
-func fc495x3SigmoidBias(i isa, dst *[495]float32, w *[1485]float32, x *[3]float32, b *[495]float32) {
+func fc495x3SigmoidBias(i isa.ISA, dst *[495]float32, w *[1485]float32, x *[3]float32, b *[495]float32) {
 	fc495x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x480ReLU runs fc5x480ReLU<ISA> with the instruction set i.
-func fc5x480ReLU(i isa, dst *[5]float32, w *[2400]float32, x *[480]float32) {
+func fc5x480ReLU(i isa.ISA, dst *[5]float32, w *[2400]float32, x *[480]float32) {
 	fc5x480ReLUGo(dst, w, x)
 }
 
 // fc480x5Sigmoid runs fc480x5Sigmoid<ISA> with the instruction set i.
-func fc480x5Sigmoid(i isa, dst *[480]float32, w *[2400]float32, x *[5]float32) {
+func fc480x5Sigmoid(i isa.ISA, dst *[480]float32, w *[2400]float32, x *[5]float32) {
 	fc480x5SigmoidGo(dst, w, x)
 }
 
 // fc1x17ReLUBias runs fc1x17ReLUBias<ISA> with the instruction set i.
-func fc1x17ReLUBias(i isa, dst *[1]float32, w *[17]float32, x *[17]float32, b *[1]float32) {
+func fc1x17ReLUBias(i isa.ISA, dst *[1]float32, w *[17]float32, x *[17]float32, b *[1]float32) {
 	fc1x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x1SigmoidBias runs fc17x1SigmoidBias<ISA> with the instruction set i.
-func fc17x1SigmoidBias(i isa, dst *[17]float32, w *[17]float32, x *[1]float32, b *[17]float32) {
+func fc17x1SigmoidBias(i isa.ISA, dst *[17]float32, w *[17]float32, x *[1]float32, b *[17]float32) {
 	fc17x1SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x34ReLU runs fc2x34ReLU<ISA> with the instruction set i.
-func fc2x34ReLU(i isa, dst *[2]float32, w *[68]float32, x *[34]float32) {
+func fc2x34ReLU(i isa.ISA, dst *[2]float32, w *[68]float32, x *[34]float32) {
 	fc2x34ReLUGo(dst, w, x)
 }
 
 // fc34x2Sigmoid runs fc34x2Sigmoid<ISA> with the instruction set i.
-func fc34x2Sigmoid(i isa, dst *[34]float32, w *[68]float32, x *[2]float32) {
+func fc34x2Sigmoid(i isa.ISA, dst *[34]float32, w *[68]float32, x *[2]float32) {
 	fc34x2SigmoidGo(dst, w, x)
 }
 
 // fc4x68ReLU runs fc4x68ReLU<ISA> with the instruction set i.
-func fc4x68ReLU(i isa, dst *[4]float32, w *[272]float32, x *[68]float32) {
+func fc4x68ReLU(i isa.ISA, dst *[4]float32, w *[272]float32, x *[68]float32) {
 	fc4x68ReLUGo(dst, w, x)
 }
 
 // fc68x4Sigmoid runs fc68x4Sigmoid<ISA> with the instruction set i.
-func fc68x4Sigmoid(i isa, dst *[68]float32, w *[272]float32, x *[4]float32) {
+func fc68x4Sigmoid(i isa.ISA, dst *[68]float32, w *[272]float32, x *[4]float32) {
 	fc68x4SigmoidGo(dst, w, x)
 }
 
 // fc1x117ReLUBias runs fc1x117ReLUBias<ISA> with the instruction set i.
-func fc1x117ReLUBias(i isa, dst *[1]float32, w *[117]float32, x *[117]float32, b *[1]float32) {
+func fc1x117ReLUBias(i isa.ISA, dst *[1]float32, w *[117]float32, x *[117]float32, b *[1]float32) {
 	fc1x117ReLUBiasGo(dst, w, x, b)
 }
 
 // fc117x1SigmoidBias runs fc117x1SigmoidBias<ISA> with the instruction set i.
-func fc117x1SigmoidBias(i isa, dst *[117]float32, w *[117]float32, x *[1]float32, b *[117]float32) {
+func fc117x1SigmoidBias(i isa.ISA, dst *[117]float32, w *[117]float32, x *[1]float32, b *[117]float32) {
 	fc117x1SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x134ReLU runs fc2x134ReLU<ISA> with the instruction set i.
-func fc2x134ReLU(i isa, dst *[2]float32, w *[268]float32, x *[134]float32) {
+func fc2x134ReLU(i isa.ISA, dst *[2]float32, w *[268]float32, x *[134]float32) {
 	fc2x134ReLUGo(dst, w, x)
 }
 
 // fc134x2Sigmoid runs fc134x2Sigmoid<ISA> with the instruction set i.
-func fc134x2Sigmoid(i isa, dst *[134]float32, w *[268]float32, x *[2]float32) {
+func fc134x2Sigmoid(i isa.ISA, dst *[134]float32, w *[268]float32, x *[2]float32) {
 	fc134x2SigmoidGo(dst, w, x)
 }
 
 // fc3x151ReLUBias runs fc3x151ReLUBias<ISA> with the instruction set i.
-func fc3x151ReLUBias(i isa, dst *[3]float32, w *[453]float32, x *[151]float32, b *[3]float32) {
+func fc3x151ReLUBias(i isa.ISA, dst *[3]float32, w *[453]float32, x *[151]float32, b *[3]float32) {
 	fc3x151ReLUBiasGo(dst, w, x, b)
 }
 
 // fc151x3SigmoidBias runs fc151x3SigmoidBias<ISA> with the instruction set i.
-func fc151x3SigmoidBias(i isa, dst *[151]float32, w *[453]float32, x *[3]float32, b *[151]float32) {
+func fc151x3SigmoidBias(i isa.ISA, dst *[151]float32, w *[453]float32, x *[3]float32, b *[151]float32) {
 	fc151x3SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc4x232ReLU runs fc4x232ReLU<ISA> with the instruction set i.
-func fc4x232ReLU(i isa, dst *[4]float32, w *[928]float32, x *[232]float32) {
+func fc4x232ReLU(i isa.ISA, dst *[4]float32, w *[928]float32, x *[232]float32) {
 	fc4x232ReLUGo(dst, w, x)
 }
 
 // fc232x4Sigmoid runs fc232x4Sigmoid<ISA> with the instruction set i.
-func fc232x4Sigmoid(i isa, dst *[232]float32, w *[928]float32, x *[4]float32) {
+func fc232x4Sigmoid(i isa.ISA, dst *[232]float32, w *[928]float32, x *[4]float32) {
 	fc232x4SigmoidGo(dst, w, x)
 }
 
 // fc1x249ReLUBias runs fc1x249ReLUBias<ISA> with the instruction set i.
-func fc1x249ReLUBias(i isa, dst *[1]float32, w *[249]float32, x *[249]float32, b *[1]float32) {
+func fc1x249ReLUBias(i isa.ISA, dst *[1]float32, w *[249]float32, x *[249]float32, b *[1]float32) {
 	fc1x249ReLUBiasGo(dst, w, x, b)
 }
 
 // fc249x1SigmoidBias runs fc249x1SigmoidBias<ISA> with the instruction set i.
-func fc249x1SigmoidBias(i isa, dst *[249]float32, w *[249]float32, x *[1]float32, b *[249]float32) {
+func fc249x1SigmoidBias(i isa.ISA, dst *[249]float32, w *[249]float32, x *[1]float32, b *[249]float32) {
 	fc249x1SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc2x266ReLU runs fc2x266ReLU<ISA> with the instruction set i.
-func fc2x266ReLU(i isa, dst *[2]float32, w *[532]float32, x *[266]float32) {
+func fc2x266ReLU(i isa.ISA, dst *[2]float32, w *[532]float32, x *[266]float32) {
 	fc2x266ReLUGo(dst, w, x)
 }
 
 // fc266x2Sigmoid runs fc266x2Sigmoid<ISA> with the instruction set i.
-func fc266x2Sigmoid(i isa, dst *[266]float32, w *[532]float32, x *[2]float32) {
+func fc266x2Sigmoid(i isa.ISA, dst *[266]float32, w *[532]float32, x *[2]float32) {
 	fc266x2SigmoidGo(dst, w, x)
 }
 
 // fc11x17ReLUBias runs fc11x17ReLUBias<ISA> with the instruction set i.
-func fc11x17ReLUBias(i isa, dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
+func fc11x17ReLUBias(i isa.ISA, dst *[11]float32, w *[187]float32, x *[17]float32, b *[11]float32) {
 	fc11x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x11SigmoidBias runs fc17x11SigmoidBias<ISA> with the instruction set i.
-func fc17x11SigmoidBias(i isa, dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
+func fc17x11SigmoidBias(i isa.ISA, dst *[17]float32, w *[187]float32, x *[11]float32, b *[17]float32) {
 	fc17x11SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc28x33ReLU runs fc28x33ReLU<ISA> with the instruction set i.
-func fc28x33ReLU(i isa, dst *[28]float32, w *[924]float32, x *[33]float32) {
+func fc28x33ReLU(i isa.ISA, dst *[28]float32, w *[924]float32, x *[33]float32) {
 	fc28x33ReLUGo(dst, w, x)
 }
 
 // fc33x28Sigmoid runs fc33x28Sigmoid<ISA> with the instruction set i.
-func fc33x28Sigmoid(i isa, dst *[33]float32, w *[924]float32, x *[28]float32) {
+func fc33x28Sigmoid(i isa.ISA, dst *[33]float32, w *[924]float32, x *[28]float32) {
 	fc33x28SigmoidGo(dst, w, x)
 }
 
 // fc32x37ReLUBias runs fc32x37ReLUBias<ISA> with the instruction set i.
-func fc32x37ReLUBias(i isa, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
+func fc32x37ReLUBias(i isa.ISA, dst *[32]float32, w *[1184]float32, x *[37]float32, b *[32]float32) {
 	fc32x37ReLUBiasGo(dst, w, x, b)
 }
 
 // fc37x32SigmoidBias runs fc37x32SigmoidBias<ISA> with the instruction set i.
-func fc37x32SigmoidBias(i isa, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
+func fc37x32SigmoidBias(i isa.ISA, dst *[37]float32, w *[1184]float32, x *[32]float32, b *[37]float32) {
 	fc37x32SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc61x69ReLU runs fc61x69ReLU<ISA> with the instruction set i.
-func fc61x69ReLU(i isa, dst *[61]float32, w *[4209]float32, x *[69]float32) {
+func fc61x69ReLU(i isa.ISA, dst *[61]float32, w *[4209]float32, x *[69]float32) {
 	fc61x69ReLUGo(dst, w, x)
 }
 
 // fc69x61Sigmoid runs fc69x61Sigmoid<ISA> with the instruction set i.
-func fc69x61Sigmoid(i isa, dst *[69]float32, w *[4209]float32, x *[61]float32) {
+func fc69x61Sigmoid(i isa.ISA, dst *[69]float32, w *[4209]float32, x *[61]float32) {
 	fc69x61SigmoidGo(dst, w, x)
 }
 
 // fc64x69ReLUBias runs fc64x69ReLUBias<ISA> with the instruction set i.
-func fc64x69ReLUBias(i isa, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
+func fc64x69ReLUBias(i isa.ISA, dst *[64]float32, w *[4416]float32, x *[69]float32, b *[64]float32) {
 	fc64x69ReLUBiasGo(dst, w, x, b)
 }
 
 // fc69x64SigmoidBias runs fc69x64SigmoidBias<ISA> with the instruction set i.
-func fc69x64SigmoidBias(i isa, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
+func fc69x64SigmoidBias(i isa.ISA, dst *[69]float32, w *[4416]float32, x *[64]float32, b *[69]float32) {
 	fc69x64SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc94x101ReLU runs fc94x101ReLU<ISA> with the instruction set i.
-func fc94x101ReLU(i isa, dst *[94]float32, w *[9494]float32, x *[101]float32) {
+func fc94x101ReLU(i isa.ISA, dst *[94]float32, w *[9494]float32, x *[101]float32) {
 	fc94x101ReLUGo(dst, w, x)
 }
 
 // fc101x94Sigmoid runs fc101x94Sigmoid<ISA> with the instruction set i.
-func fc101x94Sigmoid(i isa, dst *[101]float32, w *[9494]float32, x *[94]float32) {
+func fc101x94Sigmoid(i isa.ISA, dst *[101]float32, w *[9494]float32, x *[94]float32) {
 	fc101x94SigmoidGo(dst, w, x)
 }
 
 // fc96x101ReLUBias runs fc96x101ReLUBias<ISA> with the instruction set i.
-func fc96x101ReLUBias(i isa, dst *[96]float32, w *[9696]float32, x *[101]float32, b *[96]float32) {
+func fc96x101ReLUBias(i isa.ISA, dst *[96]float32, w *[9696]float32, x *[101]float32, b *[96]float32) {
 	fc96x101ReLUBiasGo(dst, w, x, b)
 }
 
 // fc101x96SigmoidBias runs fc101x96SigmoidBias<ISA> with the instruction set i.
-func fc101x96SigmoidBias(i isa, dst *[101]float32, w *[9696]float32, x *[96]float32, b *[101]float32) {
+func fc101x96SigmoidBias(i isa.ISA, dst *[101]float32, w *[9696]float32, x *[96]float32, b *[101]float32) {
 	fc101x96SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc127x133ReLU runs fc127x133ReLU<ISA> with the instruction set i.
-func fc127x133ReLU(i isa, dst *[127]float32, w *[16891]float32, x *[133]float32) {
+func fc127x133ReLU(i isa.ISA, dst *[127]float32, w *[16891]float32, x *[133]float32) {
 	fc127x133ReLUGo(dst, w, x)
 }
 
 // fc133x127Sigmoid runs fc133x127Sigmoid<ISA> with the instruction set i.
-func fc133x127Sigmoid(i isa, dst *[133]float32, w *[16891]float32, x *[127]float32) {
+func fc133x127Sigmoid(i isa.ISA, dst *[133]float32, w *[16891]float32, x *[127]float32) {
 	fc133x127SigmoidGo(dst, w, x)
 }
 
 // fc128x133ReLUBias runs fc128x133ReLUBias<ISA> with the instruction set i.
-func fc128x133ReLUBias(i isa, dst *[128]float32, w *[17024]float32, x *[133]float32, b *[128]float32) {
+func fc128x133ReLUBias(i isa.ISA, dst *[128]float32, w *[17024]float32, x *[133]float32, b *[128]float32) {
 	fc128x133ReLUBiasGo(dst, w, x, b)
 }
 
 // fc133x128SigmoidBias runs fc133x128SigmoidBias<ISA> with the instruction set i.
-func fc133x128SigmoidBias(i isa, dst *[133]float32, w *[17024]float32, x *[128]float32, b *[133]float32) {
+func fc133x128SigmoidBias(i isa.ISA, dst *[133]float32, w *[17024]float32, x *[128]float32, b *[133]float32) {
 	fc133x128SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc257x265ReLU runs fc257x265ReLU<ISA> with the instruction set i.
-func fc257x265ReLU(i isa, dst *[257]float32, w *[68105]float32, x *[265]float32) {
+func fc257x265ReLU(i isa.ISA, dst *[257]float32, w *[68105]float32, x *[265]float32) {
 	fc257x265ReLUGo(dst, w, x)
 }
 
 // fc265x257Sigmoid runs fc265x257Sigmoid<ISA> with the instruction set i.
-func fc265x257Sigmoid(i isa, dst *[265]float32, w *[68105]float32, x *[257]float32) {
+func fc265x257Sigmoid(i isa.ISA, dst *[265]float32, w *[68105]float32, x *[257]float32) {
 	fc265x257SigmoidGo(dst, w, x)
 }
 
 // fc272x278ReLUBias runs fc272x278ReLUBias<ISA> with the instruction set i.
-func fc272x278ReLUBias(i isa, dst *[272]float32, w *[75616]float32, x *[278]float32, b *[272]float32) {
+func fc272x278ReLUBias(i isa.ISA, dst *[272]float32, w *[75616]float32, x *[278]float32, b *[272]float32) {
 	fc272x278ReLUBiasGo(dst, w, x, b)
 }
 
 // fc278x272SigmoidBias runs fc278x272SigmoidBias<ISA> with the instruction set i.
-func fc278x272SigmoidBias(i isa, dst *[278]float32, w *[75616]float32, x *[272]float32, b *[278]float32) {
+func fc278x272SigmoidBias(i isa.ISA, dst *[278]float32, w *[75616]float32, x *[272]float32, b *[278]float32) {
 	fc278x272SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc418x427ReLU runs fc418x427ReLU<ISA> with the instruction set i.
-func fc418x427ReLU(i isa, dst *[418]float32, w *[178486]float32, x *[427]float32) {
+func fc418x427ReLU(i isa.ISA, dst *[418]float32, w *[178486]float32, x *[427]float32) {
 	fc418x427ReLUGo(dst, w, x)
 }
 
 // fc427x418Sigmoid runs fc427x418Sigmoid<ISA> with the instruction set i.
-func fc427x418Sigmoid(i isa, dst *[427]float32, w *[178486]float32, x *[418]float32) {
+func fc427x418Sigmoid(i isa.ISA, dst *[427]float32, w *[178486]float32, x *[418]float32) {
 	fc427x418SigmoidGo(dst, w, x)
 }
 
 // fc15x15ReLUBias runs fc15x15ReLUBias<ISA> with the instruction set i.
-func fc15x15ReLUBias(i isa, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
+func fc15x15ReLUBias(i isa.ISA, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
 	fc15x15ReLUBiasGo(dst, w, x, b)
 }
 
 // fc15x15SigmoidBias runs fc15x15SigmoidBias<ISA> with the instruction set i.
-func fc15x15SigmoidBias(i isa, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
+func fc15x15SigmoidBias(i isa.ISA, dst *[15]float32, w *[225]float32, x *[15]float32, b *[15]float32) {
 	fc15x15SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x15ReLU runs fc8x15ReLU<ISA> with the instruction set i.
-func fc8x15ReLU(i isa, dst *[8]float32, w *[120]float32, x *[15]float32) {
+func fc8x15ReLU(i isa.ISA, dst *[8]float32, w *[120]float32, x *[15]float32) {
 	fc8x15ReLUGo(dst, w, x)
 }
 
 // fc15x8Sigmoid runs fc15x8Sigmoid<ISA> with the instruction set i.
-func fc15x8Sigmoid(i isa, dst *[15]float32, w *[120]float32, x *[8]float32) {
+func fc15x8Sigmoid(i isa.ISA, dst *[15]float32, w *[120]float32, x *[8]float32) {
 	fc15x8SigmoidGo(dst, w, x)
 }
 
 // fc4x15ReLUBias runs fc4x15ReLUBias<ISA> with the instruction set i.
-func fc4x15ReLUBias(i isa, dst *[4]float32, w *[60]float32, x *[15]float32, b *[4]float32) {
+func fc4x15ReLUBias(i isa.ISA, dst *[4]float32, w *[60]float32, x *[15]float32, b *[4]float32) {
 	fc4x15ReLUBiasGo(dst, w, x, b)
 }
 
 // fc15x4SigmoidBias runs fc15x4SigmoidBias<ISA> with the instruction set i.
-func fc15x4SigmoidBias(i isa, dst *[15]float32, w *[60]float32, x *[4]float32, b *[15]float32) {
+func fc15x4SigmoidBias(i isa.ISA, dst *[15]float32, w *[60]float32, x *[4]float32, b *[15]float32) {
 	fc15x4SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc16x16ReLU runs fc16x16ReLU<ISA> with the instruction set i.
-func fc16x16ReLU(i isa, dst *[16]float32, w *[256]float32, x *[16]float32) {
+func fc16x16ReLU(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32) {
 	fc16x16ReLUGo(dst, w, x)
 }
 
 // fc16x16Sigmoid runs fc16x16Sigmoid<ISA> with the instruction set i.
-func fc16x16Sigmoid(i isa, dst *[16]float32, w *[256]float32, x *[16]float32) {
+func fc16x16Sigmoid(i isa.ISA, dst *[16]float32, w *[256]float32, x *[16]float32) {
 	fc16x16SigmoidGo(dst, w, x)
 }
 
 // fc8x16ReLUBias runs fc8x16ReLUBias<ISA> with the instruction set i.
-func fc8x16ReLUBias(i isa, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
+func fc8x16ReLUBias(i isa.ISA, dst *[8]float32, w *[128]float32, x *[16]float32, b *[8]float32) {
 	fc8x16ReLUBiasGo(dst, w, x, b)
 }
 
 // fc16x8SigmoidBias runs fc16x8SigmoidBias<ISA> with the instruction set i.
-func fc16x8SigmoidBias(i isa, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
+func fc16x8SigmoidBias(i isa.ISA, dst *[16]float32, w *[128]float32, x *[8]float32, b *[16]float32) {
 	fc16x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc5x16ReLU runs fc5x16ReLU<ISA> with the instruction set i.
-func fc5x16ReLU(i isa, dst *[5]float32, w *[80]float32, x *[16]float32) {
+func fc5x16ReLU(i isa.ISA, dst *[5]float32, w *[80]float32, x *[16]float32) {
 	fc5x16ReLUGo(dst, w, x)
 }
 
 // fc16x5Sigmoid runs fc16x5Sigmoid<ISA> with the instruction set i.
-func fc16x5Sigmoid(i isa, dst *[16]float32, w *[80]float32, x *[5]float32) {
+func fc16x5Sigmoid(i isa.ISA, dst *[16]float32, w *[80]float32, x *[5]float32) {
 	fc16x5SigmoidGo(dst, w, x)
 }
 
 // fc16x17ReLUBias runs fc16x17ReLUBias<ISA> with the instruction set i.
-func fc16x17ReLUBias(i isa, dst *[16]float32, w *[272]float32, x *[17]float32, b *[16]float32) {
+func fc16x17ReLUBias(i isa.ISA, dst *[16]float32, w *[272]float32, x *[17]float32, b *[16]float32) {
 	fc16x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x16SigmoidBias runs fc17x16SigmoidBias<ISA> with the instruction set i.
-func fc17x16SigmoidBias(i isa, dst *[17]float32, w *[272]float32, x *[16]float32, b *[17]float32) {
+func fc17x16SigmoidBias(i isa.ISA, dst *[17]float32, w *[272]float32, x *[16]float32, b *[17]float32) {
 	fc17x16SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc8x17ReLU runs fc8x17ReLU<ISA> with the instruction set i.
-func fc8x17ReLU(i isa, dst *[8]float32, w *[136]float32, x *[17]float32) {
+func fc8x17ReLU(i isa.ISA, dst *[8]float32, w *[136]float32, x *[17]float32) {
 	fc8x17ReLUGo(dst, w, x)
 }
 
 // fc17x8Sigmoid runs fc17x8Sigmoid<ISA> with the instruction set i.
-func fc17x8Sigmoid(i isa, dst *[17]float32, w *[136]float32, x *[8]float32) {
+func fc17x8Sigmoid(i isa.ISA, dst *[17]float32, w *[136]float32, x *[8]float32) {
 	fc17x8SigmoidGo(dst, w, x)
 }
 
 // fc6x17ReLUBias runs fc6x17ReLUBias<ISA> with the instruction set i.
-func fc6x17ReLUBias(i isa, dst *[6]float32, w *[102]float32, x *[17]float32, b *[6]float32) {
+func fc6x17ReLUBias(i isa.ISA, dst *[6]float32, w *[102]float32, x *[17]float32, b *[6]float32) {
 	fc6x17ReLUBiasGo(dst, w, x, b)
 }
 
 // fc17x6SigmoidBias runs fc17x6SigmoidBias<ISA> with the instruction set i.
-func fc17x6SigmoidBias(i isa, dst *[17]float32, w *[102]float32, x *[6]float32, b *[17]float32) {
+func fc17x6SigmoidBias(i isa.ISA, dst *[17]float32, w *[102]float32, x *[6]float32, b *[17]float32) {
 	fc17x6SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc16x31ReLU runs fc16x31ReLU<ISA> with the instruction set i.
-func fc16x31ReLU(i isa, dst *[16]float32, w *[496]float32, x *[31]float32) {
+func fc16x31ReLU(i isa.ISA, dst *[16]float32, w *[496]float32, x *[31]float32) {
 	fc16x31ReLUGo(dst, w, x)
 }
 
 // fc31x16Sigmoid runs fc31x16Sigmoid<ISA> with the instruction set i.
-func fc31x16Sigmoid(i isa, dst *[31]float32, w *[496]float32, x *[16]float32) {
+func fc31x16Sigmoid(i isa.ISA, dst *[31]float32, w *[496]float32, x *[16]float32) {
 	fc31x16SigmoidGo(dst, w, x)
 }
 
 // fc8x31ReLUBias runs fc8x31ReLUBias<ISA> with the instruction set i.
-func fc8x31ReLUBias(i isa, dst *[8]float32, w *[248]float32, x *[31]float32, b *[8]float32) {
+func fc8x31ReLUBias(i isa.ISA, dst *[8]float32, w *[248]float32, x *[31]float32, b *[8]float32) {
 	fc8x31ReLUBiasGo(dst, w, x, b)
 }
 
 // fc31x8SigmoidBias runs fc31x8SigmoidBias<ISA> with the instruction set i.
-func fc31x8SigmoidBias(i isa, dst *[31]float32, w *[248]float32, x *[8]float32, b *[31]float32) {
+func fc31x8SigmoidBias(i isa.ISA, dst *[31]float32, w *[248]float32, x *[8]float32, b *[31]float32) {
 	fc31x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc7x31ReLU runs fc7x31ReLU<ISA> with the instruction set i.
-func fc7x31ReLU(i isa, dst *[7]float32, w *[217]float32, x *[31]float32) {
+func fc7x31ReLU(i isa.ISA, dst *[7]float32, w *[217]float32, x *[31]float32) {
 	fc7x31ReLUGo(dst, w, x)
 }
 
 // fc31x7Sigmoid runs fc31x7Sigmoid<ISA> with the instruction set i.
-func fc31x7Sigmoid(i isa, dst *[31]float32, w *[217]float32, x *[7]float32) {
+func fc31x7Sigmoid(i isa.ISA, dst *[31]float32, w *[217]float32, x *[7]float32) {
 	fc31x7SigmoidGo(dst, w, x)
 }
 
 // fc8x32ReLU runs fc8x32ReLU<ISA> with the instruction set i.
-func fc8x32ReLU(i isa, dst *[8]float32, w *[256]float32, x *[32]float32) {
+func fc8x32ReLU(i isa.ISA, dst *[8]float32, w *[256]float32, x *[32]float32) {
 	fc8x32ReLUGo(dst, w, x)
 }
 
 // fc32x8Sigmoid runs fc32x8Sigmoid<ISA> with the instruction set i.
-func fc32x8Sigmoid(i isa, dst *[32]float32, w *[256]float32, x *[8]float32) {
+func fc32x8Sigmoid(i isa.ISA, dst *[32]float32, w *[256]float32, x *[8]float32) {
 	fc32x8SigmoidGo(dst, w, x)
 }
 
 // fc8x32ReLUBias runs fc8x32ReLUBias<ISA> with the instruction set i.
-func fc8x32ReLUBias(i isa, dst *[8]float32, w *[256]float32, x *[32]float32, b *[8]float32) {
+func fc8x32ReLUBias(i isa.ISA, dst *[8]float32, w *[256]float32, x *[32]float32, b *[8]float32) {
 	fc8x32ReLUBiasGo(dst, w, x, b)
 }
 
 // fc32x8SigmoidBias runs fc32x8SigmoidBias<ISA> with the instruction set i.
-func fc32x8SigmoidBias(i isa, dst *[32]float32, w *[256]float32, x *[8]float32, b *[32]float32) {
+func fc32x8SigmoidBias(i isa.ISA, dst *[32]float32, w *[256]float32, x *[8]float32, b *[32]float32) {
 	fc32x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc16x33ReLU runs fc16x33ReLU<ISA> with the instruction set i.
-func fc16x33ReLU(i isa, dst *[16]float32, w *[528]float32, x *[33]float32) {
+func fc16x33ReLU(i isa.ISA, dst *[16]float32, w *[528]float32, x *[33]float32) {
 	fc16x33ReLUGo(dst, w, x)
 }
 
 // fc33x16Sigmoid runs fc33x16Sigmoid<ISA> with the instruction set i.
-func fc33x16Sigmoid(i isa, dst *[33]float32, w *[528]float32, x *[16]float32) {
+func fc33x16Sigmoid(i isa.ISA, dst *[33]float32, w *[528]float32, x *[16]float32) {
 	fc33x16SigmoidGo(dst, w, x)
 }
 
 // fc8x33ReLUBias runs fc8x33ReLUBias<ISA> with the instruction set i.
-func fc8x33ReLUBias(i isa, dst *[8]float32, w *[264]float32, x *[33]float32, b *[8]float32) {
+func fc8x33ReLUBias(i isa.ISA, dst *[8]float32, w *[264]float32, x *[33]float32, b *[8]float32) {
 	fc8x33ReLUBiasGo(dst, w, x, b)
 }
 
 // fc33x8SigmoidBias runs fc33x8SigmoidBias<ISA> with the instruction set i.
-func fc33x8SigmoidBias(i isa, dst *[33]float32, w *[264]float32, x *[8]float32, b *[33]float32) {
+func fc33x8SigmoidBias(i isa.ISA, dst *[33]float32, w *[264]float32, x *[8]float32, b *[33]float32) {
 	fc33x8SigmoidBiasGo(dst, w, x, b)
 }
 
 // fc9x33ReLU runs fc9x33ReLU<ISA> with the instruction set i.
-func fc9x33ReLU(i isa, dst *[9]float32, w *[297]float32, x *[33]float32) {
+func fc9x33ReLU(i isa.ISA, dst *[9]float32, w *[297]float32, x *[33]float32) {
 	fc9x33ReLUGo(dst, w, x)
 }
 
 // fc33x9Sigmoid runs fc33x9Sigmoid<ISA> with the instruction set i.
-func fc33x9Sigmoid(i isa, dst *[33]float32, w *[297]float32, x *[9]float32) {
+func fc33x9Sigmoid(i isa.ISA, dst *[33]float32, w *[297]float32, x *[9]float32) {
 	fc33x9SigmoidGo(dst, w, x)
 }

@@ -4,14 +4,18 @@
 //
 // The loops (Sum and Copy) are written in assembly with avo because a Go loop
 // does not get near the limit: even with eight accumulators a Go sum reads a
-// few tens of GB/s where one core's vector loads reach hundreds from L1. They use the widest
-// vectors the CPU runs (AVX-512, else AVX2), as the specialised kernels do;
-// ISA says which. Other architectures and the purego tag get Go loops.
+// few tens of GB/s where one core's vector loads reach hundreds from L1. They run on
+// the instruction set package isa chooses, as the kernels they are compared
+// with do; ISA says which. Other architectures and the purego tag get Go loops.
 package membw
 
-import "unsafe"
+import (
+	"unsafe"
 
-//go:generate go run asm.go -out membw_amd64.s -stubs stubs_amd64.go
+	"github.com/segen/segen/isa"
+)
+
+//go:generate go run asm.go
 
 // Sum returns the sum of x. The vector loops keep several partial sums, so the
 // result may differ in the last bits from adding left to right.
@@ -43,24 +47,53 @@ func Copy(dst, src []float32) int {
 }
 
 // ISA names the loops Sum and Copy run: "avx512", "avx2" or "go".
-func ISA() string { return vec.isa }
+func ISA() string { return vec.isa.String() }
 
 // loops is one implementation of the inner loops. sum and copy take only
 // lengths that are positive multiples of sumBlock and copyBlock.
 type loops struct {
-	isa       string
+	isa       isa.ISA
 	sumBlock  int
 	copyBlock int
 	sum       func(x []float32) float32
 	copy      func(dst, src []float32)
 }
 
-// vec holds the widest loops this CPU runs; the architecture's file lists them.
-var vec = available()[0]
+// vec holds the loops of the instruction set package isa chooses.
+var vec = loopsFor(isa.Choose(isas()...))
+
+// available lists the loops this CPU and build run, widest first; the
+// portable ones are always last.
+func available() []loops {
+	var ls []loops
+	for _, i := range isa.Supported(isas()...) {
+		ls = append(ls, loopsFor(i))
+	}
+	return ls
+}
+
+// isas returns the instruction sets of asmLoops.
+func isas() []isa.ISA {
+	var s []isa.ISA
+	for _, l := range asmLoops {
+		s = append(s, l.isa)
+	}
+	return s
+}
+
+// loopsFor returns the loops of instruction set i.
+func loopsFor(i isa.ISA) loops {
+	for _, l := range asmLoops {
+		if l.isa == i {
+			return l
+		}
+	}
+	return goLoops
+}
 
 // goLoops are the portable loops: eight accumulators so the additions
 // pipeline, and the builtin copy (memmove, itself vectorised).
-var goLoops = loops{isa: "go", sumBlock: 8, copyBlock: 1, sum: sumGo, copy: func(d, s []float32) { copy(d, s) }}
+var goLoops = loops{isa: isa.Go, sumBlock: 8, copyBlock: 1, sum: sumGo, copy: func(d, s []float32) { copy(d, s) }}
 
 func sumGo(x []float32) float32 {
 	var a0, a1, a2, a3, a4, a5, a6, a7 float32

@@ -18,7 +18,7 @@ func eachISA(t *testing.T, test func(t *testing.T)) {
 	defer func(v loops) { vec = v }(vec)
 	for _, l := range available() {
 		vec = l
-		t.Run(l.isa, test)
+		t.Run(l.isa.String(), test)
 	}
 }
 

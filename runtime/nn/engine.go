@@ -2,26 +2,30 @@ package nn
 
 import (
 	"fmt"
-	"os"
+
+	"github.com/segen/segen/isa"
 )
 
 // An engine is one implementation of the GEMM micro-kernel together with
 // the blocking that suits it. Every Conv2d is built for one engine (its
 // weights are packed in the engine's nr-wide panels); NewConv2d uses the
-// best engine this CPU runs, or the one the environment variable SEGEN_ISA
-// names (go, avx2 or avx512), so tests and benchmarks can force each path
-// as they do for the SE kernels.
+// engine of the instruction set package isa chooses (the best this CPU
+// runs, or the one SEGEN_ISA names), as the SE kernels do.
 type engine struct {
-	isa    string // "go", "avx2" or "avx512"
-	mr, nr int    // micro-tile: rows (output pixels) × columns (output channels)
-	mc     int    // rows per task; a multiple of mr
-	kc     int    // depth of a block of A
+	isa    isa.ISA
+	mr, nr int // micro-tile: rows (output pixels) × columns (output channels)
+	mc     int // rows per task; a multiple of mr
+	kc     int // depth of a block of A
 	kernel microKernel
 
 	// maxPool, if not nil, sets chunks vectors of lanes floats at dst to
 	// the maximum over a kh×kw window of src (MaxPool2d's inner loop).
 	maxPool func(dst, src *float32, chunks, pix, row, kh, kw int)
 	lanes   int
+
+	// fmaPeak, if not nil, runs n iterations of the instruction set's FMA
+	// throughput loop (FMAPeak).
+	fmaPeak func(n int) float32
 }
 
 // microKernel computes the mr×nr tile A·B over kc depth steps, A read as
@@ -32,15 +36,8 @@ type engine struct {
 // outside the slices it is given.
 type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int)
 
-// The write-back flags of a micro-kernel, applied in this order (the
-// values are asm.GEMMBias, …; a test checks).
-const (
-	tileBias       = 1 << iota // c = acc + bias: the first depth block
-	tileAccumulate             // c = acc + c: every later depth block
-	tileResidual               // + res (laid out like c): the last depth block
-	tileReLU                   // then max(v, 0), NaN kept: the last depth block
-	tileSum                    // add each column's sum over the rows written to sum
-)
+// The write-back flags (tileBias, …) are asm's, written into asm_consts.go
+// by asm.go.
 
 // checkTile panics unless the slices passed to a micro-kernel of e are long
 // enough for what it reads and writes.
@@ -58,24 +55,29 @@ func (e *engine) checkTile(kc int, a []float32, lda int, b, c []float32, ldc, ro
 }
 
 // defaultEngine is what NewConv2d uses.
-var defaultEngine = chooseEngine(os.Getenv("SEGEN_ISA"))
+var defaultEngine = engineFor(isa.Choose(asmISAs...))
 
-// chooseEngine returns the engine named want if this CPU and build run it,
-// else the best one they do.
-func chooseEngine(want string) *engine {
-	es := engines()
-	for _, e := range es {
-		if e.isa == want {
+// engineFor returns the engine of instruction set i, which this CPU and
+// build run.
+func engineFor(i isa.ISA) *engine {
+	for _, e := range asmEngines {
+		if e.isa == i {
 			return e
 		}
 	}
-	return es[0]
+	return goEngine
 }
 
 // engines returns the engines this CPU and build run, best first; the
 // plain-Go one is always last.
-func engines() []*engine { return append(simdEngines(), goEngine) }
+func engines() []*engine {
+	var es []*engine
+	for _, i := range isa.Supported(asmISAs...) {
+		es = append(es, engineFor(i))
+	}
+	return es
+}
 
 // ISA returns the instruction set of the convolution engine NewConv2d uses:
 // "avx512", "avx2" or "go".
-func ISA() string { return defaultEngine.isa }
+func ISA() string { return defaultEngine.isa.String() }

@@ -2,7 +2,7 @@
 
 package nn
 
-import "golang.org/x/sys/cpu"
+import "github.com/segen/segen/isa"
 
 // The assembly engines (gemm_amd64.s, emitted by asm.go with asm.GEMM).
 //
@@ -19,33 +19,22 @@ import "golang.org/x/sys/cpu"
 // mc = 8 tiles of rows: the A block (mc×kc, 112 KiB) stays in the 1 MiB L2
 // while the B panels stream past it, and row blocks stay small enough to
 // split a 56×56 image into 28 tasks for the goroutines.
-var (
-	avx512Engine = &engine{isa: "avx512", mr: 14, nr: 32, mc: 14 * 8, kc: 256}
-	avx2Engine   = &engine{isa: "avx2", mr: 6, nr: 16, mc: 6 * 16, kc: 256}
-)
-
-func init() {
-	avx512Engine.kernel = avx512Engine.asmKernel(gemm14x32AVX512)
-	avx512Engine.maxPool, avx512Engine.lanes = maxPoolAVX512, 16
-	avx2Engine.kernel = avx2Engine.asmKernel(gemm6x16AVX2)
-	avx2Engine.maxPool, avx2Engine.lanes = maxPoolAVX2, 8
+// The tiles (mr × nr) are asm.go's, in asm_consts.go.
+var asmEngines = []*engine{
+	newAsmEngine(isa.AVX512, 8, 256, gemm14x32AVX512, maxPoolAVX512, fmaPeakAVX512),
+	newAsmEngine(isa.AVX2, 16, 256, gemm6x16AVX2, maxPoolAVX2, fmaPeakAVX2),
 }
 
-func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
-func hasAVX512() bool {
-	return hasAVX2() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ // DQ: VXORPS and VORPS on ZMM
-}
+// asmISAs are the instruction sets of asmEngines.
+var asmISAs = []isa.ISA{isa.AVX512, isa.AVX2}
 
-// simdEngines returns the assembly engines this CPU runs, best first.
-func simdEngines() []*engine {
-	var es []*engine
-	if hasAVX512() {
-		es = append(es, avx512Engine)
-	}
-	if hasAVX2() {
-		es = append(es, avx2Engine)
-	}
-	return es
+// newAsmEngine returns the engine of instruction set i with mc = tiles·mr
+// rows per task and depth kc around the generated kernels.
+func newAsmEngine(i isa.ISA, tiles, kc int, k asmKernelFunc, maxPool func(dst, src *float32, chunks, pix, row, kh, kw int), peak func(n int) float32) *engine {
+	t := asmTiles[i]
+	e := &engine{isa: i, mr: t.mr, nr: t.nr, mc: tiles * t.mr, kc: kc, maxPool: maxPool, lanes: t.lanes, fmaPeak: peak}
+	e.kernel = e.asmKernel(k)
+	return e
 }
 
 // asmKernelFunc is the signature of the generated micro-kernels
@@ -72,15 +61,4 @@ func (e *engine) asmKernel(k asmKernelFunc) microKernel {
 		}
 		k(kc, &a[0], lda, pbk, &c[0], ldc, rows, pb, pr, ps, flags)
 	}
-}
-
-// fmaPeak returns the FMA throughput loop of isa, or nil if the CPU lacks it.
-func fmaPeak(isa string) func(n int) float32 {
-	switch {
-	case isa == "avx512" && hasAVX512():
-		return fmaPeakAVX512
-	case isa == "avx2" && hasAVX2():
-		return fmaPeakAVX2
-	}
-	return nil
 }

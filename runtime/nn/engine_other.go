@@ -2,8 +2,10 @@
 
 package nn
 
-// simdEngines returns no engines: this build has no assembly.
-func simdEngines() []*engine { return nil }
+import "github.com/segen/segen/isa"
 
-// fmaPeak reports no SIMD FMA loop on this build.
-func fmaPeak(string) func(n int) float32 { return nil }
+// This build has no assembly engines.
+var (
+	asmEngines []*engine
+	asmISAs    []isa.ISA
+)

@@ -7,21 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segen/segen/asm"
+	"github.com/segen/segen/isa"
 )
-
-// TestTileFlags checks that the write-back flags and the FMA loop's flop
-// count mean the same to Go and to the emitter of the assembly kernels.
-func TestTileFlags(t *testing.T) {
-	if tileBias != asm.GEMMBias || tileAccumulate != asm.GEMMAccumulate || tileResidual != asm.GEMMResidual || tileReLU != asm.GEMMReLU || tileSum != asm.GEMMSum {
-		t.Fatal("nn's tile flags differ from asm's GEMM flags")
-	}
-	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
-		if got, want := fmaPeakFlops[isa.Name], asm.FMAPeakFlops(isa); got != want {
-			t.Errorf("%s FMA loop: nn counts %d flops per iteration, asm emits %d", isa.Name, got, want)
-		}
-	}
-}
 
 // refTile is the micro-kernel's contract in float64: rows×nr values of
 // c as they must be after the kernel (columns past nr in a row untouched),
@@ -156,20 +143,24 @@ func TestMicroKernelChecks(t *testing.T) {
 	}
 }
 
-// TestEngineChoice checks that SEGEN_ISA's names pick their engine where
-// the CPU runs it and the best engine otherwise.
+// TestEngineChoice checks that the engine is the one package isa chooses
+// (SEGEN_ISA's, when this CPU runs it), and that every engine this CPU runs
+// is tested, the Go one last.
 func TestEngineChoice(t *testing.T) {
+	if got, want := ISA(), isa.Choose(asmISAs...).String(); got != want {
+		t.Errorf("engine %s, want %s", got, want)
+	}
+	if o := isa.Override(); o != "" && ISA() != o {
+		t.Errorf("%s=%s, but the engine is %s", isa.Env, o, ISA())
+	}
 	es := engines()
-	if chooseEngine("") != es[0] || chooseEngine("nonsense") != es[0] {
-		t.Error("no SEGEN_ISA did not choose the best engine")
-	}
-	for _, e := range es {
-		if got := chooseEngine(e.isa); got != e {
-			t.Errorf("SEGEN_ISA=%s chose %s", e.isa, got.isa)
-		}
-	}
 	if es[len(es)-1] != goEngine {
 		t.Error("the Go engine is not the last resort")
+	}
+	for _, e := range es {
+		if got := asmTiles[e.isa]; e != goEngine && (got.mr != e.mr || got.nr != e.nr) {
+			t.Errorf("%s engine: %d×%d tile, kernel %d×%d", e.isa, e.mr, e.nr, got.mr, got.nr)
+		}
 	}
 }
 

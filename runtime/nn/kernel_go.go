@@ -1,12 +1,14 @@
 package nn
 
+import "github.com/segen/segen/isa"
+
 // goEngine is the portable engine: plain Go, a 2×4 tile. 2×4 because scalar
 // Go on amd64 has 16 float registers: 8 accumulators, 2 values of A and 4
 // of B fit without spills, and two depth steps per iteration hide the loop
 // overhead (~12 GFLOP/s per core here, against ~5 for 3×4 or 4×4 tiles,
 // which spill). It is what non-amd64 builds, purego builds and CPUs without
 // AVX2 + FMA run.
-var goEngine = &engine{isa: "go", mr: 2, nr: 4, mc: 64, kc: 256}
+var goEngine = &engine{isa: isa.Go, mr: 2, nr: 4, mc: 64, kc: 256}
 
 func init() { goEngine.kernel = goEngine.goKernel }
 

@@ -17,31 +17,31 @@ TEXT ·maxPoolAVX512(SB), NOSPLIT, $0-56
 	MOVQ kh+40(FP), DI
 	MOVQ kw+48(FP), R8
 
-maxPoolAVX512_chunk:
+loop1:
 	VMOVUPS (CX), Z0
 	MOVQ    CX, R9
 	MOVQ    DI, R10
 
-maxPoolAVX512_y:
+loop2:
 	MOVQ R9, R11
 	MOVQ R8, R12
 
-maxPoolAVX512_x:
+loop3:
 	VMOVUPS (R11), Z1
 	VMAXPS  Z1, Z0, Z2
 	VMAXPS  Z0, Z1, Z0
 	VORPS   Z2, Z0, Z0
 	ADDQ    BX, R11
 	DECQ    R12
-	JNZ     maxPoolAVX512_x
+	JNZ     loop3
 	ADDQ    SI, R9
 	DECQ    R10
-	JNZ     maxPoolAVX512_y
+	JNZ     loop2
 	VMOVUPS Z0, (AX)
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, AX
 	DECQ    DX
-	JNZ     maxPoolAVX512_chunk
+	JNZ     loop1
 	VZEROUPPER
 	RET
 
@@ -58,30 +58,30 @@ TEXT ·maxPoolAVX2(SB), NOSPLIT, $0-56
 	MOVQ kh+40(FP), DI
 	MOVQ kw+48(FP), R8
 
-maxPoolAVX2_chunk:
+loop4:
 	VMOVUPS (CX), Y0
 	MOVQ    CX, R9
 	MOVQ    DI, R10
 
-maxPoolAVX2_y:
+loop5:
 	MOVQ R9, R11
 	MOVQ R8, R12
 
-maxPoolAVX2_x:
+loop6:
 	VMOVUPS (R11), Y1
 	VMAXPS  Y1, Y0, Y2
 	VMAXPS  Y0, Y1, Y0
 	VORPS   Y2, Y0, Y0
 	ADDQ    BX, R11
 	DECQ    R12
-	JNZ     maxPoolAVX2_x
+	JNZ     loop6
 	ADDQ    SI, R9
 	DECQ    R10
-	JNZ     maxPoolAVX2_y
+	JNZ     loop5
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, AX
 	DECQ    DX
-	JNZ     maxPoolAVX2_chunk
+	JNZ     loop4
 	VZEROUPPER
 	RET

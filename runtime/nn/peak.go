@@ -2,10 +2,6 @@ package nn
 
 import "time"
 
-// fmaPeakFlops is the flops of one iteration of each ISA's FMA loop
-// (asm.FMAPeakFlops; a test checks): 24 chains of 16 lanes, 14 of 8.
-var fmaPeakFlops = map[string]int{"avx512": 2 * 24 * 16, "avx2": 2 * 14 * 8}
-
 // FMAPeak measures what one core sustains in GFLOP/s on a loop of
 // independent register-only FMAs at the width of the convolution engine's
 // instruction set: the yardstick GEMM throughput is quoted against. It
@@ -13,13 +9,13 @@ var fmaPeakFlops = map[string]int{"avx512": 2 * 24 * 16, "avx2": 2 * 14 * 8}
 // machine only ever slows a chunk down), and returns 0 when the engine has
 // no SIMD loop (the plain-Go engine), with the ISA measured.
 func FMAPeak(d time.Duration) (gflops float64, isa string) {
-	isa = defaultEngine.isa
-	loop := fmaPeak(isa)
+	e := defaultEngine
+	isa, loop := e.isa.String(), e.fmaPeak
 	if loop == nil {
 		return 0, isa
 	}
 	const iters = 1 << 16
-	flopsPerIter := float64(fmaPeakFlops[isa])
+	flopsPerIter := float64(fmaPeakFlops[e.isa])
 	loop(iters) // warm up: wake the vector units to full clock
 	end := time.Now().Add(d)
 	for chunk := 0; chunk < 5 || time.Now().Before(end); chunk++ {

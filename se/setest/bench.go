@@ -1,117 +1,55 @@
 package setest
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/segen/segen/se"
+	"github.com/segen/segen/se/random"
 )
-
-// Op names a method of se.Kernel, for Benchmark, BytesPerOp and messages.
-type Op string
-
-// The operations of se.Kernel, in the order Ops returns them.
-const (
-	Squeeze        Op = "Squeeze"
-	Excite         Op = "Excite"
-	Scale          Op = "Scale"
-	ScaleAddReLU   Op = "ScaleAddReLU"
-	Forward        Op = "Forward"
-	ForwardAddReLU Op = "ForwardAddReLU"
-)
-
-// Ops returns every operation, in the order of the se.Kernel interface.
-func Ops() []Op {
-	return []Op{Squeeze, Excite, Scale, ScaleAddReLU, Forward, ForwardAddReLU}
-}
-
-// BytesPerOp returns the memory traffic of one call of op on n samples of
-// shape s: the bytes the op must read and write at the very least, so that
-// b.SetBytes turns ns/op into a bandwidth comparable with the machine's.
-//
-//   - Squeeze reads x (n·C·H·W floats) and writes z (n·C).
-//   - Excite reads W1, W2, the biases if any (once per call, whatever n) and
-//     z, and writes s.
-//   - Scale reads x and s and writes dst; ScaleAddReLU also reads res.
-//   - Forward reads x twice, once to squeeze it and once to scale it, plus
-//     the weights, and writes dst; ForwardAddReLU also reads res. The second
-//     read of x is counted even though a small activation may still be in
-//     cache: it is a real second pass for the large activations where
-//     bandwidth matters, and counting it the same way at every size keeps
-//     the GB/s of different shapes comparable. The internal z and s are not
-//     counted (a fused kernel keeps them in registers or L1).
-//
-// It panics on an unknown op.
-func BytesPerOp(s se.Shape, op Op, n int) int64 {
-	act := int64(n) * int64(s.Size())  // one activation tensor
-	vec := int64(n) * int64(s.C)       // one z or s
-	weights := 2 * int64(s.Hidden*s.C) // W1 and W2
-	if s.Bias {
-		weights += int64(s.Hidden + s.C)
-	}
-	var floats int64
-	switch op {
-	case Squeeze:
-		floats = act + vec
-	case Excite:
-		floats = weights + 2*vec
-	case Scale:
-		floats = 2*act + vec
-	case ScaleAddReLU:
-		floats = 3*act + vec
-	case Forward:
-		floats = 3*act + weights
-	case ForwardAddReLU:
-		floats = 4*act + weights
-	default:
-		panic(fmt.Sprintf("setest: unknown op %q", op))
-	}
-	return 4 * floats
-}
 
 // Benchmark measures op of k on one sample (batch 1, the inference case
-// the project optimises for), with b.SetBytes(BytesPerOp(…)) so the result
-// reads as GB/s. Inputs are order-1 random values from RandomData and
-// RandomParams: tiny or denormal activations would make x86 10–100× slower
+// the project optimises for), with b.SetBytes(se.BytesPerOp(…)) so the result
+// reads as GB/s. Inputs are order-1 random values from random.Data and
+// random.Params: tiny or denormal activations would make x86 10–100× slower
 // and measure the wrong thing. Outputs go to separate buffers, never in
 // place, so repeated calls cannot shrink the data towards denormals. All
 // allocation happens before the timer starts; b.ReportAllocs shows whether
 // the kernel itself allocates.
-func Benchmark(b *testing.B, k se.Kernel, op Op) {
+func Benchmark(b *testing.B, k se.Kernel, op se.Op) {
 	s := k.Shape()
-	p := RandomParams(s, 1)
-	x := RandomData(s.Size(), 2)
-	res := RandomData(s.Size(), 3)
-	z := RandomData(s.C, 4)
-	g := randomGates(s.C, 5)
+	p := random.Params(s, 1)
+	x := random.Data(s.Size(), 2)
+	res := random.Data(s.Size(), 3)
+	z := random.Data(s.C, 4)
+	g := random.Gates(s.C, 5)
 	dst := make([]float32, s.Size())
 	out := make([]float32, s.C)
 
-	b.SetBytes(BytesPerOp(s, op, 1))
+	b.SetBytes(se.BytesPerOp(s, op, 1))
 	b.ReportAllocs()
 	b.ResetTimer()
 	switch op {
-	case Squeeze:
+	case se.Squeeze:
 		for b.Loop() {
 			k.Squeeze(out, x)
 		}
-	case Excite:
+	case se.Excite:
 		for b.Loop() {
 			k.Excite(out, z, p)
 		}
-	case Scale:
+	case se.Scale:
 		for b.Loop() {
 			k.Scale(dst, x, g)
 		}
-	case ScaleAddReLU:
+	case se.ScaleAddReLU:
 		for b.Loop() {
 			k.ScaleAddReLU(dst, x, g, res)
 		}
-	case Forward:
+	case se.Forward:
 		for b.Loop() {
 			k.Forward(dst, x, p)
 		}
-	case ForwardAddReLU:
+	case se.ForwardAddReLU:
 		for b.Loop() {
 			k.ForwardAddReLU(dst, x, res, p)
 		}

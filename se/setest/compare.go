@@ -16,7 +16,7 @@ import (
 
 // compare returns "" if got matches want within the op's tolerance (atol < 0
 // means exactly), else a description of the first few mismatches.
-func (c *checker) compare(op Op, got, want []float32, atol float64) string {
+func (c *checker) compare(op se.Op, got, want []float32, atol float64) string {
 	bad, count := mismatches(got, want, atol, 3)
 	if count == 0 {
 		return ""
@@ -44,13 +44,13 @@ func (c *checker) compareSpans(got, want []float32, spans []span) string {
 	if count == 0 {
 		return ""
 	}
-	return c.describe(Squeeze, got, want, bad, count, " (bounds from the condition of each channel's Σx)", spans)
+	return c.describe(se.Squeeze, got, want, bad, count, " (bounds from the condition of each channel's Σx)", spans)
 }
 
 // describe reports count mismatches of op under rule, naming the first ones
 // (bad) with the value got, the reference's want and, for a stochastic
 // Squeeze, the span allowed.
-func (c *checker) describe(op Op, got, want []float32, bad []int, count int, rule string, spans []span) string {
+func (c *checker) describe(op se.Op, got, want []float32, bad []int, count int, rule string, spans []span) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d of %d values differ%s", count, len(got), rule)
 	for i, j := range bad {
@@ -61,7 +61,7 @@ func (c *checker) describe(op Op, got, want []float32, bad []int, count int, rul
 		if spans != nil {
 			b.WriteString(spans[j].String())
 		}
-		if math.IsNaN(float64(want[j])) && math.IsInf(float64(got[j]), 0) && (op == Forward || op == ForwardAddReLU) {
+		if math.IsNaN(float64(want[j])) && math.IsInf(float64(got[j]), 0) && (op == se.Forward || op == se.ForwardAddReLU) {
 			b.WriteString(" (Inf × gate 0: is sigmoid(−Inf) exactly 0?)")
 		}
 	}
@@ -69,9 +69,9 @@ func (c *checker) describe(op Op, got, want []float32, bad []int, count int, rul
 }
 
 // coords names the sample, channel and pixel of index i of op's output.
-func (c *checker) coords(op Op, i int) string {
+func (c *checker) coords(op se.Op, i int) string {
 	s := c.s
-	if op == Squeeze || op == Excite {
+	if op == se.Squeeze || op == se.Excite {
 		return fmt.Sprintf("sample %d, channel %d", i/s.C, i%s.C)
 	}
 	n, j := i/s.Size(), i%s.Size()

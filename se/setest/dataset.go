@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/segen/segen/se"
+	"github.com/segen/segen/se/random"
 )
 
 // dataset is the inputs of every op for n samples and se.Generic's results
@@ -15,10 +16,10 @@ type dataset struct {
 	special bool // inputs hold NaN and ±Inf
 	n       int
 	x, res  []float32 // n×C×H×W
-	z, s    []float32 // n×C: the inputs of Excite and of Scale
+	z, s    []float32 // n×C: the inputs of se.Excite and of se.Scale
 	p       *se.Params
-	want    map[Op][]float32 // se.Generic's output of each op
-	atol    map[Op]float64   // absolute tolerance of each op; exact if negative
+	want    map[se.Op][]float32 // se.Generic's output of each op
+	atol    map[se.Op]float64   // absolute tolerance of each op; exact if negative
 	spans   []span           // for a stochastic Squeeze, what each output may be, instead of atol
 }
 
@@ -62,17 +63,17 @@ func newDataset(s se.Shape, n int, special bool) *dataset {
 	size, C := s.Size(), s.C
 	d := &dataset{
 		special: special, n: n,
-		p:   RandomParams(s, 1),
-		x:   RandomData(n*size, 2),
-		res: RandomData(n*size, 3),
-		z:   RandomData(n*C, 4),
-		s:   randomGates(n*C, 5),
+		p:   random.Params(s, 1),
+		x:   random.Data(n*size, 2),
+		res: random.Data(n*size, 3),
+		z:   random.Data(n*C, 4),
+		s:   random.Gates(n*C, 5),
 	}
 	// Give each channel of each sample its own mean, as real activations
 	// have: the squeezed z, and with it the gates, then spread over a range
 	// instead of all sitting near 0 and ½, so a kernel that mixes up
 	// channels or samples is off by far more than the tolerance.
-	means := RandomData(n*C, 6)
+	means := random.Data(n*C, 6)
 	if s.Squeeze == se.Stochastic {
 		stochasticMeans(means)
 	}
@@ -85,31 +86,31 @@ func newDataset(s se.Shape, n int, special bool) *dataset {
 	}
 
 	g := se.Generic(s)
-	d.want = map[Op][]float32{}
-	for _, op := range Ops() {
+	d.want = map[se.Op][]float32{}
+	for _, op := range se.Ops() {
 		d.want[op] = make([]float32, len(d.z))
-		if op != Squeeze && op != Excite {
+		if op != se.Squeeze && op != se.Excite {
 			d.want[op] = make([]float32, len(d.x))
 		}
 	}
-	g.Squeeze(d.want[Squeeze], d.x)
-	g.Excite(d.want[Excite], d.z, d.p)
-	g.Scale(d.want[Scale], d.x, d.s)
-	g.ScaleAddReLU(d.want[ScaleAddReLU], d.x, d.s, d.res)
-	g.Forward(d.want[Forward], d.x, d.p)
-	g.ForwardAddReLU(d.want[ForwardAddReLU], d.x, d.res, d.p)
+	g.Squeeze(d.want[se.Squeeze], d.x)
+	g.Excite(d.want[se.Excite], d.z, d.p)
+	g.Scale(d.want[se.Scale], d.x, d.s)
+	g.ScaleAddReLU(d.want[se.ScaleAddReLU], d.x, d.s, d.res)
+	g.Forward(d.want[se.Forward], d.x, d.p)
+	g.ForwardAddReLU(d.want[se.ForwardAddReLU], d.x, d.res, d.p)
 
 	mx, mr, ms := maxAbs(d.x), maxAbs(d.res), maxAbs(d.s)
-	d.atol = map[Op]float64{
-		Squeeze:        atol * mx,
-		Excite:         atol, // gates are in [0, 1]
-		Scale:          atol * mx * ms,
-		ScaleAddReLU:   atol * (mx*ms + mr),
-		Forward:        atol * mx,
-		ForwardAddReLU: atol * (mx + mr),
+	d.atol = map[se.Op]float64{
+		se.Squeeze:        atol * mx,
+		se.Excite:         atol, // gates are in [0, 1]
+		se.Scale:          atol * mx * ms,
+		se.ScaleAddReLU:   atol * (mx*ms + mr),
+		se.Forward:        atol * mx,
+		se.ForwardAddReLU: atol * (mx + mr),
 	}
 	if s.Squeeze == se.Max {
-		d.atol[Squeeze] = -1 // a maximum involves no rounding
+		d.atol[se.Squeeze] = -1 // a maximum involves no rounding
 	}
 	return d
 }
@@ -117,10 +118,10 @@ func newDataset(s se.Shape, n int, special bool) *dataset {
 // poke puts NaN and ±Inf into the inputs, at the first, middle and last
 // positions of a sample, where vector loops have their edges and tails.
 // Samples differ (sample i by i mod 4): 0 has NaN, +Inf and −Inf in x, 1
-// none, 2 only +Inf, 3 only −Inf. A NaN makes a whole sample of Forward NaN,
+// none, 2 only +Inf, 3 only −Inf. A NaN makes a whole sample of se.Forward NaN,
 // so the Inf-only samples are what test its Inf handling, and the clean one
 // that nothing leaks between samples. res and s get all three in every
-// sample, since ScaleAddReLU and Scale work element by element.
+// sample, since se.ScaleAddReLU and se.Scale work element by element.
 func (d *dataset) poke(s se.Shape) {
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	size, C := s.Size(), s.C

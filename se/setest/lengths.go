@@ -33,55 +33,55 @@ func (c *checker) lengths(d *dataset) {
 	}
 
 	type lcase struct {
-		op   Op
+		op   se.Op
 		what string
 		outs [][]float32 // must still hold poison after the panic
 		f    func()
 	}
 	var cases []lcase
-	add := func(op Op, what string, f func(), outs ...[]float32) {
+	add := func(op se.Op, what string, f func(), outs ...[]float32) {
 		cases = append(cases, lcase{op, what, outs, f})
 	}
 	{
 		z := out(C)
-		add(Squeeze, "len(x) = C×H×W+1", func() { k.Squeeze(z, in(size+1)) }, z)
+		add(se.Squeeze, "len(x) = C×H×W+1", func() { k.Squeeze(z, in(size+1)) }, z)
 	}
 	{
 		z := out(2 * C)
-		add(Squeeze, "len(z) = 2·C for one sample", func() { k.Squeeze(z, in(size)) }, z)
+		add(se.Squeeze, "len(z) = 2·C for one sample", func() { k.Squeeze(z, in(size)) }, z)
 	}
 	{
 		sc := out(2 * C)
-		add(Excite, "len(s) = 2·C, len(z) = C", func() { k.Excite(sc, in(C), p) }, sc)
+		add(se.Excite, "len(s) = 2·C, len(z) = C", func() { k.Excite(sc, in(C), p) }, sc)
 	}
 	{
 		sc := out(C)
-		add(Excite, "len(W2) one short", func() { k.Excite(sc, in(C), short) }, sc)
+		add(se.Excite, "len(W2) one short", func() { k.Excite(sc, in(C), short) }, sc)
 	}
 	{
 		dst := out(2 * size)
-		add(Scale, "len(dst) = 2·C×H×W for one sample", func() { k.Scale(dst, in(size), in(C)) }, dst)
+		add(se.Scale, "len(dst) = 2·C×H×W for one sample", func() { k.Scale(dst, in(size), in(C)) }, dst)
 	}
 	{
 		dst := out(size)
-		add(Scale, "len(s) = 2·C for one sample", func() { k.Scale(dst, in(size), in(2*C)) }, dst)
+		add(se.Scale, "len(s) = 2·C for one sample", func() { k.Scale(dst, in(size), in(2*C)) }, dst)
 	}
 	{
 		dst := out(size)
-		add(ScaleAddReLU, "len(res) one short", func() { k.ScaleAddReLU(dst, in(size), in(C), in(size-1)) }, dst)
+		add(se.ScaleAddReLU, "len(res) one short", func() { k.ScaleAddReLU(dst, in(size), in(C), in(size-1)) }, dst)
 	}
 	{
 		dst := out(size)
-		add(ScaleAddReLU, "len(dst) one sample, the rest two", func() { k.ScaleAddReLU(dst, in(2*size), in(2*C), in(2*size)) }, dst)
+		add(se.ScaleAddReLU, "len(dst) one sample, the rest two", func() { k.ScaleAddReLU(dst, in(2*size), in(2*C), in(2*size)) }, dst)
 	}
-	add(Forward, "empty x and dst", func() { k.Forward(out(0), in(0), p) })
+	add(se.Forward, "empty x and dst", func() { k.Forward(out(0), in(0), p) })
 	{
 		dst := out(size)
-		add(Forward, "nil params", func() { k.Forward(dst, in(size), nil) }, dst)
+		add(se.Forward, "nil params", func() { k.Forward(dst, in(size), nil) }, dst)
 	}
 	{
 		dst := out(size)
-		add(ForwardAddReLU, "len(res) = 2·C×H×W for one sample", func() { k.ForwardAddReLU(dst, in(size), in(2*size), p) }, dst)
+		add(se.ForwardAddReLU, "len(res) = 2·C×H×W for one sample", func() { k.ForwardAddReLU(dst, in(size), in(2*size), p) }, dst)
 	}
 	{
 		dst := out(size)
@@ -89,19 +89,19 @@ func (c *checker) lengths(d *dataset) {
 		if !s.Bias {
 			what = "params with B1 on a shape without biases"
 		}
-		add(ForwardAddReLU, what, func() { k.ForwardAddReLU(dst, in(size), in(size), wrongBias) }, dst)
+		add(se.ForwardAddReLU, what, func() { k.ForwardAddReLU(dst, in(size), in(size), wrongBias) }, dst)
 	}
 	// Partial overlaps; slices of one value cannot overlap partially.
 	if size >= 2 {
 		b1, b2, b3, b4 := out(size+1), out(size+1), out(size+1), out(2*size)
-		add(Scale, "dst overlapping x one float apart", func() { k.Scale(b1[:size], b1[1:], in(C)) }, b1)
-		add(ScaleAddReLU, "dst overlapping res one float apart", func() { k.ScaleAddReLU(b2[1:], in(size), in(C), b2[:size]) }, b2)
-		add(Forward, "dst overlapping x one float apart", func() { k.Forward(b3[1:], b3[:size], p) }, b3)
-		add(ForwardAddReLU, "dst sharing its last float with res", func() { k.ForwardAddReLU(b4[:size], in(size), b4[size-1:2*size-1], p) }, b4)
+		add(se.Scale, "dst overlapping x one float apart", func() { k.Scale(b1[:size], b1[1:], in(C)) }, b1)
+		add(se.ScaleAddReLU, "dst overlapping res one float apart", func() { k.ScaleAddReLU(b2[1:], in(size), in(C), b2[:size]) }, b2)
+		add(se.Forward, "dst overlapping x one float apart", func() { k.Forward(b3[1:], b3[:size], p) }, b3)
+		add(se.ForwardAddReLU, "dst sharing its last float with res", func() { k.ForwardAddReLU(b4[:size], in(size), b4[size-1:2*size-1], p) }, b4)
 	}
 	if C >= 2 {
 		b := out(C + 1)
-		add(Excite, "s overlapping z one float apart", func() { k.Excite(b[:C], b[1:], p) }, b)
+		add(se.Excite, "s overlapping z one float apart", func() { k.Excite(b[:C], b[1:], p) }, b)
 	}
 
 	for _, lc := range cases {
@@ -141,7 +141,7 @@ func cloneParams(p *se.Params) *se.Params {
 	return &se.Params{W1: slices.Clone(p.W1), B1: slices.Clone(p.B1), W2: slices.Clone(p.W2), B2: slices.Clone(p.B2)}
 }
 
-// concurrent runs Forward, ForwardAddReLU and Excite from two goroutines at
+// concurrent runs se.Forward, se.ForwardAddReLU and se.Excite from two goroutines at
 // once, on their own buffers: kernels must be safe for concurrent use, and
 // scratch shared between calls in Go code is a data race that -race reports
 // (and that may corrupt results without it).
@@ -150,14 +150,14 @@ func cloneParams(p *se.Params) *se.Params {
 // reported, and a kernel that writes out of bounds would do so here on
 // unguarded memory.
 func (c *checker) concurrent(d *dataset) {
-	for _, op := range []Op{Forward, ForwardAddReLU, Excite} {
+	for _, op := range []se.Op{se.Forward, se.ForwardAddReLU, se.Excite} {
 		if c.budget[op] < maxReports {
 			return
 		}
 	}
 	const workers = 2
 	type failure struct {
-		op  Op
+		op  se.Op
 		msg string
 	}
 	fails := make([]failure, workers)
@@ -175,7 +175,7 @@ func (c *checker) concurrent(d *dataset) {
 }
 
 // hammer runs a few ops twice on its own copies of sample 0 of d.
-func (c *checker) hammer(d *dataset) (op Op, msg string) {
+func (c *checker) hammer(d *dataset) (op se.Op, msg string) {
 	s, k := c.s, c.k
 	size, C := s.Size(), s.C
 	x, res, z := slices.Clone(d.x[:size]), slices.Clone(d.res[:size]), slices.Clone(d.z[:C])
@@ -187,17 +187,17 @@ func (c *checker) hammer(d *dataset) (op Op, msg string) {
 		}
 	}()
 	for range 2 {
-		op = Forward
+		op = se.Forward
 		k.Forward(dst, x, p)
 		if msg = c.compare(op, dst, d.want[op][:size], d.atol[op]); msg != "" {
 			return op, msg
 		}
-		op = ForwardAddReLU
+		op = se.ForwardAddReLU
 		k.ForwardAddReLU(dst, x, res, p)
 		if msg = c.compare(op, dst, d.want[op][:size], d.atol[op]); msg != "" {
 			return op, msg
 		}
-		op = Excite
+		op = se.Excite
 		k.Excite(sc, z, p)
 		if msg = c.compare(op, sc, d.want[op][:C], d.atol[op]); msg != "" {
 			return op, msg

@@ -21,8 +21,8 @@ import (
 //     over-writes fault and misaligned loads are exercised; sentinels fill
 //     the rest of each mapping, and outputs are poisoned before each call,
 //     so stray writes and unwritten outputs show up too;
-//   - in place: dst = x for Scale, ScaleAddReLU, Forward and ForwardAddReLU,
-//     dst = res for the AddReLU variants, and s = z for Excite;
+//   - in place: dst = x for se.Scale, se.ScaleAddReLU, se.Forward and se.ForwardAddReLU,
+//     dst = res for the AddReLU variants, and s = z for se.Excite;
 //   - NaN, +Inf and −Inf in x, res, z and s: a NaN must come out where the
 //     reference has one and nowhere else, and ±Inf exactly where it has them
 //     (so the sigmoid must map ±Inf to exactly 1 and 0: Inf × 0 = NaN);
@@ -34,7 +34,7 @@ import (
 // Results may differ from the generic code's by summation order, FMA and a
 // polynomial sigmoid: a value passes if |got−want| ≤ atol + 1e-4·|want|, where
 // atol is 1e-5 times the largest magnitude the op's result can have (max|x|
-// for Squeeze, 1 for the gates, max|x|·max|s| + max|res| for ScaleAddReLU…).
+// for se.Squeeze, 1 for the gates, max|x|·max|s| + max|res| for se.ScaleAddReLU…).
 // A max squeeze has no rounding, so it must be exact. A stochastic squeeze
 // (Σx²/Σx) is held to the interval its definition, evaluated in float64 from
 // the input, allows each channel given that condition number (stochastic.go).
@@ -84,8 +84,8 @@ func check(r reporter, k se.Kernel) {
 	// report, instead of killing the test binary.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 
-	c := &checker{r: r, k: k, s: s, budget: map[Op]int{}}
-	for _, op := range Ops() {
+	c := &checker{r: r, k: k, s: s, budget: map[se.Op]int{}}
+	for _, op := range se.Ops() {
 		c.budget[op] = maxReports
 	}
 	trials := plan(s.Size())
@@ -106,10 +106,10 @@ type checker struct {
 	r      reporter
 	k      se.Kernel
 	s      se.Shape
-	budget map[Op]int // failures each op may still report
+	budget map[se.Op]int // failures each op may still report
 }
 
-func (c *checker) errorf(op Op, format string, args ...any) {
+func (c *checker) errorf(op se.Op, format string, args ...any) {
 	if c.budget[op] <= 0 {
 		return
 	}

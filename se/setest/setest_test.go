@@ -202,7 +202,7 @@ func TestCheckCatches(t *testing.T) {
 				dst[len(dst)-1] *= 1.001
 			}}
 		}, []string{"generic", avg.String(), "Scale", "batch 1", "values differ", "sample 0, channel 8, h 2, w 4"}},
-		{"max Squeeze one ulp off", maxNHWC, func(g se.Kernel) mutant {
+		{"max se.Squeeze one ulp off", maxNHWC, func(g se.Kernel) mutant {
 			return mutant{Kernel: g, squeeze: func(z, x []float32) {
 				g.Squeeze(z, x)
 				z[0] = math.Nextafter32(z[0], float32(math.Inf(1)))
@@ -381,40 +381,9 @@ func TestPlainMapping(t *testing.T) {
 	}
 }
 
-func TestOps(t *testing.T) {
-	want := []Op{"Squeeze", "Excite", "Scale", "ScaleAddReLU", "Forward", "ForwardAddReLU"}
-	if got := Ops(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("Ops() = %v, want %v", got, want)
-	}
-}
-
-func TestBytesPerOp(t *testing.T) {
-	// 24 floats per sample, 8+8 weights and 2+4 biases.
-	s := se.Shape{Layout: se.NCHW, C: 4, H: 2, W: 3, Hidden: 2, Squeeze: se.Avg, Bias: true}
-	for op, want := range map[Op]int64{
-		Squeeze:        4 * (48 + 8),       // x, z
-		Excite:         4 * (22 + 8 + 8),   // weights, z, s
-		Scale:          4 * (48 + 8 + 48),  // x, s, dst
-		ScaleAddReLU:   4 * (48 + 8 + 96),  // x, s, res, dst
-		Forward:        4 * (96 + 22 + 48), // x twice, weights, dst
-		ForwardAddReLU: 4 * (96 + 22 + 96), // x twice, weights, res, dst
-	} {
-		if got := BytesPerOp(s, op, 2); got != want {
-			t.Errorf("BytesPerOp(%v, %s, 2) = %d, want %d", s, op, got, want)
-		}
-	}
-	s.Bias = false
-	if got, want := BytesPerOp(s, Excite, 1), int64(4*(16+4+4)); got != want {
-		t.Errorf("BytesPerOp without biases, Excite = %d, want %d", got, want)
-	}
-	if _, panicked := catch(func() { BytesPerOp(s, "Squash", 1) }); !panicked {
-		t.Error("BytesPerOp of an unknown op did not panic")
-	}
-}
-
 // TestBenchmark runs Benchmark for a few iterations of every op and checks
 // the bytes it reports and that its loop does not allocate (the generic
-// kernel allocates only in Excite and the Forward ops).
+// kernel allocates only in se.Excite and the se.Forward ops).
 func TestBenchmark(t *testing.T) {
 	f := flag.Lookup("test.benchtime")
 	old := f.Value.String()
@@ -424,12 +393,12 @@ func TestBenchmark(t *testing.T) {
 	defer f.Value.Set(old)
 	s := se.Shape{Layout: se.NHWC, C: 17, H: 7, W: 7, Hidden: 8, Squeeze: se.Avg, Bias: true}
 	k := se.Generic(s)
-	for _, op := range Ops() {
+	for _, op := range se.Ops() {
 		r := testing.Benchmark(func(b *testing.B) { Benchmark(b, k, op) })
-		if r.N == 0 || r.Bytes != BytesPerOp(s, op, 1) {
-			t.Errorf("%s: N = %d, bytes = %d, want > 0 and %d", op, r.N, r.Bytes, BytesPerOp(s, op, 1))
+		if r.N == 0 || r.Bytes != se.BytesPerOp(s, op, 1) {
+			t.Errorf("%s: N = %d, bytes = %d, want > 0 and %d", op, r.N, r.Bytes, se.BytesPerOp(s, op, 1))
 		}
-		if a := r.AllocsPerOp(); a != 0 && (op == Squeeze || op == Scale || op == ScaleAddReLU) {
+		if a := r.AllocsPerOp(); a != 0 && (op == se.Squeeze || op == se.Scale || op == se.ScaleAddReLU) {
 			t.Errorf("%s: %d allocations per op", op, a)
 		}
 	}
@@ -438,7 +407,7 @@ func TestBenchmark(t *testing.T) {
 // BenchmarkGeneric shows Benchmark's output for the generic kernel.
 func BenchmarkGeneric(b *testing.B) {
 	s := se.Shape{Layout: se.NCHW, C: 256, H: 14, W: 14, Hidden: 16, Squeeze: se.Avg, Bias: true}
-	for _, op := range Ops() {
+	for _, op := range se.Ops() {
 		b.Run(string(op), func(b *testing.B) { Benchmark(b, se.Generic(s), op) })
 	}
 }

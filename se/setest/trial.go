@@ -148,28 +148,28 @@ func (c *checker) trial(d *dataset, t trial) {
 	if t.special {
 		ctx += ", NaN/Inf inputs"
 	}
-	want := func(op Op) []float32 { return d.want[op][:len(d.want[op])/d.n*n] }
+	want := func(op se.Op) []float32 { return d.want[op][:len(d.want[op])/d.n*n] }
 	k := c.k
 	X, R, Z, G, D, ZO, SO := x.data(), res.data(), z.data(), g.data(), dst.data(), zOut.data(), sOut.data()
 	for _, cl := range []struct {
-		op    Op
+		op    se.Op
 		alias string
 		out   *buf
 		f     func()
 	}{
-		{Squeeze, "", zOut, func() { k.Squeeze(ZO, X) }},
-		{Excite, "", sOut, func() { k.Excite(SO, Z, p) }},
-		{Excite, "s = z", z, func() { k.Excite(Z, Z, p) }},
-		{Scale, "", dst, func() { k.Scale(D, X, G) }},
-		{Scale, "dst = x", x, func() { k.Scale(X, X, G) }},
-		{ScaleAddReLU, "", dst, func() { k.ScaleAddReLU(D, X, G, R) }},
-		{ScaleAddReLU, "dst = x", x, func() { k.ScaleAddReLU(X, X, G, R) }},
-		{ScaleAddReLU, "dst = res", res, func() { k.ScaleAddReLU(R, X, G, R) }},
-		{Forward, "", dst, func() { k.Forward(D, X, p) }},
-		{Forward, "dst = x", x, func() { k.Forward(X, X, p) }},
-		{ForwardAddReLU, "", dst, func() { k.ForwardAddReLU(D, X, R, p) }},
-		{ForwardAddReLU, "dst = x", x, func() { k.ForwardAddReLU(X, X, R, p) }},
-		{ForwardAddReLU, "dst = res", res, func() { k.ForwardAddReLU(R, X, R, p) }},
+		{se.Squeeze, "", zOut, func() { k.Squeeze(ZO, X) }},
+		{se.Excite, "", sOut, func() { k.Excite(SO, Z, p) }},
+		{se.Excite, "s = z", z, func() { k.Excite(Z, Z, p) }},
+		{se.Scale, "", dst, func() { k.Scale(D, X, G) }},
+		{se.Scale, "dst = x", x, func() { k.Scale(X, X, G) }},
+		{se.ScaleAddReLU, "", dst, func() { k.ScaleAddReLU(D, X, G, R) }},
+		{se.ScaleAddReLU, "dst = x", x, func() { k.ScaleAddReLU(X, X, G, R) }},
+		{se.ScaleAddReLU, "dst = res", res, func() { k.ScaleAddReLU(R, X, G, R) }},
+		{se.Forward, "", dst, func() { k.Forward(D, X, p) }},
+		{se.Forward, "dst = x", x, func() { k.Forward(X, X, p) }},
+		{se.ForwardAddReLU, "", dst, func() { k.ForwardAddReLU(D, X, R, p) }},
+		{se.ForwardAddReLU, "dst = x", x, func() { k.ForwardAddReLU(X, X, R, p) }},
+		{se.ForwardAddReLU, "dst = res", res, func() { k.ForwardAddReLU(R, X, R, p) }},
 	} {
 		if c.budget[cl.op] <= 0 {
 			continue
@@ -187,7 +187,7 @@ func (c *checker) trial(d *dataset, t trial) {
 		}
 		got := cl.out.data()
 		msg := ""
-		if cl.op == Squeeze && d.spans != nil {
+		if cl.op == se.Squeeze && d.spans != nil {
 			msg = c.compareSpans(got, want(cl.op), d.spans[:len(got)])
 		} else {
 			msg = c.compare(cl.op, got, want(cl.op), d.atol[cl.op])

@@ -19,13 +19,13 @@ func main() {
 	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
 		for _, layout := range []se.Layout{se.NCHW, se.NHWC} {
 			l := layoutName(layout)
-			f.SqueezeAny("squeezeAvg"+l+isa.Suffix, isa, layout, se.Avg)
-			f.SqueezeAny("squeezeMax"+l+isa.Suffix, isa, layout, se.Max)
-			f.ScaleAny("scale"+l+isa.Suffix, isa, layout, false)
-			f.ScaleAny("scaleAddReLU"+l+isa.Suffix, isa, layout, true)
+			f.SqueezeAny("squeezeAvg"+l+isa.Suffix(), isa, layout, se.Avg)
+			f.SqueezeAny("squeezeMax"+l+isa.Suffix(), isa, layout, se.Max)
+			f.ScaleAny("scale"+l+isa.Suffix(), isa, layout, false)
+			f.ScaleAny("scaleAddReLU"+l+isa.Suffix(), isa, layout, true)
 		}
-		f.FCAny("fcReLU"+isa.Suffix, isa, asm.ReLU)
-		f.FCAny("fcSigmoid"+isa.Suffix, isa, asm.Sigmoid)
+		f.FCAny("fcReLU"+isa.Suffix(), isa, asm.ReLU)
+		f.FCAny("fcSigmoid"+isa.Suffix(), isa, asm.Sigmoid)
 	}
 	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
 		for _, layout := range []se.Layout{se.NCHW, se.NHWC} {

@@ -7,64 +7,37 @@
 package simd
 
 import (
-	"os"
-
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 )
 
 //go:generate go run asm.go
 
 func init() {
-	if chosen != isaGo {
+	if chosen != isa.Go {
 		se.RegisterFallback(New)
 	}
 }
 
-// chosen is the instruction set New uses: the one the environment variable
-// SEGEN_ISA names (go, avx2 or avx512) if this CPU runs it, else the best,
-// as in generated packages, so one variable forces every kernel.
-var chosen = choose(os.Getenv("SEGEN_ISA"))
+// targets are the instruction sets the package has kernels for.
+var targets = []isa.ISA{isa.AVX2, isa.AVX512}
 
-func choose(want string) isa {
-	isas := supported()
-	for _, i := range isas {
-		if i.String() == want {
-			return i
-		}
-	}
-	return isas[0]
-}
-
-// isa is an instruction set the kernels run on.
-type isa uint8
-
-const (
-	isaGo isa = iota // no SIMD kernels: New returns se's generic kernel
-	isaAVX2
-	isaAVX512
-)
-
-func (i isa) String() string {
-	switch i {
-	case isaAVX2:
-		return "avx2"
-	case isaAVX512:
-		return "avx512"
-	}
-	return "go"
-}
+// chosen is the instruction set New uses: package isa's choice, as in
+// generated packages, so one variable forces every kernel. On isa.Go New
+// returns se's generic kernel.
+var chosen = isa.Choose(targets...)
 
 // New returns the runtime-sized kernel for s on the best instruction set
 // this CPU runs (or SEGEN_ISA's choice), or se's generic kernel if none.
 func New(s se.Shape) se.Kernel { return newKernel(s, chosen) }
 
 // newKernel returns the runtime-sized kernel for s on instruction set i, or
-// se's generic kernel when i is isaGo.
-func newKernel(s se.Shape, i isa) se.Kernel {
+// se's generic kernel when i is isa.Go.
+func newKernel(s se.Shape, i isa.ISA) se.Kernel {
 	if err := s.Validate(); err != nil {
 		panic(err)
 	}
-	if i == isaGo {
+	if i == isa.Go {
 		return se.Generic(s)
 	}
 	return kernel{s: s, isa: i}
@@ -73,7 +46,7 @@ func newKernel(s se.Shape, i isa) se.Kernel {
 // kernel runs shape s with the runtime-sized kernels of one instruction set.
 type kernel struct {
 	s   se.Shape
-	isa isa
+	isa isa.ISA
 }
 
 func (k kernel) Shape() se.Shape { return k.s }

@@ -3,31 +3,16 @@
 package simd
 
 import (
-	"golang.org/x/sys/cpu"
-
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 )
-
-// supported lists the instruction sets this CPU runs, best first. The
-// AVX-512 kernels need F, VL and DQ (VXORPS and VORPS on ZMM), and their
-// runtime-sized tails BZHI (BMI2).
-func supported() []isa {
-	var s []isa
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ && cpu.X86.HasBMI2 {
-		s = append(s, isaAVX512)
-	}
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		s = append(s, isaAVX2)
-	}
-	return append(s, isaGo)
-}
 
 // The per-sample methods below pick the assembly for the layout, pooling
 // and instruction set. Lengths were checked by the se.Shape.Check* call of
 // the exported method that got here.
 
 func (k kernel) squeeze(z, x []float32) {
-	plane, avx512 := k.s.Plane(), k.isa == isaAVX512
+	plane, avx512 := k.s.Plane(), k.isa == isa.AVX512
 	switch {
 	case k.s.Layout == se.NCHW && k.s.Squeeze == se.Avg && avx512:
 		squeezeAvgNCHWAVX512(z, x, plane)
@@ -58,7 +43,7 @@ func (k kernel) squeeze(z, x []float32) {
 
 // scale sets dst = x×s, or max(x×s + res, 0) when res is not nil.
 func (k kernel) scale(dst, x, s, res []float32) {
-	plane, avx512, nchw := k.s.Plane(), k.isa == isaAVX512, k.s.Layout == se.NCHW
+	plane, avx512, nchw := k.s.Plane(), k.isa == isa.AVX512, k.s.Layout == se.NCHW
 	switch {
 	case res == nil && nchw && avx512:
 		scaleNCHWAVX512(dst, x, s, plane)
@@ -82,11 +67,11 @@ func (k kernel) scale(dst, x, s, res []float32) {
 // fc sets dst = act(W·x + b), act sigmoid or ReLU; b may be nil.
 func (k kernel) fc(sigmoid bool, dst, w, x, b []float32) {
 	switch {
-	case sigmoid && k.isa == isaAVX512:
+	case sigmoid && k.isa == isa.AVX512:
 		fcSigmoidAVX512(dst, w, x, b)
 	case sigmoid:
 		fcSigmoidAVX2(dst, w, x, b)
-	case k.isa == isaAVX512:
+	case k.isa == isa.AVX512:
 		fcReLUAVX512(dst, w, x, b)
 	default:
 		fcReLUAVX2(dst, w, x, b)

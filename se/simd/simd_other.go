@@ -2,12 +2,9 @@
 
 package simd
 
-// supported lists the instruction sets this build runs: none but Go, so New
-// returns se's generic kernels and init registers no fallback.
-func supported() []isa { return []isa{isaGo} }
-
-// The kernel methods are never reached without assembly (New returns the
-// generic kernel), but must exist for the type to compile.
+// The kernel methods are never reached without assembly (package isa
+// chooses Go, so New returns the generic kernel), but must exist for the
+// type to compile.
 
 func (k kernel) squeeze(z, x []float32)                  { panic("simd: no assembly in this build") }
 func (k kernel) scale(dst, x, s, res []float32)          { panic("simd: no assembly in this build") }

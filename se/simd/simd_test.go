@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 	"github.com/segen/segen/se/setest"
 )
@@ -16,8 +17,8 @@ func TestKernels(t *testing.T) {
 		{1, 1, 1, 1}, {7, 3, 3, 2}, {8, 1, 1, 8}, {9, 7, 7, 3}, {15, 4, 5, 15}, {17, 7, 7, 4},
 		{96, 13, 11, 8}, {100, 9, 9, 25}, {300, 5, 3, 7}, {64, 56, 56, 8}, {2048, 7, 7, 128},
 	}
-	for _, i := range supported() {
-		if i == isaGo {
+	for _, i := range isa.Supported(targets...) {
+		if i == isa.Go {
 			continue
 		}
 		for _, d := range dims {
@@ -42,7 +43,7 @@ func TestKernels(t *testing.T) {
 func TestFallbackRegistered(t *testing.T) {
 	s := se.Shape{Layout: se.NHWC, C: 33, H: 5, W: 6, Hidden: 4, Squeeze: se.Avg, Bias: true}
 	want := "generic"
-	if chosen != isaGo {
+	if chosen != isa.Go {
 		want = "generic-simd"
 	}
 	if got := se.Lookup(s).Impl(); got != want {

@@ -1,4 +1,8 @@
-package setest
+// Package random makes the deterministic inputs that se/setest checks
+// kernels on and segen bench times them with: order-1 activations, He-scaled
+// weights and gates in the sigmoid's range, the same on every Go version and
+// platform.
+package random
 
 import (
 	"math"
@@ -26,7 +30,7 @@ func (r *rng) uniform() float32 {
 }
 
 // fill sets v to values uniform in [-scale, scale). It is not instrumented
-// under -race (see compare.go): it only writes fresh, unshared memory.
+// under -race: it only writes fresh, unshared memory.
 //
 //go:norace
 func (r *rng) fill(v []float32, scale float32) {
@@ -35,22 +39,22 @@ func (r *rng) fill(v []float32, scale float32) {
 	}
 }
 
-// RandomData returns n deterministic values uniform in [-1, 1): order-1
+// Data returns n deterministic values uniform in [-1, 1): order-1
 // activations, far from the denormal range where x86 slows down 10–100×.
-func RandomData(n int, seed uint64) []float32 {
+func Data(n int, seed uint64) []float32 {
 	v := make([]float32, n)
 	r := rng(seed)
 	r.fill(v, 1)
 	return v
 }
 
-// RandomParams returns deterministic params for s, scaled as He (Kaiming)
+// Params returns deterministic params for s, scaled as He (Kaiming)
 // uniform initialisation scales trained weights: W1 ~ U(±√(6/C)) and
 // W2 ~ U(±√(6/Hidden)), so each FC keeps its input's magnitude and the gates
 // of order-1 inputs spread over (0, 1) instead of saturating at 0 or 1 (where
 // a wrong gate would hide) or sitting at exactly ½. Biases, present iff
 // s.Bias, follow PyTorch's default U(±1/√fan_in).
-func RandomParams(s se.Shape, seed uint64) *se.Params {
+func Params(s se.Shape, seed uint64) *se.Params {
 	r := rng(seed)
 	p := &se.Params{
 		W1: make([]float32, s.Hidden*s.C),
@@ -67,10 +71,10 @@ func RandomParams(s se.Shape, seed uint64) *se.Params {
 	return p
 }
 
-// randomGates returns n deterministic gates uniform in [0, 1), the range of
-// the sigmoid, for testing and benchmarking Scale on its own.
-func randomGates(n int, seed uint64) []float32 {
-	v := RandomData(n, seed)
+// Gates returns n deterministic gates uniform in [0, 1), the range of the
+// sigmoid, for testing and benchmarking Scale on its own.
+func Gates(n int, seed uint64) []float32 {
+	v := Data(n, seed)
 	for i := range v {
 		v[i] = v[i]/2 + 0.5
 	}
