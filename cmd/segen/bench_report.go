@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"testing"
 	"text/tabwriter"
 	"time"
 
@@ -317,9 +316,42 @@ func writeBenchFormat(w io.Writer, r *benchResult) {
 	procs := runtime.GOMAXPROCS(0)
 	for _, m := range r.records {
 		n := m.iterations * len(m.chunks)
-		res := testing.BenchmarkResult{N: n, T: time.Duration(m.nsPerOp() * float64(n)), Bytes: m.bytes}
-		fmt.Fprintf(w, "Benchmark%s/%s/%s-%d\t%s\n", m.op, m.block.name, m.impl, procs, res.String())
+		fmt.Fprintf(w, "Benchmark%s/%s/%s-%d\t%s\n", m.op, m.block.name, m.impl, procs, benchLine(n, m.nsPerOp(), m.bytes))
 	}
+}
+
+// benchLine formats n calls of ns nanoseconds each moving bytes bytes as
+// testing.BenchmarkResult.String does, without linking package testing
+// into the binary: "N  ns/op  MB/s", ns/op with as many decimals as its
+// size calls for.
+func benchLine(n int, ns float64, bytes int64) string {
+	var format string
+	switch y := math.Abs(ns); {
+	case y == 0 || y >= 999.95:
+		format = "%10.0f ns/op"
+	case y >= 99.995:
+		format = "%12.1f ns/op"
+	case y >= 9.9995:
+		format = "%13.2f ns/op"
+	case y >= 0.99995:
+		format = "%14.3f ns/op"
+	case y >= 0.099995:
+		format = "%15.4f ns/op"
+	case y >= 0.0099995:
+		format = "%16.5f ns/op"
+	case y >= 0.00099995:
+		format = "%17.6f ns/op"
+	default:
+		format = "%18.7f ns/op"
+	}
+	line := fmt.Sprintf("%8d", n)
+	if ns != 0 {
+		line += fmt.Sprintf("\t"+format, ns)
+	}
+	if bytes > 0 && ns > 0 {
+		line += fmt.Sprintf("\t%7.2f MB/s", float64(bytes)/ns*1e3)
+	}
+	return line
 }
 
 // jsonOut is the document -json writes; the flag's help documents it.
