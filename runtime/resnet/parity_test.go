@@ -13,8 +13,10 @@ import (
 	"testing"
 
 	_ "github.com/segen/segen/generated/sekernels" // the specialised SE kernels, registered with se
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/runtime/safetensors"
 	"github.com/segen/segen/runtime/tensor"
+	"github.com/segen/segen/se"
 )
 
 // fixtureDir holds what tools/resnet_fixtures.py writes.
@@ -172,7 +174,8 @@ func peakAbs(v []float32) float64 {
 
 // TestKernelsUsed checks that the specialised path really runs the
 // generated kernels where the spec has the shape (every SE block of
-// SE-ResNet-50 at 224×224), and the generic path never does.
+// SE-ResNet-18 at 224×224) — not the runtime-sized fallback, not the
+// generic kernel — and the generic path never does.
 func TestKernelsUsed(t *testing.T) {
 	m := randomModel(t, "seresnet18", 10, 1, Options{})
 	p, err := m.NewPlan(1, 224, 224)
@@ -180,8 +183,8 @@ func TestKernelsUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, k := range p.Kernels() {
-		if impl := k.Impl(); impl == "generic" {
-			t.Errorf("block %d (%v): se.Lookup gave the generic kernel; is the spec shape missing?", i, k.Shape())
+		if impl := k.Impl(); impl == "generic" || impl == "generic-simd" || se.Specialised(k.Shape(), isa.Go) == nil {
+			t.Errorf("block %d (%v): se.Lookup gave the %s kernel, not a generated one; is the spec shape missing?", i, k.Shape(), impl)
 		}
 	}
 	if p, err = m.WithOptions(Options{UseGeneric: true}).NewPlan(1, 224, 224); err != nil {
