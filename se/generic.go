@@ -27,7 +27,8 @@ func (g generic) Squeeze(z, x []float32) {
 
 func (g generic) Excite(sc, z []float32, p *Params) {
 	g.s.CheckExcite(sc, z, p)
-	hidden := make([]float32, g.s.Hidden)
+	var buf [maxStackScratch]float32
+	hidden := scratch(buf[:], g.s.Hidden)
 	for i := 0; i < len(z); i += g.s.C {
 		ExciteSample(g.s, sc[i:i+g.s.C], z[i:i+g.s.C], hidden, p)
 	}
@@ -61,7 +62,8 @@ func (g generic) ForwardAddReLU(dst, x, res []float32, p *Params) {
 
 func (g generic) forward(dst, x, res []float32, p *Params, n int) {
 	size, c := g.s.Size(), g.s.C
-	buf := make([]float32, 2*c+g.s.Hidden)
+	var stack [maxStackScratch]float32
+	buf := scratch(stack[:], 2*c+g.s.Hidden)
 	z, sc, hidden := buf[:c], buf[c:2*c], buf[2*c:]
 	for i := range n {
 		xi, di := x[i*size:(i+1)*size], dst[i*size:(i+1)*size]
@@ -211,4 +213,17 @@ func scaled(v, g float32, res []float32, i int) float32 {
 // rounding for every input, ±Inf included.
 func Sigmoid(x float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(x))))
+}
+
+// Scratch of up to maxStackScratch values lives on the stack, so blocks of
+// the usual sizes allocate nothing per call (SE-ResNet's largest, C = 2048
+// with hidden 128, needs 4224); larger ones allocate.
+const maxStackScratch = 8192
+
+// scratch returns n values of buf, or a new slice if buf is too short.
+func scratch(buf []float32, n int) []float32 {
+	if n <= len(buf) {
+		return buf[:n]
+	}
+	return make([]float32, n)
 }

@@ -3,7 +3,29 @@
 // makes se.Lookup return them for shapes that no generated package
 // specialises; generated packages import it, so linking any of them makes
 // every shape fast. Beside the specialised kernels, these show what
-// specialisation itself buys.
+// specialisation buys.
+//
+// They share package asm's ISA description, masked tails, NaN-keeping max,
+// horizontal reductions and sigmoid with the specialised kernels, and scale
+// and scale-add-relu are the same one FMA (and VMAXPS) per vector. What
+// differs, beyond trip counts known only at run time:
+//
+//   - NCHW squeeze reduces one channel at a time into one accumulator and
+//     reduces it across lanes; the specialised squeeze picks by plane size
+//     a flat run of whole vectors under opmask halves, Lanes channels at a
+//     time with a transposing reduction, four channels with two
+//     accumulators each, YMM vectors for planes of two or three ZMM
+//     vectors, or eight accumulators for long planes.
+//   - NHWC squeeze walks one vector of channels down all rows; the
+//     specialised one holds blocks of columns in registers, several rows
+//     per step, and streams rows wider than 24 vectors in order.
+//   - The FC layers take one row at a time with four accumulators; the
+//     specialised ones take four rows at a time with two accumulators each,
+//     long rows with eight, and rows of at most one vector Lanes at a time
+//     through one transpose.
+//
+// So "generic-simd" against "specialised" measures these algorithm choices
+// as well as the constant sizes.
 package simd
 
 import (
