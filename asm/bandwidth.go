@@ -19,7 +19,7 @@ const (
 // read bandwidth yardstick of segen bench. len(x) must be a positive
 // multiple of SumVecs vectors; the Go wrapper checks.
 func (f *File) Sum(name string, isa ISA) {
-	block := SumVecs * isa.Lanes
+	block, vecBytes := SumVecs*isa.Lanes, 4*isa.Lanes
 	e := f.function(name, "func(x []float32) float32", isa,
 		fmt.Sprintf("%s returns the sum of x. len(x) must be a positive multiple of %d.", name, block))
 	p, n := e.GP64(), e.GP64()
@@ -32,9 +32,9 @@ func (f *File) Sum(name string, isa ISA) {
 	loop := e.label()
 	e.Label(loop)
 	for j, a := range acc {
-		e.VADDPS(mem(p, j*isa.Bytes()), a, a)
+		e.VADDPS(mem(p, j*vecBytes), a, a)
 	}
-	e.advance(p, SumVecs*isa.Bytes())
+	e.advance(p, SumVecs*vecBytes)
 	e.SUBQ(operand.U32(block), n)
 	e.JNZ(operand.LabelRef(loop))
 
@@ -53,7 +53,7 @@ func (f *File) Sum(name string, isa ISA) {
 // of segen bench. len(src) must be a positive multiple of CopyVecs vectors
 // and len(dst) ≥ len(src); the Go wrapper checks.
 func (f *File) Copy(name string, isa ISA) {
-	block := CopyVecs * isa.Lanes
+	block, vecBytes := CopyVecs*isa.Lanes, 4*isa.Lanes
 	e := f.function(name, "func(dst, src []float32)", isa,
 		fmt.Sprintf("%s copies src to dst. len(src) must be a positive multiple of %d, len(dst) ≥ len(src).", name, block))
 	d, s, n := e.GP64(), e.GP64(), e.GP64()
@@ -64,13 +64,13 @@ func (f *File) Copy(name string, isa ISA) {
 	loop := e.label()
 	e.Label(loop)
 	for j := range v {
-		e.load(mem(s, j*isa.Bytes()), v[j])
+		e.load(mem(s, j*vecBytes), v[j])
 	}
 	for j := range v {
-		e.store(v[j], mem(d, j*isa.Bytes()))
+		e.store(v[j], mem(d, j*vecBytes))
 	}
-	e.advance(s, CopyVecs*isa.Bytes())
-	e.advance(d, CopyVecs*isa.Bytes())
+	e.advance(s, CopyVecs*vecBytes)
+	e.advance(d, CopyVecs*vecBytes)
 	e.SUBQ(operand.U32(block), n)
 	e.JNZ(operand.LabelRef(loop))
 	e.ret()

@@ -46,8 +46,9 @@ func (f *File) MaxPool(name string, isa ISA) {
 	e.DECQ(y)
 	e.JNZ(operand.LabelRef(rowLoop))
 	e.store(v, mem(dst, 0))
-	e.advance(src, isa.Bytes())
-	e.advance(dst, isa.Bytes())
+	vecBytes := 4 * isa.Lanes
+	e.advance(src, vecBytes)
+	e.advance(dst, vecBytes)
 	e.DECQ(chunks)
 	e.JNZ(operand.LabelRef(chunk))
 	e.ret()

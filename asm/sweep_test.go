@@ -26,7 +26,7 @@ func TestSweepTails(t *testing.T) {
 			}
 			for w, ok := range seen {
 				if !ok {
-					t.Errorf("%s: no %s with a tail of %d", isa.Name, name, w)
+					t.Errorf("%s: no %s with a tail of %d", isa, name, w)
 				}
 			}
 		}
@@ -58,11 +58,11 @@ func TestSweepFCAccumulators(t *testing.T) {
 		}
 		for sets := 1; sets <= fcAccs; sets++ {
 			if !single[sets] {
-				t.Errorf("%s: no single FC row with %d accumulators", isa.Name, sets)
+				t.Errorf("%s: no single FC row with %d accumulators", isa.String(), sets)
 			}
 		}
 		if !longRest {
-			t.Errorf("%s: no FC row longer than %d vectors with a rest", isa.Name, fcUnrollMax)
+			t.Errorf("%s: no FC row longer than %d vectors with a rest", isa.String(), fcUnrollMax)
 		}
 	}
 }
@@ -74,7 +74,7 @@ func TestSweepValid(t *testing.T) {
 		kinds := map[[3]int]bool{}
 		for _, s := range Sweep(isa) {
 			if err := s.Validate(); err != nil {
-				t.Errorf("%s: %v: %v", isa.Name, s, err)
+				t.Errorf("%s: %v: %v", isa.String(), s, err)
 			}
 			b := 0
 			if s.Bias {
@@ -83,7 +83,7 @@ func TestSweepValid(t *testing.T) {
 			kinds[[3]int{int(s.Layout), int(s.Squeeze), b}] = true
 		}
 		if len(kinds) != 12 {
-			t.Errorf("%s: the sweep has %d of the 12 combinations of layout, pool and bias", isa.Name, len(kinds))
+			t.Errorf("%s: the sweep has %d of the 12 combinations of layout, pool and bias", isa.String(), len(kinds))
 		}
 	}
 }

@@ -15,9 +15,9 @@ import (
 func TestSweep(t *testing.T) {
 	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
 		want := SweepSpec(isa)
-		path := filepath.Join("..", "spec", "sweep_"+isa.Name+".yaml")
+		path := filepath.Join("..", "spec", "sweep_"+isa.String()+".yaml")
 		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is not what asm.Sweep(%s) gives (err %v); run go generate ./gen", path, isa.Name, err)
+			t.Errorf("%s is not what asm.Sweep(%s) gives (err %v); run go generate ./gen", path, isa.String(), err)
 		}
 		s, err := ParseSpec(path, want)
 		if err != nil {

@@ -29,7 +29,7 @@ func main() {
 	}
 	for _, isa := range []asm.ISA{asm.AVX2, asm.AVX512} {
 		for _, layout := range []se.Layout{se.NCHW, se.NHWC} {
-			f.SqueezeAny("squeezeStochastic"+layoutName(layout)+isa.Suffix, isa, layout, se.Stochastic)
+			f.SqueezeAny("squeezeStochastic"+layoutName(layout)+isa.Suffix(), isa, layout, se.Stochastic)
 		}
 	}
 	src, stubs, err := f.Render()

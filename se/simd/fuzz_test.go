@@ -3,6 +3,7 @@ package simd
 import (
 	"testing"
 
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 	"github.com/segen/segen/se/setest"
 )
@@ -17,8 +18,8 @@ func FuzzKernels(f *testing.F) {
 	f.Add(uint16(60), uint16(4), uint8(6), uint8(4), uint8(7))
 	f.Fuzz(func(t *testing.T, c, hidden uint16, h, w, flags uint8) {
 		s := shapeFrom(c, hidden, h, w, flags)
-		for _, i := range supported() {
-			if i == isaGo {
+		for _, i := range isa.Supported(targets...) {
+			if i == isa.Go {
 				continue
 			}
 			k := newKernel(s, i)
