@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segen/segen/internal/membw"
+	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 )
 
@@ -44,7 +45,7 @@ func thisMachine() machine {
 		CPU:       cpuModel(),
 		CPUs:      runtime.NumCPU(),
 		GoVersion: runtime.Version(),
-		SegenISA:  os.Getenv("SEGEN_ISA"),
+		SegenISA:  isa.Override(),
 	}
 }
 
