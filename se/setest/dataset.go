@@ -20,7 +20,7 @@ type dataset struct {
 	p       *se.Params
 	want    map[se.Op][]float32 // se.Generic's output of each op
 	atol    map[se.Op]float64   // absolute tolerance of each op; exact if negative
-	spans   []span           // for a stochastic Squeeze, what each output may be, instead of atol
+	spans   []span              // for a stochastic Squeeze, what each output may be, instead of atol
 }
 
 // cache keeps the datasets of the last shape checked: a generated package
