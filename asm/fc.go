@@ -30,14 +30,6 @@ type FC struct {
 	Act     Activation
 }
 
-func (k FC) signature() string {
-	sig := fmt.Sprintf("func(dst *[%d]float32, w *[%d]float32, x *[%d]float32", k.Rows, k.Rows*k.K, k.K)
-	if k.Bias {
-		sig += fmt.Sprintf(", b *[%d]float32", k.Rows)
-	}
-	return sig + ")"
-}
-
 // FC emits name with k's signature. The layer is a matrix-vector product:
 // it streams W once, so it is bound by memory bandwidth like the other
 // kernels. Short rows are taken four at a time so each load of x feeds four
@@ -49,7 +41,7 @@ func (f *File) FC(name string, isa ISA, k FC) {
 	if k.Bias {
 		bias = " + b"
 	}
-	e := f.function(name, k.signature(), isa,
+	e := f.function(name, signature(k.Params()), isa,
 		fmt.Sprintf("%s sets dst = %s(W·x%s) for a %d×%d row-major W.", name, k.Act, bias, k.Rows, k.K))
 	if isa.opmask && k.K < isa.Lanes && k.K%AVX2.Lanes == 0 {
 		// Rows of eight values are whole YMM vectors. As ZMM vectors they

@@ -16,15 +16,6 @@ type Scale struct {
 	AddReLU  bool
 }
 
-// signature returns the Go signature of the kernel.
-func (k Scale) signature() string {
-	n := k.C * k.Plane
-	if k.AddReLU {
-		return fmt.Sprintf("func(dst, x *[%d]float32, s *[%d]float32, res *[%d]float32)", n, k.C, n)
-	}
-	return fmt.Sprintf("func(dst, x *[%d]float32, s *[%d]float32)", n, k.C)
-}
-
 // Scale emits name with k's signature. dst may be x, or res with AddReLU:
 // every vector is read before it is written.
 func (f *File) Scale(name string, isa ISA, k Scale) {
@@ -32,7 +23,7 @@ func (f *File) Scale(name string, isa ISA, k Scale) {
 	if k.AddReLU {
 		what = "max(x[c]×s[c] + res[c], 0)"
 	}
-	e := f.function(name, k.signature(), isa,
+	e := f.function(name, signature(k.Params()), isa,
 		fmt.Sprintf("%s sets dst[c] = %s for each channel c of a %s sample of %d channels × %d positions.",
 			name, what, k.Layout, k.C, k.Plane))
 	op := &scaleOp{emitter: e, k: k}

@@ -27,7 +27,7 @@ func (k Squeeze) max() bool { return k.Pool == se.Max }
 func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
 	pool := map[se.Pool]string{se.Avg: "average", se.Max: "maximum", se.Stochastic: "stochastic pool (Σx²/Σx, or 0 where Σx ≤ 0)"}[k.Pool]
 	e := f.function(name,
-		fmt.Sprintf("func(z *[%d]float32, x *[%d]float32)", k.C, k.C*k.Plane), isa,
+		signature(k.Params()), isa,
 		fmt.Sprintf("%s sets z[c] to the %s of channel c of x, a %s sample of %d channels × %d positions.",
 			name, pool, k.Layout, k.C, k.Plane))
 	z, x := e.pointer("z"), e.pointer("x")

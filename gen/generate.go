@@ -51,19 +51,12 @@ func (p *Plan) Files(generate string) (map[string][]byte, error) {
 	return files, nil
 }
 
-// renderAsm emits every block's squeeze and scale kernels and every FC
-// kernel for each assembly target.
+// renderAsm emits every kernel of the plan for each assembly target.
 func (p *Plan) renderAsm() (src, stubs []byte, err error) {
 	f := asm.NewFile(p.Package)
 	for _, isa := range p.ISAs {
-		for _, b := range p.Blocks {
-			s := b.Shape
-			f.Squeeze(b.Func("squeeze", isa.Suffix()), isa, asm.Squeeze{Layout: s.Layout, C: s.C, Plane: s.Plane(), Pool: s.Squeeze})
-			f.Scale(b.Func("scale", isa.Suffix()), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane()})
-			f.Scale(b.Func("scaleAddReLU", isa.Suffix()), isa, asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane(), AddReLU: true})
-		}
-		for _, fc := range p.FCs {
-			f.FC(fc.Name+isa.Suffix(), isa, fc.FC)
+		for _, k := range p.Kernels {
+			f.Kernel(k.Func+isa.Suffix(), isa, k.Kernel)
 		}
 	}
 	return f.Render()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dave/jennifer/jen"
+
 	"github.com/segen/segen/asm"
 	"github.com/segen/segen/se"
 )
@@ -14,7 +16,23 @@ type Plan struct {
 	Package string
 	ISAs    []asm.ISA // assembly targets, in the order avx2, avx512
 	Blocks  []BlockPlan
-	FCs     []FCPlan // the fully connected kernels, shared by blocks of equal size
+	Kernels []KernelRow // every per-sample kernel: each block's, then the FCs blocks share
+}
+
+// KernelRow is one per-sample kernel of the package, the one place its
+// signature is decided. Its implementations are Func + "AVX2" and "AVX512",
+// assembly emitted from Kernel, and Func + "Go", portable Go from GoBody;
+// all take Kernel's parameters. A block's kernel is reached through the
+// block's method Method, which routes to its instruction set; a shared
+// kernel (Block empty: the FC layers, shared by blocks of equal size)
+// through a function named Func that takes the instruction set first.
+type KernelRow struct {
+	Func   string
+	Kernel asm.Kernel
+	Block  string // Go type of the block whose method routes to the kernel
+	Method string
+	GoDoc  string // what the Go kernel computes, after its name
+	GoBody func() []jen.Code
 }
 
 // BlockPlan is one SE block of the spec.
@@ -32,12 +50,6 @@ type FCPlan struct {
 	Name string // function name stem, e.g. "fc16x256ReLUBias"
 }
 
-// Func returns the name of the block's kernel op ("squeeze", "scale",
-// "scaleAddReLU") for an implementation suffix ("AVX2", "AVX512", "Go").
-func (b BlockPlan) Func(op, suffix string) string {
-	return op + b.Camel + suffix
-}
-
 // Size returns the number of values of one sample.
 func (b BlockPlan) Size() int { return b.Shape.Size() }
 
@@ -52,6 +64,7 @@ func NewPlan(s *Spec) (*Plan, error) {
 		p.ISAs = append(p.ISAs, isa)
 	}
 	seen := map[string]bool{}
+	var fcs []KernelRow
 	addFC := func(fc asm.FC) FCPlan {
 		bias := ""
 		if fc.Bias {
@@ -60,7 +73,9 @@ func NewPlan(s *Spec) (*Plan, error) {
 		f := FCPlan{FC: fc, Name: fmt.Sprintf("fc%dx%d%s%s", fc.Rows, fc.K, fc.Act, bias)}
 		if !seen[f.Name] {
 			seen[f.Name] = true
-			p.FCs = append(p.FCs, f)
+			fcs = append(fcs, KernelRow{Func: f.Name, Kernel: fc,
+				GoDoc:  fmt.Sprintf("sets dst = %s(W·x%s) for a %d×%d row-major W.", fc.Act, biasWord(fc.Bias), fc.Rows, fc.K),
+				GoBody: func() []jen.Code { return fcGo(f) }})
 		}
 		return f
 	}
@@ -81,8 +96,27 @@ func NewPlan(s *Spec) (*Plan, error) {
 			FC1:   addFC(asm.FC{Rows: sh.Hidden, K: sh.C, Bias: sh.Bias, Act: asm.ReLU}),
 			FC2:   addFC(asm.FC{Rows: sh.C, K: sh.Hidden, Bias: sh.Bias, Act: asm.Sigmoid}),
 		})
+		p.Kernels = append(p.Kernels, p.Blocks[len(p.Blocks)-1].kernels()...)
 	}
+	p.Kernels = append(p.Kernels, fcs...)
 	return p, nil
+}
+
+// kernels returns the rows of the block's own kernels: squeeze, scale and
+// scale-add-relu.
+func (b BlockPlan) kernels() []KernelRow {
+	s := b.Shape
+	row := func(method string, k asm.Kernel, doc string, body func() []jen.Code) KernelRow {
+		return KernelRow{Func: method + b.Camel, Kernel: k, Block: b.Type, Method: method, GoDoc: doc, GoBody: body}
+	}
+	return []KernelRow{
+		row("squeeze", asm.Squeeze{Layout: s.Layout, C: s.C, Plane: s.Plane(), Pool: s.Squeeze},
+			fmt.Sprintf("sets z[c] to the %s of channel c.", poolWord(s)), func() []jen.Code { return squeezeGo(s) }),
+		row("scale", asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane()},
+			"sets dst = x × s per channel.", func() []jen.Code { return scaleGo(s, false) }),
+		row("scaleAddReLU", asm.Scale{Layout: s.Layout, C: s.C, Plane: s.Plane(), AddReLU: true},
+			"sets dst = max(x×s + res, 0) per channel.", func() []jen.Code { return scaleGo(s, true) }),
+	}
 }
 
 // String prints the plan as a table, a debugging aid.
@@ -95,6 +129,9 @@ func (p *Plan) String() string {
 	b.WriteString(" + go\n")
 	for _, blk := range p.Blocks {
 		fmt.Fprintf(&b, "%-20s %-40v %s %s\n", blk.Name, blk.Shape, blk.FC1.Name, blk.FC2.Name)
+	}
+	for _, k := range p.Kernels {
+		fmt.Fprintf(&b, "%-28s %+v\n", k.Func, k.Kernel)
 	}
 	return b.String()
 }

@@ -6,36 +6,12 @@ import (
 	"github.com/segen/segen/asm"
 )
 
-// kernelOp is one per-sample kernel of a block, as the dispatch sees it.
-type kernelOp struct {
-	name   string // method and function stem: squeeze, scale, scaleAddReLU
-	params []jen.Code
-	args   []jen.Code
-}
-
-func (p *Plan) kernelOps(b BlockPlan) []kernelOp {
-	c, size := b.Shape.C, b.Size()
-	ids := func(names ...string) []jen.Code {
-		var out []jen.Code
-		for _, n := range names {
-			out = append(out, jen.Id(n))
-		}
-		return out
-	}
-	return []kernelOp{
-		{"squeeze", []jen.Code{jen.Id("z").Add(f32(c)), jen.Id("x").Add(f32(size))}, ids("z", "x")},
-		{"scale", []jen.Code{jen.List(jen.Id("dst"), jen.Id("x")).Add(f32(size)), jen.Id("s").Add(f32(c))}, ids("dst", "x", "s")},
-		{"scaleAddReLU", []jen.Code{jen.List(jen.Id("dst"), jen.Id("x")).Add(f32(size)), jen.Id("s").Add(f32(c)), jen.Id("res").Add(f32(size))}, ids("dst", "x", "s", "res")},
-	}
-}
-
-// fcParams returns the parameters and argument names of an FC kernel.
-func fcParams(fc FCPlan) ([]jen.Code, []jen.Code) {
-	params := []jen.Code{jen.Id("dst").Add(f32(fc.Rows)), jen.Id("w").Add(f32(fc.Rows * fc.K)), jen.Id("x").Add(f32(fc.K))}
-	args := []jen.Code{jen.Id("dst"), jen.Id("w"), jen.Id("x")}
-	if fc.Bias {
-		params = append(params, jen.Id("b").Add(f32(fc.Rows)))
-		args = append(args, jen.Id("b"))
+// params returns a kernel's parameters as Go parameters and as the
+// arguments that pass them on.
+func params(k asm.Kernel) (params, args []jen.Code) {
+	for _, p := range k.Params() {
+		params = append(params, jen.Id(p.Name).Add(f32(p.Len)))
+		args = append(args, jen.Id(p.Name))
 	}
 	return params, args
 }
@@ -57,24 +33,16 @@ func (p *Plan) renderImpl(constraint string, isas []asm.ISA) *jen.File {
 		cases = append(cases, jen.Default().Block(call("Go")))
 		return []jen.Code{jen.Switch(sel).Block(cases...)}
 	}
-	for _, b := range p.Blocks {
-		for _, op := range p.kernelOps(b) {
-			f.Commentf("%s runs %s on one sample with the kernel's instruction set.", op.name, b.Func(op.name, "<ISA>"))
-			f.Func().Params(jen.Id("k").Id(b.Type)).Id(op.name).Params(op.params...).Block(
-				route(jen.Id("k").Dot("isa"), func(suffix string) jen.Code {
-					return jen.Id(b.Func(op.name, suffix)).Call(op.args...)
-				})...,
-			)
+	for _, k := range p.Kernels {
+		params, args := params(k.Kernel)
+		call := func(suffix string) jen.Code { return jen.Id(k.Func + suffix).Call(args...) }
+		if k.Block != "" {
+			f.Commentf("%s runs %s on one sample with the kernel's instruction set.", k.Method, k.Func+"<ISA>")
+			f.Func().Params(jen.Id("k").Id(k.Block)).Id(k.Method).Params(params...).Block(route(jen.Id("k").Dot("isa"), call)...)
+			continue
 		}
-	}
-	for _, fc := range p.FCs {
-		params, args := fcParams(fc)
-		f.Commentf("%s runs %s<ISA> with the instruction set i.", fc.Name, fc.Name)
-		f.Func().Id(fc.Name).Params(append([]jen.Code{jen.Id("i").Qual(isaPath, "ISA")}, params...)...).Block(
-			route(jen.Id("i"), func(suffix string) jen.Code {
-				return jen.Id(fc.Name + suffix).Call(args...)
-			})...,
-		)
+		f.Commentf("%s runs %s<ISA> with the instruction set i.", k.Func, k.Func)
+		f.Func().Id(k.Func).Params(append([]jen.Code{jen.Id("i").Qual(isaPath, "ISA")}, params...)...).Block(route(jen.Id("i"), call)...)
 	}
 	return f
 }

@@ -15,19 +15,10 @@ import (
 // bounds checks; reductions keep four independent accumulators.
 func (p *Plan) renderGoKernels() *jen.File {
 	f := p.newFile("")
-	for _, b := range p.Blocks {
-		ops := p.kernelOps(b)
-		f.Commentf("%s sets z[c] to the %s of channel c.", b.Func("squeeze", "Go"), poolWord(b.Shape))
-		f.Func().Id(b.Func("squeeze", "Go")).Params(ops[0].params...).Block(squeezeGo(b.Shape)...)
-		f.Commentf("%s sets dst = x × s per channel.", b.Func("scale", "Go"))
-		f.Func().Id(b.Func("scale", "Go")).Params(ops[1].params...).Block(scaleGo(b.Shape, false)...)
-		f.Commentf("%s sets dst = max(x×s + res, 0) per channel.", b.Func("scaleAddReLU", "Go"))
-		f.Func().Id(b.Func("scaleAddReLU", "Go")).Params(ops[2].params...).Block(scaleGo(b.Shape, true)...)
-	}
-	for _, fc := range p.FCs {
-		params, _ := fcParams(fc)
-		f.Commentf("%sGo sets dst = %s(W·x%s) for a %d×%d row-major W.", fc.Name, fc.Act, biasWord(fc.Bias), fc.Rows, fc.K)
-		f.Func().Id(fc.Name + "Go").Params(params...).Block(fcGo(fc)...)
+	for _, k := range p.Kernels {
+		params, _ := params(k.Kernel)
+		f.Commentf("%sGo %s", k.Func, k.GoDoc)
+		f.Func().Id(k.Func + "Go").Params(params...).Block(k.GoBody()...)
 	}
 	return f
 }

@@ -18,7 +18,7 @@ func (k blockOddNchw) squeeze(z *[96]float32, x *[13728]float32) {
 }
 
 // scale runs scaleOddNchw<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNchw) scale(dst, x *[13728]float32, s *[96]float32) {
+func (k blockOddNchw) scale(dst *[13728]float32, x *[13728]float32, s *[96]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleOddNchwAVX512(dst, x, s)
@@ -30,7 +30,7 @@ func (k blockOddNchw) scale(dst, x *[13728]float32, s *[96]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUOddNchw<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNchw) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
+func (k blockOddNchw) scaleAddReLU(dst *[13728]float32, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUOddNchwAVX512(dst, x, s, res)
@@ -54,7 +54,7 @@ func (k blockOddNhwcMax) squeeze(z *[96]float32, x *[13728]float32) {
 }
 
 // scale runs scaleOddNhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNhwcMax) scale(dst, x *[13728]float32, s *[96]float32) {
+func (k blockOddNhwcMax) scale(dst *[13728]float32, x *[13728]float32, s *[96]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleOddNhwcMaxAVX512(dst, x, s)
@@ -66,7 +66,7 @@ func (k blockOddNhwcMax) scale(dst, x *[13728]float32, s *[96]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUOddNhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNhwcMax) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
+func (k blockOddNhwcMax) scaleAddReLU(dst *[13728]float32, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUOddNhwcMaxAVX512(dst, x, s, res)
@@ -90,7 +90,7 @@ func (k blockC13Nhwc) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC13Nhwc) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13Nhwc) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC13NhwcAVX512(dst, x, s)
@@ -102,7 +102,7 @@ func (k blockC13Nhwc) scale(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC13Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC13Nhwc) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13Nhwc) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC13NhwcAVX512(dst, x, s, res)
@@ -126,7 +126,7 @@ func (k blockC13NchwMax) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwMax) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13NchwMax) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC13NchwMaxAVX512(dst, x, s)
@@ -138,7 +138,7 @@ func (k blockC13NchwMax) scale(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC13NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwMax) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13NchwMax) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC13NchwMaxAVX512(dst, x, s, res)
@@ -162,7 +162,7 @@ func (k blockPixel) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scalePixel<ISA> on one sample with the kernel's instruction set.
-func (k blockPixel) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockPixel) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scalePixelAVX512(dst, x, s)
@@ -174,7 +174,7 @@ func (k blockPixel) scale(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUPixel<ISA> on one sample with the kernel's instruction set.
-func (k blockPixel) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockPixel) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUPixelAVX512(dst, x, s, res)
@@ -198,7 +198,7 @@ func (k blockOneChannel) squeeze(z *[1]float32, x *[135]float32) {
 }
 
 // scale runs scaleOneChannel<ISA> on one sample with the kernel's instruction set.
-func (k blockOneChannel) scale(dst, x *[135]float32, s *[1]float32) {
+func (k blockOneChannel) scale(dst *[135]float32, x *[135]float32, s *[1]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleOneChannelAVX512(dst, x, s)
@@ -210,7 +210,7 @@ func (k blockOneChannel) scale(dst, x *[135]float32, s *[1]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUOneChannel<ISA> on one sample with the kernel's instruction set.
-func (k blockOneChannel) scaleAddReLU(dst, x *[135]float32, s *[1]float32, res *[135]float32) {
+func (k blockOneChannel) scaleAddReLU(dst *[135]float32, x *[135]float32, s *[1]float32, res *[135]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUOneChannelAVX512(dst, x, s, res)
@@ -234,7 +234,7 @@ func (k blockC300NhwcMax) squeeze(z *[300]float32, x *[4500]float32) {
 }
 
 // scale runs scaleC300NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC300NhwcMax) scale(dst, x *[4500]float32, s *[300]float32) {
+func (k blockC300NhwcMax) scale(dst *[4500]float32, x *[4500]float32, s *[300]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC300NhwcMaxAVX512(dst, x, s)
@@ -246,7 +246,7 @@ func (k blockC300NhwcMax) scale(dst, x *[4500]float32, s *[300]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC300NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC300NhwcMax) scaleAddReLU(dst, x *[4500]float32, s *[300]float32, res *[4500]float32) {
+func (k blockC300NhwcMax) scaleAddReLU(dst *[4500]float32, x *[4500]float32, s *[300]float32, res *[4500]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC300NhwcMaxAVX512(dst, x, s, res)
@@ -270,7 +270,7 @@ func (k blockC7NchwMax) squeeze(z *[7]float32, x *[25620]float32) {
 }
 
 // scale runs scaleC7NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC7NchwMax) scale(dst, x *[25620]float32, s *[7]float32) {
+func (k blockC7NchwMax) scale(dst *[25620]float32, x *[25620]float32, s *[7]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC7NchwMaxAVX512(dst, x, s)
@@ -282,7 +282,7 @@ func (k blockC7NchwMax) scale(dst, x *[25620]float32, s *[7]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC7NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC7NchwMax) scaleAddReLU(dst, x *[25620]float32, s *[7]float32, res *[25620]float32) {
+func (k blockC7NchwMax) scaleAddReLU(dst *[25620]float32, x *[25620]float32, s *[7]float32, res *[25620]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC7NchwMaxAVX512(dst, x, s, res)
@@ -306,7 +306,7 @@ func (k blockWideHidden) squeeze(z *[1000]float32, x *[6000]float32) {
 }
 
 // scale runs scaleWideHidden<ISA> on one sample with the kernel's instruction set.
-func (k blockWideHidden) scale(dst, x *[6000]float32, s *[1000]float32) {
+func (k blockWideHidden) scale(dst *[6000]float32, x *[6000]float32, s *[1000]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleWideHiddenAVX512(dst, x, s)
@@ -318,7 +318,7 @@ func (k blockWideHidden) scale(dst, x *[6000]float32, s *[1000]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUWideHidden<ISA> on one sample with the kernel's instruction set.
-func (k blockWideHidden) scaleAddReLU(dst, x *[6000]float32, s *[1000]float32, res *[6000]float32) {
+func (k blockWideHidden) scaleAddReLU(dst *[6000]float32, x *[6000]float32, s *[1000]float32, res *[6000]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUWideHiddenAVX512(dst, x, s, res)
@@ -342,7 +342,7 @@ func (k blockC9Nchw) squeeze(z *[9]float32, x *[2295]float32) {
 }
 
 // scale runs scaleC9Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC9Nchw) scale(dst, x *[2295]float32, s *[9]float32) {
+func (k blockC9Nchw) scale(dst *[2295]float32, x *[2295]float32, s *[9]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC9NchwAVX512(dst, x, s)
@@ -354,7 +354,7 @@ func (k blockC9Nchw) scale(dst, x *[2295]float32, s *[9]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC9Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC9Nchw) scaleAddReLU(dst, x *[2295]float32, s *[9]float32, res *[2295]float32) {
+func (k blockC9Nchw) scaleAddReLU(dst *[2295]float32, x *[2295]float32, s *[9]float32, res *[2295]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC9NchwAVX512(dst, x, s, res)
@@ -378,7 +378,7 @@ func (k blockC2047Nhwc) squeeze(z *[2047]float32, x *[18423]float32) {
 }
 
 // scale runs scaleC2047Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047Nhwc) scale(dst, x *[18423]float32, s *[2047]float32) {
+func (k blockC2047Nhwc) scale(dst *[18423]float32, x *[18423]float32, s *[2047]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC2047NhwcAVX512(dst, x, s)
@@ -390,7 +390,7 @@ func (k blockC2047Nhwc) scale(dst, x *[18423]float32, s *[2047]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC2047Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047Nhwc) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
+func (k blockC2047Nhwc) scaleAddReLU(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC2047NhwcAVX512(dst, x, s, res)
@@ -414,7 +414,7 @@ func (k blockC21NchwMax) squeeze(z *[21]float32, x *[2100]float32) {
 }
 
 // scale runs scaleC21NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwMax) scale(dst, x *[2100]float32, s *[21]float32) {
+func (k blockC21NchwMax) scale(dst *[2100]float32, x *[2100]float32, s *[21]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC21NchwMaxAVX512(dst, x, s)
@@ -426,7 +426,7 @@ func (k blockC21NchwMax) scale(dst, x *[2100]float32, s *[21]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC21NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwMax) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+func (k blockC21NchwMax) scaleAddReLU(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC21NchwMaxAVX512(dst, x, s, res)
@@ -450,7 +450,7 @@ func (k blockC1000NhwcMax) squeeze(z *[1000]float32, x *[15000]float32) {
 }
 
 // scale runs scaleC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC1000NhwcMax) scale(dst, x *[15000]float32, s *[1000]float32) {
+func (k blockC1000NhwcMax) scale(dst *[15000]float32, x *[15000]float32, s *[1000]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC1000NhwcMaxAVX512(dst, x, s)
@@ -462,7 +462,7 @@ func (k blockC1000NhwcMax) scale(dst, x *[15000]float32, s *[1000]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC1000NhwcMax) scaleAddReLU(dst, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
+func (k blockC1000NhwcMax) scaleAddReLU(dst *[15000]float32, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC1000NhwcMaxAVX512(dst, x, s, res)
@@ -486,7 +486,7 @@ func (k blockC777Nhwc) squeeze(z *[777]float32, x *[4662]float32) {
 }
 
 // scale runs scaleC777Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC777Nhwc) scale(dst, x *[4662]float32, s *[777]float32) {
+func (k blockC777Nhwc) scale(dst *[4662]float32, x *[4662]float32, s *[777]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC777NhwcAVX512(dst, x, s)
@@ -498,7 +498,7 @@ func (k blockC777Nhwc) scale(dst, x *[4662]float32, s *[777]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC777Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res *[4662]float32) {
+func (k blockC777Nhwc) scaleAddReLU(dst *[4662]float32, x *[4662]float32, s *[777]float32, res *[4662]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC777NhwcAVX512(dst, x, s, res)
@@ -522,7 +522,7 @@ func (k blockC21Nchw) squeeze(z *[21]float32, x *[2100]float32) {
 }
 
 // scale runs scaleC21Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC21Nchw) scale(dst, x *[2100]float32, s *[21]float32) {
+func (k blockC21Nchw) scale(dst *[2100]float32, x *[2100]float32, s *[21]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC21NchwAVX512(dst, x, s)
@@ -534,7 +534,7 @@ func (k blockC21Nchw) scale(dst, x *[2100]float32, s *[21]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC21Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC21Nchw) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+func (k blockC21Nchw) scaleAddReLU(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC21NchwAVX512(dst, x, s, res)
@@ -558,7 +558,7 @@ func (k blockC18Nchw8x8) squeeze(z *[18]float32, x *[1152]float32) {
 }
 
 // scale runs scaleC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
-func (k blockC18Nchw8x8) scale(dst, x *[1152]float32, s *[18]float32) {
+func (k blockC18Nchw8x8) scale(dst *[1152]float32, x *[1152]float32, s *[18]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC18Nchw8x8AVX512(dst, x, s)
@@ -570,7 +570,7 @@ func (k blockC18Nchw8x8) scale(dst, x *[1152]float32, s *[18]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
-func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res *[1152]float32) {
+func (k blockC18Nchw8x8) scaleAddReLU(dst *[1152]float32, x *[1152]float32, s *[18]float32, res *[1152]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC18Nchw8x8AVX512(dst, x, s, res)
@@ -594,7 +594,7 @@ func (k blockC13NchwSto) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwSto) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13NchwSto) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC13NchwStoAVX512(dst, x, s)
@@ -606,7 +606,7 @@ func (k blockC13NchwSto) scale(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC13NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13NchwSto) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC13NchwStoAVX512(dst, x, s, res)
@@ -630,7 +630,7 @@ func (k blockC9NchwSto) squeeze(z *[9]float32, x *[135]float32) {
 }
 
 // scale runs scaleC9NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC9NchwSto) scale(dst, x *[135]float32, s *[9]float32) {
+func (k blockC9NchwSto) scale(dst *[135]float32, x *[135]float32, s *[9]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC9NchwStoAVX512(dst, x, s)
@@ -642,7 +642,7 @@ func (k blockC9NchwSto) scale(dst, x *[135]float32, s *[9]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC9NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC9NchwSto) scaleAddReLU(dst, x *[135]float32, s *[9]float32, res *[135]float32) {
+func (k blockC9NchwSto) scaleAddReLU(dst *[135]float32, x *[135]float32, s *[9]float32, res *[135]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC9NchwStoAVX512(dst, x, s, res)
@@ -666,7 +666,7 @@ func (k blockC11NchwSto) squeeze(z *[11]float32, x *[1320]float32) {
 }
 
 // scale runs scaleC11NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC11NchwSto) scale(dst, x *[1320]float32, s *[11]float32) {
+func (k blockC11NchwSto) scale(dst *[1320]float32, x *[1320]float32, s *[11]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC11NchwStoAVX512(dst, x, s)
@@ -678,7 +678,7 @@ func (k blockC11NchwSto) scale(dst, x *[1320]float32, s *[11]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC11NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC11NchwSto) scaleAddReLU(dst, x *[1320]float32, s *[11]float32, res *[1320]float32) {
+func (k blockC11NchwSto) scaleAddReLU(dst *[1320]float32, x *[1320]float32, s *[11]float32, res *[1320]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC11NchwStoAVX512(dst, x, s, res)
@@ -702,7 +702,7 @@ func (k blockC5NchwSto) squeeze(z *[5]float32, x *[1445]float32) {
 }
 
 // scale runs scaleC5NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC5NchwSto) scale(dst, x *[1445]float32, s *[5]float32) {
+func (k blockC5NchwSto) scale(dst *[1445]float32, x *[1445]float32, s *[5]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC5NchwStoAVX512(dst, x, s)
@@ -714,7 +714,7 @@ func (k blockC5NchwSto) scale(dst, x *[1445]float32, s *[5]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC5NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC5NchwSto) scaleAddReLU(dst, x *[1445]float32, s *[5]float32, res *[1445]float32) {
+func (k blockC5NchwSto) scaleAddReLU(dst *[1445]float32, x *[1445]float32, s *[5]float32, res *[1445]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC5NchwStoAVX512(dst, x, s, res)
@@ -738,7 +738,7 @@ func (k blockC21NchwSto) squeeze(z *[21]float32, x *[4116]float32) {
 }
 
 // scale runs scaleC21NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwSto) scale(dst, x *[4116]float32, s *[21]float32) {
+func (k blockC21NchwSto) scale(dst *[4116]float32, x *[4116]float32, s *[21]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC21NchwStoAVX512(dst, x, s)
@@ -750,7 +750,7 @@ func (k blockC21NchwSto) scale(dst, x *[4116]float32, s *[21]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC21NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwSto) scaleAddReLU(dst, x *[4116]float32, s *[21]float32, res *[4116]float32) {
+func (k blockC21NchwSto) scaleAddReLU(dst *[4116]float32, x *[4116]float32, s *[21]float32, res *[4116]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC21NchwStoAVX512(dst, x, s, res)
@@ -774,7 +774,7 @@ func (k blockC13NhwcSto) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NhwcSto) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13NhwcSto) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC13NhwcStoAVX512(dst, x, s)
@@ -786,7 +786,7 @@ func (k blockC13NhwcSto) scale(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC13NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NhwcSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13NhwcSto) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC13NhwcStoAVX512(dst, x, s, res)
@@ -810,7 +810,7 @@ func (k blockC100NhwcSto) squeeze(z *[100]float32, x *[1500]float32) {
 }
 
 // scale runs scaleC100NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC100NhwcSto) scale(dst, x *[1500]float32, s *[100]float32) {
+func (k blockC100NhwcSto) scale(dst *[1500]float32, x *[1500]float32, s *[100]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC100NhwcStoAVX512(dst, x, s)
@@ -822,7 +822,7 @@ func (k blockC100NhwcSto) scale(dst, x *[1500]float32, s *[100]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC100NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, res *[1500]float32) {
+func (k blockC100NhwcSto) scaleAddReLU(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC100NhwcStoAVX512(dst, x, s, res)
@@ -846,7 +846,7 @@ func (k blockC401NhwcSto) squeeze(z *[401]float32, x *[4010]float32) {
 }
 
 // scale runs scaleC401NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC401NhwcSto) scale(dst, x *[4010]float32, s *[401]float32) {
+func (k blockC401NhwcSto) scale(dst *[4010]float32, x *[4010]float32, s *[401]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleC401NhwcStoAVX512(dst, x, s)
@@ -858,7 +858,7 @@ func (k blockC401NhwcSto) scale(dst, x *[4010]float32, s *[401]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUC401NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC401NhwcSto) scaleAddReLU(dst, x *[4010]float32, s *[401]float32, res *[4010]float32) {
+func (k blockC401NhwcSto) scaleAddReLU(dst *[4010]float32, x *[4010]float32, s *[401]float32, res *[4010]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUC401NhwcStoAVX512(dst, x, s, res)

@@ -11,12 +11,12 @@ func (k blockOddNchw) squeeze(z *[96]float32, x *[13728]float32) {
 }
 
 // scale runs scaleOddNchw<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNchw) scale(dst, x *[13728]float32, s *[96]float32) {
+func (k blockOddNchw) scale(dst *[13728]float32, x *[13728]float32, s *[96]float32) {
 	scaleOddNchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUOddNchw<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNchw) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
+func (k blockOddNchw) scaleAddReLU(dst *[13728]float32, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	scaleAddReLUOddNchwGo(dst, x, s, res)
 }
 
@@ -26,12 +26,12 @@ func (k blockOddNhwcMax) squeeze(z *[96]float32, x *[13728]float32) {
 }
 
 // scale runs scaleOddNhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNhwcMax) scale(dst, x *[13728]float32, s *[96]float32) {
+func (k blockOddNhwcMax) scale(dst *[13728]float32, x *[13728]float32, s *[96]float32) {
 	scaleOddNhwcMaxGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUOddNhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockOddNhwcMax) scaleAddReLU(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
+func (k blockOddNhwcMax) scaleAddReLU(dst *[13728]float32, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	scaleAddReLUOddNhwcMaxGo(dst, x, s, res)
 }
 
@@ -41,12 +41,12 @@ func (k blockC13Nhwc) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC13Nhwc) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13Nhwc) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	scaleC13NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC13Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC13Nhwc) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13Nhwc) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	scaleAddReLUC13NhwcGo(dst, x, s, res)
 }
 
@@ -56,12 +56,12 @@ func (k blockC13NchwMax) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwMax) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13NchwMax) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	scaleC13NchwMaxGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC13NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwMax) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13NchwMax) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	scaleAddReLUC13NchwMaxGo(dst, x, s, res)
 }
 
@@ -71,12 +71,12 @@ func (k blockPixel) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scalePixel<ISA> on one sample with the kernel's instruction set.
-func (k blockPixel) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockPixel) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scalePixelGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUPixel<ISA> on one sample with the kernel's instruction set.
-func (k blockPixel) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockPixel) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUPixelGo(dst, x, s, res)
 }
 
@@ -86,12 +86,12 @@ func (k blockOneChannel) squeeze(z *[1]float32, x *[135]float32) {
 }
 
 // scale runs scaleOneChannel<ISA> on one sample with the kernel's instruction set.
-func (k blockOneChannel) scale(dst, x *[135]float32, s *[1]float32) {
+func (k blockOneChannel) scale(dst *[135]float32, x *[135]float32, s *[1]float32) {
 	scaleOneChannelGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUOneChannel<ISA> on one sample with the kernel's instruction set.
-func (k blockOneChannel) scaleAddReLU(dst, x *[135]float32, s *[1]float32, res *[135]float32) {
+func (k blockOneChannel) scaleAddReLU(dst *[135]float32, x *[135]float32, s *[1]float32, res *[135]float32) {
 	scaleAddReLUOneChannelGo(dst, x, s, res)
 }
 
@@ -101,12 +101,12 @@ func (k blockC300NhwcMax) squeeze(z *[300]float32, x *[4500]float32) {
 }
 
 // scale runs scaleC300NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC300NhwcMax) scale(dst, x *[4500]float32, s *[300]float32) {
+func (k blockC300NhwcMax) scale(dst *[4500]float32, x *[4500]float32, s *[300]float32) {
 	scaleC300NhwcMaxGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC300NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC300NhwcMax) scaleAddReLU(dst, x *[4500]float32, s *[300]float32, res *[4500]float32) {
+func (k blockC300NhwcMax) scaleAddReLU(dst *[4500]float32, x *[4500]float32, s *[300]float32, res *[4500]float32) {
 	scaleAddReLUC300NhwcMaxGo(dst, x, s, res)
 }
 
@@ -116,12 +116,12 @@ func (k blockC7NchwMax) squeeze(z *[7]float32, x *[25620]float32) {
 }
 
 // scale runs scaleC7NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC7NchwMax) scale(dst, x *[25620]float32, s *[7]float32) {
+func (k blockC7NchwMax) scale(dst *[25620]float32, x *[25620]float32, s *[7]float32) {
 	scaleC7NchwMaxGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC7NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC7NchwMax) scaleAddReLU(dst, x *[25620]float32, s *[7]float32, res *[25620]float32) {
+func (k blockC7NchwMax) scaleAddReLU(dst *[25620]float32, x *[25620]float32, s *[7]float32, res *[25620]float32) {
 	scaleAddReLUC7NchwMaxGo(dst, x, s, res)
 }
 
@@ -131,12 +131,12 @@ func (k blockWideHidden) squeeze(z *[1000]float32, x *[6000]float32) {
 }
 
 // scale runs scaleWideHidden<ISA> on one sample with the kernel's instruction set.
-func (k blockWideHidden) scale(dst, x *[6000]float32, s *[1000]float32) {
+func (k blockWideHidden) scale(dst *[6000]float32, x *[6000]float32, s *[1000]float32) {
 	scaleWideHiddenGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUWideHidden<ISA> on one sample with the kernel's instruction set.
-func (k blockWideHidden) scaleAddReLU(dst, x *[6000]float32, s *[1000]float32, res *[6000]float32) {
+func (k blockWideHidden) scaleAddReLU(dst *[6000]float32, x *[6000]float32, s *[1000]float32, res *[6000]float32) {
 	scaleAddReLUWideHiddenGo(dst, x, s, res)
 }
 
@@ -146,12 +146,12 @@ func (k blockC9Nchw) squeeze(z *[9]float32, x *[2295]float32) {
 }
 
 // scale runs scaleC9Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC9Nchw) scale(dst, x *[2295]float32, s *[9]float32) {
+func (k blockC9Nchw) scale(dst *[2295]float32, x *[2295]float32, s *[9]float32) {
 	scaleC9NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC9Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC9Nchw) scaleAddReLU(dst, x *[2295]float32, s *[9]float32, res *[2295]float32) {
+func (k blockC9Nchw) scaleAddReLU(dst *[2295]float32, x *[2295]float32, s *[9]float32, res *[2295]float32) {
 	scaleAddReLUC9NchwGo(dst, x, s, res)
 }
 
@@ -161,12 +161,12 @@ func (k blockC2047Nhwc) squeeze(z *[2047]float32, x *[18423]float32) {
 }
 
 // scale runs scaleC2047Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047Nhwc) scale(dst, x *[18423]float32, s *[2047]float32) {
+func (k blockC2047Nhwc) scale(dst *[18423]float32, x *[18423]float32, s *[2047]float32) {
 	scaleC2047NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC2047Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC2047Nhwc) scaleAddReLU(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
+func (k blockC2047Nhwc) scaleAddReLU(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
 	scaleAddReLUC2047NhwcGo(dst, x, s, res)
 }
 
@@ -176,12 +176,12 @@ func (k blockC21NchwMax) squeeze(z *[21]float32, x *[2100]float32) {
 }
 
 // scale runs scaleC21NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwMax) scale(dst, x *[2100]float32, s *[21]float32) {
+func (k blockC21NchwMax) scale(dst *[2100]float32, x *[2100]float32, s *[21]float32) {
 	scaleC21NchwMaxGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC21NchwMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwMax) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+func (k blockC21NchwMax) scaleAddReLU(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	scaleAddReLUC21NchwMaxGo(dst, x, s, res)
 }
 
@@ -191,12 +191,12 @@ func (k blockC1000NhwcMax) squeeze(z *[1000]float32, x *[15000]float32) {
 }
 
 // scale runs scaleC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC1000NhwcMax) scale(dst, x *[15000]float32, s *[1000]float32) {
+func (k blockC1000NhwcMax) scale(dst *[15000]float32, x *[15000]float32, s *[1000]float32) {
 	scaleC1000NhwcMaxGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC1000NhwcMax<ISA> on one sample with the kernel's instruction set.
-func (k blockC1000NhwcMax) scaleAddReLU(dst, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
+func (k blockC1000NhwcMax) scaleAddReLU(dst *[15000]float32, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
 	scaleAddReLUC1000NhwcMaxGo(dst, x, s, res)
 }
 
@@ -206,12 +206,12 @@ func (k blockC777Nhwc) squeeze(z *[777]float32, x *[4662]float32) {
 }
 
 // scale runs scaleC777Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC777Nhwc) scale(dst, x *[4662]float32, s *[777]float32) {
+func (k blockC777Nhwc) scale(dst *[4662]float32, x *[4662]float32, s *[777]float32) {
 	scaleC777NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC777Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockC777Nhwc) scaleAddReLU(dst, x *[4662]float32, s *[777]float32, res *[4662]float32) {
+func (k blockC777Nhwc) scaleAddReLU(dst *[4662]float32, x *[4662]float32, s *[777]float32, res *[4662]float32) {
 	scaleAddReLUC777NhwcGo(dst, x, s, res)
 }
 
@@ -221,12 +221,12 @@ func (k blockC21Nchw) squeeze(z *[21]float32, x *[2100]float32) {
 }
 
 // scale runs scaleC21Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC21Nchw) scale(dst, x *[2100]float32, s *[21]float32) {
+func (k blockC21Nchw) scale(dst *[2100]float32, x *[2100]float32, s *[21]float32) {
 	scaleC21NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC21Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockC21Nchw) scaleAddReLU(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+func (k blockC21Nchw) scaleAddReLU(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	scaleAddReLUC21NchwGo(dst, x, s, res)
 }
 
@@ -236,12 +236,12 @@ func (k blockC18Nchw8x8) squeeze(z *[18]float32, x *[1152]float32) {
 }
 
 // scale runs scaleC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
-func (k blockC18Nchw8x8) scale(dst, x *[1152]float32, s *[18]float32) {
+func (k blockC18Nchw8x8) scale(dst *[1152]float32, x *[1152]float32, s *[18]float32) {
 	scaleC18Nchw8x8Go(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC18Nchw8x8<ISA> on one sample with the kernel's instruction set.
-func (k blockC18Nchw8x8) scaleAddReLU(dst, x *[1152]float32, s *[18]float32, res *[1152]float32) {
+func (k blockC18Nchw8x8) scaleAddReLU(dst *[1152]float32, x *[1152]float32, s *[18]float32, res *[1152]float32) {
 	scaleAddReLUC18Nchw8x8Go(dst, x, s, res)
 }
 
@@ -251,12 +251,12 @@ func (k blockC13NchwSto) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwSto) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13NchwSto) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	scaleC13NchwStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC13NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NchwSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13NchwSto) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	scaleAddReLUC13NchwStoGo(dst, x, s, res)
 }
 
@@ -266,12 +266,12 @@ func (k blockC9NchwSto) squeeze(z *[9]float32, x *[135]float32) {
 }
 
 // scale runs scaleC9NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC9NchwSto) scale(dst, x *[135]float32, s *[9]float32) {
+func (k blockC9NchwSto) scale(dst *[135]float32, x *[135]float32, s *[9]float32) {
 	scaleC9NchwStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC9NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC9NchwSto) scaleAddReLU(dst, x *[135]float32, s *[9]float32, res *[135]float32) {
+func (k blockC9NchwSto) scaleAddReLU(dst *[135]float32, x *[135]float32, s *[9]float32, res *[135]float32) {
 	scaleAddReLUC9NchwStoGo(dst, x, s, res)
 }
 
@@ -281,12 +281,12 @@ func (k blockC11NchwSto) squeeze(z *[11]float32, x *[1320]float32) {
 }
 
 // scale runs scaleC11NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC11NchwSto) scale(dst, x *[1320]float32, s *[11]float32) {
+func (k blockC11NchwSto) scale(dst *[1320]float32, x *[1320]float32, s *[11]float32) {
 	scaleC11NchwStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC11NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC11NchwSto) scaleAddReLU(dst, x *[1320]float32, s *[11]float32, res *[1320]float32) {
+func (k blockC11NchwSto) scaleAddReLU(dst *[1320]float32, x *[1320]float32, s *[11]float32, res *[1320]float32) {
 	scaleAddReLUC11NchwStoGo(dst, x, s, res)
 }
 
@@ -296,12 +296,12 @@ func (k blockC5NchwSto) squeeze(z *[5]float32, x *[1445]float32) {
 }
 
 // scale runs scaleC5NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC5NchwSto) scale(dst, x *[1445]float32, s *[5]float32) {
+func (k blockC5NchwSto) scale(dst *[1445]float32, x *[1445]float32, s *[5]float32) {
 	scaleC5NchwStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC5NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC5NchwSto) scaleAddReLU(dst, x *[1445]float32, s *[5]float32, res *[1445]float32) {
+func (k blockC5NchwSto) scaleAddReLU(dst *[1445]float32, x *[1445]float32, s *[5]float32, res *[1445]float32) {
 	scaleAddReLUC5NchwStoGo(dst, x, s, res)
 }
 
@@ -311,12 +311,12 @@ func (k blockC21NchwSto) squeeze(z *[21]float32, x *[4116]float32) {
 }
 
 // scale runs scaleC21NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwSto) scale(dst, x *[4116]float32, s *[21]float32) {
+func (k blockC21NchwSto) scale(dst *[4116]float32, x *[4116]float32, s *[21]float32) {
 	scaleC21NchwStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC21NchwSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC21NchwSto) scaleAddReLU(dst, x *[4116]float32, s *[21]float32, res *[4116]float32) {
+func (k blockC21NchwSto) scaleAddReLU(dst *[4116]float32, x *[4116]float32, s *[21]float32, res *[4116]float32) {
 	scaleAddReLUC21NchwStoGo(dst, x, s, res)
 }
 
@@ -326,12 +326,12 @@ func (k blockC13NhwcSto) squeeze(z *[13]float32, x *[637]float32) {
 }
 
 // scale runs scaleC13NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NhwcSto) scale(dst, x *[637]float32, s *[13]float32) {
+func (k blockC13NhwcSto) scale(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	scaleC13NhwcStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC13NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC13NhwcSto) scaleAddReLU(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func (k blockC13NhwcSto) scaleAddReLU(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	scaleAddReLUC13NhwcStoGo(dst, x, s, res)
 }
 
@@ -341,12 +341,12 @@ func (k blockC100NhwcSto) squeeze(z *[100]float32, x *[1500]float32) {
 }
 
 // scale runs scaleC100NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC100NhwcSto) scale(dst, x *[1500]float32, s *[100]float32) {
+func (k blockC100NhwcSto) scale(dst *[1500]float32, x *[1500]float32, s *[100]float32) {
 	scaleC100NhwcStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC100NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC100NhwcSto) scaleAddReLU(dst, x *[1500]float32, s *[100]float32, res *[1500]float32) {
+func (k blockC100NhwcSto) scaleAddReLU(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32) {
 	scaleAddReLUC100NhwcStoGo(dst, x, s, res)
 }
 
@@ -356,12 +356,12 @@ func (k blockC401NhwcSto) squeeze(z *[401]float32, x *[4010]float32) {
 }
 
 // scale runs scaleC401NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC401NhwcSto) scale(dst, x *[4010]float32, s *[401]float32) {
+func (k blockC401NhwcSto) scale(dst *[4010]float32, x *[4010]float32, s *[401]float32) {
 	scaleC401NhwcStoGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUC401NhwcSto<ISA> on one sample with the kernel's instruction set.
-func (k blockC401NhwcSto) scaleAddReLU(dst, x *[4010]float32, s *[401]float32, res *[4010]float32) {
+func (k blockC401NhwcSto) scaleAddReLU(dst *[4010]float32, x *[4010]float32, s *[401]float32, res *[4010]float32) {
 	scaleAddReLUC401NhwcStoGo(dst, x, s, res)
 }
 

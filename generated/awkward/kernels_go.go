@@ -23,7 +23,7 @@ func squeezeOddNchwGo(z *[96]float32, x *[13728]float32) {
 }
 
 // scaleOddNchwGo sets dst = x × s per channel.
-func scaleOddNchwGo(dst, x *[13728]float32, s *[96]float32) {
+func scaleOddNchwGo(dst *[13728]float32, x *[13728]float32, s *[96]float32) {
 	for c, g := range s {
 		xs, ds := (*[143]float32)(x[c*143:]), (*[143]float32)(dst[c*143:])
 		for i := range xs {
@@ -33,7 +33,7 @@ func scaleOddNchwGo(dst, x *[13728]float32, s *[96]float32) {
 }
 
 // scaleAddReLUOddNchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUOddNchwGo(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
+func scaleAddReLUOddNchwGo(dst *[13728]float32, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[143]float32)(x[c*143:]), (*[143]float32)(dst[c*143:]), (*[143]float32)(res[c*143:])
 		for i := range xs {
@@ -53,7 +53,7 @@ func squeezeOddNhwcMaxGo(z *[96]float32, x *[13728]float32) {
 }
 
 // scaleOddNhwcMaxGo sets dst = x × s per channel.
-func scaleOddNhwcMaxGo(dst, x *[13728]float32, s *[96]float32) {
+func scaleOddNhwcMaxGo(dst *[13728]float32, x *[13728]float32, s *[96]float32) {
 	for r := range 143 {
 		xs, ds := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:])
 		for c, g := range s {
@@ -63,7 +63,7 @@ func scaleOddNhwcMaxGo(dst, x *[13728]float32, s *[96]float32) {
 }
 
 // scaleAddReLUOddNhwcMaxGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUOddNhwcMaxGo(dst, x *[13728]float32, s *[96]float32, res *[13728]float32) {
+func scaleAddReLUOddNhwcMaxGo(dst *[13728]float32, x *[13728]float32, s *[96]float32, res *[13728]float32) {
 	for r := range 143 {
 		xs, ds, rs := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:]), (*[96]float32)(res[r*96:])
 		for c, g := range s {
@@ -86,7 +86,7 @@ func squeezeC13NhwcGo(z *[13]float32, x *[637]float32) {
 }
 
 // scaleC13NhwcGo sets dst = x × s per channel.
-func scaleC13NhwcGo(dst, x *[637]float32, s *[13]float32) {
+func scaleC13NhwcGo(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	for r := range 49 {
 		xs, ds := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:])
 		for c, g := range s {
@@ -96,7 +96,7 @@ func scaleC13NhwcGo(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLUC13NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC13NhwcGo(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func scaleAddReLUC13NhwcGo(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	for r := range 49 {
 		xs, ds, rs := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:]), (*[13]float32)(res[r*13:])
 		for c, g := range s {
@@ -118,7 +118,7 @@ func squeezeC13NchwMaxGo(z *[13]float32, x *[637]float32) {
 }
 
 // scaleC13NchwMaxGo sets dst = x × s per channel.
-func scaleC13NchwMaxGo(dst, x *[637]float32, s *[13]float32) {
+func scaleC13NchwMaxGo(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:])
 		for i := range xs {
@@ -128,7 +128,7 @@ func scaleC13NchwMaxGo(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLUC13NchwMaxGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC13NchwMaxGo(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func scaleAddReLUC13NchwMaxGo(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:]), (*[49]float32)(res[c*49:])
 		for i := range xs {
@@ -148,7 +148,7 @@ func squeezePixelGo(z *[17]float32, x *[17]float32) {
 }
 
 // scalePixelGo sets dst = x × s per channel.
-func scalePixelGo(dst, x *[17]float32, s *[17]float32) {
+func scalePixelGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[1]float32)(x[c*1:]), (*[1]float32)(dst[c*1:])
 		for i := range xs {
@@ -158,7 +158,7 @@ func scalePixelGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUPixelGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUPixelGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUPixelGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[1]float32)(x[c*1:]), (*[1]float32)(dst[c*1:]), (*[1]float32)(res[c*1:])
 		for i := range xs {
@@ -181,7 +181,7 @@ func squeezeOneChannelGo(z *[1]float32, x *[135]float32) {
 }
 
 // scaleOneChannelGo sets dst = x × s per channel.
-func scaleOneChannelGo(dst, x *[135]float32, s *[1]float32) {
+func scaleOneChannelGo(dst *[135]float32, x *[135]float32, s *[1]float32) {
 	for r := range 135 {
 		xs, ds := (*[1]float32)(x[r*1:]), (*[1]float32)(dst[r*1:])
 		for c, g := range s {
@@ -191,7 +191,7 @@ func scaleOneChannelGo(dst, x *[135]float32, s *[1]float32) {
 }
 
 // scaleAddReLUOneChannelGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUOneChannelGo(dst, x *[135]float32, s *[1]float32, res *[135]float32) {
+func scaleAddReLUOneChannelGo(dst *[135]float32, x *[135]float32, s *[1]float32, res *[135]float32) {
 	for r := range 135 {
 		xs, ds, rs := (*[1]float32)(x[r*1:]), (*[1]float32)(dst[r*1:]), (*[1]float32)(res[r*1:])
 		for c, g := range s {
@@ -211,7 +211,7 @@ func squeezeC300NhwcMaxGo(z *[300]float32, x *[4500]float32) {
 }
 
 // scaleC300NhwcMaxGo sets dst = x × s per channel.
-func scaleC300NhwcMaxGo(dst, x *[4500]float32, s *[300]float32) {
+func scaleC300NhwcMaxGo(dst *[4500]float32, x *[4500]float32, s *[300]float32) {
 	for r := range 15 {
 		xs, ds := (*[300]float32)(x[r*300:]), (*[300]float32)(dst[r*300:])
 		for c, g := range s {
@@ -221,7 +221,7 @@ func scaleC300NhwcMaxGo(dst, x *[4500]float32, s *[300]float32) {
 }
 
 // scaleAddReLUC300NhwcMaxGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC300NhwcMaxGo(dst, x *[4500]float32, s *[300]float32, res *[4500]float32) {
+func scaleAddReLUC300NhwcMaxGo(dst *[4500]float32, x *[4500]float32, s *[300]float32, res *[4500]float32) {
 	for r := range 15 {
 		xs, ds, rs := (*[300]float32)(x[r*300:]), (*[300]float32)(dst[r*300:]), (*[300]float32)(res[r*300:])
 		for c, g := range s {
@@ -243,7 +243,7 @@ func squeezeC7NchwMaxGo(z *[7]float32, x *[25620]float32) {
 }
 
 // scaleC7NchwMaxGo sets dst = x × s per channel.
-func scaleC7NchwMaxGo(dst, x *[25620]float32, s *[7]float32) {
+func scaleC7NchwMaxGo(dst *[25620]float32, x *[25620]float32, s *[7]float32) {
 	for c, g := range s {
 		xs, ds := (*[3660]float32)(x[c*3660:]), (*[3660]float32)(dst[c*3660:])
 		for i := range xs {
@@ -253,7 +253,7 @@ func scaleC7NchwMaxGo(dst, x *[25620]float32, s *[7]float32) {
 }
 
 // scaleAddReLUC7NchwMaxGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC7NchwMaxGo(dst, x *[25620]float32, s *[7]float32, res *[25620]float32) {
+func scaleAddReLUC7NchwMaxGo(dst *[25620]float32, x *[25620]float32, s *[7]float32, res *[25620]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[3660]float32)(x[c*3660:]), (*[3660]float32)(dst[c*3660:]), (*[3660]float32)(res[c*3660:])
 		for i := range xs {
@@ -280,7 +280,7 @@ func squeezeWideHiddenGo(z *[1000]float32, x *[6000]float32) {
 }
 
 // scaleWideHiddenGo sets dst = x × s per channel.
-func scaleWideHiddenGo(dst, x *[6000]float32, s *[1000]float32) {
+func scaleWideHiddenGo(dst *[6000]float32, x *[6000]float32, s *[1000]float32) {
 	for c, g := range s {
 		xs, ds := (*[6]float32)(x[c*6:]), (*[6]float32)(dst[c*6:])
 		for i := range xs {
@@ -290,7 +290,7 @@ func scaleWideHiddenGo(dst, x *[6000]float32, s *[1000]float32) {
 }
 
 // scaleAddReLUWideHiddenGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUWideHiddenGo(dst, x *[6000]float32, s *[1000]float32, res *[6000]float32) {
+func scaleAddReLUWideHiddenGo(dst *[6000]float32, x *[6000]float32, s *[1000]float32, res *[6000]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[6]float32)(x[c*6:]), (*[6]float32)(dst[c*6:]), (*[6]float32)(res[c*6:])
 		for i := range xs {
@@ -318,7 +318,7 @@ func squeezeC9NchwGo(z *[9]float32, x *[2295]float32) {
 }
 
 // scaleC9NchwGo sets dst = x × s per channel.
-func scaleC9NchwGo(dst, x *[2295]float32, s *[9]float32) {
+func scaleC9NchwGo(dst *[2295]float32, x *[2295]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[255]float32)(x[c*255:]), (*[255]float32)(dst[c*255:])
 		for i := range xs {
@@ -328,7 +328,7 @@ func scaleC9NchwGo(dst, x *[2295]float32, s *[9]float32) {
 }
 
 // scaleAddReLUC9NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC9NchwGo(dst, x *[2295]float32, s *[9]float32, res *[2295]float32) {
+func scaleAddReLUC9NchwGo(dst *[2295]float32, x *[2295]float32, s *[9]float32, res *[2295]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[255]float32)(x[c*255:]), (*[255]float32)(dst[c*255:]), (*[255]float32)(res[c*255:])
 		for i := range xs {
@@ -351,7 +351,7 @@ func squeezeC2047NhwcGo(z *[2047]float32, x *[18423]float32) {
 }
 
 // scaleC2047NhwcGo sets dst = x × s per channel.
-func scaleC2047NhwcGo(dst, x *[18423]float32, s *[2047]float32) {
+func scaleC2047NhwcGo(dst *[18423]float32, x *[18423]float32, s *[2047]float32) {
 	for r := range 9 {
 		xs, ds := (*[2047]float32)(x[r*2047:]), (*[2047]float32)(dst[r*2047:])
 		for c, g := range s {
@@ -361,7 +361,7 @@ func scaleC2047NhwcGo(dst, x *[18423]float32, s *[2047]float32) {
 }
 
 // scaleAddReLUC2047NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC2047NhwcGo(dst, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
+func scaleAddReLUC2047NhwcGo(dst *[18423]float32, x *[18423]float32, s *[2047]float32, res *[18423]float32) {
 	for r := range 9 {
 		xs, ds, rs := (*[2047]float32)(x[r*2047:]), (*[2047]float32)(dst[r*2047:]), (*[2047]float32)(res[r*2047:])
 		for c, g := range s {
@@ -383,7 +383,7 @@ func squeezeC21NchwMaxGo(z *[21]float32, x *[2100]float32) {
 }
 
 // scaleC21NchwMaxGo sets dst = x × s per channel.
-func scaleC21NchwMaxGo(dst, x *[2100]float32, s *[21]float32) {
+func scaleC21NchwMaxGo(dst *[2100]float32, x *[2100]float32, s *[21]float32) {
 	for c, g := range s {
 		xs, ds := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:])
 		for i := range xs {
@@ -393,7 +393,7 @@ func scaleC21NchwMaxGo(dst, x *[2100]float32, s *[21]float32) {
 }
 
 // scaleAddReLUC21NchwMaxGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC21NchwMaxGo(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+func scaleAddReLUC21NchwMaxGo(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:]), (*[100]float32)(res[c*100:])
 		for i := range xs {
@@ -413,7 +413,7 @@ func squeezeC1000NhwcMaxGo(z *[1000]float32, x *[15000]float32) {
 }
 
 // scaleC1000NhwcMaxGo sets dst = x × s per channel.
-func scaleC1000NhwcMaxGo(dst, x *[15000]float32, s *[1000]float32) {
+func scaleC1000NhwcMaxGo(dst *[15000]float32, x *[15000]float32, s *[1000]float32) {
 	for r := range 15 {
 		xs, ds := (*[1000]float32)(x[r*1000:]), (*[1000]float32)(dst[r*1000:])
 		for c, g := range s {
@@ -423,7 +423,7 @@ func scaleC1000NhwcMaxGo(dst, x *[15000]float32, s *[1000]float32) {
 }
 
 // scaleAddReLUC1000NhwcMaxGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC1000NhwcMaxGo(dst, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
+func scaleAddReLUC1000NhwcMaxGo(dst *[15000]float32, x *[15000]float32, s *[1000]float32, res *[15000]float32) {
 	for r := range 15 {
 		xs, ds, rs := (*[1000]float32)(x[r*1000:]), (*[1000]float32)(dst[r*1000:]), (*[1000]float32)(res[r*1000:])
 		for c, g := range s {
@@ -446,7 +446,7 @@ func squeezeC777NhwcGo(z *[777]float32, x *[4662]float32) {
 }
 
 // scaleC777NhwcGo sets dst = x × s per channel.
-func scaleC777NhwcGo(dst, x *[4662]float32, s *[777]float32) {
+func scaleC777NhwcGo(dst *[4662]float32, x *[4662]float32, s *[777]float32) {
 	for r := range 6 {
 		xs, ds := (*[777]float32)(x[r*777:]), (*[777]float32)(dst[r*777:])
 		for c, g := range s {
@@ -456,7 +456,7 @@ func scaleC777NhwcGo(dst, x *[4662]float32, s *[777]float32) {
 }
 
 // scaleAddReLUC777NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC777NhwcGo(dst, x *[4662]float32, s *[777]float32, res *[4662]float32) {
+func scaleAddReLUC777NhwcGo(dst *[4662]float32, x *[4662]float32, s *[777]float32, res *[4662]float32) {
 	for r := range 6 {
 		xs, ds, rs := (*[777]float32)(x[r*777:]), (*[777]float32)(dst[r*777:]), (*[777]float32)(res[r*777:])
 		for c, g := range s {
@@ -481,7 +481,7 @@ func squeezeC21NchwGo(z *[21]float32, x *[2100]float32) {
 }
 
 // scaleC21NchwGo sets dst = x × s per channel.
-func scaleC21NchwGo(dst, x *[2100]float32, s *[21]float32) {
+func scaleC21NchwGo(dst *[2100]float32, x *[2100]float32, s *[21]float32) {
 	for c, g := range s {
 		xs, ds := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:])
 		for i := range xs {
@@ -491,7 +491,7 @@ func scaleC21NchwGo(dst, x *[2100]float32, s *[21]float32) {
 }
 
 // scaleAddReLUC21NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC21NchwGo(dst, x *[2100]float32, s *[21]float32, res *[2100]float32) {
+func scaleAddReLUC21NchwGo(dst *[2100]float32, x *[2100]float32, s *[21]float32, res *[2100]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[100]float32)(x[c*100:]), (*[100]float32)(dst[c*100:]), (*[100]float32)(res[c*100:])
 		for i := range xs {
@@ -516,7 +516,7 @@ func squeezeC18Nchw8x8Go(z *[18]float32, x *[1152]float32) {
 }
 
 // scaleC18Nchw8x8Go sets dst = x × s per channel.
-func scaleC18Nchw8x8Go(dst, x *[1152]float32, s *[18]float32) {
+func scaleC18Nchw8x8Go(dst *[1152]float32, x *[1152]float32, s *[18]float32) {
 	for c, g := range s {
 		xs, ds := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:])
 		for i := range xs {
@@ -526,7 +526,7 @@ func scaleC18Nchw8x8Go(dst, x *[1152]float32, s *[18]float32) {
 }
 
 // scaleAddReLUC18Nchw8x8Go sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC18Nchw8x8Go(dst, x *[1152]float32, s *[18]float32, res *[1152]float32) {
+func scaleAddReLUC18Nchw8x8Go(dst *[1152]float32, x *[1152]float32, s *[18]float32, res *[1152]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:]), (*[64]float32)(res[c*64:])
 		for i := range xs {
@@ -549,7 +549,7 @@ func squeezeC13NchwStoGo(z *[13]float32, x *[637]float32) {
 }
 
 // scaleC13NchwStoGo sets dst = x × s per channel.
-func scaleC13NchwStoGo(dst, x *[637]float32, s *[13]float32) {
+func scaleC13NchwStoGo(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:])
 		for i := range xs {
@@ -559,7 +559,7 @@ func scaleC13NchwStoGo(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLUC13NchwStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC13NchwStoGo(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func scaleAddReLUC13NchwStoGo(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:]), (*[49]float32)(res[c*49:])
 		for i := range xs {
@@ -582,7 +582,7 @@ func squeezeC9NchwStoGo(z *[9]float32, x *[135]float32) {
 }
 
 // scaleC9NchwStoGo sets dst = x × s per channel.
-func scaleC9NchwStoGo(dst, x *[135]float32, s *[9]float32) {
+func scaleC9NchwStoGo(dst *[135]float32, x *[135]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[15]float32)(x[c*15:]), (*[15]float32)(dst[c*15:])
 		for i := range xs {
@@ -592,7 +592,7 @@ func scaleC9NchwStoGo(dst, x *[135]float32, s *[9]float32) {
 }
 
 // scaleAddReLUC9NchwStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC9NchwStoGo(dst, x *[135]float32, s *[9]float32, res *[135]float32) {
+func scaleAddReLUC9NchwStoGo(dst *[135]float32, x *[135]float32, s *[9]float32, res *[135]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[15]float32)(x[c*15:]), (*[15]float32)(dst[c*15:]), (*[15]float32)(res[c*15:])
 		for i := range xs {
@@ -615,7 +615,7 @@ func squeezeC11NchwStoGo(z *[11]float32, x *[1320]float32) {
 }
 
 // scaleC11NchwStoGo sets dst = x × s per channel.
-func scaleC11NchwStoGo(dst, x *[1320]float32, s *[11]float32) {
+func scaleC11NchwStoGo(dst *[1320]float32, x *[1320]float32, s *[11]float32) {
 	for c, g := range s {
 		xs, ds := (*[120]float32)(x[c*120:]), (*[120]float32)(dst[c*120:])
 		for i := range xs {
@@ -625,7 +625,7 @@ func scaleC11NchwStoGo(dst, x *[1320]float32, s *[11]float32) {
 }
 
 // scaleAddReLUC11NchwStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC11NchwStoGo(dst, x *[1320]float32, s *[11]float32, res *[1320]float32) {
+func scaleAddReLUC11NchwStoGo(dst *[1320]float32, x *[1320]float32, s *[11]float32, res *[1320]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[120]float32)(x[c*120:]), (*[120]float32)(dst[c*120:]), (*[120]float32)(res[c*120:])
 		for i := range xs {
@@ -648,7 +648,7 @@ func squeezeC5NchwStoGo(z *[5]float32, x *[1445]float32) {
 }
 
 // scaleC5NchwStoGo sets dst = x × s per channel.
-func scaleC5NchwStoGo(dst, x *[1445]float32, s *[5]float32) {
+func scaleC5NchwStoGo(dst *[1445]float32, x *[1445]float32, s *[5]float32) {
 	for c, g := range s {
 		xs, ds := (*[289]float32)(x[c*289:]), (*[289]float32)(dst[c*289:])
 		for i := range xs {
@@ -658,7 +658,7 @@ func scaleC5NchwStoGo(dst, x *[1445]float32, s *[5]float32) {
 }
 
 // scaleAddReLUC5NchwStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC5NchwStoGo(dst, x *[1445]float32, s *[5]float32, res *[1445]float32) {
+func scaleAddReLUC5NchwStoGo(dst *[1445]float32, x *[1445]float32, s *[5]float32, res *[1445]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[289]float32)(x[c*289:]), (*[289]float32)(dst[c*289:]), (*[289]float32)(res[c*289:])
 		for i := range xs {
@@ -681,7 +681,7 @@ func squeezeC21NchwStoGo(z *[21]float32, x *[4116]float32) {
 }
 
 // scaleC21NchwStoGo sets dst = x × s per channel.
-func scaleC21NchwStoGo(dst, x *[4116]float32, s *[21]float32) {
+func scaleC21NchwStoGo(dst *[4116]float32, x *[4116]float32, s *[21]float32) {
 	for c, g := range s {
 		xs, ds := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:])
 		for i := range xs {
@@ -691,7 +691,7 @@ func scaleC21NchwStoGo(dst, x *[4116]float32, s *[21]float32) {
 }
 
 // scaleAddReLUC21NchwStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC21NchwStoGo(dst, x *[4116]float32, s *[21]float32, res *[4116]float32) {
+func scaleAddReLUC21NchwStoGo(dst *[4116]float32, x *[4116]float32, s *[21]float32, res *[4116]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:]), (*[196]float32)(res[c*196:])
 		for i := range xs {
@@ -716,7 +716,7 @@ func squeezeC13NhwcStoGo(z *[13]float32, x *[637]float32) {
 }
 
 // scaleC13NhwcStoGo sets dst = x × s per channel.
-func scaleC13NhwcStoGo(dst, x *[637]float32, s *[13]float32) {
+func scaleC13NhwcStoGo(dst *[637]float32, x *[637]float32, s *[13]float32) {
 	for r := range 49 {
 		xs, ds := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:])
 		for c, g := range s {
@@ -726,7 +726,7 @@ func scaleC13NhwcStoGo(dst, x *[637]float32, s *[13]float32) {
 }
 
 // scaleAddReLUC13NhwcStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC13NhwcStoGo(dst, x *[637]float32, s *[13]float32, res *[637]float32) {
+func scaleAddReLUC13NhwcStoGo(dst *[637]float32, x *[637]float32, s *[13]float32, res *[637]float32) {
 	for r := range 49 {
 		xs, ds, rs := (*[13]float32)(x[r*13:]), (*[13]float32)(dst[r*13:]), (*[13]float32)(res[r*13:])
 		for c, g := range s {
@@ -751,7 +751,7 @@ func squeezeC100NhwcStoGo(z *[100]float32, x *[1500]float32) {
 }
 
 // scaleC100NhwcStoGo sets dst = x × s per channel.
-func scaleC100NhwcStoGo(dst, x *[1500]float32, s *[100]float32) {
+func scaleC100NhwcStoGo(dst *[1500]float32, x *[1500]float32, s *[100]float32) {
 	for r := range 15 {
 		xs, ds := (*[100]float32)(x[r*100:]), (*[100]float32)(dst[r*100:])
 		for c, g := range s {
@@ -761,7 +761,7 @@ func scaleC100NhwcStoGo(dst, x *[1500]float32, s *[100]float32) {
 }
 
 // scaleAddReLUC100NhwcStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC100NhwcStoGo(dst, x *[1500]float32, s *[100]float32, res *[1500]float32) {
+func scaleAddReLUC100NhwcStoGo(dst *[1500]float32, x *[1500]float32, s *[100]float32, res *[1500]float32) {
 	for r := range 15 {
 		xs, ds, rs := (*[100]float32)(x[r*100:]), (*[100]float32)(dst[r*100:]), (*[100]float32)(res[r*100:])
 		for c, g := range s {
@@ -786,7 +786,7 @@ func squeezeC401NhwcStoGo(z *[401]float32, x *[4010]float32) {
 }
 
 // scaleC401NhwcStoGo sets dst = x × s per channel.
-func scaleC401NhwcStoGo(dst, x *[4010]float32, s *[401]float32) {
+func scaleC401NhwcStoGo(dst *[4010]float32, x *[4010]float32, s *[401]float32) {
 	for r := range 10 {
 		xs, ds := (*[401]float32)(x[r*401:]), (*[401]float32)(dst[r*401:])
 		for c, g := range s {
@@ -796,7 +796,7 @@ func scaleC401NhwcStoGo(dst, x *[4010]float32, s *[401]float32) {
 }
 
 // scaleAddReLUC401NhwcStoGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUC401NhwcStoGo(dst, x *[4010]float32, s *[401]float32, res *[4010]float32) {
+func scaleAddReLUC401NhwcStoGo(dst *[4010]float32, x *[4010]float32, s *[401]float32, res *[4010]float32) {
 	for r := range 10 {
 		xs, ds, rs := (*[401]float32)(x[r*401:]), (*[401]float32)(dst[r*401:]), (*[401]float32)(res[r*401:])
 		for c, g := range s {

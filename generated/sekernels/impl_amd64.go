@@ -18,7 +18,7 @@ func (k blockBasic1Nchw) squeeze(z *[64]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBasic1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nchw) scale(dst, x *[200704]float32, s *[64]float32) {
+func (k blockBasic1Nchw) scale(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic1NchwAVX512(dst, x, s)
@@ -30,7 +30,7 @@ func (k blockBasic1Nchw) scale(dst, x *[200704]float32, s *[64]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nchw) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func (k blockBasic1Nchw) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic1NchwAVX512(dst, x, s, res)
@@ -54,7 +54,7 @@ func (k blockBasic2Nchw) squeeze(z *[128]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBasic2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nchw) scale(dst, x *[100352]float32, s *[128]float32) {
+func (k blockBasic2Nchw) scale(dst *[100352]float32, x *[100352]float32, s *[128]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic2NchwAVX512(dst, x, s)
@@ -66,7 +66,7 @@ func (k blockBasic2Nchw) scale(dst, x *[100352]float32, s *[128]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nchw) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
+func (k blockBasic2Nchw) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic2NchwAVX512(dst, x, s, res)
@@ -90,7 +90,7 @@ func (k blockBasic3Nchw) squeeze(z *[256]float32, x *[50176]float32) {
 }
 
 // scale runs scaleBasic3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nchw) scale(dst, x *[50176]float32, s *[256]float32) {
+func (k blockBasic3Nchw) scale(dst *[50176]float32, x *[50176]float32, s *[256]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic3NchwAVX512(dst, x, s)
@@ -102,7 +102,7 @@ func (k blockBasic3Nchw) scale(dst, x *[50176]float32, s *[256]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nchw) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
+func (k blockBasic3Nchw) scaleAddReLU(dst *[50176]float32, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic3NchwAVX512(dst, x, s, res)
@@ -126,7 +126,7 @@ func (k blockBasic4Nchw) squeeze(z *[512]float32, x *[25088]float32) {
 }
 
 // scale runs scaleBasic4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nchw) scale(dst, x *[25088]float32, s *[512]float32) {
+func (k blockBasic4Nchw) scale(dst *[25088]float32, x *[25088]float32, s *[512]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic4NchwAVX512(dst, x, s)
@@ -138,7 +138,7 @@ func (k blockBasic4Nchw) scale(dst, x *[25088]float32, s *[512]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nchw) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
+func (k blockBasic4Nchw) scaleAddReLU(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic4NchwAVX512(dst, x, s, res)
@@ -162,7 +162,7 @@ func (k blockBottleneck1Nchw) squeeze(z *[256]float32, x *[802816]float32) {
 }
 
 // scale runs scaleBottleneck1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nchw) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1Nchw) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck1NchwAVX512(dst, x, s)
@@ -174,7 +174,7 @@ func (k blockBottleneck1Nchw) scale(dst, x *[802816]float32, s *[256]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nchw) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1Nchw) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck1NchwAVX512(dst, x, s, res)
@@ -198,7 +198,7 @@ func (k blockBottleneck2Nchw) squeeze(z *[512]float32, x *[401408]float32) {
 }
 
 // scale runs scaleBottleneck2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nchw) scale(dst, x *[401408]float32, s *[512]float32) {
+func (k blockBottleneck2Nchw) scale(dst *[401408]float32, x *[401408]float32, s *[512]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck2NchwAVX512(dst, x, s)
@@ -210,7 +210,7 @@ func (k blockBottleneck2Nchw) scale(dst, x *[401408]float32, s *[512]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nchw) scaleAddReLU(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
+func (k blockBottleneck2Nchw) scaleAddReLU(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck2NchwAVX512(dst, x, s, res)
@@ -234,7 +234,7 @@ func (k blockBottleneck3Nchw) squeeze(z *[1024]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBottleneck3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nchw) scale(dst, x *[200704]float32, s *[1024]float32) {
+func (k blockBottleneck3Nchw) scale(dst *[200704]float32, x *[200704]float32, s *[1024]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck3NchwAVX512(dst, x, s)
@@ -246,7 +246,7 @@ func (k blockBottleneck3Nchw) scale(dst, x *[200704]float32, s *[1024]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nchw) scaleAddReLU(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
+func (k blockBottleneck3Nchw) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck3NchwAVX512(dst, x, s, res)
@@ -270,7 +270,7 @@ func (k blockBottleneck4Nchw) squeeze(z *[2048]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBottleneck4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nchw) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4Nchw) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck4NchwAVX512(dst, x, s)
@@ -282,7 +282,7 @@ func (k blockBottleneck4Nchw) scale(dst, x *[100352]float32, s *[2048]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nchw) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4Nchw) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck4NchwAVX512(dst, x, s, res)
@@ -306,7 +306,7 @@ func (k blockBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
+func (k blockBasic1Nhwc) scale(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic1NhwcAVX512(dst, x, s)
@@ -318,7 +318,7 @@ func (k blockBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func (k blockBasic1Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic1NhwcAVX512(dst, x, s, res)
@@ -342,7 +342,7 @@ func (k blockBasic2Nhwc) squeeze(z *[128]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nhwc) scale(dst, x *[100352]float32, s *[128]float32) {
+func (k blockBasic2Nhwc) scale(dst *[100352]float32, x *[100352]float32, s *[128]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic2NhwcAVX512(dst, x, s)
@@ -354,7 +354,7 @@ func (k blockBasic2Nhwc) scale(dst, x *[100352]float32, s *[128]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
+func (k blockBasic2Nhwc) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic2NhwcAVX512(dst, x, s, res)
@@ -378,7 +378,7 @@ func (k blockBasic3Nhwc) squeeze(z *[256]float32, x *[50176]float32) {
 }
 
 // scale runs scaleBasic3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nhwc) scale(dst, x *[50176]float32, s *[256]float32) {
+func (k blockBasic3Nhwc) scale(dst *[50176]float32, x *[50176]float32, s *[256]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic3NhwcAVX512(dst, x, s)
@@ -390,7 +390,7 @@ func (k blockBasic3Nhwc) scale(dst, x *[50176]float32, s *[256]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nhwc) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
+func (k blockBasic3Nhwc) scaleAddReLU(dst *[50176]float32, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic3NhwcAVX512(dst, x, s, res)
@@ -414,7 +414,7 @@ func (k blockBasic4Nhwc) squeeze(z *[512]float32, x *[25088]float32) {
 }
 
 // scale runs scaleBasic4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nhwc) scale(dst, x *[25088]float32, s *[512]float32) {
+func (k blockBasic4Nhwc) scale(dst *[25088]float32, x *[25088]float32, s *[512]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBasic4NhwcAVX512(dst, x, s)
@@ -426,7 +426,7 @@ func (k blockBasic4Nhwc) scale(dst, x *[25088]float32, s *[512]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBasic4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nhwc) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
+func (k blockBasic4Nhwc) scaleAddReLU(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBasic4NhwcAVX512(dst, x, s, res)
@@ -450,7 +450,7 @@ func (k blockBottleneck1Nhwc) squeeze(z *[256]float32, x *[802816]float32) {
 }
 
 // scale runs scaleBottleneck1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nhwc) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1Nhwc) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck1NhwcAVX512(dst, x, s)
@@ -462,7 +462,7 @@ func (k blockBottleneck1Nhwc) scale(dst, x *[802816]float32, s *[256]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nhwc) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1Nhwc) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck1NhwcAVX512(dst, x, s, res)
@@ -486,7 +486,7 @@ func (k blockBottleneck2Nhwc) squeeze(z *[512]float32, x *[401408]float32) {
 }
 
 // scale runs scaleBottleneck2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nhwc) scale(dst, x *[401408]float32, s *[512]float32) {
+func (k blockBottleneck2Nhwc) scale(dst *[401408]float32, x *[401408]float32, s *[512]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck2NhwcAVX512(dst, x, s)
@@ -498,7 +498,7 @@ func (k blockBottleneck2Nhwc) scale(dst, x *[401408]float32, s *[512]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nhwc) scaleAddReLU(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
+func (k blockBottleneck2Nhwc) scaleAddReLU(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck2NhwcAVX512(dst, x, s, res)
@@ -522,7 +522,7 @@ func (k blockBottleneck3Nhwc) squeeze(z *[1024]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBottleneck3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nhwc) scale(dst, x *[200704]float32, s *[1024]float32) {
+func (k blockBottleneck3Nhwc) scale(dst *[200704]float32, x *[200704]float32, s *[1024]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck3NhwcAVX512(dst, x, s)
@@ -534,7 +534,7 @@ func (k blockBottleneck3Nhwc) scale(dst, x *[200704]float32, s *[1024]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
+func (k blockBottleneck3Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck3NhwcAVX512(dst, x, s, res)
@@ -558,7 +558,7 @@ func (k blockBottleneck4Nhwc) squeeze(z *[2048]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBottleneck4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nhwc) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4Nhwc) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck4NhwcAVX512(dst, x, s)
@@ -570,7 +570,7 @@ func (k blockBottleneck4Nhwc) scale(dst, x *[100352]float32, s *[2048]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4Nhwc) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck4NhwcAVX512(dst, x, s, res)

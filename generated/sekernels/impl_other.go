@@ -11,12 +11,12 @@ func (k blockBasic1Nchw) squeeze(z *[64]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBasic1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nchw) scale(dst, x *[200704]float32, s *[64]float32) {
+func (k blockBasic1Nchw) scale(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	scaleBasic1NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nchw) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func (k blockBasic1Nchw) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	scaleAddReLUBasic1NchwGo(dst, x, s, res)
 }
 
@@ -26,12 +26,12 @@ func (k blockBasic2Nchw) squeeze(z *[128]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBasic2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nchw) scale(dst, x *[100352]float32, s *[128]float32) {
+func (k blockBasic2Nchw) scale(dst *[100352]float32, x *[100352]float32, s *[128]float32) {
 	scaleBasic2NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nchw) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
+func (k blockBasic2Nchw) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	scaleAddReLUBasic2NchwGo(dst, x, s, res)
 }
 
@@ -41,12 +41,12 @@ func (k blockBasic3Nchw) squeeze(z *[256]float32, x *[50176]float32) {
 }
 
 // scale runs scaleBasic3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nchw) scale(dst, x *[50176]float32, s *[256]float32) {
+func (k blockBasic3Nchw) scale(dst *[50176]float32, x *[50176]float32, s *[256]float32) {
 	scaleBasic3NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nchw) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
+func (k blockBasic3Nchw) scaleAddReLU(dst *[50176]float32, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	scaleAddReLUBasic3NchwGo(dst, x, s, res)
 }
 
@@ -56,12 +56,12 @@ func (k blockBasic4Nchw) squeeze(z *[512]float32, x *[25088]float32) {
 }
 
 // scale runs scaleBasic4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nchw) scale(dst, x *[25088]float32, s *[512]float32) {
+func (k blockBasic4Nchw) scale(dst *[25088]float32, x *[25088]float32, s *[512]float32) {
 	scaleBasic4NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nchw) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
+func (k blockBasic4Nchw) scaleAddReLU(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	scaleAddReLUBasic4NchwGo(dst, x, s, res)
 }
 
@@ -71,12 +71,12 @@ func (k blockBottleneck1Nchw) squeeze(z *[256]float32, x *[802816]float32) {
 }
 
 // scale runs scaleBottleneck1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nchw) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1Nchw) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	scaleBottleneck1NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nchw) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1Nchw) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	scaleAddReLUBottleneck1NchwGo(dst, x, s, res)
 }
 
@@ -86,12 +86,12 @@ func (k blockBottleneck2Nchw) squeeze(z *[512]float32, x *[401408]float32) {
 }
 
 // scale runs scaleBottleneck2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nchw) scale(dst, x *[401408]float32, s *[512]float32) {
+func (k blockBottleneck2Nchw) scale(dst *[401408]float32, x *[401408]float32, s *[512]float32) {
 	scaleBottleneck2NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck2Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nchw) scaleAddReLU(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
+func (k blockBottleneck2Nchw) scaleAddReLU(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	scaleAddReLUBottleneck2NchwGo(dst, x, s, res)
 }
 
@@ -101,12 +101,12 @@ func (k blockBottleneck3Nchw) squeeze(z *[1024]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBottleneck3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nchw) scale(dst, x *[200704]float32, s *[1024]float32) {
+func (k blockBottleneck3Nchw) scale(dst *[200704]float32, x *[200704]float32, s *[1024]float32) {
 	scaleBottleneck3NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck3Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nchw) scaleAddReLU(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
+func (k blockBottleneck3Nchw) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	scaleAddReLUBottleneck3NchwGo(dst, x, s, res)
 }
 
@@ -116,12 +116,12 @@ func (k blockBottleneck4Nchw) squeeze(z *[2048]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBottleneck4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nchw) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4Nchw) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	scaleBottleneck4NchwGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4Nchw<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nchw) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4Nchw) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	scaleAddReLUBottleneck4NchwGo(dst, x, s, res)
 }
 
@@ -131,12 +131,12 @@ func (k blockBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
+func (k blockBasic1Nhwc) scale(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	scaleBasic1NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func (k blockBasic1Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	scaleAddReLUBasic1NhwcGo(dst, x, s, res)
 }
 
@@ -146,12 +146,12 @@ func (k blockBasic2Nhwc) squeeze(z *[128]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nhwc) scale(dst, x *[100352]float32, s *[128]float32) {
+func (k blockBasic2Nhwc) scale(dst *[100352]float32, x *[100352]float32, s *[128]float32) {
 	scaleBasic2NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic2Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
+func (k blockBasic2Nhwc) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	scaleAddReLUBasic2NhwcGo(dst, x, s, res)
 }
 
@@ -161,12 +161,12 @@ func (k blockBasic3Nhwc) squeeze(z *[256]float32, x *[50176]float32) {
 }
 
 // scale runs scaleBasic3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nhwc) scale(dst, x *[50176]float32, s *[256]float32) {
+func (k blockBasic3Nhwc) scale(dst *[50176]float32, x *[50176]float32, s *[256]float32) {
 	scaleBasic3NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic3Nhwc) scaleAddReLU(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
+func (k blockBasic3Nhwc) scaleAddReLU(dst *[50176]float32, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	scaleAddReLUBasic3NhwcGo(dst, x, s, res)
 }
 
@@ -176,12 +176,12 @@ func (k blockBasic4Nhwc) squeeze(z *[512]float32, x *[25088]float32) {
 }
 
 // scale runs scaleBasic4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nhwc) scale(dst, x *[25088]float32, s *[512]float32) {
+func (k blockBasic4Nhwc) scale(dst *[25088]float32, x *[25088]float32, s *[512]float32) {
 	scaleBasic4NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBasic4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBasic4Nhwc) scaleAddReLU(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
+func (k blockBasic4Nhwc) scaleAddReLU(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	scaleAddReLUBasic4NhwcGo(dst, x, s, res)
 }
 
@@ -191,12 +191,12 @@ func (k blockBottleneck1Nhwc) squeeze(z *[256]float32, x *[802816]float32) {
 }
 
 // scale runs scaleBottleneck1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nhwc) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1Nhwc) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	scaleBottleneck1NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1Nhwc) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1Nhwc) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	scaleAddReLUBottleneck1NhwcGo(dst, x, s, res)
 }
 
@@ -206,12 +206,12 @@ func (k blockBottleneck2Nhwc) squeeze(z *[512]float32, x *[401408]float32) {
 }
 
 // scale runs scaleBottleneck2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nhwc) scale(dst, x *[401408]float32, s *[512]float32) {
+func (k blockBottleneck2Nhwc) scale(dst *[401408]float32, x *[401408]float32, s *[512]float32) {
 	scaleBottleneck2NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck2Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck2Nhwc) scaleAddReLU(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
+func (k blockBottleneck2Nhwc) scaleAddReLU(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	scaleAddReLUBottleneck2NhwcGo(dst, x, s, res)
 }
 
@@ -221,12 +221,12 @@ func (k blockBottleneck3Nhwc) squeeze(z *[1024]float32, x *[200704]float32) {
 }
 
 // scale runs scaleBottleneck3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nhwc) scale(dst, x *[200704]float32, s *[1024]float32) {
+func (k blockBottleneck3Nhwc) scale(dst *[200704]float32, x *[200704]float32, s *[1024]float32) {
 	scaleBottleneck3NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck3Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck3Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
+func (k blockBottleneck3Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	scaleAddReLUBottleneck3NhwcGo(dst, x, s, res)
 }
 
@@ -236,12 +236,12 @@ func (k blockBottleneck4Nhwc) squeeze(z *[2048]float32, x *[100352]float32) {
 }
 
 // scale runs scaleBottleneck4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nhwc) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4Nhwc) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	scaleBottleneck4NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4Nhwc) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4Nhwc) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	scaleAddReLUBottleneck4NhwcGo(dst, x, s, res)
 }
 

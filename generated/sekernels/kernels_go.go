@@ -20,7 +20,7 @@ func squeezeBasic1NchwGo(z *[64]float32, x *[200704]float32) {
 }
 
 // scaleBasic1NchwGo sets dst = x × s per channel.
-func scaleBasic1NchwGo(dst, x *[200704]float32, s *[64]float32) {
+func scaleBasic1NchwGo(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	for c, g := range s {
 		xs, ds := (*[3136]float32)(x[c*3136:]), (*[3136]float32)(dst[c*3136:])
 		for i := range xs {
@@ -30,7 +30,7 @@ func scaleBasic1NchwGo(dst, x *[200704]float32, s *[64]float32) {
 }
 
 // scaleAddReLUBasic1NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic1NchwGo(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func scaleAddReLUBasic1NchwGo(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[3136]float32)(x[c*3136:]), (*[3136]float32)(dst[c*3136:]), (*[3136]float32)(res[c*3136:])
 		for i := range xs {
@@ -55,7 +55,7 @@ func squeezeBasic2NchwGo(z *[128]float32, x *[100352]float32) {
 }
 
 // scaleBasic2NchwGo sets dst = x × s per channel.
-func scaleBasic2NchwGo(dst, x *[100352]float32, s *[128]float32) {
+func scaleBasic2NchwGo(dst *[100352]float32, x *[100352]float32, s *[128]float32) {
 	for c, g := range s {
 		xs, ds := (*[784]float32)(x[c*784:]), (*[784]float32)(dst[c*784:])
 		for i := range xs {
@@ -65,7 +65,7 @@ func scaleBasic2NchwGo(dst, x *[100352]float32, s *[128]float32) {
 }
 
 // scaleAddReLUBasic2NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic2NchwGo(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
+func scaleAddReLUBasic2NchwGo(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[784]float32)(x[c*784:]), (*[784]float32)(dst[c*784:]), (*[784]float32)(res[c*784:])
 		for i := range xs {
@@ -90,7 +90,7 @@ func squeezeBasic3NchwGo(z *[256]float32, x *[50176]float32) {
 }
 
 // scaleBasic3NchwGo sets dst = x × s per channel.
-func scaleBasic3NchwGo(dst, x *[50176]float32, s *[256]float32) {
+func scaleBasic3NchwGo(dst *[50176]float32, x *[50176]float32, s *[256]float32) {
 	for c, g := range s {
 		xs, ds := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:])
 		for i := range xs {
@@ -100,7 +100,7 @@ func scaleBasic3NchwGo(dst, x *[50176]float32, s *[256]float32) {
 }
 
 // scaleAddReLUBasic3NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic3NchwGo(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
+func scaleAddReLUBasic3NchwGo(dst *[50176]float32, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:]), (*[196]float32)(res[c*196:])
 		for i := range xs {
@@ -126,7 +126,7 @@ func squeezeBasic4NchwGo(z *[512]float32, x *[25088]float32) {
 }
 
 // scaleBasic4NchwGo sets dst = x × s per channel.
-func scaleBasic4NchwGo(dst, x *[25088]float32, s *[512]float32) {
+func scaleBasic4NchwGo(dst *[25088]float32, x *[25088]float32, s *[512]float32) {
 	for c, g := range s {
 		xs, ds := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:])
 		for i := range xs {
@@ -136,7 +136,7 @@ func scaleBasic4NchwGo(dst, x *[25088]float32, s *[512]float32) {
 }
 
 // scaleAddReLUBasic4NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic4NchwGo(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
+func scaleAddReLUBasic4NchwGo(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:]), (*[49]float32)(res[c*49:])
 		for i := range xs {
@@ -161,7 +161,7 @@ func squeezeBottleneck1NchwGo(z *[256]float32, x *[802816]float32) {
 }
 
 // scaleBottleneck1NchwGo sets dst = x × s per channel.
-func scaleBottleneck1NchwGo(dst, x *[802816]float32, s *[256]float32) {
+func scaleBottleneck1NchwGo(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	for c, g := range s {
 		xs, ds := (*[3136]float32)(x[c*3136:]), (*[3136]float32)(dst[c*3136:])
 		for i := range xs {
@@ -171,7 +171,7 @@ func scaleBottleneck1NchwGo(dst, x *[802816]float32, s *[256]float32) {
 }
 
 // scaleAddReLUBottleneck1NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck1NchwGo(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func scaleAddReLUBottleneck1NchwGo(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[3136]float32)(x[c*3136:]), (*[3136]float32)(dst[c*3136:]), (*[3136]float32)(res[c*3136:])
 		for i := range xs {
@@ -196,7 +196,7 @@ func squeezeBottleneck2NchwGo(z *[512]float32, x *[401408]float32) {
 }
 
 // scaleBottleneck2NchwGo sets dst = x × s per channel.
-func scaleBottleneck2NchwGo(dst, x *[401408]float32, s *[512]float32) {
+func scaleBottleneck2NchwGo(dst *[401408]float32, x *[401408]float32, s *[512]float32) {
 	for c, g := range s {
 		xs, ds := (*[784]float32)(x[c*784:]), (*[784]float32)(dst[c*784:])
 		for i := range xs {
@@ -206,7 +206,7 @@ func scaleBottleneck2NchwGo(dst, x *[401408]float32, s *[512]float32) {
 }
 
 // scaleAddReLUBottleneck2NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck2NchwGo(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
+func scaleAddReLUBottleneck2NchwGo(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[784]float32)(x[c*784:]), (*[784]float32)(dst[c*784:]), (*[784]float32)(res[c*784:])
 		for i := range xs {
@@ -231,7 +231,7 @@ func squeezeBottleneck3NchwGo(z *[1024]float32, x *[200704]float32) {
 }
 
 // scaleBottleneck3NchwGo sets dst = x × s per channel.
-func scaleBottleneck3NchwGo(dst, x *[200704]float32, s *[1024]float32) {
+func scaleBottleneck3NchwGo(dst *[200704]float32, x *[200704]float32, s *[1024]float32) {
 	for c, g := range s {
 		xs, ds := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:])
 		for i := range xs {
@@ -241,7 +241,7 @@ func scaleBottleneck3NchwGo(dst, x *[200704]float32, s *[1024]float32) {
 }
 
 // scaleAddReLUBottleneck3NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck3NchwGo(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
+func scaleAddReLUBottleneck3NchwGo(dst *[200704]float32, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[196]float32)(x[c*196:]), (*[196]float32)(dst[c*196:]), (*[196]float32)(res[c*196:])
 		for i := range xs {
@@ -267,7 +267,7 @@ func squeezeBottleneck4NchwGo(z *[2048]float32, x *[100352]float32) {
 }
 
 // scaleBottleneck4NchwGo sets dst = x × s per channel.
-func scaleBottleneck4NchwGo(dst, x *[100352]float32, s *[2048]float32) {
+func scaleBottleneck4NchwGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	for c, g := range s {
 		xs, ds := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:])
 		for i := range xs {
@@ -277,7 +277,7 @@ func scaleBottleneck4NchwGo(dst, x *[100352]float32, s *[2048]float32) {
 }
 
 // scaleAddReLUBottleneck4NchwGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck4NchwGo(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func scaleAddReLUBottleneck4NchwGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:]), (*[49]float32)(res[c*49:])
 		for i := range xs {
@@ -300,7 +300,7 @@ func squeezeBasic1NhwcGo(z *[64]float32, x *[200704]float32) {
 }
 
 // scaleBasic1NhwcGo sets dst = x × s per channel.
-func scaleBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32) {
+func scaleBasic1NhwcGo(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	for r := range 3136 {
 		xs, ds := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:])
 		for c, g := range s {
@@ -310,7 +310,7 @@ func scaleBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32) {
 }
 
 // scaleAddReLUBasic1NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func scaleAddReLUBasic1NhwcGo(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	for r := range 3136 {
 		xs, ds, rs := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:]), (*[64]float32)(res[r*64:])
 		for c, g := range s {
@@ -333,7 +333,7 @@ func squeezeBasic2NhwcGo(z *[128]float32, x *[100352]float32) {
 }
 
 // scaleBasic2NhwcGo sets dst = x × s per channel.
-func scaleBasic2NhwcGo(dst, x *[100352]float32, s *[128]float32) {
+func scaleBasic2NhwcGo(dst *[100352]float32, x *[100352]float32, s *[128]float32) {
 	for r := range 784 {
 		xs, ds := (*[128]float32)(x[r*128:]), (*[128]float32)(dst[r*128:])
 		for c, g := range s {
@@ -343,7 +343,7 @@ func scaleBasic2NhwcGo(dst, x *[100352]float32, s *[128]float32) {
 }
 
 // scaleAddReLUBasic2NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic2NhwcGo(dst, x *[100352]float32, s *[128]float32, res *[100352]float32) {
+func scaleAddReLUBasic2NhwcGo(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32) {
 	for r := range 784 {
 		xs, ds, rs := (*[128]float32)(x[r*128:]), (*[128]float32)(dst[r*128:]), (*[128]float32)(res[r*128:])
 		for c, g := range s {
@@ -366,7 +366,7 @@ func squeezeBasic3NhwcGo(z *[256]float32, x *[50176]float32) {
 }
 
 // scaleBasic3NhwcGo sets dst = x × s per channel.
-func scaleBasic3NhwcGo(dst, x *[50176]float32, s *[256]float32) {
+func scaleBasic3NhwcGo(dst *[50176]float32, x *[50176]float32, s *[256]float32) {
 	for r := range 196 {
 		xs, ds := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:])
 		for c, g := range s {
@@ -376,7 +376,7 @@ func scaleBasic3NhwcGo(dst, x *[50176]float32, s *[256]float32) {
 }
 
 // scaleAddReLUBasic3NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic3NhwcGo(dst, x *[50176]float32, s *[256]float32, res *[50176]float32) {
+func scaleAddReLUBasic3NhwcGo(dst *[50176]float32, x *[50176]float32, s *[256]float32, res *[50176]float32) {
 	for r := range 196 {
 		xs, ds, rs := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:]), (*[256]float32)(res[r*256:])
 		for c, g := range s {
@@ -399,7 +399,7 @@ func squeezeBasic4NhwcGo(z *[512]float32, x *[25088]float32) {
 }
 
 // scaleBasic4NhwcGo sets dst = x × s per channel.
-func scaleBasic4NhwcGo(dst, x *[25088]float32, s *[512]float32) {
+func scaleBasic4NhwcGo(dst *[25088]float32, x *[25088]float32, s *[512]float32) {
 	for r := range 49 {
 		xs, ds := (*[512]float32)(x[r*512:]), (*[512]float32)(dst[r*512:])
 		for c, g := range s {
@@ -409,7 +409,7 @@ func scaleBasic4NhwcGo(dst, x *[25088]float32, s *[512]float32) {
 }
 
 // scaleAddReLUBasic4NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBasic4NhwcGo(dst, x *[25088]float32, s *[512]float32, res *[25088]float32) {
+func scaleAddReLUBasic4NhwcGo(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32) {
 	for r := range 49 {
 		xs, ds, rs := (*[512]float32)(x[r*512:]), (*[512]float32)(dst[r*512:]), (*[512]float32)(res[r*512:])
 		for c, g := range s {
@@ -432,7 +432,7 @@ func squeezeBottleneck1NhwcGo(z *[256]float32, x *[802816]float32) {
 }
 
 // scaleBottleneck1NhwcGo sets dst = x × s per channel.
-func scaleBottleneck1NhwcGo(dst, x *[802816]float32, s *[256]float32) {
+func scaleBottleneck1NhwcGo(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	for r := range 3136 {
 		xs, ds := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:])
 		for c, g := range s {
@@ -442,7 +442,7 @@ func scaleBottleneck1NhwcGo(dst, x *[802816]float32, s *[256]float32) {
 }
 
 // scaleAddReLUBottleneck1NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck1NhwcGo(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func scaleAddReLUBottleneck1NhwcGo(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	for r := range 3136 {
 		xs, ds, rs := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:]), (*[256]float32)(res[r*256:])
 		for c, g := range s {
@@ -465,7 +465,7 @@ func squeezeBottleneck2NhwcGo(z *[512]float32, x *[401408]float32) {
 }
 
 // scaleBottleneck2NhwcGo sets dst = x × s per channel.
-func scaleBottleneck2NhwcGo(dst, x *[401408]float32, s *[512]float32) {
+func scaleBottleneck2NhwcGo(dst *[401408]float32, x *[401408]float32, s *[512]float32) {
 	for r := range 784 {
 		xs, ds := (*[512]float32)(x[r*512:]), (*[512]float32)(dst[r*512:])
 		for c, g := range s {
@@ -475,7 +475,7 @@ func scaleBottleneck2NhwcGo(dst, x *[401408]float32, s *[512]float32) {
 }
 
 // scaleAddReLUBottleneck2NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck2NhwcGo(dst, x *[401408]float32, s *[512]float32, res *[401408]float32) {
+func scaleAddReLUBottleneck2NhwcGo(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32) {
 	for r := range 784 {
 		xs, ds, rs := (*[512]float32)(x[r*512:]), (*[512]float32)(dst[r*512:]), (*[512]float32)(res[r*512:])
 		for c, g := range s {
@@ -498,7 +498,7 @@ func squeezeBottleneck3NhwcGo(z *[1024]float32, x *[200704]float32) {
 }
 
 // scaleBottleneck3NhwcGo sets dst = x × s per channel.
-func scaleBottleneck3NhwcGo(dst, x *[200704]float32, s *[1024]float32) {
+func scaleBottleneck3NhwcGo(dst *[200704]float32, x *[200704]float32, s *[1024]float32) {
 	for r := range 196 {
 		xs, ds := (*[1024]float32)(x[r*1024:]), (*[1024]float32)(dst[r*1024:])
 		for c, g := range s {
@@ -508,7 +508,7 @@ func scaleBottleneck3NhwcGo(dst, x *[200704]float32, s *[1024]float32) {
 }
 
 // scaleAddReLUBottleneck3NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck3NhwcGo(dst, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
+func scaleAddReLUBottleneck3NhwcGo(dst *[200704]float32, x *[200704]float32, s *[1024]float32, res *[200704]float32) {
 	for r := range 196 {
 		xs, ds, rs := (*[1024]float32)(x[r*1024:]), (*[1024]float32)(dst[r*1024:]), (*[1024]float32)(res[r*1024:])
 		for c, g := range s {
@@ -531,7 +531,7 @@ func squeezeBottleneck4NhwcGo(z *[2048]float32, x *[100352]float32) {
 }
 
 // scaleBottleneck4NhwcGo sets dst = x × s per channel.
-func scaleBottleneck4NhwcGo(dst, x *[100352]float32, s *[2048]float32) {
+func scaleBottleneck4NhwcGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	for r := range 49 {
 		xs, ds := (*[2048]float32)(x[r*2048:]), (*[2048]float32)(dst[r*2048:])
 		for c, g := range s {
@@ -541,7 +541,7 @@ func scaleBottleneck4NhwcGo(dst, x *[100352]float32, s *[2048]float32) {
 }
 
 // scaleAddReLUBottleneck4NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck4NhwcGo(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func scaleAddReLUBottleneck4NhwcGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	for r := range 49 {
 		xs, ds, rs := (*[2048]float32)(x[r*2048:]), (*[2048]float32)(dst[r*2048:]), (*[2048]float32)(res[r*2048:])
 		for c, g := range s {

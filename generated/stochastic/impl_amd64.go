@@ -18,7 +18,7 @@ func (k blockBottleneck1NchwStochastic) squeeze(z *[256]float32, x *[802816]floa
 }
 
 // scale runs scaleBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NchwStochastic) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1NchwStochastic) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck1NchwStochasticAVX512(dst, x, s)
@@ -30,7 +30,7 @@ func (k blockBottleneck1NchwStochastic) scale(dst, x *[802816]float32, s *[256]f
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NchwStochastic) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1NchwStochastic) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck1NchwStochasticAVX512(dst, x, s, res)
@@ -54,7 +54,7 @@ func (k blockBottleneck4NchwStochastic) squeeze(z *[2048]float32, x *[100352]flo
 }
 
 // scale runs scaleBottleneck4NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NchwStochastic) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4NchwStochastic) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck4NchwStochasticAVX512(dst, x, s)
@@ -66,7 +66,7 @@ func (k blockBottleneck4NchwStochastic) scale(dst, x *[100352]float32, s *[2048]
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NchwStochastic) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4NchwStochastic) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck4NchwStochasticAVX512(dst, x, s, res)
@@ -90,7 +90,7 @@ func (k blockBottleneck1NhwcStochastic) squeeze(z *[256]float32, x *[802816]floa
 }
 
 // scale runs scaleBottleneck1NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NhwcStochastic) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1NhwcStochastic) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck1NhwcStochasticAVX512(dst, x, s)
@@ -102,7 +102,7 @@ func (k blockBottleneck1NhwcStochastic) scale(dst, x *[802816]float32, s *[256]f
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NhwcStochastic) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1NhwcStochastic) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck1NhwcStochasticAVX512(dst, x, s, res)
@@ -126,7 +126,7 @@ func (k blockBottleneck4NhwcStochastic) squeeze(z *[2048]float32, x *[100352]flo
 }
 
 // scale runs scaleBottleneck4NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NhwcStochastic) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4NhwcStochastic) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleBottleneck4NhwcStochasticAVX512(dst, x, s)
@@ -138,7 +138,7 @@ func (k blockBottleneck4NhwcStochastic) scale(dst, x *[100352]float32, s *[2048]
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NhwcStochastic) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4NhwcStochastic) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUBottleneck4NhwcStochasticAVX512(dst, x, s, res)

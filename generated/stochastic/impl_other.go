@@ -11,12 +11,12 @@ func (k blockBottleneck1NchwStochastic) squeeze(z *[256]float32, x *[802816]floa
 }
 
 // scale runs scaleBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NchwStochastic) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1NchwStochastic) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	scaleBottleneck1NchwStochasticGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NchwStochastic) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1NchwStochastic) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	scaleAddReLUBottleneck1NchwStochasticGo(dst, x, s, res)
 }
 
@@ -26,12 +26,12 @@ func (k blockBottleneck4NchwStochastic) squeeze(z *[2048]float32, x *[100352]flo
 }
 
 // scale runs scaleBottleneck4NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NchwStochastic) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4NchwStochastic) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	scaleBottleneck4NchwStochasticGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4NchwStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NchwStochastic) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4NchwStochastic) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	scaleAddReLUBottleneck4NchwStochasticGo(dst, x, s, res)
 }
 
@@ -41,12 +41,12 @@ func (k blockBottleneck1NhwcStochastic) squeeze(z *[256]float32, x *[802816]floa
 }
 
 // scale runs scaleBottleneck1NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NhwcStochastic) scale(dst, x *[802816]float32, s *[256]float32) {
+func (k blockBottleneck1NhwcStochastic) scale(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	scaleBottleneck1NhwcStochasticGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck1NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck1NhwcStochastic) scaleAddReLU(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func (k blockBottleneck1NhwcStochastic) scaleAddReLU(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	scaleAddReLUBottleneck1NhwcStochasticGo(dst, x, s, res)
 }
 
@@ -56,12 +56,12 @@ func (k blockBottleneck4NhwcStochastic) squeeze(z *[2048]float32, x *[100352]flo
 }
 
 // scale runs scaleBottleneck4NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NhwcStochastic) scale(dst, x *[100352]float32, s *[2048]float32) {
+func (k blockBottleneck4NhwcStochastic) scale(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	scaleBottleneck4NhwcStochasticGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUBottleneck4NhwcStochastic<ISA> on one sample with the kernel's instruction set.
-func (k blockBottleneck4NhwcStochastic) scaleAddReLU(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func (k blockBottleneck4NhwcStochastic) scaleAddReLU(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	scaleAddReLUBottleneck4NhwcStochasticGo(dst, x, s, res)
 }
 

@@ -18,7 +18,7 @@ func squeezeBottleneck1NchwStochasticGo(z *[256]float32, x *[802816]float32) {
 }
 
 // scaleBottleneck1NchwStochasticGo sets dst = x × s per channel.
-func scaleBottleneck1NchwStochasticGo(dst, x *[802816]float32, s *[256]float32) {
+func scaleBottleneck1NchwStochasticGo(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	for c, g := range s {
 		xs, ds := (*[3136]float32)(x[c*3136:]), (*[3136]float32)(dst[c*3136:])
 		for i := range xs {
@@ -28,7 +28,7 @@ func scaleBottleneck1NchwStochasticGo(dst, x *[802816]float32, s *[256]float32) 
 }
 
 // scaleAddReLUBottleneck1NchwStochasticGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck1NchwStochasticGo(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func scaleAddReLUBottleneck1NchwStochasticGo(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[3136]float32)(x[c*3136:]), (*[3136]float32)(dst[c*3136:]), (*[3136]float32)(res[c*3136:])
 		for i := range xs {
@@ -51,7 +51,7 @@ func squeezeBottleneck4NchwStochasticGo(z *[2048]float32, x *[100352]float32) {
 }
 
 // scaleBottleneck4NchwStochasticGo sets dst = x × s per channel.
-func scaleBottleneck4NchwStochasticGo(dst, x *[100352]float32, s *[2048]float32) {
+func scaleBottleneck4NchwStochasticGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	for c, g := range s {
 		xs, ds := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:])
 		for i := range xs {
@@ -61,7 +61,7 @@ func scaleBottleneck4NchwStochasticGo(dst, x *[100352]float32, s *[2048]float32)
 }
 
 // scaleAddReLUBottleneck4NchwStochasticGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck4NchwStochasticGo(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func scaleAddReLUBottleneck4NchwStochasticGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[49]float32)(x[c*49:]), (*[49]float32)(dst[c*49:]), (*[49]float32)(res[c*49:])
 		for i := range xs {
@@ -86,7 +86,7 @@ func squeezeBottleneck1NhwcStochasticGo(z *[256]float32, x *[802816]float32) {
 }
 
 // scaleBottleneck1NhwcStochasticGo sets dst = x × s per channel.
-func scaleBottleneck1NhwcStochasticGo(dst, x *[802816]float32, s *[256]float32) {
+func scaleBottleneck1NhwcStochasticGo(dst *[802816]float32, x *[802816]float32, s *[256]float32) {
 	for r := range 3136 {
 		xs, ds := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:])
 		for c, g := range s {
@@ -96,7 +96,7 @@ func scaleBottleneck1NhwcStochasticGo(dst, x *[802816]float32, s *[256]float32) 
 }
 
 // scaleAddReLUBottleneck1NhwcStochasticGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck1NhwcStochasticGo(dst, x *[802816]float32, s *[256]float32, res *[802816]float32) {
+func scaleAddReLUBottleneck1NhwcStochasticGo(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32) {
 	for r := range 3136 {
 		xs, ds, rs := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:]), (*[256]float32)(res[r*256:])
 		for c, g := range s {
@@ -121,7 +121,7 @@ func squeezeBottleneck4NhwcStochasticGo(z *[2048]float32, x *[100352]float32) {
 }
 
 // scaleBottleneck4NhwcStochasticGo sets dst = x × s per channel.
-func scaleBottleneck4NhwcStochasticGo(dst, x *[100352]float32, s *[2048]float32) {
+func scaleBottleneck4NhwcStochasticGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32) {
 	for r := range 49 {
 		xs, ds := (*[2048]float32)(x[r*2048:]), (*[2048]float32)(dst[r*2048:])
 		for c, g := range s {
@@ -131,7 +131,7 @@ func scaleBottleneck4NhwcStochasticGo(dst, x *[100352]float32, s *[2048]float32)
 }
 
 // scaleAddReLUBottleneck4NhwcStochasticGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUBottleneck4NhwcStochasticGo(dst, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
+func scaleAddReLUBottleneck4NhwcStochasticGo(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32) {
 	for r := range 49 {
 		xs, ds, rs := (*[2048]float32)(x[r*2048:]), (*[2048]float32)(dst[r*2048:]), (*[2048]float32)(res[r*2048:])
 		for c, g := range s {

@@ -11,12 +11,12 @@ func (k blockNchw19x1x1H1AvgNobias) squeeze(z *[19]float32, x *[19]float32) {
 }
 
 // scale runs scaleNchw19x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x1H1AvgNobias) scale(dst, x *[19]float32, s *[19]float32) {
+func (k blockNchw19x1x1H1AvgNobias) scale(dst *[19]float32, x *[19]float32, s *[19]float32) {
 	scaleNchw19x1x1H1AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw19x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x1H1AvgNobias) scaleAddReLU(dst, x *[19]float32, s *[19]float32, res *[19]float32) {
+func (k blockNchw19x1x1H1AvgNobias) scaleAddReLU(dst *[19]float32, x *[19]float32, s *[19]float32, res *[19]float32) {
 	scaleAddReLUNchw19x1x1H1AvgNobiasGo(dst, x, s, res)
 }
 
@@ -26,12 +26,12 @@ func (k blockNchw9x1x10H2MaxBias) squeeze(z *[9]float32, x *[90]float32) {
 }
 
 // scale runs scaleNchw9x1x10H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x10H2MaxBias) scale(dst, x *[90]float32, s *[9]float32) {
+func (k blockNchw9x1x10H2MaxBias) scale(dst *[90]float32, x *[90]float32, s *[9]float32) {
 	scaleNchw9x1x10H2MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw9x1x10H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x10H2MaxBias) scaleAddReLU(dst, x *[90]float32, s *[9]float32, res *[90]float32) {
+func (k blockNchw9x1x10H2MaxBias) scaleAddReLU(dst *[90]float32, x *[90]float32, s *[9]float32, res *[90]float32) {
 	scaleAddReLUNchw9x1x10H2MaxBiasGo(dst, x, s, res)
 }
 
@@ -41,12 +41,12 @@ func (k blockNchw9x1x8H3StochasticNobias) squeeze(z *[9]float32, x *[72]float32)
 }
 
 // scale runs scaleNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3StochasticNobias) scale(dst, x *[72]float32, s *[9]float32) {
+func (k blockNchw9x1x8H3StochasticNobias) scale(dst *[72]float32, x *[72]float32, s *[9]float32) {
 	scaleNchw9x1x8H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw9x1x8H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x8H3StochasticNobias) scaleAddReLU(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
+func (k blockNchw9x1x8H3StochasticNobias) scaleAddReLU(dst *[72]float32, x *[72]float32, s *[9]float32, res *[72]float32) {
 	scaleAddReLUNchw9x1x8H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -56,12 +56,12 @@ func (k blockNchw13x1x19H3StochasticBias) squeeze(z *[13]float32, x *[247]float3
 }
 
 // scale runs scaleNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3StochasticBias) scale(dst, x *[247]float32, s *[13]float32) {
+func (k blockNchw13x1x19H3StochasticBias) scale(dst *[247]float32, x *[247]float32, s *[13]float32) {
 	scaleNchw13x1x19H3StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x19H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x19H3StochasticBias) scaleAddReLU(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
+func (k blockNchw13x1x19H3StochasticBias) scaleAddReLU(dst *[247]float32, x *[247]float32, s *[13]float32, res *[247]float32) {
 	scaleAddReLUNchw13x1x19H3StochasticBiasGo(dst, x, s, res)
 }
 
@@ -71,12 +71,12 @@ func (k blockNchw13x1x16H3AvgNobias) squeeze(z *[13]float32, x *[208]float32) {
 }
 
 // scale runs scaleNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3AvgNobias) scale(dst, x *[208]float32, s *[13]float32) {
+func (k blockNchw13x1x16H3AvgNobias) scale(dst *[208]float32, x *[208]float32, s *[13]float32) {
 	scaleNchw13x1x16H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x16H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x16H3AvgNobias) scaleAddReLU(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
+func (k blockNchw13x1x16H3AvgNobias) scaleAddReLU(dst *[208]float32, x *[208]float32, s *[13]float32, res *[208]float32) {
 	scaleAddReLUNchw13x1x16H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -86,12 +86,12 @@ func (k blockNchw16x1x28H4AvgBias) squeeze(z *[16]float32, x *[448]float32) {
 }
 
 // scale runs scaleNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4AvgBias) scale(dst, x *[448]float32, s *[16]float32) {
+func (k blockNchw16x1x28H4AvgBias) scale(dst *[448]float32, x *[448]float32, s *[16]float32) {
 	scaleNchw16x1x28H4AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw16x1x28H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x28H4AvgBias) scaleAddReLU(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
+func (k blockNchw16x1x28H4AvgBias) scaleAddReLU(dst *[448]float32, x *[448]float32, s *[16]float32, res *[448]float32) {
 	scaleAddReLUNchw16x1x28H4AvgBiasGo(dst, x, s, res)
 }
 
@@ -101,12 +101,12 @@ func (k blockNchw16x1x24H3MaxNobias) squeeze(z *[16]float32, x *[384]float32) {
 }
 
 // scale runs scaleNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3MaxNobias) scale(dst, x *[384]float32, s *[16]float32) {
+func (k blockNchw16x1x24H3MaxNobias) scale(dst *[384]float32, x *[384]float32, s *[16]float32) {
 	scaleNchw16x1x24H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw16x1x24H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x24H3MaxNobias) scaleAddReLU(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
+func (k blockNchw16x1x24H3MaxNobias) scaleAddReLU(dst *[384]float32, x *[384]float32, s *[16]float32, res *[384]float32) {
 	scaleAddReLUNchw16x1x24H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -116,12 +116,12 @@ func (k blockNchw3x1x37H2MaxBias) squeeze(z *[3]float32, x *[111]float32) {
 }
 
 // scale runs scaleNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2MaxBias) scale(dst, x *[111]float32, s *[3]float32) {
+func (k blockNchw3x1x37H2MaxBias) scale(dst *[111]float32, x *[111]float32, s *[3]float32) {
 	scaleNchw3x1x37H2MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x37H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x37H2MaxBias) scaleAddReLU(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
+func (k blockNchw3x1x37H2MaxBias) scaleAddReLU(dst *[111]float32, x *[111]float32, s *[3]float32, res *[111]float32) {
 	scaleAddReLUNchw3x1x37H2MaxBiasGo(dst, x, s, res)
 }
 
@@ -131,12 +131,12 @@ func (k blockNchw3x1x32H3StochasticNobias) squeeze(z *[3]float32, x *[96]float32
 }
 
 // scale runs scaleNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3StochasticNobias) scale(dst, x *[96]float32, s *[3]float32) {
+func (k blockNchw3x1x32H3StochasticNobias) scale(dst *[96]float32, x *[96]float32, s *[3]float32) {
 	scaleNchw3x1x32H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x32H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x32H3StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
+func (k blockNchw3x1x32H3StochasticNobias) scaleAddReLU(dst *[96]float32, x *[96]float32, s *[3]float32, res *[96]float32) {
 	scaleAddReLUNchw3x1x32H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -146,12 +146,12 @@ func (k blockNchw7x1x46H6StochasticBias) squeeze(z *[7]float32, x *[322]float32)
 }
 
 // scale runs scaleNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6StochasticBias) scale(dst, x *[322]float32, s *[7]float32) {
+func (k blockNchw7x1x46H6StochasticBias) scale(dst *[322]float32, x *[322]float32, s *[7]float32) {
 	scaleNchw7x1x46H6StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw7x1x46H6StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x46H6StochasticBias) scaleAddReLU(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
+func (k blockNchw7x1x46H6StochasticBias) scaleAddReLU(dst *[322]float32, x *[322]float32, s *[7]float32, res *[322]float32) {
 	scaleAddReLUNchw7x1x46H6StochasticBiasGo(dst, x, s, res)
 }
 
@@ -161,12 +161,12 @@ func (k blockNchw7x1x40H3AvgNobias) squeeze(z *[7]float32, x *[280]float32) {
 }
 
 // scale runs scaleNchw7x1x40H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x40H3AvgNobias) scale(dst, x *[280]float32, s *[7]float32) {
+func (k blockNchw7x1x40H3AvgNobias) scale(dst *[280]float32, x *[280]float32, s *[7]float32) {
 	scaleNchw7x1x40H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw7x1x40H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x40H3AvgNobias) scaleAddReLU(dst, x *[280]float32, s *[7]float32, res *[280]float32) {
+func (k blockNchw7x1x40H3AvgNobias) scaleAddReLU(dst *[280]float32, x *[280]float32, s *[7]float32, res *[280]float32) {
 	scaleAddReLUNchw7x1x40H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -176,12 +176,12 @@ func (k blockNchw19x1x103H7AvgBias) squeeze(z *[19]float32, x *[1957]float32) {
 }
 
 // scale runs scaleNchw19x1x103H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x103H7AvgBias) scale(dst, x *[1957]float32, s *[19]float32) {
+func (k blockNchw19x1x103H7AvgBias) scale(dst *[1957]float32, x *[1957]float32, s *[19]float32) {
 	scaleNchw19x1x103H7AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw19x1x103H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x103H7AvgBias) scaleAddReLU(dst, x *[1957]float32, s *[19]float32, res *[1957]float32) {
+func (k blockNchw19x1x103H7AvgBias) scaleAddReLU(dst *[1957]float32, x *[1957]float32, s *[19]float32, res *[1957]float32) {
 	scaleAddReLUNchw19x1x103H7AvgBiasGo(dst, x, s, res)
 }
 
@@ -191,12 +191,12 @@ func (k blockNchw19x1x96H3MaxNobias) squeeze(z *[19]float32, x *[1824]float32) {
 }
 
 // scale runs scaleNchw19x1x96H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x96H3MaxNobias) scale(dst, x *[1824]float32, s *[19]float32) {
+func (k blockNchw19x1x96H3MaxNobias) scale(dst *[1824]float32, x *[1824]float32, s *[19]float32) {
 	scaleNchw19x1x96H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw19x1x96H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x96H3MaxNobias) scaleAddReLU(dst, x *[1824]float32, s *[19]float32, res *[1824]float32) {
+func (k blockNchw19x1x96H3MaxNobias) scaleAddReLU(dst *[1824]float32, x *[1824]float32, s *[19]float32, res *[1824]float32) {
 	scaleAddReLUNchw19x1x96H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -206,12 +206,12 @@ func (k blockNchw9x1x105H8MaxBias) squeeze(z *[9]float32, x *[945]float32) {
 }
 
 // scale runs scaleNchw9x1x105H8MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x105H8MaxBias) scale(dst, x *[945]float32, s *[9]float32) {
+func (k blockNchw9x1x105H8MaxBias) scale(dst *[945]float32, x *[945]float32, s *[9]float32) {
 	scaleNchw9x1x105H8MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw9x1x105H8MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x105H8MaxBias) scaleAddReLU(dst, x *[945]float32, s *[9]float32, res *[945]float32) {
+func (k blockNchw9x1x105H8MaxBias) scaleAddReLU(dst *[945]float32, x *[945]float32, s *[9]float32, res *[945]float32) {
 	scaleAddReLUNchw9x1x105H8MaxBiasGo(dst, x, s, res)
 }
 
@@ -221,12 +221,12 @@ func (k blockNchw9x1x104H3StochasticNobias) squeeze(z *[9]float32, x *[936]float
 }
 
 // scale runs scaleNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3StochasticNobias) scale(dst, x *[936]float32, s *[9]float32) {
+func (k blockNchw9x1x104H3StochasticNobias) scale(dst *[936]float32, x *[936]float32, s *[9]float32) {
 	scaleNchw9x1x104H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw9x1x104H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x104H3StochasticNobias) scaleAddReLU(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
+func (k blockNchw9x1x104H3StochasticNobias) scaleAddReLU(dst *[936]float32, x *[936]float32, s *[9]float32, res *[936]float32) {
 	scaleAddReLUNchw9x1x104H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -236,12 +236,12 @@ func (k blockNchw13x1x114H9StochasticBias) squeeze(z *[13]float32, x *[1482]floa
 }
 
 // scale runs scaleNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9StochasticBias) scale(dst, x *[1482]float32, s *[13]float32) {
+func (k blockNchw13x1x114H9StochasticBias) scale(dst *[1482]float32, x *[1482]float32, s *[13]float32) {
 	scaleNchw13x1x114H9StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x114H9StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x114H9StochasticBias) scaleAddReLU(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
+func (k blockNchw13x1x114H9StochasticBias) scaleAddReLU(dst *[1482]float32, x *[1482]float32, s *[13]float32, res *[1482]float32) {
 	scaleAddReLUNchw13x1x114H9StochasticBiasGo(dst, x, s, res)
 }
 
@@ -251,12 +251,12 @@ func (k blockNchw13x1x112H3AvgNobias) squeeze(z *[13]float32, x *[1456]float32) 
 }
 
 // scale runs scaleNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3AvgNobias) scale(dst, x *[1456]float32, s *[13]float32) {
+func (k blockNchw13x1x112H3AvgNobias) scale(dst *[1456]float32, x *[1456]float32, s *[13]float32) {
 	scaleNchw13x1x112H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x112H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x112H3AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
+func (k blockNchw13x1x112H3AvgNobias) scaleAddReLU(dst *[1456]float32, x *[1456]float32, s *[13]float32, res *[1456]float32) {
 	scaleAddReLUNchw13x1x112H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -266,12 +266,12 @@ func (k blockNchw16x1x131H10AvgBias) squeeze(z *[16]float32, x *[2096]float32) {
 }
 
 // scale runs scaleNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10AvgBias) scale(dst, x *[2096]float32, s *[16]float32) {
+func (k blockNchw16x1x131H10AvgBias) scale(dst *[2096]float32, x *[2096]float32, s *[16]float32) {
 	scaleNchw16x1x131H10AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw16x1x131H10AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x131H10AvgBias) scaleAddReLU(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
+func (k blockNchw16x1x131H10AvgBias) scaleAddReLU(dst *[2096]float32, x *[2096]float32, s *[16]float32, res *[2096]float32) {
 	scaleAddReLUNchw16x1x131H10AvgBiasGo(dst, x, s, res)
 }
 
@@ -281,12 +281,12 @@ func (k blockNchw16x1x128H3MaxNobias) squeeze(z *[16]float32, x *[2048]float32) 
 }
 
 // scale runs scaleNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3MaxNobias) scale(dst, x *[2048]float32, s *[16]float32) {
+func (k blockNchw16x1x128H3MaxNobias) scale(dst *[2048]float32, x *[2048]float32, s *[16]float32) {
 	scaleNchw16x1x128H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw16x1x128H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x128H3MaxNobias) scaleAddReLU(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
+func (k blockNchw16x1x128H3MaxNobias) scaleAddReLU(dst *[2048]float32, x *[2048]float32, s *[16]float32, res *[2048]float32) {
 	scaleAddReLUNchw16x1x128H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -296,12 +296,12 @@ func (k blockNchw3x1x140H2MaxBias) squeeze(z *[3]float32, x *[420]float32) {
 }
 
 // scale runs scaleNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2MaxBias) scale(dst, x *[420]float32, s *[3]float32) {
+func (k blockNchw3x1x140H2MaxBias) scale(dst *[420]float32, x *[420]float32, s *[3]float32) {
 	scaleNchw3x1x140H2MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x140H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x140H2MaxBias) scaleAddReLU(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
+func (k blockNchw3x1x140H2MaxBias) scaleAddReLU(dst *[420]float32, x *[420]float32, s *[3]float32, res *[420]float32) {
 	scaleAddReLUNchw3x1x140H2MaxBiasGo(dst, x, s, res)
 }
 
@@ -311,12 +311,12 @@ func (k blockNchw3x1x136H3StochasticNobias) squeeze(z *[3]float32, x *[408]float
 }
 
 // scale runs scaleNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3StochasticNobias) scale(dst, x *[408]float32, s *[3]float32) {
+func (k blockNchw3x1x136H3StochasticNobias) scale(dst *[408]float32, x *[408]float32, s *[3]float32) {
 	scaleNchw3x1x136H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x136H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x136H3StochasticNobias) scaleAddReLU(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
+func (k blockNchw3x1x136H3StochasticNobias) scaleAddReLU(dst *[408]float32, x *[408]float32, s *[3]float32, res *[408]float32) {
 	scaleAddReLUNchw3x1x136H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -326,12 +326,12 @@ func (k blockNchw7x1x149H5StochasticBias) squeeze(z *[7]float32, x *[1043]float3
 }
 
 // scale runs scaleNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5StochasticBias) scale(dst, x *[1043]float32, s *[7]float32) {
+func (k blockNchw7x1x149H5StochasticBias) scale(dst *[1043]float32, x *[1043]float32, s *[7]float32) {
 	scaleNchw7x1x149H5StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw7x1x149H5StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x149H5StochasticBias) scaleAddReLU(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
+func (k blockNchw7x1x149H5StochasticBias) scaleAddReLU(dst *[1043]float32, x *[1043]float32, s *[7]float32, res *[1043]float32) {
 	scaleAddReLUNchw7x1x149H5StochasticBiasGo(dst, x, s, res)
 }
 
@@ -341,12 +341,12 @@ func (k blockNchw7x1x144H3AvgNobias) squeeze(z *[7]float32, x *[1008]float32) {
 }
 
 // scale runs scaleNchw7x1x144H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x144H3AvgNobias) scale(dst, x *[1008]float32, s *[7]float32) {
+func (k blockNchw7x1x144H3AvgNobias) scale(dst *[1008]float32, x *[1008]float32, s *[7]float32) {
 	scaleNchw7x1x144H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw7x1x144H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw7x1x144H3AvgNobias) scaleAddReLU(dst, x *[1008]float32, s *[7]float32, res *[1008]float32) {
+func (k blockNchw7x1x144H3AvgNobias) scaleAddReLU(dst *[1008]float32, x *[1008]float32, s *[7]float32, res *[1008]float32) {
 	scaleAddReLUNchw7x1x144H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -356,12 +356,12 @@ func (k blockNchw19x1x254H13AvgBias) squeeze(z *[19]float32, x *[4826]float32) {
 }
 
 // scale runs scaleNchw19x1x254H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x254H13AvgBias) scale(dst, x *[4826]float32, s *[19]float32) {
+func (k blockNchw19x1x254H13AvgBias) scale(dst *[4826]float32, x *[4826]float32, s *[19]float32) {
 	scaleNchw19x1x254H13AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw19x1x254H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x254H13AvgBias) scaleAddReLU(dst, x *[4826]float32, s *[19]float32, res *[4826]float32) {
+func (k blockNchw19x1x254H13AvgBias) scaleAddReLU(dst *[4826]float32, x *[4826]float32, s *[19]float32, res *[4826]float32) {
 	scaleAddReLUNchw19x1x254H13AvgBiasGo(dst, x, s, res)
 }
 
@@ -371,12 +371,12 @@ func (k blockNchw19x1x248H3MaxNobias) squeeze(z *[19]float32, x *[4712]float32) 
 }
 
 // scale runs scaleNchw19x1x248H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x248H3MaxNobias) scale(dst, x *[4712]float32, s *[19]float32) {
+func (k blockNchw19x1x248H3MaxNobias) scale(dst *[4712]float32, x *[4712]float32, s *[19]float32) {
 	scaleNchw19x1x248H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw19x1x248H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw19x1x248H3MaxNobias) scaleAddReLU(dst, x *[4712]float32, s *[19]float32, res *[4712]float32) {
+func (k blockNchw19x1x248H3MaxNobias) scaleAddReLU(dst *[4712]float32, x *[4712]float32, s *[19]float32, res *[4712]float32) {
 	scaleAddReLUNchw19x1x248H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -386,12 +386,12 @@ func (k blockNchw9x1x263H5MaxBias) squeeze(z *[9]float32, x *[2367]float32) {
 }
 
 // scale runs scaleNchw9x1x263H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x263H5MaxBias) scale(dst, x *[2367]float32, s *[9]float32) {
+func (k blockNchw9x1x263H5MaxBias) scale(dst *[2367]float32, x *[2367]float32, s *[9]float32) {
 	scaleNchw9x1x263H5MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw9x1x263H5MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x263H5MaxBias) scaleAddReLU(dst, x *[2367]float32, s *[9]float32, res *[2367]float32) {
+func (k blockNchw9x1x263H5MaxBias) scaleAddReLU(dst *[2367]float32, x *[2367]float32, s *[9]float32, res *[2367]float32) {
 	scaleAddReLUNchw9x1x263H5MaxBiasGo(dst, x, s, res)
 }
 
@@ -401,12 +401,12 @@ func (k blockNchw9x1x256H3StochasticNobias) squeeze(z *[9]float32, x *[2304]floa
 }
 
 // scale runs scaleNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3StochasticNobias) scale(dst, x *[2304]float32, s *[9]float32) {
+func (k blockNchw9x1x256H3StochasticNobias) scale(dst *[2304]float32, x *[2304]float32, s *[9]float32) {
 	scaleNchw9x1x256H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw9x1x256H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw9x1x256H3StochasticNobias) scaleAddReLU(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
+func (k blockNchw9x1x256H3StochasticNobias) scaleAddReLU(dst *[2304]float32, x *[2304]float32, s *[9]float32, res *[2304]float32) {
 	scaleAddReLUNchw9x1x256H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -416,12 +416,12 @@ func (k blockNchw13x1x265H2StochasticBias) squeeze(z *[13]float32, x *[3445]floa
 }
 
 // scale runs scaleNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2StochasticBias) scale(dst, x *[3445]float32, s *[13]float32) {
+func (k blockNchw13x1x265H2StochasticBias) scale(dst *[3445]float32, x *[3445]float32, s *[13]float32) {
 	scaleNchw13x1x265H2StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x265H2StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x265H2StochasticBias) scaleAddReLU(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
+func (k blockNchw13x1x265H2StochasticBias) scaleAddReLU(dst *[3445]float32, x *[3445]float32, s *[13]float32, res *[3445]float32) {
 	scaleAddReLUNchw13x1x265H2StochasticBiasGo(dst, x, s, res)
 }
 
@@ -431,12 +431,12 @@ func (k blockNchw13x1x264H3AvgNobias) squeeze(z *[13]float32, x *[3432]float32) 
 }
 
 // scale runs scaleNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3AvgNobias) scale(dst, x *[3432]float32, s *[13]float32) {
+func (k blockNchw13x1x264H3AvgNobias) scale(dst *[3432]float32, x *[3432]float32, s *[13]float32) {
 	scaleNchw13x1x264H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x264H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x264H3AvgNobias) scaleAddReLU(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
+func (k blockNchw13x1x264H3AvgNobias) scaleAddReLU(dst *[3432]float32, x *[3432]float32, s *[13]float32, res *[3432]float32) {
 	scaleAddReLUNchw13x1x264H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -446,12 +446,12 @@ func (k blockNchw16x1x330H16AvgBias) squeeze(z *[16]float32, x *[5280]float32) {
 }
 
 // scale runs scaleNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16AvgBias) scale(dst, x *[5280]float32, s *[16]float32) {
+func (k blockNchw16x1x330H16AvgBias) scale(dst *[5280]float32, x *[5280]float32, s *[16]float32) {
 	scaleNchw16x1x330H16AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw16x1x330H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x330H16AvgBias) scaleAddReLU(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
+func (k blockNchw16x1x330H16AvgBias) scaleAddReLU(dst *[5280]float32, x *[5280]float32, s *[16]float32, res *[5280]float32) {
 	scaleAddReLUNchw16x1x330H16AvgBiasGo(dst, x, s, res)
 }
 
@@ -461,12 +461,12 @@ func (k blockNchw16x1x328H3MaxNobias) squeeze(z *[16]float32, x *[5248]float32) 
 }
 
 // scale runs scaleNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3MaxNobias) scale(dst, x *[5248]float32, s *[16]float32) {
+func (k blockNchw16x1x328H3MaxNobias) scale(dst *[5248]float32, x *[5248]float32, s *[16]float32) {
 	scaleNchw16x1x328H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw16x1x328H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw16x1x328H3MaxNobias) scaleAddReLU(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
+func (k blockNchw16x1x328H3MaxNobias) scaleAddReLU(dst *[5248]float32, x *[5248]float32, s *[16]float32, res *[5248]float32) {
 	scaleAddReLUNchw16x1x328H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -476,12 +476,12 @@ func (k blockNhwc19x1x1H2AvgBias) squeeze(z *[19]float32, x *[19]float32) {
 }
 
 // scale runs scaleNhwc19x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc19x1x1H2AvgBias) scale(dst, x *[19]float32, s *[19]float32) {
+func (k blockNhwc19x1x1H2AvgBias) scale(dst *[19]float32, x *[19]float32, s *[19]float32) {
 	scaleNhwc19x1x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc19x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc19x1x1H2AvgBias) scaleAddReLU(dst, x *[19]float32, s *[19]float32, res *[19]float32) {
+func (k blockNhwc19x1x1H2AvgBias) scaleAddReLU(dst *[19]float32, x *[19]float32, s *[19]float32, res *[19]float32) {
 	scaleAddReLUNhwc19x1x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -491,12 +491,12 @@ func (k blockNhwc16x1x1H5MaxNobias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5MaxNobias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H5MaxNobias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	scaleNhwc16x1x1H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5MaxNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H5MaxNobias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	scaleAddReLUNhwc16x1x1H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -506,12 +506,12 @@ func (k blockNhwc28x2x1H3MaxBias) squeeze(z *[28]float32, x *[56]float32) {
 }
 
 // scale runs scaleNhwc28x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc28x2x1H3MaxBias) scale(dst, x *[56]float32, s *[28]float32) {
+func (k blockNhwc28x2x1H3MaxBias) scale(dst *[56]float32, x *[56]float32, s *[28]float32) {
 	scaleNhwc28x2x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc28x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc28x2x1H3MaxBias) scaleAddReLU(dst, x *[56]float32, s *[28]float32, res *[56]float32) {
+func (k blockNhwc28x2x1H3MaxBias) scaleAddReLU(dst *[56]float32, x *[56]float32, s *[28]float32, res *[56]float32) {
 	scaleAddReLUNhwc28x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -521,12 +521,12 @@ func (k blockNhwc24x1x2H5StochasticNobias) squeeze(z *[24]float32, x *[48]float3
 }
 
 // scale runs scaleNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5StochasticNobias) scale(dst, x *[48]float32, s *[24]float32) {
+func (k blockNhwc24x1x2H5StochasticNobias) scale(dst *[48]float32, x *[48]float32, s *[24]float32) {
 	scaleNhwc24x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc24x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc24x1x2H5StochasticNobias) scaleAddReLU(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
+func (k blockNhwc24x1x2H5StochasticNobias) scaleAddReLU(dst *[48]float32, x *[48]float32, s *[24]float32, res *[48]float32) {
 	scaleAddReLUNhwc24x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -536,12 +536,12 @@ func (k blockNhwc37x3x1H4StochasticBias) squeeze(z *[37]float32, x *[111]float32
 }
 
 // scale runs scaleNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4StochasticBias) scale(dst, x *[111]float32, s *[37]float32) {
+func (k blockNhwc37x3x1H4StochasticBias) scale(dst *[111]float32, x *[111]float32, s *[37]float32) {
 	scaleNhwc37x3x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc37x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x3x1H4StochasticBias) scaleAddReLU(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
+func (k blockNhwc37x3x1H4StochasticBias) scaleAddReLU(dst *[111]float32, x *[111]float32, s *[37]float32, res *[111]float32) {
 	scaleAddReLUNhwc37x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -551,12 +551,12 @@ func (k blockNhwc32x1x3H5AvgNobias) squeeze(z *[32]float32, x *[96]float32) {
 }
 
 // scale runs scaleNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5AvgNobias) scale(dst, x *[96]float32, s *[32]float32) {
+func (k blockNhwc32x1x3H5AvgNobias) scale(dst *[96]float32, x *[96]float32, s *[32]float32) {
 	scaleNhwc32x1x3H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x3H5AvgNobias) scaleAddReLU(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
+func (k blockNhwc32x1x3H5AvgNobias) scaleAddReLU(dst *[96]float32, x *[96]float32, s *[32]float32, res *[96]float32) {
 	scaleAddReLUNhwc32x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -566,12 +566,12 @@ func (k blockNhwc46x5x1H2AvgBias) squeeze(z *[46]float32, x *[230]float32) {
 }
 
 // scale runs scaleNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2AvgBias) scale(dst, x *[230]float32, s *[46]float32) {
+func (k blockNhwc46x5x1H2AvgBias) scale(dst *[230]float32, x *[230]float32, s *[46]float32) {
 	scaleNhwc46x5x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc46x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc46x5x1H2AvgBias) scaleAddReLU(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
+func (k blockNhwc46x5x1H2AvgBias) scaleAddReLU(dst *[230]float32, x *[230]float32, s *[46]float32, res *[230]float32) {
 	scaleAddReLUNhwc46x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -581,12 +581,12 @@ func (k blockNhwc40x1x5H5MaxNobias) squeeze(z *[40]float32, x *[200]float32) {
 }
 
 // scale runs scaleNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5MaxNobias) scale(dst, x *[200]float32, s *[40]float32) {
+func (k blockNhwc40x1x5H5MaxNobias) scale(dst *[200]float32, x *[200]float32, s *[40]float32) {
 	scaleNhwc40x1x5H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc40x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc40x1x5H5MaxNobias) scaleAddReLU(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
+func (k blockNhwc40x1x5H5MaxNobias) scaleAddReLU(dst *[200]float32, x *[200]float32, s *[40]float32, res *[200]float32) {
 	scaleAddReLUNhwc40x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -596,12 +596,12 @@ func (k blockNhwc55x11x1H3MaxBias) squeeze(z *[55]float32, x *[605]float32) {
 }
 
 // scale runs scaleNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3MaxBias) scale(dst, x *[605]float32, s *[55]float32) {
+func (k blockNhwc55x11x1H3MaxBias) scale(dst *[605]float32, x *[605]float32, s *[55]float32) {
 	scaleNhwc55x11x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc55x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc55x11x1H3MaxBias) scaleAddReLU(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
+func (k blockNhwc55x11x1H3MaxBias) scaleAddReLU(dst *[605]float32, x *[605]float32, s *[55]float32, res *[605]float32) {
 	scaleAddReLUNhwc55x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -611,12 +611,12 @@ func (k blockNhwc48x1x11H5StochasticNobias) squeeze(z *[48]float32, x *[528]floa
 }
 
 // scale runs scaleNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5StochasticNobias) scale(dst, x *[528]float32, s *[48]float32) {
+func (k blockNhwc48x1x11H5StochasticNobias) scale(dst *[528]float32, x *[528]float32, s *[48]float32) {
 	scaleNhwc48x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc48x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x11H5StochasticNobias) scaleAddReLU(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
+func (k blockNhwc48x1x11H5StochasticNobias) scaleAddReLU(dst *[528]float32, x *[528]float32, s *[48]float32, res *[528]float32) {
 	scaleAddReLUNhwc48x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -626,12 +626,12 @@ func (k blockNhwc57x7x1H4StochasticBias) squeeze(z *[57]float32, x *[399]float32
 }
 
 // scale runs scaleNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4StochasticBias) scale(dst, x *[399]float32, s *[57]float32) {
+func (k blockNhwc57x7x1H4StochasticBias) scale(dst *[399]float32, x *[399]float32, s *[57]float32) {
 	scaleNhwc57x7x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc57x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc57x7x1H4StochasticBias) scaleAddReLU(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
+func (k blockNhwc57x7x1H4StochasticBias) scaleAddReLU(dst *[399]float32, x *[399]float32, s *[57]float32, res *[399]float32) {
 	scaleAddReLUNhwc57x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -641,12 +641,12 @@ func (k blockNhwc56x1x7H5AvgNobias) squeeze(z *[56]float32, x *[392]float32) {
 }
 
 // scale runs scaleNhwc56x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc56x1x7H5AvgNobias) scale(dst, x *[392]float32, s *[56]float32) {
+func (k blockNhwc56x1x7H5AvgNobias) scale(dst *[392]float32, x *[392]float32, s *[56]float32) {
 	scaleNhwc56x1x7H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc56x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc56x1x7H5AvgNobias) scaleAddReLU(dst, x *[392]float32, s *[56]float32, res *[392]float32) {
+func (k blockNhwc56x1x7H5AvgNobias) scaleAddReLU(dst *[392]float32, x *[392]float32, s *[56]float32, res *[392]float32) {
 	scaleAddReLUNhwc56x1x7H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -656,12 +656,12 @@ func (k blockNhwc66x1x1H2AvgBias) squeeze(z *[66]float32, x *[66]float32) {
 }
 
 // scale runs scaleNhwc66x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc66x1x1H2AvgBias) scale(dst, x *[66]float32, s *[66]float32) {
+func (k blockNhwc66x1x1H2AvgBias) scale(dst *[66]float32, x *[66]float32, s *[66]float32) {
 	scaleNhwc66x1x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc66x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc66x1x1H2AvgBias) scaleAddReLU(dst, x *[66]float32, s *[66]float32, res *[66]float32) {
+func (k blockNhwc66x1x1H2AvgBias) scaleAddReLU(dst *[66]float32, x *[66]float32, s *[66]float32, res *[66]float32) {
 	scaleAddReLUNhwc66x1x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -671,12 +671,12 @@ func (k blockNhwc64x1x1H5MaxNobias) squeeze(z *[64]float32, x *[64]float32) {
 }
 
 // scale runs scaleNhwc64x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x1H5MaxNobias) scale(dst, x *[64]float32, s *[64]float32) {
+func (k blockNhwc64x1x1H5MaxNobias) scale(dst *[64]float32, x *[64]float32, s *[64]float32) {
 	scaleNhwc64x1x1H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc64x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x1H5MaxNobias) scaleAddReLU(dst, x *[64]float32, s *[64]float32, res *[64]float32) {
+func (k blockNhwc64x1x1H5MaxNobias) scaleAddReLU(dst *[64]float32, x *[64]float32, s *[64]float32, res *[64]float32) {
 	scaleAddReLUNhwc64x1x1H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -686,12 +686,12 @@ func (k blockNhwc75x2x1H3MaxBias) squeeze(z *[75]float32, x *[150]float32) {
 }
 
 // scale runs scaleNhwc75x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc75x2x1H3MaxBias) scale(dst, x *[150]float32, s *[75]float32) {
+func (k blockNhwc75x2x1H3MaxBias) scale(dst *[150]float32, x *[150]float32, s *[75]float32) {
 	scaleNhwc75x2x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc75x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc75x2x1H3MaxBias) scaleAddReLU(dst, x *[150]float32, s *[75]float32, res *[150]float32) {
+func (k blockNhwc75x2x1H3MaxBias) scaleAddReLU(dst *[150]float32, x *[150]float32, s *[75]float32, res *[150]float32) {
 	scaleAddReLUNhwc75x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -701,12 +701,12 @@ func (k blockNhwc72x1x2H5StochasticNobias) squeeze(z *[72]float32, x *[144]float
 }
 
 // scale runs scaleNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5StochasticNobias) scale(dst, x *[144]float32, s *[72]float32) {
+func (k blockNhwc72x1x2H5StochasticNobias) scale(dst *[144]float32, x *[144]float32, s *[72]float32) {
 	scaleNhwc72x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc72x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc72x1x2H5StochasticNobias) scaleAddReLU(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
+func (k blockNhwc72x1x2H5StochasticNobias) scaleAddReLU(dst *[144]float32, x *[144]float32, s *[72]float32, res *[144]float32) {
 	scaleAddReLUNhwc72x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -716,12 +716,12 @@ func (k blockNhwc84x3x1H4StochasticBias) squeeze(z *[84]float32, x *[252]float32
 }
 
 // scale runs scaleNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4StochasticBias) scale(dst, x *[252]float32, s *[84]float32) {
+func (k blockNhwc84x3x1H4StochasticBias) scale(dst *[252]float32, x *[252]float32, s *[84]float32) {
 	scaleNhwc84x3x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc84x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc84x3x1H4StochasticBias) scaleAddReLU(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
+func (k blockNhwc84x3x1H4StochasticBias) scaleAddReLU(dst *[252]float32, x *[252]float32, s *[84]float32, res *[252]float32) {
 	scaleAddReLUNhwc84x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -731,12 +731,12 @@ func (k blockNhwc80x1x3H5AvgNobias) squeeze(z *[80]float32, x *[240]float32) {
 }
 
 // scale runs scaleNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5AvgNobias) scale(dst, x *[240]float32, s *[80]float32) {
+func (k blockNhwc80x1x3H5AvgNobias) scale(dst *[240]float32, x *[240]float32, s *[80]float32) {
 	scaleNhwc80x1x3H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc80x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x3H5AvgNobias) scaleAddReLU(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
+func (k blockNhwc80x1x3H5AvgNobias) scaleAddReLU(dst *[240]float32, x *[240]float32, s *[80]float32, res *[240]float32) {
 	scaleAddReLUNhwc80x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -746,12 +746,12 @@ func (k blockNhwc101x5x1H2AvgBias) squeeze(z *[101]float32, x *[505]float32) {
 }
 
 // scale runs scaleNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2AvgBias) scale(dst, x *[505]float32, s *[101]float32) {
+func (k blockNhwc101x5x1H2AvgBias) scale(dst *[505]float32, x *[505]float32, s *[101]float32) {
 	scaleNhwc101x5x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc101x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x5x1H2AvgBias) scaleAddReLU(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
+func (k blockNhwc101x5x1H2AvgBias) scaleAddReLU(dst *[505]float32, x *[505]float32, s *[101]float32, res *[505]float32) {
 	scaleAddReLUNhwc101x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -761,12 +761,12 @@ func (k blockNhwc96x1x5H5MaxNobias) squeeze(z *[96]float32, x *[480]float32) {
 }
 
 // scale runs scaleNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5MaxNobias) scale(dst, x *[480]float32, s *[96]float32) {
+func (k blockNhwc96x1x5H5MaxNobias) scale(dst *[480]float32, x *[480]float32, s *[96]float32) {
 	scaleNhwc96x1x5H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc96x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x5H5MaxNobias) scaleAddReLU(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
+func (k blockNhwc96x1x5H5MaxNobias) scaleAddReLU(dst *[480]float32, x *[480]float32, s *[96]float32, res *[480]float32) {
 	scaleAddReLUNhwc96x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -776,12 +776,12 @@ func (k blockNhwc110x11x1H3MaxBias) squeeze(z *[110]float32, x *[1210]float32) {
 }
 
 // scale runs scaleNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3MaxBias) scale(dst, x *[1210]float32, s *[110]float32) {
+func (k blockNhwc110x11x1H3MaxBias) scale(dst *[1210]float32, x *[1210]float32, s *[110]float32) {
 	scaleNhwc110x11x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc110x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc110x11x1H3MaxBias) scaleAddReLU(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
+func (k blockNhwc110x11x1H3MaxBias) scaleAddReLU(dst *[1210]float32, x *[1210]float32, s *[110]float32, res *[1210]float32) {
 	scaleAddReLUNhwc110x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -791,12 +791,12 @@ func (k blockNhwc104x1x11H5StochasticNobias) squeeze(z *[104]float32, x *[1144]f
 }
 
 // scale runs scaleNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5StochasticNobias) scale(dst, x *[1144]float32, s *[104]float32) {
+func (k blockNhwc104x1x11H5StochasticNobias) scale(dst *[1144]float32, x *[1144]float32, s *[104]float32) {
 	scaleNhwc104x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc104x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc104x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
+func (k blockNhwc104x1x11H5StochasticNobias) scaleAddReLU(dst *[1144]float32, x *[1144]float32, s *[104]float32, res *[1144]float32) {
 	scaleAddReLUNhwc104x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -806,12 +806,12 @@ func (k blockNhwc119x7x1H4StochasticBias) squeeze(z *[119]float32, x *[833]float
 }
 
 // scale runs scaleNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4StochasticBias) scale(dst, x *[833]float32, s *[119]float32) {
+func (k blockNhwc119x7x1H4StochasticBias) scale(dst *[833]float32, x *[833]float32, s *[119]float32) {
 	scaleNhwc119x7x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc119x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc119x7x1H4StochasticBias) scaleAddReLU(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
+func (k blockNhwc119x7x1H4StochasticBias) scaleAddReLU(dst *[833]float32, x *[833]float32, s *[119]float32, res *[833]float32) {
 	scaleAddReLUNhwc119x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -821,12 +821,12 @@ func (k blockNhwc112x1x7H5AvgNobias) squeeze(z *[112]float32, x *[784]float32) {
 }
 
 // scale runs scaleNhwc112x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc112x1x7H5AvgNobias) scale(dst, x *[784]float32, s *[112]float32) {
+func (k blockNhwc112x1x7H5AvgNobias) scale(dst *[784]float32, x *[784]float32, s *[112]float32) {
 	scaleNhwc112x1x7H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc112x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc112x1x7H5AvgNobias) scaleAddReLU(dst, x *[784]float32, s *[112]float32, res *[784]float32) {
+func (k blockNhwc112x1x7H5AvgNobias) scaleAddReLU(dst *[784]float32, x *[784]float32, s *[112]float32, res *[784]float32) {
 	scaleAddReLUNhwc112x1x7H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -836,12 +836,12 @@ func (k blockNhwc129x1x1H2AvgBias) squeeze(z *[129]float32, x *[129]float32) {
 }
 
 // scale runs scaleNhwc129x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc129x1x1H2AvgBias) scale(dst, x *[129]float32, s *[129]float32) {
+func (k blockNhwc129x1x1H2AvgBias) scale(dst *[129]float32, x *[129]float32, s *[129]float32) {
 	scaleNhwc129x1x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc129x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc129x1x1H2AvgBias) scaleAddReLU(dst, x *[129]float32, s *[129]float32, res *[129]float32) {
+func (k blockNhwc129x1x1H2AvgBias) scaleAddReLU(dst *[129]float32, x *[129]float32, s *[129]float32, res *[129]float32) {
 	scaleAddReLUNhwc129x1x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -851,12 +851,12 @@ func (k blockNhwc128x1x1H5MaxNobias) squeeze(z *[128]float32, x *[128]float32) {
 }
 
 // scale runs scaleNhwc128x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc128x1x1H5MaxNobias) scale(dst, x *[128]float32, s *[128]float32) {
+func (k blockNhwc128x1x1H5MaxNobias) scale(dst *[128]float32, x *[128]float32, s *[128]float32) {
 	scaleNhwc128x1x1H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc128x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc128x1x1H5MaxNobias) scaleAddReLU(dst, x *[128]float32, s *[128]float32, res *[128]float32) {
+func (k blockNhwc128x1x1H5MaxNobias) scaleAddReLU(dst *[128]float32, x *[128]float32, s *[128]float32, res *[128]float32) {
 	scaleAddReLUNhwc128x1x1H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -866,12 +866,12 @@ func (k blockNhwc138x2x1H3MaxBias) squeeze(z *[138]float32, x *[276]float32) {
 }
 
 // scale runs scaleNhwc138x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc138x2x1H3MaxBias) scale(dst, x *[276]float32, s *[138]float32) {
+func (k blockNhwc138x2x1H3MaxBias) scale(dst *[276]float32, x *[276]float32, s *[138]float32) {
 	scaleNhwc138x2x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc138x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc138x2x1H3MaxBias) scaleAddReLU(dst, x *[276]float32, s *[138]float32, res *[276]float32) {
+func (k blockNhwc138x2x1H3MaxBias) scaleAddReLU(dst *[276]float32, x *[276]float32, s *[138]float32, res *[276]float32) {
 	scaleAddReLUNhwc138x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -881,12 +881,12 @@ func (k blockNhwc136x1x2H5StochasticNobias) squeeze(z *[136]float32, x *[272]flo
 }
 
 // scale runs scaleNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5StochasticNobias) scale(dst, x *[272]float32, s *[136]float32) {
+func (k blockNhwc136x1x2H5StochasticNobias) scale(dst *[272]float32, x *[272]float32, s *[136]float32) {
 	scaleNhwc136x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc136x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc136x1x2H5StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
+func (k blockNhwc136x1x2H5StochasticNobias) scaleAddReLU(dst *[272]float32, x *[272]float32, s *[136]float32, res *[272]float32) {
 	scaleAddReLUNhwc136x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -896,12 +896,12 @@ func (k blockNhwc147x3x1H4StochasticBias) squeeze(z *[147]float32, x *[441]float
 }
 
 // scale runs scaleNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4StochasticBias) scale(dst, x *[441]float32, s *[147]float32) {
+func (k blockNhwc147x3x1H4StochasticBias) scale(dst *[441]float32, x *[441]float32, s *[147]float32) {
 	scaleNhwc147x3x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc147x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc147x3x1H4StochasticBias) scaleAddReLU(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
+func (k blockNhwc147x3x1H4StochasticBias) scaleAddReLU(dst *[441]float32, x *[441]float32, s *[147]float32, res *[441]float32) {
 	scaleAddReLUNhwc147x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -911,12 +911,12 @@ func (k blockNhwc144x1x3H5AvgNobias) squeeze(z *[144]float32, x *[432]float32) {
 }
 
 // scale runs scaleNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5AvgNobias) scale(dst, x *[432]float32, s *[144]float32) {
+func (k blockNhwc144x1x3H5AvgNobias) scale(dst *[432]float32, x *[432]float32, s *[144]float32) {
 	scaleNhwc144x1x3H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc144x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc144x1x3H5AvgNobias) scaleAddReLU(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
+func (k blockNhwc144x1x3H5AvgNobias) scaleAddReLU(dst *[432]float32, x *[432]float32, s *[144]float32, res *[432]float32) {
 	scaleAddReLUNhwc144x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -926,12 +926,12 @@ func (k blockNhwc196x5x1H2AvgBias) squeeze(z *[196]float32, x *[980]float32) {
 }
 
 // scale runs scaleNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2AvgBias) scale(dst, x *[980]float32, s *[196]float32) {
+func (k blockNhwc196x5x1H2AvgBias) scale(dst *[980]float32, x *[980]float32, s *[196]float32) {
 	scaleNhwc196x5x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc196x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc196x5x1H2AvgBias) scaleAddReLU(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
+func (k blockNhwc196x5x1H2AvgBias) scaleAddReLU(dst *[980]float32, x *[980]float32, s *[196]float32, res *[980]float32) {
 	scaleAddReLUNhwc196x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -941,12 +941,12 @@ func (k blockNhwc192x1x5H5MaxNobias) squeeze(z *[192]float32, x *[960]float32) {
 }
 
 // scale runs scaleNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5MaxNobias) scale(dst, x *[960]float32, s *[192]float32) {
+func (k blockNhwc192x1x5H5MaxNobias) scale(dst *[960]float32, x *[960]float32, s *[192]float32) {
 	scaleNhwc192x1x5H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc192x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc192x1x5H5MaxNobias) scaleAddReLU(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
+func (k blockNhwc192x1x5H5MaxNobias) scaleAddReLU(dst *[960]float32, x *[960]float32, s *[192]float32, res *[960]float32) {
 	scaleAddReLUNhwc192x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -956,12 +956,12 @@ func (k blockNhwc205x11x1H3MaxBias) squeeze(z *[205]float32, x *[2255]float32) {
 }
 
 // scale runs scaleNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3MaxBias) scale(dst, x *[2255]float32, s *[205]float32) {
+func (k blockNhwc205x11x1H3MaxBias) scale(dst *[2255]float32, x *[2255]float32, s *[205]float32) {
 	scaleNhwc205x11x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc205x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc205x11x1H3MaxBias) scaleAddReLU(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
+func (k blockNhwc205x11x1H3MaxBias) scaleAddReLU(dst *[2255]float32, x *[2255]float32, s *[205]float32, res *[2255]float32) {
 	scaleAddReLUNhwc205x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -971,12 +971,12 @@ func (k blockNhwc200x1x11H5StochasticNobias) squeeze(z *[200]float32, x *[2200]f
 }
 
 // scale runs scaleNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5StochasticNobias) scale(dst, x *[2200]float32, s *[200]float32) {
+func (k blockNhwc200x1x11H5StochasticNobias) scale(dst *[2200]float32, x *[2200]float32, s *[200]float32) {
 	scaleNhwc200x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc200x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc200x1x11H5StochasticNobias) scaleAddReLU(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
+func (k blockNhwc200x1x11H5StochasticNobias) scaleAddReLU(dst *[2200]float32, x *[2200]float32, s *[200]float32, res *[2200]float32) {
 	scaleAddReLUNhwc200x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -986,12 +986,12 @@ func (k blockNhwc214x7x1H4StochasticBias) squeeze(z *[214]float32, x *[1498]floa
 }
 
 // scale runs scaleNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4StochasticBias) scale(dst, x *[1498]float32, s *[214]float32) {
+func (k blockNhwc214x7x1H4StochasticBias) scale(dst *[1498]float32, x *[1498]float32, s *[214]float32) {
 	scaleNhwc214x7x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc214x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc214x7x1H4StochasticBias) scaleAddReLU(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
+func (k blockNhwc214x7x1H4StochasticBias) scaleAddReLU(dst *[1498]float32, x *[1498]float32, s *[214]float32, res *[1498]float32) {
 	scaleAddReLUNhwc214x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1001,12 +1001,12 @@ func (k blockNhwc208x1x7H5AvgNobias) squeeze(z *[208]float32, x *[1456]float32) 
 }
 
 // scale runs scaleNhwc208x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc208x1x7H5AvgNobias) scale(dst, x *[1456]float32, s *[208]float32) {
+func (k blockNhwc208x1x7H5AvgNobias) scale(dst *[1456]float32, x *[1456]float32, s *[208]float32) {
 	scaleNhwc208x1x7H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc208x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc208x1x7H5AvgNobias) scaleAddReLU(dst, x *[1456]float32, s *[208]float32, res *[1456]float32) {
+func (k blockNhwc208x1x7H5AvgNobias) scaleAddReLU(dst *[1456]float32, x *[1456]float32, s *[208]float32, res *[1456]float32) {
 	scaleAddReLUNhwc208x1x7H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1016,12 +1016,12 @@ func (k blockNhwc15x2x1H1StochasticBias) squeeze(z *[15]float32, x *[30]float32)
 }
 
 // scale runs scaleNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x2x1H1StochasticBias) scale(dst, x *[30]float32, s *[15]float32) {
+func (k blockNhwc15x2x1H1StochasticBias) scale(dst *[30]float32, x *[30]float32, s *[15]float32) {
 	scaleNhwc15x2x1H1StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x2x1H1StochasticBias) scaleAddReLU(dst, x *[30]float32, s *[15]float32, res *[30]float32) {
+func (k blockNhwc15x2x1H1StochasticBias) scaleAddReLU(dst *[30]float32, x *[30]float32, s *[15]float32, res *[30]float32) {
 	scaleAddReLUNhwc15x2x1H1StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1031,12 +1031,12 @@ func (k blockNhwc17x3x1H2StochasticNobias) squeeze(z *[17]float32, x *[51]float3
 }
 
 // scale runs scaleNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x3x1H2StochasticNobias) scale(dst, x *[51]float32, s *[17]float32) {
+func (k blockNhwc17x3x1H2StochasticNobias) scale(dst *[51]float32, x *[51]float32, s *[17]float32) {
 	scaleNhwc17x3x1H2StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x3x1H2StochasticNobias) scaleAddReLU(dst, x *[51]float32, s *[17]float32, res *[51]float32) {
+func (k blockNhwc17x3x1H2StochasticNobias) scaleAddReLU(dst *[51]float32, x *[51]float32, s *[17]float32, res *[51]float32) {
 	scaleAddReLUNhwc17x3x1H2StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1046,12 +1046,12 @@ func (k blockNhwc26x5x1H3StochasticBias) squeeze(z *[26]float32, x *[130]float32
 }
 
 // scale runs scaleNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc26x5x1H3StochasticBias) scale(dst, x *[130]float32, s *[26]float32) {
+func (k blockNhwc26x5x1H3StochasticBias) scale(dst *[130]float32, x *[130]float32, s *[26]float32) {
 	scaleNhwc26x5x1H3StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc26x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc26x5x1H3StochasticBias) scaleAddReLU(dst, x *[130]float32, s *[26]float32, res *[130]float32) {
+func (k blockNhwc26x5x1H3StochasticBias) scaleAddReLU(dst *[130]float32, x *[130]float32, s *[26]float32, res *[130]float32) {
 	scaleAddReLUNhwc26x5x1H3StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1061,12 +1061,12 @@ func (k blockNhwc35x11x1H4StochasticNobias) squeeze(z *[35]float32, x *[385]floa
 }
 
 // scale runs scaleNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc35x11x1H4StochasticNobias) scale(dst, x *[385]float32, s *[35]float32) {
+func (k blockNhwc35x11x1H4StochasticNobias) scale(dst *[385]float32, x *[385]float32, s *[35]float32) {
 	scaleNhwc35x11x1H4StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc35x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc35x11x1H4StochasticNobias) scaleAddReLU(dst, x *[385]float32, s *[35]float32, res *[385]float32) {
+func (k blockNhwc35x11x1H4StochasticNobias) scaleAddReLU(dst *[385]float32, x *[385]float32, s *[35]float32, res *[385]float32) {
 	scaleAddReLUNhwc35x11x1H4StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1076,12 +1076,12 @@ func (k blockNhwc44x7x1H1StochasticBias) squeeze(z *[44]float32, x *[308]float32
 }
 
 // scale runs scaleNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc44x7x1H1StochasticBias) scale(dst, x *[308]float32, s *[44]float32) {
+func (k blockNhwc44x7x1H1StochasticBias) scale(dst *[308]float32, x *[308]float32, s *[44]float32) {
 	scaleNhwc44x7x1H1StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc44x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc44x7x1H1StochasticBias) scaleAddReLU(dst, x *[308]float32, s *[44]float32, res *[308]float32) {
+func (k blockNhwc44x7x1H1StochasticBias) scaleAddReLU(dst *[308]float32, x *[308]float32, s *[44]float32, res *[308]float32) {
 	scaleAddReLUNhwc44x7x1H1StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1091,12 +1091,12 @@ func (k blockNhwc53x1x1H2StochasticNobias) squeeze(z *[53]float32, x *[53]float3
 }
 
 // scale runs scaleNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc53x1x1H2StochasticNobias) scale(dst, x *[53]float32, s *[53]float32) {
+func (k blockNhwc53x1x1H2StochasticNobias) scale(dst *[53]float32, x *[53]float32, s *[53]float32) {
 	scaleNhwc53x1x1H2StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc53x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc53x1x1H2StochasticNobias) scaleAddReLU(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
+func (k blockNhwc53x1x1H2StochasticNobias) scaleAddReLU(dst *[53]float32, x *[53]float32, s *[53]float32, res *[53]float32) {
 	scaleAddReLUNhwc53x1x1H2StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1106,12 +1106,12 @@ func (k blockNhwc62x2x1H3StochasticBias) squeeze(z *[62]float32, x *[124]float32
 }
 
 // scale runs scaleNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc62x2x1H3StochasticBias) scale(dst, x *[124]float32, s *[62]float32) {
+func (k blockNhwc62x2x1H3StochasticBias) scale(dst *[124]float32, x *[124]float32, s *[62]float32) {
 	scaleNhwc62x2x1H3StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc62x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc62x2x1H3StochasticBias) scaleAddReLU(dst, x *[124]float32, s *[62]float32, res *[124]float32) {
+func (k blockNhwc62x2x1H3StochasticBias) scaleAddReLU(dst *[124]float32, x *[124]float32, s *[62]float32, res *[124]float32) {
 	scaleAddReLUNhwc62x2x1H3StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1121,12 +1121,12 @@ func (k blockNhwc71x3x1H4StochasticNobias) squeeze(z *[71]float32, x *[213]float
 }
 
 // scale runs scaleNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc71x3x1H4StochasticNobias) scale(dst, x *[213]float32, s *[71]float32) {
+func (k blockNhwc71x3x1H4StochasticNobias) scale(dst *[213]float32, x *[213]float32, s *[71]float32) {
 	scaleNhwc71x3x1H4StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc71x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc71x3x1H4StochasticNobias) scaleAddReLU(dst, x *[213]float32, s *[71]float32, res *[213]float32) {
+func (k blockNhwc71x3x1H4StochasticNobias) scaleAddReLU(dst *[213]float32, x *[213]float32, s *[71]float32, res *[213]float32) {
 	scaleAddReLUNhwc71x3x1H4StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1136,12 +1136,12 @@ func (k blockNhwc9x1x1H1AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 }
 
 // scale runs scaleNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H1AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+func (k blockNhwc9x1x1H1AvgBias) scale(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	scaleNhwc9x1x1H1AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H1AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H1AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func (k blockNhwc9x1x1H1AvgBias) scaleAddReLU(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x, s, res)
 }
 
@@ -1151,12 +1151,12 @@ func (k blockNhwc17x1x1H10MaxNobias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H10MaxNobias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H10MaxNobias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H10MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H10MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H10MaxNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H10MaxNobias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H10MaxNobiasGo(dst, x, s, res)
 }
 
@@ -1166,12 +1166,12 @@ func (k blockNhwc21x1x1H16StochasticBias) squeeze(z *[21]float32, x *[21]float32
 }
 
 // scale runs scaleNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16StochasticBias) scale(dst, x *[21]float32, s *[21]float32) {
+func (k blockNhwc21x1x1H16StochasticBias) scale(dst *[21]float32, x *[21]float32, s *[21]float32) {
 	scaleNhwc21x1x1H16StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc21x1x1H16StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc21x1x1H16StochasticBias) scaleAddReLU(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
+func (k blockNhwc21x1x1H16StochasticBias) scaleAddReLU(dst *[21]float32, x *[21]float32, s *[21]float32, res *[21]float32) {
 	scaleAddReLUNhwc21x1x1H16StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1181,12 +1181,12 @@ func (k blockNhwc33x1x1H27AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H27AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H27AvgNobias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	scaleNhwc33x1x1H27AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H27AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H27AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H27AvgNobias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	scaleAddReLUNhwc33x1x1H27AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1196,12 +1196,12 @@ func (k blockNhwc37x1x1H32MaxBias) squeeze(z *[37]float32, x *[37]float32) {
 }
 
 // scale runs scaleNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32MaxBias) scale(dst, x *[37]float32, s *[37]float32) {
+func (k blockNhwc37x1x1H32MaxBias) scale(dst *[37]float32, x *[37]float32, s *[37]float32) {
 	scaleNhwc37x1x1H32MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc37x1x1H32MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32MaxBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+func (k blockNhwc37x1x1H32MaxBias) scaleAddReLU(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32) {
 	scaleAddReLUNhwc37x1x1H32MaxBiasGo(dst, x, s, res)
 }
 
@@ -1211,12 +1211,12 @@ func (k blockNhwc49x1x1H44StochasticNobias) squeeze(z *[49]float32, x *[49]float
 }
 
 // scale runs scaleNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H44StochasticNobias) scale(dst, x *[49]float32, s *[49]float32) {
+func (k blockNhwc49x1x1H44StochasticNobias) scale(dst *[49]float32, x *[49]float32, s *[49]float32) {
 	scaleNhwc49x1x1H44StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc49x1x1H44StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc49x1x1H44StochasticNobias) scaleAddReLU(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
+func (k blockNhwc49x1x1H44StochasticNobias) scaleAddReLU(dst *[49]float32, x *[49]float32, s *[49]float32, res *[49]float32) {
 	scaleAddReLUNhwc49x1x1H44StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1226,12 +1226,12 @@ func (k blockNhwc53x1x1H48AvgBias) squeeze(z *[53]float32, x *[53]float32) {
 }
 
 // scale runs scaleNhwc53x1x1H48AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc53x1x1H48AvgBias) scale(dst, x *[53]float32, s *[53]float32) {
+func (k blockNhwc53x1x1H48AvgBias) scale(dst *[53]float32, x *[53]float32, s *[53]float32) {
 	scaleNhwc53x1x1H48AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc53x1x1H48AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc53x1x1H48AvgBias) scaleAddReLU(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
+func (k blockNhwc53x1x1H48AvgBias) scaleAddReLU(dst *[53]float32, x *[53]float32, s *[53]float32, res *[53]float32) {
 	scaleAddReLUNhwc53x1x1H48AvgBiasGo(dst, x, s, res)
 }
 
@@ -1241,12 +1241,12 @@ func (k blockNhwc69x1x1H61MaxNobias) squeeze(z *[69]float32, x *[69]float32) {
 }
 
 // scale runs scaleNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H61MaxNobias) scale(dst, x *[69]float32, s *[69]float32) {
+func (k blockNhwc69x1x1H61MaxNobias) scale(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	scaleNhwc69x1x1H61MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H61MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H61MaxNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func (k blockNhwc69x1x1H61MaxNobias) scaleAddReLU(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	scaleAddReLUNhwc69x1x1H61MaxNobiasGo(dst, x, s, res)
 }
 
@@ -1256,12 +1256,12 @@ func (k blockNhwc69x1x1H64StochasticBias) squeeze(z *[69]float32, x *[69]float32
 }
 
 // scale runs scaleNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64StochasticBias) scale(dst, x *[69]float32, s *[69]float32) {
+func (k blockNhwc69x1x1H64StochasticBias) scale(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	scaleNhwc69x1x1H64StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H64StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64StochasticBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func (k blockNhwc69x1x1H64StochasticBias) scaleAddReLU(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	scaleAddReLUNhwc69x1x1H64StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1271,12 +1271,12 @@ func (k blockNhwc141x1x1H134AvgNobias) squeeze(z *[141]float32, x *[141]float32)
 }
 
 // scale runs scaleNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H134AvgNobias) scale(dst, x *[141]float32, s *[141]float32) {
+func (k blockNhwc141x1x1H134AvgNobias) scale(dst *[141]float32, x *[141]float32, s *[141]float32) {
 	scaleNhwc141x1x1H134AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc141x1x1H134AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc141x1x1H134AvgNobias) scaleAddReLU(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
+func (k blockNhwc141x1x1H134AvgNobias) scaleAddReLU(dst *[141]float32, x *[141]float32, s *[141]float32, res *[141]float32) {
 	scaleAddReLUNhwc141x1x1H134AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1286,12 +1286,12 @@ func (k blockNhwc142x1x1H136MaxBias) squeeze(z *[142]float32, x *[142]float32) {
 }
 
 // scale runs scaleNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136MaxBias) scale(dst, x *[142]float32, s *[142]float32) {
+func (k blockNhwc142x1x1H136MaxBias) scale(dst *[142]float32, x *[142]float32, s *[142]float32) {
 	scaleNhwc142x1x1H136MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc142x1x1H136MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc142x1x1H136MaxBias) scaleAddReLU(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
+func (k blockNhwc142x1x1H136MaxBias) scaleAddReLU(dst *[142]float32, x *[142]float32, s *[142]float32, res *[142]float32) {
 	scaleAddReLUNhwc142x1x1H136MaxBiasGo(dst, x, s, res)
 }
 
@@ -1301,12 +1301,12 @@ func (k blockNhwc223x1x1H215StochasticNobias) squeeze(z *[223]float32, x *[223]f
 }
 
 // scale runs scaleNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H215StochasticNobias) scale(dst, x *[223]float32, s *[223]float32) {
+func (k blockNhwc223x1x1H215StochasticNobias) scale(dst *[223]float32, x *[223]float32, s *[223]float32) {
 	scaleNhwc223x1x1H215StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc223x1x1H215StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc223x1x1H215StochasticNobias) scaleAddReLU(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
+func (k blockNhwc223x1x1H215StochasticNobias) scaleAddReLU(dst *[223]float32, x *[223]float32, s *[223]float32, res *[223]float32) {
 	scaleAddReLUNhwc223x1x1H215StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1316,12 +1316,12 @@ func (k blockNhwc7x1x1H7AvgBias) squeeze(z *[7]float32, x *[7]float32) {
 }
 
 // scale runs scaleNhwc7x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc7x1x1H7AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
+func (k blockNhwc7x1x1H7AvgBias) scale(dst *[7]float32, x *[7]float32, s *[7]float32) {
 	scaleNhwc7x1x1H7AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc7x1x1H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc7x1x1H7AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+func (k blockNhwc7x1x1H7AvgBias) scaleAddReLU(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32) {
 	scaleAddReLUNhwc7x1x1H7AvgBiasGo(dst, x, s, res)
 }
 
@@ -1331,12 +1331,12 @@ func (k blockNhwc7x1x1H7AvgNobias) squeeze(z *[7]float32, x *[7]float32) {
 }
 
 // scale runs scaleNhwc7x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc7x1x1H7AvgNobias) scale(dst, x *[7]float32, s *[7]float32) {
+func (k blockNhwc7x1x1H7AvgNobias) scale(dst *[7]float32, x *[7]float32, s *[7]float32) {
 	scaleNhwc7x1x1H7AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc7x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc7x1x1H7AvgNobias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+func (k blockNhwc7x1x1H7AvgNobias) scaleAddReLU(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32) {
 	scaleAddReLUNhwc7x1x1H7AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1346,12 +1346,12 @@ func (k blockNhwc7x1x1H2AvgBias) squeeze(z *[7]float32, x *[7]float32) {
 }
 
 // scale runs scaleNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc7x1x1H2AvgBias) scale(dst, x *[7]float32, s *[7]float32) {
+func (k blockNhwc7x1x1H2AvgBias) scale(dst *[7]float32, x *[7]float32, s *[7]float32) {
 	scaleNhwc7x1x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc7x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc7x1x1H2AvgBias) scaleAddReLU(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+func (k blockNhwc7x1x1H2AvgBias) scaleAddReLU(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32) {
 	scaleAddReLUNhwc7x1x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -1361,12 +1361,12 @@ func (k blockNhwc8x1x1H8AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 }
 
 // scale runs scaleNhwc8x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H8AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
+func (k blockNhwc8x1x1H8AvgNobias) scale(dst *[8]float32, x *[8]float32, s *[8]float32) {
 	scaleNhwc8x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc8x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H8AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+func (k blockNhwc8x1x1H8AvgNobias) scaleAddReLU(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32) {
 	scaleAddReLUNhwc8x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1376,12 +1376,12 @@ func (k blockNhwc8x1x1H8AvgBias) squeeze(z *[8]float32, x *[8]float32) {
 }
 
 // scale runs scaleNhwc8x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H8AvgBias) scale(dst, x *[8]float32, s *[8]float32) {
+func (k blockNhwc8x1x1H8AvgBias) scale(dst *[8]float32, x *[8]float32, s *[8]float32) {
 	scaleNhwc8x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc8x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H8AvgBias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+func (k blockNhwc8x1x1H8AvgBias) scaleAddReLU(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32) {
 	scaleAddReLUNhwc8x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1391,12 +1391,12 @@ func (k blockNhwc8x1x1H3AvgNobias) squeeze(z *[8]float32, x *[8]float32) {
 }
 
 // scale runs scaleNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H3AvgNobias) scale(dst, x *[8]float32, s *[8]float32) {
+func (k blockNhwc8x1x1H3AvgNobias) scale(dst *[8]float32, x *[8]float32, s *[8]float32) {
 	scaleNhwc8x1x1H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc8x1x1H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc8x1x1H3AvgNobias) scaleAddReLU(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+func (k blockNhwc8x1x1H3AvgNobias) scaleAddReLU(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32) {
 	scaleAddReLUNhwc8x1x1H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1406,12 +1406,12 @@ func (k blockNhwc9x1x1H8AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 }
 
 // scale runs scaleNhwc9x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H8AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+func (k blockNhwc9x1x1H8AvgBias) scale(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	scaleNhwc9x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H8AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func (k blockNhwc9x1x1H8AvgBias) scaleAddReLU(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	scaleAddReLUNhwc9x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1421,12 +1421,12 @@ func (k blockNhwc9x1x1H8AvgNobias) squeeze(z *[9]float32, x *[9]float32) {
 }
 
 // scale runs scaleNhwc9x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H8AvgNobias) scale(dst, x *[9]float32, s *[9]float32) {
+func (k blockNhwc9x1x1H8AvgNobias) scale(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	scaleNhwc9x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H8AvgNobias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func (k blockNhwc9x1x1H8AvgNobias) scaleAddReLU(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	scaleAddReLUNhwc9x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1436,12 +1436,12 @@ func (k blockNhwc9x1x1H4AvgBias) squeeze(z *[9]float32, x *[9]float32) {
 }
 
 // scale runs scaleNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H4AvgBias) scale(dst, x *[9]float32, s *[9]float32) {
+func (k blockNhwc9x1x1H4AvgBias) scale(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	scaleNhwc9x1x1H4AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc9x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc9x1x1H4AvgBias) scaleAddReLU(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func (k blockNhwc9x1x1H4AvgBias) scaleAddReLU(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	scaleAddReLUNhwc9x1x1H4AvgBiasGo(dst, x, s, res)
 }
 
@@ -1451,12 +1451,12 @@ func (k blockNhwc15x1x1H8AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H8AvgNobias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	scaleNhwc15x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1466,12 +1466,12 @@ func (k blockNhwc15x1x1H8AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H8AvgBias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	scaleNhwc15x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H8AvgBias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	scaleAddReLUNhwc15x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1481,12 +1481,12 @@ func (k blockNhwc15x1x1H5AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H5AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H5AvgNobias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	scaleNhwc15x1x1H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H5AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H5AvgNobias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	scaleAddReLUNhwc15x1x1H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1496,12 +1496,12 @@ func (k blockNhwc16x1x1H8AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H8AvgBias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	scaleNhwc16x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1511,12 +1511,12 @@ func (k blockNhwc16x1x1H8AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H8AvgNobias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	scaleNhwc16x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H8AvgNobias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	scaleAddReLUNhwc16x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1526,12 +1526,12 @@ func (k blockNhwc16x1x1H6AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H6AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H6AvgBias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	scaleNhwc16x1x1H6AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H6AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H6AvgBias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	scaleAddReLUNhwc16x1x1H6AvgBiasGo(dst, x, s, res)
 }
 
@@ -1541,12 +1541,12 @@ func (k blockNhwc17x1x1H8AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H8AvgNobias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1556,12 +1556,12 @@ func (k blockNhwc17x1x1H8AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H8AvgBias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H8AvgBias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1571,12 +1571,12 @@ func (k blockNhwc17x1x1H7AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H7AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H7AvgNobias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H7AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H7AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H7AvgNobias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H7AvgNobiasGo(dst, x, s, res)
 }
 

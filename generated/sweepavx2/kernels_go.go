@@ -15,7 +15,7 @@ func squeezeNchw19x1x1H1AvgNobiasGo(z *[19]float32, x *[19]float32) {
 }
 
 // scaleNchw19x1x1H1AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw19x1x1H1AvgNobiasGo(dst, x *[19]float32, s *[19]float32) {
+func scaleNchw19x1x1H1AvgNobiasGo(dst *[19]float32, x *[19]float32, s *[19]float32) {
 	for c, g := range s {
 		xs, ds := (*[1]float32)(x[c*1:]), (*[1]float32)(dst[c*1:])
 		for i := range xs {
@@ -25,7 +25,7 @@ func scaleNchw19x1x1H1AvgNobiasGo(dst, x *[19]float32, s *[19]float32) {
 }
 
 // scaleAddReLUNchw19x1x1H1AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw19x1x1H1AvgNobiasGo(dst, x *[19]float32, s *[19]float32, res *[19]float32) {
+func scaleAddReLUNchw19x1x1H1AvgNobiasGo(dst *[19]float32, x *[19]float32, s *[19]float32, res *[19]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[1]float32)(x[c*1:]), (*[1]float32)(dst[c*1:]), (*[1]float32)(res[c*1:])
 		for i := range xs {
@@ -47,7 +47,7 @@ func squeezeNchw9x1x10H2MaxBiasGo(z *[9]float32, x *[90]float32) {
 }
 
 // scaleNchw9x1x10H2MaxBiasGo sets dst = x × s per channel.
-func scaleNchw9x1x10H2MaxBiasGo(dst, x *[90]float32, s *[9]float32) {
+func scaleNchw9x1x10H2MaxBiasGo(dst *[90]float32, x *[90]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[10]float32)(x[c*10:]), (*[10]float32)(dst[c*10:])
 		for i := range xs {
@@ -57,7 +57,7 @@ func scaleNchw9x1x10H2MaxBiasGo(dst, x *[90]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNchw9x1x10H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x10H2MaxBiasGo(dst, x *[90]float32, s *[9]float32, res *[90]float32) {
+func scaleAddReLUNchw9x1x10H2MaxBiasGo(dst *[90]float32, x *[90]float32, s *[9]float32, res *[90]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[10]float32)(x[c*10:]), (*[10]float32)(dst[c*10:]), (*[10]float32)(res[c*10:])
 		for i := range xs {
@@ -80,7 +80,7 @@ func squeezeNchw9x1x8H3StochasticNobiasGo(z *[9]float32, x *[72]float32) {
 }
 
 // scaleNchw9x1x8H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw9x1x8H3StochasticNobiasGo(dst, x *[72]float32, s *[9]float32) {
+func scaleNchw9x1x8H3StochasticNobiasGo(dst *[72]float32, x *[72]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[8]float32)(x[c*8:]), (*[8]float32)(dst[c*8:])
 		for i := range xs {
@@ -90,7 +90,7 @@ func scaleNchw9x1x8H3StochasticNobiasGo(dst, x *[72]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNchw9x1x8H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x8H3StochasticNobiasGo(dst, x *[72]float32, s *[9]float32, res *[72]float32) {
+func scaleAddReLUNchw9x1x8H3StochasticNobiasGo(dst *[72]float32, x *[72]float32, s *[9]float32, res *[72]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[8]float32)(x[c*8:]), (*[8]float32)(dst[c*8:]), (*[8]float32)(res[c*8:])
 		for i := range xs {
@@ -113,7 +113,7 @@ func squeezeNchw13x1x19H3StochasticBiasGo(z *[13]float32, x *[247]float32) {
 }
 
 // scaleNchw13x1x19H3StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x19H3StochasticBiasGo(dst, x *[247]float32, s *[13]float32) {
+func scaleNchw13x1x19H3StochasticBiasGo(dst *[247]float32, x *[247]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[19]float32)(x[c*19:]), (*[19]float32)(dst[c*19:])
 		for i := range xs {
@@ -123,7 +123,7 @@ func scaleNchw13x1x19H3StochasticBiasGo(dst, x *[247]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x19H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x19H3StochasticBiasGo(dst, x *[247]float32, s *[13]float32, res *[247]float32) {
+func scaleAddReLUNchw13x1x19H3StochasticBiasGo(dst *[247]float32, x *[247]float32, s *[13]float32, res *[247]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[19]float32)(x[c*19:]), (*[19]float32)(dst[c*19:]), (*[19]float32)(res[c*19:])
 		for i := range xs {
@@ -148,7 +148,7 @@ func squeezeNchw13x1x16H3AvgNobiasGo(z *[13]float32, x *[208]float32) {
 }
 
 // scaleNchw13x1x16H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x16H3AvgNobiasGo(dst, x *[208]float32, s *[13]float32) {
+func scaleNchw13x1x16H3AvgNobiasGo(dst *[208]float32, x *[208]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:])
 		for i := range xs {
@@ -158,7 +158,7 @@ func scaleNchw13x1x16H3AvgNobiasGo(dst, x *[208]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x16H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x16H3AvgNobiasGo(dst, x *[208]float32, s *[13]float32, res *[208]float32) {
+func scaleAddReLUNchw13x1x16H3AvgNobiasGo(dst *[208]float32, x *[208]float32, s *[13]float32, res *[208]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:]), (*[16]float32)(res[c*16:])
 		for i := range xs {
@@ -183,7 +183,7 @@ func squeezeNchw16x1x28H4AvgBiasGo(z *[16]float32, x *[448]float32) {
 }
 
 // scaleNchw16x1x28H4AvgBiasGo sets dst = x × s per channel.
-func scaleNchw16x1x28H4AvgBiasGo(dst, x *[448]float32, s *[16]float32) {
+func scaleNchw16x1x28H4AvgBiasGo(dst *[448]float32, x *[448]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[28]float32)(x[c*28:]), (*[28]float32)(dst[c*28:])
 		for i := range xs {
@@ -193,7 +193,7 @@ func scaleNchw16x1x28H4AvgBiasGo(dst, x *[448]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNchw16x1x28H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x28H4AvgBiasGo(dst, x *[448]float32, s *[16]float32, res *[448]float32) {
+func scaleAddReLUNchw16x1x28H4AvgBiasGo(dst *[448]float32, x *[448]float32, s *[16]float32, res *[448]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[28]float32)(x[c*28:]), (*[28]float32)(dst[c*28:]), (*[28]float32)(res[c*28:])
 		for i := range xs {
@@ -215,7 +215,7 @@ func squeezeNchw16x1x24H3MaxNobiasGo(z *[16]float32, x *[384]float32) {
 }
 
 // scaleNchw16x1x24H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw16x1x24H3MaxNobiasGo(dst, x *[384]float32, s *[16]float32) {
+func scaleNchw16x1x24H3MaxNobiasGo(dst *[384]float32, x *[384]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[24]float32)(x[c*24:]), (*[24]float32)(dst[c*24:])
 		for i := range xs {
@@ -225,7 +225,7 @@ func scaleNchw16x1x24H3MaxNobiasGo(dst, x *[384]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNchw16x1x24H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x24H3MaxNobiasGo(dst, x *[384]float32, s *[16]float32, res *[384]float32) {
+func scaleAddReLUNchw16x1x24H3MaxNobiasGo(dst *[384]float32, x *[384]float32, s *[16]float32, res *[384]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[24]float32)(x[c*24:]), (*[24]float32)(dst[c*24:]), (*[24]float32)(res[c*24:])
 		for i := range xs {
@@ -247,7 +247,7 @@ func squeezeNchw3x1x37H2MaxBiasGo(z *[3]float32, x *[111]float32) {
 }
 
 // scaleNchw3x1x37H2MaxBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x37H2MaxBiasGo(dst, x *[111]float32, s *[3]float32) {
+func scaleNchw3x1x37H2MaxBiasGo(dst *[111]float32, x *[111]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[37]float32)(x[c*37:]), (*[37]float32)(dst[c*37:])
 		for i := range xs {
@@ -257,7 +257,7 @@ func scaleNchw3x1x37H2MaxBiasGo(dst, x *[111]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x37H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x37H2MaxBiasGo(dst, x *[111]float32, s *[3]float32, res *[111]float32) {
+func scaleAddReLUNchw3x1x37H2MaxBiasGo(dst *[111]float32, x *[111]float32, s *[3]float32, res *[111]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[37]float32)(x[c*37:]), (*[37]float32)(dst[c*37:]), (*[37]float32)(res[c*37:])
 		for i := range xs {
@@ -280,7 +280,7 @@ func squeezeNchw3x1x32H3StochasticNobiasGo(z *[3]float32, x *[96]float32) {
 }
 
 // scaleNchw3x1x32H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x32H3StochasticNobiasGo(dst, x *[96]float32, s *[3]float32) {
+func scaleNchw3x1x32H3StochasticNobiasGo(dst *[96]float32, x *[96]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:])
 		for i := range xs {
@@ -290,7 +290,7 @@ func scaleNchw3x1x32H3StochasticNobiasGo(dst, x *[96]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x32H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x32H3StochasticNobiasGo(dst, x *[96]float32, s *[3]float32, res *[96]float32) {
+func scaleAddReLUNchw3x1x32H3StochasticNobiasGo(dst *[96]float32, x *[96]float32, s *[3]float32, res *[96]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:]), (*[32]float32)(res[c*32:])
 		for i := range xs {
@@ -313,7 +313,7 @@ func squeezeNchw7x1x46H6StochasticBiasGo(z *[7]float32, x *[322]float32) {
 }
 
 // scaleNchw7x1x46H6StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw7x1x46H6StochasticBiasGo(dst, x *[322]float32, s *[7]float32) {
+func scaleNchw7x1x46H6StochasticBiasGo(dst *[322]float32, x *[322]float32, s *[7]float32) {
 	for c, g := range s {
 		xs, ds := (*[46]float32)(x[c*46:]), (*[46]float32)(dst[c*46:])
 		for i := range xs {
@@ -323,7 +323,7 @@ func scaleNchw7x1x46H6StochasticBiasGo(dst, x *[322]float32, s *[7]float32) {
 }
 
 // scaleAddReLUNchw7x1x46H6StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw7x1x46H6StochasticBiasGo(dst, x *[322]float32, s *[7]float32, res *[322]float32) {
+func scaleAddReLUNchw7x1x46H6StochasticBiasGo(dst *[322]float32, x *[322]float32, s *[7]float32, res *[322]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[46]float32)(x[c*46:]), (*[46]float32)(dst[c*46:]), (*[46]float32)(res[c*46:])
 		for i := range xs {
@@ -348,7 +348,7 @@ func squeezeNchw7x1x40H3AvgNobiasGo(z *[7]float32, x *[280]float32) {
 }
 
 // scaleNchw7x1x40H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw7x1x40H3AvgNobiasGo(dst, x *[280]float32, s *[7]float32) {
+func scaleNchw7x1x40H3AvgNobiasGo(dst *[280]float32, x *[280]float32, s *[7]float32) {
 	for c, g := range s {
 		xs, ds := (*[40]float32)(x[c*40:]), (*[40]float32)(dst[c*40:])
 		for i := range xs {
@@ -358,7 +358,7 @@ func scaleNchw7x1x40H3AvgNobiasGo(dst, x *[280]float32, s *[7]float32) {
 }
 
 // scaleAddReLUNchw7x1x40H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw7x1x40H3AvgNobiasGo(dst, x *[280]float32, s *[7]float32, res *[280]float32) {
+func scaleAddReLUNchw7x1x40H3AvgNobiasGo(dst *[280]float32, x *[280]float32, s *[7]float32, res *[280]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[40]float32)(x[c*40:]), (*[40]float32)(dst[c*40:]), (*[40]float32)(res[c*40:])
 		for i := range xs {
@@ -386,7 +386,7 @@ func squeezeNchw19x1x103H7AvgBiasGo(z *[19]float32, x *[1957]float32) {
 }
 
 // scaleNchw19x1x103H7AvgBiasGo sets dst = x × s per channel.
-func scaleNchw19x1x103H7AvgBiasGo(dst, x *[1957]float32, s *[19]float32) {
+func scaleNchw19x1x103H7AvgBiasGo(dst *[1957]float32, x *[1957]float32, s *[19]float32) {
 	for c, g := range s {
 		xs, ds := (*[103]float32)(x[c*103:]), (*[103]float32)(dst[c*103:])
 		for i := range xs {
@@ -396,7 +396,7 @@ func scaleNchw19x1x103H7AvgBiasGo(dst, x *[1957]float32, s *[19]float32) {
 }
 
 // scaleAddReLUNchw19x1x103H7AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw19x1x103H7AvgBiasGo(dst, x *[1957]float32, s *[19]float32, res *[1957]float32) {
+func scaleAddReLUNchw19x1x103H7AvgBiasGo(dst *[1957]float32, x *[1957]float32, s *[19]float32, res *[1957]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[103]float32)(x[c*103:]), (*[103]float32)(dst[c*103:]), (*[103]float32)(res[c*103:])
 		for i := range xs {
@@ -418,7 +418,7 @@ func squeezeNchw19x1x96H3MaxNobiasGo(z *[19]float32, x *[1824]float32) {
 }
 
 // scaleNchw19x1x96H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw19x1x96H3MaxNobiasGo(dst, x *[1824]float32, s *[19]float32) {
+func scaleNchw19x1x96H3MaxNobiasGo(dst *[1824]float32, x *[1824]float32, s *[19]float32) {
 	for c, g := range s {
 		xs, ds := (*[96]float32)(x[c*96:]), (*[96]float32)(dst[c*96:])
 		for i := range xs {
@@ -428,7 +428,7 @@ func scaleNchw19x1x96H3MaxNobiasGo(dst, x *[1824]float32, s *[19]float32) {
 }
 
 // scaleAddReLUNchw19x1x96H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw19x1x96H3MaxNobiasGo(dst, x *[1824]float32, s *[19]float32, res *[1824]float32) {
+func scaleAddReLUNchw19x1x96H3MaxNobiasGo(dst *[1824]float32, x *[1824]float32, s *[19]float32, res *[1824]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[96]float32)(x[c*96:]), (*[96]float32)(dst[c*96:]), (*[96]float32)(res[c*96:])
 		for i := range xs {
@@ -450,7 +450,7 @@ func squeezeNchw9x1x105H8MaxBiasGo(z *[9]float32, x *[945]float32) {
 }
 
 // scaleNchw9x1x105H8MaxBiasGo sets dst = x × s per channel.
-func scaleNchw9x1x105H8MaxBiasGo(dst, x *[945]float32, s *[9]float32) {
+func scaleNchw9x1x105H8MaxBiasGo(dst *[945]float32, x *[945]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[105]float32)(x[c*105:]), (*[105]float32)(dst[c*105:])
 		for i := range xs {
@@ -460,7 +460,7 @@ func scaleNchw9x1x105H8MaxBiasGo(dst, x *[945]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNchw9x1x105H8MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x105H8MaxBiasGo(dst, x *[945]float32, s *[9]float32, res *[945]float32) {
+func scaleAddReLUNchw9x1x105H8MaxBiasGo(dst *[945]float32, x *[945]float32, s *[9]float32, res *[945]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[105]float32)(x[c*105:]), (*[105]float32)(dst[c*105:]), (*[105]float32)(res[c*105:])
 		for i := range xs {
@@ -483,7 +483,7 @@ func squeezeNchw9x1x104H3StochasticNobiasGo(z *[9]float32, x *[936]float32) {
 }
 
 // scaleNchw9x1x104H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw9x1x104H3StochasticNobiasGo(dst, x *[936]float32, s *[9]float32) {
+func scaleNchw9x1x104H3StochasticNobiasGo(dst *[936]float32, x *[936]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[104]float32)(x[c*104:]), (*[104]float32)(dst[c*104:])
 		for i := range xs {
@@ -493,7 +493,7 @@ func scaleNchw9x1x104H3StochasticNobiasGo(dst, x *[936]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNchw9x1x104H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x104H3StochasticNobiasGo(dst, x *[936]float32, s *[9]float32, res *[936]float32) {
+func scaleAddReLUNchw9x1x104H3StochasticNobiasGo(dst *[936]float32, x *[936]float32, s *[9]float32, res *[936]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[104]float32)(x[c*104:]), (*[104]float32)(dst[c*104:]), (*[104]float32)(res[c*104:])
 		for i := range xs {
@@ -516,7 +516,7 @@ func squeezeNchw13x1x114H9StochasticBiasGo(z *[13]float32, x *[1482]float32) {
 }
 
 // scaleNchw13x1x114H9StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x114H9StochasticBiasGo(dst, x *[1482]float32, s *[13]float32) {
+func scaleNchw13x1x114H9StochasticBiasGo(dst *[1482]float32, x *[1482]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[114]float32)(x[c*114:]), (*[114]float32)(dst[c*114:])
 		for i := range xs {
@@ -526,7 +526,7 @@ func scaleNchw13x1x114H9StochasticBiasGo(dst, x *[1482]float32, s *[13]float32) 
 }
 
 // scaleAddReLUNchw13x1x114H9StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x114H9StochasticBiasGo(dst, x *[1482]float32, s *[13]float32, res *[1482]float32) {
+func scaleAddReLUNchw13x1x114H9StochasticBiasGo(dst *[1482]float32, x *[1482]float32, s *[13]float32, res *[1482]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[114]float32)(x[c*114:]), (*[114]float32)(dst[c*114:]), (*[114]float32)(res[c*114:])
 		for i := range xs {
@@ -551,7 +551,7 @@ func squeezeNchw13x1x112H3AvgNobiasGo(z *[13]float32, x *[1456]float32) {
 }
 
 // scaleNchw13x1x112H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x112H3AvgNobiasGo(dst, x *[1456]float32, s *[13]float32) {
+func scaleNchw13x1x112H3AvgNobiasGo(dst *[1456]float32, x *[1456]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[112]float32)(x[c*112:]), (*[112]float32)(dst[c*112:])
 		for i := range xs {
@@ -561,7 +561,7 @@ func scaleNchw13x1x112H3AvgNobiasGo(dst, x *[1456]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x112H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x112H3AvgNobiasGo(dst, x *[1456]float32, s *[13]float32, res *[1456]float32) {
+func scaleAddReLUNchw13x1x112H3AvgNobiasGo(dst *[1456]float32, x *[1456]float32, s *[13]float32, res *[1456]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[112]float32)(x[c*112:]), (*[112]float32)(dst[c*112:]), (*[112]float32)(res[c*112:])
 		for i := range xs {
@@ -589,7 +589,7 @@ func squeezeNchw16x1x131H10AvgBiasGo(z *[16]float32, x *[2096]float32) {
 }
 
 // scaleNchw16x1x131H10AvgBiasGo sets dst = x × s per channel.
-func scaleNchw16x1x131H10AvgBiasGo(dst, x *[2096]float32, s *[16]float32) {
+func scaleNchw16x1x131H10AvgBiasGo(dst *[2096]float32, x *[2096]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[131]float32)(x[c*131:]), (*[131]float32)(dst[c*131:])
 		for i := range xs {
@@ -599,7 +599,7 @@ func scaleNchw16x1x131H10AvgBiasGo(dst, x *[2096]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNchw16x1x131H10AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x131H10AvgBiasGo(dst, x *[2096]float32, s *[16]float32, res *[2096]float32) {
+func scaleAddReLUNchw16x1x131H10AvgBiasGo(dst *[2096]float32, x *[2096]float32, s *[16]float32, res *[2096]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[131]float32)(x[c*131:]), (*[131]float32)(dst[c*131:]), (*[131]float32)(res[c*131:])
 		for i := range xs {
@@ -621,7 +621,7 @@ func squeezeNchw16x1x128H3MaxNobiasGo(z *[16]float32, x *[2048]float32) {
 }
 
 // scaleNchw16x1x128H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw16x1x128H3MaxNobiasGo(dst, x *[2048]float32, s *[16]float32) {
+func scaleNchw16x1x128H3MaxNobiasGo(dst *[2048]float32, x *[2048]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[128]float32)(x[c*128:]), (*[128]float32)(dst[c*128:])
 		for i := range xs {
@@ -631,7 +631,7 @@ func scaleNchw16x1x128H3MaxNobiasGo(dst, x *[2048]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNchw16x1x128H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x128H3MaxNobiasGo(dst, x *[2048]float32, s *[16]float32, res *[2048]float32) {
+func scaleAddReLUNchw16x1x128H3MaxNobiasGo(dst *[2048]float32, x *[2048]float32, s *[16]float32, res *[2048]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[128]float32)(x[c*128:]), (*[128]float32)(dst[c*128:]), (*[128]float32)(res[c*128:])
 		for i := range xs {
@@ -653,7 +653,7 @@ func squeezeNchw3x1x140H2MaxBiasGo(z *[3]float32, x *[420]float32) {
 }
 
 // scaleNchw3x1x140H2MaxBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x140H2MaxBiasGo(dst, x *[420]float32, s *[3]float32) {
+func scaleNchw3x1x140H2MaxBiasGo(dst *[420]float32, x *[420]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[140]float32)(x[c*140:]), (*[140]float32)(dst[c*140:])
 		for i := range xs {
@@ -663,7 +663,7 @@ func scaleNchw3x1x140H2MaxBiasGo(dst, x *[420]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x140H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x140H2MaxBiasGo(dst, x *[420]float32, s *[3]float32, res *[420]float32) {
+func scaleAddReLUNchw3x1x140H2MaxBiasGo(dst *[420]float32, x *[420]float32, s *[3]float32, res *[420]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[140]float32)(x[c*140:]), (*[140]float32)(dst[c*140:]), (*[140]float32)(res[c*140:])
 		for i := range xs {
@@ -686,7 +686,7 @@ func squeezeNchw3x1x136H3StochasticNobiasGo(z *[3]float32, x *[408]float32) {
 }
 
 // scaleNchw3x1x136H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x136H3StochasticNobiasGo(dst, x *[408]float32, s *[3]float32) {
+func scaleNchw3x1x136H3StochasticNobiasGo(dst *[408]float32, x *[408]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[136]float32)(x[c*136:]), (*[136]float32)(dst[c*136:])
 		for i := range xs {
@@ -696,7 +696,7 @@ func scaleNchw3x1x136H3StochasticNobiasGo(dst, x *[408]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x136H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x136H3StochasticNobiasGo(dst, x *[408]float32, s *[3]float32, res *[408]float32) {
+func scaleAddReLUNchw3x1x136H3StochasticNobiasGo(dst *[408]float32, x *[408]float32, s *[3]float32, res *[408]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[136]float32)(x[c*136:]), (*[136]float32)(dst[c*136:]), (*[136]float32)(res[c*136:])
 		for i := range xs {
@@ -719,7 +719,7 @@ func squeezeNchw7x1x149H5StochasticBiasGo(z *[7]float32, x *[1043]float32) {
 }
 
 // scaleNchw7x1x149H5StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw7x1x149H5StochasticBiasGo(dst, x *[1043]float32, s *[7]float32) {
+func scaleNchw7x1x149H5StochasticBiasGo(dst *[1043]float32, x *[1043]float32, s *[7]float32) {
 	for c, g := range s {
 		xs, ds := (*[149]float32)(x[c*149:]), (*[149]float32)(dst[c*149:])
 		for i := range xs {
@@ -729,7 +729,7 @@ func scaleNchw7x1x149H5StochasticBiasGo(dst, x *[1043]float32, s *[7]float32) {
 }
 
 // scaleAddReLUNchw7x1x149H5StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw7x1x149H5StochasticBiasGo(dst, x *[1043]float32, s *[7]float32, res *[1043]float32) {
+func scaleAddReLUNchw7x1x149H5StochasticBiasGo(dst *[1043]float32, x *[1043]float32, s *[7]float32, res *[1043]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[149]float32)(x[c*149:]), (*[149]float32)(dst[c*149:]), (*[149]float32)(res[c*149:])
 		for i := range xs {
@@ -754,7 +754,7 @@ func squeezeNchw7x1x144H3AvgNobiasGo(z *[7]float32, x *[1008]float32) {
 }
 
 // scaleNchw7x1x144H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw7x1x144H3AvgNobiasGo(dst, x *[1008]float32, s *[7]float32) {
+func scaleNchw7x1x144H3AvgNobiasGo(dst *[1008]float32, x *[1008]float32, s *[7]float32) {
 	for c, g := range s {
 		xs, ds := (*[144]float32)(x[c*144:]), (*[144]float32)(dst[c*144:])
 		for i := range xs {
@@ -764,7 +764,7 @@ func scaleNchw7x1x144H3AvgNobiasGo(dst, x *[1008]float32, s *[7]float32) {
 }
 
 // scaleAddReLUNchw7x1x144H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw7x1x144H3AvgNobiasGo(dst, x *[1008]float32, s *[7]float32, res *[1008]float32) {
+func scaleAddReLUNchw7x1x144H3AvgNobiasGo(dst *[1008]float32, x *[1008]float32, s *[7]float32, res *[1008]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[144]float32)(x[c*144:]), (*[144]float32)(dst[c*144:]), (*[144]float32)(res[c*144:])
 		for i := range xs {
@@ -791,7 +791,7 @@ func squeezeNchw19x1x254H13AvgBiasGo(z *[19]float32, x *[4826]float32) {
 }
 
 // scaleNchw19x1x254H13AvgBiasGo sets dst = x × s per channel.
-func scaleNchw19x1x254H13AvgBiasGo(dst, x *[4826]float32, s *[19]float32) {
+func scaleNchw19x1x254H13AvgBiasGo(dst *[4826]float32, x *[4826]float32, s *[19]float32) {
 	for c, g := range s {
 		xs, ds := (*[254]float32)(x[c*254:]), (*[254]float32)(dst[c*254:])
 		for i := range xs {
@@ -801,7 +801,7 @@ func scaleNchw19x1x254H13AvgBiasGo(dst, x *[4826]float32, s *[19]float32) {
 }
 
 // scaleAddReLUNchw19x1x254H13AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw19x1x254H13AvgBiasGo(dst, x *[4826]float32, s *[19]float32, res *[4826]float32) {
+func scaleAddReLUNchw19x1x254H13AvgBiasGo(dst *[4826]float32, x *[4826]float32, s *[19]float32, res *[4826]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[254]float32)(x[c*254:]), (*[254]float32)(dst[c*254:]), (*[254]float32)(res[c*254:])
 		for i := range xs {
@@ -823,7 +823,7 @@ func squeezeNchw19x1x248H3MaxNobiasGo(z *[19]float32, x *[4712]float32) {
 }
 
 // scaleNchw19x1x248H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw19x1x248H3MaxNobiasGo(dst, x *[4712]float32, s *[19]float32) {
+func scaleNchw19x1x248H3MaxNobiasGo(dst *[4712]float32, x *[4712]float32, s *[19]float32) {
 	for c, g := range s {
 		xs, ds := (*[248]float32)(x[c*248:]), (*[248]float32)(dst[c*248:])
 		for i := range xs {
@@ -833,7 +833,7 @@ func scaleNchw19x1x248H3MaxNobiasGo(dst, x *[4712]float32, s *[19]float32) {
 }
 
 // scaleAddReLUNchw19x1x248H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw19x1x248H3MaxNobiasGo(dst, x *[4712]float32, s *[19]float32, res *[4712]float32) {
+func scaleAddReLUNchw19x1x248H3MaxNobiasGo(dst *[4712]float32, x *[4712]float32, s *[19]float32, res *[4712]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[248]float32)(x[c*248:]), (*[248]float32)(dst[c*248:]), (*[248]float32)(res[c*248:])
 		for i := range xs {
@@ -855,7 +855,7 @@ func squeezeNchw9x1x263H5MaxBiasGo(z *[9]float32, x *[2367]float32) {
 }
 
 // scaleNchw9x1x263H5MaxBiasGo sets dst = x × s per channel.
-func scaleNchw9x1x263H5MaxBiasGo(dst, x *[2367]float32, s *[9]float32) {
+func scaleNchw9x1x263H5MaxBiasGo(dst *[2367]float32, x *[2367]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[263]float32)(x[c*263:]), (*[263]float32)(dst[c*263:])
 		for i := range xs {
@@ -865,7 +865,7 @@ func scaleNchw9x1x263H5MaxBiasGo(dst, x *[2367]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNchw9x1x263H5MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x263H5MaxBiasGo(dst, x *[2367]float32, s *[9]float32, res *[2367]float32) {
+func scaleAddReLUNchw9x1x263H5MaxBiasGo(dst *[2367]float32, x *[2367]float32, s *[9]float32, res *[2367]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[263]float32)(x[c*263:]), (*[263]float32)(dst[c*263:]), (*[263]float32)(res[c*263:])
 		for i := range xs {
@@ -888,7 +888,7 @@ func squeezeNchw9x1x256H3StochasticNobiasGo(z *[9]float32, x *[2304]float32) {
 }
 
 // scaleNchw9x1x256H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw9x1x256H3StochasticNobiasGo(dst, x *[2304]float32, s *[9]float32) {
+func scaleNchw9x1x256H3StochasticNobiasGo(dst *[2304]float32, x *[2304]float32, s *[9]float32) {
 	for c, g := range s {
 		xs, ds := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:])
 		for i := range xs {
@@ -898,7 +898,7 @@ func scaleNchw9x1x256H3StochasticNobiasGo(dst, x *[2304]float32, s *[9]float32) 
 }
 
 // scaleAddReLUNchw9x1x256H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw9x1x256H3StochasticNobiasGo(dst, x *[2304]float32, s *[9]float32, res *[2304]float32) {
+func scaleAddReLUNchw9x1x256H3StochasticNobiasGo(dst *[2304]float32, x *[2304]float32, s *[9]float32, res *[2304]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:]), (*[256]float32)(res[c*256:])
 		for i := range xs {
@@ -921,7 +921,7 @@ func squeezeNchw13x1x265H2StochasticBiasGo(z *[13]float32, x *[3445]float32) {
 }
 
 // scaleNchw13x1x265H2StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x265H2StochasticBiasGo(dst, x *[3445]float32, s *[13]float32) {
+func scaleNchw13x1x265H2StochasticBiasGo(dst *[3445]float32, x *[3445]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[265]float32)(x[c*265:]), (*[265]float32)(dst[c*265:])
 		for i := range xs {
@@ -931,7 +931,7 @@ func scaleNchw13x1x265H2StochasticBiasGo(dst, x *[3445]float32, s *[13]float32) 
 }
 
 // scaleAddReLUNchw13x1x265H2StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x265H2StochasticBiasGo(dst, x *[3445]float32, s *[13]float32, res *[3445]float32) {
+func scaleAddReLUNchw13x1x265H2StochasticBiasGo(dst *[3445]float32, x *[3445]float32, s *[13]float32, res *[3445]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[265]float32)(x[c*265:]), (*[265]float32)(dst[c*265:]), (*[265]float32)(res[c*265:])
 		for i := range xs {
@@ -956,7 +956,7 @@ func squeezeNchw13x1x264H3AvgNobiasGo(z *[13]float32, x *[3432]float32) {
 }
 
 // scaleNchw13x1x264H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x264H3AvgNobiasGo(dst, x *[3432]float32, s *[13]float32) {
+func scaleNchw13x1x264H3AvgNobiasGo(dst *[3432]float32, x *[3432]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[264]float32)(x[c*264:]), (*[264]float32)(dst[c*264:])
 		for i := range xs {
@@ -966,7 +966,7 @@ func scaleNchw13x1x264H3AvgNobiasGo(dst, x *[3432]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x264H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x264H3AvgNobiasGo(dst, x *[3432]float32, s *[13]float32, res *[3432]float32) {
+func scaleAddReLUNchw13x1x264H3AvgNobiasGo(dst *[3432]float32, x *[3432]float32, s *[13]float32, res *[3432]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[264]float32)(x[c*264:]), (*[264]float32)(dst[c*264:]), (*[264]float32)(res[c*264:])
 		for i := range xs {
@@ -993,7 +993,7 @@ func squeezeNchw16x1x330H16AvgBiasGo(z *[16]float32, x *[5280]float32) {
 }
 
 // scaleNchw16x1x330H16AvgBiasGo sets dst = x × s per channel.
-func scaleNchw16x1x330H16AvgBiasGo(dst, x *[5280]float32, s *[16]float32) {
+func scaleNchw16x1x330H16AvgBiasGo(dst *[5280]float32, x *[5280]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[330]float32)(x[c*330:]), (*[330]float32)(dst[c*330:])
 		for i := range xs {
@@ -1003,7 +1003,7 @@ func scaleNchw16x1x330H16AvgBiasGo(dst, x *[5280]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNchw16x1x330H16AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x330H16AvgBiasGo(dst, x *[5280]float32, s *[16]float32, res *[5280]float32) {
+func scaleAddReLUNchw16x1x330H16AvgBiasGo(dst *[5280]float32, x *[5280]float32, s *[16]float32, res *[5280]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[330]float32)(x[c*330:]), (*[330]float32)(dst[c*330:]), (*[330]float32)(res[c*330:])
 		for i := range xs {
@@ -1025,7 +1025,7 @@ func squeezeNchw16x1x328H3MaxNobiasGo(z *[16]float32, x *[5248]float32) {
 }
 
 // scaleNchw16x1x328H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw16x1x328H3MaxNobiasGo(dst, x *[5248]float32, s *[16]float32) {
+func scaleNchw16x1x328H3MaxNobiasGo(dst *[5248]float32, x *[5248]float32, s *[16]float32) {
 	for c, g := range s {
 		xs, ds := (*[328]float32)(x[c*328:]), (*[328]float32)(dst[c*328:])
 		for i := range xs {
@@ -1035,7 +1035,7 @@ func scaleNchw16x1x328H3MaxNobiasGo(dst, x *[5248]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNchw16x1x328H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw16x1x328H3MaxNobiasGo(dst, x *[5248]float32, s *[16]float32, res *[5248]float32) {
+func scaleAddReLUNchw16x1x328H3MaxNobiasGo(dst *[5248]float32, x *[5248]float32, s *[16]float32, res *[5248]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[328]float32)(x[c*328:]), (*[328]float32)(dst[c*328:]), (*[328]float32)(res[c*328:])
 		for i := range xs {
@@ -1058,7 +1058,7 @@ func squeezeNhwc19x1x1H2AvgBiasGo(z *[19]float32, x *[19]float32) {
 }
 
 // scaleNhwc19x1x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc19x1x1H2AvgBiasGo(dst, x *[19]float32, s *[19]float32) {
+func scaleNhwc19x1x1H2AvgBiasGo(dst *[19]float32, x *[19]float32, s *[19]float32) {
 	for r := range 1 {
 		xs, ds := (*[19]float32)(x[r*19:]), (*[19]float32)(dst[r*19:])
 		for c, g := range s {
@@ -1068,7 +1068,7 @@ func scaleNhwc19x1x1H2AvgBiasGo(dst, x *[19]float32, s *[19]float32) {
 }
 
 // scaleAddReLUNhwc19x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc19x1x1H2AvgBiasGo(dst, x *[19]float32, s *[19]float32, res *[19]float32) {
+func scaleAddReLUNhwc19x1x1H2AvgBiasGo(dst *[19]float32, x *[19]float32, s *[19]float32, res *[19]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[19]float32)(x[r*19:]), (*[19]float32)(dst[r*19:]), (*[19]float32)(res[r*19:])
 		for c, g := range s {
@@ -1088,7 +1088,7 @@ func squeezeNhwc16x1x1H5MaxNobiasGo(z *[16]float32, x *[16]float32) {
 }
 
 // scaleNhwc16x1x1H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H5MaxNobiasGo(dst, x *[16]float32, s *[16]float32) {
+func scaleNhwc16x1x1H5MaxNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -1098,7 +1098,7 @@ func scaleNhwc16x1x1H5MaxNobiasGo(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNhwc16x1x1H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H5MaxNobiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func scaleAddReLUNhwc16x1x1H5MaxNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -1118,7 +1118,7 @@ func squeezeNhwc28x2x1H3MaxBiasGo(z *[28]float32, x *[56]float32) {
 }
 
 // scaleNhwc28x2x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc28x2x1H3MaxBiasGo(dst, x *[56]float32, s *[28]float32) {
+func scaleNhwc28x2x1H3MaxBiasGo(dst *[56]float32, x *[56]float32, s *[28]float32) {
 	for r := range 2 {
 		xs, ds := (*[28]float32)(x[r*28:]), (*[28]float32)(dst[r*28:])
 		for c, g := range s {
@@ -1128,7 +1128,7 @@ func scaleNhwc28x2x1H3MaxBiasGo(dst, x *[56]float32, s *[28]float32) {
 }
 
 // scaleAddReLUNhwc28x2x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc28x2x1H3MaxBiasGo(dst, x *[56]float32, s *[28]float32, res *[56]float32) {
+func scaleAddReLUNhwc28x2x1H3MaxBiasGo(dst *[56]float32, x *[56]float32, s *[28]float32, res *[56]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[28]float32)(x[r*28:]), (*[28]float32)(dst[r*28:]), (*[28]float32)(res[r*28:])
 		for c, g := range s {
@@ -1153,7 +1153,7 @@ func squeezeNhwc24x1x2H5StochasticNobiasGo(z *[24]float32, x *[48]float32) {
 }
 
 // scaleNhwc24x1x2H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc24x1x2H5StochasticNobiasGo(dst, x *[48]float32, s *[24]float32) {
+func scaleNhwc24x1x2H5StochasticNobiasGo(dst *[48]float32, x *[48]float32, s *[24]float32) {
 	for r := range 2 {
 		xs, ds := (*[24]float32)(x[r*24:]), (*[24]float32)(dst[r*24:])
 		for c, g := range s {
@@ -1163,7 +1163,7 @@ func scaleNhwc24x1x2H5StochasticNobiasGo(dst, x *[48]float32, s *[24]float32) {
 }
 
 // scaleAddReLUNhwc24x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc24x1x2H5StochasticNobiasGo(dst, x *[48]float32, s *[24]float32, res *[48]float32) {
+func scaleAddReLUNhwc24x1x2H5StochasticNobiasGo(dst *[48]float32, x *[48]float32, s *[24]float32, res *[48]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[24]float32)(x[r*24:]), (*[24]float32)(dst[r*24:]), (*[24]float32)(res[r*24:])
 		for c, g := range s {
@@ -1188,7 +1188,7 @@ func squeezeNhwc37x3x1H4StochasticBiasGo(z *[37]float32, x *[111]float32) {
 }
 
 // scaleNhwc37x3x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc37x3x1H4StochasticBiasGo(dst, x *[111]float32, s *[37]float32) {
+func scaleNhwc37x3x1H4StochasticBiasGo(dst *[111]float32, x *[111]float32, s *[37]float32) {
 	for r := range 3 {
 		xs, ds := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:])
 		for c, g := range s {
@@ -1198,7 +1198,7 @@ func scaleNhwc37x3x1H4StochasticBiasGo(dst, x *[111]float32, s *[37]float32) {
 }
 
 // scaleAddReLUNhwc37x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc37x3x1H4StochasticBiasGo(dst, x *[111]float32, s *[37]float32, res *[111]float32) {
+func scaleAddReLUNhwc37x3x1H4StochasticBiasGo(dst *[111]float32, x *[111]float32, s *[37]float32, res *[111]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:]), (*[37]float32)(res[r*37:])
 		for c, g := range s {
@@ -1221,7 +1221,7 @@ func squeezeNhwc32x1x3H5AvgNobiasGo(z *[32]float32, x *[96]float32) {
 }
 
 // scaleNhwc32x1x3H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc32x1x3H5AvgNobiasGo(dst, x *[96]float32, s *[32]float32) {
+func scaleNhwc32x1x3H5AvgNobiasGo(dst *[96]float32, x *[96]float32, s *[32]float32) {
 	for r := range 3 {
 		xs, ds := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:])
 		for c, g := range s {
@@ -1231,7 +1231,7 @@ func scaleNhwc32x1x3H5AvgNobiasGo(dst, x *[96]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNhwc32x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc32x1x3H5AvgNobiasGo(dst, x *[96]float32, s *[32]float32, res *[96]float32) {
+func scaleAddReLUNhwc32x1x3H5AvgNobiasGo(dst *[96]float32, x *[96]float32, s *[32]float32, res *[96]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:]), (*[32]float32)(res[r*32:])
 		for c, g := range s {
@@ -1254,7 +1254,7 @@ func squeezeNhwc46x5x1H2AvgBiasGo(z *[46]float32, x *[230]float32) {
 }
 
 // scaleNhwc46x5x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc46x5x1H2AvgBiasGo(dst, x *[230]float32, s *[46]float32) {
+func scaleNhwc46x5x1H2AvgBiasGo(dst *[230]float32, x *[230]float32, s *[46]float32) {
 	for r := range 5 {
 		xs, ds := (*[46]float32)(x[r*46:]), (*[46]float32)(dst[r*46:])
 		for c, g := range s {
@@ -1264,7 +1264,7 @@ func scaleNhwc46x5x1H2AvgBiasGo(dst, x *[230]float32, s *[46]float32) {
 }
 
 // scaleAddReLUNhwc46x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc46x5x1H2AvgBiasGo(dst, x *[230]float32, s *[46]float32, res *[230]float32) {
+func scaleAddReLUNhwc46x5x1H2AvgBiasGo(dst *[230]float32, x *[230]float32, s *[46]float32, res *[230]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[46]float32)(x[r*46:]), (*[46]float32)(dst[r*46:]), (*[46]float32)(res[r*46:])
 		for c, g := range s {
@@ -1284,7 +1284,7 @@ func squeezeNhwc40x1x5H5MaxNobiasGo(z *[40]float32, x *[200]float32) {
 }
 
 // scaleNhwc40x1x5H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc40x1x5H5MaxNobiasGo(dst, x *[200]float32, s *[40]float32) {
+func scaleNhwc40x1x5H5MaxNobiasGo(dst *[200]float32, x *[200]float32, s *[40]float32) {
 	for r := range 5 {
 		xs, ds := (*[40]float32)(x[r*40:]), (*[40]float32)(dst[r*40:])
 		for c, g := range s {
@@ -1294,7 +1294,7 @@ func scaleNhwc40x1x5H5MaxNobiasGo(dst, x *[200]float32, s *[40]float32) {
 }
 
 // scaleAddReLUNhwc40x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc40x1x5H5MaxNobiasGo(dst, x *[200]float32, s *[40]float32, res *[200]float32) {
+func scaleAddReLUNhwc40x1x5H5MaxNobiasGo(dst *[200]float32, x *[200]float32, s *[40]float32, res *[200]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[40]float32)(x[r*40:]), (*[40]float32)(dst[r*40:]), (*[40]float32)(res[r*40:])
 		for c, g := range s {
@@ -1314,7 +1314,7 @@ func squeezeNhwc55x11x1H3MaxBiasGo(z *[55]float32, x *[605]float32) {
 }
 
 // scaleNhwc55x11x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc55x11x1H3MaxBiasGo(dst, x *[605]float32, s *[55]float32) {
+func scaleNhwc55x11x1H3MaxBiasGo(dst *[605]float32, x *[605]float32, s *[55]float32) {
 	for r := range 11 {
 		xs, ds := (*[55]float32)(x[r*55:]), (*[55]float32)(dst[r*55:])
 		for c, g := range s {
@@ -1324,7 +1324,7 @@ func scaleNhwc55x11x1H3MaxBiasGo(dst, x *[605]float32, s *[55]float32) {
 }
 
 // scaleAddReLUNhwc55x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc55x11x1H3MaxBiasGo(dst, x *[605]float32, s *[55]float32, res *[605]float32) {
+func scaleAddReLUNhwc55x11x1H3MaxBiasGo(dst *[605]float32, x *[605]float32, s *[55]float32, res *[605]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[55]float32)(x[r*55:]), (*[55]float32)(dst[r*55:]), (*[55]float32)(res[r*55:])
 		for c, g := range s {
@@ -1349,7 +1349,7 @@ func squeezeNhwc48x1x11H5StochasticNobiasGo(z *[48]float32, x *[528]float32) {
 }
 
 // scaleNhwc48x1x11H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc48x1x11H5StochasticNobiasGo(dst, x *[528]float32, s *[48]float32) {
+func scaleNhwc48x1x11H5StochasticNobiasGo(dst *[528]float32, x *[528]float32, s *[48]float32) {
 	for r := range 11 {
 		xs, ds := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:])
 		for c, g := range s {
@@ -1359,7 +1359,7 @@ func scaleNhwc48x1x11H5StochasticNobiasGo(dst, x *[528]float32, s *[48]float32) 
 }
 
 // scaleAddReLUNhwc48x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc48x1x11H5StochasticNobiasGo(dst, x *[528]float32, s *[48]float32, res *[528]float32) {
+func scaleAddReLUNhwc48x1x11H5StochasticNobiasGo(dst *[528]float32, x *[528]float32, s *[48]float32, res *[528]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:]), (*[48]float32)(res[r*48:])
 		for c, g := range s {
@@ -1384,7 +1384,7 @@ func squeezeNhwc57x7x1H4StochasticBiasGo(z *[57]float32, x *[399]float32) {
 }
 
 // scaleNhwc57x7x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc57x7x1H4StochasticBiasGo(dst, x *[399]float32, s *[57]float32) {
+func scaleNhwc57x7x1H4StochasticBiasGo(dst *[399]float32, x *[399]float32, s *[57]float32) {
 	for r := range 7 {
 		xs, ds := (*[57]float32)(x[r*57:]), (*[57]float32)(dst[r*57:])
 		for c, g := range s {
@@ -1394,7 +1394,7 @@ func scaleNhwc57x7x1H4StochasticBiasGo(dst, x *[399]float32, s *[57]float32) {
 }
 
 // scaleAddReLUNhwc57x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc57x7x1H4StochasticBiasGo(dst, x *[399]float32, s *[57]float32, res *[399]float32) {
+func scaleAddReLUNhwc57x7x1H4StochasticBiasGo(dst *[399]float32, x *[399]float32, s *[57]float32, res *[399]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[57]float32)(x[r*57:]), (*[57]float32)(dst[r*57:]), (*[57]float32)(res[r*57:])
 		for c, g := range s {
@@ -1417,7 +1417,7 @@ func squeezeNhwc56x1x7H5AvgNobiasGo(z *[56]float32, x *[392]float32) {
 }
 
 // scaleNhwc56x1x7H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc56x1x7H5AvgNobiasGo(dst, x *[392]float32, s *[56]float32) {
+func scaleNhwc56x1x7H5AvgNobiasGo(dst *[392]float32, x *[392]float32, s *[56]float32) {
 	for r := range 7 {
 		xs, ds := (*[56]float32)(x[r*56:]), (*[56]float32)(dst[r*56:])
 		for c, g := range s {
@@ -1427,7 +1427,7 @@ func scaleNhwc56x1x7H5AvgNobiasGo(dst, x *[392]float32, s *[56]float32) {
 }
 
 // scaleAddReLUNhwc56x1x7H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc56x1x7H5AvgNobiasGo(dst, x *[392]float32, s *[56]float32, res *[392]float32) {
+func scaleAddReLUNhwc56x1x7H5AvgNobiasGo(dst *[392]float32, x *[392]float32, s *[56]float32, res *[392]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[56]float32)(x[r*56:]), (*[56]float32)(dst[r*56:]), (*[56]float32)(res[r*56:])
 		for c, g := range s {
@@ -1450,7 +1450,7 @@ func squeezeNhwc66x1x1H2AvgBiasGo(z *[66]float32, x *[66]float32) {
 }
 
 // scaleNhwc66x1x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc66x1x1H2AvgBiasGo(dst, x *[66]float32, s *[66]float32) {
+func scaleNhwc66x1x1H2AvgBiasGo(dst *[66]float32, x *[66]float32, s *[66]float32) {
 	for r := range 1 {
 		xs, ds := (*[66]float32)(x[r*66:]), (*[66]float32)(dst[r*66:])
 		for c, g := range s {
@@ -1460,7 +1460,7 @@ func scaleNhwc66x1x1H2AvgBiasGo(dst, x *[66]float32, s *[66]float32) {
 }
 
 // scaleAddReLUNhwc66x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc66x1x1H2AvgBiasGo(dst, x *[66]float32, s *[66]float32, res *[66]float32) {
+func scaleAddReLUNhwc66x1x1H2AvgBiasGo(dst *[66]float32, x *[66]float32, s *[66]float32, res *[66]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[66]float32)(x[r*66:]), (*[66]float32)(dst[r*66:]), (*[66]float32)(res[r*66:])
 		for c, g := range s {
@@ -1480,7 +1480,7 @@ func squeezeNhwc64x1x1H5MaxNobiasGo(z *[64]float32, x *[64]float32) {
 }
 
 // scaleNhwc64x1x1H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc64x1x1H5MaxNobiasGo(dst, x *[64]float32, s *[64]float32) {
+func scaleNhwc64x1x1H5MaxNobiasGo(dst *[64]float32, x *[64]float32, s *[64]float32) {
 	for r := range 1 {
 		xs, ds := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:])
 		for c, g := range s {
@@ -1490,7 +1490,7 @@ func scaleNhwc64x1x1H5MaxNobiasGo(dst, x *[64]float32, s *[64]float32) {
 }
 
 // scaleAddReLUNhwc64x1x1H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc64x1x1H5MaxNobiasGo(dst, x *[64]float32, s *[64]float32, res *[64]float32) {
+func scaleAddReLUNhwc64x1x1H5MaxNobiasGo(dst *[64]float32, x *[64]float32, s *[64]float32, res *[64]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:]), (*[64]float32)(res[r*64:])
 		for c, g := range s {
@@ -1510,7 +1510,7 @@ func squeezeNhwc75x2x1H3MaxBiasGo(z *[75]float32, x *[150]float32) {
 }
 
 // scaleNhwc75x2x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc75x2x1H3MaxBiasGo(dst, x *[150]float32, s *[75]float32) {
+func scaleNhwc75x2x1H3MaxBiasGo(dst *[150]float32, x *[150]float32, s *[75]float32) {
 	for r := range 2 {
 		xs, ds := (*[75]float32)(x[r*75:]), (*[75]float32)(dst[r*75:])
 		for c, g := range s {
@@ -1520,7 +1520,7 @@ func scaleNhwc75x2x1H3MaxBiasGo(dst, x *[150]float32, s *[75]float32) {
 }
 
 // scaleAddReLUNhwc75x2x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc75x2x1H3MaxBiasGo(dst, x *[150]float32, s *[75]float32, res *[150]float32) {
+func scaleAddReLUNhwc75x2x1H3MaxBiasGo(dst *[150]float32, x *[150]float32, s *[75]float32, res *[150]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[75]float32)(x[r*75:]), (*[75]float32)(dst[r*75:]), (*[75]float32)(res[r*75:])
 		for c, g := range s {
@@ -1545,7 +1545,7 @@ func squeezeNhwc72x1x2H5StochasticNobiasGo(z *[72]float32, x *[144]float32) {
 }
 
 // scaleNhwc72x1x2H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc72x1x2H5StochasticNobiasGo(dst, x *[144]float32, s *[72]float32) {
+func scaleNhwc72x1x2H5StochasticNobiasGo(dst *[144]float32, x *[144]float32, s *[72]float32) {
 	for r := range 2 {
 		xs, ds := (*[72]float32)(x[r*72:]), (*[72]float32)(dst[r*72:])
 		for c, g := range s {
@@ -1555,7 +1555,7 @@ func scaleNhwc72x1x2H5StochasticNobiasGo(dst, x *[144]float32, s *[72]float32) {
 }
 
 // scaleAddReLUNhwc72x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc72x1x2H5StochasticNobiasGo(dst, x *[144]float32, s *[72]float32, res *[144]float32) {
+func scaleAddReLUNhwc72x1x2H5StochasticNobiasGo(dst *[144]float32, x *[144]float32, s *[72]float32, res *[144]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[72]float32)(x[r*72:]), (*[72]float32)(dst[r*72:]), (*[72]float32)(res[r*72:])
 		for c, g := range s {
@@ -1580,7 +1580,7 @@ func squeezeNhwc84x3x1H4StochasticBiasGo(z *[84]float32, x *[252]float32) {
 }
 
 // scaleNhwc84x3x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc84x3x1H4StochasticBiasGo(dst, x *[252]float32, s *[84]float32) {
+func scaleNhwc84x3x1H4StochasticBiasGo(dst *[252]float32, x *[252]float32, s *[84]float32) {
 	for r := range 3 {
 		xs, ds := (*[84]float32)(x[r*84:]), (*[84]float32)(dst[r*84:])
 		for c, g := range s {
@@ -1590,7 +1590,7 @@ func scaleNhwc84x3x1H4StochasticBiasGo(dst, x *[252]float32, s *[84]float32) {
 }
 
 // scaleAddReLUNhwc84x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc84x3x1H4StochasticBiasGo(dst, x *[252]float32, s *[84]float32, res *[252]float32) {
+func scaleAddReLUNhwc84x3x1H4StochasticBiasGo(dst *[252]float32, x *[252]float32, s *[84]float32, res *[252]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[84]float32)(x[r*84:]), (*[84]float32)(dst[r*84:]), (*[84]float32)(res[r*84:])
 		for c, g := range s {
@@ -1613,7 +1613,7 @@ func squeezeNhwc80x1x3H5AvgNobiasGo(z *[80]float32, x *[240]float32) {
 }
 
 // scaleNhwc80x1x3H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc80x1x3H5AvgNobiasGo(dst, x *[240]float32, s *[80]float32) {
+func scaleNhwc80x1x3H5AvgNobiasGo(dst *[240]float32, x *[240]float32, s *[80]float32) {
 	for r := range 3 {
 		xs, ds := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:])
 		for c, g := range s {
@@ -1623,7 +1623,7 @@ func scaleNhwc80x1x3H5AvgNobiasGo(dst, x *[240]float32, s *[80]float32) {
 }
 
 // scaleAddReLUNhwc80x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc80x1x3H5AvgNobiasGo(dst, x *[240]float32, s *[80]float32, res *[240]float32) {
+func scaleAddReLUNhwc80x1x3H5AvgNobiasGo(dst *[240]float32, x *[240]float32, s *[80]float32, res *[240]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:]), (*[80]float32)(res[r*80:])
 		for c, g := range s {
@@ -1646,7 +1646,7 @@ func squeezeNhwc101x5x1H2AvgBiasGo(z *[101]float32, x *[505]float32) {
 }
 
 // scaleNhwc101x5x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc101x5x1H2AvgBiasGo(dst, x *[505]float32, s *[101]float32) {
+func scaleNhwc101x5x1H2AvgBiasGo(dst *[505]float32, x *[505]float32, s *[101]float32) {
 	for r := range 5 {
 		xs, ds := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:])
 		for c, g := range s {
@@ -1656,7 +1656,7 @@ func scaleNhwc101x5x1H2AvgBiasGo(dst, x *[505]float32, s *[101]float32) {
 }
 
 // scaleAddReLUNhwc101x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc101x5x1H2AvgBiasGo(dst, x *[505]float32, s *[101]float32, res *[505]float32) {
+func scaleAddReLUNhwc101x5x1H2AvgBiasGo(dst *[505]float32, x *[505]float32, s *[101]float32, res *[505]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:]), (*[101]float32)(res[r*101:])
 		for c, g := range s {
@@ -1676,7 +1676,7 @@ func squeezeNhwc96x1x5H5MaxNobiasGo(z *[96]float32, x *[480]float32) {
 }
 
 // scaleNhwc96x1x5H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc96x1x5H5MaxNobiasGo(dst, x *[480]float32, s *[96]float32) {
+func scaleNhwc96x1x5H5MaxNobiasGo(dst *[480]float32, x *[480]float32, s *[96]float32) {
 	for r := range 5 {
 		xs, ds := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:])
 		for c, g := range s {
@@ -1686,7 +1686,7 @@ func scaleNhwc96x1x5H5MaxNobiasGo(dst, x *[480]float32, s *[96]float32) {
 }
 
 // scaleAddReLUNhwc96x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc96x1x5H5MaxNobiasGo(dst, x *[480]float32, s *[96]float32, res *[480]float32) {
+func scaleAddReLUNhwc96x1x5H5MaxNobiasGo(dst *[480]float32, x *[480]float32, s *[96]float32, res *[480]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:]), (*[96]float32)(res[r*96:])
 		for c, g := range s {
@@ -1706,7 +1706,7 @@ func squeezeNhwc110x11x1H3MaxBiasGo(z *[110]float32, x *[1210]float32) {
 }
 
 // scaleNhwc110x11x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc110x11x1H3MaxBiasGo(dst, x *[1210]float32, s *[110]float32) {
+func scaleNhwc110x11x1H3MaxBiasGo(dst *[1210]float32, x *[1210]float32, s *[110]float32) {
 	for r := range 11 {
 		xs, ds := (*[110]float32)(x[r*110:]), (*[110]float32)(dst[r*110:])
 		for c, g := range s {
@@ -1716,7 +1716,7 @@ func scaleNhwc110x11x1H3MaxBiasGo(dst, x *[1210]float32, s *[110]float32) {
 }
 
 // scaleAddReLUNhwc110x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc110x11x1H3MaxBiasGo(dst, x *[1210]float32, s *[110]float32, res *[1210]float32) {
+func scaleAddReLUNhwc110x11x1H3MaxBiasGo(dst *[1210]float32, x *[1210]float32, s *[110]float32, res *[1210]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[110]float32)(x[r*110:]), (*[110]float32)(dst[r*110:]), (*[110]float32)(res[r*110:])
 		for c, g := range s {
@@ -1741,7 +1741,7 @@ func squeezeNhwc104x1x11H5StochasticNobiasGo(z *[104]float32, x *[1144]float32) 
 }
 
 // scaleNhwc104x1x11H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc104x1x11H5StochasticNobiasGo(dst, x *[1144]float32, s *[104]float32) {
+func scaleNhwc104x1x11H5StochasticNobiasGo(dst *[1144]float32, x *[1144]float32, s *[104]float32) {
 	for r := range 11 {
 		xs, ds := (*[104]float32)(x[r*104:]), (*[104]float32)(dst[r*104:])
 		for c, g := range s {
@@ -1751,7 +1751,7 @@ func scaleNhwc104x1x11H5StochasticNobiasGo(dst, x *[1144]float32, s *[104]float3
 }
 
 // scaleAddReLUNhwc104x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc104x1x11H5StochasticNobiasGo(dst, x *[1144]float32, s *[104]float32, res *[1144]float32) {
+func scaleAddReLUNhwc104x1x11H5StochasticNobiasGo(dst *[1144]float32, x *[1144]float32, s *[104]float32, res *[1144]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[104]float32)(x[r*104:]), (*[104]float32)(dst[r*104:]), (*[104]float32)(res[r*104:])
 		for c, g := range s {
@@ -1776,7 +1776,7 @@ func squeezeNhwc119x7x1H4StochasticBiasGo(z *[119]float32, x *[833]float32) {
 }
 
 // scaleNhwc119x7x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc119x7x1H4StochasticBiasGo(dst, x *[833]float32, s *[119]float32) {
+func scaleNhwc119x7x1H4StochasticBiasGo(dst *[833]float32, x *[833]float32, s *[119]float32) {
 	for r := range 7 {
 		xs, ds := (*[119]float32)(x[r*119:]), (*[119]float32)(dst[r*119:])
 		for c, g := range s {
@@ -1786,7 +1786,7 @@ func scaleNhwc119x7x1H4StochasticBiasGo(dst, x *[833]float32, s *[119]float32) {
 }
 
 // scaleAddReLUNhwc119x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc119x7x1H4StochasticBiasGo(dst, x *[833]float32, s *[119]float32, res *[833]float32) {
+func scaleAddReLUNhwc119x7x1H4StochasticBiasGo(dst *[833]float32, x *[833]float32, s *[119]float32, res *[833]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[119]float32)(x[r*119:]), (*[119]float32)(dst[r*119:]), (*[119]float32)(res[r*119:])
 		for c, g := range s {
@@ -1809,7 +1809,7 @@ func squeezeNhwc112x1x7H5AvgNobiasGo(z *[112]float32, x *[784]float32) {
 }
 
 // scaleNhwc112x1x7H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc112x1x7H5AvgNobiasGo(dst, x *[784]float32, s *[112]float32) {
+func scaleNhwc112x1x7H5AvgNobiasGo(dst *[784]float32, x *[784]float32, s *[112]float32) {
 	for r := range 7 {
 		xs, ds := (*[112]float32)(x[r*112:]), (*[112]float32)(dst[r*112:])
 		for c, g := range s {
@@ -1819,7 +1819,7 @@ func scaleNhwc112x1x7H5AvgNobiasGo(dst, x *[784]float32, s *[112]float32) {
 }
 
 // scaleAddReLUNhwc112x1x7H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc112x1x7H5AvgNobiasGo(dst, x *[784]float32, s *[112]float32, res *[784]float32) {
+func scaleAddReLUNhwc112x1x7H5AvgNobiasGo(dst *[784]float32, x *[784]float32, s *[112]float32, res *[784]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[112]float32)(x[r*112:]), (*[112]float32)(dst[r*112:]), (*[112]float32)(res[r*112:])
 		for c, g := range s {
@@ -1842,7 +1842,7 @@ func squeezeNhwc129x1x1H2AvgBiasGo(z *[129]float32, x *[129]float32) {
 }
 
 // scaleNhwc129x1x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc129x1x1H2AvgBiasGo(dst, x *[129]float32, s *[129]float32) {
+func scaleNhwc129x1x1H2AvgBiasGo(dst *[129]float32, x *[129]float32, s *[129]float32) {
 	for r := range 1 {
 		xs, ds := (*[129]float32)(x[r*129:]), (*[129]float32)(dst[r*129:])
 		for c, g := range s {
@@ -1852,7 +1852,7 @@ func scaleNhwc129x1x1H2AvgBiasGo(dst, x *[129]float32, s *[129]float32) {
 }
 
 // scaleAddReLUNhwc129x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc129x1x1H2AvgBiasGo(dst, x *[129]float32, s *[129]float32, res *[129]float32) {
+func scaleAddReLUNhwc129x1x1H2AvgBiasGo(dst *[129]float32, x *[129]float32, s *[129]float32, res *[129]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[129]float32)(x[r*129:]), (*[129]float32)(dst[r*129:]), (*[129]float32)(res[r*129:])
 		for c, g := range s {
@@ -1872,7 +1872,7 @@ func squeezeNhwc128x1x1H5MaxNobiasGo(z *[128]float32, x *[128]float32) {
 }
 
 // scaleNhwc128x1x1H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc128x1x1H5MaxNobiasGo(dst, x *[128]float32, s *[128]float32) {
+func scaleNhwc128x1x1H5MaxNobiasGo(dst *[128]float32, x *[128]float32, s *[128]float32) {
 	for r := range 1 {
 		xs, ds := (*[128]float32)(x[r*128:]), (*[128]float32)(dst[r*128:])
 		for c, g := range s {
@@ -1882,7 +1882,7 @@ func scaleNhwc128x1x1H5MaxNobiasGo(dst, x *[128]float32, s *[128]float32) {
 }
 
 // scaleAddReLUNhwc128x1x1H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc128x1x1H5MaxNobiasGo(dst, x *[128]float32, s *[128]float32, res *[128]float32) {
+func scaleAddReLUNhwc128x1x1H5MaxNobiasGo(dst *[128]float32, x *[128]float32, s *[128]float32, res *[128]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[128]float32)(x[r*128:]), (*[128]float32)(dst[r*128:]), (*[128]float32)(res[r*128:])
 		for c, g := range s {
@@ -1902,7 +1902,7 @@ func squeezeNhwc138x2x1H3MaxBiasGo(z *[138]float32, x *[276]float32) {
 }
 
 // scaleNhwc138x2x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc138x2x1H3MaxBiasGo(dst, x *[276]float32, s *[138]float32) {
+func scaleNhwc138x2x1H3MaxBiasGo(dst *[276]float32, x *[276]float32, s *[138]float32) {
 	for r := range 2 {
 		xs, ds := (*[138]float32)(x[r*138:]), (*[138]float32)(dst[r*138:])
 		for c, g := range s {
@@ -1912,7 +1912,7 @@ func scaleNhwc138x2x1H3MaxBiasGo(dst, x *[276]float32, s *[138]float32) {
 }
 
 // scaleAddReLUNhwc138x2x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc138x2x1H3MaxBiasGo(dst, x *[276]float32, s *[138]float32, res *[276]float32) {
+func scaleAddReLUNhwc138x2x1H3MaxBiasGo(dst *[276]float32, x *[276]float32, s *[138]float32, res *[276]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[138]float32)(x[r*138:]), (*[138]float32)(dst[r*138:]), (*[138]float32)(res[r*138:])
 		for c, g := range s {
@@ -1937,7 +1937,7 @@ func squeezeNhwc136x1x2H5StochasticNobiasGo(z *[136]float32, x *[272]float32) {
 }
 
 // scaleNhwc136x1x2H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc136x1x2H5StochasticNobiasGo(dst, x *[272]float32, s *[136]float32) {
+func scaleNhwc136x1x2H5StochasticNobiasGo(dst *[272]float32, x *[272]float32, s *[136]float32) {
 	for r := range 2 {
 		xs, ds := (*[136]float32)(x[r*136:]), (*[136]float32)(dst[r*136:])
 		for c, g := range s {
@@ -1947,7 +1947,7 @@ func scaleNhwc136x1x2H5StochasticNobiasGo(dst, x *[272]float32, s *[136]float32)
 }
 
 // scaleAddReLUNhwc136x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc136x1x2H5StochasticNobiasGo(dst, x *[272]float32, s *[136]float32, res *[272]float32) {
+func scaleAddReLUNhwc136x1x2H5StochasticNobiasGo(dst *[272]float32, x *[272]float32, s *[136]float32, res *[272]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[136]float32)(x[r*136:]), (*[136]float32)(dst[r*136:]), (*[136]float32)(res[r*136:])
 		for c, g := range s {
@@ -1972,7 +1972,7 @@ func squeezeNhwc147x3x1H4StochasticBiasGo(z *[147]float32, x *[441]float32) {
 }
 
 // scaleNhwc147x3x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc147x3x1H4StochasticBiasGo(dst, x *[441]float32, s *[147]float32) {
+func scaleNhwc147x3x1H4StochasticBiasGo(dst *[441]float32, x *[441]float32, s *[147]float32) {
 	for r := range 3 {
 		xs, ds := (*[147]float32)(x[r*147:]), (*[147]float32)(dst[r*147:])
 		for c, g := range s {
@@ -1982,7 +1982,7 @@ func scaleNhwc147x3x1H4StochasticBiasGo(dst, x *[441]float32, s *[147]float32) {
 }
 
 // scaleAddReLUNhwc147x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc147x3x1H4StochasticBiasGo(dst, x *[441]float32, s *[147]float32, res *[441]float32) {
+func scaleAddReLUNhwc147x3x1H4StochasticBiasGo(dst *[441]float32, x *[441]float32, s *[147]float32, res *[441]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[147]float32)(x[r*147:]), (*[147]float32)(dst[r*147:]), (*[147]float32)(res[r*147:])
 		for c, g := range s {
@@ -2005,7 +2005,7 @@ func squeezeNhwc144x1x3H5AvgNobiasGo(z *[144]float32, x *[432]float32) {
 }
 
 // scaleNhwc144x1x3H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc144x1x3H5AvgNobiasGo(dst, x *[432]float32, s *[144]float32) {
+func scaleNhwc144x1x3H5AvgNobiasGo(dst *[432]float32, x *[432]float32, s *[144]float32) {
 	for r := range 3 {
 		xs, ds := (*[144]float32)(x[r*144:]), (*[144]float32)(dst[r*144:])
 		for c, g := range s {
@@ -2015,7 +2015,7 @@ func scaleNhwc144x1x3H5AvgNobiasGo(dst, x *[432]float32, s *[144]float32) {
 }
 
 // scaleAddReLUNhwc144x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc144x1x3H5AvgNobiasGo(dst, x *[432]float32, s *[144]float32, res *[432]float32) {
+func scaleAddReLUNhwc144x1x3H5AvgNobiasGo(dst *[432]float32, x *[432]float32, s *[144]float32, res *[432]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[144]float32)(x[r*144:]), (*[144]float32)(dst[r*144:]), (*[144]float32)(res[r*144:])
 		for c, g := range s {
@@ -2038,7 +2038,7 @@ func squeezeNhwc196x5x1H2AvgBiasGo(z *[196]float32, x *[980]float32) {
 }
 
 // scaleNhwc196x5x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc196x5x1H2AvgBiasGo(dst, x *[980]float32, s *[196]float32) {
+func scaleNhwc196x5x1H2AvgBiasGo(dst *[980]float32, x *[980]float32, s *[196]float32) {
 	for r := range 5 {
 		xs, ds := (*[196]float32)(x[r*196:]), (*[196]float32)(dst[r*196:])
 		for c, g := range s {
@@ -2048,7 +2048,7 @@ func scaleNhwc196x5x1H2AvgBiasGo(dst, x *[980]float32, s *[196]float32) {
 }
 
 // scaleAddReLUNhwc196x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc196x5x1H2AvgBiasGo(dst, x *[980]float32, s *[196]float32, res *[980]float32) {
+func scaleAddReLUNhwc196x5x1H2AvgBiasGo(dst *[980]float32, x *[980]float32, s *[196]float32, res *[980]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[196]float32)(x[r*196:]), (*[196]float32)(dst[r*196:]), (*[196]float32)(res[r*196:])
 		for c, g := range s {
@@ -2068,7 +2068,7 @@ func squeezeNhwc192x1x5H5MaxNobiasGo(z *[192]float32, x *[960]float32) {
 }
 
 // scaleNhwc192x1x5H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc192x1x5H5MaxNobiasGo(dst, x *[960]float32, s *[192]float32) {
+func scaleNhwc192x1x5H5MaxNobiasGo(dst *[960]float32, x *[960]float32, s *[192]float32) {
 	for r := range 5 {
 		xs, ds := (*[192]float32)(x[r*192:]), (*[192]float32)(dst[r*192:])
 		for c, g := range s {
@@ -2078,7 +2078,7 @@ func scaleNhwc192x1x5H5MaxNobiasGo(dst, x *[960]float32, s *[192]float32) {
 }
 
 // scaleAddReLUNhwc192x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc192x1x5H5MaxNobiasGo(dst, x *[960]float32, s *[192]float32, res *[960]float32) {
+func scaleAddReLUNhwc192x1x5H5MaxNobiasGo(dst *[960]float32, x *[960]float32, s *[192]float32, res *[960]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[192]float32)(x[r*192:]), (*[192]float32)(dst[r*192:]), (*[192]float32)(res[r*192:])
 		for c, g := range s {
@@ -2098,7 +2098,7 @@ func squeezeNhwc205x11x1H3MaxBiasGo(z *[205]float32, x *[2255]float32) {
 }
 
 // scaleNhwc205x11x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc205x11x1H3MaxBiasGo(dst, x *[2255]float32, s *[205]float32) {
+func scaleNhwc205x11x1H3MaxBiasGo(dst *[2255]float32, x *[2255]float32, s *[205]float32) {
 	for r := range 11 {
 		xs, ds := (*[205]float32)(x[r*205:]), (*[205]float32)(dst[r*205:])
 		for c, g := range s {
@@ -2108,7 +2108,7 @@ func scaleNhwc205x11x1H3MaxBiasGo(dst, x *[2255]float32, s *[205]float32) {
 }
 
 // scaleAddReLUNhwc205x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc205x11x1H3MaxBiasGo(dst, x *[2255]float32, s *[205]float32, res *[2255]float32) {
+func scaleAddReLUNhwc205x11x1H3MaxBiasGo(dst *[2255]float32, x *[2255]float32, s *[205]float32, res *[2255]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[205]float32)(x[r*205:]), (*[205]float32)(dst[r*205:]), (*[205]float32)(res[r*205:])
 		for c, g := range s {
@@ -2133,7 +2133,7 @@ func squeezeNhwc200x1x11H5StochasticNobiasGo(z *[200]float32, x *[2200]float32) 
 }
 
 // scaleNhwc200x1x11H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc200x1x11H5StochasticNobiasGo(dst, x *[2200]float32, s *[200]float32) {
+func scaleNhwc200x1x11H5StochasticNobiasGo(dst *[2200]float32, x *[2200]float32, s *[200]float32) {
 	for r := range 11 {
 		xs, ds := (*[200]float32)(x[r*200:]), (*[200]float32)(dst[r*200:])
 		for c, g := range s {
@@ -2143,7 +2143,7 @@ func scaleNhwc200x1x11H5StochasticNobiasGo(dst, x *[2200]float32, s *[200]float3
 }
 
 // scaleAddReLUNhwc200x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc200x1x11H5StochasticNobiasGo(dst, x *[2200]float32, s *[200]float32, res *[2200]float32) {
+func scaleAddReLUNhwc200x1x11H5StochasticNobiasGo(dst *[2200]float32, x *[2200]float32, s *[200]float32, res *[2200]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[200]float32)(x[r*200:]), (*[200]float32)(dst[r*200:]), (*[200]float32)(res[r*200:])
 		for c, g := range s {
@@ -2168,7 +2168,7 @@ func squeezeNhwc214x7x1H4StochasticBiasGo(z *[214]float32, x *[1498]float32) {
 }
 
 // scaleNhwc214x7x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc214x7x1H4StochasticBiasGo(dst, x *[1498]float32, s *[214]float32) {
+func scaleNhwc214x7x1H4StochasticBiasGo(dst *[1498]float32, x *[1498]float32, s *[214]float32) {
 	for r := range 7 {
 		xs, ds := (*[214]float32)(x[r*214:]), (*[214]float32)(dst[r*214:])
 		for c, g := range s {
@@ -2178,7 +2178,7 @@ func scaleNhwc214x7x1H4StochasticBiasGo(dst, x *[1498]float32, s *[214]float32) 
 }
 
 // scaleAddReLUNhwc214x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc214x7x1H4StochasticBiasGo(dst, x *[1498]float32, s *[214]float32, res *[1498]float32) {
+func scaleAddReLUNhwc214x7x1H4StochasticBiasGo(dst *[1498]float32, x *[1498]float32, s *[214]float32, res *[1498]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[214]float32)(x[r*214:]), (*[214]float32)(dst[r*214:]), (*[214]float32)(res[r*214:])
 		for c, g := range s {
@@ -2201,7 +2201,7 @@ func squeezeNhwc208x1x7H5AvgNobiasGo(z *[208]float32, x *[1456]float32) {
 }
 
 // scaleNhwc208x1x7H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc208x1x7H5AvgNobiasGo(dst, x *[1456]float32, s *[208]float32) {
+func scaleNhwc208x1x7H5AvgNobiasGo(dst *[1456]float32, x *[1456]float32, s *[208]float32) {
 	for r := range 7 {
 		xs, ds := (*[208]float32)(x[r*208:]), (*[208]float32)(dst[r*208:])
 		for c, g := range s {
@@ -2211,7 +2211,7 @@ func scaleNhwc208x1x7H5AvgNobiasGo(dst, x *[1456]float32, s *[208]float32) {
 }
 
 // scaleAddReLUNhwc208x1x7H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc208x1x7H5AvgNobiasGo(dst, x *[1456]float32, s *[208]float32, res *[1456]float32) {
+func scaleAddReLUNhwc208x1x7H5AvgNobiasGo(dst *[1456]float32, x *[1456]float32, s *[208]float32, res *[1456]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[208]float32)(x[r*208:]), (*[208]float32)(dst[r*208:]), (*[208]float32)(res[r*208:])
 		for c, g := range s {
@@ -2236,7 +2236,7 @@ func squeezeNhwc15x2x1H1StochasticBiasGo(z *[15]float32, x *[30]float32) {
 }
 
 // scaleNhwc15x2x1H1StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc15x2x1H1StochasticBiasGo(dst, x *[30]float32, s *[15]float32) {
+func scaleNhwc15x2x1H1StochasticBiasGo(dst *[30]float32, x *[30]float32, s *[15]float32) {
 	for r := range 2 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -2246,7 +2246,7 @@ func scaleNhwc15x2x1H1StochasticBiasGo(dst, x *[30]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNhwc15x2x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x2x1H1StochasticBiasGo(dst, x *[30]float32, s *[15]float32, res *[30]float32) {
+func scaleAddReLUNhwc15x2x1H1StochasticBiasGo(dst *[30]float32, x *[30]float32, s *[15]float32, res *[30]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -2271,7 +2271,7 @@ func squeezeNhwc17x3x1H2StochasticNobiasGo(z *[17]float32, x *[51]float32) {
 }
 
 // scaleNhwc17x3x1H2StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc17x3x1H2StochasticNobiasGo(dst, x *[51]float32, s *[17]float32) {
+func scaleNhwc17x3x1H2StochasticNobiasGo(dst *[51]float32, x *[51]float32, s *[17]float32) {
 	for r := range 3 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2281,7 +2281,7 @@ func scaleNhwc17x3x1H2StochasticNobiasGo(dst, x *[51]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x3x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x3x1H2StochasticNobiasGo(dst, x *[51]float32, s *[17]float32, res *[51]float32) {
+func scaleAddReLUNhwc17x3x1H2StochasticNobiasGo(dst *[51]float32, x *[51]float32, s *[17]float32, res *[51]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2306,7 +2306,7 @@ func squeezeNhwc26x5x1H3StochasticBiasGo(z *[26]float32, x *[130]float32) {
 }
 
 // scaleNhwc26x5x1H3StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc26x5x1H3StochasticBiasGo(dst, x *[130]float32, s *[26]float32) {
+func scaleNhwc26x5x1H3StochasticBiasGo(dst *[130]float32, x *[130]float32, s *[26]float32) {
 	for r := range 5 {
 		xs, ds := (*[26]float32)(x[r*26:]), (*[26]float32)(dst[r*26:])
 		for c, g := range s {
@@ -2316,7 +2316,7 @@ func scaleNhwc26x5x1H3StochasticBiasGo(dst, x *[130]float32, s *[26]float32) {
 }
 
 // scaleAddReLUNhwc26x5x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc26x5x1H3StochasticBiasGo(dst, x *[130]float32, s *[26]float32, res *[130]float32) {
+func scaleAddReLUNhwc26x5x1H3StochasticBiasGo(dst *[130]float32, x *[130]float32, s *[26]float32, res *[130]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[26]float32)(x[r*26:]), (*[26]float32)(dst[r*26:]), (*[26]float32)(res[r*26:])
 		for c, g := range s {
@@ -2341,7 +2341,7 @@ func squeezeNhwc35x11x1H4StochasticNobiasGo(z *[35]float32, x *[385]float32) {
 }
 
 // scaleNhwc35x11x1H4StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc35x11x1H4StochasticNobiasGo(dst, x *[385]float32, s *[35]float32) {
+func scaleNhwc35x11x1H4StochasticNobiasGo(dst *[385]float32, x *[385]float32, s *[35]float32) {
 	for r := range 11 {
 		xs, ds := (*[35]float32)(x[r*35:]), (*[35]float32)(dst[r*35:])
 		for c, g := range s {
@@ -2351,7 +2351,7 @@ func scaleNhwc35x11x1H4StochasticNobiasGo(dst, x *[385]float32, s *[35]float32) 
 }
 
 // scaleAddReLUNhwc35x11x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc35x11x1H4StochasticNobiasGo(dst, x *[385]float32, s *[35]float32, res *[385]float32) {
+func scaleAddReLUNhwc35x11x1H4StochasticNobiasGo(dst *[385]float32, x *[385]float32, s *[35]float32, res *[385]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[35]float32)(x[r*35:]), (*[35]float32)(dst[r*35:]), (*[35]float32)(res[r*35:])
 		for c, g := range s {
@@ -2376,7 +2376,7 @@ func squeezeNhwc44x7x1H1StochasticBiasGo(z *[44]float32, x *[308]float32) {
 }
 
 // scaleNhwc44x7x1H1StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc44x7x1H1StochasticBiasGo(dst, x *[308]float32, s *[44]float32) {
+func scaleNhwc44x7x1H1StochasticBiasGo(dst *[308]float32, x *[308]float32, s *[44]float32) {
 	for r := range 7 {
 		xs, ds := (*[44]float32)(x[r*44:]), (*[44]float32)(dst[r*44:])
 		for c, g := range s {
@@ -2386,7 +2386,7 @@ func scaleNhwc44x7x1H1StochasticBiasGo(dst, x *[308]float32, s *[44]float32) {
 }
 
 // scaleAddReLUNhwc44x7x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc44x7x1H1StochasticBiasGo(dst, x *[308]float32, s *[44]float32, res *[308]float32) {
+func scaleAddReLUNhwc44x7x1H1StochasticBiasGo(dst *[308]float32, x *[308]float32, s *[44]float32, res *[308]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[44]float32)(x[r*44:]), (*[44]float32)(dst[r*44:]), (*[44]float32)(res[r*44:])
 		for c, g := range s {
@@ -2411,7 +2411,7 @@ func squeezeNhwc53x1x1H2StochasticNobiasGo(z *[53]float32, x *[53]float32) {
 }
 
 // scaleNhwc53x1x1H2StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc53x1x1H2StochasticNobiasGo(dst, x *[53]float32, s *[53]float32) {
+func scaleNhwc53x1x1H2StochasticNobiasGo(dst *[53]float32, x *[53]float32, s *[53]float32) {
 	for r := range 1 {
 		xs, ds := (*[53]float32)(x[r*53:]), (*[53]float32)(dst[r*53:])
 		for c, g := range s {
@@ -2421,7 +2421,7 @@ func scaleNhwc53x1x1H2StochasticNobiasGo(dst, x *[53]float32, s *[53]float32) {
 }
 
 // scaleAddReLUNhwc53x1x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc53x1x1H2StochasticNobiasGo(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
+func scaleAddReLUNhwc53x1x1H2StochasticNobiasGo(dst *[53]float32, x *[53]float32, s *[53]float32, res *[53]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[53]float32)(x[r*53:]), (*[53]float32)(dst[r*53:]), (*[53]float32)(res[r*53:])
 		for c, g := range s {
@@ -2446,7 +2446,7 @@ func squeezeNhwc62x2x1H3StochasticBiasGo(z *[62]float32, x *[124]float32) {
 }
 
 // scaleNhwc62x2x1H3StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc62x2x1H3StochasticBiasGo(dst, x *[124]float32, s *[62]float32) {
+func scaleNhwc62x2x1H3StochasticBiasGo(dst *[124]float32, x *[124]float32, s *[62]float32) {
 	for r := range 2 {
 		xs, ds := (*[62]float32)(x[r*62:]), (*[62]float32)(dst[r*62:])
 		for c, g := range s {
@@ -2456,7 +2456,7 @@ func scaleNhwc62x2x1H3StochasticBiasGo(dst, x *[124]float32, s *[62]float32) {
 }
 
 // scaleAddReLUNhwc62x2x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc62x2x1H3StochasticBiasGo(dst, x *[124]float32, s *[62]float32, res *[124]float32) {
+func scaleAddReLUNhwc62x2x1H3StochasticBiasGo(dst *[124]float32, x *[124]float32, s *[62]float32, res *[124]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[62]float32)(x[r*62:]), (*[62]float32)(dst[r*62:]), (*[62]float32)(res[r*62:])
 		for c, g := range s {
@@ -2481,7 +2481,7 @@ func squeezeNhwc71x3x1H4StochasticNobiasGo(z *[71]float32, x *[213]float32) {
 }
 
 // scaleNhwc71x3x1H4StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc71x3x1H4StochasticNobiasGo(dst, x *[213]float32, s *[71]float32) {
+func scaleNhwc71x3x1H4StochasticNobiasGo(dst *[213]float32, x *[213]float32, s *[71]float32) {
 	for r := range 3 {
 		xs, ds := (*[71]float32)(x[r*71:]), (*[71]float32)(dst[r*71:])
 		for c, g := range s {
@@ -2491,7 +2491,7 @@ func scaleNhwc71x3x1H4StochasticNobiasGo(dst, x *[213]float32, s *[71]float32) {
 }
 
 // scaleAddReLUNhwc71x3x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc71x3x1H4StochasticNobiasGo(dst, x *[213]float32, s *[71]float32, res *[213]float32) {
+func scaleAddReLUNhwc71x3x1H4StochasticNobiasGo(dst *[213]float32, x *[213]float32, s *[71]float32, res *[213]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[71]float32)(x[r*71:]), (*[71]float32)(dst[r*71:]), (*[71]float32)(res[r*71:])
 		for c, g := range s {
@@ -2514,7 +2514,7 @@ func squeezeNhwc9x1x1H1AvgBiasGo(z *[9]float32, x *[9]float32) {
 }
 
 // scaleNhwc9x1x1H1AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc9x1x1H1AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
+func scaleNhwc9x1x1H1AvgBiasGo(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	for r := range 1 {
 		xs, ds := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:])
 		for c, g := range s {
@@ -2524,7 +2524,7 @@ func scaleNhwc9x1x1H1AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNhwc9x1x1H1AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func scaleAddReLUNhwc9x1x1H1AvgBiasGo(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:]), (*[9]float32)(res[r*9:])
 		for c, g := range s {
@@ -2544,7 +2544,7 @@ func squeezeNhwc17x1x1H10MaxNobiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H10MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H10MaxNobiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H10MaxNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2554,7 +2554,7 @@ func scaleNhwc17x1x1H10MaxNobiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H10MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H10MaxNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H10MaxNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2579,7 +2579,7 @@ func squeezeNhwc21x1x1H16StochasticBiasGo(z *[21]float32, x *[21]float32) {
 }
 
 // scaleNhwc21x1x1H16StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc21x1x1H16StochasticBiasGo(dst, x *[21]float32, s *[21]float32) {
+func scaleNhwc21x1x1H16StochasticBiasGo(dst *[21]float32, x *[21]float32, s *[21]float32) {
 	for r := range 1 {
 		xs, ds := (*[21]float32)(x[r*21:]), (*[21]float32)(dst[r*21:])
 		for c, g := range s {
@@ -2589,7 +2589,7 @@ func scaleNhwc21x1x1H16StochasticBiasGo(dst, x *[21]float32, s *[21]float32) {
 }
 
 // scaleAddReLUNhwc21x1x1H16StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc21x1x1H16StochasticBiasGo(dst, x *[21]float32, s *[21]float32, res *[21]float32) {
+func scaleAddReLUNhwc21x1x1H16StochasticBiasGo(dst *[21]float32, x *[21]float32, s *[21]float32, res *[21]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[21]float32)(x[r*21:]), (*[21]float32)(dst[r*21:]), (*[21]float32)(res[r*21:])
 		for c, g := range s {
@@ -2612,7 +2612,7 @@ func squeezeNhwc33x1x1H27AvgNobiasGo(z *[33]float32, x *[33]float32) {
 }
 
 // scaleNhwc33x1x1H27AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc33x1x1H27AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
+func scaleNhwc33x1x1H27AvgNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	for r := range 1 {
 		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
 		for c, g := range s {
@@ -2622,7 +2622,7 @@ func scaleNhwc33x1x1H27AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
 }
 
 // scaleAddReLUNhwc33x1x1H27AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc33x1x1H27AvgNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func scaleAddReLUNhwc33x1x1H27AvgNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
 		for c, g := range s {
@@ -2642,7 +2642,7 @@ func squeezeNhwc37x1x1H32MaxBiasGo(z *[37]float32, x *[37]float32) {
 }
 
 // scaleNhwc37x1x1H32MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc37x1x1H32MaxBiasGo(dst, x *[37]float32, s *[37]float32) {
+func scaleNhwc37x1x1H32MaxBiasGo(dst *[37]float32, x *[37]float32, s *[37]float32) {
 	for r := range 1 {
 		xs, ds := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:])
 		for c, g := range s {
@@ -2652,7 +2652,7 @@ func scaleNhwc37x1x1H32MaxBiasGo(dst, x *[37]float32, s *[37]float32) {
 }
 
 // scaleAddReLUNhwc37x1x1H32MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc37x1x1H32MaxBiasGo(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+func scaleAddReLUNhwc37x1x1H32MaxBiasGo(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:]), (*[37]float32)(res[r*37:])
 		for c, g := range s {
@@ -2677,7 +2677,7 @@ func squeezeNhwc49x1x1H44StochasticNobiasGo(z *[49]float32, x *[49]float32) {
 }
 
 // scaleNhwc49x1x1H44StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc49x1x1H44StochasticNobiasGo(dst, x *[49]float32, s *[49]float32) {
+func scaleNhwc49x1x1H44StochasticNobiasGo(dst *[49]float32, x *[49]float32, s *[49]float32) {
 	for r := range 1 {
 		xs, ds := (*[49]float32)(x[r*49:]), (*[49]float32)(dst[r*49:])
 		for c, g := range s {
@@ -2687,7 +2687,7 @@ func scaleNhwc49x1x1H44StochasticNobiasGo(dst, x *[49]float32, s *[49]float32) {
 }
 
 // scaleAddReLUNhwc49x1x1H44StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc49x1x1H44StochasticNobiasGo(dst, x *[49]float32, s *[49]float32, res *[49]float32) {
+func scaleAddReLUNhwc49x1x1H44StochasticNobiasGo(dst *[49]float32, x *[49]float32, s *[49]float32, res *[49]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[49]float32)(x[r*49:]), (*[49]float32)(dst[r*49:]), (*[49]float32)(res[r*49:])
 		for c, g := range s {
@@ -2710,7 +2710,7 @@ func squeezeNhwc53x1x1H48AvgBiasGo(z *[53]float32, x *[53]float32) {
 }
 
 // scaleNhwc53x1x1H48AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc53x1x1H48AvgBiasGo(dst, x *[53]float32, s *[53]float32) {
+func scaleNhwc53x1x1H48AvgBiasGo(dst *[53]float32, x *[53]float32, s *[53]float32) {
 	for r := range 1 {
 		xs, ds := (*[53]float32)(x[r*53:]), (*[53]float32)(dst[r*53:])
 		for c, g := range s {
@@ -2720,7 +2720,7 @@ func scaleNhwc53x1x1H48AvgBiasGo(dst, x *[53]float32, s *[53]float32) {
 }
 
 // scaleAddReLUNhwc53x1x1H48AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc53x1x1H48AvgBiasGo(dst, x *[53]float32, s *[53]float32, res *[53]float32) {
+func scaleAddReLUNhwc53x1x1H48AvgBiasGo(dst *[53]float32, x *[53]float32, s *[53]float32, res *[53]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[53]float32)(x[r*53:]), (*[53]float32)(dst[r*53:]), (*[53]float32)(res[r*53:])
 		for c, g := range s {
@@ -2740,7 +2740,7 @@ func squeezeNhwc69x1x1H61MaxNobiasGo(z *[69]float32, x *[69]float32) {
 }
 
 // scaleNhwc69x1x1H61MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc69x1x1H61MaxNobiasGo(dst, x *[69]float32, s *[69]float32) {
+func scaleNhwc69x1x1H61MaxNobiasGo(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
 		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
@@ -2750,7 +2750,7 @@ func scaleNhwc69x1x1H61MaxNobiasGo(dst, x *[69]float32, s *[69]float32) {
 }
 
 // scaleAddReLUNhwc69x1x1H61MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc69x1x1H61MaxNobiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func scaleAddReLUNhwc69x1x1H61MaxNobiasGo(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
 		for c, g := range s {
@@ -2775,7 +2775,7 @@ func squeezeNhwc69x1x1H64StochasticBiasGo(z *[69]float32, x *[69]float32) {
 }
 
 // scaleNhwc69x1x1H64StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc69x1x1H64StochasticBiasGo(dst, x *[69]float32, s *[69]float32) {
+func scaleNhwc69x1x1H64StochasticBiasGo(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
 		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
@@ -2785,7 +2785,7 @@ func scaleNhwc69x1x1H64StochasticBiasGo(dst, x *[69]float32, s *[69]float32) {
 }
 
 // scaleAddReLUNhwc69x1x1H64StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc69x1x1H64StochasticBiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func scaleAddReLUNhwc69x1x1H64StochasticBiasGo(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
 		for c, g := range s {
@@ -2808,7 +2808,7 @@ func squeezeNhwc141x1x1H134AvgNobiasGo(z *[141]float32, x *[141]float32) {
 }
 
 // scaleNhwc141x1x1H134AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc141x1x1H134AvgNobiasGo(dst, x *[141]float32, s *[141]float32) {
+func scaleNhwc141x1x1H134AvgNobiasGo(dst *[141]float32, x *[141]float32, s *[141]float32) {
 	for r := range 1 {
 		xs, ds := (*[141]float32)(x[r*141:]), (*[141]float32)(dst[r*141:])
 		for c, g := range s {
@@ -2818,7 +2818,7 @@ func scaleNhwc141x1x1H134AvgNobiasGo(dst, x *[141]float32, s *[141]float32) {
 }
 
 // scaleAddReLUNhwc141x1x1H134AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc141x1x1H134AvgNobiasGo(dst, x *[141]float32, s *[141]float32, res *[141]float32) {
+func scaleAddReLUNhwc141x1x1H134AvgNobiasGo(dst *[141]float32, x *[141]float32, s *[141]float32, res *[141]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[141]float32)(x[r*141:]), (*[141]float32)(dst[r*141:]), (*[141]float32)(res[r*141:])
 		for c, g := range s {
@@ -2838,7 +2838,7 @@ func squeezeNhwc142x1x1H136MaxBiasGo(z *[142]float32, x *[142]float32) {
 }
 
 // scaleNhwc142x1x1H136MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc142x1x1H136MaxBiasGo(dst, x *[142]float32, s *[142]float32) {
+func scaleNhwc142x1x1H136MaxBiasGo(dst *[142]float32, x *[142]float32, s *[142]float32) {
 	for r := range 1 {
 		xs, ds := (*[142]float32)(x[r*142:]), (*[142]float32)(dst[r*142:])
 		for c, g := range s {
@@ -2848,7 +2848,7 @@ func scaleNhwc142x1x1H136MaxBiasGo(dst, x *[142]float32, s *[142]float32) {
 }
 
 // scaleAddReLUNhwc142x1x1H136MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc142x1x1H136MaxBiasGo(dst, x *[142]float32, s *[142]float32, res *[142]float32) {
+func scaleAddReLUNhwc142x1x1H136MaxBiasGo(dst *[142]float32, x *[142]float32, s *[142]float32, res *[142]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[142]float32)(x[r*142:]), (*[142]float32)(dst[r*142:]), (*[142]float32)(res[r*142:])
 		for c, g := range s {
@@ -2873,7 +2873,7 @@ func squeezeNhwc223x1x1H215StochasticNobiasGo(z *[223]float32, x *[223]float32) 
 }
 
 // scaleNhwc223x1x1H215StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc223x1x1H215StochasticNobiasGo(dst, x *[223]float32, s *[223]float32) {
+func scaleNhwc223x1x1H215StochasticNobiasGo(dst *[223]float32, x *[223]float32, s *[223]float32) {
 	for r := range 1 {
 		xs, ds := (*[223]float32)(x[r*223:]), (*[223]float32)(dst[r*223:])
 		for c, g := range s {
@@ -2883,7 +2883,7 @@ func scaleNhwc223x1x1H215StochasticNobiasGo(dst, x *[223]float32, s *[223]float3
 }
 
 // scaleAddReLUNhwc223x1x1H215StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc223x1x1H215StochasticNobiasGo(dst, x *[223]float32, s *[223]float32, res *[223]float32) {
+func scaleAddReLUNhwc223x1x1H215StochasticNobiasGo(dst *[223]float32, x *[223]float32, s *[223]float32, res *[223]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[223]float32)(x[r*223:]), (*[223]float32)(dst[r*223:]), (*[223]float32)(res[r*223:])
 		for c, g := range s {
@@ -2906,7 +2906,7 @@ func squeezeNhwc7x1x1H7AvgBiasGo(z *[7]float32, x *[7]float32) {
 }
 
 // scaleNhwc7x1x1H7AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc7x1x1H7AvgBiasGo(dst, x *[7]float32, s *[7]float32) {
+func scaleNhwc7x1x1H7AvgBiasGo(dst *[7]float32, x *[7]float32, s *[7]float32) {
 	for r := range 1 {
 		xs, ds := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:])
 		for c, g := range s {
@@ -2916,7 +2916,7 @@ func scaleNhwc7x1x1H7AvgBiasGo(dst, x *[7]float32, s *[7]float32) {
 }
 
 // scaleAddReLUNhwc7x1x1H7AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc7x1x1H7AvgBiasGo(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+func scaleAddReLUNhwc7x1x1H7AvgBiasGo(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:]), (*[7]float32)(res[r*7:])
 		for c, g := range s {
@@ -2939,7 +2939,7 @@ func squeezeNhwc7x1x1H7AvgNobiasGo(z *[7]float32, x *[7]float32) {
 }
 
 // scaleNhwc7x1x1H7AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc7x1x1H7AvgNobiasGo(dst, x *[7]float32, s *[7]float32) {
+func scaleNhwc7x1x1H7AvgNobiasGo(dst *[7]float32, x *[7]float32, s *[7]float32) {
 	for r := range 1 {
 		xs, ds := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:])
 		for c, g := range s {
@@ -2949,7 +2949,7 @@ func scaleNhwc7x1x1H7AvgNobiasGo(dst, x *[7]float32, s *[7]float32) {
 }
 
 // scaleAddReLUNhwc7x1x1H7AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc7x1x1H7AvgNobiasGo(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+func scaleAddReLUNhwc7x1x1H7AvgNobiasGo(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:]), (*[7]float32)(res[r*7:])
 		for c, g := range s {
@@ -2972,7 +2972,7 @@ func squeezeNhwc7x1x1H2AvgBiasGo(z *[7]float32, x *[7]float32) {
 }
 
 // scaleNhwc7x1x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc7x1x1H2AvgBiasGo(dst, x *[7]float32, s *[7]float32) {
+func scaleNhwc7x1x1H2AvgBiasGo(dst *[7]float32, x *[7]float32, s *[7]float32) {
 	for r := range 1 {
 		xs, ds := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:])
 		for c, g := range s {
@@ -2982,7 +2982,7 @@ func scaleNhwc7x1x1H2AvgBiasGo(dst, x *[7]float32, s *[7]float32) {
 }
 
 // scaleAddReLUNhwc7x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc7x1x1H2AvgBiasGo(dst, x *[7]float32, s *[7]float32, res *[7]float32) {
+func scaleAddReLUNhwc7x1x1H2AvgBiasGo(dst *[7]float32, x *[7]float32, s *[7]float32, res *[7]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[7]float32)(x[r*7:]), (*[7]float32)(dst[r*7:]), (*[7]float32)(res[r*7:])
 		for c, g := range s {
@@ -3005,7 +3005,7 @@ func squeezeNhwc8x1x1H8AvgNobiasGo(z *[8]float32, x *[8]float32) {
 }
 
 // scaleNhwc8x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc8x1x1H8AvgNobiasGo(dst, x *[8]float32, s *[8]float32) {
+func scaleNhwc8x1x1H8AvgNobiasGo(dst *[8]float32, x *[8]float32, s *[8]float32) {
 	for r := range 1 {
 		xs, ds := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:])
 		for c, g := range s {
@@ -3015,7 +3015,7 @@ func scaleNhwc8x1x1H8AvgNobiasGo(dst, x *[8]float32, s *[8]float32) {
 }
 
 // scaleAddReLUNhwc8x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc8x1x1H8AvgNobiasGo(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+func scaleAddReLUNhwc8x1x1H8AvgNobiasGo(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:]), (*[8]float32)(res[r*8:])
 		for c, g := range s {
@@ -3038,7 +3038,7 @@ func squeezeNhwc8x1x1H8AvgBiasGo(z *[8]float32, x *[8]float32) {
 }
 
 // scaleNhwc8x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc8x1x1H8AvgBiasGo(dst, x *[8]float32, s *[8]float32) {
+func scaleNhwc8x1x1H8AvgBiasGo(dst *[8]float32, x *[8]float32, s *[8]float32) {
 	for r := range 1 {
 		xs, ds := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:])
 		for c, g := range s {
@@ -3048,7 +3048,7 @@ func scaleNhwc8x1x1H8AvgBiasGo(dst, x *[8]float32, s *[8]float32) {
 }
 
 // scaleAddReLUNhwc8x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc8x1x1H8AvgBiasGo(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+func scaleAddReLUNhwc8x1x1H8AvgBiasGo(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:]), (*[8]float32)(res[r*8:])
 		for c, g := range s {
@@ -3071,7 +3071,7 @@ func squeezeNhwc8x1x1H3AvgNobiasGo(z *[8]float32, x *[8]float32) {
 }
 
 // scaleNhwc8x1x1H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc8x1x1H3AvgNobiasGo(dst, x *[8]float32, s *[8]float32) {
+func scaleNhwc8x1x1H3AvgNobiasGo(dst *[8]float32, x *[8]float32, s *[8]float32) {
 	for r := range 1 {
 		xs, ds := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:])
 		for c, g := range s {
@@ -3081,7 +3081,7 @@ func scaleNhwc8x1x1H3AvgNobiasGo(dst, x *[8]float32, s *[8]float32) {
 }
 
 // scaleAddReLUNhwc8x1x1H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc8x1x1H3AvgNobiasGo(dst, x *[8]float32, s *[8]float32, res *[8]float32) {
+func scaleAddReLUNhwc8x1x1H3AvgNobiasGo(dst *[8]float32, x *[8]float32, s *[8]float32, res *[8]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[8]float32)(x[r*8:]), (*[8]float32)(dst[r*8:]), (*[8]float32)(res[r*8:])
 		for c, g := range s {
@@ -3104,7 +3104,7 @@ func squeezeNhwc9x1x1H8AvgBiasGo(z *[9]float32, x *[9]float32) {
 }
 
 // scaleNhwc9x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc9x1x1H8AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
+func scaleNhwc9x1x1H8AvgBiasGo(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	for r := range 1 {
 		xs, ds := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:])
 		for c, g := range s {
@@ -3114,7 +3114,7 @@ func scaleNhwc9x1x1H8AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNhwc9x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc9x1x1H8AvgBiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func scaleAddReLUNhwc9x1x1H8AvgBiasGo(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:]), (*[9]float32)(res[r*9:])
 		for c, g := range s {
@@ -3137,7 +3137,7 @@ func squeezeNhwc9x1x1H8AvgNobiasGo(z *[9]float32, x *[9]float32) {
 }
 
 // scaleNhwc9x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc9x1x1H8AvgNobiasGo(dst, x *[9]float32, s *[9]float32) {
+func scaleNhwc9x1x1H8AvgNobiasGo(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	for r := range 1 {
 		xs, ds := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:])
 		for c, g := range s {
@@ -3147,7 +3147,7 @@ func scaleNhwc9x1x1H8AvgNobiasGo(dst, x *[9]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNhwc9x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc9x1x1H8AvgNobiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func scaleAddReLUNhwc9x1x1H8AvgNobiasGo(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:]), (*[9]float32)(res[r*9:])
 		for c, g := range s {
@@ -3170,7 +3170,7 @@ func squeezeNhwc9x1x1H4AvgBiasGo(z *[9]float32, x *[9]float32) {
 }
 
 // scaleNhwc9x1x1H4AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc9x1x1H4AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
+func scaleNhwc9x1x1H4AvgBiasGo(dst *[9]float32, x *[9]float32, s *[9]float32) {
 	for r := range 1 {
 		xs, ds := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:])
 		for c, g := range s {
@@ -3180,7 +3180,7 @@ func scaleNhwc9x1x1H4AvgBiasGo(dst, x *[9]float32, s *[9]float32) {
 }
 
 // scaleAddReLUNhwc9x1x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc9x1x1H4AvgBiasGo(dst, x *[9]float32, s *[9]float32, res *[9]float32) {
+func scaleAddReLUNhwc9x1x1H4AvgBiasGo(dst *[9]float32, x *[9]float32, s *[9]float32, res *[9]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[9]float32)(x[r*9:]), (*[9]float32)(dst[r*9:]), (*[9]float32)(res[r*9:])
 		for c, g := range s {
@@ -3203,7 +3203,7 @@ func squeezeNhwc15x1x1H8AvgNobiasGo(z *[15]float32, x *[15]float32) {
 }
 
 // scaleNhwc15x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H8AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
+func scaleNhwc15x1x1H8AvgNobiasGo(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -3213,7 +3213,7 @@ func scaleNhwc15x1x1H8AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNhwc15x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -3236,7 +3236,7 @@ func squeezeNhwc15x1x1H8AvgBiasGo(z *[15]float32, x *[15]float32) {
 }
 
 // scaleNhwc15x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H8AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
+func scaleNhwc15x1x1H8AvgBiasGo(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -3246,7 +3246,7 @@ func scaleNhwc15x1x1H8AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNhwc15x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H8AvgBiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func scaleAddReLUNhwc15x1x1H8AvgBiasGo(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -3269,7 +3269,7 @@ func squeezeNhwc15x1x1H5AvgNobiasGo(z *[15]float32, x *[15]float32) {
 }
 
 // scaleNhwc15x1x1H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H5AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
+func scaleNhwc15x1x1H5AvgNobiasGo(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -3279,7 +3279,7 @@ func scaleNhwc15x1x1H5AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNhwc15x1x1H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H5AvgNobiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func scaleAddReLUNhwc15x1x1H5AvgNobiasGo(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -3302,7 +3302,7 @@ func squeezeNhwc16x1x1H8AvgBiasGo(z *[16]float32, x *[16]float32) {
 }
 
 // scaleNhwc16x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H8AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
+func scaleNhwc16x1x1H8AvgBiasGo(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -3312,7 +3312,7 @@ func scaleNhwc16x1x1H8AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNhwc16x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -3335,7 +3335,7 @@ func squeezeNhwc16x1x1H8AvgNobiasGo(z *[16]float32, x *[16]float32) {
 }
 
 // scaleNhwc16x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H8AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
+func scaleNhwc16x1x1H8AvgNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -3345,7 +3345,7 @@ func scaleNhwc16x1x1H8AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNhwc16x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H8AvgNobiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func scaleAddReLUNhwc16x1x1H8AvgNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -3368,7 +3368,7 @@ func squeezeNhwc16x1x1H6AvgBiasGo(z *[16]float32, x *[16]float32) {
 }
 
 // scaleNhwc16x1x1H6AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H6AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
+func scaleNhwc16x1x1H6AvgBiasGo(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -3378,7 +3378,7 @@ func scaleNhwc16x1x1H6AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNhwc16x1x1H6AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H6AvgBiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func scaleAddReLUNhwc16x1x1H6AvgBiasGo(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -3401,7 +3401,7 @@ func squeezeNhwc17x1x1H8AvgNobiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H8AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H8AvgNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -3411,7 +3411,7 @@ func scaleNhwc17x1x1H8AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -3434,7 +3434,7 @@ func squeezeNhwc17x1x1H8AvgBiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H8AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H8AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -3444,7 +3444,7 @@ func scaleNhwc17x1x1H8AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H8AvgBiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H8AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -3467,7 +3467,7 @@ func squeezeNhwc17x1x1H7AvgNobiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H7AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H7AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H7AvgNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -3477,7 +3477,7 @@ func scaleNhwc17x1x1H7AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H7AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H7AvgNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H7AvgNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {

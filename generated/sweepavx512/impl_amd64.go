@@ -16,7 +16,7 @@ func (k blockNchw35x1x1H1AvgNobias) squeeze(z *[35]float32, x *[35]float32) {
 }
 
 // scale runs scaleNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x1H1AvgNobias) scale(dst, x *[35]float32, s *[35]float32) {
+func (k blockNchw35x1x1H1AvgNobias) scale(dst *[35]float32, x *[35]float32, s *[35]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw35x1x1H1AvgNobiasAVX512(dst, x, s)
@@ -26,7 +26,7 @@ func (k blockNchw35x1x1H1AvgNobias) scale(dst, x *[35]float32, s *[35]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x1H1AvgNobias) scaleAddReLU(dst, x *[35]float32, s *[35]float32, res *[35]float32) {
+func (k blockNchw35x1x1H1AvgNobias) scaleAddReLU(dst *[35]float32, x *[35]float32, s *[35]float32, res *[35]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw35x1x1H1AvgNobiasAVX512(dst, x, s, res)
@@ -46,7 +46,7 @@ func (k blockNchw17x1x18H2MaxBias) squeeze(z *[17]float32, x *[306]float32) {
 }
 
 // scale runs scaleNchw17x1x18H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x18H2MaxBias) scale(dst, x *[306]float32, s *[17]float32) {
+func (k blockNchw17x1x18H2MaxBias) scale(dst *[306]float32, x *[306]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw17x1x18H2MaxBiasAVX512(dst, x, s)
@@ -56,7 +56,7 @@ func (k blockNchw17x1x18H2MaxBias) scale(dst, x *[306]float32, s *[17]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x18H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x18H2MaxBias) scaleAddReLU(dst, x *[306]float32, s *[17]float32, res *[306]float32) {
+func (k blockNchw17x1x18H2MaxBias) scaleAddReLU(dst *[306]float32, x *[306]float32, s *[17]float32, res *[306]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw17x1x18H2MaxBiasAVX512(dst, x, s, res)
@@ -76,7 +76,7 @@ func (k blockNchw17x1x16H3StochasticNobias) squeeze(z *[17]float32, x *[272]floa
 }
 
 // scale runs scaleNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x16H3StochasticNobias) scale(dst, x *[272]float32, s *[17]float32) {
+func (k blockNchw17x1x16H3StochasticNobias) scale(dst *[272]float32, x *[272]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw17x1x16H3StochasticNobiasAVX512(dst, x, s)
@@ -86,7 +86,7 @@ func (k blockNchw17x1x16H3StochasticNobias) scale(dst, x *[272]float32, s *[17]f
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x16H3StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
+func (k blockNchw17x1x16H3StochasticNobias) scaleAddReLU(dst *[272]float32, x *[272]float32, s *[17]float32, res *[272]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw17x1x16H3StochasticNobiasAVX512(dst, x, s, res)
@@ -106,7 +106,7 @@ func (k blockNchw13x1x35H3StochasticBias) squeeze(z *[13]float32, x *[455]float3
 }
 
 // scale runs scaleNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x35H3StochasticBias) scale(dst, x *[455]float32, s *[13]float32) {
+func (k blockNchw13x1x35H3StochasticBias) scale(dst *[455]float32, x *[455]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw13x1x35H3StochasticBiasAVX512(dst, x, s)
@@ -116,7 +116,7 @@ func (k blockNchw13x1x35H3StochasticBias) scale(dst, x *[455]float32, s *[13]flo
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x35H3StochasticBias) scaleAddReLU(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
+func (k blockNchw13x1x35H3StochasticBias) scaleAddReLU(dst *[455]float32, x *[455]float32, s *[13]float32, res *[455]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw13x1x35H3StochasticBiasAVX512(dst, x, s, res)
@@ -136,7 +136,7 @@ func (k blockNchw13x1x32H3AvgNobias) squeeze(z *[13]float32, x *[416]float32) {
 }
 
 // scale runs scaleNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x32H3AvgNobias) scale(dst, x *[416]float32, s *[13]float32) {
+func (k blockNchw13x1x32H3AvgNobias) scale(dst *[416]float32, x *[416]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw13x1x32H3AvgNobiasAVX512(dst, x, s)
@@ -146,7 +146,7 @@ func (k blockNchw13x1x32H3AvgNobias) scale(dst, x *[416]float32, s *[13]float32)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x32H3AvgNobias) scaleAddReLU(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
+func (k blockNchw13x1x32H3AvgNobias) scaleAddReLU(dst *[416]float32, x *[416]float32, s *[13]float32, res *[416]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw13x1x32H3AvgNobiasAVX512(dst, x, s, res)
@@ -166,7 +166,7 @@ func (k blockNchw32x1x52H4AvgBias) squeeze(z *[32]float32, x *[1664]float32) {
 }
 
 // scale runs scaleNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x52H4AvgBias) scale(dst, x *[1664]float32, s *[32]float32) {
+func (k blockNchw32x1x52H4AvgBias) scale(dst *[1664]float32, x *[1664]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw32x1x52H4AvgBiasAVX512(dst, x, s)
@@ -176,7 +176,7 @@ func (k blockNchw32x1x52H4AvgBias) scale(dst, x *[1664]float32, s *[32]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x52H4AvgBias) scaleAddReLU(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
+func (k blockNchw32x1x52H4AvgBias) scaleAddReLU(dst *[1664]float32, x *[1664]float32, s *[32]float32, res *[1664]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw32x1x52H4AvgBiasAVX512(dst, x, s, res)
@@ -196,7 +196,7 @@ func (k blockNchw32x1x48H3MaxNobias) squeeze(z *[32]float32, x *[1536]float32) {
 }
 
 // scale runs scaleNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x48H3MaxNobias) scale(dst, x *[1536]float32, s *[32]float32) {
+func (k blockNchw32x1x48H3MaxNobias) scale(dst *[1536]float32, x *[1536]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw32x1x48H3MaxNobiasAVX512(dst, x, s)
@@ -206,7 +206,7 @@ func (k blockNchw32x1x48H3MaxNobias) scale(dst, x *[1536]float32, s *[32]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x48H3MaxNobias) scaleAddReLU(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
+func (k blockNchw32x1x48H3MaxNobias) scaleAddReLU(dst *[1536]float32, x *[1536]float32, s *[32]float32, res *[1536]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw32x1x48H3MaxNobiasAVX512(dst, x, s, res)
@@ -226,7 +226,7 @@ func (k blockNchw3x1x69H2MaxBias) squeeze(z *[3]float32, x *[207]float32) {
 }
 
 // scale runs scaleNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x69H2MaxBias) scale(dst, x *[207]float32, s *[3]float32) {
+func (k blockNchw3x1x69H2MaxBias) scale(dst *[207]float32, x *[207]float32, s *[3]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw3x1x69H2MaxBiasAVX512(dst, x, s)
@@ -236,7 +236,7 @@ func (k blockNchw3x1x69H2MaxBias) scale(dst, x *[207]float32, s *[3]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x69H2MaxBias) scaleAddReLU(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
+func (k blockNchw3x1x69H2MaxBias) scaleAddReLU(dst *[207]float32, x *[207]float32, s *[3]float32, res *[207]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw3x1x69H2MaxBiasAVX512(dst, x, s, res)
@@ -256,7 +256,7 @@ func (k blockNchw3x1x64H3StochasticNobias) squeeze(z *[3]float32, x *[192]float3
 }
 
 // scale runs scaleNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x64H3StochasticNobias) scale(dst, x *[192]float32, s *[3]float32) {
+func (k blockNchw3x1x64H3StochasticNobias) scale(dst *[192]float32, x *[192]float32, s *[3]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw3x1x64H3StochasticNobiasAVX512(dst, x, s)
@@ -266,7 +266,7 @@ func (k blockNchw3x1x64H3StochasticNobias) scale(dst, x *[192]float32, s *[3]flo
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x64H3StochasticNobias) scaleAddReLU(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
+func (k blockNchw3x1x64H3StochasticNobias) scaleAddReLU(dst *[192]float32, x *[192]float32, s *[3]float32, res *[192]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw3x1x64H3StochasticNobiasAVX512(dst, x, s, res)
@@ -286,7 +286,7 @@ func (k blockNchw15x1x86H6StochasticBias) squeeze(z *[15]float32, x *[1290]float
 }
 
 // scale runs scaleNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x86H6StochasticBias) scale(dst, x *[1290]float32, s *[15]float32) {
+func (k blockNchw15x1x86H6StochasticBias) scale(dst *[1290]float32, x *[1290]float32, s *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw15x1x86H6StochasticBiasAVX512(dst, x, s)
@@ -296,7 +296,7 @@ func (k blockNchw15x1x86H6StochasticBias) scale(dst, x *[1290]float32, s *[15]fl
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x86H6StochasticBias) scaleAddReLU(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
+func (k blockNchw15x1x86H6StochasticBias) scaleAddReLU(dst *[1290]float32, x *[1290]float32, s *[15]float32, res *[1290]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw15x1x86H6StochasticBiasAVX512(dst, x, s, res)
@@ -316,7 +316,7 @@ func (k blockNchw15x1x80H3AvgNobias) squeeze(z *[15]float32, x *[1200]float32) {
 }
 
 // scale runs scaleNchw15x1x80H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x80H3AvgNobias) scale(dst, x *[1200]float32, s *[15]float32) {
+func (k blockNchw15x1x80H3AvgNobias) scale(dst *[1200]float32, x *[1200]float32, s *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw15x1x80H3AvgNobiasAVX512(dst, x, s)
@@ -326,7 +326,7 @@ func (k blockNchw15x1x80H3AvgNobias) scale(dst, x *[1200]float32, s *[15]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x80H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x80H3AvgNobias) scaleAddReLU(dst, x *[1200]float32, s *[15]float32, res *[1200]float32) {
+func (k blockNchw15x1x80H3AvgNobias) scaleAddReLU(dst *[1200]float32, x *[1200]float32, s *[15]float32, res *[1200]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw15x1x80H3AvgNobiasAVX512(dst, x, s, res)
@@ -346,7 +346,7 @@ func (k blockNchw35x1x199H7AvgBias) squeeze(z *[35]float32, x *[6965]float32) {
 }
 
 // scale runs scaleNchw35x1x199H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x199H7AvgBias) scale(dst, x *[6965]float32, s *[35]float32) {
+func (k blockNchw35x1x199H7AvgBias) scale(dst *[6965]float32, x *[6965]float32, s *[35]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw35x1x199H7AvgBiasAVX512(dst, x, s)
@@ -356,7 +356,7 @@ func (k blockNchw35x1x199H7AvgBias) scale(dst, x *[6965]float32, s *[35]float32)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x199H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x199H7AvgBias) scaleAddReLU(dst, x *[6965]float32, s *[35]float32, res *[6965]float32) {
+func (k blockNchw35x1x199H7AvgBias) scaleAddReLU(dst *[6965]float32, x *[6965]float32, s *[35]float32, res *[6965]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw35x1x199H7AvgBiasAVX512(dst, x, s, res)
@@ -376,7 +376,7 @@ func (k blockNchw35x1x192H3MaxNobias) squeeze(z *[35]float32, x *[6720]float32) 
 }
 
 // scale runs scaleNchw35x1x192H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x192H3MaxNobias) scale(dst, x *[6720]float32, s *[35]float32) {
+func (k blockNchw35x1x192H3MaxNobias) scale(dst *[6720]float32, x *[6720]float32, s *[35]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw35x1x192H3MaxNobiasAVX512(dst, x, s)
@@ -386,7 +386,7 @@ func (k blockNchw35x1x192H3MaxNobias) scale(dst, x *[6720]float32, s *[35]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x192H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x192H3MaxNobias) scaleAddReLU(dst, x *[6720]float32, s *[35]float32, res *[6720]float32) {
+func (k blockNchw35x1x192H3MaxNobias) scaleAddReLU(dst *[6720]float32, x *[6720]float32, s *[35]float32, res *[6720]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw35x1x192H3MaxNobiasAVX512(dst, x, s, res)
@@ -406,7 +406,7 @@ func (k blockNchw17x1x216H8MaxBias) squeeze(z *[17]float32, x *[3672]float32) {
 }
 
 // scale runs scaleNchw17x1x216H8MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x216H8MaxBias) scale(dst, x *[3672]float32, s *[17]float32) {
+func (k blockNchw17x1x216H8MaxBias) scale(dst *[3672]float32, x *[3672]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw17x1x216H8MaxBiasAVX512(dst, x, s)
@@ -416,7 +416,7 @@ func (k blockNchw17x1x216H8MaxBias) scale(dst, x *[3672]float32, s *[17]float32)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x216H8MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x216H8MaxBias) scaleAddReLU(dst, x *[3672]float32, s *[17]float32, res *[3672]float32) {
+func (k blockNchw17x1x216H8MaxBias) scaleAddReLU(dst *[3672]float32, x *[3672]float32, s *[17]float32, res *[3672]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw17x1x216H8MaxBiasAVX512(dst, x, s, res)
@@ -436,7 +436,7 @@ func (k blockNchw17x1x208H3StochasticNobias) squeeze(z *[17]float32, x *[3536]fl
 }
 
 // scale runs scaleNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x208H3StochasticNobias) scale(dst, x *[3536]float32, s *[17]float32) {
+func (k blockNchw17x1x208H3StochasticNobias) scale(dst *[3536]float32, x *[3536]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw17x1x208H3StochasticNobiasAVX512(dst, x, s)
@@ -446,7 +446,7 @@ func (k blockNchw17x1x208H3StochasticNobias) scale(dst, x *[3536]float32, s *[17
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x208H3StochasticNobias) scaleAddReLU(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
+func (k blockNchw17x1x208H3StochasticNobias) scaleAddReLU(dst *[3536]float32, x *[3536]float32, s *[17]float32, res *[3536]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw17x1x208H3StochasticNobiasAVX512(dst, x, s, res)
@@ -466,7 +466,7 @@ func (k blockNchw13x1x233H9StochasticBias) squeeze(z *[13]float32, x *[3029]floa
 }
 
 // scale runs scaleNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x233H9StochasticBias) scale(dst, x *[3029]float32, s *[13]float32) {
+func (k blockNchw13x1x233H9StochasticBias) scale(dst *[3029]float32, x *[3029]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw13x1x233H9StochasticBiasAVX512(dst, x, s)
@@ -476,7 +476,7 @@ func (k blockNchw13x1x233H9StochasticBias) scale(dst, x *[3029]float32, s *[13]f
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x233H9StochasticBias) scaleAddReLU(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
+func (k blockNchw13x1x233H9StochasticBias) scaleAddReLU(dst *[3029]float32, x *[3029]float32, s *[13]float32, res *[3029]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw13x1x233H9StochasticBiasAVX512(dst, x, s, res)
@@ -496,7 +496,7 @@ func (k blockNchw13x1x224H3AvgNobias) squeeze(z *[13]float32, x *[2912]float32) 
 }
 
 // scale runs scaleNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x224H3AvgNobias) scale(dst, x *[2912]float32, s *[13]float32) {
+func (k blockNchw13x1x224H3AvgNobias) scale(dst *[2912]float32, x *[2912]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw13x1x224H3AvgNobiasAVX512(dst, x, s)
@@ -506,7 +506,7 @@ func (k blockNchw13x1x224H3AvgNobias) scale(dst, x *[2912]float32, s *[13]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x224H3AvgNobias) scaleAddReLU(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
+func (k blockNchw13x1x224H3AvgNobias) scaleAddReLU(dst *[2912]float32, x *[2912]float32, s *[13]float32, res *[2912]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw13x1x224H3AvgNobiasAVX512(dst, x, s, res)
@@ -526,7 +526,7 @@ func (k blockNchw32x1x266H10AvgBias) squeeze(z *[32]float32, x *[8512]float32) {
 }
 
 // scale runs scaleNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x266H10AvgBias) scale(dst, x *[8512]float32, s *[32]float32) {
+func (k blockNchw32x1x266H10AvgBias) scale(dst *[8512]float32, x *[8512]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw32x1x266H10AvgBiasAVX512(dst, x, s)
@@ -536,7 +536,7 @@ func (k blockNchw32x1x266H10AvgBias) scale(dst, x *[8512]float32, s *[32]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x266H10AvgBias) scaleAddReLU(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
+func (k blockNchw32x1x266H10AvgBias) scaleAddReLU(dst *[8512]float32, x *[8512]float32, s *[32]float32, res *[8512]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw32x1x266H10AvgBiasAVX512(dst, x, s, res)
@@ -556,7 +556,7 @@ func (k blockNchw32x1x256H3MaxNobias) squeeze(z *[32]float32, x *[8192]float32) 
 }
 
 // scale runs scaleNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x256H3MaxNobias) scale(dst, x *[8192]float32, s *[32]float32) {
+func (k blockNchw32x1x256H3MaxNobias) scale(dst *[8192]float32, x *[8192]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw32x1x256H3MaxNobiasAVX512(dst, x, s)
@@ -566,7 +566,7 @@ func (k blockNchw32x1x256H3MaxNobias) scale(dst, x *[8192]float32, s *[32]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x256H3MaxNobias) scaleAddReLU(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
+func (k blockNchw32x1x256H3MaxNobias) scaleAddReLU(dst *[8192]float32, x *[8192]float32, s *[32]float32, res *[8192]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw32x1x256H3MaxNobiasAVX512(dst, x, s, res)
@@ -586,7 +586,7 @@ func (k blockNchw3x1x283H2MaxBias) squeeze(z *[3]float32, x *[849]float32) {
 }
 
 // scale runs scaleNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x283H2MaxBias) scale(dst, x *[849]float32, s *[3]float32) {
+func (k blockNchw3x1x283H2MaxBias) scale(dst *[849]float32, x *[849]float32, s *[3]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw3x1x283H2MaxBiasAVX512(dst, x, s)
@@ -596,7 +596,7 @@ func (k blockNchw3x1x283H2MaxBias) scale(dst, x *[849]float32, s *[3]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x283H2MaxBias) scaleAddReLU(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
+func (k blockNchw3x1x283H2MaxBias) scaleAddReLU(dst *[849]float32, x *[849]float32, s *[3]float32, res *[849]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw3x1x283H2MaxBiasAVX512(dst, x, s, res)
@@ -616,7 +616,7 @@ func (k blockNchw3x1x272H3StochasticNobias) squeeze(z *[3]float32, x *[816]float
 }
 
 // scale runs scaleNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x272H3StochasticNobias) scale(dst, x *[816]float32, s *[3]float32) {
+func (k blockNchw3x1x272H3StochasticNobias) scale(dst *[816]float32, x *[816]float32, s *[3]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw3x1x272H3StochasticNobiasAVX512(dst, x, s)
@@ -626,7 +626,7 @@ func (k blockNchw3x1x272H3StochasticNobias) scale(dst, x *[816]float32, s *[3]fl
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x272H3StochasticNobias) scaleAddReLU(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
+func (k blockNchw3x1x272H3StochasticNobias) scaleAddReLU(dst *[816]float32, x *[816]float32, s *[3]float32, res *[816]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw3x1x272H3StochasticNobiasAVX512(dst, x, s, res)
@@ -646,7 +646,7 @@ func (k blockNchw15x1x300H12StochasticBias) squeeze(z *[15]float32, x *[4500]flo
 }
 
 // scale runs scaleNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x300H12StochasticBias) scale(dst, x *[4500]float32, s *[15]float32) {
+func (k blockNchw15x1x300H12StochasticBias) scale(dst *[4500]float32, x *[4500]float32, s *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw15x1x300H12StochasticBiasAVX512(dst, x, s)
@@ -656,7 +656,7 @@ func (k blockNchw15x1x300H12StochasticBias) scale(dst, x *[4500]float32, s *[15]
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x300H12StochasticBias) scaleAddReLU(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
+func (k blockNchw15x1x300H12StochasticBias) scaleAddReLU(dst *[4500]float32, x *[4500]float32, s *[15]float32, res *[4500]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw15x1x300H12StochasticBiasAVX512(dst, x, s, res)
@@ -676,7 +676,7 @@ func (k blockNchw15x1x288H3AvgNobias) squeeze(z *[15]float32, x *[4320]float32) 
 }
 
 // scale runs scaleNchw15x1x288H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x288H3AvgNobias) scale(dst, x *[4320]float32, s *[15]float32) {
+func (k blockNchw15x1x288H3AvgNobias) scale(dst *[4320]float32, x *[4320]float32, s *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw15x1x288H3AvgNobiasAVX512(dst, x, s)
@@ -686,7 +686,7 @@ func (k blockNchw15x1x288H3AvgNobias) scale(dst, x *[4320]float32, s *[15]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x288H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x288H3AvgNobias) scaleAddReLU(dst, x *[4320]float32, s *[15]float32, res *[4320]float32) {
+func (k blockNchw15x1x288H3AvgNobias) scaleAddReLU(dst *[4320]float32, x *[4320]float32, s *[15]float32, res *[4320]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw15x1x288H3AvgNobiasAVX512(dst, x, s, res)
@@ -706,7 +706,7 @@ func (k blockNchw35x1x509H13AvgBias) squeeze(z *[35]float32, x *[17815]float32) 
 }
 
 // scale runs scaleNchw35x1x509H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x509H13AvgBias) scale(dst, x *[17815]float32, s *[35]float32) {
+func (k blockNchw35x1x509H13AvgBias) scale(dst *[17815]float32, x *[17815]float32, s *[35]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw35x1x509H13AvgBiasAVX512(dst, x, s)
@@ -716,7 +716,7 @@ func (k blockNchw35x1x509H13AvgBias) scale(dst, x *[17815]float32, s *[35]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x509H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x509H13AvgBias) scaleAddReLU(dst, x *[17815]float32, s *[35]float32, res *[17815]float32) {
+func (k blockNchw35x1x509H13AvgBias) scaleAddReLU(dst *[17815]float32, x *[17815]float32, s *[35]float32, res *[17815]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw35x1x509H13AvgBiasAVX512(dst, x, s, res)
@@ -736,7 +736,7 @@ func (k blockNchw35x1x496H3MaxNobias) squeeze(z *[35]float32, x *[17360]float32)
 }
 
 // scale runs scaleNchw35x1x496H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x496H3MaxNobias) scale(dst, x *[17360]float32, s *[35]float32) {
+func (k blockNchw35x1x496H3MaxNobias) scale(dst *[17360]float32, x *[17360]float32, s *[35]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw35x1x496H3MaxNobiasAVX512(dst, x, s)
@@ -746,7 +746,7 @@ func (k blockNchw35x1x496H3MaxNobias) scale(dst, x *[17360]float32, s *[35]float
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x496H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x496H3MaxNobias) scaleAddReLU(dst, x *[17360]float32, s *[35]float32, res *[17360]float32) {
+func (k blockNchw35x1x496H3MaxNobias) scaleAddReLU(dst *[17360]float32, x *[17360]float32, s *[35]float32, res *[17360]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw35x1x496H3MaxNobiasAVX512(dst, x, s, res)
@@ -766,7 +766,7 @@ func (k blockNchw17x1x526H14MaxBias) squeeze(z *[17]float32, x *[8942]float32) {
 }
 
 // scale runs scaleNchw17x1x526H14MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x526H14MaxBias) scale(dst, x *[8942]float32, s *[17]float32) {
+func (k blockNchw17x1x526H14MaxBias) scale(dst *[8942]float32, x *[8942]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw17x1x526H14MaxBiasAVX512(dst, x, s)
@@ -776,7 +776,7 @@ func (k blockNchw17x1x526H14MaxBias) scale(dst, x *[8942]float32, s *[17]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x526H14MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x526H14MaxBias) scaleAddReLU(dst, x *[8942]float32, s *[17]float32, res *[8942]float32) {
+func (k blockNchw17x1x526H14MaxBias) scaleAddReLU(dst *[8942]float32, x *[8942]float32, s *[17]float32, res *[8942]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw17x1x526H14MaxBiasAVX512(dst, x, s, res)
@@ -796,7 +796,7 @@ func (k blockNchw17x1x512H3StochasticNobias) squeeze(z *[17]float32, x *[8704]fl
 }
 
 // scale runs scaleNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x512H3StochasticNobias) scale(dst, x *[8704]float32, s *[17]float32) {
+func (k blockNchw17x1x512H3StochasticNobias) scale(dst *[8704]float32, x *[8704]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw17x1x512H3StochasticNobiasAVX512(dst, x, s)
@@ -806,7 +806,7 @@ func (k blockNchw17x1x512H3StochasticNobias) scale(dst, x *[8704]float32, s *[17
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x512H3StochasticNobias) scaleAddReLU(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
+func (k blockNchw17x1x512H3StochasticNobias) scaleAddReLU(dst *[8704]float32, x *[8704]float32, s *[17]float32, res *[8704]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw17x1x512H3StochasticNobiasAVX512(dst, x, s, res)
@@ -826,7 +826,7 @@ func (k blockNchw13x1x543H2StochasticBias) squeeze(z *[13]float32, x *[7059]floa
 }
 
 // scale runs scaleNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x543H2StochasticBias) scale(dst, x *[7059]float32, s *[13]float32) {
+func (k blockNchw13x1x543H2StochasticBias) scale(dst *[7059]float32, x *[7059]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw13x1x543H2StochasticBiasAVX512(dst, x, s)
@@ -836,7 +836,7 @@ func (k blockNchw13x1x543H2StochasticBias) scale(dst, x *[7059]float32, s *[13]f
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x543H2StochasticBias) scaleAddReLU(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
+func (k blockNchw13x1x543H2StochasticBias) scaleAddReLU(dst *[7059]float32, x *[7059]float32, s *[13]float32, res *[7059]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw13x1x543H2StochasticBiasAVX512(dst, x, s, res)
@@ -856,7 +856,7 @@ func (k blockNchw13x1x528H3AvgNobias) squeeze(z *[13]float32, x *[6864]float32) 
 }
 
 // scale runs scaleNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x528H3AvgNobias) scale(dst, x *[6864]float32, s *[13]float32) {
+func (k blockNchw13x1x528H3AvgNobias) scale(dst *[6864]float32, x *[6864]float32, s *[13]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw13x1x528H3AvgNobiasAVX512(dst, x, s)
@@ -866,7 +866,7 @@ func (k blockNchw13x1x528H3AvgNobias) scale(dst, x *[6864]float32, s *[13]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x528H3AvgNobias) scaleAddReLU(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
+func (k blockNchw13x1x528H3AvgNobias) scaleAddReLU(dst *[6864]float32, x *[6864]float32, s *[13]float32, res *[6864]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw13x1x528H3AvgNobiasAVX512(dst, x, s, res)
@@ -886,7 +886,7 @@ func (k blockNchw32x1x657H16AvgBias) squeeze(z *[32]float32, x *[21024]float32) 
 }
 
 // scale runs scaleNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x657H16AvgBias) scale(dst, x *[21024]float32, s *[32]float32) {
+func (k blockNchw32x1x657H16AvgBias) scale(dst *[21024]float32, x *[21024]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw32x1x657H16AvgBiasAVX512(dst, x, s)
@@ -896,7 +896,7 @@ func (k blockNchw32x1x657H16AvgBias) scale(dst, x *[21024]float32, s *[32]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x657H16AvgBias) scaleAddReLU(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
+func (k blockNchw32x1x657H16AvgBias) scaleAddReLU(dst *[21024]float32, x *[21024]float32, s *[32]float32, res *[21024]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw32x1x657H16AvgBiasAVX512(dst, x, s, res)
@@ -916,7 +916,7 @@ func (k blockNchw32x1x656H3MaxNobias) squeeze(z *[32]float32, x *[20992]float32)
 }
 
 // scale runs scaleNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x656H3MaxNobias) scale(dst, x *[20992]float32, s *[32]float32) {
+func (k blockNchw32x1x656H3MaxNobias) scale(dst *[20992]float32, x *[20992]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNchw32x1x656H3MaxNobiasAVX512(dst, x, s)
@@ -926,7 +926,7 @@ func (k blockNchw32x1x656H3MaxNobias) scale(dst, x *[20992]float32, s *[32]float
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x656H3MaxNobias) scaleAddReLU(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
+func (k blockNchw32x1x656H3MaxNobias) scaleAddReLU(dst *[20992]float32, x *[20992]float32, s *[32]float32, res *[20992]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNchw32x1x656H3MaxNobiasAVX512(dst, x, s, res)
@@ -946,7 +946,7 @@ func (k blockNhwc34x1x1H2AvgBias) squeeze(z *[34]float32, x *[34]float32) {
 }
 
 // scale runs scaleNhwc34x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x1x1H2AvgBias) scale(dst, x *[34]float32, s *[34]float32) {
+func (k blockNhwc34x1x1H2AvgBias) scale(dst *[34]float32, x *[34]float32, s *[34]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc34x1x1H2AvgBiasAVX512(dst, x, s)
@@ -956,7 +956,7 @@ func (k blockNhwc34x1x1H2AvgBias) scale(dst, x *[34]float32, s *[34]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc34x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x1x1H2AvgBias) scaleAddReLU(dst, x *[34]float32, s *[34]float32, res *[34]float32) {
+func (k blockNhwc34x1x1H2AvgBias) scaleAddReLU(dst *[34]float32, x *[34]float32, s *[34]float32, res *[34]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc34x1x1H2AvgBiasAVX512(dst, x, s, res)
@@ -976,7 +976,7 @@ func (k blockNhwc32x1x1H5MaxNobias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H5MaxNobias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H5MaxNobias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc32x1x1H5MaxNobiasAVX512(dst, x, s)
@@ -986,7 +986,7 @@ func (k blockNhwc32x1x1H5MaxNobias) scale(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H5MaxNobias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H5MaxNobias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H5MaxNobiasAVX512(dst, x, s, res)
@@ -1006,7 +1006,7 @@ func (k blockNhwc51x2x1H3MaxBias) squeeze(z *[51]float32, x *[102]float32) {
 }
 
 // scale runs scaleNhwc51x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x2x1H3MaxBias) scale(dst, x *[102]float32, s *[51]float32) {
+func (k blockNhwc51x2x1H3MaxBias) scale(dst *[102]float32, x *[102]float32, s *[51]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc51x2x1H3MaxBiasAVX512(dst, x, s)
@@ -1016,7 +1016,7 @@ func (k blockNhwc51x2x1H3MaxBias) scale(dst, x *[102]float32, s *[51]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc51x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x2x1H3MaxBias) scaleAddReLU(dst, x *[102]float32, s *[51]float32, res *[102]float32) {
+func (k blockNhwc51x2x1H3MaxBias) scaleAddReLU(dst *[102]float32, x *[102]float32, s *[51]float32, res *[102]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc51x2x1H3MaxBiasAVX512(dst, x, s, res)
@@ -1036,7 +1036,7 @@ func (k blockNhwc48x1x2H5StochasticNobias) squeeze(z *[48]float32, x *[96]float3
 }
 
 // scale runs scaleNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x2H5StochasticNobias) scale(dst, x *[96]float32, s *[48]float32) {
+func (k blockNhwc48x1x2H5StochasticNobias) scale(dst *[96]float32, x *[96]float32, s *[48]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc48x1x2H5StochasticNobiasAVX512(dst, x, s)
@@ -1046,7 +1046,7 @@ func (k blockNhwc48x1x2H5StochasticNobias) scale(dst, x *[96]float32, s *[48]flo
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x2H5StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
+func (k blockNhwc48x1x2H5StochasticNobias) scaleAddReLU(dst *[96]float32, x *[96]float32, s *[48]float32, res *[96]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc48x1x2H5StochasticNobiasAVX512(dst, x, s, res)
@@ -1066,7 +1066,7 @@ func (k blockNhwc68x3x1H4StochasticBias) squeeze(z *[68]float32, x *[204]float32
 }
 
 // scale runs scaleNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x3x1H4StochasticBias) scale(dst, x *[204]float32, s *[68]float32) {
+func (k blockNhwc68x3x1H4StochasticBias) scale(dst *[204]float32, x *[204]float32, s *[68]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc68x3x1H4StochasticBiasAVX512(dst, x, s)
@@ -1076,7 +1076,7 @@ func (k blockNhwc68x3x1H4StochasticBias) scale(dst, x *[204]float32, s *[68]floa
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x3x1H4StochasticBias) scaleAddReLU(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
+func (k blockNhwc68x3x1H4StochasticBias) scaleAddReLU(dst *[204]float32, x *[204]float32, s *[68]float32, res *[204]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc68x3x1H4StochasticBiasAVX512(dst, x, s, res)
@@ -1096,7 +1096,7 @@ func (k blockNhwc64x1x3H5AvgNobias) squeeze(z *[64]float32, x *[192]float32) {
 }
 
 // scale runs scaleNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x3H5AvgNobias) scale(dst, x *[192]float32, s *[64]float32) {
+func (k blockNhwc64x1x3H5AvgNobias) scale(dst *[192]float32, x *[192]float32, s *[64]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc64x1x3H5AvgNobiasAVX512(dst, x, s)
@@ -1106,7 +1106,7 @@ func (k blockNhwc64x1x3H5AvgNobias) scale(dst, x *[192]float32, s *[64]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x3H5AvgNobias) scaleAddReLU(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
+func (k blockNhwc64x1x3H5AvgNobias) scaleAddReLU(dst *[192]float32, x *[192]float32, s *[64]float32, res *[192]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc64x1x3H5AvgNobiasAVX512(dst, x, s, res)
@@ -1126,7 +1126,7 @@ func (k blockNhwc85x5x1H2AvgBias) squeeze(z *[85]float32, x *[425]float32) {
 }
 
 // scale runs scaleNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc85x5x1H2AvgBias) scale(dst, x *[425]float32, s *[85]float32) {
+func (k blockNhwc85x5x1H2AvgBias) scale(dst *[425]float32, x *[425]float32, s *[85]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc85x5x1H2AvgBiasAVX512(dst, x, s)
@@ -1136,7 +1136,7 @@ func (k blockNhwc85x5x1H2AvgBias) scale(dst, x *[425]float32, s *[85]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc85x5x1H2AvgBias) scaleAddReLU(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
+func (k blockNhwc85x5x1H2AvgBias) scaleAddReLU(dst *[425]float32, x *[425]float32, s *[85]float32, res *[425]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc85x5x1H2AvgBiasAVX512(dst, x, s, res)
@@ -1156,7 +1156,7 @@ func (k blockNhwc80x1x5H5MaxNobias) squeeze(z *[80]float32, x *[400]float32) {
 }
 
 // scale runs scaleNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x5H5MaxNobias) scale(dst, x *[400]float32, s *[80]float32) {
+func (k blockNhwc80x1x5H5MaxNobias) scale(dst *[400]float32, x *[400]float32, s *[80]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc80x1x5H5MaxNobiasAVX512(dst, x, s)
@@ -1166,7 +1166,7 @@ func (k blockNhwc80x1x5H5MaxNobias) scale(dst, x *[400]float32, s *[80]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x5H5MaxNobias) scaleAddReLU(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
+func (k blockNhwc80x1x5H5MaxNobias) scaleAddReLU(dst *[400]float32, x *[400]float32, s *[80]float32, res *[400]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc80x1x5H5MaxNobiasAVX512(dst, x, s, res)
@@ -1186,7 +1186,7 @@ func (k blockNhwc102x11x1H3MaxBias) squeeze(z *[102]float32, x *[1122]float32) {
 }
 
 // scale runs scaleNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc102x11x1H3MaxBias) scale(dst, x *[1122]float32, s *[102]float32) {
+func (k blockNhwc102x11x1H3MaxBias) scale(dst *[1122]float32, x *[1122]float32, s *[102]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc102x11x1H3MaxBiasAVX512(dst, x, s)
@@ -1196,7 +1196,7 @@ func (k blockNhwc102x11x1H3MaxBias) scale(dst, x *[1122]float32, s *[102]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc102x11x1H3MaxBias) scaleAddReLU(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
+func (k blockNhwc102x11x1H3MaxBias) scaleAddReLU(dst *[1122]float32, x *[1122]float32, s *[102]float32, res *[1122]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc102x11x1H3MaxBiasAVX512(dst, x, s, res)
@@ -1216,7 +1216,7 @@ func (k blockNhwc96x1x11H5StochasticNobias) squeeze(z *[96]float32, x *[1056]flo
 }
 
 // scale runs scaleNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x11H5StochasticNobias) scale(dst, x *[1056]float32, s *[96]float32) {
+func (k blockNhwc96x1x11H5StochasticNobias) scale(dst *[1056]float32, x *[1056]float32, s *[96]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc96x1x11H5StochasticNobiasAVX512(dst, x, s)
@@ -1226,7 +1226,7 @@ func (k blockNhwc96x1x11H5StochasticNobias) scale(dst, x *[1056]float32, s *[96]
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
+func (k blockNhwc96x1x11H5StochasticNobias) scaleAddReLU(dst *[1056]float32, x *[1056]float32, s *[96]float32, res *[1056]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc96x1x11H5StochasticNobiasAVX512(dst, x, s, res)
@@ -1246,7 +1246,7 @@ func (k blockNhwc231x7x1H4StochasticBias) squeeze(z *[231]float32, x *[1617]floa
 }
 
 // scale runs scaleNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc231x7x1H4StochasticBias) scale(dst, x *[1617]float32, s *[231]float32) {
+func (k blockNhwc231x7x1H4StochasticBias) scale(dst *[1617]float32, x *[1617]float32, s *[231]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc231x7x1H4StochasticBiasAVX512(dst, x, s)
@@ -1256,7 +1256,7 @@ func (k blockNhwc231x7x1H4StochasticBias) scale(dst, x *[1617]float32, s *[231]f
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc231x7x1H4StochasticBias) scaleAddReLU(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
+func (k blockNhwc231x7x1H4StochasticBias) scaleAddReLU(dst *[1617]float32, x *[1617]float32, s *[231]float32, res *[1617]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc231x7x1H4StochasticBiasAVX512(dst, x, s, res)
@@ -1276,7 +1276,7 @@ func (k blockNhwc224x1x7H5AvgNobias) squeeze(z *[224]float32, x *[1568]float32) 
 }
 
 // scale runs scaleNhwc224x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc224x1x7H5AvgNobias) scale(dst, x *[1568]float32, s *[224]float32) {
+func (k blockNhwc224x1x7H5AvgNobias) scale(dst *[1568]float32, x *[1568]float32, s *[224]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc224x1x7H5AvgNobiasAVX512(dst, x, s)
@@ -1286,7 +1286,7 @@ func (k blockNhwc224x1x7H5AvgNobias) scale(dst, x *[1568]float32, s *[224]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc224x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc224x1x7H5AvgNobias) scaleAddReLU(dst, x *[1568]float32, s *[224]float32, res *[1568]float32) {
+func (k blockNhwc224x1x7H5AvgNobias) scaleAddReLU(dst *[1568]float32, x *[1568]float32, s *[224]float32, res *[1568]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc224x1x7H5AvgNobiasAVX512(dst, x, s, res)
@@ -1306,7 +1306,7 @@ func (k blockNhwc248x1x1H2AvgBias) squeeze(z *[248]float32, x *[248]float32) {
 }
 
 // scale runs scaleNhwc248x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc248x1x1H2AvgBias) scale(dst, x *[248]float32, s *[248]float32) {
+func (k blockNhwc248x1x1H2AvgBias) scale(dst *[248]float32, x *[248]float32, s *[248]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc248x1x1H2AvgBiasAVX512(dst, x, s)
@@ -1316,7 +1316,7 @@ func (k blockNhwc248x1x1H2AvgBias) scale(dst, x *[248]float32, s *[248]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc248x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc248x1x1H2AvgBias) scaleAddReLU(dst, x *[248]float32, s *[248]float32, res *[248]float32) {
+func (k blockNhwc248x1x1H2AvgBias) scaleAddReLU(dst *[248]float32, x *[248]float32, s *[248]float32, res *[248]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc248x1x1H2AvgBiasAVX512(dst, x, s, res)
@@ -1336,7 +1336,7 @@ func (k blockNhwc240x1x1H5MaxNobias) squeeze(z *[240]float32, x *[240]float32) {
 }
 
 // scale runs scaleNhwc240x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc240x1x1H5MaxNobias) scale(dst, x *[240]float32, s *[240]float32) {
+func (k blockNhwc240x1x1H5MaxNobias) scale(dst *[240]float32, x *[240]float32, s *[240]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc240x1x1H5MaxNobiasAVX512(dst, x, s)
@@ -1346,7 +1346,7 @@ func (k blockNhwc240x1x1H5MaxNobias) scale(dst, x *[240]float32, s *[240]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc240x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc240x1x1H5MaxNobias) scaleAddReLU(dst, x *[240]float32, s *[240]float32, res *[240]float32) {
+func (k blockNhwc240x1x1H5MaxNobias) scaleAddReLU(dst *[240]float32, x *[240]float32, s *[240]float32, res *[240]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc240x1x1H5MaxNobiasAVX512(dst, x, s, res)
@@ -1366,7 +1366,7 @@ func (k blockNhwc265x2x1H3MaxBias) squeeze(z *[265]float32, x *[530]float32) {
 }
 
 // scale runs scaleNhwc265x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x2x1H3MaxBias) scale(dst, x *[530]float32, s *[265]float32) {
+func (k blockNhwc265x2x1H3MaxBias) scale(dst *[530]float32, x *[530]float32, s *[265]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc265x2x1H3MaxBiasAVX512(dst, x, s)
@@ -1376,7 +1376,7 @@ func (k blockNhwc265x2x1H3MaxBias) scale(dst, x *[530]float32, s *[265]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc265x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x2x1H3MaxBias) scaleAddReLU(dst, x *[530]float32, s *[265]float32, res *[530]float32) {
+func (k blockNhwc265x2x1H3MaxBias) scaleAddReLU(dst *[530]float32, x *[530]float32, s *[265]float32, res *[530]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc265x2x1H3MaxBiasAVX512(dst, x, s, res)
@@ -1396,7 +1396,7 @@ func (k blockNhwc256x1x2H5StochasticNobias) squeeze(z *[256]float32, x *[512]flo
 }
 
 // scale runs scaleNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc256x1x2H5StochasticNobias) scale(dst, x *[512]float32, s *[256]float32) {
+func (k blockNhwc256x1x2H5StochasticNobias) scale(dst *[512]float32, x *[512]float32, s *[256]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc256x1x2H5StochasticNobiasAVX512(dst, x, s)
@@ -1406,7 +1406,7 @@ func (k blockNhwc256x1x2H5StochasticNobias) scale(dst, x *[512]float32, s *[256]
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc256x1x2H5StochasticNobias) scaleAddReLU(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
+func (k blockNhwc256x1x2H5StochasticNobias) scaleAddReLU(dst *[512]float32, x *[512]float32, s *[256]float32, res *[512]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc256x1x2H5StochasticNobiasAVX512(dst, x, s, res)
@@ -1426,7 +1426,7 @@ func (k blockNhwc394x3x1H4StochasticBias) squeeze(z *[394]float32, x *[1182]floa
 }
 
 // scale runs scaleNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc394x3x1H4StochasticBias) scale(dst, x *[1182]float32, s *[394]float32) {
+func (k blockNhwc394x3x1H4StochasticBias) scale(dst *[1182]float32, x *[1182]float32, s *[394]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc394x3x1H4StochasticBiasAVX512(dst, x, s)
@@ -1436,7 +1436,7 @@ func (k blockNhwc394x3x1H4StochasticBias) scale(dst, x *[1182]float32, s *[394]f
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc394x3x1H4StochasticBias) scaleAddReLU(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
+func (k blockNhwc394x3x1H4StochasticBias) scaleAddReLU(dst *[1182]float32, x *[1182]float32, s *[394]float32, res *[1182]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc394x3x1H4StochasticBiasAVX512(dst, x, s, res)
@@ -1456,7 +1456,7 @@ func (k blockNhwc384x1x3H5AvgNobias) squeeze(z *[384]float32, x *[1152]float32) 
 }
 
 // scale runs scaleNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc384x1x3H5AvgNobias) scale(dst, x *[1152]float32, s *[384]float32) {
+func (k blockNhwc384x1x3H5AvgNobias) scale(dst *[1152]float32, x *[1152]float32, s *[384]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc384x1x3H5AvgNobiasAVX512(dst, x, s)
@@ -1466,7 +1466,7 @@ func (k blockNhwc384x1x3H5AvgNobias) scale(dst, x *[1152]float32, s *[384]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc384x1x3H5AvgNobias) scaleAddReLU(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
+func (k blockNhwc384x1x3H5AvgNobias) scaleAddReLU(dst *[1152]float32, x *[1152]float32, s *[384]float32, res *[1152]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc384x1x3H5AvgNobiasAVX512(dst, x, s, res)
@@ -1486,7 +1486,7 @@ func (k blockNhwc411x5x1H2AvgBias) squeeze(z *[411]float32, x *[2055]float32) {
 }
 
 // scale runs scaleNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc411x5x1H2AvgBias) scale(dst, x *[2055]float32, s *[411]float32) {
+func (k blockNhwc411x5x1H2AvgBias) scale(dst *[2055]float32, x *[2055]float32, s *[411]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc411x5x1H2AvgBiasAVX512(dst, x, s)
@@ -1496,7 +1496,7 @@ func (k blockNhwc411x5x1H2AvgBias) scale(dst, x *[2055]float32, s *[411]float32)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc411x5x1H2AvgBias) scaleAddReLU(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
+func (k blockNhwc411x5x1H2AvgBias) scaleAddReLU(dst *[2055]float32, x *[2055]float32, s *[411]float32, res *[2055]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc411x5x1H2AvgBiasAVX512(dst, x, s, res)
@@ -1516,7 +1516,7 @@ func (k blockNhwc400x1x5H5MaxNobias) squeeze(z *[400]float32, x *[2000]float32) 
 }
 
 // scale runs scaleNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc400x1x5H5MaxNobias) scale(dst, x *[2000]float32, s *[400]float32) {
+func (k blockNhwc400x1x5H5MaxNobias) scale(dst *[2000]float32, x *[2000]float32, s *[400]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc400x1x5H5MaxNobiasAVX512(dst, x, s)
@@ -1526,7 +1526,7 @@ func (k blockNhwc400x1x5H5MaxNobias) scale(dst, x *[2000]float32, s *[400]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc400x1x5H5MaxNobias) scaleAddReLU(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
+func (k blockNhwc400x1x5H5MaxNobias) scaleAddReLU(dst *[2000]float32, x *[2000]float32, s *[400]float32, res *[2000]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc400x1x5H5MaxNobiasAVX512(dst, x, s, res)
@@ -1546,7 +1546,7 @@ func (k blockNhwc428x11x1H3MaxBias) squeeze(z *[428]float32, x *[4708]float32) {
 }
 
 // scale runs scaleNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc428x11x1H3MaxBias) scale(dst, x *[4708]float32, s *[428]float32) {
+func (k blockNhwc428x11x1H3MaxBias) scale(dst *[4708]float32, x *[4708]float32, s *[428]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc428x11x1H3MaxBiasAVX512(dst, x, s)
@@ -1556,7 +1556,7 @@ func (k blockNhwc428x11x1H3MaxBias) scale(dst, x *[4708]float32, s *[428]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc428x11x1H3MaxBias) scaleAddReLU(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
+func (k blockNhwc428x11x1H3MaxBias) scaleAddReLU(dst *[4708]float32, x *[4708]float32, s *[428]float32, res *[4708]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc428x11x1H3MaxBiasAVX512(dst, x, s, res)
@@ -1576,7 +1576,7 @@ func (k blockNhwc416x1x11H5StochasticNobias) squeeze(z *[416]float32, x *[4576]f
 }
 
 // scale runs scaleNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc416x1x11H5StochasticNobias) scale(dst, x *[4576]float32, s *[416]float32) {
+func (k blockNhwc416x1x11H5StochasticNobias) scale(dst *[4576]float32, x *[4576]float32, s *[416]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc416x1x11H5StochasticNobiasAVX512(dst, x, s)
@@ -1586,7 +1586,7 @@ func (k blockNhwc416x1x11H5StochasticNobias) scale(dst, x *[4576]float32, s *[41
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc416x1x11H5StochasticNobias) scaleAddReLU(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
+func (k blockNhwc416x1x11H5StochasticNobias) scaleAddReLU(dst *[4576]float32, x *[4576]float32, s *[416]float32, res *[4576]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc416x1x11H5StochasticNobiasAVX512(dst, x, s, res)
@@ -1606,7 +1606,7 @@ func (k blockNhwc461x7x1H4StochasticBias) squeeze(z *[461]float32, x *[3227]floa
 }
 
 // scale runs scaleNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc461x7x1H4StochasticBias) scale(dst, x *[3227]float32, s *[461]float32) {
+func (k blockNhwc461x7x1H4StochasticBias) scale(dst *[3227]float32, x *[3227]float32, s *[461]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc461x7x1H4StochasticBiasAVX512(dst, x, s)
@@ -1616,7 +1616,7 @@ func (k blockNhwc461x7x1H4StochasticBias) scale(dst, x *[3227]float32, s *[461]f
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc461x7x1H4StochasticBias) scaleAddReLU(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
+func (k blockNhwc461x7x1H4StochasticBias) scaleAddReLU(dst *[3227]float32, x *[3227]float32, s *[461]float32, res *[3227]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc461x7x1H4StochasticBiasAVX512(dst, x, s, res)
@@ -1636,7 +1636,7 @@ func (k blockNhwc448x1x7H5AvgNobias) squeeze(z *[448]float32, x *[3136]float32) 
 }
 
 // scale runs scaleNhwc448x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc448x1x7H5AvgNobias) scale(dst, x *[3136]float32, s *[448]float32) {
+func (k blockNhwc448x1x7H5AvgNobias) scale(dst *[3136]float32, x *[3136]float32, s *[448]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc448x1x7H5AvgNobiasAVX512(dst, x, s)
@@ -1646,7 +1646,7 @@ func (k blockNhwc448x1x7H5AvgNobias) scale(dst, x *[3136]float32, s *[448]float3
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc448x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc448x1x7H5AvgNobias) scaleAddReLU(dst, x *[3136]float32, s *[448]float32, res *[3136]float32) {
+func (k blockNhwc448x1x7H5AvgNobias) scaleAddReLU(dst *[3136]float32, x *[3136]float32, s *[448]float32, res *[3136]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc448x1x7H5AvgNobiasAVX512(dst, x, s, res)
@@ -1666,7 +1666,7 @@ func (k blockNhwc478x1x1H2AvgBias) squeeze(z *[478]float32, x *[478]float32) {
 }
 
 // scale runs scaleNhwc478x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc478x1x1H2AvgBias) scale(dst, x *[478]float32, s *[478]float32) {
+func (k blockNhwc478x1x1H2AvgBias) scale(dst *[478]float32, x *[478]float32, s *[478]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc478x1x1H2AvgBiasAVX512(dst, x, s)
@@ -1676,7 +1676,7 @@ func (k blockNhwc478x1x1H2AvgBias) scale(dst, x *[478]float32, s *[478]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc478x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc478x1x1H2AvgBias) scaleAddReLU(dst, x *[478]float32, s *[478]float32, res *[478]float32) {
+func (k blockNhwc478x1x1H2AvgBias) scaleAddReLU(dst *[478]float32, x *[478]float32, s *[478]float32, res *[478]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc478x1x1H2AvgBiasAVX512(dst, x, s, res)
@@ -1696,7 +1696,7 @@ func (k blockNhwc464x1x1H5MaxNobias) squeeze(z *[464]float32, x *[464]float32) {
 }
 
 // scale runs scaleNhwc464x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc464x1x1H5MaxNobias) scale(dst, x *[464]float32, s *[464]float32) {
+func (k blockNhwc464x1x1H5MaxNobias) scale(dst *[464]float32, x *[464]float32, s *[464]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc464x1x1H5MaxNobiasAVX512(dst, x, s)
@@ -1706,7 +1706,7 @@ func (k blockNhwc464x1x1H5MaxNobias) scale(dst, x *[464]float32, s *[464]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc464x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc464x1x1H5MaxNobias) scaleAddReLU(dst, x *[464]float32, s *[464]float32, res *[464]float32) {
+func (k blockNhwc464x1x1H5MaxNobias) scaleAddReLU(dst *[464]float32, x *[464]float32, s *[464]float32, res *[464]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc464x1x1H5MaxNobiasAVX512(dst, x, s, res)
@@ -1726,7 +1726,7 @@ func (k blockNhwc495x2x1H3MaxBias) squeeze(z *[495]float32, x *[990]float32) {
 }
 
 // scale runs scaleNhwc495x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc495x2x1H3MaxBias) scale(dst, x *[990]float32, s *[495]float32) {
+func (k blockNhwc495x2x1H3MaxBias) scale(dst *[990]float32, x *[990]float32, s *[495]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc495x2x1H3MaxBiasAVX512(dst, x, s)
@@ -1736,7 +1736,7 @@ func (k blockNhwc495x2x1H3MaxBias) scale(dst, x *[990]float32, s *[495]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc495x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc495x2x1H3MaxBias) scaleAddReLU(dst, x *[990]float32, s *[495]float32, res *[990]float32) {
+func (k blockNhwc495x2x1H3MaxBias) scaleAddReLU(dst *[990]float32, x *[990]float32, s *[495]float32, res *[990]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc495x2x1H3MaxBiasAVX512(dst, x, s, res)
@@ -1756,7 +1756,7 @@ func (k blockNhwc480x1x2H5StochasticNobias) squeeze(z *[480]float32, x *[960]flo
 }
 
 // scale runs scaleNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc480x1x2H5StochasticNobias) scale(dst, x *[960]float32, s *[480]float32) {
+func (k blockNhwc480x1x2H5StochasticNobias) scale(dst *[960]float32, x *[960]float32, s *[480]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc480x1x2H5StochasticNobiasAVX512(dst, x, s)
@@ -1766,7 +1766,7 @@ func (k blockNhwc480x1x2H5StochasticNobias) scale(dst, x *[960]float32, s *[480]
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc480x1x2H5StochasticNobias) scaleAddReLU(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
+func (k blockNhwc480x1x2H5StochasticNobias) scaleAddReLU(dst *[960]float32, x *[960]float32, s *[480]float32, res *[960]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc480x1x2H5StochasticNobiasAVX512(dst, x, s, res)
@@ -1786,7 +1786,7 @@ func (k blockNhwc17x2x1H1StochasticBias) squeeze(z *[17]float32, x *[34]float32)
 }
 
 // scale runs scaleNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x2x1H1StochasticBias) scale(dst, x *[34]float32, s *[17]float32) {
+func (k blockNhwc17x2x1H1StochasticBias) scale(dst *[34]float32, x *[34]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc17x2x1H1StochasticBiasAVX512(dst, x, s)
@@ -1796,7 +1796,7 @@ func (k blockNhwc17x2x1H1StochasticBias) scale(dst, x *[34]float32, s *[17]float
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x2x1H1StochasticBias) scaleAddReLU(dst, x *[34]float32, s *[17]float32, res *[34]float32) {
+func (k blockNhwc17x2x1H1StochasticBias) scaleAddReLU(dst *[34]float32, x *[34]float32, s *[17]float32, res *[34]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc17x2x1H1StochasticBiasAVX512(dst, x, s, res)
@@ -1816,7 +1816,7 @@ func (k blockNhwc34x3x1H2StochasticNobias) squeeze(z *[34]float32, x *[102]float
 }
 
 // scale runs scaleNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x3x1H2StochasticNobias) scale(dst, x *[102]float32, s *[34]float32) {
+func (k blockNhwc34x3x1H2StochasticNobias) scale(dst *[102]float32, x *[102]float32, s *[34]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc34x3x1H2StochasticNobiasAVX512(dst, x, s)
@@ -1826,7 +1826,7 @@ func (k blockNhwc34x3x1H2StochasticNobias) scale(dst, x *[102]float32, s *[34]fl
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x3x1H2StochasticNobias) scaleAddReLU(dst, x *[102]float32, s *[34]float32, res *[102]float32) {
+func (k blockNhwc34x3x1H2StochasticNobias) scaleAddReLU(dst *[102]float32, x *[102]float32, s *[34]float32, res *[102]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc34x3x1H2StochasticNobiasAVX512(dst, x, s, res)
@@ -1846,7 +1846,7 @@ func (k blockNhwc51x5x1H3StochasticBias) squeeze(z *[51]float32, x *[255]float32
 }
 
 // scale runs scaleNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x5x1H3StochasticBias) scale(dst, x *[255]float32, s *[51]float32) {
+func (k blockNhwc51x5x1H3StochasticBias) scale(dst *[255]float32, x *[255]float32, s *[51]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc51x5x1H3StochasticBiasAVX512(dst, x, s)
@@ -1856,7 +1856,7 @@ func (k blockNhwc51x5x1H3StochasticBias) scale(dst, x *[255]float32, s *[51]floa
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x5x1H3StochasticBias) scaleAddReLU(dst, x *[255]float32, s *[51]float32, res *[255]float32) {
+func (k blockNhwc51x5x1H3StochasticBias) scaleAddReLU(dst *[255]float32, x *[255]float32, s *[51]float32, res *[255]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc51x5x1H3StochasticBiasAVX512(dst, x, s, res)
@@ -1876,7 +1876,7 @@ func (k blockNhwc68x11x1H4StochasticNobias) squeeze(z *[68]float32, x *[748]floa
 }
 
 // scale runs scaleNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x11x1H4StochasticNobias) scale(dst, x *[748]float32, s *[68]float32) {
+func (k blockNhwc68x11x1H4StochasticNobias) scale(dst *[748]float32, x *[748]float32, s *[68]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc68x11x1H4StochasticNobiasAVX512(dst, x, s)
@@ -1886,7 +1886,7 @@ func (k blockNhwc68x11x1H4StochasticNobias) scale(dst, x *[748]float32, s *[68]f
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x11x1H4StochasticNobias) scaleAddReLU(dst, x *[748]float32, s *[68]float32, res *[748]float32) {
+func (k blockNhwc68x11x1H4StochasticNobias) scaleAddReLU(dst *[748]float32, x *[748]float32, s *[68]float32, res *[748]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc68x11x1H4StochasticNobiasAVX512(dst, x, s, res)
@@ -1906,7 +1906,7 @@ func (k blockNhwc117x7x1H1StochasticBias) squeeze(z *[117]float32, x *[819]float
 }
 
 // scale runs scaleNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc117x7x1H1StochasticBias) scale(dst, x *[819]float32, s *[117]float32) {
+func (k blockNhwc117x7x1H1StochasticBias) scale(dst *[819]float32, x *[819]float32, s *[117]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc117x7x1H1StochasticBiasAVX512(dst, x, s)
@@ -1916,7 +1916,7 @@ func (k blockNhwc117x7x1H1StochasticBias) scale(dst, x *[819]float32, s *[117]fl
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc117x7x1H1StochasticBias) scaleAddReLU(dst, x *[819]float32, s *[117]float32, res *[819]float32) {
+func (k blockNhwc117x7x1H1StochasticBias) scaleAddReLU(dst *[819]float32, x *[819]float32, s *[117]float32, res *[819]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc117x7x1H1StochasticBiasAVX512(dst, x, s, res)
@@ -1936,7 +1936,7 @@ func (k blockNhwc134x1x1H2StochasticNobias) squeeze(z *[134]float32, x *[134]flo
 }
 
 // scale runs scaleNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc134x1x1H2StochasticNobias) scale(dst, x *[134]float32, s *[134]float32) {
+func (k blockNhwc134x1x1H2StochasticNobias) scale(dst *[134]float32, x *[134]float32, s *[134]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc134x1x1H2StochasticNobiasAVX512(dst, x, s)
@@ -1946,7 +1946,7 @@ func (k blockNhwc134x1x1H2StochasticNobias) scale(dst, x *[134]float32, s *[134]
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc134x1x1H2StochasticNobias) scaleAddReLU(dst, x *[134]float32, s *[134]float32, res *[134]float32) {
+func (k blockNhwc134x1x1H2StochasticNobias) scaleAddReLU(dst *[134]float32, x *[134]float32, s *[134]float32, res *[134]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc134x1x1H2StochasticNobiasAVX512(dst, x, s, res)
@@ -1966,7 +1966,7 @@ func (k blockNhwc151x2x1H3StochasticBias) squeeze(z *[151]float32, x *[302]float
 }
 
 // scale runs scaleNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc151x2x1H3StochasticBias) scale(dst, x *[302]float32, s *[151]float32) {
+func (k blockNhwc151x2x1H3StochasticBias) scale(dst *[302]float32, x *[302]float32, s *[151]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc151x2x1H3StochasticBiasAVX512(dst, x, s)
@@ -1976,7 +1976,7 @@ func (k blockNhwc151x2x1H3StochasticBias) scale(dst, x *[302]float32, s *[151]fl
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc151x2x1H3StochasticBias) scaleAddReLU(dst, x *[302]float32, s *[151]float32, res *[302]float32) {
+func (k blockNhwc151x2x1H3StochasticBias) scaleAddReLU(dst *[302]float32, x *[302]float32, s *[151]float32, res *[302]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc151x2x1H3StochasticBiasAVX512(dst, x, s, res)
@@ -1996,7 +1996,7 @@ func (k blockNhwc232x3x1H4StochasticNobias) squeeze(z *[232]float32, x *[696]flo
 }
 
 // scale runs scaleNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc232x3x1H4StochasticNobias) scale(dst, x *[696]float32, s *[232]float32) {
+func (k blockNhwc232x3x1H4StochasticNobias) scale(dst *[696]float32, x *[696]float32, s *[232]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc232x3x1H4StochasticNobiasAVX512(dst, x, s)
@@ -2006,7 +2006,7 @@ func (k blockNhwc232x3x1H4StochasticNobias) scale(dst, x *[696]float32, s *[232]
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc232x3x1H4StochasticNobias) scaleAddReLU(dst, x *[696]float32, s *[232]float32, res *[696]float32) {
+func (k blockNhwc232x3x1H4StochasticNobias) scaleAddReLU(dst *[696]float32, x *[696]float32, s *[232]float32, res *[696]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc232x3x1H4StochasticNobiasAVX512(dst, x, s, res)
@@ -2026,7 +2026,7 @@ func (k blockNhwc249x5x1H1StochasticBias) squeeze(z *[249]float32, x *[1245]floa
 }
 
 // scale runs scaleNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc249x5x1H1StochasticBias) scale(dst, x *[1245]float32, s *[249]float32) {
+func (k blockNhwc249x5x1H1StochasticBias) scale(dst *[1245]float32, x *[1245]float32, s *[249]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc249x5x1H1StochasticBiasAVX512(dst, x, s)
@@ -2036,7 +2036,7 @@ func (k blockNhwc249x5x1H1StochasticBias) scale(dst, x *[1245]float32, s *[249]f
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc249x5x1H1StochasticBias) scaleAddReLU(dst, x *[1245]float32, s *[249]float32, res *[1245]float32) {
+func (k blockNhwc249x5x1H1StochasticBias) scaleAddReLU(dst *[1245]float32, x *[1245]float32, s *[249]float32, res *[1245]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc249x5x1H1StochasticBiasAVX512(dst, x, s, res)
@@ -2056,7 +2056,7 @@ func (k blockNhwc266x11x1H2StochasticNobias) squeeze(z *[266]float32, x *[2926]f
 }
 
 // scale runs scaleNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc266x11x1H2StochasticNobias) scale(dst, x *[2926]float32, s *[266]float32) {
+func (k blockNhwc266x11x1H2StochasticNobias) scale(dst *[2926]float32, x *[2926]float32, s *[266]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc266x11x1H2StochasticNobiasAVX512(dst, x, s)
@@ -2066,7 +2066,7 @@ func (k blockNhwc266x11x1H2StochasticNobias) scale(dst, x *[2926]float32, s *[26
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc266x11x1H2StochasticNobias) scaleAddReLU(dst, x *[2926]float32, s *[266]float32, res *[2926]float32) {
+func (k blockNhwc266x11x1H2StochasticNobias) scaleAddReLU(dst *[2926]float32, x *[2926]float32, s *[266]float32, res *[2926]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc266x11x1H2StochasticNobiasAVX512(dst, x, s, res)
@@ -2086,7 +2086,7 @@ func (k blockNhwc17x1x1H11AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H11AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H11AvgBias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc17x1x1H11AvgBiasAVX512(dst, x, s)
@@ -2096,7 +2096,7 @@ func (k blockNhwc17x1x1H11AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H11AvgBiasAVX512(dst, x, s, res)
@@ -2116,7 +2116,7 @@ func (k blockNhwc33x1x1H28MaxNobias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H28MaxNobias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H28MaxNobias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc33x1x1H28MaxNobiasAVX512(dst, x, s)
@@ -2126,7 +2126,7 @@ func (k blockNhwc33x1x1H28MaxNobias) scale(dst, x *[33]float32, s *[33]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H28MaxNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H28MaxNobias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H28MaxNobiasAVX512(dst, x, s, res)
@@ -2146,7 +2146,7 @@ func (k blockNhwc37x1x1H32StochasticBias) squeeze(z *[37]float32, x *[37]float32
 }
 
 // scale runs scaleNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32StochasticBias) scale(dst, x *[37]float32, s *[37]float32) {
+func (k blockNhwc37x1x1H32StochasticBias) scale(dst *[37]float32, x *[37]float32, s *[37]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc37x1x1H32StochasticBiasAVX512(dst, x, s)
@@ -2156,7 +2156,7 @@ func (k blockNhwc37x1x1H32StochasticBias) scale(dst, x *[37]float32, s *[37]floa
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32StochasticBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+func (k blockNhwc37x1x1H32StochasticBias) scaleAddReLU(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc37x1x1H32StochasticBiasAVX512(dst, x, s, res)
@@ -2176,7 +2176,7 @@ func (k blockNhwc69x1x1H61AvgNobias) squeeze(z *[69]float32, x *[69]float32) {
 }
 
 // scale runs scaleNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H61AvgNobias) scale(dst, x *[69]float32, s *[69]float32) {
+func (k blockNhwc69x1x1H61AvgNobias) scale(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc69x1x1H61AvgNobiasAVX512(dst, x, s)
@@ -2186,7 +2186,7 @@ func (k blockNhwc69x1x1H61AvgNobias) scale(dst, x *[69]float32, s *[69]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H61AvgNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func (k blockNhwc69x1x1H61AvgNobias) scaleAddReLU(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc69x1x1H61AvgNobiasAVX512(dst, x, s, res)
@@ -2206,7 +2206,7 @@ func (k blockNhwc69x1x1H64MaxBias) squeeze(z *[69]float32, x *[69]float32) {
 }
 
 // scale runs scaleNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64MaxBias) scale(dst, x *[69]float32, s *[69]float32) {
+func (k blockNhwc69x1x1H64MaxBias) scale(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc69x1x1H64MaxBiasAVX512(dst, x, s)
@@ -2216,7 +2216,7 @@ func (k blockNhwc69x1x1H64MaxBias) scale(dst, x *[69]float32, s *[69]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64MaxBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func (k blockNhwc69x1x1H64MaxBias) scaleAddReLU(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc69x1x1H64MaxBiasAVX512(dst, x, s, res)
@@ -2236,7 +2236,7 @@ func (k blockNhwc101x1x1H94StochasticNobias) squeeze(z *[101]float32, x *[101]fl
 }
 
 // scale runs scaleNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H94StochasticNobias) scale(dst, x *[101]float32, s *[101]float32) {
+func (k blockNhwc101x1x1H94StochasticNobias) scale(dst *[101]float32, x *[101]float32, s *[101]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc101x1x1H94StochasticNobiasAVX512(dst, x, s)
@@ -2246,7 +2246,7 @@ func (k blockNhwc101x1x1H94StochasticNobias) scale(dst, x *[101]float32, s *[101
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H94StochasticNobias) scaleAddReLU(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+func (k blockNhwc101x1x1H94StochasticNobias) scaleAddReLU(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc101x1x1H94StochasticNobiasAVX512(dst, x, s, res)
@@ -2266,7 +2266,7 @@ func (k blockNhwc101x1x1H96AvgBias) squeeze(z *[101]float32, x *[101]float32) {
 }
 
 // scale runs scaleNhwc101x1x1H96AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H96AvgBias) scale(dst, x *[101]float32, s *[101]float32) {
+func (k blockNhwc101x1x1H96AvgBias) scale(dst *[101]float32, x *[101]float32, s *[101]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc101x1x1H96AvgBiasAVX512(dst, x, s)
@@ -2276,7 +2276,7 @@ func (k blockNhwc101x1x1H96AvgBias) scale(dst, x *[101]float32, s *[101]float32)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc101x1x1H96AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H96AvgBias) scaleAddReLU(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+func (k blockNhwc101x1x1H96AvgBias) scaleAddReLU(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc101x1x1H96AvgBiasAVX512(dst, x, s, res)
@@ -2296,7 +2296,7 @@ func (k blockNhwc133x1x1H127MaxNobias) squeeze(z *[133]float32, x *[133]float32)
 }
 
 // scale runs scaleNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H127MaxNobias) scale(dst, x *[133]float32, s *[133]float32) {
+func (k blockNhwc133x1x1H127MaxNobias) scale(dst *[133]float32, x *[133]float32, s *[133]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc133x1x1H127MaxNobiasAVX512(dst, x, s)
@@ -2306,7 +2306,7 @@ func (k blockNhwc133x1x1H127MaxNobias) scale(dst, x *[133]float32, s *[133]float
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H127MaxNobias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+func (k blockNhwc133x1x1H127MaxNobias) scaleAddReLU(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc133x1x1H127MaxNobiasAVX512(dst, x, s, res)
@@ -2326,7 +2326,7 @@ func (k blockNhwc133x1x1H128StochasticBias) squeeze(z *[133]float32, x *[133]flo
 }
 
 // scale runs scaleNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H128StochasticBias) scale(dst, x *[133]float32, s *[133]float32) {
+func (k blockNhwc133x1x1H128StochasticBias) scale(dst *[133]float32, x *[133]float32, s *[133]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc133x1x1H128StochasticBiasAVX512(dst, x, s)
@@ -2336,7 +2336,7 @@ func (k blockNhwc133x1x1H128StochasticBias) scale(dst, x *[133]float32, s *[133]
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H128StochasticBias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+func (k blockNhwc133x1x1H128StochasticBias) scaleAddReLU(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc133x1x1H128StochasticBiasAVX512(dst, x, s, res)
@@ -2356,7 +2356,7 @@ func (k blockNhwc265x1x1H257AvgNobias) squeeze(z *[265]float32, x *[265]float32)
 }
 
 // scale runs scaleNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x1x1H257AvgNobias) scale(dst, x *[265]float32, s *[265]float32) {
+func (k blockNhwc265x1x1H257AvgNobias) scale(dst *[265]float32, x *[265]float32, s *[265]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc265x1x1H257AvgNobiasAVX512(dst, x, s)
@@ -2366,7 +2366,7 @@ func (k blockNhwc265x1x1H257AvgNobias) scale(dst, x *[265]float32, s *[265]float
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x1x1H257AvgNobias) scaleAddReLU(dst, x *[265]float32, s *[265]float32, res *[265]float32) {
+func (k blockNhwc265x1x1H257AvgNobias) scaleAddReLU(dst *[265]float32, x *[265]float32, s *[265]float32, res *[265]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc265x1x1H257AvgNobiasAVX512(dst, x, s, res)
@@ -2386,7 +2386,7 @@ func (k blockNhwc278x1x1H272MaxBias) squeeze(z *[278]float32, x *[278]float32) {
 }
 
 // scale runs scaleNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc278x1x1H272MaxBias) scale(dst, x *[278]float32, s *[278]float32) {
+func (k blockNhwc278x1x1H272MaxBias) scale(dst *[278]float32, x *[278]float32, s *[278]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc278x1x1H272MaxBiasAVX512(dst, x, s)
@@ -2396,7 +2396,7 @@ func (k blockNhwc278x1x1H272MaxBias) scale(dst, x *[278]float32, s *[278]float32
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc278x1x1H272MaxBias) scaleAddReLU(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
+func (k blockNhwc278x1x1H272MaxBias) scaleAddReLU(dst *[278]float32, x *[278]float32, s *[278]float32, res *[278]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc278x1x1H272MaxBiasAVX512(dst, x, s, res)
@@ -2416,7 +2416,7 @@ func (k blockNhwc427x1x1H418StochasticNobias) squeeze(z *[427]float32, x *[427]f
 }
 
 // scale runs scaleNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc427x1x1H418StochasticNobias) scale(dst, x *[427]float32, s *[427]float32) {
+func (k blockNhwc427x1x1H418StochasticNobias) scale(dst *[427]float32, x *[427]float32, s *[427]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc427x1x1H418StochasticNobiasAVX512(dst, x, s)
@@ -2426,7 +2426,7 @@ func (k blockNhwc427x1x1H418StochasticNobias) scale(dst, x *[427]float32, s *[42
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc427x1x1H418StochasticNobias) scaleAddReLU(dst, x *[427]float32, s *[427]float32, res *[427]float32) {
+func (k blockNhwc427x1x1H418StochasticNobias) scaleAddReLU(dst *[427]float32, x *[427]float32, s *[427]float32, res *[427]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc427x1x1H418StochasticNobiasAVX512(dst, x, s, res)
@@ -2446,7 +2446,7 @@ func (k blockNhwc15x1x1H15AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H15AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H15AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H15AvgBias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc15x1x1H15AvgBiasAVX512(dst, x, s)
@@ -2456,7 +2456,7 @@ func (k blockNhwc15x1x1H15AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H15AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H15AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H15AvgBias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc15x1x1H15AvgBiasAVX512(dst, x, s, res)
@@ -2476,7 +2476,7 @@ func (k blockNhwc15x1x1H8AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H8AvgNobias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc15x1x1H8AvgNobiasAVX512(dst, x, s)
@@ -2486,7 +2486,7 @@ func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc15x1x1H8AvgNobiasAVX512(dst, x, s, res)
@@ -2506,7 +2506,7 @@ func (k blockNhwc15x1x1H4AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H4AvgBias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc15x1x1H4AvgBiasAVX512(dst, x, s)
@@ -2516,7 +2516,7 @@ func (k blockNhwc15x1x1H4AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H4AvgBias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc15x1x1H4AvgBiasAVX512(dst, x, s, res)
@@ -2536,7 +2536,7 @@ func (k blockNhwc16x1x1H16AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H16AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H16AvgNobias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc16x1x1H16AvgNobiasAVX512(dst, x, s)
@@ -2546,7 +2546,7 @@ func (k blockNhwc16x1x1H16AvgNobias) scale(dst, x *[16]float32, s *[16]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H16AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H16AvgNobias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc16x1x1H16AvgNobiasAVX512(dst, x, s, res)
@@ -2566,7 +2566,7 @@ func (k blockNhwc16x1x1H8AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H8AvgBias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc16x1x1H8AvgBiasAVX512(dst, x, s)
@@ -2576,7 +2576,7 @@ func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc16x1x1H8AvgBiasAVX512(dst, x, s, res)
@@ -2596,7 +2596,7 @@ func (k blockNhwc16x1x1H5AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H5AvgNobias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc16x1x1H5AvgNobiasAVX512(dst, x, s)
@@ -2606,7 +2606,7 @@ func (k blockNhwc16x1x1H5AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H5AvgNobias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc16x1x1H5AvgNobiasAVX512(dst, x, s, res)
@@ -2626,7 +2626,7 @@ func (k blockNhwc17x1x1H16AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H16AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H16AvgBias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc17x1x1H16AvgBiasAVX512(dst, x, s)
@@ -2636,7 +2636,7 @@ func (k blockNhwc17x1x1H16AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H16AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H16AvgBias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H16AvgBiasAVX512(dst, x, s, res)
@@ -2656,7 +2656,7 @@ func (k blockNhwc17x1x1H8AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H8AvgNobias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc17x1x1H8AvgNobiasAVX512(dst, x, s)
@@ -2666,7 +2666,7 @@ func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H8AvgNobiasAVX512(dst, x, s, res)
@@ -2686,7 +2686,7 @@ func (k blockNhwc17x1x1H6AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H6AvgBias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc17x1x1H6AvgBiasAVX512(dst, x, s)
@@ -2696,7 +2696,7 @@ func (k blockNhwc17x1x1H6AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H6AvgBias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc17x1x1H6AvgBiasAVX512(dst, x, s, res)
@@ -2716,7 +2716,7 @@ func (k blockNhwc31x1x1H16AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 }
 
 // scale runs scaleNhwc31x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H16AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
+func (k blockNhwc31x1x1H16AvgNobias) scale(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc31x1x1H16AvgNobiasAVX512(dst, x, s)
@@ -2726,7 +2726,7 @@ func (k blockNhwc31x1x1H16AvgNobias) scale(dst, x *[31]float32, s *[31]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H16AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func (k blockNhwc31x1x1H16AvgNobias) scaleAddReLU(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc31x1x1H16AvgNobiasAVX512(dst, x, s, res)
@@ -2746,7 +2746,7 @@ func (k blockNhwc31x1x1H8AvgBias) squeeze(z *[31]float32, x *[31]float32) {
 }
 
 // scale runs scaleNhwc31x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H8AvgBias) scale(dst, x *[31]float32, s *[31]float32) {
+func (k blockNhwc31x1x1H8AvgBias) scale(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc31x1x1H8AvgBiasAVX512(dst, x, s)
@@ -2756,7 +2756,7 @@ func (k blockNhwc31x1x1H8AvgBias) scale(dst, x *[31]float32, s *[31]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H8AvgBias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func (k blockNhwc31x1x1H8AvgBias) scaleAddReLU(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc31x1x1H8AvgBiasAVX512(dst, x, s, res)
@@ -2776,7 +2776,7 @@ func (k blockNhwc31x1x1H7AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 }
 
 // scale runs scaleNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H7AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
+func (k blockNhwc31x1x1H7AvgNobias) scale(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc31x1x1H7AvgNobiasAVX512(dst, x, s)
@@ -2786,7 +2786,7 @@ func (k blockNhwc31x1x1H7AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H7AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func (k blockNhwc31x1x1H7AvgNobias) scaleAddReLU(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc31x1x1H7AvgNobiasAVX512(dst, x, s, res)
@@ -2806,7 +2806,7 @@ func (k blockNhwc32x1x1H16AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H16AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H16AvgBias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc32x1x1H16AvgBiasAVX512(dst, x, s)
@@ -2816,7 +2816,7 @@ func (k blockNhwc32x1x1H16AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H16AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H16AvgBias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H16AvgBiasAVX512(dst, x, s, res)
@@ -2836,7 +2836,7 @@ func (k blockNhwc32x1x1H8AvgNobias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgNobias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H8AvgNobias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc32x1x1H8AvgNobiasAVX512(dst, x, s)
@@ -2846,7 +2846,7 @@ func (k blockNhwc32x1x1H8AvgNobias) scale(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgNobias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H8AvgNobias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H8AvgNobiasAVX512(dst, x, s, res)
@@ -2866,7 +2866,7 @@ func (k blockNhwc32x1x1H8AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H8AvgBias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc32x1x1H8AvgBiasAVX512(dst, x, s)
@@ -2876,7 +2876,7 @@ func (k blockNhwc32x1x1H8AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H8AvgBias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc32x1x1H8AvgBiasAVX512(dst, x, s, res)
@@ -2896,7 +2896,7 @@ func (k blockNhwc33x1x1H16AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H16AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H16AvgNobias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc33x1x1H16AvgNobiasAVX512(dst, x, s)
@@ -2906,7 +2906,7 @@ func (k blockNhwc33x1x1H16AvgNobias) scale(dst, x *[33]float32, s *[33]float32) 
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H16AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H16AvgNobias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H16AvgNobiasAVX512(dst, x, s, res)
@@ -2926,7 +2926,7 @@ func (k blockNhwc33x1x1H8AvgBias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H8AvgBias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H8AvgBias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc33x1x1H8AvgBiasAVX512(dst, x, s)
@@ -2936,7 +2936,7 @@ func (k blockNhwc33x1x1H8AvgBias) scale(dst, x *[33]float32, s *[33]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H8AvgBias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H8AvgBias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H8AvgBiasAVX512(dst, x, s, res)
@@ -2956,7 +2956,7 @@ func (k blockNhwc33x1x1H9AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H9AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H9AvgNobias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleNhwc33x1x1H9AvgNobiasAVX512(dst, x, s)
@@ -2966,7 +2966,7 @@ func (k blockNhwc33x1x1H9AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLUNhwc33x1x1H9AvgNobiasAVX512(dst, x, s, res)

@@ -11,12 +11,12 @@ func (k blockNchw35x1x1H1AvgNobias) squeeze(z *[35]float32, x *[35]float32) {
 }
 
 // scale runs scaleNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x1H1AvgNobias) scale(dst, x *[35]float32, s *[35]float32) {
+func (k blockNchw35x1x1H1AvgNobias) scale(dst *[35]float32, x *[35]float32, s *[35]float32) {
 	scaleNchw35x1x1H1AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x1H1AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x1H1AvgNobias) scaleAddReLU(dst, x *[35]float32, s *[35]float32, res *[35]float32) {
+func (k blockNchw35x1x1H1AvgNobias) scaleAddReLU(dst *[35]float32, x *[35]float32, s *[35]float32, res *[35]float32) {
 	scaleAddReLUNchw35x1x1H1AvgNobiasGo(dst, x, s, res)
 }
 
@@ -26,12 +26,12 @@ func (k blockNchw17x1x18H2MaxBias) squeeze(z *[17]float32, x *[306]float32) {
 }
 
 // scale runs scaleNchw17x1x18H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x18H2MaxBias) scale(dst, x *[306]float32, s *[17]float32) {
+func (k blockNchw17x1x18H2MaxBias) scale(dst *[306]float32, x *[306]float32, s *[17]float32) {
 	scaleNchw17x1x18H2MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x18H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x18H2MaxBias) scaleAddReLU(dst, x *[306]float32, s *[17]float32, res *[306]float32) {
+func (k blockNchw17x1x18H2MaxBias) scaleAddReLU(dst *[306]float32, x *[306]float32, s *[17]float32, res *[306]float32) {
 	scaleAddReLUNchw17x1x18H2MaxBiasGo(dst, x, s, res)
 }
 
@@ -41,12 +41,12 @@ func (k blockNchw17x1x16H3StochasticNobias) squeeze(z *[17]float32, x *[272]floa
 }
 
 // scale runs scaleNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x16H3StochasticNobias) scale(dst, x *[272]float32, s *[17]float32) {
+func (k blockNchw17x1x16H3StochasticNobias) scale(dst *[272]float32, x *[272]float32, s *[17]float32) {
 	scaleNchw17x1x16H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x16H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x16H3StochasticNobias) scaleAddReLU(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
+func (k blockNchw17x1x16H3StochasticNobias) scaleAddReLU(dst *[272]float32, x *[272]float32, s *[17]float32, res *[272]float32) {
 	scaleAddReLUNchw17x1x16H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -56,12 +56,12 @@ func (k blockNchw13x1x35H3StochasticBias) squeeze(z *[13]float32, x *[455]float3
 }
 
 // scale runs scaleNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x35H3StochasticBias) scale(dst, x *[455]float32, s *[13]float32) {
+func (k blockNchw13x1x35H3StochasticBias) scale(dst *[455]float32, x *[455]float32, s *[13]float32) {
 	scaleNchw13x1x35H3StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x35H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x35H3StochasticBias) scaleAddReLU(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
+func (k blockNchw13x1x35H3StochasticBias) scaleAddReLU(dst *[455]float32, x *[455]float32, s *[13]float32, res *[455]float32) {
 	scaleAddReLUNchw13x1x35H3StochasticBiasGo(dst, x, s, res)
 }
 
@@ -71,12 +71,12 @@ func (k blockNchw13x1x32H3AvgNobias) squeeze(z *[13]float32, x *[416]float32) {
 }
 
 // scale runs scaleNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x32H3AvgNobias) scale(dst, x *[416]float32, s *[13]float32) {
+func (k blockNchw13x1x32H3AvgNobias) scale(dst *[416]float32, x *[416]float32, s *[13]float32) {
 	scaleNchw13x1x32H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x32H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x32H3AvgNobias) scaleAddReLU(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
+func (k blockNchw13x1x32H3AvgNobias) scaleAddReLU(dst *[416]float32, x *[416]float32, s *[13]float32, res *[416]float32) {
 	scaleAddReLUNchw13x1x32H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -86,12 +86,12 @@ func (k blockNchw32x1x52H4AvgBias) squeeze(z *[32]float32, x *[1664]float32) {
 }
 
 // scale runs scaleNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x52H4AvgBias) scale(dst, x *[1664]float32, s *[32]float32) {
+func (k blockNchw32x1x52H4AvgBias) scale(dst *[1664]float32, x *[1664]float32, s *[32]float32) {
 	scaleNchw32x1x52H4AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x52H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x52H4AvgBias) scaleAddReLU(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
+func (k blockNchw32x1x52H4AvgBias) scaleAddReLU(dst *[1664]float32, x *[1664]float32, s *[32]float32, res *[1664]float32) {
 	scaleAddReLUNchw32x1x52H4AvgBiasGo(dst, x, s, res)
 }
 
@@ -101,12 +101,12 @@ func (k blockNchw32x1x48H3MaxNobias) squeeze(z *[32]float32, x *[1536]float32) {
 }
 
 // scale runs scaleNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x48H3MaxNobias) scale(dst, x *[1536]float32, s *[32]float32) {
+func (k blockNchw32x1x48H3MaxNobias) scale(dst *[1536]float32, x *[1536]float32, s *[32]float32) {
 	scaleNchw32x1x48H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x48H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x48H3MaxNobias) scaleAddReLU(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
+func (k blockNchw32x1x48H3MaxNobias) scaleAddReLU(dst *[1536]float32, x *[1536]float32, s *[32]float32, res *[1536]float32) {
 	scaleAddReLUNchw32x1x48H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -116,12 +116,12 @@ func (k blockNchw3x1x69H2MaxBias) squeeze(z *[3]float32, x *[207]float32) {
 }
 
 // scale runs scaleNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x69H2MaxBias) scale(dst, x *[207]float32, s *[3]float32) {
+func (k blockNchw3x1x69H2MaxBias) scale(dst *[207]float32, x *[207]float32, s *[3]float32) {
 	scaleNchw3x1x69H2MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x69H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x69H2MaxBias) scaleAddReLU(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
+func (k blockNchw3x1x69H2MaxBias) scaleAddReLU(dst *[207]float32, x *[207]float32, s *[3]float32, res *[207]float32) {
 	scaleAddReLUNchw3x1x69H2MaxBiasGo(dst, x, s, res)
 }
 
@@ -131,12 +131,12 @@ func (k blockNchw3x1x64H3StochasticNobias) squeeze(z *[3]float32, x *[192]float3
 }
 
 // scale runs scaleNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x64H3StochasticNobias) scale(dst, x *[192]float32, s *[3]float32) {
+func (k blockNchw3x1x64H3StochasticNobias) scale(dst *[192]float32, x *[192]float32, s *[3]float32) {
 	scaleNchw3x1x64H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x64H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x64H3StochasticNobias) scaleAddReLU(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
+func (k blockNchw3x1x64H3StochasticNobias) scaleAddReLU(dst *[192]float32, x *[192]float32, s *[3]float32, res *[192]float32) {
 	scaleAddReLUNchw3x1x64H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -146,12 +146,12 @@ func (k blockNchw15x1x86H6StochasticBias) squeeze(z *[15]float32, x *[1290]float
 }
 
 // scale runs scaleNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x86H6StochasticBias) scale(dst, x *[1290]float32, s *[15]float32) {
+func (k blockNchw15x1x86H6StochasticBias) scale(dst *[1290]float32, x *[1290]float32, s *[15]float32) {
 	scaleNchw15x1x86H6StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x86H6StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x86H6StochasticBias) scaleAddReLU(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
+func (k blockNchw15x1x86H6StochasticBias) scaleAddReLU(dst *[1290]float32, x *[1290]float32, s *[15]float32, res *[1290]float32) {
 	scaleAddReLUNchw15x1x86H6StochasticBiasGo(dst, x, s, res)
 }
 
@@ -161,12 +161,12 @@ func (k blockNchw15x1x80H3AvgNobias) squeeze(z *[15]float32, x *[1200]float32) {
 }
 
 // scale runs scaleNchw15x1x80H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x80H3AvgNobias) scale(dst, x *[1200]float32, s *[15]float32) {
+func (k blockNchw15x1x80H3AvgNobias) scale(dst *[1200]float32, x *[1200]float32, s *[15]float32) {
 	scaleNchw15x1x80H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x80H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x80H3AvgNobias) scaleAddReLU(dst, x *[1200]float32, s *[15]float32, res *[1200]float32) {
+func (k blockNchw15x1x80H3AvgNobias) scaleAddReLU(dst *[1200]float32, x *[1200]float32, s *[15]float32, res *[1200]float32) {
 	scaleAddReLUNchw15x1x80H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -176,12 +176,12 @@ func (k blockNchw35x1x199H7AvgBias) squeeze(z *[35]float32, x *[6965]float32) {
 }
 
 // scale runs scaleNchw35x1x199H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x199H7AvgBias) scale(dst, x *[6965]float32, s *[35]float32) {
+func (k blockNchw35x1x199H7AvgBias) scale(dst *[6965]float32, x *[6965]float32, s *[35]float32) {
 	scaleNchw35x1x199H7AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x199H7AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x199H7AvgBias) scaleAddReLU(dst, x *[6965]float32, s *[35]float32, res *[6965]float32) {
+func (k blockNchw35x1x199H7AvgBias) scaleAddReLU(dst *[6965]float32, x *[6965]float32, s *[35]float32, res *[6965]float32) {
 	scaleAddReLUNchw35x1x199H7AvgBiasGo(dst, x, s, res)
 }
 
@@ -191,12 +191,12 @@ func (k blockNchw35x1x192H3MaxNobias) squeeze(z *[35]float32, x *[6720]float32) 
 }
 
 // scale runs scaleNchw35x1x192H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x192H3MaxNobias) scale(dst, x *[6720]float32, s *[35]float32) {
+func (k blockNchw35x1x192H3MaxNobias) scale(dst *[6720]float32, x *[6720]float32, s *[35]float32) {
 	scaleNchw35x1x192H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x192H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x192H3MaxNobias) scaleAddReLU(dst, x *[6720]float32, s *[35]float32, res *[6720]float32) {
+func (k blockNchw35x1x192H3MaxNobias) scaleAddReLU(dst *[6720]float32, x *[6720]float32, s *[35]float32, res *[6720]float32) {
 	scaleAddReLUNchw35x1x192H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -206,12 +206,12 @@ func (k blockNchw17x1x216H8MaxBias) squeeze(z *[17]float32, x *[3672]float32) {
 }
 
 // scale runs scaleNchw17x1x216H8MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x216H8MaxBias) scale(dst, x *[3672]float32, s *[17]float32) {
+func (k blockNchw17x1x216H8MaxBias) scale(dst *[3672]float32, x *[3672]float32, s *[17]float32) {
 	scaleNchw17x1x216H8MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x216H8MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x216H8MaxBias) scaleAddReLU(dst, x *[3672]float32, s *[17]float32, res *[3672]float32) {
+func (k blockNchw17x1x216H8MaxBias) scaleAddReLU(dst *[3672]float32, x *[3672]float32, s *[17]float32, res *[3672]float32) {
 	scaleAddReLUNchw17x1x216H8MaxBiasGo(dst, x, s, res)
 }
 
@@ -221,12 +221,12 @@ func (k blockNchw17x1x208H3StochasticNobias) squeeze(z *[17]float32, x *[3536]fl
 }
 
 // scale runs scaleNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x208H3StochasticNobias) scale(dst, x *[3536]float32, s *[17]float32) {
+func (k blockNchw17x1x208H3StochasticNobias) scale(dst *[3536]float32, x *[3536]float32, s *[17]float32) {
 	scaleNchw17x1x208H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x208H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x208H3StochasticNobias) scaleAddReLU(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
+func (k blockNchw17x1x208H3StochasticNobias) scaleAddReLU(dst *[3536]float32, x *[3536]float32, s *[17]float32, res *[3536]float32) {
 	scaleAddReLUNchw17x1x208H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -236,12 +236,12 @@ func (k blockNchw13x1x233H9StochasticBias) squeeze(z *[13]float32, x *[3029]floa
 }
 
 // scale runs scaleNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x233H9StochasticBias) scale(dst, x *[3029]float32, s *[13]float32) {
+func (k blockNchw13x1x233H9StochasticBias) scale(dst *[3029]float32, x *[3029]float32, s *[13]float32) {
 	scaleNchw13x1x233H9StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x233H9StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x233H9StochasticBias) scaleAddReLU(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
+func (k blockNchw13x1x233H9StochasticBias) scaleAddReLU(dst *[3029]float32, x *[3029]float32, s *[13]float32, res *[3029]float32) {
 	scaleAddReLUNchw13x1x233H9StochasticBiasGo(dst, x, s, res)
 }
 
@@ -251,12 +251,12 @@ func (k blockNchw13x1x224H3AvgNobias) squeeze(z *[13]float32, x *[2912]float32) 
 }
 
 // scale runs scaleNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x224H3AvgNobias) scale(dst, x *[2912]float32, s *[13]float32) {
+func (k blockNchw13x1x224H3AvgNobias) scale(dst *[2912]float32, x *[2912]float32, s *[13]float32) {
 	scaleNchw13x1x224H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x224H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x224H3AvgNobias) scaleAddReLU(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
+func (k blockNchw13x1x224H3AvgNobias) scaleAddReLU(dst *[2912]float32, x *[2912]float32, s *[13]float32, res *[2912]float32) {
 	scaleAddReLUNchw13x1x224H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -266,12 +266,12 @@ func (k blockNchw32x1x266H10AvgBias) squeeze(z *[32]float32, x *[8512]float32) {
 }
 
 // scale runs scaleNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x266H10AvgBias) scale(dst, x *[8512]float32, s *[32]float32) {
+func (k blockNchw32x1x266H10AvgBias) scale(dst *[8512]float32, x *[8512]float32, s *[32]float32) {
 	scaleNchw32x1x266H10AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x266H10AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x266H10AvgBias) scaleAddReLU(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
+func (k blockNchw32x1x266H10AvgBias) scaleAddReLU(dst *[8512]float32, x *[8512]float32, s *[32]float32, res *[8512]float32) {
 	scaleAddReLUNchw32x1x266H10AvgBiasGo(dst, x, s, res)
 }
 
@@ -281,12 +281,12 @@ func (k blockNchw32x1x256H3MaxNobias) squeeze(z *[32]float32, x *[8192]float32) 
 }
 
 // scale runs scaleNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x256H3MaxNobias) scale(dst, x *[8192]float32, s *[32]float32) {
+func (k blockNchw32x1x256H3MaxNobias) scale(dst *[8192]float32, x *[8192]float32, s *[32]float32) {
 	scaleNchw32x1x256H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x256H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x256H3MaxNobias) scaleAddReLU(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
+func (k blockNchw32x1x256H3MaxNobias) scaleAddReLU(dst *[8192]float32, x *[8192]float32, s *[32]float32, res *[8192]float32) {
 	scaleAddReLUNchw32x1x256H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -296,12 +296,12 @@ func (k blockNchw3x1x283H2MaxBias) squeeze(z *[3]float32, x *[849]float32) {
 }
 
 // scale runs scaleNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x283H2MaxBias) scale(dst, x *[849]float32, s *[3]float32) {
+func (k blockNchw3x1x283H2MaxBias) scale(dst *[849]float32, x *[849]float32, s *[3]float32) {
 	scaleNchw3x1x283H2MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x283H2MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x283H2MaxBias) scaleAddReLU(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
+func (k blockNchw3x1x283H2MaxBias) scaleAddReLU(dst *[849]float32, x *[849]float32, s *[3]float32, res *[849]float32) {
 	scaleAddReLUNchw3x1x283H2MaxBiasGo(dst, x, s, res)
 }
 
@@ -311,12 +311,12 @@ func (k blockNchw3x1x272H3StochasticNobias) squeeze(z *[3]float32, x *[816]float
 }
 
 // scale runs scaleNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x272H3StochasticNobias) scale(dst, x *[816]float32, s *[3]float32) {
+func (k blockNchw3x1x272H3StochasticNobias) scale(dst *[816]float32, x *[816]float32, s *[3]float32) {
 	scaleNchw3x1x272H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw3x1x272H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw3x1x272H3StochasticNobias) scaleAddReLU(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
+func (k blockNchw3x1x272H3StochasticNobias) scaleAddReLU(dst *[816]float32, x *[816]float32, s *[3]float32, res *[816]float32) {
 	scaleAddReLUNchw3x1x272H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -326,12 +326,12 @@ func (k blockNchw15x1x300H12StochasticBias) squeeze(z *[15]float32, x *[4500]flo
 }
 
 // scale runs scaleNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x300H12StochasticBias) scale(dst, x *[4500]float32, s *[15]float32) {
+func (k blockNchw15x1x300H12StochasticBias) scale(dst *[4500]float32, x *[4500]float32, s *[15]float32) {
 	scaleNchw15x1x300H12StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x300H12StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x300H12StochasticBias) scaleAddReLU(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
+func (k blockNchw15x1x300H12StochasticBias) scaleAddReLU(dst *[4500]float32, x *[4500]float32, s *[15]float32, res *[4500]float32) {
 	scaleAddReLUNchw15x1x300H12StochasticBiasGo(dst, x, s, res)
 }
 
@@ -341,12 +341,12 @@ func (k blockNchw15x1x288H3AvgNobias) squeeze(z *[15]float32, x *[4320]float32) 
 }
 
 // scale runs scaleNchw15x1x288H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x288H3AvgNobias) scale(dst, x *[4320]float32, s *[15]float32) {
+func (k blockNchw15x1x288H3AvgNobias) scale(dst *[4320]float32, x *[4320]float32, s *[15]float32) {
 	scaleNchw15x1x288H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw15x1x288H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw15x1x288H3AvgNobias) scaleAddReLU(dst, x *[4320]float32, s *[15]float32, res *[4320]float32) {
+func (k blockNchw15x1x288H3AvgNobias) scaleAddReLU(dst *[4320]float32, x *[4320]float32, s *[15]float32, res *[4320]float32) {
 	scaleAddReLUNchw15x1x288H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -356,12 +356,12 @@ func (k blockNchw35x1x509H13AvgBias) squeeze(z *[35]float32, x *[17815]float32) 
 }
 
 // scale runs scaleNchw35x1x509H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x509H13AvgBias) scale(dst, x *[17815]float32, s *[35]float32) {
+func (k blockNchw35x1x509H13AvgBias) scale(dst *[17815]float32, x *[17815]float32, s *[35]float32) {
 	scaleNchw35x1x509H13AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x509H13AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x509H13AvgBias) scaleAddReLU(dst, x *[17815]float32, s *[35]float32, res *[17815]float32) {
+func (k blockNchw35x1x509H13AvgBias) scaleAddReLU(dst *[17815]float32, x *[17815]float32, s *[35]float32, res *[17815]float32) {
 	scaleAddReLUNchw35x1x509H13AvgBiasGo(dst, x, s, res)
 }
 
@@ -371,12 +371,12 @@ func (k blockNchw35x1x496H3MaxNobias) squeeze(z *[35]float32, x *[17360]float32)
 }
 
 // scale runs scaleNchw35x1x496H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x496H3MaxNobias) scale(dst, x *[17360]float32, s *[35]float32) {
+func (k blockNchw35x1x496H3MaxNobias) scale(dst *[17360]float32, x *[17360]float32, s *[35]float32) {
 	scaleNchw35x1x496H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw35x1x496H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw35x1x496H3MaxNobias) scaleAddReLU(dst, x *[17360]float32, s *[35]float32, res *[17360]float32) {
+func (k blockNchw35x1x496H3MaxNobias) scaleAddReLU(dst *[17360]float32, x *[17360]float32, s *[35]float32, res *[17360]float32) {
 	scaleAddReLUNchw35x1x496H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -386,12 +386,12 @@ func (k blockNchw17x1x526H14MaxBias) squeeze(z *[17]float32, x *[8942]float32) {
 }
 
 // scale runs scaleNchw17x1x526H14MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x526H14MaxBias) scale(dst, x *[8942]float32, s *[17]float32) {
+func (k blockNchw17x1x526H14MaxBias) scale(dst *[8942]float32, x *[8942]float32, s *[17]float32) {
 	scaleNchw17x1x526H14MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x526H14MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x526H14MaxBias) scaleAddReLU(dst, x *[8942]float32, s *[17]float32, res *[8942]float32) {
+func (k blockNchw17x1x526H14MaxBias) scaleAddReLU(dst *[8942]float32, x *[8942]float32, s *[17]float32, res *[8942]float32) {
 	scaleAddReLUNchw17x1x526H14MaxBiasGo(dst, x, s, res)
 }
 
@@ -401,12 +401,12 @@ func (k blockNchw17x1x512H3StochasticNobias) squeeze(z *[17]float32, x *[8704]fl
 }
 
 // scale runs scaleNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x512H3StochasticNobias) scale(dst, x *[8704]float32, s *[17]float32) {
+func (k blockNchw17x1x512H3StochasticNobias) scale(dst *[8704]float32, x *[8704]float32, s *[17]float32) {
 	scaleNchw17x1x512H3StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw17x1x512H3StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw17x1x512H3StochasticNobias) scaleAddReLU(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
+func (k blockNchw17x1x512H3StochasticNobias) scaleAddReLU(dst *[8704]float32, x *[8704]float32, s *[17]float32, res *[8704]float32) {
 	scaleAddReLUNchw17x1x512H3StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -416,12 +416,12 @@ func (k blockNchw13x1x543H2StochasticBias) squeeze(z *[13]float32, x *[7059]floa
 }
 
 // scale runs scaleNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x543H2StochasticBias) scale(dst, x *[7059]float32, s *[13]float32) {
+func (k blockNchw13x1x543H2StochasticBias) scale(dst *[7059]float32, x *[7059]float32, s *[13]float32) {
 	scaleNchw13x1x543H2StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x543H2StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x543H2StochasticBias) scaleAddReLU(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
+func (k blockNchw13x1x543H2StochasticBias) scaleAddReLU(dst *[7059]float32, x *[7059]float32, s *[13]float32, res *[7059]float32) {
 	scaleAddReLUNchw13x1x543H2StochasticBiasGo(dst, x, s, res)
 }
 
@@ -431,12 +431,12 @@ func (k blockNchw13x1x528H3AvgNobias) squeeze(z *[13]float32, x *[6864]float32) 
 }
 
 // scale runs scaleNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x528H3AvgNobias) scale(dst, x *[6864]float32, s *[13]float32) {
+func (k blockNchw13x1x528H3AvgNobias) scale(dst *[6864]float32, x *[6864]float32, s *[13]float32) {
 	scaleNchw13x1x528H3AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw13x1x528H3AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw13x1x528H3AvgNobias) scaleAddReLU(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
+func (k blockNchw13x1x528H3AvgNobias) scaleAddReLU(dst *[6864]float32, x *[6864]float32, s *[13]float32, res *[6864]float32) {
 	scaleAddReLUNchw13x1x528H3AvgNobiasGo(dst, x, s, res)
 }
 
@@ -446,12 +446,12 @@ func (k blockNchw32x1x657H16AvgBias) squeeze(z *[32]float32, x *[21024]float32) 
 }
 
 // scale runs scaleNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x657H16AvgBias) scale(dst, x *[21024]float32, s *[32]float32) {
+func (k blockNchw32x1x657H16AvgBias) scale(dst *[21024]float32, x *[21024]float32, s *[32]float32) {
 	scaleNchw32x1x657H16AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x657H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x657H16AvgBias) scaleAddReLU(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
+func (k blockNchw32x1x657H16AvgBias) scaleAddReLU(dst *[21024]float32, x *[21024]float32, s *[32]float32, res *[21024]float32) {
 	scaleAddReLUNchw32x1x657H16AvgBiasGo(dst, x, s, res)
 }
 
@@ -461,12 +461,12 @@ func (k blockNchw32x1x656H3MaxNobias) squeeze(z *[32]float32, x *[20992]float32)
 }
 
 // scale runs scaleNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x656H3MaxNobias) scale(dst, x *[20992]float32, s *[32]float32) {
+func (k blockNchw32x1x656H3MaxNobias) scale(dst *[20992]float32, x *[20992]float32, s *[32]float32) {
 	scaleNchw32x1x656H3MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNchw32x1x656H3MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNchw32x1x656H3MaxNobias) scaleAddReLU(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
+func (k blockNchw32x1x656H3MaxNobias) scaleAddReLU(dst *[20992]float32, x *[20992]float32, s *[32]float32, res *[20992]float32) {
 	scaleAddReLUNchw32x1x656H3MaxNobiasGo(dst, x, s, res)
 }
 
@@ -476,12 +476,12 @@ func (k blockNhwc34x1x1H2AvgBias) squeeze(z *[34]float32, x *[34]float32) {
 }
 
 // scale runs scaleNhwc34x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x1x1H2AvgBias) scale(dst, x *[34]float32, s *[34]float32) {
+func (k blockNhwc34x1x1H2AvgBias) scale(dst *[34]float32, x *[34]float32, s *[34]float32) {
 	scaleNhwc34x1x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc34x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x1x1H2AvgBias) scaleAddReLU(dst, x *[34]float32, s *[34]float32, res *[34]float32) {
+func (k blockNhwc34x1x1H2AvgBias) scaleAddReLU(dst *[34]float32, x *[34]float32, s *[34]float32, res *[34]float32) {
 	scaleAddReLUNhwc34x1x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -491,12 +491,12 @@ func (k blockNhwc32x1x1H5MaxNobias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H5MaxNobias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H5MaxNobias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	scaleNhwc32x1x1H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H5MaxNobias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H5MaxNobias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	scaleAddReLUNhwc32x1x1H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -506,12 +506,12 @@ func (k blockNhwc51x2x1H3MaxBias) squeeze(z *[51]float32, x *[102]float32) {
 }
 
 // scale runs scaleNhwc51x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x2x1H3MaxBias) scale(dst, x *[102]float32, s *[51]float32) {
+func (k blockNhwc51x2x1H3MaxBias) scale(dst *[102]float32, x *[102]float32, s *[51]float32) {
 	scaleNhwc51x2x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc51x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x2x1H3MaxBias) scaleAddReLU(dst, x *[102]float32, s *[51]float32, res *[102]float32) {
+func (k blockNhwc51x2x1H3MaxBias) scaleAddReLU(dst *[102]float32, x *[102]float32, s *[51]float32, res *[102]float32) {
 	scaleAddReLUNhwc51x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -521,12 +521,12 @@ func (k blockNhwc48x1x2H5StochasticNobias) squeeze(z *[48]float32, x *[96]float3
 }
 
 // scale runs scaleNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x2H5StochasticNobias) scale(dst, x *[96]float32, s *[48]float32) {
+func (k blockNhwc48x1x2H5StochasticNobias) scale(dst *[96]float32, x *[96]float32, s *[48]float32) {
 	scaleNhwc48x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc48x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc48x1x2H5StochasticNobias) scaleAddReLU(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
+func (k blockNhwc48x1x2H5StochasticNobias) scaleAddReLU(dst *[96]float32, x *[96]float32, s *[48]float32, res *[96]float32) {
 	scaleAddReLUNhwc48x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -536,12 +536,12 @@ func (k blockNhwc68x3x1H4StochasticBias) squeeze(z *[68]float32, x *[204]float32
 }
 
 // scale runs scaleNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x3x1H4StochasticBias) scale(dst, x *[204]float32, s *[68]float32) {
+func (k blockNhwc68x3x1H4StochasticBias) scale(dst *[204]float32, x *[204]float32, s *[68]float32) {
 	scaleNhwc68x3x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc68x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x3x1H4StochasticBias) scaleAddReLU(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
+func (k blockNhwc68x3x1H4StochasticBias) scaleAddReLU(dst *[204]float32, x *[204]float32, s *[68]float32, res *[204]float32) {
 	scaleAddReLUNhwc68x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -551,12 +551,12 @@ func (k blockNhwc64x1x3H5AvgNobias) squeeze(z *[64]float32, x *[192]float32) {
 }
 
 // scale runs scaleNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x3H5AvgNobias) scale(dst, x *[192]float32, s *[64]float32) {
+func (k blockNhwc64x1x3H5AvgNobias) scale(dst *[192]float32, x *[192]float32, s *[64]float32) {
 	scaleNhwc64x1x3H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc64x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc64x1x3H5AvgNobias) scaleAddReLU(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
+func (k blockNhwc64x1x3H5AvgNobias) scaleAddReLU(dst *[192]float32, x *[192]float32, s *[64]float32, res *[192]float32) {
 	scaleAddReLUNhwc64x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -566,12 +566,12 @@ func (k blockNhwc85x5x1H2AvgBias) squeeze(z *[85]float32, x *[425]float32) {
 }
 
 // scale runs scaleNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc85x5x1H2AvgBias) scale(dst, x *[425]float32, s *[85]float32) {
+func (k blockNhwc85x5x1H2AvgBias) scale(dst *[425]float32, x *[425]float32, s *[85]float32) {
 	scaleNhwc85x5x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc85x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc85x5x1H2AvgBias) scaleAddReLU(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
+func (k blockNhwc85x5x1H2AvgBias) scaleAddReLU(dst *[425]float32, x *[425]float32, s *[85]float32, res *[425]float32) {
 	scaleAddReLUNhwc85x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -581,12 +581,12 @@ func (k blockNhwc80x1x5H5MaxNobias) squeeze(z *[80]float32, x *[400]float32) {
 }
 
 // scale runs scaleNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x5H5MaxNobias) scale(dst, x *[400]float32, s *[80]float32) {
+func (k blockNhwc80x1x5H5MaxNobias) scale(dst *[400]float32, x *[400]float32, s *[80]float32) {
 	scaleNhwc80x1x5H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc80x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc80x1x5H5MaxNobias) scaleAddReLU(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
+func (k blockNhwc80x1x5H5MaxNobias) scaleAddReLU(dst *[400]float32, x *[400]float32, s *[80]float32, res *[400]float32) {
 	scaleAddReLUNhwc80x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -596,12 +596,12 @@ func (k blockNhwc102x11x1H3MaxBias) squeeze(z *[102]float32, x *[1122]float32) {
 }
 
 // scale runs scaleNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc102x11x1H3MaxBias) scale(dst, x *[1122]float32, s *[102]float32) {
+func (k blockNhwc102x11x1H3MaxBias) scale(dst *[1122]float32, x *[1122]float32, s *[102]float32) {
 	scaleNhwc102x11x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc102x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc102x11x1H3MaxBias) scaleAddReLU(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
+func (k blockNhwc102x11x1H3MaxBias) scaleAddReLU(dst *[1122]float32, x *[1122]float32, s *[102]float32, res *[1122]float32) {
 	scaleAddReLUNhwc102x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -611,12 +611,12 @@ func (k blockNhwc96x1x11H5StochasticNobias) squeeze(z *[96]float32, x *[1056]flo
 }
 
 // scale runs scaleNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x11H5StochasticNobias) scale(dst, x *[1056]float32, s *[96]float32) {
+func (k blockNhwc96x1x11H5StochasticNobias) scale(dst *[1056]float32, x *[1056]float32, s *[96]float32) {
 	scaleNhwc96x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc96x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc96x1x11H5StochasticNobias) scaleAddReLU(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
+func (k blockNhwc96x1x11H5StochasticNobias) scaleAddReLU(dst *[1056]float32, x *[1056]float32, s *[96]float32, res *[1056]float32) {
 	scaleAddReLUNhwc96x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -626,12 +626,12 @@ func (k blockNhwc231x7x1H4StochasticBias) squeeze(z *[231]float32, x *[1617]floa
 }
 
 // scale runs scaleNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc231x7x1H4StochasticBias) scale(dst, x *[1617]float32, s *[231]float32) {
+func (k blockNhwc231x7x1H4StochasticBias) scale(dst *[1617]float32, x *[1617]float32, s *[231]float32) {
 	scaleNhwc231x7x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc231x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc231x7x1H4StochasticBias) scaleAddReLU(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
+func (k blockNhwc231x7x1H4StochasticBias) scaleAddReLU(dst *[1617]float32, x *[1617]float32, s *[231]float32, res *[1617]float32) {
 	scaleAddReLUNhwc231x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -641,12 +641,12 @@ func (k blockNhwc224x1x7H5AvgNobias) squeeze(z *[224]float32, x *[1568]float32) 
 }
 
 // scale runs scaleNhwc224x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc224x1x7H5AvgNobias) scale(dst, x *[1568]float32, s *[224]float32) {
+func (k blockNhwc224x1x7H5AvgNobias) scale(dst *[1568]float32, x *[1568]float32, s *[224]float32) {
 	scaleNhwc224x1x7H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc224x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc224x1x7H5AvgNobias) scaleAddReLU(dst, x *[1568]float32, s *[224]float32, res *[1568]float32) {
+func (k blockNhwc224x1x7H5AvgNobias) scaleAddReLU(dst *[1568]float32, x *[1568]float32, s *[224]float32, res *[1568]float32) {
 	scaleAddReLUNhwc224x1x7H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -656,12 +656,12 @@ func (k blockNhwc248x1x1H2AvgBias) squeeze(z *[248]float32, x *[248]float32) {
 }
 
 // scale runs scaleNhwc248x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc248x1x1H2AvgBias) scale(dst, x *[248]float32, s *[248]float32) {
+func (k blockNhwc248x1x1H2AvgBias) scale(dst *[248]float32, x *[248]float32, s *[248]float32) {
 	scaleNhwc248x1x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc248x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc248x1x1H2AvgBias) scaleAddReLU(dst, x *[248]float32, s *[248]float32, res *[248]float32) {
+func (k blockNhwc248x1x1H2AvgBias) scaleAddReLU(dst *[248]float32, x *[248]float32, s *[248]float32, res *[248]float32) {
 	scaleAddReLUNhwc248x1x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -671,12 +671,12 @@ func (k blockNhwc240x1x1H5MaxNobias) squeeze(z *[240]float32, x *[240]float32) {
 }
 
 // scale runs scaleNhwc240x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc240x1x1H5MaxNobias) scale(dst, x *[240]float32, s *[240]float32) {
+func (k blockNhwc240x1x1H5MaxNobias) scale(dst *[240]float32, x *[240]float32, s *[240]float32) {
 	scaleNhwc240x1x1H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc240x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc240x1x1H5MaxNobias) scaleAddReLU(dst, x *[240]float32, s *[240]float32, res *[240]float32) {
+func (k blockNhwc240x1x1H5MaxNobias) scaleAddReLU(dst *[240]float32, x *[240]float32, s *[240]float32, res *[240]float32) {
 	scaleAddReLUNhwc240x1x1H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -686,12 +686,12 @@ func (k blockNhwc265x2x1H3MaxBias) squeeze(z *[265]float32, x *[530]float32) {
 }
 
 // scale runs scaleNhwc265x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x2x1H3MaxBias) scale(dst, x *[530]float32, s *[265]float32) {
+func (k blockNhwc265x2x1H3MaxBias) scale(dst *[530]float32, x *[530]float32, s *[265]float32) {
 	scaleNhwc265x2x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc265x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x2x1H3MaxBias) scaleAddReLU(dst, x *[530]float32, s *[265]float32, res *[530]float32) {
+func (k blockNhwc265x2x1H3MaxBias) scaleAddReLU(dst *[530]float32, x *[530]float32, s *[265]float32, res *[530]float32) {
 	scaleAddReLUNhwc265x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -701,12 +701,12 @@ func (k blockNhwc256x1x2H5StochasticNobias) squeeze(z *[256]float32, x *[512]flo
 }
 
 // scale runs scaleNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc256x1x2H5StochasticNobias) scale(dst, x *[512]float32, s *[256]float32) {
+func (k blockNhwc256x1x2H5StochasticNobias) scale(dst *[512]float32, x *[512]float32, s *[256]float32) {
 	scaleNhwc256x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc256x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc256x1x2H5StochasticNobias) scaleAddReLU(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
+func (k blockNhwc256x1x2H5StochasticNobias) scaleAddReLU(dst *[512]float32, x *[512]float32, s *[256]float32, res *[512]float32) {
 	scaleAddReLUNhwc256x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -716,12 +716,12 @@ func (k blockNhwc394x3x1H4StochasticBias) squeeze(z *[394]float32, x *[1182]floa
 }
 
 // scale runs scaleNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc394x3x1H4StochasticBias) scale(dst, x *[1182]float32, s *[394]float32) {
+func (k blockNhwc394x3x1H4StochasticBias) scale(dst *[1182]float32, x *[1182]float32, s *[394]float32) {
 	scaleNhwc394x3x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc394x3x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc394x3x1H4StochasticBias) scaleAddReLU(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
+func (k blockNhwc394x3x1H4StochasticBias) scaleAddReLU(dst *[1182]float32, x *[1182]float32, s *[394]float32, res *[1182]float32) {
 	scaleAddReLUNhwc394x3x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -731,12 +731,12 @@ func (k blockNhwc384x1x3H5AvgNobias) squeeze(z *[384]float32, x *[1152]float32) 
 }
 
 // scale runs scaleNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc384x1x3H5AvgNobias) scale(dst, x *[1152]float32, s *[384]float32) {
+func (k blockNhwc384x1x3H5AvgNobias) scale(dst *[1152]float32, x *[1152]float32, s *[384]float32) {
 	scaleNhwc384x1x3H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc384x1x3H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc384x1x3H5AvgNobias) scaleAddReLU(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
+func (k blockNhwc384x1x3H5AvgNobias) scaleAddReLU(dst *[1152]float32, x *[1152]float32, s *[384]float32, res *[1152]float32) {
 	scaleAddReLUNhwc384x1x3H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -746,12 +746,12 @@ func (k blockNhwc411x5x1H2AvgBias) squeeze(z *[411]float32, x *[2055]float32) {
 }
 
 // scale runs scaleNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc411x5x1H2AvgBias) scale(dst, x *[2055]float32, s *[411]float32) {
+func (k blockNhwc411x5x1H2AvgBias) scale(dst *[2055]float32, x *[2055]float32, s *[411]float32) {
 	scaleNhwc411x5x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc411x5x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc411x5x1H2AvgBias) scaleAddReLU(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
+func (k blockNhwc411x5x1H2AvgBias) scaleAddReLU(dst *[2055]float32, x *[2055]float32, s *[411]float32, res *[2055]float32) {
 	scaleAddReLUNhwc411x5x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -761,12 +761,12 @@ func (k blockNhwc400x1x5H5MaxNobias) squeeze(z *[400]float32, x *[2000]float32) 
 }
 
 // scale runs scaleNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc400x1x5H5MaxNobias) scale(dst, x *[2000]float32, s *[400]float32) {
+func (k blockNhwc400x1x5H5MaxNobias) scale(dst *[2000]float32, x *[2000]float32, s *[400]float32) {
 	scaleNhwc400x1x5H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc400x1x5H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc400x1x5H5MaxNobias) scaleAddReLU(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
+func (k blockNhwc400x1x5H5MaxNobias) scaleAddReLU(dst *[2000]float32, x *[2000]float32, s *[400]float32, res *[2000]float32) {
 	scaleAddReLUNhwc400x1x5H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -776,12 +776,12 @@ func (k blockNhwc428x11x1H3MaxBias) squeeze(z *[428]float32, x *[4708]float32) {
 }
 
 // scale runs scaleNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc428x11x1H3MaxBias) scale(dst, x *[4708]float32, s *[428]float32) {
+func (k blockNhwc428x11x1H3MaxBias) scale(dst *[4708]float32, x *[4708]float32, s *[428]float32) {
 	scaleNhwc428x11x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc428x11x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc428x11x1H3MaxBias) scaleAddReLU(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
+func (k blockNhwc428x11x1H3MaxBias) scaleAddReLU(dst *[4708]float32, x *[4708]float32, s *[428]float32, res *[4708]float32) {
 	scaleAddReLUNhwc428x11x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -791,12 +791,12 @@ func (k blockNhwc416x1x11H5StochasticNobias) squeeze(z *[416]float32, x *[4576]f
 }
 
 // scale runs scaleNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc416x1x11H5StochasticNobias) scale(dst, x *[4576]float32, s *[416]float32) {
+func (k blockNhwc416x1x11H5StochasticNobias) scale(dst *[4576]float32, x *[4576]float32, s *[416]float32) {
 	scaleNhwc416x1x11H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc416x1x11H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc416x1x11H5StochasticNobias) scaleAddReLU(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
+func (k blockNhwc416x1x11H5StochasticNobias) scaleAddReLU(dst *[4576]float32, x *[4576]float32, s *[416]float32, res *[4576]float32) {
 	scaleAddReLUNhwc416x1x11H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -806,12 +806,12 @@ func (k blockNhwc461x7x1H4StochasticBias) squeeze(z *[461]float32, x *[3227]floa
 }
 
 // scale runs scaleNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc461x7x1H4StochasticBias) scale(dst, x *[3227]float32, s *[461]float32) {
+func (k blockNhwc461x7x1H4StochasticBias) scale(dst *[3227]float32, x *[3227]float32, s *[461]float32) {
 	scaleNhwc461x7x1H4StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc461x7x1H4StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc461x7x1H4StochasticBias) scaleAddReLU(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
+func (k blockNhwc461x7x1H4StochasticBias) scaleAddReLU(dst *[3227]float32, x *[3227]float32, s *[461]float32, res *[3227]float32) {
 	scaleAddReLUNhwc461x7x1H4StochasticBiasGo(dst, x, s, res)
 }
 
@@ -821,12 +821,12 @@ func (k blockNhwc448x1x7H5AvgNobias) squeeze(z *[448]float32, x *[3136]float32) 
 }
 
 // scale runs scaleNhwc448x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc448x1x7H5AvgNobias) scale(dst, x *[3136]float32, s *[448]float32) {
+func (k blockNhwc448x1x7H5AvgNobias) scale(dst *[3136]float32, x *[3136]float32, s *[448]float32) {
 	scaleNhwc448x1x7H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc448x1x7H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc448x1x7H5AvgNobias) scaleAddReLU(dst, x *[3136]float32, s *[448]float32, res *[3136]float32) {
+func (k blockNhwc448x1x7H5AvgNobias) scaleAddReLU(dst *[3136]float32, x *[3136]float32, s *[448]float32, res *[3136]float32) {
 	scaleAddReLUNhwc448x1x7H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -836,12 +836,12 @@ func (k blockNhwc478x1x1H2AvgBias) squeeze(z *[478]float32, x *[478]float32) {
 }
 
 // scale runs scaleNhwc478x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc478x1x1H2AvgBias) scale(dst, x *[478]float32, s *[478]float32) {
+func (k blockNhwc478x1x1H2AvgBias) scale(dst *[478]float32, x *[478]float32, s *[478]float32) {
 	scaleNhwc478x1x1H2AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc478x1x1H2AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc478x1x1H2AvgBias) scaleAddReLU(dst, x *[478]float32, s *[478]float32, res *[478]float32) {
+func (k blockNhwc478x1x1H2AvgBias) scaleAddReLU(dst *[478]float32, x *[478]float32, s *[478]float32, res *[478]float32) {
 	scaleAddReLUNhwc478x1x1H2AvgBiasGo(dst, x, s, res)
 }
 
@@ -851,12 +851,12 @@ func (k blockNhwc464x1x1H5MaxNobias) squeeze(z *[464]float32, x *[464]float32) {
 }
 
 // scale runs scaleNhwc464x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc464x1x1H5MaxNobias) scale(dst, x *[464]float32, s *[464]float32) {
+func (k blockNhwc464x1x1H5MaxNobias) scale(dst *[464]float32, x *[464]float32, s *[464]float32) {
 	scaleNhwc464x1x1H5MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc464x1x1H5MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc464x1x1H5MaxNobias) scaleAddReLU(dst, x *[464]float32, s *[464]float32, res *[464]float32) {
+func (k blockNhwc464x1x1H5MaxNobias) scaleAddReLU(dst *[464]float32, x *[464]float32, s *[464]float32, res *[464]float32) {
 	scaleAddReLUNhwc464x1x1H5MaxNobiasGo(dst, x, s, res)
 }
 
@@ -866,12 +866,12 @@ func (k blockNhwc495x2x1H3MaxBias) squeeze(z *[495]float32, x *[990]float32) {
 }
 
 // scale runs scaleNhwc495x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc495x2x1H3MaxBias) scale(dst, x *[990]float32, s *[495]float32) {
+func (k blockNhwc495x2x1H3MaxBias) scale(dst *[990]float32, x *[990]float32, s *[495]float32) {
 	scaleNhwc495x2x1H3MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc495x2x1H3MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc495x2x1H3MaxBias) scaleAddReLU(dst, x *[990]float32, s *[495]float32, res *[990]float32) {
+func (k blockNhwc495x2x1H3MaxBias) scaleAddReLU(dst *[990]float32, x *[990]float32, s *[495]float32, res *[990]float32) {
 	scaleAddReLUNhwc495x2x1H3MaxBiasGo(dst, x, s, res)
 }
 
@@ -881,12 +881,12 @@ func (k blockNhwc480x1x2H5StochasticNobias) squeeze(z *[480]float32, x *[960]flo
 }
 
 // scale runs scaleNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc480x1x2H5StochasticNobias) scale(dst, x *[960]float32, s *[480]float32) {
+func (k blockNhwc480x1x2H5StochasticNobias) scale(dst *[960]float32, x *[960]float32, s *[480]float32) {
 	scaleNhwc480x1x2H5StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc480x1x2H5StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc480x1x2H5StochasticNobias) scaleAddReLU(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
+func (k blockNhwc480x1x2H5StochasticNobias) scaleAddReLU(dst *[960]float32, x *[960]float32, s *[480]float32, res *[960]float32) {
 	scaleAddReLUNhwc480x1x2H5StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -896,12 +896,12 @@ func (k blockNhwc17x2x1H1StochasticBias) squeeze(z *[17]float32, x *[34]float32)
 }
 
 // scale runs scaleNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x2x1H1StochasticBias) scale(dst, x *[34]float32, s *[17]float32) {
+func (k blockNhwc17x2x1H1StochasticBias) scale(dst *[34]float32, x *[34]float32, s *[17]float32) {
 	scaleNhwc17x2x1H1StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x2x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x2x1H1StochasticBias) scaleAddReLU(dst, x *[34]float32, s *[17]float32, res *[34]float32) {
+func (k blockNhwc17x2x1H1StochasticBias) scaleAddReLU(dst *[34]float32, x *[34]float32, s *[17]float32, res *[34]float32) {
 	scaleAddReLUNhwc17x2x1H1StochasticBiasGo(dst, x, s, res)
 }
 
@@ -911,12 +911,12 @@ func (k blockNhwc34x3x1H2StochasticNobias) squeeze(z *[34]float32, x *[102]float
 }
 
 // scale runs scaleNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x3x1H2StochasticNobias) scale(dst, x *[102]float32, s *[34]float32) {
+func (k blockNhwc34x3x1H2StochasticNobias) scale(dst *[102]float32, x *[102]float32, s *[34]float32) {
 	scaleNhwc34x3x1H2StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc34x3x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc34x3x1H2StochasticNobias) scaleAddReLU(dst, x *[102]float32, s *[34]float32, res *[102]float32) {
+func (k blockNhwc34x3x1H2StochasticNobias) scaleAddReLU(dst *[102]float32, x *[102]float32, s *[34]float32, res *[102]float32) {
 	scaleAddReLUNhwc34x3x1H2StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -926,12 +926,12 @@ func (k blockNhwc51x5x1H3StochasticBias) squeeze(z *[51]float32, x *[255]float32
 }
 
 // scale runs scaleNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x5x1H3StochasticBias) scale(dst, x *[255]float32, s *[51]float32) {
+func (k blockNhwc51x5x1H3StochasticBias) scale(dst *[255]float32, x *[255]float32, s *[51]float32) {
 	scaleNhwc51x5x1H3StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc51x5x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc51x5x1H3StochasticBias) scaleAddReLU(dst, x *[255]float32, s *[51]float32, res *[255]float32) {
+func (k blockNhwc51x5x1H3StochasticBias) scaleAddReLU(dst *[255]float32, x *[255]float32, s *[51]float32, res *[255]float32) {
 	scaleAddReLUNhwc51x5x1H3StochasticBiasGo(dst, x, s, res)
 }
 
@@ -941,12 +941,12 @@ func (k blockNhwc68x11x1H4StochasticNobias) squeeze(z *[68]float32, x *[748]floa
 }
 
 // scale runs scaleNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x11x1H4StochasticNobias) scale(dst, x *[748]float32, s *[68]float32) {
+func (k blockNhwc68x11x1H4StochasticNobias) scale(dst *[748]float32, x *[748]float32, s *[68]float32) {
 	scaleNhwc68x11x1H4StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc68x11x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc68x11x1H4StochasticNobias) scaleAddReLU(dst, x *[748]float32, s *[68]float32, res *[748]float32) {
+func (k blockNhwc68x11x1H4StochasticNobias) scaleAddReLU(dst *[748]float32, x *[748]float32, s *[68]float32, res *[748]float32) {
 	scaleAddReLUNhwc68x11x1H4StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -956,12 +956,12 @@ func (k blockNhwc117x7x1H1StochasticBias) squeeze(z *[117]float32, x *[819]float
 }
 
 // scale runs scaleNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc117x7x1H1StochasticBias) scale(dst, x *[819]float32, s *[117]float32) {
+func (k blockNhwc117x7x1H1StochasticBias) scale(dst *[819]float32, x *[819]float32, s *[117]float32) {
 	scaleNhwc117x7x1H1StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc117x7x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc117x7x1H1StochasticBias) scaleAddReLU(dst, x *[819]float32, s *[117]float32, res *[819]float32) {
+func (k blockNhwc117x7x1H1StochasticBias) scaleAddReLU(dst *[819]float32, x *[819]float32, s *[117]float32, res *[819]float32) {
 	scaleAddReLUNhwc117x7x1H1StochasticBiasGo(dst, x, s, res)
 }
 
@@ -971,12 +971,12 @@ func (k blockNhwc134x1x1H2StochasticNobias) squeeze(z *[134]float32, x *[134]flo
 }
 
 // scale runs scaleNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc134x1x1H2StochasticNobias) scale(dst, x *[134]float32, s *[134]float32) {
+func (k blockNhwc134x1x1H2StochasticNobias) scale(dst *[134]float32, x *[134]float32, s *[134]float32) {
 	scaleNhwc134x1x1H2StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc134x1x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc134x1x1H2StochasticNobias) scaleAddReLU(dst, x *[134]float32, s *[134]float32, res *[134]float32) {
+func (k blockNhwc134x1x1H2StochasticNobias) scaleAddReLU(dst *[134]float32, x *[134]float32, s *[134]float32, res *[134]float32) {
 	scaleAddReLUNhwc134x1x1H2StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -986,12 +986,12 @@ func (k blockNhwc151x2x1H3StochasticBias) squeeze(z *[151]float32, x *[302]float
 }
 
 // scale runs scaleNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc151x2x1H3StochasticBias) scale(dst, x *[302]float32, s *[151]float32) {
+func (k blockNhwc151x2x1H3StochasticBias) scale(dst *[302]float32, x *[302]float32, s *[151]float32) {
 	scaleNhwc151x2x1H3StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc151x2x1H3StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc151x2x1H3StochasticBias) scaleAddReLU(dst, x *[302]float32, s *[151]float32, res *[302]float32) {
+func (k blockNhwc151x2x1H3StochasticBias) scaleAddReLU(dst *[302]float32, x *[302]float32, s *[151]float32, res *[302]float32) {
 	scaleAddReLUNhwc151x2x1H3StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1001,12 +1001,12 @@ func (k blockNhwc232x3x1H4StochasticNobias) squeeze(z *[232]float32, x *[696]flo
 }
 
 // scale runs scaleNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc232x3x1H4StochasticNobias) scale(dst, x *[696]float32, s *[232]float32) {
+func (k blockNhwc232x3x1H4StochasticNobias) scale(dst *[696]float32, x *[696]float32, s *[232]float32) {
 	scaleNhwc232x3x1H4StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc232x3x1H4StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc232x3x1H4StochasticNobias) scaleAddReLU(dst, x *[696]float32, s *[232]float32, res *[696]float32) {
+func (k blockNhwc232x3x1H4StochasticNobias) scaleAddReLU(dst *[696]float32, x *[696]float32, s *[232]float32, res *[696]float32) {
 	scaleAddReLUNhwc232x3x1H4StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1016,12 +1016,12 @@ func (k blockNhwc249x5x1H1StochasticBias) squeeze(z *[249]float32, x *[1245]floa
 }
 
 // scale runs scaleNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc249x5x1H1StochasticBias) scale(dst, x *[1245]float32, s *[249]float32) {
+func (k blockNhwc249x5x1H1StochasticBias) scale(dst *[1245]float32, x *[1245]float32, s *[249]float32) {
 	scaleNhwc249x5x1H1StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc249x5x1H1StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc249x5x1H1StochasticBias) scaleAddReLU(dst, x *[1245]float32, s *[249]float32, res *[1245]float32) {
+func (k blockNhwc249x5x1H1StochasticBias) scaleAddReLU(dst *[1245]float32, x *[1245]float32, s *[249]float32, res *[1245]float32) {
 	scaleAddReLUNhwc249x5x1H1StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1031,12 +1031,12 @@ func (k blockNhwc266x11x1H2StochasticNobias) squeeze(z *[266]float32, x *[2926]f
 }
 
 // scale runs scaleNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc266x11x1H2StochasticNobias) scale(dst, x *[2926]float32, s *[266]float32) {
+func (k blockNhwc266x11x1H2StochasticNobias) scale(dst *[2926]float32, x *[2926]float32, s *[266]float32) {
 	scaleNhwc266x11x1H2StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc266x11x1H2StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc266x11x1H2StochasticNobias) scaleAddReLU(dst, x *[2926]float32, s *[266]float32, res *[2926]float32) {
+func (k blockNhwc266x11x1H2StochasticNobias) scaleAddReLU(dst *[2926]float32, x *[2926]float32, s *[266]float32, res *[2926]float32) {
 	scaleAddReLUNhwc266x11x1H2StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1046,12 +1046,12 @@ func (k blockNhwc17x1x1H11AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H11AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H11AvgBias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H11AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H11AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H11AvgBias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst, x, s, res)
 }
 
@@ -1061,12 +1061,12 @@ func (k blockNhwc33x1x1H28MaxNobias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H28MaxNobias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H28MaxNobias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	scaleNhwc33x1x1H28MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H28MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H28MaxNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H28MaxNobias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	scaleAddReLUNhwc33x1x1H28MaxNobiasGo(dst, x, s, res)
 }
 
@@ -1076,12 +1076,12 @@ func (k blockNhwc37x1x1H32StochasticBias) squeeze(z *[37]float32, x *[37]float32
 }
 
 // scale runs scaleNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32StochasticBias) scale(dst, x *[37]float32, s *[37]float32) {
+func (k blockNhwc37x1x1H32StochasticBias) scale(dst *[37]float32, x *[37]float32, s *[37]float32) {
 	scaleNhwc37x1x1H32StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc37x1x1H32StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc37x1x1H32StochasticBias) scaleAddReLU(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+func (k blockNhwc37x1x1H32StochasticBias) scaleAddReLU(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32) {
 	scaleAddReLUNhwc37x1x1H32StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1091,12 +1091,12 @@ func (k blockNhwc69x1x1H61AvgNobias) squeeze(z *[69]float32, x *[69]float32) {
 }
 
 // scale runs scaleNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H61AvgNobias) scale(dst, x *[69]float32, s *[69]float32) {
+func (k blockNhwc69x1x1H61AvgNobias) scale(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	scaleNhwc69x1x1H61AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H61AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H61AvgNobias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func (k blockNhwc69x1x1H61AvgNobias) scaleAddReLU(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	scaleAddReLUNhwc69x1x1H61AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1106,12 +1106,12 @@ func (k blockNhwc69x1x1H64MaxBias) squeeze(z *[69]float32, x *[69]float32) {
 }
 
 // scale runs scaleNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64MaxBias) scale(dst, x *[69]float32, s *[69]float32) {
+func (k blockNhwc69x1x1H64MaxBias) scale(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	scaleNhwc69x1x1H64MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc69x1x1H64MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc69x1x1H64MaxBias) scaleAddReLU(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func (k blockNhwc69x1x1H64MaxBias) scaleAddReLU(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	scaleAddReLUNhwc69x1x1H64MaxBiasGo(dst, x, s, res)
 }
 
@@ -1121,12 +1121,12 @@ func (k blockNhwc101x1x1H94StochasticNobias) squeeze(z *[101]float32, x *[101]fl
 }
 
 // scale runs scaleNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H94StochasticNobias) scale(dst, x *[101]float32, s *[101]float32) {
+func (k blockNhwc101x1x1H94StochasticNobias) scale(dst *[101]float32, x *[101]float32, s *[101]float32) {
 	scaleNhwc101x1x1H94StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc101x1x1H94StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H94StochasticNobias) scaleAddReLU(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+func (k blockNhwc101x1x1H94StochasticNobias) scaleAddReLU(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32) {
 	scaleAddReLUNhwc101x1x1H94StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1136,12 +1136,12 @@ func (k blockNhwc101x1x1H96AvgBias) squeeze(z *[101]float32, x *[101]float32) {
 }
 
 // scale runs scaleNhwc101x1x1H96AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H96AvgBias) scale(dst, x *[101]float32, s *[101]float32) {
+func (k blockNhwc101x1x1H96AvgBias) scale(dst *[101]float32, x *[101]float32, s *[101]float32) {
 	scaleNhwc101x1x1H96AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc101x1x1H96AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc101x1x1H96AvgBias) scaleAddReLU(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+func (k blockNhwc101x1x1H96AvgBias) scaleAddReLU(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32) {
 	scaleAddReLUNhwc101x1x1H96AvgBiasGo(dst, x, s, res)
 }
 
@@ -1151,12 +1151,12 @@ func (k blockNhwc133x1x1H127MaxNobias) squeeze(z *[133]float32, x *[133]float32)
 }
 
 // scale runs scaleNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H127MaxNobias) scale(dst, x *[133]float32, s *[133]float32) {
+func (k blockNhwc133x1x1H127MaxNobias) scale(dst *[133]float32, x *[133]float32, s *[133]float32) {
 	scaleNhwc133x1x1H127MaxNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc133x1x1H127MaxNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H127MaxNobias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+func (k blockNhwc133x1x1H127MaxNobias) scaleAddReLU(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32) {
 	scaleAddReLUNhwc133x1x1H127MaxNobiasGo(dst, x, s, res)
 }
 
@@ -1166,12 +1166,12 @@ func (k blockNhwc133x1x1H128StochasticBias) squeeze(z *[133]float32, x *[133]flo
 }
 
 // scale runs scaleNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H128StochasticBias) scale(dst, x *[133]float32, s *[133]float32) {
+func (k blockNhwc133x1x1H128StochasticBias) scale(dst *[133]float32, x *[133]float32, s *[133]float32) {
 	scaleNhwc133x1x1H128StochasticBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc133x1x1H128StochasticBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc133x1x1H128StochasticBias) scaleAddReLU(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+func (k blockNhwc133x1x1H128StochasticBias) scaleAddReLU(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32) {
 	scaleAddReLUNhwc133x1x1H128StochasticBiasGo(dst, x, s, res)
 }
 
@@ -1181,12 +1181,12 @@ func (k blockNhwc265x1x1H257AvgNobias) squeeze(z *[265]float32, x *[265]float32)
 }
 
 // scale runs scaleNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x1x1H257AvgNobias) scale(dst, x *[265]float32, s *[265]float32) {
+func (k blockNhwc265x1x1H257AvgNobias) scale(dst *[265]float32, x *[265]float32, s *[265]float32) {
 	scaleNhwc265x1x1H257AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc265x1x1H257AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc265x1x1H257AvgNobias) scaleAddReLU(dst, x *[265]float32, s *[265]float32, res *[265]float32) {
+func (k blockNhwc265x1x1H257AvgNobias) scaleAddReLU(dst *[265]float32, x *[265]float32, s *[265]float32, res *[265]float32) {
 	scaleAddReLUNhwc265x1x1H257AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1196,12 +1196,12 @@ func (k blockNhwc278x1x1H272MaxBias) squeeze(z *[278]float32, x *[278]float32) {
 }
 
 // scale runs scaleNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc278x1x1H272MaxBias) scale(dst, x *[278]float32, s *[278]float32) {
+func (k blockNhwc278x1x1H272MaxBias) scale(dst *[278]float32, x *[278]float32, s *[278]float32) {
 	scaleNhwc278x1x1H272MaxBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc278x1x1H272MaxBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc278x1x1H272MaxBias) scaleAddReLU(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
+func (k blockNhwc278x1x1H272MaxBias) scaleAddReLU(dst *[278]float32, x *[278]float32, s *[278]float32, res *[278]float32) {
 	scaleAddReLUNhwc278x1x1H272MaxBiasGo(dst, x, s, res)
 }
 
@@ -1211,12 +1211,12 @@ func (k blockNhwc427x1x1H418StochasticNobias) squeeze(z *[427]float32, x *[427]f
 }
 
 // scale runs scaleNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc427x1x1H418StochasticNobias) scale(dst, x *[427]float32, s *[427]float32) {
+func (k blockNhwc427x1x1H418StochasticNobias) scale(dst *[427]float32, x *[427]float32, s *[427]float32) {
 	scaleNhwc427x1x1H418StochasticNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc427x1x1H418StochasticNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc427x1x1H418StochasticNobias) scaleAddReLU(dst, x *[427]float32, s *[427]float32, res *[427]float32) {
+func (k blockNhwc427x1x1H418StochasticNobias) scaleAddReLU(dst *[427]float32, x *[427]float32, s *[427]float32, res *[427]float32) {
 	scaleAddReLUNhwc427x1x1H418StochasticNobiasGo(dst, x, s, res)
 }
 
@@ -1226,12 +1226,12 @@ func (k blockNhwc15x1x1H15AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H15AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H15AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H15AvgBias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	scaleNhwc15x1x1H15AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H15AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H15AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H15AvgBias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	scaleAddReLUNhwc15x1x1H15AvgBiasGo(dst, x, s, res)
 }
 
@@ -1241,12 +1241,12 @@ func (k blockNhwc15x1x1H8AvgNobias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgNobias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H8AvgNobias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	scaleNhwc15x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H8AvgNobias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1256,12 +1256,12 @@ func (k blockNhwc15x1x1H4AvgBias) squeeze(z *[15]float32, x *[15]float32) {
 }
 
 // scale runs scaleNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgBias) scale(dst, x *[15]float32, s *[15]float32) {
+func (k blockNhwc15x1x1H4AvgBias) scale(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	scaleNhwc15x1x1H4AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc15x1x1H4AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc15x1x1H4AvgBias) scaleAddReLU(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func (k blockNhwc15x1x1H4AvgBias) scaleAddReLU(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	scaleAddReLUNhwc15x1x1H4AvgBiasGo(dst, x, s, res)
 }
 
@@ -1271,12 +1271,12 @@ func (k blockNhwc16x1x1H16AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H16AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H16AvgNobias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	scaleNhwc16x1x1H16AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H16AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H16AvgNobias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	scaleAddReLUNhwc16x1x1H16AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1286,12 +1286,12 @@ func (k blockNhwc16x1x1H8AvgBias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgBias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H8AvgBias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	scaleNhwc16x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H8AvgBias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1301,12 +1301,12 @@ func (k blockNhwc16x1x1H5AvgNobias) squeeze(z *[16]float32, x *[16]float32) {
 }
 
 // scale runs scaleNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgNobias) scale(dst, x *[16]float32, s *[16]float32) {
+func (k blockNhwc16x1x1H5AvgNobias) scale(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	scaleNhwc16x1x1H5AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc16x1x1H5AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc16x1x1H5AvgNobias) scaleAddReLU(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func (k blockNhwc16x1x1H5AvgNobias) scaleAddReLU(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	scaleAddReLUNhwc16x1x1H5AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1316,12 +1316,12 @@ func (k blockNhwc17x1x1H16AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H16AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H16AvgBias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H16AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H16AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H16AvgBias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H16AvgBiasGo(dst, x, s, res)
 }
 
@@ -1331,12 +1331,12 @@ func (k blockNhwc17x1x1H8AvgNobias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgNobias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H8AvgNobias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H8AvgNobias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1346,12 +1346,12 @@ func (k blockNhwc17x1x1H6AvgBias) squeeze(z *[17]float32, x *[17]float32) {
 }
 
 // scale runs scaleNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgBias) scale(dst, x *[17]float32, s *[17]float32) {
+func (k blockNhwc17x1x1H6AvgBias) scale(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	scaleNhwc17x1x1H6AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc17x1x1H6AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc17x1x1H6AvgBias) scaleAddReLU(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func (k blockNhwc17x1x1H6AvgBias) scaleAddReLU(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	scaleAddReLUNhwc17x1x1H6AvgBiasGo(dst, x, s, res)
 }
 
@@ -1361,12 +1361,12 @@ func (k blockNhwc31x1x1H16AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 }
 
 // scale runs scaleNhwc31x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H16AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
+func (k blockNhwc31x1x1H16AvgNobias) scale(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	scaleNhwc31x1x1H16AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H16AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func (k blockNhwc31x1x1H16AvgNobias) scaleAddReLU(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	scaleAddReLUNhwc31x1x1H16AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1376,12 +1376,12 @@ func (k blockNhwc31x1x1H8AvgBias) squeeze(z *[31]float32, x *[31]float32) {
 }
 
 // scale runs scaleNhwc31x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H8AvgBias) scale(dst, x *[31]float32, s *[31]float32) {
+func (k blockNhwc31x1x1H8AvgBias) scale(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	scaleNhwc31x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H8AvgBias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func (k blockNhwc31x1x1H8AvgBias) scaleAddReLU(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	scaleAddReLUNhwc31x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1391,12 +1391,12 @@ func (k blockNhwc31x1x1H7AvgNobias) squeeze(z *[31]float32, x *[31]float32) {
 }
 
 // scale runs scaleNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H7AvgNobias) scale(dst, x *[31]float32, s *[31]float32) {
+func (k blockNhwc31x1x1H7AvgNobias) scale(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	scaleNhwc31x1x1H7AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc31x1x1H7AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc31x1x1H7AvgNobias) scaleAddReLU(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func (k blockNhwc31x1x1H7AvgNobias) scaleAddReLU(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	scaleAddReLUNhwc31x1x1H7AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1406,12 +1406,12 @@ func (k blockNhwc32x1x1H16AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H16AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H16AvgBias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	scaleNhwc32x1x1H16AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H16AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H16AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H16AvgBias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	scaleAddReLUNhwc32x1x1H16AvgBiasGo(dst, x, s, res)
 }
 
@@ -1421,12 +1421,12 @@ func (k blockNhwc32x1x1H8AvgNobias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgNobias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H8AvgNobias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	scaleNhwc32x1x1H8AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H8AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgNobias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H8AvgNobias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	scaleAddReLUNhwc32x1x1H8AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1436,12 +1436,12 @@ func (k blockNhwc32x1x1H8AvgBias) squeeze(z *[32]float32, x *[32]float32) {
 }
 
 // scale runs scaleNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgBias) scale(dst, x *[32]float32, s *[32]float32) {
+func (k blockNhwc32x1x1H8AvgBias) scale(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	scaleNhwc32x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc32x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc32x1x1H8AvgBias) scaleAddReLU(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func (k blockNhwc32x1x1H8AvgBias) scaleAddReLU(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	scaleAddReLUNhwc32x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1451,12 +1451,12 @@ func (k blockNhwc33x1x1H16AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H16AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H16AvgNobias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	scaleNhwc33x1x1H16AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H16AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H16AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H16AvgNobias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	scaleAddReLUNhwc33x1x1H16AvgNobiasGo(dst, x, s, res)
 }
 
@@ -1466,12 +1466,12 @@ func (k blockNhwc33x1x1H8AvgBias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H8AvgBias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H8AvgBias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	scaleNhwc33x1x1H8AvgBiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H8AvgBias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H8AvgBias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H8AvgBias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	scaleAddReLUNhwc33x1x1H8AvgBiasGo(dst, x, s, res)
 }
 
@@ -1481,12 +1481,12 @@ func (k blockNhwc33x1x1H9AvgNobias) squeeze(z *[33]float32, x *[33]float32) {
 }
 
 // scale runs scaleNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H9AvgNobias) scale(dst, x *[33]float32, s *[33]float32) {
+func (k blockNhwc33x1x1H9AvgNobias) scale(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	scaleNhwc33x1x1H9AvgNobiasGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLUNhwc33x1x1H9AvgNobias<ISA> on one sample with the kernel's instruction set.
-func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func (k blockNhwc33x1x1H9AvgNobias) scaleAddReLU(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	scaleAddReLUNhwc33x1x1H9AvgNobiasGo(dst, x, s, res)
 }
 

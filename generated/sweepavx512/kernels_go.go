@@ -15,7 +15,7 @@ func squeezeNchw35x1x1H1AvgNobiasGo(z *[35]float32, x *[35]float32) {
 }
 
 // scaleNchw35x1x1H1AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw35x1x1H1AvgNobiasGo(dst, x *[35]float32, s *[35]float32) {
+func scaleNchw35x1x1H1AvgNobiasGo(dst *[35]float32, x *[35]float32, s *[35]float32) {
 	for c, g := range s {
 		xs, ds := (*[1]float32)(x[c*1:]), (*[1]float32)(dst[c*1:])
 		for i := range xs {
@@ -25,7 +25,7 @@ func scaleNchw35x1x1H1AvgNobiasGo(dst, x *[35]float32, s *[35]float32) {
 }
 
 // scaleAddReLUNchw35x1x1H1AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw35x1x1H1AvgNobiasGo(dst, x *[35]float32, s *[35]float32, res *[35]float32) {
+func scaleAddReLUNchw35x1x1H1AvgNobiasGo(dst *[35]float32, x *[35]float32, s *[35]float32, res *[35]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[1]float32)(x[c*1:]), (*[1]float32)(dst[c*1:]), (*[1]float32)(res[c*1:])
 		for i := range xs {
@@ -47,7 +47,7 @@ func squeezeNchw17x1x18H2MaxBiasGo(z *[17]float32, x *[306]float32) {
 }
 
 // scaleNchw17x1x18H2MaxBiasGo sets dst = x × s per channel.
-func scaleNchw17x1x18H2MaxBiasGo(dst, x *[306]float32, s *[17]float32) {
+func scaleNchw17x1x18H2MaxBiasGo(dst *[306]float32, x *[306]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[18]float32)(x[c*18:]), (*[18]float32)(dst[c*18:])
 		for i := range xs {
@@ -57,7 +57,7 @@ func scaleNchw17x1x18H2MaxBiasGo(dst, x *[306]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNchw17x1x18H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x18H2MaxBiasGo(dst, x *[306]float32, s *[17]float32, res *[306]float32) {
+func scaleAddReLUNchw17x1x18H2MaxBiasGo(dst *[306]float32, x *[306]float32, s *[17]float32, res *[306]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[18]float32)(x[c*18:]), (*[18]float32)(dst[c*18:]), (*[18]float32)(res[c*18:])
 		for i := range xs {
@@ -80,7 +80,7 @@ func squeezeNchw17x1x16H3StochasticNobiasGo(z *[17]float32, x *[272]float32) {
 }
 
 // scaleNchw17x1x16H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw17x1x16H3StochasticNobiasGo(dst, x *[272]float32, s *[17]float32) {
+func scaleNchw17x1x16H3StochasticNobiasGo(dst *[272]float32, x *[272]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:])
 		for i := range xs {
@@ -90,7 +90,7 @@ func scaleNchw17x1x16H3StochasticNobiasGo(dst, x *[272]float32, s *[17]float32) 
 }
 
 // scaleAddReLUNchw17x1x16H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x16H3StochasticNobiasGo(dst, x *[272]float32, s *[17]float32, res *[272]float32) {
+func scaleAddReLUNchw17x1x16H3StochasticNobiasGo(dst *[272]float32, x *[272]float32, s *[17]float32, res *[272]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[16]float32)(x[c*16:]), (*[16]float32)(dst[c*16:]), (*[16]float32)(res[c*16:])
 		for i := range xs {
@@ -113,7 +113,7 @@ func squeezeNchw13x1x35H3StochasticBiasGo(z *[13]float32, x *[455]float32) {
 }
 
 // scaleNchw13x1x35H3StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x35H3StochasticBiasGo(dst, x *[455]float32, s *[13]float32) {
+func scaleNchw13x1x35H3StochasticBiasGo(dst *[455]float32, x *[455]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[35]float32)(x[c*35:]), (*[35]float32)(dst[c*35:])
 		for i := range xs {
@@ -123,7 +123,7 @@ func scaleNchw13x1x35H3StochasticBiasGo(dst, x *[455]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x35H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x35H3StochasticBiasGo(dst, x *[455]float32, s *[13]float32, res *[455]float32) {
+func scaleAddReLUNchw13x1x35H3StochasticBiasGo(dst *[455]float32, x *[455]float32, s *[13]float32, res *[455]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[35]float32)(x[c*35:]), (*[35]float32)(dst[c*35:]), (*[35]float32)(res[c*35:])
 		for i := range xs {
@@ -148,7 +148,7 @@ func squeezeNchw13x1x32H3AvgNobiasGo(z *[13]float32, x *[416]float32) {
 }
 
 // scaleNchw13x1x32H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x32H3AvgNobiasGo(dst, x *[416]float32, s *[13]float32) {
+func scaleNchw13x1x32H3AvgNobiasGo(dst *[416]float32, x *[416]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:])
 		for i := range xs {
@@ -158,7 +158,7 @@ func scaleNchw13x1x32H3AvgNobiasGo(dst, x *[416]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x32H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x32H3AvgNobiasGo(dst, x *[416]float32, s *[13]float32, res *[416]float32) {
+func scaleAddReLUNchw13x1x32H3AvgNobiasGo(dst *[416]float32, x *[416]float32, s *[13]float32, res *[416]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[32]float32)(x[c*32:]), (*[32]float32)(dst[c*32:]), (*[32]float32)(res[c*32:])
 		for i := range xs {
@@ -183,7 +183,7 @@ func squeezeNchw32x1x52H4AvgBiasGo(z *[32]float32, x *[1664]float32) {
 }
 
 // scaleNchw32x1x52H4AvgBiasGo sets dst = x × s per channel.
-func scaleNchw32x1x52H4AvgBiasGo(dst, x *[1664]float32, s *[32]float32) {
+func scaleNchw32x1x52H4AvgBiasGo(dst *[1664]float32, x *[1664]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[52]float32)(x[c*52:]), (*[52]float32)(dst[c*52:])
 		for i := range xs {
@@ -193,7 +193,7 @@ func scaleNchw32x1x52H4AvgBiasGo(dst, x *[1664]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNchw32x1x52H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x52H4AvgBiasGo(dst, x *[1664]float32, s *[32]float32, res *[1664]float32) {
+func scaleAddReLUNchw32x1x52H4AvgBiasGo(dst *[1664]float32, x *[1664]float32, s *[32]float32, res *[1664]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[52]float32)(x[c*52:]), (*[52]float32)(dst[c*52:]), (*[52]float32)(res[c*52:])
 		for i := range xs {
@@ -215,7 +215,7 @@ func squeezeNchw32x1x48H3MaxNobiasGo(z *[32]float32, x *[1536]float32) {
 }
 
 // scaleNchw32x1x48H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw32x1x48H3MaxNobiasGo(dst, x *[1536]float32, s *[32]float32) {
+func scaleNchw32x1x48H3MaxNobiasGo(dst *[1536]float32, x *[1536]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[48]float32)(x[c*48:]), (*[48]float32)(dst[c*48:])
 		for i := range xs {
@@ -225,7 +225,7 @@ func scaleNchw32x1x48H3MaxNobiasGo(dst, x *[1536]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNchw32x1x48H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x48H3MaxNobiasGo(dst, x *[1536]float32, s *[32]float32, res *[1536]float32) {
+func scaleAddReLUNchw32x1x48H3MaxNobiasGo(dst *[1536]float32, x *[1536]float32, s *[32]float32, res *[1536]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[48]float32)(x[c*48:]), (*[48]float32)(dst[c*48:]), (*[48]float32)(res[c*48:])
 		for i := range xs {
@@ -247,7 +247,7 @@ func squeezeNchw3x1x69H2MaxBiasGo(z *[3]float32, x *[207]float32) {
 }
 
 // scaleNchw3x1x69H2MaxBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x69H2MaxBiasGo(dst, x *[207]float32, s *[3]float32) {
+func scaleNchw3x1x69H2MaxBiasGo(dst *[207]float32, x *[207]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[69]float32)(x[c*69:]), (*[69]float32)(dst[c*69:])
 		for i := range xs {
@@ -257,7 +257,7 @@ func scaleNchw3x1x69H2MaxBiasGo(dst, x *[207]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x69H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x69H2MaxBiasGo(dst, x *[207]float32, s *[3]float32, res *[207]float32) {
+func scaleAddReLUNchw3x1x69H2MaxBiasGo(dst *[207]float32, x *[207]float32, s *[3]float32, res *[207]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[69]float32)(x[c*69:]), (*[69]float32)(dst[c*69:]), (*[69]float32)(res[c*69:])
 		for i := range xs {
@@ -280,7 +280,7 @@ func squeezeNchw3x1x64H3StochasticNobiasGo(z *[3]float32, x *[192]float32) {
 }
 
 // scaleNchw3x1x64H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x64H3StochasticNobiasGo(dst, x *[192]float32, s *[3]float32) {
+func scaleNchw3x1x64H3StochasticNobiasGo(dst *[192]float32, x *[192]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:])
 		for i := range xs {
@@ -290,7 +290,7 @@ func scaleNchw3x1x64H3StochasticNobiasGo(dst, x *[192]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x64H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x64H3StochasticNobiasGo(dst, x *[192]float32, s *[3]float32, res *[192]float32) {
+func scaleAddReLUNchw3x1x64H3StochasticNobiasGo(dst *[192]float32, x *[192]float32, s *[3]float32, res *[192]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[64]float32)(x[c*64:]), (*[64]float32)(dst[c*64:]), (*[64]float32)(res[c*64:])
 		for i := range xs {
@@ -313,7 +313,7 @@ func squeezeNchw15x1x86H6StochasticBiasGo(z *[15]float32, x *[1290]float32) {
 }
 
 // scaleNchw15x1x86H6StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw15x1x86H6StochasticBiasGo(dst, x *[1290]float32, s *[15]float32) {
+func scaleNchw15x1x86H6StochasticBiasGo(dst *[1290]float32, x *[1290]float32, s *[15]float32) {
 	for c, g := range s {
 		xs, ds := (*[86]float32)(x[c*86:]), (*[86]float32)(dst[c*86:])
 		for i := range xs {
@@ -323,7 +323,7 @@ func scaleNchw15x1x86H6StochasticBiasGo(dst, x *[1290]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNchw15x1x86H6StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw15x1x86H6StochasticBiasGo(dst, x *[1290]float32, s *[15]float32, res *[1290]float32) {
+func scaleAddReLUNchw15x1x86H6StochasticBiasGo(dst *[1290]float32, x *[1290]float32, s *[15]float32, res *[1290]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[86]float32)(x[c*86:]), (*[86]float32)(dst[c*86:]), (*[86]float32)(res[c*86:])
 		for i := range xs {
@@ -348,7 +348,7 @@ func squeezeNchw15x1x80H3AvgNobiasGo(z *[15]float32, x *[1200]float32) {
 }
 
 // scaleNchw15x1x80H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw15x1x80H3AvgNobiasGo(dst, x *[1200]float32, s *[15]float32) {
+func scaleNchw15x1x80H3AvgNobiasGo(dst *[1200]float32, x *[1200]float32, s *[15]float32) {
 	for c, g := range s {
 		xs, ds := (*[80]float32)(x[c*80:]), (*[80]float32)(dst[c*80:])
 		for i := range xs {
@@ -358,7 +358,7 @@ func scaleNchw15x1x80H3AvgNobiasGo(dst, x *[1200]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNchw15x1x80H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw15x1x80H3AvgNobiasGo(dst, x *[1200]float32, s *[15]float32, res *[1200]float32) {
+func scaleAddReLUNchw15x1x80H3AvgNobiasGo(dst *[1200]float32, x *[1200]float32, s *[15]float32, res *[1200]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[80]float32)(x[c*80:]), (*[80]float32)(dst[c*80:]), (*[80]float32)(res[c*80:])
 		for i := range xs {
@@ -386,7 +386,7 @@ func squeezeNchw35x1x199H7AvgBiasGo(z *[35]float32, x *[6965]float32) {
 }
 
 // scaleNchw35x1x199H7AvgBiasGo sets dst = x × s per channel.
-func scaleNchw35x1x199H7AvgBiasGo(dst, x *[6965]float32, s *[35]float32) {
+func scaleNchw35x1x199H7AvgBiasGo(dst *[6965]float32, x *[6965]float32, s *[35]float32) {
 	for c, g := range s {
 		xs, ds := (*[199]float32)(x[c*199:]), (*[199]float32)(dst[c*199:])
 		for i := range xs {
@@ -396,7 +396,7 @@ func scaleNchw35x1x199H7AvgBiasGo(dst, x *[6965]float32, s *[35]float32) {
 }
 
 // scaleAddReLUNchw35x1x199H7AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw35x1x199H7AvgBiasGo(dst, x *[6965]float32, s *[35]float32, res *[6965]float32) {
+func scaleAddReLUNchw35x1x199H7AvgBiasGo(dst *[6965]float32, x *[6965]float32, s *[35]float32, res *[6965]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[199]float32)(x[c*199:]), (*[199]float32)(dst[c*199:]), (*[199]float32)(res[c*199:])
 		for i := range xs {
@@ -418,7 +418,7 @@ func squeezeNchw35x1x192H3MaxNobiasGo(z *[35]float32, x *[6720]float32) {
 }
 
 // scaleNchw35x1x192H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw35x1x192H3MaxNobiasGo(dst, x *[6720]float32, s *[35]float32) {
+func scaleNchw35x1x192H3MaxNobiasGo(dst *[6720]float32, x *[6720]float32, s *[35]float32) {
 	for c, g := range s {
 		xs, ds := (*[192]float32)(x[c*192:]), (*[192]float32)(dst[c*192:])
 		for i := range xs {
@@ -428,7 +428,7 @@ func scaleNchw35x1x192H3MaxNobiasGo(dst, x *[6720]float32, s *[35]float32) {
 }
 
 // scaleAddReLUNchw35x1x192H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw35x1x192H3MaxNobiasGo(dst, x *[6720]float32, s *[35]float32, res *[6720]float32) {
+func scaleAddReLUNchw35x1x192H3MaxNobiasGo(dst *[6720]float32, x *[6720]float32, s *[35]float32, res *[6720]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[192]float32)(x[c*192:]), (*[192]float32)(dst[c*192:]), (*[192]float32)(res[c*192:])
 		for i := range xs {
@@ -450,7 +450,7 @@ func squeezeNchw17x1x216H8MaxBiasGo(z *[17]float32, x *[3672]float32) {
 }
 
 // scaleNchw17x1x216H8MaxBiasGo sets dst = x × s per channel.
-func scaleNchw17x1x216H8MaxBiasGo(dst, x *[3672]float32, s *[17]float32) {
+func scaleNchw17x1x216H8MaxBiasGo(dst *[3672]float32, x *[3672]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[216]float32)(x[c*216:]), (*[216]float32)(dst[c*216:])
 		for i := range xs {
@@ -460,7 +460,7 @@ func scaleNchw17x1x216H8MaxBiasGo(dst, x *[3672]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNchw17x1x216H8MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x216H8MaxBiasGo(dst, x *[3672]float32, s *[17]float32, res *[3672]float32) {
+func scaleAddReLUNchw17x1x216H8MaxBiasGo(dst *[3672]float32, x *[3672]float32, s *[17]float32, res *[3672]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[216]float32)(x[c*216:]), (*[216]float32)(dst[c*216:]), (*[216]float32)(res[c*216:])
 		for i := range xs {
@@ -483,7 +483,7 @@ func squeezeNchw17x1x208H3StochasticNobiasGo(z *[17]float32, x *[3536]float32) {
 }
 
 // scaleNchw17x1x208H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw17x1x208H3StochasticNobiasGo(dst, x *[3536]float32, s *[17]float32) {
+func scaleNchw17x1x208H3StochasticNobiasGo(dst *[3536]float32, x *[3536]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[208]float32)(x[c*208:]), (*[208]float32)(dst[c*208:])
 		for i := range xs {
@@ -493,7 +493,7 @@ func scaleNchw17x1x208H3StochasticNobiasGo(dst, x *[3536]float32, s *[17]float32
 }
 
 // scaleAddReLUNchw17x1x208H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x208H3StochasticNobiasGo(dst, x *[3536]float32, s *[17]float32, res *[3536]float32) {
+func scaleAddReLUNchw17x1x208H3StochasticNobiasGo(dst *[3536]float32, x *[3536]float32, s *[17]float32, res *[3536]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[208]float32)(x[c*208:]), (*[208]float32)(dst[c*208:]), (*[208]float32)(res[c*208:])
 		for i := range xs {
@@ -516,7 +516,7 @@ func squeezeNchw13x1x233H9StochasticBiasGo(z *[13]float32, x *[3029]float32) {
 }
 
 // scaleNchw13x1x233H9StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x233H9StochasticBiasGo(dst, x *[3029]float32, s *[13]float32) {
+func scaleNchw13x1x233H9StochasticBiasGo(dst *[3029]float32, x *[3029]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[233]float32)(x[c*233:]), (*[233]float32)(dst[c*233:])
 		for i := range xs {
@@ -526,7 +526,7 @@ func scaleNchw13x1x233H9StochasticBiasGo(dst, x *[3029]float32, s *[13]float32) 
 }
 
 // scaleAddReLUNchw13x1x233H9StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x233H9StochasticBiasGo(dst, x *[3029]float32, s *[13]float32, res *[3029]float32) {
+func scaleAddReLUNchw13x1x233H9StochasticBiasGo(dst *[3029]float32, x *[3029]float32, s *[13]float32, res *[3029]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[233]float32)(x[c*233:]), (*[233]float32)(dst[c*233:]), (*[233]float32)(res[c*233:])
 		for i := range xs {
@@ -551,7 +551,7 @@ func squeezeNchw13x1x224H3AvgNobiasGo(z *[13]float32, x *[2912]float32) {
 }
 
 // scaleNchw13x1x224H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x224H3AvgNobiasGo(dst, x *[2912]float32, s *[13]float32) {
+func scaleNchw13x1x224H3AvgNobiasGo(dst *[2912]float32, x *[2912]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[224]float32)(x[c*224:]), (*[224]float32)(dst[c*224:])
 		for i := range xs {
@@ -561,7 +561,7 @@ func scaleNchw13x1x224H3AvgNobiasGo(dst, x *[2912]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x224H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x224H3AvgNobiasGo(dst, x *[2912]float32, s *[13]float32, res *[2912]float32) {
+func scaleAddReLUNchw13x1x224H3AvgNobiasGo(dst *[2912]float32, x *[2912]float32, s *[13]float32, res *[2912]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[224]float32)(x[c*224:]), (*[224]float32)(dst[c*224:]), (*[224]float32)(res[c*224:])
 		for i := range xs {
@@ -588,7 +588,7 @@ func squeezeNchw32x1x266H10AvgBiasGo(z *[32]float32, x *[8512]float32) {
 }
 
 // scaleNchw32x1x266H10AvgBiasGo sets dst = x × s per channel.
-func scaleNchw32x1x266H10AvgBiasGo(dst, x *[8512]float32, s *[32]float32) {
+func scaleNchw32x1x266H10AvgBiasGo(dst *[8512]float32, x *[8512]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[266]float32)(x[c*266:]), (*[266]float32)(dst[c*266:])
 		for i := range xs {
@@ -598,7 +598,7 @@ func scaleNchw32x1x266H10AvgBiasGo(dst, x *[8512]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNchw32x1x266H10AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x266H10AvgBiasGo(dst, x *[8512]float32, s *[32]float32, res *[8512]float32) {
+func scaleAddReLUNchw32x1x266H10AvgBiasGo(dst *[8512]float32, x *[8512]float32, s *[32]float32, res *[8512]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[266]float32)(x[c*266:]), (*[266]float32)(dst[c*266:]), (*[266]float32)(res[c*266:])
 		for i := range xs {
@@ -620,7 +620,7 @@ func squeezeNchw32x1x256H3MaxNobiasGo(z *[32]float32, x *[8192]float32) {
 }
 
 // scaleNchw32x1x256H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw32x1x256H3MaxNobiasGo(dst, x *[8192]float32, s *[32]float32) {
+func scaleNchw32x1x256H3MaxNobiasGo(dst *[8192]float32, x *[8192]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:])
 		for i := range xs {
@@ -630,7 +630,7 @@ func scaleNchw32x1x256H3MaxNobiasGo(dst, x *[8192]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNchw32x1x256H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x256H3MaxNobiasGo(dst, x *[8192]float32, s *[32]float32, res *[8192]float32) {
+func scaleAddReLUNchw32x1x256H3MaxNobiasGo(dst *[8192]float32, x *[8192]float32, s *[32]float32, res *[8192]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[256]float32)(x[c*256:]), (*[256]float32)(dst[c*256:]), (*[256]float32)(res[c*256:])
 		for i := range xs {
@@ -652,7 +652,7 @@ func squeezeNchw3x1x283H2MaxBiasGo(z *[3]float32, x *[849]float32) {
 }
 
 // scaleNchw3x1x283H2MaxBiasGo sets dst = x × s per channel.
-func scaleNchw3x1x283H2MaxBiasGo(dst, x *[849]float32, s *[3]float32) {
+func scaleNchw3x1x283H2MaxBiasGo(dst *[849]float32, x *[849]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[283]float32)(x[c*283:]), (*[283]float32)(dst[c*283:])
 		for i := range xs {
@@ -662,7 +662,7 @@ func scaleNchw3x1x283H2MaxBiasGo(dst, x *[849]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x283H2MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x283H2MaxBiasGo(dst, x *[849]float32, s *[3]float32, res *[849]float32) {
+func scaleAddReLUNchw3x1x283H2MaxBiasGo(dst *[849]float32, x *[849]float32, s *[3]float32, res *[849]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[283]float32)(x[c*283:]), (*[283]float32)(dst[c*283:]), (*[283]float32)(res[c*283:])
 		for i := range xs {
@@ -685,7 +685,7 @@ func squeezeNchw3x1x272H3StochasticNobiasGo(z *[3]float32, x *[816]float32) {
 }
 
 // scaleNchw3x1x272H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw3x1x272H3StochasticNobiasGo(dst, x *[816]float32, s *[3]float32) {
+func scaleNchw3x1x272H3StochasticNobiasGo(dst *[816]float32, x *[816]float32, s *[3]float32) {
 	for c, g := range s {
 		xs, ds := (*[272]float32)(x[c*272:]), (*[272]float32)(dst[c*272:])
 		for i := range xs {
@@ -695,7 +695,7 @@ func scaleNchw3x1x272H3StochasticNobiasGo(dst, x *[816]float32, s *[3]float32) {
 }
 
 // scaleAddReLUNchw3x1x272H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw3x1x272H3StochasticNobiasGo(dst, x *[816]float32, s *[3]float32, res *[816]float32) {
+func scaleAddReLUNchw3x1x272H3StochasticNobiasGo(dst *[816]float32, x *[816]float32, s *[3]float32, res *[816]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[272]float32)(x[c*272:]), (*[272]float32)(dst[c*272:]), (*[272]float32)(res[c*272:])
 		for i := range xs {
@@ -718,7 +718,7 @@ func squeezeNchw15x1x300H12StochasticBiasGo(z *[15]float32, x *[4500]float32) {
 }
 
 // scaleNchw15x1x300H12StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw15x1x300H12StochasticBiasGo(dst, x *[4500]float32, s *[15]float32) {
+func scaleNchw15x1x300H12StochasticBiasGo(dst *[4500]float32, x *[4500]float32, s *[15]float32) {
 	for c, g := range s {
 		xs, ds := (*[300]float32)(x[c*300:]), (*[300]float32)(dst[c*300:])
 		for i := range xs {
@@ -728,7 +728,7 @@ func scaleNchw15x1x300H12StochasticBiasGo(dst, x *[4500]float32, s *[15]float32)
 }
 
 // scaleAddReLUNchw15x1x300H12StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw15x1x300H12StochasticBiasGo(dst, x *[4500]float32, s *[15]float32, res *[4500]float32) {
+func scaleAddReLUNchw15x1x300H12StochasticBiasGo(dst *[4500]float32, x *[4500]float32, s *[15]float32, res *[4500]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[300]float32)(x[c*300:]), (*[300]float32)(dst[c*300:]), (*[300]float32)(res[c*300:])
 		for i := range xs {
@@ -753,7 +753,7 @@ func squeezeNchw15x1x288H3AvgNobiasGo(z *[15]float32, x *[4320]float32) {
 }
 
 // scaleNchw15x1x288H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw15x1x288H3AvgNobiasGo(dst, x *[4320]float32, s *[15]float32) {
+func scaleNchw15x1x288H3AvgNobiasGo(dst *[4320]float32, x *[4320]float32, s *[15]float32) {
 	for c, g := range s {
 		xs, ds := (*[288]float32)(x[c*288:]), (*[288]float32)(dst[c*288:])
 		for i := range xs {
@@ -763,7 +763,7 @@ func scaleNchw15x1x288H3AvgNobiasGo(dst, x *[4320]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNchw15x1x288H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw15x1x288H3AvgNobiasGo(dst, x *[4320]float32, s *[15]float32, res *[4320]float32) {
+func scaleAddReLUNchw15x1x288H3AvgNobiasGo(dst *[4320]float32, x *[4320]float32, s *[15]float32, res *[4320]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[288]float32)(x[c*288:]), (*[288]float32)(dst[c*288:]), (*[288]float32)(res[c*288:])
 		for i := range xs {
@@ -789,7 +789,7 @@ func squeezeNchw35x1x509H13AvgBiasGo(z *[35]float32, x *[17815]float32) {
 }
 
 // scaleNchw35x1x509H13AvgBiasGo sets dst = x × s per channel.
-func scaleNchw35x1x509H13AvgBiasGo(dst, x *[17815]float32, s *[35]float32) {
+func scaleNchw35x1x509H13AvgBiasGo(dst *[17815]float32, x *[17815]float32, s *[35]float32) {
 	for c, g := range s {
 		xs, ds := (*[509]float32)(x[c*509:]), (*[509]float32)(dst[c*509:])
 		for i := range xs {
@@ -799,7 +799,7 @@ func scaleNchw35x1x509H13AvgBiasGo(dst, x *[17815]float32, s *[35]float32) {
 }
 
 // scaleAddReLUNchw35x1x509H13AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw35x1x509H13AvgBiasGo(dst, x *[17815]float32, s *[35]float32, res *[17815]float32) {
+func scaleAddReLUNchw35x1x509H13AvgBiasGo(dst *[17815]float32, x *[17815]float32, s *[35]float32, res *[17815]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[509]float32)(x[c*509:]), (*[509]float32)(dst[c*509:]), (*[509]float32)(res[c*509:])
 		for i := range xs {
@@ -821,7 +821,7 @@ func squeezeNchw35x1x496H3MaxNobiasGo(z *[35]float32, x *[17360]float32) {
 }
 
 // scaleNchw35x1x496H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw35x1x496H3MaxNobiasGo(dst, x *[17360]float32, s *[35]float32) {
+func scaleNchw35x1x496H3MaxNobiasGo(dst *[17360]float32, x *[17360]float32, s *[35]float32) {
 	for c, g := range s {
 		xs, ds := (*[496]float32)(x[c*496:]), (*[496]float32)(dst[c*496:])
 		for i := range xs {
@@ -831,7 +831,7 @@ func scaleNchw35x1x496H3MaxNobiasGo(dst, x *[17360]float32, s *[35]float32) {
 }
 
 // scaleAddReLUNchw35x1x496H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw35x1x496H3MaxNobiasGo(dst, x *[17360]float32, s *[35]float32, res *[17360]float32) {
+func scaleAddReLUNchw35x1x496H3MaxNobiasGo(dst *[17360]float32, x *[17360]float32, s *[35]float32, res *[17360]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[496]float32)(x[c*496:]), (*[496]float32)(dst[c*496:]), (*[496]float32)(res[c*496:])
 		for i := range xs {
@@ -853,7 +853,7 @@ func squeezeNchw17x1x526H14MaxBiasGo(z *[17]float32, x *[8942]float32) {
 }
 
 // scaleNchw17x1x526H14MaxBiasGo sets dst = x × s per channel.
-func scaleNchw17x1x526H14MaxBiasGo(dst, x *[8942]float32, s *[17]float32) {
+func scaleNchw17x1x526H14MaxBiasGo(dst *[8942]float32, x *[8942]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[526]float32)(x[c*526:]), (*[526]float32)(dst[c*526:])
 		for i := range xs {
@@ -863,7 +863,7 @@ func scaleNchw17x1x526H14MaxBiasGo(dst, x *[8942]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNchw17x1x526H14MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x526H14MaxBiasGo(dst, x *[8942]float32, s *[17]float32, res *[8942]float32) {
+func scaleAddReLUNchw17x1x526H14MaxBiasGo(dst *[8942]float32, x *[8942]float32, s *[17]float32, res *[8942]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[526]float32)(x[c*526:]), (*[526]float32)(dst[c*526:]), (*[526]float32)(res[c*526:])
 		for i := range xs {
@@ -886,7 +886,7 @@ func squeezeNchw17x1x512H3StochasticNobiasGo(z *[17]float32, x *[8704]float32) {
 }
 
 // scaleNchw17x1x512H3StochasticNobiasGo sets dst = x × s per channel.
-func scaleNchw17x1x512H3StochasticNobiasGo(dst, x *[8704]float32, s *[17]float32) {
+func scaleNchw17x1x512H3StochasticNobiasGo(dst *[8704]float32, x *[8704]float32, s *[17]float32) {
 	for c, g := range s {
 		xs, ds := (*[512]float32)(x[c*512:]), (*[512]float32)(dst[c*512:])
 		for i := range xs {
@@ -896,7 +896,7 @@ func scaleNchw17x1x512H3StochasticNobiasGo(dst, x *[8704]float32, s *[17]float32
 }
 
 // scaleAddReLUNchw17x1x512H3StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw17x1x512H3StochasticNobiasGo(dst, x *[8704]float32, s *[17]float32, res *[8704]float32) {
+func scaleAddReLUNchw17x1x512H3StochasticNobiasGo(dst *[8704]float32, x *[8704]float32, s *[17]float32, res *[8704]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[512]float32)(x[c*512:]), (*[512]float32)(dst[c*512:]), (*[512]float32)(res[c*512:])
 		for i := range xs {
@@ -919,7 +919,7 @@ func squeezeNchw13x1x543H2StochasticBiasGo(z *[13]float32, x *[7059]float32) {
 }
 
 // scaleNchw13x1x543H2StochasticBiasGo sets dst = x × s per channel.
-func scaleNchw13x1x543H2StochasticBiasGo(dst, x *[7059]float32, s *[13]float32) {
+func scaleNchw13x1x543H2StochasticBiasGo(dst *[7059]float32, x *[7059]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[543]float32)(x[c*543:]), (*[543]float32)(dst[c*543:])
 		for i := range xs {
@@ -929,7 +929,7 @@ func scaleNchw13x1x543H2StochasticBiasGo(dst, x *[7059]float32, s *[13]float32) 
 }
 
 // scaleAddReLUNchw13x1x543H2StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x543H2StochasticBiasGo(dst, x *[7059]float32, s *[13]float32, res *[7059]float32) {
+func scaleAddReLUNchw13x1x543H2StochasticBiasGo(dst *[7059]float32, x *[7059]float32, s *[13]float32, res *[7059]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[543]float32)(x[c*543:]), (*[543]float32)(dst[c*543:]), (*[543]float32)(res[c*543:])
 		for i := range xs {
@@ -954,7 +954,7 @@ func squeezeNchw13x1x528H3AvgNobiasGo(z *[13]float32, x *[6864]float32) {
 }
 
 // scaleNchw13x1x528H3AvgNobiasGo sets dst = x × s per channel.
-func scaleNchw13x1x528H3AvgNobiasGo(dst, x *[6864]float32, s *[13]float32) {
+func scaleNchw13x1x528H3AvgNobiasGo(dst *[6864]float32, x *[6864]float32, s *[13]float32) {
 	for c, g := range s {
 		xs, ds := (*[528]float32)(x[c*528:]), (*[528]float32)(dst[c*528:])
 		for i := range xs {
@@ -964,7 +964,7 @@ func scaleNchw13x1x528H3AvgNobiasGo(dst, x *[6864]float32, s *[13]float32) {
 }
 
 // scaleAddReLUNchw13x1x528H3AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw13x1x528H3AvgNobiasGo(dst, x *[6864]float32, s *[13]float32, res *[6864]float32) {
+func scaleAddReLUNchw13x1x528H3AvgNobiasGo(dst *[6864]float32, x *[6864]float32, s *[13]float32, res *[6864]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[528]float32)(x[c*528:]), (*[528]float32)(dst[c*528:]), (*[528]float32)(res[c*528:])
 		for i := range xs {
@@ -990,7 +990,7 @@ func squeezeNchw32x1x657H16AvgBiasGo(z *[32]float32, x *[21024]float32) {
 }
 
 // scaleNchw32x1x657H16AvgBiasGo sets dst = x × s per channel.
-func scaleNchw32x1x657H16AvgBiasGo(dst, x *[21024]float32, s *[32]float32) {
+func scaleNchw32x1x657H16AvgBiasGo(dst *[21024]float32, x *[21024]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[657]float32)(x[c*657:]), (*[657]float32)(dst[c*657:])
 		for i := range xs {
@@ -1000,7 +1000,7 @@ func scaleNchw32x1x657H16AvgBiasGo(dst, x *[21024]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNchw32x1x657H16AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x657H16AvgBiasGo(dst, x *[21024]float32, s *[32]float32, res *[21024]float32) {
+func scaleAddReLUNchw32x1x657H16AvgBiasGo(dst *[21024]float32, x *[21024]float32, s *[32]float32, res *[21024]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[657]float32)(x[c*657:]), (*[657]float32)(dst[c*657:]), (*[657]float32)(res[c*657:])
 		for i := range xs {
@@ -1022,7 +1022,7 @@ func squeezeNchw32x1x656H3MaxNobiasGo(z *[32]float32, x *[20992]float32) {
 }
 
 // scaleNchw32x1x656H3MaxNobiasGo sets dst = x × s per channel.
-func scaleNchw32x1x656H3MaxNobiasGo(dst, x *[20992]float32, s *[32]float32) {
+func scaleNchw32x1x656H3MaxNobiasGo(dst *[20992]float32, x *[20992]float32, s *[32]float32) {
 	for c, g := range s {
 		xs, ds := (*[656]float32)(x[c*656:]), (*[656]float32)(dst[c*656:])
 		for i := range xs {
@@ -1032,7 +1032,7 @@ func scaleNchw32x1x656H3MaxNobiasGo(dst, x *[20992]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNchw32x1x656H3MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNchw32x1x656H3MaxNobiasGo(dst, x *[20992]float32, s *[32]float32, res *[20992]float32) {
+func scaleAddReLUNchw32x1x656H3MaxNobiasGo(dst *[20992]float32, x *[20992]float32, s *[32]float32, res *[20992]float32) {
 	for c, g := range s {
 		xs, ds, rs := (*[656]float32)(x[c*656:]), (*[656]float32)(dst[c*656:]), (*[656]float32)(res[c*656:])
 		for i := range xs {
@@ -1055,7 +1055,7 @@ func squeezeNhwc34x1x1H2AvgBiasGo(z *[34]float32, x *[34]float32) {
 }
 
 // scaleNhwc34x1x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc34x1x1H2AvgBiasGo(dst, x *[34]float32, s *[34]float32) {
+func scaleNhwc34x1x1H2AvgBiasGo(dst *[34]float32, x *[34]float32, s *[34]float32) {
 	for r := range 1 {
 		xs, ds := (*[34]float32)(x[r*34:]), (*[34]float32)(dst[r*34:])
 		for c, g := range s {
@@ -1065,7 +1065,7 @@ func scaleNhwc34x1x1H2AvgBiasGo(dst, x *[34]float32, s *[34]float32) {
 }
 
 // scaleAddReLUNhwc34x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc34x1x1H2AvgBiasGo(dst, x *[34]float32, s *[34]float32, res *[34]float32) {
+func scaleAddReLUNhwc34x1x1H2AvgBiasGo(dst *[34]float32, x *[34]float32, s *[34]float32, res *[34]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[34]float32)(x[r*34:]), (*[34]float32)(dst[r*34:]), (*[34]float32)(res[r*34:])
 		for c, g := range s {
@@ -1085,7 +1085,7 @@ func squeezeNhwc32x1x1H5MaxNobiasGo(z *[32]float32, x *[32]float32) {
 }
 
 // scaleNhwc32x1x1H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc32x1x1H5MaxNobiasGo(dst, x *[32]float32, s *[32]float32) {
+func scaleNhwc32x1x1H5MaxNobiasGo(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	for r := range 1 {
 		xs, ds := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:])
 		for c, g := range s {
@@ -1095,7 +1095,7 @@ func scaleNhwc32x1x1H5MaxNobiasGo(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNhwc32x1x1H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc32x1x1H5MaxNobiasGo(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func scaleAddReLUNhwc32x1x1H5MaxNobiasGo(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:]), (*[32]float32)(res[r*32:])
 		for c, g := range s {
@@ -1115,7 +1115,7 @@ func squeezeNhwc51x2x1H3MaxBiasGo(z *[51]float32, x *[102]float32) {
 }
 
 // scaleNhwc51x2x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc51x2x1H3MaxBiasGo(dst, x *[102]float32, s *[51]float32) {
+func scaleNhwc51x2x1H3MaxBiasGo(dst *[102]float32, x *[102]float32, s *[51]float32) {
 	for r := range 2 {
 		xs, ds := (*[51]float32)(x[r*51:]), (*[51]float32)(dst[r*51:])
 		for c, g := range s {
@@ -1125,7 +1125,7 @@ func scaleNhwc51x2x1H3MaxBiasGo(dst, x *[102]float32, s *[51]float32) {
 }
 
 // scaleAddReLUNhwc51x2x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc51x2x1H3MaxBiasGo(dst, x *[102]float32, s *[51]float32, res *[102]float32) {
+func scaleAddReLUNhwc51x2x1H3MaxBiasGo(dst *[102]float32, x *[102]float32, s *[51]float32, res *[102]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[51]float32)(x[r*51:]), (*[51]float32)(dst[r*51:]), (*[51]float32)(res[r*51:])
 		for c, g := range s {
@@ -1150,7 +1150,7 @@ func squeezeNhwc48x1x2H5StochasticNobiasGo(z *[48]float32, x *[96]float32) {
 }
 
 // scaleNhwc48x1x2H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc48x1x2H5StochasticNobiasGo(dst, x *[96]float32, s *[48]float32) {
+func scaleNhwc48x1x2H5StochasticNobiasGo(dst *[96]float32, x *[96]float32, s *[48]float32) {
 	for r := range 2 {
 		xs, ds := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:])
 		for c, g := range s {
@@ -1160,7 +1160,7 @@ func scaleNhwc48x1x2H5StochasticNobiasGo(dst, x *[96]float32, s *[48]float32) {
 }
 
 // scaleAddReLUNhwc48x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc48x1x2H5StochasticNobiasGo(dst, x *[96]float32, s *[48]float32, res *[96]float32) {
+func scaleAddReLUNhwc48x1x2H5StochasticNobiasGo(dst *[96]float32, x *[96]float32, s *[48]float32, res *[96]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[48]float32)(x[r*48:]), (*[48]float32)(dst[r*48:]), (*[48]float32)(res[r*48:])
 		for c, g := range s {
@@ -1185,7 +1185,7 @@ func squeezeNhwc68x3x1H4StochasticBiasGo(z *[68]float32, x *[204]float32) {
 }
 
 // scaleNhwc68x3x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc68x3x1H4StochasticBiasGo(dst, x *[204]float32, s *[68]float32) {
+func scaleNhwc68x3x1H4StochasticBiasGo(dst *[204]float32, x *[204]float32, s *[68]float32) {
 	for r := range 3 {
 		xs, ds := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:])
 		for c, g := range s {
@@ -1195,7 +1195,7 @@ func scaleNhwc68x3x1H4StochasticBiasGo(dst, x *[204]float32, s *[68]float32) {
 }
 
 // scaleAddReLUNhwc68x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc68x3x1H4StochasticBiasGo(dst, x *[204]float32, s *[68]float32, res *[204]float32) {
+func scaleAddReLUNhwc68x3x1H4StochasticBiasGo(dst *[204]float32, x *[204]float32, s *[68]float32, res *[204]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:]), (*[68]float32)(res[r*68:])
 		for c, g := range s {
@@ -1218,7 +1218,7 @@ func squeezeNhwc64x1x3H5AvgNobiasGo(z *[64]float32, x *[192]float32) {
 }
 
 // scaleNhwc64x1x3H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc64x1x3H5AvgNobiasGo(dst, x *[192]float32, s *[64]float32) {
+func scaleNhwc64x1x3H5AvgNobiasGo(dst *[192]float32, x *[192]float32, s *[64]float32) {
 	for r := range 3 {
 		xs, ds := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:])
 		for c, g := range s {
@@ -1228,7 +1228,7 @@ func scaleNhwc64x1x3H5AvgNobiasGo(dst, x *[192]float32, s *[64]float32) {
 }
 
 // scaleAddReLUNhwc64x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc64x1x3H5AvgNobiasGo(dst, x *[192]float32, s *[64]float32, res *[192]float32) {
+func scaleAddReLUNhwc64x1x3H5AvgNobiasGo(dst *[192]float32, x *[192]float32, s *[64]float32, res *[192]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:]), (*[64]float32)(res[r*64:])
 		for c, g := range s {
@@ -1251,7 +1251,7 @@ func squeezeNhwc85x5x1H2AvgBiasGo(z *[85]float32, x *[425]float32) {
 }
 
 // scaleNhwc85x5x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc85x5x1H2AvgBiasGo(dst, x *[425]float32, s *[85]float32) {
+func scaleNhwc85x5x1H2AvgBiasGo(dst *[425]float32, x *[425]float32, s *[85]float32) {
 	for r := range 5 {
 		xs, ds := (*[85]float32)(x[r*85:]), (*[85]float32)(dst[r*85:])
 		for c, g := range s {
@@ -1261,7 +1261,7 @@ func scaleNhwc85x5x1H2AvgBiasGo(dst, x *[425]float32, s *[85]float32) {
 }
 
 // scaleAddReLUNhwc85x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc85x5x1H2AvgBiasGo(dst, x *[425]float32, s *[85]float32, res *[425]float32) {
+func scaleAddReLUNhwc85x5x1H2AvgBiasGo(dst *[425]float32, x *[425]float32, s *[85]float32, res *[425]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[85]float32)(x[r*85:]), (*[85]float32)(dst[r*85:]), (*[85]float32)(res[r*85:])
 		for c, g := range s {
@@ -1281,7 +1281,7 @@ func squeezeNhwc80x1x5H5MaxNobiasGo(z *[80]float32, x *[400]float32) {
 }
 
 // scaleNhwc80x1x5H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc80x1x5H5MaxNobiasGo(dst, x *[400]float32, s *[80]float32) {
+func scaleNhwc80x1x5H5MaxNobiasGo(dst *[400]float32, x *[400]float32, s *[80]float32) {
 	for r := range 5 {
 		xs, ds := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:])
 		for c, g := range s {
@@ -1291,7 +1291,7 @@ func scaleNhwc80x1x5H5MaxNobiasGo(dst, x *[400]float32, s *[80]float32) {
 }
 
 // scaleAddReLUNhwc80x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc80x1x5H5MaxNobiasGo(dst, x *[400]float32, s *[80]float32, res *[400]float32) {
+func scaleAddReLUNhwc80x1x5H5MaxNobiasGo(dst *[400]float32, x *[400]float32, s *[80]float32, res *[400]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[80]float32)(x[r*80:]), (*[80]float32)(dst[r*80:]), (*[80]float32)(res[r*80:])
 		for c, g := range s {
@@ -1311,7 +1311,7 @@ func squeezeNhwc102x11x1H3MaxBiasGo(z *[102]float32, x *[1122]float32) {
 }
 
 // scaleNhwc102x11x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc102x11x1H3MaxBiasGo(dst, x *[1122]float32, s *[102]float32) {
+func scaleNhwc102x11x1H3MaxBiasGo(dst *[1122]float32, x *[1122]float32, s *[102]float32) {
 	for r := range 11 {
 		xs, ds := (*[102]float32)(x[r*102:]), (*[102]float32)(dst[r*102:])
 		for c, g := range s {
@@ -1321,7 +1321,7 @@ func scaleNhwc102x11x1H3MaxBiasGo(dst, x *[1122]float32, s *[102]float32) {
 }
 
 // scaleAddReLUNhwc102x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc102x11x1H3MaxBiasGo(dst, x *[1122]float32, s *[102]float32, res *[1122]float32) {
+func scaleAddReLUNhwc102x11x1H3MaxBiasGo(dst *[1122]float32, x *[1122]float32, s *[102]float32, res *[1122]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[102]float32)(x[r*102:]), (*[102]float32)(dst[r*102:]), (*[102]float32)(res[r*102:])
 		for c, g := range s {
@@ -1346,7 +1346,7 @@ func squeezeNhwc96x1x11H5StochasticNobiasGo(z *[96]float32, x *[1056]float32) {
 }
 
 // scaleNhwc96x1x11H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc96x1x11H5StochasticNobiasGo(dst, x *[1056]float32, s *[96]float32) {
+func scaleNhwc96x1x11H5StochasticNobiasGo(dst *[1056]float32, x *[1056]float32, s *[96]float32) {
 	for r := range 11 {
 		xs, ds := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:])
 		for c, g := range s {
@@ -1356,7 +1356,7 @@ func scaleNhwc96x1x11H5StochasticNobiasGo(dst, x *[1056]float32, s *[96]float32)
 }
 
 // scaleAddReLUNhwc96x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc96x1x11H5StochasticNobiasGo(dst, x *[1056]float32, s *[96]float32, res *[1056]float32) {
+func scaleAddReLUNhwc96x1x11H5StochasticNobiasGo(dst *[1056]float32, x *[1056]float32, s *[96]float32, res *[1056]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[96]float32)(x[r*96:]), (*[96]float32)(dst[r*96:]), (*[96]float32)(res[r*96:])
 		for c, g := range s {
@@ -1381,7 +1381,7 @@ func squeezeNhwc231x7x1H4StochasticBiasGo(z *[231]float32, x *[1617]float32) {
 }
 
 // scaleNhwc231x7x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc231x7x1H4StochasticBiasGo(dst, x *[1617]float32, s *[231]float32) {
+func scaleNhwc231x7x1H4StochasticBiasGo(dst *[1617]float32, x *[1617]float32, s *[231]float32) {
 	for r := range 7 {
 		xs, ds := (*[231]float32)(x[r*231:]), (*[231]float32)(dst[r*231:])
 		for c, g := range s {
@@ -1391,7 +1391,7 @@ func scaleNhwc231x7x1H4StochasticBiasGo(dst, x *[1617]float32, s *[231]float32) 
 }
 
 // scaleAddReLUNhwc231x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc231x7x1H4StochasticBiasGo(dst, x *[1617]float32, s *[231]float32, res *[1617]float32) {
+func scaleAddReLUNhwc231x7x1H4StochasticBiasGo(dst *[1617]float32, x *[1617]float32, s *[231]float32, res *[1617]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[231]float32)(x[r*231:]), (*[231]float32)(dst[r*231:]), (*[231]float32)(res[r*231:])
 		for c, g := range s {
@@ -1414,7 +1414,7 @@ func squeezeNhwc224x1x7H5AvgNobiasGo(z *[224]float32, x *[1568]float32) {
 }
 
 // scaleNhwc224x1x7H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc224x1x7H5AvgNobiasGo(dst, x *[1568]float32, s *[224]float32) {
+func scaleNhwc224x1x7H5AvgNobiasGo(dst *[1568]float32, x *[1568]float32, s *[224]float32) {
 	for r := range 7 {
 		xs, ds := (*[224]float32)(x[r*224:]), (*[224]float32)(dst[r*224:])
 		for c, g := range s {
@@ -1424,7 +1424,7 @@ func scaleNhwc224x1x7H5AvgNobiasGo(dst, x *[1568]float32, s *[224]float32) {
 }
 
 // scaleAddReLUNhwc224x1x7H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc224x1x7H5AvgNobiasGo(dst, x *[1568]float32, s *[224]float32, res *[1568]float32) {
+func scaleAddReLUNhwc224x1x7H5AvgNobiasGo(dst *[1568]float32, x *[1568]float32, s *[224]float32, res *[1568]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[224]float32)(x[r*224:]), (*[224]float32)(dst[r*224:]), (*[224]float32)(res[r*224:])
 		for c, g := range s {
@@ -1447,7 +1447,7 @@ func squeezeNhwc248x1x1H2AvgBiasGo(z *[248]float32, x *[248]float32) {
 }
 
 // scaleNhwc248x1x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc248x1x1H2AvgBiasGo(dst, x *[248]float32, s *[248]float32) {
+func scaleNhwc248x1x1H2AvgBiasGo(dst *[248]float32, x *[248]float32, s *[248]float32) {
 	for r := range 1 {
 		xs, ds := (*[248]float32)(x[r*248:]), (*[248]float32)(dst[r*248:])
 		for c, g := range s {
@@ -1457,7 +1457,7 @@ func scaleNhwc248x1x1H2AvgBiasGo(dst, x *[248]float32, s *[248]float32) {
 }
 
 // scaleAddReLUNhwc248x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc248x1x1H2AvgBiasGo(dst, x *[248]float32, s *[248]float32, res *[248]float32) {
+func scaleAddReLUNhwc248x1x1H2AvgBiasGo(dst *[248]float32, x *[248]float32, s *[248]float32, res *[248]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[248]float32)(x[r*248:]), (*[248]float32)(dst[r*248:]), (*[248]float32)(res[r*248:])
 		for c, g := range s {
@@ -1477,7 +1477,7 @@ func squeezeNhwc240x1x1H5MaxNobiasGo(z *[240]float32, x *[240]float32) {
 }
 
 // scaleNhwc240x1x1H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc240x1x1H5MaxNobiasGo(dst, x *[240]float32, s *[240]float32) {
+func scaleNhwc240x1x1H5MaxNobiasGo(dst *[240]float32, x *[240]float32, s *[240]float32) {
 	for r := range 1 {
 		xs, ds := (*[240]float32)(x[r*240:]), (*[240]float32)(dst[r*240:])
 		for c, g := range s {
@@ -1487,7 +1487,7 @@ func scaleNhwc240x1x1H5MaxNobiasGo(dst, x *[240]float32, s *[240]float32) {
 }
 
 // scaleAddReLUNhwc240x1x1H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc240x1x1H5MaxNobiasGo(dst, x *[240]float32, s *[240]float32, res *[240]float32) {
+func scaleAddReLUNhwc240x1x1H5MaxNobiasGo(dst *[240]float32, x *[240]float32, s *[240]float32, res *[240]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[240]float32)(x[r*240:]), (*[240]float32)(dst[r*240:]), (*[240]float32)(res[r*240:])
 		for c, g := range s {
@@ -1507,7 +1507,7 @@ func squeezeNhwc265x2x1H3MaxBiasGo(z *[265]float32, x *[530]float32) {
 }
 
 // scaleNhwc265x2x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc265x2x1H3MaxBiasGo(dst, x *[530]float32, s *[265]float32) {
+func scaleNhwc265x2x1H3MaxBiasGo(dst *[530]float32, x *[530]float32, s *[265]float32) {
 	for r := range 2 {
 		xs, ds := (*[265]float32)(x[r*265:]), (*[265]float32)(dst[r*265:])
 		for c, g := range s {
@@ -1517,7 +1517,7 @@ func scaleNhwc265x2x1H3MaxBiasGo(dst, x *[530]float32, s *[265]float32) {
 }
 
 // scaleAddReLUNhwc265x2x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc265x2x1H3MaxBiasGo(dst, x *[530]float32, s *[265]float32, res *[530]float32) {
+func scaleAddReLUNhwc265x2x1H3MaxBiasGo(dst *[530]float32, x *[530]float32, s *[265]float32, res *[530]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[265]float32)(x[r*265:]), (*[265]float32)(dst[r*265:]), (*[265]float32)(res[r*265:])
 		for c, g := range s {
@@ -1542,7 +1542,7 @@ func squeezeNhwc256x1x2H5StochasticNobiasGo(z *[256]float32, x *[512]float32) {
 }
 
 // scaleNhwc256x1x2H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc256x1x2H5StochasticNobiasGo(dst, x *[512]float32, s *[256]float32) {
+func scaleNhwc256x1x2H5StochasticNobiasGo(dst *[512]float32, x *[512]float32, s *[256]float32) {
 	for r := range 2 {
 		xs, ds := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:])
 		for c, g := range s {
@@ -1552,7 +1552,7 @@ func scaleNhwc256x1x2H5StochasticNobiasGo(dst, x *[512]float32, s *[256]float32)
 }
 
 // scaleAddReLUNhwc256x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc256x1x2H5StochasticNobiasGo(dst, x *[512]float32, s *[256]float32, res *[512]float32) {
+func scaleAddReLUNhwc256x1x2H5StochasticNobiasGo(dst *[512]float32, x *[512]float32, s *[256]float32, res *[512]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:]), (*[256]float32)(res[r*256:])
 		for c, g := range s {
@@ -1577,7 +1577,7 @@ func squeezeNhwc394x3x1H4StochasticBiasGo(z *[394]float32, x *[1182]float32) {
 }
 
 // scaleNhwc394x3x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc394x3x1H4StochasticBiasGo(dst, x *[1182]float32, s *[394]float32) {
+func scaleNhwc394x3x1H4StochasticBiasGo(dst *[1182]float32, x *[1182]float32, s *[394]float32) {
 	for r := range 3 {
 		xs, ds := (*[394]float32)(x[r*394:]), (*[394]float32)(dst[r*394:])
 		for c, g := range s {
@@ -1587,7 +1587,7 @@ func scaleNhwc394x3x1H4StochasticBiasGo(dst, x *[1182]float32, s *[394]float32) 
 }
 
 // scaleAddReLUNhwc394x3x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc394x3x1H4StochasticBiasGo(dst, x *[1182]float32, s *[394]float32, res *[1182]float32) {
+func scaleAddReLUNhwc394x3x1H4StochasticBiasGo(dst *[1182]float32, x *[1182]float32, s *[394]float32, res *[1182]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[394]float32)(x[r*394:]), (*[394]float32)(dst[r*394:]), (*[394]float32)(res[r*394:])
 		for c, g := range s {
@@ -1610,7 +1610,7 @@ func squeezeNhwc384x1x3H5AvgNobiasGo(z *[384]float32, x *[1152]float32) {
 }
 
 // scaleNhwc384x1x3H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc384x1x3H5AvgNobiasGo(dst, x *[1152]float32, s *[384]float32) {
+func scaleNhwc384x1x3H5AvgNobiasGo(dst *[1152]float32, x *[1152]float32, s *[384]float32) {
 	for r := range 3 {
 		xs, ds := (*[384]float32)(x[r*384:]), (*[384]float32)(dst[r*384:])
 		for c, g := range s {
@@ -1620,7 +1620,7 @@ func scaleNhwc384x1x3H5AvgNobiasGo(dst, x *[1152]float32, s *[384]float32) {
 }
 
 // scaleAddReLUNhwc384x1x3H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc384x1x3H5AvgNobiasGo(dst, x *[1152]float32, s *[384]float32, res *[1152]float32) {
+func scaleAddReLUNhwc384x1x3H5AvgNobiasGo(dst *[1152]float32, x *[1152]float32, s *[384]float32, res *[1152]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[384]float32)(x[r*384:]), (*[384]float32)(dst[r*384:]), (*[384]float32)(res[r*384:])
 		for c, g := range s {
@@ -1643,7 +1643,7 @@ func squeezeNhwc411x5x1H2AvgBiasGo(z *[411]float32, x *[2055]float32) {
 }
 
 // scaleNhwc411x5x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc411x5x1H2AvgBiasGo(dst, x *[2055]float32, s *[411]float32) {
+func scaleNhwc411x5x1H2AvgBiasGo(dst *[2055]float32, x *[2055]float32, s *[411]float32) {
 	for r := range 5 {
 		xs, ds := (*[411]float32)(x[r*411:]), (*[411]float32)(dst[r*411:])
 		for c, g := range s {
@@ -1653,7 +1653,7 @@ func scaleNhwc411x5x1H2AvgBiasGo(dst, x *[2055]float32, s *[411]float32) {
 }
 
 // scaleAddReLUNhwc411x5x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc411x5x1H2AvgBiasGo(dst, x *[2055]float32, s *[411]float32, res *[2055]float32) {
+func scaleAddReLUNhwc411x5x1H2AvgBiasGo(dst *[2055]float32, x *[2055]float32, s *[411]float32, res *[2055]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[411]float32)(x[r*411:]), (*[411]float32)(dst[r*411:]), (*[411]float32)(res[r*411:])
 		for c, g := range s {
@@ -1673,7 +1673,7 @@ func squeezeNhwc400x1x5H5MaxNobiasGo(z *[400]float32, x *[2000]float32) {
 }
 
 // scaleNhwc400x1x5H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc400x1x5H5MaxNobiasGo(dst, x *[2000]float32, s *[400]float32) {
+func scaleNhwc400x1x5H5MaxNobiasGo(dst *[2000]float32, x *[2000]float32, s *[400]float32) {
 	for r := range 5 {
 		xs, ds := (*[400]float32)(x[r*400:]), (*[400]float32)(dst[r*400:])
 		for c, g := range s {
@@ -1683,7 +1683,7 @@ func scaleNhwc400x1x5H5MaxNobiasGo(dst, x *[2000]float32, s *[400]float32) {
 }
 
 // scaleAddReLUNhwc400x1x5H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc400x1x5H5MaxNobiasGo(dst, x *[2000]float32, s *[400]float32, res *[2000]float32) {
+func scaleAddReLUNhwc400x1x5H5MaxNobiasGo(dst *[2000]float32, x *[2000]float32, s *[400]float32, res *[2000]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[400]float32)(x[r*400:]), (*[400]float32)(dst[r*400:]), (*[400]float32)(res[r*400:])
 		for c, g := range s {
@@ -1703,7 +1703,7 @@ func squeezeNhwc428x11x1H3MaxBiasGo(z *[428]float32, x *[4708]float32) {
 }
 
 // scaleNhwc428x11x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc428x11x1H3MaxBiasGo(dst, x *[4708]float32, s *[428]float32) {
+func scaleNhwc428x11x1H3MaxBiasGo(dst *[4708]float32, x *[4708]float32, s *[428]float32) {
 	for r := range 11 {
 		xs, ds := (*[428]float32)(x[r*428:]), (*[428]float32)(dst[r*428:])
 		for c, g := range s {
@@ -1713,7 +1713,7 @@ func scaleNhwc428x11x1H3MaxBiasGo(dst, x *[4708]float32, s *[428]float32) {
 }
 
 // scaleAddReLUNhwc428x11x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc428x11x1H3MaxBiasGo(dst, x *[4708]float32, s *[428]float32, res *[4708]float32) {
+func scaleAddReLUNhwc428x11x1H3MaxBiasGo(dst *[4708]float32, x *[4708]float32, s *[428]float32, res *[4708]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[428]float32)(x[r*428:]), (*[428]float32)(dst[r*428:]), (*[428]float32)(res[r*428:])
 		for c, g := range s {
@@ -1738,7 +1738,7 @@ func squeezeNhwc416x1x11H5StochasticNobiasGo(z *[416]float32, x *[4576]float32) 
 }
 
 // scaleNhwc416x1x11H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc416x1x11H5StochasticNobiasGo(dst, x *[4576]float32, s *[416]float32) {
+func scaleNhwc416x1x11H5StochasticNobiasGo(dst *[4576]float32, x *[4576]float32, s *[416]float32) {
 	for r := range 11 {
 		xs, ds := (*[416]float32)(x[r*416:]), (*[416]float32)(dst[r*416:])
 		for c, g := range s {
@@ -1748,7 +1748,7 @@ func scaleNhwc416x1x11H5StochasticNobiasGo(dst, x *[4576]float32, s *[416]float3
 }
 
 // scaleAddReLUNhwc416x1x11H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc416x1x11H5StochasticNobiasGo(dst, x *[4576]float32, s *[416]float32, res *[4576]float32) {
+func scaleAddReLUNhwc416x1x11H5StochasticNobiasGo(dst *[4576]float32, x *[4576]float32, s *[416]float32, res *[4576]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[416]float32)(x[r*416:]), (*[416]float32)(dst[r*416:]), (*[416]float32)(res[r*416:])
 		for c, g := range s {
@@ -1773,7 +1773,7 @@ func squeezeNhwc461x7x1H4StochasticBiasGo(z *[461]float32, x *[3227]float32) {
 }
 
 // scaleNhwc461x7x1H4StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc461x7x1H4StochasticBiasGo(dst, x *[3227]float32, s *[461]float32) {
+func scaleNhwc461x7x1H4StochasticBiasGo(dst *[3227]float32, x *[3227]float32, s *[461]float32) {
 	for r := range 7 {
 		xs, ds := (*[461]float32)(x[r*461:]), (*[461]float32)(dst[r*461:])
 		for c, g := range s {
@@ -1783,7 +1783,7 @@ func scaleNhwc461x7x1H4StochasticBiasGo(dst, x *[3227]float32, s *[461]float32) 
 }
 
 // scaleAddReLUNhwc461x7x1H4StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc461x7x1H4StochasticBiasGo(dst, x *[3227]float32, s *[461]float32, res *[3227]float32) {
+func scaleAddReLUNhwc461x7x1H4StochasticBiasGo(dst *[3227]float32, x *[3227]float32, s *[461]float32, res *[3227]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[461]float32)(x[r*461:]), (*[461]float32)(dst[r*461:]), (*[461]float32)(res[r*461:])
 		for c, g := range s {
@@ -1806,7 +1806,7 @@ func squeezeNhwc448x1x7H5AvgNobiasGo(z *[448]float32, x *[3136]float32) {
 }
 
 // scaleNhwc448x1x7H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc448x1x7H5AvgNobiasGo(dst, x *[3136]float32, s *[448]float32) {
+func scaleNhwc448x1x7H5AvgNobiasGo(dst *[3136]float32, x *[3136]float32, s *[448]float32) {
 	for r := range 7 {
 		xs, ds := (*[448]float32)(x[r*448:]), (*[448]float32)(dst[r*448:])
 		for c, g := range s {
@@ -1816,7 +1816,7 @@ func scaleNhwc448x1x7H5AvgNobiasGo(dst, x *[3136]float32, s *[448]float32) {
 }
 
 // scaleAddReLUNhwc448x1x7H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc448x1x7H5AvgNobiasGo(dst, x *[3136]float32, s *[448]float32, res *[3136]float32) {
+func scaleAddReLUNhwc448x1x7H5AvgNobiasGo(dst *[3136]float32, x *[3136]float32, s *[448]float32, res *[3136]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[448]float32)(x[r*448:]), (*[448]float32)(dst[r*448:]), (*[448]float32)(res[r*448:])
 		for c, g := range s {
@@ -1839,7 +1839,7 @@ func squeezeNhwc478x1x1H2AvgBiasGo(z *[478]float32, x *[478]float32) {
 }
 
 // scaleNhwc478x1x1H2AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc478x1x1H2AvgBiasGo(dst, x *[478]float32, s *[478]float32) {
+func scaleNhwc478x1x1H2AvgBiasGo(dst *[478]float32, x *[478]float32, s *[478]float32) {
 	for r := range 1 {
 		xs, ds := (*[478]float32)(x[r*478:]), (*[478]float32)(dst[r*478:])
 		for c, g := range s {
@@ -1849,7 +1849,7 @@ func scaleNhwc478x1x1H2AvgBiasGo(dst, x *[478]float32, s *[478]float32) {
 }
 
 // scaleAddReLUNhwc478x1x1H2AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc478x1x1H2AvgBiasGo(dst, x *[478]float32, s *[478]float32, res *[478]float32) {
+func scaleAddReLUNhwc478x1x1H2AvgBiasGo(dst *[478]float32, x *[478]float32, s *[478]float32, res *[478]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[478]float32)(x[r*478:]), (*[478]float32)(dst[r*478:]), (*[478]float32)(res[r*478:])
 		for c, g := range s {
@@ -1869,7 +1869,7 @@ func squeezeNhwc464x1x1H5MaxNobiasGo(z *[464]float32, x *[464]float32) {
 }
 
 // scaleNhwc464x1x1H5MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc464x1x1H5MaxNobiasGo(dst, x *[464]float32, s *[464]float32) {
+func scaleNhwc464x1x1H5MaxNobiasGo(dst *[464]float32, x *[464]float32, s *[464]float32) {
 	for r := range 1 {
 		xs, ds := (*[464]float32)(x[r*464:]), (*[464]float32)(dst[r*464:])
 		for c, g := range s {
@@ -1879,7 +1879,7 @@ func scaleNhwc464x1x1H5MaxNobiasGo(dst, x *[464]float32, s *[464]float32) {
 }
 
 // scaleAddReLUNhwc464x1x1H5MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc464x1x1H5MaxNobiasGo(dst, x *[464]float32, s *[464]float32, res *[464]float32) {
+func scaleAddReLUNhwc464x1x1H5MaxNobiasGo(dst *[464]float32, x *[464]float32, s *[464]float32, res *[464]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[464]float32)(x[r*464:]), (*[464]float32)(dst[r*464:]), (*[464]float32)(res[r*464:])
 		for c, g := range s {
@@ -1899,7 +1899,7 @@ func squeezeNhwc495x2x1H3MaxBiasGo(z *[495]float32, x *[990]float32) {
 }
 
 // scaleNhwc495x2x1H3MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc495x2x1H3MaxBiasGo(dst, x *[990]float32, s *[495]float32) {
+func scaleNhwc495x2x1H3MaxBiasGo(dst *[990]float32, x *[990]float32, s *[495]float32) {
 	for r := range 2 {
 		xs, ds := (*[495]float32)(x[r*495:]), (*[495]float32)(dst[r*495:])
 		for c, g := range s {
@@ -1909,7 +1909,7 @@ func scaleNhwc495x2x1H3MaxBiasGo(dst, x *[990]float32, s *[495]float32) {
 }
 
 // scaleAddReLUNhwc495x2x1H3MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc495x2x1H3MaxBiasGo(dst, x *[990]float32, s *[495]float32, res *[990]float32) {
+func scaleAddReLUNhwc495x2x1H3MaxBiasGo(dst *[990]float32, x *[990]float32, s *[495]float32, res *[990]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[495]float32)(x[r*495:]), (*[495]float32)(dst[r*495:]), (*[495]float32)(res[r*495:])
 		for c, g := range s {
@@ -1934,7 +1934,7 @@ func squeezeNhwc480x1x2H5StochasticNobiasGo(z *[480]float32, x *[960]float32) {
 }
 
 // scaleNhwc480x1x2H5StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc480x1x2H5StochasticNobiasGo(dst, x *[960]float32, s *[480]float32) {
+func scaleNhwc480x1x2H5StochasticNobiasGo(dst *[960]float32, x *[960]float32, s *[480]float32) {
 	for r := range 2 {
 		xs, ds := (*[480]float32)(x[r*480:]), (*[480]float32)(dst[r*480:])
 		for c, g := range s {
@@ -1944,7 +1944,7 @@ func scaleNhwc480x1x2H5StochasticNobiasGo(dst, x *[960]float32, s *[480]float32)
 }
 
 // scaleAddReLUNhwc480x1x2H5StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc480x1x2H5StochasticNobiasGo(dst, x *[960]float32, s *[480]float32, res *[960]float32) {
+func scaleAddReLUNhwc480x1x2H5StochasticNobiasGo(dst *[960]float32, x *[960]float32, s *[480]float32, res *[960]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[480]float32)(x[r*480:]), (*[480]float32)(dst[r*480:]), (*[480]float32)(res[r*480:])
 		for c, g := range s {
@@ -1969,7 +1969,7 @@ func squeezeNhwc17x2x1H1StochasticBiasGo(z *[17]float32, x *[34]float32) {
 }
 
 // scaleNhwc17x2x1H1StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc17x2x1H1StochasticBiasGo(dst, x *[34]float32, s *[17]float32) {
+func scaleNhwc17x2x1H1StochasticBiasGo(dst *[34]float32, x *[34]float32, s *[17]float32) {
 	for r := range 2 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -1979,7 +1979,7 @@ func scaleNhwc17x2x1H1StochasticBiasGo(dst, x *[34]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x2x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x2x1H1StochasticBiasGo(dst, x *[34]float32, s *[17]float32, res *[34]float32) {
+func scaleAddReLUNhwc17x2x1H1StochasticBiasGo(dst *[34]float32, x *[34]float32, s *[17]float32, res *[34]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2004,7 +2004,7 @@ func squeezeNhwc34x3x1H2StochasticNobiasGo(z *[34]float32, x *[102]float32) {
 }
 
 // scaleNhwc34x3x1H2StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc34x3x1H2StochasticNobiasGo(dst, x *[102]float32, s *[34]float32) {
+func scaleNhwc34x3x1H2StochasticNobiasGo(dst *[102]float32, x *[102]float32, s *[34]float32) {
 	for r := range 3 {
 		xs, ds := (*[34]float32)(x[r*34:]), (*[34]float32)(dst[r*34:])
 		for c, g := range s {
@@ -2014,7 +2014,7 @@ func scaleNhwc34x3x1H2StochasticNobiasGo(dst, x *[102]float32, s *[34]float32) {
 }
 
 // scaleAddReLUNhwc34x3x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc34x3x1H2StochasticNobiasGo(dst, x *[102]float32, s *[34]float32, res *[102]float32) {
+func scaleAddReLUNhwc34x3x1H2StochasticNobiasGo(dst *[102]float32, x *[102]float32, s *[34]float32, res *[102]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[34]float32)(x[r*34:]), (*[34]float32)(dst[r*34:]), (*[34]float32)(res[r*34:])
 		for c, g := range s {
@@ -2039,7 +2039,7 @@ func squeezeNhwc51x5x1H3StochasticBiasGo(z *[51]float32, x *[255]float32) {
 }
 
 // scaleNhwc51x5x1H3StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc51x5x1H3StochasticBiasGo(dst, x *[255]float32, s *[51]float32) {
+func scaleNhwc51x5x1H3StochasticBiasGo(dst *[255]float32, x *[255]float32, s *[51]float32) {
 	for r := range 5 {
 		xs, ds := (*[51]float32)(x[r*51:]), (*[51]float32)(dst[r*51:])
 		for c, g := range s {
@@ -2049,7 +2049,7 @@ func scaleNhwc51x5x1H3StochasticBiasGo(dst, x *[255]float32, s *[51]float32) {
 }
 
 // scaleAddReLUNhwc51x5x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc51x5x1H3StochasticBiasGo(dst, x *[255]float32, s *[51]float32, res *[255]float32) {
+func scaleAddReLUNhwc51x5x1H3StochasticBiasGo(dst *[255]float32, x *[255]float32, s *[51]float32, res *[255]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[51]float32)(x[r*51:]), (*[51]float32)(dst[r*51:]), (*[51]float32)(res[r*51:])
 		for c, g := range s {
@@ -2074,7 +2074,7 @@ func squeezeNhwc68x11x1H4StochasticNobiasGo(z *[68]float32, x *[748]float32) {
 }
 
 // scaleNhwc68x11x1H4StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc68x11x1H4StochasticNobiasGo(dst, x *[748]float32, s *[68]float32) {
+func scaleNhwc68x11x1H4StochasticNobiasGo(dst *[748]float32, x *[748]float32, s *[68]float32) {
 	for r := range 11 {
 		xs, ds := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:])
 		for c, g := range s {
@@ -2084,7 +2084,7 @@ func scaleNhwc68x11x1H4StochasticNobiasGo(dst, x *[748]float32, s *[68]float32) 
 }
 
 // scaleAddReLUNhwc68x11x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc68x11x1H4StochasticNobiasGo(dst, x *[748]float32, s *[68]float32, res *[748]float32) {
+func scaleAddReLUNhwc68x11x1H4StochasticNobiasGo(dst *[748]float32, x *[748]float32, s *[68]float32, res *[748]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[68]float32)(x[r*68:]), (*[68]float32)(dst[r*68:]), (*[68]float32)(res[r*68:])
 		for c, g := range s {
@@ -2109,7 +2109,7 @@ func squeezeNhwc117x7x1H1StochasticBiasGo(z *[117]float32, x *[819]float32) {
 }
 
 // scaleNhwc117x7x1H1StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc117x7x1H1StochasticBiasGo(dst, x *[819]float32, s *[117]float32) {
+func scaleNhwc117x7x1H1StochasticBiasGo(dst *[819]float32, x *[819]float32, s *[117]float32) {
 	for r := range 7 {
 		xs, ds := (*[117]float32)(x[r*117:]), (*[117]float32)(dst[r*117:])
 		for c, g := range s {
@@ -2119,7 +2119,7 @@ func scaleNhwc117x7x1H1StochasticBiasGo(dst, x *[819]float32, s *[117]float32) {
 }
 
 // scaleAddReLUNhwc117x7x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc117x7x1H1StochasticBiasGo(dst, x *[819]float32, s *[117]float32, res *[819]float32) {
+func scaleAddReLUNhwc117x7x1H1StochasticBiasGo(dst *[819]float32, x *[819]float32, s *[117]float32, res *[819]float32) {
 	for r := range 7 {
 		xs, ds, rs := (*[117]float32)(x[r*117:]), (*[117]float32)(dst[r*117:]), (*[117]float32)(res[r*117:])
 		for c, g := range s {
@@ -2144,7 +2144,7 @@ func squeezeNhwc134x1x1H2StochasticNobiasGo(z *[134]float32, x *[134]float32) {
 }
 
 // scaleNhwc134x1x1H2StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc134x1x1H2StochasticNobiasGo(dst, x *[134]float32, s *[134]float32) {
+func scaleNhwc134x1x1H2StochasticNobiasGo(dst *[134]float32, x *[134]float32, s *[134]float32) {
 	for r := range 1 {
 		xs, ds := (*[134]float32)(x[r*134:]), (*[134]float32)(dst[r*134:])
 		for c, g := range s {
@@ -2154,7 +2154,7 @@ func scaleNhwc134x1x1H2StochasticNobiasGo(dst, x *[134]float32, s *[134]float32)
 }
 
 // scaleAddReLUNhwc134x1x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc134x1x1H2StochasticNobiasGo(dst, x *[134]float32, s *[134]float32, res *[134]float32) {
+func scaleAddReLUNhwc134x1x1H2StochasticNobiasGo(dst *[134]float32, x *[134]float32, s *[134]float32, res *[134]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[134]float32)(x[r*134:]), (*[134]float32)(dst[r*134:]), (*[134]float32)(res[r*134:])
 		for c, g := range s {
@@ -2179,7 +2179,7 @@ func squeezeNhwc151x2x1H3StochasticBiasGo(z *[151]float32, x *[302]float32) {
 }
 
 // scaleNhwc151x2x1H3StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc151x2x1H3StochasticBiasGo(dst, x *[302]float32, s *[151]float32) {
+func scaleNhwc151x2x1H3StochasticBiasGo(dst *[302]float32, x *[302]float32, s *[151]float32) {
 	for r := range 2 {
 		xs, ds := (*[151]float32)(x[r*151:]), (*[151]float32)(dst[r*151:])
 		for c, g := range s {
@@ -2189,7 +2189,7 @@ func scaleNhwc151x2x1H3StochasticBiasGo(dst, x *[302]float32, s *[151]float32) {
 }
 
 // scaleAddReLUNhwc151x2x1H3StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc151x2x1H3StochasticBiasGo(dst, x *[302]float32, s *[151]float32, res *[302]float32) {
+func scaleAddReLUNhwc151x2x1H3StochasticBiasGo(dst *[302]float32, x *[302]float32, s *[151]float32, res *[302]float32) {
 	for r := range 2 {
 		xs, ds, rs := (*[151]float32)(x[r*151:]), (*[151]float32)(dst[r*151:]), (*[151]float32)(res[r*151:])
 		for c, g := range s {
@@ -2214,7 +2214,7 @@ func squeezeNhwc232x3x1H4StochasticNobiasGo(z *[232]float32, x *[696]float32) {
 }
 
 // scaleNhwc232x3x1H4StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc232x3x1H4StochasticNobiasGo(dst, x *[696]float32, s *[232]float32) {
+func scaleNhwc232x3x1H4StochasticNobiasGo(dst *[696]float32, x *[696]float32, s *[232]float32) {
 	for r := range 3 {
 		xs, ds := (*[232]float32)(x[r*232:]), (*[232]float32)(dst[r*232:])
 		for c, g := range s {
@@ -2224,7 +2224,7 @@ func scaleNhwc232x3x1H4StochasticNobiasGo(dst, x *[696]float32, s *[232]float32)
 }
 
 // scaleAddReLUNhwc232x3x1H4StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc232x3x1H4StochasticNobiasGo(dst, x *[696]float32, s *[232]float32, res *[696]float32) {
+func scaleAddReLUNhwc232x3x1H4StochasticNobiasGo(dst *[696]float32, x *[696]float32, s *[232]float32, res *[696]float32) {
 	for r := range 3 {
 		xs, ds, rs := (*[232]float32)(x[r*232:]), (*[232]float32)(dst[r*232:]), (*[232]float32)(res[r*232:])
 		for c, g := range s {
@@ -2249,7 +2249,7 @@ func squeezeNhwc249x5x1H1StochasticBiasGo(z *[249]float32, x *[1245]float32) {
 }
 
 // scaleNhwc249x5x1H1StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc249x5x1H1StochasticBiasGo(dst, x *[1245]float32, s *[249]float32) {
+func scaleNhwc249x5x1H1StochasticBiasGo(dst *[1245]float32, x *[1245]float32, s *[249]float32) {
 	for r := range 5 {
 		xs, ds := (*[249]float32)(x[r*249:]), (*[249]float32)(dst[r*249:])
 		for c, g := range s {
@@ -2259,7 +2259,7 @@ func scaleNhwc249x5x1H1StochasticBiasGo(dst, x *[1245]float32, s *[249]float32) 
 }
 
 // scaleAddReLUNhwc249x5x1H1StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc249x5x1H1StochasticBiasGo(dst, x *[1245]float32, s *[249]float32, res *[1245]float32) {
+func scaleAddReLUNhwc249x5x1H1StochasticBiasGo(dst *[1245]float32, x *[1245]float32, s *[249]float32, res *[1245]float32) {
 	for r := range 5 {
 		xs, ds, rs := (*[249]float32)(x[r*249:]), (*[249]float32)(dst[r*249:]), (*[249]float32)(res[r*249:])
 		for c, g := range s {
@@ -2284,7 +2284,7 @@ func squeezeNhwc266x11x1H2StochasticNobiasGo(z *[266]float32, x *[2926]float32) 
 }
 
 // scaleNhwc266x11x1H2StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc266x11x1H2StochasticNobiasGo(dst, x *[2926]float32, s *[266]float32) {
+func scaleNhwc266x11x1H2StochasticNobiasGo(dst *[2926]float32, x *[2926]float32, s *[266]float32) {
 	for r := range 11 {
 		xs, ds := (*[266]float32)(x[r*266:]), (*[266]float32)(dst[r*266:])
 		for c, g := range s {
@@ -2294,7 +2294,7 @@ func scaleNhwc266x11x1H2StochasticNobiasGo(dst, x *[2926]float32, s *[266]float3
 }
 
 // scaleAddReLUNhwc266x11x1H2StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc266x11x1H2StochasticNobiasGo(dst, x *[2926]float32, s *[266]float32, res *[2926]float32) {
+func scaleAddReLUNhwc266x11x1H2StochasticNobiasGo(dst *[2926]float32, x *[2926]float32, s *[266]float32, res *[2926]float32) {
 	for r := range 11 {
 		xs, ds, rs := (*[266]float32)(x[r*266:]), (*[266]float32)(dst[r*266:]), (*[266]float32)(res[r*266:])
 		for c, g := range s {
@@ -2317,7 +2317,7 @@ func squeezeNhwc17x1x1H11AvgBiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H11AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H11AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2327,7 +2327,7 @@ func scaleNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H11AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H11AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2347,7 +2347,7 @@ func squeezeNhwc33x1x1H28MaxNobiasGo(z *[33]float32, x *[33]float32) {
 }
 
 // scaleNhwc33x1x1H28MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc33x1x1H28MaxNobiasGo(dst, x *[33]float32, s *[33]float32) {
+func scaleNhwc33x1x1H28MaxNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	for r := range 1 {
 		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
 		for c, g := range s {
@@ -2357,7 +2357,7 @@ func scaleNhwc33x1x1H28MaxNobiasGo(dst, x *[33]float32, s *[33]float32) {
 }
 
 // scaleAddReLUNhwc33x1x1H28MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc33x1x1H28MaxNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func scaleAddReLUNhwc33x1x1H28MaxNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
 		for c, g := range s {
@@ -2382,7 +2382,7 @@ func squeezeNhwc37x1x1H32StochasticBiasGo(z *[37]float32, x *[37]float32) {
 }
 
 // scaleNhwc37x1x1H32StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc37x1x1H32StochasticBiasGo(dst, x *[37]float32, s *[37]float32) {
+func scaleNhwc37x1x1H32StochasticBiasGo(dst *[37]float32, x *[37]float32, s *[37]float32) {
 	for r := range 1 {
 		xs, ds := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:])
 		for c, g := range s {
@@ -2392,7 +2392,7 @@ func scaleNhwc37x1x1H32StochasticBiasGo(dst, x *[37]float32, s *[37]float32) {
 }
 
 // scaleAddReLUNhwc37x1x1H32StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc37x1x1H32StochasticBiasGo(dst, x *[37]float32, s *[37]float32, res *[37]float32) {
+func scaleAddReLUNhwc37x1x1H32StochasticBiasGo(dst *[37]float32, x *[37]float32, s *[37]float32, res *[37]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[37]float32)(x[r*37:]), (*[37]float32)(dst[r*37:]), (*[37]float32)(res[r*37:])
 		for c, g := range s {
@@ -2415,7 +2415,7 @@ func squeezeNhwc69x1x1H61AvgNobiasGo(z *[69]float32, x *[69]float32) {
 }
 
 // scaleNhwc69x1x1H61AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc69x1x1H61AvgNobiasGo(dst, x *[69]float32, s *[69]float32) {
+func scaleNhwc69x1x1H61AvgNobiasGo(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
 		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
@@ -2425,7 +2425,7 @@ func scaleNhwc69x1x1H61AvgNobiasGo(dst, x *[69]float32, s *[69]float32) {
 }
 
 // scaleAddReLUNhwc69x1x1H61AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc69x1x1H61AvgNobiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func scaleAddReLUNhwc69x1x1H61AvgNobiasGo(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
 		for c, g := range s {
@@ -2445,7 +2445,7 @@ func squeezeNhwc69x1x1H64MaxBiasGo(z *[69]float32, x *[69]float32) {
 }
 
 // scaleNhwc69x1x1H64MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc69x1x1H64MaxBiasGo(dst, x *[69]float32, s *[69]float32) {
+func scaleNhwc69x1x1H64MaxBiasGo(dst *[69]float32, x *[69]float32, s *[69]float32) {
 	for r := range 1 {
 		xs, ds := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:])
 		for c, g := range s {
@@ -2455,7 +2455,7 @@ func scaleNhwc69x1x1H64MaxBiasGo(dst, x *[69]float32, s *[69]float32) {
 }
 
 // scaleAddReLUNhwc69x1x1H64MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc69x1x1H64MaxBiasGo(dst, x *[69]float32, s *[69]float32, res *[69]float32) {
+func scaleAddReLUNhwc69x1x1H64MaxBiasGo(dst *[69]float32, x *[69]float32, s *[69]float32, res *[69]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[69]float32)(x[r*69:]), (*[69]float32)(dst[r*69:]), (*[69]float32)(res[r*69:])
 		for c, g := range s {
@@ -2480,7 +2480,7 @@ func squeezeNhwc101x1x1H94StochasticNobiasGo(z *[101]float32, x *[101]float32) {
 }
 
 // scaleNhwc101x1x1H94StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc101x1x1H94StochasticNobiasGo(dst, x *[101]float32, s *[101]float32) {
+func scaleNhwc101x1x1H94StochasticNobiasGo(dst *[101]float32, x *[101]float32, s *[101]float32) {
 	for r := range 1 {
 		xs, ds := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:])
 		for c, g := range s {
@@ -2490,7 +2490,7 @@ func scaleNhwc101x1x1H94StochasticNobiasGo(dst, x *[101]float32, s *[101]float32
 }
 
 // scaleAddReLUNhwc101x1x1H94StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc101x1x1H94StochasticNobiasGo(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+func scaleAddReLUNhwc101x1x1H94StochasticNobiasGo(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:]), (*[101]float32)(res[r*101:])
 		for c, g := range s {
@@ -2513,7 +2513,7 @@ func squeezeNhwc101x1x1H96AvgBiasGo(z *[101]float32, x *[101]float32) {
 }
 
 // scaleNhwc101x1x1H96AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc101x1x1H96AvgBiasGo(dst, x *[101]float32, s *[101]float32) {
+func scaleNhwc101x1x1H96AvgBiasGo(dst *[101]float32, x *[101]float32, s *[101]float32) {
 	for r := range 1 {
 		xs, ds := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:])
 		for c, g := range s {
@@ -2523,7 +2523,7 @@ func scaleNhwc101x1x1H96AvgBiasGo(dst, x *[101]float32, s *[101]float32) {
 }
 
 // scaleAddReLUNhwc101x1x1H96AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc101x1x1H96AvgBiasGo(dst, x *[101]float32, s *[101]float32, res *[101]float32) {
+func scaleAddReLUNhwc101x1x1H96AvgBiasGo(dst *[101]float32, x *[101]float32, s *[101]float32, res *[101]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[101]float32)(x[r*101:]), (*[101]float32)(dst[r*101:]), (*[101]float32)(res[r*101:])
 		for c, g := range s {
@@ -2543,7 +2543,7 @@ func squeezeNhwc133x1x1H127MaxNobiasGo(z *[133]float32, x *[133]float32) {
 }
 
 // scaleNhwc133x1x1H127MaxNobiasGo sets dst = x × s per channel.
-func scaleNhwc133x1x1H127MaxNobiasGo(dst, x *[133]float32, s *[133]float32) {
+func scaleNhwc133x1x1H127MaxNobiasGo(dst *[133]float32, x *[133]float32, s *[133]float32) {
 	for r := range 1 {
 		xs, ds := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:])
 		for c, g := range s {
@@ -2553,7 +2553,7 @@ func scaleNhwc133x1x1H127MaxNobiasGo(dst, x *[133]float32, s *[133]float32) {
 }
 
 // scaleAddReLUNhwc133x1x1H127MaxNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc133x1x1H127MaxNobiasGo(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+func scaleAddReLUNhwc133x1x1H127MaxNobiasGo(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:]), (*[133]float32)(res[r*133:])
 		for c, g := range s {
@@ -2578,7 +2578,7 @@ func squeezeNhwc133x1x1H128StochasticBiasGo(z *[133]float32, x *[133]float32) {
 }
 
 // scaleNhwc133x1x1H128StochasticBiasGo sets dst = x × s per channel.
-func scaleNhwc133x1x1H128StochasticBiasGo(dst, x *[133]float32, s *[133]float32) {
+func scaleNhwc133x1x1H128StochasticBiasGo(dst *[133]float32, x *[133]float32, s *[133]float32) {
 	for r := range 1 {
 		xs, ds := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:])
 		for c, g := range s {
@@ -2588,7 +2588,7 @@ func scaleNhwc133x1x1H128StochasticBiasGo(dst, x *[133]float32, s *[133]float32)
 }
 
 // scaleAddReLUNhwc133x1x1H128StochasticBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc133x1x1H128StochasticBiasGo(dst, x *[133]float32, s *[133]float32, res *[133]float32) {
+func scaleAddReLUNhwc133x1x1H128StochasticBiasGo(dst *[133]float32, x *[133]float32, s *[133]float32, res *[133]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[133]float32)(x[r*133:]), (*[133]float32)(dst[r*133:]), (*[133]float32)(res[r*133:])
 		for c, g := range s {
@@ -2611,7 +2611,7 @@ func squeezeNhwc265x1x1H257AvgNobiasGo(z *[265]float32, x *[265]float32) {
 }
 
 // scaleNhwc265x1x1H257AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc265x1x1H257AvgNobiasGo(dst, x *[265]float32, s *[265]float32) {
+func scaleNhwc265x1x1H257AvgNobiasGo(dst *[265]float32, x *[265]float32, s *[265]float32) {
 	for r := range 1 {
 		xs, ds := (*[265]float32)(x[r*265:]), (*[265]float32)(dst[r*265:])
 		for c, g := range s {
@@ -2621,7 +2621,7 @@ func scaleNhwc265x1x1H257AvgNobiasGo(dst, x *[265]float32, s *[265]float32) {
 }
 
 // scaleAddReLUNhwc265x1x1H257AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc265x1x1H257AvgNobiasGo(dst, x *[265]float32, s *[265]float32, res *[265]float32) {
+func scaleAddReLUNhwc265x1x1H257AvgNobiasGo(dst *[265]float32, x *[265]float32, s *[265]float32, res *[265]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[265]float32)(x[r*265:]), (*[265]float32)(dst[r*265:]), (*[265]float32)(res[r*265:])
 		for c, g := range s {
@@ -2641,7 +2641,7 @@ func squeezeNhwc278x1x1H272MaxBiasGo(z *[278]float32, x *[278]float32) {
 }
 
 // scaleNhwc278x1x1H272MaxBiasGo sets dst = x × s per channel.
-func scaleNhwc278x1x1H272MaxBiasGo(dst, x *[278]float32, s *[278]float32) {
+func scaleNhwc278x1x1H272MaxBiasGo(dst *[278]float32, x *[278]float32, s *[278]float32) {
 	for r := range 1 {
 		xs, ds := (*[278]float32)(x[r*278:]), (*[278]float32)(dst[r*278:])
 		for c, g := range s {
@@ -2651,7 +2651,7 @@ func scaleNhwc278x1x1H272MaxBiasGo(dst, x *[278]float32, s *[278]float32) {
 }
 
 // scaleAddReLUNhwc278x1x1H272MaxBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc278x1x1H272MaxBiasGo(dst, x *[278]float32, s *[278]float32, res *[278]float32) {
+func scaleAddReLUNhwc278x1x1H272MaxBiasGo(dst *[278]float32, x *[278]float32, s *[278]float32, res *[278]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[278]float32)(x[r*278:]), (*[278]float32)(dst[r*278:]), (*[278]float32)(res[r*278:])
 		for c, g := range s {
@@ -2676,7 +2676,7 @@ func squeezeNhwc427x1x1H418StochasticNobiasGo(z *[427]float32, x *[427]float32) 
 }
 
 // scaleNhwc427x1x1H418StochasticNobiasGo sets dst = x × s per channel.
-func scaleNhwc427x1x1H418StochasticNobiasGo(dst, x *[427]float32, s *[427]float32) {
+func scaleNhwc427x1x1H418StochasticNobiasGo(dst *[427]float32, x *[427]float32, s *[427]float32) {
 	for r := range 1 {
 		xs, ds := (*[427]float32)(x[r*427:]), (*[427]float32)(dst[r*427:])
 		for c, g := range s {
@@ -2686,7 +2686,7 @@ func scaleNhwc427x1x1H418StochasticNobiasGo(dst, x *[427]float32, s *[427]float3
 }
 
 // scaleAddReLUNhwc427x1x1H418StochasticNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc427x1x1H418StochasticNobiasGo(dst, x *[427]float32, s *[427]float32, res *[427]float32) {
+func scaleAddReLUNhwc427x1x1H418StochasticNobiasGo(dst *[427]float32, x *[427]float32, s *[427]float32, res *[427]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[427]float32)(x[r*427:]), (*[427]float32)(dst[r*427:]), (*[427]float32)(res[r*427:])
 		for c, g := range s {
@@ -2709,7 +2709,7 @@ func squeezeNhwc15x1x1H15AvgBiasGo(z *[15]float32, x *[15]float32) {
 }
 
 // scaleNhwc15x1x1H15AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H15AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
+func scaleNhwc15x1x1H15AvgBiasGo(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -2719,7 +2719,7 @@ func scaleNhwc15x1x1H15AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNhwc15x1x1H15AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H15AvgBiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func scaleAddReLUNhwc15x1x1H15AvgBiasGo(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -2742,7 +2742,7 @@ func squeezeNhwc15x1x1H8AvgNobiasGo(z *[15]float32, x *[15]float32) {
 }
 
 // scaleNhwc15x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H8AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
+func scaleNhwc15x1x1H8AvgNobiasGo(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -2752,7 +2752,7 @@ func scaleNhwc15x1x1H8AvgNobiasGo(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNhwc15x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func scaleAddReLUNhwc15x1x1H8AvgNobiasGo(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -2775,7 +2775,7 @@ func squeezeNhwc15x1x1H4AvgBiasGo(z *[15]float32, x *[15]float32) {
 }
 
 // scaleNhwc15x1x1H4AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc15x1x1H4AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
+func scaleNhwc15x1x1H4AvgBiasGo(dst *[15]float32, x *[15]float32, s *[15]float32) {
 	for r := range 1 {
 		xs, ds := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:])
 		for c, g := range s {
@@ -2785,7 +2785,7 @@ func scaleNhwc15x1x1H4AvgBiasGo(dst, x *[15]float32, s *[15]float32) {
 }
 
 // scaleAddReLUNhwc15x1x1H4AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc15x1x1H4AvgBiasGo(dst, x *[15]float32, s *[15]float32, res *[15]float32) {
+func scaleAddReLUNhwc15x1x1H4AvgBiasGo(dst *[15]float32, x *[15]float32, s *[15]float32, res *[15]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[15]float32)(x[r*15:]), (*[15]float32)(dst[r*15:]), (*[15]float32)(res[r*15:])
 		for c, g := range s {
@@ -2808,7 +2808,7 @@ func squeezeNhwc16x1x1H16AvgNobiasGo(z *[16]float32, x *[16]float32) {
 }
 
 // scaleNhwc16x1x1H16AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H16AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
+func scaleNhwc16x1x1H16AvgNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -2818,7 +2818,7 @@ func scaleNhwc16x1x1H16AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNhwc16x1x1H16AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H16AvgNobiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func scaleAddReLUNhwc16x1x1H16AvgNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -2841,7 +2841,7 @@ func squeezeNhwc16x1x1H8AvgBiasGo(z *[16]float32, x *[16]float32) {
 }
 
 // scaleNhwc16x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H8AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
+func scaleNhwc16x1x1H8AvgBiasGo(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -2851,7 +2851,7 @@ func scaleNhwc16x1x1H8AvgBiasGo(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNhwc16x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func scaleAddReLUNhwc16x1x1H8AvgBiasGo(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -2874,7 +2874,7 @@ func squeezeNhwc16x1x1H5AvgNobiasGo(z *[16]float32, x *[16]float32) {
 }
 
 // scaleNhwc16x1x1H5AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc16x1x1H5AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
+func scaleNhwc16x1x1H5AvgNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32) {
 	for r := range 1 {
 		xs, ds := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:])
 		for c, g := range s {
@@ -2884,7 +2884,7 @@ func scaleNhwc16x1x1H5AvgNobiasGo(dst, x *[16]float32, s *[16]float32) {
 }
 
 // scaleAddReLUNhwc16x1x1H5AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc16x1x1H5AvgNobiasGo(dst, x *[16]float32, s *[16]float32, res *[16]float32) {
+func scaleAddReLUNhwc16x1x1H5AvgNobiasGo(dst *[16]float32, x *[16]float32, s *[16]float32, res *[16]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[16]float32)(x[r*16:]), (*[16]float32)(dst[r*16:]), (*[16]float32)(res[r*16:])
 		for c, g := range s {
@@ -2907,7 +2907,7 @@ func squeezeNhwc17x1x1H16AvgBiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H16AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H16AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H16AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2917,7 +2917,7 @@ func scaleNhwc17x1x1H16AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H16AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H16AvgBiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H16AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2940,7 +2940,7 @@ func squeezeNhwc17x1x1H8AvgNobiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H8AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H8AvgNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2950,7 +2950,7 @@ func scaleNhwc17x1x1H8AvgNobiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H8AvgNobiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -2973,7 +2973,7 @@ func squeezeNhwc17x1x1H6AvgBiasGo(z *[17]float32, x *[17]float32) {
 }
 
 // scaleNhwc17x1x1H6AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc17x1x1H6AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
+func scaleNhwc17x1x1H6AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32) {
 	for r := range 1 {
 		xs, ds := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:])
 		for c, g := range s {
@@ -2983,7 +2983,7 @@ func scaleNhwc17x1x1H6AvgBiasGo(dst, x *[17]float32, s *[17]float32) {
 }
 
 // scaleAddReLUNhwc17x1x1H6AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc17x1x1H6AvgBiasGo(dst, x *[17]float32, s *[17]float32, res *[17]float32) {
+func scaleAddReLUNhwc17x1x1H6AvgBiasGo(dst *[17]float32, x *[17]float32, s *[17]float32, res *[17]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[17]float32)(x[r*17:]), (*[17]float32)(dst[r*17:]), (*[17]float32)(res[r*17:])
 		for c, g := range s {
@@ -3006,7 +3006,7 @@ func squeezeNhwc31x1x1H16AvgNobiasGo(z *[31]float32, x *[31]float32) {
 }
 
 // scaleNhwc31x1x1H16AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc31x1x1H16AvgNobiasGo(dst, x *[31]float32, s *[31]float32) {
+func scaleNhwc31x1x1H16AvgNobiasGo(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	for r := range 1 {
 		xs, ds := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:])
 		for c, g := range s {
@@ -3016,7 +3016,7 @@ func scaleNhwc31x1x1H16AvgNobiasGo(dst, x *[31]float32, s *[31]float32) {
 }
 
 // scaleAddReLUNhwc31x1x1H16AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc31x1x1H16AvgNobiasGo(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func scaleAddReLUNhwc31x1x1H16AvgNobiasGo(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:]), (*[31]float32)(res[r*31:])
 		for c, g := range s {
@@ -3039,7 +3039,7 @@ func squeezeNhwc31x1x1H8AvgBiasGo(z *[31]float32, x *[31]float32) {
 }
 
 // scaleNhwc31x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc31x1x1H8AvgBiasGo(dst, x *[31]float32, s *[31]float32) {
+func scaleNhwc31x1x1H8AvgBiasGo(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	for r := range 1 {
 		xs, ds := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:])
 		for c, g := range s {
@@ -3049,7 +3049,7 @@ func scaleNhwc31x1x1H8AvgBiasGo(dst, x *[31]float32, s *[31]float32) {
 }
 
 // scaleAddReLUNhwc31x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc31x1x1H8AvgBiasGo(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func scaleAddReLUNhwc31x1x1H8AvgBiasGo(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:]), (*[31]float32)(res[r*31:])
 		for c, g := range s {
@@ -3072,7 +3072,7 @@ func squeezeNhwc31x1x1H7AvgNobiasGo(z *[31]float32, x *[31]float32) {
 }
 
 // scaleNhwc31x1x1H7AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc31x1x1H7AvgNobiasGo(dst, x *[31]float32, s *[31]float32) {
+func scaleNhwc31x1x1H7AvgNobiasGo(dst *[31]float32, x *[31]float32, s *[31]float32) {
 	for r := range 1 {
 		xs, ds := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:])
 		for c, g := range s {
@@ -3082,7 +3082,7 @@ func scaleNhwc31x1x1H7AvgNobiasGo(dst, x *[31]float32, s *[31]float32) {
 }
 
 // scaleAddReLUNhwc31x1x1H7AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc31x1x1H7AvgNobiasGo(dst, x *[31]float32, s *[31]float32, res *[31]float32) {
+func scaleAddReLUNhwc31x1x1H7AvgNobiasGo(dst *[31]float32, x *[31]float32, s *[31]float32, res *[31]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[31]float32)(x[r*31:]), (*[31]float32)(dst[r*31:]), (*[31]float32)(res[r*31:])
 		for c, g := range s {
@@ -3105,7 +3105,7 @@ func squeezeNhwc32x1x1H16AvgBiasGo(z *[32]float32, x *[32]float32) {
 }
 
 // scaleNhwc32x1x1H16AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc32x1x1H16AvgBiasGo(dst, x *[32]float32, s *[32]float32) {
+func scaleNhwc32x1x1H16AvgBiasGo(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	for r := range 1 {
 		xs, ds := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:])
 		for c, g := range s {
@@ -3115,7 +3115,7 @@ func scaleNhwc32x1x1H16AvgBiasGo(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNhwc32x1x1H16AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc32x1x1H16AvgBiasGo(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func scaleAddReLUNhwc32x1x1H16AvgBiasGo(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:]), (*[32]float32)(res[r*32:])
 		for c, g := range s {
@@ -3138,7 +3138,7 @@ func squeezeNhwc32x1x1H8AvgNobiasGo(z *[32]float32, x *[32]float32) {
 }
 
 // scaleNhwc32x1x1H8AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc32x1x1H8AvgNobiasGo(dst, x *[32]float32, s *[32]float32) {
+func scaleNhwc32x1x1H8AvgNobiasGo(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	for r := range 1 {
 		xs, ds := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:])
 		for c, g := range s {
@@ -3148,7 +3148,7 @@ func scaleNhwc32x1x1H8AvgNobiasGo(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNhwc32x1x1H8AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc32x1x1H8AvgNobiasGo(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func scaleAddReLUNhwc32x1x1H8AvgNobiasGo(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:]), (*[32]float32)(res[r*32:])
 		for c, g := range s {
@@ -3171,7 +3171,7 @@ func squeezeNhwc32x1x1H8AvgBiasGo(z *[32]float32, x *[32]float32) {
 }
 
 // scaleNhwc32x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc32x1x1H8AvgBiasGo(dst, x *[32]float32, s *[32]float32) {
+func scaleNhwc32x1x1H8AvgBiasGo(dst *[32]float32, x *[32]float32, s *[32]float32) {
 	for r := range 1 {
 		xs, ds := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:])
 		for c, g := range s {
@@ -3181,7 +3181,7 @@ func scaleNhwc32x1x1H8AvgBiasGo(dst, x *[32]float32, s *[32]float32) {
 }
 
 // scaleAddReLUNhwc32x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc32x1x1H8AvgBiasGo(dst, x *[32]float32, s *[32]float32, res *[32]float32) {
+func scaleAddReLUNhwc32x1x1H8AvgBiasGo(dst *[32]float32, x *[32]float32, s *[32]float32, res *[32]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[32]float32)(x[r*32:]), (*[32]float32)(dst[r*32:]), (*[32]float32)(res[r*32:])
 		for c, g := range s {
@@ -3204,7 +3204,7 @@ func squeezeNhwc33x1x1H16AvgNobiasGo(z *[33]float32, x *[33]float32) {
 }
 
 // scaleNhwc33x1x1H16AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc33x1x1H16AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
+func scaleNhwc33x1x1H16AvgNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	for r := range 1 {
 		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
 		for c, g := range s {
@@ -3214,7 +3214,7 @@ func scaleNhwc33x1x1H16AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
 }
 
 // scaleAddReLUNhwc33x1x1H16AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc33x1x1H16AvgNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func scaleAddReLUNhwc33x1x1H16AvgNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
 		for c, g := range s {
@@ -3237,7 +3237,7 @@ func squeezeNhwc33x1x1H8AvgBiasGo(z *[33]float32, x *[33]float32) {
 }
 
 // scaleNhwc33x1x1H8AvgBiasGo sets dst = x × s per channel.
-func scaleNhwc33x1x1H8AvgBiasGo(dst, x *[33]float32, s *[33]float32) {
+func scaleNhwc33x1x1H8AvgBiasGo(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	for r := range 1 {
 		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
 		for c, g := range s {
@@ -3247,7 +3247,7 @@ func scaleNhwc33x1x1H8AvgBiasGo(dst, x *[33]float32, s *[33]float32) {
 }
 
 // scaleAddReLUNhwc33x1x1H8AvgBiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc33x1x1H8AvgBiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func scaleAddReLUNhwc33x1x1H8AvgBiasGo(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
 		for c, g := range s {
@@ -3270,7 +3270,7 @@ func squeezeNhwc33x1x1H9AvgNobiasGo(z *[33]float32, x *[33]float32) {
 }
 
 // scaleNhwc33x1x1H9AvgNobiasGo sets dst = x × s per channel.
-func scaleNhwc33x1x1H9AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
+func scaleNhwc33x1x1H9AvgNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32) {
 	for r := range 1 {
 		xs, ds := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:])
 		for c, g := range s {
@@ -3280,7 +3280,7 @@ func scaleNhwc33x1x1H9AvgNobiasGo(dst, x *[33]float32, s *[33]float32) {
 }
 
 // scaleAddReLUNhwc33x1x1H9AvgNobiasGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLUNhwc33x1x1H9AvgNobiasGo(dst, x *[33]float32, s *[33]float32, res *[33]float32) {
+func scaleAddReLUNhwc33x1x1H9AvgNobiasGo(dst *[33]float32, x *[33]float32, s *[33]float32, res *[33]float32) {
 	for r := range 1 {
 		xs, ds, rs := (*[33]float32)(x[r*33:]), (*[33]float32)(dst[r*33:]), (*[33]float32)(res[r*33:])
 		for c, g := range s {
