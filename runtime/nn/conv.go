@@ -2,24 +2,36 @@ package nn
 
 import "fmt"
 
-// ConvSpec is the geometry of a 2-D convolution (groups = 1, no dilation).
+// ConvSpec is the geometry of a 2-D convolution (no dilation).
 type ConvSpec struct {
 	InC, OutC int // input and output channels
 	KH, KW    int // kernel height and width
 	Stride    int // the same along both axes
 	Pad       int // zero padding on every side
+	// Groups splits the channels into that many independent convolutions
+	// (ResNeXt's cardinality): output channel o sees only the InC/Groups
+	// input channels of its group, o/(OutC/Groups). 0 means 1.
+	Groups int
 }
+
+// groups returns the number of groups, at least 1.
+func (s ConvSpec) groups() int { return max(s.Groups, 1) }
 
 // Out returns the output size for an h×w input, as PyTorch computes it.
 func (s ConvSpec) Out(h, w int) (oh, ow int) {
 	return (h+2*s.Pad-s.KH)/s.Stride + 1, (w+2*s.Pad-s.KW)/s.Stride + 1
 }
 
-// Depth returns KH×KW×InC, the length of one output value's dot product.
-func (s ConvSpec) Depth() int { return s.KH * s.KW * s.InC }
+// Depth returns KH×KW×InC/Groups, the length of one output value's dot
+// product.
+func (s ConvSpec) Depth() int { return s.KH * s.KW * s.InC / s.groups() }
 
 func (s ConvSpec) String() string {
-	return fmt.Sprintf("conv %d→%d %d×%d/%d pad %d", s.InC, s.OutC, s.KH, s.KW, s.Stride, s.Pad)
+	g := ""
+	if s.groups() > 1 {
+		g = fmt.Sprintf(" groups %d", s.groups())
+	}
+	return fmt.Sprintf("conv %d→%d %d×%d/%d pad %d%s", s.InC, s.OutC, s.KH, s.KW, s.Stride, s.Pad, g)
 }
 
 // Epilogue is what a convolution applies to each output value after adding
@@ -41,7 +53,8 @@ type Epilogue struct {
 type Conv2d struct {
 	spec   ConvSpec
 	eng    *engine   // the micro-kernel and blocking the panels are packed for
-	panels []float32 // weights as ceil(OutC/nr) column panels of Depth×nr values
+	panels []float32 // weights as column panels of nr values, see packWeights
+	cols   []panel   // where each panel sits in panels, dst and the input channels
 	bias   []float32 // OutC values
 }
 
@@ -53,7 +66,8 @@ func NewConv2d(spec ConvSpec, weight, bias []float32) (*Conv2d, error) {
 
 // newConv2d is NewConv2d on engine e.
 func newConv2d(spec ConvSpec, weight, bias []float32, e *engine) (*Conv2d, error) {
-	if spec.InC < 1 || spec.OutC < 1 || spec.KH < 1 || spec.KW < 1 || spec.Stride < 1 || spec.Pad < 0 {
+	if spec.InC < 1 || spec.OutC < 1 || spec.KH < 1 || spec.KW < 1 || spec.Stride < 1 || spec.Pad < 0 ||
+		spec.Groups < 0 || spec.InC%spec.groups() != 0 || spec.OutC%spec.groups() != 0 {
 		return nil, fmt.Errorf("nn: invalid %v", spec)
 	}
 	k := spec.Depth()
@@ -63,7 +77,8 @@ func newConv2d(spec ConvSpec, weight, bias []float32, e *engine) (*Conv2d, error
 	if bias != nil && len(bias) != spec.OutC {
 		return nil, fmt.Errorf("nn: %v: %d biases, want %d", spec, len(bias), spec.OutC)
 	}
-	cv := &Conv2d{spec: spec, eng: e, panels: packWeights(spec, weight, e.nr), bias: make([]float32, spec.OutC)}
+	cols := layoutPanels(spec, e.nr)
+	cv := &Conv2d{spec: spec, eng: e, panels: packWeights(spec, weight, cols, e.nr), cols: cols, bias: make([]float32, spec.OutC)}
 	copy(cv.bias, bias)
 	return cv, nil
 }
@@ -94,7 +109,7 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 	// enough parallelism on large images; small ones (7×7 at batch 1 is
 	// 49 rows, a single block) also split the output channels.
 	rowBlocks := (m + e.mc - 1) / e.mc
-	panels := (cols + e.nr - 1) / e.nr
+	panels := len(c.cols)
 	colBlocks := 1
 	if want := 4 * ws.threads; ws.threads > 1 && rowBlocks < want {
 		colBlocks = min(panels, (want+rowBlocks-1)/rowBlocks)
@@ -150,12 +165,28 @@ type convJob struct {
 }
 
 func (j *convJob) Run(worker, task int) {
-	c, e := j.c, j.c.eng
-	k, cols, mr, nr := j.g.Depth(), c.spec.OutC, e.mr, e.nr
-	m0 := task / j.colBlocks * e.mc
-	m1 := min(j.m, m0+e.mc)
+	m0 := task / j.colBlocks * j.c.eng.mc
 	p0 := task % j.colBlocks * j.perBlock
 	p1 := min(j.panels, p0+j.perBlock)
+	// Panels that read the same input channels share their blocks of A:
+	// all of them in a dense convolution, a group's in a grouped one.
+	for p := p0; p < p1; {
+		q := p + 1
+		for q < p1 && j.c.cols[q].win == j.c.cols[p].win {
+			q++
+		}
+		j.runPanels(worker, task, m0, p, q)
+		p = q
+	}
+}
+
+// runPanels computes panels p0…p1-1, which share one input channel window,
+// for the rows of task's row block starting at m0.
+func (j *convJob) runPanels(worker, task, m0, p0, p1 int) {
+	c, e := j.c, j.c.eng
+	win := c.cols[p0].win
+	k, cols, mr, nr := j.g.KH*j.g.KW*win.n, c.spec.OutC, e.mr, e.nr
+	m1 := min(j.m, m0+e.mc)
 	sc := &j.scratch[worker]
 	// Depth blocks of equal size: K = 576 (3×3×64) runs as 2×288, not
 	// 256 + 256 + 64, whose short last block pays a C pass for little work.
@@ -163,7 +194,7 @@ func (j *convJob) Run(worker, task int) {
 	step := (k + blocks - 1) / blocks
 	for k0 := 0; k0 < k; k0 += step {
 		kb := min(step, k-k0)
-		a, lda := j.g.blockA(sc.pack, j.src, m0, m1, k0, kb, mr, j.partial != nil)
+		a, lda := j.g.blockA(sc.pack, j.src, m0, m1, k0, kb, mr, j.partial != nil, win)
 		flags := tileAccumulate
 		if k0 == 0 {
 			flags = tileBias
@@ -180,9 +211,9 @@ func (j *convJob) Run(worker, task int) {
 			}
 		}
 		for p := p0; p < p1; p++ {
-			b := c.panels[(p*k+k0)*nr : (p*k+k0+kb)*nr]
-			col0 := p * nr
-			ncol := min(nr, cols-col0)
+			pn := c.cols[p]
+			b := c.panels[pn.off+k0*nr : pn.off+(k0+kb)*nr]
+			col0, ncol := pn.col0, pn.ncol
 			bias := c.bias[col0:]
 			for r := m0; r < m1; {
 				ar := a[(r-m0)*lda:]
@@ -201,7 +232,7 @@ func (j *convJob) Run(worker, task int) {
 				if ncol == nr {
 					e.kernel(kb, ar, lda, b, out, cols, rows, bias, res, sum, flags)
 				} else {
-					// The last panel is narrower than the tile: compute the
+					// The panel is narrower than the tile: compute the
 					// whole tile aside, write the valid columns.
 					e.kernel(kb, ar, lda, b, sc.tile, nr, mr, nil, nil, nil, 0)
 					writeTile(sc.tile, nr, out, cols, rows, ncol, bias, res, sum, flags)

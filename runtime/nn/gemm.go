@@ -11,26 +11,66 @@ package nn
 // mr×nr accumulators in registers for the whole kc loop and applying bias,
 // residual and ReLU as it writes the tile back.
 
-// packWeights arranges PyTorch-layout weights ([OutC][InC][KH][KW]) as the
-// GEMM's B: ceil(OutC/nr) column panels of Depth×nr values, where row k of
-// a panel is window position (ky, kx) and input channel c, k = (ky·KW +
-// kx)·InC + c (the order an NHWC window is laid out in), and column j is
-// output channel panel·nr + j; the last panel is zero-padded. A kc-deep
-// slice of a panel is then one contiguous micro-panel. It reads the weights
-// in order, in one pass.
-func packWeights(s ConvSpec, weight []float32, nr int) []float32 {
-	k := s.Depth()
-	panels := (s.OutC + nr - 1) / nr
-	out := make([]float32, panels*k*nr)
-	i := 0
-	for o := range s.OutC {
-		p := out[o/nr*k*nr:][:k*nr]
-		j := o % nr
-		for c := range s.InC {
-			for ky := range s.KH {
-				for kx := range s.KW {
-					p[((ky*s.KW+kx)*s.InC+c)*nr+j] = weight[i]
-					i++
+// window is a run of input channels: the ones a panel's output channels
+// read (all of them in a dense convolution, their groups' in a grouped one).
+type window struct{ off, n int }
+
+// panel is one nr-wide column panel of the GEMM's B: output channels
+// col0…col0+ncol-1, reading input channel window win, its KH×KW×win.n×nr
+// values at panels[off:].
+type panel struct {
+	col0, ncol, off int
+	win             window
+}
+
+// layoutPanels places the panels of s for tiles nr wide. A dense
+// convolution has ceil(OutC/nr) panels over all input channels. A grouped
+// one whose groups are narrower than a tile packs nr/(OutC/Groups) whole
+// groups into each panel, block-diagonally (the weights between one
+// group's outputs and another's inputs are zeros), so every tile is full
+// width; wider groups get their own panels.
+func layoutPanels(s ConvSpec, nr int) []panel {
+	g := s.groups()
+	cin, cout := s.InC/g, s.OutC/g
+	per := 1 // groups per panel
+	if g > 1 && cout < nr && nr%cout == 0 {
+		per = nr / cout
+	}
+	var ps []panel
+	off := 0
+	for g0 := 0; g0 < g; g0 += per {
+		n := min(per, g-g0)
+		win := window{g0 * cin, n * cin}
+		for c := 0; c < n*cout; c += nr {
+			p := panel{col0: g0*cout + c, ncol: min(nr, n*cout-c), off: off, win: win}
+			ps = append(ps, p)
+			off += s.KH * s.KW * win.n * nr
+		}
+	}
+	return ps
+}
+
+// packWeights arranges PyTorch-layout weights ([OutC][InC/Groups][KH][KW])
+// as the GEMM's B, one block per panel of ps: row k of a panel is window
+// position (ky, kx) and input channel c of the panel's window, k = (ky·KW +
+// kx)·win.n + c (the order an NHWC window is laid out in), and column j is
+// output channel col0 + j; columns past ncol and the weights between
+// different groups are zero. A kc-deep slice of a panel is then one
+// contiguous micro-panel.
+func packWeights(s ConvSpec, weight []float32, ps []panel, nr int) []float32 {
+	last := ps[len(ps)-1]
+	out := make([]float32, last.off+s.KH*s.KW*last.win.n*nr)
+	cin, cout := s.InC/s.groups(), s.OutC/s.groups()
+	for _, p := range ps {
+		for j := range p.ncol {
+			o := p.col0 + j
+			c0 := o/cout*cin - p.win.off // the group's first channel in the window
+			for c := range cin {
+				for ky := range s.KH {
+					for kx := range s.KW {
+						k := (ky*s.KW+kx)*p.win.n + c0 + c
+						out[p.off+k*nr+j] = weight[((o*cin+c)*s.KH+ky)*s.KW+kx]
+					}
 				}
 			}
 		}
@@ -58,36 +98,38 @@ func (g *geometry) inPlace() bool {
 // row (at image boundaries). A 1×1 stride-1 convolution returns a view of
 // src (no copy) when the padding rows exist in it; anything else is copied
 // into pack with zeros for the window's padding and for the padding rows.
-func (g *geometry) blockA(pack, src []float32, m0, m1, k0, kb, mr int, anyStart bool) (a []float32, lda int) {
+func (g *geometry) blockA(pack, src []float32, m0, m1, k0, kb, mr int, anyStart bool, win window) (a []float32, lda int) {
 	rows := m1 - m0
 	padded := (rows + mr - 1) / mr * mr
 	if anyStart {
 		padded = rows + mr - 1
 	}
-	if g.inPlace() {
+	if g.inPlace() && win.n == g.InC {
 		if start := m0*g.InC + k0; start+(padded-1)*g.InC+kb <= len(src) {
 			return src[start:], g.InC
 		}
 	}
 	pack = pack[:padded*kb]
 	for r := range rows {
-		g.packRow(pack[r*kb:(r+1)*kb], src, m0+r, k0)
+		g.packRow(pack[r*kb:(r+1)*kb], src, m0+r, k0, win)
 	}
 	clear(pack[rows*kb:])
 	return pack, kb
 }
 
 // packRow copies depths k0…k0+len(dst)-1 of row m of the im2col matrix of
-// src to dst. Row m is output pixel (image, oy, ox); depth k is window
-// position (ky, kx) and input channel c, k = (ky·KW + kx)·InC + c. For one
-// ky the window's KW positions are KW·InC contiguous values of the NHWC
-// input, so each kernel row is one copy, with zeros where the window hangs
-// over the padding.
-func (g *geometry) packRow(dst, src []float32, m, k0 int) {
+// src over the input channels of win to dst. Row m is output pixel (image,
+// oy, ox); depth k is window position (ky, kx) and channel win.off + c,
+// k = (ky·KW + kx)·win.n + c. For one ky the window's KW positions are
+// KW·InC contiguous values of the NHWC input, so with all channels each
+// kernel row is one copy, with zeros where the window hangs over the
+// padding; a group's channels are one copy per kernel position.
+func (g *geometry) packRow(dst, src []float32, m, k0 int, win window) {
 	img, rem := m/(g.oh*g.ow), m%(g.oh*g.ow)
 	oy, ox := rem/g.ow, rem%g.ow
 	k1 := k0 + len(dst)
-	seg := g.KW * g.InC
+	cn := win.n
+	seg := g.KW * cn
 	ix0 := ox*g.Stride - g.Pad                     // input column of kx = 0
 	kxLo, kxHi := max(0, -ix0), min(g.KW, g.w-ix0) // kernel columns inside the image
 	for ky := k0 / seg; ky*seg < k1; ky++ {
@@ -98,14 +140,25 @@ func (g *geometry) packRow(dst, src []float32, m, k0 int) {
 			clear(dst[lo-k0 : hi-k0])
 			continue
 		}
-		vlo, vhi := max(lo, s+kxLo*g.InC), min(hi, s+kxHi*g.InC) // depths inside the image
+		vlo, vhi := max(lo, s+kxLo*cn), min(hi, s+kxHi*cn) // depths inside the image
 		if vlo >= vhi {
 			clear(dst[lo-k0 : hi-k0])
 			continue
 		}
 		clear(dst[lo-k0 : vlo-k0])
-		base := ((img*g.h+iy)*g.w+ix0)*g.InC - s // src index of depth d is base + d
-		copyShort(dst[vlo-k0:vhi-k0], src[base+vlo:base+vhi])
+		pix := ((img*g.h+iy)*g.w + ix0) * g.InC // src index of kernel column 0, channel 0
+		if cn == g.InC {
+			base := pix - s // src index of depth d is base + d
+			copyShort(dst[vlo-k0:vhi-k0], src[base+vlo:base+vhi])
+		} else {
+			for d := vlo; d < vhi; {
+				kx, c := (d-s)/cn, (d-s)%cn
+				n := min(cn-c, vhi-d)
+				si := pix + kx*g.InC + win.off + c
+				copyShort(dst[d-k0:d-k0+n], src[si:si+n])
+				d += n
+			}
+		}
 		clear(dst[vhi-k0 : hi-k0])
 	}
 }

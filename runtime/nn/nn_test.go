@@ -20,6 +20,7 @@ func randSlice(r *rand.Rand, n int) []float32 {
 func refConv(s ConvSpec, weight, bias, src []float32, n, h, w int, ep Epilogue) []float64 {
 	oh, ow := s.Out(h, w)
 	out := make([]float64, n*oh*ow*s.OutC)
+	cin, cout := s.InC/s.groups(), s.OutC/s.groups()
 	for i := range n {
 		for oy := range oh {
 			for ox := range ow {
@@ -31,8 +32,8 @@ func refConv(s ConvSpec, weight, bias, src []float32, n, h, w int, ep Epilogue) 
 							if iy < 0 || iy >= h || ix < 0 || ix >= w {
 								continue
 							}
-							for c := range s.InC {
-								sum += float64(weight[((o*s.InC+c)*s.KH+ky)*s.KW+kx]) * float64(src[((i*h+iy)*w+ix)*s.InC+c])
+							for c := range cin {
+								sum += float64(weight[((o*cin+c)*s.KH+ky)*s.KW+kx]) * float64(src[((i*h+iy)*w+ix)*s.InC+o/cout*cin+c])
 							}
 						}
 					}
@@ -68,6 +69,17 @@ func TestConv(t *testing.T) {
 		{ConvSpec{InC: 24, OutC: 96, KH: 1, KW: 1, Stride: 1, Pad: 0}, 2, 17, 19},  // in place, many row blocks
 		{ConvSpec{InC: 7, OutC: 33, KH: 5, KW: 5, Stride: 1, Pad: 4}, 1, 3, 4},     // window wider than the image
 		{ConvSpec{InC: 32, OutC: 48, KH: 1, KW: 1, Stride: 1, Pad: 0}, 5, 7, 7},    // images of 49 rows: tiles end at image boundaries for the sums
+		// Grouped: groups narrower than a tile (several per panel), as wide
+		// as one, wider, more inputs than outputs a group (SENet-154's
+		// first stage has 2 → 4), and groups that do not divide a tile.
+		{ConvSpec{InC: 128, OutC: 128, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 2, 9, 7},
+		{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 32}, 1, 8, 9},
+		{ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 1, 5, 5},
+		{ConvSpec{InC: 1024, OutC: 1024, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 1, 3, 4},
+		{ConvSpec{InC: 128, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 64}, 1, 6, 5},
+		{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 64}, 2, 4, 4},
+		{ConvSpec{InC: 36, OutC: 48, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 12}, 1, 5, 6},
+		{ConvSpec{InC: 30, OutC: 60, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 3}, 1, 7, 7},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range cases {
@@ -131,6 +143,9 @@ func TestConvErrors(t *testing.T) {
 	}
 	if _, err := NewConv2d(ConvSpec{InC: 2, OutC: 3, KH: 3, KW: 3}, make([]float32, 54), nil); err == nil {
 		t.Error("NewConv2d accepted stride 0")
+	}
+	if _, err := NewConv2d(ConvSpec{InC: 4, OutC: 6, KH: 1, KW: 1, Stride: 1, Groups: 4}, make([]float32, 6), nil); err == nil {
+		t.Error("NewConv2d accepted 4 groups of 6 output channels")
 	}
 	conv, err := NewConv2d(s, make([]float32, 54), nil)
 	if err != nil {

@@ -7,21 +7,41 @@ import (
 
 // MaxPool2d is max pooling over K×K windows with the given stride and
 // padding; padded positions never win (PyTorch pads with -Inf), and NaN
-// propagates as in PyTorch.
+// propagates as in PyTorch. Ceil is PyTorch's ceil_mode: a last window
+// that starts inside the input (or its left padding) but runs past it is
+// kept, clipped, instead of dropped.
 type MaxPool2d struct {
 	K, Stride, Pad int
+	Ceil           bool
 }
 
-// Out returns the output size for an h×w input (floor mode, as PyTorch's
-// default ceil_mode=False).
+// Out returns the output size for an h×w input, as PyTorch computes it.
 func (p MaxPool2d) Out(h, w int) (oh, ow int) {
-	return (h+2*p.Pad-p.K)/p.Stride + 1, (w+2*p.Pad-p.K)/p.Stride + 1
+	return poolOut(h, p.K, p.Stride, p.Pad, p.Ceil), poolOut(w, p.K, p.Stride, p.Pad, p.Ceil)
+}
+
+// poolOut is PyTorch's pooling output size along one axis of n values (0
+// when not even one window fits): in ceil mode the last window may run
+// past the input but must start inside it or the left padding.
+func poolOut(n, k, stride, pad int, ceil bool) int {
+	span := n + 2*pad - k
+	if ceil {
+		span += stride - 1
+	}
+	if span < 0 {
+		return 0
+	}
+	out := span/stride + 1
+	if ceil && (out-1)*stride >= n+pad {
+		out--
+	}
+	return out
 }
 
 // Forward pools n NHWC images of h×w×c values from src into dst.
 func (p MaxPool2d) Forward(dst, src []float32, n, h, w, c int, ws *Workspace) {
 	oh, ow := p.Out(h, w)
-	if len(src) != n*h*w*c || len(dst) != n*oh*ow*c {
+	if oh < 1 || ow < 1 || len(src) != n*h*w*c || len(dst) != n*oh*ow*c {
 		panic(fmt.Sprintf("nn: maxpool on %d×%d×%d×%d: len(src) = %d, len(dst) = %d", n, h, w, c, len(src), len(dst)))
 	}
 	// One task per output row of one image.

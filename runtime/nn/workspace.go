@@ -20,6 +20,7 @@ type Workspace struct {
 	// handed to goroutines escapes to the heap on every call.
 	conv convJob
 	pool poolJob
+	avg  avgPoolJob
 }
 
 // A Job is work split into numbered tasks that may run in parallel.
