@@ -28,8 +28,7 @@ type Model struct {
 	arch    Arch
 	classes int
 	opts    Options
-	stem    *nn.Conv2d // conv1 with bn1 folded in
-	pool    nn.MaxPool2d
+	stem    []layer // convolutions with ReLU (batch norms folded in), then a pool
 	blocks  []block
 	fc      *nn.Linear
 
@@ -37,52 +36,90 @@ type Model struct {
 	plans map[[3]int][]*Plan // idle plans by (n, h, w)
 }
 
+// layer is one built step of a chain: a convolution or a pool.
+type layer struct {
+	conv *nn.Conv2d
+	pool pooler
+}
+
+// out returns the layer's output size for an h×w input.
+func (l layer) out(h, w int) (oh, ow int) {
+	if l.conv != nil {
+		return l.conv.Spec().Out(h, w)
+	}
+	return l.pool.Out(h, w)
+}
+
+// channels returns the layer's output channels for c input channels.
+func (l layer) channels(c int) int {
+	if l.conv != nil {
+		return l.conv.Spec().OutC
+	}
+	return c
+}
+
+// forward runs the layer on n NHWC images of h×w×c values; a pool ignores
+// ep (it only ever follows a ReLU).
+func (l layer) forward(dst, src []float32, n, h, w, c int, ep nn.Epilogue, ws *nn.Workspace) {
+	if l.conv != nil {
+		l.conv.Forward(dst, src, n, h, w, ep, ws)
+		return
+	}
+	l.pool.Forward(dst, src, n, h, w, c, ws)
+}
+
 // block is one residual block with its layers built.
 type block struct {
 	blockSpec
-	convs []*nn.Conv2d // the residual branch, batch norms folded in
-	down  *nn.Conv2d   // the shortcut's 1×1 convolution, nil for identity
-	se    *se.Params   // nil without SE
+	branch   []layer
+	shortcut []layer    // nil for identity
+	se       *se.Params // nil without SE
 }
 
 // build makes the model from float values keyed by state-dict name, all
 // present with the right lengths (check has run).
 func build(a Arch, classes int, values map[string][]float32, opts Options) (*Model, error) {
-	m := &Model{arch: a, classes: classes, opts: opts, pool: nn.MaxPool2d{K: 3, Stride: 2, Pad: 1}}
-	convBN := func(c convSpec) (*nn.Conv2d, error) {
-		w := values[c.conv+".weight"] // a fresh copy: folding scales it in place
-		bn := nn.BatchNorm{
-			Weight: values[c.bn+".weight"], Bias: values[c.bn+".bias"],
-			Mean: values[c.bn+".running_mean"], Var: values[c.bn+".running_var"],
-			Eps: 1e-5,
+	m := &Model{arch: a, classes: classes, opts: opts}
+	layers := func(ls []layerSpec) ([]layer, error) {
+		var out []layer
+		for _, l := range ls {
+			if l.conv == nil {
+				out = append(out, layer{pool: l.pool})
+				continue
+			}
+			c := l.conv
+			w := values[c.conv+".weight"] // a fresh copy: folding scales it in place
+			bn := nn.BatchNorm{
+				Weight: values[c.bn+".weight"], Bias: values[c.bn+".bias"],
+				Mean: values[c.bn+".running_mean"], Var: values[c.bn+".running_var"],
+				Eps: 1e-5,
+			}
+			bias, err := bn.Fold(w)
+			if err != nil {
+				return nil, fmt.Errorf("resnet: %s: %w", c.bn, err)
+			}
+			conv, err := nn.NewConv2d(c.spec(), w, bias)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, layer{conv: conv})
 		}
-		bias, err := bn.Fold(w)
-		if err != nil {
-			return nil, fmt.Errorf("resnet: %s: %w", c.bn, err)
-		}
-		spec := nn.ConvSpec{InC: c.inC, OutC: c.outC, KH: c.k, KW: c.k, Stride: c.stride, Pad: c.k / 2}
-		return nn.NewConv2d(spec, w, bias)
+		return out, nil
 	}
 	var err error
-	if m.stem, err = convBN(stem); err != nil {
+	if m.stem, err = layers(a.stem()); err != nil {
 		return nil, err
 	}
 	for _, bs := range a.blocks() {
 		b := block{blockSpec: bs}
-		for _, c := range a.convs(bs) {
-			conv, err := convBN(c)
-			if err != nil {
-				return nil, err
-			}
-			b.convs = append(b.convs, conv)
+		if b.branch, err = layers(bs.branch); err != nil {
+			return nil, err
 		}
-		if bs.downsample {
-			if b.down, err = convBN(a.downsample(bs)); err != nil {
-				return nil, err
-			}
+		if b.shortcut, err = layers(bs.shortcut); err != nil {
+			return nil, err
 		}
 		if bs.se {
-			p := bs.prefix + "se."
+			p := bs.seName + "."
 			b.se = &se.Params{
 				W1: values[p+"fc1.weight"], B1: values[p+"fc1.bias"],
 				W2: values[p+"fc2.weight"], B2: values[p+"fc2.bias"],
@@ -90,7 +127,8 @@ func build(a Arch, classes int, values map[string][]float32, opts Options) (*Mod
 		}
 		m.blocks = append(m.blocks, b)
 	}
-	if m.fc, err = nn.NewLinear(a.Features(), classes, values["fc.weight"], values["fc.bias"]); err != nil {
+	fc := a.classifier()
+	if m.fc, err = nn.NewLinear(a.Features(), classes, values[fc+".weight"], values[fc+".bias"]); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -99,7 +137,7 @@ func build(a Arch, classes int, values map[string][]float32, opts Options) (*Mod
 // WithOptions returns a model that shares m's weights (nothing is copied)
 // but runs with opts: another thread count, or the generic SE kernels.
 func (m *Model) WithOptions(opts Options) *Model {
-	return &Model{arch: m.arch, classes: m.classes, opts: opts, stem: m.stem, pool: m.pool, blocks: m.blocks, fc: m.fc}
+	return &Model{arch: m.arch, classes: m.classes, opts: opts, stem: m.stem, blocks: m.blocks, fc: m.fc}
 }
 
 // Arch returns the model's architecture.

@@ -17,19 +17,21 @@ var bnStats = []string{"weight", "bias", "running_mean", "running_var"}
 // classifier of the given number of classes, in state-dict order.
 func (a Arch) Params(classes int) []Param {
 	var ps []Param
-	conv := func(c convSpec) {
-		ps = append(ps, Param{c.conv + ".weight", []int{c.outC, c.inC, c.k, c.k}})
-		for _, s := range bnStats {
-			ps = append(ps, Param{c.bn + "." + s, []int{c.outC}})
+	layers := func(ls []layerSpec) {
+		for _, l := range ls {
+			if c := l.conv; c != nil {
+				ps = append(ps, Param{c.conv + ".weight", []int{c.outC, c.inC / orOne(c.groups), c.k, c.k}})
+				for _, s := range bnStats {
+					ps = append(ps, Param{c.bn + "." + s, []int{c.outC}})
+				}
+			}
 		}
 	}
-	conv(stem)
+	layers(a.stem())
 	for _, b := range a.blocks() {
-		for _, c := range a.convs(b) {
-			conv(c)
-		}
+		layers(b.branch)
 		if b.se {
-			p := b.prefix + "se."
+			p := b.seName + "."
 			ps = append(ps,
 				Param{p + "fc1.weight", []int{b.hidden, b.outC, 1, 1}},
 				Param{p + "fc1.bias", []int{b.hidden}},
@@ -37,13 +39,12 @@ func (a Arch) Params(classes int) []Param {
 				Param{p + "fc2.bias", []int{b.outC}},
 			)
 		}
-		if b.downsample {
-			conv(a.downsample(b))
-		}
+		layers(b.shortcut)
 	}
+	fc := a.classifier()
 	return append(ps,
-		Param{"fc.weight", []int{classes, a.Features()}},
-		Param{"fc.bias", []int{classes}},
+		Param{fc + ".weight", []int{classes, a.Features()}},
+		Param{fc + ".bias", []int{classes}},
 	)
 }
 

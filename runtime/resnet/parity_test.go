@@ -2,8 +2,10 @@ package resnet
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,11 +83,20 @@ func fixtures(t testing.TB) []fixture {
 
 // weightsFile returns the fixture's weights as a safetensors file, encoded
 // and parsed again so the test goes through exactly what loading a
-// checkpoint does.
+// checkpoint does; the heavy networks' (hundreds of megabytes) skip the
+// encoding, which the others cover. The weights are not cached: each
+// network is tested once.
 func weightsFile(t testing.TB, arch string, classes int, seed uint64) *safetensors.File {
 	t.Helper()
+	ts, err := RandomWeights(arch, classes, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heavy(arch) {
+		return &safetensors.File{Tensors: sortTensors(ts)}
+	}
 	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, randomWeights(t, arch, classes, seed), map[string]string{"format": "pt"}); err != nil {
+	if err := safetensors.Write(&buf, ts, map[string]string{"format": "pt"}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := safetensors.Parse(buf.Bytes())
@@ -198,39 +209,67 @@ func TestKernelsUsed(t *testing.T) {
 }
 
 // TestKeysMatchPyTorch compares the parameters each architecture expects
-// with the state_dict keys and shapes of tools/resnet_fixtures.py's PyTorch
-// modules, which carry timm's names.
+// with the state_dict keys and shapes of PyTorch: of tools/resnet_fixtures.py's
+// modules, which carry timm's names (keys.json), and of the real timm's
+// models (timm_keys.json.gz, from tools/timm_fixtures.py), which must list
+// every architecture.
 func TestKeysMatchPyTorch(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(fixtureDir, "keys.json"))
+	plain, err := os.ReadFile(filepath.Join(fixtureDir, "keys.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var byArch map[string][][2]json.RawMessage
-	if err := json.Unmarshal(data, &byArch); err != nil {
+	f, err := os.Open(filepath.Join(fixtureDir, "timm_keys.json.gz"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range Archs() {
-		a, _ := LookupArch(name)
-		var want []string
-		for _, kv := range byArch[name] {
-			var key string
-			var shape []int
-			if err := json.Unmarshal(kv[0], &key); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(kv[1], &shape); err != nil {
-				t.Fatal(err)
-			}
-			if !ignored(key) {
-				want = append(want, fmt.Sprint(key, shape))
-			}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timm, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []struct {
+		file string
+		data []byte
+		all  bool
+	}{{"keys.json", plain, false}, {"timm_keys.json.gz", timm, true}} {
+		var byArch map[string][][2]json.RawMessage
+		if err := json.Unmarshal(src.data, &byArch); err != nil {
+			t.Fatal(err)
 		}
-		var got []string
-		for _, p := range a.Params(1000) {
-			got = append(got, fmt.Sprint(p.Name, p.Shape))
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: %d parameters, PyTorch has %d; first difference: %s", name, len(got), len(want), firstDiff(got, want))
+		for _, name := range Archs() {
+			keys, ok := byArch[name]
+			if !ok {
+				if src.all {
+					t.Errorf("%s: no keys for %s", src.file, name)
+				}
+				continue
+			}
+			a, _ := LookupArch(name)
+			var want []string
+			for _, kv := range keys {
+				var key string
+				var shape []int
+				if err := json.Unmarshal(kv[0], &key); err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(kv[1], &shape); err != nil {
+					t.Fatal(err)
+				}
+				if !ignored(key) {
+					want = append(want, fmt.Sprint(key, shape))
+				}
+			}
+			var got []string
+			for _, p := range a.Params(1000) {
+				got = append(got, fmt.Sprint(p.Name, p.Shape))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %s: %d parameters, PyTorch has %d; first difference: %s", src.file, name, len(got), len(want), firstDiff(got, want))
+			}
 		}
 	}
 }

@@ -19,19 +19,21 @@ type Plan struct {
 	n, h, w int
 	ws      *nn.Workspace
 
-	// Buffers by role. tmp[1] first holds the NHWC input and tmp[0] the
-	// stem's output; io alternate as block input and output; tmp hold the
-	// residual branch's intermediates; short the downsampled shortcut.
+	// Buffers by role. tmp[1] first holds the NHWC input, and the stem's
+	// layers alternate between tmp[0] and tmp[1] before its pool writes
+	// io[0]; io alternate as block input and output; tmp hold the residual
+	// branch's intermediates (and a shortcut's pooled input, before the
+	// branch runs); short the downsampled shortcut.
 	io, tmp [2][]float32
 	short   []float32
 	pooled  []float32 // n × features
 
-	stemH, stemW int    // stem output size
-	steps        []step // one per block
-	se           seJob  // the SE call in progress, see seAddReLU
-	rows         rowsJob
-	sums         []float32 // n × C: the SE input's channel sums, from its convolution
-	z, gate      []float32 // n × C: the squeeze and the gate of each sample
+	steps []step // one per block
+	se    seJob  // the SE call in progress, see seAddReLU
+	rows  rowsJob
+	sums  []float32 // n × C: the SE input's channel sums, from its convolution
+	z     []float32 // n × C: the squeeze of each sample
+	gate  []float32 // n × C: the gate of each sample
 }
 
 // step is one block at the plan's input size.
@@ -54,8 +56,10 @@ type rowPart struct {
 }
 
 // NewPlan prepares a forward pass for batches of n images of h×w pixels.
-// It fails if a block's activation is beyond the SE kernels' limits
-// (se.MaxSide, se.MaxPlane).
+// It fails if the input is too small for a pooling window, if a block's
+// shortcut and branch disagree on the output size (as PyTorch's would:
+// the anti-aliased networks need sides that halve evenly), or if a block's
+// activation is beyond the SE kernels' limits (se.MaxSide, se.MaxPlane).
 func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 	if n < 1 || h < 1 || w < 1 {
 		return nil, fmt.Errorf("resnet: no plan for %d images of %d×%d", n, h, w)
@@ -67,29 +71,55 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 		se      int
 	}
 	need := func(s *int, v int) { *s = max(*s, v) }
+	tooSmall := fmt.Errorf("resnet: %s: a %d×%d input is too small", m.arch.Name, h, w)
 
 	need(&size.tmp[1], n*h*w*3)
-	p.stemH, p.stemW = m.stem.Spec().Out(h, w)
-	need(&size.tmp[0], n*p.stemH*p.stemW*64)
-	bh, bw := m.pool.Out(p.stemH, p.stemW)
-	need(&size.io[0], n*bh*bw*64)
-
+	ch, cw, c := h, w, 3
+	for k, l := range m.stem {
+		ch, cw = l.out(ch, cw)
+		c = l.channels(c)
+		if ch < 1 || cw < 1 {
+			return nil, tooSmall
+		}
+		if k == len(m.stem)-1 {
+			need(&size.io[0], n*ch*cw*c)
+		} else {
+			need(&size.tmp[k%2], n*ch*cw*c)
+		}
+	}
+	bh, bw := ch, cw
 	for i, b := range m.blocks {
 		st := step{h: bh, w: bw}
-		ch, cw := bh, bw
-		for j, c := range b.convs {
-			ch, cw = c.Spec().Out(ch, cw)
-			out := n * ch * cw * c.Spec().OutC
-			if j < len(b.convs)-1 || b.se != nil {
-				need(&size.tmp[j%2], out)
+		sh, sw := bh, bw
+		for k, l := range b.shortcut {
+			sh, sw = l.out(sh, sw)
+			if sh < 1 || sw < 1 {
+				return nil, tooSmall
+			}
+			if k < len(b.shortcut)-1 {
+				need(&size.tmp[0], n*sh*sw*b.inC)
 			} else {
-				need(&size.io[(i+1)%2], out)
+				need(&size.short, n*sh*sw*b.outC)
 			}
 		}
-		st.oh, st.ow = ch, cw
-		if b.down != nil {
-			need(&size.short, n*ch*cw*b.outC)
+		ch, cw, c := bh, bw, b.inC
+		for j, l := range b.branch {
+			ch, cw = l.out(ch, cw)
+			c = l.channels(c)
+			if ch < 1 || cw < 1 {
+				return nil, tooSmall
+			}
+			if j < len(b.branch)-1 || b.se != nil {
+				need(&size.tmp[j%2], n*ch*cw*c)
+			} else {
+				need(&size.io[(i+1)%2], n*ch*cw*c)
+			}
 		}
+		if sh != ch || sw != cw {
+			return nil, fmt.Errorf("resnet: %s on %d×%d input: %sshortcut gives %d×%d, the branch %d×%d; use sides divisible by 32",
+				m.arch.Name, h, w, b.prefix, sh, sw, ch, cw)
+		}
+		st.oh, st.ow = ch, cw
 		if b.se != nil {
 			shape := se.Shape{Layout: se.NHWC, C: b.outC, H: ch, W: cw, Hidden: b.hidden, Squeeze: se.Avg, Bias: true}
 			if err := shape.Validate(); err != nil {
@@ -159,10 +189,18 @@ func (p *Plan) Forward(logits, x []float32) {
 	ws := p.ws
 	input := p.tmp[1][:n*p.h*p.w*3]
 	tensor.NCHWToNHWC(input, x, n, 3, p.h, p.w)
-	stemOut := p.tmp[0][:n*p.stemH*p.stemW*64]
-	m.stem.Forward(stemOut, input, n, p.h, p.w, nn.Epilogue{ReLU: true}, ws)
-	st0 := p.steps[0]
-	m.pool.Forward(p.io[0][:n*st0.h*st0.w*64], stemOut, n, p.stemH, p.stemW, 64, ws)
+	cur, ch, cw, c := input, p.h, p.w, 3
+	for k, l := range m.stem {
+		oh, ow := l.out(ch, cw)
+		oc := l.channels(c)
+		dst := p.tmp[k%2]
+		if k == len(m.stem)-1 {
+			dst = p.io[0]
+		}
+		dst = dst[:n*oh*ow*oc]
+		l.forward(dst, cur, n, ch, cw, c, nn.Epilogue{ReLU: true}, ws)
+		cur, ch, cw, c = dst, oh, ow, oc
+	}
 
 	var out []float32
 	for i, b := range m.blocks {
@@ -170,26 +208,38 @@ func (p *Plan) Forward(logits, x []float32) {
 		in := p.io[i%2][:n*st.h*st.w*b.inC]
 		out = p.io[(i+1)%2][:n*st.oh*st.ow*b.outC]
 		shortcut := in
-		if b.down != nil {
-			shortcut = p.short[:len(out)]
-			b.down.Forward(shortcut, in, n, st.h, st.w, nn.Epilogue{}, ws)
+		if b.shortcut != nil {
+			cur, ch, cw, c := in, st.h, st.w, b.inC
+			for k, l := range b.shortcut {
+				oh, ow := l.out(ch, cw)
+				oc := l.channels(c)
+				dst := p.short
+				if k < len(b.shortcut)-1 {
+					dst = p.tmp[0] // free until the branch runs
+				}
+				dst = dst[:n*oh*ow*oc]
+				l.forward(dst, cur, n, ch, cw, c, nn.Epilogue{}, ws)
+				cur, ch, cw, c = dst, oh, ow, oc
+			}
+			shortcut = cur
 		}
-		cur, ch, cw := in, st.h, st.w
-		for j, c := range b.convs {
-			oh, ow := c.Spec().Out(ch, cw)
-			last := j == len(b.convs)-1
+		cur, ch, cw, c := in, st.h, st.w, b.inC
+		for j, l := range b.branch {
+			oh, ow := l.out(ch, cw)
+			oc := l.channels(c)
+			last := j == len(b.branch)-1
 			if last && b.se == nil {
-				c.Forward(out, cur, n, ch, cw, nn.Epilogue{Residual: shortcut, ReLU: true}, ws)
+				l.forward(out, cur, n, ch, cw, c, nn.Epilogue{Residual: shortcut, ReLU: true}, ws)
 				break
 			}
-			ep := nn.Epilogue{ReLU: !last}
+			ep := nn.Epilogue{ReLU: !last || m.arch.BranchReLU}
 			if last {
 				// The SE squeeze: channel sums taken in the write-back.
-				ep.Sums = p.sums[:n*c.Spec().OutC]
+				ep.Sums = p.sums[:n*oc]
 			}
-			dst := p.tmp[j%2][:n*oh*ow*c.Spec().OutC]
-			c.Forward(dst, cur, n, ch, cw, ep, ws)
-			cur, ch, cw = dst, oh, ow
+			dst := p.tmp[j%2][:n*oh*ow*oc]
+			l.forward(dst, cur, n, ch, cw, c, ep, ws)
+			cur, ch, cw, c = dst, oh, ow, oc
 		}
 		if b.se != nil {
 			p.seAddReLU(st, b.se, out, cur, shortcut)

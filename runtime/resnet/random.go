@@ -51,18 +51,19 @@ func fillUniform(dst []float32, seed uint64, name string, lo, hi float64) {
 }
 
 // initRange returns the range tensor name of the given shape is drawn from.
-// lastBN names the last batch norm of a residual branch ("bn2" or "bn3").
-func initRange(name string, shape []int, lastBN string) (lo, hi float64) {
+// lastBN names the last batch norm of a residual branch ("bn2" or "bn3"),
+// fc the classifier ("fc" or "last_linear").
+func initRange(name string, shape []int, lastBN, fc string) (lo, hi float64) {
 	parts := strings.Split(name, ".")
 	last := parts[len(parts)-1]
 	switch {
-	case name == "fc.weight":
+	case name == fc+".weight":
 		a := math.Sqrt(3.0 / float64(shape[1]))
 		return -a, a
-	case len(shape) == 4: // convolutions and SE's 1×1 fc1/fc2: He uniform
+	case len(shape) == 4: // convolutions (grouped: shape[1] is a group's inputs) and SE's 1×1 fc1/fc2: He uniform
 		a := math.Sqrt(6.0 / float64(shape[1]*shape[2]*shape[3]))
 		return -a, a
-	case name == "fc.bias" || strings.Contains(name, ".se."):
+	case name == fc+".bias" || strings.Contains(name, ".se.") || strings.Contains(name, ".se_module."):
 		return -0.1, 0.1
 	case last == "weight" && strings.HasPrefix(parts[0], "layer") && len(parts) > 2 && parts[2] == lastBN:
 		return 0.1, 0.4
@@ -92,7 +93,7 @@ func RandomWeights(arch string, classes int, seed uint64) ([]safetensors.Tensor,
 	var out []safetensors.Tensor
 	for _, p := range a.Params(classes) {
 		v := make([]float32, count(p.Shape))
-		lo, hi := initRange(p.Name, p.Shape, lastBN)
+		lo, hi := initRange(p.Name, p.Shape, lastBN, a.classifier())
 		fillUniform(v, seed, p.Name, lo, hi)
 		out = append(out, safetensors.F32(p.Name, p.Shape, v))
 		if strings.HasSuffix(p.Name, ".running_var") {

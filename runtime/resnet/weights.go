@@ -49,18 +49,19 @@ func Load(arch, path string, opts Options) (*Model, error) {
 // exactly the float tensors arch needs (F32, F16 or BF16; half precision is
 // widened on load), with timm's names and shapes; num_batches_tracked
 // entries are ignored. The number of classes is fc.weight's first
-// dimension. Every batch norm is folded into the convolution before it.
+// dimension (last_linear.weight's in the legacy layout). Every batch norm is folded into the convolution before it.
 func New(arch string, f *safetensors.File, opts Options) (*Model, error) {
 	a, err := LookupArch(arch)
 	if err != nil {
 		return nil, err
 	}
 	classes := 0
-	if fc, ok := f.Lookup("fc.weight"); ok && len(fc.Shape) == 2 && fc.Shape[0] > 0 {
-		classes = fc.Shape[0]
+	fc := a.classifier()
+	if w, ok := f.Lookup(fc + ".weight"); ok && len(w.Shape) == 2 && w.Shape[0] > 0 {
+		classes = w.Shape[0]
 	}
 	n := classes
-	if fb, ok := f.Lookup("fc.bias"); ok && n == 0 && len(fb.Shape) == 1 {
+	if fb, ok := f.Lookup(fc + ".bias"); ok && n == 0 && len(fb.Shape) == 1 {
 		n = fb.Shape[0] // so a malformed fc.weight is reported alone
 	}
 	want := a.Params(max(n, 1))
@@ -90,7 +91,7 @@ func check(a Arch, f *safetensors.File, want []Param, classes int) error {
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("missing key %q (want shape %v)", p.Name, p.Shape))
-		case p.Name == "fc.weight" && classes == 0:
+		case p.Name == a.classifier()+".weight" && classes == 0:
 			problems = append(problems, fmt.Sprintf("key %q has shape %v, want [N %d] for N classes", p.Name, t.Shape, a.Features()))
 		case !slices.Equal(t.Shape, p.Shape):
 			problems = append(problems, fmt.Sprintf("key %q has shape %v, want %v", p.Name, t.Shape, p.Shape))
@@ -150,7 +151,7 @@ func guess(a Arch, f *safetensors.File) string {
 		return ""
 	}
 	for _, n := range names {
-		if prefix, ok := strings.CutSuffix(n, ".conv1.weight"); ok && !strings.Contains(prefix, "layer") {
+		if prefix, ok := strings.CutSuffix(n, ".conv1.weight"); ok && !strings.Contains(prefix, "layer") && !strings.HasSuffix(prefix, "conv1") {
 			return fmt.Sprintf("the keys carry the prefix %q (e.g. %q); save the state dict without it", prefix+".", n)
 		}
 	}
