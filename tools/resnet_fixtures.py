@@ -109,19 +109,20 @@ def uniform(seed, name, n, lo, hi):
     return (lo + (hi - lo) * u).astype(np.float32)
 
 
-def init_range(name, shape, last_bn):
+def init_range(name, shape, last_bn, fc="fc"):
     """The range a tensor's values are drawn from, by its role. last_bn is
     the name of the last batch norm of a block's residual branch ("bn2" in a
-    basic block, "bn3" in a bottleneck)."""
+    basic block, "bn3" in a bottleneck), fc the classifier's ("fc", or
+    "last_linear" in timm's senet.py)."""
     parts = name.split(".")
     last = parts[-1]
-    if name == "fc.weight":
+    if name == fc + ".weight":
         a = math.sqrt(3.0 / shape[1])  # std 1/sqrt(fan_in)
         return -a, a
-    if len(shape) == 4:  # convolutions, SE's 1x1 fc1/fc2 included: He uniform
+    if len(shape) == 4:  # convolutions (grouped: shape[1] is a group's inputs), SE's 1x1 fc1/fc2: He uniform
         a = math.sqrt(6.0 / (shape[1] * shape[2] * shape[3]))
         return -a, a
-    if name == "fc.bias" or ".se." in name:
+    if name == fc + ".bias" or ".se." in name or ".se_module." in name:
         return -0.1, 0.1
     # batch norm. The last one of each residual branch gets a small weight,
     # as trained networks have (timm even initialises it to zero): with the
@@ -137,12 +138,12 @@ def init_range(name, shape, last_bn):
     }[last]
 
 
-def randomize(model, seed, last_bn):
+def randomize(model, seed, last_bn, fc="fc"):
     with torch.no_grad():
         for name, t in model.state_dict().items():
             if name.endswith("num_batches_tracked"):
                 continue
-            lo, hi = init_range(name, list(t.shape), last_bn)
+            lo, hi = init_range(name, list(t.shape), last_bn, fc)
             v = uniform(seed, name, t.numel(), lo, hi)
             t.copy_(torch.from_numpy(v).view(t.shape))
 
