@@ -329,6 +329,42 @@ func (k blockBasic1Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, 
 	}
 }
 
+// squeeze runs squeezeLegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockLegacyBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		squeezeLegacyBasic1NhwcAVX512(z, x)
+	case isa.AVX2:
+		squeezeLegacyBasic1NhwcAVX2(z, x)
+	default:
+		squeezeLegacyBasic1NhwcGo(z, x)
+	}
+}
+
+// scale runs scaleLegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockLegacyBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleLegacyBasic1NhwcAVX512(dst, x, s)
+	case isa.AVX2:
+		scaleLegacyBasic1NhwcAVX2(dst, x, s)
+	default:
+		scaleLegacyBasic1NhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLULegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockLegacyBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleAddReLULegacyBasic1NhwcAVX512(dst, x, s, res)
+	case isa.AVX2:
+		scaleAddReLULegacyBasic1NhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLULegacyBasic1NhwcGo(dst, x, s, res)
+	}
+}
+
 // squeeze runs squeezeBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nhwc) squeeze(z *[128]float32, x *[100352]float32) {
 	switch k.isa {
@@ -722,5 +758,29 @@ func fc2048x128SigmoidBias(i isa.ISA, dst *[2048]float32, w *[262144]float32, x 
 		fc2048x128SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc2048x128SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc4x64ReLUBias runs fc4x64ReLUBias<ISA> with the instruction set i.
+func fc4x64ReLUBias(i isa.ISA, dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]float32) {
+	switch i {
+	case isa.AVX512:
+		fc4x64ReLUBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc4x64ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc4x64ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc64x4SigmoidBias runs fc64x4SigmoidBias<ISA> with the instruction set i.
+func fc64x4SigmoidBias(i isa.ISA, dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32) {
+	switch i {
+	case isa.AVX512:
+		fc64x4SigmoidBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc64x4SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc64x4SigmoidBiasGo(dst, w, x, b)
 	}
 }

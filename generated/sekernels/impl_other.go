@@ -140,6 +140,21 @@ func (k blockBasic1Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, 
 	scaleAddReLUBasic1NhwcGo(dst, x, s, res)
 }
 
+// squeeze runs squeezeLegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockLegacyBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
+	squeezeLegacyBasic1NhwcGo(z, x)
+}
+
+// scale runs scaleLegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockLegacyBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
+	scaleLegacyBasic1NhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLULegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockLegacyBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+	scaleAddReLULegacyBasic1NhwcGo(dst, x, s, res)
+}
+
 // squeeze runs squeezeBasic2Nhwc<ISA> on one sample with the kernel's instruction set.
 func (k blockBasic2Nhwc) squeeze(z *[128]float32, x *[100352]float32) {
 	squeezeBasic2NhwcGo(z, x)
@@ -303,4 +318,14 @@ func fc128x2048ReLUBias(i isa.ISA, dst *[128]float32, w *[262144]float32, x *[20
 // fc2048x128SigmoidBias runs fc2048x128SigmoidBias<ISA> with the instruction set i.
 func fc2048x128SigmoidBias(i isa.ISA, dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32) {
 	fc2048x128SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc4x64ReLUBias runs fc4x64ReLUBias<ISA> with the instruction set i.
+func fc4x64ReLUBias(i isa.ISA, dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]float32) {
+	fc4x64ReLUBiasGo(dst, w, x, b)
+}
+
+// fc64x4SigmoidBias runs fc64x4SigmoidBias<ISA> with the instruction set i.
+func fc64x4SigmoidBias(i isa.ISA, dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32) {
+	fc64x4SigmoidBiasGo(dst, w, x, b)
 }

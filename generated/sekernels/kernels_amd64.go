@@ -139,6 +139,21 @@ func scaleBasic1NhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[64]float3
 //go:noescape
 func scaleAddReLUBasic1NhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
 
+// squeezeLegacyBasic1NhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 64 channels × 3136 positions.
+//
+//go:noescape
+func squeezeLegacyBasic1NhwcAVX2(z *[64]float32, x *[200704]float32)
+
+// scaleLegacyBasic1NhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 64 channels × 3136 positions.
+//
+//go:noescape
+func scaleLegacyBasic1NhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[64]float32)
+
+// scaleAddReLULegacyBasic1NhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 64 channels × 3136 positions.
+//
+//go:noescape
+func scaleAddReLULegacyBasic1NhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
+
 // squeezeBasic2NhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 128 channels × 784 positions.
 //
 //go:noescape
@@ -304,6 +319,16 @@ func fc128x2048ReLUBiasAVX2(dst *[128]float32, w *[262144]float32, x *[2048]floa
 //go:noescape
 func fc2048x128SigmoidBiasAVX2(dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32)
 
+// fc4x64ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 4×64 row-major W.
+//
+//go:noescape
+func fc4x64ReLUBiasAVX2(dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]float32)
+
+// fc64x4SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 64×4 row-major W.
+//
+//go:noescape
+func fc64x4SigmoidBiasAVX2(dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32)
+
 // squeezeBasic1NchwAVX512 sets z[c] to the average of channel c of x, a nchw sample of 64 channels × 3136 positions.
 //
 //go:noescape
@@ -438,6 +463,21 @@ func scaleBasic1NhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[64]floa
 //
 //go:noescape
 func scaleAddReLUBasic1NhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
+
+// squeezeLegacyBasic1NhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 64 channels × 3136 positions.
+//
+//go:noescape
+func squeezeLegacyBasic1NhwcAVX512(z *[64]float32, x *[200704]float32)
+
+// scaleLegacyBasic1NhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 64 channels × 3136 positions.
+//
+//go:noescape
+func scaleLegacyBasic1NhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[64]float32)
+
+// scaleAddReLULegacyBasic1NhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 64 channels × 3136 positions.
+//
+//go:noescape
+func scaleAddReLULegacyBasic1NhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
 
 // squeezeBasic2NhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 128 channels × 784 positions.
 //
@@ -603,3 +643,13 @@ func fc128x2048ReLUBiasAVX512(dst *[128]float32, w *[262144]float32, x *[2048]fl
 //
 //go:noescape
 func fc2048x128SigmoidBiasAVX512(dst *[2048]float32, w *[262144]float32, x *[128]float32, b *[2048]float32)
+
+// fc4x64ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 4×64 row-major W.
+//
+//go:noescape
+func fc4x64ReLUBiasAVX512(dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]float32)
+
+// fc64x4SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 64×4 row-major W.
+//
+//go:noescape
+func fc64x4SigmoidBiasAVX512(dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32)

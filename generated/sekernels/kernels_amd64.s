@@ -1687,6 +1687,193 @@ loop46:
 	VZEROUPPER
 	RET
 
+// func squeezeLegacyBasic1NhwcAVX2(z *[64]float32, x *[200704]float32)
+// Requires: AVX
+TEXT ·squeezeLegacyBasic1NhwcAVX2(SB), NOSPLIT, $0-16
+	MOVQ         z+0(FP), AX
+	MOVQ         x+8(FP), CX
+	VBROADCASTSS consts<>+0(SB), Y0
+
+	// Columns 0 to 47, 1 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	MOVQ   CX, DX
+	MOVQ   $0x0000000000000c40, BX
+
+loop47:
+	VADDPS  (DX), Y1, Y1
+	VADDPS  32(DX), Y2, Y2
+	VADDPS  64(DX), Y3, Y3
+	VADDPS  96(DX), Y4, Y4
+	VADDPS  128(DX), Y5, Y5
+	VADDPS  160(DX), Y6, Y6
+	ADDQ    $0x00000100, DX
+	DECQ    BX
+	JNZ     loop47
+	VDIVPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VDIVPS  Y0, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VDIVPS  Y0, Y3, Y3
+	VMOVUPS Y3, 64(AX)
+	VDIVPS  Y0, Y4, Y4
+	VMOVUPS Y4, 96(AX)
+	VDIVPS  Y0, Y5, Y5
+	VMOVUPS Y5, 128(AX)
+	VDIVPS  Y0, Y6, Y6
+	VMOVUPS Y6, 160(AX)
+
+	// Columns 48 to 63, 4 row(s) per step.
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ   $0x0000000000000310, DX
+
+loop48:
+	VADDPS  192(CX), Y1, Y1
+	VADDPS  224(CX), Y2, Y2
+	VADDPS  448(CX), Y3, Y3
+	VADDPS  480(CX), Y4, Y4
+	VADDPS  704(CX), Y5, Y5
+	VADDPS  736(CX), Y6, Y6
+	VADDPS  960(CX), Y7, Y7
+	VADDPS  992(CX), Y8, Y8
+	ADDQ    $0x00000400, CX
+	DECQ    DX
+	JNZ     loop48
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y7, Y1, Y1
+	VDIVPS  Y0, Y1, Y1
+	VMOVUPS Y1, 192(AX)
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y8, Y2, Y2
+	VDIVPS  Y0, Y2, Y2
+	VMOVUPS Y2, 224(AX)
+	VZEROUPPER
+	RET
+
+// func scaleLegacyBasic1NhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[64]float32)
+// Requires: AVX
+TEXT ·scaleLegacyBasic1NhwcAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+	VMOVUPS 160(DX), Y5
+	VMOVUPS 192(DX), Y6
+	VMOVUPS 224(DX), Y7
+
+	// Scale 3136 rows of 64 channels, 1 row(s) per step.
+	MOVQ $0x0000000000000c40, DX
+
+loop49:
+	VMOVUPS (CX), Y8
+	VMULPS  Y0, Y8, Y8
+	VMOVUPS Y8, (AX)
+	VMOVUPS 32(CX), Y8
+	VMULPS  Y1, Y8, Y8
+	VMOVUPS Y8, 32(AX)
+	VMOVUPS 64(CX), Y8
+	VMULPS  Y2, Y8, Y8
+	VMOVUPS Y8, 64(AX)
+	VMOVUPS 96(CX), Y8
+	VMULPS  Y3, Y8, Y8
+	VMOVUPS Y8, 96(AX)
+	VMOVUPS 128(CX), Y8
+	VMULPS  Y4, Y8, Y8
+	VMOVUPS Y8, 128(AX)
+	VMOVUPS 160(CX), Y8
+	VMULPS  Y5, Y8, Y8
+	VMOVUPS Y8, 160(AX)
+	VMOVUPS 192(CX), Y8
+	VMULPS  Y6, Y8, Y8
+	VMOVUPS Y8, 192(AX)
+	VMOVUPS 224(CX), Y8
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS Y8, 224(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	DECQ    DX
+	JNZ     loop49
+	VZEROUPPER
+	RET
+
+// func scaleAddReLULegacyBasic1NhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
+// Requires: AVX, FMA3
+TEXT ·scaleAddReLULegacyBasic1NhwcAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS (DX), Y1
+	VMOVUPS 32(DX), Y2
+	VMOVUPS 64(DX), Y3
+	VMOVUPS 96(DX), Y4
+	VMOVUPS 128(DX), Y5
+	VMOVUPS 160(DX), Y6
+	VMOVUPS 192(DX), Y7
+	VMOVUPS 224(DX), Y8
+
+	// Scale 3136 rows of 64 channels, 1 row(s) per step.
+	MOVQ $0x0000000000000c40, DX
+
+loop50:
+	VMOVUPS     (CX), Y9
+	VFMADD213PS (BX), Y1, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, (AX)
+	VMOVUPS     32(CX), Y9
+	VFMADD213PS 32(BX), Y2, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, 32(AX)
+	VMOVUPS     64(CX), Y9
+	VFMADD213PS 64(BX), Y3, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, 64(AX)
+	VMOVUPS     96(CX), Y9
+	VFMADD213PS 96(BX), Y4, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, 96(AX)
+	VMOVUPS     128(CX), Y9
+	VFMADD213PS 128(BX), Y5, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, 128(AX)
+	VMOVUPS     160(CX), Y9
+	VFMADD213PS 160(BX), Y6, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, 160(AX)
+	VMOVUPS     192(CX), Y9
+	VFMADD213PS 192(BX), Y7, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, 192(AX)
+	VMOVUPS     224(CX), Y9
+	VFMADD213PS 224(BX), Y8, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, 224(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, BX
+	DECQ        DX
+	JNZ         loop50
+	VZEROUPPER
+	RET
+
 // func squeezeBasic2NhwcAVX2(z *[128]float32, x *[100352]float32)
 // Requires: AVX
 TEXT ·squeezeBasic2NhwcAVX2(SB), NOSPLIT, $0-16
@@ -1704,7 +1891,7 @@ TEXT ·squeezeBasic2NhwcAVX2(SB), NOSPLIT, $0-16
 	MOVQ   CX, DX
 	MOVQ   $0x0000000000000310, BX
 
-loop47:
+loop51:
 	VADDPS  (DX), Y1, Y1
 	VADDPS  32(DX), Y2, Y2
 	VADDPS  64(DX), Y3, Y3
@@ -1713,7 +1900,7 @@ loop47:
 	VADDPS  160(DX), Y6, Y6
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     loop47
+	JNZ     loop51
 	VDIVPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)
 	VDIVPS  Y0, Y2, Y2
@@ -1737,7 +1924,7 @@ loop47:
 	MOVQ   CX, DX
 	MOVQ   $0x0000000000000310, BX
 
-loop48:
+loop52:
 	VADDPS  192(DX), Y1, Y1
 	VADDPS  224(DX), Y2, Y2
 	VADDPS  256(DX), Y3, Y3
@@ -1746,7 +1933,7 @@ loop48:
 	VADDPS  352(DX), Y6, Y6
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     loop48
+	JNZ     loop52
 	VDIVPS  Y0, Y1, Y1
 	VMOVUPS Y1, 192(AX)
 	VDIVPS  Y0, Y2, Y2
@@ -1771,7 +1958,7 @@ loop48:
 	VXORPS Y8, Y8, Y8
 	MOVQ   $0x0000000000000188, DX
 
-loop49:
+loop53:
 	VADDPS  384(CX), Y1, Y1
 	VADDPS  416(CX), Y2, Y2
 	VADDPS  448(CX), Y3, Y3
@@ -1782,7 +1969,7 @@ loop49:
 	VADDPS  992(CX), Y8, Y8
 	ADDQ    $0x00000400, CX
 	DECQ    DX
-	JNZ     loop49
+	JNZ     loop53
 	VADDPS  Y5, Y1, Y1
 	VDIVPS  Y0, Y1, Y1
 	VMOVUPS Y1, 384(AX)
@@ -1808,11 +1995,11 @@ TEXT ·scaleBasic2NhwcAVX2(SB), NOSPLIT, $0-24
 	// Scale 784 rows of 128 channels, 8 vectors per step.
 	MOVQ $0x0000000000000310, BX
 
-loop50:
+loop54:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000002, DI
 
-loop51:
+loop55:
 	VMOVUPS (SI), Y0
 	VMOVUPS (CX), Y1
 	VMULPS  Y0, Y1, Y1
@@ -1849,9 +2036,9 @@ loop51:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     loop51
+	JNZ     loop55
 	DECQ    BX
-	JNZ     loop50
+	JNZ     loop54
 	VZEROUPPER
 	RET
 
@@ -1867,11 +2054,11 @@ TEXT ·scaleAddReLUBasic2NhwcAVX2(SB), NOSPLIT, $0-32
 	// Scale 784 rows of 128 channels, 8 vectors per step.
 	MOVQ $0x0000000000000310, SI
 
-loop52:
+loop56:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000002, R8
 
-loop53:
+loop57:
 	VMOVUPS     (DI), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD213PS (BX), Y1, Y2
@@ -1917,9 +2104,9 @@ loop53:
 	ADDQ        $0x00000100, BX
 	ADDQ        $0x00000100, DI
 	DECQ        R8
-	JNZ         loop53
+	JNZ         loop57
 	DECQ        SI
-	JNZ         loop52
+	JNZ         loop56
 	VZEROUPPER
 	RET
 
@@ -2191,7 +2378,7 @@ TEXT ·squeezeBasic3NhwcAVX2(SB), NOSPLIT, $0-16
 	// Fold in the other 192 rows, 4 per step.
 	MOVQ $0x0000000000000030, DX
 
-loop54:
+loop58:
 	VMOVUPS      (CX), Y0
 	VMOVUPS      1024(CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -2514,7 +2701,7 @@ loop54:
 	VMOVUPS      Y0, 992(AX)
 	ADDQ         $0x00001000, CX
 	DECQ         DX
-	JNZ          loop54
+	JNZ          loop58
 	VBROADCASTSS consts<>+8(SB), Y0
 	VMOVUPS      (AX), Y1
 	VDIVPS       Y0, Y1, Y1
@@ -2625,11 +2812,11 @@ TEXT ·scaleBasic3NhwcAVX2(SB), NOSPLIT, $0-24
 	// Scale 196 rows of 256 channels, 8 vectors per step.
 	MOVQ $0x00000000000000c4, BX
 
-loop55:
+loop59:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000004, DI
 
-loop56:
+loop60:
 	VMOVUPS (SI), Y0
 	VMOVUPS (CX), Y1
 	VMULPS  Y0, Y1, Y1
@@ -2666,9 +2853,9 @@ loop56:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     loop56
+	JNZ     loop60
 	DECQ    BX
-	JNZ     loop55
+	JNZ     loop59
 	VZEROUPPER
 	RET
 
@@ -2684,11 +2871,11 @@ TEXT ·scaleAddReLUBasic3NhwcAVX2(SB), NOSPLIT, $0-32
 	// Scale 196 rows of 256 channels, 8 vectors per step.
 	MOVQ $0x00000000000000c4, SI
 
-loop57:
+loop61:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000004, R8
 
-loop58:
+loop62:
 	VMOVUPS     (DI), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD213PS (BX), Y1, Y2
@@ -2734,9 +2921,9 @@ loop58:
 	ADDQ        $0x00000100, BX
 	ADDQ        $0x00000100, DI
 	DECQ        R8
-	JNZ         loop58
+	JNZ         loop62
 	DECQ        SI
-	JNZ         loop57
+	JNZ         loop61
 	VZEROUPPER
 	RET
 
@@ -3264,7 +3451,7 @@ TEXT ·squeezeBasic4NhwcAVX2(SB), NOSPLIT, $0-16
 	// Fold in the other 45 rows, 4 per step.
 	MOVQ $0x000000000000000b, DX
 
-loop59:
+loop63:
 	VMOVUPS      (CX), Y0
 	VMOVUPS      2048(CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -3907,7 +4094,7 @@ loop59:
 	VMOVUPS      Y0, 2016(AX)
 	ADDQ         $0x00002000, CX
 	DECQ         DX
-	JNZ          loop59
+	JNZ          loop63
 	VMOVUPS      (CX), Y0
 	VMOVUPS      (AX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -4370,11 +4557,11 @@ TEXT ·scaleBasic4NhwcAVX2(SB), NOSPLIT, $0-24
 	// Scale 49 rows of 512 channels, 8 vectors per step.
 	MOVQ $0x0000000000000031, BX
 
-loop60:
+loop64:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000008, DI
 
-loop61:
+loop65:
 	VMOVUPS (SI), Y0
 	VMOVUPS (CX), Y1
 	VMULPS  Y0, Y1, Y1
@@ -4411,9 +4598,9 @@ loop61:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     loop61
+	JNZ     loop65
 	DECQ    BX
-	JNZ     loop60
+	JNZ     loop64
 	VZEROUPPER
 	RET
 
@@ -4429,11 +4616,11 @@ TEXT ·scaleAddReLUBasic4NhwcAVX2(SB), NOSPLIT, $0-32
 	// Scale 49 rows of 512 channels, 8 vectors per step.
 	MOVQ $0x0000000000000031, SI
 
-loop62:
+loop66:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000008, R8
 
-loop63:
+loop67:
 	VMOVUPS     (DI), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD213PS (BX), Y1, Y2
@@ -4479,9 +4666,9 @@ loop63:
 	ADDQ        $0x00000100, BX
 	ADDQ        $0x00000100, DI
 	DECQ        R8
-	JNZ         loop63
+	JNZ         loop67
 	DECQ        SI
-	JNZ         loop62
+	JNZ         loop66
 	VZEROUPPER
 	RET
 
@@ -4753,7 +4940,7 @@ TEXT ·squeezeBottleneck1NhwcAVX2(SB), NOSPLIT, $0-16
 	// Fold in the other 3132 rows, 4 per step.
 	MOVQ $0x000000000000030f, DX
 
-loop64:
+loop68:
 	VMOVUPS      (CX), Y0
 	VMOVUPS      1024(CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -5076,7 +5263,7 @@ loop64:
 	VMOVUPS      Y0, 992(AX)
 	ADDQ         $0x00001000, CX
 	DECQ         DX
-	JNZ          loop64
+	JNZ          loop68
 	VBROADCASTSS consts<>+0(SB), Y0
 	VMOVUPS      (AX), Y1
 	VDIVPS       Y0, Y1, Y1
@@ -5187,11 +5374,11 @@ TEXT ·scaleBottleneck1NhwcAVX2(SB), NOSPLIT, $0-24
 	// Scale 3136 rows of 256 channels, 8 vectors per step.
 	MOVQ $0x0000000000000c40, BX
 
-loop65:
+loop69:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000004, DI
 
-loop66:
+loop70:
 	VMOVUPS (SI), Y0
 	VMOVUPS (CX), Y1
 	VMULPS  Y0, Y1, Y1
@@ -5228,9 +5415,9 @@ loop66:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     loop66
+	JNZ     loop70
 	DECQ    BX
-	JNZ     loop65
+	JNZ     loop69
 	VZEROUPPER
 	RET
 
@@ -5246,11 +5433,11 @@ TEXT ·scaleAddReLUBottleneck1NhwcAVX2(SB), NOSPLIT, $0-32
 	// Scale 3136 rows of 256 channels, 8 vectors per step.
 	MOVQ $0x0000000000000c40, SI
 
-loop67:
+loop71:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000004, R8
 
-loop68:
+loop72:
 	VMOVUPS     (DI), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD213PS (BX), Y1, Y2
@@ -5296,9 +5483,9 @@ loop68:
 	ADDQ        $0x00000100, BX
 	ADDQ        $0x00000100, DI
 	DECQ        R8
-	JNZ         loop68
+	JNZ         loop72
 	DECQ        SI
-	JNZ         loop67
+	JNZ         loop71
 	VZEROUPPER
 	RET
 
@@ -5826,7 +6013,7 @@ TEXT ·squeezeBottleneck2NhwcAVX2(SB), NOSPLIT, $0-16
 	// Fold in the other 780 rows, 4 per step.
 	MOVQ $0x00000000000000c3, DX
 
-loop69:
+loop73:
 	VMOVUPS      (CX), Y0
 	VMOVUPS      2048(CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -6469,7 +6656,7 @@ loop69:
 	VMOVUPS      Y0, 2016(AX)
 	ADDQ         $0x00002000, CX
 	DECQ         DX
-	JNZ          loop69
+	JNZ          loop73
 	VBROADCASTSS consts<>+4(SB), Y0
 	VMOVUPS      (AX), Y1
 	VDIVPS       Y0, Y1, Y1
@@ -6676,11 +6863,11 @@ TEXT ·scaleBottleneck2NhwcAVX2(SB), NOSPLIT, $0-24
 	// Scale 784 rows of 512 channels, 8 vectors per step.
 	MOVQ $0x0000000000000310, BX
 
-loop70:
+loop74:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000008, DI
 
-loop71:
+loop75:
 	VMOVUPS (SI), Y0
 	VMOVUPS (CX), Y1
 	VMULPS  Y0, Y1, Y1
@@ -6717,9 +6904,9 @@ loop71:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     loop71
+	JNZ     loop75
 	DECQ    BX
-	JNZ     loop70
+	JNZ     loop74
 	VZEROUPPER
 	RET
 
@@ -6735,11 +6922,11 @@ TEXT ·scaleAddReLUBottleneck2NhwcAVX2(SB), NOSPLIT, $0-32
 	// Scale 784 rows of 512 channels, 8 vectors per step.
 	MOVQ $0x0000000000000310, SI
 
-loop72:
+loop76:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000008, R8
 
-loop73:
+loop77:
 	VMOVUPS     (DI), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD213PS (BX), Y1, Y2
@@ -6785,9 +6972,9 @@ loop73:
 	ADDQ        $0x00000100, BX
 	ADDQ        $0x00000100, DI
 	DECQ        R8
-	JNZ         loop73
+	JNZ         loop77
 	DECQ        SI
-	JNZ         loop72
+	JNZ         loop76
 	VZEROUPPER
 	RET
 
@@ -7827,7 +8014,7 @@ TEXT ·squeezeBottleneck3NhwcAVX2(SB), NOSPLIT, $0-16
 	// Fold in the other 192 rows, 4 per step.
 	MOVQ $0x0000000000000030, DX
 
-loop74:
+loop78:
 	VMOVUPS      (CX), Y0
 	VMOVUPS      4096(CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -9110,7 +9297,7 @@ loop74:
 	VMOVUPS      Y0, 4064(AX)
 	ADDQ         $0x00004000, CX
 	DECQ         DX
-	JNZ          loop74
+	JNZ          loop78
 	VBROADCASTSS consts<>+8(SB), Y0
 	VMOVUPS      (AX), Y1
 	VDIVPS       Y0, Y1, Y1
@@ -9509,11 +9696,11 @@ TEXT ·scaleBottleneck3NhwcAVX2(SB), NOSPLIT, $0-24
 	// Scale 196 rows of 1024 channels, 8 vectors per step.
 	MOVQ $0x00000000000000c4, BX
 
-loop75:
+loop79:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000010, DI
 
-loop76:
+loop80:
 	VMOVUPS (SI), Y0
 	VMOVUPS (CX), Y1
 	VMULPS  Y0, Y1, Y1
@@ -9550,9 +9737,9 @@ loop76:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     loop76
+	JNZ     loop80
 	DECQ    BX
-	JNZ     loop75
+	JNZ     loop79
 	VZEROUPPER
 	RET
 
@@ -9568,11 +9755,11 @@ TEXT ·scaleAddReLUBottleneck3NhwcAVX2(SB), NOSPLIT, $0-32
 	// Scale 196 rows of 1024 channels, 8 vectors per step.
 	MOVQ $0x00000000000000c4, SI
 
-loop77:
+loop81:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000010, R8
 
-loop78:
+loop82:
 	VMOVUPS     (DI), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD213PS (BX), Y1, Y2
@@ -9618,9 +9805,9 @@ loop78:
 	ADDQ        $0x00000100, BX
 	ADDQ        $0x00000100, DI
 	DECQ        R8
-	JNZ         loop78
+	JNZ         loop82
 	DECQ        SI
-	JNZ         loop77
+	JNZ         loop81
 	VZEROUPPER
 	RET
 
@@ -11684,7 +11871,7 @@ TEXT ·squeezeBottleneck4NhwcAVX2(SB), NOSPLIT, $0-16
 	// Fold in the other 45 rows, 4 per step.
 	MOVQ $0x000000000000000b, DX
 
-loop79:
+loop83:
 	VMOVUPS      (CX), Y0
 	VMOVUPS      8192(CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -14247,7 +14434,7 @@ loop79:
 	VMOVUPS      Y0, 8160(AX)
 	ADDQ         $0x00008000, CX
 	DECQ         DX
-	JNZ          loop79
+	JNZ          loop83
 	VMOVUPS      (CX), Y0
 	VMOVUPS      (AX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -16054,11 +16241,11 @@ TEXT ·scaleBottleneck4NhwcAVX2(SB), NOSPLIT, $0-24
 	// Scale 49 rows of 2048 channels, 8 vectors per step.
 	MOVQ $0x0000000000000031, BX
 
-loop80:
+loop84:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000020, DI
 
-loop81:
+loop85:
 	VMOVUPS (SI), Y0
 	VMOVUPS (CX), Y1
 	VMULPS  Y0, Y1, Y1
@@ -16095,9 +16282,9 @@ loop81:
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     loop81
+	JNZ     loop85
 	DECQ    BX
-	JNZ     loop80
+	JNZ     loop84
 	VZEROUPPER
 	RET
 
@@ -16113,11 +16300,11 @@ TEXT ·scaleAddReLUBottleneck4NhwcAVX2(SB), NOSPLIT, $0-32
 	// Scale 49 rows of 2048 channels, 8 vectors per step.
 	MOVQ $0x0000000000000031, SI
 
-loop82:
+loop86:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000020, R8
 
-loop83:
+loop87:
 	VMOVUPS     (DI), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD213PS (BX), Y1, Y2
@@ -16163,9 +16350,9 @@ loop83:
 	ADDQ        $0x00000100, BX
 	ADDQ        $0x00000100, DI
 	DECQ        R8
-	JNZ         loop83
+	JNZ         loop87
 	DECQ        SI
-	JNZ         loop82
+	JNZ         loop86
 	VZEROUPPER
 	RET
 
@@ -16179,7 +16366,7 @@ TEXT ·fc8x64ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop84:
+loop88:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -16253,7 +16440,7 @@ loop84:
 	ADDQ         $0x00000400, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop84
+	JNZ          loop88
 	SUBQ         $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -16280,7 +16467,7 @@ TEXT ·fc64x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Y0
 	MOVQ    $0x0000000000000008, DX
 
-loop85:
+loop89:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -16322,7 +16509,7 @@ loop85:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop85
+	JNZ        loop89
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000100, AX
@@ -16331,7 +16518,7 @@ loop85:
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000008, DX
 
-loop86:
+loop90:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -16374,7 +16561,7 @@ loop86:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop86
+	JNZ          loop90
 	VZEROUPPER
 	RET
 
@@ -16388,7 +16575,7 @@ TEXT ·fc8x128ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop87:
+loop91:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -16502,7 +16689,7 @@ loop87:
 	ADDQ         $0x00000800, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop87
+	JNZ          loop91
 	SUBQ         $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -16529,7 +16716,7 @@ TEXT ·fc128x8SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Y0
 	MOVQ    $0x0000000000000010, DX
 
-loop88:
+loop92:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -16571,7 +16758,7 @@ loop88:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop88
+	JNZ        loop92
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000200, AX
@@ -16580,7 +16767,7 @@ loop88:
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000010, DX
 
-loop89:
+loop93:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -16623,7 +16810,7 @@ loop89:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop89
+	JNZ          loop93
 	VZEROUPPER
 	RET
 
@@ -16637,7 +16824,7 @@ TEXT ·fc16x256ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 16 rows of 256, 1 row(s) at a time.
 	MOVQ $0x0000000000000010, BX
 
-loop90:
+loop94:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16650,7 +16837,7 @@ loop90:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000004, R8
 
-loop91:
+loop95:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -16670,7 +16857,7 @@ loop91:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop91
+	JNZ          loop95
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -16688,7 +16875,7 @@ loop91:
 	ADDQ         $0x00000400, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop90
+	JNZ          loop94
 	SUBQ         $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -16696,7 +16883,7 @@ loop91:
 	VXORPS Y0, Y0, Y0
 	MOVQ   $0x0000000000000002, DX
 
-loop92:
+loop96:
 	VMOVUPS (AX), Y1
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
@@ -16705,7 +16892,7 @@ loop92:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JNZ     loop92
+	JNZ     loop96
 	VZEROUPPER
 	RET
 
@@ -16719,7 +16906,7 @@ TEXT ·fc256x16SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 256 rows of 16, 4 row(s) at a time.
 	MOVQ $0x0000000000000040, BX
 
-loop93:
+loop97:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -16763,14 +16950,14 @@ loop93:
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop93
+	JNZ          loop97
 	SUBQ         $0x00000400, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000020, DX
 
-loop94:
+loop98:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -16813,7 +17000,7 @@ loop94:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop94
+	JNZ          loop98
 	VZEROUPPER
 	RET
 
@@ -16827,7 +17014,7 @@ TEXT ·fc32x512ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 32 rows of 512, 1 row(s) at a time.
 	MOVQ $0x0000000000000020, BX
 
-loop95:
+loop99:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -16840,7 +17027,7 @@ loop95:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000008, R8
 
-loop96:
+loop100:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -16860,7 +17047,7 @@ loop96:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop96
+	JNZ          loop100
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -16878,7 +17065,7 @@ loop96:
 	ADDQ         $0x00000800, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop95
+	JNZ          loop99
 	SUBQ         $0x00000080, AX
 
 	// dst = ReLU(dst + b)
@@ -16886,7 +17073,7 @@ loop96:
 	VXORPS Y0, Y0, Y0
 	MOVQ   $0x0000000000000004, DX
 
-loop97:
+loop101:
 	VMOVUPS (AX), Y1
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
@@ -16895,7 +17082,7 @@ loop97:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JNZ     loop97
+	JNZ     loop101
 	VZEROUPPER
 	RET
 
@@ -16909,7 +17096,7 @@ TEXT ·fc512x32SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 512 rows of 32, 4 row(s) at a time.
 	MOVQ $0x0000000000000080, BX
 
-loop98:
+loop102:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -16963,14 +17150,14 @@ loop98:
 	ADDQ         $0x00000200, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop98
+	JNZ          loop102
 	SUBQ         $0x00000800, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000040, DX
 
-loop99:
+loop103:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -17013,7 +17200,7 @@ loop99:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop99
+	JNZ          loop103
 	VZEROUPPER
 	RET
 
@@ -17027,7 +17214,7 @@ TEXT ·fc64x1024ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 64 rows of 1024, 1 row(s) at a time.
 	MOVQ $0x0000000000000040, BX
 
-loop100:
+loop104:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17040,7 +17227,7 @@ loop100:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000010, R8
 
-loop101:
+loop105:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -17060,7 +17247,7 @@ loop101:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop101
+	JNZ          loop105
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -17078,7 +17265,7 @@ loop101:
 	ADDQ         $0x00001000, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop100
+	JNZ          loop104
 	SUBQ         $0x00000100, AX
 
 	// dst = ReLU(dst + b)
@@ -17086,7 +17273,7 @@ loop101:
 	VXORPS Y0, Y0, Y0
 	MOVQ   $0x0000000000000008, DX
 
-loop102:
+loop106:
 	VMOVUPS (AX), Y1
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
@@ -17095,7 +17282,7 @@ loop102:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JNZ     loop102
+	JNZ     loop106
 	VZEROUPPER
 	RET
 
@@ -17109,7 +17296,7 @@ TEXT ·fc1024x64SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 1024 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000100, BX
 
-loop103:
+loop107:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -17183,14 +17370,14 @@ loop103:
 	ADDQ         $0x00000400, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop103
+	JNZ          loop107
 	SUBQ         $0x00001000, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000080, DX
 
-loop104:
+loop108:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -17233,7 +17420,7 @@ loop104:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop104
+	JNZ          loop108
 	VZEROUPPER
 	RET
 
@@ -17247,7 +17434,7 @@ TEXT ·fc128x2048ReLUBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 128 rows of 2048, 1 row(s) at a time.
 	MOVQ $0x0000000000000080, BX
 
-loop105:
+loop109:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -17260,7 +17447,7 @@ loop105:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000020, R8
 
-loop106:
+loop110:
 	VMOVUPS      (DI), Y8
 	VFMADD231PS  (SI), Y8, Y0
 	VMOVUPS      32(DI), Y8
@@ -17280,7 +17467,7 @@ loop106:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          loop106
+	JNZ          loop110
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y6, Y2, Y2
@@ -17298,7 +17485,7 @@ loop106:
 	ADDQ         $0x00002000, CX
 	ADDQ         $0x00000004, AX
 	DECQ         BX
-	JNZ          loop105
+	JNZ          loop109
 	SUBQ         $0x00000200, AX
 
 	// dst = ReLU(dst + b)
@@ -17306,7 +17493,7 @@ loop106:
 	VXORPS Y0, Y0, Y0
 	MOVQ   $0x0000000000000010, DX
 
-loop107:
+loop111:
 	VMOVUPS (AX), Y1
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
@@ -17315,7 +17502,7 @@ loop107:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	DECQ    DX
-	JNZ     loop107
+	JNZ     loop111
 	VZEROUPPER
 	RET
 
@@ -17329,7 +17516,7 @@ TEXT ·fc2048x128SigmoidBiasAVX2(SB), NOSPLIT, $0-32
 	// dst = W·x for 2048 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000200, BX
 
-loop108:
+loop112:
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -17443,14 +17630,14 @@ loop108:
 	ADDQ         $0x00000800, CX
 	ADDQ         $0x00000010, AX
 	DECQ         BX
-	JNZ          loop108
+	JNZ          loop112
 	SUBQ         $0x00002000, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000100, DX
 
-loop109:
+loop113:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -17493,7 +17680,211 @@ loop109:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop109
+	JNZ          loop113
+	VZEROUPPER
+	RET
+
+// func fc4x64ReLUBiasAVX2(dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]float32)
+// Requires: AVX, FMA3
+TEXT ·fc4x64ReLUBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ x+16(FP), DX
+
+	// dst = W·x for 4 rows of 64, 4 row(s) at a time.
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VMOVUPS      (DX), Y8
+	VFMADD231PS  (CX), Y8, Y0
+	VFMADD231PS  256(CX), Y8, Y2
+	VFMADD231PS  512(CX), Y8, Y4
+	VFMADD231PS  768(CX), Y8, Y6
+	VMOVUPS      32(DX), Y8
+	VFMADD231PS  32(CX), Y8, Y1
+	VFMADD231PS  288(CX), Y8, Y3
+	VFMADD231PS  544(CX), Y8, Y5
+	VFMADD231PS  800(CX), Y8, Y7
+	VMOVUPS      64(DX), Y8
+	VFMADD231PS  64(CX), Y8, Y0
+	VFMADD231PS  320(CX), Y8, Y2
+	VFMADD231PS  576(CX), Y8, Y4
+	VFMADD231PS  832(CX), Y8, Y6
+	VMOVUPS      96(DX), Y8
+	VFMADD231PS  96(CX), Y8, Y1
+	VFMADD231PS  352(CX), Y8, Y3
+	VFMADD231PS  608(CX), Y8, Y5
+	VFMADD231PS  864(CX), Y8, Y7
+	VMOVUPS      128(DX), Y8
+	VFMADD231PS  128(CX), Y8, Y0
+	VFMADD231PS  384(CX), Y8, Y2
+	VFMADD231PS  640(CX), Y8, Y4
+	VFMADD231PS  896(CX), Y8, Y6
+	VMOVUPS      160(DX), Y8
+	VFMADD231PS  160(CX), Y8, Y1
+	VFMADD231PS  416(CX), Y8, Y3
+	VFMADD231PS  672(CX), Y8, Y5
+	VFMADD231PS  928(CX), Y8, Y7
+	VMOVUPS      192(DX), Y8
+	VFMADD231PS  192(CX), Y8, Y0
+	VFMADD231PS  448(CX), Y8, Y2
+	VFMADD231PS  704(CX), Y8, Y4
+	VFMADD231PS  960(CX), Y8, Y6
+	VMOVUPS      224(DX), Y8
+	VFMADD231PS  224(CX), Y8, Y1
+	VFMADD231PS  480(CX), Y8, Y3
+	VFMADD231PS  736(CX), Y8, Y5
+	VFMADD231PS  992(CX), Y8, Y7
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X0, X1, X1
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X2, X0, X0
+	VEXTRACTF128 $0x01, Y4, X2
+	VADDPS       X4, X2, X2
+	VEXTRACTF128 $0x01, Y6, X3
+	VADDPS       X6, X3, X3
+	VUNPCKLPS    X0, X1, X4
+	VUNPCKHPS    X0, X1, X0
+	VADDPS       X0, X4, X4
+	VUNPCKLPS    X3, X2, X0
+	VUNPCKHPS    X3, X2, X1
+	VADDPS       X1, X0, X0
+	VMOVLHPS     X0, X4, X1
+	VMOVHLPS     X4, X0, X0
+	VADDPS       X0, X1, X1
+	VMOVUPS      X1, (AX)
+	ADDQ         $0x00000400, CX
+	ADDQ         $0x00000010, AX
+	SUBQ         $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ       b+24(FP), CX
+	VMOVUPS    lanemasks<>+16(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VADDPS     Y3, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
+	VMASKMOVPS Y2, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fc64x4SigmoidBiasAVX2(dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fc64x4SigmoidBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    x+16(FP), DX
+	VMOVUPS lanemasks<>+16(SB), Y0
+
+	// dst = W·x for 64 rows of 4, 8 at a time: one vector per row, one transpose per 8 rows.
+	VMASKMOVPS (DX), Y0, Y1
+	MOVQ       $0x0000000000000008, DX
+
+loop114:
+	VMASKMOVPS (CX), Y0, Y2
+	VMULPS     Y1, Y2, Y2
+	VMASKMOVPS 16(CX), Y0, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS 32(CX), Y0, Y4
+	VMULPS     Y1, Y4, Y4
+	VMASKMOVPS 48(CX), Y0, Y5
+	VMULPS     Y1, Y5, Y5
+	VMASKMOVPS 64(CX), Y0, Y6
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS 80(CX), Y0, Y7
+	VMULPS     Y1, Y7, Y7
+	VMASKMOVPS 96(CX), Y0, Y8
+	VMULPS     Y1, Y8, Y8
+	VMASKMOVPS 112(CX), Y0, Y9
+	VMULPS     Y1, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VADDPS     Y2, Y10, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y2
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VPERM2F128 $0x20, Y8, Y4, Y3
+	VPERM2F128 $0x31, Y8, Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VPERM2F128 $0x20, Y9, Y5, Y4
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VSHUFPS    $0x44, Y2, Y10, Y5
+	VSHUFPS    $0xee, Y2, Y10, Y2
+	VADDPS     Y2, Y5, Y5
+	VSHUFPS    $0x44, Y4, Y3, Y2
+	VSHUFPS    $0xee, Y4, Y3, Y3
+	VADDPS     Y3, Y2, Y2
+	VSHUFPS    $0x88, Y2, Y5, Y3
+	VSHUFPS    $0xdd, Y2, Y5, Y2
+	VADDPS     Y2, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       $0x00000080, CX
+	ADDQ       $0x00000020, AX
+	DECQ       DX
+	JNZ        loop114
+
+	// dst = W·x for 0 rows of 4, 4 row(s) at a time.
+	SUBQ $0x00000100, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ b+24(FP), CX
+	MOVQ $0x0000000000000008, DX
+
+loop115:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VADDPS       Y1, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+16(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+20(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VBROADCASTSS consts<>+24(SB), Y1
+	VMULPS       Y1, Y0, Y1
+	VCVTPS2DQ    Y1, Y2
+	VCVTDQ2PS    Y2, Y1
+	VBROADCASTSS consts<>+28(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+32(SB), Y3
+	VFNMADD231PS Y3, Y1, Y0
+	VBROADCASTSS consts<>+36(SB), Y1
+	VBROADCASTSS consts<>+40(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+44(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+48(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+52(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VBROADCASTSS consts<>+56(SB), Y3
+	VFMADD213PS  Y3, Y0, Y1
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y1
+	VBROADCASTSS consts<>+60(SB), Y0
+	VADDPS       Y0, Y1, Y1
+	VBROADCASTSS consts<>+64(SB), Y3
+	VPADDD       Y3, Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	DECQ         DX
+	JNZ          loop115
 	VZEROUPPER
 	RET
 
@@ -17507,7 +17898,7 @@ TEXT ·squeezeBasic1NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 64 channels of 3136 positions, one at a time.
 	MOVQ $0x0000000000000040, DX
 
-loop110:
+loop116:
 	VMOVUPS (CX), Z1
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z3
@@ -17519,7 +17910,7 @@ loop110:
 	ADDQ    $0x00000200, CX
 	MOVQ    $0x0000000000000017, BX
 
-loop111:
+loop117:
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	VADDPS        128(CX), Z3, Z3
@@ -17530,7 +17921,7 @@ loop111:
 	VADDPS        448(CX), Z8, Z8
 	ADDQ          $0x00000200, CX
 	DECQ          BX
-	JNZ           loop111
+	JNZ           loop117
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	VADDPS        128(CX), Z3, Z3
@@ -17555,7 +17946,7 @@ loop111:
 	ADDQ          $0x00000100, CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JNZ           loop110
+	JNZ           loop116
 	VZEROUPPER
 	RET
 
@@ -17569,210 +17960,9 @@ TEXT ·scaleBasic1NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 64 channels of 3136 positions.
 	MOVQ $0x0000000000000040, BX
 
-loop112:
-	VBROADCASTSS (DX), Z0
-	MOVQ         $0x0000000000000018, SI
-
-loop113:
-	VMOVUPS (CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (AX)
-	VMOVUPS 64(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 64(AX)
-	VMOVUPS 128(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 128(AX)
-	VMOVUPS 192(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 192(AX)
-	VMOVUPS 256(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 256(AX)
-	VMOVUPS 320(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 320(AX)
-	VMOVUPS 384(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 384(AX)
-	VMOVUPS 448(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 448(AX)
-	ADDQ    $0x00000200, CX
-	ADDQ    $0x00000200, AX
-	DECQ    SI
-	JNZ     loop113
-	VMOVUPS (CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (AX)
-	VMOVUPS 64(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 64(AX)
-	VMOVUPS 128(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 128(AX)
-	VMOVUPS 192(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 192(AX)
-	ADDQ    $0x00000100, CX
-	ADDQ    $0x00000100, AX
-	ADDQ    $0x00000004, DX
-	DECQ    BX
-	JNZ     loop112
-	VZEROUPPER
-	RET
-
-// func scaleAddReLUBasic1NchwAVX512(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scaleAddReLUBasic1NchwAVX512(SB), NOSPLIT, $0-32
-	MOVQ   dst+0(FP), AX
-	MOVQ   x+8(FP), CX
-	MOVQ   s+16(FP), DX
-	MOVQ   res+24(FP), BX
-	VXORPS Z0, Z0, Z0
-
-	// Scale 64 channels of 3136 positions.
-	MOVQ $0x0000000000000040, SI
-
-loop114:
-	VBROADCASTSS (DX), Z1
-	MOVQ         $0x0000000000000018, DI
-
-loop115:
-	VMOVUPS     (CX), Z2
-	VFMADD213PS (BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, (AX)
-	VMOVUPS     64(CX), Z2
-	VFMADD213PS 64(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 64(AX)
-	VMOVUPS     128(CX), Z2
-	VFMADD213PS 128(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 128(AX)
-	VMOVUPS     192(CX), Z2
-	VFMADD213PS 192(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 192(AX)
-	VMOVUPS     256(CX), Z2
-	VFMADD213PS 256(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 256(AX)
-	VMOVUPS     320(CX), Z2
-	VFMADD213PS 320(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 320(AX)
-	VMOVUPS     384(CX), Z2
-	VFMADD213PS 384(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 384(AX)
-	VMOVUPS     448(CX), Z2
-	VFMADD213PS 448(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 448(AX)
-	ADDQ        $0x00000200, CX
-	ADDQ        $0x00000200, AX
-	ADDQ        $0x00000200, BX
-	DECQ        DI
-	JNZ         loop115
-	VMOVUPS     (CX), Z2
-	VFMADD213PS (BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, (AX)
-	VMOVUPS     64(CX), Z2
-	VFMADD213PS 64(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 64(AX)
-	VMOVUPS     128(CX), Z2
-	VFMADD213PS 128(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 128(AX)
-	VMOVUPS     192(CX), Z2
-	VFMADD213PS 192(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 192(AX)
-	ADDQ        $0x00000100, CX
-	ADDQ        $0x00000100, AX
-	ADDQ        $0x00000100, BX
-	ADDQ        $0x00000004, DX
-	DECQ        SI
-	JNZ         loop114
-	VZEROUPPER
-	RET
-
-// func squeezeBasic2NchwAVX512(z *[128]float32, x *[100352]float32)
-// Requires: AVX, AVX512F, AVX512VL
-TEXT ·squeezeBasic2NchwAVX512(SB), NOSPLIT, $0-16
-	MOVQ         z+0(FP), AX
-	MOVQ         x+8(FP), CX
-	VBROADCASTSS consts<>+4(SB), Z0
-
-	// Reduce 128 channels of 784 positions, one at a time.
-	MOVQ $0x0000000000000080, DX
-
-loop116:
-	VMOVUPS (CX), Z1
-	VMOVUPS 64(CX), Z2
-	VMOVUPS 128(CX), Z3
-	VMOVUPS 192(CX), Z4
-	VMOVUPS 256(CX), Z5
-	VMOVUPS 320(CX), Z6
-	VMOVUPS 384(CX), Z7
-	VMOVUPS 448(CX), Z8
-	ADDQ    $0x00000200, CX
-	MOVQ    $0x0000000000000005, BX
-
-loop117:
-	VADDPS        (CX), Z1, Z1
-	VADDPS        64(CX), Z2, Z2
-	VADDPS        128(CX), Z3, Z3
-	VADDPS        192(CX), Z4, Z4
-	VADDPS        256(CX), Z5, Z5
-	VADDPS        320(CX), Z6, Z6
-	VADDPS        384(CX), Z7, Z7
-	VADDPS        448(CX), Z8, Z8
-	ADDQ          $0x00000200, CX
-	DECQ          BX
-	JNZ           loop117
-	VADDPS        (CX), Z1, Z1
-	VADDPS        Z5, Z1, Z1
-	VADDPS        Z6, Z2, Z2
-	VADDPS        Z7, Z3, Z3
-	VADDPS        Z8, Z4, Z4
-	VADDPS        Z3, Z1, Z1
-	VADDPS        Z4, Z2, Z2
-	VADDPS        Z2, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y2
-	VADDPS        Y1, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X2, X1, X1
-	VMOVHLPS      X1, X1, X2
-	VADDPS        X2, X1, X1
-	VMOVSHDUP     X1, X2
-	VADDPS        X2, X1, X1
-	VDIVSS        X0, X1, X1
-	VMOVSS        X1, (AX)
-	ADDQ          $0x00000040, CX
-	ADDQ          $0x00000004, AX
-	DECQ          DX
-	JNZ           loop116
-	VZEROUPPER
-	RET
-
-// func scaleBasic2NchwAVX512(dst *[100352]float32, x *[100352]float32, s *[128]float32)
-// Requires: AVX, AVX512F
-TEXT ·scaleBasic2NchwAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ s+16(FP), DX
-
-	// Scale 128 channels of 784 positions.
-	MOVQ $0x0000000000000080, BX
-
 loop118:
 	VBROADCASTSS (DX), Z0
-	MOVQ         $0x0000000000000006, SI
+	MOVQ         $0x0000000000000018, SI
 
 loop119:
 	VMOVUPS (CX), Z1
@@ -17806,29 +17996,38 @@ loop119:
 	VMOVUPS (CX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, AX
+	VMOVUPS 64(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	VMOVUPS 192(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
 	JNZ     loop118
 	VZEROUPPER
 	RET
 
-// func scaleAddReLUBasic2NchwAVX512(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32)
+// func scaleAddReLUBasic1NchwAVX512(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scaleAddReLUBasic2NchwAVX512(SB), NOSPLIT, $0-32
+TEXT ·scaleAddReLUBasic1NchwAVX512(SB), NOSPLIT, $0-32
 	MOVQ   dst+0(FP), AX
 	MOVQ   x+8(FP), CX
 	MOVQ   s+16(FP), DX
 	MOVQ   res+24(FP), BX
 	VXORPS Z0, Z0, Z0
 
-	// Scale 128 channels of 784 positions.
-	MOVQ $0x0000000000000080, SI
+	// Scale 64 channels of 3136 positions.
+	MOVQ $0x0000000000000040, SI
 
 loop120:
 	VBROADCASTSS (DX), Z1
-	MOVQ         $0x0000000000000006, DI
+	MOVQ         $0x0000000000000018, DI
 
 loop121:
 	VMOVUPS     (CX), Z2
@@ -17872,12 +18071,204 @@ loop121:
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
 	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, BX
+	ADDQ        $0x00000004, DX
+	DECQ        SI
+	JNZ         loop120
+	VZEROUPPER
+	RET
+
+// func squeezeBasic2NchwAVX512(z *[128]float32, x *[100352]float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·squeezeBasic2NchwAVX512(SB), NOSPLIT, $0-16
+	MOVQ         z+0(FP), AX
+	MOVQ         x+8(FP), CX
+	VBROADCASTSS consts<>+4(SB), Z0
+
+	// Reduce 128 channels of 784 positions, one at a time.
+	MOVQ $0x0000000000000080, DX
+
+loop122:
+	VMOVUPS (CX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	VMOVUPS 256(CX), Z5
+	VMOVUPS 320(CX), Z6
+	VMOVUPS 384(CX), Z7
+	VMOVUPS 448(CX), Z8
+	ADDQ    $0x00000200, CX
+	MOVQ    $0x0000000000000005, BX
+
+loop123:
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        256(CX), Z5, Z5
+	VADDPS        320(CX), Z6, Z6
+	VADDPS        384(CX), Z7, Z7
+	VADDPS        448(CX), Z8, Z8
+	ADDQ          $0x00000200, CX
+	DECQ          BX
+	JNZ           loop123
+	VADDPS        (CX), Z1, Z1
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z8, Z4, Z4
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z4, Z2, Z2
+	VADDPS        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDPS        X2, X1, X1
+	VDIVSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000004, AX
+	DECQ          DX
+	JNZ           loop122
+	VZEROUPPER
+	RET
+
+// func scaleBasic2NchwAVX512(dst *[100352]float32, x *[100352]float32, s *[128]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleBasic2NchwAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+
+	// Scale 128 channels of 784 positions.
+	MOVQ $0x0000000000000080, BX
+
+loop124:
+	VBROADCASTSS (DX), Z0
+	MOVQ         $0x0000000000000006, SI
+
+loop125:
+	VMOVUPS (CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	VMOVUPS 192(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(AX)
+	VMOVUPS 256(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 256(AX)
+	VMOVUPS 320(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 320(AX)
+	VMOVUPS 384(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 384(AX)
+	VMOVUPS 448(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 448(AX)
+	ADDQ    $0x00000200, CX
+	ADDQ    $0x00000200, AX
+	DECQ    SI
+	JNZ     loop125
+	VMOVUPS (CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000004, DX
+	DECQ    BX
+	JNZ     loop124
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUBasic2NchwAVX512(dst *[100352]float32, x *[100352]float32, s *[128]float32, res *[100352]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUBasic2NchwAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+
+	// Scale 128 channels of 784 positions.
+	MOVQ $0x0000000000000080, SI
+
+loop126:
+	VBROADCASTSS (DX), Z1
+	MOVQ         $0x0000000000000006, DI
+
+loop127:
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	VMOVUPS     256(CX), Z2
+	VFMADD213PS 256(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 256(AX)
+	VMOVUPS     320(CX), Z2
+	VFMADD213PS 320(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 320(AX)
+	VMOVUPS     384(CX), Z2
+	VFMADD213PS 384(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 384(AX)
+	VMOVUPS     448(CX), Z2
+	VFMADD213PS 448(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 448(AX)
+	ADDQ        $0x00000200, CX
+	ADDQ        $0x00000200, AX
+	ADDQ        $0x00000200, BX
+	DECQ        DI
+	JNZ         loop127
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, BX
 	ADDQ        $0x00000004, DX
 	DECQ        SI
-	JNZ         loop120
+	JNZ         loop126
 	VZEROUPPER
 	RET
 
@@ -17891,7 +18282,7 @@ TEXT ·squeezeBasic3NchwAVX512(SB), NOSPLIT, $0-16
 	// Average 256 channels of 196 positions, 16 channels (196 whole vectors) at a time.
 	MOVQ $0x0000000000000010, DX
 
-loop122:
+loop128:
 	VXORPS     Z1, Z1, Z1
 	VXORPS     Z2, Z2, Z2
 	VXORPS     Z3, Z3, Z3
@@ -18386,7 +18777,7 @@ loop122:
 	ADDQ       $0x00003100, CX
 	ADDQ       $0x00000040, AX
 	DECQ       DX
-	JNZ        loop122
+	JNZ        loop128
 	VZEROUPPER
 	RET
 
@@ -18402,7 +18793,7 @@ TEXT ·scaleBasic3NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 256 channels of 196 positions.
 	MOVQ $0x0000000000000100, BX
 
-loop123:
+loop129:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -18447,7 +18838,7 @@ loop123:
 	ADDQ         $0x00000310, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop123
+	JNZ          loop129
 	VZEROUPPER
 	RET
 
@@ -18465,7 +18856,7 @@ TEXT ·scaleAddReLUBasic3NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 256 channels of 196 positions.
 	MOVQ $0x0000000000000100, SI
 
-loop124:
+loop130:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -18525,7 +18916,7 @@ loop124:
 	ADDQ         $0x00000310, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop124
+	JNZ          loop130
 	VZEROUPPER
 	RET
 
@@ -18540,7 +18931,7 @@ TEXT ·squeezeBasic4NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 512 channels of 49 positions, 8 at a time.
 	MOVQ $0x0000000000000040, DX
 
-loop125:
+loop131:
 	VMOVUPS    (CX), Y2
 	VADDPS     32(CX), Y2, Y2
 	VADDPS     64(CX), Y2, Y2
@@ -18631,7 +19022,7 @@ loop125:
 	ADDQ       $0x00000620, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop125
+	JNZ        loop131
 	VZEROUPPER
 	RET
 
@@ -18647,7 +19038,7 @@ TEXT ·scaleBasic4NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 512 channels of 49 positions.
 	MOVQ $0x0000000000000200, BX
 
-loop126:
+loop132:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -18665,7 +19056,7 @@ loop126:
 	ADDQ         $0x000000c4, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop126
+	JNZ          loop132
 	VZEROUPPER
 	RET
 
@@ -18683,7 +19074,7 @@ TEXT ·scaleAddReLUBasic4NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 512 channels of 49 positions.
 	MOVQ $0x0000000000000200, SI
 
-loop127:
+loop133:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -18707,7 +19098,7 @@ loop127:
 	ADDQ         $0x000000c4, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop127
+	JNZ          loop133
 	VZEROUPPER
 	RET
 
@@ -18721,7 +19112,7 @@ TEXT ·squeezeBottleneck1NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 256 channels of 3136 positions, one at a time.
 	MOVQ $0x0000000000000100, DX
 
-loop128:
+loop134:
 	VMOVUPS (CX), Z1
 	VMOVUPS 64(CX), Z2
 	VMOVUPS 128(CX), Z3
@@ -18733,7 +19124,7 @@ loop128:
 	ADDQ    $0x00000200, CX
 	MOVQ    $0x0000000000000017, BX
 
-loop129:
+loop135:
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	VADDPS        128(CX), Z3, Z3
@@ -18744,7 +19135,7 @@ loop129:
 	VADDPS        448(CX), Z8, Z8
 	ADDQ          $0x00000200, CX
 	DECQ          BX
-	JNZ           loop129
+	JNZ           loop135
 	VADDPS        (CX), Z1, Z1
 	VADDPS        64(CX), Z2, Z2
 	VADDPS        128(CX), Z3, Z3
@@ -18769,7 +19160,7 @@ loop129:
 	ADDQ          $0x00000100, CX
 	ADDQ          $0x00000004, AX
 	DECQ          DX
-	JNZ           loop128
+	JNZ           loop134
 	VZEROUPPER
 	RET
 
@@ -18783,210 +19174,9 @@ TEXT ·scaleBottleneck1NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 256 channels of 3136 positions.
 	MOVQ $0x0000000000000100, BX
 
-loop130:
-	VBROADCASTSS (DX), Z0
-	MOVQ         $0x0000000000000018, SI
-
-loop131:
-	VMOVUPS (CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (AX)
-	VMOVUPS 64(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 64(AX)
-	VMOVUPS 128(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 128(AX)
-	VMOVUPS 192(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 192(AX)
-	VMOVUPS 256(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 256(AX)
-	VMOVUPS 320(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 320(AX)
-	VMOVUPS 384(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 384(AX)
-	VMOVUPS 448(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 448(AX)
-	ADDQ    $0x00000200, CX
-	ADDQ    $0x00000200, AX
-	DECQ    SI
-	JNZ     loop131
-	VMOVUPS (CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (AX)
-	VMOVUPS 64(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 64(AX)
-	VMOVUPS 128(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 128(AX)
-	VMOVUPS 192(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 192(AX)
-	ADDQ    $0x00000100, CX
-	ADDQ    $0x00000100, AX
-	ADDQ    $0x00000004, DX
-	DECQ    BX
-	JNZ     loop130
-	VZEROUPPER
-	RET
-
-// func scaleAddReLUBottleneck1NchwAVX512(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scaleAddReLUBottleneck1NchwAVX512(SB), NOSPLIT, $0-32
-	MOVQ   dst+0(FP), AX
-	MOVQ   x+8(FP), CX
-	MOVQ   s+16(FP), DX
-	MOVQ   res+24(FP), BX
-	VXORPS Z0, Z0, Z0
-
-	// Scale 256 channels of 3136 positions.
-	MOVQ $0x0000000000000100, SI
-
-loop132:
-	VBROADCASTSS (DX), Z1
-	MOVQ         $0x0000000000000018, DI
-
-loop133:
-	VMOVUPS     (CX), Z2
-	VFMADD213PS (BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, (AX)
-	VMOVUPS     64(CX), Z2
-	VFMADD213PS 64(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 64(AX)
-	VMOVUPS     128(CX), Z2
-	VFMADD213PS 128(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 128(AX)
-	VMOVUPS     192(CX), Z2
-	VFMADD213PS 192(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 192(AX)
-	VMOVUPS     256(CX), Z2
-	VFMADD213PS 256(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 256(AX)
-	VMOVUPS     320(CX), Z2
-	VFMADD213PS 320(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 320(AX)
-	VMOVUPS     384(CX), Z2
-	VFMADD213PS 384(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 384(AX)
-	VMOVUPS     448(CX), Z2
-	VFMADD213PS 448(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 448(AX)
-	ADDQ        $0x00000200, CX
-	ADDQ        $0x00000200, AX
-	ADDQ        $0x00000200, BX
-	DECQ        DI
-	JNZ         loop133
-	VMOVUPS     (CX), Z2
-	VFMADD213PS (BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, (AX)
-	VMOVUPS     64(CX), Z2
-	VFMADD213PS 64(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 64(AX)
-	VMOVUPS     128(CX), Z2
-	VFMADD213PS 128(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 128(AX)
-	VMOVUPS     192(CX), Z2
-	VFMADD213PS 192(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 192(AX)
-	ADDQ        $0x00000100, CX
-	ADDQ        $0x00000100, AX
-	ADDQ        $0x00000100, BX
-	ADDQ        $0x00000004, DX
-	DECQ        SI
-	JNZ         loop132
-	VZEROUPPER
-	RET
-
-// func squeezeBottleneck2NchwAVX512(z *[512]float32, x *[401408]float32)
-// Requires: AVX, AVX512F, AVX512VL
-TEXT ·squeezeBottleneck2NchwAVX512(SB), NOSPLIT, $0-16
-	MOVQ         z+0(FP), AX
-	MOVQ         x+8(FP), CX
-	VBROADCASTSS consts<>+4(SB), Z0
-
-	// Reduce 512 channels of 784 positions, one at a time.
-	MOVQ $0x0000000000000200, DX
-
-loop134:
-	VMOVUPS (CX), Z1
-	VMOVUPS 64(CX), Z2
-	VMOVUPS 128(CX), Z3
-	VMOVUPS 192(CX), Z4
-	VMOVUPS 256(CX), Z5
-	VMOVUPS 320(CX), Z6
-	VMOVUPS 384(CX), Z7
-	VMOVUPS 448(CX), Z8
-	ADDQ    $0x00000200, CX
-	MOVQ    $0x0000000000000005, BX
-
-loop135:
-	VADDPS        (CX), Z1, Z1
-	VADDPS        64(CX), Z2, Z2
-	VADDPS        128(CX), Z3, Z3
-	VADDPS        192(CX), Z4, Z4
-	VADDPS        256(CX), Z5, Z5
-	VADDPS        320(CX), Z6, Z6
-	VADDPS        384(CX), Z7, Z7
-	VADDPS        448(CX), Z8, Z8
-	ADDQ          $0x00000200, CX
-	DECQ          BX
-	JNZ           loop135
-	VADDPS        (CX), Z1, Z1
-	VADDPS        Z5, Z1, Z1
-	VADDPS        Z6, Z2, Z2
-	VADDPS        Z7, Z3, Z3
-	VADDPS        Z8, Z4, Z4
-	VADDPS        Z3, Z1, Z1
-	VADDPS        Z4, Z2, Z2
-	VADDPS        Z2, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y2
-	VADDPS        Y1, Y2, Y2
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X2, X1, X1
-	VMOVHLPS      X1, X1, X2
-	VADDPS        X2, X1, X1
-	VMOVSHDUP     X1, X2
-	VADDPS        X2, X1, X1
-	VDIVSS        X0, X1, X1
-	VMOVSS        X1, (AX)
-	ADDQ          $0x00000040, CX
-	ADDQ          $0x00000004, AX
-	DECQ          DX
-	JNZ           loop134
-	VZEROUPPER
-	RET
-
-// func scaleBottleneck2NchwAVX512(dst *[401408]float32, x *[401408]float32, s *[512]float32)
-// Requires: AVX, AVX512F
-TEXT ·scaleBottleneck2NchwAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ s+16(FP), DX
-
-	// Scale 512 channels of 784 positions.
-	MOVQ $0x0000000000000200, BX
-
 loop136:
 	VBROADCASTSS (DX), Z0
-	MOVQ         $0x0000000000000006, SI
+	MOVQ         $0x0000000000000018, SI
 
 loop137:
 	VMOVUPS (CX), Z1
@@ -19020,29 +19210,38 @@ loop137:
 	VMOVUPS (CX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, AX
+	VMOVUPS 64(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	VMOVUPS 192(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000004, DX
 	DECQ    BX
 	JNZ     loop136
 	VZEROUPPER
 	RET
 
-// func scaleAddReLUBottleneck2NchwAVX512(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32)
+// func scaleAddReLUBottleneck1NchwAVX512(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scaleAddReLUBottleneck2NchwAVX512(SB), NOSPLIT, $0-32
+TEXT ·scaleAddReLUBottleneck1NchwAVX512(SB), NOSPLIT, $0-32
 	MOVQ   dst+0(FP), AX
 	MOVQ   x+8(FP), CX
 	MOVQ   s+16(FP), DX
 	MOVQ   res+24(FP), BX
 	VXORPS Z0, Z0, Z0
 
-	// Scale 512 channels of 784 positions.
-	MOVQ $0x0000000000000200, SI
+	// Scale 256 channels of 3136 positions.
+	MOVQ $0x0000000000000100, SI
 
 loop138:
 	VBROADCASTSS (DX), Z1
-	MOVQ         $0x0000000000000006, DI
+	MOVQ         $0x0000000000000018, DI
 
 loop139:
 	VMOVUPS     (CX), Z2
@@ -19086,12 +19285,204 @@ loop139:
 	VFMADD213PS (BX), Z1, Z2
 	VMAXPS      Z2, Z0, Z2
 	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, BX
+	ADDQ        $0x00000004, DX
+	DECQ        SI
+	JNZ         loop138
+	VZEROUPPER
+	RET
+
+// func squeezeBottleneck2NchwAVX512(z *[512]float32, x *[401408]float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·squeezeBottleneck2NchwAVX512(SB), NOSPLIT, $0-16
+	MOVQ         z+0(FP), AX
+	MOVQ         x+8(FP), CX
+	VBROADCASTSS consts<>+4(SB), Z0
+
+	// Reduce 512 channels of 784 positions, one at a time.
+	MOVQ $0x0000000000000200, DX
+
+loop140:
+	VMOVUPS (CX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	VMOVUPS 256(CX), Z5
+	VMOVUPS 320(CX), Z6
+	VMOVUPS 384(CX), Z7
+	VMOVUPS 448(CX), Z8
+	ADDQ    $0x00000200, CX
+	MOVQ    $0x0000000000000005, BX
+
+loop141:
+	VADDPS        (CX), Z1, Z1
+	VADDPS        64(CX), Z2, Z2
+	VADDPS        128(CX), Z3, Z3
+	VADDPS        192(CX), Z4, Z4
+	VADDPS        256(CX), Z5, Z5
+	VADDPS        320(CX), Z6, Z6
+	VADDPS        384(CX), Z7, Z7
+	VADDPS        448(CX), Z8, Z8
+	ADDQ          $0x00000200, CX
+	DECQ          BX
+	JNZ           loop141
+	VADDPS        (CX), Z1, Z1
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VADDPS        Z8, Z4, Z4
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z4, Z2, Z2
+	VADDPS        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDPS        X2, X1, X1
+	VDIVSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000004, AX
+	DECQ          DX
+	JNZ           loop140
+	VZEROUPPER
+	RET
+
+// func scaleBottleneck2NchwAVX512(dst *[401408]float32, x *[401408]float32, s *[512]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleBottleneck2NchwAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+
+	// Scale 512 channels of 784 positions.
+	MOVQ $0x0000000000000200, BX
+
+loop142:
+	VBROADCASTSS (DX), Z0
+	MOVQ         $0x0000000000000006, SI
+
+loop143:
+	VMOVUPS (CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	VMOVUPS 192(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(AX)
+	VMOVUPS 256(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 256(AX)
+	VMOVUPS 320(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 320(AX)
+	VMOVUPS 384(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 384(AX)
+	VMOVUPS 448(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 448(AX)
+	ADDQ    $0x00000200, CX
+	ADDQ    $0x00000200, AX
+	DECQ    SI
+	JNZ     loop143
+	VMOVUPS (CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000004, DX
+	DECQ    BX
+	JNZ     loop142
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUBottleneck2NchwAVX512(dst *[401408]float32, x *[401408]float32, s *[512]float32, res *[401408]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUBottleneck2NchwAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+
+	// Scale 512 channels of 784 positions.
+	MOVQ $0x0000000000000200, SI
+
+loop144:
+	VBROADCASTSS (DX), Z1
+	MOVQ         $0x0000000000000006, DI
+
+loop145:
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	VMOVUPS     256(CX), Z2
+	VFMADD213PS 256(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 256(AX)
+	VMOVUPS     320(CX), Z2
+	VFMADD213PS 320(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 320(AX)
+	VMOVUPS     384(CX), Z2
+	VFMADD213PS 384(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 384(AX)
+	VMOVUPS     448(CX), Z2
+	VFMADD213PS 448(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 448(AX)
+	ADDQ        $0x00000200, CX
+	ADDQ        $0x00000200, AX
+	ADDQ        $0x00000200, BX
+	DECQ        DI
+	JNZ         loop145
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, BX
 	ADDQ        $0x00000004, DX
 	DECQ        SI
-	JNZ         loop138
+	JNZ         loop144
 	VZEROUPPER
 	RET
 
@@ -19105,7 +19496,7 @@ TEXT ·squeezeBottleneck3NchwAVX512(SB), NOSPLIT, $0-16
 	// Average 1024 channels of 196 positions, 16 channels (196 whole vectors) at a time.
 	MOVQ $0x0000000000000040, DX
 
-loop140:
+loop146:
 	VXORPS     Z1, Z1, Z1
 	VXORPS     Z2, Z2, Z2
 	VXORPS     Z3, Z3, Z3
@@ -19600,7 +19991,7 @@ loop140:
 	ADDQ       $0x00003100, CX
 	ADDQ       $0x00000040, AX
 	DECQ       DX
-	JNZ        loop140
+	JNZ        loop146
 	VZEROUPPER
 	RET
 
@@ -19616,7 +20007,7 @@ TEXT ·scaleBottleneck3NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 1024 channels of 196 positions.
 	MOVQ $0x0000000000000400, BX
 
-loop141:
+loop147:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -19661,7 +20052,7 @@ loop141:
 	ADDQ         $0x00000310, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop141
+	JNZ          loop147
 	VZEROUPPER
 	RET
 
@@ -19679,7 +20070,7 @@ TEXT ·scaleAddReLUBottleneck3NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 1024 channels of 196 positions.
 	MOVQ $0x0000000000000400, SI
 
-loop142:
+loop148:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -19739,7 +20130,7 @@ loop142:
 	ADDQ         $0x00000310, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop142
+	JNZ          loop148
 	VZEROUPPER
 	RET
 
@@ -19754,7 +20145,7 @@ TEXT ·squeezeBottleneck4NchwAVX512(SB), NOSPLIT, $0-16
 	// Reduce 2048 channels of 49 positions, 8 at a time.
 	MOVQ $0x0000000000000100, DX
 
-loop143:
+loop149:
 	VMOVUPS    (CX), Y2
 	VADDPS     32(CX), Y2, Y2
 	VADDPS     64(CX), Y2, Y2
@@ -19845,7 +20236,7 @@ loop143:
 	ADDQ       $0x00000620, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop143
+	JNZ        loop149
 	VZEROUPPER
 	RET
 
@@ -19861,7 +20252,7 @@ TEXT ·scaleBottleneck4NchwAVX512(SB), NOSPLIT, $0-24
 	// Scale 2048 channels of 49 positions.
 	MOVQ $0x0000000000000800, BX
 
-loop144:
+loop150:
 	VBROADCASTSS (DX), Z0
 	VMOVUPS      (CX), Z1
 	VMULPS       Z0, Z1, Z1
@@ -19879,7 +20270,7 @@ loop144:
 	ADDQ         $0x000000c4, AX
 	ADDQ         $0x00000004, DX
 	DECQ         BX
-	JNZ          loop144
+	JNZ          loop150
 	VZEROUPPER
 	RET
 
@@ -19897,7 +20288,7 @@ TEXT ·scaleAddReLUBottleneck4NchwAVX512(SB), NOSPLIT, $0-32
 	// Scale 2048 channels of 49 positions.
 	MOVQ $0x0000000000000800, SI
 
-loop145:
+loop151:
 	VBROADCASTSS (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD213PS  (BX), Z1, Z2
@@ -19921,7 +20312,7 @@ loop145:
 	ADDQ         $0x000000c4, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
-	JNZ          loop145
+	JNZ          loop151
 	VZEROUPPER
 	RET
 
@@ -19943,7 +20334,7 @@ TEXT ·squeezeBasic1NhwcAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z8, Z8, Z8
 	MOVQ   $0x0000000000000620, DX
 
-loop146:
+loop152:
 	VADDPS  (CX), Z1, Z1
 	VADDPS  64(CX), Z2, Z2
 	VADDPS  128(CX), Z3, Z3
@@ -19954,7 +20345,7 @@ loop146:
 	VADDPS  448(CX), Z8, Z8
 	ADDQ    $0x00000200, CX
 	DECQ    DX
-	JNZ     loop146
+	JNZ     loop152
 	VADDPS  Z5, Z1, Z1
 	VDIVPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
@@ -19984,7 +20375,7 @@ TEXT ·scaleBasic1NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 3136 rows of 64 channels, 2 row(s) per step.
 	MOVQ $0x0000000000000620, DX
 
-loop147:
+loop153:
 	VMOVUPS (CX), Z4
 	VMULPS  Z0, Z4, Z4
 	VMOVUPS Z4, (AX)
@@ -20012,7 +20403,7 @@ loop147:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, AX
 	DECQ    DX
-	JNZ     loop147
+	JNZ     loop153
 	VZEROUPPER
 	RET
 
@@ -20032,7 +20423,7 @@ TEXT ·scaleAddReLUBasic1NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 3136 rows of 64 channels, 2 row(s) per step.
 	MOVQ $0x0000000000000620, DX
 
-loop148:
+loop154:
 	VMOVUPS     (CX), Z5
 	VFMADD213PS (BX), Z1, Z5
 	VMAXPS      Z5, Z0, Z5
@@ -20069,7 +20460,155 @@ loop148:
 	ADDQ        $0x00000200, AX
 	ADDQ        $0x00000200, BX
 	DECQ        DX
-	JNZ         loop148
+	JNZ         loop154
+	VZEROUPPER
+	RET
+
+// func squeezeLegacyBasic1NhwcAVX512(z *[64]float32, x *[200704]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·squeezeLegacyBasic1NhwcAVX512(SB), NOSPLIT, $0-16
+	MOVQ         z+0(FP), AX
+	MOVQ         x+8(FP), CX
+	VBROADCASTSS consts<>+0(SB), Z0
+
+	// Columns 0 to 63, 2 row(s) per step.
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   $0x0000000000000620, DX
+
+loop155:
+	VADDPS  (CX), Z1, Z1
+	VADDPS  64(CX), Z2, Z2
+	VADDPS  128(CX), Z3, Z3
+	VADDPS  192(CX), Z4, Z4
+	VADDPS  256(CX), Z5, Z5
+	VADDPS  320(CX), Z6, Z6
+	VADDPS  384(CX), Z7, Z7
+	VADDPS  448(CX), Z8, Z8
+	ADDQ    $0x00000200, CX
+	DECQ    DX
+	JNZ     loop155
+	VADDPS  Z5, Z1, Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VADDPS  Z6, Z2, Z2
+	VDIVPS  Z0, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VADDPS  Z7, Z3, Z3
+	VDIVPS  Z0, Z3, Z3
+	VMOVUPS Z3, 128(AX)
+	VADDPS  Z8, Z4, Z4
+	VDIVPS  Z0, Z4, Z4
+	VMOVUPS Z4, 192(AX)
+	VZEROUPPER
+	RET
+
+// func scaleLegacyBasic1NhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[64]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleLegacyBasic1NhwcAVX512(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+
+	// Scale 3136 rows of 64 channels, 2 row(s) per step.
+	MOVQ $0x0000000000000620, DX
+
+loop156:
+	VMOVUPS (CX), Z4
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VMOVUPS 64(CX), Z4
+	VMULPS  Z1, Z4, Z4
+	VMOVUPS Z4, 64(AX)
+	VMOVUPS 128(CX), Z4
+	VMULPS  Z2, Z4, Z4
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS 192(CX), Z4
+	VMULPS  Z3, Z4, Z4
+	VMOVUPS Z4, 192(AX)
+	VMOVUPS 256(CX), Z4
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS 320(CX), Z4
+	VMULPS  Z1, Z4, Z4
+	VMOVUPS Z4, 320(AX)
+	VMOVUPS 384(CX), Z4
+	VMULPS  Z2, Z4, Z4
+	VMOVUPS Z4, 384(AX)
+	VMOVUPS 448(CX), Z4
+	VMULPS  Z3, Z4, Z4
+	VMOVUPS Z4, 448(AX)
+	ADDQ    $0x00000200, CX
+	ADDQ    $0x00000200, AX
+	DECQ    DX
+	JNZ     loop156
+	VZEROUPPER
+	RET
+
+// func scaleAddReLULegacyBasic1NhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLULegacyBasic1NhwcAVX512(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS (DX), Z1
+	VMOVUPS 64(DX), Z2
+	VMOVUPS 128(DX), Z3
+	VMOVUPS 192(DX), Z4
+
+	// Scale 3136 rows of 64 channels, 2 row(s) per step.
+	MOVQ $0x0000000000000620, DX
+
+loop157:
+	VMOVUPS     (CX), Z5
+	VFMADD213PS (BX), Z1, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, (AX)
+	VMOVUPS     64(CX), Z5
+	VFMADD213PS 64(BX), Z2, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, 64(AX)
+	VMOVUPS     128(CX), Z5
+	VFMADD213PS 128(BX), Z3, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, 128(AX)
+	VMOVUPS     192(CX), Z5
+	VFMADD213PS 192(BX), Z4, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, 192(AX)
+	VMOVUPS     256(CX), Z5
+	VFMADD213PS 256(BX), Z1, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, 256(AX)
+	VMOVUPS     320(CX), Z5
+	VFMADD213PS 320(BX), Z2, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, 320(AX)
+	VMOVUPS     384(CX), Z5
+	VFMADD213PS 384(BX), Z3, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, 384(AX)
+	VMOVUPS     448(CX), Z5
+	VFMADD213PS 448(BX), Z4, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, 448(AX)
+	ADDQ        $0x00000200, CX
+	ADDQ        $0x00000200, AX
+	ADDQ        $0x00000200, BX
+	DECQ        DX
+	JNZ         loop157
 	VZEROUPPER
 	RET
 
@@ -20091,7 +20630,7 @@ TEXT ·squeezeBasic2NhwcAVX512(SB), NOSPLIT, $0-16
 	VXORPS Z8, Z8, Z8
 	MOVQ   $0x0000000000000310, DX
 
-loop149:
+loop158:
 	VADDPS  (CX), Z1, Z1
 	VADDPS  64(CX), Z2, Z2
 	VADDPS  128(CX), Z3, Z3
@@ -20102,7 +20641,7 @@ loop149:
 	VADDPS  448(CX), Z8, Z8
 	ADDQ    $0x00000200, CX
 	DECQ    DX
-	JNZ     loop149
+	JNZ     loop158
 	VDIVPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	VDIVPS  Z0, Z2, Z2
@@ -20140,7 +20679,7 @@ TEXT ·scaleBasic2NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 784 rows of 128 channels, 1 row(s) per step.
 	MOVQ $0x0000000000000310, DX
 
-loop150:
+loop159:
 	VMOVUPS (CX), Z8
 	VMULPS  Z0, Z8, Z8
 	VMOVUPS Z8, (AX)
@@ -20168,7 +20707,7 @@ loop150:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, AX
 	DECQ    DX
-	JNZ     loop150
+	JNZ     loop159
 	VZEROUPPER
 	RET
 
@@ -20192,7 +20731,7 @@ TEXT ·scaleAddReLUBasic2NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 784 rows of 128 channels, 1 row(s) per step.
 	MOVQ $0x0000000000000310, DX
 
-loop151:
+loop160:
 	VMOVUPS     (CX), Z9
 	VFMADD213PS (BX), Z1, Z9
 	VMAXPS      Z9, Z0, Z9
@@ -20229,7 +20768,7 @@ loop151:
 	ADDQ        $0x00000200, AX
 	ADDQ        $0x00000200, BX
 	DECQ        DX
-	JNZ         loop151
+	JNZ         loop160
 	VZEROUPPER
 	RET
 
@@ -20258,7 +20797,7 @@ TEXT ·squeezeBasic3NhwcAVX512(SB), NOSPLIT, $0-16
 	MOVQ   CX, DX
 	MOVQ   $0x00000000000000c4, BX
 
-loop152:
+loop161:
 	VADDPS  (DX), Z1, Z1
 	VADDPS  64(DX), Z2, Z2
 	VADDPS  128(DX), Z3, Z3
@@ -20275,7 +20814,7 @@ loop152:
 	VADDPS  832(DX), Z14, Z14
 	ADDQ    $0x00000400, DX
 	DECQ    BX
-	JNZ     loop152
+	JNZ     loop161
 	VDIVPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	VDIVPS  Z0, Z2, Z2
@@ -20316,7 +20855,7 @@ loop152:
 	VXORPS Z8, Z8, Z8
 	MOVQ   $0x0000000000000031, DX
 
-loop153:
+loop162:
 	VADDPS  896(CX), Z1, Z1
 	VADDPS  960(CX), Z2, Z2
 	VADDPS  1920(CX), Z3, Z3
@@ -20327,7 +20866,7 @@ loop153:
 	VADDPS  4032(CX), Z8, Z8
 	ADDQ    $0x00001000, CX
 	DECQ    DX
-	JNZ     loop153
+	JNZ     loop162
 	VADDPS  Z3, Z1, Z1
 	VADDPS  Z5, Z1, Z1
 	VADDPS  Z7, Z1, Z1
@@ -20367,7 +20906,7 @@ TEXT ·scaleBasic3NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 196 rows of 256 channels, 1 row(s) per step.
 	MOVQ $0x00000000000000c4, DX
 
-loop154:
+loop163:
 	VMOVUPS (CX), Z16
 	VMULPS  Z0, Z16, Z16
 	VMOVUPS Z16, (AX)
@@ -20419,7 +20958,7 @@ loop154:
 	ADDQ    $0x00000400, CX
 	ADDQ    $0x00000400, AX
 	DECQ    DX
-	JNZ     loop154
+	JNZ     loop163
 	VZEROUPPER
 	RET
 
@@ -20451,7 +20990,7 @@ TEXT ·scaleAddReLUBasic3NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 196 rows of 256 channels, 1 row(s) per step.
 	MOVQ $0x00000000000000c4, DX
 
-loop155:
+loop164:
 	VMOVUPS     (CX), Z17
 	VFMADD213PS (BX), Z1, Z17
 	VMAXPS      Z17, Z0, Z17
@@ -20520,7 +21059,7 @@ loop155:
 	ADDQ        $0x00000400, AX
 	ADDQ        $0x00000400, BX
 	DECQ        DX
-	JNZ         loop155
+	JNZ         loop164
 	VZEROUPPER
 	RET
 
@@ -20791,1242 +21330,6 @@ TEXT ·squeezeBasic4NhwcAVX512(SB), NOSPLIT, $0-16
 
 	// Fold in the other 45 rows, 4 per step.
 	MOVQ $0x000000000000000b, DX
-
-loop156:
-	VMOVUPS      (CX), Z0
-	VMOVUPS      2048(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4096(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6144(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      (AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS      64(CX), Z0
-	VMOVUPS      2112(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4160(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6208(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      64(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 64(AX)
-	VMOVUPS      128(CX), Z0
-	VMOVUPS      2176(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4224(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6272(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      128(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 128(AX)
-	VMOVUPS      192(CX), Z0
-	VMOVUPS      2240(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4288(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6336(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      192(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 192(AX)
-	VMOVUPS      256(CX), Z0
-	VMOVUPS      2304(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4352(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6400(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      256(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 256(AX)
-	VMOVUPS      320(CX), Z0
-	VMOVUPS      2368(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4416(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6464(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      320(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 320(AX)
-	VMOVUPS      384(CX), Z0
-	VMOVUPS      2432(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4480(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6528(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      384(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 384(AX)
-	VMOVUPS      448(CX), Z0
-	VMOVUPS      2496(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4544(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6592(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      448(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 448(AX)
-	VMOVUPS      512(CX), Z0
-	VMOVUPS      2560(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4608(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6656(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      512(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 512(AX)
-	VMOVUPS      576(CX), Z0
-	VMOVUPS      2624(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4672(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6720(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      576(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 576(AX)
-	VMOVUPS      640(CX), Z0
-	VMOVUPS      2688(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4736(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6784(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      640(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 640(AX)
-	VMOVUPS      704(CX), Z0
-	VMOVUPS      2752(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4800(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6848(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      704(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 704(AX)
-	VMOVUPS      768(CX), Z0
-	VMOVUPS      2816(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4864(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6912(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      768(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 768(AX)
-	VMOVUPS      832(CX), Z0
-	VMOVUPS      2880(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4928(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6976(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      832(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 832(AX)
-	VMOVUPS      896(CX), Z0
-	VMOVUPS      2944(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      4992(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7040(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      896(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 896(AX)
-	VMOVUPS      960(CX), Z0
-	VMOVUPS      3008(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5056(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7104(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      960(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 960(AX)
-	VMOVUPS      1024(CX), Z0
-	VMOVUPS      3072(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5120(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7168(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1024(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1024(AX)
-	VMOVUPS      1088(CX), Z0
-	VMOVUPS      3136(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5184(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7232(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1088(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1088(AX)
-	VMOVUPS      1152(CX), Z0
-	VMOVUPS      3200(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5248(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7296(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1152(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1152(AX)
-	VMOVUPS      1216(CX), Z0
-	VMOVUPS      3264(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5312(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7360(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1216(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1216(AX)
-	VMOVUPS      1280(CX), Z0
-	VMOVUPS      3328(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5376(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7424(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1280(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1280(AX)
-	VMOVUPS      1344(CX), Z0
-	VMOVUPS      3392(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5440(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7488(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1344(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1344(AX)
-	VMOVUPS      1408(CX), Z0
-	VMOVUPS      3456(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5504(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7552(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1408(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1408(AX)
-	VMOVUPS      1472(CX), Z0
-	VMOVUPS      3520(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5568(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7616(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1472(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1472(AX)
-	VMOVUPS      1536(CX), Z0
-	VMOVUPS      3584(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5632(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7680(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1536(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1536(AX)
-	VMOVUPS      1600(CX), Z0
-	VMOVUPS      3648(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5696(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7744(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1600(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1600(AX)
-	VMOVUPS      1664(CX), Z0
-	VMOVUPS      3712(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5760(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7808(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1664(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1664(AX)
-	VMOVUPS      1728(CX), Z0
-	VMOVUPS      3776(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5824(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7872(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1728(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1728(AX)
-	VMOVUPS      1792(CX), Z0
-	VMOVUPS      3840(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5888(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      7936(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1792(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1792(AX)
-	VMOVUPS      1856(CX), Z0
-	VMOVUPS      3904(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      5952(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      8000(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1856(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1856(AX)
-	VMOVUPS      1920(CX), Z0
-	VMOVUPS      3968(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6016(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      8064(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1920(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1920(AX)
-	VMOVUPS      1984(CX), Z0
-	VMOVUPS      4032(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      6080(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      8128(CX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      1984(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1984(AX)
-	ADDQ         $0x00002000, CX
-	DECQ         DX
-	JNZ          loop156
-	VMOVUPS      (CX), Z0
-	VMOVUPS      (AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS      64(CX), Z0
-	VMOVUPS      64(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 64(AX)
-	VMOVUPS      128(CX), Z0
-	VMOVUPS      128(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 128(AX)
-	VMOVUPS      192(CX), Z0
-	VMOVUPS      192(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 192(AX)
-	VMOVUPS      256(CX), Z0
-	VMOVUPS      256(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 256(AX)
-	VMOVUPS      320(CX), Z0
-	VMOVUPS      320(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 320(AX)
-	VMOVUPS      384(CX), Z0
-	VMOVUPS      384(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 384(AX)
-	VMOVUPS      448(CX), Z0
-	VMOVUPS      448(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 448(AX)
-	VMOVUPS      512(CX), Z0
-	VMOVUPS      512(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 512(AX)
-	VMOVUPS      576(CX), Z0
-	VMOVUPS      576(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 576(AX)
-	VMOVUPS      640(CX), Z0
-	VMOVUPS      640(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 640(AX)
-	VMOVUPS      704(CX), Z0
-	VMOVUPS      704(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 704(AX)
-	VMOVUPS      768(CX), Z0
-	VMOVUPS      768(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 768(AX)
-	VMOVUPS      832(CX), Z0
-	VMOVUPS      832(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 832(AX)
-	VMOVUPS      896(CX), Z0
-	VMOVUPS      896(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 896(AX)
-	VMOVUPS      960(CX), Z0
-	VMOVUPS      960(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 960(AX)
-	VMOVUPS      1024(CX), Z0
-	VMOVUPS      1024(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1024(AX)
-	VMOVUPS      1088(CX), Z0
-	VMOVUPS      1088(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1088(AX)
-	VMOVUPS      1152(CX), Z0
-	VMOVUPS      1152(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1152(AX)
-	VMOVUPS      1216(CX), Z0
-	VMOVUPS      1216(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1216(AX)
-	VMOVUPS      1280(CX), Z0
-	VMOVUPS      1280(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1280(AX)
-	VMOVUPS      1344(CX), Z0
-	VMOVUPS      1344(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1344(AX)
-	VMOVUPS      1408(CX), Z0
-	VMOVUPS      1408(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1408(AX)
-	VMOVUPS      1472(CX), Z0
-	VMOVUPS      1472(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1472(AX)
-	VMOVUPS      1536(CX), Z0
-	VMOVUPS      1536(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1536(AX)
-	VMOVUPS      1600(CX), Z0
-	VMOVUPS      1600(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1600(AX)
-	VMOVUPS      1664(CX), Z0
-	VMOVUPS      1664(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1664(AX)
-	VMOVUPS      1728(CX), Z0
-	VMOVUPS      1728(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1728(AX)
-	VMOVUPS      1792(CX), Z0
-	VMOVUPS      1792(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1792(AX)
-	VMOVUPS      1856(CX), Z0
-	VMOVUPS      1856(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1856(AX)
-	VMOVUPS      1920(CX), Z0
-	VMOVUPS      1920(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1920(AX)
-	VMOVUPS      1984(CX), Z0
-	VMOVUPS      1984(AX), Z1
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, 1984(AX)
-	VBROADCASTSS consts<>+12(SB), Z0
-	VMOVUPS      (AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, (AX)
-	VMOVUPS      64(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 64(AX)
-	VMOVUPS      128(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 128(AX)
-	VMOVUPS      192(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 192(AX)
-	VMOVUPS      256(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 256(AX)
-	VMOVUPS      320(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 320(AX)
-	VMOVUPS      384(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 384(AX)
-	VMOVUPS      448(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 448(AX)
-	VMOVUPS      512(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 512(AX)
-	VMOVUPS      576(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 576(AX)
-	VMOVUPS      640(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 640(AX)
-	VMOVUPS      704(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 704(AX)
-	VMOVUPS      768(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 768(AX)
-	VMOVUPS      832(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 832(AX)
-	VMOVUPS      896(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 896(AX)
-	VMOVUPS      960(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 960(AX)
-	VMOVUPS      1024(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1024(AX)
-	VMOVUPS      1088(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1088(AX)
-	VMOVUPS      1152(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1152(AX)
-	VMOVUPS      1216(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1216(AX)
-	VMOVUPS      1280(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1280(AX)
-	VMOVUPS      1344(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1344(AX)
-	VMOVUPS      1408(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1408(AX)
-	VMOVUPS      1472(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1472(AX)
-	VMOVUPS      1536(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1536(AX)
-	VMOVUPS      1600(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1600(AX)
-	VMOVUPS      1664(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1664(AX)
-	VMOVUPS      1728(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1728(AX)
-	VMOVUPS      1792(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1792(AX)
-	VMOVUPS      1856(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1856(AX)
-	VMOVUPS      1920(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1920(AX)
-	VMOVUPS      1984(AX), Z1
-	VDIVPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 1984(AX)
-	VZEROUPPER
-	RET
-
-// func scaleBasic4NhwcAVX512(dst *[25088]float32, x *[25088]float32, s *[512]float32)
-// Requires: AVX, AVX512F
-TEXT ·scaleBasic4NhwcAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ s+16(FP), DX
-
-	// Scale 49 rows of 512 channels, 8 vectors per step.
-	MOVQ $0x0000000000000031, BX
-
-loop157:
-	MOVQ DX, SI
-	MOVQ $0x0000000000000004, DI
-
-loop158:
-	VMOVUPS (SI), Z0
-	VMOVUPS (CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (AX)
-	VMOVUPS 64(SI), Z0
-	VMOVUPS 64(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 64(AX)
-	VMOVUPS 128(SI), Z0
-	VMOVUPS 128(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 128(AX)
-	VMOVUPS 192(SI), Z0
-	VMOVUPS 192(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 192(AX)
-	VMOVUPS 256(SI), Z0
-	VMOVUPS 256(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 256(AX)
-	VMOVUPS 320(SI), Z0
-	VMOVUPS 320(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 320(AX)
-	VMOVUPS 384(SI), Z0
-	VMOVUPS 384(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 384(AX)
-	VMOVUPS 448(SI), Z0
-	VMOVUPS 448(CX), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, 448(AX)
-	ADDQ    $0x00000200, CX
-	ADDQ    $0x00000200, AX
-	ADDQ    $0x00000200, SI
-	DECQ    DI
-	JNZ     loop158
-	DECQ    BX
-	JNZ     loop157
-	VZEROUPPER
-	RET
-
-// func scaleAddReLUBasic4NhwcAVX512(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scaleAddReLUBasic4NhwcAVX512(SB), NOSPLIT, $0-32
-	MOVQ   dst+0(FP), AX
-	MOVQ   x+8(FP), CX
-	MOVQ   s+16(FP), DX
-	MOVQ   res+24(FP), BX
-	VXORPS Z0, Z0, Z0
-
-	// Scale 49 rows of 512 channels, 8 vectors per step.
-	MOVQ $0x0000000000000031, SI
-
-loop159:
-	MOVQ DX, DI
-	MOVQ $0x0000000000000004, R8
-
-loop160:
-	VMOVUPS     (DI), Z1
-	VMOVUPS     (CX), Z2
-	VFMADD213PS (BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, (AX)
-	VMOVUPS     64(DI), Z1
-	VMOVUPS     64(CX), Z2
-	VFMADD213PS 64(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 64(AX)
-	VMOVUPS     128(DI), Z1
-	VMOVUPS     128(CX), Z2
-	VFMADD213PS 128(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 128(AX)
-	VMOVUPS     192(DI), Z1
-	VMOVUPS     192(CX), Z2
-	VFMADD213PS 192(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 192(AX)
-	VMOVUPS     256(DI), Z1
-	VMOVUPS     256(CX), Z2
-	VFMADD213PS 256(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 256(AX)
-	VMOVUPS     320(DI), Z1
-	VMOVUPS     320(CX), Z2
-	VFMADD213PS 320(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 320(AX)
-	VMOVUPS     384(DI), Z1
-	VMOVUPS     384(CX), Z2
-	VFMADD213PS 384(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 384(AX)
-	VMOVUPS     448(DI), Z1
-	VMOVUPS     448(CX), Z2
-	VFMADD213PS 448(BX), Z1, Z2
-	VMAXPS      Z2, Z0, Z2
-	VMOVUPS     Z2, 448(AX)
-	ADDQ        $0x00000200, CX
-	ADDQ        $0x00000200, AX
-	ADDQ        $0x00000200, BX
-	ADDQ        $0x00000200, DI
-	DECQ        R8
-	JNZ         loop160
-	DECQ        SI
-	JNZ         loop159
-	VZEROUPPER
-	RET
-
-// func squeezeBottleneck1NhwcAVX512(z *[256]float32, x *[802816]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·squeezeBottleneck1NhwcAVX512(SB), NOSPLIT, $0-16
-	MOVQ         z+0(FP), AX
-	MOVQ         x+8(FP), CX
-	VBROADCASTSS consts<>+0(SB), Z0
-
-	// Columns 0 to 223, 1 row(s) per step.
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	MOVQ   CX, DX
-	MOVQ   $0x0000000000000c40, BX
-
-loop161:
-	VADDPS  (DX), Z1, Z1
-	VADDPS  64(DX), Z2, Z2
-	VADDPS  128(DX), Z3, Z3
-	VADDPS  192(DX), Z4, Z4
-	VADDPS  256(DX), Z5, Z5
-	VADDPS  320(DX), Z6, Z6
-	VADDPS  384(DX), Z7, Z7
-	VADDPS  448(DX), Z8, Z8
-	VADDPS  512(DX), Z9, Z9
-	VADDPS  576(DX), Z10, Z10
-	VADDPS  640(DX), Z11, Z11
-	VADDPS  704(DX), Z12, Z12
-	VADDPS  768(DX), Z13, Z13
-	VADDPS  832(DX), Z14, Z14
-	ADDQ    $0x00000400, DX
-	DECQ    BX
-	JNZ     loop161
-	VDIVPS  Z0, Z1, Z1
-	VMOVUPS Z1, (AX)
-	VDIVPS  Z0, Z2, Z2
-	VMOVUPS Z2, 64(AX)
-	VDIVPS  Z0, Z3, Z3
-	VMOVUPS Z3, 128(AX)
-	VDIVPS  Z0, Z4, Z4
-	VMOVUPS Z4, 192(AX)
-	VDIVPS  Z0, Z5, Z5
-	VMOVUPS Z5, 256(AX)
-	VDIVPS  Z0, Z6, Z6
-	VMOVUPS Z6, 320(AX)
-	VDIVPS  Z0, Z7, Z7
-	VMOVUPS Z7, 384(AX)
-	VDIVPS  Z0, Z8, Z8
-	VMOVUPS Z8, 448(AX)
-	VDIVPS  Z0, Z9, Z9
-	VMOVUPS Z9, 512(AX)
-	VDIVPS  Z0, Z10, Z10
-	VMOVUPS Z10, 576(AX)
-	VDIVPS  Z0, Z11, Z11
-	VMOVUPS Z11, 640(AX)
-	VDIVPS  Z0, Z12, Z12
-	VMOVUPS Z12, 704(AX)
-	VDIVPS  Z0, Z13, Z13
-	VMOVUPS Z13, 768(AX)
-	VDIVPS  Z0, Z14, Z14
-	VMOVUPS Z14, 832(AX)
-
-	// Columns 224 to 255, 4 row(s) per step.
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	MOVQ   $0x0000000000000310, DX
-
-loop162:
-	VADDPS  896(CX), Z1, Z1
-	VADDPS  960(CX), Z2, Z2
-	VADDPS  1920(CX), Z3, Z3
-	VADDPS  1984(CX), Z4, Z4
-	VADDPS  2944(CX), Z5, Z5
-	VADDPS  3008(CX), Z6, Z6
-	VADDPS  3968(CX), Z7, Z7
-	VADDPS  4032(CX), Z8, Z8
-	ADDQ    $0x00001000, CX
-	DECQ    DX
-	JNZ     loop162
-	VADDPS  Z3, Z1, Z1
-	VADDPS  Z5, Z1, Z1
-	VADDPS  Z7, Z1, Z1
-	VDIVPS  Z0, Z1, Z1
-	VMOVUPS Z1, 896(AX)
-	VADDPS  Z4, Z2, Z2
-	VADDPS  Z6, Z2, Z2
-	VADDPS  Z8, Z2, Z2
-	VDIVPS  Z0, Z2, Z2
-	VMOVUPS Z2, 960(AX)
-	VZEROUPPER
-	RET
-
-// func scaleBottleneck1NhwcAVX512(dst *[802816]float32, x *[802816]float32, s *[256]float32)
-// Requires: AVX, AVX512F
-TEXT ·scaleBottleneck1NhwcAVX512(SB), NOSPLIT, $0-24
-	MOVQ    dst+0(FP), AX
-	MOVQ    x+8(FP), CX
-	MOVQ    s+16(FP), DX
-	VMOVUPS (DX), Z0
-	VMOVUPS 64(DX), Z1
-	VMOVUPS 128(DX), Z2
-	VMOVUPS 192(DX), Z3
-	VMOVUPS 256(DX), Z4
-	VMOVUPS 320(DX), Z5
-	VMOVUPS 384(DX), Z6
-	VMOVUPS 448(DX), Z7
-	VMOVUPS 512(DX), Z8
-	VMOVUPS 576(DX), Z9
-	VMOVUPS 640(DX), Z10
-	VMOVUPS 704(DX), Z11
-	VMOVUPS 768(DX), Z12
-	VMOVUPS 832(DX), Z13
-	VMOVUPS 896(DX), Z14
-	VMOVUPS 960(DX), Z15
-
-	// Scale 3136 rows of 256 channels, 1 row(s) per step.
-	MOVQ $0x0000000000000c40, DX
-
-loop163:
-	VMOVUPS (CX), Z16
-	VMULPS  Z0, Z16, Z16
-	VMOVUPS Z16, (AX)
-	VMOVUPS 64(CX), Z16
-	VMULPS  Z1, Z16, Z16
-	VMOVUPS Z16, 64(AX)
-	VMOVUPS 128(CX), Z16
-	VMULPS  Z2, Z16, Z16
-	VMOVUPS Z16, 128(AX)
-	VMOVUPS 192(CX), Z16
-	VMULPS  Z3, Z16, Z16
-	VMOVUPS Z16, 192(AX)
-	VMOVUPS 256(CX), Z16
-	VMULPS  Z4, Z16, Z16
-	VMOVUPS Z16, 256(AX)
-	VMOVUPS 320(CX), Z16
-	VMULPS  Z5, Z16, Z16
-	VMOVUPS Z16, 320(AX)
-	VMOVUPS 384(CX), Z16
-	VMULPS  Z6, Z16, Z16
-	VMOVUPS Z16, 384(AX)
-	VMOVUPS 448(CX), Z16
-	VMULPS  Z7, Z16, Z16
-	VMOVUPS Z16, 448(AX)
-	VMOVUPS 512(CX), Z16
-	VMULPS  Z8, Z16, Z16
-	VMOVUPS Z16, 512(AX)
-	VMOVUPS 576(CX), Z16
-	VMULPS  Z9, Z16, Z16
-	VMOVUPS Z16, 576(AX)
-	VMOVUPS 640(CX), Z16
-	VMULPS  Z10, Z16, Z16
-	VMOVUPS Z16, 640(AX)
-	VMOVUPS 704(CX), Z16
-	VMULPS  Z11, Z16, Z16
-	VMOVUPS Z16, 704(AX)
-	VMOVUPS 768(CX), Z16
-	VMULPS  Z12, Z16, Z16
-	VMOVUPS Z16, 768(AX)
-	VMOVUPS 832(CX), Z16
-	VMULPS  Z13, Z16, Z16
-	VMOVUPS Z16, 832(AX)
-	VMOVUPS 896(CX), Z16
-	VMULPS  Z14, Z16, Z16
-	VMOVUPS Z16, 896(AX)
-	VMOVUPS 960(CX), Z16
-	VMULPS  Z15, Z16, Z16
-	VMOVUPS Z16, 960(AX)
-	ADDQ    $0x00000400, CX
-	ADDQ    $0x00000400, AX
-	DECQ    DX
-	JNZ     loop163
-	VZEROUPPER
-	RET
-
-// func scaleAddReLUBottleneck1NhwcAVX512(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scaleAddReLUBottleneck1NhwcAVX512(SB), NOSPLIT, $0-32
-	MOVQ    dst+0(FP), AX
-	MOVQ    x+8(FP), CX
-	MOVQ    s+16(FP), DX
-	MOVQ    res+24(FP), BX
-	VXORPS  Z0, Z0, Z0
-	VMOVUPS (DX), Z1
-	VMOVUPS 64(DX), Z2
-	VMOVUPS 128(DX), Z3
-	VMOVUPS 192(DX), Z4
-	VMOVUPS 256(DX), Z5
-	VMOVUPS 320(DX), Z6
-	VMOVUPS 384(DX), Z7
-	VMOVUPS 448(DX), Z8
-	VMOVUPS 512(DX), Z9
-	VMOVUPS 576(DX), Z10
-	VMOVUPS 640(DX), Z11
-	VMOVUPS 704(DX), Z12
-	VMOVUPS 768(DX), Z13
-	VMOVUPS 832(DX), Z14
-	VMOVUPS 896(DX), Z15
-	VMOVUPS 960(DX), Z16
-
-	// Scale 3136 rows of 256 channels, 1 row(s) per step.
-	MOVQ $0x0000000000000c40, DX
-
-loop164:
-	VMOVUPS     (CX), Z17
-	VFMADD213PS (BX), Z1, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, (AX)
-	VMOVUPS     64(CX), Z17
-	VFMADD213PS 64(BX), Z2, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 64(AX)
-	VMOVUPS     128(CX), Z17
-	VFMADD213PS 128(BX), Z3, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 128(AX)
-	VMOVUPS     192(CX), Z17
-	VFMADD213PS 192(BX), Z4, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 192(AX)
-	VMOVUPS     256(CX), Z17
-	VFMADD213PS 256(BX), Z5, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 256(AX)
-	VMOVUPS     320(CX), Z17
-	VFMADD213PS 320(BX), Z6, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 320(AX)
-	VMOVUPS     384(CX), Z17
-	VFMADD213PS 384(BX), Z7, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 384(AX)
-	VMOVUPS     448(CX), Z17
-	VFMADD213PS 448(BX), Z8, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 448(AX)
-	VMOVUPS     512(CX), Z17
-	VFMADD213PS 512(BX), Z9, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 512(AX)
-	VMOVUPS     576(CX), Z17
-	VFMADD213PS 576(BX), Z10, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 576(AX)
-	VMOVUPS     640(CX), Z17
-	VFMADD213PS 640(BX), Z11, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 640(AX)
-	VMOVUPS     704(CX), Z17
-	VFMADD213PS 704(BX), Z12, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 704(AX)
-	VMOVUPS     768(CX), Z17
-	VFMADD213PS 768(BX), Z13, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 768(AX)
-	VMOVUPS     832(CX), Z17
-	VFMADD213PS 832(BX), Z14, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 832(AX)
-	VMOVUPS     896(CX), Z17
-	VFMADD213PS 896(BX), Z15, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 896(AX)
-	VMOVUPS     960(CX), Z17
-	VFMADD213PS 960(BX), Z16, Z17
-	VMAXPS      Z17, Z0, Z17
-	VMOVUPS     Z17, 960(AX)
-	ADDQ        $0x00000400, CX
-	ADDQ        $0x00000400, AX
-	ADDQ        $0x00000400, BX
-	DECQ        DX
-	JNZ         loop164
-	VZEROUPPER
-	RET
-
-// func squeezeBottleneck2NhwcAVX512(z *[512]float32, x *[401408]float32)
-// Requires: AVX, AVX512F
-TEXT ·squeezeBottleneck2NhwcAVX512(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ x+8(FP), CX
-
-	// z = the first 4 rows of 512 channels.
-	VMOVUPS (CX), Z0
-	VMOVUPS 2048(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4096(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6144(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, (AX)
-	VMOVUPS 64(CX), Z0
-	VMOVUPS 2112(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4160(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6208(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 64(AX)
-	VMOVUPS 128(CX), Z0
-	VMOVUPS 2176(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4224(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6272(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 128(AX)
-	VMOVUPS 192(CX), Z0
-	VMOVUPS 2240(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4288(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6336(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 192(AX)
-	VMOVUPS 256(CX), Z0
-	VMOVUPS 2304(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4352(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6400(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 256(AX)
-	VMOVUPS 320(CX), Z0
-	VMOVUPS 2368(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4416(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6464(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 320(AX)
-	VMOVUPS 384(CX), Z0
-	VMOVUPS 2432(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4480(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6528(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 384(AX)
-	VMOVUPS 448(CX), Z0
-	VMOVUPS 2496(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4544(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6592(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 448(AX)
-	VMOVUPS 512(CX), Z0
-	VMOVUPS 2560(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4608(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6656(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 512(AX)
-	VMOVUPS 576(CX), Z0
-	VMOVUPS 2624(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4672(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6720(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 576(AX)
-	VMOVUPS 640(CX), Z0
-	VMOVUPS 2688(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4736(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6784(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 640(AX)
-	VMOVUPS 704(CX), Z0
-	VMOVUPS 2752(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4800(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6848(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 704(AX)
-	VMOVUPS 768(CX), Z0
-	VMOVUPS 2816(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4864(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6912(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 768(AX)
-	VMOVUPS 832(CX), Z0
-	VMOVUPS 2880(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4928(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6976(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 832(AX)
-	VMOVUPS 896(CX), Z0
-	VMOVUPS 2944(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 4992(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7040(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 896(AX)
-	VMOVUPS 960(CX), Z0
-	VMOVUPS 3008(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5056(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7104(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 960(AX)
-	VMOVUPS 1024(CX), Z0
-	VMOVUPS 3072(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5120(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7168(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1024(AX)
-	VMOVUPS 1088(CX), Z0
-	VMOVUPS 3136(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5184(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7232(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1088(AX)
-	VMOVUPS 1152(CX), Z0
-	VMOVUPS 3200(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5248(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7296(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1152(AX)
-	VMOVUPS 1216(CX), Z0
-	VMOVUPS 3264(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5312(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7360(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1216(AX)
-	VMOVUPS 1280(CX), Z0
-	VMOVUPS 3328(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5376(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7424(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1280(AX)
-	VMOVUPS 1344(CX), Z0
-	VMOVUPS 3392(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5440(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7488(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1344(AX)
-	VMOVUPS 1408(CX), Z0
-	VMOVUPS 3456(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5504(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7552(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1408(AX)
-	VMOVUPS 1472(CX), Z0
-	VMOVUPS 3520(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5568(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7616(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1472(AX)
-	VMOVUPS 1536(CX), Z0
-	VMOVUPS 3584(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5632(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7680(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1536(AX)
-	VMOVUPS 1600(CX), Z0
-	VMOVUPS 3648(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5696(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7744(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1600(AX)
-	VMOVUPS 1664(CX), Z0
-	VMOVUPS 3712(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5760(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7808(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1664(AX)
-	VMOVUPS 1728(CX), Z0
-	VMOVUPS 3776(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5824(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7872(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1728(AX)
-	VMOVUPS 1792(CX), Z0
-	VMOVUPS 3840(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5888(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 7936(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1792(AX)
-	VMOVUPS 1856(CX), Z0
-	VMOVUPS 3904(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 5952(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 8000(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1856(AX)
-	VMOVUPS 1920(CX), Z0
-	VMOVUPS 3968(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6016(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 8064(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1920(AX)
-	VMOVUPS 1984(CX), Z0
-	VMOVUPS 4032(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 6080(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS 8128(CX), Z1
-	VADDPS  Z1, Z0, Z0
-	VMOVUPS Z0, 1984(AX)
-	ADDQ    $0x00002000, CX
-
-	// Fold in the other 780 rows, 4 per step.
-	MOVQ $0x00000000000000c3, DX
 
 loop165:
 	VMOVUPS      (CX), Z0
@@ -22352,6 +21655,1242 @@ loop165:
 	ADDQ         $0x00002000, CX
 	DECQ         DX
 	JNZ          loop165
+	VMOVUPS      (CX), Z0
+	VMOVUPS      (AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      64(CX), Z0
+	VMOVUPS      64(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 64(AX)
+	VMOVUPS      128(CX), Z0
+	VMOVUPS      128(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 128(AX)
+	VMOVUPS      192(CX), Z0
+	VMOVUPS      192(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 192(AX)
+	VMOVUPS      256(CX), Z0
+	VMOVUPS      256(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 256(AX)
+	VMOVUPS      320(CX), Z0
+	VMOVUPS      320(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 320(AX)
+	VMOVUPS      384(CX), Z0
+	VMOVUPS      384(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 384(AX)
+	VMOVUPS      448(CX), Z0
+	VMOVUPS      448(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 448(AX)
+	VMOVUPS      512(CX), Z0
+	VMOVUPS      512(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 512(AX)
+	VMOVUPS      576(CX), Z0
+	VMOVUPS      576(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 576(AX)
+	VMOVUPS      640(CX), Z0
+	VMOVUPS      640(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 640(AX)
+	VMOVUPS      704(CX), Z0
+	VMOVUPS      704(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 704(AX)
+	VMOVUPS      768(CX), Z0
+	VMOVUPS      768(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 768(AX)
+	VMOVUPS      832(CX), Z0
+	VMOVUPS      832(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 832(AX)
+	VMOVUPS      896(CX), Z0
+	VMOVUPS      896(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 896(AX)
+	VMOVUPS      960(CX), Z0
+	VMOVUPS      960(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 960(AX)
+	VMOVUPS      1024(CX), Z0
+	VMOVUPS      1024(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1024(AX)
+	VMOVUPS      1088(CX), Z0
+	VMOVUPS      1088(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1088(AX)
+	VMOVUPS      1152(CX), Z0
+	VMOVUPS      1152(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1152(AX)
+	VMOVUPS      1216(CX), Z0
+	VMOVUPS      1216(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1216(AX)
+	VMOVUPS      1280(CX), Z0
+	VMOVUPS      1280(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1280(AX)
+	VMOVUPS      1344(CX), Z0
+	VMOVUPS      1344(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1344(AX)
+	VMOVUPS      1408(CX), Z0
+	VMOVUPS      1408(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1408(AX)
+	VMOVUPS      1472(CX), Z0
+	VMOVUPS      1472(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1472(AX)
+	VMOVUPS      1536(CX), Z0
+	VMOVUPS      1536(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1536(AX)
+	VMOVUPS      1600(CX), Z0
+	VMOVUPS      1600(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1600(AX)
+	VMOVUPS      1664(CX), Z0
+	VMOVUPS      1664(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1664(AX)
+	VMOVUPS      1728(CX), Z0
+	VMOVUPS      1728(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1728(AX)
+	VMOVUPS      1792(CX), Z0
+	VMOVUPS      1792(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1792(AX)
+	VMOVUPS      1856(CX), Z0
+	VMOVUPS      1856(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1856(AX)
+	VMOVUPS      1920(CX), Z0
+	VMOVUPS      1920(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1920(AX)
+	VMOVUPS      1984(CX), Z0
+	VMOVUPS      1984(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1984(AX)
+	VBROADCASTSS consts<>+12(SB), Z0
+	VMOVUPS      (AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      64(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 64(AX)
+	VMOVUPS      128(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 128(AX)
+	VMOVUPS      192(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 192(AX)
+	VMOVUPS      256(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 256(AX)
+	VMOVUPS      320(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 320(AX)
+	VMOVUPS      384(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 384(AX)
+	VMOVUPS      448(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 448(AX)
+	VMOVUPS      512(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 512(AX)
+	VMOVUPS      576(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 576(AX)
+	VMOVUPS      640(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 640(AX)
+	VMOVUPS      704(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 704(AX)
+	VMOVUPS      768(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 768(AX)
+	VMOVUPS      832(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 832(AX)
+	VMOVUPS      896(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 896(AX)
+	VMOVUPS      960(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 960(AX)
+	VMOVUPS      1024(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1024(AX)
+	VMOVUPS      1088(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1088(AX)
+	VMOVUPS      1152(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1152(AX)
+	VMOVUPS      1216(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1216(AX)
+	VMOVUPS      1280(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1280(AX)
+	VMOVUPS      1344(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1344(AX)
+	VMOVUPS      1408(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1408(AX)
+	VMOVUPS      1472(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1472(AX)
+	VMOVUPS      1536(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1536(AX)
+	VMOVUPS      1600(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1600(AX)
+	VMOVUPS      1664(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1664(AX)
+	VMOVUPS      1728(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1728(AX)
+	VMOVUPS      1792(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1792(AX)
+	VMOVUPS      1856(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1856(AX)
+	VMOVUPS      1920(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1920(AX)
+	VMOVUPS      1984(AX), Z1
+	VDIVPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 1984(AX)
+	VZEROUPPER
+	RET
+
+// func scaleBasic4NhwcAVX512(dst *[25088]float32, x *[25088]float32, s *[512]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleBasic4NhwcAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+
+	// Scale 49 rows of 512 channels, 8 vectors per step.
+	MOVQ $0x0000000000000031, BX
+
+loop166:
+	MOVQ DX, SI
+	MOVQ $0x0000000000000004, DI
+
+loop167:
+	VMOVUPS (SI), Z0
+	VMOVUPS (CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(SI), Z0
+	VMOVUPS 64(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(SI), Z0
+	VMOVUPS 128(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	VMOVUPS 192(SI), Z0
+	VMOVUPS 192(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(AX)
+	VMOVUPS 256(SI), Z0
+	VMOVUPS 256(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 256(AX)
+	VMOVUPS 320(SI), Z0
+	VMOVUPS 320(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 320(AX)
+	VMOVUPS 384(SI), Z0
+	VMOVUPS 384(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 384(AX)
+	VMOVUPS 448(SI), Z0
+	VMOVUPS 448(CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 448(AX)
+	ADDQ    $0x00000200, CX
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x00000200, SI
+	DECQ    DI
+	JNZ     loop167
+	DECQ    BX
+	JNZ     loop166
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUBasic4NhwcAVX512(dst *[25088]float32, x *[25088]float32, s *[512]float32, res *[25088]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUBasic4NhwcAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   res+24(FP), BX
+	VXORPS Z0, Z0, Z0
+
+	// Scale 49 rows of 512 channels, 8 vectors per step.
+	MOVQ $0x0000000000000031, SI
+
+loop168:
+	MOVQ DX, DI
+	MOVQ $0x0000000000000004, R8
+
+loop169:
+	VMOVUPS     (DI), Z1
+	VMOVUPS     (CX), Z2
+	VFMADD213PS (BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     64(DI), Z1
+	VMOVUPS     64(CX), Z2
+	VFMADD213PS 64(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     128(DI), Z1
+	VMOVUPS     128(CX), Z2
+	VFMADD213PS 128(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     192(DI), Z1
+	VMOVUPS     192(CX), Z2
+	VFMADD213PS 192(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 192(AX)
+	VMOVUPS     256(DI), Z1
+	VMOVUPS     256(CX), Z2
+	VFMADD213PS 256(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 256(AX)
+	VMOVUPS     320(DI), Z1
+	VMOVUPS     320(CX), Z2
+	VFMADD213PS 320(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 320(AX)
+	VMOVUPS     384(DI), Z1
+	VMOVUPS     384(CX), Z2
+	VFMADD213PS 384(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 384(AX)
+	VMOVUPS     448(DI), Z1
+	VMOVUPS     448(CX), Z2
+	VFMADD213PS 448(BX), Z1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, 448(AX)
+	ADDQ        $0x00000200, CX
+	ADDQ        $0x00000200, AX
+	ADDQ        $0x00000200, BX
+	ADDQ        $0x00000200, DI
+	DECQ        R8
+	JNZ         loop169
+	DECQ        SI
+	JNZ         loop168
+	VZEROUPPER
+	RET
+
+// func squeezeBottleneck1NhwcAVX512(z *[256]float32, x *[802816]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·squeezeBottleneck1NhwcAVX512(SB), NOSPLIT, $0-16
+	MOVQ         z+0(FP), AX
+	MOVQ         x+8(FP), CX
+	VBROADCASTSS consts<>+0(SB), Z0
+
+	// Columns 0 to 223, 1 row(s) per step.
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	MOVQ   CX, DX
+	MOVQ   $0x0000000000000c40, BX
+
+loop170:
+	VADDPS  (DX), Z1, Z1
+	VADDPS  64(DX), Z2, Z2
+	VADDPS  128(DX), Z3, Z3
+	VADDPS  192(DX), Z4, Z4
+	VADDPS  256(DX), Z5, Z5
+	VADDPS  320(DX), Z6, Z6
+	VADDPS  384(DX), Z7, Z7
+	VADDPS  448(DX), Z8, Z8
+	VADDPS  512(DX), Z9, Z9
+	VADDPS  576(DX), Z10, Z10
+	VADDPS  640(DX), Z11, Z11
+	VADDPS  704(DX), Z12, Z12
+	VADDPS  768(DX), Z13, Z13
+	VADDPS  832(DX), Z14, Z14
+	ADDQ    $0x00000400, DX
+	DECQ    BX
+	JNZ     loop170
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VDIVPS  Z0, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VDIVPS  Z0, Z3, Z3
+	VMOVUPS Z3, 128(AX)
+	VDIVPS  Z0, Z4, Z4
+	VMOVUPS Z4, 192(AX)
+	VDIVPS  Z0, Z5, Z5
+	VMOVUPS Z5, 256(AX)
+	VDIVPS  Z0, Z6, Z6
+	VMOVUPS Z6, 320(AX)
+	VDIVPS  Z0, Z7, Z7
+	VMOVUPS Z7, 384(AX)
+	VDIVPS  Z0, Z8, Z8
+	VMOVUPS Z8, 448(AX)
+	VDIVPS  Z0, Z9, Z9
+	VMOVUPS Z9, 512(AX)
+	VDIVPS  Z0, Z10, Z10
+	VMOVUPS Z10, 576(AX)
+	VDIVPS  Z0, Z11, Z11
+	VMOVUPS Z11, 640(AX)
+	VDIVPS  Z0, Z12, Z12
+	VMOVUPS Z12, 704(AX)
+	VDIVPS  Z0, Z13, Z13
+	VMOVUPS Z13, 768(AX)
+	VDIVPS  Z0, Z14, Z14
+	VMOVUPS Z14, 832(AX)
+
+	// Columns 224 to 255, 4 row(s) per step.
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   $0x0000000000000310, DX
+
+loop171:
+	VADDPS  896(CX), Z1, Z1
+	VADDPS  960(CX), Z2, Z2
+	VADDPS  1920(CX), Z3, Z3
+	VADDPS  1984(CX), Z4, Z4
+	VADDPS  2944(CX), Z5, Z5
+	VADDPS  3008(CX), Z6, Z6
+	VADDPS  3968(CX), Z7, Z7
+	VADDPS  4032(CX), Z8, Z8
+	ADDQ    $0x00001000, CX
+	DECQ    DX
+	JNZ     loop171
+	VADDPS  Z3, Z1, Z1
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z7, Z1, Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, 896(AX)
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z8, Z2, Z2
+	VDIVPS  Z0, Z2, Z2
+	VMOVUPS Z2, 960(AX)
+	VZEROUPPER
+	RET
+
+// func scaleBottleneck1NhwcAVX512(dst *[802816]float32, x *[802816]float32, s *[256]float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleBottleneck1NhwcAVX512(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	VMOVUPS 512(DX), Z8
+	VMOVUPS 576(DX), Z9
+	VMOVUPS 640(DX), Z10
+	VMOVUPS 704(DX), Z11
+	VMOVUPS 768(DX), Z12
+	VMOVUPS 832(DX), Z13
+	VMOVUPS 896(DX), Z14
+	VMOVUPS 960(DX), Z15
+
+	// Scale 3136 rows of 256 channels, 1 row(s) per step.
+	MOVQ $0x0000000000000c40, DX
+
+loop172:
+	VMOVUPS (CX), Z16
+	VMULPS  Z0, Z16, Z16
+	VMOVUPS Z16, (AX)
+	VMOVUPS 64(CX), Z16
+	VMULPS  Z1, Z16, Z16
+	VMOVUPS Z16, 64(AX)
+	VMOVUPS 128(CX), Z16
+	VMULPS  Z2, Z16, Z16
+	VMOVUPS Z16, 128(AX)
+	VMOVUPS 192(CX), Z16
+	VMULPS  Z3, Z16, Z16
+	VMOVUPS Z16, 192(AX)
+	VMOVUPS 256(CX), Z16
+	VMULPS  Z4, Z16, Z16
+	VMOVUPS Z16, 256(AX)
+	VMOVUPS 320(CX), Z16
+	VMULPS  Z5, Z16, Z16
+	VMOVUPS Z16, 320(AX)
+	VMOVUPS 384(CX), Z16
+	VMULPS  Z6, Z16, Z16
+	VMOVUPS Z16, 384(AX)
+	VMOVUPS 448(CX), Z16
+	VMULPS  Z7, Z16, Z16
+	VMOVUPS Z16, 448(AX)
+	VMOVUPS 512(CX), Z16
+	VMULPS  Z8, Z16, Z16
+	VMOVUPS Z16, 512(AX)
+	VMOVUPS 576(CX), Z16
+	VMULPS  Z9, Z16, Z16
+	VMOVUPS Z16, 576(AX)
+	VMOVUPS 640(CX), Z16
+	VMULPS  Z10, Z16, Z16
+	VMOVUPS Z16, 640(AX)
+	VMOVUPS 704(CX), Z16
+	VMULPS  Z11, Z16, Z16
+	VMOVUPS Z16, 704(AX)
+	VMOVUPS 768(CX), Z16
+	VMULPS  Z12, Z16, Z16
+	VMOVUPS Z16, 768(AX)
+	VMOVUPS 832(CX), Z16
+	VMULPS  Z13, Z16, Z16
+	VMOVUPS Z16, 832(AX)
+	VMOVUPS 896(CX), Z16
+	VMULPS  Z14, Z16, Z16
+	VMOVUPS Z16, 896(AX)
+	VMOVUPS 960(CX), Z16
+	VMULPS  Z15, Z16, Z16
+	VMOVUPS Z16, 960(AX)
+	ADDQ    $0x00000400, CX
+	ADDQ    $0x00000400, AX
+	DECQ    DX
+	JNZ     loop172
+	VZEROUPPER
+	RET
+
+// func scaleAddReLUBottleneck1NhwcAVX512(dst *[802816]float32, x *[802816]float32, s *[256]float32, res *[802816]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·scaleAddReLUBottleneck1NhwcAVX512(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    res+24(FP), BX
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS (DX), Z1
+	VMOVUPS 64(DX), Z2
+	VMOVUPS 128(DX), Z3
+	VMOVUPS 192(DX), Z4
+	VMOVUPS 256(DX), Z5
+	VMOVUPS 320(DX), Z6
+	VMOVUPS 384(DX), Z7
+	VMOVUPS 448(DX), Z8
+	VMOVUPS 512(DX), Z9
+	VMOVUPS 576(DX), Z10
+	VMOVUPS 640(DX), Z11
+	VMOVUPS 704(DX), Z12
+	VMOVUPS 768(DX), Z13
+	VMOVUPS 832(DX), Z14
+	VMOVUPS 896(DX), Z15
+	VMOVUPS 960(DX), Z16
+
+	// Scale 3136 rows of 256 channels, 1 row(s) per step.
+	MOVQ $0x0000000000000c40, DX
+
+loop173:
+	VMOVUPS     (CX), Z17
+	VFMADD213PS (BX), Z1, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, (AX)
+	VMOVUPS     64(CX), Z17
+	VFMADD213PS 64(BX), Z2, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 64(AX)
+	VMOVUPS     128(CX), Z17
+	VFMADD213PS 128(BX), Z3, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 128(AX)
+	VMOVUPS     192(CX), Z17
+	VFMADD213PS 192(BX), Z4, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 192(AX)
+	VMOVUPS     256(CX), Z17
+	VFMADD213PS 256(BX), Z5, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 256(AX)
+	VMOVUPS     320(CX), Z17
+	VFMADD213PS 320(BX), Z6, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 320(AX)
+	VMOVUPS     384(CX), Z17
+	VFMADD213PS 384(BX), Z7, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 384(AX)
+	VMOVUPS     448(CX), Z17
+	VFMADD213PS 448(BX), Z8, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 448(AX)
+	VMOVUPS     512(CX), Z17
+	VFMADD213PS 512(BX), Z9, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 512(AX)
+	VMOVUPS     576(CX), Z17
+	VFMADD213PS 576(BX), Z10, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 576(AX)
+	VMOVUPS     640(CX), Z17
+	VFMADD213PS 640(BX), Z11, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 640(AX)
+	VMOVUPS     704(CX), Z17
+	VFMADD213PS 704(BX), Z12, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 704(AX)
+	VMOVUPS     768(CX), Z17
+	VFMADD213PS 768(BX), Z13, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 768(AX)
+	VMOVUPS     832(CX), Z17
+	VFMADD213PS 832(BX), Z14, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 832(AX)
+	VMOVUPS     896(CX), Z17
+	VFMADD213PS 896(BX), Z15, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 896(AX)
+	VMOVUPS     960(CX), Z17
+	VFMADD213PS 960(BX), Z16, Z17
+	VMAXPS      Z17, Z0, Z17
+	VMOVUPS     Z17, 960(AX)
+	ADDQ        $0x00000400, CX
+	ADDQ        $0x00000400, AX
+	ADDQ        $0x00000400, BX
+	DECQ        DX
+	JNZ         loop173
+	VZEROUPPER
+	RET
+
+// func squeezeBottleneck2NhwcAVX512(z *[512]float32, x *[401408]float32)
+// Requires: AVX, AVX512F
+TEXT ·squeezeBottleneck2NhwcAVX512(SB), NOSPLIT, $0-16
+	MOVQ z+0(FP), AX
+	MOVQ x+8(FP), CX
+
+	// z = the first 4 rows of 512 channels.
+	VMOVUPS (CX), Z0
+	VMOVUPS 2048(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4096(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6144(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)
+	VMOVUPS 64(CX), Z0
+	VMOVUPS 2112(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4160(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6208(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(AX)
+	VMOVUPS 128(CX), Z0
+	VMOVUPS 2176(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4224(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6272(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(AX)
+	VMOVUPS 192(CX), Z0
+	VMOVUPS 2240(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4288(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6336(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(AX)
+	VMOVUPS 256(CX), Z0
+	VMOVUPS 2304(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4352(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6400(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 256(AX)
+	VMOVUPS 320(CX), Z0
+	VMOVUPS 2368(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4416(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6464(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 320(AX)
+	VMOVUPS 384(CX), Z0
+	VMOVUPS 2432(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4480(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6528(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 384(AX)
+	VMOVUPS 448(CX), Z0
+	VMOVUPS 2496(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4544(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6592(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 448(AX)
+	VMOVUPS 512(CX), Z0
+	VMOVUPS 2560(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4608(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6656(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 512(AX)
+	VMOVUPS 576(CX), Z0
+	VMOVUPS 2624(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4672(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6720(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 576(AX)
+	VMOVUPS 640(CX), Z0
+	VMOVUPS 2688(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4736(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6784(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 640(AX)
+	VMOVUPS 704(CX), Z0
+	VMOVUPS 2752(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4800(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6848(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 704(AX)
+	VMOVUPS 768(CX), Z0
+	VMOVUPS 2816(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4864(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6912(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 768(AX)
+	VMOVUPS 832(CX), Z0
+	VMOVUPS 2880(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4928(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6976(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 832(AX)
+	VMOVUPS 896(CX), Z0
+	VMOVUPS 2944(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 4992(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7040(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 896(AX)
+	VMOVUPS 960(CX), Z0
+	VMOVUPS 3008(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5056(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7104(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 960(AX)
+	VMOVUPS 1024(CX), Z0
+	VMOVUPS 3072(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5120(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7168(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1024(AX)
+	VMOVUPS 1088(CX), Z0
+	VMOVUPS 3136(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5184(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7232(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1088(AX)
+	VMOVUPS 1152(CX), Z0
+	VMOVUPS 3200(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5248(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7296(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1152(AX)
+	VMOVUPS 1216(CX), Z0
+	VMOVUPS 3264(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5312(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7360(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1216(AX)
+	VMOVUPS 1280(CX), Z0
+	VMOVUPS 3328(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5376(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7424(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1280(AX)
+	VMOVUPS 1344(CX), Z0
+	VMOVUPS 3392(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5440(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7488(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1344(AX)
+	VMOVUPS 1408(CX), Z0
+	VMOVUPS 3456(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5504(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7552(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1408(AX)
+	VMOVUPS 1472(CX), Z0
+	VMOVUPS 3520(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5568(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7616(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1472(AX)
+	VMOVUPS 1536(CX), Z0
+	VMOVUPS 3584(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5632(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7680(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1536(AX)
+	VMOVUPS 1600(CX), Z0
+	VMOVUPS 3648(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5696(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7744(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1600(AX)
+	VMOVUPS 1664(CX), Z0
+	VMOVUPS 3712(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5760(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7808(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1664(AX)
+	VMOVUPS 1728(CX), Z0
+	VMOVUPS 3776(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5824(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7872(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1728(AX)
+	VMOVUPS 1792(CX), Z0
+	VMOVUPS 3840(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5888(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 7936(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1792(AX)
+	VMOVUPS 1856(CX), Z0
+	VMOVUPS 3904(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 5952(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 8000(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1856(AX)
+	VMOVUPS 1920(CX), Z0
+	VMOVUPS 3968(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6016(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 8064(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1920(AX)
+	VMOVUPS 1984(CX), Z0
+	VMOVUPS 4032(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 6080(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 8128(CX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 1984(AX)
+	ADDQ    $0x00002000, CX
+
+	// Fold in the other 780 rows, 4 per step.
+	MOVQ $0x00000000000000c3, DX
+
+loop174:
+	VMOVUPS      (CX), Z0
+	VMOVUPS      2048(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4096(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6144(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      (AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      64(CX), Z0
+	VMOVUPS      2112(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4160(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6208(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      64(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 64(AX)
+	VMOVUPS      128(CX), Z0
+	VMOVUPS      2176(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4224(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6272(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      128(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 128(AX)
+	VMOVUPS      192(CX), Z0
+	VMOVUPS      2240(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4288(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6336(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      192(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 192(AX)
+	VMOVUPS      256(CX), Z0
+	VMOVUPS      2304(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4352(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6400(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      256(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 256(AX)
+	VMOVUPS      320(CX), Z0
+	VMOVUPS      2368(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4416(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6464(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      320(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 320(AX)
+	VMOVUPS      384(CX), Z0
+	VMOVUPS      2432(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4480(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6528(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      384(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 384(AX)
+	VMOVUPS      448(CX), Z0
+	VMOVUPS      2496(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4544(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6592(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      448(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 448(AX)
+	VMOVUPS      512(CX), Z0
+	VMOVUPS      2560(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4608(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6656(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      512(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 512(AX)
+	VMOVUPS      576(CX), Z0
+	VMOVUPS      2624(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4672(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6720(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      576(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 576(AX)
+	VMOVUPS      640(CX), Z0
+	VMOVUPS      2688(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4736(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6784(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      640(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 640(AX)
+	VMOVUPS      704(CX), Z0
+	VMOVUPS      2752(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4800(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6848(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      704(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 704(AX)
+	VMOVUPS      768(CX), Z0
+	VMOVUPS      2816(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4864(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6912(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      768(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 768(AX)
+	VMOVUPS      832(CX), Z0
+	VMOVUPS      2880(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4928(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6976(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      832(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 832(AX)
+	VMOVUPS      896(CX), Z0
+	VMOVUPS      2944(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      4992(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7040(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      896(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 896(AX)
+	VMOVUPS      960(CX), Z0
+	VMOVUPS      3008(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5056(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7104(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      960(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 960(AX)
+	VMOVUPS      1024(CX), Z0
+	VMOVUPS      3072(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5120(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7168(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1024(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1024(AX)
+	VMOVUPS      1088(CX), Z0
+	VMOVUPS      3136(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5184(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7232(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1088(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1088(AX)
+	VMOVUPS      1152(CX), Z0
+	VMOVUPS      3200(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5248(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7296(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1152(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1152(AX)
+	VMOVUPS      1216(CX), Z0
+	VMOVUPS      3264(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5312(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7360(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1216(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1216(AX)
+	VMOVUPS      1280(CX), Z0
+	VMOVUPS      3328(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5376(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7424(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1280(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1280(AX)
+	VMOVUPS      1344(CX), Z0
+	VMOVUPS      3392(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5440(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7488(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1344(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1344(AX)
+	VMOVUPS      1408(CX), Z0
+	VMOVUPS      3456(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5504(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7552(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1408(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1408(AX)
+	VMOVUPS      1472(CX), Z0
+	VMOVUPS      3520(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5568(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7616(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1472(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1472(AX)
+	VMOVUPS      1536(CX), Z0
+	VMOVUPS      3584(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5632(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7680(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1536(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1536(AX)
+	VMOVUPS      1600(CX), Z0
+	VMOVUPS      3648(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5696(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7744(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1600(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1600(AX)
+	VMOVUPS      1664(CX), Z0
+	VMOVUPS      3712(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5760(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7808(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1664(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1664(AX)
+	VMOVUPS      1728(CX), Z0
+	VMOVUPS      3776(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5824(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7872(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1728(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1728(AX)
+	VMOVUPS      1792(CX), Z0
+	VMOVUPS      3840(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5888(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      7936(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1792(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1792(AX)
+	VMOVUPS      1856(CX), Z0
+	VMOVUPS      3904(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      5952(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      8000(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1856(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1856(AX)
+	VMOVUPS      1920(CX), Z0
+	VMOVUPS      3968(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6016(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      8064(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1920(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1920(AX)
+	VMOVUPS      1984(CX), Z0
+	VMOVUPS      4032(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      6080(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      8128(CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      1984(AX), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 1984(AX)
+	ADDQ         $0x00002000, CX
+	DECQ         DX
+	JNZ          loop174
 	VBROADCASTSS consts<>+4(SB), Z0
 	VMOVUPS      (AX), Z1
 	VDIVPS       Z0, Z1, Z1
@@ -22462,11 +23001,11 @@ TEXT ·scaleBottleneck2NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 784 rows of 512 channels, 8 vectors per step.
 	MOVQ $0x0000000000000310, BX
 
-loop166:
+loop175:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000004, DI
 
-loop167:
+loop176:
 	VMOVUPS (SI), Z0
 	VMOVUPS (CX), Z1
 	VMULPS  Z0, Z1, Z1
@@ -22503,9 +23042,9 @@ loop167:
 	ADDQ    $0x00000200, AX
 	ADDQ    $0x00000200, SI
 	DECQ    DI
-	JNZ     loop167
+	JNZ     loop176
 	DECQ    BX
-	JNZ     loop166
+	JNZ     loop175
 	VZEROUPPER
 	RET
 
@@ -22521,11 +23060,11 @@ TEXT ·scaleAddReLUBottleneck2NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 784 rows of 512 channels, 8 vectors per step.
 	MOVQ $0x0000000000000310, SI
 
-loop168:
+loop177:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000004, R8
 
-loop169:
+loop178:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -22571,9 +23110,9 @@ loop169:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop169
+	JNZ         loop178
 	DECQ        SI
-	JNZ         loop168
+	JNZ         loop177
 	VZEROUPPER
 	RET
 
@@ -23101,7 +23640,7 @@ TEXT ·squeezeBottleneck3NhwcAVX512(SB), NOSPLIT, $0-16
 	// Fold in the other 192 rows, 4 per step.
 	MOVQ $0x0000000000000030, DX
 
-loop170:
+loop179:
 	VMOVUPS      (CX), Z0
 	VMOVUPS      4096(CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -23744,7 +24283,7 @@ loop170:
 	VMOVUPS      Z0, 4032(AX)
 	ADDQ         $0x00004000, CX
 	DECQ         DX
-	JNZ          loop170
+	JNZ          loop179
 	VBROADCASTSS consts<>+8(SB), Z0
 	VMOVUPS      (AX), Z1
 	VDIVPS       Z0, Z1, Z1
@@ -23951,11 +24490,11 @@ TEXT ·scaleBottleneck3NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 196 rows of 1024 channels, 8 vectors per step.
 	MOVQ $0x00000000000000c4, BX
 
-loop171:
+loop180:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000008, DI
 
-loop172:
+loop181:
 	VMOVUPS (SI), Z0
 	VMOVUPS (CX), Z1
 	VMULPS  Z0, Z1, Z1
@@ -23992,9 +24531,9 @@ loop172:
 	ADDQ    $0x00000200, AX
 	ADDQ    $0x00000200, SI
 	DECQ    DI
-	JNZ     loop172
+	JNZ     loop181
 	DECQ    BX
-	JNZ     loop171
+	JNZ     loop180
 	VZEROUPPER
 	RET
 
@@ -24010,11 +24549,11 @@ TEXT ·scaleAddReLUBottleneck3NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 196 rows of 1024 channels, 8 vectors per step.
 	MOVQ $0x00000000000000c4, SI
 
-loop173:
+loop182:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000008, R8
 
-loop174:
+loop183:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -24060,9 +24599,9 @@ loop174:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop174
+	JNZ         loop183
 	DECQ        SI
-	JNZ         loop173
+	JNZ         loop182
 	VZEROUPPER
 	RET
 
@@ -25102,7 +25641,7 @@ TEXT ·squeezeBottleneck4NhwcAVX512(SB), NOSPLIT, $0-16
 	// Fold in the other 45 rows, 4 per step.
 	MOVQ $0x000000000000000b, DX
 
-loop175:
+loop184:
 	VMOVUPS      (CX), Z0
 	VMOVUPS      8192(CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -26385,7 +26924,7 @@ loop175:
 	VMOVUPS      Z0, 8128(AX)
 	ADDQ         $0x00008000, CX
 	DECQ         DX
-	JNZ          loop175
+	JNZ          loop184
 	VMOVUPS      (CX), Z0
 	VMOVUPS      (AX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -27296,11 +27835,11 @@ TEXT ·scaleBottleneck4NhwcAVX512(SB), NOSPLIT, $0-24
 	// Scale 49 rows of 2048 channels, 8 vectors per step.
 	MOVQ $0x0000000000000031, BX
 
-loop176:
+loop185:
 	MOVQ DX, SI
 	MOVQ $0x0000000000000010, DI
 
-loop177:
+loop186:
 	VMOVUPS (SI), Z0
 	VMOVUPS (CX), Z1
 	VMULPS  Z0, Z1, Z1
@@ -27337,9 +27876,9 @@ loop177:
 	ADDQ    $0x00000200, AX
 	ADDQ    $0x00000200, SI
 	DECQ    DI
-	JNZ     loop177
+	JNZ     loop186
 	DECQ    BX
-	JNZ     loop176
+	JNZ     loop185
 	VZEROUPPER
 	RET
 
@@ -27355,11 +27894,11 @@ TEXT ·scaleAddReLUBottleneck4NhwcAVX512(SB), NOSPLIT, $0-32
 	// Scale 49 rows of 2048 channels, 8 vectors per step.
 	MOVQ $0x0000000000000031, SI
 
-loop178:
+loop187:
 	MOVQ DX, DI
 	MOVQ $0x0000000000000010, R8
 
-loop179:
+loop188:
 	VMOVUPS     (DI), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD213PS (BX), Z1, Z2
@@ -27405,9 +27944,9 @@ loop179:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DI
 	DECQ        R8
-	JNZ         loop179
+	JNZ         loop188
 	DECQ        SI
-	JNZ         loop178
+	JNZ         loop187
 	VZEROUPPER
 	RET
 
@@ -27421,7 +27960,7 @@ TEXT ·fc8x64ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop180:
+loop189:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -27483,7 +28022,7 @@ loop180:
 	ADDQ          $0x00000400, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop180
+	JNZ           loop189
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -27510,7 +28049,7 @@ TEXT ·fc64x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Y0
 	MOVQ    $0x0000000000000008, DX
 
-loop181:
+loop190:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -27552,7 +28091,7 @@ loop181:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop181
+	JNZ        loop190
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000100, AX
@@ -27561,7 +28100,7 @@ loop181:
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000008, DX
 
-loop182:
+loop191:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -27604,7 +28143,7 @@ loop182:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop182
+	JNZ          loop191
 	VZEROUPPER
 	RET
 
@@ -27618,7 +28157,7 @@ TEXT ·fc8x128ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 8 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000002, BX
 
-loop183:
+loop192:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -27700,7 +28239,7 @@ loop183:
 	ADDQ          $0x00000800, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop183
+	JNZ           loop192
 	SUBQ          $0x00000020, AX
 
 	// dst = ReLU(dst + b)
@@ -27727,7 +28266,7 @@ TEXT ·fc128x8SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Y0
 	MOVQ    $0x0000000000000010, DX
 
-loop184:
+loop193:
 	VMOVUPS    (CX), Y1
 	VMULPS     Y0, Y1, Y1
 	VMOVUPS    32(CX), Y2
@@ -27769,7 +28308,7 @@ loop184:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x00000020, AX
 	DECQ       DX
-	JNZ        loop184
+	JNZ        loop193
 
 	// dst = W·x for 0 rows of 8, 4 row(s) at a time.
 	SUBQ $0x00000200, AX
@@ -27778,7 +28317,7 @@ loop184:
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000010, DX
 
-loop185:
+loop194:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -27821,7 +28360,7 @@ loop185:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	DECQ         DX
-	JNZ          loop185
+	JNZ          loop194
 	VZEROUPPER
 	RET
 
@@ -27835,7 +28374,7 @@ TEXT ·fc16x256ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 16 rows of 256, 4 row(s) at a time.
 	MOVQ $0x0000000000000004, BX
 
-loop186:
+loop195:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -27957,7 +28496,7 @@ loop186:
 	ADDQ          $0x00001000, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop186
+	JNZ           loop195
 	SUBQ          $0x00000040, AX
 
 	// dst = ReLU(dst + b)
@@ -27984,7 +28523,7 @@ TEXT ·fc256x16SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	VMOVUPS (DX), Z0
 	MOVQ    $0x0000000000000010, DX
 
-loop187:
+loop196:
 	VMOVUPS    (CX), Z1
 	VMULPS     Z0, Z1, Z1
 	VMOVUPS    64(CX), Z2
@@ -28066,7 +28605,7 @@ loop187:
 	ADDQ       $0x00000400, CX
 	ADDQ       $0x00000040, AX
 	DECQ       DX
-	JNZ        loop187
+	JNZ        loop196
 
 	// dst = W·x for 0 rows of 16, 4 row(s) at a time.
 	SUBQ $0x00000400, AX
@@ -28075,7 +28614,7 @@ loop187:
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000010, DX
 
-loop188:
+loop197:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -28118,7 +28657,7 @@ loop188:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop188
+	JNZ          loop197
 	VZEROUPPER
 	RET
 
@@ -28132,7 +28671,7 @@ TEXT ·fc32x512ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 32 rows of 512, 1 row(s) at a time.
 	MOVQ $0x0000000000000020, BX
 
-loop189:
+loop198:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -28145,7 +28684,7 @@ loop189:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000004, R8
 
-loop190:
+loop199:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -28165,7 +28704,7 @@ loop190:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop190
+	JNZ           loop199
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -28185,7 +28724,7 @@ loop190:
 	ADDQ          $0x00000800, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop189
+	JNZ           loop198
 	SUBQ          $0x00000080, AX
 
 	// dst = ReLU(dst + b)
@@ -28193,7 +28732,7 @@ loop190:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x0000000000000002, DX
 
-loop191:
+loop200:
 	VMOVUPS (AX), Z1
 	VMOVUPS (CX), Z2
 	VADDPS  Z2, Z1, Z1
@@ -28202,7 +28741,7 @@ loop191:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	DECQ    DX
-	JNZ     loop191
+	JNZ     loop200
 	VZEROUPPER
 	RET
 
@@ -28216,7 +28755,7 @@ TEXT ·fc512x32SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 512 rows of 32, 4 row(s) at a time.
 	MOVQ $0x0000000000000080, BX
 
-loop192:
+loop201:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -28268,14 +28807,14 @@ loop192:
 	ADDQ          $0x00000200, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop192
+	JNZ           loop201
 	SUBQ          $0x00000800, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000020, DX
 
-loop193:
+loop202:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -28318,7 +28857,7 @@ loop193:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop193
+	JNZ          loop202
 	VZEROUPPER
 	RET
 
@@ -28332,7 +28871,7 @@ TEXT ·fc64x1024ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 64 rows of 1024, 1 row(s) at a time.
 	MOVQ $0x0000000000000040, BX
 
-loop194:
+loop203:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -28345,7 +28884,7 @@ loop194:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000008, R8
 
-loop195:
+loop204:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -28365,7 +28904,7 @@ loop195:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop195
+	JNZ           loop204
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -28385,7 +28924,7 @@ loop195:
 	ADDQ          $0x00001000, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop194
+	JNZ           loop203
 	SUBQ          $0x00000100, AX
 
 	// dst = ReLU(dst + b)
@@ -28393,7 +28932,7 @@ loop195:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x0000000000000004, DX
 
-loop196:
+loop205:
 	VMOVUPS (AX), Z1
 	VMOVUPS (CX), Z2
 	VADDPS  Z2, Z1, Z1
@@ -28402,7 +28941,7 @@ loop196:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	DECQ    DX
-	JNZ     loop196
+	JNZ     loop205
 	VZEROUPPER
 	RET
 
@@ -28416,7 +28955,7 @@ TEXT ·fc1024x64SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 1024 rows of 64, 4 row(s) at a time.
 	MOVQ $0x0000000000000100, BX
 
-loop197:
+loop206:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -28478,14 +29017,14 @@ loop197:
 	ADDQ          $0x00000400, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop197
+	JNZ           loop206
 	SUBQ          $0x00001000, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000040, DX
 
-loop198:
+loop207:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -28528,7 +29067,7 @@ loop198:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop198
+	JNZ          loop207
 	VZEROUPPER
 	RET
 
@@ -28542,7 +29081,7 @@ TEXT ·fc128x2048ReLUBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 128 rows of 2048, 1 row(s) at a time.
 	MOVQ $0x0000000000000080, BX
 
-loop199:
+loop208:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -28555,7 +29094,7 @@ loop199:
 	MOVQ   DX, DI
 	MOVQ   $0x0000000000000010, R8
 
-loop200:
+loop209:
 	VMOVUPS       (DI), Z8
 	VFMADD231PS   (SI), Z8, Z0
 	VMOVUPS       64(DI), Z8
@@ -28575,7 +29114,7 @@ loop200:
 	ADDQ          $0x00000200, SI
 	ADDQ          $0x00000200, DI
 	DECQ          R8
-	JNZ           loop200
+	JNZ           loop209
 	VADDPS        Z4, Z0, Z0
 	VADDPS        Z5, Z1, Z1
 	VADDPS        Z6, Z2, Z2
@@ -28595,7 +29134,7 @@ loop200:
 	ADDQ          $0x00002000, CX
 	ADDQ          $0x00000004, AX
 	DECQ          BX
-	JNZ           loop199
+	JNZ           loop208
 	SUBQ          $0x00000200, AX
 
 	// dst = ReLU(dst + b)
@@ -28603,7 +29142,7 @@ loop200:
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x0000000000000008, DX
 
-loop201:
+loop210:
 	VMOVUPS (AX), Z1
 	VMOVUPS (CX), Z2
 	VADDPS  Z2, Z1, Z1
@@ -28612,7 +29151,7 @@ loop201:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	DECQ    DX
-	JNZ     loop201
+	JNZ     loop210
 	VZEROUPPER
 	RET
 
@@ -28626,7 +29165,7 @@ TEXT ·fc2048x128SigmoidBiasAVX512(SB), NOSPLIT, $0-32
 	// dst = W·x for 2048 rows of 128, 4 row(s) at a time.
 	MOVQ $0x0000000000000200, BX
 
-loop202:
+loop211:
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
 	VXORPS        Z2, Z2, Z2
@@ -28708,14 +29247,14 @@ loop202:
 	ADDQ          $0x00000800, CX
 	ADDQ          $0x00000010, AX
 	DECQ          BX
-	JNZ           loop202
+	JNZ           loop211
 	SUBQ          $0x00002000, AX
 
 	// dst = Sigmoid(dst + b)
 	MOVQ b+24(FP), CX
 	MOVQ $0x0000000000000080, DX
 
-loop203:
+loop212:
 	VMOVUPS      (AX), Z0
 	VMOVUPS      (CX), Z1
 	VADDPS       Z1, Z0, Z0
@@ -28758,7 +29297,241 @@ loop203:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop203
+	JNZ          loop212
+	VZEROUPPER
+	RET
+
+// func fc4x64ReLUBiasAVX512(dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·fc4x64ReLUBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ x+16(FP), DX
+
+	// dst = W·x for 4 rows of 64, 4 row(s) at a time.
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z3, Z3, Z3
+	VXORPS        Z4, Z4, Z4
+	VXORPS        Z5, Z5, Z5
+	VXORPS        Z6, Z6, Z6
+	VXORPS        Z7, Z7, Z7
+	VMOVUPS       (DX), Z8
+	VFMADD231PS   (CX), Z8, Z0
+	VFMADD231PS   256(CX), Z8, Z2
+	VFMADD231PS   512(CX), Z8, Z4
+	VFMADD231PS   768(CX), Z8, Z6
+	VMOVUPS       64(DX), Z8
+	VFMADD231PS   64(CX), Z8, Z1
+	VFMADD231PS   320(CX), Z8, Z3
+	VFMADD231PS   576(CX), Z8, Z5
+	VFMADD231PS   832(CX), Z8, Z7
+	VMOVUPS       128(DX), Z8
+	VFMADD231PS   128(CX), Z8, Z0
+	VFMADD231PS   384(CX), Z8, Z2
+	VFMADD231PS   640(CX), Z8, Z4
+	VFMADD231PS   896(CX), Z8, Z6
+	VMOVUPS       192(DX), Z8
+	VFMADD231PS   192(CX), Z8, Z1
+	VFMADD231PS   448(CX), Z8, Z3
+	VFMADD231PS   704(CX), Z8, Z5
+	VFMADD231PS   960(CX), Z8, Z7
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z5, Z4, Z4
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X1, X2, X2
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X1, X3, X3
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPS        Y6, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X1, X4, X4
+	VUNPCKLPS     X2, X0, X1
+	VUNPCKHPS     X2, X0, X0
+	VADDPS        X0, X1, X1
+	VUNPCKLPS     X4, X3, X0
+	VUNPCKHPS     X4, X3, X2
+	VADDPS        X2, X0, X0
+	VMOVLHPS      X0, X1, X2
+	VMOVHLPS      X1, X0, X0
+	VADDPS        X0, X2, X2
+	VMOVUPS       X2, (AX)
+	ADDQ          $0x00000400, CX
+	ADDQ          $0x00000010, AX
+	SUBQ          $0x00000010, AX
+
+	// dst = ReLU(dst + b)
+	MOVQ      b+24(FP), CX
+	MOVL      $0x0000000f, DX
+	KMOVW     DX, K1
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fc64x4SigmoidBiasAVX512(dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fc64x4SigmoidBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), AX
+	MOVQ  w+8(FP), CX
+	MOVQ  x+16(FP), DX
+	MOVL  $0x0000000f, BX
+	KMOVW BX, K1
+
+	// dst = W·x for 64 rows of 4, 16 at a time: one vector per row, one transpose per 16 rows.
+	VMOVUPS.Z (DX), K1, Z0
+	MOVQ      $0x0000000000000004, DX
+
+loop213:
+	VMOVUPS.Z  (CX), K1, Z1
+	VMULPS     Z0, Z1, Z1
+	VMOVUPS.Z  16(CX), K1, Z2
+	VMULPS     Z0, Z2, Z2
+	VMOVUPS.Z  32(CX), K1, Z3
+	VMULPS     Z0, Z3, Z3
+	VMOVUPS.Z  48(CX), K1, Z4
+	VMULPS     Z0, Z4, Z4
+	VMOVUPS.Z  64(CX), K1, Z5
+	VMULPS     Z0, Z5, Z5
+	VMOVUPS.Z  80(CX), K1, Z6
+	VMULPS     Z0, Z6, Z6
+	VMOVUPS.Z  96(CX), K1, Z7
+	VMULPS     Z0, Z7, Z7
+	VMOVUPS.Z  112(CX), K1, Z8
+	VMULPS     Z0, Z8, Z8
+	VMOVUPS.Z  128(CX), K1, Z9
+	VMULPS     Z0, Z9, Z9
+	VMOVUPS.Z  144(CX), K1, Z10
+	VMULPS     Z0, Z10, Z10
+	VMOVUPS.Z  160(CX), K1, Z11
+	VMULPS     Z0, Z11, Z11
+	VMOVUPS.Z  176(CX), K1, Z12
+	VMULPS     Z0, Z12, Z12
+	VMOVUPS.Z  192(CX), K1, Z13
+	VMULPS     Z0, Z13, Z13
+	VMOVUPS.Z  208(CX), K1, Z14
+	VMULPS     Z0, Z14, Z14
+	VMOVUPS.Z  224(CX), K1, Z15
+	VMULPS     Z0, Z15, Z15
+	VMOVUPS.Z  240(CX), K1, Z16
+	VMULPS     Z0, Z16, Z16
+	VSHUFF32X4 $0x44, Z5, Z1, Z17
+	VSHUFF32X4 $0xee, Z5, Z1, Z1
+	VADDPS     Z1, Z17, Z17
+	VSHUFF32X4 $0x44, Z13, Z9, Z1
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VADDPS     Z5, Z1, Z1
+	VSHUFF32X4 $0x44, Z6, Z2, Z5
+	VSHUFF32X4 $0xee, Z6, Z2, Z2
+	VADDPS     Z2, Z5, Z5
+	VSHUFF32X4 $0x44, Z14, Z10, Z2
+	VSHUFF32X4 $0xee, Z14, Z10, Z6
+	VADDPS     Z6, Z2, Z2
+	VSHUFF32X4 $0x44, Z7, Z3, Z6
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VADDPS     Z3, Z6, Z6
+	VSHUFF32X4 $0x44, Z15, Z11, Z3
+	VSHUFF32X4 $0xee, Z15, Z11, Z7
+	VADDPS     Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z8, Z4, Z7
+	VSHUFF32X4 $0xee, Z8, Z4, Z4
+	VADDPS     Z4, Z7, Z7
+	VSHUFF32X4 $0x44, Z16, Z12, Z4
+	VSHUFF32X4 $0xee, Z16, Z12, Z8
+	VADDPS     Z8, Z4, Z4
+	VSHUFF32X4 $0x88, Z1, Z17, Z8
+	VSHUFF32X4 $0xdd, Z1, Z17, Z1
+	VADDPS     Z1, Z8, Z8
+	VSHUFF32X4 $0x88, Z2, Z5, Z1
+	VSHUFF32X4 $0xdd, Z2, Z5, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFF32X4 $0x88, Z3, Z6, Z2
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VADDPS     Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z4, Z7, Z3
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFPS    $0x44, Z1, Z8, Z4
+	VSHUFPS    $0xee, Z1, Z8, Z1
+	VADDPS     Z1, Z4, Z4
+	VSHUFPS    $0x44, Z3, Z2, Z1
+	VSHUFPS    $0xee, Z3, Z2, Z2
+	VADDPS     Z2, Z1, Z1
+	VSHUFPS    $0x88, Z1, Z4, Z2
+	VSHUFPS    $0xdd, Z1, Z4, Z1
+	VADDPS     Z1, Z2, Z2
+	VMOVUPS    Z2, (AX)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000040, AX
+	DECQ       DX
+	JNZ        loop213
+
+	// dst = W·x for 0 rows of 4, 4 row(s) at a time.
+	SUBQ $0x00000100, AX
+
+	// dst = Sigmoid(dst + b)
+	MOVQ b+24(FP), CX
+	MOVQ $0x0000000000000004, DX
+
+loop214:
+	VMOVUPS      (AX), Z0
+	VMOVUPS      (CX), Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VSUBPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+16(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+20(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VBROADCASTSS consts<>+24(SB), Z1
+	VMULPS       Z1, Z0, Z1
+	VCVTPS2DQ    Z1, Z2
+	VCVTDQ2PS    Z2, Z1
+	VBROADCASTSS consts<>+28(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+32(SB), Z3
+	VFNMADD231PS Z3, Z1, Z0
+	VBROADCASTSS consts<>+36(SB), Z1
+	VBROADCASTSS consts<>+40(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+44(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+48(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+52(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VBROADCASTSS consts<>+56(SB), Z3
+	VFMADD213PS  Z3, Z0, Z1
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z1
+	VBROADCASTSS consts<>+60(SB), Z0
+	VADDPS       Z0, Z1, Z1
+	VBROADCASTSS consts<>+64(SB), Z3
+	VPADDD       Z3, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VADDPS       Z0, Z1, Z1
+	VDIVPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JNZ          loop214
 	VZEROUPPER
 	RET
 

@@ -319,6 +319,39 @@ func scaleAddReLUBasic1NhwcGo(dst *[200704]float32, x *[200704]float32, s *[64]f
 	}
 }
 
+// squeezeLegacyBasic1NhwcGo sets z[c] to the average of channel c.
+func squeezeLegacyBasic1NhwcGo(z *[64]float32, x *[200704]float32) {
+	*z = [64]float32{}
+	for r := 0; r < 3136; r++ {
+		for c, v := range (*[64]float32)(x[r*64:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 3136
+	}
+}
+
+// scaleLegacyBasic1NhwcGo sets dst = x × s per channel.
+func scaleLegacyBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32) {
+	for r := range 3136 {
+		xs, ds := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLULegacyBasic1NhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLULegacyBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+	for r := range 3136 {
+		xs, ds, rs := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:]), (*[64]float32)(res[r*64:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
 // squeezeBasic2NhwcGo sets z[c] to the average of channel c.
 func squeezeBasic2NhwcGo(z *[128]float32, x *[100352]float32) {
 	*z = [128]float32{}
@@ -732,6 +765,38 @@ func fc2048x128SigmoidBiasGo(dst *[2048]float32, w *[262144]float32, x *[128]flo
 		row := (*[128]float32)(w[i*128:])
 		var s0, s1, s2, s3 float32
 		for j := 0; j < 125; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc4x64ReLUBiasGo sets dst = ReLU(W·x + b) for a 4×64 row-major W.
+func fc4x64ReLUBiasGo(dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]float32) {
+	for i := range dst {
+		row := (*[64]float32)(w[i*64:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 61; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc64x4SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 64×4 row-major W.
+func fc64x4SigmoidBiasGo(dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32) {
+	for i := range dst {
+		row := (*[4]float32)(w[i*4:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1; j += 4 {
 			s0 += row[j] * x[j]
 			s1 += row[j+1] * x[j+1]
 			s2 += row[j+2] * x[j+2]

@@ -184,26 +184,29 @@ func peakAbs(v []float32) float64 {
 }
 
 // TestKernelsUsed checks that the specialised path really runs the
-// generated kernels where the spec has the shape (every SE block of
-// SE-ResNet-18 at 224×224) — not the runtime-sized fallback, not the
-// generic kernel — and the generic path never does.
+// generated kernels where the spec has the shape (every SE block at
+// 224×224 of SE-ResNet-18, of the original release's SE-ResNet-18, whose
+// first stage has hidden 4, and of an SE-ResNeXt-D) — not the runtime-sized
+// fallback, not the generic kernel — and the generic path never does.
 func TestKernelsUsed(t *testing.T) {
-	m := randomModel(t, "seresnet18", 10, 1, Options{})
-	p, err := m.NewPlan(1, 224, 224)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, k := range p.Kernels() {
-		if impl := k.Impl(); impl == "generic" || impl == "generic-simd" || se.Specialised(k.Shape(), isa.Go) == nil {
-			t.Errorf("block %d (%v): se.Lookup gave the %s kernel, not a generated one; is the spec shape missing?", i, k.Shape(), impl)
+	for _, arch := range []string{"seresnet18", "legacy_seresnet18", "seresnext26d_32x4d"} {
+		m := randomModel(t, arch, 10, 1, Options{})
+		p, err := m.NewPlan(1, 224, 224)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if p, err = m.WithOptions(Options{UseGeneric: true}).NewPlan(1, 224, 224); err != nil {
-		t.Fatal(err)
-	}
-	for i, k := range p.Kernels() {
-		if impl := k.Impl(); impl != "generic" {
-			t.Errorf("block %d: UseGeneric ran %s", i, impl)
+		for i, k := range p.Kernels() {
+			if impl := k.Impl(); impl == "generic" || impl == "generic-simd" || se.Specialised(k.Shape(), isa.Go) == nil {
+				t.Errorf("%s: block %d (%v): se.Lookup gave the %s kernel, not a generated one; is the spec shape missing?", arch, i, k.Shape(), impl)
+			}
+		}
+		if p, err = m.WithOptions(Options{UseGeneric: true}).NewPlan(1, 224, 224); err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range p.Kernels() {
+			if impl := k.Impl(); impl != "generic" {
+				t.Errorf("%s: block %d: UseGeneric ran %s", arch, i, impl)
+			}
 		}
 	}
 }
