@@ -27,13 +27,16 @@ type File struct {
 	masks  bool            // whether a kernel used the lane mask table
 	names  map[string]bool // functions emitted, to catch duplicates
 	labels int             // labels emitted, for unique names
+
+	tables     []table           // vector constants, in first-use order
+	tableNames map[string]string // their contents → names
 }
 
 // NewFile starts an empty file for Go package pkg.
 func NewFile(pkg string) *File {
 	ctx := build.NewContext()
 	ctx.ConstraintExpr(Constraint)
-	return &File{ctx: ctx, pkg: pkg, offset: map[uint32]int{}, names: map[string]bool{}}
+	return &File{ctx: ctx, pkg: pkg, offset: map[uint32]int{}, names: map[string]bool{}, tableNames: map[string]string{}}
 }
 
 // function starts the function name with the Go signature sig and returns an
@@ -97,6 +100,13 @@ func (f *File) Render() (asmSrc, stubs []byte, err error) {
 		f.ctx.DataAttributes(attr.RODATA | attr.NOPTR)
 		for _, c := range f.consts {
 			f.ctx.AppendDatum(operand.U32(c))
+		}
+	}
+	for _, t := range f.tables {
+		f.ctx.StaticGlobal(t.name)
+		f.ctx.DataAttributes(attr.RODATA | attr.NOPTR)
+		for _, v := range t.vals {
+			f.ctx.AppendDatum(operand.U32(uint32(v)))
 		}
 	}
 	ir, err := f.ctx.Result()

@@ -3,7 +3,9 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
+	"time"
 )
 
 // BenchmarkConv runs representative SE-ResNet-50 convolutions at batch 1
@@ -40,5 +42,103 @@ func BenchmarkConv(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
+	}
+}
+
+// BenchmarkGroupedConv runs the grouped 3×3 convolutions of
+// SE-ResNeXt-50 32×4d at 224², batch 1, and reports GFLOP/s (two per
+// multiply-add of the grouped convolution, not of a dense one), the share
+// of this core's FMA peak (FMAPeak) per thread, and, with one thread, the
+// same per CPU-second (cpu-GFLOP/s, cpu-%peak), which other programs on a
+// shared machine do not dilute.
+func BenchmarkGroupedConv(b *testing.B) {
+	cases := []struct {
+		name string
+		c, h int // channels and input side
+		s    int // stride
+	}{
+		{"layer1_128_56", 128, 56, 1},
+		{"layer2.0_256_56s2", 256, 56, 2},
+		{"layer2_256_28", 256, 28, 1},
+		{"layer3.0_512_28s2", 512, 28, 2},
+		{"layer3_512_14", 512, 14, 1},
+		{"layer4.0_1024_14s2", 1024, 14, 2},
+		{"layer4_1024_7", 1024, 7, 1},
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, tc := range cases {
+		s := ConvSpec{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, Stride: tc.s, Pad: 1, Groups: 32}
+		conv, err := NewConv2d(s, randSlice(r, s.OutC*s.Depth()), randSlice(r, s.OutC))
+		if err != nil {
+			b.Fatal(err)
+		}
+		src := randSlice(r, tc.h*tc.h*s.InC)
+		oh, ow := s.Out(tc.h, tc.h)
+		dst := make([]float32, oh*ow*s.OutC)
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads%d", tc.name, threads), func(b *testing.B) {
+				ws := NewWorkspace(threads)
+				conv.Forward(dst, src, 1, tc.h, tc.h, Epilogue{ReLU: true}, ws)
+				peak := fmaPeakOnce()
+				cpu0 := cpuTime()
+				for b.Loop() {
+					conv.Forward(dst, src, 1, tc.h, tc.h, Epilogue{ReLU: true}, ws)
+				}
+				cpu := (cpuTime() - cpu0).Seconds()
+				flops := 2 * float64(oh*ow*s.OutC*s.Depth()) * float64(b.N)
+				gflops := flops / b.Elapsed().Seconds() / 1e9
+				b.ReportMetric(gflops, "GFLOP/s")
+				if peak > 0 {
+					b.ReportMetric(100*gflops/float64(threads)/peak, "%peak")
+				}
+				if threads == 1 && cpu > 0 {
+					b.ReportMetric(flops/cpu/1e9, "cpu-GFLOP/s")
+					if peak > 0 {
+						b.ReportMetric(100*flops/cpu/1e9/peak, "cpu-%peak")
+					}
+				}
+			})
+		}
+	}
+}
+
+// fmaPeakOnce is FMAPeak, measured once per test binary.
+var fmaPeakOnce = sync.OnceValue(func() float64 {
+	g, _ := FMAPeak(300 * time.Millisecond)
+	return g
+})
+
+// BenchmarkGroupedKernel runs each grouped micro-kernel of the default
+// engine on one tile over and over (everything in L1): the kernel's own
+// rate, before memory and the loops around it.
+func BenchmarkGroupedKernel(b *testing.B) {
+	for i := range defaultEngine.gconv {
+		k := &defaultEngine.gconv[i]
+		groups := max(2, k.cols()/k.out)
+		inC, outC := groups*k.in, groups*k.out
+		w := 3 * k.rows
+		a := make([]float32, 3*w*inC+64)
+		offs := make([]int, k.rows)
+		for r := range offs {
+			offs[r] = r * inC
+		}
+		bw := make([]float32, k.weights())
+		c := make([]float32, k.rows*outC)
+		bias := make([]float32, k.cols())
+		b.Run(fmt.Sprintf("%dto%d", k.in, k.out), func(b *testing.B) {
+			peak := fmaPeakOnce()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				k.kernel(&a[0], &offs[0], inC, w*inC, &bw[0], &c[0], outC, k.rows, &bias[0], nil, nil, tileBias|tileReLU)
+			}
+			cpu := (cpuTime() - cpu0).Seconds()
+			flops := 2 * float64(k.rows*k.cols()*9*k.in) * float64(b.N)
+			if cpu > 0 {
+				b.ReportMetric(flops/cpu/1e9, "cpu-GFLOP/s")
+				if peak > 0 {
+					b.ReportMetric(100*flops/cpu/1e9/peak, "cpu-%peak")
+				}
+			}
+		})
 	}
 }

@@ -52,10 +52,11 @@ type Epilogue struct {
 // immutable and safe for concurrent use.
 type Conv2d struct {
 	spec   ConvSpec
-	eng    *engine   // the micro-kernel and blocking the panels are packed for
-	panels []float32 // weights as column panels of nr values, see packWeights
-	cols   []panel   // where each panel sits in panels, dst and the input channels
-	bias   []float32 // OutC values
+	eng    *engine      // the micro-kernel and blocking the panels are packed for
+	panels []float32    // weights as column panels of nr values, see packWeights
+	cols   []panel      // where each panel sits in panels, dst and the input channels
+	bias   []float32    // OutC values
+	gk     *gconvKernel // the grouped micro-kernel panels are packed for, if any
 }
 
 // NewConv2d packs weight, laid out as PyTorch stores it ([OutC][InC][KH][KW]),
@@ -77,9 +78,14 @@ func newConv2d(spec ConvSpec, weight, bias []float32, e *engine) (*Conv2d, error
 	if bias != nil && len(bias) != spec.OutC {
 		return nil, fmt.Errorf("nn: %v: %d biases, want %d", spec, len(bias), spec.OutC)
 	}
-	cols := layoutPanels(spec, e.nr)
-	cv := &Conv2d{spec: spec, eng: e, panels: packWeights(spec, weight, cols, e.nr), cols: cols, bias: make([]float32, spec.OutC)}
+	cv := &Conv2d{spec: spec, eng: e, bias: make([]float32, spec.OutC)}
 	copy(cv.bias, bias)
+	if cv.gk = e.grouped(spec); cv.gk != nil {
+		cv.panels = packGrouped(spec, weight, cv.gk)
+		return cv, nil
+	}
+	cv.cols = layoutPanels(spec, e.nr)
+	cv.panels = packWeights(spec, weight, cv.cols, e.nr)
 	return cv, nil
 }
 
@@ -102,6 +108,10 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 		(ep.Sums != nil && len(ep.Sums) != n*cols) {
 		panic(fmt.Sprintf("nn: %v on %d×%d×%d: len(src) = %d, len(dst) = %d, len(residual) = %d, len(sums) = %d; want %d, %d, %d",
 			s, n, h, w, len(src), len(dst), len(ep.Residual), len(ep.Sums), n*h*w*s.InC, m*cols, n*cols))
+	}
+	if c.gk != nil {
+		c.forwardGrouped(dst, src, n, h, w, oh, ow, ep, ws)
+		return
 	}
 	g := geometry{ConvSpec: s, h: h, w: w, oh: oh, ow: ow}
 
@@ -134,16 +144,24 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 	ws.Parallel(rowBlocks*colBlocks, &ws.conv)
 	ws.conv = convJob{} // drop references to the caller's buffers
 	if ep.Sums != nil {
-		clear(ep.Sums)
-		for rb := range rowBlocks {
-			m0 := rb * e.mc
-			img0, img1 := m0/job.pixels, (min(m, m0+e.mc)-1)/job.pixels
-			for img := img0; img <= img1; img++ {
-				part := job.partial[(rb*job.span+img-img0)*cols:][:cols]
-				sum := ep.Sums[img*cols:][:cols]
-				for i, v := range part {
-					sum[i] += v
-				}
+		addPartialSums(ep.Sums, job.partial, rowBlocks, e.mc, m, job.pixels, job.span, cols)
+	}
+}
+
+// addPartialSums sets sums (n images × cols) to the per-image column sums
+// the row blocks of mc rows (of m, pixels an image) left in partial, span
+// images per block, adding them up in block order: the same order for
+// every thread count.
+func addPartialSums(sums, partial []float32, rowBlocks, mc, m, pixels, span, cols int) {
+	clear(sums)
+	for rb := range rowBlocks {
+		m0 := rb * mc
+		img0, img1 := m0/pixels, (min(m, m0+mc)-1)/pixels
+		for img := img0; img <= img1; img++ {
+			part := partial[(rb*span+img-img0)*cols:][:cols]
+			sum := sums[img*cols:][:cols]
+			for i, v := range part {
+				sum[i] += v
 			}
 		}
 	}

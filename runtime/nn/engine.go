@@ -26,6 +26,8 @@ type engine struct {
 	// fmaPeak, if not nil, runs n iterations of the instruction set's FMA
 	// throughput loop (FMAPeak).
 	fmaPeak func(n int) float32
+	// gconv are the grouped 3×3 micro-kernels, one per group shape.
+	gconv []gconvKernel
 }
 
 // microKernel computes the mr×nr tile A·B over kc depth steps, A read as

@@ -25,6 +25,16 @@ var asmEngines = []*engine{
 	newAsmEngine(isa.AVX2, 16, 256, gemm6x16AVX2, maxPoolAVX2, fmaPeakAVX2),
 }
 
+func init() {
+	for _, k := range gconvKernels {
+		for _, e := range asmEngines {
+			if e.isa == k.isa {
+				e.gconv = append(e.gconv, k)
+			}
+		}
+	}
+}
+
 // asmISAs are the instruction sets of asmEngines.
 var asmISAs = []isa.ISA{isa.AVX512, isa.AVX2}
 

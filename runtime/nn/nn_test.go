@@ -83,7 +83,36 @@ func TestConv(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range cases {
-		s := tc.spec
+		testConv(t, r, tc.spec, tc.n, tc.h, tc.w, engines())
+	}
+}
+
+// TestGroupedKernels runs every grouped micro-kernel of every engine the
+// CPU has through the convolution, against the reference: several tile
+// columns, stride 1 and 2, odd sizes, two images, every epilogue.
+func TestGroupedKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, e := range engines() {
+		for i := range e.gconv {
+			k := &e.gconv[i]
+			groups := max(2, 2*k.cols()/k.out)
+			for _, stride := range []int{1, 2} {
+				s := ConvSpec{InC: groups * k.in, OutC: groups * k.out, KH: 3, KW: 3, Stride: stride, Pad: 1, Groups: groups}
+				if got := e.grouped(s); got != k {
+					t.Fatalf("%s: %v: grouped kernel %v, want %v", e.isa, s, got, k)
+				}
+				testConv(t, r, s, 2, 9, 7, []*engine{e})
+			}
+		}
+	}
+}
+
+// testConv checks conv s on n images of h×w on engines es against refConv,
+// with every epilogue and one and three threads.
+func testConv(t *testing.T, r *rand.Rand, s ConvSpec, n, h, w int, es []*engine) {
+	t.Helper()
+	{
+		tc := struct{ n, h, w int }{n, h, w}
 		weight := randSlice(r, s.OutC*s.Depth())
 		bias := randSlice(r, s.OutC)
 		src := randSlice(r, tc.n*tc.h*tc.w*s.InC)
@@ -97,7 +126,7 @@ func TestConv(t *testing.T) {
 			for i, v := range want {
 				wantSums[i/(oh*ow*s.OutC)*s.OutC+i%s.OutC] += v
 			}
-			for _, e := range engines() {
+			for _, e := range es {
 				conv, err := newConv2d(s, weight, bias, e)
 				if err != nil {
 					t.Fatal(err)
@@ -133,143 +162,5 @@ func TestConv(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-func TestConvErrors(t *testing.T) {
-	s := ConvSpec{InC: 2, OutC: 3, KH: 3, KW: 3, Stride: 1, Pad: 1}
-	if _, err := NewConv2d(s, make([]float32, 5), nil); err == nil {
-		t.Error("NewConv2d accepted 5 weights")
-	}
-	if _, err := NewConv2d(ConvSpec{InC: 2, OutC: 3, KH: 3, KW: 3}, make([]float32, 54), nil); err == nil {
-		t.Error("NewConv2d accepted stride 0")
-	}
-	if _, err := NewConv2d(ConvSpec{InC: 4, OutC: 6, KH: 1, KW: 1, Stride: 1, Groups: 4}, make([]float32, 6), nil); err == nil {
-		t.Error("NewConv2d accepted 4 groups of 6 output channels")
-	}
-	conv, err := NewConv2d(s, make([]float32, 54), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("Forward with a short dst did not panic")
-		}
-	}()
-	conv.Forward(make([]float32, 3), make([]float32, 2*4*4), 1, 4, 4, Epilogue{}, NewWorkspace(1))
-}
-
-func TestMaxPool(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	p := MaxPool2d{K: 3, Stride: 2, Pad: 1}
-	for _, sz := range [][4]int{{2, 9, 8, 5}, {1, 1, 1, 3}, {1, 112, 112, 4}, {3, 7, 10, 2}, {2, 9, 11, 64}, {1, 5, 6, 24}} {
-		for _, e := range engines() {
-			n, h, w, c := sz[0], sz[1], sz[2], sz[3]
-			src := randSlice(r, n*h*w*c)
-			src[0] = float32(math.NaN())
-			src[len(src)/2+1] = float32(math.NaN())
-			oh, ow := p.Out(h, w)
-			dst := make([]float32, n*oh*ow*c)
-			ws := NewWorkspace(2)
-			ws.pool = poolJob{p: p, dst: dst, src: src, h: h, w: w, c: c, oh: oh, ow: ow, eng: e}
-			ws.Parallel(n*oh, &ws.pool)
-			for i := range n {
-				for oy := range oh {
-					for ox := range ow {
-						for ch := range c {
-							want := math.Inf(-1)
-							nan := false
-							for ky := range 3 {
-								for kx := range 3 {
-									y, x := oy*2-1+ky, ox*2-1+kx
-									if y >= 0 && y < h && x >= 0 && x < w {
-										v := float64(src[((i*h+y)*w+x)*c+ch])
-										nan = nan || math.IsNaN(v)
-										want = math.Max(want, v)
-									}
-								}
-							}
-							got := float64(dst[((i*oh+oy)*ow+ox)*c+ch])
-							if got != want && !(nan && math.IsNaN(got)) {
-								t.Fatalf("%s: %v: maxpool[%d,%d,%d,%d] = %v, want %v", e.isa, sz, i, oy, ox, ch, got, want)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	// The exported entry point on the default engine.
-	src := randSlice(r, 2*8*8*16)
-	dst := make([]float32, 2*4*4*16)
-	p.Forward(dst, src, 2, 8, 8, 16, NewWorkspace(1))
-}
-
-func TestGlobalAvgPool(t *testing.T) {
-	n, h, w, c := 2, 3, 5, 4
-	src := make([]float32, n*h*w*c)
-	for i := range src {
-		src[i] = float32(i % 7)
-	}
-	dst := make([]float32, n*c)
-	GlobalAvgPool(dst, src, n, h, w, c)
-	for i := range n {
-		for ch := range c {
-			var sum float64
-			for p := range h * w {
-				sum += float64(src[(i*h*w+p)*c+ch])
-			}
-			if got, want := float64(dst[i*c+ch]), sum/float64(h*w); math.Abs(got-want) > 1e-6 {
-				t.Fatalf("avg[%d][%d] = %v, want %v", i, ch, got, want)
-			}
-		}
-	}
-}
-
-func TestLinear(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	in, out, n := 37, 130, 3
-	weight, bias, src := randSlice(r, in*out), randSlice(r, out), randSlice(r, n*in)
-	l, err := NewLinear(in, out, weight, bias)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := make([]float32, n*out)
-	l.Forward(dst, src, n, NewWorkspace(2))
-	for i := range n {
-		for o := range out {
-			sum := float64(bias[o])
-			for k := range in {
-				sum += float64(weight[o*in+k]) * float64(src[i*in+k])
-			}
-			if got := float64(dst[i*out+o]); math.Abs(got-sum) > 1e-4 {
-				t.Fatalf("linear[%d][%d] = %v, want %v", i, o, got, sum)
-			}
-		}
-	}
-	if _, err := NewLinear(in, out, weight[1:], bias); err == nil {
-		t.Error("NewLinear accepted a short weight")
-	}
-}
-
-func TestFold(t *testing.T) {
-	// One output channel, two weights: y = (w·x − mean)/sqrt(var+eps)·γ + β.
-	bn := BatchNorm{Weight: []float32{2}, Bias: []float32{0.5}, Mean: []float32{1}, Var: []float32{3}, Eps: 1e-5}
-	w := []float32{1, -4}
-	b, err := bn.Fold(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scale := 2 / math.Sqrt(3+1e-5)
-	for i, want := range []float64{scale, -4 * scale} {
-		if math.Abs(float64(w[i])-want) > 1e-6 {
-			t.Errorf("w[%d] = %v, want %v", i, w[i], want)
-		}
-	}
-	if want := 0.5 - scale; math.Abs(float64(b[0])-want) > 1e-6 {
-		t.Errorf("bias = %v, want %v", b[0], want)
-	}
-	if _, err := (BatchNorm{Weight: []float32{1}, Bias: []float32{1}, Mean: []float32{1}}).Fold(w); err == nil {
-		t.Error("Fold accepted a batch norm without variances")
 	}
 }

@@ -18,9 +18,13 @@ type Workspace struct {
 	// The arguments of the layer call in progress. They live here rather
 	// than in a closure so a forward pass allocates nothing: a closure
 	// handed to goroutines escapes to the heap on every call.
-	conv convJob
-	pool poolJob
-	avg  avgPoolJob
+	conv  convJob
+	pool  poolJob
+	avg   avgPoolJob
+	gconv gconvJob
+	pad   padJob
+
+	padded []float32 // a grouped convolution's zero-bordered input
 }
 
 // A Job is work split into numbered tasks that may run in parallel.
@@ -43,6 +47,7 @@ func NewWorkspace(threads int) *Workspace {
 type scratch struct {
 	pack []float32 // a block of A: mc×kc values
 	tile []float32 // an edge tile: mr×nr values
+	offs []int     // a grouped convolution's window offsets of a pixel block
 }
 
 // reserve makes every worker's pack and tile buffers hold at least pack
