@@ -21,15 +21,18 @@ import (
 // latency of a forward pass per architecture, batch and thread count, the
 // SE overhead (each SE network against its plain twin), and the GEMM that
 // does nearly all of the work, on the shapes of SE-ResNet-50's 1×1
-// convolutions, against the FMA peak measured in the same run.
+// convolutions, and the grouped 3×3 convolutions of the architectures that
+// have them (ResNeXt), against the FMA peak measured in the same run.
 
 const benchArchSummary = `With -arch, bench times whole networks (random well-scaled weights, NCHW
 input of -size², the specialised SE kernels): for each architecture, batch
 and thread count, one warm-up pass then -runs timed passes, the
 architectures taking turns pass by pass so that load from other programs
 hits them alike; it prints the median and minimum latency, the SE overhead
-(seresnetN / resnetN median) and then GFLOP/s of the convolution engine on
-SE-ResNet-50's 1×1 shapes, one thread, against this core's FMA peak.`
+(seresnetN / resnetN, seresnextN / resnextN, … median) and then GFLOP/s of
+the convolution engine on SE-ResNet-50's 1×1 shapes and on the grouped 3×3
+convolutions of the architectures timed, one thread, against this core's
+FMA peak.`
 
 // archConfig is the parsed command line of "segen bench -arch".
 type archConfig struct {
@@ -90,16 +93,19 @@ func cmdBenchArch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var gemm []gemmResult
+	var grouped []groupedResult
 	var peak float64
 	if cfg.gemm {
 		prog.note("measuring the FMA peak and the GEMM…")
 		peak, _ = nn.FMAPeak(cfg.peakTarget)
 		gemm = benchGEMM(cfg)
+		grouped = benchGrouped(cfg)
 		p2, _ := nn.FMAPeak(cfg.peakTarget) // before and after: the best is the machine's
 		peak = max(peak, p2)
 	}
 	prog.done()
 	writeArchTable(stdout, recs, gemm, peak)
+	writeGrouped(stdout, grouped, peak)
 	if cfg.jsonFile != "" {
 		data, err := json.MarshalIndent(recs, "", "  ")
 		if err != nil {
@@ -117,7 +123,7 @@ func parseArchFlags(args []string, stderr io.Writer) (*archConfig, error) {
 	threads := fs.String("threads", defaultThreads(), "comma-separated thread `counts`")
 	size := fs.Int("size", 224, "input height and width in `pixels`")
 	runs := fs.Int("runs", 0, "timed passes per architecture, batch and thread count (default 10, 3 with -quick)")
-	gemm := fs.Bool("gemm", true, "also measure the GEMM on SE-ResNet-50's 1×1 shapes against the FMA peak")
+	gemm := fs.Bool("gemm", true, "also measure the GEMM on SE-ResNet-50's 1×1 shapes, and the architectures' grouped 3×3 convolutions, against the FMA peak")
 	quick := fs.Bool("quick", false, "fewer passes and shorter GEMM timings")
 	jsonFile := fs.String("json", "", "write the latency records to `file` as a JSON array of {arch, batch, height, width, threads, isa, median_ms, min_ms, runs, runs_ms}")
 	if err := parseFlags(fs, args); err != nil {
@@ -248,6 +254,83 @@ type gemmResult struct {
 	gflops  float64 // best of the timed chunks
 }
 
+// groupedResult is one grouped convolution of an architecture.
+type groupedResult struct {
+	arch, layer string
+	spec        nn.ConvSpec
+	h, w        int
+	gflops      float64 // best of the timed chunks
+}
+
+// benchGrouped times, one thread, each distinct grouped convolution (shape
+// and input size) of the architectures at -size, batch 1, with bias + ReLU
+// as in a bottleneck, named after its first layer.
+func benchGrouped(cfg *archConfig) []groupedResult {
+	r := rand.New(rand.NewPCG(5, 6))
+	ws := nn.NewWorkspace(1)
+	var out []groupedResult
+	seen := map[[3]any]bool{}
+	for _, name := range cfg.archs {
+		a, _ := resnet.LookupArch(name)
+		for _, l := range a.ConvLayers(cfg.size, cfg.size) {
+			key := [3]any{l.Spec, l.H, l.W}
+			if l.Spec.Groups <= 1 || seen[key] {
+				continue
+			}
+			seen[key] = true
+			s := l.Spec
+			fill := func(n int) []float32 {
+				v := make([]float32, n)
+				for i := range v {
+					v[i] = float32(r.NormFloat64())
+				}
+				return v
+			}
+			conv, err := nn.NewConv2d(s, fill(s.OutC*s.Depth()), fill(s.OutC))
+			if err != nil {
+				panic(err) // the architecture's shapes are valid
+			}
+			oh, ow := s.Out(l.H, l.W)
+			src, dst := fill(l.H*l.W*s.InC), make([]float32, oh*ow*s.OutC)
+			pass := func() { conv.Forward(dst, src, 1, l.H, l.W, nn.Epilogue{ReLU: true}, ws) }
+			pass()
+			best := time.Duration(1<<63 - 1)
+			end := time.Now().Add(cfg.gemmTarget)
+			for chunk := 0; chunk < 3 || time.Now().Before(end); chunk++ {
+				start := time.Now()
+				pass()
+				best = min(best, time.Since(start))
+			}
+			flops := 2 * float64(oh*ow*s.OutC*s.Depth())
+			out = append(out, groupedResult{name, l.Name, s, l.H, l.W, flops / best.Seconds() / 1e9})
+		}
+	}
+	return out
+}
+
+// writeGrouped prints the grouped convolutions against the FMA peak.
+func writeGrouped(w io.Writer, gs []groupedResult, peak float64) {
+	if len(gs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nGrouped 3×3 convolutions (batch 1, bias + ReLU, one thread, best of its passes; FLOPs of the grouped convolution):\n")
+	fmt.Fprintf(w, "  %-22s %-16s %6s %6s %7s %7s %9s %9s\n", "arch", "layer", "in", "out", "groups", "input", "GFLOP/s", "% peak")
+	for _, g := range gs {
+		pct := "-"
+		if peak > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*g.gflops/peak)
+		}
+		input := fmt.Sprintf("%d²", g.h)
+		if g.h != g.w {
+			input = fmt.Sprintf("%d×%d", g.h, g.w)
+		}
+		if g.spec.Stride > 1 {
+			input += fmt.Sprintf("/%d", g.spec.Stride)
+		}
+		fmt.Fprintf(w, "  %-22s %-16s %6d %6d %7d %7s %9.1f %9s\n", g.arch, g.layer, g.spec.InC, g.spec.OutC, g.spec.Groups, input, g.gflops, pct)
+	}
+}
+
 // benchGEMM times a 1×1 convolution (bias + ReLU epilogue, one thread) per
 // shape: an M-pixel image of K channels, N output channels.
 func benchGEMM(cfg *archConfig) []gemmResult {
@@ -286,11 +369,15 @@ func benchGEMM(cfg *archConfig) []gemmResult {
 func writeArchTable(w io.Writer, recs []archRecord, gemm []gemmResult, peak float64) {
 	mc := thisMachine()
 	fmt.Fprintf(w, "machine: %s, %d CPUs, %s/%s, %s, convolution engine %s\n\n", mc.CPU, mc.CPUs, mc.GOOS, mc.GOARCH, mc.GoVersion, nn.ISA())
-	fmt.Fprintf(w, "%-12s %5s %9s %7s %10s %9s %9s\n", "arch", "batch", "size", "threads", "median ms", "min ms", "images/s")
+	width := len("arch")
+	for _, r := range recs {
+		width = max(width, len(r.Arch))
+	}
+	fmt.Fprintf(w, "%-*s %5s %9s %7s %10s %9s %9s\n", width, "arch", "batch", "size", "threads", "median ms", "min ms", "images/s")
 	byKey := map[[3]any]archRecord{}
 	for _, r := range recs {
 		byKey[[3]any{r.Arch, r.Batch, r.Threads}] = r
-		fmt.Fprintf(w, "%-12s %5d %9s %7d %10.2f %9.2f %9.1f\n", r.Arch, r.Batch, fmt.Sprintf("%d×%d", r.Height, r.Width),
+		fmt.Fprintf(w, "%-*s %5d %9s %7d %10.2f %9.2f %9.1f\n", width, r.Arch, r.Batch, fmt.Sprintf("%d×%d", r.Height, r.Width),
 			r.Threads, r.MedianMS, r.MinMS, float64(r.Batch)*1e3/r.MedianMS)
 	}
 	printed := false

@@ -89,102 +89,130 @@ func packGrouped(s ConvSpec, weight []float32, k *gconvKernel) []float32 {
 }
 
 // forwardGrouped is Forward on c's grouped kernel.
+//
+// A task is a band of output rows of one image × a block of tile columns.
+// It first copies the input its band reads — the band's rows plus the
+// window's overlap, the block's channels only — into a per-worker buffer
+// with a zero border (sized to stay in L2), then runs the tiles over it:
+// the input is read from memory about once, as a GEMM reads it, and no
+// padded copy of the whole activation is ever written back.
 func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epilogue, ws *Workspace) {
 	s, k := c.spec, c.gk
-	hp, wp := h+2, w+2
-	ws.padded = grow(ws.padded, n*hp*wp*s.InC)
-	ws.pad = padJob{dst: ws.padded[:n*hp*wp*s.InC], src: src, h: h, w: w, c: s.InC}
-	ws.Parallel(n*hp, &ws.pad)
-	ws.pad = padJob{}
-
-	// Tasks are (pixel block, tile column block) pairs, as in the GEMM.
-	m, mc := n*oh*ow, k.rows*16
-	rowBlocks := (m + mc - 1) / mc
+	wp := w + 2
 	tiles := s.OutC / k.cols()
-	colBlocks := 1
-	if want := 4 * ws.threads; ws.threads > 1 && rowBlocks < want {
-		colBlocks = min(tiles, (want+rowBlocks-1)/rowBlocks)
+	band := func(channels int) int { // output rows a band may hold
+		rows := gconvPatchBytes/(4*wp*channels) - 3 // input rows beyond a single output row's three
+		return max(1, min(oh, rows/s.Stride+1))
 	}
+	// blockChannels is the most input channels a block of per tile
+	// columns reads (a block may start inside a group).
+	blockChannels := func(per int) int { return min(s.InC, ((per*k.cols()+k.out-1)/k.out+1)*k.in) }
+	bands := (oh + band(s.InC) - 1) / band(s.InC)
+	colBlocks := 1
+	if want := 4 * ws.threads; ws.threads > 1 && n*bands < want {
+		colBlocks = min(tiles, (want+n*bands-1)/(n*bands))
+	}
+	// Bands of fewer than four tiles of pixels waste much of their last
+	// tile: split the channels further, which lets the bands grow.
+	for colBlocks < tiles && band(blockChannels((tiles+colBlocks-1)/colBlocks))*ow < 4*k.rows && band(blockChannels(1)) > band(s.InC) {
+		colBlocks *= 2
+	}
+	colBlocks = min(colBlocks, tiles)
 	perBlock := (tiles + colBlocks - 1) / colBlocks
 	colBlocks = (tiles + perBlock - 1) / perBlock
+	channels := blockChannels(perBlock)
+	rows := band(channels)
+	bands = (oh + rows - 1) / rows
+	patch := ((rows-1)*s.Stride + 3) * wp * channels
 	for i := range ws.scratch {
-		if sc := &ws.scratch[i]; len(sc.offs) < mc+k.rows {
-			sc.offs = make([]int, mc+k.rows)
-		}
+		sc := &ws.scratch[i]
+		sc.offs = growInts(sc.offs, rows*ow+k.rows)
+		sc.pack = grow(sc.pack, patch)
 	}
-	job := gconvJob{c: c, pad: ws.padded[:n*hp*wp*s.InC], dst: dst, ep: ep, scratch: ws.scratch,
-		m: m, mc: mc, oh: oh, ow: ow, hp: hp, wp: wp, colBlocks: colBlocks, perBlock: perBlock, tiles: tiles}
+	job := gconvJob{c: c, src: src, dst: dst, ep: ep, scratch: ws.scratch, h: h, w: w, oh: oh, ow: ow,
+		rows: rows, bands: bands, colBlocks: colBlocks, perBlock: perBlock, tiles: tiles}
 	if ep.Sums != nil {
-		job.span = min(n, mc/(oh*ow)+2)
-		ws.partial = grow(ws.partial, rowBlocks*job.span*s.OutC)
-		job.partial = ws.partial[:rowBlocks*job.span*s.OutC]
-		clear(job.partial)
+		ws.partial = grow(ws.partial, n*bands*s.OutC)
+		job.partial = ws.partial[:n*bands*s.OutC]
 	}
 	ws.gconv = job
-	ws.Parallel(rowBlocks*colBlocks, &ws.gconv)
+	ws.Parallel(n*bands*colBlocks, &ws.gconv)
 	ws.gconv = gconvJob{}
 	if ep.Sums != nil {
-		addPartialSums(ep.Sums, job.partial, rowBlocks, mc, m, oh*ow, job.span, s.OutC)
+		// Each image's bands, added in order: the same for every thread count.
+		clear(ep.Sums)
+		for i, v := range job.partial {
+			ep.Sums[i/(bands*s.OutC)*s.OutC+i%s.OutC] += v
+		}
 	}
 }
 
-// padJob copies n NHWC images into a buffer with a zero border of one
-// pixel; a task is one padded row.
-type padJob struct {
-	dst, src []float32
-	h, w, c  int
-}
+// gconvPatchBytes bounds the input patch of a task: half of a 512 KiB L2.
+const gconvPatchBytes = 256 << 10
 
-func (j *padJob) Run(_, task int) {
-	hp, wp := j.h+2, j.w+2
-	img, y := task/hp, task%hp
-	row := j.dst[(img*hp+y)*wp*j.c:][:wp*j.c]
-	if y == 0 || y == hp-1 {
-		clear(row)
-		return
-	}
-	clear(row[:j.c])
-	copy(row[j.c:], j.src[(img*j.h+y-1)*j.w*j.c:][:j.w*j.c])
-	clear(row[(wp-1)*j.c:])
-}
+// gconvChunkBytes bounds the weights of the tile columns a task runs
+// together: half of a 32 KiB L1d.
+const gconvChunkBytes = 16 << 10
 
-// gconvJob is one grouped Forward call; a task is a (pixel block, tile
-// column block).
+// gconvJob is one grouped Forward call; a task is a (band, tile column
+// block).
 type gconvJob struct {
 	c                          *Conv2d
-	pad, dst                   []float32
+	src, dst                   []float32
 	ep                         Epilogue
 	scratch                    []scratch
-	m, mc, oh, ow, hp, wp      int
+	h, w, oh, ow               int
+	rows, bands                int // output rows per band, bands per image
 	colBlocks, perBlock, tiles int
-	partial                    []float32 // with ep.Sums, as in convJob
-	span                       int
+	partial                    []float32 // with ep.Sums: n·bands rows of OutC sums
 }
 
 func (j *gconvJob) Run(worker, task int) {
 	c, k := j.c, j.c.gk
 	s := c.spec
-	m0 := task / j.colBlocks * j.mc
-	m1 := min(j.m, m0+j.mc)
+	img, bnd := task/j.colBlocks/j.bands, task/j.colBlocks%j.bands
 	t0 := task % j.colBlocks * j.perBlock
 	t1 := min(j.tiles, t0+j.perBlock)
-	pixels := j.oh * j.ow
+	cols, size := k.cols(), k.weights()
+	g0, g1 := t0*cols/k.out, (t1*cols+k.out-1)/k.out // the groups the block reads
+	ch0, cn := g0*k.in, (g1-g0)*k.in
+	oy0 := bnd * j.rows
+	oy1 := min(j.oh, oy0+j.rows)
+	wp := j.w + 2
+	sc := &j.scratch[worker]
 
-	// The window offset of every pixel of the block, the last repeated
-	// for the rows a partial tile computes but does not store.
-	offs := j.scratch[worker].offs[:m1-m0+k.rows]
-	img, rem := m0/pixels, m0%pixels
-	oy, ox := rem/j.ow, rem%j.ow
-	for i := range m1 - m0 {
-		offs[i] = ((img*j.hp+oy*s.Stride)*j.wp + ox*s.Stride) * s.InC
-		if ox++; ox == j.ow {
-			if ox, oy = 0, oy+1; oy == j.oh {
-				oy, img = 0, img+1
-			}
+	// The patch: input rows oy0·stride-1 … (oy1-1)·stride+1 of the block's
+	// channels, zero outside the image.
+	prows := (oy1-oy0-1)*s.Stride + 3
+	patch := sc.pack[:prows*wp*cn]
+	for r := range prows {
+		row := patch[r*wp*cn:][:wp*cn]
+		iy := oy0*s.Stride - 1 + r
+		if iy < 0 || iy >= j.h {
+			clear(row)
+			continue
+		}
+		clear(row[:cn])
+		clear(row[(wp-1)*cn:])
+		in := j.src[(img*j.h+iy)*j.w*s.InC:][:j.w*s.InC]
+		if cn == s.InC {
+			copy(row[cn:], in)
+			continue
+		}
+		for x := range j.w {
+			copy(row[(x+1)*cn:][:cn], in[x*s.InC+ch0:][:cn])
 		}
 	}
-	for i := m1 - m0; i < len(offs); i++ {
-		offs[i] = offs[m1-m0-1]
+	// The window offset of every pixel of the band, the last repeated
+	// for the rows a partial tile computes but does not store.
+	m := (oy1 - oy0) * j.ow
+	offs := sc.offs[:m+k.rows]
+	for i := range m {
+		oy, ox := i/j.ow, i%j.ow
+		offs[i] = (oy*s.Stride*wp + ox*s.Stride) * cn
+	}
+	for i := m; i < len(offs); i++ {
+		offs[i] = offs[m-1]
 	}
 
 	flags := tileBias
@@ -194,65 +222,69 @@ func (j *gconvJob) Run(worker, task int) {
 	if j.ep.ReLU {
 		flags |= tileReLU
 	}
+	var sums []float32
 	if j.partial != nil {
 		flags |= tileSum
+		sums = j.partial[(img*j.bands+bnd)*s.OutC:][:s.OutC]
+		for tc := t0; tc < t1; tc++ {
+			clear(sums[tc*cols:][:cols])
+		}
 	}
-	cols, size := k.cols(), k.weights()
-	row := j.wp * s.InC
+	p0 := (img*j.oh + oy0) * j.ow // the band's first output pixel
+	row := wp * cn
 	// Tile columns go in chunks whose weights stay in L1 while every tile
-	// of the block runs over them: the input windows of a tile are then
-	// read from L1 by the chunk's columns too.
+	// of the band runs over them: the input windows of a tile are then
+	// read from L1 by the chunk's other columns.
 	chunk := max(1, gconvChunkBytes/(4*size))
 	for c0 := t0; c0 < t1; c0 += chunk {
 		c1 := min(t1, c0+chunk)
 		for tc := c0; tc < c1; tc++ {
-			j.check(tc, m0, m1, offs, row)
+			j.check(tc, p0, m, patch, ch0, offs, row, cn, sums)
 		}
-		for r := m0; r < m1; {
-			rows := min(k.rows, m1-r)
-			img := r / pixels
-			if j.partial != nil {
-				rows = min(rows, (img+1)*pixels-r)
-			}
+		for r := 0; r < m; r += k.rows {
+			rows := min(k.rows, m-r)
 			for tc := c0; tc < c1; tc++ {
 				col0 := tc * cols
 				var pr, ps *float32
 				if j.ep.Residual != nil {
-					pr = &j.ep.Residual[r*s.OutC+col0]
+					pr = &j.ep.Residual[(p0+r)*s.OutC+col0]
 				}
-				if j.partial != nil {
-					ps = &j.partial[(task/j.colBlocks*j.span+img-m0/pixels)*s.OutC+col0]
+				if sums != nil {
+					ps = &sums[col0]
 				}
-				k.kernel(&j.pad[col0/k.out*k.in], &offs[r-m0], s.InC, row, &c.panels[tc*size], &j.dst[r*s.OutC+col0], s.OutC, rows, &c.bias[col0], pr, ps, flags)
+				k.kernel(&patch[col0/k.out*k.in-ch0], &offs[r], cn, row, &c.panels[tc*size], &j.dst[(p0+r)*s.OutC+col0], s.OutC, rows, &c.bias[col0], pr, ps, flags)
 			}
-			r += rows
 		}
 	}
 }
 
-// gconvChunkBytes bounds the weights of the tile columns a task runs
-// together: half of a 32 KiB L1d.
-const gconvChunkBytes = 16 << 10
-
 // check panics unless the slices of tile column tc hold what the
-// micro-kernel reads and writes for the block's pixels m0…m1-1, whose
-// window offsets are offs (growing with the pixel, the last repeated).
-func (j *gconvJob) check(tc, m0, m1 int, offs []int, row int) {
+// micro-kernel reads and writes for the m pixels of a band starting at
+// output pixel p0, whose window offsets into patch (channels ch0…ch0+cn-1)
+// are offs, growing with the pixel, the last repeated.
+func (j *gconvJob) check(tc, p0, m int, patch []float32, ch0 int, offs []int, row, cn int, sums []float32) {
 	c, k := j.c, j.c.gk
 	s := c.spec
 	cols, size := k.cols(), k.weights()
 	col0 := tc * cols
+	a0 := col0/k.out*k.in - ch0 // the tile's first channel in the patch
 	groups := k.group(k.vecs-1) + 1
-	pixels := j.oh * j.ow
-	last := (m1-1)*s.OutC + col0 + cols // one past the last value written
-	ok := len(offs) == m1-m0+k.rows && offs[0] >= 0 &&
-		len(j.pad) >= col0/k.out*k.in+offs[len(offs)-1]+2*row+2*s.InC+groups*k.in &&
+	last := (p0+m-1)*s.OutC + col0 + cols // one past the last value written
+	ok := m >= 1 && len(offs) == m+k.rows && offs[0] >= 0 && a0 >= 0 && a0+groups*k.in <= cn &&
+		len(patch) >= a0+offs[len(offs)-1]+2*row+2*cn+groups*k.in &&
 		len(c.panels) >= (tc+1)*size && len(c.bias) >= col0+cols && len(j.dst) >= last &&
 		(j.ep.Residual == nil || len(j.ep.Residual) >= last) &&
-		(j.partial == nil || len(j.partial) >= ((m0/(j.mc)+1)*j.span-1)*s.OutC+col0+cols) &&
-		(j.partial == nil || (m1-1)/pixels-m0/pixels < j.span)
+		(j.partial == nil || len(sums) >= col0+cols)
 	if !ok {
-		panic(fmt.Sprintf("nn: %s grouped %d→%d kernel: tile column %d, pixels %d…%d, %d offsets; len(pad) %d, len(panels) %d, len(dst) %d, len(res) %d, len(partial) %d",
-			k.isa, k.in, k.out, tc, m0, m1, len(offs), len(j.pad), len(c.panels), len(j.dst), len(j.ep.Residual), len(j.partial)))
+		panic(fmt.Sprintf("nn: %s grouped %d→%d kernel: tile column %d, pixels %d+%d, %d offsets, channels %d+%d; len(patch) %d, len(panels) %d, len(dst) %d, len(res) %d, len(sums) %d",
+			k.isa, k.in, k.out, tc, p0, m, len(offs), ch0, cn, len(patch), len(c.panels), len(j.dst), len(j.ep.Residual), len(sums)))
 	}
+}
+
+// growInts returns buf if it holds n values, else a new slice of n.
+func growInts(buf []int, n int) []int {
+	if len(buf) >= n {
+		return buf
+	}
+	return make([]int, n)
 }

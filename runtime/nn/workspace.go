@@ -22,9 +22,6 @@ type Workspace struct {
 	pool  poolJob
 	avg   avgPoolJob
 	gconv gconvJob
-	pad   padJob
-
-	padded []float32 // a grouped convolution's zero-bordered input
 }
 
 // A Job is work split into numbered tasks that may run in parallel.
@@ -45,9 +42,9 @@ func NewWorkspace(threads int) *Workspace {
 
 // scratch is one worker's buffers for the GEMM.
 type scratch struct {
-	pack []float32 // a block of A: mc×kc values
+	pack []float32 // a block of A: mc×kc values; a grouped convolution's input patch
 	tile []float32 // an edge tile: mr×nr values
-	offs []int     // a grouped convolution's window offsets of a pixel block
+	offs []int     // a grouped convolution's window offsets of a band
 }
 
 // reserve makes every worker's pack and tile buffers hold at least pack

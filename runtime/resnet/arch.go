@@ -396,3 +396,37 @@ func (a Arch) shortcut(p string, inC, outC, stride int) []layerSpec {
 	}
 	return []layerSpec{{conv: &convSpec{p + "downsample.0", p + "downsample.1", inC, outC, k, stride, 1}}}
 }
+
+// ConvLayer is one convolution of a network applied to an input size.
+type ConvLayer struct {
+	Name string      // the convolution's state-dict name, "layer1.0.conv2"
+	Spec nn.ConvSpec // its geometry, groups included
+	H, W int         // its input size
+}
+
+// ConvLayers returns every convolution of a in the order a forward pass
+// runs them, each with its input size for h×w images; a layer whose input
+// would be empty ends the list.
+func (a Arch) ConvLayers(h, w int) []ConvLayer {
+	var out []ConvLayer
+	walk := func(ls []layerSpec, h, w int) (int, int) {
+		for _, l := range ls {
+			if l.conv != nil {
+				out = append(out, ConvLayer{Name: l.conv.conv, Spec: l.conv.spec(), H: h, W: w})
+				h, w = l.conv.spec().Out(h, w)
+			} else {
+				h, w = l.pool.Out(h, w)
+			}
+		}
+		return h, w
+	}
+	h, w = walk(a.stem(), h, w)
+	for _, b := range a.blocks() {
+		if h < 1 || w < 1 {
+			break
+		}
+		walk(b.shortcut, h, w)
+		h, w = walk(b.branch, h, w)
+	}
+	return out
+}
