@@ -57,21 +57,34 @@ func layoutPanels(s ConvSpec, nr int) []panel {
 // output channel col0 + j; columns past ncol and the weights between
 // different groups are zero. A kc-deep slice of a panel is then one
 // contiguous micro-panel.
+//
+// It writes the panels in order, reading a panel's nr weight rows side by
+// side: they stay in L1 while a depth runs along them, where writing in
+// weight order would touch a new cache line for every value.
 func packWeights(s ConvSpec, weight []float32, ps []panel, nr int) []float32 {
 	last := ps[len(ps)-1]
 	out := make([]float32, last.off+s.KH*s.KW*last.win.n*nr)
 	cin, cout := s.InC/s.groups(), s.OutC/s.groups()
+	taps := s.KH * s.KW
+	base := make([]int, nr)  // where column j's weights start, or -1 past ncol
+	first := make([]int, nr) // the window channel of column j's group's first input
 	for _, p := range ps {
-		for j := range p.ncol {
-			o := p.col0 + j
-			c0 := o/cout*cin - p.win.off // the group's first channel in the window
-			for c := range cin {
-				for ky := range s.KH {
-					for kx := range s.KW {
-						k := (ky*s.KW+kx)*p.win.n + c0 + c
-						out[p.off+k*nr+j] = weight[((o*cin+c)*s.KH+ky)*s.KW+kx]
+		for j := range nr {
+			base[j] = -1
+			if o := p.col0 + j; j < p.ncol {
+				base[j] = o * cin * taps
+				first[j] = o/cout*cin - p.win.off
+			}
+		}
+		i := p.off
+		for tap := range taps {
+			for wc := range p.win.n { // channel of the window
+				for j, b := range base {
+					if c := wc - first[j]; b >= 0 && c >= 0 && c < cin { // column j reads this channel
+						out[i+j] = weight[b+c*taps+tap]
 					}
 				}
+				i += nr
 			}
 		}
 	}

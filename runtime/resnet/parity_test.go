@@ -83,17 +83,12 @@ func fixtures(t testing.TB) []fixture {
 
 // weightsFile returns the fixture's weights as a safetensors file, encoded
 // and parsed again so the test goes through exactly what loading a
-// checkpoint does; the heavy networks' (hundreds of megabytes) skip the
-// encoding, which the others cover. The weights are not cached: each
-// network is tested once.
+// checkpoint does. The weights are not cached: each network is tested once.
 func weightsFile(t testing.TB, arch string, classes int, seed uint64) *safetensors.File {
 	t.Helper()
 	ts, err := RandomWeights(arch, classes, seed)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if heavy(arch) {
-		return &safetensors.File{Tensors: sortTensors(ts)}
 	}
 	var buf bytes.Buffer
 	if err := safetensors.Write(&buf, ts, map[string]string{"format": "pt"}); err != nil {
@@ -104,6 +99,25 @@ func weightsFile(t testing.TB, arch string, classes int, seed uint64) *safetenso
 		t.Fatal(err)
 	}
 	return f
+}
+
+// fixtureModel builds the fixture's network: from a weights file, or for
+// the heavy networks (hundreds of megabytes of weights) straight from the
+// generated values, skipping the encoding that the others cover.
+func fixtureModel(t *testing.T, fx fixture) *Model {
+	t.Helper()
+	if heavy(fx.arch) {
+		m, err := NewRandom(fx.arch, fx.classes, fx.seed, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m, err := New(fx.arch, weightsFile(t, fx.arch, fx.classes, fx.seed), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // compare checks got against PyTorch's logits: max |Δ| ≤ 1e-4 × max |logit|
@@ -143,16 +157,18 @@ func argmax(v []float32) int {
 // TestParity runs every PyTorch fixture through the specialised SE kernels
 // (what se.Lookup returns) and through the generic ones, and compares the
 // logits with PyTorch's.
+//
+// The fixtures run two at a time: building the deep networks' weights
+// dominates, and it is one goroutine's work each. Under the race detector
+// only raceFixtures run.
 func TestParity(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		t.Run(fx.name, func(t *testing.T) {
-			if heavy(fx.arch) || fx.input.Len() > 100_000 || (raceEnabled && fx.arch != "seresnet18") {
+			if heavy(fx.arch) || fx.input.Len() > 100_000 || (raceEnabled && !raceFixtures[fx.arch]) {
 				heavyTest(t)
 			}
-			m, err := New(fx.arch, weightsFile(t, fx.arch, fx.classes, fx.seed), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			t.Parallel()
+			m := fixtureModel(t, fx)
 			if m.Classes() != fx.classes {
 				t.Fatalf("Classes() = %d, want %d (from fc.weight)", m.Classes(), fx.classes)
 			}
@@ -167,6 +183,12 @@ func TestParity(t *testing.T) {
 		})
 	}
 }
+
+// raceFixtures are the architectures TestParity runs under the race
+// detector: a plain SE-ResNet, and an SE-ResNeXt whose grouped
+// convolutions, tiered stem and pooled shortcuts have goroutines of their
+// own.
+var raceFixtures = map[string]bool{"seresnet18": true, "seresnext26t_32x4d": true}
 
 // heavy reports whether arch has so many weights that generating them
 // dominates a test's time.

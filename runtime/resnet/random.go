@@ -2,6 +2,7 @@ package resnet
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"strings"
 
@@ -86,16 +87,10 @@ func RandomWeights(arch string, classes int, seed uint64) ([]safetensors.Tensor,
 	if err != nil {
 		return nil, err
 	}
-	lastBN := "bn2"
-	if a.Block == Bottleneck {
-		lastBN = "bn3"
-	}
+	values := randomValues(a, classes, seed)
 	var out []safetensors.Tensor
 	for _, p := range a.Params(classes) {
-		v := make([]float32, count(p.Shape))
-		lo, hi := initRange(p.Name, p.Shape, lastBN, a.classifier())
-		fillUniform(v, seed, p.Name, lo, hi)
-		out = append(out, safetensors.F32(p.Name, p.Shape, v))
+		out = append(out, safetensors.F32(p.Name, p.Shape, values[p.Name]))
 		if strings.HasSuffix(p.Name, ".running_var") {
 			name := strings.TrimSuffix(p.Name, "running_var") + "num_batches_tracked"
 			out = append(out, safetensors.Tensor{Name: name, DType: "I64", Shape: []int{}, Data: binary.LittleEndian.AppendUint64(nil, 0)})
@@ -104,14 +99,35 @@ func RandomWeights(arch string, classes int, seed uint64) ([]safetensors.Tensor,
 	return out, nil
 }
 
+// randomValues returns a's parameters for classes outputs, generated from
+// seed, by state-dict name.
+func randomValues(a Arch, classes int, seed uint64) map[string][]float32 {
+	lastBN := "bn2"
+	if a.Block == Bottleneck {
+		lastBN = "bn3"
+	}
+	values := map[string][]float32{}
+	for _, p := range a.Params(classes) {
+		v := make([]float32, count(p.Shape))
+		lo, hi := initRange(p.Name, p.Shape, lastBN, a.classifier())
+		fillUniform(v, seed, p.Name, lo, hi)
+		values[p.Name] = v
+	}
+	return values
+}
+
 // NewRandom returns arch with classes outputs and deterministic random
-// weights from seed: the model RandomWeights describes.
+// weights from seed: the model RandomWeights describes, built without
+// encoding them as a file.
 func NewRandom(arch string, classes int, seed uint64, opts Options) (*Model, error) {
-	ts, err := RandomWeights(arch, classes, seed)
+	a, err := LookupArch(arch)
 	if err != nil {
 		return nil, err
 	}
-	return New(arch, &safetensors.File{Tensors: sortTensors(ts)}, opts)
+	if classes < 1 {
+		return nil, fmt.Errorf("resnet: %d classes", classes)
+	}
+	return build(a, classes, randomValues(a, classes, seed), opts)
 }
 
 func count(shape []int) int {
