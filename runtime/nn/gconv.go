@@ -112,9 +112,10 @@ func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epil
 	if want := 4 * ws.threads; ws.threads > 1 && n*bands < want {
 		colBlocks = min(tiles, (want+n*bands-1)/(n*bands))
 	}
-	// Bands of fewer than four tiles of pixels waste much of their last
-	// tile: split the channels further, which lets the bands grow.
-	for colBlocks < tiles && band(blockChannels((tiles+colBlocks-1)/colBlocks))*ow < 4*k.rows && band(blockChannels(1)) > band(s.InC) {
+	// Short bands waste much of their last tile and copy the window's
+	// overlap rows once more per band: split the channels further, which
+	// lets the bands grow.
+	for colBlocks < tiles && band(blockChannels((tiles+colBlocks-1)/colBlocks))*ow < gconvBandTiles*k.rows && band(blockChannels(1)) > band(s.InC) {
 		colBlocks *= 2
 	}
 	colBlocks = min(colBlocks, tiles)
@@ -146,6 +147,9 @@ func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epil
 		}
 	}
 }
+
+// gconvBandTiles is the fewest tiles of pixels a band should hold.
+const gconvBandTiles = 4
 
 // gconvPatchBytes bounds the input patch of a task: half of a 512 KiB L2.
 const gconvPatchBytes = 256 << 10
