@@ -19,7 +19,8 @@ import (
 const defaultSpecPath = "../spec/se.yaml"
 
 // TestSpecDefault checks that the committed default spec holds exactly the
-// SE shapes of timm's SE-ResNet-18/34/50/101/152 at 224×224, in both layouts.
+// SE shapes of timm's SE-ResNet-18/34/50/101/152 at 224×224, in both layouts,
+// and the NHWC one the original SENet release adds.
 func TestSpecDefault(t *testing.T) {
 	s, err := LoadSpec(defaultSpecPath)
 	if err != nil {
@@ -47,8 +48,11 @@ func TestSpecDefault(t *testing.T) {
 			}
 		}
 	}
-	if len(s.Blocks) != 16 {
-		t.Errorf("got %d blocks, want 16", len(s.Blocks))
+	// The original SENet release's basic blocks add C=64 with C//16 = 4
+	// hidden (its other stages' shapes are seresnet18's).
+	wantShapes["legacy_basic1_nhwc"] = se.Shape{Layout: se.NHWC, C: 64, H: 56, W: 56, Hidden: 4, Squeeze: se.Avg, Bias: true}
+	if len(s.Blocks) != 17 {
+		t.Errorf("got %d blocks, want 17", len(s.Blocks))
 	}
 	prevLine := 0
 	for _, b := range s.Blocks {
