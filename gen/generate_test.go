@@ -146,16 +146,17 @@ func TestPlanSharesFC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 16 blocks have 6 distinct (C, hidden) pairs, 64/8, 128/8, 256/16,
-	// 512/32, 1024/64 and 2048/128, each with two layers: 12 kernels.
+	// 17 blocks have 7 distinct (C, hidden) pairs, 64/4, 64/8, 128/8,
+	// 256/16, 512/32, 1024/64 and 2048/128, each with two layers: 14 kernels.
 	fcs := 0
 	for _, k := range p.Kernels {
 		if k.Block == "" {
 			fcs++
 		}
 	}
-	if fcs != 12 {
-		t.Errorf("%d FC kernels, want 12:\n%v", fcs, p)
+	if fcs != 14 {
+		t.Errorf("%d FC kernels, want 14:
+%v", fcs, p)
 	}
 	if got := p.String(); !strings.Contains(got, "bottleneck4_nchw") || !strings.Contains(got, "fc128x2048ReLUBias") {
 		t.Errorf("plan printout lacks blocks or kernels:\n%s", got)
