@@ -155,8 +155,7 @@ func TestPlanSharesFC(t *testing.T) {
 		}
 	}
 	if fcs != 14 {
-		t.Errorf("%d FC kernels, want 14:
-%v", fcs, p)
+		t.Errorf("%d FC kernels, want 14:\n%v", fcs, p)
 	}
 	if got := p.String(); !strings.Contains(got, "bottleneck4_nchw") || !strings.Contains(got, "fc128x2048ReLUBias") {
 		t.Errorf("plan printout lacks blocks or kernels:\n%s", got)

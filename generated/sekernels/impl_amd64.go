@@ -342,7 +342,7 @@ func (k blockLegacyBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
 }
 
 // scale runs scaleLegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockLegacyBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
+func (k blockLegacyBasic1Nhwc) scale(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleLegacyBasic1NhwcAVX512(dst, x, s)
@@ -354,7 +354,7 @@ func (k blockLegacyBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
 }
 
 // scaleAddReLU runs scaleAddReLULegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockLegacyBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func (k blockLegacyBasic1Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	switch k.isa {
 	case isa.AVX512:
 		scaleAddReLULegacyBasic1NhwcAVX512(dst, x, s, res)

@@ -146,12 +146,12 @@ func (k blockLegacyBasic1Nhwc) squeeze(z *[64]float32, x *[200704]float32) {
 }
 
 // scale runs scaleLegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockLegacyBasic1Nhwc) scale(dst, x *[200704]float32, s *[64]float32) {
+func (k blockLegacyBasic1Nhwc) scale(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	scaleLegacyBasic1NhwcGo(dst, x, s)
 }
 
 // scaleAddReLU runs scaleAddReLULegacyBasic1Nhwc<ISA> on one sample with the kernel's instruction set.
-func (k blockLegacyBasic1Nhwc) scaleAddReLU(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func (k blockLegacyBasic1Nhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	scaleAddReLULegacyBasic1NhwcGo(dst, x, s, res)
 }
 

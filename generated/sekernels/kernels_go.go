@@ -333,7 +333,7 @@ func squeezeLegacyBasic1NhwcGo(z *[64]float32, x *[200704]float32) {
 }
 
 // scaleLegacyBasic1NhwcGo sets dst = x × s per channel.
-func scaleLegacyBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32) {
+func scaleLegacyBasic1NhwcGo(dst *[200704]float32, x *[200704]float32, s *[64]float32) {
 	for r := range 3136 {
 		xs, ds := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:])
 		for c, g := range s {
@@ -343,7 +343,7 @@ func scaleLegacyBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32) {
 }
 
 // scaleAddReLULegacyBasic1NhwcGo sets dst = max(x×s + res, 0) per channel.
-func scaleAddReLULegacyBasic1NhwcGo(dst, x *[200704]float32, s *[64]float32, res *[200704]float32) {
+func scaleAddReLULegacyBasic1NhwcGo(dst *[200704]float32, x *[200704]float32, s *[64]float32, res *[200704]float32) {
 	for r := range 3136 {
 		xs, ds, rs := (*[64]float32)(x[r*64:]), (*[64]float32)(dst[r*64:]), (*[64]float32)(res[r*64:])
 		for c, g := range s {
