@@ -8,8 +8,8 @@
 // convolution engine and the FMA throughput loop that measures the
 // machine's peak; gconv_amd64.s, gconv_stubs_amd64.go and
 // gconv_tiles_amd64.go the grouped 3×3 micro-kernels and the table of their
-// tiles; maxpool_amd64.s and maxpool_stubs_amd64.go the max-pooling window
-// kernel; asm_consts.go the facts the Go side shares with the emitters
+// tiles; pool_amd64.s and pool_stubs_amd64.go the max and average pooling
+// window kernels; asm_consts.go the facts the Go side shares with the emitters
 // (write-back flags, tiles, flops per FMA-loop trip), so they are written
 // down once.
 package main
@@ -48,8 +48,9 @@ func main() {
 	f = asm.NewFile("nn")
 	for _, k := range kernels {
 		f.MaxPool("maxPool"+k.isa.Suffix(), k.isa)
+		f.AvgPool("avgPool"+k.isa.Suffix(), k.isa)
 	}
-	check(f.Write("maxpool_amd64.s", "maxpool_stubs_amd64.go"))
+	check(f.Write("pool_amd64.s", "pool_stubs_amd64.go"))
 	check(os.WriteFile("asm_consts.go", consts(), 0o644))
 }
 

@@ -41,10 +41,26 @@ func (s ConvSpec) String() string {
 // image's per-channel sum of the output, summed in the write-back while the
 // tiles are still in registers: the squeeze of an SE block that follows,
 // without another pass over the output.
+//
+// Stride, when not 0, is the distance in values between consecutive output
+// pixels (at least OutC): the output is then a channel slice of a wider NHWC
+// tensor, dst starting at the slice's first channel, as a branch of an
+// Inception module writes its channels of the module's concatenated output.
+// Residual is laid out the same way, and Sums rows are Stride values apart
+// (the same channel slice of a wider n×Stride matrix of sums).
 type Epilogue struct {
 	Residual []float32
 	ReLU     bool
 	Sums     []float32
+	Stride   int
+}
+
+// stride returns the output pixel stride of an epilogue for c channels.
+func (ep Epilogue) stride(c int) int {
+	if ep.Stride == 0 {
+		return c
+	}
+	return ep.Stride
 }
 
 // Conv2d is a convolution with its weights packed once for the GEMM and a
@@ -94,20 +110,26 @@ func (c *Conv2d) Spec() ConvSpec { return c.spec }
 
 // Forward computes dst = epilogue(conv(src) + bias) for n NHWC images of
 // h×w×InC values in src, writing n×oh×ow×OutC values to dst (oh, ow from
-// Spec().Out). dst must not overlap src or ep.Residual. It panics on
-// lengths that do not fit: buffers are planned by the caller, so a mismatch
-// is a programming error.
+// Spec().Out; with ep.Stride, (n×oh×ow − 1)×Stride + OutC values or
+// more). dst must not overlap src or ep.Residual. It panics on lengths that
+// do not fit: buffers are planned by the caller, so a mismatch is a
+// programming error.
 func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Workspace) {
 	s, e := c.spec, c.eng
 	oh, ow := s.Out(h, w)
 	if n < 1 || oh < 1 || ow < 1 {
 		panic(fmt.Sprintf("nn: %v: no output for %d×%d×%d input", s, n, h, w))
 	}
-	m, cols := n*oh*ow, s.OutC
-	if len(src) != n*h*w*s.InC || len(dst) != m*cols || (ep.Residual != nil && len(ep.Residual) != m*cols) ||
-		(ep.Sums != nil && len(ep.Sums) != n*cols) {
-		panic(fmt.Sprintf("nn: %v on %d×%d×%d: len(src) = %d, len(dst) = %d, len(residual) = %d, len(sums) = %d; want %d, %d, %d",
-			s, n, h, w, len(src), len(dst), len(ep.Residual), len(ep.Sums), n*h*w*s.InC, m*cols, n*cols))
+	m, cols, ld := n*oh*ow, s.OutC, ep.stride(s.OutC)
+	// With a stride the slices may run on to the wider tensor's end.
+	fits := func(v []float32, rows int) bool {
+		want := (rows-1)*ld + cols
+		return len(v) == want || (ep.Stride != 0 && len(v) >= want)
+	}
+	if ld < cols || len(src) != n*h*w*s.InC || !fits(dst, m) || (ep.Residual != nil && !fits(ep.Residual, m)) ||
+		(ep.Sums != nil && !fits(ep.Sums, n)) {
+		panic(fmt.Sprintf("nn: %v on %d×%d×%d, stride %d: len(src) = %d, len(dst) = %d, len(residual) = %d, len(sums) = %d; want %d, %d, %d",
+			s, n, h, w, ld, len(src), len(dst), len(ep.Residual), len(ep.Sums), n*h*w*s.InC, (m-1)*ld+cols, (n-1)*ld+cols))
 	}
 	if c.gk != nil {
 		c.forwardGrouped(dst, src, n, h, w, oh, ow, ep, ws)
@@ -128,7 +150,7 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 	colBlocks = (panels + perBlock - 1) / perBlock
 
 	ws.reserve((e.mc+e.mr)*e.kc, e.mr*e.nr)
-	job := convJob{c: c, g: g, dst: dst, src: src, ep: ep, scratch: ws.scratch,
+	job := convJob{c: c, g: g, dst: dst, src: src, ep: ep, ld: ld, scratch: ws.scratch,
 		m: m, colBlocks: colBlocks, perBlock: perBlock, panels: panels}
 	if ep.Sums != nil {
 		// Each row block sums into its own rows of partial, one per image
@@ -144,22 +166,24 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 	ws.Parallel(rowBlocks*colBlocks, &ws.conv)
 	ws.conv = convJob{} // drop references to the caller's buffers
 	if ep.Sums != nil {
-		addPartialSums(ep.Sums, job.partial, rowBlocks, e.mc, m, job.pixels, job.span, cols)
+		addPartialSums(ep.Sums, ld, job.partial, rowBlocks, e.mc, m, job.pixels, job.span, cols)
 	}
 }
 
-// addPartialSums sets sums (n images × cols) to the per-image column sums
-// the row blocks of mc rows (of m, pixels an image) left in partial, span
-// images per block, adding them up in block order: the same order for
-// every thread count.
-func addPartialSums(sums, partial []float32, rowBlocks, mc, m, pixels, span, cols int) {
-	clear(sums)
+// addPartialSums sets sums (n images × cols, rows ld apart) to the
+// per-image column sums the row blocks of mc rows (of m, pixels an image)
+// left in partial, span images per block, adding them up in block order:
+// the same order for every thread count.
+func addPartialSums(sums []float32, ld int, partial []float32, rowBlocks, mc, m, pixels, span, cols int) {
+	for img := range m / pixels {
+		clear(sums[img*ld:][:cols])
+	}
 	for rb := range rowBlocks {
 		m0 := rb * mc
 		img0, img1 := m0/pixels, (min(m, m0+mc)-1)/pixels
 		for img := img0; img <= img1; img++ {
 			part := partial[(rb*span+img-img0)*cols:][:cols]
-			sum := sums[img*cols:][:cols]
+			sum := sums[img*ld:][:cols]
 			for i, v := range part {
 				sum[i] += v
 			}
@@ -173,6 +197,7 @@ type convJob struct {
 	g                              geometry
 	dst, src                       []float32
 	ep                             Epilogue
+	ld                             int // output pixel stride
 	scratch                        []scratch
 	m, colBlocks, perBlock, panels int
 
@@ -238,7 +263,7 @@ func (j *convJob) runPanels(worker, task, m0, p0, p1 int) {
 				rows := min(mr, m1-r)
 				var res, sum []float32
 				if flags&tileResidual != 0 {
-					res = j.ep.Residual[r*cols+col0:]
+					res = j.ep.Residual[r*j.ld+col0:]
 				}
 				if j.partial != nil {
 					// A tile's sums belong to one image: end it there.
@@ -246,14 +271,14 @@ func (j *convJob) runPanels(worker, task, m0, p0, p1 int) {
 					rows = min(rows, (img+1)*j.pixels-r)
 					sum = j.partial[(task/j.colBlocks*j.span+img-m0/j.pixels)*cols+col0:]
 				}
-				out := j.dst[r*cols+col0:]
+				out := j.dst[r*j.ld+col0:]
 				if ncol == nr {
-					e.kernel(kb, ar, lda, b, out, cols, rows, bias, res, sum, flags)
+					e.kernel(kb, ar, lda, b, out, j.ld, rows, bias, res, sum, flags)
 				} else {
 					// The panel is narrower than the tile: compute the
 					// whole tile aside, write the valid columns.
 					e.kernel(kb, ar, lda, b, sc.tile, nr, mr, nil, nil, nil, 0)
-					writeTile(sc.tile, nr, out, cols, rows, ncol, bias, res, sum, flags)
+					writeTile(sc.tile, nr, out, j.ld, rows, ncol, bias, res, sum, flags)
 				}
 				r += rows
 			}

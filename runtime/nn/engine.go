@@ -18,9 +18,11 @@ type engine struct {
 	kc     int // depth of a block of A
 	kernel microKernel
 
-	// maxPool, if not nil, sets chunks vectors of lanes floats at dst to
-	// the maximum over a kh×kw window of src (MaxPool2d's inner loop).
-	maxPool func(dst, src *float32, chunks, pix, row, kh, kw int)
+	// maxPool and avgPool, if not nil, set chunks vectors of lanes floats
+	// at dst to the maximum, or the sum over div, of a kh×kw window of src
+	// (the pooling layers' inner loop).
+	maxPool maxPoolKernel
+	avgPool avgPoolKernel
 	lanes   int
 
 	// fmaPeak, if not nil, runs n iterations of the instruction set's FMA
@@ -29,6 +31,14 @@ type engine struct {
 	// gconv are the grouped 3×3 micro-kernels, one per group shape.
 	gconv []gconvKernel
 }
+
+// The pooling window kernels (asm.MaxPoolSignature, asm.AvgPoolSignature):
+// chunks vectors of channels, window element (y, x) at src + y·row + x·pix
+// floats, kh, kw ≥ 1.
+type (
+	maxPoolKernel func(dst, src *float32, chunks, pix, row, kh, kw int)
+	avgPoolKernel func(dst, src *float32, chunks, pix, row, kh, kw int, div float32)
+)
 
 // microKernel computes the mr×nr tile A·B over kc depth steps, A read as
 // mr rows of stride lda starting at a[0] and B as one packed micro-panel (kc

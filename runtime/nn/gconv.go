@@ -130,7 +130,7 @@ func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epil
 		sc.offs = growInts(sc.offs, rows*ow+k.rows)
 		sc.pack = grow(sc.pack, patch)
 	}
-	job := gconvJob{c: c, src: src, dst: dst, ep: ep, scratch: ws.scratch, h: h, w: w, oh: oh, ow: ow,
+	job := gconvJob{c: c, src: src, dst: dst, ep: ep, ld: ep.stride(s.OutC), scratch: ws.scratch, h: h, w: w, oh: oh, ow: ow,
 		rows: rows, bands: bands, colBlocks: colBlocks, perBlock: perBlock, tiles: tiles}
 	if ep.Sums != nil {
 		ws.partial = grow(ws.partial, n*bands*s.OutC)
@@ -141,9 +141,14 @@ func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epil
 	ws.gconv = gconvJob{}
 	if ep.Sums != nil {
 		// Each image's bands, added in order: the same for every thread count.
-		clear(ep.Sums)
-		for i, v := range job.partial {
-			ep.Sums[i/(bands*s.OutC)*s.OutC+i%s.OutC] += v
+		for img := range n {
+			sum := ep.Sums[img*job.ld:][:s.OutC]
+			clear(sum)
+			for bnd := range bands {
+				for i, v := range job.partial[(img*bands+bnd)*s.OutC:][:s.OutC] {
+					sum[i] += v
+				}
+			}
 		}
 	}
 }
@@ -164,6 +169,7 @@ type gconvJob struct {
 	c                          *Conv2d
 	src, dst                   []float32
 	ep                         Epilogue
+	ld                         int // output pixel stride
 	scratch                    []scratch
 	h, w, oh, ow               int
 	rows, bands                int // output rows per band, bands per image
@@ -251,12 +257,12 @@ func (j *gconvJob) Run(worker, task int) {
 				col0 := tc * cols
 				var pr, ps *float32
 				if j.ep.Residual != nil {
-					pr = &j.ep.Residual[(p0+r)*s.OutC+col0]
+					pr = &j.ep.Residual[(p0+r)*j.ld+col0]
 				}
 				if sums != nil {
 					ps = &sums[col0]
 				}
-				k.kernel(&patch[col0/k.out*k.in-ch0], &offs[r], cn, row, &c.panels[tc*size], &j.dst[(p0+r)*s.OutC+col0], s.OutC, rows, &c.bias[col0], pr, ps, flags)
+				k.kernel(&patch[col0/k.out*k.in-ch0], &offs[r], cn, row, &c.panels[tc*size], &j.dst[(p0+r)*j.ld+col0], j.ld, rows, &c.bias[col0], pr, ps, flags)
 			}
 		}
 	}
@@ -268,12 +274,11 @@ func (j *gconvJob) Run(worker, task int) {
 // are offs, growing with the pixel, the last repeated.
 func (j *gconvJob) check(tc, p0, m int, patch []float32, ch0 int, offs []int, row, cn int, sums []float32) {
 	c, k := j.c, j.c.gk
-	s := c.spec
 	cols, size := k.cols(), k.weights()
 	col0 := tc * cols
 	a0 := col0/k.out*k.in - ch0 // the tile's first channel in the patch
 	groups := k.group(k.vecs-1) + 1
-	last := (p0+m-1)*s.OutC + col0 + cols // one past the last value written
+	last := (p0+m-1)*j.ld + col0 + cols // one past the last value written
 	ok := m >= 1 && len(offs) == m+k.rows && offs[0] >= 0 && a0 >= 0 && a0+groups*k.in <= cn &&
 		len(patch) >= a0+offs[len(offs)-1]+2*row+2*cn+groups*k.in &&
 		len(c.panels) >= (tc+1)*size && len(c.bias) >= col0+cols && len(j.dst) >= last &&

@@ -164,3 +164,151 @@ func testConv(t *testing.T, r *rand.Rand, s ConvSpec, n, h, w int, es []*engine)
 		}
 	}
 }
+
+func TestConvErrors(t *testing.T) {
+	s := ConvSpec{InC: 2, OutC: 3, KH: 3, KW: 3, Stride: 1, Pad: 1}
+	if _, err := NewConv2d(s, make([]float32, 5), nil); err == nil {
+		t.Error("NewConv2d accepted 5 weights")
+	}
+	if _, err := NewConv2d(ConvSpec{InC: 2, OutC: 3, KH: 3, KW: 3}, make([]float32, 54), nil); err == nil {
+		t.Error("NewConv2d accepted stride 0")
+	}
+	conv, err := NewConv2d(s, make([]float32, 54), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Forward with a short dst did not panic")
+		}
+	}()
+	conv.Forward(make([]float32, 3), make([]float32, 2*4*4), 1, 4, 4, Epilogue{}, NewWorkspace(1))
+}
+
+// TestConvStride writes a convolution into a channel slice of a wider
+// tensor, with its sums into the same slice of wider sums, and checks that
+// nothing outside the slice is touched.
+func TestConvStride(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		spec    ConvSpec
+		n, h, w int
+	}{
+		{ConvSpec{InC: 24, OutC: 32, KH: 1, KW: 1, Stride: 1}, 2, 7, 9},
+		{ConvSpec{InC: 8, OutC: 20, KH: 3, KW: 3, Stride: 2, Pad: 1}, 3, 9, 8},
+		{ConvSpec{InC: 128, OutC: 128, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 2, 9, 7}, // the grouped kernels' path
+	} {
+		s := tc.spec
+		weight, bias := randSlice(r, s.OutC*s.Depth()), randSlice(r, s.OutC)
+		src := randSlice(r, tc.n*tc.h*tc.w*s.InC)
+		oh, ow := s.Out(tc.h, tc.w)
+		want := refConv(s, weight, bias, src, tc.n, tc.h, tc.w, Epilogue{ReLU: true})
+		const off, extra = 5, 11
+		stride := s.OutC + extra
+		for _, e := range engines() {
+			conv, err := newConv2d(s, weight, bias, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wide := make([]float32, tc.n*oh*ow*stride)
+			sums := make([]float32, tc.n*stride)
+			for i := range wide {
+				wide[i] = 42
+			}
+			for i := range sums {
+				sums[i] = 42
+			}
+			conv.Forward(wide[off:], src, tc.n, tc.h, tc.w, Epilogue{ReLU: true, Sums: sums[off:], Stride: stride}, NewWorkspace(2))
+			wantSums := make([]float64, tc.n*s.OutC)
+			for i, v := range want {
+				wantSums[i/(oh*ow*s.OutC)*s.OutC+i%s.OutC] += v
+			}
+			check := func(what string, got []float32, want []float64) {
+				for i, g := range got {
+					row, ch := i/stride, i%stride-off
+					if ch < 0 || ch >= s.OutC {
+						if g != 42 {
+							t.Fatalf("%s %v: %s written outside the channel slice at %d", e.isa, s, what, i)
+						}
+						continue
+					}
+					w := want[row*s.OutC+ch]
+					if d := math.Abs(float64(g) - w); !(d <= 1e-4*math.Max(1, math.Abs(w))) {
+						t.Fatalf("%s %v: %s[%d][%d] = %v, want %v", e.isa, s, what, row, ch, g, w)
+					}
+				}
+			}
+			check("dst", wide, want)
+			check("sums", sums, wantSums)
+		}
+	}
+}
+
+func TestGlobalAvgPool(t *testing.T) {
+	n, h, w, c := 2, 3, 5, 4
+	src := make([]float32, n*h*w*c)
+	for i := range src {
+		src[i] = float32(i % 7)
+	}
+	dst := make([]float32, n*c)
+	GlobalAvgPool(dst, src, n, h, w, c)
+	for i := range n {
+		for ch := range c {
+			var sum float64
+			for p := range h * w {
+				sum += float64(src[(i*h*w+p)*c+ch])
+			}
+			if got, want := float64(dst[i*c+ch]), sum/float64(h*w); math.Abs(got-want) > 1e-6 {
+				t.Fatalf("avg[%d][%d] = %v, want %v", i, ch, got, want)
+			}
+		}
+	}
+}
+
+func TestLinear(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	in, out, n := 37, 130, 3
+	weight, bias, src := randSlice(r, in*out), randSlice(r, out), randSlice(r, n*in)
+	l, err := NewLinear(in, out, weight, bias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, n*out)
+	l.Forward(dst, src, n, NewWorkspace(2))
+	for i := range n {
+		for o := range out {
+			sum := float64(bias[o])
+			for k := range in {
+				sum += float64(weight[o*in+k]) * float64(src[i*in+k])
+			}
+			if got := float64(dst[i*out+o]); math.Abs(got-sum) > 1e-4 {
+				t.Fatalf("linear[%d][%d] = %v, want %v", i, o, got, sum)
+			}
+		}
+	}
+	if _, err := NewLinear(in, out, weight[1:], bias); err == nil {
+		t.Error("NewLinear accepted a short weight")
+	}
+}
+
+func TestFold(t *testing.T) {
+	// One output channel, two weights: y = (w·x − mean)/sqrt(var+eps)·γ + β.
+	bn := BatchNorm{Weight: []float32{2}, Bias: []float32{0.5}, Mean: []float32{1}, Var: []float32{3}, Eps: 1e-5}
+	w := []float32{1, -4}
+	b, err := bn.Fold(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := 2 / math.Sqrt(3+1e-5)
+	for i, want := range []float64{scale, -4 * scale} {
+		if math.Abs(float64(w[i])-want) > 1e-6 {
+			t.Errorf("w[%d] = %v, want %v", i, w[i], want)
+		}
+	}
+	if want := 0.5 - scale; math.Abs(float64(b[0])-want) > 1e-6 {
+		t.Errorf("bias = %v, want %v", b[0], want)
+	}
+	if _, err := (BatchNorm{Weight: []float32{1}, Bias: []float32{1}, Mean: []float32{1}}).Fold(w); err == nil {
+		t.Error("Fold accepted a batch norm without variances")
+	}
+}

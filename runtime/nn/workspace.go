@@ -20,7 +20,6 @@ type Workspace struct {
 	// handed to goroutines escapes to the heap on every call.
 	conv  convJob
 	pool  poolJob
-	avg   avgPoolJob
 	gconv gconvJob
 }
 

@@ -9,7 +9,17 @@ package nn
 //go:noescape
 func maxPoolAVX512(dst *float32, src *float32, chunks int, pix int, row int, kh int, kw int)
 
+// avgPoolAVX512 sets chunks vectors of 16 floats at dst to the sum over a kh×kw window of src (element (y, x) at src + y·row + x·pix floats) divided by div. kh, kw ≥ 1.
+//
+//go:noescape
+func avgPoolAVX512(dst *float32, src *float32, chunks int, pix int, row int, kh int, kw int, div float32)
+
 // maxPoolAVX2 sets chunks vectors of 8 floats at dst to the NaN-keeping maximum over a kh×kw window of src (element (y, x) at src + y·row + x·pix floats). kh, kw ≥ 1.
 //
 //go:noescape
 func maxPoolAVX2(dst *float32, src *float32, chunks int, pix int, row int, kh int, kw int)
+
+// avgPoolAVX2 sets chunks vectors of 8 floats at dst to the sum over a kh×kw window of src (element (y, x) at src + y·row + x·pix floats) divided by div. kh, kw ≥ 1.
+//
+//go:noescape
+func avgPoolAVX2(dst *float32, src *float32, chunks int, pix int, row int, kh int, kw int, div float32)
