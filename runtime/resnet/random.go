@@ -7,14 +7,13 @@ import (
 	"strings"
 
 	"github.com/segen/segen/runtime/safetensors"
+	"github.com/segen/segen/runtime/seeded"
 )
 
-// Deterministic random weights, for benchmarks, tests and demos. The
-// generator is tools/resnet_fixtures.py's, implemented identically, so the
-// parity tests regenerate the exact weights PyTorch ran with instead of
-// committing hundreds of megabytes: each value is splitmix64 of the seed,
-// the tensor's name (FNV-1a) and the element index, turned into a uniform
-// float64 in [lo, hi) (24 random bits) and rounded once to float32.
+// Deterministic random weights, for benchmarks, tests and demos, from the
+// generator of package seeded, which tools/resnet_fixtures.py implements
+// identically, so the parity tests regenerate the exact weights PyTorch ran
+// with instead of committing hundreds of megabytes.
 //
 // The ranges keep activations of order 1 through the deepest network and
 // logits of order 1–10: He-uniform convolutions, batch norms with gain near
@@ -23,33 +22,6 @@ import (
 // small weight keeps the residual stream from growing geometrically.
 // Careless random weights let activations shrink into denormals, which x86
 // processes 10–100× slower and would make benchmarks meaningless.
-
-const golden = 0x9E3779B97F4A7C15
-
-// fnv1a64 is the 64-bit FNV-1a hash of s.
-func fnv1a64(s string) uint64 {
-	h := uint64(0xCBF29CE484222325)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 0x100000001B3
-	}
-	return h
-}
-
-// fillUniform sets dst[i] to the i-th value of the stream for (seed, name),
-// uniform in [lo, hi).
-func fillUniform(dst []float32, seed uint64, name string, lo, hi float64) {
-	key := fnv1a64(name) ^ seed*golden
-	for i := range dst {
-		x := key + uint64(i+1)*golden
-		z := (x ^ x>>30) * 0xBF58476D1CE4E5B9
-		z = (z ^ z>>27) * 0x94D049BB133111EB
-		z ^= z >> 31
-		u := float64(z>>40) / (1 << 24)
-		// The conversion keeps the compiler from fusing this into an FMA
-		// (Go may on arm64), which would round differently from NumPy.
-		dst[i] = float32(lo + float64((hi-lo)*u))
-	}
-}
 
 // initRange returns the range tensor name of the given shape is drawn from.
 // lastBN names the last batch norm of a residual branch ("bn2" or "bn3"),
@@ -110,7 +82,7 @@ func randomValues(a Arch, classes int, seed uint64) map[string][]float32 {
 	for _, p := range a.Params(classes) {
 		v := make([]float32, count(p.Shape))
 		lo, hi := initRange(p.Name, p.Shape, lastBN, a.classifier())
-		fillUniform(v, seed, p.Name, lo, hi)
+		seeded.Uniform(v, seed, p.Name, lo, hi)
 		values[p.Name] = v
 	}
 	return values

@@ -1,0 +1,5 @@
+//go:build !race
+
+package inception
+
+const raceEnabled = false
