@@ -617,6 +617,222 @@ func (k blockBottleneck4Nhwc) scaleAddReLU(dst *[100352]float32, x *[100352]floa
 	}
 }
 
+// squeeze runs squeezeInception3aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3aNhwc) squeeze(z *[256]float32, x *[200704]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		squeezeInception3aNhwcAVX512(z, x)
+	case isa.AVX2:
+		squeezeInception3aNhwcAVX2(z, x)
+	default:
+		squeezeInception3aNhwcGo(z, x)
+	}
+}
+
+// scale runs scaleInception3aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3aNhwc) scale(dst *[200704]float32, x *[200704]float32, s *[256]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleInception3aNhwcAVX512(dst, x, s)
+	case isa.AVX2:
+		scaleInception3aNhwcAVX2(dst, x, s)
+	default:
+		scaleInception3aNhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUInception3aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3aNhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[256]float32, res *[200704]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleAddReLUInception3aNhwcAVX512(dst, x, s, res)
+	case isa.AVX2:
+		scaleAddReLUInception3aNhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUInception3aNhwcGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeInception3bNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3bNhwc) squeeze(z *[320]float32, x *[250880]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		squeezeInception3bNhwcAVX512(z, x)
+	case isa.AVX2:
+		squeezeInception3bNhwcAVX2(z, x)
+	default:
+		squeezeInception3bNhwcGo(z, x)
+	}
+}
+
+// scale runs scaleInception3bNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3bNhwc) scale(dst *[250880]float32, x *[250880]float32, s *[320]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleInception3bNhwcAVX512(dst, x, s)
+	case isa.AVX2:
+		scaleInception3bNhwcAVX2(dst, x, s)
+	default:
+		scaleInception3bNhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUInception3bNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3bNhwc) scaleAddReLU(dst *[250880]float32, x *[250880]float32, s *[320]float32, res *[250880]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleAddReLUInception3bNhwcAVX512(dst, x, s, res)
+	case isa.AVX2:
+		scaleAddReLUInception3bNhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUInception3bNhwcGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeInception3cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3cNhwc) squeeze(z *[576]float32, x *[112896]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		squeezeInception3cNhwcAVX512(z, x)
+	case isa.AVX2:
+		squeezeInception3cNhwcAVX2(z, x)
+	default:
+		squeezeInception3cNhwcGo(z, x)
+	}
+}
+
+// scale runs scaleInception3cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3cNhwc) scale(dst *[112896]float32, x *[112896]float32, s *[576]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleInception3cNhwcAVX512(dst, x, s)
+	case isa.AVX2:
+		scaleInception3cNhwcAVX2(dst, x, s)
+	default:
+		scaleInception3cNhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUInception3cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3cNhwc) scaleAddReLU(dst *[112896]float32, x *[112896]float32, s *[576]float32, res *[112896]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleAddReLUInception3cNhwcAVX512(dst, x, s, res)
+	case isa.AVX2:
+		scaleAddReLUInception3cNhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUInception3cNhwcGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeInception4cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4cNhwc) squeeze(z *[608]float32, x *[119168]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		squeezeInception4cNhwcAVX512(z, x)
+	case isa.AVX2:
+		squeezeInception4cNhwcAVX2(z, x)
+	default:
+		squeezeInception4cNhwcGo(z, x)
+	}
+}
+
+// scale runs scaleInception4cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4cNhwc) scale(dst *[119168]float32, x *[119168]float32, s *[608]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleInception4cNhwcAVX512(dst, x, s)
+	case isa.AVX2:
+		scaleInception4cNhwcAVX2(dst, x, s)
+	default:
+		scaleInception4cNhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUInception4cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4cNhwc) scaleAddReLU(dst *[119168]float32, x *[119168]float32, s *[608]float32, res *[119168]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleAddReLUInception4cNhwcAVX512(dst, x, s, res)
+	case isa.AVX2:
+		scaleAddReLUInception4cNhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUInception4cNhwcGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeInception4eNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4eNhwc) squeeze(z *[1056]float32, x *[51744]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		squeezeInception4eNhwcAVX512(z, x)
+	case isa.AVX2:
+		squeezeInception4eNhwcAVX2(z, x)
+	default:
+		squeezeInception4eNhwcGo(z, x)
+	}
+}
+
+// scale runs scaleInception4eNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4eNhwc) scale(dst *[51744]float32, x *[51744]float32, s *[1056]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleInception4eNhwcAVX512(dst, x, s)
+	case isa.AVX2:
+		scaleInception4eNhwcAVX2(dst, x, s)
+	default:
+		scaleInception4eNhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUInception4eNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4eNhwc) scaleAddReLU(dst *[51744]float32, x *[51744]float32, s *[1056]float32, res *[51744]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleAddReLUInception4eNhwcAVX512(dst, x, s, res)
+	case isa.AVX2:
+		scaleAddReLUInception4eNhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUInception4eNhwcGo(dst, x, s, res)
+	}
+}
+
+// squeeze runs squeezeInception5aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception5aNhwc) squeeze(z *[1024]float32, x *[50176]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		squeezeInception5aNhwcAVX512(z, x)
+	case isa.AVX2:
+		squeezeInception5aNhwcAVX2(z, x)
+	default:
+		squeezeInception5aNhwcGo(z, x)
+	}
+}
+
+// scale runs scaleInception5aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception5aNhwc) scale(dst *[50176]float32, x *[50176]float32, s *[1024]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleInception5aNhwcAVX512(dst, x, s)
+	case isa.AVX2:
+		scaleInception5aNhwcAVX2(dst, x, s)
+	default:
+		scaleInception5aNhwcGo(dst, x, s)
+	}
+}
+
+// scaleAddReLU runs scaleAddReLUInception5aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception5aNhwc) scaleAddReLU(dst *[50176]float32, x *[50176]float32, s *[1024]float32, res *[50176]float32) {
+	switch k.isa {
+	case isa.AVX512:
+		scaleAddReLUInception5aNhwcAVX512(dst, x, s, res)
+	case isa.AVX2:
+		scaleAddReLUInception5aNhwcAVX2(dst, x, s, res)
+	default:
+		scaleAddReLUInception5aNhwcGo(dst, x, s, res)
+	}
+}
+
 // fc8x64ReLUBias runs fc8x64ReLUBias<ISA> with the instruction set i.
 func fc8x64ReLUBias(i isa.ISA, dst *[8]float32, w *[512]float32, x *[64]float32, b *[8]float32) {
 	switch i {
@@ -782,5 +998,101 @@ func fc64x4SigmoidBias(i isa.ISA, dst *[64]float32, w *[256]float32, x *[4]float
 		fc64x4SigmoidBiasAVX2(dst, w, x, b)
 	default:
 		fc64x4SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc20x320ReLUBias runs fc20x320ReLUBias<ISA> with the instruction set i.
+func fc20x320ReLUBias(i isa.ISA, dst *[20]float32, w *[6400]float32, x *[320]float32, b *[20]float32) {
+	switch i {
+	case isa.AVX512:
+		fc20x320ReLUBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc20x320ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc20x320ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc320x20SigmoidBias runs fc320x20SigmoidBias<ISA> with the instruction set i.
+func fc320x20SigmoidBias(i isa.ISA, dst *[320]float32, w *[6400]float32, x *[20]float32, b *[320]float32) {
+	switch i {
+	case isa.AVX512:
+		fc320x20SigmoidBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc320x20SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc320x20SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc36x576ReLUBias runs fc36x576ReLUBias<ISA> with the instruction set i.
+func fc36x576ReLUBias(i isa.ISA, dst *[36]float32, w *[20736]float32, x *[576]float32, b *[36]float32) {
+	switch i {
+	case isa.AVX512:
+		fc36x576ReLUBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc36x576ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc36x576ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc576x36SigmoidBias runs fc576x36SigmoidBias<ISA> with the instruction set i.
+func fc576x36SigmoidBias(i isa.ISA, dst *[576]float32, w *[20736]float32, x *[36]float32, b *[576]float32) {
+	switch i {
+	case isa.AVX512:
+		fc576x36SigmoidBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc576x36SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc576x36SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc38x608ReLUBias runs fc38x608ReLUBias<ISA> with the instruction set i.
+func fc38x608ReLUBias(i isa.ISA, dst *[38]float32, w *[23104]float32, x *[608]float32, b *[38]float32) {
+	switch i {
+	case isa.AVX512:
+		fc38x608ReLUBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc38x608ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc38x608ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc608x38SigmoidBias runs fc608x38SigmoidBias<ISA> with the instruction set i.
+func fc608x38SigmoidBias(i isa.ISA, dst *[608]float32, w *[23104]float32, x *[38]float32, b *[608]float32) {
+	switch i {
+	case isa.AVX512:
+		fc608x38SigmoidBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc608x38SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc608x38SigmoidBiasGo(dst, w, x, b)
+	}
+}
+
+// fc66x1056ReLUBias runs fc66x1056ReLUBias<ISA> with the instruction set i.
+func fc66x1056ReLUBias(i isa.ISA, dst *[66]float32, w *[69696]float32, x *[1056]float32, b *[66]float32) {
+	switch i {
+	case isa.AVX512:
+		fc66x1056ReLUBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc66x1056ReLUBiasAVX2(dst, w, x, b)
+	default:
+		fc66x1056ReLUBiasGo(dst, w, x, b)
+	}
+}
+
+// fc1056x66SigmoidBias runs fc1056x66SigmoidBias<ISA> with the instruction set i.
+func fc1056x66SigmoidBias(i isa.ISA, dst *[1056]float32, w *[69696]float32, x *[66]float32, b *[1056]float32) {
+	switch i {
+	case isa.AVX512:
+		fc1056x66SigmoidBiasAVX512(dst, w, x, b)
+	case isa.AVX2:
+		fc1056x66SigmoidBiasAVX2(dst, w, x, b)
+	default:
+		fc1056x66SigmoidBiasGo(dst, w, x, b)
 	}
 }

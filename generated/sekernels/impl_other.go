@@ -260,6 +260,96 @@ func (k blockBottleneck4Nhwc) scaleAddReLU(dst *[100352]float32, x *[100352]floa
 	scaleAddReLUBottleneck4NhwcGo(dst, x, s, res)
 }
 
+// squeeze runs squeezeInception3aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3aNhwc) squeeze(z *[256]float32, x *[200704]float32) {
+	squeezeInception3aNhwcGo(z, x)
+}
+
+// scale runs scaleInception3aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3aNhwc) scale(dst *[200704]float32, x *[200704]float32, s *[256]float32) {
+	scaleInception3aNhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUInception3aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3aNhwc) scaleAddReLU(dst *[200704]float32, x *[200704]float32, s *[256]float32, res *[200704]float32) {
+	scaleAddReLUInception3aNhwcGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeInception3bNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3bNhwc) squeeze(z *[320]float32, x *[250880]float32) {
+	squeezeInception3bNhwcGo(z, x)
+}
+
+// scale runs scaleInception3bNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3bNhwc) scale(dst *[250880]float32, x *[250880]float32, s *[320]float32) {
+	scaleInception3bNhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUInception3bNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3bNhwc) scaleAddReLU(dst *[250880]float32, x *[250880]float32, s *[320]float32, res *[250880]float32) {
+	scaleAddReLUInception3bNhwcGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeInception3cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3cNhwc) squeeze(z *[576]float32, x *[112896]float32) {
+	squeezeInception3cNhwcGo(z, x)
+}
+
+// scale runs scaleInception3cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3cNhwc) scale(dst *[112896]float32, x *[112896]float32, s *[576]float32) {
+	scaleInception3cNhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUInception3cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception3cNhwc) scaleAddReLU(dst *[112896]float32, x *[112896]float32, s *[576]float32, res *[112896]float32) {
+	scaleAddReLUInception3cNhwcGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeInception4cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4cNhwc) squeeze(z *[608]float32, x *[119168]float32) {
+	squeezeInception4cNhwcGo(z, x)
+}
+
+// scale runs scaleInception4cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4cNhwc) scale(dst *[119168]float32, x *[119168]float32, s *[608]float32) {
+	scaleInception4cNhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUInception4cNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4cNhwc) scaleAddReLU(dst *[119168]float32, x *[119168]float32, s *[608]float32, res *[119168]float32) {
+	scaleAddReLUInception4cNhwcGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeInception4eNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4eNhwc) squeeze(z *[1056]float32, x *[51744]float32) {
+	squeezeInception4eNhwcGo(z, x)
+}
+
+// scale runs scaleInception4eNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4eNhwc) scale(dst *[51744]float32, x *[51744]float32, s *[1056]float32) {
+	scaleInception4eNhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUInception4eNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception4eNhwc) scaleAddReLU(dst *[51744]float32, x *[51744]float32, s *[1056]float32, res *[51744]float32) {
+	scaleAddReLUInception4eNhwcGo(dst, x, s, res)
+}
+
+// squeeze runs squeezeInception5aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception5aNhwc) squeeze(z *[1024]float32, x *[50176]float32) {
+	squeezeInception5aNhwcGo(z, x)
+}
+
+// scale runs scaleInception5aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception5aNhwc) scale(dst *[50176]float32, x *[50176]float32, s *[1024]float32) {
+	scaleInception5aNhwcGo(dst, x, s)
+}
+
+// scaleAddReLU runs scaleAddReLUInception5aNhwc<ISA> on one sample with the kernel's instruction set.
+func (k blockInception5aNhwc) scaleAddReLU(dst *[50176]float32, x *[50176]float32, s *[1024]float32, res *[50176]float32) {
+	scaleAddReLUInception5aNhwcGo(dst, x, s, res)
+}
+
 // fc8x64ReLUBias runs fc8x64ReLUBias<ISA> with the instruction set i.
 func fc8x64ReLUBias(i isa.ISA, dst *[8]float32, w *[512]float32, x *[64]float32, b *[8]float32) {
 	fc8x64ReLUBiasGo(dst, w, x, b)
@@ -328,4 +418,44 @@ func fc4x64ReLUBias(i isa.ISA, dst *[4]float32, w *[256]float32, x *[64]float32,
 // fc64x4SigmoidBias runs fc64x4SigmoidBias<ISA> with the instruction set i.
 func fc64x4SigmoidBias(i isa.ISA, dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32) {
 	fc64x4SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc20x320ReLUBias runs fc20x320ReLUBias<ISA> with the instruction set i.
+func fc20x320ReLUBias(i isa.ISA, dst *[20]float32, w *[6400]float32, x *[320]float32, b *[20]float32) {
+	fc20x320ReLUBiasGo(dst, w, x, b)
+}
+
+// fc320x20SigmoidBias runs fc320x20SigmoidBias<ISA> with the instruction set i.
+func fc320x20SigmoidBias(i isa.ISA, dst *[320]float32, w *[6400]float32, x *[20]float32, b *[320]float32) {
+	fc320x20SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc36x576ReLUBias runs fc36x576ReLUBias<ISA> with the instruction set i.
+func fc36x576ReLUBias(i isa.ISA, dst *[36]float32, w *[20736]float32, x *[576]float32, b *[36]float32) {
+	fc36x576ReLUBiasGo(dst, w, x, b)
+}
+
+// fc576x36SigmoidBias runs fc576x36SigmoidBias<ISA> with the instruction set i.
+func fc576x36SigmoidBias(i isa.ISA, dst *[576]float32, w *[20736]float32, x *[36]float32, b *[576]float32) {
+	fc576x36SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc38x608ReLUBias runs fc38x608ReLUBias<ISA> with the instruction set i.
+func fc38x608ReLUBias(i isa.ISA, dst *[38]float32, w *[23104]float32, x *[608]float32, b *[38]float32) {
+	fc38x608ReLUBiasGo(dst, w, x, b)
+}
+
+// fc608x38SigmoidBias runs fc608x38SigmoidBias<ISA> with the instruction set i.
+func fc608x38SigmoidBias(i isa.ISA, dst *[608]float32, w *[23104]float32, x *[38]float32, b *[608]float32) {
+	fc608x38SigmoidBiasGo(dst, w, x, b)
+}
+
+// fc66x1056ReLUBias runs fc66x1056ReLUBias<ISA> with the instruction set i.
+func fc66x1056ReLUBias(i isa.ISA, dst *[66]float32, w *[69696]float32, x *[1056]float32, b *[66]float32) {
+	fc66x1056ReLUBiasGo(dst, w, x, b)
+}
+
+// fc1056x66SigmoidBias runs fc1056x66SigmoidBias<ISA> with the instruction set i.
+func fc1056x66SigmoidBias(i isa.ISA, dst *[1056]float32, w *[69696]float32, x *[66]float32, b *[1056]float32) {
+	fc1056x66SigmoidBiasGo(dst, w, x, b)
 }

@@ -259,6 +259,96 @@ func scaleBottleneck4NhwcAVX2(dst *[100352]float32, x *[100352]float32, s *[2048
 //go:noescape
 func scaleAddReLUBottleneck4NhwcAVX2(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32)
 
+// squeezeInception3aNhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 256 channels × 784 positions.
+//
+//go:noescape
+func squeezeInception3aNhwcAVX2(z *[256]float32, x *[200704]float32)
+
+// scaleInception3aNhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 256 channels × 784 positions.
+//
+//go:noescape
+func scaleInception3aNhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[256]float32)
+
+// scaleAddReLUInception3aNhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 256 channels × 784 positions.
+//
+//go:noescape
+func scaleAddReLUInception3aNhwcAVX2(dst *[200704]float32, x *[200704]float32, s *[256]float32, res *[200704]float32)
+
+// squeezeInception3bNhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 320 channels × 784 positions.
+//
+//go:noescape
+func squeezeInception3bNhwcAVX2(z *[320]float32, x *[250880]float32)
+
+// scaleInception3bNhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 320 channels × 784 positions.
+//
+//go:noescape
+func scaleInception3bNhwcAVX2(dst *[250880]float32, x *[250880]float32, s *[320]float32)
+
+// scaleAddReLUInception3bNhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 320 channels × 784 positions.
+//
+//go:noescape
+func scaleAddReLUInception3bNhwcAVX2(dst *[250880]float32, x *[250880]float32, s *[320]float32, res *[250880]float32)
+
+// squeezeInception3cNhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 576 channels × 196 positions.
+//
+//go:noescape
+func squeezeInception3cNhwcAVX2(z *[576]float32, x *[112896]float32)
+
+// scaleInception3cNhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 576 channels × 196 positions.
+//
+//go:noescape
+func scaleInception3cNhwcAVX2(dst *[112896]float32, x *[112896]float32, s *[576]float32)
+
+// scaleAddReLUInception3cNhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 576 channels × 196 positions.
+//
+//go:noescape
+func scaleAddReLUInception3cNhwcAVX2(dst *[112896]float32, x *[112896]float32, s *[576]float32, res *[112896]float32)
+
+// squeezeInception4cNhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 608 channels × 196 positions.
+//
+//go:noescape
+func squeezeInception4cNhwcAVX2(z *[608]float32, x *[119168]float32)
+
+// scaleInception4cNhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 608 channels × 196 positions.
+//
+//go:noescape
+func scaleInception4cNhwcAVX2(dst *[119168]float32, x *[119168]float32, s *[608]float32)
+
+// scaleAddReLUInception4cNhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 608 channels × 196 positions.
+//
+//go:noescape
+func scaleAddReLUInception4cNhwcAVX2(dst *[119168]float32, x *[119168]float32, s *[608]float32, res *[119168]float32)
+
+// squeezeInception4eNhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 1056 channels × 49 positions.
+//
+//go:noescape
+func squeezeInception4eNhwcAVX2(z *[1056]float32, x *[51744]float32)
+
+// scaleInception4eNhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 1056 channels × 49 positions.
+//
+//go:noescape
+func scaleInception4eNhwcAVX2(dst *[51744]float32, x *[51744]float32, s *[1056]float32)
+
+// scaleAddReLUInception4eNhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 1056 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUInception4eNhwcAVX2(dst *[51744]float32, x *[51744]float32, s *[1056]float32, res *[51744]float32)
+
+// squeezeInception5aNhwcAVX2 sets z[c] to the average of channel c of x, a nhwc sample of 1024 channels × 49 positions.
+//
+//go:noescape
+func squeezeInception5aNhwcAVX2(z *[1024]float32, x *[50176]float32)
+
+// scaleInception5aNhwcAVX2 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 1024 channels × 49 positions.
+//
+//go:noescape
+func scaleInception5aNhwcAVX2(dst *[50176]float32, x *[50176]float32, s *[1024]float32)
+
+// scaleAddReLUInception5aNhwcAVX2 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 1024 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUInception5aNhwcAVX2(dst *[50176]float32, x *[50176]float32, s *[1024]float32, res *[50176]float32)
+
 // fc8x64ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 8×64 row-major W.
 //
 //go:noescape
@@ -328,6 +418,46 @@ func fc4x64ReLUBiasAVX2(dst *[4]float32, w *[256]float32, x *[64]float32, b *[4]
 //
 //go:noescape
 func fc64x4SigmoidBiasAVX2(dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32)
+
+// fc20x320ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 20×320 row-major W.
+//
+//go:noescape
+func fc20x320ReLUBiasAVX2(dst *[20]float32, w *[6400]float32, x *[320]float32, b *[20]float32)
+
+// fc320x20SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 320×20 row-major W.
+//
+//go:noescape
+func fc320x20SigmoidBiasAVX2(dst *[320]float32, w *[6400]float32, x *[20]float32, b *[320]float32)
+
+// fc36x576ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 36×576 row-major W.
+//
+//go:noescape
+func fc36x576ReLUBiasAVX2(dst *[36]float32, w *[20736]float32, x *[576]float32, b *[36]float32)
+
+// fc576x36SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 576×36 row-major W.
+//
+//go:noescape
+func fc576x36SigmoidBiasAVX2(dst *[576]float32, w *[20736]float32, x *[36]float32, b *[576]float32)
+
+// fc38x608ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 38×608 row-major W.
+//
+//go:noescape
+func fc38x608ReLUBiasAVX2(dst *[38]float32, w *[23104]float32, x *[608]float32, b *[38]float32)
+
+// fc608x38SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 608×38 row-major W.
+//
+//go:noescape
+func fc608x38SigmoidBiasAVX2(dst *[608]float32, w *[23104]float32, x *[38]float32, b *[608]float32)
+
+// fc66x1056ReLUBiasAVX2 sets dst = ReLU(W·x + b) for a 66×1056 row-major W.
+//
+//go:noescape
+func fc66x1056ReLUBiasAVX2(dst *[66]float32, w *[69696]float32, x *[1056]float32, b *[66]float32)
+
+// fc1056x66SigmoidBiasAVX2 sets dst = Sigmoid(W·x + b) for a 1056×66 row-major W.
+//
+//go:noescape
+func fc1056x66SigmoidBiasAVX2(dst *[1056]float32, w *[69696]float32, x *[66]float32, b *[1056]float32)
 
 // squeezeBasic1NchwAVX512 sets z[c] to the average of channel c of x, a nchw sample of 64 channels × 3136 positions.
 //
@@ -584,6 +714,96 @@ func scaleBottleneck4NhwcAVX512(dst *[100352]float32, x *[100352]float32, s *[20
 //go:noescape
 func scaleAddReLUBottleneck4NhwcAVX512(dst *[100352]float32, x *[100352]float32, s *[2048]float32, res *[100352]float32)
 
+// squeezeInception3aNhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 256 channels × 784 positions.
+//
+//go:noescape
+func squeezeInception3aNhwcAVX512(z *[256]float32, x *[200704]float32)
+
+// scaleInception3aNhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 256 channels × 784 positions.
+//
+//go:noescape
+func scaleInception3aNhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[256]float32)
+
+// scaleAddReLUInception3aNhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 256 channels × 784 positions.
+//
+//go:noescape
+func scaleAddReLUInception3aNhwcAVX512(dst *[200704]float32, x *[200704]float32, s *[256]float32, res *[200704]float32)
+
+// squeezeInception3bNhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 320 channels × 784 positions.
+//
+//go:noescape
+func squeezeInception3bNhwcAVX512(z *[320]float32, x *[250880]float32)
+
+// scaleInception3bNhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 320 channels × 784 positions.
+//
+//go:noescape
+func scaleInception3bNhwcAVX512(dst *[250880]float32, x *[250880]float32, s *[320]float32)
+
+// scaleAddReLUInception3bNhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 320 channels × 784 positions.
+//
+//go:noescape
+func scaleAddReLUInception3bNhwcAVX512(dst *[250880]float32, x *[250880]float32, s *[320]float32, res *[250880]float32)
+
+// squeezeInception3cNhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 576 channels × 196 positions.
+//
+//go:noescape
+func squeezeInception3cNhwcAVX512(z *[576]float32, x *[112896]float32)
+
+// scaleInception3cNhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 576 channels × 196 positions.
+//
+//go:noescape
+func scaleInception3cNhwcAVX512(dst *[112896]float32, x *[112896]float32, s *[576]float32)
+
+// scaleAddReLUInception3cNhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 576 channels × 196 positions.
+//
+//go:noescape
+func scaleAddReLUInception3cNhwcAVX512(dst *[112896]float32, x *[112896]float32, s *[576]float32, res *[112896]float32)
+
+// squeezeInception4cNhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 608 channels × 196 positions.
+//
+//go:noescape
+func squeezeInception4cNhwcAVX512(z *[608]float32, x *[119168]float32)
+
+// scaleInception4cNhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 608 channels × 196 positions.
+//
+//go:noescape
+func scaleInception4cNhwcAVX512(dst *[119168]float32, x *[119168]float32, s *[608]float32)
+
+// scaleAddReLUInception4cNhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 608 channels × 196 positions.
+//
+//go:noescape
+func scaleAddReLUInception4cNhwcAVX512(dst *[119168]float32, x *[119168]float32, s *[608]float32, res *[119168]float32)
+
+// squeezeInception4eNhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 1056 channels × 49 positions.
+//
+//go:noescape
+func squeezeInception4eNhwcAVX512(z *[1056]float32, x *[51744]float32)
+
+// scaleInception4eNhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 1056 channels × 49 positions.
+//
+//go:noescape
+func scaleInception4eNhwcAVX512(dst *[51744]float32, x *[51744]float32, s *[1056]float32)
+
+// scaleAddReLUInception4eNhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 1056 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUInception4eNhwcAVX512(dst *[51744]float32, x *[51744]float32, s *[1056]float32, res *[51744]float32)
+
+// squeezeInception5aNhwcAVX512 sets z[c] to the average of channel c of x, a nhwc sample of 1024 channels × 49 positions.
+//
+//go:noescape
+func squeezeInception5aNhwcAVX512(z *[1024]float32, x *[50176]float32)
+
+// scaleInception5aNhwcAVX512 sets dst[c] = x[c] × s[c] for each channel c of a nhwc sample of 1024 channels × 49 positions.
+//
+//go:noescape
+func scaleInception5aNhwcAVX512(dst *[50176]float32, x *[50176]float32, s *[1024]float32)
+
+// scaleAddReLUInception5aNhwcAVX512 sets dst[c] = max(x[c]×s[c] + res[c], 0) for each channel c of a nhwc sample of 1024 channels × 49 positions.
+//
+//go:noescape
+func scaleAddReLUInception5aNhwcAVX512(dst *[50176]float32, x *[50176]float32, s *[1024]float32, res *[50176]float32)
+
 // fc8x64ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 8×64 row-major W.
 //
 //go:noescape
@@ -653,3 +873,43 @@ func fc4x64ReLUBiasAVX512(dst *[4]float32, w *[256]float32, x *[64]float32, b *[
 //
 //go:noescape
 func fc64x4SigmoidBiasAVX512(dst *[64]float32, w *[256]float32, x *[4]float32, b *[64]float32)
+
+// fc20x320ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 20×320 row-major W.
+//
+//go:noescape
+func fc20x320ReLUBiasAVX512(dst *[20]float32, w *[6400]float32, x *[320]float32, b *[20]float32)
+
+// fc320x20SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 320×20 row-major W.
+//
+//go:noescape
+func fc320x20SigmoidBiasAVX512(dst *[320]float32, w *[6400]float32, x *[20]float32, b *[320]float32)
+
+// fc36x576ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 36×576 row-major W.
+//
+//go:noescape
+func fc36x576ReLUBiasAVX512(dst *[36]float32, w *[20736]float32, x *[576]float32, b *[36]float32)
+
+// fc576x36SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 576×36 row-major W.
+//
+//go:noescape
+func fc576x36SigmoidBiasAVX512(dst *[576]float32, w *[20736]float32, x *[36]float32, b *[576]float32)
+
+// fc38x608ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 38×608 row-major W.
+//
+//go:noescape
+func fc38x608ReLUBiasAVX512(dst *[38]float32, w *[23104]float32, x *[608]float32, b *[38]float32)
+
+// fc608x38SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 608×38 row-major W.
+//
+//go:noescape
+func fc608x38SigmoidBiasAVX512(dst *[608]float32, w *[23104]float32, x *[38]float32, b *[608]float32)
+
+// fc66x1056ReLUBiasAVX512 sets dst = ReLU(W·x + b) for a 66×1056 row-major W.
+//
+//go:noescape
+func fc66x1056ReLUBiasAVX512(dst *[66]float32, w *[69696]float32, x *[1056]float32, b *[66]float32)
+
+// fc1056x66SigmoidBiasAVX512 sets dst = Sigmoid(W·x + b) for a 1056×66 row-major W.
+//
+//go:noescape
+func fc1056x66SigmoidBiasAVX512(dst *[1056]float32, w *[69696]float32, x *[66]float32, b *[1056]float32)

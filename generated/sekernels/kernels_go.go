@@ -583,6 +583,204 @@ func scaleAddReLUBottleneck4NhwcGo(dst *[100352]float32, x *[100352]float32, s *
 	}
 }
 
+// squeezeInception3aNhwcGo sets z[c] to the average of channel c.
+func squeezeInception3aNhwcGo(z *[256]float32, x *[200704]float32) {
+	*z = [256]float32{}
+	for r := 0; r < 784; r++ {
+		for c, v := range (*[256]float32)(x[r*256:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 784
+	}
+}
+
+// scaleInception3aNhwcGo sets dst = x × s per channel.
+func scaleInception3aNhwcGo(dst *[200704]float32, x *[200704]float32, s *[256]float32) {
+	for r := range 784 {
+		xs, ds := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUInception3aNhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUInception3aNhwcGo(dst *[200704]float32, x *[200704]float32, s *[256]float32, res *[200704]float32) {
+	for r := range 784 {
+		xs, ds, rs := (*[256]float32)(x[r*256:]), (*[256]float32)(dst[r*256:]), (*[256]float32)(res[r*256:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeInception3bNhwcGo sets z[c] to the average of channel c.
+func squeezeInception3bNhwcGo(z *[320]float32, x *[250880]float32) {
+	*z = [320]float32{}
+	for r := 0; r < 784; r++ {
+		for c, v := range (*[320]float32)(x[r*320:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 784
+	}
+}
+
+// scaleInception3bNhwcGo sets dst = x × s per channel.
+func scaleInception3bNhwcGo(dst *[250880]float32, x *[250880]float32, s *[320]float32) {
+	for r := range 784 {
+		xs, ds := (*[320]float32)(x[r*320:]), (*[320]float32)(dst[r*320:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUInception3bNhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUInception3bNhwcGo(dst *[250880]float32, x *[250880]float32, s *[320]float32, res *[250880]float32) {
+	for r := range 784 {
+		xs, ds, rs := (*[320]float32)(x[r*320:]), (*[320]float32)(dst[r*320:]), (*[320]float32)(res[r*320:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeInception3cNhwcGo sets z[c] to the average of channel c.
+func squeezeInception3cNhwcGo(z *[576]float32, x *[112896]float32) {
+	*z = [576]float32{}
+	for r := 0; r < 196; r++ {
+		for c, v := range (*[576]float32)(x[r*576:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 196
+	}
+}
+
+// scaleInception3cNhwcGo sets dst = x × s per channel.
+func scaleInception3cNhwcGo(dst *[112896]float32, x *[112896]float32, s *[576]float32) {
+	for r := range 196 {
+		xs, ds := (*[576]float32)(x[r*576:]), (*[576]float32)(dst[r*576:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUInception3cNhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUInception3cNhwcGo(dst *[112896]float32, x *[112896]float32, s *[576]float32, res *[112896]float32) {
+	for r := range 196 {
+		xs, ds, rs := (*[576]float32)(x[r*576:]), (*[576]float32)(dst[r*576:]), (*[576]float32)(res[r*576:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeInception4cNhwcGo sets z[c] to the average of channel c.
+func squeezeInception4cNhwcGo(z *[608]float32, x *[119168]float32) {
+	*z = [608]float32{}
+	for r := 0; r < 196; r++ {
+		for c, v := range (*[608]float32)(x[r*608:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 196
+	}
+}
+
+// scaleInception4cNhwcGo sets dst = x × s per channel.
+func scaleInception4cNhwcGo(dst *[119168]float32, x *[119168]float32, s *[608]float32) {
+	for r := range 196 {
+		xs, ds := (*[608]float32)(x[r*608:]), (*[608]float32)(dst[r*608:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUInception4cNhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUInception4cNhwcGo(dst *[119168]float32, x *[119168]float32, s *[608]float32, res *[119168]float32) {
+	for r := range 196 {
+		xs, ds, rs := (*[608]float32)(x[r*608:]), (*[608]float32)(dst[r*608:]), (*[608]float32)(res[r*608:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeInception4eNhwcGo sets z[c] to the average of channel c.
+func squeezeInception4eNhwcGo(z *[1056]float32, x *[51744]float32) {
+	*z = [1056]float32{}
+	for r := 0; r < 49; r++ {
+		for c, v := range (*[1056]float32)(x[r*1056:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 49
+	}
+}
+
+// scaleInception4eNhwcGo sets dst = x × s per channel.
+func scaleInception4eNhwcGo(dst *[51744]float32, x *[51744]float32, s *[1056]float32) {
+	for r := range 49 {
+		xs, ds := (*[1056]float32)(x[r*1056:]), (*[1056]float32)(dst[r*1056:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUInception4eNhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUInception4eNhwcGo(dst *[51744]float32, x *[51744]float32, s *[1056]float32, res *[51744]float32) {
+	for r := range 49 {
+		xs, ds, rs := (*[1056]float32)(x[r*1056:]), (*[1056]float32)(dst[r*1056:]), (*[1056]float32)(res[r*1056:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
+// squeezeInception5aNhwcGo sets z[c] to the average of channel c.
+func squeezeInception5aNhwcGo(z *[1024]float32, x *[50176]float32) {
+	*z = [1024]float32{}
+	for r := 0; r < 49; r++ {
+		for c, v := range (*[1024]float32)(x[r*1024:]) {
+			z[c] += v
+		}
+	}
+	for c := range z {
+		z[c] /= 49
+	}
+}
+
+// scaleInception5aNhwcGo sets dst = x × s per channel.
+func scaleInception5aNhwcGo(dst *[50176]float32, x *[50176]float32, s *[1024]float32) {
+	for r := range 49 {
+		xs, ds := (*[1024]float32)(x[r*1024:]), (*[1024]float32)(dst[r*1024:])
+		for c, g := range s {
+			ds[c] = xs[c] * g
+		}
+	}
+}
+
+// scaleAddReLUInception5aNhwcGo sets dst = max(x×s + res, 0) per channel.
+func scaleAddReLUInception5aNhwcGo(dst *[50176]float32, x *[50176]float32, s *[1024]float32, res *[50176]float32) {
+	for r := range 49 {
+		xs, ds, rs := (*[1024]float32)(x[r*1024:]), (*[1024]float32)(dst[r*1024:]), (*[1024]float32)(res[r*1024:])
+		for c, g := range s {
+			ds[c] = max(xs[c]*g+rs[c], 0)
+		}
+	}
+}
+
 // fc8x64ReLUBiasGo sets dst = ReLU(W·x + b) for a 8×64 row-major W.
 func fc8x64ReLUBiasGo(dst *[8]float32, w *[512]float32, x *[64]float32, b *[8]float32) {
 	for i := range dst {
@@ -802,6 +1000,138 @@ func fc64x4SigmoidBiasGo(dst *[64]float32, w *[256]float32, x *[4]float32, b *[6
 			s2 += row[j+2] * x[j+2]
 			s3 += row[j+3] * x[j+3]
 		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc20x320ReLUBiasGo sets dst = ReLU(W·x + b) for a 20×320 row-major W.
+func fc20x320ReLUBiasGo(dst *[20]float32, w *[6400]float32, x *[320]float32, b *[20]float32) {
+	for i := range dst {
+		row := (*[320]float32)(w[i*320:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 317; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc320x20SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 320×20 row-major W.
+func fc320x20SigmoidBiasGo(dst *[320]float32, w *[6400]float32, x *[20]float32, b *[320]float32) {
+	for i := range dst {
+		row := (*[20]float32)(w[i*20:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 17; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc36x576ReLUBiasGo sets dst = ReLU(W·x + b) for a 36×576 row-major W.
+func fc36x576ReLUBiasGo(dst *[36]float32, w *[20736]float32, x *[576]float32, b *[36]float32) {
+	for i := range dst {
+		row := (*[576]float32)(w[i*576:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 573; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc576x36SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 576×36 row-major W.
+func fc576x36SigmoidBiasGo(dst *[576]float32, w *[20736]float32, x *[36]float32, b *[576]float32) {
+	for i := range dst {
+		row := (*[36]float32)(w[i*36:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 33; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc38x608ReLUBiasGo sets dst = ReLU(W·x + b) for a 38×608 row-major W.
+func fc38x608ReLUBiasGo(dst *[38]float32, w *[23104]float32, x *[608]float32, b *[38]float32) {
+	for i := range dst {
+		row := (*[608]float32)(w[i*608:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 605; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc608x38SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 608×38 row-major W.
+func fc608x38SigmoidBiasGo(dst *[608]float32, w *[23104]float32, x *[38]float32, b *[608]float32) {
+	for i := range dst {
+		row := (*[38]float32)(w[i*38:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 35; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[36] * x[36]
+		s1 += row[37] * x[37]
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = se.Sigmoid(v)
+	}
+}
+
+// fc66x1056ReLUBiasGo sets dst = ReLU(W·x + b) for a 66×1056 row-major W.
+func fc66x1056ReLUBiasGo(dst *[66]float32, w *[69696]float32, x *[1056]float32, b *[66]float32) {
+	for i := range dst {
+		row := (*[1056]float32)(w[i*1056:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 1053; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		v := (s0 + s1) + (s2 + s3) + b[i]
+		dst[i] = max(v, 0)
+	}
+}
+
+// fc1056x66SigmoidBiasGo sets dst = Sigmoid(W·x + b) for a 1056×66 row-major W.
+func fc1056x66SigmoidBiasGo(dst *[1056]float32, w *[69696]float32, x *[66]float32, b *[1056]float32) {
+	for i := range dst {
+		row := (*[66]float32)(w[i*66:])
+		var s0, s1, s2, s3 float32
+		for j := 0; j < 63; j += 4 {
+			s0 += row[j] * x[j]
+			s1 += row[j+1] * x[j+1]
+			s2 += row[j+2] * x[j+2]
+			s3 += row[j+3] * x[j+3]
+		}
+		s0 += row[64] * x[64]
+		s1 += row[65] * x[65]
 		v := (s0 + s1) + (s2 + s3) + b[i]
 		dst[i] = se.Sigmoid(v)
 	}
