@@ -23,11 +23,13 @@ import (
 // a tensor file.
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "(-model DIR|timm/NAME | -weights FILE | -arch NAME -seed N) [flags] (-input FILE | IMAGE...)",
-		"Run classifies images with a ResNet or SE-ResNet, in pure Go, with timm weights.\n\n"+
+		"Run classifies images with a ResNet or SE-ResNet (timm weights) or with\n"+
+			"SE-BN-Inception or BN-Inception (the SENet release's layer names), in pure Go.\n\n"+
 			"With image files (JPEG or PNG) it applies the ImageNet evaluation transform\n"+
-			"(resize the shorter side to floor(size/crop-pct), centre crop, normalise) and\n"+
-			"prints each image's top classes with their probabilities. With -input it reads\n"+
-			"the tensor named \"input\" ([N, 3, H, W], NCHW, already normalised; any H and W)\n"+
+			"(resize the shorter side to floor(size/crop-pct), centre crop, normalise; see\n"+
+			"-preprocess) and prints each image's top classes with their probabilities.\n"+
+			"With -input it reads the tensor named \"input\" ([N, 3, H, W], NCHW, already\n"+
+			"normalised; any H and W for the ResNets, 224×224 for the Inceptions)\n"+
 			"from a safetensors file instead. -output writes the logits ([N, classes], F32,\n"+
 			"named \"logits\") to a safetensors file; without it the top classes are printed.\n\n"+
 			"An image that cannot be classified (missing, not a JPEG or PNG, truncated,\n"+
@@ -39,10 +41,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			"looked up in the local Hugging Face cache; its config.json gives the architecture,\n"+
 			"the evaluation recipe and the class names. Without -arch or config.json the\n"+
 			"architecture is inferred from the weights. Flags given override config.json.\n\n"+
-			"Architectures: "+strings.Join(resnet.Archs(), ", ")+".", stderr)
+			"Architectures: "+strings.Join(archNames(), ", ")+" (the Inceptions need -arch).", stderr)
 	arch := fs.String("arch", "", "the architecture `name`, e.g. seresnet50 (default: config.json's with -model, else\ninferred from the weights; required with -seed)")
 	model := fs.String("model", "", "timm model `folder` (model.safetensors + config.json) or Hub id timm/NAME[@REVISION]\nin the local Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub)")
-	weights := fs.String("weights", "", "safetensors `file` with timm's state dict (F32, F16 or BF16); with -model, the folder's model.safetensors")
+	weights := fs.String("weights", "", "safetensors `file` with timm's state dict (F32, F16 or BF16), or the prototxt's\nlayer names for the Inceptions (see runtime/inception); with -model, the folder's model.safetensors")
 	seed := fs.Uint64("seed", 0, "use deterministic random weights from this `seed` instead of -weights\n(tools/resnet_fixtures.py's generator; for benchmarks and the parity fixtures)")
 	classes := fs.Int("classes", 1000, "number of classes with -seed")
 	input := fs.String("input", "", "safetensors `file` whose tensor \"input\" [N, 3, H, W] to run")
@@ -60,6 +62,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("threads", 0, fmt.Sprintf("goroutines per layer, `N`; 0 means all cores (%d here)", runtime.GOMAXPROCS(0)))
 	batch := fs.Int("batch", 8, "images per forward pass")
 	generic := fs.Bool("generic", false, "run the generic SE kernels instead of the specialised ones")
+	pre := addPreprocessFlags(fs)
 	verbose := fs.Bool("v", false, "report the SE kernels used and the time taken on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -77,7 +80,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	case *model != "" && seedSet:
 		return errors.New("-model and -seed are exclusive")
 	case *arch == "" && seedSet:
-		return fmt.Errorf("-seed needs -arch (one of %s)", strings.Join(resnet.Archs(), ", "))
+		return fmt.Errorf("-seed needs -arch (one of %s)", strings.Join(archNames(), ", "))
 	case set["classes"] && !seedSet:
 		return errors.New("-classes goes with -seed; a weights file sets the classes itself")
 	case *classes < 1:
@@ -96,7 +99,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-max-pixels %d must be at least 1", *maxPixels)
 	}
 	if *arch != "" {
-		if _, err := resnet.LookupArch(*arch); err != nil {
+		if err := checkArch(*arch); err != nil {
 			return err
 		}
 	}
@@ -112,6 +115,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := recipe(folder, recipeFlags{*size, *cropPct, *interp, *cropMode, *antialias, set})
 	if err != nil {
+		return err
+	}
+	if err := pre.apply(&cfg, *arch); err != nil {
 		return err
 	}
 
@@ -144,10 +150,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 
 	opts := resnet.Options{Threads: *threads, UseGeneric: *generic}
 	start := time.Now()
-	var m *resnet.Model
-	if seedSet {
-		m, err = resnet.NewRandom(*arch, *classes, *seed, opts)
-	} else {
+	var m network
+	switch {
+	case seedSet:
+		m, err = loadNetwork(*arch, "", *seed, *classes, netOptions{threads: *threads, generic: *generic})
+	case isInception(*arch):
+		m, err = loadNetwork(*arch, *weights, 0, 0, netOptions{threads: *threads, generic: *generic})
+	default:
 		m, *arch, err = loadWeights(*weights, *arch, folder, opts, *verbose, stderr)
 	}
 	if err != nil {
@@ -247,7 +256,7 @@ func readInput(path string) (*tensor.Tensor, error) {
 }
 
 // forward runs one batch, reporting on stderr when verbose.
-func forward(m *resnet.Model, x *tensor.Tensor, verbose bool, stderr io.Writer) (*tensor.Tensor, error) {
+func forward(m network, x *tensor.Tensor, verbose bool, stderr io.Writer) (*tensor.Tensor, error) {
 	start := time.Now()
 	y, err := m.Forward(x)
 	if err != nil {
@@ -262,13 +271,13 @@ func forward(m *resnet.Model, x *tensor.Tensor, verbose bool, stderr io.Writer) 
 
 // kernels summarises which SE implementations a plan runs, e.g.
 // "avx512 ×16" or "none".
-func kernels(m *resnet.Model, n, h, w int) string {
-	p, err := m.NewPlan(n, h, w)
+func kernels(m network, n, h, w int) string {
+	ks, err := seKernels(m, n, h, w)
 	if err != nil {
 		return err.Error()
 	}
 	count := map[string]int{}
-	for _, k := range p.Kernels() {
+	for _, k := range ks {
 		if k != nil {
 			count[k.Impl()]++
 		}
@@ -287,7 +296,7 @@ func kernels(m *resnet.Model, n, h, w int) string {
 // classifyImages decodes and preprocesses the images and runs them in
 // batches. An image that fails is reported to bad and left out: the logits
 // returned are those of the images named in done, in order.
-func classifyImages(m *resnet.Model, paths []string, dec imagenet.Decoder, cfg imagenet.Config, batch int, verbose bool, stderr io.Writer, bad *badImages) (logits *tensor.Tensor, done []string, err error) {
+func classifyImages(m network, paths []string, dec imagenet.Decoder, cfg imagenet.Config, batch int, verbose bool, stderr io.Writer, bad *badImages) (logits *tensor.Tensor, done []string, err error) {
 	per := 3 * cfg.Size * cfg.Size
 	batch = min(batch, len(paths))
 	x := tensor.New(batch, 3, cfg.Size, cfg.Size)

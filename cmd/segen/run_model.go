@@ -86,9 +86,12 @@ func loadWeights(path, arch string, model *hub.Model, opts resnet.Options, verbo
 	if arch == "" {
 		a, err := resnet.Infer(f)
 		var amb *resnet.AmbiguousError
+		var none *resnet.NoMatchError
 		switch {
 		case errors.As(err, &amb):
 			return nil, "", fmt.Errorf("%s: %w; give -arch NAME, or -model DIR with the model's %s", path, err, hub.ConfigFile)
+		case errors.As(err, &none) && inceptionHint(f) != "":
+			return nil, "", fmt.Errorf("%s: %w; %s", path, err, inceptionHint(f))
 		case err != nil:
 			return nil, "", fmt.Errorf("%s: %w", path, err)
 		}

@@ -201,6 +201,12 @@ func TestRunModelErrors(t *testing.T) {
 	noMatch := filepath.Join(dir, "nomatch.safetensors")
 	ts := slices.DeleteFunc(randomWeights(t, "resnet18", 3, 5), func(t safetensors.Tensor) bool { return strings.HasPrefix(t.Name, "layer2.1.") })
 	safetensors.WriteFile(noMatch, ts, nil)
+	// The Inceptions' stem (under a prefix) and something else.
+	caffe := filepath.Join(dir, "caffe.safetensors")
+	safetensors.WriteFile(caffe, []safetensors.Tensor{
+		safetensors.F32("module.conv1_7x7_s2.weight", []int{64, 3, 7, 7}, make([]float32, 64*3*7*7)),
+		safetensors.F32("module.conv2_3x3.weight", []int{1}, make([]float32, 1)),
+	}, nil)
 	t.Setenv("HF_HUB_CACHE", filepath.Join(dir, "cache"))
 	cases := []struct {
 		args []string
@@ -211,6 +217,7 @@ func TestRunModelErrors(t *testing.T) {
 		{[]string{"-model", wrongClasses, img}, "config.json says 4 classes, but " + filepath.Join(wrongClasses, "model.safetensors") + " has a classifier of 3"},
 		{[]string{"-model", unknown, img}, `config.json: resnet: unknown architecture "convnext_tiny"`},
 		{[]string{"-weights", noMatch, img}, "nomatch.safetensors: resnet: no architecture matches the weights: nearest resnet18 (10 tensors differ: layer2 has 1 block, resnet18 has 2)"},
+		{[]string{"-weights", caffe, img}, "module.conv1_7x7_s2.weight is a layer of the Inceptions, which are not inferred from weights: give -arch se_bn_inception or -arch bn_inception"},
 		{[]string{"-model", "timm/seresnet50.a1_in1k", img}, "timm/seresnet50.a1_in1k is not in the Hugging Face cache: no " +
 			filepath.Join(dir, "cache", "models--timm--seresnet50.a1_in1k") + " (the cache is " + filepath.Join(dir, "cache") +
 			", from HF_HUB_CACHE); download it with: huggingface-cli download timm/seresnet50.a1_in1k"},

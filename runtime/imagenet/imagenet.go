@@ -2,7 +2,8 @@
 // classifiers expect, the way torchvision's and timm's evaluation
 // transforms do: resize the shorter side to floor(Size / CropPct), crop the
 // centre Size×Size, scale to [0, 1], and normalise each channel with the
-// ImageNet mean and standard deviation.
+// ImageNet mean and standard deviation. Caffe's models (Caffe) read the
+// channels as BGR values 0–255 less a mean pixel instead.
 //
 // Resizing is written here (no golang.org/x/image): it reproduces PyTorch's
 // torch.nn.functional.interpolate with align_corners=False, both with
@@ -107,6 +108,12 @@ type Config struct {
 	CropPct   float64 // Size / resize side; 0.875 resizes to 256 for 224
 	Interp    Interp
 	Antialias bool // widen the filter when downscaling (see the package doc)
+	// Scale multiplies the pixel values, which start in [0, 1], before
+	// Mean and Std apply: 1 in torchvision's recipe, 255 in Caffe's.
+	Scale float32
+	// BGR writes the channels in blue, green, red order, as Caffe models
+	// read them; Mean and Std are in the order written.
+	BGR       bool
 	Mean, Std [3]float32
 	Crop      CropMode // Center unless set
 }
@@ -114,7 +121,19 @@ type Config struct {
 // Default returns torchvision's classic recipe: shorter side to 256 with
 // antialiased bilinear interpolation, centre crop 224, ImageNet statistics.
 func Default() Config {
-	return Config{Size: 224, CropPct: 0.875, Interp: Bilinear, Antialias: true, Mean: Mean, Std: Std}
+	return Config{Size: 224, CropPct: 0.875, Interp: Bilinear, Antialias: true, Scale: 1, Mean: Mean, Std: Std}
+}
+
+// CaffeMean is the BGR mean pixel (0–255) the original Caffe ImageNet models,
+// the SENet release's among them, subtract.
+var CaffeMean = [3]float32{104, 117, 123}
+
+// Caffe returns Default's resize and crop with the Caffe models' input:
+// BGR, values 0–255 less CaffeMean, no division by a standard deviation.
+func Caffe() Config {
+	c := Default()
+	c.Scale, c.BGR, c.Mean, c.Std = 255, true, CaffeMean, [3]float32{1, 1, 1}
+	return c
 }
 
 // ResizeSide returns the length the shorter image side is resized to:
@@ -134,6 +153,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("imagenet: unknown interpolation %d", int(c.Interp))
 	case c.Crop != Center && c.Crop != Squash && c.Crop != Border:
 		return fmt.Errorf("imagenet: unknown crop mode %d", int(c.Crop))
+	case !(c.Scale > 0):
+		return fmt.Errorf("imagenet: pixel scale %g must be positive", c.Scale)
 	}
 	for _, s := range c.Std {
 		if s == 0 {
@@ -187,7 +208,8 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 	if cy1-cy0 < s || cx1-cx0 < s {
 		for ch := range 3 {
 			// timm pads with round(255·mean) in 8-bit pixels, before ToTensor.
-			fill := (unit[int(min(max(math.RoundToEven(255*float64(c.Mean[ch])), 0), 255))] - c.Mean[ch]) / c.Std[ch]
+			mean := float64(c.Mean[ch] / c.Scale) // in [0, 1]
+			fill := (unit[int(min(max(math.RoundToEven(255*mean), 0), 255))]*c.Scale - c.Mean[ch]) / c.Std[ch]
 			for i := range dst[ch*s*s : (ch+1)*s*s] {
 				dst[ch*s*s+i] = fill
 			}
@@ -215,7 +237,11 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 	}
 	// Vertical pass, a weighted sum of whole rows, then normalisation.
 	acc := make([]float64, nc)
-	for ch := range 3 {
+	for ch := range 3 { // the source's R, G, B
+		o := ch // the channel written
+		if c.BGR {
+			o = 2 - ch
+		}
 		for y, t := range rows {
 			clear(acc)
 			for k, wt := range t.weights {
@@ -223,9 +249,9 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 					acc[x] += wt * float64(v)
 				}
 			}
-			out := dst[(ch*s+cy0-top+y)*s+cx0-left:][:nc]
+			out := dst[(o*s+cy0-top+y)*s+cx0-left:][:nc]
 			for x, v := range acc {
-				out[x] = (float32(v) - c.Mean[ch]) / c.Std[ch]
+				out[x] = (float32(v)*c.Scale - c.Mean[o]) / c.Std[o]
 			}
 		}
 	}

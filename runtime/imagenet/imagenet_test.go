@@ -284,3 +284,40 @@ func TestCropModesExtremeShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestCaffe checks the Caffe recipe against the default one on the same
+// image: the same resized pixels, in BGR order, scaled to 0–255, less the
+// mean pixel, not divided by anything.
+func TestCaffe(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 37, 29))
+	for y := range 29 {
+		for x := range 37 {
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x * 7), uint8(y * 9), uint8(x*y + 40), 255})
+		}
+	}
+	def, caffe := Default(), Caffe()
+	def.Size, caffe.Size = 16, 16
+	a, b := make([]float32, 3*16*16), make([]float32, 3*16*16)
+	if err := Preprocess(a, img, def); err != nil {
+		t.Fatal(err)
+	}
+	if err := Preprocess(b, img, caffe); err != nil {
+		t.Fatal(err)
+	}
+	plane := 16 * 16
+	for ch := range 3 {
+		rgb := 2 - ch
+		for i := range plane {
+			pixel := float64(a[rgb*plane+i])*float64(Std[rgb]) + float64(Mean[rgb]) // in [0, 1]
+			want := pixel*255 - float64(CaffeMean[ch])
+			if got := float64(b[ch*plane+i]); math.Abs(got-want) > 1e-3 {
+				t.Fatalf("channel %d (BGR) pixel %d = %v, want %v", ch, i, got, want)
+			}
+		}
+	}
+	bad := Caffe()
+	bad.Scale = 0
+	if err := bad.Check(); err == nil {
+		t.Error("Check accepted a zero pixel scale")
+	}
+}
