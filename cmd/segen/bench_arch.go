@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segen/segen/runtime/inception"
 	"github.com/segen/segen/runtime/nn"
 	"github.com/segen/segen/runtime/resnet"
 	"github.com/segen/segen/runtime/tensor"
@@ -29,10 +30,10 @@ input of -size², the specialised SE kernels): for each architecture, batch
 and thread count, one warm-up pass then -runs timed passes, the
 architectures taking turns pass by pass so that load from other programs
 hits them alike; it prints the median and minimum latency, the SE overhead
-(seresnetN / resnetN, seresnextN / resnextN, … median) and then GFLOP/s of
-the convolution engine on SE-ResNet-50's 1×1 shapes and on the grouped 3×3
-convolutions of the architectures timed, one thread, against this core's
-FMA peak.`
+(seresnetN / resnetN, seresnextN / resnextN, …, se_bn_inception /
+bn_inception median) and then GFLOP/s of the convolution engine on
+SE-ResNet-50's 1×1 shapes and on the grouped 3×3 convolutions of the
+architectures timed, one thread, against this core's FMA peak.`
 
 // archConfig is the parsed command line of "segen bench -arch".
 type archConfig struct {
@@ -118,7 +119,7 @@ func cmdBenchArch(args []string, stdout, stderr io.Writer) error {
 
 func parseArchFlags(args []string, stderr io.Writer) (*archConfig, error) {
 	fs := newFlagSet("bench", "-arch NAMES [flags]", benchArchSummary, stderr)
-	archs := fs.String("arch", "", "comma-separated `architectures` to time ("+strings.Join(resnet.Archs(), ", ")+")")
+	archs := fs.String("arch", "", "comma-separated `architectures` to time ("+strings.Join(archNames(), ", ")+")")
 	batches := fs.String("batch", "1", "comma-separated batch `sizes`")
 	threads := fs.String("threads", defaultThreads(), "comma-separated thread `counts`")
 	size := fs.Int("size", 224, "input height and width in `pixels`")
@@ -149,8 +150,11 @@ func parseArchFlags(args []string, stderr io.Writer) (*archConfig, error) {
 	}
 	for name := range strings.SplitSeq(*archs, ",") {
 		name = strings.TrimSpace(name)
-		if _, err := resnet.LookupArch(name); err != nil {
-			return nil, fmt.Errorf("-arch: unknown architecture %q (known: %s)", name, strings.Join(resnet.Archs(), ", "))
+		if err := checkArch(name); err != nil {
+			return nil, fmt.Errorf("-arch: %w", err)
+		}
+		if isInception(name) && cfg.size != inception.Size {
+			return nil, fmt.Errorf("-arch %s: -size %d: the network takes %d×%d images only", name, cfg.size, inception.Size, inception.Size)
 		}
 		cfg.archs = append(cfg.archs, name)
 	}
@@ -186,10 +190,10 @@ func positiveInts(flag, list string) ([]int, error) {
 
 // benchArchs times every architecture × batch × thread count.
 func benchArchs(cfg *archConfig, prog *progress) ([]archRecord, error) {
-	models := make([]*resnet.Model, len(cfg.archs))
+	models := make([]network, len(cfg.archs))
 	for i, name := range cfg.archs {
 		prog.note(fmt.Sprintf("building %s with random weights…", name))
-		m, err := resnet.NewRandom(name, cfg.classes, cfg.seed, resnet.Options{})
+		m, err := loadNetwork(name, "", cfg.seed, cfg.classes, netOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -201,9 +205,9 @@ func benchArchs(cfg *archConfig, prog *progress) ([]archRecord, error) {
 		for _, threads := range cfg.threads {
 			prog.note(fmt.Sprintf("batch %d, %d thread(s): %s…", batch, threads, strings.Join(cfg.archs, ", ")))
 			runs := make([][]float64, len(models))
-			ms := make([]*resnet.Model, len(models))
+			ms := make([]network, len(models))
 			for i, m := range models {
-				ms[i] = m.WithOptions(resnet.Options{Threads: threads})
+				ms[i] = withThreads(m, threads)
 				for range cfg.warmup {
 					if _, err := ms[i].Forward(x); err != nil {
 						return nil, err
@@ -271,7 +275,10 @@ func benchGrouped(cfg *archConfig) []groupedResult {
 	var out []groupedResult
 	seen := map[[3]any]bool{}
 	for _, name := range cfg.archs {
-		a, _ := resnet.LookupArch(name)
+		a, err := resnet.LookupArch(name)
+		if err != nil {
+			continue // the Inceptions have no grouped convolutions
+		}
 		for _, l := range a.ConvLayers(cfg.size, cfg.size) {
 			key := [3]any{l.Spec, l.H, l.W}
 			if l.Spec.Groups <= 1 || seen[key] {
@@ -382,7 +389,7 @@ func writeArchTable(w io.Writer, recs []archRecord, gemm []gemmResult, peak floa
 	}
 	printed := false
 	for _, r := range recs {
-		plain, ok := byKey[[3]any{strings.TrimPrefix(r.Arch, "se"), r.Batch, r.Threads}]
+		plain, ok := byKey[[3]any{plainTwin(r.Arch), r.Batch, r.Threads}]
 		if !strings.HasPrefix(r.Arch, "se") || !ok {
 			continue
 		}
@@ -408,4 +415,10 @@ func writeArchTable(w io.Writer, recs []archRecord, gemm []gemmResult, peak floa
 		}
 		fmt.Fprintf(w, "  %5d %5d %5d %9.1f %9s\n", g.m, g.k, g.n, g.gflops, pct)
 	}
+}
+
+// plainTwin names the network without SE of an SE network: seresnet50 →
+// resnet50, se_bn_inception → bn_inception.
+func plainTwin(arch string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(arch, "se"), "_")
 }

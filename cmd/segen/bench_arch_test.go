@@ -66,6 +66,7 @@ func TestBenchArchErrors(t *testing.T) {
 		{"-arch", "resnet18", "-batch", "0"},
 		{"-arch", "resnet18", "-threads", "x"},
 		{"-arch=resnet18", "extra"},
+		{"-arch", "se_bn_inception", "-size", "64"},
 	} {
 		cfg, err := parseArchFlags(args, new(strings.Builder))
 		if err == nil {
