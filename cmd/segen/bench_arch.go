@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segen/segen/runtime/inception"
 	"github.com/segen/segen/runtime/nn"
 	"github.com/segen/segen/runtime/resnet"
 	"github.com/segen/segen/runtime/tensor"
@@ -153,8 +152,8 @@ func parseArchFlags(args []string, stderr io.Writer) (*archConfig, error) {
 		if err := checkArch(name); err != nil {
 			return nil, fmt.Errorf("-arch: %w", err)
 		}
-		if isInception(name) && cfg.size != inception.Size {
-			return nil, fmt.Errorf("-arch %s: -size %d: the network takes %d×%d images only", name, cfg.size, inception.Size, inception.Size)
+		if err := checkImageSize(name, cfg.size); err != nil {
+			return nil, err
 		}
 		cfg.archs = append(cfg.archs, name)
 	}

@@ -30,6 +30,14 @@ func checkArch(name string) error {
 	return fmt.Errorf("unknown architecture %q; known: %s", name, strings.Join(archNames(), ", "))
 }
 
+// checkImageSize reports whether arch takes images of size×size.
+func checkImageSize(arch string, size int) error {
+	if isInception(arch) && size != inception.Size {
+		return fmt.Errorf("-size %d: %s takes %d×%d images only", size, arch, inception.Size, inception.Size)
+	}
+	return nil
+}
+
 // isInception reports whether arch is one of runtime/inception's.
 func isInception(arch string) bool {
 	_, err := inception.LookupArch(arch)

@@ -102,6 +102,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if err := checkArch(*arch); err != nil {
 			return err
 		}
+		if err := checkImageSize(*arch, *size); err != nil {
+			return err
+		}
 	}
 	var folder *hub.Model
 	var err error

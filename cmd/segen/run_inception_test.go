@@ -111,6 +111,7 @@ func TestRunPreprocessErrors(t *testing.T) {
 		{[]string{"-mean", "1,2"}, "-mean 1,2: want three comma-separated numbers"},
 		{[]string{"-std", "1,x,3"}, `-std 1,x,3: "x" is not a number`},
 		{[]string{"-std", "1,0,3"}, "-std 1,0,3: values must be positive"},
+		{[]string{"-size", "299"}, "-size 299: bn_inception takes 224×224 images only"},
 	} {
 		args := append([]string{"run", "-arch", "bn_inception", "-seed", "1"}, tc.args...)
 		args = append(args, "x.png")

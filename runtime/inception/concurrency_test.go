@@ -1,0 +1,43 @@
+package inception
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/segen/segen/runtime/tensor"
+)
+
+// TestConcurrentForward runs one model from several goroutines at once,
+// each pass on a different thread count, and checks that every result is
+// bit for bit the one-thread result: each output value is computed in a
+// fixed order whatever the threads, and plans are never shared.
+func TestConcurrentForward(t *testing.T) {
+	if testing.Short() {
+		t.Skip("several forward passes at 224×224")
+	}
+	m, err := NewRandom("se_bn_inception", 10, 3, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &tensor.Tensor{Shape: []int{2, 3, Size, Size}, Data: RandomInput(2, 4)}
+	want, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	got := make([]*tensor.Tensor, 3)
+	errs := make([]error, len(got))
+	for i := range got {
+		wg.Go(func() { got[i], errs[i] = m.WithOptions(Options{Threads: i + 1}).Forward(x) })
+	}
+	wg.Wait()
+	for i, g := range got {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !slices.Equal(g.Data, want.Data) {
+			t.Errorf("%d threads: logits differ from one thread's", i+1)
+		}
+	}
+}
