@@ -186,14 +186,10 @@ def caffe_pool(x, kind, k, s, p):
     return total / div
 
 
-def forward(net, x, params, se, classes, native=False):
+def forward(net, x, params, se, classes):
     """Runs the prototxt on x (NCHW), creating each parameter from params
     (a function name, shape -> tensor) the first time it is needed; returns
-    the logits and the parameters in prototxt order. With native, batch norm
-    and pooling run as PyTorch's own operators (F.batch_norm; max_pool2d and
-    avg_pool2d with ceil_mode and count_include_pad, which follow Caffe's
-    rules too) rather than written out, so that torch.jit and ONNX exporters
-    see the graph they optimise: tools/bench_inception.py times that."""
+    the logits and the parameters in prototxt order."""
     blobs = {"data": x}
     made = {}
 
@@ -230,10 +226,7 @@ def forward(net, x, params, se, classes, native=False):
             g, beta = param(n + ".weight", [c]), param(n + ".bias", [c])
             mean, var = param(n + ".running_mean", [c]), param(n + ".running_var", [c])
             v = lambda t: t.view(1, -1, 1, 1)  # noqa: E731
-            if native:
-                y = F.batch_norm(b, mean, var, g, beta, False, 0.0, EPS)
-            else:
-                y = (b - v(mean)) / torch.sqrt(v(var) + EPS) * v(g) + v(beta)
+            y = (b - v(mean)) / torch.sqrt(v(var) + EPS) * v(g) + v(beta)
         elif kind == "ReLU":
             y = torch.relu(b)
         elif kind == "Sigmoid":
@@ -253,12 +246,7 @@ def forward(net, x, params, se, classes, native=False):
                 y = b.mean((2, 3), keepdim=True)
             else:
                 k, s, p = int(field(pp, "kernel_size")), int(field(pp, "stride", 1)), int(field(pp, "pad", 0))
-                if not native:
-                    y = caffe_pool(b, pool, k, s, p)
-                elif pool == "MAX":
-                    y = F.max_pool2d(b, k, s, p, ceil_mode=True)
-                else:
-                    y = F.avg_pool2d(b, k, s, p, ceil_mode=True, count_include_pad=True)
+                y = caffe_pool(b, pool, k, s, p)
         elif kind == "InnerProduct":
             flat = b.reshape(b.shape[0], -1)
             y = flat @ param("classifier.weight", [classes, flat.shape[1]]).t() + param("classifier.bias", [classes])

@@ -41,3 +41,20 @@ func TestConcurrentForward(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanAllocs checks that a forward pass through a warm one-thread plan
+// allocates nothing.
+func TestPlanAllocs(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("forward passes at 224×224; the race detector allocates")
+	}
+	m, err := NewRandom("se_bn_inception", 10, 3, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.NewPlan(1)
+	x, logits := RandomInput(1, 4), make([]float32, 10)
+	if allocs := testing.AllocsPerRun(2, func() { p.Forward(logits, x) }); allocs != 0 {
+		t.Errorf("a forward pass allocates %v times", allocs)
+	}
+}

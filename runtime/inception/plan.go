@@ -251,9 +251,9 @@ func channelSums(sums []float32, stride int, x []float32, n, pixels, c int) {
 
 // squeeze sets p.z to p.sums over the module's output pixel count.
 func (p *Plan) squeeze(st *step, size int) {
-	inv := float32(st.oh * st.ow)
+	pixels := float32(st.oh * st.ow)
 	for j, v := range p.sums[:size] {
-		p.z[j] = v / inv
+		p.z[j] = v / pixels
 	}
 }
 
