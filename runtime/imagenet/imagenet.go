@@ -109,7 +109,8 @@ type Config struct {
 	Interp    Interp
 	Antialias bool // widen the filter when downscaling (see the package doc)
 	// Scale multiplies the pixel values, which start in [0, 1], before
-	// Mean and Std apply: 1 in torchvision's recipe, 255 in Caffe's.
+	// Mean and Std apply: 1 in torchvision's recipe (0 means 1 too), 255 in
+	// Caffe's.
 	Scale float32
 	// BGR writes the channels in blue, green, red order, as Caffe models
 	// read them; Mean and Std are in the order written.
@@ -121,7 +122,7 @@ type Config struct {
 // Default returns torchvision's classic recipe: shorter side to 256 with
 // antialiased bilinear interpolation, centre crop 224, ImageNet statistics.
 func Default() Config {
-	return Config{Size: 224, CropPct: 0.875, Interp: Bilinear, Antialias: true, Scale: 1, Mean: Mean, Std: Std}
+	return Config{Size: 224, CropPct: 0.875, Interp: Bilinear, Antialias: true, Mean: Mean, Std: Std}
 }
 
 // CaffeMean is the BGR mean pixel (0–255) the original Caffe ImageNet models,
@@ -153,8 +154,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("imagenet: unknown interpolation %d", int(c.Interp))
 	case c.Crop != Center && c.Crop != Squash && c.Crop != Border:
 		return fmt.Errorf("imagenet: unknown crop mode %d", int(c.Crop))
-	case !(c.Scale > 0):
-		return fmt.Errorf("imagenet: pixel scale %g must be positive", c.Scale)
+	case !(c.Scale >= 0):
+		return fmt.Errorf("imagenet: pixel scale %g must not be negative", c.Scale)
 	}
 	for _, s := range c.Std {
 		if s == 0 {
@@ -179,6 +180,10 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 	}
 	if len(dst) != 3*c.Size*c.Size {
 		return fmt.Errorf("imagenet: output of %d values for a 3×%d×%d crop", len(dst), c.Size, c.Size)
+	}
+	scale := c.Scale
+	if scale == 0 {
+		scale = 1
 	}
 	b := img.Bounds()
 	h, w := b.Dy(), b.Dx()
@@ -208,8 +213,8 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 	if cy1-cy0 < s || cx1-cx0 < s {
 		for ch := range 3 {
 			// timm pads with round(255·mean) in 8-bit pixels, before ToTensor.
-			mean := float64(c.Mean[ch] / c.Scale) // in [0, 1]
-			fill := (unit[int(min(max(math.RoundToEven(255*mean), 0), 255))]*c.Scale - c.Mean[ch]) / c.Std[ch]
+			mean := float64(c.Mean[ch] / scale) // in [0, 1]
+			fill := (unit[int(min(max(math.RoundToEven(255*mean), 0), 255))]*scale - c.Mean[ch]) / c.Std[ch]
 			for i := range dst[ch*s*s : (ch+1)*s*s] {
 				dst[ch*s*s+i] = fill
 			}
@@ -251,7 +256,7 @@ func Preprocess(dst []float32, img image.Image, c Config) error {
 			}
 			out := dst[(o*s+cy0-top+y)*s+cx0-left:][:nc]
 			for x, v := range acc {
-				out[x] = (float32(v)*c.Scale - c.Mean[o]) / c.Std[o]
+				out[x] = (float32(v)*scale - c.Mean[o]) / c.Std[o]
 			}
 		}
 	}

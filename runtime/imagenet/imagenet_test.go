@@ -316,8 +316,8 @@ func TestCaffe(t *testing.T) {
 		}
 	}
 	bad := Caffe()
-	bad.Scale = 0
+	bad.Scale = -1
 	if err := bad.Check(); err == nil {
-		t.Error("Check accepted a zero pixel scale")
+		t.Error("Check accepted a negative pixel scale")
 	}
 }
