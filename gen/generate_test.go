@@ -146,16 +146,18 @@ func TestPlanSharesFC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 17 blocks have 7 distinct (C, hidden) pairs, 64/4, 64/8, 128/8,
-	// 256/16, 512/32, 1024/64 and 2048/128, each with two layers: 14 kernels.
+	// 23 blocks have 11 distinct (C, hidden) pairs, 64/4, 64/8, 128/8,
+	// 256/16, 512/32, 1024/64 and 2048/128 of the SE-ResNets and 320/20,
+	// 576/36, 608/38 and 1056/66 of SE-BN-Inception (whose 256/16 and
+	// 1024/64 are shared), each with two layers: 22 kernels.
 	fcs := 0
 	for _, k := range p.Kernels {
 		if k.Block == "" {
 			fcs++
 		}
 	}
-	if fcs != 14 {
-		t.Errorf("%d FC kernels, want 14:\n%v", fcs, p)
+	if fcs != 22 {
+		t.Errorf("%d FC kernels, want 22:\n%v", fcs, p)
 	}
 	if got := p.String(); !strings.Contains(got, "bottleneck4_nchw") || !strings.Contains(got, "fc128x2048ReLUBias") {
 		t.Errorf("plan printout lacks blocks or kernels:\n%s", got)

@@ -20,7 +20,8 @@ const defaultSpecPath = "../spec/se.yaml"
 
 // TestSpecDefault checks that the committed default spec holds exactly the
 // SE shapes of timm's SE-ResNet-18/34/50/101/152 at 224×224, in both layouts,
-// and the NHWC one the original SENet release adds.
+// the NHWC one the original SENet release adds, and those of
+// SE-BN-Inception's SE modules at 224×224 in NHWC.
 func TestSpecDefault(t *testing.T) {
 	s, err := LoadSpec(defaultSpecPath)
 	if err != nil {
@@ -51,8 +52,15 @@ func TestSpecDefault(t *testing.T) {
 	// The original SENet release's basic blocks add C=64 with C//16 = 4
 	// hidden (its other stages' shapes are seresnet18's).
 	wantShapes["legacy_basic1_nhwc"] = se.Shape{Layout: se.NHWC, C: 64, H: 56, W: 56, Hidden: 4, Squeeze: se.Avg, Bias: true}
-	if len(s.Blocks) != 17 {
-		t.Errorf("got %d blocks, want 17", len(s.Blocks))
+	// SE-BN-Inception: C, side and the prototxt's 1x1_down num_output.
+	for name, w := range map[string]want{
+		"inception3a": {256, 28, 16}, "inception3b": {320, 28, 20}, "inception3c": {576, 14, 36},
+		"inception4c": {608, 14, 38}, "inception4e": {1056, 7, 66}, "inception5a": {1024, 7, 64},
+	} {
+		wantShapes[name+"_nhwc"] = se.Shape{Layout: se.NHWC, C: w.c, H: w.side, W: w.side, Hidden: w.hidden, Squeeze: se.Avg, Bias: true}
+	}
+	if len(s.Blocks) != 23 {
+		t.Errorf("got %d blocks, want 23", len(s.Blocks))
 	}
 	prevLine := 0
 	for _, b := range s.Blocks {
