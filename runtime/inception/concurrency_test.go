@@ -20,7 +20,7 @@ func TestConcurrentForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := &tensor.Tensor{Shape: []int{2, 3, Size, Size}, Data: RandomInput(2, 4)}
+	x := &tensor.Tensor{Shape: []int{1, 3, Size, Size}, Data: RandomInput(1, 4)}
 	want, err := m.Forward(x)
 	if err != nil {
 		t.Fatal(err)
