@@ -18,7 +18,8 @@
 // classifier's logits (the prototxt's final Softmax is left to the caller).
 // Input is 224×224, BGR, in Caffe's preprocessing (0–255 values less the
 // mean 104, 117, 123); the network itself does not care how its input was
-// made.
+// made. One deliberate difference from Caffe: a NaN input wins a max pool,
+// as in PyTorch, where Caffe's comparison would drop it.
 //
 // Weights are keyed by the prototxt's layer names with "/" replaced by "_"
 // (see Arch.Params), as tools/inception_fixtures.py, the PyTorch reference
