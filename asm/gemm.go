@@ -27,24 +27,34 @@ const (
 
 // GEMMSignature is the Go signature of every GEMM micro-kernel. Strides are
 // in float32 elements.
-const GEMMSignature = "func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)"
+const GEMMSignature = "func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)"
+
+// gemmPrefetchLines is how many cache lines of the next B panel each
+// iteration of the depth loop prefetches: two, so that a panel run down as
+// few as two tiles still brings in the next one (kc lines of 64 bytes for a
+// 16-column AVX2 panel, 2·kc for a 32-column AVX-512 one).
+const gemmPrefetchLines = 2
 
 // gemmUnroll is the number of depth steps per iteration of the main loop.
 const gemmUnroll = 4
 
-// GEMM emits a micro-kernel that computes a t.Rows × t.Cols(isa) tile
+// GEMM emits a micro-kernel that computes rows 0…rows-1 of the product of
+// A and one packed B micro-panel, t.Rows × t.Cols(isa) tiles at a time:
 //
 //	acc[i][j] = Σ_k a[i·lda + k] · b[k·cols + j],  k < kc
 //
 // from A read in place, row-major with stride lda (the NHWC activation of a
-// 1×1 convolution, or a packed im2col block), and one packed B micro-panel
-// (kc rows of cols contiguous values). It then writes rows 0…rows-1 of the
-// tile to C (stride ldc): c = acc, plus bias when GEMMBias, plus C when
-// GEMMAccumulate, plus res when GEMMResidual, then ReLU when GEMMReLU; with
-// GEMMSum it also adds the columns' sums of the rows written to sum — the
-// SE squeeze of the convolution's output, taken while the tile is in
-// registers instead of in another pass over memory. The flags are tested
-// once per row after the depth loop, never inside it.
+// 1×1 convolution, or a packed im2col block), and B as kc rows of cols
+// contiguous values. It writes each tile to C (stride ldc): c = acc, plus
+// bias when GEMMBias, plus C when GEMMAccumulate, plus res when
+// GEMMResidual, then ReLU when GEMMReLU; with GEMMSum it also adds the
+// columns' sums of the rows written to sum — the SE squeeze of the
+// convolution's output, taken while the tile is in registers instead of in
+// another pass over memory. The flags are tested once per row after the
+// depth loop, never inside it. The loop over tiles is here rather than in
+// the caller: one call per row block and panel instead of one per tile
+// (the Go side checks lengths once per call, and that was ~5 % of a
+// forward pass when it ran per tile).
 //
 // A is broadcast one value at a time (VBROADCASTSS) into a single register
 // that feeds the row's Vecs FMAs: one load per row and depth step, and the
@@ -53,8 +63,16 @@ const gemmUnroll = 4
 // 5·lda), seven rows per base pointer, so reading A in place costs no
 // packing and only two pointer increments per step.
 //
-// The caller guarantees that a holds (Rows-1)·lda + kc values, b kc·cols,
-// c and res (rows-1)·ldc + cols, bias and sum cols when used, and rows ≤ Rows.
+// While it computes, it prefetches the nextLen floats at next (the B
+// micro-panel the caller runs next, which the hardware prefetchers do not
+// guess: a panel is read once from memory and then again from L1 for every
+// further tile, so the first tile of each panel waited for memory and small
+// M — 49 rows at 7×7, 16 rows of Winograd tiles at 14×14 — paid it on a large
+// share of the work). Prefetches never fault, but they stay inside next.
+//
+// The caller guarantees rows ≥ 1, that a holds (tiles·Rows-1)·lda + kc
+// values (tiles = ⌈rows/Rows⌉: the last tile reads whole rows), b kc·cols,
+// c and res (rows-1)·ldc + cols, and bias and sum cols when used.
 func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	cols := t.Cols(isa)
 	if t.Rows < 1 || t.Vecs < 1 || t.Rows*t.Vecs+t.Vecs+1 > isa.Regs {
@@ -63,6 +81,8 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	e := f.function(name, GEMMSignature, isa,
 		fmt.Sprintf("%s computes a %d×%d GEMM tile over kc depth steps and writes it to C with the flagged epilogue.", name, t.Rows, cols))
 
+	tiles := e.label()
+	e.Label(tiles)
 	acc := make([][]reg.VecVirtual, t.Rows)
 	for i := range acc {
 		acc[i] = make([]reg.VecVirtual, t.Vecs)
@@ -74,6 +94,11 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	b := e.pointer("b")
 	n := e.GP64()
 	e.Load(e.Param("kc"), n)
+	// Prefetch while pf < pfEnd, the end of next less the lines after the
+	// first of an iteration, so every address prefetched is inside next.
+	pf, pfEnd := e.pointer("next"), e.GP64()
+	e.Load(e.Param("nextLen"), pfEnd)
+	e.LEAQ(operand.Mem{Base: pf, Index: pfEnd, Scale: 4, Disp: -64 * (gemmPrefetchLines - 1)}, pfEnd)
 
 	// step multiplies depth step k (relative to the pointers) into acc.
 	step := func(k int) {
@@ -101,6 +126,14 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	e.CMPQ(n, operand.U8(gemmUnroll))
 	e.JL(operand.LabelRef(rest))
 	e.Label(main)
+	noPrefetch := e.label()
+	e.CMPQ(pf, pfEnd)
+	e.JAE(operand.LabelRef(noPrefetch))
+	for l := range gemmPrefetchLines {
+		e.PREFETCHT0(mem(pf, 64*l))
+	}
+	e.ADDQ(operand.U32(64*gemmPrefetchLines), pf)
+	e.Label(noPrefetch)
 	for k := range gemmUnroll {
 		step(k)
 	}
@@ -118,8 +151,47 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	e.JNZ(operand.LabelRef(tail))
 	e.Label(done)
 
+	// The next tile prefetches on from here: next = pf, nextLen = what is
+	// left (negative once pf has passed pfEnd, which stops it).
+	e.SUBQ(pf, pfEnd)
+	e.SARQ(operand.U8(2), pfEnd)
+	e.ADDQ(operand.U32(16*(gemmPrefetchLines-1)), pfEnd)
+	e.Store(pf, e.Param("next"))
+	e.Store(pfEnd, e.Param("nextLen"))
 	e.gemmWriteBack(t, acc)
+	e.gemmNextTile(t, tiles)
 	e.ret()
+}
+
+// gemmNextTile moves the parameters a, c and res (when GEMMResidual) on by
+// one tile of rows and jumps to tiles while rows remain. The cursors live
+// in the parameters' slots, so the depth loop keeps every register.
+func (e *emitter) gemmNextTile(t GEMMTile, tiles string) {
+	rows := e.GP64()
+	e.Load(e.Param("rows"), rows)
+	e.SUBQ(operand.U32(t.Rows), rows)
+	last := e.label()
+	e.JLE(operand.LabelRef(last))
+	e.Store(rows, e.Param("rows"))
+	// step moves the pointer parameter p by a tile of rows of stride.
+	step := func(p, stride string) {
+		ptr, by := e.pointer(p), e.GP64()
+		e.Load(e.Param(stride), by)
+		e.IMUL3Q(operand.U32(4*t.Rows), by, by)
+		e.ADDQ(by, ptr)
+		e.Store(ptr, e.Param(p))
+	}
+	step("a", "lda")
+	step("c", "ldc")
+	flags := e.GP64()
+	e.Load(e.Param("flags"), flags)
+	noRes := e.label()
+	e.TESTQ(operand.U32(GEMMResidual), flags)
+	e.JZ(operand.LabelRef(noRes))
+	step("res", "ldc")
+	e.Label(noRes)
+	e.JMP(operand.LabelRef(tiles))
+	e.Label(last)
 }
 
 // gemmWriteBack stores the accumulators to C row by row with the epilogue
@@ -203,10 +275,16 @@ type rowAddressing struct {
 // rowAddressing loads the pointer parameter ptr and the element stride
 // parameter stride and prepares the registers to address rows rows.
 func (e *emitter) rowAddressing(ptr, stride string, rows int) *rowAddressing {
-	r := &rowAddressing{bases: []reg.GPVirtual{e.pointer(ptr)}}
-	r.stride = e.GP64()
-	e.Load(e.Param(stride), r.stride)
-	e.SHLQ(operand.U8(2), r.stride)
+	s := e.GP64()
+	e.Load(e.Param(stride), s)
+	e.SHLQ(operand.U8(2), s)
+	return e.rowsFrom(e.pointer(ptr), s, rows)
+}
+
+// rowsFrom prepares the registers to address rows rows from base, stride
+// bytes apart; it takes ownership of both registers.
+func (e *emitter) rowsFrom(base, stride reg.GPVirtual, rows int) *rowAddressing {
+	r := &rowAddressing{bases: []reg.GPVirtual{base}, stride: stride}
 	if rows > 3 {
 		r.stride3 = e.GP64()
 		e.LEAQ(operand.Mem{Base: r.stride, Index: r.stride, Scale: 2}, r.stride3)

@@ -30,9 +30,12 @@ and thread count, one warm-up pass then -runs timed passes, the
 architectures taking turns pass by pass so that load from other programs
 hits them alike; it prints the median and minimum latency, the SE overhead
 (seresnetN / resnetN, seresnextN / resnextN, …, se_bn_inception /
-bn_inception median) and then GFLOP/s of the convolution engine on
-SE-ResNet-50's 1×1 shapes and on the grouped 3×3 convolutions of the
-architectures timed, one thread, against this core's FMA peak.`
+bn_inception median), GFLOP/s of the convolution engine on SE-ResNet-50's
+1×1 shapes and on the grouped 3×3 convolutions of the architectures timed,
+one thread, against this core's FMA peak, and a profile of each ResNet-family
+network by class of layer (stem, each stage's 1×1 and 3×3 convolutions,
+downsamples, SE tails, classifier) at the first batch size on one thread:
+median time, share of the pass, GFLOP/s and % of peak.`
 
 // archConfig is the parsed command line of "segen bench -arch".
 type archConfig struct {
@@ -42,6 +45,7 @@ type archConfig struct {
 	size       int
 	runs       int
 	gemm       bool
+	layers     bool
 	quick      bool
 	jsonFile   string
 	gemmTarget time.Duration // time budget of one GEMM shape
@@ -94,18 +98,30 @@ func cmdBenchArch(args []string, stdout, stderr io.Writer) error {
 	}
 	var gemm []gemmResult
 	var grouped []groupedResult
+	var layers []layerProfile
 	var peak float64
-	if cfg.gemm {
-		prog.note("measuring the FMA peak and the GEMM…")
+	if cfg.gemm || cfg.layers {
+		prog.note("measuring the FMA peak…")
 		peak, _ = nn.FMAPeak(cfg.peakTarget)
+	}
+	if cfg.layers {
+		if layers, err = profileLayers(cfg, prog); err != nil {
+			return err
+		}
+	}
+	if cfg.gemm {
+		prog.note("measuring the GEMM…")
 		gemm = benchGEMM(cfg)
 		grouped = benchGrouped(cfg)
+	}
+	if cfg.gemm || cfg.layers {
 		p2, _ := nn.FMAPeak(cfg.peakTarget) // before and after: the best is the machine's
 		peak = max(peak, p2)
 	}
 	prog.done()
 	writeArchTable(stdout, recs, gemm, peak)
 	writeGrouped(stdout, grouped, peak)
+	writeLayerProfiles(stdout, layers, peak)
 	if cfg.jsonFile != "" {
 		data, err := json.MarshalIndent(recs, "", "  ")
 		if err != nil {
@@ -124,6 +140,7 @@ func parseArchFlags(args []string, stderr io.Writer) (*archConfig, error) {
 	size := fs.Int("size", 224, "input height and width in `pixels`")
 	runs := fs.Int("runs", 0, "timed passes per architecture, batch and thread count (default 10, 3 with -quick)")
 	gemm := fs.Bool("gemm", true, "also measure the GEMM on SE-ResNet-50's 1×1 shapes, and the architectures' grouped 3×3 convolutions, against the FMA peak")
+	layers := fs.Bool("layers", true, "also profile each architecture by class of layer (first batch size, one thread) against the FMA peak")
 	quick := fs.Bool("quick", false, "fewer passes and shorter GEMM timings")
 	jsonFile := fs.String("json", "", "write the latency records to `file` as a JSON array of {arch, batch, height, width, threads, isa, median_ms, min_ms, runs, runs_ms}")
 	if err := parseFlags(fs, args); err != nil {
@@ -132,7 +149,7 @@ func parseArchFlags(args []string, stderr io.Writer) (*archConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: bench takes only flags (see segen help bench)", fs.Arg(0))
 	}
-	cfg := &archConfig{size: *size, runs: *runs, gemm: *gemm, quick: *quick, jsonFile: *jsonFile,
+	cfg := &archConfig{size: *size, runs: *runs, gemm: *gemm, layers: *layers, quick: *quick, jsonFile: *jsonFile,
 		gemmTarget: 200 * time.Millisecond, peakTarget: 100 * time.Millisecond, warmup: 1,
 		gemmShapes: gemmShapes, classes: 1000, seed: 1}
 	if cfg.runs == 0 {

@@ -9,7 +9,7 @@ import (
 )
 
 // TestBenchArch runs "segen bench -arch" end to end on a small network and
-// image: the table, the GEMM report and the JSON records.
+// image: the table, the GEMM report, the layer profile and the JSON records.
 func TestBenchArch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two networks")
@@ -17,7 +17,8 @@ func TestBenchArch(t *testing.T) {
 	jsonFile := filepath.Join(t.TempDir(), "arch.json")
 	stdout, _ := benchRun(t, "-arch", "seresnet18,resnet18", "-batch", "1,2", "-threads", "1", "-size", "32", "-runs", "2", "-quick", "-json", jsonFile)
 	for _, want := range []string{"convolution engine", "median ms", "min ms", "seresnet18     1     32×32", "resnet18       2     32×32",
-		"seresnet18 / resnet18, batch 2, 1 thread(s): median", "GEMM (1×1 convolution", "3136    64   256", "49   512  2048"} {
+		"seresnet18 / resnet18, batch 2, 1 thread(s): median", "GEMM (1×1 convolution", "3136    64   256", "49   512  2048",
+		"Layers of seresnet18, batch 1, 1 thread", "stem 7×7/2", "stage 2 3×3/2", "stage 4 SE", "avgpool+fc"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

@@ -5,7 +5,8 @@
 //	go generate ./runtime/nn
 //
 // gemm_amd64.s and gemm_stubs_amd64.go hold the GEMM micro-kernels of the
-// convolution engine and the FMA throughput loop that measures the
+// convolution engine, the transforms of its Winograd 3×3 convolutions and
+// the FMA throughput loop that measures the
 // machine's peak; gconv_amd64.s, gconv_stubs_amd64.go and
 // gconv_tiles_amd64.go the grouped 3×3 micro-kernels and the table of their
 // tiles; pool_amd64.s and pool_stubs_amd64.go the max and average pooling
@@ -22,6 +23,7 @@ import (
 	"os"
 
 	"github.com/segen/segen/asm"
+	"github.com/segen/segen/internal/winograd"
 )
 
 // kernels are the micro-kernels emitted, one tile per ISA; engine_amd64.go
@@ -42,6 +44,12 @@ func main() {
 	for _, k := range kernels {
 		f.FMAPeak("fmaPeak"+k.isa.Suffix(), k.isa)
 	}
+	// The Winograd transforms: AVX2 only, for both engines (they are a
+	// small part of a Winograd convolution next to its products).
+	f.WinogradInput("winograd4x3InputAVX2", asm.AVX2, winograd.F4x3)
+	f.WinogradOutput("winograd4x3OutputAVX2", asm.AVX2, winograd.F4x3)
+	f.WinogradInput("winograd2x3InputAVX2", asm.AVX2, winograd.F2x3)
+	f.WinogradOutput("winograd2x3OutputAVX2", asm.AVX2, winograd.F2x3)
 	check(f.Write("gemm_amd64.s", "gemm_stubs_amd64.go"))
 	groupedKernels()
 

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -19,6 +20,11 @@ func BenchmarkConv(b *testing.B) {
 		{"stem", ConvSpec{InC: 3, OutC: 64, KH: 7, KW: 7, Stride: 2, Pad: 3}, 224, 224},
 		{"3x3_64_56", ConvSpec{InC: 64, OutC: 64, KH: 3, KW: 3, Stride: 1, Pad: 1}, 56, 56},
 		{"1x1_256to64_56", ConvSpec{InC: 256, OutC: 64, KH: 1, KW: 1, Stride: 1, Pad: 0}, 56, 56},
+		{"1x1_1024to256_14", ConvSpec{InC: 1024, OutC: 256, KH: 1, KW: 1, Stride: 1, Pad: 0}, 14, 14},
+		{"1x1_2048to512_7", ConvSpec{InC: 2048, OutC: 512, KH: 1, KW: 1, Stride: 1, Pad: 0}, 7, 7},
+		{"1x1_256to1024_14", ConvSpec{InC: 256, OutC: 1024, KH: 1, KW: 1, Stride: 1, Pad: 0}, 14, 14},
+		{"3x3_128_28", ConvSpec{InC: 128, OutC: 128, KH: 3, KW: 3, Stride: 1, Pad: 1}, 28, 28},
+		{"3x3_256_14", ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1}, 14, 14},
 		{"3x3_512_7", ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1}, 7, 7},
 		{"1x1_512to2048_7", ConvSpec{InC: 512, OutC: 2048, KH: 1, KW: 1, Stride: 1, Pad: 0}, 7, 7},
 	}
@@ -35,11 +41,17 @@ func BenchmarkConv(b *testing.B) {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads%d", tc.name, threads), func(b *testing.B) {
 				ws := NewWorkspace(threads)
+				best := time.Duration(math.MaxInt64)
 				for b.Loop() {
+					start := time.Now()
 					conv.Forward(dst, src, 1, tc.h, tc.w, Epilogue{ReLU: true}, ws)
+					best = min(best, time.Since(start))
 				}
 				flops := 2 * float64(oh*ow*s.OutC*s.Depth())
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				// The fastest call: on a shared machine, the one least
+				// disturbed by other programs.
+				b.ReportMetric(flops/best.Seconds()/1e9, "best-GFLOP/s")
 			})
 		}
 	}

@@ -68,11 +68,12 @@ func (ep Epilogue) stride(c int) int {
 // immutable and safe for concurrent use.
 type Conv2d struct {
 	spec   ConvSpec
-	eng    *engine      // the micro-kernel and blocking the panels are packed for
-	panels []float32    // weights as column panels of nr values, see packWeights
-	cols   []panel      // where each panel sits in panels, dst and the input channels
-	bias   []float32    // OutC values
-	gk     *gconvKernel // the grouped micro-kernel panels are packed for, if any
+	eng    *engine       // the micro-kernel and blocking the panels are packed for
+	panels []float32     // weights as column panels of nr values, see packWeights
+	cols   []panel       // where each panel sits in panels, dst and the input channels
+	bias   []float32     // OutC values
+	gk     *gconvKernel  // the grouped micro-kernel panels are packed for, if any
+	wino   *winogradConv // instead of panels, for a Winograd convolution
 }
 
 // NewConv2d packs weight, laid out as PyTorch stores it ([OutC][InC][KH][KW]),
@@ -96,6 +97,10 @@ func newConv2d(spec ConvSpec, weight, bias []float32, e *engine) (*Conv2d, error
 	}
 	cv := &Conv2d{spec: spec, eng: e, bias: make([]float32, spec.OutC)}
 	copy(cv.bias, bias)
+	if tr := winogradFor(spec, e); tr != nil {
+		cv.wino = newWinogradConv(spec, weight, e.nr, tr)
+		return cv, nil
+	}
 	if cv.gk = e.grouped(spec); cv.gk != nil {
 		cv.panels = packGrouped(spec, weight, cv.gk)
 		return cv, nil
@@ -130,6 +135,10 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 		(ep.Sums != nil && !fits(ep.Sums, n)) {
 		panic(fmt.Sprintf("nn: %v on %d×%d×%d, stride %d: len(src) = %d, len(dst) = %d, len(residual) = %d, len(sums) = %d; want %d, %d, %d",
 			s, n, h, w, ld, len(src), len(dst), len(ep.Residual), len(ep.Sums), n*h*w*s.InC, (m-1)*ld+cols, (n-1)*ld+cols))
+	}
+	if c.wino != nil {
+		c.forwardWinograd(dst, src, n, h, w, ld, ep, ws)
+		return
 	}
 	if c.gk != nil {
 		c.forwardGrouped(dst, src, n, h, w, oh, ow, ep, ws)
@@ -258,27 +267,34 @@ func (j *convJob) runPanels(worker, task, m0, p0, p1 int) {
 			b := c.panels[pn.off+k0*nr : pn.off+(k0+kb)*nr]
 			col0, ncol := pn.col0, pn.ncol
 			bias := c.bias[col0:]
+			var next []float32 // the next panel's B, to prefetch
+			if p+1 < p1 {
+				pn := c.cols[p+1]
+				next = c.panels[pn.off+k0*nr : pn.off+(k0+kb)*nr]
+			}
+			// One kernel call runs the panel down the row block, or down
+			// each image's part of it when the tiles' sums are taken.
 			for r := m0; r < m1; {
 				ar := a[(r-m0)*lda:]
-				rows := min(mr, m1-r)
+				rows := m1 - r
 				var res, sum []float32
 				if flags&tileResidual != 0 {
 					res = j.ep.Residual[r*j.ld+col0:]
 				}
 				if j.partial != nil {
-					// A tile's sums belong to one image: end it there.
 					img := r / j.pixels
 					rows = min(rows, (img+1)*j.pixels-r)
 					sum = j.partial[(task/j.colBlocks*j.span+img-m0/j.pixels)*cols+col0:]
 				}
 				out := j.dst[r*j.ld+col0:]
-				if ncol == nr {
-					e.kernel(kb, ar, lda, b, out, j.ld, rows, bias, res, sum, flags)
-				} else {
-					// The panel is narrower than the tile: compute the
-					// whole tile aside, write the valid columns.
-					e.kernel(kb, ar, lda, b, sc.tile, nr, mr, nil, nil, nil, 0)
+				if ncol < nr {
+					// The panel is narrower than the tile: compute each
+					// tile aside, write the valid columns.
+					rows = min(rows, mr)
+					e.kernel(kb, ar, lda, b, sc.tile, nr, mr, nil, nil, nil, 0, nil)
 					writeTile(sc.tile, nr, out, j.ld, rows, ncol, bias, res, sum, flags)
+				} else {
+					e.kernel(kb, ar, lda, b, out, j.ld, rows, bias, res, sum, flags, next)
 				}
 				r += rows
 			}

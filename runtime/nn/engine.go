@@ -18,6 +18,10 @@ type engine struct {
 	kc     int // depth of a block of A
 	kernel microKernel
 
+	// winograd are the transforms of the Winograd 3×3 convolutions (see
+	// winogradFor); without them every convolution runs as an im2col GEMM.
+	winograd []*winogradTransforms
+
 	// maxPool and avgPool, if not nil, set chunks vectors of lanes floats
 	// at dst to the maximum, or the sum over div, of a kh×kw window of src
 	// (the pooling layers' inner loop).
@@ -40,13 +44,15 @@ type (
 	avgPoolKernel func(dst, src *float32, chunks, pix, row, kh, kw int, div float32)
 )
 
-// microKernel computes the mr×nr tile A·B over kc depth steps, A read as
-// mr rows of stride lda starting at a[0] and B as one packed micro-panel (kc
-// rows of nr values), and writes rows 0…rows-1 of it to c (stride ldc) with
-// the write-back the flags select (tileBias, …). It checks every length and
-// panics on a mismatch; the assembly behind it never reads or writes
-// outside the slices it is given.
-type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int)
+// microKernel computes rows 0…rows-1 of A·B over kc depth steps, mr×nr
+// tiles at a time, A read as rows of stride lda starting at a[0] (the last
+// tile reads whole mr rows) and B as one packed micro-panel (kc rows of nr
+// values), and writes them to c (stride ldc) with the write-back the flags
+// select (tileBias, …), summing every row into sum with tileSum. While it
+// runs it prefetches next, the B micro-panel the caller runs next (nil for
+// none). It checks every length and panics on a mismatch; the assembly
+// behind it never reads or writes outside the slices it is given.
+type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32)
 
 // The write-back flags (tileBias, …) are asm's, written into asm_consts.go
 // by asm.go.
@@ -54,8 +60,9 @@ type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows in
 // checkTile panics unless the slices passed to a micro-kernel of e are long
 // enough for what it reads and writes.
 func (e *engine) checkTile(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
-	ok := kc >= 0 && lda >= 0 && ldc >= e.nr && rows >= 1 && rows <= e.mr &&
-		len(a) >= (e.mr-1)*lda+kc && len(a) > 0 && len(b) >= kc*e.nr &&
+	tiles := (rows + e.mr - 1) / e.mr
+	ok := kc >= 0 && lda >= 0 && ldc >= e.nr && rows >= 1 &&
+		len(a) >= (tiles*e.mr-1)*lda+kc && len(a) > 0 && len(b) >= kc*e.nr &&
 		len(c) >= (rows-1)*ldc+e.nr &&
 		(flags&tileBias == 0 || len(bias) >= e.nr) &&
 		(flags&tileResidual == 0 || len(res) >= (rows-1)*ldc+e.nr) &&

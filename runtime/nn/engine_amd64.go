@@ -2,7 +2,10 @@
 
 package nn
 
-import "github.com/segen/segen/isa"
+import (
+	"github.com/segen/segen/internal/winograd"
+	"github.com/segen/segen/isa"
+)
 
 // The assembly engines (gemm_amd64.s, emitted by asm.go with asm.GEMM).
 //
@@ -33,6 +36,15 @@ func init() {
 			}
 		}
 	}
+	// One set of AVX2 transforms serves both engines: they are a small
+	// part of a Winograd convolution next to its products.
+	avx2Winograd := []*winogradTransforms{
+		{f: winograd.F4x3, lanes: 8, input: winograd4x3InputAVX2, output: winograd4x3OutputAVX2},
+		{f: winograd.F2x3, lanes: 8, input: winograd2x3InputAVX2, output: winograd2x3OutputAVX2},
+	}
+	for _, e := range asmEngines {
+		e.winograd = avx2Winograd
+	}
 }
 
 // asmISAs are the instruction sets of asmEngines.
@@ -49,11 +61,11 @@ func newAsmEngine(i isa.ISA, tiles, kc int, k asmKernelFunc, maxPool maxPoolKern
 
 // asmKernelFunc is the signature of the generated micro-kernels
 // (asm.GEMMSignature).
-type asmKernelFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+type asmKernelFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 
 // asmKernel wraps an assembly micro-kernel with the length checks.
 func (e *engine) asmKernel(k asmKernelFunc) microKernel {
-	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
+	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
 		var pb, pr, ps *float32
 		if flags&tileBias != 0 {
@@ -69,6 +81,10 @@ func (e *engine) asmKernel(k asmKernelFunc) microKernel {
 		if kc > 0 {
 			pbk = &b[0]
 		}
-		k(kc, &a[0], lda, pbk, &c[0], ldc, rows, pb, pr, ps, flags)
+		var pn *float32
+		if len(next) > 0 {
+			pn = &next[0]
+		}
+		k(kc, &a[0], lda, pbk, &c[0], ldc, rows, pb, pr, ps, flags, pn, len(next))
 	}
 }

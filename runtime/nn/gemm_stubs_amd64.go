@@ -7,12 +7,12 @@ package nn
 // gemm14x32AVX512 computes a 14×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
 //
 //go:noescape
-func gemm14x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gemm14x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 
 // gemm6x16AVX2 computes a 6×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
 //
 //go:noescape
-func gemm6x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gemm6x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 
 // fmaPeakAVX512 runs n iterations of 24 independent FMAs of 16 lanes (768 flops each).
 //
@@ -23,3 +23,23 @@ func fmaPeakAVX512(n int) float32
 //
 //go:noescape
 func fmaPeakAVX2(n int) float32
+
+// winograd4x3InputAVX2 sets the 36 slots of one tile to Bᵀ d B of F(4×4, 3×3) for chunks vectors of 8 channels.
+//
+//go:noescape
+func winograd4x3InputAVX2(v *float32, stride int, d *float32, row int, pix int, chunks int)
+
+// winograd4x3OutputAVX2 writes Aᵀ m A + bias of F(4×4, 3×3) for one tile and chunks vectors of 8 channels, with the flagged residual, ReLU and sums.
+//
+//go:noescape
+func winograd4x3OutputAVX2(y *float32, row int, pix int, m *float32, stride int, chunks int, bias *float32, res *float32, sum *float32, rows int, cols int, flags int)
+
+// winograd2x3InputAVX2 sets the 16 slots of one tile to Bᵀ d B of F(2×2, 3×3) for chunks vectors of 8 channels.
+//
+//go:noescape
+func winograd2x3InputAVX2(v *float32, stride int, d *float32, row int, pix int, chunks int)
+
+// winograd2x3OutputAVX2 writes Aᵀ m A + bias of F(2×2, 3×3) for one tile and chunks vectors of 8 channels, with the flagged residual, ReLU and sums.
+//
+//go:noescape
+func winograd2x3OutputAVX2(y *float32, row int, pix int, m *float32, stride int, chunks int, bias *float32, res *float32, sum *float32, rows int, cols int, flags int)

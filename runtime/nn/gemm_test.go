@@ -57,14 +57,22 @@ func refTile(e *engine, kc int, a []float32, lda int, b, c []float32, ldc, rows 
 func TestMicroKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, e := range engines() {
+		// Every row count of one tile, and runs of tiles with a full or
+		// partial last one.
+		var rowCounts []int
+		for rows := 1; rows <= e.mr; rows++ {
+			rowCounts = append(rowCounts, rows)
+		}
+		rowCounts = append(rowCounts, e.mr+1, 2*e.mr, 3*e.mr-1)
 		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
-			for rows := 1; rows <= e.mr; rows++ {
+			for _, rows := range rowCounts {
 				for flags := range 32 {
 					lda, ldc := kc+3, e.nr+5
 					name := fmt.Sprintf("%s/kc%d/rows%d/flags%d", e.isa, kc, rows, flags)
 					// Each buffer starts one value into a larger one and
 					// ends where the kernel's reach ends.
-					a := randSlice(r, 1+(e.mr-1)*lda+kc+1)[1 : 1+(e.mr-1)*lda+kc]
+					aLen := ((rows+e.mr-1)/e.mr*e.mr-1)*lda + kc
+					a := randSlice(r, 1+aLen+1)[1 : 1+aLen]
 					if len(a) == 0 {
 						a = randSlice(r, 1)
 					}
@@ -76,6 +84,7 @@ func TestMicroKernels(t *testing.T) {
 					res := randSlice(r, cLen+1)[1:]
 					if rows > 1 {
 						c[ldc-1] = float32(math.NaN()) // a gap between rows: must stay as it is
+						c[(rows-1)*ldc-1] = float32(math.NaN())
 					}
 					if flags&tileReLU != 0 {
 						res[0] = float32(math.NaN()) // ReLU keeps NaN
@@ -83,7 +92,11 @@ func TestMicroKernels(t *testing.T) {
 					sum := randSlice(r, e.nr+2)[1 : 1+e.nr]
 					sumGuard := sum[:e.nr+1][e.nr]
 					want, wantSum := refTile(e, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
-					e.kernel(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+					var next []float32 // a panel to prefetch: the same B, in half the cases
+					if flags%2 == 1 {
+						next = b
+					}
+					e.kernel(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, next)
 					for j, v := range sum {
 						w := wantSum[j]
 						if math.IsNaN(w) != math.IsNaN(float64(v)) || math.Abs(float64(v)-w) > 1e-5*math.Sqrt(float64(kc)+1)*float64(rows)*math.Max(1, math.Abs(w)) {
@@ -123,13 +136,18 @@ func TestMicroKernelChecks(t *testing.T) {
 			return make([]float32, (e.mr-1)*lda+kc), make([]float32, kc*e.nr), make([]float32, (e.mr-1)*ldc+e.nr)
 		}
 		for name, call := range map[string]func(){
-			"short a": func() { a, b, c := ok(); e.kernel(kc, a[1:], lda, b, c, ldc, e.mr, nil, nil, nil, 0) },
-			"short b": func() { a, b, c := ok(); e.kernel(kc, a, lda, b[1:], c, ldc, e.mr, nil, nil, nil, 0) },
-			"short c": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c[1:], ldc, e.mr, nil, nil, nil, 0) },
-			"no bias": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, nil, tileBias) },
-			"no res":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, c[1:], nil, tileResidual) },
-			"no sum":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, c[:e.nr-1], tileSum) },
-			"rows":    func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr+1, nil, nil, nil, 0) },
+			"short a": func() { a, b, c := ok(); e.kernel(kc, a[1:], lda, b, c, ldc, e.mr, nil, nil, nil, 0, nil) },
+			"short b": func() { a, b, c := ok(); e.kernel(kc, a, lda, b[1:], c, ldc, e.mr, nil, nil, nil, 0, nil) },
+			"short c": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c[1:], ldc, e.mr, nil, nil, nil, 0, nil) },
+			"no bias": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, nil, tileBias, nil) },
+			"no res":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, c[1:], nil, tileResidual, nil) },
+			"no sum":  func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, e.mr, nil, nil, c[:e.nr-1], tileSum, nil) },
+			"no rows": func() { a, b, c := ok(); e.kernel(kc, a, lda, b, c, ldc, 0, nil, nil, nil, 0, nil) },
+			"2 tiles": func() {
+				a, b, c := ok()
+				c = append(c, c...)
+				e.kernel(kc, a, lda, b, c, ldc, e.mr+1, nil, nil, nil, 0, nil)
+			},
 		} {
 			func() {
 				defer func() {

@@ -13,11 +13,18 @@ var goEngine = &engine{isa: isa.Go, mr: 2, nr: 4, mc: 64, kc: 256}
 func init() { goEngine.kernel = goEngine.goKernel }
 
 // goKernel is the micro-kernel of goEngine.
-func (e *engine) goKernel(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
+func (e *engine) goKernel(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, _ []float32) {
 	e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
-	var t [2 * 4]float32
-	kernel2x4(&t, a[:kc], a[lda:lda+kc], b[:4*kc])
-	writeTile(t[:], 4, c, ldc, rows, 4, bias, res, sum, flags)
+	for r := 0; r < rows; r += 2 {
+		var t [2 * 4]float32
+		ar := a[r*lda:]
+		kernel2x4(&t, ar[:kc], ar[lda:lda+kc], b[:4*kc])
+		var rr []float32
+		if flags&tileResidual != 0 {
+			rr = res[r*ldc:]
+		}
+		writeTile(t[:], 4, c[r*ldc:], ldc, min(2, rows-r), 4, bias, rr, sum, flags)
+	}
 }
 
 // kernel2x4 sets t (row-major 2×4) to the product of rows a0 and a1 of A

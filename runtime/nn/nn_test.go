@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/segen/segen/isa"
 )
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -80,6 +82,14 @@ func TestConv(t *testing.T) {
 		{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 64}, 2, 4, 4},
 		{ConvSpec{InC: 36, OutC: 48, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 12}, 1, 5, 6},
 		{ConvSpec{InC: 30, OutC: 60, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 3}, 1, 7, 7},
+		// Winograd: partial tiles at the last row and column, tiles wholly
+		// inside the image, a 1×1 image, K > kc, several row blocks.
+		{ConvSpec{InC: 16, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 9, 7},
+		{ConvSpec{InC: 8, OutC: 64, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 12, 16},
+		{ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 3, 1, 1},
+		{ConvSpec{InC: 264, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 6, 5},
+		{ConvSpec{InC: 16, OutC: 16, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 30, 26},
+		{ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 3, 5}, // F(2×2, 3×3)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range cases {
@@ -153,6 +163,12 @@ func testConv(t *testing.T, r *rand.Rand, s ConvSpec, n, h, w int, es []*engine)
 							}
 						}
 						tol := 1e-5 * math.Sqrt(float64(s.Depth()))
+						if conv.wino != nil && conv.wino.tr.f.M == 4 {
+							// F(4×4, 3×3)'s constants (×25 in the input
+							// transform, ×8 in the output one) cost a few
+							// bits against the direct sum.
+							tol *= 3
+						}
 						for i, v := range dst {
 							if d := math.Abs(float64(v) - want[i]); !(d <= tol*math.Max(1, math.Abs(want[i]))) {
 								t.Fatalf("dst[%d] = %v, want %v", i, v, want[i])
@@ -197,6 +213,7 @@ func TestConvStride(t *testing.T) {
 		{ConvSpec{InC: 24, OutC: 32, KH: 1, KW: 1, Stride: 1}, 2, 7, 9},
 		{ConvSpec{InC: 8, OutC: 20, KH: 3, KW: 3, Stride: 2, Pad: 1}, 3, 9, 8},
 		{ConvSpec{InC: 128, OutC: 128, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 2, 9, 7}, // the grouped kernels' path
+		{ConvSpec{InC: 16, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 9, 7},               // the Winograd path
 	} {
 		s := tc.spec
 		weight, bias := randSlice(r, s.OutC*s.Depth()), randSlice(r, s.OutC)
@@ -310,5 +327,47 @@ func TestFold(t *testing.T) {
 	}
 	if _, err := (BatchNorm{Weight: []float32{1}, Bias: []float32{1}, Mean: []float32{1}}).Fold(w); err == nil {
 		t.Error("Fold accepted a batch norm without variances")
+	}
+}
+
+// TestWinogradChosen checks which 3×3 convolutions run as Winograd ones:
+// stride 1 and pad 1 with whole channel vectors and panels and not too
+// many weights, on an engine with the transforms, and nothing else.
+func TestWinogradChosen(t *testing.T) {
+	for _, e := range engines() {
+		for _, tc := range []struct {
+			spec ConvSpec
+			m    int // the output tile of the Winograd transform; 0 for none
+		}{
+			{ConvSpec{InC: 64, OutC: 64, KH: 3, KW: 3, Stride: 1, Pad: 1}, 4},
+			{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1}, 4},
+			{ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2},
+			{ConvSpec{InC: 1024, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1}, 0},
+			{ConvSpec{InC: 64, OutC: 64, KH: 3, KW: 3, Stride: 2, Pad: 1}, 0},
+			{ConvSpec{InC: 64, OutC: 64, KH: 3, KW: 3, Stride: 1, Pad: 0}, 0},
+			{ConvSpec{InC: 60, OutC: 64, KH: 3, KW: 3, Stride: 1, Pad: 1}, 0},
+			{ConvSpec{InC: 64, OutC: 40, KH: 3, KW: 3, Stride: 1, Pad: 1}, 0},
+			{ConvSpec{InC: 64, OutC: 64, KH: 1, KW: 1, Stride: 1, Pad: 0}, 0},
+		} {
+			s := tc.spec
+			conv, err := newConv2d(s, make([]float32, s.OutC*s.Depth()), nil, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.m
+			if len(e.winograd) == 0 {
+				want = 0
+			}
+			got := 0
+			if conv.wino != nil {
+				got = conv.wino.tr.f.M
+			}
+			if got != want {
+				t.Errorf("%s: %v runs as F(%d×%d, 3×3), want %d (0: no Winograd)", e.isa, s, got, got, want)
+			}
+		}
+	}
+	if e := engineFor(isa.AVX2); e.isa == isa.AVX2 && len(e.winograd) == 0 {
+		t.Error("the AVX2 engine has no Winograd transforms")
 	}
 }

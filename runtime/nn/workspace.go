@@ -21,6 +21,9 @@ type Workspace struct {
 	conv  convJob
 	pool  poolJob
 	gconv gconvJob
+	wino  winogradJob
+
+	winoV, winoM []float32 // a Winograd convolution's slot matrices
 }
 
 // A Job is work split into numbered tasks that may run in parallel.
@@ -41,9 +44,10 @@ func NewWorkspace(threads int) *Workspace {
 
 // scratch is one worker's buffers for the GEMM.
 type scratch struct {
-	pack []float32 // a block of A: mc×kc values; a grouped convolution's input patch
-	tile []float32 // an edge tile: mr×nr values
-	offs []int     // a grouped convolution's window offsets of a band
+	pack  []float32 // a block of A: mc×kc values; a grouped convolution's input patch
+	tile  []float32 // an edge tile: mr×nr values
+	offs  []int     // a grouped convolution's window offsets of a band
+	patch []float32 // a Winograd input tile over the image's edge: T×T×InC values
 }
 
 // reserve makes every worker's pack and tile buffers hold at least pack

@@ -31,6 +31,7 @@ type Plan struct {
 	steps []step // one per block
 	se    seJob  // the SE call in progress, see seAddReLU
 	rows  rowsJob
+	prof  *profiler // set during Profile
 	sums  []float32 // n × C: the SE input's channel sums, from its convolution
 	z     []float32 // n × C: the squeeze of each sample
 	gate  []float32 // n × C: the gate of each sample
@@ -199,6 +200,7 @@ func (p *Plan) Forward(logits, x []float32) {
 		}
 		dst = dst[:n*oh*ow*oc]
 		l.forward(dst, cur, n, ch, cw, c, nn.Epilogue{ReLU: true}, ws)
+		p.lapLayer(l, -1, "", oh, ow)
 		cur, ch, cw, c = dst, oh, ow, oc
 	}
 
@@ -219,6 +221,7 @@ func (p *Plan) Forward(logits, x []float32) {
 				}
 				dst = dst[:n*oh*ow*oc]
 				l.forward(dst, cur, n, ch, cw, c, nn.Epilogue{}, ws)
+				p.lapLayer(l, i, "downsample", oh, ow)
 				cur, ch, cw, c = dst, oh, ow, oc
 			}
 			shortcut = cur
@@ -230,6 +233,7 @@ func (p *Plan) Forward(logits, x []float32) {
 			last := j == len(b.branch)-1
 			if last && b.se == nil {
 				l.forward(out, cur, n, ch, cw, c, nn.Epilogue{Residual: shortcut, ReLU: true}, ws)
+				p.lapLayer(l, i, "", oh, ow)
 				break
 			}
 			ep := nn.Epilogue{ReLU: !last || m.arch.BranchReLU}
@@ -239,15 +243,18 @@ func (p *Plan) Forward(logits, x []float32) {
 			}
 			dst := p.tmp[j%2][:n*oh*ow*oc]
 			l.forward(dst, cur, n, ch, cw, c, ep, ws)
+			p.lapLayer(l, i, "", oh, ow)
 			cur, ch, cw, c = dst, oh, ow, oc
 		}
 		if b.se != nil {
 			p.seAddReLU(st, b.se, out, cur, shortcut)
+			p.lapSE(i)
 		}
 	}
 	last := p.steps[len(p.steps)-1]
 	nn.GlobalAvgPool(p.pooled, out, n, last.oh, last.ow, m.arch.Features())
 	m.fc.Forward(logits, p.pooled, n, ws)
+	p.lap(2*float64(n*m.arch.Features()*m.classes), "avgpool+fc")
 }
 
 // seAddReLU sets out = relu(SE(x) + shortcut) with the step's kernel, the
