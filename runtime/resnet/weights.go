@@ -10,27 +10,7 @@ import (
 
 // WeightsError reports everything wrong with a weights file for an
 // architecture: missing and unexpected keys, shape and dtype mismatches.
-type WeightsError struct {
-	Arch     string
-	Problems []string // one line each, e.g. `missing key "fc.bias" (want shape [1000])`
-	Hint     string   // e.g. "the file's keys are those of resnet50", or ""
-}
-
-func (e *WeightsError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "resnet: weights for %s: %s", e.Arch, e.Problems[0])
-	if n := len(e.Problems) - 1; n > 0 {
-		fmt.Fprintf(&b, " (and %d more problem", n)
-		if n > 1 {
-			b.WriteString("s")
-		}
-		b.WriteString(")")
-	}
-	if e.Hint != "" {
-		b.WriteString("; " + e.Hint)
-	}
-	return b.String()
-}
+type WeightsError = safetensors.WeightsError
 
 // Load reads a safetensors file of timm weights (a state dict saved with
 // timm's names) and builds arch from it; see New.
@@ -107,7 +87,7 @@ func check(a Arch, f *safetensors.File, want []Param, classes int) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &WeightsError{Arch: a.Name, Problems: problems, Hint: guess(a, f)}
+	return &WeightsError{Package: "resnet", Arch: a.Name, Problems: problems, Hint: guess(a, f)}
 }
 
 // guess explains a file that does not fit a at all: the keys of another
