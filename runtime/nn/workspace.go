@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "runtime"
 
 // Workspace carries what one forward pass needs besides its activations:
 // the number of goroutines layers may use and one packing buffer per
@@ -12,6 +8,7 @@ import (
 // concurrent forward pass its own.
 type Workspace struct {
 	threads int
+	team    *team
 	scratch []scratch // per worker
 	partial []float32 // per row block column sums, see Epilogue.Sums
 
@@ -39,7 +36,7 @@ func NewWorkspace(threads int) *Workspace {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Workspace{threads: threads, scratch: make([]scratch, threads)}
+	return &Workspace{threads: threads, team: newTeam(threads), scratch: make([]scratch, threads)}
 }
 
 // scratch is one worker's buffers for the GEMM.
@@ -64,34 +61,11 @@ func (ws *Workspace) reserve(pack, tile int) {
 func (ws *Workspace) Threads() int { return ws.threads }
 
 // Parallel runs j.Run(worker, task) for every task in [0, tasks), spreading
-// tasks over min(threads, tasks) goroutines that take them in order from a
+// tasks over min(threads, tasks) workers that take them in order from a
 // shared counter, and returns when all are done. The calling goroutine is
-// worker 0, so a one-thread workspace runs everything inline.
-func (ws *Workspace) Parallel(tasks int, j Job) {
-	workers := min(ws.threads, tasks)
-	if workers <= 1 {
-		for t := range tasks {
-			j.Run(0, t)
-		}
-		return
-	}
-	var next atomic.Int64
-	work := func(worker int) {
-		for {
-			t := int(next.Add(1) - 1)
-			if t >= tasks {
-				return
-			}
-			j.Run(worker, t)
-		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { work(w) })
-	}
-	work(0)
-	wg.Wait()
-}
+// worker 0, so a one-thread workspace runs everything inline; the others
+// are the workspace's team of helpers (team.go).
+func (ws *Workspace) Parallel(tasks int, j Job) { ws.team.run(tasks, j) }
 
 // grow returns buf if it holds n values, else a new slice of n.
 func grow(buf []float32, n int) []float32 {
