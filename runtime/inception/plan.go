@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/segen/segen/runtime/nn"
+	"github.com/segen/segen/runtime/setail"
 	"github.com/segen/segen/runtime/tensor"
 	"github.com/segen/segen/se"
 )
@@ -28,25 +29,13 @@ type Plan struct {
 	z, gate    []float32    // n × C: the squeeze and the gate of each sample
 
 	steps []step // one per module
-	se    seJob  // the SE call in progress
-	rows  rowsJob
 }
 
 // step is one module at the plan's input size.
 type step struct {
-	h, w, oh, ow int       // input and output size
-	sums         bool      // whether the write-backs sum the output (SE, or the final pool)
-	kernel       se.Kernel // nil without SE
-	parts        []rowPart // the SE scale split by rows, when there are fewer images than threads
-}
-
-// rowPart is a range of one image's pixels whose SE scale one task runs.
-// With fewer images than threads, splitting each image's scale by pixels
-// keeps every thread busy; an NHWC run of pixels is itself an NHWC
-// activation, so each part has a kernel of its own shape.
-type rowPart struct {
-	start, rows int
-	kernel      se.Kernel
+	h, w, oh, ow int          // input and output size
+	sums         bool         // whether the write-backs sum the output (SE, or the final pool)
+	se           *setail.Tail // nil without SE
 }
 
 // NewPlan prepares forward passes for batches of n images of 224×224.
@@ -80,10 +69,7 @@ func (m *Model) NewPlan(n int) *Plan {
 		st.sums = l.se != nil || last
 		if l.se != nil {
 			shape := se.Shape{Layout: se.NHWC, C: c, H: st.oh, W: st.ow, Hidden: l.hidden, Squeeze: se.Avg, Bias: true}
-			st.kernel = m.seKernel(shape)
-			if threads := p.ws.Threads(); n < threads && !last {
-				st.parts = m.splitRows(shape, threads)
-			}
+			st.se = setail.New(shape, n, p.ws.Threads(), m.seKernel)
 		}
 		p.steps = append(p.steps, st)
 		h, w = st.oh, st.ow
@@ -111,27 +97,14 @@ func (m *Model) seKernel(s se.Shape) se.Kernel {
 	return se.Lookup(s)
 }
 
-// splitRows divides the pixels of an activation of shape s into four parts
-// per thread: threads take parts as they finish, so a core slowed by other
-// work takes fewer.
-func (m *Model) splitRows(s se.Shape, threads int) []rowPart {
-	pixels := s.H * s.W
-	per := max((pixels+4*threads-1)/(4*threads), 8)
-	var parts []rowPart
-	for start := 0; start < pixels; start += per {
-		rows := min(per, pixels-start)
-		sub := se.Shape{Layout: se.NHWC, C: s.C, H: rows, W: 1, Hidden: s.Hidden, Squeeze: s.Squeeze, Bias: s.Bias}
-		parts = append(parts, rowPart{start: start, rows: rows, kernel: m.seKernel(sub)})
-	}
-	return parts
-}
-
 // Kernels returns the SE kernel each module runs (nil without SE), so
 // callers can see which implementation a shape got.
 func (p *Plan) Kernels() []se.Kernel {
 	ks := make([]se.Kernel, len(p.steps))
 	for i, s := range p.steps {
-		ks[i] = s.kernel
+		if s.se != nil {
+			ks[i] = s.se.Kernel()
+		}
 	}
 	return ks
 }
@@ -165,8 +138,8 @@ func (p *Plan) Forward(logits, x []float32) {
 		p.module(l, st, out, in)
 		if i < len(m.modules)-1 {
 			if l.se != nil {
-				p.excite(l, st)
-				p.scale(st, out)
+				size := n * l.out()
+				st.se.Forward(ws, p.gate[:size], p.z[:size], p.sums[:size], l.se, out, out, nil)
 			}
 			in = out
 			continue
@@ -175,7 +148,7 @@ func (p *Plan) Forward(logits, x []float32) {
 		// times the squeeze: the last module needs no scale pass.
 		pooled := p.pooled[:n*Features]
 		if l.se != nil {
-			p.excite(l, st)
+			st.se.Excite(p.gate[:n*Features], p.z[:n*Features], p.sums[:n*Features], l.se)
 			for j, g := range p.gate[:n*Features] {
 				pooled[j] = p.z[j] * g
 			}
@@ -255,61 +228,4 @@ func (p *Plan) squeeze(st *step, size int) {
 	for j, v := range p.sums[:size] {
 		p.z[j] = v / pixels
 	}
-}
-
-// excite sets p.gate from the module's sums: the SE squeeze (the sums over
-// the pixel count) through the excitation.
-func (p *Plan) excite(l *layers, st *step) {
-	size := p.n * l.out()
-	p.squeeze(st, size)
-	st.kernel.Excite(p.gate[:size], p.z[:size], l.se)
-}
-
-// scale multiplies out in place by the gates: one sample per task when the
-// batch has a sample for every thread, else each sample split by pixels
-// across the threads.
-func (p *Plan) scale(st *step, out []float32) {
-	k := st.kernel
-	c := k.Shape().C
-	gate := p.gate[:p.n*c]
-	switch {
-	case p.ws.Threads() == 1:
-		k.Scale(out, out, gate)
-	case st.parts == nil:
-		p.se = seJob{k: k, gate: gate, out: out, c: c, size: len(out) / p.n}
-		p.ws.Parallel(p.n, &p.se)
-		p.se = seJob{}
-	default:
-		size := len(out) / p.n
-		for i := range p.n {
-			p.rows = rowsJob{parts: st.parts, c: c, gate: gate[i*c : (i+1)*c], out: out[i*size : (i+1)*size]}
-			p.ws.Parallel(len(st.parts), &p.rows)
-		}
-		p.rows = rowsJob{}
-	}
-}
-
-// seJob is one SE scale over a batch; a task is one sample.
-type seJob struct {
-	k         se.Kernel
-	gate, out []float32
-	c, size   int
-}
-
-func (j *seJob) Run(_, i int) {
-	o := j.out[i*j.size : (i+1)*j.size]
-	j.k.Scale(o, o, j.gate[i*j.c:(i+1)*j.c])
-}
-
-// rowsJob is one sample's SE scale split by pixels; a task is one rowPart.
-type rowsJob struct {
-	parts     []rowPart
-	c         int
-	gate, out []float32
-}
-
-func (j *rowsJob) Run(_, i int) {
-	part := j.parts[i]
-	o := j.out[part.start*j.c : (part.start+part.rows)*j.c]
-	part.kernel.Scale(o, o, j.gate)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/segen/segen/runtime/nn"
+	"github.com/segen/segen/runtime/setail"
 	"github.com/segen/segen/runtime/tensor"
 	"github.com/segen/segen/se"
 )
@@ -28,9 +29,7 @@ type Plan struct {
 	short   []float32
 	pooled  []float32 // n × features
 
-	steps []step // one per block
-	se    seJob  // the SE call in progress, see seAddReLU
-	rows  rowsJob
+	steps []step    // one per block
 	prof  *profiler // set during Profile
 	sums  []float32 // n × C: the SE input's channel sums, from its convolution
 	z     []float32 // n × C: the squeeze of each sample
@@ -39,21 +38,9 @@ type Plan struct {
 
 // step is one block at the plan's input size.
 type step struct {
-	h, w   int       // block input size
-	oh, ow int       // block output size
-	kernel se.Kernel // nil without SE
-	parts  []rowPart // the SE tail split by rows, when there are fewer images than threads
-}
-
-// rowPart is a range of one image's pixels whose scale + residual add + ReLU
-// one task runs. With fewer images than threads, splitting each image's tail
-// by pixels keeps every thread busy (at batch 1 on two threads the tail on
-// one goroutine made SE cost 3–6 % instead of about 1 %). An NHWC run of
-// pixels is itself an NHWC activation, so each part has a kernel of its own
-// shape, looked up like any other.
-type rowPart struct {
-	start, rows int
-	kernel      se.Kernel
+	h, w   int          // block input size
+	oh, ow int          // block output size
+	se     *setail.Tail // nil without SE
 }
 
 // NewPlan prepares a forward pass for batches of n images of h×w pixels.
@@ -126,10 +113,7 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 			if err := shape.Validate(); err != nil {
 				return nil, fmt.Errorf("resnet: %s on %d×%d input: %w", m.arch.Name, h, w, err)
 			}
-			st.kernel = m.seKernel(shape)
-			if threads := p.ws.Threads(); n < threads {
-				st.parts = m.splitRows(shape, threads)
-			}
+			st.se = setail.New(shape, n, p.ws.Threads(), m.seKernel)
 			need(&size.se, n*b.outC)
 			need(&size.io[(i+1)%2], n*ch*cw*b.outC)
 		}
@@ -155,27 +139,14 @@ func (m *Model) seKernel(s se.Shape) se.Kernel {
 	return se.Lookup(s)
 }
 
-// splitRows divides the pixels of an activation of shape s into four parts
-// per thread: threads take parts as they finish, so a core slowed by other
-// work takes fewer, where one part per thread would wait for the slowest.
-func (m *Model) splitRows(s se.Shape, threads int) []rowPart {
-	pixels := s.H * s.W
-	per := max((pixels+4*threads-1)/(4*threads), 8)
-	var parts []rowPart
-	for start := 0; start < pixels; start += per {
-		rows := min(per, pixels-start)
-		sub := se.Shape{Layout: se.NHWC, C: s.C, H: rows, W: 1, Hidden: s.Hidden, Squeeze: s.Squeeze, Bias: s.Bias}
-		parts = append(parts, rowPart{start: start, rows: rows, kernel: m.seKernel(sub)})
-	}
-	return parts
-}
-
 // Kernels returns the SE kernel each block runs (nil for blocks without SE),
 // so callers can see which implementation a shape got.
 func (p *Plan) Kernels() []se.Kernel {
 	ks := make([]se.Kernel, len(p.steps))
 	for i, s := range p.steps {
-		ks[i] = s.kernel
+		if s.se != nil {
+			ks[i] = s.se.Kernel()
+		}
 	}
 	return ks
 }
@@ -247,7 +218,10 @@ func (p *Plan) Forward(logits, x []float32) {
 			cur, ch, cw, c = dst, oh, ow, oc
 		}
 		if b.se != nil {
-			p.seAddReLU(st, b.se, out, cur, shortcut)
+			// out = relu(SE(cur) + shortcut), the squeeze being the sums
+			// taken by the convolution that wrote cur.
+			c := b.outC
+			st.se.Forward(ws, p.gate[:n*c], p.z[:n*c], p.sums[:n*c], b.se, out, cur, shortcut)
 			p.lapSE(i)
 		}
 	}
@@ -255,66 +229,4 @@ func (p *Plan) Forward(logits, x []float32) {
 	nn.GlobalAvgPool(p.pooled, out, n, last.oh, last.ow, m.arch.Features())
 	m.fc.Forward(logits, p.pooled, n, ws)
 	p.lap(2*float64(n*m.arch.Features()*m.classes), "avgpool+fc")
-}
-
-// seAddReLU sets out = relu(SE(x) + shortcut) with the step's kernel, the
-// squeeze being p.sums (taken by the convolution that wrote x) over the
-// pixel count: one sample per task when the batch has a sample for every
-// thread, else the excitation of the batch and then each sample's scale +
-// add + ReLU split by pixels across the threads.
-func (p *Plan) seAddReLU(st step, params *se.Params, out, x, shortcut []float32) {
-	k := st.kernel
-	c := k.Shape().C
-	size := len(out) / p.n
-	pixels := float32(size / c)
-	z, gate := p.z[:p.n*c], p.gate[:p.n*c]
-	for i, v := range p.sums[:p.n*c] {
-		z[i] = v / pixels
-	}
-	switch {
-	case p.ws.Threads() == 1:
-		k.Excite(gate, z, params)
-		k.ScaleAddReLU(out, x, gate, shortcut)
-	case st.parts == nil:
-		p.se = seJob{k: k, params: params, z: z, gate: gate, out: out, x: x, shortcut: shortcut, c: c, size: size}
-		p.ws.Parallel(p.n, &p.se)
-		p.se = seJob{}
-	default:
-		k.Excite(gate, z, params)
-		for i := range p.n {
-			s, e := i*size, (i+1)*size
-			p.rows = rowsJob{parts: st.parts, c: c, gate: gate[i*c : (i+1)*c], out: out[s:e], x: x[s:e], shortcut: shortcut[s:e]}
-			p.ws.Parallel(len(st.parts), &p.rows)
-		}
-		p.rows = rowsJob{}
-	}
-}
-
-// seJob is one SE tail over a batch; a task is one sample's excitation and
-// scale + add + ReLU.
-type seJob struct {
-	k                         se.Kernel
-	params                    *se.Params
-	z, gate, out, x, shortcut []float32
-	c, size                   int
-}
-
-func (j *seJob) Run(_, i int) {
-	s, e := i*j.size, (i+1)*j.size
-	g := j.gate[i*j.c : (i+1)*j.c]
-	j.k.Excite(g, j.z[i*j.c:(i+1)*j.c], j.params)
-	j.k.ScaleAddReLU(j.out[s:e], j.x[s:e], g, j.shortcut[s:e])
-}
-
-// rowsJob is one sample's SE tail split by pixels; a task is one rowPart.
-type rowsJob struct {
-	parts                  []rowPart
-	c                      int
-	gate, out, x, shortcut []float32
-}
-
-func (j *rowsJob) Run(_, i int) {
-	part := j.parts[i]
-	s, e := part.start*j.c, (part.start+part.rows)*j.c
-	part.kernel.ScaleAddReLU(j.out[s:e], j.x[s:e], j.gate, j.shortcut[s:e])
 }
