@@ -9,7 +9,7 @@ import (
 // team runs a Job's tasks on the calling goroutine and up to threads-1
 // helper goroutines that stay alive between jobs.
 //
-// A forward pass is a chain of some hundred jobs of 0.05–2 ms each. A
+// A forward pass is a chain of about a hundred jobs of 0.02–2 ms each. A
 // goroutine started per job (or parked on a channel between jobs) runs only
 // after its thread is woken, which on a virtual machine costs tens of
 // microseconds per job and sometimes far more: two threads then ran
