@@ -97,7 +97,7 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 			if ch < 1 || cw < 1 {
 				return nil, tooSmall
 			}
-			if j < len(b.branch)-1 || b.se != nil {
+			if j < len(b.branch)-1 {
 				need(&size.tmp[j%2], n*ch*cw*c)
 			} else {
 				need(&size.io[(i+1)%2], n*ch*cw*c)
@@ -115,7 +115,6 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 			}
 			st.se = setail.New(shape, n, p.ws.Threads(), m.seKernel)
 			need(&size.se, n*b.outC)
-			need(&size.io[(i+1)%2], n*ch*cw*b.outC)
 		}
 		p.steps = append(p.steps, st)
 		bh, bw = ch, cw
@@ -208,20 +207,26 @@ func (p *Plan) Forward(logits, x []float32) {
 				break
 			}
 			ep := nn.Epilogue{ReLU: !last || m.arch.BranchReLU}
+			// The last layer before SE writes the block's output, which
+			// the SE tail then scales in place: its stores hit lines it
+			// has just read, where a separate output would first be read
+			// from memory (write-allocate), a quarter of its traffic. It
+			// takes the SE squeeze, channel sums, in its write-back.
+			dst := out
 			if last {
-				// The SE squeeze: channel sums taken in the write-back.
 				ep.Sums = p.sums[:n*oc]
+			} else {
+				dst = p.tmp[j%2][:n*oh*ow*oc]
 			}
-			dst := p.tmp[j%2][:n*oh*ow*oc]
 			l.forward(dst, cur, n, ch, cw, c, ep, ws)
 			p.lapLayer(l, i, "", oh, ow)
 			cur, ch, cw, c = dst, oh, ow, oc
 		}
 		if b.se != nil {
-			// out = relu(SE(cur) + shortcut), the squeeze being the sums
-			// taken by the convolution that wrote cur.
+			// out = relu(SE(out) + shortcut), the squeeze being the sums
+			// taken by the convolution that wrote out.
 			c := b.outC
-			st.se.Forward(ws, p.gate[:n*c], p.z[:n*c], p.sums[:n*c], b.se, out, cur, shortcut)
+			st.se.Forward(ws, p.gate[:n*c], p.z[:n*c], p.sums[:n*c], b.se, out, out, shortcut)
 			p.lapSE(i)
 		}
 	}
