@@ -33,6 +33,9 @@ type team struct {
 	job     Job
 	tasks   int
 	alive   []atomic.Bool // per helper (index worker-1): its goroutine runs
+
+	sleeping atomic.Bool   // the caller sleeps in wait
+	wake     chan struct{} // a helper's poke, for a sleeping caller
 }
 
 // spinTime is how long a helper watches for a job before it exits: longer
@@ -42,7 +45,7 @@ type team struct {
 const spinTime = 2 * time.Millisecond
 
 func newTeam(threads int) *team {
-	return &team{threads: threads, alive: make([]atomic.Bool, max(threads-1, 0))}
+	return &team{threads: threads, alive: make([]atomic.Bool, max(threads-1, 0)), wake: make(chan struct{}, 1)}
 }
 
 // run runs j.Run(worker, task) for every task in [0, tasks) on
@@ -66,14 +69,41 @@ func (t *team) run(tasks int, j Job) {
 		}
 	}
 	t.take(0)
-	for spins := 0; t.done.Load() < int64(tasks); spins++ {
-		yield(spins)
-	}
+	t.wait(func() bool { return t.done.Load() == int64(tasks) })
 	t.gen.Add(1) // closed
-	for spins := 0; t.active.Load() != 0; spins++ {
+	t.wait(func() bool { return t.active.Load() == 0 })
+	t.job = nil // drop the reference to the caller's job
+}
+
+// wait returns when cond holds, which helpers make true. It spins at first;
+// after patientSpins it sleeps until a helper pokes it, so that a helper
+// that has lost its core to another program can have the caller's.
+func (t *team) wait(cond func() bool) {
+	for spins := 0; spins < patientSpins; spins++ {
+		if cond() {
+			return
+		}
 		yield(spins)
 	}
-	t.job = nil // drop the reference to the caller's job
+	for {
+		t.sleeping.Store(true)
+		if cond() {
+			if !t.sleeping.CompareAndSwap(true, false) {
+				<-t.wake // a helper's poke is on its way: take it
+			}
+			return
+		}
+		<-t.wake
+	}
+}
+
+// poke wakes the caller if it sleeps in wait. Helpers poke after they made
+// a wait's condition true; the caller checks cond after announcing that it
+// sleeps, so a poke is never lost.
+func (t *team) poke() {
+	if t.sleeping.Load() && t.sleeping.CompareAndSwap(true, false) {
+		t.wake <- struct{}{}
+	}
 }
 
 // take runs tasks of the open job as worker until none is left.
@@ -84,7 +114,9 @@ func (t *team) take(worker int) {
 			return
 		}
 		t.job.Run(worker, int(i))
-		t.done.Add(1)
+		if t.done.Add(1) == int64(t.tasks) && worker != 0 {
+			t.poke()
+		}
 	}
 }
 
@@ -100,7 +132,9 @@ func (t *team) help(worker int, seen uint64) {
 			if t.gen.Load() == gen {
 				t.take(worker)
 			}
-			t.active.Add(-1)
+			if t.active.Add(-1) == 0 {
+				t.poke()
+			}
 			seen, spins, idle = gen, 0, time.Time{}
 			continue
 		}
@@ -122,9 +156,19 @@ func (t *team) help(worker int, seen uint64) {
 }
 
 // yield lets other goroutines run every few spins, so a spinning worker
-// never holds up one that shares its thread.
+// never holds up one that shares its thread; after patientSpins it gives
+// the core to other threads that want it (osYield), because a worker spun
+// that long is idle while a program besides this one may be waiting.
 func yield(spins int) {
-	if spins%16 == 15 {
+	switch {
+	case spins%16 != 15:
+	case spins < patientSpins:
 		runtime.Gosched()
+	default:
+		osYield()
 	}
 }
+
+// patientSpins is how many rounds a spin loop waits before it starts giving
+// up its core: some 50 µs, longer than most gaps between two jobs.
+const patientSpins = 4096
