@@ -1,10 +1,12 @@
 // Package random makes the deterministic inputs that se/setest checks
 // kernels on and segen bench times them with: order-1 activations, He-scaled
 // weights and gates in the sigmoid's range, the same on every Go version and
-// platform.
+// platform. Inputs gathers one shape's for every op, and Loop calls an op on
+// them, so the tests' benchmarks and segen bench time the very same calls.
 package random
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/segen/segen/se"
@@ -79,4 +81,76 @@ func Gates(n int, seed uint64) []float32 {
 		v[i] = v[i]/2 + 0.5
 	}
 	return v
+}
+
+// Inputs are one sample's inputs and outputs of every op of a shape (batch
+// 1, the inference case the project optimises for): what setest.Benchmark
+// and segen bench time kernels on, so both measure the same thing. Outputs
+// are buffers of their own, never the inputs, so repeated calls cannot shrink
+// the data towards denormals.
+type Inputs struct {
+	X, Res []float32  // activations; Res is the AddReLU ops' residual
+	Z      []float32  // Excite's input
+	Gates  []float32  // Scale's gates, in [0, 1)
+	Params *se.Params // Excite's and Forward's weights
+	Dst    []float32  // the activation-sized output
+	Out    []float32  // Squeeze's and Excite's C outputs
+}
+
+// NewInputs returns the inputs of shape s, each from its own seed.
+func NewInputs(s se.Shape) *Inputs {
+	return &Inputs{
+		Params: Params(s, 1),
+		X:      Data(s.Size(), 2),
+		Res:    Data(s.Size(), 3),
+		Z:      Data(s.C, 4),
+		Gates:  Gates(s.C, 5),
+		Dst:    make([]float32, s.Size()),
+		Out:    make([]float32, s.C),
+	}
+}
+
+// Loop returns a function that calls op of k on in n times. The loop sits
+// inside each case, so a timed loop holds nothing but the kernel calls and
+// allocates nothing. It panics on an unknown op, as se.BytesPerOp does.
+func (in *Inputs) Loop(k se.Kernel, op se.Op) func(n int) {
+	switch op {
+	case se.Squeeze:
+		return func(n int) {
+			for range n {
+				k.Squeeze(in.Out, in.X)
+			}
+		}
+	case se.Excite:
+		return func(n int) {
+			for range n {
+				k.Excite(in.Out, in.Z, in.Params)
+			}
+		}
+	case se.Scale:
+		return func(n int) {
+			for range n {
+				k.Scale(in.Dst, in.X, in.Gates)
+			}
+		}
+	case se.ScaleAddReLU:
+		return func(n int) {
+			for range n {
+				k.ScaleAddReLU(in.Dst, in.X, in.Gates, in.Res)
+			}
+		}
+	case se.Forward:
+		return func(n int) {
+			for range n {
+				k.Forward(in.Dst, in.X, in.Params)
+			}
+		}
+	case se.ForwardAddReLU:
+		return func(n int) {
+			for range n {
+				k.ForwardAddReLU(in.Dst, in.X, in.Res, in.Params)
+			}
+		}
+	}
+	panic(fmt.Sprintf("random: unknown op %q", op))
 }
