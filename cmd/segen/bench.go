@@ -4,80 +4,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/segen/segen/gen"
-	"github.com/segen/segen/internal/membw"
-	"github.com/segen/segen/isa"
+	"github.com/segen/segen/internal/bench"
 	"github.com/segen/segen/se"
-	"github.com/segen/segen/se/simd"
 )
 
-// "segen bench" answers the project's first question: how much faster are the
-// specialised kernels than the generic ones on this machine, and how close do
-// they come to what its memory can deliver? This file holds the flags and the
-// orchestration; bench_measure.go times, bench_report.go prints, and
-// bench_plot.go draws.
-
-// benchImpl is one implementation the table compares: a name and how to get
-// its kernel for a block from the block's registered (specialised) kernel.
-// kernel returns nil when the implementation does not exist on this build or
-// CPU, and the rows are left out.
-type benchImpl struct {
-	name   string
-	kernel func(specialised se.Kernel) se.Kernel
-}
-
-// benchImpls are the implementations measured, in table order. Adding one is
-// adding a line; speedups are always against baselineImpl.
-var benchImpls = []benchImpl{
-	{"specialised", func(k se.Kernel) se.Kernel { return k }},
-	{"specialised-avx2", otherISA(isa.AVX2)},
-	{"specialised-go", otherISA(isa.Go)},
-	{"generic-simd", func(k se.Kernel) se.Kernel {
-		if g := simd.New(k.Shape()); g.Impl() == "generic-simd" {
-			return g
-		}
-		return nil // no SIMD on this CPU or build: simd.New fell back to generic
-	}},
-	{"generic", func(k se.Kernel) se.Kernel { return se.Generic(k.Shape()) }},
-}
-
-// otherISA returns the implementation "the block's specialised kernel on
-// instruction set isa", when that is not the ISA the registered kernel
-// already runs (that row is "specialised") and the CPU runs it.
-func otherISA(i isa.ISA) func(se.Kernel) se.Kernel {
-	return func(k se.Kernel) se.Kernel {
-		if k.Impl() == i.String() {
-			return nil
-		}
-		return se.Specialised(k.Shape(), i)
-	}
-}
-
-// baselineImpl is what speedups are measured against.
-const baselineImpl = "generic"
-
-// benchBlock is one block to measure: its name and its registered kernel.
-type benchBlock struct {
-	name   string
-	kernel se.Kernel
-}
+// "segen bench" measures the SE kernels of every compiled-in block against
+// the generic ones and this machine's memory bandwidth, and with -arch whole
+// networks (bench_arch.go). The measuring and the reports are package
+// internal/bench's; this file holds the flags, their help and the choice of
+// what to print.
 
 // benchConfig is the parsed command line.
 type benchConfig struct {
-	quick       bool
-	count       int
+	bench.KernelOptions
 	benchFormat bool
 	jsonFile    string
 	plotFile    string
 	plotOp      se.Op
-	ops         []se.Op
-	blocks      []benchBlock
-	target      time.Duration // time budget of one measurement: chunks loops of target/chunks
 }
 
 // Measurement budgets; each bandwidth figure gets the same.
@@ -107,7 +56,7 @@ measurements before and after the kernels. Progress goes to stderr.
 With -arch NAMES, bench times whole networks instead (see segen bench -arch x -h).`
 
 const jsonHelp = `write every measurement to ` + "`file`" + ` as JSON:
-{"schema": "segen-bench/2",
+{"schema": "` + bench.Schema + `",
  "machine": {goos, goarch, cpu, cpus, go_version, segen_isa},
  "quick": bool, "count": N, "target_ns": time budget of one measurement,
  "bandwidth": {isa, levels: [{level, bytes, limit_bytes, read_gb_per_s, copy_gb_per_s}]},
@@ -127,49 +76,30 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	prog := newProgress(stderr)
-	prog.note("measuring memory bandwidth…")
-	levels := membw.Levels()
-	bws := membw.Measure(levels, cfg.target)
-	recs := runBench(cfg, prog)
-	prog.note("measuring memory bandwidth again…")
-	bws = bestOf(bws, membw.Measure(levels, cfg.target))
-	for _, m := range recs {
-		m.bwLevel = membw.For(bws, m.workingSet).Name
-	}
-	prog.done()
-	res := &benchResult{cfg: cfg, bws: bws, records: recs, machine: thisMachine(), elapsed: time.Since(start)}
+	prog := bench.NewProgress(stderr)
+	res := bench.Kernels(cfg.KernelOptions, prog)
+	prog.Done()
 
 	if cfg.benchFormat {
-		writeBenchFormat(stdout, res)
+		res.WriteBenchFormat(stdout)
 	} else {
-		writeTable(stdout, res)
+		res.WriteTable(stdout)
 	}
 	if cfg.jsonFile != "" {
-		if err := writeJSON(cfg.jsonFile, res); err != nil {
+		data, err := res.JSON()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(cfg.jsonFile, data, 0o666); err != nil {
 			return err
 		}
 	}
 	if cfg.plotFile != "" {
-		if err := writePlot(cfg.plotFile, res); err != nil {
+		if err := res.SavePlot(cfg.plotFile, cfg.plotOp); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// bestOf returns the higher of two measurements of each figure. The
-// bandwidth is measured before and after the kernels: other tenants of a
-// shared machine (above all in the shared L3) only ever lower a figure, and
-// the best is the closest to the machine's limit.
-func bestOf(a, b []membw.Bandwidth) []membw.Bandwidth {
-	out := slices.Clone(a)
-	for i := range out {
-		out[i].Read = max(a[i].Read, b[i].Read)
-		out[i].Copy = max(a[i].Copy, b[i].Copy)
-	}
-	return out
 }
 
 // parseBenchFlags parses and checks the command line.
@@ -193,12 +123,13 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	if *count < 1 {
 		return nil, fmt.Errorf("-count %d: must be at least 1", *count)
 	}
-	cfg := &benchConfig{quick: *quick, count: *count, benchFormat: *benchFormat, jsonFile: *jsonFile, plotFile: *plotFile, target: normalTarget}
-	if cfg.quick {
-		cfg.target = quickTarget
+	cfg := &benchConfig{KernelOptions: bench.KernelOptions{Quick: *quick, Count: *count, Target: normalTarget},
+		benchFormat: *benchFormat, jsonFile: *jsonFile, plotFile: *plotFile}
+	if cfg.Quick {
+		cfg.Target = quickTarget
 	}
 	var err error
-	if cfg.ops, err = parseOps(*opsList); err != nil {
+	if cfg.Ops, err = parseOps(*opsList); err != nil {
 		return nil, err
 	}
 	ops, err := parseOps(*plotOp)
@@ -206,10 +137,10 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, fmt.Errorf("-plot-op: %w", err)
 	}
 	cfg.plotOp = ops[0]
-	if cfg.plotFile != "" && !slices.Contains(cfg.ops, cfg.plotOp) {
+	if cfg.plotFile != "" && !slices.Contains(cfg.Ops, cfg.plotOp) {
 		return nil, fmt.Errorf("-plot-op %s is not among the ops measured (-ops %s)", cfg.plotOp, *opsList)
 	}
-	if cfg.blocks, err = selectBlocks(*specFile, *blocksRE); err != nil {
+	if cfg.Blocks, err = selectBlocks(*specFile, *blocksRE); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -245,22 +176,11 @@ func opNames(ops []se.Op) string {
 
 // selectBlocks returns the blocks to measure: every registered kernel, or
 // those of specFile, filtered by the regexp re on their names.
-func selectBlocks(specFile, re string) ([]benchBlock, error) {
-	var blocks []benchBlock
-	if specFile == "" {
-		for _, k := range se.Registered() {
-			blocks = append(blocks, benchBlock{kernelName(k), k})
-		}
-		// Layout first, then name: basic1…4 before bottleneck1…4.
-		slices.SortStableFunc(blocks, func(a, b benchBlock) int {
-			if la, lb := a.kernel.Shape().Layout, b.kernel.Shape().Layout; la != lb {
-				return int(la) - int(lb)
-			}
-			return strings.Compare(a.name, b.name)
-		})
-	} else {
+func selectBlocks(specFile, re string) ([]bench.Block, error) {
+	blocks := bench.Registered()
+	if specFile != "" {
 		var err error
-		if blocks, err = specBlocks(specFile); err != nil {
+		if blocks, err = bench.SpecBlocks(specFile); err != nil {
 			return nil, err
 		}
 	}
@@ -277,8 +197,8 @@ func selectBlocks(specFile, re string) ([]benchBlock, error) {
 	var names []string
 	kept := blocks[:0:0]
 	for _, b := range blocks {
-		names = append(names, b.name)
-		if match.MatchString(b.name) {
+		names = append(names, b.Name)
+		if match.MatchString(b.Name) {
 			kept = append(kept, b)
 		}
 	}
@@ -287,37 +207,3 @@ func selectBlocks(specFile, re string) ([]benchBlock, error) {
 	}
 	return kept, nil
 }
-
-// specBlocks returns the blocks of the spec at path, each with the
-// compiled-in kernel of its shape, or an error naming the blocks that have
-// none: a Go program cannot compile new kernels into itself.
-func specBlocks(path string) ([]benchBlock, error) {
-	spec, err := gen.LoadSpec(path)
-	if err != nil {
-		return nil, err
-	}
-	compiled := map[se.Shape]se.Kernel{}
-	for _, k := range se.Registered() {
-		compiled[k.Shape()] = k
-	}
-	var blocks []benchBlock
-	var missing []string
-	for _, b := range spec.Blocks {
-		k, ok := compiled[b.Shape]
-		if !ok {
-			missing = append(missing, fmt.Sprintf("%s (%v)", b.Name, b.Shape))
-			continue
-		}
-		blocks = append(blocks, benchBlock{b.Name, k})
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s: %d of %d blocks have no kernel compiled into segen: %s\n"+
-			"bench can only measure compiled-in kernels (Go cannot generate and load code at run time): "+
-			"run segen generate -spec %s -out DIR and import the package in cmd/segen, then rebuild",
-			path, len(missing), len(spec.Blocks), strings.Join(missing, "; "), path)
-	}
-	return blocks, nil
-}
-
-// kernelName names a registered kernel: its block's spec name.
-func kernelName(k se.Kernel) string { return se.BlockName(k.Shape()) }

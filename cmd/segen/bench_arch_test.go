@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segen/segen/internal/bench"
 )
 
 // TestBenchArch runs "segen bench -arch" end to end on a small network and
@@ -27,7 +29,7 @@ func TestBenchArch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []archRecord
+	var recs []bench.Latency
 	if err := json.Unmarshal(data, &recs); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/segen/segen/se"
 )
@@ -247,34 +246,6 @@ func TestBenchHelp(t *testing.T) {
 	for _, flag := range []string{"-quick", "-count", "-bench-format", "-json", "-plot", "-plot-op", "-spec", "-ops", "-blocks", `"schema": "segen-bench/2"`} {
 		if !strings.Contains(errOut.String(), flag) {
 			t.Errorf("help lacks %s:\n%s", flag, errOut.String())
-		}
-	}
-}
-
-// Registered kernels get their spec names back from their Go type names.
-func TestKernelName(t *testing.T) {
-	names := map[string]bool{}
-	for _, k := range se.Registered() {
-		names[kernelName(k)] = true
-	}
-	for _, want := range []string{"basic4_nchw", "bottleneck1_nhwc"} {
-		if !names[want] {
-			t.Errorf("no registered kernel is named %s; names: %v", want, names)
-		}
-	}
-}
-
-// TestBenchLine checks that -bench-format's lines are the ones go test
-// -bench prints, which benchstat reads.
-func TestBenchLine(t *testing.T) {
-	for _, c := range []struct {
-		n     int
-		ns    float64
-		bytes int64
-	}{{1, 0, 0}, {1000, 0.5, 4}, {4, 12.25, 0}, {100, 123.4, 4096}, {3, 5e6, 1 << 20}, {1 << 20, 2.5, 64}} {
-		want := testing.BenchmarkResult{N: c.n, T: time.Duration(c.ns * float64(c.n)), Bytes: c.bytes}.String()
-		if got := benchLine(c.n, c.ns, c.bytes); got != want {
-			t.Errorf("benchLine(%d, %v, %d) = %q, want %q", c.n, c.ns, c.bytes, got, want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/segen/segen/internal/membw"
+	"github.com/segen/segen/se"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -14,38 +15,38 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// writePlot draws the throughput of one op (cfg.plotOp) as grouped bars, one
-// group per block and one bar per implementation, under a roofline: the
-// measured bandwidth of each block's working set, the ceiling no kernel can
-// pass. The specialised bars carry their speedup over the baseline.
-func writePlot(file string, r *benchResult) error {
-	op := r.cfg.plotOp
+// SavePlot draws the throughput of op as grouped bars, one group per block
+// and one bar per implementation, under a roofline: the measured bandwidth
+// of each block's working set, the ceiling no kernel can pass. The
+// specialised bars carry their speedup over the baseline. The extension of
+// file chooses the format (.png, .svg, .pdf, …).
+func (r *KernelResult) SavePlot(file string, op se.Op) error {
 	var names []string
-	var impls []string
+	var implNames []string
 	gbs := map[string]plotter.Values{} // impl → GB/s per block
 	roof := plotter.XYs{}              // staircase: the reference over each group
 	var ticks []string                 // block names with the level of their working set
 	var speedups plotter.XYLabels      // above the specialised bars
 	ymax := 0.0
 	for _, c := range r.cells() {
-		if c.op != op {
+		if c.Op != op {
 			continue
 		}
-		if len(names) == 0 || names[len(names)-1] != c.block.name {
-			names = append(names, c.block.name)
-			x, bw := float64(len(names)-1), c.bwGBPerS()
+		if len(names) == 0 || names[len(names)-1] != c.Block.Name {
+			names = append(names, c.Block.Name)
+			x, bw := float64(len(names)-1), c.BWGBPerS
 			roof = append(roof, plotter.XY{X: x - 0.5, Y: bw}, plotter.XY{X: x + 0.5, Y: bw})
-			ticks = append(ticks, fmt.Sprintf("%s (%s)", c.block.name, c.bwLevel))
+			ticks = append(ticks, fmt.Sprintf("%s (%s)", c.Block.Name, c.BWLevel))
 			ymax = max(ymax, bw)
 		}
-		if _, ok := gbs[c.impl]; !ok {
-			impls = append(impls, c.impl)
+		if _, ok := gbs[c.Impl]; !ok {
+			implNames = append(implNames, c.Impl)
 		}
-		gbs[c.impl] = append(gbs[c.impl], c.gbPerS())
-		ymax = max(ymax, c.gbPerS())
-		if c.impl == "specialised" && c.speedup > 0 {
-			speedups.XYs = append(speedups.XYs, plotter.XY{X: float64(len(names) - 1), Y: c.gbPerS()})
-			speedups.Labels = append(speedups.Labels, fmt.Sprintf("%.1f×", c.speedup))
+		gbs[c.Impl] = append(gbs[c.Impl], c.GBPerS())
+		ymax = max(ymax, c.GBPerS())
+		if c.Impl == "specialised" && c.vsBaseline > 0 {
+			speedups.XYs = append(speedups.XYs, plotter.XY{X: float64(len(names) - 1), Y: c.GBPerS()})
+			speedups.Labels = append(speedups.Labels, fmt.Sprintf("%.1f×", c.vsBaseline))
 		}
 	}
 	if len(names) == 0 {
@@ -53,7 +54,7 @@ func writePlot(file string, r *benchResult) error {
 	}
 
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("segen bench: %s throughput per block, batch 1, one core (%s)", op, r.machine.CPU)
+	p.Title.Text = fmt.Sprintf("segen bench: %s throughput per block, batch 1, one core (%s)", op, r.Machine.CPU)
 	p.Title.Padding = vg.Points(8)
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.X.Label.Text = "block (cache level of the working set)"
@@ -70,14 +71,14 @@ func writePlot(file string, r *benchResult) error {
 
 	const barWidth = 11 // points
 	specialisedOffset := vg.Length(0)
-	for i, impl := range impls {
+	for i, impl := range implNames {
 		bars, err := plotter.NewBarChart(gbs[impl], vg.Points(barWidth))
 		if err != nil {
 			return err
 		}
 		bars.Color = plotutil.Color(i)
 		bars.LineStyle.Width = 0
-		bars.Offset = vg.Points(barWidth * (float64(i) - float64(len(impls)-1)/2))
+		bars.Offset = vg.Points(barWidth * (float64(i) - float64(len(implNames)-1)/2))
 		if impl == "specialised" {
 			specialisedOffset = bars.Offset
 		}
@@ -103,7 +104,7 @@ func writePlot(file string, r *benchResult) error {
 		if err := addLabels(p, speedups, specialisedOffset, 2); err != nil {
 			return err
 		}
-		p.Legend.Add(fmt.Sprintf("label: specialised speedup over %s", baselineImpl))
+		p.Legend.Add(fmt.Sprintf("label: specialised speedup over %s", baseline))
 	}
 
 	w := vg.Length(max(8, 0.75*float64(len(names))+2)) * vg.Inch
