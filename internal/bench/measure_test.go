@@ -10,18 +10,6 @@ import (
 	"github.com/segen/segen/se"
 )
 
-// block returns the registered block called name.
-func block(t *testing.T, name string) Block {
-	t.Helper()
-	for _, b := range Registered() {
-		if b.Name == name {
-			return b
-		}
-	}
-	t.Fatalf("no registered block %s", name)
-	return Block{}
-}
-
 // TestMeasureBlocks measures a small block on two ops, twice, with loops of
 // a fraction of a millisecond, and checks every record against the others:
 // the implementations of an op take the same turns and share one reference

@@ -30,7 +30,7 @@ type Net struct {
 
 // NetOptions say what Networks measures and for how long.
 type NetOptions struct {
-	Batches, Threads []int
+	Batches, Threads []int         // at least one each; the layer profile runs at the first batch size
 	Size             int           // input height and width
 	Runs             int           // timed passes per network, batch and thread count
 	GEMM             bool          // also time the GEMM on GEMMShapes and the networks' grouped 3×3 convolutions
@@ -67,9 +67,10 @@ type Latency struct {
 const warmup = 1
 
 // Networks times each network at every batch size and thread count, then,
-// as o asks, profiles their layers and times the GEMM and their grouped
-// convolutions against the FMA peak, measured before and after them (the
-// best is the machine's). prog (nil for none) reports each step.
+// as o asks, profiles their layers (one thread) and times the GEMM and
+// their grouped convolutions against the FMA peak, measured before and
+// after them: other programs only ever lower it, so the best of the two is
+// the machine's. prog (nil for none) reports each step.
 func Networks(nets []Net, o NetOptions, prog *Progress) (*NetResult, error) {
 	lat, err := timeNetworks(nets, o, prog)
 	if err != nil {
