@@ -30,8 +30,9 @@ bn_inception median), GFLOP/s of the convolution engine on SE-ResNet-50's
 1×1 shapes and on the grouped 3×3 convolutions of the architectures timed,
 one thread, against this core's FMA peak, and a profile of each ResNet-family
 network by class of layer (stem, each stage's 1×1 and 3×3 convolutions,
-downsamples, SE tails, classifier) at the first batch size on one thread:
-median time, share of the pass, GFLOP/s and % of peak.`
+downsamples, SE tails, classifier) at the first batch size on each thread
+count: median time, share of the pass, GFLOP/s and % of the peak of its
+cores, and with more than one thread the speed-up of each class over one.`
 
 // archConfig is the parsed command line of "segen bench -arch".
 type archConfig struct {
@@ -94,7 +95,7 @@ func parseArchFlags(args []string, stderr io.Writer) (*archConfig, error) {
 	size := fs.Int("size", 224, "input height and width in `pixels`")
 	runs := fs.Int("runs", 0, "timed passes per architecture, batch and thread count (default 10, 3 with -quick)")
 	gemm := fs.Bool("gemm", true, "also measure the GEMM on SE-ResNet-50's 1×1 shapes, and the architectures' grouped 3×3 convolutions, against the FMA peak")
-	layers := fs.Bool("layers", true, "also profile each architecture by class of layer (first batch size, one thread) against the FMA peak")
+	layers := fs.Bool("layers", true, "also profile each architecture by class of layer (first batch size, each thread count) against the FMA peak")
 	quick := fs.Bool("quick", false, "fewer passes and shorter GEMM timings")
 	jsonFile := fs.String("json", "", "write the latency records to `file` as a JSON array of {arch, batch, height, width, threads, isa, median_ms, min_ms, runs, runs_ms}")
 	if err := parseFlags(fs, args); err != nil {

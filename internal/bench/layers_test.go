@@ -21,12 +21,16 @@ func TestProfileLayers(t *testing.T) {
 	nets := append(fakeNets(&log, nil, "bn_inception"), Net{"resnet18", func(threads int) Network {
 		return m.WithOptions(resnet.Options{Threads: threads})
 	}})
-	profiles, err := profileLayers(nets, 1, 32, 3, nil)
+	profiles, err := profileLayers(nets, 1, 32, 3, []int{1, 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(profiles) != 1 || len(log) != 0 {
-		t.Fatalf("%d profiles, %d passes of the fake: want resnet18's alone", len(profiles), len(log))
+	if len(profiles) != 2 || len(log) != 0 {
+		t.Fatalf("%d profiles, %d passes of the fake: want resnet18's alone, on 1 and 2 threads", len(profiles), len(log))
+	}
+	if two := profiles[1]; two.Threads != 2 || two.CPUClock || len(two.Classes) != len(profiles[0].Classes) {
+		t.Errorf("the two-thread profile: %d threads, CPU clock %v, %d classes; want 2, the wall clock, %d",
+			two.Threads, two.CPUClock, len(two.Classes), len(profiles[0].Classes))
 	}
 	lp := profiles[0]
 	if lp.Arch != "resnet18" || lp.Batch != 1 || lp.Threads != 1 || lp.CPUClock != (threadClock() != nil) {
@@ -59,7 +63,22 @@ func TestWriteLayerProfiles(t *testing.T) {
 			{Class: "maxpool", Layers: 1, Time: time.Millisecond},
 		},
 		Total: 4 * time.Millisecond, TotalFLOPs: 3e8}}, 200)
+	writeLayerProfiles(&out, []LayerProfile{{Arch: "resnet18", Batch: 1, Threads: 2,
+		Classes: []LayerClass{
+			{Class: "stem 7×7/2", Layers: 1, FLOPs: 3e8, Time: 2 * time.Millisecond},
+			{Class: "maxpool", Layers: 1, Time: time.Millisecond},
+		},
+		Total: 3 * time.Millisecond, TotalFLOPs: 3e8}, {Arch: "resnet18", Batch: 1, Threads: 1,
+		Classes: []LayerClass{
+			{Class: "stem 7×7/2", Layers: 1, FLOPs: 3e8, Time: 3 * time.Millisecond},
+			{Class: "maxpool", Layers: 1, Time: time.Millisecond},
+		},
+		Total: 4 * time.Millisecond, TotalFLOPs: 3e8}}, 200)
 	for _, want := range []string{
+		"Layers of resnet18, batch 1, 2 threads (wall clock, medians of the passes; sum 3.00 ms, 100.0 GFLOP/s overall;\nFMA peak 200.0 GFLOP/s a core, ×2 for % peak;",
+		"  stem 7×7/2                1    0.300      2.00   66.7%     150.0     38%     1.50×\n",
+		"  maxpool                   1    0.000      1.00   33.3%         -       -     1.00×\n",
+		"  total                                     3.00                               1.33×\n",
 		"Layers of resnet18, batch 1, 1 thread (thread CPU time, medians of the passes; sum 4.00 ms, 75.0 GFLOP/s overall;\nFMA peak 200.0 GFLOP/s;",
 		"  stem 7×7/2                1    0.300      3.00   75.0%     100.0     50%\n",
 		"  maxpool                   1    0.000      1.00   25.0%         -       -\n",

@@ -67,7 +67,7 @@ type Latency struct {
 const warmup = 1
 
 // Networks times each network at every batch size and thread count, then,
-// as o asks, profiles their layers (one thread) and times the GEMM and
+// as o asks, profiles their layers (each thread count) and times the GEMM and
 // their grouped convolutions against the FMA peak, measured before and
 // after them: other programs only ever lower it, so the best of the two is
 // the machine's. prog (nil for none) reports each step.
@@ -82,7 +82,7 @@ func Networks(nets []Net, o NetOptions, prog *Progress) (*NetResult, error) {
 		r.Peak, _ = nn.FMAPeak(o.PeakTarget)
 	}
 	if o.Layers {
-		if r.Layers, err = profileLayers(nets, o.Batches[0], o.Size, o.Runs, prog); err != nil {
+		if r.Layers, err = profileLayers(nets, o.Batches[0], o.Size, o.Runs, o.Threads, prog); err != nil {
 			return nil, err
 		}
 	}
