@@ -83,6 +83,7 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 
 	tiles := e.label()
 	e.Label(tiles)
+	e.gemmPrefetchC(t, cols)
 	acc := make([][]reg.VecVirtual, t.Rows)
 	for i := range acc {
 		acc[i] = make([]reg.VecVirtual, t.Vecs)
@@ -161,6 +162,29 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	e.gemmWriteBack(t, acc)
 	e.gemmNextTile(t, tiles)
 	e.ret()
+}
+
+// gemmPrefetchC prefetches the tile's rows of C, which the write-back
+// stores after the depth loop: they are usually in no cache by then (the
+// layer wrote another buffer last), and the loop hides their fetch. Only
+// rows below the parameter rows: the prefetches stay inside c.
+func (e *emitter) gemmPrefetchC(t GEMMTile, cols int) {
+	c, ldc, rows := e.pointer("c"), e.GP64(), e.GP64()
+	e.Load(e.Param("ldc"), ldc)
+	e.SHLQ(operand.U8(2), ldc)
+	e.Load(e.Param("rows"), rows)
+	done := e.label()
+	for i := range t.Rows {
+		if i > 0 {
+			e.CMPQ(rows, operand.U32(i))
+			e.JLE(operand.LabelRef(done))
+			e.ADDQ(ldc, c)
+		}
+		for off := 0; off < 4*cols; off += 64 {
+			e.PREFETCHT0(mem(c, off))
+		}
+	}
+	e.Label(done)
 }
 
 // gemmNextTile moves the parameters a, c and res (when GEMMResidual) on by

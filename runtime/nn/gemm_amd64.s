@@ -8,6 +8,79 @@
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·gemm14x32AVX512(SB), NOSPLIT, $0-104
 loop1:
+	MOVQ       c+32(FP), AX
+	MOVQ       ldc+40(FP), CX
+	SHLQ       $0x02, CX
+	MOVQ       rows+48(FP), DX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000001
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000002
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000003
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000004
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000005
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000006
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000007
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000008
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x00000009
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x0000000a
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x0000000b
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x0000000c
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	CMPQ       DX, $0x0000000d
+	JLE        loop2
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+
+loop2:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -51,16 +124,16 @@ loop1:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ R8, $0x04
-	JL   loop3
+	JL   loop4
 
-loop2:
+loop3:
 	CMPQ       R9, R10
-	JAE        loop6
+	JAE        loop7
 	PREFETCHT0 (R9)
 	PREFETCHT0 64(R9)
 	ADDQ       $0x00000080, R9
 
-loop6:
+loop7:
 	VMOVUPS      (DI), Z28
 	VMOVUPS      64(DI), Z29
 	VBROADCASTSS (CX), Z30
@@ -242,13 +315,13 @@ loop6:
 	ADDQ         $0x00000200, DI
 	SUBQ         $0x04, R8
 	CMPQ         R8, $0x04
-	JGE          loop2
-
-loop3:
-	TESTQ R8, R8
-	JZ    loop5
+	JGE          loop3
 
 loop4:
+	TESTQ R8, R8
+	JZ    loop6
+
+loop5:
 	VMOVUPS      (DI), Z28
 	VMOVUPS      64(DI), Z29
 	VBROADCASTSS (CX), Z30
@@ -297,9 +370,9 @@ loop4:
 	ADDQ         $0x00000004, SI
 	ADDQ         $0x00000080, DI
 	DECQ         R8
-	JNZ          loop4
+	JNZ          loop5
 
-loop5:
+loop6:
 	SUBQ   R9, R10
 	SARQ   $0x02, R10
 	ADDQ   $0x00000010, R10
@@ -318,463 +391,463 @@ loop5:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop8
+	JZ     loop9
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 
-loop8:
+loop9:
 	TESTQ  $0x00000002, DI
-	JZ     loop9
+	JZ     loop10
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 
-loop9:
+loop10:
 	TESTQ  $0x00000004, DI
-	JZ     loop10
+	JZ     loop11
 	VADDPS (CX), Z0, Z0
 	VADDPS 64(CX), Z1, Z1
 
-loop10:
+loop11:
 	TESTQ  $0x00000008, DI
-	JZ     loop11
+	JZ     loop12
 	VMAXPS Z0, Z28, Z0
 	VMAXPS Z1, Z28, Z1
 
-loop11:
+loop12:
 	VMOVUPS Z0, (AX)
 	VADDPS  Z0, Z29, Z29
 	VMOVUPS Z1, 64(AX)
 	VADDPS  Z1, Z30, Z30
 	CMPQ    SI, $0x00000001
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop12
+	JZ      loop13
 	VADDPS  (DX), Z2, Z2
 	VADDPS  64(DX), Z3, Z3
 
-loop12:
+loop13:
 	TESTQ  $0x00000002, DI
-	JZ     loop13
+	JZ     loop14
 	VADDPS (AX), Z2, Z2
 	VADDPS 64(AX), Z3, Z3
 
-loop13:
+loop14:
 	TESTQ  $0x00000004, DI
-	JZ     loop14
+	JZ     loop15
 	VADDPS (CX), Z2, Z2
 	VADDPS 64(CX), Z3, Z3
 
-loop14:
+loop15:
 	TESTQ  $0x00000008, DI
-	JZ     loop15
+	JZ     loop16
 	VMAXPS Z2, Z28, Z2
 	VMAXPS Z3, Z28, Z3
 
-loop15:
+loop16:
 	VMOVUPS Z2, (AX)
 	VADDPS  Z2, Z29, Z29
 	VMOVUPS Z3, 64(AX)
 	VADDPS  Z3, Z30, Z30
 	CMPQ    SI, $0x00000002
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop16
+	JZ      loop17
 	VADDPS  (DX), Z4, Z4
 	VADDPS  64(DX), Z5, Z5
 
-loop16:
+loop17:
 	TESTQ  $0x00000002, DI
-	JZ     loop17
+	JZ     loop18
 	VADDPS (AX), Z4, Z4
 	VADDPS 64(AX), Z5, Z5
 
-loop17:
+loop18:
 	TESTQ  $0x00000004, DI
-	JZ     loop18
+	JZ     loop19
 	VADDPS (CX), Z4, Z4
 	VADDPS 64(CX), Z5, Z5
 
-loop18:
+loop19:
 	TESTQ  $0x00000008, DI
-	JZ     loop19
+	JZ     loop20
 	VMAXPS Z4, Z28, Z4
 	VMAXPS Z5, Z28, Z5
 
-loop19:
+loop20:
 	VMOVUPS Z4, (AX)
 	VADDPS  Z4, Z29, Z29
 	VMOVUPS Z5, 64(AX)
 	VADDPS  Z5, Z30, Z30
 	CMPQ    SI, $0x00000003
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop20
+	JZ      loop21
 	VADDPS  (DX), Z6, Z6
 	VADDPS  64(DX), Z7, Z7
 
-loop20:
+loop21:
 	TESTQ  $0x00000002, DI
-	JZ     loop21
+	JZ     loop22
 	VADDPS (AX), Z6, Z6
 	VADDPS 64(AX), Z7, Z7
 
-loop21:
+loop22:
 	TESTQ  $0x00000004, DI
-	JZ     loop22
+	JZ     loop23
 	VADDPS (CX), Z6, Z6
 	VADDPS 64(CX), Z7, Z7
 
-loop22:
+loop23:
 	TESTQ  $0x00000008, DI
-	JZ     loop23
+	JZ     loop24
 	VMAXPS Z6, Z28, Z6
 	VMAXPS Z7, Z28, Z7
 
-loop23:
+loop24:
 	VMOVUPS Z6, (AX)
 	VADDPS  Z6, Z29, Z29
 	VMOVUPS Z7, 64(AX)
 	VADDPS  Z7, Z30, Z30
 	CMPQ    SI, $0x00000004
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop24
+	JZ      loop25
 	VADDPS  (DX), Z8, Z8
 	VADDPS  64(DX), Z9, Z9
 
-loop24:
+loop25:
 	TESTQ  $0x00000002, DI
-	JZ     loop25
+	JZ     loop26
 	VADDPS (AX), Z8, Z8
 	VADDPS 64(AX), Z9, Z9
 
-loop25:
+loop26:
 	TESTQ  $0x00000004, DI
-	JZ     loop26
+	JZ     loop27
 	VADDPS (CX), Z8, Z8
 	VADDPS 64(CX), Z9, Z9
 
-loop26:
+loop27:
 	TESTQ  $0x00000008, DI
-	JZ     loop27
+	JZ     loop28
 	VMAXPS Z8, Z28, Z8
 	VMAXPS Z9, Z28, Z9
 
-loop27:
+loop28:
 	VMOVUPS Z8, (AX)
 	VADDPS  Z8, Z29, Z29
 	VMOVUPS Z9, 64(AX)
 	VADDPS  Z9, Z30, Z30
 	CMPQ    SI, $0x00000005
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop28
+	JZ      loop29
 	VADDPS  (DX), Z10, Z10
 	VADDPS  64(DX), Z11, Z11
 
-loop28:
+loop29:
 	TESTQ  $0x00000002, DI
-	JZ     loop29
+	JZ     loop30
 	VADDPS (AX), Z10, Z10
 	VADDPS 64(AX), Z11, Z11
 
-loop29:
+loop30:
 	TESTQ  $0x00000004, DI
-	JZ     loop30
+	JZ     loop31
 	VADDPS (CX), Z10, Z10
 	VADDPS 64(CX), Z11, Z11
 
-loop30:
+loop31:
 	TESTQ  $0x00000008, DI
-	JZ     loop31
+	JZ     loop32
 	VMAXPS Z10, Z28, Z10
 	VMAXPS Z11, Z28, Z11
 
-loop31:
+loop32:
 	VMOVUPS Z10, (AX)
 	VADDPS  Z10, Z29, Z29
 	VMOVUPS Z11, 64(AX)
 	VADDPS  Z11, Z30, Z30
 	CMPQ    SI, $0x00000006
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop32
+	JZ      loop33
 	VADDPS  (DX), Z12, Z12
 	VADDPS  64(DX), Z13, Z13
 
-loop32:
+loop33:
 	TESTQ  $0x00000002, DI
-	JZ     loop33
+	JZ     loop34
 	VADDPS (AX), Z12, Z12
 	VADDPS 64(AX), Z13, Z13
 
-loop33:
+loop34:
 	TESTQ  $0x00000004, DI
-	JZ     loop34
+	JZ     loop35
 	VADDPS (CX), Z12, Z12
 	VADDPS 64(CX), Z13, Z13
 
-loop34:
+loop35:
 	TESTQ  $0x00000008, DI
-	JZ     loop35
+	JZ     loop36
 	VMAXPS Z12, Z28, Z12
 	VMAXPS Z13, Z28, Z13
 
-loop35:
+loop36:
 	VMOVUPS Z12, (AX)
 	VADDPS  Z12, Z29, Z29
 	VMOVUPS Z13, 64(AX)
 	VADDPS  Z13, Z30, Z30
 	CMPQ    SI, $0x00000007
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop36
+	JZ      loop37
 	VADDPS  (DX), Z14, Z14
 	VADDPS  64(DX), Z15, Z15
 
-loop36:
+loop37:
 	TESTQ  $0x00000002, DI
-	JZ     loop37
+	JZ     loop38
 	VADDPS (AX), Z14, Z14
 	VADDPS 64(AX), Z15, Z15
 
-loop37:
+loop38:
 	TESTQ  $0x00000004, DI
-	JZ     loop38
+	JZ     loop39
 	VADDPS (CX), Z14, Z14
 	VADDPS 64(CX), Z15, Z15
 
-loop38:
+loop39:
 	TESTQ  $0x00000008, DI
-	JZ     loop39
+	JZ     loop40
 	VMAXPS Z14, Z28, Z14
 	VMAXPS Z15, Z28, Z15
 
-loop39:
+loop40:
 	VMOVUPS Z14, (AX)
 	VADDPS  Z14, Z29, Z29
 	VMOVUPS Z15, 64(AX)
 	VADDPS  Z15, Z30, Z30
 	CMPQ    SI, $0x00000008
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop40
+	JZ      loop41
 	VADDPS  (DX), Z16, Z16
 	VADDPS  64(DX), Z17, Z17
 
-loop40:
+loop41:
 	TESTQ  $0x00000002, DI
-	JZ     loop41
+	JZ     loop42
 	VADDPS (AX), Z16, Z16
 	VADDPS 64(AX), Z17, Z17
 
-loop41:
+loop42:
 	TESTQ  $0x00000004, DI
-	JZ     loop42
+	JZ     loop43
 	VADDPS (CX), Z16, Z16
 	VADDPS 64(CX), Z17, Z17
 
-loop42:
+loop43:
 	TESTQ  $0x00000008, DI
-	JZ     loop43
+	JZ     loop44
 	VMAXPS Z16, Z28, Z16
 	VMAXPS Z17, Z28, Z17
 
-loop43:
+loop44:
 	VMOVUPS Z16, (AX)
 	VADDPS  Z16, Z29, Z29
 	VMOVUPS Z17, 64(AX)
 	VADDPS  Z17, Z30, Z30
 	CMPQ    SI, $0x00000009
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop44
+	JZ      loop45
 	VADDPS  (DX), Z18, Z18
 	VADDPS  64(DX), Z19, Z19
 
-loop44:
+loop45:
 	TESTQ  $0x00000002, DI
-	JZ     loop45
+	JZ     loop46
 	VADDPS (AX), Z18, Z18
 	VADDPS 64(AX), Z19, Z19
 
-loop45:
+loop46:
 	TESTQ  $0x00000004, DI
-	JZ     loop46
+	JZ     loop47
 	VADDPS (CX), Z18, Z18
 	VADDPS 64(CX), Z19, Z19
 
-loop46:
+loop47:
 	TESTQ  $0x00000008, DI
-	JZ     loop47
+	JZ     loop48
 	VMAXPS Z18, Z28, Z18
 	VMAXPS Z19, Z28, Z19
 
-loop47:
+loop48:
 	VMOVUPS Z18, (AX)
 	VADDPS  Z18, Z29, Z29
 	VMOVUPS Z19, 64(AX)
 	VADDPS  Z19, Z30, Z30
 	CMPQ    SI, $0x0000000a
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop48
+	JZ      loop49
 	VADDPS  (DX), Z20, Z20
 	VADDPS  64(DX), Z21, Z21
 
-loop48:
+loop49:
 	TESTQ  $0x00000002, DI
-	JZ     loop49
+	JZ     loop50
 	VADDPS (AX), Z20, Z20
 	VADDPS 64(AX), Z21, Z21
 
-loop49:
+loop50:
 	TESTQ  $0x00000004, DI
-	JZ     loop50
+	JZ     loop51
 	VADDPS (CX), Z20, Z20
 	VADDPS 64(CX), Z21, Z21
 
-loop50:
+loop51:
 	TESTQ  $0x00000008, DI
-	JZ     loop51
+	JZ     loop52
 	VMAXPS Z20, Z28, Z20
 	VMAXPS Z21, Z28, Z21
 
-loop51:
+loop52:
 	VMOVUPS Z20, (AX)
 	VADDPS  Z20, Z29, Z29
 	VMOVUPS Z21, 64(AX)
 	VADDPS  Z21, Z30, Z30
 	CMPQ    SI, $0x0000000b
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop52
+	JZ      loop53
 	VADDPS  (DX), Z22, Z22
 	VADDPS  64(DX), Z23, Z23
 
-loop52:
+loop53:
 	TESTQ  $0x00000002, DI
-	JZ     loop53
+	JZ     loop54
 	VADDPS (AX), Z22, Z22
 	VADDPS 64(AX), Z23, Z23
 
-loop53:
+loop54:
 	TESTQ  $0x00000004, DI
-	JZ     loop54
+	JZ     loop55
 	VADDPS (CX), Z22, Z22
 	VADDPS 64(CX), Z23, Z23
 
-loop54:
+loop55:
 	TESTQ  $0x00000008, DI
-	JZ     loop55
+	JZ     loop56
 	VMAXPS Z22, Z28, Z22
 	VMAXPS Z23, Z28, Z23
 
-loop55:
+loop56:
 	VMOVUPS Z22, (AX)
 	VADDPS  Z22, Z29, Z29
 	VMOVUPS Z23, 64(AX)
 	VADDPS  Z23, Z30, Z30
 	CMPQ    SI, $0x0000000c
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop56
+	JZ      loop57
 	VADDPS  (DX), Z24, Z24
 	VADDPS  64(DX), Z25, Z25
 
-loop56:
+loop57:
 	TESTQ  $0x00000002, DI
-	JZ     loop57
+	JZ     loop58
 	VADDPS (AX), Z24, Z24
 	VADDPS 64(AX), Z25, Z25
 
-loop57:
+loop58:
 	TESTQ  $0x00000004, DI
-	JZ     loop58
+	JZ     loop59
 	VADDPS (CX), Z24, Z24
 	VADDPS 64(CX), Z25, Z25
 
-loop58:
+loop59:
 	TESTQ  $0x00000008, DI
-	JZ     loop59
+	JZ     loop60
 	VMAXPS Z24, Z28, Z24
 	VMAXPS Z25, Z28, Z25
 
-loop59:
+loop60:
 	VMOVUPS Z24, (AX)
 	VADDPS  Z24, Z29, Z29
 	VMOVUPS Z25, 64(AX)
 	VADDPS  Z25, Z30, Z30
 	CMPQ    SI, $0x0000000d
-	JLE     loop7
+	JLE     loop8
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop60
+	JZ      loop61
 	VADDPS  (DX), Z26, Z26
 	VADDPS  64(DX), Z27, Z27
 
-loop60:
+loop61:
 	TESTQ  $0x00000002, DI
-	JZ     loop61
+	JZ     loop62
 	VADDPS (AX), Z26, Z26
 	VADDPS 64(AX), Z27, Z27
 
-loop61:
+loop62:
 	TESTQ  $0x00000004, DI
-	JZ     loop62
+	JZ     loop63
 	VADDPS (CX), Z26, Z26
 	VADDPS 64(CX), Z27, Z27
 
-loop62:
+loop63:
 	TESTQ  $0x00000008, DI
-	JZ     loop63
+	JZ     loop64
 	VMAXPS Z26, Z28, Z26
 	VMAXPS Z27, Z28, Z27
 
-loop63:
+loop64:
 	VMOVUPS Z26, (AX)
 	VADDPS  Z26, Z29, Z29
 	VMOVUPS Z27, 64(AX)
 	VADDPS  Z27, Z30, Z30
 
-loop7:
+loop8:
 	TESTQ   $0x00000010, DI
-	JZ      loop64
+	JZ      loop65
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Z29, Z29
 	VMOVUPS Z29, (AX)
 	VADDPS  64(AX), Z30, Z30
 	VMOVUPS Z30, 64(AX)
 
-loop64:
+loop65:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x0000000e, AX
-	JLE    loop65
+	JLE    loop66
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -788,24 +861,51 @@ loop64:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop66
+	JZ     loop67
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000038, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop66:
+loop67:
 	JMP loop1
 
-loop65:
+loop66:
 	VZEROUPPER
 	RET
 
 // func gemm6x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-104
-loop67:
+loop68:
+	MOVQ       c+32(FP), AX
+	MOVQ       ldc+40(FP), CX
+	SHLQ       $0x02, CX
+	MOVQ       rows+48(FP), DX
+	PREFETCHT0 (AX)
+	CMPQ       DX, $0x00000001
+	JLE        loop69
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	CMPQ       DX, $0x00000002
+	JLE        loop69
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	CMPQ       DX, $0x00000003
+	JLE        loop69
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	CMPQ       DX, $0x00000004
+	JLE        loop69
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+	CMPQ       DX, $0x00000005
+	JLE        loop69
+	ADDQ       CX, AX
+	PREFETCHT0 (AX)
+
+loop69:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -831,16 +931,16 @@ loop67:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ DI, $0x04
-	JL   loop69
+	JL   loop71
 
-loop68:
+loop70:
 	CMPQ       R8, R9
-	JAE        loop72
+	JAE        loop74
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	ADDQ       $0x00000080, R8
 
-loop72:
+loop74:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VBROADCASTSS (CX), Y14
@@ -925,13 +1025,13 @@ loop72:
 	ADDQ         $0x00000100, SI
 	SUBQ         $0x04, DI
 	CMPQ         DI, $0x04
-	JGE          loop68
+	JGE          loop70
 
-loop69:
+loop71:
 	TESTQ DI, DI
-	JZ    loop71
+	JZ    loop73
 
-loop70:
+loop72:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VBROADCASTSS (CX), Y14
@@ -955,9 +1055,9 @@ loop70:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000040, SI
 	DECQ         DI
-	JNZ          loop70
+	JNZ          loop72
 
-loop71:
+loop73:
 	SUBQ   R8, R9
 	SARQ   $0x02, R9
 	ADDQ   $0x00000010, R9
@@ -976,207 +1076,207 @@ loop71:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop74
+	JZ     loop76
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 
-loop74:
+loop76:
 	TESTQ  $0x00000002, DI
-	JZ     loop75
+	JZ     loop77
 	VADDPS (AX), Y0, Y0
 	VADDPS 32(AX), Y1, Y1
 
-loop75:
+loop77:
 	TESTQ  $0x00000004, DI
-	JZ     loop76
+	JZ     loop78
 	VADDPS (CX), Y0, Y0
 	VADDPS 32(CX), Y1, Y1
 
-loop76:
+loop78:
 	TESTQ  $0x00000008, DI
-	JZ     loop77
+	JZ     loop79
 	VMAXPS Y0, Y12, Y0
 	VMAXPS Y1, Y12, Y1
 
-loop77:
+loop79:
 	VMOVUPS Y0, (AX)
 	VADDPS  Y0, Y13, Y13
 	VMOVUPS Y1, 32(AX)
 	VADDPS  Y1, Y14, Y14
 	CMPQ    SI, $0x00000001
-	JLE     loop73
+	JLE     loop75
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop78
+	JZ      loop80
 	VADDPS  (DX), Y2, Y2
 	VADDPS  32(DX), Y3, Y3
 
-loop78:
+loop80:
 	TESTQ  $0x00000002, DI
-	JZ     loop79
+	JZ     loop81
 	VADDPS (AX), Y2, Y2
 	VADDPS 32(AX), Y3, Y3
 
-loop79:
+loop81:
 	TESTQ  $0x00000004, DI
-	JZ     loop80
+	JZ     loop82
 	VADDPS (CX), Y2, Y2
 	VADDPS 32(CX), Y3, Y3
 
-loop80:
+loop82:
 	TESTQ  $0x00000008, DI
-	JZ     loop81
+	JZ     loop83
 	VMAXPS Y2, Y12, Y2
 	VMAXPS Y3, Y12, Y3
 
-loop81:
+loop83:
 	VMOVUPS Y2, (AX)
 	VADDPS  Y2, Y13, Y13
 	VMOVUPS Y3, 32(AX)
 	VADDPS  Y3, Y14, Y14
 	CMPQ    SI, $0x00000002
-	JLE     loop73
+	JLE     loop75
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop82
+	JZ      loop84
 	VADDPS  (DX), Y4, Y4
 	VADDPS  32(DX), Y5, Y5
 
-loop82:
+loop84:
 	TESTQ  $0x00000002, DI
-	JZ     loop83
+	JZ     loop85
 	VADDPS (AX), Y4, Y4
 	VADDPS 32(AX), Y5, Y5
 
-loop83:
+loop85:
 	TESTQ  $0x00000004, DI
-	JZ     loop84
+	JZ     loop86
 	VADDPS (CX), Y4, Y4
 	VADDPS 32(CX), Y5, Y5
 
-loop84:
+loop86:
 	TESTQ  $0x00000008, DI
-	JZ     loop85
+	JZ     loop87
 	VMAXPS Y4, Y12, Y4
 	VMAXPS Y5, Y12, Y5
 
-loop85:
+loop87:
 	VMOVUPS Y4, (AX)
 	VADDPS  Y4, Y13, Y13
 	VMOVUPS Y5, 32(AX)
 	VADDPS  Y5, Y14, Y14
 	CMPQ    SI, $0x00000003
-	JLE     loop73
+	JLE     loop75
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop86
+	JZ      loop88
 	VADDPS  (DX), Y6, Y6
 	VADDPS  32(DX), Y7, Y7
 
-loop86:
+loop88:
 	TESTQ  $0x00000002, DI
-	JZ     loop87
+	JZ     loop89
 	VADDPS (AX), Y6, Y6
 	VADDPS 32(AX), Y7, Y7
 
-loop87:
+loop89:
 	TESTQ  $0x00000004, DI
-	JZ     loop88
+	JZ     loop90
 	VADDPS (CX), Y6, Y6
 	VADDPS 32(CX), Y7, Y7
 
-loop88:
+loop90:
 	TESTQ  $0x00000008, DI
-	JZ     loop89
+	JZ     loop91
 	VMAXPS Y6, Y12, Y6
 	VMAXPS Y7, Y12, Y7
 
-loop89:
+loop91:
 	VMOVUPS Y6, (AX)
 	VADDPS  Y6, Y13, Y13
 	VMOVUPS Y7, 32(AX)
 	VADDPS  Y7, Y14, Y14
 	CMPQ    SI, $0x00000004
-	JLE     loop73
+	JLE     loop75
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop90
+	JZ      loop92
 	VADDPS  (DX), Y8, Y8
 	VADDPS  32(DX), Y9, Y9
 
-loop90:
+loop92:
 	TESTQ  $0x00000002, DI
-	JZ     loop91
+	JZ     loop93
 	VADDPS (AX), Y8, Y8
 	VADDPS 32(AX), Y9, Y9
 
-loop91:
+loop93:
 	TESTQ  $0x00000004, DI
-	JZ     loop92
+	JZ     loop94
 	VADDPS (CX), Y8, Y8
 	VADDPS 32(CX), Y9, Y9
 
-loop92:
+loop94:
 	TESTQ  $0x00000008, DI
-	JZ     loop93
+	JZ     loop95
 	VMAXPS Y8, Y12, Y8
 	VMAXPS Y9, Y12, Y9
 
-loop93:
+loop95:
 	VMOVUPS Y8, (AX)
 	VADDPS  Y8, Y13, Y13
 	VMOVUPS Y9, 32(AX)
 	VADDPS  Y9, Y14, Y14
 	CMPQ    SI, $0x00000005
-	JLE     loop73
+	JLE     loop75
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop94
+	JZ      loop96
 	VADDPS  (DX), Y10, Y10
 	VADDPS  32(DX), Y11, Y11
 
-loop94:
+loop96:
 	TESTQ  $0x00000002, DI
-	JZ     loop95
+	JZ     loop97
 	VADDPS (AX), Y10, Y10
 	VADDPS 32(AX), Y11, Y11
 
-loop95:
+loop97:
 	TESTQ  $0x00000004, DI
-	JZ     loop96
+	JZ     loop98
 	VADDPS (CX), Y10, Y10
 	VADDPS 32(CX), Y11, Y11
 
-loop96:
+loop98:
 	TESTQ  $0x00000008, DI
-	JZ     loop97
+	JZ     loop99
 	VMAXPS Y10, Y12, Y10
 	VMAXPS Y11, Y12, Y11
 
-loop97:
+loop99:
 	VMOVUPS Y10, (AX)
 	VADDPS  Y10, Y13, Y13
 	VMOVUPS Y11, 32(AX)
 	VADDPS  Y11, Y14, Y14
 
-loop73:
+loop75:
 	TESTQ   $0x00000010, DI
-	JZ      loop98
+	JZ      loop100
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Y13, Y13
 	VMOVUPS Y13, (AX)
 	VADDPS  32(AX), Y14, Y14
 	VMOVUPS Y14, 32(AX)
 
-loop98:
+loop100:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000006, AX
-	JLE    loop99
+	JLE    loop101
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -1190,17 +1290,17 @@ loop98:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop100
+	JZ     loop102
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000018, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop100:
-	JMP loop67
+loop102:
+	JMP loop68
 
-loop99:
+loop101:
 	VZEROUPPER
 	RET
 
@@ -1235,9 +1335,9 @@ TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-12
 	VBROADCASTSS consts<>+0(SB), Z24
 	VBROADCASTSS consts<>+4(SB), Z25
 	TESTQ        AX, AX
-	JZ           loop102
+	JZ           loop104
 
-loop101:
+loop103:
 	VFMADD231PS Z24, Z25, Z0
 	VFMADD231PS Z24, Z25, Z1
 	VFMADD231PS Z24, Z25, Z2
@@ -1263,9 +1363,9 @@ loop101:
 	VFMADD231PS Z24, Z25, Z22
 	VFMADD231PS Z24, Z25, Z23
 	DECQ        AX
-	JNZ         loop101
+	JNZ         loop103
 
-loop102:
+loop104:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z2, Z0, Z0
 	VADDPS Z3, Z0, Z0
@@ -1314,9 +1414,9 @@ TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-12
 	VBROADCASTSS consts<>+0(SB), Y14
 	VBROADCASTSS consts<>+4(SB), Y15
 	TESTQ        AX, AX
-	JZ           loop104
+	JZ           loop106
 
-loop103:
+loop105:
 	VFMADD231PS Y14, Y15, Y0
 	VFMADD231PS Y14, Y15, Y1
 	VFMADD231PS Y14, Y15, Y2
@@ -1332,9 +1432,9 @@ loop103:
 	VFMADD231PS Y14, Y15, Y12
 	VFMADD231PS Y14, Y15, Y13
 	DECQ        AX
-	JNZ         loop103
+	JNZ         loop105
 
-loop104:
+loop106:
 	VADDPS Y1, Y0, Y0
 	VADDPS Y2, Y0, Y0
 	VADDPS Y3, Y0, Y0
@@ -1355,7 +1455,7 @@ loop104:
 // func winograd4x3InputAVX2(v *float32, stride int, d *float32, row int, pix int, chunks int)
 // Requires: AVX, FMA3
 TEXT ·winograd4x3InputAVX2(SB), NOSPLIT, $0-48
-loop105:
+loop107:
 	// Columns: slot i·t + x = Σ_j Bᵀ[i][j] d[j][x].
 	VBROADCASTSS consts<>+8(SB), Y0
 	VBROADCASTSS consts<>+12(SB), Y1
@@ -1812,14 +1912,14 @@ loop105:
 	ADDQ         $0x00000020, v+0(FP)
 	ADDQ         $0x00000020, d+16(FP)
 	DECQ         chunks+40(FP)
-	JNZ          loop105
+	JNZ          loop107
 	VZEROUPPER
 	RET
 
 // func winograd4x3OutputAVX2(y *float32, row int, pix int, m *float32, stride int, chunks int, bias *float32, res *float32, sum *float32, rows int, cols int, flags int)
 // Requires: AVX, FMA3
 TEXT ·winograd4x3OutputAVX2(SB), NOSPLIT, $0-96
-loop106:
+loop108:
 	// Rows: slot i·t + q = Σ_k (slot i·t + k)·Aᵀ[q][k], q < m.
 	VBROADCASTSS consts<>+16(SB), Y0
 	VBROADCASTSS consts<>+8(SB), Y1
@@ -2029,7 +2129,7 @@ loop106:
 	MOVQ         pix+16(FP), R12
 	SHLQ         $0x02, R12
 	CMPQ         cols+80(FP), $0x00000000
-	JLE          loop107
+	JLE          loop109
 	VMOVUPS      (AX), Y6
 	VMOVUPS      (AX)(CX*1), Y7
 	VMOVUPS      (AX)(CX*2), Y8
@@ -2037,7 +2137,7 @@ loop106:
 	VMOVUPS      (AX)(CX*4), Y10
 	VMOVUPS      (AX)(BX*1), Y11
 	CMPQ         rows+72(FP), $0x00000000
-	JLE          loop108
+	JLE          loop110
 	VMOVAPS      Y6, Y6
 	VADDPS       Y7, Y6, Y6
 	VADDPS       Y8, Y6, Y6
@@ -2045,27 +2145,8 @@ loop106:
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y3, Y6, Y6
 	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop109
-	VADDPS       (R10), Y6, Y6
-
-loop109:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop110
-	VMAXPS Y6, Y4, Y6
-
-loop110:
-	VMOVUPS      Y6, (R8)
-	VADDPS       Y6, Y5, Y5
-	CMPQ         rows+72(FP), $0x00000001
-	JLE          loop108
-	VMOVAPS      Y7, Y6
-	VSUBPS       Y8, Y6, Y6
-	VFMADD231PS  Y0, Y9, Y6
-	VFNMADD231PS Y0, Y10, Y6
-	VADDPS       Y3, Y6, Y6
-	TESTQ        $0x00000004, flags+88(FP)
 	JZ           loop111
-	VADDPS       (R10)(DI*1), Y6, Y6
+	VADDPS       (R10), Y6, Y6
 
 loop111:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2073,18 +2154,18 @@ loop111:
 	VMAXPS Y6, Y4, Y6
 
 loop112:
-	VMOVUPS     Y6, (R8)(DI*1)
-	VADDPS      Y6, Y5, Y5
-	CMPQ        rows+72(FP), $0x00000002
-	JLE         loop108
-	VMOVAPS     Y7, Y6
-	VADDPS      Y8, Y6, Y6
-	VFMADD231PS Y1, Y9, Y6
-	VFMADD231PS Y1, Y10, Y6
-	VADDPS      Y3, Y6, Y6
-	TESTQ       $0x00000004, flags+88(FP)
-	JZ          loop113
-	VADDPS      (R10)(DI*2), Y6, Y6
+	VMOVUPS      Y6, (R8)
+	VADDPS       Y6, Y5, Y5
+	CMPQ         rows+72(FP), $0x00000001
+	JLE          loop110
+	VMOVAPS      Y7, Y6
+	VSUBPS       Y8, Y6, Y6
+	VFMADD231PS  Y0, Y9, Y6
+	VFNMADD231PS Y0, Y10, Y6
+	VADDPS       Y3, Y6, Y6
+	TESTQ        $0x00000004, flags+88(FP)
+	JZ           loop113
+	VADDPS       (R10)(DI*1), Y6, Y6
 
 loop113:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2092,19 +2173,18 @@ loop113:
 	VMAXPS Y6, Y4, Y6
 
 loop114:
-	VMOVUPS      Y6, (R8)(DI*2)
-	VADDPS       Y6, Y5, Y5
-	CMPQ         rows+72(FP), $0x00000003
-	JLE          loop108
-	VMOVAPS      Y7, Y6
-	VSUBPS       Y8, Y6, Y6
-	VFMADD231PS  Y2, Y9, Y6
-	VFNMADD231PS Y2, Y10, Y6
-	VADDPS       Y11, Y6, Y6
-	VADDPS       Y3, Y6, Y6
-	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop115
-	VADDPS       (R10)(R11*1), Y6, Y6
+	VMOVUPS     Y6, (R8)(DI*1)
+	VADDPS      Y6, Y5, Y5
+	CMPQ        rows+72(FP), $0x00000002
+	JLE         loop110
+	VMOVAPS     Y7, Y6
+	VADDPS      Y8, Y6, Y6
+	VFMADD231PS Y1, Y9, Y6
+	VFMADD231PS Y1, Y10, Y6
+	VADDPS      Y3, Y6, Y6
+	TESTQ       $0x00000004, flags+88(FP)
+	JZ          loop115
+	VADDPS      (R10)(DI*2), Y6, Y6
 
 loop115:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2112,15 +2192,35 @@ loop115:
 	VMAXPS Y6, Y4, Y6
 
 loop116:
+	VMOVUPS      Y6, (R8)(DI*2)
+	VADDPS       Y6, Y5, Y5
+	CMPQ         rows+72(FP), $0x00000003
+	JLE          loop110
+	VMOVAPS      Y7, Y6
+	VSUBPS       Y8, Y6, Y6
+	VFMADD231PS  Y2, Y9, Y6
+	VFNMADD231PS Y2, Y10, Y6
+	VADDPS       Y11, Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	TESTQ        $0x00000004, flags+88(FP)
+	JZ           loop117
+	VADDPS       (R10)(R11*1), Y6, Y6
+
+loop117:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop118
+	VMAXPS Y6, Y4, Y6
+
+loop118:
 	VMOVUPS Y6, (R8)(R9*1)
 	VADDPS  Y6, Y5, Y5
 
-loop108:
+loop110:
 	ADDQ    SI, AX
 	ADDQ    R12, R8
 	ADDQ    R12, R10
 	CMPQ    cols+80(FP), $0x00000001
-	JLE     loop107
+	JLE     loop109
 	VMOVUPS (AX), Y6
 	VMOVUPS (AX)(CX*1), Y7
 	VMOVUPS (AX)(CX*2), Y8
@@ -2128,7 +2228,7 @@ loop108:
 	VMOVUPS (AX)(CX*4), Y10
 	VMOVUPS (AX)(BX*1), Y11
 	CMPQ    rows+72(FP), $0x00000000
-	JLE     loop117
+	JLE     loop119
 	VMOVAPS Y6, Y6
 	VADDPS  Y7, Y6, Y6
 	VADDPS  Y8, Y6, Y6
@@ -2136,27 +2236,8 @@ loop108:
 	VADDPS  Y10, Y6, Y6
 	VADDPS  Y3, Y6, Y6
 	TESTQ   $0x00000004, flags+88(FP)
-	JZ      loop118
+	JZ      loop120
 	VADDPS  (R10), Y6, Y6
-
-loop118:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop119
-	VMAXPS Y6, Y4, Y6
-
-loop119:
-	VMOVUPS      Y6, (R8)
-	VADDPS       Y6, Y5, Y5
-	CMPQ         rows+72(FP), $0x00000001
-	JLE          loop117
-	VMOVAPS      Y7, Y6
-	VSUBPS       Y8, Y6, Y6
-	VFMADD231PS  Y0, Y9, Y6
-	VFNMADD231PS Y0, Y10, Y6
-	VADDPS       Y3, Y6, Y6
-	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop120
-	VADDPS       (R10)(DI*1), Y6, Y6
 
 loop120:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2164,18 +2245,18 @@ loop120:
 	VMAXPS Y6, Y4, Y6
 
 loop121:
-	VMOVUPS     Y6, (R8)(DI*1)
-	VADDPS      Y6, Y5, Y5
-	CMPQ        rows+72(FP), $0x00000002
-	JLE         loop117
-	VMOVAPS     Y7, Y6
-	VADDPS      Y8, Y6, Y6
-	VFMADD231PS Y1, Y9, Y6
-	VFMADD231PS Y1, Y10, Y6
-	VADDPS      Y3, Y6, Y6
-	TESTQ       $0x00000004, flags+88(FP)
-	JZ          loop122
-	VADDPS      (R10)(DI*2), Y6, Y6
+	VMOVUPS      Y6, (R8)
+	VADDPS       Y6, Y5, Y5
+	CMPQ         rows+72(FP), $0x00000001
+	JLE          loop119
+	VMOVAPS      Y7, Y6
+	VSUBPS       Y8, Y6, Y6
+	VFMADD231PS  Y0, Y9, Y6
+	VFNMADD231PS Y0, Y10, Y6
+	VADDPS       Y3, Y6, Y6
+	TESTQ        $0x00000004, flags+88(FP)
+	JZ           loop122
+	VADDPS       (R10)(DI*1), Y6, Y6
 
 loop122:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2183,19 +2264,18 @@ loop122:
 	VMAXPS Y6, Y4, Y6
 
 loop123:
-	VMOVUPS      Y6, (R8)(DI*2)
-	VADDPS       Y6, Y5, Y5
-	CMPQ         rows+72(FP), $0x00000003
-	JLE          loop117
-	VMOVAPS      Y7, Y6
-	VSUBPS       Y8, Y6, Y6
-	VFMADD231PS  Y2, Y9, Y6
-	VFNMADD231PS Y2, Y10, Y6
-	VADDPS       Y11, Y6, Y6
-	VADDPS       Y3, Y6, Y6
-	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop124
-	VADDPS       (R10)(R11*1), Y6, Y6
+	VMOVUPS     Y6, (R8)(DI*1)
+	VADDPS      Y6, Y5, Y5
+	CMPQ        rows+72(FP), $0x00000002
+	JLE         loop119
+	VMOVAPS     Y7, Y6
+	VADDPS      Y8, Y6, Y6
+	VFMADD231PS Y1, Y9, Y6
+	VFMADD231PS Y1, Y10, Y6
+	VADDPS      Y3, Y6, Y6
+	TESTQ       $0x00000004, flags+88(FP)
+	JZ          loop124
+	VADDPS      (R10)(DI*2), Y6, Y6
 
 loop124:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2203,81 +2283,10 @@ loop124:
 	VMAXPS Y6, Y4, Y6
 
 loop125:
-	VMOVUPS Y6, (R8)(R9*1)
-	VADDPS  Y6, Y5, Y5
-
-loop117:
-	ADDQ    SI, AX
-	ADDQ    R12, R8
-	ADDQ    R12, R10
-	CMPQ    cols+80(FP), $0x00000002
-	JLE     loop107
-	VMOVUPS (AX), Y6
-	VMOVUPS (AX)(CX*1), Y7
-	VMOVUPS (AX)(CX*2), Y8
-	VMOVUPS (AX)(DX*1), Y9
-	VMOVUPS (AX)(CX*4), Y10
-	VMOVUPS (AX)(BX*1), Y11
-	CMPQ    rows+72(FP), $0x00000000
-	JLE     loop126
-	VMOVAPS Y6, Y6
-	VADDPS  Y7, Y6, Y6
-	VADDPS  Y8, Y6, Y6
-	VADDPS  Y9, Y6, Y6
-	VADDPS  Y10, Y6, Y6
-	VADDPS  Y3, Y6, Y6
-	TESTQ   $0x00000004, flags+88(FP)
-	JZ      loop127
-	VADDPS  (R10), Y6, Y6
-
-loop127:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop128
-	VMAXPS Y6, Y4, Y6
-
-loop128:
-	VMOVUPS      Y6, (R8)
-	VADDPS       Y6, Y5, Y5
-	CMPQ         rows+72(FP), $0x00000001
-	JLE          loop126
-	VMOVAPS      Y7, Y6
-	VSUBPS       Y8, Y6, Y6
-	VFMADD231PS  Y0, Y9, Y6
-	VFNMADD231PS Y0, Y10, Y6
-	VADDPS       Y3, Y6, Y6
-	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop129
-	VADDPS       (R10)(DI*1), Y6, Y6
-
-loop129:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop130
-	VMAXPS Y6, Y4, Y6
-
-loop130:
-	VMOVUPS     Y6, (R8)(DI*1)
-	VADDPS      Y6, Y5, Y5
-	CMPQ        rows+72(FP), $0x00000002
-	JLE         loop126
-	VMOVAPS     Y7, Y6
-	VADDPS      Y8, Y6, Y6
-	VFMADD231PS Y1, Y9, Y6
-	VFMADD231PS Y1, Y10, Y6
-	VADDPS      Y3, Y6, Y6
-	TESTQ       $0x00000004, flags+88(FP)
-	JZ          loop131
-	VADDPS      (R10)(DI*2), Y6, Y6
-
-loop131:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop132
-	VMAXPS Y6, Y4, Y6
-
-loop132:
 	VMOVUPS      Y6, (R8)(DI*2)
 	VADDPS       Y6, Y5, Y5
 	CMPQ         rows+72(FP), $0x00000003
-	JLE          loop126
+	JLE          loop119
 	VMOVAPS      Y7, Y6
 	VSUBPS       Y8, Y6, Y6
 	VFMADD231PS  Y2, Y9, Y6
@@ -2285,24 +2294,24 @@ loop132:
 	VADDPS       Y11, Y6, Y6
 	VADDPS       Y3, Y6, Y6
 	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop133
+	JZ           loop126
 	VADDPS       (R10)(R11*1), Y6, Y6
 
-loop133:
+loop126:
 	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop134
+	JZ     loop127
 	VMAXPS Y6, Y4, Y6
 
-loop134:
+loop127:
 	VMOVUPS Y6, (R8)(R9*1)
 	VADDPS  Y6, Y5, Y5
 
-loop126:
+loop119:
 	ADDQ    SI, AX
 	ADDQ    R12, R8
 	ADDQ    R12, R10
-	CMPQ    cols+80(FP), $0x00000003
-	JLE     loop107
+	CMPQ    cols+80(FP), $0x00000002
+	JLE     loop109
 	VMOVUPS (AX), Y6
 	VMOVUPS (AX)(CX*1), Y7
 	VMOVUPS (AX)(CX*2), Y8
@@ -2310,7 +2319,7 @@ loop126:
 	VMOVUPS (AX)(CX*4), Y10
 	VMOVUPS (AX)(BX*1), Y11
 	CMPQ    rows+72(FP), $0x00000000
-	JLE     loop135
+	JLE     loop128
 	VMOVAPS Y6, Y6
 	VADDPS  Y7, Y6, Y6
 	VADDPS  Y8, Y6, Y6
@@ -2318,27 +2327,99 @@ loop126:
 	VADDPS  Y10, Y6, Y6
 	VADDPS  Y3, Y6, Y6
 	TESTQ   $0x00000004, flags+88(FP)
-	JZ      loop136
+	JZ      loop129
 	VADDPS  (R10), Y6, Y6
 
-loop136:
+loop129:
 	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop137
+	JZ     loop130
 	VMAXPS Y6, Y4, Y6
 
-loop137:
+loop130:
 	VMOVUPS      Y6, (R8)
 	VADDPS       Y6, Y5, Y5
 	CMPQ         rows+72(FP), $0x00000001
-	JLE          loop135
+	JLE          loop128
 	VMOVAPS      Y7, Y6
 	VSUBPS       Y8, Y6, Y6
 	VFMADD231PS  Y0, Y9, Y6
 	VFNMADD231PS Y0, Y10, Y6
 	VADDPS       Y3, Y6, Y6
 	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop138
+	JZ           loop131
 	VADDPS       (R10)(DI*1), Y6, Y6
+
+loop131:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop132
+	VMAXPS Y6, Y4, Y6
+
+loop132:
+	VMOVUPS     Y6, (R8)(DI*1)
+	VADDPS      Y6, Y5, Y5
+	CMPQ        rows+72(FP), $0x00000002
+	JLE         loop128
+	VMOVAPS     Y7, Y6
+	VADDPS      Y8, Y6, Y6
+	VFMADD231PS Y1, Y9, Y6
+	VFMADD231PS Y1, Y10, Y6
+	VADDPS      Y3, Y6, Y6
+	TESTQ       $0x00000004, flags+88(FP)
+	JZ          loop133
+	VADDPS      (R10)(DI*2), Y6, Y6
+
+loop133:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop134
+	VMAXPS Y6, Y4, Y6
+
+loop134:
+	VMOVUPS      Y6, (R8)(DI*2)
+	VADDPS       Y6, Y5, Y5
+	CMPQ         rows+72(FP), $0x00000003
+	JLE          loop128
+	VMOVAPS      Y7, Y6
+	VSUBPS       Y8, Y6, Y6
+	VFMADD231PS  Y2, Y9, Y6
+	VFNMADD231PS Y2, Y10, Y6
+	VADDPS       Y11, Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	TESTQ        $0x00000004, flags+88(FP)
+	JZ           loop135
+	VADDPS       (R10)(R11*1), Y6, Y6
+
+loop135:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop136
+	VMAXPS Y6, Y4, Y6
+
+loop136:
+	VMOVUPS Y6, (R8)(R9*1)
+	VADDPS  Y6, Y5, Y5
+
+loop128:
+	ADDQ    SI, AX
+	ADDQ    R12, R8
+	ADDQ    R12, R10
+	CMPQ    cols+80(FP), $0x00000003
+	JLE     loop109
+	VMOVUPS (AX), Y6
+	VMOVUPS (AX)(CX*1), Y7
+	VMOVUPS (AX)(CX*2), Y8
+	VMOVUPS (AX)(DX*1), Y9
+	VMOVUPS (AX)(CX*4), Y10
+	VMOVUPS (AX)(BX*1), Y11
+	CMPQ    rows+72(FP), $0x00000000
+	JLE     loop137
+	VMOVAPS Y6, Y6
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y9, Y6, Y6
+	VADDPS  Y10, Y6, Y6
+	VADDPS  Y3, Y6, Y6
+	TESTQ   $0x00000004, flags+88(FP)
+	JZ      loop138
+	VADDPS  (R10), Y6, Y6
 
 loop138:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2346,38 +2427,37 @@ loop138:
 	VMAXPS Y6, Y4, Y6
 
 loop139:
+	VMOVUPS      Y6, (R8)
+	VADDPS       Y6, Y5, Y5
+	CMPQ         rows+72(FP), $0x00000001
+	JLE          loop137
+	VMOVAPS      Y7, Y6
+	VSUBPS       Y8, Y6, Y6
+	VFMADD231PS  Y0, Y9, Y6
+	VFNMADD231PS Y0, Y10, Y6
+	VADDPS       Y3, Y6, Y6
+	TESTQ        $0x00000004, flags+88(FP)
+	JZ           loop140
+	VADDPS       (R10)(DI*1), Y6, Y6
+
+loop140:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop141
+	VMAXPS Y6, Y4, Y6
+
+loop141:
 	VMOVUPS     Y6, (R8)(DI*1)
 	VADDPS      Y6, Y5, Y5
 	CMPQ        rows+72(FP), $0x00000002
-	JLE         loop135
+	JLE         loop137
 	VMOVAPS     Y7, Y0
 	VADDPS      Y8, Y0, Y0
 	VFMADD231PS Y1, Y9, Y0
 	VFMADD231PS Y1, Y10, Y0
 	VADDPS      Y3, Y0, Y0
 	TESTQ       $0x00000004, flags+88(FP)
-	JZ          loop140
+	JZ          loop142
 	VADDPS      (R10)(DI*2), Y0, Y0
-
-loop140:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop141
-	VMAXPS Y0, Y4, Y0
-
-loop141:
-	VMOVUPS      Y0, (R8)(DI*2)
-	VADDPS       Y0, Y5, Y5
-	CMPQ         rows+72(FP), $0x00000003
-	JLE          loop135
-	VMOVAPS      Y7, Y0
-	VSUBPS       Y8, Y0, Y0
-	VFMADD231PS  Y2, Y9, Y0
-	VFNMADD231PS Y2, Y10, Y0
-	VADDPS       Y11, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	TESTQ        $0x00000004, flags+88(FP)
-	JZ           loop142
-	VADDPS       (R10)(R11*1), Y0, Y0
 
 loop142:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2385,32 +2465,52 @@ loop142:
 	VMAXPS Y0, Y4, Y0
 
 loop143:
+	VMOVUPS      Y0, (R8)(DI*2)
+	VADDPS       Y0, Y5, Y5
+	CMPQ         rows+72(FP), $0x00000003
+	JLE          loop137
+	VMOVAPS      Y7, Y0
+	VSUBPS       Y8, Y0, Y0
+	VFMADD231PS  Y2, Y9, Y0
+	VFNMADD231PS Y2, Y10, Y0
+	VADDPS       Y11, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	TESTQ        $0x00000004, flags+88(FP)
+	JZ           loop144
+	VADDPS       (R10)(R11*1), Y0, Y0
+
+loop144:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop145
+	VMAXPS Y0, Y4, Y0
+
+loop145:
 	VMOVUPS Y0, (R8)(R9*1)
 	VADDPS  Y0, Y5, Y5
 
-loop135:
-loop107:
+loop137:
+loop109:
 	TESTQ   $0x00000010, flags+88(FP)
-	JZ      loop144
+	JZ      loop146
 	MOVQ    sum+64(FP), AX
 	VADDPS  (AX), Y5, Y5
 	VMOVUPS Y5, (AX)
 
-loop144:
+loop146:
 	ADDQ $0x00000020, y+0(FP)
 	ADDQ $0x00000020, m+24(FP)
 	ADDQ $0x00000020, bias+48(FP)
 	ADDQ $0x00000020, res+56(FP)
 	ADDQ $0x00000020, sum+64(FP)
 	DECQ chunks+40(FP)
-	JNZ  loop106
+	JNZ  loop108
 	VZEROUPPER
 	RET
 
 // func winograd2x3InputAVX2(v *float32, stride int, d *float32, row int, pix int, chunks int)
 // Requires: AVX
 TEXT ·winograd2x3InputAVX2(SB), NOSPLIT, $0-48
-loop145:
+loop147:
 	// Columns: slot i·t + x = Σ_j Bᵀ[i][j] d[j][x].
 	MOVQ    row+24(FP), AX
 	SHLQ    $0x02, AX
@@ -2572,14 +2672,14 @@ loop145:
 	ADDQ    $0x00000020, v+0(FP)
 	ADDQ    $0x00000020, d+16(FP)
 	DECQ    chunks+40(FP)
-	JNZ     loop145
+	JNZ     loop147
 	VZEROUPPER
 	RET
 
 // func winograd2x3OutputAVX2(y *float32, row int, pix int, m *float32, stride int, chunks int, bias *float32, res *float32, sum *float32, rows int, cols int, flags int)
 // Requires: AVX
 TEXT ·winograd2x3OutputAVX2(SB), NOSPLIT, $0-96
-loop146:
+loop148:
 	// Rows: slot i·t + q = Σ_k (slot i·t + k)·Aᵀ[q][k], q < m.
 	MOVQ    m+24(FP), AX
 	MOVQ    stride+32(FP), CX
@@ -2657,38 +2757,20 @@ loop146:
 	MOVQ    pix+16(FP), R9
 	SHLQ    $0x02, R9
 	CMPQ    cols+80(FP), $0x00000000
-	JLE     loop147
+	JLE     loop149
 	VMOVUPS (AX), Y3
 	VMOVUPS (AX)(CX*1), Y4
 	VMOVUPS (AX)(CX*2), Y5
 	VMOVUPS (AX)(DX*1), Y6
 	CMPQ    rows+72(FP), $0x00000000
-	JLE     loop148
+	JLE     loop150
 	VMOVAPS Y3, Y3
 	VADDPS  Y4, Y3, Y3
 	VADDPS  Y5, Y3, Y3
 	VADDPS  Y0, Y3, Y3
 	TESTQ   $0x00000004, flags+88(FP)
-	JZ      loop149
-	VADDPS  (R8), Y3, Y3
-
-loop149:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop150
-	VMAXPS Y3, Y1, Y3
-
-loop150:
-	VMOVUPS Y3, (DI)
-	VADDPS  Y3, Y2, Y2
-	CMPQ    rows+72(FP), $0x00000001
-	JLE     loop148
-	VMOVAPS Y4, Y3
-	VSUBPS  Y5, Y3, Y3
-	VSUBPS  Y6, Y3, Y3
-	VADDPS  Y0, Y3, Y3
-	TESTQ   $0x00000004, flags+88(FP)
 	JZ      loop151
-	VADDPS  (R8)(SI*1), Y3, Y3
+	VADDPS  (R8), Y3, Y3
 
 loop151:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2696,46 +2778,46 @@ loop151:
 	VMAXPS Y3, Y1, Y3
 
 loop152:
-	VMOVUPS Y3, (DI)(SI*1)
-	VADDPS  Y3, Y2, Y2
-
-loop148:
-	ADDQ    BX, AX
-	ADDQ    R9, DI
-	ADDQ    R9, R8
-	CMPQ    cols+80(FP), $0x00000001
-	JLE     loop147
-	VMOVUPS (AX), Y3
-	VMOVUPS (AX)(CX*1), Y4
-	VMOVUPS (AX)(CX*2), Y5
-	VMOVUPS (AX)(DX*1), Y6
-	CMPQ    rows+72(FP), $0x00000000
-	JLE     loop153
-	VMOVAPS Y3, Y3
-	VADDPS  Y4, Y3, Y3
-	VADDPS  Y5, Y3, Y3
-	VADDPS  Y0, Y3, Y3
-	TESTQ   $0x00000004, flags+88(FP)
-	JZ      loop154
-	VADDPS  (R8), Y3, Y3
-
-loop154:
-	TESTQ  $0x00000008, flags+88(FP)
-	JZ     loop155
-	VMAXPS Y3, Y1, Y3
-
-loop155:
 	VMOVUPS Y3, (DI)
 	VADDPS  Y3, Y2, Y2
 	CMPQ    rows+72(FP), $0x00000001
-	JLE     loop153
+	JLE     loop150
 	VMOVAPS Y4, Y3
 	VSUBPS  Y5, Y3, Y3
 	VSUBPS  Y6, Y3, Y3
 	VADDPS  Y0, Y3, Y3
 	TESTQ   $0x00000004, flags+88(FP)
-	JZ      loop156
+	JZ      loop153
 	VADDPS  (R8)(SI*1), Y3, Y3
+
+loop153:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop154
+	VMAXPS Y3, Y1, Y3
+
+loop154:
+	VMOVUPS Y3, (DI)(SI*1)
+	VADDPS  Y3, Y2, Y2
+
+loop150:
+	ADDQ    BX, AX
+	ADDQ    R9, DI
+	ADDQ    R9, R8
+	CMPQ    cols+80(FP), $0x00000001
+	JLE     loop149
+	VMOVUPS (AX), Y3
+	VMOVUPS (AX)(CX*1), Y4
+	VMOVUPS (AX)(CX*2), Y5
+	VMOVUPS (AX)(DX*1), Y6
+	CMPQ    rows+72(FP), $0x00000000
+	JLE     loop155
+	VMOVAPS Y3, Y3
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y0, Y3, Y3
+	TESTQ   $0x00000004, flags+88(FP)
+	JZ      loop156
+	VADDPS  (R8), Y3, Y3
 
 loop156:
 	TESTQ  $0x00000008, flags+88(FP)
@@ -2743,25 +2825,43 @@ loop156:
 	VMAXPS Y3, Y1, Y3
 
 loop157:
+	VMOVUPS Y3, (DI)
+	VADDPS  Y3, Y2, Y2
+	CMPQ    rows+72(FP), $0x00000001
+	JLE     loop155
+	VMOVAPS Y4, Y3
+	VSUBPS  Y5, Y3, Y3
+	VSUBPS  Y6, Y3, Y3
+	VADDPS  Y0, Y3, Y3
+	TESTQ   $0x00000004, flags+88(FP)
+	JZ      loop158
+	VADDPS  (R8)(SI*1), Y3, Y3
+
+loop158:
+	TESTQ  $0x00000008, flags+88(FP)
+	JZ     loop159
+	VMAXPS Y3, Y1, Y3
+
+loop159:
 	VMOVUPS Y3, (DI)(SI*1)
 	VADDPS  Y3, Y2, Y2
 
-loop153:
-loop147:
+loop155:
+loop149:
 	TESTQ   $0x00000010, flags+88(FP)
-	JZ      loop158
+	JZ      loop160
 	MOVQ    sum+64(FP), AX
 	VADDPS  (AX), Y2, Y2
 	VMOVUPS Y2, (AX)
 
-loop158:
+loop160:
 	ADDQ $0x00000020, y+0(FP)
 	ADDQ $0x00000020, m+24(FP)
 	ADDQ $0x00000020, bias+48(FP)
 	ADDQ $0x00000020, res+56(FP)
 	ADDQ $0x00000020, sum+64(FP)
 	DECQ chunks+40(FP)
-	JNZ  loop146
+	JNZ  loop148
 	VZEROUPPER
 	RET
 
