@@ -1,10 +1,9 @@
 package inception
 
+import "github.com/segen/segen/runtime/safetensors"
+
 // Param is one tensor of the weights: its name and shape.
-type Param struct {
-	Name  string
-	Shape []int
-}
+type Param = safetensors.Param
 
 // bnStats are the four tensors of a batch norm: the Caffe Scale layer's γ
 // and β as weight and bias, then the BatchNorm layer's statistics.
@@ -19,9 +18,9 @@ var bnStats = []string{"weight", "bias", "running_mean", "running_var"}
 func (a Arch) Params(classes int) []Param {
 	var ps []Param
 	add := func(c conv) {
-		ps = append(ps, Param{c.name + ".weight", []int{c.outC, c.inC, c.k, c.k}})
+		ps = append(ps, Param{Name: c.name + ".weight", Shape: []int{c.outC, c.inC, c.k, c.k}})
 		for _, s := range bnStats {
-			ps = append(ps, Param{c.name + "_bn." + s, []int{c.outC}})
+			ps = append(ps, Param{Name: c.name + "_bn." + s, Shape: []int{c.outC}})
 		}
 	}
 	for _, c := range stem {
@@ -33,15 +32,15 @@ func (a Arch) Params(classes int) []Param {
 		}
 		if a.SE {
 			ps = append(ps,
-				Param{m.name + "_1x1_down.weight", []int{m.hidden, m.out(), 1, 1}},
-				Param{m.name + "_1x1_down.bias", []int{m.hidden}},
-				Param{m.name + "_1x1_up.weight", []int{m.out(), m.hidden, 1, 1}},
-				Param{m.name + "_1x1_up.bias", []int{m.out()}},
+				Param{Name: m.name + "_1x1_down.weight", Shape: []int{m.hidden, m.out(), 1, 1}},
+				Param{Name: m.name + "_1x1_down.bias", Shape: []int{m.hidden}},
+				Param{Name: m.name + "_1x1_up.weight", Shape: []int{m.out(), m.hidden, 1, 1}},
+				Param{Name: m.name + "_1x1_up.bias", Shape: []int{m.out()}},
 			)
 		}
 	}
 	return append(ps,
-		Param{"classifier.weight", []int{classes, Features}},
-		Param{"classifier.bias", []int{classes}},
+		Param{Name: "classifier.weight", Shape: []int{classes, Features}},
+		Param{Name: "classifier.bias", Shape: []int{classes}},
 	)
 }

@@ -2,7 +2,6 @@ package inception
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/segen/segen/runtime/safetensors"
@@ -35,58 +34,19 @@ func New(arch string, f *safetensors.File, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	classes := 0
-	if t, ok := f.Lookup("classifier.weight"); ok && len(t.Shape) == 2 && t.Shape[0] > 0 {
-		classes = t.Shape[0]
-	}
-	n := classes
-	if t, ok := f.Lookup("classifier.bias"); ok && n == 0 && len(t.Shape) == 1 {
-		n = t.Shape[0] // so a malformed classifier.weight is reported alone
-	}
-	want := a.Params(max(n, 1))
-	if err := check(a, f, want, classes); err != nil {
+	classes, values, err := a.schema().Load(f)
+	if err != nil {
 		return nil, err
-	}
-	values := make(map[string][]float32, len(want))
-	for _, p := range want {
-		t, _ := f.Lookup(p.Name)
-		v, err := t.Float32s()
-		if err != nil {
-			return nil, fmt.Errorf("inception: weights for %s: %w", a.Name, err)
-		}
-		values[p.Name] = v
 	}
 	return build(a, classes, values, opts)
 }
 
-// check compares the file's tensors with what a needs and returns a
-// *WeightsError listing every difference, or nil.
-func check(a Arch, f *safetensors.File, want []Param, classes int) error {
-	var problems []string
-	needed := make(map[string]bool, len(want))
-	for _, p := range want {
-		needed[p.Name] = true
-		t, ok := f.Lookup(p.Name)
-		switch {
-		case !ok:
-			problems = append(problems, fmt.Sprintf("missing key %q (want shape %v)", p.Name, p.Shape))
-		case p.Name == "classifier.weight" && classes == 0:
-			problems = append(problems, fmt.Sprintf("key %q has shape %v, want [N %d] for N classes", p.Name, t.Shape, Features))
-		case !slices.Equal(t.Shape, p.Shape):
-			problems = append(problems, fmt.Sprintf("key %q has shape %v, want %v", p.Name, t.Shape, p.Shape))
-		case t.DType != "F32" && t.DType != "F16" && t.DType != "BF16":
-			problems = append(problems, fmt.Sprintf("key %q has dtype %s, want F32, F16 or BF16", p.Name, t.DType))
-		}
+// schema is what a needs of a weights file.
+func (a Arch) schema() safetensors.Schema {
+	return safetensors.Schema{
+		Package: "inception", Arch: a.Name, Classifier: "classifier", Features: Features,
+		Params: a.Params, Hint: func(f *safetensors.File) string { return guess(a, f) },
 	}
-	for _, t := range f.Tensors {
-		if !needed[t.Name] && !ignored(t.Name) {
-			problems = append(problems, fmt.Sprintf("unexpected key %q (shape %v)", t.Name, t.Shape))
-		}
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return &WeightsError{Package: "inception", Arch: a.Name, Problems: problems, Hint: guess(a, f)}
 }
 
 // guess explains a file that does not fit a at all: the keys of the other
@@ -96,7 +56,7 @@ func check(a Arch, f *safetensors.File, want []Param, classes int) error {
 func guess(a Arch, f *safetensors.File) string {
 	names := map[string]bool{}
 	for _, t := range f.Tensors {
-		if !ignored(t.Name) {
+		if !safetensors.Ignored(t.Name) {
 			names[t.Name] = true
 		}
 	}
@@ -132,10 +92,4 @@ func guess(a Arch, f *safetensors.File) string {
 		more = ", …"
 	}
 	return fmt.Sprintf("the file holds no %s parameter (its %d tensors: %s%s)", a.Name, len(f.Tensors), strings.Join(sample, ", "), more)
-}
-
-// ignored reports whether an entry carries nothing inference needs: batch
-// norms' num_batches_tracked counters, as PyTorch state dicts have them.
-func ignored(name string) bool {
-	return name == "num_batches_tracked" || strings.HasSuffix(name, ".num_batches_tracked")
 }

@@ -84,7 +84,7 @@ func Infer(f *safetensors.File) (Arch, error) {
 func inferAmong(f *safetensors.File, known []Arch) (Arch, error) {
 	file := make(map[string][]int, len(f.Tensors))
 	for _, t := range f.Tensors {
-		if !ignored(t.Name) {
+		if !safetensors.Ignored(t.Name) {
 			file[t.Name] = t.Shape
 		}
 	}
@@ -270,7 +270,7 @@ func differ(file map[string][]int, want []Param) difference {
 	}
 	for name, s := range file {
 		if !expected[name] {
-			d.unexpected = append(d.unexpected, Param{name, s})
+			d.unexpected = append(d.unexpected, Param{Name: name, Shape: s})
 		}
 	}
 	slices.SortFunc(d.unexpected, func(x, y Param) int { return strings.Compare(x.Name, y.Name) })

@@ -187,7 +187,7 @@ func TestDistance(t *testing.T) {
 	} {
 		f := map[string][]int{}
 		for _, ts := range edit(shapes(t, "seresnet18", 10)) {
-			if !ignored(ts.Name) {
+			if !safetensors.Ignored(ts.Name) {
 				f[ts.Name] = ts.Shape
 			}
 		}

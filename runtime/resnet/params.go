@@ -1,12 +1,9 @@
 package resnet
 
-import "strings"
+import "github.com/segen/segen/runtime/safetensors"
 
 // Param is one tensor of a timm state dict: its name and shape.
-type Param struct {
-	Name  string
-	Shape []int
-}
+type Param = safetensors.Param
 
 // bnStats are the four float tensors of a batch norm, in state-dict order.
 // timm checkpoints also carry an integer num_batches_tracked per batch
@@ -20,9 +17,9 @@ func (a Arch) Params(classes int) []Param {
 	layers := func(ls []layerSpec) {
 		for _, l := range ls {
 			if c := l.conv; c != nil {
-				ps = append(ps, Param{c.conv + ".weight", []int{c.outC, c.inC / orOne(c.groups), c.k, c.k}})
+				ps = append(ps, Param{Name: c.conv + ".weight", Shape: []int{c.outC, c.inC / orOne(c.groups), c.k, c.k}})
 				for _, s := range bnStats {
-					ps = append(ps, Param{c.bn + "." + s, []int{c.outC}})
+					ps = append(ps, Param{Name: c.bn + "." + s, Shape: []int{c.outC}})
 				}
 			}
 		}
@@ -33,23 +30,17 @@ func (a Arch) Params(classes int) []Param {
 		if b.se {
 			p := b.seName + "."
 			ps = append(ps,
-				Param{p + "fc1.weight", []int{b.hidden, b.outC, 1, 1}},
-				Param{p + "fc1.bias", []int{b.hidden}},
-				Param{p + "fc2.weight", []int{b.outC, b.hidden, 1, 1}},
-				Param{p + "fc2.bias", []int{b.outC}},
+				Param{Name: p + "fc1.weight", Shape: []int{b.hidden, b.outC, 1, 1}},
+				Param{Name: p + "fc1.bias", Shape: []int{b.hidden}},
+				Param{Name: p + "fc2.weight", Shape: []int{b.outC, b.hidden, 1, 1}},
+				Param{Name: p + "fc2.bias", Shape: []int{b.outC}},
 			)
 		}
 		layers(b.shortcut)
 	}
 	fc := a.classifier()
 	return append(ps,
-		Param{fc + ".weight", []int{classes, a.Features()}},
-		Param{fc + ".bias", []int{classes}},
+		Param{Name: fc + ".weight", Shape: []int{classes, a.Features()}},
+		Param{Name: fc + ".bias", Shape: []int{classes}},
 	)
-}
-
-// ignored reports whether a state-dict entry carries nothing inference
-// needs: batch norms' num_batches_tracked counters.
-func ignored(name string) bool {
-	return name == "num_batches_tracked" || strings.HasSuffix(name, ".num_batches_tracked")
 }

@@ -287,7 +287,7 @@ func TestKeysMatchPyTorch(t *testing.T) {
 				if err := json.Unmarshal(kv[1], &shape); err != nil {
 					t.Fatal(err)
 				}
-				if !ignored(key) {
+				if !safetensors.Ignored(key) {
 					want = append(want, fmt.Sprint(key, shape))
 				}
 			}

@@ -35,59 +35,19 @@ func New(arch string, f *safetensors.File, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	classes := 0
-	fc := a.classifier()
-	if w, ok := f.Lookup(fc + ".weight"); ok && len(w.Shape) == 2 && w.Shape[0] > 0 {
-		classes = w.Shape[0]
-	}
-	n := classes
-	if fb, ok := f.Lookup(fc + ".bias"); ok && n == 0 && len(fb.Shape) == 1 {
-		n = fb.Shape[0] // so a malformed fc.weight is reported alone
-	}
-	want := a.Params(max(n, 1))
-	if err := check(a, f, want, classes); err != nil {
+	classes, values, err := a.schema().Load(f)
+	if err != nil {
 		return nil, err
-	}
-	values := make(map[string][]float32, len(want))
-	for _, p := range want {
-		t, _ := f.Lookup(p.Name)
-		v, err := t.Float32s()
-		if err != nil {
-			return nil, fmt.Errorf("resnet: weights for %s: %w", a.Name, err)
-		}
-		values[p.Name] = v
 	}
 	return build(a, classes, values, opts)
 }
 
-// check compares the file's tensors with what a needs and returns a
-// *WeightsError listing every difference, or nil.
-func check(a Arch, f *safetensors.File, want []Param, classes int) error {
-	var problems []string
-	needed := make(map[string]bool, len(want))
-	for _, p := range want {
-		needed[p.Name] = true
-		t, ok := f.Lookup(p.Name)
-		switch {
-		case !ok:
-			problems = append(problems, fmt.Sprintf("missing key %q (want shape %v)", p.Name, p.Shape))
-		case p.Name == a.classifier()+".weight" && classes == 0:
-			problems = append(problems, fmt.Sprintf("key %q has shape %v, want [N %d] for N classes", p.Name, t.Shape, a.Features()))
-		case !slices.Equal(t.Shape, p.Shape):
-			problems = append(problems, fmt.Sprintf("key %q has shape %v, want %v", p.Name, t.Shape, p.Shape))
-		case t.DType != "F32" && t.DType != "F16" && t.DType != "BF16":
-			problems = append(problems, fmt.Sprintf("key %q has dtype %s, want F32, F16 or BF16", p.Name, t.DType))
-		}
+// schema is what a needs of a weights file.
+func (a Arch) schema() safetensors.Schema {
+	return safetensors.Schema{
+		Package: "resnet", Arch: a.Name, Classifier: a.classifier(), Features: a.Features(),
+		Params: a.Params, Hint: func(f *safetensors.File) string { return guess(a, f) },
 	}
-	for _, t := range f.Tensors {
-		if !needed[t.Name] && !ignored(t.Name) {
-			problems = append(problems, fmt.Sprintf("unexpected key %q (shape %v)", t.Name, t.Shape))
-		}
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return &WeightsError{Package: "resnet", Arch: a.Name, Problems: problems, Hint: guess(a, f)}
 }
 
 // guess explains a file that does not fit a at all: the keys of another
@@ -97,7 +57,7 @@ func check(a Arch, f *safetensors.File, want []Param, classes int) error {
 func guess(a Arch, f *safetensors.File) string {
 	var names []string
 	for _, t := range f.Tensors {
-		if !ignored(t.Name) {
+		if !safetensors.Ignored(t.Name) {
 			names = append(names, t.Name)
 		}
 	}

@@ -93,7 +93,7 @@ func TestWeightsErrors(t *testing.T) {
 func TestIgnoredKeys(t *testing.T) {
 	heavyTest(t)
 	f := edit(t, "resnet18", func(ts []safetensors.Tensor) []safetensors.Tensor {
-		return slices.DeleteFunc(ts, func(t safetensors.Tensor) bool { return ignored(t.Name) })
+		return slices.DeleteFunc(ts, func(t safetensors.Tensor) bool { return safetensors.Ignored(t.Name) })
 	})
 	if _, err := New("resnet18", f, Options{}); err != nil {
 		t.Fatal(err)
