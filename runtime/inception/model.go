@@ -2,8 +2,8 @@ package inception
 
 import (
 	"fmt"
-	"sync"
 
+	"github.com/segen/segen/internal/planpool"
 	"github.com/segen/segen/runtime/nn"
 	"github.com/segen/segen/runtime/tensor"
 	"github.com/segen/segen/se"
@@ -30,8 +30,7 @@ type Model struct {
 	modules    []layers
 	classifier *nn.Linear
 
-	mu    sync.Mutex
-	plans map[int][]*Plan // idle plans by batch size
+	plans planpool.Pool[int, *Plan] // idle plans by batch size
 }
 
 // layers is one Inception module with its layers built.
@@ -131,10 +130,13 @@ func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("inception: input of shape %v has %d values, want %d", x.Shape, len(x.Data), x.Len())
 	}
 	n := x.Shape[0]
-	p := m.getPlan(n)
+	p, ok := m.plans.Get(n)
+	if !ok {
+		p = m.NewPlan(n)
+	}
 	out := tensor.New(n, m.classes)
 	p.Forward(out.Data, x.Data)
-	m.putPlan(p)
+	m.plans.Put(n, p)
 	return out, nil
 }
 
@@ -147,33 +149,4 @@ func CheckInput(shape []int) error {
 			shape, Size, Size, Size, Size)
 	}
 	return nil
-}
-
-// maxIdle bounds the pool of idle plans: per batch size, and sizes in all.
-const (
-	maxIdlePerSize = 4
-	maxSizes       = 8
-)
-
-func (m *Model) getPlan(n int) *Plan {
-	m.mu.Lock()
-	if ps := m.plans[n]; len(ps) > 0 {
-		p := ps[len(ps)-1]
-		m.plans[n] = ps[:len(ps)-1]
-		m.mu.Unlock()
-		return p
-	}
-	m.mu.Unlock()
-	return m.NewPlan(n)
-}
-
-func (m *Model) putPlan(p *Plan) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.plans == nil || (len(m.plans) >= maxSizes && m.plans[p.n] == nil) {
-		m.plans = make(map[int][]*Plan)
-	}
-	if len(m.plans[p.n]) < maxIdlePerSize {
-		m.plans[p.n] = append(m.plans[p.n], p)
-	}
 }

@@ -2,8 +2,8 @@ package resnet
 
 import (
 	"fmt"
-	"sync"
 
+	"github.com/segen/segen/internal/planpool"
 	"github.com/segen/segen/runtime/nn"
 	"github.com/segen/segen/runtime/tensor"
 	"github.com/segen/segen/se"
@@ -32,8 +32,7 @@ type Model struct {
 	blocks  []block
 	fc      *nn.Linear
 
-	mu    sync.Mutex
-	plans map[[3]int][]*Plan // idle plans by (n, h, w)
+	plans planpool.Pool[[3]int, *Plan] // idle plans by (n, h, w)
 }
 
 // layer is one built step of a chain: a convolution or a pool.
@@ -157,43 +156,16 @@ func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("resnet: input of shape %v has %d values, want %d", x.Shape, len(x.Data), x.Len())
 	}
 	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
-	p, err := m.getPlan(n, h, w)
-	if err != nil {
-		return nil, err
+	key := [3]int{n, h, w}
+	p, ok := m.plans.Get(key)
+	if !ok {
+		var err error
+		if p, err = m.NewPlan(n, h, w); err != nil {
+			return nil, err
+		}
 	}
 	out := tensor.New(n, m.classes)
 	p.Forward(out.Data, x.Data)
-	m.putPlan(p)
+	m.plans.Put(key, p)
 	return out, nil
-}
-
-// maxIdle bounds the pool of idle plans: per shape, and shapes in all.
-const (
-	maxIdlePerShape = 4
-	maxShapes       = 8
-)
-
-func (m *Model) getPlan(n, h, w int) (*Plan, error) {
-	key := [3]int{n, h, w}
-	m.mu.Lock()
-	if ps := m.plans[key]; len(ps) > 0 {
-		p := ps[len(ps)-1]
-		m.plans[key] = ps[:len(ps)-1]
-		m.mu.Unlock()
-		return p, nil
-	}
-	m.mu.Unlock()
-	return m.NewPlan(n, h, w)
-}
-
-func (m *Model) putPlan(p *Plan) {
-	key := [3]int{p.n, p.h, p.w}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.plans == nil || (len(m.plans) >= maxShapes && m.plans[key] == nil) {
-		m.plans = make(map[[3]int][]*Plan)
-	}
-	if len(m.plans[key]) < maxIdlePerShape {
-		m.plans[key] = append(m.plans[key], p)
-	}
 }
