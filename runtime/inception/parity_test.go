@@ -1,18 +1,14 @@
 package inception
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	_ "github.com/segen/segen/generated/sekernels" // the specialised SE kernels, registered with se
+	"github.com/segen/segen/internal/paritytest"
 	"github.com/segen/segen/runtime/safetensors"
 	"github.com/segen/segen/runtime/tensor"
 )
@@ -31,93 +27,28 @@ type fixture struct {
 }
 
 func fixtures(t *testing.T) []fixture {
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.safetensors"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no fixtures in %s (run tools/inception_fixtures.py): %v", fixtureDir, err)
-	}
 	var out []fixture
-	for _, path := range paths {
-		f, err := safetensors.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
+	for _, f := range paritytest.Fixtures(t, fixtureDir, "tools/inception_fixtures.py") {
+		fx := fixture{name: f.Name, arch: f.Metadata["arch"],
+			seed: f.Uint(t, "seed"), inputSeed: f.Uint(t, "input_seed"), classes: int(f.Uint(t, "classes")), batch: int(f.Uint(t, "batch"))}
+		if f.Uint(t, "height") != Size || f.Uint(t, "width") != Size {
+			t.Fatalf("%s: a %s×%s input", f.Path, f.Metadata["height"], f.Metadata["width"])
 		}
-		num := func(key string) uint64 {
-			v, err := strconv.ParseUint(f.Metadata[key], 10, 64)
-			if err != nil {
-				t.Fatalf("%s: %s: %v", path, key, err)
-			}
-			return v
-		}
-		fx := fixture{name: strings.TrimSuffix(filepath.Base(path), ".safetensors"), arch: f.Metadata["arch"],
-			seed: num("seed"), inputSeed: num("input_seed"), classes: int(num("classes")), batch: int(num("batch"))}
-		if num("height") != Size || num("width") != Size {
-			t.Fatalf("%s: a %s×%s input", path, f.Metadata["height"], f.Metadata["width"])
-		}
-		lt, ok := f.Lookup("logits")
-		if !ok {
-			t.Fatalf("%s: no logits", path)
-		}
-		v, err := lt.Float32s()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fx.logits = &tensor.Tensor{Shape: lt.Shape, Data: v}
+		fx.logits = f.Tensor(t, "logits")
 		out = append(out, fx)
 	}
 	return out
 }
 
 // weightsFile returns random weights as a safetensors file, encoded and
-// parsed again so the test goes through exactly what loading a file does.
+// parsed again (paritytest.AsFile).
 func weightsFile(t testing.TB, arch string, classes int, seed uint64) *safetensors.File {
 	t.Helper()
 	ts, err := RandomWeights(arch, classes, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, ts, nil); err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// compare checks got against PyTorch's logits: max |Δ| ≤ 1e-4 × max |logit|
-// and the same top-1 class for every sample. It returns max |Δ|.
-func compare(t *testing.T, got, want *tensor.Tensor) float64 {
-	t.Helper()
-	if !slices.Equal(got.Shape, want.Shape) {
-		t.Fatalf("logits shape %v, want %v", got.Shape, want.Shape)
-	}
-	var diff, peak float64
-	for i, w := range want.Data {
-		diff = max(diff, math.Abs(float64(got.Data[i])-float64(w)))
-		peak = max(peak, math.Abs(float64(w)))
-	}
-	if !(diff <= 1e-4*peak) {
-		t.Errorf("max |Δ| = %.3g > 1e-4 × max |logit| (%.3g)", diff, peak)
-	}
-	classes := want.Shape[1]
-	for i := range want.Shape[0] {
-		if g, w := argmax(got.Data[i*classes:(i+1)*classes]), argmax(want.Data[i*classes:(i+1)*classes]); g != w {
-			t.Errorf("sample %d: top-1 class %d, PyTorch says %d", i, g, w)
-		}
-	}
-	return diff
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
+	return paritytest.AsFile(t, ts)
 }
 
 // TestParity runs every fixture through the specialised SE kernels (what
@@ -145,7 +76,7 @@ func TestParity(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := map[bool]string{false: "specialised", true: "generic"}[opts.UseGeneric]
-				t.Logf("%s, %d threads: max |Δ| = %.3g", path, opts.Threads, compare(t, got, fx.logits))
+				t.Logf("%s, %d threads: max |Δ| = %.3g", path, opts.Threads, paritytest.Compare(t, got, fx.logits))
 			}
 		})
 	}
@@ -178,38 +109,12 @@ func TestKeysMatchPrototxt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var byArch map[string][][2]json.RawMessage
-	if err := json.Unmarshal(data, &byArch); err != nil {
-		t.Fatal(err)
-	}
+	byArch := paritytest.Keys(t, data)
 	for _, name := range Archs() {
 		a, _ := LookupArch(name)
-		var want, got []string
-		for _, kv := range byArch[name] {
-			var key string
-			var shape []int
-			if err := json.Unmarshal(kv[0], &key); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(kv[1], &shape); err != nil {
-				t.Fatal(err)
-			}
-			want = append(want, fmt.Sprint(key, shape))
-		}
-		for _, p := range a.Params(1000) {
-			got = append(got, fmt.Sprint(p.Name, p.Shape))
-		}
+		want, got := byArch[name], paritytest.ParamKeys(a.Params(1000))
 		if !slices.Equal(got, want) {
-			t.Errorf("%s: %d parameters, the prototxt has %d; first difference: %s", name, len(got), len(want), firstDiff(got, want))
+			t.Errorf("%s: %d parameters, the prototxt has %d; first difference: %s", name, len(got), len(want), paritytest.FirstDiff(got, want))
 		}
 	}
-}
-
-func firstDiff(a, b []string) string {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return fmt.Sprintf("%q vs %q", a[i], b[i])
-		}
-	}
-	return "one list is a prefix of the other"
 }

@@ -1,20 +1,15 @@
 package resnet
 
 import (
-	"bytes"
 	"compress/gzip"
-	"encoding/json"
-	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	_ "github.com/segen/segen/generated/sekernels" // the specialised SE kernels, registered with se
+	"github.com/segen/segen/internal/paritytest"
 	"github.com/segen/segen/isa"
 	"github.com/segen/segen/runtime/safetensors"
 	"github.com/segen/segen/runtime/tensor"
@@ -34,71 +29,32 @@ type fixture struct {
 	input, logits *tensor.Tensor
 }
 
-// loadFixture reads a logits fixture; ok is false for the directory's other
-// files (preprocess.safetensors), which have no arch.
-func loadFixture(t testing.TB, path string) (fx fixture, ok bool) {
-	t.Helper()
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Metadata["arch"] == "" {
-		return fx, false
-	}
-	fx = fixture{name: strings.TrimSuffix(filepath.Base(path), ".safetensors"), arch: f.Metadata["arch"]}
-	if fx.seed, err = strconv.ParseUint(f.Metadata["seed"], 10, 64); err != nil {
-		t.Fatalf("%s: seed: %v", path, err)
-	}
-	if fx.classes, err = strconv.Atoi(f.Metadata["classes"]); err != nil {
-		t.Fatalf("%s: classes: %v", path, err)
-	}
-	get := func(name string) *tensor.Tensor {
-		tt, ok := f.Lookup(name)
-		if !ok {
-			t.Fatalf("%s: no tensor %q", path, name)
-		}
-		v, err := tt.Float32s()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &tensor.Tensor{Shape: tt.Shape, Data: v}
-	}
-	fx.input, fx.logits = get("input"), get("logits")
-	return fx, true
-}
-
+// fixtures reads the logits fixtures; the directory's other files
+// (preprocess.safetensors) have no arch.
 func fixtures(t testing.TB) []fixture {
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.safetensors"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no fixtures in %s (run tools/resnet_fixtures.py): %v", fixtureDir, err)
-	}
 	var out []fixture
-	for _, p := range paths {
-		if fx, ok := loadFixture(t, p); ok {
-			out = append(out, fx)
+	for _, f := range paritytest.Fixtures(t, fixtureDir, "tools/resnet_fixtures.py") {
+		if f.Metadata["arch"] == "" {
+			continue
 		}
+		out = append(out, fixture{
+			name: f.Name, arch: f.Metadata["arch"], seed: f.Uint(t, "seed"), classes: int(f.Uint(t, "classes")),
+			input: f.Tensor(t, "input"), logits: f.Tensor(t, "logits"),
+		})
 	}
 	return out
 }
 
 // weightsFile returns the fixture's weights as a safetensors file, encoded
-// and parsed again so the test goes through exactly what loading a
-// checkpoint does. The weights are not cached: each network is tested once.
+// and parsed again (paritytest.AsFile). The weights are not cached: each
+// network is tested once.
 func weightsFile(t testing.TB, arch string, classes int, seed uint64) *safetensors.File {
 	t.Helper()
 	ts, err := RandomWeights(arch, classes, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, ts, map[string]string{"format": "pt"}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return paritytest.AsFile(t, ts)
 }
 
 // fixtureModel builds the fixture's network: from a weights file, or for
@@ -118,40 +74,6 @@ func fixtureModel(t *testing.T, fx fixture) *Model {
 		t.Fatal(err)
 	}
 	return m
-}
-
-// compare checks got against PyTorch's logits: max |Δ| ≤ 1e-4 × max |logit|
-// and the same top-1 class for every sample. It returns max |Δ|.
-func compare(t *testing.T, got, want *tensor.Tensor) float64 {
-	t.Helper()
-	if !slices.Equal(got.Shape, want.Shape) {
-		t.Fatalf("logits shape %v, want %v", got.Shape, want.Shape)
-	}
-	var diff, peak float64
-	for i, w := range want.Data {
-		diff = max(diff, math.Abs(float64(got.Data[i])-float64(w)))
-		peak = max(peak, math.Abs(float64(w)))
-	}
-	if !(diff <= 1e-4*peak) {
-		t.Errorf("max |Δ| = %.3g > 1e-4 × max |logit| (%.3g)", diff, peak)
-	}
-	classes := want.Shape[1]
-	for i := range want.Shape[0] {
-		if g, w := argmax(got.Data[i*classes:(i+1)*classes]), argmax(want.Data[i*classes:(i+1)*classes]); g != w {
-			t.Errorf("sample %d: top-1 class %d, PyTorch says %d", i, g, w)
-		}
-	}
-	return diff
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // TestParity runs every PyTorch fixture through the specialised SE kernels
@@ -178,7 +100,7 @@ func TestParity(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := map[bool]string{false: "specialised", true: "generic"}[generic]
-				t.Logf("%s: max |Δ| = %.3g (max |logit| %.3g)", path, compare(t, got, fx.logits), peakAbs(fx.logits.Data))
+				t.Logf("%s: max |Δ| = %.3g (max |logit| %.3g)", path, paritytest.Compare(t, got, fx.logits), paritytest.PeakAbs(fx.logits.Data))
 			}
 		})
 	}
@@ -195,14 +117,6 @@ var raceFixtures = map[string]bool{"seresnet18": true, "seresnext26t_32x4d": tru
 func heavy(arch string) bool {
 	a, _ := LookupArch(arch)
 	return a.Layers[2] > 6
-}
-
-func peakAbs(v []float32) float64 {
-	p := 0.0
-	for _, x := range v {
-		p = max(p, math.Abs(float64(x)))
-	}
-	return p
 }
 
 // TestKernelsUsed checks that the specialised path really runs the
@@ -264,12 +178,9 @@ func TestKeysMatchPyTorch(t *testing.T) {
 		data []byte
 		all  bool
 	}{{"keys.json", plain, false}, {"timm_keys.json.gz", timm, true}} {
-		var byArch map[string][][2]json.RawMessage
-		if err := json.Unmarshal(src.data, &byArch); err != nil {
-			t.Fatal(err)
-		}
+		byArch := paritytest.Keys(t, src.data)
 		for _, name := range Archs() {
-			keys, ok := byArch[name]
+			want, ok := byArch[name]
 			if !ok {
 				if src.all {
 					t.Errorf("%s: no keys for %s", src.file, name)
@@ -277,36 +188,10 @@ func TestKeysMatchPyTorch(t *testing.T) {
 				continue
 			}
 			a, _ := LookupArch(name)
-			var want []string
-			for _, kv := range keys {
-				var key string
-				var shape []int
-				if err := json.Unmarshal(kv[0], &key); err != nil {
-					t.Fatal(err)
-				}
-				if err := json.Unmarshal(kv[1], &shape); err != nil {
-					t.Fatal(err)
-				}
-				if !safetensors.Ignored(key) {
-					want = append(want, fmt.Sprint(key, shape))
-				}
-			}
-			var got []string
-			for _, p := range a.Params(1000) {
-				got = append(got, fmt.Sprint(p.Name, p.Shape))
-			}
+			got := paritytest.ParamKeys(a.Params(1000))
 			if !slices.Equal(got, want) {
-				t.Errorf("%s: %s: %d parameters, PyTorch has %d; first difference: %s", src.file, name, len(got), len(want), firstDiff(got, want))
+				t.Errorf("%s: %s: %d parameters, PyTorch has %d; first difference: %s", src.file, name, len(got), len(want), paritytest.FirstDiff(got, want))
 			}
 		}
 	}
-}
-
-func firstDiff(a, b []string) string {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return fmt.Sprintf("%q vs %q", a[i], b[i])
-		}
-	}
-	return "one list is a prefix of the other"
 }
