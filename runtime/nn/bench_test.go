@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/segen/segen/internal/cputime"
 )
 
 // BenchmarkConv runs representative SE-ResNet-50 convolutions at batch 1
@@ -92,11 +94,11 @@ func BenchmarkGroupedConv(b *testing.B) {
 				ws := NewWorkspace(threads)
 				conv.Forward(dst, src, 1, tc.h, tc.h, Epilogue{ReLU: true}, ws)
 				peak := fmaPeakOnce()
-				cpu0 := cpuTime()
+				cpu0 := cputime.Used()
 				for b.Loop() {
 					conv.Forward(dst, src, 1, tc.h, tc.h, Epilogue{ReLU: true}, ws)
 				}
-				cpu := (cpuTime() - cpu0).Seconds()
+				cpu := (cputime.Used() - cpu0).Seconds()
 				flops := 2 * float64(oh*ow*s.OutC*s.Depth()) * float64(b.N)
 				gflops := flops / b.Elapsed().Seconds() / 1e9
 				b.ReportMetric(gflops, "GFLOP/s")
@@ -139,11 +141,11 @@ func BenchmarkGroupedKernel(b *testing.B) {
 		bias := make([]float32, k.cols())
 		b.Run(fmt.Sprintf("%dto%d", k.in, k.out), func(b *testing.B) {
 			peak := fmaPeakOnce()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Used()
 			for b.Loop() {
 				k.kernel(&a[0], &offs[0], inC, w*inC, &bw[0], &c[0], outC, k.rows, &bias[0], nil, nil, tileBias|tileReLU)
 			}
-			cpu := (cpuTime() - cpu0).Seconds()
+			cpu := (cputime.Used() - cpu0).Seconds()
 			flops := 2 * float64(k.rows*k.cols()*9*k.in) * float64(b.N)
 			if cpu > 0 {
 				b.ReportMetric(flops/cpu/1e9, "cpu-GFLOP/s")

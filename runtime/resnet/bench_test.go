@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segen/segen/internal/cputime"
 	"github.com/segen/segen/runtime/tensor"
 )
 
@@ -26,7 +27,7 @@ func BenchmarkForward(b *testing.B) {
 					b.Fatal(err)
 				}
 				best := time.Duration(math.MaxInt64)
-				cpu0 := cpuTime()
+				cpu0 := cputime.Used()
 				for b.Loop() {
 					start := time.Now()
 					if _, err := m.Forward(x); err != nil {
@@ -40,7 +41,7 @@ func BenchmarkForward(b *testing.B) {
 				b.ReportMetric(float64(best.Nanoseconds())/1e6, "best-ms")
 				// CPU time per pass (all threads): unlike the wall clock,
 				// blind to the time spent waiting for a core.
-				if cpu := cpuTime() - cpu0; cpu > 0 {
+				if cpu := cputime.Used() - cpu0; cpu > 0 {
 					b.ReportMetric(float64(cpu.Nanoseconds())/1e6/float64(b.N), "cpu-ms")
 				}
 			})
