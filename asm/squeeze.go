@@ -38,16 +38,27 @@ func (f *File) Squeeze(name string, isa ISA, k Squeeze) {
 		// for four channels at a time.
 		e.isa = AVX2
 	}
-	switch L := e.isa.Lanes; {
-	case k.Layout == se.NCHW && k.Pool == se.Avg && e.isa.opmask && k.Plane/L >= smallPlaneMin && k.Plane/L <= smallPlaneMax:
+	L := e.isa.Lanes
+	nchw, sto := k.Layout == se.NCHW, k.Pool == se.Stochastic
+	small := nchw && k.Plane/L >= smallPlaneMin && k.Plane/L <= smallPlaneMax
+	long := nchw && k.Plane/L >= longPlane
+	wide := !nchw && (k.C+L-1)/L > wideRow
+	switch {
+	case small && k.Pool == se.Avg && e.isa.opmask:
 		e.squeezeFlat(z, x, k)
-	case k.Layout == se.NCHW && k.Plane/L >= smallPlaneMin && k.Plane/L <= smallPlaneMax:
+	case small && sto:
+		e.squeezeSmallPlanesStochastic(z, x, k)
+	case small:
 		e.squeezeSmallPlanes(z, x, k)
-	case k.Layout == se.NCHW && k.Plane/L >= longPlane:
+	case long && sto:
+		e.squeezeLongPlanesStochastic(z, x, k)
+	case long:
 		e.squeezeLongPlanes(z, x, k)
-	case k.Layout == se.NCHW:
+	case nchw:
 		e.squeezeNCHW(z, x, k)
-	case (k.C+L-1)/L > wideRow:
+	case wide && sto:
+		e.squeezeWideRowsStochastic(z, x, k)
+	case wide:
 		e.squeezeWideRows(z, x, k)
 	default:
 		e.squeezeNHWC(z, x, k)
@@ -157,6 +168,22 @@ const (
 	smallPlaneMax = 12
 )
 
+// channelGroups is the pass over the channels of the NCHW squeezes that
+// take group channels at a time: channels(group) for each whole group,
+// advancing x past the group's planes and z past its results, then
+// channels(r) for the r < group channels left, if any.
+func (e *emitter) channelGroups(z, x reg.GPVirtual, k Squeeze, group int, channels func(r int)) {
+	e.repeat(k.C/group, func() {
+		channels(group)
+		e.advance(x, group*4*k.Plane)
+		e.advance(z, 4*group)
+	})
+	if r := k.C % group; r > 0 {
+		e.Commentf("The last %d channels.", r)
+		channels(r)
+	}
+}
+
 // squeezeFlat averages small planes by reading the sample as one flat run
 // of vectors, Lanes channels (exactly Plane vectors) at a time. A plane
 // that is not a whole number of vectors makes every per-plane load straddle
@@ -168,7 +195,8 @@ func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
 	L, P := e.isa.Lanes, k.Plane
 	div := e.broadcast(float32(P))
 	all := uint32(1)<<L - 1
-	group := func(r int, out *tail) {
+	group := func(r int) {
+		out := e.newTail(r % L) // nil for a whole group
 		acc := make([]reg.VecVirtual, L)
 		for i := range acc {
 			acc[i] = e.zero()
@@ -196,30 +224,19 @@ func (e *emitter) squeezeFlat(z, x reg.GPVirtual, k Squeeze) {
 		e.storeTail(res, out, mem(z, 0))
 	}
 	e.Commentf("Average %d channels of %d positions, %d channels (%d whole vectors) at a time.", k.C, P, L, P)
-	e.repeat(k.C/L, func() {
-		group(L, nil)
-		e.advance(x, 4*L*P)
-		e.advance(z, 4*L)
-	})
-	if r := k.C % L; r > 0 {
-		e.Commentf("The last %d channels.", r)
-		group(r, e.newTail(r))
-	}
+	e.channelGroups(z, x, k, L, group)
 }
 
 // squeezeSmallPlanes reduces planes of a few vectors, Lanes channels at a
 // time: one accumulator per channel, then reduceLanes turns the Lanes
 // accumulators into one vector of Lanes results, stored at once.
 func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
-	if k.Pool == se.Stochastic {
-		e.squeezeSmallPlanesStochastic(z, x, k)
-		return
-	}
 	L := e.isa.Lanes
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
 	fill, div := e.poolConstants(k, t)
 	planeBytes := 4 * k.Plane
-	channels := func(r int, out *tail) {
+	channels := func(r int) {
+		out := e.newTail(r % L) // nil for a whole group
 		acc := e.vecs(r)
 		for i, a := range acc {
 			base := i * planeBytes // full ≥ smallPlaneMin: a whole vector first
@@ -243,15 +260,7 @@ func (e *emitter) squeezeSmallPlanes(z, x reg.GPVirtual, k Squeeze) {
 		e.storeTail(v, out, mem(z, 0))
 	}
 	e.Commentf("Reduce %d channels of %d positions, %d at a time.", k.C, k.Plane, L)
-	e.repeat(k.C/L, func() {
-		channels(L, nil)
-		e.advance(x, L*planeBytes)
-		e.advance(z, 4*L)
-	})
-	if r := k.C % L; r > 0 {
-		e.Commentf("The last %d channels.", r)
-		channels(r, e.newTail(r))
-	}
+	e.channelGroups(z, x, k, L, channels)
 }
 
 // squeezeSmallPlanesStochastic is squeezeSmallPlanes for the stochastic
@@ -263,7 +272,8 @@ func (e *emitter) squeezeSmallPlanesStochastic(z, x reg.GPVirtual, k Squeeze) {
 	group := L / 2
 	full, t := k.Plane/L, e.newTail(k.Plane%L)
 	planeBytes := 4 * k.Plane
-	channels := func(r int, out *tail) {
+	channels := func(r int) {
+		out := e.newTail(r % group) // nil for a whole group
 		sums, sqs := e.vecs(r), e.vecs(r)
 		for i := range sums {
 			base := i * planeBytes // full ≥ smallPlaneMin: a whole vector first
@@ -285,15 +295,7 @@ func (e *emitter) squeezeSmallPlanesStochastic(z, x reg.GPVirtual, k Squeeze) {
 		e.storeTail(sq, out, mem(z, 0))
 	}
 	e.Commentf("Reduce %d channels of %d positions to Σx and Σx², %d at a time.", k.C, k.Plane, group)
-	e.repeat(k.C/group, func() {
-		channels(group, nil)
-		e.advance(x, group*planeBytes)
-		e.advance(z, 4*group)
-	})
-	if r := k.C % group; r > 0 {
-		e.Commentf("The last %d channels.", r)
-		channels(r, e.newTail(r))
-	}
+	e.channelGroups(z, x, k, group, channels)
 }
 
 // longPlane is the plane, in vectors, from which squeezeLongPlanes takes
@@ -308,43 +310,23 @@ const longPlaneAccs = 8
 // single sequential stream into eight accumulators, the access pattern the
 // hardware prefetchers serve best.
 func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
-	if k.Pool == se.Stochastic {
-		e.squeezeLongPlanesStochastic(z, x, k)
-		return
-	}
-	L := e.isa.Lanes
-	const unroll = longPlaneAccs
-	full, t := k.Plane/L, e.newTail(k.Plane%L)
+	t := e.newTail(k.Plane % e.isa.Lanes)
 	fill, div := e.poolConstants(k, t)
 	e.Commentf("Reduce %d channels of %d positions, one at a time.", k.C, k.Plane)
-	e.repeat(k.C, func() {
-		acc := e.vecs(unroll)
-		for i, a := range acc {
-			e.load(mem(x, i*4*L), a)
+	e.streamPlanes(z, x, k, t, fill, func() planeSteps {
+		acc := e.vecs(longPlaneAccs)
+		return planeSteps{
+			first: func(i int, m operand.Mem) { e.load(m, acc[i]) },
+			add:   func(i int, m operand.Mem) { e.accumulate(k.max(), acc[i], m) },
+			tail:  func(v reg.VecVirtual) { e.combine(k.max(), acc[longPlaneAccs-1], v) },
+			end: func() {
+				r := e.reduce1(k.max(), e.fold(k.max(), acc))
+				if !k.max() {
+					e.VDIVSS(div.AsX(), r, r)
+				}
+				e.VMOVSS(r, mem(z, 0))
+			},
 		}
-		e.advance(x, unroll*4*L)
-		e.repeat(full/unroll-1, func() {
-			for i, a := range acc {
-				e.accumulate(k.max(), a, mem(x, i*4*L))
-			}
-			e.advance(x, unroll*4*L)
-		})
-		rest := full % unroll
-		for i := range rest {
-			e.accumulate(k.max(), acc[i], mem(x, i*4*L))
-		}
-		if t != nil {
-			v := e.vec()
-			e.loadTail(mem(x, rest*4*L), t, v, fill)
-			e.combine(k.max(), acc[unroll-1], v)
-		}
-		r := e.reduce1(k.max(), e.fold(k.max(), acc))
-		if !k.max() {
-			e.VDIVSS(div.AsX(), r, r)
-		}
-		e.VMOVSS(r, mem(z, 0))
-		e.advance(x, 4*(k.Plane-full/unroll*unroll*L))
-		e.advance(z, 4)
 	})
 }
 
@@ -354,42 +336,74 @@ func (e *emitter) squeezeLongPlanes(z, x reg.GPVirtual, k Squeeze) {
 // than AVX2 has besides the loads, so there vector i of a step goes to pair
 // i mod 4 and each pair takes two per step.
 func (e *emitter) squeezeLongPlanesStochastic(z, x reg.GPVirtual, k Squeeze) {
-	L := e.isa.Lanes
-	const unroll = longPlaneAccs
-	pairs := unroll
+	pairs := longPlaneAccs
 	if 2*pairs+2 > e.isa.Regs {
 		pairs /= 2
 	}
-	full, t := k.Plane/L, e.newTail(k.Plane%L)
+	t := e.newTail(k.Plane % e.isa.Lanes)
 	e.Commentf("Reduce %d channels of %d positions to Σx and Σx², one at a time, in %d pairs of accumulators.", k.C, k.Plane, pairs)
-	e.repeat(k.C, func() {
+	e.streamPlanes(z, x, k, t, nil, func() planeSteps {
 		sums, sqs := e.vecs(pairs), e.vecs(pairs)
+		add := func(i int, m operand.Mem) { e.accumulateSquares(sums[i%pairs], sqs[i%pairs], m) }
+		return planeSteps{
+			first: func(i int, m operand.Mem) {
+				if i < pairs {
+					e.startSquares(sums[i], sqs[i], m)
+				} else {
+					add(i, m)
+				}
+			},
+			add:  add,
+			tail: func(v reg.VecVirtual) { e.combineSquares(sums[pairs-1], sqs[pairs-1], v) },
+			end: func() {
+				sum, sq := e.reduce1(false, e.fold(false, sums)), e.reduce1(false, e.fold(false, sqs))
+				e.probabilityWeighted(sum, sq)
+				e.VMOVSS(sq, mem(z, 0))
+			},
+		}
+	})
+}
+
+// planeSteps is what streamPlanes does with one channel's plane: first and
+// add fold in vector i of the first step and of a later one (or of the
+// rest, which has fewer), tail the partial vector at the end, and end
+// reduces the accumulators and stores the channel's result at z.
+type planeSteps struct {
+	first, add func(i int, m operand.Mem)
+	tail       func(v reg.VecVirtual)
+	end        func()
+}
+
+// streamPlanes is the pass of squeezeLongPlanes and its stochastic twin:
+// for each channel, steps of longPlaneAccs vectors through its plane, in
+// memory order, into the accumulators channel makes; the rest, then the
+// partial vector t covers, loaded with fill past it.
+func (e *emitter) streamPlanes(z, x reg.GPVirtual, k Squeeze, t *tail, fill reg.VecVirtual, channel func() planeSteps) {
+	L := e.isa.Lanes
+	const unroll = longPlaneAccs
+	full := k.Plane / L
+	e.repeat(k.C, func() {
+		s := channel()
 		for i := range unroll {
-			if i < pairs {
-				e.startSquares(sums[i], sqs[i], mem(x, i*4*L))
-			} else {
-				e.accumulateSquares(sums[i%pairs], sqs[i%pairs], mem(x, i*4*L))
-			}
+			s.first(i, mem(x, i*4*L))
 		}
 		e.advance(x, unroll*4*L)
 		e.repeat(full/unroll-1, func() {
 			for i := range unroll {
-				e.accumulateSquares(sums[i%pairs], sqs[i%pairs], mem(x, i*4*L))
+				s.add(i, mem(x, i*4*L))
 			}
 			e.advance(x, unroll*4*L)
 		})
 		rest := full % unroll
 		for i := range rest {
-			e.accumulateSquares(sums[i%pairs], sqs[i%pairs], mem(x, i*4*L))
+			s.add(i, mem(x, i*4*L))
 		}
 		if t != nil {
 			v := e.vec()
-			e.loadTail(mem(x, rest*4*L), t, v, nil)
-			e.combineSquares(sums[pairs-1], sqs[pairs-1], v)
+			e.loadTail(mem(x, rest*4*L), t, v, fill)
+			s.tail(v)
 		}
-		sum, sq := e.reduce1(false, e.fold(false, sums)), e.reduce1(false, e.fold(false, sqs))
-		e.probabilityWeighted(sum, sq)
-		e.VMOVSS(sq, mem(z, 0))
+		s.end()
 		e.advance(x, 4*(k.Plane-full/unroll*unroll*L))
 		e.advance(z, 4)
 	})
@@ -499,15 +513,7 @@ func (e *emitter) squeezeNCHW(z, x reg.GPVirtual, k Squeeze) {
 	}
 
 	e.Commentf("Reduce %d channels of %d positions, %s at a time.", k.C, k.Plane, word)
-	e.repeat(k.C/group, func() {
-		channels(group)
-		e.advance(x, group*planeBytes)
-		e.advance(z, 4*group)
-	})
-	if r := k.C % group; r > 0 {
-		e.Commentf("The last %d channels.", r)
-		channels(r)
-	}
+	e.channelGroups(z, x, k, group, channels)
 }
 
 // wideRow is the row width, in vectors, above which squeezeWideRows streams
@@ -522,10 +528,6 @@ const wideRowsStep = 4
 // instead rows stream in order, four per step, folded into z, which stays
 // in L1: per four input vectors, one load and one store of z.
 func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
-	if k.Pool == se.Stochastic {
-		e.squeezeWideRowsStochastic(z, x, k)
-		return
-	}
 	L := e.isa.Lanes
 	vectors, t := (k.C+L-1)/L, e.newTail(k.C%L)
 	var fill reg.VecVirtual
@@ -556,20 +558,7 @@ func (e *emitter) squeezeWideRows(z, x reg.GPVirtual, k Squeeze) {
 			e.storeTail(acc, tj, zm)
 		}
 	}
-	const step = wideRowsStep
-	first := min(step, k.Plane)
-	e.Commentf("z = the first %d rows of %d channels.", first, k.C)
-	fold(first, true)
-	e.advance(x, first*rowBytes)
-	rest := k.Plane - first
-	e.Commentf("Fold in the other %d rows, %d per step.", rest, step)
-	e.repeat(rest/step, func() {
-		fold(step, false)
-		e.advance(x, step*rowBytes)
-	})
-	if r := rest % step; r > 0 {
-		fold(r, false)
-	}
+	e.streamRows(x, k, "z =", fold)
 	if !k.max() {
 		div := e.broadcast(float32(k.Plane))
 		for j := range vectors {
@@ -623,9 +612,27 @@ func (e *emitter) squeezeWideRowsStochastic(z, x reg.GPVirtual, k Squeeze) {
 			e.store(sq, qm)
 		}
 	}
+	e.streamRows(x, k, "z, squares = Σx, Σx² of", fold)
+	e.Comment("z = squares/z where z > 0 (or NaN), else 0.")
+	for j := range vectors {
+		sum, sq, tj, zm := e.vec(), e.vec(), tailAt(t, j, vectors), mem(z, j*4*L)
+		e.loadTail(zm, tj, sum, nil)
+		e.load(squares.Offset(j*4*L), sq)
+		e.probabilityWeighted(sum, sq)
+		e.storeTail(sq, tj, zm)
+	}
+}
+
+// streamRows is the pass over the rows of squeezeWideRows and its
+// stochastic twin: fold(rows, first) folds the rows [0, rows) at x into the
+// running rows (into names them in the comments: "z ="), setting them when
+// first. The first wideRowsStep rows set them; the others are folded in,
+// wideRowsStep per step, in memory order.
+func (e *emitter) streamRows(x reg.GPVirtual, k Squeeze, into string, fold func(rows int, first bool)) {
+	rowBytes := 4 * k.C
 	const step = wideRowsStep
 	first := min(step, k.Plane)
-	e.Commentf("z, squares = Σx, Σx² of the first %d rows of %d channels.", first, k.C)
+	e.Commentf("%s the first %d rows of %d channels.", into, first, k.C)
 	fold(first, true)
 	e.advance(x, first*rowBytes)
 	rest := k.Plane - first
@@ -636,14 +643,6 @@ func (e *emitter) squeezeWideRowsStochastic(z, x reg.GPVirtual, k Squeeze) {
 	})
 	if r := rest % step; r > 0 {
 		fold(r, false)
-	}
-	e.Comment("z = squares/z where z > 0 (or NaN), else 0.")
-	for j := range vectors {
-		sum, sq, tj, zm := e.vec(), e.vec(), tailAt(t, j, vectors), mem(z, j*4*L)
-		e.loadTail(zm, tj, sum, nil)
-		e.load(squares.Offset(j*4*L), sq)
-		e.probabilityWeighted(sum, sq)
-		e.storeTail(sq, tj, zm)
 	}
 }
 
