@@ -26,11 +26,8 @@ func synthetic(w, h int) *image.NRGBA {
 // TestPreprocessMatchesPyTorch compares every recipe on every synthetic
 // image with torchvision's transform computed by PyTorch.
 func TestPreprocessMatchesPyTorch(t *testing.T) {
-	f, err := safetensors.ReadFile("../../testdata/resnet/preprocess.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recipes := []struct {
+	var recipes []recipe
+	for _, r := range []struct {
 		size    int
 		cropPct float64
 		interp  Interp
@@ -41,12 +38,35 @@ func TestPreprocessMatchesPyTorch(t *testing.T) {
 		{24, 0.875, Bicubic, true},
 		{24, 0.875, Bicubic, false},
 		{24, 0.95, Bicubic, true},
+	} {
+		c := Default()
+		c.Size, c.CropPct, c.Interp, c.Antialias = r.size, r.cropPct, r.interp, r.aa
+		recipes = append(recipes, recipe{fmt.Sprintf("s%d_c%g_%s_aa%d", r.size, r.cropPct, r.interp, map[bool]int{false: 0, true: 1}[r.aa]), c})
+	}
+	matchFixture(t, "../../testdata/resnet/preprocess.safetensors", recipes)
+}
+
+// recipe is a configuration of Preprocess and the name the fixtures give
+// it after the image's size ("s24_c0.875_bilinear_aa1").
+type recipe struct {
+	name string
+	c    Config
+}
+
+// matchFixture runs Preprocess with every recipe on every synthetic image
+// and compares the result with the fixture's tensor "<w>x<h>_<recipe>"
+// (the fixture scripts' names); the fixture must hold nothing else.
+func matchFixture(t *testing.T, path string, recipes []recipe) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	n := 0
 	for _, wh := range [][2]int{{53, 41}, {29, 47}, {13, 17}} {
 		img := synthetic(wh[0], wh[1])
 		for _, r := range recipes {
-			name := fmt.Sprintf("%dx%d_s%d_c%g_%s_aa%d", wh[0], wh[1], r.size, r.cropPct, r.interp, map[bool]int{false: 0, true: 1}[r.aa])
+			name := fmt.Sprintf("%dx%d_%s", wh[0], wh[1], r.name)
+			n++
 			t.Run(name, func(t *testing.T) {
 				ref, ok := f.Lookup(name)
 				if !ok {
@@ -56,10 +76,8 @@ func TestPreprocessMatchesPyTorch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c := Default()
-				c.Size, c.CropPct, c.Interp, c.Antialias = r.size, r.cropPct, r.interp, r.aa
-				got := make([]float32, 3*r.size*r.size)
-				if err := Preprocess(got, img, c); err != nil {
+				got := make([]float32, 3*r.c.Size*r.c.Size)
+				if err := Preprocess(got, img, r.c); err != nil {
 					t.Fatal(err)
 				}
 				var diff float64
@@ -73,7 +91,6 @@ func TestPreprocessMatchesPyTorch(t *testing.T) {
 					t.Errorf("max |Δ| = %.3g", diff)
 				}
 			})
-			n++
 		}
 	}
 	if n != len(f.Tensors) {
@@ -197,11 +214,8 @@ func TestPreprocessMemory(t *testing.T) {
 // TestCropModesMatchTimm compares timm's squash and border crop modes
 // (tools/hub_fixtures.py) on every synthetic image with Preprocess.
 func TestCropModesMatchTimm(t *testing.T) {
-	f, err := safetensors.ReadFile("../../testdata/hub/crop_modes.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recipes := []struct {
+	var recipes []recipe
+	for _, r := range []struct {
 		size    int
 		cropPct float64
 		interp  Interp
@@ -211,41 +225,12 @@ func TestCropModesMatchTimm(t *testing.T) {
 		{24, 1.0, Bicubic, Squash},
 		{24, 0.875, Bilinear, Border},
 		{24, 1.0, Bicubic, Border},
+	} {
+		c := Default()
+		c.Size, c.CropPct, c.Interp, c.Crop = r.size, r.cropPct, r.interp, r.mode
+		recipes = append(recipes, recipe{fmt.Sprintf("s%d_c%g_%s_%s", r.size, r.cropPct, r.interp, r.mode), c})
 	}
-	n := 0
-	for _, wh := range [][2]int{{53, 41}, {29, 47}, {13, 17}} {
-		img := synthetic(wh[0], wh[1])
-		for _, r := range recipes {
-			name := fmt.Sprintf("%dx%d_s%d_c%g_%s_%s", wh[0], wh[1], r.size, r.cropPct, r.interp, r.mode)
-			n++
-			t.Run(name, func(t *testing.T) {
-				ref, ok := f.Lookup(name)
-				if !ok {
-					t.Fatalf("no tensor %q in the fixture", name)
-				}
-				want, err := ref.Float32s()
-				if err != nil {
-					t.Fatal(err)
-				}
-				c := Default()
-				c.Size, c.CropPct, c.Interp, c.Crop = r.size, r.cropPct, r.interp, r.mode
-				got := make([]float32, 3*r.size*r.size)
-				if err := Preprocess(got, img, c); err != nil {
-					t.Fatal(err)
-				}
-				var diff float64
-				for i := range want {
-					diff = max(diff, math.Abs(float64(got[i]-want[i])))
-				}
-				if diff > 1e-4 {
-					t.Errorf("max |Δ| = %.3g", diff)
-				}
-			})
-		}
-	}
-	if n != len(f.Tensors) {
-		t.Errorf("tested %d recipes, the fixture has %d", n, len(f.Tensors))
-	}
+	matchFixture(t, "../../testdata/hub/crop_modes.safetensors", recipes)
 }
 
 func TestParseCropMode(t *testing.T) {
