@@ -85,6 +85,17 @@ func AsFile(t testing.TB, ts []safetensors.Tensor) *safetensors.File {
 	return f
 }
 
+// WeightsFile returns random(arch, classes, seed) — a model package's
+// RandomWeights — as a file, encoded and parsed again (AsFile).
+func WeightsFile(t testing.TB, random func(arch string, classes int, seed uint64) ([]safetensors.Tensor, error), arch string, classes int, seed uint64) *safetensors.File {
+	t.Helper()
+	ts, err := random(arch, classes, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return AsFile(t, ts)
+}
+
 // Compare checks got against PyTorch's logits want, [N, classes]: max |Δ| ≤
 // 1e-4 × max |logit| and the same top-1 class for every sample. It returns
 // max |Δ|.

@@ -58,4 +58,10 @@ func TestAsFile(t *testing.T) {
 	if len(f.Tensors) != 2 || f.Tensors[0].Name != "a" || f.Metadata["format"] != "pt" {
 		t.Errorf("AsFile gave %+v", f)
 	}
+	random := func(arch string, classes int, seed uint64) ([]safetensors.Tensor, error) {
+		return []safetensors.Tensor{safetensors.F32(arch, []int{classes}, make([]float32, classes))}, nil
+	}
+	if f := WeightsFile(t, random, "w", 3, 1); len(f.Tensors) != 1 || f.Tensors[0].Name != "w" || f.Tensors[0].Shape[0] != 3 {
+		t.Errorf("WeightsFile gave %+v", f)
+	}
 }

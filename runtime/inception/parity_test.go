@@ -9,7 +9,6 @@ import (
 
 	_ "github.com/segen/segen/generated/sekernels" // the specialised SE kernels, registered with se
 	"github.com/segen/segen/internal/paritytest"
-	"github.com/segen/segen/runtime/safetensors"
 	"github.com/segen/segen/runtime/tensor"
 )
 
@@ -40,17 +39,6 @@ func fixtures(t *testing.T) []fixture {
 	return out
 }
 
-// weightsFile returns random weights as a safetensors file, encoded and
-// parsed again (paritytest.AsFile).
-func weightsFile(t testing.TB, arch string, classes int, seed uint64) *safetensors.File {
-	t.Helper()
-	ts, err := RandomWeights(arch, classes, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return paritytest.AsFile(t, ts)
-}
-
 // TestParity runs every fixture through the specialised SE kernels (what
 // se.Lookup returns) and through the generic ones, on one to three
 // threads, and compares the logits with PyTorch's execution of the prototxt.
@@ -60,7 +48,7 @@ func TestParity(t *testing.T) {
 			if testing.Short() || raceEnabled {
 				t.Skip("a whole network at 224×224: skipped in -short mode and under the race detector")
 			}
-			m, err := New(fx.arch, weightsFile(t, fx.arch, fx.classes, fx.seed), Options{})
+			m, err := New(fx.arch, paritytest.WeightsFile(t, RandomWeights, fx.arch, fx.classes, fx.seed), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

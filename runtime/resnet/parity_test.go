@@ -11,7 +11,6 @@ import (
 	_ "github.com/segen/segen/generated/sekernels" // the specialised SE kernels, registered with se
 	"github.com/segen/segen/internal/paritytest"
 	"github.com/segen/segen/isa"
-	"github.com/segen/segen/runtime/safetensors"
 	"github.com/segen/segen/runtime/tensor"
 	"github.com/segen/segen/se"
 )
@@ -45,18 +44,6 @@ func fixtures(t testing.TB) []fixture {
 	return out
 }
 
-// weightsFile returns the fixture's weights as a safetensors file, encoded
-// and parsed again (paritytest.AsFile). The weights are not cached: each
-// network is tested once.
-func weightsFile(t testing.TB, arch string, classes int, seed uint64) *safetensors.File {
-	t.Helper()
-	ts, err := RandomWeights(arch, classes, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return paritytest.AsFile(t, ts)
-}
-
 // fixtureModel builds the fixture's network: from a weights file, or for
 // the heavy networks (hundreds of megabytes of weights) straight from the
 // generated values, skipping the encoding that the others cover.
@@ -69,7 +56,8 @@ func fixtureModel(t *testing.T, fx fixture) *Model {
 		}
 		return m
 	}
-	m, err := New(fx.arch, weightsFile(t, fx.arch, fx.classes, fx.seed), Options{})
+	// The weights are not cached: each network is tested once.
+	m, err := New(fx.arch, paritytest.WeightsFile(t, RandomWeights, fx.arch, fx.classes, fx.seed), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
