@@ -32,14 +32,7 @@ func BenchmarkConv(b *testing.B) {
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, tc := range cases {
-		s := tc.spec
-		conv, err := NewConv2d(s, randSlice(r, s.OutC*s.Depth()), randSlice(r, s.OutC))
-		if err != nil {
-			b.Fatal(err)
-		}
-		src := randSlice(r, tc.h*tc.w*s.InC)
-		oh, ow := s.Out(tc.h, tc.w)
-		dst := make([]float32, oh*ow*s.OutC)
+		conv, src, dst, flops := benchConv(b, r, tc.spec, tc.h, tc.w)
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads%d", tc.name, threads), func(b *testing.B) {
 				ws := NewWorkspace(threads)
@@ -49,7 +42,6 @@ func BenchmarkConv(b *testing.B) {
 					conv.Forward(dst, src, 1, tc.h, tc.w, Epilogue{ReLU: true}, ws)
 					best = min(best, time.Since(start))
 				}
-				flops := 2 * float64(oh*ow*s.OutC*s.Depth())
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				// The fastest call: on a shared machine, the one least
 				// disturbed by other programs.
@@ -57,6 +49,18 @@ func BenchmarkConv(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchConv builds a convolution of spec s with random weights, the input
+// and output buffers of one h×w image, and the floating-point operations
+// of a pass (two per multiply-add).
+func benchConv(b *testing.B, r *rand.Rand, s ConvSpec, h, w int) (conv *Conv2d, src, dst []float32, flops float64) {
+	conv, err := NewConv2d(s, randSlice(r, s.OutC*s.Depth()), randSlice(r, s.OutC))
+	if err != nil {
+		b.Fatal(err)
+	}
+	oh, ow := s.Out(h, w)
+	return conv, randSlice(r, h*w*s.InC), make([]float32, oh*ow*s.OutC), 2 * float64(oh*ow*s.OutC*s.Depth())
 }
 
 // BenchmarkGroupedConv runs the grouped 3×3 convolutions of
@@ -82,13 +86,7 @@ func BenchmarkGroupedConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, tc := range cases {
 		s := ConvSpec{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, Stride: tc.s, Pad: 1, Groups: 32}
-		conv, err := NewConv2d(s, randSlice(r, s.OutC*s.Depth()), randSlice(r, s.OutC))
-		if err != nil {
-			b.Fatal(err)
-		}
-		src := randSlice(r, tc.h*tc.h*s.InC)
-		oh, ow := s.Out(tc.h, tc.h)
-		dst := make([]float32, oh*ow*s.OutC)
+		conv, src, dst, pass := benchConv(b, r, s, tc.h, tc.h)
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads%d", tc.name, threads), func(b *testing.B) {
 				ws := NewWorkspace(threads)
@@ -99,7 +97,7 @@ func BenchmarkGroupedConv(b *testing.B) {
 					conv.Forward(dst, src, 1, tc.h, tc.h, Epilogue{ReLU: true}, ws)
 				}
 				cpu := (cputime.Used() - cpu0).Seconds()
-				flops := 2 * float64(oh*ow*s.OutC*s.Depth()) * float64(b.N)
+				flops := pass * float64(b.N)
 				gflops := flops / b.Elapsed().Seconds() / 1e9
 				b.ReportMetric(gflops, "GFLOP/s")
 				if peak > 0 {
