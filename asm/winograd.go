@@ -63,23 +63,7 @@ func (f *File) WinogradInput(name string, isa ISA, w *winograd.Transform) {
 		}
 	}
 	e.Comment("Rows: slot i·t + k = Σ_x (slot i·t + x)·Bᵀ[k][x].")
-	{
-		consts := e.constantsOf(w.BT)
-		slots := e.rowsFrom(e.pointer("v"), e.timesBytes("stride", 1), t)
-		rowStep := e.timesBytes("stride", t)
-		for i := range t {
-			in := e.vecs(t)
-			for x, v := range in {
-				e.load(slots.at(x, 0), v)
-			}
-			for k := range t {
-				e.store(e.linear(w.BT[k], in, consts), slots.at(k, 0))
-			}
-			if i < t-1 {
-				e.ADDQ(rowStep, slots.bases[0])
-			}
-		}
-	}
+	e.transformSlotRows("v", w.BT, t)
 	e.nextChunk(chunk, "v", "d")
 	e.ret()
 }
@@ -97,23 +81,7 @@ func (f *File) WinogradOutput(name string, isa ISA, w *winograd.Transform) {
 	e.Label(chunk)
 
 	e.Comment("Rows: slot i·t + q = Σ_k (slot i·t + k)·Aᵀ[q][k], q < m.")
-	{
-		consts := e.constantsOf(w.AT)
-		slots := e.rowsFrom(e.pointer("m"), e.timesBytes("stride", 1), t)
-		rowStep := e.timesBytes("stride", t)
-		for i := range t {
-			in := e.vecs(t)
-			for k, v := range in {
-				e.load(slots.at(k, 0), v)
-			}
-			for q := range w.M {
-				e.store(e.linear(w.AT[q], in, consts), slots.at(q, 0))
-			}
-			if i < t-1 {
-				e.ADDQ(rowStep, slots.bases[0])
-			}
-		}
-	}
+	e.transformSlotRows("m", w.AT, t)
 	e.Comment("Columns: y[p][q] = Σ_i Aᵀ[p][i]·(slot i·t + q) + bias, then the write-back.")
 	{
 		consts := e.constantsOf(w.AT)
@@ -199,6 +167,28 @@ func (e *emitter) timesBytes(name string, k int) reg.GPVirtual {
 	e.Load(e.Param(name), r)
 	e.IMUL3Q(operand.U32(4*k), r, r)
 	return r
+}
+
+// transformSlotRows emits the row pass of a transform, in place: for each
+// of the t rows of slots at the pointer parameter slots (row i is slots
+// i·t to i·t + t − 1), slot i·t + q becomes Σ_k (slot i·t + k)·mat[q][k]
+// for each row q of mat, whose t columns are the row's t slots.
+func (e *emitter) transformSlotRows(slots string, mat [][]float64, t int) {
+	consts := e.constantsOf(mat)
+	slot := e.rowsFrom(e.pointer(slots), e.timesBytes("stride", 1), t)
+	rowStep := e.timesBytes("stride", t)
+	for i := range t {
+		in := e.vecs(t)
+		for k, v := range in {
+			e.load(slot.at(k, 0), v)
+		}
+		for q, coef := range mat {
+			e.store(e.linear(coef, in, consts), slot.at(q, 0))
+		}
+		if i < t-1 {
+			e.ADDQ(rowStep, slot.bases[0]) // the next row's slot 0
+		}
+	}
 }
 
 // constantsOf broadcasts every magnitude other than 0 and 1 among the
