@@ -58,7 +58,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from resnet_fixtures import uniform, write_safetensors  # noqa: E402
+from resnet_fixtures import check_logits, uniform, write_safetensors  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "testdata", "inception")
 PROTOTXT = os.path.join(HERE, "..", "..", "shared", "senet", "SE-BN-Inception.prototxt")
@@ -276,15 +276,7 @@ def fixture(net, name, arch, seed, input_seed, classes, batch, size=224):
     with torch.no_grad():
         logits, _ = forward(net, x, generated(seed), se, classes)
         ref, _ = forward(net, x.double(), generated(seed), se, classes)
-    peak = logits.abs().max().item()
-    diff64 = (logits.double() - ref).abs().max().item()
-    top2 = logits.topk(2, dim=1).values
-    margin = (top2[:, 0] - top2[:, 1]).min().item()
-    print("%-28s logits max|.| %.3f  top-1 margin %.4f  f32 vs f64 %.2e" % (name, peak, margin, diff64))
-    if not 1 <= peak <= 100:
-        sys.exit("%s: degenerate logits, max |logit| = %g" % (name, peak))
-    if margin < 5 * 1e-4 * peak:
-        sys.exit("%s: top-1 margin %g too thin for the test tolerance; change the seed" % (name, margin))
+    diff64 = check_logits(name, logits, ref, 28)
     meta = {
         "arch": arch, "seed": str(seed), "input_seed": str(input_seed), "classes": str(classes),
         "batch": str(batch), "height": str(size), "width": str(size), "torch": torch.__version__,

@@ -288,6 +288,35 @@ def write_safetensors(path, tensors, metadata):
             f.write(b)
 
 
+def logit_figures(logits, ref):
+    """What says whether float32 logits [N, classes] make a usable fixture:
+    max |logit|, the smallest top-1 margin of any sample, and how far they
+    are from ref, the same network run in float64."""
+    peak = logits.abs().max().item()
+    diff64 = (logits.double() - ref).abs().max().item()
+    top2 = logits.topk(2, dim=1).values
+    margin = (top2[:, 0] - top2[:, 1]).min().item()
+    return peak, margin, diff64
+
+
+def usable(peak, margin):
+    """Whether logits test anything at the Go tests' tolerance (1e-4 x max
+    |logit|): not degenerate, and no top-1 margin within 5x of it."""
+    return 1 <= peak <= 100 and margin >= 5 * 1e-4 * peak
+
+
+def check_logits(name, logits, ref, width):
+    """Prints the fixture's figures (name padded to width) and exits unless
+    its logits are usable; returns max |float32 - float64|."""
+    peak, margin, diff64 = logit_figures(logits, ref)
+    print("%-*s logits max|.| %.3f  top-1 margin %.4f  f32 vs f64 %.2e" % (width, name, peak, margin, diff64))
+    if not 1 <= peak <= 100:
+        sys.exit("%s: degenerate logits, max |logit| = %g" % (name, peak))
+    if not usable(peak, margin):
+        sys.exit("%s: top-1 margin %g too thin for the test tolerance; change the seed" % (name, margin))
+    return diff64
+
+
 def fixture(name, arch, seed, classes, batch, height, width):
     model = build(arch, classes, seed)
     gen = torch.Generator().manual_seed(seed)
@@ -295,15 +324,7 @@ def fixture(name, arch, seed, classes, batch, height, width):
     with torch.no_grad():
         logits = model(x)
         ref = model.double()(x.double())
-    peak = logits.abs().max().item()
-    diff64 = (logits.double() - ref).abs().max().item()
-    top2 = logits.topk(2, dim=1).values
-    margin = (top2[:, 0] - top2[:, 1]).min().item()
-    print("%-22s logits max|.| %.3f  top-1 margin %.4f  f32 vs f64 %.2e" % (name, peak, margin, diff64))
-    if not 1 <= peak <= 100:
-        sys.exit("%s: degenerate logits, max |logit| = %g" % (name, peak))
-    if margin < 5 * 1e-4 * peak:
-        sys.exit("%s: top-1 margin %g too thin for the test tolerance; change the seed" % (name, margin))
+    diff64 = check_logits(name, logits, ref, 22)
     meta = {
         "arch": arch, "seed": str(seed), "classes": str(classes), "batch": str(batch),
         "height": str(height), "width": str(width), "torch": torch.__version__,

@@ -99,11 +99,8 @@ def fixture(arch, base, classes, batch, height, width):
         with torch.no_grad():
             logits = model(x)
             ref = model.double()(x.double())
-        peak = logits.abs().max().item()
-        diff64 = (logits.double() - ref).abs().max().item()
-        top2 = logits.topk(2, dim=1).values
-        margin = (top2[:, 0] - top2[:, 1]).min().item()
-        if 1 <= peak <= 100 and margin >= 5 * 1e-4 * peak:
+        peak, margin, diff64 = rf.logit_figures(logits, ref)
+        if rf.usable(peak, margin):
             break
         print("  %s seed %d: max|logit| %.3g, margin %.3g; next seed" % (arch, seed, peak, margin))
     else:
