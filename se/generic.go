@@ -160,25 +160,25 @@ func ProbabilityWeighted(sum, squares float32) float32 {
 // b1) + b2). hidden is scratch of s.Hidden values.
 func ExciteSample(s Shape, sc, z, hidden []float32, p *Params) {
 	for j := range s.Hidden {
-		var sum float32
-		if s.Bias {
-			sum = p.B1[j]
-		}
-		for c, v := range z {
-			sum += p.W1[j*s.C+c] * v
-		}
-		hidden[j] = max(sum, 0)
+		hidden[j] = max(dense(p.W1, p.B1, z, j, s.Bias), 0)
 	}
 	for c := range s.C {
-		var sum float32
-		if s.Bias {
-			sum = p.B2[c]
-		}
-		for j, v := range hidden {
-			sum += p.W2[c*s.Hidden+j] * v
-		}
-		sc[c] = Sigmoid(sum)
+		sc[c] = Sigmoid(dense(p.W2, p.B2, hidden, c, s.Bias))
 	}
+}
+
+// dense returns output j of a fully connected layer on x: row j of w
+// (len(x) columns, row-major) times x, plus b[j] with bias, summed in
+// column order from the bias.
+func dense(w, b, x []float32, j int, bias bool) float32 {
+	var sum float32
+	if bias {
+		sum = b[j]
+	}
+	for i, v := range x {
+		sum += w[j*len(x)+i] * v
+	}
+	return sum
 }
 
 // ScaleSample sets dst = x × s per channel for one sample; with res it sets
