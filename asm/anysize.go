@@ -98,6 +98,23 @@ func (e *emitter) floatOf(n reg.GPVirtual) reg.VecVirtual {
 	return x
 }
 
+// sliceBase loads the data pointer of the slice parameter name into a
+// fresh register: the runtime-sized kernels (and the bandwidth loops)
+// take slices, where the fixed-size ones take array pointers.
+func (e *emitter) sliceBase(name string) reg.GPVirtual {
+	p := e.GP64()
+	e.Load(e.Param(name).Base(), p)
+	return p
+}
+
+// sliceLen loads the length of the slice parameter name into a fresh
+// register.
+func (e *emitter) sliceLen(name string) reg.GPVirtual {
+	n := e.GP64()
+	e.Load(e.Param(name).Len(), n)
+	return n
+}
+
 // SqueezeAny emits name(z, x []float32, plane int): the squeeze of one
 // sample of len(z) channels × plane positions with the pool.
 func (f *File) SqueezeAny(name string, isa ISA, layout se.Layout, pool se.Pool) {
@@ -105,12 +122,8 @@ func (f *File) SqueezeAny(name string, isa ISA, layout se.Layout, pool se.Pool) 
 	e := f.function(name, "func(z, x []float32, plane int)", isa,
 		fmt.Sprintf("%s sets z[c] to the %s of channel c of x, a %s sample of len(z) channels × plane positions.", name, what, layout))
 	max, sto := pool == se.Max, pool == se.Stochastic
-	z, x := e.GP64(), e.GP64()
-	e.Load(e.Param("z").Base(), z)
-	e.Load(e.Param("x").Base(), x)
-	channels, plane := e.GP64(), e.GP64()
-	e.Load(e.Param("z").Len(), channels)
-	e.Load(e.Param("plane"), plane)
+	z, x := e.sliceBase("z"), e.sliceBase("x")
+	channels, plane := e.sliceLen("z"), e.pointer("plane")
 	var fill reg.VecVirtual
 	if max {
 		fill = e.broadcast(float32(math.Inf(-1)))
@@ -234,18 +247,12 @@ func (f *File) ScaleAny(name string, isa ISA, layout se.Layout, addReLU bool) {
 	e := f.function(name, sig, isa,
 		fmt.Sprintf("%s sets dst = %s per channel for a %s sample of len(s) channels × plane positions.", name, what, layout))
 	o := &scaleOp{emitter: e, k: Scale{Layout: layout, AddReLU: addReLU}}
-	o.dst, o.x, o.s = e.GP64(), e.GP64(), e.GP64()
-	e.Load(e.Param("dst").Base(), o.dst)
-	e.Load(e.Param("x").Base(), o.x)
-	e.Load(e.Param("s").Base(), o.s)
+	o.dst, o.x, o.s = e.sliceBase("dst"), e.sliceBase("x"), e.sliceBase("s")
 	if addReLU {
-		o.res = e.GP64()
-		e.Load(e.Param("res").Base(), o.res)
+		o.res = e.sliceBase("res")
 		o.zero = e.zero()
 	}
-	channels, plane := e.GP64(), e.GP64()
-	e.Load(e.Param("s").Len(), channels)
-	e.Load(e.Param("plane"), plane)
+	channels, plane := e.sliceLen("s"), e.pointer("plane")
 	L := e.isa.Lanes
 	if layout == se.NCHW {
 		t := e.runtimeTail(plane)
@@ -303,13 +310,8 @@ func (o *scaleOp) advanceBy(n reg.GPVirtual) {
 func (f *File) FCAny(name string, isa ISA, act Activation) {
 	e := f.function(name, "func(dst, w, x, b []float32)", isa,
 		fmt.Sprintf("%s sets dst = %s(W·x + b) for a len(dst)×len(x) row-major W; b may be empty.", name, act))
-	dst, w, x := e.GP64(), e.GP64(), e.GP64()
-	e.Load(e.Param("dst").Base(), dst)
-	e.Load(e.Param("w").Base(), w)
-	e.Load(e.Param("x").Base(), x)
-	rows, k := e.GP64(), e.GP64()
-	e.Load(e.Param("dst").Len(), rows)
-	e.Load(e.Param("x").Len(), k)
+	dst, w, x := e.sliceBase("dst"), e.sliceBase("w"), e.sliceBase("x")
+	rows, k := e.sliceLen("dst"), e.sliceLen("x")
 	L := e.isa.Lanes
 	t := e.runtimeTail(k)
 	rowBytes := e.bytesOf(k)
@@ -356,9 +358,7 @@ func (f *File) FCAny(name string, isa ISA, act Activation) {
 		e.advance(d, 4)
 	})
 	e.Commentf("dst = %s(dst + b)", act)
-	b, blen := e.GP64(), e.GP64()
-	e.Load(e.Param("b").Base(), b)
-	e.Load(e.Param("b").Len(), blen)
+	b, blen := e.sliceBase("b"), e.sliceLen("b")
 	nobias, next := e.label(), e.label()
 	e.TESTQ(blen, blen)
 	e.JZ(operand.LabelRef(nobias))

@@ -22,9 +22,7 @@ func (f *File) Sum(name string, isa ISA) {
 	block, vecBytes := SumVecs*isa.Lanes, 4*isa.Lanes
 	e := f.function(name, "func(x []float32) float32", isa,
 		fmt.Sprintf("%s returns the sum of x. len(x) must be a positive multiple of %d.", name, block))
-	p, n := e.GP64(), e.GP64()
-	e.Load(e.Param("x").Base(), p)
-	e.Load(e.Param("x").Len(), n)
+	p, n := e.sliceBase("x"), e.sliceLen("x")
 	acc := make([]reg.VecVirtual, SumVecs)
 	for j := range acc {
 		acc[j] = e.zero()
@@ -56,10 +54,7 @@ func (f *File) Copy(name string, isa ISA) {
 	block, vecBytes := CopyVecs*isa.Lanes, 4*isa.Lanes
 	e := f.function(name, "func(dst, src []float32)", isa,
 		fmt.Sprintf("%s copies src to dst. len(src) must be a positive multiple of %d, len(dst) ≥ len(src).", name, block))
-	d, s, n := e.GP64(), e.GP64(), e.GP64()
-	e.Load(e.Param("dst").Base(), d)
-	e.Load(e.Param("src").Base(), s)
-	e.Load(e.Param("src").Len(), n)
+	d, s, n := e.sliceBase("dst"), e.sliceBase("src"), e.sliceLen("src")
 	v := e.vecs(CopyVecs)
 	loop := e.label()
 	e.Label(loop)

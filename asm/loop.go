@@ -45,7 +45,8 @@ func (e *emitter) advance(p reg.GPVirtual, bytes int) {
 	}
 }
 
-// pointer loads the array pointer parameter name into a fresh register.
+// pointer loads the parameter name (an array pointer or a number) into a
+// fresh register.
 func (e *emitter) pointer(name string) reg.GPVirtual {
 	p := e.GP64()
 	e.Load(e.Param(name), p)
