@@ -288,6 +288,18 @@ def write_safetensors(path, tensors, metadata):
             f.write(b)
 
 
+def reference_run(model, seed, batch, height, width):
+    """Runs model on the fixture input of seed (standard normal, NCHW) in
+    float32, then in float64 (the model is left in float64); returns the
+    input and both logits."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, 3, height, width, generator=gen)
+    with torch.no_grad():
+        logits = model(x)
+        ref = model.double()(x.double())
+    return x, logits, ref
+
+
 def logit_figures(logits, ref):
     """What says whether float32 logits [N, classes] make a usable fixture:
     max |logit|, the smallest top-1 margin of any sample, and how far they
@@ -318,12 +330,7 @@ def check_logits(name, logits, ref, width):
 
 
 def fixture(name, arch, seed, classes, batch, height, width):
-    model = build(arch, classes, seed)
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, 3, height, width, generator=gen)
-    with torch.no_grad():
-        logits = model(x)
-        ref = model.double()(x.double())
+    x, logits, ref = reference_run(build(arch, classes, seed), seed, batch, height, width)
     diff64 = check_logits(name, logits, ref, 22)
     meta = {
         "arch": arch, "seed": str(seed), "classes": str(classes), "batch": str(batch),

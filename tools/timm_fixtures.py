@@ -93,12 +93,7 @@ def build(arch, classes, seed):
 
 def fixture(arch, base, classes, batch, height, width):
     for seed in range(base, base + 20):
-        model = build(arch, classes, seed)
-        gen = torch.Generator().manual_seed(seed)
-        x = torch.randn(batch, 3, height, width, generator=gen)
-        with torch.no_grad():
-            logits = model(x)
-            ref = model.double()(x.double())
+        x, logits, ref = rf.reference_run(build(arch, classes, seed), seed, batch, height, width)
         peak, margin, diff64 = rf.logit_figures(logits, ref)
         if rf.usable(peak, margin):
             break
