@@ -91,3 +91,62 @@ func TestGConvRender(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGConvDiagonal runs the lane algebra of a diagonal tile on labels: x₂
+// (gconvTurn2) must hold input channel j+2 in lane j, the four weight
+// vectors of GConvDiagonal must join every output and input channel of a
+// group exactly once per lane, the FMA of vector k reading x or x₂ as
+// GConvDiagonal says, and gconvTurnBack must bring lane j+1 of the second
+// accumulator to lane j, so each lane of the result sums its own output
+// channel.
+func TestGConvDiagonal(t *testing.T) {
+	permil := func(imm int, v [4]int) (out [4]int) {
+		for j := range out {
+			out[j] = v[imm>>(2*j)&3]
+		}
+		return out
+	}
+	x := [4]int{0, 1, 2, 3} // lane j of x holds input channel j
+	x2 := permil(gconvTurn2, x)
+	// acc[a][j] lists the (output, input) pairs lane j of accumulator a sums.
+	var acc [2][4][][2]int
+	seen := map[[3]int]bool{}
+	for k := range 4 {
+		in := x
+		if k >= 2 {
+			in = x2
+		}
+		for j := range 4 {
+			o, c := GConvDiagonal(k, j)
+			if in[j] != c {
+				t.Fatalf("vector %d lane %d: the FMA reads input channel %d, the weight is for %d", k, j, in[j], c)
+			}
+			if seen[[3]int{j, o, c}] {
+				t.Fatalf("lane %d: channels %d ← %d twice", j, o, c)
+			}
+			seen[[3]int{j, o, c}] = true
+			acc[k%2][j] = append(acc[k%2][j], [2]int{o, c})
+		}
+	}
+	if len(seen) != 4*4 {
+		t.Fatalf("%d of the 16 (output, input) pairs of each lane", len(seen)/4)
+	}
+	var lanes [4]int
+	for j := range lanes {
+		lanes[j] = j
+	}
+	back := permil(gconvTurnBack, lanes) // lane j of the turned accumulator is lane back[j] of acc[1]
+	for j := range 4 {
+		sum := append(append([][2]int(nil), acc[0][j]...), acc[1][back[j]]...)
+		ins := map[int]bool{}
+		for _, p := range sum {
+			if p[0] != j {
+				t.Errorf("output lane %d adds a partial sum of channel %d", j, p[0])
+			}
+			ins[p[1]] = true
+		}
+		if len(sum) != 4 || len(ins) != 4 {
+			t.Errorf("output lane %d sums %v, want each input channel once", j, sum)
+		}
+	}
+}

@@ -93,8 +93,8 @@ var gconvKernels = []gconvKernel{
 			}
 			name := fmt.Sprintf("gconv3x3G%dto%dTile%dx%d%s", g[0], g[1], t.Rows, t.Cols(i), i.Suffix())
 			f.GConv(name, i, t)
-			fmt.Fprintf(&table, "\t{isa: isa.%s, in: %d, out: %d, rows: %d, vecs: %d, phases: %d, lanes: %d, kernel: %s},\n",
-				i.Suffix(), g[0], g[1], t.Rows, t.Vecs, t.Phases, i.Lanes, name)
+			fmt.Fprintf(&table, "\t{name: %q, isa: isa.%s, in: %d, out: %d, rows: %d, vecs: %d, phases: %d, diagonals: %v, lanes: %d, kernel: %s},\n",
+				name, i.Suffix(), g[0], g[1], t.Rows, t.Vecs, t.Phases, t.Diagonals, i.Lanes, name)
 		}
 	}
 	table.WriteString("}\n")

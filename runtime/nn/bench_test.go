@@ -121,8 +121,8 @@ var fmaPeakOnce = sync.OnceValue(func() float64 {
 })
 
 // BenchmarkGroupedKernel runs each grouped micro-kernel of the default
-// engine on one tile over and over (everything in L1): the kernel's own
-// rate, before memory and the loops around it.
+// engine over a few tiles of pixels over and over (everything in L1): the
+// kernel's own rate, before memory and the loops around it.
 func BenchmarkGroupedKernel(b *testing.B) {
 	for i := range defaultEngine.gconv {
 		k := &defaultEngine.gconv[i]
@@ -130,21 +130,22 @@ func BenchmarkGroupedKernel(b *testing.B) {
 		inC, outC := groups*k.in, groups*k.out
 		w := 3 * k.rows
 		a := make([]float32, 3*w*inC+64)
-		offs := make([]int, k.rows)
-		for r := range offs {
-			offs[r] = r * inC
+		const tiles = 4
+		offs := make([]int, 2*tiles*k.rows)
+		for r := range tiles * k.rows {
+			offs[2*r], offs[2*r+1] = r%k.rows*inC, r*outC
 		}
 		bw := make([]float32, k.weights())
-		c := make([]float32, k.rows*outC)
+		c := make([]float32, tiles*k.rows*outC)
 		bias := make([]float32, k.cols())
 		b.Run(fmt.Sprintf("%dto%d", k.in, k.out), func(b *testing.B) {
 			peak := fmaPeakOnce()
 			cpu0 := cputime.Used()
 			for b.Loop() {
-				k.kernel(&a[0], &offs[0], inC, w*inC, &bw[0], &c[0], outC, k.rows, &bias[0], nil, nil, tileBias|tileReLU)
+				k.kernel(&a[0], &offs[0], tiles*k.rows, 1, inC, w*inC, &bw[0], &c[0], &bias[0], nil, nil, tileReLU)
 			}
 			cpu := (cputime.Used() - cpu0).Seconds()
-			flops := 2 * float64(k.rows*k.cols()*9*k.in) * float64(b.N)
+			flops := 2 * float64(tiles*k.rows*k.cols()*9*k.in) * float64(b.N)
 			if cpu > 0 {
 				b.ReportMetric(flops/cpu/1e9, "cpu-GFLOP/s")
 				if peak > 0 {

@@ -11,37 +11,44 @@ import (
 // A grouped convolution does little work per input value — a group of 4
 // channels feeds 4 outputs — so packing an im2col block for it would cost
 // as much as the arithmetic, and a GEMM tile 16 or 32 channels wide over a
-// group of 4 would compute mostly zeros. Instead the input is copied once
-// into a zero-bordered NHWC buffer, and each micro-kernel reads every
-// output pixel's 3×3 window from it in place, through one pointer per tile
-// row: a tile is Rows consecutive output pixels (across rows and images)
-// by a few groups' output channels. Groups narrower than a vector are
-// computed in phases (see asm.GConvTile), so every FMA lane is useful. The
-// write-back is the GEMM's: bias, residual, ReLU and the SE column sums.
+// group of 4 would compute mostly zeros. Instead each micro-kernel reads
+// every output pixel's 3×3 window in place, through one pointer per tile
+// row, from a list of pixels (their windows' and their outputs' offsets),
+// Rows pixels at a time: a call runs a chunk of tile columns (each a few
+// groups' output channels) over the pixels of a band of output rows.
+// Pixels whose window lies inside the image read the layer's input itself;
+// the others — the first and last rows and columns — read a copy of the
+// band with a zero border in which only what they read is filled. Groups of 4 go by diagonals, others
+// narrower than a vector in phases (see asm.GConvTile), so every FMA lane
+// is useful. The write-back is the GEMM's: bias, residual, ReLU and the SE
+// column sums.
 
 // gconvKernel is one grouped micro-kernel (gconv_amd64.s) and its tile.
 type gconvKernel struct {
+	name                      string // of the assembly function
 	isa                       isa.ISA
 	in, out                   int // channels of a group
 	rows, vecs, phases, lanes int
+	diagonals                 bool
 	kernel                    gconvFunc
 }
 
 // gconvFunc is the signature of the grouped micro-kernels
 // (asm.GConvSignature).
-type gconvFunc func(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+type gconvFunc func(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
 // cols returns the output channels of a tile.
 func (k *gconvKernel) cols() int { return k.vecs * k.lanes / k.phases }
 
-// steps returns the depth steps of one window position.
+// steps returns the weight vectors per window position and tile vector:
+// the depth steps of one window position, or the four diagonals.
 func (k *gconvKernel) steps() int { return k.in / k.phases }
 
 // weights returns the packed weights of one tile column.
 func (k *gconvKernel) weights() int { return 9 * k.steps() * k.vecs * k.lanes }
 
-// group returns the group of vector v relative to the tile's first.
-func (k *gconvKernel) group(v int) int { return v * (k.lanes / k.phases) / k.out }
+// groups returns the number of groups whose input a tile reads.
+func (k *gconvKernel) groups() int { return (k.cols() + k.out - 1) / k.out }
 
 // grouped returns e's grouped kernel for s, or nil when s is not a 3×3
 // convolution over groups with a kernel of its shape.
@@ -60,10 +67,11 @@ func (e *engine) grouped(s ConvSpec) *gconvKernel {
 }
 
 // packGrouped arranges PyTorch-layout weights for k: per tile column (cols
-// output channels), per window position (ky, kx) and depth step, vecs
-// vectors of lanes values; with phases P, lane j·P + p of vector v is the
-// tile's output channel v·lanes/P + j at input channel step·P + p of its
-// group.
+// output channels), per window position (ky, kx) and step, vecs vectors of
+// lanes values. With phases P, lane j·P + p of vector v is the tile's
+// output channel v·lanes/P + j at input channel step·P + p of its group;
+// with diagonals, lane j of step k is the weight between the channels
+// gconvDiagonal(k, j) of the lane's group.
 func packGrouped(s ConvSpec, weight []float32, k *gconvKernel) []float32 {
 	cols, size := k.cols(), k.weights()
 	out := make([]float32, s.OutC/cols*size)
@@ -77,6 +85,10 @@ func packGrouped(s ConvSpec, weight []float32, k *gconvKernel) []float32 {
 					for v := range k.vecs {
 						for l := range k.lanes {
 							o, c := tc*cols+v*per+l/k.phases, st*k.phases+l%k.phases
+							if k.diagonals {
+								do, dc := gconvDiagonal(st, l%4)
+								o, c = tc*cols+l/4*4+do, dc
+							}
 							p[i] = weight[((o*k.in+c)*3+ky)*3+kx]
 							i++
 						}
@@ -88,57 +100,82 @@ func packGrouped(s ConvSpec, weight []float32, k *gconvKernel) []float32 {
 	return out
 }
 
+// gconvDiagonal is asm.GConvDiagonal: the output and input channels of a
+// group of 4 that lane j of diagonal weight vector k joins. Its FMA reads
+// the input turned by two (k ≥ 2) or not, and adds into the accumulator
+// whose lane j holds output channel j+1 (k odd) or j.
+func gconvDiagonal(k, j int) (o, c int) {
+	return (j + k%2) % 4, (j + 2*(k/2)) % 4
+}
+
 // forwardGrouped is Forward on c's grouped kernel.
 //
 // A task is a band of output rows of one image × a block of tile columns.
-// It first copies the input its band reads — the band's rows plus the
-// window's overlap, the block's channels only — into a per-worker buffer
-// with a zero border (sized to stay in L2), then runs the tiles over it:
-// the input is read from memory about once, as a GEMM reads it, and no
-// padded copy of the whole activation is ever written back.
+// Its pixels whose window lies inside the image read the input in place;
+// for the others it first copies what they read — the input rows of the
+// band's first and last output rows, and the few pixels of the first and
+// last columns' windows, the block's channels only — into a per-worker
+// buffer laid out as the band's input with a zero border. Each chunk of
+// tile columns is then one call over the interior pixels and one over the
+// edge ones. A band's input is bounded (gconvBandBytes); bands too short
+// to fill many tiles take narrower blocks, which lets them grow, as every
+// band pads its two pixel lists to whole tiles and reads its window's
+// overlap rows again.
 func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epilogue, ws *Workspace) {
 	s, k := c.spec, c.gk
 	wp := w + 2
 	tiles := s.OutC / k.cols()
-	band := func(channels int) int { // output rows a band may hold
-		rows := gconvPatchBytes/(4*wp*channels) - 3 // input rows beyond a single output row's three
+	band := func(perBlock int) int { // output rows a band of blocks of perBlock tile columns may hold
+		rows := gconvBandBytes/(4*wp*k.blockChannels(perBlock, s.InC)) - 3 // input rows beyond a single output row's three
 		return max(1, min(oh, rows/s.Stride+1))
 	}
-	// blockChannels is the most input channels a block of per tile
-	// columns reads (a block may start inside a group).
-	blockChannels := func(per int) int { return min(s.InC, ((per*k.cols()+k.out-1)/k.out+1)*k.in) }
-	bands := (oh + band(s.InC) - 1) / band(s.InC)
-	colBlocks := 1
-	if want := 4 * ws.threads; ws.threads > 1 && n*bands < want {
-		colBlocks = min(tiles, (want+n*bands-1)/(n*bands))
+	perBlock := tiles
+	rows := band(perBlock)
+	for perBlock > 1 && rows < oh && rows*ow < gconvBandTiles*k.rows {
+		perBlock = (perBlock + 1) / 2
+		rows = band(perBlock)
 	}
-	// Short bands waste much of their last tile and copy the window's
-	// overlap rows once more per band: split the channels further, which
-	// lets the bands grow.
-	for colBlocks < tiles && band(blockChannels((tiles+colBlocks-1)/colBlocks))*ow < gconvBandTiles*k.rows && band(blockChannels(1)) > band(s.InC) {
-		colBlocks *= 2
+	// Enough tasks for the threads to share: shorter bands while they keep
+	// a few tiles, then narrower blocks.
+	for want := 4 * ws.threads; ws.threads > 1 && n*((oh+rows-1)/rows)*((tiles+perBlock-1)/perBlock) < want; {
+		switch {
+		case rows*ow >= 2*gconvThreadTiles*k.rows:
+			rows = (rows + 1) / 2
+		case perBlock > 1:
+			perBlock = (perBlock + 1) / 2
+		default:
+			want = 0
+		}
 	}
-	colBlocks = min(colBlocks, tiles)
-	perBlock := (tiles + colBlocks - 1) / colBlocks
-	colBlocks = (tiles + perBlock - 1) / perBlock
-	channels := blockChannels(perBlock)
-	rows := band(channels)
-	bands = (oh + rows - 1) / rows
-	patch := ((rows-1)*s.Stride + 3) * wp * channels
+	if per := k.out / k.cols(); per > 1 {
+		// A block starts at a group's first tile (see asm.GConv).
+		perBlock = (perBlock + per - 1) / per * per
+	}
+	colBlocks := (tiles + perBlock - 1) / perBlock
+	channels := k.blockChannels(perBlock, s.InC)
+	bands := (oh + rows - 1) / rows
 	for i := range ws.scratch {
 		sc := &ws.scratch[i]
-		sc.offs = growInts(sc.offs, rows*ow+k.rows)
-		sc.pack = grow(sc.pack, patch)
+		// Two lists of the band's pixels, each padded to whole tiles.
+		sc.offs = growInts(sc.offs, 2*(rows*ow+2*k.rows))
+		sc.pack = grow(sc.pack, ((rows-1)*s.Stride+3)*wp*channels)
 	}
-	job := gconvJob{c: c, src: src, dst: dst, ep: ep, ld: ep.stride(s.OutC), scratch: ws.scratch, h: h, w: w, oh: oh, ow: ow,
-		rows: rows, bands: bands, colBlocks: colBlocks, perBlock: perBlock, tiles: tiles}
+	lists := ws.gconv.lists
+	if len(lists) < len(ws.scratch) {
+		lists = make([]gconvLists, len(ws.scratch))
+	}
+	for i := range lists {
+		lists[i].band = -1
+	}
+	job := gconvJob{c: c, src: src, dst: dst, ep: ep, ld: ep.stride(s.OutC), scratch: ws.scratch, lists: lists,
+		h: h, w: w, oh: oh, ow: ow, rows: rows, bands: bands, colBlocks: colBlocks, perBlock: perBlock, tiles: tiles, channels: channels}
 	if ep.Sums != nil {
 		ws.partial = grow(ws.partial, n*bands*s.OutC)
 		job.partial = ws.partial[:n*bands*s.OutC]
 	}
 	ws.gconv = job
 	ws.Parallel(n*bands*colBlocks, &ws.gconv)
-	ws.gconv = gconvJob{}
+	ws.gconv = gconvJob{lists: lists}
 	if ep.Sums != nil {
 		// Each image's bands, added in order: the same for every thread count.
 		for img := range n {
@@ -153,15 +190,27 @@ func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epil
 	}
 }
 
-// gconvBandTiles is the fewest tiles of pixels a band should hold.
-const gconvBandTiles = 4
+// blockChannels returns the input channels (of inC) a block of per tile
+// columns reads: blocks start at a group.
+func (k *gconvKernel) blockChannels(per, inC int) int {
+	return min(inC, (per*k.cols()+k.out-1)/k.out*k.in)
+}
 
-// gconvPatchBytes bounds the input patch of a task: half of a 512 KiB L2.
-const gconvPatchBytes = 256 << 10
+// gconvBandTiles is the fewest tiles of pixels a band should hold, unless
+// it is the whole image or its block a single tile column.
+const gconvBandTiles = 16
 
-// gconvChunkBytes bounds the weights of the tile columns a task runs
-// together: half of a 32 KiB L1d.
-const gconvChunkBytes = 16 << 10
+// gconvThreadTiles is the fewest tiles of pixels a band is cut down to so
+// that threads have tasks to share.
+const gconvThreadTiles = 4
+
+// gconvBandBytes bounds the input a task reads, and so its buffer of edge
+// pixels (laid out as that input, but of which only the edges are
+// written): two L2s. Taller bands of more channels pay off beyond L2: the
+// chunks of tile columns stream their own channels of the band, and each
+// reads the input row a window moves onto while the previous rows are
+// still in L1 and L2.
+const gconvBandBytes = 1 << 20
 
 // gconvJob is one grouped Forward call; a task is a (band, tile column
 // block).
@@ -171,10 +220,147 @@ type gconvJob struct {
 	ep                         Epilogue
 	ld                         int // output pixel stride
 	scratch                    []scratch
+	lists                      []gconvLists // per worker
 	h, w, oh, ow               int
 	rows, bands                int // output rows per band, bands per image
 	colBlocks, perBlock, tiles int
+	channels                   int       // the patch's pixel stride: the most channels a block reads
 	partial                    []float32 // with ep.Sums: n·bands rows of OutC sums
+}
+
+// gconvLists are the pixel lists of a band, in its worker's scratch.offs;
+// every image and block of the band shares them, so a worker keeps those
+// of the band it ran last (the blocks of a band are consecutive tasks).
+type gconvLists struct {
+	band        int // -1 before a Forward call's first task
+	inner, edge gconvPixels
+}
+
+// gconvPixels lists output pixels for a grouped micro-kernel: two offsets
+// a pixel, of its window's top-left input pixel and of its output, padded
+// to whole tiles by repeating the last pixel.
+type gconvPixels struct {
+	offs           []int
+	n              int
+	minIn, maxIn   int
+	minOut, maxOut int
+}
+
+// add appends a pixel.
+func (p *gconvPixels) add(in, out int) {
+	if p.n == 0 {
+		p.minIn, p.maxIn, p.minOut, p.maxOut = in, in, out, out
+	}
+	p.minIn, p.maxIn = min(p.minIn, in), max(p.maxIn, in)
+	p.minOut, p.maxOut = min(p.minOut, out), max(p.maxOut, out)
+	p.offs = append(p.offs, in, out)
+	p.n++
+}
+
+// pad repeats the last pixel up to a whole number of tiles of rows.
+func (p *gconvPixels) pad(rows int) {
+	for p.n > 0 && len(p.offs)/2%rows != 0 {
+		p.offs = append(p.offs, p.offs[len(p.offs)-2:]...)
+	}
+}
+
+// gconvInterior returns the output positions lo ≤ i < hi along one axis of
+// an input of size values whose 3-wide window (stride, padding 1) lies
+// inside the input; none when lo ≥ hi.
+func gconvInterior(size, stride, out int) (lo, hi int) {
+	if size < 3 {
+		return 1, 1
+	}
+	return 1, min(out, (size-2)/stride+1)
+}
+
+// interior returns the output rows [y0, y1) and columns [x0, x1) of the
+// band oy0 ≤ oy < oy1 whose windows lie inside the image; the band's other
+// pixels are its edge.
+func (j *gconvJob) interior(oy0, oy1 int) (y0, y1, x0, x1 int) {
+	s := j.c.spec.Stride
+	yA, yB := gconvInterior(j.h, s, j.oh)
+	x0, x1 = gconvInterior(j.w, s, j.ow)
+	if x0 >= x1 { // no interior column: every row is an edge row
+		return oy0, oy0, x0, x1
+	}
+	y0 = max(oy0, yA)
+	return y0, max(y0, min(oy1, yB)), x0, x1
+}
+
+// list fills l with the pixel lists of band bnd, output rows oy0 ≤ oy <
+// oy1: the interior's windows from the image's first input pixel, the
+// edge's from the patch's; outputs from the band's first.
+func (j *gconvJob) list(l *gconvLists, offs []int, bnd, oy0, oy1 int) {
+	s, k := j.c.spec, j.c.gk
+	wp := j.w + 2
+	y0, y1, x0, x1 := j.interior(oy0, oy1)
+	l.band = bnd
+	l.inner = gconvPixels{offs: offs[:0]}
+	for oy := y0; oy < y1; oy++ {
+		for ox := x0; ox < x1; ox++ {
+			l.inner.add(((oy*s.Stride-1)*j.w+ox*s.Stride-1)*s.InC, ((oy-oy0)*j.ow+ox)*j.ld)
+		}
+	}
+	l.inner.pad(k.rows)
+	used := len(l.inner.offs)
+	l.edge = gconvPixels{offs: offs[used:used]}
+	for oy := oy0; oy < oy1; oy++ {
+		for ox := 0; ox < j.ow; ox++ {
+			if oy >= y0 && oy < y1 && ox == x0 {
+				ox = x1 // past the interior
+			}
+			if ox < j.ow {
+				l.edge.add(((oy-oy0)*s.Stride*wp+ox*s.Stride)*j.channels, ((oy-oy0)*j.ow+ox)*j.ld)
+			}
+		}
+	}
+	l.edge.pad(k.rows)
+}
+
+// fillPatch copies into patch what the edge pixels of band oy0 ≤ oy < oy1
+// read of image img's channels ch0 … ch0+cn-1: input rows oy0·stride-1 …
+// (oy1-1)·stride+1, zero outside the image, whole where an edge row's
+// window covers them, elsewhere only the pixels of the first and last
+// columns' windows.
+func (j *gconvJob) fillPatch(patch []float32, img, oy0, oy1, ch0, cn int) {
+	s := j.c.spec
+	wp, pc := j.w+2, j.channels
+	y0, y1, x0, x1 := j.interior(oy0, oy1)
+	for r := range (oy1-oy0-1)*s.Stride + 3 {
+		row := patch[r*wp*pc:][:wp*pc]
+		iy := oy0*s.Stride - 1 + r
+		if iy < 0 || iy >= j.h {
+			clear(row)
+			continue
+		}
+		clear(row[:pc])
+		clear(row[(wp-1)*pc:])
+		in := j.src[(img*j.h+iy)*j.w*s.InC:][:j.w*s.InC]
+		put := func(xa, xb int) { // input pixels xa ≤ x < xb
+			if cn == s.InC {
+				copy(row[(xa+1)*pc:(xb+1)*pc], in[xa*cn:xb*cn])
+				return
+			}
+			for x := xa; x < xb; x++ {
+				copy(row[(x+1)*pc:][:cn], in[x*s.InC+ch0:][:cn])
+			}
+		}
+		// Whether an edge row of the band has its window over patch row r.
+		full := false
+		for oy := oy0 + max(0, (r-2+s.Stride-1)/s.Stride); oy <= oy0+min(oy1-oy0-1, r/s.Stride); oy++ {
+			full = full || oy < y0 || oy >= y1
+		}
+		switch {
+		case full:
+			put(0, j.w)
+		case x1 < j.ow: // first and last columns
+			put(0, min(j.w, (x0-1)*s.Stride+2))
+			put(max(0, x1*s.Stride-1), j.w)
+		default: // the last column is interior
+			put(0, min(j.w, (x0-1)*s.Stride+2))
+		}
+	}
 }
 
 func (j *gconvJob) Run(worker, task int) {
@@ -190,42 +376,16 @@ func (j *gconvJob) Run(worker, task int) {
 	oy1 := min(j.oh, oy0+j.rows)
 	wp := j.w + 2
 	sc := &j.scratch[worker]
-
-	// The patch: input rows oy0·stride-1 … (oy1-1)·stride+1 of the block's
-	// channels, zero outside the image.
-	prows := (oy1-oy0-1)*s.Stride + 3
-	patch := sc.pack[:prows*wp*cn]
-	for r := range prows {
-		row := patch[r*wp*cn:][:wp*cn]
-		iy := oy0*s.Stride - 1 + r
-		if iy < 0 || iy >= j.h {
-			clear(row)
-			continue
-		}
-		clear(row[:cn])
-		clear(row[(wp-1)*cn:])
-		in := j.src[(img*j.h+iy)*j.w*s.InC:][:j.w*s.InC]
-		if cn == s.InC {
-			copy(row[cn:], in)
-			continue
-		}
-		for x := range j.w {
-			copy(row[(x+1)*cn:][:cn], in[x*s.InC+ch0:][:cn])
-		}
+	l := &j.lists[worker]
+	if l.band != bnd {
+		j.list(l, sc.offs, bnd, oy0, oy1)
 	}
-	// The window offset of every pixel of the band, the last repeated
-	// for the rows a partial tile computes but does not store.
-	m := (oy1 - oy0) * j.ow
-	offs := sc.offs[:m+k.rows]
-	for i := range m {
-		oy, ox := i/j.ow, i%j.ow
-		offs[i] = (oy*s.Stride*wp + ox*s.Stride) * cn
-	}
-	for i := m; i < len(offs); i++ {
-		offs[i] = offs[m-1]
+	patch := sc.pack[:((oy1-oy0-1)*s.Stride+3)*wp*j.channels]
+	if l.edge.n > 0 {
+		j.fillPatch(patch, img, oy0, oy1, ch0, cn)
 	}
 
-	flags := tileBias
+	flags := 0
 	if j.ep.Residual != nil {
 		flags |= tileResidual
 	}
@@ -240,53 +400,63 @@ func (j *gconvJob) Run(worker, task int) {
 			clear(sums[tc*cols:][:cols])
 		}
 	}
-	p0 := (img*j.oh + oy0) * j.ow // the band's first output pixel
-	row := wp * cn
-	// Tile columns go in chunks whose weights stay in L1 while every tile
-	// of the band runs over them: the input windows of a tile are then
-	// read from L1 by the chunk's other columns.
+	srcImg := img * j.h * j.w * s.InC
+	out := (img*j.oh + oy0) * j.ow * j.ld // the band's first output pixel
+	// One kernel call a pixel list and chunk of tile columns: for each
+	// tile of pixels, the chunk's columns in turn read the tile's input
+	// from L1 — the pixels' channels one after the other, which the
+	// hardware prefetches well — and their weights from L2.
 	chunk := max(1, gconvChunkBytes/(4*size))
+	if per := k.out / cols; per > 1 {
+		chunk = max(1, chunk/per) * per // whole groups (see asm.GConv)
+	}
 	for c0 := t0; c0 < t1; c0 += chunk {
 		c1 := min(t1, c0+chunk)
-		for tc := c0; tc < c1; tc++ {
-			j.check(tc, p0, m, patch, ch0, offs, row, cn, sums)
+		col0 := c0 * cols
+		ch := col0 / k.out * k.in // the chunk's first input channel
+		var pr, ps *float32
+		if j.ep.Residual != nil {
+			pr = &j.ep.Residual[out+col0]
 		}
-		for r := 0; r < m; r += k.rows {
-			rows := min(k.rows, m-r)
-			for tc := c0; tc < c1; tc++ {
-				col0 := tc * cols
-				var pr, ps *float32
-				if j.ep.Residual != nil {
-					pr = &j.ep.Residual[(p0+r)*j.ld+col0]
-				}
-				if sums != nil {
-					ps = &sums[col0]
-				}
-				k.kernel(&patch[col0/k.out*k.in-ch0], &offs[r], cn, row, &c.panels[tc*size], &j.dst[(p0+r)*j.ld+col0], j.ld, rows, &c.bias[col0], pr, ps, flags)
+		if sums != nil {
+			ps = &sums[col0]
+		}
+		for _, call := range [2]struct {
+			px       *gconvPixels
+			a        []float32
+			pix, row int
+		}{{&l.inner, j.src[srcImg+ch:], s.InC, j.w * s.InC}, {&l.edge, patch[ch-ch0:], j.channels, wp * j.channels}} {
+			if call.px.n == 0 {
+				continue
 			}
+			j.check(c0, c1, call.px, call.a, call.pix, call.row, out+col0, sums)
+			k.kernel(&call.a[0], &call.px.offs[0], call.px.n, c1-c0, call.pix, call.row, &c.panels[c0*size], &j.dst[out+col0], &c.bias[col0], pr, ps, flags)
 		}
 	}
 }
 
-// check panics unless the slices of tile column tc hold what the
-// micro-kernel reads and writes for the m pixels of a band starting at
-// output pixel p0, whose window offsets into patch (channels ch0…ch0+cn-1)
-// are offs, growing with the pixel, the last repeated.
-func (j *gconvJob) check(tc, p0, m int, patch []float32, ch0 int, offs []int, row, cn int, sums []float32) {
+// gconvChunkBytes bounds the weights of the tile columns one kernel call
+// runs: a quarter of a 512 KiB L2.
+const gconvChunkBytes = 128 << 10
+
+// check panics unless the slices hold what the micro-kernel reads and
+// writes for tile columns c0 ≤ tc < c1 over the pixels px, whose windows
+// start in a (pix and row apart) and whose outputs in dst and the residual
+// at out.
+func (j *gconvJob) check(c0, c1 int, px *gconvPixels, a []float32, pix, row, out int, sums []float32) {
 	c, k := j.c, j.c.gk
 	cols, size := k.cols(), k.weights()
-	col0 := tc * cols
-	a0 := col0/k.out*k.in - ch0 // the tile's first channel in the patch
-	groups := k.group(k.vecs-1) + 1
-	last := (p0+m-1)*j.ld + col0 + cols // one past the last value written
-	ok := m >= 1 && len(offs) == m+k.rows && offs[0] >= 0 && a0 >= 0 && a0+groups*k.in <= cn &&
-		len(patch) >= a0+offs[len(offs)-1]+2*row+2*cn+groups*k.in &&
-		len(c.panels) >= (tc+1)*size && len(c.bias) >= col0+cols && len(j.dst) >= last &&
+	last := out + px.maxOut + (c1-c0)*cols // one past the last value written
+	per := max(1, k.out/cols)              // tiles a group
+	ok := px.n >= 1 && c0 < c1 && c0%per == 0 && (c1-c0)%per == 0 &&
+		len(px.offs) == 2*k.rows*((px.n+k.rows-1)/k.rows) && px.minIn >= 0 && px.minOut >= 0 &&
+		len(a) >= (c1-c0-1)*cols/k.out*k.in+px.maxIn+2*row+2*pix+k.groups()*k.in &&
+		len(c.panels) >= c1*size && len(c.bias) >= c1*cols && len(j.dst) >= last &&
 		(j.ep.Residual == nil || len(j.ep.Residual) >= last) &&
-		(j.partial == nil || len(sums) >= col0+cols)
+		(j.partial == nil || len(sums) >= c1*cols)
 	if !ok {
-		panic(fmt.Sprintf("nn: %s grouped %d→%d kernel: tile column %d, pixels %d+%d, %d offsets, channels %d+%d; len(patch) %d, len(panels) %d, len(dst) %d, len(res) %d, len(sums) %d",
-			k.isa, k.in, k.out, tc, p0, m, len(offs), ch0, cn, len(patch), len(c.panels), len(j.dst), len(j.ep.Residual), len(sums)))
+		panic(fmt.Sprintf("nn: %s grouped %d→%d kernel: tile columns %d…%d, %d pixels (%d offsets, input %d…%d, output %d…%d); len(a) %d, len(panels) %d, len(dst) %d, len(res) %d, len(sums) %d",
+			k.isa, k.in, k.out, c0, c1-1, px.n, len(px.offs), px.minIn, px.maxIn, px.minOut, px.maxOut, len(a), len(c.panels), len(j.dst), len(j.ep.Residual), len(sums)))
 	}
 }
 

@@ -4,87 +4,87 @@
 
 package nn
 
-// gconv3x3G4to4Tile6x16AVX512 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 4 → 4 channels (4 phases) and writes them with the flagged epilogue.
+// gconv3x3G4to4Tile8x16AVX512 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 4 → 4 channels, 8 pixels at a time (diagonals), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G4to4Tile6x16AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G4to4Tile8x16AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G8to8Tile6x16AVX512 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 8 → 8 channels (4 phases) and writes them with the flagged epilogue.
+// gconv3x3G8to8Tile6x16AVX512 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 8 → 8 channels, 6 pixels at a time (4 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G8to8Tile6x16AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G8to8Tile6x16AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G16to16Tile7x16AVX512 computes 7 output pixels × 16 channels of a 3×3 convolution over groups of 16 → 16 channels (2 phases) and writes them with the flagged epilogue.
+// gconv3x3G16to16Tile7x16AVX512 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 16 → 16 channels, 7 pixels at a time (2 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G16to16Tile7x16AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G16to16Tile7x16AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G32to32Tile7x32AVX512 computes 7 output pixels × 32 channels of a 3×3 convolution over groups of 32 → 32 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G32to32Tile7x32AVX512 computes n output pixels × cols·32 channels of a 3×3 convolution over groups of 32 → 32 channels, 7 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G32to32Tile7x32AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G32to32Tile7x32AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G64to64Tile7x32AVX512 computes 7 output pixels × 32 channels of a 3×3 convolution over groups of 64 → 64 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G64to64Tile7x32AVX512 computes n output pixels × cols·32 channels of a 3×3 convolution over groups of 64 → 64 channels, 7 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G64to64Tile7x32AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G64to64Tile7x32AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G4to8Tile6x16AVX512 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 4 → 8 channels (4 phases) and writes them with the flagged epilogue.
+// gconv3x3G4to8Tile6x16AVX512 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 4 → 8 channels, 6 pixels at a time (4 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G4to8Tile6x16AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G4to8Tile6x16AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G8to16Tile7x16AVX512 computes 7 output pixels × 16 channels of a 3×3 convolution over groups of 8 → 16 channels (2 phases) and writes them with the flagged epilogue.
+// gconv3x3G8to16Tile7x16AVX512 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 8 → 16 channels, 7 pixels at a time (2 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G8to16Tile7x16AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G8to16Tile7x16AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G16to32Tile7x32AVX512 computes 7 output pixels × 32 channels of a 3×3 convolution over groups of 16 → 32 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G16to32Tile7x32AVX512 computes n output pixels × cols·32 channels of a 3×3 convolution over groups of 16 → 32 channels, 7 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G16to32Tile7x32AVX512(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G16to32Tile7x32AVX512(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G4to4Tile6x8AVX2 computes 6 output pixels × 8 channels of a 3×3 convolution over groups of 4 → 4 channels (2 phases) and writes them with the flagged epilogue.
+// gconv3x3G4to4Tile5x8AVX2 computes n output pixels × cols·8 channels of a 3×3 convolution over groups of 4 → 4 channels, 5 pixels at a time (diagonals), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G4to4Tile6x8AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G4to4Tile5x8AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G8to8Tile6x8AVX2 computes 6 output pixels × 8 channels of a 3×3 convolution over groups of 8 → 8 channels (2 phases) and writes them with the flagged epilogue.
+// gconv3x3G8to8Tile6x8AVX2 computes n output pixels × cols·8 channels of a 3×3 convolution over groups of 8 → 8 channels, 6 pixels at a time (2 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G8to8Tile6x8AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G8to8Tile6x8AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G16to16Tile6x16AVX2 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 16 → 16 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G16to16Tile6x16AVX2 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 16 → 16 channels, 6 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G16to16Tile6x16AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G16to16Tile6x16AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G32to32Tile6x16AVX2 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 32 → 32 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G32to32Tile6x16AVX2 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 32 → 32 channels, 6 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G32to32Tile6x16AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G32to32Tile6x16AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G64to64Tile6x16AVX2 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 64 → 64 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G64to64Tile6x16AVX2 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 64 → 64 channels, 6 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G64to64Tile6x16AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G64to64Tile6x16AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G2to4Tile6x8AVX2 computes 6 output pixels × 8 channels of a 3×3 convolution over groups of 2 → 4 channels (2 phases) and writes them with the flagged epilogue.
+// gconv3x3G2to4Tile6x8AVX2 computes n output pixels × cols·8 channels of a 3×3 convolution over groups of 2 → 4 channels, 6 pixels at a time (2 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G2to4Tile6x8AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G2to4Tile6x8AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G4to8Tile6x8AVX2 computes 6 output pixels × 8 channels of a 3×3 convolution over groups of 4 → 8 channels (2 phases) and writes them with the flagged epilogue.
+// gconv3x3G4to8Tile6x8AVX2 computes n output pixels × cols·8 channels of a 3×3 convolution over groups of 4 → 8 channels, 6 pixels at a time (2 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G4to8Tile6x8AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G4to8Tile6x8AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G8to16Tile6x16AVX2 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 8 → 16 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G8to16Tile6x16AVX2 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 8 → 16 channels, 6 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G8to16Tile6x16AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G8to16Tile6x16AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)
 
-// gconv3x3G16to32Tile6x16AVX2 computes 6 output pixels × 16 channels of a 3×3 convolution over groups of 16 → 32 channels (1 phases) and writes them with the flagged epilogue.
+// gconv3x3G16to32Tile6x16AVX2 computes n output pixels × cols·16 channels of a 3×3 convolution over groups of 16 → 32 channels, 6 pixels at a time (1 phases), and writes them with the flagged epilogue.
 //
 //go:noescape
-func gconv3x3G16to32Tile6x16AVX2(a *float32, offs *int, pix int, row int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int)
+func gconv3x3G16to32Tile6x16AVX2(a *float32, offs *int, n int, cols int, pix int, row int, b *float32, c *float32, bias *float32, res *float32, sum *float32, flags int)

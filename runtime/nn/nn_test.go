@@ -97,26 +97,6 @@ func TestConv(t *testing.T) {
 	}
 }
 
-// TestGroupedKernels runs every grouped micro-kernel of every engine the
-// CPU has through the convolution, against the reference: several tile
-// columns, stride 1 and 2, odd sizes, two images, every epilogue.
-func TestGroupedKernels(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	for _, e := range engines() {
-		for i := range e.gconv {
-			k := &e.gconv[i]
-			groups := max(2, 2*k.cols()/k.out)
-			for _, stride := range []int{1, 2} {
-				s := ConvSpec{InC: groups * k.in, OutC: groups * k.out, KH: 3, KW: 3, Stride: stride, Pad: 1, Groups: groups}
-				if got := e.grouped(s); got != k {
-					t.Fatalf("%s: %v: grouped kernel %v, want %v", e.isa, s, got, k)
-				}
-				testConv(t, r, s, 2, 9, 7, []*engine{e})
-			}
-		}
-	}
-}
-
 // testConv checks conv s on n images of h×w on engines es against refConv,
 // with every epilogue and one and three threads.
 func testConv(t *testing.T, r *rand.Rand, s ConvSpec, n, h, w int, es []*engine) {
