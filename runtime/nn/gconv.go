@@ -197,8 +197,9 @@ func (k *gconvKernel) blockChannels(per, inC int) int {
 }
 
 // gconvBandTiles is the fewest tiles of pixels a band should hold, unless
-// it is the whole image or its block a single tile column.
-const gconvBandTiles = 16
+// it is the whole image or its block a single tile column. A variable, as
+// gconvBandBytes is.
+var gconvBandTiles = 16
 
 // gconvThreadTiles is the fewest tiles of pixels a band is cut down to so
 // that threads have tasks to share.
@@ -209,8 +210,8 @@ const gconvThreadTiles = 4
 // written): two L2s. Taller bands of more channels pay off beyond L2: the
 // chunks of tile columns stream their own channels of the band, and each
 // reads the input row a window moves onto while the previous rows are
-// still in L1 and L2.
-const gconvBandBytes = 1 << 20
+// still in L1 and L2. A variable so that tests make bands of small planes.
+var gconvBandBytes = 1 << 20
 
 // gconvJob is one grouped Forward call; a task is a (band, tile column
 // block).
@@ -436,8 +437,9 @@ func (j *gconvJob) Run(worker, task int) {
 }
 
 // gconvChunkBytes bounds the weights of the tile columns one kernel call
-// runs: a quarter of a 512 KiB L2.
-const gconvChunkBytes = 128 << 10
+// runs: a quarter of a 512 KiB L2. A variable so that tests make chunks
+// of few channels.
+var gconvChunkBytes = 128 << 10
 
 // check panics unless the slices hold what the micro-kernel reads and
 // writes for tile columns c0 ≤ tc < c1 over the pixels px, whose windows

@@ -34,24 +34,33 @@ func TestGroupedKernels(t *testing.T) {
 	}
 }
 
-// TestGroupedBands runs SE-ResNeXt-50's grouped shapes on planes large
-// enough for several bands of output rows, several blocks of tile columns
-// (three threads) and several chunks of them a kernel call, so that bands
-// start and end inside the image and chunks inside a block.
+// TestGroupedBands runs every grouped micro-kernel of every engine the CPU
+// has with the budgets of bands and chunks cut down, so that small planes
+// make several bands of output rows (starting and ending inside the
+// image), several blocks of tile columns (short bands split them, and
+// three threads), or blocks of several chunks of them a kernel call.
 func TestGroupedBands(t *testing.T) {
-	cases := []struct {
-		c, groups, n, h, w, stride int
-	}{
-		{128, 32, 1, 46, 45, 1}, // 4 → 4
-		{256, 32, 2, 31, 33, 2}, // 8 → 8, stride 2
-		{256, 32, 1, 29, 27, 1}, // 8 → 8
-		{512, 32, 1, 21, 19, 2}, // 16 → 16, stride 2
-		{1024, 32, 1, 11, 9, 1}, // 32 → 32
-	}
+	defer func(band, tiles, chunk int) {
+		gconvBandBytes, gconvBandTiles, gconvChunkBytes = band, tiles, chunk
+	}(gconvBandBytes, gconvBandTiles, gconvChunkBytes)
 	r := rand.New(rand.NewPCG(13, 14))
-	for _, tc := range cases {
-		s := ConvSpec{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, Stride: tc.stride, Pad: 1, Groups: tc.groups}
-		testConv(t, r, s, tc.n, tc.h, tc.w, engines())
+	for _, e := range engines() {
+		for i := range e.gconv {
+			k := &e.gconv[i]
+			groups := max(4, 4*k.cols()/k.out) // four tile columns or more
+			gconvChunkBytes = 4 * k.weights() * max(1, k.out/k.cols())
+			for _, stride := range []int{1, 2} {
+				s := ConvSpec{InC: groups * k.in, OutC: groups * k.out, KH: 3, KW: 3, Stride: stride, Pad: 1, Groups: groups}
+				for _, tiles := range []int{16, 1} { // narrower blocks for short bands, or whole ones
+					gconvBandTiles = tiles
+					gconvBandBytes = 4 * 13 * k.blockChannels(1, s.InC) * (3 + 2*stride) // bands of about three rows
+					if tiles == 1 {
+						gconvBandBytes *= groups * k.out / k.cols()
+					}
+					testConv(t, r, s, 1, 11, 11, []*engine{e})
+				}
+			}
+		}
 	}
 }
 
