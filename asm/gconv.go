@@ -214,10 +214,12 @@ func GConvDiagonal(k, j int) (o, c int) {
 // position (ky, kx) and step, Vecs vectors of Lanes values. Column k reads
 // the input of the groups from ⌊k·Cols/Out⌋ on, a + ⌊k·Cols/Out⌋·In; a
 // tile narrower than a group starts a call at a group's first tile and
-// takes cols a multiple of Out/Cols. Each pixel's Cols outputs are then written to
-// c + k·Cols with the bias, as GEMM's write-back with the flags
-// GEMMResidual, GEMMReLU and GEMMSum (the whole depth is one pass, so the
-// bias is always added and GEMMBias and GEMMAccumulate are not used).
+// takes cols a multiple of Out/Cols. Each pixel's Cols outputs of column
+// k are then written to c + k·Cols with the bias, as GEMM's write-back
+// with the flags GEMMResidual, GEMMReLU and GEMMSum (the whole depth is
+// one pass, so the bias is always added and GEMMBias and GEMMAccumulate
+// are not used). The last tile runs on half the rows when those are
+// enough.
 //
 // The caller guarantees n ≥ 1 and cols ≥ 1, that offs holds
 // 2·Rows·⌈n/Rows⌉ values, that a holds ⌊(cols−1)·Cols/Out⌋·In + offs[2i] +
