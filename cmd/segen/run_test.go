@@ -10,7 +10,6 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segen/segen/internal/paritytest"
 	"github.com/segen/segen/runtime/imagenet"
 	"github.com/segen/segen/runtime/resnet"
 	"github.com/segen/segen/runtime/safetensors"
@@ -58,34 +58,8 @@ func checkLogits(t *testing.T, fixture, got string) {
 	t.Helper()
 	wshape, want := readTensor(t, fixture, "logits")
 	gshape, g := readTensor(t, got, "logits")
-	if fmt.Sprint(gshape) != fmt.Sprint(wshape) {
-		t.Fatalf("logits shape %v, want %v", gshape, wshape)
-	}
-	var diff, peak float64
-	for i := range want {
-		diff = max(diff, math.Abs(float64(g[i]-want[i])))
-		peak = max(peak, math.Abs(float64(want[i])))
-	}
-	if !(diff <= 1e-4*peak) {
-		t.Errorf("max |Δ| = %.3g > 1e-4 × max |logit| %.3g", diff, peak)
-	}
-	classes := wshape[1]
-	for i := range wshape[0] {
-		if a, b := argmax(g[i*classes:(i+1)*classes]), argmax(want[i*classes:(i+1)*classes]); a != b {
-			t.Errorf("sample %d: top-1 %d, PyTorch %d", i, a, b)
-		}
-	}
-	t.Logf("max |Δ| = %.3g (max |logit| %.3g)", diff, peak)
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
+	diff := paritytest.Compare(t, &tensor.Tensor{Shape: gshape, Data: g}, &tensor.Tensor{Shape: wshape, Data: want})
+	t.Logf("max |Δ| = %.3g (max |logit| %.3g)", diff, paritytest.PeakAbs(want))
 }
 
 // fixtureMeta returns a fixture's arch, seed and classes.
@@ -224,7 +198,7 @@ func TestRunImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	best := argmax(y.Data)
+	best := paritytest.Argmax(y.Data)
 
 	blocks := strings.Split(strings.TrimSpace(stdout), "\n"+jpgPath+":")
 	if len(blocks) != 2 || !strings.HasPrefix(blocks[0], pngPath+":") {

@@ -113,7 +113,7 @@ func Compare(t testing.TB, got, want *tensor.Tensor) float64 {
 	}
 	classes := want.Shape[1]
 	for i := range want.Shape[0] {
-		if g, w := argmax(got.Data[i*classes:(i+1)*classes]), argmax(want.Data[i*classes:(i+1)*classes]); g != w {
+		if g, w := Argmax(got.Data[i*classes:(i+1)*classes]), Argmax(want.Data[i*classes:(i+1)*classes]); g != w {
 			t.Errorf("sample %d: top-1 class %d, PyTorch says %d", i, g, w)
 		}
 	}
@@ -129,7 +129,9 @@ func PeakAbs(v []float32) float64 {
 	return p
 }
 
-func argmax(v []float32) int {
+// Argmax returns the index of the largest value of v, the first of equals:
+// the top-1 class of a row of logits.
+func Argmax(v []float32) int {
 	best := 0
 	for i, x := range v {
 		if x > v[best] {
