@@ -124,7 +124,7 @@ func (t *team) take(worker int) {
 // until it has spun spinTime without one.
 func (t *team) help(worker int, seen uint64) {
 	alive := &t.alive[worker-1]
-	idle := time.Now()
+	idle := time.Now() // since the last job
 	for spins := 0; ; spins++ {
 		gen := t.gen.Load()
 		if gen%2 == 1 && gen != seen {
@@ -135,21 +135,17 @@ func (t *team) help(worker int, seen uint64) {
 			if t.active.Add(-1) == 0 {
 				t.poke()
 			}
-			seen, spins, idle = gen, 0, time.Time{}
+			seen, spins, idle = gen, -1, time.Now()
 			continue
 		}
-		if spins%64 == 63 {
-			if idle.IsZero() {
-				idle = time.Now()
-			} else if time.Since(idle) > spinTime {
-				alive.Store(false)
-				// A job opened just before the store may have counted
-				// on this helper: take it on if no one was started.
-				if g := t.gen.Load(); g%2 == 1 && g != seen && alive.CompareAndSwap(false, true) {
-					continue
-				}
-				return
+		if spins%64 == 63 && time.Since(idle) > spinTime {
+			alive.Store(false)
+			// A job opened just before the store may have counted on
+			// this helper: take it on if no one was started.
+			if g := t.gen.Load(); g%2 == 1 && g != seen && alive.CompareAndSwap(false, true) {
+				continue
 			}
+			return
 		}
 		yield(spins)
 	}
