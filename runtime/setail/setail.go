@@ -8,6 +8,7 @@ package setail
 import (
 	"github.com/segen/segen/runtime/nn"
 	"github.com/segen/segen/se"
+	"github.com/segen/segen/se/simd"
 )
 
 // Tail is the SE tail of one block at one activation shape and batch size.
@@ -19,6 +20,7 @@ type Tail struct {
 	parts  []part // with fewer samples than threads: a sample's pixels in parts
 	batch  batchJob
 	rows   rowsJob
+	excite exciteJob // with fewer samples than threads and large layers
 }
 
 // part is a run of one sample's pixels whose scale one task runs. With
@@ -42,6 +44,10 @@ func New(s se.Shape, n, threads int, kernel func(se.Shape) se.Kernel) *Tail {
 	t := &Tail{kernel: kernel(s), n: n}
 	if n >= threads {
 		return t
+	}
+	if s.C*s.Hidden >= splitWeights && t.kernel.Impl() != "generic" {
+		t.excite = exciteJob{hidden: make([]float32, s.Hidden), c: s.C,
+			hiddenRows: rowBlock(s.Hidden, threads), gateRows: rowBlock(s.C, threads)}
 	}
 	pixels := s.H * s.W
 	per := max((pixels+4*threads-1)/(4*threads), 8)
@@ -89,9 +95,14 @@ func (t *Tail) Forward(ws *nn.Workspace, gate, z, sums []float32, p *se.Params, 
 		ws.Parallel(t.n, &t.batch)
 		t.batch = batchJob{} // drop references to the caller's buffers
 	default:
-		t.kernel.Excite(gate, z, p)
 		c, size := t.kernel.Shape().C, len(out)/t.n
+		if t.excite.hidden == nil {
+			t.kernel.Excite(gate, z, p)
+		}
 		for i := range t.n {
+			if t.excite.hidden != nil {
+				t.exciteRows(ws, gate[i*c:(i+1)*c], z[i*c:(i+1)*c], p)
+			}
 			s, e := i*size, (i+1)*size
 			t.rows = rowsJob{parts: t.parts, c: c, gate: gate[i*c : (i+1)*c], out: out[s:e], x: x[s:e]}
 			if shortcut != nil {
@@ -147,4 +158,61 @@ func (j *rowsJob) Run(_, i int) {
 		shortcut = j.shortcut[s:e]
 	}
 	scale(pt.kernel, j.out[s:e], j.x[s:e], j.gate, shortcut)
+}
+
+// splitWeights is the fewest weights of an excitation layer (C × Hidden)
+// worth splitting across threads: from there one sample's excitation, its
+// weights streamed from memory, costs more than the two extra rounds of
+// the workspace's threads (SE-ResNet-50's stage 4: 2 × 1 MiB, about
+// 0.1 ms a block on one thread).
+const splitWeights = 1 << 16
+
+// rowBlock returns the rows of a task when rows are split for threads:
+// two tasks a thread, whole multiples of 8 rows.
+func rowBlock(rows, threads int) int {
+	return max(8, (rows+2*threads*8-1)/(2*threads*8)*8)
+}
+
+// exciteRows sets one sample's gate from its squeeze z in two rounds of
+// the threads: the hidden units by blocks of rows of W1, then the gate by
+// blocks of rows of W2. The row kernels are se/simd's, the same FMA
+// layers as the runtime-sized excitation.
+func (t *Tail) exciteRows(ws *nn.Workspace, gate, z []float32, p *se.Params) {
+	j := &t.excite
+	j.p, j.z, j.gate = p, z, gate
+	j.second = false
+	ws.Parallel((len(j.hidden)+j.hiddenRows-1)/j.hiddenRows, j)
+	j.second = true
+	ws.Parallel((j.c+j.gateRows-1)/j.gateRows, j)
+	j.p, j.z, j.gate = nil, nil, nil
+}
+
+// exciteJob is one sample's excitation split by rows: a task is a block of
+// hidden units (first round) or of gate channels (second).
+type exciteJob struct {
+	hidden               []float32
+	c                    int
+	hiddenRows, gateRows int
+	second               bool
+	p                    *se.Params
+	z, gate              []float32
+}
+
+func (j *exciteJob) Run(_, i int) {
+	if !j.second {
+		r0, r1 := i*j.hiddenRows, min(len(j.hidden), (i+1)*j.hiddenRows)
+		simd.FCReLU(j.hidden[r0:r1], j.p.W1[r0*j.c:r1*j.c], j.z, bias(j.p.B1, r0, r1))
+		return
+	}
+	r0, r1 := i*j.gateRows, min(j.c, (i+1)*j.gateRows)
+	h := len(j.hidden)
+	simd.FCSigmoid(j.gate[r0:r1], j.p.W2[r0*h:r1*h], j.hidden, bias(j.p.B2, r0, r1))
+}
+
+// bias returns rows r0 … r1-1 of b, or nil without bias.
+func bias(b []float32, r0, r1 int) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b[r0:r1]
 }

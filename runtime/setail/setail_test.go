@@ -8,12 +8,15 @@ import (
 
 	"github.com/segen/segen/runtime/nn"
 	"github.com/segen/segen/se"
+	"github.com/segen/segen/se/simd"
 )
 
 // TestForward checks the tail against the generic kernel's whole SE block
 // (which squeezes x itself) for batches smaller than, equal to and larger
 // than the thread count, planes that split into parts of every size (a
-// short last part too), with and without the residual add, and in place.
+// short last part too), with and without the residual add, and in place;
+// on the generic kernels and on se/simd's, with excitations large enough
+// to split by rows (with and without bias, rows not whole blocks).
 func TestForward(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int, scale float32) []float32 {
@@ -23,46 +26,73 @@ func TestForward(t *testing.T) {
 		}
 		return v
 	}
-	for _, hw := range [][2]int{{1, 1}, {3, 5}, {7, 7}, {14, 13}} {
-		for _, n := range []int{1, 2, 3} {
-			for _, threads := range []int{1, 2, 3} {
-				for _, residual := range []bool{false, true} {
-					s := se.Shape{Layout: se.NHWC, C: 24, H: hw[0], W: hw[1], Hidden: 6, Squeeze: se.Avg, Bias: true}
-					name := fmt.Sprintf("%dx%d/n%d/threads%d/residual=%v", s.H, s.W, n, threads, residual)
-					t.Run(name, func(t *testing.T) {
-						p := &se.Params{W1: fill(s.Hidden*s.C, 0.3), B1: fill(s.Hidden, 0.1), W2: fill(s.C*s.Hidden, 0.3), B2: fill(s.C, 0.1)}
-						size := s.H * s.W * s.C
-						x := fill(n*size, 1)
-						var shortcut []float32
-						want := make([]float32, len(x))
-						if residual {
-							shortcut = fill(len(x), 1)
-							se.Generic(s).ForwardAddReLU(want, x, shortcut, p)
-						} else {
-							se.Generic(s).Forward(want, x, p)
-						}
-						sums := make([]float32, n*s.C)
-						for i, v := range x {
-							sums[i/size*s.C+i%s.C] += v
-						}
-						tail := New(s, n, threads, se.Generic)
-						if threads > n && len(tail.parts) < 2 && s.H*s.W > 8 {
-							t.Fatalf("%d parts for %d pixels on %d threads", len(tail.parts), s.H*s.W, threads)
-						}
-						gate, z := make([]float32, n*s.C), make([]float32, n*s.C)
-						out := make([]float32, len(x))
-						if !residual {
-							out = x // in place, as Inception scales its modules' outputs
-						}
-						tail.Forward(nn.NewWorkspace(threads), gate, z, sums, p, out, x, shortcut)
-						for i := range want {
-							if d := math.Abs(float64(out[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
-								t.Fatalf("out[%d] = %v, want %v", i, out[i], want[i])
-							}
-						}
-					})
+	small := se.Shape{Layout: se.NHWC, C: 24, Hidden: 6, Squeeze: se.Avg, Bias: true}
+	large := se.Shape{Layout: se.NHWC, C: 520, Hidden: 130, Squeeze: se.Avg}
+	largeBias := large
+	largeBias.Bias = true
+	cases := []struct {
+		shape  se.Shape
+		hw     [][2]int
+		kernel func(se.Shape) se.Kernel
+	}{
+		{small, [][2]int{{1, 1}, {3, 5}, {7, 7}, {14, 13}}, se.Generic},
+		{large, [][2]int{{2, 3}}, simd.New},
+		{largeBias, [][2]int{{1, 1}, {7, 7}}, simd.New},
+	}
+	for _, c := range cases {
+		for _, hw := range c.hw {
+			for _, n := range []int{1, 2, 3} {
+				for _, threads := range []int{1, 2, 3} {
+					for _, residual := range []bool{false, true} {
+						s := c.shape
+						s.H, s.W = hw[0], hw[1]
+						name := fmt.Sprintf("C%d/bias=%v/%dx%d/n%d/threads%d/residual=%v", s.C, s.Bias, s.H, s.W, n, threads, residual)
+						t.Run(name, func(t *testing.T) {
+							testForward(t, fill, s, n, threads, residual, c.kernel)
+						})
+					}
 				}
 			}
+		}
+	}
+}
+
+func testForward(t *testing.T, fill func(int, float32) []float32, s se.Shape, n, threads int, residual bool, kernel func(se.Shape) se.Kernel) {
+	p := &se.Params{W1: fill(s.Hidden*s.C, 0.3), W2: fill(s.C*s.Hidden, 0.3)}
+	if s.Bias {
+		p.B1, p.B2 = fill(s.Hidden, 0.1), fill(s.C, 0.1)
+	}
+	size := s.H * s.W * s.C
+	x := fill(n*size, 1)
+	var shortcut []float32
+	want := make([]float32, len(x))
+	if residual {
+		shortcut = fill(len(x), 1)
+		se.Generic(s).ForwardAddReLU(want, x, shortcut, p)
+	} else {
+		se.Generic(s).Forward(want, x, p)
+	}
+	sums := make([]float32, n*s.C)
+	for i, v := range x {
+		sums[i/size*s.C+i%s.C] += v
+	}
+	tail := New(s, n, threads, kernel)
+	if threads > n && len(tail.parts) < 2 && s.H*s.W > 8 {
+		t.Fatalf("%d parts for %d pixels on %d threads", len(tail.parts), s.H*s.W, threads)
+	}
+	split := threads > n && s.C*s.Hidden >= splitWeights && tail.kernel.Impl() != "generic"
+	if split != (tail.excite.hidden != nil) {
+		t.Fatalf("excitation split by rows: %v, want %v", tail.excite.hidden != nil, split)
+	}
+	gate, z := make([]float32, n*s.C), make([]float32, n*s.C)
+	out := make([]float32, len(x))
+	if !residual {
+		out = x // in place, as Inception scales its modules' outputs
+	}
+	tail.Forward(nn.NewWorkspace(threads), gate, z, sums, p, out, x, shortcut)
+	for i := range want {
+		if d := math.Abs(float64(out[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("out[%d] = %v, want %v", i, out[i], want[i])
 		}
 	}
 }

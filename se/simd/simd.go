@@ -29,6 +29,8 @@
 package simd
 
 import (
+	"fmt"
+
 	"github.com/segen/segen/isa"
 	"github.com/segen/segen/se"
 )
@@ -158,4 +160,41 @@ func (k kernel) forward(dst, x, res []float32, p *se.Params, n int) {
 func (k kernel) excite(sc, z, h []float32, p *se.Params) {
 	k.fc(false, h, p.W1, z, p.B1)
 	k.fc(true, sc, p.W2, h, p.B2)
+}
+
+// FCReLU sets dst = ReLU(W·x + b) for a len(dst)×len(x) row-major W, and
+// FCSigmoid dst = Sigmoid(W·x + b); b is nil or one value a row. They are
+// the excitation's two layers for any run of rows, so that a caller can
+// split one sample's excitation across threads by rows. They panic unless
+// the lengths agree.
+func FCReLU(dst, w, x, b []float32) { fc(false, dst, w, x, b) }
+
+// FCSigmoid: see FCReLU.
+func FCSigmoid(dst, w, x, b []float32) { fc(true, dst, w, x, b) }
+
+func fc(sigmoid bool, dst, w, x, b []float32) {
+	if len(w) != len(dst)*len(x) || (b != nil && len(b) != len(dst)) {
+		panic(fmt.Sprintf("simd: fully connected layer of %d rows × %d columns: len(w) = %d, len(b) = %d", len(dst), len(x), len(w), len(b)))
+	}
+	if len(dst) == 0 {
+		return
+	}
+	if chosen != isa.Go {
+		kernel{isa: chosen}.fc(sigmoid, dst, w, x, b)
+		return
+	}
+	for j := range dst {
+		var sum float32
+		if b != nil {
+			sum = b[j]
+		}
+		for i, v := range x {
+			sum += w[j*len(x)+i] * v
+		}
+		if sigmoid {
+			dst[j] = se.Sigmoid(sum)
+		} else {
+			dst[j] = max(sum, 0)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package simd
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/segen/segen/isa"
@@ -48,5 +49,67 @@ func TestFallbackRegistered(t *testing.T) {
 	}
 	if got := se.Lookup(s).Impl(); got != want {
 		t.Errorf("se.Lookup(%v).Impl() = %s, want %s", s, got, want)
+	}
+}
+
+// TestFC checks the exported row layers against a plain loop on windows of
+// rows of a larger layer (sub-slices starting anywhere), with and without
+// bias, and that they refuse lengths that disagree.
+func TestFC(t *testing.T) {
+	const rows, cols = 37, 29
+	w, x, b := make([]float32, rows*cols), make([]float32, cols), make([]float32, rows)
+	for i := range w {
+		w[i] = float32(i%13-6) / 7
+	}
+	for i := range x {
+		x[i] = float32(i%5-2) / 3
+	}
+	for i := range b {
+		b[i] = float32(i%3-1) / 2
+	}
+	for _, sigmoid := range []bool{false, true} {
+		for _, r := range [][2]int{{0, rows}, {3, 4}, {5, 22}, {30, 37}} {
+			for _, withBias := range []bool{false, true} {
+				var bb []float32
+				if withBias {
+					bb = b[r[0]:r[1]]
+				}
+				got := make([]float32, r[1]-r[0])
+				if sigmoid {
+					FCSigmoid(got, w[r[0]*cols:r[1]*cols], x, bb)
+				} else {
+					FCReLU(got, w[r[0]*cols:r[1]*cols], x, bb)
+				}
+				for j := range got {
+					var sum float64
+					if withBias {
+						sum = float64(b[r[0]+j])
+					}
+					for i := range x {
+						sum += float64(w[(r[0]+j)*cols+i]) * float64(x[i])
+					}
+					want := max(sum, 0)
+					if sigmoid {
+						want = 1 / (1 + math.Exp(-sum))
+					}
+					if math.Abs(float64(got[j])-want) > 1e-5 {
+						t.Fatalf("sigmoid=%v rows %d…%d bias=%v: dst[%d] = %v, want %v", sigmoid, r[0], r[1], withBias, j, got[j], want)
+					}
+				}
+			}
+		}
+	}
+	for _, bad := range []func(){
+		func() { FCReLU(make([]float32, 2), w[:2*cols-1], x, nil) },
+		func() { FCSigmoid(make([]float32, 2), w[:2*cols], x, b[:3]) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("mismatched lengths did not panic")
+				}
+			}()
+			bad()
+		}()
 	}
 }
