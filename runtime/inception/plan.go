@@ -148,7 +148,7 @@ func (p *Plan) Forward(logits, x []float32) {
 		// times the squeeze: the last module needs no scale pass.
 		pooled := p.pooled[:n*Features]
 		if l.se != nil {
-			st.se.Excite(p.gate[:n*Features], p.z[:n*Features], p.sums[:n*Features], l.se)
+			st.se.Excite(ws, p.gate[:n*Features], p.z[:n*Features], p.sums[:n*Features], l.se)
 			for j, g := range p.gate[:n*Features] {
 				pooled[j] = p.z[j] * g
 			}

@@ -20,7 +20,10 @@ type Tail struct {
 	parts  []part // with fewer samples than threads: a sample's pixels in parts
 	batch  batchJob
 	rows   rowsJob
-	excite exciteJob // with fewer samples than threads and large layers
+	// With large excitation layers (rows != nil), the excitation runs on
+	// se/simd's row kernels, its rows split across the threads when
+	// there are fewer samples than threads.
+	excite exciteJob
 }
 
 // part is a run of one sample's pixels whose scale one task runs. With
@@ -40,14 +43,19 @@ type part struct {
 // four parts per thread, of at least 8 pixels: threads take parts as they
 // finish, so a core slowed by other work takes fewer, where one part per
 // thread would wait for the slowest.
+//
+// An excitation of at least splitWeights weights a layer runs on se/simd's
+// row kernels (unless kernel gives the generic path), for every thread
+// count and batch, so that a result does not depend on either: split by
+// rows or not, each row is the same dot product in the same order.
 func New(s se.Shape, n, threads int, kernel func(se.Shape) se.Kernel) *Tail {
 	t := &Tail{kernel: kernel(s), n: n}
+	if s.C*s.Hidden >= splitWeights && t.kernel.Impl() != "generic" {
+		t.excite = exciteJob{hidden: make([]float32, n*s.Hidden), c: s.C, h: s.Hidden,
+			hiddenRows: rowBlock(s.Hidden, threads), gateRows: rowBlock(s.C, threads)}
+	}
 	if n >= threads {
 		return t
-	}
-	if s.C*s.Hidden >= splitWeights && t.kernel.Impl() != "generic" {
-		t.excite = exciteJob{hidden: make([]float32, s.Hidden), c: s.C,
-			hiddenRows: rowBlock(s.Hidden, threads), gateRows: rowBlock(s.C, threads)}
 	}
 	pixels := s.H * s.W
 	per := max((pixels+4*threads-1)/(4*threads), 8)
@@ -63,10 +71,10 @@ func New(s se.Shape, n, threads int, kernel func(se.Shape) se.Kernel) *Tail {
 func (t *Tail) Kernel() se.Kernel { return t.kernel }
 
 // Excite sets z (n × C) to the squeeze, sums over the pixel count, and
-// gate (n × C) to its excitation through p.
-func (t *Tail) Excite(gate, z, sums []float32, p *se.Params) {
+// gate (n × C) to its excitation through p, on ws's threads.
+func (t *Tail) Excite(ws *nn.Workspace, gate, z, sums []float32, p *se.Params) {
 	t.squeeze(z, sums)
-	t.kernel.Excite(gate, z, p)
+	t.exciteAll(ws, gate, z, p)
 }
 
 // squeeze sets z to sums over the pixel count.
@@ -75,6 +83,19 @@ func (t *Tail) squeeze(z, sums []float32) {
 	pixels := float32(s.H * s.W)
 	for i, v := range sums[:len(z)] {
 		z[i] = v / pixels
+	}
+}
+
+// exciteAll sets the gates of every sample, splitting large layers by rows
+// across ws's threads.
+func (t *Tail) exciteAll(ws *nn.Workspace, gate, z []float32, p *se.Params) {
+	if t.excite.hidden == nil {
+		t.kernel.Excite(gate, z, p)
+		return
+	}
+	c := t.excite.c
+	for i := range t.n {
+		t.exciteRows(ws, i, gate[i*c:(i+1)*c], z[i*c:(i+1)*c], p)
 	}
 }
 
@@ -87,22 +108,17 @@ func (t *Tail) Forward(ws *nn.Workspace, gate, z, sums []float32, p *se.Params, 
 	t.squeeze(z, sums)
 	switch {
 	case ws.Threads() == 1:
-		t.kernel.Excite(gate, z, p)
+		t.exciteAll(ws, gate, z, p)
 		scale(t.kernel, out, x, gate, shortcut)
 	case t.parts == nil:
-		t.batch = batchJob{k: t.kernel, p: p, z: z, gate: gate, out: out, x: x, shortcut: shortcut,
+		t.batch = batchJob{t: t, p: p, z: z, gate: gate, out: out, x: x, shortcut: shortcut,
 			c: t.kernel.Shape().C, size: len(out) / t.n}
 		ws.Parallel(t.n, &t.batch)
 		t.batch = batchJob{} // drop references to the caller's buffers
 	default:
+		t.exciteAll(ws, gate, z, p)
 		c, size := t.kernel.Shape().C, len(out)/t.n
-		if t.excite.hidden == nil {
-			t.kernel.Excite(gate, z, p)
-		}
 		for i := range t.n {
-			if t.excite.hidden != nil {
-				t.exciteRows(ws, gate[i*c:(i+1)*c], z[i*c:(i+1)*c], p)
-			}
 			s, e := i*size, (i+1)*size
 			t.rows = rowsJob{parts: t.parts, c: c, gate: gate[i*c : (i+1)*c], out: out[s:e], x: x[s:e]}
 			if shortcut != nil {
@@ -126,7 +142,7 @@ func scale(k se.Kernel, out, x, gate, shortcut []float32) {
 // batchJob is the tail of a batch; a task is one sample's excitation and
 // scale.
 type batchJob struct {
-	k                         se.Kernel
+	t                         *Tail
 	p                         *se.Params
 	z, gate, out, x, shortcut []float32
 	c, size                   int
@@ -134,13 +150,19 @@ type batchJob struct {
 
 func (j *batchJob) Run(_, i int) {
 	s, e := i*j.size, (i+1)*j.size
-	g := j.gate[i*j.c : (i+1)*j.c]
-	j.k.Excite(g, j.z[i*j.c:(i+1)*j.c], j.p)
+	g, z := j.gate[i*j.c:(i+1)*j.c], j.z[i*j.c:(i+1)*j.c]
+	if ex := &j.t.excite; ex.hidden != nil {
+		h := ex.hidden[i*ex.h : (i+1)*ex.h]
+		simd.FCReLU(h, j.p.W1, z, j.p.B1)
+		simd.FCSigmoid(g, j.p.W2, h, j.p.B2)
+	} else {
+		j.t.kernel.Excite(g, z, j.p)
+	}
 	var shortcut []float32
 	if j.shortcut != nil {
 		shortcut = j.shortcut[s:e]
 	}
-	scale(j.k, j.out[s:e], j.x[s:e], g, shortcut)
+	scale(j.t.kernel, j.out[s:e], j.x[s:e], g, shortcut)
 }
 
 // rowsJob is one sample's scale split by pixels; a task is one part.
@@ -173,15 +195,14 @@ func rowBlock(rows, threads int) int {
 	return max(8, (rows+2*threads*8-1)/(2*threads*8)*8)
 }
 
-// exciteRows sets one sample's gate from its squeeze z in two rounds of
-// the threads: the hidden units by blocks of rows of W1, then the gate by
-// blocks of rows of W2. The row kernels are se/simd's, the same FMA
-// layers as the runtime-sized excitation.
-func (t *Tail) exciteRows(ws *nn.Workspace, gate, z []float32, p *se.Params) {
+// exciteRows sets sample i's gate from its squeeze z in two rounds of the
+// threads: the hidden units by blocks of rows of W1, then the gate by
+// blocks of rows of W2.
+func (t *Tail) exciteRows(ws *nn.Workspace, i int, gate, z []float32, p *se.Params) {
 	j := &t.excite
-	j.p, j.z, j.gate = p, z, gate
+	j.p, j.z, j.gate, j.sample = p, z, gate, j.hidden[i*j.h:(i+1)*j.h]
 	j.second = false
-	ws.Parallel((len(j.hidden)+j.hiddenRows-1)/j.hiddenRows, j)
+	ws.Parallel((j.h+j.hiddenRows-1)/j.hiddenRows, j)
 	j.second = true
 	ws.Parallel((j.c+j.gateRows-1)/j.gateRows, j)
 	j.p, j.z, j.gate = nil, nil, nil
@@ -190,23 +211,22 @@ func (t *Tail) exciteRows(ws *nn.Workspace, gate, z []float32, p *se.Params) {
 // exciteJob is one sample's excitation split by rows: a task is a block of
 // hidden units (first round) or of gate channels (second).
 type exciteJob struct {
-	hidden               []float32
-	c                    int
+	hidden               []float32 // n samples' hidden units
+	c, h                 int
 	hiddenRows, gateRows int
 	second               bool
 	p                    *se.Params
-	z, gate              []float32
+	z, gate, sample      []float32
 }
 
 func (j *exciteJob) Run(_, i int) {
 	if !j.second {
-		r0, r1 := i*j.hiddenRows, min(len(j.hidden), (i+1)*j.hiddenRows)
-		simd.FCReLU(j.hidden[r0:r1], j.p.W1[r0*j.c:r1*j.c], j.z, bias(j.p.B1, r0, r1))
+		r0, r1 := i*j.hiddenRows, min(j.h, (i+1)*j.hiddenRows)
+		simd.FCReLU(j.sample[r0:r1], j.p.W1[r0*j.c:r1*j.c], j.z, bias(j.p.B1, r0, r1))
 		return
 	}
 	r0, r1 := i*j.gateRows, min(j.c, (i+1)*j.gateRows)
-	h := len(j.hidden)
-	simd.FCSigmoid(j.gate[r0:r1], j.p.W2[r0*h:r1*h], j.hidden, bias(j.p.B2, r0, r1))
+	simd.FCSigmoid(j.gate[r0:r1], j.p.W2[r0*j.h:r1*j.h], j.sample, bias(j.p.B2, r0, r1))
 }
 
 // bias returns rows r0 … r1-1 of b, or nil without bias.

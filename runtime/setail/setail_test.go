@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	_ "github.com/segen/segen/generated/sekernels" // the specialised SE kernels, registered with se
 	"github.com/segen/segen/runtime/nn"
 	"github.com/segen/segen/se"
 	"github.com/segen/segen/se/simd"
@@ -80,9 +81,9 @@ func testForward(t *testing.T, fill func(int, float32) []float32, s se.Shape, n,
 	if threads > n && len(tail.parts) < 2 && s.H*s.W > 8 {
 		t.Fatalf("%d parts for %d pixels on %d threads", len(tail.parts), s.H*s.W, threads)
 	}
-	split := threads > n && s.C*s.Hidden >= splitWeights && tail.kernel.Impl() != "generic"
-	if split != (tail.excite.hidden != nil) {
-		t.Fatalf("excitation split by rows: %v, want %v", tail.excite.hidden != nil, split)
+	rows := s.C*s.Hidden >= splitWeights && tail.kernel.Impl() != "generic"
+	if rows != (tail.excite.hidden != nil) {
+		t.Fatalf("excitation on the row kernels: %v, want %v", tail.excite.hidden != nil, rows)
 	}
 	gate, z := make([]float32, n*s.C), make([]float32, n*s.C)
 	out := make([]float32, len(x))
@@ -103,13 +104,55 @@ func TestExcite(t *testing.T) {
 	p := &se.Params{W1: make([]float32, 16), W2: make([]float32, 16)}
 	sums := []float32{4, 8, -4, 0, 2, 6, 10, 12, 1, 1, 1, 1, 1, 1, 1, 1}
 	z, gate := make([]float32, 16), make([]float32, 16)
-	New(s, 2, 1, se.Generic).Excite(gate, z, sums, p)
+	New(s, 2, 1, se.Generic).Excite(nn.NewWorkspace(1), gate, z, sums, p)
 	for i, v := range sums {
 		if z[i] != v/4 {
 			t.Errorf("z[%d] = %v, want %v", i, z[i], v/4)
 		}
 		if gate[i] != 0.5 { // sigmoid(0): all weights are zero
 			t.Errorf("gate[%d] = %v, want 0.5", i, gate[i])
+		}
+	}
+}
+
+// TestThreadsAgree checks that an excitation on the row kernels gives each
+// sample the same bits whatever the thread count and batch: split by rows
+// across threads, by samples, or not at all — at SE-ResNet-50's stage-3
+// shape, whose specialised kernel sums in another order than the row
+// kernels do.
+func TestThreadsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64()) / 4
+		}
+		return v
+	}
+	s := se.Shape{Layout: se.NHWC, C: 1024, H: 14, W: 14, Hidden: 64, Squeeze: se.Avg, Bias: true}
+	if impl := se.Lookup(s).Impl(); impl == "generic" || impl == "generic-simd" {
+		t.Fatalf("%v: %s kernel, want the specialised one", s, impl)
+	}
+	p := &se.Params{W1: fill(s.Hidden * s.C), B1: fill(s.Hidden), W2: fill(s.C * s.Hidden), B2: fill(s.C)}
+	const n = 3
+	sums := fill(n * s.C)
+	var want []float32
+	for _, batch := range []int{1, n} {
+		for _, threads := range []int{1, 2, 3} {
+			tail := New(s, batch, threads, se.Lookup)
+			gate, z := make([]float32, batch*s.C), make([]float32, batch*s.C)
+			tail.Excite(nn.NewWorkspace(threads), gate, z, sums[:batch*s.C], p)
+			if want == nil {
+				want = gate
+			}
+			for i := range min(len(gate), len(want)) {
+				if gate[i] != want[i] {
+					t.Fatalf("batch %d, %d threads: gate[%d] = %v, want %v (batch 1, one thread)", batch, threads, i, gate[i], want[i])
+				}
+			}
+			if batch == n {
+				want = gate
+			}
 		}
 	}
 }
