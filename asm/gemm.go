@@ -74,12 +74,37 @@ const gemmUnroll = 4
 // values (tiles = ⌈rows/Rows⌉: the last tile reads whole rows), b kc·cols,
 // c and res (rows-1)·ldc + cols, and bias and sum cols when used.
 func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
+	f.gemm(name, isa, t, false)
+}
+
+// GEMMSegmentedSignature is GEMMSignature and the segments of
+// GEMMSegmented: segs runs of kc depth steps, the rows of A moving on by
+// gap floats between runs.
+const GEMMSegmentedSignature = "func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int, segs int, gap int)"
+
+// GEMMSegmented emits GEMM's micro-kernel over a depth of segs runs of kc
+// steps: row i of A reads a[i·lda + s·(kc+gap) + k] at step k of run s,
+// and B is segs·kc contiguous rows. That is the im2col matrix of a
+// convolution read in place from a zero-padded NHWC input: a kernel row's
+// KW·InC values are contiguous, the next kernel row one padded input row
+// further, and the pixels of one output row Stride·InC apart — so a stem's
+// 7×7 windows over 3 channels need no packing, which cost a third of its
+// time. The caller guarantees what GEMM's does with a holding (tiles·Rows
+// -1)·lda + (segs-1)·(kc+gap) + kc values and b segs·kc·cols, segs ≥ 1.
+func (f *File) GEMMSegmented(name string, isa ISA, t GEMMTile) {
+	f.gemm(name, isa, t, true)
+}
+
+func (f *File) gemm(name string, isa ISA, t GEMMTile, segmented bool) {
 	cols := t.Cols(isa)
 	if t.Rows < 1 || t.Vecs < 1 || t.Rows*t.Vecs+t.Vecs+1 > isa.Regs {
 		panic(fmt.Sprintf("asm: GEMM tile %d×%d does not fit %s's %d registers", t.Rows, t.Vecs, isa, isa.Regs))
 	}
-	e := f.function(name, GEMMSignature, isa,
-		fmt.Sprintf("%s computes a %d×%d GEMM tile over kc depth steps and writes it to C with the flagged epilogue.", name, t.Rows, cols))
+	signature, doc := GEMMSignature, fmt.Sprintf("%s computes a %d×%d GEMM tile over kc depth steps and writes it to C with the flagged epilogue.", name, t.Rows, cols)
+	if segmented {
+		signature, doc = GEMMSegmentedSignature, fmt.Sprintf("%s computes a %d×%d GEMM tile over segs runs of kc depth steps, gap floats of A apart, and writes it to C with the flagged epilogue.", name, t.Rows, cols)
+	}
+	e := f.function(name, signature, isa, doc)
 
 	tiles := e.label()
 	e.Label(tiles)
@@ -93,13 +118,23 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	}
 	rowsA := e.rowAddressing("a", "lda", t.Rows)
 	b := e.pointer("b")
-	n := e.GP64()
-	e.Load(e.Param("kc"), n)
+	n := e.GP64() // depth steps left in the run
+	if !segmented {
+		e.Load(e.Param("kc"), n)
+	}
 	// Prefetch while pf < pfEnd, the end of next less the lines after the
 	// first of an iteration, so every address prefetched is inside next.
 	pf, pfEnd := e.pointer("next"), e.GP64()
 	e.Load(e.Param("nextLen"), pfEnd)
 	e.LEAQ(operand.Mem{Base: pf, Index: pfEnd, Scale: 4, Disp: -64 * (gemmPrefetchLines - 1)}, pfEnd)
+	var segs reg.GPVirtual
+	var segment string
+	if segmented {
+		segment, segs = e.label(), e.GP64()
+		e.Load(e.Param("segs"), segs)
+		e.Label(segment)
+		e.Load(e.Param("kc"), n)
+	}
 
 	// step multiplies depth step k (relative to the pointers) into acc.
 	step := func(k int) {
@@ -151,6 +186,20 @@ func (f *File) GEMM(name string, isa ISA, t GEMMTile) {
 	e.DECQ(n)
 	e.JNZ(operand.LabelRef(tail))
 	e.Label(done)
+	if segmented {
+		e.Comment("The next run of depth steps: A's rows gap floats on.")
+		last := e.label()
+		e.DECQ(segs)
+		e.JZ(operand.LabelRef(last))
+		gap := e.GP64()
+		e.Load(e.Param("gap"), gap)
+		e.SHLQ(operand.U8(2), gap)
+		for _, p := range rowsA.bases {
+			e.ADDQ(gap, p)
+		}
+		e.JMP(operand.LabelRef(segment))
+		e.Label(last)
+	}
 
 	// The next tile prefetches on from here: next = pf, nextLen = what is
 	// left (negative once pf has passed pfEnd, which stops it).

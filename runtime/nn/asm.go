@@ -50,6 +50,9 @@ func main() {
 	f.WinogradOutput("winograd4x3OutputAVX2", asm.AVX2, winograd.F4x3)
 	f.WinogradInput("winograd2x3InputAVX2", asm.AVX2, winograd.F2x3)
 	f.WinogradOutput("winograd2x3OutputAVX2", asm.AVX2, winograd.F2x3)
+	for _, k := range kernels {
+		f.GEMMSegmented(segmentedName(k.isa, k.tile), k.isa, k.tile)
+	}
 	check(f.Write("gemm_amd64.s", "gemm_stubs_amd64.go"))
 	groupedKernels()
 
@@ -106,6 +109,11 @@ var gconvKernels = []gconvKernel{
 
 func kernelName(isa asm.ISA, t asm.GEMMTile) string {
 	return fmt.Sprintf("gemm%dx%d%s", t.Rows, t.Cols(isa), isa.Suffix())
+}
+
+// segmentedName names the asm.GEMMSegmented micro-kernel of tile t.
+func segmentedName(isa asm.ISA, t asm.GEMMTile) string {
+	return fmt.Sprintf("gemm%dx%dSegmented%s", t.Rows, t.Cols(isa), isa.Suffix())
 }
 
 // consts renders asm_consts.go.

@@ -144,6 +144,10 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 		c.forwardGrouped(dst, src, n, h, w, oh, ow, ep, ws)
 		return
 	}
+	if c.direct(ow) {
+		c.forwardDirect(dst, src, n, h, w, oh, ow, ld, ep, ws)
+		return
+	}
 	g := geometry{ConvSpec: s, h: h, w: w, oh: oh, ow: ow}
 
 	// Tasks are (row block, column block) pairs. Row blocks alone give

@@ -17,6 +17,9 @@ type engine struct {
 	mc     int // rows per task; a multiple of mr
 	kc     int // depth of a block of A
 	kernel microKernel
+	// segmented, if not nil, is the micro-kernel over a depth of runs
+	// apart in A (asm.GEMMSegmented), which direct convolutions use.
+	segmented segmentedKernel
 
 	// winograd are the transforms of the Winograd 3×3 convolutions (see
 	// winogradFor); without them every convolution runs as an im2col GEMM.
@@ -54,22 +57,32 @@ type (
 // behind it never reads or writes outside the slices it is given.
 type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32)
 
+// segmentedKernel is microKernel over segs runs of kc depth steps, row i
+// of A reading a[i·lda + s·(kc+gap) + k] at step k of run s, B segs·kc
+// rows of nr values.
+type segmentedKernel func(kc, segs, gap int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32)
+
 // The write-back flags (tileBias, …) are asm's, written into asm_consts.go
 // by asm.go.
 
 // checkTile panics unless the slices passed to a micro-kernel of e are long
 // enough for what it reads and writes.
 func (e *engine) checkTile(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
+	e.checkSegments(kc, 1, 0, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+}
+
+// checkSegments is checkTile for a segmented micro-kernel.
+func (e *engine) checkSegments(kc, segs, gap int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
 	tiles := (rows + e.mr - 1) / e.mr
-	ok := kc >= 0 && lda >= 0 && ldc >= e.nr && rows >= 1 &&
-		len(a) >= (tiles*e.mr-1)*lda+kc && len(a) > 0 && len(b) >= kc*e.nr &&
+	ok := kc >= 0 && segs >= 1 && gap >= -kc && lda >= 0 && ldc >= e.nr && rows >= 1 &&
+		len(a) >= (tiles*e.mr-1)*lda+(segs-1)*(kc+gap)+kc && len(a) > 0 && len(b) >= segs*kc*e.nr &&
 		len(c) >= (rows-1)*ldc+e.nr &&
 		(flags&tileBias == 0 || len(bias) >= e.nr) &&
 		(flags&tileResidual == 0 || len(res) >= (rows-1)*ldc+e.nr) &&
 		(flags&tileSum == 0 || len(sum) >= e.nr)
 	if !ok {
-		panic(fmt.Sprintf("nn: %s %d×%d micro-kernel: kc %d, lda %d, ldc %d, rows %d, flags %#x; len(a) %d, len(b) %d, len(c) %d, len(bias) %d, len(res) %d, len(sum) %d",
-			e.isa, e.mr, e.nr, kc, lda, ldc, rows, flags, len(a), len(b), len(c), len(bias), len(res), len(sum)))
+		panic(fmt.Sprintf("nn: %s %d×%d micro-kernel: kc %d, segs %d, gap %d, lda %d, ldc %d, rows %d, flags %#x; len(a) %d, len(b) %d, len(c) %d, len(bias) %d, len(res) %d, len(sum) %d",
+			e.isa, e.mr, e.nr, kc, segs, gap, lda, ldc, rows, flags, len(a), len(b), len(c), len(bias), len(res), len(sum)))
 	}
 }
 

@@ -24,8 +24,8 @@ import (
 // split a 56×56 image into 28 tasks for the goroutines.
 // The tiles (mr × nr) are asm.go's, in asm_consts.go.
 var asmEngines = []*engine{
-	newAsmEngine(isa.AVX512, 8, 256, gemm14x32AVX512, maxPoolAVX512, avgPoolAVX512, fmaPeakAVX512),
-	newAsmEngine(isa.AVX2, 16, 256, gemm6x16AVX2, maxPoolAVX2, avgPoolAVX2, fmaPeakAVX2),
+	newAsmEngine(isa.AVX512, 8, 256, gemm14x32AVX512, gemm14x32SegmentedAVX512, maxPoolAVX512, avgPoolAVX512, fmaPeakAVX512),
+	newAsmEngine(isa.AVX2, 16, 256, gemm6x16AVX2, gemm6x16SegmentedAVX2, maxPoolAVX2, avgPoolAVX2, fmaPeakAVX2),
 }
 
 func init() {
@@ -52,10 +52,11 @@ var asmISAs = []isa.ISA{isa.AVX512, isa.AVX2}
 
 // newAsmEngine returns the engine of instruction set i with mc = tiles·mr
 // rows per task and depth kc around the generated kernels.
-func newAsmEngine(i isa.ISA, tiles, kc int, k asmKernelFunc, maxPool maxPoolKernel, avgPool avgPoolKernel, peak func(n int) float32) *engine {
+func newAsmEngine(i isa.ISA, tiles, kc int, k asmKernelFunc, seg asmSegmentedFunc, maxPool maxPoolKernel, avgPool avgPoolKernel, peak func(n int) float32) *engine {
 	t := asmTiles[i]
 	e := &engine{isa: i, mr: t.mr, nr: t.nr, mc: tiles * t.mr, kc: kc, maxPool: maxPool, avgPool: avgPool, lanes: t.lanes, fmaPeak: peak}
 	e.kernel = e.asmKernel(k)
+	e.segmented = e.asmSegmented(seg)
 	return e
 }
 
@@ -63,28 +64,49 @@ func newAsmEngine(i isa.ISA, tiles, kc int, k asmKernelFunc, maxPool maxPoolKern
 // (asm.GEMMSignature).
 type asmKernelFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 
+// asmSegmentedFunc is the signature of the segmented micro-kernels
+// (asm.GEMMSegmentedSignature).
+type asmSegmentedFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int, segs int, gap int)
+
 // asmKernel wraps an assembly micro-kernel with the length checks.
 func (e *engine) asmKernel(k asmKernelFunc) microKernel {
 	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
-		var pb, pr, ps *float32
-		if flags&tileBias != 0 {
-			pb = &bias[0]
-		}
-		if flags&tileResidual != 0 {
-			pr = &res[0]
-		}
-		if flags&tileSum != 0 {
-			ps = &sum[0]
-		}
-		pbk := (*float32)(nil)
-		if kc > 0 {
-			pbk = &b[0]
-		}
-		var pn *float32
-		if len(next) > 0 {
-			pn = &next[0]
-		}
-		k(kc, &a[0], lda, pbk, &c[0], ldc, rows, pb, pr, ps, flags, pn, len(next))
+		p := kernelPointers(kc, b, bias, res, sum, flags, next)
+		k(kc, &a[0], lda, p.b, &c[0], ldc, rows, p.bias, p.res, p.sum, flags, p.next, len(next))
 	}
+}
+
+// asmSegmented wraps a segmented assembly micro-kernel with the length
+// checks.
+func (e *engine) asmSegmented(k asmSegmentedFunc) segmentedKernel {
+	return func(kc, segs, gap int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
+		e.checkSegments(kc, segs, gap, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+		p := kernelPointers(kc, b, bias, res, sum, flags, next)
+		k(kc, &a[0], lda, p.b, &c[0], ldc, rows, p.bias, p.res, p.sum, flags, p.next, len(next), segs, gap)
+	}
+}
+
+// pointers are the first elements of a micro-kernel's optional slices, nil
+// where the flags leave one unused.
+type pointers struct{ b, bias, res, sum, next *float32 }
+
+// kernelPointers returns the pointers a micro-kernel call passes.
+func kernelPointers(kc int, b, bias, res, sum []float32, flags int, next []float32) (p pointers) {
+	if flags&tileBias != 0 {
+		p.bias = &bias[0]
+	}
+	if flags&tileResidual != 0 {
+		p.res = &res[0]
+	}
+	if flags&tileSum != 0 {
+		p.sum = &sum[0]
+	}
+	if kc > 0 {
+		p.b = &b[0]
+	}
+	if len(next) > 0 {
+		p.next = &next[0]
+	}
+	return p
 }

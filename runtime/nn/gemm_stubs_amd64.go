@@ -43,3 +43,13 @@ func winograd2x3InputAVX2(v *float32, stride int, d *float32, row int, pix int, 
 //
 //go:noescape
 func winograd2x3OutputAVX2(y *float32, row int, pix int, m *float32, stride int, chunks int, bias *float32, res *float32, sum *float32, rows int, cols int, flags int)
+
+// gemm14x32SegmentedAVX512 computes a 14×32 GEMM tile over segs runs of kc depth steps, gap floats of A apart, and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm14x32SegmentedAVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int, segs int, gap int)
+
+// gemm6x16SegmentedAVX2 computes a 6×16 GEMM tile over segs runs of kc depth steps, gap floats of A apart, and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm6x16SegmentedAVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int, segs int, gap int)

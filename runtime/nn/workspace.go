@@ -15,12 +15,14 @@ type Workspace struct {
 	// The arguments of the layer call in progress. They live here rather
 	// than in a closure so a forward pass allocates nothing: a closure
 	// handed to goroutines escapes to the heap on every call.
-	conv  convJob
-	pool  poolJob
-	gconv gconvJob
-	wino  winogradJob
+	conv   convJob
+	pool   poolJob
+	gconv  gconvJob
+	wino   winogradJob
+	direct directJob
 
 	winoV, winoM []float32 // a Winograd convolution's slot matrices
+	padded       []float32 // a direct convolution's zero-padded input
 }
 
 // A Job is work split into numbered tasks that may run in parallel.

@@ -1,0 +1,167 @@
+package nn
+
+// Direct convolutions: the GEMM read in place from a zero-padded copy of
+// the input, without im2col.
+//
+// Row m of the im2col matrix of an NHWC input is output pixel m's window:
+// for each kernel row ky, KW·InC values that are contiguous in the input,
+// the next kernel row one input row further on; and neighbouring pixels of
+// one output row start Stride·InC values apart. So with the input copied
+// once into a buffer with a zero border of Pad pixels, a tile of pixels of
+// one output row reads its A straight from that buffer as KH runs of
+// KW·InC depth steps (the segmented micro-kernel, asm.GEMMSegmented), and
+// the convolution copies its input once instead of KH·KW/Stride² times.
+// That pays where copying windows costs much next to their products: the
+// stems (7×7 over 3 channels: a third of the im2col stem's time went into
+// packing), over rows of pixels long enough to fill the tiles.
+
+// directMaxDepth is the deepest window a direct convolution takes: its
+// whole depth is one block (the B panel of 512×nr values stays in L2, a
+// tile's A rows in L1).
+const directMaxDepth = 512
+
+// directMinFill is the least share of the tiles of an output row that
+// holds pixels: shorter rows waste the last tile's rows. A variable so
+// that tests run convolutions of every shape direct.
+var directMinFill = 0.9
+
+// direct reports whether c runs as a direct convolution on an input of
+// output rows ow pixels long.
+func (c *Conv2d) direct(ow int) bool {
+	s, e := c.spec, c.eng
+	if e.segmented == nil || c.wino != nil || c.gk != nil || s.groups() != 1 || s.Depth() > directMaxDepth ||
+		(s.KH == 1 && s.KW == 1 && s.Stride == 1 && s.Pad == 0) {
+		return false
+	}
+	tiles := (ow + e.mr - 1) / e.mr
+	return float64(ow) >= directMinFill*float64(tiles*e.mr)
+}
+
+// directJob is one direct Forward call; a task is a band of output rows of
+// one image, all of its panels.
+type directJob struct {
+	c            *Conv2d
+	padded, dst  []float32
+	ep           Epilogue
+	ld           int // output pixel stride
+	scratch      []scratch
+	h, w, oh, ow int
+	hp, wp       int // the padded input's height and width
+	rows, bands  int // output rows a band, bands an image
+	partial      []float32
+}
+
+// forwardDirect is Forward as a direct convolution.
+func (c *Conv2d) forwardDirect(dst, src []float32, n, h, w, oh, ow, ld int, ep Epilogue, ws *Workspace) {
+	s, e := c.spec, c.eng
+	hp, wp := h+2*s.Pad, w+2*s.Pad
+	image := hp * wp * s.InC
+	// The last tile of the last output row reads whole tiles of rows, on
+	// past the padded image's end.
+	tiles := (ow + e.mr - 1) / e.mr
+	last := ((n-1)*hp+(oh-1)*s.Stride)*wp*s.InC + (tiles*e.mr-1)*s.Stride*s.InC + (s.KH-1)*wp*s.InC + s.KW*s.InC
+	ws.padded = grow(ws.padded, max(n*image, last))
+	padded := ws.padded[:max(n*image, last)]
+	clear(padded[n*image:])
+	for img := range n {
+		padImage(padded[img*image:][:image], src[img*h*w*s.InC:][:h*w*s.InC], h, w, s.InC, s.Pad)
+	}
+	// Bands of at most an L2's input rows, and enough of them for the threads.
+	rows := max(1, min(oh, (256<<10)/(4*s.Stride*wp*s.InC)))
+	for ws.threads > 1 && rows > 1 && n*((oh+rows-1)/rows) < 4*ws.threads {
+		rows = (rows + 1) / 2
+	}
+	bands := (oh + rows - 1) / rows
+	ws.reserve(0, e.mr*e.nr)
+	job := directJob{c: c, padded: padded, dst: dst, ep: ep, ld: ld, scratch: ws.scratch,
+		h: h, w: w, oh: oh, ow: ow, hp: hp, wp: wp, rows: rows, bands: bands}
+	if ep.Sums != nil {
+		ws.partial = grow(ws.partial, n*bands*s.OutC)
+		job.partial = ws.partial[:n*bands*s.OutC]
+	}
+	ws.direct = job
+	ws.Parallel(n*bands, &ws.direct)
+	ws.direct = directJob{}
+	if ep.Sums != nil {
+		// Each image's bands, added in order: the same for every thread count.
+		for img := range n {
+			sum := ep.Sums[img*ld:][:s.OutC]
+			clear(sum)
+			for bnd := range bands {
+				for i, v := range job.partial[(img*bands+bnd)*s.OutC:][:s.OutC] {
+					sum[i] += v
+				}
+			}
+		}
+	}
+}
+
+// padImage copies one h×w×c NHWC image into dst, (h+2·pad)×(w+2·pad)×c,
+// inside a border of pad zero pixels.
+func padImage(dst, src []float32, h, w, c, pad int) {
+	wp := w + 2*pad
+	clear(dst[:pad*wp*c])
+	clear(dst[(pad+h)*wp*c:])
+	for y := range h {
+		row := dst[(pad+y)*wp*c:][:wp*c]
+		clear(row[:pad*c])
+		copy(row[pad*c:], src[y*w*c:(y+1)*w*c])
+		clear(row[(pad+w)*c:])
+	}
+}
+
+func (j *directJob) Run(worker, task int) {
+	c, e := j.c, j.c.eng
+	s := c.spec
+	img, bnd := task/j.bands, task%j.bands
+	oy0, oy1 := bnd*j.rows, min(j.oh, (bnd+1)*j.rows)
+	seg, gap := s.KW*s.InC, (j.wp-s.KW)*s.InC
+	flags := tileBias
+	if j.ep.Residual != nil {
+		flags |= tileResidual
+	}
+	if j.ep.ReLU {
+		flags |= tileReLU
+	}
+	var sums []float32
+	if j.partial != nil {
+		flags |= tileSum
+		sums = j.partial[(img*j.bands+bnd)*s.OutC:][:s.OutC]
+		clear(sums)
+	}
+	tile := j.scratch[worker].tile
+	for oy := oy0; oy < oy1; oy++ {
+		a := j.padded[(img*j.hp+oy*s.Stride)*j.wp*s.InC:]
+		out := ((img*j.oh + oy) * j.ow) * j.ld
+		for p, pn := range c.cols {
+			b := c.panels[pn.off:][:s.Depth()*e.nr]
+			var next []float32
+			if p+1 < len(c.cols) {
+				next = c.panels[c.cols[p+1].off:][:s.Depth()*e.nr]
+			}
+			bias := c.bias[pn.col0:]
+			var res, sum []float32
+			if j.ep.Residual != nil {
+				res = j.ep.Residual[out+pn.col0:]
+			}
+			if sums != nil {
+				sum = sums[pn.col0:]
+			}
+			if pn.ncol == e.nr {
+				e.segmented(seg, s.KH, gap, a, s.Stride*s.InC, b, j.dst[out+pn.col0:], j.ld, j.ow, bias, res, sum, flags, next)
+				continue
+			}
+			// A panel narrower than the tile: each tile aside, then its
+			// valid columns.
+			for r := 0; r < j.ow; r += e.mr {
+				rows := min(e.mr, j.ow-r)
+				var rr []float32
+				if res != nil {
+					rr = res[r*j.ld:]
+				}
+				e.segmented(seg, s.KH, gap, a[r*s.Stride*s.InC:], s.Stride*s.InC, b, tile, e.nr, e.mr, nil, nil, nil, 0, nil)
+				writeTile(tile, e.nr, j.dst[out+pn.col0+r*j.ld:], j.ld, rows, pn.ncol, bias, rr, sum, flags)
+			}
+		}
+	}
+}
