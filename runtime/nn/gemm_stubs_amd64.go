@@ -53,3 +53,53 @@ func gemm14x32SegmentedAVX512(kc int, a *float32, lda int, b *float32, c *float3
 //
 //go:noescape
 func gemm6x16SegmentedAVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int, segs int, gap int)
+
+// gemm1x32AVX512 computes a 1×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm1x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm2x32AVX512 computes a 2×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm2x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm4x32AVX512 computes a 4×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm4x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm7x32AVX512 computes a 7×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm7x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm10x32AVX512 computes a 10×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm10x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm1x16AVX2 computes a 1×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm1x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm2x16AVX2 computes a 2×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm2x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm3x16AVX2 computes a 3×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm3x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm4x16AVX2 computes a 4×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm4x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
+
+// gemm5x16AVX2 computes a 5×16 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
+//
+//go:noescape
+func gemm5x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
