@@ -29,6 +29,10 @@ func BenchmarkConv(b *testing.B) {
 		{"3x3_256_14", ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1}, 14, 14},
 		{"3x3_512_7", ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1}, 7, 7},
 		{"1x1_512to2048_7", ConvSpec{InC: 512, OutC: 2048, KH: 1, KW: 1, Stride: 1, Pad: 0}, 7, 7},
+		{"3x3s2_128_56", ConvSpec{InC: 128, OutC: 128, KH: 3, KW: 3, Stride: 2, Pad: 1}, 56, 56},
+		{"3x3s2_256_28", ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 2, Pad: 1}, 28, 28},
+		{"3x3s2_512_14", ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 2, Pad: 1}, 14, 14},
+		{"1x1s2_256to512_56", ConvSpec{InC: 256, OutC: 512, KH: 1, KW: 1, Stride: 2, Pad: 0}, 56, 56},
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, tc := range cases {

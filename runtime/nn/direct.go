@@ -7,8 +7,9 @@ package nn
 // for each kernel row ky, KW·InC values that are contiguous in the input,
 // the next kernel row one input row further on; and neighbouring pixels of
 // one output row start Stride·InC values apart. So with the input copied
-// once into a buffer with a zero border of Pad pixels, a tile of pixels of
-// one output row reads its A straight from that buffer as KH runs of
+// once into a buffer with a zero border of Pad pixels (or with none, from
+// the input itself), a tile of pixels of one output row reads its A
+// straight from that buffer as KH runs of
 // KW·InC depth steps (the segmented micro-kernel, asm.GEMMSegmented), and
 // the convolution copies its input once instead of KH·KW/Stride² times.
 // That pays where copying windows costs much next to their products: the
@@ -30,7 +31,7 @@ var directMinFill = 0.9
 func (c *Conv2d) direct(ow int) bool {
 	s, e := c.spec, c.eng
 	if e.segmented == nil || c.wino != nil || c.gk != nil || s.groups() != 1 || s.Depth() > directMaxDepth ||
-		(s.KH == 1 && s.KW == 1 && s.Stride == 1 && s.Pad == 0) {
+		s.KH*s.KW == 1 { // a 1×1 window is one run of InC values: packing it costs little
 		return false
 	}
 	tiles := (ow + e.mr - 1) / e.mr
@@ -60,11 +61,14 @@ func (c *Conv2d) forwardDirect(dst, src []float32, n, h, w, oh, ow, ld int, ep E
 	// past the padded image's end.
 	tiles := (ow + e.mr - 1) / e.mr
 	last := ((n-1)*hp+(oh-1)*s.Stride)*wp*s.InC + (tiles*e.mr-1)*s.Stride*s.InC + (s.KH-1)*wp*s.InC + s.KW*s.InC
-	ws.padded = grow(ws.padded, max(n*image, last))
-	padded := ws.padded[:max(n*image, last)]
-	clear(padded[n*image:])
-	for img := range n {
-		padImage(padded[img*image:][:image], src[img*h*w*s.InC:][:h*w*s.InC], h, w, s.InC, s.Pad)
+	padded := src // without padding, the input itself when the last tile's reach stays inside it
+	if s.Pad > 0 || last > len(src) {
+		ws.padded = grow(ws.padded, max(n*image, last))
+		padded = ws.padded[:max(n*image, last)]
+		clear(padded[n*image:])
+		for img := range n {
+			padImage(padded[img*image:][:image], src[img*h*w*s.InC:][:h*w*s.InC], h, w, s.InC, s.Pad)
+		}
 	}
 	// Bands of at most an L2's input rows, and enough of them for the threads.
 	rows := max(1, min(oh, (256<<10)/(4*s.Stride*wp*s.InC)))
@@ -130,25 +134,28 @@ func (j *directJob) Run(worker, task int) {
 		clear(sums)
 	}
 	tile := j.scratch[worker].tile
-	for oy := oy0; oy < oy1; oy++ {
-		a := j.padded[(img*j.hp+oy*s.Stride)*j.wp*s.InC:]
-		out := ((img*j.oh + oy) * j.ow) * j.ld
-		for p, pn := range c.cols {
-			b := c.panels[pn.off:][:s.Depth()*e.nr]
-			var next []float32
-			if p+1 < len(c.cols) {
-				next = c.panels[c.cols[p+1].off:][:s.Depth()*e.nr]
-			}
-			bias := c.bias[pn.col0:]
-			var res, sum []float32
+	// Panel by panel, so that each panel's B stays in L1 down the band.
+	for p, pn := range c.cols {
+		b := c.panels[pn.off:][:s.Depth()*e.nr]
+		var next []float32
+		if p+1 < len(c.cols) {
+			next = c.panels[c.cols[p+1].off:][:s.Depth()*e.nr]
+		}
+		bias := c.bias[pn.col0:]
+		var sum []float32
+		if sums != nil {
+			sum = sums[pn.col0:]
+		}
+		for oy := oy0; oy < oy1; oy++ {
+			a := j.padded[(img*j.hp+oy*s.Stride)*j.wp*s.InC:]
+			out := ((img*j.oh+oy)*j.ow)*j.ld + pn.col0
+			var res []float32
 			if j.ep.Residual != nil {
-				res = j.ep.Residual[out+pn.col0:]
-			}
-			if sums != nil {
-				sum = sums[pn.col0:]
+				res = j.ep.Residual[out:]
 			}
 			if pn.ncol == e.nr {
-				e.segmented(seg, s.KH, gap, a, s.Stride*s.InC, b, j.dst[out+pn.col0:], j.ld, j.ow, bias, res, sum, flags, next)
+				e.segmented(seg, s.KH, gap, a, s.Stride*s.InC, b, j.dst[out:], j.ld, j.ow, bias, res, sum, flags, next)
+				next = nil // prefetched by the first row
 				continue
 			}
 			// A panel narrower than the tile: each tile aside, then its
@@ -160,7 +167,7 @@ func (j *directJob) Run(worker, task int) {
 					rr = res[r*j.ld:]
 				}
 				e.segmented(seg, s.KH, gap, a[r*s.Stride*s.InC:], s.Stride*s.InC, b, tile, e.nr, e.mr, nil, nil, nil, 0, nil)
-				writeTile(tile, e.nr, j.dst[out+pn.col0+r*j.ld:], j.ld, rows, pn.ncol, bias, rr, sum, flags)
+				writeTile(tile, e.nr, j.dst[out+r*j.ld:], j.ld, rows, pn.ncol, bias, rr, sum, flags)
 			}
 		}
 	}
