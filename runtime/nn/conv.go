@@ -204,6 +204,34 @@ func addPartialSums(sums []float32, ld int, partial []float32, rowBlocks, mc, m,
 	}
 }
 
+// addBandSums sets sums (n images × cols, rows ld apart) to each image's
+// column sums from partial, bands rows of cols an image (one a band of
+// output rows), added in band order: the same for every thread count.
+func addBandSums(sums []float32, ld int, partial []float32, n, bands, cols int) {
+	for img := range n {
+		sum := sums[img*ld:][:cols]
+		clear(sum)
+		for bnd := range bands {
+			for i, v := range partial[(img*bands+bnd)*cols:][:cols] {
+				sum[i] += v
+			}
+		}
+	}
+}
+
+// lastFlags returns the write-back flags ep asks of a convolution's last
+// depth block, the sums aside: the residual add and ReLU.
+func (ep Epilogue) lastFlags() int {
+	flags := 0
+	if ep.Residual != nil {
+		flags |= tileResidual
+	}
+	if ep.ReLU {
+		flags |= tileReLU
+	}
+	return flags
+}
+
 // convJob is one Conv2d.Forward call; a task is a (row block, column block).
 type convJob struct {
 	c                              *Conv2d
@@ -256,12 +284,7 @@ func (j *convJob) runPanels(worker, task, m0, p0, p1 int) {
 			flags = tileBias
 		}
 		if k0+kb == k {
-			if j.ep.Residual != nil {
-				flags |= tileResidual
-			}
-			if j.ep.ReLU {
-				flags |= tileReLU
-			}
+			flags |= j.ep.lastFlags()
 			if j.partial != nil {
 				flags |= tileSum
 			}

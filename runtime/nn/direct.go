@@ -87,16 +87,7 @@ func (c *Conv2d) forwardDirect(dst, src []float32, n, h, w, oh, ow, ld int, ep E
 	ws.Parallel(n*bands, &ws.direct)
 	ws.direct = directJob{}
 	if ep.Sums != nil {
-		// Each image's bands, added in order: the same for every thread count.
-		for img := range n {
-			sum := ep.Sums[img*ld:][:s.OutC]
-			clear(sum)
-			for bnd := range bands {
-				for i, v := range job.partial[(img*bands+bnd)*s.OutC:][:s.OutC] {
-					sum[i] += v
-				}
-			}
-		}
+		addBandSums(ep.Sums, ld, job.partial, n, bands, s.OutC)
 	}
 }
 
@@ -120,13 +111,7 @@ func (j *directJob) Run(worker, task int) {
 	img, bnd := task/j.bands, task%j.bands
 	oy0, oy1 := bnd*j.rows, min(j.oh, (bnd+1)*j.rows)
 	seg, gap := s.KW*s.InC, (j.wp-s.KW)*s.InC
-	flags := tileBias
-	if j.ep.Residual != nil {
-		flags |= tileResidual
-	}
-	if j.ep.ReLU {
-		flags |= tileReLU
-	}
+	flags := tileBias | j.ep.lastFlags()
 	var sums []float32
 	if j.partial != nil {
 		flags |= tileSum

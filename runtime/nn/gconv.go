@@ -177,16 +177,7 @@ func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epil
 	ws.Parallel(n*bands*colBlocks, &ws.gconv)
 	ws.gconv = gconvJob{lists: lists}
 	if ep.Sums != nil {
-		// Each image's bands, added in order: the same for every thread count.
-		for img := range n {
-			sum := ep.Sums[img*job.ld:][:s.OutC]
-			clear(sum)
-			for bnd := range bands {
-				for i, v := range job.partial[(img*bands+bnd)*s.OutC:][:s.OutC] {
-					sum[i] += v
-				}
-			}
-		}
+		addBandSums(ep.Sums, job.ld, job.partial, n, bands, s.OutC)
 	}
 }
 
@@ -386,13 +377,7 @@ func (j *gconvJob) Run(worker, task int) {
 		j.fillPatch(patch, img, oy0, oy1, ch0, cn)
 	}
 
-	flags := 0
-	if j.ep.Residual != nil {
-		flags |= tileResidual
-	}
-	if j.ep.ReLU {
-		flags |= tileReLU
-	}
+	flags := j.ep.lastFlags()
 	var sums []float32
 	if j.partial != nil {
 		flags |= tileSum

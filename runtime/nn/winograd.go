@@ -133,12 +133,7 @@ func (c *Conv2d) forwardWinograd(dst, src []float32, n, h, w, ld int, ep Epilogu
 	for i := range ws.scratch {
 		ws.scratch[i].patch = grow(ws.scratch[i].patch, t2*s.InC)
 	}
-	if ep.Residual != nil {
-		j.flags |= tileResidual
-	}
-	if ep.ReLU {
-		j.flags |= tileReLU
-	}
+	j.flags |= ep.lastFlags()
 	if ep.Sums != nil {
 		j.flags |= tileSum
 		ws.partial = grow(ws.partial, n*th*s.OutC)
