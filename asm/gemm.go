@@ -124,6 +124,8 @@ func (f *File) gemm(name string, isa ISA, t GEMMTile, segmented bool) {
 	}
 	// Prefetch while pf < pfEnd, the end of next less the lines after the
 	// first of an iteration, so every address prefetched is inside next.
+	// The comparison is signed: with no next (nil, 0) pfEnd is −64, below
+	// pf, where an unsigned one would prefetch from address 0 on.
 	pf, pfEnd := e.pointer("next"), e.GP64()
 	e.Load(e.Param("nextLen"), pfEnd)
 	e.LEAQ(operand.Mem{Base: pf, Index: pfEnd, Scale: 4, Disp: -64 * (gemmPrefetchLines - 1)}, pfEnd)
@@ -164,7 +166,7 @@ func (f *File) gemm(name string, isa ISA, t GEMMTile, segmented bool) {
 	e.Label(main)
 	noPrefetch := e.label()
 	e.CMPQ(pf, pfEnd)
-	e.JAE(operand.LabelRef(noPrefetch))
+	e.JGE(operand.LabelRef(noPrefetch))
 	for l := range gemmPrefetchLines {
 		e.PREFETCHT0(mem(pf, 64*l))
 	}

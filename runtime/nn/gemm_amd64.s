@@ -128,7 +128,7 @@ loop2:
 
 loop3:
 	CMPQ       R9, R10
-	JAE        loop7
+	JGE        loop7
 	PREFETCHT0 (R9)
 	PREFETCHT0 64(R9)
 	ADDQ       $0x00000080, R9
@@ -935,7 +935,7 @@ loop69:
 
 loop70:
 	CMPQ       R8, R9
-	JAE        loop74
+	JGE        loop74
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	ADDQ       $0x00000080, R8
