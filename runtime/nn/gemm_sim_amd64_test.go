@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/segen/segen/internal/asmsim"
+	"github.com/segen/segen/internal/winograd"
 	"github.com/segen/segen/isa"
 )
 
@@ -174,5 +175,213 @@ func (g gemmCase) run(t *testing.T, r *rand.Rand, prog *asmsim.Program, name str
 	check("CPU against the interpreter, c", hw, got)
 	if sumR != nil {
 		check("CPU against the interpreter, sum", hwSum, sumR.Floats())
+	}
+}
+
+// TestFMAPeakSimulated runs the FMA loops of gemm_amd64.s on the
+// interpreter, and on the CPU when it has them: the sum of their chains,
+// each n fused steps of 0.5·1e-3, is a number the test can compute.
+func TestFMAPeakSimulated(t *testing.T) {
+	prog := gemmAsm(t)
+	native := nativeISAs()
+	for _, k := range []struct {
+		name string
+		isa  isa.ISA
+		loop func(n int) float32
+	}{
+		{"fmaPeakAVX512", isa.AVX512, fmaPeakAVX512},
+		{"fmaPeakAVX2", isa.AVX2, fmaPeakAVX2},
+	} {
+		chains := fmaPeakFlops[k.isa] / (2 * asmTiles[k.isa].lanes)
+		for _, n := range []int{0, 1, 7} {
+			var chain float32
+			for range n {
+				chain = float32(math.FMA(float64(float32(1e-3)), 0.5, float64(chain)))
+			}
+			var want float32
+			for range chains {
+				want += chain
+			}
+			ret, err := prog.Run(k.name, 1<<16, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := math.Float32frombits(ret[0]); got != want {
+				t.Errorf("%s(%d) on the interpreter = %v, want %v", k.name, n, got, want)
+			}
+			if native[k.isa] {
+				if got := k.loop(n); got != want {
+					t.Errorf("%s(%d) on the CPU = %v, want %v", k.name, n, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradTransformsSimulated runs the Winograd transforms of
+// gemm_amd64.s on the interpreter against Bᵀ d B and Aᵀ m A + bias
+// computed from internal/winograd's matrices, on slots spaced wider than
+// the channels, one and three channel vectors, every rows × cols the
+// output transform may write, and every combination of its flags. Each
+// slice is exactly as long as the transform's contract; what lies between
+// the slots and outside the rows × cols written must stay as it was. The
+// CPU runs them on the same slices when it has them.
+func TestWinogradTransformsSimulated(t *testing.T) {
+	prog := gemmAsm(t)
+	native := nativeISAs()[isa.AVX2]
+	r := rand.New(rand.NewPCG(21, 22))
+	const lanes = 8
+	for _, tr := range []struct {
+		name          string
+		f             *winograd.Transform
+		input, output string
+	}{
+		{"F4x3", winograd.F4x3, "winograd4x3InputAVX2", "winograd4x3OutputAVX2"},
+		{"F2x3", winograd.F2x3, "winograd2x3InputAVX2", "winograd2x3OutputAVX2"},
+	} {
+		var kernels *winogradTransforms
+		for _, k := range asmEngines[0].winograd {
+			if k.f == tr.f {
+				kernels = k
+			}
+		}
+		t.Run(tr.name, func(t *testing.T) {
+			for _, chunks := range []int{1, 3} {
+				wi := winogradCase{f: tr.f, chunks: chunks, ch: chunks * lanes}
+				wi.input(t, r, prog, tr.input, native, kernels.input)
+				for rows := 1; rows <= tr.f.M; rows++ {
+					for cols := 1; cols <= tr.f.M; cols++ {
+						for _, flags := range []int{0, tileResidual, tileReLU, tileSum, tileResidual | tileReLU | tileSum, tileReLU | tileSum} {
+							wi.output(t, r, prog, tr.output, native, kernels.output, rows, cols, flags)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// winogradCase is a tile of ch channels in chunks vectors.
+type winogradCase struct {
+	f          *winograd.Transform
+	chunks, ch int
+}
+
+// layout returns a tile's strides: slots, pixels and rows, each wider
+// than what it holds.
+func (w winogradCase) layout() (stride, pix, row int) {
+	stride, pix = w.ch+3, w.ch+1
+	return stride, pix, w.f.T()*pix + 2
+}
+
+func (w winogradCase) input(t *testing.T, r *rand.Rand, prog *asmsim.Program, name string, native bool, kernel func(v *float32, stride int, d *float32, row, pix, chunks int)) {
+	T := w.f.T()
+	stride, pix, row := w.layout()
+	d := randSlice(r, (T-1)*row+(T-1)*pix+w.ch)
+	v0 := randSlice(r, (T*T-1)*stride+w.ch)
+	want := append([]float32(nil), v0...)
+	for i := range T {
+		for k := range T {
+			for c := range w.ch {
+				var s float64
+				for j := range T {
+					for x := range T {
+						s += w.f.BT[i][j] * float64(d[j*row+x*pix+c]) * w.f.BT[k][x]
+					}
+				}
+				want[(i*T+k)*stride+c] = float32(s)
+			}
+		}
+	}
+	vR := asmsim.Floats(v0)
+	if err := prog.Call(name, 1<<20, vR, stride, asmsim.Floats(d), row, pix, w.chunks); err != nil {
+		t.Fatal(err)
+	}
+	got := vR.Floats()
+	checkClose(t, fmt.Sprintf("%s, %d channels: v", name, w.ch), got, want, 1e-5)
+	if native {
+		hw := append([]float32(nil), v0...)
+		kernel(&hw[0], stride, &d[0], row, pix, w.chunks)
+		checkClose(t, fmt.Sprintf("%s, %d channels: CPU against the interpreter", name, w.ch), hw, got, 1e-6)
+	}
+}
+
+func (w winogradCase) output(t *testing.T, r *rand.Rand, prog *asmsim.Program, name string, native bool, kernel func(y *float32, row, pix int, m *float32, stride, chunks int, bias, res, sum *float32, rows, cols, flags int), rows, cols, flags int) {
+	T, M := w.f.T(), w.f.M
+	stride, pix, row := w.layout()
+	m0 := randSlice(r, (T*T-1)*stride+w.ch)
+	bias := randSlice(r, w.ch)
+	y0 := randSlice(r, (rows-1)*row+(cols-1)*pix+w.ch)
+	var res, sum0 []float32
+	if flags&tileResidual != 0 {
+		res = randSlice(r, len(y0))
+	}
+	if flags&tileSum != 0 {
+		sum0 = randSlice(r, w.ch)
+	}
+	want, wantSum := append([]float32(nil), y0...), append([]float32(nil), sum0...)
+	for p := range min(rows, M) {
+		for q := range min(cols, M) {
+			for c := range w.ch {
+				s := float64(bias[c])
+				for i := range T {
+					for k := range T {
+						s += w.f.AT[p][i] * float64(m0[(i*T+k)*stride+c]) * w.f.AT[q][k]
+					}
+				}
+				at := p*row + q*pix + c
+				if flags&tileResidual != 0 {
+					s += float64(res[at])
+				}
+				if flags&tileReLU != 0 {
+					s = max(s, 0)
+				}
+				want[at] = float32(s)
+				if flags&tileSum != 0 {
+					wantSum[c] += float32(s)
+				}
+			}
+		}
+	}
+	region := func(v []float32) *asmsim.Region {
+		if v == nil {
+			return nil
+		}
+		return asmsim.Floats(v)
+	}
+	yR, mR, sumR := asmsim.Floats(y0), asmsim.Floats(m0), region(sum0)
+	if err := prog.Call(name, 1<<20, yR, row, pix, mR, stride, w.chunks, asmsim.Floats(bias), region(res), sumR, rows, cols, flags); err != nil {
+		t.Fatal(err)
+	}
+	what := fmt.Sprintf("%s, %d channels, %d×%d, flags %#x", name, w.ch, rows, cols, flags)
+	got := yR.Floats()
+	checkClose(t, what+": y", got, want, 1e-5)
+	if sumR != nil {
+		checkClose(t, what+": sum", sumR.Floats(), wantSum, 1e-5)
+	}
+	if native {
+		hw, hm, hs := append([]float32(nil), y0...), append([]float32(nil), m0...), append([]float32(nil), sum0...)
+		ptr := func(v []float32) *float32 {
+			if len(v) == 0 {
+				return nil
+			}
+			return &v[0]
+		}
+		kernel(&hw[0], row, pix, &hm[0], stride, w.chunks, &bias[0], ptr(res), ptr(hs), rows, cols, flags)
+		checkClose(t, what+": CPU against the interpreter, y", hw, got, 1e-6)
+		if sumR != nil {
+			checkClose(t, what+": CPU against the interpreter, sum", hs, sumR.Floats(), 1e-6)
+		}
+	}
+}
+
+// checkClose fails unless got and want agree to tol relative (absolute
+// below 1).
+func checkClose(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	for i, v := range got {
+		if d := math.Abs(float64(v - want[i])); !(d <= tol*math.Max(1, math.Abs(float64(want[i])))) {
+			t.Fatalf("%s: word %d = %v, want %v", what, i, v, want[i])
+		}
 	}
 }
