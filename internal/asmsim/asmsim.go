@@ -70,8 +70,8 @@ func (r *Region) Floats() []float32 {
 	return v
 }
 
-// Arg is an argument of Call: an int; a *Region for a pointer (nil for a
-// nil pointer); or Slice(r) for a []float32, three words.
+// Arg is an argument of Call: an int or a float32; a *Region for a
+// pointer (nil for a nil pointer); or Slice(r) for a []float32.
 type Arg any
 
 // sliceArg is a []float32 argument: pointer, length and capacity.
@@ -103,30 +103,41 @@ func (p *Program) Run(name string, limit int, args ...Arg) ([]uint32, error) {
 		return nil, fmt.Errorf("asmsim: no function %s", name)
 	}
 	c := &cpu{regions: []*Region{nil}} // address 0 is nil
-	var words []uint64
+	var words []uint32 // the arguments as the frame holds them
+	quad := func(v uint64) {
+		if len(words)%2 != 0 {
+			words = append(words, 0)
+		}
+		words = append(words, uint32(v), uint32(v>>32))
+	}
 	for i, a := range args {
 		switch a := a.(type) {
 		case int:
-			words = append(words, uint64(a))
+			quad(uint64(a))
+		case float32:
+			words = append(words, math.Float32bits(a))
 		case *Region:
-			words = append(words, c.add(a))
+			quad(c.add(a))
 		case sliceArg:
 			n := 0
 			if a.r != nil {
 				n = len(a.r.Words)
 			}
-			words = append(words, c.add(a.r), uint64(n), uint64(n))
+			quad(c.add(a.r))
+			quad(uint64(n))
+			quad(uint64(n))
 		default:
 			return nil, fmt.Errorf("asmsim: argument %d is a %T", i, a)
 		}
 	}
-	if 8*len(words) > f.args {
-		return nil, fmt.Errorf("asmsim: %s takes %d bytes of arguments and results, not %d", name, f.args, 8*len(words))
+	if len(words)%2 != 0 && 4*len(words) < f.args {
+		words = append(words, 0) // the results start 8-byte aligned
+	}
+	if 4*len(words) > f.args {
+		return nil, fmt.Errorf("asmsim: %s takes %d bytes of arguments and results, not %d", name, f.args, 4*len(words))
 	}
 	frame := &Region{Words: make([]uint32, f.args/4)}
-	for i, v := range words {
-		frame.Words[2*i], frame.Words[2*i+1] = uint32(v), uint32(v>>32)
-	}
+	copy(frame.Words, words)
 	c.fp = c.add(frame)
 	c.gp[gprs["SP"]] = c.add(&Region{Words: make([]uint32, f.frame/4)})
 	c.static = map[string]uint64{}
@@ -150,7 +161,7 @@ func (p *Program) Run(name string, limit int, args ...Arg) ([]uint32, error) {
 			return nil, fmt.Errorf("asmsim: %s line %d (%s): %v", name, in.line, in.text, err)
 		}
 	}
-	return frame.Words[2*len(words):], nil
+	return frame.Words[len(words):], nil
 }
 
 // ops are the instructions interpreted, by name.
