@@ -103,7 +103,7 @@ func (p *Program) Run(name string, limit int, args ...Arg) ([]uint32, error) {
 		return nil, fmt.Errorf("asmsim: no function %s", name)
 	}
 	c := &cpu{regions: []*Region{nil}} // address 0 is nil
-	var words []uint32 // the arguments as the frame holds them
+	var words []uint32                 // the arguments as the frame holds them
 	quad := func(v uint64) {
 		if len(words)%2 != 0 {
 			words = append(words, 0)
