@@ -58,7 +58,7 @@ var gprs = map[string]int{"AX": 0, "CX": 1, "DX": 2, "BX": 3, "SP": 4, "BP": 5, 
 	"R8": 8, "R9": 9, "R10": 10, "R11": 11, "R12": 12, "R13": 13, "R14": 14, "R15": 15}
 
 var (
-	textRE  = regexp.MustCompile(`^TEXT\s+·(\w+)\(SB\),\s*[\w|]+,\s*\$(\d+)-(\d+)$`)
+	textRE  = regexp.MustCompile(`^TEXT\s+·(\w+)\(SB\),\s*(?:[\w|]+,\s*)?\$(\d+)-(\d+)$`)
 	dataRE  = regexp.MustCompile(`^DATA\s+(\w+)<>\+(\d+)\(SB\)/4,\s*\$(0x[0-9a-f]+|\d+)$`)
 	memRE   = regexp.MustCompile(`^(?:([A-Za-z_]\w*)(<>)?\+?)?(-?(?:0x[0-9a-f]+|\d+))?\((\w+)\)(?:\((\w+)\*([1248])\))?$`)
 	labelRE = regexp.MustCompile(`^\w+$`)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/segen/segen/se"
+	"github.com/segen/segen/se/random"
 )
 
 // Ops are one shape's per-sample kernels on plain slices, each exactly as
@@ -20,7 +21,8 @@ type Ops struct {
 }
 
 // CheckOps runs each of ops on one random sample of s against
-// se.Generic(s), the two FCs together against its Excite, with Check's
+// se.Generic(s), the two FCs together against its Excite on Check's
+// parameters (random.Params), with Check's
 // tolerances (a max squeeze exact). A stochastic squeeze gets positive
 // input, where Σx²/Σx is well conditioned.
 func CheckOps(t *testing.T, s se.Shape, ops Ops) {
@@ -39,10 +41,7 @@ func CheckOps(t *testing.T, s se.Shape, ops Ops) {
 	g := se.Generic(s)
 	x := randn(s.Size(), s.Squeeze == se.Stochastic)
 	sc, res := randn(s.C, false), randn(s.Size(), false)
-	p := &se.Params{W1: randn(s.Hidden*s.C, false), W2: randn(s.C*s.Hidden, false)}
-	if s.Bias {
-		p.B1, p.B2 = randn(s.Hidden, false), randn(s.C, false)
-	}
+	p := random.Params(s, 1)
 	// same fails unless got is want within atol·scale + rtol·|want|.
 	same := func(op string, got, want []float32, scale float64) {
 		t.Helper()
