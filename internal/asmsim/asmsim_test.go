@@ -69,3 +69,54 @@ func TestCallFaults(t *testing.T) {
 		t.Errorf("an unknown instruction: error %v", err)
 	}
 }
+
+// maskProg loads a 3-float x under the mask 0b101 with zeroing and with
+// merging over y, stores both to z, and stores a vector of twos to x
+// under the mask: lanes off the mask, past x's end, must not be accessed.
+const maskProg = `
+TEXT ·masked(SB), NOSPLIT, $0-24
+	MOVQ      x+0(FP), AX
+	MOVQ      y+8(FP), BX
+	MOVQ      z+16(FP), DX
+	MOVL      $0x00000005, CX
+	KMOVW     CX, K1
+	VMOVUPS   (BX), Z1
+	VMOVUPS   (BX), Z2
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS   (AX), K1, Z2
+	VMOVUPS   Z1, (DX)
+	VMOVUPS   Z2, 64(DX)
+	VBROADCASTSS two<>+0(SB), Z3
+	VMOVUPS   Z3, K1, (AX)
+	RET
+DATA two<>+0(SB)/4, $0x40000000
+`
+
+func TestMasks(t *testing.T) {
+	p, err := Parse(maskProg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := make([]float32, 16)
+	for i := range y {
+		y[i] = float32(10 + i)
+	}
+	x, z := Floats([]float32{1, 5, 3}), Floats(make([]float32, 32))
+	if err := p.Call("masked", 100, x, Floats(y), z); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, 32)
+	want[0], want[2] = 1, 3 // zeroing
+	copy(want[16:], y)      // merging
+	want[16], want[18] = 1, 3
+	for i, w := range want {
+		if got := z.Float(i); got != w {
+			t.Errorf("z[%d] = %v, want %v", i, got, w)
+		}
+	}
+	for i, w := range []float32{2, 5, 2} { // lane 1 is off the mask
+		if got := x.Float(i); got != w {
+			t.Errorf("x[%d] = %v, want %v", i, got, w)
+		}
+	}
+}
