@@ -2992,7 +2992,7 @@ loop163:
 
 loop164:
 	CMPQ       R9, R10
-	JAE        loop168
+	JGE        loop168
 	PREFETCHT0 (R9)
 	PREFETCHT0 64(R9)
 	ADDQ       $0x00000080, R9
@@ -3812,7 +3812,7 @@ loop232:
 
 loop233:
 	CMPQ       R8, R9
-	JAE        loop237
+	JGE        loop237
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	ADDQ       $0x00000080, R8
@@ -4217,7 +4217,7 @@ loop267:
 
 loop269:
 	CMPQ       BX, SI
-	JAE        loop273
+	JGE        loop273
 	PREFETCHT0 (BX)
 	PREFETCHT0 64(BX)
 	ADDQ       $0x00000080, BX
@@ -4385,7 +4385,7 @@ loop283:
 
 loop284:
 	CMPQ       SI, DI
-	JAE        loop288
+	JGE        loop288
 	PREFETCHT0 (SI)
 	PREFETCHT0 64(SI)
 	ADDQ       $0x00000080, SI
@@ -4617,7 +4617,7 @@ loop302:
 
 loop303:
 	CMPQ       DI, R8
-	JAE        loop307
+	JGE        loop307
 	PREFETCHT0 (DI)
 	PREFETCHT0 64(DI)
 	ADDQ       $0x00000080, DI
@@ -4965,7 +4965,7 @@ loop329:
 
 loop330:
 	CMPQ       R8, R9
-	JAE        loop334
+	JGE        loop334
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	ADDQ       $0x00000080, R8
@@ -5477,7 +5477,7 @@ loop368:
 
 loop369:
 	CMPQ       R9, R10
-	JAE        loop373
+	JGE        loop373
 	PREFETCHT0 (R9)
 	PREFETCHT0 64(R9)
 	ADDQ       $0x00000080, R9
@@ -6062,7 +6062,7 @@ loop418:
 
 loop420:
 	CMPQ       BX, SI
-	JAE        loop424
+	JGE        loop424
 	PREFETCHT0 (BX)
 	PREFETCHT0 64(BX)
 	ADDQ       $0x00000080, BX
@@ -6228,7 +6228,7 @@ loop434:
 
 loop435:
 	CMPQ       SI, DI
-	JAE        loop439
+	JGE        loop439
 	PREFETCHT0 (SI)
 	PREFETCHT0 64(SI)
 	ADDQ       $0x00000080, SI
@@ -6449,7 +6449,7 @@ loop453:
 
 loop454:
 	CMPQ       SI, DI
-	JAE        loop458
+	JGE        loop458
 	PREFETCHT0 (SI)
 	PREFETCHT0 64(SI)
 	ADDQ       $0x00000080, SI
@@ -6724,7 +6724,7 @@ loop476:
 
 loop477:
 	CMPQ       DI, R8
-	JAE        loop481
+	JGE        loop481
 	PREFETCHT0 (DI)
 	PREFETCHT0 64(DI)
 	ADDQ       $0x00000080, DI
@@ -7052,7 +7052,7 @@ loop503:
 
 loop504:
 	CMPQ       DI, R8
-	JAE        loop508
+	JGE        loop508
 	PREFETCHT0 (DI)
 	PREFETCHT0 64(DI)
 	ADDQ       $0x00000080, DI
