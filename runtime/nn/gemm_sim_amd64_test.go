@@ -54,12 +54,24 @@ func TestGEMMKernelsSimulated(t *testing.T) {
 	for _, k := range []struct {
 		name   string
 		isa    isa.ISA
+		mr     int
 		kernel asmKernelFunc
 	}{
-		{"gemm14x32AVX512", isa.AVX512, gemm14x32AVX512},
-		{"gemm6x16AVX2", isa.AVX2, gemm6x16AVX2},
+		{"gemm14x32AVX512", isa.AVX512, 14, gemm14x32AVX512},
+		{"gemm10x32AVX512", isa.AVX512, 10, gemm10x32AVX512},
+		{"gemm7x32AVX512", isa.AVX512, 7, gemm7x32AVX512},
+		{"gemm4x32AVX512", isa.AVX512, 4, gemm4x32AVX512},
+		{"gemm2x32AVX512", isa.AVX512, 2, gemm2x32AVX512},
+		{"gemm1x32AVX512", isa.AVX512, 1, gemm1x32AVX512},
+		{"gemm6x16AVX2", isa.AVX2, 6, gemm6x16AVX2},
+		{"gemm5x16AVX2", isa.AVX2, 5, gemm5x16AVX2},
+		{"gemm4x16AVX2", isa.AVX2, 4, gemm4x16AVX2},
+		{"gemm3x16AVX2", isa.AVX2, 3, gemm3x16AVX2},
+		{"gemm2x16AVX2", isa.AVX2, 2, gemm2x16AVX2},
+		{"gemm1x16AVX2", isa.AVX2, 1, gemm1x16AVX2},
 	} {
 		tile := asmTiles[k.isa]
+		tile.mr = k.mr
 		t.Run(k.name, func(t *testing.T) {
 			for rows := 1; rows <= 2*tile.mr+3; rows++ {
 				if rows > tile.mr+1 && rows != 2*tile.mr+3 {
