@@ -91,13 +91,52 @@ func TestGEMMKernelsSimulated(t *testing.T) {
 	}
 }
 
-// gemmCase is one call of a GEMM micro-kernel.
+// TestSegmentedKernelsSimulated runs the segmented micro-kernels
+// (asm.GEMMSegmented) as TestGEMMKernelsSimulated runs the others, over
+// one to three runs of depth steps with gaps between them that skip values,
+// none, or step back (runs that overlap).
+func TestSegmentedKernelsSimulated(t *testing.T) {
+	prog := gemmAsm(t)
+	native := nativeISAs()
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, k := range []struct {
+		name   string
+		isa    isa.ISA
+		kernel asmSegmentedFunc
+	}{
+		{"gemm14x32SegmentedAVX512", isa.AVX512, gemm14x32SegmentedAVX512},
+		{"gemm6x16SegmentedAVX2", isa.AVX2, gemm6x16SegmentedAVX2},
+	} {
+		tile := asmTiles[k.isa]
+		t.Run(k.name, func(t *testing.T) {
+			for _, rows := range []int{1, tile.mr - 1, tile.mr, 2*tile.mr + 3} {
+				for _, kc := range []int{1, 4, 5} {
+					for _, segs := range []int{1, 2, 3} {
+						for _, gap := range []int{0, 6, -1} {
+							for _, flags := range []int{tileBias, tileAccumulate | tileResidual | tileReLU, tileBias | tileSum | tileReLU} {
+								next := []int{0, 17, segs * kc * tile.nr}[(rows+segs+flags)%3]
+								g := gemmCase{mr: tile.mr, nr: tile.nr, rows: rows, kc: kc, flags: flags, next: next, segs: segs, gap: gap}
+								g.run(t, r, prog, k.name, native[k.isa], func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int) {
+									k.kernel(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, next, nextLen, segs, gap)
+								})
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// gemmCase is one call of a GEMM micro-kernel; with segs > 0, of a
+// segmented one over segs runs of kc steps, gap values of A apart.
 type gemmCase struct {
 	mr, nr, rows, kc, flags, next int
+	segs, gap                     int
 }
 
 func (g gemmCase) String() string {
-	return fmt.Sprintf("rows %d kc %d flags %#x next %d", g.rows, g.kc, g.flags, g.next)
+	return fmt.Sprintf("rows %d kc %d segs %d gap %d flags %#x next %d", g.rows, g.kc, g.segs, g.gap, g.flags, g.next)
 }
 
 // run checks the call on the interpreter and, when native, on the CPU.
@@ -105,7 +144,11 @@ func (g gemmCase) run(t *testing.T, r *rand.Rand, prog *asmsim.Program, name str
 	t.Helper()
 	lda, ldc := g.kc+3, g.nr+5
 	tiles := (g.rows + g.mr - 1) / g.mr
-	a, b := randSlice(r, (tiles*g.mr-1)*lda+g.kc), randSlice(r, g.kc*g.nr)
+	runs := max(1, g.segs)
+	depth := runs * g.kc
+	// at returns the index in a of depth step k of row i.
+	at := func(i, k int) int { return i*lda + k/g.kc*(g.kc+g.gap) + k%g.kc }
+	a, b := randSlice(r, at(tiles*g.mr-1, depth-1)+1), randSlice(r, depth*g.nr)
 	c0 := randSlice(r, (g.rows-1)*ldc+g.nr)
 	var bias, res, sum0, next []float32
 	if g.flags&tileBias != 0 {
@@ -126,8 +169,8 @@ func (g gemmCase) run(t *testing.T, r *rand.Rand, prog *asmsim.Program, name str
 	for i := range g.rows {
 		for j := range g.nr {
 			var v float64
-			for k := range g.kc {
-				v += float64(a[i*lda+k]) * float64(b[k*g.nr+j])
+			for k := range depth {
+				v += float64(a[at(i, k)]) * float64(b[k*g.nr+j])
 			}
 			if g.flags&tileBias != 0 {
 				v += float64(bias[j])
@@ -155,11 +198,15 @@ func (g gemmCase) run(t *testing.T, r *rand.Rand, prog *asmsim.Program, name str
 		return asmsim.Floats(v)
 	}
 	cR, sumR := region(c0), region(sum0)
-	if err := prog.Call(name, 1<<22, g.kc, region(a), lda, region(b), cR, ldc, g.rows, region(bias), region(res), sumR, g.flags, region(next), len(next)); err != nil {
+	args := []asmsim.Arg{g.kc, region(a), lda, region(b), cR, ldc, g.rows, region(bias), region(res), sumR, g.flags, region(next), len(next)}
+	if g.segs > 0 {
+		args = append(args, g.segs, g.gap)
+	}
+	if err := prog.Call(name, 1<<22, args...); err != nil {
 		t.Fatalf("%v: %v", g, err)
 	}
 	got := cR.Floats()
-	tol := 1e-6 * float64(g.kc+4)
+	tol := 1e-6 * float64(depth+4)
 	check := func(who string, got, want []float32) {
 		t.Helper()
 		for i, v := range got {
