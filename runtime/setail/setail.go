@@ -40,9 +40,10 @@ type part struct {
 // New returns the tail of n samples of NHWC shape s on threads threads,
 // with kernel's kernels (se.Lookup, or se.Generic to force the generic
 // path). For fewer samples than threads it divides a sample's pixels into
-// four parts per thread, of at least 8 pixels: threads take parts as they
-// finish, so a core slowed by other work takes fewer, where one part per
-// thread would wait for the slowest.
+// four parts per thread, of at least 8 pixels and at most se.MaxSide (a
+// part is a kernel's shape, pixels×1): threads take parts as they finish,
+// so a core slowed by other work takes fewer, where one part per thread
+// would wait for the slowest.
 //
 // An excitation of at least splitWeights weights a layer runs on se/simd's
 // row kernels (unless kernel gives the generic path), for every thread
@@ -58,7 +59,7 @@ func New(s se.Shape, n, threads int, kernel func(se.Shape) se.Kernel) *Tail {
 		return t
 	}
 	pixels := s.H * s.W
-	per := max((pixels+4*threads-1)/(4*threads), 8)
+	per := min(max((pixels+4*threads-1)/(4*threads), 8), se.MaxSide)
 	for start := 0; start < pixels; start += per {
 		sub := s
 		sub.H, sub.W = min(per, pixels-start), 1

@@ -156,3 +156,33 @@ func TestThreadsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestLongPlane: a plane of more pixels than 8 parts of se.MaxSide each
+// (a 1024×1024 input's first stage at batch 1) splits into parts a kernel
+// takes, each at most se.MaxSide pixels, and still gives the whole block's
+// result.
+func TestLongPlane(t *testing.T) {
+	s := se.Shape{Layout: se.NHWC, C: 2, H: 256, W: 256, Hidden: 1, Squeeze: se.Avg, Bias: true}
+	p := &se.Params{W1: []float32{0.5, -0.25}, B1: []float32{0.1}, W2: []float32{0.3, -0.7}, B2: []float32{0.2, 0}}
+	x := make([]float32, s.H*s.W*s.C)
+	sums := make([]float32, s.C)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+		sums[i%s.C] += x[i]
+	}
+	want := make([]float32, len(x))
+	se.Generic(s).Forward(want, x, p)
+	tail := New(s, 1, 2, se.Generic)
+	for _, part := range tail.parts {
+		if part.pixels > se.MaxSide {
+			t.Fatalf("a part of %d pixels, more than se.MaxSide (%d)", part.pixels, se.MaxSide)
+		}
+	}
+	out := make([]float32, len(x))
+	tail.Forward(nn.NewWorkspace(2), make([]float32, s.C), make([]float32, s.C), sums, p, out, x, nil)
+	for i := range want {
+		if d := math.Abs(float64(out[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("out[%d] = %v, want %v", i, out[i], want[i])
+		}
+	}
+}
