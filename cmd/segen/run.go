@@ -60,7 +60,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	cropMode := fs.String("crop-mode", "center", "crop `mode`, as timm's crop_mode: center (resize the shorter side, crop), squash (resize\nboth sides, crop) or border (resize the longer side, pad with the mean colour, crop)")
 	antialias := fs.Bool("antialias", true, "widen the resize filter when downscaling, as torchvision's Resize\nand PIL do (false: plain interpolation, as F.interpolate(antialias=False))")
 	threads := fs.Int("threads", 0, fmt.Sprintf("goroutines per layer, `N`; 0 means all cores (%d here)", runtime.GOMAXPROCS(0)))
-	batch := fs.Int("batch", 8, "images per forward pass")
+	batch := fs.Int("batch", 8, fmt.Sprintf("images per forward pass, `N`; fewer for large sizes, at most %d input pixels a pass", maxPassPixels))
 	generic := fs.Bool("generic", false, "run the generic SE kernels instead of the specialised ones")
 	pre := addPreprocessFlags(fs)
 	verbose := fs.Bool("v", false, "report the SE kernels used and the time taken on stderr")
@@ -296,12 +296,18 @@ func kernels(m network, n, h, w int) string {
 	return strings.Join(parts, ", ")
 }
 
+// maxPassPixels bounds the input pixels of one forward pass (images ×
+// size²): eight 512×512 images, or one of 1448×1448. A pass's activations
+// take up to about 1 kB an input pixel, so -batch stays within a few GB
+// at any -size.
+var maxPassPixels = 8 * 512 * 512
+
 // classifyImages decodes and preprocesses the images and runs them in
-// batches. An image that fails is reported to bad and left out: the logits
+// batches of at most batch images and maxPassPixels. An image that fails is reported to bad and left out: the logits
 // returned are those of the images named in done, in order.
 func classifyImages(m network, paths []string, dec imagenet.Decoder, cfg imagenet.Config, batch int, verbose bool, stderr io.Writer, bad *badImages) (logits *tensor.Tensor, done []string, err error) {
 	per := 3 * cfg.Size * cfg.Size
-	batch = min(batch, len(paths))
+	batch = max(1, min(batch, len(paths), maxPassPixels/(cfg.Size*cfg.Size)))
 	x := tensor.New(batch, 3, cfg.Size, cfg.Size)
 	var all []float32
 	n := 0 // images in x

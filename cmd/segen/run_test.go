@@ -266,6 +266,8 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-arch", "resnet18", "-seed", "1", "-classes", "10", "-labels", labels, "-input", fixture}, "2 names for a model of 10 classes"},
 		{[]string{"-arch", "resnet18", "-seed", "1", "-interp", "nearest", "x.png"}, `unknown interpolation "nearest"`},
 		{[]string{"-arch", "resnet18", "-seed", "1", "-crop-pct", "1.5", "x.png"}, "crop fraction 1.5"},
+		{[]string{"-arch", "resnet18", "-seed", "1", "-size", "100000", "x.png"}, "crop size 100000 must be between 1 and 2048"},
+		{[]string{"-arch", "resnet18", "-seed", "1", "-crop-pct", "1e-300", "x.png"}, "crop fraction 1e-300 resizes to more than 65536 pixels a side"},
 		{[]string{"-arch", "resnet18", "-seed", "1", notImage, "-top", "3"}, "flag -top after the image files"},
 		{[]string{"-arch", "resnet18", "-weights", fixture, "-classes", "10", "-input", fixture}, "-classes goes with -seed"},
 		{[]string{"-arch", "resnet18", "-seed", "1", "-classes", "0", "-input", fixture}, "-classes 0 must be at least 1"},
@@ -431,5 +433,26 @@ func TestRunMaxPixels(t *testing.T) {
 	want := "segen run: imagenet: " + over + ": 51×38 pixels is above the pixel budget of 1900 pixels (-max-pixels sets the budget)\nsegen run: 1 of 2 images failed\n"
 	if stderr != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+	}
+}
+
+// TestRunPassPixels: images run in passes of at most maxPassPixels input
+// pixels, whatever -batch says, so a large -size cannot exhaust memory.
+func TestRunPassPixels(t *testing.T) {
+	defer func(n int) { maxPassPixels = n }(maxPassPixels)
+	maxPassPixels = 2 * 32 * 32
+	dir := t.TempDir()
+	var imgs []string
+	for i := range 3 {
+		img := filepath.Join(dir, fmt.Sprintf("%d.png", i))
+		writePNG(t, img, 40, 30)
+		imgs = append(imgs, img)
+	}
+	code, stdout, stderr := runCmd(append([]string{"run", "-v", "-arch", "resnet18", "-seed", "1", "-classes", "3", "-size", "32", "-batch", "8"}, imgs...)...)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if !strings.Contains(stderr, "forward 2×3×32×32") || !strings.Contains(stderr, "forward 1×3×32×32") || strings.Count(stdout, ".png:") != 3 {
+		t.Errorf("want passes of 2 and 1 images:\n%s\n%s", stderr, stdout)
 	}
 }

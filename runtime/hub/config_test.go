@@ -163,6 +163,8 @@ func TestPreprocessing(t *testing.T) {
 		{func(c *Config) { c.CropMode = "random" }, `crop_mode "random"`},
 		{func(c *Config) { c.Mean = []float64{0.5} }, "want 3 values each"},
 		{func(c *Config) { c.CropPct = 1.5 }, "crop fraction 1.5"},
+		{func(c *Config) { c.CropPct = 1e-300 }, "crop fraction 1e-300 resizes to more than 65536 pixels a side"},
+		{func(c *Config) { c.InputSize = [3]int{3, 100000, 100000} }, "crop size 100000 must be between 1 and 2048"},
 		{func(c *Config) { c.Std = []float64{1, 0, 1} }, "zero standard deviation"},
 	}
 	for _, b := range bad {

@@ -143,13 +143,25 @@ func (c Config) ResizeSide() int {
 	return int(math.Floor(float64(c.Size) / c.CropPct))
 }
 
+// MaxSize bounds the crop side: four times the largest evaluation size of
+// timm's ImageNet classifiers, and a network's activations for one such
+// image already take gigabytes.
+const MaxSize = 2048
+
+// MaxResizeSide bounds the side an image is resized to (floor(Size /
+// CropPct)), which a tiny crop fraction would make arbitrarily large.
+const MaxResizeSide = 1 << 16
+
 // Check reports whether c is usable.
 func (c Config) Check() error {
 	switch {
-	case c.Size < 1:
-		return fmt.Errorf("imagenet: crop size %d must be positive", c.Size)
+	case c.Size < 1 || c.Size > MaxSize:
+		return fmt.Errorf("imagenet: crop size %d must be between 1 and %d", c.Size, MaxSize)
 	case !(c.CropPct > 0 && c.CropPct <= 1):
 		return fmt.Errorf("imagenet: crop fraction %g must be in (0, 1]", c.CropPct)
+	case float64(c.Size)/c.CropPct >= MaxResizeSide+1:
+		return fmt.Errorf("imagenet: crop fraction %g resizes to more than %d pixels a side (floor(%d / %g)); want at least %.2g",
+			c.CropPct, MaxResizeSide, c.Size, c.CropPct, float64(c.Size)/MaxResizeSide)
 	case c.Interp != Bilinear && c.Interp != Bicubic:
 		return fmt.Errorf("imagenet: unknown interpolation %d", int(c.Interp))
 	case c.Crop != Center && c.Crop != Squash && c.Crop != Border:

@@ -124,11 +124,19 @@ func TestConfig(t *testing.T) {
 	if got := c.ResizeSide(); got != 235 {
 		t.Errorf("224 at crop 0.95: resize side %d, want 235 (timm)", got)
 	}
-	for _, bad := range []Config{{Size: 0, CropPct: 0.9}, {Size: 224, CropPct: 1.2}, {Size: 224, CropPct: 0}} {
+	for _, bad := range []Config{{Size: 0, CropPct: 0.9}, {Size: 224, CropPct: 1.2}, {Size: 224, CropPct: 0},
+		{Size: MaxSize + 1, CropPct: 1}, {Size: 224, CropPct: 1e-300}, {Size: 224, CropPct: 224.0 / (MaxResizeSide + 1)}} {
 		bad.Std = Std
 		if err := bad.Check(); err == nil {
 			t.Errorf("Check accepted %+v", bad)
 		}
+		if err := Preprocess(make([]float32, 3*max(bad.Size, 0)*max(bad.Size, 0)), image.NewGray(image.Rect(0, 0, 2, 2)), bad); err == nil {
+			t.Errorf("Preprocess accepted %+v", bad)
+		}
+	}
+	c = Config{Size: MaxSize, CropPct: float64(MaxSize) / MaxResizeSide, Std: Std}
+	if err := c.Check(); err != nil || c.ResizeSide() != MaxResizeSide {
+		t.Errorf("the largest sizes: %v, resize side %d", err, c.ResizeSide())
 	}
 	if _, err := ParseInterp("nearest"); err == nil {
 		t.Error("ParseInterp accepted nearest")
