@@ -118,6 +118,10 @@ func describeModel(m *hub.Model, r imagenet.Config) string {
 	if m.Repo != "" {
 		name = m.Repo + " at " + m.Dir
 	}
-	return fmt.Sprintf("model %s: %s, %d classes; input %d, %s, crop %g (%s), mean %v, std %v",
-		name, m.Config.Architecture, m.Config.NumClasses, r.Size, r.Interp, r.CropPct, r.Crop, r.Mean, r.Std)
+	classes := ""
+	if m.Config.NumClasses > 0 {
+		classes = fmt.Sprintf(", %d classes", m.Config.NumClasses)
+	}
+	return fmt.Sprintf("model %s: %s%s; input %d, %s, crop %g (%s), mean %v, std %v",
+		name, m.Config.Architecture, classes, r.Size, r.Interp, r.CropPct, r.Crop, r.Mean, r.Std)
 }

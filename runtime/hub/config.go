@@ -11,10 +11,15 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Config is what segen uses of a timm config.json, resolved the way timm's
@@ -96,24 +101,39 @@ type pretrainedCfg struct {
 // top is the top level of a config.json as timm's save_config_for_hf
 // writes it.
 type top struct {
-	Architecture      string            `json:"architecture"`
-	NumClasses        *int              `json:"num_classes"`
-	LabelNames        json.RawMessage   `json:"label_names"`
-	LabelDescriptions map[string]string `json:"label_descriptions"`
-	PretrainedCfg     *pretrainedCfg    `json:"pretrained_cfg"`
+	Architecture      string                     `json:"architecture"`
+	NumClasses        *int                       `json:"num_classes"`
+	GlobalPool        string                     `json:"global_pool"`
+	ModelArgs         map[string]json.RawMessage `json:"model_args"`
+	LabelNames        json.RawMessage            `json:"label_names"`
+	LabelDescriptions map[string]string          `json:"label_descriptions"`
+	PretrainedCfg     *pretrainedCfg             `json:"pretrained_cfg"`
 }
+
+// inertArgs are the model_args (timm.create_model's keyword arguments,
+// which config.json may carry) that change nothing at inference: dropout
+// and initialisation. Any other changes the network beyond what its name
+// says, which segen cannot build, so ParseConfig refuses it rather than
+// run another network; num_classes and global_pool are checked by value.
+var inertArgs = []string{"drop_rate", "drop_path_rate", "drop_block_rate", "zero_init_last", "num_classes"}
 
 // ParseConfig parses the content of a config.json.
 func ParseConfig(data []byte) (*Config, error) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return nil, errors.New("not a timm config: starts with a UTF-8 byte order mark, which JSON (and timm) refuse; save the file without it")
+	}
 	var t top
 	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, fmt.Errorf("not a timm config: %w", err)
+		return nil, jsonError(err)
+	}
+	if err := checkBuild(t); err != nil {
+		return nil, err
 	}
 	p := t.PretrainedCfg
 	if p == nil { // the older layout: one object, "labels" for label_names
 		p = new(pretrainedCfg)
 		if err := json.Unmarshal(data, p); err != nil {
-			return nil, fmt.Errorf("not a timm config: %w", err)
+			return nil, jsonError(err)
 		}
 		if p.LabelNames == nil {
 			p.LabelNames = p.Labels
@@ -146,8 +166,11 @@ func ParseConfig(data []byte) (*Config, error) {
 		LabelDescriptions: p.LabelDescriptions,
 	}
 	if p.NumClasses != nil {
-		if *p.NumClasses < 0 {
-			return nil, fmt.Errorf("num_classes %d is negative", *p.NumClasses)
+		switch n := *p.NumClasses; {
+		case n < 0:
+			return nil, fmt.Errorf("num_classes %d is negative", n)
+		case n == 0:
+			return nil, errors.New("num_classes 0: a network without a classifier (timm's features-only head); segen runs classifiers")
 		}
 		c.NumClasses = *p.NumClasses
 	}
@@ -182,6 +205,79 @@ func ParseConfig(data []byte) (*Config, error) {
 	return c, nil
 }
 
+// checkBuild refuses a config.json that builds its network other than
+// timm builds the architecture by name: model_args that change layers, or
+// a global pool other than the average.
+func checkBuild(t top) error {
+	if t.GlobalPool != "" && t.GlobalPool != "avg" {
+		return fmt.Errorf("global_pool %q: segen pools by average (timm's \"avg\") only", t.GlobalPool)
+	}
+	var changed []string
+	for _, k := range slices.Sorted(maps.Keys(t.ModelArgs)) {
+		v := string(bytes.TrimSpace(t.ModelArgs[k]))
+		switch {
+		case slices.Contains(inertArgs, k), v == "null":
+		case k == "global_pool" && v == `"avg"`, k == "in_chans" && v == "3":
+		default:
+			changed = append(changed, k+" "+v)
+		}
+	}
+	if changed != nil {
+		return fmt.Errorf("model_args %s: the network differs from timm's %s by name, which is all segen builds (it takes only %s)",
+			strings.Join(changed, ", "), t.Architecture, strings.Join(inertArgs, ", "))
+	}
+	return nil
+}
+
+// jsonError says what is wrong with a config.json that does not decode:
+// not JSON, or a field of the wrong type, named by its path.
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Errorf("not a timm config: the file holds %s, want a JSON object", article(te.Value))
+	case errors.As(err, &te):
+		return fmt.Errorf("%s: got %s, want %s", te.Field, article(te.Value), kind(te.Type))
+	}
+	return fmt.Errorf("not a timm config (a JSON object): %w", err)
+}
+
+// kind names a Go type as the JSON a config.json must hold for it.
+func kind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return kind(t.Elem())
+	case reflect.Int:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice:
+		return "a list"
+	}
+	return t.String()
+}
+
+// article puts "a" or "an" before a JSON kind as encoding/json names it
+// ("string", "number 224.5", "array").
+func article(v string) string {
+	if v == "" {
+		return "a value"
+	}
+	if strings.HasPrefix(v, "number ") {
+		return "the " + v
+	}
+	if strings.IndexAny(v[:1], "aeiou") == 0 {
+		return "an " + v
+	}
+	return "a " + v
+}
+
 // labelNames decodes label_names: a list, or a map from class index (a
 // JSON string key) to name when some indices have none.
 func labelNames(raw json.RawMessage, classes int) ([]string, error) {
@@ -201,7 +297,7 @@ func labelNames(raw json.RawMessage, classes int) ([]string, error) {
 	if classes > 0 {
 		limit = classes
 	}
-	n := 0
+	n := classes // a sparse map leaves the last classes nameless too
 	for k := range m {
 		i, err := strconv.Atoi(k)
 		if err != nil || i < 0 || i >= limit {

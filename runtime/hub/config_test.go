@@ -81,6 +81,23 @@ func TestLabels(t *testing.T) {
 	}
 }
 
+// TestParseConfigInert: what timm writes beside the recipe, and model_args
+// that change nothing at inference, are accepted.
+func TestParseConfigInert(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"architecture": "resnet50", "num_classes": 2, "num_features": 2048, "global_pool": "avg",
+		"model_args": {"drop_rate": 0.2, "drop_path_rate": 0.05, "global_pool": "avg", "in_chans": 3, "num_classes": 2, "zero_init_last": null},
+		"label_names": {"0": "a"}, "something_new": {"x": [1, null]},
+		"pretrained_cfg": {"tag": "x", "custom_load": false, "test_input_size": [3, 288, 288], "test_crop_pct": 1.0,
+		"pool_size": [7, 7], "first_conv": "conv1", "classifier": "fc", "license": "apache-2.0", "notes": null, "origin_url": "u"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A sparse map names the classes it gives; the others, to num_classes, are "".
+	if !slices.Equal(c.LabelNames, []string{"a", ""}) {
+		t.Errorf("label names %q, want [a, \"\"]", c.LabelNames)
+	}
+}
+
 // TestParseConfigLegacy reads the older single-object layout, which timm
 // still accepts: no pretrained_cfg, everything at the top, "labels".
 func TestParseConfigLegacy(t *testing.T) {
@@ -111,11 +128,26 @@ func TestParseConfigDefaults(t *testing.T) {
 
 func TestParseConfigErrors(t *testing.T) {
 	cases := []struct{ json, want string }{
-		{`[1, 2]`, "not a timm config"},
+		{`[1, 2]`, "not a timm config: the file holds an array, want a JSON object"},
 		{`{"pretrained_cfg": {}}`, `no "architecture"`},
 		{`{"architecture": "x", "pretrained_cfg": {"input_size": [224, 224]}}`, "input_size [224 224]: want [channels, height, width]"},
 		{`{"architecture": "x", "pretrained_cfg": {"input_size": [3, 0, 224]}}`, "all positive"},
-		{`{"architecture": "x", "pretrained_cfg": {"crop_pct": "big"}}`, "not a timm config"},
+		{`{"architecture": "x", "pretrained_cfg": {"crop_pct": "big"}}`, "pretrained_cfg.crop_pct: got a string, want a number"},
+		{`{"architecture": "x", "num_classes": "1000", "pretrained_cfg": {}}`, "num_classes: got a string, want an integer"},
+		{`{"architecture": "x", "pretrained_cfg": {"input_size": [3, 224.0, 224]}}`, "pretrained_cfg.input_size: got the number 224.0, want an integer"},
+		{`{"architecture": "x", "pretrained_cfg": {"mean": "0.5"}}`, "pretrained_cfg.mean: got a string, want a list"},
+		{`{"architecture": "x", "pretrained_cfg": [1]}`, "pretrained_cfg: got an array, want an object"},
+		{`{"architecture": 5, "pretrained_cfg": {}}`, "architecture: got a number, want a string"},
+		{`{"architecture": "x", "interpolation": 3}`, "interpolation: got a number, want a string"}, // the older layout
+		{"hello", "not a timm config (a JSON object): invalid character 'h'"},
+		{"\xef\xbb\xbf{}", "starts with a UTF-8 byte order mark"},
+		{`{"architecture": "x", "pretrained_cfg": {"tag": "a"`, "not a timm config (a JSON object): unexpected end of JSON input"},
+		{"", "not a timm config (a JSON object): unexpected end of JSON input"},
+		{`{"architecture": "x", "num_classes": 0, "pretrained_cfg": {}}`, "num_classes 0: a network without a classifier"},
+		{`{"architecture": "x", "global_pool": "max", "pretrained_cfg": {}}`, `global_pool "max": segen pools by average`},
+		{`{"architecture": "resnet50", "model_args": {"act_layer": "silu", "drop_rate": 0.2, "stem_width": 64}, "pretrained_cfg": {}}`,
+			`model_args act_layer "silu", stem_width 64: the network differs from timm's resnet50 by name`},
+		{`{"architecture": "resnet50", "model_args": {"global_pool": "max"}, "pretrained_cfg": {}}`, `model_args global_pool "max"`},
 		{`{"architecture": "x", "num_classes": -1, "pretrained_cfg": {}}`, "num_classes -1 is negative"},
 		{`{"architecture": "x", "label_names": 7, "pretrained_cfg": {}}`, "label_names: want a list"},
 		{`{"architecture": "x", "num_classes": 2, "label_names": {"2": "c"}, "pretrained_cfg": {}}`, `key "2" is not a class index below 2`},
@@ -165,7 +197,8 @@ func TestPreprocessing(t *testing.T) {
 		{func(c *Config) { c.CropPct = 1.5 }, "crop fraction 1.5"},
 		{func(c *Config) { c.CropPct = 1e-300 }, "crop fraction 1e-300 resizes to more than 65536 pixels a side"},
 		{func(c *Config) { c.InputSize = [3]int{3, 100000, 100000} }, "crop size 100000 must be between 1 and 2048"},
-		{func(c *Config) { c.Std = []float64{1, 0, 1} }, "zero standard deviation"},
+		{func(c *Config) { c.Std = []float64{1, 0, 1} }, "std [1 0 1]: want 3 positive values"},
+		{func(c *Config) { c.Std = []float64{-0.2, 0.2, 0.2} }, "std [-0.2 0.2 0.2]: want 3 positive values"},
 	}
 	for _, b := range bad {
 		c, _ := ParseConfig([]byte(`{"architecture": "x", "pretrained_cfg": {}}`))

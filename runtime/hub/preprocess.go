@@ -31,6 +31,9 @@ func (c *Config) Preprocessing() (imagenet.Config, error) {
 		return r, fmt.Errorf("crop_mode %q: segen crops center, squash or border", c.CropMode)
 	}
 	for i := range 3 {
+		if !(c.Std[i] > 0) {
+			return r, fmt.Errorf("std %v: want 3 positive values", c.Std)
+		}
 		r.Mean[i], r.Std[i] = float32(c.Mean[i]), float32(c.Std[i])
 	}
 	if err := r.Check(); err != nil {
