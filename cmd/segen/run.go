@@ -43,7 +43,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			"architecture is inferred from the weights. Flags given override config.json.\n\n"+
 			"Architectures: "+strings.Join(archNames(), ", ")+" (the Inceptions need -arch).", stderr)
 	arch := fs.String("arch", "", "the architecture `name`, e.g. seresnet50 (default: config.json's with -model, else\ninferred from the weights; required with -seed)")
-	model := fs.String("model", "", "timm model `folder` (model.safetensors + config.json) or Hub id timm/NAME[@REVISION]\nin the local Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub)")
+	model := fs.String("model", "", "timm model `folder` (model.safetensors + config.json) or Hub id timm/NAME.TAG[@REVISION]\n"+
+		"(also as timm writes them, local-dir:PATH and hf-hub:timm/NAME.TAG) in the local Hugging Face\n"+
+		"cache ($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub)")
 	weights := fs.String("weights", "", "safetensors `file` with timm's state dict (F32, F16 or BF16), or the prototxt's\nlayer names for the Inceptions (see runtime/inception); with -model, the folder's model.safetensors")
 	seed := fs.Uint64("seed", 0, "use deterministic random weights from this `seed` instead of -weights\n(tools/resnet_fixtures.py's generator; for benchmarks and the parity fixtures)")
 	classes := fs.Int("classes", 1000, "number of classes with -seed")

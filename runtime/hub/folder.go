@@ -35,18 +35,47 @@ var repoID = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za
 // Open returns the model ref names: a folder, or a Hub repository id
 // ("timm/NAME", "timm/NAME@REVISION") looked up in the local Hugging Face
 // cache (see CacheDir). An existing folder of that name wins over the
-// cache.
+// cache. timm's own prefixes choose one: "hf-hub:timm/NAME" (or
+// "hf_hub:") the cache, "local-dir:PATH" the folder.
 func Open(ref string) (*Model, error) {
-	if st, err := os.Stat(ref); err == nil {
-		if !st.IsDir() {
-			return nil, fmt.Errorf("%s is a file; a model is a folder holding %s and %s (a weights file alone goes to -weights)", ref, WeightsFile, ConfigFile)
+	source, id, ok := strings.Cut(ref, ":")
+	switch strings.ToLower(source) {
+	case "hf-hub", "hf_hub":
+		if !ok || !repoID.MatchString(id) {
+			return nil, fmt.Errorf("%s: want hf-hub:OWNER/NAME[@REVISION], e.g. hf-hub:timm/seresnet50.a1_in1k", ref)
 		}
-		return openDir(ref, "")
+		return openRepo(id)
+	case "local-dir":
+		return openFolder(id)
 	}
+	if _, err := os.Stat(ref); err == nil {
+		return openFolder(ref)
+	}
+	if !repoID.MatchString(ref) {
+		hint := ""
+		if repoID.MatchString("timm/" + ref) {
+			hint = "; timm's repositories are timm/" + ref
+		}
+		return nil, fmt.Errorf("%s: no such folder, and not a Hub repository id such as timm/seresnet50.a1_in1k%s", ref, hint)
+	}
+	return openRepo(ref)
+}
+
+// openFolder reads the model folder at path.
+func openFolder(path string) (*Model, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is a file; a model is a folder holding %s and %s (a weights file alone goes to -weights)", path, WeightsFile, ConfigFile)
+	}
+	return openDir(path, "")
+}
+
+// openRepo reads the model folder of a repository id in the cache.
+func openRepo(ref string) (*Model, error) {
 	m := repoID.FindStringSubmatch(ref)
-	if m == nil {
-		return nil, fmt.Errorf("%s: no such folder, and not a Hub repository id such as timm/seresnet50.a1_in1k", ref)
-	}
 	repo, rev := m[1]+"/"+m[2], m[3]
 	dir, err := snapshot(repo, rev)
 	if err != nil {
@@ -59,14 +88,21 @@ func Open(ref string) (*Model, error) {
 func openDir(dir, repo string) (*Model, error) {
 	download := "huggingface-cli download " + cmp.Or(repo, "timm/NAME")
 	weights := filepath.Join(dir, WeightsFile)
-	if !exists(weights) {
-		if exists(filepath.Join(dir, pickleFile)) {
-			return nil, fmt.Errorf("%s holds %s but no %s; segen reads safetensors only: %s %s", dir, pickleFile, WeightsFile, download, WeightsFile)
-		}
+	switch {
+	case dangling(weights):
+		return nil, fmt.Errorf("%s links to a file that is not there (an unfinished download); download it again with: %s %s", weights, download, WeightsFile)
+	case !exists(weights) && exists(filepath.Join(dir, pickleFile)):
+		return nil, fmt.Errorf("%s holds %s but no %s; segen reads safetensors only, not PyTorch's pickles: %s %s, "+
+			"or convert it once with python3 -c \"import torch, safetensors.torch as st; st.save_file(torch.load('%s', map_location='cpu'), '%s')\"",
+			dir, pickleFile, WeightsFile, download, WeightsFile, pickleFile, WeightsFile)
+	case !exists(weights):
 		return nil, fmt.Errorf("%s: no %s (%s downloads the model folder)", dir, WeightsFile, download)
 	}
 	path := filepath.Join(dir, ConfigFile)
-	if !exists(path) {
+	switch {
+	case dangling(path):
+		return nil, fmt.Errorf("%s links to a file that is not there (an unfinished download); download it again with: %s %s", path, download, ConfigFile)
+	case !exists(path):
 		return nil, fmt.Errorf("%s: no %s beside the weights (%s %s fetches it; or give the weights alone with -weights)", dir, ConfigFile, download, ConfigFile)
 	}
 	c, err := ReadConfig(path)
@@ -76,12 +112,19 @@ func openDir(dir, repo string) (*Model, error) {
 	return &Model{Repo: repo, Dir: dir, Weights: weights, Config: c}, nil
 }
 
-// exists reports whether path names a file (following symbolic links:
-// the cache's snapshot entries link to blobs, and a dangling link is a
-// download that did not finish).
+// exists reports whether path names a file, following symbolic links (the
+// cache's snapshot entries link to blobs).
 func exists(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && !st.IsDir()
+}
+
+// dangling reports whether path is a symbolic link to nothing: in the
+// cache, a download that did not finish or a blob removed by hand.
+func dangling(path string) bool {
+	_, err := os.Stat(path)
+	st, lerr := os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist) && lerr == nil && st.Mode()&fs.ModeSymlink != 0
 }
 
 // CacheDir returns the Hugging Face hub cache, found as huggingface_hub
@@ -116,6 +159,25 @@ func expand(path string) string {
 	return path
 }
 
+// cachedTags names the repositories of the cache whose names are repo's
+// with a pretrained tag after a dot (timm/seresnet50.a1_in1k for
+// timm/seresnet50: timm's Hub repositories carry the tag), as advice, or
+// "".
+func cachedTags(cache, repo string) string {
+	prefix := "models--" + strings.ReplaceAll(repo, "/", "--") + "."
+	entries, _ := os.ReadDir(cache)
+	var found []string
+	for _, e := range entries {
+		if tag, ok := strings.CutPrefix(e.Name(), prefix); ok && e.IsDir() {
+			found = append(found, repo+"."+tag)
+		}
+	}
+	if found == nil {
+		return ""
+	}
+	return " (the cache holds " + strings.Join(found, ", ") + ")"
+}
+
 // snapshot returns the folder of repo at revision rev ("" for main) in the
 // cache: models--OWNER--NAME/snapshots/COMMIT, COMMIT read from
 // refs/REVISION, or REVISION itself when it is a commit; with no refs/main,
@@ -129,7 +191,7 @@ func snapshot(repo, rev string) (string, error) {
 	}
 	where := fmt.Sprintf("%s (the cache is %s, from %s)", root, cache, from)
 	if _, err := os.Stat(root); err != nil {
-		return "", fmt.Errorf("%s is not in the Hugging Face cache: no %s; download it with: %s", repo, where, download)
+		return "", fmt.Errorf("%s is not in the Hugging Face cache: no %s; download it with: %s%s", repo, where, download, cachedTags(cache, repo))
 	}
 	snapshots := filepath.Join(root, "snapshots")
 	if ref, err := os.ReadFile(filepath.Join(root, "refs", cmp.Or(rev, "main"))); err == nil {

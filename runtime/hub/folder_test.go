@@ -51,7 +51,8 @@ func TestOpenFolderErrors(t *testing.T) {
 	file := filepath.Join(noConfig, WeightsFile)
 	cases := []struct{ ref, want string }{
 		{noConfig, "no config.json beside the weights (huggingface-cli download timm/NAME config.json fetches it; or give the weights alone with -weights)"},
-		{pickle, "holds pytorch_model.bin but no model.safetensors; segen reads safetensors only"},
+		{pickle, "holds pytorch_model.bin but no model.safetensors; segen reads safetensors only, not PyTorch's pickles: huggingface-cli download timm/NAME model.safetensors, " +
+			`or convert it once with python3 -c "import torch, safetensors.torch as st; st.save_file(torch.load('pytorch_model.bin', map_location='cpu'), 'model.safetensors')"`},
 		{empty, "no model.safetensors (huggingface-cli download timm/NAME downloads the model folder)"},
 		{badConfig, `config.json: not a timm config: no "architecture"`},
 		{file, "is a file; a model is a folder holding model.safetensors and config.json"},
@@ -140,6 +141,12 @@ func TestOpenCache(t *testing.T) {
 	if err != nil || m.Config.Tag != "a3_in1k" {
 		t.Errorf("by commit: got %+v, %v", m, err)
 	}
+	// timm's prefix for the Hub, and for a folder.
+	for _, ref := range []string{"hf-hub:timm/seresnet50.a1_in1k", "hf_hub:timm/seresnet50.a1_in1k", "local-dir:" + snap} {
+		if m, err := Open(ref); err != nil || m.Dir != snap {
+			t.Errorf("%s: got %+v, %v", ref, m, err)
+		}
+	}
 
 	// Without refs/main, the only snapshot.
 	hubCache(t, cache, "timm/resnet18.labels", "resnet18.labels", commit, false)
@@ -149,8 +156,14 @@ func TestOpenCache(t *testing.T) {
 
 	// A dangling link is a download that did not finish.
 	os.Remove(filepath.Join(cache, "models--timm--seresnet50.a1_in1k", "blobs", commit, WeightsFile))
-	if _, err := Open("timm/seresnet50.a1_in1k"); err == nil || !strings.Contains(err.Error(), "no model.safetensors (huggingface-cli download timm/seresnet50.a1_in1k downloads") {
+	if _, err := Open("timm/seresnet50.a1_in1k"); err == nil || !strings.Contains(err.Error(), snap+"/model.safetensors links to a file that is not there (an unfinished download); "+
+		"download it again with: huggingface-cli download timm/seresnet50.a1_in1k model.safetensors") {
 		t.Errorf("dangling link: got %v", err)
+	}
+	folder(t, filepath.Join(cache, "models--timm--seresnet50.a1_in1k", "blobs", commit), "seresnet50.a1_in1k", WeightsFile)
+	os.Remove(filepath.Join(cache, "models--timm--seresnet50.a1_in1k", "blobs", commit, ConfigFile))
+	if _, err := Open("timm/seresnet50.a1_in1k"); err == nil || !strings.Contains(err.Error(), snap+"/config.json links to a file that is not there") {
+		t.Errorf("dangling config link: got %v", err)
 	}
 }
 
@@ -161,6 +174,8 @@ func TestOpenCacheErrors(t *testing.T) {
 	hubCache(t, cache, "timm/two", "seresnet50.a1_in1k", "aaaa", false)
 	hubCache(t, cache, "timm/two", "seresnet50.a1_in1k", "bbbb", false)
 	hubCache(t, cache, "timm/stale", "seresnet50.a1_in1k", "aaaa", false)
+	hubCache(t, cache, "timm/seresnet50.a1_in1k", "seresnet50.a1_in1k", "aaaa", false)
+	hubCache(t, cache, "timm/seresnet50.ra2_in1k", "seresnet50.ra2_in1k", "aaaa", false)
 	os.MkdirAll(filepath.Join(cache, "models--timm--stale", "refs"), 0o755)
 	os.WriteFile(filepath.Join(cache, "models--timm--stale", "refs", "main"), []byte("cccc\n"), 0o644)
 	missing := filepath.Join(cache, "models--timm--seresnext50_32x4d.racm_in1k")
@@ -172,6 +187,11 @@ func TestOpenCacheErrors(t *testing.T) {
 		{"timm/two@cccc", "revision cccc is not in"},
 		{"timm/stale", "refs/main names cccc, which is not in"},
 		{"not a repo", "no such folder, and not a Hub repository id"},
+		{"seresnet50.a1_in1k", "no such folder, and not a Hub repository id such as timm/seresnet50.a1_in1k; timm's repositories are timm/seresnet50.a1_in1k"},
+		{"hf-hub:seresnet50", "hf-hub:seresnet50: want hf-hub:OWNER/NAME[@REVISION]"},
+		{"local-dir:" + filepath.Join(cache, "nowhere"), "no such file or directory"},
+		// timm's repositories carry the pretrained tag.
+		{"timm/seresnet50", "download it with: huggingface-cli download timm/seresnet50 (the cache holds timm/seresnet50.a1_in1k, timm/seresnet50.ra2_in1k)"},
 	}
 	for _, c := range cases {
 		_, err := Open(c.ref)
