@@ -34,8 +34,11 @@ func Parse(data []byte) (*File, error) {
 	return f, nil
 }
 
-// ReadFile reads the file at path in one allocation sized from Stat and
-// parses it. Errors name the path.
+// ReadFile reads the file at path and parses it. It reads the header
+// first and checks that the file is exactly as long as the header's tensors
+// say, so a truncated file, or one with bytes appended (a sparse file of
+// any length), is refused without allocating its length; then it reads the
+// whole file in one allocation. Errors name the path.
 func ReadFile(path string) (*File, error) {
 	data, err := readAll(path)
 	if err != nil {
@@ -64,11 +67,41 @@ func readAll(path string) ([]byte, error) {
 	if st.Size() > math.MaxInt {
 		return nil, fmt.Errorf("%s: file of %d bytes is too large", path, st.Size())
 	}
-	data := make([]byte, st.Size())
+	size := int(st.Size())
+	if err := checkSize(fd, size); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	data := make([]byte, size)
 	if _, err := io.ReadFull(fd, data); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return data, nil
+}
+
+// checkSize reads the header of the file fd, size bytes long, and reports
+// a header that parse would refuse or a data buffer that is not size less
+// the header's bytes. It leaves fd at the start.
+func checkSize(fd *os.File, size int) error {
+	var length [8]byte
+	if _, err := io.ReadFull(fd, length[:]); err != nil {
+		return nil // too short: parse says so
+	}
+	n := binary.LittleEndian.Uint64(length[:])
+	if n <= maxHeader && n <= uint64(size-8) {
+		header := make([]byte, n)
+		if _, err := io.ReadFull(fd, header); err != nil {
+			return err
+		}
+		entries, _, err := parseHeader(header)
+		if err != nil {
+			return err
+		}
+		if err := checkLayout(entries, size-8-int(n)); err != nil {
+			return err
+		}
+	}
+	_, err := fd.Seek(0, io.SeekStart)
+	return err
 }
 
 // entry is a tensor's header entry with its byte range in the buffer.
@@ -111,7 +144,7 @@ func parse(data []byte) (*File, error) {
 func checkLayout(entries []entry, size int) error {
 	for _, e := range entries {
 		if e.end > size {
-			return fmt.Errorf("tensor %q: data_offsets [%d, %d] go beyond the data buffer of %d bytes",
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d] go beyond the data buffer of %d bytes (a truncated file, or a corrupt header)",
 				e.Name, e.begin, e.end, size)
 		}
 	}

@@ -474,3 +474,28 @@ func TestPythonFixtures(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFileSize: a file longer or shorter than its header says is
+// refused from the header, before its length is allocated: here a valid
+// file extended (sparsely) to a terabyte.
+func TestReadFileSize(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "w.safetensors")
+	if err := WriteFile(path, []Tensor{F32("a", []int{2}, []float32{1, 2})}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	if err := os.Truncate(path, 1<<40); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadFile(path)
+	if err == nil || !strings.Contains(err.Error(), path+": data buffer has") || !strings.Contains(err.Error(), "(trailing bytes)") {
+		t.Errorf("a terabyte file: got %v", err)
+	}
+	if err := os.Truncate(path, st.Size()-1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), `tensor "a": data_offsets [0, 8] go beyond the data buffer of 7 bytes`) {
+		t.Errorf("a truncated file: got %v", err)
+	}
+}
