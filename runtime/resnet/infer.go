@@ -135,13 +135,12 @@ func foreign(file map[string][]int, known []Arch) string {
 	if len(names) == 0 {
 		return "the file holds no tensors"
 	}
+	var stems []string
 	for _, a := range known {
-		first := templateOf(a).params[0].Name // the stem's weight
-		for _, n := range names {
-			if prefix, ok := strings.CutSuffix(n, first); ok && strings.HasSuffix(prefix, ".") {
-				return fmt.Sprintf("the names carry the prefix %q (%s); save the state dict without it", prefix, n)
-			}
-		}
+		stems = append(stems, templateOf(a).params[0].Name)
+	}
+	if prefix, n := wrapperPrefix(names, stems); prefix != "" {
+		return fmt.Sprintf("the names carry the prefix %q (%s); save the state dict without it", prefix, n)
 	}
 	what := fmt.Sprintf("its %d tensors: %s", len(names), strings.Join(names[:min(3, len(names))], ", "))
 	switch {
@@ -151,6 +150,21 @@ func foreign(file map[string][]int, known []Arch) string {
 		what += ", …"
 	}
 	return "the file holds no parameter of any known architecture (" + what + ")"
+}
+
+// wrapperPrefix returns the prefix under which names hold a stem's weight
+// (one of stems, e.g. "module." for "module.conv1.0.weight") and that name:
+// the shortest such prefix, since a block's weights end like a stem's too
+// ("module.layer1.0.conv1.weight"). It returns "", "" when there is none.
+func wrapperPrefix(names, stems []string) (prefix, name string) {
+	for _, n := range names {
+		for _, s := range stems {
+			if p, ok := strings.CutSuffix(n, "."+s); ok && (prefix == "" || len(p)+1 < len(prefix)) {
+				prefix, name = p+".", n
+			}
+		}
+	}
+	return prefix, name
 }
 
 // template is an architecture's parameters with the class count left

@@ -148,6 +148,14 @@ func TestInferNoMatch(t *testing.T) {
 			return ts
 		}, "",
 			[]string{`the names carry the prefix "module." (module.conv1.weight); save the state dict without it`}},
+		// A deep stem's conv1.0.weight: a block's conv1.weight must not pass for the stem.
+		{"wrapper prefix, deep stem", "seresnext26t_32x4d", func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i := range ts {
+				ts[i].Name = "module." + ts[i].Name
+			}
+			return ts
+		}, "",
+			[]string{`the names carry the prefix "module." (module.conv1.0.weight); save the state dict without it`}},
 		{"foreign", "resnet18", func([]safetensors.Tensor) []safetensors.Tensor {
 			return []safetensors.Tensor{{Name: "encoder.weight", DType: "F32", Shape: []int{2}}}
 		}, "", []string{"no parameter of any known architecture (its only tensor: encoder.weight)"}},

@@ -90,10 +90,8 @@ func guess(a Arch, f *safetensors.File) string {
 	if known > 0 {
 		return ""
 	}
-	for _, n := range names {
-		if prefix, ok := strings.CutSuffix(n, ".conv1.weight"); ok && !strings.Contains(prefix, "layer") && !strings.HasSuffix(prefix, "conv1") {
-			return fmt.Sprintf("the keys carry the prefix %q (e.g. %q); save the state dict without it", prefix+".", n)
-		}
+	if prefix, n := wrapperPrefix(names, []string{a.Params(1)[0].Name}); prefix != "" {
+		return fmt.Sprintf("the keys carry the prefix %q (e.g. %q); save the state dict without it", prefix, n)
 	}
 	sample := names[:min(3, len(names))]
 	more := ""

@@ -60,6 +60,18 @@ func TestWeightsErrors(t *testing.T) {
 			}
 			return ts
 		}, []string{`missing key "conv1.weight"`, `the keys carry the prefix "module."`}},
+		{"prefixed keys, deep stem", "seresnext26d_32x4d", func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i := range ts {
+				ts[i].Name = "model." + ts[i].Name
+			}
+			return ts
+		}, []string{`missing key "conv1.0.weight"`, `the keys carry the prefix "model." (e.g. "model.conv1.0.weight")`}},
+		{"prefixed keys, legacy stem", "legacy_seresnet18", func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i := range ts {
+				ts[i].Name = "module." + ts[i].Name
+			}
+			return ts
+		}, []string{`the keys carry the prefix "module." (e.g. "module.layer0.conv1.weight")`}},
 		{"not weights", "resnet18", func([]safetensors.Tensor) []safetensors.Tensor {
 			return []safetensors.Tensor{safetensors.F32("input", []int{1}, []float32{0}), safetensors.F32("logits", []int{1}, []float32{0})}
 		}, []string{`missing key "conv1.weight"`, "the file holds no resnet18 parameter (its 2 tensors: input, logits)"}},
