@@ -48,6 +48,9 @@ type NoMatchError struct {
 	Tensors int         // parameters in the file (num_batches_tracked aside)
 	Nearest []Candidate // nearest first, at most three; none when Foreign is set
 	Foreign string      // why no architecture is near, when none has a name of the file
+	// Headless is set when the file has no classifier any architecture
+	// names: a features-only network (timm's num_classes=0).
+	Headless bool
 }
 
 func (e *NoMatchError) Error() string {
@@ -60,7 +63,14 @@ func (e *NoMatchError) Error() string {
 		if i > 0 {
 			b.WriteString(", then ")
 		}
-		fmt.Fprintf(&b, "%s (%d tensors differ: %s)", c.Arch, c.Distance, strings.Join(c.Differences, "; "))
+		verb := "tensors differ"
+		if c.Distance == 1 {
+			verb = "tensor differs"
+		}
+		fmt.Fprintf(&b, "%s (%d %s: %s)", c.Arch, c.Distance, verb, strings.Join(c.Differences, "; "))
+	}
+	if e.Headless {
+		b.WriteString("; " + headless)
 	}
 	return b.String()
 }
@@ -117,7 +127,7 @@ func inferAmong(f *safetensors.File, known []Arch) (Arch, error) {
 	case !shared:
 		return Arch{}, &NoMatchError{Tensors: len(file), Foreign: foreign(file, known)}
 	}
-	e := &NoMatchError{Tensors: len(file)}
+	e := &NoMatchError{Tensors: len(file), Headless: !hasClassifier(file, known)}
 	slices.SortStableFunc(near, func(x, y miss) int { return cmp.Compare(x.distance, y.distance) })
 	for _, m := range near[:min(3, len(near))] {
 		want := templateOf(m.arch).with(n)
@@ -253,6 +263,21 @@ func classes(file map[string][]int, known []Arch) int {
 		}
 	}
 	return 1
+}
+
+// headless explains a file without a classifier.
+const headless = "the file has no classifier (fc.weight, or last_linear.weight in the legacy layout): " +
+	"a features-only network, as timm saves it with num_classes=0; segen runs classifiers"
+
+// hasClassifier reports whether the file holds the classifier weight of
+// any of the known architectures.
+func hasClassifier(file map[string][]int, known []Arch) bool {
+	for _, a := range known {
+		if _, ok := file[a.classifier()+".weight"]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // reshaped is a tensor present in the file and in the architecture with

@@ -156,6 +156,11 @@ func TestInferNoMatch(t *testing.T) {
 			return ts
 		}, "",
 			[]string{`the names carry the prefix "module." (module.conv1.0.weight); save the state dict without it`}},
+		{"headless", "seresnext26d_32x4d", drop("fc."), "seresnext26d_32x4d",
+			[]string{"nearest seresnext26d_32x4d (2 tensors differ: 2 fc tensors missing", "; the file has no classifier (fc.weight, or last_linear.weight in the legacy layout): " +
+				"a features-only network, as timm saves it with num_classes=0; segen runs classifiers"}},
+		{"one tensor", "seresnet50", drop("layer1.0.se.fc1.weight"), "seresnet50",
+			[]string{"nearest seresnet50 (1 tensor differs: 1 SE tensor missing (layer1.0.se.fc1.weight [16 256 1 1]))"}},
 		{"foreign", "resnet18", func([]safetensors.Tensor) []safetensors.Tensor {
 			return []safetensors.Tensor{{Name: "encoder.weight", DType: "F32", Shape: []int{2}}}
 		}, "", []string{"no parameter of any known architecture (its only tensor: encoder.weight)"}},

@@ -88,6 +88,9 @@ func guess(a Arch, f *safetensors.File) string {
 		}
 	}
 	if known > 0 {
+		if _, found := slices.BinarySearch(names, a.classifier()+".weight"); !found {
+			return headless
+		}
 		return ""
 	}
 	if prefix, n := wrapperPrefix(names, []string{a.Params(1)[0].Name}); prefix != "" {

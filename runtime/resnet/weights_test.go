@@ -72,6 +72,9 @@ func TestWeightsErrors(t *testing.T) {
 			}
 			return ts
 		}, []string{`the keys carry the prefix "module." (e.g. "module.layer0.conv1.weight")`}},
+		{"headless", "legacy_seresnet18", func(ts []safetensors.Tensor) []safetensors.Tensor {
+			return slices.DeleteFunc(ts, func(t safetensors.Tensor) bool { return strings.HasPrefix(t.Name, "last_linear.") })
+		}, []string{`missing key "last_linear.weight"`, "; the file has no classifier (fc.weight, or last_linear.weight in the legacy layout)"}},
 		{"not weights", "resnet18", func([]safetensors.Tensor) []safetensors.Tensor {
 			return []safetensors.Tensor{safetensors.F32("input", []int{1}, []float32{0}), safetensors.F32("logits", []int{1}, []float32{0})}
 		}, []string{`missing key "conv1.weight"`, "the file holds no resnet18 parameter (its 2 tensors: input, logits)"}},
