@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -40,7 +39,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			"`huggingface-cli download timm/NAME` fetches it) or the repository id timm/NAME,\n"+
 			"looked up in the local Hugging Face cache; its config.json gives the architecture,\n"+
 			"the evaluation recipe and the class names. Without -arch or config.json the\n"+
-			"architecture is inferred from the weights. Flags given override config.json.\n\n"+
+			"architecture is inferred from the weights. Flags given override config.json.\n"+
+			"Classes are named by -labels, else by config.json's label_names, else, when the\n"+
+			"class count is an ImageNet subset's (1000, 11821, ...), as timm names them.\n\n"+
 			"Architectures: "+strings.Join(archNames(), ", ")+" (the Inceptions need -arch).", stderr)
 	arch := fs.String("arch", "", "the architecture `name`, e.g. seresnet50 (default: config.json's with -model, else\ninferred from the weights; required with -seed)")
 	model := fs.String("model", "", "timm model `folder` (model.safetensors + config.json) or Hub id timm/NAME.TAG[@REVISION]\n"+
@@ -51,7 +52,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	classes := fs.Int("classes", 1000, "number of classes with -seed")
 	input := fs.String("input", "", "safetensors `file` whose tensor \"input\" [N, 3, H, W] to run")
 	output := fs.String("output", "", "write the logits [N, classes] as tensor \"logits\" to this safetensors `file`")
-	labels := fs.String("labels", "", "`file` of class names, one a line, to print with the top classes")
+	labels := fs.String("labels", "", labelsHelp)
 	top := fs.Int("top", 5, "print the top `k` classes of each sample")
 	size := fs.Int("size", 224, "side of the centre crop fed to the network, in `pixels`")
 	cropPct := fs.Float64("crop-pct", 0.875, "crop `fraction`: the shorter side is resized to floor(size/crop-pct)")
@@ -167,24 +168,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var names []string
-	if *labels != "" {
-		if names, err = imagenet.LoadLabels(*labels); err != nil {
-			return err
-		}
-		if len(names) != m.Classes() {
-			return fmt.Errorf("%s: %d names for a model of %d classes", *labels, len(names), m.Classes())
-		}
-	} else if folder != nil {
-		if names = folder.Config.Labels(); names != nil && len(names) != m.Classes() {
-			return fmt.Errorf("%s: %d label names for a model of %d classes", filepath.Join(folder.Dir, hub.ConfigFile), len(names), m.Classes())
-		}
+	names, namesFrom, err := classNames(*labels, folder, m.Classes())
+	if err != nil {
+		return err
 	}
 	if *verbose {
 		if folder != nil {
 			fmt.Fprintln(stderr, describeModel(folder, cfg))
 		}
 		fmt.Fprintf(stderr, "loaded %s (%d classes) in %v\n", *arch, m.Classes(), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "class names: %s\n", namesFrom)
 	}
 
 	var logits *tensor.Tensor
