@@ -54,7 +54,11 @@ func Open(ref string) (*Model, error) {
 	if !repoID.MatchString(ref) {
 		hint := ""
 		if repoID.MatchString("timm/" + ref) {
-			hint = "; timm's repositories are timm/" + ref
+			suggest, advice := tagged("timm/" + ref)
+			hint = "; timm's repositories are timm/" + ref + advice
+			if suggest != "timm/"+ref {
+				hint = advice
+			}
 		}
 		return nil, fmt.Errorf("%s: no such folder, and not a Hub repository id such as timm/seresnet50.a1_in1k%s", ref, hint)
 	}
@@ -191,7 +195,13 @@ func snapshot(repo, rev string) (string, error) {
 	}
 	where := fmt.Sprintf("%s (the cache is %s, from %s)", root, cache, from)
 	if _, err := os.Stat(root); err != nil {
-		return "", fmt.Errorf("%s is not in the Hugging Face cache: no %s; download it with: %s%s", repo, where, download, cachedTags(cache, repo))
+		// timm/NAME without its tag is no repository: name the tagged ones.
+		suggest, advice := tagged(repo)
+		which := "it"
+		if suggest != repo {
+			which, download = "one", strings.Replace(download, repo, suggest, 1)
+		}
+		return "", fmt.Errorf("%s is not in the Hugging Face cache: no %s%s; download %s with: %s%s", repo, where, advice, which, download, cachedTags(cache, repo))
 	}
 	snapshots := filepath.Join(root, "snapshots")
 	if ref, err := os.ReadFile(filepath.Join(root, "refs", cmp.Or(rev, "main"))); err == nil {

@@ -191,7 +191,17 @@ func TestOpenCacheErrors(t *testing.T) {
 		{"hf-hub:seresnet50", "hf-hub:seresnet50: want hf-hub:OWNER/NAME[@REVISION]"},
 		{"local-dir:" + filepath.Join(cache, "nowhere"), "no such file or directory"},
 		// timm's repositories carry the pretrained tag.
-		{"timm/seresnet50", "download it with: huggingface-cli download timm/seresnet50 (the cache holds timm/seresnet50.a1_in1k, timm/seresnet50.ra2_in1k)"},
+		// timm's repositories carry the pretrained tag: the advice names
+		// the tagged ones, never the untagged name.
+		{"timm/seresnet50", "(the cache is " + cache + ", from HF_HUB_CACHE); timm's repositories carry the pretrained tag: timm knows " +
+			"timm/seresnet50.a1_in1k (its default), timm/seresnet50.a2_in1k, timm/seresnet50.a3_in1k, timm/seresnet50.ra2_in1k; " +
+			"download one with: huggingface-cli download timm/seresnet50.a1_in1k (the cache holds timm/seresnet50.a1_in1k, timm/seresnet50.ra2_in1k)"},
+		{"hf-hub:timm/legacy_seresnet50", "timm knows timm/legacy_seresnet50.in1k (its default); download one with: huggingface-cli download timm/legacy_seresnet50.in1k"},
+		{"timm/seresnextaa101d_32x8d@v1", "timm knows timm/seresnextaa101d_32x8d.sw_in12k_ft_in1k_288 (its default), timm/seresnextaa101d_32x8d.sw_in12k_ft_in1k, " +
+			"timm/seresnextaa101d_32x8d.sw_in12k, timm/seresnextaa101d_32x8d.ah_in1k; download one with: huggingface-cli download timm/seresnextaa101d_32x8d.sw_in12k_ft_in1k_288 --revision v1"},
+		{"timm/convnext_tiny", "timm's repositories carry the pretrained tag, timm/convnext_tiny.TAG (e.g. timm/seresnet50.a1_in1k); download one with: huggingface-cli download timm/convnext_tiny.TAG"},
+		{"timm/seresnet50.b9_in1k", "timm knows no tag b9_in1k for seresnet50, only a1_in1k, a2_in1k, a3_in1k, ra2_in1k; download it with: huggingface-cli download timm/seresnet50.b9_in1k"},
+		{"seresnet50", "not a Hub repository id such as timm/seresnet50.a1_in1k; timm's repositories carry the pretrained tag: timm knows timm/seresnet50.a1_in1k (its default),"},
 	}
 	for _, c := range cases {
 		_, err := Open(c.ref)
