@@ -54,45 +54,47 @@ func refConv(s ConvSpec, weight, bias, src []float32, n, h, w int, ep Epilogue) 
 	return out
 }
 
+// convCases are the convolutions TestConv checks.
+var convCases = []struct {
+	spec    ConvSpec
+	n, h, w int
+}{
+	{ConvSpec{InC: 3, OutC: 8, KH: 7, KW: 7, Stride: 2, Pad: 3}, 2, 17, 13},    // stem-like, odd sizes
+	{ConvSpec{InC: 16, OutC: 12, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 9, 7},    // 3×3 same
+	{ConvSpec{InC: 8, OutC: 20, KH: 3, KW: 3, Stride: 2, Pad: 1}, 3, 8, 11},    // 3×3 stride 2
+	{ConvSpec{InC: 300, OutC: 9, KH: 1, KW: 1, Stride: 1, Pad: 0}, 1, 5, 7},    // K > kc, OutC not a multiple of nr
+	{ConvSpec{InC: 40, OutC: 64, KH: 1, KW: 1, Stride: 2, Pad: 0}, 2, 15, 15},  // downsample
+	{ConvSpec{InC: 64, OutC: 5, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 1, 1},     // 1×1 image, window all padding but centre
+	{ConvSpec{InC: 30, OutC: 130, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 12, 12}, // many row blocks, K = 270 > kc
+	{ConvSpec{InC: 2, OutC: 3, KH: 2, KW: 5, Stride: 3, Pad: 2}, 1, 10, 14},    // non-square kernel
+	{ConvSpec{InC: 600, OutC: 64, KH: 1, KW: 1, Stride: 1, Pad: 0}, 1, 7, 7},   // in place, 49 rows: a partial last tile
+	{ConvSpec{InC: 24, OutC: 96, KH: 1, KW: 1, Stride: 1, Pad: 0}, 2, 17, 19},  // in place, many row blocks
+	{ConvSpec{InC: 7, OutC: 33, KH: 5, KW: 5, Stride: 1, Pad: 4}, 1, 3, 4},     // window wider than the image
+	{ConvSpec{InC: 32, OutC: 48, KH: 1, KW: 1, Stride: 1, Pad: 0}, 5, 7, 7},    // images of 49 rows: tiles end at image boundaries for the sums
+	// Grouped: groups narrower than a tile (several per panel), as wide
+	// as one, wider, more inputs than outputs a group (SENet-154's
+	// first stage has 2 → 4), and groups that do not divide a tile.
+	{ConvSpec{InC: 128, OutC: 128, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 2, 9, 7},
+	{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 32}, 1, 8, 9},
+	{ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 1, 5, 5},
+	{ConvSpec{InC: 1024, OutC: 1024, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 1, 3, 4},
+	{ConvSpec{InC: 128, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 64}, 1, 6, 5},
+	{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 64}, 2, 4, 4},
+	{ConvSpec{InC: 36, OutC: 48, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 12}, 1, 5, 6},
+	{ConvSpec{InC: 30, OutC: 60, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 3}, 1, 7, 7},
+	// Winograd: partial tiles at the last row and column, tiles wholly
+	// inside the image, a 1×1 image, K > kc, several row blocks.
+	{ConvSpec{InC: 16, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 9, 7},
+	{ConvSpec{InC: 8, OutC: 64, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 12, 16},
+	{ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 3, 1, 1},
+	{ConvSpec{InC: 264, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 6, 5},
+	{ConvSpec{InC: 16, OutC: 16, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 30, 26},
+	{ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 3, 5}, // F(2×2, 3×3)
+}
+
 func TestConv(t *testing.T) {
-	cases := []struct {
-		spec    ConvSpec
-		n, h, w int
-	}{
-		{ConvSpec{InC: 3, OutC: 8, KH: 7, KW: 7, Stride: 2, Pad: 3}, 2, 17, 13},    // stem-like, odd sizes
-		{ConvSpec{InC: 16, OutC: 12, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 9, 7},    // 3×3 same
-		{ConvSpec{InC: 8, OutC: 20, KH: 3, KW: 3, Stride: 2, Pad: 1}, 3, 8, 11},    // 3×3 stride 2
-		{ConvSpec{InC: 300, OutC: 9, KH: 1, KW: 1, Stride: 1, Pad: 0}, 1, 5, 7},    // K > kc, OutC not a multiple of nr
-		{ConvSpec{InC: 40, OutC: 64, KH: 1, KW: 1, Stride: 2, Pad: 0}, 2, 15, 15},  // downsample
-		{ConvSpec{InC: 64, OutC: 5, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 1, 1},     // 1×1 image, window all padding but centre
-		{ConvSpec{InC: 30, OutC: 130, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 12, 12}, // many row blocks, K = 270 > kc
-		{ConvSpec{InC: 2, OutC: 3, KH: 2, KW: 5, Stride: 3, Pad: 2}, 1, 10, 14},    // non-square kernel
-		{ConvSpec{InC: 600, OutC: 64, KH: 1, KW: 1, Stride: 1, Pad: 0}, 1, 7, 7},   // in place, 49 rows: a partial last tile
-		{ConvSpec{InC: 24, OutC: 96, KH: 1, KW: 1, Stride: 1, Pad: 0}, 2, 17, 19},  // in place, many row blocks
-		{ConvSpec{InC: 7, OutC: 33, KH: 5, KW: 5, Stride: 1, Pad: 4}, 1, 3, 4},     // window wider than the image
-		{ConvSpec{InC: 32, OutC: 48, KH: 1, KW: 1, Stride: 1, Pad: 0}, 5, 7, 7},    // images of 49 rows: tiles end at image boundaries for the sums
-		// Grouped: groups narrower than a tile (several per panel), as wide
-		// as one, wider, more inputs than outputs a group (SENet-154's
-		// first stage has 2 → 4), and groups that do not divide a tile.
-		{ConvSpec{InC: 128, OutC: 128, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 2, 9, 7},
-		{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 32}, 1, 8, 9},
-		{ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 1, 5, 5},
-		{ConvSpec{InC: 1024, OutC: 1024, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 32}, 1, 3, 4},
-		{ConvSpec{InC: 128, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 64}, 1, 6, 5},
-		{ConvSpec{InC: 256, OutC: 256, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 64}, 2, 4, 4},
-		{ConvSpec{InC: 36, OutC: 48, KH: 3, KW: 3, Stride: 1, Pad: 1, Groups: 12}, 1, 5, 6},
-		{ConvSpec{InC: 30, OutC: 60, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 3}, 1, 7, 7},
-		// Winograd: partial tiles at the last row and column, tiles wholly
-		// inside the image, a 1×1 image, K > kc, several row blocks.
-		{ConvSpec{InC: 16, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 9, 7},
-		{ConvSpec{InC: 8, OutC: 64, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 12, 16},
-		{ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 3, 1, 1},
-		{ConvSpec{InC: 264, OutC: 32, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 6, 5},
-		{ConvSpec{InC: 16, OutC: 16, KH: 3, KW: 3, Stride: 1, Pad: 1}, 2, 30, 26},
-		{ConvSpec{InC: 512, OutC: 512, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 3, 5}, // F(2×2, 3×3)
-	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range cases {
+	for _, tc := range convCases {
 		testConv(t, r, tc.spec, tc.n, tc.h, tc.w, engines())
 	}
 }
