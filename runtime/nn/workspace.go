@@ -20,6 +20,7 @@ type Workspace struct {
 	gconv  gconvJob
 	wino   winogradJob
 	direct directJob
+	pad    padJob
 
 	winoV, winoM []float32 // a Winograd convolution's slot matrices
 	padded       []float32 // a direct convolution's zero-padded input
