@@ -57,6 +57,47 @@ type (
 // behind it never reads or writes outside the slices it is given.
 type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32)
 
+// tileRun runs kernel i of an engine on slices whose lengths are checked:
+// 0 its whole tile's, i > 0 its tail kernel i-1. It is the assembly call,
+// or in tests the interpreter's.
+type tileRun func(i, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32)
+
+// tiled returns e's micro-kernel around run: it checks the lengths, and
+// runs the rows after the last whole tile on the tail kernel of fewest
+// rows that holds them (tailRows, fewest first) if one is smaller than the
+// tile, instead of on a whole tile: a whole tile's FMAs for one row were a
+// tenth of a 7×7 layer's time.
+func (e *engine) tiled(tailRows []int, run tileRun) microKernel {
+	byRows := make([]int, e.mr) // the kernel of a last tile of r rows; 0: the whole tile's
+	for r := 1; r < e.mr; r++ {
+		for i, n := range tailRows {
+			if n >= r && n < e.mr {
+				byRows[r] = i + 1
+				break
+			}
+		}
+	}
+	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
+		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+		last := rows % e.mr
+		if byRows[last] == 0 {
+			run(0, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, next)
+			return
+		}
+		whole := rows - last
+		if whole > 0 {
+			run(0, kc, a, lda, b, c, ldc, whole, bias, res, sum, flags, next)
+		}
+		// The tail kernel reads fewer rows of A than a whole tile does,
+		// so checkTile's bounds hold for it too.
+		var rt []float32
+		if flags&tileResidual != 0 {
+			rt = res[whole*ldc:]
+		}
+		run(byRows[last], kc, a[whole*lda:], lda, b, c[whole*ldc:], ldc, last, bias, rt, sum, flags, nil)
+	}
+}
+
 // segmentedKernel is microKernel over segs runs of kc depth steps, row i
 // of A reading a[i·lda + s·(kc+gap) + k] at step k of run s, B segs·kc
 // rows of nr values.

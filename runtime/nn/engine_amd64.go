@@ -68,40 +68,17 @@ type asmKernelFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc
 // (asm.GEMMSegmentedSignature).
 type asmSegmentedFunc func(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int, segs int, gap int)
 
-// asmKernel wraps an assembly micro-kernel with the length checks. Rows
-// beyond the last whole tile run on the tail kernel of fewest rows that
-// holds them, if one is smaller than the tile: a whole tile's FMAs for a
-// row or two were a tenth of a 7×7 layer's time.
+// asmKernel wraps an assembly micro-kernel and its tails with the length
+// checks (engine.tiled).
 func (e *engine) asmKernel(k asmKernelFunc, tails []gemmTail) microKernel {
-	byRows := make([]asmKernelFunc, e.mr) // by rows of the last tile; nil: k itself
-	for r := 1; r < e.mr; r++ {
-		for _, t := range tails {
-			if t.rows >= r && t.rows < e.mr {
-				byRows[r] = t.kernel
-				break
-			}
-		}
+	kernels, rows := []asmKernelFunc{k}, make([]int, len(tails))
+	for i, t := range tails {
+		kernels, rows[i] = append(kernels, t.kernel), t.rows
 	}
-	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
-		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+	return e.tiled(rows, func(i, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		p := kernelPointers(kc, b, bias, res, sum, flags, next)
-		last := rows % e.mr
-		if byRows[last] == nil {
-			k(kc, &a[0], lda, p.b, &c[0], ldc, rows, p.bias, p.res, p.sum, flags, p.next, len(next))
-			return
-		}
-		whole := rows - last
-		if whole > 0 {
-			k(kc, &a[0], lda, p.b, &c[0], ldc, whole, p.bias, p.res, p.sum, flags, p.next, len(next))
-		}
-		// The tail kernel reads fewer rows of A than a whole tile does,
-		// so checkTile's bounds hold for it too.
-		pr := p.res
-		if pr != nil {
-			pr = &res[whole*ldc]
-		}
-		byRows[last](kc, &a[whole*lda], lda, p.b, &c[whole*ldc], ldc, last, p.bias, pr, p.sum, flags, nil, 0)
-	}
+		kernels[i](kc, &a[0], lda, p.b, &c[0], ldc, rows, p.bias, p.res, p.sum, flags, p.next, len(next))
+	})
 }
 
 // asmSegmented wraps a segmented assembly micro-kernel with the length

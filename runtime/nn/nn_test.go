@@ -54,11 +54,14 @@ func refConv(s ConvSpec, weight, bias, src []float32, n, h, w int, ep Epilogue) 
 	return out
 }
 
-// convCases are the convolutions TestConv checks.
-var convCases = []struct {
+// convCase is a convolution on n images of h×w.
+type convCase struct {
 	spec    ConvSpec
 	n, h, w int
-}{
+}
+
+// convCases are the convolutions TestConv checks.
+var convCases = []convCase{
 	{ConvSpec{InC: 3, OutC: 8, KH: 7, KW: 7, Stride: 2, Pad: 3}, 2, 17, 13},    // stem-like, odd sizes
 	{ConvSpec{InC: 16, OutC: 12, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 9, 7},    // 3×3 same
 	{ConvSpec{InC: 8, OutC: 20, KH: 3, KW: 3, Stride: 2, Pad: 1}, 3, 8, 11},    // 3×3 stride 2

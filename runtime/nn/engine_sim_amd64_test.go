@@ -1,0 +1,113 @@
+//go:build amd64 && !purego
+
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/segen/segen/internal/asmsim"
+	"github.com/segen/segen/isa"
+)
+
+// simulatedEngine returns a copy of the AVX-512 engine whose GEMM
+// micro-kernels — the whole tile's, the tails', the segmented one — run on
+// the interpreter (internal/asmsim), each call on copies of exactly the
+// values its contract lets it read and write, so that the Go side's
+// blocking for 14×32 tiles (row blocks, panels, depth blocks, tails,
+// Winograd products, direct convolutions) runs on a CPU without AVX-512.
+// Its grouped micro-kernels are left out: grouped convolutions take the
+// block-diagonal GEMM instead (TestGroupedKernelsSimulated runs those).
+func simulatedEngine(t *testing.T) *engine {
+	prog := gemmAsm(t)
+	e := *engineFor(isa.AVX512)
+	if e.isa != isa.AVX512 {
+		t.Fatal("no AVX-512 engine in this build")
+	}
+	e.gconv = nil
+	names, tileRows := []string{fmt.Sprintf("gemm%dx%dAVX512", e.mr, e.nr)}, []int{e.mr}
+	var tails []int
+	for _, tl := range gemmTails[isa.AVX512] {
+		names, tileRows, tails = append(names, fmt.Sprintf("gemm%dx%dAVX512", tl.rows, e.nr)), append(tileRows, tl.rows), append(tails, tl.rows)
+	}
+	segmented := fmt.Sprintf("gemm%dx%dSegmentedAVX512", e.mr, e.nr)
+	// call runs one kernel on copies of its slices, A's and B's reach
+	// given, and copies its tiles of C and the sums back.
+	call := func(name string, reach, bLen, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, extra ...asmsim.Arg) {
+		region := func(v []float32, n int, used bool) *asmsim.Region {
+			if !used {
+				return nil
+			}
+			return asmsim.Floats(v[:n])
+		}
+		cLen := (rows-1)*ldc + e.nr
+		cR, sumR := asmsim.Floats(c[:cLen]), region(sum, e.nr, flags&tileSum != 0)
+		args := []asmsim.Arg{kc, asmsim.Floats(a[:reach]), lda, region(b, bLen, kc > 0), cR, ldc, rows,
+			region(bias, e.nr, flags&tileBias != 0), region(res, cLen, flags&tileResidual != 0), sumR, flags, (*asmsim.Region)(nil), 0}
+		if err := prog.Call(name, 1<<40, append(args, extra...)...); err != nil {
+			t.Fatal(err)
+		}
+		// Only the tile's columns of each row: other tasks write the rest
+		// of the rows meanwhile.
+		got := cR.Floats()
+		for i := range rows {
+			copy(c[i*ldc:][:e.nr], got[i*ldc:][:e.nr])
+		}
+		if sumR != nil {
+			copy(sum, sumR.Floats())
+		}
+	}
+	e.kernel = e.tiled(tails, func(i, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
+		mr := tileRows[i]
+		call(names[i], ((rows+mr-1)/mr*mr-1)*lda+kc, kc*e.nr, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+	})
+	e.segmented = func(kc, segs, gap int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
+		e.checkSegments(kc, segs, gap, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+		reach := ((rows+e.mr-1)/e.mr*e.mr-1)*lda + (segs-1)*(kc+gap) + kc
+		call(segmented, reach, segs*kc*e.nr, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, segs, gap)
+	}
+	return &e
+}
+
+// TestConvSimulatedAVX512 runs TestConv's dense convolutions on the
+// simulated AVX-512 engine — the largest ones at smaller sizes that keep
+// what they test (several row blocks, depth beyond kc, Winograd tiles
+// inside the image), as the interpreter is slow — and those that can run
+// direct again with every one direct. (Grouped convolutions run on the
+// engine's grouped kernels, which TestGroupedKernelsSimulated runs.)
+func TestConvSimulatedAVX512(t *testing.T) {
+	e := simulatedEngine(t)
+	r := rand.New(rand.NewPCG(23, 24))
+	var cases []convCase
+	for _, tc := range convCases {
+		oh, ow := tc.spec.Out(tc.h, tc.w)
+		if tc.spec.groups() == 1 && tc.n*oh*ow*tc.spec.OutC*tc.spec.Depth() <= simulatedMACs {
+			cases = append(cases, tc)
+		}
+	}
+	cases = append(cases,
+		convCase{ConvSpec{InC: 30, OutC: 40, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 14, 9},  // two row blocks of 112, K = 270 > kc, a narrow panel
+		convCase{ConvSpec{InC: 16, OutC: 16, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 18, 14}, // F(4×4) tiles inside the image
+		convCase{ConvSpec{InC: 264, OutC: 40, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 5, 3},  // F(2×2), a narrow panel
+	)
+	for _, tc := range cases {
+		testConv(t, r, tc.spec, tc.n, tc.h, tc.w, []*engine{e})
+	}
+	defer func(v float64) { directMinFill = v }(directMinFill)
+	directMinFill = 0
+	ran := 0
+	for _, tc := range cases {
+		if c, err := newConv2d(tc.spec, make([]float32, tc.spec.OutC*tc.spec.Depth()), nil, e); err == nil && c.direct(1) {
+			testConv(t, r, tc.spec, tc.n, tc.h, tc.w, []*engine{e})
+			ran++
+		}
+	}
+	if ran < 5 {
+		t.Fatalf("%d convolutions ran direct", ran)
+	}
+}
+
+// simulatedMACs bounds the multiply-adds of a convolution TestConv's cases
+// run on the simulated engine at full size.
+const simulatedMACs = 3 << 20
