@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/segen/segen/internal/asmsim"
@@ -21,14 +20,7 @@ import (
 // partial last one, and the residual, ReLU and sums; kernels the CPU has also run on it, on the same
 // slices, which checks the interpreter.
 func TestGroupedKernelsSimulated(t *testing.T) {
-	text, err := os.ReadFile("gconv_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := asmsim.Parse(string(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	prog := simProgram(t, "gconv_amd64.s")
 	native := map[string]bool{}
 	for _, e := range engines() {
 		for _, k := range e.gconv {

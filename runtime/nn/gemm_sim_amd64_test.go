@@ -15,9 +15,13 @@ import (
 )
 
 // gemmAsm parses gemm_amd64.s for the interpreter.
-func gemmAsm(t *testing.T) *asmsim.Program {
+func gemmAsm(t *testing.T) *asmsim.Program { return simProgram(t, "gemm_amd64.s") }
+
+// simProgram parses one of the package's assembly files for the
+// interpreter.
+func simProgram(t *testing.T, file string) *asmsim.Program {
 	t.Helper()
-	text, err := os.ReadFile("gemm_amd64.s")
+	text, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/segen/segen/internal/asmsim"
@@ -21,14 +20,7 @@ import (
 // the window and the chunks, and the interpreter fails any access outside
 // them; the CPU runs the kernels it has on the same slices.
 func TestPoolKernelsSimulated(t *testing.T) {
-	text, err := os.ReadFile("pool_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := asmsim.Parse(string(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	prog := simProgram(t, "pool_amd64.s")
 	native := nativeISAs()
 	r := rand.New(rand.NewPCG(23, 24))
 	for _, k := range []struct {
