@@ -4,6 +4,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -41,15 +42,23 @@ func simulatedEngine(t *testing.T) *engine {
 			}
 			return asmsim.Floats(v[:n])
 		}
+		// C's copy holds the tile's columns of each row; other tasks write
+		// the rest of the rows meanwhile, and the kernel must not touch
+		// them: NaN there shows up in a result that reads one.
 		cLen := (rows-1)*ldc + e.nr
-		cR, sumR := asmsim.Floats(c[:cLen]), region(sum, e.nr, flags&tileSum != 0)
+		tile := make([]float32, cLen)
+		for i := range tile {
+			tile[i] = float32(math.NaN())
+		}
+		for i := range rows {
+			copy(tile[i*ldc:][:e.nr], c[i*ldc:][:e.nr])
+		}
+		cR, sumR := asmsim.Floats(tile), region(sum, e.nr, flags&tileSum != 0)
 		args := []asmsim.Arg{kc, asmsim.Floats(a[:reach]), lda, region(b, bLen, kc > 0), cR, ldc, rows,
 			region(bias, e.nr, flags&tileBias != 0), region(res, cLen, flags&tileResidual != 0), sumR, flags, (*asmsim.Region)(nil), 0}
 		if err := prog.Call(name, 1<<40, append(args, extra...)...); err != nil {
 			panic(err) // not t.Fatal: the call may run on a helper goroutine
 		}
-		// Only the tile's columns of each row: other tasks write the rest
-		// of the rows meanwhile.
 		got := cR.Floats()
 		for i := range rows {
 			copy(c[i*ldc:][:e.nr], got[i*ldc:][:e.nr])
