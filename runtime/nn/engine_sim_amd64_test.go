@@ -6,27 +6,26 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/segen/segen/internal/asmsim"
 	"github.com/segen/segen/isa"
 )
 
-// simulatedEngine returns a copy of the AVX-512 engine whose GEMM
-// micro-kernels — the whole tile's, the tails', the segmented one — run on
-// the interpreter (internal/asmsim), each call on copies of exactly the
-// values its contract lets it read and write, so that the Go side's
-// blocking for 14×32 tiles (row blocks, panels, depth blocks, tails,
-// Winograd products, direct convolutions) runs on a CPU without AVX-512.
-// Its grouped micro-kernels are left out: grouped convolutions take the
-// block-diagonal GEMM instead (TestGroupedKernelsSimulated runs those).
+// simulatedEngine returns a copy of the AVX-512 engine whose micro-kernels
+// — the GEMM's whole tile, tails and segmented runs, and the grouped
+// convolutions' — run on the interpreter (internal/asmsim), each call on
+// copies of exactly the values its contract lets it read and write, so
+// that the Go side's blocking for the AVX-512 tiles (row blocks, panels,
+// depth blocks, tails, Winograd products, direct convolutions, the
+// grouped bands, blocks and chunks) runs on a CPU without AVX-512.
 func simulatedEngine(t *testing.T) *engine {
 	prog := gemmAsm(t)
 	e := *engineFor(isa.AVX512)
 	if e.isa != isa.AVX512 {
 		t.Fatal("no AVX-512 engine in this build")
 	}
-	e.gconv = nil
 	names, tileRows := []string{fmt.Sprintf("gemm%dx%dAVX512", e.mr, e.nr)}, []int{e.mr}
 	var tails []int
 	for _, tl := range gemmTails[isa.AVX512] {
@@ -76,22 +75,60 @@ func simulatedEngine(t *testing.T) *engine {
 		reach := ((rows+e.mr-1)/e.mr*e.mr-1)*lda + (segs-1)*(kc+gap) + kc
 		call(segmented, reach, segs*kc*e.nr, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, segs, gap)
 	}
+	gprog := simProgram(t, "gconv_amd64.s")
+	e.gconv = slices.Clone(e.gconv)
+	for i := range e.gconv {
+		k := &e.gconv[i]
+		k.run = func(a []float32, px *gconvPixels, cols, pix, row int, b, c, bias, res, sum []float32, flags int) {
+			// The slices as long as asm.GConv's contract says; C's copy
+			// holds the call's pixels' outputs, NaN between them.
+			width := cols * k.cols()
+			aLen := (cols-1)*k.cols()/k.out*k.in + px.maxIn + 2*row + 2*pix + k.groups()*k.in
+			outLen := px.maxOut + width
+			out := make([]float32, outLen)
+			for i := range out {
+				out[i] = float32(math.NaN())
+			}
+			for p := range px.n {
+				o := px.offs[2*p+1]
+				copy(out[o:][:width], c[o:][:width])
+			}
+			cR, sumR, resR := asmsim.Floats(out), (*asmsim.Region)(nil), (*asmsim.Region)(nil)
+			if flags&tileSum != 0 {
+				sumR = asmsim.Floats(sum[:width])
+			}
+			if flags&tileResidual != 0 {
+				resR = asmsim.Floats(res[:outLen])
+			}
+			if err := gprog.Call(k.name, 1<<40, asmsim.Floats(a[:aLen]), asmsim.Ints(px.offs), px.n, cols, pix, row,
+				asmsim.Floats(b[:cols*k.weights()]), cR, asmsim.Floats(bias[:width]), resR, sumR, flags); err != nil {
+				panic(err) // not t.Fatal: the call may run on a helper goroutine
+			}
+			got := cR.Floats()
+			for p := range px.n {
+				o := px.offs[2*p+1]
+				copy(c[o:][:width], got[o:][:width])
+			}
+			if sumR != nil {
+				copy(sum, sumR.Floats())
+			}
+		}
+	}
 	return &e
 }
 
-// TestConvSimulatedAVX512 runs TestConv's dense convolutions on the
-// simulated AVX-512 engine — the largest ones at smaller sizes that keep
-// what they test (several row blocks, depth beyond kc, Winograd tiles
-// inside the image), as the interpreter is slow — and those that can run
-// direct again with every one direct. (Grouped convolutions run on the
-// engine's grouped kernels, which TestGroupedKernelsSimulated runs.)
+// TestConvSimulatedAVX512 runs TestConv's convolutions on the simulated
+// AVX-512 engine — the largest ones at smaller sizes that keep what they
+// test (several row blocks, depth beyond kc, Winograd tiles inside the
+// image), as the interpreter is slow — and those that can run direct again
+// with every one direct.
 func TestConvSimulatedAVX512(t *testing.T) {
 	e := simulatedEngine(t)
 	r := rand.New(rand.NewPCG(23, 24))
 	var cases []convCase
 	for _, tc := range convCases {
 		oh, ow := tc.spec.Out(tc.h, tc.w)
-		if tc.spec.groups() == 1 && tc.n*oh*ow*tc.spec.OutC*tc.spec.Depth() <= simulatedMACs {
+		if tc.n*oh*ow*tc.spec.OutC*tc.spec.Depth() <= simulatedMACs {
 			cases = append(cases, tc)
 		}
 	}
@@ -100,8 +137,15 @@ func TestConvSimulatedAVX512(t *testing.T) {
 		convCase{ConvSpec{InC: 16, OutC: 16, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 18, 14}, // F(4×4) tiles inside the image
 		convCase{ConvSpec{InC: 264, OutC: 40, KH: 3, KW: 3, Stride: 1, Pad: 1}, 1, 5, 3},  // F(2×2), a narrow panel
 	)
+	grouped := 0
 	for _, tc := range cases {
 		testConv(t, r, tc.spec, tc.n, tc.h, tc.w, []*engine{e})
+		if c, err := newConv2d(tc.spec, make([]float32, tc.spec.OutC*tc.spec.Depth()), nil, e); err == nil && c.gk != nil {
+			grouped++
+		}
+	}
+	if grouped < 4 {
+		t.Fatalf("%d convolutions ran on the grouped kernels", grouped)
 	}
 	defer func(v float64) { directMinFill = v }(directMinFill)
 	directMinFill = 0

@@ -31,6 +31,9 @@ type gconvKernel struct {
 	rows, vecs, phases, lanes int
 	diagonals                 bool
 	kernel                    gconvFunc
+	// run, if not nil, runs in the kernel's place on its checked slices
+	// (tests run the kernels of a CPU's missing ISA on an interpreter).
+	run func(a []float32, px *gconvPixels, cols, pix, row int, b, c, bias, res, sum []float32, flags int)
 }
 
 // gconvFunc is the signature of the grouped micro-kernels
@@ -400,12 +403,12 @@ func (j *gconvJob) Run(worker, task int) {
 		c1 := min(t1, c0+chunk)
 		col0 := c0 * cols
 		ch := col0 / k.out * k.in // the chunk's first input channel
-		var pr, ps *float32
+		var res, sum []float32
 		if j.ep.Residual != nil {
-			pr = &j.ep.Residual[out+col0]
+			res = j.ep.Residual[out+col0:]
 		}
 		if sums != nil {
-			ps = &sums[col0]
+			sum = sums[col0:]
 		}
 		for _, call := range [2]struct {
 			px       *gconvPixels
@@ -416,9 +419,26 @@ func (j *gconvJob) Run(worker, task int) {
 				continue
 			}
 			j.check(c0, c1, call.px, call.a, call.pix, call.row, out+col0, sums)
-			k.kernel(&call.a[0], &call.px.offs[0], call.px.n, c1-c0, call.pix, call.row, &c.panels[c0*size], &j.dst[out+col0], &c.bias[col0], pr, ps, flags)
+			k.call(call.a, call.px, c1-c0, call.pix, call.row, c.panels[c0*size:], j.dst[out+col0:], c.bias[col0:], res, sum, flags)
 		}
 	}
+}
+
+// call runs the micro-kernel on slices that gconvJob.check has checked:
+// the assembly, or run when set.
+func (k *gconvKernel) call(a []float32, px *gconvPixels, cols, pix, row int, b, c, bias, res, sum []float32, flags int) {
+	if k.run != nil {
+		k.run(a, px, cols, pix, row, b, c, bias, res, sum, flags)
+		return
+	}
+	var pr, ps *float32
+	if res != nil {
+		pr = &res[0]
+	}
+	if sum != nil {
+		ps = &sum[0]
+	}
+	k.kernel(&a[0], &px.offs[0], px.n, cols, pix, row, &b[0], &c[0], &bias[0], pr, ps, flags)
 }
 
 // gconvChunkBytes bounds the weights of the tile columns one kernel call
