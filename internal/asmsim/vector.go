@@ -337,19 +337,7 @@ func move(c *cpu, in *instruction) error {
 
 // lanewise is a float operation "op src2, src1, dst": dst = fn(src1, src2).
 func lanewise(fn func(x, y float32) float32) handler {
-	return func(c *cpu, in *instruction) error {
-		d := in.args[2]
-		s2, err := c.src(in, in.args[0], d.lanes)
-		if err != nil {
-			return err
-		}
-		s1 := c.vec[in.args[1].reg]
-		var out [16]uint32
-		for i := range d.lanes {
-			out[i] = bits(fn(f32(s1[i]), f32(s2[i])))
-		}
-		return c.set(in, d, out, d.lanes)
-	}
+	return bitwise(func(x, y uint32) uint32 { return bits(fn(f32(x), f32(y))) })
 }
 
 // bitwise is an integer operation "op src2, src1, dst": dst = fn(src1, src2).
