@@ -41,15 +41,15 @@ func (c *Conv2d) direct(ow int) bool {
 // directJob is one direct Forward call; a task is a band of output rows of
 // one image, all of its panels.
 type directJob struct {
-	c            *Conv2d
-	padded, dst  []float32
-	ep           Epilogue
-	ld           int // output pixel stride
-	scratch      []scratch
-	h, w, oh, ow int
-	hp, wp       int // the padded input's height and width
-	rows, bands  int // output rows a band, bands an image
-	partial      []float32
+	c           *Conv2d
+	padded, dst []float32
+	ep          Epilogue
+	ld          int // output pixel stride
+	scratch     []scratch
+	oh, ow      int
+	hp, wp      int // the padded input's height and width
+	rows, bands int // output rows a band, bands an image
+	partial     []float32
 }
 
 // forwardDirect is Forward as a direct convolution.
@@ -59,8 +59,7 @@ func (c *Conv2d) forwardDirect(dst, src []float32, n, h, w, oh, ow, ld int, ep E
 	image := hp * wp * s.InC
 	// The last tile of the last output row reads whole tiles of rows, on
 	// past the padded image's end.
-	tiles := (ow + e.mr - 1) / e.mr
-	last := ((n-1)*hp+(oh-1)*s.Stride)*wp*s.InC + (tiles*e.mr-1)*s.Stride*s.InC + (s.KH-1)*wp*s.InC + s.KW*s.InC
+	last := ((n-1)*hp+(oh-1)*s.Stride)*wp*s.InC + reachA(e.mr, ow, s.Stride*s.InC, s.KW*s.InC, s.KH, (wp-s.KW)*s.InC)
 	padded := src // without padding, the input itself when the last tile's reach stays inside it
 	if s.Pad > 0 || last > len(src) {
 		ws.padded = grow(ws.padded, max(n*image, last))
@@ -86,7 +85,7 @@ func (c *Conv2d) forwardDirect(dst, src []float32, n, h, w, oh, ow, ld int, ep E
 	// layers' other buffers).
 	ws.reserve((e.mc+e.mr)*e.kc, e.mr*e.nr)
 	job := directJob{c: c, padded: padded, dst: dst, ep: ep, ld: ld, scratch: ws.scratch,
-		h: h, w: w, oh: oh, ow: ow, hp: hp, wp: wp, rows: rows, bands: bands}
+		oh: oh, ow: ow, hp: hp, wp: wp, rows: rows, bands: bands}
 	if ep.Sums != nil {
 		ws.partial = grow(ws.partial, n*bands*s.OutC)
 		job.partial = ws.partial[:n*bands*s.OutC]

@@ -112,11 +112,17 @@ func (e *engine) checkTile(kc int, a []float32, lda int, b, c []float32, ldc, ro
 	e.checkSegments(kc, 1, 0, a, lda, b, c, ldc, rows, bias, res, sum, flags)
 }
 
+// reachA returns how many values of A a micro-kernel of mr-row tiles reads
+// for rows rows: whole tiles of rows lda apart, each segs runs of kc depth
+// steps gap values apart.
+func reachA(mr, rows, lda, kc, segs, gap int) int {
+	return ((rows+mr-1)/mr*mr-1)*lda + (segs-1)*(kc+gap) + kc
+}
+
 // checkSegments is checkTile for a segmented micro-kernel.
 func (e *engine) checkSegments(kc, segs, gap int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int) {
-	tiles := (rows + e.mr - 1) / e.mr
 	ok := kc >= 0 && segs >= 1 && gap >= -kc && lda >= 0 && ldc >= e.nr && rows >= 1 &&
-		len(a) >= (tiles*e.mr-1)*lda+(segs-1)*(kc+gap)+kc && len(a) > 0 && len(b) >= segs*kc*e.nr &&
+		len(a) >= reachA(e.mr, rows, lda, kc, segs, gap) && len(a) > 0 && len(b) >= segs*kc*e.nr &&
 		len(c) >= (rows-1)*ldc+e.nr &&
 		(flags&tileBias == 0 || len(bias) >= e.nr) &&
 		(flags&tileResidual == 0 || len(res) >= (rows-1)*ldc+e.nr) &&

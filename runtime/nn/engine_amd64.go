@@ -71,11 +71,11 @@ type asmSegmentedFunc func(kc int, a *float32, lda int, b *float32, c *float32, 
 // asmKernel wraps an assembly micro-kernel and its tails with the length
 // checks (engine.tiled).
 func (e *engine) asmKernel(k asmKernelFunc, tails []gemmTail) microKernel {
-	kernels, rows := []asmKernelFunc{k}, make([]int, len(tails))
+	kernels, tailRows := []asmKernelFunc{k}, make([]int, len(tails))
 	for i, t := range tails {
-		kernels, rows[i] = append(kernels, t.kernel), t.rows
+		kernels, tailRows[i] = append(kernels, t.kernel), t.rows
 	}
-	return e.tiled(rows, func(i, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
+	return e.tiled(tailRows, func(i, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		p := kernelPointers(kc, b, bias, res, sum, flags, next)
 		kernels[i](kc, &a[0], lda, p.b, &c[0], ldc, rows, p.bias, p.res, p.sum, flags, p.next, len(next))
 	})

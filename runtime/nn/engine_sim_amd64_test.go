@@ -68,12 +68,11 @@ func simulatedEngine(t *testing.T) *engine {
 	}
 	e.kernel = e.tiled(tails, func(i, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		mr := tileRows[i]
-		call(names[i], ((rows+mr-1)/mr*mr-1)*lda+kc, kc*e.nr, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+		call(names[i], reachA(mr, rows, lda, kc, 1, 0), kc*e.nr, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
 	})
 	e.segmented = func(kc, segs, gap int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		e.checkSegments(kc, segs, gap, a, lda, b, c, ldc, rows, bias, res, sum, flags)
-		reach := ((rows+e.mr-1)/e.mr*e.mr-1)*lda + (segs-1)*(kc+gap) + kc
-		call(segmented, reach, segs*kc*e.nr, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, segs, gap)
+		call(segmented, reachA(e.mr, rows, lda, kc, segs, gap), segs*kc*e.nr, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, segs, gap)
 	}
 	gprog := simProgram(t, "gconv_amd64.s")
 	e.gconv = slices.Clone(e.gconv)
@@ -83,8 +82,7 @@ func simulatedEngine(t *testing.T) *engine {
 			// The slices as long as asm.GConv's contract says; C's copy
 			// holds the call's pixels' outputs, NaN between them.
 			width := cols * k.cols()
-			aLen := (cols-1)*k.cols()/k.out*k.in + px.maxIn + 2*row + 2*pix + k.groups()*k.in
-			outLen := px.maxOut + width
+			aLen, outLen := k.reach(cols, px, pix, row)
 			out := make([]float32, outLen)
 			for i := range out {
 				out[i] = float32(math.NaN())

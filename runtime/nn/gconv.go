@@ -446,6 +446,13 @@ func (k *gconvKernel) call(a []float32, px *gconvPixels, cols, pix, row int, b, 
 // of few channels.
 var gconvChunkBytes = 128 << 10
 
+// reach returns how many values of a, and of the outputs from the first
+// pixel's, a call of cols tile columns over px reads and writes (asm.GConv's
+// contract), its windows pix and row apart.
+func (k *gconvKernel) reach(cols int, px *gconvPixels, pix, row int) (in, out int) {
+	return (cols-1)*k.cols()/k.out*k.in + px.maxIn + 2*row + 2*pix + k.groups()*k.in, px.maxOut + cols*k.cols()
+}
+
 // check panics unless the slices hold what the micro-kernel reads and
 // writes for tile columns c0 ≤ tc < c1 over the pixels px, whose windows
 // start in a (pix and row apart) and whose outputs in dst and the residual
@@ -453,11 +460,12 @@ var gconvChunkBytes = 128 << 10
 func (j *gconvJob) check(c0, c1 int, px *gconvPixels, a []float32, pix, row, out int, sums []float32) {
 	c, k := j.c, j.c.gk
 	cols, size := k.cols(), k.weights()
-	last := out + px.maxOut + (c1-c0)*cols // one past the last value written
-	per := max(1, k.out/cols)              // tiles a group
+	in, written := k.reach(c1-c0, px, pix, row)
+	last := out + written     // one past the last value written
+	per := max(1, k.out/cols) // tiles a group
 	ok := px.n >= 1 && c0 < c1 && c0%per == 0 && (c1-c0)%per == 0 &&
 		len(px.offs) == 2*k.rows*((px.n+k.rows-1)/k.rows) && px.minIn >= 0 && px.minOut >= 0 &&
-		len(a) >= (c1-c0-1)*cols/k.out*k.in+px.maxIn+2*row+2*pix+k.groups()*k.in &&
+		len(a) >= in &&
 		len(c.panels) >= c1*size && len(c.bias) >= c1*cols && len(j.dst) >= last &&
 		(j.ep.Residual == nil || len(j.ep.Residual) >= last) &&
 		(j.partial == nil || len(sums) >= c1*cols)
