@@ -160,17 +160,18 @@ func ProbabilityWeighted(sum, squares float32) float32 {
 // b1) + b2). hidden is scratch of s.Hidden values.
 func ExciteSample(s Shape, sc, z, hidden []float32, p *Params) {
 	for j := range s.Hidden {
-		hidden[j] = max(dense(p.W1, p.B1, z, j, s.Bias), 0)
+		hidden[j] = max(Dense(p.W1, p.B1, z, j, s.Bias), 0)
 	}
 	for c := range s.C {
-		sc[c] = Sigmoid(dense(p.W2, p.B2, hidden, c, s.Bias))
+		sc[c] = Sigmoid(Dense(p.W2, p.B2, hidden, c, s.Bias))
 	}
 }
 
-// dense returns output j of a fully connected layer on x: row j of w
+// Dense returns output j of a fully connected layer on x: row j of w
 // (len(x) columns, row-major) times x, plus b[j] with bias, summed in
-// column order from the bias.
-func dense(w, b, x []float32, j int, bias bool) float32 {
+// column order from the bias. It is the generic excitation's layer, and
+// the plain-Go path of se/simd's row kernels.
+func Dense(w, b, x []float32, j int, bias bool) float32 {
 	var sum float32
 	if bias {
 		sum = b[j]

@@ -184,13 +184,7 @@ func fc(sigmoid bool, dst, w, x, b []float32) {
 		return
 	}
 	for j := range dst {
-		var sum float32
-		if b != nil {
-			sum = b[j]
-		}
-		for i, v := range x {
-			sum += w[j*len(x)+i] * v
-		}
+		sum := se.Dense(w, b, x, j, b != nil)
 		if sigmoid {
 			dst[j] = se.Sigmoid(sum)
 		} else {
