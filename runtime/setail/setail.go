@@ -154,8 +154,8 @@ func (j *batchJob) Run(_, i int) {
 	g, z := j.gate[i*j.c:(i+1)*j.c], j.z[i*j.c:(i+1)*j.c]
 	if ex := &j.t.excite; ex.hidden != nil {
 		h := ex.hidden[i*ex.h : (i+1)*ex.h]
-		simd.FCReLU(h, j.p.W1, z, j.p.B1)
-		simd.FCSigmoid(g, j.p.W2, h, j.p.B2)
+		simd.FCReLU(h, j.p.W1, z, bias(j.p.B1, 0, ex.h))
+		simd.FCSigmoid(g, j.p.W2, h, bias(j.p.B2, 0, ex.c))
 	} else {
 		j.t.kernel.Excite(g, z, j.p)
 	}
@@ -230,9 +230,10 @@ func (j *exciteJob) Run(_, i int) {
 	simd.FCSigmoid(j.gate[r0:r1], j.p.W2[r0*j.h:r1*j.h], j.sample, bias(j.p.B2, r0, r1))
 }
 
-// bias returns rows r0 … r1-1 of b, or nil without bias.
+// bias returns rows r0 … r1-1 of b, or nil without bias (b nil or empty,
+// as se.Params allows).
 func bias(b []float32, r0, r1 int) []float32 {
-	if b == nil {
+	if len(b) == 0 {
 		return nil
 	}
 	return b[r0:r1]
