@@ -23,6 +23,10 @@ const labelsHelp = "`file` of class names, one a line, to print with the top cla
 // (none: no names), else the model folder's config.json, else timm's
 // names of the ImageNet subset of that many classes.
 func classNames(file string, folder *hub.Model, classes int) (names []string, from string, err error) {
+	var configured []string
+	if folder != nil {
+		configured = folder.Config.Labels()
+	}
 	switch {
 	case file == noLabels:
 		return nil, "none (-labels none)", nil
@@ -34,12 +38,12 @@ func classNames(file string, folder *hub.Model, classes int) (names []string, fr
 			return nil, "", fmt.Errorf("%s: %d names for a model of %d classes", file, len(names), classes)
 		}
 		return names, file, nil
-	case folder != nil && folder.Config.Labels() != nil:
+	case configured != nil:
 		path := filepath.Join(folder.Dir, hub.ConfigFile)
-		if names = folder.Config.Labels(); len(names) != classes {
-			return nil, "", fmt.Errorf("%s: %d label names for a model of %d classes", path, len(names), classes)
+		if len(configured) != classes {
+			return nil, "", fmt.Errorf("%s: %d label names for a model of %d classes", path, len(configured), classes)
 		}
-		return names, path + "'s label_names", nil
+		return configured, path + "'s label_names", nil
 	}
 	if names, subset := labels.ImageNet(classes); names != nil {
 		return names, fmt.Sprintf("timm's %s (by the class count, %d)", subset, classes), nil
