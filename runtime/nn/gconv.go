@@ -18,9 +18,9 @@ import (
 // groups' output channels) over the pixels of a band of output rows.
 // Pixels whose window lies inside the image read the layer's input itself;
 // the others — the first and last rows and columns — read a copy of the
-// band with a zero border in which only what they read is filled. Groups of 4 go by diagonals, others
-// narrower than a vector in phases (see asm.GConvTile), so every FMA lane
-// is useful. The write-back is the GEMM's: bias, residual, ReLU and the SE
+// band with a zero border in which only what they read is filled. Groups
+// of 4 go by diagonals, others narrower than a vector in phases (see
+// asm.GConvTile), so every FMA lane is useful. The write-back is the GEMM's: bias, residual, ReLU and the SE
 // column sums.
 
 // gconvKernel is one grouped micro-kernel (gconv_amd64.s) and its tile.
