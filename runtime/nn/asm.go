@@ -7,7 +7,8 @@
 // gemm_amd64.s and gemm_stubs_amd64.go hold the GEMM micro-kernels of the
 // convolution engine (with gemm_tails_amd64.go, the table of those of
 // fewer rows), the transforms of its Winograd 3×3 convolutions and the
-// FMA throughput loop that measures the machine's peak; gconv_amd64.s, gconv_stubs_amd64.go and
+// FMA throughput loop that measures the machine's peak, and the scaling
+// of a weight panel's columns (an SE gate folded into a convolution); gconv_amd64.s, gconv_stubs_amd64.go and
 // gconv_tiles_amd64.go the grouped 3×3 micro-kernels and the table of their
 // tiles; pool_amd64.s and pool_stubs_amd64.go the max and average pooling
 // window kernels; asm_consts.go the facts the Go side shares with the emitters
@@ -52,6 +53,9 @@ func main() {
 	f.WinogradOutput("winograd2x3OutputAVX2", asm.AVX2, winograd.F2x3)
 	for _, k := range kernels {
 		f.GEMMSegmented(segmentedName(k.isa, k.tile), k.isa, k.tile)
+	}
+	for _, k := range kernels {
+		f.ScalePanel(fmt.Sprintf("scalePanel%d%s", k.tile.Cols(k.isa), k.isa.Suffix()), k.isa, k.tile.Vecs)
 	}
 	tails := tailKernels(f)
 	check(f.Write("gemm_amd64.s", "gemm_stubs_amd64.go"))

@@ -159,3 +159,32 @@ func BenchmarkGroupedKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScaleOutputs times what an SE gate folded into a 1×1
+// convolution costs a sample before the convolution runs: its squeeze (the
+// convolution of one pixel, the input's means) and scaling its weights by
+// the gate.
+func BenchmarkScaleOutputs(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, s := range []ConvSpec{
+		{InC: 64, OutC: 256, KH: 1, KW: 1, Stride: 1},
+		{InC: 128, OutC: 512, KH: 1, KW: 1, Stride: 1},
+		{InC: 256, OutC: 1024, KH: 1, KW: 1, Stride: 1},
+	} {
+		conv, _, _, _ := benchConv(b, r, s, 1, 1)
+		mean, z := make([]float32, s.InC), make([]float32, s.OutC)
+		ws := NewWorkspace(1)
+		var scaled Conv2d
+		b.Run(fmt.Sprintf("%dto%d/squeeze", s.InC, s.OutC), func(b *testing.B) {
+			for b.Loop() {
+				conv.Forward(z, mean, 1, 1, 1, Epilogue{}, ws)
+			}
+		})
+		b.Run(fmt.Sprintf("%dto%d/scale", s.InC, s.OutC), func(b *testing.B) {
+			for b.Loop() {
+				conv.ScaleOutputs(&scaled, z)
+			}
+			b.SetBytes(int64(8 * s.InC * s.OutC))
+		})
+	}
+}

@@ -144,7 +144,10 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 		c.forwardGrouped(dst, src, n, h, w, oh, ow, ep, ws)
 		return
 	}
-	if c.direct(ow) {
+	// A direct convolution cuts its bands for the threads; with sums, the
+	// GEMM path, whose row blocks do not depend on them, keeps the sums
+	// the same for every thread count.
+	if c.direct(ow) && ep.Sums == nil {
 		c.forwardDirect(dst, src, n, h, w, oh, ow, ld, ep, ws)
 		return
 	}

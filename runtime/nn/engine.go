@@ -37,7 +37,13 @@ type engine struct {
 	fmaPeak func(n int) float32
 	// gconv are the grouped 3×3 micro-kernels, one per group shape.
 	gconv []gconvKernel
+	// scalePanel, if not nil, sets rows rows of nr floats at dst to those
+	// at src times gate's nr values, column by column (asm.ScalePanel).
+	scalePanel scalePanelKernel
 }
+
+// scalePanelKernel is the signature of asm.ScalePanel's kernels.
+type scalePanelKernel func(dst, src, gate *float32, rows int)
 
 // The pooling window kernels (asm.MaxPoolSignature, asm.AvgPoolSignature):
 // chunks vectors of channels, window element (y, x) at src + y·row + x·pix

@@ -24,8 +24,8 @@ import (
 // split a 56×56 image into 28 tasks for the goroutines.
 // The tiles (mr × nr) are asm.go's, in asm_consts.go.
 var asmEngines = []*engine{
-	newAsmEngine(isa.AVX512, 8, 256, gemm14x32AVX512, gemm14x32SegmentedAVX512, maxPoolAVX512, avgPoolAVX512, fmaPeakAVX512),
-	newAsmEngine(isa.AVX2, 16, 256, gemm6x16AVX2, gemm6x16SegmentedAVX2, maxPoolAVX2, avgPoolAVX2, fmaPeakAVX2),
+	newAsmEngine(isa.AVX512, 8, 256, gemm14x32AVX512, gemm14x32SegmentedAVX512, maxPoolAVX512, avgPoolAVX512, fmaPeakAVX512, scalePanel32AVX512),
+	newAsmEngine(isa.AVX2, 16, 256, gemm6x16AVX2, gemm6x16SegmentedAVX2, maxPoolAVX2, avgPoolAVX2, fmaPeakAVX2, scalePanel16AVX2),
 }
 
 func init() {
@@ -52,9 +52,9 @@ var asmISAs = []isa.ISA{isa.AVX512, isa.AVX2}
 
 // newAsmEngine returns the engine of instruction set i with mc = tiles·mr
 // rows per task and depth kc around the generated kernels.
-func newAsmEngine(i isa.ISA, tiles, kc int, k asmKernelFunc, seg asmSegmentedFunc, maxPool maxPoolKernel, avgPool avgPoolKernel, peak func(n int) float32) *engine {
+func newAsmEngine(i isa.ISA, tiles, kc int, k asmKernelFunc, seg asmSegmentedFunc, maxPool maxPoolKernel, avgPool avgPoolKernel, peak func(n int) float32, scale scalePanelKernel) *engine {
 	t := asmTiles[i]
-	e := &engine{isa: i, mr: t.mr, nr: t.nr, mc: tiles * t.mr, kc: kc, maxPool: maxPool, avgPool: avgPool, lanes: t.lanes, fmaPeak: peak}
+	e := &engine{isa: i, mr: t.mr, nr: t.nr, mc: tiles * t.mr, kc: kc, maxPool: maxPool, avgPool: avgPool, lanes: t.lanes, fmaPeak: peak, scalePanel: scale}
 	e.kernel = e.asmKernel(k, gemmTails[i])
 	e.segmented = e.asmSegmented(seg)
 	return e

@@ -139,10 +139,12 @@ func (c *Conv2d) forwardGrouped(dst, src []float32, n, h, w, oh, ow int, ep Epil
 		rows = band(perBlock)
 	}
 	// Enough tasks for the threads to share: shorter bands while they keep
-	// a few tiles, then narrower blocks.
+	// a few tiles, then narrower blocks. With sums, only narrower blocks:
+	// a column's sum adds up its band's tiles, so bands cut for the
+	// threads would make the sums depend on the thread count.
 	for want := 4 * ws.threads; ws.threads > 1 && n*((oh+rows-1)/rows)*((tiles+perBlock-1)/perBlock) < want; {
 		switch {
-		case rows*ow >= 2*gconvThreadTiles*k.rows:
+		case ep.Sums == nil && rows*ow >= 2*gconvThreadTiles*k.rows:
 			rows = (rows + 1) / 2
 		case perBlock > 1:
 			perBlock = (perBlock + 1) / 2

@@ -4190,10 +4190,62 @@ loop265:
 	VZEROUPPER
 	RET
 
+// func scalePanel32AVX512(dst *float32, src *float32, gate *float32, rows int)
+// Requires: AVX, AVX512F
+TEXT ·scalePanel32AVX512(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    gate+16(FP), DX
+	MOVQ    rows+24(FP), BX
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	TESTQ   BX, BX
+	JZ      loop268
+
+loop267:
+	VMULPS  (CX), Z0, Z2
+	VMULPS  64(CX), Z1, Z3
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	DECQ    BX
+	JNZ     loop267
+
+loop268:
+	VZEROUPPER
+	RET
+
+// func scalePanel16AVX2(dst *float32, src *float32, gate *float32, rows int)
+// Requires: AVX
+TEXT ·scalePanel16AVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    gate+16(FP), DX
+	MOVQ    rows+24(FP), BX
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	TESTQ   BX, BX
+	JZ      loop270
+
+loop269:
+	VMULPS  (CX), Y0, Y2
+	VMULPS  32(CX), Y1, Y3
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     loop269
+
+loop270:
+	VZEROUPPER
+	RET
+
 // func gemm1x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·gemm1x32AVX512(SB), NOSPLIT, $0-104
-loop267:
+loop271:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
@@ -4213,16 +4265,16 @@ loop267:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ DX, $0x04
-	JL   loop270
+	JL   loop274
 
-loop269:
+loop273:
 	CMPQ       BX, SI
-	JGE        loop273
+	JGE        loop277
 	PREFETCHT0 (BX)
 	PREFETCHT0 64(BX)
 	ADDQ       $0x00000080, BX
 
-loop273:
+loop277:
 	VMOVUPS      (CX), Z2
 	VMOVUPS      64(CX), Z3
 	VBROADCASTSS (AX), Z4
@@ -4247,13 +4299,13 @@ loop273:
 	ADDQ         $0x00000200, CX
 	SUBQ         $0x04, DX
 	CMPQ         DX, $0x04
-	JGE          loop269
+	JGE          loop273
 
-loop270:
+loop274:
 	TESTQ DX, DX
-	JZ    loop272
+	JZ    loop276
 
-loop271:
+loop275:
 	VMOVUPS      (CX), Z2
 	VMOVUPS      64(CX), Z3
 	VBROADCASTSS (AX), Z4
@@ -4262,9 +4314,9 @@ loop271:
 	ADDQ         $0x00000004, AX
 	ADDQ         $0x00000080, CX
 	DECQ         DX
-	JNZ          loop271
+	JNZ          loop275
 
-loop272:
+loop276:
 	SUBQ   BX, SI
 	SARQ   $0x02, SI
 	ADDQ   $0x00000010, SI
@@ -4283,45 +4335,45 @@ loop272:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, BX
-	JZ     loop275
+	JZ     loop279
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 
-loop275:
+loop279:
 	TESTQ  $0x00000002, BX
-	JZ     loop276
+	JZ     loop280
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 
-loop276:
+loop280:
 	TESTQ  $0x00000004, BX
-	JZ     loop277
+	JZ     loop281
 	VADDPS (CX), Z0, Z0
 	VADDPS 64(CX), Z1, Z1
 
-loop277:
+loop281:
 	TESTQ  $0x00000008, BX
-	JZ     loop278
+	JZ     loop282
 	VMAXPS Z0, Z2, Z0
 	VMAXPS Z1, Z2, Z1
 
-loop278:
+loop282:
 	VMOVUPS Z0, (AX)
 	VADDPS  Z0, Z3, Z3
 	VMOVUPS Z1, 64(AX)
 	VADDPS  Z1, Z4, Z4
 	TESTQ   $0x00000010, BX
-	JZ      loop279
+	JZ      loop283
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Z3, Z3
 	VMOVUPS Z3, (AX)
 	VADDPS  64(AX), Z4, Z4
 	VMOVUPS Z4, 64(AX)
 
-loop279:
+loop283:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000001, AX
-	JLE    loop280
+	JLE    loop284
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -4335,24 +4387,24 @@ loop279:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop281
+	JZ     loop285
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000004, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop281:
-	JMP loop267
+loop285:
+	JMP loop271
 
-loop280:
+loop284:
 	VZEROUPPER
 	RET
 
 // func gemm2x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·gemm2x32AVX512(SB), NOSPLIT, $0-104
-loop282:
+loop286:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
@@ -4360,12 +4412,12 @@ loop282:
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop283
+	JLE        loop287
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 
-loop283:
+loop287:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4381,16 +4433,16 @@ loop283:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ BX, $0x04
-	JL   loop285
+	JL   loop289
 
-loop284:
+loop288:
 	CMPQ       SI, DI
-	JGE        loop288
+	JGE        loop292
 	PREFETCHT0 (SI)
 	PREFETCHT0 64(SI)
 	ADDQ       $0x00000080, SI
 
-loop288:
+loop292:
 	VMOVUPS      (DX), Z4
 	VMOVUPS      64(DX), Z5
 	VBROADCASTSS (CX), Z6
@@ -4427,13 +4479,13 @@ loop288:
 	ADDQ         $0x00000200, DX
 	SUBQ         $0x04, BX
 	CMPQ         BX, $0x04
-	JGE          loop284
+	JGE          loop288
 
-loop285:
+loop289:
 	TESTQ BX, BX
-	JZ    loop287
+	JZ    loop291
 
-loop286:
+loop290:
 	VMOVUPS      (DX), Z4
 	VMOVUPS      64(DX), Z5
 	VBROADCASTSS (CX), Z6
@@ -4445,9 +4497,9 @@ loop286:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000080, DX
 	DECQ         BX
-	JNZ          loop286
+	JNZ          loop290
 
-loop287:
+loop291:
 	SUBQ   SI, DI
 	SARQ   $0x02, DI
 	ADDQ   $0x00000010, DI
@@ -4466,79 +4518,79 @@ loop287:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop290
+	JZ     loop294
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 
-loop290:
+loop294:
 	TESTQ  $0x00000002, DI
-	JZ     loop291
+	JZ     loop295
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 
-loop291:
+loop295:
 	TESTQ  $0x00000004, DI
-	JZ     loop292
+	JZ     loop296
 	VADDPS (CX), Z0, Z0
 	VADDPS 64(CX), Z1, Z1
 
-loop292:
+loop296:
 	TESTQ  $0x00000008, DI
-	JZ     loop293
+	JZ     loop297
 	VMAXPS Z0, Z4, Z0
 	VMAXPS Z1, Z4, Z1
 
-loop293:
+loop297:
 	VMOVUPS Z0, (AX)
 	VADDPS  Z0, Z5, Z5
 	VMOVUPS Z1, 64(AX)
 	VADDPS  Z1, Z6, Z6
 	CMPQ    SI, $0x00000001
-	JLE     loop289
+	JLE     loop293
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop294
+	JZ      loop298
 	VADDPS  (DX), Z2, Z2
 	VADDPS  64(DX), Z3, Z3
 
-loop294:
+loop298:
 	TESTQ  $0x00000002, DI
-	JZ     loop295
+	JZ     loop299
 	VADDPS (AX), Z2, Z2
 	VADDPS 64(AX), Z3, Z3
 
-loop295:
+loop299:
 	TESTQ  $0x00000004, DI
-	JZ     loop296
+	JZ     loop300
 	VADDPS (CX), Z2, Z2
 	VADDPS 64(CX), Z3, Z3
 
-loop296:
+loop300:
 	TESTQ  $0x00000008, DI
-	JZ     loop297
+	JZ     loop301
 	VMAXPS Z2, Z4, Z2
 	VMAXPS Z3, Z4, Z3
 
-loop297:
+loop301:
 	VMOVUPS Z2, (AX)
 	VADDPS  Z2, Z5, Z5
 	VMOVUPS Z3, 64(AX)
 	VADDPS  Z3, Z6, Z6
 
-loop289:
+loop293:
 	TESTQ   $0x00000010, DI
-	JZ      loop298
+	JZ      loop302
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Z5, Z5
 	VMOVUPS Z5, (AX)
 	VADDPS  64(AX), Z6, Z6
 	VMOVUPS Z6, 64(AX)
 
-loop298:
+loop302:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000002, AX
-	JLE    loop299
+	JLE    loop303
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -4552,24 +4604,24 @@ loop298:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop300
+	JZ     loop304
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000008, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop300:
-	JMP loop282
+loop304:
+	JMP loop286
 
-loop299:
+loop303:
 	VZEROUPPER
 	RET
 
 // func gemm4x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·gemm4x32AVX512(SB), NOSPLIT, $0-104
-loop301:
+loop305:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
@@ -4577,22 +4629,22 @@ loop301:
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop302
+	JLE        loop306
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000002
-	JLE        loop302
+	JLE        loop306
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000003
-	JLE        loop302
+	JLE        loop306
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 
-loop302:
+loop306:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4613,16 +4665,16 @@ loop302:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ SI, $0x04
-	JL   loop304
+	JL   loop308
 
-loop303:
+loop307:
 	CMPQ       DI, R8
-	JGE        loop307
+	JGE        loop311
 	PREFETCHT0 (DI)
 	PREFETCHT0 64(DI)
 	ADDQ       $0x00000080, DI
 
-loop307:
+loop311:
 	VMOVUPS      (BX), Z8
 	VMOVUPS      64(BX), Z9
 	VBROADCASTSS (CX), Z10
@@ -4683,13 +4735,13 @@ loop307:
 	ADDQ         $0x00000200, BX
 	SUBQ         $0x04, SI
 	CMPQ         SI, $0x04
-	JGE          loop303
+	JGE          loop307
 
-loop304:
+loop308:
 	TESTQ SI, SI
-	JZ    loop306
+	JZ    loop310
 
-loop305:
+loop309:
 	VMOVUPS      (BX), Z8
 	VMOVUPS      64(BX), Z9
 	VBROADCASTSS (CX), Z10
@@ -4707,9 +4759,9 @@ loop305:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000080, BX
 	DECQ         SI
-	JNZ          loop305
+	JNZ          loop309
 
-loop306:
+loop310:
 	SUBQ   DI, R8
 	SARQ   $0x02, R8
 	ADDQ   $0x00000010, R8
@@ -4728,143 +4780,143 @@ loop306:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop309
+	JZ     loop313
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 
-loop309:
+loop313:
 	TESTQ  $0x00000002, DI
-	JZ     loop310
+	JZ     loop314
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 
-loop310:
+loop314:
 	TESTQ  $0x00000004, DI
-	JZ     loop311
+	JZ     loop315
 	VADDPS (CX), Z0, Z0
 	VADDPS 64(CX), Z1, Z1
 
-loop311:
+loop315:
 	TESTQ  $0x00000008, DI
-	JZ     loop312
+	JZ     loop316
 	VMAXPS Z0, Z8, Z0
 	VMAXPS Z1, Z8, Z1
 
-loop312:
+loop316:
 	VMOVUPS Z0, (AX)
 	VADDPS  Z0, Z9, Z9
 	VMOVUPS Z1, 64(AX)
 	VADDPS  Z1, Z10, Z10
 	CMPQ    SI, $0x00000001
-	JLE     loop308
+	JLE     loop312
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop313
+	JZ      loop317
 	VADDPS  (DX), Z2, Z2
 	VADDPS  64(DX), Z3, Z3
 
-loop313:
+loop317:
 	TESTQ  $0x00000002, DI
-	JZ     loop314
+	JZ     loop318
 	VADDPS (AX), Z2, Z2
 	VADDPS 64(AX), Z3, Z3
 
-loop314:
+loop318:
 	TESTQ  $0x00000004, DI
-	JZ     loop315
+	JZ     loop319
 	VADDPS (CX), Z2, Z2
 	VADDPS 64(CX), Z3, Z3
 
-loop315:
+loop319:
 	TESTQ  $0x00000008, DI
-	JZ     loop316
+	JZ     loop320
 	VMAXPS Z2, Z8, Z2
 	VMAXPS Z3, Z8, Z3
 
-loop316:
+loop320:
 	VMOVUPS Z2, (AX)
 	VADDPS  Z2, Z9, Z9
 	VMOVUPS Z3, 64(AX)
 	VADDPS  Z3, Z10, Z10
 	CMPQ    SI, $0x00000002
-	JLE     loop308
+	JLE     loop312
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop317
+	JZ      loop321
 	VADDPS  (DX), Z4, Z4
 	VADDPS  64(DX), Z5, Z5
 
-loop317:
+loop321:
 	TESTQ  $0x00000002, DI
-	JZ     loop318
+	JZ     loop322
 	VADDPS (AX), Z4, Z4
 	VADDPS 64(AX), Z5, Z5
 
-loop318:
+loop322:
 	TESTQ  $0x00000004, DI
-	JZ     loop319
+	JZ     loop323
 	VADDPS (CX), Z4, Z4
 	VADDPS 64(CX), Z5, Z5
 
-loop319:
+loop323:
 	TESTQ  $0x00000008, DI
-	JZ     loop320
+	JZ     loop324
 	VMAXPS Z4, Z8, Z4
 	VMAXPS Z5, Z8, Z5
 
-loop320:
+loop324:
 	VMOVUPS Z4, (AX)
 	VADDPS  Z4, Z9, Z9
 	VMOVUPS Z5, 64(AX)
 	VADDPS  Z5, Z10, Z10
 	CMPQ    SI, $0x00000003
-	JLE     loop308
+	JLE     loop312
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop321
+	JZ      loop325
 	VADDPS  (DX), Z6, Z6
 	VADDPS  64(DX), Z7, Z7
 
-loop321:
+loop325:
 	TESTQ  $0x00000002, DI
-	JZ     loop322
+	JZ     loop326
 	VADDPS (AX), Z6, Z6
 	VADDPS 64(AX), Z7, Z7
 
-loop322:
+loop326:
 	TESTQ  $0x00000004, DI
-	JZ     loop323
+	JZ     loop327
 	VADDPS (CX), Z6, Z6
 	VADDPS 64(CX), Z7, Z7
 
-loop323:
+loop327:
 	TESTQ  $0x00000008, DI
-	JZ     loop324
+	JZ     loop328
 	VMAXPS Z6, Z8, Z6
 	VMAXPS Z7, Z8, Z7
 
-loop324:
+loop328:
 	VMOVUPS Z6, (AX)
 	VADDPS  Z6, Z9, Z9
 	VMOVUPS Z7, 64(AX)
 	VADDPS  Z7, Z10, Z10
 
-loop308:
+loop312:
 	TESTQ   $0x00000010, DI
-	JZ      loop325
+	JZ      loop329
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Z9, Z9
 	VMOVUPS Z9, (AX)
 	VADDPS  64(AX), Z10, Z10
 	VMOVUPS Z10, 64(AX)
 
-loop325:
+loop329:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000004, AX
-	JLE    loop326
+	JLE    loop330
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -4878,24 +4930,24 @@ loop325:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop327
+	JZ     loop331
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000010, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop327:
-	JMP loop301
+loop331:
+	JMP loop305
 
-loop326:
+loop330:
 	VZEROUPPER
 	RET
 
 // func gemm7x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·gemm7x32AVX512(SB), NOSPLIT, $0-104
-loop328:
+loop332:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
@@ -4903,37 +4955,37 @@ loop328:
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop329
+	JLE        loop333
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000002
-	JLE        loop329
+	JLE        loop333
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000003
-	JLE        loop329
+	JLE        loop333
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000004
-	JLE        loop329
+	JLE        loop333
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000005
-	JLE        loop329
+	JLE        loop333
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000006
-	JLE        loop329
+	JLE        loop333
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 
-loop329:
+loop333:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4961,16 +5013,16 @@ loop329:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ DI, $0x04
-	JL   loop331
+	JL   loop335
 
-loop330:
+loop334:
 	CMPQ       R8, R9
-	JGE        loop334
+	JGE        loop338
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	ADDQ       $0x00000080, R8
 
-loop334:
+loop338:
 	VMOVUPS      (SI), Z14
 	VMOVUPS      64(SI), Z15
 	VBROADCASTSS (CX), Z16
@@ -5067,13 +5119,13 @@ loop334:
 	ADDQ         $0x00000200, SI
 	SUBQ         $0x04, DI
 	CMPQ         DI, $0x04
-	JGE          loop330
+	JGE          loop334
 
-loop331:
+loop335:
 	TESTQ DI, DI
-	JZ    loop333
+	JZ    loop337
 
-loop332:
+loop336:
 	VMOVUPS      (SI), Z14
 	VMOVUPS      64(SI), Z15
 	VBROADCASTSS (CX), Z16
@@ -5100,9 +5152,9 @@ loop332:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000080, SI
 	DECQ         DI
-	JNZ          loop332
+	JNZ          loop336
 
-loop333:
+loop337:
 	SUBQ   R8, R9
 	SARQ   $0x02, R9
 	ADDQ   $0x00000010, R9
@@ -5121,239 +5173,239 @@ loop333:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop336
+	JZ     loop340
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 
-loop336:
+loop340:
 	TESTQ  $0x00000002, DI
-	JZ     loop337
+	JZ     loop341
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 
-loop337:
+loop341:
 	TESTQ  $0x00000004, DI
-	JZ     loop338
+	JZ     loop342
 	VADDPS (CX), Z0, Z0
 	VADDPS 64(CX), Z1, Z1
 
-loop338:
+loop342:
 	TESTQ  $0x00000008, DI
-	JZ     loop339
+	JZ     loop343
 	VMAXPS Z0, Z14, Z0
 	VMAXPS Z1, Z14, Z1
 
-loop339:
+loop343:
 	VMOVUPS Z0, (AX)
 	VADDPS  Z0, Z15, Z15
 	VMOVUPS Z1, 64(AX)
 	VADDPS  Z1, Z16, Z16
 	CMPQ    SI, $0x00000001
-	JLE     loop335
+	JLE     loop339
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop340
+	JZ      loop344
 	VADDPS  (DX), Z2, Z2
 	VADDPS  64(DX), Z3, Z3
 
-loop340:
+loop344:
 	TESTQ  $0x00000002, DI
-	JZ     loop341
+	JZ     loop345
 	VADDPS (AX), Z2, Z2
 	VADDPS 64(AX), Z3, Z3
 
-loop341:
+loop345:
 	TESTQ  $0x00000004, DI
-	JZ     loop342
+	JZ     loop346
 	VADDPS (CX), Z2, Z2
 	VADDPS 64(CX), Z3, Z3
 
-loop342:
+loop346:
 	TESTQ  $0x00000008, DI
-	JZ     loop343
+	JZ     loop347
 	VMAXPS Z2, Z14, Z2
 	VMAXPS Z3, Z14, Z3
 
-loop343:
+loop347:
 	VMOVUPS Z2, (AX)
 	VADDPS  Z2, Z15, Z15
 	VMOVUPS Z3, 64(AX)
 	VADDPS  Z3, Z16, Z16
 	CMPQ    SI, $0x00000002
-	JLE     loop335
+	JLE     loop339
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop344
+	JZ      loop348
 	VADDPS  (DX), Z4, Z4
 	VADDPS  64(DX), Z5, Z5
 
-loop344:
+loop348:
 	TESTQ  $0x00000002, DI
-	JZ     loop345
+	JZ     loop349
 	VADDPS (AX), Z4, Z4
 	VADDPS 64(AX), Z5, Z5
 
-loop345:
+loop349:
 	TESTQ  $0x00000004, DI
-	JZ     loop346
+	JZ     loop350
 	VADDPS (CX), Z4, Z4
 	VADDPS 64(CX), Z5, Z5
 
-loop346:
+loop350:
 	TESTQ  $0x00000008, DI
-	JZ     loop347
+	JZ     loop351
 	VMAXPS Z4, Z14, Z4
 	VMAXPS Z5, Z14, Z5
 
-loop347:
+loop351:
 	VMOVUPS Z4, (AX)
 	VADDPS  Z4, Z15, Z15
 	VMOVUPS Z5, 64(AX)
 	VADDPS  Z5, Z16, Z16
 	CMPQ    SI, $0x00000003
-	JLE     loop335
+	JLE     loop339
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop348
+	JZ      loop352
 	VADDPS  (DX), Z6, Z6
 	VADDPS  64(DX), Z7, Z7
 
-loop348:
+loop352:
 	TESTQ  $0x00000002, DI
-	JZ     loop349
+	JZ     loop353
 	VADDPS (AX), Z6, Z6
 	VADDPS 64(AX), Z7, Z7
 
-loop349:
+loop353:
 	TESTQ  $0x00000004, DI
-	JZ     loop350
+	JZ     loop354
 	VADDPS (CX), Z6, Z6
 	VADDPS 64(CX), Z7, Z7
 
-loop350:
+loop354:
 	TESTQ  $0x00000008, DI
-	JZ     loop351
+	JZ     loop355
 	VMAXPS Z6, Z14, Z6
 	VMAXPS Z7, Z14, Z7
 
-loop351:
+loop355:
 	VMOVUPS Z6, (AX)
 	VADDPS  Z6, Z15, Z15
 	VMOVUPS Z7, 64(AX)
 	VADDPS  Z7, Z16, Z16
 	CMPQ    SI, $0x00000004
-	JLE     loop335
+	JLE     loop339
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop352
+	JZ      loop356
 	VADDPS  (DX), Z8, Z8
 	VADDPS  64(DX), Z9, Z9
 
-loop352:
+loop356:
 	TESTQ  $0x00000002, DI
-	JZ     loop353
+	JZ     loop357
 	VADDPS (AX), Z8, Z8
 	VADDPS 64(AX), Z9, Z9
 
-loop353:
+loop357:
 	TESTQ  $0x00000004, DI
-	JZ     loop354
+	JZ     loop358
 	VADDPS (CX), Z8, Z8
 	VADDPS 64(CX), Z9, Z9
 
-loop354:
+loop358:
 	TESTQ  $0x00000008, DI
-	JZ     loop355
+	JZ     loop359
 	VMAXPS Z8, Z14, Z8
 	VMAXPS Z9, Z14, Z9
 
-loop355:
+loop359:
 	VMOVUPS Z8, (AX)
 	VADDPS  Z8, Z15, Z15
 	VMOVUPS Z9, 64(AX)
 	VADDPS  Z9, Z16, Z16
 	CMPQ    SI, $0x00000005
-	JLE     loop335
+	JLE     loop339
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop356
+	JZ      loop360
 	VADDPS  (DX), Z10, Z10
 	VADDPS  64(DX), Z11, Z11
 
-loop356:
+loop360:
 	TESTQ  $0x00000002, DI
-	JZ     loop357
+	JZ     loop361
 	VADDPS (AX), Z10, Z10
 	VADDPS 64(AX), Z11, Z11
 
-loop357:
+loop361:
 	TESTQ  $0x00000004, DI
-	JZ     loop358
+	JZ     loop362
 	VADDPS (CX), Z10, Z10
 	VADDPS 64(CX), Z11, Z11
 
-loop358:
+loop362:
 	TESTQ  $0x00000008, DI
-	JZ     loop359
+	JZ     loop363
 	VMAXPS Z10, Z14, Z10
 	VMAXPS Z11, Z14, Z11
 
-loop359:
+loop363:
 	VMOVUPS Z10, (AX)
 	VADDPS  Z10, Z15, Z15
 	VMOVUPS Z11, 64(AX)
 	VADDPS  Z11, Z16, Z16
 	CMPQ    SI, $0x00000006
-	JLE     loop335
+	JLE     loop339
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop360
+	JZ      loop364
 	VADDPS  (DX), Z12, Z12
 	VADDPS  64(DX), Z13, Z13
 
-loop360:
+loop364:
 	TESTQ  $0x00000002, DI
-	JZ     loop361
+	JZ     loop365
 	VADDPS (AX), Z12, Z12
 	VADDPS 64(AX), Z13, Z13
 
-loop361:
+loop365:
 	TESTQ  $0x00000004, DI
-	JZ     loop362
+	JZ     loop366
 	VADDPS (CX), Z12, Z12
 	VADDPS 64(CX), Z13, Z13
 
-loop362:
+loop366:
 	TESTQ  $0x00000008, DI
-	JZ     loop363
+	JZ     loop367
 	VMAXPS Z12, Z14, Z12
 	VMAXPS Z13, Z14, Z13
 
-loop363:
+loop367:
 	VMOVUPS Z12, (AX)
 	VADDPS  Z12, Z15, Z15
 	VMOVUPS Z13, 64(AX)
 	VADDPS  Z13, Z16, Z16
 
-loop335:
+loop339:
 	TESTQ   $0x00000010, DI
-	JZ      loop364
+	JZ      loop368
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Z15, Z15
 	VMOVUPS Z15, (AX)
 	VADDPS  64(AX), Z16, Z16
 	VMOVUPS Z16, 64(AX)
 
-loop364:
+loop368:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000007, AX
-	JLE    loop365
+	JLE    loop369
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -5367,24 +5419,24 @@ loop364:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop366
+	JZ     loop370
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x0000001c, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop366:
-	JMP loop328
+loop370:
+	JMP loop332
 
-loop365:
+loop369:
 	VZEROUPPER
 	RET
 
 // func gemm10x32AVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·gemm10x32AVX512(SB), NOSPLIT, $0-104
-loop367:
+loop371:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
@@ -5392,52 +5444,52 @@ loop367:
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000002
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000003
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000004
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000005
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000006
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000007
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000008
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	CMPQ       DX, $0x00000009
-	JLE        loop368
+	JLE        loop372
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 
-loop368:
+loop372:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5473,16 +5525,16 @@ loop368:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ R8, $0x04
-	JL   loop370
+	JL   loop374
 
-loop369:
+loop373:
 	CMPQ       R9, R10
-	JGE        loop373
+	JGE        loop377
 	PREFETCHT0 (R9)
 	PREFETCHT0 64(R9)
 	ADDQ       $0x00000080, R9
 
-loop373:
+loop377:
 	VMOVUPS      (DI), Z20
 	VMOVUPS      64(DI), Z21
 	VBROADCASTSS (CX), Z22
@@ -5616,13 +5668,13 @@ loop373:
 	ADDQ         $0x00000200, DI
 	SUBQ         $0x04, R8
 	CMPQ         R8, $0x04
-	JGE          loop369
+	JGE          loop373
 
-loop370:
+loop374:
 	TESTQ R8, R8
-	JZ    loop372
+	JZ    loop376
 
-loop371:
+loop375:
 	VMOVUPS      (DI), Z20
 	VMOVUPS      64(DI), Z21
 	VBROADCASTSS (CX), Z22
@@ -5659,9 +5711,9 @@ loop371:
 	ADDQ         $0x00000004, SI
 	ADDQ         $0x00000080, DI
 	DECQ         R8
-	JNZ          loop371
+	JNZ          loop375
 
-loop372:
+loop376:
 	SUBQ   R9, R10
 	SARQ   $0x02, R10
 	ADDQ   $0x00000010, R10
@@ -5680,335 +5732,335 @@ loop372:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop375
+	JZ     loop379
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 
-loop375:
+loop379:
 	TESTQ  $0x00000002, DI
-	JZ     loop376
+	JZ     loop380
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 
-loop376:
+loop380:
 	TESTQ  $0x00000004, DI
-	JZ     loop377
+	JZ     loop381
 	VADDPS (CX), Z0, Z0
 	VADDPS 64(CX), Z1, Z1
 
-loop377:
+loop381:
 	TESTQ  $0x00000008, DI
-	JZ     loop378
+	JZ     loop382
 	VMAXPS Z0, Z20, Z0
 	VMAXPS Z1, Z20, Z1
 
-loop378:
+loop382:
 	VMOVUPS Z0, (AX)
 	VADDPS  Z0, Z21, Z21
 	VMOVUPS Z1, 64(AX)
 	VADDPS  Z1, Z22, Z22
 	CMPQ    SI, $0x00000001
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop379
+	JZ      loop383
 	VADDPS  (DX), Z2, Z2
 	VADDPS  64(DX), Z3, Z3
 
-loop379:
+loop383:
 	TESTQ  $0x00000002, DI
-	JZ     loop380
+	JZ     loop384
 	VADDPS (AX), Z2, Z2
 	VADDPS 64(AX), Z3, Z3
 
-loop380:
+loop384:
 	TESTQ  $0x00000004, DI
-	JZ     loop381
+	JZ     loop385
 	VADDPS (CX), Z2, Z2
 	VADDPS 64(CX), Z3, Z3
 
-loop381:
+loop385:
 	TESTQ  $0x00000008, DI
-	JZ     loop382
+	JZ     loop386
 	VMAXPS Z2, Z20, Z2
 	VMAXPS Z3, Z20, Z3
 
-loop382:
+loop386:
 	VMOVUPS Z2, (AX)
 	VADDPS  Z2, Z21, Z21
 	VMOVUPS Z3, 64(AX)
 	VADDPS  Z3, Z22, Z22
 	CMPQ    SI, $0x00000002
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop383
+	JZ      loop387
 	VADDPS  (DX), Z4, Z4
 	VADDPS  64(DX), Z5, Z5
 
-loop383:
+loop387:
 	TESTQ  $0x00000002, DI
-	JZ     loop384
+	JZ     loop388
 	VADDPS (AX), Z4, Z4
 	VADDPS 64(AX), Z5, Z5
 
-loop384:
+loop388:
 	TESTQ  $0x00000004, DI
-	JZ     loop385
+	JZ     loop389
 	VADDPS (CX), Z4, Z4
 	VADDPS 64(CX), Z5, Z5
 
-loop385:
+loop389:
 	TESTQ  $0x00000008, DI
-	JZ     loop386
+	JZ     loop390
 	VMAXPS Z4, Z20, Z4
 	VMAXPS Z5, Z20, Z5
 
-loop386:
+loop390:
 	VMOVUPS Z4, (AX)
 	VADDPS  Z4, Z21, Z21
 	VMOVUPS Z5, 64(AX)
 	VADDPS  Z5, Z22, Z22
 	CMPQ    SI, $0x00000003
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop387
+	JZ      loop391
 	VADDPS  (DX), Z6, Z6
 	VADDPS  64(DX), Z7, Z7
 
-loop387:
+loop391:
 	TESTQ  $0x00000002, DI
-	JZ     loop388
+	JZ     loop392
 	VADDPS (AX), Z6, Z6
 	VADDPS 64(AX), Z7, Z7
 
-loop388:
+loop392:
 	TESTQ  $0x00000004, DI
-	JZ     loop389
+	JZ     loop393
 	VADDPS (CX), Z6, Z6
 	VADDPS 64(CX), Z7, Z7
 
-loop389:
+loop393:
 	TESTQ  $0x00000008, DI
-	JZ     loop390
+	JZ     loop394
 	VMAXPS Z6, Z20, Z6
 	VMAXPS Z7, Z20, Z7
 
-loop390:
+loop394:
 	VMOVUPS Z6, (AX)
 	VADDPS  Z6, Z21, Z21
 	VMOVUPS Z7, 64(AX)
 	VADDPS  Z7, Z22, Z22
 	CMPQ    SI, $0x00000004
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop391
+	JZ      loop395
 	VADDPS  (DX), Z8, Z8
 	VADDPS  64(DX), Z9, Z9
 
-loop391:
+loop395:
 	TESTQ  $0x00000002, DI
-	JZ     loop392
+	JZ     loop396
 	VADDPS (AX), Z8, Z8
 	VADDPS 64(AX), Z9, Z9
 
-loop392:
+loop396:
 	TESTQ  $0x00000004, DI
-	JZ     loop393
+	JZ     loop397
 	VADDPS (CX), Z8, Z8
 	VADDPS 64(CX), Z9, Z9
 
-loop393:
+loop397:
 	TESTQ  $0x00000008, DI
-	JZ     loop394
+	JZ     loop398
 	VMAXPS Z8, Z20, Z8
 	VMAXPS Z9, Z20, Z9
 
-loop394:
+loop398:
 	VMOVUPS Z8, (AX)
 	VADDPS  Z8, Z21, Z21
 	VMOVUPS Z9, 64(AX)
 	VADDPS  Z9, Z22, Z22
 	CMPQ    SI, $0x00000005
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop395
+	JZ      loop399
 	VADDPS  (DX), Z10, Z10
 	VADDPS  64(DX), Z11, Z11
 
-loop395:
+loop399:
 	TESTQ  $0x00000002, DI
-	JZ     loop396
+	JZ     loop400
 	VADDPS (AX), Z10, Z10
 	VADDPS 64(AX), Z11, Z11
 
-loop396:
+loop400:
 	TESTQ  $0x00000004, DI
-	JZ     loop397
+	JZ     loop401
 	VADDPS (CX), Z10, Z10
 	VADDPS 64(CX), Z11, Z11
 
-loop397:
+loop401:
 	TESTQ  $0x00000008, DI
-	JZ     loop398
+	JZ     loop402
 	VMAXPS Z10, Z20, Z10
 	VMAXPS Z11, Z20, Z11
 
-loop398:
+loop402:
 	VMOVUPS Z10, (AX)
 	VADDPS  Z10, Z21, Z21
 	VMOVUPS Z11, 64(AX)
 	VADDPS  Z11, Z22, Z22
 	CMPQ    SI, $0x00000006
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop399
+	JZ      loop403
 	VADDPS  (DX), Z12, Z12
 	VADDPS  64(DX), Z13, Z13
 
-loop399:
+loop403:
 	TESTQ  $0x00000002, DI
-	JZ     loop400
+	JZ     loop404
 	VADDPS (AX), Z12, Z12
 	VADDPS 64(AX), Z13, Z13
 
-loop400:
+loop404:
 	TESTQ  $0x00000004, DI
-	JZ     loop401
+	JZ     loop405
 	VADDPS (CX), Z12, Z12
 	VADDPS 64(CX), Z13, Z13
 
-loop401:
+loop405:
 	TESTQ  $0x00000008, DI
-	JZ     loop402
+	JZ     loop406
 	VMAXPS Z12, Z20, Z12
 	VMAXPS Z13, Z20, Z13
 
-loop402:
+loop406:
 	VMOVUPS Z12, (AX)
 	VADDPS  Z12, Z21, Z21
 	VMOVUPS Z13, 64(AX)
 	VADDPS  Z13, Z22, Z22
 	CMPQ    SI, $0x00000007
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop403
+	JZ      loop407
 	VADDPS  (DX), Z14, Z14
 	VADDPS  64(DX), Z15, Z15
 
-loop403:
+loop407:
 	TESTQ  $0x00000002, DI
-	JZ     loop404
+	JZ     loop408
 	VADDPS (AX), Z14, Z14
 	VADDPS 64(AX), Z15, Z15
 
-loop404:
+loop408:
 	TESTQ  $0x00000004, DI
-	JZ     loop405
+	JZ     loop409
 	VADDPS (CX), Z14, Z14
 	VADDPS 64(CX), Z15, Z15
 
-loop405:
+loop409:
 	TESTQ  $0x00000008, DI
-	JZ     loop406
+	JZ     loop410
 	VMAXPS Z14, Z20, Z14
 	VMAXPS Z15, Z20, Z15
 
-loop406:
+loop410:
 	VMOVUPS Z14, (AX)
 	VADDPS  Z14, Z21, Z21
 	VMOVUPS Z15, 64(AX)
 	VADDPS  Z15, Z22, Z22
 	CMPQ    SI, $0x00000008
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop407
+	JZ      loop411
 	VADDPS  (DX), Z16, Z16
 	VADDPS  64(DX), Z17, Z17
 
-loop407:
+loop411:
 	TESTQ  $0x00000002, DI
-	JZ     loop408
+	JZ     loop412
 	VADDPS (AX), Z16, Z16
 	VADDPS 64(AX), Z17, Z17
 
-loop408:
+loop412:
 	TESTQ  $0x00000004, DI
-	JZ     loop409
+	JZ     loop413
 	VADDPS (CX), Z16, Z16
 	VADDPS 64(CX), Z17, Z17
 
-loop409:
+loop413:
 	TESTQ  $0x00000008, DI
-	JZ     loop410
+	JZ     loop414
 	VMAXPS Z16, Z20, Z16
 	VMAXPS Z17, Z20, Z17
 
-loop410:
+loop414:
 	VMOVUPS Z16, (AX)
 	VADDPS  Z16, Z21, Z21
 	VMOVUPS Z17, 64(AX)
 	VADDPS  Z17, Z22, Z22
 	CMPQ    SI, $0x00000009
-	JLE     loop374
+	JLE     loop378
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop411
+	JZ      loop415
 	VADDPS  (DX), Z18, Z18
 	VADDPS  64(DX), Z19, Z19
 
-loop411:
+loop415:
 	TESTQ  $0x00000002, DI
-	JZ     loop412
+	JZ     loop416
 	VADDPS (AX), Z18, Z18
 	VADDPS 64(AX), Z19, Z19
 
-loop412:
+loop416:
 	TESTQ  $0x00000004, DI
-	JZ     loop413
+	JZ     loop417
 	VADDPS (CX), Z18, Z18
 	VADDPS 64(CX), Z19, Z19
 
-loop413:
+loop417:
 	TESTQ  $0x00000008, DI
-	JZ     loop414
+	JZ     loop418
 	VMAXPS Z18, Z20, Z18
 	VMAXPS Z19, Z20, Z19
 
-loop414:
+loop418:
 	VMOVUPS Z18, (AX)
 	VADDPS  Z18, Z21, Z21
 	VMOVUPS Z19, 64(AX)
 	VADDPS  Z19, Z22, Z22
 
-loop374:
+loop378:
 	TESTQ   $0x00000010, DI
-	JZ      loop415
+	JZ      loop419
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Z21, Z21
 	VMOVUPS Z21, (AX)
 	VADDPS  64(AX), Z22, Z22
 	VMOVUPS Z22, 64(AX)
 
-loop415:
+loop419:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x0000000a, AX
-	JLE    loop416
+	JLE    loop420
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -6022,24 +6074,24 @@ loop415:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop417
+	JZ     loop421
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000028, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop417:
-	JMP loop367
+loop421:
+	JMP loop371
 
-loop416:
+loop420:
 	VZEROUPPER
 	RET
 
 // func gemm1x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·gemm1x16AVX2(SB), NOSPLIT, $0-104
-loop418:
+loop422:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
@@ -6058,16 +6110,16 @@ loop418:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ DX, $0x04
-	JL   loop421
+	JL   loop425
 
-loop420:
+loop424:
 	CMPQ       BX, SI
-	JGE        loop424
+	JGE        loop428
 	PREFETCHT0 (BX)
 	PREFETCHT0 64(BX)
 	ADDQ       $0x00000080, BX
 
-loop424:
+loop428:
 	VMOVUPS      (CX), Y2
 	VMOVUPS      32(CX), Y3
 	VBROADCASTSS (AX), Y4
@@ -6092,13 +6144,13 @@ loop424:
 	ADDQ         $0x00000100, CX
 	SUBQ         $0x04, DX
 	CMPQ         DX, $0x04
-	JGE          loop420
+	JGE          loop424
 
-loop421:
+loop425:
 	TESTQ DX, DX
-	JZ    loop423
+	JZ    loop427
 
-loop422:
+loop426:
 	VMOVUPS      (CX), Y2
 	VMOVUPS      32(CX), Y3
 	VBROADCASTSS (AX), Y4
@@ -6107,9 +6159,9 @@ loop422:
 	ADDQ         $0x00000004, AX
 	ADDQ         $0x00000040, CX
 	DECQ         DX
-	JNZ          loop422
+	JNZ          loop426
 
-loop423:
+loop427:
 	SUBQ   BX, SI
 	SARQ   $0x02, SI
 	ADDQ   $0x00000010, SI
@@ -6128,45 +6180,45 @@ loop423:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, BX
-	JZ     loop426
+	JZ     loop430
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 
-loop426:
+loop430:
 	TESTQ  $0x00000002, BX
-	JZ     loop427
+	JZ     loop431
 	VADDPS (AX), Y0, Y0
 	VADDPS 32(AX), Y1, Y1
 
-loop427:
+loop431:
 	TESTQ  $0x00000004, BX
-	JZ     loop428
+	JZ     loop432
 	VADDPS (CX), Y0, Y0
 	VADDPS 32(CX), Y1, Y1
 
-loop428:
+loop432:
 	TESTQ  $0x00000008, BX
-	JZ     loop429
+	JZ     loop433
 	VMAXPS Y0, Y2, Y0
 	VMAXPS Y1, Y2, Y1
 
-loop429:
+loop433:
 	VMOVUPS Y0, (AX)
 	VADDPS  Y0, Y3, Y3
 	VMOVUPS Y1, 32(AX)
 	VADDPS  Y1, Y4, Y4
 	TESTQ   $0x00000010, BX
-	JZ      loop430
+	JZ      loop434
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Y3, Y3
 	VMOVUPS Y3, (AX)
 	VADDPS  32(AX), Y4, Y4
 	VMOVUPS Y4, 32(AX)
 
-loop430:
+loop434:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000001, AX
-	JLE    loop431
+	JLE    loop435
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -6180,35 +6232,35 @@ loop430:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop432
+	JZ     loop436
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000004, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop432:
-	JMP loop418
+loop436:
+	JMP loop422
 
-loop431:
+loop435:
 	VZEROUPPER
 	RET
 
 // func gemm2x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·gemm2x16AVX2(SB), NOSPLIT, $0-104
-loop433:
+loop437:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
 	MOVQ       rows+48(FP), DX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop434
+	JLE        loop438
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 
-loop434:
+loop438:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6224,16 +6276,16 @@ loop434:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ BX, $0x04
-	JL   loop436
+	JL   loop440
 
-loop435:
+loop439:
 	CMPQ       SI, DI
-	JGE        loop439
+	JGE        loop443
 	PREFETCHT0 (SI)
 	PREFETCHT0 64(SI)
 	ADDQ       $0x00000080, SI
 
-loop439:
+loop443:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (CX), Y6
@@ -6270,13 +6322,13 @@ loop439:
 	ADDQ         $0x00000100, DX
 	SUBQ         $0x04, BX
 	CMPQ         BX, $0x04
-	JGE          loop435
+	JGE          loop439
 
-loop436:
+loop440:
 	TESTQ BX, BX
-	JZ    loop438
+	JZ    loop442
 
-loop437:
+loop441:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (CX), Y6
@@ -6288,9 +6340,9 @@ loop437:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000040, DX
 	DECQ         BX
-	JNZ          loop437
+	JNZ          loop441
 
-loop438:
+loop442:
 	SUBQ   SI, DI
 	SARQ   $0x02, DI
 	ADDQ   $0x00000010, DI
@@ -6309,79 +6361,79 @@ loop438:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop441
+	JZ     loop445
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 
-loop441:
+loop445:
 	TESTQ  $0x00000002, DI
-	JZ     loop442
+	JZ     loop446
 	VADDPS (AX), Y0, Y0
 	VADDPS 32(AX), Y1, Y1
 
-loop442:
+loop446:
 	TESTQ  $0x00000004, DI
-	JZ     loop443
+	JZ     loop447
 	VADDPS (CX), Y0, Y0
 	VADDPS 32(CX), Y1, Y1
 
-loop443:
+loop447:
 	TESTQ  $0x00000008, DI
-	JZ     loop444
+	JZ     loop448
 	VMAXPS Y0, Y4, Y0
 	VMAXPS Y1, Y4, Y1
 
-loop444:
+loop448:
 	VMOVUPS Y0, (AX)
 	VADDPS  Y0, Y5, Y5
 	VMOVUPS Y1, 32(AX)
 	VADDPS  Y1, Y6, Y6
 	CMPQ    SI, $0x00000001
-	JLE     loop440
+	JLE     loop444
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop445
+	JZ      loop449
 	VADDPS  (DX), Y2, Y2
 	VADDPS  32(DX), Y3, Y3
 
-loop445:
+loop449:
 	TESTQ  $0x00000002, DI
-	JZ     loop446
+	JZ     loop450
 	VADDPS (AX), Y2, Y2
 	VADDPS 32(AX), Y3, Y3
 
-loop446:
+loop450:
 	TESTQ  $0x00000004, DI
-	JZ     loop447
+	JZ     loop451
 	VADDPS (CX), Y2, Y2
 	VADDPS 32(CX), Y3, Y3
 
-loop447:
+loop451:
 	TESTQ  $0x00000008, DI
-	JZ     loop448
+	JZ     loop452
 	VMAXPS Y2, Y4, Y2
 	VMAXPS Y3, Y4, Y3
 
-loop448:
+loop452:
 	VMOVUPS Y2, (AX)
 	VADDPS  Y2, Y5, Y5
 	VMOVUPS Y3, 32(AX)
 	VADDPS  Y3, Y6, Y6
 
-loop440:
+loop444:
 	TESTQ   $0x00000010, DI
-	JZ      loop449
+	JZ      loop453
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Y5, Y5
 	VMOVUPS Y5, (AX)
 	VADDPS  32(AX), Y6, Y6
 	VMOVUPS Y6, 32(AX)
 
-loop449:
+loop453:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000002, AX
-	JLE    loop450
+	JLE    loop454
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -6395,39 +6447,39 @@ loop449:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop451
+	JZ     loop455
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000008, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop451:
-	JMP loop433
+loop455:
+	JMP loop437
 
-loop450:
+loop454:
 	VZEROUPPER
 	RET
 
 // func gemm3x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·gemm3x16AVX2(SB), NOSPLIT, $0-104
-loop452:
+loop456:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
 	MOVQ       rows+48(FP), DX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop453
+	JLE        loop457
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000002
-	JLE        loop453
+	JLE        loop457
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 
-loop453:
+loop457:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6445,16 +6497,16 @@ loop453:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ BX, $0x04
-	JL   loop455
+	JL   loop459
 
-loop454:
+loop458:
 	CMPQ       SI, DI
-	JGE        loop458
+	JGE        loop462
 	PREFETCHT0 (SI)
 	PREFETCHT0 64(SI)
 	ADDQ       $0x00000080, SI
 
-loop458:
+loop462:
 	VMOVUPS      (DX), Y6
 	VMOVUPS      32(DX), Y7
 	VBROADCASTSS (CX), Y8
@@ -6503,13 +6555,13 @@ loop458:
 	ADDQ         $0x00000100, DX
 	SUBQ         $0x04, BX
 	CMPQ         BX, $0x04
-	JGE          loop454
+	JGE          loop458
 
-loop455:
+loop459:
 	TESTQ BX, BX
-	JZ    loop457
+	JZ    loop461
 
-loop456:
+loop460:
 	VMOVUPS      (DX), Y6
 	VMOVUPS      32(DX), Y7
 	VBROADCASTSS (CX), Y8
@@ -6524,9 +6576,9 @@ loop456:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000040, DX
 	DECQ         BX
-	JNZ          loop456
+	JNZ          loop460
 
-loop457:
+loop461:
 	SUBQ   SI, DI
 	SARQ   $0x02, DI
 	ADDQ   $0x00000010, DI
@@ -6545,111 +6597,111 @@ loop457:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop460
+	JZ     loop464
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 
-loop460:
+loop464:
 	TESTQ  $0x00000002, DI
-	JZ     loop461
+	JZ     loop465
 	VADDPS (AX), Y0, Y0
 	VADDPS 32(AX), Y1, Y1
 
-loop461:
+loop465:
 	TESTQ  $0x00000004, DI
-	JZ     loop462
+	JZ     loop466
 	VADDPS (CX), Y0, Y0
 	VADDPS 32(CX), Y1, Y1
 
-loop462:
+loop466:
 	TESTQ  $0x00000008, DI
-	JZ     loop463
+	JZ     loop467
 	VMAXPS Y0, Y6, Y0
 	VMAXPS Y1, Y6, Y1
 
-loop463:
+loop467:
 	VMOVUPS Y0, (AX)
 	VADDPS  Y0, Y7, Y7
 	VMOVUPS Y1, 32(AX)
 	VADDPS  Y1, Y8, Y8
 	CMPQ    SI, $0x00000001
-	JLE     loop459
+	JLE     loop463
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop464
+	JZ      loop468
 	VADDPS  (DX), Y2, Y2
 	VADDPS  32(DX), Y3, Y3
 
-loop464:
+loop468:
 	TESTQ  $0x00000002, DI
-	JZ     loop465
+	JZ     loop469
 	VADDPS (AX), Y2, Y2
 	VADDPS 32(AX), Y3, Y3
 
-loop465:
+loop469:
 	TESTQ  $0x00000004, DI
-	JZ     loop466
+	JZ     loop470
 	VADDPS (CX), Y2, Y2
 	VADDPS 32(CX), Y3, Y3
 
-loop466:
+loop470:
 	TESTQ  $0x00000008, DI
-	JZ     loop467
+	JZ     loop471
 	VMAXPS Y2, Y6, Y2
 	VMAXPS Y3, Y6, Y3
 
-loop467:
+loop471:
 	VMOVUPS Y2, (AX)
 	VADDPS  Y2, Y7, Y7
 	VMOVUPS Y3, 32(AX)
 	VADDPS  Y3, Y8, Y8
 	CMPQ    SI, $0x00000002
-	JLE     loop459
+	JLE     loop463
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop468
+	JZ      loop472
 	VADDPS  (DX), Y4, Y4
 	VADDPS  32(DX), Y5, Y5
 
-loop468:
+loop472:
 	TESTQ  $0x00000002, DI
-	JZ     loop469
+	JZ     loop473
 	VADDPS (AX), Y4, Y4
 	VADDPS 32(AX), Y5, Y5
 
-loop469:
+loop473:
 	TESTQ  $0x00000004, DI
-	JZ     loop470
+	JZ     loop474
 	VADDPS (CX), Y4, Y4
 	VADDPS 32(CX), Y5, Y5
 
-loop470:
+loop474:
 	TESTQ  $0x00000008, DI
-	JZ     loop471
+	JZ     loop475
 	VMAXPS Y4, Y6, Y4
 	VMAXPS Y5, Y6, Y5
 
-loop471:
+loop475:
 	VMOVUPS Y4, (AX)
 	VADDPS  Y4, Y7, Y7
 	VMOVUPS Y5, 32(AX)
 	VADDPS  Y5, Y8, Y8
 
-loop459:
+loop463:
 	TESTQ   $0x00000010, DI
-	JZ      loop472
+	JZ      loop476
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Y7, Y7
 	VMOVUPS Y7, (AX)
 	VADDPS  32(AX), Y8, Y8
 	VMOVUPS Y8, 32(AX)
 
-loop472:
+loop476:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000003, AX
-	JLE    loop473
+	JLE    loop477
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -6663,43 +6715,43 @@ loop472:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop474
+	JZ     loop478
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x0000000c, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop474:
-	JMP loop452
+loop478:
+	JMP loop456
 
-loop473:
+loop477:
 	VZEROUPPER
 	RET
 
 // func gemm4x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·gemm4x16AVX2(SB), NOSPLIT, $0-104
-loop475:
+loop479:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
 	MOVQ       rows+48(FP), DX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop476
+	JLE        loop480
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000002
-	JLE        loop476
+	JLE        loop480
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000003
-	JLE        loop476
+	JLE        loop480
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 
-loop476:
+loop480:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6720,16 +6772,16 @@ loop476:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ SI, $0x04
-	JL   loop478
+	JL   loop482
 
-loop477:
+loop481:
 	CMPQ       DI, R8
-	JGE        loop481
+	JGE        loop485
 	PREFETCHT0 (DI)
 	PREFETCHT0 64(DI)
 	ADDQ       $0x00000080, DI
 
-loop481:
+loop485:
 	VMOVUPS      (BX), Y8
 	VMOVUPS      32(BX), Y9
 	VBROADCASTSS (CX), Y10
@@ -6790,13 +6842,13 @@ loop481:
 	ADDQ         $0x00000100, BX
 	SUBQ         $0x04, SI
 	CMPQ         SI, $0x04
-	JGE          loop477
+	JGE          loop481
 
-loop478:
+loop482:
 	TESTQ SI, SI
-	JZ    loop480
+	JZ    loop484
 
-loop479:
+loop483:
 	VMOVUPS      (BX), Y8
 	VMOVUPS      32(BX), Y9
 	VBROADCASTSS (CX), Y10
@@ -6814,9 +6866,9 @@ loop479:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000040, BX
 	DECQ         SI
-	JNZ          loop479
+	JNZ          loop483
 
-loop480:
+loop484:
 	SUBQ   DI, R8
 	SARQ   $0x02, R8
 	ADDQ   $0x00000010, R8
@@ -6835,143 +6887,143 @@ loop480:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop483
+	JZ     loop487
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 
-loop483:
+loop487:
 	TESTQ  $0x00000002, DI
-	JZ     loop484
+	JZ     loop488
 	VADDPS (AX), Y0, Y0
 	VADDPS 32(AX), Y1, Y1
 
-loop484:
+loop488:
 	TESTQ  $0x00000004, DI
-	JZ     loop485
+	JZ     loop489
 	VADDPS (CX), Y0, Y0
 	VADDPS 32(CX), Y1, Y1
 
-loop485:
+loop489:
 	TESTQ  $0x00000008, DI
-	JZ     loop486
+	JZ     loop490
 	VMAXPS Y0, Y8, Y0
 	VMAXPS Y1, Y8, Y1
 
-loop486:
+loop490:
 	VMOVUPS Y0, (AX)
 	VADDPS  Y0, Y9, Y9
 	VMOVUPS Y1, 32(AX)
 	VADDPS  Y1, Y10, Y10
 	CMPQ    SI, $0x00000001
-	JLE     loop482
+	JLE     loop486
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop487
+	JZ      loop491
 	VADDPS  (DX), Y2, Y2
 	VADDPS  32(DX), Y3, Y3
 
-loop487:
+loop491:
 	TESTQ  $0x00000002, DI
-	JZ     loop488
+	JZ     loop492
 	VADDPS (AX), Y2, Y2
 	VADDPS 32(AX), Y3, Y3
 
-loop488:
+loop492:
 	TESTQ  $0x00000004, DI
-	JZ     loop489
+	JZ     loop493
 	VADDPS (CX), Y2, Y2
 	VADDPS 32(CX), Y3, Y3
 
-loop489:
+loop493:
 	TESTQ  $0x00000008, DI
-	JZ     loop490
+	JZ     loop494
 	VMAXPS Y2, Y8, Y2
 	VMAXPS Y3, Y8, Y3
 
-loop490:
+loop494:
 	VMOVUPS Y2, (AX)
 	VADDPS  Y2, Y9, Y9
 	VMOVUPS Y3, 32(AX)
 	VADDPS  Y3, Y10, Y10
 	CMPQ    SI, $0x00000002
-	JLE     loop482
+	JLE     loop486
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop491
+	JZ      loop495
 	VADDPS  (DX), Y4, Y4
 	VADDPS  32(DX), Y5, Y5
 
-loop491:
+loop495:
 	TESTQ  $0x00000002, DI
-	JZ     loop492
+	JZ     loop496
 	VADDPS (AX), Y4, Y4
 	VADDPS 32(AX), Y5, Y5
 
-loop492:
+loop496:
 	TESTQ  $0x00000004, DI
-	JZ     loop493
+	JZ     loop497
 	VADDPS (CX), Y4, Y4
 	VADDPS 32(CX), Y5, Y5
 
-loop493:
+loop497:
 	TESTQ  $0x00000008, DI
-	JZ     loop494
+	JZ     loop498
 	VMAXPS Y4, Y8, Y4
 	VMAXPS Y5, Y8, Y5
 
-loop494:
+loop498:
 	VMOVUPS Y4, (AX)
 	VADDPS  Y4, Y9, Y9
 	VMOVUPS Y5, 32(AX)
 	VADDPS  Y5, Y10, Y10
 	CMPQ    SI, $0x00000003
-	JLE     loop482
+	JLE     loop486
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop495
+	JZ      loop499
 	VADDPS  (DX), Y6, Y6
 	VADDPS  32(DX), Y7, Y7
 
-loop495:
+loop499:
 	TESTQ  $0x00000002, DI
-	JZ     loop496
+	JZ     loop500
 	VADDPS (AX), Y6, Y6
 	VADDPS 32(AX), Y7, Y7
 
-loop496:
+loop500:
 	TESTQ  $0x00000004, DI
-	JZ     loop497
+	JZ     loop501
 	VADDPS (CX), Y6, Y6
 	VADDPS 32(CX), Y7, Y7
 
-loop497:
+loop501:
 	TESTQ  $0x00000008, DI
-	JZ     loop498
+	JZ     loop502
 	VMAXPS Y6, Y8, Y6
 	VMAXPS Y7, Y8, Y7
 
-loop498:
+loop502:
 	VMOVUPS Y6, (AX)
 	VADDPS  Y6, Y9, Y9
 	VMOVUPS Y7, 32(AX)
 	VADDPS  Y7, Y10, Y10
 
-loop482:
+loop486:
 	TESTQ   $0x00000010, DI
-	JZ      loop499
+	JZ      loop503
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Y9, Y9
 	VMOVUPS Y9, (AX)
 	VADDPS  32(AX), Y10, Y10
 	VMOVUPS Y10, 32(AX)
 
-loop499:
+loop503:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000004, AX
-	JLE    loop500
+	JLE    loop504
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -6985,47 +7037,47 @@ loop499:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop501
+	JZ     loop505
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000010, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop501:
-	JMP loop475
+loop505:
+	JMP loop479
 
-loop500:
+loop504:
 	VZEROUPPER
 	RET
 
 // func gemm5x16AVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·gemm5x16AVX2(SB), NOSPLIT, $0-104
-loop502:
+loop506:
 	MOVQ       c+32(FP), AX
 	MOVQ       ldc+40(FP), CX
 	SHLQ       $0x02, CX
 	MOVQ       rows+48(FP), DX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000001
-	JLE        loop503
+	JLE        loop507
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000002
-	JLE        loop503
+	JLE        loop507
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000003
-	JLE        loop503
+	JLE        loop507
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 	CMPQ       DX, $0x00000004
-	JLE        loop503
+	JLE        loop507
 	ADDQ       CX, AX
 	PREFETCHT0 (AX)
 
-loop503:
+loop507:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -7048,16 +7100,16 @@ loop503:
 
 	// acc = A·B, 4 depth steps per iteration, then one at a time.
 	CMPQ SI, $0x04
-	JL   loop505
+	JL   loop509
 
-loop504:
+loop508:
 	CMPQ       DI, R8
-	JGE        loop508
+	JGE        loop512
 	PREFETCHT0 (DI)
 	PREFETCHT0 64(DI)
 	ADDQ       $0x00000080, DI
 
-loop508:
+loop512:
 	VMOVUPS      (BX), Y10
 	VMOVUPS      32(BX), Y11
 	VBROADCASTSS (CX), Y12
@@ -7130,13 +7182,13 @@ loop508:
 	ADDQ         $0x00000100, BX
 	SUBQ         $0x04, SI
 	CMPQ         SI, $0x04
-	JGE          loop504
+	JGE          loop508
 
-loop505:
+loop509:
 	TESTQ SI, SI
-	JZ    loop507
+	JZ    loop511
 
-loop506:
+loop510:
 	VMOVUPS      (BX), Y10
 	VMOVUPS      32(BX), Y11
 	VBROADCASTSS (CX), Y12
@@ -7157,9 +7209,9 @@ loop506:
 	ADDQ         $0x00000004, CX
 	ADDQ         $0x00000040, BX
 	DECQ         SI
-	JNZ          loop506
+	JNZ          loop510
 
-loop507:
+loop511:
 	SUBQ   DI, R8
 	SARQ   $0x02, R8
 	ADDQ   $0x00000010, R8
@@ -7178,175 +7230,175 @@ loop507:
 
 	// C = acc (+ bias | + C) (+ res) (ReLU), row by row.
 	TESTQ  $0x00000001, DI
-	JZ     loop510
+	JZ     loop514
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 
-loop510:
+loop514:
 	TESTQ  $0x00000002, DI
-	JZ     loop511
+	JZ     loop515
 	VADDPS (AX), Y0, Y0
 	VADDPS 32(AX), Y1, Y1
 
-loop511:
+loop515:
 	TESTQ  $0x00000004, DI
-	JZ     loop512
+	JZ     loop516
 	VADDPS (CX), Y0, Y0
 	VADDPS 32(CX), Y1, Y1
 
-loop512:
+loop516:
 	TESTQ  $0x00000008, DI
-	JZ     loop513
+	JZ     loop517
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 
-loop513:
+loop517:
 	VMOVUPS Y0, (AX)
 	VADDPS  Y0, Y11, Y11
 	VMOVUPS Y1, 32(AX)
 	VADDPS  Y1, Y12, Y12
 	CMPQ    SI, $0x00000001
-	JLE     loop509
+	JLE     loop513
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop514
+	JZ      loop518
 	VADDPS  (DX), Y2, Y2
 	VADDPS  32(DX), Y3, Y3
 
-loop514:
+loop518:
 	TESTQ  $0x00000002, DI
-	JZ     loop515
+	JZ     loop519
 	VADDPS (AX), Y2, Y2
 	VADDPS 32(AX), Y3, Y3
 
-loop515:
+loop519:
 	TESTQ  $0x00000004, DI
-	JZ     loop516
+	JZ     loop520
 	VADDPS (CX), Y2, Y2
 	VADDPS 32(CX), Y3, Y3
 
-loop516:
+loop520:
 	TESTQ  $0x00000008, DI
-	JZ     loop517
+	JZ     loop521
 	VMAXPS Y2, Y10, Y2
 	VMAXPS Y3, Y10, Y3
 
-loop517:
+loop521:
 	VMOVUPS Y2, (AX)
 	VADDPS  Y2, Y11, Y11
 	VMOVUPS Y3, 32(AX)
 	VADDPS  Y3, Y12, Y12
 	CMPQ    SI, $0x00000002
-	JLE     loop509
+	JLE     loop513
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop518
+	JZ      loop522
 	VADDPS  (DX), Y4, Y4
 	VADDPS  32(DX), Y5, Y5
 
-loop518:
+loop522:
 	TESTQ  $0x00000002, DI
-	JZ     loop519
+	JZ     loop523
 	VADDPS (AX), Y4, Y4
 	VADDPS 32(AX), Y5, Y5
 
-loop519:
+loop523:
 	TESTQ  $0x00000004, DI
-	JZ     loop520
+	JZ     loop524
 	VADDPS (CX), Y4, Y4
 	VADDPS 32(CX), Y5, Y5
 
-loop520:
+loop524:
 	TESTQ  $0x00000008, DI
-	JZ     loop521
+	JZ     loop525
 	VMAXPS Y4, Y10, Y4
 	VMAXPS Y5, Y10, Y5
 
-loop521:
+loop525:
 	VMOVUPS Y4, (AX)
 	VADDPS  Y4, Y11, Y11
 	VMOVUPS Y5, 32(AX)
 	VADDPS  Y5, Y12, Y12
 	CMPQ    SI, $0x00000003
-	JLE     loop509
+	JLE     loop513
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop522
+	JZ      loop526
 	VADDPS  (DX), Y6, Y6
 	VADDPS  32(DX), Y7, Y7
 
-loop522:
+loop526:
 	TESTQ  $0x00000002, DI
-	JZ     loop523
+	JZ     loop527
 	VADDPS (AX), Y6, Y6
 	VADDPS 32(AX), Y7, Y7
 
-loop523:
+loop527:
 	TESTQ  $0x00000004, DI
-	JZ     loop524
+	JZ     loop528
 	VADDPS (CX), Y6, Y6
 	VADDPS 32(CX), Y7, Y7
 
-loop524:
+loop528:
 	TESTQ  $0x00000008, DI
-	JZ     loop525
+	JZ     loop529
 	VMAXPS Y6, Y10, Y6
 	VMAXPS Y7, Y10, Y7
 
-loop525:
+loop529:
 	VMOVUPS Y6, (AX)
 	VADDPS  Y6, Y11, Y11
 	VMOVUPS Y7, 32(AX)
 	VADDPS  Y7, Y12, Y12
 	CMPQ    SI, $0x00000004
-	JLE     loop509
+	JLE     loop513
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	TESTQ   $0x00000001, DI
-	JZ      loop526
+	JZ      loop530
 	VADDPS  (DX), Y8, Y8
 	VADDPS  32(DX), Y9, Y9
 
-loop526:
+loop530:
 	TESTQ  $0x00000002, DI
-	JZ     loop527
+	JZ     loop531
 	VADDPS (AX), Y8, Y8
 	VADDPS 32(AX), Y9, Y9
 
-loop527:
+loop531:
 	TESTQ  $0x00000004, DI
-	JZ     loop528
+	JZ     loop532
 	VADDPS (CX), Y8, Y8
 	VADDPS 32(CX), Y9, Y9
 
-loop528:
+loop532:
 	TESTQ  $0x00000008, DI
-	JZ     loop529
+	JZ     loop533
 	VMAXPS Y8, Y10, Y8
 	VMAXPS Y9, Y10, Y9
 
-loop529:
+loop533:
 	VMOVUPS Y8, (AX)
 	VADDPS  Y8, Y11, Y11
 	VMOVUPS Y9, 32(AX)
 	VADDPS  Y9, Y12, Y12
 
-loop509:
+loop513:
 	TESTQ   $0x00000010, DI
-	JZ      loop530
+	JZ      loop534
 	MOVQ    sum+72(FP), AX
 	VADDPS  (AX), Y11, Y11
 	VMOVUPS Y11, (AX)
 	VADDPS  32(AX), Y12, Y12
 	VMOVUPS Y12, 32(AX)
 
-loop530:
+loop534:
 	MOVQ   rows+48(FP), AX
 	SUBQ   $0x00000005, AX
-	JLE    loop531
+	JLE    loop535
 	MOVQ   AX, rows+48(FP)
 	MOVQ   a+8(FP), AX
 	MOVQ   lda+16(FP), CX
@@ -7360,17 +7412,17 @@ loop530:
 	MOVQ   AX, c+32(FP)
 	MOVQ   flags+80(FP), AX
 	TESTQ  $0x00000004, AX
-	JZ     loop532
+	JZ     loop536
 	MOVQ   res+64(FP), AX
 	MOVQ   ldc+40(FP), CX
 	IMUL3Q $0x00000014, CX, CX
 	ADDQ   CX, AX
 	MOVQ   AX, res+64(FP)
 
-loop532:
-	JMP loop502
+loop536:
+	JMP loop506
 
-loop531:
+loop535:
 	VZEROUPPER
 	RET
 

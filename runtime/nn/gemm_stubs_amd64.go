@@ -54,6 +54,16 @@ func gemm14x32SegmentedAVX512(kc int, a *float32, lda int, b *float32, c *float3
 //go:noescape
 func gemm6x16SegmentedAVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int, rows int, bias *float32, res *float32, sum *float32, flags int, next *float32, nextLen int, segs int, gap int)
 
+// scalePanel32AVX512 sets rows rows of 32 floats at dst to those at src times gate's 32 values, column by column.
+//
+//go:noescape
+func scalePanel32AVX512(dst *float32, src *float32, gate *float32, rows int)
+
+// scalePanel16AVX2 sets rows rows of 16 floats at dst to those at src times gate's 16 values, column by column.
+//
+//go:noescape
+func scalePanel16AVX2(dst *float32, src *float32, gate *float32, rows int)
+
 // gemm1x32AVX512 computes a 1×32 GEMM tile over kc depth steps and writes it to C with the flagged epilogue.
 //
 //go:noescape

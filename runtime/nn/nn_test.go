@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/segen/segen/isa"
@@ -126,6 +127,7 @@ func testConv(t *testing.T, r *rand.Rand, s ConvSpec, n, h, w int, es []*engine)
 				if err != nil {
 					t.Fatal(err)
 				}
+				var first, firstSums []float32 // one thread's results, which more must equal bit for bit
 				for _, threads := range []int{1, 3} {
 					name := fmt.Sprintf("%s/%v/n%d_%dx%d/res%v_relu%v_sums%v/threads%d", e.isa, s, tc.n, tc.h, tc.w, ep.Residual != nil, ep.ReLU, ep.Sums != nil, threads)
 					t.Run(name, func(t *testing.T) {
@@ -158,6 +160,11 @@ func testConv(t *testing.T, r *rand.Rand, s ConvSpec, n, h, w int, es []*engine)
 							if d := math.Abs(float64(v) - want[i]); !(d <= tol*math.Max(1, math.Abs(want[i]))) {
 								t.Fatalf("dst[%d] = %v, want %v", i, v, want[i])
 							}
+						}
+						if first == nil {
+							first, firstSums = dst, ep.Sums
+						} else if !slices.Equal(dst, first) || !slices.Equal(ep.Sums, firstSums) {
+							t.Fatalf("the output or the sums differ from one thread's")
 						}
 					})
 				}
