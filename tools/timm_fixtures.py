@@ -55,6 +55,7 @@ FIXTURES = [
     ("seresnetaa50d", 1051, 10, 2, 64, 64),
     ("seresnext26d_32x4d", 2632, 10, 2, 50, 38),
     ("seresnext26t_32x4d", 2633, 10, 1, 57, 43),
+    ("seresnext26t_32x4d", 2634, 10, 2, 96, 64),  # 24×16 at stage 1: its SE gates fold
     ("seresnext50_32x4d", 5033, 20, 2, 64, 48),
     ("seresnext101_32x4d", 11132, 10, 1, 32, 48),
     ("seresnext101_32x8d", 11138, 10, 1, 32, 32),

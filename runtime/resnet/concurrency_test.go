@@ -46,20 +46,30 @@ func TestConcurrentForward(t *testing.T) {
 // beyond reordering-free work splits: each output value is computed by one
 // goroutine in a fixed order, so they are bit-identical.
 func TestThreadsAgree(t *testing.T) {
-	m := randomModel(t, "seresnet18", 10, 1, Options{Threads: 1})
 	// Three images on three threads, and fewer images than threads, where
-	// the SE tails split by pixels.
-	for _, x := range []*tensor.Tensor{randomInput(3, 33, 29), randomInput(1, 40, 36), randomInput(2, 40, 36)} {
-		one, err := m.Forward(x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		three, err := m.WithOptions(Options{Threads: 3}).Forward(x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(one.Data, three.Data) {
-			t.Errorf("input %v, 1 thread: %v\n3 threads: %v", x.Shape, one.Data, three.Data)
+	// the SE tails split by pixels; and a bottleneck network whose first
+	// stage folds its SE gates into its convolutions (foldsGate), with
+	// one image and with two.
+	for _, c := range []struct {
+		arch   string
+		inputs []*tensor.Tensor
+	}{
+		{"seresnet18", []*tensor.Tensor{randomInput(3, 33, 29), randomInput(1, 40, 36), randomInput(2, 40, 36)}},
+		{"seresnext26t_32x4d", []*tensor.Tensor{randomInput(1, 64, 64), randomInput(2, 96, 64)}},
+	} {
+		m := randomModel(t, c.arch, 10, 1, Options{Threads: 1})
+		for _, x := range c.inputs {
+			one, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			three, err := m.WithOptions(Options{Threads: 3}).Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(one.Data, three.Data) {
+				t.Errorf("%s, input %v, 1 thread: %v\n3 threads: %v", c.arch, x.Shape, one.Data, three.Data)
+			}
 		}
 	}
 }

@@ -16,7 +16,9 @@ type Options struct {
 	Threads int
 	// UseGeneric makes every SE module run se.Generic's plain-Go kernel
 	// instead of what se.Lookup returns (the specialised kernel registered
-	// for the shape, if any), so tests can check both paths.
+	// for the shape, if any), and never fold an SE gate into a
+	// convolution (see Plan.Folded): SE's whole work on the plainest
+	// path, so tests can check both paths.
 	UseGeneric bool
 }
 

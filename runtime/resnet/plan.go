@@ -34,6 +34,12 @@ type Plan struct {
 	sums  []float32 // n × C: the SE input's channel sums, from its convolution
 	z     []float32 // n × C: the squeeze of each sample
 	gate  []float32 // n × C: the gate of each sample
+
+	// With the gate folded into a block's last convolution: that
+	// convolution's input means, and its weights scaled by one sample's
+	// gate.
+	mean   []float32
+	scaled nn.Conv2d
 }
 
 // step is one block at the plan's input size.
@@ -41,6 +47,7 @@ type step struct {
 	h, w   int          // block input size
 	oh, ow int          // block output size
 	se     *setail.Tail // nil without SE
+	fold   bool         // the SE gate folded into the last convolution, see foldsGate
 }
 
 // NewPlan prepares a forward pass for batches of n images of h×w pixels.
@@ -115,6 +122,9 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 			}
 			st.se = setail.New(shape, n, p.ws.Threads(), m.seKernel)
 			need(&size.se, n*b.outC)
+			if st.fold = m.foldsGate(b, ch*cw); st.fold {
+				need(&size.se, n*b.branch[len(b.branch)-1].conv.Spec().InC)
+			}
 		}
 		p.steps = append(p.steps, st)
 		bh, bw = ch, cw
@@ -126,7 +136,32 @@ func (m *Model) NewPlan(n, h, w int) (*Plan, error) {
 	p.short = make([]float32, size.short)
 	p.pooled = make([]float32, n*m.arch.Features())
 	p.sums, p.z, p.gate = make([]float32, size.se), make([]float32, size.se), make([]float32, size.se)
+	p.mean = make([]float32, size.se)
 	return p, nil
+}
+
+// foldsGate reports whether block b's SE gate is folded into its last
+// convolution, for an output of pixels a sample. A bottleneck's SE scales
+// conv3(h) + bias, a 1×1 convolution's output, so its squeeze — the
+// output's channel means — is conv3 applied to h's channel means (a linear
+// map commutes with the mean), which h's own convolution takes in its
+// write-back. The gate is then known before conv3 runs: scaling conv3's
+// weights by it (nn.Conv2d.ScaleOutputs) makes conv3 write the gated
+// output with its residual add and ReLU, as in a network without SE, where
+// gating afterwards reads and writes the whole output once more. Scaling
+// the weights reads and writes them once a sample: it pays where they are
+// smaller than the output, with a margin of two (stages 1 and 2 of
+// ResNet-50 at 224², not 3 and 4). Not for a branch ending in ReLU (the
+// original basic block: SE then reads relu(conv(h))), nor where h comes
+// from a pool (the anti-aliased networks) rather than a convolution.
+func (m *Model) foldsGate(b block, pixels int) bool {
+	k := len(b.branch)
+	if m.opts.UseGeneric || m.arch.BranchReLU || k < 2 || b.branch[k-2].conv == nil || b.branch[k-1].conv == nil {
+		return false
+	}
+	c := b.branch[k-1].conv
+	s := c.Spec()
+	return s.KH == 1 && s.KW == 1 && s.Stride == 1 && s.Pad == 0 && c.Scalable() && 2*s.InC <= pixels
 }
 
 // seKernel returns the SE kernel of shape s: se.Lookup's, or the generic
@@ -136,6 +171,16 @@ func (m *Model) seKernel(s se.Shape) se.Kernel {
 		return se.Generic(s)
 	}
 	return se.Lookup(s)
+}
+
+// Folded reports for each block whether its SE gate is folded into its
+// last convolution (see foldsGate): false for blocks without SE.
+func (p *Plan) Folded() []bool {
+	f := make([]bool, len(p.steps))
+	for i, s := range p.steps {
+		f[i] = s.fold
+	}
+	return f
 }
 
 // Kernels returns the SE kernel each block runs (nil for blocks without SE),
@@ -206,6 +251,10 @@ func (p *Plan) Forward(logits, x []float32) {
 				p.lapLayer(l, i, "", oh, ow)
 				break
 			}
+			if last && st.fold {
+				p.gatedForward(i, l, out, cur, shortcut, ch, cw)
+				break
+			}
 			ep := nn.Epilogue{ReLU: !last || m.arch.BranchReLU}
 			// The last layer before SE writes the block's output, which
 			// the SE tail then scales in place: its stores hit lines it
@@ -213,16 +262,17 @@ func (p *Plan) Forward(logits, x []float32) {
 			// from memory (write-allocate), a quarter of its traffic. It
 			// takes the SE squeeze, channel sums, in its write-back.
 			dst := out
-			if last {
+			if last || st.fold && j == len(b.branch)-2 {
 				ep.Sums = p.sums[:n*oc]
-			} else {
+			}
+			if !last {
 				dst = p.tmp[j%2][:n*oh*ow*oc]
 			}
 			l.forward(dst, cur, n, ch, cw, c, ep, ws)
 			p.lapLayer(l, i, "", oh, ow)
 			cur, ch, cw, c = dst, oh, ow, oc
 		}
-		if b.se != nil {
+		if b.se != nil && !st.fold {
 			// out = relu(SE(out) + shortcut), the squeeze being the sums
 			// taken by the convolution that wrote out.
 			c := b.outC
@@ -234,4 +284,28 @@ func (p *Plan) Forward(logits, x []float32) {
 	nn.GlobalAvgPool(p.pooled, out, n, last.oh, last.ow, m.arch.Features())
 	m.fc.Forward(logits, p.pooled, n, ws)
 	p.lap(2*float64(n*m.arch.Features()*m.classes), "avgpool+fc")
+}
+
+// gatedForward runs block i's last convolution l with its SE gate folded in
+// (see foldsGate): out = relu(conv(h)·gate + shortcut) for the block's n
+// samples of h, h×w×InC values each, whose channel sums h's convolution
+// left in p.sums.
+func (p *Plan) gatedForward(i int, l layer, out, h, shortcut []float32, hh, hw int) {
+	n, ws, st, b := p.n, p.ws, p.steps[i], p.m.blocks[i]
+	s := l.conv.Spec()
+	pixels := hh * hw
+	mean, z, gate := p.mean[:n*s.InC], p.z[:n*s.OutC], p.gate[:n*s.OutC]
+	for k, v := range p.sums[:n*s.InC] {
+		mean[k] = v / float32(pixels)
+	}
+	l.conv.Forward(z, mean, n, 1, 1, nn.Epilogue{}, ws) // the squeeze
+	st.se.Gate(ws, gate, z, b.se)
+	in, size := pixels*s.InC, pixels*s.OutC
+	for k := range n {
+		l.conv.ScaleOutputs(&p.scaled, gate[k*s.OutC:(k+1)*s.OutC])
+		p.lapSE(i)
+		p.scaled.Forward(out[k*size:(k+1)*size], h[k*in:(k+1)*in], 1, hh, hw,
+			nn.Epilogue{Residual: shortcut[k*size : (k+1)*size], ReLU: true}, ws)
+		p.lapSamples(l, i, "", hh, hw, 1)
+	}
 }

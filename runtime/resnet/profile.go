@@ -54,6 +54,11 @@ func (p *Plan) lap(flops float64, class string) {
 // lapLayer ends layer l of block i (-1: the stem) on an oh×ow output; a
 // downsample says so by role, the others are named by their kernel.
 func (p *Plan) lapLayer(l layer, i int, role string, oh, ow int) {
+	p.lapSamples(l, i, role, oh, ow, p.n)
+}
+
+// lapSamples is lapLayer for a layer run on samples of the batch.
+func (p *Plan) lapSamples(l layer, i int, role string, oh, ow, samples int) {
 	if p.prof == nil {
 		return
 	}
@@ -72,7 +77,7 @@ func (p *Plan) lapLayer(l layer, i int, role string, oh, ow int) {
 		return
 	}
 	s := l.conv.Spec()
-	flops := 2 * float64(p.n*oh*ow*s.OutC*s.Depth())
+	flops := 2 * float64(samples*oh*ow*s.OutC*s.Depth())
 	kernel := fmt.Sprintf("%d×%d", s.KH, s.KW)
 	if s.Stride > 1 {
 		kernel += fmt.Sprintf("/%d", s.Stride)

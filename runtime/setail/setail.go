@@ -78,6 +78,12 @@ func (t *Tail) Excite(ws *nn.Workspace, gate, z, sums []float32, p *se.Params) {
 	t.exciteAll(ws, gate, z, p)
 }
 
+// Gate sets gate (n × C) to the excitation through p of z, a squeeze the
+// caller took (the mean of each channel), on ws's threads.
+func (t *Tail) Gate(ws *nn.Workspace, gate, z []float32, p *se.Params) {
+	t.exciteAll(ws, gate, z, p)
+}
+
 // squeeze sets z to sums over the pixel count.
 func (t *Tail) squeeze(z, sums []float32) {
 	s := t.kernel.Shape()
