@@ -30,7 +30,8 @@ bn_inception median), GFLOP/s of the convolution engine on SE-ResNet-50's
 1×1 shapes and on the grouped 3×3 convolutions of the architectures timed,
 one thread, against this core's FMA peak, and a profile of each ResNet-family
 network by class of layer (stem, each stage's 1×1 and 3×3 convolutions,
-downsamples, SE tails, classifier) at the first batch size on each thread
+downsamples, SE — the tail, or for a gate folded into the last convolution
+its squeeze, excitation and weight scaling —, classifier) at the first batch size on each thread
 count: median time, share of the pass, GFLOP/s and % of the peak of its
 cores, and with more than one thread the speed-up of each class over one.`
 

@@ -113,10 +113,7 @@ func (g *geometry) inPlace() bool {
 // into pack with zeros for the window's padding and for the padding rows.
 func (g *geometry) blockA(pack, src []float32, m0, m1, k0, kb, mr int, anyStart bool, win window) (a []float32, lda int) {
 	rows := m1 - m0
-	padded := (rows + mr - 1) / mr * mr
-	if anyStart {
-		padded = rows + mr - 1
-	}
+	padded := paddedRows(rows, mr, anyStart)
 	if g.inPlace() && win.n == g.InC {
 		if start := m0*g.InC + k0; start+(padded-1)*g.InC+kb <= len(src) {
 			return src[start:], g.InC
@@ -128,6 +125,16 @@ func (g *geometry) blockA(pack, src []float32, m0, m1, k0, kb, mr int, anyStart 
 	}
 	clear(pack[rows*kb:])
 	return pack, kb
+}
+
+// paddedRows returns the rows blockA makes readable for rows rows of A:
+// whole tiles of mr, or with anyStart rows+mr-1, for tiles that may start
+// on any row.
+func paddedRows(rows, mr int, anyStart bool) int {
+	if anyStart {
+		return rows + mr - 1
+	}
+	return (rows + mr - 1) / mr * mr
 }
 
 // packRow copies depths k0…k0+len(dst)-1 of row m of the im2col matrix of
@@ -190,4 +197,50 @@ func copyShort(dst, src []float32) {
 	for i, v := range src {
 		dst[i] = v
 	}
+}
+
+// packAJob packs all of a convolution's A once, for column blocks that
+// share it: a task is one (row block, depth block), packed by blockA into
+// its place in shared (sharedOffset). The depth blocks are runPanels'.
+type packAJob struct {
+	g            *geometry
+	src, shared  []float32
+	m, mc, mr, k int
+	step, blocks int
+	anyStart     bool
+	win          window
+}
+
+func (j *packAJob) Run(_, task int) {
+	m0, k0 := task/j.blocks*j.mc, task%j.blocks*j.step
+	m1, kb := min(j.m, m0+j.mc), min(j.step, j.k-k0)
+	off := sharedOffset(m0, m1, k0, j.k, j.mc, j.mr, j.anyStart)
+	j.g.blockA(j.shared[off:off+paddedRows(m1-m0, j.mr, j.anyStart)*kb], j.src, m0, m1, k0, kb, j.mr, j.anyStart, j.win)
+}
+
+// sharedOffset is where the block of rows m0…m1-1 and depths from k0 of
+// an A of depth k starts in a packAJob's buffer: row blocks of mc rows one
+// after another, each its depth blocks one after another, a depth block
+// the row block's padded rows (paddedRows) of its depths.
+func sharedOffset(m0, m1, k0, k, mc, mr int, anyStart bool) int {
+	return m0/mc*paddedRows(mc, mr, anyStart)*k + paddedRows(m1-m0, mr, anyStart)*k0
+}
+
+// packShared packs all m rows of g's A over window win for engine e's
+// blocking into the workspace's shared buffer, across its threads, and
+// returns it.
+func (ws *Workspace) packShared(g *geometry, src []float32, m int, anyStart bool, win window, e *engine) []float32 {
+	k := g.KH * g.KW * win.n
+	blocks := (k + e.kc - 1) / e.kc
+	step := (k + blocks - 1) / blocks
+	rowBlocks := (m + e.mc - 1) / e.mc
+	last := (rowBlocks - 1) * e.mc
+	size := sharedOffset(last, m, 0, k, e.mc, e.mr, anyStart) + paddedRows(m-last, e.mr, anyStart)*k
+	ws.sharedA = grow(ws.sharedA, size)
+	ws.packA = packAJob{g: g, src: src, shared: ws.sharedA[:size], m: m, mc: e.mc, mr: e.mr, k: k,
+		step: step, blocks: blocks, anyStart: anyStart, win: win}
+	ws.Parallel(rowBlocks*blocks, &ws.packA)
+	shared := ws.packA.shared
+	ws.packA = packAJob{}
+	return shared
 }

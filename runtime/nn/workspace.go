@@ -21,9 +21,11 @@ type Workspace struct {
 	wino   winogradJob
 	direct directJob
 	pad    padJob
+	packA  packAJob
 
 	winoV, winoM []float32 // a Winograd convolution's slot matrices
 	padded       []float32 // a direct convolution's zero-padded input
+	sharedA      []float32 // A packed once for every column block, see packAJob
 }
 
 // A Job is work split into numbered tasks that may run in parallel.

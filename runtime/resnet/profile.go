@@ -91,7 +91,8 @@ func (p *Plan) lapSamples(l layer, i int, role string, oh, ow, samples int) {
 	p.lap(flops, where+" "+role)
 }
 
-// lapSE ends the SE tail of block i.
+// lapSE ends block i's SE work: its tail, or what a gate folded into the
+// last convolution costs before that convolution runs.
 func (p *Plan) lapSE(i int) {
 	if p.prof == nil {
 		return
