@@ -187,7 +187,7 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 		// best pass went from 117–142 to 137–166 GFLOP/s. With fewer
 		// column blocks a thread packs its own: stage 3's (three) ran as
 		// fast either way, its blocks of A hot in the packing core's L2.
-		job.sharedA = ws.packShared(&g, src, m, job.partial != nil, c.cols[0].win, e)
+		job.sharedA = ws.packShared(g, src, m, job.partial != nil, c.cols[0].win, e)
 	}
 	ws.conv = job
 	ws.Parallel(rowBlocks*colBlocks, &ws.conv)

@@ -203,7 +203,7 @@ func copyShort(dst, src []float32) {
 // share it: a task is one (row block, depth block), packed by blockA into
 // its place in shared (sharedOffset). The depth blocks are runPanels'.
 type packAJob struct {
-	g            *geometry
+	g            geometry
 	src, shared  []float32
 	m, mc, mr, k int
 	step, blocks int
@@ -229,7 +229,7 @@ func sharedOffset(m0, m1, k0, k, mc, mr int, anyStart bool) int {
 // packShared packs all m rows of g's A over window win for engine e's
 // blocking into the workspace's shared buffer, across its threads, and
 // returns it.
-func (ws *Workspace) packShared(g *geometry, src []float32, m int, anyStart bool, win window, e *engine) []float32 {
+func (ws *Workspace) packShared(g geometry, src []float32, m int, anyStart bool, win window, e *engine) []float32 {
 	k := g.KH * g.KW * win.n
 	blocks := (k + e.kc - 1) / e.kc
 	step := (k + blocks - 1) / blocks

@@ -27,23 +27,25 @@ func (c *Conv2d) ScaleOutputs(dst *Conv2d, scale []float32) {
 		dst.bias[o] = b * scale[o]
 	}
 	nr := c.eng.nr
-	var padded [maxNR]float32
 	for _, p := range c.cols {
-		g := scale[p.col0 : p.col0+p.ncol]
-		if p.ncol < nr {
-			// A narrow panel's columns past ncol are zeros: scale them
-			// by zero too.
-			g = padded[:nr]
-			copy(g, scale[p.col0:p.col0+p.ncol])
-			clear(g[p.ncol:])
-		}
 		n := c.spec.KH * c.spec.KW * p.win.n * nr
-		c.eng.scaleColumns(dst.panels[p.off:p.off+n], c.panels[p.off:p.off+n], g)
+		out, src := dst.panels[p.off:p.off+n], c.panels[p.off:p.off+n]
+		if p.ncol == nr {
+			c.eng.scaleColumns(out, src, scale[p.col0:p.col0+nr])
+			continue
+		}
+		// A narrow panel (the last, when nr does not divide OutC): its
+		// columns past ncol are zeros, which stay zeros.
+		g := scale[p.col0 : p.col0+p.ncol]
+		for i := 0; i < n; i += nr {
+			row := out[i : i+nr]
+			for j, v := range src[i : i+p.ncol] {
+				row[j] = v * g[j]
+			}
+			clear(row[p.ncol:])
+		}
 	}
 }
-
-// maxNR is the widest panel of any engine (AVX-512's 32 columns).
-const maxNR = 32
 
 // scaleColumns sets dst to src with column j of every nr-wide row
 // multiplied by g[j].

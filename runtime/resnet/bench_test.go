@@ -62,15 +62,23 @@ func randomInput(n, h, w int) *tensor.Tensor {
 
 // TestNoAllocs checks that a forward pass through a warm plan allocates
 // nothing on one thread, with and without SE blocks (at 32×32 their shapes
-// are outside the spec: the runtime-sized kernels run).
+// are outside the spec: the runtime-sized kernels run), and with SE gates
+// folded into convolutions (SE-ResNeXt-26t's first stage at 64×64).
 func TestNoAllocs(t *testing.T) {
-	for _, arch := range []string{"resnet18", "seresnet18"} {
+	for _, c := range []struct {
+		arch string
+		side int
+	}{{"resnet18", 32}, {"seresnet18", 32}, {"seresnext26t_32x4d", 64}} {
+		arch := c.arch
 		m := randomModel(t, arch, 10, 1, Options{Threads: 1})
-		p, err := m.NewPlan(1, 32, 32)
+		p, err := m.NewPlan(1, c.side, c.side)
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := randomInput(1, 32, 32)
+		if arch == "seresnext26t_32x4d" && !p.Folded()[0] {
+			t.Fatalf("%s: block 0 does not fold its gate at %d×%d", arch, c.side, c.side)
+		}
+		x := randomInput(1, c.side, c.side)
 		logits := make([]float32, 10)
 		if allocs := testing.AllocsPerRun(3, func() { p.Forward(logits, x.Data) }); allocs != 0 {
 			t.Errorf("%s: Plan.Forward allocates %v times per pass", arch, allocs)
