@@ -260,7 +260,9 @@ func (p *Plan) Forward(logits, x []float32) {
 			// the SE tail then scales in place: its stores hit lines it
 			// has just read, where a separate output would first be read
 			// from memory (write-allocate), a quarter of its traffic. It
-			// takes the SE squeeze, channel sums, in its write-back.
+			// takes the SE squeeze, channel sums, in its write-back; with
+			// the gate folded, the layer before it takes its own output's
+			// sums instead (see foldsGate).
 			dst := out
 			if last || st.fold && j == len(b.branch)-2 {
 				ep.Sums = p.sums[:n*oc]
@@ -287,25 +289,24 @@ func (p *Plan) Forward(logits, x []float32) {
 }
 
 // gatedForward runs block i's last convolution l with its SE gate folded in
-// (see foldsGate): out = relu(conv(h)·gate + shortcut) for the block's n
-// samples of h, h×w×InC values each, whose channel sums h's convolution
-// left in p.sums.
-func (p *Plan) gatedForward(i int, l layer, out, h, shortcut []float32, hh, hw int) {
+// (see foldsGate): out = relu(conv(x)·gate + shortcut) for the block's n
+// samples of x, h×w×InC values each, whose channel sums the convolution
+// that wrote x left in p.sums.
+func (p *Plan) gatedForward(i int, l layer, out, x, shortcut []float32, h, w int) {
 	n, ws, st, b := p.n, p.ws, p.steps[i], p.m.blocks[i]
 	s := l.conv.Spec()
-	pixels := hh * hw
 	mean, z, gate := p.mean[:n*s.InC], p.z[:n*s.OutC], p.gate[:n*s.OutC]
 	for k, v := range p.sums[:n*s.InC] {
-		mean[k] = v / float32(pixels)
+		mean[k] = v / float32(h*w)
 	}
-	l.conv.Forward(z, mean, n, 1, 1, nn.Epilogue{}, ws) // the squeeze
+	l.conv.Forward(z, mean, n, 1, 1, nn.Epilogue{}, ws) // the squeeze: conv(mean x)
 	st.se.Gate(ws, gate, z, b.se)
-	in, size := pixels*s.InC, pixels*s.OutC
+	in, size := h*w*s.InC, h*w*s.OutC
 	for k := range n {
 		l.conv.ScaleOutputs(&p.scaled, gate[k*s.OutC:(k+1)*s.OutC])
 		p.lapSE(i)
-		p.scaled.Forward(out[k*size:(k+1)*size], h[k*in:(k+1)*in], 1, hh, hw,
+		p.scaled.Forward(out[k*size:(k+1)*size], x[k*in:(k+1)*in], 1, h, w,
 			nn.Epilogue{Residual: shortcut[k*size : (k+1)*size], ReLU: true}, ws)
-		p.lapSamples(l, i, "", hh, hw, 1)
+		p.lapSamples(l, i, "", h, w, 1)
 	}
 }
