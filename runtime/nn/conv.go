@@ -184,7 +184,8 @@ func (c *Conv2d) Forward(dst, src []float32, n, h, w int, ep Epilogue, ws *Works
 		// SE-ResNet-50's stage-4 3×3/2 convolution (49 rows, one row
 		// block, eight column blocks on two threads) packed its A eight
 		// times and scaled 1.55× on two threads; shared, BenchmarkConv's
-		// best pass went from 117–142 to 137–166 GFLOP/s. With fewer
+		// best pass went from 117–142 to 137–166 GFLOP/s (less in the
+		// network, where its weights come from memory). With fewer
 		// column blocks a thread packs its own: stage 3's (three) ran as
 		// fast either way, its blocks of A hot in the packing core's L2.
 		job.sharedA = ws.packShared(g, src, m, job.partial != nil, c.cols[0].win, e)
