@@ -48,7 +48,7 @@ type directJob struct {
 	scratch     []scratch
 	oh, ow      int
 	hp, wp      int // the padded input's height and width
-	rows, bands int // output rows a band, bands an image
+	bands       int // bands an image, their output rows spread evenly
 	partial     []float32
 }
 
@@ -78,6 +78,12 @@ func (c *Conv2d) forwardDirect(dst, src []float32, n, h, w, oh, ow, ld int, ep E
 		rows = (rows + 1) / 2
 	}
 	bands := (oh + rows - 1) / rows
+	if ws.threads > 1 {
+		// A whole number of bands a thread, their rows spread evenly
+		// (Run): SE-ResNet-50's stem made ten bands of 12 rows but the last
+		// of 4, so one thread ran 60 rows and the other 52.
+		bands = min(oh, (bands+ws.threads-1)/ws.threads*ws.threads)
+	}
 	// The packing buffer too, which a direct convolution does not use: the
 	// stem is the first convolution, and when the buffer was first grown
 	// later in the pass instead, SE-ResNet-50's stage-2 downsample ran
@@ -85,7 +91,7 @@ func (c *Conv2d) forwardDirect(dst, src []float32, n, h, w, oh, ow, ld int, ep E
 	// layers' other buffers).
 	ws.reserve((e.mc+e.mr)*e.kc, e.mr*e.nr)
 	job := directJob{c: c, padded: padded, dst: dst, ep: ep, ld: ld, scratch: ws.scratch,
-		oh: oh, ow: ow, hp: hp, wp: wp, rows: rows, bands: bands}
+		oh: oh, ow: ow, hp: hp, wp: wp, bands: bands}
 	if ep.Sums != nil {
 		ws.partial = grow(ws.partial, n*bands*s.OutC)
 		job.partial = ws.partial[:n*bands*s.OutC]
@@ -132,7 +138,7 @@ func (j *directJob) Run(worker, task int) {
 	c, e := j.c, j.c.eng
 	s := c.spec
 	img, bnd := task/j.bands, task%j.bands
-	oy0, oy1 := bnd*j.rows, min(j.oh, (bnd+1)*j.rows)
+	oy0, oy1 := bnd*j.oh/j.bands, (bnd+1)*j.oh/j.bands
 	seg, gap := s.KW*s.InC, (j.wp-s.KW)*s.InC
 	flags := tileBias | j.ep.lastFlags()
 	var sums []float32
