@@ -12,31 +12,36 @@ import (
 // strided blocks of the anti-aliased networks), not a branch ending in
 // ReLU (the original basic block), never with UseGeneric.
 func TestGatesFold(t *testing.T) {
+	none := func(string) bool { return false }
 	cases := []struct {
-		arch    string
-		generic bool
-		want    func(prefix string) bool
+		arch          string
+		want, generic func(prefix string) bool
 	}{
-		{"seresnet50", false, func(p string) bool { return strings.HasPrefix(p, "layer1.") || strings.HasPrefix(p, "layer2.") }},
-		{"seresnet50", true, func(string) bool { return false }},
-		{"seresnetaa50d", false, func(p string) bool {
+		{"seresnet50", func(p string) bool { return strings.HasPrefix(p, "layer1.") || strings.HasPrefix(p, "layer2.") }, none},
+		{"seresnetaa50d", func(p string) bool {
 			return strings.HasPrefix(p, "layer1.") || strings.HasPrefix(p, "layer2.") && p != "layer2.0."
-		}},
-		{"legacy_seresnet18", false, func(string) bool { return false }},
-		{"resnet50", false, func(string) bool { return false }},
+		}, none},
+		{"legacy_seresnet18", none, none},
+		{"resnet50", none, none},
 	}
 	for _, c := range cases {
-		if testing.Short() && c.arch != "seresnet50" {
-			continue // the weights are slow to make
+		if (testing.Short() || raceEnabled) && c.arch != "seresnet50" {
+			continue // the weights are slow to make, and the choice has no concurrency to race
 		}
-		m := randomModel(t, c.arch, 10, 1, Options{UseGeneric: c.generic})
-		p, err := m.NewPlan(1, 224, 224)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, folded := range p.Folded() {
-			if prefix := m.blocks[i].prefix; folded != c.want(prefix) {
-				t.Errorf("%s (generic %v): block %s folded = %v, want %v", c.arch, c.generic, prefix, folded, !folded)
+		m := randomModel(t, c.arch, 10, 1, Options{})
+		for _, generic := range []bool{false, true} {
+			want := c.want
+			if generic {
+				want = c.generic
+			}
+			p, err := m.WithOptions(Options{UseGeneric: generic}).NewPlan(1, 224, 224)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, folded := range p.Folded() {
+				if prefix := m.blocks[i].prefix; folded != want(prefix) {
+					t.Errorf("%s (generic %v): block %s folded = %v, want %v", c.arch, generic, prefix, folded, !folded)
+				}
 			}
 		}
 	}
