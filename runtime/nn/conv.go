@@ -291,10 +291,7 @@ func (j *convJob) runPanels(worker, task, m0, p0, p1 int) {
 	k, cols, mr, nr := j.g.KH*j.g.KW*win.n, c.spec.OutC, e.mr, e.nr
 	m1 := min(j.m, m0+e.mc)
 	sc := &j.scratch[worker]
-	// Depth blocks of equal size: K = 576 (3×3×64) runs as 2×288, not
-	// 256 + 256 + 64, whose short last block pays a C pass for little work.
-	blocks := (k + e.kc - 1) / e.kc
-	step := (k + blocks - 1) / blocks
+	_, step := e.depthBlocks(k)
 	for k0 := 0; k0 < k; k0 += step {
 		kb := min(step, k-k0)
 		var a []float32

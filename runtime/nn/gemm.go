@@ -199,9 +199,19 @@ func copyShort(dst, src []float32) {
 	}
 }
 
+// depthBlocks returns how many blocks a GEMM of depth k runs in and the
+// depth of each but the last, at most kc: blocks of equal size, so K = 576
+// (3×3×64) runs as 2×288, not 256 + 256 + 64, whose short last block pays
+// a C pass for little work.
+func (e *engine) depthBlocks(k int) (blocks, step int) {
+	blocks = (k + e.kc - 1) / e.kc
+	return blocks, (k + blocks - 1) / blocks
+}
+
 // packAJob packs all of a convolution's A once, for column blocks that
 // share it: a task is one (row block, depth block), packed by blockA into
-// its place in shared (sharedOffset). The depth blocks are runPanels'.
+// its place in shared (sharedOffset), in the depth blocks runPanels uses
+// (depthBlocks).
 type packAJob struct {
 	g            geometry
 	src, shared  []float32
@@ -231,8 +241,7 @@ func sharedOffset(m0, m1, k0, k, mc, mr int, anyStart bool) int {
 // returns it.
 func (ws *Workspace) packShared(g geometry, src []float32, m int, anyStart bool, win window, e *engine) []float32 {
 	k := g.KH * g.KW * win.n
-	blocks := (k + e.kc - 1) / e.kc
-	step := (k + blocks - 1) / blocks
+	blocks, step := e.depthBlocks(k)
 	rowBlocks := (m + e.mc - 1) / e.mc
 	last := (rowBlocks - 1) * e.mc
 	size := sharedOffset(last, m, 0, k, e.mc, e.mr, anyStart) + paddedRows(m-last, e.mr, anyStart)*k

@@ -218,8 +218,7 @@ func (j *winogradJob) product(task int) {
 	v := j.v[xi*j.vSlot+m0*inC : (xi+1)*j.vSlot]
 	m := j.m[xi*j.mSlot+m0*outC : (xi+1)*j.mSlot]
 	u := c.wino.u[xi*c.wino.uSlot : (xi+1)*c.wino.uSlot]
-	blocks := (inC + e.kc - 1) / e.kc
-	step := (inC + blocks - 1) / blocks
+	_, step := e.depthBlocks(inC)
 	for k0 := 0; k0 < inC; k0 += step {
 		kb := min(step, inC-k0)
 		flags := tileAccumulate
