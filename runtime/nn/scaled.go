@@ -26,46 +26,33 @@ func (c *Conv2d) ScaleOutputs(dst *Conv2d, scale []float32) {
 	for o, b := range c.bias {
 		dst.bias[o] = b * scale[o]
 	}
-	nr := c.eng.nr
 	for _, p := range c.cols {
-		n := c.spec.KH * c.spec.KW * p.win.n * nr
-		out, src := dst.panels[p.off:p.off+n], c.panels[p.off:p.off+n]
-		if p.ncol == nr {
-			c.eng.scaleColumns(out, src, scale[p.col0:p.col0+nr])
-			continue
-		}
-		// A narrow panel (the last, when nr does not divide OutC): its
-		// columns past ncol are zeros, which stay zeros.
-		g := scale[p.col0 : p.col0+p.ncol]
-		for i := 0; i < n; i += nr {
-			row := out[i : i+nr]
-			for j, v := range src[i : i+p.ncol] {
-				row[j] = v * g[j]
-			}
-			clear(row[p.ncol:])
-		}
+		n := c.spec.KH * c.spec.KW * p.win.n * c.eng.nr
+		c.eng.scaleColumns(dst.panels[p.off:p.off+n], c.panels[p.off:p.off+n], scale[p.col0:p.col0+p.ncol])
 	}
 }
 
 // scaleColumns sets dst to src with column j of every nr-wide row
-// multiplied by g[j].
+// multiplied by g[j], for the len(g) ≤ nr columns of a panel; the columns
+// past len(g) (a narrow panel's, zeros in src) are set to zero.
 func (e *engine) scaleColumns(dst, src, g []float32) {
 	nr := e.nr
-	if len(dst) != len(src) || len(src)%nr != 0 || len(g) != nr {
+	if len(dst) != len(src) || len(src)%nr != 0 || len(g) > nr {
 		panic(fmt.Sprintf("nn: scaling %d-wide rows: len(dst) = %d, len(src) = %d, len(g) = %d", nr, len(dst), len(src), len(g)))
 	}
 	if len(src) == 0 {
 		return
 	}
-	if e.scalePanel != nil {
+	if e.scalePanel != nil && len(g) == nr {
 		e.scalePanel(&dst[0], &src[0], &g[0], len(src)/nr)
 		return
 	}
 	for i := 0; i < len(src); i += nr {
 		out := dst[i : i+nr]
-		for j, v := range src[i : i+nr] {
+		for j, v := range src[i : i+len(g)] {
 			out[j] = v * g[j]
 		}
+		clear(out[len(g):])
 	}
 }
 
