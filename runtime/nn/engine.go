@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/segen/segen/isa"
 )
@@ -69,39 +70,119 @@ type microKernel func(kc int, a []float32, lda int, b, c []float32, ldc, rows in
 type tileRun func(i, kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32)
 
 // tiled returns e's micro-kernel around run: it checks the lengths, and
-// runs the rows after the last whole tile on the tail kernel of fewest
-// rows that holds them (tailRows, fewest first) if one is smaller than the
-// tile, instead of on a whole tile: a whole tile's FMAs for one row were a
-// tenth of a 7×7 layer's time.
+// runs the rows after the last whole tile on tail kernels of fewer rows
+// (tailRows, fewest first) instead of on a whole tile: a whole tile's FMAs
+// for one row were a tenth of a 7×7 layer's time. Which tails, lastRows
+// decides.
 func (e *engine) tiled(tailRows []int, run tileRun) microKernel {
-	byRows := make([]int, e.mr) // the kernel of a last tile of r rows; 0: the whole tile's
-	for r := 1; r < e.mr; r++ {
-		for i, n := range tailRows {
-			if n >= r && n < e.mr {
-				byRows[r] = i + 1
-				break
-			}
-		}
-	}
+	plans := lastRows(e.mr, tailRows)
 	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
-		last := rows % e.mr
-		if byRows[last] == 0 {
-			run(0, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, next)
-			return
-		}
-		whole := rows - last
+		plan := plans[rows%e.mr][min(rows/e.mr, 2)]
+		whole := rows - plan.rows
 		if whole > 0 {
 			run(0, kc, a, lda, b, c, ldc, whole, bias, res, sum, flags, next)
 		}
-		// The tail kernel reads fewer rows of A than a whole tile does,
-		// so checkTile's bounds hold for it too.
-		var rt []float32
-		if flags&tileResidual != 0 {
-			rt = res[whole*ldc:]
+		// A tail kernel reads no rows of A beyond those of the whole
+		// tiles it stands in for, so checkTile's bounds hold for it too.
+		at := whole
+		for _, t := range plan.tails {
+			var rt []float32
+			if flags&tileResidual != 0 {
+				rt = res[at*ldc:]
+			}
+			n := min(t.rows, rows-at)
+			run(t.kernel, kc, a[at*lda:], lda, b, c[at*ldc:], ldc, n, bias, rt, sum, flags, nil)
+			at += n
 		}
-		run(byRows[last], kc, a[whole*lda:], lda, b, c[whole*ldc:], ldc, last, bias, rt, sum, flags, nil)
 	}
+}
+
+// tailPlan is how a call runs its last rows: on tails in turn (kernel
+// indices as tileRun takes them, each for up to its rows), after whole
+// tiles for the others; with no tails the whole tiles run them all.
+type tailPlan struct {
+	rows  int // the rows the tails run
+	tails []tailRun
+}
+
+type tailRun struct{ kernel, rows int }
+
+// fullRateRows is the fewest rows of a tile whose FMAs keep both FMA pipes
+// busy: a tile of r rows has 2r independent accumulators (two vectors a
+// row, on both engines), and two pipes of four cycles' latency need eight
+// in flight. A tile of fewer rows takes as long per depth step as one of
+// four.
+const fullRateRows = 4
+
+// lastRows returns, for every remainder r = rows mod mr and every count of
+// whole tiles w (0, 1, 2 or more: the last entry), how a call runs its
+// last rows: the r rows on the tail of fewest rows that holds them, or r +
+// mr or r + 2·mr rows (w permitting) on up to three tails of exactly those
+// rows where that saves at least two rows' time. Time is counted in depth
+// steps of a row, a tile of n rows taking max(n, fullRateRows); the margin
+// stands for the extra calls' write-backs. SE-ResNet-50's 7×7 layers (49
+// rows: 8 tiles of 6, then one row on a tail as slow as four) run their
+// last 13 rows as 5 + 4 + 4 on AVX2 (52 → 49), 15 of 43 as 7 + 4 + 4 on
+// AVX-512.
+func lastRows(mr int, tailRows []int) [][3]tailPlan {
+	cost := func(n int) int { return max(n, fullRateRows) }
+	plans := make([][3]tailPlan, mr)
+	for r := 1; r < mr; r++ {
+		// The tail of fewest rows that holds r, or else a whole tile
+		// (rows 0: the whole tiles' kernel runs the remainder too).
+		base, baseCost := tailPlan{}, mr
+		for i, n := range tailRows {
+			if n >= r && n < mr {
+				base, baseCost = tailPlan{rows: r, tails: []tailRun{{i + 1, n}}}, cost(n)
+				break
+			}
+		}
+		for w := range 3 {
+			// The cheapest run of r + t·mr rows on exact tails, if it
+			// saves two rows' time.
+			var alt tailPlan
+			altCost := 0
+			for t := 1; t <= w; t++ {
+				tails, c := exactTails(r+t*mr, mr, tailRows, cost)
+				if c += (w - t) * mr; tails != nil && (alt.tails == nil || c < altCost) {
+					alt, altCost = tailPlan{rows: r + t*mr, tails: tails}, c
+				}
+			}
+			plans[r][w] = base
+			if alt.tails != nil && altCost <= baseCost+w*mr-2 {
+				plans[r][w] = alt
+			}
+		}
+	}
+	return plans
+}
+
+// exactTails returns the cheapest run of rows rows on one to three tails
+// of exactly their rows (fewer than mr each), largest first, and its cost;
+// nil if there is none.
+func exactTails(rows, mr int, tailRows []int, cost func(int) int) ([]tailRun, int) {
+	var best []tailRun
+	bestCost := 0
+	var try func(left, from int, runs []tailRun, c int)
+	try = func(left, from int, runs []tailRun, c int) {
+		if left == 0 {
+			if best == nil || c < bestCost || c == bestCost && len(runs) < len(best) {
+				best, bestCost = slices.Clone(runs), c
+			}
+			return
+		}
+		if len(runs) == 3 {
+			return
+		}
+		for i := from; i >= 0; i-- {
+			if n := tailRows[i]; n < mr && n <= left {
+				try(left-n, i, append(runs, tailRun{i + 1, n}), c+cost(n))
+			}
+		}
+	}
+	try(rows, len(tailRows)-1, nil, 0)
+	return best, bestCost
 }
 
 // segmentedKernel is microKernel over segs runs of kc depth steps, row i

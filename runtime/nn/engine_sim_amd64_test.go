@@ -158,6 +158,15 @@ func TestConvSimulatedAVX512(t *testing.T) {
 	}
 }
 
+// TestMicroKernelSimulatedAVX512 runs the simulated AVX-512 engine's
+// micro-kernel, its tails behind it (engine.tiled), on the row counts
+// whose last rows run on several tails.
+func TestMicroKernelSimulatedAVX512(t *testing.T) {
+	e := simulatedEngine(t)
+	testMicroKernel(t, rand.New(rand.NewPCG(25, 26)), e, []int{1, 5}, append([]int{1, e.mr - 1}, lastRowCounts(e)...),
+		[]int{0, tileBias | tileReLU, tileAccumulate | tileResidual | tileSum})
+}
+
 // simulatedMACs bounds the multiply-adds of a convolution TestConv's cases
 // run on the simulated engine at full size.
 const simulatedMACs = 3 << 20

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,71 +57,86 @@ func refTile(e *engine, kc int, a []float32, lda int, b, c []float32, ldc, rows 
 // kernel may touch, so a stray read or write past them panics or shows.
 func TestMicroKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
+	flags := make([]int, 32)
+	for i := range flags {
+		flags[i] = i
+	}
 	for _, e := range engines() {
-		// Every row count of one tile, and runs of tiles with a full or
-		// partial last one.
 		var rowCounts []int
 		for rows := 1; rows <= e.mr; rows++ {
 			rowCounts = append(rowCounts, rows)
 		}
-		rowCounts = append(rowCounts, e.mr+1, 2*e.mr, 3*e.mr-1)
-		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
-			for _, rows := range rowCounts {
-				for flags := range 32 {
-					lda, ldc := kc+3, e.nr+5
-					name := fmt.Sprintf("%s/kc%d/rows%d/flags%d", e.isa, kc, rows, flags)
-					// Each buffer starts one value into a larger one and
-					// ends where the kernel's reach ends.
-					aLen := ((rows+e.mr-1)/e.mr*e.mr-1)*lda + kc
-					a := randSlice(r, 1+aLen+1)[1 : 1+aLen]
-					if len(a) == 0 {
-						a = randSlice(r, 1)
+		testMicroKernel(t, r, e, []int{0, 1, 3, 4, 5, 8, 17, 256}, append(rowCounts, lastRowCounts(e)...), flags)
+	}
+}
+
+// lastRowCounts are row counts past one tile of e's: runs of tiles with a
+// full or partial last one, whose last rows run on one tail or on several
+// (lastRows): one or two rows past whole tiles, and a 7×7 image.
+func lastRowCounts(e *engine) []int {
+	return []int{e.mr + 1, e.mr + 2, 2 * e.mr, 2*e.mr + 1, 2*e.mr + 2, 3*e.mr - 1, 3*e.mr + 1, 49}
+}
+
+// testMicroKernel is TestMicroKernels for engine e at depths kcs, rows
+// rowCounts and write-back flags.
+func testMicroKernel(t *testing.T, r *rand.Rand, e *engine, kcs, rowCounts, flagSet []int) {
+	t.Helper()
+	for _, kc := range kcs {
+		for _, rows := range rowCounts {
+			for _, flags := range flagSet {
+				lda, ldc := kc+3, e.nr+5
+				name := fmt.Sprintf("%s/kc%d/rows%d/flags%d", e.isa, kc, rows, flags)
+				// Each buffer starts one value into a larger one and
+				// ends where the kernel's reach ends.
+				aLen := ((rows+e.mr-1)/e.mr*e.mr-1)*lda + kc
+				a := randSlice(r, 1+aLen+1)[1 : 1+aLen]
+				if len(a) == 0 {
+					a = randSlice(r, 1)
+				}
+				b := randSlice(r, 1+kc*e.nr)[1:]
+				cLen := (rows-1)*ldc + e.nr
+				c := randSlice(r, cLen+2)[1 : 1+cLen]
+				guard := c[:cLen+1][cLen]
+				bias := randSlice(r, e.nr+1)[1:]
+				res := randSlice(r, cLen+1)[1:]
+				if rows > 1 {
+					c[ldc-1] = float32(math.NaN()) // a gap between rows: must stay as it is
+					c[(rows-1)*ldc-1] = float32(math.NaN())
+				}
+				if flags&tileReLU != 0 {
+					res[0] = float32(math.NaN()) // ReLU keeps NaN
+				}
+				sum := randSlice(r, e.nr+2)[1 : 1+e.nr]
+				sumGuard := sum[:e.nr+1][e.nr]
+				want, wantSum := refTile(e, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
+				var next []float32 // a panel to prefetch: the same B, in half the cases
+				if flags%2 == 1 {
+					next = b
+				}
+				e.kernel(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, next)
+				for j, v := range sum {
+					w := wantSum[j]
+					if math.IsNaN(w) != math.IsNaN(float64(v)) || math.Abs(float64(v)-w) > 1e-5*math.Sqrt(float64(kc)+1)*float64(rows)*math.Max(1, math.Abs(w)) {
+						t.Fatalf("%s: sum[%d] = %v, want %v", name, j, v, w)
 					}
-					b := randSlice(r, 1+kc*e.nr)[1:]
-					cLen := (rows-1)*ldc + e.nr
-					c := randSlice(r, cLen+2)[1 : 1+cLen]
-					guard := c[:cLen+1][cLen]
-					bias := randSlice(r, e.nr+1)[1:]
-					res := randSlice(r, cLen+1)[1:]
-					if rows > 1 {
-						c[ldc-1] = float32(math.NaN()) // a gap between rows: must stay as it is
-						c[(rows-1)*ldc-1] = float32(math.NaN())
-					}
-					if flags&tileReLU != 0 {
-						res[0] = float32(math.NaN()) // ReLU keeps NaN
-					}
-					sum := randSlice(r, e.nr+2)[1 : 1+e.nr]
-					sumGuard := sum[:e.nr+1][e.nr]
-					want, wantSum := refTile(e, kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
-					var next []float32 // a panel to prefetch: the same B, in half the cases
-					if flags%2 == 1 {
-						next = b
-					}
-					e.kernel(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags, next)
-					for j, v := range sum {
-						w := wantSum[j]
-						if math.IsNaN(w) != math.IsNaN(float64(v)) || math.Abs(float64(v)-w) > 1e-5*math.Sqrt(float64(kc)+1)*float64(rows)*math.Max(1, math.Abs(w)) {
-							t.Fatalf("%s: sum[%d] = %v, want %v", name, j, v, w)
+				}
+				if sum[:e.nr+1][e.nr] != sumGuard {
+					t.Fatalf("%s: the value after sum changed", name)
+				}
+				for i, v := range c {
+					w := want[i]
+					if math.IsNaN(w) {
+						if !math.IsNaN(float64(v)) {
+							t.Fatalf("%s: c[%d] = %v, want NaN", name, i, v)
 						}
+						continue
 					}
-					if sum[:e.nr+1][e.nr] != sumGuard {
-						t.Fatalf("%s: the value after sum changed", name)
+					if d := math.Abs(float64(v) - w); !(d <= 1e-5*math.Sqrt(float64(kc)+1)*math.Max(1, math.Abs(w))) {
+						t.Fatalf("%s: c[%d] = %v, want %v", name, i, v, w)
 					}
-					for i, v := range c {
-						w := want[i]
-						if math.IsNaN(w) {
-							if !math.IsNaN(float64(v)) {
-								t.Fatalf("%s: c[%d] = %v, want NaN", name, i, v)
-							}
-							continue
-						}
-						if d := math.Abs(float64(v) - w); !(d <= 1e-5*math.Sqrt(float64(kc)+1)*math.Max(1, math.Abs(w))) {
-							t.Fatalf("%s: c[%d] = %v, want %v", name, i, v, w)
-						}
-					}
-					if got := c[:cLen+1][cLen]; got != guard {
-						t.Fatalf("%s: the value after c changed", name)
-					}
+				}
+				if got := c[:cLen+1][cLen]; got != guard {
+					t.Fatalf("%s: the value after c changed", name)
 				}
 			}
 		}
@@ -191,5 +207,34 @@ func TestFMAPeak(t *testing.T) {
 	}
 	if isa != "go" && !(gflops > 2) {
 		t.Errorf("FMAPeak = %v GFLOP/s on %s", gflops, isa)
+	}
+}
+
+// TestLastRows checks how calls run their last rows: 49 rows (7×7) as
+// 6 × 6 + 5 + 4 + 4 on AVX2's tiles, not with a one-row tail as slow as
+// four rows; a remainder of four or five on its own tail; and that a plan
+// never runs more rows than the call has.
+func TestLastRows(t *testing.T) {
+	plans := lastRows(6, []int{1, 2, 3, 4, 5})
+	var rows []int
+	for _, r := range plans[49%6][min(49/6, 2)].tails {
+		rows = append(rows, r.rows)
+	}
+	if !slices.Equal(rows, []int{5, 4, 4}) {
+		t.Errorf("49 rows end on tails of %v rows, want [5 4 4]", rows)
+	}
+	for _, r := range []int{4, 5} {
+		if p := plans[r][2]; p.rows != r || len(p.tails) != 1 || p.tails[0].rows != r {
+			t.Errorf("a remainder of %d rows runs as %+v", r, p)
+		}
+	}
+	for _, mr := range []int{6, 14} {
+		for r, byWhole := range lastRows(mr, []int{1, 2, 4, 7, 10}) {
+			for w, p := range byWhole {
+				if p.rows > r+w*mr || p.rows%mr != r%mr && p.rows != 0 {
+					t.Errorf("mr %d, %d whole tiles and %d rows: the tails run %d rows", mr, w, r, p.rows)
+				}
+			}
+		}
 	}
 }
