@@ -82,6 +82,7 @@ func (e *engine) tiled(tailRows []int, run tileRun) microKernel {
 		whole := rows - plan.rows
 		if whole > 0 {
 			run(0, kc, a, lda, b, c, ldc, whole, bias, res, sum, flags, next)
+			next = nil // prefetched by now
 		}
 		// A tail kernel reads no rows of A beyond those of the whole
 		// tiles it stands in for, so checkTile's bounds hold for it too.
@@ -92,7 +93,8 @@ func (e *engine) tiled(tailRows []int, run tileRun) microKernel {
 				rt = res[at*ldc:]
 			}
 			n := min(t.rows, rows-at)
-			run(t.kernel, kc, a[at*lda:], lda, b, c[at*ldc:], ldc, n, bias, rt, sum, flags, nil)
+			run(t.kernel, kc, a[at*lda:], lda, b, c[at*ldc:], ldc, n, bias, rt, sum, flags, next)
+			next = nil
 			at += n
 		}
 	}
