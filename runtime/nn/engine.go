@@ -78,7 +78,7 @@ func (e *engine) tiled(tailRows []int, run tileRun) microKernel {
 	plans := lastRows(e.mr, tailRows)
 	return func(kc int, a []float32, lda int, b, c []float32, ldc, rows int, bias, res, sum []float32, flags int, next []float32) {
 		e.checkTile(kc, a, lda, b, c, ldc, rows, bias, res, sum, flags)
-		plan := plans[rows%e.mr][min(rows/e.mr, 2)]
+		plan := plans.forRows(rows, e.mr)
 		whole := rows - plan.rows
 		if whole > 0 {
 			run(0, kc, a, lda, b, c, ldc, whole, bias, res, sum, flags, next)
@@ -110,6 +110,15 @@ type tailPlan struct {
 
 type tailRun struct{ kernel, rows int }
 
+// tailPlans are lastRows' plans: by the remainder of rows over mr, then by
+// the whole tiles before it (0, 1, 2 or more).
+type tailPlans [][3]tailPlan
+
+// forRows returns the plan of a call of rows rows.
+func (p tailPlans) forRows(rows, mr int) tailPlan {
+	return p[rows%mr][min(rows/mr, len(p[0])-1)]
+}
+
 // fullRateRows is the fewest rows of a tile whose FMAs keep both FMA pipes
 // busy: a tile of r rows has 2r independent accumulators (two vectors a
 // row, on both engines), and two pipes of four cycles' latency need eight
@@ -127,9 +136,9 @@ const fullRateRows = 4
 // rows: 8 tiles of 6, then one row on a tail as slow as four) run their
 // last 13 rows as 5 + 4 + 4 on AVX2 (52 → 49), 15 of 43 as 7 + 4 + 4 on
 // AVX-512.
-func lastRows(mr int, tailRows []int) [][3]tailPlan {
+func lastRows(mr int, tailRows []int) tailPlans {
 	cost := func(n int) int { return max(n, fullRateRows) }
-	plans := make([][3]tailPlan, mr)
+	plans := make(tailPlans, mr)
 	for r := 1; r < mr; r++ {
 		// The tail of fewest rows that holds r, or else a whole tile
 		// (rows 0: the whole tiles' kernel runs the remainder too).

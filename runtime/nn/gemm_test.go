@@ -217,7 +217,7 @@ func TestFMAPeak(t *testing.T) {
 func TestLastRows(t *testing.T) {
 	plans := lastRows(6, []int{1, 2, 3, 4, 5})
 	var rows []int
-	for _, r := range plans[49%6][min(49/6, 2)].tails {
+	for _, r := range plans.forRows(49, 6).tails {
 		rows = append(rows, r.rows)
 	}
 	if !slices.Equal(rows, []int{5, 4, 4}) {
