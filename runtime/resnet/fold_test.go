@@ -12,17 +12,17 @@ import (
 // strided blocks of the anti-aliased networks), not a branch ending in
 // ReLU (the original basic block), never with UseGeneric.
 func TestGatesFold(t *testing.T) {
-	none := func(string) bool { return false }
+	none := func(string) bool { return false } // what UseGeneric folds, in every network
 	cases := []struct {
-		arch          string
-		want, generic func(prefix string) bool
+		arch string
+		want func(prefix string) bool
 	}{
-		{"seresnet50", func(p string) bool { return strings.HasPrefix(p, "layer1.") || strings.HasPrefix(p, "layer2.") }, none},
+		{"seresnet50", func(p string) bool { return strings.HasPrefix(p, "layer1.") || strings.HasPrefix(p, "layer2.") }},
 		{"seresnetaa50d", func(p string) bool {
 			return strings.HasPrefix(p, "layer1.") || strings.HasPrefix(p, "layer2.") && p != "layer2.0."
-		}, none},
-		{"legacy_seresnet18", none, none},
-		{"resnet50", none, none},
+		}},
+		{"legacy_seresnet18", none},
+		{"resnet50", none},
 	}
 	for _, c := range cases {
 		if (testing.Short() || raceEnabled) && c.arch != "seresnet50" {
@@ -32,7 +32,7 @@ func TestGatesFold(t *testing.T) {
 		for _, generic := range []bool{false, true} {
 			want := c.want
 			if generic {
-				want = c.generic
+				want = none
 			}
 			p, err := m.WithOptions(Options{UseGeneric: generic}).NewPlan(1, 224, 224)
 			if err != nil {
